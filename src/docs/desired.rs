@@ -1,0 +1,203 @@
+//! The desired state of each resource: the documents a plan compares with what
+//! exists and an apply puts in place.
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::{
+    Arns, bucket_encryption, bucket_policy, dlq_attributes, merge, notification_entry,
+    ownership_controls, permissions_policy, public_access_block, queue_attributes, trust_policy,
+    versioning,
+};
+use crate::spec::Spec;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceKind {
+    Policy,
+    Role,
+    User,
+    Bucket,
+    DeadLetterQueue,
+    Queue,
+    Notification,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Policy => "policy",
+            ResourceKind::Role => "role",
+            ResourceKind::User => "user",
+            ResourceKind::Bucket => "bucket",
+            ResourceKind::DeadLetterQueue => "dead-letter-queue",
+            ResourceKind::Queue => "queue",
+            ResourceKind::Notification => "notification",
+        }
+    }
+}
+
+/// One resource as the spec wants it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Desired {
+    pub kind: ResourceKind,
+    pub name: String,
+    /// `false` when the spec adopts an existing resource instead of creating it.
+    pub create: bool,
+    pub document: Value,
+}
+
+/// Every resource of the spec, in the order an apply creates them.
+pub fn desired_state(spec: &Spec) -> Vec<Desired> {
+    let arns = Arns::of(spec);
+    let mut out = vec![Desired {
+        kind: ResourceKind::Policy,
+        name: spec.policy.name.clone(),
+        create: true,
+        document: permissions_policy(spec),
+    }];
+    if spec.role.enabled {
+        out.push(Desired {
+            kind: ResourceKind::Role,
+            name: spec.role.name.clone(),
+            create: true,
+            document: json!({
+                "AssumeRolePolicyDocument": trust_policy(spec),
+                "AttachedPolicies": [arns.policy],
+            }),
+        });
+    }
+    if spec.user.enabled {
+        out.push(Desired {
+            kind: ResourceKind::User,
+            name: spec.user.name.clone(),
+            create: true,
+            document: json!({ "AttachedPolicies": [arns.policy] }),
+        });
+    }
+    let mut bucket = Map::new();
+    if spec.bucket.create {
+        bucket.insert(
+            "PublicAccessBlockConfiguration".into(),
+            public_access_block(spec),
+        );
+        bucket.insert("OwnershipControls".into(), ownership_controls());
+        bucket.insert(
+            "ServerSideEncryptionConfiguration".into(),
+            bucket_encryption(spec),
+        );
+        if let Some(v) = versioning(spec) {
+            bucket.insert("VersioningConfiguration".into(), v);
+        }
+        if let Some(p) = bucket_policy(spec) {
+            bucket.insert("Policy".into(), p);
+        }
+    }
+    out.push(Desired {
+        kind: ResourceKind::Bucket,
+        name: spec.bucket.name.clone(),
+        create: spec.bucket.create,
+        document: Value::Object(bucket),
+    });
+    if let Some(attrs) = dlq_attributes(spec) {
+        out.push(Desired {
+            kind: ResourceKind::DeadLetterQueue,
+            name: spec.queue.dead_letter.name.clone(),
+            create: true,
+            document: expand_json_attributes(&attrs),
+        });
+    }
+    out.push(Desired {
+        kind: ResourceKind::Queue,
+        name: spec.queue.name.clone(),
+        create: spec.queue.create,
+        document: expand_json_attributes(&queue_attributes(spec)),
+    });
+    let entry = notification_entry(spec);
+    out.push(Desired {
+        kind: ResourceKind::Notification,
+        name: spec.notification.id.clone(),
+        create: true,
+        // Against an empty configuration merging cannot conflict.
+        document: merge(&Value::Null, &entry).unwrap_or(entry),
+    });
+    out
+}
+
+/// Queue attributes with the JSON-valued ones (`Policy`, `RedrivePolicy`,
+/// `RedriveAllowPolicy`) parsed, so diffs show their structure.
+pub fn expand_json_attributes(attrs: &Value) -> Value {
+    let Some(map) = attrs.as_object() else {
+        return attrs.clone();
+    };
+    let expanded = map
+        .iter()
+        .map(|(k, v)| {
+            let parsed = match (k.as_str(), v.as_str()) {
+                ("Policy" | "RedrivePolicy" | "RedriveAllowPolicy", Some(text)) => {
+                    serde_json::from_str(text).unwrap_or_else(|_| v.clone())
+                }
+                _ => v.clone(),
+            };
+            (k.clone(), parsed)
+        })
+        .collect();
+    Value::Object(expanded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docs::testing::acme;
+
+    #[test]
+    fn resources_in_apply_order() {
+        let kinds: Vec<&str> = desired_state(&acme())
+            .iter()
+            .map(|d| d.kind.as_str())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "policy",
+                "role",
+                "bucket",
+                "dead-letter-queue",
+                "queue",
+                "notification"
+            ]
+        );
+        let mut spec = acme();
+        spec.user.enabled = true;
+        spec.role.enabled = false;
+        spec.queue.dead_letter.enabled = false;
+        let kinds: Vec<&str> = desired_state(&spec)
+            .iter()
+            .map(|d| d.kind.as_str())
+            .collect();
+        assert_eq!(kinds, ["policy", "user", "bucket", "queue", "notification"]);
+    }
+
+    #[test]
+    fn adopted_bucket_manages_no_settings() {
+        let mut spec = acme();
+        spec.bucket.create = false;
+        let bucket = desired_state(&spec)
+            .into_iter()
+            .find(|d| d.kind == ResourceKind::Bucket)
+            .unwrap();
+        assert!(!bucket.create);
+        assert_eq!(bucket.document, json!({}));
+    }
+
+    #[test]
+    fn queue_document_expands_policies() {
+        let queue = desired_state(&acme())
+            .into_iter()
+            .find(|d| d.kind == ResourceKind::Queue)
+            .unwrap();
+        assert_eq!(queue.document["Policy"]["Id"], "acme-ingest-queue-policy");
+        assert_eq!(queue.document["RedrivePolicy"]["maxReceiveCount"], 5);
+        assert_eq!(queue.document["VisibilityTimeout"], "600");
+    }
+}

@@ -1,0 +1,301 @@
+//! Lints: findings about a spec (and about observed documents) that are legal
+//! but likely to hurt, each with a severity, the resource and a sentence.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::Arns;
+use crate::spec::{PolicyScope, QueueEncryption, Spec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The pipeline will not work as specified.
+    Error,
+    /// It works, but is weaker or more fragile than it should be.
+    Warning,
+    /// Worth knowing.
+    Info,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    /// `policy`, `role`, `user`, `bucket`, `queue` or `notification`.
+    pub resource: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}] {}", self.severity, self.resource, self.message)
+    }
+}
+
+fn finding(severity: Severity, resource: &'static str, message: impl Into<String>) -> Finding {
+    Finding {
+        severity,
+        resource,
+        message: message.into(),
+    }
+}
+
+/// Every finding for a spec, most severe first.
+pub fn lint(spec: &Spec) -> Vec<Finding> {
+    use Severity::*;
+    let mut out = Vec::new();
+
+    if spec.policy.scope == PolicyScope::Wildcard {
+        out.push(finding(
+            Warning,
+            "policy",
+            "scope is wildcard: the policy grants its S3 and SQS actions on every bucket and queue in the account (\"Resource\": \"*\"); least-privilege scopes them to this bucket, prefix and queue",
+        ));
+    }
+    if spec.role.enabled {
+        out.extend(lint_trust_policy(&super::trust_policy(spec)));
+    }
+    if spec.user.enabled && spec.user.create_access_key {
+        out.push(finding(
+            Warning,
+            "user",
+            "creates a long-lived access key: roles with an external ID are what AWS and the vendors recommend (temporary credentials, nothing to rotate or leak); use keys only where the connector cannot assume a role",
+        ));
+    }
+    if spec.queue.encryption == QueueEncryption::Kms {
+        let key = spec.queue.kms_key_arn.as_deref().unwrap_or_default();
+        if key.ends_with("alias/aws/sqs") {
+            out.push(finding(
+                Error,
+                "queue",
+                "is encrypted with the AWS-managed key alias/aws/sqs: S3 cannot publish to it, because that key's policy cannot be changed to let s3.amazonaws.com use it. Use encryption sqs-managed, or a customer-managed key",
+            ));
+        } else if !key.is_empty() {
+            let statement = json!({
+                "Sid": "AllowS3ToUseTheQueueKey",
+                "Effect": "Allow",
+                "Principal": { "Service": "s3.amazonaws.com" },
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                "Resource": "*",
+                "Condition": { "ArnLike": { "aws:SourceArn": Arns::of(spec).bucket } },
+            });
+            out.push(finding(
+                Warning,
+                "queue",
+                format!(
+                    "is encrypted with the customer-managed key {key}: S3 can only publish if the key policy allows it. Add this statement to the key policy:\n{}",
+                    serde_json::to_string_pretty(&statement).unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    if spec.queue.encryption == QueueEncryption::None {
+        out.push(finding(
+            Info,
+            "queue",
+            "is not encrypted at rest; sqs-managed encryption costs nothing and needs no key policy",
+        ));
+    }
+    if spec.queue.create && spec.queue.visibility_timeout_secs < 60 {
+        out.push(finding(
+            Warning,
+            "queue",
+            format!(
+                "visibility timeout is {} s: a consumer still fetching a large object loses the message to another consumer and records arrive twice; the seeds recommend 600",
+                spec.queue.visibility_timeout_secs
+            ),
+        ));
+    }
+    if spec.queue.create && !spec.queue.dead_letter.enabled {
+        out.push(finding(
+            Warning,
+            "queue",
+            "has no dead-letter queue: a message that can never be processed is received again and again until retention deletes it",
+        ));
+    } else if spec.queue.create && spec.queue.dead_letter.max_receive_count == 1 {
+        out.push(finding(
+            Warning,
+            "queue",
+            "max_receive_count is 1: a single transient failure (a timeout, a throttled GetObject) moves the message to the dead-letter queue",
+        ));
+    }
+    if spec.queue.create && spec.queue.message_retention_secs < spec.queue.visibility_timeout_secs {
+        out.push(finding(
+            Warning,
+            "queue",
+            "message retention is shorter than the visibility timeout: a message that is not deleted on its first receive expires before it can be retried",
+        ));
+    }
+    if spec.bucket.create && !spec.bucket.block_public_access {
+        out.push(finding(
+            Warning,
+            "bucket",
+            "block_public_access is off: nothing in this pipeline needs public access, and the bucket holds raw data",
+        ));
+    }
+    if spec.bucket.create && !spec.bucket.deny_insecure_transport {
+        out.push(finding(
+            Info,
+            "bucket",
+            "deny_insecure_transport is off: requests over plain HTTP are allowed",
+        ));
+    }
+    if !spec.bucket.create {
+        out.push(finding(
+            Info,
+            "bucket",
+            format!(
+                "{} is adopted (create: false): only sluice's notification entry is managed on it; its settings, policy and other notifications are left as they are",
+                spec.bucket.name
+            ),
+        ));
+    }
+    let prefix = &spec.bucket.prefix;
+    if !prefix.is_empty() && !prefix.ends_with('/') {
+        out.push(finding(
+            Info,
+            "notification",
+            format!(
+                "prefix `{prefix}` has no trailing `/`: it also matches keys such as `{prefix}-old/…` and `{prefix}2/…`"
+            ),
+        ));
+    }
+    out.sort_by_key(|f| f.severity);
+    out
+}
+
+/// Findings about a trust policy: any `sts:AssumeRole` grant to another
+/// principal without an `sts:ExternalId` condition.
+pub fn lint_trust_policy(doc: &Value) -> Vec<Finding> {
+    let statements: Vec<&Value> = match doc.get("Statement") {
+        Some(Value::Array(list)) => list.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    statements
+        .into_iter()
+        .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
+        .filter(|s| grants_assume_role(s.get("Action")))
+        .filter(|s| s.pointer("/Principal/Service").is_none())
+        .filter(|s| !has_external_id(s.get("Condition")))
+        .map(|s| {
+            let who = s
+                .pointer("/Principal/AWS")
+                .map(Value::to_string)
+                .unwrap_or_else(|| "its principal".to_owned());
+            finding(
+                Severity::Warning,
+                "role",
+                format!(
+                    "trust policy lets {who} assume the role without an sts:ExternalId condition: any party that can name the role ARN to that principal can make it act on your data (the confused-deputy problem)"
+                ),
+            )
+        })
+        .collect()
+}
+
+fn grants_assume_role(action: Option<&Value>) -> bool {
+    let matches = |a: &str| a == "sts:AssumeRole" || a == "sts:*" || a == "*";
+    match action {
+        Some(Value::String(a)) => matches(a),
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(matches),
+        _ => false,
+    }
+}
+
+fn has_external_id(condition: Option<&Value>) -> bool {
+    let Some(Value::Object(operators)) = condition else {
+        return false;
+    };
+    operators.values().any(|keys| {
+        keys.as_object().is_some_and(|k| {
+            k.keys()
+                .any(|key| key.eq_ignore_ascii_case("sts:ExternalId"))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docs::testing::acme;
+
+    fn messages(spec: &Spec) -> Vec<(Severity, &'static str, String)> {
+        lint(spec)
+            .into_iter()
+            .map(|f| (f.severity, f.resource, f.message))
+            .collect()
+    }
+
+    #[test]
+    fn the_default_spec_is_clean() {
+        assert_eq!(messages(&acme()), vec![]);
+    }
+
+    #[test]
+    fn each_lint_fires() {
+        let mut spec = acme();
+        spec.policy.scope = PolicyScope::Wildcard;
+        spec.user.enabled = true;
+        spec.user.create_access_key = true;
+        spec.queue.visibility_timeout_secs = 30;
+        spec.queue.encryption = QueueEncryption::Kms;
+        spec.queue.kms_key_arn = Some("arn:aws:kms:us-west-2:123456789012:alias/aws/sqs".into());
+        spec.bucket.block_public_access = false;
+        spec.bucket.prefix = "logs".into();
+        let found = messages(&spec);
+        let summary: Vec<(Severity, &str)> = found.iter().map(|(s, r, _)| (*s, *r)).collect();
+        assert_eq!(
+            summary,
+            [
+                (Severity::Error, "queue"),
+                (Severity::Warning, "policy"),
+                (Severity::Warning, "user"),
+                (Severity::Warning, "queue"),
+                (Severity::Warning, "bucket"),
+                (Severity::Info, "notification"),
+            ]
+        );
+        assert!(found[0].2.contains("alias/aws/sqs"));
+        assert!(found[3].2.contains("visibility timeout is 30 s"));
+    }
+
+    #[test]
+    fn customer_key_prints_the_key_policy_statement() {
+        let mut spec = acme();
+        spec.queue.encryption = QueueEncryption::Kms;
+        spec.queue.kms_key_arn = Some("arn:aws:kms:us-west-2:123456789012:key/1234".into());
+        let found = lint(&spec);
+        assert_eq!(found.len(), 1);
+        let text = &found[0].message;
+        assert!(text.contains("\"kms:GenerateDataKey*\""), "{text}");
+        assert!(text.contains("\"Service\": \"s3.amazonaws.com\""), "{text}");
+        assert!(text.contains("arn:aws:s3:::acme-ingest-source"), "{text}");
+    }
+
+    #[test]
+    fn trust_without_external_id() {
+        let doc = json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"},
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"},
+            {"Effect": "Allow", "Principal": {"AWS": "x"}, "Action": ["sts:AssumeRole"],
+             "Condition": {"StringEquals": {"sts:ExternalId": "e"}}}
+        ]});
+        let found = lint_trust_policy(&doc);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].message.contains("111111111111"));
+        assert!(lint_trust_policy(&crate::docs::trust_policy(&acme())).is_empty());
+    }
+}

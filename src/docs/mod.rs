@@ -1,0 +1,193 @@
+//! Pure generators of every JSON document sluice applies, the bucket
+//! notification merge, and the lints. Deterministic: the same spec always
+//! gives the same bytes, with keys in the order AWS documents them.
+
+mod desired;
+pub mod diff;
+mod iam;
+mod lint;
+mod notification;
+mod s3;
+mod sqs;
+
+pub use desired::{Desired, ResourceKind, desired_state};
+pub use iam::{permissions_policy, trust_policy};
+pub use lint::{Finding, Severity, lint, lint_trust_policy};
+pub use notification::{
+    MergeError, NotificationFilter, Overlap, entry_filter, merge, notification_entry, remove,
+};
+pub use s3::{
+    DENY_INSECURE_TRANSPORT_SID, bucket_encryption, bucket_policy, merge_bucket_policy,
+    ownership_controls, public_access_block, remove_bucket_policy_statement, versioning,
+};
+pub use sqs::{dlq_attributes, queue_attributes, queue_policy};
+
+use std::collections::BTreeMap;
+
+use crate::spec::Spec;
+
+/// Stands for the account id in documents generated before it is known.
+pub const ACCOUNT_PLACEHOLDER: &str = "<ACCOUNT_ID>";
+
+/// The IAM policy language version every document uses.
+pub const POLICY_VERSION: &str = "2012-10-17";
+
+/// The ARN partition of a region.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// Every name, ARN and URL the documents refer to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arns {
+    pub account: String,
+    pub partition: &'static str,
+    pub bucket: String,
+    /// Objects under the prefix: `arn:aws:s3:::bucket/prefix*`.
+    pub objects: String,
+    pub queue: String,
+    pub queue_url: String,
+    pub dlq: String,
+    pub policy: String,
+    pub role: String,
+    pub user: String,
+    pub account_root: String,
+}
+
+impl Arns {
+    pub fn of(spec: &Spec) -> Self {
+        let account = spec
+            .account_id
+            .clone()
+            .unwrap_or_else(|| ACCOUNT_PLACEHOLDER.to_owned());
+        let p = partition(&spec.region);
+        let region = &spec.region;
+        let domain = if p == "aws-cn" {
+            "amazonaws.com.cn"
+        } else {
+            "amazonaws.com"
+        };
+        Arns {
+            bucket: format!("arn:{p}:s3:::{}", spec.bucket.name),
+            objects: format!("arn:{p}:s3:::{}/{}*", spec.bucket.name, spec.bucket.prefix),
+            queue: format!("arn:{p}:sqs:{region}:{account}:{}", spec.queue.name),
+            queue_url: format!(
+                "https://sqs.{region}.{domain}/{account}/{}",
+                spec.queue.name
+            ),
+            dlq: format!(
+                "arn:{p}:sqs:{region}:{account}:{}",
+                spec.queue.dead_letter.name
+            ),
+            policy: format!("arn:{p}:iam::{account}:policy/{}", spec.policy.name),
+            role: format!("arn:{p}:iam::{account}:role/{}", spec.role.name),
+            user: format!("arn:{p}:iam::{account}:user/{}", spec.user.name),
+            account_root: format!("arn:{p}:iam::{account}:root"),
+            partition: p,
+            account,
+        }
+    }
+}
+
+/// The tags sluice puts on everything it creates: its own two, then the spec's.
+pub fn tags(spec: &Spec) -> BTreeMap<String, String> {
+    let mut tags = spec.tags.clone();
+    tags.insert("managed-by".to_owned(), "sluice".to_owned());
+    tags.insert(STACK_TAG.to_owned(), spec.name.clone());
+    tags
+}
+
+/// The tag that marks a resource as made by a sluice stack (its value is the stack name).
+pub const STACK_TAG: &str = "sluice:stack";
+
+/// The values a connector asks for (the seeds' "information to provide").
+pub fn connector_values(spec: &Spec) -> Vec<(&'static str, String)> {
+    let arns = Arns::of(spec);
+    let mut values = Vec::new();
+    if spec.role.enabled {
+        values.push(("role_arn", arns.role.clone()));
+        values.push(("external_id", spec.role.external_id.clone()));
+    }
+    if spec.user.enabled {
+        values.push(("user_arn", arns.user.clone()));
+    }
+    values.extend([
+        ("queue_url", arns.queue_url),
+        ("queue_arn", arns.queue),
+        ("bucket", spec.bucket.name.clone()),
+        ("region", spec.region.clone()),
+        ("prefix", spec.bucket.prefix.clone()),
+        ("suffix", spec.bucket.suffix.clone()),
+    ]);
+    values
+}
+
+/// Pretty JSON with a trailing newline, as every exported document is written.
+pub fn to_pretty(value: &serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(value)
+        .unwrap_or_else(|e| unreachable!("a JSON value always serializes: {e}"));
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::spec::{Spec, starter};
+
+    /// The spec the document tests are checked against by hand.
+    pub fn acme() -> Spec {
+        let mut spec = starter("acme-ingest", "us-west-2", Some("123456789012"));
+        spec.role.external_id = "ext-123".to_owned();
+        spec
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_follow_partition_and_placeholder() {
+        let mut spec = testing::acme();
+        let arns = Arns::of(&spec);
+        assert_eq!(
+            arns.queue,
+            "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue"
+        );
+        assert_eq!(
+            arns.queue_url,
+            "https://sqs.us-west-2.amazonaws.com/123456789012/acme-ingest-queue"
+        );
+        assert_eq!(arns.objects, "arn:aws:s3:::acme-ingest-source/*");
+        spec.account_id = None;
+        spec.region = "cn-north-1".into();
+        spec.bucket.prefix = "logs/".into();
+        let arns = Arns::of(&spec);
+        assert_eq!(
+            arns.role,
+            "arn:aws-cn:iam::<ACCOUNT_ID>:role/acme-ingest-role"
+        );
+        assert_eq!(arns.objects, "arn:aws-cn:s3:::acme-ingest-source/logs/*");
+        assert_eq!(
+            arns.queue_url,
+            "https://sqs.cn-north-1.amazonaws.com.cn/<ACCOUNT_ID>/acme-ingest-queue"
+        );
+    }
+
+    #[test]
+    fn sluice_tags_win_over_the_specs() {
+        let mut spec = testing::acme();
+        spec.tags.insert("team".into(), "data".into());
+        spec.tags.insert("sluice:stack".into(), "other".into());
+        let tags = tags(&spec);
+        assert_eq!(tags["sluice:stack"], "acme-ingest");
+        assert_eq!(tags["managed-by"], "sluice");
+        assert_eq!(tags["team"], "data");
+    }
+}

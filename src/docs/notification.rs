@@ -1,0 +1,558 @@
+//! The bucket notification entry and its merge into a bucket's existing
+//! configuration. `PutBucketNotificationConfiguration` replaces the whole
+//! configuration, so everything here works on the configuration as JSON and
+//! leaves every entry that is not ours exactly as it found it.
+
+use serde_json::{Map, Value, json};
+
+use super::Arns;
+use crate::spec::Spec;
+
+/// The three lists of destinations a configuration holds, with each one's target key.
+const KINDS: [(&str, &str); 3] = [
+    ("QueueConfigurations", "QueueArn"),
+    ("TopicConfigurations", "TopicArn"),
+    ("LambdaFunctionConfigurations", "LambdaFunctionArn"),
+];
+const QUEUES: &str = "QueueConfigurations";
+
+/// Our entry: the spec's events on objects under its prefix/suffix, to its queue.
+/// Rule names are the API's lowercase `prefix`/`suffix` (some S3 endpoints
+/// report them capitalised; readers compare them case-insensitively).
+pub fn notification_entry(spec: &Spec) -> Value {
+    let mut entry = json!({
+        "Id": spec.notification.id,
+        "QueueArn": Arns::of(spec).queue,
+        "Events": spec.notification.events,
+    });
+    let mut rules = Vec::new();
+    if !spec.bucket.prefix.is_empty() {
+        rules.push(json!({ "Name": "prefix", "Value": spec.bucket.prefix }));
+    }
+    if !spec.bucket.suffix.is_empty() {
+        rules.push(json!({ "Name": "suffix", "Value": spec.bucket.suffix }));
+    }
+    if !rules.is_empty() {
+        entry["Filter"] = json!({ "Key": { "FilterRules": rules } });
+    }
+    entry
+}
+
+/// An entry's key filter. Rule names are case-insensitive to S3.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotificationFilter {
+    pub prefix: String,
+    pub suffix: String,
+}
+
+pub fn entry_filter(entry: &Value) -> NotificationFilter {
+    let mut filter = NotificationFilter::default();
+    let rules = entry
+        .pointer("/Filter/Key/FilterRules")
+        .and_then(Value::as_array);
+    for rule in rules.into_iter().flatten() {
+        let name = rule.get("Name").and_then(Value::as_str).unwrap_or_default();
+        let value = rule
+            .get("Value")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if name.eq_ignore_ascii_case("prefix") {
+            filter.prefix = value.to_owned();
+        } else if name.eq_ignore_ascii_case("suffix") {
+            filter.suffix = value.to_owned();
+        }
+    }
+    filter
+}
+
+/// Another entry that would match the same events on the same keys as ours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overlap {
+    /// `queue`, `topic` or `Lambda function`.
+    pub kind: &'static str,
+    pub id: String,
+    pub target: String,
+    /// The event types both match.
+    pub events: String,
+    pub prefix: String,
+    pub suffix: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    #[error(
+        "our notification would overlap the existing {} entry {} (to {}): both match events {} on keys with prefix `{}` and suffix `{}`. S3 refuses such a configuration as \"ambiguously defined\"; give ours a prefix or suffix that does not overlap, or remove that entry",
+        .0.kind, .0.id, .0.target, .0.events, .0.prefix, .0.suffix
+    )]
+    Overlap(Box<Overlap>),
+    #[error(
+        "the notification id {id} is already used by an existing {kind} entry (to {target}); choose another notification.id"
+    )]
+    IdTaken {
+        kind: &'static str,
+        id: String,
+        target: String,
+    },
+    #[error("the existing notification configuration is not a JSON object: {0}")]
+    Malformed(String),
+    #[error("our notification entry has no Id")]
+    NoId,
+}
+
+/// Puts `ours` into `existing`: the entry with our Id is replaced where it
+/// stands, or ours is appended; every other Queue, Topic and Lambda entry and
+/// the EventBridge setting are kept as they are. Refuses, naming the other
+/// entry, when ours would overlap it (S3 would reject the whole configuration).
+pub fn merge(existing: &Value, ours: &Value) -> Result<Value, MergeError> {
+    let our_id = ours
+        .get("Id")
+        .and_then(Value::as_str)
+        .ok_or(MergeError::NoId)?;
+    let mut config = match existing {
+        Value::Null => Map::new(),
+        Value::Object(map) => map.clone(),
+        other => return Err(MergeError::Malformed(other.to_string())),
+    };
+    let our_events = events(ours);
+    let our_filter = entry_filter(ours);
+    for (kind, target_key) in KINDS {
+        for entry in entries(&config, kind) {
+            let id = entry.get("Id").and_then(Value::as_str).unwrap_or("(no id)");
+            let target = entry
+                .get(target_key)
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_owned();
+            if id == our_id {
+                if kind == QUEUES {
+                    continue; // ours, to be replaced
+                }
+                return Err(MergeError::IdTaken {
+                    kind: kind_name(kind),
+                    id: id.to_owned(),
+                    target,
+                });
+            }
+            let shared = shared_events(&our_events, &events(entry));
+            let theirs = entry_filter(entry);
+            if !shared.is_empty() && filters_overlap(&our_filter, &theirs) {
+                return Err(MergeError::Overlap(Box::new(Overlap {
+                    kind: kind_name(kind),
+                    id: id.to_owned(),
+                    target,
+                    events: shared.join(", "),
+                    prefix: longer(&our_filter.prefix, &theirs.prefix),
+                    suffix: longer(&our_filter.suffix, &theirs.suffix),
+                })));
+            }
+        }
+    }
+    let list = config
+        .entry(QUEUES)
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if !list.is_array() {
+        return Err(MergeError::Malformed(format!("{QUEUES} is not a list")));
+    }
+    if let Value::Array(list) = list {
+        match list
+            .iter_mut()
+            .find(|e| e.get("Id").and_then(Value::as_str) == Some(our_id))
+        {
+            Some(slot) => *slot = ours.clone(),
+            None => list.push(ours.clone()),
+        }
+    }
+    Ok(Value::Object(config))
+}
+
+/// Takes the queue entry with Id `id` out of `existing`, leaving everything else
+/// as it is (an emptied queue list is dropped, as S3 itself reports no list).
+pub fn remove(existing: &Value, id: &str) -> Value {
+    let Value::Object(map) = existing else {
+        return existing.clone();
+    };
+    let mut config = map.clone();
+    if let Some(Value::Array(list)) = config.get_mut(QUEUES) {
+        let before = list.len();
+        list.retain(|e| e.get("Id").and_then(Value::as_str) != Some(id));
+        if list.is_empty() && before > 0 {
+            config.remove(QUEUES);
+        }
+    }
+    Value::Object(config)
+}
+
+fn entries<'a>(config: &'a Map<String, Value>, kind: &str) -> impl Iterator<Item = &'a Value> {
+    config
+        .get(kind)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+fn kind_name(kind: &str) -> &'static str {
+    match kind {
+        "QueueConfigurations" => "queue",
+        "TopicConfigurations" => "topic",
+        _ => "Lambda function",
+    }
+}
+
+fn events(entry: &Value) -> Vec<&str> {
+    entry
+        .get("Events")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// Event types two entries both match: equal names, or one's `X:*` covering the other's `X:Y`.
+fn shared_events(ours: &[&str], theirs: &[&str]) -> Vec<String> {
+    let covers = |wide: &str, narrow: &str| {
+        wide.strip_suffix('*')
+            .is_some_and(|stem| stem.ends_with(':') && narrow.starts_with(stem))
+    };
+    let mut shared = Vec::new();
+    for a in ours {
+        for b in theirs {
+            if a == b || covers(a, b) || covers(b, a) {
+                let narrower = if covers(a, b) { b } else { a };
+                if !shared.iter().any(|s: &String| s == narrower) {
+                    shared.push((*narrower).to_owned());
+                }
+            }
+        }
+    }
+    shared
+}
+
+/// S3's rule: two filters overlap when one prefix starts the other and one suffix ends the other.
+fn filters_overlap(a: &NotificationFilter, b: &NotificationFilter) -> bool {
+    let prefixes = a.prefix.starts_with(&b.prefix) || b.prefix.starts_with(&a.prefix);
+    let suffixes = a.suffix.ends_with(&b.suffix) || b.suffix.ends_with(&a.suffix);
+    prefixes && suffixes
+}
+
+fn longer(a: &str, b: &str) -> String {
+    if a.len() >= b.len() { a } else { b }.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docs::testing::acme;
+    use proptest::prelude::*;
+
+    fn ours() -> Value {
+        let mut spec = acme();
+        spec.bucket.prefix = "events/".into();
+        spec.bucket.suffix = ".json.gz".into();
+        notification_entry(&spec)
+    }
+
+    #[test]
+    fn entry_shape() {
+        assert_eq!(
+            ours(),
+            json!({
+                "Id": "acme-ingest-object-created",
+                "QueueArn": "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue",
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [
+                    {"Name": "prefix", "Value": "events/"},
+                    {"Name": "suffix", "Value": ".json.gz"}
+                ]}}
+            })
+        );
+        let plain = notification_entry(&acme());
+        assert!(plain.get("Filter").is_none());
+    }
+
+    fn foreign() -> Value {
+        json!({
+            "TopicConfigurations": [{
+                "Id": "audit", "TopicArn": "arn:aws:sns:us-west-2:123456789012:audit",
+                "Events": ["s3:ObjectRemoved:*"]
+            }],
+            "QueueConfigurations": [{
+                "Id": "images", "QueueArn": "arn:aws:sqs:us-west-2:123456789012:images",
+                "Events": ["s3:ObjectCreated:Put"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "Prefix", "Value": "images/"}]}}
+            }],
+            "LambdaFunctionConfigurations": [{
+                "Id": "thumbs", "LambdaFunctionArn": "arn:aws:lambda:us-west-2:123456789012:function:thumbs",
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".png"}]}}
+            }],
+            "EventBridgeConfiguration": {}
+        })
+    }
+
+    #[test]
+    fn merge_appends_and_keeps_foreign_entries() {
+        let merged = merge(&foreign(), &ours()).unwrap();
+        assert_eq!(
+            merged["TopicConfigurations"],
+            foreign()["TopicConfigurations"]
+        );
+        assert_eq!(
+            merged["LambdaFunctionConfigurations"],
+            foreign()["LambdaFunctionConfigurations"]
+        );
+        assert_eq!(merged["EventBridgeConfiguration"], json!({}));
+        assert_eq!(
+            merged["QueueConfigurations"],
+            json!([foreign()["QueueConfigurations"][0], ours()])
+        );
+        assert_eq!(merge(&merged, &ours()).unwrap(), merged);
+        assert_eq!(remove(&merged, "acme-ingest-object-created"), foreign());
+    }
+
+    #[test]
+    fn merge_replaces_our_entry_in_place() {
+        let mut old = ours();
+        old["Events"] = json!(["s3:ObjectCreated:Put"]);
+        let mut existing = foreign();
+        existing["QueueConfigurations"] = json!([old, foreign()["QueueConfigurations"][0]]);
+        let merged = merge(&existing, &ours()).unwrap();
+        assert_eq!(merged["QueueConfigurations"][0], ours());
+        assert_eq!(
+            merged["QueueConfigurations"][1],
+            foreign()["QueueConfigurations"][0]
+        );
+    }
+
+    #[test]
+    fn merge_into_empty_and_null() {
+        let expected = json!({"QueueConfigurations": [ours()]});
+        assert_eq!(merge(&json!({}), &ours()).unwrap(), expected);
+        assert_eq!(merge(&Value::Null, &ours()).unwrap(), expected);
+        assert_eq!(remove(&expected, "acme-ingest-object-created"), json!({}));
+        assert!(matches!(
+            merge(&json!([1]), &ours()),
+            Err(MergeError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn overlaps_are_refused_naming_the_other_entry() {
+        // An unfiltered ObjectCreated:* entry overlaps everything we could want.
+        let existing = json!({"QueueConfigurations": [{
+            "Id": "everything", "QueueArn": "arn:aws:sqs:us-west-2:123456789012:other",
+            "Events": ["s3:ObjectCreated:Put"]
+        }]});
+        let err = merge(&existing, &ours()).unwrap_err();
+        assert!(
+            matches!(&err, MergeError::Overlap(o) if o.id == "everything"),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("everything") && text.contains("s3:ObjectCreated:Put"),
+            "{text}"
+        );
+        assert!(
+            text.contains("arn:aws:sqs:us-west-2:123456789012:other"),
+            "{text}"
+        );
+
+        // A different suffix under the same prefix is fine.
+        let existing = json!({"LambdaFunctionConfigurations": [{
+            "Id": "csv", "LambdaFunctionArn": "arn:aws:lambda:us-west-2:1:function:f",
+            "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "events/"}, {"Name": "suffix", "Value": ".csv"}]}}
+        }]});
+        assert!(merge(&existing, &ours()).is_ok());
+
+        // A deeper prefix overlaps ours; so does a shorter suffix.
+        let existing = json!({"TopicConfigurations": [{
+            "Id": "deep", "TopicArn": "arn:aws:sns:us-west-2:1:t",
+            "Events": ["s3:ObjectCreated:CompleteMultipartUpload"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "Prefix", "Value": "events/2024/"}, {"Name": "Suffix", "Value": ".gz"}]}}
+        }]});
+        let err = merge(&existing, &ours()).unwrap_err();
+        assert!(matches!(err, MergeError::Overlap(o) if o.kind == "topic"));
+
+        // Other event types never overlap.
+        let existing = json!({"QueueConfigurations": [{
+            "Id": "deletes", "QueueArn": "arn:aws:sqs:us-west-2:1:q", "Events": ["s3:ObjectRemoved:*"]
+        }]});
+        assert!(merge(&existing, &ours()).is_ok());
+    }
+
+    #[test]
+    fn our_id_on_another_kind_is_refused() {
+        let existing = json!({"TopicConfigurations": [{
+            "Id": "acme-ingest-object-created", "TopicArn": "arn:aws:sns:us-west-2:1:t",
+            "Events": ["s3:ObjectRemoved:*"]
+        }]});
+        assert!(matches!(
+            merge(&existing, &ours()),
+            Err(MergeError::IdTaken { .. })
+        ));
+    }
+
+    // --- property tests -------------------------------------------------
+
+    fn event() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "s3:ObjectCreated:*",
+            "s3:ObjectCreated:Put",
+            "s3:ObjectCreated:Copy",
+            "s3:ObjectRemoved:*",
+            "s3:ObjectRemoved:Delete",
+            "s3:ObjectRestore:Completed",
+            "s3:ObjectTagging:*",
+        ])
+        .prop_map(str::to_owned)
+    }
+
+    fn filter_rules() -> impl Strategy<Value = Option<Value>> {
+        let part = prop::sample::select(vec!["", "a/", "a/b/", "b/", "logs/", ".gz", ".json", "x"]);
+        (part.clone(), part, any::<bool>()).prop_map(|(prefix, suffix, upper)| {
+            let mut rules = Vec::new();
+            let (p, s) = if upper {
+                ("Prefix", "Suffix")
+            } else {
+                ("prefix", "suffix")
+            };
+            if !prefix.is_empty() {
+                rules.push(json!({"Name": p, "Value": prefix}));
+            }
+            if !suffix.is_empty() {
+                rules.push(json!({"Name": s, "Value": suffix}));
+            }
+            (!rules.is_empty()).then(|| json!({"Key": {"FilterRules": rules}}))
+        })
+    }
+
+    fn foreign_entry(target_key: &'static str) -> impl Strategy<Value = Value> {
+        (
+            "[a-z]{1,6}",
+            prop::collection::vec(event(), 1..3),
+            filter_rules(),
+            any::<bool>(),
+        )
+            .prop_map(move |(id, events, filter, extra)| {
+                let mut entry = json!({
+                    "Id": format!("foreign-{id}"),
+                    target_key: format!("arn:aws:x:us-west-2:1:{id}"),
+                    "Events": events,
+                });
+                if let Some(filter) = filter {
+                    entry["Filter"] = filter;
+                }
+                if extra {
+                    entry["SomeFutureField"] = json!({"kept": [1, 2, 3]});
+                }
+                entry
+            })
+    }
+
+    /// Configurations as S3 reports them: a list is either absent or non-empty.
+    fn configuration() -> impl Strategy<Value = Value> {
+        (
+            prop::collection::vec(foreign_entry("QueueArn"), 0..3),
+            prop::collection::vec(foreign_entry("TopicArn"), 0..3),
+            prop::collection::vec(foreign_entry("LambdaFunctionArn"), 0..3),
+            any::<bool>(),
+        )
+            .prop_map(|(queues, topics, lambdas, eventbridge)| {
+                let mut config = Map::new();
+                for (key, list) in [
+                    ("QueueConfigurations", queues),
+                    ("TopicConfigurations", topics),
+                    ("LambdaFunctionConfigurations", lambdas),
+                ] {
+                    if !list.is_empty() {
+                        config.insert(key.into(), Value::Array(list));
+                    }
+                }
+                if eventbridge {
+                    config.insert("EventBridgeConfiguration".into(), json!({}));
+                }
+                Value::Object(config)
+            })
+    }
+
+    fn our_entry() -> impl Strategy<Value = Value> {
+        (prop::collection::vec(event(), 1..3), filter_rules()).prop_map(|(events, filter)| {
+            let mut entry = json!({
+                "Id": "acme-ingest-object-created",
+                "QueueArn": "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue",
+                "Events": events,
+            });
+            if let Some(filter) = filter {
+                entry["Filter"] = filter;
+            }
+            entry
+        })
+    }
+
+    fn all_foreign(config: &Value) -> Vec<Value> {
+        KINDS
+            .iter()
+            .flat_map(|(kind, _)| {
+                config
+                    .get(*kind)
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter(|e| e["Id"] != "acme-ingest-object-created")
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn foreign_entries_are_never_dropped_or_altered(x in configuration(), ours in our_entry()) {
+            if let Ok(merged) = merge(&x, &ours) {
+                prop_assert_eq!(all_foreign(&merged), all_foreign(&x));
+                prop_assert_eq!(merged.get("EventBridgeConfiguration"), x.get("EventBridgeConfiguration"));
+                let removed = remove(&merged, "acme-ingest-object-created");
+                prop_assert_eq!(all_foreign(&removed), all_foreign(&x));
+            }
+        }
+
+        #[test]
+        fn merge_is_idempotent(x in configuration(), ours in our_entry()) {
+            if let Ok(once) = merge(&x, &ours) {
+                prop_assert_eq!(merge(&once, &ours).unwrap(), once);
+            }
+        }
+
+        #[test]
+        fn remove_undoes_merge(x in configuration(), ours in our_entry()) {
+            if let Ok(merged) = merge(&x, &ours) {
+                prop_assert_eq!(remove(&merged, "acme-ingest-object-created"), x);
+            }
+        }
+
+        #[test]
+        fn a_refusal_names_an_entry_that_really_overlaps(x in configuration(), ours in our_entry()) {
+            match merge(&x, &ours) {
+                Err(MergeError::Overlap(overlap)) => {
+                    let id = overlap.id;
+                    let other = all_foreign(&x).into_iter().find(|e| e["Id"] == id.as_str());
+                    prop_assert!(other.is_some(), "named entry {} not in the configuration", id);
+                    let other = other.unwrap();
+                    prop_assert!(!shared_events(&events(&ours), &events(&other)).is_empty());
+                    prop_assert!(filters_overlap(&entry_filter(&ours), &entry_filter(&other)));
+                }
+                Err(other) => prop_assert!(false, "unexpected error {other}"),
+                Ok(merged) => {
+                    // Accepted: no foreign entry overlaps ours.
+                    for e in all_foreign(&merged) {
+                        let overlap = !shared_events(&events(&ours), &events(&e)).is_empty()
+                            && filters_overlap(&entry_filter(&ours), &entry_filter(&e));
+                        prop_assert!(!overlap, "accepted an overlap with {}", e["Id"]);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The queue's access policy and the queue and dead-letter queue attributes.
+
+use serde_json::{Map, Value, json};
+
+use super::{Arns, POLICY_VERSION};
+use crate::spec::{QueueEncryption, Spec};
+
+/// Retention of the dead-letter queue: the maximum, so failures can be inspected.
+pub const DLQ_RETENTION_SECS: u32 = 1_209_600;
+
+/// Lets S3 (and only this bucket, in this account) send to the queue: the
+/// Databend/TiDB form, not the Tarsal seed's `"AWS": "*"` principal.
+pub fn queue_policy(spec: &Spec) -> Value {
+    let arns = Arns::of(spec);
+    json!({
+        "Version": POLICY_VERSION,
+        "Id": format!("{}-policy", spec.queue.name),
+        "Statement": [{
+            "Sid": "AllowS3ToSendMessage",
+            "Effect": "Allow",
+            "Principal": { "Service": "s3.amazonaws.com" },
+            "Action": "sqs:SendMessage",
+            "Resource": arns.queue,
+            "Condition": {
+                "ArnLike": { "aws:SourceArn": arns.bucket },
+                "StringEquals": { "aws:SourceAccount": arns.account },
+            },
+        }],
+    })
+}
+
+/// The queue's attributes in the form `aws sqs set-queue-attributes --attributes`
+/// takes: every value a string, policies as compact JSON strings.
+/// On an adopted queue (`create: false`) only the access policy is managed.
+pub fn queue_attributes(spec: &Spec) -> Value {
+    let mut attrs = Map::new();
+    if spec.queue.create {
+        attrs.insert(
+            "VisibilityTimeout".into(),
+            spec.queue.visibility_timeout_secs.to_string().into(),
+        );
+        attrs.insert(
+            "MessageRetentionPeriod".into(),
+            spec.queue.message_retention_secs.to_string().into(),
+        );
+        encryption(spec, &mut attrs);
+        if spec.queue.dead_letter.enabled {
+            let redrive = json!({
+                "deadLetterTargetArn": Arns::of(spec).dlq,
+                "maxReceiveCount": spec.queue.dead_letter.max_receive_count,
+            });
+            attrs.insert("RedrivePolicy".into(), redrive.to_string().into());
+        }
+    }
+    attrs.insert("Policy".into(), queue_policy(spec).to_string().into());
+    Value::Object(attrs)
+}
+
+/// The dead-letter queue's attributes, or `None` when it is disabled: the
+/// longest retention and the queue's encryption.
+pub fn dlq_attributes(spec: &Spec) -> Option<Value> {
+    if !spec.queue.dead_letter.enabled || !spec.queue.create {
+        return None;
+    }
+    let mut attrs = Map::new();
+    attrs.insert(
+        "MessageRetentionPeriod".into(),
+        DLQ_RETENTION_SECS.to_string().into(),
+    );
+    encryption(spec, &mut attrs);
+    Some(Value::Object(attrs))
+}
+
+fn encryption(spec: &Spec, attrs: &mut Map<String, Value>) {
+    match spec.queue.encryption {
+        QueueEncryption::SqsManaged => {
+            attrs.insert("SqsManagedSseEnabled".into(), "true".into());
+        }
+        QueueEncryption::None => {
+            attrs.insert("SqsManagedSseEnabled".into(), "false".into());
+        }
+        QueueEncryption::Kms => {
+            if let Some(key) = &spec.queue.kms_key_arn {
+                attrs.insert("KmsMasterKeyId".into(), key.clone().into());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docs::testing::acme;
+
+    #[test]
+    fn queue_policy_is_scoped_to_bucket_and_account() {
+        assert_eq!(
+            queue_policy(&acme()),
+            json!({
+                "Version": "2012-10-17",
+                "Id": "acme-ingest-queue-policy",
+                "Statement": [{
+                    "Sid": "AllowS3ToSendMessage",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "s3.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue",
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": "arn:aws:s3:::acme-ingest-source"},
+                        "StringEquals": {"aws:SourceAccount": "123456789012"}
+                    }
+                }]
+            })
+        );
+    }
+
+    #[test]
+    fn queue_attributes_are_strings() {
+        let attrs = queue_attributes(&acme());
+        let keys: Vec<&String> = attrs.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "SqsManagedSseEnabled",
+                "RedrivePolicy",
+                "Policy"
+            ]
+        );
+        assert_eq!(attrs["VisibilityTimeout"], "600");
+        assert_eq!(attrs["MessageRetentionPeriod"], "604800");
+        assert_eq!(attrs["SqsManagedSseEnabled"], "true");
+        assert_eq!(
+            attrs["RedrivePolicy"],
+            r#"{"deadLetterTargetArn":"arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue-dlq","maxReceiveCount":5}"#
+        );
+        let policy: Value = serde_json::from_str(attrs["Policy"].as_str().unwrap()).unwrap();
+        assert_eq!(policy, queue_policy(&acme()));
+    }
+
+    #[test]
+    fn kms_queue_and_adopted_queue() {
+        let mut spec = acme();
+        spec.queue.encryption = QueueEncryption::Kms;
+        spec.queue.kms_key_arn = Some("arn:aws:kms:us-west-2:123456789012:key/q".into());
+        spec.queue.dead_letter.enabled = false;
+        let attrs = queue_attributes(&spec);
+        assert_eq!(
+            attrs["KmsMasterKeyId"],
+            "arn:aws:kms:us-west-2:123456789012:key/q"
+        );
+        assert!(attrs.get("RedrivePolicy").is_none());
+        assert!(attrs.get("SqsManagedSseEnabled").is_none());
+        assert_eq!(dlq_attributes(&spec), None);
+
+        spec.queue.create = false;
+        let attrs = queue_attributes(&spec);
+        let keys: Vec<&String> = attrs.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["Policy"]);
+    }
+
+    #[test]
+    fn dlq_keeps_messages_longest() {
+        let attrs = dlq_attributes(&acme()).unwrap();
+        assert_eq!(
+            attrs,
+            json!({
+                "MessageRetentionPeriod": "1209600",
+                "SqsManagedSseEnabled": "true"
+            })
+        );
+    }
+}

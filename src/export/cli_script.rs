@@ -1,0 +1,596 @@
+//! `setup.sh`: the whole setup as an AWS CLI + jq script, the way the
+//! TiDB/Databend seed does it by hand, but safe to re-run: it compares before
+//! it writes, backs up what it changes, and merges the bucket notification.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::docs::{
+    self, ACCOUNT_PLACEHOLDER, bucket_encryption, bucket_policy, dlq_attributes,
+    notification_entry, ownership_controls, permissions_policy, public_access_block,
+    queue_attributes, queue_policy, to_pretty, trust_policy, versioning,
+};
+use crate::spec::Spec;
+
+/// Single-quotes `s` for POSIX shells.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The generated script. Documents are embedded with `<ACCOUNT_ID>` where the
+/// account goes, filled in at run time from `aws sts get-caller-identity`.
+pub fn setup_script(spec: &Spec) -> String {
+    let mut doc_spec = spec.clone();
+    doc_spec.account_id = None;
+    let s = &doc_spec;
+    let mut out = String::new();
+    out.push_str(&header(spec));
+    out.push_str(PRELUDE);
+
+    // -- documents -------------------------------------------------------
+    let _ = writeln!(
+        out,
+        "\n# ---- documents (sluice's own, {ACCOUNT_PLACEHOLDER} filled in at run time)"
+    );
+    embed(&mut out, "permissions-policy.json", &permissions_policy(s));
+    if s.role.enabled {
+        embed(&mut out, "trust-policy.json", &trust_policy(s));
+    }
+    if s.bucket.create {
+        embed(
+            &mut out,
+            "bucket-public-access-block.json",
+            &public_access_block(s),
+        );
+        embed(
+            &mut out,
+            "bucket-ownership-controls.json",
+            &ownership_controls(),
+        );
+        embed(&mut out, "bucket-encryption.json", &bucket_encryption(s));
+        if let Some(v) = versioning(s) {
+            embed(&mut out, "bucket-versioning.json", &v);
+        }
+        if let Some(p) = bucket_policy(s) {
+            embed(&mut out, "bucket-policy.json", &p);
+        }
+    }
+    if let Some(attrs) = dlq_attributes(s) {
+        embed(&mut out, "dlq-attributes.json", &attrs);
+    }
+    if s.queue.create {
+        embed(&mut out, "queue-attributes.json", &queue_attributes(s));
+    } else {
+        embed(&mut out, "queue-policy.json", &queue_policy(s));
+    }
+    embed(&mut out, "notification-entry.json", &notification_entry(s));
+
+    // -- preflight -------------------------------------------------------
+    out.push_str(if s.bucket.create {
+        PREFLIGHT_CREATE_BUCKET
+    } else {
+        PREFLIGHT_ADOPT_BUCKET
+    });
+    out.push_str(PREFLIGHT_NOTIFICATION);
+
+    // -- steps -----------------------------------------------------------
+    out.push_str(STEP_POLICY);
+    if s.role.enabled {
+        out.push_str(STEP_ROLE);
+    }
+    if s.user.enabled {
+        out.push_str(STEP_USER);
+        if s.user.create_access_key {
+            out.push_str(STEP_ACCESS_KEY);
+        }
+    }
+    if s.bucket.create {
+        out.push_str(STEP_BUCKET_CREATE);
+        out.push_str(STEP_BUCKET_SETTINGS);
+        if versioning(s).is_some() {
+            out.push_str("bucket_setting versioning bucket-versioning.json get-bucket-versioning '@' put-bucket-versioning --versioning-configuration\n");
+        }
+        if bucket_policy(s).is_some() {
+            out.push_str(STEP_BUCKET_POLICY);
+        }
+    }
+    if dlq_attributes(s).is_some() {
+        out.push_str(STEP_DLQ);
+    }
+    out.push_str(if s.queue.create {
+        STEP_QUEUE_CREATE
+    } else {
+        STEP_QUEUE_ADOPT
+    });
+    out.push_str(STEP_NOTIFICATION);
+    out.push_str(&summary(spec));
+    out
+}
+
+fn header(spec: &Spec) -> String {
+    let q = shell_quote;
+    let tags = docs::tags(spec);
+    let iam_tags: Vec<Value> = tags
+        .iter()
+        .map(|(k, v)| serde_json::json!({"Key": k, "Value": v}))
+        .collect();
+    let sqs_tags = serde_json::to_string(&tags).unwrap_or_default();
+    let iam_tags = serde_json::to_string(&iam_tags).unwrap_or_default();
+    let s3_tags = serde_json::json!({ "TagSet": serde_json::from_str::<Value>(&iam_tags).unwrap_or_default() }).to_string();
+    let h = format!(
+        r#"#!/usr/bin/env bash
+# setup.sh: the {name:?} S3 -> SQS ingestion pipeline, as sluice {version} would apply it.
+#
+# Creates or updates, in order: the IAM permissions policy{role}{user}, the
+# bucket{bucket_mode}, the {dlq}queue and its access policy, and the bucket's event
+# notification to the queue.
+#
+# Safe to re-run: each resource is read first and only written where it
+# differs; every existing configuration it changes is first saved under
+# $SLUICE_BACKUP_DIR (default: ./sluice-backup-<UTC time>/). The bucket
+# notification is merged into the bucket's configuration, never replaced:
+# entries of other teams are kept, and one that overlaps ours stops the script
+# before anything is written.
+#
+# Needs the AWS CLI and jq 1.6 or later. Credentials, profile and endpoint come
+# from the usual AWS CLI settings (AWS_PROFILE, AWS_ENDPOINT_URL, ...).
+# shellcheck disable=SC2034 # the settings below name every value; a spec uses only some
+set -euo pipefail
+
+REGION={region}
+PARTITION={partition}
+EXPECTED_ACCOUNT={account}
+POLICY_NAME={policy}
+ROLE_NAME={role_name}
+USER_NAME={user_name}
+BUCKET={bucket_name}
+PREFIX={prefix}
+SUFFIX={suffix}
+QUEUE_NAME={queue}
+DLQ_NAME={dlq_name}
+NOTIFICATION_ID={notification}
+EXTERNAL_ID={external_id}
+IAM_TAGS={iam_tags}
+SQS_TAGS={sqs_tags}
+S3_TAGS={s3_tags}
+"#,
+        name = spec.name,
+        version = env!("CARGO_PKG_VERSION"),
+        role = if spec.role.enabled { ", the role" } else { "" },
+        user = if spec.user.enabled { ", the user" } else { "" },
+        bucket_mode = if spec.bucket.create {
+            " and its settings"
+        } else {
+            " (adopted: only checked)"
+        },
+        dlq = if spec.queue.dead_letter.enabled && spec.queue.create {
+            "dead-letter queue, the "
+        } else {
+            ""
+        },
+        region = q(&spec.region),
+        partition = q(docs::partition(&spec.region)),
+        account = q(spec.account_id.as_deref().unwrap_or("")),
+        policy = q(&spec.policy.name),
+        role_name = q(&spec.role.name),
+        user_name = q(&spec.user.name),
+        bucket_name = q(&spec.bucket.name),
+        prefix = q(&spec.bucket.prefix),
+        suffix = q(&spec.bucket.suffix),
+        queue = q(&spec.queue.name),
+        dlq_name = q(&spec.queue.dead_letter.name),
+        notification = q(&spec.notification.id),
+        external_id = q(&spec.role.external_id),
+        iam_tags = q(&iam_tags),
+        sqs_tags = q(&sqs_tags),
+        s3_tags = q(&s3_tags),
+    );
+    h
+}
+
+fn embed(out: &mut String, file: &str, doc: &Value) {
+    let _ = write!(out, "doc {file} <<'JSON'\n{}JSON\n", to_pretty(doc));
+}
+
+fn summary(spec: &Spec) -> String {
+    let mut s = String::from(
+        "\nstep \"Connector values\"\nQUEUE_ARN=$(aws_ sqs get-queue-attributes --queue-url \"$QUEUE_URL\" --attribute-names QueueArn --query Attributes.QueueArn --output text)\n",
+    );
+    if spec.role.enabled {
+        s.push_str("value role_arn \"$ROLE_ARN\"\nvalue external_id \"$EXTERNAL_ID\"\n");
+    }
+    if spec.user.enabled {
+        s.push_str("value user \"$USER_NAME\"\n");
+    }
+    s.push_str(
+        "value queue_url \"$QUEUE_URL\"\nvalue queue_arn \"$QUEUE_ARN\"\nvalue bucket \"$BUCKET\"\nvalue region \"$REGION\"\nvalue prefix \"$PREFIX\"\nvalue suffix \"$SUFFIX\"\n",
+    );
+    s
+}
+
+const PRELUDE: &str = r#"
+for tool in aws jq; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "setup.sh: $tool is required but not installed" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+BACKUP_DIR=${SLUICE_BACKUP_DIR:-sluice-backup-$(date -u +%Y%m%dT%H%M%SZ)}
+NOT_FOUND='NoSuchEntity|NoSuchBucket|NoSuchBucketPolicy|NonExistentQueue|QueueDoesNotExist|NoSuchPublicAccessBlockConfiguration|OwnershipControlsNotFoundError|ServerSideEncryptionConfigurationNotFoundError|\(404\)|Not Found'
+
+# The AWS CLI v1 ignores AWS_ENDPOINT_URL for some services (SQS): pass it explicitly.
+ENDPOINT_ARGS=()
+if [ -n "${AWS_ENDPOINT_URL:-}" ]; then ENDPOINT_ARGS=(--endpoint-url "$AWS_ENDPOINT_URL"); fi
+aws_() { aws --region "$REGION" --output json ${ENDPOINT_ARGS[@]+"${ENDPOINT_ARGS[@]}"} "$@"; }
+step() { printf '==> %s\n' "$*"; }
+say() { printf '    %s\n' "$*"; }
+value() { printf '%-12s %s\n' "$1" "$2"; }
+die() { printf 'setup.sh: %s\n' "$*" >&2; exit 1; }
+
+# probe OUT CMD...: runs CMD with its output in OUT. Succeeds when it worked,
+# fails when the resource does not exist, stops the script on any other error.
+probe() {
+  local out=$1
+  shift
+  if "$@" >"$out" 2>"$WORK/stderr"; then return 0; fi
+  if grep -qE "$NOT_FOUND" "$WORK/stderr"; then return 1; fi
+  cat "$WORK/stderr" >&2
+  exit 1
+}
+
+# same A B: the two JSON files hold the same document.
+same() { [ "$(jq -S . "$1")" = "$(jq -S . "$2")" ]; }
+
+# backup NAME < FILE: keeps the prior state of something about to change.
+backup() {
+  mkdir -p "$BACKUP_DIR"
+  cat >"$BACKUP_DIR/$1"
+  say "backed up the previous $1 to $BACKUP_DIR/$1"
+}
+
+# doc NAME < JSON: a document, with the account id filled in.
+doc() {
+  jq --arg account "$ACCOUNT_ID" \
+    'walk(if type == "string" then gsub("<ACCOUNT_ID>"; $account) else . end)' >"$WORK/$1"
+}
+
+# jq programs (their $names are jq's; a script uses only some of them)
+# shellcheck disable=SC2016,SC2034
+JQ_CONFLICTS='
+def rules($e): [($e.Filter.Key.FilterRules // [])[] | {key: (.Name | ascii_downcase), value: .Value}] | from_entries;
+def pfx($e): rules($e).prefix // "";
+def sfx($e): rules($e).suffix // "";
+def covers($w; $n): ($w | endswith(":*")) and ($n | startswith($w[0:-1]));
+def shared($a; $b): any($a.Events[]; . as $x | any($b.Events[]; . as $y | $x == $y or covers($x; $y) or covers($y; $x)));
+def overlap($a; $b): (pfx($a) as $p | pfx($b) as $q | ($p | startswith($q)) or ($q | startswith($p)))
+  and (sfx($a) as $s | sfx($b) as $t | ($s | endswith($t)) or ($t | endswith($s)));
+$ours[0] as $o
+| [(.QueueConfigurations // [])[] | select(.Id != $o.Id) | {kind: "queue", target: .QueueArn, e: .}]
+  + [(.TopicConfigurations // [])[] | {kind: "topic", target: .TopicArn, e: .}]
+  + [(.LambdaFunctionConfigurations // [])[] | {kind: "Lambda function", target: .LambdaFunctionArn, e: .}]
+| .[]
+| select(.e.Id == $o.Id or (shared($o; .e) and overlap($o; .e)))
+| "the existing \(.kind) entry \(.e.Id // "(no id)") to \(.target)"'
+# shellcheck disable=SC2016,SC2034
+JQ_MERGE_NOTIFICATION='$ours[0] as $o
+| if any((.QueueConfigurations // [])[]; .Id == $o.Id)
+  then .QueueConfigurations |= map(if .Id == $o.Id then $o else . end)
+  else .QueueConfigurations = ((.QueueConfigurations // []) + [$o]) end'
+# shellcheck disable=SC2016,SC2034
+JQ_FOREIGN_ENTRIES='del(.QueueConfigurations[]? | select(.Id == $id))
+| if .QueueConfigurations == [] then del(.QueueConfigurations) else . end'
+# shellcheck disable=SC2016,SC2034
+JQ_MERGE_STATEMENTS='.Statement |= (if . == null then [] elif type == "array" then . else [.] end)
+| reduce $ours[0].Statement[] as $s (.;
+    if any(.Statement[]; .Sid == $s.Sid)
+    then .Statement |= map(if .Sid == $s.Sid then $s else . end)
+    else .Statement += [$s] end)'
+# shellcheck disable=SC2016,SC2034
+JQ_CHANGED_ATTRIBUTES='def norm: if type == "string" then (try fromjson catch .) else . end;
+$want[0] as $w | (.Attributes // {}) as $h
+| [$w | keys[] | select(($w[.] | norm) != ($h[.] | norm))] | join(", ")'
+
+# queue_attributes URL WANT NAME: sets the attributes in WANT that differ, after a backup.
+queue_attributes() {
+  local url=$1 want=$2 name=$3 changed
+  aws_ sqs get-queue-attributes --queue-url "$url" --attribute-names All >"$WORK/have.json"
+  [ -s "$WORK/have.json" ] || echo '{}' >"$WORK/have.json"
+  changed=$(jq -r --slurpfile want "$WORK/$want" "$JQ_CHANGED_ATTRIBUTES" "$WORK/have.json")
+  if [ -z "$changed" ]; then
+    say "no change"
+    return
+  fi
+  jq '.Attributes // {}' "$WORK/have.json" | backup "$name"
+  aws_ sqs set-queue-attributes --queue-url "$url" --attributes "file://$WORK/$want"
+  say "updated: $changed"
+}
+
+ACCOUNT_ID=$(aws_ sts get-caller-identity --query Account --output text)
+if [ -n "$EXPECTED_ACCOUNT" ] && [ "$ACCOUNT_ID" != "$EXPECTED_ACCOUNT" ]; then
+  die "the spec is for account $EXPECTED_ACCOUNT but these credentials are for $ACCOUNT_ID"
+fi
+POLICY_ARN="arn:$PARTITION:iam::$ACCOUNT_ID:policy/$POLICY_NAME"
+ROLE_ARN="arn:$PARTITION:iam::$ACCOUNT_ID:role/$ROLE_NAME"
+step "Account $ACCOUNT_ID, region $REGION"
+"#;
+
+const PREFLIGHT_CREATE_BUCKET: &str = r#"
+# ---- preflight: nothing is written before these checks pass
+BUCKET_EXISTS=false
+if probe /dev/null aws_ s3api head-bucket --bucket "$BUCKET"; then
+  BUCKET_EXISTS=true
+fi
+"#;
+
+const PREFLIGHT_ADOPT_BUCKET: &str = r#"
+# ---- preflight: nothing is written before these checks pass
+probe /dev/null aws_ s3api head-bucket --bucket "$BUCKET" \
+  || die "bucket $BUCKET does not exist; the spec adopts an existing bucket (bucket.create is false)"
+BUCKET_EXISTS=true
+"#;
+
+const PREFLIGHT_NOTIFICATION: &str = r#"
+if [ "$BUCKET_EXISTS" = true ]; then
+  location=$(aws_ s3api get-bucket-location --bucket "$BUCKET" --query LocationConstraint --output text)
+  case "$location" in None | null | "") location=us-east-1 ;; EU) location=eu-west-1 ;; esac
+  [ "$location" = "$REGION" ] || die "bucket $BUCKET is in $location, not $REGION: S3 can only notify a queue in the bucket's region"
+  aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
+  [ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
+  conflicts=$(jq -r --slurpfile ours "$WORK/notification-entry.json" "$JQ_CONFLICTS" "$WORK/notification-before.json")
+  if [ -n "$conflicts" ]; then
+    printf 'setup.sh: our notification entry %s overlaps:\n%s\n' "$NOTIFICATION_ID" "$conflicts" >&2
+    die "S3 rejects overlapping entries (\"ambiguously defined\"); nothing was changed"
+  fi
+fi
+"#;
+
+const STEP_POLICY: &str = r#"
+step "IAM policy $POLICY_NAME"
+if probe "$WORK/policy.json" aws_ iam get-policy --policy-arn "$POLICY_ARN"; then
+  version=$(jq -r .Policy.DefaultVersionId "$WORK/policy.json")
+  aws_ iam get-policy-version --policy-arn "$POLICY_ARN" --version-id "$version" \
+    --query PolicyVersion.Document >"$WORK/policy-current.json"
+  if same "$WORK/policy-current.json" "$WORK/permissions-policy.json"; then
+    say "no change"
+  else
+    backup permissions-policy.json <"$WORK/policy-current.json"
+    count=$(aws_ iam list-policy-versions --policy-arn "$POLICY_ARN" --query 'length(Versions)' --output text)
+    if [ "$count" -ge 5 ]; then
+      oldest=$(aws_ iam list-policy-versions --policy-arn "$POLICY_ARN" \
+        --query 'sort_by(Versions[?!IsDefaultVersion], &CreateDate)[0].VersionId' --output text)
+      aws_ iam delete-policy-version --policy-arn "$POLICY_ARN" --version-id "$oldest"
+      say "deleted the oldest policy version $oldest (IAM keeps five)"
+    fi
+    aws_ iam create-policy-version --policy-arn "$POLICY_ARN" \
+      --policy-document "file://$WORK/permissions-policy.json" --set-as-default >/dev/null
+    say "updated"
+  fi
+else
+  aws_ iam create-policy --policy-name "$POLICY_NAME" \
+    --policy-document "file://$WORK/permissions-policy.json" \
+    --description "S3 and SQS access for the sluice pipeline" --tags "$IAM_TAGS" >/dev/null
+  say "created"
+fi
+"#;
+
+const STEP_ROLE: &str = r#"
+step "IAM role $ROLE_NAME"
+if probe "$WORK/role.json" aws_ iam get-role --role-name "$ROLE_NAME"; then
+  jq .Role.AssumeRolePolicyDocument "$WORK/role.json" >"$WORK/trust-current.json"
+  if same "$WORK/trust-current.json" "$WORK/trust-policy.json"; then
+    say "trust policy: no change"
+  else
+    backup trust-policy.json <"$WORK/trust-current.json"
+    aws_ iam update-assume-role-policy --role-name "$ROLE_NAME" \
+      --policy-document "file://$WORK/trust-policy.json"
+    say "trust policy: updated"
+  fi
+else
+  aws_ iam create-role --role-name "$ROLE_NAME" \
+    --assume-role-policy-document "file://$WORK/trust-policy.json" \
+    --description "Assumed by the ingestion connector (sluice)" --tags "$IAM_TAGS" >/dev/null
+  say "created"
+fi
+aws_ iam attach-role-policy --role-name "$ROLE_NAME" --policy-arn "$POLICY_ARN"
+say "policy attached"
+"#;
+
+const STEP_USER: &str = r#"
+step "IAM user $USER_NAME"
+if probe /dev/null aws_ iam get-user --user-name "$USER_NAME"; then
+  say "exists"
+else
+  aws_ iam create-user --user-name "$USER_NAME" --tags "$IAM_TAGS" >/dev/null
+  say "created"
+fi
+aws_ iam attach-user-policy --user-name "$USER_NAME" --policy-arn "$POLICY_ARN"
+say "policy attached"
+"#;
+
+const STEP_ACCESS_KEY: &str = r#"
+keys=$(aws_ iam list-access-keys --user-name "$USER_NAME" --query 'length(AccessKeyMetadata)' --output text)
+if [ "$keys" = 0 ]; then
+  key_file="${SLUICE_OUT_DIR:-.}/${USER_NAME}_accessKeys.csv"
+  (
+    umask 077
+    aws_ iam create-access-key --user-name "$USER_NAME" \
+      --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text |
+      awk 'BEGIN { print "Access key ID,Secret access key" } { print $1 "," $2 }' >"$key_file"
+  )
+  say "access key created; the only copy of its secret is in $key_file (mode 0600)"
+else
+  say "the user already has $keys access key(s); no new key created"
+fi
+"#;
+
+const STEP_BUCKET_CREATE: &str = r#"
+step "S3 bucket $BUCKET"
+if [ "$BUCKET_EXISTS" = true ]; then
+  say "exists"
+else
+  if [ "$REGION" = us-east-1 ]; then
+    aws_ s3api create-bucket --bucket "$BUCKET" >/dev/null
+  else
+    aws_ s3api create-bucket --bucket "$BUCKET" \
+      --create-bucket-configuration "LocationConstraint=$REGION" >/dev/null
+  fi
+  aws_ s3api put-bucket-tagging --bucket "$BUCKET" --tagging "$S3_TAGS"
+  say "created"
+fi
+"#;
+
+const STEP_BUCKET_SETTINGS: &str = r#"
+# bucket_setting LABEL WANT GET QUERY PUT FLAG: puts a bucket setting that differs, after a backup.
+bucket_setting() {
+  local label=$1 want=$2 get=$3 query=$4 put=$5 flag=$6
+  if probe "$WORK/have.json" aws_ s3api "$get" --bucket "$BUCKET" --query "$query"; then
+    if same "$WORK/have.json" "$WORK/$want"; then
+      say "$label: no change"
+      return
+    fi
+    [ -s "$WORK/have.json" ] && [ "$(cat "$WORK/have.json")" != "{}" ] && backup "bucket-$label.json" <"$WORK/have.json"
+  fi
+  aws_ s3api "$put" --bucket "$BUCKET" "$flag" "file://$WORK/$want"
+  say "$label: set"
+}
+bucket_setting public-access-block bucket-public-access-block.json get-public-access-block PublicAccessBlockConfiguration put-public-access-block --public-access-block-configuration
+bucket_setting ownership-controls bucket-ownership-controls.json get-bucket-ownership-controls OwnershipControls put-bucket-ownership-controls --ownership-controls
+bucket_setting encryption bucket-encryption.json get-bucket-encryption ServerSideEncryptionConfiguration put-bucket-encryption --server-side-encryption-configuration
+"#;
+
+const STEP_BUCKET_POLICY: &str = r#"
+if probe "$WORK/bucket-policy-current.txt" aws_ s3api get-bucket-policy --bucket "$BUCKET" --query Policy --output text; then
+  jq . "$WORK/bucket-policy-current.txt" >"$WORK/bucket-policy-current.json"
+  jq --slurpfile ours "$WORK/bucket-policy.json" "$JQ_MERGE_STATEMENTS" \
+    "$WORK/bucket-policy-current.json" >"$WORK/bucket-policy-merged.json"
+  if same "$WORK/bucket-policy-current.json" "$WORK/bucket-policy-merged.json"; then
+    say "bucket policy: no change"
+  else
+    backup bucket-policy.json <"$WORK/bucket-policy-current.json"
+    aws_ s3api put-bucket-policy --bucket "$BUCKET" --policy "file://$WORK/bucket-policy-merged.json"
+    say "bucket policy: our statement merged into the existing policy"
+  fi
+else
+  aws_ s3api put-bucket-policy --bucket "$BUCKET" --policy "file://$WORK/bucket-policy.json"
+  say "bucket policy: set"
+fi
+"#;
+
+const STEP_DLQ: &str = r#"
+step "SQS dead-letter queue $DLQ_NAME"
+if probe "$WORK/dlq-url.json" aws_ sqs get-queue-url --queue-name "$DLQ_NAME"; then
+  DLQ_URL=$(jq -r .QueueUrl "$WORK/dlq-url.json")
+  queue_attributes "$DLQ_URL" dlq-attributes.json dlq-attributes.json
+else
+  DLQ_URL=$(aws_ sqs create-queue --queue-name "$DLQ_NAME" --attributes "file://$WORK/dlq-attributes.json" \
+    --tags "$SQS_TAGS" --query QueueUrl --output text)
+  say "created"
+fi
+"#;
+
+const STEP_QUEUE_CREATE: &str = r#"
+step "SQS queue $QUEUE_NAME"
+if probe "$WORK/queue-url.json" aws_ sqs get-queue-url --queue-name "$QUEUE_NAME"; then
+  QUEUE_URL=$(jq -r .QueueUrl "$WORK/queue-url.json")
+  queue_attributes "$QUEUE_URL" queue-attributes.json queue-attributes.json
+else
+  QUEUE_URL=$(aws_ sqs create-queue --queue-name "$QUEUE_NAME" --attributes "file://$WORK/queue-attributes.json" \
+    --tags "$SQS_TAGS" --query QueueUrl --output text)
+  say "created"
+fi
+"#;
+
+const STEP_QUEUE_ADOPT: &str = r#"
+step "SQS queue $QUEUE_NAME (adopted: only its access policy is managed)"
+probe "$WORK/queue-url.json" aws_ sqs get-queue-url --queue-name "$QUEUE_NAME" \
+  || die "queue $QUEUE_NAME does not exist; the spec adopts an existing queue (queue.create is false)"
+QUEUE_URL=$(jq -r .QueueUrl "$WORK/queue-url.json")
+aws_ sqs get-queue-attributes --queue-url "$QUEUE_URL" --attribute-names Policy \
+  --query Attributes.Policy --output text >"$WORK/queue-policy-current.txt"
+if [ "$(cat "$WORK/queue-policy-current.txt")" = None ] || [ ! -s "$WORK/queue-policy-current.txt" ]; then
+  cp "$WORK/queue-policy.json" "$WORK/queue-policy-merged.json"
+else
+  jq . "$WORK/queue-policy-current.txt" >"$WORK/queue-policy-current.json"
+  jq --slurpfile ours "$WORK/queue-policy.json" "$JQ_MERGE_STATEMENTS" \
+    "$WORK/queue-policy-current.json" >"$WORK/queue-policy-merged.json"
+fi
+if [ -f "$WORK/queue-policy-current.json" ] && same "$WORK/queue-policy-current.json" "$WORK/queue-policy-merged.json"; then
+  say "access policy: no change"
+else
+  [ -f "$WORK/queue-policy-current.json" ] && backup queue-policy.json <"$WORK/queue-policy-current.json"
+  jq -n --arg policy "$(jq -c . "$WORK/queue-policy-merged.json")" '{Policy: $policy}' >"$WORK/queue-set.json"
+  aws_ sqs set-queue-attributes --queue-url "$QUEUE_URL" --attributes "file://$WORK/queue-set.json"
+  say "access policy: our statement merged"
+fi
+"#;
+
+const STEP_NOTIFICATION: &str = r#"
+step "Bucket notification $NOTIFICATION_ID -> $QUEUE_NAME"
+aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
+[ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
+conflicts=$(jq -r --slurpfile ours "$WORK/notification-entry.json" "$JQ_CONFLICTS" "$WORK/notification-before.json")
+[ -z "$conflicts" ] || die "our notification entry overlaps $conflicts; nothing was written to the bucket"
+jq --slurpfile ours "$WORK/notification-entry.json" "$JQ_MERGE_NOTIFICATION" \
+  "$WORK/notification-before.json" >"$WORK/notification-merged.json"
+if same "$WORK/notification-before.json" "$WORK/notification-merged.json"; then
+  say "no change"
+else
+  if [ "$(jq -c . "$WORK/notification-before.json")" != "{}" ]; then
+    backup bucket-notification.json <"$WORK/notification-before.json"
+  fi
+  aws_ s3api put-bucket-notification-configuration --bucket "$BUCKET" \
+    --notification-configuration "file://$WORK/notification-merged.json"
+  aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-after.json"
+  jq -e --arg id "$NOTIFICATION_ID" 'any(.QueueConfigurations[]?; .Id == $id)' \
+    "$WORK/notification-after.json" >/dev/null || die "our entry is missing after the write: did someone else change the configuration at the same time?"
+  jq --arg id "$NOTIFICATION_ID" "$JQ_FOREIGN_ENTRIES" "$WORK/notification-before.json" >"$WORK/foreign-before.json"
+  jq --arg id "$NOTIFICATION_ID" "$JQ_FOREIGN_ENTRIES" "$WORK/notification-after.json" >"$WORK/foreign-after.json"
+  same "$WORK/foreign-before.json" "$WORK/foreign-after.json" \
+    || die "other entries changed while we wrote ours: someone else wrote the configuration at the same time; compare with the backup in $BACKUP_DIR"
+  say "merged (entries of others kept)"
+fi
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::starter;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("plain"), "'plain'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn the_script_carries_the_documents_with_the_placeholder() {
+        let spec = starter("acme-ingest", "us-west-2", Some("123456789012"));
+        let script = setup_script(&spec);
+        assert!(script.starts_with("#!/usr/bin/env bash\n"));
+        assert!(script.contains("EXPECTED_ACCOUNT='123456789012'"));
+        assert!(
+            script
+                .contains("\"Resource\": \"arn:aws:sqs:us-west-2:<ACCOUNT_ID>:acme-ingest-queue\"")
+        );
+        assert!(script.contains("doc trust-policy.json <<'JSON'"));
+        assert!(!script.contains("IAM user"), "user steps only when enabled");
+        assert!(script.contains("put-bucket-notification-configuration"));
+        assert!(script.contains("step \"SQS dead-letter queue $DLQ_NAME\""));
+    }
+
+    #[test]
+    fn adopted_resources_are_only_checked() {
+        let mut spec = starter("acme-ingest", "us-west-2", None);
+        spec.bucket.create = false;
+        spec.queue.create = false;
+        let script = setup_script(&spec);
+        assert!(script.contains("the spec adopts an existing bucket"));
+        assert!(script.contains("the spec adopts an existing queue"));
+        assert!(!script.contains("create-bucket --bucket"));
+        assert!(!script.contains("bucket_setting public-access-block"));
+        assert!(!script.contains("create-queue"));
+        assert!(script.contains("EXPECTED_ACCOUNT=''"));
+    }
+}

@@ -1,0 +1,361 @@
+//! The saved-config bundle: the spec, every JSON document, an AWS CLI script,
+//! CloudFormation and Terraform, and a README with the connector values.
+//! Pure: [`bundle`] builds the files, [`write_bundle`] puts them on disk.
+//! Nothing here ever holds a secret: access keys are created at apply time only.
+
+mod cli_script;
+mod cloudformation;
+mod terraform;
+mod yaml;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+pub use cli_script::{setup_script, shell_quote};
+pub use cloudformation::cloudformation;
+pub use terraform::terraform;
+
+use crate::docs::{
+    self, ACCOUNT_PLACEHOLDER, Arns, bucket_encryption, bucket_policy, dlq_attributes, lint, merge,
+    notification_entry, ownership_controls, permissions_policy, public_access_block,
+    queue_attributes, queue_policy, to_pretty, trust_policy, versioning,
+};
+use crate::spec::{self, Spec};
+
+/// Which part of the bundle to write. `spec.json` and `README.md` are always included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    All,
+    Json,
+    Cli,
+    CloudFormation,
+    Terraform,
+}
+
+impl Format {
+    pub const NAMES: &'static [&'static str] =
+        &["all", "json", "cli", "cloudformation", "terraform"];
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "all" => Format::All,
+            "json" => Format::Json,
+            "cli" => Format::Cli,
+            "cloudformation" => Format::CloudFormation,
+            "terraform" => Format::Terraform,
+            other => {
+                return Err(format!(
+                    "`{other}` is not an export format: use one of {}",
+                    Format::NAMES.join(", ")
+                ));
+            }
+        })
+    }
+}
+
+/// One file of the bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFile {
+    pub name: String,
+    pub contents: String,
+    pub executable: bool,
+}
+
+impl ExportFile {
+    fn new(name: &str, contents: String) -> Self {
+        ExportFile {
+            name: name.to_owned(),
+            contents,
+            executable: false,
+        }
+    }
+}
+
+/// The JSON documents of the bundle, by file name, as `sluice apply` would put them.
+pub fn json_documents(spec: &Spec) -> Vec<(&'static str, serde_json::Value)> {
+    let mut docs = vec![("permissions-policy.json", permissions_policy(spec))];
+    if spec.role.enabled {
+        docs.push(("trust-policy.json", trust_policy(spec)));
+    }
+    docs.push(("queue-policy.json", queue_policy(spec)));
+    docs.push(("queue-attributes.json", queue_attributes(spec)));
+    if let Some(dlq) = dlq_attributes(spec) {
+        docs.push(("dlq-attributes.json", dlq));
+    }
+    if spec.bucket.create {
+        docs.push(("bucket-public-access-block.json", public_access_block(spec)));
+        docs.push(("bucket-ownership-controls.json", ownership_controls()));
+        docs.push(("bucket-encryption.json", bucket_encryption(spec)));
+        if let Some(v) = versioning(spec) {
+            docs.push(("bucket-versioning.json", v));
+        }
+        if let Some(p) = bucket_policy(spec) {
+            docs.push(("bucket-policy.json", p));
+        }
+    }
+    let entry = notification_entry(spec);
+    docs.push((
+        "bucket-notification.json",
+        merge(&serde_json::Value::Null, &entry).unwrap_or(entry),
+    ));
+    docs
+}
+
+/// Every file of the bundle for `format`, in a stable order.
+pub fn bundle(spec: &Spec, format: Format) -> Vec<ExportFile> {
+    let mut files = vec![ExportFile::new("spec.json", spec::to_json_string(spec))];
+    if matches!(format, Format::All | Format::Json) {
+        files.extend(
+            json_documents(spec)
+                .into_iter()
+                .map(|(name, doc)| ExportFile::new(name, to_pretty(&doc))),
+        );
+    }
+    if matches!(format, Format::All | Format::Cli) {
+        files.push(ExportFile {
+            executable: true,
+            ..ExportFile::new("setup.sh", setup_script(spec))
+        });
+    }
+    if matches!(format, Format::All | Format::CloudFormation) {
+        files.push(ExportFile::new("cloudformation.yaml", cloudformation(spec)));
+    }
+    if matches!(format, Format::All | Format::Terraform) {
+        files.push(ExportFile::new("main.tf", terraform(spec)));
+    }
+    let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+    files.push(ExportFile::new("README.md", readme(spec, &names)));
+    files
+}
+
+/// Writes the bundle into `dir` (created if needed), each file atomically.
+/// Returns the paths written.
+pub fn write_bundle(dir: &Path, files: &[ExportFile]) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    files
+        .iter()
+        .map(|file| {
+            let path = dir.join(&file.name);
+            let mode = if file.executable { 0o755 } else { 0o644 };
+            crate::fsutil::write_atomic(&path, file.contents.as_bytes(), Some(mode))?;
+            Ok(path)
+        })
+        .collect()
+}
+
+fn describe(file: &str) -> &'static str {
+    match file {
+        "spec.json" => "the sluice spec: `sluice plan|apply --config spec.json` re-runs it",
+        "permissions-policy.json" => "IAM permissions policy attached to the role and user",
+        "trust-policy.json" => "the role's trust policy (who may assume it, with the external ID)",
+        "queue-policy.json" => "the queue's access policy: lets only this bucket's S3 events in",
+        "queue-attributes.json" => {
+            "queue attributes, in `aws sqs set-queue-attributes --attributes` form"
+        }
+        "dlq-attributes.json" => "dead-letter queue attributes",
+        "bucket-public-access-block.json" => "bucket public access block",
+        "bucket-ownership-controls.json" => "bucket object ownership (ACLs disabled)",
+        "bucket-encryption.json" => "bucket default encryption",
+        "bucket-versioning.json" => "bucket versioning",
+        "bucket-policy.json" => {
+            "sluice's bucket policy statement (merged into any existing policy)"
+        }
+        "bucket-notification.json" => {
+            "the notification configuration for a bucket with no other entries; setup.sh and sluice merge instead"
+        }
+        "setup.sh" => {
+            "AWS CLI + jq script: idempotent, backs up what it changes, merges the notification"
+        }
+        "cloudformation.yaml" => "CloudFormation template",
+        "main.tf" => "Terraform configuration",
+        _ => "",
+    }
+}
+
+fn readme(spec: &Spec, files: &[String]) -> String {
+    let mut r = String::new();
+    let _ = writeln!(r, "# {}: S3 → SQS ingestion\n", spec.name);
+    let _ = writeln!(
+        r,
+        "Exported by sluice {} from `spec.json`. Bucket `{}` in {} sends `{}` events for keys matching prefix `{}` and suffix `{}` to queue `{}`.\n",
+        env!("CARGO_PKG_VERSION"),
+        spec.bucket.name,
+        spec.region,
+        spec.notification.events.join("`, `"),
+        spec.bucket.prefix,
+        spec.bucket.suffix,
+        spec.queue.name
+    );
+    let _ = writeln!(r, "## Values to give your connector\n");
+    let _ = writeln!(r, "| value | |\n|---|---|");
+    for (key, value) in docs::connector_values(spec) {
+        let shown = if value.is_empty() {
+            "(none)".to_owned()
+        } else {
+            format!("`{value}`")
+        };
+        let _ = writeln!(r, "| {key} | {shown} |");
+    }
+    if spec.account_id.is_none() {
+        let _ = writeln!(
+            r,
+            "\n`{ACCOUNT_PLACEHOLDER}` stands for your AWS account id, which the spec does not name yet; setup.sh, CloudFormation and Terraform fill it in themselves."
+        );
+    }
+    if spec.user.enabled && spec.user.create_access_key {
+        let _ = writeln!(
+            r,
+            "\nThe access key of user `{}` is not in this bundle, by design: `sluice apply` or `setup.sh` creates it and writes the secret only to `{}_accessKeys.csv` (mode 0600).",
+            spec.user.name, spec.user.name
+        );
+    }
+    let _ = writeln!(r, "\n## Files\n");
+    for name in files {
+        let _ = writeln!(r, "- `{name}`: {}", describe(name));
+    }
+    let _ = writeln!(r, "- `README.md`: this file\n");
+    let _ = writeln!(r, "## Applying\n");
+    let _ = writeln!(
+        r,
+        "- sluice: `sluice apply --config spec.json` (plans, asks, backs up, merges, verifies with `sluice verify`)."
+    );
+    if files.iter().any(|f| f == "setup.sh") {
+        let _ = writeln!(
+            r,
+            "- AWS CLI: `./setup.sh` (needs `aws` and `jq`; safe to re-run)."
+        );
+    }
+    if files.iter().any(|f| f == "cloudformation.yaml") {
+        let _ = writeln!(
+            r,
+            "- CloudFormation: `aws cloudformation deploy --template-file cloudformation.yaml --stack-name {} --capabilities CAPABILITY_NAMED_IAM --region {}`.",
+            spec.name, spec.region
+        );
+    }
+    if files.iter().any(|f| f == "main.tf") {
+        let _ = writeln!(r, "- Terraform: `terraform init && terraform apply`.");
+    }
+    if !spec.bucket.create {
+        let _ = writeln!(
+            r,
+            "\nThe bucket is adopted: its notification configuration may hold other teams' entries. CloudFormation and Terraform replace a bucket's whole notification configuration, so they leave it out; `setup.sh` and `sluice apply` merge our entry in."
+        );
+    }
+    let findings = lint(spec);
+    if !findings.is_empty() {
+        let _ = writeln!(r, "\n## Findings\n");
+        for f in findings {
+            let _ = writeln!(
+                r,
+                "- **{}** ({}): {}",
+                f.severity,
+                f.resource,
+                f.message.replace('\n', "\n  ")
+            );
+        }
+    }
+    let arns = Arns::of(spec);
+    let _ = writeln!(
+        r,
+        "\n## ARNs\n\n- policy: `{}`\n- queue: `{}`\n- bucket: `{}`",
+        arns.policy, arns.queue, arns.bucket
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::starter;
+
+    #[test]
+    fn all_has_every_file() {
+        let spec = starter("acme-ingest", "us-west-2", Some("123456789012"));
+        let names: Vec<String> = bundle(&spec, Format::All)
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "spec.json",
+                "permissions-policy.json",
+                "trust-policy.json",
+                "queue-policy.json",
+                "queue-attributes.json",
+                "dlq-attributes.json",
+                "bucket-public-access-block.json",
+                "bucket-ownership-controls.json",
+                "bucket-encryption.json",
+                "bucket-policy.json",
+                "bucket-notification.json",
+                "setup.sh",
+                "cloudformation.yaml",
+                "main.tf",
+                "README.md",
+            ]
+        );
+    }
+
+    #[test]
+    fn formats_select_files() {
+        let spec = starter("acme-ingest", "us-west-2", None);
+        let names = |f| -> Vec<String> { bundle(&spec, f).into_iter().map(|f| f.name).collect() };
+        assert_eq!(names(Format::Cli), ["spec.json", "setup.sh", "README.md"]);
+        assert_eq!(
+            names(Format::Terraform),
+            ["spec.json", "main.tf", "README.md"]
+        );
+        assert_eq!(
+            names(Format::CloudFormation),
+            ["spec.json", "cloudformation.yaml", "README.md"]
+        );
+        assert!(
+            "yaml"
+                .parse::<Format>()
+                .unwrap_err()
+                .contains("all, json, cli")
+        );
+    }
+
+    #[test]
+    fn readme_lists_connector_values() {
+        let mut spec = starter("acme-ingest", "us-west-2", Some("123456789012"));
+        spec.bucket.prefix = "events/".into();
+        let files = bundle(&spec, Format::All);
+        let readme = &files.last().unwrap().contents;
+        assert!(
+            readme.contains("| role_arn | `arn:aws:iam::123456789012:role/acme-ingest-role` |"),
+            "{readme}"
+        );
+        assert!(readme.contains(&format!("| external_id | `{}` |", spec.role.external_id)));
+        assert!(readme.contains(
+            "| queue_url | `https://sqs.us-west-2.amazonaws.com/123456789012/acme-ingest-queue` |"
+        ));
+        assert!(readme.contains("| prefix | `events/` |"));
+        assert!(readme.contains("| suffix | (none) |"));
+        assert!(readme.contains("- `setup.sh`: AWS CLI + jq script"));
+    }
+
+    #[test]
+    fn written_files_have_modes() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = starter("acme-ingest", "us-west-2", None);
+        let paths = write_bundle(dir.path(), &bundle(&spec, Format::Cli)).unwrap();
+        assert_eq!(paths.len(), 3);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("setup.sh"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o111, 0o111);
+        }
+        let read = std::fs::read_to_string(dir.path().join("spec.json")).unwrap();
+        assert_eq!(read, spec::to_json_string(&spec));
+    }
+}

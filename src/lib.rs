@@ -1,0 +1,14 @@
+//! sluice: set up, verify and consume event-driven S3 → SQS ingestion.
+//!
+//! The engine modules (`spec`, `docs`, `export`, `aws`) know nothing of the
+//! terminal; the CLI (and, later, the wizard) are front ends over them.
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod aws;
+pub mod cli;
+pub mod docs;
+pub mod export;
+pub mod fsutil;
+pub mod spec;

@@ -1,0 +1,159 @@
+//! Default values, derived from the stack name and the seeds' recommendations.
+
+use std::collections::BTreeMap;
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+
+use super::{
+    BucketEncryption, BucketSpec, Compression, ConsumerSpec, DeadLetterSpec, NotificationSpec,
+    PolicyScope, PolicySpec, QueueEncryption, QueueSpec, RecordFormat, RoleSpec, SPEC_VERSION,
+    Spec, UserSpec,
+};
+
+/// Visibility timeout recommended by the Tarsal seed: long enough for a large object.
+pub const DEFAULT_VISIBILITY_TIMEOUT_SECS: u32 = 600;
+/// Message retention recommended by the Tarsal seed: 7 days.
+pub const DEFAULT_MESSAGE_RETENTION_SECS: u32 = 7 * 24 * 3600;
+/// Receives before a message moves to the dead-letter queue.
+pub const DEFAULT_MAX_RECEIVE_COUNT: u32 = 5;
+/// Objects processed at once by one consumer.
+pub const DEFAULT_CONCURRENCY: u32 = 8;
+/// Length of a generated external ID.
+const EXTERNAL_ID_LEN: usize = 32;
+
+/// A random external ID for the role's trust policy (letters and digits).
+///
+/// External IDs are not secrets (vendors hand theirs out), but a random one
+/// per stack is what protects the role from the confused-deputy problem.
+pub fn generate_external_id() -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(EXTERNAL_ID_LEN)
+        .map(char::from)
+        .collect()
+}
+
+/// A complete spec with every default filled in, as `sluice init` writes it.
+pub fn starter(name: &str, region: &str, account_id: Option<&str>) -> Spec {
+    starter_with_external_id(name, region, account_id, generate_external_id())
+}
+
+pub(super) fn starter_with_external_id(
+    name: &str,
+    region: &str,
+    account_id: Option<&str>,
+    external_id: String,
+) -> Spec {
+    let queue_name = format!("{name}-queue");
+    Spec {
+        version: SPEC_VERSION,
+        name: name.to_owned(),
+        region: region.to_owned(),
+        account_id: account_id.map(str::to_owned),
+        bucket: BucketSpec {
+            name: format!("{name}-source"),
+            create: true,
+            prefix: String::new(),
+            suffix: String::new(),
+            encryption: BucketEncryption::SseS3,
+            kms_key_arn: None,
+            versioning: false,
+            block_public_access: true,
+            deny_insecure_transport: true,
+        },
+        queue: QueueSpec {
+            dead_letter: DeadLetterSpec {
+                enabled: true,
+                name: format!("{queue_name}-dlq"),
+                max_receive_count: DEFAULT_MAX_RECEIVE_COUNT,
+            },
+            name: queue_name,
+            create: true,
+            visibility_timeout_secs: DEFAULT_VISIBILITY_TIMEOUT_SECS,
+            message_retention_secs: DEFAULT_MESSAGE_RETENTION_SECS,
+            encryption: QueueEncryption::SqsManaged,
+            kms_key_arn: None,
+        },
+        policy: PolicySpec {
+            name: format!("{name}-policy"),
+            scope: PolicyScope::LeastPrivilege,
+            allow_send_message: false,
+            allow_delete_object: false,
+        },
+        role: RoleSpec {
+            enabled: true,
+            name: format!("{name}-role"),
+            trusted_principals: account_id
+                .map(|account| {
+                    vec![format!(
+                        "arn:{}:iam::{account}:root",
+                        crate::docs::partition(region)
+                    )]
+                })
+                .unwrap_or_default(),
+            external_id,
+        },
+        user: UserSpec {
+            enabled: false,
+            name: format!("{name}-user"),
+            create_access_key: false,
+        },
+        notification: NotificationSpec {
+            id: format!("{name}-object-created"),
+            events: vec!["s3:ObjectCreated:*".to_owned()],
+        },
+        consumer: ConsumerSpec {
+            format: RecordFormat::Auto,
+            compression: Compression::Auto,
+            concurrency: DEFAULT_CONCURRENCY,
+        },
+        tags: BTreeMap::from([("managed-by".to_owned(), "sluice".to_owned())]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_derive_from_the_stack_name() {
+        let spec = starter("acme-ingest", "us-west-2", Some("123456789012"));
+        assert_eq!(spec.bucket.name, "acme-ingest-source");
+        assert_eq!(spec.queue.name, "acme-ingest-queue");
+        assert_eq!(spec.queue.dead_letter.name, "acme-ingest-queue-dlq");
+        assert_eq!(spec.policy.name, "acme-ingest-policy");
+        assert_eq!(spec.role.name, "acme-ingest-role");
+        assert_eq!(spec.user.name, "acme-ingest-user");
+        assert_eq!(spec.notification.id, "acme-ingest-object-created");
+        assert_eq!(
+            spec.role.trusted_principals,
+            vec!["arn:aws:iam::123456789012:root"]
+        );
+    }
+
+    #[test]
+    fn principals_follow_the_partition_and_stay_empty_without_an_account() {
+        assert_eq!(
+            starter("x-y", "cn-north-1", Some("123456789012"))
+                .role
+                .trusted_principals,
+            vec!["arn:aws-cn:iam::123456789012:root"]
+        );
+        assert!(
+            starter("x-y", "us-west-2", None)
+                .role
+                .trusted_principals
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn external_ids_are_random_and_valid() {
+        let a = generate_external_id();
+        let b = generate_external_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), EXTERNAL_ID_LEN);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+}

@@ -1,0 +1,198 @@
+//! The setup spec: one JSON file that describes the whole pipeline.
+//!
+//! Its keys are a contract: automation re-runs a saved spec headless, and the
+//! wizard saves its sessions in the same format. Only `name` and `region` are
+//! required; [`load`] fills every other value with a default derived from the
+//! name (see [`defaults`]), then [`validate`] checks the result.
+
+mod defaults;
+mod io;
+mod validate;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use defaults::{generate_external_id, starter};
+pub use io::{LoadError, Loaded, from_json_str, load, save, to_json_string};
+pub use validate::{FieldError, ValidationErrors, validate};
+
+/// The only spec format version this build reads and writes.
+pub const SPEC_VERSION: u32 = 1;
+
+/// The whole pipeline, resolved: every default is filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    pub version: u32,
+    pub name: String,
+    pub region: String,
+    /// Unknown until discovered through STS; documents then carry a placeholder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    pub bucket: BucketSpec,
+    pub queue: QueueSpec,
+    pub policy: PolicySpec,
+    pub role: RoleSpec,
+    pub user: UserSpec,
+    pub notification: NotificationSpec,
+    pub consumer: ConsumerSpec,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BucketSpec {
+    pub name: String,
+    /// `false` adopts an existing bucket: only our notification entry is managed on it.
+    pub create: bool,
+    pub prefix: String,
+    pub suffix: String,
+    pub encryption: BucketEncryption,
+    pub kms_key_arn: Option<String>,
+    pub versioning: bool,
+    pub block_public_access: bool,
+    pub deny_insecure_transport: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSpec {
+    pub name: String,
+    /// `false` adopts an existing queue: only its access policy is managed.
+    pub create: bool,
+    pub visibility_timeout_secs: u32,
+    pub message_retention_secs: u32,
+    pub encryption: QueueEncryption,
+    pub kms_key_arn: Option<String>,
+    pub dead_letter: DeadLetterSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadLetterSpec {
+    pub enabled: bool,
+    pub name: String,
+    pub max_receive_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    pub name: String,
+    pub scope: PolicyScope,
+    /// Grants `sqs:SendMessage` (the Tarsal seed lists it; `sluice backfill` needs it).
+    pub allow_send_message: bool,
+    /// Grants `s3:DeleteObject` on the prefix (the Databend seed's purge option).
+    pub allow_delete_object: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleSpec {
+    pub enabled: bool,
+    pub name: String,
+    /// IAM ARNs or 12-digit account ids allowed to assume the role. Empty means
+    /// the root of the account the spec is applied in.
+    pub trusted_principals: Vec<String>,
+    pub external_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSpec {
+    pub enabled: bool,
+    pub name: String,
+    pub create_access_key: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSpec {
+    pub id: String,
+    pub events: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerSpec {
+    pub format: RecordFormat,
+    pub compression: Compression,
+    pub concurrency: u32,
+}
+
+macro_rules! spec_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in the order the spec reference lists them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as written in the spec file.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "`{other}` is not one of {}",
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+spec_enum!(
+    /// Default encryption of the bucket.
+    BucketEncryption { SseS3 => "sse-s3", SseKms => "sse-kms" }
+);
+spec_enum!(
+    /// Server-side encryption of the queue and its dead-letter queue.
+    QueueEncryption { SqsManaged => "sqs-managed", Kms => "kms", None => "none" }
+);
+spec_enum!(
+    /// How narrowly the permissions policy is scoped.
+    PolicyScope { LeastPrivilege => "least-privilege", Wildcard => "wildcard" }
+);
+spec_enum!(
+    /// How the consumer frames records inside an object.
+    RecordFormat {
+        Auto => "auto",
+        Ndjson => "ndjson",
+        Json => "json",
+        JsonArray => "json-array",
+        Csv => "csv",
+        Tsv => "tsv",
+    }
+);
+spec_enum!(
+    /// How the consumer decompresses objects.
+    Compression { Auto => "auto", None => "none", Gzip => "gzip", Zstd => "zstd", Bzip2 => "bzip2" }
+);
+
+impl Spec {
+    /// The key prefix and suffix as the S3 notification filter sees them.
+    pub fn key_filter(&self) -> (&str, &str) {
+        (&self.bucket.prefix, &self.bucket.suffix)
+    }
+}

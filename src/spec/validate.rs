@@ -1,0 +1,664 @@
+//! Validation of a resolved spec. Every broken rule is reported, each with the
+//! dotted path of its field, so one run shows the user everything to fix.
+
+use std::fmt;
+
+use super::{BucketEncryption, QueueEncryption, Spec};
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Dotted path of the field, e.g. `queue.dead_letter.max_receive_count`.
+    pub path: String,
+    /// The rule broken, in plain words.
+    pub message: String,
+}
+
+/// Every broken rule of a spec, in field order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationErrors(pub Vec<FieldError>);
+
+impl ValidationErrors {
+    /// The error for `path`, if that field broke a rule.
+    pub fn for_path(&self, path: &str) -> Option<&FieldError> {
+        self.0.iter().find(|e| e.path == path)
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "  {}: {}", e.path, e.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// Checks every rule; `Err` lists all that are broken.
+pub fn validate(spec: &Spec) -> Result<(), ValidationErrors> {
+    let mut v = Collector::default();
+    v.check("name", stack_name(&spec.name));
+    v.check("region", region(&spec.region));
+    if let Some(account) = &spec.account_id {
+        v.check("account_id", account_id(account));
+    }
+
+    let b = &spec.bucket;
+    v.check("bucket.name", bucket_name(&b.name));
+    v.check("bucket.prefix", key_filter(&b.prefix, "prefix"));
+    v.check("bucket.suffix", key_filter(&b.suffix, "suffix"));
+    v.check(
+        "bucket.kms_key_arn",
+        kms_requirement(
+            b.encryption == BucketEncryption::SseKms,
+            "bucket.encryption is sse-kms",
+            b.kms_key_arn.as_deref(),
+        ),
+    );
+
+    let q = &spec.queue;
+    v.check("queue.name", queue_name(&q.name));
+    v.check(
+        "queue.visibility_timeout_secs",
+        in_range(q.visibility_timeout_secs, 0, 43_200, "seconds (12 hours)"),
+    );
+    v.check(
+        "queue.message_retention_secs",
+        in_range(q.message_retention_secs, 60, 1_209_600, "seconds (14 days)"),
+    );
+    v.check(
+        "queue.kms_key_arn",
+        kms_requirement(
+            q.encryption == QueueEncryption::Kms,
+            "queue.encryption is kms",
+            q.kms_key_arn.as_deref(),
+        ),
+    );
+    if q.dead_letter.enabled {
+        v.check("queue.dead_letter.name", queue_name(&q.dead_letter.name));
+        if q.dead_letter.name == q.name {
+            v.push(
+                "queue.dead_letter.name",
+                "must differ from queue.name: a queue cannot be its own dead-letter queue",
+            );
+        }
+        v.check(
+            "queue.dead_letter.max_receive_count",
+            in_range(q.dead_letter.max_receive_count, 1, 1000, ""),
+        );
+    }
+
+    v.check("policy.name", iam_name(&spec.policy.name, 128));
+    let r = &spec.role;
+    if r.enabled {
+        v.check("role.name", iam_name(&r.name, 64));
+        v.check("role.external_id", external_id(&r.external_id));
+        for (i, p) in r.trusted_principals.iter().enumerate() {
+            v.check(&format!("role.trusted_principals[{i}]"), principal(p));
+        }
+    }
+    if spec.user.enabled {
+        v.check("user.name", iam_name(&spec.user.name, 64));
+    }
+    if !r.enabled && !spec.user.enabled {
+        v.push(
+            "role.enabled",
+            "enable the role or the user (or both): otherwise nothing can consume the queue",
+        );
+    }
+
+    let n = &spec.notification;
+    v.check("notification.id", notification_id(&n.id));
+    if n.events.is_empty() {
+        v.push(
+            "notification.events",
+            "must name at least one event, e.g. s3:ObjectCreated:*",
+        );
+    }
+    for (i, e) in n.events.iter().enumerate() {
+        v.check(&format!("notification.events[{i}]"), event_name(e));
+    }
+
+    v.check(
+        "consumer.concurrency",
+        in_range(spec.consumer.concurrency, 1, 256, ""),
+    );
+    for (key, value) in &spec.tags {
+        v.check(&format!("tags.{key}"), tag(key, value));
+    }
+    v.finish()
+}
+
+#[derive(Default)]
+struct Collector(Vec<FieldError>);
+
+impl Collector {
+    fn check(&mut self, path: &str, result: Result<(), String>) {
+        if let Err(message) = result {
+            self.push(path, message);
+        }
+    }
+
+    fn push(&mut self, path: &str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            path: path.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn finish(self) -> Result<(), ValidationErrors> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(self.0))
+        }
+    }
+}
+
+type Rule = Result<(), String>;
+
+fn in_range(value: u32, min: u32, max: u32, unit: &str) -> Rule {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        let unit = if unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {unit}")
+        };
+        Err(format!(
+            "{value} is out of range: must be {min} to {max}{unit}"
+        ))
+    }
+}
+
+fn chars_allowed(s: &str, allowed: impl Fn(char) -> bool, described: &str) -> Rule {
+    match s.chars().find(|&c| !allowed(c)) {
+        Some(c) => Err(format!("`{c}` is not allowed: use only {described}")),
+        None => Ok(()),
+    }
+}
+
+fn length(s: &str, min: usize, max: usize) -> Rule {
+    let n = s.chars().count();
+    if n < min || n > max {
+        Err(format!("is {n} characters long: must be {min} to {max}"))
+    } else {
+        Ok(())
+    }
+}
+
+/// The stack name: it prefixes every default resource name, so it must suit all of them.
+pub fn stack_name(s: &str) -> Rule {
+    length(s, 1, 40)?;
+    chars_allowed(
+        s,
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+        "lowercase letters, digits and hyphens (it is the start of the bucket's name)",
+    )?;
+    if s.starts_with('-') || s.ends_with('-') {
+        return Err("must begin and end with a letter or digit".to_owned());
+    }
+    Ok(())
+}
+
+/// S3 general purpose bucket naming rules.
+pub fn bucket_name(s: &str) -> Rule {
+    length(s, 3, 63)?;
+    chars_allowed(
+        s,
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-',
+        "lowercase letters, digits, dots and hyphens",
+    )?;
+    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !edge_ok(s.chars().next()) || !edge_ok(s.chars().last()) {
+        return Err("must begin and end with a letter or digit".to_owned());
+    }
+    if s.contains("..") {
+        return Err("must not contain two adjacent dots".to_owned());
+    }
+    if s.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err("must not be formatted as an IP address".to_owned());
+    }
+    for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
+        if s.starts_with(prefix) {
+            return Err(format!("must not start with `{prefix}` (reserved by S3)"));
+        }
+    }
+    for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
+        if s.ends_with(suffix) {
+            return Err(format!("must not end with `{suffix}` (reserved by S3)"));
+        }
+    }
+    Ok(())
+}
+
+/// SQS standard queue names.
+pub fn queue_name(s: &str) -> Rule {
+    if s.ends_with(".fifo") {
+        return Err(
+            "is a FIFO queue name: S3 event notifications can only target standard queues"
+                .to_owned(),
+        );
+    }
+    length(s, 1, 80)?;
+    chars_allowed(
+        s,
+        |c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+        "letters, digits, hyphens and underscores",
+    )
+}
+
+/// IAM role, user and policy names.
+pub fn iam_name(s: &str, max: usize) -> Rule {
+    length(s, 1, max)?;
+    chars_allowed(
+        s,
+        |c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c),
+        "letters, digits and + = , . @ _ -",
+    )
+}
+
+/// The `sts:ExternalId` condition value.
+pub fn external_id(s: &str) -> Rule {
+    length(s, 2, 1224)?;
+    chars_allowed(
+        s,
+        |c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c),
+        "letters, digits and + = , . @ : / _ -",
+    )
+}
+
+pub fn account_id(s: &str) -> Rule {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not an AWS account id: must be exactly 12 digits"
+        ))
+    }
+}
+
+/// A region code such as `us-west-2`, `eu-central-1`, `us-gov-west-1` or `cn-north-1`.
+pub fn region(s: &str) -> Rule {
+    let bad = || {
+        Err(format!(
+            "`{s}` is not an AWS region code (for example us-west-2 or eu-central-1)"
+        ))
+    };
+    let parts: Vec<&str> = s.split('-').collect();
+    if parts.len() < 3 || parts.len() > 4 {
+        return bad();
+    }
+    let geo = parts[0];
+    const GEOS: &[&str] = &["af", "ap", "ca", "cn", "eu", "il", "me", "mx", "sa", "us"];
+    if !GEOS.contains(&geo) {
+        return bad();
+    }
+    let number = parts[parts.len() - 1];
+    if number.is_empty() || number.len() > 2 || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return bad();
+    }
+    if !parts[1..parts.len() - 1]
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+    {
+        return bad();
+    }
+    Ok(())
+}
+
+/// A principal trusted to assume the role: an IAM ARN or an account id.
+pub fn principal(s: &str) -> Rule {
+    if s == "*" {
+        return Err("`*` would let any AWS account assume the role: name the account or role ARN your vendor gave you".to_owned());
+    }
+    if account_id(s).is_ok() {
+        return Ok(());
+    }
+    let bad = || {
+        Err(format!(
+            "`{s}` is not an IAM principal: use a 12-digit account id or an ARN like arn:aws:iam::123456789012:role/name"
+        ))
+    };
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" || !is_partition(parts[1]) {
+        return bad();
+    }
+    let (service, region, account, resource) = (parts[2], parts[3], parts[4], parts[5]);
+    if !region.is_empty() || account_id(account).is_err() {
+        return bad();
+    }
+    let ok = match service {
+        "iam" => {
+            resource == "root"
+                || ["role/", "user/"].iter().any(|p| {
+                    resource
+                        .strip_prefix(p)
+                        .is_some_and(|rest| !rest.is_empty())
+                })
+        }
+        "sts" => resource
+            .strip_prefix("assumed-role/")
+            .is_some_and(|rest| rest.contains('/')),
+        _ => false,
+    };
+    if ok { Ok(()) } else { bad() }
+}
+
+fn is_partition(s: &str) -> bool {
+    matches!(s, "aws" | "aws-cn" | "aws-us-gov")
+}
+
+/// A KMS key given exactly when a KMS encryption is chosen.
+fn kms_requirement(kms_chosen: bool, why: &str, arn: Option<&str>) -> Rule {
+    match (kms_chosen, arn) {
+        (true, None) => Err(format!("required when {why}: give the key's ARN")),
+        (false, Some(_)) => Err(format!(
+            "only used when {why}; remove it or choose that encryption"
+        )),
+        (true, Some(arn)) => kms_key_arn(arn),
+        (false, None) => Ok(()),
+    }
+}
+
+/// `arn:aws:kms:REGION:ACCOUNT:key/ID` or `...:alias/NAME`.
+pub fn kms_key_arn(s: &str) -> Rule {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && is_partition(parts[1])
+        && parts[2] == "kms"
+        && region(parts[3]).is_ok()
+        && account_id(parts[4]).is_ok()
+        && ["key/", "alias/"].iter().any(|p| {
+            parts[5]
+                .strip_prefix(p)
+                .is_some_and(|rest| !rest.is_empty())
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID or :alias/NAME)"
+        ))
+    }
+}
+
+fn key_filter(s: &str, what: &str) -> Rule {
+    if s.starts_with('/') {
+        return Err(format!(
+            "must not start with `/`: S3 object keys do not begin with a slash, so this {what} would match nothing (write `{}`)",
+            s.trim_start_matches('/')
+        ));
+    }
+    if s.len() > 1024 {
+        return Err(format!(
+            "is {} bytes long: S3 keys are at most 1024",
+            s.len()
+        ));
+    }
+    if s.chars().any(char::is_control) {
+        return Err("must not contain control characters".to_owned());
+    }
+    Ok(())
+}
+
+fn notification_id(s: &str) -> Rule {
+    length(s, 1, 255)
+}
+
+/// S3 event types a bucket can publish.
+pub const S3_EVENTS: &[&str] = &[
+    "s3:ObjectCreated:*",
+    "s3:ObjectCreated:Put",
+    "s3:ObjectCreated:Post",
+    "s3:ObjectCreated:Copy",
+    "s3:ObjectCreated:CompleteMultipartUpload",
+    "s3:ObjectRemoved:*",
+    "s3:ObjectRemoved:Delete",
+    "s3:ObjectRemoved:DeleteMarkerCreated",
+    "s3:ObjectRestore:*",
+    "s3:ObjectRestore:Post",
+    "s3:ObjectRestore:Completed",
+    "s3:ObjectRestore:Delete",
+    "s3:ReducedRedundancyLostObject",
+    "s3:Replication:*",
+    "s3:Replication:OperationFailedReplication",
+    "s3:Replication:OperationMissedThreshold",
+    "s3:Replication:OperationReplicatedAfterThreshold",
+    "s3:Replication:OperationNotTracked",
+    "s3:LifecycleExpiration:*",
+    "s3:LifecycleExpiration:Delete",
+    "s3:LifecycleExpiration:DeleteMarkerCreated",
+    "s3:LifecycleTransition",
+    "s3:IntelligentTiering",
+    "s3:ObjectTagging:*",
+    "s3:ObjectTagging:Put",
+    "s3:ObjectTagging:Delete",
+    "s3:ObjectAcl:Put",
+];
+
+fn event_name(s: &str) -> Rule {
+    if S3_EVENTS.contains(&s) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not an S3 event type (for example s3:ObjectCreated:* or s3:ObjectCreated:Put)"
+        ))
+    }
+}
+
+fn tag(key: &str, value: &str) -> Rule {
+    length(key, 1, 128).map_err(|e| format!("tag key {e}"))?;
+    if value.chars().count() > 256 {
+        return Err("tag value is longer than 256 characters".to_owned());
+    }
+    if key.starts_with("aws:") {
+        return Err("tag keys starting with `aws:` are reserved by AWS".to_owned());
+    }
+    let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
+    chars_allowed(key, allowed, "letters, digits, spaces and _ . : / = + - @").and_then(|()| {
+        chars_allowed(
+            value,
+            allowed,
+            "letters, digits, spaces and _ . : / = + - @",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::starter;
+
+    fn errors(spec: &Spec) -> Vec<(String, String)> {
+        match validate(spec) {
+            Ok(()) => vec![],
+            Err(e) => e.0.into_iter().map(|e| (e.path, e.message)).collect(),
+        }
+    }
+
+    fn base() -> Spec {
+        starter("acme-ingest", "us-west-2", Some("123456789012"))
+    }
+
+    #[test]
+    fn the_starter_spec_is_valid() {
+        assert_eq!(errors(&base()), vec![]);
+    }
+
+    #[test]
+    fn bucket_names() {
+        for good in ["abc", "my.bucket-1", "a".repeat(63).as_str()] {
+            assert_eq!(bucket_name(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("ab", "3 to 63"),
+            ("Abc", "`A` is not allowed"),
+            ("a_b", "`_` is not allowed"),
+            ("-abc", "begin and end"),
+            ("abc.", "begin and end"),
+            ("a..b", "adjacent dots"),
+            ("192.168.5.4", "IP address"),
+            ("xn--abc", "xn--"),
+            ("sthree-abc", "sthree-"),
+            ("abc-s3alias", "-s3alias"),
+            ("abc--ol-s3", "--ol-s3"),
+        ] {
+            let err = bucket_name(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        assert!(bucket_name(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn queue_names() {
+        assert_eq!(queue_name("a_B-1"), Ok(()));
+        assert!(queue_name(&"q".repeat(80)).is_ok());
+        assert!(queue_name(&"q".repeat(81)).unwrap_err().contains("1 to 80"));
+        assert!(queue_name("").unwrap_err().contains("1 to 80"));
+        assert!(queue_name("a.b").unwrap_err().contains("`.`"));
+        let fifo = queue_name("events.fifo").unwrap_err();
+        assert!(fifo.contains("standard queues"), "{fifo}");
+    }
+
+    #[test]
+    fn iam_names_and_external_ids() {
+        assert!(iam_name("a+=,.@_-Z9", 64).is_ok());
+        assert!(iam_name(&"r".repeat(65), 64).is_err());
+        assert!(iam_name(&"p".repeat(128), 128).is_ok());
+        assert!(iam_name("has space", 64).unwrap_err().contains("` `"));
+        assert!(external_id("org:42/x").is_ok());
+        assert!(external_id("x").is_err());
+        assert!(external_id(&"e".repeat(1225)).is_err());
+        assert!(external_id("a#b").unwrap_err().contains("`#`"));
+    }
+
+    #[test]
+    fn regions_accounts_principals() {
+        for good in [
+            "us-west-2",
+            "eu-central-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "ap-southeast-5",
+        ] {
+            assert_eq!(region(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "us-west",
+            "mars-east-1",
+            "US-WEST-2",
+            "uswest2",
+            "us-west-2a",
+            "",
+        ] {
+            assert!(region(bad).is_err(), "{bad}");
+        }
+        assert!(account_id("123456789012").is_ok());
+        assert!(account_id("12345678901").is_err());
+        for good in [
+            "123456789012",
+            "arn:aws:iam::123456789012:root",
+            "arn:aws:iam::123456789012:role/vendor-setup",
+            "arn:aws:iam::123456789012:user/path/alice",
+            "arn:aws-cn:iam::123456789012:root",
+        ] {
+            assert_eq!(principal(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "*",
+            "arn:aws:iam::12345:root",
+            "arn:aws:s3:::bucket",
+            "arn:aws:iam:us-east-1:123456789012:root",
+            "arn:aws:iam::123456789012:role/",
+        ] {
+            assert!(principal(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_error_is_collected_with_its_path() {
+        let mut spec = base();
+        spec.bucket.name = "Bad_Bucket".into();
+        spec.queue.name = "q.fifo".into();
+        spec.queue.visibility_timeout_secs = 50_000;
+        spec.queue.message_retention_secs = 10;
+        spec.queue.dead_letter.max_receive_count = 0;
+        spec.policy.name = "p".repeat(129);
+        spec.role.name = "r".repeat(65);
+        spec.role.external_id = "x".into();
+        spec.role.trusted_principals = vec!["nobody".into()];
+        spec.account_id = Some("42".into());
+        spec.region = "moon-1".into();
+        spec.bucket.prefix = "/logs/".into();
+        spec.consumer.concurrency = 0;
+        spec.notification.events = vec!["s3:ObjectMade".into()];
+        let paths: Vec<String> = errors(&spec).into_iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            paths,
+            [
+                "region",
+                "account_id",
+                "bucket.name",
+                "bucket.prefix",
+                "queue.name",
+                "queue.visibility_timeout_secs",
+                "queue.message_retention_secs",
+                "queue.dead_letter.max_receive_count",
+                "policy.name",
+                "role.name",
+                "role.external_id",
+                "role.trusted_principals[0]",
+                "notification.events[0]",
+                "consumer.concurrency",
+            ]
+        );
+    }
+
+    #[test]
+    fn kms_key_is_required_exactly_with_kms() {
+        let mut spec = base();
+        spec.bucket.encryption = BucketEncryption::SseKms;
+        spec.queue.kms_key_arn = Some("arn:aws:kms:us-west-2:123456789012:key/abc".into());
+        let errs = errors(&spec);
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert_eq!(errs[0].0, "bucket.kms_key_arn");
+        assert!(
+            errs[0]
+                .1
+                .contains("required when bucket.encryption is sse-kms")
+        );
+        assert_eq!(errs[1].0, "queue.kms_key_arn");
+        assert!(errs[1].1.contains("only used when queue.encryption is kms"));
+
+        spec.bucket.kms_key_arn = Some("not-an-arn".into());
+        spec.queue.encryption = QueueEncryption::Kms;
+        let errs = errors(&spec);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].1.contains("is not a KMS key ARN"));
+    }
+
+    #[test]
+    fn leading_slash_in_prefix_is_explained() {
+        let err = key_filter("/tarsal/", "prefix").unwrap_err();
+        assert!(err.contains("write `tarsal/`"), "{err}");
+        assert!(key_filter("tarsal/", "prefix").is_ok());
+    }
+
+    #[test]
+    fn role_or_user_must_exist_and_dlq_must_differ() {
+        let mut spec = base();
+        spec.role.enabled = false;
+        spec.queue.dead_letter.name = spec.queue.name.clone();
+        let errs = errors(&spec);
+        let paths: Vec<&str> = errs.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["queue.dead_letter.name", "role.enabled"]);
+    }
+}

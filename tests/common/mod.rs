@@ -1,0 +1,451 @@
+//! Shared harness for integration tests: a pinned Python virtualenv holding
+//! the AWS emulator (moto server), the AWS CLI and cfn-lint, and a moto
+//! server per test binary.
+//!
+//! Tests never reach real AWS: every process the harness configures gets
+//! dummy credentials, an endpoint pointing at moto, and `/dev/null` for the
+//! AWS config and credentials files.
+//!
+//! Use it from an integration test file with `mod common;`.
+
+// Each test binary compiles its own copy and uses only part of it.
+#![allow(dead_code)]
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The pinned Python requirements, shared with `tests/run.sh`.
+pub const REQUIREMENTS: &str = include_str!("../requirements.txt");
+
+/// File inside the venv recording the requirements it was built from.
+const MARKER: &str = "sluice-requirements.txt";
+
+/// Region every emulator-backed test uses.
+pub const REGION: &str = "us-west-2";
+
+/// moto's default account id.
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// How long moto gets to start answering.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The crate root (where Cargo.toml is).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `sluice` binary built for this test run.
+pub fn sluice_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_sluice"))
+}
+
+/// A per-test-run scratch directory inside `target/`.
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    dir
+}
+
+// ---------------------------------------------------------------------------
+// The Python virtualenv
+// ---------------------------------------------------------------------------
+
+/// Like `eprintln!`, but straight to fd 2: the test harness captures (and,
+/// for passing tests, drops) `eprintln!` output, and install progress should
+/// be seen while it happens.
+macro_rules! progress {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Path of the project's test virtualenv, `<root>/.venv`, installing the
+/// pinned requirements into it first if it is missing or was built from
+/// other pins. Safe to call from many threads and processes at once.
+pub fn venv() -> PathBuf {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| ensure_venv(&root())).clone()
+}
+
+fn ensure_venv(root: &Path) -> PathBuf {
+    let venv = root.join(".venv");
+    let marker = venv.join(MARKER);
+    let up_to_date = || fs::read_to_string(&marker).is_ok_and(|s| s == REQUIREMENTS);
+
+    let lock_path = root.join(".venv.lock");
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap_or_else(|e| panic!("opening {}: {e}", lock_path.display()));
+    // File::lock is flock(2) on Linux, like flock(1) in tests/run.sh. It is
+    // Rust 1.89+, newer than the crate's rust-version: only tests use it.
+    #[allow(clippy::incompatible_msrv)]
+    lock.lock()
+        .unwrap_or_else(|e| panic!("locking {}: {e}", lock_path.display()));
+
+    if !up_to_date() {
+        install_venv(&venv);
+        fs::write(&marker, REQUIREMENTS)
+            .unwrap_or_else(|e| panic!("writing {}: {e}", marker.display()));
+        progress!("sluice tests: Python venv ready at {}", venv.display());
+    }
+    drop(lock);
+    venv
+}
+
+fn install_venv(venv: &Path) {
+    const HELP: &str = "the tests need python3 with its venv module \
+        (on Debian/Ubuntu: apt-get install python3 python3-venv), \
+        or run ./tests/run.sh, which installs them";
+
+    match Command::new("python3")
+        .args(["-c", "import venv, ensurepip"])
+        .output()
+    {
+        Err(e) => panic!("cannot run python3 ({e}): {HELP}"),
+        Ok(out) if !out.status.success() => panic!(
+            "python3 lacks the venv/ensurepip modules: {HELP}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Ok(_) => {}
+    }
+
+    progress!(
+        "sluice tests: creating Python venv at {} (first run; this takes a minute or two)",
+        venv.display()
+    );
+    // --clear: a stale venv (other pins, or a half-finished install) is rebuilt from scratch.
+    run_checked(
+        Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(venv),
+    );
+
+    let reqs: Vec<&str> = REQUIREMENTS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    progress!("sluice tests: pip install {}", reqs.join(" "));
+    run_checked(
+        Command::new(venv.join("bin/python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(&reqs),
+    );
+}
+
+/// Runs `cmd` with its output on our stderr; panics if it fails.
+fn run_checked(cmd: &mut Command) {
+    let status = cmd
+        .stdin(Stdio::null())
+        .stdout(std::io::stderr())
+        .stderr(std::io::stderr())
+        .status()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    assert!(status.success(), "{cmd:?} failed: {status}");
+}
+
+// ---------------------------------------------------------------------------
+// moto server
+// ---------------------------------------------------------------------------
+
+/// A running moto server on 127.0.0.1. It is stopped when dropped, and also
+/// when this process exits in any way (even on abort), because its launcher
+/// shell kills it as soon as the pipe we hold on its stdin closes.
+pub struct Moto {
+    /// Base URL, e.g. `http://127.0.0.1:40123`.
+    pub endpoint: String,
+    /// Where moto's stdout/stderr go.
+    pub log: PathBuf,
+    addr: SocketAddr,
+    child: Child,
+    /// Closing this tells the launcher shell to kill moto.
+    stdin: Option<ChildStdin>,
+}
+
+impl Moto {
+    /// Starts a new moto server on a free port and waits until it answers.
+    pub fn start() -> Moto {
+        let python = venv().join("bin/python");
+        let mut last_log = String::new();
+        for _attempt in 0..5 {
+            let port = free_port();
+            match Moto::try_start(&python, port) {
+                Ok(moto) => return moto,
+                // Someone took the port between our probe and moto's bind: try another.
+                Err(log) if log.contains("Address already in use") => last_log = log,
+                Err(log) => panic!("moto server failed to start on port {port}:\n{log}"),
+            }
+        }
+        panic!("moto server could not bind a free port after 5 attempts:\n{last_log}");
+    }
+
+    /// Err carries moto's log when it exited or never answered.
+    fn try_start(python: &Path, port: u16) -> Result<Moto, String> {
+        let log = scratch_dir("moto").join(format!("moto-{}-{port}.log", std::process::id()));
+        let log_file = File::create(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        let log_err = log_file.try_clone().expect("dup log fd");
+
+        // The shell starts moto in the background (its stdin becomes /dev/null),
+        // then a watcher reads our pipe (fd 3); at EOF, i.e. when we drop the
+        // pipe or our process dies, it kills moto. The shell itself exits when
+        // moto does, so try_wait() tells us if moto died.
+        const LAUNCHER: &str = r#"exec 3<&0
+"$@" &
+pid=$!
+(read -r _ignored <&3; kill "$pid" 2>/dev/null) &
+wait "$pid""#;
+        let port_s = port.to_string();
+        let mut child = Command::new("sh")
+            .args(["-c", LAUNCHER, "sh"])
+            .arg(python)
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port_s])
+            .stdin(Stdio::piped())
+            .stdout(log_file)
+            .stderr(log_err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning sh for moto: {e}"));
+        let stdin = child.stdin.take();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut moto = Moto {
+            endpoint: format!("http://{addr}"),
+            log,
+            addr,
+            child,
+            stdin,
+        };
+
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            if let Ok((200, _)) = http(addr, "GET", "/moto-api/") {
+                return Ok(moto);
+            }
+            let exited = moto.child.try_wait().ok().flatten();
+            if exited.is_some() || Instant::now() > deadline {
+                let why = match exited {
+                    Some(status) => format!("moto exited ({status})"),
+                    None => format!("moto did not answer within {STARTUP_TIMEOUT:?}"),
+                };
+                drop(moto.stdin.take());
+                let _ = moto.child.kill();
+                let _ = moto.child.wait();
+                let text = fs::read_to_string(&moto.log).unwrap_or_default();
+                return Err(format!("{why}; log {}:\n{text}", moto.log.display()));
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Forgets all state (buckets, queues, roles...): `POST /moto-api/reset`.
+    pub fn reset(&self) {
+        match http(self.addr, "POST", "/moto-api/reset") {
+            Ok((200, _)) => {}
+            Ok((status, body)) => panic!("moto reset answered {status}: {body}"),
+            Err(e) => panic!("moto reset failed: {e} (log: {})", self.log.display()),
+        }
+    }
+
+    /// Environment for a child process talking to this moto: dummy
+    /// credentials, region, endpoint, no AWS config files, and PATH starting
+    /// with the venv's `bin/` (so `cfn-lint` resolves) preceded by an `aws`
+    /// wrapper that passes `--endpoint-url` (see [`aws_shim_dir`]).
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut parts = vec![aws_shim_dir(), venv().join("bin")];
+        if let Some(p) = std::env::var_os("PATH") {
+            parts.extend(std::env::split_paths(&p));
+        }
+        let path = std::env::join_paths(parts).expect("PATH entries");
+        let path = path.into_string().expect("PATH is not UTF-8");
+        [
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_DEFAULT_REGION", REGION),
+            ("AWS_REGION", REGION),
+            ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("PATH", path.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    /// Points `cmd` at this moto: removes every inherited `AWS_*` variable
+    /// (a developer's AWS_PROFILE, AWS_SESSION_TOKEN, ...) and sets
+    /// [`Moto::env`].
+    pub fn configure<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("AWS_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.envs(self.env())
+    }
+
+    /// A `Command` for `program`, configured by [`Moto::configure`].
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        self.configure(&mut cmd);
+        cmd
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        // EOF on the pipe makes the launcher kill moto and exit.
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            match self.child.try_wait() {
+                Ok(None) => thread::sleep(Duration::from_millis(20)),
+                _ => return,
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A directory holding an `aws` wrapper for the venv's AWS CLI that adds
+/// `--endpoint-url "$AWS_ENDPOINT_URL"` when that variable is set. AWS CLI v1
+/// ignores AWS_ENDPOINT_URL for a few services, SQS among them
+/// (awscli/customizations/overridesslcommonname.py), and would send those
+/// calls to real AWS. A later `--endpoint-url` on the command line still wins.
+pub fn aws_shim_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        use std::os::unix::fs::PermissionsExt;
+        let aws = venv().join("bin/aws");
+        let aws = aws.to_str().expect("venv path is not UTF-8");
+        assert!(!aws.contains('\''), "venv path contains a quote: {aws}");
+        let script = format!(
+            "#!/bin/sh\n\
+             # Written by tests/common/mod.rs: AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS.\n\
+             if [ -n \"${{AWS_ENDPOINT_URL:-}}\" ]; then\n\
+             \x20   exec '{aws}' --endpoint-url \"$AWS_ENDPOINT_URL\" \"$@\"\n\
+             fi\n\
+             exec '{aws}' \"$@\"\n"
+        );
+        let dir = scratch_dir("aws-shim");
+        // Write then rename, so concurrent test binaries never see half a file.
+        let tmp = dir.join(format!(".aws.{}", std::process::id()));
+        fs::write(&tmp, script).unwrap_or_else(|e| panic!("{}: {e}", tmp.display()));
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755))
+            .unwrap_or_else(|e| panic!("{}: {e}", tmp.display()));
+        fs::rename(&tmp, dir.join("aws")).unwrap_or_else(|e| panic!("{}: {e}", tmp.display()));
+        dir
+    })
+    .clone()
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("binding 127.0.0.1:0")
+}
+
+/// Minimal HTTP/1.0 request with an empty body; returns (status, body).
+fn http(addr: SocketAddr, method: &str, path: &str) -> std::io::Result<(u16, String)> {
+    let timeout = Duration::from_secs(10);
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad HTTP response: {text:.200}")))?;
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    Ok((status, body.to_owned()))
+}
+
+// ---------------------------------------------------------------------------
+// Shared server per test binary
+// ---------------------------------------------------------------------------
+
+/// Exclusive use of this test binary's moto server, freshly reset.
+/// Derefs to [`Moto`].
+pub struct MotoGuard {
+    moto: &'static Moto,
+    _lock: MutexGuard<'static, ()>,
+}
+
+impl Deref for MotoGuard {
+    type Target = Moto;
+    fn deref(&self) -> &Moto {
+        self.moto
+    }
+}
+
+/// The test binary's moto server (started on first use), reset, and locked
+/// so that tests using it run one at a time. A test that panicked while
+/// holding it does not fail the others.
+pub fn shared() -> MotoGuard {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    static LOCK: Mutex<()> = Mutex::new(());
+    let lock = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let moto = MOTO.get_or_init(Moto::start);
+    moto.reset();
+    MotoGuard { moto, _lock: lock }
+}
+
+// ---------------------------------------------------------------------------
+// Tools from the venv
+// ---------------------------------------------------------------------------
+
+/// Runs `aws --endpoint-url ENDPOINT --output json ARGS...` from the venv
+/// against `moto` and parses
+/// its stdout (empty stdout gives `Value::Null`). Panics, with stderr, if
+/// the command fails.
+pub fn aws_cli(moto: &Moto, args: &[&str]) -> serde_json::Value {
+    let out = moto
+        .command(venv().join("bin/aws"))
+        .args(["--endpoint-url", &moto.endpoint, "--output", "json"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running aws");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "aws {} failed ({}):\nstderr:\n{}\nstdout:\n{stdout}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stderr),
+    );
+    if stdout.trim().is_empty() {
+        return serde_json::Value::Null;
+    }
+    serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "aws {}: stdout is not JSON ({e}):\n{stdout}",
+            args.join(" ")
+        )
+    })
+}

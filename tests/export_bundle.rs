@@ -1,0 +1,712 @@
+//! The exported bundle, tested for real: cfn-lint and shellcheck on the
+//! generated files, and the exported setup.sh run with the AWS CLI against
+//! moto, checked against `sluice plan --offline --json`.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::{ACCOUNT_ID, Moto, aws_cli, shared, sluice_bin, venv};
+use serde_json::{Value, json};
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null()).output().expect("spawn")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `sluice ARGS` with no AWS environment at all.
+fn sluice(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(sluice_bin());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(key);
+        }
+    }
+    run(cmd.current_dir(dir).args(args))
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// A spec for moto's account, with `edit` applied to its JSON.
+fn write_spec(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    ok(sluice(
+        dir,
+        &[
+            "init",
+            "--name",
+            "acme-ingest",
+            "--region",
+            "us-west-2",
+            "--account-id",
+            ACCOUNT_ID,
+            "--out",
+            "base.json",
+            "--force",
+        ],
+    ));
+    let mut spec: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("base.json")).unwrap()).unwrap();
+    edit(&mut spec);
+    let path = dir.join("spec.json");
+    fs::write(&path, serde_json::to_string_pretty(&spec).unwrap()).unwrap();
+    path
+}
+
+fn export(dir: &Path, spec: &Path, out: &str) -> PathBuf {
+    ok(sluice(
+        dir,
+        &["export", "--config", spec.to_str().unwrap(), "--out", out],
+    ));
+    dir.join(out)
+}
+
+/// A change to a starter spec.
+type Edit = Box<dyn Fn(&mut Value)>;
+
+/// The spec variants every generated file must hold up for.
+fn variants() -> Vec<(&'static str, Edit)> {
+    vec![
+        ("default", Box::new(|_: &mut Value| {})),
+        (
+            "prefix-suffix",
+            Box::new(|s: &mut Value| {
+                s["bucket"]["prefix"] = json!("events/2024/");
+                s["bucket"]["suffix"] = json!(".json.gz");
+            }),
+        ),
+        (
+            "user-keys-kms",
+            Box::new(|s: &mut Value| {
+                s["user"]["enabled"] = json!(true);
+                s["user"]["create_access_key"] = json!(true);
+                s["bucket"]["encryption"] = json!("sse-kms");
+                s["bucket"]["kms_key_arn"] = json!("arn:aws:kms:us-west-2:123456789012:key/1111");
+                s["queue"]["encryption"] = json!("kms");
+                s["queue"]["kms_key_arn"] = json!("arn:aws:kms:us-west-2:123456789012:key/2222");
+                s["bucket"]["versioning"] = json!(true);
+            }),
+        ),
+        (
+            "no-dlq-wildcard",
+            Box::new(|s: &mut Value| {
+                s["queue"]["dead_letter"]["enabled"] = json!(false);
+                s["policy"]["scope"] = json!("wildcard");
+                s["policy"]["allow_send_message"] = json!(true);
+                s["bucket"]["deny_insecure_transport"] = json!(false);
+            }),
+        ),
+        (
+            "adopted",
+            Box::new(|s: &mut Value| {
+                s["bucket"]["create"] = json!(false);
+                s["queue"]["create"] = json!(false);
+                s["role"]["enabled"] = json!(false);
+                s["user"]["enabled"] = json!(true);
+            }),
+        ),
+        (
+            "no-account",
+            Box::new(|s: &mut Value| {
+                s.as_object_mut().unwrap().remove("account_id");
+                s["role"]["trusted_principals"] = json!([
+                    "arn:aws:iam::111122223333:role/vendor-setup",
+                    "444455556666"
+                ]);
+            }),
+        ),
+    ]
+}
+
+#[test]
+fn init_and_export_write_the_whole_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = write_spec(dir.path(), |_| {});
+    let bundle = export(dir.path(), &spec, "bundle");
+    let mut names: Vec<String> = fs::read_dir(&bundle)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "README.md",
+            "bucket-encryption.json",
+            "bucket-notification.json",
+            "bucket-ownership-controls.json",
+            "bucket-policy.json",
+            "bucket-public-access-block.json",
+            "cloudformation.yaml",
+            "dlq-attributes.json",
+            "main.tf",
+            "permissions-policy.json",
+            "queue-attributes.json",
+            "queue-policy.json",
+            "setup.sh",
+            "spec.json",
+            "trust-policy.json",
+        ]
+    );
+    // The exported spec is the input, byte for byte once written by sluice.
+    assert_eq!(
+        fs::read_to_string(bundle.join("spec.json")).unwrap(),
+        fs::read_to_string(dir.path().join("base.json")).unwrap()
+    );
+    // Every JSON document parses and equals the plan's.
+    let plan: Value = serde_json::from_str(&ok(sluice(
+        dir.path(),
+        &[
+            "plan",
+            "--offline",
+            "--json",
+            "--config",
+            spec.to_str().unwrap(),
+        ],
+    )))
+    .unwrap();
+    let policy: Value =
+        serde_json::from_str(&fs::read_to_string(bundle.join("permissions-policy.json")).unwrap())
+            .unwrap();
+    assert_eq!(policy, plan[0]["after"]);
+    for file in ["cloudformation.yaml", "main.tf", "setup.sh", "README.md"] {
+        assert!(
+            fs::metadata(bundle.join(file)).unwrap().len() > 200,
+            "{file} is nearly empty"
+        );
+    }
+}
+
+#[test]
+fn cloudformation_passes_cfn_lint() {
+    let cfn_lint = venv().join("bin/cfn-lint");
+    for (name, edit) in variants() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = write_spec(dir.path(), edit);
+        let bundle = export(dir.path(), &spec, "bundle");
+        let out = run(Command::new(&cfn_lint).arg(bundle.join("cloudformation.yaml")));
+        assert!(
+            out.status.success(),
+            "cfn-lint failed for variant {name}:\n{}{}\n--- template:\n{}",
+            text(&out.stdout),
+            text(&out.stderr),
+            fs::read_to_string(bundle.join("cloudformation.yaml")).unwrap()
+        );
+    }
+}
+
+#[test]
+fn setup_script_passes_shellcheck() {
+    let status = Command::new("shellcheck")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "shellcheck is not installed: run the tests through ./tests/run.sh, or apt-get install shellcheck"
+    );
+    for (name, edit) in variants() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = write_spec(dir.path(), edit);
+        let bundle = export(dir.path(), &spec, "bundle");
+        let out = run(Command::new("shellcheck")
+            .arg("--severity=style")
+            .arg(bundle.join("setup.sh")));
+        assert!(
+            out.status.success(),
+            "shellcheck failed for variant {name}:\n{}",
+            text(&out.stdout)
+        );
+    }
+}
+
+/// Runs the bundle's setup.sh against moto.
+fn setup_sh(moto: &Moto, bundle: &Path, backups: &Path) -> Output {
+    run(moto
+        .command("bash")
+        .arg(bundle.join("setup.sh"))
+        .current_dir(bundle)
+        .env("SLUICE_BACKUP_DIR", backups))
+}
+
+fn parse_json_string(v: &Value) -> Value {
+    serde_json::from_str(v.as_str().unwrap_or("null")).unwrap_or(Value::Null)
+}
+
+/// The live state of every resource of the plan, read back with the AWS CLI
+/// in the plan's shapes.
+fn observed(moto: &Moto, plan: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for item in plan.as_array().unwrap() {
+        let name = item["name"].as_str().unwrap();
+        let after = &item["after"];
+        let state = match item["resource"].as_str().unwrap() {
+            "policy" => {
+                let arn = format!("arn:aws:iam::{ACCOUNT_ID}:policy/{name}");
+                let policy = aws_cli(moto, &["iam", "get-policy", "--policy-arn", &arn]);
+                let version = policy["Policy"]["DefaultVersionId"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                aws_cli(
+                    moto,
+                    &[
+                        "iam",
+                        "get-policy-version",
+                        "--policy-arn",
+                        &arn,
+                        "--version-id",
+                        &version,
+                    ],
+                )["PolicyVersion"]["Document"]
+                    .clone()
+            }
+            "role" => {
+                let role = aws_cli(moto, &["iam", "get-role", "--role-name", name]);
+                let attached = aws_cli(
+                    moto,
+                    &["iam", "list-attached-role-policies", "--role-name", name],
+                );
+                json!({
+                    "AssumeRolePolicyDocument": role["Role"]["AssumeRolePolicyDocument"],
+                    "AttachedPolicies": attached["AttachedPolicies"].as_array().unwrap().iter().map(|p| p["PolicyArn"].clone()).collect::<Vec<_>>(),
+                })
+            }
+            "user" => {
+                let attached = aws_cli(
+                    moto,
+                    &["iam", "list-attached-user-policies", "--user-name", name],
+                );
+                json!({
+                    "AttachedPolicies": attached["AttachedPolicies"].as_array().unwrap().iter().map(|p| p["PolicyArn"].clone()).collect::<Vec<_>>(),
+                })
+            }
+            "bucket" => {
+                let mut state = serde_json::Map::new();
+                for key in after.as_object().unwrap().keys() {
+                    let value = match key.as_str() {
+                        "PublicAccessBlockConfiguration" => aws_cli(
+                            moto,
+                            &["s3api", "get-public-access-block", "--bucket", name],
+                        )[key]
+                            .clone(),
+                        "OwnershipControls" => aws_cli(
+                            moto,
+                            &["s3api", "get-bucket-ownership-controls", "--bucket", name],
+                        )[key]
+                            .clone(),
+                        "ServerSideEncryptionConfiguration" => {
+                            aws_cli(moto, &["s3api", "get-bucket-encryption", "--bucket", name])
+                                [key]
+                                .clone()
+                        }
+                        "VersioningConfiguration" => {
+                            aws_cli(moto, &["s3api", "get-bucket-versioning", "--bucket", name])
+                        }
+                        "Policy" => parse_json_string(
+                            &aws_cli(moto, &["s3api", "get-bucket-policy", "--bucket", name])["Policy"],
+                        ),
+                        other => panic!("unexpected bucket key {other}"),
+                    };
+                    state.insert(key.clone(), value);
+                }
+                Value::Object(state)
+            }
+            "dead-letter-queue" | "queue" => {
+                let url =
+                    aws_cli(moto, &["sqs", "get-queue-url", "--queue-name", name])["QueueUrl"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned();
+                let attrs = aws_cli(
+                    moto,
+                    &[
+                        "sqs",
+                        "get-queue-attributes",
+                        "--queue-url",
+                        &url,
+                        "--attribute-names",
+                        "All",
+                    ],
+                );
+                let mut state = serde_json::Map::new();
+                for key in after.as_object().unwrap().keys() {
+                    let v = attrs["Attributes"][key].clone();
+                    let v = if matches!(key.as_str(), "Policy" | "RedrivePolicy") {
+                        parse_json_string(&v)
+                    } else {
+                        v
+                    };
+                    state.insert(key.clone(), v);
+                }
+                Value::Object(state)
+            }
+            "notification" => {
+                let bucket = plan
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|i| i["resource"] == "bucket")
+                    .unwrap()["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                aws_cli(
+                    moto,
+                    &[
+                        "s3api",
+                        "get-bucket-notification-configuration",
+                        "--bucket",
+                        &bucket,
+                    ],
+                )
+            }
+            other => panic!("unexpected resource {other}"),
+        };
+        out.insert(
+            format!("{}:{name}", item["resource"].as_str().unwrap()),
+            state,
+        );
+    }
+    Value::Object(out)
+}
+
+fn expected(plan: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for item in plan.as_array().unwrap() {
+        out.insert(
+            format!(
+                "{}:{}",
+                item["resource"].as_str().unwrap(),
+                item["name"].as_str().unwrap()
+            ),
+            item["after"].clone(),
+        );
+    }
+    Value::Object(out)
+}
+
+#[test]
+fn setup_script_against_moto_builds_what_the_plan_says_and_reruns_as_a_no_op() {
+    let moto = shared();
+    for (name, edit) in variants()
+        .into_iter()
+        .filter(|(n, _)| matches!(*n, "default" | "prefix-suffix" | "no-account"))
+    {
+        moto.reset();
+        let dir = tempfile::tempdir().unwrap();
+        let spec = write_spec(dir.path(), edit);
+        let bundle = export(dir.path(), &spec, "bundle");
+        let out = setup_sh(&moto, &bundle, &dir.path().join("backups-1"));
+        let log = ok(out);
+        assert!(
+            log.contains("==> IAM policy acme-ingest-policy\n    created"),
+            "{name}: {log}"
+        );
+
+        // The offline plan of the same spec, with the account filled in as apply would.
+        let mut spec_json: Value =
+            serde_json::from_str(&fs::read_to_string(&spec).unwrap()).unwrap();
+        spec_json["account_id"] = json!(ACCOUNT_ID);
+        fs::write(dir.path().join("resolved.json"), spec_json.to_string()).unwrap();
+        let plan: Value = serde_json::from_str(&ok(sluice(
+            dir.path(),
+            &["plan", "--offline", "--json", "--config", "resolved.json"],
+        )))
+        .unwrap();
+        assert_eq!(
+            observed(&moto, &plan),
+            expected(&plan),
+            "variant {name}:\n{log}"
+        );
+
+        // Tags mark what sluice made.
+        let tags = aws_cli(
+            &moto,
+            &["iam", "list-role-tags", "--role-name", "acme-ingest-role"],
+        );
+        assert!(
+            tags["Tags"]
+                .as_array()
+                .unwrap()
+                .contains(&json!({"Key": "sluice:stack", "Value": "acme-ingest"}))
+        );
+
+        // Second run: nothing to change, nothing backed up.
+        let log = ok(setup_sh(&moto, &bundle, &dir.path().join("backups-2")));
+        for word in ["    created", "updated", ": set", "merged", "backed up"] {
+            assert!(
+                !log.contains(word),
+                "variant {name}: second run says {word:?}:\n{log}"
+            );
+        }
+        assert!(
+            !dir.path().join("backups-2").exists(),
+            "variant {name}: second run wrote backups"
+        );
+        assert_eq!(observed(&moto, &plan), expected(&plan));
+    }
+}
+
+fn put_foreign_notifications(moto: &Moto, bucket: &str) -> Value {
+    let foreign = json!({
+        "QueueConfigurations": [{
+            "Id": "images", "QueueArn": "arn:aws:sqs:us-west-2:123456789012:images",
+            "Events": ["s3:ObjectCreated:Put"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "images/"}]}}
+        }],
+        "TopicConfigurations": [{
+            "Id": "audit", "TopicArn": "arn:aws:sns:us-west-2:123456789012:audit",
+            "Events": ["s3:ObjectRemoved:*"]
+        }],
+        "LambdaFunctionConfigurations": [{
+            "Id": "thumbs", "LambdaFunctionArn": "arn:aws:lambda:us-west-2:123456789012:function:thumbs",
+            "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".png"}]}}
+        }]
+    });
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            bucket,
+            "--create-bucket-configuration",
+            "LocationConstraint=us-west-2",
+        ],
+    );
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            bucket,
+            "--notification-configuration",
+            &foreign.to_string(),
+        ],
+    );
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "get-bucket-notification-configuration",
+            "--bucket",
+            bucket,
+        ],
+    )
+}
+
+#[test]
+fn setup_script_keeps_foreign_notification_entries_and_backs_up() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let before = put_foreign_notifications(&moto, "acme-ingest-source");
+    let spec = write_spec(dir.path(), |s| {
+        s["bucket"]["prefix"] = json!("events/");
+        s["bucket"]["suffix"] = json!(".json");
+    });
+    let bundle = export(dir.path(), &spec, "bundle");
+    let backups = dir.path().join("backups");
+    let log = ok(setup_sh(&moto, &bundle, &backups));
+    assert!(log.contains("merged (entries of others kept)"), "{log}");
+
+    let after = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "get-bucket-notification-configuration",
+            "--bucket",
+            "acme-ingest-source",
+        ],
+    );
+    for kind in ["TopicConfigurations", "LambdaFunctionConfigurations"] {
+        assert_eq!(after[kind], before[kind], "{kind} changed");
+    }
+    let queues = after["QueueConfigurations"].as_array().unwrap();
+    assert_eq!(queues.len(), 2);
+    assert_eq!(
+        queues[0], before["QueueConfigurations"][0],
+        "foreign queue entry changed"
+    );
+    assert_eq!(queues[1]["Id"], "acme-ingest-object-created");
+    // The prior configuration was saved before it was changed.
+    let saved: Value = serde_json::from_str(
+        &fs::read_to_string(backups.join("bucket-notification.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(saved, before);
+}
+
+#[test]
+fn setup_script_refuses_an_overlapping_notification_before_writing_anything() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let before = put_foreign_notifications(&moto, "acme-ingest-source");
+    // No prefix or suffix: ObjectCreated:* on every key overlaps "images" and "thumbs".
+    let spec = write_spec(dir.path(), |_| {});
+    let bundle = export(dir.path(), &spec, "bundle");
+    let out = setup_sh(&moto, &bundle, &dir.path().join("backups"));
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "the existing queue entry images to arn:aws:sqs:us-west-2:123456789012:images"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("the existing Lambda function entry thumbs"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    // Nothing was written: no policy, no queue, notification untouched.
+    let policies = aws_cli(&moto, &["iam", "list-policies", "--scope", "Local"]);
+    assert_eq!(policies["Policies"], json!([]));
+    let queues = aws_cli(&moto, &["sqs", "list-queues"]);
+    assert!(queues.get("QueueUrls").is_none(), "{queues}");
+    let after = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "get-bucket-notification-configuration",
+            "--bucket",
+            "acme-ingest-source",
+        ],
+    );
+    assert_eq!(after, before);
+}
+
+#[test]
+fn setup_script_adopts_an_existing_bucket_and_queue() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            "acme-ingest-source",
+            "--create-bucket-configuration",
+            "LocationConstraint=us-west-2",
+        ],
+    );
+    let theirs = json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "TheirSender", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue"}]});
+    let attributes = json!({"Policy": theirs.to_string(), "VisibilityTimeout": "45"}).to_string();
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "create-queue",
+            "--queue-name",
+            "acme-ingest-queue",
+            "--attributes",
+            &attributes,
+        ],
+    );
+    let spec = write_spec(dir.path(), |s| {
+        s["bucket"]["create"] = json!(false);
+        s["queue"]["create"] = json!(false);
+    });
+    let bundle = export(dir.path(), &spec, "bundle");
+    let backups = dir.path().join("backups");
+    let log = ok(setup_sh(&moto, &bundle, &backups));
+    assert!(log.contains("access policy: our statement merged"), "{log}");
+
+    let url = aws_cli(
+        &moto,
+        &["sqs", "get-queue-url", "--queue-name", "acme-ingest-queue"],
+    )["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attrs = aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "All",
+        ],
+    );
+    assert_eq!(
+        attrs["Attributes"]["VisibilityTimeout"], "45",
+        "adopted queue settings must be left alone"
+    );
+    let policy = parse_json_string(&attrs["Attributes"]["Policy"]);
+    let sids: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap())
+        .collect();
+    assert_eq!(sids, ["TheirSender", "AllowS3ToSendMessage"]);
+    let saved: Value =
+        serde_json::from_str(&fs::read_to_string(backups.join("queue-policy.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved, theirs);
+    // The bucket got no settings of ours, only the notification.
+    let out = run(moto.command(venv().join("bin/aws")).args([
+        "s3api",
+        "get-bucket-policy",
+        "--bucket",
+        "acme-ingest-source",
+    ]));
+    assert!(
+        !out.status.success(),
+        "an adopted bucket must not get our bucket policy"
+    );
+    let notification = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "get-bucket-notification-configuration",
+            "--bucket",
+            "acme-ingest-source",
+        ],
+    );
+    assert_eq!(
+        notification["QueueConfigurations"][0]["Id"],
+        "acme-ingest-object-created"
+    );
+}
+
+#[test]
+fn setup_script_refuses_a_missing_adopted_bucket() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = write_spec(dir.path(), |s| s["bucket"]["create"] = json!(false));
+    let bundle = export(dir.path(), &spec, "bundle");
+    let out = setup_sh(&moto, &bundle, &dir.path().join("backups"));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains(
+            "bucket acme-ingest-source does not exist; the spec adopts an existing bucket"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        aws_cli(&moto, &["iam", "list-policies", "--scope", "Local"])["Policies"],
+        json!([])
+    );
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The project's test command. Run from anywhere as ./tests/run.sh [ARGS...];
+# ARGS go to `cargo test` (e.g. ./tests/run.sh --test emulator_smoke).
+#
+# On a fresh Debian machine with Rust and python3 it installs what the tests
+# need: shellcheck and python3-venv (with apt-get, when root), and the pinned
+# Python tools of tests/requirements.txt (moto server, AWS CLI, cfn-lint) in
+# .venv. Tests never contact real AWS: they run against moto on 127.0.0.1.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf 'tests/run.sh: %s\n' "$*" >&2; }
+die() {
+    say "error: $*"
+    exit 1
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+
+apt_updated=
+apt_install() {
+    if [[ $(id -u) -ne 0 ]]; then
+        die "missing $*: install it (e.g. sudo apt-get install $*) and rerun"
+    fi
+    have apt-get || die "missing $* and no apt-get to install it with"
+    say "installing $* with apt-get"
+    if [[ -z $apt_updated ]]; then
+        apt-get update -qq
+        apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" </dev/null
+}
+
+# --- system tools ----------------------------------------------------------
+have shellcheck || apt_install shellcheck
+have cargo || die "cargo not found: install Rust (https://rustup.rs)"
+
+python_ok() { have python3 && python3 -c 'import venv, ensurepip' >/dev/null 2>&1; }
+if ! python_ok; then
+    # Debian ships venv's ensurepip separately, in python3-venv.
+    apt_install python3 python3-venv
+    python_ok || die "python3 with its venv module is still missing"
+fi
+
+shellcheck tests/run.sh .ci/run
+
+# --- Python tools, pinned ----------------------------------------------------
+# Same venv, marker and lock as tests/common/mod.rs, so the tests find it
+# ready; the lock (flock(2), as Rust's File::lock) guards concurrent installs.
+reqs=tests/requirements.txt
+marker=.venv/sluice-requirements.txt
+exec 9>.venv.lock
+if have flock; then flock 9; fi
+if ! cmp -s "$reqs" "$marker"; then
+    say "creating .venv with $(grep -v '^#' "$reqs" | tr '\n' ' ')"
+    python3 -m venv --clear .venv
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$reqs" </dev/null
+    cp "$reqs" "$marker"
+fi
+exec 9>&-
+
+# --- tests -----------------------------------------------------------------
+# Plain `cargo test` rather than `cargo test --all-targets`: it runs the lib,
+# bin and integration tests AND the doctests (--all-targets skips doctests) in
+# one invocation, and target filters given as ARGS (--test NAME, --lib, ...)
+# narrow it as expected. Benches and examples are still compiled, by clippy
+# --all-targets in .ci/run.
+say "cargo test $*"
+exec cargo test "$@"
