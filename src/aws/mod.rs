@@ -1,5 +1,18 @@
 //! Everything that talks to AWS (and the plans it makes). No UI code here.
 
+pub mod apply;
+pub mod backup;
+pub mod client;
+pub mod destroy;
+pub mod emulator;
+pub mod error;
+pub mod observe;
 pub mod plan;
+pub mod progress;
+pub mod restore;
+pub mod verify;
 
+pub use client::{AwsOptions, Clients, Identity};
+pub use error::{AwsError, ErrorKind};
 pub use plan::{Action, Plan, PlanItem};
+pub use progress::{Event, Reporter, Secret};

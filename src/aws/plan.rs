@@ -3,10 +3,15 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
+use super::observe::Observation;
 use crate::docs::diff::{DiffTag, json_diff};
-use crate::docs::{ACCOUNT_PLACEHOLDER, Finding, ResourceKind, desired_state, lint};
+use crate::docs::{
+    ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, ResourceKind, bucket_policy,
+    desired::expand_json_attributes, desired_state, lint, merge, merge_bucket_policy,
+    notification_entry, queue_policy,
+};
 use crate::spec::Spec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -55,6 +60,19 @@ pub struct Plan {
     pub findings: Vec<Finding>,
     /// Things observed or assumed that the reader should know.
     pub notes: Vec<String>,
+    /// What stops an apply: resources that could not be read, conflicts.
+    pub errors: Vec<String>,
+}
+
+/// Why a live plan cannot be made at all.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("the spec is for account {spec} but the credentials are for account {caller} ({arn})")]
+    WrongAccount {
+        spec: String,
+        caller: String,
+        arn: String,
+    },
 }
 
 impl Plan {
@@ -88,12 +106,184 @@ impl Plan {
             items,
             findings: lint(spec),
             notes,
+            errors: Vec::new(),
         }
+    }
+
+    /// The plan against what exists. `spec.account_id` is filled from the
+    /// caller's identity when the spec does not name one.
+    pub fn live(spec: &Spec, observed: &Observation) -> Result<Plan, PlanError> {
+        let spec = for_account(spec, &observed.identity)?;
+        let spec = &spec;
+        let mut errors = Vec::new();
+        let mut notes = Vec::new();
+        let mut items = Vec::new();
+        let arns = Arns::of(spec);
+
+        for desired in desired_state(spec) {
+            let name = desired.name.clone();
+            let after = desired.document;
+            let item = |action, before: Option<Value>, after: Option<Value>| PlanItem {
+                resource: desired.kind,
+                name: name.clone(),
+                action,
+                before,
+                after,
+            };
+            let changed = |before: &Value, after: &Value, if_changed| {
+                if before == after {
+                    Action::NoChange
+                } else {
+                    if_changed
+                }
+            };
+            let planned = match desired.kind {
+                ResourceKind::Policy => observed.policy.as_ref().map(|state| match state {
+                    None => item(Action::Create, None, Some(after.clone())),
+                    Some(p) => item(changed(&p.document, &after, Action::Update), Some(p.document.clone()), Some(after.clone())),
+                }),
+                ResourceKind::Role => observed.role.as_ref().map(|state| match state {
+                    None => item(Action::Create, None, Some(after.clone())),
+                    Some(r) => {
+                        let before = serde_json::json!({
+                            "AssumeRolePolicyDocument": r.trust_policy,
+                            "AttachedPolicies": r.attached,
+                        });
+                        let wanted = with_attachments(&after, &r.attached, &arns.policy);
+                        item(changed(&before, &wanted, Action::Update), Some(before), Some(wanted))
+                    }
+                }),
+                ResourceKind::User => observed.user.as_ref().map(|state| match state {
+                    None => item(Action::Create, None, Some(after.clone())),
+                    Some(u) => {
+                        let before = serde_json::json!({ "AttachedPolicies": u.attached });
+                        let wanted = with_attachments(&after, &u.attached, &arns.policy);
+                        item(changed(&before, &wanted, Action::Update), Some(before), Some(wanted))
+                    }
+                }),
+                ResourceKind::Bucket => observed.bucket.as_ref().map(|state| match (state, desired.create) {
+                    (None, true) => item(Action::Create, None, Some(after.clone())),
+                    (None, false) => {
+                        errors.push(format!(
+                            "bucket {name} does not exist; the spec adopts an existing bucket (bucket.create is false)"
+                        ));
+                        item(Action::Adopt, None, None)
+                    }
+                    (Some(_), false) => item(Action::Adopt, None, None),
+                    (Some(b), true) => {
+                        let mut before = Map::new();
+                        let mut wanted = after.as_object().cloned().unwrap_or_default();
+                        for key in wanted.keys() {
+                            let value = match key.as_str() {
+                                "PublicAccessBlockConfiguration" => b.public_access_block.clone(),
+                                "OwnershipControls" => b.ownership_controls.clone(),
+                                "ServerSideEncryptionConfiguration" => b.encryption.clone(),
+                                "VersioningConfiguration" => b.versioning.clone(),
+                                "Policy" => b.policy.clone(),
+                                _ => None,
+                            };
+                            if let Some(v) = value {
+                                before.insert(key.clone(), v);
+                            }
+                        }
+                        if let (Some(existing), Some(ours)) = (&b.policy, bucket_policy(spec)) {
+                            let merged = merge_bucket_policy(Some(existing), &ours);
+                            if merged != ours {
+                                notes.push(format!(
+                                    "bucket {name} has a bucket policy of its own: sluice's statement is added to it, the others are kept"
+                                ));
+                            }
+                            wanted.insert("Policy".into(), merged);
+                        }
+                        let (before, wanted) = (Value::Object(before), Value::Object(wanted));
+                        item(changed(&before, &wanted, Action::Update), Some(before), Some(wanted))
+                    }
+                }),
+                ResourceKind::DeadLetterQueue | ResourceKind::Queue => {
+                    let state = if desired.kind == ResourceKind::Queue { &observed.queue } else { &observed.dlq };
+                    state.as_ref().map(|state| match (state, desired.create) {
+                        (None, true) => item(Action::Create, None, Some(after.clone())),
+                        (None, false) => {
+                            errors.push(format!(
+                                "queue {name} does not exist; the spec adopts an existing queue (queue.create is false)"
+                            ));
+                            item(Action::Adopt, None, None)
+                        }
+                        (Some(q), create) => {
+                            let current: Map<String, Value> = q
+                                .attributes
+                                .iter()
+                                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                                .collect();
+                            let current = expand_json_attributes(&Value::Object(current));
+                            let mut wanted = after.clone();
+                            if !create {
+                                // Adopted: our statement is merged into the queue's own policy.
+                                let ours = queue_policy(spec);
+                                wanted["Policy"] = merge_bucket_policy(current.get("Policy"), &ours);
+                            }
+                            let before: Map<String, Value> = wanted
+                                .as_object()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|(k, _)| current.get(k).map(|v| (k.clone(), v.clone())))
+                                .collect();
+                            let before = Value::Object(before);
+                            let if_changed = if create { Action::Update } else { Action::Adopt };
+                            item(changed(&before, &wanted, if_changed), Some(before), Some(wanted))
+                        }
+                    })
+                }
+                ResourceKind::Notification => observed.bucket.as_ref().map(|state| {
+                    let current = state
+                        .as_ref()
+                        .map(|b| b.notification.clone())
+                        .unwrap_or_else(|| Value::Object(Map::new()));
+                    match merge(&current, &notification_entry(spec)) {
+                        Ok(merged) => {
+                            let foreign = count_entries(&current) - usize::from(has_entry(&current, &spec.notification.id));
+                            if foreign > 0 {
+                                notes.push(format!(
+                                    "the bucket's notification configuration has {foreign} other entr{}: kept as they are",
+                                    if foreign == 1 { "y" } else { "ies" }
+                                ));
+                            }
+                            let action = if state.is_none() { Action::Create } else { changed(&current, &merged, Action::Update) };
+                            item(action, Some(current), Some(merged))
+                        }
+                        Err(e) => {
+                            errors.push(match e {
+                                MergeError::Overlap(_) | MergeError::IdTaken { .. } => format!("{e}; nothing will be written"),
+                                other => other.to_string(),
+                            });
+                            item(Action::Update, Some(current), None)
+                        }
+                    }
+                }),
+            };
+            match planned {
+                Ok(item) => items.push(item),
+                Err(e) => errors.push(format!("{}: {e}", desired.kind.as_str())),
+            }
+        }
+        Ok(Plan {
+            items,
+            findings: lint(spec),
+            notes,
+            errors,
+        })
     }
 
     /// Whether an apply would change anything.
     pub fn has_changes(&self) -> bool {
-        self.items.iter().any(|i| i.action != Action::NoChange)
+        self.items
+            .iter()
+            .any(|i| i.action != Action::NoChange && i.before != i.after)
+    }
+
+    /// The item for a resource kind.
+    pub fn item(&self, kind: ResourceKind) -> Option<&PlanItem> {
+        self.items.iter().find(|i| i.resource == kind)
     }
 
     /// The machine-readable form: `[{"resource", "name", "action", "before", "after"}]`.
@@ -177,6 +367,12 @@ impl Plan {
                 );
             }
         }
+        if !self.errors.is_empty() {
+            let _ = writeln!(out, "\nErrors:");
+            for e in &self.errors {
+                let _ = writeln!(out, "  {}", paint("1;31", e));
+            }
+        }
         if !self.notes.is_empty() {
             let _ = writeln!(out, "\nNotes:");
             for n in &self.notes {
@@ -185,6 +381,66 @@ impl Plan {
         }
         out
     }
+}
+
+/// The spec as it applies to the caller's account: `account_id` filled in
+/// (and the default trusted principal with it); another account's spec is refused.
+pub fn for_account(spec: &Spec, caller: &super::Identity) -> Result<Spec, PlanError> {
+    let mut spec = spec.clone();
+    match &spec.account_id {
+        Some(account) if account != &caller.account => {
+            return Err(PlanError::WrongAccount {
+                spec: account.clone(),
+                caller: caller.account.clone(),
+                arn: caller.arn.clone(),
+            });
+        }
+        Some(_) => {}
+        None => {
+            if spec.role.trusted_principals.is_empty() {
+                spec.role.trusted_principals = vec![format!(
+                    "arn:{}:iam::{}:root",
+                    crate::docs::partition(&spec.region),
+                    caller.account
+                )];
+            }
+            spec.account_id = Some(caller.account.clone());
+        }
+    }
+    Ok(spec)
+}
+
+/// `doc` with `AttachedPolicies` = what is attached now plus ours.
+fn with_attachments(doc: &Value, attached: &[String], ours: &str) -> Value {
+    let mut all: Vec<String> = attached.to_vec();
+    if !all.iter().any(|a| a == ours) {
+        all.push(ours.to_owned());
+    }
+    let mut doc = doc.clone();
+    doc["AttachedPolicies"] = serde_json::json!(all);
+    doc
+}
+
+fn count_entries(config: &Value) -> usize {
+    [
+        "QueueConfigurations",
+        "TopicConfigurations",
+        "LambdaFunctionConfigurations",
+    ]
+    .iter()
+    .filter_map(|k| config.get(*k).and_then(Value::as_array))
+    .map(Vec::len)
+    .sum()
+}
+
+fn has_entry(config: &Value, id: &str) -> bool {
+    config
+        .get("QueueConfigurations")
+        .and_then(Value::as_array)
+        .is_some_and(|l| {
+            l.iter()
+                .any(|e| e.get("Id").and_then(Value::as_str) == Some(id))
+        })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! notification merge, and the lints. Deterministic: the same spec always
 //! gives the same bytes, with keys in the order AWS documents them.
 
-mod desired;
+pub mod desired;
 pub mod diff;
 mod iam;
 mod lint;

@@ -158,6 +158,8 @@ pub fn merge(existing: &Value, ours: &Value) -> Result<Value, MergeError> {
             .iter_mut()
             .find(|e| e.get("Id").and_then(Value::as_str) == Some(our_id))
         {
+            // S3 may report rule names capitalised: an entry equal but for that stays as it is.
+            Some(slot) if canonical(slot) == canonical(ours) => {}
             Some(slot) => *slot = ours.clone(),
             None => list.push(ours.clone()),
         }
@@ -180,6 +182,19 @@ pub fn remove(existing: &Value, id: &str) -> Value {
         }
     }
     Value::Object(config)
+}
+
+/// An entry with its filter rule names lowercased (S3 treats them case-insensitively).
+fn canonical(entry: &Value) -> Value {
+    let mut entry = entry.clone();
+    if let Some(Value::Array(rules)) = entry.pointer_mut("/Filter/Key/FilterRules") {
+        for rule in rules {
+            if let Some(Value::String(name)) = rule.get_mut("Name") {
+                *name = name.to_ascii_lowercase();
+            }
+        }
+    }
+    entry
 }
 
 fn entries<'a>(config: &'a Map<String, Value>, kind: &str) -> impl Iterator<Item = &'a Value> {
@@ -322,6 +337,14 @@ mod tests {
             merged["QueueConfigurations"][1],
             foreign()["QueueConfigurations"][0]
         );
+    }
+
+    #[test]
+    fn an_entry_reported_with_capitalised_rule_names_is_left_alone() {
+        let mut reported = ours();
+        reported["Filter"]["Key"]["FilterRules"][0]["Name"] = json!("Prefix");
+        let existing = json!({"QueueConfigurations": [reported]});
+        assert_eq!(merge(&existing, &ours()).unwrap(), existing);
     }
 
     #[test]

@@ -33,8 +33,11 @@ const BUCKET_POLICY: &str = "SourceBucketPolicy";
 pub fn cloudformation(spec: &Spec) -> String {
     let mut out = String::new();
     for line in header_notes(spec) {
-        out.push_str("# ");
-        out.push_str(&line.replace(|c: char| c.is_control(), " "));
+        out.push('#');
+        if !line.is_empty() {
+            out.push(' ');
+            out.push_str(&line.replace(|c: char| c.is_control(), " "));
+        }
         out.push('\n');
     }
     out.push('\n');
@@ -241,10 +244,11 @@ fn queue_resource(spec: &Spec, name: &str, attributes: &Value, arns: &Arns) -> V
         let mut property = queue_property(attribute, value);
         if attribute == "RedrivePolicy" {
             // Through GetAtt, so the dead-letter queue is created first.
-            if let Some(target) = property.get_mut("deadLetterTargetArn") {
-                if target.as_str() == Some(arns.dlq.as_str()) {
-                    *target = get_att(DLQ, "Arn");
-                }
+            if let Some(target) = property
+                .get_mut("deadLetterTargetArn")
+                .filter(|target| target.as_str() == Some(arns.dlq.as_str()))
+            {
+                *target = get_att(DLQ, "Arn");
             }
         }
         properties.insert(attribute.clone(), property);
@@ -414,9 +418,11 @@ fn get_att(logical_id: &str, attribute: &str) -> Value {
 }
 
 /// Every string holding [`ACCOUNT_PLACEHOLDER`] as an `Fn::Sub` on
-/// `${AWS::AccountId}`; a literal `${` in it is escaped as `${!`.
+/// `${AWS::AccountId}` (a literal `${` in it escaped as `${!`), or as a `Ref`
+/// to `AWS::AccountId` when it is nothing else.
 fn with_account(value: Value) -> Value {
     match value {
+        Value::String(s) if s == ACCOUNT_PLACEHOLDER => reference("AWS::AccountId"),
         Value::String(s) if s.contains(ACCOUNT_PLACEHOLDER) => {
             let template = s
                 .replace("${", "${!")
@@ -472,6 +478,9 @@ mod tests {
                             .replace("${AWS::AccountId}", ACCOUNT)
                             .replace("${!", "${"),
                     );
+                }
+                if map.get("Ref") == Some(&json!("AWS::AccountId")) {
+                    return ACCOUNT.into();
                 }
                 if let Some(Value::Array(target)) = map.get("Fn::GetAtt") {
                     match target[0].as_str() {
@@ -596,7 +605,7 @@ mod tests {
         let queue_policy = &props(&template, QUEUE_POLICY)["PolicyDocument"];
         assert_eq!(
             queue_policy["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"],
-            json!({"Fn::Sub": "${AWS::AccountId}"})
+            json!({"Ref": "AWS::AccountId"})
         );
         assert_eq!(
             props(&template, QUEUE_POLICY)["Queues"],
@@ -920,10 +929,20 @@ mod tests {
 
     #[test]
     fn sub_escapes_literal_dollar_braces() {
-        let value = json!(["arn:x:${aws:username}:<ACCOUNT_ID>/${!y}", "${kept}", 5]);
+        let value = json!([
+            "arn:x:${aws:username}:<ACCOUNT_ID>/${!y}",
+            "${kept}",
+            5,
+            "<ACCOUNT_ID>"
+        ]);
         assert_eq!(
             with_account(value),
-            json!([{"Fn::Sub": "arn:x:${!aws:username}:${AWS::AccountId}/${!!y}"}, "${kept}", 5])
+            json!([
+                {"Fn::Sub": "arn:x:${!aws:username}:${AWS::AccountId}/${!!y}"},
+                "${kept}",
+                5,
+                {"Ref": "AWS::AccountId"}
+            ])
         );
     }
 

@@ -1,0 +1,840 @@
+//! Apply: the plan's changes, in order, idempotently; prior states backed up
+//! first; progress reported as events. A failure names what finished so a
+//! rerun (which re-plans) continues where it stopped.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, ObjectOwnership,
+    OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tagging, VersioningConfiguration,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde_json::Value;
+
+use super::backup::{Backup, BucketSetting, Saved};
+use super::client::Clients;
+use super::error::{AwsError, ErrorKind, classify};
+use super::observe::{Observation, notification_from_json, read_notification};
+use super::plan::{Action, Plan, PlanItem};
+use super::progress::{Event, Reporter, Secret};
+use crate::docs::{self, Arns, ResourceKind, merge, notification_entry};
+use crate::spec::Spec;
+
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Where backups go (a timestamped directory per apply is made inside).
+    pub backup_base: PathBuf,
+    /// Where an access key file is written.
+    pub out_dir: PathBuf,
+    /// How long to keep retrying while IAM or S3 catch up with a change.
+    pub propagation_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplyReport {
+    pub backup_dir: Option<PathBuf>,
+    /// (step, what was done), in order.
+    pub steps: Vec<(String, String)>,
+    /// The values a connector asks for, with the queue URL as AWS reports it.
+    pub connector: Vec<(&'static str, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{step} failed: {message}")]
+pub struct ApplyError {
+    pub step: String,
+    pub message: String,
+    /// Steps that finished before the failure.
+    pub completed: Vec<String>,
+    pub backup_dir: Option<PathBuf>,
+}
+
+struct Run<'a> {
+    clients: &'a Clients,
+    spec: &'a Spec,
+    arns: Arns,
+    options: &'a ApplyOptions,
+    reporter: &'a Reporter,
+    backup: Backup,
+    steps: Vec<(String, String)>,
+    queue_url: Option<String>,
+}
+
+type StepResult = Result<String, String>;
+
+/// Applies `plan` (made from `observed` for `spec`, whose account id is set).
+pub async fn apply(
+    clients: &Clients,
+    spec: &Spec,
+    plan: &Plan,
+    observed: &Observation,
+    options: &ApplyOptions,
+    reporter: &Reporter,
+) -> Result<ApplyReport, ApplyError> {
+    let account = spec
+        .account_id
+        .clone()
+        .unwrap_or_else(|| observed.identity.account.clone());
+    let mut run = Run {
+        clients,
+        spec,
+        arns: Arns::of(spec),
+        options,
+        reporter,
+        backup: Backup::new(
+            options.backup_base.clone(),
+            &spec.name,
+            &spec.region,
+            &account,
+        ),
+        steps: Vec::new(),
+        queue_url: observed
+            .queue
+            .as_ref()
+            .ok()
+            .and_then(|q| q.as_ref().map(|q| q.url.clone())),
+    };
+    if !plan.errors.is_empty() {
+        return Err(run.failure("plan", plan.errors.join("; ")));
+    }
+    for item in &plan.items {
+        let step = item.resource.as_str();
+        let title = format!("{} {}", step, item.name);
+        reporter.started(step, title);
+        let started = Instant::now();
+        let result = match item.resource {
+            ResourceKind::Policy => run.policy(item, observed).await,
+            ResourceKind::Role => run.role(item).await,
+            ResourceKind::User => run.user(item, observed).await,
+            ResourceKind::Bucket => run.bucket(item).await,
+            ResourceKind::DeadLetterQueue | ResourceKind::Queue => run.queue(item).await,
+            ResourceKind::Notification => run.notification().await,
+        };
+        let elapsed = started.elapsed();
+        match result {
+            Ok(detail) => {
+                reporter.send(Event::Succeeded {
+                    step: step.to_owned(),
+                    detail: detail.clone(),
+                    elapsed,
+                });
+                run.steps.push((step.to_owned(), detail));
+            }
+            Err(error) => {
+                reporter.send(Event::Failed {
+                    step: step.to_owned(),
+                    error: error.clone(),
+                    elapsed,
+                });
+                return Err(run.failure(step, error));
+            }
+        }
+    }
+    let mut connector = docs::connector_values(spec);
+    if let (Some(url), Some(slot)) = (
+        &run.queue_url,
+        connector.iter_mut().find(|(k, _)| *k == "queue_url"),
+    ) {
+        slot.1 = url.clone();
+    }
+    Ok(ApplyReport {
+        backup_dir: run.backup.dir().map(PathBuf::from),
+        steps: run.steps,
+        connector,
+    })
+}
+
+fn json_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Run<'_> {
+    fn failure(&self, step: &str, message: String) -> ApplyError {
+        ApplyError {
+            step: step.to_owned(),
+            message,
+            completed: self.steps.iter().map(|(s, _)| s.clone()).collect(),
+            backup_dir: self.backup.dir().map(PathBuf::from),
+        }
+    }
+
+    fn save(&mut self, item: Saved) -> Result<(), String> {
+        let path = self
+            .backup
+            .save(&item)
+            .map_err(|e| format!("cannot write the backup (nothing was changed): {e}"))?;
+        self.reporter.send(Event::BackupWritten { path });
+        Ok(())
+    }
+
+    fn iam_tags(&self) -> Result<Vec<aws_sdk_iam::types::Tag>, String> {
+        docs::tags(self.spec)
+            .into_iter()
+            .map(|(k, v)| {
+                aws_sdk_iam::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .collect()
+    }
+
+    /// Retries `call` while it fails as IAM or S3 do right after a change
+    /// elsewhere, with a visible, growing wait, up to the propagation timeout.
+    async fn with_propagation<T, F, Fut>(
+        &self,
+        step: &str,
+        what: &str,
+        is_lag: impl Fn(&AwsError) -> bool,
+        call: F,
+    ) -> Result<T, AwsError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, AwsError>>,
+    {
+        let deadline = Instant::now() + self.options.propagation_timeout;
+        let mut wait = Duration::from_millis(500);
+        let mut attempt = 1;
+        loop {
+            match call().await {
+                Err(e) if is_lag(&e) && Instant::now() + wait < deadline => {
+                    self.reporter.send(Event::Retrying {
+                        step: step.to_owned(),
+                        attempt,
+                        wait,
+                        reason: format!("{what}: {e}"),
+                    });
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(8));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn policy(&mut self, item: &PlanItem, observed: &Observation) -> StepResult {
+        let doc = item
+            .after
+            .as_ref()
+            .map(Value::to_string)
+            .unwrap_or_default();
+        let iam = &self.clients.iam;
+        let arn = self.arns.policy.clone();
+        match item.action {
+            Action::NoChange => Ok("no change".into()),
+            Action::Create => {
+                iam.create_policy()
+                    .policy_name(&self.spec.policy.name)
+                    .policy_document(&doc)
+                    .description(format!(
+                        "S3 and SQS access for the {} ingestion pipeline (sluice)",
+                        self.spec.name
+                    ))
+                    .set_tags(Some(self.iam_tags()?))
+                    .send()
+                    .await
+                    .map_err(|e| classify("iam:CreatePolicy", &arn, e).to_string())?;
+                Ok("created".into())
+            }
+            Action::Update | Action::Adopt => {
+                if let Some(before) = &item.before {
+                    self.save(Saved::PolicyDocument {
+                        policy_arn: arn.clone(),
+                        document: before.clone(),
+                    })?;
+                }
+                let versions = observed
+                    .policy
+                    .as_ref()
+                    .ok()
+                    .and_then(|p| p.as_ref())
+                    .map(|p| p.versions.clone())
+                    .unwrap_or_default();
+                let mut detail = String::from("new default version");
+                if let Some(oldest) = make_room_for_version(iam, &arn, &versions)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    detail.push_str(&format!(
+                        " (deleted the oldest version {oldest}: IAM keeps five)"
+                    ));
+                }
+                iam.create_policy_version()
+                    .policy_arn(&arn)
+                    .policy_document(&doc)
+                    .set_as_default(true)
+                    .send()
+                    .await
+                    .map_err(|e| classify("iam:CreatePolicyVersion", &arn, e).to_string())?;
+                Ok(format!("updated: {detail}"))
+            }
+        }
+    }
+
+    async fn attach_to_role(&self, step: &str) -> Result<(), String> {
+        let iam = self.clients.iam.clone();
+        let (role, arn) = (self.spec.role.name.clone(), self.arns.policy.clone());
+        self.with_propagation(
+            step,
+            "waiting for IAM to see the new policy",
+            AwsError::is_not_found,
+            || {
+                let (iam, role, arn) = (iam.clone(), role.clone(), arn.clone());
+                async move {
+                    iam.attach_role_policy()
+                        .role_name(&role)
+                        .policy_arn(&arn)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| classify("iam:AttachRolePolicy", &role, e))
+                }
+            },
+        )
+        .await
+        .map_err(|e| {
+            format!(
+                "{e} (IAM did not show the policy within {:?})",
+                self.options.propagation_timeout
+            )
+        })
+    }
+
+    async fn role(&mut self, item: &PlanItem) -> StepResult {
+        let Some(after) = &item.after else {
+            return Ok("no change".into());
+        };
+        let trust = after["AssumeRolePolicyDocument"].to_string();
+        let name = self.spec.role.name.clone();
+        match item.action {
+            Action::NoChange => Ok("no change".into()),
+            Action::Create => {
+                self.clients
+                    .iam
+                    .create_role()
+                    .role_name(&name)
+                    .assume_role_policy_document(&trust)
+                    .description(format!(
+                        "Assumed by the {} ingestion connector (sluice)",
+                        self.spec.name
+                    ))
+                    .set_tags(Some(self.iam_tags()?))
+                    .send()
+                    .await
+                    .map_err(|e| classify("iam:CreateRole", &name, e).to_string())?;
+                self.attach_to_role("role").await?;
+                Ok("created, policy attached".into())
+            }
+            Action::Update | Action::Adopt => {
+                let mut done = Vec::new();
+                let before = item.before.clone().unwrap_or_default();
+                if before["AssumeRolePolicyDocument"] != after["AssumeRolePolicyDocument"] {
+                    self.save(Saved::TrustPolicy {
+                        role: name.clone(),
+                        document: before["AssumeRolePolicyDocument"].clone(),
+                    })?;
+                    self.clients
+                        .iam
+                        .update_assume_role_policy()
+                        .role_name(&name)
+                        .policy_document(&trust)
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            classify("iam:UpdateAssumeRolePolicy", &name, e).to_string()
+                        })?;
+                    done.push("trust policy updated");
+                }
+                if before["AttachedPolicies"] != after["AttachedPolicies"] {
+                    self.attach_to_role("role").await?;
+                    done.push("policy attached");
+                }
+                Ok(done.join(", "))
+            }
+        }
+    }
+
+    async fn user(&mut self, item: &PlanItem, observed: &Observation) -> StepResult {
+        let name = self.spec.user.name.clone();
+        let iam = self.clients.iam.clone();
+        let mut done = Vec::new();
+        if item.action == Action::Create {
+            iam.create_user()
+                .user_name(&name)
+                .set_tags(Some(self.iam_tags()?))
+                .send()
+                .await
+                .map_err(|e| classify("iam:CreateUser", &name, e).to_string())?;
+            done.push("created".to_owned());
+        }
+        if item.action != Action::NoChange {
+            let arn = self.arns.policy.clone();
+            self.with_propagation(
+                "user",
+                "waiting for IAM to see the new user and policy",
+                AwsError::is_not_found,
+                || {
+                    let (iam, name, arn) = (iam.clone(), name.clone(), arn.clone());
+                    async move {
+                        iam.attach_user_policy()
+                            .user_name(&name)
+                            .policy_arn(&arn)
+                            .send()
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| classify("iam:AttachUserPolicy", &name, e))
+                    }
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            done.push("policy attached".to_owned());
+        }
+        if self.spec.user.create_access_key {
+            let existing = observed
+                .user
+                .as_ref()
+                .ok()
+                .and_then(|u| u.as_ref())
+                .map_or(0, |u| u.access_keys);
+            if existing > 0 {
+                done.push(format!(
+                    "has {existing} access key(s) already; none created"
+                ));
+            } else {
+                done.push(self.create_access_key(&name).await?);
+            }
+        }
+        Ok(if done.is_empty() {
+            "no change".to_owned()
+        } else {
+            done.join(", ")
+        })
+    }
+
+    async fn create_access_key(&self, user: &str) -> StepResult {
+        let out = self
+            .clients
+            .iam
+            .create_access_key()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(|e| classify("iam:CreateAccessKey", user, e).to_string())?;
+        let key = out
+            .access_key()
+            .ok_or("iam:CreateAccessKey returned no key")?;
+        let id = key.access_key_id().to_owned();
+        let secret = Secret::new(key.secret_access_key());
+        std::fs::create_dir_all(&self.options.out_dir)
+            .map_err(|e| format!("cannot create {}: {e}", self.options.out_dir.display()))?;
+        let mut path = self.options.out_dir.join(format!("{user}_accessKeys.csv"));
+        if path.exists() {
+            path = self
+                .options
+                .out_dir
+                .join(format!("{user}_accessKeys-{id}.csv"));
+        }
+        let csv = format!(
+            "Access key ID,Secret access key\n{id},{}\n",
+            secret.expose()
+        );
+        crate::fsutil::write_atomic(&path, csv.as_bytes(), Some(0o600)).map_err(|e| {
+            format!("access key {id} was created but its file {} could not be written ({e}): delete the key with `aws iam delete-access-key --user-name {user} --access-key-id {id}` and apply again", path.display())
+        })?;
+        self.reporter.send(Event::AccessKeyCreated {
+            user: user.to_owned(),
+            access_key_id: id.clone(),
+            secret,
+            path: path.clone(),
+        });
+        Ok(format!(
+            "access key {id} created; its secret is only in {} (mode 0600)",
+            path.display()
+        ))
+    }
+
+    async fn bucket(&mut self, item: &PlanItem) -> StepResult {
+        let bucket = self.spec.bucket.name.clone();
+        let s3 = self.clients.s3.clone();
+        let mut done = Vec::new();
+        match item.action {
+            Action::NoChange | Action::Adopt => {
+                return Ok(if item.action == Action::Adopt {
+                    "adopted: left as it is".into()
+                } else {
+                    "no change".into()
+                });
+            }
+            Action::Create => {
+                let mut create = s3.create_bucket().bucket(&bucket);
+                if self.spec.region != "us-east-1" {
+                    create = create.create_bucket_configuration(
+                        CreateBucketConfiguration::builder()
+                            .location_constraint(BucketLocationConstraint::from(
+                                self.spec.region.as_str(),
+                            ))
+                            .build(),
+                    );
+                }
+                create
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:CreateBucket", &bucket, e).to_string())?;
+                let tags = docs::tags(self.spec)
+                    .into_iter()
+                    .map(|(k, v)| {
+                        aws_sdk_s3::types::Tag::builder()
+                            .key(k)
+                            .value(v)
+                            .build()
+                            .map_err(|e| e.to_string())
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let tagging = Tagging::builder()
+                    .set_tag_set(Some(tags))
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                s3.put_bucket_tagging()
+                    .bucket(&bucket)
+                    .tagging(tagging)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:PutBucketTagging", &bucket, e).to_string())?;
+                done.push("created".to_owned());
+            }
+            Action::Update => {}
+        }
+        let empty = serde_json::Map::new();
+        let before = item
+            .before
+            .as_ref()
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let after = item
+            .after
+            .as_ref()
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for (key, want) in &after {
+            let have = before.get(key);
+            if have == Some(want) {
+                continue;
+            }
+            if item.action == Action::Update {
+                let saved = match BucketSetting::of_key(key) {
+                    Some(setting) => Saved::BucketSetting {
+                        bucket: bucket.clone(),
+                        setting,
+                        value: have.cloned(),
+                    },
+                    None => Saved::BucketPolicy {
+                        bucket: bucket.clone(),
+                        policy: have.cloned(),
+                    },
+                };
+                self.save(saved)?;
+            }
+            put_bucket_setting(&s3, &bucket, key, want)
+                .await
+                .map_err(|e| e.to_string())?;
+            done.push(format!("{key} set"));
+        }
+        Ok(if done.is_empty() {
+            "no change".into()
+        } else {
+            done.join(", ")
+        })
+    }
+
+    async fn queue(&mut self, item: &PlanItem) -> StepResult {
+        let name = item.name.clone();
+        let sqs = self.clients.sqs.clone();
+        let after = item
+            .after
+            .as_ref()
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let as_attributes = |keys: &mut dyn Iterator<Item = &String>| -> std::collections::HashMap<QueueAttributeName, String> {
+            keys.filter_map(|k| after.get(k).map(|v| (QueueAttributeName::from(k.as_str()), json_string(v))))
+                .collect()
+        };
+        let is_queue = item.resource == ResourceKind::Queue;
+        match item.action {
+            Action::NoChange => Ok("no change".into()),
+            Action::Create => {
+                let attributes = as_attributes(&mut after.keys());
+                let tags = docs::tags(self.spec).into_iter().collect();
+                let out = sqs
+                    .create_queue()
+                    .queue_name(&name)
+                    .set_attributes(Some(attributes))
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .map_err(|e| classify("sqs:CreateQueue", &name, e).to_string())?;
+                if is_queue {
+                    self.queue_url = out.queue_url().map(str::to_owned);
+                }
+                Ok("created".into())
+            }
+            Action::Update | Action::Adopt => {
+                let url = sqs
+                    .get_queue_url()
+                    .queue_name(&name)
+                    .send()
+                    .await
+                    .map_err(|e| classify("sqs:GetQueueUrl", &name, e).to_string())?
+                    .queue_url()
+                    .unwrap_or_default()
+                    .to_owned();
+                let before = item
+                    .before
+                    .as_ref()
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                let changed: Vec<String> = after
+                    .iter()
+                    .filter(|(k, v)| before.get(*k) != Some(v))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                let prior: BTreeMap<String, String> = changed
+                    .iter()
+                    .map(|k| {
+                        (
+                            k.clone(),
+                            before.get(k).map(json_string).unwrap_or_default(),
+                        )
+                    })
+                    .collect();
+                self.save(Saved::QueueAttributes {
+                    queue: name.clone(),
+                    attributes: prior,
+                })?;
+                let attributes = as_attributes(&mut changed.iter());
+                sqs.set_queue_attributes()
+                    .queue_url(&url)
+                    .set_attributes(Some(attributes))
+                    .send()
+                    .await
+                    .map_err(|e| classify("sqs:SetQueueAttributes", &name, e).to_string())?;
+                if is_queue {
+                    self.queue_url = Some(url);
+                }
+                Ok(format!("updated {}", changed.join(", ")))
+            }
+        }
+    }
+
+    /// Reads the configuration again right before writing (someone may have
+    /// changed it since the plan), merges ours, writes, reads back and checks.
+    async fn notification(&mut self) -> StepResult {
+        let bucket = self.spec.bucket.name.clone();
+        let s3 = self.clients.s3.clone();
+        let current = read_notification(&s3, &bucket)
+            .await
+            .map_err(|e| e.to_string())?;
+        let ours = notification_entry(self.spec);
+        let merged = merge(&current, &ours).map_err(|e| format!("{e}; nothing was written"))?;
+        if merged == current {
+            return Ok("no change".into());
+        }
+        self.save(Saved::Notification {
+            bucket: bucket.clone(),
+            configuration: current.clone(),
+        })?;
+        let config = notification_from_json(&merged, "s3:PutBucketNotification", &bucket)
+            .map_err(|e| e.to_string())?;
+        self.with_propagation(
+            "notification",
+            "waiting for S3 to accept the queue as a destination",
+            |e| e.message.contains("Unable to validate") || e.code.as_deref() == Some("InvalidArgument"),
+            || {
+                let (s3, bucket, config) = (s3.clone(), bucket.clone(), config.clone());
+                async move {
+                    s3.put_bucket_notification_configuration()
+                        .bucket(&bucket)
+                        .notification_configuration(config)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| classify("s3:PutBucketNotification", &bucket, e))
+                }
+            },
+        )
+        .await
+        .map_err(|e| {
+            if e.message.contains("Unable to validate") {
+                format!("{e}. S3 could not send to the queue: check that the queue policy lets s3.amazonaws.com send from this bucket, and that a KMS-encrypted queue's key policy lets S3 use the key")
+            } else {
+                e.to_string()
+            }
+        })?;
+        let written = read_notification(&s3, &bucket)
+            .await
+            .map_err(|e| e.to_string())?;
+        let id = &self.spec.notification.id;
+        let ours_present = docs::remove(&written, id) != written;
+        if !ours_present {
+            return Err(format!(
+                "after the write our entry {id} is missing: someone else changed the configuration at the same time; compare with the backup"
+            ));
+        }
+        if docs::remove(&written, id) != docs::remove(&current, id) {
+            return Err("other entries changed while ours was written: someone else changed the configuration at the same time; compare with the backup".into());
+        }
+        Ok("merged (entries of others kept)".into())
+    }
+}
+
+/// IAM keeps at most five versions of a policy: deletes the oldest
+/// non-default one when all five are used. Returns the deleted version.
+pub(crate) async fn make_room_for_version(
+    iam: &aws_sdk_iam::Client,
+    arn: &str,
+    versions: &[(String, bool)],
+) -> Result<Option<String>, AwsError> {
+    if versions.len() < 5 {
+        return Ok(None);
+    }
+    let Some((oldest, _)) = versions.iter().find(|(_, default)| !default) else {
+        return Ok(None);
+    };
+    iam.delete_policy_version()
+        .policy_arn(arn)
+        .version_id(oldest)
+        .send()
+        .await
+        .map_err(|e| classify("iam:DeletePolicyVersion", arn, e))?;
+    Ok(Some(oldest.clone()))
+}
+
+fn bool_at(v: &Value, key: &str) -> bool {
+    v.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// Puts one bucket setting from its JSON document (the shapes of `docs::s3`).
+pub(crate) async fn put_bucket_setting(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    want: &Value,
+) -> Result<(), AwsError> {
+    let bad = |action: &'static str| {
+        move |e: aws_sdk_s3::error::BuildError| AwsError::new(action, bucket, e.to_string())
+    };
+    match key {
+        "PublicAccessBlockConfiguration" => s3
+            .put_public_access_block()
+            .bucket(bucket)
+            .public_access_block_configuration(
+                PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(bool_at(want, "BlockPublicAcls"))
+                    .ignore_public_acls(bool_at(want, "IgnorePublicAcls"))
+                    .block_public_policy(bool_at(want, "BlockPublicPolicy"))
+                    .restrict_public_buckets(bool_at(want, "RestrictPublicBuckets"))
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("s3:PutBucketPublicAccessBlock", bucket, e)),
+        "OwnershipControls" => {
+            let ownership = want
+                .pointer("/Rules/0/ObjectOwnership")
+                .and_then(Value::as_str)
+                .unwrap_or("BucketOwnerEnforced");
+            let rule = OwnershipControlsRule::builder()
+                .object_ownership(ObjectOwnership::from(ownership))
+                .build()
+                .map_err(bad("s3:PutBucketOwnershipControls"))?;
+            let controls = OwnershipControls::builder()
+                .rules(rule)
+                .build()
+                .map_err(bad("s3:PutBucketOwnershipControls"))?;
+            s3.put_bucket_ownership_controls()
+                .bucket(bucket)
+                .ownership_controls(controls)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("s3:PutBucketOwnershipControls", bucket, e))
+        }
+        "ServerSideEncryptionConfiguration" => {
+            let rule = want.pointer("/Rules/0").cloned().unwrap_or_default();
+            let algorithm = rule
+                .pointer("/ApplyServerSideEncryptionByDefault/SSEAlgorithm")
+                .and_then(Value::as_str)
+                .unwrap_or("AES256");
+            let by_default = ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::from(algorithm))
+                .set_kms_master_key_id(
+                    rule.pointer("/ApplyServerSideEncryptionByDefault/KMSMasterKeyID")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                )
+                .build()
+                .map_err(bad("s3:PutEncryptionConfiguration"))?;
+            let config = ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(by_default)
+                        .bucket_key_enabled(bool_at(&rule, "BucketKeyEnabled"))
+                        .build(),
+                )
+                .build()
+                .map_err(bad("s3:PutEncryptionConfiguration"))?;
+            s3.put_bucket_encryption()
+                .bucket(bucket)
+                .server_side_encryption_configuration(config)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("s3:PutEncryptionConfiguration", bucket, e))
+        }
+        "VersioningConfiguration" => s3
+            .put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::from(
+                        want.get("Status")
+                            .and_then(Value::as_str)
+                            .unwrap_or("Enabled"),
+                    ))
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("s3:PutBucketVersioning", bucket, e)),
+        "Policy" => s3
+            .put_bucket_policy()
+            .bucket(bucket)
+            .policy(want.to_string())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("s3:PutBucketPolicy", bucket, e)),
+        other => Err(AwsError {
+            action: "s3:PutBucket",
+            resource: bucket.to_owned(),
+            kind: ErrorKind::Other,
+            code: None,
+            message: format!("unknown bucket setting {other}"),
+        }),
+    }
+}

@@ -1,0 +1,255 @@
+//! Backups: before apply changes anything that already existed, its prior
+//! state is written as JSON into a timestamped directory; `restore` puts it back.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One saved prior state. `None` values mean "did not exist": restoring removes ours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Saved {
+    PolicyDocument {
+        policy_arn: String,
+        document: Value,
+    },
+    TrustPolicy {
+        role: String,
+        document: Value,
+    },
+    QueueAttributes {
+        queue: String,
+        attributes: BTreeMap<String, String>,
+    },
+    BucketPolicy {
+        bucket: String,
+        policy: Option<Value>,
+    },
+    BucketSetting {
+        bucket: String,
+        setting: BucketSetting,
+        value: Option<Value>,
+    },
+    Notification {
+        bucket: String,
+        configuration: Value,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BucketSetting {
+    PublicAccessBlock,
+    OwnershipControls,
+    Encryption,
+    Versioning,
+}
+
+impl BucketSetting {
+    pub fn of_key(key: &str) -> Option<Self> {
+        Some(match key {
+            "PublicAccessBlockConfiguration" => BucketSetting::PublicAccessBlock,
+            "OwnershipControls" => BucketSetting::OwnershipControls,
+            "ServerSideEncryptionConfiguration" => BucketSetting::Encryption,
+            "VersioningConfiguration" => BucketSetting::Versioning,
+            _ => return None,
+        })
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            BucketSetting::PublicAccessBlock => "public-access-block",
+            BucketSetting::OwnershipControls => "ownership-controls",
+            BucketSetting::Encryption => "encryption",
+            BucketSetting::Versioning => "versioning",
+        }
+    }
+}
+
+impl Saved {
+    /// A file name for it, unique within one backup.
+    fn file_stem(&self) -> String {
+        match self {
+            Saved::PolicyDocument { .. } => "permissions-policy".to_owned(),
+            Saved::TrustPolicy { role, .. } => format!("trust-policy-{role}"),
+            Saved::QueueAttributes { queue, .. } => format!("queue-attributes-{queue}"),
+            Saved::BucketPolicy { .. } => "bucket-policy".to_owned(),
+            Saved::BucketSetting { setting, .. } => format!("bucket-{}", setting.as_str()),
+            Saved::Notification { .. } => "bucket-notification".to_owned(),
+        }
+    }
+}
+
+/// The index of a backup directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub stack: String,
+    pub region: String,
+    pub account: String,
+    pub created_at: String,
+    /// Files, in the order they were saved.
+    pub files: Vec<String>,
+}
+
+/// A backup being written: the directory is made on the first save only, so
+/// an apply that changes nothing that existed leaves no empty directory.
+#[derive(Debug)]
+pub struct Backup {
+    base: PathBuf,
+    manifest: Manifest,
+    dir: Option<PathBuf>,
+}
+
+/// `<data dir>/backups`, where backups go unless `--backup-dir` says otherwise.
+pub fn default_base() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "sluice").map(|d| d.data_dir().join("backups"))
+}
+
+impl Backup {
+    pub fn new(base: PathBuf, stack: &str, region: &str, account: &str) -> Self {
+        Backup {
+            base,
+            manifest: Manifest {
+                stack: stack.to_owned(),
+                region: region.to_owned(),
+                account: account.to_owned(),
+                created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                files: Vec::new(),
+            },
+            dir: None,
+        }
+    }
+
+    /// The directory, once something was saved.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Writes `item` (and the updated manifest); returns its path.
+    pub fn save(&mut self, item: &Saved) -> std::io::Result<PathBuf> {
+        let dir = match &self.dir {
+            Some(dir) => dir.clone(),
+            None => {
+                let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+                let dir = self.base.join(&self.manifest.stack).join(stamp.to_string());
+                std::fs::create_dir_all(&dir)?;
+                self.dir = Some(dir.clone());
+                dir
+            }
+        };
+        let stem = item.file_stem();
+        let mut name = format!("{stem}.json");
+        let mut n = 2;
+        while self.manifest.files.contains(&name) {
+            name = format!("{stem}-{n}.json");
+            n += 1;
+        }
+        let path = dir.join(&name);
+        let text = serde_json::to_string_pretty(item).map_err(std::io::Error::other)? + "\n";
+        crate::fsutil::write_atomic(&path, text.as_bytes(), Some(0o600))?;
+        self.manifest.files.push(name);
+        let manifest =
+            serde_json::to_string_pretty(&self.manifest).map_err(std::io::Error::other)? + "\n";
+        crate::fsutil::write_atomic(&dir.join("manifest.json"), manifest.as_bytes(), Some(0o600))?;
+        Ok(path)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {path}: {error}")]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{path} is not a sluice backup file: {error}")]
+    Format {
+        path: PathBuf,
+        error: serde_json::Error,
+    },
+}
+
+/// Reads a backup directory: its manifest and saved items, in saved order.
+pub fn read(dir: &Path) -> Result<(Manifest, Vec<Saved>), ReadError> {
+    let load = |path: PathBuf| -> Result<String, ReadError> {
+        std::fs::read_to_string(&path).map_err(|error| ReadError::Io { path, error })
+    };
+    let manifest_path = dir.join("manifest.json");
+    let manifest: Manifest =
+        serde_json::from_str(&load(manifest_path.clone())?).map_err(|error| ReadError::Format {
+            path: manifest_path,
+            error,
+        })?;
+    let items = manifest
+        .files
+        .iter()
+        .map(|file| {
+            let path = dir.join(file);
+            serde_json::from_str(&load(path.clone())?)
+                .map_err(|error| ReadError::Format { path, error })
+        })
+        .collect::<Result<Vec<Saved>, _>>()?;
+    Ok((manifest, items))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn saves_lazily_and_reads_back_in_order() {
+        let base = tempfile::tempdir().unwrap();
+        let mut backup = Backup::new(base.path().to_owned(), "acme", "us-west-2", "123456789012");
+        assert!(backup.dir().is_none());
+        let a = Saved::TrustPolicy {
+            role: "r".into(),
+            document: json!({"Version": "2012-10-17"}),
+        };
+        let b = Saved::BucketSetting {
+            bucket: "b".into(),
+            setting: BucketSetting::Encryption,
+            value: None,
+        };
+        let c = Saved::TrustPolicy {
+            role: "r".into(),
+            document: json!({}),
+        };
+        for item in [&a, &b, &c] {
+            backup.save(item).unwrap();
+        }
+        let dir = backup.dir().unwrap().to_owned();
+        assert!(dir.starts_with(base.path().join("acme")));
+        let (manifest, items) = read(&dir).unwrap();
+        assert_eq!(
+            manifest.files,
+            [
+                "trust-policy-r.json",
+                "bucket-encryption.json",
+                "trust-policy-r-2.json"
+            ]
+        );
+        assert_eq!(items, [a, b, c]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("manifest.json"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn reading_a_non_backup_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("manifest.json"), "{err}");
+        std::fs::write(dir.path().join("manifest.json"), "{}").unwrap();
+        let err = read(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("is not a sluice backup file"), "{err}");
+    }
+}

@@ -1,0 +1,146 @@
+//! AWS clients from the default credential chain, with the options every
+//! command takes (profile, region, endpoint override), and the caller identity.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+use super::error::{AwsError, ErrorKind, classify};
+
+/// How to reach AWS.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    /// An emulator such as moto: S3 then uses path-style addressing.
+    pub endpoint_url: Option<String>,
+}
+
+/// The four clients, configured alike.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub config: SdkConfig,
+    pub iam: aws_sdk_iam::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub region: String,
+    pub endpoint_url: Option<String>,
+}
+
+/// Who the credentials belong to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+}
+
+impl Clients {
+    /// Loads the default chain (environment, shared config and credentials
+    /// files with SSO, container and instance roles). `default_region` is used
+    /// when neither the options nor the environment name one.
+    pub async fn load(options: &AwsOptions, default_region: &str) -> Clients {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(5)
+                .with_initial_backoff(Duration::from_millis(200))
+                .with_max_backoff(Duration::from_secs(10)),
+        );
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &options.region {
+            loader = loader.region(Region::new(region.clone()));
+        } else {
+            // The spec's region wins over the environment's: the resources live there.
+            loader = loader.region(Region::new(default_region.to_owned()));
+        }
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let config = loader.load().await;
+        Clients::from_config(config, options.endpoint_url.clone())
+    }
+
+    /// Clients from an already loaded configuration (for instance assumed-role credentials).
+    pub fn from_config(config: SdkConfig, endpoint_url: Option<String>) -> Clients {
+        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(endpoint_url.is_some())
+            .build();
+        Clients {
+            iam: aws_sdk_iam::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            sqs: aws_sdk_sqs::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
+            region: config
+                .region()
+                .map(|r| r.as_ref().to_owned())
+                .unwrap_or_default(),
+            endpoint_url,
+            config,
+        }
+    }
+
+    /// STS GetCallerIdentity, with a one-line explanation when there are no usable credentials.
+    pub async fn identity(&self) -> Result<Identity, AwsError> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| classify("sts:GetCallerIdentity", "the caller", e))
+            .map_err(|mut e| {
+                if e.kind == ErrorKind::Credentials {
+                    tracing::warn!(detail = %e.message, "no credentials");
+                    e.code = None;
+                    e.message = "no usable AWS credentials (tried the environment, the shared config and credentials files, SSO, web identity, container and instance roles): set AWS_PROFILE, run `aws configure` or `aws sso login`, or work with --offline".to_owned();
+                }
+                e
+            })?;
+        Ok(Identity {
+            account: out.account().unwrap_or_default().to_owned(),
+            arn: out.arn().unwrap_or_default().to_owned(),
+        })
+    }
+
+    /// Clients acting as `role_arn`, assumed with `external_id`.
+    pub async fn assume_role(
+        &self,
+        role_arn: &str,
+        external_id: &str,
+    ) -> Result<Clients, AwsError> {
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name("sluice")
+            .external_id(external_id)
+            .duration_seconds(3600)
+            .send()
+            .await
+            .map_err(|e| classify("sts:AssumeRole", role_arn, e))?;
+        let creds = out.credentials().ok_or_else(|| {
+            AwsError::new(
+                "sts:AssumeRole",
+                role_arn,
+                "the answer carried no credentials",
+            )
+        })?;
+        let credentials = aws_sdk_sts::config::Credentials::new(
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            Some(creds.session_token().to_owned()),
+            None,
+            "sluice-assume-role",
+        );
+        let config = self
+            .config
+            .to_builder()
+            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+                credentials,
+            ))
+            .build();
+        Ok(Clients::from_config(config, self.endpoint_url.clone()))
+    }
+}

@@ -1,0 +1,1045 @@
+//! Taking a stack down again: only what sluice made, and only what carries
+//! the stack's tag.
+//!
+//! In order: our bucket notification entry (every other entry is put back as
+//! it was), the queue and its dead-letter queue, the permissions policy, the
+//! role, the user, and the bucket. A resource is deleted only when it is
+//! tagged `sluice:stack` with the spec's name; one without the tag is kept,
+//! and the report says why. An adopted queue loses only our access policy
+//! statement; an adopted bucket only our notification entry. A bucket is
+//! deleted only when empty, or with `force` after every object version in it
+//! has been deleted. What does not exist is reported as already gone, so
+//! destroying twice is fine.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde_json::Value;
+
+use super::client::Clients;
+use super::error::{AwsError, ErrorKind, classify, optional};
+use super::observe::{notification_from_json, read_notification};
+use super::progress::{Event, Reporter};
+use crate::docs::{Arns, STACK_TAG, remove, remove_bucket_policy_statement};
+use crate::spec::Spec;
+
+/// The Sid of the statement sluice adds to a queue's access policy.
+pub const QUEUE_POLICY_SID: &str = "AllowS3ToSendMessage";
+
+/// How far destroy goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DestroyOptions {
+    /// Delete a bucket of the stack even when it holds objects (every object
+    /// and object version in it is deleted first).
+    pub force: bool,
+}
+
+/// What destroy did, resource by resource (labels such as `queue acme-ingest-queue`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DestroyReport {
+    /// Deleted resources, and parts removed from kept ones.
+    pub removed: Vec<String>,
+    /// Resources left in place, each with the reason.
+    pub kept: Vec<(String, String)>,
+    /// Resources that did not exist (already destroyed, or never made).
+    pub already_gone: Vec<String>,
+}
+
+/// Above this many objects, a bucket's objects are not counted further.
+const COUNT_LIMIT: usize = 100_000;
+
+/// Destroys the stack of `spec` (whose `account_id` may be unset: it is then
+/// the caller's). Stops at the first call that fails, with that error; what
+/// was done before is reported through `reporter`.
+pub async fn destroy(
+    clients: &Clients,
+    spec: &Spec,
+    options: &DestroyOptions,
+    reporter: &Reporter,
+) -> Result<DestroyReport, AwsError> {
+    let mut spec = spec.clone();
+    if spec.account_id.is_none() {
+        spec.account_id = Some(clients.identity().await?.account);
+    }
+    let arns = Arns::of(&spec);
+    let mut run = Run {
+        reporter,
+        report: DestroyReport::default(),
+    };
+
+    let label = format!(
+        "notification {} on bucket {}",
+        spec.notification.id, spec.bucket.name
+    );
+    let started = run.start("notification", &label);
+    let result = notification(clients, &spec, &label, &mut run).await;
+    run.end("notification", started, result)?;
+
+    let label = format!("queue {}", spec.queue.name);
+    let started = run.start("queue", &label);
+    let result = queue(clients, &spec, &spec.queue.name, true, &label, &mut run).await;
+    run.end("queue", started, result)?;
+
+    if spec.queue.dead_letter.enabled {
+        let label = format!("dead-letter queue {}", spec.queue.dead_letter.name);
+        let started = run.start("dead-letter-queue", &label);
+        let result = queue(
+            clients,
+            &spec,
+            &spec.queue.dead_letter.name,
+            false,
+            &label,
+            &mut run,
+        )
+        .await;
+        run.end("dead-letter-queue", started, result)?;
+    }
+
+    let label = format!("policy {}", spec.policy.name);
+    let started = run.start("policy", &label);
+    let result = policy(clients, &spec, &arns.policy, &label, &mut run).await;
+    run.end("policy", started, result)?;
+
+    if spec.role.enabled {
+        let label = format!("role {}", spec.role.name);
+        let started = run.start("role", &label);
+        let result = role(clients, &spec, &label, &mut run).await;
+        run.end("role", started, result)?;
+    }
+
+    if spec.user.enabled {
+        let label = format!("user {}", spec.user.name);
+        let started = run.start("user", &label);
+        let result = user(clients, &spec, &label, &mut run).await;
+        run.end("user", started, result)?;
+    }
+
+    let label = format!("bucket {}", spec.bucket.name);
+    let started = run.start("bucket", &label);
+    let result = bucket(clients, &spec, options, &label, &mut run).await;
+    run.end("bucket", started, result)?;
+
+    Ok(run.report)
+}
+
+/// What happened to one resource.
+enum Fate {
+    Removed(String),
+    Kept(String),
+    Gone,
+}
+
+struct Run<'a> {
+    reporter: &'a Reporter,
+    report: DestroyReport,
+}
+
+impl Run<'_> {
+    fn start(&self, name: &str, label: &str) -> Instant {
+        self.reporter.started(&step(name), label);
+        Instant::now()
+    }
+
+    fn note(&self, name: &str, message: impl Into<String>) {
+        self.reporter.note(&step(name), message);
+    }
+
+    /// Reports how the step ended and records the resource's fate.
+    fn end(
+        &mut self,
+        name: &str,
+        started: Instant,
+        result: Result<(String, Fate), AwsError>,
+    ) -> Result<(), AwsError> {
+        let elapsed = started.elapsed();
+        match result {
+            Ok((label, fate)) => {
+                let detail = match fate {
+                    Fate::Removed(detail) => {
+                        self.report.removed.push(label);
+                        detail
+                    }
+                    Fate::Kept(why) => {
+                        let detail = format!("kept: {why}");
+                        self.report.kept.push((label, why));
+                        detail
+                    }
+                    Fate::Gone => {
+                        self.report.already_gone.push(label);
+                        "already gone".to_owned()
+                    }
+                };
+                self.reporter.send(Event::Succeeded {
+                    step: step(name),
+                    detail,
+                    elapsed,
+                });
+                Ok(())
+            }
+            Err(e) => {
+                self.reporter.send(Event::Failed {
+                    step: step(name),
+                    error: e.to_string(),
+                    elapsed,
+                });
+                Err(e)
+            }
+        }
+    }
+}
+
+fn step(name: &str) -> String {
+    format!("destroy:{name}")
+}
+
+/// Whose a resource is, by its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Owner {
+    Stack,
+    Untagged,
+    Other(String),
+}
+
+fn owner(tags: &BTreeMap<String, String>, stack: &str) -> Owner {
+    match tags.get(STACK_TAG) {
+        Some(value) if value == stack => Owner::Stack,
+        Some(other) => Owner::Other(other.clone()),
+        None => Owner::Untagged,
+    }
+}
+
+/// Why a resource that is not the stack's is kept.
+fn not_ours(owner: &Owner, stack: &str) -> String {
+    match owner {
+        Owner::Other(other) => {
+            format!("tagged {STACK_TAG}={other}, not {stack}: it belongs to another stack")
+        }
+        _ => format!("not tagged {STACK_TAG}={stack}: sluice did not create it"),
+    }
+}
+
+// ---- the notification entry ----
+
+async fn notification(
+    clients: &Clients,
+    spec: &Spec,
+    label: &str,
+    run: &mut Run<'_>,
+) -> Result<(String, Fate), AwsError> {
+    let bucket = &spec.bucket.name;
+    let id = &spec.notification.id;
+    let Some(config) = optional(read_notification(&clients.s3, bucket).await)? else {
+        return Ok((label.to_owned(), Fate::Gone));
+    };
+    if !has_entry(&config, id) {
+        return Ok((label.to_owned(), Fate::Gone));
+    }
+    let wanted = remove(&config, id);
+    let others = entry_count(&wanted);
+    clients
+        .s3
+        .put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(notification_from_json(
+            &wanted,
+            "s3:PutBucketNotification",
+            bucket,
+        )?)
+        // The entries of others are put back as they were, even ones whose destination is gone.
+        .skip_destination_validation(true)
+        .send()
+        .await
+        .map_err(|e| classify("s3:PutBucketNotification", bucket, e))?;
+    let after = read_notification(&clients.s3, bucket).await?;
+    if has_entry(&after, id) || remove(&after, id) != wanted {
+        return Err(AwsError::new(
+            "s3:PutBucketNotification",
+            bucket.as_str(),
+            format!(
+                "after removing our entry {id}, the configuration read back differs from the one written: expected {wanted}, found {after}"
+            ),
+        ));
+    }
+    run.note(
+        "notification",
+        format!(
+            "{others} other notification entr{} left unchanged",
+            if others == 1 { "y" } else { "ies" }
+        ),
+    );
+    Ok((
+        label.to_owned(),
+        Fate::Removed("removed (other entries unchanged)".to_owned()),
+    ))
+}
+
+fn has_entry(config: &Value, id: &str) -> bool {
+    config
+        .get("QueueConfigurations")
+        .and_then(Value::as_array)
+        .is_some_and(|l| {
+            l.iter()
+                .any(|e| e.get("Id").and_then(Value::as_str) == Some(id))
+        })
+}
+
+fn entry_count(config: &Value) -> usize {
+    [
+        "QueueConfigurations",
+        "TopicConfigurations",
+        "LambdaFunctionConfigurations",
+    ]
+    .iter()
+    .filter_map(|k| config.get(k).and_then(Value::as_array))
+    .map(Vec::len)
+    .sum()
+}
+
+// ---- the queues ----
+
+async fn queue(
+    clients: &Clients,
+    spec: &Spec,
+    name: &str,
+    main: bool,
+    label: &str,
+    run: &mut Run<'_>,
+) -> Result<(String, Fate), AwsError> {
+    let url = optional(
+        clients
+            .sqs
+            .get_queue_url()
+            .queue_name(name)
+            .send()
+            .await
+            .map_err(|e| classify("sqs:GetQueueUrl", name, e)),
+    )?;
+    let Some(url) = url.and_then(|o| o.queue_url().map(str::to_owned)) else {
+        return Ok((label.to_owned(), Fate::Gone));
+    };
+    let tags: BTreeMap<String, String> = match optional(
+        clients
+            .sqs
+            .list_queue_tags()
+            .queue_url(&url)
+            .send()
+            .await
+            .map_err(|e| classify("sqs:ListQueueTags", name, e)),
+    )? {
+        Some(out) => out
+            .tags()
+            .map(|m| m.clone().into_iter().collect())
+            .unwrap_or_default(),
+        None => return Ok((label.to_owned(), Fate::Gone)),
+    };
+    let owner = owner(&tags, &spec.name);
+    if owner == Owner::Stack {
+        match clients
+            .sqs
+            .delete_queue()
+            .queue_url(&url)
+            .send()
+            .await
+            .map_err(|e| classify("sqs:DeleteQueue", name, e))
+        {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => return Ok((label.to_owned(), Fate::Gone)),
+            Err(e) => return Err(e),
+        }
+        return Ok((
+            label.to_owned(),
+            Fate::Removed("deleted (SQS allows a new queue of that name after 60 s)".to_owned()),
+        ));
+    }
+    let mut why = not_ours(&owner, &spec.name);
+    if main && owner == Owner::Untagged {
+        // An adopted queue: only our statement in its access policy is ours.
+        if remove_queue_statement(clients, name, &url).await? {
+            run.note(
+                "queue",
+                format!("removed our statement {QUEUE_POLICY_SID} from its access policy"),
+            );
+            run.report.removed.push(format!(
+                "statement {QUEUE_POLICY_SID} of the access policy of queue {name}"
+            ));
+            why.push_str(&format!(
+                "; only our statement {QUEUE_POLICY_SID} was removed from its access policy"
+            ));
+        }
+    }
+    Ok((label.to_owned(), Fate::Kept(why)))
+}
+
+/// Takes our statement out of the queue's access policy; false when there was none.
+async fn remove_queue_statement(
+    clients: &Clients,
+    name: &str,
+    url: &str,
+) -> Result<bool, AwsError> {
+    let attrs = clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::Policy)
+        .send()
+        .await
+        .map_err(|e| classify("sqs:GetQueueAttributes", name, e))?;
+    let Some(text) = attrs
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::Policy))
+    else {
+        return Ok(false);
+    };
+    if text.trim().is_empty() {
+        return Ok(false);
+    }
+    let policy: Value = serde_json::from_str(text).map_err(|e| {
+        AwsError::new(
+            "sqs:GetQueueAttributes",
+            name,
+            format!("the queue's access policy is not JSON: {e}"),
+        )
+    })?;
+    let ours = |s: &Value| s.get("Sid").and_then(Value::as_str) == Some(QUEUE_POLICY_SID);
+    let present = match policy.get("Statement") {
+        Some(Value::Array(items)) => items.iter().any(ours),
+        Some(single @ Value::Object(_)) => ours(single),
+        _ => false,
+    };
+    if !present {
+        return Ok(false);
+    }
+    // Nothing else left: the policy is removed (an empty Policy attribute).
+    let rest = remove_bucket_policy_statement(&policy, QUEUE_POLICY_SID)
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    clients
+        .sqs
+        .set_queue_attributes()
+        .queue_url(url)
+        .attributes(QueueAttributeName::Policy, rest)
+        .send()
+        .await
+        .map_err(|e| classify("sqs:SetQueueAttributes", name, e))?;
+    Ok(true)
+}
+
+// ---- IAM ----
+
+async fn policy(
+    clients: &Clients,
+    spec: &Spec,
+    arn: &str,
+    label: &str,
+    run: &mut Run<'_>,
+) -> Result<(String, Fate), AwsError> {
+    let iam = &clients.iam;
+    let Some(tags) = optional(
+        iam.list_policy_tags()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| classify("iam:ListPolicyTags", arn, e)),
+    )?
+    else {
+        return Ok((label.to_owned(), Fate::Gone));
+    };
+    let tags: BTreeMap<String, String> = tags
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    let owner = owner(&tags, &spec.name);
+    if owner != Owner::Stack {
+        return Ok((label.to_owned(), Fate::Kept(not_ours(&owner, &spec.name))));
+    }
+
+    // Detached from everything it is attached to: IAM refuses to delete it before.
+    let mut pages = iam
+        .list_entities_for_policy()
+        .policy_arn(arn)
+        .into_paginator()
+        .send();
+    let (mut roles, mut users, mut groups) = (Vec::new(), Vec::new(), Vec::new());
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify("iam:ListEntitiesForPolicy", arn, e))?;
+        roles.extend(
+            page.policy_roles()
+                .iter()
+                .filter_map(|r| r.role_name().map(str::to_owned)),
+        );
+        users.extend(
+            page.policy_users()
+                .iter()
+                .filter_map(|u| u.user_name().map(str::to_owned)),
+        );
+        groups.extend(
+            page.policy_groups()
+                .iter()
+                .filter_map(|g| g.group_name().map(str::to_owned)),
+        );
+    }
+    for role in &roles {
+        ignore_not_found(
+            iam.detach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| classify("iam:DetachRolePolicy", role.as_str(), e)),
+        )?;
+        run.note("policy", format!("detached from role {role}"));
+    }
+    for user in &users {
+        ignore_not_found(
+            iam.detach_user_policy()
+                .user_name(user)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| classify("iam:DetachUserPolicy", user.as_str(), e)),
+        )?;
+        run.note("policy", format!("detached from user {user}"));
+    }
+    for group in &groups {
+        ignore_not_found(
+            iam.detach_group_policy()
+                .group_name(group)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| classify("iam:DetachGroupPolicy", group.as_str(), e)),
+        )?;
+        run.note("policy", format!("detached from group {group}"));
+    }
+
+    // Its versions but the default one, then the policy.
+    let versions = iam
+        .list_policy_versions()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListPolicyVersions", arn, e))?;
+    for version in versions.versions() {
+        let Some(id) = version.version_id() else {
+            continue;
+        };
+        if version.is_default_version() {
+            continue;
+        }
+        ignore_not_found(
+            iam.delete_policy_version()
+                .policy_arn(arn)
+                .version_id(id)
+                .send()
+                .await
+                .map_err(|e| classify("iam:DeletePolicyVersion", arn, e)),
+        )?;
+    }
+    if !ignore_not_found(
+        iam.delete_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| classify("iam:DeletePolicy", arn, e)),
+    )? {
+        return Ok((label.to_owned(), Fate::Gone));
+    }
+    let attached = roles.len() + users.len() + groups.len();
+    Ok((
+        label.to_owned(),
+        Fate::Removed(format!("deleted (was attached to {attached} identities)")),
+    ))
+}
+
+async fn role(
+    clients: &Clients,
+    spec: &Spec,
+    label: &str,
+    run: &mut Run<'_>,
+) -> Result<(String, Fate), AwsError> {
+    let iam = &clients.iam;
+    let name = spec.role.name.as_str();
+    let Some(tags) = optional(
+        iam.list_role_tags()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| classify("iam:ListRoleTags", name, e)),
+    )?
+    else {
+        return Ok((label.to_owned(), Fate::Gone));
+    };
+    let tags: BTreeMap<String, String> = tags
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    let owner = owner(&tags, &spec.name);
+    if owner != Owner::Stack {
+        return Ok((label.to_owned(), Fate::Kept(not_ours(&owner, &spec.name))));
+    }
+
+    // IAM deletes a role only once nothing is attached to it.
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .max_items(1000)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListAttachedRolePolicies", name, e))?;
+    for policy in attached.attached_policies() {
+        let Some(arn) = policy.policy_arn() else {
+            continue;
+        };
+        ignore_not_found(
+            iam.detach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| classify("iam:DetachRolePolicy", name, e)),
+        )?;
+        run.note("role", format!("detached policy {arn}"));
+    }
+    let inline = iam
+        .list_role_policies()
+        .role_name(name)
+        .max_items(1000)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListRolePolicies", name, e))?;
+    for policy in inline.policy_names() {
+        ignore_not_found(
+            iam.delete_role_policy()
+                .role_name(name)
+                .policy_name(policy)
+                .send()
+                .await
+                .map_err(|e| classify("iam:DeleteRolePolicy", name, e)),
+        )?;
+        run.note("role", format!("deleted inline policy {policy}"));
+    }
+    let profiles = iam
+        .list_instance_profiles_for_role()
+        .role_name(name)
+        .max_items(1000)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListInstanceProfilesForRole", name, e))?;
+    for profile in profiles.instance_profiles() {
+        let profile = profile.instance_profile_name();
+        ignore_not_found(
+            iam.remove_role_from_instance_profile()
+                .role_name(name)
+                .instance_profile_name(profile)
+                .send()
+                .await
+                .map_err(|e| classify("iam:RemoveRoleFromInstanceProfile", name, e)),
+        )?;
+        run.note("role", format!("removed from instance profile {profile}"));
+    }
+    if !ignore_not_found(
+        iam.delete_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| classify("iam:DeleteRole", name, e)),
+    )? {
+        return Ok((label.to_owned(), Fate::Gone));
+    }
+    Ok((label.to_owned(), Fate::Removed("deleted".to_owned())))
+}
+
+async fn user(
+    clients: &Clients,
+    spec: &Spec,
+    label: &str,
+    run: &mut Run<'_>,
+) -> Result<(String, Fate), AwsError> {
+    let iam = &clients.iam;
+    let name = spec.user.name.as_str();
+    let Some(tags) = optional(
+        iam.list_user_tags()
+            .user_name(name)
+            .send()
+            .await
+            .map_err(|e| classify("iam:ListUserTags", name, e)),
+    )?
+    else {
+        return Ok((label.to_owned(), Fate::Gone));
+    };
+    let tags: BTreeMap<String, String> = tags
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    let owner = owner(&tags, &spec.name);
+    if owner != Owner::Stack {
+        return Ok((label.to_owned(), Fate::Kept(not_ours(&owner, &spec.name))));
+    }
+
+    // IAM deletes a user only once its keys, policies, groups and password are gone.
+    let keys = iam
+        .list_access_keys()
+        .user_name(name)
+        .max_items(1000)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListAccessKeys", name, e))?;
+    for key in keys.access_key_metadata() {
+        let Some(id) = key.access_key_id() else {
+            continue;
+        };
+        ignore_not_found(
+            iam.delete_access_key()
+                .user_name(name)
+                .access_key_id(id)
+                .send()
+                .await
+                .map_err(|e| classify("iam:DeleteAccessKey", name, e)),
+        )?;
+        run.note("user", format!("deleted access key {id}"));
+    }
+    let attached = iam
+        .list_attached_user_policies()
+        .user_name(name)
+        .max_items(1000)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListAttachedUserPolicies", name, e))?;
+    for policy in attached.attached_policies() {
+        let Some(arn) = policy.policy_arn() else {
+            continue;
+        };
+        ignore_not_found(
+            iam.detach_user_policy()
+                .user_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| classify("iam:DetachUserPolicy", name, e)),
+        )?;
+        run.note("user", format!("detached policy {arn}"));
+    }
+    let inline = iam
+        .list_user_policies()
+        .user_name(name)
+        .max_items(1000)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListUserPolicies", name, e))?;
+    for policy in inline.policy_names() {
+        ignore_not_found(
+            iam.delete_user_policy()
+                .user_name(name)
+                .policy_name(policy)
+                .send()
+                .await
+                .map_err(|e| classify("iam:DeleteUserPolicy", name, e)),
+        )?;
+        run.note("user", format!("deleted inline policy {policy}"));
+    }
+    let groups = iam
+        .list_groups_for_user()
+        .user_name(name)
+        .max_items(1000)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListGroupsForUser", name, e))?;
+    for group in groups.groups() {
+        let group = group.group_name();
+        ignore_not_found(
+            iam.remove_user_from_group()
+                .user_name(name)
+                .group_name(group)
+                .send()
+                .await
+                .map_err(|e| classify("iam:RemoveUserFromGroup", name, e)),
+        )?;
+        run.note("user", format!("removed from group {group}"));
+    }
+    ignore_not_found(
+        iam.delete_login_profile()
+            .user_name(name)
+            .send()
+            .await
+            .map_err(|e| classify("iam:DeleteLoginProfile", name, e)),
+    )?;
+    if !ignore_not_found(
+        iam.delete_user()
+            .user_name(name)
+            .send()
+            .await
+            .map_err(|e| classify("iam:DeleteUser", name, e)),
+    )? {
+        return Ok((label.to_owned(), Fate::Gone));
+    }
+    Ok((label.to_owned(), Fate::Removed("deleted".to_owned())))
+}
+
+/// `Ok(true)` when the call succeeded, `Ok(false)` when its target was already gone.
+fn ignore_not_found<T>(result: Result<T, AwsError>) -> Result<bool, AwsError> {
+    optional(result).map(|o| o.is_some())
+}
+
+// ---- the bucket ----
+
+async fn bucket(
+    clients: &Clients,
+    spec: &Spec,
+    options: &DestroyOptions,
+    label: &str,
+    run: &mut Run<'_>,
+) -> Result<(String, Fate), AwsError> {
+    let s3 = &clients.s3;
+    let name = spec.bucket.name.as_str();
+    let account = spec.account_id.as_deref().unwrap_or_default();
+    let head = s3
+        .head_bucket()
+        .bucket(name)
+        .expected_bucket_owner(account)
+        .send()
+        .await
+        .map_err(|e| classify("s3:ListBucket", name, e));
+    match head {
+        Ok(_) => {}
+        Err(e) if e.is_not_found() => return Ok((label.to_owned(), Fate::Gone)),
+        Err(mut e) if e.kind == ErrorKind::AccessDenied => {
+            e.message = format!(
+                "the bucket is not readable by this account ({account}): it may belong to another account"
+            );
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    }
+    // No tag set at all is "not found" too: no tags.
+    let tags: BTreeMap<String, String> = optional(
+        s3.get_bucket_tagging()
+            .bucket(name)
+            .send()
+            .await
+            .map_err(|e| classify("s3:GetBucketTagging", name, e)),
+    )?
+    .map(|o| {
+        o.tag_set()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect()
+    })
+    .unwrap_or_default();
+    let owner = owner(&tags, &spec.name);
+    if owner != Owner::Stack {
+        return Ok((label.to_owned(), Fate::Kept(not_ours(&owner, &spec.name))));
+    }
+    if !spec.bucket.create {
+        return Ok((
+            label.to_owned(),
+            Fate::Kept(
+                "adopted (bucket.create is false): only our notification entry was removed"
+                    .to_owned(),
+            ),
+        ));
+    }
+
+    let objects = count_objects(clients, name).await?;
+    let versions = if objects == 0 {
+        has_versions(clients, name).await?
+    } else {
+        true
+    };
+    if versions && !options.force {
+        let what = match objects {
+            0 => "old object versions or delete markers".to_owned(),
+            n if n >= COUNT_LIMIT => format!("{COUNT_LIMIT}+ objects"),
+            1 => "1 object".to_owned(),
+            n => format!("{n} objects"),
+        };
+        return Ok((
+            label.to_owned(),
+            Fate::Kept(format!("not empty: use --force to delete its {what}")),
+        ));
+    }
+    if versions {
+        run.reporter.send(Event::Waiting {
+            step: step("bucket"),
+            reason: format!("deleting every object and object version in {name} (--force)"),
+        });
+        let deleted = empty_bucket(clients, name).await?;
+        run.note(
+            "bucket",
+            format!("deleted {deleted} object versions and delete markers"),
+        );
+    }
+    match s3
+        .delete_bucket()
+        .bucket(name)
+        .expected_bucket_owner(account)
+        .send()
+        .await
+        .map_err(|e| classify("s3:DeleteBucket", name, e))
+    {
+        Ok(_) => Ok((label.to_owned(), Fate::Removed("deleted".to_owned()))),
+        Err(e) if e.is_not_found() => Ok((label.to_owned(), Fate::Gone)),
+        Err(mut e) if e.code.as_deref() == Some("BucketNotEmpty") => {
+            e.message = format!(
+                "{}: objects were written to it while it was being emptied",
+                e.message
+            );
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The bucket's current objects, counted up to [`COUNT_LIMIT`].
+async fn count_objects(clients: &Clients, name: &str) -> Result<usize, AwsError> {
+    let mut pages = clients
+        .s3
+        .list_objects_v2()
+        .bucket(name)
+        .into_paginator()
+        .send();
+    let mut count = 0;
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify("s3:ListBucket", name, e))?;
+        count += page.contents().len();
+        if count >= COUNT_LIMIT {
+            break;
+        }
+    }
+    Ok(count)
+}
+
+/// Whether anything (noncurrent versions, delete markers) is left in a bucket without current objects.
+async fn has_versions(clients: &Clients, name: &str) -> Result<bool, AwsError> {
+    let out = clients
+        .s3
+        .list_object_versions()
+        .bucket(name)
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(|e| classify("s3:ListBucketVersions", name, e))?;
+    Ok(!out.versions().is_empty() || !out.delete_markers().is_empty())
+}
+
+/// Deletes every object version and delete marker; returns how many.
+async fn empty_bucket(clients: &Clients, name: &str) -> Result<usize, AwsError> {
+    let s3 = &clients.s3;
+    let mut deleted = 0;
+    loop {
+        // What is deleted disappears from the listing: the first page is always the next.
+        let out = s3
+            .list_object_versions()
+            .bucket(name)
+            .max_keys(1000)
+            .send()
+            .await
+            .map_err(|e| classify("s3:ListBucketVersions", name, e))?;
+        let mut ids = Vec::new();
+        let entries = out
+            .versions()
+            .iter()
+            .map(|v| (v.key(), v.version_id()))
+            .chain(
+                out.delete_markers()
+                    .iter()
+                    .map(|m| (m.key(), m.version_id())),
+            );
+        for (key, version) in entries {
+            let Some(key) = key else { continue };
+            let id = ObjectIdentifier::builder()
+                .key(key)
+                .set_version_id(version.map(str::to_owned))
+                .build()
+                .map_err(|e| {
+                    AwsError::new(
+                        "s3:DeleteObjectVersion",
+                        name,
+                        format!("invalid object identifier: {e}"),
+                    )
+                })?;
+            ids.push(id);
+        }
+        if ids.is_empty() {
+            return Ok(deleted);
+        }
+        let batch = ids.len();
+        let delete = Delete::builder()
+            .set_objects(Some(ids))
+            .quiet(true)
+            .build()
+            .map_err(|e| {
+                AwsError::new(
+                    "s3:DeleteObjectVersion",
+                    name,
+                    format!("invalid delete request: {e}"),
+                )
+            })?;
+        let result = s3
+            .delete_objects()
+            .bucket(name)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|e| classify("s3:DeleteObjectVersion", name, e))?;
+        if let Some(first) = result.errors().first() {
+            return Err(AwsError {
+                action: "s3:DeleteObjectVersion",
+                resource: format!("s3://{name}/{}", first.key().unwrap_or_default()),
+                kind: ErrorKind::Other,
+                code: first.code().map(str::to_owned),
+                message: format!(
+                    "{} of {batch} objects could not be deleted: {}",
+                    result.errors().len(),
+                    first.message().unwrap_or_default()
+                ),
+            });
+        }
+        deleted += batch;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ownership_is_the_stack_tag() {
+        let tags = |v: &[(&str, &str)]| -> BTreeMap<String, String> {
+            v.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert_eq!(
+            owner(&tags(&[("sluice:stack", "acme")]), "acme"),
+            Owner::Stack
+        );
+        assert_eq!(
+            owner(&tags(&[("managed-by", "sluice")]), "acme"),
+            Owner::Untagged
+        );
+        assert_eq!(
+            owner(&tags(&[("sluice:stack", "other")]), "acme"),
+            Owner::Other("other".into())
+        );
+        assert!(not_ours(&Owner::Untagged, "acme").contains("not tagged sluice:stack=acme"));
+        assert!(not_ours(&Owner::Other("b".into()), "acme").contains("another stack"));
+    }
+
+    #[test]
+    fn entries_are_found_and_counted() {
+        let config = json!({
+            "QueueConfigurations": [{"Id": "ours"}, {"Id": "theirs"}],
+            "TopicConfigurations": [{"Id": "audit"}],
+        });
+        assert!(has_entry(&config, "ours"));
+        assert!(!has_entry(&config, "audit"));
+        assert_eq!(entry_count(&config), 3);
+        assert_eq!(entry_count(&remove(&config, "ours")), 2);
+    }
+}

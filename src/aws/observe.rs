@@ -1,0 +1,737 @@
+//! Reading the current state of every resource of a spec, concurrently.
+//! "Not found" is a state (`None`); any other failure is kept per resource
+//! (with the action that was denied) while the rest is still observed.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::types::{
+    Event as S3Event, FilterRule, FilterRuleName, LambdaFunctionConfiguration,
+    NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+    TopicConfiguration,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde_json::{Map, Value, json};
+
+use super::client::{Clients, Identity};
+use super::emulator::is_empty_answer;
+use super::error::{AwsError, classify, optional};
+use crate::docs::Arns;
+use crate::spec::Spec;
+
+/// `Ok(None)`: it does not exist. `Err`: it could not be read.
+pub type Observed<T> = Result<Option<T>, AwsError>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyState {
+    pub arn: String,
+    pub default_version: String,
+    pub document: Value,
+    /// Versions, oldest first: (id, is default).
+    pub versions: Vec<(String, bool)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleState {
+    pub arn: String,
+    pub trust_policy: Value,
+    pub attached: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserState {
+    pub arn: String,
+    pub attached: Vec<String>,
+    pub access_keys: usize,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketState {
+    pub region: String,
+    pub public_access_block: Option<Value>,
+    pub ownership_controls: Option<Value>,
+    pub encryption: Option<Value>,
+    pub versioning: Option<Value>,
+    pub policy: Option<Value>,
+    /// The notification configuration in the S3 API's JSON shape.
+    pub notification: Value,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueState {
+    pub url: String,
+    pub arn: String,
+    pub attributes: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Everything observed for one spec.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub identity: Identity,
+    pub policy: Observed<PolicyState>,
+    /// `Ok(None)` too when the spec has no role.
+    pub role: Observed<RoleState>,
+    pub user: Observed<UserState>,
+    pub bucket: Observed<BucketState>,
+    pub dlq: Observed<QueueState>,
+    pub queue: Observed<QueueState>,
+}
+
+/// Observes every resource of `spec`, whose `account_id` must be the caller's
+/// (see [`super::plan::for_account`]): ARNs are built from it.
+pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Observation {
+    let mut resolved;
+    let spec = if spec.account_id.is_none() {
+        resolved = spec.clone();
+        resolved.account_id = Some(identity.account.clone());
+        &resolved
+    } else {
+        spec
+    };
+    let arns = Arns::of(spec);
+    let dlq_wanted = spec.queue.dead_letter.enabled && spec.queue.create;
+    let (policy, role, user, bucket, dlq, queue) = tokio::join!(
+        observe_policy(clients, &arns.policy),
+        async {
+            if spec.role.enabled {
+                observe_role(clients, &spec.role.name).await
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            if spec.user.enabled {
+                observe_user(clients, &spec.user.name).await
+            } else {
+                Ok(None)
+            }
+        },
+        observe_bucket(clients, &spec.bucket.name, &identity.account, &spec.region),
+        async {
+            if dlq_wanted {
+                observe_queue(clients, &spec.queue.dead_letter.name).await
+            } else {
+                Ok(None)
+            }
+        },
+        observe_queue(clients, &spec.queue.name),
+    );
+    Observation {
+        identity,
+        policy,
+        role,
+        user,
+        bucket,
+        dlq,
+        queue,
+    }
+}
+
+/// IAM returns policy documents URL-encoded; some emulators do not.
+pub fn decode_policy_document(text: &str) -> Result<Value, String> {
+    if let Ok(v) = serde_json::from_str(text) {
+        return Ok(v);
+    }
+    let decoded = percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .map_err(|e| format!("policy document is not UTF-8: {e}"))?;
+    serde_json::from_str(&decoded).map_err(|e| format!("policy document is not JSON: {e}"))
+}
+
+pub async fn observe_policy(clients: &Clients, arn: &str) -> Observed<PolicyState> {
+    let got = optional(
+        clients
+            .iam
+            .get_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| classify("iam:GetPolicy", arn, e)),
+    )?;
+    let Some(got) = got else { return Ok(None) };
+    let default_version = got
+        .policy()
+        .and_then(|p| p.default_version_id())
+        .unwrap_or("v1")
+        .to_owned();
+    let version = clients
+        .iam
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(&default_version)
+        .send()
+        .await
+        .map_err(|e| classify("iam:GetPolicyVersion", arn, e))?;
+    let text = version
+        .policy_version()
+        .and_then(|v| v.document())
+        .unwrap_or("{}");
+    let document =
+        decode_policy_document(text).map_err(|m| AwsError::new("iam:GetPolicyVersion", arn, m))?;
+    let listed = clients
+        .iam
+        .list_policy_versions()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListPolicyVersions", arn, e))?;
+    let mut versions: Vec<(String, bool, i64)> = listed
+        .versions()
+        .iter()
+        .map(|v| {
+            (
+                v.version_id().unwrap_or_default().to_owned(),
+                v.is_default_version(),
+                v.create_date().map(|d| d.secs()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    versions.sort_by_key(|(_, _, created)| *created);
+    Ok(Some(PolicyState {
+        arn: arn.to_owned(),
+        default_version,
+        document,
+        versions: versions
+            .into_iter()
+            .map(|(id, default, _)| (id, default))
+            .collect(),
+    }))
+}
+
+pub async fn observe_role(clients: &Clients, name: &str) -> Observed<RoleState> {
+    let got = optional(
+        clients
+            .iam
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| classify("iam:GetRole", name, e)),
+    )?;
+    let Some(got) = got else { return Ok(None) };
+    let Some(role) = got.role() else {
+        return Ok(None);
+    };
+    let trust_policy = decode_policy_document(role.assume_role_policy_document().unwrap_or("{}"))
+        .map_err(|m| AwsError::new("iam:GetRole", name, m))?;
+    let attached = clients
+        .iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListAttachedRolePolicies", name, e))?
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect();
+    let tags = clients
+        .iam
+        .list_role_tags()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListRoleTags", name, e))?
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    Ok(Some(RoleState {
+        arn: role.arn().to_owned(),
+        trust_policy,
+        attached,
+        tags,
+    }))
+}
+
+pub async fn observe_user(clients: &Clients, name: &str) -> Observed<UserState> {
+    let got = optional(
+        clients
+            .iam
+            .get_user()
+            .user_name(name)
+            .send()
+            .await
+            .map_err(|e| classify("iam:GetUser", name, e)),
+    )?;
+    let Some(got) = got else { return Ok(None) };
+    let Some(user) = got.user() else {
+        return Ok(None);
+    };
+    let attached = clients
+        .iam
+        .list_attached_user_policies()
+        .user_name(name)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListAttachedUserPolicies", name, e))?
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect();
+    let access_keys = clients
+        .iam
+        .list_access_keys()
+        .user_name(name)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListAccessKeys", name, e))?
+        .access_key_metadata()
+        .len();
+    let tags = clients
+        .iam
+        .list_user_tags()
+        .user_name(name)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListUserTags", name, e))?
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    Ok(Some(UserState {
+        arn: user.arn().to_owned(),
+        attached,
+        access_keys,
+        tags,
+    }))
+}
+
+/// Observes the bucket; refuses one owned by another account or in another region.
+pub async fn observe_bucket(
+    clients: &Clients,
+    bucket: &str,
+    account: &str,
+    region: &str,
+) -> Observed<BucketState> {
+    let head = clients
+        .s3
+        .head_bucket()
+        .bucket(bucket)
+        .expected_bucket_owner(account)
+        .send()
+        .await
+        .map_err(|e| classify("s3:ListBucket", bucket, e));
+    match head {
+        Ok(_) => {}
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(mut e) if e.kind == super::ErrorKind::AccessDenied => {
+            e.message = format!(
+                "the bucket exists but is not readable by this account ({account}): it may belong to another account; S3 bucket names are global, so choose another name or use the owner's credentials"
+            );
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    }
+    let location = clients
+        .s3
+        .get_bucket_location()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| classify("s3:GetBucketLocation", bucket, e))?;
+    let actual_region = match location.location_constraint().map(|c| c.as_str()) {
+        None | Some("") => "us-east-1".to_owned(),
+        Some("EU") => "eu-west-1".to_owned(),
+        Some(other) => other.to_owned(),
+    };
+    if actual_region != region {
+        return Err(AwsError::new(
+            "s3:GetBucketLocation",
+            bucket,
+            format!(
+                "the bucket is in {actual_region}, but the spec's region is {region}: S3 can only notify a queue in the bucket's own region; set region to {actual_region} or use another bucket"
+            ),
+        ));
+    }
+    let s3 = &clients.s3;
+    let (pab, ownership, encryption, versioning, policy, notification, tags) = tokio::join!(
+        async {
+            optional(
+                s3.get_public_access_block()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:GetBucketPublicAccessBlock", bucket, e)),
+            )
+            .map(|o| {
+                o.and_then(|o| {
+                    o.public_access_block_configuration().map(|c| {
+                        json!({
+                            "BlockPublicAcls": c.block_public_acls().unwrap_or(false),
+                            "IgnorePublicAcls": c.ignore_public_acls().unwrap_or(false),
+                            "BlockPublicPolicy": c.block_public_policy().unwrap_or(false),
+                            "RestrictPublicBuckets": c.restrict_public_buckets().unwrap_or(false),
+                        })
+                    })
+                })
+            })
+        },
+        async {
+            optional(s3.get_bucket_ownership_controls().bucket(bucket).send().await.map_err(|e| classify("s3:GetBucketOwnershipControls", bucket, e)))
+                .map(|o| o.and_then(|o| o.ownership_controls().map(|c| json!({
+                    "Rules": c.rules().iter().map(|r| json!({"ObjectOwnership": r.object_ownership().as_str()})).collect::<Vec<_>>()
+                }))))
+        },
+        async {
+            optional(s3.get_bucket_encryption().bucket(bucket).send().await.map_err(|e| classify("s3:GetEncryptionConfiguration", bucket, e)))
+                .map(|o| o.and_then(|o| o.server_side_encryption_configuration().map(|c| json!({
+                    "Rules": c.rules().iter().map(|r| {
+                        let mut rule = Map::new();
+                        if let Some(d) = r.apply_server_side_encryption_by_default() {
+                            let mut by_default = Map::new();
+                            by_default.insert("SSEAlgorithm".into(), d.sse_algorithm().as_str().into());
+                            if let Some(key) = d.kms_master_key_id() {
+                                by_default.insert("KMSMasterKeyID".into(), key.into());
+                            }
+                            rule.insert("ApplyServerSideEncryptionByDefault".into(), Value::Object(by_default));
+                        }
+                        rule.insert("BucketKeyEnabled".into(), r.bucket_key_enabled().unwrap_or(false).into());
+                        Value::Object(rule)
+                    }).collect::<Vec<_>>()
+                }))))
+        },
+        async {
+            match s3.get_bucket_versioning().bucket(bucket).send().await {
+                Ok(o) => Ok(o.status().map(|s| json!({"Status": s.as_str()}))),
+                Err(e) if is_empty_answer(&e) => Ok(None),
+                Err(e) => Err(classify("s3:GetBucketVersioning", bucket, e)),
+            }
+        },
+        async {
+            let got = optional(
+                s3.get_bucket_policy()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:GetBucketPolicy", bucket, e)),
+            )?;
+            match got.and_then(|o| o.policy().map(str::to_owned)) {
+                Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+                    AwsError::new(
+                        "s3:GetBucketPolicy",
+                        bucket,
+                        format!("bucket policy is not JSON: {e}"),
+                    )
+                }),
+                None => Ok(None),
+            }
+        },
+        read_notification(s3, bucket),
+        async {
+            optional(
+                s3.get_bucket_tagging()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:GetBucketTagging", bucket, e)),
+            )
+            .map(|o| {
+                o.map(|o| {
+                    o.tag_set()
+                        .iter()
+                        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default()
+            })
+        },
+    );
+    Ok(Some(BucketState {
+        region: actual_region,
+        public_access_block: pab?,
+        ownership_controls: ownership?,
+        encryption: encryption?,
+        versioning: versioning?,
+        policy: policy?,
+        notification: notification?,
+        tags: tags?,
+    }))
+}
+
+pub async fn observe_queue(clients: &Clients, name: &str) -> Observed<QueueState> {
+    let got = optional(
+        clients
+            .sqs
+            .get_queue_url()
+            .queue_name(name)
+            .send()
+            .await
+            .map_err(|e| classify("sqs:GetQueueUrl", name, e)),
+    )?;
+    let Some(url) = got.and_then(|o| o.queue_url().map(str::to_owned)) else {
+        return Ok(None);
+    };
+    let attrs = clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::All)
+        .send()
+        .await
+        .map_err(|e| classify("sqs:GetQueueAttributes", name, e))?;
+    let attributes: BTreeMap<String, String> = attrs
+        .attributes()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let tags = clients
+        .sqs
+        .list_queue_tags()
+        .queue_url(&url)
+        .send()
+        .await
+        .map_err(|e| classify("sqs:ListQueueTags", name, e))?
+        .tags()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    Ok(Some(QueueState {
+        arn: attributes.get("QueueArn").cloned().unwrap_or_default(),
+        url,
+        attributes,
+        tags,
+    }))
+}
+
+/// The bucket's notification configuration as JSON (`{}` when it has none).
+pub async fn read_notification(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Value, AwsError> {
+    match s3
+        .get_bucket_notification_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(notification_to_json(
+            &o.queue_configurations,
+            &o.topic_configurations,
+            &o.lambda_function_configurations,
+            o.event_bridge_configuration.is_some(),
+        )),
+        Err(e) if is_empty_answer(&e) => Ok(Value::Object(Map::new())),
+        Err(e) => Err(classify("s3:GetBucketNotification", bucket, e)),
+    }
+}
+
+// ---- the notification configuration, SDK types <-> the API's JSON shape ----
+
+fn filter_json(filter: Option<&NotificationConfigurationFilter>) -> Option<Value> {
+    let rules = filter?.key()?.filter_rules();
+    let rules: Vec<Value> = rules
+        .iter()
+        .map(|r| {
+            json!({
+                "Name": r.name().map(|n| n.as_str()).unwrap_or_default(),
+                "Value": r.value().unwrap_or_default(),
+            })
+        })
+        .collect();
+    Some(json!({ "Key": { "FilterRules": rules } }))
+}
+
+fn entry_json(
+    id: Option<&str>,
+    target_key: &str,
+    target: &str,
+    events: &[S3Event],
+    filter: Option<&NotificationConfigurationFilter>,
+) -> Value {
+    let mut entry = Map::new();
+    if let Some(id) = id {
+        entry.insert("Id".into(), id.into());
+    }
+    entry.insert(target_key.into(), target.into());
+    entry.insert(
+        "Events".into(),
+        events
+            .iter()
+            .map(|e| Value::from(e.as_str()))
+            .collect::<Vec<_>>()
+            .into(),
+    );
+    if let Some(f) = filter_json(filter) {
+        entry.insert("Filter".into(), f);
+    }
+    Value::Object(entry)
+}
+
+/// The configuration as JSON, in the shape `aws s3api get-bucket-notification-configuration` prints.
+pub fn notification_to_json(
+    queues: &Option<Vec<QueueConfiguration>>,
+    topics: &Option<Vec<TopicConfiguration>>,
+    lambdas: &Option<Vec<LambdaFunctionConfiguration>>,
+    eventbridge: bool,
+) -> Value {
+    let mut config = Map::new();
+    if let Some(list) = topics.as_ref().filter(|l| !l.is_empty()) {
+        let entries: Vec<Value> = list
+            .iter()
+            .map(|c| entry_json(c.id(), "TopicArn", c.topic_arn(), c.events(), c.filter()))
+            .collect();
+        config.insert("TopicConfigurations".into(), entries.into());
+    }
+    if let Some(list) = queues.as_ref().filter(|l| !l.is_empty()) {
+        let entries: Vec<Value> = list
+            .iter()
+            .map(|c| entry_json(c.id(), "QueueArn", c.queue_arn(), c.events(), c.filter()))
+            .collect();
+        config.insert("QueueConfigurations".into(), entries.into());
+    }
+    if let Some(list) = lambdas.as_ref().filter(|l| !l.is_empty()) {
+        let entries: Vec<Value> = list
+            .iter()
+            .map(|c| {
+                entry_json(
+                    c.id(),
+                    "LambdaFunctionArn",
+                    c.lambda_function_arn(),
+                    c.events(),
+                    c.filter(),
+                )
+            })
+            .collect();
+        config.insert("LambdaFunctionConfigurations".into(), entries.into());
+    }
+    if eventbridge {
+        config.insert("EventBridgeConfiguration".into(), json!({}));
+    }
+    Value::Object(config)
+}
+
+fn events_of(entry: &Value) -> Vec<S3Event> {
+    entry
+        .get("Events")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(S3Event::from)
+        .collect()
+}
+
+fn filter_of(entry: &Value) -> Option<NotificationConfigurationFilter> {
+    let rules = entry.pointer("/Filter/Key/FilterRules")?.as_array()?;
+    let rules = rules
+        .iter()
+        .map(|r| {
+            FilterRule::builder()
+                .name(FilterRuleName::from(
+                    r.get("Name").and_then(Value::as_str).unwrap_or_default(),
+                ))
+                .value(r.get("Value").and_then(Value::as_str).unwrap_or_default())
+                .build()
+        })
+        .collect::<Vec<_>>();
+    Some(
+        NotificationConfigurationFilter::builder()
+            .key(S3KeyFilter::builder().set_filter_rules(Some(rules)).build())
+            .build(),
+    )
+}
+
+fn str_of<'a>(entry: &'a Value, key: &str) -> &'a str {
+    entry.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn list_of<'a>(config: &'a Value, key: &str) -> &'a [Value] {
+    config
+        .get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// The JSON configuration as the SDK's type, for PutBucketNotificationConfiguration.
+pub fn notification_from_json(
+    config: &Value,
+    action: &'static str,
+    bucket: &str,
+) -> Result<NotificationConfiguration, AwsError> {
+    let bad = |e: aws_sdk_s3::error::BuildError| {
+        AwsError::new(action, bucket, format!("invalid notification entry: {e}"))
+    };
+    let queues = list_of(config, "QueueConfigurations")
+        .iter()
+        .map(|e| {
+            QueueConfiguration::builder()
+                .set_id(e.get("Id").and_then(Value::as_str).map(str::to_owned))
+                .queue_arn(str_of(e, "QueueArn"))
+                .set_events(Some(events_of(e)))
+                .set_filter(filter_of(e))
+                .build()
+                .map_err(bad)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let topics = list_of(config, "TopicConfigurations")
+        .iter()
+        .map(|e| {
+            TopicConfiguration::builder()
+                .set_id(e.get("Id").and_then(Value::as_str).map(str::to_owned))
+                .topic_arn(str_of(e, "TopicArn"))
+                .set_events(Some(events_of(e)))
+                .set_filter(filter_of(e))
+                .build()
+                .map_err(bad)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let lambdas = list_of(config, "LambdaFunctionConfigurations")
+        .iter()
+        .map(|e| {
+            LambdaFunctionConfiguration::builder()
+                .set_id(e.get("Id").and_then(Value::as_str).map(str::to_owned))
+                .lambda_function_arn(str_of(e, "LambdaFunctionArn"))
+                .set_events(Some(events_of(e)))
+                .set_filter(filter_of(e))
+                .build()
+                .map_err(bad)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut builder = NotificationConfiguration::builder()
+        .set_queue_configurations(Some(queues))
+        .set_topic_configurations(Some(topics))
+        .set_lambda_function_configurations(Some(lambdas));
+    if config.get("EventBridgeConfiguration").is_some() {
+        builder = builder.event_bridge_configuration(
+            aws_sdk_s3::types::EventBridgeConfiguration::builder().build(),
+        );
+    }
+    Ok(builder.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_documents_decode_either_way() {
+        let doc = json!({"Version": "2012-10-17", "Statement": []});
+        assert_eq!(decode_policy_document(&doc.to_string()).unwrap(), doc);
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(decode_policy_document(encoded).unwrap(), doc);
+        assert!(decode_policy_document("%7Bnot").is_err());
+    }
+
+    #[test]
+    fn notification_json_round_trips_through_the_sdk_types() {
+        let config = json!({
+            "TopicConfigurations": [{"Id": "audit", "TopicArn": "arn:aws:sns:us-west-2:1:t", "Events": ["s3:ObjectRemoved:*"]}],
+            "QueueConfigurations": [{"Id": "q", "QueueArn": "arn:aws:sqs:us-west-2:1:q", "Events": ["s3:ObjectCreated:*", "s3:ObjectRestore:Completed"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "a/"}, {"Name": "Suffix", "Value": ".gz"}]}}}],
+            "LambdaFunctionConfigurations": [{"Id": "l", "LambdaFunctionArn": "arn:aws:lambda:us-west-2:1:function:f", "Events": ["s3:ObjectCreated:Put"]}],
+            "EventBridgeConfiguration": {}
+        });
+        let typed = notification_from_json(&config, "s3:PutBucketNotification", "b").unwrap();
+        let back = notification_to_json(
+            &typed.queue_configurations,
+            &typed.topic_configurations,
+            &typed.lambda_function_configurations,
+            typed.event_bridge_configuration.is_some(),
+        );
+        assert_eq!(back, config);
+    }
+}

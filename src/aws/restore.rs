@@ -1,0 +1,228 @@
+//! Restore: puts back exactly the prior states a backup holds, newest change first.
+
+use std::path::Path;
+use std::time::Instant;
+
+use aws_sdk_sqs::types::QueueAttributeName;
+
+use super::apply::{make_room_for_version, put_bucket_setting};
+use super::backup::{BucketSetting, Manifest, Saved, read};
+use super::client::Clients;
+use super::error::classify;
+use super::observe::{notification_from_json, observe_policy};
+use super::progress::{Event, Reporter};
+
+/// What was put back, one line per item.
+pub async fn restore(
+    clients: &Clients,
+    dir: &Path,
+    reporter: &Reporter,
+) -> Result<(Manifest, Vec<String>), String> {
+    let (manifest, items) = read(dir).map_err(|e| e.to_string())?;
+    let mut done = Vec::new();
+    for item in items.iter().rev() {
+        let (step, title) = describe(item);
+        reporter.started(&step, title.clone());
+        let started = Instant::now();
+        match restore_one(clients, item).await {
+            Ok(()) => {
+                reporter.send(Event::Succeeded {
+                    step: step.clone(),
+                    detail: "restored".into(),
+                    elapsed: started.elapsed(),
+                });
+                done.push(title);
+            }
+            Err(error) => {
+                reporter.send(Event::Failed {
+                    step,
+                    error: error.clone(),
+                    elapsed: started.elapsed(),
+                });
+                return Err(format!(
+                    "restoring {title} failed: {error} (restored before it: {})",
+                    if done.is_empty() {
+                        "nothing".to_owned()
+                    } else {
+                        done.join("; ")
+                    }
+                ));
+            }
+        }
+    }
+    Ok((manifest, done))
+}
+
+fn describe(item: &Saved) -> (String, String) {
+    match item {
+        Saved::PolicyDocument { policy_arn, .. } => {
+            ("policy".into(), format!("policy document of {policy_arn}"))
+        }
+        Saved::TrustPolicy { role, .. } => ("role".into(), format!("trust policy of role {role}")),
+        Saved::QueueAttributes { queue, attributes } => (
+            "queue".into(),
+            format!(
+                "attributes {} of queue {queue}",
+                attributes.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        ),
+        Saved::BucketPolicy { bucket, .. } => {
+            ("bucket".into(), format!("bucket policy of {bucket}"))
+        }
+        Saved::BucketSetting {
+            bucket, setting, ..
+        } => ("bucket".into(), format!("{setting:?} of bucket {bucket}")),
+        Saved::Notification { bucket, .. } => (
+            "notification".into(),
+            format!("notification configuration of {bucket}"),
+        ),
+    }
+}
+
+async fn restore_one(clients: &Clients, item: &Saved) -> Result<(), String> {
+    match item {
+        Saved::PolicyDocument {
+            policy_arn,
+            document,
+        } => {
+            let state = observe_policy(clients, policy_arn)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("policy {policy_arn} no longer exists"))?;
+            make_room_for_version(&clients.iam, policy_arn, &state.versions)
+                .await
+                .map_err(|e| e.to_string())?;
+            clients
+                .iam
+                .create_policy_version()
+                .policy_arn(policy_arn)
+                .policy_document(document.to_string())
+                .set_as_default(true)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("iam:CreatePolicyVersion", policy_arn, e).to_string())
+        }
+        Saved::TrustPolicy { role, document } => clients
+            .iam
+            .update_assume_role_policy()
+            .role_name(role)
+            .policy_document(document.to_string())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("iam:UpdateAssumeRolePolicy", role, e).to_string()),
+        Saved::QueueAttributes { queue, attributes } => {
+            let url = clients
+                .sqs
+                .get_queue_url()
+                .queue_name(queue)
+                .send()
+                .await
+                .map_err(|e| classify("sqs:GetQueueUrl", queue, e).to_string())?
+                .queue_url()
+                .unwrap_or_default()
+                .to_owned();
+            let attributes = attributes
+                .iter()
+                .map(|(k, v)| (QueueAttributeName::from(k.as_str()), v.clone()))
+                .collect();
+            clients
+                .sqs
+                .set_queue_attributes()
+                .queue_url(url)
+                .set_attributes(Some(attributes))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("sqs:SetQueueAttributes", queue, e).to_string())
+        }
+        Saved::BucketPolicy {
+            bucket,
+            policy: Some(policy),
+        } => put_bucket_setting(&clients.s3, bucket, "Policy", policy)
+            .await
+            .map_err(|e| e.to_string()),
+        Saved::BucketPolicy {
+            bucket,
+            policy: None,
+        } => clients
+            .s3
+            .delete_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("s3:DeleteBucketPolicy", bucket, e).to_string()),
+        Saved::BucketSetting {
+            bucket,
+            setting,
+            value: Some(value),
+        } => {
+            let key = match setting {
+                BucketSetting::PublicAccessBlock => "PublicAccessBlockConfiguration",
+                BucketSetting::OwnershipControls => "OwnershipControls",
+                BucketSetting::Encryption => "ServerSideEncryptionConfiguration",
+                BucketSetting::Versioning => "VersioningConfiguration",
+            };
+            put_bucket_setting(&clients.s3, bucket, key, value)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Saved::BucketSetting {
+            bucket,
+            setting,
+            value: None,
+        } => {
+            let s3 = &clients.s3;
+            match setting {
+                BucketSetting::PublicAccessBlock => s3
+                    .delete_public_access_block()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| classify("s3:PutBucketPublicAccessBlock", bucket, e).to_string()),
+                BucketSetting::OwnershipControls => s3
+                    .delete_bucket_ownership_controls()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| classify("s3:PutBucketOwnershipControls", bucket, e).to_string()),
+                BucketSetting::Encryption => s3
+                    .delete_bucket_encryption()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| classify("s3:PutEncryptionConfiguration", bucket, e).to_string()),
+                // Versioning cannot be removed once enabled, only suspended.
+                BucketSetting::Versioning => put_bucket_setting(
+                    s3,
+                    bucket,
+                    "VersioningConfiguration",
+                    &serde_json::json!({"Status": "Suspended"}),
+                )
+                .await
+                .map_err(|e| e.to_string()),
+            }
+        }
+        Saved::Notification {
+            bucket,
+            configuration,
+        } => {
+            let config = notification_from_json(configuration, "s3:PutBucketNotification", bucket)
+                .map_err(|e| e.to_string())?;
+            clients
+                .s3
+                .put_bucket_notification_configuration()
+                .bucket(bucket)
+                .notification_configuration(config)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("s3:PutBucketNotification", bucket, e).to_string())
+        }
+    }
+}

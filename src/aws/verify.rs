@@ -1,0 +1,1243 @@
+//! End-to-end verification of a deployed stack: upload a test object, wait
+//! for its S3 event on the queue, and check what a consumer would see and be
+//! allowed to do.
+//!
+//! Every check has a stable name (also its progress step, prefixed with
+//! `verify:`):
+//!
+//! | name | what it checks |
+//! |---|---|
+//! | `caller-identity` | STS GetCallerIdentity (the account, when the spec has none) |
+//! | `queue-url` | sqs:GetQueueUrl of the spec's queue |
+//! | `upload` | s3:PutObject of a test object under the prefix, ending with the suffix |
+//! | `event` | the object's event arrives on the queue within the timeout |
+//! | `event-source` | its `eventSource` is `aws:s3` |
+//! | `event-name` | its `eventName` starts with `ObjectCreated:` |
+//! | `event-bucket` | its bucket is the spec's bucket |
+//! | `event-key` | its URL-encoded key decodes to the uploaded key |
+//! | `role-assume` | sts:AssumeRole of the role with the external ID |
+//! | `role-receive-message` | the role may sqs:ReceiveMessage (visibility 0: nothing is disturbed) |
+//! | `role-get-object` | the role may s3:GetObject the test object |
+//! | `simulate-role`, `simulate-user` | iam:SimulatePrincipalPolicy for the consumer's actions |
+//! | `cleanup-unrelated` | messages of others that were held back are visible again |
+//! | `cleanup-message` | our event message is deleted |
+//! | `cleanup-object` | the test object is deleted |
+//!
+//! Messages of others are never deleted: each is made visible again at once
+//! (ChangeMessageVisibility 0). One seen a second time is held until polling
+//! ends and then released, so that verify receives it at most twice (every
+//! receive counts towards the queue's `maxReceiveCount`). `s3:TestEvent`
+//! messages, which S3 sends when a notification is configured, are deleted.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_config::retry::RetryConfig;
+use aws_sdk_iam::error::ProvideErrorMetadata;
+use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, PolicyEvaluationDecisionType};
+use serde_json::Value;
+
+use super::client::{Clients, Identity};
+use super::error::{AwsError, classify};
+use super::observe::{observe_role, read_notification};
+use super::progress::{Event, Reporter};
+use crate::docs::{Arns, entry_filter};
+use crate::spec::Spec;
+
+/// How verification runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// How long to wait for the test object's event on the queue.
+    pub timeout: Duration,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    /// The check failed; the cause says what to fix.
+    Fail(String),
+    /// The check could not be made here (no role, an emulator without the API, ...).
+    NotAvailable(String),
+}
+
+/// One named check, with how long it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// Stable name, e.g. `event-key` (see the module documentation).
+    pub name: String,
+    pub outcome: Outcome,
+    pub latency: Duration,
+}
+
+/// Every check made, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub checks: Vec<Check>,
+    /// The key of the test object, when one was chosen.
+    pub object_key: Option<String>,
+}
+
+impl VerifyReport {
+    /// True when no check failed (checks that were not available do not count).
+    pub fn passed(&self) -> bool {
+        !self
+            .checks
+            .iter()
+            .any(|c| matches!(c.outcome, Outcome::Fail(_)))
+    }
+
+    /// The check named `name`, if it was made.
+    pub fn check(&self, name: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.name == name)
+    }
+}
+
+/// The Sid-free description of what verify asks the simulator, per resource.
+const OBJECT_ACTIONS: &[&str] = &["s3:GetObject"];
+const BUCKET_ACTIONS: &[&str] = &["s3:ListBucket"];
+const QUEUE_ACTIONS: &[&str] = &[
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+];
+
+/// What verify says when the endpoint cannot simulate policies.
+pub const SIMULATION_NOT_AVAILABLE: &str =
+    "IAM policy simulation is not available at this endpoint";
+
+/// The longest SQS long poll.
+const MAX_WAIT_SECS: u64 = 20;
+
+/// Runs every check against the live stack of `spec`. Never fails as a
+/// whole: each problem is a failed check with its cause.
+pub async fn verify(
+    clients: &Clients,
+    spec: &Spec,
+    options: &VerifyOptions,
+    reporter: &Reporter,
+) -> VerifyReport {
+    let mut run = Run {
+        reporter,
+        report: VerifyReport::default(),
+    };
+
+    // Who we are: the account for the ARNs, and the caller for the trust check.
+    let started = run.start("caller-identity", "caller identity");
+    let identity = match clients.identity().await {
+        Ok(identity) => {
+            run.finish("caller-identity", started, Ok(identity.arn.clone()));
+            Some(identity)
+        }
+        Err(e) => {
+            run.finish("caller-identity", started, Err(e.to_string()));
+            if spec.account_id.is_none() {
+                return run.report;
+            }
+            None
+        }
+    };
+    let mut spec = spec.clone();
+    if spec.account_id.is_none() {
+        spec.account_id = identity.as_ref().map(|i| i.account.clone());
+    }
+    let arns = Arns::of(&spec);
+
+    // The queue.
+    let started = run.start("queue-url", format!("queue {} resolves", spec.queue.name));
+    let queue_url = match clients
+        .sqs
+        .get_queue_url()
+        .queue_name(&spec.queue.name)
+        .send()
+        .await
+        .map_err(|e| classify("sqs:GetQueueUrl", &spec.queue.name, e))
+    {
+        Ok(out) => match out.queue_url() {
+            Some(url) => {
+                run.finish("queue-url", started, Ok(url.to_owned()));
+                url.to_owned()
+            }
+            None => {
+                run.finish(
+                    "queue-url",
+                    started,
+                    Err("sqs:GetQueueUrl returned no URL".to_owned()),
+                );
+                return run.report;
+            }
+        },
+        Err(e) => {
+            let cause = if e.is_not_found() {
+                format!(
+                    "the queue {} does not exist: apply the spec first",
+                    spec.queue.name
+                )
+            } else {
+                e.to_string()
+            };
+            run.finish("queue-url", started, Err(cause));
+            return run.report;
+        }
+    };
+
+    // The test object.
+    let object = TestObject::new(&spec);
+    run.report.object_key = Some(object.key.clone());
+    let started = run.start(
+        "upload",
+        format!("upload s3://{}/{}", spec.bucket.name, object.key),
+    );
+    let uploaded = clients
+        .s3
+        .put_object()
+        .bucket(&spec.bucket.name)
+        .key(&object.key)
+        .content_type("application/json")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(
+            TEST_BODY.as_bytes(),
+        ))
+        .send()
+        .await
+        .map_err(|e| {
+            classify(
+                "s3:PutObject",
+                format!("s3://{}/{}", spec.bucket.name, object.key),
+                e,
+            )
+        });
+    let upload_time = Instant::now();
+    let version_id = match uploaded {
+        Ok(out) => {
+            run.finish("upload", started, Ok(format!("{} bytes", TEST_BODY.len())));
+            Some(out.version_id().map(str::to_owned))
+        }
+        Err(e) => {
+            run.finish("upload", started, Err(e.to_string()));
+            None
+        }
+    };
+
+    // Its event.
+    let mut ours: Option<Received> = None;
+    let mut held = Vec::new();
+    if version_id.is_some() {
+        let polled = poll_for_event(
+            clients,
+            &spec,
+            &arns,
+            &queue_url,
+            &object,
+            options,
+            &mut run,
+            upload_time,
+        )
+        .await;
+        ours = polled.ours;
+        held = polled.held;
+    }
+
+    // What the consumer's role may do.
+    role_checks(
+        clients,
+        &spec,
+        &arns,
+        identity.as_ref(),
+        &queue_url,
+        &object,
+        version_id.is_some(),
+        &mut run,
+    )
+    .await;
+
+    // What the policy simulator says.
+    simulation_checks(clients, &spec, &arns, &object, &mut run).await;
+
+    // Cleanup: others' messages, ours, the object.
+    if !held.is_empty() {
+        let started = run.start(
+            "cleanup-unrelated",
+            format!("release {} held message(s) of others", held.len()),
+        );
+        let mut errors = Vec::new();
+        for receipt in &held {
+            if let Err(e) = change_visibility(clients, &queue_url, receipt, 0).await {
+                errors.push(e.to_string());
+            }
+        }
+        let result = if errors.is_empty() {
+            Ok(format!("{} message(s) visible again", held.len()))
+        } else {
+            Err(errors.join("; "))
+        };
+        run.finish("cleanup-unrelated", started, result);
+    }
+    if let Some(received) = &ours {
+        let started = run.start("cleanup-message", "delete the test event message");
+        let result = clients
+            .sqs
+            .delete_message()
+            .queue_url(&queue_url)
+            .receipt_handle(&received.receipt)
+            .send()
+            .await
+            .map(|_| "deleted".to_owned())
+            .map_err(|e| classify("sqs:DeleteMessage", &spec.queue.name, e).to_string());
+        run.finish("cleanup-message", started, result);
+    }
+    if let Some(version_id) = version_id {
+        let started = run.start(
+            "cleanup-object",
+            format!("delete s3://{}/{}", spec.bucket.name, object.key),
+        );
+        let result = clients
+            .s3
+            .delete_object()
+            .bucket(&spec.bucket.name)
+            .key(&object.key)
+            .set_version_id(version_id)
+            .send()
+            .await
+            .map(|_| "deleted".to_owned())
+            .map_err(|e| {
+                classify(
+                    "s3:DeleteObject",
+                    format!("s3://{}/{}", spec.bucket.name, object.key),
+                    e,
+                )
+                .to_string()
+            });
+        run.finish("cleanup-object", started, result);
+    }
+    run.report
+}
+
+const TEST_BODY: &str = "{\"sluice\":\"verify\"}\n";
+
+/// The test object: a key with a space, a `+` and non-ASCII characters, so the
+/// event's URL encoding is exercised, and a marker that survives any encoding.
+struct TestObject {
+    key: String,
+    /// Only unreserved URL characters: found in the event's key however it is encoded.
+    marker: String,
+}
+
+impl TestObject {
+    fn new(spec: &Spec) -> Self {
+        let millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        let marker = format!("-{millis}-{:08x}", rand::random::<u32>());
+        let key = format!(
+            "{}sluice-verify/probe a+b é{marker}{}",
+            spec.bucket.prefix, spec.bucket.suffix
+        );
+        TestObject { key, marker }
+    }
+
+    fn arn(&self, arns: &Arns, bucket: &str) -> String {
+        format!("arn:{}:s3:::{bucket}/{}", arns.partition, self.key)
+    }
+}
+
+/// Collects checks and reports them as they happen.
+struct Run<'a> {
+    reporter: &'a Reporter,
+    report: VerifyReport,
+}
+
+impl Run<'_> {
+    fn start(&self, name: &str, title: impl Into<String>) -> Instant {
+        self.reporter.started(&step(name), title);
+        Instant::now()
+    }
+
+    /// Records a check that started at `started`: `Ok(detail)` passes, `Err(cause)` fails.
+    fn finish(&mut self, name: &str, started: Instant, result: Result<String, String>) {
+        let outcome = match result {
+            Ok(detail) => {
+                self.succeeded(name, started, detail);
+                Outcome::Pass
+            }
+            Err(cause) => Outcome::Fail(cause),
+        };
+        self.record(name, started.elapsed(), outcome);
+    }
+
+    fn not_available(&mut self, name: &str, title: impl Into<String>, why: impl Into<String>) {
+        let started = self.start(name, title);
+        self.record(name, started.elapsed(), Outcome::NotAvailable(why.into()));
+    }
+
+    fn succeeded(&self, name: &str, started: Instant, detail: String) {
+        self.reporter.send(Event::Succeeded {
+            step: step(name),
+            detail,
+            elapsed: started.elapsed(),
+        });
+    }
+
+    /// Records an outcome measured elsewhere, reporting its end.
+    fn record(&mut self, name: &str, latency: Duration, outcome: Outcome) {
+        match &outcome {
+            Outcome::Pass => {}
+            Outcome::Fail(cause) => self.reporter.send(Event::Failed {
+                step: step(name),
+                error: cause.clone(),
+                elapsed: latency,
+            }),
+            // Not a failure: the step ends, saying why it was not made.
+            Outcome::NotAvailable(why) => self.reporter.send(Event::Succeeded {
+                step: step(name),
+                detail: format!("not available: {why}"),
+                elapsed: latency,
+            }),
+        }
+        self.report.checks.push(Check {
+            name: name.to_owned(),
+            outcome,
+            latency,
+        });
+    }
+
+    /// Records a check made at once (its latency is `latency`), with Started first.
+    fn instant(
+        &mut self,
+        name: &str,
+        title: impl Into<String>,
+        latency: Duration,
+        result: Result<String, String>,
+    ) {
+        self.reporter.started(&step(name), title);
+        match result {
+            Ok(detail) => {
+                self.reporter.send(Event::Succeeded {
+                    step: step(name),
+                    detail,
+                    elapsed: latency,
+                });
+                self.record(name, latency, Outcome::Pass);
+            }
+            Err(cause) => self.record(name, latency, Outcome::Fail(cause)),
+        }
+    }
+}
+
+fn step(name: &str) -> String {
+    format!("verify:{name}")
+}
+
+// ---- waiting for the event ----
+
+/// Our event's message.
+struct Received {
+    receipt: String,
+    record: EventRecord,
+}
+
+/// The fields of an S3 event record that verify checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct EventRecord {
+    source: Option<String>,
+    name: Option<String>,
+    bucket: Option<String>,
+    /// As the event carries it: URL-encoded.
+    key: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Body {
+    Ours(EventRecord),
+    TestEvent,
+    Unrelated,
+}
+
+/// What a message body is to verify: the event of the object with `marker`,
+/// an S3 test event, or something else. SNS envelopes are opened.
+fn classify_body(body: &str, marker: &str) -> Body {
+    let Ok(mut value) = serde_json::from_str::<Value>(body) else {
+        return Body::Unrelated;
+    };
+    if value.get("Type").and_then(Value::as_str) == Some("Notification") {
+        match value
+            .get("Message")
+            .and_then(Value::as_str)
+            .and_then(|m| serde_json::from_str::<Value>(m).ok())
+        {
+            Some(inner) => value = inner,
+            None => return Body::Unrelated,
+        }
+    }
+    if value.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
+        return Body::TestEvent;
+    }
+    let records = value.get("Records").and_then(Value::as_array);
+    for record in records.into_iter().flatten() {
+        let Some(key) = record.pointer("/s3/object/key").and_then(Value::as_str) else {
+            continue;
+        };
+        if key.contains(marker) || decode_key(key).is_ok_and(|k| k.contains(marker)) {
+            let text = |pointer: &str| {
+                record
+                    .pointer(pointer)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            return Body::Ours(EventRecord {
+                source: text("/eventSource"),
+                name: text("/eventName"),
+                bucket: text("/s3/bucket/name"),
+                key: key.to_owned(),
+            });
+        }
+    }
+    Body::Unrelated
+}
+
+/// An event's object key as S3 sends it (form-encoded: `+` for a space, then
+/// percent-encoding) back to the key itself.
+pub fn decode_key(encoded: &str) -> Result<String, String> {
+    let spaced = encoded.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|k| k.into_owned())
+        .map_err(|e| format!("the key {encoded:?} does not decode to UTF-8: {e}"))
+}
+
+struct Polled {
+    ours: Option<Received>,
+    /// Receipt handles of others' messages held back until polling ended.
+    held: Vec<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn poll_for_event(
+    clients: &Clients,
+    spec: &Spec,
+    arns: &Arns,
+    queue_url: &str,
+    object: &TestObject,
+    options: &VerifyOptions,
+    run: &mut Run<'_>,
+    upload_time: Instant,
+) -> Polled {
+    let name = "event";
+    let started = run.start(name, format!("the S3 event arrives on {}", spec.queue.name));
+    run.reporter.send(Event::Waiting {
+        step: step(name),
+        reason: format!(
+            "waiting up to {} for the event of the test object on {}",
+            secs(options.timeout),
+            spec.queue.name
+        ),
+    });
+    let deadline = upload_time + options.timeout;
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut polled = Polled {
+        ours: None,
+        held: Vec::new(),
+    };
+    let mut notes = Vec::new();
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            break;
+        }
+        let wait = remaining.as_secs().clamp(1, MAX_WAIT_SECS);
+        // Ours stays hidden until cleanup; others' are released at once or at the end.
+        let hold = (remaining + Duration::from_secs(60)).as_secs().min(43_200);
+        let received = clients
+            .sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(i32::try_from(wait).unwrap_or(20))
+            .visibility_timeout(i32::try_from(hold).unwrap_or(43_200))
+            .send()
+            .await
+            .map_err(|e| classify("sqs:ReceiveMessage", &spec.queue.name, e));
+        let out = match received {
+            Ok(out) => out,
+            Err(e) => {
+                run.record(name, started.elapsed(), Outcome::Fail(e.to_string()));
+                return polled;
+            }
+        };
+        for message in out.messages() {
+            let (Some(receipt), Some(body)) = (message.receipt_handle(), message.body()) else {
+                continue;
+            };
+            let id = message.message_id().unwrap_or(receipt).to_owned();
+            match classify_body(body, &object.marker) {
+                Body::Ours(record) if polled.ours.is_none() => {
+                    polled.ours = Some(Received {
+                        receipt: receipt.to_owned(),
+                        record,
+                    });
+                }
+                // A duplicate delivery of ours: gone with the first.
+                Body::Ours(_) => {
+                    if let Err(e) =
+                        delete_message(clients, queue_url, receipt, &spec.queue.name).await
+                    {
+                        notes.push(e.to_string());
+                    }
+                }
+                Body::TestEvent => {
+                    match delete_message(clients, queue_url, receipt, &spec.queue.name).await {
+                        Ok(()) => run
+                            .reporter
+                            .note(&step(name), "drained an s3:TestEvent message"),
+                        Err(e) => notes.push(e.to_string()),
+                    }
+                }
+                Body::Unrelated if seen.insert(id) => {
+                    if let Err(e) = change_visibility(clients, queue_url, receipt, 0).await {
+                        notes.push(e.to_string());
+                    }
+                }
+                Body::Unrelated => polled.held.push(receipt.to_owned()),
+            }
+        }
+        if polled.ours.is_some() {
+            break;
+        }
+    }
+    for note in notes {
+        run.reporter.note(&step(name), note);
+    }
+
+    let Some(received) = &polled.ours else {
+        let cause = missing_event_cause(clients, spec, arns, options.timeout).await;
+        run.record(name, started.elapsed(), Outcome::Fail(cause));
+        return polled;
+    };
+    let latency = upload_time.elapsed();
+    run.succeeded(name, started, format!("after {}", secs(latency)));
+    run.record(name, latency, Outcome::Pass);
+
+    // The record, field by field.
+    let record = &received.record;
+    let result = match record.source.as_deref() {
+        Some("aws:s3") => Ok("aws:s3".to_owned()),
+        Some(other) => Err(format!("eventSource is {other:?}, expected \"aws:s3\"")),
+        None => Err("the event record has no eventSource".to_owned()),
+    };
+    run.instant(
+        "event-source",
+        "eventSource is aws:s3",
+        Duration::ZERO,
+        result,
+    );
+    let result = match record.name.as_deref() {
+        Some(n) if n.starts_with("ObjectCreated:") => Ok(n.to_owned()),
+        Some(other) => Err(format!(
+            "eventName is {other:?}, expected ObjectCreated:*: the notification's events ({}) should include s3:ObjectCreated",
+            spec.notification.events.join(", ")
+        )),
+        None => Err("the event record has no eventName".to_owned()),
+    };
+    run.instant(
+        "event-name",
+        "eventName is ObjectCreated:*",
+        Duration::ZERO,
+        result,
+    );
+    let result = match record.bucket.as_deref() {
+        Some(b) if b == spec.bucket.name => Ok(b.to_owned()),
+        Some(other) => Err(format!(
+            "the event names bucket {other:?}, expected {:?}",
+            spec.bucket.name
+        )),
+        None => Err("the event record has no s3.bucket.name".to_owned()),
+    };
+    run.instant(
+        "event-bucket",
+        "the event names the bucket",
+        Duration::ZERO,
+        result,
+    );
+    let result = decode_key(&record.key).and_then(|decoded| {
+        if decoded == object.key {
+            Ok(format!("{:?} decodes to {decoded:?}", record.key))
+        } else {
+            Err(format!(
+                "the event's key {:?} decodes to {decoded:?}, expected {:?}: the consumer must decode keys ('+' to space, then percent-decoding)",
+                record.key, object.key
+            ))
+        }
+    });
+    run.instant(
+        "event-key",
+        "the event's key decodes to the object's",
+        Duration::ZERO,
+        result,
+    );
+    polled
+}
+
+/// Why no event came: the generic advice, sharpened by the bucket's configuration.
+async fn missing_event_cause(
+    clients: &Clients,
+    spec: &Spec,
+    arns: &Arns,
+    timeout: Duration,
+) -> String {
+    let generic = format!(
+        "no event within {}: check the bucket notification (prefix/suffix) and the queue policy's aws:SourceArn",
+        secs(timeout)
+    );
+    let config = read_notification(&clients.s3, &spec.bucket.name).await;
+    let Ok(config) = config else { return generic };
+    let id = &spec.notification.id;
+    let entry = config
+        .get("QueueConfigurations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|e| e.get("Id").and_then(Value::as_str) == Some(id.as_str()));
+    let detail = match entry {
+        None => format!(
+            "the bucket {} has no notification entry {id}: apply the spec again",
+            spec.bucket.name
+        ),
+        Some(entry) => {
+            let target = entry
+                .get("QueueArn")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let events: Vec<&str> = entry
+                .get("Events")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let filter = entry_filter(entry);
+            if target != arns.queue {
+                format!(
+                    "the notification entry {id} sends to {target}, not to {}",
+                    arns.queue
+                )
+            } else if !events.iter().any(|e| e.starts_with("s3:ObjectCreated")) {
+                format!(
+                    "the notification entry {id} sends only {}: verify uploads an object, which needs s3:ObjectCreated events",
+                    events.join(", ")
+                )
+            } else if filter.prefix != spec.bucket.prefix || filter.suffix != spec.bucket.suffix {
+                format!(
+                    "the notification entry {id} filters prefix {:?} and suffix {:?}, the spec says {:?} and {:?}",
+                    filter.prefix, filter.suffix, spec.bucket.prefix, spec.bucket.suffix
+                )
+            } else {
+                format!(
+                    "the notification entry {id} is in place: check that the queue policy allows s3.amazonaws.com with aws:SourceArn {} (and, for a KMS-encrypted queue, that the key policy lets S3 use the key)",
+                    arns.bucket
+                )
+            }
+        }
+    };
+    format!("{generic}; {detail}")
+}
+
+async fn delete_message(
+    clients: &Clients,
+    queue_url: &str,
+    receipt: &str,
+    queue: &str,
+) -> Result<(), AwsError> {
+    clients
+        .sqs
+        .delete_message()
+        .queue_url(queue_url)
+        .receipt_handle(receipt)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| classify("sqs:DeleteMessage", queue, e))
+}
+
+async fn change_visibility(
+    clients: &Clients,
+    queue_url: &str,
+    receipt: &str,
+    secs: i32,
+) -> Result<(), AwsError> {
+    clients
+        .sqs
+        .change_message_visibility()
+        .queue_url(queue_url)
+        .receipt_handle(receipt)
+        .visibility_timeout(secs)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| classify("sqs:ChangeMessageVisibility", queue_url, e))
+}
+
+/// `30 s`, `2.5 s`.
+fn secs(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+// ---- the role ----
+
+#[allow(clippy::too_many_arguments)]
+async fn role_checks(
+    clients: &Clients,
+    spec: &Spec,
+    arns: &Arns,
+    identity: Option<&Identity>,
+    queue_url: &str,
+    object: &TestObject,
+    uploaded: bool,
+    run: &mut Run<'_>,
+) {
+    let title = format!("assume role {}", spec.role.name);
+    if !spec.role.enabled {
+        run.not_available(
+            "role-assume",
+            title,
+            "the spec has no role (role.enabled is false)",
+        );
+        return;
+    }
+    let Some(identity) = identity else {
+        run.not_available("role-assume", title, "the caller's identity is unknown");
+        return;
+    };
+    let started = run.start("role-assume", title);
+    let role = match observe_role(clients, &spec.role.name).await {
+        Ok(Some(role)) => role,
+        Ok(None) => {
+            run.finish(
+                "role-assume",
+                started,
+                Err(format!("the role {} does not exist", spec.role.name)),
+            );
+            return;
+        }
+        Err(e) => {
+            run.finish("role-assume", started, Err(e.to_string()));
+            return;
+        }
+    };
+    if !trusts(&role.trust_policy, identity, arns.partition) {
+        run.record(
+            "role-assume",
+            started.elapsed(),
+            Outcome::NotAvailable(format!(
+                "the role's trust policy does not trust the caller {} (only the connector's principals): its access cannot be tried from here",
+                identity.arn
+            )),
+        );
+        return;
+    }
+    let assumed = match clients.assume_role(&role.arn, &spec.role.external_id).await {
+        Ok(assumed) => {
+            run.finish("role-assume", started, Ok(format!("as {}", role.arn)));
+            assumed
+        }
+        Err(e) => {
+            run.finish("role-assume", started, Err(e.to_string()));
+            return;
+        }
+    };
+
+    let started = run.start(
+        "role-receive-message",
+        format!("the role may receive from {}", spec.queue.name),
+    );
+    let result = assumed
+        .sqs
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(1)
+        .wait_time_seconds(1)
+        .visibility_timeout(0)
+        .send()
+        .await
+        .map(|out| {
+            format!(
+                "allowed ({} message(s) seen, left visible)",
+                out.messages().len()
+            )
+        })
+        .map_err(|e| classify("sqs:ReceiveMessage", &spec.queue.name, e).to_string());
+    run.finish("role-receive-message", started, result);
+
+    let title = format!("the role may read s3://{}/{}", spec.bucket.name, object.key);
+    if !uploaded {
+        run.not_available("role-get-object", title, "the test object was not uploaded");
+        return;
+    }
+    let started = run.start("role-get-object", title);
+    let got = assumed
+        .s3
+        .get_object()
+        .bucket(&spec.bucket.name)
+        .key(&object.key)
+        .send()
+        .await
+        .map_err(|e| {
+            classify(
+                "s3:GetObject",
+                format!("s3://{}/{}", spec.bucket.name, object.key),
+                e,
+            )
+        });
+    let result = match got {
+        Ok(out) => match out.body.collect().await.map(|b| b.into_bytes()) {
+            Ok(bytes) if bytes == TEST_BODY.as_bytes() => Ok(format!("{} bytes read", bytes.len())),
+            Ok(_) => Err("the object read back differs from the one uploaded".to_owned()),
+            Err(e) => Err(format!("reading the object's body failed: {e}")),
+        },
+        Err(e) => Err(e.to_string()),
+    };
+    run.finish("role-get-object", started, result);
+}
+
+/// Whether the trust policy lets `caller` assume the role: a statement allows
+/// sts:AssumeRole to the caller's account (root or id), the caller's ARN, or
+/// (for an assumed-role session) the caller's role.
+fn trusts(trust: &Value, caller: &Identity, partition: &str) -> bool {
+    let mut candidates = vec![
+        format!("arn:{partition}:iam::{}:root", caller.account),
+        caller.account.clone(),
+        caller.arn.clone(),
+    ];
+    let session_role = caller
+        .arn
+        .split_once(":assumed-role/")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .map(str::to_owned);
+    let statements: Vec<&Value> = match trust.get("Statement") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(single @ Value::Object(_)) => vec![single],
+        _ => Vec::new(),
+    };
+    if let Some(role) = &session_role {
+        candidates.push(format!(
+            "arn:{partition}:iam::{}:role/{role}",
+            caller.account
+        ));
+    }
+    let role_prefix = format!("arn:{partition}:iam::{}:role/", caller.account);
+    let matches = |principal: &str| {
+        principal == "*"
+            || candidates.iter().any(|c| c == principal)
+            || session_role.as_ref().is_some_and(|role| {
+                principal.starts_with(&role_prefix) && principal.ends_with(&format!("/{role}"))
+            })
+    };
+    statements.into_iter().any(|s| {
+        let allows = s.get("Effect").and_then(Value::as_str) == Some("Allow");
+        let assume = strings(s.get("Action"))
+            .iter()
+            .any(|a| matches!(*a, "sts:AssumeRole" | "sts:*" | "*"));
+        let principal = match s.get("Principal") {
+            Some(Value::String(p)) => matches(p),
+            Some(p) => strings(p.get("AWS")).iter().any(|p| matches(p)),
+            None => false,
+        };
+        allows && assume && principal
+    })
+}
+
+fn strings(value: Option<&Value>) -> Vec<&str> {
+    match value {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+// ---- policy simulation ----
+
+async fn simulation_checks(
+    clients: &Clients,
+    spec: &Spec,
+    arns: &Arns,
+    object: &TestObject,
+    run: &mut Run<'_>,
+) {
+    let mut principals = Vec::new();
+    if spec.role.enabled {
+        principals.push((
+            "simulate-role",
+            format!("role {}", spec.role.name),
+            arns.role.clone(),
+        ));
+    }
+    if spec.user.enabled {
+        principals.push((
+            "simulate-user",
+            format!("user {}", spec.user.name),
+            arns.user.clone(),
+        ));
+    }
+    let mut unavailable = false;
+    for (name, who, arn) in principals {
+        let title = format!("IAM policy simulation for the {who}");
+        if unavailable {
+            run.not_available(name, title, SIMULATION_NOT_AVAILABLE);
+            continue;
+        }
+        let started = run.start(name, title);
+        let mut denied = Vec::new();
+        let mut failure = None;
+        let object_arn = object.arn(arns, &spec.bucket.name);
+        let requests: [(&[&str], &str); 3] = [
+            (OBJECT_ACTIONS, &object_arn),
+            (BUCKET_ACTIONS, &arns.bucket),
+            (QUEUE_ACTIONS, &arns.queue),
+        ];
+        for (actions, resource) in requests {
+            match simulate(clients, &arn, actions, resource, &spec.bucket.prefix).await {
+                Ok(results) => denied.extend(results),
+                Err(Simulation::NotAvailable) => {
+                    unavailable = true;
+                    break;
+                }
+                Err(Simulation::Failed(e)) => {
+                    failure = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        if unavailable {
+            run.record(
+                name,
+                started.elapsed(),
+                Outcome::NotAvailable(SIMULATION_NOT_AVAILABLE.to_owned()),
+            );
+        } else if let Some(cause) = failure {
+            run.finish(name, started, Err(cause));
+        } else if denied.is_empty() {
+            run.finish(
+                name,
+                started,
+                Ok("every consumer action is allowed".to_owned()),
+            );
+        } else {
+            run.finish(
+                name,
+                started,
+                Err(format!("the {who} is denied: {}", denied.join("; "))),
+            );
+        }
+    }
+}
+
+enum Simulation {
+    /// The endpoint does not implement the API.
+    NotAvailable,
+    Failed(AwsError),
+}
+
+/// Simulates `actions` on `resource` for `principal`; returns the denials as
+/// `action on resource: decision`.
+async fn simulate(
+    clients: &Clients,
+    principal: &str,
+    actions: &[&str],
+    resource: &str,
+    prefix: &str,
+) -> Result<Vec<String>, Simulation> {
+    let mut request = clients
+        .iam
+        .simulate_principal_policy()
+        .policy_source_arn(principal)
+        .resource_arns(resource)
+        .set_action_names(Some(actions.iter().map(|a| (*a).to_owned()).collect()));
+    if actions.contains(&"s3:ListBucket") && !prefix.is_empty() {
+        // The least-privilege policy lists the bucket only under the prefix.
+        request = request.context_entries(
+            ContextEntry::builder()
+                .context_key_name("s3:prefix")
+                .context_key_values(prefix)
+                .context_key_type(ContextKeyTypeEnum::String)
+                .build(),
+        );
+    }
+    let out = request
+        .customize()
+        .config_override(
+            aws_sdk_iam::config::Builder::default()
+                .retry_config(RetryConfig::standard().with_max_attempts(2)),
+        )
+        .send()
+        .await;
+    let out = match out {
+        Ok(out) => out,
+        Err(e) => {
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            let code = e.code().map(str::to_owned);
+            let message = e.message().unwrap_or_default().to_ascii_lowercase();
+            // moto answers an unimplemented action with a bare HTML 500 page.
+            let not_implemented = (matches!(status, Some(404 | 500 | 501)) && code.is_none())
+                || code
+                    .as_deref()
+                    .is_some_and(|c| c.contains("NotImplemented"))
+                || message.contains("not yet implemented")
+                || message.contains("not been implemented");
+            if not_implemented {
+                return Err(Simulation::NotAvailable);
+            }
+            return Err(Simulation::Failed(classify(
+                "iam:SimulatePrincipalPolicy",
+                principal,
+                e,
+            )));
+        }
+    };
+    Ok(out
+        .evaluation_results()
+        .iter()
+        .filter(|r| *r.eval_decision() != PolicyEvaluationDecisionType::Allowed)
+        .map(|r| {
+            format!(
+                "{} on {}: {}",
+                r.eval_action_name(),
+                r.eval_resource_name().unwrap_or(resource),
+                r.eval_decision().as_str()
+            )
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_decode_plus_first_then_percent() {
+        assert_eq!(
+            decode_key("events%2Fsluice-verify%2Fprobe+a%2Bb+%C3%A9-1.json").unwrap(),
+            "events/sluice-verify/probe a+b é-1.json"
+        );
+        assert_eq!(decode_key("a/b+c").unwrap(), "a/b c");
+        assert!(decode_key("%FF").is_err());
+    }
+
+    #[test]
+    fn bodies_are_ours_a_test_event_or_unrelated() {
+        let event = json!({"Records": [{
+            "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+            "s3": {"bucket": {"name": "b"}, "object": {"key": "x/probe+a%2Bb+%C3%A9-17-0000abcd.json"}}
+        }]});
+        let expected = EventRecord {
+            source: Some("aws:s3".into()),
+            name: Some("ObjectCreated:Put".into()),
+            bucket: Some("b".into()),
+            key: "x/probe+a%2Bb+%C3%A9-17-0000abcd.json".into(),
+        };
+        assert_eq!(
+            classify_body(&event.to_string(), "-17-0000abcd"),
+            Body::Ours(expected.clone())
+        );
+        assert_eq!(
+            classify_body(&event.to_string(), "-18-0000abcd"),
+            Body::Unrelated
+        );
+        let sns = json!({"Type": "Notification", "Message": event.to_string()});
+        assert_eq!(
+            classify_body(&sns.to_string(), "-17-0000abcd"),
+            Body::Ours(expected)
+        );
+        let test = json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b"});
+        assert_eq!(classify_body(&test.to_string(), "-17"), Body::TestEvent);
+        assert_eq!(classify_body("hello", "-17"), Body::Unrelated);
+        assert_eq!(
+            classify_body(
+                "{\"Type\":\"Notification\",\"Message\":\"not json\"}",
+                "-17"
+            ),
+            Body::Unrelated
+        );
+    }
+
+    #[test]
+    fn trust_is_the_callers_account_or_arn() {
+        let caller = Identity {
+            account: "123456789012".into(),
+            arn: "arn:aws:sts::123456789012:assumed-role/Admin/me".into(),
+        };
+        let trust = |principal: Value| json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]});
+        assert!(trusts(
+            &trust(json!("arn:aws:iam::123456789012:root")),
+            &caller,
+            "aws"
+        ));
+        assert!(trusts(
+            &trust(json!(["arn:aws:iam::1:root", "123456789012"])),
+            &caller,
+            "aws"
+        ));
+        assert!(trusts(
+            &trust(json!("arn:aws:iam::123456789012:role/Admin")),
+            &caller,
+            "aws"
+        ));
+        assert!(trusts(
+            &trust(json!("arn:aws:iam::123456789012:role/ops/Admin")),
+            &caller,
+            "aws"
+        ));
+        assert!(!trusts(
+            &trust(json!("arn:aws:iam::111122223333:root")),
+            &caller,
+            "aws"
+        ));
+        assert!(!trusts(
+            &trust(json!("arn:aws:iam::123456789012:role/Other")),
+            &caller,
+            "aws"
+        ));
+        let deny = json!({"Statement": {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}});
+        assert!(!trusts(&deny, &caller, "aws"));
+    }
+
+    #[test]
+    fn test_keys_have_a_space_a_plus_and_non_ascii_and_keep_the_filter() {
+        let mut spec = crate::spec::starter("acme-ingest", "us-west-2", Some("123456789012"));
+        spec.bucket.prefix = "events/".into();
+        spec.bucket.suffix = ".json".into();
+        let object = TestObject::new(&spec);
+        assert!(
+            object.key.starts_with("events/sluice-verify/"),
+            "{}",
+            object.key
+        );
+        assert!(object.key.ends_with(".json"));
+        assert!(object.key.contains(' ') && object.key.contains('+') && !object.key.is_ascii());
+        assert!(
+            object
+                .marker
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        );
+        assert!(object.key.contains(&object.marker));
+    }
+
+    #[test]
+    fn durations_read_as_seconds() {
+        assert_eq!(secs(Duration::from_secs(30)), "30 s");
+        assert_eq!(secs(Duration::from_millis(2500)), "2.5 s");
+    }
+}

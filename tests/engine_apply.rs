@@ -1,0 +1,707 @@
+//! `sluice plan` / `apply` / `restore` against moto, as a user runs them.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+use common::{ACCOUNT_ID, Moto, aws_cli, shared, sluice_bin};
+use serde_json::{Value, json};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn sluice(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
+    moto.command(sluice_bin())
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn sluice")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// A spec (no account id: apply discovers it) with `edit` applied.
+fn write_spec(moto: &Moto, dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    ok(&sluice(
+        moto,
+        dir,
+        &[
+            "init",
+            "--name",
+            "acme-ingest",
+            "--region",
+            "us-west-2",
+            "--out",
+            "base.json",
+            "--force",
+        ],
+    ));
+    let mut spec: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("base.json")).unwrap()).unwrap();
+    edit(&mut spec);
+    let path = dir.join("spec.json");
+    fs::write(&path, serde_json::to_string_pretty(&spec).unwrap()).unwrap();
+    path
+}
+
+fn apply(moto: &Moto, dir: &Path) -> Output {
+    sluice(
+        moto,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+            "--out",
+            "out",
+            "--log-file",
+            "sluice.log",
+        ],
+    )
+}
+
+fn plan_code(moto: &Moto, dir: &Path) -> i32 {
+    sluice(moto, dir, &["plan", "--config", "spec.json"])
+        .status
+        .code()
+        .unwrap_or(-1)
+}
+
+fn notification(moto: &Moto, bucket: &str) -> Value {
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "get-bucket-notification-configuration",
+            "--bucket",
+            bucket,
+        ],
+    )
+}
+
+fn foreign_configuration() -> Value {
+    json!({
+        "TopicConfigurations": [{
+            "Id": "audit", "TopicArn": "arn:aws:sns:us-west-2:123456789012:audit",
+            "Events": ["s3:ObjectRemoved:*"]
+        }],
+        "QueueConfigurations": [{
+            "Id": "images", "QueueArn": "arn:aws:sqs:us-west-2:123456789012:images",
+            "Events": ["s3:ObjectCreated:Put"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "images/"}]}}
+        }],
+        "LambdaFunctionConfigurations": [{
+            "Id": "thumbs", "LambdaFunctionArn": "arn:aws:lambda:us-west-2:123456789012:function:thumbs",
+            "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".png"}]}}
+        }]
+    })
+}
+
+fn create_bucket(moto: &Moto, bucket: &str) {
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            bucket,
+            "--create-bucket-configuration",
+            "LocationConstraint=us-west-2",
+        ],
+    );
+}
+
+fn without(config: &Value, id: &str) -> Value {
+    let mut config = config.clone();
+    if let Some(list) = config
+        .get_mut("QueueConfigurations")
+        .and_then(Value::as_array_mut)
+    {
+        list.retain(|e| e["Id"] != id);
+    }
+    config
+}
+
+#[test]
+fn plan_exit_codes_apply_is_idempotent_and_foreign_entries_survive() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    create_bucket(&moto, "acme-ingest-source");
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            "acme-ingest-source",
+            "--notification-configuration",
+            &foreign_configuration().to_string(),
+        ],
+    );
+    let before = notification(&moto, "acme-ingest-source");
+    write_spec(&moto, dir, |s| {
+        s["bucket"]["prefix"] = json!("events/");
+        s["bucket"]["suffix"] = json!(".json.gz");
+    });
+
+    assert_eq!(plan_code(&moto, dir), 2, "changes pending");
+    let out = apply(&moto, dir);
+    let stdout = ok(&out);
+    assert!(stdout.contains("Connector values:"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "role_arn     arn:aws:iam::{ACCOUNT_ID}:role/acme-ingest-role"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "queue_url    {}/{ACCOUNT_ID}/acme-ingest-queue",
+            moto.endpoint
+        )),
+        "{stdout}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("✓ notification: merged (entries of others kept)"),
+        "{stderr}"
+    );
+
+    // Foreign entries, byte for byte; ours added.
+    let after = notification(&moto, "acme-ingest-source");
+    assert_eq!(without(&after, "acme-ingest-object-created"), before);
+    let ours: Vec<&Value> = after["QueueConfigurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["Id"] == "acme-ingest-object-created")
+        .collect();
+    assert_eq!(ours.len(), 1);
+    assert_eq!(
+        ours[0]["Filter"]["Key"]["FilterRules"],
+        json!([{"Name": "prefix", "Value": "events/"}, {"Name": "suffix", "Value": ".json.gz"}])
+    );
+
+    // Nothing left to do: plan exits 0 and a second apply changes nothing.
+    assert_eq!(plan_code(&moto, dir), 0);
+    let out = apply(&moto, dir);
+    let stdout = ok(&out);
+    assert!(stdout.contains("Nothing to change"), "{stdout}");
+    assert_eq!(notification(&moto, "acme-ingest-source"), after);
+
+    // Drift is detected: someone shortens the visibility timeout.
+    let url = aws_cli(
+        &moto,
+        &["sqs", "get-queue-url", "--queue-name", "acme-ingest-queue"],
+    )["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "set-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attributes",
+            "VisibilityTimeout=30",
+        ],
+    );
+    let out = sluice(&moto, dir, &["plan", "--config", "spec.json", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let plan: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let queue = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["resource"] == "queue")
+        .unwrap();
+    assert_eq!(queue["action"], "update");
+    assert_eq!(queue["before"]["VisibilityTimeout"], "30");
+    assert_eq!(queue["after"]["VisibilityTimeout"], "600");
+}
+
+#[test]
+fn an_overlapping_entry_is_refused_before_any_write() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    create_bucket(&moto, "acme-ingest-source");
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            "acme-ingest-source",
+            "--notification-configuration",
+            &foreign_configuration().to_string(),
+        ],
+    );
+    // No prefix: ObjectCreated:* everywhere overlaps "images" (Put under images/).
+    write_spec(&moto, dir, |_| {});
+    assert_eq!(plan_code(&moto, dir), 1);
+    let out = apply(&moto, dir);
+    assert!(!out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("overlap the existing queue entry images"),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).contains("nothing was changed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        aws_cli(&moto, &["iam", "list-policies", "--scope", "Local"])["Policies"],
+        json!([])
+    );
+    assert!(
+        aws_cli(&moto, &["sqs", "list-queues"])
+            .get("QueueUrls")
+            .is_none()
+    );
+    assert_eq!(
+        notification(&moto, "acme-ingest-source"),
+        foreign_configuration_as_moto_reports(&moto)
+    );
+}
+
+/// What moto reports for the foreign configuration (its own key order).
+fn foreign_configuration_as_moto_reports(moto: &Moto) -> Value {
+    let probe = "sluice-probe-bucket";
+    create_bucket(moto, probe);
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            probe,
+            "--notification-configuration",
+            &foreign_configuration().to_string(),
+        ],
+    );
+    notification(moto, probe)
+}
+
+#[test]
+fn backup_and_restore_return_every_changed_document() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    // Pre-existing resources with other documents.
+    let old_policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "create-policy",
+            "--policy-name",
+            "acme-ingest-policy",
+            "--policy-document",
+            &old_policy.to_string(),
+        ],
+    );
+    let old_trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            "acme-ingest-role",
+            "--assume-role-policy-document",
+            &old_trust.to_string(),
+        ],
+    );
+    create_bucket(&moto, "acme-ingest-source");
+    let old_bucket_policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Analytics", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-ingest-source/*"}]});
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-policy",
+            "--bucket",
+            "acme-ingest-source",
+            "--policy",
+            &old_bucket_policy.to_string(),
+        ],
+    );
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            "acme-ingest-source",
+            "--notification-configuration",
+            &foreign_configuration().to_string(),
+        ],
+    );
+    let old_notification = notification(&moto, "acme-ingest-source");
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "create-queue",
+            "--queue-name",
+            "acme-ingest-queue",
+            "--attributes",
+            "VisibilityTimeout=45,MessageRetentionPeriod=86400",
+        ],
+    );
+    write_spec(&moto, dir, |s| {
+        s["bucket"]["prefix"] = json!("events/");
+        s["bucket"]["suffix"] = json!(".json");
+    });
+
+    let out = apply(&moto, dir);
+    let stdout = ok(&out);
+    let backup = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Backup of what was changed: "))
+        .unwrap_or_else(|| panic!("no backup line in:\n{stdout}"))
+        .to_owned();
+    assert!(
+        Path::new(&backup).starts_with(dir.join("backups").join("acme-ingest")),
+        "{backup}"
+    );
+    let url = aws_cli(
+        &moto,
+        &["sqs", "get-queue-url", "--queue-name", "acme-ingest-queue"],
+    )["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attrs = |moto: &Moto| {
+        aws_cli(
+            moto,
+            &[
+                "sqs",
+                "get-queue-attributes",
+                "--queue-url",
+                &url,
+                "--attribute-names",
+                "All",
+            ],
+        )["Attributes"]
+            .clone()
+    };
+    assert_eq!(attrs(&moto)["VisibilityTimeout"], "600");
+    let policy_doc = |moto: &Moto| {
+        let arn = format!("arn:aws:iam::{ACCOUNT_ID}:policy/acme-ingest-policy");
+        let v = aws_cli(moto, &["iam", "get-policy", "--policy-arn", &arn])["Policy"]["DefaultVersionId"].as_str().unwrap().to_owned();
+        aws_cli(
+            moto,
+            &[
+                "iam",
+                "get-policy-version",
+                "--policy-arn",
+                &arn,
+                "--version-id",
+                &v,
+            ],
+        )["PolicyVersion"]["Document"]
+            .clone()
+    };
+    assert_ne!(policy_doc(&moto), old_policy);
+    let bucket_policy = |moto: &Moto| -> Value {
+        serde_json::from_str(
+            aws_cli(
+                moto,
+                &[
+                    "s3api",
+                    "get-bucket-policy",
+                    "--bucket",
+                    "acme-ingest-source",
+                ],
+            )["Policy"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let merged = bucket_policy(&moto);
+    assert_eq!(
+        merged["Statement"][0], old_bucket_policy["Statement"][0],
+        "the existing statement is kept"
+    );
+    assert_eq!(merged["Statement"][1]["Sid"], "SluiceDenyInsecureTransport");
+
+    // Restore puts every prior document back.
+    let out = sluice(&moto, dir, &["restore", "--backup", &backup, "--yes"]);
+    ok(&out);
+    assert_eq!(policy_doc(&moto), old_policy);
+    let trust = aws_cli(
+        &moto,
+        &["iam", "get-role", "--role-name", "acme-ingest-role"],
+    )["Role"]["AssumeRolePolicyDocument"]
+        .clone();
+    assert_eq!(trust, old_trust);
+    assert_eq!(bucket_policy(&moto), old_bucket_policy);
+    assert_eq!(notification(&moto, "acme-ingest-source"), old_notification);
+    let restored = attrs(&moto);
+    assert_eq!(restored["VisibilityTimeout"], "45");
+    assert_eq!(restored["MessageRetentionPeriod"], "86400");
+
+    // Without --yes and without a terminal, restore refuses.
+    let out = sluice(&moto, dir, &["restore", "--backup", &backup]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("pass --yes"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(files_under(&path));
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn an_access_key_secret_lands_only_in_its_0600_file() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    // An existing queue with other settings, so that apply also writes a backup.
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "create-queue",
+            "--queue-name",
+            "acme-ingest-queue",
+            "--attributes",
+            "VisibilityTimeout=45",
+        ],
+    );
+    write_spec(&moto, dir, |s| {
+        s["user"]["enabled"] = json!(true);
+        s["user"]["create_access_key"] = json!(true);
+    });
+    let out = apply(&moto, dir);
+    ok(&out);
+    let csv_path = dir.join("out").join("acme-ingest-user_accessKeys.csv");
+    let csv = fs::read_to_string(&csv_path).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("Access key ID,Secret access key"));
+    let (key_id, secret) = lines.next().unwrap().split_once(',').unwrap();
+    assert!(secret.len() >= 20, "{csv}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&csv_path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // The secret is nowhere else: not in the output, spec, backups, log, or other files.
+    assert!(!text(&out.stdout).contains(secret));
+    assert!(
+        !text(&out.stderr).contains(secret),
+        "stderr is not a terminal: the secret is not shown"
+    );
+    assert!(text(&out.stderr).contains(key_id));
+    let everything = files_under(dir);
+    assert!(
+        everything.iter().any(|p| p.ends_with("sluice.log")),
+        "the log file exists"
+    );
+    assert!(
+        everything
+            .iter()
+            .any(|p| p.starts_with(dir.join("backups"))),
+        "a backup was written"
+    );
+    for path in everything {
+        if path == csv_path {
+            continue;
+        }
+        let content = String::from_utf8_lossy(&fs::read(&path).unwrap()).into_owned();
+        assert!(
+            !content.contains(secret),
+            "the secret leaked into {}",
+            path.display()
+        );
+    }
+    // A second apply does not create another key.
+    let out = apply(&moto, dir);
+    ok(&out);
+    let keys = aws_cli(
+        &moto,
+        &["iam", "list-access-keys", "--user-name", "acme-ingest-user"],
+    );
+    assert_eq!(keys["AccessKeyMetadata"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn create_false_adopts_an_existing_bucket_and_queue() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    create_bucket(&moto, "acme-ingest-source");
+    let theirs = json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "TheirSender", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue"}]});
+    let attributes = json!({"Policy": theirs.to_string(), "VisibilityTimeout": "45"}).to_string();
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "create-queue",
+            "--queue-name",
+            "acme-ingest-queue",
+            "--attributes",
+            &attributes,
+        ],
+    );
+    write_spec(&moto, dir, |s| {
+        s["bucket"]["create"] = json!(false);
+        s["queue"]["create"] = json!(false);
+    });
+    let out = sluice(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("~ adopt bucket acme-ingest-source"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("~ adopt queue acme-ingest-queue"),
+        "{stdout}"
+    );
+    ok(&apply(&moto, dir));
+
+    let url = aws_cli(
+        &moto,
+        &["sqs", "get-queue-url", "--queue-name", "acme-ingest-queue"],
+    )["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attrs = aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "All",
+        ],
+    )["Attributes"]
+        .clone();
+    assert_eq!(
+        attrs["VisibilityTimeout"], "45",
+        "an adopted queue keeps its settings"
+    );
+    let policy: Value = serde_json::from_str(attrs["Policy"].as_str().unwrap()).unwrap();
+    let sids: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap())
+        .collect();
+    assert_eq!(sids, ["TheirSender", "AllowS3ToSendMessage"]);
+    let bucket_policy = moto
+        .command(common::venv().join("bin/aws"))
+        .args([
+            "s3api",
+            "get-bucket-policy",
+            "--bucket",
+            "acme-ingest-source",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        !bucket_policy.status.success(),
+        "an adopted bucket gets no bucket policy"
+    );
+    assert_eq!(
+        notification(&moto, "acme-ingest-source")["QueueConfigurations"][0]["Id"],
+        "acme-ingest-object-created"
+    );
+    assert_eq!(plan_code(&moto, dir), 0);
+
+    // Adopting what does not exist is an error before any write.
+    write_spec(&moto, dir, |s| {
+        s["bucket"]["create"] = json!(false);
+        s["bucket"]["name"] = json!("no-such-bucket-here");
+    });
+    let out = sluice(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("bucket no-such-bucket-here does not exist"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn without_credentials_the_error_says_what_was_tried() {
+    let dir = tempfile::tempdir().unwrap();
+    // No AWS_* variables, no config files, no instance metadata.
+    let run = |args: &[&str]| {
+        std::process::Command::new(sluice_bin())
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", dir.path())
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    ok(&run(&[
+        "init",
+        "--name",
+        "acme-ingest",
+        "--region",
+        "us-west-2",
+    ]));
+    let out = run(&["plan", "--config", "sluice.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains("no usable AWS credentials (tried the environment"),
+        "{stderr}"
+    );
+    // Offline paths need no credentials.
+    ok(&run(&["plan", "--config", "sluice.json", "--offline"]));
+}

@@ -1,0 +1,707 @@
+//! `verify` and `destroy` against moto, on stacks built by the exported
+//! setup.sh (the same way tests/export_bundle.rs builds them).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use common::{ACCOUNT_ID, Moto, REGION, aws_cli, shared, sluice_bin, venv};
+use serde_json::{Value, json};
+use sluice::aws::Clients;
+use sluice::aws::destroy::{DestroyOptions, DestroyReport, destroy};
+use sluice::aws::progress::{Event, Reporter};
+use sluice::aws::verify::{Outcome, SIMULATION_NOT_AVAILABLE, VerifyOptions, VerifyReport, verify};
+use sluice::spec::Spec;
+
+const BUCKET: &str = "acme-ingest-source";
+const QUEUE: &str = "acme-ingest-queue";
+const DLQ: &str = "acme-ingest-queue-dlq";
+const ROLE: &str = "acme-ingest-role";
+const NOTIFICATION_ID: &str = "acme-ingest-object-created";
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null()).output().expect("spawn")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// `sluice ARGS` with no AWS environment at all.
+fn sluice(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(sluice_bin());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(key);
+        }
+    }
+    run(cmd.current_dir(dir).args(args))
+}
+
+/// A spec for moto's account with `edit` applied, exported, and set up
+/// against moto with the bundle's setup.sh. Returns the spec as loaded.
+fn set_up(moto: &Moto, dir: &Path, edit: impl FnOnce(&mut Value)) -> Spec {
+    ok(sluice(
+        dir,
+        &[
+            "init",
+            "--name",
+            "acme-ingest",
+            "--region",
+            REGION,
+            "--account-id",
+            ACCOUNT_ID,
+            "--out",
+            "base.json",
+            "--force",
+        ],
+    ));
+    let mut spec: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("base.json")).unwrap()).unwrap();
+    // moto applies the Deny of a bucket policy to object requests without
+    // evaluating its aws:SecureTransport condition, and it is reached over
+    // plain HTTP anyway: with that statement, every PutObject is refused.
+    spec["bucket"]["deny_insecure_transport"] = json!(false);
+    edit(&mut spec);
+    let path = dir.join("spec.json");
+    fs::write(&path, serde_json::to_string_pretty(&spec).unwrap()).unwrap();
+    ok(sluice(
+        dir,
+        &[
+            "export",
+            "--config",
+            path.to_str().unwrap(),
+            "--out",
+            "bundle",
+        ],
+    ));
+    let bundle: PathBuf = dir.join("bundle");
+    ok(run(moto
+        .command("bash")
+        .arg(bundle.join("setup.sh"))
+        .current_dir(&bundle)
+        .env("SLUICE_BACKUP_DIR", dir.join("backups"))));
+    sluice::spec::load(&path).unwrap().spec
+}
+
+/// Clients for moto with explicit dummy credentials (the process environment
+/// is shared by the test threads and left alone).
+async fn clients(moto: &Moto) -> Clients {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await;
+    Clients::from_config(config, Some(moto.endpoint.clone()))
+}
+
+/// A reporter and everything it was sent.
+fn recorder() -> (Reporter, tokio::sync::mpsc::UnboundedReceiver<Event>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    (Reporter::new(tx), rx)
+}
+
+fn drain(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> Vec<Event> {
+    let mut events = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        events.push(event);
+    }
+    events
+}
+
+fn outcome<'a>(report: &'a VerifyReport, name: &str) -> &'a Outcome {
+    &report
+        .check(name)
+        .unwrap_or_else(|| panic!("no check {name} in {report:#?}"))
+        .outcome
+}
+
+fn queue_url(moto: &Moto, name: &str) -> String {
+    aws_cli(moto, &["sqs", "get-queue-url", "--queue-name", name])["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn queue_counts(moto: &Moto, url: &str) -> (String, String) {
+    let attrs = aws_cli(
+        moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            url,
+            "--attribute-names",
+            "All",
+        ],
+    );
+    (
+        attrs["Attributes"]["ApproximateNumberOfMessages"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        attrs["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+fn notification(moto: &Moto) -> Value {
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "get-bucket-notification-configuration",
+            "--bucket",
+            BUCKET,
+        ],
+    )
+}
+
+/// Whether an AWS CLI call succeeds (for "does it still exist").
+fn exists(moto: &Moto, args: &[&str]) -> bool {
+    run(moto
+        .command(venv().join("bin/aws"))
+        .args(["--endpoint-url", &moto.endpoint, "--output", "json"])
+        .args(args))
+    .status
+    .success()
+}
+
+fn with_filter(spec: &mut Value) {
+    spec["bucket"]["prefix"] = json!("events/");
+    spec["bucket"]["suffix"] = json!(".json");
+}
+
+// ---------------------------------------------------------------------------
+// verify
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_passes_on_a_correct_setup_and_the_odd_key_round_trips() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = set_up(&moto, dir.path(), with_filter);
+    let url = queue_url(&moto, QUEUE);
+    // Configuring the notification made moto (like S3) send an s3:TestEvent.
+    assert_eq!(queue_counts(&moto, &url).0, "1");
+
+    let clients = clients(&moto).await;
+    let (reporter, mut rx) = recorder();
+    let options = VerifyOptions {
+        timeout: Duration::from_secs(10),
+    };
+    let report = verify(&clients, &spec, &options, &reporter).await;
+    assert!(report.passed(), "{report:#?}");
+
+    let key = report.object_key.clone().unwrap();
+    assert!(key.starts_with("events/sluice-verify/"), "{key}");
+    assert!(key.ends_with(".json"), "{key}");
+    assert!(
+        key.contains(' ') && key.contains('+') && key.contains('é'),
+        "{key}"
+    );
+    for name in [
+        "caller-identity",
+        "queue-url",
+        "upload",
+        "event",
+        "event-source",
+        "event-name",
+        "event-bucket",
+        "event-key",
+        "role-assume",
+        "role-receive-message",
+        "role-get-object",
+        "cleanup-message",
+        "cleanup-object",
+    ] {
+        assert_eq!(
+            outcome(&report, name),
+            &Outcome::Pass,
+            "{name}: {report:#?}"
+        );
+    }
+    // moto does not implement iam:SimulatePrincipalPolicy: never a pass.
+    assert_eq!(
+        outcome(&report, "simulate-role"),
+        &Outcome::NotAvailable(SIMULATION_NOT_AVAILABLE.to_owned())
+    );
+    assert!(
+        report.check("simulate-user").is_none(),
+        "the spec has no user"
+    );
+
+    // Every check was reported: started, then succeeded or failed.
+    let events = drain(&mut rx);
+    for check in &report.checks {
+        let step = format!("verify:{}", check.name);
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::Started { step: s, .. } if *s == step)),
+            "{step} not started: {events:#?}"
+        );
+        assert!(
+            events.iter().any(
+                |e| matches!(e, Event::Succeeded { step: s, .. } | Event::Failed { step: s, .. } if *s == step)
+            ),
+            "{step} not finished: {events:#?}"
+        );
+    }
+
+    // Nothing left behind: our message, the test event and the object are gone.
+    assert_eq!(queue_counts(&moto, &url), ("0".to_owned(), "0".to_owned()));
+    let listed = aws_cli(&moto, &["s3api", "list-objects-v2", "--bucket", BUCKET]);
+    assert!(listed.get("Contents").is_none(), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_names_the_missing_notification() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = set_up(&moto, dir.path(), with_filter);
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            BUCKET,
+            "--notification-configuration",
+            "{}",
+        ],
+    );
+
+    let clients = clients(&moto).await;
+    let options = VerifyOptions {
+        timeout: Duration::from_secs(3),
+    };
+    let report = verify(&clients, &spec, &options, &Reporter::silent()).await;
+    assert!(!report.passed());
+    let Outcome::Fail(cause) = outcome(&report, "event") else {
+        panic!("{report:#?}");
+    };
+    assert!(
+        cause.starts_with(
+            "no event within 3 s: check the bucket notification (prefix/suffix) and the queue policy's aws:SourceArn"
+        ),
+        "{cause}"
+    );
+    assert!(
+        cause.contains(
+            "the bucket acme-ingest-source has no notification entry acme-ingest-object-created"
+        ),
+        "{cause}"
+    );
+    // No event, so no event details; the object is still cleaned up.
+    assert!(report.check("event-key").is_none());
+    assert_eq!(outcome(&report, "cleanup-object"), &Outcome::Pass);
+    let listed = aws_cli(&moto, &["s3api", "list-objects-v2", "--bucket", BUCKET]);
+    assert!(listed.get("Contents").is_none(), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_returns_unrelated_messages_and_never_deletes_them() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = set_up(&moto, dir.path(), with_filter);
+    let url = queue_url(&moto, QUEUE);
+    let other_event = json!({"Records": [{
+        "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": BUCKET}, "object": {"key": "events/someone-else.json"}}
+    }]})
+    .to_string();
+    for body in ["hello from another producer", other_event.as_str()] {
+        aws_cli(
+            &moto,
+            &[
+                "sqs",
+                "send-message",
+                "--queue-url",
+                &url,
+                "--message-body",
+                body,
+            ],
+        );
+    }
+
+    let clients = clients(&moto).await;
+    let options = VerifyOptions {
+        timeout: Duration::from_secs(10),
+    };
+    let report = verify(&clients, &spec, &options, &Reporter::silent()).await;
+    assert!(report.passed(), "{report:#?}");
+
+    // Both are still there, and visible right away.
+    assert_eq!(queue_counts(&moto, &url), ("2".to_owned(), "0".to_owned()));
+    let got = aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "receive-message",
+            "--queue-url",
+            &url,
+            "--max-number-of-messages",
+            "10",
+            "--wait-time-seconds",
+            "1",
+        ],
+    );
+    let mut bodies: Vec<&str> = got["Messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Body"].as_str().unwrap())
+        .collect();
+    bodies.sort();
+    let mut expected = vec!["hello from another producer", other_event.as_str()];
+    expected.sort();
+    assert_eq!(bodies, expected);
+}
+
+// ---------------------------------------------------------------------------
+// destroy
+// ---------------------------------------------------------------------------
+
+/// Adds entries of others (which do not overlap `events/*.json`) to the bucket's configuration.
+fn add_foreign_notifications(moto: &Moto) -> Value {
+    let mut config = notification(moto);
+    let queues = config["QueueConfigurations"].as_array_mut().unwrap();
+    queues.insert(
+        0,
+        json!({
+            "Id": "images", "QueueArn": "arn:aws:sqs:us-west-2:123456789012:images",
+            "Events": ["s3:ObjectCreated:Put"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "images/"}]}}
+        }),
+    );
+    config["TopicConfigurations"] = json!([{
+        "Id": "audit", "TopicArn": "arn:aws:sns:us-west-2:123456789012:audit",
+        "Events": ["s3:ObjectRemoved:*"]
+    }]);
+    config["LambdaFunctionConfigurations"] = json!([{
+        "Id": "thumbs", "LambdaFunctionArn": "arn:aws:lambda:us-west-2:123456789012:function:thumbs",
+        "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".png"}]}}
+    }]);
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            BUCKET,
+            "--notification-configuration",
+            &config.to_string(),
+        ],
+    );
+    notification(moto)
+}
+
+fn kept_reason<'a>(report: &'a DestroyReport, label: &str) -> &'a str {
+    report
+        .kept
+        .iter()
+        .find(|(l, _)| l == label)
+        .map(|(_, why)| why.as_str())
+        .unwrap_or_else(|| panic!("{label} not kept: {report:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_without_force() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = set_up(&moto, dir.path(), |s| {
+        with_filter(s);
+        s["bucket"]["versioning"] = json!(true);
+        s["user"]["enabled"] = json!(true);
+        s["user"]["create_access_key"] = json!(true);
+    });
+    let before = add_foreign_notifications(&moto);
+    assert_eq!(before["QueueConfigurations"].as_array().unwrap().len(), 2);
+    // Two versions of one object.
+    for _ in 0..2 {
+        aws_cli(
+            &moto,
+            &[
+                "s3api",
+                "put-object",
+                "--bucket",
+                BUCKET,
+                "--key",
+                "events/a.json",
+            ],
+        );
+    }
+    let clients = clients(&moto).await;
+
+    let (reporter, mut rx) = recorder();
+    let report = destroy(&clients, &spec, &DestroyOptions { force: false }, &reporter)
+        .await
+        .unwrap();
+    for label in [
+        "notification acme-ingest-object-created on bucket acme-ingest-source",
+        "queue acme-ingest-queue",
+        "dead-letter queue acme-ingest-queue-dlq",
+        "policy acme-ingest-policy",
+        "role acme-ingest-role",
+        "user acme-ingest-user",
+    ] {
+        assert!(
+            report.removed.iter().any(|l| l == label),
+            "{label}: {report:#?}"
+        );
+    }
+    assert_eq!(
+        kept_reason(&report, "bucket acme-ingest-source"),
+        "not empty: use --force to delete its 1 object"
+    );
+    let events = drain(&mut rx);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Succeeded { step, detail, .. }
+            if step == "destroy:bucket" && detail.starts_with("kept: not empty"))),
+        "{events:#?}"
+    );
+
+    // (a) The entries of others, byte for byte; ours is gone.
+    let after = notification(&moto);
+    for kind in ["TopicConfigurations", "LambdaFunctionConfigurations"] {
+        assert_eq!(
+            serde_json::to_string(&after[kind]).unwrap(),
+            serde_json::to_string(&before[kind]).unwrap(),
+            "{kind}"
+        );
+    }
+    assert_eq!(
+        serde_json::to_string(&after["QueueConfigurations"]).unwrap(),
+        serde_json::to_string(&json!([before["QueueConfigurations"][0]])).unwrap()
+    );
+    assert_eq!(before["QueueConfigurations"][1]["Id"], NOTIFICATION_ID);
+
+    // The rest of the stack is gone.
+    assert!(!exists(
+        &moto,
+        &["sqs", "get-queue-url", "--queue-name", QUEUE]
+    ));
+    assert!(!exists(
+        &moto,
+        &["sqs", "get-queue-url", "--queue-name", DLQ]
+    ));
+    assert!(!exists(&moto, &["iam", "get-role", "--role-name", ROLE]));
+    assert!(!exists(
+        &moto,
+        &["iam", "get-user", "--user-name", "acme-ingest-user"]
+    ));
+    assert_eq!(
+        aws_cli(&moto, &["iam", "list-policies", "--scope", "Local"])["Policies"],
+        json!([])
+    );
+    assert!(exists(&moto, &["s3api", "head-bucket", "--bucket", BUCKET]));
+
+    // Again without force: nothing more to do, the bucket still kept.
+    let again = destroy(
+        &clients,
+        &spec,
+        &DestroyOptions { force: false },
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.removed, Vec::<String>::new(), "{again:#?}");
+    assert_eq!(again.already_gone.len(), 6, "{again:#?}");
+    assert!(kept_reason(&again, "bucket acme-ingest-source").starts_with("not empty"));
+    assert_eq!(notification(&moto), after);
+
+    // (c) With force: every version goes, then the bucket.
+    let forced = destroy(
+        &clients,
+        &spec,
+        &DestroyOptions { force: true },
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(forced.removed, ["bucket acme-ingest-source"], "{forced:#?}");
+    assert!(forced.kept.is_empty(), "{forced:#?}");
+    assert!(!exists(
+        &moto,
+        &["s3api", "head-bucket", "--bucket", BUCKET]
+    ));
+
+    // Idempotent: everything is already gone.
+    let last = destroy(
+        &clients,
+        &spec,
+        &DestroyOptions { force: true },
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap();
+    assert!(last.removed.is_empty() && last.kept.is_empty(), "{last:#?}");
+    assert_eq!(last.already_gone.len(), 7, "{last:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_keeps_same_named_resources_without_the_stack_tag() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = set_up(&moto, dir.path(), |_| {});
+    let url = queue_url(&moto, QUEUE);
+    // The queue and the role lose their tags (as if made by someone else),
+    // and the queue's access policy holds a statement of others besides ours.
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "untag-queue",
+            "--queue-url",
+            &url,
+            "--tag-keys",
+            "sluice:stack",
+            "managed-by",
+        ],
+    );
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "untag-role",
+            "--role-name",
+            ROLE,
+            "--tag-keys",
+            "sluice:stack",
+            "managed-by",
+        ],
+    );
+    let attrs = aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "Policy",
+        ],
+    );
+    let mut policy: Value =
+        serde_json::from_str(attrs["Attributes"]["Policy"].as_str().unwrap()).unwrap();
+    let theirs = json!({
+        "Sid": "TheirSender", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue"
+    });
+    policy["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .insert(0, theirs.clone());
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "set-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attributes",
+            &json!({"Policy": policy.to_string()}).to_string(),
+        ],
+    );
+
+    let clients = clients(&moto).await;
+    let report = destroy(
+        &clients,
+        &spec,
+        &DestroyOptions::default(),
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap();
+
+    // (b) Kept, saying why.
+    assert_eq!(
+        kept_reason(&report, "queue acme-ingest-queue"),
+        "not tagged sluice:stack=acme-ingest: sluice did not create it; only our statement AllowS3ToSendMessage was removed from its access policy"
+    );
+    assert_eq!(
+        kept_reason(&report, "role acme-ingest-role"),
+        "not tagged sluice:stack=acme-ingest: sluice did not create it"
+    );
+    assert!(exists(
+        &moto,
+        &["sqs", "get-queue-url", "--queue-name", QUEUE]
+    ));
+    assert!(exists(&moto, &["iam", "get-role", "--role-name", ROLE]));
+    // Only our statement left the queue's policy.
+    let attrs = aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "Policy",
+        ],
+    );
+    let policy: Value =
+        serde_json::from_str(attrs["Attributes"]["Policy"].as_str().unwrap()).unwrap();
+    assert_eq!(policy["Statement"], json!([theirs]));
+
+    // What was tagged went: the policy (detached from the kept role first), the DLQ, the empty bucket.
+    for label in [
+        "dead-letter queue acme-ingest-queue-dlq",
+        "policy acme-ingest-policy",
+        "bucket acme-ingest-source",
+        "statement AllowS3ToSendMessage of the access policy of queue acme-ingest-queue",
+    ] {
+        assert!(
+            report.removed.iter().any(|l| l == label),
+            "{label}: {report:#?}"
+        );
+    }
+    let attached = aws_cli(
+        &moto,
+        &["iam", "list-attached-role-policies", "--role-name", ROLE],
+    );
+    assert_eq!(attached["AttachedPolicies"], json!([]));
+    assert!(!exists(
+        &moto,
+        &["s3api", "head-bucket", "--bucket", BUCKET]
+    ));
+
+    // A second run removes nothing more and keeps the same.
+    let again = destroy(
+        &clients,
+        &spec,
+        &DestroyOptions::default(),
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap();
+    assert!(again.removed.is_empty(), "{again:#?}");
+    assert_eq!(
+        kept_reason(&again, "queue acme-ingest-queue"),
+        "not tagged sluice:stack=acme-ingest: sluice did not create it"
+    );
+}
