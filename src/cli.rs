@@ -1,7 +1,7 @@
 //! The command line: argument parsing (clap) and dispatch. Thin by design:
 //! every command is a few calls into the library.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -58,8 +58,18 @@ pub enum Command {
     Plan(PlanArgs),
     /// Create or update the pipeline: plan, confirm, back up, apply in order.
     Apply(ApplyArgs),
+    /// Check the pipeline end to end: upload a test object, receive its event, read it as the role.
+    Verify(VerifyArgs),
+    /// Remove what sluice made: our notification entry, the queues, policy, role, user, bucket.
+    Destroy(DestroyArgs),
     /// Put back the prior state saved in a backup directory by apply.
     Restore(RestoreArgs),
+    /// Consume the queue: fetch each new object, decode its records, write them to a sink.
+    Consume(ConsumeArgs),
+    /// Send events for objects that predate the notification, so consumers ingest them.
+    Backfill(BackfillArgs),
+    /// Decode one local file or s3://bucket/key the way the consumer does, to stdout.
+    Decode(DecodeArgs),
     /// Write the saved-config bundle: JSON documents, setup.sh, CloudFormation, Terraform.
     Export(ExportArgs),
     /// Open the terminal wizard.
@@ -80,6 +90,10 @@ pub struct InitArgs {
     /// Replace the file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Set a spec value by its dotted path (repeatable), e.g. --set bucket.prefix=logs/
+    /// or --set queue.visibility_timeout_secs=900. Values are JSON when they parse as JSON.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -112,6 +126,123 @@ pub struct ApplyArgs {
     /// How long to keep retrying while IAM or S3 catch up with a change.
     #[arg(long, default_value_t = 120, value_name = "SECS")]
     pub propagation_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The spec file.
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
+    /// How long to wait for the test object's event.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// The spec file.
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Destroy without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Also delete a bucket sluice created that still holds objects (they are deleted first).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsumeArgs {
+    /// The spec file.
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Run without the terminal dashboard.
+    #[arg(long)]
+    pub headless: bool,
+    /// Where records go: stdout (NDJSON), dir:PATH (NDJSON files by day), or null (count only).
+    #[arg(long, default_value = "stdout", value_name = "SINK")]
+    pub sink: String,
+    /// Size at which a dir sink file is closed and the next begun.
+    #[arg(long, default_value_t = 128, value_name = "MIB")]
+    pub max_file_mib: u64,
+    /// skip: write the good records and delete the message; fail: keep the message (it reaches the DLQ).
+    #[arg(long, default_value = "skip", value_parser = ["skip", "fail"])]
+    pub on_decode_error: String,
+    /// Write bad records, with their object and offset, to NDJSON files here.
+    #[arg(long, value_name = "DIR")]
+    pub quarantine: Option<PathBuf>,
+    /// Add _s3_bucket, _s3_key and _s3_event_time to every record.
+    #[arg(long)]
+    pub add_source: bool,
+    /// Write a JSON metrics line here every interval (default: stderr).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub metrics_interval: u64,
+    /// Exit once the queue is empty and nothing arrived for this long.
+    #[arg(long, value_name = "SECS")]
+    pub stop_when_idle: Option<u64>,
+    /// Consume as the spec's role (assumed with its external ID), as a connector would.
+    #[arg(long)]
+    pub assume_role: bool,
+    /// Messages processed at once (default: the spec's consumer.concurrency).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Long-polls at once.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub receivers: usize,
+    /// How long a graceful stop waits for messages being processed.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub grace: u64,
+    /// Override the spec's consumer.format.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Override the spec's consumer.compression.
+    #[arg(long, value_name = "COMPRESSION")]
+    pub compression: Option<String>,
+    /// Largest record accepted; a larger one is a decode error.
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    pub max_record_bytes: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// The spec file.
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Only keys after this one (in S3's UTF-8 order).
+    #[arg(long, value_name = "KEY")]
+    pub start_after: Option<String>,
+    /// Only objects modified after this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub modified_after: Option<String>,
+    /// Only keys matching this regular expression.
+    #[arg(long = "match", value_name = "REGEX")]
+    pub matching: Option<String>,
+    /// At most this many objects.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Leave out GLACIER and DEEP_ARCHIVE objects.
+    #[arg(long)]
+    pub skip_glacier: bool,
+    /// Count what would be sent; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// A local file, or s3://bucket/key.
+    pub source: String,
+    #[arg(long, default_value = "auto", value_name = "FORMAT")]
+    pub format: String,
+    #[arg(long, default_value = "auto", value_name = "COMPRESSION")]
+    pub compression: String,
+    /// Where records go: stdout, dir:PATH or null.
+    #[arg(long, default_value = "stdout", value_name = "SINK")]
+    pub sink: String,
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    pub max_record_bytes: usize,
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +330,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Plan(args)) => runtime()?.block_on(plan(&cli.global, &args)),
         Some(Command::Apply(args)) => runtime()?.block_on(apply(&cli.global, &args)),
         Some(Command::Restore(args)) => runtime()?.block_on(restore(&cli.global, &args)),
+        Some(Command::Verify(args)) => runtime()?.block_on(verify(&cli.global, &args)),
+        Some(Command::Consume(args)) => runtime()?.block_on(consume(&cli.global, &args)),
+        Some(Command::Backfill(args)) => runtime()?.block_on(backfill(&cli.global, &args)),
+        Some(Command::Decode(args)) => runtime()?.block_on(decode(&cli.global, &args)),
+        Some(Command::Destroy(args)) => runtime()?.block_on(destroy(&cli.global, &args)),
         Some(Command::Export(args)) => export(&args),
         Some(Command::Wizard(_)) | None => {
             eprintln!(
@@ -216,7 +352,10 @@ fn init(global: &GlobalOpts, args: &InitArgs) -> Result<ExitCode> {
     let Some(region) = global.region.as_deref() else {
         bail!("init needs --region (for example --region us-west-2)");
     };
-    let spec = spec::starter(&args.name, region, args.account_id.as_deref());
+    let mut spec = spec::starter(&args.name, region, args.account_id.as_deref());
+    if !args.set.is_empty() {
+        spec = apply_settings(&spec, &args.set)?;
+    }
     if let Err(errors) = spec::validate(&spec) {
         bail!("cannot make a spec from these values:\n{errors}");
     }
@@ -235,6 +374,30 @@ fn init(global: &GlobalOpts, args: &InitArgs) -> Result<ExitCode> {
         args.out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The spec with `PATH=VALUE` settings laid over it, read back through the
+/// spec loader so unknown paths and wrong types are refused by name.
+fn apply_settings(spec: &Spec, settings: &[String]) -> Result<Spec> {
+    let mut value = serde_json::to_value(spec)?;
+    for setting in settings {
+        let Some((path, raw)) = setting.split_once('=') else {
+            bail!("--set {setting}: expected PATH=VALUE, e.g. bucket.prefix=logs/");
+        };
+        let new: serde_json::Value =
+            serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_owned()));
+        let mut slot = &mut value;
+        for part in path.split('.') {
+            let Some(object) = slot.as_object_mut() else {
+                bail!("--set {setting}: {path} does not name a spec value");
+            };
+            slot = object
+                .entry(part.to_owned())
+                .or_insert(serde_json::Value::Null);
+        }
+        *slot = new;
+    }
+    Ok(spec::from_json_str(&value.to_string(), "--set")?.spec)
 }
 
 fn load_spec(path: &Path) -> Result<Spec> {
@@ -294,6 +457,17 @@ async fn connect(global: &GlobalOpts, spec: &Spec) -> Result<(Clients, Identity)
         bail!(
             "--region {region} differs from the spec's region {}: the pipeline's resources live in the spec's region",
             spec.region
+        );
+    }
+    if global
+        .endpoint_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("http://"))
+        && spec.bucket.create
+        && spec.bucket.deny_insecure_transport
+    {
+        eprintln!(
+            "warning: the endpoint is plain HTTP, and bucket.deny_insecure_transport makes the bucket refuse every request that is not HTTPS (uploads, verify, the consumer); for an emulator set it to false (sluice init --set bucket.deny_insecure_transport=false)"
         );
     }
     let clients = Clients::load(&aws_options(global), &spec.region).await;
@@ -447,6 +621,469 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
         print_connector(&values);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
+    use crate::aws::verify::{Outcome, VerifyOptions};
+    let spec = load_spec(&args.config)?;
+    let (clients, identity) = connect(global, &spec).await?;
+    let spec = for_caller(&spec, &identity)?;
+    let (reporter, printer) = line_reporter();
+    let options = VerifyOptions {
+        timeout: std::time::Duration::from_secs(args.timeout),
+    };
+    let report = crate::aws::verify::verify(&clients, &spec, &options, &reporter).await;
+    drop(reporter);
+    let _ = printer.await;
+    println!();
+    for check in &report.checks {
+        let (mark, detail) = match &check.outcome {
+            Outcome::Pass => ("pass", String::new()),
+            Outcome::Fail(why) => ("FAIL", format!(": {why}")),
+            Outcome::NotAvailable(why) => ("n/a ", format!(": {why}")),
+        };
+        println!(
+            "{mark}  {:<22} {:>7.0} ms{detail}",
+            check.name,
+            check.latency.as_secs_f64() * 1000.0
+        );
+    }
+    Ok(if report.passed() {
+        println!("\nThe pipeline works end to end.");
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
+    use crate::aws::destroy::DestroyOptions;
+    let spec = load_spec(&args.config)?;
+    let (clients, identity) = connect(global, &spec).await?;
+    let spec = for_caller(&spec, &identity)?;
+    eprintln!(
+        "This removes stack {} in {} (account {}): our notification entry on {}, and the queues, policy, role, user{} that carry its sluice:stack tag. Untagged resources are kept.",
+        spec.name,
+        spec.region,
+        identity.account,
+        spec.bucket.name,
+        if args.force {
+            " and the bucket with every object in it"
+        } else {
+            " and the bucket if it is empty"
+        }
+    );
+    if !args.yes && !confirm("Destroy?")? {
+        eprintln!("Nothing was changed.");
+        return Ok(ExitCode::FAILURE);
+    }
+    let (reporter, printer) = line_reporter();
+    let result = crate::aws::destroy::destroy(
+        &clients,
+        &spec,
+        &DestroyOptions { force: args.force },
+        &reporter,
+    )
+    .await;
+    drop(reporter);
+    let _ = printer.await;
+    let report = result?;
+    for r in &report.removed {
+        println!("removed  {r}");
+    }
+    for g in &report.already_gone {
+        println!("gone     {g}");
+    }
+    for (what, why) in &report.kept {
+        println!("kept     {what}: {why}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn queue_url(clients: &Clients, name: &str) -> Result<Option<String>> {
+    let found = crate::aws::error::optional(
+        clients
+            .sqs
+            .get_queue_url()
+            .queue_name(name)
+            .send()
+            .await
+            .map_err(|e| crate::aws::error::classify("sqs:GetQueueUrl", name, e)),
+    )?;
+    Ok(found.and_then(|o| o.queue_url().map(str::to_owned)))
+}
+
+async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
+    use crate::consume::runner::{ConsumeOptions, Control, ErrorPolicy};
+    use std::sync::Arc;
+    use std::time::Duration;
+    if !args.headless {
+        bail!("the live dashboard is not in this build yet: pass --headless");
+    }
+    let spec = load_spec(&args.config)?;
+    let (clients, identity) = connect(global, &spec).await?;
+    let spec = for_caller(&spec, &identity)?;
+    let clients = if args.assume_role {
+        let role = crate::docs::Arns::of(&spec).role;
+        clients
+            .assume_role(&role, &spec.role.external_id)
+            .await
+            .with_context(|| format!("cannot assume {role} with the spec's external ID"))?
+    } else {
+        clients
+    };
+    let url = queue_url(&clients, &spec.queue.name)
+        .await?
+        .with_context(|| {
+            format!(
+                "queue {} does not exist: run sluice apply first",
+                spec.queue.name
+            )
+        })?;
+    let dlq_url = if spec.queue.dead_letter.enabled {
+        queue_url(&clients, &spec.queue.dead_letter.name)
+            .await
+            .unwrap_or(None)
+    } else {
+        None
+    };
+    let visibility = clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout)
+        .send()
+        .await
+        .map_err(|e| crate::aws::error::classify("sqs:GetQueueAttributes", &url, e))?
+        .attributes()
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout)
+                .cloned()
+        })
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(u64::from(spec.queue.visibility_timeout_secs));
+    let mut sink_spec: crate::consume::sink::SinkSpec =
+        args.sink.parse().map_err(anyhow::Error::msg)?;
+    if let crate::consume::sink::SinkSpec::Dir { max_file_bytes, .. } = &mut sink_spec {
+        *max_file_bytes = args.max_file_mib.max(1) * 1024 * 1024;
+    }
+    let sink: Arc<dyn crate::consume::sink::Sink> = Arc::from(
+        crate::consume::sink::open(&sink_spec)
+            .with_context(|| format!("cannot open the sink {}", args.sink))?,
+    );
+    let quarantine = match &args.quarantine {
+        Some(dir) => Some(Arc::new(
+            crate::consume::sink::Quarantine::open(dir)
+                .with_context(|| format!("cannot open the quarantine in {}", dir.display()))?,
+        )),
+        None => None,
+    };
+    let decode = decode_options(
+        args.format
+            .as_deref()
+            .unwrap_or(spec.consumer.format.as_str()),
+        args.compression
+            .as_deref()
+            .unwrap_or(spec.consumer.compression.as_str()),
+        args.max_record_bytes,
+    )?;
+    let options = ConsumeOptions {
+        queue_url: url,
+        dlq_url,
+        concurrency: args
+            .concurrency
+            .unwrap_or(spec.consumer.concurrency as usize)
+            .max(1),
+        receivers: args.receivers.max(1),
+        wait_secs: 20,
+        visibility_timeout: Duration::from_secs(visibility.max(1)),
+        on_decode_error: args
+            .on_decode_error
+            .parse::<ErrorPolicy>()
+            .map_err(anyhow::Error::msg)?,
+        quarantine,
+        add_source: args.add_source,
+        prefix: spec.bucket.prefix.clone(),
+        suffix: spec.bucket.suffix.clone(),
+        decode,
+        stop_when_idle: args.stop_when_idle.map(Duration::from_secs),
+        grace: Duration::from_secs(args.grace),
+        queue_poll_interval: Duration::from_secs(5),
+    };
+    let control = Control::default();
+    spawn_signal_handler(control.clone());
+    let metrics = Arc::new(crate::consume::metrics::Metrics::new());
+    let mut out: Box<dyn std::io::Write + Send> = match &args.metrics {
+        Some(path) => Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open the metrics file {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stderr()),
+    };
+    let reporter = {
+        let (metrics, stop) = (metrics.clone(), control.shutdown.clone());
+        let interval = Duration::from_secs(args.metrics_interval.max(1));
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(interval) => {}
+                    () = stop.cancelled() => return out,
+                }
+                let line = serde_json::json!({"time": chrono::Utc::now().to_rfc3339(), "metrics": metrics.snapshot()});
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+        })
+    };
+    let outcome =
+        crate::consume::runner::run(clients, options, sink, metrics, control.clone()).await;
+    control.shutdown.cancel();
+    if let Ok(mut out) = reporter.await {
+        let line = serde_json::json!({"time": chrono::Utc::now().to_rfc3339(), "final": true, "metrics": outcome.snapshot});
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+    if outcome.fail_policy_errors > 0 {
+        eprintln!(
+            "error: {} message(s) were kept under --on-decode-error fail; SQS delivers them again and, after maxReceiveCount, moves them to the dead-letter queue",
+            outcome.fail_policy_errors
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// First SIGINT/SIGTERM: graceful stop; a second one: stop now.
+fn spawn_signal_handler(control: crate::consume::runner::Control) {
+    tokio::spawn(async move {
+        let mut count = 0;
+        loop {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                let (Ok(mut term), Ok(mut int)) = (
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::interrupt()),
+                ) else {
+                    return;
+                };
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                if tokio::signal::ctrl_c().await.is_err() {
+                    return;
+                }
+            }
+            count += 1;
+            if count == 1 {
+                eprintln!("stopping: finishing the messages being processed (again to stop now)");
+                control.shutdown.cancel();
+            } else {
+                eprintln!("stopping now: releasing held messages");
+                control.abort.cancel();
+                return;
+            }
+        }
+    });
+}
+
+fn decode_options(
+    format: &str,
+    compression: &str,
+    max_record_bytes: usize,
+) -> Result<crate::consume::decode::DecodeOptions> {
+    Ok(crate::consume::decode::DecodeOptions {
+        format: format
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--format: {e}"))?,
+        compression: compression
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--compression: {e}"))?,
+        max_record_bytes,
+        ..Default::default()
+    })
+}
+
+async fn backfill(global: &GlobalOpts, args: &BackfillArgs) -> Result<ExitCode> {
+    use crate::consume::backfill::BackfillOptions;
+    let spec = load_spec(&args.config)?;
+    let (clients, identity) = connect(global, &spec).await?;
+    let spec = for_caller(&spec, &identity)?;
+    let queue = if args.dry_run {
+        String::new()
+    } else {
+        queue_url(&clients, &spec.queue.name)
+            .await?
+            .with_context(|| {
+                format!(
+                    "queue {} does not exist: run sluice apply first",
+                    spec.queue.name
+                )
+            })?
+    };
+    let modified_after = match &args.modified_after {
+        Some(t) => Some(
+            chrono::DateTime::parse_from_rfc3339(t)
+                .with_context(|| {
+                    format!(
+                        "--modified-after {t}: not an RFC 3339 time such as 2026-11-01T00:00:00Z"
+                    )
+                })?
+                .with_timezone(&chrono::Utc),
+        ),
+        None => None,
+    };
+    let matching = match &args.matching {
+        Some(re) => Some(
+            regex::Regex::new(re)
+                .with_context(|| format!("--match {re}: not a valid regular expression"))?,
+        ),
+        None => None,
+    };
+    let options = BackfillOptions {
+        bucket: spec.bucket.name.clone(),
+        region: spec.region.clone(),
+        prefix: spec.bucket.prefix.clone(),
+        suffix: spec.bucket.suffix.clone(),
+        queue_url: queue,
+        start_after: args.start_after.clone(),
+        modified_after,
+        matching,
+        limit: args.limit,
+        skip_glacier: args.skip_glacier,
+        dry_run: args.dry_run,
+    };
+    let (reporter, printer) = line_reporter();
+    let result = crate::consume::backfill::backfill(&clients, &options, &reporter).await;
+    drop(reporter);
+    let _ = printer.await;
+    let report = result?;
+    println!(
+        "{} listed, {} matched ({} bytes), {} sent{}",
+        report.listed,
+        report.matched,
+        report.bytes,
+        report.sent,
+        if args.dry_run {
+            " (dry run: nothing sent)"
+        } else {
+            ""
+        }
+    );
+    if report.skipped_glacier > 0 {
+        println!("{} Glacier object(s) left out", report.skipped_glacier);
+    }
+    if let Some(last) = &report.last_key {
+        println!("last key: {last} (resume after it with --start-after)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn decode(global: &GlobalOpts, args: &DecodeArgs) -> Result<ExitCode> {
+    use crate::consume::decode::{ObjectInfo, RecordError};
+    let options = decode_options(&args.format, &args.compression, args.max_record_bytes)?;
+    let sink_spec: crate::consume::sink::SinkSpec =
+        args.sink.parse().map_err(anyhow::Error::msg)?;
+    let sink = crate::consume::sink::open(&sink_spec)?;
+    let mut writer = sink.writer()?;
+    let (reader, key, encoding, content_type): (
+        Box<dyn std::io::Read + Send>,
+        String,
+        Option<String>,
+        Option<String>,
+    ) = match args.source.strip_prefix("s3://") {
+        Some(rest) => {
+            let (bucket, key) = rest
+                .split_once('/')
+                .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+                .with_context(|| format!("{}: expected s3://bucket/key", args.source))?;
+            let region = global
+                .region
+                .clone()
+                .unwrap_or_else(|| "us-east-1".to_owned());
+            let clients = Clients::load(&aws_options(global), &region).await;
+            let object = clients
+                .s3
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| crate::aws::error::classify("s3:GetObject", &args.source, e))?;
+            let encoding = object.content_encoding.clone();
+            let content_type = object.content_type.clone();
+            let reader = tokio_util::io::SyncIoBridge::new(object.body.into_async_read());
+            (Box::new(reader), key.to_owned(), encoding, content_type)
+        }
+        None => {
+            let file = std::fs::File::open(&args.source)
+                .with_context(|| format!("cannot open {}", args.source))?;
+            (Box::new(file), args.source.clone(), None, None)
+        }
+    };
+    let source = args.source.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        struct Out<'a>(&'a mut dyn crate::consume::sink::SinkWriter);
+        impl crate::consume::decode::RecordSink for Out<'_> {
+            fn record(&mut self, json: &[u8]) -> std::io::Result<()> {
+                self.0.record(json)
+            }
+        }
+        let info = ObjectInfo {
+            key: &key,
+            content_encoding: encoding.as_deref(),
+            content_type: content_type.as_deref(),
+        };
+        let mut errors: Vec<RecordError> = Vec::new();
+        let mut on_error = |e: RecordError| {
+            if errors.len() < 1000 {
+                errors.push(e);
+            }
+        };
+        let mut out = Out(writer.as_mut());
+        let result =
+            crate::consume::decode::decode(reader, &info, &options, &mut out, &mut on_error);
+        let committed = writer.commit();
+        (result, errors, committed)
+    })
+    .await?;
+    let (result, errors, committed) = result;
+    committed.context("cannot write the records")?;
+    for e in &errors {
+        eprintln!(
+            "{source}: record {} at byte {}: {}",
+            e.index, e.offset, e.message
+        );
+    }
+    match result {
+        Ok(summary) => {
+            eprintln!(
+                "{source}: {} records, {} decode errors; {} compression, {} format; {} bytes read, {} decompressed",
+                summary.records,
+                summary.errors,
+                summary.compression.as_str(),
+                summary.format.as_str(),
+                summary.bytes_in,
+                summary.bytes_out
+            );
+            Ok(if summary.errors > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Err(e) => {
+            eprintln!("{source}: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 fn print_connector(values: &[(&'static str, String)]) {

@@ -8,7 +8,9 @@
 
 pub mod aws;
 pub mod cli;
+pub mod consume;
 pub mod docs;
 pub mod export;
 pub mod fsutil;
 pub mod spec;
+pub mod tui;

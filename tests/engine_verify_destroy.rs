@@ -291,6 +291,19 @@ async fn verify_names_the_missing_notification() {
             "{}",
         ],
     );
+    // A message of someone else's, seen again and again while verify waits.
+    let url = queue_url(&moto, QUEUE);
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "send-message",
+            "--queue-url",
+            &url,
+            "--message-body",
+            "not an S3 event",
+        ],
+    );
 
     let clients = clients(&moto).await;
     let options = VerifyOptions {
@@ -318,6 +331,9 @@ async fn verify_names_the_missing_notification() {
     assert_eq!(outcome(&report, "cleanup-object"), &Outcome::Pass);
     let listed = aws_cli(&moto, &["s3api", "list-objects-v2", "--bucket", BUCKET]);
     assert!(listed.get("Contents").is_none(), "{listed}");
+    // The other message was held back after its second receive, then released.
+    assert_eq!(outcome(&report, "cleanup-unrelated"), &Outcome::Pass);
+    assert_eq!(queue_counts(&moto, &url), ("1".to_owned(), "0".to_owned()));
 }
 
 #[tokio::test(flavor = "multi_thread")]

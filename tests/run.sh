@@ -34,6 +34,7 @@ apt_install() {
 # --- system tools ----------------------------------------------------------
 have shellcheck || apt_install shellcheck
 have jq || apt_install jq # the exported setup.sh runs with it
+have tmux || apt_install tmux # the wizard is tested in a real terminal
 have cargo || die "cargo not found: install Rust (https://rustup.rs)"
 
 python_ok() { have python3 && python3 -c 'import venv, ensurepip' >/dev/null 2>&1; }

@@ -28,7 +28,13 @@
 //! ends and then released, so that verify receives it at most twice (every
 //! receive counts towards the queue's `maxReceiveCount`). `s3:TestEvent`
 //! messages, which S3 sends when a notification is configured, are deleted.
+//!
+//! Each check is reported as `Started`, then `Succeeded` (with the check's
+//! detail) or `Failed` (with its cause); a check that is not available ends
+//! with `Succeeded` and the detail `not available: <why>`.
 
+/// An event's object key as S3 sends it, decoded (shared with the consumer).
+pub use crate::consume::event::decode_key;
 use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -227,40 +233,28 @@ pub async fn verify(
         }
     };
 
+    let stack = Stack {
+        clients,
+        spec: &spec,
+        arns: &arns,
+        queue_url: &queue_url,
+        object: &object,
+    };
+
     // Its event.
     let mut ours: Option<Received> = None;
     let mut held = Vec::new();
     if version_id.is_some() {
-        let polled = poll_for_event(
-            clients,
-            &spec,
-            &arns,
-            &queue_url,
-            &object,
-            options,
-            &mut run,
-            upload_time,
-        )
-        .await;
+        let polled = poll_for_event(&stack, options, upload_time, &mut run).await;
         ours = polled.ours;
         held = polled.held;
     }
 
     // What the consumer's role may do.
-    role_checks(
-        clients,
-        &spec,
-        &arns,
-        identity.as_ref(),
-        &queue_url,
-        &object,
-        version_id.is_some(),
-        &mut run,
-    )
-    .await;
+    role_checks(&stack, identity.as_ref(), version_id.is_some(), &mut run).await;
 
     // What the policy simulator says.
-    simulation_checks(clients, &spec, &arns, &object, &mut run).await;
+    simulation_checks(&stack, &mut run).await;
 
     // Cleanup: others' messages, ours, the object.
     if !held.is_empty() {
@@ -299,6 +293,12 @@ pub async fn verify(
             "cleanup-object",
             format!("delete s3://{}/{}", spec.bucket.name, object.key),
         );
+        // A versioned bucket keeps nothing: the version itself is deleted.
+        let action = if version_id.is_some() {
+            "s3:DeleteObjectVersion"
+        } else {
+            "s3:DeleteObject"
+        };
         let result = clients
             .s3
             .delete_object()
@@ -310,7 +310,7 @@ pub async fn verify(
             .map(|_| "deleted".to_owned())
             .map_err(|e| {
                 classify(
-                    "s3:DeleteObject",
+                    action,
                     format!("s3://{}/{}", spec.bucket.name, object.key),
                     e,
                 )
@@ -348,6 +348,17 @@ impl TestObject {
     fn arn(&self, arns: &Arns, bucket: &str) -> String {
         format!("arn:{}:s3:::{bucket}/{}", arns.partition, self.key)
     }
+}
+
+/// What the checks look at.
+#[derive(Clone, Copy)]
+struct Stack<'a> {
+    clients: &'a Clients,
+    /// With the account filled in.
+    spec: &'a Spec,
+    arns: &'a Arns,
+    queue_url: &'a str,
+    object: &'a TestObject,
 }
 
 /// Collects checks and reports them as they happen.
@@ -504,33 +515,25 @@ fn classify_body(body: &str, marker: &str) -> Body {
     Body::Unrelated
 }
 
-/// An event's object key as S3 sends it (form-encoded: `+` for a space, then
-/// percent-encoding) back to the key itself.
-pub fn decode_key(encoded: &str) -> Result<String, String> {
-    let spaced = encoded.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8()
-        .map(|k| k.into_owned())
-        .map_err(|e| format!("the key {encoded:?} does not decode to UTF-8: {e}"))
-}
-
 struct Polled {
     ours: Option<Received>,
     /// Receipt handles of others' messages held back until polling ended.
     held: Vec<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn poll_for_event(
-    clients: &Clients,
-    spec: &Spec,
-    arns: &Arns,
-    queue_url: &str,
-    object: &TestObject,
+    stack: &Stack<'_>,
     options: &VerifyOptions,
-    run: &mut Run<'_>,
     upload_time: Instant,
+    run: &mut Run<'_>,
 ) -> Polled {
+    let Stack {
+        clients,
+        spec,
+        arns,
+        queue_url,
+        object,
+    } = *stack;
     let name = "event";
     let started = run.start(name, format!("the S3 event arrives on {}", spec.queue.name));
     run.reporter.send(Event::Waiting {
@@ -785,9 +788,11 @@ async fn change_visibility(
         .map_err(|e| classify("sqs:ChangeMessageVisibility", queue_url, e))
 }
 
-/// `30 s`, `2.5 s`.
+/// `30 s`, `2.5 s`, `14 ms`.
 fn secs(d: Duration) -> String {
-    if d.subsec_millis() == 0 {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else if d.subsec_millis() == 0 {
         format!("{} s", d.as_secs())
     } else {
         format!("{:.1} s", d.as_secs_f64())
@@ -796,17 +801,19 @@ fn secs(d: Duration) -> String {
 
 // ---- the role ----
 
-#[allow(clippy::too_many_arguments)]
 async fn role_checks(
-    clients: &Clients,
-    spec: &Spec,
-    arns: &Arns,
+    stack: &Stack<'_>,
     identity: Option<&Identity>,
-    queue_url: &str,
-    object: &TestObject,
     uploaded: bool,
     run: &mut Run<'_>,
 ) {
+    let Stack {
+        clients,
+        spec,
+        arns,
+        queue_url,
+        object,
+    } = *stack;
     let title = format!("assume role {}", spec.role.name);
     if !spec.role.enabled {
         run.not_available(
@@ -968,13 +975,14 @@ fn strings(value: Option<&Value>) -> Vec<&str> {
 
 // ---- policy simulation ----
 
-async fn simulation_checks(
-    clients: &Clients,
-    spec: &Spec,
-    arns: &Arns,
-    object: &TestObject,
-    run: &mut Run<'_>,
-) {
+async fn simulation_checks(stack: &Stack<'_>, run: &mut Run<'_>) {
+    let Stack {
+        clients,
+        spec,
+        arns,
+        object,
+        ..
+    } = *stack;
     let mut principals = Vec::new();
     if spec.role.enabled {
         principals.push((
@@ -1239,5 +1247,6 @@ mod tests {
     fn durations_read_as_seconds() {
         assert_eq!(secs(Duration::from_secs(30)), "30 s");
         assert_eq!(secs(Duration::from_millis(2500)), "2.5 s");
+        assert_eq!(secs(Duration::from_millis(14)), "14 ms");
     }
 }

@@ -1,0 +1,641 @@
+//! Decoder benchmark: throughput per core, baselines, and peak memory.
+//!
+//! [`run`] generates log-like datasets in a temporary directory (records of
+//! about 330 bytes: timestamp, level, service, host, HTTP method/path/status,
+//! latency, user agent, request id, message, tags), decodes each one on the
+//! calling thread into a counting null sink (best of three), and in the same
+//! run times the baselines: `gzip -dc FILE > /dev/null` on the same gzip
+//! object, and Python (`json.loads` per line) on the plain NDJSON. It then
+//! decodes one large gzip NDJSON object (1 GiB decompressed at the default
+//! size) and reports the peak RSS of that decode: the kernel's high-water
+//! mark is reset first (`/proc/self/clear_refs`, value 5) and `VmHWM` read
+//! from `/proc/self/status` afterwards.
+//!
+//! MB are 10^6 bytes; throughput is of the decompressed stream.
+//!
+//! # Results
+//!
+//! Reproduce with `cargo run --release -- bench` (or
+//! `cargo test --release --test decode -- --ignored bench_full --nocapture`).
+//! Machine: 2 cores (x86-64, KVM guest), 24 GiB, release build (thin LTO),
+//! default `size_mb` 256:
+//!
+//! | dataset | input MB | records | s | MB/s | records/s |
+//! |---|---:|---:|---:|---:|---:|
+//! | RESULTS PENDING | | | | | |
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::decode::{DecodeOptions, ObjectInfo, RecordSink, decode};
+
+/// What to benchmark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchOptions {
+    /// Decompressed size of each dataset, in MB (default 256). The peak-RSS
+    /// object is four times this, at most 1024 MB.
+    pub size_mb: u64,
+    /// The Python interpreter for the reference baseline (default `python3`).
+    pub python: Option<PathBuf>,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions {
+            size_mb: 256,
+            python: None,
+        }
+    }
+}
+
+/// One dataset decoded by sluice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchRow {
+    /// Dataset name (`ndjson`, `ndjson.gz`, `concatenated`, `json-array`, `csv`).
+    pub dataset: String,
+    /// Size of the object as stored (compressed size for `.gz`).
+    pub stored_bytes: u64,
+    /// Decompressed bytes.
+    pub bytes: u64,
+    /// Records delivered.
+    pub records: u64,
+    /// Best wall time of the runs.
+    pub seconds: f64,
+}
+
+impl BenchRow {
+    /// Decompressed MB per second.
+    pub fn mb_per_s(&self) -> f64 {
+        self.bytes as f64 / 1e6 / self.seconds.max(1e-9)
+    }
+
+    /// Records per second.
+    pub fn records_per_s(&self) -> f64 {
+        self.records as f64 / self.seconds.max(1e-9)
+    }
+}
+
+/// Everything one benchmark run measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchReport {
+    /// sluice's own throughput, one row per dataset.
+    pub rows: Vec<BenchRow>,
+    /// `gzip -dc` on the gzip NDJSON dataset, decompressed MB/s (`None`
+    /// when gzip is not installed).
+    pub gzip_dc_mb_s: Option<f64>,
+    /// Python `json.loads` per line on the plain NDJSON, MB/s (`None` when
+    /// the interpreter is missing or failed).
+    pub python_mb_s: Option<f64>,
+    /// sluice gzip NDJSON throughput ÷ `gzip -dc` throughput.
+    pub gzip_ratio: Option<f64>,
+    /// sluice plain NDJSON throughput ÷ Python throughput.
+    pub python_ratio: Option<f64>,
+    /// Decompressed size of the object the peak RSS was measured on.
+    pub rss_object_bytes: u64,
+    /// Peak RSS while decoding it (`None` where `/proc` cannot tell).
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// Counts what it is given and drops it.
+#[derive(Default)]
+struct NullSink {
+    records: u64,
+    bytes: u64,
+}
+
+impl RecordSink for NullSink {
+    fn record(&mut self, json: &[u8]) -> io::Result<()> {
+        self.records += 1;
+        self.bytes += std::hint::black_box(json).len() as u64;
+        Ok(())
+    }
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> io::Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir = std::env::temp_dir().join(format!("sluice-bench-{}-{nanos}", std::process::id()));
+        fs::create_dir_all(&dir)?;
+        Ok(TempDir(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A tiny deterministic generator (xorshift64*), so datasets are the same
+/// every run without pulling a RNG into the hot loop.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+/// One log event's fields, rendered by each dataset's writer.
+struct Event<'a> {
+    ts: String,
+    level: &'a str,
+    service: &'a str,
+    host: String,
+    method: &'a str,
+    path: &'a str,
+    status: u32,
+    latency_ms: f64,
+    bytes: u64,
+    user_agent: &'a str,
+    request_id: u64,
+    msg: &'a str,
+    region: &'a str,
+}
+
+fn event(rng: &mut Rng, i: u64) -> Event<'static> {
+    let r = rng.next();
+    Event {
+        ts: format!(
+            "2025-06-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            1 + (i / 86_400_000) % 28,
+            (i / 3_600_000) % 24,
+            (i / 60_000) % 60,
+            (i / 1000) % 60,
+            i % 1000
+        ),
+        level: rng.pick(&["INFO", "INFO", "INFO", "WARN", "ERROR", "DEBUG"]),
+        service: rng.pick(&["checkout-api", "payments", "search", "auth", "inventory"]),
+        host: format!("ip-10-0-{}-{}.ec2.internal", r % 256, (r >> 8) % 256),
+        method: rng.pick(&["GET", "GET", "POST", "PUT", "DELETE"]),
+        path: rng.pick(&[
+            "/api/v1/users/12345/profile",
+            "/api/v2/orders?limit=50&cursor=eyJpZCI6MTIzfQ",
+            "/healthz",
+            "/static/js/app.8f3c2a.js",
+            "/api/v1/cart/items",
+        ]),
+        status: [200, 200, 200, 201, 204, 301, 404, 500][(r >> 16) as usize % 8],
+        latency_ms: ((r >> 24) % 500_000) as f64 / 100.0,
+        bytes: (r >> 32) % 2_000_000,
+        user_agent: rng.pick(&[
+            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+            "curl/8.5.0",
+            "aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5",
+        ]),
+        request_id: rng.next(),
+        msg: rng.pick(&[
+            "request completed",
+            "upstream timeout, retrying",
+            "cache miss for key \"user:12345\"",
+            "payment declined: insufficient funds",
+        ]),
+        region: rng.pick(&["eu-west-1", "us-east-1", "ap-southeast-2"]),
+    }
+}
+
+fn write_json(out: &mut impl Write, e: &Event<'_>) -> io::Result<()> {
+    write!(
+        out,
+        r#"{{"ts":"{}","level":"{}","service":"{}","host":"{}","method":"{}","path":"{}","status":{},"latency_ms":{},"bytes":{},"user_agent":"{}","request_id":"{:016x}","msg":"{}","tags":["prod","{}"],"retry":{}}}"#,
+        e.ts,
+        e.level,
+        e.service,
+        e.host,
+        e.method,
+        e.path,
+        e.status,
+        e.latency_ms,
+        e.bytes,
+        e.user_agent,
+        e.request_id,
+        e.msg.replace('"', "\\\""),
+        e.region,
+        e.status >= 500
+    )
+}
+
+const CSV_HEADER: &str =
+    "ts,level,service,host,method,path,status,latency_ms,bytes,user_agent,request_id,msg,region\n";
+
+fn write_csv(out: &mut impl Write, e: &Event<'_>) -> io::Result<()> {
+    writeln!(
+        out,
+        "{},{},{},{},{},{},{},{},{},\"{}\",{:016x},\"{}\",{}",
+        e.ts,
+        e.level,
+        e.service,
+        e.host,
+        e.method,
+        e.path,
+        e.status,
+        e.latency_ms,
+        e.bytes,
+        e.user_agent,
+        e.request_id,
+        e.msg.replace('"', "\"\""),
+        e.region
+    )
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Ndjson,
+    /// Values back to back with no separator (as Kinesis Firehose writes).
+    Concatenated,
+    /// `[` newline, one element per line, `]`.
+    Array,
+    Csv,
+}
+
+/// Writes about `size` bytes of records in `layout` to `out`.
+fn generate(out: &mut impl Write, layout: Layout, size: u64) -> io::Result<u64> {
+    let mut counter = Counter {
+        inner: out,
+        written: 0,
+    };
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    match layout {
+        Layout::Array => counter.write_all(b"[\n")?,
+        Layout::Csv => counter.write_all(CSV_HEADER.as_bytes())?,
+        Layout::Ndjson | Layout::Concatenated => {}
+    }
+    let mut i = 0u64;
+    while counter.written < size {
+        let e = event(&mut rng, i * 37);
+        match layout {
+            Layout::Ndjson => {
+                write_json(&mut counter, &e)?;
+                counter.write_all(b"\n")?;
+            }
+            Layout::Concatenated => write_json(&mut counter, &e)?,
+            Layout::Array => {
+                if i > 0 {
+                    counter.write_all(b",\n")?;
+                }
+                write_json(&mut counter, &e)?;
+            }
+            Layout::Csv => write_csv(&mut counter, &e)?,
+        }
+        i += 1;
+    }
+    if layout == Layout::Array {
+        counter.write_all(b"\n]\n")?;
+    }
+    Ok(i)
+}
+
+struct Counter<W> {
+    inner: W,
+    written: u64,
+}
+
+impl<W: Write> Write for Counter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn write_dataset(
+    path: &Path,
+    layout: Layout,
+    size: u64,
+    gzip_level: Option<u32>,
+) -> io::Result<()> {
+    let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    match gzip_level {
+        None => {
+            let mut file = file;
+            generate(&mut file, layout, size)?;
+            file.flush()?;
+        }
+        Some(level) => {
+            let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::new(level));
+            let mut buffered = BufWriter::with_capacity(1 << 20, &mut gz);
+            generate(&mut buffered, layout, size)?;
+            buffered.flush()?;
+            drop(buffered);
+            gz.finish()?.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// Decodes `path` once; returns the row with this run's time.
+fn decode_file(path: &Path, dataset: &str, key: &str) -> io::Result<BenchRow> {
+    let file = File::open(path)?;
+    let stored_bytes = file.metadata()?.len();
+    let info = ObjectInfo {
+        key,
+        content_encoding: None,
+        content_type: None,
+    };
+    let mut sink = NullSink::default();
+    let mut errors = 0u64;
+    let start = Instant::now();
+    let summary = decode(
+        file,
+        &info,
+        &DecodeOptions::default(),
+        &mut sink,
+        &mut |_| errors += 1,
+    )
+    .map_err(io::Error::other)?;
+    let seconds = start.elapsed().as_secs_f64();
+    if errors > 0 || summary.errors > 0 {
+        return Err(io::Error::other(format!(
+            "{dataset}: {errors} unexpected record errors"
+        )));
+    }
+    Ok(BenchRow {
+        dataset: dataset.to_owned(),
+        stored_bytes,
+        bytes: summary.bytes_out,
+        records: summary.records,
+        seconds,
+    })
+}
+
+fn best_of(runs: usize, mut f: impl FnMut() -> io::Result<BenchRow>) -> io::Result<BenchRow> {
+    let mut best = f()?;
+    for _ in 1..runs {
+        let row = f()?;
+        if row.seconds < best.seconds {
+            best = row;
+        }
+    }
+    Ok(best)
+}
+
+/// Wall time of a command with stdout to /dev/null; `None` if it cannot run
+/// or fails.
+fn time_command(command: &mut Command) -> Option<Duration> {
+    let start = Instant::now();
+    let status = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    let elapsed = start.elapsed();
+    status.success().then_some(elapsed)
+}
+
+const PYTHON_REFERENCE: &str = "import json, sys\n\
+n = 0\n\
+with open(sys.argv[1], 'rb') as f:\n\
+    for line in f:\n\
+        if line.strip():\n\
+            json.loads(line)\n\
+            n += 1\n\
+print(n)\n";
+
+/// A `VmHWM`/`VmRSS`-style line of `/proc/self/status`, in bytes.
+fn proc_status_kib(field: &str) -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib: u64 = line
+        .trim_start_matches(field)
+        .trim_start_matches(':')
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// Peak RSS of decoding `path`, with the high-water mark reset first.
+fn peak_rss_of_decode(path: &Path) -> io::Result<Option<u64>> {
+    // "5" resets VmHWM to the current RSS (Linux 4.0+).
+    let reset = fs::write("/proc/self/clear_refs", "5").is_ok();
+    let row = decode_file(path, "rss", "big.ndjson.gz")?;
+    std::hint::black_box(row);
+    Ok(if reset {
+        proc_status_kib("VmHWM")
+    } else {
+        None
+    })
+}
+
+fn fmt_opt(value: Option<f64>, suffix: &str) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.0}{suffix}"))
+}
+
+/// Runs the benchmark, printing progress and a Markdown table to `out`.
+///
+/// # Errors
+///
+/// Creating or writing the datasets, decoding them (any record error is a
+/// failure: the datasets are valid), or writing to `out`. Missing baselines
+/// (`gzip`, Python) are reported as `n/a`, not errors.
+pub fn run(options: &BenchOptions, out: &mut dyn Write) -> io::Result<BenchReport> {
+    let size = options.size_mb.max(1) * 1_000_000;
+    let dir = TempDir::new()?;
+    let p = |name: &str| dir.0.join(name);
+    writeln!(
+        out,
+        "generating {} MB datasets in {}",
+        options.size_mb.max(1),
+        dir.0.display()
+    )?;
+    write_dataset(&p("logs.ndjson"), Layout::Ndjson, size, None)?;
+    write_dataset(&p("logs.ndjson.gz"), Layout::Ndjson, size, Some(6))?;
+    write_dataset(&p("logs.concatenated"), Layout::Concatenated, size, None)?;
+    write_dataset(&p("logs.array.json"), Layout::Array, size, None)?;
+    write_dataset(&p("logs.csv"), Layout::Csv, size, None)?;
+
+    let datasets = [
+        ("ndjson", "logs.ndjson", "logs/2025/06/01/a.ndjson"),
+        ("ndjson.gz", "logs.ndjson.gz", "logs/2025/06/01/a.ndjson.gz"),
+        ("concatenated", "logs.concatenated", "firehose/2025/06/01/a"),
+        ("json-array", "logs.array.json", "exports/a.json"),
+        ("csv", "logs.csv", "exports/a.csv"),
+    ];
+    let mut rows = Vec::new();
+    for (dataset, file, key) in datasets {
+        writeln!(out, "decoding {dataset}")?;
+        rows.push(best_of(3, || decode_file(&p(file), dataset, key))?);
+    }
+
+    writeln!(out, "timing gzip -dc")?;
+    let gz_path = p("logs.ndjson.gz");
+    let gzip_secs = (0..3)
+        .filter_map(|_| time_command(Command::new("gzip").arg("-dc").arg(&gz_path)))
+        .min();
+    writeln!(out, "timing the Python reference")?;
+    let python = options
+        .python
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("python3"));
+    let python_secs = time_command(
+        Command::new(&python)
+            .arg("-c")
+            .arg(PYTHON_REFERENCE)
+            .arg(p("logs.ndjson")),
+    );
+
+    let row = |name: &str| rows.iter().find(|r| r.dataset == name);
+    let plain = row("ndjson").map_or(0, |r| r.bytes);
+    let gz_bytes = row("ndjson.gz").map_or(0, |r| r.bytes);
+    let gzip_dc_mb_s = gzip_secs.map(|d| gz_bytes as f64 / 1e6 / d.as_secs_f64());
+    let python_mb_s = python_secs.map(|d| plain as f64 / 1e6 / d.as_secs_f64());
+    let gzip_ratio = gzip_dc_mb_s
+        .zip(row("ndjson.gz"))
+        .map(|(base, r)| r.mb_per_s() / base);
+    let python_ratio = python_mb_s
+        .zip(row("ndjson"))
+        .map(|(base, r)| r.mb_per_s() / base);
+
+    let rss_size = (size * 4).min(1_024 * 1024 * 1024);
+    writeln!(
+        out,
+        "peak RSS: decoding a {} MB gzip NDJSON object",
+        rss_size / 1_000_000
+    )?;
+    let big = p("big.ndjson.gz");
+    write_dataset(&big, Layout::Ndjson, rss_size, Some(1))?;
+    let peak_rss_bytes = peak_rss_of_decode(&big)?;
+    let rss_object_bytes = rss_size;
+
+    let report = BenchReport {
+        rows,
+        gzip_dc_mb_s,
+        python_mb_s,
+        gzip_ratio,
+        python_ratio,
+        rss_object_bytes,
+        peak_rss_bytes,
+    };
+    write_table(&report, out)?;
+    Ok(report)
+}
+
+/// Prints the report as Markdown.
+fn write_table(report: &BenchReport, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "| dataset | input MB | records | s | MB/s | records/s |"
+    )?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|")?;
+    for r in &report.rows {
+        writeln!(
+            out,
+            "| sluice {} | {:.0} | {} | {:.3} | {:.0} | {:.2}M |",
+            r.dataset,
+            r.bytes as f64 / 1e6,
+            r.records,
+            r.seconds,
+            r.mb_per_s(),
+            r.records_per_s() / 1e6
+        )?;
+    }
+    writeln!(
+        out,
+        "| `gzip -dc` (ndjson.gz) | | | | {} | |",
+        fmt_opt(report.gzip_dc_mb_s, "")
+    )?;
+    writeln!(
+        out,
+        "| Python `json.loads` per line (ndjson) | | | | {} | |",
+        fmt_opt(report.python_mb_s, "")
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "- sluice gzip NDJSON vs `gzip -dc` alone: {}",
+        report
+            .gzip_ratio
+            .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}x"))
+    )?;
+    writeln!(
+        out,
+        "- sluice NDJSON vs Python: {}",
+        report
+            .python_ratio
+            .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.1}x"))
+    )?;
+    writeln!(
+        out,
+        "- peak RSS decoding a {} MB (decompressed) gzip object: {}",
+        report.rss_object_bytes / 1_000_000,
+        report.peak_rss_bytes.map_or_else(
+            || "n/a".to_owned(),
+            |b| format!("{:.1} MiB", b as f64 / 1024.0 / 1024.0)
+        )
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datasets_decode_with_expected_records() {
+        let mut buf = Vec::new();
+        let n = generate(&mut buf, Layout::Ndjson, 100_000).unwrap();
+        assert_eq!(buf.iter().filter(|&&b| b == b'\n').count() as u64, n);
+        let avg = buf.len() as u64 / n;
+        assert!((200..=400).contains(&avg), "{avg}");
+        for layout in [Layout::Concatenated, Layout::Array, Layout::Csv] {
+            let mut buf = Vec::new();
+            let n = generate(&mut buf, layout, 50_000).unwrap();
+            let mut sink = NullSink::default();
+            let info = ObjectInfo {
+                key: match layout {
+                    Layout::Csv => "x.csv",
+                    _ => "x",
+                },
+                ..ObjectInfo::default()
+            };
+            let s = decode(
+                buf.as_slice(),
+                &info,
+                &DecodeOptions::default(),
+                &mut sink,
+                &mut |e| panic!("{e:?}"),
+            )
+            .unwrap();
+            assert_eq!(s.records, n);
+        }
+    }
+
+    #[test]
+    fn tiny_run_produces_a_report() {
+        let mut out = Vec::new();
+        let report = run(
+            &BenchOptions {
+                size_mb: 1,
+                python: None,
+            },
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(report.rows.len(), 5);
+        assert!(report.rows.iter().all(|r| r.records > 0 && r.seconds > 0.0));
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("| sluice ndjson.gz |"), "{text}");
+        assert!(text.contains("peak RSS"), "{text}");
+    }
+}

@@ -1,0 +1,230 @@
+//! NDJSON and concatenated JSON: one framer for both.
+//!
+//! NDJSON is the special case of concatenated JSON where every value sits on
+//! its own line, so both share a line-first fast path: find the next LF with
+//! `memchr`, scan that line as one value, and pass it to the sink unchanged.
+//! Only when a line does not hold exactly one value does the concatenated
+//! framer fall back to scanning across lines (pretty-printed values) or
+//! splitting a line (`{..}{..}`). In strict NDJSON mode that fallback is an
+//! error for the line instead.
+
+use std::io::Read;
+
+use memchr::memchr;
+
+use super::json::{Scan, is_value_start, scan};
+use super::window::Window;
+use super::{Emitter, Stop};
+
+#[inline]
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+fn trim_end(mut line: &[u8]) -> &[u8] {
+    while let [rest @ .., last] = line {
+        if is_ws(*last) {
+            line = rest;
+        } else {
+            break;
+        }
+    }
+    line
+}
+
+fn oversize_message(max: usize) -> String {
+    format!("record is larger than max_record_bytes ({max} bytes)")
+}
+
+/// Frames JSON values. `strict` is NDJSON (exactly one value per line);
+/// otherwise values may span lines or share one. Returns whether any value
+/// did either (the stream is then reported as concatenated, not NDJSON).
+pub(crate) fn run<R: Read>(
+    w: &mut Window<R>,
+    em: &mut Emitter<'_>,
+    max_record: usize,
+    strict: bool,
+) -> Result<bool, Stop> {
+    let mut concatenated = false;
+    loop {
+        if !w.skip_ws()? {
+            return Ok(concatenated);
+        }
+        let offset = w.offset();
+        let data = w.data();
+        let nl = memchr(b'\n', data);
+        let line_end = match nl {
+            Some(p) => p,
+            None if w.is_eof() => data.len(),
+            None if strict => {
+                if data.len() > max_record {
+                    em.error(offset, oversize_message(max_record), data);
+                    w.skip_line()?;
+                } else {
+                    w.fill()?;
+                }
+                continue;
+            }
+            None => {
+                // No LF buffered yet. Values packed on one long line must not
+                // wait for a line end, so look at the value itself.
+                match scan(data, false) {
+                    Scan::Complete { end, compact }
+                        if end <= max_record && data[end..].iter().any(|&b| !is_ws(b)) =>
+                    {
+                        concatenated = true;
+                        em.json(offset, &data[..end], compact)?;
+                        w.consume(end);
+                    }
+                    _ if data.len() > max_record => {
+                        concatenated = true;
+                        multi_line(w, em, max_record, offset)?;
+                    }
+                    _ => {
+                        w.fill()?;
+                    }
+                }
+                continue;
+            }
+        };
+        let line = trim_end(&data[..line_end]);
+        let after_line = nl.map_or(line_end, |p| p + 1);
+        if strict && line.len() > max_record {
+            em.error(offset, oversize_message(max_record), line);
+            w.consume(after_line);
+            continue;
+        }
+        match scan(line, true) {
+            Scan::Complete { end, compact } => {
+                let value = &line[..end];
+                let rest_is_ws = line[end..].iter().all(|&b| is_ws(b));
+                if end > max_record {
+                    em.error(offset, oversize_message(max_record), value);
+                    if strict {
+                        w.consume(after_line);
+                    } else {
+                        resync(w)?;
+                    }
+                } else if rest_is_ws {
+                    // One value on its own line: passed through unchanged.
+                    em.json(offset, value, true)?;
+                    w.consume(after_line);
+                } else if strict {
+                    em.error(
+                        offset,
+                        format!("unexpected data after the JSON value at byte {end} of the line"),
+                        line,
+                    );
+                    w.consume(after_line);
+                } else {
+                    concatenated = true;
+                    em.json(offset, value, compact)?;
+                    w.consume(end);
+                }
+            }
+            Scan::Incomplete if strict || nl.is_none() => {
+                em.error(
+                    offset,
+                    "truncated JSON value (the line ends inside it)".to_owned(),
+                    line,
+                );
+                w.consume(after_line);
+            }
+            Scan::Incomplete => {
+                concatenated = true;
+                multi_line(w, em, max_record, offset)?;
+            }
+            Scan::Invalid { at, msg } => {
+                em.error(
+                    offset,
+                    format!("invalid JSON at byte {at} of the record: {msg}"),
+                    line,
+                );
+                if strict {
+                    w.consume(after_line);
+                } else {
+                    resync(w)?;
+                }
+            }
+        }
+    }
+}
+
+/// A value that continues past the end of its first line.
+fn multi_line<R: Read>(
+    w: &mut Window<R>,
+    em: &mut Emitter<'_>,
+    max_record: usize,
+    offset: u64,
+) -> Result<(), Stop> {
+    loop {
+        let data = w.data();
+        match scan(data, w.is_eof()) {
+            Scan::Complete { end, compact } => {
+                if end > max_record {
+                    em.error(offset, oversize_message(max_record), &data[..end]);
+                    return resync(w);
+                }
+                em.json(offset, &data[..end], compact)?;
+                w.consume(end);
+                return Ok(());
+            }
+            Scan::Incomplete if data.len() > max_record => {
+                em.error(offset, oversize_message(max_record), data);
+                return resync(w);
+            }
+            Scan::Incomplete if w.is_eof() => {
+                em.error(
+                    offset,
+                    "truncated JSON value at the end of the object".to_owned(),
+                    data,
+                );
+                w.consume_all();
+                return Ok(());
+            }
+            Scan::Incomplete => {
+                w.fill()?;
+            }
+            Scan::Invalid { at, msg } => {
+                let line_end = memchr(b'\n', &data[at..]).map_or(data.len(), |p| at + p);
+                em.error(
+                    offset,
+                    format!("invalid JSON at byte {at} of the record: {msg}"),
+                    &data[..line_end],
+                );
+                return resync(w);
+            }
+        }
+    }
+}
+
+/// After a bad record that starts at the window's first byte: skips to the
+/// next line that begins (in column 0) with a byte that can start a JSON
+/// value. Indented lines and lines starting with `}`, `]` or `,` are taken to
+/// belong to the bad record, so a broken pretty-printed value costs one error,
+/// not one per line, and the next NDJSON line is never lost.
+fn resync<R: Read>(w: &mut Window<R>) -> Result<(), Stop> {
+    let mut at_line_start = false;
+    loop {
+        let data = w.data();
+        if data.is_empty() {
+            if !w.fill()? {
+                return Ok(());
+            }
+            continue;
+        }
+        if at_line_start && is_value_start(data[0]) {
+            return Ok(());
+        }
+        match memchr(b'\n', data) {
+            Some(p) => {
+                w.consume(p + 1);
+                at_line_start = true;
+            }
+            None => {
+                w.consume_all();
+                at_line_start = false;
+            }
+        }
+    }
+}

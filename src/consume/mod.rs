@@ -1,0 +1,11 @@
+//! The consumer: a streaming, at-least-once S3-event consumer. No UI code:
+//! the headless CLI and the dashboard both run [`runner::run`] and read
+//! [`metrics::Snapshot`].
+
+pub mod backfill;
+pub mod bench;
+pub mod decode;
+pub mod event;
+pub mod metrics;
+pub mod runner;
+pub mod sink;

@@ -1,0 +1,962 @@
+//! The consumer: SQS long-poll → parse → S3 GetObject (streamed) →
+//! decompress + decode → sink → commit → delete. At least once: a message is
+//! deleted only after every record of every object it announces is durably
+//! in the sink; anything else leaves it for SQS to deliver again.
+//!
+//! Shape: `receivers` long-polling tasks take messages only when processing
+//! slots are free (a semaphore of `concurrency` permits), each message is
+//! processed by its own task (decoding runs on the blocking pool), a
+//! heartbeat extends the visibility of held messages before half of it has
+//! passed, and a deleter batches DeleteMessageBatch calls.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
+    MessageSystemAttributeName, QueueAttributeName,
+};
+use rand::Rng;
+use tokio::sync::{Mutex, Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::decode::{DecodeOptions, ObjectError, ObjectInfo, RecordError, RecordSink, decode};
+use super::event::{self, Message, ObjectRef};
+use super::metrics::{ErrorSample, Metrics, QueueGauges};
+use super::sink::{Quarantine, Sink, SinkWriter, source_fields, with_source};
+use crate::aws::Clients;
+use crate::aws::error::{ErrorKind, classify};
+
+/// What to do with a message holding a record or object that does not decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorPolicy {
+    /// Write the good records, count the bad ones, delete the message.
+    Skip,
+    /// Keep the message: SQS redelivers it and, after maxReceiveCount, moves it to the DLQ.
+    Fail,
+}
+
+impl std::str::FromStr for ErrorPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "skip" => Ok(ErrorPolicy::Skip),
+            "fail" => Ok(ErrorPolicy::Fail),
+            other => Err(format!(
+                "`{other}` is not an error policy: use skip or fail"
+            )),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct ConsumeOptions {
+    pub queue_url: String,
+    pub dlq_url: Option<String>,
+    /// Messages processed at once (and so the most held at once).
+    pub concurrency: usize,
+    /// Long-polls running at once.
+    pub receivers: usize,
+    pub wait_secs: i32,
+    /// The queue's visibility timeout; held messages are extended by this much.
+    pub visibility_timeout: Duration,
+    pub on_decode_error: ErrorPolicy,
+    pub quarantine: Option<Arc<Quarantine>>,
+    pub add_source: bool,
+    pub prefix: String,
+    pub suffix: String,
+    pub decode: DecodeOptions,
+    /// Exit once the queue shows nothing visible or in flight and nothing arrived for this long.
+    pub stop_when_idle: Option<Duration>,
+    /// How long a graceful stop waits for messages being processed.
+    pub grace: Duration,
+    pub queue_poll_interval: Duration,
+}
+
+/// How a run is steered from outside (signals, the dashboard).
+#[derive(Clone, Default)]
+pub struct Control {
+    /// Stop receiving, finish or release what is held, flush, delete what finished.
+    pub shutdown: CancellationToken,
+    /// Stop now: release every held message (visibility 0).
+    pub abort: CancellationToken,
+    pub paused: Arc<AtomicBool>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub snapshot: super::metrics::Snapshot,
+    /// Errors under the `fail` policy: the exit code reports them.
+    pub fail_policy_errors: u64,
+}
+
+/// What became of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Disposition {
+    Delete,
+    /// Left invisible: SQS delivers it again after the visibility timeout.
+    Keep,
+    /// Made visible again now (shutdown).
+    Release,
+}
+
+struct Held {
+    deadline: Instant,
+}
+
+struct Shared {
+    clients: Clients,
+    options: ConsumeOptions,
+    sink: Arc<dyn Sink>,
+    metrics: Arc<Metrics>,
+    control: Control,
+    held: Mutex<HashMap<String, Held>>,
+    seen: std::sync::Mutex<Seen>,
+    last_arrival: std::sync::Mutex<Instant>,
+}
+
+/// Objects written in this run, to drop duplicate notifications (bounded).
+#[derive(Default)]
+struct Seen {
+    set: HashSet<(String, String, String)>,
+    order: VecDeque<(String, String, String)>,
+}
+
+const SEEN_LIMIT: usize = 200_000;
+
+impl Seen {
+    fn contains(&self, id: &(String, String, String)) -> bool {
+        !id.2.is_empty() && self.set.contains(id)
+    }
+    fn insert(&mut self, id: (String, String, String)) {
+        if id.2.is_empty() || !self.set.insert(id.clone()) {
+            return;
+        }
+        self.order.push_back(id);
+        if self.order.len() > SEEN_LIMIT
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+    }
+}
+
+/// Runs the consumer until `control` stops it (or the queue is idle, with
+/// `stop_when_idle`).
+pub async fn run(
+    clients: Clients,
+    options: ConsumeOptions,
+    sink: Arc<dyn Sink>,
+    metrics: Arc<Metrics>,
+    control: Control,
+) -> Outcome {
+    let shared = Arc::new(Shared {
+        clients,
+        options,
+        sink,
+        metrics: metrics.clone(),
+        control: control.clone(),
+        held: Mutex::new(HashMap::new()),
+        seen: std::sync::Mutex::new(Seen::default()),
+        last_arrival: std::sync::Mutex::new(Instant::now()),
+    });
+    let slots = Arc::new(Semaphore::new(shared.options.concurrency.max(1)));
+    let (delete_tx, delete_rx) = mpsc::unbounded_channel::<String>();
+    let background = CancellationToken::new();
+
+    let deleter = tokio::spawn(deleter(shared.clone(), delete_rx));
+    let heartbeat = tokio::spawn(heartbeat(shared.clone(), background.clone()));
+    let gauges = tokio::spawn(queue_gauges(shared.clone(), background.clone()));
+    let sampler = tokio::spawn(sampler(shared.clone(), background.clone()));
+    let idle = tokio::spawn(idle_watch(shared.clone(), background.clone()));
+
+    let mut workers = tokio::task::JoinSet::new();
+    let receivers: Vec<_> = (0..shared.options.receivers.max(1))
+        .map(|_| {
+            let (shared, slots, tx) = (shared.clone(), slots.clone(), delete_tx.clone());
+            tokio::spawn(async move { receive_loop(shared, slots, tx).await })
+        })
+        .collect();
+    for r in receivers {
+        if let Ok(set) = r.await {
+            for handle in set {
+                workers.spawn(async move {
+                    let _ = handle.await;
+                });
+            }
+        }
+    }
+    // Receiving stopped: give held messages the grace period, then stop them.
+    let all_done = async { while workers.join_next().await.is_some() {} };
+    let grace = shared.options.grace;
+    tokio::select! {
+        () = all_done => {}
+        () = tokio::time::sleep(grace) => {
+            tracing::warn!("grace period over: releasing messages still being processed");
+            control.abort.cancel();
+            while workers.join_next().await.is_some() {}
+        }
+        () = control.abort.cancelled() => {
+            while workers.join_next().await.is_some() {}
+        }
+    }
+    // Every worker task is done; messages are deleted, kept or released.
+    drop(delete_tx);
+    let _ = deleter.await;
+    background.cancel();
+    let _ = tokio::join!(heartbeat, gauges, sampler, idle);
+    metrics.sample();
+    let snapshot = metrics.snapshot();
+    Outcome {
+        fail_policy_errors: snapshot.counters.fail_policy_errors,
+        snapshot,
+    }
+}
+
+/// Takes messages while slots are free; returns the message tasks it started.
+async fn receive_loop(
+    shared: Arc<Shared>,
+    slots: Arc<Semaphore>,
+    deletes: mpsc::UnboundedSender<String>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let control = &shared.control;
+    let mut tasks = Vec::new();
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        tasks.retain(|t: &tokio::task::JoinHandle<()>| !t.is_finished());
+        if control.shutdown.is_cancelled() || control.abort.is_cancelled() {
+            break;
+        }
+        if control.paused.load(Ordering::Relaxed) {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(200)) => continue,
+                () = control.shutdown.cancelled() => break,
+            }
+        }
+        // Wait for one free slot, then take every other free one, up to 10.
+        let first = tokio::select! {
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            () = control.shutdown.cancelled() => break,
+        };
+        let mut permits = vec![first];
+        while permits.len() < 10 {
+            match slots.clone().try_acquire_owned() {
+                Ok(p) => permits.push(p),
+                Err(_) => break,
+            }
+        }
+        let request = shared
+            .clients
+            .sqs
+            .receive_message()
+            .queue_url(&shared.options.queue_url)
+            .max_number_of_messages(permits.len() as i32)
+            .wait_time_seconds(shared.options.wait_secs)
+            .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send();
+        let received = tokio::select! {
+            r = request => r,
+            // Messages in a cancelled long-poll are not lost: SQS delivers them
+            // again once their visibility timeout passes.
+            () = control.shutdown.cancelled() => break,
+        };
+        let messages = match received {
+            Ok(out) => {
+                backoff = Duration::from_millis(200);
+                out.messages.unwrap_or_default()
+            }
+            Err(e) => {
+                let e = classify("sqs:ReceiveMessage", &shared.options.queue_url, e);
+                shared.metrics.api_error(kind_name(e.kind));
+                tracing::warn!(error = %e, "receive failed");
+                let jitter = rand::rng().random_range(0.5..1.5);
+                let wait = backoff.mul_f64(jitter);
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = control.shutdown.cancelled() => break,
+                }
+                continue;
+            }
+        };
+        if !messages.is_empty()
+            && let Ok(mut last) = shared.last_arrival.lock()
+        {
+            *last = Instant::now();
+        }
+        for message in messages {
+            let Some(permit) = permits.pop() else { break };
+            let Some(handle) = message.receipt_handle.clone() else {
+                continue;
+            };
+            shared
+                .metrics
+                .add(&shared.metrics.counters.messages_received, 1);
+            shared.metrics.message_taken();
+            shared.held.lock().await.insert(
+                handle.clone(),
+                Held {
+                    deadline: Instant::now() + shared.options.visibility_timeout,
+                },
+            );
+            let (shared, deletes) = (shared.clone(), deletes.clone());
+            tasks.push(tokio::spawn(async move {
+                let body = message.body.unwrap_or_default();
+                let disposition = tokio::select! {
+                    d = process(&shared, &body) => d,
+                    () = shared.control.abort.cancelled() => Disposition::Release,
+                };
+                finish(&shared, handle, disposition, &deletes).await;
+                shared.metrics.message_done();
+                drop(permit);
+            }));
+        }
+        // Unused permits go back as `permits` drops.
+    }
+    tasks
+}
+
+fn kind_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::NotFound => "not-found",
+        ErrorKind::AccessDenied => "access-denied",
+        ErrorKind::Throttled => "throttled",
+        ErrorKind::Credentials => "credentials",
+        ErrorKind::Network => "network",
+        ErrorKind::Other => "other",
+    }
+}
+
+async fn finish(
+    shared: &Shared,
+    handle: String,
+    disposition: Disposition,
+    deletes: &mpsc::UnboundedSender<String>,
+) {
+    shared.held.lock().await.remove(&handle);
+    match disposition {
+        Disposition::Delete => {
+            let _ = deletes.send(handle);
+        }
+        Disposition::Keep => shared
+            .metrics
+            .add(&shared.metrics.counters.messages_returned, 1),
+        Disposition::Release => {
+            shared
+                .metrics
+                .add(&shared.metrics.counters.messages_returned, 1);
+            let released = shared
+                .clients
+                .sqs
+                .change_message_visibility()
+                .queue_url(&shared.options.queue_url)
+                .receipt_handle(&handle)
+                .visibility_timeout(0)
+                .send()
+                .await;
+            if let Err(e) = released {
+                shared.metrics.api_error("release");
+                tracing::warn!(error = %classify("sqs:ChangeMessageVisibility", &shared.options.queue_url, e), "release failed");
+            }
+        }
+    }
+}
+
+/// One message: every object it announces, into one sink writer.
+async fn process(shared: &Arc<Shared>, body: &str) -> Disposition {
+    let metrics = &shared.metrics;
+    let counters = &metrics.counters;
+    let fail = shared.options.on_decode_error == ErrorPolicy::Fail;
+    let (objects, ignored) = match event::parse(body) {
+        Ok(Message::TestEvent) => {
+            metrics.add(&counters.test_events, 1);
+            return Disposition::Delete;
+        }
+        Ok(Message::Objects { objects, ignored }) => (objects, ignored),
+        Err(reason) => {
+            metrics.add(&counters.messages_unparseable, 1);
+            metrics.error(sample_for(None, &reason, None, None));
+            tracing::warn!(%reason, "unparseable message");
+            if fail {
+                metrics.add(&counters.fail_policy_errors, 1);
+                return Disposition::Keep;
+            }
+            return Disposition::Delete;
+        }
+    };
+    metrics.add(&counters.records_ignored, ignored as u64);
+    let mut writer = match shared.sink.writer() {
+        Ok(w) => w,
+        Err(e) => {
+            metrics.api_error("sink");
+            tracing::error!(error = %e, "cannot open the sink");
+            return Disposition::Keep;
+        }
+    };
+    let mut written = Vec::new();
+    let mut keep = false;
+    for object in objects {
+        if !event::in_scope(&object.key, &shared.options.prefix, &shared.options.suffix) {
+            metrics.add(&counters.objects_skipped, 1);
+            continue;
+        }
+        let id = object.identity();
+        if shared.seen.lock().map(|s| s.contains(&id)).unwrap_or(false) {
+            metrics.add(&counters.objects_duplicate, 1);
+            continue;
+        }
+        let (back, result) = fetch_and_decode(shared, &object, writer).await;
+        writer = back;
+        match result {
+            Fetched::Ok { errors } => {
+                metrics.add(&counters.objects_ok, 1);
+                if let Some(lag) = object.event_time.as_deref().and_then(lag_secs) {
+                    metrics.lag(lag);
+                }
+                if errors > 0 && fail {
+                    metrics.add(&counters.fail_policy_errors, 1);
+                    keep = true;
+                }
+                written.push(id);
+            }
+            Fetched::NotFound => metrics.add(&counters.objects_not_found, 1),
+            Fetched::Transient => keep = true,
+            Fetched::Undecodable => {
+                metrics.add(&counters.objects_failed, 1);
+                if fail {
+                    metrics.add(&counters.fail_policy_errors, 1);
+                    keep = true;
+                }
+            }
+            Fetched::Stopped => {
+                writer.abort();
+                return Disposition::Release;
+            }
+        }
+        if keep {
+            break;
+        }
+    }
+    if keep {
+        writer.abort();
+        return Disposition::Keep;
+    }
+    let committed = tokio::task::spawn_blocking(move || {
+        let r = writer.commit();
+        (writer, r)
+    })
+    .await;
+    match committed {
+        Ok((_, Ok(()))) => {
+            if let Ok(mut seen) = shared.seen.lock() {
+                for id in written {
+                    seen.insert(id);
+                }
+            }
+            Disposition::Delete
+        }
+        Ok((_, Err(e))) => {
+            metrics.api_error("sink");
+            tracing::error!(error = %e, "sink commit failed: the message is kept");
+            Disposition::Keep
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "sink commit task failed");
+            Disposition::Keep
+        }
+    }
+}
+
+fn lag_secs(event_time: &str) -> Option<f64> {
+    let t = chrono::DateTime::parse_from_rfc3339(event_time).ok()?;
+    let ms = chrono::Utc::now()
+        .signed_duration_since(t)
+        .num_milliseconds();
+    Some(ms as f64 / 1000.0)
+}
+
+fn sample_for(
+    object: Option<&ObjectRef>,
+    message: &str,
+    index: Option<u64>,
+    offset: Option<u64>,
+) -> ErrorSample {
+    ErrorSample {
+        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        bucket: object.map(|o| o.bucket.clone()).unwrap_or_default(),
+        key: object.map(|o| o.key.clone()).unwrap_or_default(),
+        record_index: index,
+        byte_offset: offset,
+        message: message.to_owned(),
+    }
+}
+
+enum Fetched {
+    Ok {
+        errors: u64,
+    },
+    NotFound,
+    /// Access denied, throttling, network: leave the message for a retry.
+    Transient,
+    /// The object does not decompress or frame (policy decides).
+    Undecodable,
+    /// Aborted by shutdown.
+    Stopped,
+}
+
+/// The decoder's sink: counts, adds source fields, stops on abort.
+struct Feed<'a> {
+    writer: &'a mut dyn SinkWriter,
+    fields: Option<Vec<u8>>,
+    buffer: Vec<u8>,
+    metrics: &'a Metrics,
+    pending: u64,
+    stop: &'a AtomicBool,
+}
+
+impl RecordSink for Feed<'_> {
+    fn record(&mut self, json: &[u8]) -> std::io::Result<()> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(std::io::Error::other("stopping"));
+        }
+        match &self.fields {
+            Some(fields) => {
+                with_source(json, fields, &mut self.buffer);
+                self.writer.record(&self.buffer)?;
+            }
+            None => self.writer.record(json)?,
+        }
+        self.pending += 1;
+        if self.pending == 1024 {
+            self.metrics
+                .add(&self.metrics.counters.records, self.pending);
+            self.pending = 0;
+        }
+        Ok(())
+    }
+}
+
+async fn fetch_and_decode(
+    shared: &Arc<Shared>,
+    object: &ObjectRef,
+    writer: Box<dyn SinkWriter>,
+) -> (Box<dyn SinkWriter>, Fetched) {
+    let metrics = shared.metrics.clone();
+    let got = shared
+        .clients
+        .s3
+        .get_object()
+        .bucket(&object.bucket)
+        .key(&object.key)
+        .send()
+        .await;
+    let output = match got {
+        Ok(o) => o,
+        Err(e) => {
+            let e = classify(
+                "s3:GetObject",
+                format!("s3://{}/{}", object.bucket, object.key),
+                e,
+            );
+            if e.kind == ErrorKind::NotFound {
+                return (writer, Fetched::NotFound);
+            }
+            metrics.api_error(kind_name(e.kind));
+            metrics.error(sample_for(Some(object), &e.to_string(), None, None));
+            tracing::warn!(error = %e, "fetch failed; the message is left for a retry");
+            return (writer, Fetched::Transient);
+        }
+    };
+    let content_encoding = output.content_encoding.clone();
+    let content_type = output.content_type.clone();
+    let reader = output.body.into_async_read();
+    let options = shared.options.decode.clone();
+    let quarantine = shared.options.quarantine.clone();
+    let fields = shared
+        .options
+        .add_source
+        .then(|| source_fields(&object.bucket, &object.key, object.event_time.as_deref()));
+    let object = object.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_on_abort = {
+        let (stop, abort) = (stop.clone(), shared.control.abort.clone());
+        tokio::spawn(async move {
+            abort.cancelled().await;
+            stop.store(true, Ordering::Relaxed);
+        })
+    };
+    let joined = tokio::task::spawn_blocking(move || {
+        let mut writer = writer;
+        let mut bridge = tokio_util::io::SyncIoBridge::new(reader);
+        let info = ObjectInfo {
+            key: &object.key,
+            content_encoding: content_encoding.as_deref(),
+            content_type: content_type.as_deref(),
+        };
+        let mut errors = 0u64;
+        let mut feed = Feed {
+            writer: writer.as_mut(),
+            fields,
+            buffer: Vec::new(),
+            metrics: &metrics,
+            pending: 0,
+            stop: &stop,
+        };
+        let mut on_error = |e: RecordError| {
+            errors += 1;
+            metrics.add(&metrics.counters.decode_errors, 1);
+            if errors <= 10 {
+                metrics.error(sample_for(
+                    Some(&object),
+                    &e.message,
+                    Some(e.index),
+                    Some(e.offset),
+                ));
+            }
+            if let Some(q) = &quarantine
+                && let Err(err) = q.write(
+                    &object.bucket,
+                    &object.key,
+                    Some(e.index),
+                    Some(e.offset),
+                    &e.message,
+                    &e.sample,
+                )
+            {
+                tracing::error!(error = %err, "cannot write to the quarantine");
+            }
+        };
+        let result = decode(&mut bridge, &info, &options, &mut feed, &mut on_error);
+        metrics.add(&metrics.counters.records, feed.pending);
+        drop(feed);
+        let fetched = match result {
+            Ok(summary) => {
+                metrics.add(&metrics.counters.bytes_compressed, summary.bytes_in);
+                metrics.add(&metrics.counters.bytes_decompressed, summary.bytes_out);
+                Fetched::Ok { errors }
+            }
+            Err(_) if stop.load(Ordering::Relaxed) => Fetched::Stopped,
+            Err(ObjectError::Source(e)) => {
+                metrics.api_error("network");
+                metrics.error(sample_for(
+                    Some(&object),
+                    &format!("reading the object failed: {e}"),
+                    None,
+                    None,
+                ));
+                Fetched::Transient
+            }
+            Err(ObjectError::Sink(e)) => {
+                metrics.api_error("sink");
+                tracing::error!(error = %e, "sink write failed");
+                Fetched::Transient
+            }
+            Err(e) => {
+                metrics.add(&metrics.counters.decode_errors, 1);
+                metrics.error(sample_for(Some(&object), &e.to_string(), None, None));
+                if let Some(q) = &quarantine {
+                    let _ = q.write(&object.bucket, &object.key, None, None, &e.to_string(), b"");
+                }
+                Fetched::Undecodable
+            }
+        };
+        (writer, fetched)
+    })
+    .await;
+    stop_on_abort.abort();
+    match joined {
+        Ok(pair) => pair,
+        Err(e) => {
+            tracing::error!(error = %e, "decode task failed");
+            // The writer went down with the task; give the caller a fresh one to abort.
+            match shared.sink.writer() {
+                Ok(w) => (w, Fetched::Transient),
+                Err(_) => (Box::new(Aborted), Fetched::Transient),
+            }
+        }
+    }
+}
+
+/// A writer that accepts nothing (stands in when a decode task died).
+struct Aborted;
+
+impl SinkWriter for Aborted {
+    fn record(&mut self, _json: &[u8]) -> std::io::Result<()> {
+        Err(std::io::Error::other("aborted"))
+    }
+    fn commit(&mut self) -> std::io::Result<()> {
+        Err(std::io::Error::other("aborted"))
+    }
+    fn abort(&mut self) {}
+}
+
+/// Deletes finished messages in batches of up to 10, retrying failed entries.
+async fn deleter(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<String>) {
+    let mut batch: Vec<String> = Vec::new();
+    loop {
+        let more = if batch.is_empty() {
+            rx.recv().await
+        } else {
+            tokio::time::timeout(Duration::from_millis(50), rx.recv())
+                .await
+                .unwrap_or(None)
+        };
+        match more {
+            Some(handle) => {
+                batch.push(handle);
+                if batch.len() < 10 {
+                    continue;
+                }
+            }
+            None if batch.is_empty() => {
+                if rx.is_closed() {
+                    return;
+                }
+                continue;
+            }
+            None => {}
+        }
+        delete_batch(&shared, std::mem::take(&mut batch)).await;
+    }
+}
+
+async fn delete_batch(shared: &Shared, handles: Vec<String>) {
+    let mut pending: Vec<(String, String)> = handles
+        .into_iter()
+        .enumerate()
+        .map(|(i, h)| (i.to_string(), h))
+        .collect();
+    for attempt in 0..4 {
+        if pending.is_empty() {
+            return;
+        }
+        let entries = pending
+            .iter()
+            .filter_map(|(id, h)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(id)
+                    .receipt_handle(h)
+                    .build()
+                    .ok()
+            })
+            .collect::<Vec<_>>();
+        let result = shared
+            .clients
+            .sqs
+            .delete_message_batch()
+            .queue_url(&shared.options.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                let ok: HashSet<&str> = out.successful().iter().map(|s| s.id()).collect();
+                shared
+                    .metrics
+                    .add(&shared.metrics.counters.messages_deleted, ok.len() as u64);
+                let mut retry = Vec::new();
+                for f in out.failed() {
+                    if f.code() == "ReceiptHandleIsInvalid" || !f.sender_fault() && attempt == 3 {
+                        shared.metrics.api_error("delete");
+                        tracing::warn!(
+                            code = f.code(),
+                            "a message could not be deleted; it will be delivered again"
+                        );
+                    } else if let Some(entry) = pending.iter().find(|(id, _)| id == f.id()) {
+                        retry.push(entry.clone());
+                    }
+                }
+                pending = retry
+                    .into_iter()
+                    .filter(|(id, _)| !ok.contains(id.as_str()))
+                    .collect();
+            }
+            Err(e) => {
+                shared.metrics.api_error("delete");
+                tracing::warn!(error = %classify("sqs:DeleteMessageBatch", &shared.options.queue_url, e), "delete failed; retrying");
+            }
+        }
+        if !pending.is_empty() {
+            tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+        }
+    }
+    if !pending.is_empty() {
+        tracing::warn!(
+            count = pending.len(),
+            "messages could not be deleted; they will be delivered again"
+        );
+    }
+}
+
+/// Extends the visibility of every held message before half of it has passed.
+async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
+    let timeout = shared.options.visibility_timeout;
+    let tick = (timeout / 4).clamp(Duration::from_millis(250), Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(tick) => {}
+            () = stop.cancelled() => return,
+        }
+        let now = Instant::now();
+        let due: Vec<String> = shared
+            .held
+            .lock()
+            .await
+            .iter()
+            .filter(|(_, h)| h.deadline.saturating_duration_since(now) < timeout / 2)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for chunk in due.chunks(10) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, h)| {
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(h)
+                        .visibility_timeout(timeout.as_secs() as i32)
+                        .build()
+                        .ok()
+                })
+                .collect::<Vec<_>>();
+            let result = shared
+                .clients
+                .sqs
+                .change_message_visibility_batch()
+                .queue_url(&shared.options.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await;
+            match result {
+                Ok(out) => {
+                    let mut held = shared.held.lock().await;
+                    for ok in out.successful() {
+                        if let Some(h) = ok.id().parse::<usize>().ok().and_then(|i| chunk.get(i)) {
+                            if let Some(entry) = held.get_mut(h) {
+                                entry.deadline = Instant::now() + timeout;
+                            }
+                            shared
+                                .metrics
+                                .add(&shared.metrics.counters.visibility_extensions, 1);
+                        }
+                    }
+                    for failed in out.failed() {
+                        if let Some(h) =
+                            failed.id().parse::<usize>().ok().and_then(|i| chunk.get(i))
+                        {
+                            shared.metrics.api_error("visibility");
+                            if failed.code() == "ReceiptHandleIsInvalid"
+                                || failed.code().contains("MessageNotInflight")
+                            {
+                                // Gone (deleted, or redelivered elsewhere): stop extending it.
+                                held.remove(h);
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    shared.metrics.api_error("visibility");
+                    tracing::warn!(error = %classify("sqs:ChangeMessageVisibility", &shared.options.queue_url, e), "heartbeat failed");
+                }
+            }
+        }
+    }
+}
+
+async fn queue_count(shared: &Shared, url: &str) -> Option<(u64, u64, u64)> {
+    let out = shared
+        .clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+        .send()
+        .await;
+    match out {
+        Ok(out) => {
+            let attrs = out.attributes()?;
+            let get = |name: QueueAttributeName| {
+                attrs.get(&name).and_then(|v| v.parse().ok()).unwrap_or(0)
+            };
+            Some((
+                get(QueueAttributeName::ApproximateNumberOfMessages),
+                get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+                get(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
+            ))
+        }
+        Err(e) => {
+            shared.metrics.api_error("queue-attributes");
+            tracing::warn!(error = %classify("sqs:GetQueueAttributes", url, e), "queue depth unavailable");
+            None
+        }
+    }
+}
+
+/// Reads the queue's and the DLQ's depth every `queue_poll_interval`.
+async fn queue_gauges(shared: Arc<Shared>, stop: CancellationToken) {
+    loop {
+        if let Some((visible, in_flight, delayed)) =
+            queue_count(&shared, &shared.options.queue_url).await
+        {
+            let dlq_visible = match &shared.options.dlq_url {
+                Some(url) => queue_count(&shared, url).await.map(|(v, _, _)| v),
+                None => None,
+            };
+            shared.metrics.set_queue(QueueGauges {
+                visible,
+                in_flight,
+                delayed,
+                dlq_visible,
+            });
+        }
+        tokio::select! {
+            () = tokio::time::sleep(shared.options.queue_poll_interval) => {}
+            () = stop.cancelled() => return,
+        }
+    }
+}
+
+async fn sampler(shared: Arc<Shared>, stop: CancellationToken) {
+    loop {
+        shared.metrics.sample();
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = stop.cancelled() => return,
+        }
+    }
+}
+
+/// With `stop_when_idle`: a graceful stop once the queue shows nothing visible
+/// or in flight, nothing is held here, and nothing arrived for that long.
+async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
+    let Some(idle) = shared.options.stop_when_idle else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            () = stop.cancelled() => return,
+        }
+        let quiet = shared
+            .last_arrival
+            .lock()
+            .map(|t| t.elapsed() >= idle)
+            .unwrap_or(false);
+        let held = shared.held.lock().await.len();
+        if !quiet || held > 0 {
+            continue;
+        }
+        // Confirm with a fresh reading rather than the last gauge.
+        if let Some((0, 0, _)) = queue_count(&shared, &shared.options.queue_url).await {
+            tracing::info!("queue idle: stopping");
+            shared.control.shutdown.cancel();
+            return;
+        }
+    }
+}

@@ -1,0 +1,530 @@
+//! Where records go: stdout (NDJSON), a directory of NDJSON files
+//! (partitioned `YYYY/MM/DD/`, rotated by size, written under a temporary
+//! name and fsynced + renamed on commit), or nowhere (counting only).
+//!
+//! Each message being processed gets its own [`SinkWriter`]; the message is
+//! deleted from the queue only after `commit` returned, so a record is
+//! durably in the sink before its message is gone.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Default size at which a dir sink file is closed and a new one begun.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 128 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkSpec {
+    Stdout,
+    Dir { path: PathBuf, max_file_bytes: u64 },
+    Null,
+}
+
+impl FromStr for SinkSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "stdout" | "-" => Ok(SinkSpec::Stdout),
+            "null" => Ok(SinkSpec::Null),
+            _ => match s.strip_prefix("dir:") {
+                Some("") => Err("dir: needs a path, e.g. dir:./out".to_owned()),
+                Some(path) => Ok(SinkSpec::Dir {
+                    path: PathBuf::from(path),
+                    max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+                }),
+                None => Err(format!("`{s}` is not a sink: use stdout, null or dir:PATH")),
+            },
+        }
+    }
+}
+
+/// Records of one message.
+pub trait SinkWriter: Send {
+    /// One record: compact JSON, no newline.
+    fn record(&mut self, json: &[u8]) -> io::Result<()>;
+    /// Makes every record written so far durable.
+    fn commit(&mut self) -> io::Result<()>;
+    /// Throws away what was not committed (where the sink can).
+    fn abort(&mut self);
+}
+
+/// A sink hands out writers.
+pub trait Sink: Send + Sync {
+    fn writer(&self) -> io::Result<Box<dyn SinkWriter>>;
+}
+
+pub fn open(spec: &SinkSpec) -> io::Result<Box<dyn Sink>> {
+    Ok(match spec {
+        SinkSpec::Stdout => Box::new(StdoutSink::default()),
+        SinkSpec::Null => Box::new(NullSink),
+        SinkSpec::Dir {
+            path,
+            max_file_bytes,
+        } => Box::new(DirSink::open(path, *max_file_bytes)?),
+    })
+}
+
+// ---- null ------------------------------------------------------------------
+
+pub struct NullSink;
+
+struct NullWriter;
+
+impl Sink for NullSink {
+    fn writer(&self) -> io::Result<Box<dyn SinkWriter>> {
+        Ok(Box::new(NullWriter))
+    }
+}
+
+impl SinkWriter for NullWriter {
+    fn record(&mut self, _json: &[u8]) -> io::Result<()> {
+        Ok(())
+    }
+    fn commit(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    fn abort(&mut self) {}
+}
+
+// ---- stdout ----------------------------------------------------------------
+
+/// Lines from several writers never interleave: each writer buffers whole
+/// lines and hands them to stdout under one lock.
+#[derive(Default)]
+pub struct StdoutSink {
+    lock: std::sync::Arc<Mutex<()>>,
+}
+
+struct StdoutWriter {
+    lock: std::sync::Arc<Mutex<()>>,
+    buffer: Vec<u8>,
+}
+
+const STDOUT_CHUNK: usize = 256 * 1024;
+
+impl Sink for StdoutSink {
+    fn writer(&self) -> io::Result<Box<dyn SinkWriter>> {
+        Ok(Box::new(StdoutWriter {
+            lock: self.lock.clone(),
+            buffer: Vec::with_capacity(8 * 1024),
+        }))
+    }
+}
+
+impl StdoutWriter {
+    fn flush_buffer(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = io::stdout().lock();
+        out.write_all(&self.buffer)?;
+        out.flush()?;
+        self.buffer.clear();
+        Ok(())
+    }
+}
+
+impl SinkWriter for StdoutWriter {
+    fn record(&mut self, json: &[u8]) -> io::Result<()> {
+        self.buffer.extend_from_slice(json);
+        self.buffer.push(b'\n');
+        if self.buffer.len() >= STDOUT_CHUNK {
+            self.flush_buffer()?;
+        }
+        Ok(())
+    }
+    fn commit(&mut self) -> io::Result<()> {
+        self.flush_buffer()
+    }
+    fn abort(&mut self) {
+        self.buffer.clear();
+    }
+}
+
+// ---- dir -------------------------------------------------------------------
+
+pub struct DirSink {
+    root: PathBuf,
+    max_file_bytes: u64,
+    sequence: AtomicU64,
+}
+
+impl DirSink {
+    /// Opens (creating) the directory, and removes temporary files a killed
+    /// run left behind: their messages were never deleted, so SQS delivers
+    /// them again and nothing is lost.
+    pub fn open(root: &Path, max_file_bytes: u64) -> io::Result<Self> {
+        std::fs::create_dir_all(root).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot create sink directory {}: {e}", root.display()),
+            )
+        })?;
+        remove_stale_temporaries(root)?;
+        Ok(DirSink {
+            root: root.to_owned(),
+            max_file_bytes: max_file_bytes.max(1),
+            sequence: AtomicU64::new(0),
+        })
+    }
+}
+
+fn remove_stale_temporaries(dir: &Path) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            remove_stale_temporaries(&path)?;
+        } else if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.') && n.ends_with(".tmp"))
+        {
+            tracing::warn!(path = %path.display(), "removing a temporary file of an interrupted run");
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+struct OpenFile {
+    tmp: PathBuf,
+    fin: PathBuf,
+    out: BufWriter<File>,
+    bytes: u64,
+}
+
+struct DirWriter {
+    dir: PathBuf,
+    stem: String,
+    max_file_bytes: u64,
+    current: Option<OpenFile>,
+    /// Closed (fsynced) files awaiting commit.
+    closed: Vec<(PathBuf, PathBuf)>,
+    part: u32,
+}
+
+impl Sink for DirSink {
+    fn writer(&self) -> io::Result<Box<dyn SinkWriter>> {
+        let now = chrono::Utc::now();
+        let dir = self.root.join(now.format("%Y/%m/%d").to_string());
+        let n = self.sequence.fetch_add(1, Ordering::Relaxed);
+        Ok(Box::new(DirWriter {
+            dir,
+            stem: format!(
+                "part-{}-{}-{n:06}",
+                now.format("%Y%m%dT%H%M%S%3fZ"),
+                std::process::id()
+            ),
+            max_file_bytes: self.max_file_bytes,
+            current: None,
+            closed: Vec::new(),
+            part: 0,
+        }))
+    }
+}
+
+impl DirWriter {
+    fn file(&mut self) -> io::Result<&mut OpenFile> {
+        if self.current.is_none() {
+            std::fs::create_dir_all(&self.dir)?;
+            let name = format!("{}-{:03}.ndjson", self.stem, self.part);
+            self.part += 1;
+            let tmp = self.dir.join(format!(".{name}.tmp"));
+            let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            self.current = Some(OpenFile {
+                tmp,
+                fin: self.dir.join(name),
+                out: BufWriter::with_capacity(256 * 1024, file),
+                bytes: 0,
+            });
+        }
+        self.current
+            .as_mut()
+            .ok_or_else(|| io::Error::other("sink file missing"))
+    }
+
+    fn close_current(&mut self) -> io::Result<()> {
+        if let Some(mut f) = self.current.take() {
+            f.out.flush()?;
+            f.out.get_ref().sync_all()?;
+            self.closed.push((f.tmp, f.fin));
+        }
+        Ok(())
+    }
+}
+
+impl SinkWriter for DirWriter {
+    fn record(&mut self, json: &[u8]) -> io::Result<()> {
+        let max = self.max_file_bytes;
+        let file = self.file()?;
+        file.out.write_all(json)?;
+        file.out.write_all(b"\n")?;
+        file.bytes += json.len() as u64 + 1;
+        if file.bytes >= max {
+            self.close_current()?;
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> io::Result<()> {
+        self.close_current()?;
+        if self.closed.is_empty() {
+            return Ok(());
+        }
+        for (tmp, fin) in self.closed.drain(..) {
+            std::fs::rename(&tmp, &fin)?;
+        }
+        // The renames themselves must survive a crash.
+        File::open(&self.dir)?.sync_all()
+    }
+
+    fn abort(&mut self) {
+        if let Some(f) = self.current.take() {
+            drop(f.out);
+            let _ = std::fs::remove_file(&f.tmp);
+        }
+        for (tmp, _) in self.closed.drain(..) {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+impl Drop for DirWriter {
+    fn drop(&mut self) {
+        // Never leave uncommitted files behind as if they were data.
+        self.abort();
+    }
+}
+
+// ---- quarantine --------------------------------------------------------------
+
+/// Bad records, with where they came from, as NDJSON under a directory.
+pub struct Quarantine {
+    file: Mutex<BufWriter<File>>,
+    path: PathBuf,
+}
+
+impl Quarantine {
+    pub fn open(dir: &Path) -> io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!(
+            "quarantine-{}-{}.ndjson",
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+            std::process::id()
+        ));
+        let file = OpenOptions::new().append(true).create(true).open(&path)?;
+        Ok(Quarantine {
+            file: Mutex::new(BufWriter::new(file)),
+            path,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one bad record (durably: a quarantined record may be the only copy).
+    pub fn write(
+        &self,
+        bucket: &str,
+        key: &str,
+        index: Option<u64>,
+        offset: Option<u64>,
+        error: &str,
+        sample: &[u8],
+    ) -> io::Result<()> {
+        let line = serde_json::json!({
+            "bucket": bucket,
+            "key": key,
+            "record_index": index,
+            "byte_offset": offset,
+            "error": error,
+            "record": String::from_utf8_lossy(sample),
+        });
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        serde_json::to_writer(&mut *file, &line).map_err(io::Error::other)?;
+        file.write_all(b"\n")?;
+        file.flush()?;
+        file.get_ref().sync_data()
+    }
+}
+
+// ---- source fields -------------------------------------------------------------
+
+/// Adds `_s3_bucket`, `_s3_key`, `_s3_event_time` to each object record
+/// (a non-object record is wrapped as `{"value": ..., "_s3_...": ...}`).
+pub fn source_fields(bucket: &str, key: &str, event_time: Option<&str>) -> Vec<u8> {
+    let fields = serde_json::json!({
+        "_s3_bucket": bucket,
+        "_s3_key": key,
+        "_s3_event_time": event_time,
+    });
+    let text = fields.to_string();
+    // `{"_s3_bucket":...}` without its braces, to splice into a record.
+    text.as_bytes()[1..text.len() - 1].to_vec()
+}
+
+/// Splices `fields` (from [`source_fields`]) into one compact JSON record.
+pub fn with_source(record: &[u8], fields: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let trimmed = record.trim_ascii_start();
+    if let Some(rest) = trimmed.strip_prefix(b"{") {
+        out.push(b'{');
+        out.extend_from_slice(fields);
+        if !rest.trim_ascii_start().starts_with(b"}") {
+            out.push(b',');
+        }
+        out.extend_from_slice(rest);
+    } else {
+        out.extend_from_slice(b"{\"value\":");
+        out.extend_from_slice(record);
+        out.push(b',');
+        out.extend_from_slice(fields);
+        out.push(b'}');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn sink_specs() {
+        assert_eq!("stdout".parse::<SinkSpec>(), Ok(SinkSpec::Stdout));
+        assert_eq!("null".parse::<SinkSpec>(), Ok(SinkSpec::Null));
+        assert_eq!(
+            "dir:/tmp/x".parse::<SinkSpec>(),
+            Ok(SinkSpec::Dir {
+                path: "/tmp/x".into(),
+                max_file_bytes: DEFAULT_MAX_FILE_BYTES
+            })
+        );
+        assert!(
+            "dir:"
+                .parse::<SinkSpec>()
+                .unwrap_err()
+                .contains("needs a path")
+        );
+        assert!(
+            "s3://x"
+                .parse::<SinkSpec>()
+                .unwrap_err()
+                .contains("not a sink")
+        );
+    }
+
+    fn files(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            if entry.file_type().unwrap().is_dir() {
+                out.extend(files(&entry.path()));
+            } else {
+                out.push(entry.path());
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn dir_sink_commits_rotates_and_aborts() {
+        let root = tempfile::tempdir().unwrap();
+        let sink = DirSink::open(root.path(), 40).unwrap();
+        let mut w = sink.writer().unwrap();
+        for i in 0..5 {
+            w.record(format!("{{\"n\":{i},\"pad\":\"xxxxxxxx\"}}").as_bytes())
+                .unwrap();
+        }
+        // Nothing is visible before commit: only temporaries.
+        assert!(
+            files(root.path()).iter().all(|p| p
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .ends_with(".tmp"))
+        );
+        w.commit().unwrap();
+        let done = files(root.path());
+        assert_eq!(done.len(), 3, "rotated at 40 bytes: {done:?}");
+        let today = chrono::Utc::now().format("%Y/%m/%d").to_string();
+        assert!(done[0].starts_with(root.path().join(today)));
+        let lines: Vec<Value> = done
+            .iter()
+            .flat_map(|p| {
+                std::fs::read_to_string(p)
+                    .unwrap()
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect::<Vec<Value>>()
+            })
+            .collect();
+        assert_eq!(lines.len(), 5);
+        assert_eq!(lines[4]["n"], 4);
+
+        let mut w = sink.writer().unwrap();
+        w.record(b"{\"lost\":true}").unwrap();
+        w.abort();
+        drop(w);
+        let mut w = sink.writer().unwrap();
+        w.record(b"{\"dropped\":true}").unwrap();
+        drop(w);
+        assert_eq!(
+            files(root.path()).len(),
+            3,
+            "aborted and dropped writers leave nothing"
+        );
+    }
+
+    #[test]
+    fn stale_temporaries_are_removed_on_open() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("2026/01/01")).unwrap();
+        std::fs::write(root.path().join("2026/01/01/.part-x.ndjson.tmp"), "{}\n").unwrap();
+        std::fs::write(root.path().join("2026/01/01/part-y.ndjson"), "{}\n").unwrap();
+        DirSink::open(root.path(), 10).unwrap();
+        assert_eq!(
+            files(root.path()),
+            vec![root.path().join("2026/01/01/part-y.ndjson")]
+        );
+    }
+
+    #[test]
+    fn source_fields_are_spliced() {
+        let fields = source_fields("b", "k/é \"q\"", Some("2026-11-22T00:00:00Z"));
+        let mut out = Vec::new();
+        with_source(br#"{"a":1}"#, &fields, &mut out);
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v,
+            json!({"_s3_bucket": "b", "_s3_key": "k/é \"q\"", "_s3_event_time": "2026-11-22T00:00:00Z", "a": 1})
+        );
+        with_source(b"{}", &fields, &mut out);
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["_s3_bucket"], "b");
+        with_source(b"[1,2]", &fields, &mut out);
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["value"], json!([1, 2]));
+        assert_eq!(v["_s3_key"], "k/é \"q\"");
+    }
+
+    #[test]
+    fn quarantine_appends_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = Quarantine::open(dir.path()).unwrap();
+        q.write("b", "k", Some(3), Some(120), "bad JSON", b"{oops")
+            .unwrap();
+        let text = std::fs::read_to_string(q.path()).unwrap();
+        let v: Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(
+            v,
+            json!({"bucket": "b", "key": "k", "record_index": 3, "byte_offset": 120, "error": "bad JSON", "record": "{oops"})
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! The wizard's vocabulary: every key, tick and background result becomes an
+//! [`Action`] for `update`; everything `update` wants done outside itself
+//! (AWS calls, files, the clipboard) becomes an [`Effect`] for the runtime.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::aws::apply::{ApplyOptions, ApplyReport};
+use crate::aws::observe::{
+    BucketState, Observation, Observed, PolicyState, QueueState, RoleState, UserState,
+};
+use crate::aws::verify::{VerifyOptions, VerifyReport};
+use crate::aws::{AwsOptions, Clients, Event, Identity, Plan};
+use crate::spec::Spec;
+
+use super::data::DataReport;
+use super::session::SessionInfo;
+
+/// Something that happened.
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// Time passed: due timers fire, spinners turn.
+    Tick,
+    /// Credentials checked (generation `generation`).
+    Connected {
+        generation: u64,
+        result: Result<(Clients, Identity), String>,
+    },
+    /// A background lookup of one resource finished.
+    Looked {
+        target: Target,
+        generation: u64,
+        result: Box<Found>,
+    },
+    /// Progress of an apply, verify or data run.
+    Progress {
+        run: Run,
+        id: u64,
+        event: Event,
+    },
+    Applied {
+        id: u64,
+        result: Result<Box<ApplyReport>, ApplyFailure>,
+    },
+    Verified {
+        id: u64,
+        report: VerifyReport,
+    },
+    DataFetched {
+        id: u64,
+        result: Result<Box<DataReport>, String>,
+    },
+    SessionsListed(Result<Vec<SessionInfo>, String>),
+    SessionLoaded {
+        path: PathBuf,
+        result: Result<(Box<Spec>, Vec<String>), String>,
+    },
+    Saved {
+        kind: SaveKind,
+        path: PathBuf,
+        spec: Box<Spec>,
+        result: Result<(), String>,
+    },
+    Exported {
+        dir: PathBuf,
+        result: Result<Vec<PathBuf>, String>,
+    },
+}
+
+/// Which background run a progress event belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Run {
+    Apply,
+    Verify,
+}
+
+/// A failed apply, as the wizard keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyFailure {
+    pub step: String,
+    pub message: String,
+    pub completed: Vec<String>,
+    pub backup_dir: Option<PathBuf>,
+}
+
+/// A resource looked up in the background while the user types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    Policy,
+    Role,
+    User,
+    Bucket,
+    Dlq,
+    Queue,
+}
+
+impl Target {
+    pub const ALL: [Target; 6] = [
+        Target::Policy,
+        Target::Role,
+        Target::User,
+        Target::Bucket,
+        Target::Dlq,
+        Target::Queue,
+    ];
+}
+
+/// What to look up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Policy {
+        arn: String,
+    },
+    Role {
+        name: String,
+    },
+    User {
+        name: String,
+    },
+    Bucket {
+        name: String,
+        account: String,
+        region: String,
+    },
+    Queue {
+        name: String,
+    },
+}
+
+/// What a lookup found.
+#[derive(Debug, Clone)]
+pub enum Found {
+    Policy(Observed<PolicyState>),
+    Role(Observed<RoleState>),
+    User(Observed<UserState>),
+    Bucket(Observed<BucketState>),
+    Queue(Observed<QueueState>),
+}
+
+/// Where a spec was saved and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveKind {
+    /// The session file, written on its own a moment after each change.
+    Autosave,
+    /// The spec file, on Ctrl-S.
+    Spec,
+}
+
+/// Work for the runtime.
+#[derive(Debug)]
+pub enum Effect {
+    /// Load credentials and ask STS who they are.
+    Connect {
+        generation: u64,
+        how: ConnectHow,
+    },
+    /// Look one resource up; supersedes the previous lookup of `target`.
+    Lookup {
+        target: Target,
+        generation: u64,
+        clients: Box<Clients>,
+        what: Lookup,
+    },
+    /// Apply: with the reviewed plan, or (`reviewed: None`, a retry) after a fresh observation.
+    Apply {
+        id: u64,
+        clients: Box<Clients>,
+        spec: Box<Spec>,
+        reviewed: Option<Box<(Plan, Observation)>>,
+        identity: Identity,
+        options: ApplyOptions,
+    },
+    Verify {
+        id: u64,
+        clients: Box<Clients>,
+        spec: Box<Spec>,
+        options: VerifyOptions,
+    },
+    FetchData {
+        id: u64,
+        clients: Box<Clients>,
+        spec: Box<Spec>,
+        /// When our notification was put in place, if this session did it.
+        cutoff: Option<SystemTime>,
+    },
+    ListSessions(PathBuf),
+    LoadSession(PathBuf),
+    Save {
+        kind: SaveKind,
+        path: PathBuf,
+        spec: Box<Spec>,
+        /// An earlier file of this session to remove once saved (the stack was renamed).
+        replaces: Option<PathBuf>,
+    },
+    Export {
+        dir: PathBuf,
+        spec: Box<Spec>,
+    },
+    /// Put text on the terminal's clipboard (OSC 52).
+    Copy(String),
+}
+
+/// How to get clients.
+#[derive(Debug, Clone)]
+pub enum ConnectHow {
+    /// The default chain with these options, for this region.
+    Load { options: AwsOptions, region: String },
+    /// Clients given by the caller (tests, or a caller that built its own).
+    Given(Box<Clients>),
+}
+
+/// How long after the last keystroke a changed name is looked up.
+pub const LOOKUP_DEBOUNCE: Duration = Duration::from_millis(350);
+/// How long after the last change the session is autosaved.
+pub const AUTOSAVE_DEBOUNCE: Duration = Duration::from_millis(800);
+/// How long after a profile or region change credentials are checked.
+pub const CONNECT_DEBOUNCE: Duration = Duration::from_millis(300);
+/// Spinner frame time while something runs.
+pub const ANIMATION_TICK: Duration = Duration::from_millis(100);

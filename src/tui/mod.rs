@@ -1,0 +1,176 @@
+//! The terminal wizard: a screen-by-screen front end over the engine.
+//!
+//! The only module of sluice that uses ratatui and crossterm. Its shape is
+//! the Elm architecture: one [`App`] state; every key, tick and background
+//! result is an [`Action`] given to [`update`]; what `update` wants done
+//! outside itself is an [`Effect`] the [`Runtime`] carries out (AWS calls as
+//! tokio tasks that report back over a channel, superseding older lookups of
+//! the same resource); [`ui::render`] draws `&App` and does no I/O.
+//!
+//! ```text
+//! module        what it holds
+//! app           App (the state), Step (the screens), Setup / Config
+//! action        Action, Effect, lookup targets and debounce times
+//! update        update(&mut App, Action): keys, mouse, results
+//! form          the fields of the form steps, bound to spec paths
+//! preview       the live preview: plan items as JSON diffs
+//! ui/           drawing: frame, form, preview pane, screens, overlays
+//! runtime       effects, the terminal loop, Headless for tests
+//! session       autosaved sessions in <config dir>/sessions
+//! profiles      AWS profiles and regions for the welcome screen
+//! data          the data preview: newest objects, sample, backfill count
+//! theme         colours, NO_COLOR
+//! ```
+
+pub mod action;
+pub mod app;
+pub mod data;
+pub mod form;
+pub mod preview;
+pub mod profiles;
+pub mod runtime;
+pub mod session;
+pub mod theme;
+pub mod ui;
+pub mod update;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
+
+pub use action::{Action, Effect};
+pub use app::{App, Config, Connect, Setup, Step};
+pub use runtime::{Headless, Runtime};
+pub use theme::Theme;
+pub use update::update;
+
+use crate::aws::AwsOptions;
+
+/// What `sluice` / `sluice wizard` pass to the wizard.
+#[derive(Debug, Clone, Default)]
+pub struct WizardOptions {
+    pub aws: AwsOptions,
+    /// `--config F`: start from this spec (created on Ctrl-S if missing).
+    pub config: Option<PathBuf>,
+    /// Where the CLI sends the log (shown on the welcome screen's help).
+    pub log_file: Option<PathBuf>,
+}
+
+/// The setup for a real run: the spec of `--config`, the user's profiles and
+/// session directory, colours from the environment.
+pub fn setup(options: &WizardOptions) -> anyhow::Result<Setup> {
+    let mut notes = Vec::new();
+    let spec = match &options.config {
+        Some(path) if path.exists() => {
+            let (spec, problems) = session::read_spec(path).map_err(anyhow::Error::msg)?;
+            if !problems.is_empty() {
+                notes.push(format!(
+                    "{}: {} field(s) to fix, e.g. {}",
+                    path.display(),
+                    problems.len(),
+                    problems[0]
+                ));
+            }
+            if let Some(region) = &options.aws.region
+                && region != &spec.region
+            {
+                notes.push(format!(
+                    "--region {region} differs from the spec's region {}: the spec's is used",
+                    spec.region
+                ));
+            }
+            Some(spec)
+        }
+        Some(path) => {
+            notes.push(format!(
+                "{} does not exist yet: Ctrl-S writes it",
+                path.display()
+            ));
+            None
+        }
+        None => None,
+    };
+    let mut aws = options.aws.clone();
+    if let Some(spec) = &spec {
+        aws.region = Some(spec.region.clone());
+    }
+    Ok(Setup {
+        config: Config {
+            aws,
+            connect: Connect::Chain,
+            config_path: options.config.clone(),
+            sessions_dir: session::default_dir(),
+            backup_base: None,
+            out_dir: PathBuf::from("."),
+            export_base: PathBuf::from("."),
+            verify: crate::aws::verify::VerifyOptions::default(),
+            propagation_timeout: Duration::from_secs(120),
+        },
+        spec,
+        profiles: profiles::load_profiles(),
+        theme: Theme::from_env(),
+        notes,
+    })
+}
+
+/// Opens the wizard on the terminal and runs it until the user quits.
+pub async fn run(options: WizardOptions) -> anyhow::Result<ExitCode> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!(
+            "the wizard needs a terminal; without one use `sluice init`, `sluice plan` and `sluice export`"
+        );
+    }
+    let setup = setup(&options)?;
+    tracing::info!(config = ?options.config, "wizard: start");
+    let app = App::new(setup);
+    let mut terminal = TerminalGuard::enter()?;
+    let result = runtime::run_terminal(app, &mut terminal.terminal, &mut std::io::stdout()).await;
+    drop(terminal);
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+/// The terminal in raw mode on the alternate screen with mouse capture and
+/// bracketed paste; restored when dropped (errors) and by the panic hook.
+struct TerminalGuard {
+    terminal: ratatui::DefaultTerminal,
+}
+
+fn leave_extras() {
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste
+    );
+}
+
+impl TerminalGuard {
+    fn enter() -> anyhow::Result<TerminalGuard> {
+        // Installed before ratatui's own hook, which restores the screen and then calls this one.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            leave_extras();
+            previous(info);
+        }));
+        let terminal = ratatui::try_init().context("cannot set up the terminal")?;
+        let guard = TerminalGuard { terminal };
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)
+            .context("cannot set up the terminal")?;
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        leave_extras();
+        let _ = ratatui::try_restore();
+    }
+}

@@ -1,0 +1,370 @@
+//! The live preview: for the current step, the documents the spec generates
+//! as a diff against what the account holds. Pure: computed from the plan
+//! and the lookups after each change, drawn by `ui::preview`.
+
+use serde_json::Value;
+
+use crate::aws::plan::{Action, PlanItem};
+use crate::docs::ResourceKind;
+use crate::docs::diff::{DiffTag, json_diff};
+
+use super::action::{Found, Target};
+use super::app::{App, Connection, Step};
+use super::theme::BadgeKind;
+
+/// One document (or note) of the preview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub title: String,
+    pub badge: Option<(String, BadgeKind)>,
+    pub lines: Vec<Line>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub kind: LineKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Hunk,
+    Context,
+    Insert,
+    Delete,
+    /// The document as it stands (no change).
+    Plain,
+    Note,
+    Error,
+}
+
+impl Line {
+    fn new(kind: LineKind, text: impl Into<String>) -> Line {
+        Line {
+            kind,
+            text: text.into(),
+        }
+    }
+
+    /// The line as drawn, with its diff marker.
+    pub fn marked(&self) -> String {
+        match self.kind {
+            LineKind::Context | LineKind::Plain => format!(" {}", self.text),
+            LineKind::Insert => format!("+{}", self.text),
+            LineKind::Delete => format!("-{}", self.text),
+            LineKind::Hunk | LineKind::Note | LineKind::Error => self.text.clone(),
+        }
+    }
+}
+
+fn target_of(kind: ResourceKind) -> Target {
+    match kind {
+        ResourceKind::Policy => Target::Policy,
+        ResourceKind::Role => Target::Role,
+        ResourceKind::User => Target::User,
+        ResourceKind::Bucket | ResourceKind::Notification => Target::Bucket,
+        ResourceKind::DeadLetterQueue => Target::Dlq,
+        ResourceKind::Queue => Target::Queue,
+    }
+}
+
+/// What a resource is called in the preview.
+pub fn describe(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Policy => "permissions policy",
+        ResourceKind::Role => "role: trust policy and attachment",
+        ResourceKind::User => "user and attachment",
+        ResourceKind::Bucket => "bucket settings and policy",
+        ResourceKind::DeadLetterQueue => "dead-letter queue attributes",
+        ResourceKind::Queue => "queue attributes and policy",
+        ResourceKind::Notification => "bucket notification (merged)",
+    }
+}
+
+/// The diff counts of a line list: (inserted, deleted).
+fn counts(lines: &[Line]) -> (usize, usize) {
+    lines.iter().fold((0, 0), |(i, d), l| match l.kind {
+        LineKind::Insert => (i + 1, d),
+        LineKind::Delete => (i, d + 1),
+        _ => (i, d),
+    })
+}
+
+fn diff_lines(before: Option<&Value>, after: Option<&Value>) -> Vec<Line> {
+    json_diff(before, after)
+        .into_iter()
+        .map(|l| Line {
+            kind: match l.tag {
+                DiffTag::Hunk => LineKind::Hunk,
+                DiffTag::Context => LineKind::Context,
+                DiffTag::Insert => LineKind::Insert,
+                DiffTag::Delete => LineKind::Delete,
+            },
+            text: l.text,
+        })
+        .collect()
+}
+
+fn plain_lines(doc: Option<&Value>) -> Vec<Line> {
+    crate::docs::diff::pretty_or_empty(doc)
+        .lines()
+        .map(|l| Line::new(LineKind::Plain, l))
+        .collect()
+}
+
+/// The section of one plan item.
+fn item_section(app: &App, item: &PlanItem) -> Section {
+    let slot = app.slots.get(&target_of(item.resource));
+    let checking = app.online() && slot.is_some_and(|s| s.pending());
+    let title = format!("{} · {}", describe(item.resource), item.name);
+    let (badge, lines) = match item.action {
+        _ if checking => {
+            let mut lines = vec![Line::new(
+                LineKind::Note,
+                "reading the live state… (compared with nothing meanwhile)",
+            )];
+            lines.extend(diff_lines(item.before.as_ref(), item.after.as_ref()));
+            (("checking…".to_owned(), BadgeKind::Neutral), lines)
+        }
+        Action::NoChange => (
+            ("no change".to_owned(), BadgeKind::Same),
+            plain_lines(item.after.as_ref()),
+        ),
+        Action::Create if item.before.is_none() => (
+            ("new".to_owned(), BadgeKind::New),
+            diff_lines(None, item.after.as_ref()),
+        ),
+        Action::Adopt if item.after.is_none() => (
+            ("adopt".to_owned(), BadgeKind::Change),
+            vec![Line::new(
+                LineKind::Note,
+                format!(
+                    "an existing {} is used as it is: sluice manages only its own {} on it",
+                    item.resource.as_str(),
+                    if item.resource == ResourceKind::Bucket {
+                        "notification entry"
+                    } else {
+                        "access policy statement"
+                    }
+                ),
+            )],
+        ),
+        action => {
+            let lines = diff_lines(item.before.as_ref(), item.after.as_ref());
+            let (ins, del) = counts(&lines);
+            let kind = if action == Action::Create {
+                BadgeKind::New
+            } else {
+                BadgeKind::Change
+            };
+            ((format!("{} +{ins} −{del}", action.as_str()), kind), lines)
+        }
+    };
+    Section {
+        title,
+        badge: Some(badge),
+        lines,
+    }
+}
+
+/// A lookup that failed, as a section.
+fn lookup_error(app: &App, target: Target, title: &str) -> Option<Section> {
+    let message = match app.slots.get(&target)?.found.as_ref()? {
+        Found::Policy(Err(e)) | Found::Role(Err(e)) | Found::User(Err(e)) => e.to_string(),
+        Found::Bucket(Err(e)) | Found::Queue(Err(e)) => e.to_string(),
+        _ => return None,
+    };
+    Some(Section {
+        title: title.to_owned(),
+        badge: Some(("cannot read".to_owned(), BadgeKind::Bad)),
+        lines: vec![Line::new(LineKind::Error, message)],
+    })
+}
+
+fn note(title: &str, text: impl Into<String>) -> Section {
+    Section {
+        title: title.to_owned(),
+        badge: None,
+        lines: vec![Line::new(LineKind::Note, text)],
+    }
+}
+
+/// Sections for the resources of `kinds`, in plan order.
+fn resources(app: &App, kinds: &[ResourceKind]) -> Vec<Section> {
+    let plan = &app.derived.plan;
+    let mut out = Vec::new();
+    for kind in kinds {
+        match plan.item(*kind) {
+            Some(item) => out.push(item_section(app, item)),
+            None => {
+                if let Some(error) = lookup_error(app, target_of(*kind), describe(*kind)) {
+                    out.push(error);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The entries of a notification configuration that are not ours.
+pub fn foreign_entries(config: &Value, our_id: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (list, target_key, kind) in [
+        ("QueueConfigurations", "QueueArn", "queue"),
+        ("TopicConfigurations", "TopicArn", "topic"),
+        (
+            "LambdaFunctionConfigurations",
+            "LambdaFunctionArn",
+            "lambda",
+        ),
+    ] {
+        for entry in config
+            .get(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let id = entry.get("Id").and_then(Value::as_str).unwrap_or("(no id)");
+            if kind == "queue" && id == our_id {
+                continue;
+            }
+            let target = entry.get(target_key).and_then(Value::as_str).unwrap_or("?");
+            let events: Vec<&str> = entry
+                .get("Events")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let filter = crate::docs::entry_filter(entry);
+            let mut text = format!("{kind} {id} → {target}: {}", events.join(", "));
+            if !filter.prefix.is_empty() || !filter.suffix.is_empty() {
+                text.push_str(&format!(
+                    " (prefix `{}`, suffix `{}`)",
+                    filter.prefix, filter.suffix
+                ));
+            }
+            out.push(text);
+        }
+    }
+    out
+}
+
+fn notification_sections(app: &App) -> Vec<Section> {
+    let mut out = Vec::new();
+    let offline = !app.online();
+    if let Some(conflict) = &app.derived.merge_error {
+        out.push(Section {
+            title: format!("bucket notification · {}", app.spec.notification.id),
+            badge: Some(("conflict".to_owned(), BadgeKind::Bad)),
+            lines: vec![Line::new(LineKind::Error, conflict.clone())],
+        });
+        if let Some(current) = &app.derived.current_notification {
+            out.push(Section {
+                title: "the bucket's current configuration".to_owned(),
+                badge: None,
+                lines: plain_lines(Some(current)),
+            });
+        }
+        return out;
+    }
+    out.extend(resources(app, &[ResourceKind::Notification]));
+    if offline {
+        out.push(note(
+            "offline",
+            "the bucket's current configuration is not known: apply reads it and merges this entry in, keeping every other entry as it is",
+        ));
+    }
+    if let Some(current) = &app.derived.current_notification {
+        let foreign = foreign_entries(current, &app.derived.resolved.notification.id);
+        let title = format!(
+            "other entries on the bucket: {} (kept as they are)",
+            foreign.len()
+        );
+        out.push(Section {
+            title,
+            badge: None,
+            lines: if foreign.is_empty() {
+                vec![Line::new(LineKind::Note, "none")]
+            } else {
+                foreign
+                    .into_iter()
+                    .map(|f| Line::new(LineKind::Plain, f))
+                    .collect()
+            },
+        });
+    }
+    out
+}
+
+/// The preview of the current step.
+pub fn sections(app: &App) -> Vec<Section> {
+    let spec = &app.spec;
+    match app.step {
+        Step::Welcome => vec![Section {
+            title: "spec.json · what a session saves".to_owned(),
+            badge: None,
+            lines: crate::spec::to_json_string(spec)
+                .lines()
+                .map(|l| Line::new(LineKind::Plain, l))
+                .collect(),
+        }],
+        Step::Policy => resources(app, &[ResourceKind::Policy]),
+        Step::Role if !spec.role.enabled => vec![note(
+            "role",
+            "disabled: no role is created. Connectors that can assume a role should: it needs no long-lived secret",
+        )],
+        Step::Role => resources(app, &[ResourceKind::Role]),
+        Step::User if !spec.user.enabled => vec![note(
+            "user",
+            "disabled: no IAM user is created (the role is the recommended way in)",
+        )],
+        Step::User => {
+            let mut out = resources(app, &[ResourceKind::User]);
+            if spec.user.create_access_key {
+                out.push(note(
+                    "access key",
+                    format!(
+                        "created at apply: the secret is shown once and written only to {}/{}_accessKeys.csv (mode 0600)",
+                        app.config.out_dir.display(),
+                        spec.user.name
+                    ),
+                ));
+            }
+            out
+        }
+        Step::Bucket => resources(app, &[ResourceKind::Bucket]),
+        Step::Queue => resources(app, &[ResourceKind::DeadLetterQueue, ResourceKind::Queue]),
+        Step::Notification => notification_sections(app),
+        Step::Review => {
+            let kinds: Vec<ResourceKind> =
+                app.derived.plan.items.iter().map(|i| i.resource).collect();
+            let mut out = resources(app, &kinds);
+            for target in Target::ALL {
+                if let Some(e) = lookup_error(app, target, &format!("{target:?}").to_lowercase()) {
+                    out.push(e);
+                }
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A one-word summary of a step's preview, for narrow terminals.
+pub fn summary(sections: &[Section]) -> String {
+    let badges: Vec<&str> = sections
+        .iter()
+        .filter_map(|s| s.badge.as_ref().map(|(b, _)| b.as_str()))
+        .collect();
+    if badges.is_empty() {
+        "notes".to_owned()
+    } else {
+        badges.join(", ")
+    }
+}
+
+/// Whether the app is online but the current step's lookups are still out.
+pub fn checking(app: &App) -> bool {
+    matches!(app.connection, Connection::Online { .. }) && app.derived.pending > 0
+}

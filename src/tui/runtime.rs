@@ -1,0 +1,487 @@
+//! The runtime: carries out effects (AWS work as tokio tasks reporting back
+//! over a channel, files directly), feeds actions to `update`, and drives
+//! either the terminal or, for tests, nothing at all ([`Headless`]).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use futures::{FutureExt, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::{Backend, TestBackend};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+
+use crate::aws::observe::{
+    observe, observe_bucket, observe_policy, observe_queue, observe_role, observe_user,
+};
+use crate::aws::{Clients, Plan, Reporter};
+
+use super::action::{Action, ApplyFailure, ConnectHow, Effect, Found, Lookup, Run, Target};
+use super::app::{App, Setup};
+use super::{data, session, ui, update};
+
+/// How long the credentials check may take before the wizard goes offline.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum TaskKey {
+    Connect,
+    Lookup(Target),
+    Apply,
+    Verify,
+    Data,
+    Export,
+}
+
+/// The app and the tasks working for it.
+pub struct Runtime {
+    pub app: App,
+    tx: UnboundedSender<Action>,
+    tasks: HashMap<TaskKey, JoinHandle<()>>,
+    /// Text copied with OSC 52 and not yet written to the terminal.
+    copies: Vec<String>,
+    /// Everything copied (tests read it).
+    pub clipboard: Vec<String>,
+}
+
+impl Runtime {
+    /// A runtime for `app`, and the receiver of the actions its tasks send.
+    /// Must be called inside a tokio runtime.
+    pub fn new(app: App) -> (Runtime, UnboundedReceiver<Action>) {
+        let (tx, rx) = unbounded_channel();
+        let mut runtime = Runtime {
+            app,
+            tx,
+            tasks: HashMap::new(),
+            copies: Vec::new(),
+            clipboard: Vec::new(),
+        };
+        runtime.run_effects();
+        (runtime, rx)
+    }
+
+    /// Feeds one action to `update` (at the current time) and runs its effects.
+    pub fn dispatch(&mut self, action: Action) {
+        self.app.now = Instant::now();
+        update::update(&mut self.app, action);
+        self.run_effects();
+    }
+
+    fn run_effects(&mut self) {
+        for effect in std::mem::take(&mut self.app.effects) {
+            self.execute(effect);
+        }
+    }
+
+    /// Spawns `future` as the task for `key`, aborting the one it supersedes.
+    fn spawn<F>(&mut self, key: TaskKey, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        if let Some(old) = self.tasks.insert(key, tokio::spawn(future)) {
+            old.abort();
+        }
+        self.tasks.retain(|_, handle| !handle.is_finished());
+    }
+
+    fn send(&self, action: Action) {
+        let _ = self.tx.send(action);
+    }
+
+    fn execute(&mut self, effect: Effect) {
+        let tx = self.tx.clone();
+        match effect {
+            Effect::Connect { generation, how } => self.spawn(TaskKey::Connect, async move {
+                let result = tokio::time::timeout(CONNECT_TIMEOUT, connect(how))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(format!(
+                            "no answer from STS within {} s: check the network or the endpoint",
+                            CONNECT_TIMEOUT.as_secs()
+                        ))
+                    });
+                let _ = tx.send(Action::Connected { generation, result });
+            }),
+            Effect::Lookup {
+                target,
+                generation,
+                clients,
+                what,
+            } => self.spawn(TaskKey::Lookup(target), async move {
+                let found = lookup(&clients, what).await;
+                let _ = tx.send(Action::Looked {
+                    target,
+                    generation,
+                    result: Box::new(found),
+                });
+            }),
+            Effect::Apply {
+                id,
+                clients,
+                spec,
+                reviewed,
+                identity,
+                options,
+            } => self.spawn(TaskKey::Apply, async move {
+                let (reporter, forwarder) = forward(tx.clone(), Run::Apply, id);
+                let planned = match reviewed {
+                    Some(reviewed) => Ok(*reviewed),
+                    None => {
+                        reporter.started("plan", "read the account and plan again");
+                        let observation = observe(&clients, &spec, identity).await;
+                        Plan::live(&spec, &observation)
+                            .map(|plan| (plan, observation))
+                            .map_err(|e| e.to_string())
+                    }
+                };
+                let result = match planned {
+                    Ok((plan, observation)) => crate::aws::apply::apply(
+                        &clients,
+                        &spec,
+                        &plan,
+                        &observation,
+                        &options,
+                        &reporter,
+                    )
+                    .await
+                    .map(Box::new)
+                    .map_err(|e| ApplyFailure {
+                        step: e.step,
+                        message: e.message,
+                        completed: e.completed,
+                        backup_dir: e.backup_dir,
+                    }),
+                    Err(message) => Err(ApplyFailure {
+                        step: "plan".to_owned(),
+                        message,
+                        completed: Vec::new(),
+                        backup_dir: None,
+                    }),
+                };
+                drop(reporter);
+                let _ = forwarder.await;
+                let _ = tx.send(Action::Applied { id, result });
+            }),
+            Effect::Verify {
+                id,
+                clients,
+                spec,
+                options,
+            } => self.spawn(TaskKey::Verify, async move {
+                let (reporter, forwarder) = forward(tx.clone(), Run::Verify, id);
+                let report = crate::aws::verify::verify(&clients, &spec, &options, &reporter).await;
+                drop(reporter);
+                let _ = forwarder.await;
+                let _ = tx.send(Action::Verified { id, report });
+            }),
+            Effect::FetchData {
+                id,
+                clients,
+                spec,
+                cutoff,
+            } => self.spawn(TaskKey::Data, async move {
+                let result = data::fetch(&clients, &spec, cutoff).await.map(Box::new);
+                let _ = tx.send(Action::DataFetched { id, result });
+            }),
+            Effect::ListSessions(dir) => {
+                self.send(Action::SessionsListed(
+                    session::list(&dir).map_err(|e| format!("{}: {e}", dir.display())),
+                ));
+            }
+            Effect::LoadSession(path) => {
+                let result = session::read_spec(&path).map(|(spec, notes)| (Box::new(spec), notes));
+                self.send(Action::SessionLoaded { path, result });
+            }
+            Effect::Save {
+                kind,
+                path,
+                spec,
+                replaces,
+            } => {
+                let result = session::write_spec(&path, &spec).map_err(|e| e.to_string());
+                if result.is_ok()
+                    && let Some(old) = replaces
+                {
+                    let _ = std::fs::remove_file(old);
+                }
+                self.send(Action::Saved {
+                    kind,
+                    path,
+                    spec,
+                    result,
+                });
+            }
+            Effect::Export { dir, spec } => self.spawn(TaskKey::Export, async move {
+                let target = dir.clone();
+                let result = tokio::task::spawn_blocking(move || {
+                    let files = crate::export::bundle(&spec, crate::export::Format::All);
+                    crate::export::write_bundle(&target, &files).map_err(|e| e.to_string())
+                })
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+                let _ = tx.send(Action::Exported { dir, result });
+            }),
+            Effect::Copy(text) => {
+                self.copies.push(text.clone());
+                self.clipboard.push(text);
+            }
+        }
+    }
+
+    /// Takes the copies still to be written to the terminal.
+    fn take_copies(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.copies)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        for (_, task) in self.tasks.drain() {
+            task.abort();
+        }
+    }
+}
+
+async fn connect(how: ConnectHow) -> Result<(Clients, crate::aws::Identity), String> {
+    let clients = match how {
+        ConnectHow::Load { options, region } => Clients::load(&options, &region).await,
+        ConnectHow::Given(clients) => *clients,
+    };
+    let identity = clients.identity().await.map_err(|e| e.to_string())?;
+    Ok((clients, identity))
+}
+
+async fn lookup(clients: &Clients, what: Lookup) -> Found {
+    match what {
+        Lookup::Policy { arn } => Found::Policy(observe_policy(clients, &arn).await),
+        Lookup::Role { name } => Found::Role(observe_role(clients, &name).await),
+        Lookup::User { name } => Found::User(observe_user(clients, &name).await),
+        Lookup::Bucket {
+            name,
+            account,
+            region,
+        } => Found::Bucket(observe_bucket(clients, &name, &account, &region).await),
+        Lookup::Queue { name } => Found::Queue(observe_queue(clients, &name).await),
+    }
+}
+
+/// A reporter whose events reach the app as progress actions, and the task
+/// forwarding them (it ends when the reporter is dropped).
+fn forward(tx: UnboundedSender<Action>, run: Run, id: u64) -> (Reporter, JoinHandle<()>) {
+    let (events_tx, mut events_rx) = unbounded_channel();
+    let forwarder = tokio::spawn(async move {
+        while let Some(event) = events_rx.recv().await {
+            let _ = tx.send(Action::Progress { run, id, event });
+        }
+    });
+    (Reporter::new(events_tx), forwarder)
+}
+
+/// A terminal event as an action (key releases and focus changes are dropped).
+pub fn to_action(event: TermEvent) -> Option<Action> {
+    match event {
+        TermEvent::Key(key) if key.kind != KeyEventKind::Release => Some(Action::Key(key)),
+        TermEvent::Mouse(mouse) => Some(Action::Mouse(mouse)),
+        TermEvent::Paste(text) => Some(Action::Paste(text)),
+        TermEvent::Resize(width, height) => Some(Action::Resize(width, height)),
+        _ => None,
+    }
+}
+
+/// What woke the loop.
+enum Wake {
+    Terminal(Option<std::io::Result<TermEvent>>),
+    Action(Option<Action>),
+    Tick,
+}
+
+/// Runs the wizard in `terminal` until the user quits. Redraws only after
+/// something happened; sleeps (no tick) unless a timer is due or something animates.
+pub async fn run_terminal<B: Backend>(
+    app: App,
+    terminal: &mut Terminal<B>,
+    out: &mut impl Write,
+) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let (mut runtime, mut rx) = Runtime::new(app);
+    let mut events = crossterm::event::EventStream::new();
+    let size = terminal.size()?;
+    runtime.dispatch(Action::Resize(size.width, size.height));
+    loop {
+        if runtime.app.quit {
+            break;
+        }
+        terminal.draw(|frame| ui::render(frame, &runtime.app))?;
+        for text in runtime.take_copies() {
+            crossterm::execute!(
+                out,
+                crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
+            )?;
+        }
+        let wake = runtime.app.next_wakeup();
+        let sleep = async {
+            match wake {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        let woke = tokio::select! {
+            event = events.next() => Wake::Terminal(event),
+            action = rx.recv() => Wake::Action(action),
+            () = sleep => Wake::Tick,
+        };
+        match woke {
+            Wake::Terminal(Some(Ok(event))) => {
+                if let Some(action) = to_action(event) {
+                    runtime.dispatch(action);
+                }
+            }
+            Wake::Terminal(Some(Err(e))) => return Err(e.into()),
+            Wake::Terminal(None) | Wake::Action(None) => break,
+            Wake::Action(Some(action)) => runtime.dispatch(action),
+            Wake::Tick => runtime.dispatch(Action::Tick),
+        }
+        // Coalesce: everything already waiting is handled before the next frame.
+        loop {
+            if let Ok(action) = rx.try_recv() {
+                runtime.dispatch(action);
+            } else if let Some(Some(Ok(event))) = events.next().now_or_never() {
+                if let Some(action) = to_action(event) {
+                    runtime.dispatch(action);
+                }
+            } else {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The wizard without a terminal: tests (and scripts) send keys and wait for
+/// conditions, like a user who can read the screen.
+pub struct Headless {
+    pub runtime: Runtime,
+    rx: UnboundedReceiver<Action>,
+}
+
+impl Headless {
+    /// The wizard from `setup` at a `width`×`height` screen. Inside a tokio runtime.
+    pub fn new(setup: Setup, width: u16, height: u16) -> Headless {
+        let (mut runtime, rx) = Runtime::new(App::new(setup));
+        runtime.dispatch(Action::Resize(width, height));
+        Headless { runtime, rx }
+    }
+
+    pub fn app(&self) -> &App {
+        &self.runtime.app
+    }
+
+    pub fn app_mut(&mut self) -> &mut App {
+        &mut self.runtime.app
+    }
+
+    pub fn send(&mut self, action: Action) {
+        self.runtime.dispatch(action);
+    }
+
+    /// Presses a key.
+    pub fn press(&mut self, code: KeyCode) {
+        self.press_with(code, KeyModifiers::NONE);
+    }
+
+    pub fn press_with(&mut self, code: KeyCode, modifiers: KeyModifiers) {
+        self.send(Action::Key(KeyEvent::new(code, modifiers)));
+    }
+
+    /// Ctrl + a letter.
+    pub fn ctrl(&mut self, c: char) {
+        self.press_with(KeyCode::Char(c), KeyModifiers::CONTROL);
+    }
+
+    /// Types `text` key by key.
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyCode::Char(c));
+        }
+    }
+
+    /// Handles background results and due timers until `done` holds (true)
+    /// or `timeout` passes (false).
+    pub async fn wait_for(&mut self, timeout: Duration, done: impl Fn(&App) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if done(&self.runtime.app) {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            let wake = self
+                .runtime
+                .app
+                .next_wakeup()
+                .map_or(deadline, |w| w.min(deadline))
+                .max(now);
+            tokio::select! {
+                action = self.rx.recv() => match action {
+                    Some(action) => self.runtime.dispatch(action),
+                    None => return done(&self.runtime.app),
+                },
+                () = tokio::time::sleep_until(wake.into()) => self.runtime.dispatch(Action::Tick),
+            }
+        }
+    }
+
+    /// Handles whatever is ready now, without waiting.
+    pub fn settle(&mut self) {
+        while let Ok(action) = self.rx.try_recv() {
+            self.runtime.dispatch(action);
+        }
+    }
+
+    /// The screen as a test backend draws it.
+    pub fn draw(&self) -> Terminal<TestBackend> {
+        draw(&self.runtime.app)
+    }
+
+    /// The screen's text, one line per row.
+    pub fn screen(&self) -> String {
+        screen_text(&self.draw())
+    }
+
+    /// Everything copied to the clipboard so far.
+    pub fn clipboard(&self) -> &[String] {
+        &self.runtime.clipboard
+    }
+}
+
+/// Draws `app` on a test backend of its size.
+pub fn draw(app: &App) -> Terminal<TestBackend> {
+    let backend = TestBackend::new(app.size.0, app.size.1);
+    let mut terminal = match Terminal::new(backend) {
+        Ok(terminal) => terminal,
+        Err(never) => match never {},
+    };
+    let _ = terminal.draw(|frame| ui::render(frame, app));
+    terminal
+}
+
+/// The text of a test backend's screen, one line per row, right-trimmed.
+pub fn screen_text(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        for x in 0..buffer.area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

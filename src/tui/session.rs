@@ -1,0 +1,131 @@
+//! Wizard sessions: the spec being designed, autosaved as a spec file (the
+//! same format `sluice plan --config` reads; no secrets) in
+//! `<config dir>/sessions/<stack name>.json`, and offered for resume.
+//!
+//! The functions here do file I/O; the runtime calls them, never `update`.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::spec::{self, LoadError, Spec};
+
+/// `<config dir>/sessions`, e.g. `~/.config/sluice/sessions` on Linux.
+pub fn default_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "sluice").map(|d| d.config_dir().join("sessions"))
+}
+
+/// A saved session, as listed for resume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub path: PathBuf,
+    /// The stack name (the file's stem).
+    pub name: String,
+    pub modified: Option<SystemTime>,
+}
+
+/// The session file of a stack.
+pub fn path_for(dir: &Path, stack: &str) -> PathBuf {
+    dir.join(format!("{stack}.json"))
+}
+
+/// Saved sessions, newest first. A missing directory has none.
+pub fn list(dir: &Path) -> std::io::Result<Vec<SessionInfo>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut sessions = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        let modified = entry.metadata().and_then(|m| m.modified()).ok();
+        sessions.push(SessionInfo {
+            path,
+            name,
+            modified,
+        });
+    }
+    sessions.sort_by(|a, b| b.modified.cmp(&a.modified).then(a.name.cmp(&b.name)));
+    Ok(sessions)
+}
+
+/// A spec read for the wizard: a valid one as `sluice` reads it (defaults
+/// filled in); one that breaks rules is still opened, so the wizard can show
+/// each broken field for fixing. Only unreadable or malformed files fail.
+pub fn read_spec(path: &Path) -> Result<(Spec, Vec<String>), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse_spec(&text, &path.display().to_string())
+}
+
+/// [`read_spec`] of text; `origin` names it in errors.
+pub fn parse_spec(text: &str, origin: &str) -> Result<(Spec, Vec<String>), String> {
+    match spec::from_json_str(text, origin) {
+        Ok(loaded) => Ok((loaded.spec, loaded.generated)),
+        Err(LoadError::Invalid { errors, .. }) => {
+            // Complete (every key present, as sluice writes it) but breaking rules.
+            let spec: Spec = serde_json::from_str(text)
+                .map_err(|e| format!("{origin}: invalid spec:\n{errors}\n({e})"))?;
+            let notes = errors
+                .0
+                .iter()
+                .map(|e| format!("{}: {}", e.path, e.message))
+                .collect();
+            Ok((spec, notes))
+        }
+        Err(other) => Err(other.to_string()),
+    }
+}
+
+/// Writes `spec` to `path` atomically (creating its directory).
+pub fn write_spec(path: &Path, spec: &Spec) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    crate::fsutil::write_atomic(path, spec::to_json_string(spec).as_bytes(), Some(0o644))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_round_trip_and_list_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(list(&dir.path().join("missing")).unwrap().is_empty());
+        let a = crate::spec::starter("alpha", "us-west-2", None);
+        let b = crate::spec::starter("beta", "eu-west-1", None);
+        write_spec(&path_for(dir.path(), "alpha"), &a).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write_spec(&path_for(dir.path(), "beta"), &b).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        let listed = list(dir.path()).unwrap();
+        let names: Vec<&str> = listed.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["beta", "alpha"]);
+        let (read, notes) = read_spec(&listed[1].path).unwrap();
+        assert_eq!(read, a);
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn a_spec_breaking_rules_still_opens_with_its_errors() {
+        let mut spec = crate::spec::starter("alpha", "us-west-2", None);
+        spec.bucket.name = "Bad_Name".into();
+        let text = crate::spec::to_json_string(&spec);
+        let (read, notes) = parse_spec(&text, "s.json").unwrap();
+        assert_eq!(read.bucket.name, "Bad_Name");
+        assert!(notes[0].starts_with("bucket.name:"), "{notes:?}");
+        assert!(
+            parse_spec("{", "s.json")
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
+    }
+}

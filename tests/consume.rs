@@ -1,0 +1,777 @@
+//! `sluice consume`, `backfill` and `decode` against moto: exact counts for
+//! every format and compression, every kind of bad input, crashes and stops
+//! that lose nothing, the fail policy reaching the DLQ.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Moto, aws_cli, shared, sluice_bin};
+use serde_json::{Value, json};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn sluice(moto: &Moto, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = moto.command(sluice_bin());
+    cmd.current_dir(dir).args(args).stdin(Stdio::null());
+    cmd
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// Applies a stack (prefix `in/`, plain-HTTP friendly) with extra `--set`s.
+fn stack(moto: &Moto, dir: &Path, sets: &[&str]) {
+    let mut args = vec![
+        "init",
+        "--name",
+        "acme-ingest",
+        "--region",
+        "us-west-2",
+        "--out",
+        "spec.json",
+        "--force",
+        "--set",
+        "bucket.deny_insecure_transport=false",
+        "--set",
+        "bucket.prefix=in/",
+    ];
+    for s in sets {
+        args.push("--set");
+        args.push(s);
+    }
+    ok(sluice(moto, dir, &args).output().unwrap());
+    ok(sluice(
+        moto,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    )
+    .output()
+    .unwrap());
+}
+
+/// Uploads every file under `local` to `s3://acme-ingest-source/<prefix>` in one CLI call.
+fn upload_dir(moto: &Moto, local: &Path, prefix: &str) {
+    aws_cli(
+        moto,
+        &[
+            "s3",
+            "cp",
+            local.to_str().unwrap(),
+            &format!("s3://acme-ingest-source/{prefix}"),
+            "--recursive",
+            "--only-show-errors",
+        ],
+    );
+}
+
+fn put(moto: &Moto, dir: &Path, key: &str, body: &[u8]) {
+    let file = dir.join("upload.tmp");
+    fs::write(&file, body).unwrap();
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            "acme-ingest-source",
+            "--key",
+            key,
+            "--body",
+            file.to_str().unwrap(),
+        ],
+    );
+}
+
+fn queue_url(moto: &Moto, name: &str) -> String {
+    aws_cli(moto, &["sqs", "get-queue-url", "--queue-name", name])["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn send(moto: &Moto, body: &str) {
+    let url = queue_url(moto, "acme-ingest-queue");
+    aws_cli(
+        moto,
+        &[
+            "sqs",
+            "send-message",
+            "--queue-url",
+            &url,
+            "--message-body",
+            body,
+        ],
+    );
+}
+
+/// (visible, in flight) of a queue.
+fn depth(moto: &Moto, name: &str) -> (u64, u64) {
+    let url = queue_url(moto, name);
+    let a = aws_cli(
+        moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "All",
+        ],
+    )["Attributes"]
+        .clone();
+    let n = |k: &str| a[k].as_str().unwrap_or("0").parse::<u64>().unwrap();
+    (
+        n("ApproximateNumberOfMessages"),
+        n("ApproximateNumberOfMessagesNotVisible"),
+    )
+}
+
+/// `sluice consume` into `out/`, stopping once the queue has been idle for `idle` seconds.
+fn consume_args<'a>(idle: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "consume",
+        "--config",
+        "spec.json",
+        "--headless",
+        "--sink",
+        "dir:out",
+        "--metrics",
+        "metrics.ndjson",
+        "--metrics-interval",
+        "1",
+        "--stop-when-idle",
+        idle,
+        "--grace",
+        "10",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// The last metrics line of a run (the final summary).
+fn final_metrics(dir: &Path) -> Value {
+    let text = fs::read_to_string(dir.join("metrics.ndjson")).unwrap();
+    let last = text.lines().last().unwrap();
+    let line: Value = serde_json::from_str(last).unwrap();
+    assert_eq!(line["final"], true, "{last}");
+    line["metrics"]["counters"].clone()
+}
+
+/// Committed records in `out/`. Temporaries (`.part-….tmp`) are what a
+/// running consumer writes before commit; [`assert_no_temporaries`] checks
+/// none is left once it stopped.
+fn sink_records(dir: &Path) -> Vec<Value> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        if let Ok(entries) = fs::read_dir(dir) {
+            for e in entries.flatten() {
+                if e.file_type().unwrap().is_dir() {
+                    walk(&e.path(), out);
+                } else {
+                    out.push(e.path());
+                }
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&dir.join("out"), &mut files);
+    files.sort();
+    let mut records = Vec::new();
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.ends_with(".tmp") {
+            continue;
+        }
+        assert!(
+            name.ends_with(".ndjson"),
+            "unexpected file in the sink: {name}"
+        );
+        for line in fs::read_to_string(&f).unwrap().lines() {
+            records
+                .push(serde_json::from_str(line).unwrap_or_else(|e| panic!("{name}: {e}: {line}")));
+        }
+    }
+    records
+}
+
+fn assert_no_temporaries(dir: &Path) {
+    fn walk(dir: &Path) {
+        for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path());
+            } else {
+                let name = e.file_name().to_string_lossy().into_owned();
+                assert!(
+                    !name.ends_with(".tmp"),
+                    "a stopped consumer left {name} behind"
+                );
+            }
+        }
+    }
+    walk(&dir.join("out"));
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn zstd(data: &[u8]) -> Vec<u8> {
+    zstd::encode_all(data, 1).unwrap()
+}
+
+fn bzip2(data: &[u8]) -> Vec<u8> {
+    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+type Compress = fn(&[u8]) -> Vec<u8>;
+
+fn records_for(tag: &str) -> Vec<Value> {
+    (0..3)
+        .map(|i| json!({"id": format!("{tag}-{i}"), "name": format!("n{i}")}))
+        .collect()
+}
+
+fn encode_format(format: &str, records: &[Value]) -> Vec<u8> {
+    match format {
+        "ndjson" => records
+            .iter()
+            .map(|r| format!("{r}\r\n"))
+            .collect::<String>()
+            .into_bytes(),
+        "concatenated" => records
+            .iter()
+            .map(|r| format!("{r} "))
+            .collect::<String>()
+            .trim_end()
+            .as_bytes()
+            .to_vec(),
+        "array" => serde_json::to_vec(records).unwrap(),
+        "csv" | "tsv" => {
+            let sep = if format == "csv" { "," } else { "\t" };
+            let mut out = format!("id{sep}name\n");
+            for r in records {
+                out.push_str(&format!(
+                    "{}{sep}{}\n",
+                    r["id"].as_str().unwrap(),
+                    r["name"].as_str().unwrap()
+                ));
+            }
+            out.into_bytes()
+        }
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn every_format_and_compression_arrives_exactly() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stack(&moto, dir, &[]);
+    let local = dir.join("upload");
+    fs::create_dir_all(&local).unwrap();
+    let mut expected: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let formats = [
+        ("ndjson", "ndjson"),
+        ("concatenated", "json"),
+        ("array", "json"),
+        ("csv", "csv"),
+        ("tsv", "tsv"),
+    ];
+    let compressions: [(&str, Compress); 4] = [
+        ("", |d| d.to_vec()),
+        (".gz", gzip),
+        (".zst", zstd),
+        (".bz2", bzip2),
+    ];
+    for (format, ext) in formats {
+        for (suffix, compress) in compressions {
+            let key = format!("{format} a+b é{suffix}.{ext}{suffix}");
+            let key = key.replacen(&format!("{suffix}.{ext}"), &format!(".{ext}"), 1);
+            let tag = format!("{format}{suffix}");
+            let records = records_for(&tag);
+            fs::write(local.join(&key), compress(&encode_format(format, &records))).unwrap();
+            // CSV and TSV values are strings already, like the records.
+            expected.insert(format!("in/{key}"), records);
+        }
+    }
+    fs::write(local.join("empty.json"), b"").unwrap();
+    expected.insert("in/empty.json".into(), vec![]);
+    upload_dir(&moto, &local, "in/");
+
+    let out = sluice(&moto, dir, &consume_args("2", &["--add-source"]))
+        .output()
+        .unwrap();
+    ok(out);
+    let mut got: BTreeMap<String, Vec<Value>> =
+        expected.keys().map(|k| (k.clone(), Vec::new())).collect();
+    for mut r in sink_records(dir) {
+        assert_eq!(r["_s3_bucket"], "acme-ingest-source");
+        let key = r["_s3_key"].as_str().unwrap().to_owned();
+        let obj = r.as_object_mut().unwrap();
+        for f in ["_s3_bucket", "_s3_key", "_s3_event_time"] {
+            obj.remove(f);
+        }
+        got.get_mut(&key)
+            .unwrap_or_else(|| panic!("record from an unexpected key {key}"))
+            .push(r);
+    }
+    assert_eq!(got, expected);
+    let c = final_metrics(dir);
+    assert_eq!(c["records"], 60);
+    assert_eq!(c["objects_ok"], 21);
+    assert_eq!(c["decode_errors"], 0);
+    assert_eq!(c["test_events"], 1, "apply's s3:TestEvent is drained");
+    assert_eq!(c["messages_deleted"], c["messages_received"]);
+    assert_eq!(depth(&moto, "acme-ingest-queue"), (0, 0));
+}
+
+#[test]
+fn bad_input_is_counted_and_nothing_is_left_behind() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stack(&moto, dir, &[]);
+    // 3 good lines, 2 malformed, one non-UTF-8, one oversized (2 MiB).
+    let mut messy = b"{\"ok\":1}\n{bad json\n{\"ok\":2}\n[1,2\n".to_vec();
+    messy.extend_from_slice(b"{\"s\":\"\xff\xfe\"}\n");
+    messy.extend_from_slice(format!("{{\"big\":\"{}\"}}\n", "x".repeat(2 << 20)).as_bytes());
+    messy.extend_from_slice(b"{\"ok\":3}");
+    put(&moto, dir, "in/messy.ndjson", &messy);
+    // A truncated gzip: 100 records, cut in the middle.
+    let full: String = (0..100).map(|i| format!("{{\"t\":{i}}}\n")).collect();
+    let gz = gzip(full.as_bytes());
+    put(&moto, dir, "in/truncated.ndjson.gz", &gz[..gz.len() / 2]);
+    // A decompression bomb: 256 MiB of zero bytes in a few hundred bytes.
+    let bomb = bzip2(&vec![0u8; 256 << 20]);
+    assert!(bomb.len() < 4096, "{}", bomb.len());
+    put(&moto, dir, "in/bomb.ndjson.bz2", &bomb);
+    // Messages that are not plain S3 events.
+    send(&moto, "hello, not an event");
+    let event = |key: &str| {
+        json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+            "eventTime": "2026-11-22T00:00:00.000Z",
+            "s3": {"bucket": {"name": "acme-ingest-source"}, "object": {"key": key, "size": 1}}}]})
+    };
+    put(&moto, dir, "other/outside.ndjson", b"{\"x\":1}\n");
+    send(&moto, &event("other/outside.ndjson").to_string());
+    send(&moto, &event("in/does-not-exist.ndjson").to_string());
+    // The same object announced through SNS and through EventBridge. It lives in
+    // a bucket without a notification, so only these two messages announce it.
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            "side-bucket",
+            "--create-bucket-configuration",
+            "LocationConstraint=us-west-2",
+        ],
+    );
+    fs::write(dir.join("sns.ndjson"), b"{\"via\":\"sns\"}\n").unwrap();
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            "side-bucket",
+            "--key",
+            "in/sns.ndjson",
+            "--body",
+            dir.join("sns.ndjson").to_str().unwrap(),
+        ],
+    );
+    let mut wrapped = event("in/sns.ndjson");
+    wrapped["Records"][0]["s3"]["bucket"]["name"] = json!("side-bucket");
+    wrapped["Records"][0]["s3"]["object"]["sequencer"] = json!("00AA");
+    send(
+        &moto,
+        &json!({"Type": "Notification", "MessageId": "m", "Message": wrapped.to_string()})
+            .to_string(),
+    );
+    send(&moto, &json!({"version": "0", "detail-type": "Object Created", "source": "aws.s3", "time": "2026-11-22T00:00:00Z",
+        "detail": {"bucket": {"name": "side-bucket"}, "object": {"key": "in/sns.ndjson", "size": 14, "sequencer": "00AA"}}}).to_string());
+
+    // One message at a time, so the duplicate is seen after the original is written.
+    let out = sluice(
+        &moto,
+        dir,
+        &consume_args("2", &["--quarantine", "quarantine", "--concurrency", "1"]),
+    )
+    .output()
+    .unwrap();
+    ok(out);
+    let c = final_metrics(dir);
+    assert_eq!(c["messages_unparseable"], 1);
+    assert_eq!(c["objects_skipped"], 1);
+    assert_eq!(c["objects_not_found"], 1);
+    // messy: 3 good records, 4 bad; truncated: an object error; the bomb: its
+    // endless first line is an oversized record, then the expansion limit stops it.
+    assert_eq!(c["objects_failed"], 2, "{c}");
+    assert_eq!(c["decode_errors"], 4 + 1 + 2, "{c}");
+    // The SNS-wrapped event and the EventBridge one announce the same object:
+    // the second is a duplicate within the run.
+    assert_eq!(c["objects_duplicate"], 1, "{c}");
+    let records = sink_records(dir);
+    let oks: BTreeSet<i64> = records.iter().filter_map(|r| r["ok"].as_i64()).collect();
+    assert_eq!(oks, BTreeSet::from([1, 2, 3]));
+    assert_eq!(records.iter().filter(|r| r["via"] == "sns").count(), 1);
+    let truncated = records.iter().filter(|r| r.get("t").is_some()).count();
+    assert!(
+        truncated < 100,
+        "records before the cut are delivered, not invented: {truncated}"
+    );
+    assert_eq!(c["records"].as_u64().unwrap(), 3 + 1 + truncated as u64);
+    assert_eq!(
+        depth(&moto, "acme-ingest-queue"),
+        (0, 0),
+        "skip policy: every message deleted"
+    );
+    // Bad records are quarantined with their source and offset.
+    let quarantined: Vec<Value> = fs::read_dir(dir.join("quarantine"))
+        .unwrap()
+        .flat_map(|e| {
+            fs::read_to_string(e.unwrap().path())
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect::<Vec<Value>>()
+        })
+        .collect();
+    assert!(
+        quarantined.iter().any(|q| q["key"] == "in/messy.ndjson"
+            && q["record_index"] == 1
+            && q["record"] == "{bad json"),
+        "{quarantined:?}"
+    );
+}
+
+/// 40 objects × 250 records with ids `o{n}-{i}`.
+fn upload_many(moto: &Moto, dir: &Path) -> BTreeSet<String> {
+    let local = dir.join("many");
+    fs::create_dir_all(&local).unwrap();
+    let mut ids = BTreeSet::new();
+    for o in 0..40 {
+        let mut body = String::new();
+        for i in 0..250 {
+            let id = format!("o{o}-{i}");
+            body.push_str(&format!(
+                "{{\"id\":\"{id}\",\"pad\":\"{}\"}}\n",
+                "p".repeat(200)
+            ));
+            ids.insert(id);
+        }
+        fs::write(
+            local.join(format!("part-{o:02}.ndjson.gz")),
+            gzip(body.as_bytes()),
+        )
+        .unwrap();
+    }
+    upload_dir(moto, &local, "in/");
+    ids
+}
+
+fn wait_for_records(dir: &Path, at_least: usize, timeout: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if sink_records(dir).len() >= at_least {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("no records arrived within {timeout:?}");
+}
+
+#[test]
+fn kill_9_then_rerun_delivers_every_record_at_least_once() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stack(&moto, dir, &["queue.visibility_timeout_secs=3"]);
+    let ids = upload_many(&moto, dir);
+    let mut child = sluice(
+        &moto,
+        dir,
+        &consume_args("2", &["--concurrency", "2", "--receivers", "1"]),
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    wait_for_records(dir, 500, Duration::from_secs(60));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // The rerun picks up what the killed run held once its visibility lapses.
+    let out = sluice(&moto, dir, &consume_args("6", &[]))
+        .output()
+        .unwrap();
+    ok(out);
+    let got: BTreeSet<String> = sink_records(dir)
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    let missing: Vec<&String> = ids.difference(&got).take(5).collect();
+    assert!(missing.is_empty(), "records lost: {missing:?}…");
+    assert_eq!(depth(&moto, "acme-ingest-queue"), (0, 0));
+}
+
+#[test]
+fn sigterm_never_deletes_a_message_whose_records_are_not_written() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stack(&moto, dir, &["queue.visibility_timeout_secs=3"]);
+    let ids = upload_many(&moto, dir);
+    let child = sluice(&moto, dir, &consume_args("60", &["--concurrency", "3"]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_records(dir, 250, Duration::from_secs(60));
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "graceful stop: {}", text(&out.stderr));
+    assert_no_temporaries(dir);
+    let c = final_metrics(dir);
+    // Every deleted message's object is complete in the sink.
+    let records = sink_records(dir);
+    let mut per_object: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &records {
+        let id = r["id"].as_str().unwrap();
+        *per_object
+            .entry(id.split('-').next().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    let complete = per_object.values().filter(|&&n| n >= 250).count() as u64;
+    let deleted = c["messages_deleted"].as_u64().unwrap();
+    let test_events = c["test_events"].as_u64().unwrap();
+    assert!(deleted >= 1, "{c}");
+    assert!(
+        complete >= deleted - test_events,
+        "{deleted} deleted but only {complete} objects complete"
+    );
+    assert!(
+        per_object.values().all(|&n| n % 250 == 0),
+        "a partial object was committed: {per_object:?}"
+    );
+    // What was not deleted is still in the queue: a second run gets all of it.
+    let out = sluice(&moto, dir, &consume_args("6", &[]))
+        .output()
+        .unwrap();
+    ok(out);
+    let got: BTreeSet<String> = sink_records(dir)
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(ids.is_subset(&got), "records lost after SIGTERM");
+}
+
+#[test]
+fn the_fail_policy_moves_a_bad_message_to_the_dlq() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stack(
+        &moto,
+        dir,
+        &[
+            "queue.visibility_timeout_secs=1",
+            "queue.dead_letter.max_receive_count=2",
+        ],
+    );
+    put(&moto, dir, "in/bad.ndjson", b"{\"ok\":1}\nnot json\n");
+    let out = sluice(
+        &moto,
+        dir,
+        &consume_args("4", &["--on-decode-error", "fail"]),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("dead-letter queue"),
+        "{}",
+        text(&out.stderr)
+    );
+    let c = final_metrics(dir);
+    assert!(c["fail_policy_errors"].as_u64().unwrap() >= 2, "{c}");
+    assert_eq!(
+        c["messages_deleted"], c["test_events"],
+        "only the test event was deleted: {c}"
+    );
+    assert!(
+        sink_records(dir).is_empty(),
+        "nothing of a failed message is committed"
+    );
+    // SQS moves a message to the DLQ when it is received once more than
+    // maxReceiveCount allows; the next receive (ours, or any consumer's) does it.
+    std::thread::sleep(Duration::from_millis(1100));
+    let url = queue_url(&moto, "acme-ingest-queue");
+    let got = aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "receive-message",
+            "--queue-url",
+            &url,
+            "--wait-time-seconds",
+            "1",
+        ],
+    );
+    assert!(got.get("Messages").is_none(), "{got}");
+    assert_eq!(depth(&moto, "acme-ingest-queue"), (0, 0));
+    assert_eq!(
+        depth(&moto, "acme-ingest-queue-dlq").0,
+        1,
+        "the message reached the DLQ"
+    );
+}
+
+#[test]
+fn backfill_sends_what_predates_the_notification() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // Objects first, the pipeline after: no events for them.
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            "acme-ingest-source",
+            "--create-bucket-configuration",
+            "LocationConstraint=us-west-2",
+        ],
+    );
+    let local = dir.join("old");
+    fs::create_dir_all(local.join("2026")).unwrap();
+    for i in 0..12 {
+        fs::write(
+            local.join(format!("2026/day {i:02}+x.ndjson")),
+            format!("{{\"day\":{i}}}\n"),
+        )
+        .unwrap();
+    }
+    fs::write(local.join("2026/notes.txt"), "not in scope\n").unwrap();
+    upload_dir(&moto, &local, "in/");
+    stack(&moto, dir, &["bucket.suffix=.ndjson"]);
+    let backfill = |extra: &[&str]| -> String {
+        let mut args = vec!["backfill", "--config", "spec.json"];
+        args.extend_from_slice(extra);
+        ok(sluice(&moto, dir, &args).output().unwrap())
+    };
+    assert!(backfill(&["--dry-run"]).contains("13 listed, 12 matched"));
+    assert!(backfill(&["--dry-run", "--match", "day 0[0-4]"]).contains("5 matched"));
+    assert!(backfill(&["--dry-run", "--limit", "3"]).contains("3 matched"));
+    assert!(
+        backfill(&["--dry-run", "--start-after", "in/2026/day 09+x.ndjson"]).contains("2 matched")
+    );
+    assert!(
+        backfill(&["--dry-run", "--modified-after", "2999-01-01T00:00:00Z"]).contains("0 matched")
+    );
+    assert!(
+        backfill(&[
+            "--dry-run",
+            "--modified-after",
+            "2000-01-01T00:00:00Z",
+            "--skip-glacier"
+        ])
+        .contains("12 matched")
+    );
+    let err = sluice(
+        &moto,
+        dir,
+        &["backfill", "--config", "spec.json", "--match", "("],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        text(&err.stderr).contains("--match ("),
+        "{}",
+        text(&err.stderr)
+    );
+    assert_eq!(
+        depth(&moto, "acme-ingest-queue").0,
+        1,
+        "dry runs send nothing (only apply's test event is there)"
+    );
+
+    let sent = backfill(&["--match", "day 0[0-4]"]);
+    assert!(sent.contains("5 sent"), "{sent}");
+    ok(sluice(&moto, dir, &consume_args("2", &[]))
+        .output()
+        .unwrap());
+    let days: BTreeSet<i64> = sink_records(dir)
+        .iter()
+        .map(|r| r["day"].as_i64().unwrap())
+        .collect();
+    assert_eq!(days, BTreeSet::from([0, 1, 2, 3, 4]));
+}
+
+#[test]
+fn decode_reads_a_local_file_and_reports_errors() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::write(
+        dir.join("x.ndjson.gz"),
+        gzip(b"{\"a\":1}\n{oops\n{\"a\":2}\n"),
+    )
+    .unwrap();
+    let out = sluice(&moto, dir, &["decode", "x.ndjson.gz"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a decode error makes the exit code 1"
+    );
+    assert_eq!(text(&out.stdout), "{\"a\":1}\n{\"a\":2}\n");
+    let err = text(&out.stderr);
+    assert!(err.contains("record 1 at byte 8"), "{err}");
+    assert!(
+        err.contains("2 records, 1 decode errors; gzip compression, ndjson format"),
+        "{err}"
+    );
+    let out = sluice(&moto, dir, &["decode", "missing.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot open missing.json"));
+}
