@@ -336,16 +336,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Decode(args)) => runtime()?.block_on(decode(&cli.global, &args)),
         Some(Command::Destroy(args)) => runtime()?.block_on(destroy(&cli.global, &args)),
         Some(Command::Export(args)) => export(&args),
-        Some(Command::Wizard(_)) | None => {
-            eprintln!(
-                "The terminal wizard is not in this build yet. Meanwhile:\n  \
-                 sluice init --name NAME --region REGION     write a starter spec\n  \
-                 sluice plan --config sluice.json --offline  see every document\n  \
-                 sluice export --config sluice.json --out DIR\n\nRun `sluice --help` for everything."
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Some(Command::Wizard(args)) => runtime()?.block_on(wizard(&cli.global, args.config)),
+        None => runtime()?.block_on(wizard(&cli.global, None)),
     }
+}
+
+async fn wizard(global: &GlobalOpts, config: Option<PathBuf>) -> Result<ExitCode> {
+    crate::tui::run(crate::tui::WizardOptions {
+        aws: aws_options(global),
+        config,
+        log_file: global.log_file.clone(),
+    })
+    .await
 }
 
 fn init(global: &GlobalOpts, args: &InitArgs) -> Result<ExitCode> {

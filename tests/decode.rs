@@ -778,5 +778,5 @@ fn records_are_valid_json() {
 fn bench_full() {
     let options = sluice::consume::bench::BenchOptions::default();
     let report = sluice::consume::bench::run(&options, &mut io::stdout()).unwrap();
-    assert_eq!(report.rows.len(), 5);
+    assert_eq!(report.rows.len(), 6);
 }

@@ -693,6 +693,8 @@ fn without_credentials_the_error_says_what_was_tried() {
         "acme-ingest",
         "--region",
         "us-west-2",
+        "--set",
+        "bucket.deny_insecure_transport=false",
     ]));
     let out = run(&["plan", "--config", "sluice.json"]);
     assert_eq!(out.status.code(), Some(1));

@@ -54,7 +54,8 @@ impl Default for BenchOptions {
 /// One dataset decoded by sluice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BenchRow {
-    /// Dataset name (`ndjson`, `ndjson.gz`, `concatenated`, `json-array`, `csv`).
+    /// Dataset name (`ndjson`, `ndjson.gz`, `ndjson.zst`, `concatenated`,
+    /// `json-array`, `csv`).
     pub dataset: String,
     /// Size of the object as stored (compressed size for `.gz`).
     pub stored_bytes: u64,
@@ -315,20 +316,31 @@ impl<W: Write> Write for Counter<W> {
     }
 }
 
-fn write_dataset(
-    path: &Path,
-    layout: Layout,
-    size: u64,
-    gzip_level: Option<u32>,
-) -> io::Result<()> {
+/// How a dataset file is stored.
+#[derive(Clone, Copy)]
+enum Store {
+    Plain,
+    Gzip(u32),
+    Zstd(i32),
+}
+
+fn write_dataset(path: &Path, layout: Layout, size: u64, store: Store) -> io::Result<()> {
     let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
-    match gzip_level {
-        None => {
+    match store {
+        Store::Plain => {
             let mut file = file;
             generate(&mut file, layout, size)?;
             file.flush()?;
         }
-        Some(level) => {
+        Store::Zstd(level) => {
+            let mut zst = zstd::stream::write::Encoder::new(file, level)?;
+            let mut buffered = BufWriter::with_capacity(1 << 20, &mut zst);
+            generate(&mut buffered, layout, size)?;
+            buffered.flush()?;
+            drop(buffered);
+            zst.finish()?.flush()?;
+        }
+        Store::Gzip(level) => {
             let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::new(level));
             let mut buffered = BufWriter::with_capacity(1 << 20, &mut gz);
             generate(&mut buffered, layout, size)?;
@@ -400,14 +412,33 @@ fn time_command(command: &mut Command) -> Option<Duration> {
     status.success().then_some(elapsed)
 }
 
-const PYTHON_REFERENCE: &str = "import json, sys\n\
-n = 0\n\
-with open(sys.argv[1], 'rb') as f:\n\
-    for line in f:\n\
-        if line.strip():\n\
-            json.loads(line)\n\
-            n += 1\n\
-print(n)\n";
+/// Like [`time_command`], also returning what the command printed.
+fn time_command_output(command: &mut Command) -> Option<(Duration, String)> {
+    let start = Instant::now();
+    let output = command
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let elapsed = start.elapsed();
+    output.status.success().then(|| {
+        (
+            elapsed,
+            String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+        )
+    })
+}
+
+const PYTHON_REFERENCE: &str = "
+import json, sys
+n = 0
+with open(sys.argv[1], 'rb') as f:
+    for line in f:
+        if line.strip():
+            json.loads(line)
+            n += 1
+print(n)
+";
 
 /// A `VmHWM`/`VmRSS`-style line of `/proc/self/status`, in bytes.
 fn proc_status_kib(field: &str) -> Option<u64> {
@@ -458,15 +489,26 @@ pub fn run(options: &BenchOptions, out: &mut dyn Write) -> io::Result<BenchRepor
         options.size_mb.max(1),
         dir.0.display()
     )?;
-    write_dataset(&p("logs.ndjson"), Layout::Ndjson, size, None)?;
-    write_dataset(&p("logs.ndjson.gz"), Layout::Ndjson, size, Some(6))?;
-    write_dataset(&p("logs.concatenated"), Layout::Concatenated, size, None)?;
-    write_dataset(&p("logs.array.json"), Layout::Array, size, None)?;
-    write_dataset(&p("logs.csv"), Layout::Csv, size, None)?;
+    write_dataset(&p("logs.ndjson"), Layout::Ndjson, size, Store::Plain)?;
+    write_dataset(&p("logs.ndjson.gz"), Layout::Ndjson, size, Store::Gzip(6))?;
+    write_dataset(&p("logs.ndjson.zst"), Layout::Ndjson, size, Store::Zstd(3))?;
+    write_dataset(
+        &p("logs.concatenated"),
+        Layout::Concatenated,
+        size,
+        Store::Plain,
+    )?;
+    write_dataset(&p("logs.array.json"), Layout::Array, size, Store::Plain)?;
+    write_dataset(&p("logs.csv"), Layout::Csv, size, Store::Plain)?;
 
     let datasets = [
         ("ndjson", "logs.ndjson", "logs/2025/06/01/a.ndjson"),
         ("ndjson.gz", "logs.ndjson.gz", "logs/2025/06/01/a.ndjson.gz"),
+        (
+            "ndjson.zst",
+            "logs.ndjson.zst",
+            "logs/2025/06/01/a.ndjson.zst",
+        ),
         ("concatenated", "logs.concatenated", "firehose/2025/06/01/a"),
         ("json-array", "logs.array.json", "exports/a.json"),
         ("csv", "logs.csv", "exports/a.csv"),
@@ -487,14 +529,19 @@ pub fn run(options: &BenchOptions, out: &mut dyn Write) -> io::Result<BenchRepor
         .python
         .clone()
         .unwrap_or_else(|| PathBuf::from("python3"));
-    let python_secs = time_command(
+    let row = |name: &str| rows.iter().find(|r| r.dataset == name);
+    // Only a run that parsed every record counts.
+    let python_secs = time_command_output(
         Command::new(&python)
             .arg("-c")
             .arg(PYTHON_REFERENCE)
             .arg(p("logs.ndjson")),
-    );
+    )
+    .filter(|(_, printed)| {
+        Some(printed.as_str()) == row("ndjson").map(|r| r.records.to_string()).as_deref()
+    })
+    .map(|(elapsed, _)| elapsed);
 
-    let row = |name: &str| rows.iter().find(|r| r.dataset == name);
     let plain = row("ndjson").map_or(0, |r| r.bytes);
     let gz_bytes = row("ndjson.gz").map_or(0, |r| r.bytes);
     let gzip_dc_mb_s = gzip_secs.map(|d| gz_bytes as f64 / 1e6 / d.as_secs_f64());
@@ -513,7 +560,7 @@ pub fn run(options: &BenchOptions, out: &mut dyn Write) -> io::Result<BenchRepor
         rss_size / 1_000_000
     )?;
     let big = p("big.ndjson.gz");
-    write_dataset(&big, Layout::Ndjson, rss_size, Some(1))?;
+    write_dataset(&big, Layout::Ndjson, rss_size, Store::Gzip(1))?;
     let peak_rss_bytes = peak_rss_of_decode(&big)?;
     let rss_object_bytes = rss_size;
 
@@ -535,14 +582,15 @@ fn write_table(report: &BenchReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "| dataset | input MB | records | s | MB/s | records/s |"
+        "| dataset | stored MB | MB | records | s | MB/s | records/s |"
     )?;
-    writeln!(out, "|---|---:|---:|---:|---:|---:|")?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|")?;
     for r in &report.rows {
         writeln!(
             out,
-            "| sluice {} | {:.0} | {} | {:.3} | {:.0} | {:.2}M |",
+            "| sluice {} | {:.0} | {:.0} | {} | {:.3} | {:.0} | {:.2}M |",
             r.dataset,
+            r.stored_bytes as f64 / 1e6,
             r.bytes as f64 / 1e6,
             r.records,
             r.seconds,
@@ -552,12 +600,12 @@ fn write_table(report: &BenchReport, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "| `gzip -dc` (ndjson.gz) | | | | {} | |",
+        "| `gzip -dc` (ndjson.gz) | | | | | {} | |",
         fmt_opt(report.gzip_dc_mb_s, "")
     )?;
     writeln!(
         out,
-        "| Python `json.loads` per line (ndjson) | | | | {} | |",
+        "| Python `json.loads` per line (ndjson) | | | | | {} | |",
         fmt_opt(report.python_mb_s, "")
     )?;
     writeln!(out)?;
@@ -632,7 +680,7 @@ mod tests {
             &mut out,
         )
         .unwrap();
-        assert_eq!(report.rows.len(), 5);
+        assert_eq!(report.rows.len(), 6);
         assert!(report.rows.iter().all(|r| r.records > 0 && r.seconds > 0.0));
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("| sluice ndjson.gz |"), "{text}");

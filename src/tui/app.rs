@@ -621,6 +621,11 @@ impl App {
         if let Some(local) = self.local_errors.get(&field) {
             return Some(local.clone());
         }
+        if field == FieldId::Events
+            && let Some(conflict) = &self.derived.merge_error
+        {
+            return Some(conflict.clone());
+        }
         let path = field.path()?;
         if !form::active(field, &self.spec) && field != FieldId::RoleEnabled {
             return None;
@@ -669,26 +674,39 @@ impl App {
             .collect()
     }
 
-    /// Why Next is refused on a form step, if it is.
+    /// Why Next is refused on a form step, if it is: the first invalid
+    /// field with its message, or a name the account says cannot be used.
     pub fn step_blocker(&self, step: Step) -> Option<String> {
         let errors = self.step_errors(step);
         if let Some(first) = errors.first() {
-            return Some(format!(
-                "{} to fix before going on: {}",
-                if errors.len() == 1 {
-                    "1 field".to_owned()
-                } else {
-                    format!("{} fields", errors.len())
-                },
-                first.label()
-            ));
+            let message = self
+                .field_error(*first)
+                .or_else(|| {
+                    let path = format!("{}[", first.path()?);
+                    self.derived
+                        .errors
+                        .iter()
+                        .find(|e| e.path.starts_with(&path))
+                        .map(|e| e.message.clone())
+                })
+                .unwrap_or_default();
+            let more = match errors.len() {
+                1 => String::new(),
+                2 => " (and 1 more field to fix)".to_owned(),
+                n => format!(" (and {} more fields to fix)", n - 1),
+            };
+            return Some(format!("{}: {message}{more}", first.label()));
         }
-        if step == Step::Notification
-            && let Some(conflict) = &self.derived.merge_error
-        {
-            return Some(format!("the notification cannot be merged: {conflict}"));
-        }
-        None
+        form::fields(step)
+            .iter()
+            .find_map(|field| match super::ui::lookup_line(self, *field) {
+                Some((text, StatusKind::Error)) => Some(format!(
+                    "{}: {}",
+                    field.label(),
+                    text.trim_start_matches("✗ ")
+                )),
+                _ => None,
+            })
     }
 
     // ---- AWS ----

@@ -358,7 +358,10 @@ pub fn summary(sections: &[Section]) -> String {
         .filter_map(|s| s.badge.as_ref().map(|(b, _)| b.as_str()))
         .collect();
     if badges.is_empty() {
-        "notes".to_owned()
+        sections
+            .first()
+            .map(|s| s.title.split(" · ").next().unwrap_or_default().to_owned())
+            .unwrap_or_default()
     } else {
         badges.join(", ")
     }

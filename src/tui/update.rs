@@ -67,6 +67,7 @@ pub fn update(app: &mut App, action: Action) {
                 && slot.generation == generation
             {
                 slot.running = false;
+                slot.due = None;
                 slot.found = Some(*result);
                 app.stale = true;
             }

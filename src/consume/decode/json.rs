@@ -46,32 +46,37 @@ pub(crate) fn is_value_start(b: u8) -> bool {
     )
 }
 
+/// Index of the first `"`, `\\` or control byte (< 0x20) at or after `i`,
+/// or `buf.len()`: the bytes that end or complicate a JSON string.
+#[inline(always)]
+fn find_special(buf: &[u8], mut i: usize) -> usize {
+    // Eight bytes at a time. The lowest flagged byte is exact (borrows only
+    // travel upwards), which is all we need.
+    while let Some(word) = buf.get(i..).and_then(|s| s.first_chunk::<8>()) {
+        let w = u64::from_le_bytes(*word);
+        let q = w ^ (LO * u64::from(b'"'));
+        let bs = w ^ (LO * u64::from(b'\\'));
+        let hit = (q.wrapping_sub(LO) & !q)
+            | (bs.wrapping_sub(LO) & !bs)
+            | (w.wrapping_sub(LO * 0x20) & !w);
+        let hit = hit & HI;
+        if hit != 0 {
+            return i + (hit.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < buf.len() && buf[i] != b'"' && buf[i] != b'\\' && buf[i] >= 0x20 {
+        i += 1;
+    }
+    i
+}
+
 /// Index just past the closing quote of a string whose contents begin at `i`.
 #[inline(always)]
 fn scan_string(buf: &[u8], mut i: usize) -> Result<usize, StrErr> {
     let n = buf.len();
     loop {
-        // Eight bytes at a time: stop at '"', '\\' or a control byte. The
-        // lowest flagged byte is exact (borrows only travel upwards), which
-        // is all we need.
-        while let Some(word) = buf.get(i..).and_then(|s| s.first_chunk::<8>()) {
-            let w = u64::from_le_bytes(*word);
-            let q = w ^ (LO * u64::from(b'"'));
-            let bs = w ^ (LO * u64::from(b'\\'));
-            let hit = (q.wrapping_sub(LO) & !q)
-                | (bs.wrapping_sub(LO) & !bs)
-                | (w.wrapping_sub(LO * 0x20) & !w);
-            let hit = hit & HI;
-            if hit != 0 {
-                i += (hit.trailing_zeros() / 8) as usize;
-                break;
-            }
-            i += 8;
-        }
-        // Byte by byte up to the next special byte (or the end).
-        while i < n && buf[i] != b'"' && buf[i] != b'\\' && buf[i] >= 0x20 {
-            i += 1;
-        }
+        i = find_special(buf, i);
         if i >= n {
             return Err(StrErr::Incomplete);
         }
@@ -359,29 +364,28 @@ pub(crate) fn compact_into(value: &[u8], out: &mut Vec<u8>) {
 pub(crate) fn escape_into(text: &[u8], out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut from = 0;
-    for (i, &b) in text.iter().enumerate() {
-        let esc: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => b"",
-            _ => continue,
-        };
+    loop {
+        let i = find_special(text, from);
         out.extend_from_slice(&text[from..i]);
-        if esc.is_empty() {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
-        } else {
-            out.extend_from_slice(esc);
+        let Some(&b) = text.get(i) else {
+            return;
+        };
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+            }
         }
         from = i + 1;
     }
-    out.extend_from_slice(&text[from..]);
 }
 
 #[cfg(test)]

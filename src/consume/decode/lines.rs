@@ -46,13 +46,21 @@ pub(crate) fn run<R: Read>(
     strict: bool,
 ) -> Result<bool, Stop> {
     let mut concatenated = false;
+    // Stream offset up to which the buffered bytes are known to hold no LF,
+    // so values packed on one long line do not rescan the window each time.
+    let mut no_lf_until = 0u64;
     loop {
         if !w.skip_ws()? {
             return Ok(concatenated);
         }
         let offset = w.offset();
         let data = w.data();
-        let nl = memchr(b'\n', data);
+        let known = usize::try_from(no_lf_until.saturating_sub(offset))
+            .map_or(data.len(), |k| k.min(data.len()));
+        let nl = memchr(b'\n', &data[known..]).map(|p| known + p);
+        if nl.is_none() {
+            no_lf_until = offset + data.len() as u64;
+        }
         let line_end = match nl {
             Some(p) => p,
             None if w.is_eof() => data.len(),

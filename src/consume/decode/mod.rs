@@ -121,6 +121,10 @@ pub struct ObjectInfo<'a> {
 /// Receives the records of an object.
 pub trait RecordSink {
     /// One record: compact JSON bytes (valid UTF-8), no trailing newline.
+    ///
+    /// # Errors
+    ///
+    /// A failure stops decoding with [`ObjectError::Sink`].
     fn record(&mut self, json: &[u8]) -> io::Result<()>;
 }
 
@@ -392,7 +396,10 @@ fn frame<R: Read>(
     // spaces); an all-whitespace prefix is dropped as it goes.
     let first = loop {
         let data = w.data();
-        if let Some(&b) = data.iter().find(|b| !b.is_ascii_whitespace()) {
+        if let Some(&b) = data
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+        {
             break b;
         }
         if data.len() >= 64 * 1024 {

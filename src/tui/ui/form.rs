@@ -118,6 +118,9 @@ pub fn intro_lines(app: &App, width: u16) -> Vec<Line<'static>> {
 
 /// What a name's background lookup found, for the line under its field.
 pub fn lookup_line(app: &App, field: FieldId) -> Option<(String, StatusKind)> {
+    if field == FieldId::DenyInsecureTransport {
+        return insecure_endpoint_warning(app);
+    }
     let target = match field {
         FieldId::PolicyName => Target::Policy,
         FieldId::RoleName => Target::Role,
@@ -162,16 +165,13 @@ pub fn lookup_line(app: &App, field: FieldId) -> Option<(String, StatusKind)> {
             ),
             StatusKind::Ok,
         ),
-        Found::Queue(Ok(Some(queue))) => (
-            format!(
-                "● exists ({}){}",
-                queue.url,
-                if create && target == Target::Queue {
-                    ": its attributes are brought in line"
-                } else {
-                    ""
-                }
-            ),
+        Found::Queue(Ok(Some(_))) => (
+            if create || target == Target::Dlq {
+                "● exists in this account: its attributes are brought in line".to_owned()
+            } else {
+                "● exists in this account: sluice adds its statement to the access policy"
+                    .to_owned()
+            },
             StatusKind::Ok,
         ),
         Found::Policy(Ok(Some(_))) | Found::Role(Ok(Some(_))) | Found::User(Ok(Some(_))) => (
@@ -183,9 +183,7 @@ pub fn lookup_line(app: &App, field: FieldId) -> Option<(String, StatusKind)> {
             StatusKind::Error,
         ),
         Found::Bucket(Err(e)) if e.kind == crate::aws::ErrorKind::AccessDenied => (
-            format!(
-                "✗ exists, but not in this account ({account}): bucket names are global, choose another"
-            ),
+            "✗ exists, but not in this account: bucket names are global, choose another".to_owned(),
             StatusKind::Error,
         ),
         Found::Bucket(Err(e)) | Found::Queue(Err(e)) => {
@@ -201,6 +199,27 @@ pub fn lookup_line(app: &App, field: FieldId) -> Option<(String, StatusKind)> {
     })
 }
 
+/// With a plain-HTTP endpoint (an emulator), the deny-insecure-transport
+/// statement denies every request made through it: say so under its toggle.
+fn insecure_endpoint_warning(app: &App) -> Option<(String, StatusKind)> {
+    let endpoint = app
+        .connection
+        .clients()
+        .and_then(|c| c.endpoint_url.clone())
+        .or_else(|| app.config.aws.endpoint_url.clone())?;
+    (app.spec.bucket.deny_insecure_transport
+        && app.spec.bucket.create
+        && endpoint.starts_with("http://"))
+    .then(|| {
+        (
+            format!(
+                "{endpoint} is plain HTTP: this statement denies every request made through it"
+            ),
+            StatusKind::Info,
+        )
+    })
+}
+
 fn message_rows(text: Option<String>, width: usize, max: usize) -> usize {
     text.map(|t| wrap(&t, width.saturating_sub(3)).len().min(max))
         .unwrap_or(0)
@@ -210,10 +229,10 @@ fn message_rows(text: Option<String>, width: usize, max: usize) -> usize {
 fn field_height(app: &App, field: FieldId, width: u16) -> u16 {
     let w = usize::from(width);
     let error = message_rows(app.field_error(field), w, 3);
-    let lookup = message_rows(lookup_line(app, field).map(|(t, _)| t), w, 2);
+    let lookup = message_rows(lookup_line(app, field).map(|(t, _)| t), w, 3);
     let rows = match field.kind() {
         Kind::Text | Kind::Number => 3 + error + lookup,
-        Kind::Toggle | Kind::Select => 1 + error,
+        Kind::Toggle | Kind::Select => 1 + error + lookup,
         Kind::List => {
             let items = app.spec.role.trusted_principals.len();
             let invalid = (0..items)
@@ -372,7 +391,7 @@ fn render_messages(frame: &mut Frame, app: &App, field: FieldId, rect: Rect, mut
             StatusKind::Error => t.error(),
             StatusKind::Info => t.dim(),
         };
-        for part in wrap(&text, width.saturating_sub(3)).into_iter().take(2) {
+        for part in wrap(&text, width.saturating_sub(3)).into_iter().take(3) {
             lines.push((format!("   {part}"), style));
         }
     }

@@ -339,7 +339,10 @@ fn status_line(frame: &mut Frame, app: &App, area: Rect) {
             .focus
             .filter(|_| app.step.is_form() && app.overlay.is_none())
         {
-            Some(field) => (format!("{}: {}", field.label(), field.hint()), t.dim()),
+            Some(field) => match focused_item_error(app, field) {
+                Some(error) => (format!("✗ {error}"), t.error()),
+                None => (format!("{}: {}", field.label(), field.hint()), t.dim()),
+            },
             None => (String::new(), t.dim()),
         },
     };
@@ -350,6 +353,15 @@ fn status_line(frame: &mut Frame, app: &App, area: Rect) {
         )),
         area,
     );
+}
+
+/// The error of the list item under the cursor (shown whole in the status line).
+fn focused_item_error(app: &App, field: super::form::FieldId) -> Option<String> {
+    if field.kind() != Kind::List {
+        return None;
+    }
+    let cursor = app.cursors.get(&field).copied()?;
+    app.item_error(field, cursor).map(str::to_owned)
 }
 
 /// The key hints of the current context, most useful first.
@@ -371,6 +383,15 @@ pub fn key_hints(app: &App) -> Vec<(&'static str, &'static str)> {
         };
     }
     let mut keys: Vec<(&str, &str)> = Vec::new();
+    if app.preview.shown && !wide(app) && has_preview(app.step) {
+        return vec![
+            ("PgUp/Dn", "scroll"),
+            ("^P/Esc", "back to the form"),
+            ("^S", "save"),
+            ("?", "help"),
+            ("q", "quit"),
+        ];
+    }
     let text_focus = app.focus.is_some_and(|f| f.is_text());
     match app.step {
         step if step.is_form() => {

@@ -161,6 +161,20 @@ pub fn render(frame: &mut Frame, app: &App, overlay: &Overlay, area: Rect) {
             }
             let max = lines.len().saturating_sub(usize::from(inner.height));
             let scroll = usize::from(*scroll).min(max);
+            if max > 0 {
+                let text = format!(
+                    " ↑↓ {}-{} of {} ",
+                    scroll + 1,
+                    scroll + usize::from(inner.height),
+                    lines.len()
+                );
+                let x = rect
+                    .right()
+                    .saturating_sub(u16::try_from(text.chars().count()).unwrap_or(0) + 1);
+                frame
+                    .buffer_mut()
+                    .set_string(x, rect.bottom() - 1, text, t.dim());
+            }
             frame.render_widget(
                 Paragraph::new(lines).scroll((u16::try_from(scroll).unwrap_or(0), 0)),
                 inner,

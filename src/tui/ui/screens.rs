@@ -709,7 +709,7 @@ fn done(app: &App, width: usize) -> (Lines, Lines) {
     let mut out = Vec::new();
     wrapped(
         &mut out,
-        "The values your connector asks for (c copies the selected one to the clipboard with OSC 52):",
+        "Give these to your connector (c copies one, a all; OSC 52 clipboard):",
         width,
         0,
         t.text(),

@@ -1,0 +1,55 @@
+//! Everything that happens to the dashboard is an [`Action`]; everything it
+//! wants done outside itself is an [`Effect`] the event loop carries out.
+
+use std::time::Duration;
+
+use crossterm::event::KeyEvent;
+
+use crate::consume::metrics::{QueueGauges, Snapshot};
+use crate::consume::runner::Outcome;
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    /// A reading of the consumer's metrics. `sample` readings (once a second)
+    /// go into the charts' history; others (after a key) only refresh the numbers.
+    Metrics {
+        snapshot: Box<Snapshot>,
+        sample: bool,
+    },
+    /// Monitor mode: seconds since the start, once a second.
+    Clock(f64),
+    /// Monitor mode: a reading of the queue's attributes.
+    Queue(QueueReading),
+    /// SIGINT, SIGTERM or SIGHUP (Ctrl-C arrives as a key in raw mode).
+    Interrupt,
+    /// The consumer returned.
+    Finished(Box<Outcome>),
+    /// Leave now (the end of the linger after the consumer stopped).
+    Quit,
+}
+
+/// One poll of GetQueueAttributes (queue and DLQ) in monitor mode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueReading {
+    /// Seconds since the start.
+    pub at: f64,
+    /// `None` when the queue could not be read.
+    pub gauges: Option<QueueGauges>,
+    /// Why the queue (or the DLQ) could not be read.
+    pub error: Option<String>,
+}
+
+/// What `update` asks of the outside world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Set `Control.paused`.
+    Pause(bool),
+    /// `Control.shutdown.cancel()`: stop receiving, finish, flush, delete.
+    Shutdown,
+    /// `Control.abort.cancel()`: release held messages (visibility 0).
+    Abort,
+    /// Send [`Action::Quit`] after this long.
+    QuitAfter(Duration),
+}

@@ -1,0 +1,404 @@
+//! The wizard against moto, driven headless by keys: live lookups and
+//! diffs, review → apply (progress rows, backups) → verify (every check) →
+//! data preview (a real object decoded) → done (the queue URL as AWS has it);
+//! then a second review shows nothing left to change.
+
+mod common;
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use crossterm::event::KeyCode;
+use sluice::aws::Clients;
+use sluice::aws::verify::{Outcome, VerifyOptions};
+use sluice::tui::action::Target;
+use sluice::tui::app::{Config, Connect, Connection, RowState, Setup, Step};
+use sluice::tui::form::FieldId;
+use sluice::tui::{Headless, Theme};
+
+use common::{ACCOUNT_ID, REGION, aws_cli, shared};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+async fn clients(endpoint: &str) -> Clients {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await;
+    Clients::from_config(config, Some(endpoint.to_owned()))
+}
+
+fn setup(clients: Clients, dir: &std::path::Path) -> Setup {
+    let mut config = Config::offline("unused");
+    config.connect = Connect::Given(Box::new(clients));
+    config.backup_base = Some(dir.join("backups"));
+    config.out_dir = dir.to_owned();
+    config.export_base = dir.to_owned();
+    config.verify = VerifyOptions {
+        timeout: Duration::from_secs(20),
+    };
+    config.propagation_timeout = Duration::from_secs(20);
+    let mut spec = sluice::spec::starter("wiz", REGION, None);
+    spec.role.external_id = "wizard-moto-external-id".into();
+    spec.bucket.prefix = "logs/".into();
+    Setup {
+        config,
+        spec: Some(spec),
+        profiles: Vec::new(),
+        theme: Theme { color: true },
+        notes: Vec::new(),
+    }
+}
+
+fn sluice_focus(w: &mut Headless, field: FieldId) {
+    for _ in 0..20 {
+        if w.app().focus == Some(field) {
+            return;
+        }
+        w.press(KeyCode::Tab);
+    }
+    panic!("cannot reach {field:?}:\n{}", w.screen());
+}
+
+fn ready(app: &sluice::tui::App) -> bool {
+    app.derived.live && app.derived.pending == 0
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn review_apply_verify_preview_data_and_done_against_moto() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    // Someone else's queue entry is on the bucket already (the bucket exists).
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            "wiz-source",
+            "--create-bucket-configuration",
+            "LocationConstraint=us-west-2",
+        ],
+    );
+    let other = aws_cli(
+        &moto,
+        &["sqs", "create-queue", "--queue-name", "other-team"],
+    );
+    let other_url = other["QueueUrl"].as_str().unwrap().to_owned();
+    let other_arn = format!("arn:aws:sqs:us-west-2:{ACCOUNT_ID}:other-team");
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            "wiz-source",
+            "--notification-configuration",
+            &format!(
+                r#"{{"QueueConfigurations":[{{"Id":"other","QueueArn":"{other_arn}","Events":["s3:ObjectCreated:*"],"Filter":{{"Key":{{"FilterRules":[{{"Name":"prefix","Value":"other/"}}]}}}}}}]}}"#
+            ),
+        ],
+    );
+    let _ = other_url;
+
+    let mut w = Headless::new(setup(clients(&moto.endpoint).await, dir.path()), 100, 30);
+    assert!(
+        w.wait_for(WAIT, |app| matches!(
+            app.connection,
+            Connection::Online { .. }
+        ))
+        .await,
+        "{}",
+        w.screen()
+    );
+    assert!(
+        w.screen().contains(&format!("● account {ACCOUNT_ID}")),
+        "{}",
+        w.screen()
+    );
+
+    // Through the form steps; the bucket step shows the live lookup.
+    for _ in 0..4 {
+        w.press(KeyCode::Enter);
+    }
+    assert_eq!(w.app().step, Step::Bucket);
+    assert!(
+        w.wait_for(WAIT, |app| app.slots[&Target::Bucket].found.is_some())
+            .await,
+        "{}",
+        w.screen()
+    );
+    // moto is reached over plain HTTP: the wizard warns that the
+    // deny-insecure-transport statement would refuse it; switch it off.
+    sluice_focus(&mut w, FieldId::DenyInsecureTransport);
+    let (warning, _) =
+        sluice::tui::ui::lookup_line(w.app(), FieldId::DenyInsecureTransport).unwrap();
+    assert!(
+        warning.ends_with("is plain HTTP: this statement denies every request made through it"),
+        "{warning}"
+    );
+    assert!(w.screen().contains("plain HTTP"), "{}", w.screen());
+    w.press(KeyCode::Char(' '));
+    assert!(!w.app().spec.bucket.deny_insecure_transport);
+    let bucket = w.screen();
+    let (line, _) = sluice::tui::ui::lookup_line(w.app(), FieldId::BucketName).unwrap();
+    assert!(
+        line.starts_with("● exists in us-west-2, owned by this account"),
+        "{line}"
+    );
+    assert!(
+        bucket.contains("● exists in us-west-2, owned by this"),
+        "{bucket}"
+    );
+    assert!(
+        bucket.contains(" update +"),
+        "a diff against the bucket as it is:\n{bucket}"
+    );
+
+    // The notification step merges ours beside the other team's entry.
+    w.press(KeyCode::Enter);
+    w.press(KeyCode::Enter);
+    assert_eq!(w.app().step, Step::Notification);
+    let notify = w.screen();
+    assert!(notify.contains("update +"), "{notify}");
+    w.press(KeyCode::PageDown);
+    assert!(
+        w.screen().contains("queue other →"),
+        "foreign entries are listed:\n{}",
+        w.screen()
+    );
+
+    // Review: read live, then apply after y.
+    w.press(KeyCode::Enter);
+    assert_eq!(w.app().step, Step::Review);
+    assert!(w.wait_for(WAIT, ready).await, "{}", w.screen());
+    let review = w.screen();
+    assert!(review.contains("(read live)"), "{review}");
+    assert!(
+        review.contains("~ update    bucket") || review.contains("~ bucket"),
+        "{review}"
+    );
+    w.press(KeyCode::Enter);
+    assert!(w.screen().contains("Apply?"), "{}", w.screen());
+    w.press(KeyCode::Char('y'));
+    assert_eq!(w.app().step, Step::Apply);
+    assert!(
+        w.wait_for(WAIT, |app| !app.apply.run.running).await,
+        "{}",
+        w.screen()
+    );
+    let applied = w.screen();
+    assert!(w.app().apply.failure.is_none(), "{applied}");
+    assert!(
+        w.app()
+            .apply
+            .run
+            .rows
+            .iter()
+            .all(|r| r.state == RowState::Done),
+        "{applied}"
+    );
+    assert!(applied.contains("✓ policy wiz-policy"), "{applied}");
+    assert!(
+        applied.contains("Backups of prior states"),
+        "the bucket's notification was backed up:\n{applied}"
+    );
+    let config = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "get-bucket-notification-configuration",
+            "--bucket",
+            "wiz-source",
+        ],
+    );
+    let ids: Vec<&str> = config["QueueConfigurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["Id"].as_str())
+        .collect();
+    assert_eq!(ids, ["other", "wiz-object-created"], "{config}");
+
+    // Verify starts on its own.
+    w.press(KeyCode::Enter);
+    assert_eq!(w.app().step, Step::Verify);
+    assert!(
+        w.wait_for(WAIT, |app| app.verify.report.is_some()).await,
+        "{}",
+        w.screen()
+    );
+    let report = w.app().verify.report.clone().unwrap();
+    assert!(report.passed(), "{report:#?}\n{}", w.screen());
+    for name in [
+        "caller-identity",
+        "upload",
+        "event",
+        "event-key",
+        "role-assume",
+        "cleanup-object",
+    ] {
+        assert_eq!(
+            report.check(name).map(|c| &c.outcome),
+            Some(&Outcome::Pass),
+            "{name}"
+        );
+    }
+    let verified = w.screen();
+    assert!(verified.contains("✓ event"), "{verified}");
+    assert!(verified.contains("check(s) passed"), "{verified}");
+
+    // An object under the prefix; the data preview decodes it.
+    let older = dir.path().join("a.ndjson");
+    std::fs::write(&older, "{\"old\":true}\n").unwrap();
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            "wiz-source",
+            "--key",
+            "logs/2025/a.ndjson",
+            "--body",
+            older.to_str().unwrap(),
+        ],
+    );
+    // S3 keeps modification times to the second.
+    std::thread::sleep(Duration::from_millis(1100));
+    let body = dir.path().join("b.ndjson");
+    std::fs::write(
+        &body,
+        "{\"user\":\"ana\",\"n\":1}\n{\"user\":\"bo\",\"n\":2}\n",
+    )
+    .unwrap();
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            "wiz-source",
+            "--key",
+            "logs/2025/b.ndjson",
+            "--body",
+            body.to_str().unwrap(),
+        ],
+    );
+    w.press(KeyCode::Enter);
+    assert_eq!(w.app().step, Step::Data);
+    assert!(
+        w.wait_for(WAIT, |app| app.data.result.is_some()).await,
+        "{}",
+        w.screen()
+    );
+    let data = w.screen();
+    let report = w.app().data.result.clone().unwrap().unwrap();
+    assert_eq!(report.matching, 2, "{data}");
+    let sample = report.sample.clone().unwrap().unwrap();
+    assert_eq!(sample.key, "logs/2025/b.ndjson", "the newest: {data}");
+    assert_eq!(sample.format, "ndjson");
+    assert_eq!(sample.compression, "none");
+    assert_eq!(
+        sample.records,
+        [r#"{"user":"ana","n":1}"#, r#"{"user":"bo","n":2}"#]
+    );
+    assert!(data.contains("{\"user\":\"ana\",\"n\":1}"), "{data}");
+    assert!(data.contains("predate the notification"), "{data}");
+    assert!(data.contains("sluice backfill --config"), "{data}");
+
+    // Done: the queue URL as moto reports it.
+    w.press(KeyCode::Enter);
+    assert_eq!(w.app().step, Step::Done);
+    let values = w.app().connector_values();
+    let url = &values.iter().find(|(k, _)| *k == "queue_url").unwrap().1;
+    assert!(
+        url.contains("wiz-queue") && url.starts_with("http"),
+        "{url}"
+    );
+    let role = &values.iter().find(|(k, _)| *k == "role_arn").unwrap().1;
+    assert_eq!(role, &format!("arn:aws:iam::{ACCOUNT_ID}:role/wiz-role"));
+    w.press(KeyCode::Char('c'));
+    assert_eq!(w.clipboard().last(), Some(role));
+
+    // Back to the review: the account matches the spec now.
+    for _ in 0..4 {
+        w.press(KeyCode::Esc);
+    }
+    assert_eq!(w.app().step, Step::Review);
+    assert!(w.wait_for(WAIT, ready).await, "{}", w.screen());
+    assert!(!w.app().derived.plan.has_changes(), "{}", w.screen());
+    assert!(w.screen().contains("Nothing to change"), "{}", w.screen());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            "already-here",
+            "--create-bucket-configuration",
+            "LocationConstraint=us-west-2",
+        ],
+    );
+    let mut w = Headless::new(setup(clients(&moto.endpoint).await, dir.path()), 80, 24);
+    assert!(
+        w.wait_for(WAIT, |app| matches!(
+            app.connection,
+            Connection::Online { .. }
+        ))
+        .await,
+        "{}",
+        w.screen()
+    );
+    for _ in 0..4 {
+        w.press(KeyCode::Enter);
+    }
+    // Adopt an existing bucket: a missing one blocks Next; typing its name finds it.
+    w.press(KeyCode::Right);
+    assert_eq!(w.app().focus, Some(FieldId::BucketCreate));
+    w.press(KeyCode::Tab);
+    w.press(KeyCode::Home);
+    w.ctrl('k');
+    w.type_text("already-her");
+    assert!(
+        w.wait_for(WAIT, |app| app.slots[&Target::Bucket].found.is_some())
+            .await,
+        "{}",
+        w.screen()
+    );
+    assert!(w.screen().contains("✗ no such bucket"), "{}", w.screen());
+    w.press(KeyCode::Enter);
+    assert_eq!(w.app().step, Step::Bucket, "Next refused: {}", w.screen());
+    assert!(
+        w.app()
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("no such bucket")
+    );
+    w.type_text("e");
+    assert!(
+        w.wait_for(WAIT, |app| app.slots[&Target::Bucket].found.is_some())
+            .await,
+        "{}",
+        w.screen()
+    );
+    assert!(
+        w.screen().contains("● exists in us-west-2"),
+        "{}",
+        w.screen()
+    );
+    w.press(KeyCode::Enter);
+    assert_eq!(w.app().step, Step::Queue);
+}
