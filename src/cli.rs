@@ -66,10 +66,14 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Consume the queue: fetch each new object, decode its records, write them to a sink.
     Consume(ConsumeArgs),
+    /// Watch the queue drain without consuming it (e.g. a vendor's connector consumes).
+    Monitor(MonitorArgs),
     /// Send events for objects that predate the notification, so consumers ingest them.
     Backfill(BackfillArgs),
     /// Decode one local file or s3://bucket/key the way the consumer does, to stdout.
     Decode(DecodeArgs),
+    /// Measure decoding throughput on generated data, with gzip and Python baselines.
+    Bench(BenchArgs),
     /// Write the saved-config bundle: JSON documents, setup.sh, CloudFormation, Terraform.
     Export(ExportArgs),
     /// Open the terminal wizard.
@@ -246,6 +250,16 @@ pub struct DecodeArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Decompressed size of each generated dataset.
+    #[arg(long, default_value_t = 256, value_name = "MB")]
+    pub size_mb: u64,
+    /// Python interpreter for the json.loads baseline.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct RestoreArgs {
     /// A backup directory, as printed by apply.
     #[arg(long, value_name = "DIR")]
@@ -332,8 +346,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Restore(args)) => runtime()?.block_on(restore(&cli.global, &args)),
         Some(Command::Verify(args)) => runtime()?.block_on(verify(&cli.global, &args)),
         Some(Command::Consume(args)) => runtime()?.block_on(consume(&cli.global, &args)),
+        Some(Command::Monitor(args)) => runtime()?.block_on(monitor(&cli.global, &args)),
         Some(Command::Backfill(args)) => runtime()?.block_on(backfill(&cli.global, &args)),
         Some(Command::Decode(args)) => runtime()?.block_on(decode(&cli.global, &args)),
+        Some(Command::Bench(args)) => {
+            let options = crate::consume::bench::BenchOptions {
+                size_mb: args.size_mb,
+                python: args.python,
+            };
+            crate::consume::bench::run(&options, &mut std::io::stdout().lock())
+                .context("the benchmark failed")?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Destroy(args)) => runtime()?.block_on(destroy(&cli.global, &args)),
         Some(Command::Export(args)) => export(&args),
         Some(Command::Wizard(args)) => runtime()?.block_on(wizard(&cli.global, args.config)),
@@ -719,9 +743,16 @@ async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
     use crate::consume::runner::{ConsumeOptions, Control, ErrorPolicy};
     use std::sync::Arc;
     use std::time::Duration;
-    if !args.headless {
-        bail!("the live dashboard is not in this build yet: pass --headless");
-    }
+    // Without --headless the dashboard draws on the terminal: checked before any AWS call.
+    let screen = if args.headless {
+        None
+    } else {
+        let to_stdout = matches!(
+            args.sink.parse(),
+            Ok(crate::consume::sink::SinkSpec::Stdout)
+        );
+        Some(crate::tui::dashboard::Screen::pick(to_stdout)?)
+    };
     let spec = load_spec(&args.config)?;
     let (clients, identity) = connect(global, &spec).await?;
     let spec = for_caller(&spec, &identity)?;
@@ -812,6 +843,26 @@ async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
         grace: Duration::from_secs(args.grace),
         queue_poll_interval: Duration::from_secs(5),
     };
+    if let Some(screen) = screen {
+        use crate::tui::dashboard::{ConsumeRun, Info};
+        let info = Info {
+            sink: Some(args.sink.clone()),
+            concurrency: Some(options.concurrency),
+            grace: Some(options.grace),
+            ..Info::for_stack(&spec, &identity, options.dlq_url.is_some())
+        };
+        let metrics = Arc::new(crate::consume::metrics::Metrics::new());
+        let control = Control::default();
+        let run = ConsumeRun {
+            info,
+            clients,
+            options,
+            sink,
+            metrics,
+            control,
+        };
+        return crate::tui::dashboard::consume(screen, run).await;
+    }
     let control = Control::default();
     spawn_signal_handler(control.clone());
     let metrics = Arc::new(crate::consume::metrics::Metrics::new());
@@ -1146,4 +1197,53 @@ fn export(args: &ExportArgs) -> Result<ExitCode> {
         eprintln!("{finding}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// The spec file.
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
+    /// How often the queue (and its dead-letter queue) is read.
+    #[arg(long, default_value_t = 3, value_name = "SECS")]
+    pub interval: u64,
+}
+
+/// `sluice monitor`: the dashboard without a consumer, polling GetQueueAttributes.
+async fn monitor(global: &GlobalOpts, args: &MonitorArgs) -> Result<ExitCode> {
+    use crate::tui::dashboard::{Info, MonitorRun, Screen, monitor::Target};
+    let screen = Screen::pick(false)?;
+    let spec = load_spec(&args.config)?;
+    let (clients, identity) = connect(global, &spec).await?;
+    let spec = for_caller(&spec, &identity)?;
+    let missing = || {
+        format!(
+            "queue {} does not exist: run sluice apply first",
+            spec.queue.name
+        )
+    };
+    let url = queue_url(&clients, &spec.queue.name)
+        .await?
+        .with_context(missing)?;
+    let dlq_url = if spec.queue.dead_letter.enabled {
+        queue_url(&clients, &spec.queue.dead_letter.name)
+            .await
+            .unwrap_or(None)
+    } else {
+        None
+    };
+    let info = Info::for_stack(&spec, &identity, dlq_url.is_some());
+    let target = Target {
+        queue_url: url,
+        dlq_url,
+    };
+    let interval = std::time::Duration::from_secs(args.interval.max(1));
+    crate::tui::dashboard::monitor(MonitorRun {
+        info,
+        screen,
+        clients,
+        target,
+        interval,
+    })
+    .await
 }

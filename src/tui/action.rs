@@ -30,7 +30,7 @@ pub enum Action {
     /// Credentials checked (generation `generation`).
     Connected {
         generation: u64,
-        result: Result<(Clients, Identity), String>,
+        result: Result<Box<(Clients, Identity)>, String>,
     },
     /// A background lookup of one resource finished.
     Looked {
@@ -134,6 +134,9 @@ pub enum Lookup {
 }
 
 /// What a lookup found.
+// The bucket's state is the big one; each slot holds one of these, and
+// actions carry it boxed, so boxing a variant would only add indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Found {
     Policy(Observed<PolicyState>),

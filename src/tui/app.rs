@@ -136,6 +136,8 @@ pub struct Config {
     pub export_base: PathBuf,
     pub verify: VerifyOptions,
     pub propagation_timeout: Duration,
+    /// Where the log goes (`--log-file`), shown on the welcome screen.
+    pub log_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -151,6 +153,7 @@ impl Config {
             export_base: PathBuf::from("."),
             verify: VerifyOptions::default(),
             propagation_timeout: Duration::from_secs(120),
+            log_file: None,
         }
     }
 }
@@ -752,6 +755,8 @@ impl App {
             _ => {
                 let mut options = self.config.aws.clone();
                 options.profile = self.profile.clone();
+                // The spec's region, as chosen on the welcome screen, wins.
+                options.region = Some(self.spec.region.clone());
                 ConnectHow::Load {
                     options,
                     region: self.spec.region.clone(),

@@ -24,6 +24,7 @@
 
 pub mod action;
 pub mod app;
+pub mod dashboard;
 pub mod data;
 pub mod form;
 pub mod preview;
@@ -61,7 +62,7 @@ pub struct WizardOptions {
     pub aws: AwsOptions,
     /// `--config F`: start from this spec (created on Ctrl-S if missing).
     pub config: Option<PathBuf>,
-    /// Where the CLI sends the log (shown on the welcome screen's help).
+    /// Where the CLI sends the log (shown on the welcome screen).
     pub log_file: Option<PathBuf>,
 }
 
@@ -114,6 +115,7 @@ pub fn setup(options: &WizardOptions) -> anyhow::Result<Setup> {
             export_base: PathBuf::from("."),
             verify: crate::aws::verify::VerifyOptions::default(),
             propagation_timeout: Duration::from_secs(120),
+            log_file: options.log_file.clone(),
         },
         spec,
         profiles: profiles::load_profiles(),

@@ -9,7 +9,7 @@ use crate::docs::ResourceKind;
 use crate::docs::diff::{DiffTag, json_diff};
 
 use super::action::{Found, Target};
-use super::app::{App, Connection, Step};
+use super::app::{App, Step};
 use super::theme::BadgeKind;
 
 /// One document (or note) of the preview.
@@ -365,9 +365,4 @@ pub fn summary(sections: &[Section]) -> String {
     } else {
         badges.join(", ")
     }
-}
-
-/// Whether the app is online but the current step's lookups are still out.
-pub fn checking(app: &App) -> bool {
-    matches!(app.connection, Connection::Online { .. }) && app.derived.pending > 0
 }

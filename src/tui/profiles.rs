@@ -2,7 +2,7 @@
 //! credentials files, and region codes. Plain file reading, no AWS calls.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A named profile and the region its config section sets, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,11 +142,6 @@ pub fn initial_region(option: Option<&str>, profile: Option<&Profile>) -> String
         })
         .or_else(|| profile.and_then(|p| p.region.clone()))
         .unwrap_or_else(|| "us-east-1".to_owned())
-}
-
-/// Whether `path` exists (for showing which profile files were read).
-pub fn exists(path: Option<&Path>) -> bool {
-    path.is_some_and(Path::exists)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::{Backend, TestBackend};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -244,13 +244,13 @@ impl Drop for Runtime {
     }
 }
 
-async fn connect(how: ConnectHow) -> Result<(Clients, crate::aws::Identity), String> {
+async fn connect(how: ConnectHow) -> Result<Box<(Clients, crate::aws::Identity)>, String> {
     let clients = match how {
         ConnectHow::Load { options, region } => Clients::load(&options, &region).await,
         ConnectHow::Given(clients) => *clients,
     };
     let identity = clients.identity().await.map_err(|e| e.to_string())?;
-    Ok((clients, identity))
+    Ok(Box::new((clients, identity)))
 }
 
 async fn lookup(clients: &Clients, what: Lookup) -> Found {
@@ -345,17 +345,12 @@ where
             Wake::Action(Some(action)) => runtime.dispatch(action),
             Wake::Tick => runtime.dispatch(Action::Tick),
         }
-        // Coalesce: everything already waiting is handled before the next frame.
-        loop {
-            if let Ok(action) = rx.try_recv() {
-                runtime.dispatch(action);
-            } else if let Some(Some(Ok(event))) = events.next().now_or_never() {
-                if let Some(action) = to_action(event) {
-                    runtime.dispatch(action);
-                }
-            } else {
-                break;
-            }
+        // Coalesce: background results already waiting are handled before
+        // the next frame. (Terminal events are not polled here: crossterm's
+        // EventStream keeps the waker of its first poll, so polling it with
+        // another one, as `now_or_never` would, loses the wake-ups.)
+        while let Ok(action) = rx.try_recv() {
+            runtime.dispatch(action);
         }
     }
     Ok(())

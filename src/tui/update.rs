@@ -14,7 +14,7 @@ use crate::aws::Event;
 use crate::aws::apply::ApplyOptions;
 use crate::aws::verify::Outcome;
 
-use super::action::{AUTOSAVE_DEBOUNCE, Action, Effect, Found, Run, SaveKind, Target};
+use super::action::{AUTOSAVE_DEBOUNCE, Action, Effect, Run, SaveKind};
 use super::app::{
     AccessKey, App, ApplyView, Connection, DataView, Overlay, PromptKind, Retry, Row, RowState,
     RunView, StatusKind, Step, VerifyView, new_input,
@@ -27,6 +27,7 @@ use super::ui;
 pub fn update(app: &mut App, action: Action) {
     match action {
         Action::Key(key) => {
+            tracing::trace!(?key, "key");
             if key.kind != KeyEventKind::Release {
                 app.status = None;
                 on_key(app, key);
@@ -44,7 +45,8 @@ pub fn update(app: &mut App, action: Action) {
                 return;
             }
             match result {
-                Ok((clients, identity)) => {
+                Ok(found) => {
+                    let (clients, identity) = *found;
                     tracing::info!(account = %identity.account, arn = %identity.arn, "wizard: credentials");
                     app.connection = Connection::Online {
                         clients: Box::new(clients),
@@ -53,6 +55,11 @@ pub fn update(app: &mut App, action: Action) {
                 }
                 Err(reason) => {
                     tracing::info!(%reason, "wizard: offline");
+                    // The CLI's advice; the wizard is offline by itself.
+                    let reason = reason
+                        .strip_suffix(", or work with --offline")
+                        .map(str::to_owned)
+                        .unwrap_or(reason);
                     app.connection = Connection::Offline { reason };
                 }
             }
@@ -183,10 +190,10 @@ pub fn update(app: &mut App, action: Action) {
             (SaveKind::Autosave, Ok(())) => {
                 app.autosaved = Some(SystemTime::now());
                 app.session_path = Some(path.clone());
-                if !app.sessions.iter().any(|s| s.path == path) {
-                    if let Some(dir) = app.config.sessions_dir.clone() {
-                        app.effects.push(Effect::ListSessions(dir));
-                    }
+                if !app.sessions.iter().any(|s| s.path == path)
+                    && let Some(dir) = app.config.sessions_dir.clone()
+                {
+                    app.effects.push(Effect::ListSessions(dir));
                 }
             }
             (SaveKind::Autosave, Err(e)) => {
@@ -1518,9 +1525,4 @@ fn on_mouse(app: &mut App, mouse: MouseEvent) {
         }
         _ => {}
     }
-}
-
-/// The lookups of `target` (for tests and the runtime's bookkeeping).
-pub fn found(app: &App, target: Target) -> Option<&Found> {
-    app.slots.get(&target).and_then(|s| s.found.as_ref())
 }

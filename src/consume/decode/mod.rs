@@ -27,11 +27,12 @@
 //!
 //! # Crates, and why
 //!
-//! * **`flate2` with the `zlib-rs` backend** (plus `runtime_detection` for
-//!   its SIMD CRC/inflate paths): pure Rust, and the fastest inflate we can
-//!   use without a C toolchain dependency, on par with zlib-ng and roughly
-//!   twice miniz_oxide. `bufread::MultiGzDecoder` handles concatenated gzip
-//!   members.
+//! * **`flate2` with the `zlib-rs` backend** (plus `runtime_detection`, which
+//!   picks its AVX2/SSE inflate and CRC paths at run time): pure Rust, no C
+//!   toolchain, and the fastest inflate `flate2` offers. Measured here:
+//!   gzip NDJSON decoded *and validated* at 750–860 MB/s against 250–350 MB/s
+//!   for `gzip -dc` alone (see `consume::bench`).
+//!   `bufread::MultiGzDecoder` handles concatenated gzip members.
 //! * **`zstd`** (the reference C library): nothing in pure Rust decodes as
 //!   fast; multi-frame streams are read by default. The window is capped at
 //!   2^27 (zstd's own default) which also bounds its memory.
@@ -88,7 +89,8 @@ pub struct DecodeOptions {
     pub compression: Compression,
     /// Largest record accepted (default 1 MiB); bigger ones are record errors.
     pub max_record_bytes: usize,
-    /// Largest decompressed size of one object (default 64 GiB).
+    /// Largest decompressed size of one compressed object (default 64 GiB;
+    /// plain objects are not limited).
     pub max_decompressed_bytes: u64,
     /// Largest decompressed/compressed ratio (default 1000), checked once
     /// 16 MiB have been decompressed.

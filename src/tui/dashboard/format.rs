@@ -193,7 +193,7 @@ mod tests {
         assert_eq!(latency(7500.0), "2h 05m");
         assert_eq!(about(240.0), "~4 min");
         assert_eq!(clock("2026-11-22T10:04:05Z"), "10:04:05");
-        assert_eq!(tail("in/2026/11/22/part-0003.ndjson", 12), "…003.ndjson");
+        assert_eq!(tail("in/2026/11/22/part-0003.ndjson", 12), "…0003.ndjson");
         assert_eq!(head("unexpected end of input", 10), "unexpecte…");
     }
 }

@@ -38,6 +38,25 @@ pub struct Info {
     pub grace: Option<Duration>,
 }
 
+impl Info {
+    /// The header of a stack's dashboard; consume mode adds the sink,
+    /// concurrency and grace period.
+    pub fn for_stack(
+        spec: &crate::spec::Spec,
+        identity: &crate::aws::Identity,
+        has_dlq: bool,
+    ) -> Info {
+        Info {
+            stack: spec.name.clone(),
+            queue: spec.queue.name.clone(),
+            dlq: has_dlq.then(|| spec.queue.dead_letter.name.clone()),
+            region: spec.region.clone(),
+            identity: identity.arn.clone(),
+            ..Info::default()
+        }
+    }
+}
+
 /// Whether the consumer runs in this process, or the view only watches the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -417,14 +436,26 @@ impl State {
         Some(((total(old)? - total(newest)?) / dt).max(0.0))
     }
 
-    /// The change of a gauge over the last [`TREND_SECS`] (or since the first reading).
+    /// The change of a gauge over the last [`TREND_SECS`] (or since its first reading).
     pub fn trend(&self, gauge: impl Fn(&Point) -> Option<f64>) -> Option<f64> {
-        let newest = self.history.newest()?;
-        let old = self.history.ago(newest.t, TREND_SECS)?;
-        if old.t >= newest.t {
-            return None;
-        }
-        Some(gauge(newest)? - gauge(old)?)
+        let (t, now) = self
+            .history
+            .points()
+            .rev()
+            .find_map(|p| gauge(p).map(|v| (p.t, v)))?;
+        let mut with_value = self
+            .history
+            .points()
+            .filter_map(|p| gauge(p).map(|v| (p.t, v)));
+        let first = with_value.next()?;
+        let then = self
+            .history
+            .points()
+            .rev()
+            .filter(|p| p.t <= t - TREND_SECS)
+            .find_map(|p| gauge(p).map(|v| (p.t, v)))
+            .unwrap_or(first);
+        (then.0 < t).then_some(now - then.1)
     }
 
     /// Sets a status message for [`STATUS_SECS`].

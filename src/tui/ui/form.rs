@@ -104,6 +104,9 @@ pub fn intro_lines(app: &App, width: u16) -> Vec<Line<'static>> {
             (None, Some(dir)) => format!("new; autosaved under {}", dir.display()),
             (None, None) => "new (autosave is off)".to_owned(),
         };
+        if let Some(error) = &app.derived.account_error {
+            wrapped("Account", format!("✗ {error}"), t.error());
+        }
         wrapped("Session", session, t.text());
         if let Some(path) = &app.save_path {
             wrapped(
@@ -111,6 +114,9 @@ pub fn intro_lines(app: &App, width: u16) -> Vec<Line<'static>> {
                 format!("{} (Ctrl-S saves)", path.display()),
                 t.text(),
             );
+        }
+        if let Some(path) = &app.config.log_file {
+            wrapped("Log", path.display().to_string(), t.dim());
         }
     }
     lines

@@ -448,19 +448,15 @@ pub fn key_hints(app: &App) -> Vec<(&'static str, &'static str)> {
                 keys.push(("Esc", "back"));
             }
         }
-        Step::Verify => {
-            if !app.verify.run.running {
-                keys.push(("r", "run again"));
-                keys.push(("Enter", "next"));
-                keys.push(("Esc", "back"));
-            }
+        Step::Verify if !app.verify.run.running => {
+            keys.push(("r", "run again"));
+            keys.push(("Enter", "next"));
+            keys.push(("Esc", "back"));
         }
-        Step::Data => {
-            if !app.data.running {
-                keys.push(("r", "fetch again"));
-                keys.push(("Enter", "next"));
-                keys.push(("Esc", "back"));
-            }
+        Step::Data if !app.data.running => {
+            keys.push(("r", "fetch again"));
+            keys.push(("Enter", "next"));
+            keys.push(("Esc", "back"));
         }
         Step::Done => {
             keys.push(("↑↓", "value"));

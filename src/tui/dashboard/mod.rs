@@ -1,0 +1,264 @@
+//! The dashboard: live monitoring of a running ingest — queue depth, in
+//! flight, throughput, decode errors — with the consumer in-process
+//! ([`consume`]), or watching the queue only ([`monitor`]).
+//!
+//! Same shape as the wizard, smaller: a [`State`], an [`Action`] for every
+//! key, tick and background result, [`update()`] as the one place the state
+//! changes (returning the [`Effect`]s the loop carries out on the consumer's
+//! `Control`), and [`view::render`], which takes `&State` and does no I/O.
+//! The consumer is a tokio task; the loop reads its `Arc<Metrics>` once a
+//! second (and after every key) and never calls AWS itself. In monitor mode a
+//! poller task reads GetQueueAttributes and sends the readings as actions.
+//!
+//! ```text
+//! module     what it holds
+//! state      State, the 5-minute History ring, Info, RunState, Panel
+//! action     Action, Effect, QueueReading
+//! update     update(&mut State, Action) -> Vec<Effect>
+//! view/      render(frame, &State), layout(): header, queue, counters,
+//!            charts (Chart / Sparkline), errors, overlays
+//! runtime    the event loop (generic over backend and event stream), signals
+//! terminal   raw mode + alternate screen guard and panic hook; stdout or stderr
+//! monitor    monitor mode's GetQueueAttributes poller
+//! format     numbers, bytes, durations
+//! ```
+
+pub mod action;
+pub mod format;
+pub mod monitor;
+pub mod runtime;
+pub mod state;
+pub mod terminal;
+pub mod update;
+pub mod view;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::Stream;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc::unbounded_channel;
+use tokio_util::sync::CancellationToken;
+
+pub use action::{Action, Effect, QueueReading};
+pub use state::{Info, Mode, Panel, RunState, State};
+pub use terminal::Screen;
+pub use update::update;
+pub use view::render;
+
+use crate::aws::Clients;
+use crate::consume::metrics::{Metrics, Snapshot};
+use crate::consume::runner::{ConsumeOptions, Control, Outcome};
+use crate::consume::sink::Sink;
+use crate::tui::theme::Theme;
+
+/// Everything `sluice consume` built for a run, as the headless path builds it.
+pub struct ConsumeRun {
+    pub info: Info,
+    pub clients: Clients,
+    pub options: ConsumeOptions,
+    pub sink: Arc<dyn Sink>,
+    pub metrics: Arc<Metrics>,
+    pub control: Control,
+}
+
+/// What `sluice monitor` needs.
+pub struct MonitorRun {
+    pub info: Info,
+    pub screen: Screen,
+    pub clients: Clients,
+    pub target: monitor::Target,
+    /// How often the queue is read.
+    pub interval: Duration,
+}
+
+/// How a dashboard with its consumer ended.
+pub enum Ended {
+    /// The consumer returned (after `q`, `Q`, a signal or `--stop-when-idle`).
+    Stopped(Box<Outcome>),
+    /// The user left before it returned (a second `Q`): messages still held
+    /// return to the queue after their visibility timeout. The metrics then.
+    Abandoned(Box<Snapshot>),
+    /// The screen failed; the consumer still runs until [`Pending::stop`].
+    Failed(anyhow::Error, Pending),
+}
+
+/// A consumer whose dashboard went away.
+pub struct Pending {
+    control: Control,
+    consumer: tokio::task::JoinHandle<Outcome>,
+}
+
+impl Pending {
+    /// Stops it gracefully (finish, flush, delete what finished); a Ctrl-C
+    /// meanwhile stops it now.
+    pub async fn stop(self) -> anyhow::Result<Outcome> {
+        self.control.shutdown.cancel();
+        let abort = self.control.abort.clone();
+        let second = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                abort.cancel();
+            }
+        });
+        let outcome = self.consumer.await;
+        second.abort();
+        outcome.map_err(|e| anyhow::anyhow!("the consumer task failed: {e}"))
+    }
+}
+
+/// The line headless mode ends with: `{"time", "final": true, "metrics"}`.
+pub fn final_line(snapshot: &Snapshot) -> serde_json::Value {
+    serde_json::json!({"time": chrono::Utc::now().to_rfc3339(), "final": true, "metrics": snapshot})
+}
+
+/// Runs the consumer as a task with the dashboard in `terminal`, which the
+/// caller owns (the CLI's [`consume`], or a front end that already holds the
+/// terminal, such as the wizard). `events` are the terminal's events
+/// (`crossterm::event::EventStream::new()`). SIGINT, SIGTERM and SIGHUP act
+/// as Ctrl-C while it runs.
+pub async fn consume_in<B, E>(terminal: &mut Terminal<B>, events: E, run: ConsumeRun) -> Ended
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    E: Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin,
+{
+    let ConsumeRun {
+        info,
+        clients,
+        options,
+        sink,
+        metrics,
+        control,
+    } = run;
+    let (tx, mut rx) = unbounded_channel();
+    let consumer = {
+        let (tx, metrics, control) = (tx.clone(), metrics.clone(), control.clone());
+        tokio::spawn(async move {
+            let outcome =
+                crate::consume::runner::run(clients, options, sink, metrics, control).await;
+            let _ = tx.send(Action::Finished(Box::new(outcome.clone())));
+            outcome
+        })
+    };
+    let signals = runtime::forward_signals(tx);
+    tracing::info!("dashboard: start (consume)");
+    let source = runtime::Source::Consume {
+        metrics: metrics.clone(),
+        control: control.clone(),
+    };
+    let size = terminal.size().unwrap_or_default();
+    let mut state = State::new(
+        Mode::Consume,
+        info,
+        Theme::from_env(),
+        (size.width, size.height),
+    );
+    let result = runtime::run(terminal, &mut state, &source, &mut rx, events).await;
+    signals.abort();
+    tracing::info!(run = state.run.label(), "dashboard: end");
+    match (state.outcome, result) {
+        (Some(outcome), _) => Ended::Stopped(Box::new(outcome)),
+        (None, Ok(())) if state.abandoned => Ended::Abandoned(Box::new(metrics.snapshot())),
+        (None, result) => Ended::Failed(
+            result
+                .err()
+                .unwrap_or_else(|| anyhow::anyhow!("the dashboard stopped before the consumer")),
+            Pending { control, consumer },
+        ),
+    }
+}
+
+/// `sluice consume` without `--headless`: the dashboard on `screen` with the
+/// consumer in-process until it stops. Afterwards, on the restored terminal:
+/// the final summary line on stderr, and the exit code as headless gives it
+/// (1 when messages were kept under the fail policy).
+pub async fn consume(screen: Screen, run: ConsumeRun) -> anyhow::Result<ExitCode> {
+    // The terminal first: if it cannot be set up, nothing was received.
+    let mut guard = terminal::Guard::enter(screen)?;
+    let events = crossterm::event::EventStream::new();
+    let ended = consume_in(&mut guard.terminal, events, run).await;
+    drop(guard);
+    match ended {
+        Ended::Stopped(outcome) => Ok(finish(&outcome)),
+        Ended::Abandoned(snapshot) => {
+            eprintln!(
+                "left before the consumer stopped: messages still held return to the queue after their visibility timeout; none was deleted without its records in the sink"
+            );
+            print_final(&snapshot);
+            Ok(ExitCode::FAILURE)
+        }
+        Ended::Failed(error, pending) => {
+            eprintln!(
+                "the dashboard failed ({error:#}); stopping the consumer: finishing what it holds (Ctrl-C to stop now)"
+            );
+            let outcome = pending.stop().await?;
+            finish(&outcome);
+            Err(error)
+        }
+    }
+}
+
+fn print_final(snapshot: &Snapshot) {
+    let mut err = std::io::stderr();
+    let _ = writeln!(err, "{}", final_line(snapshot));
+    let _ = err.flush();
+}
+
+/// The final summary line and the exit code, as headless ends.
+fn finish(outcome: &Outcome) -> ExitCode {
+    print_final(&outcome.snapshot);
+    if outcome.fail_policy_errors > 0 {
+        eprintln!(
+            "error: {} message(s) were kept under --on-decode-error fail; SQS delivers them again and, after maxReceiveCount, moves them to the dead-letter queue",
+            outcome.fail_policy_errors
+        );
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// Shows the queue without consuming it, until `q`.
+pub async fn monitor(run: MonitorRun) -> anyhow::Result<ExitCode> {
+    let MonitorRun {
+        info,
+        screen,
+        clients,
+        target,
+        interval,
+    } = run;
+    let (tx, mut rx) = unbounded_channel();
+    let start = Instant::now();
+    let stop = CancellationToken::new();
+    let poller = tokio::spawn(monitor::poll(
+        clients,
+        target,
+        interval,
+        start,
+        tx.clone(),
+        stop.clone(),
+    ));
+    let signals = runtime::forward_signals(tx);
+    tracing::info!("dashboard: start (monitor)");
+    let source = runtime::Source::Monitor { start };
+    let result = match terminal::Guard::enter(screen) {
+        Ok(mut guard) => {
+            let size = guard.terminal.size().unwrap_or_default();
+            let mut state = State::new(
+                Mode::Monitor,
+                info,
+                Theme::from_env(),
+                (size.width, size.height),
+            );
+            let events = crossterm::event::EventStream::new();
+            runtime::run(&mut guard.terminal, &mut state, &source, &mut rx, events).await
+        }
+        Err(e) => Err(e),
+    };
+    stop.cancel();
+    signals.abort();
+    let _ = poller.await;
+    result.map(|()| ExitCode::SUCCESS)
+}

@@ -1,0 +1,526 @@
+//! The dashboard in a real terminal (tmux) with the consumer in-process,
+//! against moto: uploads (good and bad objects) show up on the captured
+//! screen as queue depth, record and decode-error counts; `p` holds messages
+//! in the queue; `q` drains and exits; afterwards the sink holds every record
+//! exactly once and the queue is empty. Also: `sluice monitor` shows the same
+//! queue, with its throughput labelled as an estimate.
+//!
+//! The busy screen is saved (with its colours) to
+//! `target/tmp/dashboard/dashboard.ansi`; `tests/dashboard_screenshot.py`
+//! renders it to `assets/screenshots/dashboard.png`.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Moto, aws_cli, shared, sluice_bin};
+use serde_json::Value;
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+fn sluice(moto: &Moto, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = moto.command(sluice_bin());
+    cmd.current_dir(dir).args(args).stdin(Stdio::null());
+    cmd
+}
+
+/// The stack of the brief: prefix `in/`, plain-HTTP friendly.
+fn stack(moto: &Moto, dir: &Path) {
+    ok(sluice(
+        moto,
+        dir,
+        &[
+            "init",
+            "--name",
+            "acme-ingest",
+            "--region",
+            "us-west-2",
+            "--out",
+            "spec.json",
+            "--set",
+            "bucket.deny_insecure_transport=false",
+            "--set",
+            "bucket.prefix=in/",
+        ],
+    )
+    .output()
+    .unwrap());
+    ok(sluice(
+        moto,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "b",
+        ],
+    )
+    .output()
+    .unwrap());
+}
+
+fn put(moto: &Moto, dir: &Path, key: &str, body: &[u8]) {
+    let file = dir.join("upload.tmp");
+    fs::write(&file, body).unwrap();
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            "acme-ingest-source",
+            "--key",
+            key,
+            "--body",
+            file.to_str().unwrap(),
+        ],
+    );
+}
+
+/// (visible, in flight) of a queue, read with the AWS CLI.
+fn depth(moto: &Moto, name: &str) -> (u64, u64) {
+    let url = aws_cli(moto, &["sqs", "get-queue-url", "--queue-name", name])["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a = aws_cli(
+        moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "All",
+        ],
+    )["Attributes"]
+        .clone();
+    let n = |k: &str| a[k].as_str().unwrap_or("0").parse::<u64>().unwrap();
+    (
+        n("ApproximateNumberOfMessages"),
+        n("ApproximateNumberOfMessagesNotVisible"),
+    )
+}
+
+/// Committed records in `out/` (temporaries are refused).
+fn sink_records(dir: &Path) -> Vec<Value> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path(), out);
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&dir.join("out"), &mut files);
+    let mut records = Vec::new();
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.ends_with(".ndjson"),
+            "unexpected file in the sink: {name}"
+        );
+        for line in fs::read_to_string(&f).unwrap().lines() {
+            records.push(serde_json::from_str(line).unwrap());
+        }
+    }
+    records
+}
+
+/// `'text'` for sh.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A program running in a detached tmux session on its own server (socket),
+/// killed when dropped, failing test or not.
+struct Tmux {
+    socket: String,
+    session: String,
+    dir: PathBuf,
+}
+
+impl Tmux {
+    /// Runs `sluice ARGS` in `dir` on a `width`×`height` terminal with moto's
+    /// environment (passed through `env`: tmux starts a fresh shell). Its
+    /// stderr goes to `stderr.log`, its exit code to `exit.code`.
+    fn start(moto: &Moto, dir: &Path, name: &str, size: (u16, u16), args: &[&str]) -> Tmux {
+        let socket = format!("sluice-dashboard-{}-{name}", std::process::id());
+        let mut line = String::from("env");
+        for (k, v) in moto.env() {
+            line.push_str(&format!(" {k}={}", quote(&v)));
+        }
+        line.push_str(" NO_COLOR= ");
+        line.push_str(&quote(sluice_bin().to_str().unwrap()));
+        for a in args {
+            line.push(' ');
+            line.push_str(&quote(a));
+        }
+        let script = format!("{line} 2>stderr.log; echo $? > exit.code; sleep 600");
+        let tmux = Tmux {
+            socket,
+            session: name.to_owned(),
+            dir: dir.to_owned(),
+        };
+        let status = moto
+            .command("tmux")
+            .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
+            .args([
+                "-s",
+                name,
+                "-x",
+                &size.0.to_string(),
+                "-y",
+                &size.1.to_string(),
+            ])
+            .args(["-c", dir.to_str().unwrap(), "sh", "-c", &script])
+            .env("TERM", "xterm-256color")
+            .status()
+            .expect("running tmux (tests/run.sh installs it)");
+        assert!(status.success(), "tmux new-session failed");
+        tmux
+    }
+
+    fn tmux(&self) -> Command {
+        let mut cmd = Command::new("tmux");
+        cmd.args(["-L", &self.socket]);
+        cmd
+    }
+
+    /// The screen as text (`ansi`: with colour escapes).
+    fn capture(&self, ansi: bool) -> String {
+        let mut cmd = self.tmux();
+        cmd.args(["capture-pane", "-p", "-t", &self.session]);
+        if ansi {
+            cmd.arg("-e");
+        }
+        text(&cmd.output().unwrap().stdout)
+    }
+
+    fn send(&self, keys: &str) {
+        let status = self
+            .tmux()
+            .args(["send-keys", "-t", &self.session, keys])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Captures the screen until `done` holds; panics with the last screen
+    /// (and the program's stderr) after `timeout`.
+    fn wait_for(&self, what: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.capture(false);
+            if done(&screen) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                let stderr = fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default();
+                panic!("waited {timeout:?} for {what}; the screen:\n{screen}\nstderr:\n{stderr}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The program's exit code, once it exited.
+    fn wait_exit(&self, timeout: Duration) -> i32 {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(code) = fs::read_to_string(self.dir.join("exit.code"))
+                && let Ok(code) = code.trim().parse()
+            {
+                return code;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the program did not exit within {timeout:?}; the screen:\n{}",
+                self.capture(false)
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The pid of the program (the pane's shell's child).
+    fn program_pid(&self) -> Option<u32> {
+        let out = self
+            .tmux()
+            .args(["display-message", "-p", "-t", &self.session, "#{pane_pid}"])
+            .output()
+            .ok()?;
+        let shell: u32 = text(&out.stdout).trim().parse().ok()?;
+        let children = fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).ok()?;
+        children.split_whitespace().next()?.parse().ok()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self
+            .tmux()
+            .arg("kill-server")
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// The number after `label` on the screen (`records     1,234` → 1234).
+fn number(screen: &str, label: &str) -> Option<u64> {
+    let re = regex::Regex::new(&format!(r"{}\s+([\d,]+)", regex::escape(label))).unwrap();
+    let digits = re.captures(screen)?.get(1)?.as_str().replace(',', "");
+    digits.parse().ok()
+}
+
+/// CPU seconds (user + system) `pid` has used.
+fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command (which may hold spaces) start after ") ".
+    let rest = stat.rsplit_once(") ")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // USER_HZ is 100 on Linux.
+    Some((utime + stime) / 100.0)
+}
+
+const GOOD_OBJECTS: usize = 12;
+const RECORDS_EACH: usize = 50;
+
+#[test]
+fn consume_with_the_dashboard_shows_progress_and_q_loses_nothing() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stack(&moto, dir);
+
+    let ui = Tmux::start(
+        &moto,
+        dir,
+        "consume",
+        (120, 40),
+        &[
+            "consume",
+            "--config",
+            "spec.json",
+            "--sink",
+            "dir:out",
+            "--grace",
+            "20",
+            "--log-file",
+            "sluice.log",
+        ],
+    );
+    // Running, and apply's s3:TestEvent drained.
+    ui.wait_for("the dashboard running", Duration::from_secs(60), |s| {
+        s.contains("RUNNING") && number(s, "test events") == Some(1)
+    });
+
+    // Idle CPU: the dashboard redraws once a second at most while nothing happens.
+    if let Some(pid) = ui.program_pid()
+        && let Some(before) = cpu_secs(pid)
+    {
+        let window = Duration::from_secs(5);
+        std::thread::sleep(window);
+        let used = cpu_secs(pid).unwrap() - before;
+        let share = used / window.as_secs_f64();
+        assert!(share < 0.02, "idle CPU {:.1} %", share * 100.0);
+    }
+
+    // Paused: new messages stay in the queue, and the screen shows them.
+    ui.send("p");
+    ui.wait_for("PAUSED", Duration::from_secs(10), |s| s.contains("PAUSED"));
+    let mut expected = Vec::new();
+    for i in 0..GOOD_OBJECTS {
+        let body: String = (0..RECORDS_EACH)
+            .map(|j| {
+                let id = format!("{i}-{j}");
+                let line = format!("{{\"id\":\"{id}\",\"object\":{i}}}\n");
+                expected.push(id);
+                line
+            })
+            .collect();
+        put(
+            &moto,
+            dir,
+            &format!("in/good-{i:02}.ndjson"),
+            body.as_bytes(),
+        );
+    }
+    // Two malformed lines among three good ones, and a truncated gzip.
+    put(
+        &moto,
+        dir,
+        "in/bad.ndjson",
+        b"{\"id\":\"bad-0\"}\n{broken json\n{\"id\":\"bad-2\"}\n[1,2\n{\"id\":\"bad-4\"}\n",
+    );
+    expected.extend(["bad-0", "bad-2", "bad-4"].map(String::from));
+    // A gzip header and then garbage: not one record comes out of it.
+    let mut broken = vec![0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff];
+    broken.extend_from_slice(b"this is not a deflate stream at all");
+    put(&moto, dir, "in/broken.ndjson.gz", &broken);
+    // At most one long-poll was under way when p was pressed; it takes at
+    // most 8 messages (the concurrency), so at least 6 of 14 stay visible.
+    let paused = ui.wait_for("the queue depth to rise", Duration::from_secs(40), |s| {
+        number(s, "visible").is_some_and(|v| v >= 6)
+    });
+    let seen_depth = number(&paused, "visible").unwrap();
+
+    // Resumed: everything is consumed.
+    ui.send("p");
+    let total = GOOD_OBJECTS * RECORDS_EACH + 3;
+    let busy = ui.wait_for(
+        "every record and decode error",
+        Duration::from_secs(90),
+        |s| {
+            number(s, "records") == Some(total as u64)
+                && number(s, "decode errors") == Some(3)
+                && s.contains("RUNNING")
+        },
+    );
+    assert!(busy.contains("in/bad.ndjson"), "{busy}");
+    assert!(busy.contains("in/broken.ndjson.gz"), "{busy}");
+    assert_eq!(number(&busy, "objects ok"), Some(GOOD_OBJECTS as u64 + 1));
+    assert_eq!(number(&busy, "failed"), Some(1));
+    // The depth on screen comes back down (the gauge is read every 5 s).
+    let drained = ui.wait_for("the queue depth back to 0", Duration::from_secs(30), |s| {
+        number(s, "visible") == Some(0) && number(s, "in flight") == Some(0)
+    });
+    assert!(seen_depth > number(&drained, "visible").unwrap());
+    // The decode error's detail opens from the list.
+    ui.send("e");
+    ui.send("Enter");
+    let detail = ui.wait_for("the error detail", Duration::from_secs(10), |s| {
+        s.contains("Decode error") && s.contains("byte offset")
+    });
+    assert!(detail.contains("acme-ingest-source"), "{detail}");
+    ui.send("Escape");
+    ui.wait_for("the detail closed", Duration::from_secs(10), |s| {
+        !s.contains("byte offset")
+    });
+    // Kept for the README's screenshot (tests/dashboard_screenshot.py).
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
+    fs::create_dir_all(&shots).unwrap();
+    fs::write(shots.join("dashboard.ansi"), ui.capture(true)).unwrap();
+
+    // q: drain, flush, delete, show the final counters, exit 0.
+    ui.send("q");
+    let last = ui.wait_for("STOPPED", Duration::from_secs(40), |s| {
+        s.contains("STOPPED")
+    });
+    assert_eq!(number(&last, "records"), Some(total as u64));
+    assert_eq!(ui.wait_exit(Duration::from_secs(30)), 0);
+
+    // The final line on stderr is headless's.
+    let stderr = fs::read_to_string(dir.join("stderr.log")).unwrap();
+    let final_line: Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(final_line["final"], true, "{stderr}");
+    let c = &final_line["metrics"]["counters"];
+    assert_eq!(c["records"], total);
+    assert_eq!(c["decode_errors"], 3);
+    assert_eq!(c["messages_deleted"], c["messages_received"], "{c}");
+
+    // Nothing lost, nothing twice, nothing left in the queues.
+    let mut ids: Vec<String> = sink_records(dir)
+        .iter()
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect();
+    ids.sort();
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert_eq!(depth(&moto, "acme-ingest-queue"), (0, 0));
+    assert_eq!(depth(&moto, "acme-ingest-queue-dlq"), (0, 0));
+}
+
+#[test]
+fn capital_q_releases_held_messages_without_deleting_them() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stack(&moto, dir);
+    let ui = Tmux::start(
+        &moto,
+        dir,
+        "quit-now",
+        (80, 24),
+        &["consume", "--config", "spec.json", "--sink", "dir:out"],
+    );
+    ui.wait_for("the dashboard running", Duration::from_secs(60), |s| {
+        s.contains("RUNNING") && number(s, "test events") == Some(1)
+    });
+    ui.send("Q");
+    ui.wait_for("STOPPED", Duration::from_secs(30), |s| {
+        s.contains("STOPPED")
+    });
+    assert_eq!(ui.wait_exit(Duration::from_secs(30)), 0);
+    assert_eq!(depth(&moto, "acme-ingest-queue"), (0, 0));
+}
+
+#[test]
+fn monitor_shows_the_queue_and_labels_throughput_as_an_estimate() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stack(&moto, dir);
+    for i in 0..5 {
+        put(&moto, dir, &format!("in/m-{i}.ndjson"), b"{\"x\":1}\n");
+    }
+    let ui = Tmux::start(
+        &moto,
+        dir,
+        "monitor",
+        (80, 24),
+        &["monitor", "--config", "spec.json", "--interval", "1"],
+    );
+    // 5 uploads and apply's test event, nobody consuming.
+    let screen = ui.wait_for("the depth and an estimate", Duration::from_secs(60), |s| {
+        number(s, "visible") == Some(6) && s.contains("(estimate)")
+    });
+    assert!(screen.contains("MONITORING"), "{screen}");
+    assert!(screen.contains("messages/s est."), "{screen}");
+    // Nobody consumes: the estimate says so.
+    assert!(screen.contains("~0/s (estimate)"), "{screen}");
+    assert!(screen.contains("not draining"), "{screen}");
+    assert!(screen.contains("seen only by a consumer"), "{screen}");
+    // Watching consumes nothing.
+    assert_eq!(depth(&moto, "acme-ingest-queue"), (6, 0));
+    ui.send("q");
+    assert_eq!(ui.wait_exit(Duration::from_secs(20)), 0);
+    assert_eq!(depth(&moto, "acme-ingest-queue"), (6, 0));
+}
+
+#[test]
+fn without_a_terminal_the_dashboard_asks_for_headless() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let out = sluice(
+        &moto,
+        dir,
+        &["consume", "--config", "spec.json", "--sink", "null"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("--headless"), "{stderr}");
+}
