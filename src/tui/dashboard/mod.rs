@@ -1,6 +1,8 @@
 //! The dashboard: live monitoring of a running ingest — queue depth, in
 //! flight, throughput, decode errors — with the consumer in-process
-//! ([`consume`]), or watching the queue only ([`monitor`]).
+//! ([`consume`]), or watching the queue only ([`monitor()`]).
+//! [`consume_in`] runs it in a terminal the caller already owns (the wizard's
+//! Done screen); [`consume`] sets the terminal up itself (`sluice consume`).
 //!
 //! Same shape as the wizard, smaller: a [`State`], an [`Action`] for every
 //! key, tick and background result, [`update()`] as the one place the state
