@@ -7,16 +7,14 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Moto, aws_cli, shared, sluice_bin};
+use common::{
+    Moto, aws_cli, files_under, put_object, queue_depth, queue_url, shared, sluice_bin, text,
+};
 use serde_json::{Value, json};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn sluice(moto: &Moto, dir: &Path, args: &[&str]) -> Command {
     let mut cmd = moto.command(sluice_bin());
@@ -87,31 +85,6 @@ fn upload_dir(moto: &Moto, local: &Path, prefix: &str) {
     );
 }
 
-fn put(moto: &Moto, dir: &Path, key: &str, body: &[u8]) {
-    let file = dir.join("upload.tmp");
-    fs::write(&file, body).unwrap();
-    aws_cli(
-        moto,
-        &[
-            "s3api",
-            "put-object",
-            "--bucket",
-            "acme-ingest-source",
-            "--key",
-            key,
-            "--body",
-            file.to_str().unwrap(),
-        ],
-    );
-}
-
-fn queue_url(moto: &Moto, name: &str) -> String {
-    aws_cli(moto, &["sqs", "get-queue-url", "--queue-name", name])["QueueUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 fn send(moto: &Moto, body: &str) {
     let url = queue_url(moto, "acme-ingest-queue");
     aws_cli(
@@ -125,28 +98,6 @@ fn send(moto: &Moto, body: &str) {
             body,
         ],
     );
-}
-
-/// (visible, in flight) of a queue.
-fn depth(moto: &Moto, name: &str) -> (u64, u64) {
-    let url = queue_url(moto, name);
-    let a = aws_cli(
-        moto,
-        &[
-            "sqs",
-            "get-queue-attributes",
-            "--queue-url",
-            &url,
-            "--attribute-names",
-            "All",
-        ],
-    )["Attributes"]
-        .clone();
-    let n = |k: &str| a[k].as_str().unwrap_or("0").parse::<u64>().unwrap();
-    (
-        n("ApproximateNumberOfMessages"),
-        n("ApproximateNumberOfMessagesNotVisible"),
-    )
 }
 
 /// `sluice consume` into `out/`, stopping once the queue has been idle for `idle` seconds.
@@ -184,20 +135,7 @@ fn final_metrics(dir: &Path) -> Value {
 /// running consumer writes before commit; [`assert_no_temporaries`] checks
 /// none is left once it stopped.
 fn sink_records(dir: &Path) -> Vec<Value> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        if let Ok(entries) = fs::read_dir(dir) {
-            for e in entries.flatten() {
-                if e.file_type().unwrap().is_dir() {
-                    walk(&e.path(), out);
-                } else {
-                    out.push(e.path());
-                }
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(&dir.join("out"), &mut files);
-    files.sort();
+    let files = files_under(&dir.join("out"));
     let mut records = Vec::new();
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
@@ -217,20 +155,13 @@ fn sink_records(dir: &Path) -> Vec<Value> {
 }
 
 fn assert_no_temporaries(dir: &Path) {
-    fn walk(dir: &Path) {
-        for e in fs::read_dir(dir).into_iter().flatten().flatten() {
-            if e.file_type().unwrap().is_dir() {
-                walk(&e.path());
-            } else {
-                let name = e.file_name().to_string_lossy().into_owned();
-                assert!(
-                    !name.ends_with(".tmp"),
-                    "a stopped consumer left {name} behind"
-                );
-            }
-        }
+    for path in files_under(&dir.join("out")) {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            !name.ends_with(".tmp"),
+            "a stopped consumer left {name} behind"
+        );
     }
-    walk(&dir.join("out"));
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -349,7 +280,7 @@ fn every_format_and_compression_arrives_exactly() {
     assert_eq!(c["decode_errors"], 0);
     assert_eq!(c["test_events"], 1, "apply's s3:TestEvent is drained");
     assert_eq!(c["messages_deleted"], c["messages_received"]);
-    assert_eq!(depth(&moto, "acme-ingest-queue"), (0, 0));
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
 }
 
 #[test]
@@ -363,15 +294,27 @@ fn bad_input_is_counted_and_nothing_is_left_behind() {
     messy.extend_from_slice(b"{\"s\":\"\xff\xfe\"}\n");
     messy.extend_from_slice(format!("{{\"big\":\"{}\"}}\n", "x".repeat(2 << 20)).as_bytes());
     messy.extend_from_slice(b"{\"ok\":3}");
-    put(&moto, dir, "in/messy.ndjson", &messy);
+    put_object(&moto, dir, "acme-ingest-source", "in/messy.ndjson", &messy);
     // A truncated gzip: 100 records, cut in the middle.
     let full: String = (0..100).map(|i| format!("{{\"t\":{i}}}\n")).collect();
     let gz = gzip(full.as_bytes());
-    put(&moto, dir, "in/truncated.ndjson.gz", &gz[..gz.len() / 2]);
+    put_object(
+        &moto,
+        dir,
+        "acme-ingest-source",
+        "in/truncated.ndjson.gz",
+        &gz[..gz.len() / 2],
+    );
     // A decompression bomb: 256 MiB of zero bytes in a few hundred bytes.
     let bomb = bzip2(&vec![0u8; 256 << 20]);
     assert!(bomb.len() < 4096, "{}", bomb.len());
-    put(&moto, dir, "in/bomb.ndjson.bz2", &bomb);
+    put_object(
+        &moto,
+        dir,
+        "acme-ingest-source",
+        "in/bomb.ndjson.bz2",
+        &bomb,
+    );
     // Messages that are not plain S3 events.
     send(&moto, "hello, not an event");
     let event = |key: &str| {
@@ -379,7 +322,13 @@ fn bad_input_is_counted_and_nothing_is_left_behind() {
             "eventTime": "2026-11-22T00:00:00.000Z",
             "s3": {"bucket": {"name": "acme-ingest-source"}, "object": {"key": key, "size": 1}}}]})
     };
-    put(&moto, dir, "other/outside.ndjson", b"{\"x\":1}\n");
+    put_object(
+        &moto,
+        dir,
+        "acme-ingest-source",
+        "other/outside.ndjson",
+        b"{\"x\":1}\n",
+    );
     send(&moto, &event("other/outside.ndjson").to_string());
     send(&moto, &event("in/does-not-exist.ndjson").to_string());
     // The same object announced through SNS and through EventBridge. It lives in
@@ -451,7 +400,7 @@ fn bad_input_is_counted_and_nothing_is_left_behind() {
     );
     assert_eq!(c["records"].as_u64().unwrap(), 3 + 1 + truncated as u64);
     assert_eq!(
-        depth(&moto, "acme-ingest-queue"),
+        queue_depth(&moto, "acme-ingest-queue"),
         (0, 0),
         "skip policy: every message deleted"
     );
@@ -540,7 +489,7 @@ fn kill_9_then_rerun_delivers_every_record_at_least_once() {
         .collect();
     let missing: Vec<&String> = ids.difference(&got).take(5).collect();
     assert!(missing.is_empty(), "records lost: {missing:?}…");
-    assert_eq!(depth(&moto, "acme-ingest-queue"), (0, 0));
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
 }
 
 #[test]
@@ -614,7 +563,13 @@ fn the_fail_policy_moves_a_bad_message_to_the_dlq() {
             "queue.dead_letter.max_receive_count=2",
         ],
     );
-    put(&moto, dir, "in/bad.ndjson", b"{\"ok\":1}\nnot json\n");
+    put_object(
+        &moto,
+        dir,
+        "acme-ingest-source",
+        "in/bad.ndjson",
+        b"{\"ok\":1}\nnot json\n",
+    );
     let out = sluice(
         &moto,
         dir,
@@ -654,9 +609,9 @@ fn the_fail_policy_moves_a_bad_message_to_the_dlq() {
         ],
     );
     assert!(got.get("Messages").is_none(), "{got}");
-    assert_eq!(depth(&moto, "acme-ingest-queue"), (0, 0));
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
     assert_eq!(
-        depth(&moto, "acme-ingest-queue-dlq").0,
+        queue_depth(&moto, "acme-ingest-queue-dlq").0,
         1,
         "the message reached the DLQ"
     );
@@ -727,7 +682,7 @@ fn backfill_sends_what_predates_the_notification() {
         text(&err.stderr)
     );
     assert_eq!(
-        depth(&moto, "acme-ingest-queue").0,
+        queue_depth(&moto, "acme-ingest-queue").0,
         1,
         "dry runs send nothing (only apply's test event is there)"
     );

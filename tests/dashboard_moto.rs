@@ -16,12 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Moto, aws_cli, shared, sluice_bin};
+use common::{Moto, files_under, put_object, queue_depth, shared, sluice_bin, text};
 use serde_json::Value;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn ok(out: Output) -> String {
     assert!(
@@ -77,62 +73,9 @@ fn stack(moto: &Moto, dir: &Path) {
     .unwrap());
 }
 
-fn put(moto: &Moto, dir: &Path, key: &str, body: &[u8]) {
-    let file = dir.join("upload.tmp");
-    fs::write(&file, body).unwrap();
-    aws_cli(
-        moto,
-        &[
-            "s3api",
-            "put-object",
-            "--bucket",
-            "acme-ingest-source",
-            "--key",
-            key,
-            "--body",
-            file.to_str().unwrap(),
-        ],
-    );
-}
-
-/// (visible, in flight) of a queue, read with the AWS CLI.
-fn depth(moto: &Moto, name: &str) -> (u64, u64) {
-    let url = aws_cli(moto, &["sqs", "get-queue-url", "--queue-name", name])["QueueUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let a = aws_cli(
-        moto,
-        &[
-            "sqs",
-            "get-queue-attributes",
-            "--queue-url",
-            &url,
-            "--attribute-names",
-            "All",
-        ],
-    )["Attributes"]
-        .clone();
-    let n = |k: &str| a[k].as_str().unwrap_or("0").parse::<u64>().unwrap();
-    (
-        n("ApproximateNumberOfMessages"),
-        n("ApproximateNumberOfMessagesNotVisible"),
-    )
-}
-
 /// Committed records in `out/` (temporaries are refused).
 fn sink_records(dir: &Path) -> Vec<Value> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in fs::read_dir(dir).into_iter().flatten().flatten() {
-            if e.file_type().unwrap().is_dir() {
-                walk(&e.path(), out);
-            } else {
-                out.push(e.path());
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(&dir.join("out"), &mut files);
+    let files = files_under(&dir.join("out"));
     let mut records = Vec::new();
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
@@ -359,17 +302,19 @@ fn consume_with_the_dashboard_shows_progress_and_q_loses_nothing() {
                 line
             })
             .collect();
-        put(
+        put_object(
             &moto,
             dir,
+            "acme-ingest-source",
             &format!("in/good-{i:02}.ndjson"),
             body.as_bytes(),
         );
     }
     // Two malformed lines among three good ones, and a truncated gzip.
-    put(
+    put_object(
         &moto,
         dir,
+        "acme-ingest-source",
         "in/bad.ndjson",
         b"{\"id\":\"bad-0\"}\n{broken json\n{\"id\":\"bad-2\"}\n[1,2\n{\"id\":\"bad-4\"}\n",
     );
@@ -377,7 +322,13 @@ fn consume_with_the_dashboard_shows_progress_and_q_loses_nothing() {
     // A gzip header and then garbage: not one record comes out of it.
     let mut broken = vec![0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff];
     broken.extend_from_slice(b"this is not a deflate stream at all");
-    put(&moto, dir, "in/broken.ndjson.gz", &broken);
+    put_object(
+        &moto,
+        dir,
+        "acme-ingest-source",
+        "in/broken.ndjson.gz",
+        &broken,
+    );
     // At most one long-poll was under way when p was pressed; it takes at
     // most 8 messages (the concurrency), so at least 6 of 14 stay visible.
     let paused = ui.wait_for("the queue depth to rise", Duration::from_secs(40), |s| {
@@ -447,8 +398,8 @@ fn consume_with_the_dashboard_shows_progress_and_q_loses_nothing() {
     ids.sort();
     expected.sort();
     assert_eq!(ids, expected);
-    assert_eq!(depth(&moto, "acme-ingest-queue"), (0, 0));
-    assert_eq!(depth(&moto, "acme-ingest-queue-dlq"), (0, 0));
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue-dlq"), (0, 0));
 }
 
 #[test]
@@ -472,7 +423,7 @@ fn capital_q_releases_held_messages_without_deleting_them() {
         s.contains("STOPPED")
     });
     assert_eq!(ui.wait_exit(Duration::from_secs(30)), 0);
-    assert_eq!(depth(&moto, "acme-ingest-queue"), (0, 0));
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
 }
 
 #[test]
@@ -482,7 +433,13 @@ fn monitor_shows_the_queue_and_labels_throughput_as_an_estimate() {
     let dir = tmp.path();
     stack(&moto, dir);
     for i in 0..5 {
-        put(&moto, dir, &format!("in/m-{i}.ndjson"), b"{\"x\":1}\n");
+        put_object(
+            &moto,
+            dir,
+            "acme-ingest-source",
+            &format!("in/m-{i}.ndjson"),
+            b"{\"x\":1}\n",
+        );
     }
     let ui = Tmux::start(
         &moto,
@@ -502,10 +459,10 @@ fn monitor_shows_the_queue_and_labels_throughput_as_an_estimate() {
     assert!(screen.contains("not draining"), "{screen}");
     assert!(screen.contains("seen only by a consumer"), "{screen}");
     // Watching consumes nothing.
-    assert_eq!(depth(&moto, "acme-ingest-queue"), (6, 0));
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (6, 0));
     ui.send("q");
     assert_eq!(ui.wait_exit(Duration::from_secs(20)), 0);
-    assert_eq!(depth(&moto, "acme-ingest-queue"), (6, 0));
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (6, 0));
 }
 
 #[test]

@@ -6,12 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
-use common::{ACCOUNT_ID, Moto, aws_cli, shared, sluice_bin};
+use common::{ACCOUNT_ID, Moto, aws_cli, files_under, shared, sluice_bin, text};
 use serde_json::{Value, json};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn sluice(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
     moto.command(sluice_bin())
@@ -473,21 +469,6 @@ fn backup_and_restore_return_every_changed_document() {
         "{}",
         text(&out.stderr)
     );
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                out.extend(files_under(&path));
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out
 }
 
 #[test]

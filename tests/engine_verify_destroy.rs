@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
-use common::{ACCOUNT_ID, Moto, REGION, aws_cli, shared, sluice_bin, venv};
+use common::{ACCOUNT_ID, Moto, REGION, aws_cli, queue_url, shared, sluice_bin, text, venv};
 use serde_json::{Value, json};
 use sluice::aws::Clients;
 use sluice::aws::destroy::{DestroyOptions, DestroyReport, destroy};
@@ -25,10 +25,6 @@ const NOTIFICATION_ID: &str = "acme-ingest-object-created";
 
 fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().expect("spawn")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn ok(out: Output) -> String {
@@ -132,13 +128,6 @@ fn outcome<'a>(report: &'a VerifyReport, name: &str) -> &'a Outcome {
         .check(name)
         .unwrap_or_else(|| panic!("no check {name} in {report:#?}"))
         .outcome
-}
-
-fn queue_url(moto: &Moto, name: &str) -> String {
-    aws_cli(moto, &["sqs", "get-queue-url", "--queue-name", name])["QueueUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 fn queue_counts(moto: &Moto, url: &str) -> (String, String) {

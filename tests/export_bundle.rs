@@ -8,15 +8,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{ACCOUNT_ID, Moto, aws_cli, shared, sluice_bin, venv};
+use common::{ACCOUNT_ID, Moto, aws_cli, shared, sluice_bin, text, venv};
 use serde_json::{Value, json};
 
 fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().expect("spawn")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `sluice ARGS` with no AWS environment at all.

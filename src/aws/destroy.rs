@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::client::Clients;
 use super::error::{AwsError, ErrorKind, classify, optional};
-use super::observe::{notification_from_json, read_notification};
+use super::observe::{iam_tags, notification_from_json, read_notification, s3_tags};
 use super::progress::{Event, Reporter};
 use crate::docs::{Arns, STACK_TAG, remove, remove_bucket_policy_statement};
 use crate::spec::Spec;
@@ -446,11 +446,7 @@ async fn policy(
     else {
         return Ok((label.to_owned(), Fate::Gone));
     };
-    let tags: BTreeMap<String, String> = tags
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_owned(), t.value().to_owned()))
-        .collect();
+    let tags = iam_tags(tags.tags());
     let owner = owner(&tags, &spec.name);
     if owner != Owner::Stack {
         return Ok((label.to_owned(), Fate::Kept(not_ours(&owner, &spec.name))));
@@ -572,11 +568,7 @@ async fn role(
     else {
         return Ok((label.to_owned(), Fate::Gone));
     };
-    let tags: BTreeMap<String, String> = tags
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_owned(), t.value().to_owned()))
-        .collect();
+    let tags = iam_tags(tags.tags());
     let owner = owner(&tags, &spec.name);
     if owner != Owner::Stack {
         return Ok((label.to_owned(), Fate::Kept(not_ours(&owner, &spec.name))));
@@ -671,11 +663,7 @@ async fn user(
     else {
         return Ok((label.to_owned(), Fate::Gone));
     };
-    let tags: BTreeMap<String, String> = tags
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_owned(), t.value().to_owned()))
-        .collect();
+    let tags = iam_tags(tags.tags());
     let owner = owner(&tags, &spec.name);
     if owner != Owner::Stack {
         return Ok((label.to_owned(), Fate::Kept(not_ours(&owner, &spec.name))));
@@ -823,12 +811,7 @@ async fn bucket(
             .await
             .map_err(|e| classify("s3:GetBucketTagging", name, e)),
     )?
-    .map(|o| {
-        o.tag_set()
-            .iter()
-            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect()
-    })
+    .map(|o| s3_tags(o.tag_set()))
     .unwrap_or_default();
     let owner = owner(&tags, &spec.name);
     if owner != Owner::Stack {

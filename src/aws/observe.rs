@@ -130,6 +130,20 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
     }
 }
 
+/// IAM tags as a map.
+pub fn iam_tags(tags: &[aws_sdk_iam::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
+/// S3 tags as a map.
+pub fn s3_tags(tags: &[aws_sdk_s3::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
 /// IAM returns policy documents URL-encoded; some emulators do not.
 pub fn decode_policy_document(text: &str) -> Result<Value, String> {
     if let Ok(v) = serde_json::from_str(text) {
@@ -228,17 +242,16 @@ pub async fn observe_role(clients: &Clients, name: &str) -> Observed<RoleState> 
         .iter()
         .filter_map(|p| p.policy_arn().map(str::to_owned))
         .collect();
-    let tags = clients
-        .iam
-        .list_role_tags()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(|e| classify("iam:ListRoleTags", name, e))?
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_owned(), t.value().to_owned()))
-        .collect();
+    let tags = iam_tags(
+        clients
+            .iam
+            .list_role_tags()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| classify("iam:ListRoleTags", name, e))?
+            .tags(),
+    );
     Ok(Some(RoleState {
         arn: role.arn().to_owned(),
         trust_policy,
@@ -281,17 +294,16 @@ pub async fn observe_user(clients: &Clients, name: &str) -> Observed<UserState> 
         .map_err(|e| classify("iam:ListAccessKeys", name, e))?
         .access_key_metadata()
         .len();
-    let tags = clients
-        .iam
-        .list_user_tags()
-        .user_name(name)
-        .send()
-        .await
-        .map_err(|e| classify("iam:ListUserTags", name, e))?
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_owned(), t.value().to_owned()))
-        .collect();
+    let tags = iam_tags(
+        clients
+            .iam
+            .list_user_tags()
+            .user_name(name)
+            .send()
+            .await
+            .map_err(|e| classify("iam:ListUserTags", name, e))?
+            .tags(),
+    );
     Ok(Some(UserState {
         arn: user.arn().to_owned(),
         attached,
@@ -429,15 +441,7 @@ pub async fn observe_bucket(
                     .await
                     .map_err(|e| classify("s3:GetBucketTagging", bucket, e)),
             )
-            .map(|o| {
-                o.map(|o| {
-                    o.tag_set()
-                        .iter()
-                        .map(|t| (t.key().to_owned(), t.value().to_owned()))
-                        .collect()
-                })
-                .unwrap_or_default()
-            })
+            .map(|o| o.map(|o| s3_tags(o.tag_set())).unwrap_or_default())
         },
     );
     Ok(Some(BucketState {

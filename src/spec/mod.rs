@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use defaults::{generate_external_id, starter};
 pub use io::{LoadError, Loaded, from_json_str, load, save, to_json_string};
-pub use validate::{FieldError, ValidationErrors, validate};
+pub use validate::{FieldError, S3_EVENTS, ValidationErrors, validate};
 
 /// The only spec format version this build reads and writes.
 pub const SPEC_VERSION: u32 = 1;

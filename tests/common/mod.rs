@@ -449,3 +449,83 @@ pub fn aws_cli(moto: &Moto, args: &[&str]) -> serde_json::Value {
         )
     })
 }
+
+// ---------------------------------------------------------------------------
+// Small helpers the integration tests share
+// ---------------------------------------------------------------------------
+
+/// Process output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every file below `dir`, recursively (none when it does not exist), sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Uploads `body` as `s3://bucket/key` through a file in `dir`.
+pub fn put_object(moto: &Moto, dir: &Path, bucket: &str, key: &str, body: &[u8]) {
+    let file = dir.join("upload.tmp");
+    fs::write(&file, body).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let file = file.to_string_lossy().into_owned();
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            bucket,
+            "--key",
+            key,
+            "--body",
+            &file,
+        ],
+    );
+}
+
+/// The URL of the queue called `name`.
+pub fn queue_url(moto: &Moto, name: &str) -> String {
+    aws_cli(moto, &["sqs", "get-queue-url", "--queue-name", name])["QueueUrl"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no QueueUrl for {name}"))
+        .to_owned()
+}
+
+/// (visible, in flight) of the queue called `name`.
+pub fn queue_depth(moto: &Moto, name: &str) -> (u64, u64) {
+    let url = queue_url(moto, name);
+    let attrs = aws_cli(
+        moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "All",
+        ],
+    )["Attributes"]
+        .clone();
+    let count = |k: &str| {
+        attrs[k]
+            .as_str()
+            .unwrap_or("0")
+            .parse::<u64>()
+            .unwrap_or_else(|e| panic!("{k}: {e}"))
+    };
+    (
+        count("ApproximateNumberOfMessages"),
+        count("ApproximateNumberOfMessagesNotVisible"),
+    )
+}
