@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 use super::error::{AwsError, ErrorKind, classify};
@@ -41,12 +42,22 @@ impl Clients {
     /// files with SSO, container and instance roles). `default_region` is used
     /// when neither the options nor the environment name one.
     pub async fn load(options: &AwsOptions, default_region: &str) -> Clients {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(5)
-                .with_initial_backoff(Duration::from_millis(200))
-                .with_max_backoff(Duration::from_secs(10)),
-        );
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(5)
+                    .with_initial_backoff(Duration::from_millis(200))
+                    .with_max_backoff(Duration::from_secs(10)),
+            )
+            // Every request body sluice sends is a small document. Upload
+            // throughput checking would only wake each open request ten times
+            // a second (an SQS long-poll for its whole 20 s) to measure nothing;
+            // download checking stays on for S3 object bodies.
+            .stalled_stream_protection(
+                StalledStreamProtectionConfig::enabled()
+                    .upload_enabled(false)
+                    .build(),
+            );
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
@@ -104,7 +115,10 @@ impl Clients {
         })
     }
 
-    /// Clients acting as `role_arn`, assumed with `external_id`.
+    /// Clients acting as `role_arn`, assumed with `external_id`. The role is
+    /// assumed once here, so a refusal surfaces now with its cause; the clients
+    /// then use a provider that assumes it again before the session expires,
+    /// so a consumer can run for longer than one session.
     pub async fn assume_role(
         &self,
         role_arn: &str,
@@ -127,18 +141,25 @@ impl Clients {
                 "the answer carried no credentials",
             )
         })?;
-        let credentials = aws_sdk_sts::config::Credentials::new(
-            creds.access_key_id(),
-            creds.secret_access_key(),
-            Some(creds.session_token().to_owned()),
-            None,
-            "sluice-assume-role",
-        );
+        if creds.access_key_id().is_empty() {
+            return Err(AwsError::new(
+                "sts:AssumeRole",
+                role_arn,
+                "the answer carried an empty access key",
+            ));
+        }
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .external_id(external_id)
+            .session_name("sluice")
+            .session_length(Duration::from_secs(3600))
+            .configure(&self.config)
+            .build()
+            .await;
         let config = self
             .config
             .to_builder()
             .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
-                credentials,
+                provider,
             ))
             .build();
         Ok(Clients::from_config(config, self.endpoint_url.clone()))

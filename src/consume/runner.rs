@@ -153,6 +153,13 @@ pub async fn run(
     metrics: Arc<Metrics>,
     control: Control,
 ) -> Outcome {
+    let mut options = options;
+    // A batch run that stops when idle polls no longer than its idle period,
+    // so the poll still open when it stops (see `receive_loop`) returns soon.
+    if let Some(idle) = options.stop_when_idle {
+        let idle = i32::try_from(idle.as_secs()).unwrap_or(i32::MAX);
+        options.wait_secs = idle.clamp(1, options.wait_secs.max(1));
+    }
     let shared = Arc::new(Shared {
         clients,
         options,
@@ -173,6 +180,28 @@ pub async fn run(
     let sampler = tokio::spawn(sampler(shared.clone(), background.clone()));
     let idle = tokio::spawn(idle_watch(shared.clone(), background.clone()));
 
+    // The grace period starts with the stop: it bounds both the open
+    // long-polls and the messages being processed.
+    let finished = CancellationToken::new();
+    let grace_timer = tokio::spawn({
+        let (control, finished, grace) = (control.clone(), finished.clone(), shared.options.grace);
+        async move {
+            tokio::select! {
+                () = control.shutdown.cancelled() => {}
+                () = control.abort.cancelled() => return,
+                () = finished.cancelled() => return,
+            }
+            tokio::select! {
+                () = tokio::time::sleep(grace) => {
+                    tracing::warn!("grace period over: releasing messages still being processed");
+                    control.abort.cancel();
+                }
+                () = control.abort.cancelled() => {}
+                () = finished.cancelled() => {}
+            }
+        }
+    });
+
     let mut workers = tokio::task::JoinSet::new();
     let receivers: Vec<_> = (0..shared.options.receivers.max(1))
         .map(|_| {
@@ -189,20 +218,11 @@ pub async fn run(
             }
         }
     }
-    // Receiving stopped: give held messages the grace period, then stop them.
-    let all_done = async { while workers.join_next().await.is_some() {} };
-    let grace = shared.options.grace;
-    tokio::select! {
-        () = all_done => {}
-        () = tokio::time::sleep(grace) => {
-            tracing::warn!("grace period over: releasing messages still being processed");
-            control.abort.cancel();
-            while workers.join_next().await.is_some() {}
-        }
-        () = control.abort.cancelled() => {
-            while workers.join_next().await.is_some() {}
-        }
-    }
+    // Receiving stopped: held messages finish, or are released once the
+    // grace period is over (the timer above turns the stop into an abort).
+    while workers.join_next().await.is_some() {}
+    finished.cancel();
+    let _ = grace_timer.await;
     // Every worker task is done; messages are deleted, kept or released.
     drop(delete_tx);
     let _ = deleter.await;
@@ -258,12 +278,20 @@ async fn receive_loop(
             .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send();
+        // A stop lets the open long-poll return rather than dropping it: SQS
+        // may already have handed messages to a dropped poll, and those would
+        // stay invisible for the whole visibility timeout. What it returns
+        // after the stop is released at once. Only an abort drops it.
         let received = tokio::select! {
             r = request => r,
-            // Messages in a cancelled long-poll are not lost: SQS delivers them
-            // again once their visibility timeout passes.
-            () = control.shutdown.cancelled() => break,
+            () = control.abort.cancelled() => break,
         };
+        if control.shutdown.is_cancelled() {
+            if let Ok(out) = received {
+                release_unprocessed(&shared, out.messages.unwrap_or_default()).await;
+            }
+            break;
+        }
         let messages = match received {
             Ok(out) => {
                 backoff = Duration::from_millis(200);
@@ -318,6 +346,57 @@ async fn receive_loop(
         // Unused permits go back as `permits` drops.
     }
     tasks
+}
+
+/// Makes messages that arrived after a stop visible again right away.
+async fn release_unprocessed(shared: &Shared, messages: Vec<aws_sdk_sqs::types::Message>) {
+    let handles: Vec<String> = messages
+        .into_iter()
+        .filter_map(|m| m.receipt_handle)
+        .collect();
+    if handles.is_empty() {
+        return;
+    }
+    let count = handles.len() as u64;
+    let metrics = &shared.metrics;
+    metrics.add(&metrics.counters.messages_received, count);
+    metrics.add(&metrics.counters.messages_returned, count);
+    for chunk in handles.chunks(10) {
+        let entries = chunk
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| {
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(h)
+                    .visibility_timeout(0)
+                    .build()
+                    .ok()
+            })
+            .collect::<Vec<_>>();
+        let released = shared
+            .clients
+            .sqs
+            .change_message_visibility_batch()
+            .queue_url(&shared.options.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await;
+        match released {
+            Ok(out) if out.failed().is_empty() => {}
+            Ok(out) => {
+                metrics.api_error("release");
+                tracing::warn!(
+                    count = out.failed().len(),
+                    "messages could not be released; they are delivered again after the visibility timeout"
+                );
+            }
+            Err(e) => {
+                metrics.api_error("release");
+                tracing::warn!(error = %classify("sqs:ChangeMessageVisibilityBatch", &shared.options.queue_url, e), "release failed");
+            }
+        }
+    }
 }
 
 fn kind_name(kind: ErrorKind) -> &'static str {
