@@ -1,9 +1,11 @@
 //! The command line: argument parsing (clap) and dispatch. Thin by design:
 //! every command is a few calls into the library.
 
-use std::io::{IsTerminal, Write as _};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -11,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::aws::apply::ApplyOptions;
 use crate::aws::observe::observe;
 use crate::aws::{AwsOptions, Clients, Event, Identity, Plan, Reporter};
+use crate::consume::prepare::{ConsumeSettings, Prepared, prepare, require_queue};
 use crate::export::{self, Format};
 use crate::spec::{self, Spec};
 
@@ -603,7 +606,7 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
         let options = ApplyOptions {
             backup_base,
             out_dir: args.out.clone(),
-            propagation_timeout: std::time::Duration::from_secs(args.propagation_timeout),
+            propagation_timeout: Duration::from_secs(args.propagation_timeout),
         };
         let (reporter, printer) = line_reporter();
         let result =
@@ -656,7 +659,7 @@ async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
     let spec = for_caller(&spec, &identity)?;
     let (reporter, printer) = line_reporter();
     let options = VerifyOptions {
-        timeout: std::time::Duration::from_secs(args.timeout),
+        timeout: Duration::from_secs(args.timeout),
     };
     let report = crate::aws::verify::verify(&clients, &spec, &options, &reporter).await;
     drop(reporter);
@@ -726,29 +729,37 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn queue_url(clients: &Clients, name: &str) -> Result<Option<String>> {
-    let found = crate::aws::error::optional(
-        clients
-            .sqs
-            .get_queue_url()
-            .queue_name(name)
-            .send()
-            .await
-            .map_err(|e| crate::aws::error::classify("sqs:GetQueueUrl", name, e)),
-    )?;
-    Ok(found.and_then(|o| o.queue_url().map(str::to_owned)))
+impl ConsumeArgs {
+    /// The run these options ask for.
+    fn settings(&self) -> Result<ConsumeSettings> {
+        Ok(ConsumeSettings {
+            sink: self.sink.clone(),
+            max_file_mib: self.max_file_mib,
+            format: self.format.clone(),
+            compression: self.compression.clone(),
+            concurrency: self.concurrency,
+            receivers: self.receivers,
+            grace: Duration::from_secs(self.grace),
+            on_decode_error: self.on_decode_error.parse().map_err(anyhow::Error::msg)?,
+            quarantine: self.quarantine.clone(),
+            add_source: self.add_source,
+            max_record_bytes: self.max_record_bytes,
+            stop_when_idle: self.stop_when_idle.map(Duration::from_secs),
+            assume_role: self.assume_role,
+        })
+    }
 }
 
 async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
-    use crate::consume::runner::{ConsumeOptions, Control, ErrorPolicy};
-    use std::sync::Arc;
-    use std::time::Duration;
+    use crate::consume::report::{self, Report};
+    use crate::consume::runner::Control;
+    let settings = args.settings()?;
     // Without --headless the dashboard draws on the terminal: checked before any AWS call.
     let screen = if args.headless {
         None
     } else {
         let to_stdout = matches!(
-            args.sink.parse(),
+            settings.sink_spec(),
             Ok(crate::consume::sink::SinkSpec::Stdout)
         );
         Some(crate::tui::dashboard::Screen::pick(to_stdout)?)
@@ -756,149 +767,38 @@ async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
     let spec = load_spec(&args.config)?;
     let (clients, identity) = connect(global, &spec).await?;
     let spec = for_caller(&spec, &identity)?;
-    let clients = if args.assume_role {
-        let role = crate::docs::Arns::of(&spec).role;
-        clients
-            .assume_role(&role, &spec.role.external_id)
-            .await
-            .with_context(|| format!("cannot assume {role} with the spec's external ID"))?
-    } else {
-        clients
-    };
-    let url = queue_url(&clients, &spec.queue.name)
-        .await?
-        .with_context(|| {
-            format!(
-                "queue {} does not exist: run sluice apply first",
-                spec.queue.name
-            )
-        })?;
-    let dlq_url = if spec.queue.dead_letter.enabled {
-        queue_url(&clients, &spec.queue.dead_letter.name)
-            .await
-            .unwrap_or(None)
-    } else {
-        None
-    };
-    let visibility = clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout)
-        .send()
-        .await
-        .map_err(|e| crate::aws::error::classify("sqs:GetQueueAttributes", &url, e))?
-        .attributes()
-        .and_then(|a| {
-            a.get(&aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout)
-                .cloned()
-        })
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(u64::from(spec.queue.visibility_timeout_secs));
-    let mut sink_spec: crate::consume::sink::SinkSpec =
-        args.sink.parse().map_err(anyhow::Error::msg)?;
-    if let crate::consume::sink::SinkSpec::Dir { max_file_bytes, .. } = &mut sink_spec {
-        *max_file_bytes = args.max_file_mib.max(1) * 1024 * 1024;
-    }
-    let sink: Arc<dyn crate::consume::sink::Sink> = Arc::from(
-        crate::consume::sink::open(&sink_spec)
-            .with_context(|| format!("cannot open the sink {}", args.sink))?,
-    );
-    let quarantine = match &args.quarantine {
-        Some(dir) => Some(Arc::new(
-            crate::consume::sink::Quarantine::open(dir)
-                .with_context(|| format!("cannot open the quarantine in {}", dir.display()))?,
-        )),
-        None => None,
-    };
-    let decode = decode_options(
-        args.format
-            .as_deref()
-            .unwrap_or(spec.consumer.format.as_str()),
-        args.compression
-            .as_deref()
-            .unwrap_or(spec.consumer.compression.as_str()),
-        args.max_record_bytes,
-    )?;
-    let options = ConsumeOptions {
-        queue_url: url,
-        dlq_url,
-        concurrency: args
-            .concurrency
-            .unwrap_or(spec.consumer.concurrency as usize)
-            .max(1),
-        receivers: args.receivers.max(1),
-        wait_secs: 20,
-        visibility_timeout: Duration::from_secs(visibility.max(1)),
-        on_decode_error: args
-            .on_decode_error
-            .parse::<ErrorPolicy>()
-            .map_err(anyhow::Error::msg)?,
-        quarantine,
-        add_source: args.add_source,
-        prefix: spec.bucket.prefix.clone(),
-        suffix: spec.bucket.suffix.clone(),
-        decode,
-        stop_when_idle: args.stop_when_idle.map(Duration::from_secs),
-        grace: Duration::from_secs(args.grace),
-        queue_poll_interval: Duration::from_secs(5),
-    };
+    let prepared = prepare(clients, &spec, &settings).await?;
+    let interval = Duration::from_secs(args.metrics_interval.max(1));
     if let Some(screen) = screen {
-        use crate::tui::dashboard::{ConsumeRun, Info};
-        let info = Info {
-            sink: Some(args.sink.clone()),
-            concurrency: Some(options.concurrency),
-            grace: Some(options.grace),
-            ..Info::for_stack(&spec, &identity, options.dlq_url.is_some())
+        use crate::tui::dashboard::ConsumeRun;
+        let run = ConsumeRun::new(&spec, &identity, prepared);
+        // Lines go to --metrics FILE only: stderr is under the dashboard.
+        let report = match &args.metrics {
+            Some(path) => Some(Report::start(
+                report::open(Some(path))?,
+                run.metrics.clone(),
+                interval,
+            )),
+            None => None,
         };
-        let metrics = Arc::new(crate::consume::metrics::Metrics::new());
-        let control = Control::default();
-        let run = ConsumeRun {
-            info,
-            clients,
-            options,
-            sink,
-            metrics,
-            control,
-        };
-        return crate::tui::dashboard::consume(screen, run).await;
+        return crate::tui::dashboard::consume(screen, run, report).await;
     }
     let control = Control::default();
     spawn_signal_handler(control.clone());
     let metrics = Arc::new(crate::consume::metrics::Metrics::new());
-    let mut out: Box<dyn std::io::Write + Send> = match &args.metrics {
-        Some(path) => Box::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .with_context(|| format!("cannot open the metrics file {}", path.display()))?,
-        ),
-        None => Box::new(std::io::stderr()),
-    };
-    let reporter = {
-        let (metrics, stop) = (metrics.clone(), control.shutdown.clone());
-        let interval = Duration::from_secs(args.metrics_interval.max(1));
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    () = tokio::time::sleep(interval) => {}
-                    () = stop.cancelled() => return out,
-                }
-                let line = serde_json::json!({"time": chrono::Utc::now().to_rfc3339(), "metrics": metrics.snapshot()});
-                let _ = writeln!(out, "{line}");
-                let _ = out.flush();
-            }
-        })
-    };
-    let outcome =
-        crate::consume::runner::run(clients, options, sink, metrics, control.clone()).await;
-    control.shutdown.cancel();
-    if let Ok(mut out) = reporter.await {
-        let line = serde_json::json!({"time": chrono::Utc::now().to_rfc3339(), "final": true, "metrics": outcome.snapshot});
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
-    }
+    let report = Report::start(
+        report::open(args.metrics.as_deref())?,
+        metrics.clone(),
+        interval,
+    );
+    let Prepared {
+        clients,
+        options,
+        sink,
+        ..
+    } = prepared;
+    let outcome = crate::consume::runner::run(clients, options, sink, metrics, control).await;
+    report.finish(&outcome.snapshot).await;
     if outcome.fail_policy_errors > 0 {
         eprintln!(
             "error: {} message(s) were kept under --on-decode-error fail; SQS delivers them again and, after maxReceiveCount, moves them to the dead-letter queue",
@@ -947,23 +847,6 @@ fn spawn_signal_handler(control: crate::consume::runner::Control) {
     });
 }
 
-fn decode_options(
-    format: &str,
-    compression: &str,
-    max_record_bytes: usize,
-) -> Result<crate::consume::decode::DecodeOptions> {
-    Ok(crate::consume::decode::DecodeOptions {
-        format: format
-            .parse()
-            .map_err(|e: String| anyhow::anyhow!("--format: {e}"))?,
-        compression: compression
-            .parse()
-            .map_err(|e: String| anyhow::anyhow!("--compression: {e}"))?,
-        max_record_bytes,
-        ..Default::default()
-    })
-}
-
 async fn backfill(global: &GlobalOpts, args: &BackfillArgs) -> Result<ExitCode> {
     use crate::consume::backfill::BackfillOptions;
     let spec = load_spec(&args.config)?;
@@ -972,14 +855,7 @@ async fn backfill(global: &GlobalOpts, args: &BackfillArgs) -> Result<ExitCode> 
     let queue = if args.dry_run {
         String::new()
     } else {
-        queue_url(&clients, &spec.queue.name)
-            .await?
-            .with_context(|| {
-                format!(
-                    "queue {} does not exist: run sluice apply first",
-                    spec.queue.name
-                )
-            })?
+        require_queue(&clients, &spec).await?
     };
     let modified_after = match &args.modified_after {
         Some(t) => Some(
@@ -1041,7 +917,11 @@ async fn backfill(global: &GlobalOpts, args: &BackfillArgs) -> Result<ExitCode> 
 
 async fn decode(global: &GlobalOpts, args: &DecodeArgs) -> Result<ExitCode> {
     use crate::consume::decode::{ObjectInfo, RecordError};
-    let options = decode_options(&args.format, &args.compression, args.max_record_bytes)?;
+    let options = crate::consume::prepare::decode_options(
+        &args.format,
+        &args.compression,
+        args.max_record_bytes,
+    )?;
     let sink_spec: crate::consume::sink::SinkSpec =
         args.sink.parse().map_err(anyhow::Error::msg)?;
     let sink = crate::consume::sink::open(&sink_spec)?;
@@ -1207,37 +1087,27 @@ pub struct MonitorArgs {
     /// How often the queue (and its dead-letter queue) is read.
     #[arg(long, default_value_t = 3, value_name = "SECS")]
     pub interval: u64,
+    /// Watch as the spec's role (assumed with its external ID), as a connector would.
+    #[arg(long)]
+    pub assume_role: bool,
 }
 
 /// `sluice monitor`: the dashboard without a consumer, polling GetQueueAttributes.
 async fn monitor(global: &GlobalOpts, args: &MonitorArgs) -> Result<ExitCode> {
+    use crate::consume::prepare::{Queues, connect_as, queues};
     use crate::tui::dashboard::{Info, MonitorRun, Screen, monitor::Target};
     let screen = Screen::pick(false)?;
     let spec = load_spec(&args.config)?;
     let (clients, identity) = connect(global, &spec).await?;
     let spec = for_caller(&spec, &identity)?;
-    let missing = || {
-        format!(
-            "queue {} does not exist: run sluice apply first",
-            spec.queue.name
-        )
-    };
-    let url = queue_url(&clients, &spec.queue.name)
-        .await?
-        .with_context(missing)?;
-    let dlq_url = if spec.queue.dead_letter.enabled {
-        queue_url(&clients, &spec.queue.dead_letter.name)
-            .await
-            .unwrap_or(None)
-    } else {
-        None
-    };
-    let info = Info::for_stack(&spec, &identity, dlq_url.is_some());
-    let target = Target {
-        queue_url: url,
-        dlq_url,
-    };
-    let interval = std::time::Duration::from_secs(args.interval.max(1));
+    let (clients, assumed_role) = connect_as(clients, &spec, args.assume_role).await?;
+    let Queues { queue_url, dlq_url } = queues(&clients, &spec).await?;
+    let mut info = Info::for_stack(&spec, &identity, dlq_url.is_some());
+    if let Some(role) = assumed_role {
+        info.identity = role;
+    }
+    let target = Target { queue_url, dlq_url };
+    let interval = Duration::from_secs(args.interval.max(1));
     crate::tui::dashboard::monitor(MonitorRun {
         info,
         screen,

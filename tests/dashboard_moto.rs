@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Moto, files_under, put_object, queue_depth, shared, sluice_bin, text};
+use common::{
+    ACCOUNT_ID, Moto, MotoGuard, files_under, put_object, queue_depth, shared, sluice_bin, text,
+};
 use serde_json::Value;
 
 fn ok(out: Output) -> String {
@@ -73,6 +75,14 @@ fn stack(moto: &Moto, dir: &Path) {
     .unwrap());
 }
 
+/// The shared moto with the stack applied from a new directory, and that directory.
+fn applied() -> (MotoGuard, tempfile::TempDir) {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    stack(&moto, tmp.path());
+    (moto, tmp)
+}
+
 /// Committed records in `out/` (temporaries are refused).
 fn sink_records(dir: &Path) -> Vec<Value> {
     let files = files_under(&dir.join("out"));
@@ -108,9 +118,22 @@ impl Tmux {
     /// environment (passed through `env`: tmux starts a fresh shell). Its
     /// stderr goes to `stderr.log`, its exit code to `exit.code`.
     fn start(moto: &Moto, dir: &Path, name: &str, size: (u16, u16), args: &[&str]) -> Tmux {
+        Tmux::start_with(moto, dir, name, size, &[], args)
+    }
+
+    /// [`Tmux::start`] with `env` added to moto's environment.
+    fn start_with(
+        moto: &Moto,
+        dir: &Path,
+        name: &str,
+        size: (u16, u16),
+        env: &[(&str, String)],
+        args: &[&str],
+    ) -> Tmux {
         let socket = format!("sluice-dashboard-{}-{name}", std::process::id());
         let mut line = String::from("env");
-        for (k, v) in moto.env() {
+        let extra = env.iter().map(|(k, v)| ((*k).to_owned(), v.clone()));
+        for (k, v) in moto.env().into_iter().chain(extra) {
             line.push_str(&format!(" {k}={}", quote(&v)));
         }
         line.push_str(" NO_COLOR= ");
@@ -251,10 +274,8 @@ const RECORDS_EACH: usize = 50;
 
 #[test]
 fn consume_with_the_dashboard_shows_progress_and_q_loses_nothing() {
-    let moto = shared();
-    let tmp = tempfile::tempdir().unwrap();
+    let (moto, tmp) = applied();
     let dir = tmp.path();
-    stack(&moto, dir);
 
     let ui = Tmux::start(
         &moto,
@@ -404,34 +425,184 @@ fn consume_with_the_dashboard_shows_progress_and_q_loses_nothing() {
 
 #[test]
 fn capital_q_releases_held_messages_without_deleting_them() {
-    let moto = shared();
-    let tmp = tempfile::tempdir().unwrap();
+    let (moto, tmp) = applied();
     let dir = tmp.path();
-    stack(&moto, dir);
     let ui = Tmux::start(
         &moto,
         dir,
         "quit-now",
         (80, 24),
-        &["consume", "--config", "spec.json", "--sink", "dir:out"],
+        &[
+            "consume",
+            "--config",
+            "spec.json",
+            "--sink",
+            "dir:out",
+            "--metrics",
+            "metrics.ndjson",
+            "--metrics-interval",
+            "1",
+        ],
     );
     ui.wait_for("the dashboard running", Duration::from_secs(60), |s| {
         s.contains("RUNNING") && number(s, "test events") == Some(1)
     });
+    // Metrics lines reach --metrics FILE while the dashboard is up.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while fs::read_to_string(dir.join("metrics.ndjson"))
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "no metrics lines in the file");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     ui.send("Q");
     ui.wait_for("STOPPED", Duration::from_secs(30), |s| {
         s.contains("STOPPED")
     });
     assert_eq!(ui.wait_exit(Duration::from_secs(30)), 0);
     assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
+    // The file: interval lines, then the final one; stderr: the final line only.
+    let lines: Vec<Value> = fs::read_to_string(dir.join("metrics.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (last, before) = lines.split_last().unwrap();
+    assert_eq!(last["final"], true, "{lines:?}");
+    assert_eq!(last["metrics"]["counters"]["test_events"], 1);
+    assert!(
+        before
+            .iter()
+            .all(|l| l.get("final").is_none() && l["metrics"]["counters"].is_object()),
+        "{lines:?}"
+    );
+    let stderr = fs::read_to_string(dir.join("stderr.log")).unwrap();
+    let json: Vec<&str> = stderr.lines().filter(|l| l.starts_with('{')).collect();
+    assert_eq!(json.len(), 1, "{stderr}");
+    assert!(json[0].contains("\"final\":true"), "{stderr}");
+}
+
+#[test]
+fn monitor_assume_role_watches_as_the_specs_role() {
+    let (moto, tmp) = applied();
+    let dir = tmp.path();
+    let ui = Tmux::start(
+        &moto,
+        dir,
+        "monitor-role",
+        (140, 24),
+        &["monitor", "--config", "spec.json", "--assume-role"],
+    );
+    let screen = ui.wait_for("the role in the header", Duration::from_secs(60), |s| {
+        s.contains("MONITORING") && number(s, "visible").is_some()
+    });
+    assert!(
+        screen.contains(&format!("arn:aws:iam::{ACCOUNT_ID}:role/acme-ingest-role")),
+        "{screen}"
+    );
+    ui.send("q");
+    assert_eq!(ui.wait_exit(Duration::from_secs(20)), 0);
+}
+
+#[test]
+fn the_wizard_done_screen_consumes_in_the_dashboard_and_comes_back() {
+    let (moto, tmp) = applied();
+    let dir = tmp.path();
+    // Sessions, and the default sink (the data directory), under dir.
+    let home = |sub: &str| dir.join(sub).display().to_string();
+    let ui = Tmux::start_with(
+        &moto,
+        dir,
+        "wizard",
+        (120, 40),
+        &[
+            ("HOME", home("home")),
+            ("XDG_CONFIG_HOME", home("config")),
+            ("XDG_DATA_HOME", home("data")),
+        ],
+        &[
+            "wizard",
+            "--config",
+            "spec.json",
+            "--log-file",
+            "sluice.log",
+        ],
+    );
+    let wait = Duration::from_secs(60);
+    ui.wait_for("the wizard online", wait, |s| {
+        s.contains("step 1 of 12") && s.contains("● account")
+    });
+    // Through the form steps to the review: nothing to change.
+    for n in 2..=8 {
+        ui.send("Enter");
+        ui.wait_for(&format!("step {n}"), wait, |s| {
+            s.contains(&format!("step {n} of 12"))
+        });
+    }
+    ui.wait_for("the live review", wait, |s| s.contains("Nothing to change"));
+    ui.send("Enter");
+    ui.wait_for("the apply step", wait, |s| s.contains("step 9 of 12"));
+    // Verify runs on its own; then the data preview; then Done.
+    ui.send("Enter");
+    ui.wait_for("verify's checks", wait, |s| s.contains("r run again"));
+    ui.send("Enter");
+    ui.wait_for("the data preview", wait, |s| {
+        s.contains("step 11 of 12") && s.contains("r fetch again")
+    });
+    ui.send("Enter");
+    ui.wait_for("Done, with d", wait, |s| {
+        s.contains("step 12 of 12 · Done") && s.contains("d consume")
+    });
+
+    // d: the sink prompt offers the data directory; Enter opens the dashboard.
+    ui.send("d");
+    let prompt = ui.wait_for("the sink prompt", wait, |s| {
+        s.contains("Consume the queue now")
+    });
+    assert!(prompt.contains("sluice/ingest/acme-ingest"), "{prompt}");
+    ui.send("Enter");
+    ui.wait_for("the dashboard running", wait, |s| {
+        s.contains("RUNNING") && s.contains("acme-ingest-queue")
+    });
+    put_object(
+        &moto,
+        dir,
+        "acme-ingest-source",
+        "in/wizard.ndjson",
+        b"{\"id\":\"w-1\"}\n{\"id\":\"w-2\"}\n",
+    );
+    ui.wait_for("both records", Duration::from_secs(40), |s| {
+        number(s, "records") == Some(2)
+    });
+    // q drains and stops; the wizard's Done screen comes back.
+    ui.send("q");
+    ui.wait_for("STOPPED", Duration::from_secs(40), |s| {
+        s.contains("STOPPED")
+    });
+    let done = ui.wait_for("the Done screen again", wait, |s| {
+        s.contains("step 12 of 12 · Done") && s.contains("last run: 2 records")
+    });
+    assert!(done.contains("2 records written"), "{done}");
+    let sink = dir.join("data/sluice/ingest/acme-ingest");
+    let records: usize = files_under(&sink)
+        .iter()
+        .map(|f| fs::read_to_string(f).unwrap().lines().count())
+        .sum();
+    assert_eq!(records, 2, "{:?}", files_under(&sink));
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
+
+    // The wizard goes on as before: q quits it (nothing unsaved).
+    ui.send("q");
+    assert_eq!(ui.wait_exit(Duration::from_secs(20)), 0);
 }
 
 #[test]
 fn monitor_shows_the_queue_and_labels_throughput_as_an_estimate() {
-    let moto = shared();
-    let tmp = tempfile::tempdir().unwrap();
+    let (moto, tmp) = applied();
     let dir = tmp.path();
-    stack(&moto, dir);
     for i in 0..5 {
         put_object(
             &moto,

@@ -8,12 +8,16 @@ mod common;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
-use crossterm::event::KeyCode;
+use crossterm::event::{Event, KeyCode, KeyEvent};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 use sluice::aws::Clients;
 use sluice::aws::verify::{Outcome, VerifyOptions};
 use sluice::tui::action::Target;
 use sluice::tui::app::{Config, Connect, Connection, RowState, Setup, Step};
 use sluice::tui::form::FieldId;
+use sluice::tui::runtime::{hand_over, screen_text};
 use sluice::tui::{Headless, Theme};
 
 use common::{ACCOUNT_ID, REGION, aws_cli, shared};
@@ -38,6 +42,7 @@ fn setup(clients: Clients, dir: &std::path::Path) -> Setup {
     config.backup_base = Some(dir.join("backups"));
     config.out_dir = dir.to_owned();
     config.export_base = dir.to_owned();
+    config.ingest_base = dir.join("ingest");
     config.verify = VerifyOptions {
         timeout: Duration::from_secs(20),
     };
@@ -324,6 +329,62 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     assert_eq!(role, &format!("arn:aws:iam::{ACCOUNT_ID}:role/wiz-role"));
     w.press(KeyCode::Char('c'));
     assert_eq!(w.clipboard().last(), Some(role));
+
+    // d: consume now in the dashboard (the default sink, under the ingest
+    // directory), q there, and back to Done with what the run did.
+    w.press(KeyCode::Char('d'));
+    assert!(
+        w.screen().contains("Consume the queue now"),
+        "{}",
+        w.screen()
+    );
+    w.press(KeyCode::Enter);
+    assert!(
+        w.wait_for(WAIT, |app| !app.done.consume.preparing).await,
+        "{}",
+        w.screen()
+    );
+    let Some((id, run)) = w.runtime.take_dashboard() else {
+        panic!("no dashboard: {}", w.screen());
+    };
+    assert_eq!(run.info.queue, "wiz-queue");
+    let sink = dir.path().join("ingest/wiz");
+    assert_eq!(
+        run.info.sink.as_deref(),
+        Some(format!("dir:{}", sink.display()).as_str())
+    );
+    let metrics = run.metrics.clone();
+    // The keys: q once the two objects' three records are written.
+    let keys = Box::pin(
+        futures::stream::once(async move {
+            let deadline = std::time::Instant::now() + WAIT;
+            while metrics.counters.values().records < 3 && std::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(Event::Key(KeyEvent::from(KeyCode::Char('q'))))
+        })
+        .chain(futures::stream::pending()),
+    );
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let ended = tokio::time::timeout(WAIT, hand_over(&mut terminal, keys, id, *run))
+        .await
+        .expect("the dashboard did not quit")
+        .unwrap();
+    let last = screen_text(&terminal);
+    assert!(last.contains("wiz-queue"), "{last}");
+    assert!(last.contains("STOPPED"), "{last}");
+    w.send(ended);
+    assert_eq!(w.app().step, Step::Done);
+    let done = w.screen();
+    assert!(done.contains("✓ last run: 3 records into dir:"), "{done}");
+    assert!(done.contains("3 records written"), "{done}");
+    let written: usize = common::files_under(&sink)
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "ndjson"))
+        .map(|f| std::fs::read_to_string(f).unwrap().lines().count())
+        .sum();
+    assert_eq!(written, 3, "{:?}", common::files_under(&sink));
+    assert_eq!(common::queue_depth(&moto, "wiz-queue"), (0, 0));
 
     // Back to the review: the account matches the spec now.
     for _ in 0..4 {

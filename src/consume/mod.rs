@@ -1,11 +1,14 @@
 //! The consumer: a streaming, at-least-once S3-event consumer. No UI code:
 //! the headless CLI and the dashboard both run [`runner::run`] and read
-//! [`metrics::Snapshot`].
+//! [`metrics::Snapshot`]; [`prepare`] builds a run from a spec for both,
+//! and [`report`] writes the JSON metrics lines.
 
 pub mod backfill;
 pub mod bench;
 pub mod decode;
 pub mod event;
 pub mod metrics;
+pub mod prepare;
+pub mod report;
 pub mod runner;
 pub mod sink;

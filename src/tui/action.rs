@@ -13,8 +13,11 @@ use crate::aws::observe::{
 };
 use crate::aws::verify::{VerifyOptions, VerifyReport};
 use crate::aws::{AwsOptions, Clients, Event, Identity, Plan};
+use crate::consume::metrics::Snapshot;
+use crate::consume::prepare::ConsumeSettings;
 use crate::spec::Spec;
 
+use super::dashboard::ConsumeRun;
 use super::data::DataReport;
 use super::session::SessionInfo;
 
@@ -71,6 +74,30 @@ pub enum Action {
         dir: PathBuf,
         result: Result<Vec<PathBuf>, String>,
     },
+    /// The consumer's run is ready for the dashboard (or cannot start).
+    ConsumePrepared {
+        id: u64,
+        result: Result<Box<ConsumeRun>, String>,
+    },
+    /// The dashboard gave the terminal back.
+    ConsumeEnded {
+        id: u64,
+        end: ConsumeEnd,
+    },
+    /// SIGTERM, SIGINT or SIGHUP: quit (the session is autosaved first).
+    Terminate,
+}
+
+/// How a consumer started from the Done screen ended.
+#[derive(Debug, Clone)]
+pub struct ConsumeEnd {
+    /// Its metrics when it stopped (or when the dashboard was left).
+    pub snapshot: Box<Snapshot>,
+    /// Messages kept under the fail policy (SQS delivers them again).
+    pub fail_policy_errors: u64,
+    /// Left with a second `Q` before it stopped: held messages return to
+    /// the queue after their visibility timeout.
+    pub abandoned: bool,
 }
 
 /// Which background run a progress event belongs to.
@@ -207,6 +234,20 @@ pub enum Effect {
     },
     /// Put text on the terminal's clipboard (OSC 52).
     Copy(String),
+    /// Resolve a consumer run of the spec's queue (queue URLs, visibility
+    /// timeout, the sink), to be shown in the dashboard.
+    PrepareConsume {
+        id: u64,
+        clients: Box<Clients>,
+        spec: Box<Spec>,
+        identity: Identity,
+        settings: ConsumeSettings,
+    },
+    /// Give the terminal to the dashboard of this run until it quits.
+    Dashboard {
+        id: u64,
+        run: Box<ConsumeRun>,
+    },
 }
 
 /// How to get clients.

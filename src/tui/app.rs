@@ -16,7 +16,9 @@ use crate::aws::{AwsOptions, Clients, Identity, Plan};
 use crate::docs::MergeError;
 use crate::spec::{FieldError, Spec};
 
-use super::action::{ApplyFailure, ConnectHow, Effect, Found, LOOKUP_DEBOUNCE, Lookup, Target};
+use super::action::{
+    ApplyFailure, ConnectHow, ConsumeEnd, Effect, Found, LOOKUP_DEBOUNCE, Lookup, Target,
+};
 use super::data::DataReport;
 use super::form::{self, FieldId, Kind};
 use super::preview::{self, Section};
@@ -134,6 +136,9 @@ pub struct Config {
     pub out_dir: PathBuf,
     /// The directory the export prompt offers (under it, `<stack>-bundle`).
     pub export_base: PathBuf,
+    /// The directory the consume prompt offers as a `dir:` sink (under it,
+    /// the stack's name).
+    pub ingest_base: PathBuf,
     pub verify: VerifyOptions,
     pub propagation_timeout: Duration,
     /// Where the log goes (`--log-file`), shown on the welcome screen.
@@ -151,6 +156,7 @@ impl Config {
             backup_base: None,
             out_dir: PathBuf::from("."),
             export_base: PathBuf::from("."),
+            ingest_base: PathBuf::from("ingest"),
             verify: VerifyOptions::default(),
             propagation_timeout: Duration::from_secs(120),
             log_file: None,
@@ -325,6 +331,19 @@ pub struct DoneView {
     pub exporting: bool,
     pub exported: Option<Result<(PathBuf, Vec<PathBuf>), String>>,
     pub access_key: Option<AccessKey>,
+    pub consume: ConsumeView,
+}
+
+/// The consumer the Done screen starts, with the dashboard.
+#[derive(Debug, Clone, Default)]
+pub struct ConsumeView {
+    pub id: u64,
+    /// Its run is being prepared (queue, visibility timeout, sink).
+    pub preparing: bool,
+    /// The sink last asked for (the prompt offers it again).
+    pub sink: Option<String>,
+    /// How the last run ended, or why it could not start.
+    pub last: Option<Result<ConsumeEnd, String>>,
 }
 
 /// A window over the screen.
@@ -353,6 +372,8 @@ pub enum Overlay {
 pub enum PromptKind {
     SaveAs,
     ExportDir,
+    /// Where the consumer started from the Done screen writes records.
+    ConsumeSink,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -727,6 +748,44 @@ impl App {
         }
     }
 
+    /// Why the Done screen cannot consume the queue with the dashboard, if
+    /// it cannot: offline, the spec invalid, or its queue not there (yet).
+    pub fn consume_blocker(&self) -> Option<String> {
+        if let Some(why) = self.aws_blocker() {
+            return Some(why);
+        }
+        if !self.derived.errors.is_empty() {
+            return Some("the spec has errors to fix first".to_owned());
+        }
+        let applied = (self.apply.report.is_some() || self.apply.nothing_to_do)
+            && self.apply.run.spec.as_ref() == Some(&self.spec);
+        let queue = &self.derived.resolved.queue.name;
+        match self
+            .slots
+            .get(&Target::Queue)
+            .and_then(|s| s.found.as_ref())
+        {
+            Some(Found::Queue(Ok(Some(_)))) => None,
+            _ if applied => None,
+            Some(Found::Queue(Ok(None))) => {
+                Some(format!("queue {queue} does not exist yet: apply first"))
+            }
+            Some(Found::Queue(Err(e))) => Some(format!("cannot read queue {queue}: {e}")),
+            _ => Some(format!("still reading queue {queue}")),
+        }
+    }
+
+    /// The sink the consume prompt offers: the last one asked for, else a
+    /// directory named after the stack under [`Config::ingest_base`].
+    pub fn default_sink(&self) -> String {
+        self.done.consume.sink.clone().unwrap_or_else(|| {
+            format!(
+                "dir:{}",
+                self.config.ingest_base.join(&self.spec.name).display()
+            )
+        })
+    }
+
     /// Asks for the credentials to be checked (again), now or after the debounce.
     pub fn request_connect(&mut self, now: bool) {
         if matches!(self.config.connect, Connect::Offline(_)) {
@@ -929,6 +988,7 @@ impl App {
             || self.verify.run.running
             || self.data.running
             || self.done.exporting
+            || self.done.consume.preparing
     }
 
     /// The earliest moment something is due (a debounce or a spinner frame).

@@ -15,7 +15,8 @@
 //! form          the fields of the form steps, bound to spec paths
 //! preview       the live preview: plan items as JSON diffs
 //! ui/           drawing: frame, form, preview pane, screens, overlays
-//! runtime       effects, the terminal loop, Headless for tests
+//! runtime       effects, the terminal loop (handing the terminal to the
+//!               dashboard from the Done screen), Headless for tests
 //! session       autosaved sessions in <config dir>/sessions
 //! profiles      AWS profiles and regions for the welcome screen
 //! data          the data preview: newest objects, sample, backfill count
@@ -113,6 +114,8 @@ pub fn setup(options: &WizardOptions) -> anyhow::Result<Setup> {
             backup_base: None,
             out_dir: PathBuf::from("."),
             export_base: PathBuf::from("."),
+            ingest_base: crate::consume::prepare::default_ingest_base()
+                .unwrap_or_else(|| PathBuf::from("ingest")),
             verify: crate::aws::verify::VerifyOptions::default(),
             propagation_timeout: Duration::from_secs(120),
             log_file: options.log_file.clone(),

@@ -17,9 +17,13 @@ use crate::aws::observe::{
     observe, observe_bucket, observe_policy, observe_queue, observe_role, observe_user,
 };
 use crate::aws::{Clients, Plan, Reporter};
+use crate::consume::runner::Outcome;
 
-use super::action::{Action, ApplyFailure, ConnectHow, Effect, Found, Lookup, Run, Target};
+use super::action::{
+    Action, ApplyFailure, ConnectHow, ConsumeEnd, Effect, Found, Lookup, Run, Target,
+};
 use super::app::{App, Setup};
+use super::dashboard::{self, ConsumeRun, Ended};
 use super::{data, session, ui, update};
 
 /// How long the credentials check may take before the wizard goes offline.
@@ -33,6 +37,7 @@ enum TaskKey {
     Verify,
     Data,
     Export,
+    Consume,
 }
 
 /// The app and the tasks working for it.
@@ -44,6 +49,8 @@ pub struct Runtime {
     copies: Vec<String>,
     /// Everything copied (tests read it).
     pub clipboard: Vec<String>,
+    /// A consumer run waiting for the terminal (the dashboard), with its id.
+    dashboard: Option<(u64, Box<ConsumeRun>)>,
 }
 
 impl Runtime {
@@ -57,6 +64,7 @@ impl Runtime {
             tasks: HashMap::new(),
             copies: Vec::new(),
             clipboard: Vec::new(),
+            dashboard: None,
         };
         runtime.run_effects();
         (runtime, rx)
@@ -227,7 +235,27 @@ impl Runtime {
                 self.copies.push(text.clone());
                 self.clipboard.push(text);
             }
+            Effect::PrepareConsume {
+                id,
+                clients,
+                spec,
+                identity,
+                settings,
+            } => self.spawn(TaskKey::Consume, async move {
+                let result = crate::consume::prepare::prepare(*clients, &spec, &settings)
+                    .await
+                    .map(|prepared| Box::new(ConsumeRun::new(&spec, &identity, prepared)))
+                    .map_err(|e| format!("{e:#}"));
+                let _ = tx.send(Action::ConsumePrepared { id, result });
+            }),
+            Effect::Dashboard { id, run } => self.dashboard = Some((id, run)),
         }
+    }
+
+    /// Takes the consumer run waiting for the terminal, with its id: the
+    /// caller runs its dashboard ([`hand_over`]) and dispatches the result.
+    pub fn take_dashboard(&mut self) -> Option<(u64, Box<ConsumeRun>)> {
+        self.dashboard.take()
     }
 
     /// Takes the copies still to be written to the terminal.
@@ -290,6 +318,43 @@ pub fn to_action(event: TermEvent) -> Option<Action> {
     }
 }
 
+/// Gives `terminal` and `events` to the dashboard of `run` (the consumer
+/// starts with it) until it quits, then returns how it ended as an action
+/// for the wizard. If the dashboard's screen fails, the consumer is stopped
+/// gracefully (finish, flush, delete what finished) and the error returned.
+pub async fn hand_over<B, E>(
+    terminal: &mut Terminal<B>,
+    events: E,
+    id: u64,
+    run: ConsumeRun,
+) -> anyhow::Result<Action>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    E: futures::Stream<Item = std::io::Result<TermEvent>> + Unpin,
+{
+    let end = |outcome: Outcome, abandoned| ConsumeEnd {
+        snapshot: Box::new(outcome.snapshot),
+        fail_policy_errors: outcome.fail_policy_errors,
+        abandoned,
+    };
+    let end = match dashboard::consume_in(terminal, events, run).await {
+        Ended::Stopped(outcome) => end(*outcome, false),
+        Ended::Abandoned(snapshot) => end(
+            Outcome {
+                snapshot: *snapshot,
+                fail_policy_errors: 0,
+            },
+            true,
+        ),
+        Ended::Failed(error, pending) => {
+            let _ = pending.stop().await;
+            return Err(error);
+        }
+    };
+    Ok(Action::ConsumeEnded { id, end })
+}
+
 /// What woke the loop.
 enum Wake {
     Terminal(Option<std::io::Result<TermEvent>>),
@@ -308,12 +373,37 @@ where
     B::Error: Send + Sync + 'static,
 {
     let (mut runtime, mut rx) = Runtime::new(app);
+    // A signal quits cleanly (the terminal restored, the session saved);
+    // while the dashboard runs it stops the consumer first.
+    let signals = dashboard::runtime::signals_as(runtime.tx.clone(), || Action::Terminate);
+    let result = wizard_loop(&mut runtime, &mut rx, terminal, out).await;
+    signals.abort();
+    result
+}
+
+async fn wizard_loop<B: Backend>(
+    runtime: &mut Runtime,
+    rx: &mut UnboundedReceiver<Action>,
+    terminal: &mut Terminal<B>,
+    out: &mut impl Write,
+) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
     let mut events = crossterm::event::EventStream::new();
     let size = terminal.size()?;
     runtime.dispatch(Action::Resize(size.width, size.height));
     loop {
         if runtime.app.quit {
             break;
+        }
+        if let Some((id, run)) = runtime.take_dashboard() {
+            // The dashboard draws on this terminal and reads these events
+            // until it quits; then the Done screen is drawn again.
+            let ended = hand_over(terminal, &mut events, id, *run).await?;
+            runtime.dispatch(ended);
+            let size = terminal.size()?;
+            runtime.dispatch(Action::Resize(size.width, size.height));
         }
         terminal.draw(|frame| ui::render(frame, &runtime.app))?;
         for text in runtime.take_copies() {

@@ -13,8 +13,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ratatui::style::{Color, Modifier};
 use serde_json::json;
 
-use super::action::{Action, ApplyFailure, Effect, Found, Run, SaveKind, Target};
-use super::app::{App, Config, Connection, Overlay, RowState, Setup, Step};
+use super::action::{Action, ApplyFailure, ConsumeEnd, Effect, Found, Run, SaveKind, Target};
+use super::app::{App, Config, Connection, Overlay, RowState, Setup, StatusKind, Step};
 use super::data::{DataReport, ObjectSummary, Sample};
 use super::form::FieldId;
 use super::runtime::{draw, screen_text};
@@ -764,6 +764,353 @@ fn snapshot_done() {
             app
         },
         "done_online_access_key_exported",
+    );
+}
+
+/// Online, the stack applied: the queue exists.
+fn online_applied(width: u16, height: u16) -> App {
+    let mut app = offline(width, height);
+    connect(&mut app);
+    answer_all(&mut app, |target| {
+        (target == Target::Queue)
+            .then(|| Found::Queue(Ok(Some(queue_state("acme-ingest-queue", "600")))))
+    });
+    app
+}
+
+/// A consumer run as the runtime prepares it (nothing is called).
+fn consume_run() -> crate::tui::dashboard::ConsumeRun {
+    let prepared = crate::consume::prepare::Prepared {
+        clients: idle_clients(),
+        options: crate::consume::runner::ConsumeOptions {
+            queue_url: format!("https://sqs.us-west-2.amazonaws.com/{ACCOUNT}/acme-ingest-queue"),
+            dlq_url: None,
+            concurrency: 8,
+            receivers: 2,
+            wait_secs: 20,
+            visibility_timeout: Duration::from_secs(600),
+            on_decode_error: crate::consume::runner::ErrorPolicy::Skip,
+            quarantine: None,
+            add_source: false,
+            prefix: String::new(),
+            suffix: String::new(),
+            decode: Default::default(),
+            stop_when_idle: None,
+            grace: Duration::from_secs(30),
+            queue_poll_interval: Duration::from_secs(5),
+        },
+        sink: std::sync::Arc::new(crate::consume::sink::NullSink),
+        sink_name: "null".into(),
+        assumed_role: None,
+    };
+    crate::tui::dashboard::ConsumeRun::new(&spec(), &identity(), prepared)
+}
+
+/// How a run that wrote 3 records from 2 objects ended.
+fn consume_end(abandoned: bool) -> ConsumeEnd {
+    let mut snapshot = crate::consume::metrics::Metrics::new().snapshot();
+    snapshot.counters.records = 3;
+    snapshot.counters.objects_ok = 2;
+    snapshot.counters.messages_received = 3;
+    snapshot.counters.messages_deleted = if abandoned { 1 } else { 3 };
+    snapshot.counters.messages_returned = if abandoned { 2 } else { 0 };
+    ConsumeEnd {
+        snapshot: Box::new(snapshot),
+        fail_policy_errors: 0,
+        abandoned,
+    }
+}
+
+#[test]
+fn snapshot_done_consume() {
+    both(
+        |w, h| {
+            let mut app = online_applied(w, h);
+            go_to(&mut app, Step::Done);
+            app
+        },
+        "done_consume_available",
+    );
+    both(
+        |w, h| {
+            let mut app = online_applied(w, h);
+            go_to(&mut app, Step::Done);
+            key(&mut app, KeyCode::Char('d'));
+            app
+        },
+        "done_consume_prompt",
+    );
+    both(
+        |w, h| {
+            let mut app = online_applied(w, h);
+            go_to(&mut app, Step::Done);
+            key(&mut app, KeyCode::Char('d'));
+            key(&mut app, KeyCode::Enter);
+            let id = app.done.consume.id;
+            update(
+                &mut app,
+                Action::ConsumePrepared {
+                    id,
+                    result: Ok(Box::new(consume_run())),
+                },
+            );
+            update(
+                &mut app,
+                Action::ConsumeEnded {
+                    id,
+                    end: consume_end(false),
+                },
+            );
+            app
+        },
+        "done_consume_ended",
+    );
+}
+
+#[test]
+fn d_on_done_asks_for_a_sink_then_prepares_the_consumer() {
+    let mut app = online_applied(100, 30);
+    go_to(&mut app, Step::Done);
+    assert!(text(&app).contains("d consume"), "{}", text(&app));
+    app.effects.clear();
+    key(&mut app, KeyCode::Char('d'));
+    let Some(Overlay::Prompt { kind, input, .. }) = &app.overlay else {
+        panic!("no prompt: {:?}", app.overlay);
+    };
+    assert_eq!(*kind, super::app::PromptKind::ConsumeSink);
+    assert_eq!(input.lines().join(""), "dir:ingest/acme-ingest");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.overlay.is_none());
+    assert!(app.done.consume.preparing);
+    let Some(Effect::PrepareConsume {
+        id,
+        spec,
+        identity: who,
+        settings,
+        ..
+    }) = app.effects.last()
+    else {
+        panic!("no prepare effect: {:?}", app.effects);
+    };
+    assert_eq!(*id, app.done.consume.id);
+    assert_eq!(settings.sink, "dir:ingest/acme-ingest");
+    assert_eq!(settings.concurrency, None, "the spec's concurrency");
+    assert!(!settings.assume_role);
+    assert_eq!(spec.account_id.as_deref(), Some(ACCOUNT));
+    assert_eq!(who, &identity());
+    assert!(text(&app).contains("preparing the consumer"));
+    // Pressed again meanwhile: nothing more starts.
+    app.effects.clear();
+    key(&mut app, KeyCode::Char('d'));
+    assert!(app.overlay.is_none() && app.effects.is_empty());
+
+    // Ready: the runtime is asked to hand the terminal over.
+    let id = app.done.consume.id;
+    update(
+        &mut app,
+        Action::ConsumePrepared {
+            id,
+            result: Ok(Box::new(consume_run())),
+        },
+    );
+    assert!(!app.done.consume.preparing);
+    let Some(Effect::Dashboard { id: shown, run }) = app.effects.last() else {
+        panic!("no dashboard effect: {:?}", app.effects);
+    };
+    assert_eq!(*shown, id);
+    assert_eq!(run.info.queue, "acme-ingest-queue");
+    assert_eq!(run.info.sink.as_deref(), Some("null"));
+
+    // Back from the dashboard: the Done screen says what the run did.
+    update(
+        &mut app,
+        Action::ConsumeEnded {
+            id,
+            end: consume_end(false),
+        },
+    );
+    assert_eq!(app.step, Step::Done);
+    let status = app.status.clone().unwrap();
+    assert_eq!(status.kind, StatusKind::Ok);
+    assert!(
+        status
+            .text
+            .contains("3 records written, 3 messages deleted"),
+        "{status:?}"
+    );
+    assert!(
+        text(&app).contains("last run: 3 records into dir:ingest/acme-ingest"),
+        "{}",
+        text(&app)
+    );
+    // The prompt offers the sink used last.
+    key(&mut app, KeyCode::Char('d'));
+    let Some(Overlay::Prompt { input, .. }) = &app.overlay else {
+        panic!("no prompt");
+    };
+    assert_eq!(input.lines().join(""), "dir:ingest/acme-ingest");
+}
+
+#[test]
+fn the_consume_prompt_refuses_stdout_and_bad_sinks() {
+    let mut app = online_applied(100, 30);
+    go_to(&mut app, Step::Done);
+    key(&mut app, KeyCode::Char('d'));
+    ctrl(&mut app, 'u');
+    for _ in 0..40 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "stdout");
+    app.effects.clear();
+    key(&mut app, KeyCode::Enter);
+    let Some(Overlay::Prompt { error, .. }) = &app.overlay else {
+        panic!("the prompt closed");
+    };
+    assert!(
+        error.as_deref().unwrap().contains("stdout is the screen"),
+        "{error:?}"
+    );
+    assert!(app.effects.is_empty());
+    for _ in 0..10 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "s3://x");
+    key(&mut app, KeyCode::Enter);
+    let Some(Overlay::Prompt { error, .. }) = &app.overlay else {
+        panic!("the prompt closed");
+    };
+    assert!(
+        error.as_deref().unwrap().contains("is not a sink"),
+        "{error:?}"
+    );
+    for _ in 0..10 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "null");
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(
+        app.effects.last(),
+        Some(Effect::PrepareConsume { settings, .. }) if settings.sink == "null"
+    ));
+    // Esc on the prompt starts nothing.
+    let mut app = online_applied(100, 30);
+    go_to(&mut app, Step::Done);
+    key(&mut app, KeyCode::Char('d'));
+    app.effects.clear();
+    key(&mut app, KeyCode::Esc);
+    assert!(app.overlay.is_none() && app.effects.is_empty());
+    assert_eq!(app.step, Step::Done);
+}
+
+#[test]
+fn d_is_disabled_offline_and_before_the_queue_exists() {
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Done);
+    app.effects.clear();
+    key(&mut app, KeyCode::Char('d'));
+    assert!(app.overlay.is_none());
+    assert!(app.effects.is_empty());
+    let status = app.status.clone().unwrap();
+    assert_eq!(status.kind, StatusKind::Error);
+    assert!(
+        status
+            .text
+            .starts_with("cannot consume from here: offline: "),
+        "{status:?}"
+    );
+    let screen = text(&app);
+    assert!(!screen.contains("d consume"), "{screen}");
+    assert!(screen.contains("is unavailable: offline"), "{screen}");
+
+    // Online, nothing applied: the queue is not there yet.
+    let mut app = online(100, 30);
+    go_to(&mut app, Step::Done);
+    key(&mut app, KeyCode::Char('d'));
+    assert!(app.overlay.is_none());
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("queue acme-ingest-queue does not exist yet: apply first"),
+        "{:?}",
+        app.status
+    );
+}
+
+#[test]
+fn a_signal_quits_without_asking_and_saves_the_session() {
+    let mut config = Config::offline("test");
+    config.sessions_dir = Some(PathBuf::from("/tmp/sluice-sessions"));
+    let mut app = sized(App::new(setup_with(config, Some(spec()))), 100, 30);
+    go_to(&mut app, Step::Policy);
+    set_text(&mut app, FieldId::PolicyName, "changed");
+    assert!(app.dirty());
+    app.effects.clear();
+    update(&mut app, Action::Terminate);
+    assert!(app.quit, "no question asked");
+    assert!(matches!(
+        app.effects.last(),
+        Some(Effect::Save {
+            kind: SaveKind::Autosave,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_consumer_that_cannot_start_says_why() {
+    let mut app = online_applied(100, 30);
+    go_to(&mut app, Step::Done);
+    key(&mut app, KeyCode::Char('d'));
+    key(&mut app, KeyCode::Enter);
+    let id = app.done.consume.id;
+    app.effects.clear();
+    // A stale answer is ignored.
+    update(
+        &mut app,
+        Action::ConsumePrepared {
+            id: id + 7,
+            result: Err("old".into()),
+        },
+    );
+    assert!(app.done.consume.preparing);
+    update(
+        &mut app,
+        Action::ConsumePrepared {
+            id,
+            result: Err("cannot open the sink dir:/root: Permission denied".into()),
+        },
+    );
+    assert!(!app.done.consume.preparing);
+    assert!(app.effects.is_empty(), "no dashboard");
+    assert_eq!(app.status.as_ref().unwrap().kind, StatusKind::Error);
+    assert!(
+        text(&app).contains("✗ cannot open the sink dir:/root"),
+        "{}",
+        text(&app)
+    );
+    // Left with a second Q: said so.
+    update(
+        &mut app,
+        Action::ConsumeEnded {
+            id,
+            end: consume_end(true),
+        },
+    );
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("left before the consumer stopped"),
+        "{:?}",
+        app.status
+    );
+    assert!(
+        text(&app).contains("left before it stopped"),
+        "{}",
+        text(&app)
     );
 }
 

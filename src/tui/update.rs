@@ -14,7 +14,7 @@ use crate::aws::Event;
 use crate::aws::apply::ApplyOptions;
 use crate::aws::verify::Outcome;
 
-use super::action::{AUTOSAVE_DEBOUNCE, Action, Effect, Run, SaveKind};
+use super::action::{AUTOSAVE_DEBOUNCE, Action, ConsumeEnd, Effect, Run, SaveKind};
 use super::app::{
     AccessKey, App, ApplyView, Connection, DataView, Overlay, PromptKind, Retry, Row, RowState,
     RunView, StatusKind, Step, VerifyView, new_input,
@@ -229,8 +229,62 @@ pub fn update(app: &mut App, action: Action) {
             }
             app.done.exported = Some(result.map(|files| (dir, files)));
         }
+        Action::ConsumePrepared { id, result } => {
+            if id != app.done.consume.id {
+                return;
+            }
+            app.done.consume.preparing = false;
+            match result {
+                Ok(run) => {
+                    tracing::info!(queue = %run.info.queue, "wizard: dashboard");
+                    app.effects.push(Effect::Dashboard { id, run });
+                }
+                Err(e) => {
+                    app.set_status(StatusKind::Error, format!("cannot consume: {e}"));
+                    app.done.consume.last = Some(Err(e));
+                }
+            }
+        }
+        Action::ConsumeEnded { id, end } => {
+            if id == app.done.consume.id {
+                on_consume_ended(app, end);
+            }
+        }
+        Action::Terminate => {
+            tracing::info!("wizard: quit on a signal");
+            quit_now(app);
+        }
     }
     app.refresh();
+}
+
+/// Back from the dashboard: what the run did, on the status line and the Done screen.
+fn on_consume_ended(app: &mut App, end: ConsumeEnd) {
+    let c = &end.snapshot.counters;
+    let (kind, text) = if end.abandoned {
+        (
+            StatusKind::Error,
+            "left before the consumer stopped: messages still held return to the queue after their visibility timeout".to_owned(),
+        )
+    } else if end.fail_policy_errors > 0 {
+        (
+            StatusKind::Error,
+            format!(
+                "the consumer stopped; {} message(s) kept under the fail policy go to the dead-letter queue after maxReceiveCount",
+                end.fail_policy_errors
+            ),
+        )
+    } else {
+        (
+            StatusKind::Ok,
+            format!(
+                "the consumer stopped: {} records written, {} messages deleted; d runs it again",
+                c.records, c.messages_deleted
+            ),
+        )
+    };
+    app.set_status(kind, text);
+    app.done.consume.last = Some(Ok(end));
 }
 
 // ---- time ----
@@ -573,29 +627,34 @@ fn on_overlay_key(app: &mut App, overlay: Overlay, key: KeyEvent) {
             }
             KeyCode::Enter => {
                 let text = input.lines().join("").trim().to_owned();
-                if text.is_empty() {
+                let refused = match kind {
+                    _ if text.is_empty() => Some("give a path".to_owned()),
+                    PromptKind::ConsumeSink => sink_problem(&text),
+                    _ => None,
+                };
+                if let Some(problem) = refused {
                     app.overlay = Some(Overlay::Prompt {
                         kind,
                         input,
-                        error: Some("give a path".to_owned()),
+                        error: Some(problem),
                     });
                     return;
                 }
-                let path = std::path::PathBuf::from(text);
                 match kind {
                     PromptKind::SaveAs => app.effects.push(Effect::Save {
                         kind: SaveKind::Spec,
-                        path,
+                        path: text.into(),
                         spec: Box::new(app.spec.clone()),
                         replaces: None,
                     }),
                     PromptKind::ExportDir => {
                         app.done.exporting = true;
                         app.effects.push(Effect::Export {
-                            dir: path,
+                            dir: text.into(),
                             spec: Box::new(export_spec(app)),
                         });
                     }
+                    PromptKind::ConsumeSink => start_consume(app, text),
                 }
             }
             _ => {
@@ -1444,9 +1503,64 @@ fn done_key(app: &mut App, key: KeyEvent) {
                 error: None,
             });
         }
+        KeyCode::Char('d') => consume_prompt(app),
         KeyCode::Esc => back(app),
         _ => {}
     }
+}
+
+/// `d` on the Done screen: asks where records go, then consumes the queue
+/// with the live dashboard (or says why it cannot).
+fn consume_prompt(app: &mut App) {
+    if app.done.consume.preparing {
+        app.set_status(
+            StatusKind::Info,
+            "the consumer is being prepared: a moment…",
+        );
+        return;
+    }
+    if let Some(why) = app.consume_blocker() {
+        app.set_status(
+            StatusKind::Error,
+            format!("cannot consume from here: {why}"),
+        );
+        return;
+    }
+    app.overlay = Some(Overlay::Prompt {
+        kind: PromptKind::ConsumeSink,
+        input: Box::new(new_input(&app.default_sink(), "dir:PATH or null")),
+        error: None,
+    });
+}
+
+/// Why `sink` cannot take the records while the wizard owns the terminal.
+fn sink_problem(sink: &str) -> Option<String> {
+    match sink.parse::<crate::consume::sink::SinkSpec>() {
+        Ok(crate::consume::sink::SinkSpec::Stdout) => Some(
+            "stdout is the screen the wizard draws on: use dir:PATH, or null to count only"
+                .to_owned(),
+        ),
+        Ok(_) => None,
+        Err(e) => Some(e),
+    }
+}
+
+/// Prepares a run of the consumer writing to `sink`; the dashboard opens
+/// when it is ready.
+fn start_consume(app: &mut App, sink: String) {
+    let Connection::Online { clients, identity } = &app.connection else {
+        return;
+    };
+    app.done.consume.id += 1;
+    app.done.consume.preparing = true;
+    app.done.consume.sink = Some(sink.clone());
+    app.effects.push(Effect::PrepareConsume {
+        id: app.done.consume.id,
+        clients: clients.clone(),
+        spec: Box::new(app.derived.resolved.clone()),
+        identity: identity.clone(),
+        settings: crate::consume::prepare::ConsumeSettings::with_sink(sink),
+    });
 }
 
 // ---- mouse ----

@@ -51,10 +51,13 @@ pub use terminal::Screen;
 pub use update::update;
 pub use view::render;
 
-use crate::aws::Clients;
+use crate::aws::{Clients, Identity};
 use crate::consume::metrics::{Metrics, Snapshot};
+use crate::consume::prepare::Prepared;
+use crate::consume::report::{Report, final_line};
 use crate::consume::runner::{ConsumeOptions, Control, Outcome};
 use crate::consume::sink::Sink;
+use crate::spec::Spec;
 use crate::tui::theme::Theme;
 
 /// Everything `sluice consume` built for a run, as the headless path builds it.
@@ -65,6 +68,44 @@ pub struct ConsumeRun {
     pub sink: Arc<dyn Sink>,
     pub metrics: Arc<Metrics>,
     pub control: Control,
+}
+
+impl std::fmt::Debug for ConsumeRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsumeRun")
+            .field("info", &self.info)
+            .field("queue_url", &self.options.queue_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConsumeRun {
+    /// A run of `prepared` for `spec`'s stack, by `identity` (the caller;
+    /// the header shows the role instead when it was assumed).
+    pub fn new(spec: &Spec, identity: &Identity, prepared: Prepared) -> ConsumeRun {
+        let Prepared {
+            clients,
+            options,
+            sink,
+            sink_name,
+            assumed_role,
+        } = prepared;
+        let mut info = Info::for_stack(spec, identity, options.dlq_url.is_some());
+        if let Some(role) = assumed_role {
+            info.identity = role;
+        }
+        info.sink = Some(sink_name);
+        info.concurrency = Some(options.concurrency);
+        info.grace = Some(options.grace);
+        ConsumeRun {
+            info,
+            clients,
+            options,
+            sink,
+            metrics: Arc::new(Metrics::new()),
+            control: Control::default(),
+        }
+    }
 }
 
 /// What `sluice monitor` needs.
@@ -109,11 +150,6 @@ impl Pending {
         second.abort();
         outcome.map_err(|e| anyhow::anyhow!("the consumer task failed: {e}"))
     }
-}
-
-/// The line headless mode ends with: `{"time", "final": true, "metrics"}`.
-pub fn final_line(snapshot: &Snapshot) -> serde_json::Value {
-    serde_json::json!({"time": chrono::Utc::now().to_rfc3339(), "final": true, "metrics": snapshot})
 }
 
 /// Runs the consumer as a task with the dashboard in `terminal`, which the
@@ -174,18 +210,31 @@ where
 }
 
 /// `sluice consume` without `--headless`: the dashboard on `screen` with the
-/// consumer in-process until it stops. Afterwards, on the restored terminal:
-/// the final summary line on stderr, and the exit code as headless gives it
-/// (1 when messages were kept under the fail policy).
-pub async fn consume(screen: Screen, run: ConsumeRun) -> anyhow::Result<ExitCode> {
+/// consumer in-process until it stops. `report` (`--metrics FILE`) gets the
+/// JSON metrics lines meanwhile and the final line at the end. Afterwards,
+/// on the restored terminal: the final summary line on stderr, and the exit
+/// code as headless gives it (1 when messages were kept under the fail policy).
+pub async fn consume(
+    screen: Screen,
+    run: ConsumeRun,
+    report: Option<Report>,
+) -> anyhow::Result<ExitCode> {
     // The terminal first: if it cannot be set up, nothing was received.
     let mut guard = terminal::Guard::enter(screen)?;
     let events = crossterm::event::EventStream::new();
     let ended = consume_in(&mut guard.terminal, events, run).await;
     drop(guard);
     match ended {
-        Ended::Stopped(outcome) => Ok(finish(&outcome)),
+        Ended::Stopped(outcome) => {
+            if let Some(report) = report {
+                report.finish(&outcome.snapshot).await;
+            }
+            Ok(finish(&outcome))
+        }
         Ended::Abandoned(snapshot) => {
+            if let Some(report) = report {
+                report.finish(&snapshot).await;
+            }
             eprintln!(
                 "left before the consumer stopped: messages still held return to the queue after their visibility timeout; none was deleted without its records in the sink"
             );
@@ -197,6 +246,9 @@ pub async fn consume(screen: Screen, run: ConsumeRun) -> anyhow::Result<ExitCode
                 "the dashboard failed ({error:#}); stopping the consumer: finishing what it holds (Ctrl-C to stop now)"
             );
             let outcome = pending.stop().await?;
+            if let Some(report) = report {
+                report.finish(&outcome.snapshot).await;
+            }
             finish(&outcome);
             Err(error)
         }

@@ -175,6 +175,15 @@ async fn sleep_until(at: Option<Instant>) {
 /// Turns SIGTERM, SIGINT and SIGHUP into [`Action::Interrupt`] (the headless
 /// handler prints to the terminal; this one must not).
 pub fn forward_signals(tx: UnboundedSender<Action>) -> tokio::task::JoinHandle<()> {
+    signals_as(tx, || Action::Interrupt)
+}
+
+/// Sends `action()` on `tx` for every SIGTERM, SIGINT and SIGHUP, until the
+/// receiver is gone or the task is aborted.
+pub fn signals_as<A: Send + 'static>(
+    tx: UnboundedSender<A>,
+    action: impl Fn() -> A + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         #[cfg(unix)]
         {
@@ -192,14 +201,14 @@ pub fn forward_signals(tx: UnboundedSender<Action>) -> tokio::task::JoinHandle<(
                     _ = int.recv() => {}
                     _ = hup.recv() => {}
                 }
-                if tx.send(Action::Interrupt).is_err() {
+                if tx.send(action()).is_err() {
                     return;
                 }
             }
         }
         #[cfg(not(unix))]
         loop {
-            if tokio::signal::ctrl_c().await.is_err() || tx.send(Action::Interrupt).is_err() {
+            if tokio::signal::ctrl_c().await.is_err() || tx.send(action()).is_err() {
                 return;
             }
         }

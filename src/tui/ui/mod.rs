@@ -463,6 +463,9 @@ pub fn key_hints(app: &App) -> Vec<(&'static str, &'static str)> {
             keys.push(("c", "copy"));
             keys.push(("a", "copy all"));
             keys.push(("e", "export"));
+            if app.consume_blocker().is_none() {
+                keys.push(("d", "consume"));
+            }
             if app
                 .done
                 .access_key

@@ -97,6 +97,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("done", "k", "copy the new access key's secret (shown once)"),
     (
         "done",
+        "d",
+        "consume the queue now with the live dashboard (asks for the sink; q there drains, Q releases, then back here)",
+    ),
+    (
+        "done",
         "e",
         "export the bundle to a directory (as sluice export)",
     ),
@@ -310,6 +315,7 @@ pub fn render(frame: &mut Frame, app: &App, overlay: &Overlay, area: Rect) {
             let title = match kind {
                 PromptKind::SaveAs => "Save the spec as",
                 PromptKind::ExportDir => "Export the bundle to directory",
+                PromptKind::ConsumeSink => "Consume the queue now: records go to",
             };
             let rect = centered(area, 70, 7);
             let inner = window(frame, app, rect, title);
@@ -321,6 +327,11 @@ pub fn render(frame: &mut Frame, app: &App, overlay: &Overlay, area: Rect) {
             frame.render_widget(input.as_ref(), input_area);
             let (text, style) = match error {
                 Some(e) => (format!("✗ {e}"), t.error()),
+                None if *kind == PromptKind::ConsumeSink => (
+                    "dir:PATH (NDJSON files by day) or null (count only) · Enter opens the live dashboard; q there drains and comes back · Esc cancels"
+                        .to_owned(),
+                    t.dim(),
+                ),
                 None => ("Enter confirms · Esc cancels".to_owned(), t.dim()),
             };
             frame.render_widget(

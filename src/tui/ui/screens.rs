@@ -820,5 +820,80 @@ fn done(app: &App, width: usize) -> (Lines, Lines) {
             t.dim(),
         );
     }
+    out.push(Line::raw(""));
+    out.push(heading(t, "Consume"));
+    consume_lines(app, &mut out, width);
     (out, Vec::new())
+}
+
+/// The Done screen's consume section: what `d` does (or why it cannot), and
+/// how the last run ended.
+fn consume_lines(app: &App, out: &mut Lines, width: usize) {
+    let t = &app.theme;
+    let consume = &app.done.consume;
+    if consume.preparing {
+        wrapped(
+            out,
+            &format!(
+                "{} preparing the consumer: queue, visibility timeout, sink…",
+                app.spinner()
+            ),
+            width,
+            2,
+            t.dim(),
+        );
+        return;
+    }
+    match app.consume_blocker() {
+        Some(why) => wrapped(
+            out,
+            &format!("d (consume now, in the live dashboard) is unavailable: {why}"),
+            width,
+            2,
+            t.dim(),
+        ),
+        None => wrapped(
+            out,
+            "d consumes the queue now in the live dashboard; q there comes back here.",
+            width,
+            2,
+            t.dim(),
+        ),
+    }
+    match &consume.last {
+        None => {}
+        Some(Err(e)) => wrapped(out, &format!("✗ {e}"), width, 2, t.error()),
+        Some(Ok(end)) => {
+            let c = &end.snapshot.counters;
+            let sink = consume.sink.as_deref().unwrap_or("the sink");
+            let (mark, style) = if end.abandoned || end.fail_policy_errors > 0 {
+                ("!", t.warn())
+            } else {
+                ("✓", t.ok())
+            };
+            wrapped(
+                out,
+                &format!(
+                    "{mark} last run: {} records into {sink} from {} objects; {} messages deleted, {} returned; {} decode errors",
+                    c.records,
+                    c.objects_ok,
+                    c.messages_deleted,
+                    c.messages_returned,
+                    c.decode_errors
+                ),
+                width,
+                2,
+                style,
+            );
+            if end.abandoned {
+                wrapped(
+                    out,
+                    "left before it stopped: messages still held return to the queue after their visibility timeout",
+                    width,
+                    2,
+                    t.warn(),
+                );
+            }
+        }
+    }
 }

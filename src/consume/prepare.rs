@@ -1,0 +1,337 @@
+//! Everything a consumer run needs before it starts, resolved from a spec:
+//! the clients (the spec's role assumed when asked), the queue's and
+//! dead-letter queue's URLs, the queue's visibility timeout, the sink, the
+//! quarantine and the decode options, as [`ConsumeOptions`].
+//!
+//! One builder for every front end: `sluice consume` (headless and with the
+//! dashboard), `sluice monitor` (its clients and queues) and the wizard's
+//! Done screen. No UI code here; errors name the queue, sink or file.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use super::decode::DecodeOptions;
+use super::runner::{ConsumeOptions, ErrorPolicy};
+use super::sink::{Quarantine, Sink, SinkSpec};
+use crate::aws::Clients;
+use crate::spec::Spec;
+
+/// How to consume, beyond what the spec says: `sluice consume`'s options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumeSettings {
+    /// Where records go: `stdout`, `dir:PATH` or `null`.
+    pub sink: String,
+    /// Size at which a dir sink file is closed and the next begun.
+    pub max_file_mib: u64,
+    /// Overrides the spec's `consumer.format`.
+    pub format: Option<String>,
+    /// Overrides the spec's `consumer.compression`.
+    pub compression: Option<String>,
+    /// Messages processed at once; `None` is the spec's `consumer.concurrency`.
+    pub concurrency: Option<usize>,
+    /// Long-polls at once.
+    pub receivers: usize,
+    /// How long a graceful stop waits for messages being processed.
+    pub grace: Duration,
+    pub on_decode_error: ErrorPolicy,
+    /// Where bad records are written, with their object and offset.
+    pub quarantine: Option<PathBuf>,
+    /// Adds `_s3_bucket`, `_s3_key` and `_s3_event_time` to every record.
+    pub add_source: bool,
+    /// Largest record accepted; a larger one is a decode error.
+    pub max_record_bytes: usize,
+    /// Stop once the queue is empty and nothing arrived for this long.
+    pub stop_when_idle: Option<Duration>,
+    /// Consume as the spec's role (assumed with its external ID).
+    pub assume_role: bool,
+}
+
+impl Default for ConsumeSettings {
+    /// `sluice consume`'s defaults.
+    fn default() -> Self {
+        ConsumeSettings {
+            sink: "stdout".to_owned(),
+            max_file_mib: super::sink::DEFAULT_MAX_FILE_BYTES / (1024 * 1024),
+            format: None,
+            compression: None,
+            concurrency: None,
+            receivers: 2,
+            grace: Duration::from_secs(30),
+            on_decode_error: ErrorPolicy::Skip,
+            quarantine: None,
+            add_source: false,
+            max_record_bytes: 1024 * 1024,
+            stop_when_idle: None,
+            assume_role: false,
+        }
+    }
+}
+
+impl ConsumeSettings {
+    /// The defaults, writing records to `sink`.
+    pub fn with_sink(sink: impl Into<String>) -> Self {
+        ConsumeSettings {
+            sink: sink.into(),
+            ..ConsumeSettings::default()
+        }
+    }
+
+    /// The sink as given, checked (`max_file_mib` applied to a dir sink).
+    pub fn sink_spec(&self) -> Result<SinkSpec> {
+        let mut spec: SinkSpec = self.sink.parse().map_err(anyhow::Error::msg)?;
+        if let SinkSpec::Dir { max_file_bytes, .. } = &mut spec {
+            *max_file_bytes = self.max_file_mib.max(1) * 1024 * 1024;
+        }
+        Ok(spec)
+    }
+}
+
+/// A run ready to start.
+pub struct Prepared {
+    /// The clients to consume with (the role's, when it was assumed).
+    pub clients: Clients,
+    pub options: ConsumeOptions,
+    pub sink: Arc<dyn Sink>,
+    /// The sink as the settings named it (`dir:out`).
+    pub sink_name: String,
+    /// The role assumed, when the settings asked for it.
+    pub assumed_role: Option<String>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("queue_url", &self.options.queue_url)
+            .field("dlq_url", &self.options.dlq_url)
+            .field("sink", &self.sink_name)
+            .field("assumed_role", &self.assumed_role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The queues a run reads: the queue's URL and, when the spec has one and it
+/// exists, the dead-letter queue's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queues {
+    pub queue_url: String,
+    pub dlq_url: Option<String>,
+}
+
+/// `clients`, or the spec's role assumed with its external ID (`assume_role`);
+/// with the role's ARN when it was assumed.
+pub async fn connect_as(
+    clients: Clients,
+    spec: &Spec,
+    assume_role: bool,
+) -> Result<(Clients, Option<String>)> {
+    if !assume_role {
+        return Ok((clients, None));
+    }
+    let role = crate::docs::Arns::of(spec).role;
+    let assumed = clients
+        .assume_role(&role, &spec.role.external_id)
+        .await
+        .with_context(|| format!("cannot assume {role} with the spec's external ID"))?;
+    Ok((assumed, Some(role)))
+}
+
+/// The URL of queue `name`, or `None` when it does not exist.
+pub async fn queue_url(clients: &Clients, name: &str) -> Result<Option<String>> {
+    let found = crate::aws::error::optional(
+        clients
+            .sqs
+            .get_queue_url()
+            .queue_name(name)
+            .send()
+            .await
+            .map_err(|e| crate::aws::error::classify("sqs:GetQueueUrl", name, e)),
+    )?;
+    Ok(found.and_then(|o| o.queue_url().map(str::to_owned)))
+}
+
+/// The URL of the spec's queue; an error naming it when it does not exist.
+pub async fn require_queue(clients: &Clients, spec: &Spec) -> Result<String> {
+    queue_url(clients, &spec.queue.name)
+        .await?
+        .with_context(|| {
+            format!(
+                "queue {} does not exist: run sluice apply first",
+                spec.queue.name
+            )
+        })
+}
+
+/// The spec's queue (which must exist) and its dead-letter queue (when
+/// enabled and readable; its gauges are left out otherwise).
+pub async fn queues(clients: &Clients, spec: &Spec) -> Result<Queues> {
+    let url = require_queue(clients, spec).await?;
+    let dlq_url = if spec.queue.dead_letter.enabled {
+        queue_url(clients, &spec.queue.dead_letter.name)
+            .await
+            .unwrap_or(None)
+    } else {
+        None
+    };
+    Ok(Queues {
+        queue_url: url,
+        dlq_url,
+    })
+}
+
+/// The queue's visibility timeout in seconds, as SQS has it (`fallback` when
+/// the attribute is missing or not a number).
+async fn visibility_timeout(clients: &Clients, url: &str, fallback: u64) -> Result<u64> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let out = clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::VisibilityTimeout)
+        .send()
+        .await
+        .map_err(|e| crate::aws::error::classify("sqs:GetQueueAttributes", url, e))?;
+    Ok(out
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::VisibilityTimeout))
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(fallback))
+}
+
+/// Decode options from the names of a format and a compression.
+pub fn decode_options(
+    format: &str,
+    compression: &str,
+    max_record_bytes: usize,
+) -> Result<DecodeOptions> {
+    Ok(DecodeOptions {
+        format: format
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--format: {e}"))?,
+        compression: compression
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--compression: {e}"))?,
+        max_record_bytes,
+        ..Default::default()
+    })
+}
+
+/// Resolves a run of the consumer of `spec`'s queue: checks the settings
+/// that need no network first, then (as the role, if asked) finds the
+/// queues and the visibility timeout, then opens the sink and quarantine.
+/// `spec` is the spec for the caller's account (its ARNs complete).
+pub async fn prepare(
+    clients: Clients,
+    spec: &Spec,
+    settings: &ConsumeSettings,
+) -> Result<Prepared> {
+    let sink_spec = settings.sink_spec()?;
+    let decode = decode_options(
+        settings
+            .format
+            .as_deref()
+            .unwrap_or(spec.consumer.format.as_str()),
+        settings
+            .compression
+            .as_deref()
+            .unwrap_or(spec.consumer.compression.as_str()),
+        settings.max_record_bytes,
+    )?;
+    let (clients, assumed_role) = connect_as(clients, spec, settings.assume_role).await?;
+    let Queues { queue_url, dlq_url } = queues(&clients, spec).await?;
+    let visibility = visibility_timeout(
+        &clients,
+        &queue_url,
+        u64::from(spec.queue.visibility_timeout_secs),
+    )
+    .await?;
+    let sink: Arc<dyn Sink> = Arc::from(
+        super::sink::open(&sink_spec)
+            .with_context(|| format!("cannot open the sink {}", settings.sink))?,
+    );
+    let quarantine = match &settings.quarantine {
+        Some(dir) => Some(Arc::new(Quarantine::open(dir).with_context(|| {
+            format!("cannot open the quarantine in {}", dir.display())
+        })?)),
+        None => None,
+    };
+    let options = ConsumeOptions {
+        queue_url,
+        dlq_url,
+        concurrency: settings
+            .concurrency
+            .unwrap_or(spec.consumer.concurrency as usize)
+            .max(1),
+        receivers: settings.receivers.max(1),
+        wait_secs: 20,
+        visibility_timeout: Duration::from_secs(visibility.max(1)),
+        on_decode_error: settings.on_decode_error,
+        quarantine,
+        add_source: settings.add_source,
+        prefix: spec.bucket.prefix.clone(),
+        suffix: spec.bucket.suffix.clone(),
+        decode,
+        stop_when_idle: settings.stop_when_idle,
+        grace: settings.grace,
+        queue_poll_interval: Duration::from_secs(5),
+    };
+    Ok(Prepared {
+        clients,
+        options,
+        sink,
+        sink_name: settings.sink.clone(),
+        assumed_role,
+    })
+}
+
+/// Where the wizard's consumer writes by default: `<data dir>/ingest`, on
+/// Linux `~/.local/share/sluice/ingest` (a stack's records go under its name).
+pub fn default_ingest_base() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "sluice").map(|d| d.data_dir().join("ingest"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_cli_defaults() {
+        let settings = ConsumeSettings::default();
+        assert_eq!(settings.sink, "stdout");
+        assert_eq!(settings.max_file_mib, 128);
+        assert_eq!(settings.receivers, 2);
+        assert_eq!(settings.grace, Duration::from_secs(30));
+        assert_eq!(settings.on_decode_error, ErrorPolicy::Skip);
+        assert_eq!(settings.max_record_bytes, 1024 * 1024);
+        assert!(!settings.assume_role);
+    }
+
+    #[test]
+    fn a_dir_sink_takes_the_file_size() {
+        let mut settings = ConsumeSettings::with_sink("dir:out");
+        settings.max_file_mib = 3;
+        assert_eq!(
+            settings.sink_spec().unwrap(),
+            SinkSpec::Dir {
+                path: PathBuf::from("out"),
+                max_file_bytes: 3 * 1024 * 1024
+            }
+        );
+        let bad = ConsumeSettings::with_sink("s3://nope").sink_spec();
+        assert!(bad.unwrap_err().to_string().contains("is not a sink"));
+    }
+
+    #[test]
+    fn decode_options_name_the_bad_value() {
+        let e = decode_options("xml", "auto", 10).unwrap_err().to_string();
+        assert!(e.starts_with("--format: "), "{e}");
+        let e = decode_options("auto", "rar", 10).unwrap_err().to_string();
+        assert!(e.starts_with("--compression: "), "{e}");
+        assert_eq!(
+            decode_options("csv", "gzip", 10).unwrap().max_record_bytes,
+            10
+        );
+    }
+}
