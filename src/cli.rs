@@ -926,12 +926,21 @@ async fn decode(global: &GlobalOpts, args: &DecodeArgs) -> Result<ExitCode> {
         args.sink.parse().map_err(anyhow::Error::msg)?;
     let sink = crate::consume::sink::open(&sink_spec)?;
     let mut writer = sink.writer()?;
-    let (reader, key, encoding, content_type): (
-        Box<dyn std::io::Read + Send>,
-        String,
-        Option<String>,
-        Option<String>,
-    ) = match args.source.strip_prefix("s3://") {
+    /// The object's bytes and what is known about it.
+    struct Source {
+        reader: Box<dyn std::io::Read + Send>,
+        key: String,
+        encoding: Option<String>,
+        content_type: Option<String>,
+        size: Option<u64>,
+    }
+    let Source {
+        reader,
+        key,
+        encoding,
+        content_type,
+        size,
+    } = match args.source.strip_prefix("s3://") {
         Some(rest) => {
             let (bucket, key) = rest
                 .split_once('/')
@@ -952,13 +961,27 @@ async fn decode(global: &GlobalOpts, args: &DecodeArgs) -> Result<ExitCode> {
                 .map_err(|e| crate::aws::error::classify("s3:GetObject", &args.source, e))?;
             let encoding = object.content_encoding.clone();
             let content_type = object.content_type.clone();
+            let size = object.content_length.and_then(|n| u64::try_from(n).ok());
             let reader = tokio_util::io::SyncIoBridge::new(object.body.into_async_read());
-            (Box::new(reader), key.to_owned(), encoding, content_type)
+            Source {
+                reader: Box::new(reader),
+                key: key.to_owned(),
+                encoding,
+                content_type,
+                size,
+            }
         }
         None => {
             let file = std::fs::File::open(&args.source)
                 .with_context(|| format!("cannot open {}", args.source))?;
-            (Box::new(file), args.source.clone(), None, None)
+            let size = file.metadata().ok().map(|m| m.len());
+            Source {
+                reader: Box::new(file),
+                key: args.source.clone(),
+                encoding: None,
+                content_type: None,
+                size,
+            }
         }
     };
     let source = args.source.clone();
@@ -973,6 +996,7 @@ async fn decode(global: &GlobalOpts, args: &DecodeArgs) -> Result<ExitCode> {
             key: &key,
             content_encoding: encoding.as_deref(),
             content_type: content_type.as_deref(),
+            size,
         };
         let mut errors: Vec<RecordError> = Vec::new();
         let mut on_error = |e: RecordError| {

@@ -551,6 +551,75 @@ fn sigterm_never_deletes_a_message_whose_records_are_not_written() {
 }
 
 #[test]
+fn a_stop_hands_back_what_the_open_long_poll_brings() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // A message lost in a dropped long-poll would stay invisible this long.
+    stack(&moto, dir, &["queue.visibility_timeout_secs=600"]);
+    ok(sluice(&moto, dir, &consume_args("1", &[]))
+        .output()
+        .unwrap()); // the s3:TestEvent
+    let args = [
+        "consume",
+        "--config",
+        "spec.json",
+        "--headless",
+        "--sink",
+        "dir:out",
+        "--metrics",
+        "metrics.ndjson",
+        "--metrics-interval",
+        "1",
+        "--receivers",
+        "1",
+        "--grace",
+        "30",
+    ];
+    fs::remove_file(dir.join("metrics.ndjson")).unwrap();
+    let child = sluice(&moto, dir, &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Running (its first metrics line), and so in its 20 s long-poll.
+    let start = Instant::now();
+    while !fs::read_to_string(dir.join("metrics.ndjson")).is_ok_and(|t| !t.is_empty()) {
+        assert!(start.elapsed() < Duration::from_secs(30), "no metrics line");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let pid = child.id().to_string();
+    let stopped = Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Arrives after the stop: only the poll still open can take it.
+    send(&moto, r#"{"not": "an s3 event"}"#);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "graceful stop: {}", text(&out.stderr));
+    assert!(
+        stopped.elapsed() < Duration::from_secs(25),
+        "the stop waited for more than the open poll: {:?}",
+        stopped.elapsed()
+    );
+    let c = final_metrics(dir);
+    assert_eq!(c["messages_received"], 1, "{c}");
+    assert_eq!(c["messages_returned"], 1, "{c}");
+    assert_eq!(c["messages_deleted"], 0, "{c}");
+    assert_eq!(
+        c["messages_unparseable"], 0,
+        "not processed after the stop: {c}"
+    );
+    // Visible again at once, not hidden for the visibility timeout.
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (1, 0));
+}
+
+#[test]
 fn the_fail_policy_moves_a_bad_message_to_the_dlq() {
     let moto = shared();
     let tmp = tempfile::tempdir().unwrap();

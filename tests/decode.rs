@@ -41,6 +41,7 @@ fn run_reader(reader: impl Read, key: &str, options: &DecodeOptions) -> Outcome 
         key,
         content_encoding: None,
         content_type: None,
+        size: None,
     };
     let mut sink = Collect::default();
     let mut errors = Vec::new();
@@ -653,6 +654,7 @@ fn forced_formats_and_content_type() {
         key: "noext",
         content_encoding: None,
         content_type: Some("text/tab-separated-values; charset=utf-8"),
+        size: None,
     };
     let mut sink = Collect::default();
     let s = decode(

@@ -384,6 +384,7 @@ fn decode_file(path: &Path, dataset: &str, key: &str) -> io::Result<BenchRow> {
         key,
         content_encoding: None,
         content_type: None,
+        size: Some(stored_bytes),
     };
     let mut sink = NullSink::default();
     let mut errors = 0u64;

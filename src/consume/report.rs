@@ -41,9 +41,13 @@ pub fn final_line(snapshot: &Snapshot) -> serde_json::Value {
     serde_json::json!({"time": chrono::Utc::now().to_rfc3339(), "final": true, "metrics": snapshot})
 }
 
-/// Writes `line` and flushes (errors are ignored: metrics never stop a run).
+/// Writes `line` with one write and flushes (errors are ignored: metrics
+/// never stop a run). Serialized first: straight into an unbuffered file or
+/// stderr, serde would issue a write per JSON token.
 fn write_line(out: &mut Out, line: &serde_json::Value) {
-    let _ = writeln!(out, "{line}");
+    let mut text = line.to_string();
+    text.push('\n');
+    let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
 }
 

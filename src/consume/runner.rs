@@ -236,6 +236,9 @@ pub async fn run(
     }
 }
 
+/// The longest a receiver waits for more free slots before polling.
+const BATCH_WAIT: Duration = Duration::from_millis(20);
+
 /// Takes messages while slots are free; returns the message tasks it started.
 async fn receive_loop(
     shared: Arc<Shared>,
@@ -266,6 +269,26 @@ async fn receive_loop(
             match slots.clone().try_acquire_owned() {
                 Ok(p) => permits.push(p),
                 Err(_) => break,
+            }
+        }
+        // Slots free up one by one as messages finish; a short wait for a
+        // fuller batch means fewer ReceiveMessage calls per message (SQS bills
+        // per request) for at most BATCH_WAIT of extra latency.
+        let want = shared.options.concurrency.clamp(1, 10);
+        if permits.len() < want {
+            let deadline = tokio::time::Instant::now() + BATCH_WAIT;
+            while permits.len() < want {
+                tokio::select! {
+                    p = slots.clone().acquire_owned() => match p {
+                        Ok(p) => permits.push(p),
+                        Err(_) => break,
+                    },
+                    () = tokio::time::sleep_until(deadline) => break,
+                    () = control.shutdown.cancelled() => break,
+                }
+            }
+            if control.shutdown.is_cancelled() {
+                break;
             }
         }
         let request = shared
@@ -524,11 +547,16 @@ async fn process(shared: &Arc<Shared>, body: &str) -> Disposition {
         writer.abort();
         return Disposition::Keep;
     }
-    let committed = tokio::task::spawn_blocking(move || {
+    let committed = if writer.commit_is_trivial() {
         let r = writer.commit();
-        (writer, r)
-    })
-    .await;
+        Ok((writer, r))
+    } else {
+        tokio::task::spawn_blocking(move || {
+            let r = writer.commit();
+            (writer, r)
+        })
+        .await
+    };
     match committed {
         Ok((_, Ok(()))) => {
             if let Ok(mut seen) = shared.seen.lock() {
@@ -594,12 +622,15 @@ struct Feed<'a> {
     buffer: Vec<u8>,
     metrics: &'a Metrics,
     pending: u64,
-    stop: &'a AtomicBool,
+    abort: &'a CancellationToken,
+    stopped: bool,
 }
 
 impl RecordSink for Feed<'_> {
     fn record(&mut self, json: &[u8]) -> std::io::Result<()> {
-        if self.stop.load(Ordering::Relaxed) {
+        // Checking the token takes a lock: every 256 records is often enough.
+        if self.pending.is_multiple_of(256) && self.abort.is_cancelled() {
+            self.stopped = true;
             return Err(std::io::Error::other("stopping"));
         }
         match &self.fields {
@@ -618,6 +649,17 @@ impl RecordSink for Feed<'_> {
         Ok(())
     }
 }
+
+/// Objects up to this size are read whole before decoding; larger ones are
+/// streamed. Reading small objects in one piece saves a thread hand-off per
+/// body chunk, and memory stays bounded (concurrency × this).
+const READ_WHOLE_MAX: u64 = 256 * 1024;
+
+/// Objects up to this size are decoded on the runtime's own thread when
+/// nothing in the decode can block (the null sink, no quarantine): a hand-off
+/// to the blocking pool and back costs more than decoding them. The decode is
+/// bounded by the decompression limits like any other.
+const DECODE_INLINE_MAX: u64 = 64 * 1024;
 
 async fn fetch_and_decode(
     shared: &Arc<Shared>,
@@ -650,31 +692,103 @@ async fn fetch_and_decode(
             return (writer, Fetched::Transient);
         }
     };
-    let content_encoding = output.content_encoding.clone();
-    let content_type = output.content_type.clone();
-    let reader = output.body.into_async_read();
-    let options = shared.options.decode.clone();
-    let quarantine = shared.options.quarantine.clone();
-    let fields = shared
-        .options
-        .add_source
-        .then(|| source_fields(&object.bucket, &object.key, object.event_time.as_deref()));
-    let object = object.clone();
-    let stop = Arc::new(AtomicBool::new(false));
-    let stop_on_abort = {
-        let (stop, abort) = (stop.clone(), shared.control.abort.clone());
-        tokio::spawn(async move {
-            abort.cancelled().await;
-            stop.store(true, Ordering::Relaxed);
-        })
+    let size = output.content_length.and_then(|n| u64::try_from(n).ok());
+    let job = DecodeJob {
+        object: object.clone(),
+        content_encoding: output.content_encoding.clone(),
+        content_type: output.content_type.clone(),
+        size,
+        options: shared.options.decode.clone(),
+        quarantine: shared.options.quarantine.clone(),
+        fields: shared
+            .options
+            .add_source
+            .then(|| source_fields(&object.bucket, &object.key, object.event_time.as_deref())),
+        metrics,
+        abort: shared.control.abort.clone(),
     };
-    let joined = tokio::task::spawn_blocking(move || {
-        let mut writer = writer;
-        let mut bridge = tokio_util::io::SyncIoBridge::new(reader);
+    let joined = if size.is_some_and(|n| n <= READ_WHOLE_MAX) {
+        let body = tokio::select! {
+            body = output.body.collect() => body,
+            () = shared.control.abort.cancelled() => return (writer, Fetched::Stopped),
+        };
+        match body {
+            Ok(body) => {
+                let bytes = body.into_bytes();
+                let inline = bytes.len() as u64 <= DECODE_INLINE_MAX
+                    && job.quarantine.is_none()
+                    && !writer.record_may_block();
+                if inline {
+                    return job.run(std::io::Cursor::new(bytes), writer);
+                }
+                tokio::task::spawn_blocking(move || job.run(std::io::Cursor::new(bytes), writer))
+                    .await
+            }
+            Err(e) => {
+                let message = format!("reading the object failed: {e}");
+                job.metrics.api_error("network");
+                job.metrics
+                    .error(sample_for(Some(&job.object), &message, None, None));
+                tracing::warn!(error = %e, "object body failed; the message is left for a retry");
+                return (writer, Fetched::Transient);
+            }
+        }
+    } else {
+        let reader = output.body.into_async_read();
+        tokio::task::spawn_blocking(move || {
+            job.run(tokio_util::io::SyncIoBridge::new(reader), writer)
+        })
+        .await
+    };
+    match joined {
+        Ok(pair) => pair,
+        Err(e) => {
+            tracing::error!(error = %e, "decode task failed");
+            // The writer went down with the task; give the caller a fresh one to abort.
+            match shared.sink.writer() {
+                Ok(w) => (w, Fetched::Transient),
+                Err(_) => (Box::new(Aborted), Fetched::Transient),
+            }
+        }
+    }
+}
+
+/// Everything the blocking decode of one object needs.
+struct DecodeJob {
+    object: ObjectRef,
+    content_encoding: Option<String>,
+    content_type: Option<String>,
+    size: Option<u64>,
+    options: DecodeOptions,
+    quarantine: Option<Arc<Quarantine>>,
+    fields: Option<Vec<u8>>,
+    metrics: Arc<Metrics>,
+    abort: CancellationToken,
+}
+
+impl DecodeJob {
+    /// Decodes the object's body into `writer` (on the blocking pool).
+    fn run(
+        self,
+        reader: impl std::io::Read,
+        mut writer: Box<dyn SinkWriter>,
+    ) -> (Box<dyn SinkWriter>, Fetched) {
+        let DecodeJob {
+            object,
+            content_encoding,
+            content_type,
+            size,
+            options,
+            quarantine,
+            fields,
+            metrics,
+            abort,
+        } = self;
         let info = ObjectInfo {
             key: &object.key,
             content_encoding: content_encoding.as_deref(),
             content_type: content_type.as_deref(),
+            size,
         };
         let mut errors = 0u64;
         let mut feed = Feed {
@@ -683,7 +797,8 @@ async fn fetch_and_decode(
             buffer: Vec::new(),
             metrics: &metrics,
             pending: 0,
-            stop: &stop,
+            abort: &abort,
+            stopped: false,
         };
         let mut on_error = |e: RecordError| {
             errors += 1;
@@ -709,16 +824,16 @@ async fn fetch_and_decode(
                 tracing::error!(error = %err, "cannot write to the quarantine");
             }
         };
-        let result = decode(&mut bridge, &info, &options, &mut feed, &mut on_error);
+        let result = decode(reader, &info, &options, &mut feed, &mut on_error);
         metrics.add(&metrics.counters.records, feed.pending);
-        drop(feed);
+        let stopped = feed.stopped;
         let fetched = match result {
             Ok(summary) => {
                 metrics.add(&metrics.counters.bytes_compressed, summary.bytes_in);
                 metrics.add(&metrics.counters.bytes_decompressed, summary.bytes_out);
                 Fetched::Ok { errors }
             }
-            Err(_) if stop.load(Ordering::Relaxed) => Fetched::Stopped,
+            Err(_) if stopped => Fetched::Stopped,
             Err(ObjectError::Source(e)) => {
                 metrics.api_error("network");
                 metrics.error(sample_for(
@@ -744,19 +859,6 @@ async fn fetch_and_decode(
             }
         };
         (writer, fetched)
-    })
-    .await;
-    stop_on_abort.abort();
-    match joined {
-        Ok(pair) => pair,
-        Err(e) => {
-            tracing::error!(error = %e, "decode task failed");
-            // The writer went down with the task; give the caller a fresh one to abort.
-            match shared.sink.writer() {
-                Ok(w) => (w, Fetched::Transient),
-                Err(_) => (Box::new(Aborted), Fetched::Transient),
-            }
-        }
     }
 }
 

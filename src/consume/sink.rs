@@ -49,6 +49,14 @@ pub trait SinkWriter: Send {
     fn commit(&mut self) -> io::Result<()>;
     /// Throws away what was not committed (where the sink can).
     fn abort(&mut self);
+    /// Whether `commit` does no I/O (and so need not leave the async runtime).
+    fn commit_is_trivial(&self) -> bool {
+        false
+    }
+    /// Whether `record` may block on I/O (a full pipe, a file, fsync).
+    fn record_may_block(&self) -> bool {
+        true
+    }
 }
 
 /// A sink hands out writers.
@@ -87,6 +95,12 @@ impl SinkWriter for NullWriter {
         Ok(())
     }
     fn abort(&mut self) {}
+    fn commit_is_trivial(&self) -> bool {
+        true
+    }
+    fn record_may_block(&self) -> bool {
+        false
+    }
 }
 
 // ---- stdout ----------------------------------------------------------------

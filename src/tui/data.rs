@@ -233,6 +233,7 @@ pub fn decode_sample(
         key,
         content_encoding,
         content_type,
+        size: (!partial).then_some(bytes.len() as u64),
     };
     let mut sink = FirstRecords {
         records: Vec::new(),

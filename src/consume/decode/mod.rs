@@ -118,6 +118,9 @@ pub struct ObjectInfo<'a> {
     pub content_encoding: Option<&'a str>,
     /// The object's `Content-Type`, if any.
     pub content_type: Option<&'a str>,
+    /// The stored (compressed) size, when known: small objects get small
+    /// buffers, so thousands of small objects cost no large allocations.
+    pub size: Option<u64>,
 }
 
 /// Receives the records of an object.
@@ -290,7 +293,7 @@ pub fn decode(
     };
     let (compression, stream) = source::open(reader, info, options, &shared).map_err(classify)?;
     let max_record = options.max_record_bytes.max(1);
-    let mut window = Window::new(stream, max_record);
+    let mut window = Window::new(stream, max_record, window_size(info.size, compression));
     let mut emitter = Emitter {
         sink,
         on_error,
@@ -312,6 +315,22 @@ pub fn decode(
         bytes_in: shared.bytes_in.get(),
         bytes_out: shared.bytes_out.get(),
     })
+}
+
+/// The first window for an object of `size` stored bytes: the whole object
+/// when it is small and stored plain, a few times its size when compressed
+/// (the window slides, so this only sets how much is read at a time).
+fn window_size(size: Option<u64>, compression: DetectedCompression) -> usize {
+    let Some(size) = size else {
+        return window::INITIAL;
+    };
+    let wanted = match compression {
+        DetectedCompression::None => size.saturating_add(1),
+        _ => size.saturating_mul(8),
+    };
+    usize::try_from(wanted)
+        .unwrap_or(usize::MAX)
+        .clamp(window::SMALLEST, window::INITIAL)
 }
 
 /// The framer chosen for an object.

@@ -186,21 +186,25 @@ pub(crate) fn open<'a, R: Read + 'a>(
     let prefix = &prefix[..got];
     let compression = choose(options.compression, prefix, info);
     let chained = io::Cursor::new(prefix.to_vec()).chain(counting);
+    // A small object needs no more read-ahead than its own size.
+    let buffer = info
+        .size
+        .and_then(|size| usize::try_from(size.saturating_add(1)).ok())
+        .map_or(COMPRESSED_BUF, |size| size.clamp(4096, COMPRESSED_BUF));
     let inner: Box<dyn Read + 'a> = match compression {
         DetectedCompression::None => Box::new(chained),
         DetectedCompression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(
-            BufReader::with_capacity(COMPRESSED_BUF, chained),
+            BufReader::with_capacity(buffer, chained),
         )),
         DetectedCompression::Zstd => {
             let mut decoder = zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(
-                COMPRESSED_BUF,
-                chained,
+                buffer, chained,
             ))?;
             decoder.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
             Box::new(decoder)
         }
         DetectedCompression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(
-            BufReader::with_capacity(COMPRESSED_BUF, chained),
+            BufReader::with_capacity(buffer, chained),
         )),
     };
     let limits = (compression != DetectedCompression::None)
@@ -222,8 +226,7 @@ mod tests {
     fn info(key: &str) -> ObjectInfo<'_> {
         ObjectInfo {
             key,
-            content_encoding: None,
-            content_type: None,
+            ..ObjectInfo::default()
         }
     }
 
@@ -275,6 +278,7 @@ mod tests {
             key: "y",
             content_encoding: Some("bzip2"),
             content_type: None,
+            size: None,
         };
         assert_eq!(claimed(&with_enc), Some(DetectedCompression::Bzip2));
         assert_eq!(claimed(&info("y.json")), None);

@@ -2,14 +2,16 @@
 //!
 //! Framers look at [`Window::data`], consume what they have handled, and ask
 //! for more with [`Window::fill`], which keeps the unconsumed tail. The buffer
-//! starts at 256 KiB and grows (doubling) only while a single record needs it,
+//! starts at 256 KiB (less for a small object) and grows (doubling) only while a single record needs it,
 //! up to a cap a little above `max_record_bytes`, so memory stays proportional
 //! to the largest record, never to the object.
 
 use std::io::{self, Read};
 
-/// Initial (and minimum) buffer size.
-const INITIAL: usize = 256 * 1024;
+/// Initial buffer size for an object of unknown size.
+pub(crate) const INITIAL: usize = 256 * 1024;
+/// The smallest initial buffer (for small objects).
+pub(crate) const SMALLEST: usize = 16 * 1024;
 /// Reads smaller than this are avoided by compacting the buffer first.
 const MIN_READ: usize = 64 * 1024;
 
@@ -25,12 +27,13 @@ pub(crate) struct Window<R> {
 }
 
 impl<R: Read> Window<R> {
-    /// A window that never holds more than about `max_record` + 64 KiB.
-    pub(crate) fn new(reader: R, max_record: usize) -> Self {
+    /// A window that starts at `initial` bytes and never holds more than
+    /// about `max_record` + 64 KiB.
+    pub(crate) fn new(reader: R, max_record: usize, initial: usize) -> Self {
         let max_cap = max_record.saturating_add(MIN_READ).max(INITIAL);
         Window {
             reader,
-            buf: vec![0; INITIAL],
+            buf: vec![0; initial.clamp(1, max_cap)],
             start: 0,
             end: 0,
             base: 0,
@@ -174,6 +177,7 @@ mod tests {
                 step: 70_000,
             },
             1024,
+            INITIAL,
         );
         let mut seen = 0usize;
         while w.fill().unwrap() {
@@ -198,6 +202,7 @@ mod tests {
                 step: 100_000,
             },
             300_000,
+            INITIAL,
         );
         while w.fill().unwrap() {}
         assert!(!w.is_eof());
