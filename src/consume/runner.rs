@@ -371,6 +371,40 @@ async fn receive_loop(
     tasks
 }
 
+/// ChangeMessageVisibilityBatch for up to 10 receipt handles; entry ids are
+/// their indexes in `handles`.
+async fn set_visibility(
+    shared: &Shared,
+    handles: &[String],
+    secs: i32,
+) -> Result<
+    aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchOutput,
+    aws_sdk_sqs::error::SdkError<
+        aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchError,
+    >,
+> {
+    let entries = handles
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| {
+            ChangeMessageVisibilityBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(h)
+                .visibility_timeout(secs)
+                .build()
+                .ok()
+        })
+        .collect::<Vec<_>>();
+    shared
+        .clients
+        .sqs
+        .change_message_visibility_batch()
+        .queue_url(&shared.options.queue_url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+}
+
 /// Makes messages that arrived after a stop visible again right away.
 async fn release_unprocessed(shared: &Shared, messages: Vec<aws_sdk_sqs::types::Message>) {
     let handles: Vec<String> = messages
@@ -385,26 +419,7 @@ async fn release_unprocessed(shared: &Shared, messages: Vec<aws_sdk_sqs::types::
     metrics.add(&metrics.counters.messages_received, count);
     metrics.add(&metrics.counters.messages_returned, count);
     for chunk in handles.chunks(10) {
-        let entries = chunk
-            .iter()
-            .enumerate()
-            .filter_map(|(i, h)| {
-                ChangeMessageVisibilityBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(h)
-                    .visibility_timeout(0)
-                    .build()
-                    .ok()
-            })
-            .collect::<Vec<_>>();
-        let released = shared
-            .clients
-            .sqs
-            .change_message_visibility_batch()
-            .queue_url(&shared.options.queue_url)
-            .set_entries(Some(entries))
-            .send()
-            .await;
+        let released = set_visibility(shared, chunk, 0).await;
         match released {
             Ok(out) if out.failed().is_empty() => {}
             Ok(out) => {
@@ -992,26 +1007,8 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
             .map(|(k, _)| k.clone())
             .collect();
         for chunk in due.chunks(10) {
-            let entries = chunk
-                .iter()
-                .enumerate()
-                .filter_map(|(i, h)| {
-                    ChangeMessageVisibilityBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .receipt_handle(h)
-                        .visibility_timeout(timeout.as_secs() as i32)
-                        .build()
-                        .ok()
-                })
-                .collect::<Vec<_>>();
-            let result = shared
-                .clients
-                .sqs
-                .change_message_visibility_batch()
-                .queue_url(&shared.options.queue_url)
-                .set_entries(Some(entries))
-                .send()
-                .await;
+            let secs = i32::try_from(timeout.as_secs()).unwrap_or(i32::MAX);
+            let result = set_visibility(&shared, chunk, secs).await;
             match result {
                 Ok(out) => {
                     let mut held = shared.held.lock().await;
