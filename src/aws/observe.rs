@@ -456,7 +456,8 @@ pub async fn observe_bucket(
     }))
 }
 
-pub async fn observe_queue(clients: &Clients, name: &str) -> Observed<QueueState> {
+/// The URL of queue `name`, or `None` when it does not exist.
+pub async fn queue_url(clients: &Clients, name: &str) -> Result<Option<String>, AwsError> {
     let got = optional(
         clients
             .sqs
@@ -466,7 +467,11 @@ pub async fn observe_queue(clients: &Clients, name: &str) -> Observed<QueueState
             .await
             .map_err(|e| classify("sqs:GetQueueUrl", name, e)),
     )?;
-    let Some(url) = got.and_then(|o| o.queue_url().map(str::to_owned)) else {
+    Ok(got.and_then(|o| o.queue_url().map(str::to_owned)))
+}
+
+pub async fn observe_queue(clients: &Clients, name: &str) -> Observed<QueueState> {
+    let Some(url) = queue_url(clients, name).await? else {
         return Ok(None);
     };
     let attrs = clients

@@ -17,6 +17,7 @@ use super::decode::DecodeOptions;
 use super::runner::{ConsumeOptions, ErrorPolicy};
 use super::sink::{Quarantine, Sink, SinkSpec};
 use crate::aws::Clients;
+use crate::aws::observe::queue_url;
 use crate::spec::Spec;
 
 /// How to consume, beyond what the spec says: `sluice consume`'s options.
@@ -136,20 +137,6 @@ pub async fn connect_as(
         .await
         .with_context(|| format!("cannot assume {role} with the spec's external ID"))?;
     Ok((assumed, Some(role)))
-}
-
-/// The URL of queue `name`, or `None` when it does not exist.
-pub async fn queue_url(clients: &Clients, name: &str) -> Result<Option<String>> {
-    let found = crate::aws::error::optional(
-        clients
-            .sqs
-            .get_queue_url()
-            .queue_name(name)
-            .send()
-            .await
-            .map_err(|e| crate::aws::error::classify("sqs:GetQueueUrl", name, e)),
-    )?;
-    Ok(found.and_then(|o| o.queue_url().map(str::to_owned)))
 }
 
 /// The URL of the spec's queue; an error naming it when it does not exist.
