@@ -195,9 +195,10 @@ pub struct ConsumeArgs {
     /// Messages processed at once (default: the spec's consumer.concurrency).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
-    /// Long-polls at once.
-    #[arg(long, default_value_t = 2, value_name = "N")]
-    pub receivers: usize,
+    /// Long-polls at once (default: one per 10 processing slots, since one
+    /// ReceiveMessage takes at most 10 messages).
+    #[arg(long, value_name = "N")]
+    pub receivers: Option<usize>,
     /// How long a graceful stop waits for messages being processed.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub grace: u64,
@@ -336,8 +337,12 @@ fn init_logging(
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    // One thread drives every request and timer; what takes CPU (decoding,
+    // decompression, sink writes and fsyncs) runs on the blocking pool. The
+    // work between requests is small, and a multi-thread scheduler spent a
+    // large share of the consumer's CPU waking and parking its workers for it.
     let runtime = || {
-        tokio::runtime::Builder::new_multi_thread()
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("cannot start the async runtime")

@@ -102,13 +102,18 @@ fn send(moto: &Moto, body: &str) {
 
 /// `sluice consume` into `out/`, stopping once the queue has been idle for `idle` seconds.
 fn consume_args<'a>(idle: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    consume_into("dir:out", idle, extra)
+}
+
+/// `sluice consume` into `sink`, stopping once the queue has been idle for `idle` seconds.
+fn consume_into<'a>(sink: &'a str, idle: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "consume",
         "--config",
         "spec.json",
         "--headless",
         "--sink",
-        "dir:out",
+        sink,
         "--metrics",
         "metrics.ndjson",
         "--metrics-interval",
@@ -548,6 +553,50 @@ fn sigterm_never_deletes_a_message_whose_records_are_not_written() {
         .map(|r| r["id"].as_str().unwrap().to_owned())
         .collect();
     assert!(ids.is_subset(&got), "records lost after SIGTERM");
+}
+
+#[test]
+fn the_heartbeat_keeps_slow_messages_hidden() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stack(&moto, dir, &["queue.visibility_timeout_secs=2"]);
+    let ids = upload_many(&moto, dir);
+    // Records go to a pipe nobody reads for a while: once it is full, the
+    // messages being processed are held for longer than their 2 s visibility
+    // timeout, and only the heartbeat keeps SQS from delivering them again.
+    let mut child = sluice(
+        &moto,
+        dir,
+        &consume_into("stdout", "2", &["--concurrency", "3"]),
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    std::thread::sleep(Duration::from_secs(6));
+    let mut stdout = Vec::new();
+    std::io::Read::read_to_end(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let c = final_metrics(dir);
+    assert!(
+        c["visibility_extensions"].as_u64().unwrap() >= 3,
+        "held messages were not extended: {c}"
+    );
+    // Nothing was delivered twice: 40 objects and the s3:TestEvent, each once.
+    assert_eq!(c["messages_received"], 41, "{c}");
+    assert_eq!(c["messages_deleted"], 41, "{c}");
+    let mut got = BTreeSet::new();
+    let mut lines = 0;
+    for line in text(&stdout).lines() {
+        let record: Value = serde_json::from_str(line).unwrap();
+        got.insert(record["id"].as_str().unwrap().to_owned());
+        lines += 1;
+    }
+    assert_eq!(lines, ids.len(), "every record exactly once");
+    assert_eq!(got, ids);
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
 }
 
 #[test]

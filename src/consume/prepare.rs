@@ -33,8 +33,8 @@ pub struct ConsumeSettings {
     pub compression: Option<String>,
     /// Messages processed at once; `None` is the spec's `consumer.concurrency`.
     pub concurrency: Option<usize>,
-    /// Long-polls at once.
-    pub receivers: usize,
+    /// Long-polls at once; `None` is one per 10 processing slots.
+    pub receivers: Option<usize>,
     /// How long a graceful stop waits for messages being processed.
     pub grace: Duration,
     pub on_decode_error: ErrorPolicy,
@@ -59,7 +59,7 @@ impl Default for ConsumeSettings {
             format: None,
             compression: None,
             concurrency: None,
-            receivers: 2,
+            receivers: None,
             grace: Duration::from_secs(30),
             on_decode_error: ErrorPolicy::Skip,
             quarantine: None,
@@ -244,14 +244,18 @@ pub async fn prepare(
         })?)),
         None => None,
     };
+    let concurrency = settings
+        .concurrency
+        .unwrap_or(spec.consumer.concurrency as usize)
+        .max(1);
     let options = ConsumeOptions {
         queue_url,
         dlq_url,
-        concurrency: settings
-            .concurrency
-            .unwrap_or(spec.consumer.concurrency as usize)
+        concurrency,
+        receivers: settings
+            .receivers
+            .unwrap_or_else(|| default_receivers(concurrency))
             .max(1),
-        receivers: settings.receivers.max(1),
         wait_secs: 20,
         visibility_timeout: Duration::from_secs(visibility.max(1)),
         on_decode_error: settings.on_decode_error,
@@ -273,6 +277,15 @@ pub async fn prepare(
     })
 }
 
+/// Long-polls for `concurrency` processing slots: one per 10 slots. A
+/// receive asks for as many messages as there are free slots (at most 10),
+/// so more polls than that only split the slots that free up into smaller
+/// batches: more ReceiveMessage calls per message (SQS bills each one) for no
+/// more throughput.
+pub fn default_receivers(concurrency: usize) -> usize {
+    concurrency.div_ceil(10).max(1)
+}
+
 /// Where the wizard's consumer writes by default: `<data dir>/ingest`, on
 /// Linux `~/.local/share/sluice/ingest` (a stack's records go under its name).
 pub fn default_ingest_base() -> Option<PathBuf> {
@@ -288,11 +301,21 @@ mod tests {
         let settings = ConsumeSettings::default();
         assert_eq!(settings.sink, "stdout");
         assert_eq!(settings.max_file_mib, 128);
-        assert_eq!(settings.receivers, 2);
+        assert_eq!(settings.receivers, None);
         assert_eq!(settings.grace, Duration::from_secs(30));
         assert_eq!(settings.on_decode_error, ErrorPolicy::Skip);
         assert_eq!(settings.max_record_bytes, 1024 * 1024);
         assert!(!settings.assume_role);
+    }
+
+    #[test]
+    fn one_long_poll_per_ten_slots() {
+        assert_eq!(default_receivers(1), 1);
+        assert_eq!(default_receivers(8), 1);
+        assert_eq!(default_receivers(10), 1);
+        assert_eq!(default_receivers(11), 2);
+        assert_eq!(default_receivers(32), 4);
+        assert_eq!(default_receivers(256), 26);
     }
 
     #[test]
