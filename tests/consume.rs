@@ -453,6 +453,14 @@ fn upload_many(moto: &Moto, dir: &Path) -> BTreeSet<String> {
     ids
 }
 
+/// The `id`s of `records`.
+fn ids_of(records: &[Value]) -> BTreeSet<String> {
+    records
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn wait_for_records(dir: &Path, at_least: usize, timeout: Duration) {
     let start = Instant::now();
     while start.elapsed() < timeout {
@@ -488,10 +496,7 @@ fn kill_9_then_rerun_delivers_every_record_at_least_once() {
         .output()
         .unwrap();
     ok(out);
-    let got: BTreeSet<String> = sink_records(dir)
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect();
+    let got = ids_of(&sink_records(dir));
     let missing: Vec<&String> = ids.difference(&got).take(5).collect();
     assert!(missing.is_empty(), "records lost: {missing:?}…");
     assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
@@ -548,10 +553,7 @@ fn sigterm_never_deletes_a_message_whose_records_are_not_written() {
         .output()
         .unwrap();
     ok(out);
-    let got: BTreeSet<String> = sink_records(dir)
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect();
+    let got = ids_of(&sink_records(dir));
     assert!(ids.is_subset(&got), "records lost after SIGTERM");
 }
 
@@ -587,15 +589,12 @@ fn the_heartbeat_keeps_slow_messages_hidden() {
     // Nothing was delivered twice: 40 objects and the s3:TestEvent, each once.
     assert_eq!(c["messages_received"], 41, "{c}");
     assert_eq!(c["messages_deleted"], 41, "{c}");
-    let mut got = BTreeSet::new();
-    let mut lines = 0;
-    for line in text(&stdout).lines() {
-        let record: Value = serde_json::from_str(line).unwrap();
-        got.insert(record["id"].as_str().unwrap().to_owned());
-        lines += 1;
-    }
-    assert_eq!(lines, ids.len(), "every record exactly once");
-    assert_eq!(got, ids);
+    let records: Vec<Value> = text(&stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(records.len(), ids.len(), "every record exactly once");
+    assert_eq!(ids_of(&records), ids);
     assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
 }
 

@@ -782,7 +782,8 @@ struct DecodeJob {
 }
 
 impl DecodeJob {
-    /// Decodes the object's body into `writer` (on the blocking pool).
+    /// Decodes the object's body into `writer`: on the blocking pool, or on
+    /// the runtime's thread for a small object when nothing can block.
     fn run(
         self,
         reader: impl std::io::Read,
