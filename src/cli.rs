@@ -518,12 +518,26 @@ fn for_caller(spec: &Spec, identity: &Identity) -> Result<Spec> {
 fn print_event(event: &Event, show_secret: bool) {
     match event {
         Event::Started { title, .. } => eprintln!("→ {title}"),
-        Event::Succeeded {
+        Event::Finished {
             step,
+            outcome,
             detail,
             elapsed,
         } => {
-            eprintln!("✓ {step}: {detail} ({:.1} s)", elapsed.as_secs_f64())
+            let mark = match outcome {
+                crate::aws::progress::Outcome::NotAvailable(_) => "–",
+                _ => "✓",
+            };
+            let advice = match outcome {
+                crate::aws::progress::Outcome::Kept(
+                    crate::aws::progress::KeptReason::HoldsData(_),
+                ) => " (destroy --force deletes it)",
+                _ => "",
+            };
+            eprintln!(
+                "{mark} {step}: {detail}{advice} ({:.1} s)",
+                elapsed.as_secs_f64()
+            )
         }
         Event::Failed {
             step,
@@ -633,7 +647,11 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
                 let done = if e.completed.is_empty() {
                     "none".to_owned()
                 } else {
-                    e.completed.join(", ")
+                    e.completed
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 };
                 let backup = e
                     .backup_dir
@@ -729,7 +747,11 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
         println!("gone     {g}");
     }
     for (what, why) in &report.kept {
-        println!("kept     {what}: {why}");
+        let advice = match why {
+            crate::aws::progress::KeptReason::HoldsData(_) => " (--force deletes it)",
+            crate::aws::progress::KeptReason::NotOurs(_) => "",
+        };
+        println!("kept     {what}: {why}{advice}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,8 +13,9 @@ use common::{ACCOUNT_ID, Moto, REGION, aws_cli, queue_url, shared, sluice_bin, t
 use serde_json::{Value, json};
 use sluice::aws::Clients;
 use sluice::aws::destroy::{DestroyOptions, DestroyReport, destroy};
-use sluice::aws::progress::{Event, Reporter};
+use sluice::aws::progress::{CheckId, Event, KeptReason, Outcome as StepOutcome, Reporter, StepId};
 use sluice::aws::verify::{Outcome, SIMULATION_NOT_AVAILABLE, VerifyOptions, VerifyReport, verify};
+use sluice::docs::ResourceKind;
 use sluice::spec::Spec;
 
 const BUCKET: &str = "acme-ingest-source";
@@ -124,8 +125,9 @@ fn drain(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> Vec<Event> {
 }
 
 fn outcome<'a>(report: &'a VerifyReport, name: &str) -> &'a Outcome {
+    let id: CheckId = name.parse().unwrap();
     &report
-        .check(name)
+        .check(id)
         .unwrap_or_else(|| panic!("no check {name} in {report:#?}"))
         .outcome
 }
@@ -236,14 +238,14 @@ async fn verify_passes_on_a_correct_setup_and_the_odd_key_round_trips() {
         &Outcome::NotAvailable(SIMULATION_NOT_AVAILABLE.to_owned())
     );
     assert!(
-        report.check("simulate-user").is_none(),
+        report.check(CheckId::SimulateUser).is_none(),
         "the spec has no user"
     );
 
     // Every check was reported: started, then succeeded or failed.
     let events = drain(&mut rx);
     for check in &report.checks {
-        let step = format!("verify:{}", check.name);
+        let step = StepId::Check(check.name);
         assert!(
             events
                 .iter()
@@ -252,7 +254,7 @@ async fn verify_passes_on_a_correct_setup_and_the_odd_key_round_trips() {
         );
         assert!(
             events.iter().any(
-                |e| matches!(e, Event::Succeeded { step: s, .. } | Event::Failed { step: s, .. } if *s == step)
+                |e| matches!(e, Event::Finished { step: s, .. } | Event::Failed { step: s, .. } if *s == step)
             ),
             "{step} not finished: {events:#?}"
         );
@@ -316,7 +318,7 @@ async fn verify_names_the_missing_notification() {
         "{cause}"
     );
     // No event, so no event details; the object is still cleaned up.
-    assert!(report.check("event-key").is_none());
+    assert!(report.check(CheckId::EventKey).is_none());
     assert_eq!(outcome(&report, "cleanup-object"), &Outcome::Pass);
     let listed = aws_cli(&moto, &["s3api", "list-objects-v2", "--bucket", BUCKET]);
     assert!(listed.get("Contents").is_none(), "{listed}");
@@ -423,12 +425,12 @@ fn add_foreign_notifications(moto: &Moto) -> Value {
     notification(moto)
 }
 
-fn kept_reason<'a>(report: &'a DestroyReport, label: &str) -> &'a str {
+fn kept_reason(report: &DestroyReport, label: &str) -> String {
     report
         .kept
         .iter()
         .find(|(l, _)| l == label)
-        .map(|(_, why)| why.as_str())
+        .map(|(_, why)| why.to_string())
         .unwrap_or_else(|| panic!("{label} not kept: {report:#?}"))
 }
 
@@ -479,14 +481,14 @@ async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_wit
     }
     assert_eq!(
         kept_reason(&report, "bucket acme-ingest-source"),
-        "not empty: use --force to delete its 1 object"
+        "not empty: it holds 1 object"
     );
     let events = drain(&mut rx);
     assert!(
         events
             .iter()
-            .any(|e| matches!(e, Event::Succeeded { step, detail, .. }
-            if step == "destroy:bucket" && detail.starts_with("kept: not empty"))),
+            .any(|e| matches!(e, Event::Finished { step, detail, outcome: StepOutcome::Kept(KeptReason::HoldsData(_)), .. }
+            if *step == StepId::Destroy(ResourceKind::Bucket) && detail.starts_with("kept: not empty"))),
         "{events:#?}"
     );
 

@@ -248,7 +248,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
         "cleanup-object",
     ] {
         assert_eq!(
-            report.check(name).map(|c| &c.outcome),
+            report.check(name.parse().unwrap()).map(|c| &c.outcome),
             Some(&Outcome::Pass),
             "{name}"
         );

@@ -21,7 +21,7 @@ use super::client::Clients;
 use super::error::{AwsError, ErrorKind, classify};
 use super::observe::{Observation, notification_from_json, read_notification};
 use super::plan::{Action, Plan, PlanItem};
-use super::progress::{Event, Reporter, Secret};
+use super::progress::{Event, Outcome, Reporter, Secret, StepError, StepId};
 use crate::docs::{self, Arns, ResourceKind, merge, notification_entry};
 use crate::spec::Spec;
 
@@ -38,19 +38,19 @@ pub struct ApplyOptions {
 #[derive(Debug, Clone)]
 pub struct ApplyReport {
     pub backup_dir: Option<PathBuf>,
-    /// (step, what was done), in order.
-    pub steps: Vec<(String, String)>,
+    /// (step, how it ended, what was done), in order.
+    pub steps: Vec<(StepId, Outcome, String)>,
     /// The values a connector asks for, with the queue URL as AWS reports it.
     pub connector: Vec<(&'static str, String)>,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("{step} failed: {message}")]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{step} failed: {error}")]
 pub struct ApplyError {
-    pub step: String,
-    pub message: String,
+    pub step: StepId,
+    pub error: StepError,
     /// Steps that finished before the failure.
-    pub completed: Vec<String>,
+    pub completed: Vec<StepId>,
     pub backup_dir: Option<PathBuf>,
 }
 
@@ -61,11 +61,45 @@ struct Run<'a> {
     options: &'a ApplyOptions,
     reporter: &'a Reporter,
     backup: Backup,
-    steps: Vec<(String, String)>,
+    steps: Vec<(StepId, Outcome, String)>,
     queue_url: Option<String>,
 }
 
-type StepResult = Result<String, String>;
+/// How a step ended, and what it did in words.
+type StepResult = Result<(Outcome, String), StepError>;
+
+fn unchanged() -> StepResult {
+    Ok((Outcome::Unchanged, "no change".into()))
+}
+
+/// Reads the account again, plans, and applies the plan: what a retry after
+/// a failure does (the plan it makes continues where the failure stopped).
+pub async fn replan_and_apply(
+    clients: &Clients,
+    spec: &Spec,
+    identity: super::Identity,
+    options: &ApplyOptions,
+    reporter: &Reporter,
+) -> Result<ApplyReport, ApplyError> {
+    let started = Instant::now();
+    reporter.started(StepId::Plan, "read the account and plan again");
+    let observed = super::observe::observe(clients, spec, identity).await;
+    let plan = match Plan::live(spec, &observed) {
+        Ok(plan) => plan,
+        Err(e) => {
+            let error = StepError::from(e.to_string());
+            reporter.failed(StepId::Plan, error.clone(), started.elapsed());
+            return Err(ApplyError {
+                step: StepId::Plan,
+                error,
+                completed: Vec::new(),
+                backup_dir: None,
+            });
+        }
+    };
+    reporter.finished(StepId::Plan, Outcome::Done, "planned", started.elapsed());
+    apply(clients, spec, &plan, &observed, options, reporter).await
+}
 
 /// Applies `plan` (made from `observed` for `spec`, whose account id is set).
 pub async fn apply(
@@ -100,11 +134,11 @@ pub async fn apply(
             .and_then(|q| q.as_ref().map(|q| q.url.clone())),
     };
     if !plan.errors.is_empty() {
-        return Err(run.failure("plan", plan.errors.join("; ")));
+        return Err(run.failure(StepId::Plan, plan.errors.join("; ").into()));
     }
     for item in &plan.items {
-        let step = item.resource.as_str();
-        let title = format!("{} {}", step, item.name);
+        let step = StepId::Apply(item.resource);
+        let title = format!("{} {}", item.resource.as_str(), item.name);
         reporter.started(step, title);
         let started = Instant::now();
         let result = match item.resource {
@@ -117,20 +151,12 @@ pub async fn apply(
         };
         let elapsed = started.elapsed();
         match result {
-            Ok(detail) => {
-                reporter.send(Event::Succeeded {
-                    step: step.to_owned(),
-                    detail: detail.clone(),
-                    elapsed,
-                });
-                run.steps.push((step.to_owned(), detail));
+            Ok((outcome, detail)) => {
+                reporter.finished(step, outcome.clone(), detail.clone(), elapsed);
+                run.steps.push((step, outcome, detail));
             }
             Err(error) => {
-                reporter.send(Event::Failed {
-                    step: step.to_owned(),
-                    error: error.clone(),
-                    elapsed,
-                });
+                reporter.failed(step, error.clone(), elapsed);
                 return Err(run.failure(step, error));
             }
         }
@@ -157,16 +183,16 @@ fn json_string(v: &Value) -> String {
 }
 
 impl Run<'_> {
-    fn failure(&self, step: &str, message: String) -> ApplyError {
+    fn failure(&self, step: StepId, error: StepError) -> ApplyError {
         ApplyError {
-            step: step.to_owned(),
-            message,
-            completed: self.steps.iter().map(|(s, _)| s.clone()).collect(),
+            step,
+            error,
+            completed: self.steps.iter().map(|(s, _, _)| *s).collect(),
             backup_dir: self.backup.dir().map(PathBuf::from),
         }
     }
 
-    fn save(&mut self, item: Saved) -> Result<(), String> {
+    fn save(&mut self, item: Saved) -> Result<(), StepError> {
         let path = self
             .backup
             .save(&item)
@@ -175,7 +201,7 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn iam_tags(&self) -> Result<Vec<aws_sdk_iam::types::Tag>, String> {
+    fn iam_tags(&self) -> Result<Vec<aws_sdk_iam::types::Tag>, StepError> {
         docs::tags(self.spec)
             .into_iter()
             .map(|(k, v)| {
@@ -183,7 +209,7 @@ impl Run<'_> {
                     .key(k)
                     .value(v)
                     .build()
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| StepError::from(e.to_string()))
             })
             .collect()
     }
@@ -192,7 +218,7 @@ impl Run<'_> {
     /// elsewhere, with a visible, growing wait, up to the propagation timeout.
     async fn with_propagation<T, F, Fut>(
         &self,
-        step: &str,
+        step: StepId,
         what: &str,
         is_lag: impl Fn(&AwsError) -> bool,
         call: F,
@@ -208,7 +234,7 @@ impl Run<'_> {
             match call().await {
                 Err(e) if is_lag(&e) && Instant::now() + wait < deadline => {
                     self.reporter.send(Event::Retrying {
-                        step: step.to_owned(),
+                        step,
                         attempt,
                         wait,
                         reason: format!("{what}: {e}"),
@@ -231,7 +257,7 @@ impl Run<'_> {
         let iam = &self.clients.iam;
         let arn = self.arns.policy.clone();
         match item.action {
-            Action::NoChange => Ok("no change".into()),
+            Action::NoChange => unchanged(),
             Action::Create => {
                 iam.create_policy()
                     .policy_name(&self.spec.policy.name)
@@ -243,8 +269,8 @@ impl Run<'_> {
                     .set_tags(Some(self.iam_tags()?))
                     .send()
                     .await
-                    .map_err(|e| classify("iam:CreatePolicy", &arn, e).to_string())?;
-                Ok("created".into())
+                    .map_err(|e| classify("iam:CreatePolicy", &arn, e))?;
+                Ok((Outcome::Created, "created".into()))
             }
             Action::Update | Action::Adopt => {
                 if let Some(before) = &item.before {
@@ -261,10 +287,7 @@ impl Run<'_> {
                     .map(|p| p.versions.clone())
                     .unwrap_or_default();
                 let mut detail = String::from("new default version");
-                if let Some(oldest) = make_room_for_version(iam, &arn, &versions)
-                    .await
-                    .map_err(|e| e.to_string())?
-                {
+                if let Some(oldest) = make_room_for_version(iam, &arn, &versions).await? {
                     detail.push_str(&format!(
                         " (deleted the oldest version {oldest}: IAM keeps five)"
                     ));
@@ -275,17 +298,17 @@ impl Run<'_> {
                     .set_as_default(true)
                     .send()
                     .await
-                    .map_err(|e| classify("iam:CreatePolicyVersion", &arn, e).to_string())?;
-                Ok(format!("updated: {detail}"))
+                    .map_err(|e| classify("iam:CreatePolicyVersion", &arn, e))?;
+                Ok((Outcome::Updated, format!("updated: {detail}")))
             }
         }
     }
 
-    async fn attach_to_role(&self, step: &str) -> Result<(), String> {
+    async fn attach_to_role(&self) -> Result<(), StepError> {
         let iam = self.clients.iam.clone();
         let (role, arn) = (self.spec.role.name.clone(), self.arns.policy.clone());
         self.with_propagation(
-            step,
+            StepId::Apply(ResourceKind::Role),
             "waiting for IAM to see the new policy",
             AwsError::is_not_found,
             || {
@@ -302,22 +325,23 @@ impl Run<'_> {
             },
         )
         .await
-        .map_err(|e| {
-            format!(
+        .map_err(|e| StepError {
+            kind: Some(e.kind),
+            message: format!(
                 "{e} (IAM did not show the policy within {:?})",
                 self.options.propagation_timeout
-            )
+            ),
         })
     }
 
     async fn role(&mut self, item: &PlanItem) -> StepResult {
         let Some(after) = &item.after else {
-            return Ok("no change".into());
+            return unchanged();
         };
         let trust = after["AssumeRolePolicyDocument"].to_string();
         let name = self.spec.role.name.clone();
         match item.action {
-            Action::NoChange => Ok("no change".into()),
+            Action::NoChange => unchanged(),
             Action::Create => {
                 self.clients
                     .iam
@@ -331,9 +355,9 @@ impl Run<'_> {
                     .set_tags(Some(self.iam_tags()?))
                     .send()
                     .await
-                    .map_err(|e| classify("iam:CreateRole", &name, e).to_string())?;
-                self.attach_to_role("role").await?;
-                Ok("created, policy attached".into())
+                    .map_err(|e| classify("iam:CreateRole", &name, e))?;
+                self.attach_to_role().await?;
+                Ok((Outcome::Created, "created, policy attached".into()))
             }
             Action::Update | Action::Adopt => {
                 let mut done = Vec::new();
@@ -350,16 +374,14 @@ impl Run<'_> {
                         .policy_document(&trust)
                         .send()
                         .await
-                        .map_err(|e| {
-                            classify("iam:UpdateAssumeRolePolicy", &name, e).to_string()
-                        })?;
+                        .map_err(|e| classify("iam:UpdateAssumeRolePolicy", &name, e))?;
                     done.push("trust policy updated");
                 }
                 if before["AttachedPolicies"] != after["AttachedPolicies"] {
-                    self.attach_to_role("role").await?;
+                    self.attach_to_role().await?;
                     done.push("policy attached");
                 }
-                Ok(done.join(", "))
+                Ok((Outcome::Updated, done.join(", ")))
             }
         }
     }
@@ -374,13 +396,13 @@ impl Run<'_> {
                 .set_tags(Some(self.iam_tags()?))
                 .send()
                 .await
-                .map_err(|e| classify("iam:CreateUser", &name, e).to_string())?;
+                .map_err(|e| classify("iam:CreateUser", &name, e))?;
             done.push("created".to_owned());
         }
         if item.action != Action::NoChange {
             let arn = self.arns.policy.clone();
             self.with_propagation(
-                "user",
+                StepId::Apply(ResourceKind::User),
                 "waiting for IAM to see the new user and policy",
                 AwsError::is_not_found,
                 || {
@@ -396,10 +418,10 @@ impl Run<'_> {
                     }
                 },
             )
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
             done.push("policy attached".to_owned());
         }
+        let mut key_created = false;
         if self.spec.user.create_access_key {
             let existing = observed
                 .user
@@ -413,16 +435,21 @@ impl Run<'_> {
                 ));
             } else {
                 done.push(self.create_access_key(&name).await?);
+                key_created = true;
             }
         }
-        Ok(if done.is_empty() {
-            "no change".to_owned()
-        } else {
-            done.join(", ")
-        })
+        if done.is_empty() {
+            return unchanged();
+        }
+        let outcome = match item.action {
+            Action::Create => Outcome::Created,
+            Action::NoChange if !key_created => Outcome::Unchanged,
+            _ => Outcome::Updated,
+        };
+        Ok((outcome, done.join(", ")))
     }
 
-    async fn create_access_key(&self, user: &str) -> StepResult {
+    async fn create_access_key(&self, user: &str) -> Result<String, StepError> {
         let out = self
             .clients
             .iam
@@ -430,7 +457,7 @@ impl Run<'_> {
             .user_name(user)
             .send()
             .await
-            .map_err(|e| classify("iam:CreateAccessKey", user, e).to_string())?;
+            .map_err(|e| classify("iam:CreateAccessKey", user, e))?;
         let key = out
             .access_key()
             .ok_or("iam:CreateAccessKey returned no key")?;
@@ -469,13 +496,8 @@ impl Run<'_> {
         let s3 = self.clients.s3.clone();
         let mut done = Vec::new();
         match item.action {
-            Action::NoChange | Action::Adopt => {
-                return Ok(if item.action == Action::Adopt {
-                    "adopted: left as it is".into()
-                } else {
-                    "no change".into()
-                });
-            }
+            Action::NoChange => return unchanged(),
+            Action::Adopt => return Ok((Outcome::Adopted, "adopted: left as it is".into())),
             Action::Create => {
                 let mut create = s3.create_bucket().bucket(&bucket);
                 if self.spec.region != "us-east-1" {
@@ -490,7 +512,7 @@ impl Run<'_> {
                 create
                     .send()
                     .await
-                    .map_err(|e| classify("s3:CreateBucket", &bucket, e).to_string())?;
+                    .map_err(|e| classify("s3:CreateBucket", &bucket, e))?;
                 let tags = docs::tags(self.spec)
                     .into_iter()
                     .map(|(k, v)| {
@@ -498,19 +520,19 @@ impl Run<'_> {
                             .key(k)
                             .value(v)
                             .build()
-                            .map_err(|e| e.to_string())
+                            .map_err(|e| StepError::from(e.to_string()))
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 let tagging = Tagging::builder()
                     .set_tag_set(Some(tags))
                     .build()
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| StepError::from(e.to_string()))?;
                 s3.put_bucket_tagging()
                     .bucket(&bucket)
                     .tagging(tagging)
                     .send()
                     .await
-                    .map_err(|e| classify("s3:PutBucketTagging", &bucket, e).to_string())?;
+                    .map_err(|e| classify("s3:PutBucketTagging", &bucket, e))?;
                 done.push("created".to_owned());
             }
             Action::Update => {}
@@ -546,16 +568,15 @@ impl Run<'_> {
                 };
                 self.save(saved)?;
             }
-            put_bucket_setting(&s3, &bucket, key, want)
-                .await
-                .map_err(|e| e.to_string())?;
+            put_bucket_setting(&s3, &bucket, key, want).await?;
             done.push(format!("{key} set"));
         }
-        Ok(if done.is_empty() {
-            "no change".into()
-        } else {
-            done.join(", ")
-        })
+        let outcome = match item.action {
+            Action::Create => Outcome::Created,
+            _ if done.is_empty() => return unchanged(),
+            _ => Outcome::Updated,
+        };
+        Ok((outcome, done.join(", ")))
     }
 
     async fn queue(&mut self, item: &PlanItem) -> StepResult {
@@ -573,7 +594,7 @@ impl Run<'_> {
         };
         let is_queue = item.resource == ResourceKind::Queue;
         match item.action {
-            Action::NoChange => Ok("no change".into()),
+            Action::NoChange => unchanged(),
             Action::Create => {
                 let attributes = as_attributes(&mut after.keys());
                 let tags = docs::tags(self.spec).into_iter().collect();
@@ -584,11 +605,11 @@ impl Run<'_> {
                     .set_tags(Some(tags))
                     .send()
                     .await
-                    .map_err(|e| classify("sqs:CreateQueue", &name, e).to_string())?;
+                    .map_err(|e| classify("sqs:CreateQueue", &name, e))?;
                 if is_queue {
                     self.queue_url = out.queue_url().map(str::to_owned);
                 }
-                Ok("created".into())
+                Ok((Outcome::Created, "created".into()))
             }
             Action::Update | Action::Adopt => {
                 let url = sqs
@@ -596,7 +617,7 @@ impl Run<'_> {
                     .queue_name(&name)
                     .send()
                     .await
-                    .map_err(|e| classify("sqs:GetQueueUrl", &name, e).to_string())?
+                    .map_err(|e| classify("sqs:GetQueueUrl", &name, e))?
                     .queue_url()
                     .unwrap_or_default()
                     .to_owned();
@@ -630,11 +651,11 @@ impl Run<'_> {
                     .set_attributes(Some(attributes))
                     .send()
                     .await
-                    .map_err(|e| classify("sqs:SetQueueAttributes", &name, e).to_string())?;
+                    .map_err(|e| classify("sqs:SetQueueAttributes", &name, e))?;
                 if is_queue {
                     self.queue_url = Some(url);
                 }
-                Ok(format!("updated {}", changed.join(", ")))
+                Ok((Outcome::Updated, format!("updated {}", changed.join(", "))))
             }
         }
     }
@@ -644,22 +665,19 @@ impl Run<'_> {
     async fn notification(&mut self) -> StepResult {
         let bucket = self.spec.bucket.name.clone();
         let s3 = self.clients.s3.clone();
-        let current = read_notification(&s3, &bucket)
-            .await
-            .map_err(|e| e.to_string())?;
+        let current = read_notification(&s3, &bucket).await?;
         let ours = notification_entry(self.spec);
         let merged = merge(&current, &ours).map_err(|e| format!("{e}; nothing was written"))?;
         if merged == current {
-            return Ok("no change".into());
+            return unchanged();
         }
         self.save(Saved::Notification {
             bucket: bucket.clone(),
             configuration: current.clone(),
         })?;
-        let config = notification_from_json(&merged, "s3:PutBucketNotification", &bucket)
-            .map_err(|e| e.to_string())?;
+        let config = notification_from_json(&merged, "s3:PutBucketNotification", &bucket)?;
         self.with_propagation(
-            "notification",
+            StepId::Apply(ResourceKind::Notification),
             "waiting for S3 to accept the queue as a destination",
             |e| e.message.contains("Unable to validate") || e.code.as_deref() == Some("InvalidArgument"),
             || {
@@ -678,25 +696,26 @@ impl Run<'_> {
         .await
         .map_err(|e| {
             if e.message.contains("Unable to validate") {
-                format!("{e}. S3 could not send to the queue: check that the queue policy lets s3.amazonaws.com send from this bucket, and that a KMS-encrypted queue's key policy lets S3 use the key")
+                StepError {
+                    kind: Some(e.kind),
+                    message: format!("{e}. S3 could not send to the queue: check that the queue policy lets s3.amazonaws.com send from this bucket, and that a KMS-encrypted queue's key policy lets S3 use the key"),
+                }
             } else {
-                e.to_string()
+                StepError::from(e)
             }
         })?;
-        let written = read_notification(&s3, &bucket)
-            .await
-            .map_err(|e| e.to_string())?;
+        let written = read_notification(&s3, &bucket).await?;
         let id = &self.spec.notification.id;
         let ours_present = docs::remove(&written, id) != written;
         if !ours_present {
             return Err(format!(
                 "after the write our entry {id} is missing: someone else changed the configuration at the same time; compare with the backup"
-            ));
+            ).into());
         }
         if docs::remove(&written, id) != docs::remove(&current, id) {
             return Err("other entries changed while ours was written: someone else changed the configuration at the same time; compare with the backup".into());
         }
-        Ok("merged (entries of others kept)".into())
+        Ok((Outcome::Updated, "merged (entries of others kept)".into()))
     }
 }
 

@@ -21,8 +21,8 @@ use serde_json::Value;
 use super::client::Clients;
 use super::error::{AwsError, ErrorKind, classify, optional};
 use super::observe::{iam_tags, notification_from_json, read_notification, s3_tags};
-use super::progress::{Event, Reporter};
-use crate::docs::{Arns, STACK_TAG, remove, remove_bucket_policy_statement};
+use super::progress::{Event, KeptReason, Outcome, Reporter, StepId};
+use crate::docs::{Arns, ResourceKind, STACK_TAG, remove, remove_bucket_policy_statement};
 use crate::spec::Spec;
 
 /// The Sid of the statement sluice adds to a queue's access policy.
@@ -42,7 +42,7 @@ pub struct DestroyReport {
     /// Deleted resources, and parts removed from kept ones.
     pub removed: Vec<String>,
     /// Resources left in place, each with the reason.
-    pub kept: Vec<(String, String)>,
+    pub kept: Vec<(String, KeptReason)>,
     /// Resources that did not exist (already destroyed, or never made).
     pub already_gone: Vec<String>,
 }
@@ -73,18 +73,18 @@ pub async fn destroy(
         "notification {} on bucket {}",
         spec.notification.id, spec.bucket.name
     );
-    let started = run.start("notification", &label);
+    let started = run.start(ResourceKind::Notification, &label);
     let result = notification(clients, &spec, &label, &mut run).await;
-    run.end("notification", started, result)?;
+    run.end(ResourceKind::Notification, started, result)?;
 
     let label = format!("queue {}", spec.queue.name);
-    let started = run.start("queue", &label);
+    let started = run.start(ResourceKind::Queue, &label);
     let result = queue(clients, &spec, &spec.queue.name, true, &label, &mut run).await;
-    run.end("queue", started, result)?;
+    run.end(ResourceKind::Queue, started, result)?;
 
     if spec.queue.dead_letter.enabled {
         let label = format!("dead-letter queue {}", spec.queue.dead_letter.name);
-        let started = run.start("dead-letter-queue", &label);
+        let started = run.start(ResourceKind::DeadLetterQueue, &label);
         let result = queue(
             clients,
             &spec,
@@ -94,32 +94,32 @@ pub async fn destroy(
             &mut run,
         )
         .await;
-        run.end("dead-letter-queue", started, result)?;
+        run.end(ResourceKind::DeadLetterQueue, started, result)?;
     }
 
     let label = format!("policy {}", spec.policy.name);
-    let started = run.start("policy", &label);
+    let started = run.start(ResourceKind::Policy, &label);
     let result = policy(clients, &spec, &arns.policy, &label, &mut run).await;
-    run.end("policy", started, result)?;
+    run.end(ResourceKind::Policy, started, result)?;
 
     if spec.role.enabled {
         let label = format!("role {}", spec.role.name);
-        let started = run.start("role", &label);
+        let started = run.start(ResourceKind::Role, &label);
         let result = role(clients, &spec, &label, &mut run).await;
-        run.end("role", started, result)?;
+        run.end(ResourceKind::Role, started, result)?;
     }
 
     if spec.user.enabled {
         let label = format!("user {}", spec.user.name);
-        let started = run.start("user", &label);
+        let started = run.start(ResourceKind::User, &label);
         let result = user(clients, &spec, &label, &mut run).await;
-        run.end("user", started, result)?;
+        run.end(ResourceKind::User, started, result)?;
     }
 
     let label = format!("bucket {}", spec.bucket.name);
-    let started = run.start("bucket", &label);
+    let started = run.start(ResourceKind::Bucket, &label);
     let result = bucket(clients, &spec, options, &label, &mut run).await;
-    run.end("bucket", started, result)?;
+    run.end(ResourceKind::Bucket, started, result)?;
 
     Ok(run.report)
 }
@@ -127,7 +127,7 @@ pub async fn destroy(
 /// What happened to one resource.
 enum Fate {
     Removed(String),
-    Kept(String),
+    Kept(KeptReason),
     Gone,
 }
 
@@ -137,61 +137,50 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn start(&self, name: &str, label: &str) -> Instant {
-        self.reporter.started(&step(name), label);
+    fn start(&self, kind: ResourceKind, label: &str) -> Instant {
+        self.reporter.started(StepId::Destroy(kind), label);
         Instant::now()
     }
 
-    fn note(&self, name: &str, message: impl Into<String>) {
-        self.reporter.note(&step(name), message);
+    fn note(&self, kind: ResourceKind, message: impl Into<String>) {
+        self.reporter.note(StepId::Destroy(kind), message);
     }
 
     /// Reports how the step ended and records the resource's fate.
     fn end(
         &mut self,
-        name: &str,
+        kind: ResourceKind,
         started: Instant,
         result: Result<(String, Fate), AwsError>,
     ) -> Result<(), AwsError> {
         let elapsed = started.elapsed();
+        let step = StepId::Destroy(kind);
         match result {
             Ok((label, fate)) => {
-                let detail = match fate {
+                let (outcome, detail) = match fate {
                     Fate::Removed(detail) => {
                         self.report.removed.push(label);
-                        detail
+                        (Outcome::Removed, detail)
                     }
                     Fate::Kept(why) => {
                         let detail = format!("kept: {why}");
-                        self.report.kept.push((label, why));
-                        detail
+                        self.report.kept.push((label, why.clone()));
+                        (Outcome::Kept(why), detail)
                     }
                     Fate::Gone => {
                         self.report.already_gone.push(label);
-                        "already gone".to_owned()
+                        (Outcome::AlreadyGone, "already gone".to_owned())
                     }
                 };
-                self.reporter.send(Event::Succeeded {
-                    step: step(name),
-                    detail,
-                    elapsed,
-                });
+                self.reporter.finished(step, outcome, detail, elapsed);
                 Ok(())
             }
             Err(e) => {
-                self.reporter.send(Event::Failed {
-                    step: step(name),
-                    error: e.to_string(),
-                    elapsed,
-                });
+                self.reporter.failed(step, e.clone(), elapsed);
                 Err(e)
             }
         }
     }
-}
-
-fn step(name: &str) -> String {
-    format!("destroy:{name}")
 }
 
 /// Whose a resource is, by its tags.
@@ -263,7 +252,7 @@ async fn notification(
         ));
     }
     run.note(
-        "notification",
+        ResourceKind::Notification,
         format!(
             "{others} other notification entr{} left unchanged",
             if others == 1 { "y" } else { "ies" }
@@ -358,7 +347,7 @@ async fn queue(
         // An adopted queue: only our statement in its access policy is ours.
         if remove_queue_statement(clients, name, &url).await? {
             run.note(
-                "queue",
+                ResourceKind::Queue,
                 format!("removed our statement {QUEUE_POLICY_SID} from its access policy"),
             );
             run.report.removed.push(format!(
@@ -369,7 +358,7 @@ async fn queue(
             ));
         }
     }
-    Ok((label.to_owned(), Fate::Kept(why)))
+    Ok((label.to_owned(), Fate::Kept(KeptReason::NotOurs(why))))
 }
 
 /// Takes our statement out of the queue's access policy; false when there was none.
@@ -449,7 +438,10 @@ async fn policy(
     let tags = iam_tags(tags.tags());
     let owner = owner(&tags, &spec.name);
     if owner != Owner::Stack {
-        return Ok((label.to_owned(), Fate::Kept(not_ours(&owner, &spec.name))));
+        return Ok((
+            label.to_owned(),
+            Fate::Kept(KeptReason::NotOurs(not_ours(&owner, &spec.name))),
+        ));
     }
 
     // Detached from everything it is attached to: IAM refuses to delete it before.
@@ -486,7 +478,7 @@ async fn policy(
                 .await
                 .map_err(|e| classify("iam:DetachRolePolicy", role.as_str(), e)),
         )?;
-        run.note("policy", format!("detached from role {role}"));
+        run.note(ResourceKind::Policy, format!("detached from role {role}"));
     }
     for user in &users {
         ignore_not_found(
@@ -497,7 +489,7 @@ async fn policy(
                 .await
                 .map_err(|e| classify("iam:DetachUserPolicy", user.as_str(), e)),
         )?;
-        run.note("policy", format!("detached from user {user}"));
+        run.note(ResourceKind::Policy, format!("detached from user {user}"));
     }
     for group in &groups {
         ignore_not_found(
@@ -508,7 +500,7 @@ async fn policy(
                 .await
                 .map_err(|e| classify("iam:DetachGroupPolicy", group.as_str(), e)),
         )?;
-        run.note("policy", format!("detached from group {group}"));
+        run.note(ResourceKind::Policy, format!("detached from group {group}"));
     }
 
     // Its versions but the default one, then the policy.
@@ -571,7 +563,10 @@ async fn role(
     let tags = iam_tags(tags.tags());
     let owner = owner(&tags, &spec.name);
     if owner != Owner::Stack {
-        return Ok((label.to_owned(), Fate::Kept(not_ours(&owner, &spec.name))));
+        return Ok((
+            label.to_owned(),
+            Fate::Kept(KeptReason::NotOurs(not_ours(&owner, &spec.name))),
+        ));
     }
 
     // IAM deletes a role only once nothing is attached to it.
@@ -594,7 +589,7 @@ async fn role(
                 .await
                 .map_err(|e| classify("iam:DetachRolePolicy", name, e)),
         )?;
-        run.note("role", format!("detached policy {arn}"));
+        run.note(ResourceKind::Role, format!("detached policy {arn}"));
     }
     let inline = iam
         .list_role_policies()
@@ -612,7 +607,10 @@ async fn role(
                 .await
                 .map_err(|e| classify("iam:DeleteRolePolicy", name, e)),
         )?;
-        run.note("role", format!("deleted inline policy {policy}"));
+        run.note(
+            ResourceKind::Role,
+            format!("deleted inline policy {policy}"),
+        );
     }
     let profiles = iam
         .list_instance_profiles_for_role()
@@ -631,7 +629,10 @@ async fn role(
                 .await
                 .map_err(|e| classify("iam:RemoveRoleFromInstanceProfile", name, e)),
         )?;
-        run.note("role", format!("removed from instance profile {profile}"));
+        run.note(
+            ResourceKind::Role,
+            format!("removed from instance profile {profile}"),
+        );
     }
     if !ignore_not_found(
         iam.delete_role()
@@ -666,7 +667,10 @@ async fn user(
     let tags = iam_tags(tags.tags());
     let owner = owner(&tags, &spec.name);
     if owner != Owner::Stack {
-        return Ok((label.to_owned(), Fate::Kept(not_ours(&owner, &spec.name))));
+        return Ok((
+            label.to_owned(),
+            Fate::Kept(KeptReason::NotOurs(not_ours(&owner, &spec.name))),
+        ));
     }
 
     // IAM deletes a user only once its keys, policies, groups and password are gone.
@@ -689,7 +693,7 @@ async fn user(
                 .await
                 .map_err(|e| classify("iam:DeleteAccessKey", name, e)),
         )?;
-        run.note("user", format!("deleted access key {id}"));
+        run.note(ResourceKind::User, format!("deleted access key {id}"));
     }
     let attached = iam
         .list_attached_user_policies()
@@ -710,7 +714,7 @@ async fn user(
                 .await
                 .map_err(|e| classify("iam:DetachUserPolicy", name, e)),
         )?;
-        run.note("user", format!("detached policy {arn}"));
+        run.note(ResourceKind::User, format!("detached policy {arn}"));
     }
     let inline = iam
         .list_user_policies()
@@ -728,7 +732,10 @@ async fn user(
                 .await
                 .map_err(|e| classify("iam:DeleteUserPolicy", name, e)),
         )?;
-        run.note("user", format!("deleted inline policy {policy}"));
+        run.note(
+            ResourceKind::User,
+            format!("deleted inline policy {policy}"),
+        );
     }
     let groups = iam
         .list_groups_for_user()
@@ -747,7 +754,7 @@ async fn user(
                 .await
                 .map_err(|e| classify("iam:RemoveUserFromGroup", name, e)),
         )?;
-        run.note("user", format!("removed from group {group}"));
+        run.note(ResourceKind::User, format!("removed from group {group}"));
     }
     ignore_not_found(
         iam.delete_login_profile()
@@ -815,15 +822,18 @@ async fn bucket(
     .unwrap_or_default();
     let owner = owner(&tags, &spec.name);
     if owner != Owner::Stack {
-        return Ok((label.to_owned(), Fate::Kept(not_ours(&owner, &spec.name))));
+        return Ok((
+            label.to_owned(),
+            Fate::Kept(KeptReason::NotOurs(not_ours(&owner, &spec.name))),
+        ));
     }
     if !spec.bucket.create {
         return Ok((
             label.to_owned(),
-            Fate::Kept(
+            Fate::Kept(KeptReason::NotOurs(
                 "adopted (bucket.create is false): only our notification entry was removed"
                     .to_owned(),
-            ),
+            )),
         ));
     }
 
@@ -842,17 +852,17 @@ async fn bucket(
         };
         return Ok((
             label.to_owned(),
-            Fate::Kept(format!("not empty: use --force to delete its {what}")),
+            Fate::Kept(KeptReason::HoldsData(format!("not empty: it holds {what}"))),
         ));
     }
     if versions {
         run.reporter.send(Event::Waiting {
-            step: step("bucket"),
-            reason: format!("deleting every object and object version in {name} (--force)"),
+            step: StepId::Destroy(ResourceKind::Bucket),
+            reason: format!("deleting every object and object version in {name}"),
         });
         let deleted = empty_bucket(clients, name).await?;
         run.note(
-            "bucket",
+            ResourceKind::Bucket,
             format!("deleted {deleted} object versions and delete markers"),
         );
     }

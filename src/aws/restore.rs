@@ -10,7 +10,8 @@ use super::backup::{BucketSetting, Manifest, Saved, read};
 use super::client::Clients;
 use super::error::classify;
 use super::observe::{notification_from_json, observe_policy};
-use super::progress::{Event, Reporter};
+use super::progress::{Outcome, Reporter, StepId};
+use crate::docs::ResourceKind;
 
 /// What was put back, one line per item.
 pub async fn restore(
@@ -21,24 +22,17 @@ pub async fn restore(
     let (manifest, items) = read(dir).map_err(|e| e.to_string())?;
     let mut done = Vec::new();
     for item in items.iter().rev() {
-        let (step, title) = describe(item);
-        reporter.started(&step, title.clone());
+        let (kind, title) = describe(item);
+        let step = StepId::Restore(kind);
+        reporter.started(step, title.clone());
         let started = Instant::now();
         match restore_one(clients, item).await {
             Ok(()) => {
-                reporter.send(Event::Succeeded {
-                    step: step.clone(),
-                    detail: "restored".into(),
-                    elapsed: started.elapsed(),
-                });
+                reporter.finished(step, Outcome::Restored, "restored", started.elapsed());
                 done.push(title);
             }
             Err(error) => {
-                reporter.send(Event::Failed {
-                    step,
-                    error: error.clone(),
-                    elapsed: started.elapsed(),
-                });
+                reporter.failed(step, error.clone(), started.elapsed());
                 return Err(format!(
                     "restoring {title} failed: {error} (restored before it: {})",
                     if done.is_empty() {
@@ -53,27 +47,33 @@ pub async fn restore(
     Ok((manifest, done))
 }
 
-fn describe(item: &Saved) -> (String, String) {
+fn describe(item: &Saved) -> (ResourceKind, String) {
     match item {
-        Saved::PolicyDocument { policy_arn, .. } => {
-            ("policy".into(), format!("policy document of {policy_arn}"))
+        Saved::PolicyDocument { policy_arn, .. } => (
+            ResourceKind::Policy,
+            format!("policy document of {policy_arn}"),
+        ),
+        Saved::TrustPolicy { role, .. } => {
+            (ResourceKind::Role, format!("trust policy of role {role}"))
         }
-        Saved::TrustPolicy { role, .. } => ("role".into(), format!("trust policy of role {role}")),
         Saved::QueueAttributes { queue, attributes } => (
-            "queue".into(),
+            ResourceKind::Queue,
             format!(
                 "attributes {} of queue {queue}",
                 attributes.keys().cloned().collect::<Vec<_>>().join(", ")
             ),
         ),
         Saved::BucketPolicy { bucket, .. } => {
-            ("bucket".into(), format!("bucket policy of {bucket}"))
+            (ResourceKind::Bucket, format!("bucket policy of {bucket}"))
         }
         Saved::BucketSetting {
             bucket, setting, ..
-        } => ("bucket".into(), format!("{setting:?} of bucket {bucket}")),
+        } => (
+            ResourceKind::Bucket,
+            format!("{setting:?} of bucket {bucket}"),
+        ),
         Saved::Notification { bucket, .. } => (
-            "notification".into(),
+            ResourceKind::Notification,
             format!("notification configuration of {bucket}"),
         ),
     }

@@ -46,7 +46,7 @@ use serde_json::Value;
 use super::client::{Clients, Identity};
 use super::error::{AwsError, classify};
 use super::observe::{observe_role, read_notification};
-use super::progress::{Event, Reporter};
+use super::progress::{CheckId, Event, Outcome as StepOutcome, Reporter, StepId};
 use crate::docs::{Arns, entry_filter};
 use crate::spec::Spec;
 
@@ -78,8 +78,8 @@ pub enum Outcome {
 /// One named check, with how long it took.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
-    /// Stable name, e.g. `event-key` (see the module documentation).
-    pub name: String,
+    /// Which check, e.g. `event-key` (see the module documentation).
+    pub name: CheckId,
     pub outcome: Outcome,
     pub latency: Duration,
 }
@@ -101,8 +101,8 @@ impl VerifyReport {
             .any(|c| matches!(c.outcome, Outcome::Fail(_)))
     }
 
-    /// The check named `name`, if it was made.
-    pub fn check(&self, name: &str) -> Option<&Check> {
+    /// The check `name`, if it was made.
+    pub fn check(&self, name: CheckId) -> Option<&Check> {
         self.checks.iter().find(|c| c.name == name)
     }
 }
@@ -138,14 +138,14 @@ pub async fn verify(
     };
 
     // Who we are: the account for the ARNs, and the caller for the trust check.
-    let started = run.start("caller-identity", "caller identity");
+    let started = run.start(CheckId::CallerIdentity, "caller identity");
     let identity = match clients.identity().await {
         Ok(identity) => {
-            run.finish("caller-identity", started, Ok(identity.arn.clone()));
+            run.finish(CheckId::CallerIdentity, started, Ok(identity.arn.clone()));
             Some(identity)
         }
         Err(e) => {
-            run.finish("caller-identity", started, Err(e.to_string()));
+            run.finish(CheckId::CallerIdentity, started, Err(e.to_string()));
             if spec.account_id.is_none() {
                 return run.report;
             }
@@ -159,7 +159,10 @@ pub async fn verify(
     let arns = Arns::of(&spec);
 
     // The queue.
-    let started = run.start("queue-url", format!("queue {} resolves", spec.queue.name));
+    let started = run.start(
+        CheckId::QueueUrl,
+        format!("queue {} resolves", spec.queue.name),
+    );
     let queue_url = match clients
         .sqs
         .get_queue_url()
@@ -170,12 +173,12 @@ pub async fn verify(
     {
         Ok(out) => match out.queue_url() {
             Some(url) => {
-                run.finish("queue-url", started, Ok(url.to_owned()));
+                run.finish(CheckId::QueueUrl, started, Ok(url.to_owned()));
                 url.to_owned()
             }
             None => {
                 run.finish(
-                    "queue-url",
+                    CheckId::QueueUrl,
                     started,
                     Err("sqs:GetQueueUrl returned no URL".to_owned()),
                 );
@@ -191,7 +194,7 @@ pub async fn verify(
             } else {
                 e.to_string()
             };
-            run.finish("queue-url", started, Err(cause));
+            run.finish(CheckId::QueueUrl, started, Err(cause));
             return run.report;
         }
     };
@@ -200,7 +203,7 @@ pub async fn verify(
     let object = TestObject::new(&spec);
     run.report.object_key = Some(object.key.clone());
     let started = run.start(
-        "upload",
+        CheckId::Upload,
         format!("upload s3://{}/{}", spec.bucket.name, object.key),
     );
     let uploaded = clients
@@ -224,11 +227,15 @@ pub async fn verify(
     let upload_time = Instant::now();
     let version_id = match uploaded {
         Ok(out) => {
-            run.finish("upload", started, Ok(format!("{} bytes", TEST_BODY.len())));
+            run.finish(
+                CheckId::Upload,
+                started,
+                Ok(format!("{} bytes", TEST_BODY.len())),
+            );
             Some(out.version_id().map(str::to_owned))
         }
         Err(e) => {
-            run.finish("upload", started, Err(e.to_string()));
+            run.finish(CheckId::Upload, started, Err(e.to_string()));
             None
         }
     };
@@ -259,7 +266,7 @@ pub async fn verify(
     // Cleanup: others' messages, ours, the object.
     if !held.is_empty() {
         let started = run.start(
-            "cleanup-unrelated",
+            CheckId::CleanupUnrelated,
             format!("release {} held message(s) of others", held.len()),
         );
         let mut errors = Vec::new();
@@ -273,10 +280,10 @@ pub async fn verify(
         } else {
             Err(errors.join("; "))
         };
-        run.finish("cleanup-unrelated", started, result);
+        run.finish(CheckId::CleanupUnrelated, started, result);
     }
     if let Some(received) = &ours {
-        let started = run.start("cleanup-message", "delete the test event message");
+        let started = run.start(CheckId::CleanupMessage, "delete the test event message");
         let result = clients
             .sqs
             .delete_message()
@@ -286,11 +293,11 @@ pub async fn verify(
             .await
             .map(|_| "deleted".to_owned())
             .map_err(|e| classify("sqs:DeleteMessage", &spec.queue.name, e).to_string());
-        run.finish("cleanup-message", started, result);
+        run.finish(CheckId::CleanupMessage, started, result);
     }
     if let Some(version_id) = version_id {
         let started = run.start(
-            "cleanup-object",
+            CheckId::CleanupObject,
             format!("delete s3://{}/{}", spec.bucket.name, object.key),
         );
         // A versioned bucket keeps nothing: the version itself is deleted.
@@ -316,7 +323,7 @@ pub async fn verify(
                 )
                 .to_string()
             });
-        run.finish("cleanup-object", started, result);
+        run.finish(CheckId::CleanupObject, started, result);
     }
     run.report
 }
@@ -368,13 +375,13 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn start(&self, name: &str, title: impl Into<String>) -> Instant {
-        self.reporter.started(&step(name), title);
+    fn start(&self, name: CheckId, title: impl Into<String>) -> Instant {
+        self.reporter.started(StepId::Check(name), title);
         Instant::now()
     }
 
     /// Records a check that started at `started`: `Ok(detail)` passes, `Err(cause)` fails.
-    fn finish(&mut self, name: &str, started: Instant, result: Result<String, String>) {
+    fn finish(&mut self, name: CheckId, started: Instant, result: Result<String, String>) {
         let outcome = match result {
             Ok(detail) => {
                 self.succeeded(name, started, detail);
@@ -385,37 +392,36 @@ impl Run<'_> {
         self.record(name, started.elapsed(), outcome);
     }
 
-    fn not_available(&mut self, name: &str, title: impl Into<String>, why: impl Into<String>) {
+    fn not_available(&mut self, name: CheckId, title: impl Into<String>, why: impl Into<String>) {
         let started = self.start(name, title);
         self.record(name, started.elapsed(), Outcome::NotAvailable(why.into()));
     }
 
-    fn succeeded(&self, name: &str, started: Instant, detail: String) {
-        self.reporter.send(Event::Succeeded {
-            step: step(name),
+    fn succeeded(&self, name: CheckId, started: Instant, detail: String) {
+        self.reporter.finished(
+            StepId::Check(name),
+            StepOutcome::Done,
             detail,
-            elapsed: started.elapsed(),
-        });
+            started.elapsed(),
+        );
     }
 
     /// Records an outcome measured elsewhere, reporting its end.
-    fn record(&mut self, name: &str, latency: Duration, outcome: Outcome) {
+    fn record(&mut self, name: CheckId, latency: Duration, outcome: Outcome) {
+        let step = StepId::Check(name);
         match &outcome {
             Outcome::Pass => {}
-            Outcome::Fail(cause) => self.reporter.send(Event::Failed {
-                step: step(name),
-                error: cause.clone(),
-                elapsed: latency,
-            }),
+            Outcome::Fail(cause) => self.reporter.failed(step, cause.clone(), latency),
             // Not a failure: the step ends, saying why it was not made.
-            Outcome::NotAvailable(why) => self.reporter.send(Event::Succeeded {
-                step: step(name),
-                detail: format!("not available: {why}"),
-                elapsed: latency,
-            }),
+            Outcome::NotAvailable(why) => self.reporter.finished(
+                step,
+                StepOutcome::NotAvailable(why.clone()),
+                format!("not available: {why}"),
+                latency,
+            ),
         }
         self.report.checks.push(Check {
-            name: name.to_owned(),
+            name,
             outcome,
             latency,
         });
@@ -424,28 +430,21 @@ impl Run<'_> {
     /// Records a check made at once (its latency is `latency`), with Started first.
     fn instant(
         &mut self,
-        name: &str,
+        name: CheckId,
         title: impl Into<String>,
         latency: Duration,
         result: Result<String, String>,
     ) {
-        self.reporter.started(&step(name), title);
+        self.reporter.started(StepId::Check(name), title);
         match result {
             Ok(detail) => {
-                self.reporter.send(Event::Succeeded {
-                    step: step(name),
-                    detail,
-                    elapsed: latency,
-                });
+                self.reporter
+                    .finished(StepId::Check(name), StepOutcome::Done, detail, latency);
                 self.record(name, latency, Outcome::Pass);
             }
             Err(cause) => self.record(name, latency, Outcome::Fail(cause)),
         }
     }
-}
-
-fn step(name: &str) -> String {
-    format!("verify:{name}")
 }
 
 // ---- waiting for the event ----
@@ -534,10 +533,10 @@ async fn poll_for_event(
         queue_url,
         object,
     } = *stack;
-    let name = "event";
+    let name = CheckId::Event;
     let started = run.start(name, format!("the S3 event arrives on {}", spec.queue.name));
     run.reporter.send(Event::Waiting {
-        step: step(name),
+        step: StepId::Check(name),
         reason: format!(
             "waiting up to {} for the event of the test object on {}",
             secs(options.timeout),
@@ -600,7 +599,7 @@ async fn poll_for_event(
                     match delete_message(clients, queue_url, receipt, &spec.queue.name).await {
                         Ok(()) => run
                             .reporter
-                            .note(&step(name), "drained an s3:TestEvent message"),
+                            .note(StepId::Check(name), "drained an s3:TestEvent message"),
                         Err(e) => notes.push(e.to_string()),
                     }
                 }
@@ -617,7 +616,7 @@ async fn poll_for_event(
         }
     }
     for note in notes {
-        run.reporter.note(&step(name), note);
+        run.reporter.note(StepId::Check(name), note);
     }
 
     let Some(received) = &polled.ours else {
@@ -637,7 +636,7 @@ async fn poll_for_event(
         None => Err("the event record has no eventSource".to_owned()),
     };
     run.instant(
-        "event-source",
+        CheckId::EventSource,
         "eventSource is aws:s3",
         Duration::ZERO,
         result,
@@ -651,7 +650,7 @@ async fn poll_for_event(
         None => Err("the event record has no eventName".to_owned()),
     };
     run.instant(
-        "event-name",
+        CheckId::EventName,
         "eventName is ObjectCreated:*",
         Duration::ZERO,
         result,
@@ -665,7 +664,7 @@ async fn poll_for_event(
         None => Err("the event record has no s3.bucket.name".to_owned()),
     };
     run.instant(
-        "event-bucket",
+        CheckId::EventBucket,
         "the event names the bucket",
         Duration::ZERO,
         result,
@@ -681,7 +680,7 @@ async fn poll_for_event(
         }
     });
     run.instant(
-        "event-key",
+        CheckId::EventKey,
         "the event's key decodes to the object's",
         Duration::ZERO,
         result,
@@ -817,35 +816,39 @@ async fn role_checks(
     let title = format!("assume role {}", spec.role.name);
     if !spec.role.enabled {
         run.not_available(
-            "role-assume",
+            CheckId::RoleAssume,
             title,
             "the spec has no role (role.enabled is false)",
         );
         return;
     }
     let Some(identity) = identity else {
-        run.not_available("role-assume", title, "the caller's identity is unknown");
+        run.not_available(
+            CheckId::RoleAssume,
+            title,
+            "the caller's identity is unknown",
+        );
         return;
     };
-    let started = run.start("role-assume", title);
+    let started = run.start(CheckId::RoleAssume, title);
     let role = match observe_role(clients, &spec.role.name).await {
         Ok(Some(role)) => role,
         Ok(None) => {
             run.finish(
-                "role-assume",
+                CheckId::RoleAssume,
                 started,
                 Err(format!("the role {} does not exist", spec.role.name)),
             );
             return;
         }
         Err(e) => {
-            run.finish("role-assume", started, Err(e.to_string()));
+            run.finish(CheckId::RoleAssume, started, Err(e.to_string()));
             return;
         }
     };
     if !trusts(&role.trust_policy, identity, arns.partition) {
         run.record(
-            "role-assume",
+            CheckId::RoleAssume,
             started.elapsed(),
             Outcome::NotAvailable(format!(
                 "the role's trust policy does not trust the caller {} (only the connector's principals): its access cannot be tried from here",
@@ -856,17 +859,17 @@ async fn role_checks(
     }
     let assumed = match clients.assume_role(&role.arn, &spec.role.external_id).await {
         Ok(assumed) => {
-            run.finish("role-assume", started, Ok(format!("as {}", role.arn)));
+            run.finish(CheckId::RoleAssume, started, Ok(format!("as {}", role.arn)));
             assumed
         }
         Err(e) => {
-            run.finish("role-assume", started, Err(e.to_string()));
+            run.finish(CheckId::RoleAssume, started, Err(e.to_string()));
             return;
         }
     };
 
     let started = run.start(
-        "role-receive-message",
+        CheckId::RoleReceiveMessage,
         format!("the role may receive from {}", spec.queue.name),
     );
     let result = assumed
@@ -885,14 +888,18 @@ async fn role_checks(
             )
         })
         .map_err(|e| classify("sqs:ReceiveMessage", &spec.queue.name, e).to_string());
-    run.finish("role-receive-message", started, result);
+    run.finish(CheckId::RoleReceiveMessage, started, result);
 
     let title = format!("the role may read s3://{}/{}", spec.bucket.name, object.key);
     if !uploaded {
-        run.not_available("role-get-object", title, "the test object was not uploaded");
+        run.not_available(
+            CheckId::RoleGetObject,
+            title,
+            "the test object was not uploaded",
+        );
         return;
     }
-    let started = run.start("role-get-object", title);
+    let started = run.start(CheckId::RoleGetObject, title);
     let got = assumed
         .s3
         .get_object()
@@ -915,7 +922,7 @@ async fn role_checks(
         },
         Err(e) => Err(e.to_string()),
     };
-    run.finish("role-get-object", started, result);
+    run.finish(CheckId::RoleGetObject, started, result);
 }
 
 /// Whether the trust policy lets `caller` assume the role: a statement allows
@@ -986,14 +993,14 @@ async fn simulation_checks(stack: &Stack<'_>, run: &mut Run<'_>) {
     let mut principals = Vec::new();
     if spec.role.enabled {
         principals.push((
-            "simulate-role",
+            CheckId::SimulateRole,
             format!("role {}", spec.role.name),
             arns.role.clone(),
         ));
     }
     if spec.user.enabled {
         principals.push((
-            "simulate-user",
+            CheckId::SimulateUser,
             format!("user {}", spec.user.name),
             arns.user.clone(),
         ));

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::event::{encode_key, in_scope};
 use crate::aws::Clients;
 use crate::aws::error::{AwsError, classify};
-use crate::aws::progress::{Event, Reporter};
+use crate::aws::progress::{Event, Outcome, Reporter, StepId};
 
 #[derive(Debug, Clone, Default)]
 pub struct BackfillOptions {
@@ -81,7 +81,7 @@ pub async fn backfill(
     let mut report = BackfillReport::default();
     let started = Instant::now();
     reporter.started(
-        "backfill",
+        StepId::Backfill,
         format!("listing s3://{}/{}", options.bucket, options.prefix),
     );
     let mut pages = clients
@@ -155,7 +155,7 @@ pub async fn backfill(
             }
         }
         reporter.note(
-            "backfill",
+            StepId::Backfill,
             format!(
                 "{} listed, {} matched, {} sent ({:.1} s)",
                 report.listed,
@@ -168,8 +168,9 @@ pub async fn backfill(
     if !batch.is_empty() {
         report.sent += send(clients, &options.queue_url, batch).await?;
     }
-    reporter.send(Event::Succeeded {
-        step: "backfill".into(),
+    reporter.send(Event::Finished {
+        step: StepId::Backfill,
+        outcome: Outcome::Done,
         detail: format!(
             "{} object(s) {}",
             report.matched,

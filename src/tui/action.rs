@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use crate::aws::apply::{ApplyOptions, ApplyReport};
+use crate::aws::apply::{ApplyError, ApplyOptions, ApplyReport};
 use crate::aws::observe::{
     BucketState, Observation, Observed, PolicyState, QueueState, RoleState, UserState,
 };
@@ -49,7 +49,7 @@ pub enum Action {
     },
     Applied {
         id: u64,
-        result: Result<Box<ApplyReport>, ApplyFailure>,
+        result: Result<Box<ApplyReport>, ApplyError>,
     },
     Verified {
         id: u64,
@@ -105,15 +105,6 @@ pub struct ConsumeEnd {
 pub enum Run {
     Apply,
     Verify,
-}
-
-/// A failed apply, as the wizard keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApplyFailure {
-    pub step: String,
-    pub message: String,
-    pub completed: Vec<String>,
-    pub backup_dir: Option<PathBuf>,
 }
 
 /// A resource looked up in the background while the user types.

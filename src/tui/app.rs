@@ -8,17 +8,16 @@ use std::time::{Duration, Instant, SystemTime};
 use ratatui::style::Style;
 use ratatui_textarea::TextArea;
 
-use crate::aws::apply::ApplyReport;
+use crate::aws::apply::{ApplyError, ApplyReport};
 use crate::aws::observe::Observation;
 use crate::aws::plan::for_account;
+use crate::aws::progress::StepId;
 use crate::aws::verify::{VerifyOptions, VerifyReport};
 use crate::aws::{AwsOptions, Clients, Identity, Plan};
 use crate::docs::MergeError;
 use crate::spec::{FieldError, Spec};
 
-use super::action::{
-    ApplyFailure, ConnectHow, ConsumeEnd, Effect, Found, LOOKUP_DEBOUNCE, Lookup, Target,
-};
+use super::action::{ConnectHow, ConsumeEnd, Effect, Found, LOOKUP_DEBOUNCE, Lookup, Target};
 use super::data::DataReport;
 use super::form::{self, FieldId, Kind};
 use super::preview::{self, Section};
@@ -229,7 +228,7 @@ impl Slot {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     /// The progress step, e.g. `bucket` or `verify:event`.
-    pub step: String,
+    pub step: StepId,
     pub title: String,
     pub state: RowState,
     pub started: Option<Instant>,
@@ -269,13 +268,16 @@ pub struct RunView {
 }
 
 impl RunView {
-    pub fn row_mut(&mut self, step: &str) -> &mut Row {
+    pub fn row_mut(&mut self, step: StepId) -> &mut Row {
         if let Some(i) = self.rows.iter().position(|r| r.step == step) {
             return &mut self.rows[i];
         }
         self.rows.push(Row {
-            step: step.to_owned(),
-            title: step.trim_start_matches("verify:").to_owned(),
+            step,
+            title: match step {
+                StepId::Check(check) => check.as_str().to_owned(),
+                other => other.to_string(),
+            },
             state: RowState::Pending,
             started: None,
             elapsed: None,
@@ -293,7 +295,7 @@ impl RunView {
 pub struct ApplyView {
     pub run: RunView,
     pub report: Option<ApplyReport>,
-    pub failure: Option<ApplyFailure>,
+    pub failure: Option<ApplyError>,
     /// The plan had nothing to change.
     pub nothing_to_do: bool,
     /// When our notification entry was written by this session.

@@ -14,14 +14,12 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use crate::aws::observe::{
-    observe, observe_bucket, observe_policy, observe_queue, observe_role, observe_user,
+    observe_bucket, observe_policy, observe_queue, observe_role, observe_user,
 };
-use crate::aws::{Clients, Plan, Reporter};
+use crate::aws::{Clients, Reporter};
 use crate::consume::runner::Outcome;
 
-use super::action::{
-    Action, ApplyFailure, ConnectHow, ConsumeEnd, Effect, Found, Lookup, Run, Target,
-};
+use super::action::{Action, ConnectHow, ConsumeEnd, Effect, Found, Lookup, Run, Target};
 use super::app::{App, Setup};
 use super::dashboard::{self, ConsumeRun, Ended};
 use super::{data, session, ui, update};
@@ -134,40 +132,27 @@ impl Runtime {
                 options,
             } => self.spawn(TaskKey::Apply, async move {
                 let (reporter, forwarder) = forward(tx.clone(), Run::Apply, id);
-                let planned = match reviewed {
-                    Some(reviewed) => Ok(*reviewed),
-                    None => {
-                        reporter.started("plan", "read the account and plan again");
-                        let observation = observe(&clients, &spec, identity).await;
-                        Plan::live(&spec, &observation)
-                            .map(|plan| (plan, observation))
-                            .map_err(|e| e.to_string())
+                let result = match reviewed {
+                    Some(reviewed) => {
+                        let (plan, observation) = *reviewed;
+                        crate::aws::apply::apply(
+                            &clients,
+                            &spec,
+                            &plan,
+                            &observation,
+                            &options,
+                            &reporter,
+                        )
+                        .await
                     }
-                };
-                let result = match planned {
-                    Ok((plan, observation)) => crate::aws::apply::apply(
-                        &clients,
-                        &spec,
-                        &plan,
-                        &observation,
-                        &options,
-                        &reporter,
-                    )
-                    .await
-                    .map(Box::new)
-                    .map_err(|e| ApplyFailure {
-                        step: e.step,
-                        message: e.message,
-                        completed: e.completed,
-                        backup_dir: e.backup_dir,
-                    }),
-                    Err(message) => Err(ApplyFailure {
-                        step: "plan".to_owned(),
-                        message,
-                        completed: Vec::new(),
-                        backup_dir: None,
-                    }),
-                };
+                    None => {
+                        crate::aws::apply::replan_and_apply(
+                            &clients, &spec, identity, &options, &reporter,
+                        )
+                        .await
+                    }
+                }
+                .map(Box::new);
                 drop(reporter);
                 let _ = forwarder.await;
                 let _ = tx.send(Action::Applied { id, result });

@@ -13,7 +13,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ratatui::style::{Color, Modifier};
 use serde_json::json;
 
-use super::action::{Action, ApplyFailure, ConsumeEnd, Effect, Found, Run, SaveKind, Target};
+use super::action::{Action, ConsumeEnd, Effect, Found, Run, SaveKind, Target};
 use super::app::{App, Config, Connection, Overlay, RowState, Setup, StatusKind, Step};
 use super::data::{DataReport, ObjectSummary, Sample};
 use super::form::FieldId;
@@ -22,9 +22,12 @@ use super::session::SessionInfo;
 use super::theme::Theme;
 use super::ui;
 use super::update::update;
+use crate::aws::apply::ApplyError;
 use crate::aws::observe::{BucketState, PolicyState, QueueState};
+use crate::aws::progress::{CheckId, Outcome as StepOutcome, StepId};
 use crate::aws::verify::{Check, Outcome, VerifyReport};
 use crate::aws::{Clients, Event, Identity};
+use crate::docs::ResourceKind;
 use crate::spec::Spec;
 
 // ---- fixtures ----
@@ -558,20 +561,21 @@ fn applying(w: u16, h: u16) -> App {
     let t0 = app.now;
     for event in [
         Event::Started {
-            step: "policy".into(),
+            step: StepId::Apply(ResourceKind::Policy),
             title: "policy acme-ingest-policy".into(),
         },
-        Event::Succeeded {
-            step: "policy".into(),
+        Event::Finished {
+            step: StepId::Apply(ResourceKind::Policy),
+            outcome: StepOutcome::Created,
             detail: "created".into(),
             elapsed: Duration::from_millis(412),
         },
         Event::Started {
-            step: "role".into(),
+            step: StepId::Apply(ResourceKind::Role),
             title: "role acme-ingest-role".into(),
         },
         Event::Retrying {
-            step: "role".into(),
+            step: StepId::Apply(ResourceKind::Role),
             attempt: 1,
             wait: Duration::from_secs(2),
             reason: "waiting for IAM to see the new policy: NoSuchEntity".into(),
@@ -613,17 +617,17 @@ fn snapshot_apply() {
                 run: Run::Apply,
                 id,
                 event: Event::Failed {
-                    step: "role".into(),
+                    step: StepId::Apply(ResourceKind::Role),
                     error: "access denied to iam:AttachRolePolicy on acme-ingest-role: the caller needs permission for iam:AttachRolePolicy".into(),
                     elapsed: Duration::from_secs(3),
                 },
             });
             update(&mut app, Action::Applied {
                 id,
-                result: Err(ApplyFailure {
-                    step: "role".into(),
-                    message: "access denied to iam:AttachRolePolicy on acme-ingest-role: the caller needs permission for iam:AttachRolePolicy".into(),
-                    completed: vec!["policy".into()],
+                result: Err(ApplyError {
+                    step: StepId::Apply(ResourceKind::Role),
+                    error: "access denied to iam:AttachRolePolicy on acme-ingest-role: the caller needs permission for iam:AttachRolePolicy".into(),
+                    completed: vec![StepId::Apply(ResourceKind::Policy)],
                     backup_dir: Some(PathBuf::from("/tmp/backups/acme-ingest/20250101T000000Z")),
                 }),
             });
@@ -643,34 +647,34 @@ fn snapshot_verify_and_data() {
             let report = VerifyReport {
                 checks: vec![
                     Check {
-                        name: "caller-identity".into(),
+                        name: CheckId::CallerIdentity,
                         outcome: Outcome::Pass,
                         latency: Duration::from_millis(31),
                     },
                     Check {
-                        name: "queue-url".into(),
+                        name: CheckId::QueueUrl,
                         outcome: Outcome::Pass,
                         latency: Duration::from_millis(12),
                     },
                     Check {
-                        name: "upload".into(),
+                        name: CheckId::Upload,
                         outcome: Outcome::Pass,
                         latency: Duration::from_millis(44),
                     },
                     Check {
-                        name: "event".into(),
+                        name: CheckId::Event,
                         outcome: Outcome::Pass,
                         latency: Duration::from_millis(1530),
                     },
                     Check {
-                        name: "role-assume".into(),
+                        name: CheckId::RoleAssume,
                         outcome: Outcome::Fail(
                             "AccessDenied: not authorized to perform sts:AssumeRole".into(),
                         ),
                         latency: Duration::from_millis(20),
                     },
                     Check {
-                        name: "simulate-role".into(),
+                        name: CheckId::SimulateRole,
                         outcome: Outcome::NotAvailable(
                             "IAM policy simulation is not available at this endpoint".into(),
                         ),
@@ -1739,15 +1743,21 @@ fn apply_progress_fills_the_rows_and_the_secret_is_shown_once() {
     };
     assert!(reviewed.is_some(), "the reviewed plan is applied");
     assert_eq!(spec.account_id.as_deref(), Some(ACCOUNT));
-    let rows: Vec<(&str, RowState)> = app
+    let rows: Vec<(StepId, RowState)> = app
         .apply
         .run
         .rows
         .iter()
-        .map(|r| (r.step.as_str(), r.state))
+        .map(|r| (r.step, r.state))
         .collect();
-    assert_eq!(rows[0], ("policy", RowState::Done));
-    assert_eq!(rows[1], ("role", RowState::Running));
+    assert_eq!(
+        rows[0],
+        (StepId::Apply(ResourceKind::Policy), RowState::Done)
+    );
+    assert_eq!(
+        rows[1],
+        (StepId::Apply(ResourceKind::Role), RowState::Running)
+    );
     assert_eq!(rows[2].1, RowState::Pending);
     assert!(app.apply.run.rows[1].retry.is_some());
     assert!(
@@ -1775,7 +1785,11 @@ fn apply_progress_fills_the_rows_and_the_secret_is_shown_once() {
             id,
             result: Ok(Box::new(crate::aws::apply::ApplyReport {
                 backup_dir: None,
-                steps: vec![("policy".into(), "created".into())],
+                steps: vec![(
+                    StepId::Apply(ResourceKind::Policy),
+                    StepOutcome::Created,
+                    "created".into(),
+                )],
                 connector: vec![("queue_url", "https://real-url".into())],
             })),
         },
@@ -1806,9 +1820,9 @@ fn a_retry_reads_the_account_again() {
         &mut app,
         Action::Applied {
             id,
-            result: Err(ApplyFailure {
-                step: "role".into(),
-                message: "boom".into(),
+            result: Err(ApplyError {
+                step: StepId::Apply(ResourceKind::Role),
+                error: "boom".into(),
                 completed: vec![],
                 backup_dir: None,
             }),
@@ -1840,7 +1854,7 @@ fn stale_progress_of_an_old_run_is_ignored() {
             run: Run::Apply,
             id: old,
             event: Event::Started {
-                step: "bucket".into(),
+                step: StepId::Apply(ResourceKind::Bucket),
                 title: "x".into(),
             },
         },

@@ -12,7 +12,9 @@ use ratatui_textarea::{Input, Key};
 
 use crate::aws::Event;
 use crate::aws::apply::ApplyOptions;
+use crate::aws::progress::{Outcome as StepOutcome, StepId};
 use crate::aws::verify::Outcome;
+use crate::docs::ResourceKind;
 
 use super::action::{AUTOSAVE_DEBOUNCE, Action, ConsumeEnd, Effect, Run, SaveKind};
 use super::app::{
@@ -116,7 +118,7 @@ pub fn update(app: &mut App, action: Action) {
             }
             app.verify.run.running = false;
             for check in &report.checks {
-                let row = app.verify.run.row_mut(&format!("verify:{}", check.name));
+                let row = app.verify.run.row_mut(StepId::Check(check.name));
                 row.elapsed = Some(check.latency);
                 row.retry = None;
                 match &check.outcome {
@@ -1300,7 +1302,7 @@ fn start_apply(app: &mut App, retry: bool) {
             .items
             .iter()
             .map(|item| Row {
-                step: item.resource.as_str().to_owned(),
+                step: StepId::Apply(item.resource),
                 title: format!("{} {}", item.resource.as_str(), item.name),
                 state: RowState::Pending,
                 started: None,
@@ -1386,18 +1388,19 @@ fn on_progress(app: &mut App, run: Run, id: u64, event: Event) {
     };
     match event {
         Event::Started { step, title } => {
-            let row = view.row_mut(&step);
+            let row = view.row_mut(step);
             row.state = RowState::Running;
             row.started = Some(now);
             row.title = title;
             row.retry = None;
         }
-        Event::Succeeded {
+        Event::Finished {
             step,
+            outcome,
             detail,
             elapsed,
         } => {
-            if run == Run::Apply && step == "notification" && detail != "no change" {
+            if step == StepId::Apply(ResourceKind::Notification) && outcome.changed() {
                 app.apply.notification_written = Some(SystemTime::now());
             }
             let view = if run == Run::Apply {
@@ -1405,11 +1408,10 @@ fn on_progress(app: &mut App, run: Run, id: u64, event: Event) {
             } else {
                 &mut app.verify.run
             };
-            let row = view.row_mut(&step);
-            row.state = if detail.starts_with("not available") {
-                RowState::Skipped
-            } else {
-                RowState::Done
+            let row = view.row_mut(step);
+            row.state = match outcome {
+                StepOutcome::NotAvailable(_) => RowState::Skipped,
+                _ => RowState::Done,
             };
             row.detail = detail;
             row.elapsed = Some(elapsed);
@@ -1420,9 +1422,9 @@ fn on_progress(app: &mut App, run: Run, id: u64, event: Event) {
             error,
             elapsed,
         } => {
-            let row = view.row_mut(&step);
+            let row = view.row_mut(step);
             row.state = RowState::Failed;
-            row.detail = error;
+            row.detail = error.message;
             row.elapsed = Some(elapsed);
             row.retry = None;
         }
@@ -1432,15 +1434,15 @@ fn on_progress(app: &mut App, run: Run, id: u64, event: Event) {
             wait,
             reason,
         } => {
-            view.row_mut(&step).retry = Some(Retry {
+            view.row_mut(step).retry = Some(Retry {
                 attempt,
                 until: now + wait,
                 reason,
             });
         }
-        Event::Waiting { step, reason } => view.row_mut(&step).detail = reason,
+        Event::Waiting { step, reason } => view.row_mut(step).detail = reason,
         Event::BackupWritten { path } => view.backups.push(path),
-        Event::Note { step, message } => view.row_mut(&step).notes.push(message),
+        Event::Note { step, message } => view.row_mut(step).notes.push(message),
         Event::AccessKeyCreated {
             user,
             access_key_id,

@@ -398,11 +398,16 @@ fn apply(app: &App, width: usize) -> (Lines, Lines) {
             format!("✗ {} failed", failure.step),
             t.error().add_modifier(Modifier::BOLD),
         ));
-        wrapped(&mut out, &failure.message, width, 2, t.error());
+        wrapped(&mut out, &failure.error.message, width, 2, t.error());
         let done = if failure.completed.is_empty() {
             "none".to_owned()
         } else {
-            failure.completed.join(", ")
+            failure
+                .completed
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         wrapped(
             &mut out,
