@@ -1,5 +1,6 @@
 //! The command line: argument parsing (clap) and dispatch. Thin by design:
-//! every command is a few calls into the library.
+//! arguments are parsed into the library's types, each command is a few
+//! calls into the library, and what is printed is worded here.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -8,14 +9,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
+use regex::Regex;
 
 use crate::aws::apply::ApplyOptions;
 use crate::aws::observe::observe;
-use crate::aws::{AwsOptions, Clients, Event, Identity, Plan, Reporter};
+use crate::aws::progress::{KeptReason, Outcome};
+use crate::aws::{AwsError, AwsOptions, Clients, ConnectError, Connected, ErrorKind, Event, Plan};
+use crate::aws::{Reporter, connect};
+use crate::consume::inspect::Source;
 use crate::consume::prepare::{ConsumeSettings, Prepared, prepare, require_queue};
+use crate::consume::runner::ErrorPolicy;
+use crate::consume::sink::SinkSpec;
 use crate::export::{self, Format};
-use crate::spec::{self, Spec};
+use crate::spec::{self, Compression, RecordFormat, Setting, Spec};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,7 +50,8 @@ pub struct GlobalOpts {
     /// AWS shared-config profile to use (default: the usual AWS chain).
     #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
-    /// AWS region. Overrides the spec's region for AWS calls; required by `init`.
+    /// AWS region. Required by `init`; with a spec it must be the spec's own
+    /// region (the pipeline's resources live there), so it only checks it.
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
     /// Send every AWS call to this endpoint (an emulator such as moto).
@@ -100,14 +109,21 @@ pub struct InitArgs {
     /// Set a spec value by its dotted path (repeatable), e.g. --set bucket.prefix=logs/
     /// or --set queue.visibility_timeout_secs=900. Values are JSON when they parse as JSON.
     #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
+    pub set: Vec<Setting>,
+}
+
+/// The spec file every command but `init` reads.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArg {
+    /// The spec file.
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
 }
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// The spec file.
-    #[arg(long, short, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub spec: ConfigArg,
     /// Plan without contacting AWS: every resource is shown as created.
     #[arg(long)]
     pub offline: bool,
@@ -118,9 +134,8 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The spec file.
-    #[arg(long, short, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub spec: ConfigArg,
     /// Apply without asking.
     #[arg(long)]
     pub yes: bool,
@@ -137,9 +152,8 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The spec file.
-    #[arg(long, short, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub spec: ConfigArg,
     /// How long to wait for the test object's event.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub timeout: u64,
@@ -147,9 +161,8 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct DestroyArgs {
-    /// The spec file.
-    #[arg(long, short, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub spec: ConfigArg,
     /// Destroy without asking.
     #[arg(long)]
     pub yes: bool,
@@ -160,21 +173,20 @@ pub struct DestroyArgs {
 
 #[derive(Debug, Args)]
 pub struct ConsumeArgs {
-    /// The spec file.
-    #[arg(long, short, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub spec: ConfigArg,
     /// Run without the terminal dashboard.
     #[arg(long)]
     pub headless: bool,
     /// Where records go: stdout (NDJSON), dir:PATH (NDJSON files by day), or null (count only).
     #[arg(long, default_value = "stdout", value_name = "SINK")]
-    pub sink: String,
+    pub sink: SinkSpec,
     /// Size at which a dir sink file is closed and the next begun.
     #[arg(long, default_value_t = 128, value_name = "MIB")]
     pub max_file_mib: u64,
     /// skip: write the good records and delete the message; fail: keep the message (it reaches the DLQ).
-    #[arg(long, default_value = "skip", value_parser = ["skip", "fail"])]
-    pub on_decode_error: String,
+    #[arg(long, default_value = "skip", value_parser = error_policy)]
+    pub on_decode_error: ErrorPolicy,
     /// Write bad records, with their object and offset, to NDJSON files here.
     #[arg(long, value_name = "DIR")]
     pub quarantine: Option<PathBuf>,
@@ -204,10 +216,10 @@ pub struct ConsumeArgs {
     pub grace: u64,
     /// Override the spec's consumer.format.
     #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
+    pub format: Option<RecordFormat>,
     /// Override the spec's consumer.compression.
     #[arg(long, value_name = "COMPRESSION")]
-    pub compression: Option<String>,
+    pub compression: Option<Compression>,
     /// Largest record accepted; a larger one is a decode error.
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_record_bytes: usize,
@@ -215,18 +227,17 @@ pub struct ConsumeArgs {
 
 #[derive(Debug, Args)]
 pub struct BackfillArgs {
-    /// The spec file.
-    #[arg(long, short, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub spec: ConfigArg,
     /// Only keys after this one (in S3's UTF-8 order).
     #[arg(long, value_name = "KEY")]
     pub start_after: Option<String>,
     /// Only objects modified after this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).
-    #[arg(long, value_name = "TIME")]
-    pub modified_after: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = rfc3339)]
+    pub modified_after: Option<DateTime<Utc>>,
     /// Only keys matching this regular expression.
     #[arg(long = "match", value_name = "REGEX")]
-    pub matching: Option<String>,
+    pub matching: Option<Regex>,
     /// At most this many objects.
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
@@ -241,14 +252,14 @@ pub struct BackfillArgs {
 #[derive(Debug, Args)]
 pub struct DecodeArgs {
     /// A local file, or s3://bucket/key.
-    pub source: String,
+    pub source: Source,
     #[arg(long, default_value = "auto", value_name = "FORMAT")]
-    pub format: String,
+    pub format: RecordFormat,
     #[arg(long, default_value = "auto", value_name = "COMPRESSION")]
-    pub compression: String,
+    pub compression: Compression,
     /// Where records go: stdout, dir:PATH or null.
     #[arg(long, default_value = "stdout", value_name = "SINK")]
-    pub sink: String,
+    pub sink: SinkSpec,
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_record_bytes: usize,
 }
@@ -275,15 +286,14 @@ pub struct RestoreArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The spec file.
-    #[arg(long, short, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub spec: ConfigArg,
     /// Directory to write the bundle into (created if needed).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// What to export besides spec.json and README.md.
-    #[arg(long, default_value = "all", value_parser = clap::builder::PossibleValuesParser::new(Format::NAMES))]
-    pub format: String,
+    #[arg(long, default_value = "all", value_parser = export_format)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -291,6 +301,32 @@ pub struct WizardArgs {
     /// Start from this spec.
     #[arg(long, short, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    #[command(flatten)]
+    pub spec: ConfigArg,
+    /// How often the queue (and its dead-letter queue) is read.
+    #[arg(long, default_value_t = 3, value_name = "SECS")]
+    pub interval: u64,
+    /// Watch as the spec's role (assumed with its external ID), as a connector would.
+    #[arg(long)]
+    pub assume_role: bool,
+}
+
+fn error_policy(s: &str) -> Result<ErrorPolicy, String> {
+    s.parse()
+}
+
+fn export_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("`{s}` is not an RFC 3339 time such as 2026-11-01T00:00:00Z"))
 }
 
 /// Parses the command line, runs the command, and maps errors to exit codes:
@@ -308,9 +344,27 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e:#}");
-            eprintln!("error: {e:#}");
+            eprintln!("error: {e:#}{}", advice(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// What the command line can add to an engine error: the flags that help.
+fn advice(e: &anyhow::Error) -> &'static str {
+    let credentials = e.chain().any(|cause| {
+        cause
+            .downcast_ref::<AwsError>()
+            .is_some_and(|a| a.kind == ErrorKind::Credentials)
+            || matches!(
+                cause.downcast_ref::<ConnectError>(),
+                Some(ConnectError::Identity(a)) if a.kind == ErrorKind::Credentials
+            )
+    });
+    if credentials {
+        ", or work with --offline (sluice plan --offline, sluice export)"
+    } else {
+        ""
     }
 }
 
@@ -347,16 +401,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             .build()
             .context("cannot start the async runtime")
     };
+    let global = &cli.global;
     match cli.command {
-        Some(Command::Init(args)) => init(&cli.global, &args),
-        Some(Command::Plan(args)) => runtime()?.block_on(plan(&cli.global, &args)),
-        Some(Command::Apply(args)) => runtime()?.block_on(apply(&cli.global, &args)),
-        Some(Command::Restore(args)) => runtime()?.block_on(restore(&cli.global, &args)),
-        Some(Command::Verify(args)) => runtime()?.block_on(verify(&cli.global, &args)),
-        Some(Command::Consume(args)) => runtime()?.block_on(consume(&cli.global, &args)),
-        Some(Command::Monitor(args)) => runtime()?.block_on(monitor(&cli.global, &args)),
-        Some(Command::Backfill(args)) => runtime()?.block_on(backfill(&cli.global, &args)),
-        Some(Command::Decode(args)) => runtime()?.block_on(decode(&cli.global, &args)),
+        Some(Command::Init(args)) => init(global, &args),
+        Some(Command::Export(args)) => export(&args),
         Some(Command::Bench(args)) => {
             let options = crate::consume::bench::BenchOptions {
                 size_mb: args.size_mb,
@@ -366,10 +414,61 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .context("the benchmark failed")?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Destroy(args)) => runtime()?.block_on(destroy(&cli.global, &args)),
-        Some(Command::Export(args)) => export(&args),
-        Some(Command::Wizard(args)) => runtime()?.block_on(wizard(&cli.global, args.config)),
-        None => runtime()?.block_on(wizard(&cli.global, None)),
+        Some(Command::Plan(args)) => runtime()?.block_on(plan(global, &args)),
+        Some(Command::Apply(args)) => runtime()?.block_on(apply(global, &args)),
+        Some(Command::Restore(args)) => runtime()?.block_on(restore(global, &args)),
+        Some(Command::Verify(args)) => runtime()?.block_on(verify(global, &args)),
+        Some(Command::Destroy(args)) => runtime()?.block_on(destroy(global, &args)),
+        Some(Command::Consume(args)) => runtime()?.block_on(consume(global, &args)),
+        Some(Command::Monitor(args)) => runtime()?.block_on(monitor(global, &args)),
+        Some(Command::Backfill(args)) => runtime()?.block_on(backfill(global, &args)),
+        Some(Command::Decode(args)) => runtime()?.block_on(decode(global, &args)),
+        Some(Command::Wizard(args)) => runtime()?.block_on(wizard(global, args.config)),
+        None => runtime()?.block_on(wizard(global, None)),
+    }
+}
+
+fn aws_options(global: &GlobalOpts) -> AwsOptions {
+    AwsOptions {
+        profile: global.profile.clone(),
+        region: global.region.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    }
+}
+
+fn load_spec(path: &Path) -> Result<Spec> {
+    let loaded = spec::load(path)?;
+    for note in &loaded.generated {
+        eprintln!("warning: {note}");
+    }
+    Ok(loaded.spec)
+}
+
+impl ConfigArg {
+    /// Reads the spec; a `--region` other than the spec's is refused.
+    fn load(&self, global: &GlobalOpts) -> Result<Spec> {
+        let spec = load_spec(&self.config)?;
+        if let Some(region) = &global.region
+            && region != &spec.region
+        {
+            bail!(
+                "--region {region} differs from the spec's region {}: the pipeline's resources live in the spec's region ({})",
+                spec.region,
+                self.config.display()
+            );
+        }
+        Ok(spec)
+    }
+
+    /// Reads the spec and reaches its stack as the caller.
+    async fn connect(&self, global: &GlobalOpts) -> Result<Connected> {
+        let spec = self.load(global)?;
+        if crate::aws::client::refuses_endpoint(&spec, global.endpoint_url.as_deref()) {
+            eprintln!(
+                "warning: the endpoint is plain HTTP, and bucket.deny_insecure_transport makes the bucket refuse every request that is not HTTPS (uploads, verify, the consumer); for an emulator set it to false (sluice init --set bucket.deny_insecure_transport=false)"
+            );
+        }
+        Ok(connect(&spec, &aws_options(global)).await?)
     }
 }
 
@@ -388,7 +487,7 @@ fn init(global: &GlobalOpts, args: &InitArgs) -> Result<ExitCode> {
     };
     let mut spec = spec::starter(&args.name, region, args.account_id.as_deref());
     if !args.set.is_empty() {
-        spec = apply_settings(&spec, &args.set)?;
+        spec = spec::with_settings(&spec, &args.set, "--set")?;
     }
     if let Err(errors) = spec::validate(&spec) {
         bail!("cannot make a spec from these values:\n{errors}");
@@ -410,60 +509,35 @@ fn init(global: &GlobalOpts, args: &InitArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The spec with `PATH=VALUE` settings laid over it, read back through the
-/// spec loader so unknown paths and wrong types are refused by name.
-fn apply_settings(spec: &Spec, settings: &[String]) -> Result<Spec> {
-    let mut value = serde_json::to_value(spec)?;
-    for setting in settings {
-        let Some((path, raw)) = setting.split_once('=') else {
-            bail!("--set {setting}: expected PATH=VALUE, e.g. bucket.prefix=logs/");
-        };
-        let new: serde_json::Value =
-            serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_owned()));
-        let mut slot = &mut value;
-        for part in path.split('.') {
-            let Some(object) = slot.as_object_mut() else {
-                bail!("--set {setting}: {path} does not name a spec value");
-            };
-            slot = object
-                .entry(part.to_owned())
-                .or_insert(serde_json::Value::Null);
-        }
-        *slot = new;
-    }
-    Ok(spec::from_json_str(&value.to_string(), "--set")?.spec)
-}
-
-fn load_spec(path: &Path) -> Result<Spec> {
-    let loaded = spec::load(path)?;
-    for note in &loaded.generated {
-        eprintln!("warning: {note}");
-    }
-    Ok(loaded.spec)
-}
-
 fn color_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// Every error of the plan, on stderr.
+fn print_plan_errors(plan: &Plan) {
+    for e in &plan.errors {
+        eprintln!("error: {e}");
+    }
+}
+
 async fn plan(global: &GlobalOpts, args: &PlanArgs) -> Result<ExitCode> {
-    let spec = load_spec(&args.config)?;
     let plan = if args.offline {
-        Plan::offline(&spec)
+        Plan::offline(&args.spec.load(global)?)
     } else {
-        let (clients, identity) = connect(global, &spec).await?;
-        let spec = for_caller(&spec, &identity)?;
+        let Connected {
+            clients,
+            identity,
+            spec,
+        } = args.spec.connect(global).await?;
         let observed = observe(&clients, &spec, identity).await;
         Plan::live(&spec, &observed)?
     };
     if args.json {
         println!("{}", crate::docs::to_pretty(&plan.to_json()).trim_end());
-        for e in &plan.errors {
-            eprintln!("error: {e}");
-        }
     } else {
         print!("{}", plan.render(color_stdout()));
     }
+    print_plan_errors(&plan);
     // Like `terraform plan -detailed-exitcode`: 0 nothing to do, 2 changes, 1 error.
     // An offline plan is a preview of documents, not a comparison: always 0.
     Ok(if !plan.errors.is_empty() {
@@ -473,46 +547,6 @@ async fn plan(global: &GlobalOpts, args: &PlanArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(2)
     })
-}
-
-fn aws_options(global: &GlobalOpts) -> AwsOptions {
-    AwsOptions {
-        profile: global.profile.clone(),
-        region: global.region.clone(),
-        endpoint_url: global.endpoint_url.clone(),
-    }
-}
-
-/// Clients for the spec's region, and who the caller is.
-async fn connect(global: &GlobalOpts, spec: &Spec) -> Result<(Clients, Identity)> {
-    if let Some(region) = &global.region
-        && region != &spec.region
-    {
-        bail!(
-            "--region {region} differs from the spec's region {}: the pipeline's resources live in the spec's region",
-            spec.region
-        );
-    }
-    if global
-        .endpoint_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("http://"))
-        && spec.bucket.create
-        && spec.bucket.deny_insecure_transport
-    {
-        eprintln!(
-            "warning: the endpoint is plain HTTP, and bucket.deny_insecure_transport makes the bucket refuse every request that is not HTTPS (uploads, verify, the consumer); for an emulator set it to false (sluice init --set bucket.deny_insecure_transport=false)"
-        );
-    }
-    let clients = Clients::load(&aws_options(global), &spec.region).await;
-    let identity = clients.identity().await?;
-    tracing::info!(account = %identity.account, arn = %identity.arn, "caller identity");
-    Ok((clients, identity))
-}
-
-/// The spec with the caller's account filled in (refusing another account's spec).
-fn for_caller(spec: &Spec, identity: &Identity) -> Result<Spec> {
-    Ok(crate::aws::plan::for_account(spec, identity)?)
 }
 
 fn print_event(event: &Event, show_secret: bool) {
@@ -525,19 +559,17 @@ fn print_event(event: &Event, show_secret: bool) {
             elapsed,
         } => {
             let mark = match outcome {
-                crate::aws::progress::Outcome::NotAvailable(_) => "–",
+                Outcome::NotAvailable(_) => "–",
                 _ => "✓",
             };
             let advice = match outcome {
-                crate::aws::progress::Outcome::Kept(
-                    crate::aws::progress::KeptReason::HoldsData(_),
-                ) => " (destroy --force deletes it)",
+                Outcome::Kept(KeptReason::HoldsData(_)) => " (destroy --force deletes it)",
                 _ => "",
             };
             eprintln!(
                 "{mark} {step}: {detail}{advice} ({:.1} s)",
                 elapsed.as_secs_f64()
-            )
+            );
         }
         Event::Failed {
             step,
@@ -577,8 +609,8 @@ fn print_event(event: &Event, show_secret: bool) {
     }
 }
 
-/// A reporter that prints every event as a line on stderr, and the task doing it.
-fn line_reporter() -> (Reporter, tokio::task::JoinHandle<()>) {
+/// Runs `work` with a reporter whose events are printed as lines on stderr.
+async fn with_progress<T>(work: impl AsyncFnOnce(&Reporter) -> T) -> T {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let show_secret = std::io::stderr().is_terminal();
     let printer = tokio::spawn(async move {
@@ -586,7 +618,11 @@ fn line_reporter() -> (Reporter, tokio::task::JoinHandle<()>) {
             print_event(&event, show_secret);
         }
     });
-    (Reporter::new(tx), printer)
+    let reporter = Reporter::new(tx);
+    let result = work(&reporter).await;
+    drop(reporter);
+    let _ = printer.await;
+    result
 }
 
 fn confirm(question: &str) -> Result<bool> {
@@ -601,92 +637,96 @@ fn confirm(question: &str) -> Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
+fn print_connector(values: &[(&'static str, String)]) {
+    println!("\nConnector values:");
+    for (key, value) in values {
+        println!("  {key:<12} {value}");
+    }
+}
+
 async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
-    let spec = load_spec(&args.config)?;
-    let (clients, identity) = connect(global, &spec).await?;
-    let spec = for_caller(&spec, &identity)?;
+    let Connected {
+        clients,
+        identity,
+        spec,
+    } = args.spec.connect(global).await?;
     let observed = observe(&clients, &spec, identity).await;
     let plan = Plan::live(&spec, &observed)?;
     print!("{}", plan.render(color_stdout()));
     if !plan.errors.is_empty() {
-        bail!("the plan has errors (above); nothing was changed");
+        print_plan_errors(&plan);
+        bail!("the plan has errors; nothing was changed");
     }
-    if plan.has_changes() {
-        if !args.yes && !confirm("Apply these changes?")? {
-            eprintln!("Nothing was changed.");
-            return Ok(ExitCode::FAILURE);
-        }
-        let backup_base = match &args.backup_dir {
-            Some(dir) => std::path::absolute(dir)
-                .with_context(|| format!("bad --backup-dir {}", dir.display()))?,
-            None => crate::aws::backup::default_base()
-                .context("no data directory for backups on this system: pass --backup-dir")?,
-        };
-        let options = ApplyOptions {
-            backup_base,
-            out_dir: args.out.clone(),
-            propagation_timeout: Duration::from_secs(args.propagation_timeout),
-        };
-        let (reporter, printer) = line_reporter();
-        let result =
-            crate::aws::apply::apply(&clients, &spec, &plan, &observed, &options, &reporter).await;
-        drop(reporter);
-        let _ = printer.await;
-        match result {
-            Ok(report) => {
-                if let Some(dir) = &report.backup_dir {
-                    println!(
-                        "\nBackup of what was changed: {}\n(put it back with: sluice restore --backup {})",
-                        dir.display(),
-                        dir.display()
-                    );
-                }
-                print_connector(&report.connector);
-            }
-            Err(e) => {
-                let done = if e.completed.is_empty() {
-                    "none".to_owned()
-                } else {
-                    e.completed
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                let backup = e
-                    .backup_dir
-                    .as_ref()
-                    .map(|d| format!("\nBackup so far: {}", d.display()))
-                    .unwrap_or_default();
-                bail!("{e}\nSteps finished: {done}. Run apply again to continue.{backup}");
-            }
-        }
-    } else {
+    if !plan.has_changes() {
         println!("\nNothing to change: the account matches the spec.");
-        let mut values = crate::docs::connector_values(&spec);
-        if let (Ok(Some(queue)), Some(slot)) = (
-            &observed.queue,
-            values.iter_mut().find(|(k, _)| *k == "queue_url"),
-        ) {
-            slot.1 = queue.url.clone();
-        }
-        print_connector(&values);
+        let queue_url = observed.queue.as_ref().ok().and_then(|q| q.as_ref());
+        print_connector(&crate::docs::connector_values_with(
+            &spec,
+            queue_url.map(|q| q.url.as_str()),
+        ));
+        return Ok(ExitCode::SUCCESS);
     }
-    Ok(ExitCode::SUCCESS)
+    if !args.yes && !confirm("Apply these changes?")? {
+        eprintln!("Nothing was changed.");
+        return Ok(ExitCode::FAILURE);
+    }
+    let backup_base = match &args.backup_dir {
+        Some(dir) => std::path::absolute(dir)
+            .with_context(|| format!("bad --backup-dir {}", dir.display()))?,
+        None => crate::aws::backup::default_base()
+            .context("no data directory for backups on this system: pass --backup-dir")?,
+    };
+    let options = ApplyOptions {
+        backup_base,
+        out_dir: args.out.clone(),
+        propagation_timeout: Duration::from_secs(args.propagation_timeout),
+    };
+    let result = with_progress(async |reporter| {
+        crate::aws::apply::apply(&clients, &spec, &plan, &observed, &options, reporter).await
+    })
+    .await;
+    match result {
+        Ok(report) => {
+            if let Some(dir) = &report.backup_dir {
+                println!(
+                    "\nBackup of what was changed: {}\n(put it back with: sluice restore --backup {})",
+                    dir.display(),
+                    dir.display()
+                );
+            }
+            print_connector(&report.connector);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let done = if e.completed.is_empty() {
+                "none".to_owned()
+            } else {
+                e.completed
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let backup = e
+                .backup_dir
+                .as_ref()
+                .map(|d| format!("\nBackup so far: {}", d.display()))
+                .unwrap_or_default();
+            bail!("{e}\nSteps finished: {done}. Run apply again to continue.{backup}");
+        }
+    }
 }
 
 async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
     use crate::aws::verify::{Outcome, VerifyOptions};
-    let spec = load_spec(&args.config)?;
-    let (clients, identity) = connect(global, &spec).await?;
-    let spec = for_caller(&spec, &identity)?;
-    let (reporter, printer) = line_reporter();
+    let Connected { clients, spec, .. } = args.spec.connect(global).await?;
     let options = VerifyOptions {
         timeout: Duration::from_secs(args.timeout),
     };
-    let report = crate::aws::verify::verify(&clients, &spec, &options, &reporter).await;
-    drop(reporter);
-    let _ = printer.await;
+    let report = with_progress(async |reporter| {
+        crate::aws::verify::verify(&clients, &spec, &options, reporter).await
+    })
+    .await;
     println!();
     for check in &report.checks {
         let (mark, detail) = match &check.outcome {
@@ -696,7 +736,7 @@ async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
         };
         println!(
             "{mark}  {:<22} {:>7.0} ms{detail}",
-            check.name,
+            check.name.as_str(),
             check.latency.as_secs_f64() * 1000.0
         );
     }
@@ -710,9 +750,11 @@ async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
 
 async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
     use crate::aws::destroy::DestroyOptions;
-    let spec = load_spec(&args.config)?;
-    let (clients, identity) = connect(global, &spec).await?;
-    let spec = for_caller(&spec, &identity)?;
+    let Connected {
+        clients,
+        identity,
+        spec,
+    } = args.spec.connect(global).await?;
     eprintln!(
         "This removes stack {} in {} (account {}): our notification entry on {}, and the queues, policy, role, user{} that carry its sluice:stack tag. Untagged resources are kept.",
         spec.name,
@@ -729,17 +771,11 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
         eprintln!("Nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    let (reporter, printer) = line_reporter();
-    let result = crate::aws::destroy::destroy(
-        &clients,
-        &spec,
-        &DestroyOptions { force: args.force },
-        &reporter,
-    )
-    .await;
-    drop(reporter);
-    let _ = printer.await;
-    let report = result?;
+    let options = DestroyOptions { force: args.force };
+    let report = with_progress(async |reporter| {
+        crate::aws::destroy::destroy(&clients, &spec, &options, reporter).await
+    })
+    .await?;
     for r in &report.removed {
         println!("removed  {r}");
     }
@@ -748,8 +784,8 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
     }
     for (what, why) in &report.kept {
         let advice = match why {
-            crate::aws::progress::KeptReason::HoldsData(_) => " (--force deletes it)",
-            crate::aws::progress::KeptReason::NotOurs(_) => "",
+            KeptReason::HoldsData(_) => " (--force deletes it)",
+            KeptReason::NotOurs(_) => "",
         };
         println!("kept     {what}: {why}{advice}");
     }
@@ -758,42 +794,43 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
 
 impl ConsumeArgs {
     /// The run these options ask for.
-    fn settings(&self) -> Result<ConsumeSettings> {
-        Ok(ConsumeSettings {
-            sink: self.sink.clone(),
-            max_file_mib: self.max_file_mib,
-            format: self.format.clone(),
-            compression: self.compression.clone(),
+    fn settings(&self) -> ConsumeSettings {
+        ConsumeSettings {
+            sink: self
+                .sink
+                .clone()
+                .with_max_file_bytes(self.max_file_mib.saturating_mul(1024 * 1024)),
+            format: self.format,
+            compression: self.compression,
             concurrency: self.concurrency,
             receivers: self.receivers,
             grace: Duration::from_secs(self.grace),
-            on_decode_error: self.on_decode_error.parse().map_err(anyhow::Error::msg)?,
+            on_decode_error: self.on_decode_error,
             quarantine: self.quarantine.clone(),
             add_source: self.add_source,
             max_record_bytes: self.max_record_bytes,
             stop_when_idle: self.stop_when_idle.map(Duration::from_secs),
             assume_role: self.assume_role,
-        })
+        }
     }
 }
 
 async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
     use crate::consume::report::{self, Report};
     use crate::consume::runner::Control;
-    let settings = args.settings()?;
+    let settings = args.settings();
     // Without --headless the dashboard draws on the terminal: checked before any AWS call.
     let screen = if args.headless {
         None
     } else {
-        let to_stdout = matches!(
-            settings.sink_spec(),
-            Ok(crate::consume::sink::SinkSpec::Stdout)
-        );
+        let to_stdout = settings.sink == SinkSpec::Stdout;
         Some(crate::tui::dashboard::Screen::pick(to_stdout)?)
     };
-    let spec = load_spec(&args.config)?;
-    let (clients, identity) = connect(global, &spec).await?;
-    let spec = for_caller(&spec, &identity)?;
+    let Connected {
+        clients,
+        identity,
+        spec,
+    } = args.spec.connect(global).await?;
     let prepared = prepare(clients, &spec, &settings).await?;
     let interval = Duration::from_secs(args.metrics_interval.max(1));
     if let Some(screen) = screen {
@@ -811,7 +848,22 @@ async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
         return crate::tui::dashboard::consume(screen, run, report).await;
     }
     let control = Control::default();
-    spawn_signal_handler(control.clone());
+    let signals = {
+        let control = control.clone();
+        let mut count = 0;
+        crate::signals::watch(move || {
+            count += 1;
+            if count == 1 {
+                eprintln!("stopping: finishing the messages being processed (again to stop now)");
+                control.shutdown.cancel();
+                true
+            } else {
+                eprintln!("stopping now: releasing held messages");
+                control.abort.cancel();
+                false
+            }
+        })
+    };
     let metrics = Arc::new(crate::consume::metrics::Metrics::new());
     let report = Report::start(
         report::open(args.metrics.as_deref())?,
@@ -825,83 +877,22 @@ async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
         ..
     } = prepared;
     let outcome = crate::consume::runner::run(clients, options, sink, metrics, control).await;
+    signals.abort();
     report.finish(&outcome.snapshot).await;
-    if outcome.fail_policy_errors > 0 {
-        eprintln!(
-            "error: {} message(s) were kept under --on-decode-error fail; SQS delivers them again and, after maxReceiveCount, moves them to the dead-letter queue",
-            outcome.fail_policy_errors
-        );
+    if let Some(why) = outcome.failure() {
+        eprintln!("error: {why}");
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// First SIGINT/SIGTERM: graceful stop; a second one: stop now.
-fn spawn_signal_handler(control: crate::consume::runner::Control) {
-    tokio::spawn(async move {
-        let mut count = 0;
-        loop {
-            #[cfg(unix)]
-            {
-                use tokio::signal::unix::{SignalKind, signal};
-                let (Ok(mut term), Ok(mut int)) = (
-                    signal(SignalKind::terminate()),
-                    signal(SignalKind::interrupt()),
-                ) else {
-                    return;
-                };
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
-                }
-            }
-            #[cfg(not(unix))]
-            {
-                if tokio::signal::ctrl_c().await.is_err() {
-                    return;
-                }
-            }
-            count += 1;
-            if count == 1 {
-                eprintln!("stopping: finishing the messages being processed (again to stop now)");
-                control.shutdown.cancel();
-            } else {
-                eprintln!("stopping now: releasing held messages");
-                control.abort.cancel();
-                return;
-            }
-        }
-    });
-}
-
 async fn backfill(global: &GlobalOpts, args: &BackfillArgs) -> Result<ExitCode> {
     use crate::consume::backfill::BackfillOptions;
-    let spec = load_spec(&args.config)?;
-    let (clients, identity) = connect(global, &spec).await?;
-    let spec = for_caller(&spec, &identity)?;
+    let Connected { clients, spec, .. } = args.spec.connect(global).await?;
     let queue = if args.dry_run {
         String::new()
     } else {
         require_queue(&clients, &spec).await?
-    };
-    let modified_after = match &args.modified_after {
-        Some(t) => Some(
-            chrono::DateTime::parse_from_rfc3339(t)
-                .with_context(|| {
-                    format!(
-                        "--modified-after {t}: not an RFC 3339 time such as 2026-11-01T00:00:00Z"
-                    )
-                })?
-                .with_timezone(&chrono::Utc),
-        ),
-        None => None,
-    };
-    let matching = match &args.matching {
-        Some(re) => Some(
-            regex::Regex::new(re)
-                .with_context(|| format!("--match {re}: not a valid regular expression"))?,
-        ),
-        None => None,
     };
     let options = BackfillOptions {
         bucket: spec.bucket.name.clone(),
@@ -910,17 +901,16 @@ async fn backfill(global: &GlobalOpts, args: &BackfillArgs) -> Result<ExitCode> 
         suffix: spec.bucket.suffix.clone(),
         queue_url: queue,
         start_after: args.start_after.clone(),
-        modified_after,
-        matching,
+        modified_after: args.modified_after,
+        matching: args.matching.clone(),
         limit: args.limit,
         skip_glacier: args.skip_glacier,
         dry_run: args.dry_run,
     };
-    let (reporter, printer) = line_reporter();
-    let result = crate::consume::backfill::backfill(&clients, &options, &reporter).await;
-    drop(reporter);
-    let _ = printer.await;
-    let report = result?;
+    let report = with_progress(async |reporter| {
+        crate::consume::backfill::backfill(&clients, &options, reporter).await
+    })
+    .await?;
     println!(
         "{} listed, {} matched ({} bytes), {} sent{}",
         report.listed,
@@ -943,110 +933,46 @@ async fn backfill(global: &GlobalOpts, args: &BackfillArgs) -> Result<ExitCode> 
 }
 
 async fn decode(global: &GlobalOpts, args: &DecodeArgs) -> Result<ExitCode> {
-    use crate::consume::decode::{ObjectInfo, RecordError};
-    let options = crate::consume::prepare::decode_options(
-        &args.format,
-        &args.compression,
-        args.max_record_bytes,
-    )?;
-    let sink_spec: crate::consume::sink::SinkSpec =
-        args.sink.parse().map_err(anyhow::Error::msg)?;
-    let sink = crate::consume::sink::open(&sink_spec)?;
+    use crate::consume::decode::{DecodeOptions, RecordSink};
+    use crate::consume::inspect::{decode_opened, open, open_file};
+    let options = DecodeOptions {
+        format: args.format,
+        compression: args.compression,
+        max_record_bytes: args.max_record_bytes,
+        ..DecodeOptions::default()
+    };
+    let sink = crate::consume::sink::open(&args.sink)
+        .with_context(|| format!("cannot open the sink {}", args.sink))?;
     let mut writer = sink.writer()?;
-    /// The object's bytes and what is known about it.
-    struct Source {
-        reader: Box<dyn std::io::Read + Send>,
-        key: String,
-        encoding: Option<String>,
-        content_type: Option<String>,
-        size: Option<u64>,
-    }
-    let Source {
-        reader,
-        key,
-        encoding,
-        content_type,
-        size,
-    } = match args.source.strip_prefix("s3://") {
-        Some(rest) => {
-            let (bucket, key) = rest
-                .split_once('/')
-                .filter(|(b, k)| !b.is_empty() && !k.is_empty())
-                .with_context(|| format!("{}: expected s3://bucket/key", args.source))?;
-            let region = global
-                .region
-                .clone()
-                .unwrap_or_else(|| "us-east-1".to_owned());
-            let clients = Clients::load(&aws_options(global), &region).await;
-            let object = clients
-                .s3
-                .get_object()
-                .bucket(bucket)
-                .key(key)
-                .send()
-                .await
-                .map_err(|e| crate::aws::error::classify("s3:GetObject", &args.source, e))?;
-            let encoding = object.content_encoding.clone();
-            let content_type = object.content_type.clone();
-            let size = object.content_length.and_then(|n| u64::try_from(n).ok());
-            let reader = tokio_util::io::SyncIoBridge::new(object.body.into_async_read());
-            Source {
-                reader: Box::new(reader),
-                key: key.to_owned(),
-                encoding,
-                content_type,
-                size,
-            }
-        }
-        None => {
-            let file = std::fs::File::open(&args.source)
-                .with_context(|| format!("cannot open {}", args.source))?;
-            let size = file.metadata().ok().map(|m| m.len());
-            Source {
-                reader: Box::new(file),
-                key: args.source.clone(),
-                encoding: None,
-                content_type: None,
-                size,
-            }
+    let opened = match &args.source {
+        Source::File(path) => open_file(path)?,
+        source @ Source::S3 { .. } => {
+            let region = global.region.as_deref().unwrap_or("us-east-1");
+            let clients = Clients::load(&aws_options(global), region).await;
+            open(source, &clients).await?
         }
     };
-    let source = args.source.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        struct Out<'a>(&'a mut dyn crate::consume::sink::SinkWriter);
-        impl crate::consume::decode::RecordSink for Out<'_> {
-            fn record(&mut self, json: &[u8]) -> std::io::Result<()> {
-                self.0.record(json)
-            }
+    /// The sink writer as the decoder's record sink.
+    struct Out<'a>(&'a mut dyn crate::consume::sink::SinkWriter);
+    impl RecordSink for Out<'_> {
+        fn record(&mut self, json: &[u8]) -> std::io::Result<()> {
+            self.0.record(json)
         }
-        let info = ObjectInfo {
-            key: &key,
-            content_encoding: encoding.as_deref(),
-            content_type: content_type.as_deref(),
-            size,
-        };
-        let mut errors: Vec<RecordError> = Vec::new();
-        let mut on_error = |e: RecordError| {
-            if errors.len() < 1000 {
-                errors.push(e);
-            }
-        };
-        let mut out = Out(writer.as_mut());
-        let result =
-            crate::consume::decode::decode(reader, &info, &options, &mut out, &mut on_error);
-        let committed = writer.commit();
-        (result, errors, committed)
+    }
+    let (decoded, committed) = tokio::task::spawn_blocking(move || {
+        let decoded = decode_opened(opened, &options, &mut Out(writer.as_mut()), 1000);
+        (decoded, writer.commit())
     })
     .await?;
-    let (result, errors, committed) = result;
     committed.context("cannot write the records")?;
-    for e in &errors {
+    let source = &args.source;
+    for e in &decoded.errors {
         eprintln!(
             "{source}: record {} at byte {}: {}",
             e.index, e.offset, e.message
         );
     }
-    match result {
+    match decoded.result {
         Ok(summary) => {
             eprintln!(
                 "{source}: {} records, {} decode errors; {} compression, {} format; {} bytes read, {} decompressed",
@@ -1067,13 +993,6 @@ async fn decode(global: &GlobalOpts, args: &DecodeArgs) -> Result<ExitCode> {
             eprintln!("{source}: {e}");
             Ok(ExitCode::FAILURE)
         }
-    }
-}
-
-fn print_connector(values: &[(&'static str, String)]) {
-    println!("\nConnector values:");
-    for (key, value) in values {
-        println!("  {key:<12} {value}");
     }
 }
 
@@ -1102,10 +1021,10 @@ async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<ExitCode> {
             identity.account
         );
     }
-    let (reporter, printer) = line_reporter();
-    let result = crate::aws::restore::restore(&clients, &args.backup, &reporter).await;
-    drop(reporter);
-    let _ = printer.await;
+    let result = with_progress(async |reporter| {
+        crate::aws::restore::restore(&clients, &args.backup, reporter).await
+    })
+    .await;
     let (_, done) = result.map_err(anyhow::Error::msg)?;
     println!(
         "Restored {} item(s) from {}",
@@ -1116,9 +1035,8 @@ async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<ExitCode> {
 }
 
 fn export(args: &ExportArgs) -> Result<ExitCode> {
-    let spec = load_spec(&args.config)?;
-    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
-    let files = export::bundle(&spec, format);
+    let spec = load_spec(&args.spec.config)?;
+    let files = export::bundle(&spec, args.format);
     let written = export::write_bundle(&args.out, &files)
         .with_context(|| format!("cannot write the bundle into {}", args.out.display()))?;
     for path in &written {
@@ -1130,27 +1048,17 @@ fn export(args: &ExportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[derive(Debug, Args)]
-pub struct MonitorArgs {
-    /// The spec file.
-    #[arg(long, short, value_name = "FILE")]
-    pub config: PathBuf,
-    /// How often the queue (and its dead-letter queue) is read.
-    #[arg(long, default_value_t = 3, value_name = "SECS")]
-    pub interval: u64,
-    /// Watch as the spec's role (assumed with its external ID), as a connector would.
-    #[arg(long)]
-    pub assume_role: bool,
-}
-
 /// `sluice monitor`: the dashboard without a consumer, polling GetQueueAttributes.
 async fn monitor(global: &GlobalOpts, args: &MonitorArgs) -> Result<ExitCode> {
+    use crate::consume::monitor::Target;
     use crate::consume::prepare::{Queues, connect_as, queues};
-    use crate::tui::dashboard::{Info, MonitorRun, Screen, monitor::Target};
+    use crate::tui::dashboard::{Info, MonitorRun, Screen};
     let screen = Screen::pick(false)?;
-    let spec = load_spec(&args.config)?;
-    let (clients, identity) = connect(global, &spec).await?;
-    let spec = for_caller(&spec, &identity)?;
+    let Connected {
+        clients,
+        identity,
+        spec,
+    } = args.spec.connect(global).await?;
     let (clients, assumed_role) = connect_as(clients, &spec, args.assume_role).await?;
     let Queues { queue_url, dlq_url } = queues(&clients, &spec).await?;
     let mut info = Info::for_stack(&spec, &identity, dlq_url.is_some());

@@ -12,5 +12,6 @@ pub mod consume;
 pub mod docs;
 pub mod export;
 pub mod fsutil;
+pub mod signals;
 pub mod spec;
 pub mod tui;

@@ -793,8 +793,10 @@ fn backfill_sends_what_predates_the_notification() {
     )
     .output()
     .unwrap();
+    // A bad pattern is bad usage: clap names the flag and the value, exit 2.
+    assert_eq!(err.status.code(), Some(2));
     assert!(
-        text(&err.stderr).contains("--match ("),
+        text(&err.stderr).contains("invalid value '(' for '--match <REGEX>'"),
         "{}",
         text(&err.stderr)
     );

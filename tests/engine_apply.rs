@@ -258,16 +258,13 @@ fn an_overlapping_entry_is_refused_before_any_write() {
     assert_eq!(plan_code(&moto, dir), 1);
     let out = apply(&moto, dir);
     assert!(!out.status.success());
-    let stdout = text(&out.stdout);
+    // The reason is on stderr, where errors go, not only in the plan's text.
+    let stderr = text(&out.stderr);
     assert!(
-        stdout.contains("overlap the existing queue entry images"),
-        "{stdout}"
+        stderr.contains("overlap the existing queue entry images"),
+        "{stderr}"
     );
-    assert!(
-        text(&out.stderr).contains("nothing was changed"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
     assert_eq!(
         aws_cli(&moto, &["iam", "list-policies", "--scope", "Local"])["Policies"],
         json!([])
@@ -644,9 +641,9 @@ fn create_false_adopts_an_existing_bucket_and_queue() {
     let out = sluice(&moto, dir, &["plan", "--config", "spec.json"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stdout).contains("bucket no-such-bucket-here does not exist"),
+        text(&out.stderr).contains("bucket no-such-bucket-here does not exist"),
         "{}",
-        text(&out.stdout)
+        text(&out.stderr)
     );
 }
 

@@ -161,13 +161,7 @@ pub async fn apply(
             }
         }
     }
-    let mut connector = docs::connector_values(spec);
-    if let (Some(url), Some(slot)) = (
-        &run.queue_url,
-        connector.iter_mut().find(|(k, _)| *k == "queue_url"),
-    ) {
-        slot.1 = url.clone();
-    }
+    let connector = docs::connector_values_with(spec, run.queue_url.as_deref());
     Ok(ApplyReport {
         backup_dir: run.backup.dir().map(PathBuf::from),
         steps: run.steps,

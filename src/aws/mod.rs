@@ -12,7 +12,7 @@ pub mod progress;
 pub mod restore;
 pub mod verify;
 
-pub use client::{AwsOptions, Clients, Identity};
+pub use client::{AwsOptions, Clients, ConnectError, Connected, Identity, connect};
 pub use error::{AwsError, ErrorKind};
 pub use plan::{Action, Plan, PlanItem};
 pub use progress::{Event, Reporter, Secret};

@@ -292,7 +292,8 @@ impl Plan {
     }
 
     /// The readable form: a header per resource and a unified diff of each
-    /// changed document, in ANSI colour when `color` is set.
+    /// changed document, in ANSI colour when `color` is set, then the lints
+    /// and notes. The errors are not in it: callers show them where errors go.
     pub fn render(&self, color: bool) -> String {
         let paint = |code: &str, text: &str| {
             if color {
@@ -365,12 +366,6 @@ impl Plan {
                     "  {}",
                     paint(code, &f.to_string()).replace('\n', "\n    ")
                 );
-            }
-        }
-        if !self.errors.is_empty() {
-            let _ = writeln!(out, "\nErrors:");
-            for e in &self.errors {
-                let _ = writeln!(out, "  {}", paint("1;31", e));
             }
         }
         if !self.notes.is_empty() {

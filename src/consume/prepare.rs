@@ -18,19 +18,17 @@ use super::runner::{ConsumeOptions, ErrorPolicy};
 use super::sink::{Quarantine, Sink, SinkSpec};
 use crate::aws::Clients;
 use crate::aws::observe::queue_url;
-use crate::spec::Spec;
+use crate::spec::{Compression, RecordFormat, Spec};
 
 /// How to consume, beyond what the spec says: `sluice consume`'s options.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsumeSettings {
-    /// Where records go: `stdout`, `dir:PATH` or `null`.
-    pub sink: String,
-    /// Size at which a dir sink file is closed and the next begun.
-    pub max_file_mib: u64,
+    /// Where records go (a dir sink with the size its files rotate at).
+    pub sink: SinkSpec,
     /// Overrides the spec's `consumer.format`.
-    pub format: Option<String>,
+    pub format: Option<RecordFormat>,
     /// Overrides the spec's `consumer.compression`.
-    pub compression: Option<String>,
+    pub compression: Option<Compression>,
     /// Messages processed at once; `None` is the spec's `consumer.concurrency`.
     pub concurrency: Option<usize>,
     /// Long-polls at once; `None` is one per 10 processing slots.
@@ -54,8 +52,7 @@ impl Default for ConsumeSettings {
     /// `sluice consume`'s defaults.
     fn default() -> Self {
         ConsumeSettings {
-            sink: "stdout".to_owned(),
-            max_file_mib: super::sink::DEFAULT_MAX_FILE_BYTES / (1024 * 1024),
+            sink: SinkSpec::Stdout,
             format: None,
             compression: None,
             concurrency: None,
@@ -73,20 +70,11 @@ impl Default for ConsumeSettings {
 
 impl ConsumeSettings {
     /// The defaults, writing records to `sink`.
-    pub fn with_sink(sink: impl Into<String>) -> Self {
+    pub fn with_sink(sink: SinkSpec) -> Self {
         ConsumeSettings {
-            sink: sink.into(),
+            sink,
             ..ConsumeSettings::default()
         }
-    }
-
-    /// The sink as given, checked (`max_file_mib` applied to a dir sink).
-    pub fn sink_spec(&self) -> Result<SinkSpec> {
-        let mut spec: SinkSpec = self.sink.parse().map_err(anyhow::Error::msg)?;
-        if let SinkSpec::Dir { max_file_bytes, .. } = &mut spec {
-            *max_file_bytes = self.max_file_mib.max(1) * 1024 * 1024;
-        }
-        Ok(spec)
     }
 }
 
@@ -187,24 +175,6 @@ async fn visibility_timeout(clients: &Clients, url: &str, fallback: u64) -> Resu
         .unwrap_or(fallback))
 }
 
-/// Decode options from the names of a format and a compression.
-pub fn decode_options(
-    format: &str,
-    compression: &str,
-    max_record_bytes: usize,
-) -> Result<DecodeOptions> {
-    Ok(DecodeOptions {
-        format: format
-            .parse()
-            .map_err(|e: String| anyhow::anyhow!("--format: {e}"))?,
-        compression: compression
-            .parse()
-            .map_err(|e: String| anyhow::anyhow!("--compression: {e}"))?,
-        max_record_bytes,
-        ..Default::default()
-    })
-}
-
 /// Resolves a run of the consumer of `spec`'s queue: checks the settings
 /// that need no network first, then (as the role, if asked) finds the
 /// queues and the visibility timeout, then opens the sink and quarantine.
@@ -214,18 +184,12 @@ pub async fn prepare(
     spec: &Spec,
     settings: &ConsumeSettings,
 ) -> Result<Prepared> {
-    let sink_spec = settings.sink_spec()?;
-    let decode = decode_options(
-        settings
-            .format
-            .as_deref()
-            .unwrap_or(spec.consumer.format.as_str()),
-        settings
-            .compression
-            .as_deref()
-            .unwrap_or(spec.consumer.compression.as_str()),
-        settings.max_record_bytes,
-    )?;
+    let decode = DecodeOptions {
+        format: settings.format.unwrap_or(spec.consumer.format),
+        compression: settings.compression.unwrap_or(spec.consumer.compression),
+        max_record_bytes: settings.max_record_bytes,
+        ..DecodeOptions::default()
+    };
     let (clients, assumed_role) = connect_as(clients, spec, settings.assume_role).await?;
     let Queues { queue_url, dlq_url } = queues(&clients, spec).await?;
     let visibility = visibility_timeout(
@@ -235,7 +199,7 @@ pub async fn prepare(
     )
     .await?;
     let sink: Arc<dyn Sink> = Arc::from(
-        super::sink::open(&sink_spec)
+        super::sink::open(&settings.sink)
             .with_context(|| format!("cannot open the sink {}", settings.sink))?,
     );
     let quarantine = match &settings.quarantine {
@@ -272,7 +236,7 @@ pub async fn prepare(
         clients,
         options,
         sink,
-        sink_name: settings.sink.clone(),
+        sink_name: settings.sink.to_string(),
         assumed_role,
     })
 }
@@ -299,8 +263,7 @@ mod tests {
     #[test]
     fn the_defaults_are_the_cli_defaults() {
         let settings = ConsumeSettings::default();
-        assert_eq!(settings.sink, "stdout");
-        assert_eq!(settings.max_file_mib, 128);
+        assert_eq!(settings.sink, SinkSpec::Stdout);
         assert_eq!(settings.receivers, None);
         assert_eq!(settings.grace, Duration::from_secs(30));
         assert_eq!(settings.on_decode_error, ErrorPolicy::Skip);
@@ -320,28 +283,24 @@ mod tests {
 
     #[test]
     fn a_dir_sink_takes_the_file_size() {
-        let mut settings = ConsumeSettings::with_sink("dir:out");
-        settings.max_file_mib = 3;
+        let sink: SinkSpec = "dir:out".parse().unwrap();
         assert_eq!(
-            settings.sink_spec().unwrap(),
+            sink.with_max_file_bytes(3 * 1024 * 1024),
             SinkSpec::Dir {
                 path: PathBuf::from("out"),
                 max_file_bytes: 3 * 1024 * 1024
             }
         );
-        let bad = ConsumeSettings::with_sink("s3://nope").sink_spec();
-        assert!(bad.unwrap_err().to_string().contains("is not a sink"));
-    }
-
-    #[test]
-    fn decode_options_name_the_bad_value() {
-        let e = decode_options("xml", "auto", 10).unwrap_err().to_string();
-        assert!(e.starts_with("--format: "), "{e}");
-        let e = decode_options("auto", "rar", 10).unwrap_err().to_string();
-        assert!(e.starts_with("--compression: "), "{e}");
+        assert_eq!(SinkSpec::Null.with_max_file_bytes(3), SinkSpec::Null);
+        assert!(
+            "s3://nope"
+                .parse::<SinkSpec>()
+                .unwrap_err()
+                .contains("is not a sink")
+        );
         assert_eq!(
-            decode_options("csv", "gzip", 10).unwrap().max_record_bytes,
-            10
+            "dir:out".parse::<SinkSpec>().unwrap().to_string(),
+            "dir:out"
         );
     }
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
-    MessageSystemAttributeName, QueueAttributeName,
+    MessageSystemAttributeName,
 };
 use rand::Rng;
 use tokio::sync::{Mutex, Semaphore, mpsc};
@@ -24,7 +24,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::decode::{DecodeOptions, ObjectError, ObjectInfo, RecordError, RecordSink, decode};
 use super::event::{self, Message, ObjectRef};
-use super::metrics::{ErrorSample, Metrics, QueueGauges};
+use super::metrics::{ErrorSample, Metrics};
+use super::monitor::{Depth, Target, depth, gauges};
 use super::sink::{Quarantine, Sink, SinkWriter, source_fields, with_source};
 use crate::aws::Clients;
 use crate::aws::error::{ErrorKind, classify};
@@ -91,6 +92,18 @@ pub struct Outcome {
     pub snapshot: super::metrics::Snapshot,
     /// Errors under the `fail` policy: the exit code reports them.
     pub fail_policy_errors: u64,
+}
+
+impl Outcome {
+    /// Why the run counts as failed (a non-zero exit), in words, if it does.
+    pub fn failure(&self) -> Option<String> {
+        (self.fail_policy_errors > 0).then(|| {
+            format!(
+                "{} message(s) were kept under --on-decode-error fail; SQS delivers them again and, after maxReceiveCount, moves them to the dead-letter queue",
+                self.fail_policy_errors
+            )
+        })
+    }
 }
 
 /// What became of a message.
@@ -1046,53 +1059,25 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
     }
 }
 
-async fn queue_count(shared: &Shared, url: &str) -> Option<(u64, u64, u64)> {
-    let out = shared
-        .clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-        .send()
-        .await;
-    match out {
-        Ok(out) => {
-            let attrs = out.attributes()?;
-            let get = |name: QueueAttributeName| {
-                attrs.get(&name).and_then(|v| v.parse().ok()).unwrap_or(0)
-            };
-            Some((
-                get(QueueAttributeName::ApproximateNumberOfMessages),
-                get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-                get(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
-            ))
-        }
-        Err(e) => {
-            shared.metrics.api_error("queue-attributes");
-            tracing::warn!(error = %classify("sqs:GetQueueAttributes", url, e), "queue depth unavailable");
-            None
-        }
-    }
-}
-
 /// Reads the queue's and the DLQ's depth every `queue_poll_interval`.
 async fn queue_gauges(shared: Arc<Shared>, stop: CancellationToken) {
+    let target = Target {
+        queue_url: shared.options.queue_url.clone(),
+        dlq_url: shared.options.dlq_url.clone(),
+    };
     loop {
-        if let Some((visible, in_flight, delayed)) =
-            queue_count(&shared, &shared.options.queue_url).await
-        {
-            let dlq_visible = match &shared.options.dlq_url {
-                Some(url) => queue_count(&shared, url).await.map(|(v, _, _)| v),
-                None => None,
-            };
-            shared.metrics.set_queue(QueueGauges {
-                visible,
-                in_flight,
-                delayed,
-                dlq_visible,
-            });
+        match gauges(&shared.clients, &target).await {
+            Ok((gauges, dlq_error)) => {
+                if let Some(e) = dlq_error {
+                    shared.metrics.api_error("queue-attributes");
+                    tracing::warn!(error = %e, "dead-letter queue depth unavailable");
+                }
+                shared.metrics.set_queue(gauges);
+            }
+            Err(e) => {
+                shared.metrics.api_error("queue-attributes");
+                tracing::warn!(error = %e, "queue depth unavailable");
+            }
         }
         tokio::select! {
             () = tokio::time::sleep(shared.options.queue_poll_interval) => {}
@@ -1132,7 +1117,17 @@ async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
             continue;
         }
         // Confirm with a fresh reading rather than the last gauge.
-        if let Some((0, 0, _)) = queue_count(&shared, &shared.options.queue_url).await {
+        let reading = depth(&shared.clients, &shared.options.queue_url).await;
+        if let Err(e) = &reading {
+            shared.metrics.api_error("queue-attributes");
+            tracing::warn!(error = %e, "queue depth unavailable");
+        }
+        if let Ok(Depth {
+            visible: 0,
+            in_flight: 0,
+            ..
+        }) = reading
+        {
             tracing::info!("queue idle: stopping");
             shared.control.shutdown.cancel();
             return;

@@ -23,6 +23,29 @@ pub enum SinkSpec {
     Null,
 }
 
+impl SinkSpec {
+    /// The same sink with files rotated at `bytes` (a dir sink; others ignore it).
+    pub fn with_max_file_bytes(self, bytes: u64) -> SinkSpec {
+        match self {
+            SinkSpec::Dir { path, .. } => SinkSpec::Dir {
+                path,
+                max_file_bytes: bytes.max(1),
+            },
+            other => other,
+        }
+    }
+}
+
+impl std::fmt::Display for SinkSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SinkSpec::Stdout => f.write_str("stdout"),
+            SinkSpec::Null => f.write_str("null"),
+            SinkSpec::Dir { path, .. } => write!(f, "dir:{}", path.display()),
+        }
+    }
+}
+
 impl FromStr for SinkSpec {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

@@ -116,6 +116,58 @@ pub fn from_json_str(text: &str, origin: &str) -> Result<Loaded, LoadError> {
     Ok(Loaded { spec, generated })
 }
 
+/// One `PATH=VALUE` setting, as `sluice init --set` takes it: the value is
+/// JSON when it parses as JSON (`900`, `true`, `["a"]`), else a string.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    /// Dotted spec path, e.g. `queue.visibility_timeout_secs`.
+    pub path: String,
+    pub value: Value,
+}
+
+impl std::str::FromStr for Setting {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let Some((path, raw)) = s.split_once('=') else {
+            return Err(format!(
+                "{s}: expected PATH=VALUE, e.g. bucket.prefix=logs/"
+            ));
+        };
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            return Err(format!("{s}: `{path}` is not a dotted spec path"));
+        }
+        let value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned()));
+        Ok(Setting {
+            path: path.to_owned(),
+            value,
+        })
+    }
+}
+
+/// `spec` with `settings` laid over it, read back through the loader so that
+/// unknown paths and wrong types are refused by name; `origin` names them.
+pub fn with_settings(spec: &Spec, settings: &[Setting], origin: &str) -> Result<Spec, LoadError> {
+    let shape = |message: String| LoadError::Shape {
+        origin: origin.to_owned(),
+        message,
+    };
+    let mut value = serde_json::to_value(spec).map_err(|e| shape(e.to_string()))?;
+    for setting in settings {
+        let mut slot = &mut value;
+        for part in setting.path.split('.') {
+            let Some(object) = slot.as_object_mut() else {
+                return Err(shape(format!(
+                    "{}: does not name a spec value",
+                    setting.path
+                )));
+            };
+            slot = object.entry(part.to_owned()).or_insert(Value::Null);
+        }
+        *slot = setting.value.clone();
+    }
+    Ok(from_json_str(&value.to_string(), origin)?.spec)
+}
+
 /// Lays `over` onto `base`: objects merge key by key, anything else replaces.
 /// Keys unknown to `base` are kept so that deserialization rejects them by path.
 fn overlay(base: &mut Value, over: Value) {
@@ -224,6 +276,35 @@ mod tests {
         assert!(err.contains("a spec is a JSON object"), "{err}");
         let err = load_str("{").unwrap_err().to_string();
         assert!(err.starts_with("test.json: not valid JSON"), "{err}");
+    }
+
+    #[test]
+    fn settings_parse_as_json_or_text_and_are_checked_by_path() {
+        let spec = super::super::starter("acme-ingest", "us-west-2", Some("123456789012"));
+        let settings: Vec<Setting> = [
+            "queue.visibility_timeout_secs=900",
+            "bucket.prefix=logs/",
+            "role.trusted_principals=[\"123456789012\"]",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        let set = with_settings(&spec, &settings, "--set").unwrap();
+        assert_eq!(set.queue.visibility_timeout_secs, 900);
+        assert_eq!(set.bucket.prefix, "logs/");
+        assert_eq!(set.role.trusted_principals, ["123456789012"]);
+        assert!("bucket.prefix".parse::<Setting>().is_err());
+        assert!("a..b=1".parse::<Setting>().is_err());
+        let typo: Setting = "queue.visiblity=5".parse().unwrap();
+        let err = with_settings(&spec, &[typo], "--set")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("queue.visiblity"), "{err}");
+        let through: Setting = "name.x=5".parse().unwrap();
+        let err = with_settings(&spec, &[through], "--set")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("name.x: does not name a spec value"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 mod defaults;
 mod io;
+pub mod path;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -14,7 +15,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use defaults::{generate_external_id, starter};
-pub use io::{LoadError, Loaded, from_json_str, load, save, to_json_string};
+pub use io::{
+    LoadError, Loaded, Setting, from_json_str, load, save, to_json_string, with_settings,
+};
 pub use validate::{FieldError, S3_EVENTS, ValidationErrors, validate};
 
 /// The only spec format version this build reads and writes.

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::{BucketEncryption, QueueEncryption, Spec};
+use super::{BucketEncryption, QueueEncryption, Spec, path};
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,18 +42,18 @@ impl std::error::Error for ValidationErrors {}
 /// Checks every rule; `Err` lists all that are broken.
 pub fn validate(spec: &Spec) -> Result<(), ValidationErrors> {
     let mut v = Collector::default();
-    v.check("name", stack_name(&spec.name));
-    v.check("region", region(&spec.region));
+    v.check(path::NAME, stack_name(&spec.name));
+    v.check(path::REGION, region(&spec.region));
     if let Some(account) = &spec.account_id {
-        v.check("account_id", account_id(account));
+        v.check(path::ACCOUNT_ID, account_id(account));
     }
 
     let b = &spec.bucket;
-    v.check("bucket.name", bucket_name(&b.name));
-    v.check("bucket.prefix", key_filter(&b.prefix, "prefix"));
-    v.check("bucket.suffix", key_filter(&b.suffix, "suffix"));
+    v.check(path::BUCKET_NAME, bucket_name(&b.name));
+    v.check(path::BUCKET_PREFIX, key_filter(&b.prefix, "prefix"));
+    v.check(path::BUCKET_SUFFIX, key_filter(&b.suffix, "suffix"));
     v.check(
-        "bucket.kms_key_arn",
+        path::BUCKET_KMS_KEY_ARN,
         kms_requirement(
             b.encryption == BucketEncryption::SseKms,
             "bucket.encryption is sse-kms",
@@ -62,17 +62,17 @@ pub fn validate(spec: &Spec) -> Result<(), ValidationErrors> {
     );
 
     let q = &spec.queue;
-    v.check("queue.name", queue_name(&q.name));
+    v.check(path::QUEUE_NAME, queue_name(&q.name));
     v.check(
-        "queue.visibility_timeout_secs",
+        path::QUEUE_VISIBILITY_TIMEOUT,
         in_range(q.visibility_timeout_secs, 0, 43_200, "seconds (12 hours)"),
     );
     v.check(
-        "queue.message_retention_secs",
+        path::QUEUE_RETENTION,
         in_range(q.message_retention_secs, 60, 1_209_600, "seconds (14 days)"),
     );
     v.check(
-        "queue.kms_key_arn",
+        path::QUEUE_KMS_KEY_ARN,
         kms_requirement(
             q.encryption == QueueEncryption::Kms,
             "queue.encryption is kms",
@@ -80,56 +80,56 @@ pub fn validate(spec: &Spec) -> Result<(), ValidationErrors> {
         ),
     );
     if q.dead_letter.enabled {
-        v.check("queue.dead_letter.name", queue_name(&q.dead_letter.name));
+        v.check(path::DLQ_NAME, queue_name(&q.dead_letter.name));
         if q.dead_letter.name == q.name {
             v.push(
-                "queue.dead_letter.name",
+                path::DLQ_NAME,
                 "must differ from queue.name: a queue cannot be its own dead-letter queue",
             );
         }
         v.check(
-            "queue.dead_letter.max_receive_count",
+            path::DLQ_MAX_RECEIVE_COUNT,
             in_range(q.dead_letter.max_receive_count, 1, 1000, ""),
         );
     }
 
-    v.check("policy.name", iam_name(&spec.policy.name, 128));
+    v.check(path::POLICY_NAME, iam_name(&spec.policy.name, 128));
     let r = &spec.role;
     if r.enabled {
-        v.check("role.name", iam_name(&r.name, 64));
-        v.check("role.external_id", external_id(&r.external_id));
+        v.check(path::ROLE_NAME, iam_name(&r.name, 64));
+        v.check(path::ROLE_EXTERNAL_ID, external_id(&r.external_id));
         for (i, p) in r.trusted_principals.iter().enumerate() {
-            v.check(&format!("role.trusted_principals[{i}]"), principal(p));
+            v.check(&path::item(path::ROLE_TRUSTED_PRINCIPALS, i), principal(p));
         }
     }
     if spec.user.enabled {
-        v.check("user.name", iam_name(&spec.user.name, 64));
+        v.check(path::USER_NAME, iam_name(&spec.user.name, 64));
     }
     if !r.enabled && !spec.user.enabled {
         v.push(
-            "role.enabled",
+            path::ROLE_ENABLED,
             "enable the role or the user (or both): otherwise nothing can consume the queue",
         );
     }
 
     let n = &spec.notification;
-    v.check("notification.id", notification_id(&n.id));
+    v.check(path::NOTIFICATION_ID, notification_id(&n.id));
     if n.events.is_empty() {
         v.push(
-            "notification.events",
+            path::NOTIFICATION_EVENTS,
             "must name at least one event, e.g. s3:ObjectCreated:*",
         );
     }
     for (i, e) in n.events.iter().enumerate() {
-        v.check(&format!("notification.events[{i}]"), event_name(e));
+        v.check(&path::item(path::NOTIFICATION_EVENTS, i), event_name(e));
     }
 
     v.check(
-        "consumer.concurrency",
+        path::CONSUMER_CONCURRENCY,
         in_range(spec.consumer.concurrency, 1, 256, ""),
     );
     for (key, value) in &spec.tags {
-        v.check(&format!("tags.{key}"), tag(key, value));
+        v.check(&format!("{}.{key}", path::TAGS), tag(key, value));
     }
     v.finish()
 }

@@ -18,8 +18,8 @@ use crate::consume::prepare::ConsumeSettings;
 use crate::spec::Spec;
 
 use super::dashboard::ConsumeRun;
-use super::data::DataReport;
 use super::session::SessionInfo;
+use crate::consume::preview::DataReport;
 
 /// Something that happened.
 #[derive(Debug)]

@@ -18,12 +18,12 @@ use crate::docs::MergeError;
 use crate::spec::{FieldError, Spec};
 
 use super::action::{ConnectHow, ConsumeEnd, Effect, Found, LOOKUP_DEBOUNCE, Lookup, Target};
-use super::data::DataReport;
 use super::form::{self, FieldId, Kind};
 use super::preview::{self, Section};
 use super::profiles::{Profile, REGIONS};
 use super::session::SessionInfo;
 use super::theme::Theme;
+use crate::consume::preview::DataReport;
 
 /// The screens, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -1025,16 +1025,15 @@ impl App {
                 report.connector.clone()
             }
             _ => {
-                let mut values = crate::docs::connector_values(&self.derived.resolved);
-                if let Some(Found::Queue(Ok(Some(queue)))) = self
+                let queue_url = match self
                     .slots
                     .get(&Target::Queue)
                     .and_then(|s| s.found.as_ref())
-                    && let Some(slot) = values.iter_mut().find(|(k, _)| *k == "queue_url")
                 {
-                    slot.1 = queue.url.clone();
-                }
-                values
+                    Some(Found::Queue(Ok(Some(queue)))) => Some(queue.url.as_str()),
+                    _ => None,
+                };
+                crate::docs::connector_values_with(&self.derived.resolved, queue_url)
             }
         }
     }

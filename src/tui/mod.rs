@@ -19,14 +19,12 @@
 //!               dashboard from the Done screen), Headless for tests
 //! session       autosaved sessions in <config dir>/sessions
 //! profiles      AWS profiles and regions for the welcome screen
-//! data          the data preview: newest objects, sample, backfill count
 //! theme         colours, NO_COLOR
 //! ```
 
 pub mod action;
 pub mod app;
 pub mod dashboard;
-pub mod data;
 pub mod form;
 pub mod preview;
 pub mod profiles;

@@ -22,7 +22,7 @@ use crate::consume::runner::Outcome;
 use super::action::{Action, ConnectHow, ConsumeEnd, Effect, Found, Lookup, Run, Target};
 use super::app::{App, Setup};
 use super::dashboard::{self, ConsumeRun, Ended};
-use super::{data, session, ui, update};
+use super::{session, ui, update};
 
 /// How long the credentials check may take before the wizard goes offline.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -175,7 +175,9 @@ impl Runtime {
                 spec,
                 cutoff,
             } => self.spawn(TaskKey::Data, async move {
-                let result = data::fetch(&clients, &spec, cutoff).await.map(Box::new);
+                let result = crate::consume::preview::fetch(&clients, &spec, cutoff)
+                    .await
+                    .map(Box::new);
                 let _ = tx.send(Action::DataFetched { id, result });
             }),
             Effect::ListSessions(dir) => {

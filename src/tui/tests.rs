@@ -15,7 +15,6 @@ use serde_json::json;
 
 use super::action::{Action, ConsumeEnd, Effect, Found, Run, SaveKind, Target};
 use super::app::{App, Config, Connection, Overlay, RowState, Setup, StatusKind, Step};
-use super::data::{DataReport, ObjectSummary, Sample};
 use super::form::FieldId;
 use super::runtime::{draw, screen_text};
 use super::session::SessionInfo;
@@ -27,6 +26,7 @@ use crate::aws::observe::{BucketState, PolicyState, QueueState};
 use crate::aws::progress::{CheckId, Outcome as StepOutcome, StepId};
 use crate::aws::verify::{Check, Outcome, VerifyReport};
 use crate::aws::{Clients, Event, Identity};
+use crate::consume::preview::{DataReport, ObjectSummary, Sample};
 use crate::docs::ResourceKind;
 use crate::spec::Spec;
 
@@ -897,7 +897,7 @@ fn d_on_done_asks_for_a_sink_then_prepares_the_consumer() {
         panic!("no prepare effect: {:?}", app.effects);
     };
     assert_eq!(*id, app.done.consume.id);
-    assert_eq!(settings.sink, "dir:ingest/acme-ingest");
+    assert_eq!(settings.sink.to_string(), "dir:ingest/acme-ingest");
     assert_eq!(settings.concurrency, None, "the spec's concurrency");
     assert!(!settings.assume_role);
     assert_eq!(spec.account_id.as_deref(), Some(ACCOUNT));
@@ -994,7 +994,7 @@ fn the_consume_prompt_refuses_stdout_and_bad_sinks() {
     key(&mut app, KeyCode::Enter);
     assert!(matches!(
         app.effects.last(),
-        Some(Effect::PrepareConsume { settings, .. }) if settings.sink == "null"
+        Some(Effect::PrepareConsume { settings, .. }) if settings.sink == crate::consume::sink::SinkSpec::Null
     ));
     // Esc on the prompt starts nothing.
     let mut app = online_applied(100, 30);

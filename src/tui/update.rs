@@ -1553,6 +1553,9 @@ fn start_consume(app: &mut App, sink: String) {
     let Connection::Online { clients, identity } = &app.connection else {
         return;
     };
+    let Ok(sink_spec) = sink.parse::<crate::consume::sink::SinkSpec>() else {
+        return;
+    };
     app.done.consume.id += 1;
     app.done.consume.preparing = true;
     app.done.consume.sink = Some(sink.clone());
@@ -1561,7 +1564,7 @@ fn start_consume(app: &mut App, sink: String) {
         clients: clients.clone(),
         spec: Box::new(app.derived.resolved.clone()),
         identity: identity.clone(),
-        settings: crate::consume::prepare::ConsumeSettings::with_sink(sink),
+        settings: crate::consume::prepare::ConsumeSettings::with_sink(sink_spec),
     });
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crossterm::event::KeyEvent;
 
-use crate::consume::metrics::{QueueGauges, Snapshot};
+use crate::consume::metrics::Snapshot;
 use crate::consume::runner::Outcome;
 
 #[derive(Debug, Clone)]
@@ -31,15 +31,7 @@ pub enum Action {
 }
 
 /// One poll of GetQueueAttributes (queue and DLQ) in monitor mode.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QueueReading {
-    /// Seconds since the start.
-    pub at: f64,
-    /// `None` when the queue could not be read.
-    pub gauges: Option<QueueGauges>,
-    /// Why the queue (or the DLQ) could not be read.
-    pub error: Option<String>,
-}
+pub use crate::consume::monitor::Reading as QueueReading;
 
 /// What `update` asks of the outside world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,13 +21,11 @@
 //!            charts (Chart / Sparkline), errors, overlays
 //! runtime    the event loop (generic over backend and event stream), signals
 //! terminal   raw mode + alternate screen guard and panic hook; stdout or stderr
-//! monitor    monitor mode's GetQueueAttributes poller
 //! format     numbers, bytes, durations
 //! ```
 
 pub mod action;
 pub mod format;
-pub mod monitor;
 pub mod runtime;
 pub mod state;
 pub mod terminal;
@@ -113,7 +111,7 @@ pub struct MonitorRun {
     pub info: Info,
     pub screen: Screen,
     pub clients: Clients,
-    pub target: monitor::Target,
+    pub target: crate::consume::monitor::Target,
     /// How often the queue is read.
     pub interval: Duration,
 }
@@ -264,14 +262,13 @@ fn print_final(snapshot: &Snapshot) {
 /// The final summary line and the exit code, as headless ends.
 fn finish(outcome: &Outcome) -> ExitCode {
     print_final(&outcome.snapshot);
-    if outcome.fail_policy_errors > 0 {
-        eprintln!(
-            "error: {} message(s) were kept under --on-decode-error fail; SQS delivers them again and, after maxReceiveCount, moves them to the dead-letter queue",
-            outcome.fail_policy_errors
-        );
-        return ExitCode::FAILURE;
+    match outcome.failure() {
+        Some(why) => {
+            eprintln!("error: {why}");
+            ExitCode::FAILURE
+        }
+        None => ExitCode::SUCCESS,
     }
-    ExitCode::SUCCESS
 }
 
 /// Shows the queue without consuming it, until `q`.
@@ -286,13 +283,14 @@ pub async fn monitor(run: MonitorRun) -> anyhow::Result<ExitCode> {
     let (tx, mut rx) = unbounded_channel();
     let start = Instant::now();
     let stop = CancellationToken::new();
-    let poller = tokio::spawn(monitor::poll(
+    let readings = tx.clone();
+    let poller = tokio::spawn(crate::consume::monitor::poll(
         clients,
         target,
         interval,
         start,
-        tx.clone(),
         stop.clone(),
+        move |reading| readings.send(Action::Queue(reading)).is_ok(),
     ));
     let signals = runtime::forward_signals(tx);
     tracing::info!("dashboard: start (monitor)");

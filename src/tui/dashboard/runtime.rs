@@ -184,33 +184,5 @@ pub fn signals_as<A: Send + 'static>(
     tx: UnboundedSender<A>,
     action: impl Fn() -> A + Send + 'static,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::hangup()),
-            ) else {
-                return;
-            };
-            loop {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
-                    _ = hup.recv() => {}
-                }
-                if tx.send(action()).is_err() {
-                    return;
-                }
-            }
-        }
-        #[cfg(not(unix))]
-        loop {
-            if tokio::signal::ctrl_c().await.is_err() || tx.send(action()).is_err() {
-                return;
-            }
-        }
-    })
+    crate::signals::watch(move || tx.send(action()).is_ok())
 }

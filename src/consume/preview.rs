@@ -1,15 +1,14 @@
-//! The "Preview data" screen's work: list the newest objects under the
-//! prefix (with the suffix), count those older than our notification, and
-//! fetch the newest one to decode its first records with the consumer's
-//! decoder. Runs in the background; no terminal code here.
+//! The data preview of the wizard's "Preview data" screen: list the newest
+//! objects under the prefix (with the suffix), count those older than our
+//! notification, and fetch the newest one to decode its first records with
+//! the consumer's decoder ([`super::inspect`]). No terminal code here.
 
 use std::time::SystemTime;
 
+use super::decode::{DecodeOptions, ObjectError, RecordSink};
+use super::inspect::{Opened, decode_opened};
 use crate::aws::Clients;
 use crate::aws::error::classify;
-use crate::consume::decode::{
-    DecodeOptions, ObjectError, ObjectInfo, RecordError, RecordSink, decode,
-};
 use crate::spec::{Compression, RecordFormat, Spec};
 
 /// How many objects are listed at most (ten pages).
@@ -170,12 +169,12 @@ async fn sample(clients: &Clients, spec: &Spec, object: &ObjectSummary) -> Resul
     tokio::task::spawn_blocking(move || {
         decode_sample(
             &key,
-            &bytes,
+            bytes.to_vec(),
             partial,
             format,
             compression,
-            content_type.as_deref(),
-            content_encoding.as_deref(),
+            content_type,
+            content_encoding,
         )
     })
     .await
@@ -217,32 +216,29 @@ fn magic(bytes: &[u8]) -> &'static str {
 /// consumer's decoder and the spec's format and compression settings.
 pub fn decode_sample(
     key: &str,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     partial: bool,
     format: RecordFormat,
     compression: Compression,
-    content_type: Option<&str>,
-    content_encoding: Option<&str>,
+    content_type: Option<String>,
+    content_encoding: Option<String>,
 ) -> Sample {
     let options = DecodeOptions {
         format,
         compression,
         ..DecodeOptions::default()
     };
-    let info = ObjectInfo {
-        key,
-        content_encoding,
-        content_type,
-        size: (!partial).then_some(bytes.len() as u64),
-    };
+    let length = bytes.len();
+    let magic = magic(&bytes);
+    let opened = Opened::from_bytes(key, bytes, partial, content_type, content_encoding);
     let mut sink = FirstRecords {
         records: Vec::new(),
         count: 0,
     };
-    let mut record_errors: Vec<RecordError> = Vec::new();
-    let result = decode(bytes, &info, &options, &mut sink, &mut |e| {
-        record_errors.push(e);
-    });
+    // One more than shown: the last error of a cut sample may be dropped below.
+    let decoded = decode_opened(opened, &options, &mut sink, SAMPLE_RECORDS + 1);
+    let (result, mut record_errors, error_count) =
+        (decoded.result, decoded.errors, decoded.error_count);
     let mut errors = Vec::new();
     let cut = if partial {
         " (the sample is the object's first bytes only)"
@@ -250,12 +246,16 @@ pub fn decode_sample(
         ""
     };
     // The last record of a cut sample is cut too: not the data's fault.
+    let mut error_count = error_count;
     if partial
+        && error_count > 0
+        && record_errors.len() as u64 == error_count
         && record_errors
             .last()
-            .is_some_and(|e| e.index + 1 == sink.count + record_errors.len() as u64)
+            .is_some_and(|e| e.index + 1 == sink.count + error_count)
     {
         record_errors.pop();
+        error_count -= 1;
     }
     let (compression, format) = match &result {
         Ok(summary) => (
@@ -267,7 +267,7 @@ pub fn decode_sample(
                 errors.push(format!("{e}{cut}"));
             }
             (
-                format!("{} (by its first bytes)", magic(bytes)),
+                format!("{magic} (by its first bytes)"),
                 "not determined: the sample ends mid-stream".to_owned(),
             )
         }
@@ -280,15 +280,15 @@ pub fn decode_sample(
             e.message
         ));
     }
-    if record_errors.len() > SAMPLE_RECORDS {
+    if error_count > SAMPLE_RECORDS as u64 {
         errors.push(format!(
             "… {} more bad record(s)",
-            record_errors.len() - SAMPLE_RECORDS
+            error_count - SAMPLE_RECORDS as u64
         ));
     }
     Sample {
         key: key.to_owned(),
-        bytes: bytes.len(),
+        bytes: length,
         partial,
         compression,
         format,
@@ -307,7 +307,7 @@ mod tests {
         let text = b"{\"a\":1}\n{\"a\":2}\nnot json\n";
         let sample = decode_sample(
             "logs/x.ndjson",
-            text,
+            text.to_vec(),
             false,
             RecordFormat::Auto,
             Compression::Auto,
@@ -331,7 +331,7 @@ mod tests {
         let text = b"{\"a\":1}\n{\"a\":2}\n{\"a\":";
         let sample = decode_sample(
             "logs/x.ndjson",
-            text,
+            text.to_vec(),
             true,
             RecordFormat::Auto,
             Compression::Auto,
