@@ -3,7 +3,6 @@
 //! The engine modules (`spec`, `docs`, `export`, `aws`) know nothing of the
 //! terminal; the CLI (and, later, the wizard) are front ends over them.
 
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod aws;

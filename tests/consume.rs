@@ -2,6 +2,8 @@
 //! every format and compression, every kind of bad input, crashes and stops
 //! that lose nothing, the fail policy reaching the DLQ.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -2,6 +2,8 @@
 //! cases of framing, and bad input (malformed records, truncation, bombs,
 //! oversized records, non-UTF-8, failing sources).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{self, Read, Write};
 
 use sluice::consume::decode::{

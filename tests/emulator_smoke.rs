@@ -1,6 +1,8 @@
 //! Smoke test of the emulator harness: moto answers the AWS SDK and the AWS
 //! CLI, and `common::shared()` hands each test a clean server.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use aws_config::BehaviorVersion;

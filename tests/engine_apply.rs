@@ -1,5 +1,7 @@
 //! `sluice plan` / `apply` / `restore` against moto, as a user runs them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::fs;

@@ -1,6 +1,8 @@
 //! `verify` and `destroy` against moto, on stacks built by the exported
 //! setup.sh (the same way tests/export_bundle.rs builds them).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::fs;

@@ -2,6 +2,8 @@
 //! generated files, and the exported setup.sh run with the AWS CLI against
 //! moto, checked against `sluice plan --offline --json`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::fs;

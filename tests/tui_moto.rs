@@ -3,6 +3,8 @@
 //! data preview (a real object decoded) → done (the queue URL as AWS has it);
 //! then a second review shows nothing left to change.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::time::Duration;
@@ -15,9 +17,11 @@ use ratatui::backend::TestBackend;
 use sluice::aws::Clients;
 use sluice::aws::verify::{Outcome, VerifyOptions};
 use sluice::tui::action::Target;
-use sluice::tui::app::{Config, Connect, Connection, RowState, Setup, Step};
-use sluice::tui::form::FieldId;
+use sluice::tui::fields::FieldId;
+use sluice::tui::model::{Config, Connect, Connection, Setup};
 use sluice::tui::runtime::{hand_over, screen_text};
+use sluice::tui::screens::run::RowState;
+use sluice::tui::step::Step;
 use sluice::tui::{Headless, Theme};
 
 use common::{ACCOUNT_ID, REGION, aws_cli, shared};
@@ -61,7 +65,7 @@ fn setup(clients: Clients, dir: &std::path::Path) -> Setup {
 
 fn sluice_focus(w: &mut Headless, field: FieldId) {
     for _ in 0..20 {
-        if w.app().focus == Some(field) {
+        if w.app().form.focus == Some(field) {
             return;
         }
         w.press(KeyCode::Tab);
@@ -70,7 +74,7 @@ fn sluice_focus(w: &mut Headless, field: FieldId) {
 }
 
 fn ready(app: &sluice::tui::App) -> bool {
-    app.derived.live && app.derived.pending == 0
+    app.model.derived.live && app.model.derived.pending == 0
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -113,7 +117,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     let mut w = Headless::new(setup(clients(&moto.endpoint).await, dir.path()), 100, 30);
     assert!(
         w.wait_for(WAIT, |app| matches!(
-            app.connection,
+            app.model.connection,
             Connection::Online { .. }
         ))
         .await,
@@ -130,9 +134,9 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     for _ in 0..4 {
         w.press(KeyCode::Enter);
     }
-    assert_eq!(w.app().step, Step::Bucket);
+    assert_eq!(w.app().model.step, Step::Bucket);
     assert!(
-        w.wait_for(WAIT, |app| app.slots[&Target::Bucket].found.is_some())
+        w.wait_for(WAIT, |app| app.model.slots[&Target::Bucket].found.is_some())
             .await,
         "{}",
         w.screen()
@@ -140,17 +144,25 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     // moto is reached over plain HTTP: the wizard warns that the
     // deny-insecure-transport statement would refuse it; switch it off.
     sluice_focus(&mut w, FieldId::DenyInsecureTransport);
-    let (warning, _) =
-        sluice::tui::ui::lookup_line(w.app(), FieldId::DenyInsecureTransport).unwrap();
+    let (warning, _) = sluice::tui::screens::form::lookup_note(
+        &w.app().model,
+        &w.app().form,
+        FieldId::DenyInsecureTransport,
+    )
+    .map(|n| (n.line(), n.kind))
+    .unwrap();
     assert!(
         warning.ends_with("is plain HTTP: this statement denies every request made through it"),
         "{warning}"
     );
     assert!(w.screen().contains("plain HTTP"), "{}", w.screen());
     w.press(KeyCode::Char(' '));
-    assert!(!w.app().spec.bucket.deny_insecure_transport);
+    assert!(!w.app().model.spec.bucket.deny_insecure_transport);
     let bucket = w.screen();
-    let (line, _) = sluice::tui::ui::lookup_line(w.app(), FieldId::BucketName).unwrap();
+    let (line, _) =
+        sluice::tui::screens::form::lookup_note(&w.app().model, &w.app().form, FieldId::BucketName)
+            .map(|n| (n.line(), n.kind))
+            .unwrap();
     assert!(
         line.starts_with("● exists in us-west-2, owned by this account"),
         "{line}"
@@ -167,7 +179,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     // The notification step merges ours beside the other team's entry.
     w.press(KeyCode::Enter);
     w.press(KeyCode::Enter);
-    assert_eq!(w.app().step, Step::Notification);
+    assert_eq!(w.app().model.step, Step::Notification);
     let notify = w.screen();
     assert!(notify.contains("update +"), "{notify}");
     w.press(KeyCode::PageDown);
@@ -179,7 +191,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
 
     // Review: read live, then apply after y.
     w.press(KeyCode::Enter);
-    assert_eq!(w.app().step, Step::Review);
+    assert_eq!(w.app().model.step, Step::Review);
     assert!(w.wait_for(WAIT, ready).await, "{}", w.screen());
     let review = w.screen();
     assert!(review.contains("(read live)"), "{review}");
@@ -190,7 +202,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     w.press(KeyCode::Enter);
     assert!(w.screen().contains("Apply?"), "{}", w.screen());
     w.press(KeyCode::Char('y'));
-    assert_eq!(w.app().step, Step::Apply);
+    assert_eq!(w.app().model.step, Step::Apply);
     assert!(
         w.wait_for(WAIT, |app| !app.apply.run.running).await,
         "{}",
@@ -231,7 +243,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
 
     // Verify starts on its own.
     w.press(KeyCode::Enter);
-    assert_eq!(w.app().step, Step::Verify);
+    assert_eq!(w.app().model.step, Step::Verify);
     assert!(
         w.wait_for(WAIT, |app| app.verify.report.is_some()).await,
         "{}",
@@ -295,7 +307,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
         ],
     );
     w.press(KeyCode::Enter);
-    assert_eq!(w.app().step, Step::Data);
+    assert_eq!(w.app().model.step, Step::Data);
     assert!(
         w.wait_for(WAIT, |app| app.data.result.is_some()).await,
         "{}",
@@ -318,7 +330,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
 
     // Done: the queue URL as moto reports it.
     w.press(KeyCode::Enter);
-    assert_eq!(w.app().step, Step::Done);
+    assert_eq!(w.app().model.step, Step::Done);
     let values = w.app().connector_values();
     let url = &values.iter().find(|(k, _)| *k == "queue_url").unwrap().1;
     assert!(
@@ -374,7 +386,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     assert!(last.contains("wiz-queue"), "{last}");
     assert!(last.contains("STOPPED"), "{last}");
     w.send(ended);
-    assert_eq!(w.app().step, Step::Done);
+    assert_eq!(w.app().model.step, Step::Done);
     let done = w.screen();
     assert!(done.contains("✓ last run: 3 records into dir:"), "{done}");
     assert!(done.contains("3 records written"), "{done}");
@@ -390,9 +402,9 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     for _ in 0..4 {
         w.press(KeyCode::Esc);
     }
-    assert_eq!(w.app().step, Step::Review);
+    assert_eq!(w.app().model.step, Step::Review);
     assert!(w.wait_for(WAIT, ready).await, "{}", w.screen());
-    assert!(!w.app().derived.plan.has_changes(), "{}", w.screen());
+    assert!(!w.app().model.derived.plan.has_changes(), "{}", w.screen());
     assert!(w.screen().contains("Nothing to change"), "{}", w.screen());
 }
 
@@ -414,7 +426,7 @@ async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
     let mut w = Headless::new(setup(clients(&moto.endpoint).await, dir.path()), 80, 24);
     assert!(
         w.wait_for(WAIT, |app| matches!(
-            app.connection,
+            app.model.connection,
             Connection::Online { .. }
         ))
         .await,
@@ -426,22 +438,28 @@ async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
     }
     // Adopt an existing bucket: a missing one blocks Next; typing its name finds it.
     w.press(KeyCode::Right);
-    assert_eq!(w.app().focus, Some(FieldId::BucketCreate));
+    assert_eq!(w.app().form.focus, Some(FieldId::BucketCreate));
     w.press(KeyCode::Tab);
     w.press(KeyCode::Home);
     w.ctrl('k');
     w.type_text("already-her");
     assert!(
-        w.wait_for(WAIT, |app| app.slots[&Target::Bucket].found.is_some())
+        w.wait_for(WAIT, |app| app.model.slots[&Target::Bucket].found.is_some())
             .await,
         "{}",
         w.screen()
     );
     assert!(w.screen().contains("✗ no such bucket"), "{}", w.screen());
     w.press(KeyCode::Enter);
-    assert_eq!(w.app().step, Step::Bucket, "Next refused: {}", w.screen());
+    assert_eq!(
+        w.app().model.step,
+        Step::Bucket,
+        "Next refused: {}",
+        w.screen()
+    );
     assert!(
         w.app()
+            .model
             .status
             .as_ref()
             .unwrap()
@@ -450,7 +468,7 @@ async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
     );
     w.type_text("e");
     assert!(
-        w.wait_for(WAIT, |app| app.slots[&Target::Bucket].found.is_some())
+        w.wait_for(WAIT, |app| app.model.slots[&Target::Bucket].found.is_some())
             .await,
         "{}",
         w.screen()
@@ -461,5 +479,5 @@ async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
         w.screen()
     );
     w.press(KeyCode::Enter);
-    assert_eq!(w.app().step, Step::Queue);
+    assert_eq!(w.app().model.step, Step::Queue);
 }

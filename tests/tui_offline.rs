@@ -2,6 +2,8 @@
 //! identical (byte for byte, file modes too) to `sluice export` of the spec
 //! it saves; its session is autosaved and resumes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -9,8 +11,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use crossterm::event::KeyCode;
-use sluice::tui::app::{Config, Setup, Step};
-use sluice::tui::form::FieldId;
+use sluice::tui::fields::FieldId;
+use sluice::tui::model::{Config, Setup};
+use sluice::tui::step::Step;
 use sluice::tui::{Headless, Theme};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -32,14 +35,14 @@ fn setup(dir: &Path) -> Setup {
 /// Tabs to `field` on the current step.
 fn focus(w: &mut Headless, field: FieldId) {
     for _ in 0..20 {
-        if w.app().focus == Some(field) {
+        if w.app().form.focus == Some(field) {
             return;
         }
         w.press(KeyCode::Tab);
     }
     panic!(
         "cannot reach {field:?} on {:?}:\n{}",
-        w.app().step,
+        w.app().model.step,
         w.screen()
     );
 }
@@ -53,7 +56,7 @@ fn retype(w: &mut Headless, text: &str) {
 
 fn enter_expecting(w: &mut Headless, step: Step) {
     w.press(KeyCode::Enter);
-    assert_eq!(w.app().step, step, "{}", w.screen());
+    assert_eq!(w.app().model.step, step, "{}", w.screen());
 }
 
 /// Every file under `dir`: relative path → (bytes, mode).
@@ -80,14 +83,14 @@ async fn every_step_offline_then_the_bundle_matches_sluice_export() {
     assert!(w.screen().contains("○ OFFLINE"), "{}", w.screen());
 
     // 1. Welcome: a stack name and a region from the picker.
-    assert_eq!(w.app().focus, Some(FieldId::StackName));
+    assert_eq!(w.app().form.focus, Some(FieldId::StackName));
     retype(&mut w, "orders-ingest");
     focus(&mut w, FieldId::Region);
     w.press(KeyCode::Char(' '));
     w.type_text("eu-west-1");
     w.press(KeyCode::Enter);
-    assert_eq!(w.app().spec.region, "eu-west-1");
-    assert_eq!(w.app().spec.bucket.name, "orders-ingest-source");
+    assert_eq!(w.app().model.spec.region, "eu-west-1");
+    assert_eq!(w.app().model.spec.bucket.name, "orders-ingest-source");
     enter_expecting(&mut w, Step::Policy);
 
     // 2. Policy: allow SendMessage (backfills).
@@ -103,7 +106,8 @@ async fn every_step_offline_then_the_bundle_matches_sluice_export() {
     w.press(KeyCode::Enter);
     let refused = w
         .app()
-        .field_error(FieldId::TrustedPrincipals)
+        .form
+        .field_error(&w.app().model, FieldId::TrustedPrincipals)
         .unwrap_or_default();
     assert!(refused.contains("is not an IAM principal"), "{refused}");
     assert!(
@@ -111,7 +115,7 @@ async fn every_step_offline_then_the_bundle_matches_sluice_export() {
         "{}",
         w.screen()
     );
-    assert_eq!(w.app().spec.role.trusted_principals.len(), 1);
+    assert_eq!(w.app().model.spec.role.trusted_principals.len(), 1);
     w.ctrl('k');
     w.press(KeyCode::Home);
     w.ctrl('k');
@@ -128,8 +132,8 @@ async fn every_step_offline_then_the_bundle_matches_sluice_export() {
     focus(&mut w, FieldId::Versioning);
     w.press(KeyCode::Char(' '));
     w.press(KeyCode::Enter);
-    assert_eq!(w.app().step, Step::Bucket);
-    assert_eq!(w.app().focus, Some(FieldId::Prefix));
+    assert_eq!(w.app().model.step, Step::Bucket);
+    assert_eq!(w.app().form.focus, Some(FieldId::Prefix));
     retype(&mut w, "logs/");
     focus(&mut w, FieldId::Suffix);
     retype(&mut w, ".json.gz");
@@ -147,7 +151,7 @@ async fn every_step_offline_then_the_bundle_matches_sluice_export() {
     }
     w.press(KeyCode::Char(' '));
     assert_eq!(
-        w.app().spec.notification.events,
+        w.app().model.spec.notification.events,
         ["s3:ObjectCreated:*", "s3:ObjectRestore:Completed"]
     );
     enter_expecting(&mut w, Step::Review);
@@ -175,7 +179,11 @@ async fn every_step_offline_then_the_bundle_matches_sluice_export() {
     w.ctrl('s');
     retype(&mut w, spec_file.to_str().unwrap());
     w.press(KeyCode::Enter);
-    assert!(w.wait_for(WAIT, |app| !app.dirty()).await, "{}", w.screen());
+    assert!(
+        w.wait_for(WAIT, |app| !app.model.dirty()).await,
+        "{}",
+        w.screen()
+    );
     assert!(spec_file.exists());
 
     // The session was autosaved as the same spec.
@@ -246,7 +254,7 @@ async fn a_saved_session_is_offered_and_resumes() {
 
     let mut w = Headless::new(setup(dir), 80, 24);
     assert!(
-        w.wait_for(WAIT, |app| !app.sessions.is_empty()).await,
+        w.wait_for(WAIT, |app| !app.model.sessions.is_empty()).await,
         "{}",
         w.screen()
     );
@@ -254,13 +262,14 @@ async fn a_saved_session_is_offered_and_resumes() {
     focus(&mut w, FieldId::Sessions);
     w.press(KeyCode::Enter);
     assert!(
-        w.wait_for(WAIT, |app| app.spec.name == "earlier").await,
+        w.wait_for(WAIT, |app| app.model.spec.name == "earlier")
+            .await,
         "{}",
         w.screen()
     );
-    assert_eq!(w.app().spec, saved);
+    assert_eq!(w.app().model.spec, saved);
     assert_eq!(
-        w.app().step,
+        w.app().model.step,
         Step::Welcome,
         "resuming stays on the welcome step"
     );

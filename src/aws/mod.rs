@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod backup;
 pub mod client;
+pub mod connect;
 pub mod destroy;
 pub mod emulator;
 pub mod error;
@@ -12,7 +13,8 @@ pub mod progress;
 pub mod restore;
 pub mod verify;
 
-pub use client::{AwsOptions, Clients, ConnectError, Connected, Identity, connect};
+pub use client::{AwsOptions, Clients, Identity};
+pub use connect::{ConnectError, Connected, connect};
 pub use error::{AwsError, ErrorKind};
 pub use plan::{Action, Plan, PlanItem};
 pub use progress::{Event, Reporter, Secret};

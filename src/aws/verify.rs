@@ -34,7 +34,7 @@
 //! with `Succeeded` and the detail `not available: <why>`.
 
 /// An event's object key as S3 sends it, decoded (shared with the consumer).
-pub use crate::consume::event::decode_key;
+pub use crate::docs::decode_key;
 use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

@@ -177,29 +177,7 @@ fn parse_value(value: &Value, depth: u8) -> Result<Message, String> {
     Err("neither an S3 event notification, an SNS envelope, an EventBridge event, nor an s3:TestEvent".to_owned())
 }
 
-/// Decodes a key as S3 writes it into notifications: `+` stands for a space,
-/// everything else is percent-encoded UTF-8.
-pub fn decode_key(raw: &str) -> Result<String, String> {
-    let plus_decoded = raw.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus_decoded)
-        .decode_utf8()
-        .map(|k| k.into_owned())
-        .map_err(|_| format!("object key {raw:?} does not decode to UTF-8"))
-}
-
-/// Encodes a key the way S3 does in notifications (the inverse of [`decode_key`]).
-pub fn encode_key(key: &str) -> String {
-    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~')
-        .remove(b'/')
-        .remove(b' ');
-    percent_encoding::utf8_percent_encode(key, KEEP)
-        .to_string()
-        .replace(' ', "+")
-}
+pub use crate::docs::{decode_key, encode_key};
 
 /// Whether `key` is inside the spec's prefix and suffix, as S3's filter decides.
 pub fn in_scope(key: &str, prefix: &str, suffix: &str) -> bool {

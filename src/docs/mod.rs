@@ -14,7 +14,8 @@ pub use desired::{Desired, ResourceKind, desired_state};
 pub use iam::{permissions_policy, trust_policy};
 pub use lint::{Finding, Severity, lint, lint_trust_policy};
 pub use notification::{
-    MergeError, NotificationFilter, Overlap, entry_filter, merge, notification_entry, remove,
+    MergeError, NotificationFilter, Overlap, decode_key, encode_key, entry_filter, merge,
+    notification_entry, remove,
 };
 pub use s3::{
     DENY_INSECURE_TRANSPORT_SID, bucket_encryption, bucket_policy, merge_bucket_policy,

@@ -1,38 +1,56 @@
 //! The terminal wizard: a screen-by-screen front end over the engine.
 //!
 //! The only module of sluice that uses ratatui and crossterm. Its shape is
-//! the Elm architecture: one [`App`] state; every key, tick and background
-//! result is an [`Action`] given to [`update`]; what `update` wants done
-//! outside itself is an [`Effect`] the [`Runtime`] carries out (AWS calls as
-//! tokio tasks that report back over a channel, superseding older lookups of
-//! the same resource); [`ui::render`] draws `&App` and does no I/O.
+//! the Elm architecture, one way: the model, then update, then the view.
+//! Every key, tick and background result is an [`Action`] given to
+//! [`update`]; keys become messages through the [`keymap`]; what `update`
+//! wants done outside itself is an [`Effect`] the [`Runtime`] carries out
+//! (AWS calls through the engine as tokio tasks that report back over a
+//! channel, superseding older lookups of the same resource); [`view::render`]
+//! draws `&App` and does no I/O.
 //!
 //! ```text
 //! module        what it holds
-//! app           App (the state), Step (the screens), Setup / Config
+//! step          Step: the screens, in order
+//! fields        the one table of form fields, bound to spec paths
 //! action        Action, Effect, lookup targets and debounce times
-//! update        update(&mut App, Action): keys, mouse, results
-//! form          the fields of the form steps, bound to spec paths
-//! preview       the live preview: plan items as JSON diffs
-//! ui/           drawing: frame, form, preview pane, screens, overlays
+//! model         Model: what every screen shares (spec, account, plan)
+//! screens/      each screen's state, what its keys do, and its drawing:
+//!               form (+ welcome), review, apply, verify (run rows), data, done
+//! overlay       the windows: help, confirmations, picker, prompts
+//! preview       the live preview: plan items as JSON diffs, and its pane
+//! app           App: the model and every screen's state
+//! keymap        every key as data: hints, help and the README's table
+//! layout        where things go (shared by drawing and mouse handling)
+//! widgets       text helpers: wrapping, cutting, panes
+//! update        update(&mut App, Action)
+//! view          render(frame, &App)
 //! runtime       effects, the terminal loop (handing the terminal to the
 //!               dashboard from the Done screen), Headless for tests
 //! session       autosaved sessions in <config dir>/sessions
 //! profiles      AWS profiles and regions for the welcome screen
 //! theme         colours, NO_COLOR
+//! dashboard/    the live dashboard of `sluice consume` and `monitor`
 //! ```
 
 pub mod action;
 pub mod app;
 pub mod dashboard;
-pub mod form;
+pub mod fields;
+pub mod keymap;
+pub mod layout;
+pub mod model;
+pub mod overlay;
 pub mod preview;
 pub mod profiles;
 pub mod runtime;
+pub mod screens;
 pub mod session;
+pub mod step;
 pub mod theme;
-pub mod ui;
 pub mod update;
+pub mod view;
+pub mod widgets;
 
 #[cfg(test)]
 mod tests;
@@ -48,8 +66,10 @@ use crossterm::event::{
 };
 
 pub use action::{Action, Effect};
-pub use app::{App, Config, Connect, Setup, Step};
+pub use app::App;
+pub use model::{Config, Connect, Setup};
 pub use runtime::{Headless, Runtime};
+pub use step::Step;
 pub use theme::Theme;
 pub use update::update;
 

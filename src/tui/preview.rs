@@ -1,7 +1,13 @@
 //! The live preview: for the current step, the documents the spec generates
-//! as a diff against what the account holds. Pure: computed from the plan
-//! and the lookups after each change, drawn by `ui::preview`.
+//! as a diff against what the account holds, computed from the plan and the
+//! lookups after each change; and the pane that draws it, hard-wrapped and
+//! scrolled with PgUp/PgDn.
 
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Paragraph};
 use serde_json::Value;
 
 use crate::aws::plan::{Action, PlanItem};
@@ -9,8 +15,11 @@ use crate::docs::ResourceKind;
 use crate::docs::diff::{DiffTag, json_diff};
 
 use super::action::{Found, Target};
-use super::app::{App, Step};
+use super::layout::wide;
+use super::model::Model;
+use super::step::Step;
 use super::theme::BadgeKind;
+use super::widgets::{truncate, wrap};
 
 /// One document (or note) of the preview.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,9 +122,9 @@ fn plain_lines(doc: Option<&Value>) -> Vec<Line> {
 }
 
 /// The section of one plan item.
-fn item_section(app: &App, item: &PlanItem) -> Section {
-    let slot = app.slots.get(&target_of(item.resource));
-    let checking = app.online() && slot.is_some_and(|s| s.pending());
+fn item_section(model: &Model, item: &PlanItem) -> Section {
+    let slot = model.slots.get(&target_of(item.resource));
+    let checking = model.online() && slot.is_some_and(|s| s.pending());
     let title = format!("{} · {}", describe(item.resource), item.name);
     let (badge, lines) = match item.action {
         _ if checking => {
@@ -168,8 +177,8 @@ fn item_section(app: &App, item: &PlanItem) -> Section {
 }
 
 /// A lookup that failed, as a section.
-fn lookup_error(app: &App, target: Target, title: &str) -> Option<Section> {
-    let message = match app.slots.get(&target)?.found.as_ref()? {
+fn lookup_error(model: &Model, target: Target, title: &str) -> Option<Section> {
+    let message = match model.found(target)? {
         Found::Policy(Err(e)) | Found::Role(Err(e)) | Found::User(Err(e)) => e.to_string(),
         Found::Bucket(Err(e)) | Found::Queue(Err(e)) => e.to_string(),
         _ => return None,
@@ -190,14 +199,14 @@ fn note(title: &str, text: impl Into<String>) -> Section {
 }
 
 /// Sections for the resources of `kinds`, in plan order.
-fn resources(app: &App, kinds: &[ResourceKind]) -> Vec<Section> {
-    let plan = &app.derived.plan;
+fn resources(model: &Model, kinds: &[ResourceKind]) -> Vec<Section> {
+    let plan = &model.derived.plan;
     let mut out = Vec::new();
     for kind in kinds {
         match plan.item(*kind) {
-            Some(item) => out.push(item_section(app, item)),
+            Some(item) => out.push(item_section(model, item)),
             None => {
-                if let Some(error) = lookup_error(app, target_of(*kind), describe(*kind)) {
+                if let Some(error) = lookup_error(model, target_of(*kind), describe(*kind)) {
                     out.push(error);
                 }
             }
@@ -250,16 +259,16 @@ pub fn foreign_entries(config: &Value, our_id: &str) -> Vec<String> {
     out
 }
 
-fn notification_sections(app: &App) -> Vec<Section> {
+fn notification_sections(model: &Model) -> Vec<Section> {
     let mut out = Vec::new();
-    let offline = !app.online();
-    if let Some(conflict) = &app.derived.merge_error {
+    let offline = !model.online();
+    if let Some(conflict) = &model.derived.merge_error {
         out.push(Section {
-            title: format!("bucket notification · {}", app.spec.notification.id),
+            title: format!("bucket notification · {}", model.spec.notification.id),
             badge: Some(("conflict".to_owned(), BadgeKind::Bad)),
             lines: vec![Line::new(LineKind::Error, conflict.clone())],
         });
-        if let Some(current) = &app.derived.current_notification {
+        if let Some(current) = &model.derived.current_notification {
             out.push(Section {
                 title: "the bucket's current configuration".to_owned(),
                 badge: None,
@@ -268,15 +277,15 @@ fn notification_sections(app: &App) -> Vec<Section> {
         }
         return out;
     }
-    out.extend(resources(app, &[ResourceKind::Notification]));
+    out.extend(resources(model, &[ResourceKind::Notification]));
     if offline {
         out.push(note(
             "offline",
             "the bucket's current configuration is not known: apply reads it and merges this entry in, keeping every other entry as it is",
         ));
     }
-    if let Some(current) = &app.derived.current_notification {
-        let foreign = foreign_entries(current, &app.derived.resolved.notification.id);
+    if let Some(current) = &model.derived.current_notification {
+        let foreign = foreign_entries(current, &model.derived.resolved.notification.id);
         let title = format!(
             "other entries on the bucket: {} (kept as they are)",
             foreign.len()
@@ -298,9 +307,9 @@ fn notification_sections(app: &App) -> Vec<Section> {
 }
 
 /// The preview of the current step.
-pub fn sections(app: &App) -> Vec<Section> {
-    let spec = &app.spec;
-    match app.step {
+pub fn sections(model: &Model) -> Vec<Section> {
+    let spec = &model.spec;
+    match model.step {
         Step::Welcome => vec![Section {
             title: "spec.json · what a session saves".to_owned(),
             badge: None,
@@ -309,39 +318,45 @@ pub fn sections(app: &App) -> Vec<Section> {
                 .map(|l| Line::new(LineKind::Plain, l))
                 .collect(),
         }],
-        Step::Policy => resources(app, &[ResourceKind::Policy]),
+        Step::Policy => resources(model, &[ResourceKind::Policy]),
         Step::Role if !spec.role.enabled => vec![note(
             "role",
             "disabled: no role is created. Connectors that can assume a role should: it needs no long-lived secret",
         )],
-        Step::Role => resources(app, &[ResourceKind::Role]),
+        Step::Role => resources(model, &[ResourceKind::Role]),
         Step::User if !spec.user.enabled => vec![note(
             "user",
             "disabled: no IAM user is created (the role is the recommended way in)",
         )],
         Step::User => {
-            let mut out = resources(app, &[ResourceKind::User]);
+            let mut out = resources(model, &[ResourceKind::User]);
             if spec.user.create_access_key {
                 out.push(note(
                     "access key",
                     format!(
                         "created at apply: the secret is shown once and written only to {}/{}_accessKeys.csv (mode 0600)",
-                        app.config.out_dir.display(),
+                        model.config.out_dir.display(),
                         spec.user.name
                     ),
                 ));
             }
             out
         }
-        Step::Bucket => resources(app, &[ResourceKind::Bucket]),
-        Step::Queue => resources(app, &[ResourceKind::DeadLetterQueue, ResourceKind::Queue]),
-        Step::Notification => notification_sections(app),
+        Step::Bucket => resources(model, &[ResourceKind::Bucket]),
+        Step::Queue => resources(model, &[ResourceKind::DeadLetterQueue, ResourceKind::Queue]),
+        Step::Notification => notification_sections(model),
         Step::Review => {
-            let kinds: Vec<ResourceKind> =
-                app.derived.plan.items.iter().map(|i| i.resource).collect();
-            let mut out = resources(app, &kinds);
+            let kinds: Vec<ResourceKind> = model
+                .derived
+                .plan
+                .items
+                .iter()
+                .map(|i| i.resource)
+                .collect();
+            let mut out = resources(model, &kinds);
             for target in Target::ALL {
-                if let Some(e) = lookup_error(app, target, &format!("{target:?}").to_lowercase()) {
+                if let Some(e) = lookup_error(model, target, &format!("{target:?}").to_lowercase())
+                {
                     out.push(e);
                 }
             }
@@ -365,4 +380,119 @@ pub fn summary(sections: &[Section]) -> String {
     } else {
         badges.join(", ")
     }
+}
+
+/// Cuts `text` into pieces of `width` characters (at least one piece).
+fn chunks(text: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.is_empty() {
+        return vec![String::new()];
+    }
+    chars
+        .chunks(width.max(1))
+        .map(|c| c.iter().collect())
+        .collect()
+}
+
+/// Every line of the preview at `width` columns, before scrolling.
+pub fn preview_lines(
+    model: &Model,
+    sections: &[Section],
+    width: u16,
+) -> Vec<ratatui::text::Line<'static>> {
+    use ratatui::text::Line;
+    let t = &model.theme;
+    let width = usize::from(width);
+    let mut out: Vec<Line<'static>> = Vec::new();
+    if sections.is_empty() {
+        out.push(Line::styled("Nothing to preview on this step.", t.dim()));
+    }
+    for (i, section) in sections.iter().enumerate() {
+        if i > 0 {
+            out.push(Line::raw(""));
+        }
+        let mut title = vec![];
+        let mut used = 0;
+        if let Some((badge, kind)) = &section.badge {
+            let text = format!(" {badge} ");
+            used += text.chars().count() + 1;
+            title.push(Span::styled(text, t.badge(*kind)));
+            title.push(Span::raw(" "));
+        }
+        title.push(Span::styled(
+            truncate(&section.title, width.saturating_sub(used)),
+            t.title(),
+        ));
+        out.push(Line::from(title));
+        for line in &section.lines {
+            let style: Style = match line.kind {
+                LineKind::Hunk => t.hunk(),
+                LineKind::Insert => t.insert(),
+                LineKind::Delete => t.delete(),
+                LineKind::Context => t.text(),
+                LineKind::Plain => t.dim(),
+                LineKind::Note => t.accent(),
+                LineKind::Error => t.error(),
+            };
+            let pieces = match line.kind {
+                LineKind::Note | LineKind::Error => wrap(&line.text, width),
+                _ => chunks(&line.marked(), width),
+            };
+            for piece in pieces {
+                out.push(Line::styled(piece, style));
+            }
+        }
+    }
+    out
+}
+
+/// How many rows the preview has at `width`.
+pub fn preview_height(model: &Model, sections: &[Section], width: u16) -> usize {
+    preview_lines(model, sections, width).len()
+}
+
+/// The largest scroll of the preview pane at `rect`.
+pub fn max_scroll(model: &Model, sections: &[Section], rect: Rect) -> u16 {
+    let inner_height = rect.height.saturating_sub(2);
+    let total = preview_height(model, sections, rect.width.saturating_sub(2));
+    u16::try_from(total.saturating_sub(usize::from(inner_height))).unwrap_or(u16::MAX)
+}
+
+pub fn render(frame: &mut Frame, model: &Model, sections: &[Section], area: Rect) {
+    use ratatui::text::Line;
+    let t = &model.theme;
+    let title = if wide(model) {
+        " Preview ".to_owned()
+    } else {
+        " Preview (Ctrl-P: back to the form) ".to_owned()
+    };
+    let block = Block::bordered()
+        .border_style(t.dim())
+        .title(Span::styled(title, t.title()));
+    let inner = block.inner(area);
+    let lines = preview_lines(model, sections, inner.width);
+    let total = lines.len();
+    let max_scroll = total.saturating_sub(usize::from(inner.height));
+    let scroll = usize::from(model.preview.scroll).min(max_scroll);
+    let block = if total > usize::from(inner.height) {
+        block.title_bottom(
+            Line::styled(
+                format!(
+                    " {}-{} of {} · PgUp/PgDn ",
+                    scroll + 1,
+                    (scroll + usize::from(inner.height)).min(total),
+                    total
+                ),
+                t.dim(),
+            )
+            .right_aligned(),
+        )
+    } else {
+        block
+    };
+    frame.render_widget(block, area);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0)),
+        inner,
+    );
 }

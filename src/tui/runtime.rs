@@ -20,9 +20,10 @@ use crate::aws::{Clients, Reporter};
 use crate::consume::runner::Outcome;
 
 use super::action::{Action, ConnectHow, ConsumeEnd, Effect, Found, Lookup, Run, Target};
-use super::app::{App, Setup};
+use super::app::App;
 use super::dashboard::{self, ConsumeRun, Ended};
-use super::{session, ui, update};
+use super::model::Setup;
+use super::{session, update, view};
 
 /// How long the credentials check may take before the wizard goes offline.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -70,13 +71,13 @@ impl Runtime {
 
     /// Feeds one action to `update` (at the current time) and runs its effects.
     pub fn dispatch(&mut self, action: Action) {
-        self.app.now = Instant::now();
-        update::update(&mut self.app, action);
+        self.app.model.now = Instant::now();
+        update(&mut self.app, action);
         self.run_effects();
     }
 
     fn run_effects(&mut self) {
-        for effect in std::mem::take(&mut self.app.effects) {
+        for effect in std::mem::take(&mut self.app.model.effects) {
             self.execute(effect);
         }
     }
@@ -381,7 +382,7 @@ where
     let size = terminal.size()?;
     runtime.dispatch(Action::Resize(size.width, size.height));
     loop {
-        if runtime.app.quit {
+        if runtime.app.model.quit {
             break;
         }
         if let Some((id, run)) = runtime.take_dashboard() {
@@ -392,7 +393,7 @@ where
             let size = terminal.size()?;
             runtime.dispatch(Action::Resize(size.width, size.height));
         }
-        terminal.draw(|frame| ui::render(frame, &runtime.app))?;
+        terminal.draw(|frame| view::render(frame, &runtime.app))?;
         for text in runtime.take_copies() {
             crossterm::execute!(
                 out,
@@ -452,10 +453,6 @@ impl Headless {
         &self.runtime.app
     }
 
-    pub fn app_mut(&mut self) -> &mut App {
-        &mut self.runtime.app
-    }
-
     pub fn send(&mut self, action: Action) {
         self.runtime.dispatch(action);
     }
@@ -509,13 +506,6 @@ impl Headless {
         }
     }
 
-    /// Handles whatever is ready now, without waiting.
-    pub fn settle(&mut self) {
-        while let Ok(action) = self.rx.try_recv() {
-            self.runtime.dispatch(action);
-        }
-    }
-
     /// The screen as a test backend draws it.
     pub fn draw(&self) -> Terminal<TestBackend> {
         draw(&self.runtime.app)
@@ -534,12 +524,12 @@ impl Headless {
 
 /// Draws `app` on a test backend of its size.
 pub fn draw(app: &App) -> Terminal<TestBackend> {
-    let backend = TestBackend::new(app.size.0, app.size.1);
+    let backend = TestBackend::new(app.model.size.0, app.model.size.1);
     let mut terminal = match Terminal::new(backend) {
         Ok(terminal) => terminal,
         Err(never) => match never {},
     };
-    let _ = terminal.draw(|frame| ui::render(frame, app));
+    let _ = terminal.draw(|frame| view::render(frame, app));
     terminal
 }
 

@@ -100,8 +100,8 @@ mod tests {
     fn sessions_round_trip_and_list_newest_first() {
         let dir = tempfile::tempdir().unwrap();
         assert!(list(&dir.path().join("missing")).unwrap().is_empty());
-        let a = crate::spec::starter("alpha", "us-west-2", None);
-        let b = crate::spec::starter("beta", "eu-west-1", None);
+        let a = spec::starter("alpha", "us-west-2", None);
+        let b = spec::starter("beta", "eu-west-1", None);
         write_spec(&path_for(dir.path(), "alpha"), &a).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         write_spec(&path_for(dir.path(), "beta"), &b).unwrap();
@@ -116,9 +116,9 @@ mod tests {
 
     #[test]
     fn a_spec_breaking_rules_still_opens_with_its_errors() {
-        let mut spec = crate::spec::starter("alpha", "us-west-2", None);
+        let mut spec = spec::starter("alpha", "us-west-2", None);
         spec.bucket.name = "Bad_Name".into();
-        let text = crate::spec::to_json_string(&spec);
+        let text = spec::to_json_string(&spec);
         let (read, notes) = parse_spec(&text, "s.json").unwrap();
         assert_eq!(read.bucket.name, "Bad_Name");
         assert!(notes[0].starts_with("bucket.name:"), "{notes:?}");

@@ -415,14 +415,6 @@ impl State {
         self.snapshot.queue
     }
 
-    /// Messages per second now: the 10 s rate, or (monitor) the estimate over a minute.
-    pub fn message_rate(&self) -> Option<f64> {
-        match self.mode {
-            Mode::Consume => Some(self.snapshot.rates.messages[1]),
-            Mode::Monitor => self.estimate(),
-        }
-    }
-
     /// Monitor mode: how fast visible + in flight fell over the last minute
     /// (never negative: arrivals hide consumption, so this is a lower bound).
     pub fn estimate(&self) -> Option<f64> {

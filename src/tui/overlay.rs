@@ -1,111 +1,56 @@
-//! Windows over the screen: help, confirmations, the select picker, prompts.
+//! Windows over the screen: help, confirmations, the select picker and the
+//! one-line prompts; their state and their drawing.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui_textarea::TextArea;
 
-use super::{truncate, wrap};
-use crate::tui::app::{App, Overlay, PromptKind};
-use crate::tui::update::picker_options;
+use super::fields::FieldId;
+use super::model::Model;
+use super::screens::form::picker_options;
+use super::widgets::{truncate, wrap};
 
-/// Every key, by where it works: (where, keys, what it does). The help
-/// window and the README's key table are this list.
-pub const KEYS: &[(&str, &str, &str)] = &[
-    ("everywhere", "Tab / Shift-Tab", "next / previous field"),
-    (
-        "everywhere",
-        "↑ / ↓",
-        "previous / next field; inside a list, move in it",
-    ),
-    (
-        "everywhere",
-        "Enter",
-        "next step (Next refuses an invalid step and focuses its first error)",
-    ),
-    ("everywhere", "Esc", "previous step; closes a window"),
-    (
-        "everywhere",
-        "Space",
-        "toggle a checkbox; open a select's list",
-    ),
-    (
-        "everywhere",
-        "← / →",
-        "change a select; move in a text field",
-    ),
-    (
-        "everywhere",
-        "PgUp / PgDn",
-        "scroll the preview (↑ / ↓ scroll the review, apply, verify and data screens)",
-    ),
-    (
-        "everywhere",
-        "Ctrl-P / F2",
-        "show the preview instead of the form (narrow terminals)",
-    ),
-    (
-        "everywhere",
-        "Ctrl-S",
-        "save the spec file (asks where the first time)",
-    ),
-    (
-        "everywhere",
-        "Ctrl-R",
-        "check the credentials and read the account again",
-    ),
-    ("everywhere", "F1 / ?", "this help (? outside text fields)"),
-    (
-        "everywhere",
-        "q / Ctrl-C",
-        "quit, asking when there are unsaved changes (q outside text fields)",
-    ),
-    (
-        "everywhere",
-        "mouse",
-        "click a field to focus it or a step to go to it; the wheel scrolls the preview",
-    ),
-    (
-        "welcome",
-        "Enter (on a session)",
-        "resume that saved session",
-    ),
-    (
-        "role",
-        "Enter (in the add row)",
-        "add a trusted principal; Del removes the selected one",
-    ),
-    ("role", "Ctrl-G", "generate a random external ID"),
-    ("bucket", "Ctrl-D", "preview the data of an existing bucket"),
-    (
-        "review",
-        "Enter",
-        "apply (asks y / n first); offline, go to Done",
-    ),
-    (
-        "apply",
-        "r",
-        "retry after a failure (re-reads the account and continues)",
-    ),
-    ("verify / data", "r", "run again"),
-    (
-        "done",
-        "↑ / ↓, c, a",
-        "choose a value, copy it, copy all (OSC 52 clipboard)",
-    ),
-    ("done", "k", "copy the new access key's secret (shown once)"),
-    (
-        "done",
-        "d",
-        "consume the queue now with the live dashboard (asks for the sink; q there drains, Q releases, then back here)",
-    ),
-    (
-        "done",
-        "e",
-        "export the bundle to a directory (as sluice export)",
-    ),
-];
+/// A window over the screen.
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Help {
+        scroll: u16,
+    },
+    ConfirmQuit,
+    ConfirmApply,
+    /// Choosing a select's value from a list (type to filter).
+    Picker {
+        field: FieldId,
+        filter: String,
+        cursor: usize,
+    },
+    /// A one-line question: where to save, where to export.
+    Prompt {
+        kind: PromptKind,
+        input: Box<TextArea<'static>>,
+        error: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    SaveAs,
+    ExportDir,
+    /// Where the consumer started from the Done screen writes records.
+    ConsumeSink,
+}
+
+/// One row of the help window (and of the README's key table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HelpRow {
+    /// Where the keys work: `everywhere`, or a screen.
+    pub place: &'static str,
+    pub keys: &'static str,
+    pub what: &'static str,
+}
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
@@ -117,8 +62,8 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     rect
 }
 
-fn window(frame: &mut Frame, app: &App, area: Rect, title: &str) -> Rect {
-    let t = &app.theme;
+fn window(frame: &mut Frame, model: &Model, area: Rect, title: &str) -> Rect {
+    let t = &model.theme;
     frame.render_widget(Clear, area);
     let block = Block::bordered()
         .border_style(t.accent())
@@ -128,8 +73,17 @@ fn window(frame: &mut Frame, app: &App, area: Rect, title: &str) -> Rect {
     inner
 }
 
-pub fn render(frame: &mut Frame, app: &App, overlay: &Overlay, area: Rect) {
-    let t = &app.theme;
+/// Draws `overlay` over `area`. `help` is every key as the help window lists
+/// it; `applying` says an apply is running (quitting would stop it).
+pub fn render(
+    frame: &mut Frame,
+    model: &Model,
+    overlay: &Overlay,
+    help: &[HelpRow],
+    applying: bool,
+    area: Rect,
+) {
+    let t = &model.theme;
     match overlay {
         Overlay::Help { scroll } => {
             let rect = centered(
@@ -137,16 +91,16 @@ pub fn render(frame: &mut Frame, app: &App, overlay: &Overlay, area: Rect) {
                 area.width.saturating_sub(8).min(96),
                 area.height.saturating_sub(4),
             );
-            let inner = window(frame, app, rect, "Keys");
-            let key_width = KEYS
+            let inner = window(frame, model, rect, "Keys");
+            let key_width = help
                 .iter()
-                .map(|(_, k, _)| k.chars().count())
+                .map(|row| row.keys.chars().count())
                 .max()
                 .unwrap_or(10);
             let text_width = usize::from(inner.width).saturating_sub(key_width + 3);
             let mut lines = Vec::new();
             let mut section = "";
-            for (place, keys, what) in KEYS {
+            for HelpRow { place, keys, what } in help {
                 if *place != section {
                     if !section.is_empty() {
                         lines.push(Line::raw(""));
@@ -187,10 +141,10 @@ pub fn render(frame: &mut Frame, app: &App, overlay: &Overlay, area: Rect) {
         }
         Overlay::ConfirmQuit => {
             let rect = centered(area, 64, 9);
-            let inner = window(frame, app, rect, "Quit?");
+            let inner = window(frame, model, rect, "Quit?");
             let width = usize::from(inner.width);
             let mut lines = Vec::new();
-            if app.apply.run.running {
+            if applying {
                 for part in wrap(
                     "An apply is running: quitting stops it midway (running apply again continues).",
                     width,
@@ -198,7 +152,7 @@ pub fn render(frame: &mut Frame, app: &App, overlay: &Overlay, area: Rect) {
                     lines.push(Line::styled(part, t.error().add_modifier(Modifier::BOLD)));
                 }
             }
-            let target = app
+            let target = model
                 .save_path
                 .as_ref()
                 .map(|p| p.display().to_string())
@@ -209,7 +163,7 @@ pub fn render(frame: &mut Frame, app: &App, overlay: &Overlay, area: Rect) {
             ) {
                 lines.push(Line::raw(part));
             }
-            if let Some(path) = &app.session_path {
+            if let Some(path) = &model.session_path {
                 for part in wrap(
                     &format!(
                         "The session is autosaved to {} and can be resumed.",
@@ -232,7 +186,7 @@ pub fn render(frame: &mut Frame, app: &App, overlay: &Overlay, area: Rect) {
             frame.render_widget(Paragraph::new(lines), inner);
         }
         Overlay::ConfirmApply => {
-            let items: Vec<_> = app
+            let items: Vec<_> = model
                 .derived
                 .plan
                 .items
@@ -241,14 +195,14 @@ pub fn render(frame: &mut Frame, app: &App, overlay: &Overlay, area: Rect) {
                 .collect();
             let height = u16::try_from(items.len()).unwrap_or(20) + 7;
             let rect = centered(area, 70, height);
-            let inner = window(frame, app, rect, "Apply?");
+            let inner = window(frame, model, rect, "Apply?");
             let width = usize::from(inner.width);
-            let account = app.derived.resolved.account_id.as_deref().unwrap_or("?");
+            let account = model.derived.resolved.account_id.as_deref().unwrap_or("?");
             let mut lines = vec![Line::raw(truncate(
                 &format!(
                     "Apply {} change(s) to account {account} in {}?",
                     items.len(),
-                    app.spec.region
+                    model.spec.region
                 ),
                 width,
             ))];
@@ -284,10 +238,10 @@ pub fn render(frame: &mut Frame, app: &App, overlay: &Overlay, area: Rect) {
             filter,
             cursor,
         } => {
-            let options = picker_options(app, *field, filter);
+            let options = picker_options(model, *field, filter);
             let height = u16::try_from(options.len().min(14)).unwrap_or(14) + 4;
             let rect = centered(area, 44, height);
-            let inner = window(frame, app, rect, field.label());
+            let inner = window(frame, model, rect, field.label());
             let mut lines = vec![Line::from(vec![
                 Span::styled("filter: ", t.dim()),
                 Span::styled(filter.clone(), t.text()),
@@ -318,7 +272,7 @@ pub fn render(frame: &mut Frame, app: &App, overlay: &Overlay, area: Rect) {
                 PromptKind::ConsumeSink => "Consume the queue now: records go to",
             };
             let rect = centered(area, 70, 7);
-            let inner = window(frame, app, rect, title);
+            let inner = window(frame, model, rect, title);
             let [field, message] =
                 Layout::vertical([Constraint::Length(3), Constraint::Min(1)]).areas(inner);
             let block = Block::bordered().border_style(t.border(true, error.is_some()));

@@ -1,0 +1,991 @@
+//! The one table of the form's fields: for each, its step, label, hint, the
+//! spec path its validation errors carry (from [`crate::spec::path`], the
+//! validator's own names), when it is shown and editable, and how it reads
+//! and writes the spec. Adding a field is one entry in [`FIELDS`]. Pure: no
+//! terminal, no I/O.
+
+use crate::spec::{self, BucketEncryption, PolicyScope, QueueEncryption, Spec, path};
+
+use super::step::Step;
+
+/// Every field of every form step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FieldId {
+    // Welcome
+    StackName,
+    Profile,
+    Region,
+    Sessions,
+    // Policy
+    PolicyName,
+    PolicyScope,
+    AllowSendMessage,
+    AllowDeleteObject,
+    // Role
+    RoleEnabled,
+    RoleName,
+    TrustedPrincipals,
+    ExternalId,
+    // User
+    UserEnabled,
+    UserName,
+    CreateAccessKey,
+    // Bucket
+    BucketCreate,
+    BucketName,
+    Prefix,
+    Suffix,
+    BucketEncryption,
+    BucketKmsKey,
+    Versioning,
+    BlockPublicAccess,
+    DenyInsecureTransport,
+    // Queue
+    QueueCreate,
+    QueueName,
+    VisibilityTimeout,
+    Retention,
+    QueueEncryption,
+    QueueKmsKey,
+    DlqEnabled,
+    DlqName,
+    MaxReceiveCount,
+    // Notification
+    NotificationId,
+    Events,
+}
+
+/// How a field is edited (and drawn).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A single-line text input.
+    Text,
+    /// A single-line input holding a whole number.
+    Number,
+    /// On / off (Space).
+    Toggle,
+    /// One of a few values (← → cycle, Space opens a picker).
+    Select,
+    /// A list of strings with an input to add one (the trusted principals).
+    List,
+    /// A list of choices, each on or off (the S3 events).
+    Checklist,
+    /// Saved sessions to resume.
+    Sessions,
+}
+
+/// How a field reads and writes what it edits.
+#[derive(Clone, Copy)]
+pub enum Value {
+    /// Text in the spec (an empty text is `None` for optional values).
+    Text {
+        get: fn(&Spec) -> String,
+        set: fn(&mut Spec, &str),
+    },
+    Number {
+        get: fn(&Spec) -> u32,
+        set: fn(&mut Spec, u32),
+    },
+    Toggle {
+        get: fn(&Spec) -> bool,
+        set: fn(&mut Spec, bool),
+    },
+    /// One of `choices`; `get` is the index the spec holds.
+    Select {
+        choices: fn() -> Vec<String>,
+        get: fn(&Spec) -> usize,
+        set: fn(&mut Spec, usize),
+        /// A short description of the value chosen, shown beside it.
+        note: fn(&Spec) -> &'static str,
+    },
+    /// The AWS profile: the wizard's own, not the spec's.
+    Profile,
+    /// The spec's region, chosen from the known regions.
+    Region,
+    /// The role's trusted principals.
+    Principals,
+    /// The notification's events.
+    Events,
+    /// The saved sessions.
+    Sessions,
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Value::Text { .. } => "Text",
+            Value::Number { .. } => "Number",
+            Value::Toggle { .. } => "Toggle",
+            Value::Select { .. } => "Select",
+            Value::Profile => "Profile",
+            Value::Region => "Region",
+            Value::Principals => "Principals",
+            Value::Events => "Events",
+            Value::Sessions => "Sessions",
+        })
+    }
+}
+
+/// What else changes when a field changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    None,
+    /// The default names follow the stack name.
+    RenameDefaults,
+    /// The credentials are checked again (profile, region).
+    Reconnect,
+    /// This (hidden or shown) field's text is put back into the spec: the
+    /// KMS key follows its encryption choice.
+    Refill(FieldId),
+}
+
+/// One field.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldDef {
+    pub id: FieldId,
+    pub step: Step,
+    pub label: &'static str,
+    /// The line shown in the status bar while the field is focused.
+    pub hint: &'static str,
+    /// The spec path its validation errors carry; list fields also own `path[i]`.
+    pub path: Option<&'static str>,
+    /// Whether it is shown at all for the spec (KMS keys only with KMS).
+    pub visible: fn(&Spec) -> bool,
+    /// Whether it can be edited for the spec (shown dimmed otherwise).
+    pub active: fn(&Spec) -> bool,
+    pub value: Value,
+    pub effect: Effect,
+}
+
+fn always(_: &Spec) -> bool {
+    true
+}
+
+fn names<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
+    all.iter().map(ToString::to_string).collect()
+}
+
+fn index_of<T: PartialEq>(all: &[T], value: &T) -> usize {
+    all.iter().position(|v| v == value).unwrap_or(0)
+}
+
+fn optional(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+const TOGGLE_HINT: &str = "Space toggles · ← → change";
+const KMS_HINT: &str = "arn:aws:kms:REGION:ACCOUNT:key/ID";
+
+/// Every field, in form order.
+pub static FIELDS: [FieldDef; 35] = [
+    // ---- Welcome ----
+    FieldDef {
+        id: FieldId::StackName,
+        step: Step::Welcome,
+        label: "Stack name",
+        hint: "prefixes every default name; lowercase letters, digits, hyphens",
+        path: Some(path::NAME),
+        visible: always,
+        active: always,
+        value: Value::Text {
+            get: |s| s.name.clone(),
+            set: |s, t| s.name = t.to_owned(),
+        },
+        effect: Effect::RenameDefaults,
+    },
+    FieldDef {
+        id: FieldId::Profile,
+        step: Step::Welcome,
+        label: "AWS profile",
+        hint: "← → choose · Space list · credentials come from this profile",
+        path: None,
+        visible: always,
+        active: always,
+        value: Value::Profile,
+        effect: Effect::Reconnect,
+    },
+    FieldDef {
+        id: FieldId::Region,
+        step: Step::Welcome,
+        label: "Region",
+        hint: "← → choose · Space list · the pipeline's resources live here",
+        path: Some(path::REGION),
+        visible: always,
+        active: always,
+        value: Value::Region,
+        effect: Effect::Reconnect,
+    },
+    FieldDef {
+        id: FieldId::Sessions,
+        step: Step::Welcome,
+        label: "Resume a saved session",
+        hint: "↑ ↓ choose · Enter resume",
+        path: None,
+        visible: always,
+        active: always,
+        value: Value::Sessions,
+        effect: Effect::None,
+    },
+    // ---- Policy ----
+    FieldDef {
+        id: FieldId::PolicyName,
+        step: Step::Policy,
+        label: "Policy name",
+        hint: "IAM policy name, at most 128 characters",
+        path: Some(path::POLICY_NAME),
+        visible: always,
+        active: always,
+        value: Value::Text {
+            get: |s| s.policy.name.clone(),
+            set: |s, t| s.policy.name = t.to_owned(),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::PolicyScope,
+        step: Step::Policy,
+        label: "Scope",
+        hint: "least-privilege scopes actions to this bucket, prefix and queue",
+        path: None,
+        visible: always,
+        active: always,
+        value: Value::Select {
+            choices: || names(PolicyScope::ALL),
+            get: |s| index_of(PolicyScope::ALL, &s.policy.scope),
+            set: |s, i| {
+                if let Some(v) = PolicyScope::ALL.get(i) {
+                    s.policy.scope = *v;
+                }
+            },
+            note: |s| match s.policy.scope {
+                PolicyScope::LeastPrivilege => "this bucket, prefix and queue only",
+                PolicyScope::Wildcard => "\"Resource\": \"*\" (the Tarsal seed's)",
+            },
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::AllowSendMessage,
+        step: Step::Policy,
+        label: "Allow sqs:SendMessage (backfills need it)",
+        hint: TOGGLE_HINT,
+        path: None,
+        visible: always,
+        active: always,
+        value: Value::Toggle {
+            get: |s| s.policy.allow_send_message,
+            set: |s, on| s.policy.allow_send_message = on,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::AllowDeleteObject,
+        step: Step::Policy,
+        label: "Allow s3:DeleteObject under the prefix (purge after load)",
+        hint: TOGGLE_HINT,
+        path: None,
+        visible: always,
+        active: always,
+        value: Value::Toggle {
+            get: |s| s.policy.allow_delete_object,
+            set: |s, on| s.policy.allow_delete_object = on,
+        },
+        effect: Effect::None,
+    },
+    // ---- Role ----
+    FieldDef {
+        id: FieldId::RoleEnabled,
+        step: Step::Role,
+        label: "Create a role for the connector (recommended)",
+        hint: TOGGLE_HINT,
+        path: Some(path::ROLE_ENABLED),
+        visible: always,
+        active: always,
+        value: Value::Toggle {
+            get: |s| s.role.enabled,
+            set: |s, on| s.role.enabled = on,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::RoleName,
+        step: Step::Role,
+        label: "Role name",
+        hint: "IAM role name, at most 64 characters",
+        path: Some(path::ROLE_NAME),
+        visible: always,
+        active: |s| s.role.enabled,
+        value: Value::Text {
+            get: |s| s.role.name.clone(),
+            set: |s, t| s.role.name = t.to_owned(),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::TrustedPrincipals,
+        step: Step::Role,
+        label: "Trusted principals",
+        hint: "account ids or IAM ARNs your vendor gave you · Enter add · Del remove",
+        path: Some(path::ROLE_TRUSTED_PRINCIPALS),
+        visible: always,
+        active: |s| s.role.enabled,
+        value: Value::Principals,
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::ExternalId,
+        step: Step::Role,
+        label: "External ID",
+        hint: "your vendor's org id, or Ctrl-G for a random one",
+        path: Some(path::ROLE_EXTERNAL_ID),
+        visible: always,
+        active: |s| s.role.enabled,
+        value: Value::Text {
+            get: |s| s.role.external_id.clone(),
+            set: |s, t| s.role.external_id = t.to_owned(),
+        },
+        effect: Effect::None,
+    },
+    // ---- User ----
+    FieldDef {
+        id: FieldId::UserEnabled,
+        step: Step::User,
+        label: "Create an IAM user",
+        hint: TOGGLE_HINT,
+        path: None,
+        visible: always,
+        active: always,
+        value: Value::Toggle {
+            get: |s| s.user.enabled,
+            set: |s, on| s.user.enabled = on,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::UserName,
+        step: Step::User,
+        label: "User name",
+        hint: "IAM user name, at most 64 characters",
+        path: Some(path::USER_NAME),
+        visible: always,
+        active: |s| s.user.enabled,
+        value: Value::Text {
+            get: |s| s.user.name.clone(),
+            set: |s, t| s.user.name = t.to_owned(),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::CreateAccessKey,
+        step: Step::User,
+        label: "Create an access key for it",
+        hint: TOGGLE_HINT,
+        path: None,
+        visible: always,
+        active: |s| s.user.enabled,
+        value: Value::Toggle {
+            get: |s| s.user.create_access_key,
+            set: |s, on| s.user.create_access_key = on,
+        },
+        effect: Effect::None,
+    },
+    // ---- Bucket ----
+    FieldDef {
+        id: FieldId::BucketCreate,
+        step: Step::Bucket,
+        label: "Bucket",
+        hint: TOGGLE_HINT,
+        path: None,
+        visible: always,
+        active: always,
+        value: Value::Select {
+            choices: || {
+                vec![
+                    "create a new bucket".to_owned(),
+                    "use an existing bucket".to_owned(),
+                ]
+            },
+            get: |s| usize::from(!s.bucket.create),
+            set: |s, i| s.bucket.create = i == 0,
+            note: |s| {
+                if s.bucket.create {
+                    ""
+                } else {
+                    "only sluice's notification entry is managed"
+                }
+            },
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::BucketName,
+        step: Step::Bucket,
+        label: "Bucket name",
+        hint: "3-63 lowercase letters, digits, dots, hyphens; names are global",
+        path: Some(path::BUCKET_NAME),
+        visible: always,
+        active: always,
+        value: Value::Text {
+            get: |s| s.bucket.name.clone(),
+            set: |s, t| s.bucket.name = t.to_owned(),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::Prefix,
+        step: Step::Bucket,
+        label: "Key prefix",
+        hint: "only keys starting with this are announced, e.g. logs/",
+        path: Some(path::BUCKET_PREFIX),
+        visible: always,
+        active: always,
+        value: Value::Text {
+            get: |s| s.bucket.prefix.clone(),
+            set: |s, t| s.bucket.prefix = t.to_owned(),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::Suffix,
+        step: Step::Bucket,
+        label: "Key suffix",
+        hint: "only keys ending with this are announced, e.g. .json.gz",
+        path: Some(path::BUCKET_SUFFIX),
+        visible: always,
+        active: always,
+        value: Value::Text {
+            get: |s| s.bucket.suffix.clone(),
+            set: |s, t| s.bucket.suffix = t.to_owned(),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::BucketEncryption,
+        step: Step::Bucket,
+        label: "Encryption",
+        hint: TOGGLE_HINT,
+        path: None,
+        visible: always,
+        active: |s| s.bucket.create,
+        value: Value::Select {
+            choices: || names(BucketEncryption::ALL),
+            get: |s| index_of(BucketEncryption::ALL, &s.bucket.encryption),
+            set: |s, i| {
+                if let Some(v) = BucketEncryption::ALL.get(i) {
+                    s.bucket.encryption = *v;
+                }
+            },
+            note: |s| match s.bucket.encryption {
+                BucketEncryption::SseS3 => "S3-managed keys",
+                BucketEncryption::SseKms => "a KMS key you name",
+            },
+        },
+        effect: Effect::Refill(FieldId::BucketKmsKey),
+    },
+    FieldDef {
+        id: FieldId::BucketKmsKey,
+        step: Step::Bucket,
+        label: "KMS key ARN",
+        hint: KMS_HINT,
+        path: Some(path::BUCKET_KMS_KEY_ARN),
+        visible: |s| s.bucket.encryption == BucketEncryption::SseKms,
+        active: |s| s.bucket.create,
+        value: Value::Text {
+            get: |s| s.bucket.kms_key_arn.clone().unwrap_or_default(),
+            set: |s, t| s.bucket.kms_key_arn = optional(t),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::Versioning,
+        step: Step::Bucket,
+        label: "Enable versioning",
+        hint: TOGGLE_HINT,
+        path: None,
+        visible: always,
+        active: |s| s.bucket.create,
+        value: Value::Toggle {
+            get: |s| s.bucket.versioning,
+            set: |s, on| s.bucket.versioning = on,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::BlockPublicAccess,
+        step: Step::Bucket,
+        label: "Block all public access",
+        hint: TOGGLE_HINT,
+        path: None,
+        visible: always,
+        active: |s| s.bucket.create,
+        value: Value::Toggle {
+            get: |s| s.bucket.block_public_access,
+            set: |s, on| s.bucket.block_public_access = on,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::DenyInsecureTransport,
+        step: Step::Bucket,
+        label: "Deny requests without TLS (bucket policy)",
+        hint: TOGGLE_HINT,
+        path: None,
+        visible: always,
+        active: |s| s.bucket.create,
+        value: Value::Toggle {
+            get: |s| s.bucket.deny_insecure_transport,
+            set: |s, on| s.bucket.deny_insecure_transport = on,
+        },
+        effect: Effect::None,
+    },
+    // ---- Queue ----
+    FieldDef {
+        id: FieldId::QueueCreate,
+        step: Step::Queue,
+        label: "Queue",
+        hint: TOGGLE_HINT,
+        path: None,
+        visible: always,
+        active: always,
+        value: Value::Select {
+            choices: || {
+                vec![
+                    "create a new queue".to_owned(),
+                    "use an existing queue".to_owned(),
+                ]
+            },
+            get: |s| usize::from(!s.queue.create),
+            set: |s, i| s.queue.create = i == 0,
+            note: |s| {
+                if s.queue.create {
+                    ""
+                } else {
+                    "only its access policy is managed"
+                }
+            },
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::QueueName,
+        step: Step::Queue,
+        label: "Queue name",
+        hint: "letters, digits, - and _; not .fifo (S3 cannot notify FIFO queues)",
+        path: Some(path::QUEUE_NAME),
+        visible: always,
+        active: always,
+        value: Value::Text {
+            get: |s| s.queue.name.clone(),
+            set: |s, t| s.queue.name = t.to_owned(),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::VisibilityTimeout,
+        step: Step::Queue,
+        label: "Visibility timeout (seconds)",
+        hint: "0-43200; long enough to load your largest object",
+        path: Some(path::QUEUE_VISIBILITY_TIMEOUT),
+        visible: always,
+        active: |s| s.queue.create,
+        value: Value::Number {
+            get: |s| s.queue.visibility_timeout_secs,
+            set: |s, n| s.queue.visibility_timeout_secs = n,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::Retention,
+        step: Step::Queue,
+        label: "Message retention (seconds)",
+        hint: "60-1209600 (14 days)",
+        path: Some(path::QUEUE_RETENTION),
+        visible: always,
+        active: |s| s.queue.create,
+        value: Value::Number {
+            get: |s| s.queue.message_retention_secs,
+            set: |s, n| s.queue.message_retention_secs = n,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::QueueEncryption,
+        step: Step::Queue,
+        label: "Encryption",
+        hint: TOGGLE_HINT,
+        path: None,
+        visible: always,
+        active: |s| s.queue.create,
+        value: Value::Select {
+            choices: || names(QueueEncryption::ALL),
+            get: |s| index_of(QueueEncryption::ALL, &s.queue.encryption),
+            set: |s, i| {
+                if let Some(v) = QueueEncryption::ALL.get(i) {
+                    s.queue.encryption = *v;
+                }
+            },
+            note: |s| match s.queue.encryption {
+                QueueEncryption::SqsManaged => "SQS-managed keys (SSE-SQS)",
+                QueueEncryption::Kms => "a KMS key you name; S3 needs kms:GenerateDataKey",
+                QueueEncryption::None => "no encryption at rest",
+            },
+        },
+        effect: Effect::Refill(FieldId::QueueKmsKey),
+    },
+    FieldDef {
+        id: FieldId::QueueKmsKey,
+        step: Step::Queue,
+        label: "KMS key ARN",
+        hint: KMS_HINT,
+        path: Some(path::QUEUE_KMS_KEY_ARN),
+        visible: |s| s.queue.encryption == QueueEncryption::Kms,
+        active: |s| s.queue.create,
+        value: Value::Text {
+            get: |s| s.queue.kms_key_arn.clone().unwrap_or_default(),
+            set: |s, t| s.queue.kms_key_arn = optional(t),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::DlqEnabled,
+        step: Step::Queue,
+        label: "Dead-letter queue",
+        hint: TOGGLE_HINT,
+        path: None,
+        visible: always,
+        active: |s| s.queue.create,
+        value: Value::Toggle {
+            get: |s| s.queue.dead_letter.enabled,
+            set: |s, on| s.queue.dead_letter.enabled = on,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::DlqName,
+        step: Step::Queue,
+        label: "Dead-letter queue name",
+        hint: "where messages go after too many failed receives",
+        path: Some(path::DLQ_NAME),
+        visible: always,
+        active: |s| s.queue.create && s.queue.dead_letter.enabled,
+        value: Value::Text {
+            get: |s| s.queue.dead_letter.name.clone(),
+            set: |s, t| s.queue.dead_letter.name = t.to_owned(),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::MaxReceiveCount,
+        step: Step::Queue,
+        label: "Max receive count",
+        hint: "1-1000 receives before a message moves to the DLQ",
+        path: Some(path::DLQ_MAX_RECEIVE_COUNT),
+        visible: always,
+        active: |s| s.queue.create && s.queue.dead_letter.enabled,
+        value: Value::Number {
+            get: |s| s.queue.dead_letter.max_receive_count,
+            set: |s, n| s.queue.dead_letter.max_receive_count = n,
+        },
+        effect: Effect::None,
+    },
+    // ---- Notification ----
+    FieldDef {
+        id: FieldId::NotificationId,
+        step: Step::Notification,
+        label: "Notification id",
+        hint: "the Id of sluice's entry in the bucket's notification",
+        path: Some(path::NOTIFICATION_ID),
+        visible: always,
+        active: always,
+        value: Value::Text {
+            get: |s| s.notification.id.clone(),
+            set: |s, t| s.notification.id = t.to_owned(),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::Events,
+        step: Step::Notification,
+        label: "Events",
+        hint: "↑ ↓ move · Space toggle",
+        path: Some(path::NOTIFICATION_EVENTS),
+        visible: always,
+        active: always,
+        value: Value::Events,
+        effect: Effect::None,
+    },
+];
+
+impl FieldId {
+    /// The field's entry in [`FIELDS`].
+    pub fn def(self) -> &'static FieldDef {
+        // FIELDS is in FieldId order (a test checks it).
+        &FIELDS[self as usize]
+    }
+
+    pub fn kind(self) -> Kind {
+        match self.def().value {
+            Value::Text { .. } => Kind::Text,
+            Value::Number { .. } => Kind::Number,
+            Value::Toggle { .. } => Kind::Toggle,
+            Value::Select { .. } | Value::Profile | Value::Region => Kind::Select,
+            Value::Principals => Kind::List,
+            Value::Events => Kind::Checklist,
+            Value::Sessions => Kind::Sessions,
+        }
+    }
+
+    /// Whether the field edits text (so printable keys type into it).
+    pub fn is_text(self) -> bool {
+        matches!(self.kind(), Kind::Text | Kind::Number | Kind::List)
+    }
+
+    pub fn label(self) -> &'static str {
+        self.def().label
+    }
+
+    pub fn hint(self) -> &'static str {
+        self.def().hint
+    }
+
+    pub fn path(self) -> Option<&'static str> {
+        self.def().path
+    }
+
+    pub fn visible(self, spec: &Spec) -> bool {
+        (self.def().visible)(spec)
+    }
+
+    pub fn active(self, spec: &Spec) -> bool {
+        (self.def().active)(spec)
+    }
+
+    /// The field an error at spec `path` belongs to.
+    pub fn for_path(error_path: &str) -> Option<FieldId> {
+        let base = path::base(error_path);
+        FIELDS.iter().find(|f| f.path == Some(base)).map(|f| f.id)
+    }
+}
+
+/// The fields of a step, in order (including ones the spec makes inactive).
+pub fn of_step(step: Step) -> impl Iterator<Item = FieldId> {
+    FIELDS.iter().filter(move |f| f.step == step).map(|f| f.id)
+}
+
+/// Every field, in form order.
+pub fn all() -> impl Iterator<Item = FieldId> {
+    FIELDS.iter().map(|f| f.id)
+}
+
+/// The text a text or number field shows for the spec.
+pub fn text_value(spec: &Spec, field: FieldId) -> String {
+    match field.def().value {
+        Value::Text { get, .. } => get(spec),
+        Value::Number { get, .. } => get(spec).to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Puts the text of a field into the spec. `Err` is a problem of the text
+/// itself (not a number); the spec's own rules are checked by `validate`.
+pub fn set_text(spec: &mut Spec, field: FieldId, text: &str) -> Result<(), String> {
+    match field.def().value {
+        Value::Text { set, .. } => set(spec, text),
+        Value::Number { set, .. } => {
+            let trimmed = text.trim();
+            if trimmed.is_empty() {
+                return Err("a number is required".to_owned());
+            }
+            let n = trimmed
+                .parse::<u32>()
+                .map_err(|_| format!("`{trimmed}` is not a whole number of seconds or times"))?;
+            set(spec, n);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+pub fn toggle_value(spec: &Spec, field: FieldId) -> bool {
+    match field.def().value {
+        Value::Toggle { get, .. } => get(spec),
+        _ => false,
+    }
+}
+
+pub fn set_toggle(spec: &mut Spec, field: FieldId, on: bool) {
+    if let Value::Toggle { set, .. } = field.def().value {
+        set(spec, on);
+    }
+}
+
+/// The choices of a spec-bound select, and which one the spec holds.
+pub fn spec_select(spec: &Spec, field: FieldId) -> Option<(Vec<String>, usize)> {
+    match field.def().value {
+        Value::Select { choices, get, .. } => Some((choices(), get(spec))),
+        _ => None,
+    }
+}
+
+/// Sets a spec-bound select to choice `index`.
+pub fn set_spec_select(spec: &mut Spec, field: FieldId, index: usize) {
+    if let Value::Select { set, .. } = field.def().value {
+        set(spec, index);
+    }
+}
+
+/// A short description of a select's value, shown beside it.
+pub fn select_note(field: FieldId, spec: &Spec) -> &'static str {
+    match field.def().value {
+        Value::Select { note, .. } => note(spec),
+        _ => "",
+    }
+}
+
+/// S3 event types a bucket can publish: the spec validator's own list.
+pub use crate::spec::S3_EVENTS;
+
+/// The rows of the events checklist: every known event, then any other the
+/// spec names (shown so that it can be unticked).
+pub fn event_rows(spec: &Spec) -> Vec<String> {
+    let mut rows: Vec<String> = S3_EVENTS.iter().map(|e| (*e).to_owned()).collect();
+    for e in &spec.notification.events {
+        if !rows.contains(e) {
+            rows.push(e.clone());
+        }
+    }
+    rows
+}
+
+/// The default names derived from a stack name (what `sluice init` writes):
+/// every name still at its old default follows the new stack name.
+pub fn rederive_names(spec: &mut Spec, old_name: &str) {
+    let old = spec::starter(old_name, &spec.region, None);
+    let new = spec::starter(&spec.name, &spec.region, None);
+    let pairs: [(&mut String, &String, &String); 7] = [
+        (&mut spec.bucket.name, &old.bucket.name, &new.bucket.name),
+        (&mut spec.queue.name, &old.queue.name, &new.queue.name),
+        (
+            &mut spec.queue.dead_letter.name,
+            &old.queue.dead_letter.name,
+            &new.queue.dead_letter.name,
+        ),
+        (&mut spec.policy.name, &old.policy.name, &new.policy.name),
+        (&mut spec.role.name, &old.role.name, &new.role.name),
+        (&mut spec.user.name, &old.user.name, &new.user.name),
+        (
+            &mut spec.notification.id,
+            &old.notification.id,
+            &new.notification.id,
+        ),
+    ];
+    for (value, old_default, new_default) in pairs {
+        if value == old_default {
+            value.clone_from(new_default);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_in_field_order_and_each_step_keeps_its_fields_together() {
+        for (i, def) in FIELDS.iter().enumerate() {
+            assert_eq!(def.id as usize, i, "{:?} is out of place", def.id);
+        }
+        let steps: Vec<Step> = FIELDS.iter().map(|f| f.step).collect();
+        let mut sorted = steps.clone();
+        sorted.sort();
+        assert_eq!(steps, sorted, "fields are grouped by step, in step order");
+    }
+
+    #[test]
+    fn every_event_offered_is_one_the_spec_accepts() {
+        let mut spec = spec::starter("x-y", "us-west-2", None);
+        spec.notification.events = S3_EVENTS.iter().map(|e| (*e).to_owned()).collect();
+        assert!(spec::validate(&spec).is_ok());
+    }
+
+    #[test]
+    fn every_error_path_of_a_form_field_maps_back_to_it() {
+        for field in all() {
+            if let Some(path) = field.path() {
+                assert_eq!(FieldId::for_path(path), Some(field));
+            }
+        }
+        assert_eq!(
+            FieldId::for_path("role.trusted_principals[2]"),
+            Some(FieldId::TrustedPrincipals)
+        );
+        assert_eq!(FieldId::for_path("consumer.concurrency"), None);
+    }
+
+    #[test]
+    fn every_validation_error_of_a_form_value_lands_on_a_field() {
+        // Break every rule a form field can break; each error maps to a field.
+        let mut spec = spec::starter("x-y", "us-west-2", None);
+        spec.name = "Bad Name".into();
+        spec.bucket.name = "B".into();
+        spec.bucket.prefix = "/x".into();
+        spec.bucket.suffix = "/y".into();
+        spec.bucket.encryption = BucketEncryption::SseKms;
+        spec.queue.name = "q.fifo".into();
+        spec.queue.visibility_timeout_secs = 50_000;
+        spec.queue.message_retention_secs = 1;
+        spec.queue.encryption = QueueEncryption::Kms;
+        spec.queue.dead_letter.name = "q.fifo".into();
+        spec.queue.dead_letter.max_receive_count = 0;
+        spec.policy.name = String::new();
+        spec.role.name = String::new();
+        spec.role.external_id = "x".into();
+        spec.role.trusted_principals = vec!["nobody".into()];
+        spec.notification.id = String::new();
+        spec.notification.events = vec!["s3:Nope".into()];
+        let errors = spec::validate(&spec).unwrap_err().0;
+        assert!(errors.len() >= 15, "{errors:?}");
+        for e in errors {
+            assert!(
+                FieldId::for_path(&e.path).is_some(),
+                "{} has no field",
+                e.path
+            );
+        }
+    }
+
+    #[test]
+    fn names_follow_the_stack_name_until_edited() {
+        let mut spec = spec::starter("old", "us-west-2", None);
+        spec.queue.name = "custom".into();
+        spec.name = "new".into();
+        rederive_names(&mut spec, "old");
+        assert_eq!(spec.bucket.name, "new-source");
+        assert_eq!(spec.queue.name, "custom");
+        assert_eq!(spec.notification.id, "new-object-created");
+    }
+
+    #[test]
+    fn numbers_are_parsed_and_refused() {
+        let mut spec = spec::starter("x-y", "us-west-2", None);
+        assert!(set_text(&mut spec, FieldId::VisibilityTimeout, "30").is_ok());
+        assert_eq!(spec.queue.visibility_timeout_secs, 30);
+        assert!(set_text(&mut spec, FieldId::VisibilityTimeout, "3o").is_err());
+        assert!(set_text(&mut spec, FieldId::Retention, "").is_err());
+        assert_eq!(spec.queue.visibility_timeout_secs, 30);
+    }
+
+    #[test]
+    fn an_empty_kms_key_is_none() {
+        let mut spec = spec::starter("x-y", "us-west-2", None);
+        set_text(
+            &mut spec,
+            FieldId::BucketKmsKey,
+            "arn:aws:kms:us-west-2:1:key/x",
+        )
+        .unwrap();
+        assert!(spec.bucket.kms_key_arn.is_some());
+        set_text(&mut spec, FieldId::BucketKmsKey, "").unwrap();
+        assert_eq!(spec.bucket.kms_key_arn, None);
+    }
+}

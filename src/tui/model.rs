@@ -1,0 +1,597 @@
+//! The state every screen shares: the spec being designed, what is known of
+//! the account (the credentials and one background lookup per resource),
+//! what is derived from them (validation, the plan), and the frame around
+//! the screens (size, status line, clock). The screens' own state lives in
+//! their modules; [`super::app::App`] holds both.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::aws::observe::Observation;
+use crate::aws::plan::for_account;
+use crate::aws::verify::VerifyOptions;
+use crate::aws::{AwsOptions, Clients, Identity, Plan};
+use crate::docs::MergeError;
+use crate::spec::{FieldError, Spec, path};
+
+use super::action::{ConnectHow, Effect, Found, LOOKUP_DEBOUNCE, Lookup, Target};
+use super::profiles::{Profile, REGIONS};
+use super::session::SessionInfo;
+use super::step::Step;
+use super::theme::Theme;
+
+/// How the wizard reaches AWS.
+#[derive(Debug, Clone)]
+pub enum Connect {
+    /// The default credential chain, with the profile chosen on the welcome screen.
+    Chain,
+    /// These clients (tests; their region is fixed).
+    Given(Box<Clients>),
+    /// Never: offline, for this reason.
+    Offline(String),
+}
+
+/// What stays fixed for a run of the wizard.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub aws: AwsOptions,
+    pub connect: Connect,
+    /// The spec file Ctrl-S writes (`--config F`).
+    pub config_path: Option<PathBuf>,
+    /// Where sessions are autosaved; `None` turns autosave off.
+    pub sessions_dir: Option<PathBuf>,
+    /// Where apply backs up prior states; `None` is sluice's data directory.
+    pub backup_base: Option<PathBuf>,
+    /// Where apply writes an access key file.
+    pub out_dir: PathBuf,
+    /// The directory the export prompt offers (under it, `<stack>-bundle`).
+    pub export_base: PathBuf,
+    /// The directory the consume prompt offers as a `dir:` sink (under it,
+    /// the stack's name).
+    pub ingest_base: PathBuf,
+    pub verify: VerifyOptions,
+    pub propagation_timeout: Duration,
+    /// Where the log goes (`--log-file`), shown on the welcome screen.
+    pub log_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// A config that never touches AWS or the user's files: for tests and demos.
+    pub fn offline(reason: &str) -> Config {
+        Config {
+            aws: AwsOptions::default(),
+            connect: Connect::Offline(reason.to_owned()),
+            config_path: None,
+            sessions_dir: None,
+            backup_base: None,
+            out_dir: PathBuf::from("."),
+            export_base: PathBuf::from("."),
+            ingest_base: PathBuf::from("ingest"),
+            verify: VerifyOptions::default(),
+            propagation_timeout: Duration::from_secs(120),
+            log_file: None,
+        }
+    }
+}
+
+/// Everything the wizard starts from.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub config: Config,
+    /// The spec to start with (`--config F`); `None` starts a new one.
+    pub spec: Option<Spec>,
+    pub profiles: Vec<Profile>,
+    pub theme: Theme,
+    /// Messages for the status line at start (e.g. a generated external ID).
+    pub notes: Vec<String>,
+}
+
+/// What is known of the credentials.
+#[derive(Debug, Clone)]
+pub enum Connection {
+    Connecting,
+    Online {
+        clients: Box<Clients>,
+        identity: Identity,
+    },
+    Offline {
+        reason: String,
+    },
+}
+
+impl Connection {
+    pub fn identity(&self) -> Option<&Identity> {
+        match self {
+            Connection::Online { identity, .. } => Some(identity),
+            _ => None,
+        }
+    }
+
+    pub fn clients(&self) -> Option<&Clients> {
+        match self {
+            Connection::Online { clients, .. } => Some(clients),
+            _ => None,
+        }
+    }
+}
+
+/// One resource's background lookup.
+#[derive(Debug, Clone, Default)]
+pub struct Slot {
+    /// What is (to be) looked up; `None` when nothing is (disabled, invalid name, offline).
+    pub key: Option<String>,
+    pub what: Option<Lookup>,
+    pub generation: u64,
+    /// When the debounced lookup starts.
+    pub due: Option<Instant>,
+    pub running: bool,
+    pub found: Option<Found>,
+}
+
+impl Slot {
+    /// Whether a result for the current key is still to come.
+    pub fn pending(&self) -> bool {
+        self.key.is_some() && self.found.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusKind {
+    Info,
+    Ok,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub kind: StatusKind,
+    pub text: String,
+}
+
+/// The preview pane.
+#[derive(Debug, Clone, Default)]
+pub struct PreviewPane {
+    pub scroll: u16,
+    /// On narrow terminals: the preview is shown instead of the form.
+    pub shown: bool,
+}
+
+/// What is derived from the spec and the observations, recomputed after
+/// every change so that drawing only reads it.
+#[derive(Debug, Clone)]
+pub struct Derived {
+    pub errors: Vec<FieldError>,
+    /// The spec as applied: the caller's account filled in when online.
+    pub resolved: Spec,
+    /// The spec names another account than the credentials'.
+    pub account_error: Option<String>,
+    pub plan: Plan,
+    /// The plan compares with the account (online and every lookup done).
+    pub live: bool,
+    /// Lookups still running or due.
+    pub pending: usize,
+    /// Our notification entry cannot be merged into the bucket's.
+    pub merge_error: Option<String>,
+    /// The bucket's current notification configuration, when known.
+    pub current_notification: Option<serde_json::Value>,
+}
+
+impl Derived {
+    fn of(spec: &Spec) -> Derived {
+        Derived {
+            errors: Vec::new(),
+            resolved: spec.clone(),
+            account_error: None,
+            plan: Plan::offline(spec),
+            live: false,
+            pending: 0,
+            merge_error: None,
+            current_notification: None,
+        }
+    }
+
+    /// The validation error at exactly `path`.
+    pub fn error_at(&self, path: &str) -> Option<&FieldError> {
+        self.errors.iter().find(|e| e.path == path)
+    }
+
+    /// Whether an item of the list at `path` is invalid.
+    pub fn item_invalid(&self, list: &str) -> bool {
+        let prefix = format!("{list}[");
+        self.errors.iter().any(|e| e.path.starts_with(&prefix))
+    }
+}
+
+/// The stack name a new session starts with.
+pub const NEW_STACK_NAME: &str = "my-ingest";
+
+/// What the screens share.
+pub struct Model {
+    pub config: Config,
+    pub theme: Theme,
+    pub step: Step,
+    /// The furthest step reached (the step bar links up to it).
+    pub furthest: Step,
+    pub spec: Spec,
+    /// The spec as last saved with Ctrl-S (or loaded): quitting asks when it differs.
+    pub saved: Spec,
+    /// Where Ctrl-S writes (the `--config` file, or the first "save as").
+    pub save_path: Option<PathBuf>,
+    pub profiles: Vec<Profile>,
+    pub profile: Option<String>,
+    pub regions: Vec<String>,
+    pub connection: Connection,
+    pub connect_gen: u64,
+    pub connect_due: Option<Instant>,
+    pub slots: BTreeMap<Target, Slot>,
+    pub derived: Derived,
+    pub sessions: Vec<SessionInfo>,
+    /// This session's file (resumed, or last autosaved).
+    pub session_path: Option<PathBuf>,
+    pub autosave_due: Option<Instant>,
+    /// When the session was last autosaved.
+    pub autosaved: Option<SystemTime>,
+    pub status: Option<Status>,
+    pub preview: PreviewPane,
+    /// Scroll of the main pane on screens without a form.
+    pub main_scroll: u16,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    pub now: Instant,
+    pub started: Instant,
+    pub effects: Vec<Effect>,
+    pub quit: bool,
+    /// Quit once the spec is saved (the quit dialog's "save and quit").
+    pub quit_pending: bool,
+    /// Set when something changed that `derived` depends on.
+    pub stale: bool,
+}
+
+impl Model {
+    /// The model the wizard starts with (its first lookups not yet asked for).
+    pub fn new(setup: Setup) -> Model {
+        let Setup {
+            config,
+            spec,
+            profiles,
+            theme,
+            notes,
+        } = setup;
+        let profile = config.aws.profile.clone();
+        let starting = match spec {
+            Some(spec) => spec,
+            None => {
+                let chosen = profiles
+                    .iter()
+                    .find(|p| Some(&p.name) == profile.as_ref())
+                    .or_else(|| profiles.iter().find(|p| p.name == "default"));
+                let region = super::profiles::initial_region(config.aws.region.as_deref(), chosen);
+                crate::spec::starter(NEW_STACK_NAME, &region, None)
+            }
+        };
+        let now = Instant::now();
+        let connection = match &config.connect {
+            Connect::Offline(reason) => Connection::Offline {
+                reason: reason.clone(),
+            },
+            _ => Connection::Connecting,
+        };
+        let mut regions: Vec<String> = REGIONS.iter().map(|r| (*r).to_owned()).collect();
+        if !regions.contains(&starting.region) {
+            regions.push(starting.region.clone());
+        }
+        Model {
+            theme,
+            step: Step::Welcome,
+            furthest: Step::Welcome,
+            saved: starting.clone(),
+            derived: Derived::of(&starting),
+            spec: starting,
+            save_path: config.config_path.clone(),
+            profiles,
+            profile,
+            regions,
+            connection,
+            connect_gen: 0,
+            connect_due: None,
+            slots: Target::ALL.iter().map(|t| (*t, Slot::default())).collect(),
+            sessions: Vec::new(),
+            session_path: None,
+            autosave_due: None,
+            autosaved: None,
+            status: notes.first().map(|n| Status {
+                kind: StatusKind::Info,
+                text: n.clone(),
+            }),
+            preview: PreviewPane::default(),
+            main_scroll: 0,
+            size: (100, 30),
+            now,
+            started: now,
+            effects: Vec::new(),
+            quit: false,
+            quit_pending: false,
+            stale: true,
+            config,
+        }
+    }
+
+    // ---- AWS ----
+
+    pub fn online(&self) -> bool {
+        matches!(self.connection, Connection::Online { .. })
+    }
+
+    /// Why apply, verify and data preview cannot run, if they cannot.
+    pub fn aws_blocker(&self) -> Option<String> {
+        match &self.connection {
+            Connection::Offline { reason } => Some(format!("offline: {reason}")),
+            Connection::Connecting => Some("still checking the credentials".to_owned()),
+            Connection::Online { .. } => self.derived.account_error.clone(),
+        }
+    }
+
+    /// Whether a step can be reached from the step bar now.
+    pub fn step_reachable(&self, step: Step) -> bool {
+        step <= self.furthest && !(step.needs_aws() && self.aws_blocker().is_some())
+    }
+
+    /// What the lookup of `target` found, when it has answered.
+    pub fn found(&self, target: Target) -> Option<&Found> {
+        self.slots.get(&target).and_then(|s| s.found.as_ref())
+    }
+
+    /// Whether the lookup says the bucket exists (and the data preview can open).
+    pub fn bucket_exists(&self) -> bool {
+        matches!(self.found(Target::Bucket), Some(Found::Bucket(Ok(Some(_)))))
+    }
+
+    /// The queue's URL, when its lookup found it.
+    pub fn queue_url(&self) -> Option<&str> {
+        match self.found(Target::Queue) {
+            Some(Found::Queue(Ok(Some(queue)))) => Some(queue.url.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Asks for the credentials to be checked (again), now or after the debounce.
+    pub fn request_connect(&mut self, now: bool) {
+        if matches!(self.config.connect, Connect::Offline(_)) {
+            return;
+        }
+        self.connect_gen += 1;
+        self.connection = Connection::Connecting;
+        self.connect_due = Some(if now {
+            self.now
+        } else {
+            self.now + super::action::CONNECT_DEBOUNCE
+        });
+        for slot in self.slots.values_mut() {
+            *slot = Slot {
+                generation: slot.generation + 1,
+                ..Slot::default()
+            };
+        }
+        self.stale = true;
+    }
+
+    /// The connect effect for the current settings.
+    pub fn connect_effect(&self) -> Effect {
+        let how = match &self.config.connect {
+            Connect::Given(clients) => ConnectHow::Given(clients.clone()),
+            _ => {
+                let mut options = self.config.aws.clone();
+                options.profile = self.profile.clone();
+                // The spec's region, as chosen on the welcome screen, wins.
+                options.region = Some(self.spec.region.clone());
+                ConnectHow::Load {
+                    options,
+                    region: self.spec.region.clone(),
+                }
+            }
+        };
+        Effect::Connect {
+            generation: self.connect_gen,
+            how,
+        }
+    }
+
+    /// Forgets every lookup result so that everything is read again.
+    pub fn refresh_lookups(&mut self) {
+        for slot in self.slots.values_mut() {
+            slot.key = None;
+        }
+        self.stale = true;
+    }
+
+    /// What each target should look up for the spec.
+    fn wanted_lookups(&self, resolved: &Spec) -> BTreeMap<Target, Option<Lookup>> {
+        let valid = |p: &str| self.derived.error_at(p).is_none();
+        let identity = self.connection.identity();
+        let arns = crate::docs::Arns::of(resolved);
+        Target::ALL
+            .iter()
+            .map(|target| {
+                let what = match (target, identity) {
+                    (_, None) => None,
+                    (Target::Policy, Some(_)) => valid(path::POLICY_NAME).then(|| Lookup::Policy {
+                        arn: arns.policy.clone(),
+                    }),
+                    (Target::Role, Some(_)) => (resolved.role.enabled && valid(path::ROLE_NAME))
+                        .then(|| Lookup::Role {
+                            name: resolved.role.name.clone(),
+                        }),
+                    (Target::User, Some(_)) => (resolved.user.enabled && valid(path::USER_NAME))
+                        .then(|| Lookup::User {
+                            name: resolved.user.name.clone(),
+                        }),
+                    (Target::Bucket, Some(identity)) => {
+                        valid(path::BUCKET_NAME).then(|| Lookup::Bucket {
+                            name: resolved.bucket.name.clone(),
+                            account: identity.account.clone(),
+                            region: resolved.region.clone(),
+                        })
+                    }
+                    (Target::Dlq, Some(_)) => (resolved.queue.dead_letter.enabled
+                        && resolved.queue.create
+                        && valid(path::DLQ_NAME))
+                    .then(|| Lookup::Queue {
+                        name: resolved.queue.dead_letter.name.clone(),
+                    }),
+                    (Target::Queue, Some(_)) => valid(path::QUEUE_NAME).then(|| Lookup::Queue {
+                        name: resolved.queue.name.clone(),
+                    }),
+                };
+                (*target, what)
+            })
+            .collect()
+    }
+
+    /// The observation the lookups make up (pending ones count as absent).
+    pub fn observation(&self) -> Option<Observation> {
+        let identity = self.connection.identity()?.clone();
+        let mut observation = Observation {
+            identity,
+            policy: Ok(None),
+            role: Ok(None),
+            user: Ok(None),
+            bucket: Ok(None),
+            dlq: Ok(None),
+            queue: Ok(None),
+        };
+        for (target, slot) in &self.slots {
+            match (target, &slot.found) {
+                (Target::Policy, Some(Found::Policy(found))) => observation.policy = found.clone(),
+                (Target::Role, Some(Found::Role(found))) => observation.role = found.clone(),
+                (Target::User, Some(Found::User(found))) => observation.user = found.clone(),
+                (Target::Bucket, Some(Found::Bucket(found))) => observation.bucket = found.clone(),
+                (Target::Dlq, Some(Found::Queue(found))) => observation.dlq = found.clone(),
+                (Target::Queue, Some(Found::Queue(found))) => observation.queue = found.clone(),
+                _ => {}
+            }
+        }
+        Some(observation)
+    }
+
+    // ---- derived state ----
+
+    /// Recomputes [`Derived`] and the lookups it needs, when something
+    /// changed. Returns whether it did.
+    pub fn refresh(&mut self) -> bool {
+        if !self.stale {
+            return false;
+        }
+        self.stale = false;
+        self.derived.errors = match crate::spec::validate(&self.spec) {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors.0,
+        };
+        let (resolved, account_error) = match self.connection.identity() {
+            Some(identity) => match for_account(&self.spec, identity) {
+                Ok(spec) => (spec, None),
+                Err(e) => (self.spec.clone(), Some(e.to_string())),
+            },
+            None => (self.spec.clone(), None),
+        };
+        // Lookups follow the names.
+        let wanted = self.wanted_lookups(&resolved);
+        for (target, what) in wanted {
+            let key = what.as_ref().map(|w| format!("{w:?}"));
+            let slot = self.slots.entry(target).or_default();
+            if slot.key != key {
+                slot.generation += 1;
+                slot.key = key;
+                slot.due = what.as_ref().map(|_| self.now + LOOKUP_DEBOUNCE);
+                slot.what = what;
+                slot.running = false;
+                slot.found = None;
+            }
+        }
+        let pending = self.slots.values().filter(|s| s.pending()).count();
+        let observation = if account_error.is_none() {
+            self.observation()
+        } else {
+            None
+        };
+        let plan = match &observation {
+            Some(observed) => {
+                Plan::live(&resolved, observed).unwrap_or_else(|_| Plan::offline(&resolved))
+            }
+            None => Plan::offline(&resolved),
+        };
+        let current_notification = match self.found(Target::Bucket) {
+            Some(Found::Bucket(Ok(Some(bucket)))) => Some(bucket.notification.clone()),
+            Some(Found::Bucket(Ok(None))) => Some(serde_json::Value::Object(Default::default())),
+            _ => None,
+        };
+        let merge_error = current_notification.as_ref().and_then(|current| {
+            crate::docs::merge(current, &crate::docs::notification_entry(&resolved))
+                .err()
+                .map(|e: MergeError| e.to_string())
+        });
+        self.derived.live = observation.is_some() && pending == 0;
+        self.derived.pending = pending;
+        self.derived.plan = plan;
+        self.derived.resolved = resolved;
+        self.derived.account_error = account_error;
+        self.derived.merge_error = merge_error;
+        self.derived.current_notification = current_notification;
+        true
+    }
+
+    /// The spec changed: derived state is recomputed and the session
+    /// autosaved after a pause.
+    pub fn spec_changed(&mut self) {
+        self.stale = true;
+        if self.config.sessions_dir.is_some() {
+            self.autosave_due = Some(self.now + super::action::AUTOSAVE_DEBOUNCE);
+        }
+    }
+
+    /// Whether the spec differs from what was last saved with Ctrl-S.
+    pub fn dirty(&self) -> bool {
+        self.spec != self.saved
+    }
+
+    /// Whether a lookup or the credentials check runs (a spinner turns).
+    pub fn animating(&self) -> bool {
+        matches!(self.connection, Connection::Connecting) || self.slots.values().any(|s| s.running)
+    }
+
+    /// The earliest timer due (a debounce or the autosave).
+    pub fn next_timer(&self) -> Option<Instant> {
+        let mut due: Vec<Instant> = self.slots.values().filter_map(|s| s.due).collect();
+        due.extend(self.connect_due);
+        due.extend(self.autosave_due);
+        due.into_iter().min()
+    }
+
+    /// The spinner frame for now.
+    pub fn spinner(&self) -> &'static str {
+        const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+        let tick = self.now.saturating_duration_since(self.started).as_millis() / 100;
+        FRAMES[(tick % FRAMES.len() as u128) as usize]
+    }
+
+    pub fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
+        self.status = Some(Status {
+            kind,
+            text: text.into(),
+        });
+    }
+
+    /// The spec file the user would re-run: the saved spec, or the session.
+    pub fn spec_file(&self) -> Option<&PathBuf> {
+        self.save_path.as_ref().or(self.session_path.as_ref())
+    }
+
+    /// The spec the bundle is exported from: with the caller's account when known.
+    pub fn export_spec(&self) -> Spec {
+        if self.online() && self.derived.account_error.is_none() {
+            self.derived.resolved.clone()
+        } else {
+            self.spec.clone()
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The data preview: the newest objects under the prefix, the newest one
+//! decoded as the consumer would, and what predates the notification. The
+//! work is the engine's ([`crate::consume::preview`]).
+
+use std::time::SystemTime;
+
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+
+use crate::consume::preview::DataReport;
+use crate::tui::action::Effect;
+use crate::tui::model::Model;
+use crate::tui::step::Step;
+use crate::tui::widgets::{Lines, heading, size, truncate, when, wrapped};
+
+#[derive(Debug, Clone, Default)]
+pub struct DataScreen {
+    pub id: u64,
+    pub running: bool,
+    pub result: Option<Result<DataReport, String>>,
+    /// The step to return to (the data preview was opened from the bucket step).
+    pub return_to: Option<Step>,
+}
+
+impl DataScreen {
+    /// Lists and samples the bucket again; `cutoff` is when this session
+    /// wrote our notification entry, if it did.
+    pub fn start(&mut self, model: &mut Model, cutoff: Option<SystemTime>) {
+        let Some(clients) = model.connection.clients().cloned() else {
+            return;
+        };
+        self.id += 1;
+        self.running = true;
+        self.result = None;
+        model.effects.push(Effect::FetchData {
+            id: self.id,
+            clients: Box::new(clients),
+            spec: Box::new(model.derived.resolved.clone()),
+            cutoff,
+        });
+    }
+
+    /// Fetch `id` ended.
+    pub fn fetched(&mut self, id: u64, result: Result<Box<DataReport>, String>) {
+        if id == self.id {
+            self.running = false;
+            self.result = Some(result.map(|r| *r));
+        }
+    }
+}
+
+/// The newest objects, the sample decoded, and the backfill count.
+pub fn lines(model: &Model, view: &DataScreen, width: usize) -> (Lines, Lines) {
+    let t = &model.theme;
+    let mut out = Vec::new();
+    let spec = &model.spec;
+    let mut footer = Vec::new();
+    match &view.result {
+        None if view.running => wrapped(
+            &mut out,
+            &format!(
+                "{} listing s3://{}/{}…",
+                model.spinner(),
+                spec.bucket.name,
+                spec.bucket.prefix
+            ),
+            width,
+            0,
+            t.dim(),
+        ),
+        None => wrapped(&mut out, "Not fetched yet (r fetches).", width, 0, t.dim()),
+        Some(Err(e)) => {
+            out.push(Line::styled(
+                "✗ cannot read the bucket",
+                t.error().add_modifier(Modifier::BOLD),
+            ));
+            wrapped(&mut out, e, width, 2, t.error());
+        }
+        Some(Ok(report)) => {
+            let filter = if report.suffix.is_empty() {
+                String::new()
+            } else {
+                format!(" ending with {}", report.suffix)
+            };
+            wrapped(
+                &mut out,
+                &format!(
+                    "{}{} object(s) under s3://{}/{}{filter}; the newest:",
+                    report.matching,
+                    if report.complete { "" } else { "+" },
+                    report.bucket,
+                    report.prefix
+                ),
+                width,
+                0,
+                t.text(),
+            );
+            if report.newest.is_empty() {
+                wrapped(
+                    &mut out,
+                    "none yet: upload an object to see it decoded here",
+                    width,
+                    2,
+                    t.dim(),
+                );
+            }
+            for object in &report.newest {
+                let modified = object.last_modified.map(when).unwrap_or_default();
+                let text = format!("{modified}  {:>9}  {}", size(object.size), object.key);
+                out.push(Line::styled(truncate(&format!("  {text}"), width), t.dim()));
+            }
+            match &report.sample {
+                None => {}
+                Some(Err(e)) => {
+                    out.push(Line::raw(""));
+                    out.push(heading(t, "Sample"));
+                    wrapped(&mut out, e, width, 2, t.error());
+                }
+                Some(Ok(sample)) => {
+                    out.push(Line::raw(""));
+                    out.push(heading(
+                        t,
+                        format!(
+                            "Sample: {} ({}{})",
+                            sample.key,
+                            size(i64::try_from(sample.bytes).unwrap_or(i64::MAX)),
+                            if sample.partial {
+                                ", the start of it"
+                            } else {
+                                ""
+                            }
+                        ),
+                    ));
+                    out.push(Line::from(vec![
+                        Span::styled("  compression ", t.dim()),
+                        Span::styled(sample.compression.clone(), t.accent()),
+                        Span::styled(" · format ", t.dim()),
+                        Span::styled(sample.format.clone(), t.accent()),
+                    ]));
+                    for record in &sample.records {
+                        out.push(Line::styled(
+                            truncate(&format!("  {record}"), width),
+                            t.text(),
+                        ));
+                    }
+                    if sample.records.is_empty() {
+                        wrapped(&mut out, "no records decoded", width, 2, t.warn());
+                    } else if sample.decoded > sample.records.len() as u64 {
+                        wrapped(
+                            &mut out,
+                            &format!("… {} record(s) in the sample", sample.decoded),
+                            width,
+                            2,
+                            t.dim(),
+                        );
+                    }
+                    if sample.errors.is_empty() {
+                        wrapped(&mut out, "✓ no decode errors", width, 2, t.ok());
+                    }
+                    for error in &sample.errors {
+                        wrapped(&mut out, &format!("✗ {error}"), width, 2, t.error());
+                    }
+                }
+            }
+            out.push(Line::raw(""));
+            out.push(heading(t, "Backfill"));
+            let since = match report.cutoff {
+                Some(cutoff) => format!(
+                    "{} object(s) predate the notification (written {}): S3 never announced them.",
+                    report.predating,
+                    when(cutoff)
+                ),
+                None => format!(
+                    "{} object(s) may predate the notification (this session did not write it, so when it began is unknown): S3 announces only objects written after it.",
+                    report.predating
+                ),
+            };
+            wrapped(&mut out, &since, width, 2, t.text());
+            let file = model
+                .spec_file()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "sluice.json".to_owned());
+            wrapped(
+                &mut out,
+                &format!(
+                    "To queue them: sluice backfill --config {file} (add --dry-run to count first). Objects written since are announced by S3 already; backfilling them too only delivers them twice, which consumers tolerate."
+                ),
+                width,
+                2,
+                t.dim(),
+            );
+        }
+    }
+    if !view.running {
+        wrapped(
+            &mut footer,
+            "Enter: done · r: fetch again · Esc: back",
+            width,
+            0,
+            t.key(),
+        );
+    }
+    (out, footer)
+}

@@ -1,0 +1,427 @@
+//! The Done screen: the values the vendor's form asks for (copyable), the
+//! new access key's secret once, the export, and consuming the queue now in
+//! the live dashboard.
+
+use ratatui::style::Modifier;
+use ratatui::text::Line;
+
+use super::apply::ApplyScreen;
+use super::run::AccessKey;
+use crate::consume::sink::SinkSpec;
+use crate::tui::action::{ConsumeEnd, Effect, Found, Target};
+use crate::tui::model::{Connection, Model, StatusKind};
+use crate::tui::widgets::{Lines, heading, truncate, wrapped};
+
+#[derive(Debug, Clone, Default)]
+pub struct DoneScreen {
+    pub cursor: usize,
+    pub exporting: bool,
+    pub exported: Option<Result<(std::path::PathBuf, Vec<std::path::PathBuf>), String>>,
+    pub access_key: Option<AccessKey>,
+    pub consume: ConsumeView,
+}
+
+/// The consumer the Done screen starts, with the dashboard.
+#[derive(Debug, Clone, Default)]
+pub struct ConsumeView {
+    pub id: u64,
+    /// Its run is being prepared (queue, visibility timeout, sink).
+    pub preparing: bool,
+    /// The sink last asked for (the prompt offers it again).
+    pub sink: Option<String>,
+    /// How the last run ended, or why it could not start.
+    pub last: Option<Result<ConsumeEnd, String>>,
+}
+
+/// The connector values: as the apply reported them, or from the spec.
+pub fn connector_values(model: &Model, apply: &ApplyScreen) -> Vec<(&'static str, String)> {
+    match &apply.report {
+        Some(report) if apply.run.is_for(&model.spec) => report.connector.clone(),
+        _ => crate::docs::connector_values_with(&model.derived.resolved, model.queue_url()),
+    }
+}
+
+/// Why the Done screen cannot consume the queue with the dashboard, if
+/// it cannot: offline, the spec invalid, or its queue not there (yet).
+pub fn consume_blocker(model: &Model, apply: &ApplyScreen) -> Option<String> {
+    if let Some(why) = model.aws_blocker() {
+        return Some(why);
+    }
+    if !model.derived.errors.is_empty() {
+        return Some("the spec has errors to fix first".to_owned());
+    }
+    let applied = apply.applied(model);
+    let queue = &model.derived.resolved.queue.name;
+    match model.found(Target::Queue) {
+        Some(Found::Queue(Ok(Some(_)))) => None,
+        _ if applied => None,
+        Some(Found::Queue(Ok(None))) => {
+            Some(format!("queue {queue} does not exist yet: apply first"))
+        }
+        Some(Found::Queue(Err(e))) => Some(format!("cannot read queue {queue}: {e}")),
+        _ => Some(format!("still reading queue {queue}")),
+    }
+}
+
+/// Why `sink` cannot take the records while the wizard owns the terminal.
+pub fn sink_problem(sink: &str) -> Option<String> {
+    match sink.parse::<SinkSpec>() {
+        Ok(SinkSpec::Stdout) => Some(
+            "stdout is the screen the wizard draws on: use dir:PATH, or null to count only"
+                .to_owned(),
+        ),
+        Ok(_) => None,
+        Err(e) => Some(e),
+    }
+}
+
+impl DoneScreen {
+    /// The sink the consume prompt offers: the last one asked for, else a
+    /// directory named after the stack under the configured ingest base.
+    pub fn default_sink(&self, model: &Model) -> String {
+        self.consume.sink.clone().unwrap_or_else(|| {
+            format!(
+                "dir:{}",
+                model.config.ingest_base.join(&model.spec.name).display()
+            )
+        })
+    }
+
+    /// Forgets the access key's secret (it is shown once).
+    pub fn forget_secret(&mut self) {
+        if let Some(key) = &mut self.access_key {
+            key.secret = None;
+        }
+    }
+
+    pub fn move_cursor(&mut self, model: &Model, apply: &ApplyScreen, down: bool) {
+        if down {
+            let len = connector_values(model, apply).len();
+            self.cursor = (self.cursor + 1).min(len.saturating_sub(1));
+        } else {
+            self.cursor = self.cursor.saturating_sub(1);
+        }
+    }
+
+    /// `c` / Enter: copies the value under the cursor.
+    pub fn copy(&self, model: &mut Model, apply: &ApplyScreen) {
+        let values = connector_values(model, apply);
+        if let Some((name, value)) = values.get(self.cursor) {
+            model.effects.push(Effect::Copy(value.clone()));
+            model.set_status(
+                StatusKind::Ok,
+                format!("copied {name} to the clipboard (OSC 52)"),
+            );
+        }
+    }
+
+    /// `a`: copies every value, one `key=value` per line.
+    pub fn copy_all(&self, model: &mut Model, apply: &ApplyScreen) {
+        let values = connector_values(model, apply);
+        let all: String = values.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        model.effects.push(Effect::Copy(all));
+        model.set_status(
+            StatusKind::Ok,
+            format!("copied {} values to the clipboard (OSC 52)", values.len()),
+        );
+    }
+
+    /// Whether the new access key's secret can still be copied.
+    pub fn has_secret(&self) -> bool {
+        self.access_key.as_ref().is_some_and(|k| k.secret.is_some())
+    }
+
+    /// `k`: copies the new access key's secret.
+    pub fn copy_secret(&self, model: &mut Model) {
+        if let Some(secret) = self.access_key.as_ref().and_then(|k| k.secret.clone()) {
+            model.effects.push(Effect::Copy(secret));
+            model.set_status(
+                StatusKind::Ok,
+                "copied the secret access key (it is not shown again)",
+            );
+        }
+    }
+
+    /// The export prompt was confirmed.
+    pub fn export(&mut self, model: &mut Model, dir: std::path::PathBuf) {
+        self.exporting = true;
+        model.effects.push(Effect::Export {
+            dir,
+            spec: Box::new(model.export_spec()),
+        });
+    }
+
+    /// The export ended.
+    pub fn exported(
+        &mut self,
+        model: &mut Model,
+        dir: std::path::PathBuf,
+        result: Result<Vec<std::path::PathBuf>, String>,
+    ) {
+        self.exporting = false;
+        match &result {
+            Ok(files) => model.set_status(
+                StatusKind::Ok,
+                format!("exported {} files to {}", files.len(), dir.display()),
+            ),
+            Err(e) => model.set_status(StatusKind::Error, format!("export failed: {e}")),
+        }
+        self.exported = Some(result.map(|files| (dir, files)));
+    }
+
+    /// Prepares a run of the consumer writing to `sink`; the dashboard opens
+    /// when it is ready.
+    pub fn start_consume(&mut self, model: &mut Model, sink: &str) {
+        let Connection::Online { clients, identity } = &model.connection else {
+            return;
+        };
+        let Ok(sink_spec) = sink.parse::<SinkSpec>() else {
+            return;
+        };
+        self.consume.id += 1;
+        self.consume.preparing = true;
+        self.consume.sink = Some(sink.to_owned());
+        model.effects.push(Effect::PrepareConsume {
+            id: self.consume.id,
+            clients: clients.clone(),
+            spec: Box::new(model.derived.resolved.clone()),
+            identity: identity.clone(),
+            settings: crate::consume::prepare::ConsumeSettings::with_sink(sink_spec),
+        });
+    }
+
+    /// Back from the dashboard: what the run did, on the status line and here.
+    pub fn consume_ended(&mut self, model: &mut Model, end: ConsumeEnd) {
+        let c = &end.snapshot.counters;
+        let (kind, text) = if end.abandoned {
+            (
+                StatusKind::Error,
+                "left before the consumer stopped: messages still held return to the queue after their visibility timeout".to_owned(),
+            )
+        } else if end.fail_policy_errors > 0 {
+            (
+                StatusKind::Error,
+                format!(
+                    "the consumer stopped; {} message(s) kept under the fail policy go to the dead-letter queue after maxReceiveCount",
+                    end.fail_policy_errors
+                ),
+            )
+        } else {
+            (
+                StatusKind::Ok,
+                format!(
+                    "the consumer stopped: {} records written, {} messages deleted; d runs it again",
+                    c.records, c.messages_deleted
+                ),
+            )
+        };
+        model.set_status(kind, text);
+        self.consume.last = Some(Ok(end));
+    }
+}
+
+/// The connector values, the access key once, export and consume.
+pub fn lines(
+    model: &Model,
+    view: &DoneScreen,
+    apply: &ApplyScreen,
+    width: usize,
+) -> (Lines, Lines) {
+    let t = &model.theme;
+    let mut out = Vec::new();
+    wrapped(
+        &mut out,
+        "Give these to your connector (c copies one, a all; OSC 52 clipboard):",
+        width,
+        0,
+        t.text(),
+    );
+    out.push(Line::raw(""));
+    let values = connector_values(model, apply);
+    let key_width = values.iter().map(|(k, _)| k.len()).max().unwrap_or(8);
+    for (i, (key, value)) in values.iter().enumerate() {
+        let selected = i == view.cursor;
+        let shown = if value.is_empty() {
+            "(none)".to_owned()
+        } else {
+            value.clone()
+        };
+        let text = format!(
+            "{} {key:<key_width$}  {shown}",
+            if selected { "›" } else { " " }
+        );
+        let style = if selected { t.focused() } else { t.text() };
+        out.push(Line::styled(truncate(&text, width), style));
+    }
+    if !model.online() && apply.report.is_none() {
+        wrapped(
+            &mut out,
+            "offline: ARNs carry <ACCOUNT_ID> until the spec is applied with credentials",
+            width,
+            2,
+            t.dim(),
+        );
+    }
+    if let Some(key) = &view.access_key {
+        out.push(Line::raw(""));
+        out.push(Line::styled(
+            format!("Access key of user {}", key.user),
+            t.warn().add_modifier(Modifier::BOLD),
+        ));
+        wrapped(
+            &mut out,
+            &format!("access key id      {}", key.access_key_id),
+            width,
+            2,
+            t.text(),
+        );
+        match &key.secret {
+            Some(secret) => {
+                wrapped(
+                    &mut out,
+                    &format!("secret access key  {secret}"),
+                    width,
+                    2,
+                    t.warn(),
+                );
+                wrapped(
+                    &mut out,
+                    &format!(
+                        "Shown once: copy it now (k). Its only other copy is {} (mode 0600).",
+                        key.path.display()
+                    ),
+                    width,
+                    2,
+                    t.dim(),
+                );
+            }
+            None => wrapped(
+                &mut out,
+                &format!(
+                    "secret: shown once already; its only copy is {}",
+                    key.path.display()
+                ),
+                width,
+                2,
+                t.dim(),
+            ),
+        }
+    }
+    out.push(Line::raw(""));
+    out.push(heading(t, "Export"));
+    match &view.exported {
+        _ if view.exporting => wrapped(
+            &mut out,
+            &format!("{} writing the bundle…", model.spinner()),
+            width,
+            2,
+            t.dim(),
+        ),
+        None => wrapped(
+            &mut out,
+            "e writes the bundle (as sluice export does): spec.json, the JSON documents, setup.sh, CloudFormation, Terraform and a README with these values.",
+            width,
+            2,
+            t.dim(),
+        ),
+        Some(Ok((dir, files))) => wrapped(
+            &mut out,
+            &format!("✓ wrote {} files to {}", files.len(), dir.display()),
+            width,
+            2,
+            t.ok(),
+        ),
+        Some(Err(e)) => wrapped(&mut out, &format!("✗ {e}"), width, 2, t.error()),
+    }
+    if let Some(file) = model.spec_file() {
+        wrapped(
+            &mut out,
+            &format!("Re-run headless: sluice plan --config {}", file.display()),
+            width,
+            2,
+            t.dim(),
+        );
+    }
+    out.push(Line::raw(""));
+    out.push(heading(t, "Consume"));
+    consume_lines(model, view, apply, &mut out, width);
+    (out, Vec::new())
+}
+
+/// The Done screen's consume section: what `d` does (or why it cannot), and
+/// how the last run ended.
+fn consume_lines(
+    model: &Model,
+    view: &DoneScreen,
+    apply: &ApplyScreen,
+    out: &mut Lines,
+    width: usize,
+) {
+    let t = &model.theme;
+    let consume = &view.consume;
+    if consume.preparing {
+        wrapped(
+            out,
+            &format!(
+                "{} preparing the consumer: queue, visibility timeout, sink…",
+                model.spinner()
+            ),
+            width,
+            2,
+            t.dim(),
+        );
+        return;
+    }
+    match consume_blocker(model, apply) {
+        Some(why) => wrapped(
+            out,
+            &format!("d (consume now, in the live dashboard) is unavailable: {why}"),
+            width,
+            2,
+            t.dim(),
+        ),
+        None => wrapped(
+            out,
+            "d consumes the queue now in the live dashboard; q there comes back here.",
+            width,
+            2,
+            t.dim(),
+        ),
+    }
+    match &consume.last {
+        None => {}
+        Some(Err(e)) => wrapped(out, &format!("✗ {e}"), width, 2, t.error()),
+        Some(Ok(end)) => {
+            let c = &end.snapshot.counters;
+            let sink = consume.sink.as_deref().unwrap_or("the sink");
+            let (mark, style) = if end.abandoned || end.fail_policy_errors > 0 {
+                ("!", t.warn())
+            } else {
+                ("✓", t.ok())
+            };
+            wrapped(
+                out,
+                &format!(
+                    "{mark} last run: {} records into {sink} from {} objects; {} messages deleted, {} returned; {} decode errors",
+                    c.records,
+                    c.objects_ok,
+                    c.messages_deleted,
+                    c.messages_returned,
+                    c.decode_errors
+                ),
+                width,
+                2,
+                style,
+            );
+            if end.abandoned {
+                wrapped(
+                    out,
+                    "left before it stopped: messages still held return to the queue after their visibility timeout",
+                    width,
+                    2,
+                    t.warn(),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The verify step: a test object followed through the pipeline, one row
+//! per check as the engine reports it.
+
+use ratatui::style::Modifier;
+use ratatui::text::Line;
+
+use super::run::{RowState, RunView, row_lines};
+use crate::aws::Event;
+use crate::aws::progress::StepId;
+use crate::aws::verify::{Outcome, VerifyReport};
+use crate::tui::action::Effect;
+use crate::tui::model::{Model, StatusKind};
+use crate::tui::widgets::{Lines, millis, wrapped};
+
+#[derive(Debug, Clone, Default)]
+pub struct VerifyScreen {
+    pub run: RunView,
+    pub report: Option<VerifyReport>,
+}
+
+impl VerifyScreen {
+    /// Whether the spec as it is now was verified (or is being).
+    pub fn is_current(&self, model: &Model) -> bool {
+        self.run.is_for(&model.spec)
+    }
+
+    /// Starts verification of the spec as applied.
+    pub fn start(&mut self, model: &mut Model) {
+        let Some(clients) = model.connection.clients().cloned() else {
+            return;
+        };
+        let id = self.run.id + 1;
+        *self = VerifyScreen {
+            run: RunView::started(id, model.now, &model.spec, Vec::new()),
+            report: None,
+        };
+        model.effects.push(Effect::Verify {
+            id,
+            clients: Box::new(clients),
+            spec: Box::new(model.derived.resolved.clone()),
+            options: model.config.verify.clone(),
+        });
+    }
+
+    /// A progress event of run `id` (older runs' events are dropped).
+    pub fn on_event(&mut self, id: u64, event: Event, now: std::time::Instant) {
+        if id == self.run.id {
+            // Verify creates no access keys.
+            let _ = self.run.on_event(event, now);
+        }
+    }
+
+    /// Run `id` ended with `report`.
+    pub fn finished(&mut self, model: &mut Model, id: u64, report: VerifyReport) {
+        if id != self.run.id {
+            return;
+        }
+        self.run.running = false;
+        for check in &report.checks {
+            let row = self.run.row_mut(StepId::Check(check.name));
+            row.elapsed = Some(check.latency);
+            row.retry = None;
+            match &check.outcome {
+                Outcome::Pass => row.state = RowState::Done,
+                Outcome::Fail(cause) => {
+                    row.state = RowState::Failed;
+                    row.detail = cause.clone();
+                }
+                Outcome::NotAvailable(why) => {
+                    row.state = RowState::Skipped;
+                    row.detail = format!("not available: {why}");
+                }
+            }
+        }
+        if report.passed() {
+            model.set_status(StatusKind::Ok, "verified: Enter previews the data");
+        } else {
+            model.set_status(StatusKind::Error, "verification failed: see the ✗ checks");
+        }
+        self.report = Some(report);
+    }
+}
+
+/// The checks as they run, and how verification ended.
+pub fn lines(model: &Model, view: &VerifyScreen, width: usize) -> (Lines, Lines) {
+    let t = &model.theme;
+    let mut out = Vec::new();
+    let head = if view.run.running {
+        format!(
+            "Verifying: a test object is uploaded under the prefix and its event awaited (up to {} s)…",
+            model.config.verify.timeout.as_secs()
+        )
+    } else if view.run.rows.is_empty() {
+        "Not verified yet.".to_owned()
+    } else {
+        "Verification".to_owned()
+    };
+    wrapped(&mut out, &head, width, 0, t.text());
+    out.push(Line::raw(""));
+    for row in &view.run.rows {
+        out.extend(row_lines(model, row, width, millis));
+        if row.state == RowState::Failed {
+            wrapped(&mut out, &row.detail, width, 4, t.error());
+        }
+    }
+    let mut footer = Vec::new();
+    if let Some(report) = &view.report {
+        let failed = report
+            .checks
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Fail(_)))
+            .count();
+        let skipped = report
+            .checks
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::NotAvailable(_)))
+            .count();
+        let passed = report.checks.len() - failed - skipped;
+        if failed == 0 {
+            wrapped(
+                &mut footer,
+                &format!(
+                    "✓ {passed} check(s) passed{}. Enter: preview the data.",
+                    if skipped > 0 {
+                        format!(", {skipped} not available here")
+                    } else {
+                        String::new()
+                    }
+                ),
+                width,
+                0,
+                t.ok().add_modifier(Modifier::BOLD),
+            );
+        } else {
+            wrapped(
+                &mut footer,
+                &format!("✗ {failed} check(s) failed, {passed} passed. r: run again · Esc: back"),
+                width,
+                0,
+                t.error().add_modifier(Modifier::BOLD),
+            );
+        }
+    }
+    (out, footer)
+}

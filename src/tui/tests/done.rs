@@ -1,0 +1,308 @@
+//! The Done screen: connector values, export, consume.
+
+use super::*;
+
+#[test]
+fn snapshot_done() {
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            go_to(&mut app, Step::Done);
+            app
+        },
+        "done_offline",
+    );
+    both(
+        |w, h| {
+            let mut app = online(w, h);
+            go_to(&mut app, Step::Done);
+            app.done.access_key = Some(crate::tui::screens::run::AccessKey {
+                user: "acme-ingest-user".into(),
+                access_key_id: "AKIAEXAMPLE".into(),
+                secret: Some("SECRET/EXAMPLE".into()),
+                path: PathBuf::from("./acme-ingest-user_accessKeys.csv"),
+            });
+            app.done.exported = Some(Ok((
+                PathBuf::from("./acme-ingest-bundle"),
+                vec![PathBuf::from("spec.json"); 16],
+            )));
+            app
+        },
+        "done_online_access_key_exported",
+    );
+}
+
+#[test]
+fn snapshot_done_consume() {
+    both(
+        |w, h| {
+            let mut app = online_applied(w, h);
+            go_to(&mut app, Step::Done);
+            app
+        },
+        "done_consume_available",
+    );
+    both(
+        |w, h| {
+            let mut app = online_applied(w, h);
+            go_to(&mut app, Step::Done);
+            key(&mut app, KeyCode::Char('d'));
+            app
+        },
+        "done_consume_prompt",
+    );
+    both(
+        |w, h| {
+            let mut app = online_applied(w, h);
+            go_to(&mut app, Step::Done);
+            key(&mut app, KeyCode::Char('d'));
+            key(&mut app, KeyCode::Enter);
+            let id = app.done.consume.id;
+            update(
+                &mut app,
+                Action::ConsumePrepared {
+                    id,
+                    result: Ok(Box::new(consume_run())),
+                },
+            );
+            update(
+                &mut app,
+                Action::ConsumeEnded {
+                    id,
+                    end: consume_end(false),
+                },
+            );
+            app
+        },
+        "done_consume_ended",
+    );
+}
+
+#[test]
+fn d_on_done_asks_for_a_sink_then_prepares_the_consumer() {
+    let mut app = online_applied(100, 30);
+    go_to(&mut app, Step::Done);
+    assert!(text(&app).contains("d consume"), "{}", text(&app));
+    app.model.effects.clear();
+    key(&mut app, KeyCode::Char('d'));
+    let Some(Overlay::Prompt { kind, input, .. }) = &app.overlay else {
+        panic!("no prompt: {:?}", app.overlay);
+    };
+    assert_eq!(*kind, crate::tui::overlay::PromptKind::ConsumeSink);
+    assert_eq!(input.lines().join(""), "dir:ingest/acme-ingest");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.overlay.is_none());
+    assert!(app.done.consume.preparing);
+    let Some(Effect::PrepareConsume {
+        id,
+        spec,
+        identity: who,
+        settings,
+        ..
+    }) = app.model.effects.last()
+    else {
+        panic!("no prepare effect: {:?}", app.model.effects);
+    };
+    assert_eq!(*id, app.done.consume.id);
+    assert_eq!(settings.sink.to_string(), "dir:ingest/acme-ingest");
+    assert_eq!(settings.concurrency, None, "the spec's concurrency");
+    assert!(!settings.assume_role);
+    assert_eq!(spec.account_id.as_deref(), Some(ACCOUNT));
+    assert_eq!(who, &identity());
+    assert!(text(&app).contains("preparing the consumer"));
+    // Pressed again meanwhile: nothing more starts.
+    app.model.effects.clear();
+    key(&mut app, KeyCode::Char('d'));
+    assert!(app.overlay.is_none() && app.model.effects.is_empty());
+
+    // Ready: the runtime is asked to hand the terminal over.
+    let id = app.done.consume.id;
+    update(
+        &mut app,
+        Action::ConsumePrepared {
+            id,
+            result: Ok(Box::new(consume_run())),
+        },
+    );
+    assert!(!app.done.consume.preparing);
+    let Some(Effect::Dashboard { id: shown, run }) = app.model.effects.last() else {
+        panic!("no dashboard effect: {:?}", app.model.effects);
+    };
+    assert_eq!(*shown, id);
+    assert_eq!(run.info.queue, "acme-ingest-queue");
+    assert_eq!(run.info.sink.as_deref(), Some("null"));
+
+    // Back from the dashboard: the Done screen says what the run did.
+    update(
+        &mut app,
+        Action::ConsumeEnded {
+            id,
+            end: consume_end(false),
+        },
+    );
+    assert_eq!(app.model.step, Step::Done);
+    let status = app.model.status.clone().unwrap();
+    assert_eq!(status.kind, StatusKind::Ok);
+    assert!(
+        status
+            .text
+            .contains("3 records written, 3 messages deleted"),
+        "{status:?}"
+    );
+    assert!(
+        text(&app).contains("last run: 3 records into dir:ingest/acme-ingest"),
+        "{}",
+        text(&app)
+    );
+    // The prompt offers the sink used last.
+    key(&mut app, KeyCode::Char('d'));
+    let Some(Overlay::Prompt { input, .. }) = &app.overlay else {
+        panic!("no prompt");
+    };
+    assert_eq!(input.lines().join(""), "dir:ingest/acme-ingest");
+}
+
+#[test]
+fn the_consume_prompt_refuses_stdout_and_bad_sinks() {
+    let mut app = online_applied(100, 30);
+    go_to(&mut app, Step::Done);
+    key(&mut app, KeyCode::Char('d'));
+    ctrl(&mut app, 'u');
+    for _ in 0..40 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "stdout");
+    app.model.effects.clear();
+    key(&mut app, KeyCode::Enter);
+    let Some(Overlay::Prompt { error, .. }) = &app.overlay else {
+        panic!("the prompt closed");
+    };
+    assert!(
+        error.as_deref().unwrap().contains("stdout is the screen"),
+        "{error:?}"
+    );
+    assert!(app.model.effects.is_empty());
+    for _ in 0..10 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "s3://x");
+    key(&mut app, KeyCode::Enter);
+    let Some(Overlay::Prompt { error, .. }) = &app.overlay else {
+        panic!("the prompt closed");
+    };
+    assert!(
+        error.as_deref().unwrap().contains("is not a sink"),
+        "{error:?}"
+    );
+    for _ in 0..10 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "null");
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(
+        app.model.effects.last(),
+        Some(Effect::PrepareConsume { settings, .. }) if settings.sink == crate::consume::sink::SinkSpec::Null
+    ));
+    // Esc on the prompt starts nothing.
+    let mut app = online_applied(100, 30);
+    go_to(&mut app, Step::Done);
+    key(&mut app, KeyCode::Char('d'));
+    app.model.effects.clear();
+    key(&mut app, KeyCode::Esc);
+    assert!(app.overlay.is_none() && app.model.effects.is_empty());
+    assert_eq!(app.model.step, Step::Done);
+}
+
+#[test]
+fn d_is_disabled_offline_and_before_the_queue_exists() {
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Done);
+    app.model.effects.clear();
+    key(&mut app, KeyCode::Char('d'));
+    assert!(app.overlay.is_none());
+    assert!(app.model.effects.is_empty());
+    let status = app.model.status.clone().unwrap();
+    assert_eq!(status.kind, StatusKind::Error);
+    assert!(
+        status
+            .text
+            .starts_with("cannot consume from here: offline: "),
+        "{status:?}"
+    );
+    let screen = text(&app);
+    assert!(!screen.contains("d consume"), "{screen}");
+    assert!(screen.contains("is unavailable: offline"), "{screen}");
+
+    // Online, nothing applied: the queue is not there yet.
+    let mut app = online(100, 30);
+    go_to(&mut app, Step::Done);
+    key(&mut app, KeyCode::Char('d'));
+    assert!(app.overlay.is_none());
+    assert!(
+        app.model
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("queue acme-ingest-queue does not exist yet: apply first"),
+        "{:?}",
+        app.model.status
+    );
+}
+
+#[test]
+fn a_consumer_that_cannot_start_says_why() {
+    let mut app = online_applied(100, 30);
+    go_to(&mut app, Step::Done);
+    key(&mut app, KeyCode::Char('d'));
+    key(&mut app, KeyCode::Enter);
+    let id = app.done.consume.id;
+    app.model.effects.clear();
+    // A stale answer is ignored.
+    update(
+        &mut app,
+        Action::ConsumePrepared {
+            id: id + 7,
+            result: Err("old".into()),
+        },
+    );
+    assert!(app.done.consume.preparing);
+    update(
+        &mut app,
+        Action::ConsumePrepared {
+            id,
+            result: Err("cannot open the sink dir:/root: Permission denied".into()),
+        },
+    );
+    assert!(!app.done.consume.preparing);
+    assert!(app.model.effects.is_empty(), "no dashboard");
+    assert_eq!(app.model.status.as_ref().unwrap().kind, StatusKind::Error);
+    assert!(
+        text(&app).contains("✗ cannot open the sink dir:/root"),
+        "{}",
+        text(&app)
+    );
+    // Left with a second Q: said so.
+    update(
+        &mut app,
+        Action::ConsumeEnded {
+            id,
+            end: consume_end(true),
+        },
+    );
+    assert!(
+        app.model
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("left before the consumer stopped"),
+        "{:?}",
+        app.model.status
+    );
+    assert!(
+        text(&app).contains("left before it stopped"),
+        "{}",
+        text(&app)
+    );
+}

@@ -1,0 +1,587 @@
+//! The form steps: fields, validation, lookups, the preview beside them.
+
+use super::*;
+
+#[test]
+fn snapshot_policy() {
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            go_to(&mut app, Step::Policy);
+            app
+        },
+        "policy_new",
+    );
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            go_to(&mut app, Step::Policy);
+            set_text(&mut app, FieldId::PolicyName, "bad name!");
+            app
+        },
+        "policy_invalid",
+    );
+    both(
+        |w, h| {
+            let mut app = online(w, h);
+            go_to(&mut app, Step::Policy);
+            // The policy exists with an older document: a diff.
+            let mut old = crate::docs::permissions_policy(&app.model.derived.resolved);
+            old["Statement"][1]["Resource"] = json!("arn:aws:s3:::acme-ingest-source/old/*");
+            let generation = app.model.slots[&Target::Policy].generation;
+            update(
+                &mut app,
+                Action::Looked {
+                    target: Target::Policy,
+                    generation,
+                    result: Box::new(Found::Policy(Ok(Some(PolicyState {
+                        arn: format!("arn:aws:iam::{ACCOUNT}:policy/acme-ingest-policy"),
+                        default_version: "v1".into(),
+                        document: old,
+                        versions: vec![("v1".into(), true)],
+                    })))),
+                },
+            );
+            app
+        },
+        "policy_diff",
+    );
+}
+
+#[test]
+fn snapshot_role() {
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            go_to(&mut app, Step::Role);
+            focus(&mut app, FieldId::TrustedPrincipals);
+            type_text(&mut app, "210987654321");
+            key(&mut app, KeyCode::Enter);
+            app.model
+                .spec
+                .role
+                .trusted_principals
+                .push("arn:aws:s3:::nope".into());
+            app.model.stale = true;
+            app.refresh();
+            app
+        },
+        "role_principals_invalid",
+    );
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            go_to(&mut app, Step::Role);
+            key(&mut app, KeyCode::Char(' '));
+            app
+        },
+        "role_disabled",
+    );
+}
+
+#[test]
+fn snapshot_user() {
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            go_to(&mut app, Step::User);
+            key(&mut app, KeyCode::Char(' '));
+            focus(&mut app, FieldId::CreateAccessKey);
+            key(&mut app, KeyCode::Char(' '));
+            app
+        },
+        "user_with_access_key",
+    );
+}
+
+#[test]
+fn snapshot_bucket() {
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            go_to(&mut app, Step::Bucket);
+            set_text(&mut app, FieldId::BucketName, "Bad..Bucket");
+            set_text(&mut app, FieldId::Prefix, "/logs/");
+            app
+        },
+        "bucket_invalid",
+    );
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            connect(&mut app);
+            go_to(&mut app, Step::Bucket);
+            answer_all(&mut app, |t| {
+                (t == Target::Bucket).then(|| Found::Bucket(Ok(Some(bucket_state(json!({}))))))
+            });
+            app
+        },
+        "bucket_exists_diff",
+    );
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            connect(&mut app);
+            go_to(&mut app, Step::Bucket);
+            key(&mut app, KeyCode::Right);
+            answer_all(&mut app, |_| None);
+            app
+        },
+        "bucket_adopt_missing",
+    );
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            connect(&mut app);
+            go_to(&mut app, Step::Bucket);
+            answer_all(&mut app, |t| {
+                (t == Target::Bucket).then(|| {
+                    Found::Bucket(Err(crate::aws::AwsError {
+                        action: "s3:ListBucket",
+                        resource: "acme-ingest-source".into(),
+                        kind: crate::aws::ErrorKind::AccessDenied,
+                        code: Some("AccessDenied".into()),
+                        message: "the bucket exists but is not readable by this account".into(),
+                    }))
+                })
+            });
+            app
+        },
+        "bucket_other_owner",
+    );
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            go_to(&mut app, Step::Bucket);
+            app.model.spec.bucket.name = "acme-ingest-source".into();
+            set_text(&mut app, FieldId::BucketName, "acme-ingest-sourc");
+            app
+        },
+        "bucket_checking_offline",
+    );
+}
+
+#[test]
+fn snapshot_queue() {
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            connect(&mut app);
+            go_to(&mut app, Step::Queue);
+            answer_all(&mut app, |t| match t {
+                Target::Queue => Some(Found::Queue(Ok(Some(queue_state(
+                    "acme-ingest-queue",
+                    "30",
+                ))))),
+                _ => None,
+            });
+            app
+        },
+        "queue_update_diff",
+    );
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            go_to(&mut app, Step::Queue);
+            set_text(&mut app, FieldId::VisibilityTimeout, "10 minutes");
+            set_text(&mut app, FieldId::QueueName, "events.fifo");
+            app
+        },
+        "queue_invalid",
+    );
+}
+
+#[test]
+fn snapshot_notification() {
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            go_to(&mut app, Step::Notification);
+            app
+        },
+        "notification_offline",
+    );
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            app.model.spec.bucket.prefix = "data/".into();
+            connect(&mut app);
+            go_to(&mut app, Step::Notification);
+            answer_all(&mut app, |t| {
+                (t == Target::Bucket)
+                    .then(|| Found::Bucket(Ok(Some(bucket_state(foreign_notification())))))
+            });
+            app
+        },
+        "notification_merged_foreign",
+    );
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            connect(&mut app);
+            go_to(&mut app, Step::Notification);
+            answer_all(&mut app, |t| {
+                (t == Target::Bucket)
+                    .then(|| Found::Bucket(Ok(Some(bucket_state(foreign_notification())))))
+            });
+            key(&mut app, KeyCode::Enter);
+            app
+        },
+        "notification_conflict",
+    );
+}
+
+#[test]
+fn an_invalid_field_has_a_red_border_and_its_message_under_it() {
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Bucket);
+    assert_ne!(border_style(&app, FieldId::BucketName).fg, Some(Color::Red));
+    set_text(&mut app, FieldId::BucketName, "Bad_Bucket");
+    assert_eq!(border_style(&app, FieldId::BucketName).fg, Some(Color::Red));
+    let screen = text(&app);
+    assert!(screen.contains("✗ `B` is not allowed"), "{screen}");
+    // The buffer with its styles, for the record.
+    let terminal = draw(&app);
+    insta::with_settings!({
+        prepend_module_to_snapshot => false,
+        snapshot_path => "../snapshots",
+    }, {
+        insta::assert_snapshot!(
+            "bucket_invalid_styles_100x30",
+            format!("{:?}", terminal.backend().buffer())
+        );
+    });
+}
+
+// ---- keys → state ----
+
+#[test]
+fn tab_and_shift_tab_move_between_fields_and_wrap() {
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Policy);
+    assert_eq!(app.form.focus, Some(FieldId::PolicyName));
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.form.focus, Some(FieldId::PolicyScope));
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::BackTab);
+    assert_eq!(app.form.focus, Some(FieldId::AllowDeleteObject));
+    key(&mut app, KeyCode::Down);
+    assert_eq!(
+        app.form.focus,
+        Some(FieldId::AllowDeleteObject),
+        "↓ stops at the last field"
+    );
+}
+
+#[test]
+fn enter_goes_on_and_esc_goes_back() {
+    let mut app = offline(100, 30);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Policy);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Role);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.model.step, Step::Policy);
+    assert_eq!(app.model.furthest, Step::Role);
+}
+
+#[test]
+fn next_refuses_an_invalid_step_and_focuses_its_first_error() {
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Bucket);
+    set_text(&mut app, FieldId::Suffix, "ok");
+    set_text(&mut app, FieldId::BucketName, "x");
+    set_text(&mut app, FieldId::Prefix, "/logs/");
+    focus(&mut app, FieldId::Versioning);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Bucket);
+    assert_eq!(app.form.focus, Some(FieldId::BucketName));
+    let status = app.model.status.clone().unwrap();
+    assert!(
+        status.text.starts_with("Bucket name: is 1 characters long")
+            && status.text.ends_with("(and 1 more field to fix)"),
+        "{status:?}"
+    );
+    set_text(&mut app, FieldId::BucketName, "fine-bucket");
+    set_text(&mut app, FieldId::Prefix, "logs/");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Queue);
+}
+
+#[test]
+fn numbers_are_checked_as_typed() {
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Queue);
+    set_text(&mut app, FieldId::VisibilityTimeout, "9x");
+    assert!(
+        app.form
+            .field_error(&app.model, FieldId::VisibilityTimeout)
+            .unwrap()
+            .contains("not a whole number")
+    );
+    set_text(&mut app, FieldId::VisibilityTimeout, "50000");
+    assert!(
+        app.form
+            .field_error(&app.model, FieldId::VisibilityTimeout)
+            .unwrap()
+            .contains("0 to 43200")
+    );
+    set_text(&mut app, FieldId::VisibilityTimeout, "900");
+    assert_eq!(
+        app.form.field_error(&app.model, FieldId::VisibilityTimeout),
+        None
+    );
+    assert_eq!(app.model.spec.queue.visibility_timeout_secs, 900);
+}
+
+#[test]
+fn toggles_selects_and_the_picker() {
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Policy);
+    focus(&mut app, FieldId::AllowSendMessage);
+    key(&mut app, KeyCode::Char(' '));
+    assert!(app.model.spec.policy.allow_send_message);
+    focus(&mut app, FieldId::PolicyScope);
+    key(&mut app, KeyCode::Right);
+    assert_eq!(
+        app.model.spec.policy.scope,
+        crate::spec::PolicyScope::Wildcard
+    );
+    key(&mut app, KeyCode::Left);
+    assert_eq!(
+        app.model.spec.policy.scope,
+        crate::spec::PolicyScope::LeastPrivilege
+    );
+
+    go_to(&mut app, Step::Welcome);
+    focus(&mut app, FieldId::Region);
+    key(&mut app, KeyCode::Char(' '));
+    type_text(&mut app, "central-1");
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    assert!(app.overlay.is_none());
+    assert_eq!(app.model.spec.region, "eu-central-1");
+}
+
+#[test]
+fn kms_key_follows_the_encryption_choice() {
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Queue);
+    focus(&mut app, FieldId::QueueEncryption);
+    key(&mut app, KeyCode::Right);
+    assert_eq!(
+        app.model.spec.queue.encryption,
+        crate::spec::QueueEncryption::Kms
+    );
+    assert!(
+        app.form
+            .field_error(&app.model, FieldId::QueueKmsKey)
+            .unwrap()
+            .contains("required")
+    );
+    set_text(
+        &mut app,
+        FieldId::QueueKmsKey,
+        "arn:aws:kms:us-west-2:123456789012:key/abc",
+    );
+    assert_eq!(app.form.field_error(&app.model, FieldId::QueueKmsKey), None);
+    focus(&mut app, FieldId::QueueEncryption);
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.model.spec.queue.kms_key_arn, None, "none: no key");
+    key(&mut app, KeyCode::Left);
+    assert_eq!(
+        app.model.spec.queue.kms_key_arn.as_deref(),
+        Some("arn:aws:kms:us-west-2:123456789012:key/abc"),
+        "choosing KMS again brings the key back"
+    );
+}
+
+#[test]
+fn the_principals_list_adds_refuses_and_removes() {
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Role);
+    focus(&mut app, FieldId::TrustedPrincipals);
+    type_text(&mut app, "arn:aws:iam::210987654321:role/vendor");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Role, "Enter adds, it does not go on");
+    assert_eq!(
+        app.model.spec.role.trusted_principals,
+        ["arn:aws:iam::210987654321:role/vendor"]
+    );
+    type_text(&mut app, "*");
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        app.form
+            .field_error(&app.model, FieldId::TrustedPrincipals)
+            .unwrap()
+            .contains("any AWS account")
+    );
+    assert_eq!(app.model.spec.role.trusted_principals.len(), 1);
+    // Clear the input, move up to the item, delete it.
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Delete);
+    assert!(app.model.spec.role.trusted_principals.is_empty());
+    // An empty input: Enter goes on.
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::User);
+}
+
+#[test]
+fn ctrl_g_generates_an_external_id() {
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Role);
+    let before = app.model.spec.role.external_id.clone();
+    ctrl(&mut app, 'g');
+    assert_ne!(app.model.spec.role.external_id, before);
+    assert_eq!(app.model.spec.role.external_id.len(), 32);
+    assert_eq!(
+        app.form.input_text(FieldId::ExternalId),
+        app.model.spec.role.external_id
+    );
+}
+
+#[test]
+fn the_events_checklist_toggles_in_list_order() {
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Notification);
+    focus(&mut app, FieldId::Events);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(
+        app.model.spec.notification.events,
+        ["s3:ObjectCreated:*", "s3:ObjectCreated:Put"]
+    );
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char(' '));
+    assert!(app.model.spec.notification.events.is_empty());
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Notification);
+    assert!(
+        app.form
+            .field_error(&app.model, FieldId::Events)
+            .unwrap()
+            .contains("at least one")
+    );
+}
+
+#[test]
+fn an_overlapping_notification_blocks_next() {
+    let mut app = offline(100, 30);
+    connect(&mut app);
+    go_to(&mut app, Step::Notification);
+    answer_all(&mut app, |t| {
+        (t == Target::Bucket).then(|| Found::Bucket(Ok(Some(bucket_state(foreign_notification())))))
+    });
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Notification);
+    assert!(
+        app.model.status.as_ref().unwrap().text.contains("etl"),
+        "{:?}",
+        app.model.status
+    );
+    // A prefix that no longer overlaps unblocks it.
+    go_to(&mut app, Step::Bucket);
+    set_text(&mut app, FieldId::Prefix, "data/");
+    go_to(&mut app, Step::Notification);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Review);
+}
+
+#[test]
+fn question_mark_and_q_type_into_text_fields_but_act_elsewhere() {
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Bucket);
+    set_text(&mut app, FieldId::Prefix, "q?");
+    assert_eq!(app.model.spec.bucket.prefix, "q?");
+    assert!(app.overlay.is_none() && !app.model.quit);
+    focus(&mut app, FieldId::Versioning);
+    key(&mut app, KeyCode::Char('?'));
+    assert!(matches!(app.overlay, Some(Overlay::Help { .. })));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.overlay.is_none());
+    assert_eq!(
+        app.model.step,
+        Step::Bucket,
+        "Esc closed the help, not the step"
+    );
+}
+
+#[test]
+fn lookups_are_debounced_and_superseded() {
+    let mut app = offline(100, 30);
+    connect(&mut app);
+    answer_all(&mut app, |_| None);
+    app.model.effects.clear();
+    go_to(&mut app, Step::Bucket);
+    set_text(&mut app, FieldId::BucketName, "another-bucket");
+    let slot = &app.model.slots[&Target::Bucket];
+    assert!(slot.pending() && slot.due.is_some());
+    let generation = slot.generation;
+    tick_after(&mut app, Duration::from_millis(100));
+    assert!(app.model.effects.is_empty(), "not yet: still typing");
+    type_text(&mut app, "-2");
+    let newer = app.model.slots[&Target::Bucket].generation;
+    assert!(newer > generation);
+    tick_after(&mut app, Duration::from_millis(400));
+    let lookups: Vec<_> = app
+        .model
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Lookup {
+                target,
+                generation,
+                what,
+                ..
+            } => Some((*target, *generation, what.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lookups.len(), 1, "{lookups:?}");
+    assert_eq!(lookups[0].0, Target::Bucket);
+    assert_eq!(lookups[0].1, newer);
+    assert!(format!("{:?}", lookups[0].2).contains("another-bucket-2"));
+    // A late answer for the old name is dropped.
+    update(
+        &mut app,
+        Action::Looked {
+            target: Target::Bucket,
+            generation,
+            result: Box::new(Found::Bucket(Ok(Some(bucket_state(json!({})))))),
+        },
+    );
+    assert!(app.model.slots[&Target::Bucket].found.is_none());
+    update(
+        &mut app,
+        Action::Looked {
+            target: Target::Bucket,
+            generation: newer,
+            result: Box::new(Found::Bucket(Ok(None))),
+        },
+    );
+    assert!(!app.model.slots[&Target::Bucket].pending());
+    assert!(
+        crate::tui::screens::form::lookup_note(&app.model, &app.form, FieldId::BucketName)
+            .map(|n| (n.line(), n.kind))
+            .unwrap()
+            .0
+            .contains("will be created")
+    );
+}
+
+#[test]
+fn paste_goes_into_the_focused_input_on_one_line() {
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Role);
+    focus(&mut app, FieldId::ExternalId);
+    key(&mut app, KeyCode::End);
+    update(&mut app, Action::Paste("-org\n42".into()));
+    assert_eq!(
+        app.model.spec.role.external_id,
+        "EXTERNAL-ID-FOR-TESTS-org42"
+    );
+}

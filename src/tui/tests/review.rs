@@ -1,0 +1,101 @@
+//! The review step.
+
+use super::*;
+
+#[test]
+fn snapshot_review() {
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            go_to(&mut app, Step::Review);
+            app
+        },
+        "review_offline",
+    );
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            app.model.spec.policy.scope = crate::spec::PolicyScope::Wildcard;
+            connect(&mut app);
+            go_to(&mut app, Step::Review);
+            answer_all(&mut app, |t| match t {
+                Target::Queue => Some(Found::Queue(Ok(Some(queue_state(
+                    "acme-ingest-queue",
+                    "30",
+                ))))),
+                Target::Bucket => Some(Found::Bucket(Ok(Some(bucket_state(json!({})))))),
+                _ => None,
+            });
+            app
+        },
+        "review_live_with_lints",
+    );
+}
+
+#[test]
+fn the_diff_is_coloured_green_and_red() {
+    let mut app = offline(100, 30);
+    connect(&mut app);
+    go_to(&mut app, Step::Queue);
+    answer_all(&mut app, |t| {
+        (t == Target::Queue).then(|| Found::Queue(Ok(Some(queue_state("acme-ingest-queue", "30")))))
+    });
+    let terminal = draw(&app);
+    let buffer = terminal.backend().buffer();
+    let row_of = |needle: &str| {
+        (0..buffer.area.height).find(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, *y)].symbol())
+                .collect::<String>()
+                .contains(needle)
+        })
+    };
+    let deleted = row_of("-  \"VisibilityTimeout\": \"30\"").expect("deleted line");
+    let inserted = row_of("+  \"VisibilityTimeout\": \"600\"").expect("inserted line");
+    let first_x = |y: u16| {
+        (0..buffer.area.width)
+            .find(|x| buffer[(*x, y)].symbol() == "-" || buffer[(*x, y)].symbol() == "+")
+            .unwrap()
+    };
+    assert_eq!(buffer[(first_x(deleted), deleted)].fg, Color::Red);
+    assert_eq!(buffer[(first_x(inserted), inserted)].fg, Color::Green);
+}
+
+#[test]
+fn review_offline_goes_to_done_and_done_copies_and_exports() {
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Review);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Done);
+    assert!(
+        app.model
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("apply is disabled")
+    );
+    key(&mut app, KeyCode::Char('c'));
+    assert!(
+        matches!(app.model.effects.last(), Some(Effect::Copy(v)) if v.starts_with("arn:aws:iam::<ACCOUNT_ID>:role/"))
+    );
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char('c'));
+    assert!(
+        matches!(app.model.effects.last(), Some(Effect::Copy(v)) if v == "EXTERNAL-ID-FOR-TESTS")
+    );
+    key(&mut app, KeyCode::Char('a'));
+    assert!(
+        matches!(app.model.effects.last(), Some(Effect::Copy(v)) if v.contains("bucket=acme-ingest-source\n"))
+    );
+    key(&mut app, KeyCode::Char('e'));
+    assert!(matches!(app.overlay, Some(Overlay::Prompt { .. })));
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(app.model.effects.last(), Some(Effect::Export { dir, .. }) if dir == &PathBuf::from("./acme-ingest-bundle"))
+    );
+    assert!(app.done.exporting);
+    // Esc goes back to the review (the AWS steps are skipped offline).
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.model.step, Step::Review);
+}

@@ -1,0 +1,191 @@
+//! The welcome step: credentials, profiles, regions, sessions.
+
+use super::*;
+
+// ---- snapshots: every screen ----
+
+#[test]
+fn snapshot_welcome() {
+    both(offline, "welcome_offline");
+    both(
+        |w, h| {
+            let mut app = online(w, h);
+            app.model.config.aws.endpoint_url = Some("http://127.0.0.1:5000".into());
+            update(
+                &mut app,
+                Action::SessionsListed(Ok(vec![SessionInfo {
+                    path: PathBuf::from("/tmp/sessions/acme-ingest.json"),
+                    name: "acme-ingest".into(),
+                    modified: Some(std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
+                }])),
+            );
+            app
+        },
+        "welcome_online_with_sessions",
+    );
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            set_text(&mut app, FieldId::StackName, "Acme_Ingest");
+            app
+        },
+        "welcome_invalid",
+    );
+}
+
+#[test]
+fn the_stack_name_renames_what_still_has_its_default_name() {
+    let mut app = offline(100, 30);
+    app.model.spec.queue.name = "my-own-queue".into();
+    app.form.reset_inputs(&app.model);
+    set_text(&mut app, FieldId::StackName, "orders");
+    assert_eq!(app.model.spec.name, "orders");
+    assert_eq!(app.model.spec.bucket.name, "orders-source");
+    assert_eq!(app.model.spec.policy.name, "orders-policy");
+    assert_eq!(app.model.spec.queue.name, "my-own-queue");
+    assert_eq!(app.form.input_text(FieldId::BucketName), "orders-source");
+}
+
+#[test]
+fn sessions_autosave_after_a_pause_and_resume() {
+    let mut config = Config::offline("test");
+    config.sessions_dir = Some(PathBuf::from("/sessions"));
+    let mut app = sized(App::new(setup_with(config, Some(spec()))), 100, 30);
+    assert!(matches!(
+        app.model.effects.first(),
+        Some(Effect::ListSessions(_))
+    ));
+    app.model.effects.clear();
+    go_to(&mut app, Step::Policy);
+    set_text(&mut app, FieldId::PolicyName, "p1");
+    assert!(app.model.autosave_due.is_some());
+    tick_after(&mut app, Duration::from_millis(900));
+    let Some(Effect::Save {
+        kind: SaveKind::Autosave,
+        path,
+        spec,
+        replaces,
+    }) = app.model.effects.pop()
+    else {
+        panic!("{:?}", app.model.effects)
+    };
+    assert_eq!(path, PathBuf::from("/sessions/acme-ingest.json"));
+    assert_eq!(spec.policy.name, "p1");
+    assert_eq!(replaces, None);
+    update(
+        &mut app,
+        Action::Saved {
+            kind: SaveKind::Autosave,
+            path: path.clone(),
+            spec,
+            result: Ok(()),
+        },
+    );
+    assert_eq!(app.model.session_path, Some(path));
+
+    // Renaming the stack moves the session file.
+    go_to(&mut app, Step::Welcome);
+    set_text(&mut app, FieldId::StackName, "orders");
+    tick_after(&mut app, Duration::from_millis(900));
+    assert!(app.model.effects.iter().any(|e| matches!(e,
+        Effect::Save { path, replaces: Some(old), .. }
+            if path == &PathBuf::from("/sessions/orders.json") && old == &PathBuf::from("/sessions/acme-ingest.json"))));
+
+    // Resume: Enter on a listed session loads it.
+    app.model.effects.clear();
+    update(
+        &mut app,
+        Action::SessionsListed(Ok(vec![SessionInfo {
+            path: PathBuf::from("/sessions/old.json"),
+            name: "old".into(),
+            modified: None,
+        }])),
+    );
+    focus(&mut app, FieldId::Sessions);
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(app.model.effects.last(), Some(Effect::LoadSession(p)) if p == &PathBuf::from("/sessions/old.json"))
+    );
+    let mut old = crate::spec::starter("old", "eu-west-1", None);
+    old.bucket.name = "old-data".into();
+    update(
+        &mut app,
+        Action::SessionLoaded {
+            path: PathBuf::from("/sessions/old.json"),
+            result: Ok((Box::new(old.clone()), Vec::new())),
+        },
+    );
+    assert_eq!(app.model.spec, old);
+    assert_eq!(app.form.input_text(FieldId::BucketName), "old-data");
+    assert!(!app.model.dirty());
+}
+
+#[test]
+fn offline_steps_are_marked_and_the_credentials_come_back_with_ctrl_r() {
+    let mut config = Config::offline("x");
+    config.connect = crate::tui::model::Connect::Chain;
+    let mut app = sized(App::new(setup_with(config, Some(spec()))), 100, 30);
+    assert!(matches!(app.model.connection, Connection::Connecting));
+    let generation = app.model.connect_gen;
+    update(
+        &mut app,
+        Action::Connected {
+            generation,
+            result: Err("no usable AWS credentials".into()),
+        },
+    );
+    assert!(app.model.aws_blocker().unwrap().contains("offline"));
+    app.model.effects.clear();
+    ctrl(&mut app, 'r');
+    assert!(matches!(app.model.connection, Connection::Connecting));
+    update(&mut app, Action::Tick);
+    assert!(
+        app.model
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::Connect { .. }))
+    );
+}
+
+#[test]
+fn choosing_a_profile_checks_its_credentials() {
+    let mut config = Config::offline("x");
+    config.connect = crate::tui::model::Connect::Chain;
+    let mut app = sized(App::new(setup_with(config, Some(spec()))), 100, 30);
+    focus(&mut app, FieldId::Profile);
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.model.profile.as_deref(), Some("prod"));
+    app.model.effects.clear();
+    tick_after(&mut app, Duration::from_millis(400));
+    let connect = app.model.effects.iter().find_map(|e| match e {
+        Effect::Connect {
+            how: crate::tui::action::ConnectHow::Load { options, region },
+            ..
+        } => Some((options.profile.clone(), region.clone())),
+        _ => None,
+    });
+    assert_eq!(connect, Some((Some("prod".into()), "us-west-2".into())));
+}
+
+#[test]
+fn a_new_region_is_used_for_the_clients_even_when_the_options_named_one() {
+    let mut config = Config::offline("x");
+    config.connect = crate::tui::model::Connect::Chain;
+    config.aws.region = Some("us-west-2".into());
+    let mut app = sized(App::new(setup_with(config, Some(spec()))), 100, 30);
+    focus(&mut app, FieldId::Region);
+    key(&mut app, KeyCode::Right);
+    let region = app.model.spec.region.clone();
+    assert_ne!(region, "us-west-2");
+    app.model.effects.clear();
+    tick_after(&mut app, Duration::from_millis(400));
+    let connect = app.model.effects.iter().find_map(|e| match e {
+        Effect::Connect {
+            how: crate::tui::action::ConnectHow::Load { options, region },
+            ..
+        } => Some((options.region.clone(), region.clone())),
+        _ => None,
+    });
+    assert_eq!(connect, Some((Some(region.clone()), region)));
+}

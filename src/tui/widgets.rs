@@ -1,0 +1,186 @@
+//! Text helpers every screen draws with: wrapping, cutting, indented
+//! paragraphs, headings, durations, sizes and times. Pure.
+
+use std::time::{Duration, SystemTime};
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use super::theme::Theme;
+
+/// Lines of a screen's text.
+pub type Lines = Vec<Line<'static>>;
+
+/// Word-wraps `text` to `width` columns (long words are cut).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        let mut len = 0;
+        for word in paragraph.split(' ') {
+            let mut word: Vec<char> = word.chars().collect();
+            loop {
+                let needed = if len == 0 {
+                    word.len()
+                } else {
+                    len + 1 + word.len()
+                };
+                if needed <= width {
+                    if len > 0 {
+                        line.push(' ');
+                        len += 1;
+                    }
+                    line.extend(word.iter());
+                    len += word.len();
+                    break;
+                }
+                if len > 0 {
+                    lines.push(std::mem::take(&mut line));
+                    len = 0;
+                    continue;
+                }
+                // A word longer than the line: cut it.
+                let rest = word.split_off(width);
+                lines.push(word.iter().collect());
+                word = rest;
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// Cuts `text` to `width` columns, ending with `…` when cut.
+pub fn truncate(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        return text.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut cut: String = text.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
+}
+
+pub fn heading(t: &Theme, text: impl Into<String>) -> Line<'static> {
+    Line::styled(text.into(), t.title())
+}
+
+/// `text` wrapped to `width` and indented by `indent` (the first line two
+/// columns less, so a list reads as bullets without the bullet).
+pub fn wrapped(out: &mut Lines, text: &str, width: usize, indent: usize, style: Style) {
+    for (i, part) in wrap(text, width.saturating_sub(indent))
+        .into_iter()
+        .enumerate()
+    {
+        let pad = if i == 0 {
+            indent.saturating_sub(2)
+        } else {
+            indent
+        };
+        let lead = if i == 0 && indent >= 2 {
+            format!("{}  ", " ".repeat(pad))
+        } else {
+            " ".repeat(pad)
+        };
+        out.push(Line::styled(format!("{lead}{part}"), style));
+    }
+}
+
+pub fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+pub fn millis(d: Duration) -> String {
+    if d < Duration::from_secs(10) {
+        format!("{} ms", d.as_millis())
+    } else {
+        secs(d)
+    }
+}
+
+/// A time as UTC, to the second.
+pub fn when(t: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t)
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string()
+}
+
+/// A size in bytes, KiB, MiB or GiB.
+pub fn size(bytes: i64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// A screen without a form: its lines in a bordered pane titled with the
+/// step, scrolled by `scroll`, with `footer` pinned at the bottom.
+pub fn render_pane(
+    frame: &mut Frame,
+    t: &Theme,
+    title: String,
+    (lines, footer): (Lines, Lines),
+    scroll: u16,
+    area: Rect,
+) {
+    let block = Block::bordered()
+        .border_style(t.dim())
+        .title(Span::styled(title, t.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let footer_height = u16::try_from(footer.len())
+        .unwrap_or(u16::MAX)
+        .min(inner.height / 2);
+    let [body, foot] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(footer_height)]).areas(inner);
+    let total = lines.len();
+    let max = total.saturating_sub(usize::from(body.height));
+    let scroll = usize::from(scroll).min(max);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((u16::try_from(scroll).unwrap_or(0), 0)),
+        body,
+    );
+    if total > usize::from(body.height) && area.width > 20 {
+        let text = format!(
+            " ↑↓ {}-{} of {total} ",
+            scroll + 1,
+            (scroll + usize::from(body.height)).min(total)
+        );
+        let x = area
+            .right()
+            .saturating_sub(u16::try_from(text.chars().count()).unwrap_or(0) + 1);
+        frame
+            .buffer_mut()
+            .set_string(x, area.bottom() - 1, text, t.dim());
+    }
+    frame.render_widget(Paragraph::new(footer), foot);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_words_and_cuts_long_ones() {
+        assert_eq!(wrap("one two three", 7), ["one two", "three"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("a\nb", 10), ["a", "b"]);
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+    }
+}
