@@ -188,22 +188,44 @@ fn init_and_export_write_the_whole_bundle() {
     }
 }
 
+/// Every variant's bundle, exported into `dir/<variant>/`.
+fn every_variant(dir: &Path) -> Vec<(&'static str, PathBuf)> {
+    variants()
+        .into_iter()
+        .map(|(name, edit)| {
+            let base = dir.join(name);
+            fs::create_dir_all(&base).unwrap();
+            let spec = write_spec(&base, edit);
+            (name, export(&base, &spec, "bundle"))
+        })
+        .collect()
+}
+
+/// One run of a linter over the same file of every variant's bundle (one
+/// start of the tool, not one per variant); its findings name the files.
+fn lint_all(tool: &mut Command, file: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let bundles = every_variant(dir.path());
+    let out = run(tool.args(bundles.iter().map(|(_, b)| b.join(file))));
+    let mut report = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    for (name, bundle) in &bundles {
+        let path = bundle.join(file);
+        if report.contains(&*path.to_string_lossy()) {
+            report.push_str(&format!(
+                "\n--- {file} of variant {name}:\n{}",
+                fs::read_to_string(&path).unwrap()
+            ));
+        }
+    }
+    assert!(out.status.success(), "{tool:?} found problems:\n{report}");
+}
+
 #[test]
 fn cloudformation_passes_cfn_lint() {
-    let cfn_lint = venv().join("bin/cfn-lint");
-    for (name, edit) in variants() {
-        let dir = tempfile::tempdir().unwrap();
-        let spec = write_spec(dir.path(), edit);
-        let bundle = export(dir.path(), &spec, "bundle");
-        let out = run(Command::new(&cfn_lint).arg(bundle.join("cloudformation.yaml")));
-        assert!(
-            out.status.success(),
-            "cfn-lint failed for variant {name}:\n{}{}\n--- template:\n{}",
-            text(&out.stdout),
-            text(&out.stderr),
-            fs::read_to_string(bundle.join("cloudformation.yaml")).unwrap()
-        );
-    }
+    lint_all(
+        &mut Command::new(venv().join("bin/cfn-lint")),
+        "cloudformation.yaml",
+    );
 }
 
 #[test]
@@ -216,19 +238,10 @@ fn setup_script_passes_shellcheck() {
         status.is_ok_and(|s| s.success()),
         "shellcheck is not installed: run the tests through ./tests/run.sh, or apt-get install shellcheck"
     );
-    for (name, edit) in variants() {
-        let dir = tempfile::tempdir().unwrap();
-        let spec = write_spec(dir.path(), edit);
-        let bundle = export(dir.path(), &spec, "bundle");
-        let out = run(Command::new("shellcheck")
-            .arg("--severity=style")
-            .arg(bundle.join("setup.sh")));
-        assert!(
-            out.status.success(),
-            "shellcheck failed for variant {name}:\n{}",
-            text(&out.stdout)
-        );
-    }
+    lint_all(
+        Command::new("shellcheck").arg("--severity=style"),
+        "setup.sh",
+    );
 }
 
 /// Runs the bundle's setup.sh against moto.

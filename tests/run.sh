@@ -62,10 +62,20 @@ fi
 exec 9>&-
 
 # --- tests -----------------------------------------------------------------
-# Plain `cargo test` rather than `cargo test --all-targets`: it runs the lib,
-# bin and integration tests AND the doctests (--all-targets skips doctests) in
-# one invocation, and target filters given as ARGS (--test NAME, --lib, ...)
-# narrow it as expected. Benches and examples are still compiled, by clippy
-# --all-targets in .ci/run.
-say "cargo test $*"
-exec cargo test "$@"
+# With ARGS: plain `cargo test ARGS` (e.g. --test NAME, --lib), as documented.
+# Without: every test, binaries and tests side by side with cargo-nextest
+# when it is installed (four at a time: the moto-backed tests mostly wait on
+# the emulator, the AWS CLI and SQS long-polls), then the doctests, which
+# nextest does not run. Without nextest, `cargo test` runs them all, one
+# test binary after another (slower, same tests).
+if [[ $# -gt 0 ]]; then
+    say "cargo test $*"
+    exec cargo test "$@"
+fi
+if cargo nextest --version >/dev/null 2>&1; then
+    say "cargo nextest run (4 at a time), then cargo test --doc"
+    cargo nextest run --no-fail-fast --test-threads 4
+    exec cargo test --doc
+fi
+say "cargo test (cargo-nextest is not installed: one test binary at a time)"
+exec cargo test

@@ -271,6 +271,7 @@ wait "$pid""#;
         }
         let path = std::env::join_paths(parts).expect("PATH entries");
         let path = path.into_string().expect("PATH is not UTF-8");
+        let server = aws_server().to_string();
         [
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),
@@ -281,6 +282,7 @@ wait "$pid""#;
             ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
             ("AWS_EC2_METADATA_DISABLED", "true"),
             ("PATH", path.as_str()),
+            ("SLUICE_AWS_SERVER", server.as_str()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -323,11 +325,14 @@ impl Drop for Moto {
     }
 }
 
-/// A directory holding an `aws` wrapper for the venv's AWS CLI that adds
-/// `--endpoint-url "$AWS_ENDPOINT_URL"` when that variable is set. AWS CLI v1
-/// ignores AWS_ENDPOINT_URL for a few services, SQS among them
+/// A directory holding an `aws` wrapper for the venv's AWS CLI. It adds
+/// `--endpoint-url "$AWS_ENDPOINT_URL"` when that variable is set: AWS CLI v1
+/// ignores it for a few services, SQS among them
 /// (awscli/customizations/overridesslcommonname.py), and would send those
-/// calls to real AWS. A later `--endpoint-url` on the command line still wins.
+/// calls to real AWS. A later `--endpoint-url` on the command line still
+/// wins. When `SLUICE_AWS_SERVER` names the port of [`aws_server`], the call
+/// runs there (the real CLI, without starting Python again); otherwise it
+/// runs the venv's `aws`.
 pub fn aws_shim_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -336,12 +341,33 @@ pub fn aws_shim_dir() -> PathBuf {
         let aws = aws.to_str().expect("venv path is not UTF-8");
         assert!(!aws.contains('\''), "venv path contains a quote: {aws}");
         let script = format!(
-            "#!/bin/sh\n\
-             # Written by tests/common/mod.rs: AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS.\n\
-             if [ -n \"${{AWS_ENDPOINT_URL:-}}\" ]; then\n\
-             \x20   exec '{aws}' --endpoint-url \"$AWS_ENDPOINT_URL\" \"$@\"\n\
-             fi\n\
-             exec '{aws}' \"$@\"\n"
+            r#"#!/usr/bin/env bash
+# Written by tests/common/mod.rs: the AWS CLI with --endpoint-url from
+# AWS_ENDPOINT_URL (AWS CLI v1 ignores it for SQS), run by the warmed-up
+# server of tests/aws_server.py when SLUICE_AWS_SERVER names its port.
+set -u
+args=("$@")
+if [ -n "${{AWS_ENDPOINT_URL:-}}" ]; then
+    args=(--endpoint-url "$AWS_ENDPOINT_URL" "$@")
+fi
+if [ -n "${{SLUICE_AWS_SERVER:-}}" ] && exec 3<>"/dev/tcp/127.0.0.1/$SLUICE_AWS_SERVER"; then
+    scratch=$(mktemp -d)
+    {{
+        printf '%s\0' "$PWD" "$scratch"
+        env -0
+        printf '\0'
+        printf '%s\0' "${{args[@]}}" --sluice-end--
+    }} >&3
+    code=255
+    read -r code <&3
+    exec 3<&-
+    cat "$scratch/out"
+    cat "$scratch/err" >&2
+    rm -rf "$scratch"
+    exit "$code"
+fi
+exec '{aws}' "${{args[@]}}"
+"#
         );
         let dir = scratch_dir("aws-shim");
         // Write then rename, so concurrent test binaries never see half a file.
@@ -353,6 +379,33 @@ pub fn aws_shim_dir() -> PathBuf {
         dir
     })
     .clone()
+}
+
+/// The port of this process's warmed-up AWS CLI server (tests/aws_server.py),
+/// started on first use; it stops when this process exits (its stdin closes).
+pub fn aws_server() -> u16 {
+    // The child is kept (never waited on): it ends with this process.
+    static SERVER: OnceLock<(u16, Mutex<Child>)> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            let mut child = Command::new(venv().join("bin/python"))
+                .arg(root().join("tests/aws_server.py"))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap_or_else(|e| panic!("starting tests/aws_server.py: {e}"));
+            let mut line = String::new();
+            let stdout = child.stdout.take().expect("piped stdout");
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+                .unwrap_or_else(|e| panic!("reading the AWS CLI server's port: {e}"));
+            let port = line
+                .trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("the AWS CLI server printed {line:?}, not its port"));
+            (port, Mutex::new(child))
+        })
+        .0
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
@@ -425,8 +478,8 @@ pub fn shared() -> MotoGuard {
 /// the command fails.
 pub fn aws_cli(moto: &Moto, args: &[&str]) -> serde_json::Value {
     let out = moto
-        .command(venv().join("bin/aws"))
-        .args(["--endpoint-url", &moto.endpoint, "--output", "json"])
+        .command(aws_shim_dir().join("aws"))
+        .args(["--output", "json"])
         .args(args)
         .stdin(Stdio::null())
         .output()
