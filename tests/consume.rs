@@ -10,67 +10,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    Moto, aws_cli, files_under, put_object, queue_depth, queue_url, shared, sluice_bin, text,
+    Moto, apply_stack, aws_cli, files_under, gzip, ok, put_object, queue_depth, queue_url, shared,
+    sink_records, sluice, text,
 };
 use serde_json::{Value, json};
-
-fn sluice(moto: &Moto, dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = moto.command(sluice_bin());
-    cmd.current_dir(dir).args(args).stdin(Stdio::null());
-    cmd
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed ({}):\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-/// Applies a stack (prefix `in/`, plain-HTTP friendly) with extra `--set`s.
-fn stack(moto: &Moto, dir: &Path, sets: &[&str]) {
-    let mut args = vec![
-        "init",
-        "--name",
-        "acme-ingest",
-        "--region",
-        "us-west-2",
-        "--out",
-        "spec.json",
-        "--force",
-        "--set",
-        "bucket.deny_insecure_transport=false",
-        "--set",
-        "bucket.prefix=in/",
-    ];
-    for s in sets {
-        args.push("--set");
-        args.push(s);
-    }
-    ok(sluice(moto, dir, &args).output().unwrap());
-    ok(sluice(
-        moto,
-        dir,
-        &[
-            "apply",
-            "--config",
-            "spec.json",
-            "--yes",
-            "--backup-dir",
-            "backups",
-        ],
-    )
-    .output()
-    .unwrap());
-}
 
 /// Uploads every file under `local` to `s3://acme-ingest-source/<prefix>` in one CLI call.
 fn upload_dir(moto: &Moto, local: &Path, prefix: &str) {
@@ -138,29 +85,6 @@ fn final_metrics(dir: &Path) -> Value {
     line["metrics"]["counters"].clone()
 }
 
-/// Committed records in `out/`. Temporaries (`.part-….tmp`) are what a
-/// running consumer writes before commit; [`assert_no_temporaries`] checks
-/// none is left once it stopped.
-fn sink_records(dir: &Path) -> Vec<Value> {
-    let files = files_under(&dir.join("out"));
-    let mut records = Vec::new();
-    for f in files {
-        let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.ends_with(".tmp") {
-            continue;
-        }
-        assert!(
-            name.ends_with(".ndjson"),
-            "unexpected file in the sink: {name}"
-        );
-        for line in fs::read_to_string(&f).unwrap().lines() {
-            records
-                .push(serde_json::from_str(line).unwrap_or_else(|e| panic!("{name}: {e}: {line}")));
-        }
-    }
-    records
-}
-
 fn assert_no_temporaries(dir: &Path) {
     for path in files_under(&dir.join("out")) {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -169,12 +93,6 @@ fn assert_no_temporaries(dir: &Path) {
             "a stopped consumer left {name} behind"
         );
     }
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 fn zstd(data: &[u8]) -> Vec<u8> {
@@ -231,7 +149,7 @@ fn every_format_and_compression_arrives_exactly() {
     let moto = shared();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    stack(&moto, dir, &[]);
+    apply_stack(&moto, dir, &[]);
     let local = dir.join("upload");
     fs::create_dir_all(&local).unwrap();
     let mut expected: BTreeMap<String, Vec<Value>> = BTreeMap::new();
@@ -295,7 +213,7 @@ fn bad_input_is_counted_and_nothing_is_left_behind() {
     let moto = shared();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    stack(&moto, dir, &[]);
+    apply_stack(&moto, dir, &[]);
     // 3 good lines, 2 malformed, one non-UTF-8, one oversized (2 MiB).
     let mut messy = b"{\"ok\":1}\n{bad json\n{\"ok\":2}\n[1,2\n".to_vec();
     messy.extend_from_slice(b"{\"s\":\"\xff\xfe\"}\n");
@@ -479,7 +397,7 @@ fn kill_9_then_rerun_delivers_every_record_at_least_once() {
     let moto = shared();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    stack(&moto, dir, &["queue.visibility_timeout_secs=3"]);
+    apply_stack(&moto, dir, &["queue.visibility_timeout_secs=3"]);
     let ids = upload_many(&moto, dir);
     let mut child = sluice(
         &moto,
@@ -509,7 +427,7 @@ fn sigterm_never_deletes_a_message_whose_records_are_not_written() {
     let moto = shared();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    stack(&moto, dir, &["queue.visibility_timeout_secs=3"]);
+    apply_stack(&moto, dir, &["queue.visibility_timeout_secs=3"]);
     let ids = upload_many(&moto, dir);
     let child = sluice(&moto, dir, &consume_args("60", &["--concurrency", "3"]))
         .stdout(Stdio::null())
@@ -564,7 +482,7 @@ fn the_heartbeat_keeps_slow_messages_hidden() {
     let moto = shared();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    stack(&moto, dir, &["queue.visibility_timeout_secs=2"]);
+    apply_stack(&moto, dir, &["queue.visibility_timeout_secs=2"]);
     let ids = upload_many(&moto, dir);
     // Records go to a pipe nobody reads for a while: once it is full, the
     // messages being processed are held for longer than their 2 s visibility
@@ -606,7 +524,7 @@ fn a_stop_hands_back_what_the_open_long_poll_brings() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     // A message lost in a dropped long-poll would stay invisible this long.
-    stack(&moto, dir, &["queue.visibility_timeout_secs=600"]);
+    apply_stack(&moto, dir, &["queue.visibility_timeout_secs=600"]);
     ok(sluice(&moto, dir, &consume_args("1", &[]))
         .output()
         .unwrap()); // the s3:TestEvent
@@ -674,7 +592,7 @@ fn the_fail_policy_moves_a_bad_message_to_the_dlq() {
     let moto = shared();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    stack(
+    apply_stack(
         &moto,
         dir,
         &[
@@ -764,7 +682,7 @@ fn backfill_sends_what_predates_the_notification() {
     }
     fs::write(local.join("2026/notes.txt"), "not in scope\n").unwrap();
     upload_dir(&moto, &local, "in/");
-    stack(&moto, dir, &["bucket.suffix=.ndjson"]);
+    apply_stack(&moto, dir, &["bucket.suffix=.ndjson"]);
     let backfill = |extra: &[&str]| -> String {
         let mut args = vec!["backfill", "--config", "spec.json"];
         args.extend_from_slice(extra);

@@ -15,91 +15,21 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    ACCOUNT_ID, Moto, MotoGuard, files_under, put_object, queue_depth, shared, sluice_bin, text,
+    ACCOUNT_ID, Moto, MotoGuard, apply_stack, files_under, put_object, queue_depth, shared,
+    sink_records, sluice, sluice_bin, text,
 };
 use serde_json::Value;
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed ({}):\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-fn sluice(moto: &Moto, dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = moto.command(sluice_bin());
-    cmd.current_dir(dir).args(args).stdin(Stdio::null());
-    cmd
-}
-
-/// The stack of the brief: prefix `in/`, plain-HTTP friendly.
-fn stack(moto: &Moto, dir: &Path) {
-    ok(sluice(
-        moto,
-        dir,
-        &[
-            "init",
-            "--name",
-            "acme-ingest",
-            "--region",
-            "us-west-2",
-            "--out",
-            "spec.json",
-            "--set",
-            "bucket.deny_insecure_transport=false",
-            "--set",
-            "bucket.prefix=in/",
-        ],
-    )
-    .output()
-    .unwrap());
-    ok(sluice(
-        moto,
-        dir,
-        &[
-            "apply",
-            "--config",
-            "spec.json",
-            "--yes",
-            "--backup-dir",
-            "b",
-        ],
-    )
-    .output()
-    .unwrap());
-}
 
 /// The shared moto with the stack applied from a new directory, and that directory.
 fn applied() -> (MotoGuard, tempfile::TempDir) {
     let moto = shared();
     let tmp = tempfile::tempdir().unwrap();
-    stack(&moto, tmp.path());
+    apply_stack(&moto, tmp.path(), &[]);
     (moto, tmp)
-}
-
-/// Committed records in `out/` (temporaries are refused).
-fn sink_records(dir: &Path) -> Vec<Value> {
-    let files = files_under(&dir.join("out"));
-    let mut records = Vec::new();
-    for f in files {
-        let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(
-            name.ends_with(".ndjson"),
-            "unexpected file in the sink: {name}"
-        );
-        for line in fs::read_to_string(&f).unwrap().lines() {
-            records.push(serde_json::from_str(line).unwrap());
-        }
-    }
-    records
 }
 
 /// `'text'` for sh.

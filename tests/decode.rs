@@ -4,7 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::{self, Read, Write};
+
+use common::gzip;
 
 use sluice::consume::decode::{
     DecodeOptions, DecodeSummary, DetectedCompression, DetectedFormat, ObjectError, ObjectInfo,
@@ -121,12 +125,6 @@ impl Comp {
             }
         }
     }
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(data).unwrap();
-    enc.finish().unwrap()
 }
 
 const NDJSON: &str = "{\"a\":1}\n{\"b\": \"x y\"}\n{\"c\":[1,2,{\"d\":null}]}\n";

@@ -6,34 +6,20 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Output;
 
-use common::{ACCOUNT_ID, Moto, aws_cli, files_under, shared, sluice_bin, text};
+use common::{
+    ACCOUNT_ID, Moto, aws_cli, files_under, notification, ok, run, shared, sluice_bin, text,
+};
 use serde_json::{Value, json};
 
 fn sluice(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
-    moto.command(sluice_bin())
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("spawn sluice")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed ({}):\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
+    run(&mut common::sluice(moto, dir, args))
 }
 
 /// A spec (no account id: apply discovers it) with `edit` applied.
 fn write_spec(moto: &Moto, dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
-    ok(&sluice(
+    ok(sluice(
         moto,
         dir,
         &[
@@ -79,18 +65,6 @@ fn plan_code(moto: &Moto, dir: &Path) -> i32 {
         .status
         .code()
         .unwrap_or(-1)
-}
-
-fn notification(moto: &Moto, bucket: &str) -> Value {
-    aws_cli(
-        moto,
-        &[
-            "s3api",
-            "get-bucket-notification-configuration",
-            "--bucket",
-            bucket,
-        ],
-    )
 }
 
 fn foreign_configuration() -> Value {
@@ -201,7 +175,7 @@ fn plan_exit_codes_apply_is_idempotent_and_foreign_entries_survive() {
     // Nothing left to do: plan exits 0 and a second apply changes nothing.
     assert_eq!(plan_code(&moto, dir), 0);
     let out = apply(&moto, dir);
-    let stdout = ok(&out);
+    let stdout = ok(out);
     assert!(stdout.contains("Nothing to change"), "{stdout}");
     assert_eq!(notification(&moto, "acme-ingest-source"), after);
 
@@ -372,7 +346,7 @@ fn backup_and_restore_return_every_changed_document() {
     });
 
     let out = apply(&moto, dir);
-    let stdout = ok(&out);
+    let stdout = ok(out);
     let backup = stdout
         .lines()
         .find_map(|l| l.strip_prefix("Backup of what was changed: "))
@@ -446,7 +420,7 @@ fn backup_and_restore_return_every_changed_document() {
 
     // Restore puts every prior document back.
     let out = sluice(&moto, dir, &["restore", "--backup", &backup, "--yes"]);
-    ok(&out);
+    ok(out);
     assert_eq!(policy_doc(&moto), old_policy);
     let trust = aws_cli(
         &moto,
@@ -538,7 +512,7 @@ fn an_access_key_secret_lands_only_in_its_0600_file() {
     }
     // A second apply does not create another key.
     let out = apply(&moto, dir);
-    ok(&out);
+    ok(out);
     let keys = aws_cli(
         &moto,
         &["iam", "list-access-keys", "--user-name", "acme-ingest-user"],
@@ -582,7 +556,7 @@ fn create_false_adopts_an_existing_bucket_and_queue() {
         stdout.contains("~ adopt queue acme-ingest-queue"),
         "{stdout}"
     );
-    ok(&apply(&moto, dir));
+    ok(apply(&moto, dir));
 
     let url = aws_cli(
         &moto,
@@ -667,7 +641,7 @@ fn without_credentials_the_error_says_what_was_tried() {
             .output()
             .unwrap()
     };
-    ok(&run(&[
+    ok(run(&[
         "init",
         "--name",
         "acme-ingest",
@@ -685,5 +659,5 @@ fn without_credentials_the_error_says_what_was_tried() {
         "{stderr}"
     );
     // Offline paths need no credentials.
-    ok(&run(&["plan", "--config", "sluice.json", "--offline"]));
+    ok(run(&["plan", "--config", "sluice.json", "--offline"]));
 }

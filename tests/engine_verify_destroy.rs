@@ -7,13 +7,13 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region};
-use common::{ACCOUNT_ID, Moto, REGION, aws_cli, queue_url, shared, sluice_bin, text, venv};
+use common::{
+    ACCOUNT_ID, Moto, REGION, aws_cli, ok, queue_url, run, sdk_clients as clients, shared,
+    sluice_offline as sluice, venv,
+};
 use serde_json::{Value, json};
-use sluice::aws::Clients;
 use sluice::aws::destroy::{DestroyOptions, DestroyReport, destroy};
 use sluice::aws::progress::{CheckId, Event, KeptReason, Outcome as StepOutcome, Reporter, StepId};
 use sluice::aws::verify::{Outcome, SIMULATION_NOT_AVAILABLE, VerifyOptions, VerifyReport, verify};
@@ -25,32 +25,6 @@ const QUEUE: &str = "acme-ingest-queue";
 const DLQ: &str = "acme-ingest-queue-dlq";
 const ROLE: &str = "acme-ingest-role";
 const NOTIFICATION_ID: &str = "acme-ingest-object-created";
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null()).output().expect("spawn")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed ({}):\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-/// `sluice ARGS` with no AWS environment at all.
-fn sluice(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(sluice_bin());
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("AWS_") {
-            cmd.env_remove(key);
-        }
-    }
-    run(cmd.current_dir(dir).args(args))
-}
 
 /// A spec for moto's account with `edit` applied, exported, and set up
 /// against moto with the bundle's setup.sh. Returns the spec as loaded.
@@ -96,20 +70,6 @@ fn set_up(moto: &Moto, dir: &Path, edit: impl FnOnce(&mut Value)) -> Spec {
         .current_dir(&bundle)
         .env("SLUICE_BACKUP_DIR", dir.join("backups"))));
     sluice::spec::load(&path).unwrap().spec
-}
-
-/// Clients for moto with explicit dummy credentials (the process environment
-/// is shared by the test threads and left alone).
-async fn clients(moto: &Moto) -> Clients {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(&moto.endpoint)
-        .credentials_provider(aws_sdk_sts::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await;
-    Clients::from_config(config, Some(moto.endpoint.clone()))
 }
 
 /// A reporter and everything it was sent.
@@ -159,15 +119,7 @@ fn queue_counts(moto: &Moto, url: &str) -> (String, String) {
 }
 
 fn notification(moto: &Moto) -> Value {
-    aws_cli(
-        moto,
-        &[
-            "s3api",
-            "get-bucket-notification-configuration",
-            "--bucket",
-            BUCKET,
-        ],
-    )
+    common::notification(moto, BUCKET)
 }
 
 /// Whether an AWS CLI call succeeds (for "does it still exist").

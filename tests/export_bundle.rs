@@ -10,34 +10,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{ACCOUNT_ID, Moto, aws_cli, shared, sluice_bin, text, venv};
+use common::{ACCOUNT_ID, Moto, aws_cli, ok, run, shared, sluice_offline as sluice, text, venv};
 use serde_json::{Value, json};
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null()).output().expect("spawn")
-}
-
-/// `sluice ARGS` with no AWS environment at all.
-fn sluice(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(sluice_bin());
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("AWS_") {
-            cmd.env_remove(key);
-        }
-    }
-    run(cmd.current_dir(dir).args(args))
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed ({}):\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
 
 /// A spec for moto's account, with `edit` applied to its JSON.
 fn write_spec(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {

@@ -9,7 +9,6 @@ mod common;
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region};
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use futures::StreamExt;
 use ratatui::Terminal;
@@ -24,21 +23,9 @@ use sluice::tui::screens::run::RowState;
 use sluice::tui::step::Step;
 use sluice::tui::{Headless, Theme};
 
-use common::{ACCOUNT_ID, REGION, aws_cli, shared};
+use common::{ACCOUNT_ID, REGION, aws_cli, sdk_clients, shared};
 
 const WAIT: Duration = Duration::from_secs(60);
-
-async fn clients(endpoint: &str) -> Clients {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_sts::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await;
-    Clients::from_config(config, Some(endpoint.to_owned()))
-}
 
 fn setup(clients: Clients, dir: &std::path::Path) -> Setup {
     let mut config = Config::offline("unused");
@@ -114,7 +101,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     );
     let _ = other_url;
 
-    let mut w = Headless::new(setup(clients(&moto.endpoint).await, dir.path()), 100, 30);
+    let mut w = Headless::new(setup(sdk_clients(&moto).await, dir.path()), 100, 30);
     assert!(
         w.wait_for(WAIT, |app| matches!(
             app.model.connection,
@@ -423,7 +410,7 @@ async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
             "LocationConstraint=us-west-2",
         ],
     );
-    let mut w = Headless::new(setup(clients(&moto.endpoint).await, dir.path()), 80, 24);
+    let mut w = Headless::new(setup(sdk_clients(&moto).await, dir.path()), 80, 24);
     assert!(
         w.wait_for(WAIT, |app| matches!(
             app.model.connection,

@@ -582,3 +582,131 @@ pub fn queue_depth(moto: &Moto, name: &str) -> (u64, u64) {
         count("ApproximateNumberOfMessagesNotVisible"),
     )
 }
+
+/// Runs `cmd` with stdin closed and collects its output.
+pub fn run(cmd: &mut Command) -> std::process::Output {
+    cmd.stdin(Stdio::null()).output().expect("spawn")
+}
+
+/// The stdout of a command that must have succeeded (its output otherwise).
+pub fn ok(out: impl std::borrow::Borrow<std::process::Output>) -> String {
+    let out = out.borrow();
+    assert!(
+        out.status.success(),
+        "failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// `sluice ARGS` in `dir`, pointed at `moto`, stdin closed.
+pub fn sluice(moto: &Moto, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = moto.command(sluice_bin());
+    cmd.current_dir(dir).args(args).stdin(Stdio::null());
+    cmd
+}
+
+/// `sluice ARGS` in `dir` with no AWS environment at all, run to the end.
+pub fn sluice_offline(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(sluice_bin());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(key);
+        }
+    }
+    run(cmd.current_dir(dir).args(args))
+}
+
+/// sluice's clients for `moto`, with its dummy credentials.
+pub async fn sdk_clients(moto: &Moto) -> sluice::aws::Clients {
+    use aws_config::{BehaviorVersion, Region};
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await;
+    sluice::aws::Clients::from_config(config, Some(moto.endpoint.clone()))
+}
+
+/// The notification configuration of `bucket`.
+pub fn notification(moto: &Moto, bucket: &str) -> serde_json::Value {
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "get-bucket-notification-configuration",
+            "--bucket",
+            bucket,
+        ],
+    )
+}
+
+/// Every record in the `dir:` sink at `dir/out` (temporaries of a running
+/// or killed consumer left out), in file order.
+pub fn sink_records(dir: &Path) -> Vec<serde_json::Value> {
+    let mut records = Vec::new();
+    for f in files_under(&dir.join("out")) {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.ends_with(".tmp") {
+            continue;
+        }
+        assert!(
+            name.ends_with(".ndjson"),
+            "unexpected file in the sink: {name}"
+        );
+        for line in fs::read_to_string(&f).unwrap().lines() {
+            records
+                .push(serde_json::from_str(line).unwrap_or_else(|e| panic!("{name}: {e}: {line}")));
+        }
+    }
+    records
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// Applies the `acme-ingest` stack (prefix `in/`, plain-HTTP friendly) with
+/// extra `--set`s from a spec written to `dir/spec.json`.
+pub fn apply_stack(moto: &Moto, dir: &Path, sets: &[&str]) {
+    let mut args = vec![
+        "init",
+        "--name",
+        "acme-ingest",
+        "--region",
+        "us-west-2",
+        "--out",
+        "spec.json",
+        "--force",
+        "--set",
+        "bucket.deny_insecure_transport=false",
+        "--set",
+        "bucket.prefix=in/",
+    ];
+    for s in sets {
+        args.push("--set");
+        args.push(s);
+    }
+    ok(sluice(moto, dir, &args).output().unwrap());
+    ok(sluice(
+        moto,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    )
+    .output()
+    .unwrap());
+}
