@@ -16,7 +16,7 @@ use regex::Regex;
 use crate::aws::apply::ApplyOptions;
 use crate::aws::observe::observe;
 use crate::aws::progress::{KeptReason, Outcome};
-use crate::aws::{AwsError, AwsOptions, Clients, ConnectError, Connected, ErrorKind, Event, Plan};
+use crate::aws::{AwsError, AwsOptions, ConnectError, Connected, ErrorKind, Event, Plan};
 use crate::aws::{Reporter, connect};
 use crate::consume::inspect::Source;
 use crate::consume::prepare::{ConsumeSettings, Prepared, prepare, require_queue};
@@ -934,7 +934,7 @@ async fn backfill(global: &GlobalOpts, args: &BackfillArgs) -> Result<ExitCode> 
 
 async fn decode(global: &GlobalOpts, args: &DecodeArgs) -> Result<ExitCode> {
     use crate::consume::decode::{DecodeOptions, RecordSink};
-    use crate::consume::inspect::{decode_opened, open, open_file};
+    use crate::consume::inspect::{decode_opened, open};
     let options = DecodeOptions {
         format: args.format,
         compression: args.compression,
@@ -944,14 +944,7 @@ async fn decode(global: &GlobalOpts, args: &DecodeArgs) -> Result<ExitCode> {
     let sink = crate::consume::sink::open(&args.sink)
         .with_context(|| format!("cannot open the sink {}", args.sink))?;
     let mut writer = sink.writer()?;
-    let opened = match &args.source {
-        Source::File(path) => open_file(path)?,
-        source @ Source::S3 { .. } => {
-            let region = global.region.as_deref().unwrap_or("us-east-1");
-            let clients = Clients::load(&aws_options(global), region).await;
-            open(source, &clients).await?
-        }
-    };
+    let opened = open(&args.source, &aws_options(global)).await?;
     /// The sink writer as the decoder's record sink.
     struct Out<'a>(&'a mut dyn crate::consume::sink::SinkWriter);
     impl RecordSink for Out<'_> {
@@ -1010,17 +1003,7 @@ async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<ExitCode> {
         eprintln!("Nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    let mut options = aws_options(global);
-    options.region.get_or_insert(manifest.region.clone());
-    let clients = Clients::load(&options, &manifest.region).await;
-    let identity = clients.identity().await?;
-    if identity.account != manifest.account {
-        bail!(
-            "the backup is of account {} but the credentials are for {}",
-            manifest.account,
-            identity.account
-        );
-    }
+    let clients = crate::aws::restore::connect(&manifest, &aws_options(global)).await?;
     let result = with_progress(async |reporter| {
         crate::aws::restore::restore(&clients, &args.backup, reporter).await
     })

@@ -13,6 +13,29 @@ use super::observe::{notification_from_json, observe_policy};
 use super::progress::{Outcome, Reporter, StepId};
 use crate::docs::ResourceKind;
 
+/// Clients for the backup's region, refused unless the credentials are for
+/// the account the backup was taken in.
+pub async fn connect(
+    manifest: &Manifest,
+    options: &super::AwsOptions,
+) -> Result<Clients, super::AwsError> {
+    let mut options = options.clone();
+    options.region.get_or_insert(manifest.region.clone());
+    let clients = Clients::load(&options, &manifest.region).await;
+    let identity = clients.identity().await?;
+    if identity.account != manifest.account {
+        return Err(super::AwsError::new(
+            "sts:GetCallerIdentity",
+            "the caller",
+            format!(
+                "the backup is of account {} but the credentials are for {}",
+                manifest.account, identity.account
+            ),
+        ));
+    }
+    Ok(clients)
+}
+
 /// What was put back, one line per item.
 pub async fn restore(
     clients: &Clients,

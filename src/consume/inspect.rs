@@ -10,8 +10,8 @@ use std::str::FromStr;
 use super::decode::{
     DecodeOptions, DecodeSummary, ObjectError, ObjectInfo, RecordError, RecordSink, decode,
 };
-use crate::aws::Clients;
 use crate::aws::error::{AwsError, classify};
+use crate::aws::{AwsOptions, Clients};
 
 /// Where an object is: a local file, or `s3://bucket/key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,8 +99,20 @@ pub enum OpenError {
 }
 
 /// Opens `source` as a stream (S3 objects are read as they are decoded: call
-/// [`decode_opened`] on a blocking thread).
-pub async fn open(source: &Source, clients: &Clients) -> Result<Opened, OpenError> {
+/// [`decode_opened`] on a blocking thread). An S3 object is read with clients
+/// made from `options` (their region, or us-east-1: S3 redirects).
+pub async fn open(source: &Source, options: &AwsOptions) -> Result<Opened, OpenError> {
+    match source {
+        Source::File(path) => open_file(path),
+        Source::S3 { .. } => {
+            let region = options.region.as_deref().unwrap_or("us-east-1");
+            open_object(source, &Clients::load(options, region).await).await
+        }
+    }
+}
+
+/// Opens an S3 `source` with `clients`.
+pub async fn open_object(source: &Source, clients: &Clients) -> Result<Opened, OpenError> {
     match source {
         Source::File(path) => open_file(path),
         Source::S3 { bucket, key } => {
