@@ -933,31 +933,20 @@ async fn backfill(global: &GlobalOpts, args: &BackfillArgs) -> Result<ExitCode> 
 }
 
 async fn decode(global: &GlobalOpts, args: &DecodeArgs) -> Result<ExitCode> {
-    use crate::consume::decode::{DecodeOptions, RecordSink};
-    use crate::consume::inspect::{decode_opened, open};
+    use crate::consume::decode::DecodeOptions;
     let options = DecodeOptions {
         format: args.format,
         compression: args.compression,
         max_record_bytes: args.max_record_bytes,
         ..DecodeOptions::default()
     };
-    let sink = crate::consume::sink::open(&args.sink)
-        .with_context(|| format!("cannot open the sink {}", args.sink))?;
-    let mut writer = sink.writer()?;
-    let opened = open(&args.source, &aws_options(global)).await?;
-    /// The sink writer as the decoder's record sink.
-    struct Out<'a>(&'a mut dyn crate::consume::sink::SinkWriter);
-    impl RecordSink for Out<'_> {
-        fn record(&mut self, json: &[u8]) -> std::io::Result<()> {
-            self.0.record(json)
-        }
-    }
-    let (decoded, committed) = tokio::task::spawn_blocking(move || {
-        let decoded = decode_opened(opened, &options, &mut Out(writer.as_mut()), 1000);
-        (decoded, writer.commit())
-    })
+    let decoded = crate::consume::inspect::decode_to_sink(
+        &args.source,
+        &aws_options(global),
+        &options,
+        &args.sink,
+    )
     .await?;
-    committed.context("cannot write the records")?;
     let source = &args.source;
     for e in &decoded.errors {
         eprintln!(

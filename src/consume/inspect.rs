@@ -10,6 +10,7 @@ use std::str::FromStr;
 use super::decode::{
     DecodeOptions, DecodeSummary, ObjectError, ObjectInfo, RecordError, RecordSink, decode,
 };
+use super::sink::{SinkSpec, SinkWriter};
 use crate::aws::error::{AwsError, classify};
 use crate::aws::{AwsOptions, Clients};
 
@@ -190,6 +191,52 @@ pub fn decode_opened(
         result,
         errors,
         error_count,
+    }
+}
+
+/// Why `sluice decode` could not run to the end.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error("cannot write the records to {sink}: {error}")]
+    Sink { sink: String, error: std::io::Error },
+    #[error("decoding stopped: {0}")]
+    Stopped(String),
+}
+
+/// `sluice decode`: `source` decoded into `sink`, committed at the end; the
+/// first 1000 bad records kept.
+pub async fn decode_to_sink(
+    source: &Source,
+    aws: &AwsOptions,
+    options: &DecodeOptions,
+    sink: &SinkSpec,
+) -> Result<Decoded, DecodeError> {
+    let sink_error = |error| DecodeError::Sink {
+        sink: sink.to_string(),
+        error,
+    };
+    let opened_sink = super::sink::open(sink).map_err(sink_error)?;
+    let mut writer = opened_sink.writer().map_err(sink_error)?;
+    let opened = open(source, aws).await?;
+    let options = options.clone();
+    let (decoded, committed) = tokio::task::spawn_blocking(move || {
+        let decoded = decode_opened(opened, &options, &mut Writer(writer.as_mut()), 1000);
+        (decoded, writer.commit())
+    })
+    .await
+    .map_err(|e| DecodeError::Stopped(e.to_string()))?;
+    committed.map_err(sink_error)?;
+    Ok(decoded)
+}
+
+/// A sink's writer as the decoder's record sink.
+struct Writer<'a>(&'a mut dyn SinkWriter);
+
+impl RecordSink for Writer<'_> {
+    fn record(&mut self, json: &[u8]) -> std::io::Result<()> {
+        self.0.record(json)
     }
 }
 
