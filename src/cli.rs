@@ -344,7 +344,12 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e:#}");
-            eprintln!("error: {e:#}{}", advice(&e));
+            // Errors quote files and values: never a raw control character.
+            eprintln!(
+                "error: {}{}",
+                crate::spec::json::escape(&format!("{e:#}")),
+                advice(&e)
+            );
             ExitCode::FAILURE
         }
     }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::defaults::{generate_external_id, starter_with_external_id};
-use super::{SPEC_VERSION, Spec, ValidationErrors, validate};
+use super::json::{duplicate_keys, escape};
+use super::{FieldError, SPEC_VERSION, Spec, ValidationErrors, validate};
 
 /// A spec read from a file, with what had to be filled in that the file did not say.
 #[derive(Debug, Clone)]
@@ -30,12 +31,32 @@ pub enum LoadError {
     },
     #[error("{origin}: {message}")]
     Shape { origin: String, message: String },
+    /// Keys the spec does not have, or values of the wrong type: all of them.
+    #[error("{origin}: {}", fields_text(errors))]
+    Fields {
+        origin: String,
+        errors: Vec<FieldError>,
+    },
     #[error("{origin}: invalid spec:\n{errors}")]
     Invalid {
         origin: String,
         errors: ValidationErrors,
     },
 }
+
+fn fields_text(errors: &[FieldError]) -> String {
+    let mut out = match errors.len() {
+        1 => "1 problem:".to_owned(),
+        n => format!("{n} problems:"),
+    };
+    for e in errors {
+        out.push_str(&format!("\n  {}: {}", e.path, e.message));
+    }
+    out
+}
+
+/// The most shape problems reported at once.
+const MAX_SHAPE_ERRORS: usize = 100;
 
 /// Reads, completes and validates the spec at `path`.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
@@ -56,6 +77,22 @@ pub fn from_json_str(text: &str, origin: &str) -> Result<Loaded, LoadError> {
         origin: origin.to_owned(),
         error,
     })?;
+    let duplicates = duplicate_keys(text);
+    if !duplicates.is_empty() {
+        return Err(LoadError::Fields {
+            origin: origin.to_owned(),
+            errors: duplicates
+                .into_iter()
+                .map(|d| FieldError {
+                    path: escape(&d.path),
+                    message: format!(
+                        "given twice, at line {} column {} and at line {} column {}: keep one",
+                        d.first.0, d.first.1, d.second.0, d.second.1
+                    ),
+                })
+                .collect(),
+        });
+    }
     let Value::Object(given) = value else {
         return Err(shape("a spec is a JSON object".to_owned()));
     };
@@ -100,15 +137,43 @@ pub fn from_json_str(text: &str, origin: &str) -> Result<Loaded, LoadError> {
     let mut merged = serde_json::to_value(&defaults).map_err(|e| shape(e.to_string()))?;
     overlay(&mut merged, Value::Object(given));
 
-    let spec: Spec = serde_path_to_error::deserialize(merged).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner().to_string();
-        shape(if path == "." {
-            inner
-        } else {
-            format!("{path}: {inner}")
-        })
-    })?;
+    let defaults = serde_json::to_value(&defaults).map_err(|e| shape(e.to_string()))?;
+    let mut problems = Vec::new();
+    // Each wrong key or value is reported, put right (removed, or the default
+    // put in its place) and the spec read again, until it reads: every
+    // problem is reported at once, not only the first.
+    let spec: Spec = loop {
+        match serde_path_to_error::deserialize::<_, Spec>(merged.clone()) {
+            Ok(spec) => break spec,
+            Err(err) => {
+                let path = err.path().to_string();
+                let message = escape(&err.into_inner().to_string());
+                if path == "."
+                    || problems.len() >= MAX_SHAPE_ERRORS
+                    || !repair(&mut merged, &defaults, &path)
+                {
+                    problems.push(FieldError {
+                        path: escape(&path),
+                        message,
+                    });
+                    return Err(LoadError::Fields {
+                        origin: origin.to_owned(),
+                        errors: problems,
+                    });
+                }
+                problems.push(FieldError {
+                    path: escape(&path),
+                    message,
+                });
+            }
+        }
+    };
+    if !problems.is_empty() {
+        return Err(LoadError::Fields {
+            origin: origin.to_owned(),
+            errors: problems,
+        });
+    }
     validate(&spec).map_err(|errors| LoadError::Invalid {
         origin: origin.to_owned(),
         errors,
@@ -166,6 +231,61 @@ pub fn with_settings(spec: &Spec, settings: &[Setting], origin: &str) -> Result<
         *slot = setting.value.clone();
     }
     Ok(from_json_str(&value.to_string(), origin)?.spec)
+}
+
+/// Puts right the value at `path` (as serde_path_to_error writes it: `a.b`,
+/// `a[2]`): the default's value where the defaults have one, else the key is
+/// removed. False when the path leads nowhere (nothing to repair).
+fn repair(merged: &mut Value, defaults: &Value, path: &str) -> bool {
+    let segments: Vec<&str> = path
+        .split(['.', '['])
+        .map(|s| s.trim_end_matches(']'))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let Some((last, parents)) = segments.split_last() else {
+        return false;
+    };
+    let mut slot = merged;
+    let mut default = Some(defaults);
+    for segment in parents {
+        default = default.and_then(|d| child(d, segment));
+        let Some(next) = child_mut(slot, segment) else {
+            return false;
+        };
+        slot = next;
+    }
+    let default = default.and_then(|d| child(d, last)).cloned();
+    match (slot, default) {
+        (Value::Object(map), Some(value)) if map.contains_key(*last) => {
+            map.insert((*last).to_owned(), value);
+            true
+        }
+        (Value::Object(map), None) => map.remove(*last).is_some(),
+        (Value::Array(items), _) => match last.parse::<usize>() {
+            Ok(i) if i < items.len() => {
+                items.remove(i);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn child<'v>(value: &'v Value, segment: &str) -> Option<&'v Value> {
+    match value {
+        Value::Object(map) => map.get(segment),
+        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    }
+}
+
+fn child_mut<'v>(value: &'v mut Value, segment: &str) -> Option<&'v mut Value> {
+    match value {
+        Value::Object(map) => map.get_mut(segment),
+        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+        _ => None,
+    }
 }
 
 /// Lays `over` onto `base`: objects merge key by key, anything else replaces.
@@ -305,6 +425,56 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("name.x: does not name a spec value"), "{err}");
+    }
+
+    #[test]
+    fn every_unknown_key_and_type_error_is_reported_at_once() {
+        let err = load_str(
+            r#"{"name": "acme-ingest", "region": "us-west-2",
+                "queue": {"visiblity_timeout_secs": 5, "dead_letter": {"max_receive_count": "five"}},
+                "bucket": {"prefx": "x/", "encryption": "aes"},
+                "colour": "blue"}"#,
+        )
+        .unwrap_err();
+        let LoadError::Fields { errors, .. } = &err else {
+            panic!("{err}")
+        };
+        let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+        for path in [
+            "queue.visiblity_timeout_secs",
+            "queue.dead_letter.max_receive_count",
+            "bucket.prefx",
+            "bucket.encryption",
+            "colour",
+        ] {
+            assert!(paths.contains(&path), "{path} missing from {paths:?}");
+        }
+        assert_eq!(errors.len(), 5, "{err}");
+        assert!(err.to_string().contains("5 problems:"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_naming_both_places() {
+        let err = load_str("{\"name\": \"a-b\",\n \"region\": \"us-west-2\",\n \"name\": \"c-d\"}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("name: given twice, at line 1 column 2 and at line 3 column 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn control_characters_from_the_spec_are_escaped() {
+        let err = load_str("{\"name\": \"a-b\", \"region\": \"us-west-2\", \"\\u001b[31mx\": 1}")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains('\u{1b}'), "{err:?}");
+        assert!(err.contains("\\u{1b}[31mx"), "{err}");
+        let err = load_str("{\"name\": \"a\\u001bb\", \"region\": \"us-west-2\"}")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains('\u{1b}'), "{err:?}");
     }
 
     #[test]

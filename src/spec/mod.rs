@@ -7,6 +7,7 @@
 
 mod defaults;
 mod io;
+pub mod json;
 pub mod path;
 mod validate;
 

@@ -145,9 +145,10 @@ impl Collector {
     }
 
     fn push(&mut self, path: &str, message: impl Into<String>) {
+        // Messages quote values from the spec: never a raw control character.
         self.0.push(FieldError {
-            path: path.to_owned(),
-            message: message.into(),
+            path: super::json::escape(path),
+            message: super::json::escape(&message.into()),
         });
     }
 
