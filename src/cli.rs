@@ -347,7 +347,7 @@ pub fn main() -> ExitCode {
             // Errors quote files and values: never a raw control character.
             eprintln!(
                 "error: {}{}",
-                crate::spec::json::escape(&format!("{e:#}")),
+                spec::json::escape(&format!("{e:#}")),
                 advice(&e)
             );
             ExitCode::FAILURE
