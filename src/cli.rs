@@ -223,6 +223,10 @@ pub struct ConsumeArgs {
     /// Largest record accepted; a larger one is a decode error.
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_record_bytes: usize,
+    /// Largest zstd window accepted (`zstd --long` objects need up to 2048):
+    /// each object being decoded may need that much memory.
+    #[arg(long, default_value_t = 128, value_name = "MIB")]
+    pub max_zstd_window_mib: u64,
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +266,9 @@ pub struct DecodeArgs {
     pub sink: SinkSpec,
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_record_bytes: usize,
+    /// Largest zstd window accepted (`zstd --long` objects need up to 2048).
+    #[arg(long, default_value_t = 128, value_name = "MIB")]
+    pub max_zstd_window_mib: u64,
 }
 
 #[derive(Debug, Args)]
@@ -814,6 +821,7 @@ impl ConsumeArgs {
             quarantine: self.quarantine.clone(),
             add_source: self.add_source,
             max_record_bytes: self.max_record_bytes,
+            max_zstd_window_mib: self.max_zstd_window_mib,
             stop_when_idle: self.stop_when_idle.map(Duration::from_secs),
             assume_role: self.assume_role,
         }
@@ -943,8 +951,14 @@ async fn decode(global: &GlobalOpts, args: &DecodeArgs) -> Result<ExitCode> {
         format: args.format,
         compression: args.compression,
         max_record_bytes: args.max_record_bytes,
+        max_zstd_window_mib: args.max_zstd_window_mib,
         ..DecodeOptions::default()
     };
+    crate::consume::prepare::check_zstd_memory(
+        args.max_zstd_window_mib,
+        1,
+        crate::consume::prepare::available_memory(),
+    )?;
     let decoded = crate::consume::inspect::decode_to_sink(
         &args.source,
         &aws_options(global),

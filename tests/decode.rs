@@ -784,3 +784,37 @@ fn bench_full() {
     let report = sluice::consume::bench::run(&options, &mut io::stdout()).unwrap();
     assert_eq!(report.rows.len(), 6);
 }
+
+/// NDJSON compressed as `zstd --long=31` writes it: a 2 GiB window.
+fn zstd_long_window(records: usize) -> Vec<u8> {
+    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    encoder.long_distance_matching(true).unwrap();
+    encoder.window_log(31).unwrap();
+    for i in 0..records {
+        writeln!(encoder, "{{\"i\":{i}}}").unwrap();
+    }
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn a_long_window_zstd_object_names_its_window_and_decodes_when_allowed() {
+    let data = zstd_long_window(1000);
+    let out = run(&data, "big.ndjson.zst");
+    match out.result {
+        Err(ObjectError::TooLarge(m)) => assert!(
+            m.contains(
+                "zstd window of 2 GiB exceeds the limit of 128 MiB; raise --max-zstd-window-mib"
+            ),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let allowed = DecodeOptions {
+        max_zstd_window_mib: 2048,
+        ..DecodeOptions::default()
+    };
+    let out = run_with(&data, "big.ndjson.zst", &allowed);
+    assert_eq!(out.summary().records, 1000);
+    assert_eq!(out.records.len(), 1000);
+    assert_eq!(out.records[999], "{\"i\":999}");
+}

@@ -42,6 +42,9 @@ pub struct ConsumeSettings {
     pub add_source: bool,
     /// Largest record accepted; a larger one is a decode error.
     pub max_record_bytes: usize,
+    /// Largest zstd window accepted (MiB): each object being decoded may
+    /// need that much memory.
+    pub max_zstd_window_mib: u64,
     /// Stop once the queue is empty and nothing arrived for this long.
     pub stop_when_idle: Option<Duration>,
     /// Consume as the spec's role (assumed with its external ID).
@@ -62,6 +65,7 @@ impl Default for ConsumeSettings {
             quarantine: None,
             add_source: false,
             max_record_bytes: 1024 * 1024,
+            max_zstd_window_mib: DecodeOptions::default().max_zstd_window_mib,
             stop_when_idle: None,
             assume_role: false,
         }
@@ -184,10 +188,20 @@ pub async fn prepare(
     spec: &Spec,
     settings: &ConsumeSettings,
 ) -> Result<Prepared> {
+    let concurrency = settings
+        .concurrency
+        .unwrap_or(spec.consumer.concurrency as usize)
+        .max(1);
+    check_zstd_memory(
+        settings.max_zstd_window_mib,
+        concurrency,
+        available_memory(),
+    )?;
     let decode = DecodeOptions {
         format: settings.format.unwrap_or(spec.consumer.format),
         compression: settings.compression.unwrap_or(spec.consumer.compression),
         max_record_bytes: settings.max_record_bytes,
+        max_zstd_window_mib: settings.max_zstd_window_mib,
         ..DecodeOptions::default()
     };
     let (clients, assumed_role) = connect_as(clients, spec, settings.assume_role).await?;
@@ -208,10 +222,6 @@ pub async fn prepare(
         })?)),
         None => None,
     };
-    let concurrency = settings
-        .concurrency
-        .unwrap_or(spec.consumer.concurrency as usize)
-        .max(1);
     let options = ConsumeOptions {
         queue_url,
         dlq_url,
@@ -239,6 +249,41 @@ pub async fn prepare(
         sink_name: settings.sink.to_string(),
         assumed_role,
     })
+}
+
+/// The memory available to this process, when the system says (Linux's
+/// MemAvailable).
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Refuses a zstd window limit that `concurrency` decoders at once could
+/// not all get the memory for (or above zstd's own ceiling).
+pub fn check_zstd_memory(
+    window_mib: u64,
+    concurrency: usize,
+    available: Option<u64>,
+) -> Result<()> {
+    use super::decode::ZSTD_WINDOW_MIB_CEILING;
+    if window_mib == 0 || window_mib > ZSTD_WINDOW_MIB_CEILING {
+        anyhow::bail!(
+            "--max-zstd-window-mib {window_mib}: must be 1 to {ZSTD_WINDOW_MIB_CEILING} (zstd's largest window)"
+        );
+    }
+    let needed = window_mib * 1024 * 1024 * concurrency as u64;
+    if let Some(available) = available
+        && needed > available
+    {
+        anyhow::bail!(
+            "--max-zstd-window-mib {window_mib} with {concurrency} objects decoded at once needs up to {} MiB, more than the {} MiB available: lower the window or --concurrency",
+            needed / (1024 * 1024),
+            available / (1024 * 1024)
+        );
+    }
+    Ok(())
 }
 
 /// Long-polls for `concurrency` processing slots: one per 10 slots. A
@@ -269,6 +314,21 @@ mod tests {
         assert_eq!(settings.on_decode_error, ErrorPolicy::Skip);
         assert_eq!(settings.max_record_bytes, 1024 * 1024);
         assert!(!settings.assume_role);
+    }
+
+    #[test]
+    fn the_zstd_window_is_bounded_by_memory() {
+        assert!(check_zstd_memory(128, 8, Some(8 << 30)).is_ok());
+        assert!(check_zstd_memory(2048, 1, None).is_ok());
+        let e = check_zstd_memory(2048, 8, Some(8 << 30))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("needs up to 16384 MiB, more than the 8192 MiB"),
+            "{e}"
+        );
+        assert!(check_zstd_memory(4096, 1, None).is_err());
+        assert!(check_zstd_memory(0, 1, None).is_err());
     }
 
     #[test]

@@ -67,6 +67,8 @@ mod csv;
 mod json;
 mod lines;
 mod source;
+
+pub use source::ZSTD_WINDOW_MIB_CEILING;
 mod window;
 
 use std::fmt;
@@ -95,6 +97,9 @@ pub struct DecodeOptions {
     /// Largest decompressed/compressed ratio (default 1000), checked once
     /// 16 MiB have been decompressed.
     pub max_expansion_ratio: u64,
+    /// Largest zstd window accepted, in MiB (default 128, zstd's own
+    /// default; at most 2048). The decoder of such an object needs that much memory.
+    pub max_zstd_window_mib: u64,
 }
 
 impl Default for DecodeOptions {
@@ -105,6 +110,7 @@ impl Default for DecodeOptions {
             max_record_bytes: 1024 * 1024,
             max_decompressed_bytes: 64 * 1024 * 1024 * 1024,
             max_expansion_ratio: 1000,
+            max_zstd_window_mib: 128,
         }
     }
 }

@@ -13,9 +13,42 @@ use super::{DecodeOptions, DetectedCompression, ObjectInfo};
 pub(crate) const RATIO_FLOOR: u64 = 16 * 1024 * 1024;
 /// Buffer between the source and a decompressor.
 const COMPRESSED_BUF: usize = 128 * 1024;
-/// zstd window limit (2^27 = 128 MiB, zstd's own default ceiling), stated
-/// explicitly because it bounds the decoder's memory.
-const ZSTD_WINDOW_LOG_MAX: u32 = 27;
+/// The largest zstd window any decoder accepts (2^31 = 2 GiB, zstd's own
+/// ceiling on 64-bit systems).
+pub const ZSTD_WINDOW_MIB_CEILING: u64 = 2048;
+
+/// The window a zstd frame needs, read from its header (`bytes` start at
+/// the magic number): from the window descriptor, or the content size of a
+/// single-segment frame. `None` when the header is cut short.
+pub(crate) fn zstd_window(bytes: &[u8]) -> Option<u64> {
+    let descriptor = *bytes.get(4)?;
+    let single_segment = descriptor & 0x20 != 0;
+    if !single_segment {
+        let wd = *bytes.get(5)?;
+        let log = 10 + u32::from(wd >> 3);
+        let base = 1u64 << log;
+        return Some(base + (base / 8) * u64::from(wd & 7));
+    }
+    let did_size = [0usize, 1, 2, 4][usize::from(descriptor & 3)];
+    let fcs_size = [1usize, 2, 4, 8][usize::from(descriptor >> 6)];
+    let start = 5 + did_size;
+    let field = bytes.get(start..start + fcs_size)?;
+    let mut value = 0u64;
+    for (i, b) in field.iter().enumerate() {
+        value |= u64::from(*b) << (8 * i);
+    }
+    Some(if fcs_size == 2 { value + 256 } else { value })
+}
+
+/// Bytes in a MiB count, written for people.
+fn mib_text(bytes: u64) -> String {
+    let mib = bytes / (1024 * 1024);
+    if mib >= 1024 && mib.is_multiple_of(1024) {
+        format!("{} GiB", mib / 1024)
+    } else {
+        format!("{mib} MiB")
+    }
+}
 
 /// State shared by the readers of one object, kept on `decode`'s stack.
 #[derive(Default)]
@@ -174,7 +207,8 @@ pub(crate) fn open<'a, R: Read + 'a>(
         inner: source,
         shared,
     };
-    let mut prefix = [0u8; 4];
+    // Enough for a compression's magic and a zstd frame header.
+    let mut prefix = [0u8; 18];
     let mut got = 0;
     while got < prefix.len() {
         let n = counting.read(&mut prefix[got..])?;
@@ -197,10 +231,25 @@ pub(crate) fn open<'a, R: Read + 'a>(
             BufReader::with_capacity(buffer, chained),
         )),
         DetectedCompression::Zstd => {
+            let limit = options
+                .max_zstd_window_mib
+                .clamp(1, ZSTD_WINDOW_MIB_CEILING)
+                * 1024
+                * 1024;
+            if let Some(window) = zstd_window(prefix).filter(|w| *w > limit) {
+                let message = format!(
+                    "its zstd window of {} exceeds the limit of {}; raise --max-zstd-window-mib (the decoder needs that much memory per object)",
+                    mib_text(window.next_power_of_two()),
+                    mib_text(limit)
+                );
+                *shared.too_large.borrow_mut() = Some(message.clone());
+                return Err(io::Error::other(message));
+            }
             let mut decoder = zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(
                 buffer, chained,
             ))?;
-            decoder.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+            // The window log the limit allows (2^log bytes at most).
+            decoder.window_log_max(63 - limit.leading_zeros())?;
             Box::new(decoder)
         }
         DetectedCompression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(
@@ -265,6 +314,19 @@ mod tests {
             choose(Compression::None, &gz, &info("a.gz")),
             DetectedCompression::None
         );
+    }
+
+    #[test]
+    fn zstd_windows_are_read_from_the_frame_header() {
+        let small = zstd::encode_all(&b"hello"[..], 3).unwrap();
+        // Level 3 on a small input: a 2 MiB window (descriptor 0x58).
+        assert_eq!(zstd_window(&small), Some(2 << 20));
+        // Window descriptor 0xA8: exponent 21 → log 31 = 2 GiB.
+        let long = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xa8];
+        assert_eq!(zstd_window(&long), Some(2 << 30));
+        assert_eq!(zstd_window(&long[..5]), None);
+        assert_eq!(mib_text(2 << 30), "2 GiB");
+        assert_eq!(mib_text(128 << 20), "128 MiB");
     }
 
     #[test]
