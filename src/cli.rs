@@ -20,7 +20,7 @@ use crate::aws::{AwsError, AwsOptions, ConnectError, Connected, ErrorKind, Event
 use crate::aws::{Reporter, connect};
 use crate::consume::inspect::Source;
 use crate::consume::prepare::{ConsumeSettings, Prepared, prepare, require_queue};
-use crate::consume::runner::ErrorPolicy;
+use crate::consume::runner::{ErrorPolicy, ForeignPolicy};
 use crate::consume::sink::SinkSpec;
 use crate::export::{self, Format};
 use crate::spec::{self, Compression, RecordFormat, Setting, Spec};
@@ -60,6 +60,10 @@ pub struct GlobalOpts {
     /// Write a log to this file (sluice never logs to the terminal).
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// The longest one AWS call may take, retries included (default: 20 s a
+    /// call, 60 s with retries; long-polls get their wait on top).
+    #[arg(long, global = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,7 +160,7 @@ pub struct VerifyArgs {
     pub spec: ConfigArg,
     /// How long to wait for the test object's event.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
-    pub timeout: u64,
+    pub wait: u64,
 }
 
 #[derive(Debug, Args)]
@@ -166,9 +170,14 @@ pub struct DestroyArgs {
     /// Destroy without asking.
     #[arg(long)]
     pub yes: bool,
-    /// Also delete a bucket sluice created that still holds objects (they are deleted first).
+    /// Also delete the stack's queues while they hold messages (backed up as
+    /// JSON first) and its bucket while it holds objects (deleted first).
+    /// Asks again on a terminal, even with --yes.
     #[arg(long)]
     pub force: bool,
+    /// Base directory for the backup of deleted messages (default: sluice's data directory).
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -227,6 +236,17 @@ pub struct ConsumeArgs {
     /// each object being decoded may need that much memory.
     #[arg(long, default_value_t = 128, value_name = "MIB")]
     pub max_zstd_window_mib: u64,
+    /// How long a failing sink (full, read-only) is retried, receiving paused
+    /// and held messages kept, before the run ends with an error.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub sink_retry: u64,
+    /// keep: leave messages for another bucket, or outside the prefix/suffix,
+    /// in the queue (they reach the DLQ); delete: delete them. Never fetched either way.
+    #[arg(long, default_value = "keep", value_parser = foreign_policy)]
+    pub on_foreign_event: ForeignPolicy,
+    /// Fetch objects of whatever bucket a message names, not only the spec's.
+    #[arg(long)]
+    pub any_bucket: bool,
 }
 
 #[derive(Debug, Args)]
@@ -323,6 +343,10 @@ pub struct MonitorArgs {
 }
 
 fn error_policy(s: &str) -> Result<ErrorPolicy, String> {
+    s.parse()
+}
+
+fn foreign_policy(s: &str) -> Result<ForeignPolicy, String> {
     s.parse()
 }
 
@@ -445,6 +469,7 @@ fn aws_options(global: &GlobalOpts) -> AwsOptions {
         profile: global.profile.clone(),
         region: global.region.clone(),
         endpoint_url: global.endpoint_url.clone(),
+        timeout: global.timeout.map(Duration::from_secs),
     }
 }
 
@@ -733,7 +758,7 @@ async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
     use crate::aws::verify::{Outcome, VerifyOptions};
     let Connected { clients, spec, .. } = args.spec.connect(global).await?;
     let options = VerifyOptions {
-        timeout: Duration::from_secs(args.timeout),
+        timeout: Duration::from_secs(args.wait),
     };
     let report = with_progress(async |reporter| {
         crate::aws::verify::verify(&clients, &spec, &options, reporter).await
@@ -779,11 +804,55 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
             " and the bucket if it is empty"
         }
     );
+    let holdings = crate::aws::destroy::holdings(&clients, &spec).await?;
+    let mut held = Vec::new();
+    if let Some(depth) = holdings.queue.filter(|d| d.total() > 0) {
+        held.push(format!("queue {} holds {depth}", spec.queue.name));
+    }
+    if let Some(depth) = holdings.dlq.filter(|d| d.total() > 0) {
+        held.push(format!(
+            "dead-letter queue {} holds {depth}",
+            spec.queue.dead_letter.name
+        ));
+    }
+    if let Some(n) = holdings.bucket_objects.filter(|n| *n > 0) {
+        held.push(format!("bucket {} holds {n} object(s)", spec.bucket.name));
+    }
+    for line in &held {
+        eprintln!(
+            "  {line}: {}",
+            if args.force {
+                "deleted (messages are backed up first)"
+            } else {
+                "kept (--force deletes it)"
+            }
+        );
+    }
     if !args.yes && !confirm("Destroy?")? {
         eprintln!("Nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    let options = DestroyOptions { force: args.force };
+    if args.force
+        && !held.is_empty()
+        && std::io::stdin().is_terminal()
+        && !confirm(&format!(
+            "--force deletes that data: {}. Really?",
+            held.join("; ")
+        ))?
+    {
+        eprintln!("Nothing was changed.");
+        return Ok(ExitCode::FAILURE);
+    }
+    let options = DestroyOptions {
+        force: args.force,
+        backup_base: match &args.backup_dir {
+            Some(dir) => Some(
+                std::path::absolute(dir)
+                    .with_context(|| format!("bad --backup-dir {}", dir.display()))?,
+            ),
+            None => None,
+        },
+    };
     let report = with_progress(async |reporter| {
         crate::aws::destroy::destroy(&clients, &spec, &options, reporter).await
     })
@@ -801,7 +870,16 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
         };
         println!("kept     {what}: {why}{advice}");
     }
-    Ok(ExitCode::SUCCESS)
+    // Data left behind means the stack is not gone: automation must notice.
+    let holds_data = report
+        .kept
+        .iter()
+        .any(|(_, why)| matches!(why, KeptReason::HoldsData(_)));
+    Ok(if holds_data {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 impl ConsumeArgs {
@@ -824,6 +902,9 @@ impl ConsumeArgs {
             max_zstd_window_mib: self.max_zstd_window_mib,
             stop_when_idle: self.stop_when_idle.map(Duration::from_secs),
             assume_role: self.assume_role,
+            sink_retry: Duration::from_secs(self.sink_retry),
+            on_foreign_event: self.on_foreign_event,
+            any_bucket: self.any_bucket,
         }
     }
 }
@@ -889,8 +970,10 @@ async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
         sink,
         ..
     } = prepared;
+    let alerts = report::print_alerts(metrics.clone());
     let outcome = crate::consume::runner::run(clients, options, sink, metrics, control).await;
     signals.abort();
+    alerts.abort();
     report.finish(&outcome.snapshot).await;
     if let Some(why) = outcome.failure() {
         eprintln!("error: {why}");

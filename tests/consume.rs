@@ -14,76 +14,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    Moto, apply_stack, aws_cli, files_under, gzip, ok, put_object, queue_depth, queue_url, shared,
-    sink_records, sluice, text,
+    Moto, apply_stack, aws_cli, consume_args, consume_into, files_under, final_metrics, gzip,
+    ids_of, ok, put_object, queue_depth, queue_url, send, shared, sink_records, sluice, text,
+    upload_dir, upload_records, wait_for_records,
 };
 use serde_json::{Value, json};
-
-/// Uploads every file under `local` to `s3://acme-ingest-source/<prefix>` in one CLI call.
-fn upload_dir(moto: &Moto, local: &Path, prefix: &str) {
-    aws_cli(
-        moto,
-        &[
-            "s3",
-            "cp",
-            local.to_str().unwrap(),
-            &format!("s3://acme-ingest-source/{prefix}"),
-            "--recursive",
-            "--only-show-errors",
-        ],
-    );
-}
-
-fn send(moto: &Moto, body: &str) {
-    let url = queue_url(moto, "acme-ingest-queue");
-    aws_cli(
-        moto,
-        &[
-            "sqs",
-            "send-message",
-            "--queue-url",
-            &url,
-            "--message-body",
-            body,
-        ],
-    );
-}
-
-/// `sluice consume` into `out/`, stopping once the queue has been idle for `idle` seconds.
-fn consume_args<'a>(idle: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    consume_into("dir:out", idle, extra)
-}
-
-/// `sluice consume` into `sink`, stopping once the queue has been idle for `idle` seconds.
-fn consume_into<'a>(sink: &'a str, idle: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "consume",
-        "--config",
-        "spec.json",
-        "--headless",
-        "--sink",
-        sink,
-        "--metrics",
-        "metrics.ndjson",
-        "--metrics-interval",
-        "1",
-        "--stop-when-idle",
-        idle,
-        "--grace",
-        "10",
-    ];
-    args.extend_from_slice(extra);
-    args
-}
-
-/// The last metrics line of a run (the final summary).
-fn final_metrics(dir: &Path) -> Value {
-    let text = fs::read_to_string(dir.join("metrics.ndjson")).unwrap();
-    let last = text.lines().last().unwrap();
-    let line: Value = serde_json::from_str(last).unwrap();
-    assert_eq!(line["final"], true, "{last}");
-    line["metrics"]["counters"].clone()
-}
 
 fn assert_no_temporaries(dir: &Path) {
     for path in files_under(&dir.join("out")) {
@@ -295,10 +230,23 @@ fn bad_input_is_counted_and_nothing_is_left_behind() {
         "detail": {"bucket": {"name": "side-bucket"}, "object": {"key": "in/sns.ndjson", "size": 14, "sequencer": "00AA"}}}).to_string());
 
     // One message at a time, so the duplicate is seen after the original is written.
+    // The side bucket is not the stack's: `--any-bucket` lets it be read, and the
+    // event outside the prefix is deleted rather than kept.
     let out = sluice(
         &moto,
         dir,
-        &consume_args("2", &["--quarantine", "quarantine", "--concurrency", "1"]),
+        &consume_args(
+            "2",
+            &[
+                "--quarantine",
+                "quarantine",
+                "--concurrency",
+                "1",
+                "--any-bucket",
+                "--on-foreign-event",
+                "delete",
+            ],
+        ),
     )
     .output()
     .unwrap();
@@ -350,46 +298,7 @@ fn bad_input_is_counted_and_nothing_is_left_behind() {
 
 /// 40 objects × 250 records with ids `o{n}-{i}`.
 fn upload_many(moto: &Moto, dir: &Path) -> BTreeSet<String> {
-    let local = dir.join("many");
-    fs::create_dir_all(&local).unwrap();
-    let mut ids = BTreeSet::new();
-    for o in 0..40 {
-        let mut body = String::new();
-        for i in 0..250 {
-            let id = format!("o{o}-{i}");
-            body.push_str(&format!(
-                "{{\"id\":\"{id}\",\"pad\":\"{}\"}}\n",
-                "p".repeat(200)
-            ));
-            ids.insert(id);
-        }
-        fs::write(
-            local.join(format!("part-{o:02}.ndjson.gz")),
-            gzip(body.as_bytes()),
-        )
-        .unwrap();
-    }
-    upload_dir(moto, &local, "in/");
-    ids
-}
-
-/// The `id`s of `records`.
-fn ids_of(records: &[Value]) -> BTreeSet<String> {
-    records
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn wait_for_records(dir: &Path, at_least: usize, timeout: Duration) {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if sink_records(dir).len() >= at_least {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("no records arrived within {timeout:?}");
+    upload_records(moto, dir, 40, 250)
 }
 
 #[test]

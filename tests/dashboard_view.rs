@@ -57,6 +57,7 @@ fn error(i: u64) -> ErrorSample {
     let object = i % 3;
     ErrorSample {
         time: format!("2026-11-22T10:{:02}:{:02}Z", 20 + i / 60, i % 60),
+        message_id: format!("m-{i}"),
         bucket: "acme-ingest-source".into(),
         key: format!("in/2026/11/22/orders-{object:04}.ndjson.gz"),
         record_index: Some(1200 + i * 7),
@@ -148,6 +149,7 @@ fn run(state: &mut State, load: Load, seconds: u64) {
             lag_p50_secs: lagging.then_some(1.2 + (i % 30) as f64 / 10.0),
             lag_p99_secs: lagging.then_some(4.0 + (i % 45) as f64 / 5.0),
             api_errors_by_kind: Vec::new(),
+            alert: None,
             recent_errors: recent.clone(),
             in_flight_messages: if m > 0 { load.in_flight } else { 0 },
         };
@@ -280,6 +282,7 @@ fn snapshot_stopped() {
             Action::Finished(Box::new(Outcome {
                 snapshot: last,
                 fail_policy_errors: 0,
+                fatal: None,
             })),
         );
         assert_eq!(effects, vec![Effect::QuitAfter(LINGER)]);
@@ -450,6 +453,7 @@ fn q_drains_then_shows_the_final_counters_then_exits() {
             Action::Finished(Box::new(Outcome {
                 snapshot: last,
                 fail_policy_errors: 0,
+                fatal: None,
             }))
         ),
         vec![Effect::QuitAfter(LINGER)]
@@ -484,6 +488,7 @@ fn any_key_leaves_once_stopped() {
         Action::Finished(Box::new(Outcome {
             snapshot,
             fail_policy_errors: 0,
+            fatal: None,
         })),
     );
     update(&mut s, ch('x'));
@@ -780,6 +785,7 @@ async fn the_loop_steers_the_consumer_and_ends_after_it() {
             let _ = tx.send(Action::Finished(Box::new(Outcome {
                 snapshot,
                 fail_policy_errors: 0,
+                fatal: None,
             })));
         })
     };

@@ -417,12 +417,11 @@ async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_wit
     let clients = clients(&moto).await;
 
     let (reporter, mut rx) = recorder();
-    let report = destroy(&clients, &spec, &DestroyOptions { force: false }, &reporter)
+    let report = destroy(&clients, &spec, &DestroyOptions::default(), &reporter)
         .await
         .unwrap();
     for label in [
         "notification acme-ingest-object-created on bucket acme-ingest-source",
-        "queue acme-ingest-queue",
         "dead-letter queue acme-ingest-queue-dlq",
         "policy acme-ingest-policy",
         "role acme-ingest-role",
@@ -436,6 +435,11 @@ async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_wit
     assert_eq!(
         kept_reason(&report, "bucket acme-ingest-source"),
         "not empty: it holds 1 object"
+    );
+    // The queue holds the two test events and both objects' events: a backlog.
+    assert_eq!(
+        kept_reason(&report, "queue acme-ingest-queue"),
+        "not empty: it holds 4 messages (4 visible, 0 in flight, 0 delayed)"
     );
     let events = drain(&mut rx);
     assert!(
@@ -462,7 +466,7 @@ async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_wit
     assert_eq!(before["QueueConfigurations"][1]["Id"], NOTIFICATION_ID);
 
     // The rest of the stack is gone.
-    assert!(!exists(
+    assert!(exists(
         &moto,
         &["sqs", "get-queue-url", "--queue-name", QUEUE]
     ));
@@ -485,26 +489,50 @@ async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_wit
     let again = destroy(
         &clients,
         &spec,
-        &DestroyOptions { force: false },
+        &DestroyOptions::default(),
         &Reporter::silent(),
     )
     .await
     .unwrap();
     assert_eq!(again.removed, Vec::<String>::new(), "{again:#?}");
-    assert_eq!(again.already_gone.len(), 6, "{again:#?}");
+    assert_eq!(again.already_gone.len(), 5, "{again:#?}");
     assert!(kept_reason(&again, "bucket acme-ingest-source").starts_with("not empty"));
+    assert!(kept_reason(&again, "queue acme-ingest-queue").starts_with("not empty"));
     assert_eq!(notification(&moto), after);
 
-    // (c) With force: every version goes, then the bucket.
+    // (c) With force: the queue's messages are saved, then it goes; every
+    // version goes, then the bucket.
+    let backups = dir.path().join("backups");
     let forced = destroy(
         &clients,
         &spec,
-        &DestroyOptions { force: true },
+        &DestroyOptions {
+            force: true,
+            backup_base: Some(backups.clone()),
+        },
         &Reporter::silent(),
     )
     .await
     .unwrap();
-    assert_eq!(forced.removed, ["bucket acme-ingest-source"], "{forced:#?}");
+    assert_eq!(
+        forced.removed,
+        ["queue acme-ingest-queue", "bucket acme-ingest-source"],
+        "{forced:#?}"
+    );
+    let saved: Vec<_> = common::files_under(&backups)
+        .into_iter()
+        .filter(|p| {
+            p.to_string_lossy()
+                .contains("queue-messages-acme-ingest-queue")
+        })
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let saved: Value = serde_json::from_str(&fs::read_to_string(&saved[0]).unwrap()).unwrap();
+    assert_eq!(
+        saved["messages"].as_array().map(Vec::len),
+        Some(4),
+        "{saved}"
+    );
     assert!(forced.kept.is_empty(), "{forced:#?}");
     assert!(!exists(
         &moto,
@@ -515,7 +543,10 @@ async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_wit
     let last = destroy(
         &clients,
         &spec,
-        &DestroyOptions { force: true },
+        &DestroyOptions {
+            force: true,
+            ..DestroyOptions::default()
+        },
         &Reporter::silent(),
     )
     .await

@@ -62,6 +62,18 @@ fi
 exec 9>&-
 
 # --- tests -----------------------------------------------------------------
+# A test that cannot run here (mounting a file system needs root) says so in
+# this file; it is printed at the end, so that a skip is never silent.
+skipped="${CARGO_TARGET_DIR:-target}/tmp/skipped-tests.txt"
+rm -f "$skipped"
+report_skips() {
+    if [[ -s $skipped ]]; then
+        say "WARNING: $(wc -l <"$skipped") test(s) could not run here:"
+        sed 's/^/    /' "$skipped" >&2
+    fi
+}
+trap report_skips EXIT
+
 # With ARGS: plain `cargo test ARGS` (e.g. --test NAME, --lib), as documented.
 # Without: every test, binaries and tests side by side with cargo-nextest
 # when it is installed (four at a time: the moto-backed tests mostly wait on
@@ -70,12 +82,12 @@ exec 9>&-
 # test binary after another (slower, same tests).
 if [[ $# -gt 0 ]]; then
     say "cargo test $*"
-    exec cargo test "$@"
-fi
-if cargo nextest --version >/dev/null 2>&1; then
+    cargo test "$@"
+elif cargo nextest --version >/dev/null 2>&1; then
     say "cargo nextest run (4 at a time), then cargo test --doc"
     cargo nextest run --no-fail-fast --test-threads 4
-    exec cargo test --doc
+    cargo test --doc
+else
+    say "cargo test (cargo-nextest is not installed: one test binary at a time)"
+    cargo test
 fi
-say "cargo test (cargo-nextest is not installed: one test binary at a time)"
-exec cargo test

@@ -36,6 +36,13 @@ pub enum Saved {
         bucket: String,
         configuration: Value,
     },
+    /// Messages a queue held when destroy deleted it (restoring sends them
+    /// to the queue of that name again).
+    QueueMessages {
+        queue: String,
+        /// Each with its `MessageId`, `Body`, `Attributes` and `MessageAttributes`.
+        messages: Vec<Value>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +85,7 @@ impl Saved {
             Saved::BucketPolicy { .. } => "bucket-policy".to_owned(),
             Saved::BucketSetting { setting, .. } => format!("bucket-{}", setting.as_str()),
             Saved::Notification { .. } => "bucket-notification".to_owned(),
+            Saved::QueueMessages { queue, .. } => format!("queue-messages-{queue}"),
         }
     }
 }

@@ -17,6 +17,50 @@ pub struct AwsOptions {
     pub region: Option<String>,
     /// An emulator such as moto: S3 then uses path-style addressing.
     pub endpoint_url: Option<String>,
+    /// The longest one call may take (`--timeout`); `None` is [`Timeouts::default`].
+    pub timeout: Option<Duration>,
+}
+
+/// How long calls may take. A frozen endpoint ends a call with a timeout
+/// error instead of a hang; a long-poll gets its wait on top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To open a connection.
+    pub connect: Duration,
+    /// One call, from sending it to its answer (each retry gets its own).
+    pub call: Duration,
+    /// One call with its retries.
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            call: Duration::from_secs(20),
+            total: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Timeouts {
+    /// Every call within `limit` (`--timeout`).
+    pub fn within(limit: Duration) -> Timeouts {
+        Timeouts {
+            connect: limit.min(Duration::from_secs(10)),
+            call: limit,
+            total: limit,
+        }
+    }
+
+    fn config(&self, extra: Duration) -> aws_config::timeout::TimeoutConfig {
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .read_timeout(self.call + extra)
+            .operation_attempt_timeout(self.call + extra)
+            .operation_timeout(self.total + extra)
+            .build()
+    }
 }
 
 /// The four clients, configured alike.
@@ -29,6 +73,7 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     pub region: String,
     pub endpoint_url: Option<String>,
+    pub timeouts: Timeouts,
 }
 
 /// Whether the bucket's deny-insecure-transport statement would refuse every
@@ -51,7 +96,9 @@ impl Clients {
     /// files with SSO, container and instance roles). `default_region` is used
     /// when neither the options nor the environment name one.
     pub async fn load(options: &AwsOptions, default_region: &str) -> Clients {
+        let timeouts = options.timeout.map(Timeouts::within).unwrap_or_default();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(timeouts.config(Duration::ZERO))
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(5)
@@ -80,7 +127,16 @@ impl Clients {
             loader = loader.endpoint_url(url);
         }
         let config = loader.load().await;
-        Clients::from_config(config, options.endpoint_url.clone())
+        let mut clients = Clients::from_config(config, options.endpoint_url.clone());
+        clients.timeouts = timeouts;
+        clients
+    }
+
+    /// The configuration of one SQS long-poll of `wait_secs`: the call's
+    /// timeouts with the wait on top (a long-poll is not a hang).
+    pub fn long_poll(&self, wait_secs: i32) -> aws_sdk_sqs::config::Builder {
+        let wait = Duration::from_secs(u64::try_from(wait_secs).unwrap_or(0));
+        aws_sdk_sqs::config::Builder::default().timeout_config(self.timeouts.config(wait))
     }
 
     /// Clients from an already loaded configuration (for instance assumed-role credentials).
@@ -99,6 +155,7 @@ impl Clients {
                 .unwrap_or_default(),
             endpoint_url,
             config,
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -171,6 +228,8 @@ impl Clients {
                 provider,
             ))
             .build();
-        Ok(Clients::from_config(config, self.endpoint_url.clone()))
+        let mut clients = Clients::from_config(config, self.endpoint_url.clone());
+        clients.timeouts = self.timeouts;
+        Ok(clients)
     }
 }

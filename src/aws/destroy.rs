@@ -18,9 +18,12 @@ use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
+use super::backup::{Backup, Saved};
 use super::client::Clients;
 use super::error::{AwsError, ErrorKind, classify, optional};
-use super::observe::{iam_tags, notification_from_json, read_notification, s3_tags};
+use super::observe::{
+    Depth, iam_tags, notification_from_json, queue_depth, queue_url, read_notification, s3_tags,
+};
 use super::progress::{Event, KeptReason, Outcome, Reporter, StepId};
 use crate::docs::{Arns, ResourceKind, STACK_TAG, remove, remove_bucket_policy_statement};
 use crate::spec::Spec;
@@ -29,11 +32,63 @@ use crate::spec::Spec;
 pub const QUEUE_POLICY_SID: &str = "AllowS3ToSendMessage";
 
 /// How far destroy goes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DestroyOptions {
-    /// Delete a bucket of the stack even when it holds objects (every object
-    /// and object version in it is deleted first).
+    /// Delete the stack's queues even when they hold messages (the messages
+    /// are backed up first), and its bucket even when it holds objects (every
+    /// object and object version in it is deleted first).
     pub force: bool,
+    /// Where the messages of a forced queue deletion are backed up; `None`
+    /// is sluice's data directory.
+    pub backup_base: Option<std::path::PathBuf>,
+}
+
+/// The data the stack's resources hold: what destroy keeps without `force`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Holdings {
+    pub queue: Option<Depth>,
+    pub dlq: Option<Depth>,
+    /// Current objects, counted up to 100,000.
+    pub bucket_objects: Option<usize>,
+}
+
+impl Holdings {
+    /// Whether anything would be lost.
+    pub fn any(&self) -> bool {
+        self.queue.is_some_and(|d| d.total() > 0)
+            || self.dlq.is_some_and(|d| d.total() > 0)
+            || self.bucket_objects.is_some_and(|n| n > 0)
+    }
+}
+
+/// What the stack's queues and bucket hold now (those that exist).
+pub async fn holdings(clients: &Clients, spec: &Spec) -> Result<Holdings, AwsError> {
+    let depth_of = async |name: &str| -> Result<Option<Depth>, AwsError> {
+        match queue_url(clients, name).await? {
+            Some(url) => optional(queue_depth(clients, &url).await),
+            None => Ok(None),
+        }
+    };
+    let queue = if spec.queue.create {
+        depth_of(&spec.queue.name).await?
+    } else {
+        None
+    };
+    let dlq = if spec.queue.create && spec.queue.dead_letter.enabled {
+        depth_of(&spec.queue.dead_letter.name).await?
+    } else {
+        None
+    };
+    let bucket_objects = if spec.bucket.create {
+        optional(count_objects(clients, &spec.bucket.name).await)?
+    } else {
+        None
+    };
+    Ok(Holdings {
+        queue,
+        dlq,
+        bucket_objects,
+    })
 }
 
 /// What destroy did, resource by resource (labels such as `queue acme-ingest-queue`).
@@ -67,6 +122,19 @@ pub async fn destroy(
     let mut run = Run {
         reporter,
         report: DestroyReport::default(),
+        backup: options
+            .backup_base
+            .clone()
+            .or_else(super::backup::default_base)
+            .map(|base| {
+                Backup::new(
+                    base,
+                    &spec.name,
+                    &spec.region,
+                    spec.account_id.as_deref().unwrap_or_default(),
+                )
+            }),
+        force: options.force,
     };
 
     let label = format!(
@@ -134,6 +202,9 @@ enum Fate {
 struct Run<'a> {
     reporter: &'a Reporter,
     report: DestroyReport,
+    /// Where a forced deletion backs up what a queue held.
+    backup: Option<Backup>,
+    force: bool,
 }
 
 impl Run<'_> {
@@ -325,6 +396,23 @@ async fn queue(
     };
     let owner = owner(&tags, &spec.name);
     if owner == Owner::Stack {
+        let depth = queue_depth(clients, &url).await?;
+        if depth.total() > 0 {
+            if !run.force {
+                return Ok((
+                    label.to_owned(),
+                    Fate::Kept(KeptReason::HoldsData(format!(
+                        "not empty: it holds {depth}"
+                    ))),
+                ));
+            }
+            let kind = if main {
+                ResourceKind::Queue
+            } else {
+                ResourceKind::DeadLetterQueue
+            };
+            save_messages(clients, name, &url, depth, kind, run).await?;
+        }
         match clients
             .sqs
             .delete_queue()
@@ -359,6 +447,111 @@ async fn queue(
         }
     }
     Ok((label.to_owned(), Fate::Kept(KeptReason::NotOurs(why))))
+}
+
+/// Receives every message `name` shows (up to its depth) and saves them in
+/// the backup, before the queue is deleted. In-flight messages cannot be
+/// read: they are counted in the note.
+async fn save_messages(
+    clients: &Clients,
+    name: &str,
+    url: &str,
+    depth: Depth,
+    kind: ResourceKind,
+    run: &mut Run<'_>,
+) -> Result<(), AwsError> {
+    let mut messages = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    while (messages.len() as u64) < depth.visible + depth.delayed {
+        let out = clients
+            .sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .visibility_timeout(300)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .map_err(|e| classify("sqs:ReceiveMessage", name, e))?;
+        let batch = out.messages();
+        if batch.is_empty() {
+            break;
+        }
+        for m in batch {
+            let id = m.message_id().unwrap_or_default().to_owned();
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            let attributes: serde_json::Map<String, Value> = m
+                .attributes()
+                .map(|a| {
+                    a.iter()
+                        .map(|(k, v)| (k.as_str().to_owned(), Value::String(v.clone())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let message_attributes: serde_json::Map<String, Value> = m
+                .message_attributes()
+                .map(|a| {
+                    a.iter()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                serde_json::json!({
+                                    "DataType": v.data_type(),
+                                    "StringValue": v.string_value(),
+                                }),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            messages.push(serde_json::json!({
+                "MessageId": id,
+                "Body": m.body().unwrap_or_default(),
+                "Attributes": attributes,
+                "MessageAttributes": message_attributes,
+            }));
+        }
+    }
+    let count = messages.len();
+    let Some(backup) = &mut run.backup else {
+        return Err(AwsError::new(
+            "sqs:DeleteQueue",
+            name,
+            "no data directory to back its messages up to: nothing was deleted",
+        ));
+    };
+    let path = backup
+        .save(&Saved::QueueMessages {
+            queue: name.to_owned(),
+            messages,
+        })
+        .map_err(|e| {
+            AwsError::new(
+                "sqs:DeleteQueue",
+                name,
+                format!("cannot back its messages up (nothing was deleted): {e}"),
+            )
+        })?;
+    run.reporter
+        .send(Event::BackupWritten { path: path.clone() });
+    let unread = depth.total().saturating_sub(count as u64);
+    run.note(
+        kind,
+        format!(
+            "backed up {count} message(s) to {}{}",
+            path.display(),
+            if unread > 0 {
+                format!("; {unread} in flight could not be read")
+            } else {
+                String::new()
+            }
+        ),
+    );
+    Ok(())
 }
 
 /// Takes our statement out of the queue's access policy; false when there was none.

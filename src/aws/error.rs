@@ -150,6 +150,12 @@ where
         _ => ErrorKind::Other,
     };
     let message = match (kind, status, &code) {
+        _ if matches!(err, SdkError::TimeoutError(_)) => {
+            // "operation timeout (all attempts including retries) occurred after 2s"
+            let what = std::error::Error::source(&err)
+                .map_or_else(|| "no answer in time".to_owned(), ToString::to_string);
+            format!("timed out: {what} (--timeout SECS sets the limit)")
+        }
         (ErrorKind::NotFound, Some(404), None) => "not found".to_owned(),
         (ErrorKind::AccessDenied, Some(403), None) => "forbidden".to_owned(),
         _ => message,

@@ -712,6 +712,61 @@ pub fn notification_from_json(
     Ok(builder.build())
 }
 
+/// One queue's approximate counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Depth {
+    pub visible: u64,
+    pub in_flight: u64,
+    pub delayed: u64,
+}
+
+impl Depth {
+    /// Every message the queue holds.
+    pub fn total(&self) -> u64 {
+        self.visible + self.in_flight + self.delayed
+    }
+}
+
+impl std::fmt::Display for Depth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} message{} ({} visible, {} in flight, {} delayed)",
+            self.total(),
+            if self.total() == 1 { "" } else { "s" },
+            self.visible,
+            self.in_flight,
+            self.delayed
+        )
+    }
+}
+
+/// The approximate counts of the queue at `url`.
+pub async fn queue_depth(clients: &Clients, url: &str) -> Result<Depth, AwsError> {
+    let out = clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+        .send()
+        .await
+        .map_err(|e| classify("sqs:GetQueueAttributes", url, e))?;
+    let attrs = out.attributes();
+    let get = |name: QueueAttributeName| -> u64 {
+        attrs
+            .and_then(|a| a.get(&name))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    Ok(Depth {
+        visible: get(QueueAttributeName::ApproximateNumberOfMessages),
+        in_flight: get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        delayed: get(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

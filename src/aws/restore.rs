@@ -95,6 +95,10 @@ fn describe(item: &Saved) -> (ResourceKind, String) {
             ResourceKind::Bucket,
             format!("{setting:?} of bucket {bucket}"),
         ),
+        Saved::QueueMessages { queue, messages } => (
+            ResourceKind::Queue,
+            format!("{} message(s) of queue {queue}", messages.len()),
+        ),
         Saved::Notification { bucket, .. } => (
             ResourceKind::Notification,
             format!("notification configuration of {bucket}"),
@@ -136,16 +140,7 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<(), String> {
             .map(|_| ())
             .map_err(|e| classify("iam:UpdateAssumeRolePolicy", role, e).to_string()),
         Saved::QueueAttributes { queue, attributes } => {
-            let url = clients
-                .sqs
-                .get_queue_url()
-                .queue_name(queue)
-                .send()
-                .await
-                .map_err(|e| classify("sqs:GetQueueUrl", queue, e).to_string())?
-                .queue_url()
-                .unwrap_or_default()
-                .to_owned();
+            let url = queue_url(clients, queue).await?;
             let attributes = attributes
                 .iter()
                 .map(|(k, v)| (QueueAttributeName::from(k.as_str()), v.clone()))
@@ -247,5 +242,67 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<(), String> {
                 .map(|_| ())
                 .map_err(|e| classify("s3:PutBucketNotification", bucket, e).to_string())
         }
+        Saved::QueueMessages { queue, messages } => resend(clients, queue, messages).await,
     }
+}
+
+/// The URL of the queue called `queue`.
+async fn queue_url(clients: &Clients, queue: &str) -> Result<String, String> {
+    Ok(clients
+        .sqs
+        .get_queue_url()
+        .queue_name(queue)
+        .send()
+        .await
+        .map_err(|e| classify("sqs:GetQueueUrl", queue, e).to_string())?
+        .queue_url()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// Sends saved messages to the queue called `queue` again (bodies and
+/// message attributes; SQS gives them new ids).
+async fn resend(
+    clients: &Clients,
+    queue: &str,
+    messages: &[serde_json::Value],
+) -> Result<(), String> {
+    use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+    let url = queue_url(clients, queue).await?;
+    for chunk in messages.chunks(10) {
+        let mut entries = Vec::new();
+        for (i, message) in chunk.iter().enumerate() {
+            let body = message["Body"].as_str().unwrap_or_default();
+            let mut entry = SendMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .message_body(body);
+            if let Some(attributes) = message["MessageAttributes"].as_object() {
+                for (name, value) in attributes {
+                    let built = MessageAttributeValue::builder()
+                        .data_type(value["DataType"].as_str().unwrap_or("String"))
+                        .set_string_value(value["StringValue"].as_str().map(str::to_owned))
+                        .build()
+                        .map_err(|e| e.to_string())?;
+                    entry = entry.message_attributes(name, built);
+                }
+            }
+            entries.push(entry.build().map_err(|e| e.to_string())?);
+        }
+        let out = clients
+            .sqs
+            .send_message_batch()
+            .queue_url(&url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| classify("sqs:SendMessage", queue, e).to_string())?;
+        if let Some(failed) = out.failed().first() {
+            return Err(format!(
+                "sqs:SendMessage on {queue} refused a message: {} ({})",
+                failed.message().unwrap_or_default(),
+                failed.code()
+            ));
+        }
+    }
+    Ok(())
 }

@@ -565,6 +565,8 @@ async fn poll_for_event(
             .max_number_of_messages(10)
             .wait_time_seconds(i32::try_from(wait).unwrap_or(20))
             .visibility_timeout(i32::try_from(hold).unwrap_or(43_200))
+            .customize()
+            .config_override(clients.long_poll(i32::try_from(wait).unwrap_or(20)))
             .send()
             .await
             .map_err(|e| classify("sqs:ReceiveMessage", &spec.queue.name, e));

@@ -1,6 +1,6 @@
 //! Backfill: objects that were in the bucket before the notification existed
 //! never produce events. This lists them (under the spec's prefix and suffix,
-//! with the Treasure Data seed's filters) and sends S3-event-shaped messages
+//! with Treasure Data's import filters) and sends S3-event-shaped messages
 //! to the queue, so every running consumer shares the work.
 
 use std::time::Instant;

@@ -36,8 +36,10 @@ counters!(
     messages_returned,
     /// `s3:TestEvent` messages drained.
     test_events,
-    /// Objects outside the prefix/suffix (their messages are deleted).
+    /// Objects of another bucket, or outside the prefix/suffix: never fetched.
     objects_skipped,
+    /// Malformed messages written to the quarantine.
+    messages_quarantined,
     /// Records in messages that were not ObjectCreated.
     records_ignored,
     /// Messages that are not events sluice understands.
@@ -61,6 +63,8 @@ counters!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorSample {
     pub time: String,
+    /// The SQS message it came from (empty when none).
+    pub message_id: String,
     pub bucket: String,
     pub key: String,
     /// `None` for an object-level error (corrupt compression, a bomb, a fetch failure).
@@ -98,6 +102,9 @@ pub struct Snapshot {
     pub api_errors_by_kind: Vec<(String, u64)>,
     pub recent_errors: Vec<ErrorSample>,
     pub in_flight_messages: u64,
+    /// What keeps the consumer from working now (the sink failing, the queue
+    /// unreachable), in words; `None` when all is well.
+    pub alert: Option<String>,
 }
 
 const RECENT_ERRORS: usize = 100;
@@ -121,6 +128,7 @@ struct Inner {
     api_errors: Vec<(String, u64)>,
     /// (time, counters) one per second, newest last, for rates.
     history: VecDeque<(Instant, CounterValues)>,
+    alert: Option<String>,
 }
 
 impl Default for Metrics {
@@ -178,6 +186,11 @@ impl Metrics {
             inner.recent_errors.pop_front();
         }
         inner.recent_errors.push_back(sample);
+    }
+
+    /// Says what keeps the consumer from working (or, `None`, that all is well).
+    pub fn set_alert(&self, alert: Option<String>) {
+        self.inner().alert = alert;
     }
 
     pub fn api_error(&self, kind: &str) {
@@ -246,6 +259,7 @@ impl Metrics {
             api_errors_by_kind: inner.api_errors.clone(),
             recent_errors: inner.recent_errors.iter().cloned().collect(),
             in_flight_messages: self.in_flight.load(Ordering::Relaxed),
+            alert: inner.alert.clone(),
         }
     }
 }
@@ -277,6 +291,7 @@ mod tests {
         for i in 0..150 {
             m.error(ErrorSample {
                 time: String::new(),
+                message_id: String::new(),
                 bucket: "b".into(),
                 key: format!("k{i}"),
                 record_index: Some(i),

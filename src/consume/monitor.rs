@@ -4,49 +4,16 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use tokio_util::sync::CancellationToken;
 
 use super::metrics::QueueGauges;
 use crate::aws::Clients;
-use crate::aws::error::{AwsError, classify};
+use crate::aws::error::AwsError;
 
 /// The longest one reading may take before it counts as failed.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// One queue's approximate counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Depth {
-    pub visible: u64,
-    pub in_flight: u64,
-    pub delayed: u64,
-}
-
-/// The approximate counts of the queue at `url`.
-pub async fn depth(clients: &Clients, url: &str) -> Result<Depth, AwsError> {
-    let out = clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-        .send()
-        .await
-        .map_err(|e| classify("sqs:GetQueueAttributes", url, e))?;
-    let attrs = out.attributes();
-    let get = |name: QueueAttributeName| -> u64 {
-        attrs
-            .and_then(|a| a.get(&name))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    Ok(Depth {
-        visible: get(QueueAttributeName::ApproximateNumberOfMessages),
-        in_flight: get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-        delayed: get(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
-    })
-}
+pub use crate::aws::observe::{Depth, queue_depth as depth};
 
 /// The queues a reading covers.
 #[derive(Debug, Clone, PartialEq, Eq)]

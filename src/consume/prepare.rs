@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::decode::DecodeOptions;
-use super::runner::{ConsumeOptions, ErrorPolicy};
+use super::runner::{ConsumeOptions, ErrorPolicy, ForeignPolicy};
 use super::sink::{Quarantine, Sink, SinkSpec};
 use crate::aws::Clients;
 use crate::aws::observe::queue_url;
@@ -49,6 +49,12 @@ pub struct ConsumeSettings {
     pub stop_when_idle: Option<Duration>,
     /// Consume as the spec's role (assumed with its external ID).
     pub assume_role: bool,
+    /// How long a failing sink is retried before the run ends with an error.
+    pub sink_retry: Duration,
+    /// What happens to messages for another bucket or outside the prefix/suffix.
+    pub on_foreign_event: ForeignPolicy,
+    /// Fetch objects of any bucket a message names (not only the spec's).
+    pub any_bucket: bool,
 }
 
 impl Default for ConsumeSettings {
@@ -68,6 +74,9 @@ impl Default for ConsumeSettings {
             max_zstd_window_mib: DecodeOptions::default().max_zstd_window_mib,
             stop_when_idle: None,
             assume_role: false,
+            sink_retry: Duration::from_secs(300),
+            on_foreign_event: ForeignPolicy::Keep,
+            any_bucket: false,
         }
     }
 }
@@ -241,6 +250,9 @@ pub async fn prepare(
         stop_when_idle: settings.stop_when_idle,
         grace: settings.grace,
         queue_poll_interval: Duration::from_secs(5),
+        sink_retry: settings.sink_retry,
+        bucket: (!settings.any_bucket).then(|| spec.bucket.name.clone()),
+        on_foreign_event: settings.on_foreign_event,
     };
     Ok(Prepared {
         clients,

@@ -51,6 +51,26 @@ fn write_line(out: &mut Out, line: &serde_json::Value) {
     let _ = out.flush();
 }
 
+/// Prints each new alert of `metrics` (the sink failing, the queue
+/// unreachable) as a line on stderr, and when it clears, until aborted.
+/// Inside a tokio runtime.
+pub fn print_alerts(metrics: Arc<Metrics>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut shown: Option<String> = None;
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let alert = metrics.snapshot().alert;
+            if alert != shown {
+                match &alert {
+                    Some(text) => eprintln!("sluice: {text}"),
+                    None => eprintln!("sluice: recovered: consuming again"),
+                }
+                shown = alert;
+            }
+        }
+    })
+}
+
 /// A task writing an interval line every `interval` until [`Report::finish`].
 pub struct Report {
     stop: CancellationToken,

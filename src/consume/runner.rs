@@ -74,6 +74,35 @@ pub struct ConsumeOptions {
     /// How long a graceful stop waits for messages being processed.
     pub grace: Duration,
     pub queue_poll_interval: Duration,
+    /// How long a failing sink (full, read-only) is retried before the run
+    /// ends with an error; meanwhile nothing new is received.
+    pub sink_retry: Duration,
+    /// The only bucket whose objects are fetched; `None` takes any bucket.
+    pub bucket: Option<String>,
+    /// What happens to a message announcing objects of another bucket, or
+    /// outside the prefix/suffix (they are never fetched).
+    pub on_foreign_event: ForeignPolicy,
+}
+
+/// What to do with a message announcing objects that are not the stack's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForeignPolicy {
+    /// Leave it in the queue: SQS delivers it again and, after
+    /// maxReceiveCount, moves it to the dead-letter queue, where it can be read.
+    Keep,
+    /// Delete it (it is counted and shown first).
+    Delete,
+}
+
+impl std::str::FromStr for ForeignPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "keep" => Ok(ForeignPolicy::Keep),
+            "delete" => Ok(ForeignPolicy::Delete),
+            other => Err(format!("`{other}` is not a policy: use keep or delete")),
+        }
+    }
 }
 
 /// How a run is steered from outside (signals, the dashboard).
@@ -92,11 +121,17 @@ pub struct Outcome {
     pub snapshot: super::metrics::Snapshot,
     /// Errors under the `fail` policy: the exit code reports them.
     pub fail_policy_errors: u64,
+    /// What ended the run before it was asked to stop (the sink kept
+    /// failing, the queue is gone), if anything did.
+    pub fatal: Option<String>,
 }
 
 impl Outcome {
     /// Why the run counts as failed (a non-zero exit), in words, if it does.
     pub fn failure(&self) -> Option<String> {
+        if let Some(fatal) = &self.fatal {
+            return Some(fatal.clone());
+        }
         (self.fail_policy_errors > 0).then(|| {
             format!(
                 "{} message(s) were kept under --on-decode-error fail; SQS delivers them again and, after maxReceiveCount, moves them to the dead-letter queue",
@@ -107,13 +142,16 @@ impl Outcome {
 }
 
 /// What became of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Disposition {
     Delete,
     /// Left invisible: SQS delivers it again after the visibility timeout.
     Keep,
     /// Made visible again now (shutdown).
     Release,
+    /// The sink refused the records: not the message's fault. It stays held
+    /// (its visibility extended) while the sink is retried.
+    SinkFailed(String),
 }
 
 struct Held {
@@ -129,6 +167,35 @@ struct Shared {
     held: Mutex<HashMap<String, Held>>,
     seen: std::sync::Mutex<Seen>,
     last_arrival: std::sync::Mutex<Instant>,
+    /// Since when, and why, the sink has been failing (receiving waits).
+    sink_trouble: std::sync::Mutex<Option<(Instant, String)>>,
+    /// What ended the run early.
+    fatal: std::sync::Mutex<Option<String>>,
+    /// The messages this run left in the queue on purpose (kept), by message
+    /// id, with when they become visible again: until then they count as in
+    /// flight without being work, and receiving one again is nothing new.
+    kept: std::sync::Mutex<HashMap<String, Instant>>,
+}
+
+impl Shared {
+    fn sink_trouble(&self) -> bool {
+        self.sink_trouble
+            .lock()
+            .map(|t| t.is_some())
+            .unwrap_or(false)
+    }
+
+    /// Ends the run with `why` (the first reason wins).
+    fn fail(&self, why: String) {
+        if let Ok(mut fatal) = self.fatal.lock()
+            && fatal.is_none()
+        {
+            tracing::error!(%why, "the consumer stops");
+            self.metrics.set_alert(Some(why.clone()));
+            *fatal = Some(why);
+        }
+        self.control.shutdown.cancel();
+    }
 }
 
 /// Objects written in this run, to drop duplicate notifications (bounded).
@@ -182,6 +249,9 @@ pub async fn run(
         held: Mutex::new(HashMap::new()),
         seen: std::sync::Mutex::new(Seen::default()),
         last_arrival: std::sync::Mutex::new(Instant::now()),
+        kept: std::sync::Mutex::new(HashMap::new()),
+        sink_trouble: std::sync::Mutex::new(None),
+        fatal: std::sync::Mutex::new(None),
     });
     let slots = Arc::new(Semaphore::new(shared.options.concurrency.max(1)));
     let (delete_tx, delete_rx) = mpsc::unbounded_channel::<String>();
@@ -243,11 +313,16 @@ pub async fn run(
     let _ = tokio::join!(heartbeat, gauges, sampler, idle);
     metrics.sample();
     let snapshot = metrics.snapshot();
+    let fatal = shared.fatal.lock().ok().and_then(|f| f.clone());
     Outcome {
         fail_policy_errors: snapshot.counters.fail_policy_errors,
+        fatal,
         snapshot,
     }
 }
+
+/// Errors in a row after which they are shown as an alert.
+const REPEATED: u32 = 3;
 
 /// The longest a receiver waits for more free slots before polling.
 const BATCH_WAIT: Duration = Duration::from_millis(20);
@@ -261,12 +336,13 @@ async fn receive_loop(
     let control = &shared.control;
     let mut tasks = Vec::new();
     let mut backoff = Duration::from_millis(200);
+    let mut failures = 0u32;
     loop {
         tasks.retain(|t: &tokio::task::JoinHandle<()>| !t.is_finished());
         if control.shutdown.is_cancelled() || control.abort.is_cancelled() {
             break;
         }
-        if control.paused.load(Ordering::Relaxed) {
+        if control.paused.load(Ordering::Relaxed) || shared.sink_trouble() {
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_millis(200)) => continue,
                 () = control.shutdown.cancelled() => break,
@@ -313,6 +389,8 @@ async fn receive_loop(
             .wait_time_seconds(shared.options.wait_secs)
             .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .customize()
+            .config_override(shared.clients.long_poll(shared.options.wait_secs))
             .send();
         // A stop lets the open long-poll return rather than dropping it: SQS
         // may already have handed messages to a dropped poll, and those would
@@ -331,12 +409,29 @@ async fn receive_loop(
         let messages = match received {
             Ok(out) => {
                 backoff = Duration::from_millis(200);
+                if failures >= REPEATED {
+                    shared.metrics.set_alert(None);
+                }
+                failures = 0;
                 out.messages.unwrap_or_default()
             }
             Err(e) => {
                 let e = classify("sqs:ReceiveMessage", &shared.options.queue_url, e);
                 shared.metrics.api_error(kind_name(e.kind));
                 tracing::warn!(error = %e, "receive failed");
+                if e.kind == ErrorKind::NotFound {
+                    shared.fail(format!(
+                        "the queue {} does not exist any more (deleted, or the endpoint lost it): {e}",
+                        shared.options.queue_url
+                    ));
+                    break;
+                }
+                failures += 1;
+                if failures >= REPEATED {
+                    shared.metrics.set_alert(Some(format!(
+                        "receiving failed {failures} times in a row, retrying with backoff: {e}"
+                    )));
+                }
                 let jitter = rand::rng().random_range(0.5..1.5);
                 let wait = backoff.mul_f64(jitter);
                 backoff = (backoff * 2).min(Duration::from_secs(30));
@@ -347,7 +442,15 @@ async fn receive_loop(
                 continue;
             }
         };
+        // A message this run kept before, back after its visibility timeout,
+        // is not an arrival: the idle stop does not wait on it.
+        let new = shared.kept.lock().map_or(true, |kept| {
+            messages
+                .iter()
+                .any(|m| m.message_id().is_none_or(|id| !kept.contains_key(id)))
+        });
         if !messages.is_empty()
+            && new
             && let Ok(mut last) = shared.last_arrival.lock()
         {
             *last = Instant::now();
@@ -369,12 +472,9 @@ async fn receive_loop(
             );
             let (shared, deletes) = (shared.clone(), deletes.clone());
             tasks.push(tokio::spawn(async move {
-                let body = message.body.unwrap_or_default();
-                let disposition = tokio::select! {
-                    d = process(&shared, &body) => d,
-                    () = shared.control.abort.cancelled() => Disposition::Release,
-                };
-                finish(&shared, handle, disposition, &deletes).await;
+                let disposition = process_with_retries(&shared, &message).await;
+                let id = message.message_id().unwrap_or_default();
+                finish(&shared, handle, id, disposition, &deletes).await;
                 shared.metrics.message_done();
                 drop(permit);
             }));
@@ -464,6 +564,7 @@ fn kind_name(kind: ErrorKind) -> &'static str {
 async fn finish(
     shared: &Shared,
     handle: String,
+    message_id: &str,
     disposition: Disposition,
     deletes: &mpsc::UnboundedSender<String>,
 ) {
@@ -472,10 +573,21 @@ async fn finish(
         Disposition::Delete => {
             let _ = deletes.send(handle);
         }
-        Disposition::Keep => shared
-            .metrics
-            .add(&shared.metrics.counters.messages_returned, 1),
-        Disposition::Release => {
+        Disposition::Keep => {
+            shared
+                .metrics
+                .add(&shared.metrics.counters.messages_returned, 1);
+            if let Ok(mut kept) = shared.kept.lock() {
+                let visible_again = Instant::now() + shared.options.visibility_timeout;
+                kept.insert(message_id.to_owned(), visible_again);
+                // Bounded: past that many, only those still hidden are remembered.
+                if kept.len() > 100_000 {
+                    let now = Instant::now();
+                    kept.retain(|_, t| *t > now);
+                }
+            }
+        }
+        Disposition::Release | Disposition::SinkFailed(_) => {
             shared
                 .metrics
                 .add(&shared.metrics.counters.messages_returned, 1);
@@ -496,27 +608,77 @@ async fn finish(
     }
 }
 
-/// One message: every object it announces, into one sink writer.
-async fn process(shared: &Arc<Shared>, body: &str) -> Disposition {
+/// One message, with the sink retried while it fails (full, read-only):
+/// the message stays held (the heartbeat extends it) and nothing new is
+/// received, for up to `sink_retry`; then the run ends with the error and
+/// the message is released. A sink failure is not the message's fault: it
+/// must not spend the message's receives.
+async fn process_with_retries(
+    shared: &Arc<Shared>,
+    message: &aws_sdk_sqs::types::Message,
+) -> Disposition {
+    let mut wait = Duration::from_millis(500);
+    loop {
+        let disposition = process(shared, message).await;
+        let Disposition::SinkFailed(error) = disposition else {
+            if matches!(disposition, Disposition::Delete)
+                && let Ok(mut trouble) = shared.sink_trouble.lock()
+                && trouble.take().is_some()
+            {
+                tracing::info!("the sink works again: receiving resumes");
+                shared.metrics.set_alert(None);
+            }
+            return disposition;
+        };
+        let since = {
+            let Ok(mut trouble) = shared.sink_trouble.lock() else {
+                return Disposition::Release;
+            };
+            trouble
+                .get_or_insert_with(|| (Instant::now(), error.clone()))
+                .0
+        };
+        let failing = since.elapsed();
+        if failing >= shared.options.sink_retry {
+            shared.fail(format!(
+                "the sink kept failing for {} s: {error}; held messages were handed back, and records are counted only once durably in the sink",
+                failing.as_secs()
+            ));
+            return Disposition::Release;
+        }
+        shared.metrics.set_alert(Some(format!(
+            "sink failing: {error}; receiving is paused, retrying for up to {} s more",
+            (shared.options.sink_retry - failing).as_secs()
+        )));
+        let jitter = rand::rng().random_range(0.8..1.2);
+        tokio::select! {
+            () = tokio::time::sleep(wait.mul_f64(jitter)) => {}
+            () = shared.control.shutdown.cancelled() => return Disposition::Release,
+            () = shared.control.abort.cancelled() => return Disposition::Release,
+        }
+        wait = (wait * 2).min(Duration::from_secs(30));
+    }
+}
+
+/// One message: every object it announces, into one sink writer. An abort
+/// stops it before its commit; once the commit has begun it runs to the end,
+/// so what is durably in the sink is deleted, never handed back.
+async fn process(shared: &Arc<Shared>, message: &aws_sdk_sqs::types::Message) -> Disposition {
     let metrics = &shared.metrics;
     let counters = &metrics.counters;
     let fail = shared.options.on_decode_error == ErrorPolicy::Fail;
+    let body = message.body().unwrap_or_default();
+    let message_id = message.message_id().unwrap_or_default();
+    if shared.control.abort.is_cancelled() {
+        return Disposition::Release;
+    }
     let (objects, ignored) = match event::parse(body) {
         Ok(Message::TestEvent) => {
             metrics.add(&counters.test_events, 1);
             return Disposition::Delete;
         }
         Ok(Message::Objects { objects, ignored }) => (objects, ignored),
-        Err(reason) => {
-            metrics.add(&counters.messages_unparseable, 1);
-            metrics.error(sample_for(None, &reason, None, None));
-            tracing::warn!(%reason, "unparseable message");
-            if fail {
-                metrics.add(&counters.fail_policy_errors, 1);
-                return Disposition::Keep;
-            }
-            return Disposition::Delete;
-        }
+        Err(reason) => return malformed(shared, message, &reason),
     };
     metrics.add(&counters.records_ignored, ignored as u64);
     let mut writer = match shared.sink.writer() {
@@ -524,14 +686,21 @@ async fn process(shared: &Arc<Shared>, body: &str) -> Disposition {
         Err(e) => {
             metrics.api_error("sink");
             tracing::error!(error = %e, "cannot open the sink");
-            return Disposition::Keep;
+            return Disposition::SinkFailed(e.to_string());
         }
     };
     let mut written = Vec::new();
+    let mut records = 0u64;
     let mut keep = false;
+    let mut foreign = false;
     for object in objects {
-        if !event::in_scope(&object.key, &shared.options.prefix, &shared.options.suffix) {
+        if let Some(why) = foreign_reason(&shared.options, &object) {
             metrics.add(&counters.objects_skipped, 1);
+            let mut sample = sample_for(Some(&object), &why, None, None);
+            sample.message_id = message_id.to_owned();
+            metrics.error(sample);
+            tracing::warn!(bucket = %object.bucket, key = %object.key, %why, "not fetched");
+            foreign = true;
             continue;
         }
         let id = object.identity();
@@ -539,11 +708,11 @@ async fn process(shared: &Arc<Shared>, body: &str) -> Disposition {
             metrics.add(&counters.objects_duplicate, 1);
             continue;
         }
-        let (back, result) = fetch_and_decode(shared, &object, writer).await;
+        let (back, result) = fetch_and_decode(shared, &object, message_id, writer).await;
         writer = back;
         match result {
-            Fetched::Ok { errors } => {
-                metrics.add(&counters.objects_ok, 1);
+            Fetched::Ok { errors, records: n } => {
+                records += n;
                 if let Some(lag) = object.event_time.as_deref().and_then(lag_secs) {
                     metrics.lag(lag);
                 }
@@ -555,7 +724,12 @@ async fn process(shared: &Arc<Shared>, body: &str) -> Disposition {
             }
             Fetched::NotFound => metrics.add(&counters.objects_not_found, 1),
             Fetched::Transient => keep = true,
-            Fetched::Undecodable => {
+            Fetched::SinkFailed(error) => {
+                writer.abort();
+                return Disposition::SinkFailed(error);
+            }
+            Fetched::Undecodable { records: n } => {
+                records += n;
                 metrics.add(&counters.objects_failed, 1);
                 if fail {
                     metrics.add(&counters.fail_policy_errors, 1);
@@ -571,10 +745,18 @@ async fn process(shared: &Arc<Shared>, body: &str) -> Disposition {
             break;
         }
     }
+    if foreign && shared.options.on_foreign_event == ForeignPolicy::Keep {
+        keep = true;
+    }
     if keep {
         writer.abort();
         return Disposition::Keep;
     }
+    if shared.control.abort.is_cancelled() {
+        writer.abort();
+        return Disposition::Release;
+    }
+    // From here on the message is finished whatever stops the run.
     let committed = if writer.commit_is_trivial() {
         let r = writer.commit();
         Ok((writer, r))
@@ -587,6 +769,8 @@ async fn process(shared: &Arc<Shared>, body: &str) -> Disposition {
     };
     match committed {
         Ok((_, Ok(()))) => {
+            metrics.add(&counters.records, records);
+            metrics.add(&counters.objects_ok, written.len() as u64);
             if let Ok(mut seen) = shared.seen.lock() {
                 for id in written {
                     seen.insert(id);
@@ -596,14 +780,73 @@ async fn process(shared: &Arc<Shared>, body: &str) -> Disposition {
         }
         Ok((_, Err(e))) => {
             metrics.api_error("sink");
-            tracing::error!(error = %e, "sink commit failed: the message is kept");
-            Disposition::Keep
+            tracing::error!(error = %e, "sink commit failed: the message is held while the sink is retried");
+            Disposition::SinkFailed(e.to_string())
         }
         Err(e) => {
             tracing::error!(error = %e, "sink commit task failed");
-            Disposition::Keep
+            Disposition::SinkFailed(e.to_string())
         }
     }
+}
+
+/// Why an object is not the stack's to fetch, if it is not.
+fn foreign_reason(options: &ConsumeOptions, object: &ObjectRef) -> Option<String> {
+    if let Some(bucket) = &options.bucket
+        && object.bucket != *bucket
+    {
+        return Some(format!(
+            "the event is for bucket {}, not the stack's bucket {bucket}: not fetched",
+            object.bucket
+        ));
+    }
+    (!event::in_scope(&object.key, &options.prefix, &options.suffix)).then(|| {
+        format!(
+            "the key is outside the prefix `{}` and suffix `{}`: not fetched",
+            options.prefix, options.suffix
+        )
+    })
+}
+
+/// A message that is not an event sluice understands: counted, shown with
+/// its id, written to the quarantine (durably, before it is deleted) or, without
+/// one, its body's start logged; then kept (fail policy) or deleted.
+fn malformed(shared: &Shared, message: &aws_sdk_sqs::types::Message, reason: &str) -> Disposition {
+    let metrics = &shared.metrics;
+    let counters = &metrics.counters;
+    let body = message.body().unwrap_or_default();
+    let message_id = message.message_id().unwrap_or_default();
+    metrics.add(&counters.messages_unparseable, 1);
+    let mut sample = sample_for(None, reason, None, None);
+    sample.message_id = message_id.to_owned();
+    metrics.error(sample);
+    let fail = shared.options.on_decode_error == ErrorPolicy::Fail;
+    match &shared.options.quarantine {
+        Some(q) => {
+            let attributes: serde_json::Map<String, serde_json::Value> = message
+                .attributes()
+                .map(|a| {
+                    a.iter()
+                        .map(|(k, v)| (k.as_str().to_owned(), serde_json::Value::String(v.clone())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Err(e) = q.write_message(message_id, body, &attributes, reason) {
+                tracing::error!(error = %e, "cannot quarantine a malformed message: it is kept");
+                return Disposition::Keep;
+            }
+            metrics.add(&counters.messages_quarantined, 1);
+        }
+        None => {
+            let start: String = body.chars().take(1024).collect();
+            tracing::warn!(%reason, message_id, body = %start, "unparseable message");
+        }
+    }
+    if fail {
+        metrics.add(&counters.fail_policy_errors, 1);
+        return Disposition::Keep;
+    }
+    Disposition::Delete
 }
 
 fn lag_secs(event_time: &str) -> Option<f64> {
@@ -622,6 +865,7 @@ fn sample_for(
 ) -> ErrorSample {
     ErrorSample {
         time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        message_id: String::new(),
         bucket: object.map(|o| o.bucket.clone()).unwrap_or_default(),
         key: object.map(|o| o.key.clone()).unwrap_or_default(),
         record_index: index,
@@ -633,12 +877,19 @@ fn sample_for(
 enum Fetched {
     Ok {
         errors: u64,
+        /// Records written (committed with the message).
+        records: u64,
     },
+    /// The sink refused the records.
+    SinkFailed(String),
     NotFound,
     /// Access denied, throttling, network: leave the message for a retry.
     Transient,
-    /// The object does not decompress or frame (policy decides).
-    Undecodable,
+    /// The object does not decompress or frame (policy decides); the records
+    /// before the fault were written and are committed with the message.
+    Undecodable {
+        records: u64,
+    },
     /// Aborted by shutdown.
     Stopped,
 }
@@ -692,17 +943,21 @@ const DECODE_INLINE_MAX: u64 = 64 * 1024;
 async fn fetch_and_decode(
     shared: &Arc<Shared>,
     object: &ObjectRef,
+    message_id: &str,
     writer: Box<dyn SinkWriter>,
 ) -> (Box<dyn SinkWriter>, Fetched) {
     let metrics = shared.metrics.clone();
-    let got = shared
+    let request = shared
         .clients
         .s3
         .get_object()
         .bucket(&object.bucket)
         .key(&object.key)
-        .send()
-        .await;
+        .send();
+    let got = tokio::select! {
+        got = request => got,
+        () = shared.control.abort.cancelled() => return (writer, Fetched::Stopped),
+    };
     let output = match got {
         Ok(o) => o,
         Err(e) => {
@@ -715,7 +970,9 @@ async fn fetch_and_decode(
                 return (writer, Fetched::NotFound);
             }
             metrics.api_error(kind_name(e.kind));
-            metrics.error(sample_for(Some(object), &e.to_string(), None, None));
+            let mut sample = sample_for(Some(object), &e.to_string(), None, None);
+            sample.message_id = message_id.to_owned();
+            metrics.error(sample);
             tracing::warn!(error = %e, "fetch failed; the message is left for a retry");
             return (writer, Fetched::Transient);
         }
@@ -734,6 +991,7 @@ async fn fetch_and_decode(
             .then(|| source_fields(&object.bucket, &object.key, object.event_time.as_deref())),
         metrics,
         abort: shared.control.abort.clone(),
+        message_id: message_id.to_owned(),
     };
     let joined = if size.is_some_and(|n| n <= READ_WHOLE_MAX) {
         let body = tokio::select! {
@@ -792,6 +1050,7 @@ struct DecodeJob {
     fields: Option<Vec<u8>>,
     metrics: Arc<Metrics>,
     abort: CancellationToken,
+    message_id: String,
 }
 
 impl DecodeJob {
@@ -812,7 +1071,13 @@ impl DecodeJob {
             fields,
             metrics,
             abort,
+            message_id,
         } = self;
+        let sample = |message: &str, index: Option<u64>, offset: Option<u64>| {
+            let mut s = sample_for(Some(&object), message, index, offset);
+            s.message_id.clone_from(&message_id);
+            s
+        };
         let info = ObjectInfo {
             key: &object.key,
             content_encoding: content_encoding.as_deref(),
@@ -833,12 +1098,7 @@ impl DecodeJob {
             errors += 1;
             metrics.add(&metrics.counters.decode_errors, 1);
             if errors <= 10 {
-                metrics.error(sample_for(
-                    Some(&object),
-                    &e.message,
-                    Some(e.index),
-                    Some(e.offset),
-                ));
+                metrics.error(sample(&e.message, Some(e.index), Some(e.offset)));
             }
             if let Some(q) = &quarantine
                 && let Err(err) = q.write(
@@ -854,19 +1114,19 @@ impl DecodeJob {
             }
         };
         let result = decode(reader, &info, &options, &mut feed, &mut on_error);
-        metrics.add(&metrics.counters.records, feed.pending);
+        // Counted once committed: the message's caller adds them then.
+        let records = feed.pending;
         let stopped = feed.stopped;
         let fetched = match result {
             Ok(summary) => {
                 metrics.add(&metrics.counters.bytes_compressed, summary.bytes_in);
                 metrics.add(&metrics.counters.bytes_decompressed, summary.bytes_out);
-                Fetched::Ok { errors }
+                Fetched::Ok { errors, records }
             }
             Err(_) if stopped => Fetched::Stopped,
             Err(ObjectError::Source(e)) => {
                 metrics.api_error("network");
-                metrics.error(sample_for(
-                    Some(&object),
+                metrics.error(sample(
                     &format!("reading the object failed: {e}"),
                     None,
                     None,
@@ -876,15 +1136,15 @@ impl DecodeJob {
             Err(ObjectError::Sink(e)) => {
                 metrics.api_error("sink");
                 tracing::error!(error = %e, "sink write failed");
-                Fetched::Transient
+                Fetched::SinkFailed(e.to_string())
             }
             Err(e) => {
                 metrics.add(&metrics.counters.decode_errors, 1);
-                metrics.error(sample_for(Some(&object), &e.to_string(), None, None));
+                metrics.error(sample(&e.to_string(), None, None));
                 if let Some(q) = &quarantine {
                     let _ = q.write(&object.bucket, &object.key, None, None, &e.to_string(), b"");
                 }
-                Fetched::Undecodable
+                Fetched::Undecodable { records }
             }
         };
         (writer, fetched)
@@ -1097,7 +1357,10 @@ async fn sampler(shared: Arc<Shared>, stop: CancellationToken) {
 }
 
 /// With `stop_when_idle`: a graceful stop once the queue shows nothing visible
-/// or in flight, nothing is held here, and nothing arrived for that long.
+/// and nothing in flight but the messages this run kept, nothing is held here,
+/// and nothing arrived for that long. Kept messages (foreign events, the fail
+/// policy) come back after their visibility timeout, to a later run or to the
+/// dead-letter queue; waiting for them would only spend their receive counts.
 async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
     let Some(idle) = shared.options.stop_when_idle else {
         return;
@@ -1122,11 +1385,20 @@ async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
             shared.metrics.api_error("queue-attributes");
             tracing::warn!(error = %e, "queue depth unavailable");
         }
+        let kept = shared
+            .kept
+            .lock()
+            .map(|kept| {
+                let now = Instant::now();
+                kept.values().filter(|t| **t > now).count() as u64
+            })
+            .unwrap_or(0);
         if let Ok(Depth {
             visible: 0,
-            in_flight: 0,
+            in_flight,
             ..
         }) = reading
+            && in_flight <= kept
         {
             tracing::info!("queue idle: stopping");
             shared.control.shutdown.cancel();

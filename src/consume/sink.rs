@@ -184,16 +184,26 @@ impl SinkWriter for StdoutWriter {
 
 // ---- dir -------------------------------------------------------------------
 
+/// Several consumers may write into one directory: each claims its
+/// temporary files with an owner token, held by a locked file
+/// `.sluice-owner-<token>.lock` (flock) for as long as it runs. At start a
+/// consumer removes only the temporary files whose owner's lock is free
+/// again: the owner is gone (killed), its messages were never deleted, so
+/// SQS delivers them again and nothing is lost.
 pub struct DirSink {
     root: PathBuf,
     max_file_bytes: u64,
     sequence: AtomicU64,
+    token: String,
+    /// Held (locked) while this sink exists; unlocked and removed on drop.
+    lock: Option<(File, PathBuf)>,
 }
 
+const OWNER_PREFIX: &str = ".sluice-owner-";
+
 impl DirSink {
-    /// Opens (creating) the directory, and removes temporary files a killed
-    /// run left behind: their messages were never deleted, so SQS delivers
-    /// them again and nothing is lost.
+    /// Opens (creating) the directory, claims it, and removes the temporary
+    /// files of owners that are gone.
     pub fn open(root: &Path, max_file_bytes: u64) -> io::Result<Self> {
         std::fs::create_dir_all(root).map_err(|e| {
             io::Error::new(
@@ -201,26 +211,134 @@ impl DirSink {
                 format!("cannot create sink directory {}: {e}", root.display()),
             )
         })?;
-        remove_stale_temporaries(root)?;
+        let token = format!("owner-{}x{:08x}", std::process::id(), rand::random::<u32>());
+        let lock_path = root.join(format!("{OWNER_PREFIX}{token}.lock"));
+        let lock = claim(root, &token, &lock_path).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot claim sink directory {}: {e}", root.display()),
+            )
+        })?;
+        let gone = gone_owners(root, &token)?;
+        remove_stale_temporaries(root, &gone)?;
+        for (token, path) in gone {
+            tracing::info!(%token, "a consumer of this sink is gone: its temporaries were removed");
+            let _ = std::fs::remove_file(path);
+        }
         Ok(DirSink {
             root: root.to_owned(),
             max_file_bytes: max_file_bytes.max(1),
             sequence: AtomicU64::new(0),
+            token,
+            lock: Some((lock, lock_path)),
         })
     }
 }
 
-fn remove_stale_temporaries(dir: &Path) -> io::Result<()> {
+impl Drop for DirSink {
+    fn drop(&mut self) {
+        if let Some((file, path)) = self.lock.take() {
+            let _ = std::fs::remove_file(&path);
+            drop(file);
+        }
+    }
+}
+
+/// Creates this owner's lock file, locked, under its final name. The file is
+/// made and locked under a name no other consumer looks at, then renamed:
+/// others never see it unlocked (and take its owner for gone). It stays open
+/// read-only, so that it does not count as a writer on the file system (a
+/// read-only remount would otherwise be refused while the consumer runs).
+fn claim(root: &Path, token: &str, lock_path: &Path) -> io::Result<File> {
+    let claim_path = root.join(format!("{OWNER_PREFIX}{token}{CLAIM_SUFFIX}"));
+    drop(
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&claim_path)?,
+    );
+    let locked = File::open(&claim_path).and_then(|file| {
+        file.try_lock().map_err(io::Error::other)?;
+        std::fs::rename(&claim_path, lock_path)?;
+        Ok(file)
+    });
+    if locked.is_err() {
+        let _ = std::fs::remove_file(&claim_path);
+    }
+    locked
+}
+
+/// A claim being made (see [`claim`]); one older than this was left by a
+/// consumer killed while claiming, and is removed.
+const CLAIM_SUFFIX: &str = ".claim";
+const STALE_CLAIM: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The owners of `root` (other than `ours`) whose lock is free: gone.
+fn gone_owners(root: &Path, ours: &str) -> io::Result<Vec<(String, PathBuf)>> {
+    let mut gone = Vec::new();
+    for entry in std::fs::read_dir(root)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(OWNER_PREFIX) && name.ends_with(CLAIM_SUFFIX) {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_CLAIM);
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
+            continue;
+        }
+        let Some(token) = name
+            .strip_prefix(OWNER_PREFIX)
+            .and_then(|n| n.strip_suffix(".lock"))
+        else {
+            continue;
+        };
+        if token == ours {
+            continue;
+        }
+        let Ok(file) = File::open(entry.path()) else {
+            continue;
+        };
+        // Locked by a live consumer: its temporaries are in use.
+        if file.try_lock().is_ok() {
+            gone.push((token.to_owned(), entry.path()));
+        }
+    }
+    Ok(gone)
+}
+
+/// The owner token in a temporary file's name (`.<name>.<token>.tmp`), if any.
+fn temporary_owner(name: &str) -> Option<Option<&str>> {
+    let inner = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    Some(
+        inner
+            .rsplit_once('.')
+            .map(|(_, token)| token)
+            .filter(|t| t.starts_with("owner-")),
+    )
+}
+
+/// Removes the temporary files of the `gone` owners, and those of runs from
+/// before owners were claimed.
+fn remove_stale_temporaries(dir: &Path, gone: &[(String, PathBuf)]) -> io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
         if entry.file_type()?.is_dir() {
-            remove_stale_temporaries(&path)?;
-        } else if path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.') && n.ends_with(".tmp"))
-        {
+            remove_stale_temporaries(&path, gone)?;
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale = match temporary_owner(&name) {
+            None => false,
+            Some(None) => true,
+            Some(Some(token)) => gone.iter().any(|(t, _)| t == token),
+        };
+        if stale {
             tracing::warn!(path = %path.display(), "removing a temporary file of an interrupted run");
             std::fs::remove_file(&path)?;
         }
@@ -238,6 +356,7 @@ struct OpenFile {
 struct DirWriter {
     dir: PathBuf,
     stem: String,
+    token: String,
     max_file_bytes: u64,
     current: Option<OpenFile>,
     /// Closed (fsynced) files awaiting commit.
@@ -258,6 +377,7 @@ impl Sink for DirSink {
                 std::process::id()
             ),
             max_file_bytes: self.max_file_bytes,
+            token: self.token.clone(),
             current: None,
             closed: Vec::new(),
             part: 0,
@@ -271,7 +391,7 @@ impl DirWriter {
             std::fs::create_dir_all(&self.dir)?;
             let name = format!("{}-{:03}.ndjson", self.stem, self.part);
             self.part += 1;
-            let tmp = self.dir.join(format!(".{name}.tmp"));
+            let tmp = self.dir.join(format!(".{name}.{}.tmp", self.token));
             let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
             self.current = Some(OpenFile {
                 tmp,
@@ -365,6 +485,30 @@ impl Quarantine {
         &self.path
     }
 
+    /// Appends one malformed message (durably: it is deleted from the queue next).
+    pub fn write_message(
+        &self,
+        message_id: &str,
+        body: &str,
+        attributes: &serde_json::Map<String, serde_json::Value>,
+        error: &str,
+    ) -> io::Result<()> {
+        self.append(&serde_json::json!({
+            "message_id": message_id,
+            "attributes": attributes,
+            "error": error,
+            "body": body,
+        }))
+    }
+
+    fn append(&self, line: &serde_json::Value) -> io::Result<()> {
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        serde_json::to_writer(&mut *file, line).map_err(io::Error::other)?;
+        file.write_all(b"\n")?;
+        file.flush()?;
+        file.get_ref().sync_data()
+    }
+
     /// Appends one bad record (durably: a quarantined record may be the only copy).
     pub fn write(
         &self,
@@ -383,11 +527,7 @@ impl Quarantine {
             "error": error,
             "record": String::from_utf8_lossy(sample),
         });
-        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        serde_json::to_writer(&mut *file, &line).map_err(io::Error::other)?;
-        file.write_all(b"\n")?;
-        file.flush()?;
-        file.get_ref().sync_data()
+        self.append(&line)
     }
 }
 
@@ -461,7 +601,11 @@ mod tests {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             if entry.file_type().unwrap().is_dir() {
                 out.extend(files(&entry.path()));
-            } else {
+            } else if !entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(OWNER_PREFIX)
+            {
                 out.push(entry.path());
             }
         }
@@ -530,6 +674,35 @@ mod tests {
             files(root.path()),
             vec![root.path().join("2026/01/01/part-y.ndjson")]
         );
+    }
+
+    #[test]
+    fn a_live_owners_temporaries_survive_and_a_gone_owners_are_removed() {
+        let root = tempfile::tempdir().unwrap();
+        let first = DirSink::open(root.path(), 1 << 20).unwrap();
+        let mut w = first.writer().unwrap();
+        w.record(b"{\"a\":1}").unwrap();
+        let temporaries = files(root.path());
+        assert_eq!(temporaries.len(), 1);
+        // A second consumer on the same directory leaves them alone...
+        let second = DirSink::open(root.path(), 1 << 20).unwrap();
+        assert_eq!(files(root.path()), temporaries);
+        w.commit().unwrap();
+        assert!(files(root.path())[0].to_string_lossy().ends_with(".ndjson"));
+        // ...and a killed owner's (its lock file left, unlocked) are removed.
+        let mut w = second.writer().unwrap();
+        w.record(b"{\"b\":2}").unwrap();
+        let (lock, path) = {
+            let mut second = second;
+            second.lock.take().unwrap()
+        };
+        drop(lock);
+        assert!(path.exists());
+        std::mem::forget(w);
+        assert_eq!(files(root.path()).len(), 2);
+        let _third = DirSink::open(root.path(), 1 << 20).unwrap();
+        assert_eq!(files(root.path()).len(), 1, "{:?}", files(root.path()));
+        assert!(!path.exists(), "the gone owner's lock file is removed");
     }
 
     #[test]

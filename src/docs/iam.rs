@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::{Arns, POLICY_VERSION};
 use crate::spec::{BucketEncryption, PolicyScope, QueueEncryption, Spec};
 
-/// The actions the Tarsal seed's wildcard policy grants.
+/// The actions the wildcard policy of Tarsal's setup guide grants.
 const WILDCARD_ACTIONS: &[&str] = &[
     "s3:GetObject",
     "s3:ListBucket",
@@ -134,7 +134,7 @@ fn one_or_many(mut values: Vec<String>) -> Value {
 }
 
 /// The role's trust policy: `sts:AssumeRole` for each trusted principal,
-/// conditioned on the external ID (one statement each, as the Databend seed does).
+/// conditioned on the external ID (one statement each, as Databend's guide does).
 pub fn trust_policy(spec: &Spec) -> Value {
     let arns = Arns::of(spec);
     let principals: Vec<String> = if spec.role.trusted_principals.is_empty() {

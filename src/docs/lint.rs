@@ -113,7 +113,7 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
             Warning,
             "queue",
             format!(
-                "visibility timeout is {} s: a consumer still fetching a large object loses the message to another consumer and records arrive twice; the seeds recommend 600",
+                "visibility timeout is {} s: a consumer still fetching a large object loses the message to another consumer and records arrive twice; the vendors' setup guides recommend 600",
                 spec.queue.visibility_timeout_secs
             ),
         ));

@@ -19,7 +19,7 @@ pub fn public_access_block(spec: &Spec) -> Value {
     })
 }
 
-/// ACLs disabled: the bucket owner owns every object (the seeds' recommendation).
+/// ACLs disabled: the bucket owner owns every object (what the vendors' guides recommend).
 pub fn ownership_controls() -> Value {
     json!({ "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] })
 }

@@ -9,7 +9,7 @@ use crate::spec::{QueueEncryption, Spec};
 pub const DLQ_RETENTION_SECS: u32 = 1_209_600;
 
 /// Lets S3 (and only this bucket, in this account) send to the queue: the
-/// Databend/TiDB form, not the Tarsal seed's `"AWS": "*"` principal.
+/// Databend/TiDB form, not Tarsal's guide's `"AWS": "*"` principal.
 pub fn queue_policy(spec: &Spec) -> Value {
     let arns = Arns::of(spec);
     json!({

@@ -1,5 +1,5 @@
 //! `setup.sh`: the whole setup as an AWS CLI + jq script, the way the
-//! TiDB/Databend seed does it by hand, but safe to re-run: it compares before
+//! TiDB Cloud Lake / Databend guide does by hand, but safe to re-run: it compares before
 //! it writes, backs up what it changes, and merges the bucket notification.
 
 use std::fmt::Write as _;

@@ -1,4 +1,4 @@
-//! Default values, derived from the stack name and the seeds' recommendations.
+//! Default values, derived from the stack name and the vendors' setup guides' recommendations.
 
 use std::collections::BTreeMap;
 
@@ -11,9 +11,9 @@ use super::{
     Spec, UserSpec,
 };
 
-/// Visibility timeout recommended by the Tarsal seed: long enough for a large object.
+/// Visibility timeout recommended by Tarsal's setup guide: long enough for a large object.
 pub const DEFAULT_VISIBILITY_TIMEOUT_SECS: u32 = 600;
-/// Message retention recommended by the Tarsal seed: 7 days.
+/// Message retention recommended by Tarsal's setup guide: 7 days.
 pub const DEFAULT_MESSAGE_RETENTION_SECS: u32 = 7 * 24 * 3600;
 /// Receives before a message moves to the dead-letter queue.
 pub const DEFAULT_MAX_RECEIVE_COUNT: u32 = 5;

@@ -85,9 +85,9 @@ pub struct DeadLetterSpec {
 pub struct PolicySpec {
     pub name: String,
     pub scope: PolicyScope,
-    /// Grants `sqs:SendMessage` (the Tarsal seed lists it; `sluice backfill` needs it).
+    /// Grants `sqs:SendMessage` (Tarsal's setup guide lists it; `sluice backfill` needs it).
     pub allow_send_message: bool,
-    /// Grants `s3:DeleteObject` on the prefix (the Databend seed's purge option).
+    /// Grants `s3:DeleteObject` on the prefix (Databend's purge option).
     pub allow_delete_object: bool,
 }
 

@@ -259,7 +259,7 @@ pub static FIELDS: [FieldDef; 35] = [
             },
             note: |s| match s.policy.scope {
                 PolicyScope::LeastPrivilege => "this bucket, prefix and queue only",
-                PolicyScope::Wildcard => "\"Resource\": \"*\" (the Tarsal seed's)",
+                PolicyScope::Wildcard => "\"Resource\": \"*\" (Tarsal's setup guide's)",
             },
         },
         effect: Effect::None,

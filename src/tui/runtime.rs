@@ -332,6 +332,7 @@ where
             Outcome {
                 snapshot: *snapshot,
                 fail_policy_errors: 0,
+                fatal: None,
             },
             true,
         ),
@@ -391,6 +392,13 @@ where
             let ended = hand_over(terminal, &mut events, id, *run).await?;
             runtime.dispatch(ended);
             let size = terminal.size()?;
+            runtime.dispatch(Action::Resize(size.width, size.height));
+        }
+        // The terminal's size, not only the last Resize event's: a resize
+        // reported while the terminal was still changing carries a stale size,
+        // and the layout (preview beside the form or not) follows this one.
+        let size = terminal.size()?;
+        if runtime.app.model.size != (size.width, size.height) {
             runtime.dispatch(Action::Resize(size.width, size.height));
         }
         terminal.draw(|frame| view::render(frame, &runtime.app))?;

@@ -652,7 +652,8 @@ pub fn sink_records(dir: &Path) -> Vec<serde_json::Value> {
     let mut records = Vec::new();
     for f in files_under(&dir.join("out")) {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.ends_with(".tmp") {
+        // Temporaries of a running or killed consumer, and the owners' locks.
+        if name.starts_with('.') {
             continue;
         }
         assert!(
@@ -709,4 +710,152 @@ pub fn apply_stack(moto: &Moto, dir: &Path, sets: &[&str]) {
     )
     .output()
     .unwrap());
+}
+
+// ---------------------------------------------------------------------------
+// The consumer's tests
+// ---------------------------------------------------------------------------
+
+/// Uploads every file under `local` to `s3://acme-ingest-source/<prefix>` in one CLI call.
+pub fn upload_dir(moto: &Moto, local: &Path, prefix: &str) {
+    aws_cli(
+        moto,
+        &[
+            "s3",
+            "cp",
+            local.to_str().unwrap(),
+            &format!("s3://acme-ingest-source/{prefix}"),
+            "--recursive",
+            "--only-show-errors",
+        ],
+    );
+}
+
+/// Sends `body` to the stack's queue; its message id.
+pub fn send(moto: &Moto, body: &str) -> String {
+    send_to(moto, "acme-ingest-queue", body)
+}
+
+/// Sends `body` to the queue called `queue`; its message id.
+pub fn send_to(moto: &Moto, queue: &str, body: &str) -> String {
+    let url = queue_url(moto, queue);
+    let sent = aws_cli(
+        moto,
+        &[
+            "sqs",
+            "send-message",
+            "--queue-url",
+            &url,
+            "--message-body",
+            body,
+        ],
+    );
+    sent["MessageId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no MessageId: {sent}"))
+        .to_owned()
+}
+
+/// `sluice consume` into `out/`, stopping once the queue has been idle for `idle` seconds.
+pub fn consume_args<'a>(idle: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    consume_into("dir:out", idle, extra)
+}
+
+/// `sluice consume` into `sink`, stopping once the queue has been idle for `idle` seconds.
+pub fn consume_into<'a>(sink: &'a str, idle: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "consume",
+        "--config",
+        "spec.json",
+        "--headless",
+        "--sink",
+        sink,
+        "--metrics",
+        "metrics.ndjson",
+        "--metrics-interval",
+        "1",
+        "--stop-when-idle",
+        idle,
+        "--grace",
+        "10",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// The counters of the last metrics line in `dir/metrics.ndjson` (the final summary).
+pub fn final_metrics(dir: &Path) -> serde_json::Value {
+    final_metrics_in(&dir.join("metrics.ndjson"))
+}
+
+/// The counters of the final line of the metrics file `path`.
+pub fn final_metrics_in(path: &Path) -> serde_json::Value {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let last = text.lines().last().unwrap_or_default();
+    let line: serde_json::Value =
+        serde_json::from_str(last).unwrap_or_else(|e| panic!("{}: {e}: {last}", path.display()));
+    assert_eq!(line["final"], true, "{last}");
+    line["metrics"]["counters"].clone()
+}
+
+/// `objects` gzip objects of `per_object` records with ids `o{n}-{i}` (about
+/// 220 bytes each) under `in/`; their ids.
+pub fn upload_records(
+    moto: &Moto,
+    dir: &Path,
+    objects: usize,
+    per_object: usize,
+) -> std::collections::BTreeSet<String> {
+    let local = dir.join("many");
+    fs::create_dir_all(&local).unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    for o in 0..objects {
+        let mut body = String::new();
+        for i in 0..per_object {
+            let id = format!("o{o}-{i}");
+            body.push_str(&format!(
+                "{{\"id\":\"{id}\",\"pad\":\"{}\"}}\n",
+                "p".repeat(200)
+            ));
+            ids.insert(id);
+        }
+        fs::write(
+            local.join(format!("part-{o:03}.ndjson.gz")),
+            gzip(body.as_bytes()),
+        )
+        .unwrap();
+    }
+    upload_dir(moto, &local, "in/");
+    ids
+}
+
+/// The `id`s of `records`.
+pub fn ids_of(records: &[serde_json::Value]) -> std::collections::BTreeSet<String> {
+    records
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Waits until the `dir:out` sink holds `at_least` records.
+pub fn wait_for_records(dir: &Path, at_least: usize, timeout: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if sink_records(dir).len() >= at_least {
+            return;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    panic!("no records arrived within {timeout:?}");
+}
+
+/// Says, on the terminal and in `target/tmp/skipped-tests.txt` (which
+/// `tests/run.sh` prints at the end), that `test` could not run and why.
+pub fn skip(test: &str, reason: &str) {
+    let line = format!("SKIPPED {test}: {reason}");
+    progress!("{line}");
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests.txt");
+    if let Ok(mut file) = OpenOptions::new().create(true).append(true).open(&path) {
+        let _ = writeln!(file, "{line}");
+    }
 }

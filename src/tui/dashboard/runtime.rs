@@ -131,6 +131,16 @@ where
         let now = Instant::now();
         let frame_at = last_frame.map_or(now, |t| t + FRAME);
         if state.dirty && frame_at <= now {
+            // A resize event may carry a size the terminal was still changing from.
+            let size = terminal.size()?;
+            if state.size != (size.width, size.height) {
+                dispatch(
+                    state,
+                    source,
+                    Action::Resize(size.width, size.height),
+                    &mut quit_at,
+                );
+            }
             terminal.draw(|frame| view::render(frame, state))?;
             state.dirty = false;
             last_frame = Some(now);

@@ -340,6 +340,7 @@ pub fn empty_snapshot() -> Snapshot {
         api_errors_by_kind: Vec::new(),
         recent_errors: Vec::new(),
         in_flight_messages: 0,
+        alert: None,
     }
 }
 

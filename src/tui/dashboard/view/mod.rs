@@ -128,6 +128,7 @@ pub fn error_rows(state: &State) -> usize {
 /// Whether the row above the keys is in use.
 fn status_visible(state: &State) -> bool {
     state.status.is_some()
+        || state.snapshot.alert.is_some()
         || matches!(state.run, RunState::Draining | RunState::Releasing)
         || (state.mode == Mode::Monitor && state.monitor.error.is_some())
 }
@@ -350,6 +351,10 @@ fn status(frame: &mut Frame, state: &State, area: Rect) {
         (None, Some(error)) if state.mode == Mode::Monitor => {
             Line::styled(format!(" reading the queue failed: {error}"), theme.error())
         }
+        _ if state.snapshot.alert.is_some() => Line::styled(
+            format!(" ⚠ {}", state.snapshot.alert.as_deref().unwrap_or_default()),
+            theme.error(),
+        ),
         _ if state.run == RunState::Releasing => Line::styled(
             format!(
                 " releasing {} held message(s) to the queue…",
