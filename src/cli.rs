@@ -259,6 +259,10 @@ pub struct BackfillArgs {
     /// Only objects modified after this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).
     #[arg(long, value_name = "TIME", value_parser = rfc3339)]
     pub modified_after: Option<DateTime<Utc>>,
+    /// Only objects modified before this time: those that predate the
+    /// notification, which S3 never announced (the wizard's Data step gives it).
+    #[arg(long, value_name = "TIME", value_parser = rfc3339)]
+    pub modified_before: Option<DateTime<Utc>>,
     /// Only keys matching this regular expression.
     #[arg(long = "match", value_name = "REGEX")]
     pub matching: Option<Regex>,
@@ -816,7 +820,11 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
         ));
     }
     if let Some(n) = holdings.bucket_objects.filter(|n| *n > 0) {
-        held.push(format!("bucket {} holds {n} object(s)", spec.bucket.name));
+        held.push(format!(
+            "bucket {} holds {}",
+            spec.bucket.name,
+            crate::words::count(n, "object")
+        ));
     }
     for line in &held {
         eprintln!(
@@ -959,10 +967,18 @@ async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
         })
     };
     let metrics = Arc::new(crate::consume::metrics::Metrics::new());
-    let report = Report::start(
+    // JSON for a file or a pipe; words for a person at a terminal.
+    let style = if args.metrics.is_none() && std::io::stderr().is_terminal() {
+        report::Style::Human
+    } else {
+        report::Style::Json
+    };
+    let report = Report::start_styled(
         report::open(args.metrics.as_deref())?,
         metrics.clone(),
         interval,
+        style,
+        settings.sink.to_string(),
     );
     let Prepared {
         clients,
@@ -975,6 +991,13 @@ async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
     signals.abort();
     alerts.abort();
     report.finish(&outcome.snapshot).await;
+    if args.metrics.is_some() && std::io::stderr().is_terminal() {
+        // The JSON went to the file; the person at the terminal gets the words.
+        eprint!(
+            "{}",
+            report::human_summary(&outcome.snapshot, &settings.sink.to_string())
+        );
+    }
     if let Some(why) = outcome.failure() {
         eprintln!("error: {why}");
         return Ok(ExitCode::FAILURE);
@@ -998,6 +1021,7 @@ async fn backfill(global: &GlobalOpts, args: &BackfillArgs) -> Result<ExitCode> 
         queue_url: queue,
         start_after: args.start_after.clone(),
         modified_after: args.modified_after,
+        modified_before: args.modified_before,
         matching: args.matching.clone(),
         limit: args.limit,
         skip_glacier: args.skip_glacier,
@@ -1020,7 +1044,10 @@ async fn backfill(global: &GlobalOpts, args: &BackfillArgs) -> Result<ExitCode> 
         }
     );
     if report.skipped_glacier > 0 {
-        println!("{} Glacier object(s) left out", report.skipped_glacier);
+        println!(
+            "{} left out",
+            crate::words::count(report.skipped_glacier, "Glacier object")
+        );
     }
     if let Some(last) = &report.last_key {
         println!("last key: {last} (resume after it with --start-after)");

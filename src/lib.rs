@@ -14,3 +14,4 @@ pub mod fsutil;
 pub mod signals;
 pub mod spec;
 pub mod tui;
+pub mod words;

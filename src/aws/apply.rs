@@ -425,7 +425,8 @@ impl Run<'_> {
                 .map_or(0, |u| u.access_keys);
             if existing > 0 {
                 done.push(format!(
-                    "has {existing} access key(s) already; none created"
+                    "has {} already; none created",
+                    crate::words::count(existing, "access key")
                 ));
             } else {
                 done.push(self.create_access_key(&name).await?);

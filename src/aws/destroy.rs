@@ -542,7 +542,8 @@ async fn save_messages(
     run.note(
         kind,
         format!(
-            "backed up {count} message(s) to {}{}",
+            "backed up {} to {}{}",
+            crate::words::count(count, "message"),
             path.display(),
             if unread > 0 {
                 format!("; {unread} in flight could not be read")
@@ -731,7 +732,10 @@ async fn policy(
     let attached = roles.len() + users.len() + groups.len();
     Ok((
         label.to_owned(),
-        Fate::Removed(format!("deleted (was attached to {attached} identities)")),
+        Fate::Removed(format!(
+            "deleted (was attached to {})",
+            crate::words::count(attached, "identity")
+        )),
     ))
 }
 

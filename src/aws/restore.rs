@@ -97,7 +97,10 @@ fn describe(item: &Saved) -> (ResourceKind, String) {
         ),
         Saved::QueueMessages { queue, messages } => (
             ResourceKind::Queue,
-            format!("{} message(s) of queue {queue}", messages.len()),
+            format!(
+                "{} of queue {queue}",
+                crate::words::count(messages.len(), "message")
+            ),
         ),
         Saved::Notification { bucket, .. } => (
             ResourceKind::Notification,

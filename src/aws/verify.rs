@@ -267,7 +267,10 @@ pub async fn verify(
     if !held.is_empty() {
         let started = run.start(
             CheckId::CleanupUnrelated,
-            format!("release {} held message(s) of others", held.len()),
+            format!(
+                "release {} of others",
+                crate::words::count(held.len(), "held message")
+            ),
         );
         let mut errors = Vec::new();
         for receipt in &held {
@@ -276,7 +279,10 @@ pub async fn verify(
             }
         }
         let result = if errors.is_empty() {
-            Ok(format!("{} message(s) visible again", held.len()))
+            Ok(format!(
+                "{} visible again",
+                crate::words::count(held.len(), "message")
+            ))
         } else {
             Err(errors.join("; "))
         };
@@ -885,8 +891,8 @@ async fn role_checks(
         .await
         .map(|out| {
             format!(
-                "allowed ({} message(s) seen, left visible)",
-                out.messages().len()
+                "allowed ({} seen, left visible)",
+                crate::words::count(out.messages().len(), "message")
             )
         })
         .map_err(|e| classify("sqs:ReceiveMessage", &spec.queue.name, e).to_string());

@@ -26,6 +26,8 @@ pub struct BackfillOptions {
     /// List keys after this one (S3's StartAfter: keys sort as UTF-8 bytes).
     pub start_after: Option<String>,
     pub modified_after: Option<DateTime<Utc>>,
+    /// Only objects last modified before this (those that predate a notification).
+    pub modified_before: Option<DateTime<Utc>>,
     /// Only keys this matches.
     pub matching: Option<Regex>,
     pub limit: Option<u64>,
@@ -108,11 +110,18 @@ pub async fn backfill(
             {
                 continue;
             }
-            if let Some(after) = options.modified_after {
+            if options.modified_after.is_some() || options.modified_before.is_some() {
                 let modified = object
                     .last_modified()
                     .and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos()));
-                if modified.is_none_or(|m| m <= after) {
+                let Some(modified) = modified else { continue };
+                if options
+                    .modified_after
+                    .is_some_and(|after| modified <= after)
+                    || options
+                        .modified_before
+                        .is_some_and(|before| modified >= before)
+                {
                     continue;
                 }
             }
@@ -172,8 +181,8 @@ pub async fn backfill(
         step: StepId::Backfill,
         outcome: Outcome::Done,
         detail: format!(
-            "{} object(s) {}",
-            report.matched,
+            "{} {}",
+            crate::words::count(report.matched, "object"),
             if options.dry_run {
                 "would be sent"
             } else {
@@ -212,8 +221,8 @@ async fn send(
         "sqs:SendMessage",
         queue_url,
         format!(
-            "{} message(s) could not be sent after retries",
-            pending.len()
+            "{} could not be sent after retries",
+            crate::words::count(pending.len(), "message")
         ),
     ))
 }

@@ -65,6 +65,34 @@ pub struct DataReport {
     pub sample: Option<Result<Sample, String>>,
 }
 
+/// The `--modified-before` that selects the objects predating a notification
+/// put in place at `at`: the next whole second. S3's LastModified has whole
+/// seconds, so an object written in that second before the notification
+/// shows as `at`'s second and must be included; one written in it just after
+/// is then sent a second time, which consumers tolerate, rather than never.
+pub fn backfill_cutoff(at: SystemTime) -> chrono::DateTime<chrono::Utc> {
+    let at = chrono::DateTime::<chrono::Utc>::from(at);
+    let second = at.timestamp();
+    let ceiling = if at.timestamp_subsec_nanos() > 0 {
+        second + 1
+    } else {
+        second
+    };
+    chrono::DateTime::from_timestamp(ceiling, 0).unwrap_or(at)
+}
+
+/// The backfill command that queues exactly the objects predating the
+/// notification put in place at `cutoff` (all that match, when unknown).
+pub fn backfill_command(config: &str, cutoff: Option<SystemTime>) -> String {
+    match cutoff {
+        Some(at) => format!(
+            "sluice backfill --config {config} --modified-before {}",
+            backfill_cutoff(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ),
+        None => format!("sluice backfill --config {config} --modified-before TIME"),
+    }
+}
+
 /// Lists and samples the bucket of `spec`.
 pub async fn fetch(
     clients: &Clients,
@@ -110,10 +138,13 @@ pub async fn fetch(
     }
     let matching = objects.len();
     let predating = match cutoff {
-        Some(cutoff) => objects
-            .iter()
-            .filter(|o| o.last_modified.is_some_and(|t| t < cutoff))
-            .count(),
+        Some(cutoff) => {
+            let before = SystemTime::from(backfill_cutoff(cutoff));
+            objects
+                .iter()
+                .filter(|o| o.last_modified.is_some_and(|t| t < before))
+                .count()
+        }
         None => matching,
     };
     objects.sort_by(|a, b| {
@@ -282,8 +313,8 @@ pub fn decode_sample(
     }
     if error_count > SAMPLE_RECORDS as u64 {
         errors.push(format!(
-            "… {} more bad record(s)",
-            error_count - SAMPLE_RECORDS as u64
+            "… {} more",
+            crate::words::count(error_count - SAMPLE_RECORDS as u64, "bad record")
         ));
     }
     Sample {

@@ -134,8 +134,8 @@ impl Outcome {
         }
         (self.fail_policy_errors > 0).then(|| {
             format!(
-                "{} message(s) were kept under --on-decode-error fail; SQS delivers them again and, after maxReceiveCount, moves them to the dead-letter queue",
-                self.fail_policy_errors
+                "{} kept under --on-decode-error fail; SQS delivers them again and, after maxReceiveCount, moves them to the dead-letter queue",
+                crate::words::count(self.fail_policy_errors, "message")
             )
         })
     }

@@ -34,6 +34,20 @@ pub fn generate_external_id() -> String {
         .collect()
 }
 
+/// The default name of the dead-letter queue of the queue called `queue`.
+pub fn dead_letter_name(queue: &str) -> String {
+    format!("{queue}-dlq")
+}
+
+/// Renames the queue; a dead-letter queue still at its default name (the old
+/// queue's name and `-dlq`) follows.
+pub fn rename_queue(spec: &mut Spec, name: &str) {
+    if spec.queue.dead_letter.name == dead_letter_name(&spec.queue.name) {
+        spec.queue.dead_letter.name = dead_letter_name(name);
+    }
+    name.clone_into(&mut spec.queue.name);
+}
+
 /// A complete spec with every default filled in, as `sluice init` writes it.
 pub fn starter(name: &str, region: &str, account_id: Option<&str>) -> Spec {
     starter_with_external_id(name, region, account_id, generate_external_id())
@@ -65,7 +79,7 @@ pub(super) fn starter_with_external_id(
         queue: QueueSpec {
             dead_letter: DeadLetterSpec {
                 enabled: true,
-                name: format!("{queue_name}-dlq"),
+                name: dead_letter_name(&queue_name),
                 max_receive_count: DEFAULT_MAX_RECEIVE_COUNT,
             },
             name: queue_name,

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::defaults::{generate_external_id, starter_with_external_id};
+use super::defaults::{generate_external_id, rename_queue, starter_with_external_id};
 use super::json::{duplicate_keys, escape};
-use super::{FieldError, SPEC_VERSION, Spec, ValidationErrors, validate};
+use super::{FieldError, SPEC_VERSION, Spec, ValidationErrors, path, validate};
 
 /// A spec read from a file, with what had to be filled in that the file did not say.
 #[derive(Debug, Clone)]
@@ -133,7 +133,11 @@ pub fn from_json_str(text: &str, origin: &str) -> Result<Loaded, LoadError> {
         ));
         id
     };
-    let defaults = starter_with_external_id(&name, &region, account_id.as_deref(), external_id);
+    let mut defaults = starter_with_external_id(&name, &region, account_id.as_deref(), external_id);
+    // The dead-letter queue's default name follows the queue's given name.
+    if let Some(Value::String(queue)) = given.get("queue").and_then(|q| q.get("name")) {
+        rename_queue(&mut defaults, queue);
+    }
     let mut merged = serde_json::to_value(&defaults).map_err(|e| shape(e.to_string()))?;
     overlay(&mut merged, Value::Object(given));
 
@@ -216,7 +220,19 @@ pub fn with_settings(spec: &Spec, settings: &[Setting], origin: &str) -> Result<
         origin: origin.to_owned(),
         message,
     };
-    let mut value = serde_json::to_value(spec).map_err(|e| shape(e.to_string()))?;
+    let mut spec = spec.clone();
+    // A new queue name takes a dead-letter queue at its default name along,
+    // unless the settings name that one too.
+    let names_dlq = settings.iter().any(|s| s.path == path::DLQ_NAME);
+    for setting in settings {
+        if setting.path == path::QUEUE_NAME
+            && !names_dlq
+            && let Value::String(queue) = &setting.value
+        {
+            rename_queue(&mut spec, queue);
+        }
+    }
+    let mut value = serde_json::to_value(&spec).map_err(|e| shape(e.to_string()))?;
     for setting in settings {
         let mut slot = &mut value;
         for part in setting.path.split('.') {

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use defaults::{generate_external_id, starter};
+pub use defaults::{dead_letter_name, generate_external_id, rename_queue, starter};
 pub use io::{
     LoadError, Loaded, Setting, from_json_str, load, save, to_json_string, with_settings,
 };

@@ -63,6 +63,11 @@ pub enum Action {
     SessionLoaded {
         path: PathBuf,
         result: Result<(Box<Spec>, Vec<String>), String>,
+        /// Where the session was left, when that is known.
+        place: Option<super::session::Place>,
+        /// The spec in the file the session was saved to, as it is there
+        /// now (`None` when it has none, or it is gone or unreadable).
+        saved: Option<Box<Spec>>,
     },
     Saved {
         kind: SaveKind,
@@ -218,6 +223,8 @@ pub enum Effect {
         spec: Box<Spec>,
         /// An earlier file of this session to remove once saved (the stack was renamed).
         replaces: Option<PathBuf>,
+        /// For an autosave: where the user is, written beside the session.
+        place: Option<super::session::Place>,
     },
     Export {
         dir: PathBuf,

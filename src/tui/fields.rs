@@ -137,6 +137,9 @@ pub enum Effect {
     /// This (hidden or shown) field's text is put back into the spec: the
     /// KMS key follows its encryption choice.
     Refill(FieldId),
+    /// That field's value may change with this one (a default name that
+    /// follows): its input shows the new value.
+    Follows(FieldId),
 }
 
 /// One field.
@@ -576,9 +579,9 @@ pub static FIELDS: [FieldDef; 35] = [
         active: always,
         value: Value::Text {
             get: |s| s.queue.name.clone(),
-            set: |s, t| s.queue.name = t.to_owned(),
+            set: spec::rename_queue,
         },
-        effect: Effect::None,
+        effect: Effect::Follows(FieldId::DlqName),
     },
     FieldDef {
         id: FieldId::VisibilityTimeout,

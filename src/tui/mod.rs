@@ -94,9 +94,9 @@ pub fn setup(options: &WizardOptions) -> anyhow::Result<Setup> {
             let (spec, problems) = session::read_spec(path).map_err(anyhow::Error::msg)?;
             if !problems.is_empty() {
                 notes.push(format!(
-                    "{}: {} field(s) to fix, e.g. {}",
+                    "{}: {} to fix, e.g. {}",
                     path.display(),
-                    problems.len(),
+                    crate::words::count(problems.len(), "field"),
                     problems[0]
                 ));
             }

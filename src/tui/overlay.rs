@@ -200,8 +200,8 @@ pub fn render(
             let account = model.derived.resolved.account_id.as_deref().unwrap_or("?");
             let mut lines = vec![Line::raw(truncate(
                 &format!(
-                    "Apply {} change(s) to account {account} in {}?",
-                    items.len(),
+                    "Apply {} to account {account} in {}?",
+                    crate::words::count(items.len(), "change"),
                     model.spec.region
                 ),
                 width,

@@ -188,18 +188,36 @@ impl Runtime {
             }
             Effect::LoadSession(path) => {
                 let result = session::read_spec(&path).map(|(spec, notes)| (Box::new(spec), notes));
-                self.send(Action::SessionLoaded { path, result });
+                let place = session::read_place(&path);
+                let saved = place
+                    .as_ref()
+                    .and_then(|p| p.save_path.as_deref())
+                    .and_then(|p| session::read_spec(p).ok())
+                    .map(|(spec, _)| Box::new(spec));
+                self.send(Action::SessionLoaded {
+                    path,
+                    result,
+                    place,
+                    saved,
+                });
             }
             Effect::Save {
                 kind,
                 path,
                 spec,
                 replaces,
+                place,
             } => {
-                let result = session::write_spec(&path, &spec).map_err(|e| e.to_string());
+                let mut result = session::write_spec(&path, &spec).map_err(|e| e.to_string());
+                if result.is_ok()
+                    && let Some(place) = &place
+                {
+                    result = session::write_place(&path, place).map_err(|e| e.to_string());
+                }
                 if result.is_ok()
                     && let Some(old) = replaces
                 {
+                    let _ = std::fs::remove_file(session::place_path(&old));
                     let _ = std::fs::remove_file(old);
                 }
                 self.send(Action::Saved {

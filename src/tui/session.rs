@@ -1,13 +1,52 @@
 //! Wizard sessions: the spec being designed, autosaved as a spec file (the
 //! same format `sluice plan --config` reads; no secrets) in
-//! `<config dir>/sessions/<stack name>.json`, and offered for resume.
+//! `<config dir>/sessions/<stack name>.json`, and offered for resume; beside
+//! it, `<stack name>.place` remembers where the user was (the step) and the
+//! spec file they saved to, so that a resumed session goes on from there.
 //!
 //! The functions here do file I/O; the runtime calls them, never `update`.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use super::step::Step;
 use crate::spec::{self, LoadError, Spec};
+
+/// Where a session was left: the step, and the spec file Ctrl-S wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub step: Step,
+    pub save_path: Option<PathBuf>,
+}
+
+/// The place file of the session file `spec`.
+pub fn place_path(spec: &Path) -> PathBuf {
+    spec.with_extension("place")
+}
+
+/// Writes the place of the session at `spec` (atomically).
+pub fn write_place(spec: &Path, place: &Place) -> std::io::Result<()> {
+    let json = serde_json::json!({
+        "step": place.step.place(),
+        "config": place.save_path.as_ref().map(|p| p.display().to_string()),
+    });
+    crate::fsutil::write_atomic(
+        &place_path(spec),
+        format!("{json:#}\n").as_bytes(),
+        Some(0o644),
+    )
+}
+
+/// The place of the session at `spec`; `None` when it has none or it does
+/// not read (a session from before places were kept opens on Welcome).
+pub fn read_place(spec: &Path) -> Option<Place> {
+    let text = std::fs::read_to_string(place_path(spec)).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(Place {
+        step: Step::from_place(value["step"].as_str()?)?,
+        save_path: value["config"].as_str().map(PathBuf::from),
+    })
+}
 
 /// `<config dir>/sessions`, e.g. `~/.config/sluice/sessions` on Linux.
 pub fn default_dir() -> Option<PathBuf> {
@@ -112,6 +151,25 @@ mod tests {
         let (read, notes) = read_spec(&listed[1].path).unwrap();
         assert_eq!(read, a);
         assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn a_place_round_trips_and_a_missing_one_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = path_for(dir.path(), "alpha");
+        assert_eq!(read_place(&spec), None);
+        let place = Place {
+            step: Step::Bucket,
+            save_path: Some(PathBuf::from("/work/wiz.json")),
+        };
+        write_place(&spec, &place).unwrap();
+        assert_eq!(read_place(&spec), Some(place));
+        assert!(
+            list(dir.path()).unwrap().is_empty(),
+            "a place is not a session"
+        );
+        std::fs::write(place_path(&spec), "{\"step\": \"nowhere\"}").unwrap();
+        assert_eq!(read_place(&spec), None);
     }
 
     #[test]

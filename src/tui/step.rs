@@ -96,6 +96,11 @@ impl Step {
         }
     }
 
+    /// The step whose [`Step::place`] is `name`.
+    pub fn from_place(name: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|s| s.place() == name)
+    }
+
     pub fn next(self) -> Option<Step> {
         Step::ALL.get(self.index() + 1).copied()
     }

@@ -108,13 +108,31 @@ pub fn update(app: &mut App, action: Action) {
                 format!("cannot list saved sessions: {e}"),
             ),
         },
-        Action::SessionLoaded { path, result } => match result {
+        Action::SessionLoaded {
+            path,
+            result,
+            place,
+            saved,
+        } => match result {
             Ok((spec, notes)) => {
                 let model = &mut app.model;
                 let region_changed = spec.region != model.spec.region;
                 model.spec = *spec;
-                model.saved = model.spec.clone();
                 model.session_path = Some(path.clone());
+                // The file the user saved to is theirs again (Ctrl-S writes it,
+                // Done names it); unsaved changes since show as such.
+                match (place.as_ref().and_then(|p| p.save_path.clone()), saved) {
+                    (Some(file), Some(on_disk)) => {
+                        model.saved = *on_disk;
+                        model.save_path = Some(file);
+                    }
+                    (Some(file), None) => {
+                        // The file is gone: nothing there matches the session.
+                        model.saved = crate::spec::starter("", &model.spec.region, None);
+                        model.save_path = Some(file);
+                    }
+                    (None, _) => model.saved = model.spec.clone(),
+                }
                 if !model.regions.contains(&model.spec.region) {
                     let region = model.spec.region.clone();
                     model.regions.push(region);
@@ -127,9 +145,22 @@ pub fn update(app: &mut App, action: Action) {
                 if region_changed {
                     app.model.request_connect(false);
                 }
+                // Back where the user left off: a form step, or Review for
+                // anything later (applying, verifying and the rest start again there).
+                if let Some(place) = &place {
+                    let step = place.step.min(Step::Review);
+                    app.model.furthest = app.model.furthest.max(step);
+                    go(app, step);
+                }
                 let mut text = format!("resumed {}", path.display());
+                if let Some(step) = place.as_ref().map(|p| p.step.min(Step::Review)) {
+                    text.push_str(&format!(" at {}", step.title()));
+                }
                 if !notes.is_empty() {
-                    text.push_str(&format!(" ({} field(s) to fix)", notes.len()));
+                    text.push_str(&format!(
+                        " ({} to fix)",
+                        crate::words::count(notes.len(), "field")
+                    ));
                 }
                 app.model.set_status(StatusKind::Ok, text);
             }
@@ -198,10 +229,14 @@ fn on_saved(
         }
         (SaveKind::Spec, Ok(())) => {
             model.saved = spec;
+            let moved = model.save_path.as_ref() != Some(&path);
             model.save_path = Some(path.clone());
             model.set_status(StatusKind::Ok, format!("saved {}", path.display()));
             if model.quit_pending {
                 quit_now(app);
+            } else if moved && app.model.session_path.is_some() {
+                // The session's place names the file it was saved to.
+                autosave_now(app);
             }
         }
         (SaveKind::Spec, Err(e)) => {
@@ -260,11 +295,16 @@ fn autosave_now(app: &mut App) {
     }
     let path = session::path_for(&dir, &model.spec.name);
     let replaces = model.session_path.clone().filter(|p| *p != path);
+    let place = session::Place {
+        step: model.step,
+        save_path: model.save_path.clone(),
+    };
     model.effects.push(Effect::Save {
         kind: SaveKind::Autosave,
         path,
         spec: Box::new(model.spec.clone()),
         replaces,
+        place: Some(place),
     });
 }
 
@@ -492,6 +532,7 @@ fn prompt_confirm(app: &mut App) {
             path: text.into(),
             spec: Box::new(app.model.spec.clone()),
             replaces: None,
+            place: None,
         }),
         PromptKind::ExportDir => app.done.export(&mut app.model, text.into()),
         PromptKind::ConsumeSink => app.done.start_consume(&mut app.model, &text),
@@ -591,6 +632,7 @@ fn save(app: &mut App) {
             path,
             spec: Box::new(app.model.spec.clone()),
             replaces: None,
+            place: None,
         }),
         None => prompt(app, PromptKind::SaveAs, "sluice.json", ""),
     }
@@ -680,7 +722,8 @@ fn go(app: &mut App, step: Step) {
     model.main_scroll = 0;
     model.stale = true;
     app.form.focus = app.form.first_focus(&app.model, step);
-    if app.model.autosave_due.is_some() {
+    // The session remembers the step too (a resume comes back to it).
+    if app.model.autosave_due.is_some() || app.model.session_path.is_some() {
         autosave_now(app);
     }
     let online = app.model.online();

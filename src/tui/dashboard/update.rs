@@ -337,7 +337,8 @@ fn graceful_quit(state: &mut State) -> Vec<Effect> {
             state.say(
                 StatusKind::Info,
                 format!(
-                    "draining: receiving stopped; {held} message(s) being processed finish, then exit (Q: stop now)"
+                    "draining: receiving stopped; {} being processed finish, then exit (Q: stop now)",
+                    crate::words::count(held, "message")
                 ),
             );
             vec![Effect::Shutdown]
@@ -373,7 +374,10 @@ fn quit_now(state: &mut State) -> Vec<Effect> {
             state.run = RunState::Releasing;
             state.say(
                 StatusKind::Warn,
-                format!("stopping now: releasing {held} held message(s) to the queue"),
+                format!(
+                    "stopping now: releasing {} to the queue",
+                    crate::words::count(held, "held message")
+                ),
             );
             vec![Effect::Shutdown, Effect::Abort]
         }

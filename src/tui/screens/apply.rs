@@ -238,7 +238,10 @@ pub fn lines(model: &Model, view: &ApplyScreen, width: usize) -> (Lines, Lines) 
     } else if let Some(report) = &view.report {
         wrapped(
             &mut footer,
-            &format!("✓ Applied {} step(s).", report.steps.len()),
+            &format!(
+                "✓ Applied {}.",
+                crate::words::count(report.steps.len(), "step")
+            ),
             width,
             0,
             t.ok().add_modifier(Modifier::BOLD),

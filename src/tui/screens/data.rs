@@ -85,9 +85,10 @@ pub fn lines(model: &Model, view: &DataScreen, width: usize) -> (Lines, Lines) {
             wrapped(
                 &mut out,
                 &format!(
-                    "{}{} object(s) under s3://{}/{}{filter}; the newest:",
+                    "{}{} {} under s3://{}/{}{filter}; the newest:",
                     report.matching,
                     if report.complete { "" } else { "+" },
+                    crate::words::noun_for(report.matching, "object"),
                     report.bucket,
                     report.prefix
                 ),
@@ -148,7 +149,10 @@ pub fn lines(model: &Model, view: &DataScreen, width: usize) -> (Lines, Lines) {
                     } else if sample.decoded > sample.records.len() as u64 {
                         wrapped(
                             &mut out,
-                            &format!("… {} record(s) in the sample", sample.decoded),
+                            &format!(
+                                "… {} in the sample",
+                                crate::words::count(sample.decoded, "record")
+                            ),
                             width,
                             2,
                             t.dim(),
@@ -164,31 +168,46 @@ pub fn lines(model: &Model, view: &DataScreen, width: usize) -> (Lines, Lines) {
             }
             out.push(Line::raw(""));
             out.push(heading(t, "Backfill"));
-            let since = match report.cutoff {
-                Some(cutoff) => format!(
-                    "{} object(s) predate the notification (written {}): S3 never announced them.",
-                    report.predating,
-                    when(cutoff)
-                ),
-                None => format!(
-                    "{} object(s) may predate the notification (this session did not write it, so when it began is unknown): S3 announces only objects written after it.",
-                    report.predating
-                ),
-            };
-            wrapped(&mut out, &since, width, 2, t.text());
             let file = model
                 .spec_file()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "sluice.json".to_owned());
-            wrapped(
-                &mut out,
-                &format!(
-                    "To queue them: sluice backfill --config {file} (add --dry-run to count first). Objects written since are announced by S3 already; backfilling them too only delivers them twice, which consumers tolerate."
+            let command = crate::consume::preview::backfill_command(&file, report.cutoff);
+            let (since, advice) = match report.cutoff {
+                Some(_) if report.predating == 0 => (
+                    "✓ No object predates the notification: S3 announces every one from here on."
+                        .to_owned(),
+                    None,
                 ),
-                width,
-                2,
-                t.dim(),
-            );
+                Some(cutoff) => (
+                    format!(
+                        "{} the notification (written {}): S3 never announced them.",
+                        crate::words::count(report.predating, "object")
+                            + if report.predating == 1 {
+                                " predates"
+                            } else {
+                                " predate"
+                            },
+                        when(cutoff)
+                    ),
+                    Some(format!(
+                        "To queue them, and only them: {command} (add --dry-run to count first)."
+                    )),
+                ),
+                None => (
+                    format!(
+                        "{} may predate the notification: this session did not write it, so when it began is unknown, and S3 announces only objects written after it.",
+                        crate::words::count(report.predating, "object")
+                    ),
+                    Some(format!(
+                        "To queue those written before it, give the time it was set up: {command} (add --dry-run to count first)."
+                    )),
+                ),
+            };
+            wrapped(&mut out, &since, width, 2, t.text());
+            if let Some(advice) = advice {
+                wrapped(&mut out, &advice, width, 2, t.dim());
+            }
         }
     }
     if !view.running {

@@ -202,8 +202,8 @@ impl DoneScreen {
             (
                 StatusKind::Error,
                 format!(
-                    "the consumer stopped; {} message(s) kept under the fail policy go to the dead-letter queue after maxReceiveCount",
-                    end.fail_policy_errors
+                    "the consumer stopped; {} kept under the fail policy go to the dead-letter queue after maxReceiveCount",
+                    crate::words::count(end.fail_policy_errors, "message")
                 ),
             )
         } else {
@@ -402,12 +402,12 @@ fn consume_lines(
             wrapped(
                 out,
                 &format!(
-                    "{mark} last run: {} records into {sink} from {} objects; {} messages deleted, {} returned; {} decode errors",
-                    c.records,
-                    c.objects_ok,
-                    c.messages_deleted,
+                    "{mark} last run: {} into {sink} from {}; {} deleted, {} returned; {}",
+                    crate::words::count(c.records, "record"),
+                    crate::words::count(c.objects_ok, "object"),
+                    crate::words::count(c.messages_deleted, "message"),
                     c.messages_returned,
-                    c.decode_errors
+                    crate::words::count(c.decode_errors, "decode error")
                 ),
                 width,
                 2,

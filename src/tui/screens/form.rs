@@ -555,9 +555,14 @@ impl FormScreen {
                     }
                 }
             }
-            _ => match fields::set_text(&mut model.spec, field, &text) {
+            effect => match fields::set_text(&mut model.spec, field, &text) {
                 Ok(()) => {
                     self.local_errors.remove(&field);
+                    if let fields::Effect::Follows(other) = effect
+                        && self.input_text(other) != fields::text_value(&model.spec, other)
+                    {
+                        self.reset_input(model, other);
+                    }
                 }
                 Err(e) => {
                     self.local_errors.insert(field, e);
@@ -654,7 +659,7 @@ pub fn select_display(model: &Model, field: FieldId) -> (String, String) {
             if model.profiles.is_empty() {
                 "no profiles in ~/.aws".to_owned()
             } else {
-                format!("{} profile(s)", model.profiles.len())
+                crate::words::count(model.profiles.len(), "profile")
             },
         ),
         Value::Region => (model.spec.region.clone(), String::new()),

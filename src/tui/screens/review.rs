@@ -230,7 +230,8 @@ pub fn lines(model: &Model, width: usize) -> (Lines, Lines) {
         None => wrapped(
             &mut footer,
             &format!(
-                "Enter: apply {changes} change(s) to account {} (asks first; prior states are backed up).",
+                "Enter: apply {} to account {} (asks first; prior states are backed up).",
+                crate::words::count(changes, "change"),
                 model.derived.resolved.account_id.as_deref().unwrap_or("?")
             ),
             width,

@@ -120,7 +120,8 @@ pub fn lines(model: &Model, view: &VerifyScreen, width: usize) -> (Lines, Lines)
             wrapped(
                 &mut footer,
                 &format!(
-                    "✓ {passed} check(s) passed{}. Enter: preview the data.",
+                    "✓ {} passed{}. Enter: preview the data.",
+                    crate::words::count(passed, "check"),
                     if skipped > 0 {
                         format!(", {skipped} not available here")
                     } else {
@@ -134,7 +135,10 @@ pub fn lines(model: &Model, view: &VerifyScreen, width: usize) -> (Lines, Lines)
         } else {
             wrapped(
                 &mut footer,
-                &format!("✗ {failed} check(s) failed, {passed} passed. r: run again · Esc: back"),
+                &format!(
+                    "✗ {} failed, {passed} passed. r: run again · Esc: back",
+                    crate::words::count(failed, "check")
+                ),
                 width,
                 0,
                 t.error().add_modifier(Modifier::BOLD),

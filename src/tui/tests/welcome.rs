@@ -65,6 +65,7 @@ fn sessions_autosave_after_a_pause_and_resume() {
         path,
         spec,
         replaces,
+        place,
     }) = app.model.effects.pop()
     else {
         panic!("{:?}", app.model.effects)
@@ -72,6 +73,11 @@ fn sessions_autosave_after_a_pause_and_resume() {
     assert_eq!(path, PathBuf::from("/sessions/acme-ingest.json"));
     assert_eq!(spec.policy.name, "p1");
     assert_eq!(replaces, None);
+    assert_eq!(
+        place.map(|p| p.step),
+        Some(Step::Policy),
+        "the session remembers the step"
+    );
     update(
         &mut app,
         Action::Saved {
@@ -113,11 +119,68 @@ fn sessions_autosave_after_a_pause_and_resume() {
         Action::SessionLoaded {
             path: PathBuf::from("/sessions/old.json"),
             result: Ok((Box::new(old.clone()), Vec::new())),
+            place: None,
+            saved: None,
         },
     );
     assert_eq!(app.model.spec, old);
     assert_eq!(app.form.input_text(FieldId::BucketName), "old-data");
     assert!(!app.model.dirty());
+}
+
+#[test]
+fn a_resumed_session_goes_on_at_its_step_with_the_file_it_was_saved_to() {
+    let mut app = sized(App::new(setup_with(Config::offline("x"), None)), 120, 35);
+    app.model.config.sessions_dir = Some(PathBuf::from("/sessions"));
+    let mut old = crate::spec::starter("old", "eu-west-1", None);
+    old.bucket.name = "old-data".into();
+    let mut on_disk = old.clone();
+    on_disk.bucket.prefix = "before/".into();
+    update(
+        &mut app,
+        Action::SessionLoaded {
+            path: PathBuf::from("/sessions/old.json"),
+            result: Ok((Box::new(old.clone()), Vec::new())),
+            place: Some(crate::tui::session::Place {
+                step: Step::Bucket,
+                save_path: Some(PathBuf::from("/work/wiz.json")),
+            }),
+            saved: Some(Box::new(on_disk)),
+        },
+    );
+    assert_eq!(app.model.step, Step::Bucket);
+    assert_eq!(
+        app.model.spec_file(),
+        Some(&PathBuf::from("/work/wiz.json"))
+    );
+    assert_eq!(app.model.save_path, Some(PathBuf::from("/work/wiz.json")));
+    assert!(
+        app.model.dirty(),
+        "the session differs from what wiz.json holds"
+    );
+    // Ctrl-S writes that file again, without asking where.
+    app.model.effects.clear();
+    ctrl(&mut app, 's');
+    assert!(
+        app.model.effects.iter().any(|e| matches!(e,
+            Effect::Save { kind: SaveKind::Spec, path, .. } if path == &PathBuf::from("/work/wiz.json"))),
+        "{:?}",
+        app.model.effects
+    );
+    // A session left after Review comes back at Review.
+    update(
+        &mut app,
+        Action::SessionLoaded {
+            path: PathBuf::from("/sessions/old.json"),
+            result: Ok((Box::new(old), Vec::new())),
+            place: Some(crate::tui::session::Place {
+                step: Step::Done,
+                save_path: None,
+            }),
+            saved: None,
+        },
+    );
+    assert_eq!(app.model.step, Step::Review);
 }
 
 #[test]

@@ -357,8 +357,8 @@ fn status(frame: &mut Frame, state: &State, area: Rect) {
         ),
         _ if state.run == RunState::Releasing => Line::styled(
             format!(
-                " releasing {} held message(s) to the queue…",
-                state.snapshot.in_flight_messages
+                " releasing {} to the queue…",
+                crate::words::count(state.snapshot.in_flight_messages, "held message")
             ),
             theme.warn(),
         ),
