@@ -96,6 +96,10 @@ pub struct Snapshot {
     pub uptime_secs: f64,
     pub counters: CounterValues,
     pub queue: Option<QueueGauges>,
+    /// How long ago `queue` was read.
+    pub queue_age_secs: Option<f64>,
+    /// Seconds until the open long-polls return at the latest (`None`: none open).
+    pub poll_ends_in_secs: Option<f64>,
     pub rates: Rates,
     pub lag_p50_secs: Option<f64>,
     pub lag_p99_secs: Option<f64>,
@@ -123,6 +127,11 @@ pub struct Metrics {
 #[derive(Debug, Default)]
 struct Inner {
     queue: Option<QueueGauges>,
+    /// When `queue` was read.
+    queue_read: Option<Instant>,
+    /// Long-polls open now, and when the last of them returns at the latest.
+    polls_open: u64,
+    poll_deadline: Option<Instant>,
     recent_errors: VecDeque<ErrorSample>,
     lags: VecDeque<f64>,
     api_errors: Vec<(String, u64)>,
@@ -165,7 +174,26 @@ impl Metrics {
     }
 
     pub fn set_queue(&self, gauges: QueueGauges) {
-        self.inner().queue = Some(gauges);
+        let mut inner = self.inner();
+        inner.queue = Some(gauges);
+        inner.queue_read = Some(Instant::now());
+    }
+
+    /// A long-poll of up to `wait` opened.
+    pub fn poll_opened(&self, wait: Duration) {
+        let mut inner = self.inner();
+        inner.polls_open += 1;
+        let ends = Instant::now() + wait;
+        inner.poll_deadline = Some(inner.poll_deadline.map_or(ends, |t| t.max(ends)));
+    }
+
+    /// A long-poll returned (or was dropped).
+    pub fn poll_closed(&self) {
+        let mut inner = self.inner();
+        inner.polls_open = inner.polls_open.saturating_sub(1);
+        if inner.polls_open == 0 {
+            inner.poll_deadline = None;
+        }
     }
 
     pub fn queue(&self) -> Option<QueueGauges> {
@@ -253,6 +281,11 @@ impl Metrics {
             uptime_secs: self.started.elapsed().as_secs_f64(),
             counters,
             queue: inner.queue,
+            queue_age_secs: inner.queue_read.map(|t| t.elapsed().as_secs_f64()),
+            poll_ends_in_secs: inner
+                .poll_deadline
+                .filter(|_| inner.polls_open > 0)
+                .map(|t| t.saturating_duration_since(Instant::now()).as_secs_f64()),
             rates,
             lag_p50_secs: pct(0.5),
             lag_p99_secs: pct(0.99),

@@ -396,10 +396,16 @@ async fn receive_loop(
         // may already have handed messages to a dropped poll, and those would
         // stay invisible for the whole visibility timeout. What it returns
         // after the stop is released at once. Only an abort drops it.
+        let wait = Duration::from_secs(u64::try_from(shared.options.wait_secs).unwrap_or(0));
+        shared.metrics.poll_opened(wait);
         let received = tokio::select! {
             r = request => r,
-            () = control.abort.cancelled() => break,
+            () = control.abort.cancelled() => {
+                shared.metrics.poll_closed();
+                break;
+            }
         };
+        shared.metrics.poll_closed();
         if control.shutdown.is_cancelled() {
             if let Ok(out) = received {
                 release_unprocessed(&shared, out.messages.unwrap_or_default()).await;

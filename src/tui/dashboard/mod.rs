@@ -77,17 +77,23 @@ impl std::fmt::Debug for ConsumeRun {
     }
 }
 
+/// How often the dashboard's consumer reads the queue's depth.
+pub const DASHBOARD_QUEUE_POLL: Duration = Duration::from_millis(1500);
+
 impl ConsumeRun {
     /// A run of `prepared` for `spec`'s stack, by `identity` (the caller;
     /// the header shows the role instead when it was assumed).
     pub fn new(spec: &Spec, identity: &Identity, prepared: Prepared) -> ConsumeRun {
         let Prepared {
             clients,
-            options,
+            mut options,
             sink,
             sink_name,
             assumed_role,
         } = prepared;
+        // Someone is watching: the queue's depth is read every 1.5 s (one
+        // GetQueueAttributes call for each queue), not every 5 s.
+        options.queue_poll_interval = options.queue_poll_interval.min(DASHBOARD_QUEUE_POLL);
         let mut info = Info::for_stack(spec, identity, options.dlq_url.is_some());
         if let Some(role) = assumed_role {
             info.identity = role;

@@ -334,6 +334,8 @@ pub fn empty_snapshot() -> Snapshot {
         uptime_secs: 0.0,
         counters: CounterValues::default(),
         queue: None,
+        queue_age_secs: None,
+        poll_ends_in_secs: None,
         rates: Rates::default(),
         lag_p50_secs: None,
         lag_p99_secs: None,
@@ -378,6 +380,8 @@ pub struct State {
     pub outcome: Option<Outcome>,
     /// The user left before the consumer returned (a second `Q`).
     pub abandoned: bool,
+    /// Leave as soon as the run has stopped (a `q` with nothing being processed).
+    pub leave_when_stopped: bool,
     pub quit: bool,
     /// Something visible changed since the last frame.
     pub dirty: bool,
@@ -407,6 +411,7 @@ impl State {
             monitor: MonitorView::default(),
             outcome: None,
             abandoned: false,
+            leave_when_stopped: false,
             quit: false,
             dirty: true,
         }
@@ -414,6 +419,14 @@ impl State {
 
     pub fn queue(&self) -> Option<QueueGauges> {
         self.snapshot.queue
+    }
+
+    /// How many seconds ago the queue's depth was read.
+    pub fn queue_age(&self) -> Option<f64> {
+        match self.mode {
+            Mode::Monitor => self.monitor.read_at.map(|t| (self.now - t).max(0.0)),
+            Mode::Consume => self.snapshot.queue_age_secs,
+        }
     }
 
     /// Monitor mode: how fast visible + in flight fell over the last minute

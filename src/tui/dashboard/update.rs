@@ -188,6 +188,10 @@ fn on_finished(state: &mut State, outcome: Outcome) -> Vec<Effect> {
     state.run = RunState::Stopped;
     state.outcome = Some(outcome);
     state.say(kind, text);
+    if state.leave_when_stopped {
+        state.quit = true;
+        return Vec::new();
+    }
     // Shown until the end, whatever the clock says.
     if let Some(status) = &mut state.status {
         status.until = f64::INFINITY;
@@ -326,6 +330,15 @@ fn graceful_quit(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     match state.run {
+        RunState::Running | RunState::Paused if state.snapshot.in_flight_messages == 0 => {
+            // Nothing to finish: leave now. The open long-poll is dropped;
+            // should SQS have handed it a message in its last instant, that
+            // message comes back after its visibility timeout (nothing is lost).
+            state.run = RunState::Releasing;
+            state.leave_when_stopped = true;
+            state.say(StatusKind::Info, "stopping: nothing is being processed");
+            vec![Effect::Shutdown, Effect::Abort]
+        }
         RunState::Running | RunState::Paused => {
             let held = state.snapshot.in_flight_messages;
             state.run = RunState::Draining;

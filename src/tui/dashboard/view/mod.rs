@@ -312,14 +312,16 @@ fn status(frame: &mut Frame, state: &State, area: Rect) {
             .counters
             .messages_deleted
             .saturating_sub(drain.deleted_at_start);
-        let mut text = format!(
-            " {finished}/{start} finished · {} deleted since q",
-            format::count(deleted)
-        );
+        let mut text = format!(" {finished}/{start} finished");
+        // What else the stop waits for: the long-poll it does not drop.
+        if let Some(ends) = state.snapshot.poll_ends_in_secs {
+            text.push_str(&format!(" · open long-poll ≤ {ends:.0} s"));
+        }
         if let Some(grace) = state.info.grace {
             let left = (grace.as_secs_f64() - (state.now - drain.started)).max(0.0);
             text.push_str(&format!(" · grace {left:.0} s left"));
         }
+        text.push_str(&format!(" · {} deleted since q", format::count(deleted)));
         let [_, gauge, rest] = Layout::horizontal([
             Constraint::Length(1),
             Constraint::Length(28),

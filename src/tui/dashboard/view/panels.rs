@@ -42,6 +42,9 @@ fn trend_span(state: &State, delta: Option<f64>, alarming: bool) -> Span<'static
     }
 }
 
+/// A reading older than this is shown as stale.
+const STALE_QUEUE_SECS: f64 = 10.0;
+
 pub fn queue(frame: &mut Frame, state: &State, area: Rect) {
     let theme = &state.theme;
     let gauges = state.queue();
@@ -50,6 +53,14 @@ pub fn queue(frame: &mut Frame, state: &State, area: Rect) {
         Panel::Queue,
         vec![
             Span::raw("Queue"),
+            // SQS's counts are approximate and read every few seconds: say how old.
+            match state.queue_age() {
+                Some(age) if age >= STALE_QUEUE_SECS => {
+                    Span::styled(format!(" · {age:.0} s ago"), theme.warn())
+                }
+                Some(age) => Span::styled(format!(" · {age:.0} s ago"), theme.dim()),
+                None => Span::styled(" · not read yet", theme.dim()),
+            },
             Span::styled(
                 format!(" · trend {:.0} min", TREND_SECS / 60.0),
                 theme.dim(),
