@@ -44,7 +44,7 @@ if ! python_ok; then
     python_ok || die "python3 with its venv module is still missing"
 fi
 
-shellcheck tests/run.sh .ci/run
+shellcheck tests/run.sh tests/emulator.sh .ci/run
 
 # --- Python tools, pinned ----------------------------------------------------
 # Same venv, marker and lock as tests/common/mod.rs, so the tests find it

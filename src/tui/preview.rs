@@ -436,7 +436,16 @@ pub fn preview_lines(
             };
             let pieces = match line.kind {
                 LineKind::Note | LineKind::Error => wrap(&line.text, width),
-                _ => chunks(&line.marked(), width),
+                LineKind::Hunk => chunks(&line.text, width),
+                // Each wrapped piece keeps the line's diff marker, so that a
+                // continuation still reads as added, removed or context.
+                _ => {
+                    let marker = line.marked().chars().next().unwrap_or(' ');
+                    chunks(&line.text, width.saturating_sub(1).max(1))
+                        .into_iter()
+                        .map(|piece| format!("{marker}{piece}"))
+                        .collect()
+                }
             };
             for piece in pieces {
                 out.push(Line::styled(piece, style));

@@ -43,8 +43,13 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
                     len = 0;
                     continue;
                 }
-                // A word longer than the line: cut it.
-                let rest = word.split_off(width);
+                // A word longer than the line (a path, an ARN): cut it after
+                // its last `/`, `:` or `-` that fits, else at the width.
+                let at = word[..width]
+                    .iter()
+                    .rposition(|c| matches!(c, '/' | ':' | '-' | ',' | '&' | '?'))
+                    .map_or(width, |i| i + 1);
+                let rest = word.split_off(at);
                 lines.push(word.iter().collect());
                 word = rest;
             }
@@ -182,5 +187,17 @@ mod tests {
         assert_eq!(wrap("a\nb", 10), ["a", "b"]);
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("abc", 4), "abc");
+    }
+
+    #[test]
+    fn a_long_path_breaks_after_a_slash_not_inside_a_name() {
+        assert_eq!(
+            wrap("/root/.config/sluice/sessions/acme.json", 24),
+            ["/root/.config/sluice/", "sessions/acme.json"]
+        );
+        assert_eq!(
+            wrap("arn:aws:iam::123456789012:role/x", 16),
+            ["arn:aws:iam::", "123456789012:", "role/x"]
+        );
     }
 }

@@ -649,6 +649,20 @@ pub fn picker_options(model: &Model, field: FieldId, filter: &str) -> Vec<(usize
 }
 
 /// The value a select shows, and its note.
+/// The select's note wrapped under it when it does not fit beside the value
+/// (empty when it does): a note is never cut.
+fn select_note_below(model: &Model, field: FieldId, width: usize) -> Vec<String> {
+    let (value, note) = select_display(model, field);
+    if note.is_empty() {
+        return Vec::new();
+    }
+    let line = field.label().chars().count() + 2 + value.chars().count() + 4 + 2 + note.chars().count();
+    if line <= width {
+        return Vec::new();
+    }
+    wrap(&note, width.saturating_sub(2))
+}
+
 pub fn select_display(model: &Model, field: FieldId) -> (String, String) {
     match field.def().value {
         Value::Profile => (
@@ -820,7 +834,8 @@ fn field_height(model: &Model, form: &FormScreen, field: FieldId, width: u16) ->
     let lookup = message_rows(lookup_note(model, form, field).map(|n| n.line()), w, 3);
     let rows = match field.kind() {
         Kind::Text | Kind::Number => 3 + error + lookup,
-        Kind::Toggle | Kind::Select => 1 + error + lookup,
+        Kind::Toggle => 1 + error + lookup,
+        Kind::Select => 1 + select_note_below(model, field, w).len() + error + lookup,
         Kind::List => {
             let items = model.spec.role.trusted_principals.len();
             let invalid = (0..items)
@@ -1098,14 +1113,26 @@ fn render_field(
                     },
                 ),
             ];
-            if !note.is_empty() {
+            let below = select_note_below(model, field, width);
+            if !note.is_empty() && below.is_empty() {
                 spans.push(Span::styled(format!("  {note}"), t.dim()));
             }
             frame.render_widget(
                 Paragraph::new(Line::from(spans)),
                 Rect::new(rect.x, rect.y, rect.width, 1),
             );
-            render_messages(frame, model, form, field, rect, rect.y + 1);
+            let mut y = rect.y + 1;
+            for line in &below {
+                if y >= rect.y + rect.height {
+                    break;
+                }
+                frame.render_widget(
+                    Paragraph::new(Span::styled(format!("  {line}"), t.dim())),
+                    Rect::new(rect.x, y, rect.width, 1),
+                );
+                y += 1;
+            }
+            render_messages(frame, model, form, field, rect, y);
         }
         Kind::List => render_principals(frame, model, form, rect, focused, invalid, label_style),
         Kind::Checklist => render_events(frame, model, form, rect, focused, invalid, label_style),

@@ -10,7 +10,7 @@ use crate::aws::Event;
 use crate::aws::progress::{Outcome, StepId};
 use crate::spec::Spec;
 use crate::tui::model::Model;
-use crate::tui::widgets::{Lines, secs, truncate, wrapped};
+use crate::tui::widgets::{Lines, secs, truncate, wrap, wrapped};
 
 /// A row of the apply or verify screen.
 #[derive(Debug, Clone, PartialEq)]
@@ -236,16 +236,26 @@ pub fn row_lines(model: &Model, row: &Row, width: usize, timing: fn(Duration) ->
                 t.text()
             },
         ),
-        Span::styled(
-            format!(" {:<detail_width$}", truncate(&detail, detail_width)),
-            if row.state == RowState::Failed {
-                t.error()
-            } else {
-                t.dim()
-            },
-        ),
-        Span::styled(format!(" {elapsed}"), t.dim()),
     ])];
+    // A long detail (a file path, an error) wraps under itself: never cut.
+    let detail_style = if row.state == RowState::Failed {
+        t.error()
+    } else {
+        t.dim()
+    };
+    let mut parts = wrap(&detail, detail_width.max(10)).into_iter();
+    let first = parts.next().unwrap_or_default();
+    if let Some(line) = out.first_mut() {
+        line.spans.push(Span::styled(
+            format!(" {:<detail_width$}", truncate(&first, detail_width)),
+            detail_style,
+        ));
+        line.spans.push(Span::styled(format!(" {elapsed}"), t.dim()));
+    }
+    let column = " ".repeat(2 + title_width + 1);
+    for rest in parts {
+        out.push(Line::styled(format!("{column}{rest}"), detail_style));
+    }
     if let Some(retry) = &row.retry
         && row.state == RowState::Running
     {
