@@ -444,7 +444,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let global = &cli.global;
     match cli.command {
         Some(Command::Init(args)) => init(global, &args),
-        Some(Command::Export(args)) => export(&args),
+        Some(Command::Export(args)) => export(&args, global),
         Some(Command::Bench(args)) => {
             let options = crate::consume::bench::BenchOptions {
                 size_mb: args.size_mb,
@@ -1135,8 +1135,8 @@ async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn export(args: &ExportArgs) -> Result<ExitCode> {
-    let spec = load_spec(&args.spec.config)?;
+fn export(args: &ExportArgs, global: &GlobalOpts) -> Result<ExitCode> {
+    let spec = args.spec.load(global)?;
     let files = export::bundle(&spec, args.format);
     let written = export::write_bundle(&args.out, &files)
         .with_context(|| format!("cannot write the bundle into {}", args.out.display()))?;

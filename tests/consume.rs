@@ -678,3 +678,86 @@ fn decode_reads_a_local_file_and_reports_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("cannot open missing.json"));
 }
+
+/// Quotes `arg` for `sh -c`.
+fn sh_quote(arg: &str) -> String {
+    format!("'{}'", arg.replace('\'', r"'\''"))
+}
+
+/// Headless `consume` at a terminal ends with a short summary in words; into
+/// a pipe it ends with the JSON line automation reads.
+#[test]
+fn headless_consume_speaks_words_at_a_terminal_and_json_into_a_pipe() {
+    if Command::new("script").arg("--version").output().is_err() {
+        common::skip(
+            "headless_consume_speaks_words_at_a_terminal_and_json_into_a_pipe",
+            "`script` (util-linux) is not installed: no pseudo-terminal to run under",
+        );
+        return;
+    }
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    apply_stack(&moto, dir, &[]);
+    let ids = upload_records(&moto, dir, 2, 3);
+    let bin = common::sluice_bin();
+    let line = std::iter::once(bin.to_string_lossy().into_owned())
+        .chain(
+            [
+                "consume",
+                "--config",
+                "spec.json",
+                "--headless",
+                "--sink",
+                "dir:out",
+                "--stop-when-idle",
+                "3",
+            ]
+            .map(String::from),
+        )
+        .map(|a| sh_quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // script(1) runs the command on a pseudo-terminal and copies what it
+    // printed to our stdout.
+    let mut cmd = moto.command("script");
+    cmd.current_dir(dir)
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::null());
+    let shown = ok(common::run(&mut cmd));
+    assert_eq!(ids_of(&sink_records(dir)), ids);
+    assert!(
+        shown.contains("sluice: 6 records from 2 objects in "),
+        "{shown}"
+    );
+    assert!(shown.contains(", into dir:out"), "{shown}");
+    assert!(shown.contains("no errors"), "{shown}");
+    assert!(!shown.contains("{\""), "JSON at a terminal: {shown}");
+    assert!(
+        shown.lines().all(|l| l.chars().count() <= 100),
+        "a line too long for a terminal: {shown}"
+    );
+
+    // The same run into a pipe: the last stderr line is the JSON summary.
+    let more = upload_records(&moto, &dir.join("second"), 1, 2);
+    let out = common::run(&mut sluice(
+        &moto,
+        dir,
+        &[
+            "consume",
+            "--config",
+            "spec.json",
+            "--headless",
+            "--sink",
+            "dir:out",
+            "--stop-when-idle",
+            "3",
+        ],
+    ));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let last: Value = serde_json::from_str(stderr.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(last["final"], true, "{stderr}");
+    assert_eq!(last["metrics"]["counters"]["records"], more.len() as u64);
+}

@@ -895,7 +895,11 @@ async fn the_loop_steers_the_consumer_and_ends_after_it() {
     assert!(control.abort.is_cancelled());
     assert_eq!(s.run, RunState::Stopped);
     assert_eq!(s.snapshot.counters.records, 42);
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     // The loop resized the state to the terminal.
     assert_eq!(s.size, (80, 24));
 }

@@ -231,7 +231,15 @@ fn an_overlapping_entry_is_refused_before_any_write() {
     );
     // No prefix: ObjectCreated:* everywhere overlaps "images" (Put under images/).
     write_spec(&moto, dir, |_| {});
-    assert_eq!(plan_code(&moto, dir), 1);
+    let planned = sluice(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(planned.status.code(), Some(1));
+    // plan, too, gives the reason on stderr: automation that keeps only
+    // stderr still learns why.
+    let stderr = text(&planned.stderr);
+    assert!(
+        stderr.contains("overlap the existing queue entry images"),
+        "{stderr}"
+    );
     let out = apply(&moto, dir);
     assert!(!out.status.success());
     // The reason is on stderr, where errors go, not only in the plan's text.

@@ -695,3 +695,124 @@ fn setup_script_refuses_a_missing_adopted_bucket() {
         json!([])
     );
 }
+
+/// Every text a user reads (the bundle, the plan with its lints, every
+/// `--help`) names documents the user knows, such as "Tarsal's setup guide",
+/// never the reference copies sluice was built from.
+#[test]
+fn user_facing_text_names_only_documents_the_user_knows() {
+    let word = regex::Regex::new(r"(?i)\bseed(s|ed)?\b").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for (name, bundle) in every_variant(dir.path()) {
+        for file in common::files_under(&bundle) {
+            texts.push((
+                format!("{name}: {}", file.display()),
+                fs::read_to_string(&file).unwrap(),
+            ));
+        }
+    }
+    // A spec that sets off every lint the plan prints.
+    let linted = dir.path().join("linted");
+    fs::create_dir_all(&linted).unwrap();
+    let spec = write_spec(&linted, |s| {
+        s["queue"]["visibility_timeout_secs"] = json!(30);
+        s["queue"]["message_retention_secs"] = json!(60);
+        s["user"]["enabled"] = json!(true);
+        s["user"]["create_access_key"] = json!(true);
+        s["policy"]["scope"] = json!("wildcard");
+        s["bucket"]["deny_insecure_transport"] = json!(false);
+    });
+    let out = sluice(
+        &linted,
+        &["plan", "--offline", "--config", spec.to_str().unwrap()],
+    );
+    let plan = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        plan.contains("Tarsal's setup guide recommends 600"),
+        "{plan}"
+    );
+    texts.push(("plan".into(), plan));
+    let commands = [
+        "init", "plan", "apply", "verify", "destroy", "restore", "consume", "monitor", "backfill",
+        "decode", "bench", "export", "wizard",
+    ];
+    texts.push(("--help".into(), ok(sluice(dir.path(), &["--help"]))));
+    for command in commands {
+        texts.push((
+            format!("{command} --help"),
+            ok(sluice(dir.path(), &[command, "--help"])),
+        ));
+    }
+    // The wizard's and the engine's string tables, and the README.
+    for root in ["src", "assets"] {
+        for file in common::files_under(&common::root().join(root)) {
+            if let Ok(body) = fs::read_to_string(&file) {
+                texts.push((file.display().to_string(), body));
+            }
+        }
+    }
+    texts.push((
+        "README.md".into(),
+        fs::read_to_string(common::root().join("README.md")).unwrap(),
+    ));
+    let found: Vec<String> = texts
+        .iter()
+        .flat_map(|(place, body)| {
+            body.lines()
+                .filter(|line| word.is_match(line))
+                .map(move |line| format!("{place}: {line}"))
+        })
+        .collect();
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// `--region` only checks the spec's region, with or without `--offline`:
+/// a differing one is refused, naming both, before anything else happens.
+#[test]
+fn a_region_other_than_the_specs_is_refused_offline_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = write_spec(dir.path(), |_| {});
+    let spec = spec.to_str().unwrap();
+    for args in [
+        vec![
+            "plan",
+            "--offline",
+            "--region",
+            "eu-west-1",
+            "--config",
+            spec,
+        ],
+        vec![
+            "export",
+            "--region",
+            "eu-west-1",
+            "--config",
+            spec,
+            "--out",
+            "b",
+        ],
+    ] {
+        let out = sluice(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("--region eu-west-1 differs from the spec's region us-west-2"),
+            "{args:?}: {stderr}"
+        );
+        assert!(text(&out.stdout).is_empty(), "{args:?}");
+    }
+    assert!(!dir.path().join("b").exists());
+    // The spec's own region is accepted.
+    ok(sluice(
+        dir.path(),
+        &[
+            "plan",
+            "--offline",
+            "--region",
+            "us-west-2",
+            "--config",
+            spec,
+        ],
+    ));
+}

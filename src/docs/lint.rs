@@ -71,7 +71,7 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
         out.push(finding(
             Warning,
             "user",
-            "creates a long-lived access key: roles with an external ID are what AWS and the vendors recommend (temporary credentials, nothing to rotate or leak); use keys only where the connector cannot assume a role",
+            "creates a long-lived access key: AWS recommends a role with an external ID (temporary credentials, nothing to rotate or leak), and Tarsal's, Databend's and Hevo's setup guides use one; use keys only where the connector cannot assume a role",
         ));
     }
     if spec.queue.encryption == QueueEncryption::Kms {
@@ -113,7 +113,7 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
             Warning,
             "queue",
             format!(
-                "visibility timeout is {} s: a consumer still fetching a large object loses the message to another consumer and records arrive twice; the vendors' setup guides recommend 600",
+                "visibility timeout is {} s: a consumer still fetching a large object loses the message to another consumer and records arrive twice; Tarsal's setup guide recommends 600",
                 spec.queue.visibility_timeout_secs
             ),
         ));

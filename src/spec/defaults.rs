@@ -1,4 +1,4 @@
-//! Default values, derived from the stack name and the vendors' setup guides' recommendations.
+//! Default values, derived from the stack name and the values Tarsal's setup guide recommends.
 
 use std::collections::BTreeMap;
 

@@ -656,7 +656,8 @@ fn select_note_below(model: &Model, field: FieldId, width: usize) -> Vec<String>
     if note.is_empty() {
         return Vec::new();
     }
-    let line = field.label().chars().count() + 2 + value.chars().count() + 4 + 2 + note.chars().count();
+    let line =
+        field.label().chars().count() + 2 + value.chars().count() + 4 + 2 + note.chars().count();
     if line <= width {
         return Vec::new();
     }
@@ -793,7 +794,7 @@ fn intro_text(step: Step) -> &'static str {
             "The connector assumes this role with the external ID: temporary credentials, nothing to leak. Trust your vendor's account or role ARN."
         }
         Step::User => {
-            "Access keys vs. roles: a role with an external ID gives the connector temporary credentials, nothing to rotate; AWS and the vendors recommend it. Create a user only if your connector takes nothing but an access key: its secret is shown once and must be rotated."
+            "Access keys vs. roles: a role with an external ID gives the connector temporary credentials, nothing to rotate; AWS recommends it, and Tarsal's, Databend's and Hevo's setup guides use one. Create a user only if your connector takes nothing but an access key: its secret is shown once and must be rotated."
         }
         Step::Bucket => {
             "Where the data lands. Use an existing bucket and sluice manages only its own notification entry on it."

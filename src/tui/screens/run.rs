@@ -250,7 +250,8 @@ pub fn row_lines(model: &Model, row: &Row, width: usize, timing: fn(Duration) ->
             format!(" {:<detail_width$}", truncate(&first, detail_width)),
             detail_style,
         ));
-        line.spans.push(Span::styled(format!(" {elapsed}"), t.dim()));
+        line.spans
+            .push(Span::styled(format!(" {elapsed}"), t.dim()));
     }
     let column = " ".repeat(2 + title_width + 1);
     for rest in parts {
