@@ -23,7 +23,7 @@ use crate::consume::prepare::{ConsumeSettings, Prepared, prepare, require_queue}
 use crate::consume::runner::{ErrorPolicy, ForeignPolicy};
 use crate::consume::sink::SinkSpec;
 use crate::export::{self, Format};
-use crate::spec::{self, Compression, RecordFormat, Setting, Spec};
+use crate::spec::{self, Compression, Connector, RecordFormat, Setting, Spec};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -104,6 +104,13 @@ pub struct InitArgs {
     /// The AWS account id, when known (otherwise documents carry a placeholder until discovered).
     #[arg(long, value_name = "ID")]
     pub account_id: Option<String>,
+    /// Follow a vendor's setup guide: generic (the default), tarsal,
+    /// tidb-cloud-lake, databend, treasure-data, hevo or clickhouse. Names,
+    /// queue settings, permissions and the pipeline's shape come from the
+    /// guide; give the vendor's own values (its principals, its external ID)
+    /// with --set.
+    #[arg(long, value_name = "NAME", default_value = "generic")]
+    pub connector: Connector,
     /// Where to write the spec.
     #[arg(long, default_value = "sluice.json", value_name = "FILE")]
     pub out: PathBuf,
@@ -526,7 +533,12 @@ fn init(global: &GlobalOpts, args: &InitArgs) -> Result<ExitCode> {
     let Some(region) = global.region.as_deref() else {
         bail!("init needs --region (for example --region us-west-2)");
     };
-    let mut spec = spec::starter(&args.name, region, args.account_id.as_deref());
+    let mut spec = spec::starter_for(
+        args.connector,
+        &args.name,
+        region,
+        args.account_id.as_deref(),
+    );
     if !args.set.is_empty() {
         spec = spec::with_settings(&spec, &args.set, "--set")?;
     }
@@ -678,10 +690,21 @@ fn confirm(question: &str) -> Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-fn print_connector(values: &[(&'static str, String)]) {
-    println!("\nConnector values:");
+fn print_connector(spec: &Spec, values: &[(&'static str, String)]) {
+    let width = values
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    match spec.connector {
+        Connector::Generic => println!("\nConnector values:"),
+        _ => println!(
+            "\nValues for {}'s form (also in connector-values.json from sluice export):",
+            spec.profile().vendor
+        ),
+    }
     for (key, value) in values {
-        println!("  {key:<12} {value}");
+        println!("  {key:<width$}  {value}");
     }
 }
 
@@ -701,10 +724,10 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
     if !plan.has_changes() {
         println!("\nNothing to change: the account matches the spec.");
         let queue_url = observed.queue.as_ref().ok().and_then(|q| q.as_ref());
-        print_connector(&crate::docs::connector_values_with(
+        print_connector(
             &spec,
-            queue_url.map(|q| q.url.as_str()),
-        ));
+            &crate::docs::vendor_values(&spec, queue_url.map(|q| q.url.as_str()), None),
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if !args.yes && !confirm("Apply these changes?")? {
@@ -735,7 +758,7 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
                     dir.display()
                 );
             }
-            print_connector(&report.connector);
+            print_connector(&spec, &report.connector);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

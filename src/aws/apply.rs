@@ -40,7 +40,8 @@ pub struct ApplyReport {
     pub backup_dir: Option<PathBuf>,
     /// (step, how it ended, what was done), in order.
     pub steps: Vec<(StepId, Outcome, String)>,
-    /// The values a connector asks for, with the queue URL as AWS reports it.
+    /// The values the connector's form asks for, under the vendor's names,
+    /// with the queue URL as AWS reports it and the id of a key made now.
     pub connector: Vec<(&'static str, String)>,
 }
 
@@ -63,6 +64,8 @@ struct Run<'a> {
     backup: Backup,
     steps: Vec<(StepId, Outcome, String)>,
     queue_url: Option<String>,
+    /// The id of an access key this apply made (never its secret).
+    access_key_id: Option<String>,
 }
 
 /// How a step ended, and what it did in words.
@@ -132,6 +135,7 @@ pub async fn apply(
             .as_ref()
             .ok()
             .and_then(|q| q.as_ref().map(|q| q.url.clone())),
+        access_key_id: None,
     };
     if !plan.errors.is_empty() {
         return Err(run.failure(StepId::Plan, plan.errors.join("; ").into()));
@@ -161,7 +165,8 @@ pub async fn apply(
             }
         }
     }
-    let connector = docs::connector_values_with(spec, run.queue_url.as_deref());
+    let connector =
+        docs::vendor_values(spec, run.queue_url.as_deref(), run.access_key_id.as_deref());
     Ok(ApplyReport {
         backup_dir: run.backup.dir().map(PathBuf::from),
         steps: run.steps,
@@ -444,7 +449,7 @@ impl Run<'_> {
         Ok((outcome, done.join(", ")))
     }
 
-    async fn create_access_key(&self, user: &str) -> Result<String, StepError> {
+    async fn create_access_key(&mut self, user: &str) -> Result<String, StepError> {
         let out = self
             .clients
             .iam
@@ -474,6 +479,7 @@ impl Run<'_> {
         crate::fsutil::write_atomic(&path, csv.as_bytes(), Some(0o600)).map_err(|e| {
             format!("access key {id} was created but its file {} could not be written ({e}): delete the key with `aws iam delete-access-key --user-name {user} --access-key-id {id}` and apply again", path.display())
         })?;
+        self.access_key_id = Some(id.clone());
         self.reporter.send(Event::AccessKeyCreated {
             user: user.to_owned(),
             access_key_id: id.clone(),

@@ -195,7 +195,7 @@ impl Clients {
             .assume_role()
             .role_arn(role_arn)
             .role_session_name("sluice")
-            .external_id(external_id)
+            .set_external_id((!external_id.is_empty()).then(|| external_id.to_owned()))
             .duration_seconds(3600)
             .send()
             .await
@@ -214,8 +214,11 @@ impl Clients {
                 "the answer carried an empty access key",
             ));
         }
-        let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-            .external_id(external_id)
+        let mut provider = aws_config::sts::AssumeRoleProvider::builder(role_arn);
+        if !external_id.is_empty() {
+            provider = provider.external_id(external_id);
+        }
+        let provider = provider
             .session_name("sluice")
             .session_length(Duration::from_secs(3600))
             .configure(&self.config)

@@ -69,12 +69,12 @@ pub async fn holdings(clients: &Clients, spec: &Spec) -> Result<Holdings, AwsErr
             None => Ok(None),
         }
     };
-    let queue = if spec.queue.create {
+    let queue = if spec.has_queue() && spec.queue.create {
         depth_of(&spec.queue.name).await?
     } else {
         None
     };
-    let dlq = if spec.queue.create && spec.queue.dead_letter.enabled {
+    let dlq = if spec.queue.create && spec.has_dead_letter() {
         depth_of(&spec.queue.dead_letter.name).await?
     } else {
         None
@@ -137,20 +137,25 @@ pub async fn destroy(
         force: options.force,
     };
 
-    let label = format!(
-        "notification {} on bucket {}",
-        spec.notification.id, spec.bucket.name
-    );
-    let started = run.start(ResourceKind::Notification, &label);
-    let result = notification(clients, &spec, &label, &mut run).await;
-    run.end(ResourceKind::Notification, started, result)?;
+    // A pipeline without a queue made no notification entry and no queues.
+    if spec.has_notification() {
+        let label = format!(
+            "notification {} on bucket {}",
+            spec.notification.id, spec.bucket.name
+        );
+        let started = run.start(ResourceKind::Notification, &label);
+        let result = notification(clients, &spec, &label, &mut run).await;
+        run.end(ResourceKind::Notification, started, result)?;
+    }
 
-    let label = format!("queue {}", spec.queue.name);
-    let started = run.start(ResourceKind::Queue, &label);
-    let result = queue(clients, &spec, &spec.queue.name, true, &label, &mut run).await;
-    run.end(ResourceKind::Queue, started, result)?;
+    if spec.has_queue() {
+        let label = format!("queue {}", spec.queue.name);
+        let started = run.start(ResourceKind::Queue, &label);
+        let result = queue(clients, &spec, &spec.queue.name, true, &label, &mut run).await;
+        run.end(ResourceKind::Queue, started, result)?;
+    }
 
-    if spec.queue.dead_letter.enabled {
+    if spec.has_dead_letter() {
         let label = format!("dead-letter queue {}", spec.queue.dead_letter.name);
         let started = run.start(ResourceKind::DeadLetterQueue, &label);
         let result = queue(

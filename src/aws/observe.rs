@@ -92,7 +92,7 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         spec
     };
     let arns = Arns::of(spec);
-    let dlq_wanted = spec.queue.dead_letter.enabled && spec.queue.create;
+    let dlq_wanted = spec.has_dead_letter() && spec.queue.create;
     let (policy, role, user, bucket, dlq, queue) = tokio::join!(
         observe_policy(clients, &arns.policy),
         async {
@@ -117,7 +117,13 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
                 Ok(None)
             }
         },
-        observe_queue(clients, &spec.queue.name),
+        async {
+            if spec.has_queue() {
+                observe_queue(clients, &spec.queue.name).await
+            } else {
+                Ok(None)
+            }
+        },
     );
     Observation {
         identity,

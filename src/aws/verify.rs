@@ -110,12 +110,7 @@ impl VerifyReport {
 /// The Sid-free description of what verify asks the simulator, per resource.
 const OBJECT_ACTIONS: &[&str] = &["s3:GetObject"];
 const BUCKET_ACTIONS: &[&str] = &["s3:ListBucket"];
-const QUEUE_ACTIONS: &[&str] = &[
-    "sqs:ReceiveMessage",
-    "sqs:DeleteMessage",
-    "sqs:ChangeMessageVisibility",
-    "sqs:GetQueueAttributes",
-];
+const WRITE_ACTIONS: &[&str] = &["s3:PutObject"];
 
 /// What verify says when the endpoint cannot simulate policies.
 pub const SIMULATION_NOT_AVAILABLE: &str =
@@ -159,45 +154,16 @@ pub async fn verify(
     let arns = Arns::of(&spec);
 
     // The queue.
-    let started = run.start(
-        CheckId::QueueUrl,
-        format!("queue {} resolves", spec.queue.name),
-    );
-    let queue_url = match clients
-        .sqs
-        .get_queue_url()
-        .queue_name(&spec.queue.name)
-        .send()
-        .await
-        .map_err(|e| classify("sqs:GetQueueUrl", &spec.queue.name, e))
-    {
-        Ok(out) => match out.queue_url() {
-            Some(url) => {
-                run.finish(CheckId::QueueUrl, started, Ok(url.to_owned()));
-                url.to_owned()
+    let queue_url =
+        if let Some(why) = crate::docs::skipped_because(&spec, crate::docs::ResourceKind::Queue) {
+            run.not_available(CheckId::QueueUrl, "queue", &why);
+            String::new()
+        } else {
+            match resolve_queue(clients, &spec, &mut run).await {
+                Some(url) => url,
+                None => return run.report,
             }
-            None => {
-                run.finish(
-                    CheckId::QueueUrl,
-                    started,
-                    Err("sqs:GetQueueUrl returned no URL".to_owned()),
-                );
-                return run.report;
-            }
-        },
-        Err(e) => {
-            let cause = if e.is_not_found() {
-                format!(
-                    "the queue {} does not exist: apply the spec first",
-                    spec.queue.name
-                )
-            } else {
-                e.to_string()
-            };
-            run.finish(CheckId::QueueUrl, started, Err(cause));
-            return run.report;
-        }
-    };
+        };
 
     // The test object.
     let object = TestObject::new(&spec);
@@ -251,7 +217,10 @@ pub async fn verify(
     // Its event.
     let mut ours: Option<Received> = None;
     let mut held = Vec::new();
-    if version_id.is_some() {
+    if let Some(why) = crate::docs::skipped_because(&spec, crate::docs::ResourceKind::Notification)
+    {
+        run.not_available(CheckId::Event, "the test object's event", &why);
+    } else if version_id.is_some() {
         let polled = poll_for_event(&stack, options, upload_time, &mut run).await;
         ours = polled.ours;
         held = polled.held;
@@ -332,6 +301,49 @@ pub async fn verify(
         run.finish(CheckId::CleanupObject, started, result);
     }
     run.report
+}
+
+/// The queue's URL, or `None` (the check failed) when it cannot be had.
+async fn resolve_queue(clients: &Clients, spec: &Spec, run: &mut Run<'_>) -> Option<String> {
+    let started = run.start(
+        CheckId::QueueUrl,
+        format!("queue {} resolves", spec.queue.name),
+    );
+    match clients
+        .sqs
+        .get_queue_url()
+        .queue_name(&spec.queue.name)
+        .send()
+        .await
+        .map_err(|e| classify("sqs:GetQueueUrl", &spec.queue.name, e))
+    {
+        Ok(out) => match out.queue_url() {
+            Some(url) => {
+                run.finish(CheckId::QueueUrl, started, Ok(url.to_owned()));
+                Some(url.to_owned())
+            }
+            None => {
+                run.finish(
+                    CheckId::QueueUrl,
+                    started,
+                    Err("sqs:GetQueueUrl returned no URL".to_owned()),
+                );
+                None
+            }
+        },
+        Err(e) => {
+            let cause = if e.is_not_found() {
+                format!(
+                    "the queue {} does not exist: apply the spec first",
+                    spec.queue.name
+                )
+            } else {
+                e.to_string()
+            };
+            run.finish(CheckId::QueueUrl, started, Err(cause));
+            None
+        }
+    }
 }
 
 const TEST_BODY: &str = "{\"sluice\":\"verify\"}\n";
@@ -876,6 +888,19 @@ async fn role_checks(
         }
     };
 
+    if spec.has_queue() {
+        role_receive(&assumed, spec, queue_url, run).await;
+    }
+    if !spec.has_queue() {
+        role_list(&assumed, spec, run).await;
+    }
+    role_read(&assumed, spec, object, uploaded, run).await;
+    if spec.policy.allow_put_object {
+        role_write(&assumed, spec, object, run).await;
+    }
+}
+
+async fn role_receive(assumed: &Clients, spec: &Spec, queue_url: &str, run: &mut Run<'_>) {
     let started = run.start(
         CheckId::RoleReceiveMessage,
         format!("the role may receive from {}", spec.queue.name),
@@ -897,7 +922,87 @@ async fn role_checks(
         })
         .map_err(|e| classify("sqs:ReceiveMessage", &spec.queue.name, e).to_string());
     run.finish(CheckId::RoleReceiveMessage, started, result);
+}
 
+/// A pull import lists the prefix before it reads.
+async fn role_list(assumed: &Clients, spec: &Spec, run: &mut Run<'_>) {
+    let where_ = format!("s3://{}/{}", spec.bucket.name, spec.bucket.prefix);
+    let started = run.start(
+        CheckId::RoleListBucket,
+        format!("the role may list {where_}"),
+    );
+    let result = assumed
+        .s3
+        .list_objects_v2()
+        .bucket(&spec.bucket.name)
+        .prefix(&spec.bucket.prefix)
+        .max_keys(10)
+        .send()
+        .await
+        .map(|out| {
+            format!(
+                "allowed ({} listed)",
+                crate::words::count(out.contents().len(), "object")
+            )
+        })
+        .map_err(|e| classify("s3:ListBucket", &where_, e).to_string());
+    run.finish(CheckId::RoleListBucket, started, result);
+}
+
+/// A destination writes, reads back and deletes an object of its own.
+async fn role_write(assumed: &Clients, spec: &Spec, object: &TestObject, run: &mut Run<'_>) {
+    let key = format!("{}.written", object.key);
+    let place = format!("s3://{}/{key}", spec.bucket.name);
+    let started = run.start(
+        CheckId::RolePutObject,
+        format!("the role may write {place}"),
+    );
+    let put = assumed
+        .s3
+        .put_object()
+        .bucket(&spec.bucket.name)
+        .key(&key)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(
+            TEST_BODY.as_bytes(),
+        ))
+        .send()
+        .await;
+    let written = put.is_ok();
+    run.finish(
+        CheckId::RolePutObject,
+        started,
+        put.map(|_| format!("{} bytes written", TEST_BODY.len()))
+            .map_err(|e| classify("s3:PutObject", &place, e).to_string()),
+    );
+    let title = format!("the role may delete {place}");
+    if !written {
+        run.not_available(CheckId::RoleDeleteObject, title, "the role wrote nothing");
+        return;
+    }
+    let started = run.start(CheckId::RoleDeleteObject, title);
+    let mut result = assumed
+        .s3
+        .delete_object()
+        .bucket(&spec.bucket.name)
+        .key(&key)
+        .send()
+        .await
+        .map(|_| "deleted".to_owned())
+        .map_err(|e| classify("s3:DeleteObject", &place, e).to_string());
+    if result.is_ok() && spec.bucket.versioning {
+        result =
+            Ok("deleted (a versioned bucket keeps the write as a noncurrent version)".to_owned());
+    }
+    run.finish(CheckId::RoleDeleteObject, started, result);
+}
+
+async fn role_read(
+    assumed: &Clients,
+    spec: &Spec,
+    object: &TestObject,
+    uploaded: bool,
+    run: &mut Run<'_>,
+) {
     let title = format!("the role may read s3://{}/{}", spec.bucket.name, object.key);
     if !uploaded {
         run.not_available(
@@ -1024,11 +1129,16 @@ async fn simulation_checks(stack: &Stack<'_>, run: &mut Run<'_>) {
         let mut denied = Vec::new();
         let mut failure = None;
         let object_arn = object.arn(arns, &spec.bucket.name);
-        let requests: [(&[&str], &str); 3] = [
+        let mut requests: Vec<(&[&str], &str)> = vec![
             (OBJECT_ACTIONS, &object_arn),
             (BUCKET_ACTIONS, &arns.bucket),
-            (QUEUE_ACTIONS, &arns.queue),
         ];
+        if spec.policy.allow_put_object {
+            requests.push((WRITE_ACTIONS, &object_arn));
+        }
+        if spec.has_queue() {
+            requests.push((spec.profile().queue_actions, &arns.queue));
+        }
         for (actions, resource) in requests {
             match simulate(clients, &arn, actions, resource, &spec.bucket.prefix).await {
                 Ok(results) => denied.extend(results),

@@ -99,6 +99,10 @@ pub fn desired_state(spec: &Spec) -> Vec<Desired> {
         create: spec.bucket.create,
         document: Value::Object(bucket),
     });
+    if !spec.has_queue() {
+        // A pull import or a destination: no queue, no notification.
+        return out;
+    }
     if let Some(attrs) = dlq_attributes(spec) {
         out.push(Desired {
             kind: ResourceKind::DeadLetterQueue,
@@ -113,15 +117,52 @@ pub fn desired_state(spec: &Spec) -> Vec<Desired> {
         create: spec.queue.create,
         document: expand_json_attributes(&queue_attributes(spec)),
     });
-    let entry = notification_entry(spec);
-    out.push(Desired {
-        kind: ResourceKind::Notification,
-        name: spec.notification.id.clone(),
-        create: true,
-        // Against an empty configuration merging cannot conflict.
-        document: merge(&Value::Null, &entry).unwrap_or(entry),
-    });
+    if spec.has_notification() {
+        let entry = notification_entry(spec);
+        out.push(Desired {
+            kind: ResourceKind::Notification,
+            name: spec.notification.id.clone(),
+            create: true,
+            // Against an empty configuration merging cannot conflict.
+            document: merge(&Value::Null, &entry).unwrap_or(entry),
+        });
+    }
     out
+}
+
+/// Why the pipeline has no resource of `kind`, when its shape leaves it out.
+pub fn skipped_because(spec: &Spec, kind: ResourceKind) -> Option<String> {
+    let p = spec.profile();
+    let shape = match p.shape {
+        crate::spec::Shape::Pull => {
+            "a pull import: the connector lists and reads the bucket itself"
+        }
+        crate::spec::Shape::Destination => "a destination: the connector writes into the bucket",
+        crate::spec::Shape::QueueFed => "the spec turns it off",
+    };
+    let who = if spec.connector == crate::spec::Connector::Generic {
+        "this pipeline".to_owned()
+    } else {
+        format!("{}'s pipeline", p.vendor)
+    };
+    match kind {
+        ResourceKind::Queue | ResourceKind::DeadLetterQueue if !spec.has_queue() => Some(format!(
+            "no queue (queue.enabled is false): {who} is {shape}"
+        )),
+        ResourceKind::DeadLetterQueue if !spec.queue.dead_letter.enabled => {
+            Some("no dead-letter queue (queue.dead_letter.enabled is false)".to_owned())
+        }
+        ResourceKind::Notification if !spec.has_queue() => Some(format!(
+            "no bucket notification: there is no queue to notify ({who} is {shape})"
+        )),
+        ResourceKind::Notification if !spec.notification.enabled => Some(
+            "no bucket notification (notification.enabled is false): the bucket's configuration is left alone"
+                .to_owned(),
+        ),
+        ResourceKind::Role if !spec.role.enabled => Some("no role (role.enabled is false)".to_owned()),
+        ResourceKind::User if !spec.user.enabled => Some("no user (user.enabled is false)".to_owned()),
+        _ => None,
+    }
 }
 
 /// Queue attributes with the JSON-valued ones (`Policy`, `RedrivePolicy`,

@@ -3,44 +3,46 @@
 use serde_json::{Value, json};
 
 use super::{Arns, POLICY_VERSION};
+use crate::spec::profiles::ExternalId;
 use crate::spec::{BucketEncryption, PolicyScope, QueueEncryption, Spec};
 
-/// The actions the wildcard policy of Tarsal's setup guide grants.
-const WILDCARD_ACTIONS: &[&str] = &[
-    "s3:GetObject",
-    "s3:ListBucket",
-    "sqs:ChangeMessageVisibility",
-    "sqs:DeleteMessage",
-    "sqs:GetQueueAttributes",
-    "sqs:GetQueueUrl",
-    "sqs:ReceiveMessage",
-    "sqs:SendMessage",
-];
+/// The S3 actions the wildcard policy of Tarsal's setup guide grants.
+const WILDCARD_S3_ACTIONS: &[&str] = &["s3:GetObject", "s3:ListBucket"];
 
-/// The identity policy attached to the role and the user: what a consumer needs.
+/// The identity policy attached to the role and the user: what the connector
+/// needs for the pipeline's shape, and nothing more. Every toggle means what
+/// it says in both scopes; writing and deleting objects never reach beyond
+/// the bucket's prefix, even in the wildcard scope.
 pub fn permissions_policy(spec: &Spec) -> Value {
     let arns = Arns::of(spec);
     let mut statements = match spec.policy.scope {
         PolicyScope::LeastPrivilege => least_privilege(spec, &arns),
         PolicyScope::Wildcard => {
-            let mut actions: Vec<&str> = WILDCARD_ACTIONS.to_vec();
-            if spec.policy.allow_delete_object {
-                actions.push("s3:DeleteObject");
-            }
-            vec![json!({
+            let mut actions: Vec<&str> = WILDCARD_S3_ACTIONS.to_vec();
+            actions.extend(queue_actions(spec));
+            actions.sort_unstable();
+            actions.dedup();
+            let mut statements = vec![json!({
                 "Sid": "S3AndSQSAccess",
                 "Effect": "Allow",
                 "Action": actions,
                 "Resource": "*",
-            })]
+            })];
+            statements.extend(object_write(spec, &arns));
+            statements
         }
     };
     let keys = kms_keys(spec);
     if !keys.is_empty() {
+        let mut actions = vec!["kms:Decrypt"];
+        if spec.policy.allow_put_object {
+            // Writing into an SSE-KMS bucket makes a data key.
+            actions.push("kms:GenerateDataKey");
+        }
         statements.push(json!({
             "Sid": "KMSDecrypt",
             "Effect": "Allow",
-            "Action": "kms:Decrypt",
+            "Action": one_or_many_str(actions),
             "Resource": match spec.policy.scope {
                 PolicyScope::Wildcard => json!("*"),
                 PolicyScope::LeastPrivilege => one_or_many(keys),
@@ -48,6 +50,38 @@ pub fn permissions_policy(spec: &Spec) -> Value {
         }));
     }
     json!({ "Version": POLICY_VERSION, "Statement": statements })
+}
+
+/// The queue actions the connector gets: its profile's, and `sqs:SendMessage`
+/// where allowed; none without a queue.
+fn queue_actions(spec: &Spec) -> Vec<&'static str> {
+    if !spec.has_queue() {
+        return Vec::new();
+    }
+    let mut actions: Vec<&'static str> = spec.profile().queue_actions.to_vec();
+    if spec.policy.allow_send_message {
+        actions.push("sqs:SendMessage");
+    }
+    actions
+}
+
+/// `s3:PutObject` and `s3:DeleteObject` under the prefix, where allowed.
+fn object_write(spec: &Spec, arns: &Arns) -> Option<Value> {
+    let mut actions = Vec::new();
+    if spec.policy.allow_put_object {
+        actions.push("s3:PutObject");
+    }
+    if spec.policy.allow_delete_object {
+        actions.push("s3:DeleteObject");
+    }
+    (!actions.is_empty()).then(|| {
+        json!({
+            "Sid": "S3ObjectWriteAccess",
+            "Effect": "Allow",
+            "Action": one_or_many_str(actions),
+            "Resource": arns.objects,
+        })
+    })
 }
 
 fn least_privilege(spec: &Spec, arns: &Arns) -> Vec<Value> {
@@ -75,33 +109,23 @@ fn least_privilege(spec: &Spec, arns: &Arns) -> Vec<Value> {
             "Condition": { "StringLike": { "s3:prefix": [prefix, format!("{prefix}*")] } },
         }));
     }
-    let mut object_actions = vec!["s3:GetObject"];
-    if spec.policy.allow_delete_object {
-        object_actions.push("s3:DeleteObject");
-    }
     statements.push(json!({
         "Sid": "S3ObjectReadAccess",
         "Effect": "Allow",
-        "Action": object_actions,
+        "Action": ["s3:GetObject"],
         "Resource": arns.objects,
     }));
-    let mut queue_actions = vec![
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl",
-        "sqs:ChangeMessageVisibility",
-    ];
-    if spec.policy.allow_send_message {
-        queue_actions.push("sqs:SendMessage");
+    statements.extend(object_write(spec, arns));
+    let queue = queue_actions(spec);
+    if !queue.is_empty() {
+        statements.push(json!({
+            "Sid": "SQSConsumeAccess",
+            "Effect": "Allow",
+            "Action": queue,
+            "Resource": arns.queue,
+        }));
     }
-    statements.push(json!({
-        "Sid": "SQSConsumeAccess",
-        "Effect": "Allow",
-        "Action": queue_actions,
-        "Resource": arns.queue,
-    }));
-    if spec.queue.dead_letter.enabled {
+    if spec.has_dead_letter() {
         statements.push(json!({
             "Sid": "SQSDeadLetterQueueRead",
             "Effect": "Allow",
@@ -118,11 +142,19 @@ fn kms_keys(spec: &Spec) -> Vec<String> {
     if spec.bucket.encryption == BucketEncryption::SseKms {
         keys.extend(spec.bucket.kms_key_arn.clone());
     }
-    if spec.queue.encryption == QueueEncryption::Kms {
+    if spec.has_queue() && spec.queue.encryption == QueueEncryption::Kms {
         keys.extend(spec.queue.kms_key_arn.clone());
     }
     keys.dedup();
     keys
+}
+
+fn one_or_many_str(mut values: Vec<&str>) -> Value {
+    if values.len() == 1 {
+        Value::String(values.remove(0).to_owned())
+    } else {
+        json!(values)
+    }
 }
 
 fn one_or_many(mut values: Vec<String>) -> Value {
@@ -147,22 +179,28 @@ pub fn trust_policy(spec: &Spec) -> Value {
             .collect()
     };
     let many = principals.len() > 1;
+    let sids = spec.profile().trust_sids;
+    let with_external_id = spec.profile().external_id != ExternalId::None;
     let statements: Vec<Value> = principals
         .iter()
         .enumerate()
         .map(|(i, principal)| {
-            let sid = if many {
-                format!("AllowAssumeRoleWithExternalId{}", i + 1)
-            } else {
-                "AllowAssumeRoleWithExternalId".to_owned()
+            let sid = match sids.get(i) {
+                Some(sid) => (*sid).to_owned(),
+                None if many => format!("AllowAssumeRoleWithExternalId{}", i + 1),
+                None => "AllowAssumeRoleWithExternalId".to_owned(),
             };
-            json!({
+            let mut statement = json!({
                 "Sid": sid,
                 "Effect": "Allow",
                 "Principal": { "AWS": principal },
                 "Action": "sts:AssumeRole",
-                "Condition": { "StringEquals": { "sts:ExternalId": spec.role.external_id } },
-            })
+            });
+            if with_external_id {
+                statement["Condition"] =
+                    json!({ "StringEquals": { "sts:ExternalId": spec.role.external_id } });
+            }
+            statement
         })
         .collect();
     json!({ "Version": POLICY_VERSION, "Statement": statements })
@@ -254,7 +292,13 @@ mod tests {
                     {
                         "Sid": "S3ObjectReadAccess",
                         "Effect": "Allow",
-                        "Action": ["s3:GetObject", "s3:DeleteObject"],
+                        "Action": ["s3:GetObject"],
+                        "Resource": "arn:aws:s3:::acme-ingest-source/events/*"
+                    },
+                    {
+                        "Sid": "S3ObjectWriteAccess",
+                        "Effect": "Allow",
+                        "Action": "s3:DeleteObject",
                         "Resource": "arn:aws:s3:::acme-ingest-source/events/*"
                     },
                     {
@@ -282,9 +326,45 @@ mod tests {
     }
 
     #[test]
+    fn wildcard_toggles_mean_what_they_say_and_writes_stay_in_the_bucket() {
+        let mut spec = acme();
+        spec.policy.scope = PolicyScope::Wildcard;
+        spec.bucket.prefix = "in/".into();
+        spec.policy.allow_delete_object = true;
+        spec.policy.allow_put_object = true;
+        let policy = permissions_policy(&spec);
+        let statements = policy["Statement"].as_array().unwrap();
+        assert!(
+            !statements[0]["Action"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("sqs:SendMessage")),
+            "allow_send_message is off: {policy}"
+        );
+        assert_eq!(
+            statements[1],
+            json!({
+                "Sid": "S3ObjectWriteAccess",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:DeleteObject"],
+                "Resource": "arn:aws:s3:::acme-ingest-source/in/*"
+            })
+        );
+        // Without a queue, no queue action at all.
+        spec.queue.enabled = false;
+        spec.notification.enabled = false;
+        let policy = permissions_policy(&spec);
+        assert_eq!(
+            policy["Statement"][0]["Action"],
+            json!(["s3:GetObject", "s3:ListBucket"])
+        );
+    }
+
+    #[test]
     fn wildcard_reproduces_the_tarsal_policy() {
         let mut spec = acme();
         spec.policy.scope = PolicyScope::Wildcard;
+        spec.policy.allow_send_message = true;
         assert_eq!(
             permissions_policy(&spec),
             json!({

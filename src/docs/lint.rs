@@ -74,69 +74,74 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
             "creates a long-lived access key: AWS recommends a role with an external ID (temporary credentials, nothing to rotate or leak), and Tarsal's, Databend's and Hevo's setup guides use one; use keys only where the connector cannot assume a role",
         ));
     }
-    if spec.queue.encryption == QueueEncryption::Kms {
-        let key = spec.queue.kms_key_arn.as_deref().unwrap_or_default();
-        if key.ends_with("alias/aws/sqs") {
+    // The queue's lints: only a pipeline with a queue has one.
+    if spec.has_queue() {
+        if spec.queue.encryption == QueueEncryption::Kms {
+            let key = spec.queue.kms_key_arn.as_deref().unwrap_or_default();
+            if key.ends_with("alias/aws/sqs") {
+                out.push(finding(
+                    Error,
+                    "queue",
+                    "is encrypted with the AWS-managed key alias/aws/sqs: S3 cannot publish to it, because that key's policy cannot be changed to let s3.amazonaws.com use it. Use encryption sqs-managed, or a customer-managed key",
+                ));
+            } else if !key.is_empty() {
+                let statement = json!({
+                    "Sid": "AllowS3ToUseTheQueueKey",
+                    "Effect": "Allow",
+                    "Principal": { "Service": "s3.amazonaws.com" },
+                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                    "Resource": "*",
+                    "Condition": { "ArnLike": { "aws:SourceArn": Arns::of(spec).bucket } },
+                });
+                out.push(finding(
+                    Warning,
+                    "queue",
+                    format!(
+                        "is encrypted with the customer-managed key {key}: S3 can only publish if the key policy allows it. Add this statement to the key policy:\n{}",
+                        serde_json::to_string_pretty(&statement).unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        if spec.queue.encryption == QueueEncryption::None {
             out.push(finding(
-                Error,
+                Info,
                 "queue",
-                "is encrypted with the AWS-managed key alias/aws/sqs: S3 cannot publish to it, because that key's policy cannot be changed to let s3.amazonaws.com use it. Use encryption sqs-managed, or a customer-managed key",
+                "is not encrypted at rest; sqs-managed encryption costs nothing and needs no key policy",
             ));
-        } else if !key.is_empty() {
-            let statement = json!({
-                "Sid": "AllowS3ToUseTheQueueKey",
-                "Effect": "Allow",
-                "Principal": { "Service": "s3.amazonaws.com" },
-                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                "Resource": "*",
-                "Condition": { "ArnLike": { "aws:SourceArn": Arns::of(spec).bucket } },
-            });
+        }
+        if spec.queue.create && spec.queue.visibility_timeout_secs < 60 {
             out.push(finding(
                 Warning,
                 "queue",
                 format!(
-                    "is encrypted with the customer-managed key {key}: S3 can only publish if the key policy allows it. Add this statement to the key policy:\n{}",
-                    serde_json::to_string_pretty(&statement).unwrap_or_default()
+                    "visibility timeout is {} s: a consumer still fetching a large object loses the message to another consumer and records arrive twice; Tarsal's setup guide recommends 600",
+                    spec.queue.visibility_timeout_secs
                 ),
             ));
         }
-    }
-    if spec.queue.encryption == QueueEncryption::None {
-        out.push(finding(
-            Info,
-            "queue",
-            "is not encrypted at rest; sqs-managed encryption costs nothing and needs no key policy",
-        ));
-    }
-    if spec.queue.create && spec.queue.visibility_timeout_secs < 60 {
-        out.push(finding(
-            Warning,
-            "queue",
-            format!(
-                "visibility timeout is {} s: a consumer still fetching a large object loses the message to another consumer and records arrive twice; Tarsal's setup guide recommends 600",
-                spec.queue.visibility_timeout_secs
-            ),
-        ));
-    }
-    if spec.queue.create && !spec.queue.dead_letter.enabled {
-        out.push(finding(
-            Warning,
-            "queue",
-            "has no dead-letter queue: a message that can never be processed is received again and again until retention deletes it",
-        ));
-    } else if spec.queue.create && spec.queue.dead_letter.max_receive_count == 1 {
-        out.push(finding(
-            Warning,
-            "queue",
-            "max_receive_count is 1: a single transient failure (a timeout, a throttled GetObject) moves the message to the dead-letter queue",
-        ));
-    }
-    if spec.queue.create && spec.queue.message_retention_secs < spec.queue.visibility_timeout_secs {
-        out.push(finding(
-            Warning,
-            "queue",
-            "message retention is shorter than the visibility timeout: a message that is not deleted on its first receive expires before it can be retried",
-        ));
+        if spec.queue.create && !spec.queue.dead_letter.enabled {
+            out.push(finding(
+                Warning,
+                "queue",
+                "has no dead-letter queue: a message that can never be processed is received again and again until retention deletes it",
+            ));
+        } else if spec.queue.create && spec.queue.dead_letter.max_receive_count == 1 {
+            out.push(finding(
+                Warning,
+                "queue",
+                "max_receive_count is 1: a single transient failure (a timeout, a throttled GetObject) moves the message to the dead-letter queue",
+            ));
+        }
+        if spec.queue.create
+            && spec.queue.message_retention_secs < spec.queue.visibility_timeout_secs
+        {
+            out.push(finding(
+                Warning,
+                "queue",
+                "message retention is shorter than the visibility timeout: a message that is not deleted on its first receive expires before it can be retried",
+            ));
+        }
     }
     if spec.bucket.create && !spec.bucket.block_public_access {
         out.push(finding(

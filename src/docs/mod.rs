@@ -10,7 +10,7 @@ mod notification;
 mod s3;
 mod sqs;
 
-pub use desired::{Desired, ResourceKind, desired_state};
+pub use desired::{Desired, ResourceKind, desired_state, skipped_because};
 pub use iam::{permissions_policy, trust_policy};
 pub use lint::{Finding, Severity, lint, lint_trust_policy};
 pub use notification::{
@@ -131,15 +131,85 @@ pub fn connector_values(spec: &Spec) -> Vec<(&'static str, String)> {
     if spec.user.enabled {
         values.push(("user_arn", arns.user.clone()));
     }
+    if spec.has_queue() {
+        values.extend([("queue_url", arns.queue_url), ("queue_arn", arns.queue)]);
+    }
     values.extend([
-        ("queue_url", arns.queue_url),
-        ("queue_arn", arns.queue),
         ("bucket", spec.bucket.name.clone()),
         ("region", spec.region.clone()),
         ("prefix", spec.bucket.prefix.clone()),
         ("suffix", spec.bucket.suffix.clone()),
     ]);
     values
+}
+
+/// Stands for an access key's id before apply has made the key.
+pub const ACCESS_KEY_PLACEHOLDER: &str =
+    "<access key id: in the 0600 key file sluice apply writes>";
+
+/// The values the connector's form asks for, under the vendor's own names
+/// and in its order (sluice's names for `generic`). `queue_url` is the
+/// queue's URL as AWS reports it, `access_key_id` the id of the key apply
+/// made, when known; neither secret ever appears.
+pub fn vendor_values(
+    spec: &Spec,
+    queue_url: Option<&str>,
+    access_key_id: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    use crate::spec::profiles::{ExternalId, Value as V};
+    let arns = Arns::of(spec);
+    let p = spec.profile();
+    let mut out = Vec::new();
+    for (key, value) in p.values {
+        let text = match value {
+            V::RoleArn if spec.role.enabled => arns.role.clone(),
+            V::ExternalId if spec.role.enabled && p.external_id != ExternalId::None => {
+                spec.role.external_id.clone()
+            }
+            V::UserArn if spec.user.enabled => arns.user.clone(),
+            V::AccessKeyId if spec.user.enabled && spec.user.create_access_key => {
+                access_key_id.unwrap_or(ACCESS_KEY_PLACEHOLDER).to_owned()
+            }
+            V::QueueUrl if spec.has_queue() => {
+                queue_url.map_or_else(|| arns.queue_url.clone(), str::to_owned)
+            }
+            V::QueueArn if spec.has_queue() => arns.queue.clone(),
+            V::Region => spec.region.clone(),
+            V::Bucket => spec.bucket.name.clone(),
+            V::Prefix => spec.bucket.prefix.clone(),
+            V::Suffix => spec.bucket.suffix.clone(),
+            V::VirtualHostedUrl => format!(
+                "https://{}.s3.{}.{}/{}**{}",
+                spec.bucket.name,
+                spec.region,
+                if arns.partition == "aws-cn" {
+                    "amazonaws.com.cn"
+                } else {
+                    "amazonaws.com"
+                },
+                spec.bucket.prefix,
+                spec.bucket.suffix
+            ),
+            V::Literal(text) => (*text).to_owned(),
+            _ => continue,
+        };
+        out.push((*key, text));
+    }
+    out
+}
+
+/// [`vendor_values`] as the JSON object `connector-values.json` holds.
+pub fn vendor_values_json(
+    spec: &Spec,
+    queue_url: Option<&str>,
+    access_key_id: Option<&str>,
+) -> serde_json::Value {
+    serde_json::Value::Object(
+        vendor_values(spec, queue_url, access_key_id)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
+            .collect(),
+    )
 }
 
 /// Pretty JSON with a trailing newline, as every exported document is written.

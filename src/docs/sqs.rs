@@ -59,7 +59,7 @@ pub fn queue_attributes(spec: &Spec) -> Value {
 /// The dead-letter queue's attributes, or `None` when it is disabled: the
 /// longest retention and the queue's encryption.
 pub fn dlq_attributes(spec: &Spec) -> Option<Value> {
-    if !spec.queue.dead_letter.enabled || !spec.queue.create {
+    if !spec.has_dead_letter() || !spec.queue.create {
         return None;
     }
     let mut attrs = Map::new();

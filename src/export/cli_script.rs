@@ -59,12 +59,16 @@ pub fn setup_script(spec: &Spec) -> String {
     if let Some(attrs) = dlq_attributes(s) {
         embed(&mut out, "dlq-attributes.json", &attrs);
     }
-    if s.queue.create {
-        embed(&mut out, "queue-attributes.json", &queue_attributes(s));
-    } else {
-        embed(&mut out, "queue-policy.json", &queue_policy(s));
+    if s.has_queue() {
+        if s.queue.create {
+            embed(&mut out, "queue-attributes.json", &queue_attributes(s));
+        } else {
+            embed(&mut out, "queue-policy.json", &queue_policy(s));
+        }
     }
-    embed(&mut out, "notification-entry.json", &notification_entry(s));
+    if s.has_notification() {
+        embed(&mut out, "notification-entry.json", &notification_entry(s));
+    }
 
     // -- preflight -------------------------------------------------------
     out.push_str(if s.bucket.create {
@@ -72,7 +76,9 @@ pub fn setup_script(spec: &Spec) -> String {
     } else {
         PREFLIGHT_ADOPT_BUCKET
     });
-    out.push_str(PREFLIGHT_NOTIFICATION);
+    if s.has_notification() {
+        out.push_str(PREFLIGHT_NOTIFICATION);
+    }
 
     // -- steps -----------------------------------------------------------
     out.push_str(STEP_POLICY);
@@ -98,12 +104,16 @@ pub fn setup_script(spec: &Spec) -> String {
     if dlq_attributes(s).is_some() {
         out.push_str(STEP_DLQ);
     }
-    out.push_str(if s.queue.create {
-        STEP_QUEUE_CREATE
-    } else {
-        STEP_QUEUE_ADOPT
-    });
-    out.push_str(STEP_NOTIFICATION);
+    if s.has_queue() {
+        out.push_str(if s.queue.create {
+            STEP_QUEUE_CREATE
+        } else {
+            STEP_QUEUE_ADOPT
+        });
+    }
+    if s.has_notification() {
+        out.push_str(STEP_NOTIFICATION);
+    }
     out.push_str(&summary(spec));
     out
 }
@@ -120,11 +130,10 @@ fn header(spec: &Spec) -> String {
     let s3_tags = serde_json::json!({ "TagSet": serde_json::from_str::<Value>(&iam_tags).unwrap_or_default() }).to_string();
     let h = format!(
         r#"#!/usr/bin/env bash
-# setup.sh: the {name:?} S3 -> SQS ingestion pipeline, as sluice {version} would apply it.
+# setup.sh: the {name:?} {what} pipeline, as sluice {version} would apply it.
 #
 # Creates or updates, in order: the IAM permissions policy{role}{user}, the
-# bucket{bucket_mode}, the {dlq}queue and its access policy, and the bucket's event
-# notification to the queue.
+# bucket{bucket_mode}{queue_part}.
 #
 # Safe to re-run: each resource is read first and only written where it
 # differs; every existing configuration it changes is first saved under
@@ -156,6 +165,11 @@ SQS_TAGS={sqs_tags}
 S3_TAGS={s3_tags}
 "#,
         name = spec.name,
+        what = match spec.profile().shape {
+            crate::spec::Shape::QueueFed => "S3 -> SQS ingestion",
+            crate::spec::Shape::Pull => "S3 pull import",
+            crate::spec::Shape::Destination => "S3 destination",
+        },
         version = env!("CARGO_PKG_VERSION"),
         role = if spec.role.enabled { ", the role" } else { "" },
         user = if spec.user.enabled { ", the user" } else { "" },
@@ -164,10 +178,15 @@ S3_TAGS={s3_tags}
         } else {
             " (adopted: only checked)"
         },
-        dlq = if spec.queue.dead_letter.enabled && spec.queue.create {
-            "dead-letter queue, the "
-        } else {
-            ""
+        queue_part = match (
+            spec.has_queue(),
+            spec.has_dead_letter() && spec.queue.create
+        ) {
+            (false, _) => " (no queue: the connector reaches the bucket itself)",
+            (true, true) =>
+                ", the dead-letter queue, the queue and its access policy,\n# and the bucket's event notification to the queue",
+            (true, false) =>
+                ", the queue and its access policy, and the bucket's event\n# notification to the queue",
         },
         region = q(&spec.region),
         partition = q(docs::partition(&spec.region)),
@@ -194,18 +213,38 @@ fn embed(out: &mut String, file: &str, doc: &Value) {
 }
 
 fn summary(spec: &Spec) -> String {
-    let mut s = String::from(
-        "\nstep \"Connector values\"\nQUEUE_ARN=$(aws_ sqs get-queue-attributes --queue-url \"$QUEUE_URL\" --attribute-names QueueArn --query Attributes.QueueArn --output text)\n",
-    );
-    if spec.role.enabled {
-        s.push_str("value role_arn \"$ROLE_ARN\"\nvalue external_id \"$EXTERNAL_ID\"\n");
+    use crate::spec::profiles::Value as V;
+    let mut s = String::from("\nstep \"Connector values\"\n");
+    if spec.has_queue() {
+        s.push_str("QUEUE_ARN=$(aws_ sqs get-queue-attributes --queue-url \"$QUEUE_URL\" --attribute-names QueueArn --query Attributes.QueueArn --output text)\n");
     }
-    if spec.user.enabled {
-        s.push_str("value user \"$USER_NAME\"\n");
+    // The names and order of the connector's form, the values as apply gives them.
+    let known: Vec<&str> = docs::vendor_values(spec, None, None)
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect();
+    for (key, value) in spec.profile().values {
+        if !known.contains(key) {
+            continue;
+        }
+        let shell = match value {
+            V::RoleArn => "\"$ROLE_ARN\"".to_owned(),
+            V::ExternalId => "\"$EXTERNAL_ID\"".to_owned(),
+            V::UserArn => "\"arn:$PARTITION:iam::$ACCOUNT_ID:user/$USER_NAME\"".to_owned(),
+            V::AccessKeyId => "\"$(aws_ iam list-access-keys --user-name \"$USER_NAME\" --query 'AccessKeyMetadata[0].AccessKeyId' --output text)\"".to_owned(),
+            V::QueueUrl => "\"$QUEUE_URL\"".to_owned(),
+            V::QueueArn => "\"$QUEUE_ARN\"".to_owned(),
+            V::Region => "\"$REGION\"".to_owned(),
+            V::Bucket => "\"$BUCKET\"".to_owned(),
+            V::Prefix => "\"$PREFIX\"".to_owned(),
+            V::Suffix => "\"$SUFFIX\"".to_owned(),
+            V::VirtualHostedUrl => {
+                "\"https://$BUCKET.s3.$REGION.amazonaws.com/$PREFIX**$SUFFIX\"".to_owned()
+            }
+            V::Literal(text) => shell_quote(text),
+        };
+        let _ = writeln!(s, "value {} {shell}", shell_quote(key));
     }
-    s.push_str(
-        "value queue_url \"$QUEUE_URL\"\nvalue queue_arn \"$QUEUE_ARN\"\nvalue bucket \"$BUCKET\"\nvalue region \"$REGION\"\nvalue prefix \"$PREFIX\"\nvalue suffix \"$SUFFIX\"\n",
-    );
     s
 }
 
@@ -225,7 +264,7 @@ if [ -n "${AWS_ENDPOINT_URL:-}" ]; then ENDPOINT_ARGS=(--endpoint-url "$AWS_ENDP
 aws_() { aws --region "$REGION" --output json ${ENDPOINT_ARGS[@]+"${ENDPOINT_ARGS[@]}"} "$@"; }
 step() { printf '==> %s\n' "$*"; }
 say() { printf '    %s\n' "$*"; }
-value() { printf '%-12s %s\n' "$1" "$2"; }
+value() { printf '%-18s %s\n' "$1" "$2"; }
 die() { printf 'setup.sh: %s\n' "$*" >&2; exit 1; }
 
 # probe OUT CMD...: runs CMD with its output in OUT. Succeeds when it worked,

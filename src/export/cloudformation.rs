@@ -98,7 +98,7 @@ pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
             }),
         );
     }
-    if spec.queue.create {
+    if spec.has_queue() && spec.queue.create {
         if let Some(attributes) = docs::dlq_attributes(spec) {
             resources.insert(
                 DLQ.into(),
@@ -111,16 +111,18 @@ pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
             queue_resource(spec, &spec.queue.name, &attributes, &arns),
         );
     }
-    resources.insert(
-        QUEUE_POLICY.into(),
-        json!({
-            "Type": "AWS::SQS::QueuePolicy",
-            "Properties": {
-                "Queues": [queue_url.clone()],
-                "PolicyDocument": docs::queue_policy(spec),
-            },
-        }),
-    );
+    if spec.has_queue() {
+        resources.insert(
+            QUEUE_POLICY.into(),
+            json!({
+                "Type": "AWS::SQS::QueuePolicy",
+                "Properties": {
+                    "Queues": [queue_url.clone()],
+                    "PolicyDocument": docs::queue_policy(spec),
+                },
+            }),
+        );
+    }
     if spec.bucket.create {
         resources.insert(BUCKET.into(), bucket_resource(spec, &queue_arn));
         if let Some(policy) = docs::bucket_policy(spec) {
@@ -189,7 +191,7 @@ fn header_notes(spec: &Spec) -> Vec<String> {
             spec.name, spec.region
         ),
     ];
-    if !spec.bucket.create {
+    if !spec.bucket.create && spec.has_notification() {
         lines.push(String::new());
         lines.extend(adopted_bucket_note(spec).lines().map(str::to_owned));
     }
@@ -220,11 +222,27 @@ fn access_key_note(spec: &Spec) -> String {
 }
 
 fn description(spec: &Spec) -> String {
-    let mut text = format!(
-        "sluice stack {}: event-driven ingestion from S3 bucket {} to SQS queue {} in {}.",
-        spec.name, spec.bucket.name, spec.queue.name, spec.region
-    );
-    if !spec.bucket.create {
+    let mut text = match spec.profile().shape {
+        crate::spec::Shape::QueueFed => format!(
+            "sluice stack {}: event-driven ingestion from S3 bucket {} to SQS queue {} in {}.",
+            spec.name, spec.bucket.name, spec.queue.name, spec.region
+        ),
+        crate::spec::Shape::Pull => format!(
+            "sluice stack {}: {}'s pull import from S3 bucket {} in {}.",
+            spec.name,
+            spec.profile().vendor,
+            spec.bucket.name,
+            spec.region
+        ),
+        crate::spec::Shape::Destination => format!(
+            "sluice stack {}: S3 bucket {} in {} as {}'s destination.",
+            spec.name,
+            spec.bucket.name,
+            spec.region,
+            spec.profile().vendor
+        ),
+    };
+    if !spec.bucket.create && spec.has_notification() {
         text.push_str(
             " The bucket is adopted: its notification is not part of this stack; add it with `sluice apply` or setup.sh, which merge it.",
         );
@@ -303,12 +321,14 @@ fn bucket_resource(spec: &Spec, queue_arn: &Value) -> Value {
     if let Some(versioning) = docs::versioning(spec) {
         properties.insert("VersioningConfiguration".into(), versioning);
     }
-    properties.insert(
-        "NotificationConfiguration".into(),
-        json!({ "QueueConfigurations": queue_configurations(spec, queue_arn) }),
-    );
+    if spec.has_notification() {
+        properties.insert(
+            "NotificationConfiguration".into(),
+            json!({ "QueueConfigurations": queue_configurations(spec, queue_arn) }),
+        );
+    }
     properties.insert("Tags".into(), tag_list(spec));
-    json!({
+    let mut bucket = json!({
         "Type": "AWS::S3::Bucket",
         // S3 sends a test event when the notification is set: the queue must accept it.
         "DependsOn": QUEUE_POLICY,
@@ -316,7 +336,13 @@ fn bucket_resource(spec: &Spec, queue_arn: &Value) -> Value {
         "DeletionPolicy": "Retain",
         "UpdateReplacePolicy": "Retain",
         "Properties": properties,
-    })
+    });
+    if !spec.has_queue() {
+        if let Some(b) = bucket.as_object_mut() {
+            b.remove("DependsOn");
+        }
+    }
+    bucket
 }
 
 /// Our notification entry in CloudFormation's form: one configuration per
@@ -361,7 +387,7 @@ fn outputs(spec: &Spec, queue_arn: &Value, queue_url: &Value) -> Map<String, Val
             json!({ "Description": describe_connector_value(key), "Value": value }),
         );
     }
-    if !spec.bucket.create {
+    if !spec.bucket.create && spec.has_notification() {
         outputs.insert(
             "NotificationSetup".into(),
             json!({

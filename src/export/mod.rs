@@ -80,8 +80,10 @@ pub fn json_documents(spec: &Spec) -> Vec<(&'static str, serde_json::Value)> {
     if spec.role.enabled {
         docs.push(("trust-policy.json", trust_policy(spec)));
     }
-    docs.push(("queue-policy.json", queue_policy(spec)));
-    docs.push(("queue-attributes.json", queue_attributes(spec)));
+    if spec.has_queue() {
+        docs.push(("queue-policy.json", queue_policy(spec)));
+        docs.push(("queue-attributes.json", queue_attributes(spec)));
+    }
     if let Some(dlq) = dlq_attributes(spec) {
         docs.push(("dlq-attributes.json", dlq));
     }
@@ -96,10 +98,16 @@ pub fn json_documents(spec: &Spec) -> Vec<(&'static str, serde_json::Value)> {
             docs.push(("bucket-policy.json", p));
         }
     }
-    let entry = notification_entry(spec);
+    if spec.has_notification() {
+        let entry = notification_entry(spec);
+        docs.push((
+            "bucket-notification.json",
+            merge(&serde_json::Value::Null, &entry).unwrap_or(entry),
+        ));
+    }
     docs.push((
-        "bucket-notification.json",
-        merge(&serde_json::Value::Null, &entry).unwrap_or(entry),
+        "connector-values.json",
+        docs::vendor_values_json(spec, None, None),
     ));
     docs
 }
@@ -171,27 +179,57 @@ fn describe(file: &str) -> &'static str {
         }
         "cloudformation.yaml" => "CloudFormation template",
         "main.tf" => "Terraform configuration",
+        "connector-values.json" => {
+            "the values the connector's form asks for, under its own field names (never a secret)"
+        }
         _ => "",
     }
 }
 
 fn readme(spec: &Spec, files: &[String]) -> String {
     let mut r = String::new();
-    let _ = writeln!(r, "# {}: S3 → SQS ingestion\n", spec.name);
-    let _ = writeln!(
-        r,
-        "Exported by sluice {} from `spec.json`. Bucket `{}` in {} sends `{}` events for keys matching prefix `{}` and suffix `{}` to queue `{}`.\n",
-        env!("CARGO_PKG_VERSION"),
-        spec.bucket.name,
-        spec.region,
-        spec.notification.events.join("`, `"),
-        spec.bucket.prefix,
-        spec.bucket.suffix,
-        spec.queue.name
-    );
+    let profile = spec.profile();
+    if spec.has_notification() {
+        let _ = writeln!(r, "# {}: S3 → SQS ingestion\n", spec.name);
+        let _ = writeln!(
+            r,
+            "Exported by sluice {} from `spec.json`. Bucket `{}` in {} sends `{}` events for keys matching prefix `{}` and suffix `{}` to queue `{}`.\n",
+            env!("CARGO_PKG_VERSION"),
+            spec.bucket.name,
+            spec.region,
+            spec.notification.events.join("`, `"),
+            spec.bucket.prefix,
+            spec.bucket.suffix,
+            spec.queue.name
+        );
+    } else {
+        let what = match profile.shape {
+            spec::Shape::Destination => "destination",
+            _ => "pull import",
+        };
+        let _ = writeln!(r, "# {}: S3 {what}\n", spec.name);
+        let _ = writeln!(
+            r,
+            "Exported by sluice {} from `spec.json`. Bucket `{}` in {}, prefix `{}`; no queue and no notification: the connector reaches the bucket itself.\n",
+            env!("CARGO_PKG_VERSION"),
+            spec.bucket.name,
+            spec.region,
+            spec.bucket.prefix,
+        );
+    }
+    if spec.connector != spec::Connector::Generic {
+        let _ = writeln!(r, "Follows {}.\n", profile.guide);
+    }
     let _ = writeln!(r, "## Values to give your connector\n");
+    if spec.connector != spec::Connector::Generic {
+        let _ = writeln!(
+            r,
+            "Under the names {}'s form uses (also in `connector-values.json`):\n",
+            profile.vendor
+        );
+    }
     let _ = writeln!(r, "| value | |\n|---|---|");
-    for (key, value) in docs::connector_values(spec) {
+    for (key, value) in docs::vendor_values(spec, None, None) {
         let shown = if value.is_empty() {
             "(none)".to_owned()
         } else {
@@ -292,6 +330,7 @@ mod tests {
                 "bucket-encryption.json",
                 "bucket-policy.json",
                 "bucket-notification.json",
+                "connector-values.json",
                 "setup.sh",
                 "cloudformation.yaml",
                 "main.tf",

@@ -69,9 +69,9 @@ pub fn terraform(spec: &Spec) -> String {
     file.block(locals);
 
     iam(&mut file, spec);
-    let queue = queues(&mut file, spec, &arns);
-    bucket(&mut file, spec, &queue);
-    outputs(&mut file, spec, &queue);
+    let queue = spec.has_queue().then(|| queues(&mut file, spec, &arns));
+    bucket(&mut file, spec, queue.as_ref());
+    outputs(&mut file, spec, queue.as_ref());
     file.render()
 }
 
@@ -235,7 +235,13 @@ fn queue_argument(attribute: &str) -> Option<(&'static str, ArgKind)> {
     })
 }
 
-fn bucket(file: &mut File, spec: &Spec, queue: &QueueRef) {
+fn bucket(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
+    if !spec.bucket.create && !spec.has_notification() {
+        let mut data = Block::new("data", &["aws_s3_bucket", "source"]);
+        data.attr("bucket", Expr::str(&spec.bucket.name));
+        file.attached_block(data);
+        return;
+    }
     if !spec.bucket.create {
         file.comment(&format!(
             "The bucket is adopted: it is only read here, and its notification is left out.\n\
@@ -292,6 +298,9 @@ fn bucket(file: &mut File, spec: &Spec, queue: &QueueRef) {
         file.block(block);
     }
 
+    let Some(queue) = queue.filter(|_| spec.has_notification()) else {
+        return;
+    };
     let entry = docs::notification_entry(spec);
     let filter = docs::entry_filter(&entry);
     let mut target = Block::new("queue", &[]);
@@ -317,15 +326,15 @@ fn bucket(file: &mut File, spec: &Spec, queue: &QueueRef) {
     file.block(notification);
 }
 
-fn outputs(file: &mut File, spec: &Spec, queue: &QueueRef) {
+fn outputs(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
     for (key, literal) in docs::connector_values(spec) {
-        let value = match key {
-            "role_arn" => Expr::raw("aws_iam_role.consumer.arn"),
-            "user_arn" => Expr::raw("aws_iam_user.consumer.arn"),
-            "queue_url" => Expr::raw(queue.url),
-            "queue_arn" => Expr::raw(queue.arn),
-            "bucket" if spec.bucket.create => Expr::raw("aws_s3_bucket.source.id"),
-            "bucket" => Expr::raw("data.aws_s3_bucket.source.id"),
+        let value = match (key, queue) {
+            ("role_arn", _) => Expr::raw("aws_iam_role.consumer.arn"),
+            ("user_arn", _) => Expr::raw("aws_iam_user.consumer.arn"),
+            ("queue_url", Some(queue)) => Expr::raw(queue.url),
+            ("queue_arn", Some(queue)) => Expr::raw(queue.arn),
+            ("bucket", _) if spec.bucket.create => Expr::raw("aws_s3_bucket.source.id"),
+            ("bucket", _) => Expr::raw("data.aws_s3_bucket.source.id"),
             _ => Expr::Str(literal),
         };
         let mut output = Block::new("output", &[key]);

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
+use super::profiles::{self, ExternalId, Principals};
 use super::{
-    BucketEncryption, BucketSpec, Compression, ConsumerSpec, DeadLetterSpec, NotificationSpec,
-    PolicyScope, PolicySpec, QueueEncryption, QueueSpec, RecordFormat, RoleSpec, SPEC_VERSION,
-    Spec, UserSpec,
+    BucketEncryption, BucketSpec, Compression, Connector, ConsumerSpec, DeadLetterSpec,
+    NotificationSpec, PolicyScope, PolicySpec, QueueEncryption, QueueSpec, RecordFormat, RoleSpec,
+    SPEC_VERSION, Spec, UserSpec,
 };
 
 /// Visibility timeout recommended by Tarsal's setup guide: long enough for a large object.
@@ -50,21 +51,95 @@ pub fn rename_queue(spec: &mut Spec, name: &str) {
 
 /// A complete spec with every default filled in, as `sluice init` writes it.
 pub fn starter(name: &str, region: &str, account_id: Option<&str>) -> Spec {
-    starter_with_external_id(name, region, account_id, generate_external_id())
+    starter_for(Connector::Generic, name, region, account_id)
+}
+
+/// A complete spec following `connector`'s setup guide. What the vendor
+/// must give (its principals, its external ID) is left empty: validation
+/// names each until it is set.
+pub fn starter_for(
+    connector: Connector,
+    name: &str,
+    region: &str,
+    account_id: Option<&str>,
+) -> Spec {
+    starter_with_external_id(connector, name, region, account_id, generate_external_id())
 }
 
 pub(super) fn starter_with_external_id(
+    connector: Connector,
     name: &str,
     region: &str,
     account_id: Option<&str>,
     external_id: String,
 ) -> Spec {
+    let mut spec = generic(name, region, account_id, external_id);
+    apply_profile(&mut spec, connector);
+    spec
+}
+
+/// Sets `connector` and the values its profile recommends, derived from the
+/// stack name: names, queue settings, permissions, which resources exist,
+/// and the vendor's principals and external ID (emptied where the vendor
+/// gives them; a generated external ID is kept where sluice gives one).
+/// The bucket's and queue's settings the profile does not name, the key
+/// filter, the consumer and the tags stay as they are.
+pub fn apply_profile(spec: &mut Spec, connector: Connector) {
+    let p = profiles::profile(connector);
+    let stack = spec.name.clone();
+    let name = |pattern: &str| p.name(pattern, &stack);
+    spec.connector = connector;
+    spec.bucket.name = name(p.bucket_name);
+    let queue = name(p.queue_name);
+    spec.queue.dead_letter.name = dead_letter_name(&queue);
+    spec.queue.name = queue;
+    spec.queue.enabled = p.shape.has_queue();
+    spec.queue.visibility_timeout_secs = p.visibility_timeout_secs;
+    spec.notification.enabled = p.shape.has_queue();
+    spec.notification.id = name(p.notification_id);
+    spec.policy.name = name(p.policy_name);
+    spec.policy.allow_send_message = p.allow_send_message;
+    spec.policy.allow_put_object = p.allow_put_object;
+    spec.policy.allow_delete_object = p.allow_delete_object;
+    spec.role.enabled = p.role;
+    spec.role.name = name(p.role_name);
+    spec.user.enabled = p.user;
+    spec.user.name = name(p.user_name);
+    spec.user.create_access_key = p.access_key;
+    spec.role.trusted_principals = match p.principals {
+        Principals::Any => default_principals(&spec.region, spec.account_id.as_deref()),
+        Principals::Fixed(list) => list.iter().map(|s| (*s).to_owned()).collect(),
+        Principals::Vendor { .. } => Vec::new(),
+    };
+    match p.external_id {
+        ExternalId::Generated => {
+            if spec.role.external_id.is_empty() {
+                spec.role.external_id = generate_external_id();
+            }
+        }
+        ExternalId::Vendor { .. } | ExternalId::None => spec.role.external_id.clear(),
+    }
+}
+
+fn default_principals(region: &str, account_id: Option<&str>) -> Vec<String> {
+    account_id
+        .map(|account| {
+            vec![format!(
+                "arn:{}:iam::{account}:root",
+                crate::docs::partition(region)
+            )]
+        })
+        .unwrap_or_default()
+}
+
+fn generic(name: &str, region: &str, account_id: Option<&str>, external_id: String) -> Spec {
     let queue_name = format!("{name}-queue");
     Spec {
         version: SPEC_VERSION,
         name: name.to_owned(),
         region: region.to_owned(),
         account_id: account_id.map(str::to_owned),
+        connector: Connector::Generic,
         bucket: BucketSpec {
             name: format!("{name}-source"),
             create: true,
@@ -82,6 +157,7 @@ pub(super) fn starter_with_external_id(
                 name: dead_letter_name(&queue_name),
                 max_receive_count: DEFAULT_MAX_RECEIVE_COUNT,
             },
+            enabled: true,
             name: queue_name,
             create: true,
             visibility_timeout_secs: DEFAULT_VISIBILITY_TIMEOUT_SECS,
@@ -94,18 +170,12 @@ pub(super) fn starter_with_external_id(
             scope: PolicyScope::LeastPrivilege,
             allow_send_message: false,
             allow_delete_object: false,
+            allow_put_object: false,
         },
         role: RoleSpec {
             enabled: true,
             name: format!("{name}-role"),
-            trusted_principals: account_id
-                .map(|account| {
-                    vec![format!(
-                        "arn:{}:iam::{account}:root",
-                        crate::docs::partition(region)
-                    )]
-                })
-                .unwrap_or_default(),
+            trusted_principals: default_principals(region, account_id),
             external_id,
         },
         user: UserSpec {
@@ -114,6 +184,7 @@ pub(super) fn starter_with_external_id(
             create_access_key: false,
         },
         notification: NotificationSpec {
+            enabled: true,
             id: format!("{name}-object-created"),
             events: vec!["s3:ObjectCreated:*".to_owned()],
         },

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::defaults::{generate_external_id, rename_queue, starter_with_external_id};
 use super::json::{duplicate_keys, escape};
-use super::{FieldError, SPEC_VERSION, Spec, ValidationErrors, path, validate};
+use super::{Connector, FieldError, SPEC_VERSION, Spec, ValidationErrors, path, validate};
 
 /// A spec read from a file, with what had to be filled in that the file did not say.
 #[derive(Debug, Clone)]
@@ -119,12 +119,21 @@ pub fn from_json_str(text: &str, origin: &str) -> Result<Loaded, LoadError> {
         _ => None,
     };
 
+    // The connector's profile gives the defaults; a wrong value is reported
+    // by the read below, at its path.
+    let connector = given
+        .get("connector")
+        .and_then(Value::as_str)
+        .and_then(|c| c.parse::<Connector>().ok())
+        .unwrap_or(Connector::Generic);
     let mut generated = Vec::new();
     let has_external_id = given
         .get("role")
         .and_then(|role| role.get("external_id"))
         .is_some();
-    let external_id = if has_external_id {
+    let sluice_gives_it =
+        super::profile(connector).external_id == super::profiles::ExternalId::Generated;
+    let external_id = if has_external_id || !sluice_gives_it {
         String::new() // overwritten by the file's value in the merge below
     } else {
         let id = generate_external_id();
@@ -133,7 +142,13 @@ pub fn from_json_str(text: &str, origin: &str) -> Result<Loaded, LoadError> {
         ));
         id
     };
-    let mut defaults = starter_with_external_id(&name, &region, account_id.as_deref(), external_id);
+    let mut defaults = starter_with_external_id(
+        connector,
+        &name,
+        &region,
+        account_id.as_deref(),
+        external_id,
+    );
     // The dead-letter queue's default name follows the queue's given name.
     if let Some(Value::String(queue)) = given.get("queue").and_then(|q| q.get("name")) {
         rename_queue(&mut defaults, queue);

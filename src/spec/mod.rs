@@ -9,16 +9,20 @@ mod defaults;
 mod io;
 pub mod json;
 pub mod path;
+pub mod profiles;
 mod validate;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use defaults::{dead_letter_name, generate_external_id, rename_queue, starter};
+pub use defaults::{
+    apply_profile, dead_letter_name, generate_external_id, rename_queue, starter, starter_for,
+};
 pub use io::{
     LoadError, Loaded, Setting, from_json_str, load, save, to_json_string, with_settings,
 };
+pub use profiles::{Profile, Shape, profile};
 pub use validate::{FieldError, S3_EVENTS, ValidationErrors, validate};
 
 /// The only spec format version this build reads and writes.
@@ -34,6 +38,8 @@ pub struct Spec {
     /// Unknown until discovered through STS; documents then carry a placeholder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
+    /// The vendor whose setup guide the pipeline follows (see [`profiles`]).
+    pub connector: Connector,
     pub bucket: BucketSpec,
     pub queue: QueueSpec,
     pub policy: PolicySpec,
@@ -62,6 +68,9 @@ pub struct BucketSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueSpec {
+    /// `false` for a pipeline without a queue (a pull import or a
+    /// destination): no queue, dead-letter queue or queue policy.
+    pub enabled: bool,
     pub name: String,
     /// `false` adopts an existing queue: only its access policy is managed.
     pub create: bool,
@@ -89,6 +98,8 @@ pub struct PolicySpec {
     pub allow_send_message: bool,
     /// Grants `s3:DeleteObject` on the prefix (Databend's purge option).
     pub allow_delete_object: bool,
+    /// Grants `s3:PutObject` on the prefix: a destination writes into the bucket.
+    pub allow_put_object: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +124,8 @@ pub struct UserSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationSpec {
+    /// `false` leaves the bucket's notification configuration alone.
+    pub enabled: bool,
     pub id: String,
     pub events: Vec<String>,
 }
@@ -167,6 +180,18 @@ macro_rules! spec_enum {
 }
 
 spec_enum!(
+    /// The vendor whose setup guide a pipeline follows.
+    Connector {
+        Generic => "generic",
+        Tarsal => "tarsal",
+        TidbCloudLake => "tidb-cloud-lake",
+        Databend => "databend",
+        TreasureData => "treasure-data",
+        Hevo => "hevo",
+        Clickhouse => "clickhouse",
+    }
+);
+spec_enum!(
     /// Default encryption of the bucket.
     BucketEncryption { SseS3 => "sse-s3", SseKms => "sse-kms" }
 );
@@ -195,6 +220,26 @@ spec_enum!(
 );
 
 impl Spec {
+    /// The profile of the spec's connector.
+    pub fn profile(&self) -> &'static Profile {
+        profile(self.connector)
+    }
+
+    /// Whether the pipeline has a queue (and its dead-letter queue and policy).
+    pub fn has_queue(&self) -> bool {
+        self.queue.enabled
+    }
+
+    /// Whether the pipeline has a dead-letter queue.
+    pub fn has_dead_letter(&self) -> bool {
+        self.queue.enabled && self.queue.dead_letter.enabled
+    }
+
+    /// Whether sluice keeps an entry in the bucket's notification configuration.
+    pub fn has_notification(&self) -> bool {
+        self.queue.enabled && self.notification.enabled
+    }
+
     /// The key prefix and suffix as the S3 notification filter sees them.
     pub fn key_filter(&self) -> (&str, &str) {
         (&self.bucket.prefix, &self.bucket.suffix)

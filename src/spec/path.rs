@@ -11,6 +11,7 @@ pub const BUCKET_PREFIX: &str = "bucket.prefix";
 pub const BUCKET_SUFFIX: &str = "bucket.suffix";
 pub const BUCKET_KMS_KEY_ARN: &str = "bucket.kms_key_arn";
 
+pub const QUEUE_ENABLED: &str = "queue.enabled";
 pub const QUEUE_NAME: &str = "queue.name";
 pub const QUEUE_VISIBILITY_TIMEOUT: &str = "queue.visibility_timeout_secs";
 pub const QUEUE_RETENTION: &str = "queue.message_retention_secs";
@@ -19,6 +20,9 @@ pub const DLQ_NAME: &str = "queue.dead_letter.name";
 pub const DLQ_MAX_RECEIVE_COUNT: &str = "queue.dead_letter.max_receive_count";
 
 pub const POLICY_NAME: &str = "policy.name";
+pub const POLICY_ALLOW_PUT_OBJECT: &str = "policy.allow_put_object";
+
+pub const CONNECTOR: &str = "connector";
 
 pub const ROLE_ENABLED: &str = "role.enabled";
 pub const ROLE_NAME: &str = "role.name";
@@ -27,6 +31,7 @@ pub const ROLE_EXTERNAL_ID: &str = "role.external_id";
 
 pub const USER_NAME: &str = "user.name";
 
+pub const NOTIFICATION_ENABLED: &str = "notification.enabled";
 pub const NOTIFICATION_ID: &str = "notification.id";
 pub const NOTIFICATION_EVENTS: &str = "notification.events";
 

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::profiles::{ExternalId, Principals};
 use super::{BucketEncryption, QueueEncryption, Spec, path};
 
 /// One broken rule.
@@ -62,42 +63,44 @@ pub fn validate(spec: &Spec) -> Result<(), ValidationErrors> {
     );
 
     let q = &spec.queue;
-    v.check(path::QUEUE_NAME, queue_name(&q.name));
-    v.check(
-        path::QUEUE_VISIBILITY_TIMEOUT,
-        in_range(q.visibility_timeout_secs, 0, 43_200, "seconds (12 hours)"),
-    );
-    v.check(
-        path::QUEUE_RETENTION,
-        in_range(q.message_retention_secs, 60, 1_209_600, "seconds (14 days)"),
-    );
-    v.check(
-        path::QUEUE_KMS_KEY_ARN,
-        kms_requirement(
-            q.encryption == QueueEncryption::Kms,
-            "queue.encryption is kms",
-            q.kms_key_arn.as_deref(),
-        ),
-    );
-    if q.dead_letter.enabled {
-        v.check(path::DLQ_NAME, queue_name(&q.dead_letter.name));
-        if q.dead_letter.name == q.name {
-            v.push(
-                path::DLQ_NAME,
-                "must differ from queue.name: a queue cannot be its own dead-letter queue",
+    if q.enabled {
+        v.check(path::QUEUE_NAME, queue_name(&q.name));
+        v.check(
+            path::QUEUE_VISIBILITY_TIMEOUT,
+            in_range(q.visibility_timeout_secs, 0, 43_200, "seconds (12 hours)"),
+        );
+        v.check(
+            path::QUEUE_RETENTION,
+            in_range(q.message_retention_secs, 60, 1_209_600, "seconds (14 days)"),
+        );
+        v.check(
+            path::QUEUE_KMS_KEY_ARN,
+            kms_requirement(
+                q.encryption == QueueEncryption::Kms,
+                "queue.encryption is kms",
+                q.kms_key_arn.as_deref(),
+            ),
+        );
+        if q.dead_letter.enabled {
+            v.check(path::DLQ_NAME, queue_name(&q.dead_letter.name));
+            if q.dead_letter.name == q.name {
+                v.push(
+                    path::DLQ_NAME,
+                    "must differ from queue.name: a queue cannot be its own dead-letter queue",
+                );
+            }
+            v.check(
+                path::DLQ_MAX_RECEIVE_COUNT,
+                in_range(q.dead_letter.max_receive_count, 1, 1000, ""),
             );
         }
-        v.check(
-            path::DLQ_MAX_RECEIVE_COUNT,
-            in_range(q.dead_letter.max_receive_count, 1, 1000, ""),
-        );
     }
 
     v.check(path::POLICY_NAME, iam_name(&spec.policy.name, 128));
     let r = &spec.role;
     if r.enabled {
         v.check(path::ROLE_NAME, iam_name(&r.name, 64));
-        v.check(path::ROLE_EXTERNAL_ID, external_id(&r.external_id));
+        vendor_values(spec, &mut v);
         for (i, p) in r.trusted_principals.iter().enumerate() {
             v.check(&path::item(path::ROLE_TRUSTED_PRINCIPALS, i), principal(p));
         }
@@ -108,20 +111,28 @@ pub fn validate(spec: &Spec) -> Result<(), ValidationErrors> {
     if !r.enabled && !spec.user.enabled {
         v.push(
             path::ROLE_ENABLED,
-            "enable the role or the user (or both): otherwise nothing can consume the queue",
+            "enable the role or the user (or both): otherwise the connector has no identity to reach the bucket with",
         );
     }
 
     let n = &spec.notification;
-    v.check(path::NOTIFICATION_ID, notification_id(&n.id));
-    if n.events.is_empty() {
+    if n.enabled && !q.enabled {
         v.push(
-            path::NOTIFICATION_EVENTS,
-            "must name at least one event, e.g. s3:ObjectCreated:*",
+            path::NOTIFICATION_ENABLED,
+            "needs a queue to notify: set queue.enabled to true, or notification.enabled to false (a pull import or a destination has neither)",
         );
     }
-    for (i, e) in n.events.iter().enumerate() {
-        v.check(&path::item(path::NOTIFICATION_EVENTS, i), event_name(e));
+    if spec.has_notification() {
+        v.check(path::NOTIFICATION_ID, notification_id(&n.id));
+        if n.events.is_empty() {
+            v.push(
+                path::NOTIFICATION_EVENTS,
+                "must name at least one event, e.g. s3:ObjectCreated:*",
+            );
+        }
+        for (i, e) in n.events.iter().enumerate() {
+            v.check(&path::item(path::NOTIFICATION_EVENTS, i), event_name(e));
+        }
     }
 
     v.check(
@@ -132,6 +143,53 @@ pub fn validate(spec: &Spec) -> Result<(), ValidationErrors> {
         v.check(&format!("{}.{key}", path::TAGS), tag(key, value));
     }
     v.finish()
+}
+
+/// The values the vendor gives: its principals and its external ID, each
+/// named with where the user finds it.
+fn vendor_values(spec: &Spec, v: &mut Collector) {
+    let p = spec.profile();
+    let r = &spec.role;
+    match p.external_id {
+        ExternalId::Generated => v.check(path::ROLE_EXTERNAL_ID, external_id(&r.external_id)),
+        ExternalId::Vendor { what } if r.external_id.is_empty() => v.push(
+            path::ROLE_EXTERNAL_ID,
+            format!(
+                "{} gives the external ID: paste {what} (--set role.external_id=VALUE)",
+                p.vendor
+            ),
+        ),
+        ExternalId::Vendor { .. } => v.check(path::ROLE_EXTERNAL_ID, external_id(&r.external_id)),
+        ExternalId::None if !r.external_id.is_empty() => v.push(
+            path::ROLE_EXTERNAL_ID,
+            format!(
+                "must be empty: {} assumes the role without an external ID, so a trust policy that requires one would refuse it",
+                p.vendor
+            ),
+        ),
+        ExternalId::None => {}
+    }
+    if let Principals::Vendor { what } = p.principals {
+        let wanted = p.trust_sids.len();
+        let given = r.trusted_principals.len();
+        if given == 0 {
+            v.push(
+                path::ROLE_TRUSTED_PRINCIPALS,
+                format!(
+                    "{}'s principals are missing: paste {what} (--set 'role.trusted_principals=[\"arn:aws:iam::…\"]')",
+                    p.vendor
+                ),
+            );
+        } else if wanted > 1 && given != wanted {
+            v.push(
+                path::ROLE_TRUSTED_PRINCIPALS,
+                format!(
+                    "{} trusts exactly {wanted} principals, {given} given: {what}",
+                    p.vendor
+                ),
+            );
+        }
+    }
 }
 
 #[derive(Default)]

@@ -1,0 +1,421 @@
+//! Connector profiles: each vendor's setup guide as data.
+//!
+//! A profile says which resources the vendor's pipeline has (its shape), the
+//! names, queue settings, permissions and trust-statement Sids its guide
+//! uses, what the user must paste from the vendor's console, and the names
+//! the vendor's form gives the values sluice hands back. Adding a vendor is
+//! one entry in [`PROFILES`]; nothing else reads a vendor's name.
+
+use super::Connector;
+
+/// What a pipeline is for, which decides the resources it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// The bucket notifies a queue the connector reads (Tarsal, Databend).
+    QueueFed,
+    /// The connector lists and reads the bucket itself: no queue, no notification.
+    Pull,
+    /// The connector writes into the bucket: no queue, no notification.
+    Destination,
+}
+
+impl Shape {
+    /// Whether the pipeline has a queue and a bucket notification.
+    pub fn has_queue(self) -> bool {
+        self == Shape::QueueFed
+    }
+}
+
+/// Whose external ID the trust policy carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternalId {
+    /// sluice generates one and hands it to the vendor.
+    Generated,
+    /// The vendor assigns one: the user pastes it (`what` says where from).
+    Vendor { what: &'static str },
+    /// The vendor's AssumeRole carries none: the trust has no condition.
+    None,
+}
+
+/// The vendor principals the role trusts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principals {
+    /// The spec's own list; empty means the account's root (sluice's default).
+    Any,
+    /// Fixed by the vendor's guide.
+    Fixed(&'static [&'static str]),
+    /// Pasted by the user from the vendor's console, one per Sid, in order.
+    Vendor { what: &'static str },
+}
+
+/// A value sluice hands to the vendor, under the name its form uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    RoleArn,
+    ExternalId,
+    UserArn,
+    AccessKeyId,
+    QueueUrl,
+    QueueArn,
+    Region,
+    Bucket,
+    Prefix,
+    Suffix,
+    /// `https://BUCKET.s3.REGION.amazonaws.com/PREFIX**SUFFIX` (ClickPipes' S3 file path).
+    VirtualHostedUrl,
+    Literal(&'static str),
+}
+
+/// One vendor's setup, as its guide gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Profile {
+    pub connector: Connector,
+    /// The vendor's name as users know it ("TiDB Cloud Lake").
+    pub vendor: &'static str,
+    /// The guide the profile follows, with its address.
+    pub guide: &'static str,
+    pub shape: Shape,
+    /// Name patterns; `{name}` is the stack name. With the vendor's own name
+    /// as the stack name they give the guide's names exactly.
+    pub bucket_name: &'static str,
+    pub queue_name: &'static str,
+    pub policy_name: &'static str,
+    pub role_name: &'static str,
+    pub user_name: &'static str,
+    pub notification_id: &'static str,
+    pub visibility_timeout_secs: u32,
+    pub role: bool,
+    pub user: bool,
+    pub access_key: bool,
+    pub allow_send_message: bool,
+    pub allow_put_object: bool,
+    pub allow_delete_object: bool,
+    /// The queue actions the guide grants (sluice adds `sqs:SendMessage`
+    /// where `allow_send_message` is on).
+    pub queue_actions: &'static [&'static str],
+    pub principals: Principals,
+    /// The trust statements' Sids, one per principal; empty: sluice's own.
+    pub trust_sids: &'static [&'static str],
+    pub external_id: ExternalId,
+    /// The values the vendor's form asks for, under its names, in its order.
+    pub values: &'static [(&'static str, Value)],
+}
+
+/// The queue actions a consumer of sluice's own needs.
+const SLUICE_QUEUE_ACTIONS: &[&str] = &[
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+    "sqs:ChangeMessageVisibility",
+];
+
+/// Databend and TiDB Cloud Lake are one product under two names: one guide.
+const DATABEND_VALUES: &[(&str, Value)] = &[
+    ("role_arn", Value::RoleArn),
+    ("external_id", Value::ExternalId),
+    ("queue_url", Value::QueueUrl),
+    ("queue_region", Value::Region),
+    ("bucket", Value::Bucket),
+    ("prefix", Value::Prefix),
+    ("suffix", Value::Suffix),
+];
+const DATABEND_QUEUE_ACTIONS: &[&str] = &[
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ChangeMessageVisibility",
+];
+const DATABEND_SIDS: &[&str] = &[
+    "AllowPlatformSetupAssumeRole",
+    "AllowPlatformLoadAssumeRole",
+];
+
+const fn databend(connector: Connector, vendor: &'static str, guide: &'static str) -> Profile {
+    Profile {
+        connector,
+        vendor,
+        guide,
+        shape: Shape::QueueFed,
+        bucket_name: "{name}-source",
+        queue_name: "{name}-queue",
+        policy_name: "{name}-s3-sqs-access",
+        role_name: "{name}-s3-sqs-consumer-role",
+        user_name: "{name}-user",
+        // The guide names the notification entry after the queue.
+        notification_id: "{name}-queue",
+        visibility_timeout_secs: super::defaults::DEFAULT_VISIBILITY_TIMEOUT_SECS,
+        role: true,
+        user: false,
+        access_key: false,
+        allow_send_message: false,
+        allow_put_object: false,
+        allow_delete_object: false,
+        queue_actions: DATABEND_QUEUE_ACTIONS,
+        principals: Principals::Vendor {
+            what: "the platform setup role ARN and the platform load role ARN, in that order",
+        },
+        trust_sids: DATABEND_SIDS,
+        external_id: ExternalId::Vendor {
+            what: "the organization ID from the platform console",
+        },
+        values: DATABEND_VALUES,
+    }
+}
+
+/// Every profile, `generic` first.
+pub const PROFILES: &[Profile] = &[
+    Profile {
+        connector: Connector::Generic,
+        vendor: "generic",
+        guide: "sluice's own defaults: a queue-fed pipeline with least-privilege access",
+        shape: Shape::QueueFed,
+        bucket_name: "{name}-source",
+        queue_name: "{name}-queue",
+        policy_name: "{name}-policy",
+        role_name: "{name}-role",
+        user_name: "{name}-user",
+        notification_id: "{name}-object-created",
+        visibility_timeout_secs: super::defaults::DEFAULT_VISIBILITY_TIMEOUT_SECS,
+        role: true,
+        user: false,
+        access_key: false,
+        allow_send_message: false,
+        allow_put_object: false,
+        allow_delete_object: false,
+        queue_actions: SLUICE_QUEUE_ACTIONS,
+        principals: Principals::Any,
+        trust_sids: &[],
+        external_id: ExternalId::Generated,
+        values: &[
+            ("role_arn", Value::RoleArn),
+            ("external_id", Value::ExternalId),
+            ("user_arn", Value::UserArn),
+            ("queue_url", Value::QueueUrl),
+            ("queue_arn", Value::QueueArn),
+            ("bucket", Value::Bucket),
+            ("region", Value::Region),
+            ("prefix", Value::Prefix),
+            ("suffix", Value::Suffix),
+        ],
+    },
+    // Tarsal, "AWS S3 with SQS Source Connector" configuration reference
+    // (docs.tarsal.co): names tarsal-s3-source…, a 600 s visibility timeout,
+    // 7 days' retention, the eight-action permission set, and a trust policy
+    // with Tarsal's account and external ID copied from the Tarsal portal.
+    Profile {
+        connector: Connector::Tarsal,
+        vendor: "Tarsal",
+        guide: "Tarsal's AWS S3 with SQS source connector guide (docs.tarsal.co)",
+        shape: Shape::QueueFed,
+        bucket_name: "{name}-s3-source",
+        queue_name: "{name}-s3-source-connector-queue",
+        policy_name: "{name}-s3-source-connector-policy",
+        role_name: "{name}-s3-source-connector-role",
+        user_name: "{name}-s3-source-connector-user",
+        notification_id: "{name}-s3-source-object-creation",
+        visibility_timeout_secs: 600,
+        role: true,
+        user: false,
+        access_key: false,
+        allow_send_message: true,
+        allow_put_object: false,
+        allow_delete_object: false,
+        queue_actions: &[
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
+            "sqs:ReceiveMessage",
+        ],
+        principals: Principals::Vendor {
+            what: "Tarsal's AWS account, from the sample trust policy in the Tarsal portal",
+        },
+        trust_sids: &[],
+        external_id: ExternalId::Vendor {
+            what: "the external ID from the sample trust policy in the Tarsal portal",
+        },
+        values: &[
+            ("S3 Bucket Name", Value::Bucket),
+            ("S3 Bucket Region", Value::Region),
+            ("IAM Role ARN", Value::RoleArn),
+            ("S3 Key ID", Value::AccessKeyId),
+            ("SQS Queue URL", Value::QueueUrl),
+            ("SQS Queue ARN", Value::QueueArn),
+        ],
+    },
+    // TiDB Cloud Lake, "Amazon SQS (S3) - IAM Role (Beta)" data source guide.
+    databend(
+        Connector::TidbCloudLake,
+        "TiDB Cloud Lake",
+        "TiDB Cloud Lake's Amazon SQS (S3) - IAM Role data source guide",
+    ),
+    // Databend Cloud, "Amazon SQS (S3) - IAM Role" data source guide (the same
+    // steps as TiDB Cloud Lake's).
+    databend(
+        Connector::Databend,
+        "Databend",
+        "Databend Cloud's Amazon SQS (S3) - IAM Role data source guide",
+    ),
+    // Treasure Data, "Amazon S3 Import Integration V1": the import pulls with
+    // an IAM user's keys (or temporary credentials made from them) and
+    // read-only s3:GetObject and s3:ListBucket on the bucket.
+    Profile {
+        connector: Connector::TreasureData,
+        vendor: "Treasure Data",
+        guide: "Treasure Data's Amazon S3 Import Integration V1 guide (docs.treasuredata.com)",
+        shape: Shape::Pull,
+        bucket_name: "{name}-source",
+        queue_name: "{name}-queue",
+        policy_name: "{name}-import-policy",
+        role_name: "{name}-role",
+        user_name: "{name}-import-user",
+        notification_id: "{name}-object-created",
+        visibility_timeout_secs: super::defaults::DEFAULT_VISIBILITY_TIMEOUT_SECS,
+        role: false,
+        user: true,
+        access_key: true,
+        allow_send_message: false,
+        allow_put_object: false,
+        allow_delete_object: false,
+        queue_actions: &[],
+        principals: Principals::Any,
+        trust_sids: &[],
+        external_id: ExternalId::Generated,
+        values: &[
+            ("type", Value::Literal("s3")),
+            ("auth_method", Value::Literal("basic")),
+            ("access_key_id", Value::AccessKeyId),
+            ("bucket", Value::Bucket),
+            ("path_prefix", Value::Prefix),
+        ],
+    },
+    // Hevo Edge, "Amazon S3" destination guide: Hevo writes into the bucket
+    // as the role trusting its integration role, with the external ID Hevo
+    // assigns to the team.
+    Profile {
+        connector: Connector::Hevo,
+        vendor: "Hevo",
+        guide: "Hevo's Amazon S3 Edge destination guide (docs.hevodata.com)",
+        shape: Shape::Destination,
+        bucket_name: "{name}-destination",
+        queue_name: "{name}-queue",
+        policy_name: "{name}-destination-policy",
+        role_name: "{name}-destination-role",
+        user_name: "{name}-destination-user",
+        notification_id: "{name}-object-created",
+        visibility_timeout_secs: super::defaults::DEFAULT_VISIBILITY_TIMEOUT_SECS,
+        role: true,
+        user: false,
+        access_key: false,
+        allow_send_message: false,
+        allow_put_object: true,
+        allow_delete_object: true,
+        queue_actions: &[],
+        principals: Principals::Fixed(&["arn:aws:iam::393309748692:role/customer-aws_integration"]),
+        trust_sids: &[],
+        external_id: ExternalId::Vendor {
+            what: "the External ID on Hevo's S3 destination screen (Connect to your S3, access type IAM)",
+        },
+        values: &[
+            ("IAM Role ARN", Value::RoleArn),
+            ("External ID", Value::ExternalId),
+            ("Bucket Name", Value::Bucket),
+            ("Prefix", Value::Prefix),
+            ("Bucket Region", Value::Region),
+        ],
+    },
+    // ClickHouse Cloud, "ClickPipes for Amazon S3: unordered mode"
+    // (clickhouse.com/docs/integrations/clickpipes/object-storage/s3/unordered-mode):
+    // a standard queue with a DLQ, ObjectCreated:* to it, and a role trusting
+    // the service's IAM role, with no external ID (ClickPipes sends none).
+    Profile {
+        connector: Connector::Clickhouse,
+        vendor: "ClickHouse",
+        guide: "ClickHouse's ClickPipes for Amazon S3 unordered-mode guide (clickhouse.com/docs)",
+        shape: Shape::QueueFed,
+        bucket_name: "{name}-source",
+        queue_name: "{name}-queue",
+        policy_name: "{name}-clickpipes-policy",
+        role_name: "{name}-clickpipes-role",
+        user_name: "{name}-user",
+        notification_id: "{name}-object-created",
+        visibility_timeout_secs: super::defaults::DEFAULT_VISIBILITY_TIMEOUT_SECS,
+        role: true,
+        user: false,
+        access_key: false,
+        allow_send_message: false,
+        allow_put_object: false,
+        allow_delete_object: false,
+        queue_actions: &[
+            "sqs:DeleteMessage",
+            "sqs:ReceiveMessage",
+            "sqs:GetQueueAttributes",
+        ],
+        principals: Principals::Vendor {
+            what: "the service's IAM role ARN (ClickHouse Cloud: Settings > Network security information)",
+        },
+        trust_sids: &["AllowAssumeRole"],
+        external_id: ExternalId::None,
+        values: &[
+            ("IAM role ARN", Value::RoleArn),
+            ("S3 file path", Value::VirtualHostedUrl),
+            ("SQS queue URL", Value::QueueUrl),
+        ],
+    },
+];
+
+/// The profile of `connector`.
+pub fn profile(connector: Connector) -> &'static Profile {
+    PROFILES
+        .iter()
+        .find(|p| p.connector == connector)
+        .unwrap_or(&PROFILES[0])
+}
+
+impl Profile {
+    /// `pattern` with the stack name in place of `{name}`.
+    pub fn name(&self, pattern: &str, stack: &str) -> String {
+        pattern.replace("{name}", stack)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_connector_has_exactly_one_profile() {
+        for connector in Connector::ALL {
+            let n = PROFILES
+                .iter()
+                .filter(|p| p.connector == *connector)
+                .count();
+            assert_eq!(n, 1, "{connector}");
+            assert_eq!(profile(*connector).connector, *connector);
+        }
+        assert_eq!(PROFILES.len(), Connector::ALL.len());
+    }
+
+    #[test]
+    fn the_vendors_names_come_out_with_its_own_name_as_the_stack() {
+        let tarsal = profile(Connector::Tarsal);
+        assert_eq!(
+            tarsal.name(tarsal.bucket_name, "tarsal"),
+            "tarsal-s3-source"
+        );
+        assert_eq!(
+            tarsal.name(tarsal.queue_name, "tarsal"),
+            "tarsal-s3-source-connector-queue"
+        );
+        let databend = profile(Connector::Databend);
+        assert_eq!(
+            databend.name(databend.role_name, "platform"),
+            "platform-s3-sqs-consumer-role"
+        );
+        assert_eq!(
+            databend.name(databend.policy_name, "platform"),
+            "platform-s3-sqs-access"
+        );
+    }
+}
