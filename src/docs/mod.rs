@@ -107,19 +107,6 @@ pub fn tags(spec: &Spec) -> BTreeMap<String, String> {
 /// The tag that marks a resource as made by a sluice stack (its value is the stack name).
 pub const STACK_TAG: &str = "sluice:stack";
 
-/// The values a connector asks for (the vendors' "information to provide"),
-/// with the queue's URL as AWS reports it when known (`queue_url`).
-pub fn connector_values_with(spec: &Spec, queue_url: Option<&str>) -> Vec<(&'static str, String)> {
-    let mut values = connector_values(spec);
-    if let (Some(url), Some(slot)) = (
-        queue_url,
-        values.iter_mut().find(|(k, _)| *k == "queue_url"),
-    ) {
-        slot.1 = url.to_owned();
-    }
-    values
-}
-
 /// The values a connector asks for, every one derived from the spec.
 pub fn connector_values(spec: &Spec) -> Vec<(&'static str, String)> {
     let arns = Arns::of(spec);

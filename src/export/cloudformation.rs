@@ -337,10 +337,10 @@ fn bucket_resource(spec: &Spec, queue_arn: &Value) -> Value {
         "UpdateReplacePolicy": "Retain",
         "Properties": properties,
     });
-    if !spec.has_queue() {
-        if let Some(b) = bucket.as_object_mut() {
-            b.remove("DependsOn");
-        }
+    if !spec.has_queue()
+        && let Some(b) = bucket.as_object_mut()
+    {
+        b.remove("DependsOn");
     }
     bucket
 }

@@ -398,3 +398,258 @@ mod tests {
         assert_eq!(read, spec::to_json_string(&spec));
     }
 }
+
+#[cfg(test)]
+mod profile_tests {
+    use super::*;
+    use crate::spec::{Connector, profiles};
+    use serde_json::{Value, json};
+
+    /// `connector`'s starter with the vendor's values given as a user would.
+    fn profiled(connector: Connector) -> Spec {
+        let mut spec = spec::starter_for(connector, "acme", "us-west-2", Some("123456789012"));
+        let p = profiles::profile(connector);
+        if let profiles::Principals::Vendor { .. } = p.principals {
+            let n = p.trust_sids.len().max(1);
+            spec.role.trusted_principals = (1..=n)
+                .map(|i| format!("arn:aws:iam::111122223333:role/vendor-{i}"))
+                .collect();
+        }
+        if p.external_id != profiles::ExternalId::None {
+            spec.role.external_id = "vendor-external-id".into();
+        }
+        spec
+    }
+
+    /// Every document of every profile, and its connector values, as golden files.
+    #[test]
+    fn every_profile_s_documents_are_golden() {
+        for connector in Connector::ALL {
+            let spec = profiled(*connector);
+            assert_eq!(spec::validate(&spec), Ok(()), "{connector}");
+            let documents: serde_json::Map<String, Value> = json_documents(&spec)
+                .into_iter()
+                .map(|(name, doc)| (name.to_owned(), doc))
+                .collect();
+            insta::assert_json_snapshot!(format!("profile_{connector}"), documents);
+        }
+    }
+
+    /// A profile without the vendor's values fails, naming each field.
+    #[test]
+    fn a_profile_without_its_vendor_values_names_the_fields() {
+        for connector in Connector::ALL {
+            let spec = spec::starter_for(*connector, "acme", "us-west-2", None);
+            let p = profiles::profile(*connector);
+            let result = spec::validate(&spec);
+            let mut wanted = Vec::new();
+            if matches!(p.external_id, profiles::ExternalId::Vendor { .. }) {
+                wanted.push("role.external_id");
+            }
+            if matches!(p.principals, profiles::Principals::Vendor { .. }) {
+                wanted.push("role.trusted_principals");
+            }
+            match result {
+                Ok(()) => assert!(wanted.is_empty(), "{connector}: {wanted:?} not asked for"),
+                Err(errors) => {
+                    let paths: Vec<&str> = errors.0.iter().map(|e| e.path.as_str()).collect();
+                    assert_eq!(paths, wanted, "{connector}: {errors}");
+                    for e in &errors.0 {
+                        assert!(e.message.contains(p.vendor), "{connector}: {e:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The statements of `policy`, by Sid (an absent Sid as "").
+    fn actions_by_resource(policy: &Value) -> Vec<(String, Vec<String>)> {
+        let mut out = Vec::new();
+        for statement in policy["Statement"].as_array().into_iter().flatten() {
+            let list = |v: &Value| -> Vec<String> {
+                match v {
+                    Value::String(s) => vec![s.clone()],
+                    Value::Array(items) => items
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect(),
+                    _ => Vec::new(),
+                }
+            };
+            for resource in list(&statement["Resource"]) {
+                for action in list(&statement["Action"]) {
+                    out.push((resource.clone(), vec![action]));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Each guide's own permission policy against the profile's, grant by
+    /// grant (action on resource). Every difference is listed here by name
+    /// with its reason; a new one fails.
+    #[test]
+    fn profiles_follow_their_guides_with_named_differences() {
+        let bucket = "arn:aws:s3:::acme-source";
+        let queue = "arn:aws:sqs:us-west-2:123456789012:acme-queue";
+        // Databend's / TiDB Cloud Lake's permissions-policy.json, verbatim.
+        let databend = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "S3BucketMetadataAccess", "Effect": "Allow",
+             "Action": ["s3:GetBucketLocation", "s3:ListBucket"], "Resource": bucket},
+            {"Sid": "S3ObjectReadAccess", "Effect": "Allow",
+             "Action": ["s3:GetObject"], "Resource": format!("{bucket}/*")},
+            {"Sid": "SQSConsumeAccess", "Effect": "Allow",
+             "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+             "Resource": queue}]});
+        // Treasure Data's read-only policy, verbatim (bucket "your-bucket").
+        let treasure = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+             "Resource": [bucket, format!("{bucket}/*")]}]});
+        // Hevo's destination policy, verbatim.
+        let hevo = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "VisualEditor0", "Effect": "Allow",
+             "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+             "Resource": ["arn:aws:s3:::acme-destination", "arn:aws:s3:::acme-destination/*"]}]});
+        let dlq = "arn:aws:sqs:us-west-2:123456789012:acme-queue-dlq";
+        // (guide, connector, grants the profile adds, grants it leaves out)
+        let cases: [(&str, Value, Connector, Vec<(&str, &str)>, Vec<(&str, &str)>); 4] = [
+            (
+                "Databend",
+                databend.clone(),
+                Connector::Databend,
+                // the dead-letter queue sluice adds, readable for its depth
+                vec![(dlq, "sqs:GetQueueAttributes"), (dlq, "sqs:GetQueueUrl")],
+                vec![],
+            ),
+            (
+                "TiDB Cloud Lake",
+                databend,
+                Connector::TidbCloudLake,
+                vec![(dlq, "sqs:GetQueueAttributes"), (dlq, "sqs:GetQueueUrl")],
+                vec![],
+            ),
+            (
+                "Treasure Data",
+                treasure,
+                Connector::TreasureData,
+                // GetBucketLocation: SDKs ask it before the first request
+                vec![(bucket, "s3:GetBucketLocation")],
+                // least privilege: object actions on the bucket ARN, and
+                // ListBucket on the objects, grant nothing
+                vec![
+                    (bucket, "s3:GetObject"),
+                    ("arn:aws:s3:::acme-source/*", "s3:ListBucket"),
+                ],
+            ),
+            (
+                "Hevo",
+                hevo,
+                Connector::Hevo,
+                vec![("arn:aws:s3:::acme-destination", "s3:GetBucketLocation")],
+                // least privilege: object actions on the bucket ARN grant nothing
+                vec![
+                    ("arn:aws:s3:::acme-destination", "s3:DeleteObject"),
+                    ("arn:aws:s3:::acme-destination", "s3:GetObject"),
+                    ("arn:aws:s3:::acme-destination", "s3:PutObject"),
+                    ("arn:aws:s3:::acme-destination/*", "s3:ListBucket"),
+                ],
+            ),
+        ];
+        for (guide, theirs, connector, added, left_out) in cases {
+            let ours = actions_by_resource(&permissions_policy(&profiled(connector)));
+            let theirs = actions_by_resource(&theirs);
+            let mut extra: Vec<(String, Vec<String>)> = ours
+                .iter()
+                .filter(|g| !theirs.contains(g))
+                .cloned()
+                .collect();
+            let mut missing: Vec<(String, Vec<String>)> = theirs
+                .iter()
+                .filter(|g| !ours.contains(g))
+                .cloned()
+                .collect();
+            let named = |list: Vec<(&str, &str)>| {
+                let mut v: Vec<(String, Vec<String>)> = list
+                    .into_iter()
+                    .map(|(r, a)| (r.to_owned(), vec![a.to_owned()]))
+                    .collect();
+                v.sort();
+                v
+            };
+            extra.sort();
+            missing.sort();
+            assert_eq!(extra, named(added), "{guide}: grants beyond the guide");
+            assert_eq!(missing, named(left_out), "{guide}: guide grants left out");
+        }
+        // The trust statements' Sids and principals are the guide's.
+        let trust = trust_policy(&profiled(Connector::Databend));
+        assert_eq!(trust["Statement"][0]["Sid"], "AllowPlatformSetupAssumeRole");
+        assert_eq!(trust["Statement"][1]["Sid"], "AllowPlatformLoadAssumeRole");
+        let hevo = trust_policy(&profiled(Connector::Hevo));
+        assert_eq!(
+            hevo["Statement"][0]["Principal"]["AWS"],
+            "arn:aws:iam::393309748692:role/customer-aws_integration"
+        );
+        assert_eq!(
+            hevo["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+            "vendor-external-id"
+        );
+        // ClickPipes assumes the role without an external ID.
+        let clickhouse = trust_policy(&profiled(Connector::Clickhouse));
+        assert_eq!(clickhouse["Statement"][0]["Sid"], "AllowAssumeRole");
+        assert!(clickhouse["Statement"][0].get("Condition").is_none());
+    }
+
+    #[test]
+    fn connector_values_use_the_vendors_field_names() {
+        let keys = |c: Connector| -> Vec<String> {
+            docs::vendor_values_json(&profiled(c), None, None)
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            keys(Connector::Databend),
+            [
+                "role_arn",
+                "external_id",
+                "queue_url",
+                "queue_region",
+                "bucket",
+                "prefix",
+                "suffix"
+            ]
+        );
+        assert_eq!(keys(Connector::TidbCloudLake), keys(Connector::Databend));
+        assert_eq!(
+            keys(Connector::Tarsal),
+            [
+                "S3 Bucket Name",
+                "S3 Bucket Region",
+                "IAM Role ARN",
+                "SQS Queue URL",
+                "SQS Queue ARN"
+            ]
+        );
+        let mut tarsal_with_key = profiled(Connector::Tarsal);
+        tarsal_with_key.user.enabled = true;
+        tarsal_with_key.user.create_access_key = true;
+        let values = docs::vendor_values_json(&tarsal_with_key, None, Some("AKIAEXAMPLE"));
+        assert_eq!(values["S3 Key ID"], "AKIAEXAMPLE");
+        assert_eq!(
+            keys(Connector::TreasureData),
+            [
+                "type",
+                "auth_method",
+                "access_key_id",
+                "bucket",
+                "path_prefix"
+            ]
+        );
+        let text =
+            docs::vendor_values_json(&profiled(Connector::TreasureData), None, None).to_string();
+        assert!(!text.contains("secret"), "{text}");
+    }
+}

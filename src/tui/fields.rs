@@ -4,7 +4,7 @@
 //! and writes the spec. Adding a field is one entry in [`FIELDS`]. Pure: no
 //! terminal, no I/O.
 
-use crate::spec::{self, BucketEncryption, PolicyScope, QueueEncryption, Spec, path};
+use crate::spec::{self, BucketEncryption, Connector, PolicyScope, QueueEncryption, Spec, path};
 
 use super::step::Step;
 
@@ -13,6 +13,7 @@ use super::step::Step;
 pub enum FieldId {
     // Welcome
     StackName,
+    Connector,
     Profile,
     Region,
     Sessions,
@@ -21,6 +22,7 @@ pub enum FieldId {
     PolicyScope,
     AllowSendMessage,
     AllowDeleteObject,
+    AllowPutObject,
     // Role
     RoleEnabled,
     RoleName,
@@ -41,6 +43,7 @@ pub enum FieldId {
     BlockPublicAccess,
     DenyInsecureTransport,
     // Queue
+    QueueEnabled,
     QueueCreate,
     QueueName,
     VisibilityTimeout,
@@ -51,6 +54,7 @@ pub enum FieldId {
     DlqName,
     MaxReceiveCount,
     // Notification
+    NotificationEnabled,
     NotificationId,
     Events,
 }
@@ -140,6 +144,9 @@ pub enum Effect {
     /// That field's value may change with this one (a default name that
     /// follows): its input shows the new value.
     Follows(FieldId),
+    /// Many values change at once (a connector's profile): every input
+    /// shows the spec's value again.
+    ResetAll,
 }
 
 /// One field.
@@ -164,6 +171,29 @@ fn always(_: &Spec) -> bool {
     true
 }
 
+fn has_queue(spec: &Spec) -> bool {
+    spec.has_queue()
+}
+
+/// Why a step's resources are left out, or what they are for.
+fn skipped_note(spec: &Spec) -> &'static str {
+    match (spec.has_queue(), spec.profile().shape) {
+        (true, _) if !spec.notification.enabled => {
+            "step skipped: notification.enabled is false; the bucket's configuration is left alone"
+        }
+        (true, _) => "S3 notifies the queue; the connector reads it",
+        (false, spec::Shape::Pull) => {
+            "step skipped: a pull import lists and reads the bucket itself (no queue, no notification)"
+        }
+        (false, spec::Shape::Destination) => {
+            "step skipped: a destination writes into the bucket (no queue, no notification)"
+        }
+        (false, spec::Shape::QueueFed) => {
+            "step skipped: queue.enabled is false (no queue, no notification)"
+        }
+    }
+}
+
 fn names<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
     all.iter().map(ToString::to_string).collect()
 }
@@ -180,7 +210,7 @@ const TOGGLE_HINT: &str = "Space toggles · ← → change";
 const KMS_HINT: &str = "arn:aws:kms:REGION:ACCOUNT:key/ID";
 
 /// Every field, in form order.
-pub static FIELDS: [FieldDef; 35] = [
+pub static FIELDS: [FieldDef; 39] = [
     // ---- Welcome ----
     FieldDef {
         id: FieldId::StackName,
@@ -195,6 +225,26 @@ pub static FIELDS: [FieldDef; 35] = [
             set: |s, t| s.name = t.to_owned(),
         },
         effect: Effect::RenameDefaults,
+    },
+    FieldDef {
+        id: FieldId::Connector,
+        step: Step::Welcome,
+        label: "Connector",
+        hint: "← → choose · Space list · a vendor's setup guide fills names, permissions and the pipeline's shape",
+        path: Some(path::CONNECTOR),
+        visible: always,
+        active: always,
+        value: Value::Select {
+            choices: || names(Connector::ALL),
+            get: |s| index_of(Connector::ALL, &s.connector),
+            set: |s, i| {
+                if let Some(c) = Connector::ALL.get(i) {
+                    spec::apply_profile(s, *c);
+                }
+            },
+            note: |s| s.profile().guide,
+        },
+        effect: Effect::ResetAll,
     },
     FieldDef {
         id: FieldId::Profile,
@@ -292,6 +342,20 @@ pub static FIELDS: [FieldDef; 35] = [
         value: Value::Toggle {
             get: |s| s.policy.allow_delete_object,
             set: |s, on| s.policy.allow_delete_object = on,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::AllowPutObject,
+        step: Step::Policy,
+        label: "Allow s3:PutObject under the prefix (a destination writes)",
+        hint: TOGGLE_HINT,
+        path: Some(path::POLICY_ALLOW_PUT_OBJECT),
+        visible: always,
+        active: always,
+        value: Value::Toggle {
+            get: |s| s.policy.allow_put_object,
+            set: |s, on| s.policy.allow_put_object = on,
         },
         effect: Effect::None,
     },
@@ -543,12 +607,36 @@ pub static FIELDS: [FieldDef; 35] = [
     },
     // ---- Queue ----
     FieldDef {
+        id: FieldId::QueueEnabled,
+        step: Step::Queue,
+        label: "Pipeline",
+        hint: "← → choose · a pull import or a destination has no queue and no notification",
+        path: Some(path::QUEUE_ENABLED),
+        visible: always,
+        active: always,
+        value: Value::Select {
+            choices: || {
+                vec![
+                    "queue-fed: S3 notifies a queue".to_owned(),
+                    "no queue".to_owned(),
+                ]
+            },
+            get: |s| usize::from(!s.queue.enabled),
+            set: |s, i| {
+                s.queue.enabled = i == 0;
+                s.notification.enabled = i == 0;
+            },
+            note: |s| skipped_note(s),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
         id: FieldId::QueueCreate,
         step: Step::Queue,
         label: "Queue",
         hint: TOGGLE_HINT,
         path: None,
-        visible: always,
+        visible: has_queue,
         active: always,
         value: Value::Select {
             choices: || {
@@ -575,7 +663,7 @@ pub static FIELDS: [FieldDef; 35] = [
         label: "Queue name",
         hint: "letters, digits, - and _; not .fifo (S3 cannot notify FIFO queues)",
         path: Some(path::QUEUE_NAME),
-        visible: always,
+        visible: has_queue,
         active: always,
         value: Value::Text {
             get: |s| s.queue.name.clone(),
@@ -589,7 +677,7 @@ pub static FIELDS: [FieldDef; 35] = [
         label: "Visibility timeout (seconds)",
         hint: "0-43200; long enough to load your largest object",
         path: Some(path::QUEUE_VISIBILITY_TIMEOUT),
-        visible: always,
+        visible: has_queue,
         active: |s| s.queue.create,
         value: Value::Number {
             get: |s| s.queue.visibility_timeout_secs,
@@ -603,7 +691,7 @@ pub static FIELDS: [FieldDef; 35] = [
         label: "Message retention (seconds)",
         hint: "60-1209600 (14 days)",
         path: Some(path::QUEUE_RETENTION),
-        visible: always,
+        visible: has_queue,
         active: |s| s.queue.create,
         value: Value::Number {
             get: |s| s.queue.message_retention_secs,
@@ -617,7 +705,7 @@ pub static FIELDS: [FieldDef; 35] = [
         label: "Encryption",
         hint: TOGGLE_HINT,
         path: None,
-        visible: always,
+        visible: has_queue,
         active: |s| s.queue.create,
         value: Value::Select {
             choices: || names(QueueEncryption::ALL),
@@ -641,7 +729,7 @@ pub static FIELDS: [FieldDef; 35] = [
         label: "KMS key ARN",
         hint: KMS_HINT,
         path: Some(path::QUEUE_KMS_KEY_ARN),
-        visible: |s| s.queue.encryption == QueueEncryption::Kms,
+        visible: |s| s.has_queue() && s.queue.encryption == QueueEncryption::Kms,
         active: |s| s.queue.create,
         value: Value::Text {
             get: |s| s.queue.kms_key_arn.clone().unwrap_or_default(),
@@ -655,7 +743,7 @@ pub static FIELDS: [FieldDef; 35] = [
         label: "Dead-letter queue",
         hint: TOGGLE_HINT,
         path: None,
-        visible: always,
+        visible: has_queue,
         active: |s| s.queue.create,
         value: Value::Toggle {
             get: |s| s.queue.dead_letter.enabled,
@@ -669,7 +757,7 @@ pub static FIELDS: [FieldDef; 35] = [
         label: "Dead-letter queue name",
         hint: "where messages go after too many failed receives",
         path: Some(path::DLQ_NAME),
-        visible: always,
+        visible: has_queue,
         active: |s| s.queue.create && s.queue.dead_letter.enabled,
         value: Value::Text {
             get: |s| s.queue.dead_letter.name.clone(),
@@ -683,7 +771,7 @@ pub static FIELDS: [FieldDef; 35] = [
         label: "Max receive count",
         hint: "1-1000 receives before a message moves to the DLQ",
         path: Some(path::DLQ_MAX_RECEIVE_COUNT),
-        visible: always,
+        visible: has_queue,
         active: |s| s.queue.create && s.queue.dead_letter.enabled,
         value: Value::Number {
             get: |s| s.queue.dead_letter.max_receive_count,
@@ -693,12 +781,28 @@ pub static FIELDS: [FieldDef; 35] = [
     },
     // ---- Notification ----
     FieldDef {
+        id: FieldId::NotificationEnabled,
+        step: Step::Notification,
+        label: "Bucket notification",
+        hint: "Space toggles · off leaves the bucket's notification configuration alone",
+        path: Some(path::NOTIFICATION_ENABLED),
+        visible: always,
+        active: has_queue,
+        value: Value::Select {
+            choices: || vec!["sluice merges its entry".to_owned(), "none".to_owned()],
+            get: |s| usize::from(!s.has_notification()),
+            set: |s, i| s.notification.enabled = i == 0 && s.queue.enabled,
+            note: |s| skipped_note(s),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
         id: FieldId::NotificationId,
         step: Step::Notification,
         label: "Notification id",
         hint: "the Id of sluice's entry in the bucket's notification",
         path: Some(path::NOTIFICATION_ID),
-        visible: always,
+        visible: Spec::has_notification,
         active: always,
         value: Value::Text {
             get: |s| s.notification.id.clone(),
@@ -712,7 +816,7 @@ pub static FIELDS: [FieldDef; 35] = [
         label: "Events",
         hint: "↑ ↓ move · Space toggle",
         path: Some(path::NOTIFICATION_EVENTS),
-        visible: always,
+        visible: Spec::has_notification,
         active: always,
         value: Value::Events,
         effect: Effect::None,
@@ -863,8 +967,8 @@ pub fn event_rows(spec: &Spec) -> Vec<String> {
 /// The default names derived from a stack name (what `sluice init` writes):
 /// every name still at its old default follows the new stack name.
 pub fn rederive_names(spec: &mut Spec, old_name: &str) {
-    let old = spec::starter(old_name, &spec.region, None);
-    let new = spec::starter(&spec.name, &spec.region, None);
+    let old = spec::starter_for(spec.connector, old_name, &spec.region, None);
+    let new = spec::starter_for(spec.connector, &spec.name, &spec.region, None);
     let pairs: [(&mut String, &String, &String); 7] = [
         (&mut spec.bucket.name, &old.bucket.name, &new.bucket.name),
         (&mut spec.queue.name, &old.queue.name, &new.queue.name),

@@ -33,11 +33,12 @@ pub struct ConsumeView {
     pub last: Option<Result<ConsumeEnd, String>>,
 }
 
-/// The connector values: as the apply reported them, or from the spec.
+/// The values the connector's form asks for, under the vendor's names: as
+/// the apply reported them, or from the spec.
 pub fn connector_values(model: &Model, apply: &ApplyScreen) -> Vec<(&'static str, String)> {
     match &apply.report {
         Some(report) if apply.run.is_for(&model.spec) => report.connector.clone(),
-        _ => crate::docs::connector_values_with(&model.derived.resolved, model.queue_url()),
+        _ => crate::docs::vendor_values(&model.derived.resolved, model.queue_url(), None),
     }
 }
 

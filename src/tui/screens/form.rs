@@ -475,6 +475,9 @@ impl FormScreen {
             }
             _ => {
                 fields::set_spec_select(&mut model.spec, field, index);
+                if field.def().effect == fields::Effect::ResetAll {
+                    self.reset_inputs(model);
+                }
                 if let fields::Effect::Refill(other) = field.def().effect {
                     // The text stays in its input: choosing it again brings it back.
                     let text = if other.visible(&model.spec) {

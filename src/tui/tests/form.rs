@@ -264,11 +264,11 @@ fn tab_and_shift_tab_move_between_fields_and_wrap() {
     assert_eq!(app.form.focus, Some(FieldId::PolicyScope));
     key(&mut app, KeyCode::BackTab);
     key(&mut app, KeyCode::BackTab);
-    assert_eq!(app.form.focus, Some(FieldId::AllowDeleteObject));
+    assert_eq!(app.form.focus, Some(FieldId::AllowPutObject));
     key(&mut app, KeyCode::Down);
     assert_eq!(
         app.form.focus,
-        Some(FieldId::AllowDeleteObject),
+        Some(FieldId::AllowPutObject),
         "↓ stops at the last field"
     );
 }

@@ -252,3 +252,55 @@ fn a_new_region_is_used_for_the_clients_even_when_the_options_named_one() {
     });
     assert_eq!(connect, Some((Some(region.clone()), region)));
 }
+
+/// Choosing a connector on Welcome puts the vendor's guide in place: its
+/// names in every input, its shape, and its missing values named on their
+/// fields.
+#[test]
+fn choosing_a_connector_fills_the_vendors_setup() {
+    let mut app = offline(100, 30);
+    focus(&mut app, FieldId::Connector);
+    let databend = crate::spec::Connector::ALL
+        .iter()
+        .position(|c| *c == crate::spec::Connector::Databend)
+        .unwrap();
+    for _ in 0..databend {
+        key(&mut app, KeyCode::Right);
+    }
+    assert_eq!(app.model.spec.connector, crate::spec::Connector::Databend);
+    assert_eq!(app.model.spec.role.name, "acme-ingest-s3-sqs-consumer-role");
+    assert_eq!(
+        app.form.input_text(FieldId::RoleName),
+        "acme-ingest-s3-sqs-consumer-role"
+    );
+    let errors = crate::spec::validate(&app.model.spec).unwrap_err();
+    assert!(
+        errors
+            .for_path("role.trusted_principals")
+            .is_some_and(|e| e.message.contains("platform setup role ARN")),
+        "{errors}"
+    );
+    assert!(
+        errors
+            .for_path("role.external_id")
+            .is_some_and(|e| e.message.contains("organization ID")),
+        "{errors}"
+    );
+    snap!("welcome_connector_databend", app);
+    // A pull import: the Queue step says why it is skipped, and has nothing else.
+    key(&mut app, KeyCode::Right);
+    assert_eq!(
+        app.model.spec.connector,
+        crate::spec::Connector::TreasureData
+    );
+    assert!(!app.model.spec.has_queue());
+    assert!(!app.model.spec.has_notification());
+    go_to(&mut app, Step::Queue);
+    let shown = text(&app);
+    assert!(
+        shown.contains("step skipped: a pull import lists and"),
+        "{shown}"
+    );
+    assert!(!shown.contains("Queue name"), "{shown}");
+    snap!("queue_skipped_pull", app);
+}
