@@ -514,7 +514,8 @@ mod profile_tests {
              "Resource": ["arn:aws:s3:::acme-destination", "arn:aws:s3:::acme-destination/*"]}]});
         let dlq = "arn:aws:sqs:us-west-2:123456789012:acme-queue-dlq";
         // (guide, connector, grants the profile adds, grants it leaves out)
-        let cases: [(&str, Value, Connector, Vec<(&str, &str)>, Vec<(&str, &str)>); 4] = [
+        type Grants<'a> = Vec<(&'a str, &'a str)>;
+        let cases: [(&str, Value, Connector, Grants, Grants); 4] = [
             (
                 "Databend",
                 databend.clone(),

@@ -1,0 +1,340 @@
+//! Connector profiles against moto: each pipeline shape (queue-fed, pull
+//! import, destination) is made by `sluice apply`, plans clean, verifies and
+//! is destroyed, leaving what is not its own alone.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::{ACCOUNT_ID, Moto, aws_cli, ok, run, shared, sluice, text};
+use serde_json::Value;
+
+fn sluice_run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
+    run(&mut sluice(moto, dir, args))
+}
+
+/// `sluice init --connector CONNECTOR` for moto's account, plain HTTP allowed.
+fn init(moto: &Moto, dir: &Path, connector: &str, name: &str, sets: &[&str]) {
+    let mut args = vec![
+        "init",
+        "--connector",
+        connector,
+        "--name",
+        name,
+        "--region",
+        "us-west-2",
+        "--account-id",
+        ACCOUNT_ID,
+        "--out",
+        "spec.json",
+        "--force",
+        // moto refuses every PutObject under the deny-insecure-transport statement.
+        "--set",
+        "bucket.deny_insecure_transport=false",
+    ];
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    ok(sluice_run(moto, dir, &args));
+}
+
+/// The apply's stdout, and verify's report: each check's mark (`pass`,
+/// `FAIL`, `n/a`) and its line.
+fn apply_plan_verify(moto: &Moto, dir: &Path) -> (String, String) {
+    let applied = sluice_run(
+        moto,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    let stdout = text(&applied.stdout);
+    let planned = sluice_run(moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(
+        planned.status.code(),
+        Some(0),
+        "a second plan is clean:\n{}{}",
+        text(&planned.stdout),
+        text(&planned.stderr)
+    );
+    let verified = sluice_run(
+        moto,
+        dir,
+        &["verify", "--config", "spec.json", "--wait", "10"],
+    );
+    let report = text(&verified.stdout);
+    assert!(
+        verified.status.success(),
+        "{report}{}",
+        text(&verified.stderr)
+    );
+    (stdout, report)
+}
+
+/// The mark of `check` in verify's report, and its line.
+fn outcome<'a>(report: &'a str, check: &str) -> (&'a str, &'a str) {
+    report
+        .lines()
+        .find(|line| line.split_whitespace().nth(1) == Some(check))
+        .map(|line| (line.split_whitespace().next().unwrap_or_default(), line))
+        .unwrap_or_else(|| panic!("no check {check}:\n{report}"))
+}
+
+fn queues(moto: &Moto) -> Vec<String> {
+    aws_cli(moto, &["sqs", "list-queues"])["QueueUrls"]
+        .as_array()
+        .map(|urls| {
+            urls.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_pull_import_has_no_queue_plans_clean_and_verifies_what_it_can() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    init(
+        &moto,
+        dir,
+        "treasure-data",
+        "td-pull",
+        &["bucket.prefix=imports/"],
+    );
+    let before = queues(&moto);
+    let (stdout, report) = apply_plan_verify(&moto, dir);
+    // No queue, no notification: nothing piles up that nobody reads.
+    assert_eq!(queues(&moto), before);
+    let notification = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "get-bucket-notification-configuration",
+            "--bucket",
+            "td-pull-source",
+        ],
+    );
+    assert!(
+        notification.get("QueueConfigurations").is_none(),
+        "{notification}"
+    );
+    // The values under Treasure Data's own names, the key id but never its secret.
+    assert!(
+        stdout.contains("Values for Treasure Data's form"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("path_prefix"), "{stdout}");
+    assert!(stdout.contains("auth_method"), "{stdout}");
+    let key_file = dir.join("out/td-pull-import-user_accessKeys.csv");
+    let csv = std::fs::read_to_string(&key_file).unwrap();
+    let mut fields = csv.lines().nth(1).unwrap().split(',');
+    let (id, secret) = (fields.next().unwrap(), fields.next().unwrap());
+    assert!(stdout.contains(id), "{stdout}");
+    assert!(!stdout.contains(secret));
+    let (mark, line) = outcome(&report, "queue-url");
+    assert_eq!(mark, "n/a", "{report}");
+    assert!(line.contains("pull import"), "{report}");
+    assert_eq!(outcome(&report, "event").0, "n/a", "{report}");
+    assert_eq!(outcome(&report, "upload").0, "pass", "{report}");
+    let destroyed = sluice_run(
+        &moto,
+        dir,
+        &[
+            "destroy",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
+    assert!(
+        aws_cli(&moto, &["iam", "list-users"])["Users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["UserName"] != "td-pull-import-user")
+    );
+}
+
+#[test]
+fn a_destination_writes_reads_and_deletes_as_its_role() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    // The role trusts Hevo's account; this caller's root is added so that
+    // verify can act as the role here (moto does not check trust anyway).
+    init(
+        &moto,
+        dir,
+        "hevo",
+        "hevo-dest",
+        &[
+            "role.external_id=hevo-team-7",
+            r#"role.trusted_principals=["arn:aws:iam::393309748692:role/customer-aws_integration","arn:aws:iam::123456789012:root"]"#,
+        ],
+    );
+    let before = queues(&moto);
+    let (stdout, report) = apply_plan_verify(&moto, dir);
+    assert_eq!(queues(&moto), before);
+    assert!(stdout.contains("External ID"), "{stdout}");
+    assert!(stdout.contains("hevo-team-7"), "{stdout}");
+    for check in [
+        "role-assume",
+        "role-put-object",
+        "role-get-object",
+        "role-delete-object",
+    ] {
+        assert_eq!(outcome(&report, check).0, "pass", "{check}:\n{report}");
+    }
+    let written = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "list-objects-v2",
+            "--bucket",
+            "hevo-dest-destination",
+        ],
+    );
+    assert!(
+        written.get("Contents").is_none(),
+        "verify leaves nothing behind: {written}"
+    );
+    let destroyed = sluice_run(
+        &moto,
+        dir,
+        &[
+            "destroy",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
+}
+
+#[test]
+fn a_queue_fed_profile_uses_the_vendors_names_and_sids() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    init(
+        &moto,
+        dir,
+        "databend",
+        "dbnd",
+        &[
+            "role.external_id=org-42",
+            r#"role.trusted_principals=["arn:aws:iam::123456789012:root","arn:aws:iam::123456789012:role/platform-load"]"#,
+        ],
+    );
+    let (stdout, report) = apply_plan_verify(&moto, dir);
+    for key in [
+        "role_arn",
+        "queue_url",
+        "queue_region",
+        "bucket",
+        "prefix",
+        "suffix",
+    ] {
+        assert!(stdout.contains(key), "{key}: {stdout}");
+    }
+    assert_eq!(outcome(&report, "event-key").0, "pass", "{report}");
+    let role = aws_cli(
+        &moto,
+        &[
+            "iam",
+            "get-role",
+            "--role-name",
+            "dbnd-s3-sqs-consumer-role",
+        ],
+    );
+    let trust = &role["Role"]["AssumeRolePolicyDocument"];
+    assert_eq!(
+        trust["Statement"][0]["Sid"], "AllowPlatformSetupAssumeRole",
+        "{trust}"
+    );
+    assert_eq!(
+        trust["Statement"][1]["Sid"], "AllowPlatformLoadAssumeRole",
+        "{trust}"
+    );
+    let destroyed = sluice_run(
+        &moto,
+        dir,
+        &[
+            "destroy",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
+}
+
+#[test]
+fn a_profile_without_its_vendor_values_creates_nothing() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let out = sluice_run(
+        &moto,
+        dir,
+        &[
+            "init",
+            "--connector",
+            "hevo",
+            "--name",
+            "nohevo",
+            "--region",
+            "us-west-2",
+            "--out",
+            "spec.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("role.external_id: Hevo gives the external ID"),
+        "{stderr}"
+    );
+    assert!(!dir.join("spec.json").exists());
+    // A spec written by hand without them is refused by apply, before any call.
+    std::fs::write(
+        dir.join("spec.json"),
+        r#"{"name": "nohevo", "region": "us-west-2", "connector": "hevo"}"#,
+    )
+    .unwrap();
+    let out = sluice_run(&moto, dir, &["apply", "--config", "spec.json", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("role.external_id"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        aws_cli(&moto, &["iam", "list-roles"])["Roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["RoleName"] != "nohevo-destination-role")
+    );
+}
