@@ -123,6 +123,7 @@ fn init_and_export_write_the_whole_bundle() {
             "bucket-policy.json",
             "bucket-public-access-block.json",
             "cloudformation.yaml",
+            "connector-values.json",
             "dlq-attributes.json",
             "main.tf",
             "permissions-policy.json",

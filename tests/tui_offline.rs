@@ -172,7 +172,7 @@ async fn every_step_offline_then_the_bundle_matches_sluice_export() {
         "export never finished:\n{}",
         w.screen()
     );
-    assert!(w.screen().contains("wrote 16 files"), "{}", w.screen());
+    assert!(w.screen().contains("wrote 17 files"), "{}", w.screen());
 
     // Save the spec (Ctrl-S asks where, the first time).
     let spec_file = dir.join("orders.json");
