@@ -90,6 +90,19 @@ fn variants() -> Vec<(&'static str, Edit)> {
                 s["user"]["enabled"] = json!(true);
             }),
         ),
+        (
+            "bucket-options",
+            Box::new(|s: &mut Value| {
+                s["bucket"]["encryption"] = json!("dsse-kms");
+                s["bucket"]["kms_key_arn"] = json!("arn:aws:kms:us-west-2:123456789012:key/3333");
+                s["bucket"]["versioning"] = json!(true);
+                s["bucket"]["object_lock"] = json!(true);
+                s["bucket"]["object_ownership"] = json!("object-writer");
+                s["bucket"]["block_public_access"] = json!({"block_public_policy": false});
+                s["bucket"]["tags"] = json!({"team": "data"});
+                s["policy"]["allow_put_object"] = json!(true);
+            }),
+        ),
         // Every connector profile, as a spec naming only the connector and
         // the vendor's values: the loader fills in the rest from the profile.
         profile_variant(

@@ -338,3 +338,166 @@ fn a_profile_without_its_vendor_values_creates_nothing() {
             .all(|r| r["RoleName"] != "nohevo-destination-role")
     );
 }
+
+/// Hevo's bucket options (ownership, the four public access blocks one by
+/// one, KMS without a Bucket Key, bucket tags) are applied as asked and plan
+/// clean afterwards; Object Lock is set at creation.
+#[test]
+fn a_destination_bucket_takes_every_option_hevo_offers() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    init(
+        &moto,
+        dir,
+        "hevo",
+        "hevo-opts",
+        &[
+            "role.external_id=hevo-team-7",
+            "bucket.object_ownership=bucket-owner-preferred",
+            r#"bucket.block_public_access={"restrict_public_buckets": false}"#,
+            "bucket.encryption=sse-kms",
+            "bucket.kms_key_arn=arn:aws:kms:us-west-2:123456789012:key/hevo",
+            "bucket.bucket_key=false",
+            r#"bucket.tags={"team": "data"}"#,
+        ],
+    );
+    let spec = std::fs::read_to_string(dir.join("spec.json")).unwrap();
+    assert!(
+        spec.contains(r#""restrict_public_buckets": false"#),
+        "written flag by flag: {spec}"
+    );
+    let applied = sluice_run(
+        &moto,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(
+        planned.status.code(),
+        Some(0),
+        "{}{}",
+        text(&planned.stdout),
+        text(&planned.stderr)
+    );
+    let bucket = "hevo-opts-destination";
+    let get = |what: &str| aws_cli(&moto, &["s3api", what, "--bucket", bucket]);
+    assert_eq!(
+        get("get-bucket-ownership-controls")["OwnershipControls"]["Rules"][0]["ObjectOwnership"],
+        "BucketOwnerPreferred"
+    );
+    let pab = &get("get-public-access-block")["PublicAccessBlockConfiguration"];
+    assert_eq!(pab["BlockPublicAcls"], true, "{pab}");
+    assert_eq!(pab["RestrictPublicBuckets"], false, "{pab}");
+    let rule = &get("get-bucket-encryption")["ServerSideEncryptionConfiguration"]["Rules"][0];
+    assert_eq!(
+        rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"], "aws:kms",
+        "{rule}"
+    );
+    assert_eq!(rule["BucketKeyEnabled"], false, "{rule}");
+    let tags = get("get-bucket-tagging")["TagSet"].clone();
+    for (key, value) in [("team", "data"), ("sluice:stack", "hevo-opts")] {
+        assert!(
+            tags.as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["Key"] == key && t["Value"] == value),
+            "{key}: {tags}"
+        );
+    }
+    let destroyed = sluice_run(
+        &moto,
+        dir,
+        &[
+            "destroy",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--force",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
+
+    // Object Lock, at creation, with versioning. (moto 5.2.5 answers
+    // GetBucketVersioning on a versioned bucket with a wrong XML root
+    // element, GetBucketVersioningResponse, which the SDK refuses: a plan
+    // cannot read a versioned bucket there, so none is tried.)
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    init(
+        &moto,
+        dir,
+        "hevo",
+        "hevo-lock",
+        &[
+            "role.external_id=hevo-team-7",
+            "bucket.versioning=true",
+            "bucket.object_lock=true",
+        ],
+    );
+    let applied = sluice_run(
+        &moto,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    assert_eq!(
+        aws_cli(
+            &moto,
+            &[
+                "s3api",
+                "get-object-lock-configuration",
+                "--bucket",
+                "hevo-lock-destination"
+            ]
+        )["ObjectLockConfiguration"]["ObjectLockEnabled"],
+        "Enabled"
+    );
+    // Without versioning it is refused before anything is made.
+    let out = sluice_run(
+        &moto,
+        dir,
+        &[
+            "init",
+            "--connector",
+            "hevo",
+            "--name",
+            "hevo-nolock",
+            "--region",
+            "us-west-2",
+            "--out",
+            "nolock.json",
+            "--set",
+            "role.external_id=x1",
+            "--set",
+            "bucket.object_lock=true",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("bucket.object_lock: needs versioning"),
+        "{}",
+        text(&out.stderr)
+    );
+}

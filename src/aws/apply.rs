@@ -510,11 +510,15 @@ impl Run<'_> {
                             .build(),
                     );
                 }
+                if self.spec.bucket.object_lock {
+                    // Object Lock is best set at creation (it turns versioning on).
+                    create = create.object_lock_enabled_for_bucket(true);
+                }
                 create
                     .send()
                     .await
                     .map_err(|e| classify("s3:CreateBucket", &bucket, e))?;
-                let tags = docs::tags(self.spec)
+                let tags = docs::bucket_tags(self.spec)
                     .into_iter()
                     .map(|(k, v)| {
                         aws_sdk_s3::types::Tag::builder()
@@ -841,6 +845,18 @@ pub(crate) async fn put_bucket_setting(
             .await
             .map(|_| ())
             .map_err(|e| classify("s3:PutBucketVersioning", bucket, e)),
+        "ObjectLockConfiguration" => s3
+            .put_object_lock_configuration()
+            .bucket(bucket)
+            .object_lock_configuration(
+                aws_sdk_s3::types::ObjectLockConfiguration::builder()
+                    .object_lock_enabled(aws_sdk_s3::types::ObjectLockEnabled::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("s3:PutBucketObjectLockConfiguration", bucket, e)),
         "Policy" => s3
             .put_bucket_policy()
             .bucket(bucket)

@@ -53,6 +53,8 @@ pub struct BucketState {
     pub ownership_controls: Option<Value>,
     pub encryption: Option<Value>,
     pub versioning: Option<Value>,
+    /// `{"ObjectLockEnabled": "Enabled"}` when the bucket has Object Lock.
+    pub object_lock: Option<Value>,
     pub policy: Option<Value>,
     /// The notification configuration in the S3 API's JSON shape.
     pub notification: Value,
@@ -366,7 +368,7 @@ pub async fn observe_bucket(
         ));
     }
     let s3 = &clients.s3;
-    let (pab, ownership, encryption, versioning, policy, notification, tags) = tokio::join!(
+    let (pab, ownership, encryption, versioning, object_lock, policy, notification, tags) = tokio::join!(
         async {
             optional(
                 s3.get_public_access_block()
@@ -420,6 +422,22 @@ pub async fn observe_bucket(
             }
         },
         async {
+            optional(
+                s3.get_object_lock_configuration()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:GetBucketObjectLockConfiguration", bucket, e)),
+            )
+            .map(|o| {
+                o.and_then(|o| {
+                    o.object_lock_configuration()
+                        .and_then(|c| c.object_lock_enabled())
+                        .map(|e| json!({ "ObjectLockEnabled": e.as_str() }))
+                })
+            })
+        },
+        async {
             let got = optional(
                 s3.get_bucket_policy()
                     .bucket(bucket)
@@ -456,6 +474,7 @@ pub async fn observe_bucket(
         ownership_controls: ownership?,
         encryption: encryption?,
         versioning: versioning?,
+        object_lock: object_lock?,
         policy: policy?,
         notification: notification?,
         tags: tags?,

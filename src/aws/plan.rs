@@ -179,6 +179,7 @@ impl Plan {
                                 "OwnershipControls" => b.ownership_controls.clone(),
                                 "ServerSideEncryptionConfiguration" => b.encryption.clone(),
                                 "VersioningConfiguration" => b.versioning.clone(),
+                                "ObjectLockConfiguration" => b.object_lock.clone(),
                                 "Policy" => b.policy.clone(),
                                 _ => None,
                             };

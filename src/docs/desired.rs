@@ -81,13 +81,16 @@ pub fn desired_state(spec: &Spec) -> Vec<Desired> {
             "PublicAccessBlockConfiguration".into(),
             public_access_block(spec),
         );
-        bucket.insert("OwnershipControls".into(), ownership_controls());
+        bucket.insert("OwnershipControls".into(), ownership_controls(spec));
         bucket.insert(
             "ServerSideEncryptionConfiguration".into(),
             bucket_encryption(spec),
         );
         if let Some(v) = versioning(spec) {
             bucket.insert("VersioningConfiguration".into(), v);
+        }
+        if let Some(lock) = super::object_lock(spec) {
+            bucket.insert("ObjectLockConfiguration".into(), lock);
         }
         if let Some(p) = bucket_policy(spec) {
             bucket.insert("Policy".into(), p);

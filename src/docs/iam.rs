@@ -139,7 +139,7 @@ fn least_privilege(spec: &Spec, arns: &Arns) -> Vec<Value> {
 /// The customer-managed KMS keys a consumer must decrypt with.
 fn kms_keys(spec: &Spec) -> Vec<String> {
     let mut keys = Vec::new();
-    if spec.bucket.encryption == BucketEncryption::SseKms {
+    if spec.bucket.encryption != BucketEncryption::SseS3 {
         keys.extend(spec.bucket.kms_key_arn.clone());
     }
     if spec.has_queue() && spec.queue.encryption == QueueEncryption::Kms {

@@ -143,11 +143,11 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
             ));
         }
     }
-    if spec.bucket.create && !spec.bucket.block_public_access {
+    if spec.bucket.create && !spec.bucket.block_public_access.is_all_on() {
         out.push(finding(
             Warning,
             "bucket",
-            "block_public_access is off: nothing in this pipeline needs public access, and the bucket holds raw data",
+            "block_public_access is not fully on: nothing in this pipeline needs public access, and the bucket holds raw data",
         ));
     }
     if spec.bucket.create && !spec.bucket.deny_insecure_transport {
@@ -258,7 +258,7 @@ mod tests {
         spec.queue.visibility_timeout_secs = 30;
         spec.queue.encryption = QueueEncryption::Kms;
         spec.queue.kms_key_arn = Some("arn:aws:kms:us-west-2:123456789012:alias/aws/sqs".into());
-        spec.bucket.block_public_access = false;
+        spec.bucket.block_public_access = crate::spec::PublicAccessBlock::all(false);
         spec.bucket.prefix = "logs".into();
         let found = messages(&spec);
         let summary: Vec<(Severity, &str)> = found.iter().map(|(s, r, _)| (*s, *r)).collect();

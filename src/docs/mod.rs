@@ -18,8 +18,9 @@ pub use notification::{
     notification_entry, remove,
 };
 pub use s3::{
-    DENY_INSECURE_TRANSPORT_SID, bucket_encryption, bucket_policy, merge_bucket_policy,
-    ownership_controls, public_access_block, remove_bucket_policy_statement, versioning,
+    DENY_INSECURE_TRANSPORT_SID, bucket_encryption, bucket_policy, bucket_tags,
+    merge_bucket_policy, object_lock, ownership_controls, public_access_block,
+    remove_bucket_policy_statement, versioning,
 };
 pub use sqs::{dlq_attributes, queue_attributes, queue_policy};
 

@@ -3,43 +3,72 @@
 use serde_json::{Value, json};
 
 use super::{Arns, POLICY_VERSION};
-use crate::spec::{BucketEncryption, Spec};
+use crate::spec::{BucketEncryption, ObjectOwnership, Spec};
 
 /// The Sid sluice gives its bucket policy statement, so a merge can find it again.
 pub const DENY_INSECURE_TRANSPORT_SID: &str = "SluiceDenyInsecureTransport";
 
-/// `PutPublicAccessBlock`'s configuration: all four blocks on or off.
+/// `PutPublicAccessBlock`'s configuration, block by block.
 pub fn public_access_block(spec: &Spec) -> Value {
-    let on = spec.bucket.block_public_access;
+    let b = spec.bucket.block_public_access;
     json!({
-        "BlockPublicAcls": on,
-        "IgnorePublicAcls": on,
-        "BlockPublicPolicy": on,
-        "RestrictPublicBuckets": on,
+        "BlockPublicAcls": b.block_public_acls,
+        "IgnorePublicAcls": b.ignore_public_acls,
+        "BlockPublicPolicy": b.block_public_policy,
+        "RestrictPublicBuckets": b.restrict_public_buckets,
     })
 }
 
-/// ACLs disabled: the bucket owner owns every object (what the vendors' guides recommend).
-pub fn ownership_controls() -> Value {
-    json!({ "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] })
+/// S3 Object Ownership; the default, ACLs disabled (the bucket owner owns
+/// every object), is what Tarsal's and Hevo's guides recommend.
+pub fn ownership_controls(spec: &Spec) -> Value {
+    let ownership = match spec.bucket.object_ownership {
+        ObjectOwnership::BucketOwnerEnforced => "BucketOwnerEnforced",
+        ObjectOwnership::BucketOwnerPreferred => "BucketOwnerPreferred",
+        ObjectOwnership::ObjectWriter => "ObjectWriter",
+    };
+    json!({ "Rules": [{ "ObjectOwnership": ownership }] })
 }
 
-/// `PutBucketEncryption`'s configuration.
+/// `PutBucketEncryption`'s configuration. A Bucket Key only with SSE-KMS
+/// (DSSE-KMS has none).
 pub fn bucket_encryption(spec: &Spec) -> Value {
-    let rule = match (spec.bucket.encryption, &spec.bucket.kms_key_arn) {
-        (BucketEncryption::SseKms, Some(key)) => json!({
+    let kms = |algorithm: &str, key: &str, bucket_key: bool| {
+        json!({
             "ApplyServerSideEncryptionByDefault": {
-                "SSEAlgorithm": "aws:kms",
+                "SSEAlgorithm": algorithm,
                 "KMSMasterKeyID": key,
             },
-            "BucketKeyEnabled": true,
-        }),
+            "BucketKeyEnabled": bucket_key,
+        })
+    };
+    let rule = match (spec.bucket.encryption, &spec.bucket.kms_key_arn) {
+        (BucketEncryption::SseKms, Some(key)) => kms("aws:kms", key, spec.bucket.bucket_key),
+        (BucketEncryption::DsseKms, Some(key)) => kms("aws:kms:dsse", key, false),
         _ => json!({
             "ApplyServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" },
             "BucketKeyEnabled": false,
         }),
     };
     json!({ "Rules": [rule] })
+}
+
+/// The Object Lock configuration, when the spec asks for Object Lock.
+pub fn object_lock(spec: &Spec) -> Option<Value> {
+    spec.bucket
+        .object_lock
+        .then(|| json!({ "ObjectLockEnabled": "Enabled" }))
+}
+
+/// The bucket's tags: sluice's, the spec's, then the bucket's own.
+pub fn bucket_tags(spec: &Spec) -> std::collections::BTreeMap<String, String> {
+    let mut tags = super::tags(spec);
+    for (k, v) in &spec.bucket.tags {
+        if k != super::STACK_TAG && k != "managed-by" {
+            tags.insert(k.clone(), v.clone());
+        }
+    }
+    tags
 }
 
 /// `PutBucketVersioning`'s configuration, when versioning is wanted. Versioning

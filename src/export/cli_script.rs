@@ -46,11 +46,14 @@ pub fn setup_script(spec: &Spec) -> String {
         embed(
             &mut out,
             "bucket-ownership-controls.json",
-            &ownership_controls(),
+            &ownership_controls(spec),
         );
         embed(&mut out, "bucket-encryption.json", &bucket_encryption(s));
         if let Some(v) = versioning(s) {
             embed(&mut out, "bucket-versioning.json", &v);
+        }
+        if let Some(lock) = docs::object_lock(s) {
+            embed(&mut out, "bucket-object-lock.json", &lock);
         }
         if let Some(p) = bucket_policy(s) {
             embed(&mut out, "bucket-policy.json", &p);
@@ -97,6 +100,9 @@ pub fn setup_script(spec: &Spec) -> String {
         if versioning(s).is_some() {
             out.push_str("bucket_setting versioning bucket-versioning.json get-bucket-versioning '@' put-bucket-versioning --versioning-configuration\n");
         }
+        if docs::object_lock(s).is_some() {
+            out.push_str("bucket_setting object-lock bucket-object-lock.json get-object-lock-configuration ObjectLockConfiguration put-object-lock-configuration --object-lock-configuration\n");
+        }
         if bucket_policy(s).is_some() {
             out.push_str(STEP_BUCKET_POLICY);
         }
@@ -127,7 +133,11 @@ fn header(spec: &Spec) -> String {
         .collect();
     let sqs_tags = serde_json::to_string(&tags).unwrap_or_default();
     let iam_tags = serde_json::to_string(&iam_tags).unwrap_or_default();
-    let s3_tags = serde_json::json!({ "TagSet": serde_json::from_str::<Value>(&iam_tags).unwrap_or_default() }).to_string();
+    let bucket_tags: Vec<Value> = docs::bucket_tags(spec)
+        .iter()
+        .map(|(k, v)| serde_json::json!({"Key": k, "Value": v}))
+        .collect();
+    let s3_tags = serde_json::json!({ "TagSet": bucket_tags }).to_string();
     let h = format!(
         r#"#!/usr/bin/env bash
 # setup.sh: the {name:?} {what} pipeline, as sluice {version} would apply it.
@@ -163,6 +173,7 @@ EXTERNAL_ID={external_id}
 IAM_TAGS={iam_tags}
 SQS_TAGS={sqs_tags}
 S3_TAGS={s3_tags}
+OBJECT_LOCK={object_lock}
 "#,
         name = spec.name,
         what = match spec.profile().shape {
@@ -204,6 +215,7 @@ S3_TAGS={s3_tags}
         iam_tags = q(&iam_tags),
         sqs_tags = q(&sqs_tags),
         s3_tags = q(&s3_tags),
+        object_lock = spec.bucket.object_lock,
     );
     h
 }
@@ -468,12 +480,11 @@ step "S3 bucket $BUCKET"
 if [ "$BUCKET_EXISTS" = true ]; then
   say "exists"
 else
-  if [ "$REGION" = us-east-1 ]; then
-    aws_ s3api create-bucket --bucket "$BUCKET" >/dev/null
-  else
-    aws_ s3api create-bucket --bucket "$BUCKET" \
-      --create-bucket-configuration "LocationConstraint=$REGION" >/dev/null
-  fi
+  create_args=(--bucket "$BUCKET")
+  [ "$REGION" = us-east-1 ] || create_args+=(--create-bucket-configuration "LocationConstraint=$REGION")
+  # Object Lock is best set at creation (it turns versioning on).
+  [ "$OBJECT_LOCK" = true ] && create_args+=(--object-lock-enabled-for-bucket)
+  aws_ s3api create-bucket "${create_args[@]}" >/dev/null
   aws_ s3api put-bucket-tagging --bucket "$BUCKET" --tagging "$S3_TAGS"
   say "created"
 fi

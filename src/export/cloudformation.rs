@@ -304,7 +304,7 @@ fn bucket_resource(spec: &Spec, queue_arn: &Value) -> Value {
         "PublicAccessBlockConfiguration".into(),
         docs::public_access_block(spec),
     );
-    properties.insert("OwnershipControls".into(), docs::ownership_controls());
+    properties.insert("OwnershipControls".into(), docs::ownership_controls(spec));
     properties.insert(
         "BucketEncryption".into(),
         renamed(
@@ -321,13 +321,16 @@ fn bucket_resource(spec: &Spec, queue_arn: &Value) -> Value {
     if let Some(versioning) = docs::versioning(spec) {
         properties.insert("VersioningConfiguration".into(), versioning);
     }
+    if spec.bucket.object_lock {
+        properties.insert("ObjectLockEnabled".into(), true.into());
+    }
     if spec.has_notification() {
         properties.insert(
             "NotificationConfiguration".into(),
             json!({ "QueueConfigurations": queue_configurations(spec, queue_arn) }),
         );
     }
-    properties.insert("Tags".into(), tag_list(spec));
+    properties.insert("Tags".into(), bucket_tag_list(spec));
     let mut bucket = json!({
         "Type": "AWS::S3::Bucket",
         // S3 sends a test event when the notification is set: the queue must accept it.
@@ -424,6 +427,14 @@ fn output_name(key: &str) -> String {
                 .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
                 .unwrap_or_default()
         })
+        .collect()
+}
+
+/// [`docs::bucket_tags`] as CloudFormation's list of `Key`/`Value` pairs.
+fn bucket_tag_list(spec: &Spec) -> Value {
+    docs::bucket_tags(spec)
+        .into_iter()
+        .map(|(key, value)| json!({ "Key": key, "Value": value }))
         .collect()
 }
 
@@ -616,7 +627,7 @@ mod tests {
             "PublicAccessBlockConfiguration",
             docs::public_access_block(&spec),
         );
-        check(BUCKET, "OwnershipControls", docs::ownership_controls());
+        check(BUCKET, "OwnershipControls", docs::ownership_controls(&spec));
 
         let policy = &props(&template, POLICY)["PolicyDocument"];
         assert_eq!(

@@ -89,10 +89,13 @@ pub fn json_documents(spec: &Spec) -> Vec<(&'static str, serde_json::Value)> {
     }
     if spec.bucket.create {
         docs.push(("bucket-public-access-block.json", public_access_block(spec)));
-        docs.push(("bucket-ownership-controls.json", ownership_controls()));
+        docs.push(("bucket-ownership-controls.json", ownership_controls(spec)));
         docs.push(("bucket-encryption.json", bucket_encryption(spec)));
         if let Some(v) = versioning(spec) {
             docs.push(("bucket-versioning.json", v));
+        }
+        if let Some(lock) = docs::object_lock(spec) {
+            docs.push(("bucket-object-lock.json", lock));
         }
         if let Some(p) = bucket_policy(spec) {
             docs.push(("bucket-policy.json", p));
@@ -165,9 +168,10 @@ fn describe(file: &str) -> &'static str {
         }
         "dlq-attributes.json" => "dead-letter queue attributes",
         "bucket-public-access-block.json" => "bucket public access block",
-        "bucket-ownership-controls.json" => "bucket object ownership (ACLs disabled)",
+        "bucket-ownership-controls.json" => "bucket object ownership",
         "bucket-encryption.json" => "bucket default encryption",
         "bucket-versioning.json" => "bucket versioning",
+        "bucket-object-lock.json" => "bucket Object Lock (set at creation)",
         "bucket-policy.json" => {
             "sluice's bucket policy statement (merged into any existing policy)"
         }

@@ -258,9 +258,23 @@ fn bucket(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
     let bucket_id = || Expr::raw("aws_s3_bucket.source.id");
 
     let mut bucket = Block::resource("aws_s3_bucket", "source");
-    bucket
-        .attr("bucket", Expr::str(&spec.bucket.name))
-        .attr("tags", Expr::raw("local.tags"));
+    bucket.attr("bucket", Expr::str(&spec.bucket.name));
+    if spec.bucket.object_lock {
+        bucket.attr("object_lock_enabled", Expr::raw("true"));
+    }
+    if spec.bucket.tags.is_empty() {
+        bucket.attr("tags", Expr::raw("local.tags"));
+    } else {
+        bucket.attr(
+            "tags",
+            Expr::Object(
+                docs::bucket_tags(spec)
+                    .into_iter()
+                    .map(|(key, value)| (key, Expr::Str(value)))
+                    .collect(),
+            ),
+        );
+    }
     file.block(bucket);
 
     let mut public_access = Block::resource("aws_s3_bucket_public_access_block", "source");
@@ -270,7 +284,7 @@ fn bucket(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
 
     let mut ownership = Block::resource("aws_s3_bucket_ownership_controls", "source");
     ownership.attr("bucket", bucket_id());
-    ownership.document(&docs::ownership_controls());
+    ownership.document(&docs::ownership_controls(spec));
     file.block(ownership);
 
     let mut encryption = Block::resource(

@@ -8,8 +8,8 @@ use rand::distr::Alphanumeric;
 use super::profiles::{self, ExternalId, Principals};
 use super::{
     BucketEncryption, BucketSpec, Compression, Connector, ConsumerSpec, DeadLetterSpec,
-    NotificationSpec, PolicyScope, PolicySpec, QueueEncryption, QueueSpec, RecordFormat, RoleSpec,
-    SPEC_VERSION, Spec, UserSpec,
+    NotificationSpec, ObjectOwnership, PolicyScope, PolicySpec, PublicAccessBlock, QueueEncryption,
+    QueueSpec, RecordFormat, RoleSpec, SPEC_VERSION, Spec, UserSpec,
 };
 
 /// Visibility timeout recommended by Tarsal's setup guide: long enough for a large object.
@@ -147,9 +147,13 @@ fn generic(name: &str, region: &str, account_id: Option<&str>, external_id: Stri
             suffix: String::new(),
             encryption: BucketEncryption::SseS3,
             kms_key_arn: None,
+            bucket_key: true,
             versioning: false,
-            block_public_access: true,
+            object_lock: false,
+            object_ownership: ObjectOwnership::BucketOwnerEnforced,
+            block_public_access: PublicAccessBlock::all(true),
             deny_insecure_transport: true,
+            tags: BTreeMap::new(),
         },
         queue: QueueSpec {
             dead_letter: DeadLetterSpec {

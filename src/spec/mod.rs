@@ -60,9 +60,105 @@ pub struct BucketSpec {
     pub suffix: String,
     pub encryption: BucketEncryption,
     pub kms_key_arn: Option<String>,
+    /// An S3 Bucket Key for SSE-KMS (fewer KMS calls); DSSE-KMS has none.
+    pub bucket_key: bool,
     pub versioning: bool,
-    pub block_public_access: bool,
+    /// Object Lock (write once, read many); needs versioning.
+    pub object_lock: bool,
+    pub object_ownership: ObjectOwnership,
+    /// `true` or `false` for all four blocks, or each one by name.
+    pub block_public_access: PublicAccessBlock,
     pub deny_insecure_transport: bool,
+    /// Tags for the bucket alone, beside the spec's `tags`.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The bucket's four public access blocks. Written as one `true` or `false`
+/// when all four agree, else as an object naming each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicAccessBlock {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccessBlock {
+    /// All four on, or all four off.
+    pub fn all(on: bool) -> Self {
+        PublicAccessBlock {
+            block_public_acls: on,
+            ignore_public_acls: on,
+            block_public_policy: on,
+            restrict_public_buckets: on,
+        }
+    }
+
+    /// Whether all four blocks are on.
+    pub fn is_all_on(self) -> bool {
+        self == Self::all(true)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublicAccessFlags {
+    #[serde(default = "yes")]
+    block_public_acls: bool,
+    #[serde(default = "yes")]
+    ignore_public_acls: bool,
+    #[serde(default = "yes")]
+    block_public_policy: bool,
+    #[serde(default = "yes")]
+    restrict_public_buckets: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum PublicAccessForm {
+    All(bool),
+    Each(PublicAccessFlags),
+}
+
+impl Serialize for PublicAccessBlock {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if *self == Self::all(self.block_public_acls) {
+            return PublicAccessForm::All(self.block_public_acls).serialize(serializer);
+        }
+        PublicAccessForm::Each(PublicAccessFlags {
+            block_public_acls: self.block_public_acls,
+            ignore_public_acls: self.ignore_public_acls,
+            block_public_policy: self.block_public_policy,
+            restrict_public_buckets: self.restrict_public_buckets,
+        })
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicAccessBlock {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        match value {
+            serde_json::Value::Bool(on) => Ok(Self::all(on)),
+            serde_json::Value::Object(_) => {
+                let f: PublicAccessFlags =
+                    serde_json::from_value(value).map_err(serde::de::Error::custom)?;
+                Ok(PublicAccessBlock {
+                    block_public_acls: f.block_public_acls,
+                    ignore_public_acls: f.ignore_public_acls,
+                    block_public_policy: f.block_public_policy,
+                    restrict_public_buckets: f.restrict_public_buckets,
+                })
+            }
+            other => Err(serde::de::Error::custom(format!(
+                "expected true, false or an object of block_public_acls, ignore_public_acls, block_public_policy and restrict_public_buckets, found {other}"
+            ))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,7 +289,15 @@ spec_enum!(
 );
 spec_enum!(
     /// Default encryption of the bucket.
-    BucketEncryption { SseS3 => "sse-s3", SseKms => "sse-kms" }
+    BucketEncryption { SseS3 => "sse-s3", SseKms => "sse-kms", DsseKms => "dsse-kms" }
+);
+spec_enum!(
+    /// Who owns objects written into the bucket (S3 Object Ownership).
+    ObjectOwnership {
+        BucketOwnerEnforced => "bucket-owner-enforced",
+        BucketOwnerPreferred => "bucket-owner-preferred",
+        ObjectWriter => "object-writer",
+    }
 );
 spec_enum!(
     /// Server-side encryption of the queue and its dead-letter queue.
@@ -243,5 +347,33 @@ impl Spec {
     /// The key prefix and suffix as the S3 notification filter sees them.
     pub fn key_filter(&self) -> (&str, &str) {
         (&self.bucket.prefix, &self.bucket.suffix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_access_reads_as_one_flag_or_four_and_writes_back_the_same_way() {
+        let all: PublicAccessBlock = serde_json::from_str("true").unwrap();
+        assert_eq!(all, PublicAccessBlock::all(true));
+        assert_eq!(serde_json::to_string(&all).unwrap(), "true");
+        let some: PublicAccessBlock =
+            serde_json::from_str(r#"{"block_public_policy": false}"#).unwrap();
+        assert!(some.block_public_acls && some.ignore_public_acls && some.restrict_public_buckets);
+        assert!(!some.block_public_policy);
+        let back = serde_json::to_value(some).unwrap();
+        assert_eq!(back["block_public_policy"], false);
+        assert_eq!(back["block_public_acls"], true);
+        assert!(
+            serde_json::from_str::<PublicAccessBlock>(r#"{"block_everything": true}"#).is_err()
+        );
+        let err = serde_json::from_str::<PublicAccessBlock>("\"yes\"").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("expected true, false or an object"),
+            "{err}"
+        );
     }
 }

@@ -10,6 +10,8 @@ pub const BUCKET_NAME: &str = "bucket.name";
 pub const BUCKET_PREFIX: &str = "bucket.prefix";
 pub const BUCKET_SUFFIX: &str = "bucket.suffix";
 pub const BUCKET_KMS_KEY_ARN: &str = "bucket.kms_key_arn";
+pub const BUCKET_OBJECT_LOCK: &str = "bucket.object_lock";
+pub const BUCKET_TAGS: &str = "bucket.tags";
 
 pub const QUEUE_ENABLED: &str = "queue.enabled";
 pub const QUEUE_NAME: &str = "queue.name";

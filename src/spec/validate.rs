@@ -56,11 +56,23 @@ pub fn validate(spec: &Spec) -> Result<(), ValidationErrors> {
     v.check(
         path::BUCKET_KMS_KEY_ARN,
         kms_requirement(
-            b.encryption == BucketEncryption::SseKms,
-            "bucket.encryption is sse-kms",
+            b.encryption != BucketEncryption::SseS3,
+            &match b.encryption {
+                BucketEncryption::SseS3 => "bucket.encryption is sse-kms or dsse-kms".to_owned(),
+                other => format!("bucket.encryption is {other}"),
+            },
             b.kms_key_arn.as_deref(),
         ),
     );
+    if b.object_lock && !b.versioning {
+        v.push(
+            path::BUCKET_OBJECT_LOCK,
+            "needs versioning: Object Lock keeps object versions, so set bucket.versioning to true as well",
+        );
+    }
+    for (key, value) in &b.tags {
+        v.check(&format!("{}.{key}", path::BUCKET_TAGS), tag(key, value));
+    }
 
     let q = &spec.queue;
     if q.enabled {

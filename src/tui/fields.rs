@@ -39,7 +39,10 @@ pub enum FieldId {
     Suffix,
     BucketEncryption,
     BucketKmsKey,
+    BucketKey,
     Versioning,
+    ObjectLock,
+    ObjectOwnership,
     BlockPublicAccess,
     DenyInsecureTransport,
     // Queue
@@ -210,7 +213,7 @@ const TOGGLE_HINT: &str = "Space toggles · ← → change";
 const KMS_HINT: &str = "arn:aws:kms:REGION:ACCOUNT:key/ID";
 
 /// Every field, in form order.
-pub static FIELDS: [FieldDef; 39] = [
+pub static FIELDS: [FieldDef; 42] = [
     // ---- Welcome ----
     FieldDef {
         id: FieldId::StackName,
@@ -545,6 +548,7 @@ pub static FIELDS: [FieldDef; 39] = [
             note: |s| match s.bucket.encryption {
                 BucketEncryption::SseS3 => "S3-managed keys",
                 BucketEncryption::SseKms => "a KMS key you name",
+                BucketEncryption::DsseKms => "two layers, with a KMS key you name (DSSE-KMS)",
             },
         },
         effect: Effect::Refill(FieldId::BucketKmsKey),
@@ -555,11 +559,25 @@ pub static FIELDS: [FieldDef; 39] = [
         label: "KMS key ARN",
         hint: KMS_HINT,
         path: Some(path::BUCKET_KMS_KEY_ARN),
-        visible: |s| s.bucket.encryption == BucketEncryption::SseKms,
+        visible: |s| s.bucket.encryption != BucketEncryption::SseS3,
         active: |s| s.bucket.create,
         value: Value::Text {
             get: |s| s.bucket.kms_key_arn.clone().unwrap_or_default(),
             set: |s, t| s.bucket.kms_key_arn = optional(t),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::BucketKey,
+        step: Step::Bucket,
+        label: "S3 Bucket Key (fewer KMS calls)",
+        hint: TOGGLE_HINT,
+        path: None,
+        visible: |s| s.bucket.encryption == BucketEncryption::SseKms,
+        active: |s| s.bucket.create,
+        value: Value::Toggle {
+            get: |s| s.bucket.bucket_key,
+            set: |s, on| s.bucket.bucket_key = on,
         },
         effect: Effect::None,
     },
@@ -578,6 +596,55 @@ pub static FIELDS: [FieldDef; 39] = [
         effect: Effect::None,
     },
     FieldDef {
+        id: FieldId::ObjectLock,
+        step: Step::Bucket,
+        label: "Object Lock (write once, read many; needs versioning)",
+        hint: TOGGLE_HINT,
+        path: Some(path::BUCKET_OBJECT_LOCK),
+        visible: always,
+        active: |s| s.bucket.create,
+        value: Value::Toggle {
+            get: |s| s.bucket.object_lock,
+            set: |s, on| {
+                s.bucket.object_lock = on;
+                if on {
+                    s.bucket.versioning = true;
+                }
+            },
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::ObjectOwnership,
+        step: Step::Bucket,
+        label: "Object ownership",
+        hint: "← → choose · who owns objects others write into the bucket",
+        path: None,
+        visible: always,
+        active: |s| s.bucket.create,
+        value: Value::Select {
+            choices: || names(spec::ObjectOwnership::ALL),
+            get: |s| index_of(spec::ObjectOwnership::ALL, &s.bucket.object_ownership),
+            set: |s, i| {
+                if let Some(v) = spec::ObjectOwnership::ALL.get(i) {
+                    s.bucket.object_ownership = *v;
+                }
+            },
+            note: |s| match s.bucket.object_ownership {
+                spec::ObjectOwnership::BucketOwnerEnforced => {
+                    "ACLs disabled: the bucket owner owns every object"
+                }
+                spec::ObjectOwnership::BucketOwnerPreferred => {
+                    "ACLs on: the owner takes objects written with bucket-owner-full-control"
+                }
+                spec::ObjectOwnership::ObjectWriter => {
+                    "ACLs on: the writer's account owns what it writes"
+                }
+            },
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
         id: FieldId::BlockPublicAccess,
         step: Step::Bucket,
         label: "Block all public access",
@@ -586,8 +653,8 @@ pub static FIELDS: [FieldDef; 39] = [
         visible: always,
         active: |s| s.bucket.create,
         value: Value::Toggle {
-            get: |s| s.bucket.block_public_access,
-            set: |s, on| s.bucket.block_public_access = on,
+            get: |s| s.bucket.block_public_access.is_all_on(),
+            set: |s, on| s.bucket.block_public_access = spec::PublicAccessBlock::all(on),
         },
         effect: Effect::None,
     },

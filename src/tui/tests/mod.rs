@@ -156,6 +156,7 @@ pub(super) fn bucket_state(notification: serde_json::Value) -> BucketState {
         ownership_controls: None,
         encryption: None,
         versioning: None,
+        object_lock: None,
         policy: None,
         notification,
         tags: BTreeMap::new(),
