@@ -92,8 +92,27 @@ pub enum Command {
     Bench(BenchArgs),
     /// Write the saved-config bundle: JSON documents, setup.sh, CloudFormation, Terraform.
     Export(ExportArgs),
+    /// Make temporary credentials for a connector that takes keys (Treasure Data's `in:` block).
+    Credentials(CredentialsArgs),
     /// Open the terminal wizard.
     Wizard(WizardArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialsArgs {
+    #[command(flatten)]
+    pub spec: ConfigArg,
+    /// How long they last, 900 to 129600 seconds.
+    #[arg(long, default_value_t = 3600, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(900..=129_600))]
+    pub duration: u64,
+    /// GetSessionToken, with the caller's own rights, instead of
+    /// GetFederationToken scoped to the spec's permission policy.
+    #[arg(long)]
+    pub session: bool,
+    /// Write them to this file (mode 0600) instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -470,6 +489,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Monitor(args)) => runtime()?.block_on(monitor(global, &args)),
         Some(Command::Backfill(args)) => runtime()?.block_on(backfill(global, &args)),
         Some(Command::Decode(args)) => runtime()?.block_on(decode(global, &args)),
+        Some(Command::Credentials(args)) => runtime()?.block_on(credentials(global, &args)),
         Some(Command::Wizard(args)) => runtime()?.block_on(wizard(global, args.config)),
         None => runtime()?.block_on(wizard(global, None)),
     }
@@ -1024,6 +1044,38 @@ async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
     if let Some(why) = outcome.failure() {
         eprintln!("error: {why}");
         return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn credentials(global: &GlobalOpts, args: &CredentialsArgs) -> Result<ExitCode> {
+    use crate::aws::credentials::{Kind, make, render};
+    // The secret goes to the terminal once, or to a 0600 file: never a pipe or a log.
+    if args.out.is_none() && !std::io::stdout().is_terminal() {
+        bail!(
+            "stdout is not a terminal: the secret would land in a pipe or a log; pass --out FILE (written with mode 0600)"
+        );
+    }
+    let Connected { clients, spec, .. } = args.spec.connect(global).await?;
+    let kind = if args.session {
+        Kind::Session
+    } else {
+        Kind::Federated
+    };
+    let creds = make(&clients, &spec, kind, Duration::from_secs(args.duration)).await?;
+    let text = render(&spec, &creds);
+    match &args.out {
+        Some(path) => {
+            crate::fsutil::write_atomic(path, text.as_bytes(), Some(0o600))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!(
+                "wrote temporary credentials {} (expire {}) to {} (mode 0600)",
+                creds.access_key_id,
+                creds.expiration,
+                path.display()
+            );
+        }
+        None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
 }

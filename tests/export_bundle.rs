@@ -795,8 +795,20 @@ fn user_facing_text_names_only_documents_the_user_knows() {
     );
     texts.push(("plan".into(), plan));
     let commands = [
-        "init", "plan", "apply", "verify", "destroy", "restore", "consume", "monitor", "backfill",
-        "decode", "bench", "export", "wizard",
+        "init",
+        "plan",
+        "apply",
+        "verify",
+        "destroy",
+        "restore",
+        "consume",
+        "monitor",
+        "backfill",
+        "decode",
+        "bench",
+        "export",
+        "wizard",
+        "credentials",
     ];
     texts.push(("--help".into(), ok(sluice(dir.path(), &["--help"]))));
     for command in commands {

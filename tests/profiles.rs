@@ -501,3 +501,113 @@ fn a_destination_bucket_takes_every_option_hevo_offers() {
         text(&out.stderr)
     );
 }
+
+/// `sluice credentials` makes Treasure Data's temporary credentials: the
+/// `in:` block with a session token, only to a 0600 file or a terminal.
+#[test]
+fn temporary_credentials_go_to_a_0600_file_or_the_terminal_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    init(
+        &moto,
+        dir,
+        "treasure-data",
+        "td-creds",
+        &["bucket.prefix=imports/"],
+    );
+    // Into a pipe: refused before any call, nothing written.
+    let out = sluice_run(&moto, dir, &["credentials", "--config", "spec.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("stdout is not a terminal"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).is_empty());
+    let out = sluice_run(
+        &moto,
+        dir,
+        &[
+            "credentials",
+            "--config",
+            "spec.json",
+            "--duration",
+            "900",
+            "--out",
+            "td-in.yml",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = dir.join("td-in.yml");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let body = std::fs::read_to_string(&file).unwrap();
+    for line in [
+        "in:",
+        "  type: s3",
+        "  auth_method: session",
+        "  bucket: td-creds-source",
+        "  path_prefix: imports/",
+    ] {
+        assert!(body.lines().any(|l| l == line), "{line}: {body}");
+    }
+    let secret = body
+        .lines()
+        .find_map(|l| l.strip_prefix("  secret_access_key: "))
+        .unwrap();
+    let token = body
+        .lines()
+        .find_map(|l| l.strip_prefix("  session_token: "))
+        .unwrap();
+    assert!(!secret.is_empty() && !token.is_empty(), "{body}");
+    let shown = text(&out.stdout);
+    assert!(shown.contains("(mode 0600)"), "{shown}");
+    assert!(
+        !shown.contains(secret.trim_matches('\'')),
+        "the secret on stdout: {shown}"
+    );
+    // At a terminal (script(1) gives it one): shown there, once.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let line = format!(
+            "'{}' credentials --config spec.json --session",
+            common::sluice_bin().display()
+        );
+        let mut cmd = moto.command("script");
+        cmd.current_dir(dir).args(["-qec", &line, "/dev/null"]);
+        let shown = ok(run(&mut cmd));
+        assert!(shown.contains("auth_method: session"), "{shown}");
+        assert!(shown.contains("session_token: "), "{shown}");
+        assert!(shown.contains("with the rights of the caller"), "{shown}");
+    } else {
+        common::skip(
+            "temporary_credentials_go_to_a_0600_file_or_the_terminal_only",
+            "`script` (util-linux) is not installed: the terminal case was not run",
+        );
+    }
+    // Out of range is refused by the argument parser, naming the flag.
+    let out = sluice_run(
+        &moto,
+        dir,
+        &[
+            "credentials",
+            "--config",
+            "spec.json",
+            "--duration",
+            "60",
+            "--out",
+            "x.yml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--duration"),
+        "{}",
+        text(&out.stderr)
+    );
+}

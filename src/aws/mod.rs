@@ -4,6 +4,7 @@ pub mod apply;
 pub mod backup;
 pub mod client;
 pub mod connect;
+pub mod credentials;
 pub mod destroy;
 pub mod emulator;
 pub mod error;

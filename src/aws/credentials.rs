@@ -1,0 +1,196 @@
+//! Temporary credentials for a connector that takes keys (Treasure Data's
+//! recommended `auth_method: session`): STS GetFederationToken scoped to the
+//! spec's permission policy, or GetSessionToken with the caller's own rights.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use super::error::classify;
+use super::{AwsError, Clients, Secret};
+use crate::docs;
+use crate::spec::{Connector, Spec};
+
+/// How the credentials are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// GetFederationToken with the permission policy as its session policy:
+    /// the credentials can do no more than the pipeline's policy allows
+    /// (and no more than the caller). Needs an IAM user's long-term keys.
+    Federated,
+    /// GetSessionToken: the caller's own permissions, unscoped.
+    Session,
+}
+
+/// Temporary credentials; the secret parts never print through `Debug`.
+#[derive(Debug, Clone)]
+pub struct TemporaryCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub session_token: Secret,
+    /// RFC 3339, as STS gives it.
+    pub expiration: String,
+    pub kind: Kind,
+}
+
+/// The longest and shortest lifetimes STS grants (GetFederationToken and
+/// GetSessionToken alike, for an IAM user).
+pub const MIN_DURATION: Duration = Duration::from_secs(900);
+pub const MAX_DURATION: Duration = Duration::from_secs(129_600);
+
+/// Asks STS for temporary credentials for `spec`'s connector.
+pub async fn make(
+    clients: &Clients,
+    spec: &Spec,
+    kind: Kind,
+    duration: Duration,
+) -> Result<TemporaryCredentials, AwsError> {
+    let secs = i32::try_from(duration.as_secs()).unwrap_or(i32::MAX);
+    let (action, creds) = match kind {
+        Kind::Federated => {
+            let policy = docs::permissions_policy(spec).to_string();
+            // The federated user's name: 2-32 of \w+=,.@-
+            let name: String = spec.name.chars().take(32).collect();
+            let out = clients
+                .sts
+                .get_federation_token()
+                .name(name)
+                .policy(policy)
+                .duration_seconds(secs)
+                .send()
+                .await
+                .map_err(|e| {
+                    let mut e = classify("sts:GetFederationToken", &spec.name, e);
+                    if e.message.contains("temporary credentials")
+                        || e.message.contains("AccessDenied")
+                    {
+                        e.message.push_str(
+                            ": GetFederationToken needs an IAM user's long-term access keys (not a role's session); run with those, or pass --session for the caller's own rights",
+                        );
+                    }
+                    e
+                })?;
+            ("sts:GetFederationToken", out.credentials().cloned())
+        }
+        Kind::Session => {
+            let out = clients
+                .sts
+                .get_session_token()
+                .duration_seconds(secs)
+                .send()
+                .await
+                .map_err(|e| classify("sts:GetSessionToken", "the caller", e))?;
+            ("sts:GetSessionToken", out.credentials().cloned())
+        }
+    };
+    let creds = creds
+        .ok_or_else(|| AwsError::new(action, &spec.name, "the answer carried no credentials"))?;
+    Ok(TemporaryCredentials {
+        access_key_id: creds.access_key_id().to_owned(),
+        secret_access_key: Secret::new(creds.secret_access_key()),
+        session_token: Secret::new(creds.session_token()),
+        expiration: creds.expiration().to_string(),
+        kind,
+    })
+}
+
+/// The credentials as the connector takes them: Treasure Data's `in:` load
+/// configuration, or AWS's environment variables for any other. This text
+/// holds the secret: it goes to the terminal once, or to a 0600 file.
+pub fn render(spec: &Spec, creds: &TemporaryCredentials) -> String {
+    let mut out = String::new();
+    let scope = match creds.kind {
+        Kind::Federated => format!("scoped to the permission policy {}", spec.policy.name),
+        Kind::Session => "with the rights of the caller who made them".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "# Temporary credentials for {}, {scope}; they expire at {} and cannot be revoked before.",
+        spec.name, creds.expiration
+    );
+    if spec.connector == Connector::TreasureData {
+        let _ = writeln!(out, "in:");
+        let _ = writeln!(out, "  type: s3");
+        let _ = writeln!(out, "  auth_method: session");
+        let _ = writeln!(out, "  access_key_id: {}", yaml(&creds.access_key_id));
+        let _ = writeln!(
+            out,
+            "  secret_access_key: {}",
+            yaml(creds.secret_access_key.expose())
+        );
+        let _ = writeln!(
+            out,
+            "  session_token: {}",
+            yaml(creds.session_token.expose())
+        );
+        let _ = writeln!(out, "  bucket: {}", yaml(&spec.bucket.name));
+        let _ = writeln!(out, "  path_prefix: {}", yaml(&spec.bucket.prefix));
+    } else {
+        let _ = writeln!(out, "AWS_ACCESS_KEY_ID={}", creds.access_key_id);
+        let _ = writeln!(
+            out,
+            "AWS_SECRET_ACCESS_KEY={}",
+            creds.secret_access_key.expose()
+        );
+        let _ = writeln!(out, "AWS_SESSION_TOKEN={}", creds.session_token.expose());
+        let _ = writeln!(out, "AWS_REGION={}", spec.region);
+    }
+    out
+}
+
+/// A YAML scalar: plain when safe, else single-quoted.
+fn yaml(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '+' | '='))
+        && !s.starts_with(['-', '.']);
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> TemporaryCredentials {
+        TemporaryCredentials {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: Secret::new("s3cr3t/abc+def"),
+            session_token: Secret::new("tok=="),
+            expiration: "2026-12-02T12:00:00Z".into(),
+            kind: Kind::Federated,
+        }
+    }
+
+    #[test]
+    fn treasure_data_gets_its_in_block_with_the_session_token() {
+        let mut spec = crate::spec::starter_for(
+            Connector::TreasureData,
+            "td",
+            "us-west-2",
+            Some("123456789012"),
+        );
+        spec.bucket.prefix = "imports/".into();
+        let text = render(&spec, &creds());
+        assert!(
+            text.contains("in:\n  type: s3\n  auth_method: session\n"),
+            "{text}"
+        );
+        assert!(text.contains("  session_token: tok==\n"), "{text}");
+        assert!(
+            text.contains("  secret_access_key: s3cr3t/abc+def\n"),
+            "{text}"
+        );
+        assert!(text.contains("  path_prefix: imports/\n"), "{text}");
+        assert!(
+            text.contains("scoped to the permission policy td-import-policy"),
+            "{text}"
+        );
+        assert_eq!(yaml(""), "''");
+        assert_eq!(yaml("a: b"), "'a: b'");
+        // Debug never shows a secret.
+        assert!(!format!("{:?}", creds()).contains("s3cr3t"));
+    }
+}
