@@ -124,7 +124,8 @@ pub struct InitArgs {
     #[arg(long, value_name = "ID")]
     pub account_id: Option<String>,
     /// Follow a vendor's setup guide: generic (the default), tarsal,
-    /// tidb-cloud-lake, databend, treasure-data, hevo or clickhouse. Names,
+    /// tidb-cloud-lake, databend, treasure-data, hevo, clickhouse or
+    /// snowflake. Names,
     /// queue settings, permissions and the pipeline's shape come from the
     /// guide; give the vendor's own values (its principals, its external ID)
     /// with --set.

@@ -123,6 +123,13 @@ fn variants() -> Vec<(&'static str, Edit)> {
             "trusted_principals": ["arn:aws:iam::111122223333:role/setup", "arn:aws:iam::111122223333:role/load"],
             "external_id": "org-42"}}),
         ),
+        profile_variant(
+            "snowflake",
+            json!({
+                "role": {"trusted_principals": ["arn:aws:iam::111122223333:user/abc1-b-self1234"]},
+                "notification": {"queue_arn": "arn:aws:sqs:us-west-2:111122223333:sf-snowpipe-queue"},
+                "bucket": {"prefix": "load/"}}),
+        ),
         profile_variant("treasure-data", json!({"bucket": {"prefix": "imports/"}})),
         profile_variant("hevo", json!({"role": {"external_id": "hevo-team-7"}})),
         profile_variant(

@@ -611,3 +611,98 @@ fn temporary_credentials_go_to_a_0600_file_or_the_terminal_only() {
         text(&out.stderr)
     );
 }
+
+/// Snowflake's shape: the bucket notifies the vendor's own queue (here a
+/// queue standing in for Snowflake's); sluice makes no queue, never reads
+/// the vendor's, and destroy takes only its notification entry away.
+#[test]
+fn a_foreign_queue_profile_notifies_the_vendors_queue_and_leaves_it_alone() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let vendor_url = aws_cli(
+        &moto,
+        &["sqs", "create-queue", "--queue-name", "sf-snowpipe-1"],
+    )["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let vendor_arn = "arn:aws:sqs:us-west-2:123456789012:sf-snowpipe-1";
+    init(
+        &moto,
+        dir,
+        "snowflake",
+        "sfk",
+        &[
+            r#"role.trusted_principals=["arn:aws:iam::123456789012:root"]"#,
+            &format!("notification.queue_arn={vendor_arn}"),
+            "bucket.prefix=load/",
+        ],
+    );
+    let before = queues(&moto);
+    let (stdout, report) = apply_plan_verify(&moto, dir);
+    assert_eq!(queues(&moto), before, "no queue of ours");
+    for key in [
+        "STORAGE_AWS_ROLE_ARN",
+        "STORAGE_ALLOWED_LOCATIONS",
+        "STORAGE_AWS_EXTERNAL_ID",
+    ] {
+        assert!(stdout.contains(key), "{key}: {stdout}");
+    }
+    assert!(stdout.contains("('s3://sfk-source/load/')"), "{stdout}");
+    let (mark, line) = outcome(&report, "event");
+    assert_eq!(mark, "n/a", "{report}");
+    assert!(line.contains("Snowflake's queue"), "{report}");
+    let notification = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "get-bucket-notification-configuration",
+            "--bucket",
+            "sfk-source",
+        ],
+    );
+    assert_eq!(
+        notification["QueueConfigurations"][0]["QueueArn"], vendor_arn,
+        "{notification}"
+    );
+    // S3 delivers an object's event to the vendor's queue.
+    common::put_object(&moto, dir, "sfk-source", "load/o.json", b"{\"a\":1}\n");
+    let got = aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "receive-message",
+            "--queue-url",
+            &vendor_url,
+            "--max-number-of-messages",
+            "10",
+            "--wait-time-seconds",
+            "5",
+        ],
+    );
+    let bodies: Vec<&str> = got["Messages"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|m| m["Body"].as_str()).collect())
+        .unwrap_or_default();
+    // S3 URL-encodes the key in the event.
+    assert!(bodies.iter().any(|b| b.contains("load%2Fo.json")), "{got}");
+    let destroyed = sluice_run(
+        &moto,
+        dir,
+        &[
+            "destroy",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--force",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
+    assert!(
+        queues(&moto).iter().any(|u| u.ends_with("/sf-snowpipe-1")),
+        "the vendor's queue is left alone"
+    );
+}

@@ -220,6 +220,15 @@ pub async fn verify(
     if let Some(why) = crate::docs::skipped_because(&spec, crate::docs::ResourceKind::Notification)
     {
         run.not_available(CheckId::Event, "the test object's event", &why);
+    } else if let Some(arn) = spec.foreign_queue() {
+        run.not_available(
+            CheckId::Event,
+            "the test object's event",
+            format!(
+                "the bucket notifies {}'s queue {arn}: its messages are the vendor's to read, not this caller's",
+                spec.profile().vendor
+            ),
+        );
     } else if version_id.is_some() {
         let polled = poll_for_event(&stack, options, upload_time, &mut run).await;
         ours = polled.ours;

@@ -102,24 +102,23 @@ pub fn desired_state(spec: &Spec) -> Vec<Desired> {
         create: spec.bucket.create,
         document: Value::Object(bucket),
     });
-    if !spec.has_queue() {
-        // A pull import or a destination: no queue, no notification.
-        return out;
-    }
-    if let Some(attrs) = dlq_attributes(spec) {
+    // A pull import, a destination or a vendor's queue: no queue of ours.
+    if spec.has_queue() {
+        if let Some(attrs) = dlq_attributes(spec) {
+            out.push(Desired {
+                kind: ResourceKind::DeadLetterQueue,
+                name: spec.queue.dead_letter.name.clone(),
+                create: true,
+                document: expand_json_attributes(&attrs),
+            });
+        }
         out.push(Desired {
-            kind: ResourceKind::DeadLetterQueue,
-            name: spec.queue.dead_letter.name.clone(),
-            create: true,
-            document: expand_json_attributes(&attrs),
+            kind: ResourceKind::Queue,
+            name: spec.queue.name.clone(),
+            create: spec.queue.create,
+            document: expand_json_attributes(&queue_attributes(spec)),
         });
     }
-    out.push(Desired {
-        kind: ResourceKind::Queue,
-        name: spec.queue.name.clone(),
-        create: spec.queue.create,
-        document: expand_json_attributes(&queue_attributes(spec)),
-    });
     if spec.has_notification() {
         let entry = notification_entry(spec);
         out.push(Desired {
@@ -142,6 +141,9 @@ pub fn skipped_because(spec: &Spec, kind: ResourceKind) -> Option<String> {
         }
         crate::spec::Shape::Destination => "a destination: the connector writes into the bucket",
         crate::spec::Shape::QueueFed => "the spec turns it off",
+        crate::spec::Shape::ForeignQueue => {
+            "fed by the vendor's own queue: the bucket notifies that queue directly"
+        }
     };
     let who = if spec.connector == crate::spec::Connector::Generic {
         "this pipeline".to_owned()
@@ -155,9 +157,11 @@ pub fn skipped_because(spec: &Spec, kind: ResourceKind) -> Option<String> {
         ResourceKind::DeadLetterQueue if !spec.queue.dead_letter.enabled => {
             Some("no dead-letter queue (queue.dead_letter.enabled is false)".to_owned())
         }
-        ResourceKind::Notification if !spec.has_queue() => Some(format!(
-            "no bucket notification: there is no queue to notify ({who} is {shape})"
-        )),
+        ResourceKind::Notification if !spec.has_queue() && spec.foreign_queue().is_none() => {
+            Some(format!(
+                "no bucket notification: there is no queue to notify ({who} is {shape})"
+            ))
+        }
         ResourceKind::Notification if !spec.notification.enabled => Some(
             "no bucket notification (notification.enabled is false): the bucket's configuration is left alone"
                 .to_owned(),

@@ -19,6 +19,7 @@ pub fn permissions_policy(spec: &Spec) -> Value {
         PolicyScope::LeastPrivilege => least_privilege(spec, &arns),
         PolicyScope::Wildcard => {
             let mut actions: Vec<&str> = WILDCARD_S3_ACTIONS.to_vec();
+            actions.extend(spec.profile().extra_object_actions);
             actions.extend(queue_actions(spec));
             actions.sort_unstable();
             actions.dedup();
@@ -109,10 +110,12 @@ fn least_privilege(spec: &Spec, arns: &Arns) -> Vec<Value> {
             "Condition": { "StringLike": { "s3:prefix": [prefix, format!("{prefix}*")] } },
         }));
     }
+    let mut read = vec!["s3:GetObject"];
+    read.extend(spec.profile().extra_object_actions);
     statements.push(json!({
         "Sid": "S3ObjectReadAccess",
         "Effect": "Allow",
-        "Action": ["s3:GetObject"],
+        "Action": read,
         "Resource": arns.objects,
     }));
     statements.extend(object_write(spec, arns));

@@ -78,7 +78,10 @@ impl Arns {
         Arns {
             bucket: format!("arn:{p}:s3:::{}", spec.bucket.name),
             objects: format!("arn:{p}:s3:::{}/{}*", spec.bucket.name, spec.bucket.prefix),
-            queue: format!("arn:{p}:sqs:{region}:{account}:{}", spec.queue.name),
+            queue: spec.foreign_queue().map_or_else(
+                || format!("arn:{p}:sqs:{region}:{account}:{}", spec.queue.name),
+                str::to_owned,
+            ),
             queue_url: format!(
                 "https://sqs.{region}.{domain}/{account}/{}",
                 spec.queue.name
@@ -178,6 +181,9 @@ pub fn vendor_values(
                 spec.bucket.prefix,
                 spec.bucket.suffix
             ),
+            V::AllowedLocations => {
+                format!("('s3://{}/{}')", spec.bucket.name, spec.bucket.prefix)
+            }
             V::Literal(text) => (*text).to_owned(),
             _ => continue,
         };

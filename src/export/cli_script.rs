@@ -174,12 +174,14 @@ IAM_TAGS={iam_tags}
 SQS_TAGS={sqs_tags}
 S3_TAGS={s3_tags}
 OBJECT_LOCK={object_lock}
+NOTIFIED_QUEUE={notified}
 "#,
         name = spec.name,
         what = match spec.profile().shape {
             crate::spec::Shape::QueueFed => "S3 -> SQS ingestion",
             crate::spec::Shape::Pull => "S3 pull import",
             crate::spec::Shape::Destination => "S3 destination",
+            crate::spec::Shape::ForeignQueue => "S3 -> vendor queue ingestion",
         },
         version = env!("CARGO_PKG_VERSION"),
         role = if spec.role.enabled { ", the role" } else { "" },
@@ -216,6 +218,7 @@ OBJECT_LOCK={object_lock}
         sqs_tags = q(&sqs_tags),
         s3_tags = q(&s3_tags),
         object_lock = spec.bucket.object_lock,
+        notified = q(spec.foreign_queue().unwrap_or(&spec.queue.name)),
     );
     h
 }
@@ -253,6 +256,7 @@ fn summary(spec: &Spec) -> String {
             V::VirtualHostedUrl => {
                 "\"https://$BUCKET.s3.$REGION.amazonaws.com/$PREFIX**$SUFFIX\"".to_owned()
             }
+            V::AllowedLocations => "\"('s3://$BUCKET/$PREFIX')\"".to_owned(),
             V::Literal(text) => shell_quote(text),
         };
         let _ = writeln!(s, "value {} {shell}", shell_quote(key));
@@ -576,7 +580,7 @@ fi
 "#;
 
 const STEP_NOTIFICATION: &str = r#"
-step "Bucket notification $NOTIFICATION_ID -> $QUEUE_NAME"
+step "Bucket notification $NOTIFICATION_ID -> $NOTIFIED_QUEUE"
 aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
 [ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
 conflicts=$(jq -r --slurpfile ours "$WORK/notification-entry.json" "$JQ_CONFLICTS" "$WORK/notification-before.json")

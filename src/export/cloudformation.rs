@@ -49,12 +49,12 @@ pub fn cloudformation(spec: &Spec) -> String {
 pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
     let spec = &account_free(spec);
     let arns = Arns::of(spec);
-    let queue_arn = if spec.queue.create {
+    let queue_arn = if spec.has_queue() && spec.queue.create {
         get_att(QUEUE, "Arn")
     } else {
         Value::String(arns.queue.clone())
     };
-    let queue_url = if spec.queue.create {
+    let queue_url = if spec.has_queue() && spec.queue.create {
         reference(QUEUE)
     } else {
         Value::String(arns.queue_url.clone())
@@ -236,6 +236,13 @@ fn description(spec: &Spec) -> String {
         ),
         crate::spec::Shape::Destination => format!(
             "sluice stack {}: S3 bucket {} in {} as {}'s destination.",
+            spec.name,
+            spec.bucket.name,
+            spec.region,
+            spec.profile().vendor
+        ),
+        crate::spec::Shape::ForeignQueue => format!(
+            "sluice stack {}: S3 bucket {} in {} notifying {}'s queue.",
             spec.name,
             spec.bucket.name,
             spec.region,

@@ -422,6 +422,10 @@ mod profile_tests {
         if p.external_id != profiles::ExternalId::None {
             spec.role.external_id = "vendor-external-id".into();
         }
+        if p.shape == spec::Shape::ForeignQueue {
+            spec.notification.queue_arn =
+                Some("arn:aws:sqs:us-west-2:444455556666:sf-snowpipe-queue".into());
+        }
         spec
     }
 
@@ -452,6 +456,9 @@ mod profile_tests {
             }
             if matches!(p.principals, profiles::Principals::Vendor { .. }) {
                 wanted.push("role.trusted_principals");
+            }
+            if p.shape == spec::Shape::ForeignQueue {
+                wanted.push("notification.queue_arn");
             }
             match result {
                 Ok(()) => assert!(wanted.is_empty(), "{connector}: {wanted:?} not asked for"),
@@ -516,10 +523,17 @@ mod profile_tests {
             {"Sid": "VisualEditor0", "Effect": "Allow",
              "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
              "Resource": ["arn:aws:s3:::acme-destination", "arn:aws:s3:::acme-destination/*"]}]});
+        // Snowflake's Snowpipe read-only policy, verbatim (whole bucket).
+        let snowflake = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+             "Resource": format!("{bucket}/*")},
+            {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+             "Resource": bucket}]});
         let dlq = "arn:aws:sqs:us-west-2:123456789012:acme-queue-dlq";
         // (guide, connector, grants the profile adds, grants it leaves out)
         type Grants<'a> = Vec<(&'a str, &'a str)>;
-        let cases: [(&str, Value, Connector, Grants, Grants); 4] = [
+        let cases: [(&str, Value, Connector, Grants, Grants); 5] = [
+            ("Snowflake", snowflake, Connector::Snowflake, vec![], vec![]),
             (
                 "Databend",
                 databend.clone(),

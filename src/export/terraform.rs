@@ -312,8 +312,17 @@ fn bucket(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
         file.block(block);
     }
 
-    let Some(queue) = queue.filter(|_| spec.has_notification()) else {
+    if !spec.has_notification() {
         return;
+    }
+    // Our queue by reference, or the vendor's by its ARN.
+    let (queue_arn, depends_on) = match (queue, spec.foreign_queue()) {
+        (Some(queue), _) => (
+            Expr::raw(queue.arn),
+            Some(Expr::List(vec![Expr::raw("aws_sqs_queue_policy.queue")])),
+        ),
+        (None, Some(arn)) => (Expr::str(arn), None),
+        (None, None) => return,
     };
     let entry = docs::notification_entry(spec);
     let filter = docs::entry_filter(&entry);
@@ -321,7 +330,7 @@ fn bucket(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
     if let Some(id) = entry.get("Id").and_then(Value::as_str) {
         target.attr("id", Expr::str(id));
     }
-    target.attr("queue_arn", Expr::raw(queue.arn)).attr(
+    target.attr("queue_arn", queue_arn).attr(
         "events",
         Expr::from_json(entry.get("Events").unwrap_or(&Value::Null)),
     );
@@ -332,11 +341,11 @@ fn bucket(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
         target.attr("filter_suffix", Expr::Str(filter.suffix));
     }
     let mut notification = Block::resource("aws_s3_bucket_notification", "source");
-    notification.attr("bucket", bucket_id()).block(target).attr(
+    notification.attr("bucket", bucket_id()).block(target);
+    if let Some(depends_on) = depends_on {
         // S3 sends a test event when the notification is set: the queue must accept it.
-        "depends_on",
-        Expr::List(vec![Expr::raw("aws_sqs_queue_policy.queue")]),
-    );
+        notification.attr("depends_on", depends_on);
+    }
     file.block(notification);
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
-use super::profiles::{self, ExternalId, Principals};
+use super::profiles::{self, ExternalId, Principals, Shape};
 use super::{
     BucketEncryption, BucketSpec, Compression, Connector, ConsumerSpec, DeadLetterSpec,
     NotificationSpec, ObjectOwnership, PolicyScope, PolicySpec, PublicAccessBlock, QueueEncryption,
@@ -95,7 +95,7 @@ pub fn apply_profile(spec: &mut Spec, connector: Connector) {
     spec.queue.name = queue;
     spec.queue.enabled = p.shape.has_queue();
     spec.queue.visibility_timeout_secs = p.visibility_timeout_secs;
-    spec.notification.enabled = p.shape.has_queue();
+    spec.notification.enabled = p.shape.has_queue() || p.shape == Shape::ForeignQueue;
     spec.notification.id = name(p.notification_id);
     spec.policy.name = name(p.policy_name);
     spec.policy.allow_send_message = p.allow_send_message;
@@ -189,6 +189,7 @@ fn generic(name: &str, region: &str, account_id: Option<&str>, external_id: Stri
         },
         notification: NotificationSpec {
             enabled: true,
+            queue_arn: None,
             id: format!("{name}-object-created"),
             events: vec!["s3:ObjectCreated:*".to_owned()],
         },

@@ -223,6 +223,10 @@ pub struct NotificationSpec {
     /// `false` leaves the bucket's notification configuration alone.
     pub enabled: bool,
     pub id: String,
+    /// A queue that is not the pipeline's own (a vendor's, such as
+    /// Snowflake's `notification_channel`), notified when `queue.enabled`
+    /// is false.
+    pub queue_arn: Option<String>,
     pub events: Vec<String>,
 }
 
@@ -285,6 +289,7 @@ spec_enum!(
         TreasureData => "treasure-data",
         Hevo => "hevo",
         Clickhouse => "clickhouse",
+        Snowflake => "snowflake",
     }
 );
 spec_enum!(
@@ -341,7 +346,15 @@ impl Spec {
 
     /// Whether sluice keeps an entry in the bucket's notification configuration.
     pub fn has_notification(&self) -> bool {
-        self.queue.enabled && self.notification.enabled
+        self.notification.enabled && (self.queue.enabled || self.foreign_queue().is_some())
+    }
+
+    /// The vendor's queue the bucket notifies, when the pipeline has none of its own.
+    pub fn foreign_queue(&self) -> Option<&str> {
+        if self.queue.enabled {
+            return None;
+        }
+        self.notification.queue_arn.as_deref()
     }
 
     /// The key prefix and suffix as the S3 notification filter sees them.

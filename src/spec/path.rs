@@ -35,6 +35,7 @@ pub const USER_NAME: &str = "user.name";
 
 pub const NOTIFICATION_ENABLED: &str = "notification.enabled";
 pub const NOTIFICATION_ID: &str = "notification.id";
+pub const NOTIFICATION_QUEUE_ARN: &str = "notification.queue_arn";
 pub const NOTIFICATION_EVENTS: &str = "notification.events";
 
 pub const CONSUMER_CONCURRENCY: &str = "consumer.concurrency";

@@ -17,6 +17,9 @@ pub enum Shape {
     Pull,
     /// The connector writes into the bucket: no queue, no notification.
     Destination,
+    /// The bucket notifies the vendor's own queue (Snowflake's): no queue
+    /// of ours, the notification targets the ARN the vendor gives.
+    ForeignQueue,
 }
 
 impl Shape {
@@ -63,6 +66,8 @@ pub enum Value {
     Suffix,
     /// `https://BUCKET.s3.REGION.amazonaws.com/PREFIX**SUFFIX` (ClickPipes' S3 file path).
     VirtualHostedUrl,
+    /// `('s3://BUCKET/PREFIX')` (Snowflake's STORAGE_ALLOWED_LOCATIONS).
+    AllowedLocations,
     Literal(&'static str),
 }
 
@@ -93,6 +98,8 @@ pub struct Profile {
     /// The queue actions the guide grants (sluice adds `sqs:SendMessage`
     /// where `allow_send_message` is on).
     pub queue_actions: &'static [&'static str],
+    /// Object actions the guide grants beside `s3:GetObject`.
+    pub extra_object_actions: &'static [&'static str],
     pub principals: Principals,
     /// The trust statements' Sids, one per principal; empty: sluice's own.
     pub trust_sids: &'static [&'static str],
@@ -152,6 +159,7 @@ const fn databend(connector: Connector, vendor: &'static str, guide: &'static st
         allow_put_object: false,
         allow_delete_object: false,
         queue_actions: DATABEND_QUEUE_ACTIONS,
+        extra_object_actions: &[],
         principals: Principals::Vendor {
             what: "the platform setup role ARN and the platform load role ARN, in that order",
         },
@@ -184,6 +192,7 @@ pub const PROFILES: &[Profile] = &[
         allow_put_object: false,
         allow_delete_object: false,
         queue_actions: SLUICE_QUEUE_ACTIONS,
+        extra_object_actions: &[],
         principals: Principals::Any,
         trust_sids: &[],
         external_id: ExternalId::Generated,
@@ -221,6 +230,7 @@ pub const PROFILES: &[Profile] = &[
         allow_send_message: true,
         allow_put_object: false,
         allow_delete_object: false,
+        extra_object_actions: &[],
         queue_actions: &[
             "sqs:ChangeMessageVisibility",
             "sqs:DeleteMessage",
@@ -279,6 +289,7 @@ pub const PROFILES: &[Profile] = &[
         allow_put_object: false,
         allow_delete_object: false,
         queue_actions: &[],
+        extra_object_actions: &[],
         principals: Principals::Any,
         trust_sids: &[],
         external_id: ExternalId::Generated,
@@ -312,6 +323,7 @@ pub const PROFILES: &[Profile] = &[
         allow_put_object: true,
         allow_delete_object: true,
         queue_actions: &[],
+        extra_object_actions: &[],
         principals: Principals::Fixed(&["arn:aws:iam::393309748692:role/customer-aws_integration"]),
         trust_sids: &[],
         external_id: ExternalId::Vendor {
@@ -352,6 +364,7 @@ pub const PROFILES: &[Profile] = &[
             "sqs:ReceiveMessage",
             "sqs:GetQueueAttributes",
         ],
+        extra_object_actions: &[],
         principals: Principals::Vendor {
             what: "the service's IAM role ARN (ClickHouse Cloud: Settings > Network security information)",
         },
@@ -361,6 +374,43 @@ pub const PROFILES: &[Profile] = &[
             ("IAM role ARN", Value::RoleArn),
             ("S3 file path", Value::VirtualHostedUrl),
             ("SQS queue URL", Value::QueueUrl),
+        ],
+    },
+    // Snowflake, "Automating Snowpipe for Amazon S3" with a storage
+    // integration (docs.snowflake.com/en/user-guide/data-load-snowpipe-auto-s3):
+    // Snowflake owns the SQS queue (its ARN is the pipe's notification_channel);
+    // the bucket notifies it with ObjectCreated:*; the role trusts the
+    // integration's STORAGE_AWS_IAM_USER_ARN with the external ID sluice
+    // makes and hands over as STORAGE_AWS_EXTERNAL_ID; the policy reads only.
+    Profile {
+        connector: Connector::Snowflake,
+        vendor: "Snowflake",
+        guide: "Snowflake's Automating Snowpipe for Amazon S3 guide (docs.snowflake.com)",
+        shape: Shape::ForeignQueue,
+        bucket_name: "{name}-source",
+        queue_name: "{name}-queue",
+        policy_name: "{name}-snowflake-access",
+        role_name: "{name}-snowflake-role",
+        user_name: "{name}-user",
+        notification_id: "Auto-ingest Snowflake",
+        visibility_timeout_secs: super::defaults::DEFAULT_VISIBILITY_TIMEOUT_SECS,
+        role: true,
+        user: false,
+        access_key: false,
+        allow_send_message: false,
+        allow_put_object: false,
+        allow_delete_object: false,
+        queue_actions: &[],
+        extra_object_actions: &["s3:GetObjectVersion"],
+        principals: Principals::Vendor {
+            what: "the integration's STORAGE_AWS_IAM_USER_ARN (DESC INTEGRATION in Snowflake)",
+        },
+        trust_sids: &[],
+        external_id: ExternalId::Generated,
+        values: &[
+            ("STORAGE_AWS_ROLE_ARN", Value::RoleArn),
+            ("STORAGE_ALLOWED_LOCATIONS", Value::AllowedLocations),
+            ("STORAGE_AWS_EXTERNAL_ID", Value::ExternalId),
         ],
     },
 ];

@@ -128,11 +128,32 @@ pub fn validate(spec: &Spec) -> Result<(), ValidationErrors> {
     }
 
     let n = &spec.notification;
-    if n.enabled && !q.enabled {
-        v.push(
-            path::NOTIFICATION_ENABLED,
-            "needs a queue to notify: set queue.enabled to true, or notification.enabled to false (a pull import or a destination has neither)",
-        );
+    match (&n.queue_arn, q.enabled, n.enabled) {
+        (Some(_), true, _) => v.push(
+            path::NOTIFICATION_QUEUE_ARN,
+            "only used when queue.enabled is false (a vendor's queue instead of the pipeline's own): remove it, or set queue.enabled to false",
+        ),
+        (Some(arn), false, true) => {
+            v.check(path::NOTIFICATION_QUEUE_ARN, foreign_queue_arn(arn, &spec.region));
+        }
+        (None, false, true) => {
+            let p = spec.profile();
+            let message = if p.shape == super::Shape::ForeignQueue {
+                format!(
+                    "{} gives the queue: paste the pipe's notification_channel (SHOW PIPES) as notification.queue_arn",
+                    p.vendor
+                )
+            } else {
+                "needs a queue to notify: set queue.enabled to true, notification.queue_arn to a vendor's queue, or notification.enabled to false (a pull import or a destination has neither)".to_owned()
+            };
+            let at = if p.shape == super::Shape::ForeignQueue {
+                path::NOTIFICATION_QUEUE_ARN
+            } else {
+                path::NOTIFICATION_ENABLED
+            };
+            v.push(at, message);
+        }
+        _ => {}
     }
     if spec.has_notification() {
         v.check(path::NOTIFICATION_ID, notification_id(&n.id));
@@ -202,6 +223,30 @@ fn vendor_values(spec: &Spec, v: &mut Collector) {
             );
         }
     }
+}
+
+/// A vendor's SQS queue: an ARN in the bucket's region (S3 notifies only there).
+fn foreign_queue_arn(arn: &str, region: &str) -> Rule {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let [arn_word, _partition, service, queue_region, account, name] = parts[..] else {
+        return Err(format!(
+            "`{arn}` is not an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)"
+        ));
+    };
+    if arn_word != "arn" || service != "sqs" || name.is_empty() {
+        return Err(format!(
+            "`{arn}` is not an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)"
+        ));
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{account}` is not a 12-digit account id"));
+    }
+    if queue_region != region {
+        return Err(format!(
+            "the queue is in {queue_region}, the bucket in {region}: S3 notifies only a queue in the bucket's own region"
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Default)]

@@ -58,6 +58,7 @@ pub enum FieldId {
     MaxReceiveCount,
     // Notification
     NotificationEnabled,
+    NotificationQueueArn,
     NotificationId,
     Events,
 }
@@ -180,6 +181,9 @@ fn has_queue(spec: &Spec) -> bool {
 
 /// Why a step's resources are left out, or what they are for.
 fn skipped_note(spec: &Spec) -> &'static str {
+    if !spec.has_queue() && spec.notification.enabled && spec.foreign_queue().is_some() {
+        return "the bucket notifies the vendor's own queue (notification.queue_arn)";
+    }
     match (spec.has_queue(), spec.profile().shape) {
         (true, _) if !spec.notification.enabled => {
             "step skipped: notification.enabled is false; the bucket's configuration is left alone"
@@ -193,6 +197,9 @@ fn skipped_note(spec: &Spec) -> &'static str {
         }
         (false, spec::Shape::QueueFed) => {
             "step skipped: queue.enabled is false (no queue, no notification)"
+        }
+        (false, spec::Shape::ForeignQueue) => {
+            "no queue of ours: the bucket notifies the vendor's queue; paste its ARN on the Notification step"
         }
     }
 }
@@ -213,7 +220,7 @@ const TOGGLE_HINT: &str = "Space toggles · ← → change";
 const KMS_HINT: &str = "arn:aws:kms:REGION:ACCOUNT:key/ID";
 
 /// Every field, in form order.
-pub static FIELDS: [FieldDef; 42] = [
+pub static FIELDS: [FieldDef; 43] = [
     // ---- Welcome ----
     FieldDef {
         id: FieldId::StackName,
@@ -854,12 +861,26 @@ pub static FIELDS: [FieldDef; 42] = [
         hint: "Space toggles · off leaves the bucket's notification configuration alone",
         path: Some(path::NOTIFICATION_ENABLED),
         visible: always,
-        active: has_queue,
+        active: always,
         value: Value::Select {
             choices: || vec!["sluice merges its entry".to_owned(), "none".to_owned()],
             get: |s| usize::from(!s.has_notification()),
-            set: |s, i| s.notification.enabled = i == 0 && s.queue.enabled,
+            set: |s, i| s.notification.enabled = i == 0,
             note: |s| skipped_note(s),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::NotificationQueueArn,
+        step: Step::Notification,
+        label: "Vendor's queue ARN",
+        hint: "the queue the vendor owns (Snowflake: the pipe's notification_channel from SHOW PIPES)",
+        path: Some(path::NOTIFICATION_QUEUE_ARN),
+        visible: |s| !s.queue.enabled && s.notification.enabled,
+        active: always,
+        value: Value::Text {
+            get: |s| s.notification.queue_arn.clone().unwrap_or_default(),
+            set: |s, t| s.notification.queue_arn = optional(t),
         },
         effect: Effect::None,
     },
@@ -869,7 +890,7 @@ pub static FIELDS: [FieldDef; 42] = [
         label: "Notification id",
         hint: "the Id of sluice's entry in the bucket's notification",
         path: Some(path::NOTIFICATION_ID),
-        visible: Spec::has_notification,
+        visible: |s| s.notification.enabled,
         active: always,
         value: Value::Text {
             get: |s| s.notification.id.clone(),
@@ -883,7 +904,7 @@ pub static FIELDS: [FieldDef; 42] = [
         label: "Events",
         hint: "↑ ↓ move · Space toggle",
         path: Some(path::NOTIFICATION_EVENTS),
-        visible: Spec::has_notification,
+        visible: |s| s.notification.enabled,
         active: always,
         value: Value::Events,
         effect: Effect::None,
