@@ -188,6 +188,10 @@ pub struct VerifyArgs {
     /// How long to wait for the test object's event.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub wait: u64,
+    /// The user's access key file (the 0600 CSV apply wrote), to try the
+    /// user's own access as the connector would.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -804,9 +808,21 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
 
 async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
     use crate::aws::verify::{Outcome, VerifyOptions};
+    let user_key = match &args.key_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the key file {}", path.display()))?;
+            Some(
+                crate::aws::verify::UserKey::from_csv(&text)
+                    .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?,
+            )
+        }
+        None => None,
+    };
     let Connected { clients, spec, .. } = args.spec.connect(global).await?;
     let options = VerifyOptions {
         timeout: Duration::from_secs(args.wait),
+        user_key,
     };
     let report = with_progress(async |reporter| {
         crate::aws::verify::verify(&clients, &spec, &options, reporter).await

@@ -154,6 +154,7 @@ async fn verify_passes_on_a_correct_setup_and_the_odd_key_round_trips() {
     let (reporter, mut rx) = recorder();
     let options = VerifyOptions {
         timeout: Duration::from_secs(10),
+        user_key: None,
     };
     let report = verify(&clients, &spec, &options, &reporter).await;
     assert!(report.passed(), "{report:#?}");
@@ -253,6 +254,7 @@ async fn verify_names_the_missing_notification() {
     let clients = clients(&moto).await;
     let options = VerifyOptions {
         timeout: Duration::from_secs(3),
+        user_key: None,
     };
     let report = verify(&clients, &spec, &options, &Reporter::silent()).await;
     assert!(!report.passed());
@@ -309,6 +311,7 @@ async fn verify_returns_unrelated_messages_and_never_deletes_them() {
     let clients = clients(&moto).await;
     let options = VerifyOptions {
         timeout: Duration::from_secs(10),
+        user_key: None,
     };
     let report = verify(&clients, &spec, &options, &Reporter::silent()).await;
     assert!(report.passed(), "{report:#?}");

@@ -104,7 +104,7 @@ fn queues(moto: &Moto) -> Vec<String> {
 }
 
 #[test]
-fn a_pull_import_has_no_queue_plans_clean_and_verifies_what_it_can() {
+fn a_pull_import_has_no_queue_and_verifies_by_listing_and_reading_as_its_user() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
@@ -150,6 +150,45 @@ fn a_pull_import_has_no_queue_plans_clean_and_verifies_what_it_can() {
     assert!(line.contains("pull import"), "{report}");
     assert_eq!(outcome(&report, "event").0, "n/a", "{report}");
     assert_eq!(outcome(&report, "upload").0, "pass", "{report}");
+    // The user is the import's only identity: without its key, that is said.
+    let (mark, line) = outcome(&report, "user-key");
+    assert_eq!(mark, "n/a", "{report}");
+    assert!(line.contains("--key-file"), "{report}");
+    // With the key apply wrote, verify lists and reads as the user.
+    let verified = sluice_run(
+        &moto,
+        dir,
+        &[
+            "verify",
+            "--config",
+            "spec.json",
+            "--key-file",
+            "out/td-pull-import-user_accessKeys.csv",
+        ],
+    );
+    let report = text(&verified.stdout);
+    assert!(
+        verified.status.success(),
+        "{report}{}",
+        text(&verified.stderr)
+    );
+    for check in ["user-key", "user-list-bucket", "user-get-object"] {
+        assert_eq!(outcome(&report, check).0, "pass", "{check}:\n{report}");
+    }
+    assert!(!report.contains(secret), "the secret in verify's output");
+    // A file that is not a key file is refused, naming it.
+    std::fs::write(dir.join("bad.csv"), "hello\n").unwrap();
+    let out = sluice_run(
+        &moto,
+        dir,
+        &["verify", "--config", "spec.json", "--key-file", "bad.csv"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("bad.csv"),
+        "{}",
+        text(&out.stderr)
+    );
     let destroyed = sluice_run(
         &moto,
         dir,

@@ -36,6 +36,7 @@ fn setup(clients: Clients, dir: &std::path::Path) -> Setup {
     config.ingest_base = dir.join("ingest");
     config.verify = VerifyOptions {
         timeout: Duration::from_secs(20),
+        ..VerifyOptions::default()
     };
     config.propagation_timeout = Duration::from_secs(20);
     let mut spec = sluice::spec::starter("wiz", REGION, None);

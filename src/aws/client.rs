@@ -185,6 +185,28 @@ impl Clients {
     /// assumed once here, so a refusal surfaces now with its cause; the clients
     /// then use a provider that assumes it again before the session expires,
     /// so a consumer can run for longer than one session.
+    /// The same clients, signing with an access key of its own (an IAM
+    /// user's), to try that user's access.
+    pub fn with_key(&self, access_key_id: &str, secret_access_key: &str) -> Clients {
+        let credentials = aws_sdk_sts::config::Credentials::new(
+            access_key_id,
+            secret_access_key,
+            None,
+            None,
+            "sluice-key-file",
+        );
+        let config = self
+            .config
+            .to_builder()
+            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+                credentials,
+            ))
+            .build();
+        let mut clients = Clients::from_config(config, self.endpoint_url.clone());
+        clients.timeouts = self.timeouts;
+        clients
+    }
+
     pub async fn assume_role(
         &self,
         role_arn: &str,

@@ -55,12 +55,52 @@ use crate::spec::Spec;
 pub struct VerifyOptions {
     /// How long to wait for the test object's event on the queue.
     pub timeout: Duration,
+    /// The user's own access key (from the 0600 file apply wrote), to try
+    /// the user's access as the connector would.
+    pub user_key: Option<UserKey>,
+}
+
+/// An IAM user's access key; the secret never prints through `Debug`.
+#[derive(Debug, Clone)]
+pub struct UserKey {
+    pub access_key_id: String,
+    pub secret_access_key: super::Secret,
+}
+
+impl PartialEq for UserKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.access_key_id == other.access_key_id
+            && self.secret_access_key.expose() == other.secret_access_key.expose()
+    }
+}
+
+impl Eq for UserKey {}
+
+impl UserKey {
+    /// The key from the CSV file sluice apply (or the AWS console) writes:
+    /// a header line, then `ACCESS_KEY_ID,SECRET`.
+    pub fn from_csv(text: &str) -> Result<UserKey, String> {
+        let line = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with("Access key ID"))
+            .ok_or("no key line (expected `Access key ID,Secret access key` then the values)")?;
+        let mut fields = line.split(',');
+        match (fields.next(), fields.next()) {
+            (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Ok(UserKey {
+                access_key_id: id.to_owned(),
+                secret_access_key: super::Secret::new(secret),
+            }),
+            _ => Err("the key line is not `ACCESS_KEY_ID,SECRET`".to_owned()),
+        }
+    }
 }
 
 impl Default for VerifyOptions {
     fn default() -> Self {
         VerifyOptions {
             timeout: Duration::from_secs(30),
+            user_key: None,
         }
     }
 }
@@ -237,6 +277,7 @@ pub async fn verify(
 
     // What the consumer's role may do.
     role_checks(&stack, identity.as_ref(), version_id.is_some(), &mut run).await;
+    user_checks(&stack, options, version_id.is_some(), &mut run).await;
 
     // What the policy simulator says.
     simulation_checks(&stack, &mut run).await;
@@ -900,12 +941,109 @@ async fn role_checks(
     if spec.has_queue() {
         role_receive(&assumed, spec, queue_url, run).await;
     }
-    if !spec.has_queue() {
-        role_list(&assumed, spec, run).await;
+    data_checks(&ROLE, &assumed, spec, object, uploaded, run).await;
+}
+
+/// The user's access, with its own key: always when the key is given, and
+/// said to be untried when the user is the connector's only identity.
+async fn user_checks(
+    stack: &Stack<'_>,
+    options: &VerifyOptions,
+    uploaded: bool,
+    run: &mut Run<'_>,
+) {
+    let Stack {
+        clients,
+        spec,
+        arns,
+        object,
+        ..
+    } = *stack;
+    if !spec.user.enabled {
+        return;
     }
-    role_read(&assumed, spec, object, uploaded, run).await;
+    let title = format!("the access key of user {}", spec.user.name);
+    let Some(key) = &options.user_key else {
+        if !spec.role.enabled {
+            run.not_available(
+                CheckId::UserKey,
+                title,
+                "the user's key was not given: pass --key-file with the CSV apply wrote (mode 0600) to try the user's access",
+            );
+        }
+        return;
+    };
+    let started = run.start(CheckId::UserKey, title);
+    let as_user = clients.with_key(&key.access_key_id, key.secret_access_key.expose());
+    match as_user.identity().await {
+        Ok(identity) if identity.arn == arns.user => {
+            run.finish(
+                CheckId::UserKey,
+                started,
+                Ok(format!("as {}", identity.arn)),
+            );
+        }
+        Ok(identity) => {
+            run.finish(
+                CheckId::UserKey,
+                started,
+                Err(format!(
+                    "the key is {}'s, not user {}'s",
+                    identity.arn, spec.user.name
+                )),
+            );
+            return;
+        }
+        Err(e) => {
+            run.finish(CheckId::UserKey, started, Err(e.to_string()));
+            return;
+        }
+    }
+    data_checks(&USER, &as_user, spec, object, uploaded, run).await;
+}
+
+/// Whose access the data checks try: the role's or the user's.
+struct Who {
+    label: &'static str,
+    list: CheckId,
+    get: CheckId,
+    put: CheckId,
+    delete: CheckId,
+}
+
+const ROLE: Who = Who {
+    label: "role",
+    list: CheckId::RoleListBucket,
+    get: CheckId::RoleGetObject,
+    put: CheckId::RolePutObject,
+    delete: CheckId::RoleDeleteObject,
+};
+
+const USER: Who = Who {
+    label: "user",
+    list: CheckId::UserListBucket,
+    get: CheckId::UserGetObject,
+    put: CheckId::UserPutObject,
+    delete: CheckId::UserDeleteObject,
+};
+
+/// What the connector's identity may do with the data: list the prefix
+/// (a pipeline without a queue finds its objects so), read the test object,
+/// and write, read back and delete one where it writes.
+async fn data_checks(
+    who: &Who,
+    clients: &Clients,
+    spec: &Spec,
+    object: &TestObject,
+    uploaded: bool,
+    run: &mut Run<'_>,
+) {
+    if !spec.has_queue() {
+        identity_list(who, clients, spec, run).await;
+    }
+    identity_read(who, clients, spec, object, uploaded, run).await;
     if spec.policy.allow_put_object {
-        role_write(&assumed, spec, object, run).await;
+        identity_write(who, clients, spec, object, run).await;
     }
 }
 
@@ -934,12 +1072,9 @@ async fn role_receive(assumed: &Clients, spec: &Spec, queue_url: &str, run: &mut
 }
 
 /// A pull import lists the prefix before it reads.
-async fn role_list(assumed: &Clients, spec: &Spec, run: &mut Run<'_>) {
+async fn identity_list(who: &Who, assumed: &Clients, spec: &Spec, run: &mut Run<'_>) {
     let where_ = format!("s3://{}/{}", spec.bucket.name, spec.bucket.prefix);
-    let started = run.start(
-        CheckId::RoleListBucket,
-        format!("the role may list {where_}"),
-    );
+    let started = run.start(who.list, format!("the {} may list {where_}", who.label));
     let result = assumed
         .s3
         .list_objects_v2()
@@ -955,17 +1090,20 @@ async fn role_list(assumed: &Clients, spec: &Spec, run: &mut Run<'_>) {
             )
         })
         .map_err(|e| classify("s3:ListBucket", &where_, e).to_string());
-    run.finish(CheckId::RoleListBucket, started, result);
+    run.finish(who.list, started, result);
 }
 
 /// A destination writes, reads back and deletes an object of its own.
-async fn role_write(assumed: &Clients, spec: &Spec, object: &TestObject, run: &mut Run<'_>) {
+async fn identity_write(
+    who: &Who,
+    assumed: &Clients,
+    spec: &Spec,
+    object: &TestObject,
+    run: &mut Run<'_>,
+) {
     let key = format!("{}.written", object.key);
     let place = format!("s3://{}/{key}", spec.bucket.name);
-    let started = run.start(
-        CheckId::RolePutObject,
-        format!("the role may write {place}"),
-    );
+    let started = run.start(who.put, format!("the {} may write {place}", who.label));
     let put = assumed
         .s3
         .put_object()
@@ -978,17 +1116,21 @@ async fn role_write(assumed: &Clients, spec: &Spec, object: &TestObject, run: &m
         .await;
     let written = put.is_ok();
     run.finish(
-        CheckId::RolePutObject,
+        who.put,
         started,
         put.map(|_| format!("{} bytes written", TEST_BODY.len()))
             .map_err(|e| classify("s3:PutObject", &place, e).to_string()),
     );
-    let title = format!("the role may delete {place}");
+    let title = format!("the {} may delete {place}", who.label);
     if !written {
-        run.not_available(CheckId::RoleDeleteObject, title, "the role wrote nothing");
+        run.not_available(
+            who.delete,
+            title,
+            format!("the {} wrote nothing", who.label),
+        );
         return;
     }
-    let started = run.start(CheckId::RoleDeleteObject, title);
+    let started = run.start(who.delete, title);
     let mut result = assumed
         .s3
         .delete_object()
@@ -1002,26 +1144,26 @@ async fn role_write(assumed: &Clients, spec: &Spec, object: &TestObject, run: &m
         result =
             Ok("deleted (a versioned bucket keeps the write as a noncurrent version)".to_owned());
     }
-    run.finish(CheckId::RoleDeleteObject, started, result);
+    run.finish(who.delete, started, result);
 }
 
-async fn role_read(
+async fn identity_read(
+    who: &Who,
     assumed: &Clients,
     spec: &Spec,
     object: &TestObject,
     uploaded: bool,
     run: &mut Run<'_>,
 ) {
-    let title = format!("the role may read s3://{}/{}", spec.bucket.name, object.key);
+    let title = format!(
+        "the {} may read s3://{}/{}",
+        who.label, spec.bucket.name, object.key
+    );
     if !uploaded {
-        run.not_available(
-            CheckId::RoleGetObject,
-            title,
-            "the test object was not uploaded",
-        );
+        run.not_available(who.get, title, "the test object was not uploaded");
         return;
     }
-    let started = run.start(CheckId::RoleGetObject, title);
+    let started = run.start(who.get, title);
     let got = assumed
         .s3
         .get_object()
@@ -1044,7 +1186,7 @@ async fn role_read(
         },
         Err(e) => Err(e.to_string()),
     };
-    run.finish(CheckId::RoleGetObject, started, result);
+    run.finish(who.get, started, result);
 }
 
 /// Whether the trust policy lets `caller` assume the role: a statement allows
@@ -1382,5 +1524,21 @@ mod tests {
         assert_eq!(secs(Duration::from_secs(30)), "30 s");
         assert_eq!(secs(Duration::from_millis(2500)), "2.5 s");
         assert_eq!(secs(Duration::from_millis(14)), "14 ms");
+    }
+}
+
+#[cfg(test)]
+mod key_file_tests {
+    use super::UserKey;
+
+    #[test]
+    fn the_key_file_apply_writes_reads_back() {
+        let key = UserKey::from_csv("Access key ID,Secret access key\nAKIAEXAMPLE,abc/def+ghi\n")
+            .unwrap();
+        assert_eq!(key.access_key_id, "AKIAEXAMPLE");
+        assert_eq!(key.secret_access_key.expose(), "abc/def+ghi");
+        assert!(!format!("{key:?}").contains("abc/def"));
+        assert!(UserKey::from_csv("Access key ID,Secret access key\n").is_err());
+        assert!(UserKey::from_csv("just-one-field\n").is_err());
     }
 }
