@@ -261,10 +261,7 @@ impl Run<'_> {
                 iam.create_policy()
                     .policy_name(&self.spec.policy.name)
                     .policy_document(&doc)
-                    .description(format!(
-                        "S3 and SQS access for the {} ingestion pipeline (sluice)",
-                        self.spec.name
-                    ))
+                    .description(docs::policy_description(self.spec))
                     .set_tags(Some(self.iam_tags()?))
                     .send()
                     .await
@@ -347,10 +344,7 @@ impl Run<'_> {
                     .create_role()
                     .role_name(&name)
                     .assume_role_policy_document(&trust)
-                    .description(format!(
-                        "Assumed by the {} ingestion connector (sluice)",
-                        self.spec.name
-                    ))
+                    .description(docs::role_description(self.spec))
                     .set_tags(Some(self.iam_tags()?))
                     .send()
                     .await

@@ -6,6 +6,19 @@ use super::{Arns, POLICY_VERSION};
 use crate::spec::profiles::ExternalId;
 use crate::spec::{BucketEncryption, PolicyScope, QueueEncryption, Spec};
 
+/// The permission policy's description, the same on every path.
+pub fn policy_description(spec: &Spec) -> String {
+    format!(
+        "S3 and SQS access for the {} ingestion pipeline (sluice)",
+        spec.name
+    )
+}
+
+/// The role's description, the same on every path.
+pub fn role_description(spec: &Spec) -> String {
+    format!("Assumed by the {} ingestion connector (sluice)", spec.name)
+}
+
 /// The S3 actions the wildcard policy of Tarsal's setup guide grants.
 const WILDCARD_S3_ACTIONS: &[&str] = &["s3:GetObject", "s3:ListBucket"];
 

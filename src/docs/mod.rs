@@ -11,7 +11,7 @@ mod s3;
 mod sqs;
 
 pub use desired::{Desired, ResourceKind, desired_state, skipped_because};
-pub use iam::{permissions_policy, trust_policy};
+pub use iam::{permissions_policy, policy_description, role_description, trust_policy};
 pub use lint::{Finding, Severity, lint, lint_trust_policy};
 pub use notification::{
     MergeError, NotificationFilter, Overlap, decode_key, encode_key, entry_filter, merge,

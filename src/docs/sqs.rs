@@ -29,6 +29,11 @@ pub fn queue_policy(spec: &Spec) -> Value {
     })
 }
 
+/// The largest message the queues take, set the same way on every path: the
+/// AWS provider for Terraform (5.x) accepts no more than 256 KiB, and an S3
+/// event notification is a few KiB.
+pub const MAX_MESSAGE_SIZE: u32 = 262_144;
+
 /// The queue's attributes in the form `aws sqs set-queue-attributes --attributes`
 /// takes: every value a string, policies as compact JSON strings.
 /// On an adopted queue (`create: false`) only the access policy is managed.
@@ -42,6 +47,10 @@ pub fn queue_attributes(spec: &Spec) -> Value {
         attrs.insert(
             "MessageRetentionPeriod".into(),
             spec.queue.message_retention_secs.to_string().into(),
+        );
+        attrs.insert(
+            "MaximumMessageSize".into(),
+            MAX_MESSAGE_SIZE.to_string().into(),
         );
         encryption(spec, &mut attrs);
         if spec.queue.dead_letter.enabled {
@@ -66,6 +75,10 @@ pub fn dlq_attributes(spec: &Spec) -> Option<Value> {
     attrs.insert(
         "MessageRetentionPeriod".into(),
         DLQ_RETENTION_SECS.to_string().into(),
+    );
+    attrs.insert(
+        "MaximumMessageSize".into(),
+        MAX_MESSAGE_SIZE.to_string().into(),
     );
     encryption(spec, &mut attrs);
     Some(Value::Object(attrs))
@@ -123,6 +136,7 @@ mod tests {
             [
                 "VisibilityTimeout",
                 "MessageRetentionPeriod",
+                "MaximumMessageSize",
                 "SqsManagedSseEnabled",
                 "RedrivePolicy",
                 "Policy"
@@ -167,6 +181,7 @@ mod tests {
             attrs,
             json!({
                 "MessageRetentionPeriod": "1209600",
+                "MaximumMessageSize": "262144",
                 "SqsManagedSseEnabled": "true"
             })
         );

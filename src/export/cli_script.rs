@@ -175,6 +175,8 @@ SQS_TAGS={sqs_tags}
 S3_TAGS={s3_tags}
 OBJECT_LOCK={object_lock}
 NOTIFIED_QUEUE={notified}
+POLICY_DESCRIPTION={policy_description}
+ROLE_DESCRIPTION={role_description}
 "#,
         name = spec.name,
         what = match spec.profile().shape {
@@ -219,6 +221,8 @@ NOTIFIED_QUEUE={notified}
         s3_tags = q(&s3_tags),
         object_lock = spec.bucket.object_lock,
         notified = q(spec.foreign_queue().unwrap_or(&spec.queue.name)),
+        policy_description = q(&docs::policy_description(spec)),
+        role_description = q(&docs::role_description(spec)),
     );
     h
 }
@@ -424,7 +428,7 @@ if probe "$WORK/policy.json" aws_ iam get-policy --policy-arn "$POLICY_ARN"; the
 else
   aws_ iam create-policy --policy-name "$POLICY_NAME" \
     --policy-document "file://$WORK/permissions-policy.json" \
-    --description "S3 and SQS access for the sluice pipeline" --tags "$IAM_TAGS" >/dev/null
+    --description "$POLICY_DESCRIPTION" --tags "$IAM_TAGS" >/dev/null
   say "created"
 fi
 "#;
@@ -444,7 +448,7 @@ if probe "$WORK/role.json" aws_ iam get-role --role-name "$ROLE_NAME"; then
 else
   aws_ iam create-role --role-name "$ROLE_NAME" \
     --assume-role-policy-document "file://$WORK/trust-policy.json" \
-    --description "Assumed by the ingestion connector (sluice)" --tags "$IAM_TAGS" >/dev/null
+    --description "$ROLE_DESCRIPTION" --tags "$IAM_TAGS" >/dev/null
   say "created"
 fi
 aws_ iam attach-role-policy --role-name "$ROLE_NAME" --policy-arn "$POLICY_ARN"

@@ -67,6 +67,7 @@ pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
             "Type": "AWS::IAM::ManagedPolicy",
             "Properties": {
                 "ManagedPolicyName": spec.policy.name,
+                "Description": docs::policy_description(spec),
                 "PolicyDocument": docs::permissions_policy(spec),
             },
         }),
@@ -78,6 +79,7 @@ pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
                 "Type": "AWS::IAM::Role",
                 "Properties": {
                     "RoleName": spec.role.name,
+                    "Description": docs::role_description(spec),
                     "AssumeRolePolicyDocument": docs::trust_policy(spec),
                     "ManagedPolicyArns": [reference(POLICY)],
                     "Tags": tag_list(spec),
@@ -696,6 +698,7 @@ mod tests {
                 "QueueName",
                 "VisibilityTimeout",
                 "MessageRetentionPeriod",
+                "MaximumMessageSize",
                 "SqsManagedSseEnabled",
                 "RedrivePolicy",
                 "Tags"
@@ -704,6 +707,7 @@ mod tests {
         assert_eq!(queue["QueueName"], "acme-ingest-queue");
         assert_eq!(queue["VisibilityTimeout"], json!(600));
         assert_eq!(queue["MessageRetentionPeriod"], json!(604_800));
+        assert_eq!(queue["MaximumMessageSize"], json!(262_144));
         assert_eq!(queue["SqsManagedSseEnabled"], json!(true));
         assert_eq!(
             queue["RedrivePolicy"],

@@ -85,6 +85,7 @@ fn iam(file: &mut File, spec: &Spec) {
     let mut policy = Block::resource("aws_iam_policy", "consumer");
     policy
         .attr("name", Expr::str(&spec.policy.name))
+        .attr("description", Expr::str(&docs::policy_description(spec)))
         .attr("policy", Expr::jsonencode(&docs::permissions_policy(spec)))
         .attr("tags", Expr::raw("local.tags"));
     file.block(policy);
@@ -92,6 +93,7 @@ fn iam(file: &mut File, spec: &Spec) {
     if spec.role.enabled {
         let mut role = Block::resource("aws_iam_role", "consumer");
         role.attr("name", Expr::str(&spec.role.name))
+            .attr("description", Expr::str(&docs::role_description(spec)))
             .attr(
                 "assume_role_policy",
                 Expr::jsonencode(&docs::trust_policy(spec)),
