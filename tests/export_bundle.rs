@@ -937,3 +937,129 @@ fn every_permission_policy_passes_parliament() {
         "parliament reported nothing for the wildcard scope"
     );
 }
+
+/// An entry that is ours by what it is (our queue, events and key filter)
+/// under an Id S3 gave it, as CloudFormation leaves it: `sluice plan` finds
+/// nothing to change and says whose it is, setup.sh keeps it as it is, and
+/// destroy removes that entry and no other, for a bucket sluice made and
+/// for an adopted one that holds another team's entry.
+#[test]
+fn an_entry_that_is_ours_under_an_id_s3_gave_it_is_recognised_on_every_path() {
+    let moto = shared();
+    for adopted in [false, true] {
+        moto.reset();
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let bucket = "acme-ingest-source";
+        let spec = write_spec(dir, |s| {
+            s["bucket"]["prefix"] = json!("in/");
+            s["bucket"]["deny_insecure_transport"] = json!(false);
+            if adopted {
+                s["bucket"]["create"] = json!(false);
+            }
+        });
+        let spec = spec.to_str().unwrap();
+        let with_moto = |args: &[&str]| run(&mut common::sluice(&moto, dir, args));
+        if adopted {
+            aws_cli(
+                &moto,
+                &[
+                    "s3api",
+                    "create-bucket",
+                    "--bucket",
+                    bucket,
+                    "--create-bucket-configuration",
+                    "LocationConstraint=us-west-2",
+                ],
+            );
+        }
+        let applied = with_moto(&[
+            "apply",
+            "--config",
+            spec,
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ]);
+        assert!(applied.status.success(), "{}", text(&applied.stderr));
+        // Our entry as CloudFormation would have made it, beside another
+        // team's. (moto answers 500 to a rule named `Prefix`, as S3 itself
+        // reports it, so the names are written in lower case here.)
+        let queue_arn = format!("arn:aws:sqs:us-west-2:{ACCOUNT_ID}:acme-ingest-queue");
+        let configuration = json!({
+            "QueueConfigurations": [
+                {"Id": "NDc2ZTJmZjEtYjQ0Mi00ZTk5LWE1", "QueueArn": queue_arn,
+                 "Events": ["s3:ObjectCreated:*"],
+                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}}},
+                {"Id": "team-etl", "QueueArn": queue_arn,
+                 "Events": ["s3:ObjectCreated:*"],
+                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "etl/"}]}}}
+            ]
+        });
+        aws_cli(
+            &moto,
+            &[
+                "s3api",
+                "put-bucket-notification-configuration",
+                "--bucket",
+                bucket,
+                "--notification-configuration",
+                &configuration.to_string(),
+            ],
+        );
+        let before = common::notification(&moto, bucket);
+        let planned = with_moto(&["plan", "--config", spec]);
+        let shown = text(&planned.stdout);
+        assert_eq!(
+            planned.status.code(),
+            Some(0),
+            "{shown}{}",
+            text(&planned.stderr)
+        );
+        assert!(
+            shown.contains("notification entry NDc2ZTJmZjEtYjQ0Mi00ZTk5LWE1 is sluice's"),
+            "{shown}"
+        );
+        // setup.sh agrees: nothing written, nothing refused.
+        let bundle = export(dir, Path::new(spec), "bundle");
+        let log = ok(setup_sh(&moto, &bundle, &dir.join("backups-sh")));
+        assert!(
+            log.contains("entry NDc2ZTJmZjEtYjQ0Mi00ZTk5LWE1 is ours"),
+            "{log}"
+        );
+        assert_eq!(common::notification(&moto, bucket), before, "{log}");
+        // destroy takes that entry, and only that one.
+        let destroyed = with_moto(&[
+            "destroy",
+            "--config",
+            spec,
+            "--yes",
+            "--force",
+            "--backup-dir",
+            "backups",
+        ]);
+        assert!(
+            matches!(destroyed.status.code(), Some(0 | 2)),
+            "{}{}",
+            text(&destroyed.stdout),
+            text(&destroyed.stderr)
+        );
+        let said = format!("{}{}", text(&destroyed.stdout), text(&destroyed.stderr));
+        assert!(
+            said.contains("entry NDc2ZTJmZjEtYjQ0Mi00ZTk5LWE1 is ours"),
+            "{said}"
+        );
+        if !adopted {
+            // The bucket sluice made goes too (it held no objects).
+            continue;
+        }
+        let after = common::notification(&moto, bucket);
+        let ids: Vec<&str> = after["QueueConfigurations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["Id"].as_str())
+            .collect();
+        assert_eq!(ids, ["team-etl"], "adopted={adopted}: {after}");
+    }
+}

@@ -665,7 +665,7 @@ impl Run<'_> {
         let bucket = self.spec.bucket.name.clone();
         let s3 = self.clients.s3.clone();
         let current = read_notification(&s3, &bucket).await?;
-        let ours = notification_entry(self.spec);
+        let (ours, _) = docs::recognise(&current, &notification_entry(self.spec));
         let merged = merge(&current, &ours).map_err(|e| format!("{e}; nothing was written"))?;
         if merged == current {
             return unchanged();
@@ -704,7 +704,10 @@ impl Run<'_> {
             }
         })?;
         let written = read_notification(&s3, &bucket).await?;
-        let id = &self.spec.notification.id;
+        let id = ours
+            .get("Id")
+            .and_then(Value::as_str)
+            .unwrap_or(&self.spec.notification.id);
         let ours_present = docs::remove(&written, id) != written;
         if !ours_present {
             return Err(format!(

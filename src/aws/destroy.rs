@@ -294,10 +294,26 @@ async fn notification(
     run: &mut Run<'_>,
 ) -> Result<(String, Fate), AwsError> {
     let bucket = &spec.bucket.name;
-    let id = &spec.notification.id;
     let Some(config) = optional(read_notification(&clients.s3, bucket).await)? else {
         return Ok((label.to_owned(), Fate::Gone));
     };
+    // Ours by Id, or by what it is (our queue, events and filter) under an Id
+    // S3 gave it; no other entry is ever touched.
+    let (ours, taken) = crate::docs::recognise(&config, &crate::docs::notification_entry(spec));
+    let id = ours
+        .get("Id")
+        .and_then(Value::as_str)
+        .unwrap_or(&spec.notification.id)
+        .to_owned();
+    let id = &id;
+    if let Some(taken) = &taken {
+        run.note(
+            ResourceKind::Notification,
+            format!(
+                "entry {taken} is ours by what it is (this queue, these events, this key filter), under an Id S3 gave it"
+            ),
+        );
+    }
     if !has_entry(&config, id) {
         return Ok((label.to_owned(), Fate::Gone));
     }

@@ -10,7 +10,7 @@ use crate::docs::diff::{DiffTag, json_diff};
 use crate::docs::{
     ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, ResourceKind, bucket_policy,
     desired::expand_json_attributes, desired_state, lint, merge, merge_bucket_policy,
-    notification_entry, queue_policy,
+    notification_entry, queue_policy, recognise,
 };
 use crate::spec::Spec;
 
@@ -240,9 +240,16 @@ impl Plan {
                         .as_ref()
                         .map(|b| b.notification.clone())
                         .unwrap_or_else(|| Value::Object(Map::new()));
-                    match merge(&current, &notification_entry(spec)) {
+                    let (ours, taken) = recognise(&current, &notification_entry(spec));
+                    if let Some(id) = &taken {
+                        notes.push(format!(
+                            "notification entry {id} is sluice's (this queue, these events, this key filter) under an Id S3 gave it, as CloudFormation leaves it: kept as it is"
+                        ));
+                    }
+                    let our_id = taken.as_deref().unwrap_or(&spec.notification.id);
+                    match merge(&current, &ours) {
                         Ok(merged) => {
-                            let foreign = count_entries(&current) - usize::from(has_entry(&current, &spec.notification.id));
+                            let foreign = count_entries(&current) - usize::from(has_entry(&current, our_id));
                             if foreign > 0 {
                                 notes.push(format!(
                                     "the bucket's notification configuration has {foreign} other entr{}: kept as they are",

@@ -15,7 +15,7 @@ pub use iam::{permissions_policy, policy_description, role_description, trust_po
 pub use lint::{Finding, Severity, lint, lint_trust_policy};
 pub use notification::{
     MergeError, NotificationFilter, Overlap, decode_key, encode_key, entry_filter, merge,
-    notification_entry, remove,
+    notification_entry, recognise, remove,
 };
 pub use s3::{
     DENY_INSECURE_TRANSPORT_SID, bucket_encryption, bucket_policy, bucket_tags,

@@ -99,6 +99,50 @@ pub enum MergeError {
     NoId,
 }
 
+/// `ours` as the configuration `existing` already holds it: when no entry
+/// has our Id but a queue entry is ours by what it is (our queue, our events,
+/// our key filter; CloudFormation, for one, lets S3 pick the Id), that
+/// entry's Id. The second value is that foreign Id, when it was taken.
+pub fn recognise(existing: &Value, ours: &Value) -> (Value, Option<String>) {
+    let our_id = ours.get("Id").and_then(Value::as_str);
+    let Value::Object(config) = existing else {
+        return (ours.clone(), None);
+    };
+    let queue_entries: Vec<&Value> = entries(config, QUEUES).collect();
+    if queue_entries
+        .iter()
+        .any(|e| e.get("Id").and_then(Value::as_str) == our_id)
+    {
+        return (ours.clone(), None);
+    }
+    let mut our_events: Vec<&str> = events(ours);
+    our_events.sort_unstable();
+    let same = |entry: &&Value| {
+        let mut theirs = events(entry);
+        theirs.sort_unstable();
+        entry.get("QueueArn") == ours.get("QueueArn")
+            && theirs == our_events
+            && entry_filter(entry) == entry_filter(ours)
+    };
+    match queue_entries.into_iter().find(same) {
+        Some(entry) => {
+            let id = entry
+                .get("Id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let mut renamed = canonical(ours);
+            renamed["Id"] = Value::String(id.clone());
+            // Keep S3's spelling of the rule names, so nothing is rewritten.
+            if let Some(filter) = entry.get("Filter") {
+                renamed["Filter"] = filter.clone();
+            }
+            (renamed, Some(id))
+        }
+        None => (ours.clone(), None),
+    }
+}
+
 /// Puts `ours` into `existing`: the entry with our Id is replaced where it
 /// stands, or ours is appended; every other Queue, Topic and Lambda entry and
 /// the EventBridge setting are kept as they are. Refuses, naming the other
@@ -291,6 +335,47 @@ mod tests {
         spec.bucket.prefix = "events/".into();
         spec.bucket.suffix = ".json.gz".into();
         notification_entry(&spec)
+    }
+
+    #[test]
+    fn an_entry_that_is_ours_under_another_id_is_recognised() {
+        let mut theirs = ours();
+        theirs["Id"] = json!("NDc2ZTJmZjEtYjQ0Mi00ZTk5");
+        // S3 reports rule names capitalised.
+        theirs["Filter"]["Key"]["FilterRules"][0]["Name"] = json!("Prefix");
+        let mut config = foreign();
+        config["QueueConfigurations"]
+            .as_array_mut()
+            .unwrap()
+            .push(theirs.clone());
+        let (entry, taken) = recognise(&config, &ours());
+        assert_eq!(taken.as_deref(), Some("NDc2ZTJmZjEtYjQ0Mi00ZTk5"));
+        assert_eq!(entry, theirs);
+        // Merged, nothing changes; removed, only that entry goes.
+        assert_eq!(merge(&config, &entry).unwrap(), config);
+        let removed = remove(&config, "NDc2ZTJmZjEtYjQ0Mi00ZTk5");
+        assert_eq!(removed, foreign());
+        // Another queue, other events or another filter: not ours.
+        for (path, value) in [
+            (
+                "/QueueArn",
+                json!("arn:aws:sqs:us-west-2:123456789012:other"),
+            ),
+            ("/Events", json!(["s3:ObjectCreated:Put"])),
+            ("/Filter/Key/FilterRules/0/Value", json!("elsewhere/")),
+        ] {
+            let mut other = theirs.clone();
+            *other.pointer_mut(path).unwrap() = value;
+            let mut config = foreign();
+            config["QueueConfigurations"]
+                .as_array_mut()
+                .unwrap()
+                .push(other);
+            assert_eq!(recognise(&config, &ours()).1, None, "{path}");
+        }
+        // Our own Id wins over a look-alike.
+        let (_, taken) = recognise(&json!({"QueueConfigurations": [theirs, ours()]}), &ours());
+        assert_eq!(taken, None);
     }
 
     #[test]

@@ -332,6 +332,30 @@ $ours[0] as $o
 | select(.e.Id == $o.Id or (shared($o; .e) and overlap($o; .e)))
 | "the existing \(.kind) entry \(.e.Id // "(no id)") to \(.target)"'
 # shellcheck disable=SC2016,SC2034
+JQ_RECOGNISE='
+def rules($e): [($e.Filter.Key.FilterRules // [])[] | {key: (.Name | ascii_downcase), value: .Value}] | from_entries;
+def pfx($e): rules($e).prefix // "";
+def sfx($e): rules($e).suffix // "";
+$ours[0] as $o
+| if any((.QueueConfigurations // [])[]; .Id == $o.Id) then $o.Id
+  else ([(.QueueConfigurations // [])[]
+         | select(.QueueArn == $o.QueueArn and ((.Events | sort) == ($o.Events | sort))
+                  and pfx(.) == pfx($o) and sfx(.) == sfx($o))
+         | .Id] | first // $o.Id) end'
+# recognise_ours: an entry that is ours by what it is (our queue, events and
+# key filter) under an Id S3 gave it, as CloudFormation leaves it, is kept
+# under that Id.
+recognise_ours() {
+  local id
+  id=$(jq -r --slurpfile ours "$WORK/notification-entry.json" "$JQ_RECOGNISE" "$WORK/notification-before.json")
+  if [ "$id" != "$NOTIFICATION_ID" ]; then
+    say "entry $id is ours (this queue, these events, this key filter): kept under that Id"
+    jq --arg id "$id" '.Id = $id' "$WORK/notification-entry.json" >"$WORK/notification-entry.renamed.json"
+    mv "$WORK/notification-entry.renamed.json" "$WORK/notification-entry.json"
+    NOTIFICATION_ID=$id
+  fi
+}
+# shellcheck disable=SC2016,SC2034
 JQ_MERGE_NOTIFICATION='$ours[0] as $o
 | if any((.QueueConfigurations // [])[]; .Id == $o.Id)
   then .QueueConfigurations |= map(if .Id == $o.Id then $o else . end)
@@ -396,6 +420,7 @@ if [ "$BUCKET_EXISTS" = true ]; then
   [ "$location" = "$REGION" ] || die "bucket $BUCKET is in $location, not $REGION: S3 can only notify a queue in the bucket's region"
   aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
   [ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
+  recognise_ours
   conflicts=$(jq -r --slurpfile ours "$WORK/notification-entry.json" "$JQ_CONFLICTS" "$WORK/notification-before.json")
   if [ -n "$conflicts" ]; then
     printf 'setup.sh: our notification entry %s overlaps:\n%s\n' "$NOTIFICATION_ID" "$conflicts" >&2
@@ -587,6 +612,7 @@ const STEP_NOTIFICATION: &str = r#"
 step "Bucket notification $NOTIFICATION_ID -> $NOTIFIED_QUEUE"
 aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
 [ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
+recognise_ours
 conflicts=$(jq -r --slurpfile ours "$WORK/notification-entry.json" "$JQ_CONFLICTS" "$WORK/notification-before.json")
 [ -z "$conflicts" ] || die "our notification entry overlaps $conflicts; nothing was written to the bucket"
 jq --slurpfile ours "$WORK/notification-entry.json" "$JQ_MERGE_NOTIFICATION" \
