@@ -1063,3 +1063,100 @@ fn an_entry_that_is_ours_under_an_id_s3_gave_it_is_recognised_on_every_path() {
         assert_eq!(ids, ["team-etl"], "adopted={adopted}: {after}");
     }
 }
+
+/// The CloudFormation template deployed on moto (which creates the policy,
+/// role, queues and bucket, and skips the queue policy, the bucket policy,
+/// the public access block, the notification and the role's
+/// ManagedPolicyArns), then `sluice destroy` removes every resource of the
+/// stack sluice owns: the policy, which CloudFormation cannot tag, by the
+/// description every path gives it.
+#[test]
+fn a_cloudformation_stack_is_destroyed_by_sluice() {
+    let moto = shared();
+    moto.reset();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let spec = write_spec(dir, |s| {
+        s["name"] = json!("cfs");
+        s["bucket"]["name"] = json!("cfs-source");
+        s["queue"]["name"] = json!("cfs-queue");
+        s["queue"]["dead_letter"]["name"] = json!("cfs-queue-dlq");
+        s["policy"]["name"] = json!("cfs-policy");
+        s["role"]["name"] = json!("cfs-role");
+        s["notification"]["id"] = json!("cfs-object-created");
+        s["bucket"]["deny_insecure_transport"] = json!(false);
+    });
+    let bundle = export(dir, &spec, "bundle");
+    aws_cli(
+        &moto,
+        &[
+            "cloudformation",
+            "create-stack",
+            "--stack-name",
+            "cfs",
+            "--template-body",
+            &format!("file://{}", bundle.join("cloudformation.yaml").display()),
+            "--capabilities",
+            "CAPABILITY_NAMED_IAM",
+        ],
+    );
+    let status = aws_cli(
+        &moto,
+        &["cloudformation", "describe-stacks", "--stack-name", "cfs"],
+    );
+    assert_eq!(
+        status["Stacks"][0]["StackStatus"], "CREATE_COMPLETE",
+        "{status}"
+    );
+    let policy_arn = format!("arn:aws:iam::{ACCOUNT_ID}:policy/cfs-policy");
+    let policy = aws_cli(&moto, &["iam", "get-policy", "--policy-arn", &policy_arn]);
+    assert_eq!(
+        policy["Policy"]["Description"],
+        "S3 and SQS access for the cfs ingestion pipeline (sluice)"
+    );
+    let destroyed = run(&mut common::sluice(
+        &moto,
+        dir,
+        &[
+            "destroy",
+            "--config",
+            spec.to_str().unwrap(),
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    ));
+    let said = format!("{}{}", text(&destroyed.stdout), text(&destroyed.stderr));
+    assert_eq!(destroyed.status.code(), Some(0), "{said}");
+    assert!(said.contains("recognised by the description"), "{said}");
+    assert!(
+        aws_cli(&moto, &["iam", "list-policies", "--scope", "Local"])["Policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["PolicyName"] != "cfs-policy"),
+        "{said}"
+    );
+    assert!(
+        aws_cli(&moto, &["iam", "list-roles"])["Roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["RoleName"] != "cfs-role"),
+        "{said}"
+    );
+    assert!(
+        aws_cli(&moto, &["sqs", "list-queues"])
+            .get("QueueUrls")
+            .is_none(),
+        "{said}"
+    );
+    assert!(
+        !aws_cli(&moto, &["s3api", "list-buckets"])["Buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["Name"] == "cfs-source"),
+        "{said}"
+    );
+}

@@ -651,7 +651,27 @@ async fn policy(
         return Ok((label.to_owned(), Fate::Gone));
     };
     let tags = iam_tags(tags.tags());
-    let owner = owner(&tags, &spec.name);
+    let mut owner = owner(&tags, &spec.name);
+    if owner == Owner::Untagged {
+        // CloudFormation's AWS::IAM::ManagedPolicy takes no tags: the
+        // description sluice writes on every path names the stack, and IAM
+        // never changes a policy's description after creation.
+        let described = optional(
+            iam.get_policy()
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| classify("iam:GetPolicy", arn, e)),
+        )?
+        .and_then(|o| o.policy().and_then(|p| p.description().map(str::to_owned)));
+        if described.as_deref() == Some(crate::docs::policy_description(spec).as_str()) {
+            run.note(
+                ResourceKind::Policy,
+                "untagged (as CloudFormation makes it), recognised by the description sluice gives it",
+            );
+            owner = Owner::Stack;
+        }
+    }
     if owner != Owner::Stack {
         return Ok((
             label.to_owned(),
