@@ -1073,90 +1073,140 @@ fn an_entry_that_is_ours_under_an_id_s3_gave_it_is_recognised_on_every_path() {
 #[test]
 fn a_cloudformation_stack_is_destroyed_by_sluice() {
     let moto = shared();
-    moto.reset();
-    let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
-    let spec = write_spec(dir, |s| {
-        s["name"] = json!("cfs");
-        s["bucket"]["name"] = json!("cfs-source");
-        s["queue"]["name"] = json!("cfs-queue");
-        s["queue"]["dead_letter"]["name"] = json!("cfs-queue-dlq");
-        s["policy"]["name"] = json!("cfs-policy");
-        s["role"]["name"] = json!("cfs-role");
-        s["notification"]["id"] = json!("cfs-object-created");
-        s["bucket"]["deny_insecure_transport"] = json!(false);
-    });
-    let bundle = export(dir, &spec, "bundle");
-    aws_cli(
-        &moto,
-        &[
-            "cloudformation",
-            "create-stack",
-            "--stack-name",
-            "cfs",
-            "--template-body",
-            &format!("file://{}", bundle.join("cloudformation.yaml").display()),
-            "--capabilities",
-            "CAPABILITY_NAMED_IAM",
-        ],
-    );
-    let status = aws_cli(
-        &moto,
-        &["cloudformation", "describe-stacks", "--stack-name", "cfs"],
-    );
-    assert_eq!(
-        status["Stacks"][0]["StackStatus"], "CREATE_COMPLETE",
-        "{status}"
-    );
-    let policy_arn = format!("arn:aws:iam::{ACCOUNT_ID}:policy/cfs-policy");
-    let policy = aws_cli(&moto, &["iam", "get-policy", "--policy-arn", &policy_arn]);
-    assert_eq!(
-        policy["Policy"]["Description"],
-        "S3 and SQS access for the cfs ingestion pipeline (sluice)"
-    );
-    let destroyed = run(&mut common::sluice(
-        &moto,
-        dir,
-        &[
+    // Destroyed as CloudFormation left it, and after `sluice apply` took it over.
+    for take_over in [false, true] {
+        moto.reset();
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let spec = write_spec(dir, |s| {
+            s["name"] = json!("cfs");
+            s["bucket"]["name"] = json!("cfs-source");
+            s["queue"]["name"] = json!("cfs-queue");
+            s["queue"]["dead_letter"]["name"] = json!("cfs-queue-dlq");
+            s["policy"]["name"] = json!("cfs-policy");
+            s["role"]["name"] = json!("cfs-role");
+            s["notification"]["id"] = json!("cfs-object-created");
+            s["bucket"]["deny_insecure_transport"] = json!(false);
+        });
+        let spec = spec.to_str().unwrap();
+        let bundle = export(dir, Path::new(spec), "bundle");
+        aws_cli(
+            &moto,
+            &[
+                "cloudformation",
+                "create-stack",
+                "--stack-name",
+                "cfs",
+                "--template-body",
+                &format!("file://{}", bundle.join("cloudformation.yaml").display()),
+                "--capabilities",
+                "CAPABILITY_NAMED_IAM",
+            ],
+        );
+        let status = aws_cli(
+            &moto,
+            &["cloudformation", "describe-stacks", "--stack-name", "cfs"],
+        );
+        assert_eq!(
+            status["Stacks"][0]["StackStatus"], "CREATE_COMPLETE",
+            "{status}"
+        );
+        let policy_arn = format!("arn:aws:iam::{ACCOUNT_ID}:policy/cfs-policy");
+        let policy = aws_cli(&moto, &["iam", "get-policy", "--policy-arn", &policy_arn]);
+        assert_eq!(
+            policy["Policy"]["Description"],
+            "S3 and SQS access for the cfs ingestion pipeline (sluice)"
+        );
+        let with_moto = |args: &[&str]| run(&mut common::sluice(&moto, dir, args));
+        // sluice plan takes the stack over: the untagged policy is to be tagged.
+        let planned = with_moto(&["plan", "--config", spec]);
+        let shown = text(&planned.stdout);
+        assert!(
+            shown.contains("policy cfs-policy carries no sluice:stack tag"),
+            "{shown}"
+        );
+        if take_over {
+            let applied = with_moto(&[
+                "apply",
+                "--config",
+                spec,
+                "--yes",
+                "--backup-dir",
+                "backups",
+            ]);
+            let said = format!("{}{}", text(&applied.stdout), text(&applied.stderr));
+            assert!(applied.status.success(), "{said}");
+            assert!(said.contains("adopted: tagged sluice:stack=cfs"), "{said}");
+            let tags = aws_cli(
+                &moto,
+                &["iam", "list-policy-tags", "--policy-arn", &policy_arn],
+            );
+            assert!(
+                tags["Tags"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!({"Key": "sluice:stack", "Value": "cfs"})),
+                "{tags}"
+            );
+            let replanned = with_moto(&["plan", "--config", spec]);
+            assert_eq!(
+                replanned.status.code(),
+                Some(0),
+                "{}{}",
+                text(&replanned.stdout),
+                text(&replanned.stderr)
+            );
+        }
+        // Once apply has added the notification, S3's test event sits in the
+        // queue: destroy keeps a queue that holds messages unless --force.
+        let mut args = vec![
             "destroy",
             "--config",
-            spec.to_str().unwrap(),
+            spec,
             "--yes",
             "--backup-dir",
             "backups",
-        ],
-    ));
-    let said = format!("{}{}", text(&destroyed.stdout), text(&destroyed.stderr));
-    assert_eq!(destroyed.status.code(), Some(0), "{said}");
-    assert!(said.contains("recognised by the description"), "{said}");
-    assert!(
-        aws_cli(&moto, &["iam", "list-policies", "--scope", "Local"])["Policies"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["PolicyName"] != "cfs-policy"),
-        "{said}"
-    );
-    assert!(
-        aws_cli(&moto, &["iam", "list-roles"])["Roles"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["RoleName"] != "cfs-role"),
-        "{said}"
-    );
-    assert!(
-        aws_cli(&moto, &["sqs", "list-queues"])
-            .get("QueueUrls")
-            .is_none(),
-        "{said}"
-    );
-    assert!(
-        !aws_cli(&moto, &["s3api", "list-buckets"])["Buckets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|b| b["Name"] == "cfs-source"),
-        "{said}"
-    );
+        ];
+        if take_over {
+            args.push("--force");
+        }
+        let destroyed = with_moto(&args);
+        let said = format!("{}{}", text(&destroyed.stdout), text(&destroyed.stderr));
+        assert_eq!(destroyed.status.code(), Some(0), "{said}");
+        assert_eq!(
+            said.contains("recognised by the description"),
+            !take_over,
+            "{said}"
+        );
+        assert!(
+            aws_cli(&moto, &["iam", "list-policies", "--scope", "Local"])["Policies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["PolicyName"] != "cfs-policy"),
+            "{said}"
+        );
+        assert!(
+            aws_cli(&moto, &["iam", "list-roles"])["Roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["RoleName"] != "cfs-role"),
+            "{said}"
+        );
+        assert!(
+            aws_cli(&moto, &["sqs", "list-queues"])
+                .get("QueueUrls")
+                .is_none(),
+            "{said}"
+        );
+        assert!(
+            !aws_cli(&moto, &["s3api", "list-buckets"])["Buckets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|b| b["Name"] == "cfs-source"),
+            "{said}"
+        );
+    }
 }

@@ -269,19 +269,32 @@ impl Run<'_> {
                 Ok((Outcome::Created, "created".into()))
             }
             Action::Update | Action::Adopt => {
+                let state = observed.policy.as_ref().ok().and_then(|p| p.as_ref());
+                let untagged = state.is_some_and(|p| !p.tags.contains_key(docs::STACK_TAG));
+                let mut done = Vec::new();
+                if untagged {
+                    iam.tag_policy()
+                        .policy_arn(&arn)
+                        .set_tags(Some(self.iam_tags()?))
+                        .send()
+                        .await
+                        .map_err(|e| classify("iam:TagPolicy", &arn, e))?;
+                    done.push(format!(
+                        "adopted: tagged {}={} (it had no tags)",
+                        docs::STACK_TAG,
+                        self.spec.name
+                    ));
+                }
+                if item.before == item.after {
+                    return Ok((Outcome::Adopted, done.join(", ")));
+                }
                 if let Some(before) = &item.before {
                     self.save(Saved::PolicyDocument {
                         policy_arn: arn.clone(),
                         document: before.clone(),
                     })?;
                 }
-                let versions = observed
-                    .policy
-                    .as_ref()
-                    .ok()
-                    .and_then(|p| p.as_ref())
-                    .map(|p| p.versions.clone())
-                    .unwrap_or_default();
+                let versions = state.map(|p| p.versions.clone()).unwrap_or_default();
                 let mut detail = String::from("new default version");
                 if let Some(oldest) = make_room_for_version(iam, &arn, &versions).await? {
                     detail.push_str(&format!(
@@ -295,7 +308,8 @@ impl Run<'_> {
                     .send()
                     .await
                     .map_err(|e| classify("iam:CreatePolicyVersion", &arn, e))?;
-                Ok((Outcome::Updated, format!("updated: {detail}")))
+                done.push(format!("updated: {detail}"));
+                Ok((Outcome::Updated, done.join(", ")))
             }
         }
     }

@@ -28,6 +28,7 @@ pub struct PolicyState {
     pub document: Value,
     /// Versions, oldest first: (id, is default).
     pub versions: Vec<(String, bool)>,
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -174,6 +175,7 @@ pub async fn observe_policy(clients: &Clients, arn: &str) -> Observed<PolicyStat
             .map_err(|e| classify("iam:GetPolicy", arn, e)),
     )?;
     let Some(got) = got else { return Ok(None) };
+    let tags = got.policy().map(|p| iam_tags(p.tags())).unwrap_or_default();
     let default_version = got
         .policy()
         .and_then(|p| p.default_version_id())
@@ -220,6 +222,7 @@ pub async fn observe_policy(clients: &Clients, arn: &str) -> Observed<PolicyStat
             .into_iter()
             .map(|(id, default, _)| (id, default))
             .collect(),
+        tags,
     }))
 }
 

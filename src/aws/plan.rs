@@ -140,6 +140,17 @@ impl Plan {
             let planned = match desired.kind {
                 ResourceKind::Policy => observed.policy.as_ref().map(|state| match state {
                     None => item(Action::Create, None, Some(after.clone())),
+                    Some(p) if !p.tags.contains_key(crate::docs::STACK_TAG) => {
+                        // Made without tags (CloudFormation's ManagedPolicy takes none):
+                        // apply records the adoption, so destroy can prove it is ours.
+                        notes.push(format!(
+                            "policy {name} carries no {} tag (CloudFormation makes policies so): apply tags it {}={}",
+                            crate::docs::STACK_TAG,
+                            crate::docs::STACK_TAG,
+                            spec.name
+                        ));
+                        item(Action::Update, Some(p.document.clone()), Some(after.clone()))
+                    }
                     Some(p) => item(changed(&p.document, &after, Action::Update), Some(p.document.clone()), Some(after.clone())),
                 }),
                 ResourceKind::Role => observed.role.as_ref().map(|state| match state {
