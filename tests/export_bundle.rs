@@ -1210,3 +1210,60 @@ fn a_cloudformation_stack_is_destroyed_by_sluice() {
         );
     }
 }
+
+/// `sluice apply` and the exported setup.sh leave the same state behind,
+/// attribute by attribute (queue, DLQ, policy, role, bucket, notification,
+/// tags, descriptions). Terraform is compared in tests/terraform.rs.
+#[test]
+fn apply_and_setup_sh_leave_the_same_state() {
+    let moto = shared();
+    moto.reset();
+    let mut states = Vec::new();
+    for (stack, by_script) in [("path-apply", false), ("path-sh", true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        ok(run(&mut common::sluice(
+            &moto,
+            dir,
+            &[
+                "init",
+                "--name",
+                stack,
+                "--region",
+                "us-west-2",
+                "--account-id",
+                ACCOUNT_ID,
+                "--out",
+                "spec.json",
+                "--set",
+                "bucket.prefix=in/",
+                "--set",
+                "bucket.deny_insecure_transport=false",
+                "--set",
+                "role.external_id=the-same-external-id",
+            ],
+        )));
+        if by_script {
+            let bundle = export(dir, &dir.join("spec.json"), "bundle");
+            ok(setup_sh(&moto, &bundle, &dir.join("backups")));
+        } else {
+            ok(run(&mut common::sluice(
+                &moto,
+                dir,
+                &[
+                    "apply",
+                    "--config",
+                    "spec.json",
+                    "--yes",
+                    "--backup-dir",
+                    "backups",
+                ],
+            )));
+        }
+        states.push(common::stack_state(&moto, stack));
+    }
+    assert_eq!(
+        states[0], states[1],
+        "sluice apply (left) and setup.sh (right) differ"
+    );
+}

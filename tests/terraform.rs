@@ -84,6 +84,8 @@ fn main_tf_applies_plans_clean_verifies_and_destroys_against_moto() {
             // moto refuses every PutObject under the deny-insecure-transport statement.
             "--set",
             "bucket.deny_insecure_transport=false",
+            "--set",
+            "role.external_id=the-same-external-id",
         ],
     ));
     ok(sluice_run(
@@ -215,6 +217,48 @@ resource "aws_sqs_queue" "queue" {{
         policy["Policy"]["Description"],
         "S3 and SQS access for the tf-stack ingestion pipeline (sluice)",
         "{policy}"
+    );
+
+    // Attribute by attribute, the same state as sluice apply leaves for the same spec.
+    let reference = tempfile::tempdir().unwrap();
+    let reference = reference.path();
+    ok(sluice_run(
+        &moto,
+        reference,
+        &[
+            "init",
+            "--name",
+            "tf-ref",
+            "--region",
+            REGION,
+            "--account-id",
+            ACCOUNT_ID,
+            "--out",
+            "spec.json",
+            "--set",
+            "bucket.prefix=in/",
+            "--set",
+            "bucket.deny_insecure_transport=false",
+            "--set",
+            "role.external_id=the-same-external-id",
+        ],
+    ));
+    ok(sluice_run(
+        &moto,
+        reference,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    ));
+    assert_eq!(
+        common::stack_state(&moto, "tf-stack"),
+        common::stack_state(&moto, "tf-ref"),
+        "terraform apply (left) and sluice apply (right) differ"
     );
 
     let replanned = terraform(

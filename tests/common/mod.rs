@@ -859,3 +859,123 @@ pub fn skip(test: &str, reason: &str) {
         let _ = writeln!(file, "{line}");
     }
 }
+
+/// What a stack made with the default names of `stack` holds in moto, every
+/// attribute each path sets, with the stack's name written `<stack>`: the
+/// state that every path (apply, setup.sh, CloudFormation, Terraform) must
+/// leave the same.
+pub fn stack_state(moto: &Moto, stack: &str) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let parse = |v: &Value| -> Value {
+        v.as_str()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or(Value::Null)
+    };
+    let queue = |name: &str| -> Value {
+        let url = queue_url(moto, name);
+        let attrs = aws_cli(
+            moto,
+            &[
+                "sqs",
+                "get-queue-attributes",
+                "--queue-url",
+                &url,
+                "--attribute-names",
+                "All",
+            ],
+        )["Attributes"]
+            .clone();
+        let tags = aws_cli(moto, &["sqs", "list-queue-tags", "--queue-url", &url])["Tags"].clone();
+        json!({
+            "VisibilityTimeout": attrs["VisibilityTimeout"],
+            "MessageRetentionPeriod": attrs["MessageRetentionPeriod"],
+            "MaximumMessageSize": attrs["MaximumMessageSize"],
+            "SqsManagedSseEnabled": attrs["SqsManagedSseEnabled"],
+            "RedrivePolicy": parse(&attrs["RedrivePolicy"]),
+            "Policy": parse(&attrs["Policy"]),
+            "Tags": tags,
+        })
+    };
+    let policy_arn = format!("arn:aws:iam::{ACCOUNT_ID}:policy/{stack}-policy");
+    let policy =
+        aws_cli(moto, &["iam", "get-policy", "--policy-arn", &policy_arn])["Policy"].clone();
+    let version = aws_cli(
+        moto,
+        &[
+            "iam",
+            "get-policy-version",
+            "--policy-arn",
+            &policy_arn,
+            "--version-id",
+            policy["DefaultVersionId"].as_str().unwrap_or("v1"),
+        ],
+    )["PolicyVersion"]["Document"]
+        .clone();
+    let policy_tags = aws_cli(
+        moto,
+        &["iam", "list-policy-tags", "--policy-arn", &policy_arn],
+    )["Tags"]
+        .clone();
+    let role_name = format!("{stack}-role");
+    let role = aws_cli(moto, &["iam", "get-role", "--role-name", &role_name])["Role"].clone();
+    let attached = aws_cli(
+        moto,
+        &[
+            "iam",
+            "list-attached-role-policies",
+            "--role-name",
+            &role_name,
+        ],
+    )["AttachedPolicies"]
+        .clone();
+    let role_tags =
+        aws_cli(moto, &["iam", "list-role-tags", "--role-name", &role_name])["Tags"].clone();
+    let bucket = format!("{stack}-source");
+    let get = |what: &str| aws_cli(moto, &["s3api", what, "--bucket", &bucket]);
+    let state = json!({
+        "queue": queue(&format!("{stack}-queue")),
+        "dlq": queue(&format!("{stack}-queue-dlq")),
+        "policy": {
+            "Description": policy["Description"],
+            "Document": if version.is_string() { parse(&version) } else { version },
+            "Tags": policy_tags,
+        },
+        "role": {
+            "Description": role["Description"],
+            "AssumeRolePolicyDocument": role["AssumeRolePolicyDocument"],
+            "AttachedPolicies": attached,
+            "Tags": role_tags,
+        },
+        "bucket": {
+            "PublicAccessBlock": get("get-public-access-block")["PublicAccessBlockConfiguration"],
+            "OwnershipControls": get("get-bucket-ownership-controls")["OwnershipControls"],
+            "Encryption": get("get-bucket-encryption")["ServerSideEncryptionConfiguration"],
+            "Tags": get("get-bucket-tagging")["TagSet"],
+            "Notification": notification(moto, &bucket),
+        },
+    });
+    // The stack's name wherever it appears, so stacks of different names compare.
+    let text = state.to_string().replace(stack, "<stack>");
+    let mut state: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    sort_arrays(&mut state);
+    state
+}
+
+/// Sorts every array of strings or objects, so order-free lists (tags,
+/// actions) compare equal whatever order an API gives them in.
+fn sort_arrays(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Array(items) => {
+            for item in items.iter_mut() {
+                sort_arrays(item);
+            }
+            items.sort_by_key(|v| v.to_string());
+        }
+        serde_json::Value::Object(map) => {
+            for item in map.values_mut() {
+                sort_arrays(item);
+            }
+        }
+        _ => {}
+    }
+}
