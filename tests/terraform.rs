@@ -54,6 +54,49 @@ fn sluice_run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
     run(&mut sluice(moto, dir, args))
 }
 
+/// The CLI config that takes the provider from the mirror, and the override
+/// file that points `main.tf` at the emulator (as the README shows).
+fn emulator_files(tf: &Path, mirror: &Path, endpoint: &str) {
+    fs::write(
+        tf.join("terraformrc"),
+        format!(
+            "disable_checkpoint = true\nprovider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/*/*\"]\n  }}\n}}\n",
+            mirror.display()
+        ),
+    )
+    .unwrap();
+    // What the README tells a user to write to point main.tf at an emulator.
+    fs::write(
+        tf.join("emulator_override.tf"),
+        format!(
+            r#"provider "aws" {{
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  s3_use_path_style           = true
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  endpoints {{
+    iam = "{endpoint}"
+    s3  = "{endpoint}"
+    sqs = "{endpoint}"
+    sts = "{endpoint}"
+  }}
+}}
+
+# moto 5.2.5 returns RedrivePolicy re-serialised with spaces: a whitespace-only
+# diff that real SQS does not show.
+resource "aws_sqs_queue" "queue" {{
+  lifecycle {{
+    ignore_changes = [redrive_policy]
+  }}
+}}
+"#
+        ),
+    )
+    .unwrap();
+}
+
 #[test]
 fn main_tf_applies_plans_clean_verifies_and_destroys_against_moto() {
     let (Some(bin), Some(mirror)) = (terraform_bin(), plugin_mirror()) else {
@@ -102,46 +145,7 @@ fn main_tf_applies_plans_clean_verifies_and_destroys_against_moto() {
         ],
     ));
     let tf = dir.join("tf");
-    fs::write(
-        tf.join("terraformrc"),
-        format!(
-            "disable_checkpoint = true\nprovider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/*/*\"]\n  }}\n}}\n",
-            mirror.display()
-        ),
-    )
-    .unwrap();
-    // What the README tells a user to write to point main.tf at an emulator.
-    let endpoint = &moto.endpoint;
-    fs::write(
-        tf.join("emulator_override.tf"),
-        format!(
-            r#"provider "aws" {{
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  s3_use_path_style           = true
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  endpoints {{
-    iam = "{endpoint}"
-    s3  = "{endpoint}"
-    sqs = "{endpoint}"
-    sts = "{endpoint}"
-  }}
-}}
-
-# moto 5.2.5 returns RedrivePolicy re-serialised with spaces: a whitespace-only
-# diff that real SQS does not show.
-resource "aws_sqs_queue" "queue" {{
-  lifecycle {{
-    ignore_changes = [redrive_policy]
-  }}
-}}
-"#
-        ),
-    )
-    .unwrap();
-
+    emulator_files(&tf, &mirror, &moto.endpoint);
     let init = terraform(&bin, &tf, &["init", "-input=false", "-no-color"]);
     assert!(
         init.status.success(),
@@ -292,4 +296,179 @@ resource "aws_sqs_queue" "queue" {{
                 .all(|u| !u.as_str().unwrap_or_default().contains("tf-stack"))),
         "terraform destroy left a queue"
     );
+}
+
+/// An adopted bucket (`bucket.create = false`) that holds another team's
+/// entry: `main.tf` leaves the bucket and its notification alone, `sluice
+/// apply` merges our entry in (the other kept), both tools then plan clean,
+/// and after `terraform destroy` `sluice destroy` takes our entry, no other.
+#[test]
+fn main_tf_on_an_adopted_bucket_leaves_its_notification_to_sluice() {
+    let (Some(bin), Some(mirror)) = (terraform_bin(), plugin_mirror()) else {
+        common::skip(
+            "main_tf_on_an_adopted_bucket_leaves_its_notification_to_sluice",
+            "terraform is not on PATH (or SLUICE_TERRAFORM), or the AWS provider is not in the filesystem mirror (SLUICE_TF_PLUGIN_MIRROR, default /opt/tf-plugins)",
+        );
+        return;
+    };
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let bucket = "tf-adopt-shared";
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            bucket,
+            "--create-bucket-configuration",
+            "LocationConstraint=us-west-2",
+        ],
+    );
+    aws_cli(&moto, &["sqs", "create-queue", "--queue-name", "team-etl"]);
+    let theirs = serde_json::json!({"QueueConfigurations": [{
+        "Id": "team-etl",
+        "QueueArn": format!("arn:aws:sqs:us-west-2:{ACCOUNT_ID}:team-etl"),
+        "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "etl/"}]}}
+    }]});
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            bucket,
+            "--notification-configuration",
+            &theirs.to_string(),
+        ],
+    );
+    ok(sluice_run(
+        &moto,
+        dir,
+        &[
+            "init",
+            "--name",
+            "tf-adopt",
+            "--region",
+            REGION,
+            "--account-id",
+            ACCOUNT_ID,
+            "--out",
+            "spec.json",
+            "--set",
+            "bucket.create=false",
+            "--set",
+            &format!("bucket.name={bucket}"),
+            "--set",
+            "bucket.prefix=in/",
+        ],
+    ));
+    ok(sluice_run(
+        &moto,
+        dir,
+        &[
+            "export",
+            "--config",
+            "spec.json",
+            "--format",
+            "terraform",
+            "--out",
+            "tf",
+        ],
+    ));
+    let tf = dir.join("tf");
+    let main_tf = fs::read_to_string(tf.join("main.tf")).unwrap();
+    assert!(
+        !main_tf.contains("resource \"aws_s3_bucket_notification\""),
+        "{main_tf}"
+    );
+    emulator_files(&tf, &mirror, &moto.endpoint);
+    for args in [
+        &["init", "-input=false", "-no-color"][..],
+        &["apply", "-auto-approve", "-input=false", "-no-color"][..],
+    ] {
+        let out = terraform(&bin, &tf, args);
+        assert!(
+            out.status.success(),
+            "terraform {args:?}:\n{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+    // Terraform made the rest; the notification is sluice's to merge.
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json", "--json"]);
+    assert_eq!(planned.status.code(), Some(2), "{}", text(&planned.stderr));
+    let plan: serde_json::Value = serde_json::from_str(&text(&planned.stdout)).unwrap();
+    let pending: Vec<&str> = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["action"] != "no-change" && i["action"] != "adopt")
+        .filter_map(|i| i["resource"].as_str())
+        .collect();
+    assert_eq!(pending, ["notification"], "{plan:#}");
+    ok(sluice_run(
+        &moto,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    ));
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", text(&planned.stdout));
+    let replanned = terraform(
+        &bin,
+        &tf,
+        &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+    );
+    assert_eq!(
+        replanned.status.code(),
+        Some(0),
+        "terraform plan after sluice merged the notification:\n{}{}",
+        text(&replanned.stdout),
+        text(&replanned.stderr)
+    );
+    let ids = |moto: &Moto| -> Vec<String> {
+        let mut ids: Vec<String> = common::notification(moto, bucket)["QueueConfigurations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["Id"].as_str().map(str::to_owned))
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&moto), ["team-etl", "tf-adopt-object-created"]);
+    let destroyed = terraform(
+        &bin,
+        &tf,
+        &["destroy", "-auto-approve", "-input=false", "-no-color"],
+    );
+    assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
+    let out = sluice_run(
+        &moto,
+        dir,
+        &[
+            "destroy",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    assert!(
+        matches!(out.status.code(), Some(0 | 2)),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(ids(&moto), ["team-etl"], "the other team's entry stays");
 }
