@@ -138,28 +138,55 @@ const DATABEND_SIDS: &[&str] = &[
     "AllowPlatformLoadAssumeRole",
 ];
 
+/// sluice's own defaults: a queue-fed pipeline with least-privilege access.
+/// Every other profile names only where its guide differs.
+const GENERIC: Profile = Profile {
+    connector: Connector::Generic,
+    vendor: "generic",
+    guide: "sluice's own defaults: a queue-fed pipeline with least-privilege access",
+    shape: Shape::QueueFed,
+    bucket_name: "{name}-source",
+    queue_name: "{name}-queue",
+    policy_name: "{name}-policy",
+    role_name: "{name}-role",
+    user_name: "{name}-user",
+    notification_id: "{name}-object-created",
+    visibility_timeout_secs: super::defaults::DEFAULT_VISIBILITY_TIMEOUT_SECS,
+    role: true,
+    user: false,
+    access_key: false,
+    allow_send_message: false,
+    allow_put_object: false,
+    allow_delete_object: false,
+    queue_actions: SLUICE_QUEUE_ACTIONS,
+    extra_object_actions: &[],
+    principals: Principals::Any,
+    trust_sids: &[],
+    external_id: ExternalId::Generated,
+    values: &[
+        ("role_arn", Value::RoleArn),
+        ("external_id", Value::ExternalId),
+        ("user_arn", Value::UserArn),
+        ("queue_url", Value::QueueUrl),
+        ("queue_arn", Value::QueueArn),
+        ("bucket", Value::Bucket),
+        ("region", Value::Region),
+        ("prefix", Value::Prefix),
+        ("suffix", Value::Suffix),
+    ],
+};
+
+/// Databend's guide, which TiDB Cloud Lake's repeats under its own name.
 const fn databend(connector: Connector, vendor: &'static str, guide: &'static str) -> Profile {
     Profile {
         connector,
         vendor,
         guide,
-        shape: Shape::QueueFed,
-        bucket_name: "{name}-source",
-        queue_name: "{name}-queue",
         policy_name: "{name}-s3-sqs-access",
         role_name: "{name}-s3-sqs-consumer-role",
-        user_name: "{name}-user",
         // The guide names the notification entry after the queue.
         notification_id: "{name}-queue",
-        visibility_timeout_secs: super::defaults::DEFAULT_VISIBILITY_TIMEOUT_SECS,
-        role: true,
-        user: false,
-        access_key: false,
-        allow_send_message: false,
-        allow_put_object: false,
-        allow_delete_object: false,
         queue_actions: DATABEND_QUEUE_ACTIONS,
-        extra_object_actions: &[],
         principals: Principals::Vendor {
             what: "the platform setup role ARN and the platform load role ARN, in that order",
         },
@@ -168,46 +195,13 @@ const fn databend(connector: Connector, vendor: &'static str, guide: &'static st
             what: "the organization ID from the platform console",
         },
         values: DATABEND_VALUES,
+        ..GENERIC
     }
 }
 
 /// Every profile, `generic` first.
 pub const PROFILES: &[Profile] = &[
-    Profile {
-        connector: Connector::Generic,
-        vendor: "generic",
-        guide: "sluice's own defaults: a queue-fed pipeline with least-privilege access",
-        shape: Shape::QueueFed,
-        bucket_name: "{name}-source",
-        queue_name: "{name}-queue",
-        policy_name: "{name}-policy",
-        role_name: "{name}-role",
-        user_name: "{name}-user",
-        notification_id: "{name}-object-created",
-        visibility_timeout_secs: super::defaults::DEFAULT_VISIBILITY_TIMEOUT_SECS,
-        role: true,
-        user: false,
-        access_key: false,
-        allow_send_message: false,
-        allow_put_object: false,
-        allow_delete_object: false,
-        queue_actions: SLUICE_QUEUE_ACTIONS,
-        extra_object_actions: &[],
-        principals: Principals::Any,
-        trust_sids: &[],
-        external_id: ExternalId::Generated,
-        values: &[
-            ("role_arn", Value::RoleArn),
-            ("external_id", Value::ExternalId),
-            ("user_arn", Value::UserArn),
-            ("queue_url", Value::QueueUrl),
-            ("queue_arn", Value::QueueArn),
-            ("bucket", Value::Bucket),
-            ("region", Value::Region),
-            ("prefix", Value::Prefix),
-            ("suffix", Value::Suffix),
-        ],
-    },
+    GENERIC,
     // Tarsal, "AWS S3 with SQS Source Connector" configuration reference
     // (docs.tarsal.co): names tarsal-s3-source…, a 600 s visibility timeout,
     // 7 days' retention, the eight-action permission set, and a trust policy
@@ -216,7 +210,6 @@ pub const PROFILES: &[Profile] = &[
         connector: Connector::Tarsal,
         vendor: "Tarsal",
         guide: "Tarsal's AWS S3 with SQS source connector guide (docs.tarsal.co)",
-        shape: Shape::QueueFed,
         bucket_name: "{name}-s3-source",
         queue_name: "{name}-s3-source-connector-queue",
         policy_name: "{name}-s3-source-connector-policy",
@@ -224,13 +217,7 @@ pub const PROFILES: &[Profile] = &[
         user_name: "{name}-s3-source-connector-user",
         notification_id: "{name}-s3-source-object-creation",
         visibility_timeout_secs: 600,
-        role: true,
-        user: false,
-        access_key: false,
         allow_send_message: true,
-        allow_put_object: false,
-        allow_delete_object: false,
-        extra_object_actions: &[],
         queue_actions: &[
             "sqs:ChangeMessageVisibility",
             "sqs:DeleteMessage",
@@ -241,7 +228,6 @@ pub const PROFILES: &[Profile] = &[
         principals: Principals::Vendor {
             what: "Tarsal's AWS account, from the sample trust policy in the Tarsal portal",
         },
-        trust_sids: &[],
         external_id: ExternalId::Vendor {
             what: "the external ID from the sample trust policy in the Tarsal portal",
         },
@@ -253,6 +239,7 @@ pub const PROFILES: &[Profile] = &[
             ("SQS Queue URL", Value::QueueUrl),
             ("SQS Queue ARN", Value::QueueArn),
         ],
+        ..GENERIC
     },
     // TiDB Cloud Lake, "Amazon SQS (S3) - IAM Role (Beta)" data source guide.
     databend(
@@ -275,24 +262,12 @@ pub const PROFILES: &[Profile] = &[
         vendor: "Treasure Data",
         guide: "Treasure Data's Amazon S3 Import Integration V1 guide (docs.treasuredata.com)",
         shape: Shape::Pull,
-        bucket_name: "{name}-source",
-        queue_name: "{name}-queue",
         policy_name: "{name}-import-policy",
-        role_name: "{name}-role",
         user_name: "{name}-import-user",
-        notification_id: "{name}-object-created",
-        visibility_timeout_secs: super::defaults::DEFAULT_VISIBILITY_TIMEOUT_SECS,
         role: false,
         user: true,
         access_key: true,
-        allow_send_message: false,
-        allow_put_object: false,
-        allow_delete_object: false,
         queue_actions: &[],
-        extra_object_actions: &[],
-        principals: Principals::Any,
-        trust_sids: &[],
-        external_id: ExternalId::Generated,
         values: &[
             ("type", Value::Literal("s3")),
             ("auth_method", Value::Literal("basic")),
@@ -300,6 +275,7 @@ pub const PROFILES: &[Profile] = &[
             ("bucket", Value::Bucket),
             ("path_prefix", Value::Prefix),
         ],
+        ..GENERIC
     },
     // Hevo Edge, "Amazon S3" destination guide: Hevo writes into the bucket
     // as the role trusting its integration role, with the external ID Hevo
@@ -310,22 +286,13 @@ pub const PROFILES: &[Profile] = &[
         guide: "Hevo's Amazon S3 Edge destination guide (docs.hevodata.com)",
         shape: Shape::Destination,
         bucket_name: "{name}-destination",
-        queue_name: "{name}-queue",
         policy_name: "{name}-destination-policy",
         role_name: "{name}-destination-role",
         user_name: "{name}-destination-user",
-        notification_id: "{name}-object-created",
-        visibility_timeout_secs: super::defaults::DEFAULT_VISIBILITY_TIMEOUT_SECS,
-        role: true,
-        user: false,
-        access_key: false,
-        allow_send_message: false,
         allow_put_object: true,
         allow_delete_object: true,
         queue_actions: &[],
-        extra_object_actions: &[],
         principals: Principals::Fixed(&["arn:aws:iam::393309748692:role/customer-aws_integration"]),
-        trust_sids: &[],
         external_id: ExternalId::Vendor {
             what: "the External ID on Hevo's S3 destination screen (Connect to your S3, access type IAM)",
         },
@@ -336,6 +303,7 @@ pub const PROFILES: &[Profile] = &[
             ("Prefix", Value::Prefix),
             ("Bucket Region", Value::Region),
         ],
+        ..GENERIC
     },
     // ClickHouse Cloud, "ClickPipes for Amazon S3: unordered mode"
     // (clickhouse.com/docs/integrations/clickpipes/object-storage/s3/unordered-mode):
@@ -345,26 +313,13 @@ pub const PROFILES: &[Profile] = &[
         connector: Connector::Clickhouse,
         vendor: "ClickHouse",
         guide: "ClickHouse's ClickPipes for Amazon S3 unordered-mode guide (clickhouse.com/docs)",
-        shape: Shape::QueueFed,
-        bucket_name: "{name}-source",
-        queue_name: "{name}-queue",
         policy_name: "{name}-clickpipes-policy",
         role_name: "{name}-clickpipes-role",
-        user_name: "{name}-user",
-        notification_id: "{name}-object-created",
-        visibility_timeout_secs: super::defaults::DEFAULT_VISIBILITY_TIMEOUT_SECS,
-        role: true,
-        user: false,
-        access_key: false,
-        allow_send_message: false,
-        allow_put_object: false,
-        allow_delete_object: false,
         queue_actions: &[
             "sqs:DeleteMessage",
             "sqs:ReceiveMessage",
             "sqs:GetQueueAttributes",
         ],
-        extra_object_actions: &[],
         principals: Principals::Vendor {
             what: "the service's IAM role ARN (ClickHouse Cloud: Settings > Network security information)",
         },
@@ -375,6 +330,7 @@ pub const PROFILES: &[Profile] = &[
             ("S3 file path", Value::VirtualHostedUrl),
             ("SQS queue URL", Value::QueueUrl),
         ],
+        ..GENERIC
     },
     // Snowflake, "Automating Snowpipe for Amazon S3" with a storage
     // integration (docs.snowflake.com/en/user-guide/data-load-snowpipe-auto-s3):
@@ -387,31 +343,20 @@ pub const PROFILES: &[Profile] = &[
         vendor: "Snowflake",
         guide: "Snowflake's Automating Snowpipe for Amazon S3 guide (docs.snowflake.com)",
         shape: Shape::ForeignQueue,
-        bucket_name: "{name}-source",
-        queue_name: "{name}-queue",
         policy_name: "{name}-snowflake-access",
         role_name: "{name}-snowflake-role",
-        user_name: "{name}-user",
         notification_id: "Auto-ingest Snowflake",
-        visibility_timeout_secs: super::defaults::DEFAULT_VISIBILITY_TIMEOUT_SECS,
-        role: true,
-        user: false,
-        access_key: false,
-        allow_send_message: false,
-        allow_put_object: false,
-        allow_delete_object: false,
         queue_actions: &[],
         extra_object_actions: &["s3:GetObjectVersion"],
         principals: Principals::Vendor {
             what: "the integration's STORAGE_AWS_IAM_USER_ARN (DESC INTEGRATION in Snowflake)",
         },
-        trust_sids: &[],
-        external_id: ExternalId::Generated,
         values: &[
             ("STORAGE_AWS_ROLE_ARN", Value::RoleArn),
             ("STORAGE_ALLOWED_LOCATIONS", Value::AllowedLocations),
             ("STORAGE_AWS_EXTERNAL_ID", Value::ExternalId),
         ],
+        ..GENERIC
     },
 ];
 
