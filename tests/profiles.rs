@@ -41,9 +41,8 @@ fn init(moto: &Moto, dir: &Path, connector: &str, name: &str, sets: &[&str]) {
     ok(sluice_run(moto, dir, &args));
 }
 
-/// The apply's stdout, and verify's report: each check's mark (`pass`,
-/// `FAIL`, `n/a`) and its line.
-fn apply_plan_verify(moto: &Moto, dir: &Path) -> (String, String) {
+/// `sluice apply --yes`, backups and key files in `dir`; it must succeed.
+fn apply(moto: &Moto, dir: &Path) -> String {
     let applied = sluice_run(
         moto,
         dir,
@@ -59,7 +58,30 @@ fn apply_plan_verify(moto: &Moto, dir: &Path) -> (String, String) {
         ],
     );
     assert!(applied.status.success(), "{}", text(&applied.stderr));
-    let stdout = text(&applied.stdout);
+    text(&applied.stdout)
+}
+
+/// `sluice destroy --yes` (and `--force`); it must succeed.
+fn destroy(moto: &Moto, dir: &Path, force: bool) {
+    let mut args = vec![
+        "destroy",
+        "--config",
+        "spec.json",
+        "--yes",
+        "--backup-dir",
+        "backups",
+    ];
+    if force {
+        args.push("--force");
+    }
+    let destroyed = sluice_run(moto, dir, &args);
+    assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
+}
+
+/// The apply's stdout, and verify's report: each check's mark (`pass`,
+/// `FAIL`, `n/a`) and its line.
+fn apply_plan_verify(moto: &Moto, dir: &Path) -> (String, String) {
+    let stdout = apply(moto, dir);
     let planned = sluice_run(moto, dir, &["plan", "--config", "spec.json"]);
     assert_eq!(
         planned.status.code(),
@@ -189,19 +211,7 @@ fn a_pull_import_has_no_queue_and_verifies_by_listing_and_reading_as_its_user() 
         "{}",
         text(&out.stderr)
     );
-    let destroyed = sluice_run(
-        &moto,
-        dir,
-        &[
-            "destroy",
-            "--config",
-            "spec.json",
-            "--yes",
-            "--backup-dir",
-            "backups",
-        ],
-    );
-    assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
+    destroy(&moto, dir, false);
     assert!(
         aws_cli(&moto, &["iam", "list-users"])["Users"]
             .as_array()
@@ -254,19 +264,7 @@ fn a_destination_writes_reads_and_deletes_as_its_role() {
         written.get("Contents").is_none(),
         "verify leaves nothing behind: {written}"
     );
-    let destroyed = sluice_run(
-        &moto,
-        dir,
-        &[
-            "destroy",
-            "--config",
-            "spec.json",
-            "--yes",
-            "--backup-dir",
-            "backups",
-        ],
-    );
-    assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
+    destroy(&moto, dir, false);
 }
 
 #[test]
@@ -314,19 +312,7 @@ fn a_queue_fed_profile_uses_the_vendors_names_and_sids() {
         trust["Statement"][1]["Sid"], "AllowPlatformLoadAssumeRole",
         "{trust}"
     );
-    let destroyed = sluice_run(
-        &moto,
-        dir,
-        &[
-            "destroy",
-            "--config",
-            "spec.json",
-            "--yes",
-            "--backup-dir",
-            "backups",
-        ],
-    );
-    assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
+    destroy(&moto, dir, false);
 }
 
 #[test]
@@ -406,21 +392,7 @@ fn a_destination_bucket_takes_every_option_hevo_offers() {
         spec.contains(r#""restrict_public_buckets": false"#),
         "written flag by flag: {spec}"
     );
-    let applied = sluice_run(
-        &moto,
-        dir,
-        &[
-            "apply",
-            "--config",
-            "spec.json",
-            "--yes",
-            "--backup-dir",
-            "backups",
-            "--out",
-            "out",
-        ],
-    );
-    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    apply(&moto, dir);
     let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
     assert_eq!(
         planned.status.code(),
@@ -454,20 +426,7 @@ fn a_destination_bucket_takes_every_option_hevo_offers() {
             "{key}: {tags}"
         );
     }
-    let destroyed = sluice_run(
-        &moto,
-        dir,
-        &[
-            "destroy",
-            "--config",
-            "spec.json",
-            "--yes",
-            "--force",
-            "--backup-dir",
-            "backups",
-        ],
-    );
-    assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
+    destroy(&moto, dir, true);
 
     // Object Lock, at creation, with versioning. (moto 5.2.5 answers
     // GetBucketVersioning on a versioned bucket with a wrong XML root
@@ -486,21 +445,7 @@ fn a_destination_bucket_takes_every_option_hevo_offers() {
             "bucket.object_lock=true",
         ],
     );
-    let applied = sluice_run(
-        &moto,
-        dir,
-        &[
-            "apply",
-            "--config",
-            "spec.json",
-            "--yes",
-            "--backup-dir",
-            "backups",
-            "--out",
-            "out",
-        ],
-    );
-    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    apply(&moto, dir);
     assert_eq!(
         aws_cli(
             &moto,
@@ -726,20 +671,7 @@ fn a_foreign_queue_profile_notifies_the_vendors_queue_and_leaves_it_alone() {
         .unwrap_or_default();
     // S3 URL-encodes the key in the event.
     assert!(bodies.iter().any(|b| b.contains("load%2Fo.json")), "{got}");
-    let destroyed = sluice_run(
-        &moto,
-        dir,
-        &[
-            "destroy",
-            "--config",
-            "spec.json",
-            "--yes",
-            "--force",
-            "--backup-dir",
-            "backups",
-        ],
-    );
-    assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
+    destroy(&moto, dir, true);
     assert!(
         queues(&moto).iter().any(|u| u.ends_with("/sf-snowpipe-1")),
         "the vendor's queue is left alone"

@@ -50,6 +50,18 @@ fn terraform(bin: &Path, dir: &Path, args: &[&str]) -> Output {
     run(&mut cmd)
 }
 
+/// `terraform ARGS`, which must succeed (its output otherwise).
+fn tf_ok(bin: &Path, dir: &Path, args: &[&str]) {
+    let out = terraform(bin, dir, args);
+    assert!(
+        out.status.success(),
+        "terraform {}:\n{}{}",
+        args.join(" "),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
 fn sluice_run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
     run(&mut sluice(moto, dir, args))
 }
@@ -146,23 +158,11 @@ fn main_tf_applies_plans_clean_verifies_and_destroys_against_moto() {
     ));
     let tf = dir.join("tf");
     emulator_files(&tf, &mirror, &moto.endpoint);
-    let init = terraform(&bin, &tf, &["init", "-input=false", "-no-color"]);
-    assert!(
-        init.status.success(),
-        "terraform init:\n{}{}",
-        text(&init.stdout),
-        text(&init.stderr)
-    );
-    let applied = terraform(
+    tf_ok(&bin, &tf, &["init", "-input=false", "-no-color"]);
+    tf_ok(
         &bin,
         &tf,
         &["apply", "-auto-approve", "-input=false", "-no-color"],
-    );
-    assert!(
-        applied.status.success(),
-        "terraform apply:\n{}{}",
-        text(&applied.stdout),
-        text(&applied.stderr)
     );
 
     // sluice sees the stack Terraform made as its own, with nothing to change.
@@ -277,16 +277,10 @@ fn main_tf_applies_plans_clean_verifies_and_destroys_against_moto() {
         text(&replanned.stdout),
         text(&replanned.stderr)
     );
-    let destroyed = terraform(
+    tf_ok(
         &bin,
         &tf,
         &["destroy", "-auto-approve", "-input=false", "-no-color"],
-    );
-    assert!(
-        destroyed.status.success(),
-        "terraform destroy:\n{}{}",
-        text(&destroyed.stdout),
-        text(&destroyed.stderr)
     );
     assert!(
         aws_cli(&moto, &["sqs", "list-queues"])["QueueUrls"]
@@ -385,18 +379,12 @@ fn main_tf_on_an_adopted_bucket_leaves_its_notification_to_sluice() {
         "{main_tf}"
     );
     emulator_files(&tf, &mirror, &moto.endpoint);
-    for args in [
-        &["init", "-input=false", "-no-color"][..],
-        &["apply", "-auto-approve", "-input=false", "-no-color"][..],
-    ] {
-        let out = terraform(&bin, &tf, args);
-        assert!(
-            out.status.success(),
-            "terraform {args:?}:\n{}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-    }
+    tf_ok(&bin, &tf, &["init", "-input=false", "-no-color"]);
+    tf_ok(
+        &bin,
+        &tf,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+    );
     // Terraform made the rest; the notification is sluice's to merge.
     let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json", "--json"]);
     assert_eq!(planned.status.code(), Some(2), "{}", text(&planned.stderr));
@@ -446,12 +434,11 @@ fn main_tf_on_an_adopted_bucket_leaves_its_notification_to_sluice() {
         ids
     };
     assert_eq!(ids(&moto), ["team-etl", "tf-adopt-object-created"]);
-    let destroyed = terraform(
+    tf_ok(
         &bin,
         &tf,
         &["destroy", "-auto-approve", "-input=false", "-no-color"],
     );
-    assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
     let out = sluice_run(
         &moto,
         dir,
