@@ -34,8 +34,10 @@ use crate::spec::{self, Compression, Connector, RecordFormat, Setting, Spec};
 policy, role (with an external ID) and optional user, the bucket, the queue with its access policy \
 and dead-letter queue, and the bucket's event notification, merged with any that exist. It plans \
 as a diff, applies idempotently with backups, and exports the setup as JSON documents, an AWS CLI \
-script, CloudFormation and Terraform.\n\nStart with `sluice init --name NAME --region REGION`, then \
-`sluice plan --config sluice.json --offline` and `sluice export --config sluice.json --out DIR`."
+script, CloudFormation and Terraform. Connector profiles follow a vendor's setup guide exactly \
+(Tarsal, TiDB Cloud Lake, Databend, Treasure Data, Hevo, ClickHouse, Snowflake), pull imports and \
+destinations included.\n\nStart with `sluice init --name NAME --region REGION [--connector NAME]`, \
+then `sluice plan --config sluice.json --offline` and `sluice export --config sluice.json --out DIR`."
 )]
 pub struct Cli {
     #[command(flatten)]
