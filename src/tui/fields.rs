@@ -605,7 +605,7 @@ pub static FIELDS: [FieldDef; 43] = [
     FieldDef {
         id: FieldId::ObjectLock,
         step: Step::Bucket,
-        label: "Object Lock (write once, read many; needs versioning)",
+        label: "Object Lock (WORM; needs versioning)",
         hint: TOGGLE_HINT,
         path: Some(path::BUCKET_OBJECT_LOCK),
         visible: always,
