@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Arns;
-use crate::spec::{PolicyScope, QueueEncryption, Spec};
+use crate::spec::{Connector, PolicyScope, QueueEncryption, Spec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -67,7 +67,14 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
     if spec.role.enabled {
         out.extend(lint_trust_policy(&super::trust_policy(spec)));
     }
-    if spec.user.enabled && spec.user.create_access_key {
+    if spec.user.enabled && spec.user.create_access_key && spec.connector == Connector::TreasureData
+    {
+        out.push(finding(
+            Info,
+            "user",
+            "creates a long-lived access key, as Treasure Data's import takes keys; its recommended auth_method is session: `sluice credentials --config FILE --out FILE` makes temporary credentials scoped to the permission policy",
+        ));
+    } else if spec.user.enabled && spec.user.create_access_key {
         out.push(finding(
             Warning,
             "user",
@@ -236,6 +243,30 @@ fn has_external_id(condition: Option<&Value>) -> bool {
 mod tests {
     use super::*;
     use crate::docs::testing::acme;
+
+    #[test]
+    fn treasure_data_s_keys_point_to_temporary_credentials() {
+        let spec = crate::spec::starter_for(
+            Connector::TreasureData,
+            "td",
+            "us-west-2",
+            Some("123456789012"),
+        );
+        let found = messages(&spec);
+        let key = found.iter().find(|(_, r, _)| *r == "user").unwrap();
+        assert_eq!(key.0, Severity::Info);
+        assert!(key.2.contains("sluice credentials"), "{}", key.2);
+        // Other connectors are warned off keys.
+        let mut spec = acme();
+        spec.user.enabled = true;
+        spec.user.create_access_key = true;
+        let found = messages(&spec);
+        assert!(
+            found
+                .iter()
+                .any(|(s, r, _)| *s == Severity::Warning && *r == "user")
+        );
+    }
 
     fn messages(spec: &Spec) -> Vec<(Severity, &'static str, String)> {
         lint(spec)

@@ -504,6 +504,7 @@ mod profile_tests {
     #[test]
     fn profiles_follow_their_guides_with_named_differences() {
         let bucket = "arn:aws:s3:::acme-source";
+        let objects = format!("{bucket}/*");
         let queue = "arn:aws:sqs:us-west-2:123456789012:acme-queue";
         // Databend's / TiDB Cloud Lake's permissions-policy.json, verbatim.
         let databend = json!({"Version": "2012-10-17", "Statement": [
@@ -529,11 +530,38 @@ mod profile_tests {
              "Resource": format!("{bucket}/*")},
             {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
              "Resource": bucket}]});
+        // ClickHouse's ClickPipes inline policy, verbatim.
+        let clickhouse = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "S3BucketMetadataAccess", "Effect": "Allow",
+             "Action": ["s3:GetBucketLocation", "s3:ListBucket"], "Resource": bucket},
+            {"Sid": "AllowGetListObjects", "Effect": "Allow",
+             "Action": ["s3:Get*", "s3:List*"], "Resource": format!("{bucket}/*")},
+            {"Sid": "SQSNotificationsAccess", "Effect": "Allow",
+             "Action": ["sqs:DeleteMessage", "sqs:ListQueues", "sqs:ReceiveMessage", "sqs:GetQueueAttributes"],
+             "Resource": queue}]});
         let dlq = "arn:aws:sqs:us-west-2:123456789012:acme-queue-dlq";
         // (guide, connector, grants the profile adds, grants it leaves out)
         type Grants<'a> = Vec<(&'a str, &'a str)>;
-        let cases: [(&str, Value, Connector, Grants, Grants); 5] = [
+        let cases: [(&str, Value, Connector, Grants, Grants); 6] = [
             ("Snowflake", snowflake, Connector::Snowflake, vec![], vec![]),
+            (
+                "ClickHouse",
+                clickhouse,
+                Connector::Clickhouse,
+                // the dead-letter queue ClickHouse strongly recommends, readable for its depth
+                vec![
+                    (dlq, "sqs:GetQueueAttributes"),
+                    (dlq, "sqs:GetQueueUrl"),
+                    (&objects, "s3:GetObject"),
+                ],
+                // least privilege: s3:Get*/s3:List* narrowed to s3:GetObject, and
+                // sqs:ListQueues, which takes no resource, left out
+                vec![
+                    (&objects, "s3:Get*"),
+                    (&objects, "s3:List*"),
+                    (queue, "sqs:ListQueues"),
+                ],
+            ),
             (
                 "Databend",
                 databend.clone(),
@@ -602,6 +630,17 @@ mod profile_tests {
             assert_eq!(extra, named(added), "{guide}: grants beyond the guide");
             assert_eq!(missing, named(left_out), "{guide}: guide grants left out");
         }
+        // Tarsal's own policy is the wildcard scope: the same eight actions on "*".
+        let tarsal = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:ListBucket", "sqs:ChangeMessageVisibility",
+                       "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+                       "sqs:ReceiveMessage", "sqs:SendMessage"],
+            "Resource": ["*", "*"]}]});
+        let mut wildcard = profiled(Connector::Tarsal);
+        wildcard.policy.scope = crate::spec::PolicyScope::Wildcard;
+        let mut theirs = actions_by_resource(&tarsal);
+        theirs.dedup();
+        assert_eq!(actions_by_resource(&permissions_policy(&wildcard)), theirs);
         // The trust statements' Sids and principals are the guide's.
         let trust = trust_policy(&profiled(Connector::Databend));
         assert_eq!(trust["Statement"][0]["Sid"], "AllowPlatformSetupAssumeRole");
