@@ -637,7 +637,7 @@ mod profile_tests {
                        "sqs:ReceiveMessage", "sqs:SendMessage"],
             "Resource": ["*", "*"]}]});
         let mut wildcard = profiled(Connector::Tarsal);
-        wildcard.policy.scope = crate::spec::PolicyScope::Wildcard;
+        wildcard.policy.scope = spec::PolicyScope::Wildcard;
         let mut theirs = actions_by_resource(&tarsal);
         theirs.dedup();
         assert_eq!(actions_by_resource(&permissions_policy(&wildcard)), theirs);
