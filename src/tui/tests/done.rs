@@ -306,3 +306,37 @@ fn a_consumer_that_cannot_start_says_why() {
         text(&app)
     );
 }
+
+/// With a connector, Done gives the values under the vendor's own names,
+/// and copies them so.
+#[test]
+fn done_names_the_values_as_the_vendor_s_form_does() {
+    let build = |w, h| {
+        let mut app = offline(w, h);
+        crate::spec::apply_profile(&mut app.model.spec, crate::spec::Connector::Tarsal);
+        app.model.spec.role.trusted_principals = vec!["arn:aws:iam::111122223333:root".into()];
+        app.model.spec.role.external_id = "tarsal-portal-external-id".into();
+        app.form.reset_inputs(&app.model);
+        app.model.spec_changed();
+        go_to(&mut app, Step::Done);
+        app
+    };
+    let mut app = build(100, 30);
+    let shown = text(&app);
+    for label in [
+        "S3 Bucket Name",
+        "S3 Bucket Region",
+        "IAM Role ARN",
+        "SQS Queue URL",
+        "SQS Queue ARN",
+    ] {
+        assert!(shown.contains(label), "{label}:\n{shown}");
+    }
+    key(&mut app, KeyCode::Char('a'));
+    assert!(
+        matches!(app.model.effects.last(), Some(Effect::Copy(v)) if v.contains("S3 Bucket Name=acme-ingest-s3-source\n")),
+        "{:?}",
+        app.model.effects.last()
+    );
+    both(build, "done_offline_tarsal");
+}
