@@ -247,12 +247,21 @@ pub fn lines(
         } else {
             value.clone()
         };
-        let text = format!(
-            "{} {key:<key_width$}  {shown}",
-            if selected { "›" } else { " " }
-        );
         let style = if selected { t.focused() } else { t.text() };
-        out.push(Line::styled(truncate(&text, width), style));
+        // A long value (a queue URL) wraps under itself: never cut.
+        let prefix = 2 + key_width + 2;
+        let parts = crate::tui::widgets::wrap(&shown, width.saturating_sub(prefix).max(8));
+        for (n, part) in parts.iter().enumerate() {
+            let text = if n == 0 {
+                format!(
+                    "{} {key:<key_width$}  {part}",
+                    if selected { "›" } else { " " }
+                )
+            } else {
+                format!("{}{part}", " ".repeat(prefix))
+            };
+            out.push(Line::styled(truncate(&text, width), style));
+        }
     }
     if !model.online() && apply.report.is_none() {
         wrapped(
