@@ -140,7 +140,7 @@ pub fn validate(spec: &Spec) -> Result<(), ValidationErrors> {
             let p = spec.profile();
             let message = if p.shape == super::Shape::ForeignQueue {
                 format!(
-                    "{} gives the queue: paste the pipe's notification_channel (SHOW PIPES) as notification.queue_arn",
+                    "{} gives the queue: paste the pipe's notification_channel (SHOW PIPES) as notification.queue_arn (--set notification.queue_arn=ARN)",
                     p.vendor
                 )
             } else {
