@@ -44,6 +44,10 @@ pub enum FieldId {
     ObjectLock,
     ObjectOwnership,
     BlockPublicAccess,
+    BlockPublicAcls,
+    IgnorePublicAcls,
+    BlockPublicPolicy,
+    RestrictPublicBuckets,
     DenyInsecureTransport,
     // Queue
     QueueEnabled,
@@ -220,7 +224,7 @@ const TOGGLE_HINT: &str = "Space toggles · ← → change";
 const KMS_HINT: &str = "arn:aws:kms:REGION:ACCOUNT:key/ID";
 
 /// Every field, in form order.
-pub static FIELDS: [FieldDef; 43] = [
+pub static FIELDS: [FieldDef; 47] = [
     // ---- Welcome ----
     FieldDef {
         id: FieldId::StackName,
@@ -655,13 +659,69 @@ pub static FIELDS: [FieldDef; 43] = [
         id: FieldId::BlockPublicAccess,
         step: Step::Bucket,
         label: "Block all public access",
-        hint: TOGGLE_HINT,
+        hint: "Space toggles all four blocks · off shows each one",
         path: None,
         visible: always,
         active: |s| s.bucket.create,
         value: Value::Toggle {
             get: |s| s.bucket.block_public_access.is_all_on(),
             set: |s, on| s.bucket.block_public_access = spec::PublicAccessBlock::all(on),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::BlockPublicAcls,
+        step: Step::Bucket,
+        label: "  block public ACLs",
+        hint: "Space toggles · one of the four public access blocks",
+        path: None,
+        visible: |s| s.bucket.create && !s.bucket.block_public_access.is_all_on(),
+        active: |s| s.bucket.create,
+        value: Value::Toggle {
+            get: |s| s.bucket.block_public_access.block_public_acls,
+            set: |s, on| s.bucket.block_public_access.block_public_acls = on,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::IgnorePublicAcls,
+        step: Step::Bucket,
+        label: "  ignore public ACLs",
+        hint: "Space toggles · one of the four public access blocks",
+        path: None,
+        visible: |s| s.bucket.create && !s.bucket.block_public_access.is_all_on(),
+        active: |s| s.bucket.create,
+        value: Value::Toggle {
+            get: |s| s.bucket.block_public_access.ignore_public_acls,
+            set: |s, on| s.bucket.block_public_access.ignore_public_acls = on,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::BlockPublicPolicy,
+        step: Step::Bucket,
+        label: "  block public bucket policies",
+        hint: "Space toggles · one of the four public access blocks",
+        path: None,
+        visible: |s| s.bucket.create && !s.bucket.block_public_access.is_all_on(),
+        active: |s| s.bucket.create,
+        value: Value::Toggle {
+            get: |s| s.bucket.block_public_access.block_public_policy,
+            set: |s, on| s.bucket.block_public_access.block_public_policy = on,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::RestrictPublicBuckets,
+        step: Step::Bucket,
+        label: "  restrict public buckets",
+        hint: "Space toggles · one of the four public access blocks",
+        path: None,
+        visible: |s| s.bucket.create && !s.bucket.block_public_access.is_all_on(),
+        active: |s| s.bucket.create,
+        value: Value::Toggle {
+            get: |s| s.bucket.block_public_access.restrict_public_buckets,
+            set: |s, on| s.bucket.block_public_access.restrict_public_buckets = on,
         },
         effect: Effect::None,
     },

@@ -586,3 +586,37 @@ fn paste_goes_into_the_focused_input_on_one_line() {
         "EXTERNAL-ID-FOR-TESTS-org42"
     );
 }
+
+/// With "Block all public access" off, the four blocks are shown one by
+/// one, and each writes its own flag into the spec.
+#[test]
+fn the_four_public_access_blocks_are_set_one_by_one() {
+    let mut app = offline(100, 40);
+    go_to(&mut app, Step::Bucket);
+    assert!(!text(&app).contains("block public ACLs"));
+    focus(&mut app, FieldId::BlockPublicAccess);
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(
+        app.model.spec.bucket.block_public_access,
+        crate::spec::PublicAccessBlock::all(false)
+    );
+    let shown = text(&app);
+    for label in [
+        "block public ACLs",
+        "ignore public ACLs",
+        "block public bucket policies",
+        "restrict public buckets",
+    ] {
+        assert!(shown.contains(label), "{label}:\n{shown}");
+    }
+    focus(&mut app, FieldId::BlockPublicPolicy);
+    key(&mut app, KeyCode::Char(' '));
+    let b = app.model.spec.bucket.block_public_access;
+    assert!(b.block_public_policy);
+    assert!(!b.block_public_acls && !b.ignore_public_acls && !b.restrict_public_buckets);
+    let written = crate::spec::to_json_string(&app.model.spec);
+    assert!(
+        written.contains(r#""block_public_policy": true"#),
+        "{written}"
+    );
+}
