@@ -43,12 +43,21 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
                     len = 0;
                     continue;
                 }
-                // A word longer than the line (a path, an ARN): cut it after
-                // its last `/`, `:` or `-` that fits, else at the width.
-                let at = word[..width]
+                // A word longer than the line (a path, an ARN, a URL): cut it
+                // after its last `/` or `:` that fits in the line's second
+                // half (whole names stay together), else after its last `-`,
+                // `,`, `&` or `?`, else at the width.
+                let window = &word[..width];
+                let strong = window.iter().rposition(|c| matches!(c, '/' | ':'));
+                let weak = window
                     .iter()
-                    .rposition(|c| matches!(c, '/' | ':' | '-' | ',' | '&' | '?'))
-                    .map_or(width, |i| i + 1);
+                    .rposition(|c| matches!(c, '/' | ':' | '-' | ',' | '&' | '?'));
+                let at = match (strong, weak) {
+                    (Some(i), _) if i + 1 >= width / 2 => i + 1,
+                    (_, Some(i)) => i + 1,
+                    (None, None) => width,
+                    (Some(i), None) => i + 1,
+                };
                 let rest = word.split_off(at);
                 lines.push(word.iter().collect());
                 word = rest;
@@ -187,6 +196,21 @@ mod tests {
         assert_eq!(wrap("a\nb", 10), ["a", "b"]);
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("abc", 4), "abc");
+    }
+
+    #[test]
+    fn a_long_url_breaks_after_its_last_slash_keeping_the_name_whole() {
+        let lines = wrap(
+            "https://sqs.us-west-2.amazonaws.com/<ACCOUNT_ID>/acme-ingest-queue",
+            62,
+        );
+        assert_eq!(
+            lines,
+            [
+                "https://sqs.us-west-2.amazonaws.com/<ACCOUNT_ID>/",
+                "acme-ingest-queue"
+            ]
+        );
     }
 
     #[test]
