@@ -195,12 +195,17 @@ impl Clients {
             None,
             "sluice-key-file",
         );
+        self.signed_by(aws_sdk_sts::config::SharedCredentialsProvider::new(
+            credentials,
+        ))
+    }
+
+    /// The same clients (endpoint, timeouts) signing with `credentials`.
+    fn signed_by(&self, credentials: aws_sdk_sts::config::SharedCredentialsProvider) -> Clients {
         let config = self
             .config
             .to_builder()
-            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
-                credentials,
-            ))
+            .credentials_provider(credentials)
             .build();
         let mut clients = Clients::from_config(config, self.endpoint_url.clone());
         clients.timeouts = self.timeouts;
@@ -246,15 +251,10 @@ impl Clients {
             .configure(&self.config)
             .build()
             .await;
-        let config = self
-            .config
-            .to_builder()
-            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+        Ok(
+            self.signed_by(aws_sdk_sts::config::SharedCredentialsProvider::new(
                 provider,
-            ))
-            .build();
-        let mut clients = Clients::from_config(config, self.endpoint_url.clone());
-        clients.timeouts = self.timeouts;
-        Ok(clients)
+            )),
+        )
     }
 }

@@ -126,18 +126,11 @@ pub fn setup_script(spec: &Spec) -> String {
 
 fn header(spec: &Spec) -> String {
     let q = shell_quote;
+    let key_values = super::cloudformation::key_value_list;
     let tags = docs::tags(spec);
-    let iam_tags: Vec<Value> = tags
-        .iter()
-        .map(|(k, v)| serde_json::json!({"Key": k, "Value": v}))
-        .collect();
     let sqs_tags = serde_json::to_string(&tags).unwrap_or_default();
-    let iam_tags = serde_json::to_string(&iam_tags).unwrap_or_default();
-    let bucket_tags: Vec<Value> = docs::bucket_tags(spec)
-        .iter()
-        .map(|(k, v)| serde_json::json!({"Key": k, "Value": v}))
-        .collect();
-    let s3_tags = serde_json::json!({ "TagSet": bucket_tags }).to_string();
+    let iam_tags = key_values(tags).to_string();
+    let s3_tags = serde_json::json!({ "TagSet": key_values(docs::bucket_tags(spec)) }).to_string();
     let h = format!(
         r#"#!/usr/bin/env bash
 # setup.sh: the {name:?} {what} pipeline, as sluice {version} would apply it.

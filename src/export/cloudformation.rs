@@ -441,16 +441,17 @@ fn output_name(key: &str) -> String {
 
 /// [`docs::bucket_tags`] as CloudFormation's list of `Key`/`Value` pairs.
 fn bucket_tag_list(spec: &Spec) -> Value {
-    docs::bucket_tags(spec)
-        .into_iter()
-        .map(|(key, value)| json!({ "Key": key, "Value": value }))
-        .collect()
+    key_value_list(docs::bucket_tags(spec))
 }
 
 /// [`docs::tags`] as CloudFormation's list of `Key`/`Value` pairs.
 fn tag_list(spec: &Spec) -> Value {
-    docs::tags(spec)
-        .into_iter()
+    key_value_list(docs::tags(spec))
+}
+
+/// Tags as the `[{"Key", "Value"}]` list IAM, S3 and CloudFormation take.
+pub(super) fn key_value_list(tags: std::collections::BTreeMap<String, String>) -> Value {
+    tags.into_iter()
         .map(|(key, value)| json!({ "Key": key, "Value": value }))
         .collect()
 }

@@ -57,15 +57,7 @@ pub fn terraform(spec: &Spec) -> String {
     file.block(Block::new("data", &["aws_caller_identity", "current"]));
 
     let mut locals = Block::new("locals", &[]);
-    locals.attr(
-        "tags",
-        Expr::Object(
-            docs::tags(spec)
-                .into_iter()
-                .map(|(key, value)| (key, Expr::Str(value)))
-                .collect(),
-        ),
-    );
+    locals.attr("tags", tag_map(docs::tags(spec)));
     file.block(locals);
 
     iam(&mut file, spec);
@@ -237,6 +229,15 @@ fn queue_argument(attribute: &str) -> Option<(&'static str, ArgKind)> {
     })
 }
 
+/// Tags as a Terraform map.
+fn tag_map(tags: std::collections::BTreeMap<String, String>) -> Expr {
+    Expr::Object(
+        tags.into_iter()
+            .map(|(key, value)| (key, Expr::Str(value)))
+            .collect(),
+    )
+}
+
 fn bucket(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
     if !spec.bucket.create && !spec.has_notification() {
         let mut data = Block::new("data", &["aws_s3_bucket", "source"]);
@@ -267,15 +268,7 @@ fn bucket(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
     if spec.bucket.tags.is_empty() {
         bucket.attr("tags", Expr::raw("local.tags"));
     } else {
-        bucket.attr(
-            "tags",
-            Expr::Object(
-                docs::bucket_tags(spec)
-                    .into_iter()
-                    .map(|(key, value)| (key, Expr::Str(value)))
-                    .collect(),
-            ),
-        );
+        bucket.attr("tags", tag_map(docs::bucket_tags(spec)));
     }
     file.block(bucket);
 
