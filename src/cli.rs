@@ -23,7 +23,7 @@ use crate::consume::prepare::{ConsumeSettings, Prepared, prepare, require_queue}
 use crate::consume::runner::{ErrorPolicy, ForeignPolicy};
 use crate::consume::sink::SinkSpec;
 use crate::export::{self, Format};
-use crate::spec::{self, Compression, Connector, RecordFormat, Setting, Spec};
+use crate::spec::{self, Compression, Connector, Delivery, RecordFormat, Setting, Spec};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,7 +32,8 @@ use crate::spec::{self, Compression, Connector, RecordFormat, Setting, Spec};
     about = "Set up, verify and consume event-driven S3 → SQS ingestion",
     long_about = "sluice sets up the whole S3 → SQS ingestion pipeline from one spec file: the IAM \
 policy, role (with an external ID) and optional user, the bucket, the queue with its access policy \
-and dead-letter queue, and the bucket's event notification, merged with any that exist. It plans \
+and dead-letter queue, and the bucket's event notification, merged with any that exist (or, on a \
+shared bucket, a subscription to its SNS topic or an EventBridge rule). It plans \
 as a diff, applies idempotently with backups, and exports the setup as JSON documents, an AWS CLI \
 script, CloudFormation and Terraform. Connector profiles follow a vendor's setup guide exactly \
 (Tarsal, TiDB Cloud Lake, Databend, Treasure Data, Hevo, ClickHouse, Snowflake), pull imports and \
@@ -858,12 +859,25 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
         identity,
         spec,
     } = args.spec.connect(global).await?;
+    let route = match spec.delivery() {
+        Some(Delivery::Direct) => {
+            format!("our notification entry on {}", spec.bucket.name)
+        }
+        Some(Delivery::Sns) => format!(
+            "the queue's subscription to {}",
+            spec.notification.topic_arn.as_deref().unwrap_or_default()
+        ),
+        Some(Delivery::Eventbridge) => format!(
+            "our EventBridge rule {} (the bucket's EventBridge delivery only if no other rule may use it)",
+            spec.notification.id
+        ),
+        None => "no notification (the pipeline has none)".to_owned(),
+    };
     eprintln!(
-        "This removes stack {} in {} (account {}): our notification entry on {}, and the queues, policy, role, user{} that carry its sluice:stack tag. Untagged resources are kept.",
+        "This removes stack {} in {} (account {}): {route}, and the queues, policy, role, user{} that carry its sluice:stack tag. Untagged resources are kept.",
         spec.name,
         spec.region,
         identity.account,
-        spec.bucket.name,
         if args.force {
             " and the bucket with every object in it"
         } else {

@@ -58,4 +58,5 @@ which sets:
 $(sed 's/^/  /' .venv/emulator.env)
 
 EOF
-exec .venv/bin/python -m moto.server -H 127.0.0.1 -p "$port"
+# moto.server with one correction: tests/moto_server.py says which.
+exec .venv/bin/python tests/moto_server.py -H 127.0.0.1 -p "$port"

@@ -23,7 +23,7 @@ use super::observe::{Observation, notification_from_json, read_notification};
 use super::plan::{Action, Plan, PlanItem};
 use super::progress::{Event, Outcome, Reporter, Secret, StepError, StepId};
 use crate::docs::{self, Arns, ResourceKind, merge, notification_entry};
-use crate::spec::Spec;
+use crate::spec::{Delivery, Spec};
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -151,7 +151,12 @@ pub async fn apply(
             ResourceKind::User => run.user(item, observed).await,
             ResourceKind::Bucket => run.bucket(item).await,
             ResourceKind::DeadLetterQueue | ResourceKind::Queue => run.queue(item).await,
+            ResourceKind::Notification if spec.delivery() == Some(Delivery::Eventbridge) => {
+                run.eventbridge_setting().await
+            }
             ResourceKind::Notification => run.notification().await,
+            ResourceKind::Subscription => run.subscription(item, observed).await,
+            ResourceKind::Rule => run.rule(item).await,
         };
         let elapsed = started.elapsed();
         match result {
@@ -732,6 +737,200 @@ impl Run<'_> {
             return Err("other entries changed while ours was written: someone else changed the configuration at the same time; compare with the backup".into());
         }
         Ok((Outcome::Updated, "merged (entries of others kept)".into()))
+    }
+}
+
+impl Run<'_> {
+    /// Turns on the bucket's EventBridge delivery, every entry as it was.
+    async fn eventbridge_setting(&mut self) -> StepResult {
+        let bucket = self.spec.bucket.name.clone();
+        let s3 = self.clients.s3.clone();
+        let current = read_notification(&s3, &bucket).await?;
+        let wanted = docs::enable_eventbridge(&current);
+        if wanted == current {
+            return unchanged();
+        }
+        self.save(Saved::Notification {
+            bucket: bucket.clone(),
+            configuration: current.clone(),
+        })?;
+        let config = notification_from_json(&wanted, "s3:PutBucketNotification", &bucket)?;
+        s3.put_bucket_notification_configuration()
+            .bucket(&bucket)
+            .notification_configuration(config)
+            .send()
+            .await
+            .map_err(|e| classify("s3:PutBucketNotification", &bucket, e))?;
+        let written = read_notification(&s3, &bucket).await?;
+        if docs::disable_eventbridge(&written) != docs::disable_eventbridge(&current) {
+            return Err("other entries changed while EventBridge delivery was turned on: someone else changed the configuration at the same time; compare with the backup".into());
+        }
+        if !docs::eventbridge_enabled(&written) {
+            return Err(format!(
+                "S3 accepted the configuration but reports EventBridge delivery off for {bucket}; compare with the backup"
+            )
+            .into());
+        }
+        Ok((
+            Outcome::Updated,
+            "EventBridge delivery on (entries of others kept)".into(),
+        ))
+    }
+
+    /// Subscribes the queue to the bucket's topic, or sets the attributes
+    /// that differ on its subscription.
+    async fn subscription(&mut self, item: &PlanItem, observed: &Observation) -> StepResult {
+        let after = item.after.clone().unwrap_or(Value::Null);
+        let topic = after["TopicArn"].as_str().unwrap_or_default().to_owned();
+        let wanted: BTreeMap<String, String> = after["Attributes"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), json_string(v)))
+            .collect();
+        let sns = &self.clients.sns;
+        match item.action {
+            Action::NoChange => unchanged(),
+            Action::Create | Action::Adopt => {
+                let out = sns
+                    .subscribe()
+                    .topic_arn(&topic)
+                    .protocol("sqs")
+                    .endpoint(&self.arns.queue)
+                    .set_attributes(Some(wanted.into_iter().collect()))
+                    .return_subscription_arn(true)
+                    .send()
+                    .await
+                    .map_err(|e| classify("sns:Subscribe", &topic, e))?;
+                Ok((
+                    Outcome::Created,
+                    format!(
+                        "subscribed ({})",
+                        out.subscription_arn().unwrap_or("pending confirmation")
+                    ),
+                ))
+            }
+            Action::Update => {
+                let Ok(Some(state)) = &observed.subscription else {
+                    return Err("the subscription was not read; plan again".into());
+                };
+                let arn = state.arn.clone();
+                let current: BTreeMap<String, String> = state
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json_string(v)))
+                    .collect();
+                let mut changes: Vec<(String, String)> = wanted
+                    .iter()
+                    .filter(|(k, v)| current.get(*k) != Some(v))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                // A filter no longer wanted is removed (SNS takes an empty policy for none).
+                if !wanted.contains_key("FilterPolicy") && current.contains_key("FilterPolicy") {
+                    changes.push(("FilterPolicy".into(), String::new()));
+                }
+                // The scope goes first: a body filter is refused under the attribute scope.
+                changes.sort_by_key(|(k, _)| k != "FilterPolicyScope");
+                self.save(Saved::SubscriptionAttributes {
+                    subscription_arn: arn.clone(),
+                    attributes: changes
+                        .iter()
+                        .map(|(k, _)| (k.clone(), current.get(k).cloned().unwrap_or_default()))
+                        .collect(),
+                })?;
+                for (name, value) in &changes {
+                    self.clients
+                        .sns
+                        .set_subscription_attributes()
+                        .subscription_arn(&arn)
+                        .attribute_name(name)
+                        .attribute_value(value)
+                        .send()
+                        .await
+                        .map_err(|e| classify("sns:SetSubscriptionAttributes", &arn, e))?;
+                }
+                let names: Vec<&str> = changes.iter().map(|(k, _)| k.as_str()).collect();
+                Ok((Outcome::Updated, format!("updated {}", names.join(", "))))
+            }
+        }
+    }
+
+    /// Puts the rule (pattern, state, description; tags when new) and our target.
+    async fn rule(&mut self, item: &PlanItem) -> StepResult {
+        if item.action == Action::NoChange {
+            return unchanged();
+        }
+        let name = item.name.clone();
+        let after = item.after.clone().unwrap_or(Value::Null);
+        let events = &self.clients.events;
+        let created = item.before.is_none();
+        if let Some(before) = &item.before {
+            let rule_changed = ["EventPattern", "State", "Description"]
+                .iter()
+                .any(|k| before.get(*k) != after.get(*k));
+            if rule_changed {
+                self.save(Saved::Rule {
+                    name: name.clone(),
+                    event_pattern: before["EventPattern"].clone(),
+                    state: json_string(&before["State"]),
+                    description: json_string(&before["Description"]),
+                })?;
+            }
+        }
+        let mut put = events
+            .put_rule()
+            .name(&name)
+            .event_pattern(after["EventPattern"].to_string())
+            .state(aws_sdk_eventbridge::types::RuleState::Enabled)
+            .description(json_string(&after["Description"]));
+        if created {
+            for (k, v) in docs::tags(self.spec) {
+                let tag = aws_sdk_eventbridge::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| StepError::from(e.to_string()))?;
+                put = put.tags(tag);
+            }
+        }
+        put.send()
+            .await
+            .map_err(|e| classify("events:PutRule", &name, e))?;
+        let target = aws_sdk_eventbridge::types::Target::builder()
+            .id(docs::TARGET_ID)
+            .arn(&self.arns.queue)
+            .build()
+            .map_err(|e| StepError::from(e.to_string()))?;
+        let out = events
+            .put_targets()
+            .rule(&name)
+            .targets(target)
+            .send()
+            .await
+            .map_err(|e| classify("events:PutTargets", &name, e))?;
+        if out.failed_entry_count() > 0 {
+            let why: Vec<String> = out
+                .failed_entries()
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}: {}",
+                        f.error_code().unwrap_or("error"),
+                        f.error_message().unwrap_or_default()
+                    )
+                })
+                .collect();
+            return Err(format!(
+                "EventBridge refused the queue as the rule's target: {}",
+                why.join("; ")
+            )
+            .into());
+        }
+        if created {
+            Ok((Outcome::Created, "created, with the queue as target".into()))
+        } else {
+            Ok((Outcome::Updated, "updated (targets of others kept)".into()))
+        }
     }
 }
 

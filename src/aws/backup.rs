@@ -36,6 +36,18 @@ pub enum Saved {
         bucket: String,
         configuration: Value,
     },
+    /// The attributes sluice changed on the queue's subscription to a topic.
+    SubscriptionAttributes {
+        subscription_arn: String,
+        attributes: BTreeMap<String, String>,
+    },
+    /// An EventBridge rule as it was before sluice changed it.
+    Rule {
+        name: String,
+        event_pattern: Value,
+        state: String,
+        description: String,
+    },
     /// Messages a queue held when destroy deleted it (restoring sends them
     /// to the queue of that name again).
     QueueMessages {
@@ -86,6 +98,8 @@ impl Saved {
             Saved::BucketSetting { setting, .. } => format!("bucket-{}", setting.as_str()),
             Saved::Notification { .. } => "bucket-notification".to_owned(),
             Saved::QueueMessages { queue, .. } => format!("queue-messages-{queue}"),
+            Saved::SubscriptionAttributes { .. } => "subscription-attributes".to_owned(),
+            Saved::Rule { name, .. } => format!("rule-{name}"),
         }
     }
 }

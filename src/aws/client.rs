@@ -63,7 +63,7 @@ impl Timeouts {
     }
 }
 
-/// The four clients, configured alike.
+/// The clients, configured alike.
 #[derive(Debug, Clone)]
 pub struct Clients {
     pub config: SdkConfig,
@@ -71,6 +71,10 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub sts: aws_sdk_sts::Client,
+    /// For `notification.delivery: sns` (the queue's subscription).
+    pub sns: aws_sdk_sns::Client,
+    /// For `notification.delivery: eventbridge` (the rule and its target).
+    pub events: aws_sdk_eventbridge::Client,
     pub region: String,
     pub endpoint_url: Option<String>,
     pub timeouts: Timeouts,
@@ -149,6 +153,8 @@ impl Clients {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             sqs: aws_sdk_sqs::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
+            events: aws_sdk_eventbridge::Client::new(&config),
             region: config
                 .region()
                 .map(|r| r.as_ref().to_owned())

@@ -2,7 +2,9 @@
 //! the stack's tag.
 //!
 //! In order: our bucket notification entry (every other entry is put back as
-//! it was), the queue and its dead-letter queue, the permissions policy, the
+//! it was), or the queue's subscription to the bucket's topic, or our
+//! EventBridge rule and target (the bucket's EventBridge setting is turned
+//! off only when no other rule may use it), the queue and its dead-letter queue, the permissions policy, the
 //! role, the user, and the bucket. A resource is deleted only when it is
 //! tagged `sluice:stack` with the spec's name; one without the tag is kept,
 //! and the report says why. An adopted queue loses only our access policy
@@ -22,14 +24,23 @@ use super::backup::{Backup, Saved};
 use super::client::Clients;
 use super::error::{AwsError, ErrorKind, classify, optional};
 use super::observe::{
-    Depth, iam_tags, notification_from_json, queue_depth, queue_url, read_notification, s3_tags,
+    Depth, find_subscription, iam_tags, notification_from_json, observe_rule, queue_depth,
+    queue_url, read_notification, s3_tags,
 };
 use super::progress::{Event, KeptReason, Outcome, Reporter, StepId};
-use crate::docs::{Arns, ResourceKind, STACK_TAG, remove, remove_bucket_policy_statement};
-use crate::spec::Spec;
+use crate::docs::{
+    Arns, ResourceKind, STACK_TAG, TARGET_ID, disable_eventbridge, eventbridge_enabled, remove,
+    remove_bucket_policy_statement,
+};
+use crate::spec::{Delivery, Spec};
 
-/// The Sid of the statement sluice adds to a queue's access policy.
-pub const QUEUE_POLICY_SID: &str = "AllowS3ToSendMessage";
+/// The Sids of the statement sluice adds to a queue's access policy, one
+/// per delivery (S3, the bucket's SNS topic, our EventBridge rule).
+pub const QUEUE_POLICY_SIDS: [&str; 3] = [
+    "AllowS3ToSendMessage",
+    "AllowSnsTopicToSendMessage",
+    "AllowEventBridgeRuleToSendMessage",
+];
 
 /// How far destroy goes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -138,14 +149,34 @@ pub async fn destroy(
     };
 
     // A pipeline without a queue made no notification entry and no queues.
-    if spec.has_notification() {
-        let label = format!(
-            "notification {} on bucket {}",
-            spec.notification.id, spec.bucket.name
-        );
-        let started = run.start(ResourceKind::Notification, &label);
-        let result = notification(clients, &spec, &label, &mut run).await;
-        run.end(ResourceKind::Notification, started, result)?;
+    match spec.delivery() {
+        Some(Delivery::Direct) => {
+            let label = format!(
+                "notification {} on bucket {}",
+                spec.notification.id, spec.bucket.name
+            );
+            let started = run.start(ResourceKind::Notification, &label);
+            let result = notification(clients, &spec, &label, &mut run).await;
+            run.end(ResourceKind::Notification, started, result)?;
+        }
+        Some(Delivery::Sns) => {
+            let topic = spec.notification.topic_arn.clone().unwrap_or_default();
+            let label = format!("subscription of queue {} to {topic}", spec.queue.name);
+            let started = run.start(ResourceKind::Subscription, &label);
+            let result = subscription(clients, &topic, &arns.queue, &label).await;
+            run.end(ResourceKind::Subscription, started, result)?;
+        }
+        Some(Delivery::Eventbridge) => {
+            let label = format!("EventBridge rule {}", spec.notification.id);
+            let started = run.start(ResourceKind::Rule, &label);
+            let result = rule(clients, &spec, &label, &mut run).await;
+            run.end(ResourceKind::Rule, started, result)?;
+            let label = format!("EventBridge delivery of bucket {}", spec.bucket.name);
+            let started = run.start(ResourceKind::Notification, &label);
+            let result = eventbridge_setting(clients, &spec, &label).await;
+            run.end(ResourceKind::Notification, started, result)?;
+        }
+        None => {}
     }
 
     if spec.has_queue() {
@@ -356,6 +387,183 @@ async fn notification(
     ))
 }
 
+// ---- the SNS and EventBridge routes ----
+
+/// Unsubscribes the queue from the bucket's topic; the topic, its policy
+/// and its other subscriptions stay as they are.
+async fn subscription(
+    clients: &Clients,
+    topic: &str,
+    queue_arn: &str,
+    label: &str,
+) -> Result<(String, Fate), AwsError> {
+    let found = match find_subscription(clients, topic, queue_arn).await {
+        Ok(found) => found,
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(e),
+    };
+    let Some(arn) = found else {
+        return Ok((label.to_owned(), Fate::Gone));
+    };
+    clients
+        .sns
+        .unsubscribe()
+        .subscription_arn(&arn)
+        .send()
+        .await
+        .map_err(|e| classify("sns:Unsubscribe", &arn, e))?;
+    Ok((
+        label.to_owned(),
+        Fate::Removed("unsubscribed (the topic and its other subscriptions unchanged)".to_owned()),
+    ))
+}
+
+/// Removes our target from the rule, then the rule when it is the stack's
+/// and nobody else's target is on it.
+async fn rule(
+    clients: &Clients,
+    spec: &Spec,
+    label: &str,
+    run: &mut Run<'_>,
+) -> Result<(String, Fate), AwsError> {
+    let name = &spec.notification.id;
+    let Some(rule) = observe_rule(clients, name).await? else {
+        return Ok((label.to_owned(), Fate::Gone));
+    };
+    let owner = owner(&rule.tags, &spec.name);
+    if owner != Owner::Stack {
+        return Ok((
+            label.to_owned(),
+            Fate::Kept(KeptReason::NotOurs(not_ours(&owner, &spec.name))),
+        ));
+    }
+    if rule.targets.iter().any(|(id, _)| id == TARGET_ID) {
+        clients
+            .events
+            .remove_targets()
+            .rule(name)
+            .ids(TARGET_ID)
+            .send()
+            .await
+            .map_err(|e| classify("events:RemoveTargets", name, e))?;
+        run.note(ResourceKind::Rule, format!("removed target {TARGET_ID}"));
+    }
+    let others: Vec<&str> = rule
+        .targets
+        .iter()
+        .filter(|(id, _)| id != TARGET_ID)
+        .map(|(_, arn)| arn.as_str())
+        .collect();
+    if !others.is_empty() {
+        return Ok((
+            label.to_owned(),
+            Fate::Kept(KeptReason::NotOurs(format!(
+                "it also targets {}: only our target was removed",
+                others.join(", ")
+            ))),
+        ));
+    }
+    clients
+        .events
+        .delete_rule()
+        .name(name)
+        .send()
+        .await
+        .map_err(|e| classify("events:DeleteRule", name, e))?;
+    Ok((label.to_owned(), Fate::Removed("deleted".to_owned())))
+}
+
+/// Turns the bucket's EventBridge delivery off, every entry as it was, but
+/// only when no rule on the account's default bus may take S3's events:
+/// otherwise it stays on, and the report names those rules.
+async fn eventbridge_setting(
+    clients: &Clients,
+    spec: &Spec,
+    label: &str,
+) -> Result<(String, Fate), AwsError> {
+    let bucket = &spec.bucket.name;
+    let Some(config) = optional(read_notification(&clients.s3, bucket).await)? else {
+        return Ok((label.to_owned(), Fate::Gone));
+    };
+    if !eventbridge_enabled(&config) {
+        return Ok((label.to_owned(), Fate::Gone));
+    }
+    let others = rules_taking_s3_events(clients, &spec.notification.id).await?;
+    if !others.is_empty() {
+        return Ok((
+            label.to_owned(),
+            Fate::Kept(KeptReason::NotOurs(format!(
+                "left on: the EventBridge rule{} {} may rely on it",
+                if others.len() == 1 { "" } else { "s" },
+                others.join(", ")
+            ))),
+        ));
+    }
+    let wanted = disable_eventbridge(&config);
+    clients
+        .s3
+        .put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(notification_from_json(
+            &wanted,
+            "s3:PutBucketNotification",
+            bucket,
+        )?)
+        .skip_destination_validation(true)
+        .send()
+        .await
+        .map_err(|e| classify("s3:PutBucketNotification", bucket, e))?;
+    Ok((
+        label.to_owned(),
+        Fate::Removed(
+            "turned off: no other EventBridge rule may use it (other entries unchanged)".to_owned(),
+        ),
+    ))
+}
+
+/// The rules on the default bus, other than `ours`, whose pattern may match
+/// an event from S3: one naming `aws.s3` as a source, one matching sources
+/// by anything but exact names, or one with no source at all.
+async fn rules_taking_s3_events(clients: &Clients, ours: &str) -> Result<Vec<String>, AwsError> {
+    let mut names = Vec::new();
+    let mut token = None;
+    loop {
+        let page = clients
+            .events
+            .list_rules()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("events:ListRules", "the default event bus", e))?;
+        for rule in page.rules() {
+            let name = rule.name().unwrap_or_default();
+            if name == ours {
+                continue;
+            }
+            let Some(pattern) = rule.event_pattern() else {
+                continue; // a scheduled rule
+            };
+            let takes_s3 = match serde_json::from_str::<Value>(pattern) {
+                Ok(p) => match p.get("source") {
+                    None => true,
+                    Some(Value::Array(sources)) => sources
+                        .iter()
+                        .any(|s| !s.is_string() || s.as_str() == Some("aws.s3")),
+                    Some(_) => true,
+                },
+                Err(_) => true,
+            };
+            if takes_s3 {
+                names.push(name.to_owned());
+            }
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(names);
+        }
+    }
+}
+
 fn has_entry(config: &Value, id: &str) -> bool {
     config
         .get("QueueConfigurations")
@@ -453,17 +661,17 @@ async fn queue(
     }
     let mut why = not_ours(&owner, &spec.name);
     if main && owner == Owner::Untagged {
-        // An adopted queue: only our statement in its access policy is ours.
-        if remove_queue_statement(clients, name, &url).await? {
+        // An adopted queue: only our statements in its access policy are ours.
+        for sid in remove_queue_statements(clients, name, &url).await? {
             run.note(
                 ResourceKind::Queue,
-                format!("removed our statement {QUEUE_POLICY_SID} from its access policy"),
+                format!("removed our statement {sid} from its access policy"),
             );
             run.report.removed.push(format!(
-                "statement {QUEUE_POLICY_SID} of the access policy of queue {name}"
+                "statement {sid} of the access policy of queue {name}"
             ));
             why.push_str(&format!(
-                "; only our statement {QUEUE_POLICY_SID} was removed from its access policy"
+                "; only our statement {sid} was removed from its access policy"
             ));
         }
     }
@@ -576,12 +784,12 @@ async fn save_messages(
     Ok(())
 }
 
-/// Takes our statement out of the queue's access policy; false when there was none.
-async fn remove_queue_statement(
+/// Takes our statements out of the queue's access policy; the Sids removed.
+async fn remove_queue_statements(
     clients: &Clients,
     name: &str,
     url: &str,
-) -> Result<bool, AwsError> {
+) -> Result<Vec<&'static str>, AwsError> {
     let attrs = clients
         .sqs
         .get_queue_attributes()
@@ -594,10 +802,10 @@ async fn remove_queue_statement(
         .attributes()
         .and_then(|a| a.get(&QueueAttributeName::Policy))
     else {
-        return Ok(false);
+        return Ok(Vec::new());
     };
     if text.trim().is_empty() {
-        return Ok(false);
+        return Ok(Vec::new());
     }
     let policy: Value = serde_json::from_str(text).map_err(|e| {
         AwsError::new(
@@ -606,28 +814,35 @@ async fn remove_queue_statement(
             format!("the queue's access policy is not JSON: {e}"),
         )
     })?;
-    let ours = |s: &Value| s.get("Sid").and_then(Value::as_str) == Some(QUEUE_POLICY_SID);
-    let present = match policy.get("Statement") {
-        Some(Value::Array(items)) => items.iter().any(ours),
-        Some(single @ Value::Object(_)) => ours(single),
-        _ => false,
+    let has = |sid: &str| {
+        let ours = |s: &Value| s.get("Sid").and_then(Value::as_str) == Some(sid);
+        match policy.get("Statement") {
+            Some(Value::Array(items)) => items.iter().any(ours),
+            Some(single @ Value::Object(_)) => ours(single),
+            _ => false,
+        }
     };
-    if !present {
-        return Ok(false);
+    let present: Vec<&'static str> = QUEUE_POLICY_SIDS.into_iter().filter(|s| has(s)).collect();
+    if present.is_empty() {
+        return Ok(present);
     }
     // Nothing else left: the policy is removed (an empty Policy attribute).
-    let rest = remove_bucket_policy_statement(&policy, QUEUE_POLICY_SID)
-        .map(|p| p.to_string())
-        .unwrap_or_default();
+    let mut rest = Some(policy);
+    for sid in &present {
+        rest = rest.and_then(|p| remove_bucket_policy_statement(&p, sid));
+    }
     clients
         .sqs
         .set_queue_attributes()
         .queue_url(url)
-        .attributes(QueueAttributeName::Policy, rest)
+        .attributes(
+            QueueAttributeName::Policy,
+            rest.map(|p| p.to_string()).unwrap_or_default(),
+        )
         .send()
         .await
         .map_err(|e| classify("sqs:SetQueueAttributes", name, e))?;
-    Ok(true)
+    Ok(present)
 }
 
 // ---- IAM ----

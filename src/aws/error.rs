@@ -86,6 +86,7 @@ const NOT_FOUND_CODES: &[&str] = &[
     "NoSuchTagSetError",
     "AWS.SimpleQueueService.NonExistentQueue",
     "QueueDoesNotExist",
+    "ResourceNotFoundException",
 ];
 
 const DENIED_CODES: &[&str] = &[

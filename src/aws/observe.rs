@@ -16,7 +16,7 @@ use super::client::{Clients, Identity};
 use super::emulator::is_empty_answer;
 use super::error::{AwsError, classify, optional};
 use crate::docs::Arns;
-use crate::spec::Spec;
+use crate::spec::{Delivery, Spec};
 
 /// `Ok(None)`: it does not exist. `Err`: it could not be read.
 pub type Observed<T> = Result<Option<T>, AwsError>;
@@ -70,6 +70,26 @@ pub struct QueueState {
     pub tags: BTreeMap<String, String>,
 }
 
+/// The queue's subscription to the bucket's topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionState {
+    pub arn: String,
+    /// As GetSubscriptionAttributes reports them (the filter policy parsed).
+    pub attributes: BTreeMap<String, Value>,
+}
+
+/// The EventBridge rule named after the notification id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleState {
+    pub arn: String,
+    pub event_pattern: Value,
+    pub state: String,
+    pub description: String,
+    /// Every target, as (Id, Arn).
+    pub targets: Vec<(String, String)>,
+    pub tags: BTreeMap<String, String>,
+}
+
 /// Everything observed for one spec.
 #[derive(Debug, Clone)]
 pub struct Observation {
@@ -81,6 +101,10 @@ pub struct Observation {
     pub bucket: Observed<BucketState>,
     pub dlq: Observed<QueueState>,
     pub queue: Observed<QueueState>,
+    /// `Ok(None)` too when the spec delivers otherwise than through SNS.
+    pub subscription: Observed<SubscriptionState>,
+    /// `Ok(None)` too when the spec delivers otherwise than through EventBridge.
+    pub rule: Observed<RuleState>,
 }
 
 /// Observes every resource of `spec`, whose `account_id` must be the caller's
@@ -96,7 +120,8 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
     };
     let arns = Arns::of(spec);
     let dlq_wanted = spec.has_dead_letter() && spec.queue.create;
-    let (policy, role, user, bucket, dlq, queue) = tokio::join!(
+    let delivery = spec.delivery();
+    let (policy, role, user, bucket, dlq, queue, subscription, rule) = tokio::join!(
         observe_policy(clients, &arns.policy),
         async {
             if spec.role.enabled {
@@ -127,6 +152,21 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
                 Ok(None)
             }
         },
+        async {
+            match (delivery, &spec.notification.topic_arn) {
+                (Some(Delivery::Sns), Some(topic)) => {
+                    observe_subscription(clients, topic, &arns.queue).await
+                }
+                _ => Ok(None),
+            }
+        },
+        async {
+            if delivery == Some(Delivery::Eventbridge) {
+                observe_rule(clients, &spec.notification.id).await
+            } else {
+                Ok(None)
+            }
+        },
     );
     Observation {
         identity,
@@ -136,7 +176,110 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         bucket,
         dlq,
         queue,
+        subscription,
+        rule,
     }
+}
+
+/// The subscription of the queue `queue_arn` to `topic`, when there is one.
+pub async fn observe_subscription(
+    clients: &Clients,
+    topic: &str,
+    queue_arn: &str,
+) -> Observed<SubscriptionState> {
+    let Some(arn) = find_subscription(clients, topic, queue_arn).await? else {
+        return Ok(None);
+    };
+    let out = clients
+        .sns
+        .get_subscription_attributes()
+        .subscription_arn(&arn)
+        .send()
+        .await
+        .map_err(|e| classify("sns:GetSubscriptionAttributes", &arn, e))?;
+    let attributes = out
+        .attributes()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            let value = match k.as_str() {
+                "FilterPolicy" | "DeliveryPolicy" | "EffectiveDeliveryPolicy" | "RedrivePolicy" => {
+                    serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.clone()))
+                }
+                _ => Value::String(v.clone()),
+            };
+            (k.clone(), value)
+        })
+        .collect();
+    Ok(Some(SubscriptionState { arn, attributes }))
+}
+
+/// The ARN of the queue's SQS subscription to `topic`. A topic that does
+/// not exist is an error: the spec names one the bucket already publishes to.
+pub async fn find_subscription(
+    clients: &Clients,
+    topic: &str,
+    queue_arn: &str,
+) -> Result<Option<String>, AwsError> {
+    let mut pages = clients
+        .sns
+        .list_subscriptions_by_topic()
+        .topic_arn(topic)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify("sns:ListSubscriptionsByTopic", topic, e))?;
+        if let Some(found) = page.subscriptions().iter().find(|s| {
+            s.protocol() == Some("sqs")
+                && s.endpoint() == Some(queue_arn)
+                // Not yet confirmed (cross-account): no ARN to manage yet.
+                && s.subscription_arn().is_some_and(|a| a.starts_with("arn:"))
+        }) {
+            return Ok(found.subscription_arn().map(str::to_owned));
+        }
+    }
+    Ok(None)
+}
+
+/// The EventBridge rule `name` on the default bus, with its targets and tags.
+pub async fn observe_rule(clients: &Clients, name: &str) -> Observed<RuleState> {
+    let events = &clients.events;
+    let described = events.describe_rule().name(name).send().await;
+    let Some(rule) = optional(described.map_err(|e| classify("events:DescribeRule", name, e)))?
+    else {
+        return Ok(None);
+    };
+    let arn = rule.arn().unwrap_or_default().to_owned();
+    let (targets, tags) = tokio::join!(
+        events.list_targets_by_rule().rule(name).send(),
+        events.list_tags_for_resource().resource_arn(&arn).send(),
+    );
+    let targets = targets
+        .map_err(|e| classify("events:ListTargetsByRule", name, e))?
+        .targets()
+        .iter()
+        .map(|t| (t.id().to_owned(), t.arn().to_owned()))
+        .collect();
+    let tags = tags
+        .map_err(|e| classify("events:ListTagsForResource", name, e))?
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    Ok(Some(RuleState {
+        arn,
+        event_pattern: rule
+            .event_pattern()
+            .map(|p| serde_json::from_str(p).unwrap_or_else(|_| Value::String(p.to_owned())))
+            .unwrap_or(Value::Null),
+        state: rule
+            .state()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        description: rule.description().unwrap_or_default().to_owned(),
+        targets,
+        tags,
+    }))
 }
 
 /// IAM tags as a map.

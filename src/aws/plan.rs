@@ -5,14 +5,14 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::observe::Observation;
+use super::observe::{Observation, RuleState, SubscriptionState};
 use crate::docs::diff::{DiffTag, json_diff};
 use crate::docs::{
-    ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, ResourceKind, bucket_policy,
-    desired::expand_json_attributes, desired_state, lint, merge, merge_bucket_policy,
-    notification_entry, queue_policy, recognise,
+    ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, Overlap, ResourceKind, bucket_policy,
+    covering_topic_entry, desired::expand_json_attributes, desired_state, enable_eventbridge, lint,
+    merge, merge_bucket_policy, notification_entry, queue_policy, recognise,
 };
-use crate::spec::Spec;
+use crate::spec::{Delivery, Spec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -246,6 +246,51 @@ impl Plan {
                         }
                     })
                 }
+                ResourceKind::Notification if spec.delivery() == Some(Delivery::Eventbridge) => {
+                    observed.bucket.as_ref().map(|state| {
+                        let current = state
+                            .as_ref()
+                            .map(|b| b.notification.clone())
+                            .unwrap_or_else(|| Value::Object(Map::new()));
+                        let wanted = enable_eventbridge(&current);
+                        let foreign = count_entries(&current);
+                        if foreign > 0 {
+                            notes.push(format!(
+                                "the bucket's notification configuration has {foreign} other entr{}: kept as they are, EventBridge delivery is added beside them",
+                                if foreign == 1 { "y" } else { "ies" }
+                            ));
+                        }
+                        item(changed(&current, &wanted, Action::Update), Some(current), Some(wanted))
+                    })
+                }
+                ResourceKind::Subscription => {
+                    if let Ok(Some(b)) = &observed.bucket
+                        && let Err(why) = covering_topic_entry(&b.notification, spec)
+                    {
+                        errors.push(format!("{why}; nothing will be written"));
+                    }
+                    observed.subscription.as_ref().map(|state| match state {
+                        None => item(Action::Create, None, Some(after.clone())),
+                        Some(sub) => {
+                            let before = subscription_as_planned(&after, sub);
+                            item(changed(&before, &after, Action::Update), Some(before), Some(after.clone()))
+                        }
+                    })
+                }
+                ResourceKind::Rule => observed.rule.as_ref().map(|state| match state {
+                    None => item(Action::Create, None, Some(after.clone())),
+                    Some(rule) => {
+                        if rule.tags.get(crate::docs::STACK_TAG) != Some(&spec.name) {
+                            errors.push(format!(
+                                "an EventBridge rule {name} exists and is not this stack's (no {}={} tag): choose another notification.id, which names the rule",
+                                crate::docs::STACK_TAG,
+                                spec.name
+                            ));
+                        }
+                        let (before, wanted) = rule_as_planned(&after, rule);
+                        item(changed(&before, &wanted, Action::Update), Some(before), Some(wanted))
+                    }
+                }),
                 ResourceKind::Notification => observed.bucket.as_ref().map(|state| {
                     let current = state
                         .as_ref()
@@ -259,6 +304,10 @@ impl Plan {
                     }
                     let our_id = taken.as_deref().unwrap_or(&spec.notification.id);
                     match merge(&current, &ours) {
+                        Err(MergeError::Overlap(overlap)) => {
+                            errors.push(overlap_refusal(&overlap));
+                            item(Action::Update, Some(current), None)
+                        }
                         Ok(merged) => {
                             let foreign = count_entries(&current) - usize::from(has_entry(&current, our_id));
                             if foreign > 0 {
@@ -422,6 +471,84 @@ pub fn for_account(spec: &Spec, caller: &super::Identity) -> Result<Spec, PlanEr
         }
     }
     Ok(spec)
+}
+
+/// Why a direct notification cannot be written beside another team's
+/// entry, and the two routes that leave that entry alone, with their keys.
+pub fn overlap_refusal(overlap: &Overlap) -> String {
+    let sns = if overlap.kind == "topic" {
+        format!(
+            "through that entry's topic, to which the bucket already publishes these events: --set notification.delivery=sns --set notification.topic_arn={}",
+            overlap.target
+        )
+    } else {
+        "through an SNS topic the bucket already publishes these events to: --set notification.delivery=sns --set notification.topic_arn=ARN".to_owned()
+    };
+    format!(
+        "{}; nothing will be written. Two routes deliver to our queue without touching that entry: {sns}; or through EventBridge: --set notification.delivery=eventbridge",
+        MergeError::Overlap(Box::new(overlap.clone()))
+    )
+}
+
+/// The subscription as it is, in the planned document's shape: only the
+/// attributes sluice sets.
+fn subscription_as_planned(after: &Value, sub: &SubscriptionState) -> Value {
+    let mut before = after.clone();
+    let wanted_keys: Vec<String> = after
+        .get("Attributes")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut attributes = Map::new();
+    // A filter set once and now unwanted shows as one to remove.
+    for key in wanted_keys
+        .iter()
+        .map(String::as_str)
+        .chain(["FilterPolicy", "FilterPolicyScope"])
+    {
+        if let Some(v) = sub.attributes.get(key)
+            && !attributes.contains_key(key)
+        {
+            attributes.insert(key.to_owned(), v.clone());
+        }
+    }
+    before["Attributes"] = Value::Object(attributes);
+    before
+}
+
+/// The rule as it is and as wanted, in the planned document's shape; the
+/// targets of others on it are kept in both.
+fn rule_as_planned(after: &Value, rule: &RuleState) -> (Value, Value) {
+    let targets = |list: &[(String, String)]| -> Vec<Value> {
+        list.iter()
+            .map(|(id, arn)| serde_json::json!({ "Id": id, "Arn": arn }))
+            .collect()
+    };
+    let before = serde_json::json!({
+        "Name": after.get("Name").cloned().unwrap_or(Value::Null),
+        "EventPattern": rule.event_pattern,
+        "State": rule.state,
+        "Description": rule.description,
+        "Targets": targets(&rule.targets),
+    });
+    let mut wanted = after.clone();
+    let mut all: Vec<Value> = targets(
+        &rule
+            .targets
+            .iter()
+            .filter(|(id, _)| id != crate::docs::TARGET_ID)
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    all.extend(
+        after
+            .get("Targets")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+    );
+    wanted["Targets"] = Value::Array(all);
+    (before, wanted)
 }
 
 /// `doc` with `AttachedPolicies` = what is attached now plus ours.

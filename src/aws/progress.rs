@@ -72,6 +72,7 @@ checks! {
     EventName => "event-name",
     EventBucket => "event-bucket",
     EventKey => "event-key",
+    EventRoute => "event-route",
     RoleAssume => "role-assume",
     RoleReceiveMessage => "role-receive-message",
     RoleGetObject => "role-get-object",

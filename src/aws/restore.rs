@@ -106,6 +106,17 @@ fn describe(item: &Saved) -> (ResourceKind, String) {
             ResourceKind::Notification,
             format!("notification configuration of {bucket}"),
         ),
+        Saved::SubscriptionAttributes {
+            subscription_arn,
+            attributes,
+        } => (
+            ResourceKind::Subscription,
+            format!(
+                "attributes {} of subscription {subscription_arn}",
+                attributes.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        ),
+        Saved::Rule { name, .. } => (ResourceKind::Rule, format!("EventBridge rule {name}")),
     }
 }
 
@@ -246,6 +257,41 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<(), String> {
                 .map_err(|e| classify("s3:PutBucketNotification", bucket, e).to_string())
         }
         Saved::QueueMessages { queue, messages } => resend(clients, queue, messages).await,
+        Saved::SubscriptionAttributes {
+            subscription_arn,
+            attributes,
+        } => {
+            for (name, value) in attributes {
+                clients
+                    .sns
+                    .set_subscription_attributes()
+                    .subscription_arn(subscription_arn)
+                    .attribute_name(name)
+                    .attribute_value(value)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        classify("sns:SetSubscriptionAttributes", subscription_arn, e).to_string()
+                    })?;
+            }
+            Ok(())
+        }
+        Saved::Rule {
+            name,
+            event_pattern,
+            state,
+            description,
+        } => clients
+            .events
+            .put_rule()
+            .name(name)
+            .event_pattern(event_pattern.to_string())
+            .state(aws_sdk_eventbridge::types::RuleState::from(state.as_str()))
+            .description(description)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("events:PutRule", name, e).to_string()),
     }
 }
 

@@ -14,7 +14,8 @@
 //! | `event-source` | its `eventSource` is `aws:s3` |
 //! | `event-name` | its `eventName` starts with `ObjectCreated:` |
 //! | `event-bucket` | its bucket is the spec's bucket |
-//! | `event-key` | its URL-encoded key decodes to the uploaded key |
+//! | `event-key` | its key (URL-encoded, but for EventBridge) decodes to the uploaded key |
+//! | `event-route` | it came the way `notification.delivery` says: from S3, through the spec's SNS topic, or from EventBridge |
 //! | `role-assume` | sts:AssumeRole of the role with the external ID |
 //! | `role-receive-message` | the role may sqs:ReceiveMessage (visibility 0: nothing is disturbed) |
 //! | `role-get-object` | the role may s3:GetObject the test object |
@@ -48,7 +49,7 @@ use super::error::{AwsError, classify};
 use super::observe::{observe_role, read_notification};
 use super::progress::{CheckId, Event, Outcome as StepOutcome, Reporter, StepId};
 use crate::docs::{Arns, entry_filter};
-use crate::spec::Spec;
+use crate::spec::{Delivery, Spec};
 
 /// How verification runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -529,8 +530,18 @@ struct EventRecord {
     source: Option<String>,
     name: Option<String>,
     bucket: Option<String>,
-    /// As the event carries it: URL-encoded.
+    /// As the event carries it: URL-encoded, but for EventBridge.
     key: String,
+    route: Route,
+}
+
+/// How an event reached the queue, as its message shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route {
+    Direct,
+    /// In an SNS envelope from this topic.
+    Sns(Option<String>),
+    EventBridge,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -546,7 +557,14 @@ fn classify_body(body: &str, marker: &str) -> Body {
     let Ok(mut value) = serde_json::from_str::<Value>(body) else {
         return Body::Unrelated;
     };
+    let text = |v: &Value, pointer: &str| {
+        v.pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let mut route = Route::Direct;
     if value.get("Type").and_then(Value::as_str) == Some("Notification") {
+        route = Route::Sns(text(&value, "/TopicArn"));
         match value
             .get("Message")
             .and_then(Value::as_str)
@@ -559,23 +577,31 @@ fn classify_body(body: &str, marker: &str) -> Body {
     if value.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
         return Body::TestEvent;
     }
+    // An EventBridge event carries one object, its key as it is.
+    if value.get("detail-type").is_some() && value.get("detail").is_some() {
+        return match text(&value, "/detail/object/key") {
+            Some(key) if key.contains(marker) => Body::Ours(EventRecord {
+                source: text(&value, "/source"),
+                name: text(&value, "/detail-type"),
+                bucket: text(&value, "/detail/bucket/name"),
+                key,
+                route: Route::EventBridge,
+            }),
+            _ => Body::Unrelated,
+        };
+    }
     let records = value.get("Records").and_then(Value::as_array);
     for record in records.into_iter().flatten() {
         let Some(key) = record.pointer("/s3/object/key").and_then(Value::as_str) else {
             continue;
         };
         if key.contains(marker) || decode_key(key).is_ok_and(|k| k.contains(marker)) {
-            let text = |pointer: &str| {
-                record
-                    .pointer(pointer)
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            };
             return Body::Ours(EventRecord {
-                source: text("/eventSource"),
-                name: text("/eventName"),
-                bucket: text("/s3/bucket/name"),
+                source: text(record, "/eventSource"),
+                name: text(record, "/eventName"),
+                bucket: text(record, "/s3/bucket/name"),
                 key: key.to_owned(),
+                route,
             });
         }
     }
@@ -700,28 +726,37 @@ async fn poll_for_event(
 
     // The record, field by field.
     let record = &received.record;
+    let bridged = record.route == Route::EventBridge;
+    let (want_source, want_name) = if bridged {
+        ("aws.s3", "Object Created")
+    } else {
+        ("aws:s3", "ObjectCreated:*")
+    };
     let result = match record.source.as_deref() {
-        Some("aws:s3") => Ok("aws:s3".to_owned()),
-        Some(other) => Err(format!("eventSource is {other:?}, expected \"aws:s3\"")),
-        None => Err("the event record has no eventSource".to_owned()),
+        Some(s) if s == want_source => Ok(s.to_owned()),
+        Some(other) => Err(format!(
+            "the event's source is {other:?}, expected {want_source:?}"
+        )),
+        None => Err("the event has no source".to_owned()),
     };
     run.instant(
         CheckId::EventSource,
-        "eventSource is aws:s3",
+        format!("the event's source is {want_source}"),
         Duration::ZERO,
         result,
     );
     let result = match record.name.as_deref() {
-        Some(n) if n.starts_with("ObjectCreated:") => Ok(n.to_owned()),
+        Some(n) if !bridged && n.starts_with("ObjectCreated:") => Ok(n.to_owned()),
+        Some(n) if bridged && n == "Object Created" => Ok(n.to_owned()),
         Some(other) => Err(format!(
-            "eventName is {other:?}, expected ObjectCreated:*: the notification's events ({}) should include s3:ObjectCreated",
+            "the event is {other:?}, expected {want_name}: the notification's events ({}) should include s3:ObjectCreated",
             spec.notification.events.join(", ")
         )),
-        None => Err("the event record has no eventName".to_owned()),
+        None => Err("the event has no name".to_owned()),
     };
     run.instant(
         CheckId::EventName,
-        "eventName is ObjectCreated:*",
+        format!("the event is {want_name}"),
         Duration::ZERO,
         result,
     );
@@ -731,7 +766,7 @@ async fn poll_for_event(
             "the event names bucket {other:?}, expected {:?}",
             spec.bucket.name
         )),
-        None => Err("the event record has no s3.bucket.name".to_owned()),
+        None => Err("the event names no bucket".to_owned()),
     };
     run.instant(
         CheckId::EventBucket,
@@ -739,7 +774,12 @@ async fn poll_for_event(
         Duration::ZERO,
         result,
     );
-    let result = decode_key(&record.key).and_then(|decoded| {
+    let decoded = if bridged {
+        Ok(record.key.clone())
+    } else {
+        decode_key(&record.key)
+    };
+    let result = decoded.and_then(|decoded| {
         if decoded == object.key {
             Ok(format!("{:?} decodes to {decoded:?}", record.key))
         } else {
@@ -752,6 +792,36 @@ async fn poll_for_event(
     run.instant(
         CheckId::EventKey,
         "the event's key decodes to the object's",
+        Duration::ZERO,
+        result,
+    );
+    let delivery = spec.notification.delivery;
+    let result = match (&record.route, delivery) {
+        (Route::Direct, Delivery::Direct) => Ok("straight from S3".to_owned()),
+        (Route::Sns(Some(topic)), Delivery::Sns)
+            if Some(topic) == spec.notification.topic_arn.as_ref() =>
+        {
+            Ok(format!("through the topic {topic}"))
+        }
+        (Route::EventBridge, Delivery::Eventbridge) => Ok(format!(
+            "through the EventBridge rule {}",
+            spec.notification.id
+        )),
+        (route, _) => Err(format!(
+            "the event came {}, but notification.delivery is {delivery}",
+            match route {
+                Route::Direct => "straight from S3".to_owned(),
+                Route::Sns(topic) => format!(
+                    "through the SNS topic {}",
+                    topic.as_deref().unwrap_or("(unnamed)")
+                ),
+                Route::EventBridge => "from EventBridge".to_owned(),
+            }
+        )),
+    };
+    run.instant(
+        CheckId::EventRoute,
+        format!("the event came by {delivery} delivery"),
         Duration::ZERO,
         result,
     );
@@ -769,6 +839,24 @@ async fn missing_event_cause(
         "no event within {}: check the bucket notification (prefix/suffix) and the queue policy's aws:SourceArn",
         secs(timeout)
     );
+    match spec.notification.delivery {
+        Delivery::Direct => {}
+        Delivery::Sns => {
+            return format!(
+                "no event within {}: check that the bucket's entry to the topic {} covers the test object's key, the queue's subscription (its filter policy) and the queue policy's aws:SourceArn (the topic)",
+                secs(timeout),
+                spec.notification.topic_arn.as_deref().unwrap_or_default()
+            );
+        }
+        Delivery::Eventbridge => {
+            return format!(
+                "no event within {}: check the bucket's EventBridge delivery, the pattern and target of the rule {}, and the queue policy's aws:SourceArn ({})",
+                secs(timeout),
+                spec.notification.id,
+                arns.rule
+            );
+        }
+    }
     let config = read_notification(&clients.s3, &spec.bucket.name).await;
     let Ok(config) = config else { return generic };
     let id = &spec.notification.id;
@@ -1430,6 +1518,7 @@ mod tests {
             name: Some("ObjectCreated:Put".into()),
             bucket: Some("b".into()),
             key: "x/probe+a%2Bb+%C3%A9-17-0000abcd.json".into(),
+            route: Route::Direct,
         };
         assert_eq!(
             classify_body(&event.to_string(), "-17-0000abcd"),
@@ -1439,10 +1528,28 @@ mod tests {
             classify_body(&event.to_string(), "-18-0000abcd"),
             Body::Unrelated
         );
-        let sns = json!({"Type": "Notification", "Message": event.to_string()});
+        let sns = json!({"Type": "Notification", "TopicArn": "arn:aws:sns:us-west-2:1:t", "Message": event.to_string()});
         assert_eq!(
             classify_body(&sns.to_string(), "-17-0000abcd"),
-            Body::Ours(expected)
+            Body::Ours(EventRecord {
+                route: Route::Sns(Some("arn:aws:sns:us-west-2:1:t".into())),
+                ..expected
+            })
+        );
+        // EventBridge carries the key as it is.
+        let bridged = json!({
+            "version": "0", "detail-type": "Object Created", "source": "aws.s3",
+            "detail": {"bucket": {"name": "b"}, "object": {"key": "x/probe a+b-17-0000abcd.json"}}
+        });
+        assert_eq!(
+            classify_body(&bridged.to_string(), "-17-0000abcd"),
+            Body::Ours(EventRecord {
+                source: Some("aws.s3".into()),
+                name: Some("Object Created".into()),
+                bucket: Some("b".into()),
+                key: "x/probe a+b-17-0000abcd.json".into(),
+                route: Route::EventBridge,
+            })
         );
         let test = json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b"});
         assert_eq!(classify_body(&test.to_string(), "-17"), Body::TestEvent);

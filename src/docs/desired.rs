@@ -5,11 +5,11 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Arns, bucket_encryption, bucket_policy, dlq_attributes, merge, notification_entry,
-    ownership_controls, permissions_policy, public_access_block, queue_attributes, trust_policy,
-    versioning,
+    Arns, EVENTBRIDGE_KEY, bucket_encryption, bucket_policy, dlq_attributes, merge,
+    notification_entry, ownership_controls, permissions_policy, public_access_block,
+    queue_attributes, rule_document, subscription_document, trust_policy, versioning,
 };
-use crate::spec::Spec;
+use crate::spec::{Delivery, Spec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -21,6 +21,10 @@ pub enum ResourceKind {
     DeadLetterQueue,
     Queue,
     Notification,
+    /// The queue's subscription to the bucket's SNS topic (`delivery: sns`).
+    Subscription,
+    /// The EventBridge rule with the queue as target (`delivery: eventbridge`).
+    Rule,
 }
 
 impl ResourceKind {
@@ -33,6 +37,8 @@ impl ResourceKind {
             ResourceKind::DeadLetterQueue => "dead-letter-queue",
             ResourceKind::Queue => "queue",
             ResourceKind::Notification => "notification",
+            ResourceKind::Subscription => "subscription",
+            ResourceKind::Rule => "rule",
         }
     }
 }
@@ -119,17 +125,52 @@ pub fn desired_state(spec: &Spec) -> Vec<Desired> {
             document: expand_json_attributes(&queue_attributes(spec)),
         });
     }
-    if spec.has_notification() {
-        let entry = notification_entry(spec);
-        out.push(Desired {
-            kind: ResourceKind::Notification,
-            name: spec.notification.id.clone(),
+    match spec.delivery() {
+        Some(Delivery::Direct) => {
+            let entry = notification_entry(spec);
+            out.push(Desired {
+                kind: ResourceKind::Notification,
+                name: spec.notification.id.clone(),
+                create: true,
+                // Against an empty configuration merging cannot conflict.
+                document: merge(&Value::Null, &entry).unwrap_or(entry),
+            });
+        }
+        Some(Delivery::Sns) => out.push(Desired {
+            kind: ResourceKind::Subscription,
+            name: subscription_name(spec),
             create: true,
-            // Against an empty configuration merging cannot conflict.
-            document: merge(&Value::Null, &entry).unwrap_or(entry),
-        });
+            document: subscription_document(spec),
+        }),
+        Some(Delivery::Eventbridge) => {
+            out.push(Desired {
+                kind: ResourceKind::Notification,
+                name: eventbridge_setting_name(spec),
+                create: true,
+                document: json!({ EVENTBRIDGE_KEY: {} }),
+            });
+            out.push(Desired {
+                kind: ResourceKind::Rule,
+                name: spec.notification.id.clone(),
+                create: true,
+                document: rule_document(spec),
+            });
+        }
+        None => {}
     }
     out
+}
+
+/// How a plan names the subscription: the queue on the topic.
+pub fn subscription_name(spec: &Spec) -> String {
+    let topic = spec.notification.topic_arn.as_deref().unwrap_or_default();
+    let topic = topic.rsplit(':').next().unwrap_or(topic);
+    format!("{} to {topic}", spec.queue.name)
+}
+
+/// How a plan names the bucket's EventBridge setting.
+pub fn eventbridge_setting_name(spec: &Spec) -> String {
+    format!("{} EventBridge delivery", spec.bucket.name)
 }
 
 /// Why the pipeline has no resource of `kind`, when its shape leaves it out.

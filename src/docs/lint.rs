@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Arns;
-use crate::spec::{Connector, PolicyScope, QueueEncryption, Spec};
+use crate::spec::{Connector, Delivery, PolicyScope, QueueEncryption, Spec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -85,26 +85,36 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
     if spec.has_queue() {
         if spec.queue.encryption == QueueEncryption::Kms {
             let key = spec.queue.kms_key_arn.as_deref().unwrap_or_default();
+            let arns = Arns::of(spec);
+            let (sender, service, source) = match spec.delivery() {
+                Some(Delivery::Sns) => (
+                    "SNS",
+                    "sns.amazonaws.com",
+                    spec.notification.topic_arn.clone().unwrap_or_default(),
+                ),
+                Some(Delivery::Eventbridge) => ("EventBridge", "events.amazonaws.com", arns.rule),
+                _ => ("S3", "s3.amazonaws.com", arns.bucket),
+            };
             if key.ends_with("alias/aws/sqs") {
                 out.push(finding(
                     Error,
                     "queue",
-                    "is encrypted with the AWS-managed key alias/aws/sqs: S3 cannot publish to it, because that key's policy cannot be changed to let s3.amazonaws.com use it. Use encryption sqs-managed, or a customer-managed key",
+                    format!("is encrypted with the AWS-managed key alias/aws/sqs: {sender} cannot send to it, because that key's policy cannot be changed to let {service} use it. Use encryption sqs-managed, or a customer-managed key"),
                 ));
             } else if !key.is_empty() {
                 let statement = json!({
-                    "Sid": "AllowS3ToUseTheQueueKey",
+                    "Sid": format!("Allow{sender}ToUseTheQueueKey"),
                     "Effect": "Allow",
-                    "Principal": { "Service": "s3.amazonaws.com" },
+                    "Principal": { "Service": service },
                     "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
                     "Resource": "*",
-                    "Condition": { "ArnLike": { "aws:SourceArn": Arns::of(spec).bucket } },
+                    "Condition": { "ArnLike": { "aws:SourceArn": source } },
                 });
                 out.push(finding(
                     Warning,
                     "queue",
                     format!(
-                        "is encrypted with the customer-managed key {key}: S3 can only publish if the key policy allows it. Add this statement to the key policy:\n{}",
+                        "is encrypted with the customer-managed key {key}: {sender} can only send if the key policy allows it. Add this statement to the key policy:\n{}",
                         serde_json::to_string_pretty(&statement).unwrap_or_default()
                     ),
                 ));
@@ -174,6 +184,7 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
             ),
         ));
     }
+    out.extend(lint_delivery(spec));
     let prefix = &spec.bucket.prefix;
     if !prefix.is_empty() && !prefix.ends_with('/') {
         out.push(finding(
@@ -185,6 +196,57 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
         ));
     }
     out.sort_by_key(|f| f.severity);
+    out
+}
+
+/// Findings about the SNS and EventBridge routes.
+fn lint_delivery(spec: &Spec) -> Vec<Finding> {
+    use Severity::*;
+    let mut out = Vec::new();
+    let (prefix, suffix) = spec.key_filter();
+    match spec.delivery() {
+        Some(Delivery::Sns) => {
+            let topic = spec.notification.topic_arn.as_deref().unwrap_or_default();
+            out.push(finding(
+                Info,
+                "subscription",
+                format!(
+                    "subscribes the queue to the bucket's topic {topic}: the bucket's notification configuration, the topic's access policy and its other subscriptions are left as they are"
+                ),
+            ));
+            if !prefix.is_empty() && !suffix.is_empty() {
+                out.push(finding(
+                    Info,
+                    "subscription",
+                    format!(
+                        "SNS filters one key on a prefix or a suffix, not both: the subscription passes keys under `{prefix}`, and the consumer skips those not ending in `{suffix}` (deleting their messages only with --on-foreign-event delete)"
+                    ),
+                ));
+            }
+            let account = topic.split(':').nth(4).unwrap_or_default();
+            let ours = Arns::of(spec).account;
+            if spec.account_id.is_some() && !account.is_empty() && account != ours {
+                out.push(finding(
+                    Warning,
+                    "subscription",
+                    format!(
+                        "the topic is in account {account}, the queue in {ours}: the topic's access policy must let this account call sns:Subscribe, or apply cannot subscribe the queue"
+                    ),
+                ));
+            }
+        }
+        Some(Delivery::Eventbridge) => {
+            out.push(finding(
+                Info,
+                "rule",
+                format!(
+                    "turns on EventBridge delivery for bucket {}: every event of the bucket also goes to the account's default event bus, where rule {} picks Object Created for our keys; other entries stay as they are, and destroy leaves the setting on while any other rule may use it",
+                    spec.bucket.name, spec.notification.id
+                ),
+            ));
+        }
+        _ => {}
+    }
     out
 }
 

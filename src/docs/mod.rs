@@ -7,6 +7,7 @@ pub mod diff;
 mod iam;
 mod lint;
 mod notification;
+mod route;
 mod s3;
 mod sqs;
 
@@ -16,6 +17,11 @@ pub use lint::{Finding, Severity, lint, lint_trust_policy};
 pub use notification::{
     MergeError, NotificationFilter, Overlap, decode_key, encode_key, entry_filter, merge,
     notification_entry, recognise, remove,
+};
+pub use route::{
+    EVENTBRIDGE_KEY, TARGET_ID, covering_topic_entry, disable_eventbridge, enable_eventbridge,
+    event_pattern, eventbridge_enabled, rule_description, rule_document, subscription_document,
+    subscription_filter,
 };
 pub use s3::{
     DENY_INSECURE_TRANSPORT_SID, bucket_encryption, bucket_policy, bucket_tags,
@@ -60,6 +66,8 @@ pub struct Arns {
     pub role: String,
     pub user: String,
     pub account_root: String,
+    /// The EventBridge rule of `notification.delivery: eventbridge`.
+    pub rule: String,
 }
 
 impl Arns {
@@ -94,6 +102,10 @@ impl Arns {
             role: format!("arn:{p}:iam::{account}:role/{}", spec.role.name),
             user: format!("arn:{p}:iam::{account}:user/{}", spec.user.name),
             account_root: format!("arn:{p}:iam::{account}:root"),
+            rule: format!(
+                "arn:{p}:events:{region}:{account}:rule/{}",
+                spec.notification.id
+            ),
             partition: p,
             account,
         }

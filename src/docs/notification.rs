@@ -267,12 +267,19 @@ fn events(entry: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// Whether an entry for event type `wide` receives `narrow`: the same
+/// name, or `X:*` covering `X:Y`.
+pub(crate) fn events_cover(wide: &str, narrow: &str) -> bool {
+    wide == narrow || covers(wide, narrow)
+}
+
+fn covers(wide: &str, narrow: &str) -> bool {
+    wide.strip_suffix('*')
+        .is_some_and(|stem| stem.ends_with(':') && narrow.starts_with(stem))
+}
+
 /// Event types two entries both match: equal names, or one's `X:*` covering the other's `X:Y`.
 fn shared_events(ours: &[&str], theirs: &[&str]) -> Vec<String> {
-    let covers = |wide: &str, narrow: &str| {
-        wide.strip_suffix('*')
-            .is_some_and(|stem| stem.ends_with(':') && narrow.starts_with(stem))
-    };
     let mut shared = Vec::new();
     for a in ours {
         for b in theirs {

@@ -3,19 +3,41 @@
 use serde_json::{Map, Value, json};
 
 use super::{Arns, POLICY_VERSION};
-use crate::spec::{QueueEncryption, Spec};
+use crate::spec::{Delivery, QueueEncryption, Spec};
 
 /// Retention of the dead-letter queue: the maximum, so failures can be inspected.
 pub const DLQ_RETENTION_SECS: u32 = 1_209_600;
 
-/// Lets S3 (and only this bucket, in this account) send to the queue: the
-/// Databend/TiDB form, not Tarsal's guide's `"AWS": "*"` principal.
+/// Lets the one sender of the pipeline's events, and only it, send to the
+/// queue: S3 for this bucket in this account (the Databend/TiDB form, not
+/// Tarsal's guide's `"AWS": "*"` principal), or the bucket's SNS topic, or
+/// our EventBridge rule, as `notification.delivery` says.
 pub fn queue_policy(spec: &Spec) -> Value {
     let arns = Arns::of(spec);
-    json!({
-        "Version": POLICY_VERSION,
-        "Id": format!("{}-policy", spec.queue.name),
-        "Statement": [{
+    let statement = match spec.delivery() {
+        Some(Delivery::Sns) => json!({
+            "Sid": "AllowSnsTopicToSendMessage",
+            "Effect": "Allow",
+            "Principal": { "Service": "sns.amazonaws.com" },
+            "Action": "sqs:SendMessage",
+            "Resource": arns.queue,
+            "Condition": {
+                "ArnEquals": {
+                    "aws:SourceArn": spec.notification.topic_arn.clone().unwrap_or_default()
+                },
+            },
+        }),
+        Some(Delivery::Eventbridge) => json!({
+            "Sid": "AllowEventBridgeRuleToSendMessage",
+            "Effect": "Allow",
+            "Principal": { "Service": "events.amazonaws.com" },
+            "Action": "sqs:SendMessage",
+            "Resource": arns.queue,
+            "Condition": {
+                "ArnEquals": { "aws:SourceArn": arns.rule },
+            },
+        }),
+        Some(Delivery::Direct) | None => json!({
             "Sid": "AllowS3ToSendMessage",
             "Effect": "Allow",
             "Principal": { "Service": "s3.amazonaws.com" },
@@ -25,7 +47,12 @@ pub fn queue_policy(spec: &Spec) -> Value {
                 "ArnLike": { "aws:SourceArn": arns.bucket },
                 "StringEquals": { "aws:SourceAccount": arns.account },
             },
-        }],
+        }),
+    };
+    json!({
+        "Version": POLICY_VERSION,
+        "Id": format!("{}-policy", spec.queue.name),
+        "Statement": [statement],
     })
 }
 

@@ -7,7 +7,7 @@ use rand::distr::Alphanumeric;
 
 use super::profiles::{self, ExternalId, Principals, Shape};
 use super::{
-    BucketEncryption, BucketSpec, Compression, Connector, ConsumerSpec, DeadLetterSpec,
+    BucketEncryption, BucketSpec, Compression, Connector, ConsumerSpec, DeadLetterSpec, Delivery,
     NotificationSpec, ObjectOwnership, PolicyScope, PolicySpec, PublicAccessBlock, QueueEncryption,
     QueueSpec, RecordFormat, RoleSpec, SPEC_VERSION, Spec, UserSpec,
 };
@@ -192,6 +192,8 @@ fn generic(name: &str, region: &str, account_id: Option<&str>, external_id: Stri
             queue_arn: None,
             id: format!("{name}-object-created"),
             events: vec!["s3:ObjectCreated:*".to_owned()],
+            delivery: Delivery::Direct,
+            topic_arn: None,
         },
         consumer: ConsumerSpec {
             format: RecordFormat::Auto,

@@ -228,6 +228,12 @@ pub struct NotificationSpec {
     /// is false.
     pub queue_arn: Option<String>,
     pub events: Vec<String>,
+    /// How the bucket's events reach the queue: S3 notifies it directly, or
+    /// through an SNS topic the bucket already publishes to, or through
+    /// EventBridge; the last two leave a shared bucket's entries untouched.
+    pub delivery: Delivery,
+    /// The topic the bucket already publishes to, for `delivery: sns`.
+    pub topic_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -293,6 +299,10 @@ spec_enum!(
     }
 );
 spec_enum!(
+    /// How the bucket's events reach the pipeline's queue.
+    Delivery { Direct => "direct", Sns => "sns", Eventbridge => "eventbridge" }
+);
+spec_enum!(
     /// Default encryption of the bucket.
     BucketEncryption { SseS3 => "sse-s3", SseKms => "sse-kms", DsseKms => "dsse-kms" }
 );
@@ -347,6 +357,22 @@ impl Spec {
     /// Whether sluice keeps an entry in the bucket's notification configuration.
     pub fn has_notification(&self) -> bool {
         self.notification.enabled && (self.queue.enabled || self.foreign_queue().is_some())
+    }
+
+    /// How events reach the queue, when the pipeline is notified at all.
+    pub fn delivery(&self) -> Option<Delivery> {
+        self.has_notification()
+            .then_some(self.notification.delivery)
+    }
+
+    /// Whether sluice keeps an entry (or, for EventBridge, the EventBridge
+    /// setting) in the bucket's notification configuration: not with SNS,
+    /// whose topic entry belongs to the bucket's owners.
+    pub fn writes_bucket_notification(&self) -> bool {
+        matches!(
+            self.delivery(),
+            Some(Delivery::Direct | Delivery::Eventbridge)
+        )
     }
 
     /// The vendor's queue the bucket notifies, when the pipeline has none of its own.

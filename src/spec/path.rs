@@ -37,6 +37,8 @@ pub const NOTIFICATION_ENABLED: &str = "notification.enabled";
 pub const NOTIFICATION_ID: &str = "notification.id";
 pub const NOTIFICATION_QUEUE_ARN: &str = "notification.queue_arn";
 pub const NOTIFICATION_EVENTS: &str = "notification.events";
+pub const NOTIFICATION_DELIVERY: &str = "notification.delivery";
+pub const NOTIFICATION_TOPIC_ARN: &str = "notification.topic_arn";
 
 pub const CONSUMER_CONCURRENCY: &str = "consumer.concurrency";
 

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::profiles::{ExternalId, Principals};
-use super::{BucketEncryption, QueueEncryption, Spec, path};
+use super::{BucketEncryption, Delivery, QueueEncryption, Spec, path};
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +167,7 @@ pub fn validate(spec: &Spec) -> Result<(), ValidationErrors> {
             v.check(&path::item(path::NOTIFICATION_EVENTS, i), event_name(e));
         }
     }
+    delivery(spec, &mut v);
 
     v.check(
         path::CONSUMER_CONCURRENCY,
@@ -226,6 +227,100 @@ fn vendor_values(spec: &Spec, v: &mut Collector) {
 }
 
 /// A vendor's SQS queue: an ARN in the bucket's region (S3 notifies only there).
+/// `notification.delivery` and the values each route needs.
+fn delivery(spec: &Spec, v: &mut Collector) {
+    let n = &spec.notification;
+    if n.topic_arn.is_some() && n.delivery != Delivery::Sns {
+        v.push(
+            path::NOTIFICATION_TOPIC_ARN,
+            format!(
+                "only used with notification.delivery sns (it is {}): remove it, or set notification.delivery to sns",
+                n.delivery
+            ),
+        );
+    }
+    if n.delivery == Delivery::Direct || !n.enabled {
+        return;
+    }
+    if !spec.queue.enabled {
+        v.push(
+            path::NOTIFICATION_DELIVERY,
+            format!(
+                "{} delivers to the pipeline's own queue: set queue.enabled to true, or notification.delivery to direct",
+                n.delivery
+            ),
+        );
+        return;
+    }
+    match n.delivery {
+        Delivery::Sns => match &n.topic_arn {
+            None => v.push(
+                path::NOTIFICATION_TOPIC_ARN,
+                "names the SNS topic the bucket already publishes its events to (--set notification.topic_arn=arn:aws:sns:REGION:ACCOUNT:TOPIC)",
+            ),
+            Some(arn) => v.check(path::NOTIFICATION_TOPIC_ARN, topic_arn(arn, &spec.region)),
+        },
+        Delivery::Eventbridge => {
+            // The rule is named after the notification id.
+            v.check(path::NOTIFICATION_ID, rule_name(&n.id));
+            for (i, e) in n.events.iter().enumerate() {
+                if !e.starts_with("s3:ObjectCreated:") {
+                    v.push(
+                        &path::item(path::NOTIFICATION_EVENTS, i),
+                        format!(
+                            "`{e}` is not an object-created event: the EventBridge route matches Object Created only (use direct delivery for other events)"
+                        ),
+                    );
+                }
+            }
+        }
+        Delivery::Direct => {}
+    }
+}
+
+fn topic_arn(arn: &str, region: &str) -> Rule {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let [arn_word, _partition, service, topic_region, account, name] = parts[..] else {
+        return Err(format!(
+            "`{arn}` is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)"
+        ));
+    };
+    if arn_word != "arn" || service != "sns" || name.is_empty() {
+        return Err(format!(
+            "`{arn}` is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)"
+        ));
+    }
+    if name.ends_with(".fifo") {
+        return Err(format!(
+            "`{name}` is a FIFO topic: S3 publishes only to standard topics"
+        ));
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{account}` is not a 12-digit account id"));
+    }
+    if topic_region != region {
+        return Err(format!(
+            "the topic is in {topic_region}, the bucket in {region}: S3 publishes only to a topic in the bucket's own region"
+        ));
+    }
+    Ok(())
+}
+
+/// EventBridge rule names: 1 to 64 of letters, digits, `.`, `-` and `_`.
+fn rule_name(s: &str) -> Rule {
+    length(s, 1, 64)
+        .map_err(|e| format!("{e} (it names the EventBridge rule with delivery eventbridge)"))?;
+    match s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+    {
+        Some(c) => Err(format!(
+            "names the EventBridge rule with delivery eventbridge: {c:?} is not allowed (letters, digits, '.', '-' and '_')"
+        )),
+        None => Ok(()),
+    }
+}
+
 fn foreign_queue_arn(arn: &str, region: &str) -> Rule {
     let parts: Vec<&str> = arn.split(':').collect();
     let [arn_word, _partition, service, queue_region, account, name] = parts[..] else {

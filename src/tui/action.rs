@@ -9,7 +9,8 @@ use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::aws::apply::{ApplyError, ApplyOptions, ApplyReport};
 use crate::aws::observe::{
-    BucketState, Observation, Observed, PolicyState, QueueState, RoleState, UserState,
+    BucketState, Observation, Observed, PolicyState, QueueState, RoleState, RuleState,
+    SubscriptionState, UserState,
 };
 use crate::aws::verify::{VerifyOptions, VerifyReport};
 use crate::aws::{AwsOptions, Clients, Event, Identity, Plan};
@@ -121,16 +122,20 @@ pub enum Target {
     Bucket,
     Dlq,
     Queue,
+    Subscription,
+    Rule,
 }
 
 impl Target {
-    pub const ALL: [Target; 6] = [
+    pub const ALL: [Target; 8] = [
         Target::Policy,
         Target::Role,
         Target::User,
         Target::Bucket,
         Target::Dlq,
         Target::Queue,
+        Target::Subscription,
+        Target::Rule,
     ];
 }
 
@@ -154,6 +159,13 @@ pub enum Lookup {
     Queue {
         name: String,
     },
+    Subscription {
+        topic: String,
+        queue_arn: String,
+    },
+    Rule {
+        name: String,
+    },
 }
 
 /// What a lookup found.
@@ -167,6 +179,8 @@ pub enum Found {
     User(Observed<UserState>),
     Bucket(Observed<BucketState>),
     Queue(Observed<QueueState>),
+    Subscription(Observed<SubscriptionState>),
+    Rule(Observed<RuleState>),
 }
 
 /// Where a spec was saved and why.

@@ -13,7 +13,7 @@ use crate::aws::plan::for_account;
 use crate::aws::verify::VerifyOptions;
 use crate::aws::{AwsOptions, Clients, Identity, Plan};
 use crate::docs::MergeError;
-use crate::spec::{FieldError, Spec, path};
+use crate::spec::{Delivery, FieldError, Spec, path};
 
 use super::action::{ConnectHow, Effect, Found, LOOKUP_DEBOUNCE, Lookup, Target};
 use super::profiles::{Profile, REGIONS};
@@ -442,6 +442,24 @@ impl Model {
                     (Target::Queue, Some(_)) => valid(path::QUEUE_NAME).then(|| Lookup::Queue {
                         name: resolved.queue.name.clone(),
                     }),
+                    (Target::Subscription, Some(_)) => {
+                        match (resolved.delivery(), &resolved.notification.topic_arn) {
+                            (Some(Delivery::Sns), Some(topic))
+                                if valid(path::NOTIFICATION_TOPIC_ARN) =>
+                            {
+                                Some(Lookup::Subscription {
+                                    topic: topic.clone(),
+                                    queue_arn: arns.queue.clone(),
+                                })
+                            }
+                            _ => None,
+                        }
+                    }
+                    (Target::Rule, Some(_)) => (resolved.delivery() == Some(Delivery::Eventbridge)
+                        && valid(path::NOTIFICATION_ID))
+                    .then(|| Lookup::Rule {
+                        name: resolved.notification.id.clone(),
+                    }),
                 };
                 (*target, what)
             })
@@ -459,6 +477,8 @@ impl Model {
             bucket: Ok(None),
             dlq: Ok(None),
             queue: Ok(None),
+            subscription: Ok(None),
+            rule: Ok(None),
         };
         for (target, slot) in &self.slots {
             match (target, &slot.found) {
@@ -468,6 +488,10 @@ impl Model {
                 (Target::Bucket, Some(Found::Bucket(found))) => observation.bucket = found.clone(),
                 (Target::Dlq, Some(Found::Queue(found))) => observation.dlq = found.clone(),
                 (Target::Queue, Some(Found::Queue(found))) => observation.queue = found.clone(),
+                (Target::Subscription, Some(Found::Subscription(found))) => {
+                    observation.subscription = found.clone()
+                }
+                (Target::Rule, Some(Found::Rule(found))) => observation.rule = found.clone(),
                 _ => {}
             }
         }
@@ -525,11 +549,18 @@ impl Model {
             Some(Found::Bucket(Ok(None))) => Some(serde_json::Value::Object(Default::default())),
             _ => None,
         };
-        let merge_error = current_notification.as_ref().and_then(|current| {
-            crate::docs::merge(current, &crate::docs::notification_entry(&resolved))
-                .err()
-                .map(|e: MergeError| e.to_string())
-        });
+        let direct = resolved.delivery() == Some(Delivery::Direct);
+        let merge_error = current_notification
+            .as_ref()
+            .filter(|_| direct)
+            .and_then(|current| {
+                crate::docs::merge(current, &crate::docs::notification_entry(&resolved))
+                    .err()
+                    .map(|e: MergeError| match e {
+                        MergeError::Overlap(overlap) => crate::aws::plan::overlap_refusal(&overlap),
+                        other => other.to_string(),
+                    })
+            });
         self.derived.live = observation.is_some() && pending == 0;
         self.derived.pending = pending;
         self.derived.plan = plan;

@@ -74,6 +74,8 @@ fn target_of(kind: ResourceKind) -> Target {
         ResourceKind::Bucket | ResourceKind::Notification => Target::Bucket,
         ResourceKind::DeadLetterQueue => Target::Dlq,
         ResourceKind::Queue => Target::Queue,
+        ResourceKind::Subscription => Target::Subscription,
+        ResourceKind::Rule => Target::Rule,
     }
 }
 
@@ -87,6 +89,8 @@ pub fn describe(kind: ResourceKind) -> &'static str {
         ResourceKind::DeadLetterQueue => "dead-letter queue attributes",
         ResourceKind::Queue => "queue attributes and policy",
         ResourceKind::Notification => "bucket notification (merged)",
+        ResourceKind::Subscription => "subscription to the bucket's topic",
+        ResourceKind::Rule => "EventBridge rule and target",
     }
 }
 

@@ -14,7 +14,8 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use crate::aws::observe::{
-    observe_bucket, observe_policy, observe_queue, observe_role, observe_user,
+    observe_bucket, observe_policy, observe_queue, observe_role, observe_rule,
+    observe_subscription, observe_user,
 };
 use crate::aws::{Clients, Reporter};
 use crate::consume::runner::Outcome;
@@ -298,6 +299,10 @@ async fn lookup(clients: &Clients, what: Lookup) -> Found {
             region,
         } => Found::Bucket(observe_bucket(clients, &name, &account, &region).await),
         Lookup::Queue { name } => Found::Queue(observe_queue(clients, &name).await),
+        Lookup::Subscription { topic, queue_arn } => {
+            Found::Subscription(observe_subscription(clients, &topic, &queue_arn).await)
+        }
+        Lookup::Rule { name } => Found::Rule(observe_rule(clients, &name).await),
     }
 }
 

@@ -214,7 +214,9 @@ wait "$pid""#;
         let mut child = Command::new("sh")
             .args(["-c", LAUNCHER, "sh"])
             .arg(python)
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port_s])
+            // moto.server with one correction (see the script).
+            .arg(root().join("tests/moto_server.py"))
+            .args(["-H", "127.0.0.1", "-p", &port_s])
             .stdin(Stdio::piped())
             .stdout(log_file)
             .stderr(log_err)
@@ -806,6 +808,17 @@ pub fn upload_records(
     objects: usize,
     per_object: usize,
 ) -> std::collections::BTreeSet<String> {
+    upload_records_under(moto, dir, "in/", objects, per_object)
+}
+
+/// [`upload_records`] under `prefix`.
+pub fn upload_records_under(
+    moto: &Moto,
+    dir: &Path,
+    prefix: &str,
+    objects: usize,
+    per_object: usize,
+) -> std::collections::BTreeSet<String> {
     let local = dir.join("many");
     fs::create_dir_all(&local).unwrap();
     let mut ids = std::collections::BTreeSet::new();
@@ -825,7 +838,7 @@ pub fn upload_records(
         )
         .unwrap();
     }
-    upload_dir(moto, &local, "in/");
+    upload_dir(moto, &local, prefix);
     ids
 }
 

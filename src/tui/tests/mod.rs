@@ -134,6 +134,8 @@ pub(super) fn answer_all(app: &mut App, found: impl Fn(Target) -> Option<Found>)
             Target::User => Found::User(Ok(None)),
             Target::Bucket => Found::Bucket(Ok(None)),
             Target::Dlq | Target::Queue => Found::Queue(Ok(None)),
+            Target::Subscription => Found::Subscription(Ok(None)),
+            Target::Rule => Found::Rule(Ok(None)),
         });
         update(
             app,

@@ -1,0 +1,356 @@
+//! The two routes that bring a shared bucket's events to the queue without an
+//! entry of ours in its notification configuration, where ours would overlap
+//! another team's: the bucket's existing SNS topic (our queue subscribes to
+//! it, filtered on the key) and EventBridge (the bucket's EventBridge setting
+//! turned on, a rule matching Object Created for our keys, the queue as target).
+
+use serde_json::{Map, Value, json};
+
+use super::Arns;
+use super::notification::{NotificationFilter, encode_key, entry_filter, events_cover};
+use crate::spec::Spec;
+
+/// The key the bucket's notification configuration turns EventBridge on with.
+pub const EVENTBRIDGE_KEY: &str = "EventBridgeConfiguration";
+
+/// The Id of the rule's target: the queue.
+pub const TARGET_ID: &str = "sluice-queue";
+
+/// The subscription filter on the event's object key, where SNS can express
+/// it: a prefix, or else a suffix (SNS cannot test both on one key; the
+/// consumer skips any key outside the spec's anyway). S3 writes keys
+/// URL-encoded into events, and some S3 implementations encode `/` as well
+/// (`in%2Fa.csv`), so a prefix with a `/` is matched in both spellings.
+pub fn subscription_filter(spec: &Spec) -> Option<Value> {
+    let (prefix, suffix) = spec.key_filter();
+    let (operator, value) = match (prefix.is_empty(), suffix.is_empty()) {
+        (false, _) => ("prefix", prefix),
+        (true, false) => ("suffix", suffix),
+        (true, true) => return None,
+    };
+    let plain = encode_key(value);
+    let mut forms = vec![plain.clone()];
+    let slashed = plain.replace('/', "%2F");
+    if slashed != plain {
+        forms.push(slashed);
+    }
+    let matchers: Vec<Value> = forms.into_iter().map(|f| json!({ operator: f })).collect();
+    Some(json!({ "Records": { "s3": { "object": { "key": matchers } } } }))
+}
+
+/// Our queue's subscription to the bucket's topic, in the shape
+/// `aws sns get-subscription-attributes` reports (the filter policy parsed).
+/// Not raw: the SNS envelope names the topic each message came through.
+pub fn subscription_document(spec: &Spec) -> Value {
+    let mut attributes = Map::new();
+    attributes.insert("RawMessageDelivery".into(), "false".into());
+    if let Some(filter) = subscription_filter(spec) {
+        attributes.insert("FilterPolicyScope".into(), "MessageBody".into());
+        attributes.insert("FilterPolicy".into(), filter);
+    }
+    json!({
+        "TopicArn": spec.notification.topic_arn.clone().unwrap_or_default(),
+        "Protocol": "sqs",
+        "Endpoint": Arns::of(spec).queue,
+        "Attributes": attributes,
+    })
+}
+
+/// The EventBridge pattern: Object Created in this bucket, for the spec's
+/// keys (a prefix, a suffix, or both as one wildcard) and, when the spec
+/// names particular object-created events, the reasons they stand for.
+pub fn event_pattern(spec: &Spec) -> Value {
+    let mut detail = Map::new();
+    detail.insert(
+        "bucket".into(),
+        json!({ "name": [spec.bucket.name.clone()] }),
+    );
+    let (prefix, suffix) = spec.key_filter();
+    let key = match (prefix.is_empty(), suffix.is_empty()) {
+        (true, true) => None,
+        (false, true) => Some(json!({ "prefix": prefix })),
+        (true, false) => Some(json!({ "suffix": suffix })),
+        (false, false) => Some(json!({
+            "wildcard": format!("{}*{}", escape_wildcard(prefix), escape_wildcard(suffix))
+        })),
+    };
+    if let Some(key) = key {
+        detail.insert("object".into(), json!({ "key": [key] }));
+    }
+    let events = &spec.notification.events;
+    if !events.iter().any(|e| e == "s3:ObjectCreated:*") {
+        let reasons: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e.as_str() {
+                "s3:ObjectCreated:Put" => Some("PutObject"),
+                "s3:ObjectCreated:Post" => Some("PostObject"),
+                "s3:ObjectCreated:Copy" => Some("CopyObject"),
+                "s3:ObjectCreated:CompleteMultipartUpload" => Some("CompleteMultipartUpload"),
+                _ => None,
+            })
+            .collect();
+        if !reasons.is_empty() {
+            detail.insert("reason".into(), json!(reasons));
+        }
+    }
+    json!({
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": detail,
+    })
+}
+
+/// `*` and `\` are the wildcard operator's own characters.
+fn escape_wildcard(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('*', "\\*")
+}
+
+/// What the rule says it is for (the same on every path).
+pub fn rule_description(spec: &Spec) -> String {
+    format!(
+        "Object Created in {} to the {} queue (sluice)",
+        spec.bucket.name, spec.queue.name
+    )
+}
+
+/// The rule as `aws events describe-rule` and `list-targets-by-rule` report it.
+pub fn rule_document(spec: &Spec) -> Value {
+    json!({
+        "Name": spec.notification.id,
+        "EventPattern": event_pattern(spec),
+        "State": "ENABLED",
+        "Description": rule_description(spec),
+        "Targets": [{ "Id": TARGET_ID, "Arn": Arns::of(spec).queue }],
+    })
+}
+
+/// Whether a notification configuration has EventBridge delivery on.
+pub fn eventbridge_enabled(config: &Value) -> bool {
+    config.get(EVENTBRIDGE_KEY).is_some()
+}
+
+/// `config` with EventBridge delivery on, every entry as it was.
+pub fn enable_eventbridge(config: &Value) -> Value {
+    let mut map = config.as_object().cloned().unwrap_or_default();
+    map.entry(EVENTBRIDGE_KEY)
+        .or_insert_with(|| Value::Object(Map::new()));
+    Value::Object(map)
+}
+
+/// `config` with EventBridge delivery off, every entry as it was.
+pub fn disable_eventbridge(config: &Value) -> Value {
+    let mut map = config.as_object().cloned().unwrap_or_default();
+    map.remove(EVENTBRIDGE_KEY);
+    Value::Object(map)
+}
+
+/// The bucket's entry that publishes every event the spec wants, for every
+/// key it wants, to the spec's topic: what `delivery: sns` relies on. Err
+/// says what the bucket publishes to that topic instead.
+pub fn covering_topic_entry(config: &Value, spec: &Spec) -> Result<String, String> {
+    let topic = spec.notification.topic_arn.as_deref().unwrap_or_default();
+    let ours = NotificationFilter {
+        prefix: spec.bucket.prefix.clone(),
+        suffix: spec.bucket.suffix.clone(),
+    };
+    let to_topic: Vec<&Value> = config
+        .get("TopicConfigurations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.get("TopicArn").and_then(Value::as_str) == Some(topic))
+        .collect();
+    let id = |e: &Value| {
+        e.get("Id")
+            .and_then(Value::as_str)
+            .unwrap_or("(no id)")
+            .to_owned()
+    };
+    for entry in &to_topic {
+        let theirs = entry_filter(entry);
+        let events: Vec<&str> = entry
+            .get("Events")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let keys_covered =
+            ours.prefix.starts_with(&theirs.prefix) && ours.suffix.ends_with(&theirs.suffix);
+        let events_covered = spec
+            .notification
+            .events
+            .iter()
+            .all(|wanted| events.iter().any(|e| events_cover(e, wanted)));
+        if keys_covered && events_covered {
+            return Ok(id(entry));
+        }
+    }
+    let wanted = format!(
+        "{} for keys with prefix `{}` and suffix `{}`",
+        spec.notification.events.join(", "),
+        ours.prefix,
+        ours.suffix
+    );
+    if to_topic.is_empty() {
+        Err(format!(
+            "the bucket {} publishes nothing to the topic {topic}, so no event would reach the queue; its owners add a topic entry for {wanted}, or choose notification.delivery eventbridge",
+            spec.bucket.name
+        ))
+    } else {
+        let seen: Vec<String> = to_topic
+            .iter()
+            .map(|e| {
+                let f = entry_filter(e);
+                format!(
+                    "{} ({} under prefix `{}` and suffix `{}`)",
+                    id(e),
+                    e.get("Events")
+                        .and_then(Value::as_array)
+                        .map(|l| l
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", "))
+                        .unwrap_or_default(),
+                    f.prefix,
+                    f.suffix
+                )
+            })
+            .collect();
+        Err(format!(
+            "the bucket {}'s entries to the topic {topic} do not cover {wanted}: {}; widen one, or choose notification.delivery eventbridge",
+            spec.bucket.name,
+            seen.join("; ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docs::testing::acme;
+    use crate::spec::Delivery;
+
+    fn routed(delivery: Delivery) -> Spec {
+        let mut spec = acme();
+        spec.notification.delivery = delivery;
+        if delivery == Delivery::Sns {
+            spec.notification.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:uploads".into());
+        }
+        spec.bucket.prefix = "other/in dir/".into();
+        spec
+    }
+
+    #[test]
+    fn the_subscription_filters_on_the_prefix_in_both_spellings() {
+        let spec = routed(Delivery::Sns);
+        assert_eq!(
+            subscription_document(&spec),
+            json!({
+                "TopicArn": "arn:aws:sns:us-west-2:123456789012:uploads",
+                "Protocol": "sqs",
+                "Endpoint": "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue",
+                "Attributes": {
+                    "RawMessageDelivery": "false",
+                    "FilterPolicyScope": "MessageBody",
+                    "FilterPolicy": {"Records": {"s3": {"object": {"key": [
+                        {"prefix": "other/in+dir/"},
+                        {"prefix": "other%2Fin+dir%2F"}
+                    ]}}}}
+                }
+            })
+        );
+        let mut suffix_only = spec.clone();
+        suffix_only.bucket.prefix.clear();
+        suffix_only.bucket.suffix = ".csv".into();
+        assert_eq!(
+            subscription_filter(&suffix_only),
+            Some(json!({"Records": {"s3": {"object": {"key": [{"suffix": ".csv"}]}}}}))
+        );
+        suffix_only.bucket.suffix.clear();
+        assert_eq!(subscription_filter(&suffix_only), None);
+        assert_eq!(
+            subscription_document(&suffix_only)["Attributes"],
+            json!({"RawMessageDelivery": "false"})
+        );
+    }
+
+    #[test]
+    fn the_rule_matches_object_created_for_the_spec_keys() {
+        let mut spec = routed(Delivery::Eventbridge);
+        spec.bucket.suffix = ".json*".into();
+        assert_eq!(
+            rule_document(&spec),
+            json!({
+                "Name": "acme-ingest-object-created",
+                "EventPattern": {
+                    "source": ["aws.s3"],
+                    "detail-type": ["Object Created"],
+                    "detail": {
+                        "bucket": {"name": ["acme-ingest-source"]},
+                        "object": {"key": [{"wildcard": "other/in dir/*.json\\*"}]}
+                    }
+                },
+                "State": "ENABLED",
+                "Description": "Object Created in acme-ingest-source to the acme-ingest-queue queue (sluice)",
+                "Targets": [{"Id": "sluice-queue", "Arn": "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue"}]
+            })
+        );
+        spec.bucket.suffix.clear();
+        spec.notification.events = vec![
+            "s3:ObjectCreated:Put".into(),
+            "s3:ObjectCreated:Copy".into(),
+        ];
+        let pattern = event_pattern(&spec);
+        assert_eq!(
+            pattern["detail"]["object"],
+            json!({"key": [{"prefix": "other/in dir/"}]})
+        );
+        assert_eq!(
+            pattern["detail"]["reason"],
+            json!(["PutObject", "CopyObject"])
+        );
+    }
+
+    #[test]
+    fn eventbridge_is_switched_with_every_entry_kept() {
+        let config = json!({
+            "QueueConfigurations": [{"Id": "theirs", "QueueArn": "arn:aws:sqs:us-west-2:1:q", "Events": ["s3:ObjectCreated:*"]}]
+        });
+        let on = enable_eventbridge(&config);
+        assert!(eventbridge_enabled(&on));
+        assert_eq!(on["QueueConfigurations"], config["QueueConfigurations"]);
+        assert_eq!(enable_eventbridge(&on), on);
+        assert_eq!(disable_eventbridge(&on), config);
+        assert!(eventbridge_enabled(&enable_eventbridge(&Value::Null)));
+    }
+
+    #[test]
+    fn the_topic_must_carry_every_wanted_event_and_key() {
+        let spec = routed(Delivery::Sns);
+        let entry = |events: &[&str], prefix: &str| {
+            json!({"TopicConfigurations": [{
+                "Id": "uploads", "TopicArn": "arn:aws:sns:us-west-2:123456789012:uploads",
+                "Events": events,
+                "Filter": {"Key": {"FilterRules": [{"Name": "Prefix", "Value": prefix}]}}
+            }]})
+        };
+        assert_eq!(
+            covering_topic_entry(&entry(&["s3:ObjectCreated:*"], "other/"), &spec).as_deref(),
+            Ok("uploads")
+        );
+        let narrow =
+            covering_topic_entry(&entry(&["s3:ObjectCreated:Put"], "other/"), &spec).unwrap_err();
+        assert!(
+            narrow.contains("uploads (s3:ObjectCreated:Put under prefix `other/`"),
+            "{narrow}"
+        );
+        let elsewhere =
+            covering_topic_entry(&entry(&["s3:ObjectCreated:*"], "images/"), &spec).unwrap_err();
+        assert!(elsewhere.contains("do not cover"), "{elsewhere}");
+        let none = covering_topic_entry(&json!({}), &spec).unwrap_err();
+        assert!(none.contains("publishes nothing to the topic"), "{none}");
+        assert!(none.contains("notification.delivery eventbridge"), "{none}");
+    }
+}

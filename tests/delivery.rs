@@ -1,0 +1,439 @@
+//! Shared buckets against moto: where another team's queue entry and topic
+//! entry already take ObjectCreated under `other/`, a direct entry of ours
+//! is refused before any write (naming both routes that fit), and the SNS
+//! and EventBridge routes deliver every record without touching the bucket's
+//! entries, plan clean, verify, and destroy only what they made.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::{
+    ACCOUNT_ID, Moto, aws_cli, consume_args, ids_of, ok, run, shared, sink_records, sluice, text,
+    upload_records_under,
+};
+use serde_json::{Value, json};
+
+const BUCKET: &str = "acme-ingest-source";
+const TEAM_TOPIC: &str = "arn:aws:sns:us-west-2:123456789012:team-uploads";
+const TEAM_QUEUE: &str = "arn:aws:sqs:us-west-2:123456789012:team-queue";
+
+fn sluice_run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
+    run(&mut sluice(moto, dir, args))
+}
+
+/// The shared bucket: another team's queue entry and topic entry on
+/// ObjectCreated under `other/`, and that team's own subscription to its
+/// topic. moto accepts the two overlapping entries, where S3 would not;
+/// each one stands for what a shared bucket can hold. Returns the
+/// configuration as moto reports it.
+fn shared_bucket(moto: &Moto) -> Value {
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            BUCKET,
+            "--create-bucket-configuration",
+            "LocationConstraint=us-west-2",
+        ],
+    );
+    aws_cli(moto, &["sqs", "create-queue", "--queue-name", "team-queue"]);
+    aws_cli(
+        moto,
+        &["sqs", "create-queue", "--queue-name", "team-topic-queue"],
+    );
+    aws_cli(moto, &["sns", "create-topic", "--name", "team-uploads"]);
+    aws_cli(
+        moto,
+        &[
+            "sns",
+            "subscribe",
+            "--topic-arn",
+            TEAM_TOPIC,
+            "--protocol",
+            "sqs",
+            "--notification-endpoint",
+            "arn:aws:sqs:us-west-2:123456789012:team-topic-queue",
+        ],
+    );
+    let under_other = json!({"Key": {"FilterRules": [{"Name": "prefix", "Value": "other/"}]}});
+    let config = json!({
+        "QueueConfigurations": [{
+            "Id": "team-queue-entry", "QueueArn": TEAM_QUEUE,
+            "Events": ["s3:ObjectCreated:*"], "Filter": under_other,
+        }],
+        "TopicConfigurations": [{
+            "Id": "team-topic-entry", "TopicArn": TEAM_TOPIC,
+            "Events": ["s3:ObjectCreated:*"], "Filter": under_other,
+        }],
+    });
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            BUCKET,
+            "--notification-configuration",
+            &config.to_string(),
+        ],
+    );
+    common::notification(moto, BUCKET)
+}
+
+/// The other team's topic as it stands: attributes and subscriptions.
+fn team_topic(moto: &Moto) -> Value {
+    let mut attributes = aws_cli(
+        moto,
+        &["sns", "get-topic-attributes", "--topic-arn", TEAM_TOPIC],
+    )["Attributes"]
+        .clone();
+    // Counters that move with every subscription, ours included.
+    for counter in [
+        "SubscriptionsConfirmed",
+        "SubscriptionsPending",
+        "SubscriptionsDeleted",
+    ] {
+        attributes.as_object_mut().unwrap().remove(counter);
+    }
+    let subscriptions = aws_cli(
+        moto,
+        &[
+            "sns",
+            "list-subscriptions-by-topic",
+            "--topic-arn",
+            TEAM_TOPIC,
+        ],
+    )["Subscriptions"]
+        .clone();
+    json!({"attributes": attributes, "subscriptions": subscriptions})
+}
+
+/// The spec: the `acme-ingest` stack on the shared bucket (adopted), under `other/`.
+fn init(moto: &Moto, dir: &Path, sets: &[&str]) {
+    let mut args = vec![
+        "init",
+        "--name",
+        "acme-ingest",
+        "--region",
+        "us-west-2",
+        "--account-id",
+        ACCOUNT_ID,
+        "--out",
+        "spec.json",
+        "--force",
+        "--set",
+        "bucket.create=false",
+        "--set",
+        "bucket.prefix=other/",
+    ];
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    ok(sluice_run(moto, dir, &args));
+}
+
+/// apply, plan (clean), verify, 1,000 records through the route into a
+/// `dir:` sink, then destroy; the foreign entries and the team's topic are
+/// checked after apply and after destroy by `foreign_intact`.
+fn round_trip(moto: &Moto, dir: &Path, foreign_intact: &dyn Fn(&str)) -> String {
+    let applied = sluice_run(
+        moto,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    foreign_intact("after apply");
+
+    let planned = sluice_run(moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(
+        planned.status.code(),
+        Some(0),
+        "plan after apply is not clean:\n{}\n{}",
+        text(&planned.stdout),
+        text(&planned.stderr)
+    );
+
+    let verified = sluice_run(
+        moto,
+        dir,
+        &["verify", "--config", "spec.json", "--timeout", "30"],
+    );
+    assert!(
+        verified.status.success(),
+        "{}\n{}",
+        text(&verified.stdout),
+        text(&verified.stderr)
+    );
+    let said = text(&verified.stdout) + &text(&verified.stderr);
+
+    let ids = upload_records_under(moto, dir, "other/", 20, 50);
+    let consumed = sluice_run(moto, dir, &consume_args("3", &[]));
+    assert!(consumed.status.success(), "{}", text(&consumed.stderr));
+    let records = sink_records(dir);
+    assert_eq!(
+        ids_of(&records),
+        ids,
+        "every record, exactly the uploaded ones"
+    );
+    assert_eq!(records.len(), 1000, "each record once");
+
+    let destroyed = sluice_run(moto, dir, &["destroy", "--config", "spec.json", "--yes"]);
+    assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
+    foreign_intact("after destroy");
+    said + &text(&destroyed.stdout) + &text(&destroyed.stderr)
+}
+
+#[test]
+fn a_direct_entry_overlapping_a_shared_buckets_is_refused_naming_both_routes() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let before = shared_bucket(&moto);
+    init(&moto, dir, &[]);
+    for command in ["plan", "apply"] {
+        let mut args = vec![command, "--config", "spec.json"];
+        if command == "apply" {
+            args.push("--yes");
+        }
+        let out = sluice_run(&moto, dir, &args);
+        assert!(!out.status.success(), "{command} must refuse");
+        let stderr = text(&out.stderr);
+        for needle in [
+            "overlap the existing",
+            "--set notification.delivery=sns",
+            "--set notification.delivery=eventbridge",
+        ] {
+            assert!(stderr.contains(needle), "{command}: {needle} in\n{stderr}");
+        }
+    }
+    // With only the topic entry in the way, its topic is named, ready to paste.
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            BUCKET,
+            "--notification-configuration",
+            &json!({"TopicConfigurations": before["TopicConfigurations"]}).to_string(),
+        ],
+    );
+    let out = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "through that entry's topic, to which the bucket already publishes these events: --set notification.delivery=sns --set notification.topic_arn={TEAM_TOPIC}"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        aws_cli(&moto, &["iam", "list-policies", "--scope", "Local"])["Policies"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing was written"
+    );
+}
+
+#[test]
+fn the_sns_route_subscribes_to_the_buckets_topic_and_leaves_its_entries_alone() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let before = shared_bucket(&moto);
+    let topic_before = team_topic(&moto);
+    init(
+        &moto,
+        dir,
+        &[
+            "notification.delivery=sns",
+            &format!("notification.topic_arn={TEAM_TOPIC}"),
+        ],
+    );
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json", "--json"]);
+    assert_eq!(planned.status.code(), Some(2), "{}", text(&planned.stderr));
+    let plan: Value = serde_json::from_str(&text(&planned.stdout)).unwrap();
+    let kinds: Vec<&str> = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["resource"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"subscription"), "{kinds:?}");
+    assert!(!kinds.contains(&"notification"), "{kinds:?}");
+
+    let said = round_trip(&moto, dir, &|when| {
+        assert_eq!(common::notification(&moto, BUCKET), before, "{when}");
+        let now = team_topic(&moto);
+        if when == "after destroy" {
+            assert_eq!(now, topic_before, "{when}");
+        } else {
+            assert_eq!(now["attributes"], topic_before["attributes"], "{when}");
+        }
+    });
+    assert!(said.contains("event-route"), "{said}");
+    assert!(
+        said.contains(&format!("through the topic {TEAM_TOPIC}")),
+        "{said}"
+    );
+    assert!(said.contains("unsubscribed"), "{said}");
+}
+
+#[test]
+fn the_sns_route_is_refused_when_the_bucket_does_not_publish_the_keys_to_the_topic() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    shared_bucket(&moto);
+    init(
+        &moto,
+        dir,
+        &[
+            "bucket.prefix=elsewhere/",
+            "notification.delivery=sns",
+            &format!("notification.topic_arn={TEAM_TOPIC}"),
+        ],
+    );
+    let out = sluice_run(&moto, dir, &["apply", "--config", "spec.json", "--yes"]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("do not cover s3:ObjectCreated:* for keys with prefix `elsewhere/`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("team-topic-entry"), "{stderr}");
+    assert!(
+        aws_cli(
+            &moto,
+            &[
+                "sns",
+                "list-subscriptions-by-topic",
+                "--topic-arn",
+                TEAM_TOPIC
+            ]
+        )["Subscriptions"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 1,
+        "no subscription of ours"
+    );
+}
+
+#[test]
+fn the_eventbridge_route_adds_a_rule_beside_the_buckets_entries() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let before = shared_bucket(&moto);
+    let topic_before = team_topic(&moto);
+    init(&moto, dir, &["notification.delivery=eventbridge"]);
+    let foreign = |config: &Value| {
+        let mut config = config.clone();
+        config
+            .as_object_mut()
+            .unwrap()
+            .remove("EventBridgeConfiguration");
+        config
+    };
+    let said = round_trip(&moto, dir, &|when| {
+        let now = common::notification(&moto, BUCKET);
+        assert_eq!(foreign(&now), before, "{when}: the entries of others");
+        assert_eq!(team_topic(&moto), topic_before, "{when}");
+        if when == "after apply" {
+            assert_eq!(now["EventBridgeConfiguration"], json!({}), "{when}");
+            let rule = aws_cli(
+                &moto,
+                &[
+                    "events",
+                    "describe-rule",
+                    "--name",
+                    "acme-ingest-object-created",
+                ],
+            );
+            assert_eq!(rule["State"], "ENABLED");
+            let targets = aws_cli(
+                &moto,
+                &[
+                    "events",
+                    "list-targets-by-rule",
+                    "--rule",
+                    "acme-ingest-object-created",
+                ],
+            );
+            assert_eq!(
+                targets["Targets"],
+                json!([{"Id": "sluice-queue", "Arn": "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue"}])
+            );
+        } else {
+            // No other rule took S3's events: the setting went with ours.
+            assert_eq!(now.get("EventBridgeConfiguration"), None, "{when}");
+        }
+    });
+    assert!(
+        said.contains("through the EventBridge rule acme-ingest-object-created"),
+        "{said}"
+    );
+    assert!(
+        aws_cli(&moto, &["events", "list-rules"])["Rules"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "the rule is gone"
+    );
+}
+
+#[test]
+fn destroy_leaves_eventbridge_on_while_another_rule_may_use_it() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    shared_bucket(&moto);
+    aws_cli(
+        &moto,
+        &[
+            "events",
+            "put-rule",
+            "--name",
+            "team-archive",
+            "--event-pattern",
+            &json!({"source": ["aws.s3"], "detail-type": ["Object Deleted"]}).to_string(),
+        ],
+    );
+    init(&moto, dir, &["notification.delivery=eventbridge"]);
+    ok(sluice_run(
+        &moto,
+        dir,
+        &["apply", "--config", "spec.json", "--yes"],
+    ));
+    let destroyed = sluice_run(&moto, dir, &["destroy", "--config", "spec.json", "--yes"]);
+    let said = text(&destroyed.stdout) + &text(&destroyed.stderr);
+    assert!(
+        said.contains("left on: the EventBridge rule team-archive may rely on it"),
+        "{said}"
+    );
+    assert_eq!(
+        common::notification(&moto, BUCKET)["EventBridgeConfiguration"],
+        json!({})
+    );
+    let rules: Vec<String> = aws_cli(&moto, &["events", "list-rules"])["Rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(rules, ["team-archive"]);
+}
