@@ -437,3 +437,80 @@ fn destroy_leaves_eventbridge_on_while_another_rule_may_use_it() {
         .collect();
     assert_eq!(rules, ["team-archive"]);
 }
+
+/// The exported setup.sh, run twice against moto for each route: the first
+/// run builds what `sluice apply` would (sluice then plans clean), the
+/// second changes nothing; the bucket's entries stay as they were.
+#[test]
+fn setup_sh_builds_each_route_as_apply_would_and_reruns_as_a_no_op() {
+    let moto = shared();
+    for route in ["sns", "eventbridge"] {
+        moto.reset();
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let before = shared_bucket(&moto);
+        let topic = format!("notification.topic_arn={TEAM_TOPIC}");
+        let mut sets = vec![format!("notification.delivery={route}")];
+        if route == "sns" {
+            sets.push(topic);
+        }
+        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+        init(&moto, dir, &sets);
+        ok(sluice_run(
+            &moto,
+            dir,
+            &["export", "--config", "spec.json", "--out", "bundle"],
+        ));
+        let setup = |backups: &str| {
+            run(moto
+                .command("bash")
+                .arg(dir.join("bundle/setup.sh"))
+                .current_dir(dir.join("bundle"))
+                .env("SLUICE_BACKUP_DIR", dir.join(backups)))
+        };
+        let first = ok(setup("backups-1"));
+        let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+        assert_eq!(
+            planned.status.code(),
+            Some(0),
+            "{route}: sluice plans changes after setup.sh:\n{}\n{}\nsetup.sh said:\n{first}",
+            text(&planned.stdout),
+            text(&planned.stderr)
+        );
+        let second = ok(setup("backups-2"));
+        for word in [
+            "    created",
+            "updated",
+            "subscribed",
+            "turned on",
+            "backed up",
+        ] {
+            assert!(
+                !second.contains(word),
+                "{route}: second run says {word:?}:\n{second}"
+            );
+        }
+        assert!(
+            !dir.join("backups-2").exists(),
+            "{route}: second run backed up"
+        );
+        let mut now = common::notification(&moto, BUCKET);
+        if route == "eventbridge" {
+            assert_eq!(now["EventBridgeConfiguration"], json!({}), "{route}");
+            now.as_object_mut()
+                .unwrap()
+                .remove("EventBridgeConfiguration");
+        }
+        assert_eq!(now, before, "{route}: the entries of others");
+        let verified = sluice_run(
+            &moto,
+            dir,
+            &["verify", "--config", "spec.json", "--timeout", "30"],
+        );
+        assert!(
+            verified.status.success(),
+            "{route}: {}",
+            text(&verified.stdout)
+        );
+    }
+}

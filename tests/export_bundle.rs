@@ -103,6 +103,27 @@ fn variants() -> Vec<(&'static str, Edit)> {
                 s["policy"]["allow_put_object"] = json!(true);
             }),
         ),
+        // A shared bucket's routes: its SNS topic, or EventBridge.
+        (
+            "sns-route",
+            Box::new(|s: &mut Value| {
+                s["bucket"]["create"] = json!(false);
+                s["bucket"]["prefix"] = json!("shared/in/");
+                s["bucket"]["suffix"] = json!(".csv");
+                s["notification"]["delivery"] = json!("sns");
+                s["notification"]["topic_arn"] =
+                    json!("arn:aws:sns:us-west-2:123456789012:team-uploads");
+            }),
+        ),
+        (
+            "eventbridge-route",
+            Box::new(|s: &mut Value| {
+                s["bucket"]["prefix"] = json!("shared/in/");
+                s["bucket"]["suffix"] = json!(".csv");
+                s["notification"]["delivery"] = json!("eventbridge");
+                s["notification"]["events"] = json!(["s3:ObjectCreated:Put"]);
+            }),
+        ),
         // Every connector profile, as a spec naming only the connector and
         // the vendor's values: the loader fills in the rest from the profile.
         profile_variant(

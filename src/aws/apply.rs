@@ -156,7 +156,7 @@ pub async fn apply(
             }
             ResourceKind::Notification => run.notification().await,
             ResourceKind::Subscription => run.subscription(item, observed).await,
-            ResourceKind::Rule => run.rule(item).await,
+            ResourceKind::Rule => run.rule(item, observed).await,
         };
         let elapsed = started.elapsed();
         match result {
@@ -856,7 +856,7 @@ impl Run<'_> {
     }
 
     /// Puts the rule (pattern, state, description; tags when new) and our target.
-    async fn rule(&mut self, item: &PlanItem) -> StepResult {
+    async fn rule(&mut self, item: &PlanItem, observed: &Observation) -> StepResult {
         if item.action == Action::NoChange {
             return unchanged();
         }
@@ -893,9 +893,34 @@ impl Run<'_> {
                 put = put.tags(tag);
             }
         }
-        put.send()
+        let arn = put
+            .send()
             .await
-            .map_err(|e| classify("events:PutRule", &name, e))?;
+            .map_err(|e| classify("events:PutRule", &name, e))?
+            .rule_arn()
+            .unwrap_or_default()
+            .to_owned();
+        let tagged = matches!(&observed.rule, Ok(Some(r)) if r.tags.contains_key(docs::STACK_TAG));
+        if !created && !tagged {
+            // Adopted from CloudFormation (untagged, ours by its description): tag it now.
+            let tags = docs::tags(self.spec)
+                .into_iter()
+                .map(|(k, v)| {
+                    aws_sdk_eventbridge::types::Tag::builder()
+                        .key(k)
+                        .value(v)
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StepError::from(e.to_string()))?;
+            events
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .map_err(|e| classify("events:TagResource", &name, e))?;
+        }
         let target = aws_sdk_eventbridge::types::Target::builder()
             .id(docs::TARGET_ID)
             .arn(&self.arns.queue)

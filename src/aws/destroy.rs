@@ -430,7 +430,11 @@ async fn rule(
     let Some(rule) = observe_rule(clients, name).await? else {
         return Ok((label.to_owned(), Fate::Gone));
     };
-    let owner = owner(&rule.tags, &spec.name);
+    let owner = match owner(&rule.tags, &spec.name) {
+        // CloudFormation's rule takes no tags: ours by the description every path writes.
+        Owner::Untagged if rule.description == crate::docs::rule_description(spec) => Owner::Stack,
+        owner => owner,
+    };
     if owner != Owner::Stack {
         return Ok((
             label.to_owned(),

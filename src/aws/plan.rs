@@ -10,7 +10,7 @@ use crate::docs::diff::{DiffTag, json_diff};
 use crate::docs::{
     ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, Overlap, ResourceKind, bucket_policy,
     covering_topic_entry, desired::expand_json_attributes, desired_state, enable_eventbridge, lint,
-    merge, merge_bucket_policy, notification_entry, queue_policy, recognise,
+    merge, merge_bucket_policy, notification_entry, queue_policy, recognise, rule_description,
 };
 use crate::spec::{Delivery, Spec};
 
@@ -264,10 +264,18 @@ impl Plan {
                     })
                 }
                 ResourceKind::Subscription => {
-                    if let Ok(Some(b)) = &observed.bucket
-                        && let Err(why) = covering_topic_entry(&b.notification, spec)
-                    {
-                        errors.push(format!("{why}; nothing will be written"));
+                    match &observed.bucket {
+                        Ok(Some(b)) => {
+                            if let Err(why) = covering_topic_entry(&b.notification, spec) {
+                                errors.push(format!("{why}; nothing will be written"));
+                            }
+                        }
+                        Ok(None) => errors.push(format!(
+                            "bucket {} does not exist: notification.delivery sns relies on the topic entry of a bucket that already publishes to {}",
+                            spec.bucket.name,
+                            spec.notification.topic_arn.as_deref().unwrap_or_default()
+                        )),
+                        Err(_) => {} // reported with the bucket
                     }
                     observed.subscription.as_ref().map(|state| match state {
                         None => item(Action::Create, None, Some(after.clone())),
@@ -280,15 +288,28 @@ impl Plan {
                 ResourceKind::Rule => observed.rule.as_ref().map(|state| match state {
                     None => item(Action::Create, None, Some(after.clone())),
                     Some(rule) => {
-                        if rule.tags.get(crate::docs::STACK_TAG) != Some(&spec.name) {
-                            errors.push(format!(
+                        match rule.tags.get(crate::docs::STACK_TAG) {
+                            Some(stack) if stack == &spec.name => {}
+                            // Made without tags (CloudFormation's rule takes none), with our description.
+                            None if rule.description == rule_description(spec) => notes.push(format!(
+                                "rule {name} carries no {} tag (CloudFormation makes rules so): it is this stack's by its description, and apply tags it {}={}",
+                                crate::docs::STACK_TAG,
+                                crate::docs::STACK_TAG,
+                                spec.name
+                            )),
+                            _ => errors.push(format!(
                                 "an EventBridge rule {name} exists and is not this stack's (no {}={} tag): choose another notification.id, which names the rule",
                                 crate::docs::STACK_TAG,
                                 spec.name
-                            ));
+                            )),
                         }
                         let (before, wanted) = rule_as_planned(&after, rule);
-                        item(changed(&before, &wanted, Action::Update), Some(before), Some(wanted))
+                        let action = if rule.tags.contains_key(crate::docs::STACK_TAG) {
+                            changed(&before, &wanted, Action::Update)
+                        } else {
+                            Action::Update // apply records the adoption with our tags
+                        };
+                        item(action, Some(before), Some(wanted))
                     }
                 }),
                 ResourceKind::Notification => observed.bucket.as_ref().map(|state| {

@@ -11,7 +11,7 @@ use crate::docs::{
     notification_entry, ownership_controls, permissions_policy, public_access_block,
     queue_attributes, queue_policy, to_pretty, trust_policy, versioning,
 };
-use crate::spec::Spec;
+use crate::spec::{Delivery, Spec};
 
 /// Single-quotes `s` for POSIX shells.
 pub fn shell_quote(s: &str) -> String {
@@ -69,8 +69,32 @@ pub fn setup_script(spec: &Spec) -> String {
             embed(&mut out, "queue-policy.json", &queue_policy(s));
         }
     }
-    if s.has_notification() {
-        embed(&mut out, "notification-entry.json", &notification_entry(s));
+    match s.delivery() {
+        Some(Delivery::Direct) => {
+            embed(&mut out, "notification-entry.json", &notification_entry(s));
+        }
+        Some(Delivery::Sns) => {
+            // As `aws sns subscribe --attributes` takes them: every value a string.
+            let attributes: serde_json::Map<String, Value> =
+                docs::subscription_document(s)["Attributes"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| {
+                        let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                        (k.clone(), Value::String(text))
+                    })
+                    .collect();
+            embed(
+                &mut out,
+                "subscription-attributes.json",
+                &Value::Object(attributes),
+            );
+        }
+        Some(Delivery::Eventbridge) => {
+            embed(&mut out, "event-pattern.json", &docs::event_pattern(s));
+        }
+        None => {}
     }
 
     // -- preflight -------------------------------------------------------
@@ -79,8 +103,10 @@ pub fn setup_script(spec: &Spec) -> String {
     } else {
         PREFLIGHT_ADOPT_BUCKET
     });
-    if s.has_notification() {
-        out.push_str(PREFLIGHT_NOTIFICATION);
+    match s.delivery() {
+        Some(Delivery::Direct) => out.push_str(PREFLIGHT_NOTIFICATION),
+        Some(Delivery::Sns) => out.push_str(PREFLIGHT_TOPIC),
+        Some(Delivery::Eventbridge) | None => {}
     }
 
     // -- steps -----------------------------------------------------------
@@ -117,8 +143,14 @@ pub fn setup_script(spec: &Spec) -> String {
             STEP_QUEUE_ADOPT
         });
     }
-    if s.has_notification() {
-        out.push_str(STEP_NOTIFICATION);
+    match s.delivery() {
+        Some(Delivery::Direct) => out.push_str(STEP_NOTIFICATION),
+        Some(Delivery::Sns) => out.push_str(STEP_SUBSCRIPTION),
+        Some(Delivery::Eventbridge) => {
+            out.push_str(STEP_EVENTBRIDGE_SETTING);
+            out.push_str(STEP_RULE);
+        }
+        None => {}
     }
     out.push_str(&summary(spec));
     out
@@ -150,6 +182,7 @@ fn header(spec: &Spec) -> String {
 # shellcheck disable=SC2034 # the settings below name every value; a spec uses only some
 set -euo pipefail
 
+STACK_NAME={stack}
 REGION={region}
 PARTITION={partition}
 EXPECTED_ACCOUNT={account}
@@ -170,6 +203,11 @@ OBJECT_LOCK={object_lock}
 NOTIFIED_QUEUE={notified}
 POLICY_DESCRIPTION={policy_description}
 ROLE_DESCRIPTION={role_description}
+EVENTS={events}
+TOPIC_ARN={topic_arn}
+RULE_NAME={notification}
+RULE_DESCRIPTION={rule_description}
+TARGET_ID={target_id}
 "#,
         name = spec.name,
         what = match spec.profile().shape {
@@ -196,6 +234,7 @@ ROLE_DESCRIPTION={role_description}
             (true, false) =>
                 ", the queue and its access policy, and the bucket's event\n# notification to the queue",
         },
+        stack = q(&spec.name),
         region = q(&spec.region),
         partition = q(docs::partition(&spec.region)),
         account = q(spec.account_id.as_deref().unwrap_or("")),
@@ -216,6 +255,10 @@ ROLE_DESCRIPTION={role_description}
         notified = q(spec.foreign_queue().unwrap_or(&spec.queue.name)),
         policy_description = q(&docs::policy_description(spec)),
         role_description = q(&docs::role_description(spec)),
+        events = q(&serde_json::to_string(&spec.notification.events).unwrap_or_default()),
+        topic_arn = q(spec.notification.topic_arn.as_deref().unwrap_or("")),
+        rule_description = q(&docs::rule_description(spec)),
+        target_id = q(docs::TARGET_ID),
     );
     h
 }
@@ -269,7 +312,7 @@ done
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 BACKUP_DIR=${SLUICE_BACKUP_DIR:-sluice-backup-$(date -u +%Y%m%dT%H%M%SZ)}
-NOT_FOUND='NoSuchEntity|NoSuchBucket|NoSuchBucketPolicy|NonExistentQueue|QueueDoesNotExist|NoSuchPublicAccessBlockConfiguration|OwnershipControlsNotFoundError|ServerSideEncryptionConfigurationNotFoundError|\(404\)|Not Found'
+NOT_FOUND='NoSuchEntity|NoSuchBucket|NoSuchBucketPolicy|NonExistentQueue|QueueDoesNotExist|NoSuchPublicAccessBlockConfiguration|OwnershipControlsNotFoundError|ServerSideEncryptionConfigurationNotFoundError|ResourceNotFoundException|\(404\)|Not Found'
 
 # The AWS CLI v1 ignores AWS_ENDPOINT_URL for some services (SQS): pass it explicitly.
 ENDPOINT_ARGS=()
@@ -324,6 +367,15 @@ $ours[0] as $o
 | .[]
 | select(.e.Id == $o.Id or (shared($o; .e) and overlap($o; .e)))
 | "the existing \(.kind) entry \(.e.Id // "(no id)") to \(.target)"'
+# shellcheck disable=SC2016,SC2034
+JQ_TOPIC_COVERS='
+def rule($e; $name): [($e.Filter.Key.FilterRules // [])[] | select(.Name | ascii_downcase == $name) | .Value][0] // "";
+def covers($w; $n): $w == $n or (($w | endswith(":*")) and ($n | startswith($w[0:-1])));
+[(.TopicConfigurations // [])[] | select(.TopicArn == $topic)
+ | . as $e
+ | select(($prefix | startswith(rule($e; "prefix"))) and ($suffix | endswith(rule($e; "suffix"))))
+ | select(all($events[]; . as $x | any($e.Events[]; covers(.; $x))))
+ | .Id // "(no id)"] | first // empty'
 # shellcheck disable=SC2016,SC2034
 JQ_RECOGNISE='
 def rules($e): [($e.Filter.Key.FilterRules // [])[] | {key: (.Name | ascii_downcase), value: .Value}] | from_entries;
@@ -598,6 +650,108 @@ else
   jq -n --arg policy "$(jq -c . "$WORK/queue-policy-merged.json")" '{Policy: $policy}' >"$WORK/queue-set.json"
   aws_ sqs set-queue-attributes --queue-url "$QUEUE_URL" --attributes "file://$WORK/queue-set.json"
   say "access policy: our statement merged"
+fi
+"#;
+
+const PREFLIGHT_TOPIC: &str = r#"
+# The bucket must already publish our events and keys to the topic.
+if [ "$BUCKET_EXISTS" = true ]; then
+  aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
+  [ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
+  covering=$(jq -r --arg topic "$TOPIC_ARN" --arg prefix "$PREFIX" --arg suffix "$SUFFIX" \
+    --argjson events "$EVENTS" "$JQ_TOPIC_COVERS" "$WORK/notification-before.json")
+  [ -n "$covering" ] || die "the bucket $BUCKET publishes no $EVENTS for keys with prefix '$PREFIX' and suffix '$SUFFIX' to the topic $TOPIC_ARN; its owners add such a topic entry, or the spec uses notification.delivery eventbridge; nothing was changed"
+  say "the bucket publishes our events to $TOPIC_ARN (entry $covering)"
+else
+  die "bucket $BUCKET does not exist: notification.delivery sns needs a bucket that already publishes to $TOPIC_ARN"
+fi
+"#;
+
+const STEP_SUBSCRIPTION: &str = r#"
+step "Subscription of queue $QUEUE_NAME to $TOPIC_ARN"
+QUEUE_ARN="arn:$PARTITION:sqs:$REGION:$ACCOUNT_ID:$QUEUE_NAME"
+sub=$(aws_ sns list-subscriptions-by-topic --topic-arn "$TOPIC_ARN" --output json \
+  | jq -r --arg q "$QUEUE_ARN" '[.Subscriptions[]? | select(.Protocol == "sqs" and .Endpoint == $q and (.SubscriptionArn | startswith("arn:")))][0].SubscriptionArn // empty')
+if [ -z "$sub" ]; then
+  aws_ sns subscribe --topic-arn "$TOPIC_ARN" --protocol sqs --notification-endpoint "$QUEUE_ARN" \
+    --attributes "file://$WORK/subscription-attributes.json" --return-subscription-arn >/dev/null
+  say "subscribed (the topic's policy and other subscriptions unchanged)"
+else
+  aws_ sns get-subscription-attributes --subscription-arn "$sub" >"$WORK/have.json"
+  changed=$(jq -r --slurpfile want "$WORK/subscription-attributes.json" "$JQ_CHANGED_ATTRIBUTES" "$WORK/have.json")
+  if [ -z "$changed" ]; then
+    say "no change"
+  else
+    jq '.Attributes // {}' "$WORK/have.json" | backup subscription-attributes.json
+    # The scope first: a message-body filter is refused under the attribute scope.
+    for name in FilterPolicyScope FilterPolicy RawMessageDelivery; do
+      value=$(jq -r --arg n "$name" '.[$n] // empty' "$WORK/subscription-attributes.json")
+      [ -n "$value" ] || continue
+      aws_ sns set-subscription-attributes --subscription-arn "$sub" \
+        --attribute-name "$name" --attribute-value "$value"
+    done
+    say "updated: $changed"
+  fi
+fi
+"#;
+
+const STEP_EVENTBRIDGE_SETTING: &str = r#"
+step "EventBridge delivery of bucket $BUCKET"
+aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
+[ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
+if jq -e 'has("EventBridgeConfiguration")' "$WORK/notification-before.json" >/dev/null; then
+  say "already on"
+else
+  if [ "$(jq -c . "$WORK/notification-before.json")" != "{}" ]; then
+    backup bucket-notification.json <"$WORK/notification-before.json"
+  fi
+  jq '. + {EventBridgeConfiguration: {}}' "$WORK/notification-before.json" >"$WORK/notification-merged.json"
+  aws_ s3api put-bucket-notification-configuration --bucket "$BUCKET" \
+    --notification-configuration "file://$WORK/notification-merged.json"
+  aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-after.json"
+  jq -S 'del(.EventBridgeConfiguration)' "$WORK/notification-before.json" >"$WORK/foreign-before.json"
+  jq -S 'del(.EventBridgeConfiguration)' "$WORK/notification-after.json" >"$WORK/foreign-after.json"
+  same "$WORK/foreign-before.json" "$WORK/foreign-after.json" \
+    || die "other entries changed while EventBridge delivery was turned on: compare with the backup in $BACKUP_DIR"
+  say "turned on (entries of others kept)"
+fi
+"#;
+
+const STEP_RULE: &str = r#"
+step "EventBridge rule $RULE_NAME -> $QUEUE_NAME"
+QUEUE_ARN="arn:$PARTITION:sqs:$REGION:$ACCOUNT_ID:$QUEUE_NAME"
+if probe "$WORK/rule.json" aws_ events describe-rule --name "$RULE_NAME"; then
+  rule_arn=$(jq -r .Arn "$WORK/rule.json")
+  owner=$(aws_ events list-tags-for-resource --resource-arn "$rule_arn" --output json \
+    | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+  [ "$owner" = "$STACK_NAME" ] || die "an EventBridge rule $RULE_NAME exists and is not this stack's: choose another notification.id, which names the rule"
+  jq -S '.EventPattern | fromjson' "$WORK/rule.json" >"$WORK/pattern-current.json"
+  jq -S . "$WORK/event-pattern.json" >"$WORK/pattern-wanted.json"
+  if same "$WORK/pattern-current.json" "$WORK/pattern-wanted.json" \
+    && [ "$(jq -r .State "$WORK/rule.json")" = ENABLED ] \
+    && [ "$(jq -r '.Description // ""' "$WORK/rule.json")" = "$RULE_DESCRIPTION" ]; then
+    say "rule: no change"
+  else
+    backup "rule-$RULE_NAME.json" <"$WORK/rule.json"
+    aws_ events put-rule --name "$RULE_NAME" --event-pattern "file://$WORK/event-pattern.json" \
+      --state ENABLED --description "$RULE_DESCRIPTION" >/dev/null
+    say "rule: updated"
+  fi
+else
+  aws_ events put-rule --name "$RULE_NAME" --event-pattern "file://$WORK/event-pattern.json" \
+    --state ENABLED --description "$RULE_DESCRIPTION" --tags "$IAM_TAGS" >/dev/null
+  say "rule: created"
+fi
+target=$(aws_ events list-targets-by-rule --rule "$RULE_NAME" --output json \
+  | jq -r --arg id "$TARGET_ID" '[.Targets[]? | select(.Id == $id) | .Arn][0] // empty')
+if [ "$target" = "$QUEUE_ARN" ]; then
+  say "target: no change"
+else
+  jq -n --arg id "$TARGET_ID" --arg arn "$QUEUE_ARN" '[{Id: $id, Arn: $arn}]' >"$WORK/targets.json"
+  failed=$(aws_ events put-targets --rule "$RULE_NAME" --targets "file://$WORK/targets.json" \
+    --query FailedEntryCount --output text)
+  [ "$failed" = 0 ] || die "EventBridge refused the queue as the rule's target"
+  say "target: the queue (targets of others kept)"
 fi
 "#;
 

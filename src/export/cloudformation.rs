@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::yaml::to_yaml;
 use crate::docs::{self, ACCOUNT_PLACEHOLDER, Arns};
-use crate::spec::Spec;
+use crate::spec::{Delivery, Spec};
 
 /// Logical ids of the template's resources.
 const POLICY: &str = "ConsumerPolicy";
@@ -22,6 +22,8 @@ const QUEUE: &str = "Queue";
 const QUEUE_POLICY: &str = "QueuePolicy";
 const BUCKET: &str = "SourceBucket";
 const BUCKET_POLICY: &str = "SourceBucketPolicy";
+const SUBSCRIPTION: &str = "TopicSubscription";
+const RULE: &str = "ObjectCreatedRule";
 
 /// The CloudFormation template (YAML) for `spec`, headed by comments on how
 /// to deploy it and on what it leaves to `sluice apply`.
@@ -125,6 +127,47 @@ pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
             }),
         );
     }
+    match spec.delivery() {
+        Some(Delivery::Sns) => {
+            let document = docs::subscription_document(spec);
+            let attributes = &document["Attributes"];
+            let mut properties = json!({
+                "Protocol": "sqs",
+                "TopicArn": document["TopicArn"],
+                "Endpoint": queue_arn,
+                "RawMessageDelivery": attributes["RawMessageDelivery"] == "true",
+            });
+            if let Some(filter) = attributes.get("FilterPolicy") {
+                properties["FilterPolicyScope"] = json!("MessageBody");
+                properties["FilterPolicy"] = filter.clone();
+            }
+            resources.insert(
+                SUBSCRIPTION.into(),
+                json!({
+                    "Type": "AWS::SNS::Subscription",
+                    "DependsOn": QUEUE_POLICY,
+                    "Properties": properties,
+                }),
+            );
+        }
+        Some(Delivery::Eventbridge) => {
+            resources.insert(
+                RULE.into(),
+                json!({
+                    "Type": "AWS::Events::Rule",
+                    "DependsOn": QUEUE_POLICY,
+                    "Properties": {
+                        "Name": spec.notification.id,
+                        "Description": docs::rule_description(spec),
+                        "EventPattern": docs::event_pattern(spec),
+                        "State": "ENABLED",
+                        "Targets": [{ "Id": docs::TARGET_ID, "Arn": queue_arn }],
+                    },
+                }),
+            );
+        }
+        Some(Delivery::Direct) | None => {}
+    }
     if spec.bucket.create {
         resources.insert(BUCKET.into(), bucket_resource(spec, &queue_arn));
         if let Some(policy) = docs::bucket_policy(spec) {
@@ -193,7 +236,7 @@ fn header_notes(spec: &Spec) -> Vec<String> {
             spec.name, spec.region
         ),
     ];
-    if !spec.bucket.create && spec.has_notification() {
+    if !spec.bucket.create && spec.writes_bucket_notification() {
         lines.push(String::new());
         lines.extend(adopted_bucket_note(spec).lines().map(str::to_owned));
     }
@@ -208,10 +251,20 @@ fn adopted_bucket_note(spec: &Spec) -> String {
     format!(
         "The bucket {} is adopted, so this stack does not add its notification:\n\
          CloudFormation would replace the bucket's whole notification configuration,\n\
-         other entries included. Add notification {} with `sluice apply` or the\n\
+         other entries included. {} with `sluice apply` or the\n\
          exported setup.sh, which merge it with the bucket's existing entries.",
-        spec.bucket.name, spec.notification.id
+        spec.bucket.name,
+        ours_to_merge(spec)
     )
+}
+
+/// What `sluice apply` or setup.sh merges into an adopted bucket's notification configuration.
+fn ours_to_merge(spec: &Spec) -> String {
+    if spec.delivery() == Some(Delivery::Eventbridge) {
+        "Turn its EventBridge delivery on".to_owned()
+    } else {
+        format!("Add notification {}", spec.notification.id)
+    }
 }
 
 fn access_key_note(spec: &Spec) -> String {
@@ -251,7 +304,7 @@ fn description(spec: &Spec) -> String {
             spec.profile().vendor
         ),
     };
-    if !spec.bucket.create && spec.has_notification() {
+    if !spec.bucket.create && spec.writes_bucket_notification() {
         text.push_str(
             " The bucket is adopted: its notification is not part of this stack; add it with `sluice apply` or setup.sh, which merge it.",
         );
@@ -333,11 +386,20 @@ fn bucket_resource(spec: &Spec, queue_arn: &Value) -> Value {
     if spec.bucket.object_lock {
         properties.insert("ObjectLockEnabled".into(), true.into());
     }
-    if spec.has_notification() {
-        properties.insert(
-            "NotificationConfiguration".into(),
-            json!({ "QueueConfigurations": queue_configurations(spec, queue_arn) }),
-        );
+    match spec.delivery() {
+        Some(Delivery::Direct) => {
+            properties.insert(
+                "NotificationConfiguration".into(),
+                json!({ "QueueConfigurations": queue_configurations(spec, queue_arn) }),
+            );
+        }
+        Some(Delivery::Eventbridge) => {
+            properties.insert(
+                "NotificationConfiguration".into(),
+                json!({ "EventBridgeConfiguration": { "EventBridgeEnabled": true } }),
+            );
+        }
+        Some(Delivery::Sns) | None => {}
     }
     properties.insert("Tags".into(), bucket_tag_list(spec));
     let mut bucket = json!({
@@ -349,7 +411,8 @@ fn bucket_resource(spec: &Spec, queue_arn: &Value) -> Value {
         "UpdateReplacePolicy": "Retain",
         "Properties": properties,
     });
-    if !spec.has_queue()
+    // Only a direct notification makes S3 send to the queue (its test event).
+    if spec.delivery() != Some(Delivery::Direct)
         && let Some(b) = bucket.as_object_mut()
     {
         b.remove("DependsOn");
@@ -399,15 +462,22 @@ fn outputs(spec: &Spec, queue_arn: &Value, queue_url: &Value) -> Map<String, Val
             json!({ "Description": describe_connector_value(key), "Value": value }),
         );
     }
-    if !spec.bucket.create && spec.has_notification() {
+    if !spec.bucket.create && spec.writes_bucket_notification() {
         outputs.insert(
             "NotificationSetup".into(),
             json!({
                 "Description": "This stack does not add the bucket notification (the bucket is adopted)",
-                "Value": format!(
-                    "Run `sluice apply` or setup.sh to merge notification {} into bucket {}",
-                    spec.notification.id, spec.bucket.name
-                ),
+                "Value": if spec.delivery() == Some(Delivery::Eventbridge) {
+                    format!(
+                        "Run `sluice apply` or setup.sh to turn on EventBridge delivery of bucket {}",
+                        spec.bucket.name
+                    )
+                } else {
+                    format!(
+                        "Run `sluice apply` or setup.sh to merge notification {} into bucket {}",
+                        spec.notification.id, spec.bucket.name
+                    )
+                },
             }),
         );
     }

@@ -101,12 +101,25 @@ pub fn json_documents(spec: &Spec) -> Vec<(&'static str, serde_json::Value)> {
             docs.push(("bucket-policy.json", p));
         }
     }
-    if spec.has_notification() {
-        let entry = notification_entry(spec);
-        docs.push((
-            "bucket-notification.json",
-            merge(&serde_json::Value::Null, &entry).unwrap_or(entry),
-        ));
+    match spec.delivery() {
+        Some(spec::Delivery::Direct) => {
+            let entry = notification_entry(spec);
+            docs.push((
+                "bucket-notification.json",
+                merge(&serde_json::Value::Null, &entry).unwrap_or(entry),
+            ));
+        }
+        Some(spec::Delivery::Sns) => {
+            docs.push(("sns-subscription.json", docs::subscription_document(spec)));
+        }
+        Some(spec::Delivery::Eventbridge) => {
+            docs.push((
+                "bucket-notification.json",
+                serde_json::json!({ docs::EVENTBRIDGE_KEY: {} }),
+            ));
+            docs.push(("eventbridge-rule.json", docs::rule_document(spec)));
+        }
+        None => {}
     }
     docs.push((
         "connector-values.json",
@@ -162,7 +175,9 @@ fn describe(file: &str) -> &'static str {
         "spec.json" => "the sluice spec: `sluice plan|apply --config spec.json` re-runs it",
         "permissions-policy.json" => "IAM permissions policy attached to the role and user",
         "trust-policy.json" => "the role's trust policy (who may assume it, with the external ID)",
-        "queue-policy.json" => "the queue's access policy: lets only this bucket's S3 events in",
+        "queue-policy.json" => {
+            "the queue's access policy: lets in only the sender of this bucket's events"
+        }
         "queue-attributes.json" => {
             "queue attributes, in `aws sqs set-queue-attributes --attributes` form"
         }
@@ -177,6 +192,12 @@ fn describe(file: &str) -> &'static str {
         }
         "bucket-notification.json" => {
             "the notification configuration for a bucket with no other entries; setup.sh and sluice merge instead"
+        }
+        "sns-subscription.json" => {
+            "the queue's subscription to the bucket's SNS topic, with its key filter"
+        }
+        "eventbridge-rule.json" => {
+            "the EventBridge rule (pattern, target) that takes the bucket's Object Created events to the queue"
         }
         "setup.sh" => {
             "AWS CLI + jq script: idempotent, backs up what it changes, merges the notification"
@@ -206,6 +227,23 @@ fn readme(spec: &Spec, files: &[String]) -> String {
             spec.bucket.suffix,
             spec.queue.name
         );
+        match spec.notification.delivery {
+            spec::Delivery::Direct => {}
+            spec::Delivery::Sns => {
+                let _ = writeln!(
+                    r,
+                    "The events come through the bucket's own SNS topic `{}`: the queue subscribes to it, and the bucket's notification configuration is left as it is.\n",
+                    spec.notification.topic_arn.as_deref().unwrap_or_default()
+                );
+            }
+            spec::Delivery::Eventbridge => {
+                let _ = writeln!(
+                    r,
+                    "The events come through EventBridge: the bucket's EventBridge delivery is turned on beside its other entries, and rule `{}` sends Object Created events for these keys to the queue.\n",
+                    spec.notification.id
+                );
+            }
+        }
     } else {
         let what = match profile.shape {
             spec::Shape::Destination => "destination",

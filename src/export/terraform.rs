@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::cloudformation::{account_free, describe_connector_value};
 use crate::docs::{self, ACCOUNT_PLACEHOLDER, Arns};
-use crate::spec::Spec;
+use crate::spec::{Delivery, Spec};
 
 /// The expression the account placeholder stands for.
 const ACCOUNT_ID: &str = "data.aws_caller_identity.current.account_id";
@@ -63,6 +63,9 @@ pub fn terraform(spec: &Spec) -> String {
     iam(&mut file, spec);
     let queue = spec.has_queue().then(|| queues(&mut file, spec, &arns));
     bucket(&mut file, spec, queue.as_ref());
+    if let Some(queue) = &queue {
+        route(&mut file, spec, queue);
+    }
     outputs(&mut file, spec, queue.as_ref());
     file.render()
 }
@@ -239,19 +242,23 @@ fn tag_map(tags: std::collections::BTreeMap<String, String>) -> Expr {
 }
 
 fn bucket(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
-    if !spec.bucket.create && !spec.has_notification() {
+    if !spec.bucket.create && !spec.writes_bucket_notification() {
         let mut data = Block::new("data", &["aws_s3_bucket", "source"]);
         data.attr("bucket", Expr::str(&spec.bucket.name));
         file.attached_block(data);
         return;
     }
     if !spec.bucket.create {
+        let ours = if spec.delivery() == Some(Delivery::Eventbridge) {
+            "Turn its EventBridge delivery on with".to_owned()
+        } else {
+            format!("Add notification {} with", spec.notification.id)
+        };
         file.comment(&format!(
             "The bucket is adopted: it is only read here, and its notification is left out.\n\
              aws_s3_bucket_notification replaces a bucket's whole notification configuration,\n\
-             which would delete every entry that is not ours. Add notification {} with\n\
-             `sluice apply` or the exported setup.sh, which merge it with the existing entries.",
-            spec.notification.id
+             which would delete every entry that is not ours. {ours}\n\
+             `sluice apply` or the exported setup.sh, which merge it with the existing entries."
         ));
         let mut data = Block::new("data", &["aws_s3_bucket", "source"]);
         data.attr("bucket", Expr::str(&spec.bucket.name));
@@ -307,7 +314,15 @@ fn bucket(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
         file.block(block);
     }
 
-    if !spec.has_notification() {
+    if spec.delivery() == Some(Delivery::Eventbridge) {
+        let mut notification = Block::resource("aws_s3_bucket_notification", "source");
+        notification
+            .attr("bucket", bucket_id())
+            .attr("eventbridge", Expr::raw("true"));
+        file.block(notification);
+        return;
+    }
+    if spec.delivery() != Some(Delivery::Direct) {
         return;
     }
     // Our queue by reference, or the vendor's by its ARN.
@@ -342,6 +357,60 @@ fn bucket(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
         notification.attr("depends_on", depends_on);
     }
     file.block(notification);
+}
+
+/// The SNS subscription or the EventBridge rule and target that bring the
+/// bucket's events to the queue (`notification.delivery` sns or eventbridge).
+fn route(file: &mut File, spec: &Spec, queue: &QueueRef) {
+    let after_policy = || Expr::List(vec![Expr::raw("aws_sqs_queue_policy.queue")]);
+    match spec.delivery() {
+        Some(Delivery::Sns) => {
+            let document = docs::subscription_document(spec);
+            let attributes = &document["Attributes"];
+            let mut block = Block::resource("aws_sns_topic_subscription", "queue");
+            block
+                .attr(
+                    "topic_arn",
+                    Expr::str(spec.notification.topic_arn.as_deref().unwrap_or_default()),
+                )
+                .attr("protocol", Expr::str("sqs"))
+                .attr("endpoint", Expr::raw(queue.arn))
+                .attr(
+                    "raw_message_delivery",
+                    Expr::raw(attributes["RawMessageDelivery"].as_str().unwrap_or("false")),
+                );
+            if let Some(filter) = attributes.get("FilterPolicy") {
+                block
+                    .attr("filter_policy_scope", Expr::str("MessageBody"))
+                    .attr("filter_policy", Expr::jsonencode(filter));
+            }
+            block.attr("depends_on", after_policy());
+            file.block(block);
+        }
+        Some(Delivery::Eventbridge) => {
+            let mut rule = Block::resource("aws_cloudwatch_event_rule", "object_created");
+            rule.attr("name", Expr::str(&spec.notification.id))
+                .attr("description", Expr::str(&docs::rule_description(spec)))
+                .attr(
+                    "event_pattern",
+                    Expr::jsonencode(&docs::event_pattern(spec)),
+                )
+                .attr("state", Expr::str("ENABLED"))
+                .attr("tags", Expr::raw("local.tags"));
+            file.block(rule);
+            let mut target = Block::resource("aws_cloudwatch_event_target", "queue");
+            target
+                .attr(
+                    "rule",
+                    Expr::raw("aws_cloudwatch_event_rule.object_created.name"),
+                )
+                .attr("target_id", Expr::str(docs::TARGET_ID))
+                .attr("arn", Expr::raw(queue.arn))
+                .attr("depends_on", after_policy());
+            file.block(target);
+        }
+        Some(Delivery::Direct) | None => {}
+    }
 }
 
 fn outputs(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
