@@ -4,7 +4,9 @@
 //! and writes the spec. Adding a field is one entry in [`FIELDS`]. Pure: no
 //! terminal, no I/O.
 
-use crate::spec::{self, BucketEncryption, Connector, PolicyScope, QueueEncryption, Spec, path};
+use crate::spec::{
+    self, BucketEncryption, Connector, Delivery, PolicyScope, QueueEncryption, Spec, path,
+};
 
 use super::step::Step;
 
@@ -63,6 +65,8 @@ pub enum FieldId {
     // Notification
     NotificationEnabled,
     NotificationQueueArn,
+    NotificationDelivery,
+    NotificationTopicArn,
     NotificationId,
     Events,
 }
@@ -224,7 +228,7 @@ const TOGGLE_HINT: &str = "Space toggles · ← → change";
 const KMS_HINT: &str = "arn:aws:kms:REGION:ACCOUNT:key/ID";
 
 /// Every field, in form order.
-pub static FIELDS: [FieldDef; 47] = [
+pub static FIELDS: [FieldDef; 49] = [
     // ---- Welcome ----
     FieldDef {
         id: FieldId::StackName,
@@ -923,7 +927,12 @@ pub static FIELDS: [FieldDef; 47] = [
         visible: always,
         active: always,
         value: Value::Select {
-            choices: || vec!["sluice merges its entry".to_owned(), "none".to_owned()],
+            choices: || {
+                vec![
+                    "on: the bucket's events reach the queue".to_owned(),
+                    "none".to_owned(),
+                ]
+            },
             get: |s| usize::from(!s.has_notification()),
             set: |s, i| s.notification.enabled = i == 0,
             note: |s| skipped_note(s),
@@ -945,12 +954,60 @@ pub static FIELDS: [FieldDef; 47] = [
         effect: Effect::None,
     },
     FieldDef {
+        id: FieldId::NotificationDelivery,
+        step: Step::Notification,
+        label: "Delivery",
+        hint: "← → choose · SNS or EventBridge where the bucket's entries would overlap ours",
+        path: Some(path::NOTIFICATION_DELIVERY),
+        visible: |s| s.queue.enabled && s.notification.enabled,
+        active: always,
+        value: Value::Select {
+            choices: || {
+                vec![
+                    "direct: S3 notifies the queue".to_owned(),
+                    "SNS: through the bucket's topic".to_owned(),
+                    "EventBridge: through a rule".to_owned(),
+                ]
+            },
+            get: |s| index_of(Delivery::ALL, &s.notification.delivery),
+            set: |s, i| s.notification.delivery = Delivery::ALL[i.min(Delivery::ALL.len() - 1)],
+            note: |s| match s.notification.delivery {
+                Delivery::Direct => {
+                    "an entry of ours in the bucket's notification configuration, merged beside the others"
+                }
+                Delivery::Sns => {
+                    "the queue subscribes to the topic the bucket already publishes to; the bucket's entries stay as they are"
+                }
+                Delivery::Eventbridge => {
+                    "the bucket's EventBridge delivery is turned on and a rule of ours sends Object Created to the queue; the bucket's entries stay as they are"
+                }
+            },
+        },
+        effect: Effect::Refill(FieldId::NotificationTopicArn),
+    },
+    FieldDef {
+        id: FieldId::NotificationTopicArn,
+        step: Step::Notification,
+        label: "Topic ARN",
+        hint: "the SNS topic the bucket already publishes its events to",
+        path: Some(path::NOTIFICATION_TOPIC_ARN),
+        visible: |s| {
+            s.queue.enabled && s.notification.enabled && s.notification.delivery == Delivery::Sns
+        },
+        active: always,
+        value: Value::Text {
+            get: |s| s.notification.topic_arn.clone().unwrap_or_default(),
+            set: |s, t| s.notification.topic_arn = optional(t),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
         id: FieldId::NotificationId,
         step: Step::Notification,
         label: "Notification id",
-        hint: "the Id of sluice's entry in the bucket's notification",
+        hint: "the Id of sluice's entry in the bucket's notification (with EventBridge, the rule's name)",
         path: Some(path::NOTIFICATION_ID),
-        visible: |s| s.notification.enabled,
+        visible: |s| s.notification.enabled && s.delivery() != Some(Delivery::Sns),
         active: always,
         value: Value::Text {
             get: |s| s.notification.id.clone(),

@@ -12,7 +12,7 @@ use crate::aws::observe::Observation;
 use crate::aws::plan::for_account;
 use crate::aws::verify::VerifyOptions;
 use crate::aws::{AwsOptions, Clients, Identity, Plan};
-use crate::docs::MergeError;
+use crate::docs::{MergeError, Overlap};
 use crate::spec::{Delivery, FieldError, Spec, path};
 
 use super::action::{ConnectHow, Effect, Found, LOOKUP_DEBOUNCE, Lookup, Target};
@@ -173,6 +173,8 @@ pub struct Derived {
     pub pending: usize,
     /// Our notification entry cannot be merged into the bucket's.
     pub merge_error: Option<String>,
+    /// The bucket's entry ours would overlap, when that is why.
+    pub overlap: Option<Overlap>,
     /// The bucket's current notification configuration, when known.
     pub current_notification: Option<serde_json::Value>,
 }
@@ -187,6 +189,7 @@ impl Derived {
             live: false,
             pending: 0,
             merge_error: None,
+            overlap: None,
             current_notification: None,
         }
     }
@@ -550,23 +553,27 @@ impl Model {
             _ => None,
         };
         let direct = resolved.delivery() == Some(Delivery::Direct);
-        let merge_error = current_notification
+        let merge = current_notification
             .as_ref()
             .filter(|_| direct)
             .and_then(|current| {
-                crate::docs::merge(current, &crate::docs::notification_entry(&resolved))
-                    .err()
-                    .map(|e: MergeError| match e {
-                        MergeError::Overlap(overlap) => crate::aws::plan::overlap_refusal(&overlap),
-                        other => other.to_string(),
-                    })
+                crate::docs::merge(current, &crate::docs::notification_entry(&resolved)).err()
             });
+        let overlap = match &merge {
+            Some(MergeError::Overlap(overlap)) => Some((**overlap).clone()),
+            _ => None,
+        };
+        let merge_error = merge.map(|e| match &overlap {
+            Some(overlap) => overlap_advice(overlap, resolved.has_queue()),
+            None => e.to_string(),
+        });
         self.derived.live = observation.is_some() && pending == 0;
         self.derived.pending = pending;
         self.derived.plan = plan;
         self.derived.resolved = resolved;
         self.derived.account_error = account_error;
         self.derived.merge_error = merge_error;
+        self.derived.overlap = overlap;
         self.derived.current_notification = current_notification;
         true
     }
@@ -625,4 +632,24 @@ impl Model {
             self.spec.clone()
         }
     }
+}
+
+/// The wizard's words for an overlap: the conflicting entry, and the routes
+/// (on the Delivery field) that leave it alone, the entry's own topic first.
+pub fn overlap_advice(overlap: &Overlap, own_queue: bool) -> String {
+    let conflict = MergeError::Overlap(Box::new(overlap.clone())).to_string();
+    if !own_queue {
+        return conflict;
+    }
+    let sns = if overlap.kind == "topic" {
+        format!(
+            "SNS through that entry's topic {} (choosing SNS fills it in)",
+            overlap.target
+        )
+    } else {
+        "SNS through a topic the bucket already publishes these events to".to_owned()
+    };
+    format!(
+        "{conflict}. Two routes leave that entry alone: Delivery → {sns}, or Delivery → EventBridge"
+    )
 }

@@ -281,7 +281,23 @@ fn notification_sections(model: &Model) -> Vec<Section> {
         }
         return out;
     }
-    out.extend(resources(model, &[ResourceKind::Notification]));
+    match model.derived.resolved.delivery() {
+        Some(crate::spec::Delivery::Sns) => {
+            out.extend(resources(model, &[ResourceKind::Subscription]));
+            out.push(note(
+                "the bucket's entries",
+                "left as they are: the bucket's topic entry already publishes these events; the queue subscribes to its topic",
+            ));
+            return out;
+        }
+        Some(crate::spec::Delivery::Eventbridge) => {
+            out.extend(resources(
+                model,
+                &[ResourceKind::Notification, ResourceKind::Rule],
+            ));
+        }
+        _ => out.extend(resources(model, &[ResourceKind::Notification])),
+    }
     if offline {
         out.push(note(
             "offline",

@@ -120,7 +120,13 @@ impl ApplyScreen {
             return None;
         }
         if let Event::Finished { step, outcome, .. } = &event
-            && *step == StepId::Apply(ResourceKind::Notification)
+            // From then on the bucket's new objects reach the queue.
+            && matches!(
+                step,
+                StepId::Apply(
+                    ResourceKind::Notification | ResourceKind::Subscription | ResourceKind::Rule
+                )
+            )
             && outcome.changed()
         {
             self.notification_written = Some(SystemTime::now());

@@ -203,7 +203,14 @@ impl FormScreen {
         if let Some(local) = self.local_errors.get(&field) {
             return Some(local.clone());
         }
-        if field == FieldId::Events
+        // The conflict shows where it is solved: on Delivery, which offers
+        // the routes, when the pipeline has a queue of its own.
+        let conflict_at = if FieldId::NotificationDelivery.visible(&model.spec) {
+            FieldId::NotificationDelivery
+        } else {
+            FieldId::Events
+        };
+        if field == conflict_at
             && let Some(conflict) = &model.derived.merge_error
         {
             return Some(conflict.clone());
@@ -486,6 +493,16 @@ impl FormScreen {
                         String::new()
                     };
                     let _ = fields::set_text(&mut model.spec, other, &text);
+                }
+                // SNS chosen against an overlapping topic entry: that topic it is.
+                if field == FieldId::NotificationDelivery
+                    && model.spec.notification.delivery == crate::spec::Delivery::Sns
+                    && model.spec.notification.topic_arn.is_none()
+                    && let Some(overlap) =
+                        model.derived.overlap.as_ref().filter(|o| o.kind == "topic")
+                {
+                    model.spec.notification.topic_arn = Some(overlap.target.clone());
+                    self.reset_input(model, FieldId::NotificationTopicArn);
                 }
                 model.spec_changed();
             }
@@ -806,7 +823,7 @@ fn intro_text(step: Step) -> &'static str {
             "S3 announces each new object on this standard queue; messages that keep failing move to the dead-letter queue."
         }
         Step::Notification => {
-            "sluice's entry in the bucket's event notification, merged with the entries already there. Entries matching the same events on overlapping keys conflict."
+            "How the bucket's events reach the queue: an entry of ours merged with the entries already there (entries matching the same events on overlapping keys conflict), or, on a shared bucket, its SNS topic or EventBridge."
         }
         _ => "",
     }

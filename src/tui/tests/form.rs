@@ -232,6 +232,112 @@ fn snapshot_notification() {
     );
 }
 
+/// A shared bucket whose topic entry takes ObjectCreated everywhere: ours overlaps it.
+fn shared_topic_notification() -> serde_json::Value {
+    json!({
+        "TopicConfigurations": [{
+            "Id": "uploads", "TopicArn": "arn:aws:sns:us-west-2:123456789012:team-uploads",
+            "Events": ["s3:ObjectCreated:*"]
+        }]
+    })
+}
+
+/// Online on the Notification step of a bucket holding `notification`, with Delivery focused.
+fn on_shared_bucket(w: u16, h: u16, notification: serde_json::Value) -> App {
+    let mut app = offline(w, h);
+    connect(&mut app);
+    go_to(&mut app, Step::Notification);
+    answer_all(&mut app, |t| {
+        (t == Target::Bucket).then(|| Found::Bucket(Ok(Some(bucket_state(notification.clone())))))
+    });
+    focus(&mut app, FieldId::NotificationDelivery);
+    app
+}
+
+#[test]
+fn snapshot_delivery_routes() {
+    both(
+        |w, h| on_shared_bucket(w, h, shared_topic_notification()),
+        "notification_topic_overlap",
+    );
+    both(
+        |w, h| {
+            let mut app = on_shared_bucket(w, h, shared_topic_notification());
+            key(&mut app, KeyCode::Right);
+            tick_after(&mut app, Duration::from_secs(1));
+            answer_all(&mut app, |_| None);
+            app
+        },
+        "notification_sns_route",
+    );
+    both(
+        |w, h| {
+            let mut app = on_shared_bucket(w, h, shared_topic_notification());
+            key(&mut app, KeyCode::Left);
+            tick_after(&mut app, Duration::from_secs(1));
+            answer_all(&mut app, |_| None);
+            app
+        },
+        "notification_eventbridge_route",
+    );
+}
+
+#[test]
+fn an_overlap_with_a_topic_entry_offers_that_topic_and_choosing_sns_takes_it() {
+    let mut app = on_shared_bucket(100, 30, shared_topic_notification());
+    let advice = app
+        .form
+        .field_error(&app.model, FieldId::NotificationDelivery);
+    let advice = advice.unwrap_or_default();
+    assert!(
+        advice.contains("overlap the existing topic entry uploads"),
+        "{advice}"
+    );
+    assert!(
+        advice.contains("Delivery → SNS through that entry's topic arn:aws:sns:us-west-2:123456789012:team-uploads"),
+        "{advice}"
+    );
+    assert!(advice.contains("Delivery → EventBridge"), "{advice}");
+    // Choosing SNS fills the topic in; the conflict is gone.
+    key(&mut app, KeyCode::Right);
+    assert_eq!(
+        app.model.spec.notification.delivery,
+        crate::spec::Delivery::Sns
+    );
+    assert_eq!(
+        app.model.spec.notification.topic_arn.as_deref(),
+        Some("arn:aws:sns:us-west-2:123456789012:team-uploads")
+    );
+    tick_after(&mut app, Duration::from_secs(1));
+    answer_all(&mut app, |_| None);
+    assert_eq!(app.model.derived.merge_error, None);
+    assert!(FieldId::NotificationTopicArn.visible(&app.model.spec));
+    assert!(!FieldId::NotificationId.visible(&app.model.spec));
+    // EventBridge: no topic (the input keeps its text for a way back), the rule named by the id.
+    key(&mut app, KeyCode::Right);
+    assert_eq!(
+        app.model.spec.notification.delivery,
+        crate::spec::Delivery::Eventbridge
+    );
+    assert_eq!(app.model.spec.notification.topic_arn, None);
+    assert!(FieldId::NotificationId.visible(&app.model.spec));
+    key(&mut app, KeyCode::Left);
+    assert_eq!(
+        app.model.spec.notification.topic_arn.as_deref(),
+        Some("arn:aws:sns:us-west-2:123456789012:team-uploads")
+    );
+    // An overlap with a queue entry offers SNS generically.
+    let app = on_shared_bucket(100, 30, foreign_notification());
+    let advice = app
+        .form
+        .field_error(&app.model, FieldId::NotificationDelivery)
+        .unwrap_or_default();
+    assert!(
+        advice.contains("SNS through a topic the bucket already publishes these events to"),
+        "{advice}"
+    );
+}
+
 #[test]
 fn an_invalid_field_has_a_red_border_and_its_message_under_it() {
     let mut app = offline(100, 30);
