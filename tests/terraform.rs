@@ -93,6 +93,8 @@ fn emulator_files(tf: &Path, mirror: &Path, endpoint: &str) {
     s3  = "{endpoint}"
     sqs = "{endpoint}"
     sts = "{endpoint}"
+    sns = "{endpoint}"
+    events = "{endpoint}"
   }}
 }}
 
@@ -458,4 +460,172 @@ fn main_tf_on_an_adopted_bucket_leaves_its_notification_to_sluice() {
         text(&out.stderr)
     );
     assert_eq!(ids(&moto), ["team-etl"], "the other team's entry stays");
+}
+
+/// The two routes of a shared bucket through Terraform: the bucket holds
+/// another team's topic entry on ObjectCreated under `other/`; main.tf makes
+/// the SNS subscription (bucket adopted) or the bucket with its EventBridge
+/// delivery and the rule and target. sluice then plans clean and verifies the
+/// event through that route; terraform plans clean and destroys.
+fn route_through_terraform(test: &str, route: &str) {
+    let (Some(bin), Some(mirror)) = (terraform_bin(), plugin_mirror()) else {
+        common::skip(
+            test,
+            "terraform is not on PATH (or SLUICE_TERRAFORM), or the AWS provider is not in the filesystem mirror (SLUICE_TF_PLUGIN_MIRROR, default /opt/tf-plugins)",
+        );
+        return;
+    };
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let stack = format!("tf-{route}");
+    let bucket = format!("{stack}-source");
+    let topic = format!("arn:aws:sns:us-west-2:{ACCOUNT_ID}:team-uploads");
+    let mut sets = vec![
+        "bucket.prefix=other/".to_owned(),
+        "bucket.deny_insecure_transport=false".to_owned(),
+        format!("notification.delivery={route}"),
+    ];
+    if route == "sns" {
+        // A shared bucket another team publishes from.
+        aws_cli(
+            &moto,
+            &[
+                "s3api",
+                "create-bucket",
+                "--bucket",
+                &bucket,
+                "--create-bucket-configuration",
+                "LocationConstraint=us-west-2",
+            ],
+        );
+        aws_cli(&moto, &["sns", "create-topic", "--name", "team-uploads"]);
+        let theirs = serde_json::json!({"TopicConfigurations": [{
+            "Id": "team-uploads", "TopicArn": topic, "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "other/"}]}}
+        }]});
+        aws_cli(
+            &moto,
+            &[
+                "s3api",
+                "put-bucket-notification-configuration",
+                "--bucket",
+                &bucket,
+                "--notification-configuration",
+                &theirs.to_string(),
+            ],
+        );
+        sets.push("bucket.create=false".to_owned());
+        sets.push(format!("notification.topic_arn={topic}"));
+    }
+    let mut args = vec![
+        "init",
+        "--name",
+        &stack,
+        "--region",
+        REGION,
+        "--account-id",
+        ACCOUNT_ID,
+        "--out",
+        "spec.json",
+    ];
+    for set in &sets {
+        args.extend(["--set", set]);
+    }
+    ok(sluice_run(&moto, dir, &args));
+    ok(sluice_run(
+        &moto,
+        dir,
+        &[
+            "export",
+            "--config",
+            "spec.json",
+            "--format",
+            "terraform",
+            "--out",
+            "tf",
+        ],
+    ));
+    let tf = dir.join("tf");
+    let before = (route == "sns").then(|| common::notification(&moto, &bucket));
+    emulator_files(&tf, &mirror, &moto.endpoint);
+    tf_ok(&bin, &tf, &["init", "-input=false", "-no-color"]);
+    tf_ok(
+        &bin,
+        &tf,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+    );
+
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(
+        planned.status.code(),
+        Some(0),
+        "{route}: sluice plan after terraform apply:\n{}{}",
+        text(&planned.stdout),
+        text(&planned.stderr)
+    );
+    let verified = sluice_run(
+        &moto,
+        dir,
+        &["verify", "--config", "spec.json", "--wait", "20"],
+    );
+    let said = text(&verified.stdout) + &text(&verified.stderr);
+    assert!(verified.status.success(), "{route}: sluice verify:\n{said}");
+    assert!(said.contains("pass  event-route"), "{route}:\n{said}");
+    if route == "sns" {
+        assert_eq!(
+            Some(common::notification(&moto, &bucket)),
+            before,
+            "the bucket's entries"
+        );
+    } else {
+        assert_eq!(
+            common::notification(&moto, &bucket)["EventBridgeConfiguration"],
+            serde_json::json!({})
+        );
+    }
+    let replanned = terraform(
+        &bin,
+        &tf,
+        &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+    );
+    assert_eq!(
+        replanned.status.code(),
+        Some(0),
+        "{route}: terraform plan after apply and verify:\n{}{}",
+        text(&replanned.stdout),
+        text(&replanned.stderr)
+    );
+    tf_ok(
+        &bin,
+        &tf,
+        &["destroy", "-auto-approve", "-input=false", "-no-color"],
+    );
+    if route == "sns" {
+        let subscriptions = aws_cli(
+            &moto,
+            &["sns", "list-subscriptions-by-topic", "--topic-arn", &topic],
+        );
+        assert_eq!(subscriptions["Subscriptions"], serde_json::json!([]));
+        assert_eq!(
+            Some(common::notification(&moto, &bucket)),
+            before,
+            "the bucket's entries"
+        );
+    } else {
+        assert_eq!(
+            aws_cli(&moto, &["events", "list-rules"])["Rules"],
+            serde_json::json!([])
+        );
+    }
+}
+
+#[test]
+fn main_tf_subscribes_to_a_shared_buckets_topic() {
+    route_through_terraform("main_tf_subscribes_to_a_shared_buckets_topic", "sns");
+}
+
+#[test]
+fn main_tf_routes_through_eventbridge() {
+    route_through_terraform("main_tf_routes_through_eventbridge", "eventbridge");
 }
