@@ -514,3 +514,128 @@ fn setup_sh_builds_each_route_as_apply_would_and_reruns_as_a_no_op() {
         );
     }
 }
+
+/// The CloudFormation template of the EventBridge route, deployed on moto's
+/// CloudFormation: its rule (which takes no tags there) is the stack's by its
+/// description, so sluice takes it over (tagging it) or destroys it.
+/// moto's CloudFormation skips the queue policy and the bucket's
+/// notification configuration; sluice apply then puts both.
+#[test]
+fn a_cloudformation_eventbridge_route_is_taken_over_and_destroyed_by_sluice() {
+    let moto = shared();
+    for take_over in [false, true] {
+        moto.reset();
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        ok(sluice_run(
+            &moto,
+            dir,
+            &[
+                "init",
+                "--name",
+                "cfe",
+                "--region",
+                "us-west-2",
+                "--account-id",
+                ACCOUNT_ID,
+                "--out",
+                "spec.json",
+                "--force",
+                "--set",
+                "bucket.prefix=other/",
+                "--set",
+                "bucket.deny_insecure_transport=false",
+                "--set",
+                "notification.delivery=eventbridge",
+            ],
+        ));
+        ok(sluice_run(
+            &moto,
+            dir,
+            &["export", "--config", "spec.json", "--out", "bundle"],
+        ));
+        aws_cli(
+            &moto,
+            &[
+                "cloudformation",
+                "create-stack",
+                "--stack-name",
+                "cfe",
+                "--template-body",
+                &format!(
+                    "file://{}",
+                    dir.join("bundle/cloudformation.yaml").display()
+                ),
+                "--capabilities",
+                "CAPABILITY_NAMED_IAM",
+            ],
+        );
+        let rule = aws_cli(
+            &moto,
+            &["events", "describe-rule", "--name", "cfe-object-created"],
+        );
+        assert_eq!(
+            rule["Description"], "Object Created in cfe-source to the cfe-queue queue (sluice)",
+            "{rule}"
+        );
+        let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+        let shown = text(&planned.stdout);
+        assert!(
+            shown.contains("rule cfe-object-created carries no sluice:stack tag"),
+            "{shown}{}",
+            text(&planned.stderr)
+        );
+        if take_over {
+            ok(sluice_run(
+                &moto,
+                dir,
+                &[
+                    "apply",
+                    "--config",
+                    "spec.json",
+                    "--yes",
+                    "--backup-dir",
+                    "backups",
+                ],
+            ));
+            let arn = rule["Arn"].as_str().unwrap();
+            let tags = aws_cli(
+                &moto,
+                &["events", "list-tags-for-resource", "--resource-arn", arn],
+            );
+            assert!(
+                tags["Tags"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!({"Key": "sluice:stack", "Value": "cfe"})),
+                "{tags}"
+            );
+            let replanned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+            assert_eq!(
+                replanned.status.code(),
+                Some(0),
+                "{}{}",
+                text(&replanned.stdout),
+                text(&replanned.stderr)
+            );
+        }
+        let destroyed = sluice_run(
+            &moto,
+            dir,
+            &["destroy", "--config", "spec.json", "--yes", "--force"],
+        );
+        let said = text(&destroyed.stdout) + &text(&destroyed.stderr);
+        assert!(destroyed.status.success(), "{said}");
+        assert!(
+            said.contains("removed  EventBridge rule cfe-object-created"),
+            "{said}"
+        );
+        assert!(
+            aws_cli(&moto, &["events", "list-rules"])["Rules"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "{said}"
+        );
+    }
+}
