@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Output;
 
 use common::{
-    ACCOUNT_ID, Moto, aws_cli, consume_args, ids_of, ok, run, shared, sink_records, sluice, text,
+    Moto, aws_cli, consume_args, ids_of, ok, run, shared, sink_records, sluice, text,
     upload_records_under,
 };
 use serde_json::{Value, json};
@@ -20,6 +20,11 @@ use serde_json::{Value, json};
 const BUCKET: &str = "acme-ingest-source";
 const TEAM_TOPIC: &str = "arn:aws:sns:us-west-2:123456789012:team-uploads";
 const TEAM_QUEUE: &str = "arn:aws:sqs:us-west-2:123456789012:team-queue";
+/// The SNS route through the team's topic.
+const SNS_ROUTE: [&str; 2] = [
+    "notification.delivery=sns",
+    "notification.topic_arn=arn:aws:sns:us-west-2:123456789012:team-uploads",
+];
 
 fn sluice_run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
     run(&mut sluice(moto, dir, args))
@@ -116,26 +121,9 @@ fn team_topic(moto: &Moto) -> Value {
 
 /// The spec: the `acme-ingest` stack on the shared bucket (adopted), under `other/`.
 fn init(moto: &Moto, dir: &Path, sets: &[&str]) {
-    let mut args = vec![
-        "init",
-        "--name",
-        "acme-ingest",
-        "--region",
-        "us-west-2",
-        "--account-id",
-        ACCOUNT_ID,
-        "--out",
-        "spec.json",
-        "--force",
-        "--set",
-        "bucket.create=false",
-        "--set",
-        "bucket.prefix=other/",
-    ];
-    for set in sets {
-        args.extend(["--set", set]);
-    }
-    ok(sluice_run(moto, dir, &args));
+    let mut all = vec!["bucket.create=false", "bucket.prefix=other/"];
+    all.extend_from_slice(sets);
+    common::init_spec(moto, dir, &["--name", "acme-ingest"], &all);
 }
 
 /// apply, plan (clean), verify, 1,000 records through the route into a
@@ -255,14 +243,7 @@ fn the_sns_route_subscribes_to_the_buckets_topic_and_leaves_its_entries_alone() 
     let dir = dir.path();
     let before = shared_bucket(&moto);
     let topic_before = team_topic(&moto);
-    init(
-        &moto,
-        dir,
-        &[
-            "notification.delivery=sns",
-            &format!("notification.topic_arn={TEAM_TOPIC}"),
-        ],
-    );
+    init(&moto, dir, &SNS_ROUTE);
     let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json", "--json"]);
     assert_eq!(planned.status.code(), Some(2), "{}", text(&planned.stderr));
     let plan: Value = serde_json::from_str(&text(&planned.stdout)).unwrap();
@@ -301,11 +282,7 @@ fn the_sns_route_is_refused_when_the_bucket_does_not_publish_the_keys_to_the_top
     init(
         &moto,
         dir,
-        &[
-            "bucket.prefix=elsewhere/",
-            "notification.delivery=sns",
-            &format!("notification.topic_arn={TEAM_TOPIC}"),
-        ],
+        &["bucket.prefix=elsewhere/", SNS_ROUTE[0], SNS_ROUTE[1]],
     );
     let out = sluice_run(&moto, dir, &["apply", "--config", "spec.json", "--yes"]);
     assert!(!out.status.success());
@@ -449,13 +426,11 @@ fn setup_sh_builds_each_route_as_apply_would_and_reruns_as_a_no_op() {
         let dir = tempfile::tempdir().unwrap();
         let dir = dir.path();
         let before = shared_bucket(&moto);
-        let topic = format!("notification.topic_arn={TEAM_TOPIC}");
-        let mut sets = vec![format!("notification.delivery={route}")];
         if route == "sns" {
-            sets.push(topic);
+            init(&moto, dir, &SNS_ROUTE);
+        } else {
+            init(&moto, dir, &["notification.delivery=eventbridge"]);
         }
-        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
-        init(&moto, dir, &sets);
         ok(sluice_run(
             &moto,
             dir,
@@ -527,28 +502,16 @@ fn a_cloudformation_eventbridge_route_is_taken_over_and_destroyed_by_sluice() {
         moto.reset();
         let dir = tempfile::tempdir().unwrap();
         let dir = dir.path();
-        ok(sluice_run(
+        common::init_spec(
             &moto,
             dir,
+            &["--name", "cfe"],
             &[
-                "init",
-                "--name",
-                "cfe",
-                "--region",
-                "us-west-2",
-                "--account-id",
-                ACCOUNT_ID,
-                "--out",
-                "spec.json",
-                "--force",
-                "--set",
                 "bucket.prefix=other/",
-                "--set",
                 "bucket.deny_insecure_transport=false",
-                "--set",
                 "notification.delivery=eventbridge",
             ],
-        ));
+        );
         ok(sluice_run(
             &moto,
             dir,

@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{ACCOUNT_ID, Moto, aws_cli, ok, run, shared, sluice, text};
+use common::{Moto, aws_cli, ok, run, shared, sluice, text};
 use serde_json::Value;
 
 fn sluice_run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
@@ -18,27 +18,10 @@ fn sluice_run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
 
 /// `sluice init --connector CONNECTOR` for moto's account, plain HTTP allowed.
 fn init(moto: &Moto, dir: &Path, connector: &str, name: &str, sets: &[&str]) {
-    let mut args = vec![
-        "init",
-        "--connector",
-        connector,
-        "--name",
-        name,
-        "--region",
-        "us-west-2",
-        "--account-id",
-        ACCOUNT_ID,
-        "--out",
-        "spec.json",
-        "--force",
-        // moto refuses every PutObject under the deny-insecure-transport statement.
-        "--set",
-        "bucket.deny_insecure_transport=false",
-    ];
-    for set in sets {
-        args.extend(["--set", set]);
-    }
-    ok(sluice_run(moto, dir, &args));
+    // moto refuses every PutObject under the deny-insecure-transport statement.
+    let mut all = vec!["bucket.deny_insecure_transport=false"];
+    all.extend_from_slice(sets);
+    common::init_spec(moto, dir, &["--connector", connector, "--name", name], &all);
 }
 
 /// `sluice apply --yes`, backups and key files in `dir`; it must succeed.

@@ -62,6 +62,27 @@ fn tf_ok(bin: &Path, dir: &Path, args: &[&str]) {
     );
 }
 
+/// sluice finds nothing to change in the stack Terraform made, and verifies
+/// it end to end; what verify said.
+fn sluice_agrees(moto: &Moto, dir: &Path, what: &str) -> String {
+    let planned = sluice_run(moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(
+        planned.status.code(),
+        Some(0),
+        "{what}: sluice plan after terraform apply:\n{}{}",
+        text(&planned.stdout),
+        text(&planned.stderr)
+    );
+    let verified = sluice_run(
+        moto,
+        dir,
+        &["verify", "--config", "spec.json", "--wait", "20"],
+    );
+    let said = text(&verified.stdout) + &text(&verified.stderr);
+    assert!(verified.status.success(), "{what}: sluice verify:\n{said}");
+    said
+}
+
 fn sluice_run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
     run(&mut sluice(moto, dir, args))
 }
@@ -167,26 +188,7 @@ fn main_tf_applies_plans_clean_verifies_and_destroys_against_moto() {
         &["apply", "-auto-approve", "-input=false", "-no-color"],
     );
 
-    // sluice sees the stack Terraform made as its own, with nothing to change.
-    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
-    assert_eq!(
-        planned.status.code(),
-        Some(0),
-        "sluice plan after terraform apply:\n{}{}",
-        text(&planned.stdout),
-        text(&planned.stderr)
-    );
-    let verified = sluice_run(
-        &moto,
-        dir,
-        &["verify", "--config", "spec.json", "--wait", "10"],
-    );
-    assert!(
-        verified.status.success(),
-        "sluice verify:\n{}{}",
-        text(&verified.stdout),
-        text(&verified.stderr)
-    );
+    sluice_agrees(&moto, dir, "the default stack");
     // The same attributes as the other paths give.
     let url = common::queue_url(&moto, "tf-stack-queue");
     let attrs = aws_cli(
@@ -556,21 +558,7 @@ fn route_through_terraform(test: &str, route: &str) {
         &["apply", "-auto-approve", "-input=false", "-no-color"],
     );
 
-    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
-    assert_eq!(
-        planned.status.code(),
-        Some(0),
-        "{route}: sluice plan after terraform apply:\n{}{}",
-        text(&planned.stdout),
-        text(&planned.stderr)
-    );
-    let verified = sluice_run(
-        &moto,
-        dir,
-        &["verify", "--config", "spec.json", "--wait", "20"],
-    );
-    let said = text(&verified.stdout) + &text(&verified.stderr);
-    assert!(verified.status.success(), "{route}: sluice verify:\n{said}");
+    let said = sluice_agrees(&moto, dir, route);
     assert!(said.contains("pass  event-route"), "{route}:\n{said}");
     if route == "sns" {
         assert_eq!(

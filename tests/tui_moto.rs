@@ -255,7 +255,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     }
     let verified = w.screen();
     assert!(verified.contains("✓ event"), "{verified}");
-    assert!(verified.contains("13 checks passed"), "{verified}");
+    assert!(verified.contains("14 checks passed"), "{verified}");
 
     // An object under the prefix; the data preview decodes it.
     let older = dir.path().join("a.ndjson");

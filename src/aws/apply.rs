@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::backup::{Backup, BucketSetting, Saved};
 use super::client::Clients;
 use super::error::{AwsError, ErrorKind, classify};
-use super::observe::{Observation, notification_from_json, read_notification};
+use super::observe::{Observation, notification_from_json, put_notification, read_notification};
 use super::plan::{Action, Plan, PlanItem};
 use super::progress::{Event, Outcome, Reporter, Secret, StepError, StepId};
 use crate::docs::{self, Arns, ResourceKind, merge, notification_entry};
@@ -754,13 +754,7 @@ impl Run<'_> {
             bucket: bucket.clone(),
             configuration: current.clone(),
         })?;
-        let config = notification_from_json(&wanted, "s3:PutBucketNotification", &bucket)?;
-        s3.put_bucket_notification_configuration()
-            .bucket(&bucket)
-            .notification_configuration(config)
-            .send()
-            .await
-            .map_err(|e| classify("s3:PutBucketNotification", &bucket, e))?;
+        put_notification(&s3, &bucket, &wanted, false).await?;
         let written = read_notification(&s3, &bucket).await?;
         if docs::disable_eventbridge(&written) != docs::disable_eventbridge(&current) {
             return Err("other entries changed while EventBridge delivery was turned on: someone else changed the configuration at the same time; compare with the backup".into());

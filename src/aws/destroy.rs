@@ -24,8 +24,8 @@ use super::backup::{Backup, Saved};
 use super::client::Clients;
 use super::error::{AwsError, ErrorKind, classify, optional};
 use super::observe::{
-    Depth, find_subscription, iam_tags, notification_from_json, observe_rule, queue_depth,
-    queue_url, read_notification, s3_tags,
+    Depth, find_subscription, iam_tags, observe_rule, put_notification, queue_depth, queue_url,
+    read_notification, s3_tags,
 };
 use super::progress::{Event, KeptReason, Outcome, Reporter, StepId};
 use crate::docs::{
@@ -350,20 +350,8 @@ async fn notification(
     }
     let wanted = remove(&config, id);
     let others = entry_count(&wanted);
-    clients
-        .s3
-        .put_bucket_notification_configuration()
-        .bucket(bucket)
-        .notification_configuration(notification_from_json(
-            &wanted,
-            "s3:PutBucketNotification",
-            bucket,
-        )?)
-        // The entries of others are put back as they were, even ones whose destination is gone.
-        .skip_destination_validation(true)
-        .send()
-        .await
-        .map_err(|e| classify("s3:PutBucketNotification", bucket, e))?;
+    // The entries of others are put back as they were, even ones whose destination is gone.
+    put_notification(&clients.s3, bucket, &wanted, true).await?;
     let after = read_notification(&clients.s3, bucket).await?;
     if has_entry(&after, id) || remove(&after, id) != wanted {
         return Err(AwsError::new(
@@ -504,19 +492,7 @@ async fn eventbridge_setting(
         ));
     }
     let wanted = disable_eventbridge(&config);
-    clients
-        .s3
-        .put_bucket_notification_configuration()
-        .bucket(bucket)
-        .notification_configuration(notification_from_json(
-            &wanted,
-            "s3:PutBucketNotification",
-            bucket,
-        )?)
-        .skip_destination_validation(true)
-        .send()
-        .await
-        .map_err(|e| classify("s3:PutBucketNotification", bucket, e))?;
+    put_notification(&clients.s3, bucket, &wanted, true).await?;
     Ok((
         label.to_owned(),
         Fate::Removed(

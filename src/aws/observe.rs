@@ -826,6 +826,26 @@ fn list_of<'a>(config: &'a Value, key: &str) -> &'a [Value] {
         .unwrap_or_default()
 }
 
+/// Writes `config` (JSON) as the bucket's whole notification configuration.
+/// `keep_others` skips S3's check of each destination, so that entries of
+/// others are put back as they were even when theirs is gone.
+pub async fn put_notification(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    config: &Value,
+    keep_others: bool,
+) -> Result<(), AwsError> {
+    const ACTION: &str = "s3:PutBucketNotification";
+    s3.put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(notification_from_json(config, ACTION, bucket)?)
+        .skip_destination_validation(keep_others)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(ACTION, bucket, e))
+}
+
 /// The JSON configuration as the SDK's type, for PutBucketNotificationConfiguration.
 pub fn notification_from_json(
     config: &Value,

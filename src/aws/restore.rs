@@ -9,7 +9,7 @@ use super::apply::{make_room_for_version, put_bucket_setting};
 use super::backup::{BucketSetting, Manifest, Saved, read};
 use super::client::Clients;
 use super::error::classify;
-use super::observe::{notification_from_json, observe_policy};
+use super::observe::{observe_policy, put_notification};
 use super::progress::{Outcome, Reporter, StepId};
 use crate::docs::ResourceKind;
 
@@ -243,19 +243,9 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<(), String> {
         Saved::Notification {
             bucket,
             configuration,
-        } => {
-            let config = notification_from_json(configuration, "s3:PutBucketNotification", bucket)
-                .map_err(|e| e.to_string())?;
-            clients
-                .s3
-                .put_bucket_notification_configuration()
-                .bucket(bucket)
-                .notification_configuration(config)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| classify("s3:PutBucketNotification", bucket, e).to_string())
-        }
+        } => put_notification(&clients.s3, bucket, configuration, false)
+            .await
+            .map_err(|e| e.to_string()),
         Saved::QueueMessages { queue, messages } => resend(clients, queue, messages).await,
         Saved::SubscriptionAttributes {
             subscription_arn,

@@ -876,13 +876,7 @@ async fn missing_event_cause(
                 .get("QueueArn")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            let events: Vec<&str> = entry
-                .get("Events")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let events = crate::docs::entry_events(entry);
             let filter = entry_filter(entry);
             if target != arns.queue {
                 format!(

@@ -304,6 +304,54 @@ fn has_external_id(condition: Option<&Value>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_routes_say_what_they_touch_and_what_sns_cannot_filter() {
+        use crate::spec::Delivery;
+        let mut spec = acme();
+        spec.bucket.prefix = "in/".into();
+        spec.bucket.suffix = ".csv".into();
+        spec.notification.delivery = Delivery::Sns;
+        spec.notification.topic_arn = Some("arn:aws:sns:us-west-2:999988887777:uploads".into());
+        spec.queue.encryption = QueueEncryption::Kms;
+        spec.queue.kms_key_arn = Some("arn:aws:kms:us-west-2:123456789012:key/1".into());
+        let found = lint(&spec);
+        let text = |resource: &str| -> Vec<String> {
+            found
+                .iter()
+                .filter(|f| f.resource == resource)
+                .map(|f| f.message.clone())
+                .collect()
+        };
+        let sub = text("subscription");
+        assert!(sub.iter().any(|m| m.contains("not both")), "{sub:?}");
+        assert!(
+            sub.iter().any(|m| m.contains("account 999988887777")),
+            "{sub:?}"
+        );
+        let queue = text("queue");
+        assert!(
+            queue.iter().any(|m| m.contains("SNS can only send")
+                && m.contains("sns.amazonaws.com")
+                && m.contains("arn:aws:sns:us-west-2:999988887777:uploads")),
+            "{queue:?}"
+        );
+        spec.notification.delivery = Delivery::Eventbridge;
+        spec.notification.topic_arn = None;
+        let found = lint(&spec);
+        assert!(
+            found
+                .iter()
+                .any(|f| f.resource == "rule" && f.message.contains("default event bus")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|f| f.resource == "queue"
+                && f.message.contains("events.amazonaws.com")
+                && f.message.contains("rule/acme-ingest-object-created")),
+            "{found:?}"
+        );
+    }
     use crate::docs::testing::acme;
 
     #[test]

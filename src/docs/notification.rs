@@ -115,10 +115,10 @@ pub fn recognise(existing: &Value, ours: &Value) -> (Value, Option<String>) {
     {
         return (ours.clone(), None);
     }
-    let mut our_events: Vec<&str> = events(ours);
+    let mut our_events: Vec<&str> = entry_events(ours);
     our_events.sort_unstable();
     let same = |entry: &&Value| {
-        let mut theirs = events(entry);
+        let mut theirs = entry_events(entry);
         theirs.sort_unstable();
         entry.get("QueueArn") == ours.get("QueueArn")
             && theirs == our_events
@@ -157,7 +157,7 @@ pub fn merge(existing: &Value, ours: &Value) -> Result<Value, MergeError> {
         Value::Object(map) => map.clone(),
         other => return Err(MergeError::Malformed(other.to_string())),
     };
-    let our_events = events(ours);
+    let our_events = entry_events(ours);
     let our_filter = entry_filter(ours);
     for (kind, target_key) in KINDS {
         for entry in entries(&config, kind) {
@@ -177,7 +177,7 @@ pub fn merge(existing: &Value, ours: &Value) -> Result<Value, MergeError> {
                     target,
                 });
             }
-            let shared = shared_events(&our_events, &events(entry));
+            let shared = shared_events(&our_events, &entry_events(entry));
             let theirs = entry_filter(entry);
             if !shared.is_empty() && filters_overlap(&our_filter, &theirs) {
                 return Err(MergeError::Overlap(Box::new(Overlap {
@@ -257,7 +257,8 @@ fn kind_name(kind: &str) -> &'static str {
     }
 }
 
-fn events(entry: &Value) -> Vec<&str> {
+/// An entry's event types.
+pub fn entry_events(entry: &Value) -> Vec<&str> {
     entry
         .get("Events")
         .and_then(Value::as_array)
@@ -685,7 +686,7 @@ mod tests {
                         .collect();
                     prop_assert!(!named.is_empty(), "named entry {} not in the configuration", overlap.id);
                     prop_assert!(named.iter().any(|other| {
-                        !shared_events(&events(&ours), &events(other)).is_empty()
+                        !shared_events(&entry_events(&ours), &entry_events(other)).is_empty()
                             && filters_overlap(&entry_filter(&ours), &entry_filter(other))
                     }), "no entry named {} overlaps ours", overlap.id);
                 }
@@ -693,7 +694,7 @@ mod tests {
                 Ok(merged) => {
                     // Accepted: no foreign entry overlaps ours.
                     for e in all_foreign(&merged) {
-                        let overlap = !shared_events(&events(&ours), &events(&e)).is_empty()
+                        let overlap = !shared_events(&entry_events(&ours), &entry_events(&e)).is_empty()
                             && filters_overlap(&entry_filter(&ours), &entry_filter(&e));
                         prop_assert!(!overlap, "accepted an overlap with {}", e["Id"]);
                     }

@@ -7,7 +7,9 @@
 use serde_json::{Map, Value, json};
 
 use super::Arns;
-use super::notification::{NotificationFilter, encode_key, entry_filter, events_cover};
+use super::notification::{
+    NotificationFilter, encode_key, entry_events, entry_filter, events_cover,
+};
 use crate::spec::Spec;
 
 /// The key the bucket's notification configuration turns EventBridge on with.
@@ -168,13 +170,7 @@ pub fn covering_topic_entry(config: &Value, spec: &Spec) -> Result<String, Strin
     };
     for entry in &to_topic {
         let theirs = entry_filter(entry);
-        let events: Vec<&str> = entry
-            .get("Events")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let events = entry_events(entry);
         let keys_covered =
             ours.prefix.starts_with(&theirs.prefix) && ours.suffix.ends_with(&theirs.suffix);
         let events_covered = spec
@@ -205,14 +201,7 @@ pub fn covering_topic_entry(config: &Value, spec: &Spec) -> Result<String, Strin
                 format!(
                     "{} ({} under prefix `{}` and suffix `{}`)",
                     id(e),
-                    e.get("Events")
-                        .and_then(Value::as_array)
-                        .map(|l| l
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", "))
-                        .unwrap_or_default(),
+                    entry_events(e).join(", "),
                     f.prefix,
                     f.suffix
                 )

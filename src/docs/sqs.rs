@@ -133,6 +133,46 @@ mod tests {
     use crate::docs::testing::acme;
 
     #[test]
+    fn each_route_lets_in_only_its_sender() {
+        use crate::spec::Delivery;
+        let mut spec = acme();
+        spec.notification.delivery = Delivery::Sns;
+        spec.notification.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:uploads".into());
+        assert_eq!(
+            queue_policy(&spec)["Statement"],
+            json!([{
+                "Sid": "AllowSnsTopicToSendMessage",
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue",
+                "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:us-west-2:123456789012:uploads"}}
+            }])
+        );
+        spec.notification.delivery = Delivery::Eventbridge;
+        spec.notification.topic_arn = None;
+        assert_eq!(
+            queue_policy(&spec)["Statement"],
+            json!([{
+                "Sid": "AllowEventBridgeRuleToSendMessage",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue",
+                "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:events:us-west-2:123456789012:rule/acme-ingest-object-created"}}
+            }])
+        );
+        // The connector's own permissions are the same on every route.
+        let direct = crate::docs::permissions_policy(&acme());
+        assert_eq!(crate::docs::permissions_policy(&spec), direct);
+        let text = direct.to_string();
+        assert!(
+            !text.contains("sns:") && !text.contains("events:"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn queue_policy_is_scoped_to_bucket_and_account() {
         assert_eq!(
             queue_policy(&acme()),

@@ -411,8 +411,8 @@ fn bucket_resource(spec: &Spec, queue_arn: &Value) -> Value {
         "UpdateReplacePolicy": "Retain",
         "Properties": properties,
     });
-    // Only a direct notification makes S3 send to the queue (its test event).
-    if spec.delivery() != Some(Delivery::Direct)
+    // Only a direct notification to our queue makes S3 send to it (its test event).
+    if !(spec.has_queue() && spec.delivery() == Some(Delivery::Direct))
         && let Some(b) = bucket.as_object_mut()
     {
         b.remove("DependsOn");

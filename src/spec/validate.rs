@@ -705,6 +705,64 @@ mod tests {
     }
 
     #[test]
+    fn each_delivery_asks_for_what_it_needs() {
+        let at = |spec: &Spec, path: &str| -> Vec<String> {
+            errors(spec)
+                .into_iter()
+                .filter(|(p, _)| p.as_str() == path)
+                .map(|(_, m)| m)
+                .collect()
+        };
+        let mut spec = base();
+        spec.notification.delivery = Delivery::Sns;
+        let missing = at(&spec, path::NOTIFICATION_TOPIC_ARN);
+        assert!(
+            missing[0].contains("--set notification.topic_arn="),
+            "{missing:?}"
+        );
+        for (topic, why) in [
+            (
+                "arn:aws:sqs:us-west-2:123456789012:q",
+                "not an SNS topic ARN",
+            ),
+            (
+                "arn:aws:sns:eu-west-1:123456789012:t",
+                "the topic is in eu-west-1",
+            ),
+            ("arn:aws:sns:us-west-2:123456789012:t.fifo", "FIFO topic"),
+            ("arn:aws:sns:us-west-2:12345:t", "12-digit"),
+        ] {
+            spec.notification.topic_arn = Some(topic.into());
+            let found = at(&spec, path::NOTIFICATION_TOPIC_ARN);
+            assert!(found.iter().any(|m| m.contains(why)), "{topic}: {found:?}");
+        }
+        spec.notification.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:t".into());
+        assert_eq!(errors(&spec), vec![]);
+        // A topic without sns delivery is a mistake, not a silent no-op.
+        spec.notification.delivery = Delivery::Direct;
+        assert!(at(&spec, path::NOTIFICATION_TOPIC_ARN)[0].contains("only used with"));
+        spec.notification.topic_arn = None;
+        // EventBridge: object-created events only, and a rule-worthy name.
+        spec.notification.delivery = Delivery::Eventbridge;
+        spec.notification.events = vec!["s3:ObjectCreated:*".into(), "s3:ObjectRemoved:*".into()];
+        spec.notification.id = "has space".into();
+        let events = at(&spec, "notification.events[1]");
+        assert!(events[0].contains("Object Created only"), "{events:?}");
+        let id = at(&spec, path::NOTIFICATION_ID);
+        assert!(id[0].contains("EventBridge rule"), "{id:?}");
+        // Neither route without a queue of ours.
+        let mut spec = base();
+        spec.queue.enabled = false;
+        spec.notification.queue_arn = Some("arn:aws:sqs:us-west-2:123456789012:vendor".into());
+        spec.notification.delivery = Delivery::Eventbridge;
+        let delivery = at(&spec, path::NOTIFICATION_DELIVERY);
+        assert!(
+            delivery[0].contains("set queue.enabled to true"),
+            "{delivery:?}"
+        );
+    }
+
+    #[test]
     fn bucket_names() {
         for good in ["abc", "my.bucket-1", "a".repeat(63).as_str()] {
             assert_eq!(bucket_name(good), Ok(()), "{good}");

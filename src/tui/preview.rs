@@ -242,13 +242,7 @@ pub fn foreign_entries(config: &Value, our_id: &str) -> Vec<String> {
                 continue;
             }
             let target = entry.get(target_key).and_then(Value::as_str).unwrap_or("?");
-            let events: Vec<&str> = entry
-                .get("Events")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let events = crate::docs::entry_events(entry);
             let filter = crate::docs::entry_filter(entry);
             let mut text = format!("{kind} {id} → {target}: {}", events.join(", "));
             if !filter.prefix.is_empty() || !filter.suffix.is_empty() {

@@ -610,6 +610,26 @@ pub fn sluice(moto: &Moto, dir: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// `sluice init ARGS` for moto's account and region into `dir/spec.json`
+/// (replacing one), with `--set` for each of `sets`; it must succeed.
+pub fn init_spec(moto: &Moto, dir: &Path, args: &[&str], sets: &[&str]) {
+    let mut all = vec!["init"];
+    all.extend_from_slice(args);
+    all.extend([
+        "--region",
+        REGION,
+        "--account-id",
+        ACCOUNT_ID,
+        "--out",
+        "spec.json",
+        "--force",
+    ]);
+    for set in sets {
+        all.extend(["--set", set]);
+    }
+    ok(sluice(moto, dir, &all).output().unwrap());
+}
+
 /// `sluice ARGS` in `dir` with no AWS environment at all, run to the end.
 pub fn sluice_offline(dir: &Path, args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(sluice_bin());
