@@ -254,7 +254,10 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
         );
     }
     let verified = w.screen();
-    assert!(verified.contains("✓ event"), "{verified}");
+    assert!(
+        verified.contains("✓ the S3 event arrives on wiz-queue"),
+        "{verified}"
+    );
     assert!(verified.contains("14 checks passed"), "{verified}");
 
     // An object under the prefix; the data preview decodes it.
