@@ -85,7 +85,7 @@ if [[ $# -gt 0 ]]; then
     cargo test "$@"
 elif cargo nextest --version >/dev/null 2>&1; then
     say "cargo nextest run (4 at a time), then cargo test --doc"
-    cargo nextest run --no-fail-fast --test-threads 4
+    cargo nextest run --config-file tests/nextest.toml --no-fail-fast --test-threads 4
     cargo test --doc
 else
     say "cargo test (cargo-nextest is not installed: one test binary at a time)"

@@ -260,7 +260,12 @@ impl Plan {
                                 if foreign == 1 { "y" } else { "ies" }
                             ));
                         }
-                        item(changed(&current, &wanted, Action::Update), Some(current), Some(wanted))
+                        let action = if state.is_none() {
+                            Action::Create
+                        } else {
+                            changed(&current, &wanted, Action::Update)
+                        };
+                        item(action, Some(current), Some(wanted))
                     })
                 }
                 ResourceKind::Subscription => {

@@ -179,8 +179,13 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
             Info,
             "bucket",
             format!(
-                "{} is adopted (create: false): only sluice's notification entry is managed on it; its settings, policy and other notifications are left as they are",
-                spec.bucket.name
+                "{} is adopted (create: false): {}; its settings, policy and other notifications are left as they are",
+                spec.bucket.name,
+                match spec.delivery() {
+                    Some(Delivery::Sns) => "nothing is written to it (sluice only reads its topic entry)",
+                    Some(Delivery::Eventbridge) => "only its EventBridge delivery is turned on",
+                    _ => "only sluice's notification entry is managed on it",
+                }
             ),
         ));
     }

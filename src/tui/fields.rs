@@ -492,12 +492,13 @@ pub static FIELDS: [FieldDef; 49] = [
             },
             get: |s| usize::from(!s.bucket.create),
             set: |s, i| s.bucket.create = i == 0,
-            note: |s| {
-                if s.bucket.create {
-                    ""
-                } else {
-                    "only sluice's notification entry is managed"
+            note: |s| match (s.bucket.create, s.delivery()) {
+                (true, _) => "",
+                (false, Some(Delivery::Sns)) => {
+                    "nothing is written to it: sluice reads its topic entry"
                 }
+                (false, Some(Delivery::Eventbridge)) => "only its EventBridge delivery is turned on",
+                (false, _) => "only sluice's notification entry is managed",
             },
         },
         effect: Effect::None,
