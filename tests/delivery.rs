@@ -201,8 +201,8 @@ fn a_direct_entry_overlapping_a_shared_buckets_is_refused_naming_both_routes() {
         let stderr = text(&out.stderr);
         for needle in [
             "overlap the existing",
-            "--set notification.delivery=sns",
-            "--set notification.delivery=eventbridge",
+            "set notification.delivery to \"sns\" and notification.topic_arn to its ARN in the spec",
+            "set notification.delivery to \"eventbridge\"",
         ] {
             assert!(stderr.contains(needle), "{command}: {needle} in\n{stderr}");
         }
@@ -223,7 +223,7 @@ fn a_direct_entry_overlapping_a_shared_buckets_is_refused_naming_both_routes() {
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains(&format!(
-            "through that entry's topic, to which the bucket already publishes these events: --set notification.delivery=sns --set notification.topic_arn={TEAM_TOPIC}"
+            "through that entry's topic, to which the bucket already publishes these events (set notification.delivery to \"sns\" and notification.topic_arn to \"{TEAM_TOPIC}\" in the spec)"
         )),
         "{stderr}"
     );

@@ -504,14 +504,14 @@ pub fn for_account(spec: &Spec, caller: &super::Identity) -> Result<Spec, PlanEr
 pub fn overlap_refusal(overlap: &Overlap) -> String {
     let sns = if overlap.kind == "topic" {
         format!(
-            "through that entry's topic, to which the bucket already publishes these events: --set notification.delivery=sns --set notification.topic_arn={}",
+            "through that entry's topic, to which the bucket already publishes these events (set notification.delivery to \"sns\" and notification.topic_arn to \"{}\" in the spec)",
             overlap.target
         )
     } else {
-        "through an SNS topic the bucket already publishes these events to: --set notification.delivery=sns --set notification.topic_arn=ARN".to_owned()
+        "through an SNS topic the bucket already publishes these events to (set notification.delivery to \"sns\" and notification.topic_arn to its ARN in the spec)".to_owned()
     };
     format!(
-        "{}; nothing will be written. Two routes deliver to our queue without touching that entry: {sns}; or through EventBridge: --set notification.delivery=eventbridge",
+        "{}; nothing will be written. Two routes deliver to our queue without touching that entry: {sns}; or through EventBridge (set notification.delivery to \"eventbridge\")",
         MergeError::Overlap(Box::new(overlap.clone()))
     )
 }

@@ -497,7 +497,9 @@ pub static FIELDS: [FieldDef; 49] = [
                 (false, Some(Delivery::Sns)) => {
                     "nothing is written to it: sluice reads its topic entry"
                 }
-                (false, Some(Delivery::Eventbridge)) => "only its EventBridge delivery is turned on",
+                (false, Some(Delivery::Eventbridge)) => {
+                    "only its EventBridge delivery is turned on"
+                }
                 (false, _) => "only sluice's notification entry is managed",
             },
         },
