@@ -602,3 +602,139 @@ fn a_cloudformation_eventbridge_route_is_taken_over_and_destroyed_by_sluice() {
         );
     }
 }
+
+/// Switching a stack's delivery: from direct to EventBridge, apply removes our
+/// direct entry in the same write that turns EventBridge on; back to direct,
+/// the rule left from before is destroyed with the stack. A rule of ours that
+/// another team's target was added to is kept, and so is the EventBridge
+/// setting it needs.
+#[test]
+fn switching_delivery_retires_the_old_route_and_destroy_takes_what_is_left() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            BUCKET,
+            "--create-bucket-configuration",
+            "LocationConstraint=us-west-2",
+        ],
+    );
+    let apply = |sets: &[&str]| {
+        init(&moto, dir, sets);
+        let out = sluice_run(
+            &moto,
+            dir,
+            &[
+                "apply",
+                "--config",
+                "spec.json",
+                "--yes",
+                "--backup-dir",
+                "backups",
+            ],
+        );
+        let said = text(&out.stdout) + &text(&out.stderr);
+        assert!(out.status.success(), "{said}");
+        said
+    };
+    apply(&[]);
+    assert_eq!(
+        common::notification(&moto, BUCKET)["QueueConfigurations"][0]["Id"],
+        "acme-ingest-object-created"
+    );
+    let said = apply(&["notification.delivery=eventbridge"]);
+    assert!(
+        said.contains("our direct entry acme-ingest-object-created removed"),
+        "{said}"
+    );
+    assert_eq!(
+        common::notification(&moto, BUCKET),
+        json!({"EventBridgeConfiguration": {}})
+    );
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", text(&planned.stdout));
+
+    // Someone adds a target of theirs to our rule: destroy keeps the rule and the setting.
+    aws_cli(
+        &moto,
+        &["sqs", "create-queue", "--queue-name", "team-queue"],
+    );
+    aws_cli(
+        &moto,
+        &[
+            "events",
+            "put-targets",
+            "--rule",
+            "acme-ingest-object-created",
+            "--targets",
+            &json!([{"Id": "team", "Arn": TEAM_QUEUE}]).to_string(),
+        ],
+    );
+    let destroyed = sluice_run(&moto, dir, &["destroy", "--config", "spec.json", "--yes"]);
+    let said = text(&destroyed.stdout) + &text(&destroyed.stderr);
+    assert!(
+        said.contains(&format!("it also targets {TEAM_QUEUE}")),
+        "{said}"
+    );
+    assert!(
+        said.contains("left on: the EventBridge rule acme-ingest-object-created"),
+        "{said}"
+    );
+    assert_eq!(
+        common::notification(&moto, BUCKET),
+        json!({"EventBridgeConfiguration": {}})
+    );
+    let targets = aws_cli(
+        &moto,
+        &[
+            "events",
+            "list-targets-by-rule",
+            "--rule",
+            "acme-ingest-object-created",
+        ],
+    );
+    assert_eq!(
+        targets["Targets"],
+        json!([{"Id": "team", "Arn": TEAM_QUEUE}])
+    );
+
+    // Back to direct: the old rule (ours again once the team's target is gone) goes with destroy.
+    aws_cli(
+        &moto,
+        &[
+            "events",
+            "remove-targets",
+            "--rule",
+            "acme-ingest-object-created",
+            "--ids",
+            "team",
+        ],
+    );
+    apply(&["notification.delivery=eventbridge"]);
+    apply(&[]);
+    // S3's test events sit in the queue: --force.
+    let destroyed = sluice_run(
+        &moto,
+        dir,
+        &["destroy", "--config", "spec.json", "--yes", "--force"],
+    );
+    let said = text(&destroyed.stdout) + &text(&destroyed.stderr);
+    assert!(destroyed.status.success(), "{said}");
+    assert!(
+        said.contains(
+            "removed  EventBridge rule acme-ingest-object-created (from EventBridge delivery)"
+        ),
+        "{said}"
+    );
+    assert!(
+        aws_cli(&moto, &["events", "list-rules"])["Rules"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -154,6 +154,9 @@ pub async fn apply(
             ResourceKind::Notification if spec.delivery() == Some(Delivery::Eventbridge) => {
                 run.eventbridge_setting().await
             }
+            ResourceKind::Notification if spec.delivery() == Some(Delivery::Sns) => {
+                run.retire_direct_entry().await
+            }
             ResourceKind::Notification => run.notification().await,
             ResourceKind::Subscription => run.subscription(item, observed).await,
             ResourceKind::Rule => run.rule(item, observed).await,
@@ -746,7 +749,9 @@ impl Run<'_> {
         let bucket = self.spec.bucket.name.clone();
         let s3 = self.clients.s3.clone();
         let current = read_notification(&s3, &bucket).await?;
-        let wanted = docs::enable_eventbridge(&current);
+        // Our entry from an earlier direct delivery goes with the switch.
+        let (rest, retired) = docs::without_ours(&current, self.spec);
+        let wanted = docs::enable_eventbridge(&rest);
         if wanted == current {
             return unchanged();
         }
@@ -756,7 +761,7 @@ impl Run<'_> {
         })?;
         put_notification(&s3, &bucket, &wanted, false).await?;
         let written = read_notification(&s3, &bucket).await?;
-        if docs::disable_eventbridge(&written) != docs::disable_eventbridge(&current) {
+        if docs::disable_eventbridge(&written) != docs::disable_eventbridge(&rest) {
             return Err("other entries changed while EventBridge delivery was turned on: someone else changed the configuration at the same time; compare with the backup".into());
         }
         if !docs::eventbridge_enabled(&written) {
@@ -767,7 +772,37 @@ impl Run<'_> {
         }
         Ok((
             Outcome::Updated,
-            "EventBridge delivery on (entries of others kept)".into(),
+            match retired {
+                Some(id) => format!(
+                    "EventBridge delivery on, our direct entry {id} removed (entries of others kept)"
+                ),
+                None => "EventBridge delivery on (entries of others kept)".into(),
+            },
+        ))
+    }
+
+    /// Takes our entry of an earlier direct delivery out of the bucket's
+    /// configuration: the SNS route replaces it.
+    async fn retire_direct_entry(&mut self) -> StepResult {
+        let bucket = self.spec.bucket.name.clone();
+        let s3 = self.clients.s3.clone();
+        let current = read_notification(&s3, &bucket).await?;
+        let (rest, Some(id)) = docs::without_ours(&current, self.spec) else {
+            return unchanged();
+        };
+        self.save(Saved::Notification {
+            bucket: bucket.clone(),
+            configuration: current.clone(),
+        })?;
+        // Entries of others are put back as they are, even ones whose destination is gone.
+        put_notification(&s3, &bucket, &rest, true).await?;
+        let written = read_notification(&s3, &bucket).await?;
+        if written != rest {
+            return Err("the configuration read back differs from the one written: someone else changed it at the same time; compare with the backup".into());
+        }
+        Ok((
+            Outcome::Updated,
+            format!("removed our direct entry {id} (entries of others kept)"),
         ))
     }
 
@@ -784,8 +819,9 @@ impl Run<'_> {
             .collect();
         let sns = &self.clients.sns;
         match item.action {
-            Action::NoChange => unchanged(),
-            Action::Create | Action::Adopt => {
+            // An adopted queue's existing subscription is left as it is.
+            Action::NoChange | Action::Adopt => unchanged(),
+            Action::Create => {
                 let out = sns
                     .subscribe()
                     .topic_arn(&topic)

@@ -24,13 +24,13 @@ use super::backup::{Backup, Saved};
 use super::client::Clients;
 use super::error::{AwsError, ErrorKind, classify, optional};
 use super::observe::{
-    Depth, find_subscription, iam_tags, observe_rule, put_notification, queue_depth, queue_url,
-    read_notification, s3_tags,
+    Depth, RuleState, find_subscription, iam_tags, observe_rule, put_notification, queue_depth,
+    queue_url, read_notification, s3_tags,
 };
 use super::progress::{Event, KeptReason, Outcome, Reporter, StepId};
 use crate::docs::{
     Arns, ResourceKind, STACK_TAG, TARGET_ID, disable_eventbridge, eventbridge_enabled, remove,
-    remove_bucket_policy_statement,
+    remove_bucket_policy_statement, without_ours,
 };
 use crate::spec::{Delivery, Spec};
 
@@ -163,20 +163,48 @@ pub async fn destroy(
             let topic = spec.notification.topic_arn.clone().unwrap_or_default();
             let label = format!("subscription of queue {} to {topic}", spec.queue.name);
             let started = run.start(ResourceKind::Subscription, &label);
-            let result = subscription(clients, &topic, &arns.queue, &label).await;
+            let result = subscription(clients, &spec, &topic, &arns.queue, &label).await;
             run.end(ResourceKind::Subscription, started, result)?;
         }
         Some(Delivery::Eventbridge) => {
             let label = format!("EventBridge rule {}", spec.notification.id);
             let started = run.start(ResourceKind::Rule, &label);
             let result = rule(clients, &spec, &label, &mut run).await;
+            // A rule of ours that stays (someone else's target on it) still needs the setting.
+            let ours_gone = matches!(&result, Ok((_, Fate::Removed(_) | Fate::Gone)));
             run.end(ResourceKind::Rule, started, result)?;
             let label = format!("EventBridge delivery of bucket {}", spec.bucket.name);
             let started = run.start(ResourceKind::Notification, &label);
-            let result = eventbridge_setting(clients, &spec, &label).await;
+            let skip = ours_gone.then_some(spec.notification.id.as_str());
+            let result = eventbridge_setting(clients, &spec, skip, &label).await;
             run.end(ResourceKind::Notification, started, result)?;
         }
         None => {}
+    }
+    // What an earlier delivery of the same stack left: our direct entry, our rule.
+    if matches!(spec.delivery(), Some(Delivery::Sns | Delivery::Eventbridge))
+        && let Ok(Some(config)) = optional(read_notification(&clients.s3, &spec.bucket.name).await)
+        && without_ours(&config, &spec).1.is_some()
+    {
+        let label = format!(
+            "notification {} on bucket {} (from direct delivery)",
+            spec.notification.id, spec.bucket.name
+        );
+        let started = run.start(ResourceKind::Notification, &label);
+        let result = notification(clients, &spec, &label, &mut run).await;
+        run.end(ResourceKind::Notification, started, result)?;
+    }
+    if matches!(spec.delivery(), Some(Delivery::Direct | Delivery::Sns))
+        && let Ok(Some(found)) = observe_rule(clients, &spec.notification.id).await
+        && rule_owner(&found, &spec) == Owner::Stack
+    {
+        let label = format!(
+            "EventBridge rule {} (from EventBridge delivery)",
+            spec.notification.id
+        );
+        let started = run.start(ResourceKind::Rule, &label);
+        let result = rule(clients, &spec, &label, &mut run).await;
+        run.end(ResourceKind::Rule, started, result)?;
     }
 
     if spec.has_queue() {
@@ -381,6 +409,7 @@ async fn notification(
 /// and its other subscriptions stay as they are.
 async fn subscription(
     clients: &Clients,
+    spec: &Spec,
     topic: &str,
     queue_arn: &str,
     label: &str,
@@ -393,6 +422,15 @@ async fn subscription(
     let Some(arn) = found else {
         return Ok((label.to_owned(), Fate::Gone));
     };
+    // Subscriptions carry no tags: an adopted queue's may be its owners'.
+    if !spec.queue.create {
+        return Ok((
+            label.to_owned(),
+            Fate::Kept(KeptReason::NotOurs(format!(
+                "the queue is adopted, so its subscription may be its owners': when it is yours, aws sns unsubscribe --subscription-arn {arn}"
+            ))),
+        ));
+    }
     clients
         .sns
         .unsubscribe()
@@ -418,11 +456,7 @@ async fn rule(
     let Some(rule) = observe_rule(clients, name).await? else {
         return Ok((label.to_owned(), Fate::Gone));
     };
-    let owner = match owner(&rule.tags, &spec.name) {
-        // CloudFormation's rule takes no tags: ours by the description every path writes.
-        Owner::Untagged if rule.description == crate::docs::rule_description(spec) => Owner::Stack,
-        owner => owner,
-    };
+    let owner = rule_owner(&rule, spec);
     if owner != Owner::Stack {
         return Ok((
             label.to_owned(),
@@ -465,12 +499,22 @@ async fn rule(
     Ok((label.to_owned(), Fate::Removed("deleted".to_owned())))
 }
 
+/// Whose the rule is: by its tag, or (CloudFormation's rule takes no tags)
+/// by the description every path writes.
+fn rule_owner(rule: &RuleState, spec: &Spec) -> Owner {
+    match owner(&rule.tags, &spec.name) {
+        Owner::Untagged if rule.description == crate::docs::rule_description(spec) => Owner::Stack,
+        owner => owner,
+    }
+}
+
 /// Turns the bucket's EventBridge delivery off, every entry as it was, but
 /// only when no rule on the account's default bus may take S3's events:
 /// otherwise it stays on, and the report names those rules.
 async fn eventbridge_setting(
     clients: &Clients,
     spec: &Spec,
+    deleted_rule: Option<&str>,
     label: &str,
 ) -> Result<(String, Fate), AwsError> {
     let bucket = &spec.bucket.name;
@@ -480,7 +524,7 @@ async fn eventbridge_setting(
     if !eventbridge_enabled(&config) {
         return Ok((label.to_owned(), Fate::Gone));
     }
-    let others = rules_taking_s3_events(clients, &spec.notification.id).await?;
+    let others = rules_taking_s3_events(clients, deleted_rule).await?;
     if !others.is_empty() {
         return Ok((
             label.to_owned(),
@@ -501,10 +545,13 @@ async fn eventbridge_setting(
     ))
 }
 
-/// The rules on the default bus, other than `ours`, whose pattern may match
+/// The rules on the default bus, but the one just `deleted`, whose pattern may match
 /// an event from S3: one naming `aws.s3` as a source, one matching sources
 /// by anything but exact names, or one with no source at all.
-async fn rules_taking_s3_events(clients: &Clients, ours: &str) -> Result<Vec<String>, AwsError> {
+async fn rules_taking_s3_events(
+    clients: &Clients,
+    deleted: Option<&str>,
+) -> Result<Vec<String>, AwsError> {
     let mut names = Vec::new();
     let mut token = None;
     loop {
@@ -517,8 +564,8 @@ async fn rules_taking_s3_events(clients: &Clients, ours: &str) -> Result<Vec<Str
             .map_err(|e| classify("events:ListRules", "the default event bus", e))?;
         for rule in page.rules() {
             let name = rule.name().unwrap_or_default();
-            if name == ours {
-                continue;
+            if Some(name) == deleted {
+                continue; // listed a moment after its deletion
             }
             let Some(pattern) = rule.event_pattern() else {
                 continue; // a scheduled rule

@@ -11,6 +11,7 @@ use crate::docs::{
     ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, Overlap, ResourceKind, bucket_policy,
     covering_topic_entry, desired::expand_json_attributes, desired_state, enable_eventbridge, lint,
     merge, merge_bucket_policy, notification_entry, queue_policy, recognise, rule_description,
+    without_ours,
 };
 use crate::spec::{Delivery, Spec};
 
@@ -252,8 +253,15 @@ impl Plan {
                             .as_ref()
                             .map(|b| b.notification.clone())
                             .unwrap_or_else(|| Value::Object(Map::new()));
-                        let wanted = enable_eventbridge(&current);
-                        let foreign = count_entries(&current);
+                        // An entry of ours from an earlier direct delivery goes: the rule replaces it.
+                        let (rest, retired) = without_ours(&current, spec);
+                        if let Some(id) = &retired {
+                            notes.push(format!(
+                                "notification entry {id} is sluice's from direct delivery: it is removed, as EventBridge replaces it"
+                            ));
+                        }
+                        let wanted = enable_eventbridge(&rest);
+                        let foreign = count_entries(&rest);
                         if foreign > 0 {
                             notes.push(format!(
                                 "the bucket's notification configuration has {foreign} other entr{}: kept as they are, EventBridge delivery is added beside them",
@@ -284,6 +292,15 @@ impl Plan {
                     }
                     observed.subscription.as_ref().map(|state| match state {
                         None => item(Action::Create, None, Some(after.clone())),
+                        // The queue is adopted and already subscribed: its owners' subscription, maybe.
+                        Some(sub) if !spec.queue.create => {
+                            notes.push(format!(
+                                "queue {} is adopted and already subscribed to the topic ({}): the subscription is left as it is",
+                                spec.queue.name, sub.arn
+                            ));
+                            let before = subscription_as_planned(&after, sub);
+                            item(Action::Adopt, Some(before.clone()), Some(before))
+                        }
                         Some(sub) => {
                             let before = subscription_as_planned(&after, sub);
                             item(changed(&before, &after, Action::Update), Some(before), Some(after.clone()))
@@ -359,6 +376,23 @@ impl Plan {
                 Ok(item) => items.push(item),
                 Err(e) => errors.push(format!("{}: {e}", desired.kind.as_str())),
             }
+        }
+        // Through the bucket's topic: an entry of ours from an earlier direct
+        // delivery goes, after the subscription is in place.
+        if spec.delivery() == Some(Delivery::Sns)
+            && let Ok(Some(b)) = &observed.bucket
+            && let (rest, Some(id)) = without_ours(&b.notification, spec)
+        {
+            notes.push(format!(
+                "notification entry {id} is sluice's from direct delivery: it is removed, as the subscription replaces it"
+            ));
+            items.push(PlanItem {
+                resource: ResourceKind::Notification,
+                name: id,
+                action: Action::Update,
+                before: Some(b.notification.clone()),
+                after: Some(rest),
+            });
         }
         Ok(Plan {
             items,

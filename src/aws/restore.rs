@@ -251,7 +251,14 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<(), String> {
             subscription_arn,
             attributes,
         } => {
-            for (name, value) in attributes {
+            // The scope before the filter it governs; an absent scope is not set back
+            // (SNS refuses an empty one; the empty filter that goes with it removes the filter).
+            let mut ordered: Vec<(&String, &String)> = attributes
+                .iter()
+                .filter(|(k, v)| !(k.as_str() == "FilterPolicyScope" && v.is_empty()))
+                .collect();
+            ordered.sort_by_key(|(k, _)| k.as_str() != "FilterPolicyScope");
+            for (name, value) in ordered {
                 clients
                     .sns
                     .set_subscription_attributes()

@@ -235,7 +235,7 @@ fn lint_delivery(spec: &Spec) -> Vec<Finding> {
                     Warning,
                     "subscription",
                     format!(
-                        "the topic is in account {account}, the queue in {ours}: the topic's access policy must let this account call sns:Subscribe, or apply cannot subscribe the queue"
+                        "the topic is in account {account}, the queue in {ours}: the topic's access policy must let this account call sns:Subscribe and sns:ListSubscriptionsByTopic (which plan, apply and destroy use to find the queue's subscription), or the queue cannot be subscribed"
                     ),
                 ));
             }

@@ -16,7 +16,7 @@ pub use iam::{permissions_policy, policy_description, role_description, trust_po
 pub use lint::{Finding, Severity, lint, lint_trust_policy};
 pub use notification::{
     MergeError, NotificationFilter, Overlap, decode_key, encode_key, entry_events, entry_filter,
-    merge, notification_entry, recognise, remove,
+    merge, notification_entry, recognise, remove, without_ours,
 };
 pub use route::{
     EVENTBRIDGE_KEY, TARGET_ID, covering_topic_entry, disable_eventbridge, enable_eventbridge,

@@ -211,6 +211,24 @@ pub fn merge(existing: &Value, ours: &Value) -> Result<Value, MergeError> {
     Ok(Value::Object(config))
 }
 
+/// `existing` without our direct entry (recognised by Id or by what it is),
+/// and that entry's Id, when it holds one: what a route other than direct
+/// leaves of an earlier direct delivery.
+pub fn without_ours(existing: &Value, spec: &Spec) -> (Value, Option<String>) {
+    let (ours, _) = recognise(existing, &notification_entry(spec));
+    let id = ours
+        .get("Id")
+        .and_then(Value::as_str)
+        .unwrap_or(&spec.notification.id)
+        .to_owned();
+    let rest = remove(existing, &id);
+    if rest == *existing {
+        (rest, None)
+    } else {
+        (rest, Some(id))
+    }
+}
+
 /// Takes the queue entry with Id `id` out of `existing`, leaving everything else
 /// as it is (an emptied queue list is dropped, as S3 itself reports no list).
 pub fn remove(existing: &Value, id: &str) -> Value {

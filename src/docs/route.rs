@@ -85,7 +85,8 @@ pub fn event_pattern(spec: &Spec) -> Value {
             .iter()
             .filter_map(|e| match e.as_str() {
                 "s3:ObjectCreated:Put" => Some("PutObject"),
-                "s3:ObjectCreated:Post" => Some("PostObject"),
+                // The reasons as S3 writes them into EventBridge events.
+                "s3:ObjectCreated:Post" => Some("POST Object"),
                 "s3:ObjectCreated:Copy" => Some("CopyObject"),
                 "s3:ObjectCreated:CompleteMultipartUpload" => Some("CompleteMultipartUpload"),
                 _ => None,

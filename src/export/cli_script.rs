@@ -106,7 +106,8 @@ pub fn setup_script(spec: &Spec) -> String {
     match s.delivery() {
         Some(Delivery::Direct) => out.push_str(PREFLIGHT_NOTIFICATION),
         Some(Delivery::Sns) => out.push_str(PREFLIGHT_TOPIC),
-        Some(Delivery::Eventbridge) | None => {}
+        Some(Delivery::Eventbridge) => out.push_str(PREFLIGHT_RULE),
+        None => {}
     }
 
     // -- steps -----------------------------------------------------------
@@ -679,14 +680,22 @@ if [ -z "$sub" ]; then
 else
   aws_ sns get-subscription-attributes --subscription-arn "$sub" >"$WORK/have.json"
   changed=$(jq -r --slurpfile want "$WORK/subscription-attributes.json" "$JQ_CHANGED_ATTRIBUTES" "$WORK/have.json")
+  # A filter the spec no longer wants is removed (an empty policy).
+  if jq -e --slurpfile want "$WORK/subscription-attributes.json" \
+    '($want[0] | has("FilterPolicy") | not) and ((.Attributes.FilterPolicy // "") != "")' \
+    "$WORK/have.json" >/dev/null; then
+    jq '. + {FilterPolicy: ""}' "$WORK/subscription-attributes.json" >"$WORK/subscription-set.json"
+    mv "$WORK/subscription-set.json" "$WORK/subscription-attributes.json"
+    changed="${changed:+$changed, }FilterPolicy"
+  fi
   if [ -z "$changed" ]; then
     say "no change"
   else
     jq '.Attributes // {}' "$WORK/have.json" | backup subscription-attributes.json
     # The scope first: a message-body filter is refused under the attribute scope.
     for name in FilterPolicyScope FilterPolicy RawMessageDelivery; do
-      value=$(jq -r --arg n "$name" '.[$n] // empty' "$WORK/subscription-attributes.json")
-      [ -n "$value" ] || continue
+      jq -e --arg n "$name" 'has($n)' "$WORK/subscription-attributes.json" >/dev/null || continue
+      value=$(jq -r --arg n "$name" '.[$n]' "$WORK/subscription-attributes.json")
       aws_ sns set-subscription-attributes --subscription-arn "$sub" \
         --attribute-name "$name" --attribute-value "$value"
     done
@@ -717,14 +726,31 @@ else
 fi
 "#;
 
+const PREFLIGHT_RULE: &str = r#"
+# A rule of that name must be this stack's: by its tag, or (CloudFormation's
+# rule takes no tags) by the description every path writes.
+RULE_EXISTS=false
+RULE_UNTAGGED=false
+if probe "$WORK/rule.json" aws_ events describe-rule --name "$RULE_NAME"; then
+  RULE_EXISTS=true
+  owner=$(aws_ events list-tags-for-resource --resource-arn "$(jq -r .Arn "$WORK/rule.json")" --output json \
+    | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+  if [ -z "$owner" ] && [ "$(jq -r '.Description // ""' "$WORK/rule.json")" = "$RULE_DESCRIPTION" ]; then
+    RULE_UNTAGGED=true
+  elif [ "$owner" != "$STACK_NAME" ]; then
+    die "an EventBridge rule $RULE_NAME exists and is not this stack's: choose another notification.id, which names the rule; nothing was changed"
+  fi
+fi
+"#;
+
 const STEP_RULE: &str = r#"
 step "EventBridge rule $RULE_NAME -> $QUEUE_NAME"
 QUEUE_ARN="arn:$PARTITION:sqs:$REGION:$ACCOUNT_ID:$QUEUE_NAME"
-if probe "$WORK/rule.json" aws_ events describe-rule --name "$RULE_NAME"; then
-  rule_arn=$(jq -r .Arn "$WORK/rule.json")
-  owner=$(aws_ events list-tags-for-resource --resource-arn "$rule_arn" --output json \
-    | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
-  [ "$owner" = "$STACK_NAME" ] || die "an EventBridge rule $RULE_NAME exists and is not this stack's: choose another notification.id, which names the rule"
+if [ "$RULE_EXISTS" = true ]; then
+  if [ "$RULE_UNTAGGED" = true ]; then
+    aws_ events tag-resource --resource-arn "$(jq -r .Arn "$WORK/rule.json")" --tags "$IAM_TAGS"
+    say "rule: adopted (ours by its description): tagged sluice:stack=$STACK_NAME"
+  fi
   jq -S '.EventPattern | fromjson' "$WORK/rule.json" >"$WORK/pattern-current.json"
   jq -S . "$WORK/event-pattern.json" >"$WORK/pattern-wanted.json"
   if same "$WORK/pattern-current.json" "$WORK/pattern-wanted.json" \

@@ -41,7 +41,15 @@ pub fn terraform(spec: &Spec) -> String {
         "aws",
         Expr::Object(vec![
             ("source".into(), Expr::str("hashicorp/aws")),
-            ("version".into(), Expr::str(">= 5.0")),
+            (
+                "version".into(),
+                // aws_cloudwatch_event_rule's `state` came with 5.27.
+                Expr::str(if spec.delivery() == Some(Delivery::Eventbridge) {
+                    ">= 5.27"
+                } else {
+                    ">= 5.0"
+                }),
+            ),
         ]),
     );
     terraform.block(providers);
