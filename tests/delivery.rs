@@ -91,6 +91,32 @@ fn shared_bucket(moto: &Moto) -> Value {
     common::notification(moto, BUCKET)
 }
 
+/// Puts back our entry of an earlier direct delivery beside the team's
+/// (moto takes the overlap S3 would refuse): a route must replace it.
+fn leave_old_direct_entry(moto: &Moto, before: &Value) {
+    let mut with_ours = before.clone();
+    with_ours["QueueConfigurations"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({
+            "Id": "acme-ingest-object-created",
+            "QueueArn": "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue",
+            "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "other/"}]}}
+        }));
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            BUCKET,
+            "--notification-configuration",
+            &with_ours.to_string(),
+        ],
+    );
+}
+
 /// The other team's topic as it stands: attributes and subscriptions.
 fn team_topic(moto: &Moto) -> Value {
     let mut attributes = aws_cli(
@@ -243,6 +269,7 @@ fn the_sns_route_subscribes_to_the_buckets_topic_and_leaves_its_entries_alone() 
     let dir = dir.path();
     let before = shared_bucket(&moto);
     let topic_before = team_topic(&moto);
+    leave_old_direct_entry(&moto, &before);
     init(&moto, dir, &SNS_ROUTE);
     let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json", "--json"]);
     assert_eq!(planned.status.code(), Some(2), "{}", text(&planned.stderr));
@@ -253,8 +280,13 @@ fn the_sns_route_subscribes_to_the_buckets_topic_and_leaves_its_entries_alone() 
         .iter()
         .map(|i| i["resource"].as_str().unwrap())
         .collect();
-    assert!(kinds.contains(&"subscription"), "{kinds:?}");
-    assert!(!kinds.contains(&"notification"), "{kinds:?}");
+    // The subscription, then our old direct entry out: the team's entries as they were.
+    assert_eq!(
+        kinds[kinds.len() - 2..],
+        ["subscription", "notification"],
+        "{kinds:?}"
+    );
+    assert_eq!(plan[kinds.len() - 1]["after"], before);
 
     let said = round_trip(&moto, dir, &|when| {
         assert_eq!(common::notification(&moto, BUCKET), before, "{when}");
@@ -426,6 +458,7 @@ fn setup_sh_builds_each_route_as_apply_would_and_reruns_as_a_no_op() {
         let dir = tempfile::tempdir().unwrap();
         let dir = dir.path();
         let before = shared_bucket(&moto);
+        leave_old_direct_entry(&moto, &before);
         if route == "sns" {
             init(&moto, dir, &SNS_ROUTE);
         } else {

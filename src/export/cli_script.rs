@@ -74,6 +74,8 @@ pub fn setup_script(spec: &Spec) -> String {
             embed(&mut out, "notification-entry.json", &notification_entry(s));
         }
         Some(Delivery::Sns) => {
+            // What a direct delivery of this stack left is recognised and removed.
+            embed(&mut out, "notification-entry.json", &notification_entry(s));
             // As `aws sns subscribe --attributes` takes them: every value a string.
             let attributes: serde_json::Map<String, Value> =
                 docs::subscription_document(s)["Attributes"]
@@ -92,6 +94,7 @@ pub fn setup_script(spec: &Spec) -> String {
             );
         }
         Some(Delivery::Eventbridge) => {
+            embed(&mut out, "notification-entry.json", &notification_entry(s));
             embed(&mut out, "event-pattern.json", &docs::event_pattern(s));
         }
         None => {}
@@ -146,7 +149,10 @@ pub fn setup_script(spec: &Spec) -> String {
     }
     match s.delivery() {
         Some(Delivery::Direct) => out.push_str(STEP_NOTIFICATION),
-        Some(Delivery::Sns) => out.push_str(STEP_SUBSCRIPTION),
+        Some(Delivery::Sns) => {
+            out.push_str(STEP_SUBSCRIPTION);
+            out.push_str(STEP_RETIRE_DIRECT);
+        }
         Some(Delivery::Eventbridge) => {
             out.push_str(STEP_EVENTBRIDGE_SETTING);
             out.push_str(STEP_RULE);
@@ -391,6 +397,13 @@ $ours[0] as $o
 # recognise_ours: an entry that is ours by what it is (our queue, events and
 # key filter) under an Id S3 gave it, as CloudFormation leaves it, is kept
 # under that Id.
+# without_ours IN OUT: the configuration IN without our direct entry (by its
+# Id, or ours by what it is), as a route other than direct leaves it.
+without_ours() {
+  local id
+  id=$(jq -r --slurpfile ours "$WORK/notification-entry.json" "$JQ_RECOGNISE" "$1")
+  jq --arg id "$id" "$JQ_FOREIGN_ENTRIES" "$1" >"$2"
+}
 recognise_ours() {
   local id
   id=$(jq -r --slurpfile ours "$WORK/notification-entry.json" "$JQ_RECOGNISE" "$WORK/notification-before.json")
@@ -704,21 +717,36 @@ else
 fi
 "#;
 
+const STEP_RETIRE_DIRECT: &str = r#"
+# Our entry from an earlier direct delivery goes: the subscription replaces it.
+aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
+[ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
+without_ours "$WORK/notification-before.json" "$WORK/notification-rest.json"
+if ! same "$WORK/notification-before.json" "$WORK/notification-rest.json"; then
+  backup bucket-notification.json <"$WORK/notification-before.json"
+  aws_ s3api put-bucket-notification-configuration --bucket "$BUCKET" \
+    --notification-configuration "file://$WORK/notification-rest.json" --skip-destination-validation
+  say "removed our entry $NOTIFICATION_ID of direct delivery (entries of others kept)"
+fi
+"#;
+
 const STEP_EVENTBRIDGE_SETTING: &str = r#"
 step "EventBridge delivery of bucket $BUCKET"
 aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
 [ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
-if jq -e 'has("EventBridgeConfiguration")' "$WORK/notification-before.json" >/dev/null; then
+# Our entry from an earlier direct delivery goes with the switch.
+without_ours "$WORK/notification-before.json" "$WORK/notification-rest.json"
+jq '. + {EventBridgeConfiguration: {}}' "$WORK/notification-rest.json" >"$WORK/notification-merged.json"
+if same "$WORK/notification-before.json" "$WORK/notification-merged.json"; then
   say "already on"
 else
   if [ "$(jq -c . "$WORK/notification-before.json")" != "{}" ]; then
     backup bucket-notification.json <"$WORK/notification-before.json"
   fi
-  jq '. + {EventBridgeConfiguration: {}}' "$WORK/notification-before.json" >"$WORK/notification-merged.json"
   aws_ s3api put-bucket-notification-configuration --bucket "$BUCKET" \
     --notification-configuration "file://$WORK/notification-merged.json"
   aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-after.json"
-  jq -S 'del(.EventBridgeConfiguration)' "$WORK/notification-before.json" >"$WORK/foreign-before.json"
+  jq -S 'del(.EventBridgeConfiguration)' "$WORK/notification-rest.json" >"$WORK/foreign-before.json"
   jq -S 'del(.EventBridgeConfiguration)' "$WORK/notification-after.json" >"$WORK/foreign-after.json"
   same "$WORK/foreign-before.json" "$WORK/foreign-after.json" \
     || die "other entries changed while EventBridge delivery was turned on: compare with the backup in $BACKUP_DIR"
