@@ -117,6 +117,16 @@ fn leave_old_direct_entry(moto: &Moto, before: &Value) {
     );
 }
 
+/// The names of the EventBridge rules on the default bus.
+fn rule_names(moto: &Moto) -> Vec<String> {
+    aws_cli(moto, &["events", "list-rules"])["Rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// The other team's topic as it stands: attributes and subscriptions.
 fn team_topic(moto: &Moto) -> Value {
     let mut attributes = aws_cli(
@@ -396,13 +406,7 @@ fn the_eventbridge_route_adds_a_rule_beside_the_buckets_entries() {
         said.contains("through the EventBridge rule acme-ingest-object-created"),
         "{said}"
     );
-    assert!(
-        aws_cli(&moto, &["events", "list-rules"])["Rules"]
-            .as_array()
-            .unwrap()
-            .is_empty(),
-        "the rule is gone"
-    );
+    assert!(rule_names(&moto).is_empty(), "the rule is gone");
 }
 
 #[test]
@@ -438,13 +442,7 @@ fn destroy_leaves_eventbridge_on_while_another_rule_may_use_it() {
         common::notification(&moto, BUCKET)["EventBridgeConfiguration"],
         json!({})
     );
-    let rules: Vec<String> = aws_cli(&moto, &["events", "list-rules"])["Rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["Name"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(rules, ["team-archive"]);
+    assert_eq!(rule_names(&moto), ["team-archive"]);
 }
 
 /// The exported setup.sh, run twice against moto for each route: the first
@@ -626,13 +624,7 @@ fn a_cloudformation_eventbridge_route_is_taken_over_and_destroyed_by_sluice() {
             said.contains("removed  EventBridge rule cfe-object-created"),
             "{said}"
         );
-        assert!(
-            aws_cli(&moto, &["events", "list-rules"])["Rules"]
-                .as_array()
-                .unwrap()
-                .is_empty(),
-            "{said}"
-        );
+        assert!(rule_names(&moto).is_empty(), "{said}");
     }
 }
 
@@ -764,10 +756,5 @@ fn switching_delivery_retires_the_old_route_and_destroy_takes_what_is_left() {
         ),
         "{said}"
     );
-    assert!(
-        aws_cli(&moto, &["events", "list-rules"])["Rules"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert!(rule_names(&moto).is_empty());
 }
