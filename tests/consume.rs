@@ -193,17 +193,7 @@ fn bad_input_is_counted_and_nothing_is_left_behind() {
     send(&moto, &event("in/does-not-exist.ndjson").to_string());
     // The same object announced through SNS and through EventBridge. It lives in
     // a bucket without a notification, so only these two messages announce it.
-    aws_cli(
-        &moto,
-        &[
-            "s3api",
-            "create-bucket",
-            "--bucket",
-            "side-bucket",
-            "--create-bucket-configuration",
-            "LocationConstraint=us-west-2",
-        ],
-    );
+    common::create_bucket(&moto, "side-bucket");
     fs::write(dir.join("sns.ndjson"), b"{\"via\":\"sns\"}\n").unwrap();
     aws_cli(
         &moto,
@@ -569,17 +559,7 @@ fn backfill_sends_what_predates_the_notification() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     // Objects first, the pipeline after: no events for them.
-    aws_cli(
-        &moto,
-        &[
-            "s3api",
-            "create-bucket",
-            "--bucket",
-            "acme-ingest-source",
-            "--create-bucket-configuration",
-            "LocationConstraint=us-west-2",
-        ],
-    );
+    common::create_bucket(&moto, "acme-ingest-source");
     let local = dir.join("old");
     fs::create_dir_all(local.join("2026")).unwrap();
     for i in 0..12 {

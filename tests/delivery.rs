@@ -36,17 +36,7 @@ fn sluice_run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
 /// each one stands for what a shared bucket can hold. Returns the
 /// configuration as moto reports it.
 fn shared_bucket(moto: &Moto) -> Value {
-    aws_cli(
-        moto,
-        &[
-            "s3api",
-            "create-bucket",
-            "--bucket",
-            BUCKET,
-            "--create-bucket-configuration",
-            "LocationConstraint=us-west-2",
-        ],
-    );
+    common::create_bucket(moto, BUCKET);
     aws_cli(moto, &["sqs", "create-queue", "--queue-name", "team-queue"]);
     aws_cli(
         moto,
@@ -181,27 +171,8 @@ fn round_trip(moto: &Moto, dir: &Path, foreign_intact: &dyn Fn(&str)) -> String 
     assert!(applied.status.success(), "{}", text(&applied.stderr));
     foreign_intact("after apply");
 
-    let planned = sluice_run(moto, dir, &["plan", "--config", "spec.json"]);
-    assert_eq!(
-        planned.status.code(),
-        Some(0),
-        "plan after apply is not clean:\n{}\n{}",
-        text(&planned.stdout),
-        text(&planned.stderr)
-    );
-
-    let verified = sluice_run(
-        moto,
-        dir,
-        &["verify", "--config", "spec.json", "--timeout", "30"],
-    );
-    assert!(
-        verified.status.success(),
-        "{}\n{}",
-        text(&verified.stdout),
-        text(&verified.stderr)
-    );
-    let said = text(&verified.stdout) + &text(&verified.stderr);
+    let verified = common::plans_clean_and_verifies(moto, dir, "after apply", "30");
+    let said = common::said(&verified);
 
     let ids = upload_records_under(moto, dir, "other/", 20, 50);
     let consumed = sluice_run(moto, dir, &consume_args("3", &[]));
@@ -217,7 +188,7 @@ fn round_trip(moto: &Moto, dir: &Path, foreign_intact: &dyn Fn(&str)) -> String 
     let destroyed = sluice_run(moto, dir, &["destroy", "--config", "spec.json", "--yes"]);
     assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
     foreign_intact("after destroy");
-    said + &text(&destroyed.stdout) + &text(&destroyed.stderr)
+    said + &common::said(&destroyed)
 }
 
 #[test]
@@ -433,7 +404,7 @@ fn destroy_leaves_eventbridge_on_while_another_rule_may_use_it() {
         &["apply", "--config", "spec.json", "--yes"],
     ));
     let destroyed = sluice_run(&moto, dir, &["destroy", "--config", "spec.json", "--yes"]);
-    let said = text(&destroyed.stdout) + &text(&destroyed.stderr);
+    let said = common::said(&destroyed);
     assert!(
         said.contains("left on: the EventBridge rule team-archive may rely on it"),
         "{said}"
@@ -511,7 +482,7 @@ fn setup_sh_builds_each_route_as_apply_would_and_reruns_as_a_no_op() {
         let verified = sluice_run(
             &moto,
             dir,
-            &["verify", "--config", "spec.json", "--timeout", "30"],
+            &["verify", "--config", "spec.json", "--wait", "30"],
         );
         assert!(
             verified.status.success(),
@@ -618,7 +589,7 @@ fn a_cloudformation_eventbridge_route_is_taken_over_and_destroyed_by_sluice() {
             dir,
             &["destroy", "--config", "spec.json", "--yes", "--force"],
         );
-        let said = text(&destroyed.stdout) + &text(&destroyed.stderr);
+        let said = common::said(&destroyed);
         assert!(destroyed.status.success(), "{said}");
         assert!(
             said.contains("removed  EventBridge rule cfe-object-created"),
@@ -638,17 +609,7 @@ fn switching_delivery_retires_the_old_route_and_destroy_takes_what_is_left() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    aws_cli(
-        &moto,
-        &[
-            "s3api",
-            "create-bucket",
-            "--bucket",
-            BUCKET,
-            "--create-bucket-configuration",
-            "LocationConstraint=us-west-2",
-        ],
-    );
+    common::create_bucket(&moto, BUCKET);
     let apply = |sets: &[&str]| {
         init(&moto, dir, sets);
         let out = sluice_run(
@@ -663,7 +624,7 @@ fn switching_delivery_retires_the_old_route_and_destroy_takes_what_is_left() {
                 "backups",
             ],
         );
-        let said = text(&out.stdout) + &text(&out.stderr);
+        let said = common::said(&out);
         assert!(out.status.success(), "{said}");
         said
     };
@@ -701,7 +662,7 @@ fn switching_delivery_retires_the_old_route_and_destroy_takes_what_is_left() {
         ],
     );
     let destroyed = sluice_run(&moto, dir, &["destroy", "--config", "spec.json", "--yes"]);
-    let said = text(&destroyed.stdout) + &text(&destroyed.stderr);
+    let said = common::said(&destroyed);
     assert!(
         said.contains(&format!("it also targets {TEAM_QUEUE}")),
         "{said}"
@@ -748,7 +709,7 @@ fn switching_delivery_retires_the_old_route_and_destroy_takes_what_is_left() {
         dir,
         &["destroy", "--config", "spec.json", "--yes", "--force"],
     );
-    let said = text(&destroyed.stdout) + &text(&destroyed.stderr);
+    let said = common::said(&destroyed);
     assert!(destroyed.status.success(), "{said}");
     assert!(
         said.contains(

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::{
-    ACCOUNT_ID, Moto, aws_cli, files_under, notification, ok, run, shared, sluice_bin, text,
+    ACCOUNT_ID, Moto, aws_cli, create_bucket, files_under, notification, ok, run, shared,
+    sluice_bin, text,
 };
 use serde_json::{Value, json};
 
@@ -84,20 +85,6 @@ fn foreign_configuration() -> Value {
             "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".png"}]}}
         }]
     })
-}
-
-fn create_bucket(moto: &Moto, bucket: &str) {
-    aws_cli(
-        moto,
-        &[
-            "s3api",
-            "create-bucket",
-            "--bucket",
-            bucket,
-            "--create-bucket-configuration",
-            "LocationConstraint=us-west-2",
-        ],
-    );
 }
 
 fn without(config: &Value, id: &str) -> Value {

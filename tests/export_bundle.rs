@@ -270,7 +270,7 @@ fn lint_all(tool: &mut Command, file: &str) {
     let dir = tempfile::tempdir().unwrap();
     let bundles = every_variant(dir.path());
     let out = run(tool.args(bundles.iter().map(|(_, b)| b.join(file))));
-    let mut report = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    let mut report = common::said(&out);
     for (name, bundle) in &bundles {
         let path = bundle.join(file);
         if report.contains(&*path.to_string_lossy()) {
@@ -552,17 +552,7 @@ fn put_foreign_notifications(moto: &Moto, bucket: &str) -> Value {
             "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".png"}]}}
         }]
     });
-    aws_cli(
-        moto,
-        &[
-            "s3api",
-            "create-bucket",
-            "--bucket",
-            bucket,
-            "--create-bucket-configuration",
-            "LocationConstraint=us-west-2",
-        ],
-    );
+    common::create_bucket(moto, bucket);
     aws_cli(
         moto,
         &[
@@ -669,17 +659,7 @@ fn setup_script_refuses_an_overlapping_notification_before_writing_anything() {
 fn setup_script_adopts_an_existing_bucket_and_queue() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
-    aws_cli(
-        &moto,
-        &[
-            "s3api",
-            "create-bucket",
-            "--bucket",
-            "acme-ingest-source",
-            "--create-bucket-configuration",
-            "LocationConstraint=us-west-2",
-        ],
-    );
+    common::create_bucket(&moto, "acme-ingest-source");
     let theirs = json!({"Version": "2012-10-17", "Statement": [{
         "Sid": "TheirSender", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
         "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue"}]});
@@ -816,7 +796,7 @@ fn user_facing_text_names_only_documents_the_user_knows() {
         &linted,
         &["plan", "--offline", "--config", spec.to_str().unwrap()],
     );
-    let plan = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    let plan = common::said(&out);
     assert!(
         plan.contains("Tarsal's setup guide recommends 600"),
         "{plan}"
@@ -982,17 +962,7 @@ fn an_entry_that_is_ours_under_an_id_s3_gave_it_is_recognised_on_every_path() {
         let spec = spec.to_str().unwrap();
         let with_moto = |args: &[&str]| run(&mut common::sluice(&moto, dir, args));
         if adopted {
-            aws_cli(
-                &moto,
-                &[
-                    "s3api",
-                    "create-bucket",
-                    "--bucket",
-                    bucket,
-                    "--create-bucket-configuration",
-                    "LocationConstraint=us-west-2",
-                ],
-            );
+            common::create_bucket(&moto, bucket);
         }
         let applied = with_moto(&[
             "apply",
@@ -1065,7 +1035,7 @@ fn an_entry_that_is_ours_under_an_id_s3_gave_it_is_recognised_on_every_path() {
             text(&destroyed.stdout),
             text(&destroyed.stderr)
         );
-        let said = format!("{}{}", text(&destroyed.stdout), text(&destroyed.stderr));
+        let said = common::said(&destroyed);
         assert!(
             said.contains("entry NDc2ZTJmZjEtYjQ0Mi00ZTk5LWE1 is ours"),
             "{said}"
@@ -1155,7 +1125,7 @@ fn a_cloudformation_stack_is_destroyed_by_sluice() {
                 "--backup-dir",
                 "backups",
             ]);
-            let said = format!("{}{}", text(&applied.stdout), text(&applied.stderr));
+            let said = common::said(&applied);
             assert!(applied.status.success(), "{said}");
             assert!(said.contains("adopted: tagged sluice:stack=cfs"), "{said}");
             let tags = aws_cli(
@@ -1192,7 +1162,7 @@ fn a_cloudformation_stack_is_destroyed_by_sluice() {
             args.push("--force");
         }
         let destroyed = with_moto(&args);
-        let said = format!("{}{}", text(&destroyed.stdout), text(&destroyed.stderr));
+        let said = common::said(&destroyed);
         assert_eq!(destroyed.status.code(), Some(0), "{said}");
         assert_eq!(
             said.contains("recognised by the description"),

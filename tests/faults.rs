@@ -218,17 +218,7 @@ fn assert_exactly(records: &[Value], ids: &BTreeSet<String>) {
 
 /// Creates `bucket` (outside the stack) holding `key` with `body`.
 fn other_bucket(moto: &Moto, dir: &Path, bucket: &str, key: &str, body: &[u8]) {
-    aws_cli(
-        moto,
-        &[
-            "s3api",
-            "create-bucket",
-            "--bucket",
-            bucket,
-            "--create-bucket-configuration",
-            "LocationConstraint=us-west-2",
-        ],
-    );
+    common::create_bucket(moto, bucket);
     put_object(moto, dir, bucket, key, body);
 }
 

@@ -65,26 +65,8 @@ fn destroy(moto: &Moto, dir: &Path, force: bool) {
 /// `FAIL`, `n/a`) and its line.
 fn apply_plan_verify(moto: &Moto, dir: &Path) -> (String, String) {
     let stdout = apply(moto, dir);
-    let planned = sluice_run(moto, dir, &["plan", "--config", "spec.json"]);
-    assert_eq!(
-        planned.status.code(),
-        Some(0),
-        "a second plan is clean:\n{}{}",
-        text(&planned.stdout),
-        text(&planned.stderr)
-    );
-    let verified = sluice_run(
-        moto,
-        dir,
-        &["verify", "--config", "spec.json", "--wait", "10"],
-    );
-    let report = text(&verified.stdout);
-    assert!(
-        verified.status.success(),
-        "{report}{}",
-        text(&verified.stderr)
-    );
-    (stdout, report)
+    let verified = common::plans_clean_and_verifies(moto, dir, "after apply", "10");
+    (stdout, text(&verified.stdout))
 }
 
 /// The mark of `check` in verify's report, and its line.

@@ -15,7 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{ACCOUNT_ID, Moto, REGION, aws_cli, ok, run, shared, sluice, text};
+use common::{ACCOUNT_ID, Moto, aws_cli, ok, run, shared, sluice, text};
 
 const TEST: &str = "main_tf_applies_plans_clean_verifies_and_destroys_against_moto";
 
@@ -62,25 +62,40 @@ fn tf_ok(bin: &Path, dir: &Path, args: &[&str]) {
     );
 }
 
-/// sluice finds nothing to change in the stack Terraform made, and verifies
-/// it end to end; what verify said.
-fn sluice_agrees(moto: &Moto, dir: &Path, what: &str) -> String {
-    let planned = sluice_run(moto, dir, &["plan", "--config", "spec.json"]);
-    assert_eq!(
-        planned.status.code(),
-        Some(0),
-        "{what}: sluice plan after terraform apply:\n{}{}",
-        text(&planned.stdout),
-        text(&planned.stderr)
-    );
-    let verified = sluice_run(
+/// The `--set`s of the stack main.tf makes and of the one sluice apply makes
+/// beside it, for comparison.
+const SAME_AS_REF: [&str; 3] = [
+    "bucket.prefix=in/",
+    // moto refuses every PutObject under the deny-insecure-transport statement.
+    "bucket.deny_insecure_transport=false",
+    "role.external_id=the-same-external-id",
+];
+
+/// Exports `dir/spec.json`'s main.tf into `dir/tf`, points it at moto, and
+/// runs terraform init and apply there; the directory.
+fn terraform_applied(bin: &Path, mirror: &Path, moto: &Moto, dir: &Path) -> PathBuf {
+    ok(sluice_run(
         moto,
         dir,
-        &["verify", "--config", "spec.json", "--wait", "20"],
+        &[
+            "export",
+            "--config",
+            "spec.json",
+            "--format",
+            "terraform",
+            "--out",
+            "tf",
+        ],
+    ));
+    let tf = dir.join("tf");
+    emulator_files(&tf, mirror, &moto.endpoint);
+    tf_ok(bin, &tf, &["init", "-input=false", "-no-color"]);
+    tf_ok(
+        bin,
+        &tf,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
     );
-    let said = text(&verified.stdout) + &text(&verified.stderr);
-    assert!(verified.status.success(), "{what}: sluice verify:\n{said}");
-    said
+    tf
 }
 
 fn sluice_run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
@@ -144,51 +159,11 @@ fn main_tf_applies_plans_clean_verifies_and_destroys_against_moto() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    ok(sluice_run(
-        &moto,
-        dir,
-        &[
-            "init",
-            "--name",
-            "tf-stack",
-            "--region",
-            REGION,
-            "--account-id",
-            ACCOUNT_ID,
-            "--out",
-            "spec.json",
-            "--set",
-            "bucket.prefix=in/",
-            // moto refuses every PutObject under the deny-insecure-transport statement.
-            "--set",
-            "bucket.deny_insecure_transport=false",
-            "--set",
-            "role.external_id=the-same-external-id",
-        ],
-    ));
-    ok(sluice_run(
-        &moto,
-        dir,
-        &[
-            "export",
-            "--config",
-            "spec.json",
-            "--format",
-            "terraform",
-            "--out",
-            "tf",
-        ],
-    ));
-    let tf = dir.join("tf");
-    emulator_files(&tf, &mirror, &moto.endpoint);
-    tf_ok(&bin, &tf, &["init", "-input=false", "-no-color"]);
-    tf_ok(
-        &bin,
-        &tf,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
-    );
+    common::init_spec(&moto, dir, &["--name", "tf-stack"], &SAME_AS_REF);
+    let tf = terraform_applied(&bin, &mirror, &moto, dir);
 
-    sluice_agrees(&moto, dir, "the default stack");
+    // sluice sees the stack Terraform made as its own, with nothing to change.
+    common::plans_clean_and_verifies(&moto, dir, "after terraform apply", "20");
     // The same attributes as the other paths give.
     let url = common::queue_url(&moto, "tf-stack-queue");
     let attrs = aws_cli(
@@ -230,27 +205,7 @@ fn main_tf_applies_plans_clean_verifies_and_destroys_against_moto() {
     // Attribute by attribute, the same state as sluice apply leaves for the same spec.
     let reference = tempfile::tempdir().unwrap();
     let reference = reference.path();
-    ok(sluice_run(
-        &moto,
-        reference,
-        &[
-            "init",
-            "--name",
-            "tf-ref",
-            "--region",
-            REGION,
-            "--account-id",
-            ACCOUNT_ID,
-            "--out",
-            "spec.json",
-            "--set",
-            "bucket.prefix=in/",
-            "--set",
-            "bucket.deny_insecure_transport=false",
-            "--set",
-            "role.external_id=the-same-external-id",
-        ],
-    ));
+    common::init_spec(&moto, reference, &["--name", "tf-ref"], &SAME_AS_REF);
     ok(sluice_run(
         &moto,
         reference,
@@ -313,17 +268,7 @@ fn main_tf_on_an_adopted_bucket_leaves_its_notification_to_sluice() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let bucket = "tf-adopt-shared";
-    aws_cli(
-        &moto,
-        &[
-            "s3api",
-            "create-bucket",
-            "--bucket",
-            bucket,
-            "--create-bucket-configuration",
-            "LocationConstraint=us-west-2",
-        ],
-    );
+    common::create_bucket(&moto, bucket);
     aws_cli(&moto, &["sqs", "create-queue", "--queue-name", "team-etl"]);
     let theirs = serde_json::json!({"QueueConfigurations": [{
         "Id": "team-etl",
@@ -342,52 +287,21 @@ fn main_tf_on_an_adopted_bucket_leaves_its_notification_to_sluice() {
             &theirs.to_string(),
         ],
     );
-    ok(sluice_run(
+    common::init_spec(
         &moto,
         dir,
+        &["--name", "tf-adopt"],
         &[
-            "init",
-            "--name",
-            "tf-adopt",
-            "--region",
-            REGION,
-            "--account-id",
-            ACCOUNT_ID,
-            "--out",
-            "spec.json",
-            "--set",
             "bucket.create=false",
-            "--set",
             &format!("bucket.name={bucket}"),
-            "--set",
             "bucket.prefix=in/",
         ],
-    ));
-    ok(sluice_run(
-        &moto,
-        dir,
-        &[
-            "export",
-            "--config",
-            "spec.json",
-            "--format",
-            "terraform",
-            "--out",
-            "tf",
-        ],
-    ));
-    let tf = dir.join("tf");
+    );
+    let tf = terraform_applied(&bin, &mirror, &moto, dir);
     let main_tf = fs::read_to_string(tf.join("main.tf")).unwrap();
     assert!(
         !main_tf.contains("resource \"aws_s3_bucket_notification\""),
         "{main_tf}"
-    );
-    emulator_files(&tf, &mirror, &moto.endpoint);
-    tf_ok(&bin, &tf, &["init", "-input=false", "-no-color"]);
-    tf_ok(
-        &bin,
-        &tf,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
     );
     // Terraform made the rest; the notification is sluice's to merge.
     let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json", "--json"]);
@@ -490,17 +404,7 @@ fn route_through_terraform(test: &str, route: &str) {
     ];
     if route == "sns" {
         // A shared bucket another team publishes from.
-        aws_cli(
-            &moto,
-            &[
-                "s3api",
-                "create-bucket",
-                "--bucket",
-                &bucket,
-                "--create-bucket-configuration",
-                "LocationConstraint=us-west-2",
-            ],
-        );
+        common::create_bucket(&moto, &bucket);
         aws_cli(&moto, &["sns", "create-topic", "--name", "team-uploads"]);
         let theirs = serde_json::json!({"TopicConfigurations": [{
             "Id": "team-uploads", "TopicArn": topic, "Events": ["s3:ObjectCreated:*"],
@@ -520,45 +424,13 @@ fn route_through_terraform(test: &str, route: &str) {
         sets.push("bucket.create=false".to_owned());
         sets.push(format!("notification.topic_arn={topic}"));
     }
-    let mut args = vec![
-        "init",
-        "--name",
-        &stack,
-        "--region",
-        REGION,
-        "--account-id",
-        ACCOUNT_ID,
-        "--out",
-        "spec.json",
-    ];
-    for set in &sets {
-        args.extend(["--set", set]);
-    }
-    ok(sluice_run(&moto, dir, &args));
-    ok(sluice_run(
-        &moto,
-        dir,
-        &[
-            "export",
-            "--config",
-            "spec.json",
-            "--format",
-            "terraform",
-            "--out",
-            "tf",
-        ],
-    ));
-    let tf = dir.join("tf");
+    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+    common::init_spec(&moto, dir, &["--name", &stack], &sets);
     let before = (route == "sns").then(|| common::notification(&moto, &bucket));
-    emulator_files(&tf, &mirror, &moto.endpoint);
-    tf_ok(&bin, &tf, &["init", "-input=false", "-no-color"]);
-    tf_ok(
-        &bin,
-        &tf,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
-    );
+    let tf = terraform_applied(&bin, &mirror, &moto, dir);
 
-    let said = sluice_agrees(&moto, dir, route);
+    let verified = common::plans_clean_and_verifies(&moto, dir, route, "20");
+    let said = common::said(&verified);
     assert!(said.contains("pass  event-route"), "{route}:\n{said}");
     if route == "sns" {
         assert_eq!(

@@ -70,17 +70,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     // Someone else's queue entry is on the bucket already (the bucket exists).
-    aws_cli(
-        &moto,
-        &[
-            "s3api",
-            "create-bucket",
-            "--bucket",
-            "wiz-source",
-            "--create-bucket-configuration",
-            "LocationConstraint=us-west-2",
-        ],
-    );
+    common::create_bucket(&moto, "wiz-source");
     let other = aws_cli(
         &moto,
         &["sqs", "create-queue", "--queue-name", "other-team"],
@@ -408,17 +398,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
 async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
-    aws_cli(
-        &moto,
-        &[
-            "s3api",
-            "create-bucket",
-            "--bucket",
-            "already-here",
-            "--create-bucket-configuration",
-            "LocationConstraint=us-west-2",
-        ],
-    );
+    common::create_bucket(&moto, "already-here");
     let mut w = Headless::new(setup(sdk_clients(&moto).await, dir.path()), 80, 24);
     assert!(
         w.wait_for(WAIT, |app| matches!(

@@ -397,6 +397,21 @@ $ours[0] as $o
 # recognise_ours: an entry that is ours by what it is (our queue, events and
 # key filter) under an Id S3 gave it, as CloudFormation leaves it, is kept
 # under that Id.
+# read_notification: the bucket's notification configuration into
+# $WORK/notification-before.json ({} when it has none).
+read_notification() {
+  aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
+  [ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
+}
+# write_notification FILE [ARGS...]: backs up the configuration read before
+# (when it had any), then writes FILE as the bucket's whole configuration.
+write_notification() {
+  if [ "$(jq -c . "$WORK/notification-before.json")" != "{}" ]; then
+    backup bucket-notification.json <"$WORK/notification-before.json"
+  fi
+  aws_ s3api put-bucket-notification-configuration --bucket "$BUCKET" \
+    --notification-configuration "file://$1" "${@:2}"
+}
 # without_ours IN OUT: the configuration IN without our direct entry (by its
 # Id, or ours by what it is), as a route other than direct leaves it.
 without_ours() {
@@ -477,8 +492,7 @@ if [ "$BUCKET_EXISTS" = true ]; then
   location=$(aws_ s3api get-bucket-location --bucket "$BUCKET" --query LocationConstraint --output text)
   case "$location" in None | null | "") location=us-east-1 ;; EU) location=eu-west-1 ;; esac
   [ "$location" = "$REGION" ] || die "bucket $BUCKET is in $location, not $REGION: S3 can only notify a queue in the bucket's region"
-  aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
-  [ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
+  read_notification
   recognise_ours
   conflicts=$(jq -r --slurpfile ours "$WORK/notification-entry.json" "$JQ_CONFLICTS" "$WORK/notification-before.json")
   if [ -n "$conflicts" ]; then
@@ -670,8 +684,7 @@ fi
 const PREFLIGHT_TOPIC: &str = r#"
 # The bucket must already publish our events and keys to the topic.
 if [ "$BUCKET_EXISTS" = true ]; then
-  aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
-  [ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
+  read_notification
   covering=$(jq -r --arg topic "$TOPIC_ARN" --arg prefix "$PREFIX" --arg suffix "$SUFFIX" \
     --argjson events "$EVENTS" "$JQ_TOPIC_COVERS" "$WORK/notification-before.json")
   [ -n "$covering" ] || die "the bucket $BUCKET publishes no $EVENTS for keys with prefix '$PREFIX' and suffix '$SUFFIX' to the topic $TOPIC_ARN; its owners add such a topic entry, or the spec uses notification.delivery eventbridge; nothing was changed"
@@ -719,32 +732,25 @@ fi
 
 const STEP_RETIRE_DIRECT: &str = r#"
 # Our entry from an earlier direct delivery goes: the subscription replaces it.
-aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
-[ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
+read_notification
 without_ours "$WORK/notification-before.json" "$WORK/notification-rest.json"
 if ! same "$WORK/notification-before.json" "$WORK/notification-rest.json"; then
-  backup bucket-notification.json <"$WORK/notification-before.json"
-  aws_ s3api put-bucket-notification-configuration --bucket "$BUCKET" \
-    --notification-configuration "file://$WORK/notification-rest.json" --skip-destination-validation
+  # Entries of others are put back as they are, even ones whose destination is gone.
+  write_notification "$WORK/notification-rest.json" --skip-destination-validation
   say "removed our entry $NOTIFICATION_ID of direct delivery (entries of others kept)"
 fi
 "#;
 
 const STEP_EVENTBRIDGE_SETTING: &str = r#"
 step "EventBridge delivery of bucket $BUCKET"
-aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
-[ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
+read_notification
 # Our entry from an earlier direct delivery goes with the switch.
 without_ours "$WORK/notification-before.json" "$WORK/notification-rest.json"
 jq '. + {EventBridgeConfiguration: {}}' "$WORK/notification-rest.json" >"$WORK/notification-merged.json"
 if same "$WORK/notification-before.json" "$WORK/notification-merged.json"; then
   say "already on"
 else
-  if [ "$(jq -c . "$WORK/notification-before.json")" != "{}" ]; then
-    backup bucket-notification.json <"$WORK/notification-before.json"
-  fi
-  aws_ s3api put-bucket-notification-configuration --bucket "$BUCKET" \
-    --notification-configuration "file://$WORK/notification-merged.json"
+  write_notification "$WORK/notification-merged.json"
   aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-after.json"
   jq -S 'del(.EventBridgeConfiguration)' "$WORK/notification-rest.json" >"$WORK/foreign-before.json"
   jq -S 'del(.EventBridgeConfiguration)' "$WORK/notification-after.json" >"$WORK/foreign-after.json"
@@ -811,8 +817,7 @@ fi
 
 const STEP_NOTIFICATION: &str = r#"
 step "Bucket notification $NOTIFICATION_ID -> $NOTIFIED_QUEUE"
-aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
-[ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
+read_notification
 recognise_ours
 conflicts=$(jq -r --slurpfile ours "$WORK/notification-entry.json" "$JQ_CONFLICTS" "$WORK/notification-before.json")
 [ -z "$conflicts" ] || die "our notification entry overlaps $conflicts; nothing was written to the bucket"
@@ -821,11 +826,7 @@ jq --slurpfile ours "$WORK/notification-entry.json" "$JQ_MERGE_NOTIFICATION" \
 if same "$WORK/notification-before.json" "$WORK/notification-merged.json"; then
   say "no change"
 else
-  if [ "$(jq -c . "$WORK/notification-before.json")" != "{}" ]; then
-    backup bucket-notification.json <"$WORK/notification-before.json"
-  fi
-  aws_ s3api put-bucket-notification-configuration --bucket "$BUCKET" \
-    --notification-configuration "file://$WORK/notification-merged.json"
+  write_notification "$WORK/notification-merged.json"
   aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-after.json"
   jq -e --arg id "$NOTIFICATION_ID" 'any(.QueueConfigurations[]?; .Id == $id)' \
     "$WORK/notification-after.json" >/dev/null || die "our entry is missing after the write: did someone else change the configuration at the same time?"

@@ -603,6 +603,55 @@ pub fn ok(out: impl std::borrow::Borrow<std::process::Output>) -> String {
     text(&out.stdout)
 }
 
+/// `sluice plan` on `dir/spec.json` finds nothing to change (exit 0), and
+/// `sluice verify --wait WAIT` passes; verify's output. `what` names the
+/// case in a failure.
+pub fn plans_clean_and_verifies(
+    moto: &Moto,
+    dir: &Path,
+    what: &str,
+    wait: &str,
+) -> std::process::Output {
+    let planned = run(&mut sluice(moto, dir, &["plan", "--config", "spec.json"]));
+    assert_eq!(
+        planned.status.code(),
+        Some(0),
+        "{what}: plan is not clean:\n{}",
+        said(&planned)
+    );
+    let verified = run(&mut sluice(
+        moto,
+        dir,
+        &["verify", "--config", "spec.json", "--wait", wait],
+    ));
+    assert!(
+        verified.status.success(),
+        "{what}: verify failed:\n{}",
+        said(&verified)
+    );
+    verified
+}
+
+/// A bucket in moto's region.
+pub fn create_bucket(moto: &Moto, bucket: &str) {
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            bucket,
+            "--create-bucket-configuration",
+            &format!("LocationConstraint={REGION}"),
+        ],
+    );
+}
+
+/// What a command printed, stdout then stderr.
+pub fn said(out: &std::process::Output) -> String {
+    text(&out.stdout) + &text(&out.stderr)
+}
+
 /// `sluice ARGS` in `dir`, pointed at `moto`, stdin closed.
 pub fn sluice(moto: &Moto, dir: &Path, args: &[&str]) -> Command {
     let mut cmd = moto.command(sluice_bin());
