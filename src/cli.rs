@@ -204,11 +204,19 @@ pub struct DestroyArgs {
     /// Destroy without asking.
     #[arg(long)]
     pub yes: bool,
-    /// Also delete the stack's queues while they hold messages (backed up as
-    /// JSON first) and its bucket while it holds objects (deleted first).
-    /// Asks again on a terminal, even with --yes.
+    /// Also delete the stack's queues while they hold messages: every message
+    /// is written to the backup as JSON first (`sluice restore` sends them
+    /// again), and a queue with messages in flight is kept. Asks again on a
+    /// terminal, even with --yes. Objects are not messages: see --delete-objects.
     #[arg(long)]
     pub force: bool,
+    /// Also delete the stack's bucket while it holds objects, deleting every
+    /// object and object version in it first (objects are not backed up).
+    /// Asks again on a terminal, even with --yes. A bucket another team's
+    /// notification entry or an EventBridge rule depends on is kept whatever
+    /// the flags.
+    #[arg(long)]
+    pub delete_objects: bool,
     /// Base directory for the backup of deleted messages (default: sluice's data directory).
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
@@ -630,6 +638,17 @@ async fn plan(global: &GlobalOpts, args: &PlanArgs) -> Result<ExitCode> {
     })
 }
 
+/// The flag that deletes what destroy kept, where one does.
+fn kept_advice(why: &KeptReason) -> &'static str {
+    match why {
+        KeptReason::HoldsMessages(_) => {
+            " (destroy --force deletes it, backing its messages up first)"
+        }
+        KeptReason::HoldsObjects(_) => " (destroy --delete-objects deletes its objects and it)",
+        KeptReason::InUse(_) | KeptReason::NotOurs(_) => "",
+    }
+}
+
 fn print_event(event: &Event, show_secret: bool) {
     match event {
         Event::Started { title, .. } => eprintln!("→ {title}"),
@@ -644,7 +663,7 @@ fn print_event(event: &Event, show_secret: bool) {
                 _ => "✓",
             };
             let advice = match outcome {
-                Outcome::Kept(KeptReason::HoldsData(_)) => " (destroy --force deletes it)",
+                Outcome::Kept(why) => kept_advice(why),
                 _ => "",
             };
             eprintln!(
@@ -874,54 +893,75 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
         None => "no notification (the pipeline has none)".to_owned(),
     };
     eprintln!(
-        "This removes stack {} in {} (account {}): {route}, and the queues, policy, role, user{} that carry its sluice:stack tag. Untagged resources are kept.",
-        spec.name,
-        spec.region,
-        identity.account,
-        if args.force {
-            " and the bucket with every object in it"
-        } else {
-            " and the bucket if it is empty"
-        }
+        "This removes stack {} in {} (account {}): {route}, and the queues, policy, role, user and bucket that carry its sluice:stack tag. Untagged resources are kept.",
+        spec.name, spec.region, identity.account,
     );
     let holdings = crate::aws::destroy::holdings(&clients, &spec).await?;
-    let mut held = Vec::new();
-    if let Some(depth) = holdings.queue.filter(|d| d.total() > 0) {
-        held.push(format!("queue {} holds {depth}", spec.queue.name));
+    let mut doomed = Vec::new();
+    let say = |what: String, deleted: bool, fate: &str| {
+        eprintln!("  {what}: {fate}");
+        deleted.then_some(what)
+    };
+    for (kind, name, depth) in [
+        ("queue", &spec.queue.name, holdings.queue),
+        (
+            "dead-letter queue",
+            &spec.queue.dead_letter.name,
+            holdings.dlq,
+        ),
+    ] {
+        if let Some(depth) = depth.filter(|d| d.total() > 0) {
+            doomed.extend(say(
+                format!("{kind} {name} holds {depth}"),
+                args.force,
+                if args.force {
+                    "deleted, after every message is written to the backup (kept if some are in flight)"
+                } else {
+                    "kept (--force deletes it, backing its messages up first)"
+                },
+            ));
+        }
     }
-    if let Some(depth) = holdings.dlq.filter(|d| d.total() > 0) {
-        held.push(format!(
-            "dead-letter queue {} holds {depth}",
-            spec.queue.dead_letter.name
-        ));
-    }
-    if let Some(n) = holdings.bucket_objects.filter(|n| *n > 0) {
-        held.push(format!(
-            "bucket {} holds {}",
-            spec.bucket.name,
-            crate::words::count(n, "object")
-        ));
-    }
-    for line in &held {
+    let bucket_in_use = !holdings.bucket_dependents.is_empty();
+    if bucket_in_use {
         eprintln!(
-            "  {line}: {}",
-            if args.force {
-                "deleted (messages are backed up first)"
+            "  bucket {} is kept whatever the flags: {} depend{} on it",
+            spec.bucket.name,
+            holdings.bucket_dependents.join("; "),
+            if holdings.bucket_dependents.len() == 1 {
+                "s"
             } else {
-                "kept (--force deletes it)"
+                ""
             }
         );
+    }
+    if let Some(n) = holdings.bucket_objects.filter(|n| *n > 0) {
+        let deleted = args.delete_objects && !bucket_in_use;
+        doomed.extend(say(
+            format!(
+                "bucket {} holds {}",
+                spec.bucket.name,
+                crate::words::count(n, "object")
+            ),
+            deleted,
+            if deleted {
+                "deleted with every object in it (objects are not backed up)"
+            } else if bucket_in_use {
+                "kept"
+            } else {
+                "kept (--delete-objects deletes the objects and the bucket)"
+            },
+        ));
     }
     if !args.yes && !confirm("Destroy?")? {
         eprintln!("Nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    if args.force
-        && !held.is_empty()
+    if !doomed.is_empty()
         && std::io::stdin().is_terminal()
         && !confirm(&format!(
-            "--force deletes that data: {}. Really?",
-            held.join("; ")
+            "This deletes data: {}. Really?",
+            doomed.join("; ")
         ))?
     {
         eprintln!("Nothing was changed.");
@@ -929,6 +969,7 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
     }
     let options = DestroyOptions {
         force: args.force,
+        delete_objects: args.delete_objects,
         backup_base: match &args.backup_dir {
             Some(dir) => Some(
                 std::path::absolute(dir)
@@ -948,17 +989,10 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
         println!("gone     {g}");
     }
     for (what, why) in &report.kept {
-        let advice = match why {
-            KeptReason::HoldsData(_) => " (--force deletes it)",
-            KeptReason::NotOurs(_) => "",
-        };
-        println!("kept     {what}: {why}{advice}");
+        println!("kept     {what}: {why}{}", kept_advice(why));
     }
     // Data left behind means the stack is not gone: automation must notice.
-    let holds_data = report
-        .kept
-        .iter()
-        .any(|(_, why)| matches!(why, KeptReason::HoldsData(_)));
+    let holds_data = report.kept.iter().any(|(_, why)| why.holds_data());
     Ok(if holds_data {
         ExitCode::from(2)
     } else {

@@ -14,10 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
-    MessageSystemAttributeName,
-};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use rand::Rng;
 use tokio::sync::{Mutex, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -490,8 +487,7 @@ async fn receive_loop(
     tasks
 }
 
-/// ChangeMessageVisibilityBatch for up to 10 receipt handles; entry ids are
-/// their indexes in `handles`.
+/// ChangeMessageVisibilityBatch on the run's queue (see [`crate::aws::observe::set_visibility`]).
 async fn set_visibility(
     shared: &Shared,
     handles: &[String],
@@ -502,26 +498,13 @@ async fn set_visibility(
         aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchError,
     >,
 > {
-    let entries = handles
-        .iter()
-        .enumerate()
-        .filter_map(|(i, h)| {
-            ChangeMessageVisibilityBatchRequestEntry::builder()
-                .id(i.to_string())
-                .receipt_handle(h)
-                .visibility_timeout(secs)
-                .build()
-                .ok()
-        })
-        .collect::<Vec<_>>();
-    shared
-        .clients
-        .sqs
-        .change_message_visibility_batch()
-        .queue_url(&shared.options.queue_url)
-        .set_entries(Some(entries))
-        .send()
-        .await
+    crate::aws::observe::set_visibility(
+        &shared.clients.sqs,
+        &shared.options.queue_url,
+        handles,
+        secs,
+    )
+    .await
 }
 
 /// Makes messages that arrived after a stop visible again right away.

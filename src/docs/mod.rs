@@ -19,9 +19,9 @@ pub use notification::{
     merge, notification_entry, recognise, remove, without_ours,
 };
 pub use route::{
-    EVENTBRIDGE_KEY, TARGET_ID, covering_topic_entry, disable_eventbridge, enable_eventbridge,
-    event_pattern, eventbridge_enabled, rule_description, rule_document, subscription_document,
-    subscription_filter,
+    BucketMatch, EVENTBRIDGE_KEY, TARGET_ID, covering_topic_entry, disable_eventbridge,
+    enable_eventbridge, event_pattern, eventbridge_enabled, rule_description, rule_document,
+    rule_matches_bucket, subscription_document, subscription_filter,
 };
 pub use s3::{
     DENY_INSECURE_TRANSPORT_SID, bucket_encryption, bucket_policy, bucket_tags,
