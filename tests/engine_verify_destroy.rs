@@ -67,6 +67,7 @@ fn set_up(moto: &Moto, dir: &Path, edit: impl FnOnce(&mut Value)) -> Spec {
     ok(run(moto
         .command("bash")
         .arg(bundle.join("setup.sh"))
+        .arg("--yes")
         .current_dir(&bundle)
         .env("SLUICE_BACKUP_DIR", dir.join("backups"))));
     sluice::spec::load(&path).unwrap().spec

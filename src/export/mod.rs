@@ -305,7 +305,7 @@ fn readme(spec: &Spec, files: &[String]) -> String {
     if files.iter().any(|f| f == "setup.sh") {
         let _ = writeln!(
             r,
-            "- AWS CLI: `./setup.sh` (needs `aws` and `jq`; safe to re-run)."
+            "- AWS CLI: `./setup.sh --dry-run` shows what it would change and writes nothing; `./setup.sh` then shows that and asks before the first write (`--yes` in automation; `--help` for the rest). Needs `aws` and `jq`; safe to re-run."
         );
     }
     if files.iter().any(|f| f == "cloudformation.yaml") {

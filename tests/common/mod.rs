@@ -262,6 +262,33 @@ wait "$pid""#;
         }
     }
 
+    /// Every resource moto holds (`GET /moto-api/data.json`): two equal
+    /// answers mean nothing was written in between. Models with nothing in
+    /// them, which a mere read brings into being, and IAM's account
+    /// summary, which moto makes on each read, are left out.
+    pub fn state(&self) -> serde_json::Value {
+        let prune = |mut data: serde_json::Value| {
+            if let Some(backends) = data.as_object_mut() {
+                for models in backends.values_mut() {
+                    if let Some(models) = models.as_object_mut() {
+                        models.remove("AccountSummary");
+                        models.retain(|_, items| items.as_array().is_none_or(|a| !a.is_empty()));
+                    }
+                }
+                backends.retain(|_, models| models.as_object().is_none_or(|m| !m.is_empty()));
+            }
+            data
+        };
+        match http(self.addr, "GET", "/moto-api/data.json") {
+            Ok((200, body)) => prune(
+                serde_json::from_str(&body)
+                    .unwrap_or_else(|e| panic!("moto's data.json is not JSON: {e}")),
+            ),
+            Ok((status, body)) => panic!("moto's data.json answered {status}: {body:.300}"),
+            Err(e) => panic!("moto's data.json: {e} (log: {})", self.log.display()),
+        }
+    }
+
     /// Environment for a child process talking to this moto: dummy
     /// credentials, region, endpoint, no AWS config files, and PATH starting
     /// with the venv's `bin/` (so `cfn-lint` resolves) preceded by an `aws`
