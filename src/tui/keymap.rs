@@ -207,8 +207,11 @@ fn not_welcome(app: &App) -> bool {
     app.model.step != Step::Welcome
 }
 
-fn on_role(app: &App) -> bool {
+/// On the Role step of a pipeline whose external ID sluice makes: a vendor
+/// that assigns one (Databend's organization ID, Hevo's) would reject any other.
+fn on_role_generating(app: &App) -> bool {
     app.model.step == Step::Role
+        && app.model.spec.profile().external_id == crate::spec::profiles::ExternalId::Generated
 }
 
 fn bucket_data(app: &App) -> bool {
@@ -414,7 +417,7 @@ const ROLE: &[Binding] = &[
             &[ctrl('g')],
             "^G",
             "new ext. ID",
-            on_role,
+            on_role_generating,
             Msg::GenerateExternalId,
         ),
         "Ctrl-G",

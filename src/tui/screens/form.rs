@@ -399,8 +399,20 @@ impl FormScreen {
         model.sessions.get(cursor).map(|s| s.path.clone())
     }
 
-    /// Ctrl-G: a random external ID.
+    /// Ctrl-G: a random external ID, where sluice makes it. Where the vendor
+    /// assigns one, a generated ID would fail its connection test: refused.
     pub fn generate_external_id(&mut self, model: &mut Model) {
+        let profile = model.spec.profile();
+        if profile.external_id != crate::spec::profiles::ExternalId::Generated {
+            model.set_status(
+                StatusKind::Error,
+                format!(
+                    "{} assigns the external ID: paste theirs (a generated one would fail their connection test)",
+                    profile.vendor
+                ),
+            );
+            return;
+        }
         model.spec.role.external_id = crate::spec::generate_external_id();
         self.reset_input(model, FieldId::ExternalId);
         if FieldId::ExternalId.active(&model.spec) {

@@ -549,6 +549,48 @@ fn ctrl_g_generates_an_external_id() {
     );
 }
 
+/// Where the vendor assigns the external ID, no key replaces it: Ctrl-G is
+/// neither offered nor taken, and the hint says whose value to paste.
+#[test]
+fn ctrl_g_is_not_offered_where_the_vendor_gives_the_external_id() {
+    for connector in [
+        crate::spec::Connector::Hevo,
+        crate::spec::Connector::Databend,
+        crate::spec::Connector::TidbCloudLake,
+        crate::spec::Connector::Tarsal,
+    ] {
+        let mut app = offline(100, 30);
+        crate::spec::apply_profile(&mut app.model.spec, connector);
+        app.model.spec.role.external_id = "vendor-given-123".into();
+        app.model.spec_changed();
+        go_to(&mut app, Step::Role);
+        focus(&mut app, FieldId::ExternalId);
+        let hints = crate::tui::keymap::hints(&app);
+        assert!(
+            !hints.iter().any(|(k, _)| *k == "^G"),
+            "{connector}: {hints:?}"
+        );
+        ctrl(&mut app, 'g');
+        assert_eq!(
+            app.model.spec.role.external_id, "vendor-given-123",
+            "{connector}"
+        );
+        let screen = text(&app);
+        assert!(
+            screen.contains("gives it: paste") || screen.contains("assigns the external ID"),
+            "{connector}:\n{screen}"
+        );
+    }
+    // Where sluice makes it, Ctrl-G stays.
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Role);
+    assert!(
+        crate::tui::keymap::hints(&app)
+            .iter()
+            .any(|(k, _)| *k == "^G")
+    );
+}
+
 #[test]
 fn the_events_checklist_toggles_in_list_order() {
     let mut app = offline(100, 30);
