@@ -109,7 +109,8 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     );
 
     // Through the form steps; the bucket step shows the live lookup.
-    for _ in 0..4 {
+    // On Welcome the first Enter edits the waiting name field; then four steps on.
+    for _ in 0..5 {
         w.press(KeyCode::Enter);
     }
     assert_eq!(w.app().model.step, Step::Bucket);
@@ -409,7 +410,8 @@ async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
         "{}",
         w.screen()
     );
-    for _ in 0..4 {
+    // On Welcome the first Enter edits the waiting name field; then four steps on.
+    for _ in 0..5 {
         w.press(KeyCode::Enter);
     }
     // Adopt an existing bucket: a missing one blocks Next; typing its name finds it.

@@ -383,6 +383,10 @@ fn tab_and_shift_tab_move_between_fields_and_wrap() {
 #[test]
 fn enter_goes_on_and_esc_goes_back() {
     let mut app = offline(100, 30);
+    // On Welcome the name waits: the first Enter edits it, the next goes on.
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Welcome);
+    assert!(app.form.typing(&app.model));
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.model.step, Step::Policy);
     key(&mut app, KeyCode::Enter);

@@ -217,6 +217,7 @@ pub(super) fn go_to(app: &mut App, step: Step) {
     app.model.step = step;
     app.model.furthest = app.model.furthest.max(step);
     app.form.focus = app.form.first_focus(&app.model, step);
+    app.form.resting = step == Step::Welcome;
     app.model.stale = true;
     app.refresh();
 }
