@@ -571,7 +571,12 @@ fn backfill_sends_what_predates_the_notification() {
     }
     fs::write(local.join("2026/notes.txt"), "not in scope\n").unwrap();
     upload_dir(&moto, &local, "in/");
-    apply_stack(&moto, dir, &["bucket.suffix=.ndjson"]);
+    // The bucket with its data is adopted: sluice adds only its notification.
+    apply_stack(
+        &moto,
+        dir,
+        &["bucket.suffix=.ndjson", "bucket.create=false"],
+    );
     let backfill = |extra: &[&str]| -> String {
         let mut args = vec!["backfill", "--config", "spec.json"];
         args.extend_from_slice(extra);

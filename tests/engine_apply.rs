@@ -103,7 +103,8 @@ fn plan_exit_codes_apply_is_idempotent_and_foreign_entries_survive() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    create_bucket(&moto, "acme-ingest-source");
+    // The stack's bucket (an earlier apply made it), holding what others added.
+    common::create_stack_bucket(&moto, "acme-ingest-source", "acme-ingest");
     aws_cli(
         &moto,
         &[
@@ -204,7 +205,8 @@ fn an_overlapping_entry_is_refused_before_any_write() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    create_bucket(&moto, "acme-ingest-source");
+    // The stack's bucket (an earlier apply made it), holding what others added.
+    common::create_stack_bucket(&moto, "acme-ingest-source", "acme-ingest");
     aws_cli(
         &moto,
         &[
@@ -299,7 +301,8 @@ fn backup_and_restore_return_every_changed_document() {
             &old_trust.to_string(),
         ],
     );
-    create_bucket(&moto, "acme-ingest-source");
+    // The stack's bucket (an earlier apply made it), holding what others added.
+    common::create_stack_bucket(&moto, "acme-ingest-source", "acme-ingest");
     let old_bucket_policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Analytics", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-ingest-source/*"}]});
     aws_cli(
         &moto,
@@ -655,4 +658,86 @@ fn without_credentials_the_error_says_what_was_tried() {
     );
     // Offline paths need no credentials.
     ok(run(&["plan", "--config", "sluice.json", "--offline"]));
+}
+
+/// `bucket.create` true with a bucket of that name that is not the stack's
+/// (untagged, or another stack's): plan and apply refuse it before any
+/// write, say so on stderr and offer adopting it; setup.sh refuses it too.
+/// With `bucket.create` false the same bucket is adopted as it is.
+#[test]
+fn creating_a_bucket_that_exists_and_is_not_the_stacks_is_refused() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    create_bucket(&moto, "acme-ingest-source");
+    let theirs = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Analytics", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::acme-ingest-source/*"}]});
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-policy",
+            "--bucket",
+            "acme-ingest-source",
+            "--policy",
+            &theirs.to_string(),
+        ],
+    );
+    write_spec(&moto, dir, |_| {});
+    let before = moto.state();
+    for command in ["plan", "apply"] {
+        let mut args = vec![command, "--config", "spec.json"];
+        if command == "apply" {
+            args.extend(["--yes", "--backup-dir", "backups"]);
+        }
+        let out = sluice(&moto, dir, &args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command}: {stderr}");
+        assert!(
+            stderr.contains("bucket acme-ingest-source exists and is not this stack's (no sluice:stack=acme-ingest tag)"),
+            "{command}: {stderr}"
+        );
+        assert!(
+            stderr.contains("bucket.create false"),
+            "{command}: {stderr}"
+        );
+        assert_eq!(moto.state(), before, "{command} wrote: {stderr}");
+    }
+    assert!(
+        text(&sluice(&moto, dir, &["plan", "--config", "spec.json"]).stdout)
+            .contains("! refused bucket acme-ingest-source")
+    );
+    ok(sluice(
+        &moto,
+        dir,
+        &["export", "--config", "spec.json", "--out", "bundle"],
+    ));
+    let script = run(moto
+        .command("bash")
+        .arg(dir.join("bundle/setup.sh"))
+        .arg("--yes")
+        .current_dir(dir.join("bundle")));
+    assert_eq!(script.status.code(), Some(1), "{}", common::said(&script));
+    assert!(
+        text(&script.stderr).contains("bucket acme-ingest-source exists and is not this stack's"),
+        "{}",
+        common::said(&script)
+    );
+    assert_eq!(moto.state(), before, "setup.sh wrote");
+
+    // Adopted, it is used as it is: its policy untouched.
+    write_spec(&moto, dir, |s| s["bucket"]["create"] = json!(false));
+    ok(apply(&moto, dir));
+    let policy = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "get-bucket-policy",
+            "--bucket",
+            "acme-ingest-source",
+        ],
+    );
+    let policy: Value = serde_json::from_str(policy["Policy"].as_str().unwrap()).unwrap();
+    assert_eq!(policy, theirs);
 }

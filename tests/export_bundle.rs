@@ -700,7 +700,8 @@ fn put_foreign_notifications(moto: &Moto, bucket: &str) -> Value {
             "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".png"}]}}
         }]
     });
-    common::create_bucket(moto, bucket);
+    // The stack's bucket (an earlier apply made it), with others' entries.
+    common::create_stack_bucket(moto, bucket, "acme-ingest");
     aws_cli(
         moto,
         &[

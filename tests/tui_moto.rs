@@ -70,7 +70,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     // Someone else's queue entry is on the bucket already (the bucket exists).
-    common::create_bucket(&moto, "wiz-source");
+    common::create_stack_bucket(&moto, "wiz-source", "wiz");
     let other = aws_cli(
         &moto,
         &["sqs", "create-queue", "--queue-name", "other-team"],

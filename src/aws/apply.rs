@@ -75,6 +75,12 @@ fn unchanged() -> StepResult {
     Ok((Outcome::Unchanged, "no change".into()))
 }
 
+/// A resource the plan refused: its errors stop an apply before any step,
+/// so a step never meets one; should it, it does nothing.
+fn refused() -> StepResult {
+    Err("the plan refused this resource (see its errors): nothing was done".into())
+}
+
 /// Reads the account again, plans, and applies the plan: what a retry after
 /// a failure does (the plan it makes continues where the failure stopped).
 pub async fn replan_and_apply(
@@ -264,6 +270,7 @@ impl Run<'_> {
         let iam = &self.clients.iam;
         let arn = self.arns.policy.clone();
         match item.action {
+            Action::Refused => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
                 iam.create_policy()
@@ -359,6 +366,7 @@ impl Run<'_> {
         let trust = after["AssumeRolePolicyDocument"].to_string();
         let name = self.spec.role.name.clone();
         match item.action {
+            Action::Refused => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
                 self.clients
@@ -513,6 +521,7 @@ impl Run<'_> {
         let s3 = self.clients.s3.clone();
         let mut done = Vec::new();
         match item.action {
+            Action::Refused => return refused(),
             Action::NoChange => return unchanged(),
             Action::Adopt => return Ok((Outcome::Adopted, "adopted: left as it is".into())),
             Action::Create => {
@@ -615,6 +624,7 @@ impl Run<'_> {
         };
         let is_queue = item.resource == ResourceKind::Queue;
         match item.action {
+            Action::Refused => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
                 let attributes = as_attributes(&mut after.keys());
@@ -819,6 +829,7 @@ impl Run<'_> {
             .collect();
         let sns = &self.clients.sns;
         match item.action {
+            Action::Refused => refused(),
             // An adopted queue's existing subscription is left as it is.
             Action::NoChange | Action::Adopt => unchanged(),
             Action::Create => {

@@ -32,10 +32,11 @@ use super::observe::{
     Depth, RuleState, find_subscription, iam_tags, observe_rule, put_notification, queue_depth,
     queue_url, read_notification, s3_tags, set_visibility,
 };
+use super::ownership::{Owner, not_ours, owner};
 use super::progress::{Event, KeptReason, Outcome, Reporter, StepId};
 use crate::docs::{
-    Arns, BucketMatch, ResourceKind, STACK_TAG, TARGET_ID, disable_eventbridge,
-    eventbridge_enabled, remove, remove_bucket_policy_statement, rule_matches_bucket, without_ours,
+    Arns, BucketMatch, ResourceKind, TARGET_ID, disable_eventbridge, eventbridge_enabled, remove,
+    remove_bucket_policy_statement, rule_matches_bucket, without_ours,
 };
 use crate::spec::{Delivery, Spec};
 
@@ -384,32 +385,6 @@ impl Run<'_> {
                 Err(e)
             }
         }
-    }
-}
-
-/// Whose a resource is, by its tags.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Owner {
-    Stack,
-    Untagged,
-    Other(String),
-}
-
-fn owner(tags: &BTreeMap<String, String>, stack: &str) -> Owner {
-    match tags.get(STACK_TAG) {
-        Some(value) if value == stack => Owner::Stack,
-        Some(other) => Owner::Other(other.clone()),
-        None => Owner::Untagged,
-    }
-}
-
-/// Why a resource that is not the stack's is kept.
-fn not_ours(owner: &Owner, stack: &str) -> String {
-    match owner {
-        Owner::Other(other) => {
-            format!("tagged {STACK_TAG}={other}, not {stack}: it belongs to another stack")
-        }
-        _ => format!("not tagged {STACK_TAG}={stack}: sluice did not create it"),
     }
 }
 
@@ -1702,29 +1677,6 @@ async fn empty_bucket(clients: &Clients, name: &str) -> Result<usize, AwsError> 
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn ownership_is_the_stack_tag() {
-        let tags = |v: &[(&str, &str)]| -> BTreeMap<String, String> {
-            v.iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect()
-        };
-        assert_eq!(
-            owner(&tags(&[("sluice:stack", "acme")]), "acme"),
-            Owner::Stack
-        );
-        assert_eq!(
-            owner(&tags(&[("managed-by", "sluice")]), "acme"),
-            Owner::Untagged
-        );
-        assert_eq!(
-            owner(&tags(&[("sluice:stack", "other")]), "acme"),
-            Owner::Other("other".into())
-        );
-        assert!(not_ours(&Owner::Untagged, "acme").contains("not tagged sluice:stack=acme"));
-        assert!(not_ours(&Owner::Other("b".into()), "acme").contains("another stack"));
-    }
 
     #[test]
     fn entries_are_found_and_counted() {

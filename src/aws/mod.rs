@@ -9,6 +9,7 @@ pub mod destroy;
 pub mod emulator;
 pub mod error;
 pub mod observe;
+pub mod ownership;
 pub mod plan;
 pub mod progress;
 pub mod restore;

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::observe::{Observation, RuleState, SubscriptionState};
+use super::ownership::{Owner, existing_bucket_refusal, owner};
 use crate::docs::diff::{DiffTag, json_diff};
 use crate::docs::{
     ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, Overlap, ResourceKind, bucket_policy,
@@ -24,6 +25,9 @@ pub enum Action {
     /// An existing resource the spec does not own (`create: false`): only our
     /// notification entry, queue policy and attachments are managed on it.
     Adopt,
+    /// What the spec asks of it cannot be done (the plan's errors say why):
+    /// apply refuses the whole plan.
+    Refused,
 }
 
 impl Action {
@@ -33,6 +37,7 @@ impl Action {
             Action::Update => "update",
             Action::NoChange => "no change",
             Action::Adopt => "adopt",
+            Action::Refused => "refused",
         }
     }
 
@@ -41,6 +46,7 @@ impl Action {
             Action::Create => '+',
             Action::Update | Action::Adopt => '~',
             Action::NoChange => '=',
+            Action::Refused => '!',
         }
     }
 }
@@ -182,6 +188,10 @@ impl Plan {
                         item(Action::Adopt, None, None)
                     }
                     (Some(_), false) => item(Action::Adopt, None, None),
+                    (Some(b), true) if owner(&b.tags, &spec.name) != Owner::Stack => {
+                        errors.push(existing_bucket_refusal(&name, &owner(&b.tags, &spec.name), &spec.name));
+                        item(Action::Refused, None, None)
+                    }
                     (Some(b), true) => {
                         let mut before = Map::new();
                         let mut wanted = after.as_object().cloned().unwrap_or_default();
@@ -443,9 +453,10 @@ impl Plan {
                 Action::Create => "1;32",
                 Action::Update | Action::Adopt => "1;33",
                 Action::NoChange => "1",
+                Action::Refused => "1;31",
             };
             let _ = writeln!(out, "{}", paint(code, &header));
-            if item.action == Action::NoChange {
+            if matches!(item.action, Action::NoChange | Action::Refused) {
                 continue;
             }
             for line in json_diff(item.before.as_ref(), item.after.as_ref()) {
@@ -474,12 +485,22 @@ impl Plan {
                     Action::Create => (c + 1, u, a),
                     Action::Update => (c, u + 1, a),
                     Action::Adopt => (c, u, a + 1),
-                    Action::NoChange => (c, u, a),
+                    Action::NoChange | Action::Refused => (c, u, a),
                 });
+        let refused = self
+            .items
+            .iter()
+            .filter(|i| i.action == Action::Refused)
+            .count();
         let _ = writeln!(
             out,
-            "\nPlan: {create} to create, {update} to update, {adopt} to adopt, {} unchanged.",
-            self.items.len() - create - update - adopt
+            "\nPlan: {create} to create, {update} to update, {adopt} to adopt, {} unchanged{}.",
+            self.items.len() - create - update - adopt - refused,
+            if refused > 0 {
+                format!(", {refused} refused")
+            } else {
+                String::new()
+            }
         );
         if !self.findings.is_empty() {
             let _ = writeln!(out, "\nFindings:");

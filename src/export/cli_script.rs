@@ -402,7 +402,7 @@ done
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 BACKUP_DIR=${SLUICE_BACKUP_DIR:-sluice-backup-$(date -u +%Y%m%dT%H%M%SZ)}
-NOT_FOUND='NoSuchEntity|NoSuchBucket|NoSuchBucketPolicy|NonExistentQueue|QueueDoesNotExist|NoSuchPublicAccessBlockConfiguration|OwnershipControlsNotFoundError|ServerSideEncryptionConfigurationNotFoundError|ResourceNotFoundException|\(404\)|Not Found'
+NOT_FOUND='NoSuchEntity|NoSuchBucket|NoSuchTagSet|NoSuchBucketPolicy|NonExistentQueue|QueueDoesNotExist|NoSuchPublicAccessBlockConfiguration|OwnershipControlsNotFoundError|ServerSideEncryptionConfigurationNotFoundError|ResourceNotFoundException|\(404\)|Not Found'
 
 # The AWS CLI v1 ignores AWS_ENDPOINT_URL for some services (SQS): pass it explicitly.
 ENDPOINT_ARGS=()
@@ -597,6 +597,15 @@ const PREFLIGHT_CREATE_BUCKET: &str = r#"
 BUCKET_EXISTS=false
 if probe /dev/null aws_ s3api head-bucket --bucket "$BUCKET"; then
   BUCKET_EXISTS=true
+  # Only a bucket this stack made has its settings and policy brought in line.
+  owner=
+  if probe "$WORK/bucket-tags.json" aws_ s3api get-bucket-tagging --bucket "$BUCKET"; then
+    owner=$(jq -r '[.TagSet[]? | select(.Key == "sluice:stack") | .Value][0] // empty' "$WORK/bucket-tags.json")
+  fi
+  if [ "$owner" != "$STACK_NAME" ]; then
+    if [ -n "$owner" ]; then whose="belongs to stack $owner"; else whose="exists and is not this stack's (no sluice:stack=$STACK_NAME tag)"; fi
+    die "bucket $BUCKET $whose: this script would create it and bring its settings and policy in line. To use it as it is, export the spec with bucket.create false (only the pipeline's notification is added), or choose another bucket.name; nothing was changed"
+  fi
 fi
 "#;
 

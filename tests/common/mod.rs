@@ -674,6 +674,27 @@ pub fn create_bucket(moto: &Moto, bucket: &str) {
     );
 }
 
+/// A bucket in moto's region that the stack called `stack` made (it
+/// carries the stack's tags), as an earlier apply leaves it.
+pub fn create_stack_bucket(moto: &Moto, bucket: &str, stack: &str) {
+    create_bucket(moto, bucket);
+    let tagging = serde_json::json!({"TagSet": [
+        {"Key": "managed-by", "Value": "sluice"},
+        {"Key": "sluice:stack", "Value": stack},
+    ]});
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "put-bucket-tagging",
+            "--bucket",
+            bucket,
+            "--tagging",
+            &tagging.to_string(),
+        ],
+    );
+}
+
 /// What a command printed, stdout then stderr.
 pub fn said(out: &std::process::Output) -> String {
     text(&out.stdout) + &text(&out.stderr)

@@ -784,6 +784,19 @@ pub fn lookup_note(model: &Model, form: &FormScreen, field: FieldId) -> Option<N
     let ok = |text: String| Note::new(StatusKind::Ok, "●", text);
     let bad = |text: String| Note::new(StatusKind::Error, "✗", text);
     Some(match found {
+        Found::Bucket(Ok(Some(bucket)))
+            if create
+                && crate::aws::ownership::owner(&bucket.tags, &spec.name)
+                    != crate::aws::ownership::Owner::Stack =>
+        {
+            let whose = match crate::aws::ownership::owner(&bucket.tags, &spec.name) {
+                crate::aws::ownership::Owner::Other(other) => format!("belongs to stack {other}"),
+                _ => "exists and is not this stack's".to_owned(),
+            };
+            bad(format!(
+                "{whose}: choose \"use an existing bucket\" to leave its settings as they are, or another name"
+            ))
+        }
         Found::Bucket(Ok(Some(bucket))) => ok(format!(
             "exists in {}, owned by this account ({account}){}",
             bucket.region,

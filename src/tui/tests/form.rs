@@ -130,6 +130,23 @@ fn snapshot_bucket() {
         },
         "bucket_adopt_missing",
     );
+    // "Create a new bucket" naming a bucket that is not the stack's: refused, adoption offered.
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            connect(&mut app);
+            go_to(&mut app, Step::Bucket);
+            answer_all(&mut app, |t| {
+                (t == Target::Bucket).then(|| {
+                    let mut theirs = bucket_state(json!({}));
+                    theirs.tags = BTreeMap::from([("sluice:stack".to_owned(), "lake".to_owned())]);
+                    Found::Bucket(Ok(Some(theirs)))
+                })
+            });
+            app
+        },
+        "bucket_not_ours",
+    );
     both(
         |w, h| {
             let mut app = offline(w, h);
@@ -593,6 +610,34 @@ fn ctrl_g_is_not_offered_where_the_vendor_gives_the_external_id() {
             .iter()
             .any(|(k, _)| *k == "^G")
     );
+}
+
+/// "Create a new bucket" with the name of a bucket that is not the stack's:
+/// Next is refused, and adopting it ("use an existing bucket") goes on.
+#[test]
+fn creating_a_bucket_that_is_not_the_stacks_is_refused_and_adopting_it_goes_on() {
+    let mut app = offline(100, 30);
+    connect(&mut app);
+    go_to(&mut app, Step::Bucket);
+    let theirs = || {
+        let mut theirs = bucket_state(json!({}));
+        theirs.tags = BTreeMap::new();
+        Found::Bucket(Ok(Some(theirs)))
+    };
+    answer_all(&mut app, |t| (t == Target::Bucket).then(theirs));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Bucket, "{}", text(&app));
+    assert!(
+        text(&app).contains("exists and is not this stack's"),
+        "{}",
+        text(&app)
+    );
+    focus(&mut app, FieldId::BucketCreate);
+    key(&mut app, KeyCode::Right);
+    assert!(!app.model.spec.bucket.create);
+    answer_all(&mut app, |t| (t == Target::Bucket).then(theirs));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Queue, "{}", text(&app));
 }
 
 #[test]

@@ -161,7 +161,8 @@ pub(super) fn bucket_state(notification: serde_json::Value) -> BucketState {
         object_lock: None,
         policy: None,
         notification,
-        tags: BTreeMap::new(),
+        // The stack's: made by an earlier apply.
+        tags: BTreeMap::from([("sluice:stack".to_owned(), "acme-ingest".to_owned())]),
     }
 }
 
