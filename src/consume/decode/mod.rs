@@ -523,6 +523,19 @@ impl Emitter<'_> {
         Ok(())
     }
 
+    /// A validated value alone on its line, passed through as is; `ascii`
+    /// says the scanner saw no byte ≥ 0x80 in it (so it is valid UTF-8
+    /// already).
+    #[inline]
+    pub(crate) fn line(&mut self, offset: u64, value: &[u8], ascii: bool) -> Result<(), Stop> {
+        if !ascii {
+            return self.json(offset, value, true);
+        }
+        self.sink.record(value).map_err(Stop::Sink)?;
+        self.records += 1;
+        Ok(())
+    }
+
     /// An already-built JSON record (CSV rows).
     pub(crate) fn raw(&mut self, json: &[u8]) -> Result<(), Stop> {
         self.sink.record(json).map_err(Stop::Sink)?;
