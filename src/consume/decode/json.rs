@@ -181,10 +181,17 @@ fn special_mask(buf: &[u8], at: usize) -> (u64, bool) {
     (mask & valid, high != 0)
 }
 
-/// Without SSE2: the mask from [`find_special`], eight bytes at a time.
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+use self::special_mask_swar as special_mask;
+
+/// Without SSE2: the mask from [`find_special`], eight bytes at a time
+/// (non-ASCII bytes are not looked for: `true`).
+#[cfg_attr(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    allow(dead_code, reason = "the fallback, tested against the SSE2 masks")
+)]
 #[inline(always)]
-fn special_mask(buf: &[u8], at: usize) -> (u64, bool) {
+fn special_mask_swar(buf: &[u8], at: usize) -> (u64, bool) {
     let end = buf.len().min(at + 64);
     let mut mask = 0u64;
     let mut i = at;
@@ -755,6 +762,18 @@ mod tests {
     }
 
     proptest! {
+        /// The SSE2 masks and the fallback's agree, at the end of a buffer too.
+        #[test]
+        fn special_masks_agree(buf in prop::collection::vec(line_byte(), 0..100), at in 0usize..100) {
+            let at = at.min(buf.len());
+            let (sse, high) = special_mask(&buf, at);
+            prop_assert_eq!(sse, special_mask_swar(&buf, at).0);
+            let end = buf.len().min(at + 64);
+            if cfg!(all(target_arch = "x86_64", target_feature = "sse2")) {
+                prop_assert_eq!(high, !buf[at..end].is_ascii());
+            }
+        }
+
         /// `scan_line` on a buffer that runs on past an LF finds the value
         /// that `scan` finds in the buffer cut at that LF, and calls it ASCII
         /// only when it is.
