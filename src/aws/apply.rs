@@ -16,7 +16,7 @@ use aws_sdk_s3::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
-use super::backup::{Backup, BucketSetting, Saved};
+use super::backup::{Backup, BucketPart, Saved};
 use super::client::Clients;
 use super::error::{AwsError, ErrorKind, classify};
 use super::observe::{Observation, notification_from_json, put_notification, read_notification};
@@ -584,19 +584,15 @@ impl Run<'_> {
             if have == Some(want) {
                 continue;
             }
+            // Each part is backed up as what it is: a restore of it puts
+            // back that part and nothing else.
+            let part = BucketPart::of_key(key).ok_or_else(|| {
+                StepError::from(format!(
+                    "the plan has a bucket setting {key} that sluice does not know: nothing written"
+                ))
+            })?;
             if item.action == Action::Update {
-                let saved = match BucketSetting::of_key(key) {
-                    Some(setting) => Saved::BucketSetting {
-                        bucket: bucket.clone(),
-                        setting,
-                        value: have.cloned(),
-                    },
-                    None => Saved::BucketPolicy {
-                        bucket: bucket.clone(),
-                        policy: have.cloned(),
-                    },
-                };
-                self.save(saved)?;
+                self.save(part.saved(&bucket, have.cloned()))?;
             }
             put_bucket_setting(&s3, &bucket, key, want).await?;
             done.push(format!("{key} set"));
