@@ -785,7 +785,9 @@ fn bucket_attributes(moto: &Moto, bucket: &str) -> Value {
 fn restore_puts_back_each_bucket_setting_and_nothing_else() {
     let moto = shared();
     let bucket = "acme-ingest-source";
-    let cases: [(&str, fn(&mut Value), &[&str]); 6] = [
+    // (what changes, the change to the spec, the attributes it changes)
+    type Case = (&'static str, fn(&mut Value), &'static [&'static str]);
+    let cases: [Case; 6] = [
         (
             "public access block",
             |s| s["bucket"]["block_public_access"] = json!(false),
