@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::thread;
+
+pub mod iam;
 use std::time::{Duration, Instant};
 
 /// The pinned Python requirements, shared with `tests/run.sh`.
@@ -79,19 +81,7 @@ fn ensure_venv(root: &Path) -> PathBuf {
     let marker = venv.join(MARKER);
     let up_to_date = || fs::read_to_string(&marker).is_ok_and(|s| s == REQUIREMENTS);
 
-    let lock_path = root.join(".venv.lock");
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .unwrap_or_else(|e| panic!("opening {}: {e}", lock_path.display()));
-    // File::lock is flock(2) on Linux, like flock(1) in tests/run.sh. It is
-    // Rust 1.89+, newer than the crate's rust-version: only tests use it.
-    #[allow(clippy::incompatible_msrv)]
-    lock.lock()
-        .unwrap_or_else(|e| panic!("locking {}: {e}", lock_path.display()));
-
+    let lock = locked(&root.join(".venv.lock"));
     if !up_to_date() {
         install_venv(&venv);
         fs::write(&marker, REQUIREMENTS)
@@ -100,6 +90,23 @@ fn ensure_venv(root: &Path) -> PathBuf {
     }
     drop(lock);
     venv
+}
+
+/// `path`, opened and locked for this process until the file is dropped:
+/// one install at a time, across test processes and tests/run.sh.
+pub(crate) fn locked(path: &Path) -> File {
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
+    // File::lock is flock(2) on Linux, like flock(1) in tests/run.sh. It is
+    // Rust 1.89+, newer than the crate's rust-version: only tests use it.
+    #[allow(clippy::incompatible_msrv)]
+    lock.lock()
+        .unwrap_or_else(|e| panic!("locking {}: {e}", path.display()));
+    lock
 }
 
 fn install_venv(venv: &Path) {
