@@ -24,19 +24,17 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use sluice::docs::{self, ACCOUNT_PLACEHOLDER};
 use sluice::export::{self, ExportFile, Format};
-use sluice::spec::profiles::{ExternalId, Principals};
+use sluice::spec::profiles::ExternalId;
 use sluice::spec::{
-    self, BucketEncryption, Connector, Delivery, PolicyScope, QueueEncryption, Shape, Spec,
+    self, BucketEncryption, Connector, Delivery, PolicyScope, QueueEncryption, Spec,
 };
 
 /// The account the stacks are applied in.
 const ACCOUNT: &str = "123456789012";
 /// Someone else's account.
 const OTHER_ACCOUNT: &str = "999988887777";
-/// The vendor's account, whose roles assume ours.
-const VENDOR_ACCOUNT: &str = "111122223333";
+use common::VENDOR_ACCOUNT;
 const REGION: &str = "us-west-2";
-const EXTERNAL_ID: &str = "vendor-external-id-42";
 const BUCKET_KEY: &str = "arn:aws:kms:us-west-2:123456789012:key/0b1c2d3e-bucket";
 const QUEUE_KEY: &str = "arn:aws:kms:us-west-2:123456789012:key/0b1c2d3e-queue";
 const OTHER_KEY: &str = "arn:aws:kms:us-west-2:123456789012:key/0b1c2d3e-other";
@@ -104,25 +102,8 @@ struct Variant {
     aliases: BTreeMap<String, String>,
 }
 
-/// `connector`'s starter with what the vendor gives filled in, under `prefix`.
 fn profiled(connector: Connector, prefix: &str) -> Spec {
-    let mut spec = spec::starter_for(connector, "acme", REGION, None);
-    let p = spec::profile(connector);
-    if let Principals::Vendor { .. } = p.principals {
-        let n = p.trust_sids.len().max(1);
-        spec.role.trusted_principals = (1..=n)
-            .map(|i| format!("arn:aws:iam::{VENDOR_ACCOUNT}:role/vendor-{i}"))
-            .collect();
-    }
-    if p.external_id != ExternalId::None {
-        spec.role.external_id = EXTERNAL_ID.to_owned();
-    }
-    if p.shape == Shape::ForeignQueue {
-        spec.notification.queue_arn =
-            Some("arn:aws:sqs:us-west-2:444455556666:sf-snowpipe-queue".to_owned());
-    }
-    spec.bucket.prefix = prefix.to_owned();
-    spec
+    common::profiled(connector, None, prefix)
 }
 
 fn variant(name: impl Into<String>, spec: Spec) -> Variant {
@@ -135,6 +116,29 @@ fn variant(name: impl Into<String>, spec: Spec) -> Variant {
         spec,
         aliases: BTreeMap::new(),
     }
+}
+
+/// A variant whose spec names KMS keys by the aliases of `aliases`: its
+/// documents are made, as online, from the spec with each alias replaced
+/// by the key kms:DescribeKey names (tests/iam_eval.rs's moto test checks
+/// that `sluice plan` does that).
+fn with_aliases(name: &str, spec: Spec, aliases: &[(&str, &str)]) -> Variant {
+    let aliases: BTreeMap<String, String> = aliases
+        .iter()
+        .map(|(a, k)| ((*a).to_owned(), (*k).to_owned()))
+        .collect();
+    assert!(spec::validate_unresolved(&spec).is_ok(), "{name}");
+    let mut resolved = spec.clone();
+    for (path, alias) in spec::kms_aliases(&spec) {
+        let key = Some(aliases[&alias].clone());
+        match path {
+            "bucket.kms_key_arn" => resolved.bucket.kms_key_arn = key,
+            _ => resolved.queue.kms_key_arn = key,
+        }
+    }
+    let mut v = variant(name, resolved);
+    v.aliases = aliases;
+    v
 }
 
 fn routed(mut spec: Spec, delivery: Delivery) -> Spec {
@@ -242,11 +246,11 @@ fn variants() -> Vec<Variant> {
     let mut spec = generic();
     spec.bucket.encryption = BucketEncryption::SseKms;
     spec.bucket.kms_key_arn = Some(alias.to_owned());
-    let mut named = variant("generic sse-kms, the key named by its alias", spec);
-    named
-        .aliases
-        .insert(alias.to_owned(), BUCKET_KEY.to_owned());
-    out.push(named);
+    out.push(with_aliases(
+        "generic sse-kms, the key named by its alias",
+        spec,
+        &[(alias, BUCKET_KEY)],
+    ));
 
     let mut spec = generic();
     spec.bucket.deny_insecure_transport = false;
@@ -900,12 +904,24 @@ impl Table<'_> {
         // The caller's own side: its account lets it call sts:AssumeRole.
         let caller_policy = json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]});
-        let trusted: Vec<String> = trust.as_ref().map(principals).unwrap_or_default();
-        assert!(
-            !trusted.is_empty(),
-            "{}: no trusted principal",
-            self.variant.name
-        );
+        // Whom the spec trusts (the vendor's principals; an account id
+        // stands for its root; none given, the account's own root).
+        let trusted: Vec<String> = if self.spec.role.trusted_principals.is_empty() {
+            vec![format!("arn:aws:iam::{ACCOUNT}:root")]
+        } else {
+            self.spec
+                .role
+                .trusted_principals
+                .iter()
+                .map(|p| {
+                    if p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()) {
+                        format!("arn:aws:iam::{p}:root")
+                    } else {
+                        p.clone()
+                    }
+                })
+                .collect()
+        };
         for principal in trusted {
             // An account's root stands for any of its principals: one of its roles calls.
             let caller = match principal.strip_suffix(":root") {
@@ -1039,7 +1055,7 @@ impl Table<'_> {
         );
         self.row(
             format!("{who} s3:GetObject over plain HTTP"),
-            if bp.is_some() {
+            if s.bucket.create && s.bucket.deny_insecure_transport {
                 EXPLICITLY_DENIED
             } else {
                 ALLOWED
@@ -1218,6 +1234,52 @@ impl Table<'_> {
             }
         }
 
+        // The temporary credentials it makes: the user's policy and the
+        // session policy `sluice credentials` passes, both.
+        if who == "user" {
+            let federated = format!(
+                "arn:aws:sts::{ACCOUNT}:federated-user/{}",
+                docs::federated_user_name(&s)
+            );
+            let session = docs::federation_session_policy(&s);
+            let mut as_federated = |name: String, expect, action: &str, resource: String| {
+                let mut case = request(action, &resource, none.clone());
+                case["principal"] = json!(federated);
+                self.rows.push(Row {
+                    variant: self.variant.name.clone(),
+                    path: self.path,
+                    name,
+                    expect,
+                    case: json!({
+                        "identityPolicies": [p],
+                        "resourcePolicy": bp,
+                        "sessionPolicy": session,
+                        "request": case,
+                    }),
+                });
+            };
+            as_federated(
+                "federated user s3:GetObject inside the prefix".to_owned(),
+                ALLOWED,
+                "s3:GetObject",
+                object(&bucket, &inside),
+            );
+            for (label, other) in &outside {
+                as_federated(
+                    format!("federated user s3:GetObject {label} ({other})"),
+                    allowed_if(wildcard),
+                    "s3:GetObject",
+                    object(&bucket, &format!("{other}secret.json")),
+                );
+            }
+            as_federated(
+                "federated user s3:PutObject inside the prefix".to_owned(),
+                allowed_if(s.policy.allow_put_object),
+                "s3:PutObject",
+                object(&bucket, &inside),
+            );
+        }
+
         // KMS, as S3 and SQS call it for the caller.
         let default_key_policy = default_key_policy();
         let via = |service: &str| format!("{service}.{REGION}.amazonaws.com");
@@ -1316,37 +1378,236 @@ fn key_policy(spec: &Spec) -> Value {
     policy
 }
 
-/// The AWS principals a trust policy names.
-fn principals(trust: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for statement in trust["Statement"].as_array().unwrap() {
-        match &statement["Principal"]["AWS"] {
-            Value::String(one) => out.push(one.clone()),
-            Value::Array(many) => {
-                out.extend(many.iter().filter_map(Value::as_str).map(str::to_owned))
-            }
-            other => panic!("principal {other}"),
-        }
-    }
-    out
+/// One variant's rows against one path's documents.
+fn table(v: &Variant, path: &'static str, docs: &Docs) -> Vec<Row> {
+    let mut table = Table {
+        variant: v,
+        spec: in_account(&v.spec),
+        path,
+        docs,
+        rows: Vec::new(),
+    };
+    table.all();
+    table.rows
 }
 
 fn rows(variants: &[Variant], documents: &[Vec<Docs>]) -> Vec<Row> {
     let mut out = Vec::new();
     for (v, paths) in variants.iter().zip(documents) {
         for (path, docs) in PATHS.iter().zip(paths) {
-            let mut table = Table {
-                variant: v,
-                spec: in_account(&v.spec),
-                path,
-                docs,
-                rows: Vec::new(),
-            };
-            table.all();
-            out.extend(table.rows);
+            out.extend(table(v, path, docs));
         }
     }
     out
+}
+
+// ---------------------------------------------------------------------------
+// The self-test: documents broken on purpose, each break caught by a row
+// ---------------------------------------------------------------------------
+
+/// Every statement of `policy`.
+fn statements(policy: &mut Value) -> impl Iterator<Item = &mut Value> {
+    policy["Statement"].as_array_mut().unwrap().iter_mut()
+}
+
+/// The statement of `policy` whose Action names `action`.
+fn granting<'a>(policy: &'a mut Value, action: &str) -> &'a mut Value {
+    statements(policy)
+        .find(|s| {
+            s["Action"] == action
+                || s["Action"]
+                    .as_array()
+                    .is_some_and(|list| list.iter().any(|a| a == action))
+        })
+        .unwrap_or_else(|| panic!("no statement grants {action}"))
+}
+
+fn queue(docs: &mut Docs) -> &mut Value {
+    docs.queue.as_mut().unwrap()
+}
+
+/// Each string of `value` with `from` replaced by `to`.
+fn replace_all(value: &mut Value, from: &str, to: &str) {
+    match value {
+        Value::String(s) => *s = s.replace(from, to),
+        Value::Array(items) => items.iter_mut().for_each(|v| replace_all(v, from, to)),
+        Value::Object(map) => map.values_mut().for_each(|v| replace_all(v, from, to)),
+        _ => {}
+    }
+}
+
+type Break = (&'static str, &'static str, fn(&mut Docs));
+
+/// (variant, what is broken, the break).
+const BREAKS: &[Break] = &[
+    (
+        "generic direct",
+        "the queue policy without its conditions",
+        |d| {
+            statements(queue(d)).for_each(|s| {
+                s.as_object_mut().unwrap().remove("Condition");
+            })
+        },
+    ),
+    (
+        "generic direct",
+        "the queue policy's aws:SourceArn widened to every bucket",
+        |d| {
+            statements(queue(d)).for_each(|s| {
+                s["Condition"]["ArnLike"]["aws:SourceArn"] = json!("arn:aws:s3:::*");
+            })
+        },
+    ),
+    (
+        "generic direct",
+        "the queue policy without aws:SourceAccount",
+        |d| {
+            statements(queue(d)).for_each(|s| {
+                s["Condition"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("StringEquals");
+            })
+        },
+    ),
+    (
+        "generic sns",
+        "the topic's condition widened to every topic",
+        |d| {
+            statements(queue(d)).for_each(|s| {
+                s["Condition"] = json!({"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:*:*"}});
+            })
+        },
+    ),
+    ("generic eventbridge", "the rule's condition dropped", |d| {
+        statements(queue(d)).for_each(|s| {
+            s.as_object_mut().unwrap().remove("Condition");
+        })
+    }),
+    (
+        "databend direct",
+        "the trust policy without the external ID",
+        |d| {
+            statements(d.trust.as_mut().unwrap()).for_each(|s| {
+                s.as_object_mut().unwrap().remove("Condition");
+            })
+        },
+    ),
+    (
+        "databend direct",
+        "the trust policy's principal widened to the vendor's account",
+        |d| {
+            statements(d.trust.as_mut().unwrap()).for_each(|s| {
+                s["Principal"]["AWS"] = json!(format!("arn:aws:iam::{VENDOR_ACCOUNT}:root"));
+            })
+        },
+    ),
+    (
+        "clickhouse direct",
+        "an external ID ClickPipes never sends required",
+        |d| {
+            statements(d.trust.as_mut().unwrap()).for_each(|s| {
+                s["Condition"] = json!({"StringEquals": {"sts:ExternalId": "x"}});
+            })
+        },
+    ),
+    (
+        "generic direct",
+        "object reads widened from the prefix to the bucket",
+        |d| {
+            granting(&mut d.permissions, "s3:GetObject")["Resource"] =
+                json!("arn:aws:s3:::acme-source/*");
+        },
+    ),
+    (
+        "generic direct",
+        "ListBucket's s3:prefix condition dropped",
+        |d| {
+            granting(&mut d.permissions, "s3:ListBucket")
+                .as_object_mut()
+                .unwrap()
+                .remove("Condition");
+        },
+    ),
+    (
+        "tarsal direct",
+        "the guide's ListBucket narrowed to the prefix",
+        |d| {
+            granting(&mut d.permissions, "s3:ListBucket")["Condition"] =
+                json!({"StringLike": {"s3:prefix": ["in/", "in/*"]}});
+        },
+    ),
+    (
+        "generic direct",
+        "the bucket policy's deny of plain HTTP dropped",
+        |d| {
+            d.bucket = None;
+        },
+    ),
+    (
+        "generic direct",
+        "the queue actions widened to every queue",
+        |d| {
+            granting(&mut d.permissions, "sqs:ReceiveMessage")["Resource"] = json!("*");
+        },
+    ),
+    (
+        "generic direct",
+        "sqs:* in place of the consumer's actions",
+        |d| {
+            granting(&mut d.permissions, "sqs:ReceiveMessage")["Action"] = json!("sqs:*");
+        },
+    ),
+    ("tarsal kms queue", "kms:GenerateDataKey dropped", |d| {
+        granting(&mut d.permissions, "kms:GenerateDataKey")["Action"] = json!("kms:Decrypt");
+    }),
+    (
+        "generic sse-kms",
+        "the key named by an alias in Resource",
+        |d| {
+            granting(&mut d.permissions, "kms:Decrypt")["Resource"] =
+                json!("arn:aws:kms:us-west-2:123456789012:alias/ingest");
+        },
+    ),
+    (
+        "generic prefix batch?/",
+        "the prefix's ? written raw",
+        |d| {
+            replace_all(&mut d.permissions, "${?}", "?");
+        },
+    ),
+    ("generic prefix a*b/", "the prefix's * written raw", |d| {
+        replace_all(&mut d.permissions, "${*}", "*");
+    }),
+    (
+        "treasure-data",
+        "the user's own GetFederationToken dropped",
+        |d| {
+            granting(&mut d.permissions, "sts:GetFederationToken")["Effect"] = json!("Deny");
+        },
+    ),
+];
+
+/// The rows of every break, each made in its variant's JSON bundle.
+fn broken_rows(variants: &[Variant], documents: &[Vec<Docs>]) -> Vec<(String, Vec<Row>)> {
+    BREAKS
+        .iter()
+        .map(|(name, what, break_it)| {
+            let at = variants
+                .iter()
+                .position(|v| v.name == *name)
+                .unwrap_or_else(|| panic!("no variant {name}"));
+            let mut docs = documents[at][1].clone();
+            break_it(&mut docs);
+            assert_ne!(docs, documents[at][1], "{name}: {what} changed nothing");
+            let label = format!("{name}, {what}");
+            let mut rows = table(&variants[at], "broken", &docs);
+            for row in &mut rows {
+                row.variant.clone_from(&label);
+            }
+            (label, rows)
+        })
+        .collect()
 }
 
 /// The rows whose decision is not the expected one, each in a line.
@@ -1502,9 +1763,29 @@ fn every_policy_holds_up_in_an_iam_evaluation_engine() {
     let variants = variants();
     let documents = documents(&variants, scratch.path());
     let rows = rows(&variants, &documents);
+    let breaks = broken_rows(&variants, &documents);
+    let mut all = cases(&rows);
+    for (_, broken) in &breaks {
+        all.extend(cases(broken));
+    }
     let built = started.elapsed();
-    let (answers, timing) = common::iam::evaluate(&harness, &cases(&rows), scratch.path());
-    let mut wrong = mismatches(&rows, &answers);
+    let (answers, timing) = common::iam::evaluate(&harness, &all, scratch.path());
+    let (answers, mut broken_answers) = answers.split_at(rows.len());
+    let mut wrong = mismatches(&rows, answers);
+    let mut caught = Vec::new();
+    for (label, broken) in &breaks {
+        let (these, rest) = broken_answers.split_at(broken.len());
+        broken_answers = rest;
+        let flipped = mismatches(broken, these);
+        match flipped.first() {
+            None => wrong.push(format!("self-test: no row catches {label}")),
+            Some(first) => caught.push(format!(
+                "  {label}: {} rows, e.g. {}",
+                flipped.len(),
+                first.split_once("] ").map_or(first.as_str(), |(_, r)| r)
+            )),
+        }
+    }
     for (name, result) in spec_checks() {
         if let Err(why) = result {
             wrong.push(format!("{name}: {why}"));
@@ -1515,12 +1796,14 @@ fn every_policy_holds_up_in_an_iam_evaluation_engine() {
         *per_variant.entry(row.variant.as_str()).or_default() += 1;
     }
     eprintln!(
-        "{} rows over {} variants × {} paths; documents and table built in {:.2} s; {timing}; {:.2} s in all",
+        "{} rows over {} variants × {} paths, and {} breaks of the self-test; documents and table built in {:.2} s; {timing}; {:.2} s in all\nthe self-test's breaks, each caught:\n{}",
         rows.len(),
         variants.len(),
         PATHS.len(),
+        breaks.len(),
         built.as_secs_f64(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        caught.join("\n")
     );
     assert!(
         wrong.is_empty(),
@@ -1528,5 +1811,111 @@ fn every_policy_holds_up_in_an_iam_evaluation_engine() {
         wrong.len(),
         rows.len(),
         wrong.join("\n")
+    );
+}
+
+/// Online, `sluice plan` resolves a KMS alias to its key with
+/// kms:DescribeKey (moto answers it) and the documents name the key; offline,
+/// export and plan --offline refuse the alias, saying why and what to give.
+#[test]
+fn a_kms_alias_is_resolved_online_and_refused_offline() {
+    let moto = common::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let key = common::aws_cli(&moto, &["kms", "create-key"])["KeyMetadata"].clone();
+    let (key_id, key_arn) = (
+        key["KeyId"].as_str().unwrap().to_owned(),
+        key["Arn"].as_str().unwrap().to_owned(),
+    );
+    common::aws_cli(
+        &moto,
+        &[
+            "kms",
+            "create-alias",
+            "--alias-name",
+            "alias/ingest",
+            "--target-key-id",
+            &key_id,
+        ],
+    );
+    let alias = format!("arn:aws:kms:{REGION}:{ACCOUNT}:alias/ingest");
+    common::init_spec(
+        &moto,
+        dir,
+        &["--name", "kmsalias"],
+        &[
+            "bucket.deny_insecure_transport=false",
+            "bucket.encryption=sse-kms",
+            &format!("bucket.kms_key_arn={alias}"),
+        ],
+    );
+    let planned = common::run(&mut common::sluice(
+        &moto,
+        dir,
+        &["plan", "--config", "spec.json", "--json"],
+    ));
+    assert_eq!(planned.status.code(), Some(2), "{}", common::said(&planned));
+    let plan: Value = serde_json::from_slice(&planned.stdout).unwrap();
+    let shown = common::run(&mut common::sluice(
+        &moto,
+        dir,
+        &["plan", "--config", "spec.json"],
+    ));
+    let notes = common::text(&shown.stdout);
+    assert!(
+        notes.contains(&format!("the alias {alias} is the key {key_arn}")),
+        "{notes}"
+    );
+    let policy = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["resource"] == "policy")
+        .unwrap()["after"]
+        .clone();
+    let decrypt = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "KMSDecrypt")
+        .unwrap()
+        .clone();
+    assert_eq!(decrypt["Resource"], key_arn.as_str(), "{policy}");
+    assert!(!plan.to_string().contains(":alias/ingest\"}"), "{plan}");
+
+    // Offline, nothing can say which key it is.
+    for args in [
+        &["export", "--config", "spec.json", "--out", "bundle"][..],
+        &["plan", "--config", "spec.json", "--offline"][..],
+    ] {
+        let out = common::sluice_offline(dir, args);
+        let said = common::said(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {said}");
+        for words in [
+            "bucket.kms_key_arn",
+            "is an alias",
+            "key ARN",
+            "kms:DescribeKey",
+        ] {
+            assert!(said.contains(words), "{args:?} lacks {words}: {said}");
+        }
+    }
+    assert!(!dir.join("bundle").exists());
+
+    // An alias that names no key: the plan stops, naming the field.
+    let mut spec: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("spec.json")).unwrap()).unwrap();
+    spec["bucket"]["kms_key_arn"] = json!(format!("arn:aws:kms:{REGION}:{ACCOUNT}:alias/missing"));
+    std::fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
+    let out = common::run(&mut common::sluice(
+        &moto,
+        dir,
+        &["plan", "--config", "spec.json"],
+    ));
+    let said = common::said(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("bucket.kms_key_arn") && said.contains("kms:DescribeKey"),
+        "{said}"
     );
 }

@@ -697,6 +697,40 @@ pub fn sluice_offline(dir: &Path, args: &[&str]) -> std::process::Output {
     run(cmd.current_dir(dir).args(args))
 }
 
+/// The vendor's account in [`profiled`] specs: its roles assume ours.
+pub const VENDOR_ACCOUNT: &str = "111122223333";
+
+/// The external ID a vendor gives in [`profiled`] specs.
+pub const VENDOR_EXTERNAL_ID: &str = "vendor-external-id-42";
+
+/// `connector`'s starter (stack `acme` in [`REGION`], for `account`) with
+/// what the vendor gives filled in as a user would (its principals, one per
+/// trust statement, its external ID, its queue) and `prefix` as the prefix.
+pub fn profiled(
+    connector: sluice::spec::Connector,
+    account: Option<&str>,
+    prefix: &str,
+) -> sluice::spec::Spec {
+    use sluice::spec::profiles::{ExternalId, Principals};
+    let mut spec = sluice::spec::starter_for(connector, "acme", REGION, account);
+    let p = sluice::spec::profile(connector);
+    if let Principals::Vendor { .. } = p.principals {
+        let n = p.trust_sids.len().max(1);
+        spec.role.trusted_principals = (1..=n)
+            .map(|i| format!("arn:aws:iam::{VENDOR_ACCOUNT}:role/vendor-{i}"))
+            .collect();
+    }
+    if p.external_id != ExternalId::None {
+        spec.role.external_id = VENDOR_EXTERNAL_ID.to_owned();
+    }
+    if p.shape == sluice::spec::Shape::ForeignQueue {
+        spec.notification.queue_arn =
+            Some("arn:aws:sqs:us-west-2:444455556666:sf-snowpipe-queue".to_owned());
+    }
+    spec.bucket.prefix = prefix.to_owned();
+    spec
+}
+
 /// sluice's clients for `moto`, with its dummy credentials.
 pub async fn sdk_clients(moto: &Moto) -> sluice::aws::Clients {
     use aws_config::{BehaviorVersion, Region};
