@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
+use common::VENDOR_ACCOUNT;
 use serde_json::{Value, json};
 use sluice::docs::{self, ACCOUNT_PLACEHOLDER};
 use sluice::export::{self, ExportFile, Format};
@@ -29,12 +30,11 @@ use sluice::spec::{
     self, BucketEncryption, Connector, Delivery, PolicyScope, QueueEncryption, Spec,
 };
 
-/// The account the stacks are applied in.
-const ACCOUNT: &str = "123456789012";
+/// The account the stacks are applied in (moto's, for the test that runs on it).
+const ACCOUNT: &str = common::ACCOUNT_ID;
 /// Someone else's account.
 const OTHER_ACCOUNT: &str = "999988887777";
-use common::VENDOR_ACCOUNT;
-const REGION: &str = "us-west-2";
+const REGION: &str = common::REGION;
 const BUCKET_KEY: &str = "arn:aws:kms:us-west-2:123456789012:key/0b1c2d3e-bucket";
 const QUEUE_KEY: &str = "arn:aws:kms:us-west-2:123456789012:key/0b1c2d3e-queue";
 const OTHER_KEY: &str = "arn:aws:kms:us-west-2:123456789012:key/0b1c2d3e-other";
@@ -1579,6 +1579,11 @@ const BREAKS: &[Break] = &[
     ("generic prefix a*b/", "the prefix's * written raw", |d| {
         replace_all(&mut d.permissions, "${*}", "*");
     }),
+    (
+        "generic with a user, prefix ${aws:username}/",
+        "the prefix's $ written raw",
+        |d| replace_all(&mut d.permissions, "${$}", "$"),
+    ),
     (
         "treasure-data",
         "the user's own GetFederationToken dropped",
