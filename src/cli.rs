@@ -116,6 +116,11 @@ pub struct CredentialsArgs {
     /// Write them to this file (mode 0600) instead of the terminal.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Make them as the pipeline's user, with its access key file (the 0600
+    /// CSV apply wrote), as Treasure Data's guide has the import user make
+    /// its own temporary credentials.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -544,6 +549,20 @@ impl ConfigArg {
         Ok(spec)
     }
 
+    /// Reads the spec for a command that runs offline: a KMS key named by
+    /// its alias is refused, since only kms:DescribeKey can tell which key
+    /// it stands for.
+    fn load_offline(&self, global: &GlobalOpts) -> Result<Spec> {
+        let spec = self.load(global)?;
+        if let Err(errors) = spec::validate(&spec) {
+            bail!(
+                "{} names a KMS key by its alias, which works only online (sluice plan, apply):\n{errors}",
+                self.config.display()
+            );
+        }
+        Ok(spec)
+    }
+
     /// Reads the spec and reaches its stack as the caller.
     async fn connect(&self, global: &GlobalOpts) -> Result<Connected> {
         let spec = self.load(global)?;
@@ -578,8 +597,13 @@ fn init(global: &GlobalOpts, args: &InitArgs) -> Result<ExitCode> {
     if !args.set.is_empty() {
         spec = spec::with_settings(&spec, &args.set, "--set")?;
     }
-    if let Err(errors) = spec::validate(&spec) {
+    if let Err(errors) = spec::validate_unresolved(&spec) {
         bail!("cannot make a spec from these values:\n{errors}");
+    }
+    for (path, alias) in spec::kms_aliases(&spec) {
+        eprintln!(
+            "note: {path} names the alias {alias}: sluice plan and apply resolve it to its key with kms:DescribeKey; offline, plan --offline and export refuse it (give the key ARN for those)"
+        );
     }
     if args.out.exists() && !args.force {
         bail!(
@@ -611,15 +635,16 @@ fn print_plan_errors(plan: &Plan) {
 
 async fn plan(global: &GlobalOpts, args: &PlanArgs) -> Result<ExitCode> {
     let plan = if args.offline {
-        Plan::offline(&args.spec.load(global)?)
+        Plan::offline(&args.spec.load_offline(global)?)
     } else {
         let Connected {
             clients,
             identity,
             spec,
+            kms_keys,
         } = args.spec.connect(global).await?;
         let observed = observe(&clients, &spec, identity).await;
-        Plan::live(&spec, &observed)?
+        Plan::live(&spec, &observed)?.with_kms_keys(&spec, &kms_keys)
     };
     if args.json {
         println!("{}", crate::docs::to_pretty(&plan.to_json()).trim_end());
@@ -760,9 +785,10 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
         clients,
         identity,
         spec,
+        kms_keys,
     } = args.spec.connect(global).await?;
     let observed = observe(&clients, &spec, identity).await;
-    let plan = Plan::live(&spec, &observed)?;
+    let plan = Plan::live(&spec, &observed)?.with_kms_keys(&spec, &kms_keys);
     print!("{}", plan.render(color_stdout()));
     if !plan.errors.is_empty() {
         print_plan_errors(&plan);
@@ -828,19 +854,21 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
     }
 }
 
+/// The access key in `path`, a key file as apply writes it.
+fn read_user_key(path: Option<&Path>) -> Result<Option<crate::aws::verify::UserKey>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the key file {}", path.display()))?;
+    crate::aws::verify::UserKey::from_csv(&text)
+        .map(Some)
+        .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))
+}
+
 async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
     use crate::aws::verify::{Outcome, VerifyOptions};
-    let user_key = match &args.key_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the key file {}", path.display()))?;
-            Some(
-                crate::aws::verify::UserKey::from_csv(&text)
-                    .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?,
-            )
-        }
-        None => None,
-    };
+    let user_key = read_user_key(args.key_file.as_deref())?;
     let Connected { clients, spec, .. } = args.spec.connect(global).await?;
     let options = VerifyOptions {
         timeout: Duration::from_secs(args.wait),
@@ -877,6 +905,7 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
         clients,
         identity,
         spec,
+        ..
     } = args.spec.connect(global).await?;
     let route = match spec.delivery() {
         Some(Delivery::Direct) => {
@@ -1042,6 +1071,7 @@ async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
         clients,
         identity,
         spec,
+        ..
     } = args.spec.connect(global).await?;
     let prepared = prepare(clients, &spec, &settings).await?;
     let interval = Duration::from_secs(args.metrics_interval.max(1));
@@ -1123,7 +1153,12 @@ async fn credentials(global: &GlobalOpts, args: &CredentialsArgs) -> Result<Exit
             "stdout is not a terminal: the secret would land in a pipe or a log; pass --out FILE (written with mode 0600)"
         );
     }
+    let user_key = read_user_key(args.key_file.as_deref())?;
     let Connected { clients, spec, .. } = args.spec.connect(global).await?;
+    let clients = match &user_key {
+        Some(key) => clients.with_key(&key.access_key_id, key.secret_access_key.expose()),
+        None => clients,
+    };
     let kind = if args.session {
         Kind::Session
     } else {
@@ -1278,7 +1313,7 @@ async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<ExitCode> {
 }
 
 fn export(args: &ExportArgs, global: &GlobalOpts) -> Result<ExitCode> {
-    let spec = args.spec.load(global)?;
+    let spec = args.spec.load_offline(global)?;
     let files = export::bundle(&spec, args.format);
     let written = export::write_bundle(&args.out, &files)
         .with_context(|| format!("cannot write the bundle into {}", args.out.display()))?;
@@ -1301,6 +1336,7 @@ async fn monitor(global: &GlobalOpts, args: &MonitorArgs) -> Result<ExitCode> {
         clients,
         identity,
         spec,
+        ..
     } = args.spec.connect(global).await?;
     let (clients, assumed_role) = connect_as(clients, &spec, args.assume_role).await?;
     let Queues { queue_url, dlq_url } = queues(&clients, &spec).await?;

@@ -16,7 +16,7 @@ pub mod restore;
 pub mod verify;
 
 pub use client::{AwsOptions, Clients, Identity};
-pub use connect::{ConnectError, Connected, connect};
+pub use connect::{ConnectError, Connected, ResolvedKey, connect};
 pub use error::{AwsError, ErrorKind};
 pub use plan::{Action, Plan, PlanItem};
 pub use progress::{Event, Reporter, Secret};

@@ -117,6 +117,24 @@ impl Plan {
         }
     }
 
+    /// The plan with what `spec`'s KMS aliases resolved to: a note for each,
+    /// and for a queue encrypted with an AWS managed key (`alias/aws/sqs`),
+    /// whose key policy cannot let the sender in, the error finding in place
+    /// of the key policy statement.
+    pub fn with_kms_keys(mut self, spec: &Spec, keys: &[super::ResolvedKey]) -> Plan {
+        for key in keys {
+            self.notes.push(key.note());
+            if key.aws_managed && key.path == crate::spec::path::QUEUE_KMS_KEY_ARN {
+                let customer = crate::docs::queue_key_finding(spec, false);
+                self.findings.retain(|f| Some(f) != customer.as_ref());
+                self.findings
+                    .extend(crate::docs::queue_key_finding(spec, true));
+                self.findings.sort_by_key(|f| f.severity);
+            }
+        }
+        self
+    }
+
     /// The plan against what exists. `spec.account_id` is filled from the
     /// caller's identity when the spec does not name one.
     pub fn live(spec: &Spec, observed: &Observation) -> Result<Plan, PlanError> {
@@ -669,6 +687,41 @@ fn has_entry(config: &Value, id: &str) -> bool {
 mod tests {
     use super::*;
     use crate::spec::starter;
+
+    #[test]
+    fn a_resolved_alias_is_noted_and_an_aws_managed_queue_key_is_an_error() {
+        use crate::spec::QueueEncryption;
+        let mut spec = starter("acme", "us-west-2", Some("123456789012"));
+        spec.queue.encryption = QueueEncryption::Kms;
+        let key = "arn:aws:kms:us-west-2:123456789012:key/aws-managed";
+        spec.queue.kms_key_arn = Some(key.into());
+        let plan = Plan::offline(&spec);
+        assert!(
+            plan.findings
+                .iter()
+                .any(|f| f.message.contains("Add this statement"))
+        );
+        let resolved = super::super::ResolvedKey {
+            path: crate::spec::path::QUEUE_KMS_KEY_ARN,
+            alias: "arn:aws:kms:us-west-2:123456789012:alias/aws/sqs".into(),
+            key_arn: key.into(),
+            aws_managed: true,
+        };
+        let plan = plan.with_kms_keys(&spec, std::slice::from_ref(&resolved));
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.contains("alias/aws/sqs is the key"))
+        );
+        assert_eq!(plan.findings[0].severity, crate::docs::Severity::Error);
+        assert!(plan.findings[0].message.contains("alias/aws/sqs"));
+        assert!(
+            !plan
+                .findings
+                .iter()
+                .any(|f| f.message.contains("Add this statement"))
+        );
+    }
 
     #[test]
     fn offline_plan_creates_everything_and_adopts_what_exists() {
