@@ -48,7 +48,8 @@ fn apply(moto: &Moto, dir: &Path) -> String {
     text(&applied.stdout)
 }
 
-/// `sluice destroy --yes` (and `--force`); it must succeed.
+/// `sluice destroy --yes` (and, with `force`, `--force --delete-objects`:
+/// the queue's backlog and the bucket's objects too); it must succeed.
 fn destroy(moto: &Moto, dir: &Path, force: bool) {
     let mut args = vec![
         "destroy",
@@ -59,7 +60,7 @@ fn destroy(moto: &Moto, dir: &Path, force: bool) {
         "backups",
     ];
     if force {
-        args.push("--force");
+        args.extend(["--force", "--delete-objects"]);
     }
     let destroyed = sluice_run(moto, dir, &args);
     assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
