@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -918,5 +919,152 @@ fn restore_puts_back_each_bucket_setting_and_nothing_else() {
             after["Policy"], before["Policy"],
             "{name}: the policy, byte for byte"
         );
+    }
+}
+
+/// Tags follow the spec on every resource of the stack: a key changed in
+/// the spec is changed, a key taken out of the spec is taken off, and tags
+/// others added stay; plan shows it, apply does it, the next plan is clean.
+#[test]
+fn tags_converge_on_every_resource_and_others_tags_stay() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let tagged = |team: &str, env: Option<&str>| {
+        let team = team.to_owned();
+        let env = env.map(str::to_owned);
+        move |s: &mut Value| {
+            s["bucket"]["deny_insecure_transport"] = json!(false);
+            s["tags"]["team"] = json!(team);
+            if let Some(env) = &env {
+                s["tags"]["env"] = json!(env);
+            }
+        }
+    };
+    write_spec(&moto, dir, tagged("data", Some("dev")));
+    ok(apply(&moto, dir));
+    assert_eq!(plan_code(&moto, dir), 0);
+    // Finance tags the queue and the bucket by hand.
+    let url = common::queue_url(&moto, "acme-ingest-queue");
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "tag-queue",
+            "--queue-url",
+            &url,
+            "--tags",
+            "billing=finance",
+        ],
+    );
+    let mut bucket_tags = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "get-bucket-tagging",
+            "--bucket",
+            "acme-ingest-source",
+        ],
+    );
+    bucket_tags["TagSet"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"Key": "billing", "Value": "finance"}));
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-tagging",
+            "--bucket",
+            "acme-ingest-source",
+            "--tagging",
+            &bucket_tags.to_string(),
+        ],
+    );
+
+    write_spec(&moto, dir, tagged("lake", None));
+    let planned = sluice(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(planned.status.code(), Some(2), "{}", common::said(&planned));
+    let stdout = text(&planned.stdout);
+    assert!(
+        stdout.contains("tags: sluice:tags: env team → team, team: data → lake, -env"),
+        "{stdout}"
+    );
+    ok(apply(&moto, dir));
+    assert_eq!(plan_code(&moto, dir), 0, "tags converged");
+    let as_map = |tags: &Value| -> BTreeMap<String, String> {
+        tags.as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["Key"].as_str().unwrap().to_owned(),
+                    t["Value"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let policy_arn = format!("arn:aws:iam::{ACCOUNT_ID}:policy/acme-ingest-policy");
+    let dlq_url = common::queue_url(&moto, "acme-ingest-queue-dlq");
+    let all = [
+        (
+            "policy",
+            as_map(
+                &aws_cli(
+                    &moto,
+                    &["iam", "list-policy-tags", "--policy-arn", &policy_arn],
+                )["Tags"],
+            ),
+        ),
+        (
+            "role",
+            as_map(
+                &aws_cli(
+                    &moto,
+                    &["iam", "list-role-tags", "--role-name", "acme-ingest-role"],
+                )["Tags"],
+            ),
+        ),
+        (
+            "bucket",
+            as_map(
+                &aws_cli(
+                    &moto,
+                    &[
+                        "s3api",
+                        "get-bucket-tagging",
+                        "--bucket",
+                        "acme-ingest-source",
+                    ],
+                )["TagSet"],
+            ),
+        ),
+        (
+            "queue",
+            serde_json::from_value(
+                aws_cli(&moto, &["sqs", "list-queue-tags", "--queue-url", &url])["Tags"].clone(),
+            )
+            .unwrap(),
+        ),
+        (
+            "dlq",
+            serde_json::from_value(
+                aws_cli(&moto, &["sqs", "list-queue-tags", "--queue-url", &dlq_url])["Tags"]
+                    .clone(),
+            )
+            .unwrap(),
+        ),
+    ];
+    for (what, tags) in all {
+        assert_eq!(
+            tags.get("team").map(String::as_str),
+            Some("lake"),
+            "{what}: {tags:?}"
+        );
+        assert!(!tags.contains_key("env"), "{what}: {tags:?}");
+        assert_eq!(tags["sluice:stack"], "acme-ingest", "{what}");
+        if matches!(what, "queue" | "bucket") {
+            assert_eq!(tags["billing"], "finance", "{what}: others' tag kept");
+        }
     }
 }

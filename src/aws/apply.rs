@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::backup::{Backup, BucketPart, Saved};
 use super::client::Clients;
-use super::error::{AwsError, ErrorKind, classify};
+use super::error::{AwsError, ErrorKind, classify, optional};
 use super::observe::{Observation, notification_from_json, put_notification, read_notification};
 use super::plan::{Action, Plan, PlanItem};
 use super::progress::{Event, Outcome, Reporter, Secret, StepError, StepId};
@@ -165,7 +165,23 @@ pub async fn apply(
             }
             ResourceKind::Notification => run.notification().await,
             ResourceKind::Subscription => run.subscription(item, observed).await,
-            ResourceKind::Rule => run.rule(item, observed).await,
+            ResourceKind::Rule => run.rule(item).await,
+        };
+        // Tags follow the spec on what existed already (new resources got them at creation).
+        let result = match (result, &item.tags) {
+            (Ok((outcome, detail)), Some(change)) if outcome != Outcome::Created => {
+                match run.converge_tags(item, change, observed).await {
+                    Ok(()) => {
+                        let words = format!("tags: {}", change.describe());
+                        Ok(match outcome {
+                            Outcome::Unchanged => (Outcome::Updated, words),
+                            other => (other, format!("{detail}; {words}")),
+                        })
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            (result, _) => result,
         };
         let elapsed = started.elapsed();
         match result {
@@ -211,6 +227,171 @@ impl Run<'_> {
             .save(&item)
             .map_err(|e| format!("cannot write the backup (nothing was changed): {e}"))?;
         self.reporter.send(Event::BackupWritten { path });
+        Ok(())
+    }
+
+    /// Sets and takes off tags on an existing resource of the stack, as the
+    /// plan's tag change says; others' tags stay.
+    async fn converge_tags(
+        &self,
+        item: &PlanItem,
+        change: &docs::TagChange,
+        observed: &Observation,
+    ) -> Result<(), StepError> {
+        let name = item.name.as_str();
+        let iam_tags = || {
+            change
+                .set
+                .iter()
+                .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StepError::from(e.to_string()))
+        };
+        let remove = (!change.remove.is_empty()).then(|| change.remove.clone());
+        let iam = &self.clients.iam;
+        match item.resource {
+            ResourceKind::Policy => {
+                let arn = &self.arns.policy;
+                if !change.set.is_empty() {
+                    iam.tag_policy()
+                        .policy_arn(arn)
+                        .set_tags(Some(iam_tags()?))
+                        .send()
+                        .await
+                        .map_err(|e| classify("iam:TagPolicy", arn, e))?;
+                }
+                if let Some(keys) = remove {
+                    iam.untag_policy()
+                        .policy_arn(arn)
+                        .set_tag_keys(Some(keys))
+                        .send()
+                        .await
+                        .map_err(|e| classify("iam:UntagPolicy", arn, e))?;
+                }
+            }
+            ResourceKind::Role => {
+                if !change.set.is_empty() {
+                    iam.tag_role()
+                        .role_name(name)
+                        .set_tags(Some(iam_tags()?))
+                        .send()
+                        .await
+                        .map_err(|e| classify("iam:TagRole", name, e))?;
+                }
+                if let Some(keys) = remove {
+                    iam.untag_role()
+                        .role_name(name)
+                        .set_tag_keys(Some(keys))
+                        .send()
+                        .await
+                        .map_err(|e| classify("iam:UntagRole", name, e))?;
+                }
+            }
+            ResourceKind::User => {
+                if !change.set.is_empty() {
+                    iam.tag_user()
+                        .user_name(name)
+                        .set_tags(Some(iam_tags()?))
+                        .send()
+                        .await
+                        .map_err(|e| classify("iam:TagUser", name, e))?;
+                }
+                if let Some(keys) = remove {
+                    iam.untag_user()
+                        .user_name(name)
+                        .set_tag_keys(Some(keys))
+                        .send()
+                        .await
+                        .map_err(|e| classify("iam:UntagUser", name, e))?;
+                }
+            }
+            ResourceKind::Bucket => {
+                // S3 replaces the whole set: re-read it now, so tags others
+                // added meanwhile are kept too.
+                let now = optional(
+                    self.clients
+                        .s3
+                        .get_bucket_tagging()
+                        .bucket(name)
+                        .send()
+                        .await
+                        .map_err(|e| classify("s3:GetBucketTagging", name, e)),
+                )?
+                .map(|o| super::observe::s3_tags(o.tag_set()))
+                .unwrap_or_default();
+                put_bucket_tags(&self.clients.s3, name, change.applied_to(&now)).await?;
+            }
+            ResourceKind::Queue | ResourceKind::DeadLetterQueue => {
+                let state = if item.resource == ResourceKind::Queue {
+                    &observed.queue
+                } else {
+                    &observed.dlq
+                };
+                let Some(url) = state
+                    .as_ref()
+                    .ok()
+                    .and_then(|q| q.as_ref())
+                    .map(|q| q.url.clone())
+                else {
+                    return Err(format!(
+                        "the URL of queue {name} is not known: its tags were not changed"
+                    )
+                    .into());
+                };
+                let sqs = &self.clients.sqs;
+                if !change.set.is_empty() {
+                    sqs.tag_queue()
+                        .queue_url(&url)
+                        .set_tags(Some(change.set.clone().into_iter().collect()))
+                        .send()
+                        .await
+                        .map_err(|e| classify("sqs:TagQueue", name, e))?;
+                }
+                if let Some(keys) = remove {
+                    sqs.untag_queue()
+                        .queue_url(&url)
+                        .set_tag_keys(Some(keys))
+                        .send()
+                        .await
+                        .map_err(|e| classify("sqs:UntagQueue", name, e))?;
+                }
+            }
+            ResourceKind::Rule => {
+                let arn = &self.arns.rule;
+                let events = &self.clients.events;
+                if !change.set.is_empty() {
+                    let tags = change
+                        .set
+                        .iter()
+                        .map(|(k, v)| {
+                            aws_sdk_eventbridge::types::Tag::builder()
+                                .key(k)
+                                .value(v)
+                                .build()
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| StepError::from(e.to_string()))?;
+                    events
+                        .tag_resource()
+                        .resource_arn(arn)
+                        .set_tags(Some(tags))
+                        .send()
+                        .await
+                        .map_err(|e| classify("events:TagResource", name, e))?;
+                }
+                if let Some(keys) = remove {
+                    events
+                        .untag_resource()
+                        .resource_arn(arn)
+                        .set_tag_keys(Some(keys))
+                        .send()
+                        .await
+                        .map_err(|e| classify("events:UntagResource", name, e))?;
+                }
+            }
+            // Not tagged: configurations and subscriptions.
+            ResourceKind::Notification | ResourceKind::Subscription => {}
+        }
         Ok(())
     }
 
@@ -285,23 +466,10 @@ impl Run<'_> {
             }
             Action::Update | Action::Adopt => {
                 let state = observed.policy.as_ref().ok().and_then(|p| p.as_ref());
-                let untagged = state.is_some_and(|p| !p.tags.contains_key(docs::STACK_TAG));
                 let mut done = Vec::new();
-                if untagged {
-                    iam.tag_policy()
-                        .policy_arn(&arn)
-                        .set_tags(Some(self.iam_tags()?))
-                        .send()
-                        .await
-                        .map_err(|e| classify("iam:TagPolicy", &arn, e))?;
-                    done.push(format!(
-                        "adopted: tagged {}={} (it had no tags)",
-                        docs::STACK_TAG,
-                        self.spec.name
-                    ));
-                }
                 if item.before == item.after {
-                    return Ok((Outcome::Adopted, done.join(", ")));
+                    // A tag change alone (the adoption of CloudFormation's untagged policy among them).
+                    return unchanged();
                 }
                 if let Some(before) = &item.before {
                     self.save(Saved::PolicyDocument {
@@ -413,6 +581,9 @@ impl Run<'_> {
         let name = self.spec.user.name.clone();
         let iam = self.clients.iam.clone();
         let mut done = Vec::new();
+        if item.action == Action::Refused {
+            return refused();
+        }
         if item.action == Action::Create {
             iam.create_user()
                 .user_name(&name)
@@ -422,7 +593,7 @@ impl Run<'_> {
                 .map_err(|e| classify("iam:CreateUser", &name, e))?;
             done.push("created".to_owned());
         }
-        if item.action != Action::NoChange {
+        if item.action == Action::Create || item.before != item.after {
             let arn = self.arns.policy.clone();
             self.with_propagation(
                 StepId::Apply(ResourceKind::User),
@@ -543,26 +714,7 @@ impl Run<'_> {
                     .send()
                     .await
                     .map_err(|e| classify("s3:CreateBucket", &bucket, e))?;
-                let tags = docs::bucket_tags(self.spec)
-                    .into_iter()
-                    .map(|(k, v)| {
-                        aws_sdk_s3::types::Tag::builder()
-                            .key(k)
-                            .value(v)
-                            .build()
-                            .map_err(|e| StepError::from(e.to_string()))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                let tagging = Tagging::builder()
-                    .set_tag_set(Some(tags))
-                    .build()
-                    .map_err(|e| StepError::from(e.to_string()))?;
-                s3.put_bucket_tagging()
-                    .bucket(&bucket)
-                    .tagging(tagging)
-                    .send()
-                    .await
-                    .map_err(|e| classify("s3:PutBucketTagging", &bucket, e))?;
+                put_bucket_tags(&s3, &bucket, docs::bucket_tags(self.spec)).await?;
                 done.push("created".to_owned());
             }
             Action::Update => {}
@@ -659,6 +811,13 @@ impl Run<'_> {
                     .filter(|(k, v)| before.get(*k) != Some(v))
                     .map(|(k, _)| k.clone())
                     .collect();
+                if is_queue {
+                    self.queue_url = Some(url.clone());
+                }
+                if changed.is_empty() {
+                    // Only its tags change (done after this step).
+                    return unchanged();
+                }
                 let prior: BTreeMap<String, String> = changed
                     .iter()
                     .map(|k| {
@@ -679,9 +838,6 @@ impl Run<'_> {
                     .send()
                     .await
                     .map_err(|e| classify("sqs:SetQueueAttributes", &name, e))?;
-                if is_queue {
-                    self.queue_url = Some(url);
-                }
                 Ok((Outcome::Updated, format!("updated {}", changed.join(", "))))
             }
         }
@@ -893,7 +1049,7 @@ impl Run<'_> {
     }
 
     /// Puts the rule (pattern, state, description; tags when new) and our target.
-    async fn rule(&mut self, item: &PlanItem, observed: &Observation) -> StepResult {
+    async fn rule(&mut self, item: &PlanItem) -> StepResult {
         if item.action == Action::NoChange {
             return unchanged();
         }
@@ -930,34 +1086,9 @@ impl Run<'_> {
                 put = put.tags(tag);
             }
         }
-        let arn = put
-            .send()
+        put.send()
             .await
-            .map_err(|e| classify("events:PutRule", &name, e))?
-            .rule_arn()
-            .unwrap_or_default()
-            .to_owned();
-        let tagged = matches!(&observed.rule, Ok(Some(r)) if r.tags.contains_key(docs::STACK_TAG));
-        if !created && !tagged {
-            // Adopted from CloudFormation (untagged, ours by its description): tag it now.
-            let tags = docs::tags(self.spec)
-                .into_iter()
-                .map(|(k, v)| {
-                    aws_sdk_eventbridge::types::Tag::builder()
-                        .key(k)
-                        .value(v)
-                        .build()
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| StepError::from(e.to_string()))?;
-            events
-                .tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .map_err(|e| classify("events:TagResource", &name, e))?;
-        }
+            .map_err(|e| classify("events:PutRule", &name, e))?;
         let target = aws_sdk_eventbridge::types::Target::builder()
             .id(docs::TARGET_ID)
             .arn(&self.arns.queue)
@@ -994,6 +1125,35 @@ impl Run<'_> {
             Ok((Outcome::Updated, "updated (targets of others kept)".into()))
         }
     }
+}
+
+/// Writes `tags` as the bucket's whole tag set (S3 takes no other way).
+async fn put_bucket_tags(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    tags: BTreeMap<String, String>,
+) -> Result<(), StepError> {
+    let tags = tags
+        .into_iter()
+        .map(|(k, v)| {
+            aws_sdk_s3::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| StepError::from(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let tagging = Tagging::builder()
+        .set_tag_set(Some(tags))
+        .build()
+        .map_err(|e| StepError::from(e.to_string()))?;
+    s3.put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(tagging)
+        .send()
+        .await
+        .map_err(|e| classify("s3:PutBucketTagging", bucket, e))?;
+    Ok(())
 }
 
 /// IAM keeps at most five versions of a policy: deletes the oldest

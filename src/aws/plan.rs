@@ -9,10 +9,10 @@ use super::observe::{Observation, RuleState, SubscriptionState};
 use super::ownership::{Owner, existing_bucket_refusal, owner};
 use crate::docs::diff::{DiffTag, json_diff};
 use crate::docs::{
-    ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, Overlap, ResourceKind, bucket_policy,
-    covering_topic_entry, desired::expand_json_attributes, desired_state, enable_eventbridge, lint,
-    merge, merge_bucket_policy, notification_entry, queue_policy, recognise, rule_description,
-    without_ours,
+    ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, Overlap, ResourceKind, TagChange,
+    bucket_policy, bucket_tags, covering_topic_entry, desired::expand_json_attributes,
+    desired_state, enable_eventbridge, lint, merge, merge_bucket_policy, notification_entry,
+    queue_policy, recognise, rule_description, tag_change, tags, without_ours,
 };
 use crate::spec::{Delivery, Spec};
 
@@ -59,6 +59,10 @@ pub struct PlanItem {
     pub action: Action,
     pub before: Option<Value>,
     pub after: Option<Value>,
+    /// How the tags of an existing resource of the stack change to follow
+    /// the spec (new resources get theirs when they are made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<TagChange>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,6 +73,42 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// What stops an apply: resources that could not be read, conflicts.
     pub errors: Vec<String>,
+}
+
+/// Tags follow the spec like any attribute, on every existing resource of
+/// the stack: keys set where they differ, the spec's old keys taken off,
+/// others' tags kept. Adopted resources (not the stack's) are left alone.
+fn plan_tags(spec: &Spec, observed: &Observation, items: &mut [PlanItem]) {
+    fn ok<T>(r: &super::observe::Observed<T>) -> Option<&T> {
+        r.as_ref().ok().and_then(Option::as_ref)
+    }
+    for item in items.iter_mut() {
+        if item.action == Action::Refused {
+            continue;
+        }
+        let existing = match item.resource {
+            ResourceKind::Policy => ok(&observed.policy).map(|p| &p.tags),
+            ResourceKind::Role => ok(&observed.role).map(|r| &r.tags),
+            ResourceKind::User => ok(&observed.user).map(|u| &u.tags),
+            ResourceKind::Bucket if spec.bucket.create => ok(&observed.bucket).map(|b| &b.tags),
+            ResourceKind::Queue if spec.queue.create => ok(&observed.queue).map(|q| &q.tags),
+            ResourceKind::DeadLetterQueue => ok(&observed.dlq).map(|q| &q.tags),
+            ResourceKind::Rule => ok(&observed.rule).map(|r| &r.tags),
+            _ => None,
+        };
+        let Some(existing) = existing else { continue };
+        let desired = if item.resource == ResourceKind::Bucket {
+            bucket_tags(spec)
+        } else {
+            tags(spec)
+        };
+        if let Some(change) = tag_change(existing, &desired) {
+            if item.action == Action::NoChange {
+                item.action = Action::Update;
+            }
+            item.tags = Some(change);
+        }
+    }
 }
 
 /// Why a live plan cannot be made at all.
@@ -89,6 +129,7 @@ impl Plan {
         let items = desired_state(spec)
             .into_iter()
             .map(|d| PlanItem {
+                tags: None,
                 resource: d.kind,
                 name: d.name,
                 action: if d.create {
@@ -149,6 +190,7 @@ impl Plan {
             let name = desired.name.clone();
             let after = desired.document;
             let item = |action, before: Option<Value>, after: Option<Value>| PlanItem {
+                tags: None,
                 resource: desired.kind,
                 name: name.clone(),
                 action,
@@ -415,6 +457,7 @@ impl Plan {
                 "notification entry {id} is sluice's from direct delivery: it is removed, as the subscription replaces it"
             ));
             items.push(PlanItem {
+                tags: None,
                 resource: ResourceKind::Notification,
                 name: id,
                 action: Action::Update,
@@ -422,6 +465,7 @@ impl Plan {
                 after: Some(rest),
             });
         }
+        plan_tags(spec, observed, &mut items);
         Ok(Plan {
             items,
             findings: lint(spec),
@@ -434,7 +478,7 @@ impl Plan {
     pub fn has_changes(&self) -> bool {
         self.items
             .iter()
-            .any(|i| i.action != Action::NoChange && i.before != i.after)
+            .any(|i| i.action != Action::NoChange && (i.before != i.after || i.tags.is_some()))
     }
 
     /// The item for a resource kind.
@@ -476,6 +520,13 @@ impl Plan {
             let _ = writeln!(out, "{}", paint(code, &header));
             if matches!(item.action, Action::NoChange | Action::Refused) {
                 continue;
+            }
+            if let Some(change) = &item.tags {
+                let _ = writeln!(
+                    out,
+                    "    {}",
+                    paint("33", &format!("tags: {}", change.describe()))
+                );
             }
             for line in json_diff(item.before.as_ref(), item.after.as_ref()) {
                 let code = match line.tag {

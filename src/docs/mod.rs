@@ -10,6 +10,7 @@ mod notification;
 mod route;
 mod s3;
 mod sqs;
+mod tags;
 
 pub use desired::{Desired, ResourceKind, desired_state, skipped_because};
 pub use iam::{
@@ -27,13 +28,12 @@ pub use route::{
     rule_matches_bucket, subscription_document, subscription_filter,
 };
 pub use s3::{
-    DENY_INSECURE_TRANSPORT_SID, bucket_encryption, bucket_policy, bucket_tags,
-    merge_bucket_policy, object_lock, ownership_controls, public_access_block,
-    remove_bucket_policy_statement, versioning,
+    DENY_INSECURE_TRANSPORT_SID, bucket_encryption, bucket_policy, merge_bucket_policy,
+    object_lock, ownership_controls, public_access_block, remove_bucket_policy_statement,
+    versioning,
 };
 pub use sqs::{dlq_attributes, queue_attributes, queue_policy};
-
-use std::collections::BTreeMap;
+pub use tags::{MANAGED_BY, MANAGED_TAGS_TAG, STACK_TAG, TagChange, bucket_tags, tag_change, tags};
 
 use crate::spec::Spec;
 
@@ -140,17 +140,6 @@ pub fn iam_literal(text: &str) -> String {
     }
     out
 }
-
-/// The tags sluice puts on everything it creates: its own two, then the spec's.
-pub fn tags(spec: &Spec) -> BTreeMap<String, String> {
-    let mut tags = spec.tags.clone();
-    tags.insert("managed-by".to_owned(), "sluice".to_owned());
-    tags.insert(STACK_TAG.to_owned(), spec.name.clone());
-    tags
-}
-
-/// The tag that marks a resource as made by a sluice stack (its value is the stack name).
-pub const STACK_TAG: &str = "sluice:stack";
 
 /// The values a connector asks for, every one derived from the spec.
 pub fn connector_values(spec: &Spec) -> Vec<(&'static str, String)> {
@@ -297,16 +286,5 @@ mod tests {
             arns.queue_url,
             "https://sqs.cn-north-1.amazonaws.com.cn/<ACCOUNT_ID>/acme-ingest-queue"
         );
-    }
-
-    #[test]
-    fn sluice_tags_win_over_the_specs() {
-        let mut spec = testing::acme();
-        spec.tags.insert("team".into(), "data".into());
-        spec.tags.insert("sluice:stack".into(), "other".into());
-        let tags = tags(&spec);
-        assert_eq!(tags["sluice:stack"], "acme-ingest");
-        assert_eq!(tags["managed-by"], "sluice");
-        assert_eq!(tags["team"], "data");
     }
 }

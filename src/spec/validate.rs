@@ -223,6 +223,22 @@ fn validate_with(spec: &Spec, aliases_allowed: bool) -> Result<(), ValidationErr
     for (key, value) in &spec.tags {
         v.check(&format!("{}.{key}", path::TAGS), tag(key, value));
     }
+    // The keys are listed in one tag (sluice:tags), whose value holds 256 characters.
+    let keys: std::collections::BTreeSet<&String> =
+        spec.tags.keys().chain(spec.bucket.tags.keys()).collect();
+    let listed = keys
+        .iter()
+        .map(|k| k.chars().count() + 1)
+        .sum::<usize>()
+        .saturating_sub(1);
+    if listed > 256 {
+        v.push(
+            path::TAGS,
+            format!(
+                "the keys of tags and bucket.tags take {listed} characters together, space-separated; sluice lists them in its sluice:tags tag, which holds 256: use fewer or shorter keys"
+            ),
+        );
+    }
     if !aliases_allowed {
         for (at, alias) in kms_aliases(spec) {
             v.push(at, alias_refusal(&alias));
@@ -724,6 +740,15 @@ fn event_name(s: &str) -> Rule {
 
 fn tag(key: &str, value: &str) -> Rule {
     length(key, 1, 128).map_err(|e| format!("tag key {e}"))?;
+    if key.starts_with("sluice:") {
+        return Err("tag keys starting with `sluice:` are sluice's own".to_owned());
+    }
+    if key.chars().any(char::is_whitespace) {
+        return Err(
+            "a tag key sluice manages cannot hold a space: its sluice:tags tag lists them, space-separated"
+                .to_owned(),
+        );
+    }
     if value.chars().count() > 256 {
         return Err("tag value is longer than 256 characters".to_owned());
     }
