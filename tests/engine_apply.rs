@@ -277,31 +277,35 @@ fn backup_and_restore_return_every_changed_document() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    // Pre-existing resources with other documents.
+    // The stack's resources as an earlier apply left them (its tags), with
+    // other documents.
+    let stack_tags = "Key=sluice:stack,Value=acme-ingest Key=managed-by,Value=sluice";
     let old_policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
-    aws_cli(
-        &moto,
-        &[
-            "iam",
-            "create-policy",
-            "--policy-name",
-            "acme-ingest-policy",
-            "--policy-document",
-            &old_policy.to_string(),
-        ],
-    );
+    let mut create_policy = vec![
+        "iam",
+        "create-policy",
+        "--policy-name",
+        "acme-ingest-policy",
+        "--policy-document",
+    ];
+    let old_policy_text = old_policy.to_string();
+    create_policy.push(&old_policy_text);
+    create_policy.push("--tags");
+    create_policy.extend(stack_tags.split(' '));
+    aws_cli(&moto, &create_policy);
     let old_trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
-    aws_cli(
-        &moto,
-        &[
-            "iam",
-            "create-role",
-            "--role-name",
-            "acme-ingest-role",
-            "--assume-role-policy-document",
-            &old_trust.to_string(),
-        ],
-    );
+    let old_trust_text = old_trust.to_string();
+    let mut create_role = vec![
+        "iam",
+        "create-role",
+        "--role-name",
+        "acme-ingest-role",
+        "--assume-role-policy-document",
+        &old_trust_text,
+        "--tags",
+    ];
+    create_role.extend(stack_tags.split(' '));
+    aws_cli(&moto, &create_role);
     // The stack's bucket (an earlier apply made it), holding what others added.
     common::create_stack_bucket(&moto, "acme-ingest-source", "acme-ingest");
     let old_bucket_policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Analytics", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-ingest-source/*"}]});
@@ -337,6 +341,8 @@ fn backup_and_restore_return_every_changed_document() {
             "acme-ingest-queue",
             "--attributes",
             "VisibilityTimeout=45,MessageRetentionPeriod=86400",
+            "--tags",
+            "sluice:stack=acme-ingest,managed-by=sluice",
         ],
     );
     write_spec(&moto, dir, |s| {
@@ -448,7 +454,8 @@ fn an_access_key_secret_lands_only_in_its_0600_file() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    // An existing queue with other settings, so that apply also writes a backup.
+    // The stack's queue, left with other settings (by an earlier apply), so
+    // that apply also writes a backup.
     aws_cli(
         &moto,
         &[
@@ -458,6 +465,8 @@ fn an_access_key_secret_lands_only_in_its_0600_file() {
             "acme-ingest-queue",
             "--attributes",
             "VisibilityTimeout=45",
+            "--tags",
+            "sluice:stack=acme-ingest,managed-by=sluice",
         ],
     );
     write_spec(&moto, dir, |s| {
@@ -1067,4 +1076,178 @@ fn tags_converge_on_every_resource_and_others_tags_stay() {
             assert_eq!(tags["billing"], "finance", "{what}: others' tag kept");
         }
     }
+}
+
+/// Another team's resources under the names the spec would use (a policy
+/// with its own description attached to its role, a queue with its own
+/// statement, a role and a user) are not this stack's: plan refuses each,
+/// naming it, apply and setup.sh write nothing, and destroy leaves them.
+#[test]
+fn another_teams_same_named_resources_are_refused_and_left_alone() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    for role in ["d2-role", "team-app"] {
+        aws_cli(
+            &moto,
+            &[
+                "iam",
+                "create-role",
+                "--role-name",
+                role,
+                "--assume-role-policy-document",
+                &trust.to_string(),
+            ],
+        );
+    }
+    let theirs = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "create-policy",
+            "--policy-name",
+            "d2-policy",
+            "--description",
+            "the app team's read access",
+            "--policy-document",
+            &theirs.to_string(),
+        ],
+    );
+    let policy_arn = format!("arn:aws:iam::{ACCOUNT_ID}:policy/d2-policy");
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "attach-role-policy",
+            "--role-name",
+            "team-app",
+            "--policy-arn",
+            &policy_arn,
+        ],
+    );
+    aws_cli(&moto, &["iam", "create-user", "--user-name", "d2-user"]);
+    let queue_policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "TheirSender", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sqs:SendMessage",
+        "Resource": "arn:aws:sqs:us-west-2:123456789012:d2-queue"}]});
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "create-queue",
+            "--queue-name",
+            "d2-queue",
+            "--attributes",
+            &json!({"Policy": queue_policy.to_string()}).to_string(),
+        ],
+    );
+    ok(sluice(
+        &moto,
+        dir,
+        &[
+            "init",
+            "--name",
+            "d2",
+            "--region",
+            "us-west-2",
+            "--out",
+            "spec.json",
+            "--force",
+            "--set",
+            "user.enabled=true",
+            "--set",
+            "bucket.deny_insecure_transport=false",
+        ],
+    ));
+    let before = moto.state();
+    let planned = sluice(&moto, dir, &["plan", "--config", "spec.json"]);
+    let stderr = text(&planned.stderr);
+    assert_eq!(planned.status.code(), Some(1), "{stderr}");
+    for refused in [
+        "policy d2-policy exists and is not this stack's (no sluice:stack=d2 tag, nor the description sluice writes): sluice does not take over what others made; choose another policy.name",
+        "role d2-role exists and is not this stack's",
+        "user d2-user exists and is not this stack's",
+        "queue d2-queue exists and is not this stack's",
+        "adopt it (queue.create false",
+    ] {
+        assert!(stderr.contains(refused), "{refused}: {stderr}");
+    }
+    let applied = sluice(
+        &moto,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    assert_eq!(applied.status.code(), Some(1), "{}", common::said(&applied));
+    assert_eq!(moto.state(), before, "apply wrote");
+    ok(sluice(
+        &moto,
+        dir,
+        &["export", "--config", "spec.json", "--out", "bundle"],
+    ));
+    let script = run(moto
+        .command("bash")
+        .arg(dir.join("bundle/setup.sh"))
+        .arg("--yes")
+        .current_dir(dir.join("bundle")));
+    assert_eq!(script.status.code(), Some(1), "{}", common::said(&script));
+    assert!(
+        text(&script.stderr).contains("policy d2-policy exists and is not this stack's"),
+        "{}",
+        common::said(&script)
+    );
+    assert_eq!(moto.state(), before, "setup.sh wrote");
+    let destroyed = sluice(
+        &moto,
+        dir,
+        &[
+            "destroy",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--force",
+            "--delete-objects",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    let said = common::said(&destroyed);
+    assert!(destroyed.status.success(), "{said}");
+    assert!(
+        said.contains("kept     policy d2-policy: not tagged sluice:stack=d2"),
+        "{said}"
+    );
+    let attached = aws_cli(
+        &moto,
+        &[
+            "iam",
+            "list-attached-role-policies",
+            "--role-name",
+            "team-app",
+        ],
+    );
+    assert_eq!(attached["AttachedPolicies"][0]["PolicyArn"], policy_arn);
+    let url = common::queue_url(&moto, "d2-queue");
+    let attrs = aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "Policy",
+        ],
+    );
+    let kept: Value =
+        serde_json::from_str(attrs["Attributes"]["Policy"].as_str().unwrap()).unwrap();
+    assert_eq!(kept, queue_policy);
 }

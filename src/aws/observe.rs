@@ -29,6 +29,7 @@ pub struct PolicyState {
     /// Versions, oldest first: (id, is default).
     pub versions: Vec<(String, bool)>,
     pub tags: BTreeMap<String, String>,
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +38,42 @@ pub struct RoleState {
     pub trust_policy: Value,
     pub attached: Vec<String>,
     pub tags: BTreeMap<String, String>,
+    pub description: Option<String>,
+    /// Inline policies on the role, by name, each with whether it grants
+    /// every action (or every action of a service) on every resource.
+    pub inline: Vec<(String, bool)>,
+    /// The attached policies that grant that much.
+    pub broad: std::collections::BTreeSet<String>,
+}
+
+/// Whether a policy document allows every action, or every action of a
+/// service, on every resource: a grant far wider than a connector needs.
+pub fn grants_everything(document: &Value) -> bool {
+    let list = |v: &Value| -> Vec<String> {
+        match v {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let statements = match document.get("Statement") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(single @ Value::Object(_)) => vec![single.clone()],
+        _ => return false,
+    };
+    statements.iter().any(|s| {
+        s.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && s.get("Condition").is_none()
+            && s.get("Resource")
+                .map(list)
+                .is_some_and(|r| r.iter().any(|r| r == "*"))
+            && s.get("Action")
+                .map(list)
+                .is_some_and(|a| a.iter().any(|a| a == "*" || a.ends_with(":*")))
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -319,6 +356,10 @@ pub async fn observe_policy(clients: &Clients, arn: &str) -> Observed<PolicyStat
     )?;
     let Some(got) = got else { return Ok(None) };
     let tags = got.policy().map(|p| iam_tags(p.tags())).unwrap_or_default();
+    let description = got
+        .policy()
+        .and_then(|p| p.description())
+        .map(str::to_owned);
     let default_version = got
         .policy()
         .and_then(|p| p.default_version_id())
@@ -366,6 +407,7 @@ pub async fn observe_policy(clients: &Clients, arn: &str) -> Observed<PolicyStat
             .map(|(id, default, _)| (id, default))
             .collect(),
         tags,
+        description,
     }))
 }
 
@@ -385,7 +427,7 @@ pub async fn observe_role(clients: &Clients, name: &str) -> Observed<RoleState> 
     };
     let trust_policy = decode_policy_document(role.assume_role_policy_document().unwrap_or("{}"))
         .map_err(|m| AwsError::new("iam:GetRole", name, m))?;
-    let attached = clients
+    let attached: Vec<String> = clients
         .iam
         .list_attached_role_policies()
         .role_name(name)
@@ -406,11 +448,50 @@ pub async fn observe_role(clients: &Clients, name: &str) -> Observed<RoleState> 
             .map_err(|e| classify("iam:ListRoleTags", name, e))?
             .tags(),
     );
+    let mut inline = Vec::new();
+    let names = clients
+        .iam
+        .list_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListRolePolicies", name, e))?;
+    for policy in names.policy_names() {
+        let got = clients
+            .iam
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send()
+            .await
+            .map_err(|e| classify("iam:GetRolePolicy", name, e))?;
+        let document = decode_policy_document(got.policy_document())
+            .map_err(|m| AwsError::new("iam:GetRolePolicy", name, m))?;
+        inline.push((policy.clone(), grants_everything(&document)));
+    }
+    let mut broad = std::collections::BTreeSet::new();
+    for arn in &attached {
+        let name = arn.rsplit('/').next().unwrap_or(arn);
+        let wide = if arn.contains(":iam::aws:policy/") {
+            // AWS's own: by name (its documents are AWS's, and long).
+            name == "AdministratorAccess"
+                || name == "PowerUserAccess"
+                || name.ends_with("FullAccess")
+        } else {
+            matches!(observe_policy(clients, arn).await, Ok(Some(p)) if grants_everything(&p.document))
+        };
+        if wide {
+            broad.insert(arn.clone());
+        }
+    }
     Ok(Some(RoleState {
         arn: role.arn().to_owned(),
         trust_policy,
         attached,
         tags,
+        description: role.description().map(str::to_owned),
+        inline,
+        broad,
     }))
 }
 

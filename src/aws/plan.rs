@@ -111,6 +111,66 @@ fn plan_tags(spec: &Spec, observed: &Observation, items: &mut [PlanItem]) {
     }
 }
 
+/// Whether a resource with `tags` and `description` is the stack's: by its
+/// tag, or, where CloudFormation made it without tags, by the description
+/// every path writes (which names the stack).
+fn proven(
+    tags: &std::collections::BTreeMap<String, String>,
+    description: Option<&str>,
+    ours: &str,
+    stack: &str,
+) -> bool {
+    match owner(tags, stack) {
+        Owner::Stack => true,
+        Owner::Untagged => description == Some(ours),
+        Owner::Other(_) => false,
+    }
+}
+
+/// Why the plan refuses a same-named resource that is not the stack's, and what to do.
+fn not_the_stacks(
+    kind: &str,
+    name: &str,
+    tags: &std::collections::BTreeMap<String, String>,
+    stack: &str,
+    offer: &str,
+) -> String {
+    let whose = match owner(tags, stack) {
+        Owner::Other(other) => format!(
+            "belongs to stack {other} ({}={other})",
+            crate::docs::STACK_TAG
+        ),
+        _ => format!(
+            "exists and is not this stack's (no {}={stack} tag, nor the description sluice writes)",
+            crate::docs::STACK_TAG
+        ),
+    };
+    format!("{kind} {name} {whose}: sluice does not take over what others made; {offer}")
+}
+
+/// Notes what the role grants beside our policy: whoever assumes it (the
+/// vendor) gets those permissions too.
+fn foreign_grants(
+    role: &super::observe::RoleState,
+    ours: &str,
+    name: &str,
+    notes: &mut Vec<String>,
+) {
+    for arn in role.attached.iter().filter(|a| *a != ours) {
+        let broad = role.broad.contains(arn);
+        notes.push(format!(
+            "role {name} also has the policy {arn} attached{}: whoever assumes the role (the connector) gets its permissions too; sluice neither needs nor removes it",
+            if broad { ", which grants far more than a connector needs" } else { "" }
+        ));
+    }
+    for (policy, broad) in &role.inline {
+        notes.push(format!(
+            "role {name} has an inline policy {policy}{}: whoever assumes the role (the connector) gets its permissions too; sluice neither needs nor removes it",
+            if *broad { " that allows every action on every resource" } else { "" }
+        ));
+    }
+}
+
 /// Why a live plan cannot be made at all.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -207,6 +267,10 @@ impl Plan {
             let planned = match desired.kind {
                 ResourceKind::Policy => observed.policy.as_ref().map(|state| match state {
                     None => item(Action::Create, None, Some(after.clone())),
+                    Some(p) if !proven(&p.tags, p.description.as_deref(), &crate::docs::policy_description(spec), &spec.name) => {
+                        errors.push(not_the_stacks("policy", &name, &p.tags, &spec.name, "choose another policy.name"));
+                        item(Action::Refused, None, None)
+                    }
                     Some(p) if !p.tags.contains_key(crate::docs::STACK_TAG) => {
                         // Made without tags (CloudFormation's ManagedPolicy takes none):
                         // apply records the adoption, so destroy can prove it is ours.
@@ -222,7 +286,12 @@ impl Plan {
                 }),
                 ResourceKind::Role => observed.role.as_ref().map(|state| match state {
                     None => item(Action::Create, None, Some(after.clone())),
+                    Some(r) if !proven(&r.tags, r.description.as_deref(), &crate::docs::role_description(spec), &spec.name) => {
+                        errors.push(not_the_stacks("role", &name, &r.tags, &spec.name, "choose another role.name"));
+                        item(Action::Refused, None, None)
+                    }
                     Some(r) => {
+                        foreign_grants(r, &arns.policy, &name, &mut notes);
                         let before = serde_json::json!({
                             "AssumeRolePolicyDocument": r.trust_policy,
                             "AttachedPolicies": r.attached,
@@ -233,6 +302,10 @@ impl Plan {
                 }),
                 ResourceKind::User => observed.user.as_ref().map(|state| match state {
                     None => item(Action::Create, None, Some(after.clone())),
+                    Some(u) if owner(&u.tags, &spec.name) != Owner::Stack => {
+                        errors.push(not_the_stacks("user", &name, &u.tags, &spec.name, "choose another user.name"));
+                        item(Action::Refused, None, None)
+                    }
                     Some(u) => {
                         let before = serde_json::json!({ "AttachedPolicies": u.attached });
                         let wanted = with_attachments(&after, &u.attached, &arns.policy);
@@ -291,6 +364,15 @@ impl Plan {
                                 "queue {name} does not exist; the spec adopts an existing queue (queue.create is false)"
                             ));
                             item(Action::Adopt, None, None)
+                        }
+                        (Some(q), true) if owner(&q.tags, &spec.name) != Owner::Stack => {
+                            let offer = if desired.kind == ResourceKind::Queue {
+                                "adopt it (queue.create false: only the pipeline's statement is added to its access policy, and destroy keeps it), or choose another queue.name"
+                            } else {
+                                "choose another queue.dead_letter.name"
+                            };
+                            errors.push(not_the_stacks(desired.kind.as_str(), &name, &q.tags, &spec.name, offer));
+                            item(Action::Refused, None, None)
                         }
                         (Some(q), create) => {
                             let current: Map<String, Value> = q

@@ -40,6 +40,7 @@ fn snapshot_policy() {
                         document: old,
                         versions: vec![("v1".into(), true)],
                         tags: stack_tags(),
+                        description: None,
                     })))),
                 },
             );
