@@ -275,9 +275,11 @@ pub struct ConsumeArgs {
     #[arg(long, default_value_t = 300, value_name = "SECS")]
     pub sink_retry: u64,
     /// keep: leave messages for another bucket, or outside the prefix/suffix,
-    /// in the queue (they reach the DLQ); delete: delete them. Never fetched either way.
-    #[arg(long, default_value = "keep", value_parser = foreign_policy)]
-    pub on_foreign_event: ForeignPolicy,
+    /// in the queue (they reach the DLQ); delete: delete them. Never fetched
+    /// either way. Default: delete with notification.delivery sns (the
+    /// queue gets the topic's every event), keep otherwise.
+    #[arg(long, value_parser = foreign_policy)]
+    pub on_foreign_event: Option<ForeignPolicy>,
     /// Fetch objects of whatever bucket a message names, not only the spec's.
     #[arg(long)]
     pub any_bucket: bool,

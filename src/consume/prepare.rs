@@ -51,8 +51,9 @@ pub struct ConsumeSettings {
     pub assume_role: bool,
     /// How long a failing sink is retried before the run ends with an error.
     pub sink_retry: Duration,
-    /// What happens to messages for another bucket or outside the prefix/suffix.
-    pub on_foreign_event: ForeignPolicy,
+    /// What happens to messages for another bucket or outside the
+    /// prefix/suffix; `None`: by the route ([`foreign_policy_for`]).
+    pub on_foreign_event: Option<ForeignPolicy>,
     /// Fetch objects of any bucket a message names (not only the spec's).
     pub any_bucket: bool,
 }
@@ -75,7 +76,7 @@ impl Default for ConsumeSettings {
             stop_when_idle: None,
             assume_role: false,
             sink_retry: Duration::from_secs(300),
-            on_foreign_event: ForeignPolicy::Keep,
+            on_foreign_event: None,
             any_bucket: false,
         }
     }
@@ -252,7 +253,9 @@ pub async fn prepare(
         queue_poll_interval: Duration::from_secs(5),
         sink_retry: settings.sink_retry,
         bucket: (!settings.any_bucket).then(|| spec.bucket.name.clone()),
-        on_foreign_event: settings.on_foreign_event,
+        on_foreign_event: settings
+            .on_foreign_event
+            .unwrap_or_else(|| foreign_policy_for(spec)),
     };
     Ok(Prepared {
         clients,
@@ -261,6 +264,20 @@ pub async fn prepare(
         sink_name: settings.sink.to_string(),
         assumed_role,
     })
+}
+
+/// What becomes of a message announcing objects outside the spec's bucket,
+/// prefix or suffix when no policy is given. Through the SNS route the queue
+/// receives every event of the bucket's topic (the subscription has no
+/// filter: see [`crate::docs::subscription_document`]): those are expected,
+/// not the stack's, and are deleted unfetched. Otherwise such a message
+/// means a notification wider than the spec: it is kept, so that it
+/// reaches the dead-letter queue where it can be looked at.
+pub fn foreign_policy_for(spec: &Spec) -> ForeignPolicy {
+    match spec.delivery() {
+        Some(crate::spec::Delivery::Sns) => ForeignPolicy::Delete,
+        _ => ForeignPolicy::Keep,
+    }
 }
 
 /// The memory available to this process, when the system says (Linux's
@@ -326,6 +343,18 @@ mod tests {
         assert_eq!(settings.on_decode_error, ErrorPolicy::Skip);
         assert_eq!(settings.max_record_bytes, 1024 * 1024);
         assert!(!settings.assume_role);
+        assert_eq!(settings.on_foreign_event, None);
+    }
+
+    #[test]
+    fn events_outside_the_stack_are_deleted_only_through_the_topic() {
+        let mut spec = crate::spec::starter("acme", "us-west-2", Some("123456789012"));
+        assert_eq!(foreign_policy_for(&spec), ForeignPolicy::Keep);
+        spec.notification.delivery = crate::spec::Delivery::Sns;
+        spec.notification.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:t".into());
+        assert_eq!(foreign_policy_for(&spec), ForeignPolicy::Delete);
+        spec.notification.delivery = crate::spec::Delivery::Eventbridge;
+        assert_eq!(foreign_policy_for(&spec), ForeignPolicy::Keep);
     }
 
     #[test]

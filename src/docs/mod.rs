@@ -21,7 +21,6 @@ pub use notification::{
 pub use route::{
     EVENTBRIDGE_KEY, TARGET_ID, covering_topic_entry, disable_eventbridge, enable_eventbridge,
     event_pattern, eventbridge_enabled, rule_description, rule_document, subscription_document,
-    subscription_filter,
 };
 pub use s3::{
     DENY_INSECURE_TRANSPORT_SID, bucket_encryption, bucket_policy, bucket_tags,
