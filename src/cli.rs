@@ -16,7 +16,7 @@ use regex::Regex;
 use crate::aws::apply::ApplyOptions;
 use crate::aws::observe::observe;
 use crate::aws::progress::{KeptReason, Outcome};
-use crate::aws::{AwsError, AwsOptions, ConnectError, Connected, ErrorKind, Event, Plan};
+use crate::aws::{AwsError, AwsOptions, ConnectError, Connected, Event, Plan};
 use crate::aws::{Reporter, connect};
 use crate::consume::inspect::Source;
 use crate::consume::prepare::{ConsumeSettings, Prepared, prepare, require_queue};
@@ -411,6 +411,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let profile = cli.global.profile.clone();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -419,28 +420,39 @@ pub fn main() -> ExitCode {
             eprintln!(
                 "error: {}{}",
                 spec::json::escape(&format!("{e:#}")),
-                advice(&e)
+                advice(&e, profile.as_deref())
             );
             ExitCode::FAILURE
         }
     }
 }
 
-/// What the command line can add to an engine error: the flags that help.
-fn advice(e: &anyhow::Error) -> &'static str {
-    let credentials = e.chain().any(|cause| {
+/// What the command line can add to an engine error: what to do about
+/// credentials AWS refused, and the flags that help.
+fn advice(e: &anyhow::Error, profile: Option<&str>) -> String {
+    use crate::aws::error::CredentialProblem;
+    let problem = e.chain().find_map(|cause| {
         cause
             .downcast_ref::<AwsError>()
-            .is_some_and(|a| a.kind == ErrorKind::Credentials)
-            || matches!(
-                cause.downcast_ref::<ConnectError>(),
-                Some(ConnectError::Identity(a)) if a.kind == ErrorKind::Credentials
-            )
+            .or(match cause.downcast_ref::<ConnectError>() {
+                Some(ConnectError::Identity(a)) => Some(a),
+                _ => None,
+            })
+            .and_then(AwsError::credential_problem)
     });
-    if credentials {
-        ", or work with --offline (sluice plan --offline, sluice export)"
-    } else {
-        ""
+    let profile_arg = profile
+        .map(|p| format!(" --profile {p}"))
+        .unwrap_or_default();
+    match problem {
+        Some(CredentialProblem::Missing) => {
+            ", or work with --offline (sluice plan --offline, sluice export)".to_owned()
+        }
+        Some(CredentialProblem::Expired) => format!(
+            "\nThe session ended: renew it (AWS SSO: `aws sso login{profile_arg}`; an assumed role or a token: fetch new credentials) and run the command again; what finished stays done."
+        ),
+        Some(CredentialProblem::Invalid) => "\nCheck the access key id (and AWS_SESSION_TOKEN with temporary keys); a key made in the last minute may not be accepted everywhere yet.".to_owned(),
+        Some(CredentialProblem::Signature) => "\nCheck the secret access key that goes with the key id, and that this machine's clock is right.".to_owned(),
+        None => String::new(),
     }
 }
 
@@ -806,7 +818,12 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
                 .as_ref()
                 .map(|d| format!("\nBackup so far: {}", d.display()))
                 .unwrap_or_default();
-            bail!("{e}\nSteps finished: {done}. Run apply again to continue.{backup}");
+            let renew = if e.error.kind == Some(crate::aws::ErrorKind::Credentials) {
+                " Renew the credentials first (AWS SSO: aws sso login)."
+            } else {
+                ""
+            };
+            bail!("{e}\nSteps finished: {done}. Run apply again to continue.{renew}{backup}");
         }
     }
 }
