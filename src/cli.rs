@@ -195,6 +195,29 @@ pub struct VerifyArgs {
     /// user's own access as the connector would.
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub iam: IamWaitArg,
+}
+
+/// How long to wait for IAM to catch up with a change.
+#[derive(Debug, Clone, Args)]
+pub struct IamWaitArg {
+    /// How long assuming a role made or changed moments ago, and the first
+    /// calls with new credentials, are retried while IAM propagates the
+    /// change (AccessDenied, InvalidClientTokenId).
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub iam_wait: u64,
+}
+
+impl IamWaitArg {
+    fn duration(&self) -> Duration {
+        Duration::from_secs(self.iam_wait)
+    }
+}
+
+/// A wait for IAM, said on stderr.
+fn say_waiting(reason: String) {
+    eprintln!("  … {reason}");
 }
 
 #[derive(Debug, Args)]
@@ -247,6 +270,8 @@ pub struct ConsumeArgs {
     /// Consume as the spec's role (assumed with its external ID), as a connector would.
     #[arg(long)]
     pub assume_role: bool,
+    #[command(flatten)]
+    pub iam: IamWaitArg,
     /// Messages processed at once (default: the spec's consumer.concurrency).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
@@ -380,6 +405,8 @@ pub struct MonitorArgs {
     /// Watch as the spec's role (assumed with its external ID), as a connector would.
     #[arg(long)]
     pub assume_role: bool,
+    #[command(flatten)]
+    pub iam: IamWaitArg,
 }
 
 fn error_policy(s: &str) -> Result<ErrorPolicy, String> {
@@ -845,6 +872,7 @@ async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
     let options = VerifyOptions {
         timeout: Duration::from_secs(args.wait),
         user_key,
+        iam_wait: args.iam.duration(),
     };
     let report = with_progress(async |reporter| {
         crate::aws::verify::verify(&clients, &spec, &options, reporter).await
@@ -1005,6 +1033,7 @@ impl ConsumeArgs {
             max_zstd_window_mib: self.max_zstd_window_mib,
             stop_when_idle: self.stop_when_idle.map(Duration::from_secs),
             assume_role: self.assume_role,
+            iam_wait: self.iam.duration(),
             sink_retry: Duration::from_secs(self.sink_retry),
             on_foreign_event: self.on_foreign_event,
             any_bucket: self.any_bucket,
@@ -1028,7 +1057,7 @@ async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
         identity,
         spec,
     } = args.spec.connect(global).await?;
-    let prepared = prepare(clients, &spec, &settings).await?;
+    let prepared = prepare(clients, &spec, &settings, &mut say_waiting).await?;
     let interval = Duration::from_secs(args.metrics_interval.max(1));
     if let Some(screen) = screen {
         use crate::tui::dashboard::ConsumeRun;
@@ -1287,7 +1316,14 @@ async fn monitor(global: &GlobalOpts, args: &MonitorArgs) -> Result<ExitCode> {
         identity,
         spec,
     } = args.spec.connect(global).await?;
-    let (clients, assumed_role) = connect_as(clients, &spec, args.assume_role).await?;
+    let (clients, assumed_role) = connect_as(
+        clients,
+        &spec,
+        args.assume_role,
+        args.iam.duration(),
+        &mut say_waiting,
+    )
+    .await?;
     let Queues { queue_url, dlq_url } = queues(&clients, &spec).await?;
     let mut info = Info::for_stack(&spec, &identity, dlq_url.is_some());
     if let Some(role) = assumed_role {

@@ -52,6 +52,9 @@ PATH = "/_sluice/faults"
 
 _lock = threading.Lock()
 _settings = {}
+# Faults apply only to what was made after the settings: the admin user's
+# key, made when the server started, stays good.
+_since = [0.0]
 _injected = {}
 # What the layer has seen, by name or key id, with monotonic times.
 _role_changed = {}
@@ -104,9 +107,16 @@ def _denied(service, action, key, headers, request_id, message=""):
     )
 
 
+_AUTH_MESSAGES = {
+    "InvalidClientTokenId": "The security token included in the request is invalid.",
+    "ExpiredTokenException": "The security token included in the request is expired",
+}
+
+
 def _auth_failure(service, action, code, headers, request_id):
     return iam_actions.access_denied_response(
-        service, action, "", request_id, error_code=code, headers=headers
+        service, action, "", request_id, error_code=code, message=_AUTH_MESSAGES.get(code, ""),
+        headers=headers,
     )
 
 
@@ -138,7 +148,7 @@ def _throttled(service):
 
 def _within(table, name, secs):
     when = table.get(name)
-    return bool(secs) and when is not None and time.monotonic() - when < secs
+    return bool(secs) and when is not None and when >= _since[0] and time.monotonic() - when < secs
 
 
 def _queue_name(url_or_name):
@@ -150,7 +160,7 @@ def _before(service, action, key, routing, body, headers, request_id):
     s = _settings
     root = ev.is_root_access_key(key) if key else False
     session = _sessions.get(key)
-    if session and s.get("session_lifetime_secs") and \
+    if session and s.get("session_lifetime_secs") and session["issued"] >= _since[0] and \
             time.monotonic() - session["issued"] >= s["session_lifetime_secs"]:
         _count("expired_token")
         return _auth_failure(service, action, "ExpiredTokenException", headers, request_id)
@@ -257,6 +267,7 @@ def _control(method, body):
             _settings.clear()
             _settings.update(settings)
             _injected.clear()
+            _since[0] = time.monotonic()
     answer = {"settings": _settings, "injected": _injected}
     return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
 

@@ -62,19 +62,6 @@ fn plans_clean(server: &Moto, dir: &Path, when: &str) {
     );
 }
 
-/// `sluice verify` with no FAIL; its report.
-fn verifies(server: &Moto, dir: &Path, extra: &[&str]) -> String {
-    let mut args = vec!["verify", "--config", "spec.json", "--wait", "30"];
-    args.extend_from_slice(extra);
-    let out = sluice_run(server, dir, &args);
-    let text = said(&out);
-    assert!(
-        out.status.success() && !text.contains("FAIL"),
-        "verify failed:\n{text}"
-    );
-    text
-}
-
 /// `objects` gzip objects of `per_object` records with unique ids under
 /// `prefix` of `bucket`; their ids.
 fn upload_records(
@@ -200,7 +187,7 @@ fn direct_route_applies_verifies_consumes_as_the_role_and_destroys() {
     );
     apply(&server, dir);
     plans_clean(&server, dir, "after apply");
-    let report = verifies(&server, dir, &[]);
+    let report = common::verifies(&server, dir, &[]);
     for check in [
         "event-route",
         "role-assume",
@@ -489,7 +476,7 @@ fn sns_route_delivers_through_the_teams_topic_and_skips_keys_outside_the_prefix(
             &format!("notification.topic_arn={topic}"),
         ],
     );
-    let report = verifies(&server, dir, &[]);
+    let report = common::verifies(&server, dir, &[]);
     assert!(
         report.contains(&format!("through the topic {topic}")),
         "{report}"
@@ -526,7 +513,7 @@ fn eventbridge_route_delivers_beside_the_teams_entry() {
         &entries,
         &["notification.delivery=eventbridge"],
     );
-    let report = verifies(&server, dir, &[]);
+    let report = common::verifies(&server, dir, &[]);
     assert!(
         report.contains("through the EventBridge rule acme-ingest-object-created"),
         "{report}"
@@ -563,7 +550,7 @@ fn pull_import_lists_and_reads_as_its_user_and_destroys() {
     );
     plans_clean(&server, dir, "after apply");
     let key_file = dir.join("out-keys/td-pull-import-user_accessKeys.csv");
-    let report = verifies(&server, dir, &["--key-file", key_file.to_str().unwrap()]);
+    let report = common::verifies(&server, dir, &["--key-file", key_file.to_str().unwrap()]);
     for check in ["user-key", "user-list-bucket", "user-get-object"] {
         assert!(report.contains(&format!("pass  {check}")), "{report}");
     }
@@ -621,7 +608,7 @@ fn destination_is_written_by_the_vendors_role_through_ours_and_destroyed() {
     );
     apply(&server, dir);
     plans_clean(&server, dir, "after apply");
-    let report = verifies(&server, dir, &[]);
+    let report = common::verifies(&server, dir, &[]);
     assert!(
         report.contains("n/a   role-assume") || report.contains("n/a  role-assume"),
         "{report}"
@@ -776,7 +763,7 @@ fn vendor_queue_is_notified_and_the_vendor_reads_through_our_role() {
     );
     apply(&server, dir);
     plans_clean(&server, dir, "after apply");
-    verifies(&server, dir, &[]);
+    common::verifies(&server, dir, &[]);
     // S3 notifies Snowflake's queue; Snowflake reads each object as our role.
     let ids = upload_records(&server, dir, "sfk-source", "load/", 3, 10);
     let mut keys = Vec::new();

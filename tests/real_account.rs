@@ -14,7 +14,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::{Moto, aws_cli, run, said, sluice};
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn sluice_run(server: &Moto, dir: &Path, args: &[&str]) -> Output {
     run(&mut sluice(server, dir, args))
@@ -112,4 +112,99 @@ fn a_profile_that_cannot_load_is_named_with_the_providers_own_cause() {
         );
         assert!(text.contains(cause), "{config}: {text}");
     }
+}
+
+#[test]
+fn verify_and_consume_right_after_apply_wait_for_iam_to_propagate() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    init(
+        &server,
+        dir,
+        &["user.enabled=true", "user.create_access_key=true"],
+    );
+    // A new role is refused for 3 s, its policy unseen for 10 s, a new key
+    // unknown for 15 s (verify tries the key last).
+    server.faults(json!({
+        "new_role_unassumable_secs": 3,
+        "new_policy_unseen_secs": 10,
+        "new_key_invalid_secs": 15,
+    }));
+    let mut args = apply_args();
+    args.extend(["--out", "keys"]);
+    let applied = sluice_run(&server, dir, &args);
+    assert!(applied.status.success(), "{}", said(&applied));
+    let key_file = dir.join("keys/acme-ingest-user_accessKeys.csv");
+    let report = common::verifies(&server, dir, &["--key-file", key_file.to_str().unwrap()]);
+    assert!(report.contains("waiting for IAM to propagate"), "{report}");
+    for check in [
+        "role-assume",
+        "role-receive-message",
+        "user-key",
+        "user-get-object",
+    ] {
+        assert!(
+            report.contains(&format!("pass  {check}")),
+            "{check}:\n{report}"
+        );
+    }
+    let injected = server.injected();
+    for fault in ["role_unassumable", "policy_unseen", "new_key_invalid"] {
+        assert!(injected[fault].as_u64() > Some(0), "{fault}: {injected}");
+    }
+
+    // consume --assume-role right after the role's trust policy changed.
+    aws_cli(
+        &server,
+        &[
+            "iam",
+            "update-assume-role-policy",
+            "--role-name",
+            "acme-ingest-role",
+            "--policy-document",
+            &aws_cli(
+                &server,
+                &["iam", "get-role", "--role-name", "acme-ingest-role"],
+            )["Role"]["AssumeRolePolicyDocument"]
+                .to_string(),
+        ],
+    );
+    let consumed = sluice_run(&server, dir, &common::consume_args("2", &["--assume-role"]));
+    let text = said(&consumed);
+    assert!(consumed.status.success(), "{text}");
+    assert!(text.contains("waiting for IAM to propagate"), "{text}");
+}
+
+#[test]
+fn the_wait_for_iam_is_bounded_by_iam_wait() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    init(&server, dir, &[]);
+    server.faults(json!({"new_role_unassumable_secs": 600}));
+    let applied = sluice_run(&server, dir, &apply_args());
+    assert!(applied.status.success(), "{}", said(&applied));
+    let started = Instant::now();
+    let out = sluice_run(
+        &server,
+        dir,
+        &[
+            "verify",
+            "--config",
+            "spec.json",
+            "--wait",
+            "10",
+            "--iam-wait",
+            "3",
+        ],
+    );
+    let text = said(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("FAIL  role-assume"), "{text}");
+    assert!(
+        text.contains("for IAM to propagate; --iam-wait sets how long"),
+        "{text}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(40), "{text}");
 }

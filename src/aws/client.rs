@@ -8,6 +8,7 @@ use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 use super::error::{AwsError, CredentialProblem, classify};
+use super::propagation::IamWait;
 use crate::spec::Spec;
 
 /// How to reach AWS.
@@ -250,10 +251,6 @@ impl Clients {
         })
     }
 
-    /// Clients acting as `role_arn`, assumed with `external_id`. The role is
-    /// assumed once here, so a refusal surfaces now with its cause; the clients
-    /// then use a provider that assumes it again before the session expires,
-    /// so a consumer can run for longer than one session.
     /// The same clients, signing with an access key of its own (an IAM
     /// user's), to try that user's access.
     pub fn with_key(&self, access_key_id: &str, secret_access_key: &str) -> Clients {
@@ -281,21 +278,35 @@ impl Clients {
         clients
     }
 
+    /// Clients acting as `role_arn`, assumed with `external_id`. The role is
+    /// assumed once here, so a refusal surfaces now with its cause; the clients
+    /// then use a provider that assumes it again before the session expires,
+    /// so a consumer can run for longer than one session.
+    ///
+    /// A role made or changed moments ago answers AccessDenied until IAM has
+    /// caught up: the first AssumeRole is retried through `wait`, each wait
+    /// said to `say`.
     pub async fn assume_role(
         &self,
         role_arn: &str,
         external_id: &str,
+        wait: &mut IamWait,
+        say: &mut (dyn FnMut(String) + Send),
     ) -> Result<Clients, AwsError> {
-        let out = self
-            .sts
-            .assume_role()
-            .role_arn(role_arn)
-            .role_session_name("sluice")
-            .set_external_id((!external_id.is_empty()).then(|| external_id.to_owned()))
-            .duration_seconds(3600)
-            .send()
-            .await
-            .map_err(|e| classify("sts:AssumeRole", role_arn, e))?;
+        let what = format!("assume {role_arn}");
+        let out = wait
+            .call(&what, say, || async {
+                self.sts
+                    .assume_role()
+                    .role_arn(role_arn)
+                    .role_session_name("sluice")
+                    .set_external_id((!external_id.is_empty()).then(|| external_id.to_owned()))
+                    .duration_seconds(3600)
+                    .send()
+                    .await
+                    .map_err(|e| classify("sts:AssumeRole", role_arn, e))
+            })
+            .await?;
         let creds = out.credentials().ok_or_else(|| {
             AwsError::new(
                 "sts:AssumeRole",

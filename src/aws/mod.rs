@@ -11,6 +11,7 @@ pub mod error;
 pub mod observe;
 pub mod plan;
 pub mod progress;
+pub mod propagation;
 pub mod restore;
 pub mod verify;
 

@@ -48,6 +48,7 @@ use super::client::{Clients, Identity};
 use super::error::{AwsError, classify};
 use super::observe::{observe_role, read_notification};
 use super::progress::{CheckId, Event, Outcome as StepOutcome, Reporter, StepId};
+use super::propagation::IamWait;
 use crate::docs::{Arns, entry_filter};
 use crate::spec::{Delivery, Spec};
 
@@ -59,6 +60,9 @@ pub struct VerifyOptions {
     /// The user's own access key (from the 0600 file apply wrote), to try
     /// the user's access as the connector would.
     pub user_key: Option<UserKey>,
+    /// How long AssumeRole and the first calls with new credentials wait
+    /// for IAM to propagate a change (`--iam-wait`).
+    pub iam_wait: Duration,
 }
 
 /// An IAM user's access key; the secret never prints through `Debug`.
@@ -102,6 +106,7 @@ impl Default for VerifyOptions {
         VerifyOptions {
             timeout: Duration::from_secs(30),
             user_key: None,
+            iam_wait: super::propagation::DEFAULT_IAM_WAIT,
         }
     }
 }
@@ -277,7 +282,14 @@ pub async fn verify(
     }
 
     // What the consumer's role may do.
-    role_checks(&stack, identity.as_ref(), version_id.is_some(), &mut run).await;
+    role_checks(
+        &stack,
+        identity.as_ref(),
+        version_id.is_some(),
+        options.iam_wait,
+        &mut run,
+    )
+    .await;
     user_checks(&stack, options, version_id.is_some(), &mut run).await;
 
     // What the policy simulator says.
@@ -952,10 +964,21 @@ fn secs(d: Duration) -> String {
 
 // ---- the role ----
 
+/// What a wait for IAM says, as a waiting line of the check `name`.
+fn waiting(reporter: &Reporter, name: CheckId) -> impl FnMut(String) + Send + '_ {
+    move |reason| {
+        reporter.send(Event::Waiting {
+            step: StepId::Check(name),
+            reason,
+        })
+    }
+}
+
 async fn role_checks(
     stack: &Stack<'_>,
     identity: Option<&Identity>,
     uploaded: bool,
+    iam_wait: Duration,
     run: &mut Run<'_>,
 ) {
     let Stack {
@@ -1009,7 +1032,17 @@ async fn role_checks(
         );
         return;
     }
-    let assumed = match clients.assume_role(&role.arn, &spec.role.external_id).await {
+    let mut wait = IamWait::new(iam_wait);
+    let reporter = run.reporter;
+    let assumed = match clients
+        .assume_role(
+            &role.arn,
+            &spec.role.external_id,
+            &mut wait,
+            &mut waiting(reporter, CheckId::RoleAssume),
+        )
+        .await
+    {
         Ok(assumed) => {
             run.finish(CheckId::RoleAssume, started, Ok(format!("as {}", role.arn)));
             assumed
@@ -1020,10 +1053,12 @@ async fn role_checks(
         }
     };
 
+    // The role's first calls may be denied while its policy spreads.
+    let mut first = wait.again();
     if spec.has_queue() {
-        role_receive(&assumed, spec, queue_url, run).await;
+        role_receive(&assumed, spec, queue_url, &mut first, run).await;
     }
-    data_checks(&ROLE, &assumed, spec, object, uploaded, run).await;
+    data_checks(&ROLE, &assumed, spec, object, uploaded, &mut first, run).await;
 }
 
 /// The user's access, with its own key: always when the key is given, and
@@ -1057,7 +1092,17 @@ async fn user_checks(
     };
     let started = run.start(CheckId::UserKey, title);
     let as_user = clients.with_key(&key.access_key_id, key.secret_access_key.expose());
-    match as_user.identity().await {
+    // A key made moments ago is unknown (InvalidClientTokenId) for a while.
+    let mut wait = IamWait::new(options.iam_wait);
+    let reporter = run.reporter;
+    let known = wait
+        .call(
+            &format!("the access key {}", key.access_key_id),
+            &mut waiting(reporter, CheckId::UserKey),
+            || as_user.identity(),
+        )
+        .await;
+    match known {
         Ok(identity) if identity.arn == arns.user => {
             run.finish(
                 CheckId::UserKey,
@@ -1081,7 +1126,16 @@ async fn user_checks(
             return;
         }
     }
-    data_checks(&USER, &as_user, spec, object, uploaded, run).await;
+    data_checks(
+        &USER,
+        &as_user,
+        spec,
+        object,
+        uploaded,
+        &mut wait.again(),
+        run,
+    )
+    .await;
 }
 
 /// Whose access the data checks try: the role's or the user's.
@@ -1118,30 +1172,47 @@ async fn data_checks(
     spec: &Spec,
     object: &TestObject,
     uploaded: bool,
+    wait: &mut IamWait,
     run: &mut Run<'_>,
 ) {
     if !spec.has_queue() {
-        identity_list(who, clients, spec, run).await;
+        identity_list(who, clients, spec, wait, run).await;
     }
-    identity_read(who, clients, spec, object, uploaded, run).await;
+    identity_read(who, clients, spec, object, uploaded, wait, run).await;
     if spec.policy.allow_put_object {
-        identity_write(who, clients, spec, object, run).await;
+        identity_write(who, clients, spec, object, wait, run).await;
     }
 }
 
-async fn role_receive(assumed: &Clients, spec: &Spec, queue_url: &str, run: &mut Run<'_>) {
+async fn role_receive(
+    assumed: &Clients,
+    spec: &Spec,
+    queue_url: &str,
+    wait: &mut IamWait,
+    run: &mut Run<'_>,
+) {
     let started = run.start(
         CheckId::RoleReceiveMessage,
         format!("the role may receive from {}", spec.queue.name),
     );
-    let result = assumed
-        .sqs
-        .receive_message()
-        .queue_url(queue_url)
-        .max_number_of_messages(1)
-        .wait_time_seconds(1)
-        .visibility_timeout(0)
-        .send()
+    let reporter = run.reporter;
+    let result = wait
+        .call(
+            "the role's first call",
+            &mut waiting(reporter, CheckId::RoleReceiveMessage),
+            || async {
+                assumed
+                    .sqs
+                    .receive_message()
+                    .queue_url(queue_url)
+                    .max_number_of_messages(1)
+                    .wait_time_seconds(1)
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .map_err(|e| classify("sqs:ReceiveMessage", &spec.queue.name, e))
+            },
+        )
         .await
         .map(|out| {
             format!(
@@ -1149,21 +1220,37 @@ async fn role_receive(assumed: &Clients, spec: &Spec, queue_url: &str, run: &mut
                 crate::words::count(out.messages().len(), "message")
             )
         })
-        .map_err(|e| classify("sqs:ReceiveMessage", &spec.queue.name, e).to_string());
+        .map_err(|e| e.to_string());
     run.finish(CheckId::RoleReceiveMessage, started, result);
 }
 
 /// A pull import lists the prefix before it reads.
-async fn identity_list(who: &Who, assumed: &Clients, spec: &Spec, run: &mut Run<'_>) {
+async fn identity_list(
+    who: &Who,
+    assumed: &Clients,
+    spec: &Spec,
+    wait: &mut IamWait,
+    run: &mut Run<'_>,
+) {
     let where_ = format!("s3://{}/{}", spec.bucket.name, spec.bucket.prefix);
     let started = run.start(who.list, format!("the {} may list {where_}", who.label));
-    let result = assumed
-        .s3
-        .list_objects_v2()
-        .bucket(&spec.bucket.name)
-        .prefix(&spec.bucket.prefix)
-        .max_keys(10)
-        .send()
+    let reporter = run.reporter;
+    let result = wait
+        .call(
+            &format!("the {}'s first call", who.label),
+            &mut waiting(reporter, who.list),
+            || async {
+                assumed
+                    .s3
+                    .list_objects_v2()
+                    .bucket(&spec.bucket.name)
+                    .prefix(&spec.bucket.prefix)
+                    .max_keys(10)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:ListBucket", &where_, e))
+            },
+        )
         .await
         .map(|out| {
             format!(
@@ -1171,7 +1258,7 @@ async fn identity_list(who: &Who, assumed: &Clients, spec: &Spec, run: &mut Run<
                 crate::words::count(out.contents().len(), "object")
             )
         })
-        .map_err(|e| classify("s3:ListBucket", &where_, e).to_string());
+        .map_err(|e| e.to_string());
     run.finish(who.list, started, result);
 }
 
@@ -1181,27 +1268,38 @@ async fn identity_write(
     assumed: &Clients,
     spec: &Spec,
     object: &TestObject,
+    wait: &mut IamWait,
     run: &mut Run<'_>,
 ) {
     let key = format!("{}.written", object.key);
     let place = format!("s3://{}/{key}", spec.bucket.name);
     let started = run.start(who.put, format!("the {} may write {place}", who.label));
-    let put = assumed
-        .s3
-        .put_object()
-        .bucket(&spec.bucket.name)
-        .key(&key)
-        .body(aws_sdk_s3::primitives::ByteStream::from_static(
-            TEST_BODY.as_bytes(),
-        ))
-        .send()
+    let reporter = run.reporter;
+    let put = wait
+        .call(
+            &format!("the {}'s first call", who.label),
+            &mut waiting(reporter, who.put),
+            || async {
+                assumed
+                    .s3
+                    .put_object()
+                    .bucket(&spec.bucket.name)
+                    .key(&key)
+                    .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                        TEST_BODY.as_bytes(),
+                    ))
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:PutObject", &place, e))
+            },
+        )
         .await;
     let written = put.is_ok();
     run.finish(
         who.put,
         started,
         put.map(|_| format!("{} bytes written", TEST_BODY.len()))
-            .map_err(|e| classify("s3:PutObject", &place, e).to_string()),
+            .map_err(|e| e.to_string()),
     );
     let title = format!("the {} may delete {place}", who.label);
     if !written {
@@ -1235,6 +1333,7 @@ async fn identity_read(
     spec: &Spec,
     object: &TestObject,
     uploaded: bool,
+    wait: &mut IamWait,
     run: &mut Run<'_>,
 ) {
     let title = format!(
@@ -1246,20 +1345,29 @@ async fn identity_read(
         return;
     }
     let started = run.start(who.get, title);
-    let got = assumed
-        .s3
-        .get_object()
-        .bucket(&spec.bucket.name)
-        .key(&object.key)
-        .send()
-        .await
-        .map_err(|e| {
-            classify(
-                "s3:GetObject",
-                format!("s3://{}/{}", spec.bucket.name, object.key),
-                e,
-            )
-        });
+    let reporter = run.reporter;
+    let got = wait
+        .call(
+            &format!("the {}'s first call", who.label),
+            &mut waiting(reporter, who.get),
+            || async {
+                assumed
+                    .s3
+                    .get_object()
+                    .bucket(&spec.bucket.name)
+                    .key(&object.key)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        classify(
+                            "s3:GetObject",
+                            format!("s3://{}/{}", spec.bucket.name, object.key),
+                            e,
+                        )
+                    })
+            },
+        )
+        .await;
     let result = match got {
         Ok(out) => match out.body.collect().await.map(|b| b.into_bytes()) {
             Ok(bytes) if bytes == TEST_BODY.as_bytes() => Ok(format!("{} bytes read", bytes.len())),

@@ -18,6 +18,7 @@ use super::runner::{ConsumeOptions, ErrorPolicy, ForeignPolicy};
 use super::sink::{Quarantine, Sink, SinkSpec};
 use crate::aws::Clients;
 use crate::aws::observe::queue_url;
+use crate::aws::propagation::IamWait;
 use crate::spec::{Compression, RecordFormat, Spec};
 
 /// How to consume, beyond what the spec says: `sluice consume`'s options.
@@ -49,6 +50,9 @@ pub struct ConsumeSettings {
     pub stop_when_idle: Option<Duration>,
     /// Consume as the spec's role (assumed with its external ID).
     pub assume_role: bool,
+    /// How long assuming the role, and the role's first call, wait for IAM
+    /// to propagate a change (`--iam-wait`).
+    pub iam_wait: Duration,
     /// How long a failing sink is retried before the run ends with an error.
     pub sink_retry: Duration,
     /// What happens to messages for another bucket or outside the
@@ -75,6 +79,7 @@ impl Default for ConsumeSettings {
             max_zstd_window_mib: DecodeOptions::default().max_zstd_window_mib,
             stop_when_idle: None,
             assume_role: false,
+            iam_wait: crate::aws::propagation::DEFAULT_IAM_WAIT,
             sink_retry: Duration::from_secs(300),
             on_foreign_event: None,
             any_bucket: false,
@@ -124,20 +129,34 @@ pub struct Queues {
 }
 
 /// `clients`, or the spec's role assumed with its external ID (`assume_role`);
-/// with the role's ARN when it was assumed.
+/// with the role's ARN when it was assumed. A role made moments ago may be
+/// refused, and its first calls denied, until IAM has caught up: both wait
+/// up to `iam_wait`, each wait said to `say`.
 pub async fn connect_as(
     clients: Clients,
     spec: &Spec,
     assume_role: bool,
+    iam_wait: Duration,
+    say: &mut (dyn FnMut(String) + Send),
 ) -> Result<(Clients, Option<String>)> {
     if !assume_role {
         return Ok((clients, None));
     }
     let role = crate::docs::Arns::of(spec).role;
+    let mut wait = IamWait::new(iam_wait);
     let assumed = clients
-        .assume_role(&role, &spec.role.external_id)
+        .assume_role(&role, &spec.role.external_id, &mut wait, say)
         .await
         .with_context(|| format!("cannot assume {role} with the spec's external ID"))?;
+    if spec.has_queue() {
+        // The role's first call; what it finds is read again by `queues`.
+        wait.again()
+            .call("the role's first call", say, || {
+                queue_url(&assumed, &spec.queue.name)
+            })
+            .await
+            .with_context(|| format!("the role {role} cannot reach its queue"))?;
+    }
     Ok((assumed, Some(role)))
 }
 
@@ -197,6 +216,7 @@ pub async fn prepare(
     clients: Clients,
     spec: &Spec,
     settings: &ConsumeSettings,
+    say: &mut (dyn FnMut(String) + Send),
 ) -> Result<Prepared> {
     let concurrency = settings
         .concurrency
@@ -214,7 +234,8 @@ pub async fn prepare(
         max_zstd_window_mib: settings.max_zstd_window_mib,
         ..DecodeOptions::default()
     };
-    let (clients, assumed_role) = connect_as(clients, spec, settings.assume_role).await?;
+    let (clients, assumed_role) =
+        connect_as(clients, spec, settings.assume_role, settings.iam_wait, say).await?;
     let Queues { queue_url, dlq_url } = queues(&clients, spec).await?;
     let visibility = visibility_timeout(
         &clients,

@@ -249,7 +249,8 @@ impl Runtime {
                 identity,
                 settings,
             } => self.spawn(TaskKey::Consume, async move {
-                let result = crate::consume::prepare::prepare(*clients, &spec, &settings)
+                let mut say = |reason: String| tracing::info!(%reason, "waiting");
+                let result = crate::consume::prepare::prepare(*clients, &spec, &settings, &mut say)
                     .await
                     .map(|prepared| Box::new(ConsumeRun::new(&spec, &identity, prepared)))
                     .map_err(|e| format!("{e:#}"));

@@ -797,6 +797,19 @@ pub fn plans_clean_and_verifies(
     verified
 }
 
+/// `sluice verify --wait 30 EXTRA` on `dir/spec.json` with no FAIL; what it said.
+pub fn verifies(moto: &Moto, dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["verify", "--config", "spec.json", "--wait", "30"];
+    args.extend_from_slice(extra);
+    let out = run(&mut sluice(moto, dir, &args));
+    let text = said(&out);
+    assert!(
+        out.status.success() && !text.contains("FAIL"),
+        "verify failed:\n{text}"
+    );
+    text
+}
+
 /// A bucket in moto's region.
 pub fn create_bucket(moto: &Moto, bucket: &str) {
     aws_cli(
