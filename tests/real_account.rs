@@ -208,3 +208,36 @@ fn the_wait_for_iam_is_bounded_by_iam_wait() {
     );
     assert!(started.elapsed() < Duration::from_secs(40), "{text}");
 }
+
+#[test]
+fn apply_waits_for_a_queue_name_deleted_moments_ago_and_a_new_dead_letter_queue() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    init(&server, dir, &[]);
+    // SQS keeps a deleted queue's name (60 s on AWS; 8 s here), and a new
+    // dead-letter queue is not usable in a RedrivePolicy for 2 s.
+    server.faults(json!({"queue_deleted_recently_secs": 8, "dlq_unseen_secs": 2}));
+    let applied = sluice_run(&server, dir, &apply_args());
+    let text = said(&applied);
+    assert!(applied.status.success(), "{text}");
+    assert!(text.contains("Dead letter target does not exist"), "{text}");
+    assert!(text.contains("waiting for SQS to catch up"), "{text}");
+    let destroyed = sluice_run(
+        &server,
+        dir,
+        &["destroy", "--config", "spec.json", "--yes", "--force"],
+    );
+    assert!(destroyed.status.success(), "{}", said(&destroyed));
+    let applied = sluice_run(&server, dir, &apply_args());
+    let text = said(&applied);
+    assert!(applied.status.success(), "{text}");
+    assert!(text.contains("QueueDeletedRecently"), "{text}");
+    let injected = server.injected();
+    assert!(
+        injected["queue_deleted_recently"].as_u64() > Some(0),
+        "{injected}"
+    );
+    assert!(injected["dlq_unseen"].as_u64() > Some(0), "{injected}");
+    common::verifies(&server, dir, &[]);
+}

@@ -618,15 +618,29 @@ impl Run<'_> {
             Action::NoChange => unchanged(),
             Action::Create => {
                 let attributes = as_attributes(&mut after.keys());
-                let tags = docs::tags(self.spec).into_iter().collect();
-                let out = sqs
-                    .create_queue()
-                    .queue_name(&name)
-                    .set_attributes(Some(attributes))
-                    .set_tags(Some(tags))
-                    .send()
+                let tags: std::collections::HashMap<String, String> =
+                    docs::tags(self.spec).into_iter().collect();
+                let out = self
+                    .with_propagation(
+                        StepId::Apply(item.resource),
+                        "waiting for SQS to catch up",
+                        is_sqs_lag,
+                        || {
+                            let (sqs, name) = (sqs.clone(), name.clone());
+                            let (attributes, tags) = (attributes.clone(), tags.clone());
+                            async move {
+                                sqs.create_queue()
+                                    .queue_name(&name)
+                                    .set_attributes(Some(attributes))
+                                    .set_tags(Some(tags))
+                                    .send()
+                                    .await
+                                    .map_err(|e| classify("sqs:CreateQueue", &name, e))
+                            }
+                        },
+                    )
                     .await
-                    .map_err(|e| classify("sqs:CreateQueue", &name, e))?;
+                    .map_err(sqs_lag_advice)?;
                 if is_queue {
                     self.queue_url = out.queue_url().map(str::to_owned);
                 }
@@ -667,12 +681,25 @@ impl Run<'_> {
                     attributes: prior,
                 })?;
                 let attributes = as_attributes(&mut changed.iter());
-                sqs.set_queue_attributes()
-                    .queue_url(&url)
-                    .set_attributes(Some(attributes))
-                    .send()
-                    .await
-                    .map_err(|e| classify("sqs:SetQueueAttributes", &name, e))?;
+                self.with_propagation(
+                    StepId::Apply(item.resource),
+                    "waiting for SQS to catch up",
+                    is_sqs_lag,
+                    || {
+                        let (sqs, name, url) = (sqs.clone(), name.clone(), url.clone());
+                        let attributes = attributes.clone();
+                        async move {
+                            sqs.set_queue_attributes()
+                                .queue_url(&url)
+                                .set_attributes(Some(attributes))
+                                .send()
+                                .await
+                                .map_err(|e| classify("sqs:SetQueueAttributes", &name, e))
+                        }
+                    },
+                )
+                .await
+                .map_err(sqs_lag_advice)?;
                 if is_queue {
                     self.queue_url = Some(url);
                 }
@@ -986,6 +1013,31 @@ impl Run<'_> {
         } else {
             Ok((Outcome::Updated, "updated (targets of others kept)".into()))
         }
+    }
+}
+
+/// Whether SQS refused a call only because it has not caught up yet: a
+/// queue name is kept for 60 s after its queue is deleted ("You must wait 60
+/// seconds after deleting a queue before you can create another with the
+/// same name", CreateQueue), and a dead-letter queue made a moment ago may
+/// not yet be found by a RedrivePolicy naming it ("After you create a
+/// queue, you must wait at least one second ... to be able to use the queue").
+fn is_sqs_lag(e: &AwsError) -> bool {
+    e.is_code("QueueDeletedRecently") || e.message.contains("Dead letter target does not exist")
+}
+
+/// The error SQS still gave after the wait, with what to do.
+fn sqs_lag_advice(e: AwsError) -> StepError {
+    let advice = if e.is_code("QueueDeletedRecently") {
+        " (SQS keeps a deleted queue's name for 60 s: run apply again a minute after the delete)"
+    } else if e.message.contains("Dead letter target does not exist") {
+        " (the dead-letter queue is not yet usable by SQS: run apply again in a moment)"
+    } else {
+        ""
+    };
+    StepError {
+        kind: Some(e.kind),
+        message: format!("{e}{advice}"),
     }
 }
 
