@@ -241,3 +241,85 @@ fn apply_waits_for_a_queue_name_deleted_moments_ago_and_a_new_dead_letter_queue(
     assert!(injected["dlq_unseen"].as_u64() > Some(0), "{injected}");
     common::verifies(&server, dir, &[]);
 }
+
+#[test]
+fn another_teams_broken_destination_stops_the_write_at_once_and_eventbridge_still_works() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let bucket = "team-shared";
+    common::create_bucket(&server, bucket);
+    // The team's queue entry, valid when written; then the team deleted its queue.
+    let url = aws_cli(
+        &server,
+        &["sqs", "create-queue", "--queue-name", "team-queue"],
+    )["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let arn = "arn:aws:sqs:us-west-2:123456789012:team-queue";
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": arn}]});
+    aws_cli(
+        &server,
+        &[
+            "sqs",
+            "set-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attributes",
+            &json!({"Policy": policy.to_string()}).to_string(),
+        ],
+    );
+    let entries = json!({"QueueConfigurations": [{"Id": "team-entry", "QueueArn": arn,
+        "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "theirs/"}]}}}]});
+    aws_cli(
+        &server,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            bucket,
+            "--notification-configuration",
+            &entries.to_string(),
+        ],
+    );
+    aws_cli(&server, &["sqs", "delete-queue", "--queue-url", &url]);
+
+    let shared = [
+        format!("bucket.name={bucket}"),
+        "bucket.create=false".to_owned(),
+        "bucket.prefix=ours/".to_owned(),
+    ];
+    let sets: Vec<&str> = shared.iter().map(String::as_str).collect();
+    init(&server, dir, &sets);
+    let started = Instant::now();
+    let applied = sluice_run(&server, dir, &apply_args());
+    let text = said(&applied);
+    assert!(!applied.status.success(), "{text}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "stopped at once: {text}"
+    );
+    for needle in [
+        "entry team-entry sends to arn:aws:sqs:us-west-2:123456789012:team-queue (The destination queue does not exist)",
+        "another team's",
+        "notification.delivery to \"eventbridge\"",
+    ] {
+        assert!(text.contains(needle), "{needle}:\n{text}");
+    }
+    assert!(!text.contains("retrying"), "{text}");
+    assert_eq!(
+        common::notification(&server, bucket),
+        entries,
+        "nothing was written"
+    );
+
+    // The EventBridge route writes only its setting, without validating theirs.
+    let mut sets = sets.clone();
+    sets.push("notification.delivery=eventbridge");
+    init(&server, dir, &sets);
+    let applied = sluice_run(&server, dir, &apply_args());
+    assert!(applied.status.success(), "{}", said(&applied));
+    common::verifies(&server, dir, &[]);
+}

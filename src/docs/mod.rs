@@ -15,8 +15,9 @@ pub use desired::{Desired, ResourceKind, desired_state, skipped_because};
 pub use iam::{permissions_policy, policy_description, role_description, trust_policy};
 pub use lint::{Finding, Severity, lint, lint_trust_policy};
 pub use notification::{
-    MergeError, NotificationFilter, Overlap, decode_key, encode_key, entry_events, entry_filter,
-    merge, notification_entry, recognise, remove, without_ours,
+    MergeError, NotificationFilter, Overlap, decode_key, encode_key, entries_sending_to,
+    entry_events, entry_filter, merge, notification_entry, recognise, remove, topic_entries,
+    without_ours,
 };
 pub use route::{
     EVENTBRIDGE_KEY, TARGET_ID, covering_topic_entry, disable_eventbridge, enable_eventbridge,
