@@ -323,3 +323,49 @@ fn another_teams_broken_destination_stops_the_write_at_once_and_eventbridge_stil
     assert!(applied.status.success(), "{}", said(&applied));
     common::verifies(&server, dir, &[]);
 }
+
+#[test]
+fn an_adopted_bucket_in_another_region_is_named_with_the_spec_key_to_set() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    aws_cli(
+        &server,
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            "eu-data",
+            "--region",
+            "eu-west-1",
+            "--create-bucket-configuration",
+            "LocationConstraint=eu-west-1",
+        ],
+    );
+    init(
+        &server,
+        dir,
+        &["bucket.name=eu-data", "bucket.create=false"],
+    );
+    for command in ["plan", "apply"] {
+        let mut args = vec![command, "--config", "spec.json"];
+        if command == "apply" {
+            args.push("--yes");
+        }
+        let out = sluice_run(&server, dir, &args);
+        let text = said(&out);
+        assert!(!out.status.success(), "{command}: {text}");
+        assert!(
+            text.contains("the bucket is in eu-west-1, but the spec's region is us-west-2"),
+            "{command}: {text}"
+        );
+        assert!(
+            text.contains("set the spec's `region` to \"eu-west-1\""),
+            "{command}: {text}"
+        );
+        assert!(
+            !text.contains("DispatchFailure") && !text.contains("unhandled error"),
+            "{text}"
+        );
+    }
+}

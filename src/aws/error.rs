@@ -70,6 +70,15 @@ impl AwsError {
         })
     }
 
+    /// The bucket's region, when S3 answered that the bucket is in another
+    /// one (301 PermanentRedirect with `x-amz-bucket-region`).
+    pub fn bucket_region(&self) -> Option<&str> {
+        self.message
+            .strip_prefix("the bucket is in ")
+            .and_then(|rest| rest.split_once(", not in the region the request went to"))
+            .map(|(region, _)| region)
+    }
+
     /// Whether the error is AWS's own code `code` (SQS's legacy query code
     /// `AWS.SimpleQueueService.X` counts as `X`).
     pub fn is_code(&self, code: &str) -> bool {
@@ -247,7 +256,20 @@ where
         _ if status == Some(429) || status == Some(503) => ErrorKind::Throttled,
         _ => ErrorKind::Other,
     };
+    // S3 answers a request for a bucket of another region with 301 (400 in
+    // regions launched since 2019), the bucket's region in a header and, for
+    // HEAD, no body at all.
+    let bucket_region = err
+        .raw_response()
+        .filter(|r| matches!(r.status().as_u16(), 301 | 400))
+        .and_then(|r| r.headers().get("x-amz-bucket-region"))
+        .map(str::to_owned);
     let message = match (kind, status, &code) {
+        _ if bucket_region.is_some() => format!(
+            "the bucket is in {}, not in the region the request went to (S3 answered {} PermanentRedirect)",
+            bucket_region.as_deref().unwrap_or_default(),
+            status.unwrap_or(301)
+        ),
         _ if matches!(err, SdkError::TimeoutError(_)) => {
             // "operation timeout (all attempts including retries) occurred after 2s"
             let what = std::error::Error::source(&err)
@@ -257,6 +279,10 @@ where
         (ErrorKind::NotFound, Some(404), None) => "not found".to_owned(),
         (ErrorKind::AccessDenied, Some(403), None) => "forbidden".to_owned(),
         _ => message,
+    };
+    let code = match bucket_region {
+        Some(_) => code.or_else(|| Some("PermanentRedirect".to_owned())),
+        None => code,
     };
     AwsError {
         action,
@@ -299,6 +325,29 @@ mod tests {
             "q",
             SdkError::service_error(GetCallerIdentityError::generic(meta.build()), raw),
         )
+    }
+
+    #[test]
+    fn a_bucket_of_another_region_is_named_from_the_header() {
+        let mut raw = HttpResponse::new(
+            301u16
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("a valid status")),
+            SdkBody::empty(),
+        );
+        raw.headers_mut().insert("x-amz-bucket-region", "eu-west-1");
+        let e = classify(
+            "s3:ListBucket",
+            "b",
+            SdkError::service_error(
+                GetCallerIdentityError::generic(ErrorMetadata::builder().build()),
+                raw,
+            ),
+        );
+        assert_eq!(e.bucket_region(), Some("eu-west-1"));
+        assert!(e.to_string().contains("the bucket is in eu-west-1"), "{e}");
+        assert!(!e.to_string().contains("DispatchFailure"), "{e}");
+        assert_eq!(answered(403, None, "").bucket_region(), None);
     }
 
     #[test]

@@ -484,6 +484,11 @@ pub async fn observe_bucket(
     match head {
         Ok(_) => {}
         Err(e) if e.is_not_found() => return Ok(None),
+        Err(mut e) if e.bucket_region().is_some() => {
+            let actual = e.bucket_region().unwrap_or_default().to_owned();
+            e.message = wrong_region(&actual, region);
+            return Err(e);
+        }
         Err(mut e) if e.kind == super::ErrorKind::AccessDenied => {
             e.message = format!(
                 "the bucket exists but is not readable by this account ({account}): it may belong to another account; S3 bucket names are global, so choose another name or use the owner's credentials"
@@ -508,9 +513,7 @@ pub async fn observe_bucket(
         return Err(AwsError::new(
             "s3:GetBucketLocation",
             bucket,
-            format!(
-                "the bucket is in {actual_region}, but the spec's region is {region}: S3 can only notify a queue in the bucket's own region; set region to {actual_region} or use another bucket"
-            ),
+            wrong_region(&actual_region, region),
         ));
     }
     let s3 = &clients.s3;
@@ -625,6 +628,13 @@ pub async fn observe_bucket(
         notification: notification?,
         tags: tags?,
     }))
+}
+
+/// Why a bucket in `actual` cannot serve a spec for `region`, and the spec key to set.
+fn wrong_region(actual: &str, region: &str) -> String {
+    format!(
+        "the bucket is in {actual}, but the spec's region is {region}: S3 can only notify a queue in the bucket's own region; set the spec's `region` to \"{actual}\" (the queue and the rest follow it), or use a bucket in {region}"
+    )
 }
 
 /// The URL of queue `name`, or `None` when it does not exist.
