@@ -369,3 +369,41 @@ fn an_adopted_bucket_in_another_region_is_named_with_the_spec_key_to_set() {
         );
     }
 }
+
+#[test]
+fn credentials_refuses_a_session_before_calling_sts_and_says_what_works() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    common::init_spec(
+        &server,
+        dir,
+        &["--name", "td-pull", "--connector", "treasure-data"],
+        &["bucket.prefix=imports/"],
+    );
+    let env = session(&server);
+    for extra in [&[][..], &["--session"][..]] {
+        let mut args = vec!["credentials", "--config", "spec.json", "--out", "creds.yml"];
+        args.extend_from_slice(extra);
+        let out = sluice_as(&server, &env, dir, &args);
+        let text = said(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        for needle in [
+            "the caller holds temporary credentials",
+            "Cannot call",
+            "an IAM user's long-term keys",
+            "td-pull-import-user_accessKeys.csv",
+            "auth_method assume_role",
+        ] {
+            assert!(text.contains(needle), "{needle}: {text}");
+        }
+        assert!(!dir.join("creds.yml").exists());
+    }
+    // With the admin user's long-term keys it works.
+    let out = sluice_run(
+        &server,
+        dir,
+        &["credentials", "--config", "spec.json", "--out", "creds.yml"],
+    );
+    assert!(out.status.success(), "{}", said(&out));
+}
