@@ -34,11 +34,14 @@ Settings (every one optional; durations in seconds):
   Expiration says so, and later requests signed with them get ExpiredToken.
 - deny: [{"action": "sqs:DeleteMessage"}]: requests for the action (by any
   caller but root) are refused with AccessDenied, as a permission taken away.
+- slow: [{"action": "s3:GetObject", "secs": 2, "count": 3}]: the next
+  `count` requests for the action are answered `secs` late.
 
 Implemented by wrapping ministack's request dispatcher (app.py looks it up
 per request), so every signed AWS request passes here first.
 """
 
+import asyncio
 import json
 import re
 import threading
@@ -288,6 +291,16 @@ def install(app):
         except Exception:  # noqa: BLE001 (an unknown request: the emulator answers it)
             action = ""
         key = extract_access_key_id(headers, query_params) or ""
+        with _lock:
+            late = 0
+            for rule in _settings.get("slow", []):
+                if rule.get("count", 0) > 0 and rule.get("action") == action:
+                    rule["count"] -= 1
+                    late = rule.get("secs", 1)
+                    _count("slowed")
+                    break
+        if late:
+            await asyncio.sleep(late)
         with _lock:
             injected = _before(service, action, key, routing, body, headers, request_id)
         if injected is not None:

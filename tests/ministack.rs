@@ -62,50 +62,10 @@ fn plans_clean(server: &Moto, dir: &Path, when: &str) {
     );
 }
 
-/// `objects` gzip objects of `per_object` records with unique ids under
-/// `prefix` of `bucket`; their ids.
-fn upload_records(
-    server: &Moto,
-    dir: &Path,
-    bucket: &str,
-    prefix: &str,
-    objects: usize,
-    per_object: usize,
-) -> std::collections::BTreeSet<String> {
-    let local = dir.join(format!("upload-{}", prefix.trim_end_matches('/')));
-    std::fs::create_dir_all(&local).unwrap();
-    let mut ids = std::collections::BTreeSet::new();
-    for o in 0..objects {
-        let mut body = String::new();
-        for i in 0..per_object {
-            let id = format!("{prefix}{o}-{i}");
-            body.push_str(&format!("{{\"id\":\"{id}\"}}\n"));
-            ids.insert(id);
-        }
-        std::fs::write(
-            local.join(format!("part-{o:03}.ndjson.gz")),
-            common::gzip(body.as_bytes()),
-        )
-        .unwrap();
-    }
-    aws_cli(
-        server,
-        &[
-            "s3",
-            "cp",
-            local.to_str().unwrap(),
-            &format!("s3://{bucket}/{prefix}"),
-            "--recursive",
-            "--only-show-errors",
-        ],
-    );
-    ids
-}
-
 /// `sluice consume --assume-role` of everything under `prefix`: every
 /// uploaded record exactly once.
 fn consumes_as_the_role(server: &Moto, dir: &Path, bucket: &str, prefix: &str) {
-    let ids = upload_records(server, dir, bucket, prefix, 6, 25);
+    let ids = common::upload_ids(server, dir, bucket, prefix, 6, 25);
     let out = sluice_run(server, dir, &common::consume_args("3", &["--assume-role"]));
     assert!(out.status.success(), "consume failed:\n{}", said(&out));
     let records = sink_records(dir);
@@ -483,7 +443,7 @@ fn sns_route_delivers_through_the_teams_topic_and_skips_keys_outside_the_prefix(
     );
     // The team's keys reach the topic and, unfiltered, our queue too: the
     // consumer leaves them out of the sink and takes them off the queue.
-    upload_records(&server, dir, SHARED, "theirs/", 3, 5);
+    common::upload_ids(&server, dir, SHARED, "theirs/", 3, 5);
     consumes_as_the_role(&server, dir, SHARED, "ours/");
     assert_eq!(
         common::queue_depth(&server, "acme-ingest-queue"),
@@ -555,7 +515,7 @@ fn pull_import_lists_and_reads_as_its_user_and_destroys() {
         assert!(report.contains(&format!("pass  {check}")), "{report}");
     }
     // The import pulls with the user's key: it lists and reads every object.
-    let ids = upload_records(&server, dir, "td-pull-source", "imports/", 3, 10);
+    let ids = common::upload_ids(&server, dir, "td-pull-source", "imports/", 3, 10);
     let csv = std::fs::read_to_string(&key_file).unwrap();
     let line = csv.lines().nth(1).unwrap();
     let (id, secret) = line.split_once(',').unwrap();
@@ -765,7 +725,7 @@ fn vendor_queue_is_notified_and_the_vendor_reads_through_our_role() {
     plans_clean(&server, dir, "after apply");
     common::verifies(&server, dir, &[]);
     // S3 notifies Snowflake's queue; Snowflake reads each object as our role.
-    let ids = upload_records(&server, dir, "sfk-source", "load/", 3, 10);
+    let ids = common::upload_ids(&server, dir, "sfk-source", "load/", 3, 10);
     let mut keys = Vec::new();
     for _ in 0..10 {
         let got = aws_as(

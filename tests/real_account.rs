@@ -407,3 +407,184 @@ fn credentials_refuses_a_session_before_calling_sts_and_says_what_works() {
     );
     assert!(out.status.success(), "{}", said(&out));
 }
+
+/// Runs `cmd` (stdin closed) and collects its output; fails the test if it
+/// does not end within `limit` (it is killed then).
+fn run_within(cmd: &mut std::process::Command, limit: Duration) -> Output {
+    use std::process::Stdio;
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+            let out = rx.recv().unwrap().unwrap();
+            panic!("still running after {limit:?} (killed):\n{}", said(&out));
+        }
+    }
+}
+
+/// `objects` objects of 10 records under `in/{tag}-` of the stack's bucket; their ids.
+fn upload(
+    server: &Moto,
+    dir: &Path,
+    tag: &str,
+    objects: usize,
+) -> std::collections::BTreeSet<String> {
+    common::upload_ids(
+        server,
+        dir,
+        "acme-ingest-source",
+        &format!("in/{tag}-"),
+        objects,
+        10,
+    )
+}
+
+/// The stack with `sets`, applied.
+fn applied(server: &Moto, dir: &Path, sets: &[&str]) {
+    init(server, dir, sets);
+    let out = sluice_run(server, dir, &apply_args());
+    assert!(out.status.success(), "{}", said(&out));
+}
+
+/// Every record in the sink is a distinct one of `ids` (none twice).
+fn each_once(dir: &Path) -> std::collections::BTreeSet<String> {
+    let records = common::sink_records(dir);
+    let ids = common::ids_of(&records);
+    assert_eq!(ids.len(), records.len(), "a record written twice");
+    ids
+}
+
+#[test]
+fn a_consumer_that_may_not_delete_stops_and_writes_nothing_twice() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    applied(&server, dir, &["queue.visibility_timeout_secs=2"]);
+    let ids = upload(&server, dir, "a", 4);
+    server.faults(json!({"deny": [{"action": "sqs:DeleteMessage"}]}));
+    let out = run_within(
+        &mut sluice(&server, dir, &common::consume_args("5", &["--assume-role"])),
+        Duration::from_secs(60),
+    );
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("sqs:DeleteMessage is denied on the queue"),
+        "{text}"
+    );
+    assert!(text.contains("grant sqs:DeleteMessage"), "{text}");
+    assert!(each_once(dir).is_subset(&ids));
+    // The messages stay in the queue for a run that may delete them.
+    server.faults(json!({}));
+    std::thread::sleep(Duration::from_secs(3));
+    let out = run_within(
+        &mut sluice(&server, dir, &common::consume_args("3", &["--assume-role"])),
+        Duration::from_secs(60),
+    );
+    assert!(out.status.success(), "{}", said(&out));
+    assert_eq!(common::queue_depth(&server, "acme-ingest-queue"), (0, 0));
+}
+
+#[test]
+fn a_consumer_that_may_not_extend_visibility_stops() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    applied(&server, dir, &["queue.visibility_timeout_secs=1"]);
+    upload(&server, dir, "v", 2);
+    // GetObject answers late, so held messages need extending.
+    server.faults(json!({
+        "deny": [{"action": "sqs:ChangeMessageVisibility"}],
+        "slow": [{"action": "s3:GetObject", "secs": 2, "count": 2}],
+    }));
+    let out = run_within(
+        &mut sluice(
+            &server,
+            dir,
+            &common::consume_args("5", &["--assume-role", "--concurrency", "1"]),
+        ),
+        Duration::from_secs(60),
+    );
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("sqs:ChangeMessageVisibility is denied"),
+        "{text}"
+    );
+    each_once(dir);
+}
+
+#[test]
+fn a_session_that_expires_mid_consume_stops_it_in_those_words() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    applied(&server, dir, &[]);
+    let ids = upload(&server, dir, "s", 3);
+    server.faults(json!({"session_lifetime_secs": 5}));
+    let env = session(&server);
+    // Idle after 8 s (its long-polls as long), the session gone after 5 s.
+    let args = common::consume_args("8", &[]);
+    let out = run_within(
+        sluice(&server, dir, &args).envs(env.iter().cloned()),
+        Duration::from_secs(60),
+    );
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("the AWS credentials have expired (ExpiredToken"),
+        "{text}"
+    );
+    assert!(text.contains("aws sso login"), "{text}");
+    assert!(!text.contains("needs permission"), "{text}");
+    assert_eq!(each_once(dir), ids, "what arrived before the expiry, once");
+}
+
+#[test]
+fn an_assumed_roles_session_is_renewed_mid_consume() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    applied(&server, dir, &[]);
+    // The role's sessions last 8 s; the consumer runs for longer.
+    server.faults(json!({"session_lifetime_secs": 8}));
+    let mut ids = upload(&server, dir, "early", 2);
+    let mut child = sluice(
+        &server,
+        dir,
+        &common::consume_args("13", &["--assume-role"]),
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    std::thread::sleep(Duration::from_secs(11));
+    ids.extend(upload(&server, dir, "late", 2));
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", said(&out));
+    assert_eq!(each_once(dir), ids);
+    assert_eq!(
+        server.injected()["expired_token"],
+        json!(null),
+        "{}",
+        server.injected()
+    );
+}

@@ -1089,6 +1089,46 @@ pub fn upload_records_under(
     ids
 }
 
+/// `objects` gzip objects of `per_object` small records with ids
+/// `{prefix}{o}-{i}` under `prefix` of `bucket`, in one CLI call; their ids.
+pub fn upload_ids(
+    moto: &Moto,
+    dir: &Path,
+    bucket: &str,
+    prefix: &str,
+    objects: usize,
+    per_object: usize,
+) -> std::collections::BTreeSet<String> {
+    let local = dir.join(format!("upload-{}", prefix.replace('/', "_")));
+    fs::create_dir_all(&local).unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    for o in 0..objects {
+        let mut body = String::new();
+        for i in 0..per_object {
+            let id = format!("{prefix}{o}-{i}");
+            body.push_str(&format!("{{\"id\":\"{id}\"}}\n"));
+            ids.insert(id);
+        }
+        fs::write(
+            local.join(format!("part-{o:03}.ndjson.gz")),
+            gzip(body.as_bytes()),
+        )
+        .unwrap();
+    }
+    aws_cli(
+        moto,
+        &[
+            "s3",
+            "cp",
+            local.to_str().unwrap(),
+            &format!("s3://{bucket}/{prefix}"),
+            "--recursive",
+            "--only-show-errors",
+        ],
+    );
+    ids
+}
+
 /// The `id`s of `records`.
 pub fn ids_of(records: &[serde_json::Value]) -> std::collections::BTreeSet<String> {
     records
