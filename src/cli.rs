@@ -188,9 +188,18 @@ pub struct ApplyArgs {
 pub struct VerifyArgs {
     #[command(flatten)]
     pub spec: ConfigArg,
-    /// How long to wait for the test object's event.
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
-    pub wait: u64,
+    /// How long to wait for the test object's event (default: the route's
+    /// usual time, 30 s direct, 45 s through SNS, 60 s through EventBridge,
+    /// and longer while a change apply just made takes effect: S3 and
+    /// EventBridge about five minutes, an SNS subscription up to 15).
+    #[arg(long, value_name = "SECS")]
+    pub wait: Option<u64>,
+    /// Receive from the queue even when it already holds messages of
+    /// others: each receive counts towards their maxReceiveCount, and a
+    /// live message may reach the dead-letter queue sooner. Without it,
+    /// verify waits for the queue to empty before it uploads its object.
+    #[arg(long)]
+    pub probe_busy_queue: bool,
     /// The user's access key file (the 0600 CSV apply wrote), to try the
     /// user's own access as the connector would.
     #[arg(long, value_name = "FILE")]
@@ -813,6 +822,7 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
         backup_base,
         out_dir: args.out.clone(),
         propagation_timeout: Duration::from_secs(args.propagation_timeout),
+        recent_dir: crate::aws::recent::default_dir(),
     };
     let result = with_progress(async |reporter| {
         crate::aws::apply::apply(&clients, &spec, &plan, &observed, &options, reporter).await
@@ -870,9 +880,14 @@ async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
     };
     let Connected { clients, spec, .. } = args.spec.connect(global).await?;
     let options = VerifyOptions {
-        timeout: Duration::from_secs(args.wait),
+        timeout: Duration::from_secs(args.wait.unwrap_or(30)),
         user_key,
         iam_wait: args.iam.duration(),
+        recent_dir: crate::aws::recent::default_dir(),
+        // An explicit --wait is the wait; otherwise the route and the
+        // changes apply recorded decide.
+        wait_for_propagation: args.wait.is_none(),
+        probe_busy_queue: args.probe_busy_queue,
     };
     let report = with_progress(async |reporter| {
         crate::aws::verify::verify(&clients, &spec, &options, reporter).await

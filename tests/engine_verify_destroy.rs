@@ -155,6 +155,7 @@ async fn verify_passes_on_a_correct_setup_and_the_odd_key_round_trips() {
     let options = VerifyOptions {
         timeout: Duration::from_secs(10),
         user_key: None,
+        ..VerifyOptions::default()
     };
     let report = verify(&clients, &spec, &options, &reporter).await;
     assert!(report.passed(), "{report:#?}");
@@ -255,6 +256,7 @@ async fn verify_names_the_missing_notification() {
     let options = VerifyOptions {
         timeout: Duration::from_secs(3),
         user_key: None,
+        ..VerifyOptions::default()
     };
     let report = verify(&clients, &spec, &options, &Reporter::silent()).await;
     assert!(!report.passed());
@@ -312,6 +314,7 @@ async fn verify_returns_unrelated_messages_and_never_deletes_them() {
     let options = VerifyOptions {
         timeout: Duration::from_secs(10),
         user_key: None,
+        ..VerifyOptions::default()
     };
     let report = verify(&clients, &spec, &options, &Reporter::silent()).await;
     assert!(report.passed(), "{report:#?}");

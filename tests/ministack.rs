@@ -783,3 +783,63 @@ fn vendor_queue_is_notified_and_the_vendor_reads_through_our_role() {
     destroy(&server, dir);
     assert_eq!(holdings(&server), before, "destroy leaves nothing of ours");
 }
+
+#[test]
+fn a_queue_policy_broken_by_hand_stops_delivery_and_apply_repairs_it() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    init(
+        &server,
+        dir,
+        &["--name", "acme-ingest"],
+        &["bucket.prefix=in/"],
+    );
+    apply(&server, dir);
+    // Someone edits the queue policy: S3 may no longer send from the bucket.
+    let url = common::queue_url(&server, "acme-ingest-queue");
+    let arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:acme-ingest-queue");
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:s3:::some-other-bucket"}}}]});
+    aws_cli(
+        &server,
+        &[
+            "sqs",
+            "set-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attributes",
+            &json!({"Policy": policy.to_string()}).to_string(),
+        ],
+    );
+    let out = sluice_run(
+        &server,
+        dir,
+        &["verify", "--config", "spec.json", "--wait", "5"],
+    );
+    let text = said(&out);
+    assert!(!out.status.success(), "delivery must stop:\n{text}");
+    assert!(text.contains("FAIL  event"), "{text}");
+    assert!(
+        text.contains("check that the queue policy allows s3.amazonaws.com"),
+        "{text}"
+    );
+    // The change apply just made is named as a possible cause too.
+    assert!(
+        text.contains("notification configuration changed")
+            && text.contains("may not be on its way yet"),
+        "{text}"
+    );
+    let planned = sluice_run(&server, dir, &["plan", "--config", "spec.json"]);
+    let plan = said(&planned);
+    assert_eq!(
+        planned.status.code(),
+        Some(2),
+        "the drift is shown:\n{plan}"
+    );
+    assert!(plan.contains("update queue acme-ingest-queue"), "{plan}");
+    apply(&server, dir);
+    plans_clean(&server, dir, "after the repair");
+    common::verifies(&server, dir, &[]);
+}

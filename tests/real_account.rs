@@ -588,3 +588,135 @@ fn an_assumed_roles_session_is_renewed_mid_consume() {
         server.injected()
     );
 }
+
+#[test]
+fn verify_right_after_apply_waits_as_long_as_aws_documents_and_says_why() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    applied(&server, dir, &[]);
+    // No --wait: the route's time, plus what S3 documents for the change apply made.
+    let out = sluice_run(&server, dir, &["verify", "--config", "spec.json"]);
+    let text = said(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("waiting up to 5 min")
+            && text.contains("the bucket's notification configuration changed, and S3 says a change \"usually takes about five minutes\""),
+        "{text}"
+    );
+    // Settled (a route not changed by this apply): the usual 30 s.
+    let replanned = sluice_run(&server, dir, &apply_args());
+    assert!(replanned.status.success(), "{}", said(&replanned));
+    let dir2 = tempfile::tempdir().unwrap();
+    let dir2 = dir2.path();
+    std::fs::copy(dir.join("spec.json"), dir2.join("spec.json")).unwrap();
+    let mut cmd = sluice(&server, dir2, &["verify", "--config", "spec.json"]);
+    let out = run(cmd.env("XDG_DATA_HOME", dir2));
+    let text = said(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("waiting up to 30 s for the event"), "{text}");
+}
+
+/// Sends `n` messages of another producer to the stack's queue.
+fn live_messages(server: &Moto, n: usize) -> String {
+    let url = common::queue_url(server, "acme-ingest-queue");
+    for i in 0..n {
+        aws_cli(
+            server,
+            &[
+                "sqs",
+                "send-message",
+                "--queue-url",
+                &url,
+                "--message-body",
+                &format!("{{\"live\":{i}}}"),
+            ],
+        );
+    }
+    url
+}
+
+/// How many times each message of the queue at `url` was received, this
+/// receive included (it leaves them visible).
+fn receive_counts(server: &Moto, url: &str) -> Vec<u64> {
+    let got = aws_cli(
+        server,
+        &[
+            "sqs",
+            "receive-message",
+            "--queue-url",
+            url,
+            "--max-number-of-messages",
+            "10",
+            "--visibility-timeout",
+            "0",
+            "--attribute-names",
+            "ApproximateReceiveCount",
+        ],
+    );
+    let mut counts: Vec<u64> = got["Messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            m["Attributes"]["ApproximateReceiveCount"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    counts.sort();
+    counts
+}
+
+#[test]
+fn verify_spends_no_receive_of_messages_already_in_the_queue_without_consent() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    applied(&server, dir, &[]);
+    let url = live_messages(&server, 3);
+    let out = sluice_run(
+        &server,
+        dir,
+        &["verify", "--config", "spec.json", "--wait", "5"],
+    );
+    let text = said(&out);
+    assert!(out.status.success() && !text.contains("FAIL"), "{text}");
+    for needle in [
+        "the queue holds 4 messages",
+        "verify does not receive them",
+        "--probe-busy-queue",
+        "n/a   event",
+    ] {
+        assert!(text.contains(needle), "{needle}:\n{text}");
+    }
+    // The three, and S3's test event: none received by verify.
+    assert_eq!(
+        receive_counts(&server, &url),
+        [1, 1, 1, 1],
+        "verify received none of them"
+    );
+
+    // With consent: each is received at most once more while verify looks for its own.
+    let out = sluice_run(
+        &server,
+        dir,
+        &[
+            "verify",
+            "--config",
+            "spec.json",
+            "--wait",
+            "20",
+            "--probe-busy-queue",
+        ],
+    );
+    let text = said(&out);
+    assert!(out.status.success() && !text.contains("FAIL"), "{text}");
+    assert!(text.contains("pass  event"), "{text}");
+    assert!(
+        receive_counts(&server, &url).iter().all(|c| *c <= 3),
+        "{text}"
+    );
+}

@@ -35,6 +35,9 @@ pub struct ApplyOptions {
     pub out_dir: PathBuf,
     /// How long to keep retrying while IAM or S3 catch up with a change.
     pub propagation_timeout: Duration,
+    /// Where route changes that take AWS minutes are recorded for verify
+    /// ([`super::recent`]); `None` records nothing.
+    pub recent_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -175,6 +178,9 @@ pub async fn apply(
             }
         }
     }
+    if let Some(dir) = &options.recent_dir {
+        super::recent::record(dir, spec, &account, &route_changes(spec, &run.steps));
+    }
     let connector =
         docs::vendor_values(spec, run.queue_url.as_deref(), run.access_key_id.as_deref());
     Ok(ApplyReport {
@@ -182,6 +188,25 @@ pub async fn apply(
         steps: run.steps,
         connector,
     })
+}
+
+/// The changes among `steps` that AWS takes minutes to put into effect.
+fn route_changes(spec: &Spec, steps: &[(StepId, Outcome, String)]) -> Vec<super::recent::Change> {
+    use super::recent::Change;
+    steps
+        .iter()
+        .filter(|(_, outcome, _)| matches!(outcome, Outcome::Created | Outcome::Updated))
+        .filter_map(|(step, _, _)| match (step, spec.delivery()) {
+            (StepId::Apply(ResourceKind::Notification), Some(Delivery::Direct)) => {
+                Some(Change::Notification)
+            }
+            (StepId::Apply(ResourceKind::Notification), Some(Delivery::Eventbridge)) => {
+                Some(Change::Eventbridge)
+            }
+            (StepId::Apply(ResourceKind::Subscription), _) => Some(Change::Subscription),
+            _ => None,
+        })
+        .collect()
 }
 
 fn json_string(v: &Value) -> String {

@@ -12,6 +12,7 @@ pub mod observe;
 pub mod plan;
 pub mod progress;
 pub mod propagation;
+pub mod recent;
 pub mod restore;
 pub mod verify;
 

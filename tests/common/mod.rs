@@ -346,7 +346,12 @@ wait "$pid""#;
         let path = std::env::join_paths(parts).expect("PATH entries");
         let path = path.into_string().expect("PATH is not UTF-8");
         let server = aws_server().to_string();
+        // sluice's data directory (apply's records of route changes, read
+        // by verify; default backups) is this test process's own.
+        let data = scratch_dir(&format!("data-{}", std::process::id()));
+        let data = data.to_str().expect("target dir is not UTF-8");
         [
+            ("XDG_DATA_HOME", data),
             ("AWS_ACCESS_KEY_ID", self.keys.0.as_str()),
             ("AWS_SECRET_ACCESS_KEY", self.keys.1.as_str()),
             ("AWS_DEFAULT_REGION", REGION),
