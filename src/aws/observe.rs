@@ -1021,6 +1021,24 @@ pub fn notification_from_json(
     Ok(builder.build())
 }
 
+/// One attribute of the queue at `url` as SQS has it (`None` when SQS
+/// leaves it out).
+pub async fn queue_attribute(
+    clients: &Clients,
+    url: &str,
+    name: QueueAttributeName,
+) -> Result<Option<String>, AwsError> {
+    let out = clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(name.clone())
+        .send()
+        .await
+        .map_err(|e| classify("sqs:GetQueueAttributes", url, e))?;
+    Ok(out.attributes().and_then(|a| a.get(&name)).cloned())
+}
+
 /// One queue's approximate counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Depth {

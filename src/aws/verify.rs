@@ -1023,20 +1023,15 @@ const NEW_QUEUE_MESSAGES: u64 = 2;
 
 /// How long ago the queue at `url` was made (its CreatedTimestamp).
 async fn queue_age(clients: &Clients, url: &str) -> Option<Duration> {
-    use aws_sdk_sqs::types::QueueAttributeName;
-    let out = clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::CreatedTimestamp)
-        .send()
-        .await
-        .ok()?;
-    let created: u64 = out
-        .attributes()?
-        .get(&QueueAttributeName::CreatedTimestamp)?
-        .parse()
-        .ok()?;
+    let created = super::observe::queue_attribute(
+        clients,
+        url,
+        aws_sdk_sqs::types::QueueAttributeName::CreatedTimestamp,
+    )
+    .await
+    .ok()??
+    .parse::<u64>()
+    .ok()?;
     SystemTime::now()
         .duration_since(UNIX_EPOCH + Duration::from_secs(created))
         .ok()

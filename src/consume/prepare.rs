@@ -192,18 +192,13 @@ pub async fn queues(clients: &Clients, spec: &Spec) -> Result<Queues> {
 /// The queue's visibility timeout in seconds, as SQS has it (`fallback` when
 /// the attribute is missing or not a number).
 async fn visibility_timeout(clients: &Clients, url: &str, fallback: u64) -> Result<u64> {
-    use aws_sdk_sqs::types::QueueAttributeName;
-    let out = clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::VisibilityTimeout)
-        .send()
-        .await
-        .map_err(|e| crate::aws::error::classify("sqs:GetQueueAttributes", url, e))?;
-    Ok(out
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::VisibilityTimeout))
+    let value = crate::aws::observe::queue_attribute(
+        clients,
+        url,
+        aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
+    )
+    .await?;
+    Ok(value
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(fallback))
 }
