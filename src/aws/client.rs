@@ -137,7 +137,7 @@ fn provider_failure(detail: &str, profile: Option<&str>) -> String {
             )
         }
         None if !attempts.is_empty() => format!(
-            "no usable AWS credentials: {}; set AWS_PROFILE, run `aws configure` or `aws sso login`",
+            "no usable AWS credentials (tried the environment, the shared config and credentials files, SSO, web identity, container and instance roles): {}; set AWS_PROFILE, run `aws configure` or `aws sso login`",
             attempts
                 .iter()
                 .map(|(source, why)| format!("{source}: {why}"))
@@ -361,7 +361,7 @@ mod tests {
         );
         let none = provider_failure(CHAIN, None);
         assert!(
-            none.starts_with("no usable AWS credentials: Environment: environment variable not set; Profile: profile `prod` was not defined"),
+            none.starts_with("no usable AWS credentials (tried the environment, the shared config and credentials files, SSO, web identity, container and instance roles): Environment: environment variable not set; Profile: profile `prod` was not defined"),
             "{none}"
         );
         assert!(!none.contains("DispatchFailure"), "{none}");

@@ -1023,15 +1023,15 @@ const NEW_QUEUE_MESSAGES: u64 = 2;
 
 /// How long ago the queue at `url` was made (its CreatedTimestamp).
 async fn queue_age(clients: &Clients, url: &str) -> Option<Duration> {
-    let created = super::observe::queue_attribute(
+    let created: String = super::observe::queue_attribute(
         clients,
         url,
         aws_sdk_sqs::types::QueueAttributeName::CreatedTimestamp,
     )
     .await
-    .ok()??
-    .parse::<u64>()
-    .ok()?;
+    .ok()??;
+    // Whole seconds (some emulators add a fraction).
+    let created: u64 = created.split('.').next()?.parse().ok()?;
     SystemTime::now()
         .duration_since(UNIX_EPOCH + Duration::from_secs(created))
         .ok()
