@@ -559,6 +559,8 @@ fn aws_options(global: &GlobalOpts) -> AwsOptions {
         region: global.region.clone(),
         endpoint_url: global.endpoint_url.clone(),
         timeout: global.timeout.map(Duration::from_secs),
+        // An MFA code is asked for on a terminal, never under the wizard.
+        mfa_prompt: std::io::stdin().is_terminal(),
     }
 }
 
@@ -600,7 +602,10 @@ impl ConfigArg {
 
 async fn wizard(global: &GlobalOpts, config: Option<PathBuf>) -> Result<ExitCode> {
     crate::tui::run(crate::tui::WizardOptions {
-        aws: aws_options(global),
+        aws: AwsOptions {
+            mfa_prompt: false,
+            ..aws_options(global)
+        },
         config,
         log_file: global.log_file.clone(),
     })

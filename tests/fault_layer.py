@@ -34,6 +34,11 @@ Settings (every one optional; durations in seconds):
   Expiration says so, and later requests signed with them get ExpiredToken.
 - deny: [{"action": "sqs:DeleteMessage"}]: requests for the action (by any
   caller but root) are refused with AccessDenied, as a permission taken away.
+- require_mfa: ["role-name"]: sts:AssumeRole of these roles without
+  SerialNumber and TokenCode is refused, as a trust policy with the
+  condition Bool aws:MultiFactorAuthPresent true refuses it (IAM User
+  Guide, "Configuring MFA-protected API access"); ministack does not model
+  MFA.
 - slow: [{"action": "s3:GetObject", "secs": 2, "count": 3}]: the next
   `count` requests for the action are answered `secs` late.
 
@@ -184,6 +189,12 @@ def _before(service, action, key, routing, body, headers, request_id):
     if action == "sts:AssumeRole":
         role_arn = _param(routing, "RoleArn")
         role = role_arn.rsplit("/", 1)[-1]
+        if role in s.get("require_mfa", []) and not (
+                _param(routing, "SerialNumber") and _param(routing, "TokenCode")):
+            _count("mfa_missing")
+            return _denied(service, action, key, headers, request_id,
+                           f"User: {_caller(key)} is not authorized to perform: sts:AssumeRole "
+                           f"on resource: {role_arn}")
         if _within(_role_changed, role, s.get("new_role_unassumable_secs")):
             _count("role_unassumable")
             return _denied(service, action, key, headers, request_id,

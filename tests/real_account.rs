@@ -88,9 +88,17 @@ fn a_profile_that_cannot_load_is_named_with_the_providers_own_cause() {
     .unwrap();
     let spec = json!({"name": "acme-ingest", "region": "us-west-2"});
     std::fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
+    // An `aws login` profile: its session is read from the login cache
+    // (the SDK's credentials-login feature), here missing.
+    std::fs::write(
+        dir.join("config-login"),
+        "[profile prod]\nlogin_session = arn:aws:iam::123456789012:user/Admin\n",
+    )
+    .unwrap();
     for (config, cause) in [
         ("config", "profile `prod` was not defined"),
         ("config-process", "token expired"),
+        ("config-login", ".aws/login/cache/"),
     ] {
         let mut cmd = std::process::Command::new(common::sluice_bin());
         for (key, _) in std::env::vars_os() {
@@ -100,6 +108,7 @@ fn a_profile_that_cannot_load_is_named_with_the_providers_own_cause() {
         }
         let out = run(cmd
             .current_dir(dir)
+            .env("HOME", dir)
             .env("AWS_CONFIG_FILE", dir.join(config))
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -111,6 +120,10 @@ fn a_profile_that_cannot_load_is_named_with_the_providers_own_cause() {
             "{config}: {text}"
         );
         assert!(text.contains(cause), "{config}: {text}");
+        assert!(
+            !text.contains("feature must be enabled"),
+            "{config}: {text}"
+        );
     }
 }
 
@@ -718,5 +731,147 @@ fn verify_spends_no_receive_of_messages_already_in_the_queue_without_consent() {
     assert!(
         receive_counts(&server, &url).iter().all(|c| *c <= 3),
         "{text}"
+    );
+}
+
+/// A shared config file in `dir` with profile `base` (the admin user's
+/// long-term key) and profile `mfa` assuming `role` with an MFA device;
+/// and the role, trusting the account, allowed everything.
+fn mfa_profiles(server: &Moto, dir: &Path, role: &str) -> std::path::PathBuf {
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]});
+    aws_cli(
+        server,
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            role,
+            "--assume-role-policy-document",
+            &trust.to_string(),
+        ],
+    );
+    let all = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    aws_cli(
+        server,
+        &[
+            "iam",
+            "put-role-policy",
+            "--role-name",
+            role,
+            "--policy-name",
+            "admin",
+            "--policy-document",
+            &all.to_string(),
+        ],
+    );
+    let config = dir.join("aws-config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile base]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n[profile mfa]\nrole_arn = arn:aws:iam::123456789012:role/{role}\nsource_profile = base\nmfa_serial = arn:aws:iam::123456789012:mfa/admin\n",
+            server.keys.0, server.keys.1
+        ),
+    )
+    .unwrap();
+    config
+}
+
+/// `sluice ARGS` signing with the shared config file's profile `profile`.
+fn with_profile(
+    server: &Moto,
+    dir: &Path,
+    config: &Path,
+    profile: &str,
+    args: &[&str],
+) -> std::process::Command {
+    let mut cmd = sluice(server, dir, args);
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_CONFIG_FILE", config)
+        .env("AWS_PROFILE", profile);
+    cmd
+}
+
+#[test]
+fn an_mfa_profile_is_refused_without_a_terminal_naming_its_mfa_serial() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    init(&server, dir, &[]);
+    let config = mfa_profiles(&server, dir, "mfa-admin");
+    let out = run(&mut with_profile(
+        &server,
+        dir,
+        &config,
+        "mfa",
+        &["plan", "--config", "spec.json"],
+    ));
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for needle in [
+        "profile `mfa`",
+        "mfa_serial arn:aws:iam::123456789012:mfa/admin",
+        "only on the command line with a terminal",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+}
+
+#[test]
+fn an_mfa_profile_asks_for_the_code_on_a_terminal_and_assumes_the_role_with_it() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        common::skip(
+            "an_mfa_profile_asks_for_the_code_on_a_terminal",
+            "script(1) is missing",
+        );
+        return;
+    }
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    init(&server, dir, &[]);
+    let config = mfa_profiles(&server, dir, "mfa-admin");
+    // Like a trust policy requiring MFA: AssumeRole without the code is refused.
+    server.faults(json!({"require_mfa": ["mfa-admin"]}));
+    // script(1) gives sluice a terminal; the code is typed once it asks.
+    let command = format!("{} plan --config spec.json", common::sluice_bin().display());
+    let profile = with_profile(&server, dir, &config, "mfa", &[]);
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .env_clear()
+        .envs(
+            profile
+                .get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"123456\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = said(&out);
+    assert!(
+        text.contains("MFA code for arn:aws:iam::123456789012:mfa/admin (profile mfa"),
+        "{text}"
+    );
+    assert!(
+        text.contains("create policy acme-ingest-policy"),
+        "the plan ran as the role: {text}"
+    );
+    assert_eq!(
+        server.injected()["mfa_missing"],
+        json!(null),
+        "{}",
+        server.injected()
     );
 }

@@ -20,6 +20,9 @@ pub struct AwsOptions {
     pub endpoint_url: Option<String>,
     /// The longest one call may take (`--timeout`); `None` is [`Timeouts::default`].
     pub timeout: Option<Duration>,
+    /// Whether an assume-role profile's MFA code may be asked for on the
+    /// terminal (the command line on a terminal; not the wizard).
+    pub mfa_prompt: bool,
 }
 
 /// How long calls may take. A frozen endpoint ends a call with a timeout
@@ -183,6 +186,16 @@ impl Clients {
             );
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
+            // The SDK cannot ask for an MFA code: sluice does (see `mfa`).
+            if let Some(mfa) = super::mfa::mfa_profile(profile) {
+                let region = options.region.as_deref().unwrap_or(default_region);
+                loader = loader.credentials_provider(super::mfa::MfaProvider::new(
+                    mfa,
+                    region,
+                    options.endpoint_url.clone(),
+                    options.mfa_prompt,
+                ));
+            }
         }
         if let Some(region) = &options.region {
             loader = loader.region(Region::new(region.clone()));
