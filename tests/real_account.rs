@@ -875,3 +875,41 @@ fn an_mfa_profile_asks_for_the_code_on_a_terminal_and_assumes_the_role_with_it()
         server.injected()
     );
 }
+
+#[test]
+fn throttling_bursts_are_ridden_out_by_apply_verify_and_consume() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    init(&server, dir, &[]);
+    let burst = |service: &str, action: Option<&str>, count: u32| json!({"service": service, "action": action, "count": count});
+    server.faults(json!({"throttle": [
+        burst("iam", None, 3),
+        burst("sqs", Some("sqs:CreateQueue"), 3),
+        burst("s3", Some("s3:PutBucketNotification"), 2),
+        burst("sts", Some("sts:AssumeRole"), 2),
+    ]}));
+    let out = sluice_run(&server, dir, &apply_args());
+    assert!(out.status.success(), "{}", said(&out));
+    common::verifies(&server, dir, &[]);
+    assert_eq!(server.injected()["throttled"], 10, "every burst was met");
+    let ids = upload(&server, dir, "t", 5);
+    // A burst longer than the SDK's own retries: the consumer backs off and goes on.
+    server.faults(json!({"throttle": [
+        burst("sqs", Some("sqs:ReceiveMessage"), 8),
+        burst("sqs", Some("sqs:DeleteMessage"), 3),
+        burst("s3", Some("s3:GetObject"), 3),
+    ]}));
+    let out = run_within(
+        &mut sluice(&server, dir, &common::consume_args("3", &["--assume-role"])),
+        Duration::from_secs(90),
+    );
+    assert!(out.status.success(), "{}", said(&out));
+    assert_eq!(each_once(dir), ids);
+    assert_eq!(common::queue_depth(&server, "acme-ingest-queue"), (0, 0));
+    assert!(
+        server.injected()["throttled"].as_u64() >= Some(14),
+        "{}",
+        server.injected()
+    );
+}
