@@ -116,6 +116,11 @@ pub struct CredentialsArgs {
     /// Write them to this file (mode 0600) instead of the terminal.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Make them as the pipeline's user, with its access key file (the 0600
+    /// CSV apply wrote), as Treasure Data's guide has the import user make
+    /// its own temporary credentials.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -236,11 +241,19 @@ pub struct DestroyArgs {
     /// Destroy without asking.
     #[arg(long)]
     pub yes: bool,
-    /// Also delete the stack's queues while they hold messages (backed up as
-    /// JSON first) and its bucket while it holds objects (deleted first).
-    /// Asks again on a terminal, even with --yes.
+    /// Also delete the stack's queues while they hold messages: every message
+    /// is written to the backup as JSON first (`sluice restore` sends them
+    /// again), and a queue with messages in flight is kept. Asks again on a
+    /// terminal, even with --yes. Objects are not messages: see --delete-objects.
     #[arg(long)]
     pub force: bool,
+    /// Also delete the stack's bucket while it holds objects, deleting every
+    /// object and object version in it first (objects are not backed up).
+    /// Asks again on a terminal, even with --yes. A bucket another team's
+    /// notification entry or an EventBridge rule depends on is kept whatever
+    /// the flags.
+    #[arg(long)]
+    pub delete_objects: bool,
     /// Base directory for the backup of deleted messages (default: sluice's data directory).
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
@@ -588,6 +601,20 @@ impl ConfigArg {
         Ok(spec)
     }
 
+    /// Reads the spec for a command that runs offline: a KMS key named by
+    /// its alias is refused, since only kms:DescribeKey can tell which key
+    /// it stands for.
+    fn load_offline(&self, global: &GlobalOpts) -> Result<Spec> {
+        let spec = self.load(global)?;
+        if let Err(errors) = spec::validate(&spec) {
+            bail!(
+                "{} names a KMS key by its alias, which works only online (sluice plan, apply):\n{errors}",
+                self.config.display()
+            );
+        }
+        Ok(spec)
+    }
+
     /// Reads the spec and reaches its stack as the caller.
     async fn connect(&self, global: &GlobalOpts) -> Result<Connected> {
         let spec = self.load(global)?;
@@ -625,8 +652,13 @@ fn init(global: &GlobalOpts, args: &InitArgs) -> Result<ExitCode> {
     if !args.set.is_empty() {
         spec = spec::with_settings(&spec, &args.set, "--set")?;
     }
-    if let Err(errors) = spec::validate(&spec) {
+    if let Err(errors) = spec::validate_unresolved(&spec) {
         bail!("cannot make a spec from these values:\n{errors}");
+    }
+    for (path, alias) in spec::kms_aliases(&spec) {
+        eprintln!(
+            "note: {path} names the alias {alias}: sluice plan and apply resolve it to its key with kms:DescribeKey; offline, plan --offline and export refuse it (give the key ARN for those)"
+        );
     }
     if args.out.exists() && !args.force {
         bail!(
@@ -658,15 +690,16 @@ fn print_plan_errors(plan: &Plan) {
 
 async fn plan(global: &GlobalOpts, args: &PlanArgs) -> Result<ExitCode> {
     let plan = if args.offline {
-        Plan::offline(&args.spec.load(global)?)
+        Plan::offline(&args.spec.load_offline(global)?)
     } else {
         let Connected {
             clients,
             identity,
             spec,
+            kms_keys,
         } = args.spec.connect(global).await?;
         let observed = observe(&clients, &spec, identity).await;
-        Plan::live(&spec, &observed)?
+        Plan::live(&spec, &observed)?.with_kms_keys(&spec, &kms_keys)
     };
     if args.json {
         println!("{}", crate::docs::to_pretty(&plan.to_json()).trim_end());
@@ -685,6 +718,17 @@ async fn plan(global: &GlobalOpts, args: &PlanArgs) -> Result<ExitCode> {
     })
 }
 
+/// The flag that deletes what destroy kept, where one does.
+fn kept_advice(why: &KeptReason) -> &'static str {
+    match why {
+        KeptReason::HoldsMessages(_) => {
+            " (destroy --force deletes it, backing its messages up first)"
+        }
+        KeptReason::HoldsObjects(_) => " (destroy --delete-objects deletes its objects and it)",
+        KeptReason::InUse(_) | KeptReason::NotOurs(_) => "",
+    }
+}
+
 fn print_event(event: &Event, show_secret: bool) {
     match event {
         Event::Started { title, .. } => eprintln!("→ {title}"),
@@ -699,7 +743,7 @@ fn print_event(event: &Event, show_secret: bool) {
                 _ => "✓",
             };
             let advice = match outcome {
-                Outcome::Kept(KeptReason::HoldsData(_)) => " (destroy --force deletes it)",
+                Outcome::Kept(why) => kept_advice(why),
                 _ => "",
             };
             eprintln!(
@@ -796,9 +840,10 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
         clients,
         identity,
         spec,
+        kms_keys,
     } = args.spec.connect(global).await?;
     let observed = observe(&clients, &spec, identity).await;
-    let plan = Plan::live(&spec, &observed)?;
+    let plan = Plan::live(&spec, &observed)?.with_kms_keys(&spec, &kms_keys);
     print!("{}", plan.render(color_stdout()));
     if !plan.errors.is_empty() {
         print_plan_errors(&plan);
@@ -870,19 +915,21 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
     }
 }
 
+/// The access key in `path`, a key file as apply writes it.
+fn read_user_key(path: Option<&Path>) -> Result<Option<crate::aws::verify::UserKey>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the key file {}", path.display()))?;
+    crate::aws::verify::UserKey::from_csv(&text)
+        .map(Some)
+        .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))
+}
+
 async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
     use crate::aws::verify::{Outcome, VerifyOptions};
-    let user_key = match &args.key_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the key file {}", path.display()))?;
-            Some(
-                crate::aws::verify::UserKey::from_csv(&text)
-                    .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?,
-            )
-        }
-        None => None,
-    };
+    let user_key = read_user_key(args.key_file.as_deref())?;
     let Connected { clients, spec, .. } = args.spec.connect(global).await?;
     let options = VerifyOptions {
         timeout: Duration::from_secs(args.wait.unwrap_or(30)),
@@ -925,6 +972,7 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
         clients,
         identity,
         spec,
+        ..
     } = args.spec.connect(global).await?;
     let route = match spec.delivery() {
         Some(Delivery::Direct) => {
@@ -941,54 +989,75 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
         None => "no notification (the pipeline has none)".to_owned(),
     };
     eprintln!(
-        "This removes stack {} in {} (account {}): {route}, and the queues, policy, role, user{} that carry its sluice:stack tag. Untagged resources are kept.",
-        spec.name,
-        spec.region,
-        identity.account,
-        if args.force {
-            " and the bucket with every object in it"
-        } else {
-            " and the bucket if it is empty"
-        }
+        "This removes stack {} in {} (account {}): {route}, and the queues, policy, role, user and bucket that carry its sluice:stack tag. Untagged resources are kept.",
+        spec.name, spec.region, identity.account,
     );
     let holdings = crate::aws::destroy::holdings(&clients, &spec).await?;
-    let mut held = Vec::new();
-    if let Some(depth) = holdings.queue.filter(|d| d.total() > 0) {
-        held.push(format!("queue {} holds {depth}", spec.queue.name));
+    let mut doomed = Vec::new();
+    let say = |what: String, deleted: bool, fate: &str| {
+        eprintln!("  {what}: {fate}");
+        deleted.then_some(what)
+    };
+    for (kind, name, depth) in [
+        ("queue", &spec.queue.name, holdings.queue),
+        (
+            "dead-letter queue",
+            &spec.queue.dead_letter.name,
+            holdings.dlq,
+        ),
+    ] {
+        if let Some(depth) = depth.filter(|d| d.total() > 0) {
+            doomed.extend(say(
+                format!("{kind} {name} holds {depth}"),
+                args.force,
+                if args.force {
+                    "deleted, after every message is written to the backup (kept if some are in flight)"
+                } else {
+                    "kept (--force deletes it, backing its messages up first)"
+                },
+            ));
+        }
     }
-    if let Some(depth) = holdings.dlq.filter(|d| d.total() > 0) {
-        held.push(format!(
-            "dead-letter queue {} holds {depth}",
-            spec.queue.dead_letter.name
-        ));
-    }
-    if let Some(n) = holdings.bucket_objects.filter(|n| *n > 0) {
-        held.push(format!(
-            "bucket {} holds {}",
-            spec.bucket.name,
-            crate::words::count(n, "object")
-        ));
-    }
-    for line in &held {
+    let bucket_in_use = !holdings.bucket_dependents.is_empty();
+    if bucket_in_use {
         eprintln!(
-            "  {line}: {}",
-            if args.force {
-                "deleted (messages are backed up first)"
+            "  bucket {} is kept whatever the flags: {} depend{} on it",
+            spec.bucket.name,
+            holdings.bucket_dependents.join("; "),
+            if holdings.bucket_dependents.len() == 1 {
+                "s"
             } else {
-                "kept (--force deletes it)"
+                ""
             }
         );
+    }
+    if let Some(n) = holdings.bucket_objects.filter(|n| *n > 0) {
+        let deleted = args.delete_objects && !bucket_in_use;
+        doomed.extend(say(
+            format!(
+                "bucket {} holds {}",
+                spec.bucket.name,
+                crate::words::count(n, "object")
+            ),
+            deleted,
+            if deleted {
+                "deleted with every object in it (objects are not backed up)"
+            } else if bucket_in_use {
+                "kept"
+            } else {
+                "kept (--delete-objects deletes the objects and the bucket)"
+            },
+        ));
     }
     if !args.yes && !confirm("Destroy?")? {
         eprintln!("Nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    if args.force
-        && !held.is_empty()
+    if !doomed.is_empty()
         && std::io::stdin().is_terminal()
         && !confirm(&format!(
-            "--force deletes that data: {}. Really?",
-            held.join("; ")
+            "This deletes data: {}. Really?",
+            doomed.join("; ")
         ))?
     {
         eprintln!("Nothing was changed.");
@@ -996,6 +1065,7 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
     }
     let options = DestroyOptions {
         force: args.force,
+        delete_objects: args.delete_objects,
         backup_base: match &args.backup_dir {
             Some(dir) => Some(
                 std::path::absolute(dir)
@@ -1015,17 +1085,10 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
         println!("gone     {g}");
     }
     for (what, why) in &report.kept {
-        let advice = match why {
-            KeptReason::HoldsData(_) => " (--force deletes it)",
-            KeptReason::NotOurs(_) => "",
-        };
-        println!("kept     {what}: {why}{advice}");
+        println!("kept     {what}: {why}{}", kept_advice(why));
     }
     // Data left behind means the stack is not gone: automation must notice.
-    let holds_data = report
-        .kept
-        .iter()
-        .any(|(_, why)| matches!(why, KeptReason::HoldsData(_)));
+    let holds_data = report.kept.iter().any(|(_, why)| why.holds_data());
     Ok(if holds_data {
         ExitCode::from(2)
     } else {
@@ -1076,6 +1139,7 @@ async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
         clients,
         identity,
         spec,
+        ..
     } = args.spec.connect(global).await?;
     let prepared = prepare(clients, &spec, &settings, &mut say_waiting).await?;
     let interval = Duration::from_secs(args.metrics_interval.max(1));
@@ -1157,7 +1221,12 @@ async fn credentials(global: &GlobalOpts, args: &CredentialsArgs) -> Result<Exit
             "stdout is not a terminal: the secret would land in a pipe or a log; pass --out FILE (written with mode 0600)"
         );
     }
+    let user_key = read_user_key(args.key_file.as_deref())?;
     let Connected { clients, spec, .. } = args.spec.connect(global).await?;
+    let clients = match &user_key {
+        Some(key) => clients.with_key(&key.access_key_id, key.secret_access_key.expose()),
+        None => clients,
+    };
     let kind = if args.session {
         Kind::Session
     } else {
@@ -1312,7 +1381,7 @@ async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<ExitCode> {
 }
 
 fn export(args: &ExportArgs, global: &GlobalOpts) -> Result<ExitCode> {
-    let spec = args.spec.load(global)?;
+    let spec = args.spec.load_offline(global)?;
     let files = export::bundle(&spec, args.format);
     let written = export::write_bundle(&args.out, &files)
         .with_context(|| format!("cannot write the bundle into {}", args.out.display()))?;
@@ -1335,6 +1404,7 @@ async fn monitor(global: &GlobalOpts, args: &MonitorArgs) -> Result<ExitCode> {
         clients,
         identity,
         spec,
+        ..
     } = args.spec.connect(global).await?;
     let (clients, assumed_role) = connect_as(
         clients,

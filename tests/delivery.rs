@@ -442,6 +442,7 @@ fn setup_sh_builds_each_route_as_apply_would_and_reruns_as_a_no_op() {
             run(moto
                 .command("bash")
                 .arg(dir.join("bundle/setup.sh"))
+                .arg("--yes")
                 .current_dir(dir.join("bundle"))
                 .env("SLUICE_BACKUP_DIR", dir.join(backups)))
         };

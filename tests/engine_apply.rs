@@ -103,7 +103,8 @@ fn plan_exit_codes_apply_is_idempotent_and_foreign_entries_survive() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    create_bucket(&moto, "acme-ingest-source");
+    // The stack's bucket (an earlier apply made it), holding what others added.
+    common::create_stack_bucket(&moto, "acme-ingest-source", "acme-ingest");
     aws_cli(
         &moto,
         &[
@@ -204,7 +205,8 @@ fn an_overlapping_entry_is_refused_before_any_write() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    create_bucket(&moto, "acme-ingest-source");
+    // The stack's bucket (an earlier apply made it), holding what others added.
+    common::create_stack_bucket(&moto, "acme-ingest-source", "acme-ingest");
     aws_cli(
         &moto,
         &[
@@ -299,7 +301,8 @@ fn backup_and_restore_return_every_changed_document() {
             &old_trust.to_string(),
         ],
     );
-    create_bucket(&moto, "acme-ingest-source");
+    // The stack's bucket (an earlier apply made it), holding what others added.
+    common::create_stack_bucket(&moto, "acme-ingest-source", "acme-ingest");
     let old_bucket_policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Analytics", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-ingest-source/*"}]});
     aws_cli(
         &moto,
@@ -655,4 +658,265 @@ fn without_credentials_the_error_says_what_was_tried() {
     );
     // Offline paths need no credentials.
     ok(run(&["plan", "--config", "sluice.json", "--offline"]));
+}
+
+/// `bucket.create` true with a bucket of that name that is not the stack's
+/// (untagged, or another stack's): plan and apply refuse it before any
+/// write, say so on stderr and offer adopting it; setup.sh refuses it too.
+/// With `bucket.create` false the same bucket is adopted as it is.
+#[test]
+fn creating_a_bucket_that_exists_and_is_not_the_stacks_is_refused() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    create_bucket(&moto, "acme-ingest-source");
+    let theirs = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Analytics", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::acme-ingest-source/*"}]});
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-policy",
+            "--bucket",
+            "acme-ingest-source",
+            "--policy",
+            &theirs.to_string(),
+        ],
+    );
+    write_spec(&moto, dir, |_| {});
+    let before = moto.state();
+    for command in ["plan", "apply"] {
+        let mut args = vec![command, "--config", "spec.json"];
+        if command == "apply" {
+            args.extend(["--yes", "--backup-dir", "backups"]);
+        }
+        let out = sluice(&moto, dir, &args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command}: {stderr}");
+        assert!(
+            stderr.contains("bucket acme-ingest-source exists and is not this stack's (no sluice:stack=acme-ingest tag)"),
+            "{command}: {stderr}"
+        );
+        assert!(
+            stderr.contains("bucket.create false"),
+            "{command}: {stderr}"
+        );
+        assert_eq!(moto.state(), before, "{command} wrote: {stderr}");
+    }
+    assert!(
+        text(&sluice(&moto, dir, &["plan", "--config", "spec.json"]).stdout)
+            .contains("! refused bucket acme-ingest-source")
+    );
+    ok(sluice(
+        &moto,
+        dir,
+        &["export", "--config", "spec.json", "--out", "bundle"],
+    ));
+    let script = run(moto
+        .command("bash")
+        .arg(dir.join("bundle/setup.sh"))
+        .arg("--yes")
+        .current_dir(dir.join("bundle")));
+    assert_eq!(script.status.code(), Some(1), "{}", common::said(&script));
+    assert!(
+        text(&script.stderr).contains("bucket acme-ingest-source exists and is not this stack's"),
+        "{}",
+        common::said(&script)
+    );
+    assert_eq!(moto.state(), before, "setup.sh wrote");
+
+    // Adopted, it is used as it is: its policy untouched.
+    write_spec(&moto, dir, |s| s["bucket"]["create"] = json!(false));
+    ok(apply(&moto, dir));
+    let policy = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "get-bucket-policy",
+            "--bucket",
+            "acme-ingest-source",
+        ],
+    );
+    let policy: Value = serde_json::from_str(policy["Policy"].as_str().unwrap()).unwrap();
+    assert_eq!(policy, theirs);
+}
+
+/// Every attribute of `bucket` that apply can change, and what others keep
+/// on it, as the AWS CLI reads them (absent ones as null).
+fn bucket_attributes(moto: &Moto, bucket: &str) -> Value {
+    let try_get = |what: &str, key: &str| -> Value {
+        let out = moto
+            .command(common::aws_shim_dir().join("aws"))
+            .args(["--output", "json", "s3api", what, "--bucket", bucket])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            return Value::Null;
+        }
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        if key.is_empty() {
+            got
+        } else {
+            got[key].clone()
+        }
+    };
+    json!({
+        "PublicAccessBlock": try_get("get-public-access-block", "PublicAccessBlockConfiguration"),
+        "OwnershipControls": try_get("get-bucket-ownership-controls", "OwnershipControls"),
+        "Encryption": try_get("get-bucket-encryption", "ServerSideEncryptionConfiguration"),
+        "Versioning": try_get("get-bucket-versioning", ""),
+        "ObjectLock": try_get("get-object-lock-configuration", "ObjectLockConfiguration"),
+        // The policy byte for byte, as S3 keeps it.
+        "Policy": try_get("get-bucket-policy", "Policy"),
+        "Notification": notification(moto, bucket),
+        "Tags": try_get("get-bucket-tagging", "TagSet"),
+    })
+}
+
+/// For each bucket setting apply writes, on the stack's bucket that also
+/// holds another team's policy statement and notification entry: apply a
+/// change, restore its backup, and the bucket is as it was, attribute by
+/// attribute, the policy byte for byte. Where S3 cannot go back (versioning
+/// is suspended, never removed; Object Lock is never turned off) restore
+/// says so, and everything else is as it was.
+#[test]
+fn restore_puts_back_each_bucket_setting_and_nothing_else() {
+    let moto = shared();
+    let bucket = "acme-ingest-source";
+    // (what changes, the change to the spec, the attributes it changes)
+    type Case = (&'static str, fn(&mut Value), &'static [&'static str]);
+    let cases: [Case; 6] = [
+        (
+            "public access block",
+            |s| s["bucket"]["block_public_access"] = json!(false),
+            &["PublicAccessBlock"],
+        ),
+        (
+            "ownership",
+            |s| s["bucket"]["object_ownership"] = json!("bucket-owner-preferred"),
+            &["OwnershipControls"],
+        ),
+        (
+            "encryption",
+            |s| {
+                s["bucket"]["encryption"] = json!("sse-kms");
+                s["bucket"]["kms_key_arn"] = json!(
+                    "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+                );
+            },
+            &["Encryption"],
+        ),
+        (
+            "policy",
+            |s| s["bucket"]["deny_insecure_transport"] = json!(true),
+            &["Policy"],
+        ),
+        (
+            "versioning",
+            |s| s["bucket"]["versioning"] = json!(true),
+            &["Versioning"],
+        ),
+        (
+            "object lock",
+            |s| {
+                s["bucket"]["versioning"] = json!(true);
+                s["bucket"]["object_lock"] = json!(true);
+            },
+            &["Versioning", "ObjectLock"],
+        ),
+    ];
+    for (name, change, changed) in cases {
+        moto.reset();
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        write_spec(&moto, dir, |s| {
+            s["bucket"]["prefix"] = json!("events/");
+            s["bucket"]["deny_insecure_transport"] = json!(false);
+        });
+        ok(apply(&moto, dir));
+        // Another team's policy statement and notification entry.
+        let theirs = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Analytics", "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::acme-ingest-source/reports/*"}]});
+        aws_cli(
+            &moto,
+            &[
+                "s3api",
+                "put-bucket-policy",
+                "--bucket",
+                bucket,
+                "--policy",
+                &theirs.to_string(),
+            ],
+        );
+        let mut config = notification(&moto, bucket);
+        config["TopicConfigurations"] = json!([{
+            "Id": "audit", "TopicArn": "arn:aws:sns:us-west-2:123456789012:audit",
+            "Events": ["s3:ObjectRemoved:*"]
+        }]);
+        aws_cli(
+            &moto,
+            &[
+                "s3api",
+                "put-bucket-notification-configuration",
+                "--bucket",
+                bucket,
+                "--notification-configuration",
+                &config.to_string(),
+            ],
+        );
+        let before = bucket_attributes(&moto, bucket);
+
+        write_spec(&moto, dir, |s| {
+            s["bucket"]["prefix"] = json!("events/");
+            s["bucket"]["deny_insecure_transport"] = json!(false);
+            change(s);
+        });
+        let stdout = ok(apply(&moto, dir));
+        let applied = bucket_attributes(&moto, bucket);
+        for key in changed {
+            assert_ne!(
+                applied[key], before[key],
+                "{name}: apply did not change {key}"
+            );
+        }
+        let backup = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("Backup of what was changed: "))
+            .unwrap_or_else(|| panic!("{name}: no backup line in:\n{stdout}"))
+            .to_owned();
+        let restored = sluice(&moto, dir, &["restore", "--backup", &backup, "--yes"]);
+        ok(&restored);
+        let restored = common::said(&restored);
+        let after = bucket_attributes(&moto, bucket);
+        let mut expected = before.clone();
+        match name {
+            "versioning" => {
+                expected["Versioning"] = json!({"Status": "Suspended"});
+                assert!(
+                    restored.contains("S3 never removes it"),
+                    "{name}: {restored}"
+                );
+            }
+            "object lock" => {
+                expected["Versioning"] = json!({"Status": "Suspended"});
+                expected["ObjectLock"] = applied["ObjectLock"].clone();
+                assert!(
+                    restored.contains("Object Lock stays on"),
+                    "{name}: {restored}"
+                );
+            }
+            _ => {}
+        }
+        assert_eq!(
+            after, expected,
+            "{name}: restore left the bucket otherwise:\n{restored}"
+        );
+        assert_eq!(
+            after["Policy"], before["Policy"],
+            "{name}: the policy, byte for byte"
+        );
+    }
 }

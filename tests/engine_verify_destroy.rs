@@ -67,6 +67,7 @@ fn set_up(moto: &Moto, dir: &Path, edit: impl FnOnce(&mut Value)) -> Spec {
     ok(run(moto
         .command("bash")
         .arg(bundle.join("setup.sh"))
+        .arg("--yes")
         .current_dir(&bundle)
         .env("SLUICE_BACKUP_DIR", dir.join("backups"))));
     sluice::spec::load(&path).unwrap().spec
@@ -440,9 +441,12 @@ async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_wit
             "{label}: {report:#?}"
         );
     }
-    assert_eq!(
-        kept_reason(&report, "bucket acme-ingest-source"),
-        "not empty: it holds 1 object"
+    // Other teams' entries depend on the bucket: kept whatever the flags.
+    assert!(
+        kept_reason(&report, "bucket acme-ingest-source").starts_with(
+            "in use by what is not this stack's: notification entry images (to queue arn:aws:sqs:us-west-2:123456789012:images)"
+        ),
+        "{report:#?}"
     );
     // The queue holds the two test events and both objects' events: a backlog.
     assert_eq!(
@@ -453,8 +457,8 @@ async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_wit
     assert!(
         events
             .iter()
-            .any(|e| matches!(e, Event::Finished { step, detail, outcome: StepOutcome::Kept(KeptReason::HoldsData(_)), .. }
-            if *step == StepId::Destroy(ResourceKind::Bucket) && detail.starts_with("kept: not empty"))),
+            .any(|e| matches!(e, Event::Finished { step, detail, outcome: StepOutcome::Kept(KeptReason::InUse(_)), .. }
+            if *step == StepId::Destroy(ResourceKind::Bucket) && detail.starts_with("kept: in use"))),
         "{events:#?}"
     );
 
@@ -504,29 +508,76 @@ async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_wit
     .unwrap();
     assert_eq!(again.removed, Vec::<String>::new(), "{again:#?}");
     assert_eq!(again.already_gone.len(), 5, "{again:#?}");
-    assert!(kept_reason(&again, "bucket acme-ingest-source").starts_with("not empty"));
+    assert!(kept_reason(&again, "bucket acme-ingest-source").starts_with("in use"));
     assert!(kept_reason(&again, "queue acme-ingest-queue").starts_with("not empty"));
     assert_eq!(notification(&moto), after);
 
-    // (c) With force: the queue's messages are saved, then it goes; every
-    // version goes, then the bucket.
+    // (c) With force: the queue's messages are saved, then it goes. The
+    // bucket's objects are no messages: force alone keeps them, and the
+    // other teams' entries keep the bucket whatever the flags.
     let backups = dir.path().join("backups");
     let forced = destroy(
         &clients,
         &spec,
         &DestroyOptions {
             force: true,
+            delete_objects: true,
             backup_base: Some(backups.clone()),
         },
         &Reporter::silent(),
     )
     .await
     .unwrap();
-    assert_eq!(
-        forced.removed,
-        ["queue acme-ingest-queue", "bucket acme-ingest-source"],
-        "{forced:#?}"
+    assert_eq!(forced.removed, ["queue acme-ingest-queue"], "{forced:#?}");
+    let in_use = kept_reason(&forced, "bucket acme-ingest-source");
+    for named in [
+        "notification entry images (to queue arn:aws:sqs:us-west-2:123456789012:images)",
+        "notification entry audit (to topic arn:aws:sns:us-west-2:123456789012:audit)",
+        "notification entry thumbs (to function arn:aws:lambda:us-west-2:123456789012:function:thumbs)",
+        "it holds 1 object",
+    ] {
+        assert!(in_use.contains(named), "{named}: {in_use}");
+    }
+    assert!(matches!(forced.kept[0].1, KeptReason::InUse(_)));
+    // The other teams are gone: only the objects are left, under their own flag.
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            BUCKET,
+            "--notification-configuration",
+            "{}",
+        ],
     );
+    let kept = destroy(
+        &clients,
+        &spec,
+        &DestroyOptions {
+            force: true,
+            ..DestroyOptions::default()
+        },
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        kept_reason(&kept, "bucket acme-ingest-source"),
+        "not empty: it holds 1 object"
+    );
+    let forced = destroy(
+        &clients,
+        &spec,
+        &DestroyOptions {
+            delete_objects: true,
+            ..DestroyOptions::default()
+        },
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(forced.removed, ["bucket acme-ingest-source"], "{forced:#?}");
     let saved: Vec<_> = common::files_under(&backups)
         .into_iter()
         .filter(|p| {
@@ -704,4 +755,150 @@ async fn destroy_keeps_same_named_resources_without_the_stack_tag() {
         kept_reason(&again, "queue acme-ingest-queue"),
         "not tagged sluice:stack=acme-ingest: sluice did not create it"
     );
+}
+
+/// `sluice ARGS` in `dir` against `moto`, run to the end.
+fn sluice_at(moto: &Moto, dir: &Path, args: &[&str]) -> std::process::Output {
+    run(&mut common::sluice(moto, dir, args))
+}
+
+/// Objects are data of their own: `--force` (a queue's backlog) keeps a
+/// bucket that holds them; `--delete-objects` deletes them and says how many.
+#[test]
+fn a_bucket_with_objects_survives_force_and_goes_only_with_delete_objects() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    common::apply_stack(&moto, dir, &[]);
+    common::upload_records(&moto, dir, 3, 2);
+    let destroy = |extra: &[&str]| {
+        let mut args = vec![
+            "destroy",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ];
+        args.extend_from_slice(extra);
+        sluice_at(&moto, dir, &args)
+    };
+    let forced = destroy(&["--force"]);
+    let said = common::said(&forced);
+    assert_eq!(
+        forced.status.code(),
+        Some(2),
+        "the objects are kept: {said}"
+    );
+    assert!(
+        said.contains("bucket acme-ingest-source holds 3 objects: kept (--delete-objects deletes the objects and the bucket)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("kept     bucket acme-ingest-source: not empty: it holds 3 objects (destroy --delete-objects deletes its objects and it)"),
+        "{said}"
+    );
+    // The queue's backlog went, under its own flag, into the backup.
+    assert!(said.contains("removed  queue acme-ingest-queue"), "{said}");
+    assert!(said.contains("(bodies and attributes)"), "{said}");
+    assert!(
+        !said.contains("deleted (messages are backed up first)"),
+        "{said}"
+    );
+    assert!(exists(&moto, &["s3api", "head-bucket", "--bucket", BUCKET]));
+    let listed = aws_cli(&moto, &["s3api", "list-objects-v2", "--bucket", BUCKET]);
+    assert_eq!(
+        listed["Contents"].as_array().map(Vec::len),
+        Some(3),
+        "{listed}"
+    );
+
+    let deleted = destroy(&["--force", "--delete-objects"]);
+    let said = common::said(&deleted);
+    assert_eq!(deleted.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains(
+            "deleted 3 objects (3 versions and delete markers in all; objects are not backed up)"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains("removed  bucket acme-ingest-source"),
+        "{said}"
+    );
+    assert!(!exists(
+        &moto,
+        &["s3api", "head-bucket", "--bucket", BUCKET]
+    ));
+}
+
+/// A bucket another stack adopted and routes through EventBridge stays,
+/// whatever the flags, and destroy names the rule that depends on it.
+#[test]
+fn a_bucket_another_stacks_rule_depends_on_survives_every_flag() {
+    let moto = shared();
+    let ours = tempfile::tempdir().unwrap();
+    let ours = ours.path();
+    common::apply_stack(&moto, ours, &[]);
+    common::upload_records(&moto, ours, 2, 2);
+    let theirs = tempfile::tempdir().unwrap();
+    let theirs = theirs.path();
+    common::init_spec(
+        &moto,
+        theirs,
+        &["--name", "lake", "--connector", "databend"],
+        &[
+            "bucket.name=acme-ingest-source",
+            "bucket.create=false",
+            "bucket.prefix=in/",
+            "bucket.deny_insecure_transport=false",
+            "notification.delivery=eventbridge",
+            "role.trusted_principals=[\"arn:aws:iam::123456789012:role/setup\",\"arn:aws:iam::123456789012:role/load\"]",
+            "role.external_id=org-1",
+        ],
+    );
+    ok(sluice_at(
+        &moto,
+        theirs,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    ));
+    for extra in [&["--force"][..], &["--force", "--delete-objects"][..]] {
+        let mut args = vec![
+            "destroy",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ];
+        args.extend_from_slice(extra);
+        let destroyed = sluice_at(&moto, ours, &args);
+        let said = common::said(&destroyed);
+        assert_eq!(destroyed.status.code(), Some(2), "{extra:?}: {said}");
+        assert!(
+            said.contains("kept     bucket acme-ingest-source: in use by what is not this stack's: EventBridge rule lake-queue; it holds 2 objects"),
+            "{extra:?}: {said}"
+        );
+        assert!(
+            said.contains("bucket acme-ingest-source is kept whatever the flags: EventBridge rule lake-queue depends on it"),
+            "{extra:?}: {said}"
+        );
+        assert!(exists(&moto, &["s3api", "head-bucket", "--bucket", BUCKET]));
+        let listed = aws_cli(&moto, &["s3api", "list-objects-v2", "--bucket", BUCKET]);
+        assert_eq!(
+            listed["Contents"].as_array().map(Vec::len),
+            Some(2),
+            "{listed}"
+        );
+    }
+    // Their rule and route still work: the EventBridge setting stayed on.
+    let config = common::notification(&moto, BUCKET);
+    assert!(config.get("EventBridgeConfiguration").is_some(), "{config}");
 }

@@ -312,6 +312,7 @@ fn setup_sh(moto: &Moto, bundle: &Path, backups: &Path) -> Output {
     run(moto
         .command("bash")
         .arg(bundle.join("setup.sh"))
+        .arg("--yes")
         .current_dir(bundle)
         .env("SLUICE_BACKUP_DIR", backups))
 }
@@ -535,6 +536,153 @@ fn setup_script_against_moto_builds_what_the_plan_says_and_reruns_as_a_no_op() {
     }
 }
 
+/// `setup.sh --help` and `--dry-run` write nothing to the account: moto's
+/// whole state is the same before and after, on an empty account and on one
+/// where the stack exists and its spec changed. The dry run says what it
+/// would do and exits 2 while changes are pending, 0 when none are; an
+/// unknown argument and a run without `--yes` and without a terminal are
+/// refused before any AWS call.
+#[test]
+fn setup_script_help_and_dry_run_change_nothing() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = write_spec(dir.path(), |s| {
+        s["user"]["enabled"] = json!(true);
+        s["user"]["create_access_key"] = json!(true);
+    });
+    let bundle = export(dir.path(), &spec, "bundle");
+    let script = |args: &[&str]| {
+        run(moto
+            .command("bash")
+            .arg(bundle.join("setup.sh"))
+            .args(args)
+            .current_dir(&bundle)
+            .env("SLUICE_BACKUP_DIR", dir.path().join("backups"))
+            .env("SLUICE_OUT_DIR", dir.path()))
+    };
+    let before = moto.state();
+    let help = script(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(text(&help.stdout).starts_with("Usage: ./setup.sh [--dry-run] [--yes]"));
+    for refused in [&["--bogus"][..], &[][..]] {
+        let out = script(refused);
+        assert_eq!(
+            out.status.code(),
+            Some(64),
+            "{refused:?}: {}",
+            common::said(&out)
+        );
+        assert!(
+            text(&out.stderr).contains("nothing was"),
+            "{}",
+            common::said(&out)
+        );
+    }
+    let dry = script(&["--dry-run"]);
+    let said = common::said(&dry);
+    assert_eq!(dry.status.code(), Some(2), "{said}");
+    for line in [
+        "==> IAM policy acme-ingest-policy\n    would create it",
+        "would create an access key",
+        "==> SQS queue acme-ingest-queue\n    would create it",
+        "would merge our entry (entries of others kept)",
+        "write(s) pending; nothing was written",
+    ] {
+        assert!(said.contains(line), "{line}: {said}");
+    }
+    assert_eq!(
+        moto.state(),
+        before,
+        "the dry run wrote to the account: {said}"
+    );
+    assert!(!dir.path().join("backups").exists());
+    assert!(!dir.path().join("acme-ingest-user_accessKeys.csv").exists());
+
+    // On a terminal it shows the dry run and asks: "n" changes nothing, "y" applies.
+    let answer = |reply: &str| {
+        use std::io::Write as _;
+        let line = format!("bash {}", bundle.join("setup.sh").display());
+        let mut child = moto
+            .command("script")
+            .args(["-qec", &line, "/dev/null"])
+            .current_dir(&bundle)
+            .env("SLUICE_BACKUP_DIR", dir.path().join("backups"))
+            .env("SLUICE_OUT_DIR", dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{reply}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    if Command::new("script").arg("--version").output().is_ok() {
+        let declined = answer("n");
+        let said = common::said(&declined);
+        assert!(said.contains("would create it"), "{said}");
+        assert!(said.contains("Make these changes? [y/N]"), "{said}");
+        assert!(said.contains("Nothing was changed."), "{said}");
+        assert_eq!(
+            moto.state(),
+            before,
+            "declining wrote to the account: {said}"
+        );
+        let accepted = answer("y");
+        let said = common::said(&accepted);
+        assert!(accepted.status.success(), "{said}");
+        assert!(
+            said.contains("==> IAM policy acme-ingest-policy\r\n    created"),
+            "{said}"
+        );
+    } else {
+        common::skip(
+            "setup_script_help_and_dry_run_change_nothing (its terminal part)",
+            "`script` (util-linux) is not installed: no pseudo-terminal to answer on",
+        );
+        ok(script(&["--yes"]));
+    }
+    let clean = script(&["--dry-run"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", common::said(&clean));
+    assert!(text(&clean.stdout).contains("Dry run: nothing to change"));
+
+    // A changed spec on an existing stack: pending, backups named, nothing written.
+    let spec = write_spec(dir.path(), |s| {
+        s["user"]["enabled"] = json!(true);
+        s["user"]["create_access_key"] = json!(true);
+        s["queue"]["visibility_timeout_secs"] = json!(900);
+        s["policy"]["allow_send_message"] = json!(true);
+    });
+    let bundle2 = export(dir.path(), &spec, "bundle2");
+    let before = moto.state();
+    let dry = run(moto
+        .command("bash")
+        .arg(bundle2.join("setup.sh"))
+        .arg("--dry-run")
+        .current_dir(&bundle2)
+        .env("SLUICE_BACKUP_DIR", dir.path().join("backups-2")));
+    let said = common::said(&dry);
+    assert_eq!(dry.status.code(), Some(2), "{said}");
+    for line in [
+        "would back up the previous permissions-policy.json",
+        "would update it (a new default version)",
+        "would update: VisibilityTimeout",
+        "policy attached: no change",
+    ] {
+        assert!(said.contains(line), "{line}: {said}");
+    }
+    assert_eq!(
+        moto.state(),
+        before,
+        "the dry run wrote to the account: {said}"
+    );
+    assert!(!dir.path().join("backups-2").exists());
+}
+
 fn put_foreign_notifications(moto: &Moto, bucket: &str) -> Value {
     let foreign = json!({
         "QueueConfigurations": [{
@@ -552,7 +700,8 @@ fn put_foreign_notifications(moto: &Moto, bucket: &str) -> Value {
             "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".png"}]}}
         }]
     });
-    common::create_bucket(moto, bucket);
+    // The stack's bucket (an earlier apply made it), with others' entries.
+    common::create_stack_bucket(moto, bucket, "acme-ingest");
     aws_cli(
         moto,
         &[

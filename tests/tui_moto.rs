@@ -70,7 +70,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     // Someone else's queue entry is on the bucket already (the bucket exists).
-    common::create_bucket(&moto, "wiz-source");
+    common::create_stack_bucket(&moto, "wiz-source", "wiz");
     let other = aws_cli(
         &moto,
         &["sqs", "create-queue", "--queue-name", "other-team"],
@@ -109,7 +109,8 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     );
 
     // Through the form steps; the bucket step shows the live lookup.
-    for _ in 0..4 {
+    // On Welcome the first Enter edits the waiting name field; then four steps on.
+    for _ in 0..5 {
         w.press(KeyCode::Enter);
     }
     assert_eq!(w.app().model.step, Step::Bucket);
@@ -412,7 +413,8 @@ async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
         "{}",
         w.screen()
     );
-    for _ in 0..4 {
+    // On Welcome the first Enter edits the waiting name field; then four steps on.
+    for _ in 0..5 {
         w.press(KeyCode::Enter);
     }
     // Adopt an existing bucket: a missing one blocks Next; typing its name finds it.

@@ -267,6 +267,9 @@ fn an_unsaved_change_makes_quit_ask() {
     );
     let tmux = Tmux::start("quit", dir, &work, &command);
     tmux.wait_for("existing.json does not exist yet: Ctrl-S writes it");
+    // The first Enter edits the waiting name field, the second goes on.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(" editing ");
     tmux.keys(&["Enter"]);
     tmux.wait_for("step 2 of 12");
     tmux.keys(&["Tab", "Tab", "Space"]);

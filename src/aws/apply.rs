@@ -16,7 +16,7 @@ use aws_sdk_s3::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
-use super::backup::{Backup, BucketSetting, Saved};
+use super::backup::{Backup, BucketPart, Saved};
 use super::client::Clients;
 use super::error::{AwsError, ErrorKind, classify};
 use super::observe::{
@@ -78,6 +78,12 @@ type StepResult = Result<(Outcome, String), StepError>;
 
 fn unchanged() -> StepResult {
     Ok((Outcome::Unchanged, "no change".into()))
+}
+
+/// A resource the plan refused: its errors stop an apply before any step,
+/// so a step never meets one; should it, it does nothing.
+fn refused() -> StepResult {
+    Err("the plan refused this resource (see its errors): nothing was done".into())
 }
 
 /// Reads the account again, plans, and applies the plan: what a retry after
@@ -291,6 +297,7 @@ impl Run<'_> {
         let iam = &self.clients.iam;
         let arn = self.arns.policy.clone();
         match item.action {
+            Action::Refused => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
                 iam.create_policy()
@@ -386,6 +393,7 @@ impl Run<'_> {
         let trust = after["AssumeRolePolicyDocument"].to_string();
         let name = self.spec.role.name.clone();
         match item.action {
+            Action::Refused => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
                 self.clients
@@ -540,6 +548,7 @@ impl Run<'_> {
         let s3 = self.clients.s3.clone();
         let mut done = Vec::new();
         match item.action {
+            Action::Refused => return refused(),
             Action::NoChange => return unchanged(),
             Action::Adopt => return Ok((Outcome::Adopted, "adopted: left as it is".into())),
             Action::Create => {
@@ -602,19 +611,15 @@ impl Run<'_> {
             if have == Some(want) {
                 continue;
             }
+            // Each part is backed up as what it is: a restore of it puts
+            // back that part and nothing else.
+            let part = BucketPart::of_key(key).ok_or_else(|| {
+                StepError::from(format!(
+                    "the plan has a bucket setting {key} that sluice does not know: nothing written"
+                ))
+            })?;
             if item.action == Action::Update {
-                let saved = match BucketSetting::of_key(key) {
-                    Some(setting) => Saved::BucketSetting {
-                        bucket: bucket.clone(),
-                        setting,
-                        value: have.cloned(),
-                    },
-                    None => Saved::BucketPolicy {
-                        bucket: bucket.clone(),
-                        policy: have.cloned(),
-                    },
-                };
-                self.save(saved)?;
+                self.save(part.saved(&bucket, have.cloned()))?;
             }
             put_bucket_setting(&s3, &bucket, key, want).await?;
             done.push(format!("{key} set"));
@@ -642,6 +647,7 @@ impl Run<'_> {
         };
         let is_queue = item.resource == ResourceKind::Queue;
         match item.action {
+            Action::Refused => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
                 let attributes = as_attributes(&mut after.keys());
@@ -964,6 +970,7 @@ impl Run<'_> {
             .collect();
         let sns = &self.clients.sns;
         match item.action {
+            Action::Refused => refused(),
             // An adopted queue's existing subscription is left as it is.
             Action::NoChange | Action::Adopt => unchanged(),
             Action::Create => {

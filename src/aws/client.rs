@@ -79,6 +79,8 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     /// For `notification.delivery: eventbridge` (the rule and its target).
     pub events: aws_sdk_eventbridge::Client,
+    /// For kms:DescribeKey: the key a spec's alias stands for.
+    pub kms: aws_sdk_kms::Client,
     pub region: String,
     pub endpoint_url: Option<String>,
     pub timeouts: Timeouts,
@@ -232,6 +234,7 @@ impl Clients {
             sts: aws_sdk_sts::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),
             events: aws_sdk_eventbridge::Client::new(&config),
+            kms: aws_sdk_kms::Client::new(&config),
             region: config
                 .region()
                 .map(|r| r.as_ref().to_owned())

@@ -60,9 +60,8 @@ pub async fn make(
     let secs = i32::try_from(duration.as_secs()).unwrap_or(i32::MAX);
     let (action, creds) = match kind {
         Kind::Federated => {
-            let policy = docs::permissions_policy(spec).to_string();
-            // The federated user's name: 2-32 of \w+=,.@-
-            let name: String = spec.name.chars().take(32).collect();
+            let policy = docs::federation_session_policy(spec).to_string();
+            let name = docs::federated_user_name(spec);
             let out = clients
                 .sts
                 .get_federation_token()
@@ -76,9 +75,10 @@ pub async fn make(
                     if e.message.contains("session credentials")
                         || e.message.contains("temporary credentials")
                     {
-                        e.message.push_str(
-                            ": GetFederationToken needs an IAM user's long-term access keys (not a role's session); run with those, or pass --session for the caller's own rights",
-                        );
+                        e.message.push_str(&format!(
+                            ": GetFederationToken needs an IAM user's long-term access keys (not a role's session) and sts:GetFederationToken on federated-user/{}, which the pipeline user's own policy allows: pass --key-file with the user's key file, or --session for the caller's own rights",
+                            docs::federated_user_name(spec)
+                        ));
                     }
                     e
                 })?;
@@ -133,7 +133,7 @@ fn session_refusal(spec: &Spec, action: &str, whose: &str) -> String {
     let vendor = spec.profile().vendor;
     let user_key = if spec.user.enabled && spec.user.create_access_key {
         format!(
-            " (the access key of {} that apply wrote to {}_accessKeys.csv is one)",
+            " (--key-file with the key of {} that apply wrote to {}_accessKeys.csv is one)",
             spec.user.name, spec.user.name
         )
     } else {

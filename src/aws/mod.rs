@@ -10,6 +10,7 @@ pub mod emulator;
 pub mod error;
 pub mod mfa;
 pub mod observe;
+pub mod ownership;
 pub mod plan;
 pub mod progress;
 pub mod propagation;
@@ -18,7 +19,7 @@ pub mod restore;
 pub mod verify;
 
 pub use client::{AwsOptions, Clients, Identity};
-pub use connect::{ConnectError, Connected, connect};
+pub use connect::{ConnectError, Connected, ResolvedKey, connect};
 pub use error::{AwsError, ErrorKind};
 pub use plan::{Action, Plan, PlanItem};
 pub use progress::{Event, Reporter, Secret};

@@ -1094,6 +1094,39 @@ pub async fn queue_depth(clients: &Clients, url: &str) -> Result<Depth, AwsError
     })
 }
 
+/// ChangeMessageVisibilityBatch for up to 10 receipt handles of the queue at
+/// `url`; entry ids are their indexes in `handles`. `secs` 0 makes the
+/// messages visible again at once.
+pub async fn set_visibility(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    handles: &[String],
+    secs: i32,
+) -> Result<
+    aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchOutput,
+    aws_sdk_sqs::error::SdkError<
+        aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchError,
+    >,
+> {
+    let entries = handles
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| {
+            aws_sdk_sqs::types::ChangeMessageVisibilityBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(h)
+                .visibility_timeout(secs)
+                .build()
+                .ok()
+        })
+        .collect::<Vec<_>>();
+    sqs.change_message_visibility_batch()
+        .queue_url(url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

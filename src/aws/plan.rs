@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::observe::{Observation, RuleState, SubscriptionState};
+use super::ownership::{Owner, existing_bucket_refusal, owner};
 use crate::docs::diff::{DiffTag, json_diff};
 use crate::docs::{
     ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, Overlap, ResourceKind, bucket_policy,
@@ -24,6 +25,9 @@ pub enum Action {
     /// An existing resource the spec does not own (`create: false`): only our
     /// notification entry, queue policy and attachments are managed on it.
     Adopt,
+    /// What the spec asks of it cannot be done (the plan's errors say why):
+    /// apply refuses the whole plan.
+    Refused,
 }
 
 impl Action {
@@ -33,6 +37,7 @@ impl Action {
             Action::Update => "update",
             Action::NoChange => "no change",
             Action::Adopt => "adopt",
+            Action::Refused => "refused",
         }
     }
 
@@ -41,6 +46,7 @@ impl Action {
             Action::Create => '+',
             Action::Update | Action::Adopt => '~',
             Action::NoChange => '=',
+            Action::Refused => '!',
         }
     }
 }
@@ -109,6 +115,24 @@ impl Plan {
             notes,
             errors: Vec::new(),
         }
+    }
+
+    /// The plan with what `spec`'s KMS aliases resolved to: a note for each,
+    /// and for a queue encrypted with an AWS managed key (`alias/aws/sqs`),
+    /// whose key policy cannot let the sender in, the error finding in place
+    /// of the key policy statement.
+    pub fn with_kms_keys(mut self, spec: &Spec, keys: &[super::ResolvedKey]) -> Plan {
+        for key in keys {
+            self.notes.push(key.note());
+            if key.aws_managed && key.path == crate::spec::path::QUEUE_KMS_KEY_ARN {
+                let customer = crate::docs::queue_key_finding(spec, false);
+                self.findings.retain(|f| Some(f) != customer.as_ref());
+                self.findings
+                    .extend(crate::docs::queue_key_finding(spec, true));
+                self.findings.sort_by_key(|f| f.severity);
+            }
+        }
+        self
     }
 
     /// The plan against what exists. `spec.account_id` is filled from the
@@ -182,6 +206,10 @@ impl Plan {
                         item(Action::Adopt, None, None)
                     }
                     (Some(_), false) => item(Action::Adopt, None, None),
+                    (Some(b), true) if owner(&b.tags, &spec.name) != Owner::Stack => {
+                        errors.push(existing_bucket_refusal(&name, &owner(&b.tags, &spec.name), &spec.name));
+                        item(Action::Refused, None, None)
+                    }
                     (Some(b), true) => {
                         let mut before = Map::new();
                         let mut wanted = after.as_object().cloned().unwrap_or_default();
@@ -443,9 +471,10 @@ impl Plan {
                 Action::Create => "1;32",
                 Action::Update | Action::Adopt => "1;33",
                 Action::NoChange => "1",
+                Action::Refused => "1;31",
             };
             let _ = writeln!(out, "{}", paint(code, &header));
-            if item.action == Action::NoChange {
+            if matches!(item.action, Action::NoChange | Action::Refused) {
                 continue;
             }
             for line in json_diff(item.before.as_ref(), item.after.as_ref()) {
@@ -474,12 +503,22 @@ impl Plan {
                     Action::Create => (c + 1, u, a),
                     Action::Update => (c, u + 1, a),
                     Action::Adopt => (c, u, a + 1),
-                    Action::NoChange => (c, u, a),
+                    Action::NoChange | Action::Refused => (c, u, a),
                 });
+        let refused = self
+            .items
+            .iter()
+            .filter(|i| i.action == Action::Refused)
+            .count();
         let _ = writeln!(
             out,
-            "\nPlan: {create} to create, {update} to update, {adopt} to adopt, {} unchanged.",
-            self.items.len() - create - update - adopt
+            "\nPlan: {create} to create, {update} to update, {adopt} to adopt, {} unchanged{}.",
+            self.items.len() - create - update - adopt - refused,
+            if refused > 0 {
+                format!(", {refused} refused")
+            } else {
+                String::new()
+            }
         );
         if !self.findings.is_empty() {
             let _ = writeln!(out, "\nFindings:");
@@ -648,6 +687,41 @@ fn has_entry(config: &Value, id: &str) -> bool {
 mod tests {
     use super::*;
     use crate::spec::starter;
+
+    #[test]
+    fn a_resolved_alias_is_noted_and_an_aws_managed_queue_key_is_an_error() {
+        use crate::spec::QueueEncryption;
+        let mut spec = starter("acme", "us-west-2", Some("123456789012"));
+        spec.queue.encryption = QueueEncryption::Kms;
+        let key = "arn:aws:kms:us-west-2:123456789012:key/aws-managed";
+        spec.queue.kms_key_arn = Some(key.into());
+        let plan = Plan::offline(&spec);
+        assert!(
+            plan.findings
+                .iter()
+                .any(|f| f.message.contains("Add this statement"))
+        );
+        let resolved = super::super::ResolvedKey {
+            path: crate::spec::path::QUEUE_KMS_KEY_ARN,
+            alias: "arn:aws:kms:us-west-2:123456789012:alias/aws/sqs".into(),
+            key_arn: key.into(),
+            aws_managed: true,
+        };
+        let plan = plan.with_kms_keys(&spec, std::slice::from_ref(&resolved));
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.contains("alias/aws/sqs is the key"))
+        );
+        assert_eq!(plan.findings[0].severity, crate::docs::Severity::Error);
+        assert!(plan.findings[0].message.contains("alias/aws/sqs"));
+        assert!(
+            !plan
+                .findings
+                .iter()
+                .any(|f| f.message.contains("Add this statement"))
+        );
+    }
 
     #[test]
     fn offline_plan_creates_everything_and_adopts_what_exists() {

@@ -148,14 +148,32 @@ impl Outcome {
 pub enum KeptReason {
     /// It is not this stack's (no stack tag, another stack's, or adopted).
     NotOurs(String),
-    /// It still holds data; `--force` (destroy's `force`) would remove it.
-    HoldsData(String),
+    /// A queue that still holds messages: destroy's `force` deletes it,
+    /// after writing every message to the backup.
+    HoldsMessages(String),
+    /// A bucket that still holds objects: destroy's `delete_objects`
+    /// deletes them (objects are not backed up).
+    HoldsObjects(String),
+    /// Something that is not the stack's depends on it (another team's
+    /// notification entry, an EventBridge rule naming the bucket): kept
+    /// whatever the flags.
+    InUse(String),
+}
+
+impl KeptReason {
+    /// Whether data was left behind: the stack is not gone.
+    pub fn holds_data(&self) -> bool {
+        !matches!(self, KeptReason::NotOurs(_))
+    }
 }
 
 impl fmt::Display for KeptReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KeptReason::NotOurs(why) | KeptReason::HoldsData(why) => f.write_str(why),
+            KeptReason::NotOurs(why)
+            | KeptReason::HoldsMessages(why)
+            | KeptReason::HoldsObjects(why)
+            | KeptReason::InUse(why) => f.write_str(why),
         }
     }
 }

@@ -14,10 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
-    MessageSystemAttributeName,
-};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use rand::Rng;
 use tokio::sync::{Mutex, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -174,7 +171,8 @@ struct Shared {
     /// The messages this run left in the queue on purpose (kept), by message
     /// id, with when they become visible again: until then they count as in
     /// flight without being work, and receiving one again is nothing new.
-    kept: std::sync::Mutex<HashMap<String, Instant>>,
+    /// Each with its receipt handle, so the stop can hand back those still hidden.
+    kept: std::sync::Mutex<HashMap<String, (String, Instant)>>,
     /// The messages whose records this run committed to the sink, by id
     /// (bounded): one received again (its delete failed) is deleted, never
     /// written a second time.
@@ -198,8 +196,9 @@ impl Shared {
     /// (`action` on the queue): a permission taken away, or credentials
     /// that expired or are unknown. Retrying cannot help, and going on
     /// would spend the messages' receives (and, with deletes refused, write
-    /// their records again) for a failure that is not theirs. Held messages
-    /// are left to become visible again after the visibility timeout.
+    /// their records again) for a failure that is not theirs. Nothing more is
+    /// written; held messages go back, or become visible after the
+    /// visibility timeout where SQS refuses that too.
     fn refused(&self, action: &str, e: &crate::aws::AwsError, consequence: &str) {
         let why = match e.credential_problem() {
             Some(_) => format!(
@@ -211,7 +210,7 @@ impl Shared {
             ),
         };
         self.fail(format!(
-            "{why}. Held messages become visible again after the visibility timeout ({} s)",
+            "{why}. Messages not yet written are handed back where SQS allows it; the others become visible again after the visibility timeout ({} s)",
             self.options.visibility_timeout.as_secs()
         ));
     }
@@ -313,9 +312,27 @@ pub async fn run(
     });
     let slots = Arc::new(Semaphore::new(shared.options.concurrency.max(1)));
     let (delete_tx, delete_rx) = mpsc::unbounded_channel::<String>();
+    let (return_tx, return_rx) = mpsc::unbounded_channel::<String>();
+    let outbox = Outbox {
+        deletes: delete_tx,
+        returns: return_tx,
+    };
     let background = CancellationToken::new();
 
-    let deleter = tokio::spawn(deleter(shared.clone(), delete_rx));
+    let deleter = tokio::spawn(in_batches(delete_rx, {
+        let shared = shared.clone();
+        move |batch| {
+            let shared = shared.clone();
+            async move { delete_batch(&shared, batch).await }
+        }
+    }));
+    let returner = tokio::spawn(in_batches(return_rx, {
+        let shared = shared.clone();
+        move |batch| {
+            let shared = shared.clone();
+            async move { return_handles(&shared, &batch).await }
+        }
+    }));
     let heartbeat = tokio::spawn(heartbeat(shared.clone(), background.clone()));
     let gauges = tokio::spawn(queue_gauges(shared.clone(), background.clone()));
     let sampler = tokio::spawn(sampler(shared.clone(), background.clone()));
@@ -346,7 +363,7 @@ pub async fn run(
     let mut workers = tokio::task::JoinSet::new();
     let receivers: Vec<_> = (0..shared.options.receivers.max(1))
         .map(|_| {
-            let (shared, slots, tx) = (shared.clone(), slots.clone(), delete_tx.clone());
+            let (shared, slots, tx) = (shared.clone(), slots.clone(), outbox.clone());
             tokio::spawn(async move { receive_loop(shared, slots, tx).await })
         })
         .collect();
@@ -365,8 +382,11 @@ pub async fn run(
     finished.cancel();
     let _ = grace_timer.await;
     // Every worker task is done; messages are deleted, kept or released.
-    drop(delete_tx);
-    let _ = deleter.await;
+    drop(outbox);
+    let _ = tokio::join!(deleter, returner);
+    // The run ends: what it kept after an error goes back now, rather than
+    // staying hidden for the rest of its visibility timeout.
+    release_kept(&shared).await;
     background.cancel();
     let _ = tokio::join!(heartbeat, gauges, sampler, idle);
     metrics.sample();
@@ -389,7 +409,7 @@ const BATCH_WAIT: Duration = Duration::from_millis(20);
 async fn receive_loop(
     shared: Arc<Shared>,
     slots: Arc<Semaphore>,
-    deletes: mpsc::UnboundedSender<String>,
+    outbox: Outbox,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let control = &shared.control;
     let mut tasks = Vec::new();
@@ -450,21 +470,17 @@ async fn receive_loop(
             .customize()
             .config_override(shared.clients.long_poll(shared.options.wait_secs))
             .send();
-        // A stop lets the open long-poll return rather than dropping it: SQS
-        // may already have handed messages to a dropped poll, and those would
-        // stay invisible for the whole visibility timeout. What it returns
-        // after the stop is released at once. Only an abort drops it.
+        // A stop, even one that must be quick, lets the open long-poll
+        // return rather than dropping it: SQS may already have handed
+        // messages to a dropped poll, and those would stay hidden for the
+        // whole visibility timeout. The poll returns as soon as it has a
+        // message, and at most after its wait; what it brings after the
+        // stop is handed back at once.
         let wait = Duration::from_secs(u64::try_from(shared.options.wait_secs).unwrap_or(0));
         shared.metrics.poll_opened(wait);
-        let received = tokio::select! {
-            r = request => r,
-            () = control.abort.cancelled() => {
-                shared.metrics.poll_closed();
-                break;
-            }
-        };
+        let received = request.await;
         shared.metrics.poll_closed();
-        if control.shutdown.is_cancelled() {
+        if control.shutdown.is_cancelled() || control.abort.is_cancelled() {
             if let Ok(out) = received {
                 release_unprocessed(&shared, out.messages.unwrap_or_default()).await;
             }
@@ -542,7 +558,7 @@ async fn receive_loop(
                     deadline: Instant::now() + shared.options.visibility_timeout,
                 },
             );
-            let (shared, deletes) = (shared.clone(), deletes.clone());
+            let (shared, outbox) = (shared.clone(), outbox.clone());
             tasks.push(tokio::spawn(async move {
                 let committed = message.message_id().is_some_and(|id| {
                     shared
@@ -561,7 +577,7 @@ async fn receive_loop(
                     process_with_retries(&shared, &message).await
                 };
                 let id = message.message_id().unwrap_or_default();
-                finish(&shared, handle, id, disposition, &deletes).await;
+                finish(&shared, handle, id, disposition, &outbox).await;
                 shared.metrics.message_done();
                 drop(permit);
             }));
@@ -571,8 +587,7 @@ async fn receive_loop(
     tasks
 }
 
-/// ChangeMessageVisibilityBatch for up to 10 receipt handles; entry ids are
-/// their indexes in `handles`.
+/// ChangeMessageVisibilityBatch on the run's queue (see [`crate::aws::observe::set_visibility`]).
 async fn set_visibility(
     shared: &Shared,
     handles: &[String],
@@ -583,26 +598,29 @@ async fn set_visibility(
         aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchError,
     >,
 > {
-    let entries = handles
-        .iter()
-        .enumerate()
-        .filter_map(|(i, h)| {
-            ChangeMessageVisibilityBatchRequestEntry::builder()
-                .id(i.to_string())
-                .receipt_handle(h)
-                .visibility_timeout(secs)
-                .build()
-                .ok()
+    crate::aws::observe::set_visibility(
+        &shared.clients.sqs,
+        &shared.options.queue_url,
+        handles,
+        secs,
+    )
+    .await
+}
+
+/// Hands back the messages this run kept that are still hidden.
+async fn release_kept(shared: &Shared) {
+    let now = Instant::now();
+    let handles: Vec<String> = shared
+        .kept
+        .lock()
+        .map(|mut kept| {
+            kept.drain()
+                .filter(|(_, (_, t))| *t > now)
+                .map(|(_, (handle, _))| handle)
+                .collect()
         })
-        .collect::<Vec<_>>();
-    shared
-        .clients
-        .sqs
-        .change_message_visibility_batch()
-        .queue_url(&shared.options.queue_url)
-        .set_entries(Some(entries))
-        .send()
-        .await
+        .unwrap_or_default();
+    return_handles(shared, &handles).await;
 }
 
 /// Makes messages that arrived after a stop visible again right away.
@@ -617,7 +635,13 @@ async fn release_unprocessed(shared: &Shared, messages: Vec<aws_sdk_sqs::types::
     let count = handles.len() as u64;
     let metrics = &shared.metrics;
     metrics.add(&metrics.counters.messages_received, count);
-    metrics.add(&metrics.counters.messages_returned, count);
+    return_handles(shared, &handles).await;
+}
+
+/// Makes held messages visible again at once, ten at a time, counting them as handed back.
+async fn return_handles(shared: &Shared, handles: &[String]) {
+    let metrics = &shared.metrics;
+    metrics.add(&metrics.counters.messages_returned, handles.len() as u64);
     for chunk in handles.chunks(10) {
         let released = set_visibility(shared, chunk, 0).await;
         match released {
@@ -653,48 +677,30 @@ async fn finish(
     handle: String,
     message_id: &str,
     disposition: Disposition,
-    deletes: &mpsc::UnboundedSender<String>,
+    outbox: &Outbox,
 ) {
     shared.held.lock().await.remove(&handle);
     match disposition {
         Disposition::Delete => {
-            let _ = deletes.send(handle);
+            let _ = outbox.deletes.send(handle);
         }
         Disposition::Keep => {
             shared
                 .metrics
-                .add(&shared.metrics.counters.messages_returned, 1);
+                .add(&shared.metrics.counters.messages_kept, 1);
             if let Ok(mut kept) = shared.kept.lock() {
                 let visible_again = Instant::now() + shared.options.visibility_timeout;
-                kept.insert(message_id.to_owned(), visible_again);
+                kept.insert(message_id.to_owned(), (handle, visible_again));
                 // Bounded: past that many, only those still hidden are remembered.
                 if kept.len() > 100_000 {
                     let now = Instant::now();
-                    kept.retain(|_, t| *t > now);
+                    kept.retain(|_, (_, t)| *t > now);
                 }
             }
         }
+        // Visible again at once, ten at a time with the others being handed back.
         Disposition::Release | Disposition::SinkFailed(_) => {
-            shared
-                .metrics
-                .add(&shared.metrics.counters.messages_returned, 1);
-            let released = shared
-                .clients
-                .sqs
-                .change_message_visibility()
-                .queue_url(&shared.options.queue_url)
-                .receipt_handle(&handle)
-                .visibility_timeout(0)
-                .send()
-                .await;
-            if let Err(e) = released {
-                shared.metrics.api_error("release");
-                let e = classify("sqs:ChangeMessageVisibility", &shared.options.queue_url, e);
-                tracing::warn!(error = %e, "release failed");
-                if e.kind == ErrorKind::AccessDenied || e.kind == ErrorKind::Credentials {
-                    shared.refused("sqs:ChangeMessageVisibility", &e, "");
-                }
-            }
+            let _ = outbox.returns.send(handle);
         }
     }
 }
@@ -1269,7 +1275,21 @@ impl SinkWriter for Aborted {
 }
 
 /// Deletes finished messages in batches of up to 10, retrying failed entries.
-async fn deleter(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<String>) {
+/// Where finished messages go: deleted, or handed back to the queue; each
+/// ten at a time (or what arrived within 50 ms).
+#[derive(Clone)]
+struct Outbox {
+    deletes: mpsc::UnboundedSender<String>,
+    returns: mpsc::UnboundedSender<String>,
+}
+
+/// Receipt handles from `rx`, given to `each` ten at a time, or as many as
+/// arrived within 50 ms of the first; ends when every sender is gone.
+async fn in_batches<F, Fut>(mut rx: mpsc::UnboundedReceiver<String>, mut each: F)
+where
+    F: FnMut(Vec<String>) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let mut batch: Vec<String> = Vec::new();
     loop {
         let more = if batch.is_empty() {
@@ -1294,7 +1314,7 @@ async fn deleter(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<String>) {
             }
             None => {}
         }
-        delete_batch(&shared, std::mem::take(&mut batch)).await;
+        each(std::mem::take(&mut batch)).await;
     }
 }
 
@@ -1534,6 +1554,7 @@ async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
     let Some(idle) = shared.options.stop_when_idle else {
         return;
     };
+    let mut explained = false;
     loop {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(500)) => {}
@@ -1559,19 +1580,40 @@ async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
             .lock()
             .map(|kept| {
                 let now = Instant::now();
-                kept.values().filter(|t| **t > now).count() as u64
+                kept.values().filter(|(_, t)| *t > now).count() as u64
             })
             .unwrap_or(0);
-        if let Ok(Depth {
-            visible: 0,
-            in_flight,
-            ..
-        }) = reading
-            && in_flight <= kept
-        {
-            tracing::info!("queue idle: stopping");
-            shared.control.shutdown.cancel();
-            return;
+        match reading {
+            Ok(Depth {
+                visible: 0,
+                in_flight,
+                ..
+            }) if in_flight <= kept => {
+                tracing::info!("queue idle: stopping");
+                shared.control.shutdown.cancel();
+                return;
+            }
+            Ok(Depth {
+                visible: 0,
+                in_flight,
+                ..
+            }) if !explained => {
+                // Hidden messages this run does not hold: say whose they
+                // may be, and why the idle stop waits for them.
+                explained = true;
+                let theirs = in_flight - kept;
+                let (are, them) = if theirs == 1 {
+                    ("is", "it")
+                } else {
+                    ("are", "them")
+                };
+                shared.metrics.set_alert(Some(format!(
+                    "{} {are} in flight that this run does not hold: another consumer is processing {them}, or a run that stopped without handing {them} back; SQS makes {them} visible again within the visibility timeout ({} s) at most, and this run waits to consume {them} before it stops",
+                    crate::words::count(theirs, "message"),
+                    shared.options.visibility_timeout.as_secs(),
+                )));
+            }
+            _ => {}
         }
     }
 }

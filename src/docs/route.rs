@@ -86,6 +86,135 @@ fn escape_wildcard(text: &str) -> String {
     text.replace('\\', "\\\\").replace('*', "\\*")
 }
 
+/// How an EventBridge rule's event pattern relates to one bucket's S3 events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketMatch {
+    /// The pattern names the bucket, or matches its name by a prefix,
+    /// suffix, wildcard or a matcher that cannot be ruled out.
+    Names,
+    /// The pattern takes S3's events of any bucket (no bucket filter).
+    AnyBucket,
+    /// The pattern cannot match an event from this bucket.
+    No,
+}
+
+/// Whether a rule with `pattern` (its event pattern, parsed) may take the
+/// events S3 sends EventBridge for `bucket`, judged as EventBridge matches:
+/// `source`, then `detail.bucket.name`. Whatever cannot be ruled out
+/// (an `$or`, a matcher this does not know) counts as a match.
+pub fn rule_matches_bucket(pattern: &Value, bucket: &str) -> BucketMatch {
+    if pattern.to_string().contains("\"$or\"") {
+        return BucketMatch::Names;
+    }
+    let Some(pattern) = pattern.as_object() else {
+        return BucketMatch::Names;
+    };
+    if let Some(sources) = pattern.get("source")
+        && !field_may_match(sources, "aws.s3")
+    {
+        return BucketMatch::No;
+    }
+    match pattern
+        .get("detail")
+        .and_then(|d| d.get("bucket"))
+        .and_then(|b| b.get("name"))
+    {
+        None => BucketMatch::AnyBucket,
+        Some(names) if field_may_match(names, bucket) => BucketMatch::Names,
+        Some(_) => BucketMatch::No,
+    }
+}
+
+/// Whether a pattern field (an array of values and matchers) may match `value`.
+fn field_may_match(field: &Value, value: &str) -> bool {
+    match field {
+        Value::Array(items) => items.iter().any(|m| matcher_may_match(m, value)),
+        // Not an array: not valid pattern grammar; assume it matches.
+        _ => true,
+    }
+}
+
+fn matcher_may_match(matcher: &Value, value: &str) -> bool {
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    match matcher {
+        Value::String(s) => s == value,
+        Value::Object(m) => {
+            let Some((op, arg)) = m.iter().next() else {
+                return true;
+            };
+            match (op.as_str(), arg) {
+                ("prefix", Value::String(p)) => value.starts_with(p.as_str()),
+                ("prefix", Value::Object(o)) => o
+                    .get("equals-ignore-case")
+                    .and_then(text)
+                    .is_none_or(|p| value.to_lowercase().starts_with(&p.to_lowercase())),
+                ("suffix", Value::String(p)) => value.ends_with(p.as_str()),
+                ("suffix", Value::Object(o)) => o
+                    .get("equals-ignore-case")
+                    .and_then(text)
+                    .is_none_or(|p| value.to_lowercase().ends_with(&p.to_lowercase())),
+                ("equals-ignore-case", Value::String(p)) => value.eq_ignore_ascii_case(p),
+                ("wildcard", Value::String(p)) => wildcard_matches(p, value),
+                ("exists", Value::Bool(exists)) => *exists,
+                ("anything-but", Value::String(s)) => s != value,
+                ("anything-but", Value::Array(list)) => {
+                    !list.iter().any(|s| s.as_str() == Some(value))
+                }
+                ("anything-but", Value::Object(o)) => match o.iter().next() {
+                    Some((k, Value::String(p))) if k == "prefix" => !value.starts_with(p.as_str()),
+                    Some((k, Value::String(p))) if k == "suffix" => !value.ends_with(p.as_str()),
+                    _ => true,
+                },
+                ("numeric" | "cidr", _) => false,
+                _ => true,
+            }
+        }
+        // Numbers, booleans and null never equal a name.
+        _ => false,
+    }
+}
+
+/// EventBridge's `wildcard` operator: `*` is any run of characters, `\*`
+/// and `\\` stand for themselves.
+fn wildcard_matches(pattern: &str, value: &str) -> bool {
+    enum Token {
+        Any,
+        Char(char),
+    }
+    let mut tokens = Vec::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => tokens.push(Token::Char(chars.next().unwrap_or('\\'))),
+            '*' => tokens.push(Token::Any),
+            c => tokens.push(Token::Char(c)),
+        }
+    }
+    let value: Vec<char> = value.chars().collect();
+    // matched[j]: the tokens so far match value[..j].
+    let mut matched = vec![false; value.len() + 1];
+    matched[0] = true;
+    for token in &tokens {
+        let mut next = vec![false; value.len() + 1];
+        match token {
+            Token::Any => {
+                let mut any = false;
+                for j in 0..=value.len() {
+                    any |= matched[j];
+                    next[j] = any;
+                }
+            }
+            Token::Char(c) => {
+                for j in 0..value.len() {
+                    next[j + 1] = matched[j] && value[j] == *c;
+                }
+            }
+        }
+        matched = next;
+    }
+    matched[value.len()]
+}
+
 /// What the rule says it is for (the same on every path).
 pub fn rule_description(spec: &Spec) -> String {
     format!(
@@ -300,5 +429,76 @@ mod tests {
         let none = covering_topic_entry(&json!({}), &spec).unwrap_err();
         assert!(none.contains("publishes nothing to the topic"), "{none}");
         assert!(none.contains("notification.delivery eventbridge"), "{none}");
+    }
+    #[test]
+    fn rules_are_matched_to_a_bucket_as_eventbridge_would() {
+        let m = |p: Value| rule_matches_bucket(&p, "acme-ingest-source");
+        assert_eq!(
+            m(
+                json!({"source": ["aws.s3"], "detail": {"bucket": {"name": ["acme-ingest-source"]}}})
+            ),
+            BucketMatch::Names
+        );
+        assert_eq!(
+            m(json!({"source": ["aws.s3"], "detail": {"bucket": {"name": ["other-bucket"]}}})),
+            BucketMatch::No
+        );
+        assert_eq!(m(json!({"source": ["aws.s3"]})), BucketMatch::AnyBucket);
+        assert_eq!(
+            m(json!({"detail-type": ["Object Created"]})),
+            BucketMatch::AnyBucket
+        );
+        assert_eq!(m(json!({"source": ["aws.ec2"]})), BucketMatch::No);
+        assert_eq!(
+            m(
+                json!({"source": [{"prefix": "aws."}], "detail": {"bucket": {"name": [{"prefix": "acme-"}]}}})
+            ),
+            BucketMatch::Names
+        );
+        assert_eq!(
+            m(
+                json!({"source": ["aws.s3"], "detail": {"bucket": {"name": [{"prefix": "other-"}]}}})
+            ),
+            BucketMatch::No
+        );
+        assert_eq!(
+            m(
+                json!({"source": ["aws.s3"], "detail": {"bucket": {"name": [{"wildcard": "acme-*-source"}]}}})
+            ),
+            BucketMatch::Names
+        );
+        assert_eq!(
+            m(
+                json!({"source": ["aws.s3"], "detail": {"bucket": {"name": [{"wildcard": "acme-*-sink"}]}}})
+            ),
+            BucketMatch::No
+        );
+        assert_eq!(
+            m(
+                json!({"source": ["aws.s3"], "detail": {"bucket": {"name": [{"anything-but": "acme-ingest-source"}]}}})
+            ),
+            BucketMatch::No
+        );
+        assert_eq!(
+            m(
+                json!({"source": ["aws.s3"], "detail": {"bucket": {"name": [{"anything-but": ["x"]}]}}})
+            ),
+            BucketMatch::Names
+        );
+        // What cannot be ruled out counts as a match.
+        assert_eq!(
+            m(json!({"$or": [{"source": ["aws.ec2"]}, {"source": ["aws.s3"]}]})),
+            BucketMatch::Names
+        );
+        assert_eq!(
+            m(
+                json!({"source": ["aws.s3"], "detail": {"bucket": {"name": [{"something-new": 1}]}}})
+            ),
+            BucketMatch::Names
+        );
+        assert!(wildcard_matches("in/\\*x*", "in/*x.json"));
+        assert!(!wildcard_matches("in/\\*x*", "in/ax.json"));
+        assert!(wildcard_matches("*", ""));
+        assert!(!wildcard_matches("a*b", "ab c"));
     }
 }

@@ -184,6 +184,10 @@ fn header(spec: &Spec) -> String {
 # entries of other teams are kept, and one that overlaps ours stops the script
 # before anything is written.
 #
+# ./setup.sh --help says how to run it and changes nothing; --dry-run reads
+# the account and prints what would change, writing nothing; without --yes it
+# shows that dry run and asks before the first write.
+#
 # Needs the AWS CLI and jq 1.6 or later. Credentials, profile and endpoint come
 # from the usual AWS CLI settings (AWS_PROFILE, AWS_ENDPOINT_URL, ...).
 # shellcheck disable=SC2034 # the settings below name every value; a spec uses only some
@@ -276,7 +280,8 @@ fn embed(out: &mut String, file: &str, doc: &Value) {
 
 fn summary(spec: &Spec) -> String {
     use crate::spec::profiles::Value as V;
-    let mut s = String::from("\nstep \"Connector values\"\n");
+    let mut s = String::from(DRY_RUN_END);
+    s.push_str("\nstep \"Connector values\"\n");
     if spec.has_queue() {
         s.push_str("QUEUE_ARN=$(aws_ sqs get-queue-attributes --queue-url \"$QUEUE_URL\" --attribute-names QueueArn --query Attributes.QueueArn --output text)\n");
     }
@@ -311,7 +316,85 @@ fn summary(spec: &Spec) -> String {
     s
 }
 
+/// Where a dry run stops: it says how many changes are pending (exit 2) or
+/// that there are none (exit 0), as `sluice plan` does.
+const DRY_RUN_END: &str = r#"
+changes=0
+[ -f "$WORK/changes" ] && changes=$(($(wc -l <"$WORK/changes")))
+if [ "$DRY_RUN" = true ]; then
+  if [ "$changes" -eq 0 ]; then
+    step "Dry run: nothing to change"
+    exit 0
+  fi
+  step "Dry run: $changes write(s) pending; nothing was written"
+  exit 2
+fi
+"#;
+
 const PRELUDE: &str = r#"
+usage() {
+  cat <<USAGE
+Usage: ./setup.sh [--dry-run] [--yes]
+
+Sets up the $STACK_NAME pipeline in $REGION, in the account of the AWS CLI's
+current credentials, as the header of this script describes.
+
+  --dry-run   read the account and print what would be created, changed and
+              backed up; write nothing. Exit status 0: nothing to change,
+              2: changes pending, 1: an error.
+  --yes       apply without asking. Without it, setup.sh shows the dry run
+              and asks on a terminal; with no terminal it stops.
+  -h, --help  show this help; nothing is read or written.
+
+Environment: the AWS CLI's own (AWS_PROFILE, AWS_ENDPOINT_URL, ...);
+SLUICE_BACKUP_DIR, where the prior state of what it changes is saved
+(default ./sluice-backup-<UTC time>/); SLUICE_OUT_DIR, where a new access
+key's 0600 file goes (default .).
+USAGE
+}
+DRY_RUN=false
+ASSUME_YES=false
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    --dry-run) DRY_RUN=true ;;
+    -y | --yes) ASSUME_YES=true ;;
+    *)
+      printf 'setup.sh: unknown argument %s (see ./setup.sh --help); nothing was read or changed\n' "$arg" >&2
+      exit 64
+      ;;
+  esac
+done
+
+# Without --yes: show the dry run, then ask before the first write.
+if [ "$DRY_RUN" = false ] && [ "$ASSUME_YES" = false ]; then
+  if [ ! -t 0 ]; then
+    echo "setup.sh: not on a terminal, so it cannot ask: run with --yes to apply, or --dry-run to see what would change; nothing was changed" >&2
+    exit 64
+  fi
+  self=${BASH_SOURCE[0]}
+  [ -f "$self" ] || { echo "setup.sh: cannot find this script to run its dry run: run with --dry-run, then --yes" >&2; exit 64; }
+  status=0
+  bash "$self" --dry-run || status=$?
+  case "$status" in
+    0) exit 0 ;;
+    2) ;;
+    *) exit "$status" ;;
+  esac
+  printf 'Make these changes? [y/N] '
+  read -r answer || answer=
+  case "$answer" in
+    y | Y | yes | YES) ;;
+    *)
+      echo "Nothing was changed."
+      exit 1
+      ;;
+  esac
+fi
+
 for tool in aws jq; do
   command -v "$tool" >/dev/null 2>&1 || { echo "setup.sh: $tool is required but not installed" >&2; exit 1; }
 done
@@ -319,14 +402,16 @@ done
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 BACKUP_DIR=${SLUICE_BACKUP_DIR:-sluice-backup-$(date -u +%Y%m%dT%H%M%SZ)}
-NOT_FOUND='NoSuchEntity|NoSuchBucket|NoSuchBucketPolicy|NonExistentQueue|QueueDoesNotExist|NoSuchPublicAccessBlockConfiguration|OwnershipControlsNotFoundError|ServerSideEncryptionConfigurationNotFoundError|ResourceNotFoundException|\(404\)|Not Found'
+NOT_FOUND='NoSuchEntity|NoSuchBucket|NoSuchTagSet|NoSuchBucketPolicy|NonExistentQueue|QueueDoesNotExist|NoSuchPublicAccessBlockConfiguration|OwnershipControlsNotFoundError|ServerSideEncryptionConfigurationNotFoundError|ResourceNotFoundException|\(404\)|Not Found'
 
 # The AWS CLI v1 ignores AWS_ENDPOINT_URL for some services (SQS): pass it explicitly.
 ENDPOINT_ARGS=()
 if [ -n "${AWS_ENDPOINT_URL:-}" ]; then ENDPOINT_ARGS=(--endpoint-url "$AWS_ENDPOINT_URL"); fi
 aws_() { aws --region "$REGION" --output json ${ENDPOINT_ARGS[@]+"${ENDPOINT_ARGS[@]}"} "$@"; }
-step() { printf '==> %s\n' "$*"; }
-say() { printf '    %s\n' "$*"; }
+# Messages go to fd 3 (stdout), so that a write's output can be captured.
+exec 3>&1
+step() { printf '==> %s\n' "$*" >&3; }
+say() { printf '    %s\n' "$*" >&3; }
 value() { printf '%-18s %s\n' "$1" "$2"; }
 die() { printf 'setup.sh: %s\n' "$*" >&2; exit 1; }
 
@@ -346,9 +431,26 @@ same() { [ "$(jq -S . "$1")" = "$(jq -S . "$2")" ]; }
 
 # backup NAME < FILE: keeps the prior state of something about to change.
 backup() {
+  if [ "$DRY_RUN" = true ]; then
+    cat >/dev/null
+    say "would back up the previous $1 to $BACKUP_DIR/$1"
+    return
+  fi
   mkdir -p "$BACKUP_DIR"
   cat >"$BACKUP_DIR/$1"
   say "backed up the previous $1 to $BACKUP_DIR/$1"
+}
+
+# write_ ARGS...: an AWS CLI call that changes the account. A dry run only
+# counts it (and prints nothing: did says what would happen).
+write_() {
+  echo "aws $1 $2" >>"$WORK/changes"
+  if [ "$DRY_RUN" = true ]; then return 0; fi
+  aws_ "$@"
+}
+# did DONE WOULD: what a write did, or in a dry run what it would do.
+did() {
+  if [ "$DRY_RUN" = true ]; then say "would $2"; else say "$1"; fi
 }
 
 # doc NAME < JSON: a document, with the account id filled in.
@@ -400,6 +502,10 @@ $ours[0] as $o
 # read_notification: the bucket's notification configuration into
 # $WORK/notification-before.json ({} when it has none).
 read_notification() {
+  if [ "$DRY_RUN" = true ] && [ "$BUCKET_EXISTS" = false ]; then
+    echo '{}' >"$WORK/notification-before.json" # the bucket a real run would create
+    return
+  fi
   aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-before.json"
   [ -s "$WORK/notification-before.json" ] || echo '{}' >"$WORK/notification-before.json"
 }
@@ -409,7 +515,7 @@ write_notification() {
   if [ "$(jq -c . "$WORK/notification-before.json")" != "{}" ]; then
     backup bucket-notification.json <"$WORK/notification-before.json"
   fi
-  aws_ s3api put-bucket-notification-configuration --bucket "$BUCKET" \
+  write_ s3api put-bucket-notification-configuration --bucket "$BUCKET" \
     --notification-configuration "file://$1" "${@:2}"
 }
 # without_ours IN OUT: the configuration IN without our direct entry (by its
@@ -459,8 +565,22 @@ queue_attributes() {
     return
   fi
   jq '.Attributes // {}' "$WORK/have.json" | backup "$name"
-  aws_ sqs set-queue-attributes --queue-url "$url" --attributes "file://$WORK/$want"
-  say "updated: $changed"
+  write_ sqs set-queue-attributes --queue-url "$url" --attributes "file://$WORK/$want"
+  did "updated: $changed" "update: $changed"
+}
+
+# attach_policy role|user NAME: attaches the permissions policy, unless it is already.
+attach_policy() {
+  local kind=$1 name=$2 attached=
+  if probe "$WORK/attached.json" aws_ iam "list-attached-$kind-policies" "--$kind-name" "$name"; then
+    attached=$(jq -r --arg arn "$POLICY_ARN" 'any(.AttachedPolicies[]?; .PolicyArn == $arn)' "$WORK/attached.json")
+  fi
+  if [ "$attached" = true ]; then
+    say "policy attached: no change"
+  else
+    write_ iam "attach-$kind-policy" "--$kind-name" "$name" --policy-arn "$POLICY_ARN"
+    did "policy attached" "attach the permissions policy"
+  fi
 }
 
 ACCOUNT_ID=$(aws_ sts get-caller-identity --query Account --output text)
@@ -477,6 +597,15 @@ const PREFLIGHT_CREATE_BUCKET: &str = r#"
 BUCKET_EXISTS=false
 if probe /dev/null aws_ s3api head-bucket --bucket "$BUCKET"; then
   BUCKET_EXISTS=true
+  # Only a bucket this stack made has its settings and policy brought in line.
+  owner=
+  if probe "$WORK/bucket-tags.json" aws_ s3api get-bucket-tagging --bucket "$BUCKET"; then
+    owner=$(jq -r '[.TagSet[]? | select(.Key == "sluice:stack") | .Value][0] // empty' "$WORK/bucket-tags.json")
+  fi
+  if [ "$owner" != "$STACK_NAME" ]; then
+    if [ -n "$owner" ]; then whose="belongs to stack $owner"; else whose="exists and is not this stack's (no sluice:stack=$STACK_NAME tag)"; fi
+    die "bucket $BUCKET $whose: this script would create it and bring its settings and policy in line. To use it as it is, export the spec with bucket.create false (only the pipeline's notification is added), or choose another bucket.name; nothing was changed"
+  fi
 fi
 "#;
 
@@ -516,18 +645,18 @@ if probe "$WORK/policy.json" aws_ iam get-policy --policy-arn "$POLICY_ARN"; the
     if [ "$count" -ge 5 ]; then
       oldest=$(aws_ iam list-policy-versions --policy-arn "$POLICY_ARN" \
         --query 'sort_by(Versions[?!IsDefaultVersion], &CreateDate)[0].VersionId' --output text)
-      aws_ iam delete-policy-version --policy-arn "$POLICY_ARN" --version-id "$oldest"
-      say "deleted the oldest policy version $oldest (IAM keeps five)"
+      write_ iam delete-policy-version --policy-arn "$POLICY_ARN" --version-id "$oldest"
+      did "deleted the oldest policy version $oldest (IAM keeps five)" "delete the oldest policy version $oldest (IAM keeps five)"
     fi
-    aws_ iam create-policy-version --policy-arn "$POLICY_ARN" \
+    write_ iam create-policy-version --policy-arn "$POLICY_ARN" \
       --policy-document "file://$WORK/permissions-policy.json" --set-as-default >/dev/null
-    say "updated"
+    did "updated" "update it (a new default version)"
   fi
 else
-  aws_ iam create-policy --policy-name "$POLICY_NAME" \
+  write_ iam create-policy --policy-name "$POLICY_NAME" \
     --policy-document "file://$WORK/permissions-policy.json" \
     --description "$POLICY_DESCRIPTION" --tags "$IAM_TAGS" >/dev/null
-  say "created"
+  did "created" "create it"
 fi
 "#;
 
@@ -539,18 +668,17 @@ if probe "$WORK/role.json" aws_ iam get-role --role-name "$ROLE_NAME"; then
     say "trust policy: no change"
   else
     backup trust-policy.json <"$WORK/trust-current.json"
-    aws_ iam update-assume-role-policy --role-name "$ROLE_NAME" \
+    write_ iam update-assume-role-policy --role-name "$ROLE_NAME" \
       --policy-document "file://$WORK/trust-policy.json"
-    say "trust policy: updated"
+    did "trust policy: updated" "update the trust policy"
   fi
 else
-  aws_ iam create-role --role-name "$ROLE_NAME" \
+  write_ iam create-role --role-name "$ROLE_NAME" \
     --assume-role-policy-document "file://$WORK/trust-policy.json" \
     --description "$ROLE_DESCRIPTION" --tags "$IAM_TAGS" >/dev/null
-  say "created"
+  did "created" "create it"
 fi
-aws_ iam attach-role-policy --role-name "$ROLE_NAME" --policy-arn "$POLICY_ARN"
-say "policy attached"
+attach_policy role "$ROLE_NAME"
 "#;
 
 const STEP_USER: &str = r#"
@@ -558,20 +686,25 @@ step "IAM user $USER_NAME"
 if probe /dev/null aws_ iam get-user --user-name "$USER_NAME"; then
   say "exists"
 else
-  aws_ iam create-user --user-name "$USER_NAME" --tags "$IAM_TAGS" >/dev/null
-  say "created"
+  write_ iam create-user --user-name "$USER_NAME" --tags "$IAM_TAGS" >/dev/null
+  did "created" "create it"
 fi
-aws_ iam attach-user-policy --user-name "$USER_NAME" --policy-arn "$POLICY_ARN"
-say "policy attached"
+attach_policy user "$USER_NAME"
 "#;
 
 const STEP_ACCESS_KEY: &str = r#"
-keys=$(aws_ iam list-access-keys --user-name "$USER_NAME" --query 'length(AccessKeyMetadata)' --output text)
-if [ "$keys" = 0 ]; then
+keys=0
+if probe "$WORK/keys.json" aws_ iam list-access-keys --user-name "$USER_NAME"; then
+  keys=$(jq '.AccessKeyMetadata | length' "$WORK/keys.json")
+fi
+if [ "$keys" = 0 ] && [ "$DRY_RUN" = true ]; then
+  echo "aws iam create-access-key" >>"$WORK/changes"
+  say "would create an access key, its secret only in ${SLUICE_OUT_DIR:-.}/${USER_NAME}_accessKeys.csv (mode 0600)"
+elif [ "$keys" = 0 ]; then
   key_file="${SLUICE_OUT_DIR:-.}/${USER_NAME}_accessKeys.csv"
   (
     umask 077
-    aws_ iam create-access-key --user-name "$USER_NAME" \
+    write_ iam create-access-key --user-name "$USER_NAME" \
       --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text |
       awk 'BEGIN { print "Access key ID,Secret access key" } { print $1 "," $2 }' >"$key_file"
   )
@@ -590,9 +723,9 @@ else
   [ "$REGION" = us-east-1 ] || create_args+=(--create-bucket-configuration "LocationConstraint=$REGION")
   # Object Lock is best set at creation (it turns versioning on).
   [ "$OBJECT_LOCK" = true ] && create_args+=(--object-lock-enabled-for-bucket)
-  aws_ s3api create-bucket "${create_args[@]}" >/dev/null
-  aws_ s3api put-bucket-tagging --bucket "$BUCKET" --tagging "$S3_TAGS"
-  say "created"
+  write_ s3api create-bucket "${create_args[@]}" >/dev/null
+  write_ s3api put-bucket-tagging --bucket "$BUCKET" --tagging "$S3_TAGS"
+  did "created" "create it"
 fi
 "#;
 
@@ -607,8 +740,8 @@ bucket_setting() {
     fi
     [ -s "$WORK/have.json" ] && [ "$(cat "$WORK/have.json")" != "{}" ] && backup "bucket-$label.json" <"$WORK/have.json"
   fi
-  aws_ s3api "$put" --bucket "$BUCKET" "$flag" "file://$WORK/$want"
-  say "$label: set"
+  write_ s3api "$put" --bucket "$BUCKET" "$flag" "file://$WORK/$want"
+  did "$label: set" "set $label"
 }
 bucket_setting public-access-block bucket-public-access-block.json get-public-access-block PublicAccessBlockConfiguration put-public-access-block --public-access-block-configuration
 bucket_setting ownership-controls bucket-ownership-controls.json get-bucket-ownership-controls OwnershipControls put-bucket-ownership-controls --ownership-controls
@@ -624,12 +757,12 @@ if probe "$WORK/bucket-policy-current.txt" aws_ s3api get-bucket-policy --bucket
     say "bucket policy: no change"
   else
     backup bucket-policy.json <"$WORK/bucket-policy-current.json"
-    aws_ s3api put-bucket-policy --bucket "$BUCKET" --policy "file://$WORK/bucket-policy-merged.json"
-    say "bucket policy: our statement merged into the existing policy"
+    write_ s3api put-bucket-policy --bucket "$BUCKET" --policy "file://$WORK/bucket-policy-merged.json"
+    did "bucket policy: our statement merged into the existing policy" "merge our statement into the bucket policy"
   fi
 else
-  aws_ s3api put-bucket-policy --bucket "$BUCKET" --policy "file://$WORK/bucket-policy.json"
-  say "bucket policy: set"
+  write_ s3api put-bucket-policy --bucket "$BUCKET" --policy "file://$WORK/bucket-policy.json"
+  did "bucket policy: set" "set the bucket policy"
 fi
 "#;
 
@@ -639,9 +772,9 @@ if probe "$WORK/dlq-url.json" aws_ sqs get-queue-url --queue-name "$DLQ_NAME"; t
   DLQ_URL=$(jq -r .QueueUrl "$WORK/dlq-url.json")
   queue_attributes "$DLQ_URL" dlq-attributes.json dlq-attributes.json
 else
-  DLQ_URL=$(aws_ sqs create-queue --queue-name "$DLQ_NAME" --attributes "file://$WORK/dlq-attributes.json" \
+  DLQ_URL=$(write_ sqs create-queue --queue-name "$DLQ_NAME" --attributes "file://$WORK/dlq-attributes.json" \
     --tags "$SQS_TAGS" --query QueueUrl --output text)
-  say "created"
+  did "created" "create it"
 fi
 "#;
 
@@ -651,9 +784,9 @@ if probe "$WORK/queue-url.json" aws_ sqs get-queue-url --queue-name "$QUEUE_NAME
   QUEUE_URL=$(jq -r .QueueUrl "$WORK/queue-url.json")
   queue_attributes "$QUEUE_URL" queue-attributes.json queue-attributes.json
 else
-  QUEUE_URL=$(aws_ sqs create-queue --queue-name "$QUEUE_NAME" --attributes "file://$WORK/queue-attributes.json" \
+  QUEUE_URL=$(write_ sqs create-queue --queue-name "$QUEUE_NAME" --attributes "file://$WORK/queue-attributes.json" \
     --tags "$SQS_TAGS" --query QueueUrl --output text)
-  say "created"
+  did "created" "create it"
 fi
 "#;
 
@@ -676,8 +809,8 @@ if [ -f "$WORK/queue-policy-current.json" ] && same "$WORK/queue-policy-current.
 else
   [ -f "$WORK/queue-policy-current.json" ] && backup queue-policy.json <"$WORK/queue-policy-current.json"
   jq -n --arg policy "$(jq -c . "$WORK/queue-policy-merged.json")" '{Policy: $policy}' >"$WORK/queue-set.json"
-  aws_ sqs set-queue-attributes --queue-url "$QUEUE_URL" --attributes "file://$WORK/queue-set.json"
-  say "access policy: our statement merged"
+  write_ sqs set-queue-attributes --queue-url "$QUEUE_URL" --attributes "file://$WORK/queue-set.json"
+  did "access policy: our statement merged" "merge our statement into its access policy"
 fi
 "#;
 
@@ -700,9 +833,9 @@ QUEUE_ARN="arn:$PARTITION:sqs:$REGION:$ACCOUNT_ID:$QUEUE_NAME"
 sub=$(aws_ sns list-subscriptions-by-topic --topic-arn "$TOPIC_ARN" --output json \
   | jq -r --arg q "$QUEUE_ARN" '[.Subscriptions[]? | select(.Protocol == "sqs" and .Endpoint == $q and (.SubscriptionArn | startswith("arn:")))][0].SubscriptionArn // empty')
 if [ -z "$sub" ]; then
-  aws_ sns subscribe --topic-arn "$TOPIC_ARN" --protocol sqs --notification-endpoint "$QUEUE_ARN" \
+  write_ sns subscribe --topic-arn "$TOPIC_ARN" --protocol sqs --notification-endpoint "$QUEUE_ARN" \
     --attributes "file://$WORK/subscription-attributes.json" --return-subscription-arn >/dev/null
-  say "subscribed (the topic's policy and other subscriptions unchanged)"
+  did "subscribed (the topic's policy and other subscriptions unchanged)" "subscribe the queue (the topic's policy and other subscriptions unchanged)"
 else
   aws_ sns get-subscription-attributes --subscription-arn "$sub" >"$WORK/have.json"
   changed=$(jq -r --slurpfile want "$WORK/subscription-attributes.json" "$JQ_CHANGED_ATTRIBUTES" "$WORK/have.json")
@@ -722,10 +855,10 @@ else
     for name in FilterPolicyScope FilterPolicy RawMessageDelivery; do
       jq -e --arg n "$name" 'has($n)' "$WORK/subscription-attributes.json" >/dev/null || continue
       value=$(jq -r --arg n "$name" '.[$n]' "$WORK/subscription-attributes.json")
-      aws_ sns set-subscription-attributes --subscription-arn "$sub" \
+      write_ sns set-subscription-attributes --subscription-arn "$sub" \
         --attribute-name "$name" --attribute-value "$value"
     done
-    say "updated: $changed"
+    did "updated: $changed" "update: $changed"
   fi
 fi
 "#;
@@ -737,7 +870,7 @@ without_ours "$WORK/notification-before.json" "$WORK/notification-rest.json"
 if ! same "$WORK/notification-before.json" "$WORK/notification-rest.json"; then
   # Entries of others are put back as they are, even ones whose destination is gone.
   write_notification "$WORK/notification-rest.json" --skip-destination-validation
-  say "removed our entry $NOTIFICATION_ID of direct delivery (entries of others kept)"
+  did "removed our entry $NOTIFICATION_ID of direct delivery (entries of others kept)" "remove our entry $NOTIFICATION_ID of direct delivery (entries of others kept)"
 fi
 "#;
 
@@ -751,12 +884,14 @@ if same "$WORK/notification-before.json" "$WORK/notification-merged.json"; then
   say "already on"
 else
   write_notification "$WORK/notification-merged.json"
-  aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-after.json"
-  jq -S 'del(.EventBridgeConfiguration)' "$WORK/notification-rest.json" >"$WORK/foreign-before.json"
-  jq -S 'del(.EventBridgeConfiguration)' "$WORK/notification-after.json" >"$WORK/foreign-after.json"
-  same "$WORK/foreign-before.json" "$WORK/foreign-after.json" \
-    || die "other entries changed while EventBridge delivery was turned on: compare with the backup in $BACKUP_DIR"
-  say "turned on (entries of others kept)"
+  if [ "$DRY_RUN" = false ]; then
+    aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-after.json"
+    jq -S 'del(.EventBridgeConfiguration)' "$WORK/notification-rest.json" >"$WORK/foreign-before.json"
+    jq -S 'del(.EventBridgeConfiguration)' "$WORK/notification-after.json" >"$WORK/foreign-after.json"
+    same "$WORK/foreign-before.json" "$WORK/foreign-after.json" \
+      || die "other entries changed while EventBridge delivery was turned on: compare with the backup in $BACKUP_DIR"
+  fi
+  did "turned on (entries of others kept)" "turn it on (entries of others kept)"
 fi
 "#;
 
@@ -782,8 +917,8 @@ step "EventBridge rule $RULE_NAME -> $QUEUE_NAME"
 QUEUE_ARN="arn:$PARTITION:sqs:$REGION:$ACCOUNT_ID:$QUEUE_NAME"
 if [ "$RULE_EXISTS" = true ]; then
   if [ "$RULE_UNTAGGED" = true ]; then
-    aws_ events tag-resource --resource-arn "$(jq -r .Arn "$WORK/rule.json")" --tags "$IAM_TAGS"
-    say "rule: adopted (ours by its description): tagged sluice:stack=$STACK_NAME"
+    write_ events tag-resource --resource-arn "$(jq -r .Arn "$WORK/rule.json")" --tags "$IAM_TAGS"
+    did "rule: adopted (ours by its description): tagged sluice:stack=$STACK_NAME" "adopt the rule (ours by its description): tag it sluice:stack=$STACK_NAME"
   fi
   jq -S '.EventPattern | fromjson' "$WORK/rule.json" >"$WORK/pattern-current.json"
   jq -S . "$WORK/event-pattern.json" >"$WORK/pattern-wanted.json"
@@ -793,25 +928,27 @@ if [ "$RULE_EXISTS" = true ]; then
     say "rule: no change"
   else
     backup "rule-$RULE_NAME.json" <"$WORK/rule.json"
-    aws_ events put-rule --name "$RULE_NAME" --event-pattern "file://$WORK/event-pattern.json" \
+    write_ events put-rule --name "$RULE_NAME" --event-pattern "file://$WORK/event-pattern.json" \
       --state ENABLED --description "$RULE_DESCRIPTION" >/dev/null
-    say "rule: updated"
+    did "rule: updated" "update the rule"
   fi
 else
-  aws_ events put-rule --name "$RULE_NAME" --event-pattern "file://$WORK/event-pattern.json" \
+  write_ events put-rule --name "$RULE_NAME" --event-pattern "file://$WORK/event-pattern.json" \
     --state ENABLED --description "$RULE_DESCRIPTION" --tags "$IAM_TAGS" >/dev/null
-  say "rule: created"
+  did "rule: created" "create the rule"
 fi
-target=$(aws_ events list-targets-by-rule --rule "$RULE_NAME" --output json \
-  | jq -r --arg id "$TARGET_ID" '[.Targets[]? | select(.Id == $id) | .Arn][0] // empty')
+target=
+if probe "$WORK/targets-now.json" aws_ events list-targets-by-rule --rule "$RULE_NAME"; then
+  target=$(jq -r --arg id "$TARGET_ID" '[.Targets[]? | select(.Id == $id) | .Arn][0] // empty' "$WORK/targets-now.json")
+fi
 if [ "$target" = "$QUEUE_ARN" ]; then
   say "target: no change"
 else
   jq -n --arg id "$TARGET_ID" --arg arn "$QUEUE_ARN" '[{Id: $id, Arn: $arn}]' >"$WORK/targets.json"
-  failed=$(aws_ events put-targets --rule "$RULE_NAME" --targets "file://$WORK/targets.json" \
+  failed=$(write_ events put-targets --rule "$RULE_NAME" --targets "file://$WORK/targets.json" \
     --query FailedEntryCount --output text)
-  [ "$failed" = 0 ] || die "EventBridge refused the queue as the rule's target"
-  say "target: the queue (targets of others kept)"
+  [ "$DRY_RUN" = true ] || [ "$failed" = 0 ] || die "EventBridge refused the queue as the rule's target"
+  did "target: the queue (targets of others kept)" "make the queue the rule's target (targets of others kept)"
 fi
 "#;
 
@@ -827,14 +964,16 @@ if same "$WORK/notification-before.json" "$WORK/notification-merged.json"; then
   say "no change"
 else
   write_notification "$WORK/notification-merged.json"
-  aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-after.json"
-  jq -e --arg id "$NOTIFICATION_ID" 'any(.QueueConfigurations[]?; .Id == $id)' \
-    "$WORK/notification-after.json" >/dev/null || die "our entry is missing after the write: did someone else change the configuration at the same time?"
-  jq --arg id "$NOTIFICATION_ID" "$JQ_FOREIGN_ENTRIES" "$WORK/notification-before.json" >"$WORK/foreign-before.json"
-  jq --arg id "$NOTIFICATION_ID" "$JQ_FOREIGN_ENTRIES" "$WORK/notification-after.json" >"$WORK/foreign-after.json"
-  same "$WORK/foreign-before.json" "$WORK/foreign-after.json" \
-    || die "other entries changed while we wrote ours: someone else wrote the configuration at the same time; compare with the backup in $BACKUP_DIR"
-  say "merged (entries of others kept)"
+  if [ "$DRY_RUN" = false ]; then
+    aws_ s3api get-bucket-notification-configuration --bucket "$BUCKET" >"$WORK/notification-after.json"
+    jq -e --arg id "$NOTIFICATION_ID" 'any(.QueueConfigurations[]?; .Id == $id)' \
+      "$WORK/notification-after.json" >/dev/null || die "our entry is missing after the write: did someone else change the configuration at the same time?"
+    jq --arg id "$NOTIFICATION_ID" "$JQ_FOREIGN_ENTRIES" "$WORK/notification-before.json" >"$WORK/foreign-before.json"
+    jq --arg id "$NOTIFICATION_ID" "$JQ_FOREIGN_ENTRIES" "$WORK/notification-after.json" >"$WORK/foreign-after.json"
+    same "$WORK/foreign-before.json" "$WORK/foreign-after.json" \
+      || die "other entries changed while we wrote ours: someone else wrote the configuration at the same time; compare with the backup in $BACKUP_DIR"
+  fi
+  did "merged (entries of others kept)" "merge our entry (entries of others kept)"
 fi
 "#;
 

@@ -1063,6 +1063,22 @@ impl FieldId {
         self.def().hint
     }
 
+    /// The hint as it reads for `spec`: the external ID's says whether the
+    /// vendor gives it (nothing to generate) or sluice may make one.
+    pub fn hint_for(self, spec: &Spec) -> std::borrow::Cow<'static, str> {
+        use crate::spec::profiles::ExternalId;
+        let profile = spec.profile();
+        match (self, profile.external_id) {
+            (FieldId::ExternalId, ExternalId::Vendor { what }) => {
+                format!("{} gives it: paste {what}", profile.vendor).into()
+            }
+            (FieldId::ExternalId, ExternalId::None) => {
+                format!("none: {} sends no external ID", profile.vendor).into()
+            }
+            _ => self.hint().into(),
+        }
+    }
+
     pub fn path(self) -> Option<&'static str> {
         self.def().path
     }

@@ -58,6 +58,8 @@ pub enum Msg {
     Next,
     Back,
     // the form
+    /// Enter on a text field that waits: start editing it.
+    Edit,
     FocusNext,
     FocusPrev,
     Up,
@@ -171,6 +173,10 @@ fn not_typing(app: &App) -> bool {
     !typing(app)
 }
 
+fn waiting_to_edit(app: &App) -> bool {
+    app.form.waiting_to_edit(&app.model)
+}
+
 fn focus_kind(app: &App) -> Option<Kind> {
     app.form.focus.map(|f| f.kind())
 }
@@ -200,15 +206,18 @@ fn session_selected(app: &App) -> bool {
 }
 
 fn enter_is_next(app: &App) -> bool {
-    !principal_typed(app) && !session_selected(app)
+    !principal_typed(app) && !session_selected(app) && !waiting_to_edit(app)
 }
 
 fn not_welcome(app: &App) -> bool {
     app.model.step != Step::Welcome
 }
 
-fn on_role(app: &App) -> bool {
+/// On the Role step of a pipeline whose external ID sluice makes: a vendor
+/// that assigns one (Databend's organization ID, Hevo's) would reject any other.
+fn on_role_generating(app: &App) -> bool {
     app.model.step == Step::Role
+        && app.model.spec.profile().external_id == crate::spec::profiles::ExternalId::Generated
 }
 
 fn bucket_data(app: &App) -> bool {
@@ -364,6 +373,7 @@ const FORM: &[Binding] = &[
         "change a select; move in a text field",
     ),
     b(&[key(KeyCode::Right)], "", "", on_select, Msg::SelectNext),
+    b(ENTER, "Enter", "edit", waiting_to_edit, Msg::Edit),
     b(ENTER, "Enter", "add", principal_typed, Msg::AddPrincipal),
     b(
         ENTER,
@@ -414,7 +424,7 @@ const ROLE: &[Binding] = &[
             &[ctrl('g')],
             "^G",
             "new ext. ID",
-            on_role,
+            on_role_generating,
             Msg::GenerateExternalId,
         ),
         "Ctrl-G",

@@ -143,6 +143,13 @@ fn item_section(model: &Model, item: &PlanItem) -> Section {
             ("no change".to_owned(), BadgeKind::Same),
             plain_lines(item.after.as_ref()),
         ),
+        Action::Refused => (
+            ("refused".to_owned(), BadgeKind::Bad),
+            vec![Line::new(
+                LineKind::Note,
+                "this stack cannot create it: the form says why",
+            )],
+        ),
         Action::Create if item.before.is_none() => (
             ("new".to_owned(), BadgeKind::New),
             diff_lines(None, item.after.as_ref()),

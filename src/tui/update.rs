@@ -358,6 +358,7 @@ fn on_msg(app: &mut App, msg: Msg) {
         Msg::PageUp | Msg::PageDown => page(app, msg == Msg::PageDown),
         Msg::Next => next_step(app),
         Msg::Back => back(app),
+        Msg::Edit => app.form.resting = false,
         Msg::FocusNext => app.form.move_focus(&app.model, 1, true),
         Msg::FocusPrev => app.form.move_focus(&app.model, -1, true),
         Msg::Up | Msg::Down => {
@@ -722,6 +723,7 @@ fn go(app: &mut App, step: Step) {
     model.main_scroll = 0;
     model.stale = true;
     app.form.focus = app.form.first_focus(&app.model, step);
+    app.form.resting = step == Step::Welcome;
     // The session remembers the step too (a resume comes back to it).
     if app.model.autosave_due.is_some() || app.model.session_path.is_some() {
         autosave_now(app);

@@ -166,7 +166,10 @@ fn status_line(frame: &mut Frame, app: &App, area: Rect) {
         {
             Some(field) => match app.form.focused_item_error(model) {
                 Some(error) => (format!("✗ {error}"), t.error()),
-                None => (format!("{}: {}", field.label(), field.hint()), t.dim()),
+                None => (
+                    format!("{}: {}", field.label(), field.hint_for(&model.spec)),
+                    t.dim(),
+                ),
             },
             None => (String::new(), t.dim()),
         },

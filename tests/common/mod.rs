@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::thread;
+
+pub mod iam;
 use std::time::{Duration, Instant};
 
 /// The pinned Python requirements, shared with `tests/run.sh`.
@@ -79,19 +81,7 @@ fn ensure_venv(root: &Path) -> PathBuf {
     let marker = venv.join(MARKER);
     let up_to_date = || fs::read_to_string(&marker).is_ok_and(|s| s == REQUIREMENTS);
 
-    let lock_path = root.join(".venv.lock");
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .unwrap_or_else(|e| panic!("opening {}: {e}", lock_path.display()));
-    // File::lock is flock(2) on Linux, like flock(1) in tests/run.sh. It is
-    // Rust 1.89+, newer than the crate's rust-version: only tests use it.
-    #[allow(clippy::incompatible_msrv)]
-    lock.lock()
-        .unwrap_or_else(|e| panic!("locking {}: {e}", lock_path.display()));
-
+    let lock = locked(&root.join(".venv.lock"));
     if !up_to_date() {
         install_venv(&venv);
         fs::write(&marker, REQUIREMENTS)
@@ -100,6 +90,23 @@ fn ensure_venv(root: &Path) -> PathBuf {
     }
     drop(lock);
     venv
+}
+
+/// `path`, opened and locked for this process until the file is dropped:
+/// one install at a time, across test processes and tests/run.sh.
+pub(crate) fn locked(path: &Path) -> File {
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
+    // File::lock is flock(2) on Linux, like flock(1) in tests/run.sh. It is
+    // Rust 1.89+, newer than the crate's rust-version: only tests use it.
+    #[allow(clippy::incompatible_msrv)]
+    lock.lock()
+        .unwrap_or_else(|e| panic!("locking {}: {e}", path.display()));
+    lock
 }
 
 fn install_venv(venv: &Path) {
@@ -331,6 +338,33 @@ wait "$pid""#;
             Ok((200, _)) => {}
             Ok((status, body)) => panic!("moto reset answered {status}: {body}"),
             Err(e) => panic!("moto reset failed: {e} (log: {})", self.log.display()),
+        }
+    }
+
+    /// Every resource moto holds (`GET /moto-api/data.json`): two equal
+    /// answers mean nothing was written in between. Models with nothing in
+    /// them, which a mere read brings into being, and IAM's account
+    /// summary, which moto makes on each read, are left out.
+    pub fn state(&self) -> serde_json::Value {
+        let prune = |mut data: serde_json::Value| {
+            if let Some(backends) = data.as_object_mut() {
+                for models in backends.values_mut() {
+                    if let Some(models) = models.as_object_mut() {
+                        models.remove("AccountSummary");
+                        models.retain(|_, items| items.as_array().is_none_or(|a| !a.is_empty()));
+                    }
+                }
+                backends.retain(|_, models| models.as_object().is_none_or(|m| !m.is_empty()));
+            }
+            data
+        };
+        match http(self.addr, "GET", "/moto-api/data.json") {
+            Ok((200, body)) => prune(
+                serde_json::from_str(&body)
+                    .unwrap_or_else(|e| panic!("moto's data.json is not JSON: {e}")),
+            ),
+            Ok((status, body)) => panic!("moto's data.json answered {status}: {body:.300}"),
+            Err(e) => panic!("moto's data.json: {e} (log: {})", self.log.display()),
         }
     }
 
@@ -830,6 +864,27 @@ pub fn create_bucket(moto: &Moto, bucket: &str) {
     );
 }
 
+/// A bucket in moto's region that the stack called `stack` made (it
+/// carries the stack's tags), as an earlier apply leaves it.
+pub fn create_stack_bucket(moto: &Moto, bucket: &str, stack: &str) {
+    create_bucket(moto, bucket);
+    let tagging = serde_json::json!({"TagSet": [
+        {"Key": "managed-by", "Value": "sluice"},
+        {"Key": "sluice:stack", "Value": stack},
+    ]});
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "put-bucket-tagging",
+            "--bucket",
+            bucket,
+            "--tagging",
+            &tagging.to_string(),
+        ],
+    );
+}
+
 /// What a command printed, stdout then stderr.
 pub fn said(out: &std::process::Output) -> String {
     text(&out.stdout) + &text(&out.stderr)
@@ -871,6 +926,40 @@ pub fn sluice_offline(dir: &Path, args: &[&str]) -> std::process::Output {
         }
     }
     run(cmd.current_dir(dir).args(args))
+}
+
+/// The vendor's account in [`profiled`] specs: its roles assume ours.
+pub const VENDOR_ACCOUNT: &str = "111122223333";
+
+/// The external ID a vendor gives in [`profiled`] specs.
+pub const VENDOR_EXTERNAL_ID: &str = "vendor-external-id-42";
+
+/// `connector`'s starter (stack `acme` in [`REGION`], for `account`) with
+/// what the vendor gives filled in as a user would (its principals, one per
+/// trust statement, its external ID, its queue) and `prefix` as the prefix.
+pub fn profiled(
+    connector: sluice::spec::Connector,
+    account: Option<&str>,
+    prefix: &str,
+) -> sluice::spec::Spec {
+    use sluice::spec::profiles::{ExternalId, Principals};
+    let mut spec = sluice::spec::starter_for(connector, "acme", REGION, account);
+    let p = sluice::spec::profile(connector);
+    if let Principals::Vendor { .. } = p.principals {
+        let n = p.trust_sids.len().max(1);
+        spec.role.trusted_principals = (1..=n)
+            .map(|i| format!("arn:aws:iam::{VENDOR_ACCOUNT}:role/vendor-{i}"))
+            .collect();
+    }
+    if p.external_id != ExternalId::None {
+        spec.role.external_id = VENDOR_EXTERNAL_ID.to_owned();
+    }
+    if p.shape == sluice::spec::Shape::ForeignQueue {
+        spec.notification.queue_arn =
+            Some("arn:aws:sqs:us-west-2:444455556666:sf-snowpipe-queue".to_owned());
+    }
+    spec.bucket.prefix = prefix.to_owned();
+    spec
 }
 
 /// sluice's clients for `moto`, with its dummy credentials.

@@ -2,11 +2,15 @@
 //! grammar on the way, and tells whether it is already compact.
 //!
 //! It allocates nothing (nesting is a 128-level bit stack, the same depth
-//! limit `serde_json` applies) and scans string contents eight bytes at a time
-//! (SWAR), which is what makes validated NDJSON run at more than 1 GB/s on one
-//! core. UTF-8 is not checked here: the caller checks the whole record once
-//! with `std::str::from_utf8`, whose ASCII fast path is far quicker than doing
-//! it byte by byte inside strings.
+//! limit `serde_json` applies). String contents are searched for the bytes
+//! that end or complicate them (`"`, `\\`, control bytes) with a bit mask of
+//! 64 bytes at a time, made with SSE2 compares on x86-64 (the `safe_arch`
+//! crate: `unsafe_code` stays forbidden here); the mask is kept, so the keys
+//! and values of a compact record mostly resolve from one mask without a
+//! loop. The same pass notes whether any string byte is non-ASCII: a record
+//! with none is valid UTF-8 without a second pass, and only the others are
+//! checked with `std::str::from_utf8`. Elsewhere the strings are searched
+//! eight bytes at a time (SWAR) and UTF-8 is left to the caller.
 
 /// Deepest nesting accepted (objects and arrays), as in `serde_json`.
 pub(crate) const MAX_DEPTH: u32 = 128;
@@ -34,7 +38,10 @@ const HI: u64 = 0x8080_8080_8080_8080;
 
 #[inline(always)]
 fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+    // A bit test rather than a `match`, which LLVM turns into a jump table
+    // once the LF test of `scan_line` sits beside it.
+    const WS: u64 = 1 << b' ' | 1 << b'\n' | 1 << b'\r' | 1 << b'\t';
+    b <= b' ' && (WS >> b) & 1 != 0
 }
 
 /// Whether `b` can begin a JSON value.
@@ -71,12 +78,139 @@ fn find_special(buf: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Finds the special bytes of string contents (see [`find_special`]) from a
+/// bit mask of 64 bytes that is kept between strings (and, through
+/// [`scan_line`], between the values of one stream), and notes whether any
+/// byte it looked at is non-ASCII. Positions are stream offsets (`origin`
+/// plus the index in the buffer scanned), so a mask stays valid while the
+/// window under it moves; positions asked for never decrease.
+#[derive(Default)]
+pub(crate) struct Specials {
+    /// Stream offset of the buffer being scanned.
+    origin: u64,
+    /// The mask covers stream offsets `start..end` (at most 64 bytes: fewer
+    /// when the buffer ended sooner).
+    start: u64,
+    end: u64,
+    mask: u64,
+    /// Some byte under the current mask is ≥ 0x80.
+    mask_high: bool,
+    /// Some byte under a mask used for the current value is ≥ 0x80.
+    high: bool,
+}
+
+impl Specials {
+    /// Starts a value in a buffer that begins at stream offset `origin`.
+    #[inline(always)]
+    fn begin(&mut self, origin: u64) {
+        self.origin = origin;
+        // A mask kept from an earlier value may cover this one's bytes too.
+        self.high = self.mask_high;
+    }
+
+    /// Index of the first special byte at or after `i` (≥ every earlier
+    /// `i`), or `buf.len()`.
+    #[inline(always)]
+    fn find(&mut self, buf: &[u8], mut i: usize) -> usize {
+        loop {
+            let at = self.origin + i as u64;
+            if at < self.end && at >= self.start {
+                let m = self.mask >> (at - self.start);
+                if m != 0 {
+                    return i + m.trailing_zeros() as usize;
+                }
+                i = usize::try_from(self.end - self.origin).unwrap_or(usize::MAX);
+            }
+            if i >= buf.len() {
+                return buf.len();
+            }
+            let (mask, high) = special_mask(buf, i);
+            self.start = self.origin + i as u64;
+            self.end = self.start + (buf.len() - i).min(64) as u64;
+            self.mask = mask;
+            self.mask_high = high;
+            self.high |= high;
+        }
+    }
+
+    /// Whether every byte looked at for the current value was ASCII (never
+    /// claimed where masks are not made with SIMD).
+    fn ascii(&self) -> bool {
+        cfg!(all(target_arch = "x86_64", target_feature = "sse2")) && !self.high
+    }
+}
+
+/// The special bytes of `buf[at..at + 64]` as a bit mask (bit k for
+/// `buf[at + k]`; none past the buffer's end), and whether any of those
+/// bytes is ≥ 0x80.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn special_mask(buf: &[u8], at: usize) -> (u64, bool) {
+    use safe_arch::{
+        bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, min_u8_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i,
+    };
+    let rest = buf.get(at..).unwrap_or_default();
+    let mut padded = [0u8; 64];
+    let (block, valid) = match rest.first_chunk::<64>() {
+        Some(block) => (block, u64::MAX),
+        None => {
+            padded[..rest.len()].copy_from_slice(rest);
+            (&padded, (1u64 << rest.len()) - 1)
+        }
+    };
+    let quote = set_splat_i8_m128i(b'"' as i8);
+    let backslash = set_splat_i8_m128i(b'\\' as i8);
+    let control = set_splat_i8_m128i(0x1f);
+    let mut mask = 0u64;
+    let mut high = 0i32;
+    let (chunks, _) = block.as_chunks::<16>();
+    for (k, chunk) in chunks.iter().enumerate() {
+        let v = load_unaligned_m128i(chunk);
+        let special = bitor_m128i(
+            bitor_m128i(
+                cmp_eq_mask_i8_m128i(v, quote),
+                cmp_eq_mask_i8_m128i(v, backslash),
+            ),
+            // v <= 0x1f (unsigned): min(v, 0x1f) == v.
+            cmp_eq_mask_i8_m128i(min_u8_m128i(v, control), v),
+        );
+        mask |= u64::from(move_mask_i8_m128i(special) as u16) << (16 * k);
+        high |= move_mask_i8_m128i(v);
+    }
+    (mask & valid, high != 0)
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+use self::special_mask_swar as special_mask;
+
+/// Without SSE2: the mask from [`find_special`], eight bytes at a time
+/// (non-ASCII bytes are not looked for: `true`).
+#[cfg_attr(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    allow(dead_code, reason = "the fallback, tested against the SSE2 masks")
+)]
+#[inline(always)]
+fn special_mask_swar(buf: &[u8], at: usize) -> (u64, bool) {
+    let end = buf.len().min(at + 64);
+    let mut mask = 0u64;
+    let mut i = at;
+    while i < end {
+        i = find_special(&buf[..end], i);
+        if i < end {
+            mask |= 1 << (i - at);
+            i += 1;
+        }
+    }
+    (mask, true)
+}
+
 /// Index just past the closing quote of a string whose contents begin at `i`.
 #[inline(always)]
-fn scan_string(buf: &[u8], mut i: usize) -> Result<usize, StrErr> {
+fn scan_string(buf: &[u8], mut i: usize, specials: &mut Specials) -> Result<usize, StrErr> {
     let n = buf.len();
     loop {
-        i = find_special(buf, i);
+        i = specials.find(buf, i);
         if i >= n {
             return Err(StrErr::Incomplete);
         }
@@ -115,6 +249,25 @@ fn scan_string(buf: &[u8], mut i: usize) -> Result<usize, StrErr> {
 /// leading whitespace). `eof` says that no bytes follow `buf`, which only
 /// matters for a top-level number (`12` could continue as `123`).
 pub(crate) fn scan(buf: &[u8], eof: bool) -> Scan {
+    scan_with::<false>(buf, eof, &mut Specials::default())
+}
+
+/// Scans one JSON value that starts at `buf[0]` and must end before the
+/// first LF (`buf` may run on past it): an LF outside a string makes the
+/// value [`Scan::Incomplete`], one inside a string [`Scan::Invalid`], as if
+/// `buf` had been cut at the LF, without a search for it first. Also says
+/// whether the value is known to be ASCII (and so valid UTF-8).
+/// `origin` is the stream offset of `buf`, for the masks kept in `specials`
+/// from one value to the next.
+#[inline]
+pub(crate) fn scan_line(buf: &[u8], origin: u64, specials: &mut Specials) -> (Scan, bool) {
+    specials.begin(origin);
+    let scan = scan_with::<true>(buf, false, specials);
+    (scan, specials.ascii())
+}
+
+#[inline(always)]
+fn scan_with<const LINE: bool>(buf: &[u8], eof: bool, specials: &mut Specials) -> Scan {
     let n = buf.len();
     let mut i = 0usize;
     let mut compact = true;
@@ -126,8 +279,14 @@ pub(crate) fn scan(buf: &[u8], eof: bool) -> Scan {
         () => {
             if i < n && is_ws(buf[i]) {
                 compact = false;
+                if LINE && buf[i] == b'\n' {
+                    return Scan::Incomplete;
+                }
                 i += 1;
                 while i < n && is_ws(buf[i]) {
+                    if LINE && buf[i] == b'\n' {
+                        return Scan::Incomplete;
+                    }
                     i += 1;
                 }
             }
@@ -138,7 +297,7 @@ pub(crate) fn scan(buf: &[u8], eof: bool) -> Scan {
     }
     macro_rules! string {
         ($start:expr) => {
-            match scan_string(buf, $start) {
+            match scan_string(buf, $start, specials) {
                 Ok(end) => i = end,
                 Err(StrErr::Incomplete) => return Scan::Incomplete,
                 Err(StrErr::Invalid(at, msg)) => return Scan::Invalid { at, msg },
@@ -281,17 +440,33 @@ fn literal(buf: &[u8], i: usize, word: &'static [u8]) -> Result<usize, Scan> {
     }
 }
 
+/// Index of the first byte at or after `i` that is not an ASCII digit, or
+/// `buf.len()`; eight bytes at a time, so a run of digits costs no loop.
+#[inline(always)]
+fn digits(buf: &[u8], mut i: usize) -> usize {
+    while let Some(word) = buf.get(i..).and_then(|s| s.first_chunk::<8>()) {
+        // A byte is a digit when (b ^ '0') < 10. `(t & 0x7f) + 0x76` sets a
+        // byte's high bit when its low seven bits are ≥ 10, with no carry
+        // into the next byte; `| t` adds the bytes ≥ 0x80.
+        let t = u64::from_le_bytes(*word) ^ (LO * u64::from(b'0'));
+        let other = ((t & !HI).wrapping_add(LO * (0x80 - 10)) | t) & HI;
+        if other != 0 {
+            return i + (other.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < buf.len() && buf[i].is_ascii_digit() {
+        i += 1;
+    }
+    i
+}
+
 /// Index just past a number starting at `i`; `Ok(buf.len())` when the buffer
 /// ends on a digit (the caller decides whether more digits could follow).
-#[inline]
+#[inline(always)]
 fn number(buf: &[u8], mut i: usize) -> Result<usize, Scan> {
     let n = buf.len();
-    let digits = |mut i: usize| {
-        while i < n && buf[i].is_ascii_digit() {
-            i += 1;
-        }
-        i
-    };
+    let digits = |i: usize| digits(buf, i);
     let need_digit = |i: usize| -> Result<(), Scan> {
         match buf.get(i) {
             None => Err(Scan::Incomplete),
@@ -482,6 +657,30 @@ mod tests {
     }
 
     #[test]
+    fn digit_runs() {
+        for s in [
+            "",
+            "1",
+            "123456789",
+            "12345678x",
+            "1234567890123456789 ",
+            "12:",
+            "9/",
+            "0a",
+        ] {
+            let expected = s.bytes().take_while(u8::is_ascii_digit).count();
+            assert_eq!(digits(s.as_bytes(), 0), expected, "{s:?}");
+        }
+        let all: Vec<u8> = (0..=255).collect();
+        for (k, b) in all.iter().enumerate() {
+            let mut word = *b"00000000";
+            word[3] = *b;
+            let expected = if b.is_ascii_digit() { 8 } else { 3 };
+            assert_eq!(digits(&word, 0), expected, "byte {k}");
+        }
+    }
+
+    #[test]
     fn depth_limit() {
         let deep = "[".repeat(129) + &"]".repeat(129);
         assert!(matches!(scan(deep.as_bytes(), true), Scan::Invalid { .. }));
@@ -522,7 +721,78 @@ mod tests {
         })
     }
 
+    #[test]
+    fn masks_kept_between_values_still_see_non_ascii() {
+        // The second value's non-ASCII byte lies under the mask made while
+        // scanning the first.
+        let buf = "{\"a\":\"x\"}\n{\"b\":\"\u{e9}\"}\n".as_bytes();
+        let mut specials = Specials::default();
+        let (first, ascii) = scan_line(buf, 0, &mut specials);
+        assert_eq!(
+            first,
+            Scan::Complete {
+                end: 9,
+                compact: true
+            }
+        );
+        // Conservative: the mask reached the next line's byte.
+        assert!(!ascii);
+        let (second, ascii) = scan_line(&buf[10..], 10, &mut specials);
+        assert_eq!(
+            second,
+            Scan::Complete {
+                end: 10,
+                compact: true
+            }
+        );
+        assert!(!ascii);
+        // A value spanning lines stops at the LF, inside a string or not.
+        assert_eq!(
+            scan_line(b"{\"a\":\n1}", 0, &mut Specials::default()).0,
+            Scan::Incomplete
+        );
+        assert!(matches!(
+            scan_line(b"[\"a\n\"]", 0, &mut Specials::default()).0,
+            Scan::Invalid { at: 3, .. }
+        ));
+    }
+
+    fn line_byte() -> impl Strategy<Value = u8> {
+        prop::sample::select(b"[]{}\",:0123456789eE.+-truefalsn\\ \n\t\r\xc3\xa9\xff\x01".to_vec())
+    }
+
     proptest! {
+        /// The SSE2 masks and the fallback's agree, at the end of a buffer too.
+        #[test]
+        fn special_masks_agree(buf in prop::collection::vec(line_byte(), 0..100), at in 0usize..100) {
+            let at = at.min(buf.len());
+            let (sse, high) = special_mask(&buf, at);
+            prop_assert_eq!(sse, special_mask_swar(&buf, at).0);
+            let end = buf.len().min(at + 64);
+            if cfg!(all(target_arch = "x86_64", target_feature = "sse2")) {
+                prop_assert_eq!(high, !buf[at..end].is_ascii());
+            }
+        }
+
+        /// `scan_line` on a buffer that runs on past an LF finds the value
+        /// that `scan` finds in the buffer cut at that LF, and calls it ASCII
+        /// only when it is.
+        #[test]
+        fn scan_line_agrees_with_scan_cut_at_the_lf(
+            buf in prop::collection::vec(line_byte(), 0..48),
+            origin in 0u64..1000,
+        ) {
+            let cut = memchr::memchr(b'\n', &buf).unwrap_or(buf.len());
+            let (ours, ascii) = scan_line(&buf, origin, &mut Specials::default());
+            if let Scan::Complete { end, .. } = ours {
+                prop_assert!(end <= cut);
+                prop_assert_eq!(scan(&buf[..cut], true), ours);
+                if ascii {
+                    prop_assert!(buf[..end].is_ascii());
+                }
+            }
+        }
+
         /// Agrees with serde_json on serialised values, compact and pretty,
         /// and compaction round-trips to the compact form.
         #[test]

@@ -3,6 +3,8 @@
 //! NDJSON is the special case of concatenated JSON where every value sits on
 //! its own line, so both share a line-first fast path: find the next LF with
 //! `memchr`, scan that line as one value, and pass it to the sink unchanged.
+//! The line's own LF is not searched for when the value ends right before
+//! it: the scanner stops at an LF outside a string itself.
 //! Only when a line does not hold exactly one value does the concatenated
 //! framer fall back to scanning across lines (pretty-printed values) or
 //! splitting a line (`{..}{..}`). In strict NDJSON mode that fallback is an
@@ -12,7 +14,7 @@ use std::io::Read;
 
 use memchr::memchr;
 
-use super::json::{Scan, is_value_start, scan};
+use super::json::{Scan, Specials, is_value_start, scan, scan_line};
 use super::window::Window;
 use super::{Emitter, Stop};
 
@@ -49,12 +51,27 @@ pub(crate) fn run<R: Read>(
     // Stream offset up to which the buffered bytes are known to hold no LF,
     // so values packed on one long line do not rescan the window each time.
     let mut no_lf_until = 0u64;
+    let mut specials = Specials::default();
     loop {
         if !w.skip_ws()? {
             return Ok(concatenated);
         }
         let offset = w.offset();
         let data = w.data();
+        // The common case first: one value alone on its line, scanned without
+        // looking for the LF first; anything else takes the general path below
+        // (which finds the same value, or reports the error).
+        if let (Scan::Complete { end, .. }, ascii) = scan_line(data, offset, &mut specials) {
+            let mut after = end;
+            while after < data.len() && matches!(data[after], b' ' | b'\t' | b'\r') {
+                after += 1;
+            }
+            if end <= max_record && data.get(after) == Some(&b'\n') {
+                em.line(offset, &data[..end], ascii)?;
+                w.consume(after + 1);
+                continue;
+            }
+        }
         let known = usize::try_from(no_lf_until.saturating_sub(offset))
             .map_or(data.len(), |k| k.min(data.len()));
         let nl = memchr(b'\n', &data[known..]).map(|p| known + p);

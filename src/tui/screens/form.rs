@@ -37,6 +37,10 @@ pub struct FormScreen {
     pub local_errors: BTreeMap<FieldId, String>,
     /// Row cursors of list fields.
     pub cursors: BTreeMap<FieldId, usize>,
+    /// The focused text field waits for a first key: until the user types
+    /// into it or presses Enter, keys are commands (`q` quits, `?` helps).
+    /// So it is on arriving at Welcome, where nothing has been asked yet.
+    pub resting: bool,
 }
 
 /// A single-line input holding `text`.
@@ -65,6 +69,12 @@ pub fn text_input(key: &crossterm::event::KeyEvent) -> Option<Input> {
         | Key::Null => None,
         // Ctrl-M is a newline; Ctrl-N / Ctrl-P move between lines (none here).
         Key::Char('m' | 'n' | 'p') if input.ctrl => None,
+        // Ctrl-U deletes to the start of the field, as in a shell (the
+        // text area's own Ctrl-U is undo); Ctrl-W deletes a word.
+        Key::Char('u') if input.ctrl && !input.alt => Some(Input {
+            key: Key::Char('j'),
+            ..input
+        }),
         _ => Some(input),
     }
 }
@@ -112,6 +122,7 @@ impl FormScreen {
         let mut form = FormScreen::default();
         form.reset_inputs(model);
         form.focus = form.first_focus(model, model.step);
+        form.resting = model.step == Step::Welcome;
         form
     }
 
@@ -150,7 +161,15 @@ impl FormScreen {
 
     /// Whether a text field has the focus (printable keys type into it).
     pub fn typing(&self, model: &Model) -> bool {
-        model.step.is_form() && self.focus.is_some_and(|f| f.is_text()) && !model.preview.shown
+        model.step.is_form()
+            && self.focus.is_some_and(|f| f.is_text())
+            && !model.preview.shown
+            && !self.resting
+    }
+
+    /// Whether a focused text field waits for its first key (see [`FormScreen::resting`]).
+    pub fn waiting_to_edit(&self, model: &Model) -> bool {
+        self.resting && model.step.is_form() && self.focus.is_some_and(|f| f.is_text())
     }
 
     /// The cursor of a list field (the principals default to the add row).
@@ -293,6 +312,7 @@ impl FormScreen {
 
     /// Moves the focus by `delta` fields (wrapping for Tab).
     pub fn move_focus(&mut self, model: &Model, delta: isize, wrap: bool) {
+        self.resting = false;
         let fields = self.focusable(model, model.step);
         if fields.is_empty() {
             return;
@@ -317,6 +337,7 @@ impl FormScreen {
             self.cursors.insert(field, len);
         }
         self.focus = Some(field);
+        self.resting = false;
     }
 
     /// Focuses the first invalid field of `step`, if there is one.
@@ -399,8 +420,20 @@ impl FormScreen {
         model.sessions.get(cursor).map(|s| s.path.clone())
     }
 
-    /// Ctrl-G: a random external ID.
+    /// Ctrl-G: a random external ID, where sluice makes it. Where the vendor
+    /// assigns one, a generated ID would fail its connection test: refused.
     pub fn generate_external_id(&mut self, model: &mut Model) {
+        let profile = model.spec.profile();
+        if profile.external_id != crate::spec::profiles::ExternalId::Generated {
+            model.set_status(
+                StatusKind::Error,
+                format!(
+                    "{} assigns the external ID: paste theirs (a generated one would fail their connection test)",
+                    profile.vendor
+                ),
+            );
+            return;
+        }
         model.spec.role.external_id = crate::spec::generate_external_id();
         self.reset_input(model, FieldId::ExternalId);
         if FieldId::ExternalId.active(&model.spec) {
@@ -530,6 +563,7 @@ impl FormScreen {
         let Some(input_key) = text_input(key) else {
             return;
         };
+        self.resting = false;
         let Some(input) = self.inputs.get_mut(&field) else {
             return;
         };
@@ -750,6 +784,19 @@ pub fn lookup_note(model: &Model, form: &FormScreen, field: FieldId) -> Option<N
     let ok = |text: String| Note::new(StatusKind::Ok, "●", text);
     let bad = |text: String| Note::new(StatusKind::Error, "✗", text);
     Some(match found {
+        Found::Bucket(Ok(Some(bucket)))
+            if create
+                && crate::aws::ownership::owner(&bucket.tags, &spec.name)
+                    != crate::aws::ownership::Owner::Stack =>
+        {
+            let whose = match crate::aws::ownership::owner(&bucket.tags, &spec.name) {
+                crate::aws::ownership::Owner::Other(other) => format!("belongs to stack {other}"),
+                _ => "exists and is not this stack's".to_owned(),
+            };
+            bad(format!(
+                "{whose}: choose \"use an existing bucket\" to leave its settings as they are, or another name"
+            ))
+        }
         Found::Bucket(Ok(Some(bucket))) => ok(format!(
             "exists in {}, owned by this account ({account}){}",
             bucket.region,
@@ -1085,7 +1132,11 @@ fn render_field(
             let mut block = Block::bordered()
                 .border_style(t.border(focused, invalid))
                 .title(Span::styled(format!(" {} ", field.label()), label_style));
-            if focused {
+            if focused && form.resting {
+                block = block.title_bottom(
+                    Line::styled(" type, or Enter to edit ", t.dim()).right_aligned(),
+                );
+            } else if focused {
                 block = block.title_bottom(Line::styled(" editing ", t.dim()).right_aligned());
             }
             let inner = block.inner(box_rect);

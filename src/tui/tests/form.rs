@@ -130,6 +130,23 @@ fn snapshot_bucket() {
         },
         "bucket_adopt_missing",
     );
+    // "Create a new bucket" naming a bucket that is not the stack's: refused, adoption offered.
+    both(
+        |w, h| {
+            let mut app = offline(w, h);
+            connect(&mut app);
+            go_to(&mut app, Step::Bucket);
+            answer_all(&mut app, |t| {
+                (t == Target::Bucket).then(|| {
+                    let mut theirs = bucket_state(json!({}));
+                    theirs.tags = BTreeMap::from([("sluice:stack".to_owned(), "lake".to_owned())]);
+                    Found::Bucket(Ok(Some(theirs)))
+                })
+            });
+            app
+        },
+        "bucket_not_ours",
+    );
     both(
         |w, h| {
             let mut app = offline(w, h);
@@ -383,6 +400,10 @@ fn tab_and_shift_tab_move_between_fields_and_wrap() {
 #[test]
 fn enter_goes_on_and_esc_goes_back() {
     let mut app = offline(100, 30);
+    // On Welcome the name waits: the first Enter edits it, the next goes on.
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Welcome);
+    assert!(app.form.typing(&app.model));
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.model.step, Step::Policy);
     key(&mut app, KeyCode::Enter);
@@ -547,6 +568,76 @@ fn ctrl_g_generates_an_external_id() {
         app.form.input_text(FieldId::ExternalId),
         app.model.spec.role.external_id
     );
+}
+
+/// Where the vendor assigns the external ID, no key replaces it: Ctrl-G is
+/// neither offered nor taken, and the hint says whose value to paste.
+#[test]
+fn ctrl_g_is_not_offered_where_the_vendor_gives_the_external_id() {
+    for connector in [
+        crate::spec::Connector::Hevo,
+        crate::spec::Connector::Databend,
+        crate::spec::Connector::TidbCloudLake,
+        crate::spec::Connector::Tarsal,
+    ] {
+        let mut app = offline(100, 30);
+        crate::spec::apply_profile(&mut app.model.spec, connector);
+        app.model.spec.role.external_id = "vendor-given-123".into();
+        app.model.spec_changed();
+        go_to(&mut app, Step::Role);
+        focus(&mut app, FieldId::ExternalId);
+        let hints = crate::tui::keymap::hints(&app);
+        assert!(
+            !hints.iter().any(|(k, _)| *k == "^G"),
+            "{connector}: {hints:?}"
+        );
+        ctrl(&mut app, 'g');
+        assert_eq!(
+            app.model.spec.role.external_id, "vendor-given-123",
+            "{connector}"
+        );
+        let screen = text(&app);
+        assert!(
+            screen.contains("gives it: paste") || screen.contains("assigns the external ID"),
+            "{connector}:\n{screen}"
+        );
+    }
+    // Where sluice makes it, Ctrl-G stays.
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Role);
+    assert!(
+        crate::tui::keymap::hints(&app)
+            .iter()
+            .any(|(k, _)| *k == "^G")
+    );
+}
+
+/// "Create a new bucket" with the name of a bucket that is not the stack's:
+/// Next is refused, and adopting it ("use an existing bucket") goes on.
+#[test]
+fn creating_a_bucket_that_is_not_the_stacks_is_refused_and_adopting_it_goes_on() {
+    let mut app = offline(100, 30);
+    connect(&mut app);
+    go_to(&mut app, Step::Bucket);
+    let theirs = || {
+        let mut theirs = bucket_state(json!({}));
+        theirs.tags = BTreeMap::new();
+        Found::Bucket(Ok(Some(theirs)))
+    };
+    answer_all(&mut app, |t| (t == Target::Bucket).then(theirs));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Bucket, "{}", text(&app));
+    assert!(
+        text(&app).contains("exists and is not this stack's"),
+        "{}",
+        text(&app)
+    );
+    focus(&mut app, FieldId::BucketCreate);
+    key(&mut app, KeyCode::Right);
+    assert!(!app.model.spec.bucket.create);
+    answer_all(&mut app, |t| (t == Target::Bucket).then(theirs));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.step, Step::Queue, "{}", text(&app));
 }
 
 #[test]

@@ -161,7 +161,8 @@ pub(super) fn bucket_state(notification: serde_json::Value) -> BucketState {
         object_lock: None,
         policy: None,
         notification,
-        tags: BTreeMap::new(),
+        // The stack's: made by an earlier apply.
+        tags: BTreeMap::from([("sluice:stack".to_owned(), "acme-ingest".to_owned())]),
     }
 }
 
@@ -217,6 +218,7 @@ pub(super) fn go_to(app: &mut App, step: Step) {
     app.model.step = step;
     app.model.furthest = app.model.furthest.max(step);
     app.form.focus = app.form.first_focus(&app.model, step);
+    app.form.resting = step == Step::Welcome;
     app.model.stale = true;
     app.refresh();
 }

@@ -304,3 +304,51 @@ fn choosing_a_connector_fills_the_vendors_setup() {
     assert!(!shown.contains("Queue name"), "{shown}");
     snap!("queue_skipped_pull", app);
 }
+
+/// On arriving, the stack name waits for a first key: `q` quits (writing no
+/// session), `?` helps; typing or Enter edits it. Ctrl-U clears a text
+/// field and Ctrl-W deletes its last word, in every text field.
+#[test]
+fn welcome_waits_so_q_quits_and_ctrl_u_and_ctrl_w_edit() {
+    let mut app = offline(100, 30);
+    assert_eq!(app.form.focus, Some(FieldId::StackName));
+    assert!(!app.form.typing(&app.model));
+    key(&mut app, KeyCode::Char('q'));
+    assert_eq!(app.model.spec.name, "acme-ingest", "q typed into the name");
+    assert!(
+        app.model.quit || matches!(app.overlay, Some(Overlay::ConfirmQuit)),
+        "q did not quit"
+    );
+    assert!(
+        app.model
+            .effects
+            .iter()
+            .all(|e| !matches!(e, Effect::Save { .. }))
+    );
+
+    // Typing starts editing: the key goes into the field.
+    let mut app = offline(100, 30);
+    key(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.model.spec.name, "acme-ingestx");
+    assert!(app.form.typing(&app.model));
+    key(&mut app, KeyCode::Char('q'));
+    assert_eq!(
+        app.model.spec.name, "acme-ingestxq",
+        "q types while editing"
+    );
+    assert!(!app.model.quit && app.overlay.is_none());
+    ctrl(&mut app, 'w');
+    assert_eq!(app.form.input_text(FieldId::StackName), "acme-");
+    ctrl(&mut app, 'u');
+    assert_eq!(app.form.input_text(FieldId::StackName), "");
+
+    // Every text field: the bucket prefix.
+    let mut app = offline(100, 30);
+    go_to(&mut app, Step::Bucket);
+    set_text(&mut app, FieldId::Prefix, "logs/app");
+    ctrl(&mut app, 'w');
+    assert_eq!(app.form.input_text(FieldId::Prefix), "logs/");
+    ctrl(&mut app, 'u');
+    assert_eq!(app.form.input_text(FieldId::Prefix), "");
+    assert_eq!(app.model.spec.bucket.prefix, "");
+}

@@ -1,0 +1,81 @@
+//! Whose a resource is. A resource is the stack's only when it carries the
+//! stack's tag (`sluice:stack` = the stack's name); a name alone proves
+//! nothing, since another team may have made a resource of that name.
+
+use std::collections::BTreeMap;
+
+use crate::docs::STACK_TAG;
+
+/// Whose a resource is, by its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// Tagged with this stack's name.
+    Stack,
+    /// No stack tag: made by someone else, or by hand.
+    Untagged,
+    /// Tagged by another sluice stack, named.
+    Other(String),
+}
+
+/// Whose a resource with `tags` is, for the stack called `stack`.
+pub fn owner(tags: &BTreeMap<String, String>, stack: &str) -> Owner {
+    match tags.get(STACK_TAG) {
+        Some(value) if value == stack => Owner::Stack,
+        Some(other) => Owner::Other(other.clone()),
+        None => Owner::Untagged,
+    }
+}
+
+/// Why a resource that is not the stack's is not, in words.
+pub fn not_ours(owner: &Owner, stack: &str) -> String {
+    match owner {
+        Owner::Other(other) => {
+            format!("tagged {STACK_TAG}={other}, not {stack}: it belongs to another stack")
+        }
+        _ => format!("not tagged {STACK_TAG}={stack}: sluice did not create it"),
+    }
+}
+
+/// Why a plan to create bucket `name` refuses the bucket of that name that
+/// exists, and what to do instead.
+pub fn existing_bucket_refusal(name: &str, owner: &Owner, stack: &str) -> String {
+    let whose = match owner {
+        Owner::Other(other) => format!("belongs to stack {other} ({STACK_TAG}={other})"),
+        _ => format!("exists and is not this stack's (no {STACK_TAG}={stack} tag)"),
+    };
+    format!(
+        "bucket {name} {whose}: the spec would create it (bucket.create is true) and bring its settings and policy in line. To use it as it is, adopt it (bucket.create false: only the pipeline's notification is added, nothing else changes and destroy keeps it), or choose another bucket.name"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ownership_is_the_stack_tag() {
+        let tags = |v: &[(&str, &str)]| -> BTreeMap<String, String> {
+            v.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert_eq!(
+            owner(&tags(&[("sluice:stack", "acme")]), "acme"),
+            Owner::Stack
+        );
+        assert_eq!(
+            owner(&tags(&[("managed-by", "sluice")]), "acme"),
+            Owner::Untagged
+        );
+        assert_eq!(
+            owner(&tags(&[("sluice:stack", "other")]), "acme"),
+            Owner::Other("other".into())
+        );
+        assert!(not_ours(&Owner::Untagged, "acme").contains("not tagged sluice:stack=acme"));
+        assert!(not_ours(&Owner::Other("b".into()), "acme").contains("another stack"));
+        assert!(
+            existing_bucket_refusal("b", &Owner::Other("lake".into()), "acme")
+                .starts_with("bucket b belongs to stack lake")
+        );
+    }
+}
