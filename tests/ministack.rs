@@ -87,6 +87,7 @@ fn destroy(server: &Moto, dir: &Path) -> String {
             "spec.json",
             "--yes",
             "--force",
+            "--delete-objects",
             "--backup-dir",
             "backups",
         ],
