@@ -19,7 +19,9 @@ use serde_json::Value;
 use super::backup::{Backup, BucketPart, Saved};
 use super::client::Clients;
 use super::error::{AwsError, ErrorKind, classify, optional};
-use super::observe::{Observation, notification_from_json, put_notification, read_notification};
+use super::observe::{
+    Observation, RefusedDestination, put_notification, read_notification, write_notification,
+};
 use super::plan::{Action, Plan, PlanItem};
 use super::progress::{Event, Outcome, Reporter, Secret, StepError, StepId};
 use crate::docs::{self, Arns, ResourceKind, merge, notification_entry};
@@ -33,6 +35,9 @@ pub struct ApplyOptions {
     pub out_dir: PathBuf,
     /// How long to keep retrying while IAM or S3 catch up with a change.
     pub propagation_timeout: Duration,
+    /// Where route changes that take AWS minutes are recorded for verify
+    /// ([`super::recent`]); `None` records nothing.
+    pub recent_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -195,6 +200,9 @@ pub async fn apply(
             }
         }
     }
+    if let Some(dir) = &options.recent_dir {
+        super::recent::record(dir, spec, &account, &route_changes(spec, &run.steps));
+    }
     let connector =
         docs::vendor_values(spec, run.queue_url.as_deref(), run.access_key_id.as_deref());
     Ok(ApplyReport {
@@ -202,6 +210,25 @@ pub async fn apply(
         steps: run.steps,
         connector,
     })
+}
+
+/// The changes among `steps` that AWS takes minutes to put into effect.
+fn route_changes(spec: &Spec, steps: &[(StepId, Outcome, String)]) -> Vec<super::recent::Change> {
+    use super::recent::Change;
+    steps
+        .iter()
+        .filter(|(_, outcome, _)| matches!(outcome, Outcome::Created | Outcome::Updated))
+        .filter_map(|(step, _, _)| match (step, spec.delivery()) {
+            (StepId::Apply(ResourceKind::Notification), Some(Delivery::Direct)) => {
+                Some(Change::Notification)
+            }
+            (StepId::Apply(ResourceKind::Notification), Some(Delivery::Eventbridge)) => {
+                Some(Change::Eventbridge)
+            }
+            (StepId::Apply(ResourceKind::Subscription), _) => Some(Change::Subscription),
+            _ => None,
+        })
+        .collect()
 }
 
 fn json_string(v: &Value) -> String {
@@ -776,15 +803,29 @@ impl Run<'_> {
             Action::NoChange => unchanged(),
             Action::Create => {
                 let attributes = as_attributes(&mut after.keys());
-                let tags = docs::tags(self.spec).into_iter().collect();
-                let out = sqs
-                    .create_queue()
-                    .queue_name(&name)
-                    .set_attributes(Some(attributes))
-                    .set_tags(Some(tags))
-                    .send()
+                let tags: std::collections::HashMap<String, String> =
+                    docs::tags(self.spec).into_iter().collect();
+                let out = self
+                    .with_propagation(
+                        StepId::Apply(item.resource),
+                        "waiting for SQS to catch up",
+                        is_sqs_lag,
+                        || {
+                            let (sqs, name) = (sqs.clone(), name.clone());
+                            let (attributes, tags) = (attributes.clone(), tags.clone());
+                            async move {
+                                sqs.create_queue()
+                                    .queue_name(&name)
+                                    .set_attributes(Some(attributes))
+                                    .set_tags(Some(tags))
+                                    .send()
+                                    .await
+                                    .map_err(|e| classify("sqs:CreateQueue", &name, e))
+                            }
+                        },
+                    )
                     .await
-                    .map_err(|e| classify("sqs:CreateQueue", &name, e))?;
+                    .map_err(sqs_lag_advice)?;
                 if is_queue {
                     self.queue_url = out.queue_url().map(str::to_owned);
                 }
@@ -832,12 +873,28 @@ impl Run<'_> {
                     attributes: prior,
                 })?;
                 let attributes = as_attributes(&mut changed.iter());
-                sqs.set_queue_attributes()
-                    .queue_url(&url)
-                    .set_attributes(Some(attributes))
-                    .send()
-                    .await
-                    .map_err(|e| classify("sqs:SetQueueAttributes", &name, e))?;
+                self.with_propagation(
+                    StepId::Apply(item.resource),
+                    "waiting for SQS to catch up",
+                    is_sqs_lag,
+                    || {
+                        let (sqs, name, url) = (sqs.clone(), name.clone(), url.clone());
+                        let attributes = attributes.clone();
+                        async move {
+                            sqs.set_queue_attributes()
+                                .queue_url(&url)
+                                .set_attributes(Some(attributes))
+                                .send()
+                                .await
+                                .map_err(|e| classify("sqs:SetQueueAttributes", &name, e))
+                        }
+                    },
+                )
+                .await
+                .map_err(sqs_lag_advice)?;
+                if is_queue {
+                    self.queue_url = Some(url);
+                }
                 Ok((Outcome::Updated, format!("updated {}", changed.join(", "))))
             }
         }
@@ -858,35 +915,13 @@ impl Run<'_> {
             bucket: bucket.clone(),
             configuration: current.clone(),
         })?;
-        let config = notification_from_json(&merged, "s3:PutBucketNotification", &bucket)?;
-        self.with_propagation(
-            StepId::Apply(ResourceKind::Notification),
-            "waiting for S3 to accept the queue as a destination",
-            |e| e.message.contains("Unable to validate") || e.code.as_deref() == Some("InvalidArgument"),
-            || {
-                let (s3, bucket, config) = (s3.clone(), bucket.clone(), config.clone());
-                async move {
-                    s3.put_bucket_notification_configuration()
-                        .bucket(&bucket)
-                        .notification_configuration(config)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| classify("s3:PutBucketNotification", &bucket, e))
-                }
-            },
-        )
-        .await
-        .map_err(|e| {
-            if e.message.contains("Unable to validate") {
-                StepError {
-                    kind: Some(e.kind),
-                    message: format!("{e}. S3 could not send to the queue: check that the queue policy lets s3.amazonaws.com send from this bucket, and that a KMS-encrypted queue's key policy lets S3 use the key"),
-                }
-            } else {
-                StepError::from(e)
-            }
-        })?;
+        let our_target = ours
+            .get("QueueArn")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        self.write_ours(&s3, &bucket, &current, &merged, &our_target)
+            .await?;
         let written = read_notification(&s3, &bucket).await?;
         let id = ours
             .get("Id")
@@ -906,6 +941,117 @@ impl Run<'_> {
 }
 
 impl Run<'_> {
+    /// Writes the merged configuration. S3 validates every destination in
+    /// it: when one of ours is refused, S3 may not yet see the queue policy
+    /// set a moment ago, so the write is retried within the propagation
+    /// timeout; when another team's is refused, nothing sluice does can fix
+    /// it, so the write stops at once, naming the entry and the routes that
+    /// do not need it.
+    async fn write_ours(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        bucket: &str,
+        current: &Value,
+        merged: &Value,
+        our_target: &str,
+    ) -> Result<(), StepError> {
+        let step = StepId::Apply(ResourceKind::Notification);
+        let deadline = Instant::now() + self.options.propagation_timeout;
+        let mut wait = Duration::from_millis(500);
+        let mut attempt = 1;
+        loop {
+            let Err(refused) = write_notification(s3, bucket, merged, false).await else {
+                return Ok(());
+            };
+            let unvalidated = refused.error.message.contains("Unable to validate");
+            match judge_refusal(current, merged, our_target, &refused.destinations) {
+                Refusal::Theirs(why) => {
+                    return Err(StepError {
+                        kind: Some(refused.error.kind),
+                        message: format!("{}: {why}", refused.error),
+                    });
+                }
+                Refusal::Ours(why) if unvalidated && Instant::now() + wait < deadline => {
+                    self.reporter.send(Event::Retrying {
+                        step,
+                        attempt,
+                        wait,
+                        reason: format!("S3 cannot validate {why} yet (the queue policy set a moment ago may still be spreading)"),
+                    });
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(8));
+                    attempt += 1;
+                }
+                Refusal::Ours(why) if unvalidated => {
+                    return Err(StepError {
+                        kind: Some(refused.error.kind),
+                        message: format!(
+                            "{}. S3 could not send to {why}: check that the queue policy lets s3.amazonaws.com send from this bucket, and that a KMS-encrypted queue's key policy lets S3 use the key",
+                            refused.error
+                        ),
+                    });
+                }
+                Refusal::Ours(_) => return Err(StepError::from(refused.error)),
+            }
+        }
+    }
+}
+
+/// Whose destination S3 refused, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Refusal {
+    /// Ours (or S3 named none): the words name it.
+    Ours(String),
+    /// Another team's: why nothing will be written, and the ways on.
+    Theirs(String),
+}
+
+/// Decides a refused write of `merged` (made from `current`, with our entry
+/// sending to `our_target`) from the destinations S3 named.
+fn judge_refusal(
+    current: &Value,
+    merged: &Value,
+    our_target: &str,
+    refused: &[RefusedDestination],
+) -> Refusal {
+    let theirs: Vec<&RefusedDestination> = refused.iter().filter(|d| d.arn != our_target).collect();
+    if theirs.is_empty() {
+        return Refusal::Ours(match refused.first() {
+            Some(d) => format!("our queue {} ({})", d.arn, d.reason),
+            None => format!("the queue {our_target}"),
+        });
+    }
+    let entries: Vec<String> = theirs
+        .iter()
+        .map(|d| {
+            let ids = docs::entries_sending_to(merged, &d.arn);
+            format!(
+                "{} {} sends to {} ({})",
+                if ids.len() == 1 { "entry" } else { "entries" },
+                ids.join(", "),
+                d.arn,
+                d.reason
+            )
+        })
+        .collect();
+    // A topic whose entry already carries these events may deliver to us,
+    // unless it is a broken one.
+    let topic = docs::topic_entries(current)
+        .into_iter()
+        .find(|t| !theirs.iter().any(|d| &d.arn == t));
+    let sns = match topic {
+        Some(topic) => format!(
+            "through the topic {topic} the bucket already publishes to (set notification.delivery to \"sns\" and notification.topic_arn to \"{topic}\" in the spec: no write to the bucket's configuration)"
+        ),
+        None => "through an SNS topic the bucket already publishes these events to (set notification.delivery to \"sns\" and notification.topic_arn to its ARN: no write to the bucket's configuration)".to_owned(),
+    };
+    Refusal::Theirs(format!(
+        "S3 checks the destination of every entry whenever the configuration is written, and {}; not sluice's entries but another team's, which only their owners can fix or remove. Nothing was written. Two routes do not need S3 to accept those destinations: {sns}; or through EventBridge (set notification.delivery to \"eventbridge\": sluice then turns on only the bucket's EventBridge setting, without validating the others' destinations)",
+        entries.join("; ")
+    ))
+}
+
+impl Run<'_> {
     /// Turns on the bucket's EventBridge delivery, every entry as it was.
     async fn eventbridge_setting(&mut self) -> StepResult {
         let bucket = self.spec.bucket.name.clone();
@@ -921,7 +1067,9 @@ impl Run<'_> {
             bucket: bucket.clone(),
             configuration: current.clone(),
         })?;
-        put_notification(&s3, &bucket, &wanted, false).await?;
+        // No destination of ours to validate: the entries of others are put
+        // back as they are, even one whose destination is gone.
+        put_notification(&s3, &bucket, &wanted, true).await?;
         let written = read_notification(&s3, &bucket).await?;
         if docs::disable_eventbridge(&written) != docs::disable_eventbridge(&rest) {
             return Err("other entries changed while EventBridge delivery was turned on: someone else changed the configuration at the same time; compare with the backup".into());
@@ -1156,6 +1304,31 @@ async fn put_bucket_tags(
     Ok(())
 }
 
+/// Whether SQS refused a call only because it has not caught up yet: a
+/// queue name is kept for 60 s after its queue is deleted ("You must wait 60
+/// seconds after deleting a queue before you can create another with the
+/// same name", CreateQueue), and a dead-letter queue made a moment ago may
+/// not yet be found by a RedrivePolicy naming it ("After you create a
+/// queue, you must wait at least one second ... to be able to use the queue").
+fn is_sqs_lag(e: &AwsError) -> bool {
+    e.is_code("QueueDeletedRecently") || e.message.contains("Dead letter target does not exist")
+}
+
+/// The error SQS still gave after the wait, with what to do.
+fn sqs_lag_advice(e: AwsError) -> StepError {
+    let advice = if e.is_code("QueueDeletedRecently") {
+        " (SQS keeps a deleted queue's name for 60 s: run apply again a minute after the delete)"
+    } else if e.message.contains("Dead letter target does not exist") {
+        " (the dead-letter queue is not yet usable by SQS: run apply again in a moment)"
+    } else {
+        ""
+    };
+    StepError {
+        kind: Some(e.kind),
+        message: format!("{e}{advice}"),
+    }
+}
+
 /// IAM keeps at most five versions of a policy: deletes the oldest
 /// non-default one when all five are used. Returns the deleted version.
 pub(crate) async fn make_room_for_version(
@@ -1304,5 +1477,53 @@ pub(crate) async fn put_bucket_setting(
             code: None,
             message: format!("unknown bucket setting {other}"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_refusal_of_another_teams_destination_stops_and_offers_the_routes() {
+        let current = json!({
+            "QueueConfigurations": [{"Id": "team-entry", "QueueArn": "arn:aws:sqs:us-west-2:1:gone", "Events": ["s3:ObjectCreated:*"]}],
+            "TopicConfigurations": [{"Id": "audit", "TopicArn": "arn:aws:sns:us-west-2:1:audit", "Events": ["s3:ObjectCreated:*"]}]
+        });
+        let mut merged = current.clone();
+        merged["QueueConfigurations"].as_array_mut().unwrap().push(
+            json!({"Id": "ours", "QueueArn": "arn:aws:sqs:us-west-2:1:q", "Events": ["s3:ObjectCreated:*"]}),
+        );
+        let gone = RefusedDestination {
+            arn: "arn:aws:sqs:us-west-2:1:gone".into(),
+            reason: "The destination queue does not exist".into(),
+        };
+        let Refusal::Theirs(why) =
+            judge_refusal(&current, &merged, "arn:aws:sqs:us-west-2:1:q", &[gone])
+        else {
+            panic!("another team's destination")
+        };
+        for needle in [
+            "entry team-entry sends to arn:aws:sqs:us-west-2:1:gone (The destination queue does not exist)",
+            "another team's",
+            "Nothing was written",
+            "notification.topic_arn to \"arn:aws:sns:us-west-2:1:audit\"",
+            "notification.delivery to \"eventbridge\"",
+        ] {
+            assert!(why.contains(needle), "{needle}: {why}");
+        }
+        let ours = RefusedDestination {
+            arn: "arn:aws:sqs:us-west-2:1:q".into(),
+            reason: "Permissions on the destination queue do not allow S3 to publish notifications from this bucket".into(),
+        };
+        assert_eq!(
+            judge_refusal(&current, &merged, "arn:aws:sqs:us-west-2:1:q", &[ours]),
+            Refusal::Ours("our queue arn:aws:sqs:us-west-2:1:q (Permissions on the destination queue do not allow S3 to publish notifications from this bucket)".into())
+        );
+        assert_eq!(
+            judge_refusal(&current, &merged, "arn:aws:sqs:us-west-2:1:q", &[]),
+            Refusal::Ours("the queue arn:aws:sqs:us-west-2:1:q".into())
+        );
     }
 }

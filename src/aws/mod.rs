@@ -8,10 +8,13 @@ pub mod credentials;
 pub mod destroy;
 pub mod emulator;
 pub mod error;
+pub mod mfa;
 pub mod observe;
 pub mod ownership;
 pub mod plan;
 pub mod progress;
+pub mod propagation;
+pub mod recent;
 pub mod restore;
 pub mod verify;
 

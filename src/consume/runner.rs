@@ -173,6 +173,10 @@ struct Shared {
     /// flight without being work, and receiving one again is nothing new.
     /// Each with its receipt handle, so the stop can hand back those still hidden.
     kept: std::sync::Mutex<HashMap<String, (String, Instant)>>,
+    /// The messages whose records this run committed to the sink, by id
+    /// (bounded): one received again (its delete failed) is deleted, never
+    /// written a second time.
+    committed: std::sync::Mutex<Seen<String>>,
 }
 
 impl Shared {
@@ -181,6 +185,34 @@ impl Shared {
             .lock()
             .map(|t| t.is_some())
             .unwrap_or(false)
+    }
+
+    /// Whether something ended the run.
+    fn failed(&self) -> bool {
+        self.fatal.lock().map(|f| f.is_some()).unwrap_or(true)
+    }
+
+    /// Ends the run when AWS refuses the consumer's own part of the work
+    /// (`action` on the queue): a permission taken away, or credentials
+    /// that expired or are unknown. Retrying cannot help, and going on
+    /// would spend the messages' receives (and, with deletes refused, write
+    /// their records again) for a failure that is not theirs. Nothing more is
+    /// written; held messages go back, or become visible after the
+    /// visibility timeout where SQS refuses that too.
+    fn refused(&self, action: &str, e: &crate::aws::AwsError, consequence: &str) {
+        let why = match e.credential_problem() {
+            Some(_) => format!(
+                "{e}: the consumer stops{consequence}; renew the credentials (AWS SSO: aws sso login) and run again"
+            ),
+            None => format!(
+                "{action} is denied on the queue {} ({}): the consumer stops{consequence}; grant {action} to the consumer's identity and run again",
+                self.options.queue_url, e.message
+            ),
+        };
+        self.fail(format!(
+            "{why}. Messages not yet written are handed back where SQS allows it; the others become visible again after the visibility timeout ({} s)",
+            self.options.visibility_timeout.as_secs()
+        ));
     }
 
     /// Ends the run with `why` (the first reason wins).
@@ -196,21 +228,47 @@ impl Shared {
     }
 }
 
-/// Objects written in this run, to drop duplicate notifications (bounded).
-#[derive(Default)]
-struct Seen {
-    set: HashSet<(String, String, String)>,
-    order: VecDeque<(String, String, String)>,
+/// What this run has done, remembered to do it once (bounded): objects
+/// written, to drop duplicate notifications; messages committed.
+struct Seen<T = (String, String, String)> {
+    set: HashSet<T>,
+    order: VecDeque<T>,
+}
+
+impl<T> Default for Seen<T> {
+    fn default() -> Self {
+        Seen {
+            set: HashSet::new(),
+            order: VecDeque::new(),
+        }
+    }
 }
 
 const SEEN_LIMIT: usize = 200_000;
 
-impl Seen {
-    fn contains(&self, id: &(String, String, String)) -> bool {
-        !id.2.is_empty() && self.set.contains(id)
+/// An identity that may be unknown (empty): those are never remembered.
+trait Known {
+    fn known(&self) -> bool;
+}
+
+impl Known for (String, String, String) {
+    fn known(&self) -> bool {
+        !self.2.is_empty()
     }
-    fn insert(&mut self, id: (String, String, String)) {
-        if id.2.is_empty() || !self.set.insert(id.clone()) {
+}
+
+impl Known for String {
+    fn known(&self) -> bool {
+        !self.is_empty()
+    }
+}
+
+impl<T: Known + Eq + std::hash::Hash + Clone> Seen<T> {
+    fn contains(&self, id: &T) -> bool {
+        id.known() && self.set.contains(id)
+    }
+    fn insert(&mut self, id: T) {
+        if !id.known() || !self.set.insert(id.clone()) {
             return;
         }
         self.order.push_back(id);
@@ -248,6 +306,7 @@ pub async fn run(
         seen: std::sync::Mutex::new(Seen::default()),
         last_arrival: std::sync::Mutex::new(Instant::now()),
         kept: std::sync::Mutex::new(HashMap::new()),
+        committed: std::sync::Mutex::new(Seen::default()),
         sink_trouble: std::sync::Mutex::new(None),
         fatal: std::sync::Mutex::new(None),
     });
@@ -448,6 +507,14 @@ async fn receive_loop(
                     break;
                 }
                 failures += 1;
+                // A refusal that retrying cannot mend (credentials get a few
+                // tries: a provider may renew them in the meantime).
+                if e.kind == ErrorKind::AccessDenied
+                    || (e.kind == ErrorKind::Credentials && failures >= REPEATED)
+                {
+                    shared.refused("sqs:ReceiveMessage", &e, "");
+                    break;
+                }
                 if failures >= REPEATED {
                     shared.metrics.set_alert(Some(format!(
                         "receiving failed {failures} times in a row, retrying with backoff: {e}"
@@ -493,7 +560,22 @@ async fn receive_loop(
             );
             let (shared, outbox) = (shared.clone(), outbox.clone());
             tasks.push(tokio::spawn(async move {
-                let disposition = process_with_retries(&shared, &message).await;
+                let committed = message.message_id().is_some_and(|id| {
+                    shared
+                        .committed
+                        .lock()
+                        .map(|c| c.contains(&id.to_owned()))
+                        .unwrap_or(false)
+                });
+                // Its records are in the sink already: delete it, write nothing.
+                let disposition = if committed {
+                    shared
+                        .metrics
+                        .add(&shared.metrics.counters.objects_duplicate, 1);
+                    Disposition::Delete
+                } else {
+                    process_with_retries(&shared, &message).await
+                };
                 let id = message.message_id().unwrap_or_default();
                 finish(&shared, handle, id, disposition, &outbox).await;
                 shared.metrics.message_done();
@@ -771,6 +853,12 @@ async fn process(shared: &Arc<Shared>, message: &aws_sdk_sqs::types::Message) ->
         writer.abort();
         return Disposition::Release;
     }
+    // The run ended (deletes or visibility refused, credentials gone):
+    // nothing more is written; the message becomes visible again.
+    if shared.failed() {
+        writer.abort();
+        return Disposition::Keep;
+    }
     // From here on the message is finished whatever stops the run.
     let committed = if writer.commit_is_trivial() {
         let r = writer.commit();
@@ -790,6 +878,9 @@ async fn process(shared: &Arc<Shared>, message: &aws_sdk_sqs::types::Message) ->
                 for id in written {
                     seen.insert(id);
                 }
+            }
+            if let Ok(mut committed) = shared.committed.lock() {
+                committed.insert(message_id.to_owned());
             }
             Disposition::Delete
         }
@@ -985,6 +1076,10 @@ async fn fetch_and_decode(
                 return (writer, Fetched::NotFound);
             }
             metrics.api_error(kind_name(e.kind));
+            if e.kind == ErrorKind::Credentials {
+                shared.refused("s3:GetObject", &e, "");
+                return (writer, Fetched::Stopped);
+            }
             let mut sample = sample_for(Some(object), &e.to_string(), None, None);
             sample.message_id = message_id.to_owned();
             metrics.error(sample);
@@ -1258,6 +1353,16 @@ async fn delete_batch(shared: &Shared, handles: Vec<String>) {
                     .metrics
                     .add(&shared.metrics.counters.messages_deleted, ok.len() as u64);
                 let mut retry = Vec::new();
+                if let Some(denied) = out
+                    .failed()
+                    .iter()
+                    .find(|f| f.code().contains("AccessDenied"))
+                {
+                    let e =
+                        entry_denied(shared, "sqs:DeleteMessage", denied.code(), denied.message());
+                    delete_refused(shared, &e, out.failed().len());
+                    return;
+                }
                 for f in out.failed() {
                     if f.code() == "ReceiptHandleIsInvalid" || !f.sender_fault() && attempt == 3 {
                         shared.metrics.api_error("delete");
@@ -1276,7 +1381,14 @@ async fn delete_batch(shared: &Shared, handles: Vec<String>) {
             }
             Err(e) => {
                 shared.metrics.api_error("delete");
-                tracing::warn!(error = %classify("sqs:DeleteMessageBatch", &shared.options.queue_url, e), "delete failed; retrying");
+                let e = classify("sqs:DeleteMessage", &shared.options.queue_url, e);
+                tracing::warn!(error = %e, "delete failed; retrying");
+                if e.kind == ErrorKind::AccessDenied
+                    || (e.kind == ErrorKind::Credentials && attempt >= 2)
+                {
+                    delete_refused(shared, &e, pending.len());
+                    return;
+                }
             }
         }
         if !pending.is_empty() {
@@ -1289,6 +1401,34 @@ async fn delete_batch(shared: &Shared, handles: Vec<String>) {
             "messages could not be deleted; they will be delivered again"
         );
     }
+}
+
+/// A batch entry refused with AccessDenied, as the error of `action`.
+fn entry_denied(
+    shared: &Shared,
+    action: &'static str,
+    code: &str,
+    message: Option<&str>,
+) -> crate::aws::AwsError {
+    crate::aws::AwsError {
+        action,
+        resource: shared.options.queue_url.clone(),
+        kind: ErrorKind::AccessDenied,
+        code: Some(code.to_owned()),
+        message: message.unwrap_or("access denied").to_owned(),
+    }
+}
+
+/// The run stops: `count` messages whose records are in the sink could not be deleted.
+fn delete_refused(shared: &Shared, e: &crate::aws::AwsError, count: usize) {
+    shared.refused(
+        "sqs:DeleteMessage",
+        e,
+        &format!(
+            ", since each message it cannot delete comes back and would be written again; the records of {} are in the sink, and a later run writes them again unless they are deleted",
+            crate::words::count(count, "undeleted message")
+        ),
+    );
 }
 
 /// Extends the visibility of every held message before half of it has passed.
@@ -1325,6 +1465,21 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
                                 .add(&shared.metrics.counters.visibility_extensions, 1);
                         }
                     }
+                    if let Some(denied) = out
+                        .failed()
+                        .iter()
+                        .find(|f| f.code().contains("AccessDenied"))
+                    {
+                        shared.metrics.api_error("visibility");
+                        let e = entry_denied(
+                            &shared,
+                            "sqs:ChangeMessageVisibility",
+                            denied.code(),
+                            denied.message(),
+                        );
+                        shared.refused("sqs:ChangeMessageVisibility", &e, "");
+                        return;
+                    }
                     for failed in out.failed() {
                         if let Some(h) =
                             failed.id().parse::<usize>().ok().and_then(|i| chunk.get(i))
@@ -1341,7 +1496,12 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
                 }
                 Err(e) => {
                     shared.metrics.api_error("visibility");
-                    tracing::warn!(error = %classify("sqs:ChangeMessageVisibility", &shared.options.queue_url, e), "heartbeat failed");
+                    let e = classify("sqs:ChangeMessageVisibility", &shared.options.queue_url, e);
+                    tracing::warn!(error = %e, "heartbeat failed");
+                    if e.kind == ErrorKind::AccessDenied || e.kind == ErrorKind::Credentials {
+                        shared.refused("sqs:ChangeMessageVisibility", &e, "");
+                        return;
+                    }
                 }
             }
         }

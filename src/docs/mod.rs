@@ -19,13 +19,14 @@ pub use iam::{
 };
 pub use lint::{Finding, Severity, lint, lint_trust_policy, queue_key_finding};
 pub use notification::{
-    MergeError, NotificationFilter, Overlap, decode_key, encode_key, entry_events, entry_filter,
-    merge, notification_entry, recognise, remove, without_ours,
+    MergeError, NotificationFilter, Overlap, decode_key, encode_key, entries_sending_to,
+    entry_events, entry_filter, merge, notification_entry, recognise, remove, topic_entries,
+    without_ours,
 };
 pub use route::{
     BucketMatch, EVENTBRIDGE_KEY, TARGET_ID, covering_topic_entry, disable_eventbridge,
     enable_eventbridge, event_pattern, eventbridge_enabled, rule_description, rule_document,
-    rule_matches_bucket, subscription_document, subscription_filter,
+    rule_matches_bucket, subscription_document,
 };
 pub use s3::{
     DENY_INSECURE_TRANSPORT_SID, bucket_encryption, bucket_policy, merge_bucket_policy,
