@@ -187,6 +187,11 @@ pub struct ApplyArgs {
     /// How long to keep retrying while IAM or S3 catch up with a change.
     #[arg(long, default_value_t = 120, value_name = "SECS")]
     pub propagation_timeout: u64,
+    /// After writing the bucket's notification configuration, read it again
+    /// this long later: S3 keeps the last of two writes made at once, and the
+    /// second read finds whether ours was lost (0: no second read).
+    #[arg(long, default_value_t = 3, value_name = "SECS")]
+    pub recheck: u64,
 }
 
 #[derive(Debug, Args)]
@@ -873,6 +878,7 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
         out_dir: args.out.clone(),
         propagation_timeout: Duration::from_secs(args.propagation_timeout),
         recent_dir: crate::aws::recent::default_dir(),
+        recheck: Duration::from_secs(args.recheck),
     };
     let result = with_progress(async |reporter| {
         crate::aws::apply::apply(&clients, &spec, &plan, &observed, &options, reporter).await

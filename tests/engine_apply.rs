@@ -62,6 +62,19 @@ fn apply(moto: &Moto, dir: &Path) -> Output {
     )
 }
 
+/// `apply --yes` with every request through `endpoint` (a proxy in front of moto).
+fn apply_through(moto: &Moto, dir: &Path, endpoint: &str) -> Output {
+    let args = [
+        "apply",
+        "--config",
+        "spec.json",
+        "--yes",
+        "--backup-dir",
+        "backups",
+    ];
+    run(common::sluice(moto, dir, &args).env("AWS_ENDPOINT_URL", endpoint))
+}
+
 fn plan_code(moto: &Moto, dir: &Path) -> i32 {
     sluice(moto, dir, &["plan", "--config", "spec.json"])
         .status
@@ -1250,4 +1263,261 @@ fn another_teams_same_named_resources_are_refused_and_left_alone() {
     let kept: Value =
         serde_json::from_str(attrs["Attributes"]["Policy"].as_str().unwrap()).unwrap();
     assert_eq!(kept, queue_policy);
+}
+
+/// The Sids of a policy document (given as JSON or as its text).
+fn sids(policy: &Value) -> Vec<String> {
+    let policy = match policy.as_str() {
+        Some(text) => serde_json::from_str(text).unwrap(),
+        None => policy.clone(),
+    };
+    policy["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["Sid"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Others change the adopted queue's access policy, the stack bucket's
+/// policy and the role's trust policy after the plan was read and before
+/// apply writes them: apply merges into what is there at that moment (their
+/// late statements stay), the backup holds what it replaced, and the next
+/// plan is clean.
+#[test]
+fn merges_are_made_into_what_is_there_when_apply_writes() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    common::create_stack_bucket(&moto, "acme-ingest-source", "acme-ingest");
+    let statement = |sid: &str, action: &str, resource: &str| {
+        json!({"Sid": sid, "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": action, "Resource": resource})
+    };
+    let bucket_objects = "arn:aws:s3:::acme-ingest-source/*";
+    let queue_arn = "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue";
+    let policy = |statements: Vec<Value>| json!({"Version": "2012-10-17", "Statement": statements});
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-policy",
+            "--bucket",
+            "acme-ingest-source",
+            "--policy",
+            &policy(vec![statement("Analytics", "s3:GetObject", bucket_objects)]).to_string(),
+        ],
+    );
+    let theirs = policy(vec![statement("TheirSender", "sqs:SendMessage", queue_arn)]);
+    let attributes = json!({"Policy": theirs.to_string()}).to_string();
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "create-queue",
+            "--queue-name",
+            "acme-ingest-queue",
+            "--attributes",
+            &attributes,
+        ],
+    );
+    let trust = |account: &str| {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "sts:AssumeRole"}]})
+        .to_string()
+    };
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            "acme-ingest-role",
+            "--assume-role-policy-document",
+            &trust("111111111111"),
+            "--tags",
+            "Key=sluice:stack,Value=acme-ingest",
+            "Key=managed-by,Value=sluice",
+        ],
+    );
+    write_spec(&moto, dir, |s| {
+        s["queue"]["create"] = json!(false);
+        s["bucket"]["deny_insecure_transport"] = json!(true);
+    });
+    // After apply has read everything (its plan), as it creates the policy:
+    // the queue's owners add a sender, the bucket's an auditor, and someone
+    // changes the role's trust.
+    let server = moto.server();
+    let url = common::queue_url(&moto, "acme-ingest-queue");
+    let late_queue = policy(vec![
+        statement("TheirSender", "sqs:SendMessage", queue_arn),
+        statement("LateSender", "sqs:SendMessage", queue_arn),
+    ]);
+    let late_bucket = policy(vec![
+        statement("Analytics", "s3:GetObject", bucket_objects),
+        statement("Audit", "s3:GetObject", bucket_objects),
+    ]);
+    let endpoint = common::hooked_endpoint(&moto, "Action=CreatePolicy", move || {
+        let attributes = json!({"Policy": late_queue.to_string()}).to_string();
+        aws_cli(
+            server,
+            &[
+                "sqs",
+                "set-queue-attributes",
+                "--queue-url",
+                &url,
+                "--attributes",
+                &attributes,
+            ],
+        );
+        aws_cli(
+            server,
+            &[
+                "s3api",
+                "put-bucket-policy",
+                "--bucket",
+                "acme-ingest-source",
+                "--policy",
+                &late_bucket.to_string(),
+            ],
+        );
+        aws_cli(
+            server,
+            &[
+                "iam",
+                "update-assume-role-policy",
+                "--role-name",
+                "acme-ingest-role",
+                "--policy-document",
+                &trust("222222222222"),
+            ],
+        );
+    });
+    let out = apply_through(&moto, dir, &endpoint);
+    let said = common::said(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("changed since the plan"), "{said}");
+
+    let queue_policy = aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &common::queue_url(&moto, "acme-ingest-queue"),
+            "--attribute-names",
+            "Policy",
+        ],
+    )["Attributes"]["Policy"]
+        .clone();
+    let queue_sids = sids(&queue_policy);
+    for sid in ["TheirSender", "LateSender", "AllowS3ToSendMessage"] {
+        assert!(queue_sids.iter().any(|s| s == sid), "{sid}: {queue_sids:?}");
+    }
+    let bucket_policy = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "get-bucket-policy",
+            "--bucket",
+            "acme-ingest-source",
+        ],
+    )["Policy"]
+        .clone();
+    let bucket_sids = sids(&bucket_policy);
+    for sid in ["Analytics", "Audit", "SluiceDenyInsecureTransport"] {
+        assert!(
+            bucket_sids.iter().any(|s| s == sid),
+            "{sid}: {bucket_sids:?}"
+        );
+    }
+    // The backup holds what was there when apply wrote, late changes included.
+    let backed_up: String = files_under(&dir.join("backups"))
+        .iter()
+        .map(|p| fs::read_to_string(p).unwrap())
+        .collect();
+    for late in ["LateSender", "Audit", "222222222222"] {
+        assert!(
+            backed_up.contains(late),
+            "{late} in the backup: {backed_up}"
+        );
+    }
+    assert_eq!(plan_code(&moto, dir), 0);
+}
+
+/// Another writer read the bucket's notification configuration before our
+/// write and writes its copy (with its entry, without ours) after our
+/// read-back: S3 keeps the last write. Apply's second read finds our entry
+/// gone and says so (exit 1); applying again merges into what is there.
+#[test]
+fn a_notification_lost_to_a_concurrent_writer_is_found_by_the_second_read() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    common::create_stack_bucket(&moto, "acme-ingest-source", "acme-ingest");
+    aws_cli(&moto, &["sqs", "create-queue", "--queue-name", "team-b"]);
+    write_spec(&moto, dir, |s| {
+        s["bucket"]["deny_insecure_transport"] = json!(false);
+        s["bucket"]["prefix"] = json!("acme/");
+    });
+    let server = moto.server();
+    let endpoint = common::hooked_endpoint(&moto, "<NotificationConfiguration", move || {
+        // What the other writer read: the configuration before our write.
+        let mut theirs = aws_cli(
+            server,
+            &[
+                "s3api",
+                "get-bucket-notification-configuration",
+                "--bucket",
+                "acme-ingest-source",
+            ],
+        );
+        if !theirs.is_object() {
+            theirs = json!({});
+        }
+        theirs
+            .as_object_mut()
+            .unwrap()
+            .entry("QueueConfigurations")
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .unwrap()
+            .push(
+                json!({"Id": "team-b", "QueueArn": "arn:aws:sqs:us-west-2:123456789012:team-b",
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "team-b/"}]}}}),
+            );
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            aws_cli(
+                server,
+                &[
+                    "s3api",
+                    "put-bucket-notification-configuration",
+                    "--bucket",
+                    "acme-ingest-source",
+                    "--notification-configuration",
+                    &theirs.to_string(),
+                ],
+            );
+        });
+    });
+    let out = apply_through(&moto, dir, &endpoint);
+    let said = common::said(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("3 s later it is gone") && said.contains("Run apply again"),
+        "{said}"
+    );
+    // Applied again, ours joins theirs.
+    ok(apply(&moto, dir));
+    let ids: Vec<String> = notification(&moto, "acme-ingest-source")["QueueConfigurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["Id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(ids.iter().any(|id| id == "team-b"), "{ids:?}");
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(plan_code(&moto, dir), 0);
 }

@@ -20,12 +20,16 @@ use super::backup::{Backup, BucketPart, Saved};
 use super::client::Clients;
 use super::error::{AwsError, ErrorKind, classify, optional};
 use super::observe::{
-    Observation, RefusedDestination, put_notification, read_notification, write_notification,
+    Observation, RefusedDestination, put_notification, read_bucket_policy, read_notification,
+    read_queue_attributes, read_trust_policy, write_notification,
 };
 use super::plan::{Action, Plan, PlanItem};
 use super::progress::{Event, Outcome, Reporter, Secret, StepError, StepId};
 use crate::docs::{self, Arns, ResourceKind, merge, notification_entry};
 use crate::spec::{Delivery, Spec};
+
+/// How long after its write the notification configuration is read once more.
+pub const RECHECK: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -38,6 +42,11 @@ pub struct ApplyOptions {
     /// Where route changes that take AWS minutes are recorded for verify
     /// ([`super::recent`]); `None` records nothing.
     pub recent_dir: Option<PathBuf>,
+    /// How long after writing the bucket's notification configuration to
+    /// read it once more: S3 has no conditional write, keeps the last of two
+    /// writes made at once, and both writers' immediate read-backs may pass;
+    /// the second read finds the loser. Zero skips it.
+    pub recheck: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -581,9 +590,11 @@ impl Run<'_> {
                 let mut done = Vec::new();
                 let before = item.before.clone().unwrap_or_default();
                 if before["AssumeRolePolicyDocument"] != after["AssumeRolePolicyDocument"] {
+                    // Read again now, so the backup holds what is replaced.
+                    let now = read_trust_policy(&self.clients.iam, &name).await?;
                     self.save(Saved::TrustPolicy {
                         role: name.clone(),
-                        document: before["AssumeRolePolicyDocument"].clone(),
+                        document: now,
                     })?;
                     self.clients
                         .iam
@@ -770,6 +781,14 @@ impl Run<'_> {
                     "the plan has a bucket setting {key} that sluice does not know: nothing written"
                 ))
             })?;
+            if key == "Policy" && item.action == Action::Update {
+                // Others may add statements to the bucket's policy at any
+                // moment: merged into what it is now, not into the plan's copy.
+                if let Some(changed) = self.bucket_policy_now(&bucket, have).await? {
+                    done.push(changed);
+                }
+                continue;
+            }
             if item.action == Action::Update {
                 self.save(part.saved(&bucket, have.cloned()))?;
             }
@@ -782,6 +801,40 @@ impl Run<'_> {
             _ => Outcome::Updated,
         };
         Ok((outcome, done.join(", ")))
+    }
+
+    /// Merges our statements into the bucket's policy as it is at this
+    /// moment, backs up what was read, writes, and reads back. Returns what
+    /// was done, or `None` when the policy already holds ours.
+    async fn bucket_policy_now(
+        &mut self,
+        bucket: &str,
+        planned: Option<&Value>,
+    ) -> Result<Option<String>, StepError> {
+        let s3 = self.clients.s3.clone();
+        let Some(ours) = docs::bucket_policy(self.spec) else {
+            return Ok(None);
+        };
+        let now = read_bucket_policy(&s3, bucket).await?;
+        let wanted = docs::merge_bucket_policy(now.as_ref(), &ours);
+        if now.as_ref() == Some(&wanted) {
+            return Ok(None);
+        }
+        self.save(BucketPart::Policy.saved(bucket, now.clone()))?;
+        put_bucket_setting(&s3, bucket, "Policy", &wanted).await?;
+        let written = read_bucket_policy(&s3, bucket).await?;
+        if written.as_ref() != Some(&wanted) {
+            return Err(format!(
+                "the policy of bucket {bucket} changed while sluice wrote it (someone wrote it at the same moment): compare it with the backup and run apply again"
+            )
+            .into());
+        }
+        Ok(Some(if now.as_ref() == planned {
+            "Policy set".to_owned()
+        } else {
+            "Policy set (it changed since the plan: our statements are merged into it as it is now)"
+                .to_owned()
+        }))
     }
 
     async fn queue(&mut self, item: &PlanItem) -> StepResult {
@@ -859,20 +912,52 @@ impl Run<'_> {
                     // Only its tags change (done after this step).
                     return unchanged();
                 }
+                // Read again now: the queue's owners may have changed it
+                // since the plan. An adopted queue's access policy is theirs
+                // with our statement in it: merged into what it is now.
+                let now = read_queue_attributes(&sqs, &name, &url, &changed).await?;
+                let mut wanted = after.clone();
+                let mut since = None;
+                if item.action == Action::Adopt && wanted.contains_key("Policy") {
+                    if now.get("Policy") != before.get("Policy") {
+                        since = Some(
+                            "its access policy changed since the plan: our statement is merged into it as it is now",
+                        );
+                    }
+                    wanted.insert(
+                        "Policy".into(),
+                        docs::merge_bucket_policy(
+                            now.get("Policy"),
+                            &docs::queue_policy(self.spec),
+                        ),
+                    );
+                }
+                let changed: Vec<String> = changed
+                    .into_iter()
+                    .filter(|k| now.get(k) != wanted.get(k))
+                    .collect();
+                if changed.is_empty() {
+                    return Ok((
+                        Outcome::Unchanged,
+                        "already as the spec wants (changed since the plan)".into(),
+                    ));
+                }
                 let prior: BTreeMap<String, String> = changed
                     .iter()
-                    .map(|k| {
-                        (
-                            k.clone(),
-                            before.get(k).map(json_string).unwrap_or_default(),
-                        )
-                    })
+                    .map(|k| (k.clone(), now.get(k).map(json_string).unwrap_or_default()))
                     .collect();
                 self.save(Saved::QueueAttributes {
                     queue: name.clone(),
                     attributes: prior,
                 })?;
-                let attributes = as_attributes(&mut changed.iter());
+                let attributes: std::collections::HashMap<QueueAttributeName, String> = changed
+                    .iter()
+                    .filter_map(|k| {
+                        wanted
+                            .get(k)
+                            .map(|v| (QueueAttributeName::from(k.as_str()), json_string(v)))
+                    })
+                    .collect();
                 self.with_propagation(
                     StepId::Apply(item.resource),
                     "waiting for SQS to catch up",
@@ -892,10 +977,24 @@ impl Run<'_> {
                 )
                 .await
                 .map_err(sqs_lag_advice)?;
+                if changed.iter().any(|k| k == "Policy") {
+                    let written =
+                        read_queue_attributes(&sqs, &name, &url, &["Policy".to_owned()]).await?;
+                    if written.get("Policy") != wanted.get("Policy") {
+                        return Err(format!(
+                            "the access policy of queue {name} changed while sluice wrote it (someone wrote it at the same moment): compare it with the backup and run apply again"
+                        )
+                        .into());
+                    }
+                }
                 if is_queue {
                     self.queue_url = Some(url);
                 }
-                Ok((Outcome::Updated, format!("updated {}", changed.join(", "))))
+                let mut said = format!("updated {}", changed.join(", "));
+                if let Some(since) = since {
+                    said = format!("{said} ({since})");
+                }
+                Ok((Outcome::Updated, said))
             }
         }
     }
@@ -935,6 +1034,19 @@ impl Run<'_> {
         }
         if docs::remove(&written, id) != docs::remove(&current, id) {
             return Err("other entries changed while ours was written: someone else changed the configuration at the same time; compare with the backup".into());
+        }
+        if !self.options.recheck.is_zero() {
+            // A writer that read before our write and writes after our
+            // read-back replaces our entry unseen: read once more.
+            tokio::time::sleep(self.options.recheck).await;
+            let later = read_notification(&s3, &bucket).await?;
+            if docs::remove(&later, id) == later {
+                return Err(format!(
+                    "our entry {id} was written and read back, but {} s later it is gone: someone else wrote the bucket's notification configuration at the same moment from an older copy (S3 keeps the last write; it has no conditional write). Run apply again: it merges into what is there now. Compare with the backup to see what the other writer changed",
+                    self.options.recheck.as_secs()
+                )
+                .into());
+            }
         }
         Ok((Outcome::Updated, "merged (entries of others kept)".into()))
     }

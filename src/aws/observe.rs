@@ -667,25 +667,7 @@ pub async fn observe_bucket(
                 })
             })
         },
-        async {
-            let got = optional(
-                s3.get_bucket_policy()
-                    .bucket(bucket)
-                    .send()
-                    .await
-                    .map_err(|e| classify("s3:GetBucketPolicy", bucket, e)),
-            )?;
-            match got.and_then(|o| o.policy().map(str::to_owned)) {
-                Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-                    AwsError::new(
-                        "s3:GetBucketPolicy",
-                        bucket,
-                        format!("bucket policy is not JSON: {e}"),
-                    )
-                }),
-                None => Ok(None),
-            }
-        },
+        read_bucket_policy(s3, bucket),
         read_notification(s3, bucket),
         async {
             optional(
@@ -768,6 +750,76 @@ pub async fn observe_queue(clients: &Clients, name: &str) -> Observed<QueueState
         attributes,
         tags,
     }))
+}
+
+/// The bucket's policy as JSON (`None` when it has none), read as it is now.
+pub async fn read_bucket_policy(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Result<Option<Value>, AwsError> {
+    let got = optional(
+        s3.get_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| classify("s3:GetBucketPolicy", bucket, e)),
+    )?;
+    match got.and_then(|o| o.policy().map(str::to_owned)) {
+        Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+            AwsError::new(
+                "s3:GetBucketPolicy",
+                bucket,
+                format!("bucket policy is not JSON: {e}"),
+            )
+        }),
+        None => Ok(None),
+    }
+}
+
+/// A role's trust policy as JSON, read as it is now.
+pub async fn read_trust_policy(iam: &aws_sdk_iam::Client, role: &str) -> Result<Value, AwsError> {
+    let got = iam
+        .get_role()
+        .role_name(role)
+        .send()
+        .await
+        .map_err(|e| classify("iam:GetRole", role, e))?;
+    let text = got
+        .role()
+        .and_then(|r| r.assume_role_policy_document())
+        .unwrap_or("{}");
+    decode_policy_document(text).map_err(|m| AwsError::new("iam:GetRole", role, m))
+}
+
+/// Some of a queue's attributes as they are now, the JSON ones (Policy,
+/// RedrivePolicy, …) parsed as the plan shows them.
+pub async fn read_queue_attributes(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    url: &str,
+    keys: &[String],
+) -> Result<Map<String, Value>, AwsError> {
+    let got = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .set_attribute_names(Some(
+            keys.iter()
+                .map(|k| QueueAttributeName::from(k.as_str()))
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| classify("sqs:GetQueueAttributes", name, e))?;
+    let raw: Map<String, Value> = got
+        .attributes()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str().to_owned(), Value::String(v.clone())))
+        .collect();
+    match crate::docs::desired::expand_json_attributes(&Value::Object(raw)) {
+        Value::Object(map) => Ok(map),
+        _ => Ok(Map::new()),
+    }
 }
 
 /// The bucket's notification configuration as JSON (`{}` when it has none).

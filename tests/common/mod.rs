@@ -655,6 +655,13 @@ pub struct MotoGuard {
     _lock: MutexGuard<'static, ()>,
 }
 
+impl MotoGuard {
+    /// The server itself, for a thread that outlives no test (a proxy's hook).
+    pub fn server(&self) -> &'static Moto {
+        self.moto
+    }
+}
+
 impl Deref for MotoGuard {
     type Target = Moto;
     fn deref(&self) -> &Moto {
@@ -1372,4 +1379,60 @@ fn sort_arrays(value: &mut serde_json::Value) {
         }
         _ => {}
     }
+}
+
+/// A local endpoint that forwards every connection to `moto`; the first time
+/// a request contains `needle`, it runs `hook` (which may change the account
+/// directly on `moto`) before passing that request on: "someone else acted
+/// just then".
+pub fn hooked_endpoint(
+    moto: &Moto,
+    needle: &'static str,
+    hook: impl FnOnce() + Send + 'static,
+) -> String {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::{Arc, Mutex};
+    let target = moto.addr;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    type Hook = Box<dyn FnOnce() + Send>;
+    let hook: Arc<Mutex<Option<Hook>>> = Arc::new(Mutex::new(Some(Box::new(hook))));
+    thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let hook = hook.clone();
+            thread::spawn(move || {
+                let Ok(server) = TcpStream::connect(target) else {
+                    return;
+                };
+                let (Ok(mut from_server), Ok(mut to_client)) =
+                    (server.try_clone(), client.try_clone())
+                else {
+                    return;
+                };
+                thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_server, &mut to_client);
+                });
+                let (mut client, mut server) = (client, server);
+                let mut buf = vec![0u8; 1 << 16];
+                loop {
+                    let n = match client.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    if buf[..n]
+                        .windows(needle.len())
+                        .any(|w| w == needle.as_bytes())
+                        && let Some(hook) = hook.lock().unwrap().take()
+                    {
+                        hook();
+                    }
+                    if server.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
 }
