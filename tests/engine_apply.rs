@@ -1521,3 +1521,188 @@ fn a_notification_lost_to_a_concurrent_writer_is_found_by_the_second_read() {
     assert_eq!(ids.len(), 2, "{ids:?}");
     assert_eq!(plan_code(&moto, dir), 0);
 }
+
+/// The backup directory an apply's output names.
+fn backup_of(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Backup of what was changed: "))
+        .unwrap_or_else(|| panic!("no backup line in:\n{stdout}"))
+        .to_owned()
+}
+
+/// Restore puts back what apply changed and keeps what others changed since:
+/// an entry another team added to the bucket's notification configuration
+/// and a statement added to the adopted queue's access policy stay; it shows
+/// the diff first; a part both the backup and others changed is refused
+/// (nothing written) unless `--overwrite`.
+#[test]
+fn restore_keeps_what_others_changed_since_and_refuses_a_conflict() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let bucket = "acme-ingest-source";
+    common::create_stack_bucket(&moto, bucket, "acme-ingest");
+    let entry = |id: &str, prefix: &str| {
+        json!({"Id": id, "QueueArn": format!("arn:aws:sqs:us-west-2:123456789012:{id}"),
+            "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}})
+    };
+    for id in ["images", "later"] {
+        aws_cli(&moto, &["sqs", "create-queue", "--queue-name", id]);
+    }
+    let put_notification = |config: &Value| {
+        aws_cli(
+            &moto,
+            &[
+                "s3api",
+                "put-bucket-notification-configuration",
+                "--bucket",
+                bucket,
+                "--notification-configuration",
+                &config.to_string(),
+            ],
+        );
+    };
+    put_notification(&json!({"QueueConfigurations": [entry("images", "images/")]}));
+    let queue_arn = "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue";
+    let sender = |sid: &str| {
+        json!({"Sid": sid, "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": "sqs:SendMessage", "Resource": queue_arn})
+    };
+    let policy = |sids: &[&str]| json!({"Version": "2012-10-17", "Statement": sids.iter().map(|s| sender(s)).collect::<Vec<_>>()});
+    let attributes = json!({"Policy": policy(&["TheirSender"]).to_string()}).to_string();
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "create-queue",
+            "--queue-name",
+            "acme-ingest-queue",
+            "--attributes",
+            &attributes,
+        ],
+    );
+    write_spec(&moto, dir, |s| {
+        s["bucket"]["deny_insecure_transport"] = json!(false);
+        s["bucket"]["prefix"] = json!("acme/");
+        s["queue"]["create"] = json!(false);
+    });
+    let backup = backup_of(&ok(apply(&moto, dir)));
+    // Since: another team adds an entry and a sender.
+    let mut config = notification(&moto, bucket);
+    config["QueueConfigurations"]
+        .as_array_mut()
+        .unwrap()
+        .push(entry("later", "later/"));
+    put_notification(&config);
+    let url = common::queue_url(&moto, "acme-ingest-queue");
+    let now: Value = serde_json::from_str(
+        aws_cli(
+            &moto,
+            &[
+                "sqs",
+                "get-queue-attributes",
+                "--queue-url",
+                &url,
+                "--attribute-names",
+                "Policy",
+            ],
+        )["Attributes"]["Policy"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut with_late = now.clone();
+    with_late["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(sender("LateSender"));
+    let attributes = json!({"Policy": with_late.to_string()}).to_string();
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "set-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attributes",
+            &attributes,
+        ],
+    );
+
+    let restored = sluice(&moto, dir, &["restore", "--backup", &backup, "--yes"]);
+    let said = common::said(&restored);
+    assert!(restored.status.success(), "{said}");
+    assert!(
+        said.contains("kept as others changed it since sluice wrote: entry later"),
+        "{said}"
+    );
+    assert!(said.contains("Policy statement LateSender"), "{said}");
+    assert!(
+        said.contains("-      \"Id\": \"acme-ingest-object-created\""),
+        "the diff is shown: {said}"
+    );
+    let ids: Vec<String> = notification(&moto, bucket)["QueueConfigurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["Id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(
+        ids.contains(&"images".to_owned()) && ids.contains(&"later".to_owned()),
+        "{ids:?}"
+    );
+    let queue_policy = aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "Policy",
+        ],
+    )["Attributes"]["Policy"]
+        .clone();
+    let mut left = sids(&queue_policy);
+    left.sort();
+    assert_eq!(left, ["LateSender", "TheirSender"]);
+
+    // A conflict: someone edits our entry after apply; the backup (before
+    // it existed) would remove it.
+    let backup = backup_of(&ok(apply(&moto, dir)));
+    let mut config = notification(&moto, bucket);
+    for e in config["QueueConfigurations"].as_array_mut().unwrap() {
+        if e["Id"] == "acme-ingest-object-created" {
+            e["Events"] = json!(["s3:ObjectCreated:Put"]);
+        }
+    }
+    put_notification(&config);
+    let before = moto.state();
+    let refused = sluice(&moto, dir, &["restore", "--backup", &backup, "--yes"]);
+    let said = common::said(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("entry acme-ingest-object-created") && said.contains("--overwrite"),
+        "{said}"
+    );
+    assert_eq!(moto.state(), before, "nothing was written");
+    let forced = sluice(
+        &moto,
+        dir,
+        &["restore", "--backup", &backup, "--yes", "--overwrite"],
+    );
+    assert!(forced.status.success(), "{}", common::said(&forced));
+    let ids: Vec<Value> = notification(&moto, bucket)["QueueConfigurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["Id"].clone())
+        .collect();
+    assert!(
+        !ids.contains(&json!("acme-ingest-object-created")),
+        "{ids:?}"
+    );
+}

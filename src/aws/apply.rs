@@ -80,6 +80,8 @@ struct Run<'a> {
     queue_url: Option<String>,
     /// The id of an access key this apply made (never its secret).
     access_key_id: Option<String>,
+    /// The backup file saved last, for [`Run::saved_written`].
+    last_saved: Option<PathBuf>,
 }
 
 /// How a step ended, and what it did in words.
@@ -150,6 +152,7 @@ pub async fn apply(
             &account,
         ),
         steps: Vec::new(),
+        last_saved: None,
         queue_url: observed
             .queue
             .as_ref()
@@ -262,8 +265,20 @@ impl Run<'_> {
             .backup
             .save(&item)
             .map_err(|e| format!("cannot write the backup (nothing was changed): {e}"))?;
+        self.last_saved = Some(path.clone());
         self.reporter.send(Event::BackupWritten { path });
         Ok(())
+    }
+
+    /// Records, beside the state saved last, what was written over it: a
+    /// restore then keeps what others change after this write.
+    fn saved_written(&mut self, value: &Value) -> Result<(), StepError> {
+        let Some(path) = self.last_saved.take() else {
+            return Ok(());
+        };
+        self.backup
+            .save_written(&path, value)
+            .map_err(|e| format!("cannot complete the backup (the change was made): {e}").into())
     }
 
     /// Sets and takes off tags on an existing resource of the stack, as the
@@ -823,6 +838,7 @@ impl Run<'_> {
         self.save(BucketPart::Policy.saved(bucket, now.clone()))?;
         put_bucket_setting(&s3, bucket, "Policy", &wanted).await?;
         let written = read_bucket_policy(&s3, bucket).await?;
+        self.saved_written(written.as_ref().unwrap_or(&Value::Null))?;
         if written.as_ref() != Some(&wanted) {
             return Err(format!(
                 "the policy of bucket {bucket} changed while sluice wrote it (someone wrote it at the same moment): compare it with the backup and run apply again"
@@ -977,15 +993,19 @@ impl Run<'_> {
                 )
                 .await
                 .map_err(sqs_lag_advice)?;
-                if changed.iter().any(|k| k == "Policy") {
-                    let written =
-                        read_queue_attributes(&sqs, &name, &url, &["Policy".to_owned()]).await?;
-                    if written.get("Policy") != wanted.get("Policy") {
-                        return Err(format!(
-                            "the access policy of queue {name} changed while sluice wrote it (someone wrote it at the same moment): compare it with the backup and run apply again"
-                        )
-                        .into());
-                    }
+                let written = read_queue_attributes(&sqs, &name, &url, &changed).await?;
+                let as_text: serde_json::Map<String, Value> = written
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(json_string(v))))
+                    .collect();
+                self.saved_written(&Value::Object(as_text))?;
+                if changed.iter().any(|k| k == "Policy")
+                    && written.get("Policy") != wanted.get("Policy")
+                {
+                    return Err(format!(
+                        "the access policy of queue {name} changed while sluice wrote it (someone wrote it at the same moment): compare it with the backup and run apply again"
+                    )
+                    .into());
                 }
                 if is_queue {
                     self.queue_url = Some(url);
@@ -1022,6 +1042,7 @@ impl Run<'_> {
         self.write_ours(&s3, &bucket, &current, &merged, &our_target)
             .await?;
         let written = read_notification(&s3, &bucket).await?;
+        self.saved_written(&written)?;
         let id = ours
             .get("Id")
             .and_then(Value::as_str)
@@ -1183,6 +1204,7 @@ impl Run<'_> {
         // back as they are, even one whose destination is gone.
         put_notification(&s3, &bucket, &wanted, true).await?;
         let written = read_notification(&s3, &bucket).await?;
+        self.saved_written(&written)?;
         if docs::disable_eventbridge(&written) != docs::disable_eventbridge(&rest) {
             return Err("other entries changed while EventBridge delivery was turned on: someone else changed the configuration at the same time; compare with the backup".into());
         }
@@ -1219,6 +1241,7 @@ impl Run<'_> {
         // Entries of others are put back as they are, even ones whose destination is gone.
         put_notification(&s3, &bucket, &rest, true).await?;
         let written = read_notification(&s3, &bucket).await?;
+        self.saved_written(&written)?;
         if written != rest {
             return Err("the configuration read back differs from the one written: someone else changed it at the same time; compare with the backup".into());
         }

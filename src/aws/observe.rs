@@ -791,14 +791,14 @@ pub async fn read_trust_policy(iam: &aws_sdk_iam::Client, role: &str) -> Result<
     decode_policy_document(text).map_err(|m| AwsError::new("iam:GetRole", role, m))
 }
 
-/// Some of a queue's attributes as they are now, the JSON ones (Policy,
-/// RedrivePolicy, …) parsed as the plan shows them.
-pub async fn read_queue_attributes(
+/// Some of a queue's attributes as SQS gives them (text); one it does not
+/// return (a queue without a Policy) is absent.
+pub async fn read_queue_text(
     sqs: &aws_sdk_sqs::Client,
     name: &str,
     url: &str,
     keys: &[String],
-) -> Result<Map<String, Value>, AwsError> {
+) -> Result<BTreeMap<String, String>, AwsError> {
     let got = sqs
         .get_queue_attributes()
         .queue_url(url)
@@ -810,11 +810,26 @@ pub async fn read_queue_attributes(
         .send()
         .await
         .map_err(|e| classify("sqs:GetQueueAttributes", name, e))?;
-    let raw: Map<String, Value> = got
+    Ok(got
         .attributes()
         .into_iter()
         .flatten()
-        .map(|(k, v)| (k.as_str().to_owned(), Value::String(v.clone())))
+        .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+        .collect())
+}
+
+/// Some of a queue's attributes as they are now, the JSON ones (Policy,
+/// RedrivePolicy, …) parsed as the plan shows them.
+pub async fn read_queue_attributes(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    url: &str,
+    keys: &[String],
+) -> Result<Map<String, Value>, AwsError> {
+    let raw: Map<String, Value> = read_queue_text(sqs, name, url, keys)
+        .await?
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
         .collect();
     match crate::docs::desired::expand_json_attributes(&Value::Object(raw)) {
         Value::Object(map) => Ok(map),

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::observe::{Observation, RuleState, SubscriptionState};
 use super::ownership::{Owner, existing_bucket_refusal, owner};
-use crate::docs::diff::{DiffTag, json_diff};
+use crate::docs::diff::json_diff;
 use crate::docs::{
     ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, Overlap, ResourceKind, TagChange,
     bucket_policy, bucket_tags, covering_topic_entry, desired::expand_json_attributes,
@@ -611,22 +611,7 @@ impl Plan {
                 );
             }
             for line in json_diff(item.before.as_ref(), item.after.as_ref()) {
-                let code = match line.tag {
-                    DiffTag::Hunk => "36",
-                    DiffTag::Insert => "32",
-                    DiffTag::Delete => "31",
-                    DiffTag::Context => "",
-                };
-                let text = format!("    {}", line.unified());
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    if code.is_empty() {
-                        text
-                    } else {
-                        paint(code, &text)
-                    }
-                );
+                let _ = writeln!(out, "    {}", line.painted(color));
             }
         }
         let (create, update, adopt) =
