@@ -1706,3 +1706,50 @@ fn restore_keeps_what_others_changed_since_and_refuses_a_conflict() {
         "{ids:?}"
     );
 }
+
+/// A bucket made and then never tagged (PutBucketTagging keeps failing, as
+/// an apply killed between the two calls leaves it) is still the stack's:
+/// the next plan knows it by sluice's record of creations and says so,
+/// apply tags it, and the plan after is clean.
+#[test]
+fn a_bucket_made_but_never_tagged_is_still_the_stacks() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    write_spec(&moto, dir, |s| {
+        s["bucket"]["deny_insecure_transport"] = json!(false);
+    });
+    let endpoint = common::refusing_endpoint(&moto, "<Tagging");
+    let out = apply_through(&moto, dir, &endpoint);
+    let said = common::said(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("s3:PutBucketTagging"), "{said}");
+    let buckets = aws_cli(&moto, &["s3api", "list-buckets"]).to_string();
+    assert!(buckets.contains("acme-ingest-source"), "{buckets}");
+
+    let planned = sluice(&moto, dir, &["plan", "--config", "spec.json"]);
+    let said = common::said(&planned);
+    assert_eq!(planned.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("was created by an apply of this stack that stopped before tagging it"),
+        "{said}"
+    );
+    ok(apply(&moto, dir));
+    let tags = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "get-bucket-tagging",
+            "--bucket",
+            "acme-ingest-source",
+        ],
+    );
+    assert!(
+        tags["TagSet"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"Key": "sluice:stack", "Value": "acme-ingest"})),
+        "{tags}"
+    );
+    assert_eq!(plan_code(&moto, dir), 0);
+}

@@ -82,6 +82,8 @@ struct Run<'a> {
     access_key_id: Option<String>,
     /// The backup file saved last, for [`Run::saved_written`].
     last_saved: Option<PathBuf>,
+    /// The account apply writes to.
+    account: String,
 }
 
 /// How a step ended, and what it did in words.
@@ -153,6 +155,7 @@ pub async fn apply(
         ),
         steps: Vec::new(),
         last_saved: None,
+        account: account.clone(),
         queue_url: observed
             .queue
             .as_ref()
@@ -200,6 +203,10 @@ pub async fn apply(
             }
             (result, _) => result,
         };
+        if item.resource == ResourceKind::Bucket && result.is_ok() {
+            // The bucket carries the stack's tag now: its creation is complete.
+            run.creation_done();
+        }
         let elapsed = started.elapsed();
         match result {
             Ok((outcome, detail)) => {
@@ -268,6 +275,15 @@ impl Run<'_> {
         self.last_saved = Some(path.clone());
         self.reporter.send(Event::BackupWritten { path });
         Ok(())
+    }
+
+    /// Removes the record of the bucket's creation (its tags are on).
+    fn creation_done(&self) {
+        if let Some(dir) = super::journal::default_dir()
+            && let Err(e) = super::journal::end(&dir, &self.account, &self.spec.bucket.name)
+        {
+            tracing::warn!(error = %e, "the record of the bucket's creation stays");
+        }
     }
 
     /// Records, beside the state saved last, what was written over it: a
@@ -762,6 +778,18 @@ impl Run<'_> {
                 if self.spec.bucket.object_lock {
                     // Object Lock is best set at creation (it turns versioning on).
                     create = create.object_lock_enabled_for_bucket(true);
+                }
+                // Made and tagged in two calls: recorded in between, so an
+                // apply stopped there still knows the bucket as the stack's.
+                if let Some(dir) = super::journal::default_dir() {
+                    super::journal::begin(&dir, &self.account, &bucket, &self.spec.name).map_err(
+                        |e| {
+                            format!(
+                                "cannot record the bucket's creation in {} (nothing was created): {e}",
+                                dir.display()
+                            )
+                        },
+                    )?;
                 }
                 create
                     .send()

@@ -97,6 +97,9 @@ pub struct BucketState {
     /// The notification configuration in the S3 API's JSON shape.
     pub notification: Value,
     pub tags: BTreeMap<String, String>,
+    /// The stack whose apply created this bucket and stopped before tagging
+    /// it, by sluice's record of creations ([`super::journal`]).
+    pub created_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -205,6 +208,17 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
             }
         },
     );
+    // An untagged bucket this stack's apply made and did not finish tagging.
+    let bucket = bucket.map(|found| {
+        found.map(|mut b| {
+            if !b.tags.contains_key(crate::docs::STACK_TAG) {
+                b.created_by = super::journal::default_dir().and_then(|dir| {
+                    super::journal::claimed_by(&dir, &identity.account, &spec.bucket.name)
+                });
+            }
+            b
+        })
+    });
     Observation {
         identity,
         policy,
@@ -690,6 +704,7 @@ pub async fn observe_bucket(
         policy: policy?,
         notification: notification?,
         tags: tags?,
+        created_by: None,
     }))
 }
 

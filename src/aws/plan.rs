@@ -321,11 +321,21 @@ impl Plan {
                         item(Action::Adopt, None, None)
                     }
                     (Some(_), false) => item(Action::Adopt, None, None),
-                    (Some(b), true) if owner(&b.tags, &spec.name) != Owner::Stack => {
+                    (Some(b), true)
+                        if owner(&b.tags, &spec.name) != Owner::Stack
+                            && b.created_by.as_deref() != Some(spec.name.as_str()) =>
+                    {
                         errors.push(existing_bucket_refusal(&name, &owner(&b.tags, &spec.name), &spec.name));
                         item(Action::Refused, None, None)
                     }
                     (Some(b), true) => {
+                        if b.created_by.is_some() {
+                            notes.push(format!(
+                                "bucket {name} was created by an apply of this stack that stopped before tagging it (sluice's record of creations): apply tags it {}={}",
+                                crate::docs::STACK_TAG,
+                                spec.name
+                            ));
+                        }
                         let mut before = Map::new();
                         let mut wanted = after.as_object().cloned().unwrap_or_default();
                         for key in wanted.keys() {

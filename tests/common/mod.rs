@@ -1390,17 +1390,39 @@ pub fn hooked_endpoint(
     needle: &'static str,
     hook: impl FnOnce() + Send + 'static,
 ) -> String {
+    let mut hook = Some(hook);
+    intercepting_endpoint(moto, needle, move || {
+        if let Some(hook) = hook.take() {
+            hook();
+        }
+        true
+    })
+}
+
+/// A local endpoint that forwards every connection to `moto` but answers
+/// every request containing `needle` with a 503 (and closes): a call AWS
+/// keeps failing.
+pub fn refusing_endpoint(moto: &Moto, needle: &'static str) -> String {
+    intercepting_endpoint(moto, needle, || false)
+}
+
+/// Forwards to `moto`; on a request containing `needle`, `on_match` runs
+/// and says whether to pass it on (else it is answered 503).
+fn intercepting_endpoint(
+    moto: &Moto,
+    needle: &'static str,
+    on_match: impl FnMut() -> bool + Send + 'static,
+) -> String {
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::sync::{Arc, Mutex};
     let target = moto.addr;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    type Hook = Box<dyn FnOnce() + Send>;
-    let hook: Arc<Mutex<Option<Hook>>> = Arc::new(Mutex::new(Some(Box::new(hook))));
+    let on_match = Arc::new(Mutex::new(on_match));
     thread::spawn(move || {
         for client in listener.incoming().flatten() {
-            let hook = hook.clone();
+            let on_match = on_match.clone();
             thread::spawn(move || {
                 let Ok(server) = TcpStream::connect(target) else {
                     return;
@@ -1423,9 +1445,14 @@ pub fn hooked_endpoint(
                     if buf[..n]
                         .windows(needle.len())
                         .any(|w| w == needle.as_bytes())
-                        && let Some(hook) = hook.lock().unwrap().take()
+                        && !(on_match.lock().unwrap())()
                     {
-                        hook();
+                        let _ = server.shutdown(std::net::Shutdown::Both);
+                        let _ = client.write_all(
+                            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                        );
+                        let _ = client.shutdown(std::net::Shutdown::Both);
+                        return;
                     }
                     if server.write_all(&buf[..n]).is_err() {
                         return;
