@@ -1753,3 +1753,75 @@ fn a_bucket_made_but_never_tagged_is_still_the_stacks() {
     );
     assert_eq!(plan_code(&moto, dir), 0);
 }
+
+/// IAM made the access key but its answer was lost, and the retried call
+/// made a second: apply writes the secret it got to the 0600 file,
+/// deactivates the other key (whose secret nobody has) and names it; the
+/// next apply makes none and says which key's secret was saved where.
+#[test]
+fn a_lost_create_access_key_answer_leaves_no_active_key_without_its_secret() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    write_spec(&moto, dir, |s| {
+        s["bucket"]["deny_insecure_transport"] = json!(false);
+        s["user"]["enabled"] = json!(true);
+        s["user"]["create_access_key"] = json!(true);
+    });
+    let endpoint = common::losing_endpoint(&moto, "Action=CreateAccessKey");
+    let out = apply_through(&moto, dir, &endpoint);
+    let said = common::said(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("was made too") && said.contains("it is deactivated"),
+        "{said}"
+    );
+    let keys = aws_cli(
+        &moto,
+        &["iam", "list-access-keys", "--user-name", "acme-ingest-user"],
+    )["AccessKeyMetadata"]
+        .clone();
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let active: Vec<&str> = keys
+        .iter()
+        .filter(|k| k["Status"] == "Active")
+        .filter_map(|k| k["AccessKeyId"].as_str())
+        .collect();
+    assert_eq!(active.len(), 1, "{keys:?}");
+    let csv = fs::read_to_string(dir.join("acme-ingest-user_accessKeys.csv")).unwrap();
+    assert!(
+        csv.contains(active[0]),
+        "the active key is the saved one: {csv}"
+    );
+
+    let again = sluice(
+        &moto,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    let said = common::said(&again);
+    assert!(again.status.success(), "{said}");
+    let inactive = keys
+        .iter()
+        .filter_map(|k| k["AccessKeyId"].as_str())
+        .find(|k| *k != active[0])
+        .unwrap();
+    assert!(
+        said.contains(&format!(
+            "has access key {inactive}, whose secret sluice did not save"
+        )),
+        "{said}"
+    );
+    assert!(
+        !said.contains(&format!("has access key {}, whose", active[0])),
+        "{said}"
+    );
+}

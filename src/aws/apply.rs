@@ -174,7 +174,7 @@ pub async fn apply(
         let result = match item.resource {
             ResourceKind::Policy => run.policy(item, observed).await,
             ResourceKind::Role => run.role(item).await,
-            ResourceKind::User => run.user(item, observed).await,
+            ResourceKind::User => run.user(item).await,
             ResourceKind::Bucket => run.bucket(item).await,
             ResourceKind::DeadLetterQueue | ResourceKind::Queue => run.queue(item).await,
             ResourceKind::Notification if spec.delivery() == Some(Delivery::Eventbridge) => {
@@ -646,7 +646,7 @@ impl Run<'_> {
         }
     }
 
-    async fn user(&mut self, item: &PlanItem, observed: &Observation) -> StepResult {
+    async fn user(&mut self, item: &PlanItem) -> StepResult {
         let name = self.spec.user.name.clone();
         let iam = self.clients.iam.clone();
         let mut done = Vec::new();
@@ -686,20 +686,12 @@ impl Run<'_> {
         }
         let mut key_created = false;
         if self.spec.user.create_access_key {
-            let existing = observed
-                .user
-                .as_ref()
-                .ok()
-                .and_then(|u| u.as_ref())
-                .map_or(0, |u| u.access_keys);
-            if existing > 0 {
-                done.push(format!(
-                    "has {} already; none created",
-                    crate::words::count(existing, "access key")
-                ));
-            } else {
+            let existing = list_keys(&iam, &name).await?;
+            if existing.is_empty() {
                 done.push(self.create_access_key(&name).await?);
                 key_created = true;
+            } else {
+                done.push(self.existing_keys(&name, &existing));
             }
         }
         if done.is_empty() {
@@ -713,10 +705,28 @@ impl Run<'_> {
         Ok((outcome, done.join(", ")))
     }
 
+    /// What the user's keys are, in words: the one whose secret sluice
+    /// saved here, and any whose secret it never saved, with how to replace it.
+    fn existing_keys(&self, user: &str, existing: &[(String, bool)]) -> String {
+        let saved = super::journal::default_dir()
+            .map(|dir| super::journal::keys::saved(&dir, &self.account, user))
+            .unwrap_or_default();
+        let mut words = Vec::new();
+        for (id, active) in existing {
+            let state = if *active { "active" } else { "inactive" };
+            words.push(match saved.get(id) {
+                Some(file) => format!("access key {id} ({state}; its secret was saved to {file})"),
+                None => format!(
+                    "access key {id} ({state}) whose secret sluice did not save on this machine (made elsewhere, or by an apply stopped after IAM made it): if nobody holds it, replace it with `aws iam create-access-key --user-name {user}` and then `aws iam delete-access-key --user-name {user} --access-key-id {id}`"
+                ),
+            });
+        }
+        format!("has {}; none created", words.join("; "))
+    }
+
     async fn create_access_key(&mut self, user: &str) -> Result<String, StepError> {
-        let out = self
-            .clients
-            .iam
+        let iam = self.clients.iam.clone();
+        let out = iam
             .create_access_key()
             .user_name(user)
             .send()
@@ -726,6 +736,23 @@ impl Run<'_> {
             .access_key()
             .ok_or("iam:CreateAccessKey returned no key")?;
         let id = key.access_key_id().to_owned();
+        // A retried call whose first answer was lost makes a second key,
+        // whose secret nobody has: deactivated, and named.
+        let extra: Vec<String> = list_keys(&iam, user)
+            .await?
+            .into_iter()
+            .filter(|(other, active)| other != &id && *active)
+            .map(|(other, _)| other)
+            .collect();
+        for other in &extra {
+            iam.update_access_key()
+                .user_name(user)
+                .access_key_id(other)
+                .status(aws_sdk_iam::types::StatusType::Inactive)
+                .send()
+                .await
+                .map_err(|e| classify("iam:UpdateAccessKey", user, e))?;
+        }
         let secret = Secret::new(key.secret_access_key());
         std::fs::create_dir_all(&self.options.out_dir)
             .map_err(|e| format!("cannot create {}: {e}", self.options.out_dir.display()))?;
@@ -743,6 +770,11 @@ impl Run<'_> {
         crate::fsutil::write_atomic(&path, csv.as_bytes(), Some(0o600)).map_err(|e| {
             format!("access key {id} was created but its file {} could not be written ({e}): delete the key with `aws iam delete-access-key --user-name {user} --access-key-id {id}` and apply again", path.display())
         })?;
+        if let Some(dir) = super::journal::default_dir()
+            && let Err(e) = super::journal::keys::record(&dir, &self.account, user, &id, &path)
+        {
+            tracing::warn!(error = %e, "the record of the saved key was not written");
+        }
         self.access_key_id = Some(id.clone());
         self.reporter.send(Event::AccessKeyCreated {
             user: user.to_owned(),
@@ -750,10 +782,16 @@ impl Run<'_> {
             secret,
             path: path.clone(),
         });
-        Ok(format!(
+        let mut said = format!(
             "access key {id} created; its secret is only in {} (mode 0600)",
             path.display()
-        ))
+        );
+        for other in &extra {
+            said.push_str(&format!(
+                "; access key {other} was made too (IAM answered a retried call twice) and nobody has its secret: it is deactivated; delete it with `aws iam delete-access-key --user-name {user} --access-key-id {other}`"
+            ));
+        }
+        Ok(said)
     }
 
     async fn bucket(&mut self, item: &PlanItem) -> StepResult {
@@ -1436,6 +1474,23 @@ impl Run<'_> {
             Ok((Outcome::Updated, "updated (targets of others kept)".into()))
         }
     }
+}
+
+/// The user's access keys: (id, active).
+async fn list_keys(iam: &aws_sdk_iam::Client, user: &str) -> Result<Vec<(String, bool)>, AwsError> {
+    Ok(iam
+        .list_access_keys()
+        .user_name(user)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListAccessKeys", user, e))?
+        .access_key_metadata()
+        .iter()
+        .filter_map(|k| {
+            let active = k.status() != Some(&aws_sdk_iam::types::StatusType::Inactive);
+            k.access_key_id().map(|id| (id.to_owned(), active))
+        })
+        .collect())
 }
 
 /// Writes `tags` as the bucket's whole tag set (S3 takes no other way).

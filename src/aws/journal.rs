@@ -72,3 +72,38 @@ mod tests {
         end(dir.path(), "1", "b").unwrap();
     }
 }
+
+/// The access keys whose secret sluice wrote to a 0600 file on this
+/// machine, per account and user: a key of the pipeline user that is not
+/// listed here had its secret saved elsewhere, or never.
+pub mod keys {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    fn path(dir: &Path, account: &str, user: &str) -> PathBuf {
+        dir.join(format!("{account}-{user}-keys.json"))
+    }
+
+    /// Key id → the file its secret went to.
+    pub fn saved(dir: &Path, account: &str, user: &str) -> BTreeMap<String, String> {
+        std::fs::read_to_string(path(dir, account, user))
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default()
+    }
+
+    /// Records that the secret of `key` went to `file`.
+    pub fn record(
+        dir: &Path,
+        account: &str,
+        user: &str,
+        key: &str,
+        file: &Path,
+    ) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let mut all = saved(dir, account, user);
+        all.insert(key.to_owned(), file.display().to_string());
+        let text = serde_json::to_string_pretty(&all).map_err(std::io::Error::other)? + "\n";
+        crate::fsutil::write_atomic(&path(dir, account, user), text.as_bytes(), Some(0o600))
+    }
+}

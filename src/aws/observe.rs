@@ -82,6 +82,9 @@ pub struct UserState {
     pub attached: Vec<String>,
     pub access_keys: usize,
     pub tags: BTreeMap<String, String>,
+    /// Access keys whose secret sluice did not save on this machine (by its
+    /// record of saved keys, [`super::journal::keys`]).
+    pub unsaved_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -208,6 +211,16 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
             }
         },
     );
+    // Which of the user's keys had their secret saved here.
+    let user = user.map(|found| {
+        found.map(|mut u| {
+            let saved = super::journal::default_dir()
+                .map(|dir| super::journal::keys::saved(&dir, &identity.account, &spec.user.name))
+                .unwrap_or_default();
+            u.unsaved_keys.retain(|k| !saved.contains_key(k));
+            u
+        })
+    });
     // An untagged bucket this stack's apply made and did not finish tagging.
     let bucket = bucket.map(|found| {
         found.map(|mut b| {
@@ -534,7 +547,7 @@ pub async fn observe_user(clients: &Clients, name: &str) -> Observed<UserState> 
         .iter()
         .filter_map(|p| p.policy_arn().map(str::to_owned))
         .collect();
-    let access_keys = clients
+    let keys: Vec<String> = clients
         .iam
         .list_access_keys()
         .user_name(name)
@@ -542,7 +555,9 @@ pub async fn observe_user(clients: &Clients, name: &str) -> Observed<UserState> 
         .await
         .map_err(|e| classify("iam:ListAccessKeys", name, e))?
         .access_key_metadata()
-        .len();
+        .iter()
+        .filter_map(|k| k.access_key_id().map(str::to_owned))
+        .collect();
     let tags = iam_tags(
         clients
             .iam
@@ -556,8 +571,9 @@ pub async fn observe_user(clients: &Clients, name: &str) -> Observed<UserState> 
     Ok(Some(UserState {
         arn: user.arn().to_owned(),
         attached,
-        access_keys,
+        access_keys: keys.len(),
         tags,
+        unsaved_keys: keys,
     }))
 }
 

@@ -307,6 +307,11 @@ impl Plan {
                         item(Action::Refused, None, None)
                     }
                     Some(u) => {
+                        for key in &u.unsaved_keys {
+                            notes.push(format!(
+                                "user {name} has access key {key}, whose secret sluice did not save on this machine (made elsewhere, or by an apply stopped after IAM made it): if nobody holds it, replace it with `aws iam create-access-key --user-name {name}`, then `aws iam delete-access-key --user-name {name} --access-key-id {key}`"
+                            ));
+                        }
                         let before = serde_json::json!({ "AttachedPolicies": u.attached });
                         let wanted = with_attachments(&after, &u.attached, &arns.policy);
                         item(changed(&before, &wanted, Action::Update), Some(before), Some(wanted))

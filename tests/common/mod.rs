@@ -1395,15 +1395,38 @@ pub fn hooked_endpoint(
         if let Some(hook) = hook.take() {
             hook();
         }
-        true
+        Verdict::Forward
     })
+}
+
+/// A local endpoint that forwards every connection to `moto`, except that
+/// the first request containing `needle` reaches moto and its answer is lost
+/// (the connection closes): the caller cannot tell whether AWS did it.
+pub fn losing_endpoint(moto: &Moto, needle: &'static str) -> String {
+    let mut lost = false;
+    intercepting_endpoint(moto, needle, move || {
+        if std::mem::replace(&mut lost, true) {
+            Verdict::Forward
+        } else {
+            Verdict::LoseAnswer
+        }
+    })
+}
+
+/// What an intercepting endpoint does with a matching request.
+enum Verdict {
+    Forward,
+    /// Answered 503, never passed on.
+    Refuse,
+    /// Passed on; the answer is lost.
+    LoseAnswer,
 }
 
 /// A local endpoint that forwards every connection to `moto` but answers
 /// every request containing `needle` with a 503 (and closes): a call AWS
 /// keeps failing.
 pub fn refusing_endpoint(moto: &Moto, needle: &'static str) -> String {
-    intercepting_endpoint(moto, needle, || false)
+    intercepting_endpoint(moto, needle, || Verdict::Refuse)
 }
 
 /// Forwards to `moto`; on a request containing `needle`, `on_match` runs
@@ -1411,7 +1434,7 @@ pub fn refusing_endpoint(moto: &Moto, needle: &'static str) -> String {
 fn intercepting_endpoint(
     moto: &Moto,
     needle: &'static str,
-    on_match: impl FnMut() -> bool + Send + 'static,
+    on_match: impl FnMut() -> Verdict + Send + 'static,
 ) -> String {
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
@@ -1442,11 +1465,22 @@ fn intercepting_endpoint(
                         Ok(0) | Err(_) => return,
                         Ok(n) => n,
                     };
-                    if buf[..n]
+                    let verdict = if buf[..n]
                         .windows(needle.len())
                         .any(|w| w == needle.as_bytes())
-                        && !(on_match.lock().unwrap())()
                     {
+                        (on_match.lock().unwrap())()
+                    } else {
+                        Verdict::Forward
+                    };
+                    if let Verdict::LoseAnswer = verdict {
+                        let _ = client.shutdown(std::net::Shutdown::Both);
+                        let _ = server.write_all(&buf[..n]);
+                        // moto reads it whole and acts; its answer goes nowhere.
+                        thread::sleep(Duration::from_millis(500));
+                        return;
+                    }
+                    if let Verdict::Refuse = verdict {
                         let _ = server.shutdown(std::net::Shutdown::Both);
                         let _ = client.write_all(
                             b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
