@@ -172,6 +172,7 @@ pub async fn apply(
         reporter.started(step, title);
         let started = Instant::now();
         let result = match item.resource {
+            _ if item.action == Action::Delete => run.retire(item).await,
             ResourceKind::Policy => run.policy(item, observed).await,
             ResourceKind::Role => run.role(item).await,
             ResourceKind::User => run.user(item).await,
@@ -518,7 +519,7 @@ impl Run<'_> {
         let iam = &self.clients.iam;
         let arn = self.arns.policy.clone();
         match item.action {
-            Action::Refused => refused(),
+            Action::Refused | Action::Delete => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
                 iam.create_policy()
@@ -601,7 +602,7 @@ impl Run<'_> {
         let trust = after["AssumeRolePolicyDocument"].to_string();
         let name = self.spec.role.name.clone();
         match item.action {
-            Action::Refused => refused(),
+            Action::Refused | Action::Delete => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
                 self.clients
@@ -799,7 +800,7 @@ impl Run<'_> {
         let s3 = self.clients.s3.clone();
         let mut done = Vec::new();
         match item.action {
-            Action::Refused => return refused(),
+            Action::Refused | Action::Delete => return refused(),
             Action::NoChange => return unchanged(),
             Action::Adopt => return Ok((Outcome::Adopted, "adopted: left as it is".into())),
             Action::Create => {
@@ -934,7 +935,7 @@ impl Run<'_> {
         };
         let is_queue = item.resource == ResourceKind::Queue;
         match item.action {
-            Action::Refused => refused(),
+            Action::Refused | Action::Delete => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
                 let attributes = as_attributes(&mut after.keys());
@@ -1251,6 +1252,91 @@ fn judge_refusal(
 }
 
 impl Run<'_> {
+    /// Removes what the stack no longer wants: the EventBridge rule of a route
+    /// switched away (backed up), our target first; the rule itself when no
+    /// other target is on it; then the bucket's EventBridge delivery when no
+    /// other rule may use it (backed up).
+    async fn retire(&mut self, item: &PlanItem) -> StepResult {
+        if item.resource != ResourceKind::Rule {
+            return Err(format!(
+                "the plan removes {} {}, which apply does not know how to remove: nothing written",
+                item.resource.as_str(),
+                item.name
+            )
+            .into());
+        }
+        let name = item.name.clone();
+        let events = self.clients.events.clone();
+        let Some(rule) = super::observe::observe_rule(self.clients, &name).await? else {
+            return Ok((Outcome::Unchanged, "already gone".into()));
+        };
+        self.save(Saved::Rule {
+            name: name.clone(),
+            event_pattern: rule.event_pattern.clone(),
+            state: rule.state.clone(),
+            description: rule.description.clone(),
+        })?;
+        let mut done = Vec::new();
+        if rule.targets.iter().any(|(id, _)| id == docs::TARGET_ID) {
+            events
+                .remove_targets()
+                .rule(&name)
+                .ids(docs::TARGET_ID)
+                .send()
+                .await
+                .map_err(|e| classify("events:RemoveTargets", &name, e))?;
+            done.push(format!("target {} removed", docs::TARGET_ID));
+        }
+        let others: Vec<&str> = rule
+            .targets
+            .iter()
+            .filter(|(id, _)| id != docs::TARGET_ID)
+            .map(|(_, arn)| arn.as_str())
+            .collect();
+        if !others.is_empty() {
+            done.push(format!(
+                "the rule also targets {} and stays",
+                others.join(", ")
+            ));
+            return Ok((Outcome::Updated, done.join("; ")));
+        }
+        events
+            .delete_rule()
+            .name(&name)
+            .send()
+            .await
+            .map_err(|e| classify("events:DeleteRule", &name, e))?;
+        done.push("rule deleted".to_owned());
+        let bucket = self.spec.bucket.name.clone();
+        let s3 = self.clients.s3.clone();
+        let config = read_notification(&s3, &bucket).await?;
+        if docs::eventbridge_enabled(&config) {
+            let others =
+                super::destroy::rules_for_bucket(self.clients, &bucket, Some(&name), true).await?;
+            if others.is_empty() {
+                self.save(Saved::Notification {
+                    bucket: bucket.clone(),
+                    configuration: config.clone(),
+                })?;
+                let wanted = docs::disable_eventbridge(&config);
+                put_notification(&s3, &bucket, &wanted, true).await?;
+                let written = read_notification(&s3, &bucket).await?;
+                self.saved_written(&written)?;
+                done.push(
+                    "the bucket's EventBridge delivery turned off (other entries unchanged)"
+                        .to_owned(),
+                );
+            } else {
+                done.push(format!(
+                    "the bucket's EventBridge delivery stays on: rule{} {} may use it",
+                    if others.len() == 1 { "" } else { "s" },
+                    others.join(", ")
+                ));
+            }
+        }
+        Ok((Outcome::Updated, done.join("; ")))
+    }
+
     /// Turns on the bucket's EventBridge delivery, every entry as it was.
     async fn eventbridge_setting(&mut self) -> StepResult {
         let bucket = self.spec.bucket.name.clone();
@@ -1330,7 +1416,7 @@ impl Run<'_> {
             .collect();
         let sns = &self.clients.sns;
         match item.action {
-            Action::Refused => refused(),
+            Action::Refused | Action::Delete => refused(),
             // An adopted queue's existing subscription is left as it is.
             Action::NoChange | Action::Adopt => unchanged(),
             Action::Create => {

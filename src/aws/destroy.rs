@@ -547,7 +547,7 @@ async fn rule(
 /// by the description every path writes.
 fn rule_owner(rule: &RuleState, spec: &Spec) -> Owner {
     match owner(&rule.tags, &spec.name) {
-        Owner::Untagged if rule.description == crate::docs::rule_description(spec) => Owner::Stack,
+        Owner::Untagged if super::plan::rule_is_the_stacks(rule, spec) => Owner::Stack,
         owner => owner,
     }
 }
@@ -592,7 +592,7 @@ async fn eventbridge_setting(
 /// The rules on the default bus, but the one just `deleted`, whose pattern
 /// names `bucket` (see [`crate::docs::rule_matches_bucket`]), and with
 /// `any_bucket` also those that take S3's events of every bucket.
-async fn rules_for_bucket(
+pub(crate) async fn rules_for_bucket(
     clients: &Clients,
     bucket: &str,
     deleted: Option<&str>,

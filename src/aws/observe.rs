@@ -146,7 +146,8 @@ pub struct Observation {
     pub queue: Observed<QueueState>,
     /// `Ok(None)` too when the spec delivers otherwise than through SNS.
     pub subscription: Observed<SubscriptionState>,
-    /// `Ok(None)` too when the spec delivers otherwise than through EventBridge.
+    /// The EventBridge rule named as the notification: the route's when the
+    /// spec delivers through EventBridge, else one left from when it did.
     pub rule: Observed<RuleState>,
 }
 
@@ -206,8 +207,16 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         async {
             if delivery == Some(Delivery::Eventbridge) {
                 observe_rule(clients, &spec.notification.id).await
-            } else {
+            } else if spec.notification.id.is_empty() {
                 Ok(None)
+            } else {
+                // A rule of ours left from EventBridge delivery (plan removes
+                // it). A caller without EventBridge rights is not stopped
+                // for it: nothing is seen.
+                match observe_rule(clients, &spec.notification.id).await {
+                    Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(None),
+                    other => other,
+                }
             }
         },
     );
