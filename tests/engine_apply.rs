@@ -1837,9 +1837,7 @@ fn parts_turned_off_are_removed_by_apply() {
     let dir = dir.path();
     create_bucket(&moto, "acme-ingest-source");
     let foreign = foreign_configuration();
-    for queue in ["images"] {
-        aws_cli(&moto, &["sqs", "create-queue", "--queue-name", queue]);
-    }
+    aws_cli(&moto, &["sqs", "create-queue", "--queue-name", "images"]);
     let only_images = json!({"QueueConfigurations": foreign["QueueConfigurations"].clone()});
     aws_cli(
         &moto,
