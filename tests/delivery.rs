@@ -739,3 +739,44 @@ fn switching_delivery_retires_the_old_route_and_destroy_takes_what_is_left() {
     assert!(destroyed.status.success(), "{said}");
     assert!(rule_names(&moto).is_empty());
 }
+
+/// A route switched away from SNS: the stack's queue, still subscribed to
+/// the bucket's topic, is a planned delete, and apply unsubscribes it (the
+/// topic and its other subscriptions as they were); the next plan is clean.
+#[test]
+fn switching_away_from_sns_unsubscribes_the_stacks_queue() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    shared_bucket(&moto);
+    let topic_before = team_topic(&moto);
+    init(&moto, dir, &SNS_ROUTE);
+    let apply = |moto: &Moto| {
+        let out = sluice_run(
+            moto,
+            dir,
+            &[
+                "apply",
+                "--config",
+                "spec.json",
+                "--yes",
+                "--backup-dir",
+                "backups",
+            ],
+        );
+        let said = common::said(&out);
+        assert!(out.status.success(), "{said}");
+        said
+    };
+    apply(&moto);
+    init(&moto, dir, &["notification.delivery=eventbridge"]);
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    let shown = common::said(&planned);
+    assert_eq!(planned.status.code(), Some(2), "{shown}");
+    assert!(shown.contains("- delete subscription"), "{shown}");
+    let said = apply(&moto);
+    assert!(said.contains("unsubscribed"), "{said}");
+    assert_eq!(team_topic(&moto), topic_before);
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
+}

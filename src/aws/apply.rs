@@ -1261,6 +1261,19 @@ impl Run<'_> {
             ResourceKind::Rule => {}
             ResourceKind::Notification => return self.retire_entry().await,
             ResourceKind::User => return self.retire_user(item).await,
+            ResourceKind::Subscription => {
+                self.clients
+                    .sns
+                    .unsubscribe()
+                    .subscription_arn(&item.name)
+                    .send()
+                    .await
+                    .map_err(|e| classify("sns:Unsubscribe", &item.name, e))?;
+                return Ok((
+                    Outcome::Updated,
+                    "unsubscribed (the topic and its other subscriptions unchanged)".into(),
+                ));
+            }
             _ => {
                 return Err(format!(
                     "the plan removes {} {}, which apply does not know how to remove: nothing written",

@@ -208,6 +208,15 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
                 (Some(Delivery::Sns), Some(topic)) => {
                     observe_subscription(clients, topic, &arns.queue).await
                 }
+                // The stack's queue still subscribed to a topic from SNS
+                // delivery (plan unsubscribes it); without SNS rights
+                // nothing is seen.
+                (_, _) if spec.queue.enabled && spec.queue.create && delivery.is_some() => {
+                    match subscription_to(clients, &arns.queue).await {
+                        Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(None),
+                        other => other,
+                    }
+                }
                 _ => Ok(None),
             }
         },
@@ -258,6 +267,33 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         queue,
         subscription,
         rule,
+    }
+}
+
+/// A subscription of the queue `queue_arn` to any topic (SNS lists them
+/// account-wide, a page of 100 at a time).
+async fn subscription_to(clients: &Clients, queue_arn: &str) -> Observed<SubscriptionState> {
+    let mut token = None;
+    loop {
+        let page = clients
+            .sns
+            .list_subscriptions()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("sns:ListSubscriptions", queue_arn, e))?;
+        for sub in page.subscriptions() {
+            if sub.endpoint() == Some(queue_arn)
+                && sub.protocol() == Some("sqs")
+                && let Some(topic) = sub.topic_arn()
+            {
+                return observe_subscription(clients, topic, queue_arn).await;
+            }
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(None);
+        }
     }
 }
 

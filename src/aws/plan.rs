@@ -582,6 +582,30 @@ impl Plan {
                 after: None,
             });
         }
+        // A route switched away from SNS: the stack's queue is still
+        // subscribed to the topic.
+        if spec.delivery() != Some(Delivery::Sns)
+            && spec.queue.enabled
+            && spec.queue.create
+            && let Ok(Some(sub)) = &observed.subscription
+        {
+            notes.push(format!(
+                "queue {} is still subscribed to a topic ({}) from SNS delivery, which the spec no longer uses: apply unsubscribes it (the topic and its other subscriptions are left as they are)",
+                spec.queue.name,
+                sub.attributes
+                    .get("TopicArn")
+                    .and_then(Value::as_str)
+                    .unwrap_or("its subscription")
+            ));
+            items.push(PlanItem {
+                tags: None,
+                resource: ResourceKind::Subscription,
+                name: sub.arn.clone(),
+                action: Action::Delete,
+                before: Some(Value::Object(sub.attributes.clone().into_iter().collect())),
+                after: None,
+            });
+        }
         // The notification or the queue turned off (or a connector without
         // one): our entry would keep sending to the stack's queue nobody reads.
         if !spec.has_notification()
