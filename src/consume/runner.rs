@@ -19,7 +19,9 @@ use rand::Rng;
 use tokio::sync::{Mutex, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::decode::{DecodeOptions, ObjectError, ObjectInfo, RecordError, RecordSink, decode};
+use super::decode::{
+    DecodeOptions, ObjectError, ObjectInfo, RecordBatch, RecordError, RecordSink, decode,
+};
 use super::event::{self, Message, ObjectRef};
 use super::metrics::{ErrorSample, Metrics};
 use super::monitor::{Depth, Target, depth, gauges};
@@ -887,7 +889,9 @@ enum Fetched {
 struct Feed<'a> {
     writer: &'a mut dyn SinkWriter,
     fields: Option<Vec<u8>>,
+    /// A batch with the source fields added, and one record of it.
     buffer: Vec<u8>,
+    record: Vec<u8>,
     metrics: &'a Metrics,
     pending: u64,
     abort: &'a CancellationToken,
@@ -895,21 +899,26 @@ struct Feed<'a> {
 }
 
 impl RecordSink for Feed<'_> {
-    fn record(&mut self, json: &[u8]) -> std::io::Result<()> {
-        // Checking the token takes a lock: every 256 records is often enough.
-        if self.pending.is_multiple_of(256) && self.abort.is_cancelled() {
+    fn records(&mut self, batch: RecordBatch<'_>) -> std::io::Result<()> {
+        // Checking the token takes a lock: once a batch is often enough.
+        if self.abort.is_cancelled() {
             self.stopped = true;
             return Err(std::io::Error::other("stopping"));
         }
         match &self.fields {
             Some(fields) => {
-                with_source(json, fields, &mut self.buffer);
-                self.writer.record(&self.buffer)?;
+                self.buffer.clear();
+                for json in batch.iter() {
+                    with_source(json, fields, &mut self.record);
+                    self.buffer.extend_from_slice(&self.record);
+                    self.buffer.push(b'\n');
+                }
+                self.writer.records(&self.buffer)?;
             }
-            None => self.writer.record(json)?,
+            None => self.writer.records(batch.as_ndjson())?,
         }
-        self.pending += 1;
-        if self.pending == 1024 {
+        self.pending += batch.len();
+        if self.pending >= 1024 {
             self.metrics
                 .add(&self.metrics.counters.records, self.pending);
             self.pending = 0;
@@ -1078,6 +1087,7 @@ impl DecodeJob {
             writer: writer.as_mut(),
             fields,
             buffer: Vec::new(),
+            record: Vec::new(),
             metrics: &metrics,
             pending: 0,
             abort: &abort,
