@@ -16,7 +16,7 @@ use regex::Regex;
 use crate::aws::apply::ApplyOptions;
 use crate::aws::observe::observe;
 use crate::aws::progress::{KeptReason, Outcome};
-use crate::aws::{AwsError, AwsOptions, ConnectError, Connected, ErrorKind, Event, Plan};
+use crate::aws::{AwsError, AwsOptions, ConnectError, Connected, Event, Plan};
 use crate::aws::{Reporter, connect};
 use crate::consume::inspect::Source;
 use crate::consume::prepare::{ConsumeSettings, Prepared, prepare, require_queue};
@@ -116,6 +116,11 @@ pub struct CredentialsArgs {
     /// Write them to this file (mode 0600) instead of the terminal.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Make them as the pipeline's user, with its access key file (the 0600
+    /// CSV apply wrote), as Treasure Data's guide has the import user make
+    /// its own temporary credentials.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -188,13 +193,45 @@ pub struct ApplyArgs {
 pub struct VerifyArgs {
     #[command(flatten)]
     pub spec: ConfigArg,
-    /// How long to wait for the test object's event.
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
-    pub wait: u64,
+    /// How long to wait for the test object's event (default: the route's
+    /// usual time, 30 s direct, 45 s through SNS, 60 s through EventBridge,
+    /// and longer while a change apply just made takes effect: S3 and
+    /// EventBridge about five minutes, an SNS subscription up to 15).
+    #[arg(long, value_name = "SECS")]
+    pub wait: Option<u64>,
+    /// Receive from the queue even when it already holds messages of
+    /// others: each receive counts towards their maxReceiveCount, and a
+    /// live message may reach the dead-letter queue sooner. Without it,
+    /// verify waits for the queue to empty before it uploads its object.
+    #[arg(long)]
+    pub probe_busy_queue: bool,
     /// The user's access key file (the 0600 CSV apply wrote), to try the
     /// user's own access as the connector would.
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub iam: IamWaitArg,
+}
+
+/// How long to wait for IAM to catch up with a change.
+#[derive(Debug, Clone, Args)]
+pub struct IamWaitArg {
+    /// How long assuming a role made or changed moments ago, and the first
+    /// calls with new credentials, are retried while IAM propagates the
+    /// change (AccessDenied, InvalidClientTokenId).
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub iam_wait: u64,
+}
+
+impl IamWaitArg {
+    fn duration(&self) -> Duration {
+        Duration::from_secs(self.iam_wait)
+    }
+}
+
+/// A wait for IAM, said on stderr.
+fn say_waiting(reason: String) {
+    eprintln!("  … {reason}");
 }
 
 #[derive(Debug, Args)]
@@ -255,6 +292,8 @@ pub struct ConsumeArgs {
     /// Consume as the spec's role (assumed with its external ID), as a connector would.
     #[arg(long)]
     pub assume_role: bool,
+    #[command(flatten)]
+    pub iam: IamWaitArg,
     /// Messages processed at once (default: the spec's consumer.concurrency).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
@@ -283,9 +322,11 @@ pub struct ConsumeArgs {
     #[arg(long, default_value_t = 300, value_name = "SECS")]
     pub sink_retry: u64,
     /// keep: leave messages for another bucket, or outside the prefix/suffix,
-    /// in the queue (they reach the DLQ); delete: delete them. Never fetched either way.
-    #[arg(long, default_value = "keep", value_parser = foreign_policy)]
-    pub on_foreign_event: ForeignPolicy,
+    /// in the queue (they reach the DLQ); delete: delete them. Never fetched
+    /// either way. Default: delete with notification.delivery sns (the
+    /// queue gets the topic's every event), keep otherwise.
+    #[arg(long, value_parser = foreign_policy)]
+    pub on_foreign_event: Option<ForeignPolicy>,
     /// Fetch objects of whatever bucket a message names, not only the spec's.
     #[arg(long)]
     pub any_bucket: bool,
@@ -386,6 +427,8 @@ pub struct MonitorArgs {
     /// Watch as the spec's role (assumed with its external ID), as a connector would.
     #[arg(long)]
     pub assume_role: bool,
+    #[command(flatten)]
+    pub iam: IamWaitArg,
 }
 
 fn error_policy(s: &str) -> Result<ErrorPolicy, String> {
@@ -417,6 +460,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let profile = cli.global.profile.clone();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -425,28 +469,39 @@ pub fn main() -> ExitCode {
             eprintln!(
                 "error: {}{}",
                 spec::json::escape(&format!("{e:#}")),
-                advice(&e)
+                advice(&e, profile.as_deref())
             );
             ExitCode::FAILURE
         }
     }
 }
 
-/// What the command line can add to an engine error: the flags that help.
-fn advice(e: &anyhow::Error) -> &'static str {
-    let credentials = e.chain().any(|cause| {
+/// What the command line can add to an engine error: what to do about
+/// credentials AWS refused, and the flags that help.
+fn advice(e: &anyhow::Error, profile: Option<&str>) -> String {
+    use crate::aws::error::CredentialProblem;
+    let problem = e.chain().find_map(|cause| {
         cause
             .downcast_ref::<AwsError>()
-            .is_some_and(|a| a.kind == ErrorKind::Credentials)
-            || matches!(
-                cause.downcast_ref::<ConnectError>(),
-                Some(ConnectError::Identity(a)) if a.kind == ErrorKind::Credentials
-            )
+            .or(match cause.downcast_ref::<ConnectError>() {
+                Some(ConnectError::Identity(a)) => Some(a),
+                _ => None,
+            })
+            .and_then(AwsError::credential_problem)
     });
-    if credentials {
-        ", or work with --offline (sluice plan --offline, sluice export)"
-    } else {
-        ""
+    let profile_arg = profile
+        .map(|p| format!(" --profile {p}"))
+        .unwrap_or_default();
+    match problem {
+        Some(CredentialProblem::Missing) => {
+            ", or work with --offline (sluice plan --offline, sluice export)".to_owned()
+        }
+        Some(CredentialProblem::Expired) => format!(
+            "\nThe session ended: renew it (AWS SSO: `aws sso login{profile_arg}`; an assumed role or a token: fetch new credentials) and run the command again; what finished stays done."
+        ),
+        Some(CredentialProblem::Invalid) => "\nCheck the access key id (and AWS_SESSION_TOKEN with temporary keys); a key made in the last minute may not be accepted everywhere yet.".to_owned(),
+        Some(CredentialProblem::Signature) => "\nCheck the secret access key that goes with the key id, and that this machine's clock is right.".to_owned(),
+        None => String::new(),
     }
 }
 
@@ -517,6 +572,8 @@ fn aws_options(global: &GlobalOpts) -> AwsOptions {
         region: global.region.clone(),
         endpoint_url: global.endpoint_url.clone(),
         timeout: global.timeout.map(Duration::from_secs),
+        // An MFA code is asked for on a terminal, never under the wizard.
+        mfa_prompt: std::io::stdin().is_terminal(),
     }
 }
 
@@ -544,6 +601,20 @@ impl ConfigArg {
         Ok(spec)
     }
 
+    /// Reads the spec for a command that runs offline: a KMS key named by
+    /// its alias is refused, since only kms:DescribeKey can tell which key
+    /// it stands for.
+    fn load_offline(&self, global: &GlobalOpts) -> Result<Spec> {
+        let spec = self.load(global)?;
+        if let Err(errors) = spec::validate(&spec) {
+            bail!(
+                "{} names a KMS key by its alias, which works only online (sluice plan, apply):\n{errors}",
+                self.config.display()
+            );
+        }
+        Ok(spec)
+    }
+
     /// Reads the spec and reaches its stack as the caller.
     async fn connect(&self, global: &GlobalOpts) -> Result<Connected> {
         let spec = self.load(global)?;
@@ -558,7 +629,10 @@ impl ConfigArg {
 
 async fn wizard(global: &GlobalOpts, config: Option<PathBuf>) -> Result<ExitCode> {
     crate::tui::run(crate::tui::WizardOptions {
-        aws: aws_options(global),
+        aws: AwsOptions {
+            mfa_prompt: false,
+            ..aws_options(global)
+        },
         config,
         log_file: global.log_file.clone(),
     })
@@ -578,8 +652,13 @@ fn init(global: &GlobalOpts, args: &InitArgs) -> Result<ExitCode> {
     if !args.set.is_empty() {
         spec = spec::with_settings(&spec, &args.set, "--set")?;
     }
-    if let Err(errors) = spec::validate(&spec) {
+    if let Err(errors) = spec::validate_unresolved(&spec) {
         bail!("cannot make a spec from these values:\n{errors}");
+    }
+    for (path, alias) in spec::kms_aliases(&spec) {
+        eprintln!(
+            "note: {path} names the alias {alias}: sluice plan and apply resolve it to its key with kms:DescribeKey; offline, plan --offline and export refuse it (give the key ARN for those)"
+        );
     }
     if args.out.exists() && !args.force {
         bail!(
@@ -611,15 +690,16 @@ fn print_plan_errors(plan: &Plan) {
 
 async fn plan(global: &GlobalOpts, args: &PlanArgs) -> Result<ExitCode> {
     let plan = if args.offline {
-        Plan::offline(&args.spec.load(global)?)
+        Plan::offline(&args.spec.load_offline(global)?)
     } else {
         let Connected {
             clients,
             identity,
             spec,
+            kms_keys,
         } = args.spec.connect(global).await?;
         let observed = observe(&clients, &spec, identity).await;
-        Plan::live(&spec, &observed)?
+        Plan::live(&spec, &observed)?.with_kms_keys(&spec, &kms_keys)
     };
     if args.json {
         println!("{}", crate::docs::to_pretty(&plan.to_json()).trim_end());
@@ -760,9 +840,10 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
         clients,
         identity,
         spec,
+        kms_keys,
     } = args.spec.connect(global).await?;
     let observed = observe(&clients, &spec, identity).await;
-    let plan = Plan::live(&spec, &observed)?;
+    let plan = Plan::live(&spec, &observed)?.with_kms_keys(&spec, &kms_keys);
     print!("{}", plan.render(color_stdout()));
     if !plan.errors.is_empty() {
         print_plan_errors(&plan);
@@ -791,6 +872,7 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
         backup_base,
         out_dir: args.out.clone(),
         propagation_timeout: Duration::from_secs(args.propagation_timeout),
+        recent_dir: crate::aws::recent::default_dir(),
     };
     let result = with_progress(async |reporter| {
         crate::aws::apply::apply(&clients, &spec, &plan, &observed, &options, reporter).await
@@ -823,28 +905,41 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
                 .as_ref()
                 .map(|d| format!("\nBackup so far: {}", d.display()))
                 .unwrap_or_default();
-            bail!("{e}\nSteps finished: {done}. Run apply again to continue.{backup}");
+            let renew = if e.error.kind == Some(crate::aws::ErrorKind::Credentials) {
+                " Renew the credentials first (AWS SSO: aws sso login)."
+            } else {
+                ""
+            };
+            bail!("{e}\nSteps finished: {done}. Run apply again to continue.{renew}{backup}");
         }
     }
 }
 
+/// The access key in `path`, a key file as apply writes it.
+fn read_user_key(path: Option<&Path>) -> Result<Option<crate::aws::verify::UserKey>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the key file {}", path.display()))?;
+    crate::aws::verify::UserKey::from_csv(&text)
+        .map(Some)
+        .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))
+}
+
 async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
     use crate::aws::verify::{Outcome, VerifyOptions};
-    let user_key = match &args.key_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the key file {}", path.display()))?;
-            Some(
-                crate::aws::verify::UserKey::from_csv(&text)
-                    .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?,
-            )
-        }
-        None => None,
-    };
+    let user_key = read_user_key(args.key_file.as_deref())?;
     let Connected { clients, spec, .. } = args.spec.connect(global).await?;
     let options = VerifyOptions {
-        timeout: Duration::from_secs(args.wait),
+        timeout: Duration::from_secs(args.wait.unwrap_or(30)),
         user_key,
+        iam_wait: args.iam.duration(),
+        recent_dir: crate::aws::recent::default_dir(),
+        // An explicit --wait is the wait; otherwise the route and the
+        // changes apply recorded decide.
+        wait_for_propagation: args.wait.is_none(),
+        probe_busy_queue: args.probe_busy_queue,
     };
     let report = with_progress(async |reporter| {
         crate::aws::verify::verify(&clients, &spec, &options, reporter).await
@@ -877,6 +972,7 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
         clients,
         identity,
         spec,
+        ..
     } = args.spec.connect(global).await?;
     let route = match spec.delivery() {
         Some(Delivery::Direct) => {
@@ -1020,6 +1116,7 @@ impl ConsumeArgs {
             max_zstd_window_mib: self.max_zstd_window_mib,
             stop_when_idle: self.stop_when_idle.map(Duration::from_secs),
             assume_role: self.assume_role,
+            iam_wait: self.iam.duration(),
             sink_retry: Duration::from_secs(self.sink_retry),
             on_foreign_event: self.on_foreign_event,
             any_bucket: self.any_bucket,
@@ -1042,8 +1139,9 @@ async fn consume(global: &GlobalOpts, args: &ConsumeArgs) -> Result<ExitCode> {
         clients,
         identity,
         spec,
+        ..
     } = args.spec.connect(global).await?;
-    let prepared = prepare(clients, &spec, &settings).await?;
+    let prepared = prepare(clients, &spec, &settings, &mut say_waiting).await?;
     let interval = Duration::from_secs(args.metrics_interval.max(1));
     if let Some(screen) = screen {
         use crate::tui::dashboard::ConsumeRun;
@@ -1123,7 +1221,12 @@ async fn credentials(global: &GlobalOpts, args: &CredentialsArgs) -> Result<Exit
             "stdout is not a terminal: the secret would land in a pipe or a log; pass --out FILE (written with mode 0600)"
         );
     }
+    let user_key = read_user_key(args.key_file.as_deref())?;
     let Connected { clients, spec, .. } = args.spec.connect(global).await?;
+    let clients = match &user_key {
+        Some(key) => clients.with_key(&key.access_key_id, key.secret_access_key.expose()),
+        None => clients,
+    };
     let kind = if args.session {
         Kind::Session
     } else {
@@ -1278,7 +1381,7 @@ async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<ExitCode> {
 }
 
 fn export(args: &ExportArgs, global: &GlobalOpts) -> Result<ExitCode> {
-    let spec = args.spec.load(global)?;
+    let spec = args.spec.load_offline(global)?;
     let files = export::bundle(&spec, args.format);
     let written = export::write_bundle(&args.out, &files)
         .with_context(|| format!("cannot write the bundle into {}", args.out.display()))?;
@@ -1301,8 +1404,16 @@ async fn monitor(global: &GlobalOpts, args: &MonitorArgs) -> Result<ExitCode> {
         clients,
         identity,
         spec,
+        ..
     } = args.spec.connect(global).await?;
-    let (clients, assumed_role) = connect_as(clients, &spec, args.assume_role).await?;
+    let (clients, assumed_role) = connect_as(
+        clients,
+        &spec,
+        args.assume_role,
+        args.iam.duration(),
+        &mut say_waiting,
+    )
+    .await?;
     let Queues { queue_url, dlq_url } = queues(&clients, &spec).await?;
     let mut info = Info::for_stack(&spec, &identity, dlq_url.is_some());
     if let Some(role) = assumed_role {

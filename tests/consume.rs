@@ -746,3 +746,94 @@ fn headless_consume_speaks_words_at_a_terminal_and_json_into_a_pipe() {
     assert_eq!(last["final"], true, "{stderr}");
     assert_eq!(last["metrics"]["counters"]["records"], more.len() as u64);
 }
+
+/// A message kept after its own decode error (the fail policy) is not left
+/// hidden for the rest of its 600 s visibility timeout when the run stops:
+/// the stop hands it back, and the summary says what was kept.
+#[test]
+fn the_stop_hands_back_what_the_fail_policy_kept() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    apply_stack(&moto, dir, &[]);
+    put_object(
+        &moto,
+        dir,
+        "acme-ingest-source",
+        "in/bad.ndjson",
+        b"{\"ok\":1}\nnot json\n",
+    );
+    let out = sluice(
+        &moto,
+        dir,
+        &consume_args("3", &["--on-decode-error", "fail"]),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let c = final_metrics(dir);
+    assert_eq!(c["messages_kept"], 1, "{c}");
+    assert_eq!(c["messages_returned"], 1, "{c}");
+    assert_eq!(
+        queue_depth(&moto, "acme-ingest-queue"),
+        (1, 0),
+        "visible again at the stop, not hidden for 600 s"
+    );
+}
+
+/// A headless run stopping when idle that finds a message in flight that is
+/// not its own says whose it may be and why it waits; it waits for it to
+/// come back, consumes it, and stops.
+#[test]
+fn an_idle_stop_explains_the_messages_in_flight_it_does_not_hold() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    apply_stack(&moto, dir, &[]);
+    // Drain the test event, then another consumer takes the object's event.
+    ok(sluice(&moto, dir, &consume_args("2", &[]))
+        .output()
+        .unwrap());
+    put_object(
+        &moto,
+        dir,
+        "acme-ingest-source",
+        "in/held.ndjson",
+        b"{\"id\":\"h\"}\n",
+    );
+    let url = queue_url(&moto, "acme-ingest-queue");
+    let taken = aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "receive-message",
+            "--queue-url",
+            &url,
+            "--visibility-timeout",
+            "6",
+            "--wait-time-seconds",
+            "5",
+        ],
+    );
+    assert_eq!(
+        taken["Messages"].as_array().map(Vec::len),
+        Some(1),
+        "{taken}"
+    );
+    let started = Instant::now();
+    let out = sluice(&moto, dir, &consume_args("2", &[]))
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("1 message is in flight that this run does not hold: another consumer is processing it, or a run that stopped without handing it back; SQS makes it visible again within the visibility timeout (600 s) at most"),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "it waited for the message"
+    );
+    assert!(ids_of(&sink_records(dir)).contains("h"));
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
+}

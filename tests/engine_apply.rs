@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -276,31 +277,35 @@ fn backup_and_restore_return_every_changed_document() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    // Pre-existing resources with other documents.
+    // The stack's resources as an earlier apply left them (its tags), with
+    // other documents.
+    let stack_tags = "Key=sluice:stack,Value=acme-ingest Key=managed-by,Value=sluice";
     let old_policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
-    aws_cli(
-        &moto,
-        &[
-            "iam",
-            "create-policy",
-            "--policy-name",
-            "acme-ingest-policy",
-            "--policy-document",
-            &old_policy.to_string(),
-        ],
-    );
+    let mut create_policy = vec![
+        "iam",
+        "create-policy",
+        "--policy-name",
+        "acme-ingest-policy",
+        "--policy-document",
+    ];
+    let old_policy_text = old_policy.to_string();
+    create_policy.push(&old_policy_text);
+    create_policy.push("--tags");
+    create_policy.extend(stack_tags.split(' '));
+    aws_cli(&moto, &create_policy);
     let old_trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
-    aws_cli(
-        &moto,
-        &[
-            "iam",
-            "create-role",
-            "--role-name",
-            "acme-ingest-role",
-            "--assume-role-policy-document",
-            &old_trust.to_string(),
-        ],
-    );
+    let old_trust_text = old_trust.to_string();
+    let mut create_role = vec![
+        "iam",
+        "create-role",
+        "--role-name",
+        "acme-ingest-role",
+        "--assume-role-policy-document",
+        &old_trust_text,
+        "--tags",
+    ];
+    create_role.extend(stack_tags.split(' '));
+    aws_cli(&moto, &create_role);
     // The stack's bucket (an earlier apply made it), holding what others added.
     common::create_stack_bucket(&moto, "acme-ingest-source", "acme-ingest");
     let old_bucket_policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Analytics", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-ingest-source/*"}]});
@@ -336,6 +341,8 @@ fn backup_and_restore_return_every_changed_document() {
             "acme-ingest-queue",
             "--attributes",
             "VisibilityTimeout=45,MessageRetentionPeriod=86400",
+            "--tags",
+            "sluice:stack=acme-ingest,managed-by=sluice",
         ],
     );
     write_spec(&moto, dir, |s| {
@@ -447,7 +454,8 @@ fn an_access_key_secret_lands_only_in_its_0600_file() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    // An existing queue with other settings, so that apply also writes a backup.
+    // The stack's queue, left with other settings (by an earlier apply), so
+    // that apply also writes a backup.
     aws_cli(
         &moto,
         &[
@@ -457,6 +465,8 @@ fn an_access_key_secret_lands_only_in_its_0600_file() {
             "acme-ingest-queue",
             "--attributes",
             "VisibilityTimeout=45",
+            "--tags",
+            "sluice:stack=acme-ingest,managed-by=sluice",
         ],
     );
     write_spec(&moto, dir, |s| {
@@ -740,4 +750,504 @@ fn creating_a_bucket_that_exists_and_is_not_the_stacks_is_refused() {
     );
     let policy: Value = serde_json::from_str(policy["Policy"].as_str().unwrap()).unwrap();
     assert_eq!(policy, theirs);
+}
+
+/// Every attribute of `bucket` that apply can change, and what others keep
+/// on it, as the AWS CLI reads them (absent ones as null).
+fn bucket_attributes(moto: &Moto, bucket: &str) -> Value {
+    let try_get = |what: &str, key: &str| -> Value {
+        let out = moto
+            .command(common::aws_shim_dir().join("aws"))
+            .args(["--output", "json", "s3api", what, "--bucket", bucket])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            return Value::Null;
+        }
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        if key.is_empty() {
+            got
+        } else {
+            got[key].clone()
+        }
+    };
+    json!({
+        "PublicAccessBlock": try_get("get-public-access-block", "PublicAccessBlockConfiguration"),
+        "OwnershipControls": try_get("get-bucket-ownership-controls", "OwnershipControls"),
+        "Encryption": try_get("get-bucket-encryption", "ServerSideEncryptionConfiguration"),
+        "Versioning": try_get("get-bucket-versioning", ""),
+        "ObjectLock": try_get("get-object-lock-configuration", "ObjectLockConfiguration"),
+        // The policy byte for byte, as S3 keeps it.
+        "Policy": try_get("get-bucket-policy", "Policy"),
+        "Notification": notification(moto, bucket),
+        "Tags": try_get("get-bucket-tagging", "TagSet"),
+    })
+}
+
+/// For each bucket setting apply writes, on the stack's bucket that also
+/// holds another team's policy statement and notification entry: apply a
+/// change, restore its backup, and the bucket is as it was, attribute by
+/// attribute, the policy byte for byte. Where S3 cannot go back (versioning
+/// is suspended, never removed; Object Lock is never turned off) restore
+/// says so, and everything else is as it was.
+#[test]
+fn restore_puts_back_each_bucket_setting_and_nothing_else() {
+    let moto = shared();
+    let bucket = "acme-ingest-source";
+    // (what changes, the change to the spec, the attributes it changes)
+    type Case = (&'static str, fn(&mut Value), &'static [&'static str]);
+    let cases: [Case; 6] = [
+        (
+            "public access block",
+            |s| s["bucket"]["block_public_access"] = json!(false),
+            &["PublicAccessBlock"],
+        ),
+        (
+            "ownership",
+            |s| s["bucket"]["object_ownership"] = json!("bucket-owner-preferred"),
+            &["OwnershipControls"],
+        ),
+        (
+            "encryption",
+            |s| {
+                s["bucket"]["encryption"] = json!("sse-kms");
+                s["bucket"]["kms_key_arn"] = json!(
+                    "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+                );
+            },
+            &["Encryption"],
+        ),
+        (
+            "policy",
+            |s| s["bucket"]["deny_insecure_transport"] = json!(true),
+            &["Policy"],
+        ),
+        (
+            "versioning",
+            |s| s["bucket"]["versioning"] = json!(true),
+            &["Versioning"],
+        ),
+        (
+            "object lock",
+            |s| {
+                s["bucket"]["versioning"] = json!(true);
+                s["bucket"]["object_lock"] = json!(true);
+            },
+            &["Versioning", "ObjectLock"],
+        ),
+    ];
+    for (name, change, changed) in cases {
+        moto.reset();
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        write_spec(&moto, dir, |s| {
+            s["bucket"]["prefix"] = json!("events/");
+            s["bucket"]["deny_insecure_transport"] = json!(false);
+        });
+        ok(apply(&moto, dir));
+        // Another team's policy statement and notification entry.
+        let theirs = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Analytics", "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::acme-ingest-source/reports/*"}]});
+        aws_cli(
+            &moto,
+            &[
+                "s3api",
+                "put-bucket-policy",
+                "--bucket",
+                bucket,
+                "--policy",
+                &theirs.to_string(),
+            ],
+        );
+        let mut config = notification(&moto, bucket);
+        config["TopicConfigurations"] = json!([{
+            "Id": "audit", "TopicArn": "arn:aws:sns:us-west-2:123456789012:audit",
+            "Events": ["s3:ObjectRemoved:*"]
+        }]);
+        aws_cli(
+            &moto,
+            &[
+                "s3api",
+                "put-bucket-notification-configuration",
+                "--bucket",
+                bucket,
+                "--notification-configuration",
+                &config.to_string(),
+            ],
+        );
+        let before = bucket_attributes(&moto, bucket);
+
+        write_spec(&moto, dir, |s| {
+            s["bucket"]["prefix"] = json!("events/");
+            s["bucket"]["deny_insecure_transport"] = json!(false);
+            change(s);
+        });
+        let stdout = ok(apply(&moto, dir));
+        let applied = bucket_attributes(&moto, bucket);
+        for key in changed {
+            assert_ne!(
+                applied[key], before[key],
+                "{name}: apply did not change {key}"
+            );
+        }
+        let backup = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("Backup of what was changed: "))
+            .unwrap_or_else(|| panic!("{name}: no backup line in:\n{stdout}"))
+            .to_owned();
+        let restored = sluice(&moto, dir, &["restore", "--backup", &backup, "--yes"]);
+        ok(&restored);
+        let restored = common::said(&restored);
+        let after = bucket_attributes(&moto, bucket);
+        let mut expected = before.clone();
+        match name {
+            "versioning" => {
+                expected["Versioning"] = json!({"Status": "Suspended"});
+                assert!(
+                    restored.contains("S3 never removes it"),
+                    "{name}: {restored}"
+                );
+            }
+            "object lock" => {
+                expected["Versioning"] = json!({"Status": "Suspended"});
+                expected["ObjectLock"] = applied["ObjectLock"].clone();
+                assert!(
+                    restored.contains("Object Lock stays on"),
+                    "{name}: {restored}"
+                );
+            }
+            _ => {}
+        }
+        assert_eq!(
+            after, expected,
+            "{name}: restore left the bucket otherwise:\n{restored}"
+        );
+        assert_eq!(
+            after["Policy"], before["Policy"],
+            "{name}: the policy, byte for byte"
+        );
+    }
+}
+
+/// Tags follow the spec on every resource of the stack: a key changed in
+/// the spec is changed, a key taken out of the spec is taken off, and tags
+/// others added stay; plan shows it, apply does it, the next plan is clean.
+#[test]
+fn tags_converge_on_every_resource_and_others_tags_stay() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let tagged = |team: &str, env: Option<&str>| {
+        let team = team.to_owned();
+        let env = env.map(str::to_owned);
+        move |s: &mut Value| {
+            s["bucket"]["deny_insecure_transport"] = json!(false);
+            s["tags"]["team"] = json!(team);
+            if let Some(env) = &env {
+                s["tags"]["env"] = json!(env);
+            }
+        }
+    };
+    write_spec(&moto, dir, tagged("data", Some("dev")));
+    ok(apply(&moto, dir));
+    assert_eq!(plan_code(&moto, dir), 0);
+    // Finance tags the queue and the bucket by hand.
+    let url = common::queue_url(&moto, "acme-ingest-queue");
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "tag-queue",
+            "--queue-url",
+            &url,
+            "--tags",
+            "billing=finance",
+        ],
+    );
+    let mut bucket_tags = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "get-bucket-tagging",
+            "--bucket",
+            "acme-ingest-source",
+        ],
+    );
+    bucket_tags["TagSet"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"Key": "billing", "Value": "finance"}));
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-tagging",
+            "--bucket",
+            "acme-ingest-source",
+            "--tagging",
+            &bucket_tags.to_string(),
+        ],
+    );
+
+    write_spec(&moto, dir, tagged("lake", None));
+    let planned = sluice(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(planned.status.code(), Some(2), "{}", common::said(&planned));
+    let stdout = text(&planned.stdout);
+    assert!(
+        stdout.contains("tags: sluice:tags: env team → team, team: data → lake, -env"),
+        "{stdout}"
+    );
+    ok(apply(&moto, dir));
+    assert_eq!(plan_code(&moto, dir), 0, "tags converged");
+    let as_map = |tags: &Value| -> BTreeMap<String, String> {
+        tags.as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["Key"].as_str().unwrap().to_owned(),
+                    t["Value"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let policy_arn = format!("arn:aws:iam::{ACCOUNT_ID}:policy/acme-ingest-policy");
+    let dlq_url = common::queue_url(&moto, "acme-ingest-queue-dlq");
+    let all = [
+        (
+            "policy",
+            as_map(
+                &aws_cli(
+                    &moto,
+                    &["iam", "list-policy-tags", "--policy-arn", &policy_arn],
+                )["Tags"],
+            ),
+        ),
+        (
+            "role",
+            as_map(
+                &aws_cli(
+                    &moto,
+                    &["iam", "list-role-tags", "--role-name", "acme-ingest-role"],
+                )["Tags"],
+            ),
+        ),
+        (
+            "bucket",
+            as_map(
+                &aws_cli(
+                    &moto,
+                    &[
+                        "s3api",
+                        "get-bucket-tagging",
+                        "--bucket",
+                        "acme-ingest-source",
+                    ],
+                )["TagSet"],
+            ),
+        ),
+        (
+            "queue",
+            serde_json::from_value(
+                aws_cli(&moto, &["sqs", "list-queue-tags", "--queue-url", &url])["Tags"].clone(),
+            )
+            .unwrap(),
+        ),
+        (
+            "dlq",
+            serde_json::from_value(
+                aws_cli(&moto, &["sqs", "list-queue-tags", "--queue-url", &dlq_url])["Tags"]
+                    .clone(),
+            )
+            .unwrap(),
+        ),
+    ];
+    for (what, tags) in all {
+        assert_eq!(
+            tags.get("team").map(String::as_str),
+            Some("lake"),
+            "{what}: {tags:?}"
+        );
+        assert!(!tags.contains_key("env"), "{what}: {tags:?}");
+        assert_eq!(tags["sluice:stack"], "acme-ingest", "{what}");
+        if matches!(what, "queue" | "bucket") {
+            assert_eq!(tags["billing"], "finance", "{what}: others' tag kept");
+        }
+    }
+}
+
+/// Another team's resources under the names the spec would use (a policy
+/// with its own description attached to its role, a queue with its own
+/// statement, a role and a user) are not this stack's: plan refuses each,
+/// naming it, apply and setup.sh write nothing, and destroy leaves them.
+#[test]
+fn another_teams_same_named_resources_are_refused_and_left_alone() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    for role in ["d2-role", "team-app"] {
+        aws_cli(
+            &moto,
+            &[
+                "iam",
+                "create-role",
+                "--role-name",
+                role,
+                "--assume-role-policy-document",
+                &trust.to_string(),
+            ],
+        );
+    }
+    let theirs = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "create-policy",
+            "--policy-name",
+            "d2-policy",
+            "--description",
+            "the app team's read access",
+            "--policy-document",
+            &theirs.to_string(),
+        ],
+    );
+    let policy_arn = format!("arn:aws:iam::{ACCOUNT_ID}:policy/d2-policy");
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "attach-role-policy",
+            "--role-name",
+            "team-app",
+            "--policy-arn",
+            &policy_arn,
+        ],
+    );
+    aws_cli(&moto, &["iam", "create-user", "--user-name", "d2-user"]);
+    let queue_policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "TheirSender", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sqs:SendMessage",
+        "Resource": "arn:aws:sqs:us-west-2:123456789012:d2-queue"}]});
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "create-queue",
+            "--queue-name",
+            "d2-queue",
+            "--attributes",
+            &json!({"Policy": queue_policy.to_string()}).to_string(),
+        ],
+    );
+    ok(sluice(
+        &moto,
+        dir,
+        &[
+            "init",
+            "--name",
+            "d2",
+            "--region",
+            "us-west-2",
+            "--out",
+            "spec.json",
+            "--force",
+            "--set",
+            "user.enabled=true",
+            "--set",
+            "bucket.deny_insecure_transport=false",
+        ],
+    ));
+    let before = moto.state();
+    let planned = sluice(&moto, dir, &["plan", "--config", "spec.json"]);
+    let stderr = text(&planned.stderr);
+    assert_eq!(planned.status.code(), Some(1), "{stderr}");
+    for refused in [
+        "policy d2-policy exists and is not this stack's (no sluice:stack=d2 tag, nor the description sluice writes): sluice does not take over what others made; choose another policy.name",
+        "role d2-role exists and is not this stack's",
+        "user d2-user exists and is not this stack's",
+        "queue d2-queue exists and is not this stack's",
+        "adopt it (queue.create false",
+    ] {
+        assert!(stderr.contains(refused), "{refused}: {stderr}");
+    }
+    let applied = sluice(
+        &moto,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    assert_eq!(applied.status.code(), Some(1), "{}", common::said(&applied));
+    assert_eq!(moto.state(), before, "apply wrote");
+    ok(sluice(
+        &moto,
+        dir,
+        &["export", "--config", "spec.json", "--out", "bundle"],
+    ));
+    let script = run(moto
+        .command("bash")
+        .arg(dir.join("bundle/setup.sh"))
+        .arg("--yes")
+        .current_dir(dir.join("bundle")));
+    assert_eq!(script.status.code(), Some(1), "{}", common::said(&script));
+    assert!(
+        text(&script.stderr).contains("policy d2-policy exists and is not this stack's"),
+        "{}",
+        common::said(&script)
+    );
+    assert_eq!(moto.state(), before, "setup.sh wrote");
+    let destroyed = sluice(
+        &moto,
+        dir,
+        &[
+            "destroy",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--force",
+            "--delete-objects",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    let said = common::said(&destroyed);
+    assert!(destroyed.status.success(), "{said}");
+    assert!(
+        said.contains("kept     policy d2-policy: not tagged sluice:stack=d2"),
+        "{said}"
+    );
+    let attached = aws_cli(
+        &moto,
+        &[
+            "iam",
+            "list-attached-role-policies",
+            "--role-name",
+            "team-app",
+        ],
+    );
+    assert_eq!(attached["AttachedPolicies"][0]["PolicyArn"], policy_arn);
+    let url = common::queue_url(&moto, "d2-queue");
+    let attrs = aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "Policy",
+        ],
+    );
+    let kept: Value =
+        serde_json::from_str(attrs["Attributes"]["Policy"].as_str().unwrap()).unwrap();
+    assert_eq!(kept, queue_policy);
 }

@@ -1276,7 +1276,10 @@ fn a_cloudformation_stack_is_destroyed_by_sluice() {
             ]);
             let said = common::said(&applied);
             assert!(applied.status.success(), "{said}");
-            assert!(said.contains("adopted: tagged sluice:stack=cfs"), "{said}");
+            assert!(
+                said.contains("policy: tags: +managed-by=sluice, +sluice:stack=cfs"),
+                "{said}"
+            );
             let tags = aws_cli(
                 &moto,
                 &["iam", "list-policy-tags", "--policy-arn", &policy_arn],

@@ -7,7 +7,14 @@ out of GetBucketNotificationConfiguration, where S3 reports
 `<EventBridgeConfiguration/>`. A tool reading the configuration back would
 see EventBridge delivery off forever (and a read-modify-write would turn it
 off). The patch below adds the element to the answer when moto's own model
-has the setting; nothing else changes.
+has the setting.
+
+moto 5.2.5 also answers GetBucketVersioning with a root element
+`GetBucketVersioningResponse`, where S3 answers `VersioningConfiguration`
+(Amazon S3 API Reference, GetBucketVersioning, "Response Syntax":
+`<VersioningConfiguration><Status>string</Status>...`). SDKs that check the
+root element refuse moto's answer, so a versioned bucket could not be read.
+The second patch renames the root element; nothing else changes.
 """
 
 import sys
@@ -41,6 +48,20 @@ def get_bucket_notification(self):
 
 
 S3Response.get_bucket_notification = get_bucket_notification
+
+_get_bucket_versioning = S3Response.get_bucket_versioning
+
+
+def get_bucket_versioning(self):
+    status, headers, body = _get_bucket_versioning(self)
+    text = body.decode() if isinstance(body, bytes) else body
+    text = text.replace("<GetBucketVersioningResponse", "<VersioningConfiguration").replace(
+        "</GetBucketVersioningResponse>", "</VersioningConfiguration>"
+    )
+    return status, headers, text.encode() if isinstance(body, bytes) else text
+
+
+S3Response.get_bucket_versioning = get_bucket_versioning
 
 if __name__ == "__main__":
     sys.argv[0] = "moto_server"

@@ -1,6 +1,8 @@
-//! Connector profiles against moto: each pipeline shape (queue-fed, pull
-//! import, destination) is made by `sluice apply`, plans clean, verifies and
-//! is destroyed, leaving what is not its own alone.
+//! Connector profiles: each vendor's own policy against the profile's, grant
+//! by grant, every difference named with its reason and what the vendor's
+//! connection test calls; and against moto, each pipeline shape (queue-fed,
+//! pull import, destination) is made by `sluice apply`, plans clean, verifies
+//! and is destroyed, leaving what is not its own alone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -9,8 +11,10 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{Moto, aws_cli, ok, run, shared, sluice, text};
-use serde_json::Value;
+use common::{Moto, aws_cli, ok, profiled, run, shared, sluice, text};
+use serde_json::{Value, json};
+use sluice::docs::{permissions_policy, trust_policy};
+use sluice::spec::{Connector, ListScope, PolicyScope};
 
 fn sluice_run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
     run(&mut sluice(moto, dir, args))
@@ -44,7 +48,8 @@ fn apply(moto: &Moto, dir: &Path) -> String {
     text(&applied.stdout)
 }
 
-/// `sluice destroy --yes` (and `--force`); it must succeed.
+/// `sluice destroy --yes` (and, with `force`, `--force --delete-objects`:
+/// the queue's backlog and the bucket's objects too); it must succeed.
 fn destroy(moto: &Moto, dir: &Path, force: bool) {
     let mut args = vec![
         "destroy",
@@ -55,7 +60,7 @@ fn destroy(moto: &Moto, dir: &Path, force: bool) {
         "backups",
     ];
     if force {
-        args.push("--force");
+        args.extend(["--force", "--delete-objects"]);
     }
     let destroyed = sluice_run(moto, dir, &args);
     assert!(destroyed.status.success(), "{}", text(&destroyed.stderr));
@@ -163,6 +168,25 @@ fn a_pull_import_has_no_queue_and_verifies_by_listing_and_reading_as_its_user() 
         assert_eq!(outcome(&report, check).0, "pass", "{check}:\n{report}");
     }
     assert!(!report.contains(secret), "the secret in verify's output");
+    // The import user makes its own temporary credentials, as Treasure
+    // Data's guide has it (its policy lets it call GetFederationToken).
+    let made = sluice_run(
+        &moto,
+        dir,
+        &[
+            "credentials",
+            "--config",
+            "spec.json",
+            "--key-file",
+            "out/td-pull-import-user_accessKeys.csv",
+            "--out",
+            "td-in.yml",
+        ],
+    );
+    assert!(made.status.success(), "{}", common::said(&made));
+    let block = std::fs::read_to_string(dir.join("td-in.yml")).unwrap();
+    assert!(block.contains("  auth_method: session\n"), "{block}");
+    assert!(!block.contains(secret), "the user's own secret in {block}");
     // A file that is not a key file is refused, naming it.
     std::fs::write(dir.join("bad.csv"), "hello\n").unwrap();
     let out = sluice_run(
@@ -641,4 +665,341 @@ fn a_foreign_queue_profile_notifies_the_vendors_queue_and_leaves_it_alone() {
         queues(&moto).iter().any(|u| u.ends_with("/sf-snowpipe-1")),
         "the vendor's queue is left alone"
     );
+}
+
+/// A grant: an action on a resource, under its condition (null without one).
+type Grant = (String, String, Value);
+
+/// Every grant of `policy`, one per action and resource, sorted.
+fn grants(policy: &Value) -> Vec<Grant> {
+    let list = |v: &Value| -> Vec<String> {
+        match v {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(items) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut out = Vec::new();
+    for statement in policy["Statement"].as_array().into_iter().flatten() {
+        let condition = statement.get("Condition").cloned().unwrap_or(Value::Null);
+        for resource in list(&statement["Resource"]) {
+            for action in list(&statement["Action"]) {
+                out.push((resource.clone(), action, condition.clone()));
+            }
+        }
+    }
+    out.sort_by_key(|g| (g.0.clone(), g.1.clone(), g.2.to_string()));
+    out.dedup();
+    out
+}
+
+/// A grant the profile adds to its guide's policy, or leaves out of it, and why.
+struct Difference {
+    resource: &'static str,
+    action: &'static str,
+    why: &'static str,
+}
+
+const fn differs(resource: &'static str, action: &'static str, why: &'static str) -> Difference {
+    Difference {
+        resource,
+        action,
+        why,
+    }
+}
+
+/// One vendor's guide: its own policy, verbatim, and how the profile differs.
+struct GuidePolicy {
+    connector: Connector,
+    policy: Value,
+    added: Vec<Difference>,
+    left_out: Vec<Difference>,
+    /// What the profile says the vendor's connection test calls.
+    connection_test: &'static str,
+}
+
+const BUCKET: &str = "arn:aws:s3:::acme-source";
+const OBJECTS: &str = "arn:aws:s3:::acme-source/*";
+const QUEUE: &str = "arn:aws:sqs:us-west-2:123456789012:acme-queue";
+const DLQ: &str = "arn:aws:sqs:us-west-2:123456789012:acme-queue-dlq";
+const DESTINATION: &str = "arn:aws:s3:::acme-destination";
+const DESTINATION_OBJECTS: &str = "arn:aws:s3:::acme-destination/*";
+const DLQ_READ: &str = "the dead-letter queue sluice adds (the guide recommends one or has none), readable for its depth";
+const NOTHING_ON_BUCKET: &str =
+    "least privilege: an object action on the bucket's ARN grants nothing";
+const NOTHING_ON_OBJECTS: &str = "least privilege: s3:ListBucket on object ARNs grants nothing";
+const LOCATION: &str = "SDKs ask the bucket's region with it before their first request";
+
+fn guide_policies() -> Vec<GuidePolicy> {
+    // Databend's / TiDB Cloud Lake's permissions-policy.json, verbatim.
+    let databend = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "S3BucketMetadataAccess", "Effect": "Allow",
+         "Action": ["s3:GetBucketLocation", "s3:ListBucket"], "Resource": BUCKET},
+        {"Sid": "S3ObjectReadAccess", "Effect": "Allow",
+         "Action": ["s3:GetObject"], "Resource": OBJECTS},
+        {"Sid": "SQSConsumeAccess", "Effect": "Allow",
+         "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+         "Resource": QUEUE}]});
+    let dlq = || {
+        vec![
+            differs(DLQ, "sqs:GetQueueAttributes", DLQ_READ),
+            differs(DLQ, "sqs:GetQueueUrl", DLQ_READ),
+        ]
+    };
+    vec![
+        GuidePolicy {
+            connector: Connector::Databend,
+            policy: databend.clone(),
+            added: dlq(),
+            left_out: vec![],
+            connection_test: "Test Connectivity",
+        },
+        GuidePolicy {
+            connector: Connector::TidbCloudLake,
+            policy: databend,
+            added: dlq(),
+            left_out: vec![],
+            connection_test: "Test Connectivity",
+        },
+        GuidePolicy {
+            connector: Connector::TreasureData,
+            // Treasure Data's read-only policy, verbatim (bucket "your-bucket").
+            policy: json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+                 "Resource": [BUCKET, OBJECTS]}]}),
+            added: vec![
+                differs(BUCKET, "s3:GetBucketLocation", LOCATION),
+                differs(
+                    "arn:aws:sts::123456789012:federated-user/acme",
+                    "sts:GetFederationToken",
+                    "the import user makes its own temporary credentials, as the guide's STS section has it do (sluice credentials --key-file)",
+                ),
+            ],
+            left_out: vec![
+                differs(BUCKET, "s3:GetObject", NOTHING_ON_BUCKET),
+                differs(OBJECTS, "s3:ListBucket", NOTHING_ON_OBJECTS),
+            ],
+            connection_test: "connector:guess",
+        },
+        GuidePolicy {
+            connector: Connector::Hevo,
+            // Hevo's destination policy, verbatim.
+            policy: json!({"Version": "2012-10-17", "Statement": [
+                {"Sid": "VisualEditor0", "Effect": "Allow",
+                 "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                 "Resource": [DESTINATION, DESTINATION_OBJECTS]}]}),
+            added: vec![differs(DESTINATION, "s3:GetBucketLocation", LOCATION)],
+            left_out: vec![
+                differs(DESTINATION, "s3:DeleteObject", NOTHING_ON_BUCKET),
+                differs(DESTINATION, "s3:GetObject", NOTHING_ON_BUCKET),
+                differs(DESTINATION, "s3:PutObject", NOTHING_ON_BUCKET),
+                differs(DESTINATION_OBJECTS, "s3:ListBucket", NOTHING_ON_OBJECTS),
+            ],
+            connection_test: "TEST & SAVE",
+        },
+        GuidePolicy {
+            connector: Connector::Clickhouse,
+            // ClickHouse's ClickPipes inline policy, verbatim.
+            policy: json!({"Version": "2012-10-17", "Statement": [
+                {"Sid": "S3BucketMetadataAccess", "Effect": "Allow",
+                 "Action": ["s3:GetBucketLocation", "s3:ListBucket"], "Resource": BUCKET},
+                {"Sid": "AllowGetListObjects", "Effect": "Allow",
+                 "Action": ["s3:Get*", "s3:List*"], "Resource": OBJECTS},
+                {"Sid": "SQSNotificationsAccess", "Effect": "Allow",
+                 "Action": ["sqs:DeleteMessage", "sqs:ListQueues", "sqs:ReceiveMessage", "sqs:GetQueueAttributes"],
+                 "Resource": QUEUE}]}),
+            added: {
+                let mut added = dlq();
+                added.push(differs(
+                    OBJECTS,
+                    "s3:GetObject",
+                    "s3:Get* narrowed to the one read ClickPipes makes",
+                ));
+                added
+            },
+            left_out: vec![
+                differs(
+                    OBJECTS,
+                    "s3:Get*",
+                    "least privilege: narrowed to s3:GetObject",
+                ),
+                differs(
+                    OBJECTS,
+                    "s3:List*",
+                    "least privilege: a list action on object ARNs grants nothing",
+                ),
+                differs(
+                    QUEUE,
+                    "sqs:ListQueues",
+                    "it takes no resource: a grant on the queue's ARN grants nothing",
+                ),
+            ],
+            connection_test: "does not say",
+        },
+        GuidePolicy {
+            connector: Connector::Snowflake,
+            // Snowflake's Snowpipe read-only policy, verbatim (whole bucket).
+            policy: json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                 "Resource": OBJECTS},
+                {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                 "Resource": BUCKET}]}),
+            added: vec![],
+            left_out: vec![],
+            connection_test: "STORAGE_ALLOWED_LOCATIONS",
+        },
+    ]
+}
+
+/// Each guide's own permission policy against the profile's, grant by grant
+/// (action, resource, condition): every difference is named here with its
+/// reason, and a new one fails. Then, with a prefix, where s3:ListBucket
+/// reaches: the whole bucket where the guide grants it so (its connection
+/// test lists or calls HeadBucket), said by a lint; only under the prefix for
+/// sluice's own profile (least privilege) and Snowflake's.
+#[test]
+fn profiles_follow_their_guides_with_named_differences() {
+    let account = Some(common::ACCOUNT_ID);
+    let mut report = Vec::new();
+    for guide in guide_policies() {
+        let spec = profiled(guide.connector, account, "");
+        let profile = sluice::spec::profile(guide.connector);
+        let vendor = profile.vendor;
+        let ours = grants(&permissions_policy(&spec));
+        let theirs = grants(&guide.policy);
+        let only = |a: &[Grant], b: &[Grant]| -> Vec<(String, String)> {
+            a.iter()
+                .filter(|g| !b.contains(g))
+                .map(|(r, a, _)| (r.clone(), a.clone()))
+                .collect()
+        };
+        let named = |list: &[Difference]| -> Vec<(String, String)> {
+            let mut v: Vec<(String, String)> = list
+                .iter()
+                .map(|d| (d.resource.to_owned(), d.action.to_owned()))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            only(&ours, &theirs),
+            named(&guide.added),
+            "{vendor}: grants beyond the guide"
+        );
+        assert_eq!(
+            only(&theirs, &ours),
+            named(&guide.left_out),
+            "{vendor}: guide grants left out"
+        );
+        assert!(
+            profile.connection_test.contains(guide.connection_test),
+            "{vendor}: {}",
+            profile.connection_test
+        );
+        report.push(format!(
+            "{vendor}: connection test: {}",
+            profile.connection_test
+        ));
+        for (sign, list) in [("+", &guide.added), ("-", &guide.left_out)] {
+            for d in list {
+                report.push(format!(
+                    "  {sign} {} on {}: {}",
+                    d.action, d.resource, d.why
+                ));
+            }
+        }
+    }
+
+    // Tarsal's own policy is the wildcard scope: its eight actions on "*".
+    let tarsal = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": ["s3:GetObject", "s3:ListBucket", "sqs:ChangeMessageVisibility",
+                   "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+                   "sqs:ReceiveMessage", "sqs:SendMessage"],
+        "Resource": ["*", "*"]}]});
+    let mut wildcard = profiled(Connector::Tarsal, account, "");
+    wildcard.policy.scope = PolicyScope::Wildcard;
+    assert_eq!(grants(&permissions_policy(&wildcard)), grants(&tarsal));
+    // Least privilege: the same actions, each on the bucket, its objects or
+    // the queue instead of "*", and s3:GetBucketLocation.
+    let actions = |policy: &Value| -> Vec<String> {
+        let mut a: Vec<String> = grants(policy).into_iter().map(|g| g.1).collect();
+        a.sort();
+        a.dedup();
+        a
+    };
+    let mut expected = actions(&tarsal);
+    expected.push("s3:GetBucketLocation".to_owned());
+    expected.sort();
+    let least = permissions_policy(&profiled(Connector::Tarsal, account, ""));
+    assert_eq!(actions(&least), expected);
+    assert!(
+        grants(&least).iter().all(|(r, _, _)| r != "*"),
+        "least privilege names every resource: {least}"
+    );
+    report.push(format!(
+        "Tarsal: connection test: {}\n  every grant on the bucket, its objects or the queue instead of \"*\" (policy.scope wildcard gives \"*\" back); + s3:GetBucketLocation: {LOCATION}",
+        sluice::spec::profile(Connector::Tarsal).connection_test
+    ));
+
+    // With a prefix: where s3:ListBucket reaches, against each guide.
+    for connector in Connector::ALL {
+        let spec = profiled(*connector, account, "in/");
+        let profile = sluice::spec::profile(*connector);
+        let whole = !matches!(connector, Connector::Generic | Connector::Snowflake);
+        assert_eq!(
+            profile.list_scope == ListScope::Bucket,
+            whole,
+            "{connector}: its guide's ListBucket"
+        );
+        let list: Vec<Grant> = grants(&permissions_policy(&spec))
+            .into_iter()
+            .filter(|g| g.1 == "s3:ListBucket")
+            .collect();
+        let condition = if whole {
+            Value::Null
+        } else {
+            json!({"StringLike": {"s3:prefix": ["in/", "in/*"]}})
+        };
+        let bucket = format!("arn:aws:s3:::{}", spec.bucket.name);
+        assert_eq!(list, [(bucket, "s3:ListBucket".to_owned(), condition)]);
+        let said = sluice::docs::lint(&spec)
+            .into_iter()
+            .any(|f| f.message.contains("s3:ListBucket on the whole bucket"));
+        assert_eq!(
+            said, whole,
+            "{connector}: the lint on a whole-bucket ListBucket"
+        );
+        report.push(format!(
+            "{}: s3:ListBucket with a prefix: {}",
+            profile.vendor,
+            if whole {
+                "on the whole bucket, as the guide grants it (difference from least privilege, said by a lint)"
+            } else {
+                "only under the prefix (least privilege)"
+            }
+        ));
+    }
+
+    // The trust statements' Sids and principals are the guide's.
+    let trust = trust_policy(&profiled(Connector::Databend, account, ""));
+    assert_eq!(trust["Statement"][0]["Sid"], "AllowPlatformSetupAssumeRole");
+    assert_eq!(trust["Statement"][1]["Sid"], "AllowPlatformLoadAssumeRole");
+    let hevo = trust_policy(&profiled(Connector::Hevo, account, ""));
+    assert_eq!(
+        hevo["Statement"][0]["Principal"]["AWS"],
+        "arn:aws:iam::393309748692:role/customer-aws_integration"
+    );
+    assert_eq!(
+        hevo["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+        common::VENDOR_EXTERNAL_ID
+    );
+    // ClickPipes assumes the role without an external ID.
+    let clickhouse = trust_policy(&profiled(Connector::Clickhouse, account, ""));
+    assert_eq!(clickhouse["Statement"][0]["Sid"], "AllowAssumeRole");
+    assert!(clickhouse["Statement"][0].get("Condition").is_none());
+    eprintln!("{}", report.join("\n"));
 }

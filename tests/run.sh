@@ -5,7 +5,9 @@
 # On a fresh Debian machine with Rust and python3 it installs what the tests
 # need: shellcheck and python3-venv (with apt-get, when root), and the pinned
 # Python tools of tests/requirements.txt (moto server, AWS CLI, cfn-lint) in
-# .venv. Tests never contact real AWS: they run against moto on 127.0.0.1.
+# .venv, and, with Node.js 20+ and npm, the pinned IAM policy evaluation
+# engine of tests/iam (npm ci). Tests never contact real AWS: they run
+# against moto on 127.0.0.1.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -60,6 +62,28 @@ if ! cmp -s "$reqs" "$marker"; then
     cp "$reqs" "$marker"
 fi
 exec 9>&-
+
+# --- the IAM policy evaluation engine, pinned ------------------------------
+# tests/iam_eval.rs evaluates every policy sluice writes with
+# @cloud-copilot/iam-simulate, pinned in tests/iam/package-lock.json and
+# installed with `npm ci` into tests/iam/node_modules (the marker and lock
+# are the ones tests/common/iam.rs uses). Without Node.js 20+ and npm that
+# test is skipped, and listed at the end with the other skips.
+iam=tests/iam
+iam_marker=$iam/node_modules/.sluice-package-lock.json
+node_major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/' || true)
+if have npm && [[ ${node_major:-0} -ge 20 ]]; then
+    exec 8>.iam-engine.lock
+    if have flock; then flock 8; fi
+    if ! cmp -s "$iam/package-lock.json" "$iam_marker"; then
+        say "installing the IAM evaluation engine into $iam/node_modules (npm ci)"
+        (cd "$iam" && npm ci --no-audit --no-fund --loglevel=error </dev/null)
+        cp "$iam/package-lock.json" "$iam_marker"
+    fi
+    exec 8>&-
+else
+    say "Node.js 20+ with npm not found: tests/iam_eval.rs will say it was skipped"
+fi
 
 # --- tests -----------------------------------------------------------------
 # A test that cannot run here (mounting a file system needs root) says so in

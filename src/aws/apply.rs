@@ -16,10 +16,12 @@ use aws_sdk_s3::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
-use super::backup::{Backup, BucketSetting, Saved};
+use super::backup::{Backup, BucketPart, Saved};
 use super::client::Clients;
-use super::error::{AwsError, ErrorKind, classify};
-use super::observe::{Observation, notification_from_json, put_notification, read_notification};
+use super::error::{AwsError, ErrorKind, classify, optional};
+use super::observe::{
+    Observation, RefusedDestination, put_notification, read_notification, write_notification,
+};
 use super::plan::{Action, Plan, PlanItem};
 use super::progress::{Event, Outcome, Reporter, Secret, StepError, StepId};
 use crate::docs::{self, Arns, ResourceKind, merge, notification_entry};
@@ -33,6 +35,9 @@ pub struct ApplyOptions {
     pub out_dir: PathBuf,
     /// How long to keep retrying while IAM or S3 catch up with a change.
     pub propagation_timeout: Duration,
+    /// Where route changes that take AWS minutes are recorded for verify
+    /// ([`super::recent`]); `None` records nothing.
+    pub recent_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -165,7 +170,23 @@ pub async fn apply(
             }
             ResourceKind::Notification => run.notification().await,
             ResourceKind::Subscription => run.subscription(item, observed).await,
-            ResourceKind::Rule => run.rule(item, observed).await,
+            ResourceKind::Rule => run.rule(item).await,
+        };
+        // Tags follow the spec on what existed already (new resources got them at creation).
+        let result = match (result, &item.tags) {
+            (Ok((outcome, detail)), Some(change)) if outcome != Outcome::Created => {
+                match run.converge_tags(item, change, observed).await {
+                    Ok(()) => {
+                        let words = format!("tags: {}", change.describe());
+                        Ok(match outcome {
+                            Outcome::Unchanged => (Outcome::Updated, words),
+                            other => (other, format!("{detail}; {words}")),
+                        })
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            (result, _) => result,
         };
         let elapsed = started.elapsed();
         match result {
@@ -179,6 +200,9 @@ pub async fn apply(
             }
         }
     }
+    if let Some(dir) = &options.recent_dir {
+        super::recent::record(dir, spec, &account, &route_changes(spec, &run.steps));
+    }
     let connector =
         docs::vendor_values(spec, run.queue_url.as_deref(), run.access_key_id.as_deref());
     Ok(ApplyReport {
@@ -186,6 +210,25 @@ pub async fn apply(
         steps: run.steps,
         connector,
     })
+}
+
+/// The changes among `steps` that AWS takes minutes to put into effect.
+fn route_changes(spec: &Spec, steps: &[(StepId, Outcome, String)]) -> Vec<super::recent::Change> {
+    use super::recent::Change;
+    steps
+        .iter()
+        .filter(|(_, outcome, _)| matches!(outcome, Outcome::Created | Outcome::Updated))
+        .filter_map(|(step, _, _)| match (step, spec.delivery()) {
+            (StepId::Apply(ResourceKind::Notification), Some(Delivery::Direct)) => {
+                Some(Change::Notification)
+            }
+            (StepId::Apply(ResourceKind::Notification), Some(Delivery::Eventbridge)) => {
+                Some(Change::Eventbridge)
+            }
+            (StepId::Apply(ResourceKind::Subscription), _) => Some(Change::Subscription),
+            _ => None,
+        })
+        .collect()
 }
 
 fn json_string(v: &Value) -> String {
@@ -211,6 +254,171 @@ impl Run<'_> {
             .save(&item)
             .map_err(|e| format!("cannot write the backup (nothing was changed): {e}"))?;
         self.reporter.send(Event::BackupWritten { path });
+        Ok(())
+    }
+
+    /// Sets and takes off tags on an existing resource of the stack, as the
+    /// plan's tag change says; others' tags stay.
+    async fn converge_tags(
+        &self,
+        item: &PlanItem,
+        change: &docs::TagChange,
+        observed: &Observation,
+    ) -> Result<(), StepError> {
+        let name = item.name.as_str();
+        let iam_tags = || {
+            change
+                .set
+                .iter()
+                .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StepError::from(e.to_string()))
+        };
+        let remove = (!change.remove.is_empty()).then(|| change.remove.clone());
+        let iam = &self.clients.iam;
+        match item.resource {
+            ResourceKind::Policy => {
+                let arn = &self.arns.policy;
+                if !change.set.is_empty() {
+                    iam.tag_policy()
+                        .policy_arn(arn)
+                        .set_tags(Some(iam_tags()?))
+                        .send()
+                        .await
+                        .map_err(|e| classify("iam:TagPolicy", arn, e))?;
+                }
+                if let Some(keys) = remove {
+                    iam.untag_policy()
+                        .policy_arn(arn)
+                        .set_tag_keys(Some(keys))
+                        .send()
+                        .await
+                        .map_err(|e| classify("iam:UntagPolicy", arn, e))?;
+                }
+            }
+            ResourceKind::Role => {
+                if !change.set.is_empty() {
+                    iam.tag_role()
+                        .role_name(name)
+                        .set_tags(Some(iam_tags()?))
+                        .send()
+                        .await
+                        .map_err(|e| classify("iam:TagRole", name, e))?;
+                }
+                if let Some(keys) = remove {
+                    iam.untag_role()
+                        .role_name(name)
+                        .set_tag_keys(Some(keys))
+                        .send()
+                        .await
+                        .map_err(|e| classify("iam:UntagRole", name, e))?;
+                }
+            }
+            ResourceKind::User => {
+                if !change.set.is_empty() {
+                    iam.tag_user()
+                        .user_name(name)
+                        .set_tags(Some(iam_tags()?))
+                        .send()
+                        .await
+                        .map_err(|e| classify("iam:TagUser", name, e))?;
+                }
+                if let Some(keys) = remove {
+                    iam.untag_user()
+                        .user_name(name)
+                        .set_tag_keys(Some(keys))
+                        .send()
+                        .await
+                        .map_err(|e| classify("iam:UntagUser", name, e))?;
+                }
+            }
+            ResourceKind::Bucket => {
+                // S3 replaces the whole set: re-read it now, so tags others
+                // added meanwhile are kept too.
+                let now = optional(
+                    self.clients
+                        .s3
+                        .get_bucket_tagging()
+                        .bucket(name)
+                        .send()
+                        .await
+                        .map_err(|e| classify("s3:GetBucketTagging", name, e)),
+                )?
+                .map(|o| super::observe::s3_tags(o.tag_set()))
+                .unwrap_or_default();
+                put_bucket_tags(&self.clients.s3, name, change.applied_to(&now)).await?;
+            }
+            ResourceKind::Queue | ResourceKind::DeadLetterQueue => {
+                let state = if item.resource == ResourceKind::Queue {
+                    &observed.queue
+                } else {
+                    &observed.dlq
+                };
+                let Some(url) = state
+                    .as_ref()
+                    .ok()
+                    .and_then(|q| q.as_ref())
+                    .map(|q| q.url.clone())
+                else {
+                    return Err(format!(
+                        "the URL of queue {name} is not known: its tags were not changed"
+                    )
+                    .into());
+                };
+                let sqs = &self.clients.sqs;
+                if !change.set.is_empty() {
+                    sqs.tag_queue()
+                        .queue_url(&url)
+                        .set_tags(Some(change.set.clone().into_iter().collect()))
+                        .send()
+                        .await
+                        .map_err(|e| classify("sqs:TagQueue", name, e))?;
+                }
+                if let Some(keys) = remove {
+                    sqs.untag_queue()
+                        .queue_url(&url)
+                        .set_tag_keys(Some(keys))
+                        .send()
+                        .await
+                        .map_err(|e| classify("sqs:UntagQueue", name, e))?;
+                }
+            }
+            ResourceKind::Rule => {
+                let arn = &self.arns.rule;
+                let events = &self.clients.events;
+                if !change.set.is_empty() {
+                    let tags = change
+                        .set
+                        .iter()
+                        .map(|(k, v)| {
+                            aws_sdk_eventbridge::types::Tag::builder()
+                                .key(k)
+                                .value(v)
+                                .build()
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| StepError::from(e.to_string()))?;
+                    events
+                        .tag_resource()
+                        .resource_arn(arn)
+                        .set_tags(Some(tags))
+                        .send()
+                        .await
+                        .map_err(|e| classify("events:TagResource", name, e))?;
+                }
+                if let Some(keys) = remove {
+                    events
+                        .untag_resource()
+                        .resource_arn(arn)
+                        .set_tag_keys(Some(keys))
+                        .send()
+                        .await
+                        .map_err(|e| classify("events:UntagResource", name, e))?;
+                }
+            }
+            // Not tagged: configurations and subscriptions.
+            ResourceKind::Notification | ResourceKind::Subscription => {}
+        }
         Ok(())
     }
 
@@ -285,23 +493,10 @@ impl Run<'_> {
             }
             Action::Update | Action::Adopt => {
                 let state = observed.policy.as_ref().ok().and_then(|p| p.as_ref());
-                let untagged = state.is_some_and(|p| !p.tags.contains_key(docs::STACK_TAG));
                 let mut done = Vec::new();
-                if untagged {
-                    iam.tag_policy()
-                        .policy_arn(&arn)
-                        .set_tags(Some(self.iam_tags()?))
-                        .send()
-                        .await
-                        .map_err(|e| classify("iam:TagPolicy", &arn, e))?;
-                    done.push(format!(
-                        "adopted: tagged {}={} (it had no tags)",
-                        docs::STACK_TAG,
-                        self.spec.name
-                    ));
-                }
                 if item.before == item.after {
-                    return Ok((Outcome::Adopted, done.join(", ")));
+                    // A tag change alone (the adoption of CloudFormation's untagged policy among them).
+                    return unchanged();
                 }
                 if let Some(before) = &item.before {
                     self.save(Saved::PolicyDocument {
@@ -413,6 +608,9 @@ impl Run<'_> {
         let name = self.spec.user.name.clone();
         let iam = self.clients.iam.clone();
         let mut done = Vec::new();
+        if item.action == Action::Refused {
+            return refused();
+        }
         if item.action == Action::Create {
             iam.create_user()
                 .user_name(&name)
@@ -422,7 +620,7 @@ impl Run<'_> {
                 .map_err(|e| classify("iam:CreateUser", &name, e))?;
             done.push("created".to_owned());
         }
-        if item.action != Action::NoChange {
+        if item.action == Action::Create || item.before != item.after {
             let arn = self.arns.policy.clone();
             self.with_propagation(
                 StepId::Apply(ResourceKind::User),
@@ -543,26 +741,7 @@ impl Run<'_> {
                     .send()
                     .await
                     .map_err(|e| classify("s3:CreateBucket", &bucket, e))?;
-                let tags = docs::bucket_tags(self.spec)
-                    .into_iter()
-                    .map(|(k, v)| {
-                        aws_sdk_s3::types::Tag::builder()
-                            .key(k)
-                            .value(v)
-                            .build()
-                            .map_err(|e| StepError::from(e.to_string()))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                let tagging = Tagging::builder()
-                    .set_tag_set(Some(tags))
-                    .build()
-                    .map_err(|e| StepError::from(e.to_string()))?;
-                s3.put_bucket_tagging()
-                    .bucket(&bucket)
-                    .tagging(tagging)
-                    .send()
-                    .await
-                    .map_err(|e| classify("s3:PutBucketTagging", &bucket, e))?;
+                put_bucket_tags(&s3, &bucket, docs::bucket_tags(self.spec)).await?;
                 done.push("created".to_owned());
             }
             Action::Update => {}
@@ -584,19 +763,15 @@ impl Run<'_> {
             if have == Some(want) {
                 continue;
             }
+            // Each part is backed up as what it is: a restore of it puts
+            // back that part and nothing else.
+            let part = BucketPart::of_key(key).ok_or_else(|| {
+                StepError::from(format!(
+                    "the plan has a bucket setting {key} that sluice does not know: nothing written"
+                ))
+            })?;
             if item.action == Action::Update {
-                let saved = match BucketSetting::of_key(key) {
-                    Some(setting) => Saved::BucketSetting {
-                        bucket: bucket.clone(),
-                        setting,
-                        value: have.cloned(),
-                    },
-                    None => Saved::BucketPolicy {
-                        bucket: bucket.clone(),
-                        policy: have.cloned(),
-                    },
-                };
-                self.save(saved)?;
+                self.save(part.saved(&bucket, have.cloned()))?;
             }
             put_bucket_setting(&s3, &bucket, key, want).await?;
             done.push(format!("{key} set"));
@@ -628,15 +803,29 @@ impl Run<'_> {
             Action::NoChange => unchanged(),
             Action::Create => {
                 let attributes = as_attributes(&mut after.keys());
-                let tags = docs::tags(self.spec).into_iter().collect();
-                let out = sqs
-                    .create_queue()
-                    .queue_name(&name)
-                    .set_attributes(Some(attributes))
-                    .set_tags(Some(tags))
-                    .send()
+                let tags: std::collections::HashMap<String, String> =
+                    docs::tags(self.spec).into_iter().collect();
+                let out = self
+                    .with_propagation(
+                        StepId::Apply(item.resource),
+                        "waiting for SQS to catch up",
+                        is_sqs_lag,
+                        || {
+                            let (sqs, name) = (sqs.clone(), name.clone());
+                            let (attributes, tags) = (attributes.clone(), tags.clone());
+                            async move {
+                                sqs.create_queue()
+                                    .queue_name(&name)
+                                    .set_attributes(Some(attributes))
+                                    .set_tags(Some(tags))
+                                    .send()
+                                    .await
+                                    .map_err(|e| classify("sqs:CreateQueue", &name, e))
+                            }
+                        },
+                    )
                     .await
-                    .map_err(|e| classify("sqs:CreateQueue", &name, e))?;
+                    .map_err(sqs_lag_advice)?;
                 if is_queue {
                     self.queue_url = out.queue_url().map(str::to_owned);
                 }
@@ -663,6 +852,13 @@ impl Run<'_> {
                     .filter(|(k, v)| before.get(*k) != Some(v))
                     .map(|(k, _)| k.clone())
                     .collect();
+                if is_queue {
+                    self.queue_url = Some(url.clone());
+                }
+                if changed.is_empty() {
+                    // Only its tags change (done after this step).
+                    return unchanged();
+                }
                 let prior: BTreeMap<String, String> = changed
                     .iter()
                     .map(|k| {
@@ -677,12 +873,25 @@ impl Run<'_> {
                     attributes: prior,
                 })?;
                 let attributes = as_attributes(&mut changed.iter());
-                sqs.set_queue_attributes()
-                    .queue_url(&url)
-                    .set_attributes(Some(attributes))
-                    .send()
-                    .await
-                    .map_err(|e| classify("sqs:SetQueueAttributes", &name, e))?;
+                self.with_propagation(
+                    StepId::Apply(item.resource),
+                    "waiting for SQS to catch up",
+                    is_sqs_lag,
+                    || {
+                        let (sqs, name, url) = (sqs.clone(), name.clone(), url.clone());
+                        let attributes = attributes.clone();
+                        async move {
+                            sqs.set_queue_attributes()
+                                .queue_url(&url)
+                                .set_attributes(Some(attributes))
+                                .send()
+                                .await
+                                .map_err(|e| classify("sqs:SetQueueAttributes", &name, e))
+                        }
+                    },
+                )
+                .await
+                .map_err(sqs_lag_advice)?;
                 if is_queue {
                     self.queue_url = Some(url);
                 }
@@ -706,35 +915,13 @@ impl Run<'_> {
             bucket: bucket.clone(),
             configuration: current.clone(),
         })?;
-        let config = notification_from_json(&merged, "s3:PutBucketNotification", &bucket)?;
-        self.with_propagation(
-            StepId::Apply(ResourceKind::Notification),
-            "waiting for S3 to accept the queue as a destination",
-            |e| e.message.contains("Unable to validate") || e.code.as_deref() == Some("InvalidArgument"),
-            || {
-                let (s3, bucket, config) = (s3.clone(), bucket.clone(), config.clone());
-                async move {
-                    s3.put_bucket_notification_configuration()
-                        .bucket(&bucket)
-                        .notification_configuration(config)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| classify("s3:PutBucketNotification", &bucket, e))
-                }
-            },
-        )
-        .await
-        .map_err(|e| {
-            if e.message.contains("Unable to validate") {
-                StepError {
-                    kind: Some(e.kind),
-                    message: format!("{e}. S3 could not send to the queue: check that the queue policy lets s3.amazonaws.com send from this bucket, and that a KMS-encrypted queue's key policy lets S3 use the key"),
-                }
-            } else {
-                StepError::from(e)
-            }
-        })?;
+        let our_target = ours
+            .get("QueueArn")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        self.write_ours(&s3, &bucket, &current, &merged, &our_target)
+            .await?;
         let written = read_notification(&s3, &bucket).await?;
         let id = ours
             .get("Id")
@@ -754,6 +941,117 @@ impl Run<'_> {
 }
 
 impl Run<'_> {
+    /// Writes the merged configuration. S3 validates every destination in
+    /// it: when one of ours is refused, S3 may not yet see the queue policy
+    /// set a moment ago, so the write is retried within the propagation
+    /// timeout; when another team's is refused, nothing sluice does can fix
+    /// it, so the write stops at once, naming the entry and the routes that
+    /// do not need it.
+    async fn write_ours(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        bucket: &str,
+        current: &Value,
+        merged: &Value,
+        our_target: &str,
+    ) -> Result<(), StepError> {
+        let step = StepId::Apply(ResourceKind::Notification);
+        let deadline = Instant::now() + self.options.propagation_timeout;
+        let mut wait = Duration::from_millis(500);
+        let mut attempt = 1;
+        loop {
+            let Err(refused) = write_notification(s3, bucket, merged, false).await else {
+                return Ok(());
+            };
+            let unvalidated = refused.error.message.contains("Unable to validate");
+            match judge_refusal(current, merged, our_target, &refused.destinations) {
+                Refusal::Theirs(why) => {
+                    return Err(StepError {
+                        kind: Some(refused.error.kind),
+                        message: format!("{}: {why}", refused.error),
+                    });
+                }
+                Refusal::Ours(why) if unvalidated && Instant::now() + wait < deadline => {
+                    self.reporter.send(Event::Retrying {
+                        step,
+                        attempt,
+                        wait,
+                        reason: format!("S3 cannot validate {why} yet (the queue policy set a moment ago may still be spreading)"),
+                    });
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(8));
+                    attempt += 1;
+                }
+                Refusal::Ours(why) if unvalidated => {
+                    return Err(StepError {
+                        kind: Some(refused.error.kind),
+                        message: format!(
+                            "{}. S3 could not send to {why}: check that the queue policy lets s3.amazonaws.com send from this bucket, and that a KMS-encrypted queue's key policy lets S3 use the key",
+                            refused.error
+                        ),
+                    });
+                }
+                Refusal::Ours(_) => return Err(StepError::from(refused.error)),
+            }
+        }
+    }
+}
+
+/// Whose destination S3 refused, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Refusal {
+    /// Ours (or S3 named none): the words name it.
+    Ours(String),
+    /// Another team's: why nothing will be written, and the ways on.
+    Theirs(String),
+}
+
+/// Decides a refused write of `merged` (made from `current`, with our entry
+/// sending to `our_target`) from the destinations S3 named.
+fn judge_refusal(
+    current: &Value,
+    merged: &Value,
+    our_target: &str,
+    refused: &[RefusedDestination],
+) -> Refusal {
+    let theirs: Vec<&RefusedDestination> = refused.iter().filter(|d| d.arn != our_target).collect();
+    if theirs.is_empty() {
+        return Refusal::Ours(match refused.first() {
+            Some(d) => format!("our queue {} ({})", d.arn, d.reason),
+            None => format!("the queue {our_target}"),
+        });
+    }
+    let entries: Vec<String> = theirs
+        .iter()
+        .map(|d| {
+            let ids = docs::entries_sending_to(merged, &d.arn);
+            format!(
+                "{} {} sends to {} ({})",
+                if ids.len() == 1 { "entry" } else { "entries" },
+                ids.join(", "),
+                d.arn,
+                d.reason
+            )
+        })
+        .collect();
+    // A topic whose entry already carries these events may deliver to us,
+    // unless it is a broken one.
+    let topic = docs::topic_entries(current)
+        .into_iter()
+        .find(|t| !theirs.iter().any(|d| &d.arn == t));
+    let sns = match topic {
+        Some(topic) => format!(
+            "through the topic {topic} the bucket already publishes to (set notification.delivery to \"sns\" and notification.topic_arn to \"{topic}\" in the spec: no write to the bucket's configuration)"
+        ),
+        None => "through an SNS topic the bucket already publishes these events to (set notification.delivery to \"sns\" and notification.topic_arn to its ARN: no write to the bucket's configuration)".to_owned(),
+    };
+    Refusal::Theirs(format!(
+        "S3 checks the destination of every entry whenever the configuration is written, and {}; not sluice's entries but another team's, which only their owners can fix or remove. Nothing was written. Two routes do not need S3 to accept those destinations: {sns}; or through EventBridge (set notification.delivery to \"eventbridge\": sluice then turns on only the bucket's EventBridge setting, without validating the others' destinations)",
+        entries.join("; ")
+    ))
+}
+
+impl Run<'_> {
     /// Turns on the bucket's EventBridge delivery, every entry as it was.
     async fn eventbridge_setting(&mut self) -> StepResult {
         let bucket = self.spec.bucket.name.clone();
@@ -769,7 +1067,9 @@ impl Run<'_> {
             bucket: bucket.clone(),
             configuration: current.clone(),
         })?;
-        put_notification(&s3, &bucket, &wanted, false).await?;
+        // No destination of ours to validate: the entries of others are put
+        // back as they are, even one whose destination is gone.
+        put_notification(&s3, &bucket, &wanted, true).await?;
         let written = read_notification(&s3, &bucket).await?;
         if docs::disable_eventbridge(&written) != docs::disable_eventbridge(&rest) {
             return Err("other entries changed while EventBridge delivery was turned on: someone else changed the configuration at the same time; compare with the backup".into());
@@ -897,7 +1197,7 @@ impl Run<'_> {
     }
 
     /// Puts the rule (pattern, state, description; tags when new) and our target.
-    async fn rule(&mut self, item: &PlanItem, observed: &Observation) -> StepResult {
+    async fn rule(&mut self, item: &PlanItem) -> StepResult {
         if item.action == Action::NoChange {
             return unchanged();
         }
@@ -934,34 +1234,9 @@ impl Run<'_> {
                 put = put.tags(tag);
             }
         }
-        let arn = put
-            .send()
+        put.send()
             .await
-            .map_err(|e| classify("events:PutRule", &name, e))?
-            .rule_arn()
-            .unwrap_or_default()
-            .to_owned();
-        let tagged = matches!(&observed.rule, Ok(Some(r)) if r.tags.contains_key(docs::STACK_TAG));
-        if !created && !tagged {
-            // Adopted from CloudFormation (untagged, ours by its description): tag it now.
-            let tags = docs::tags(self.spec)
-                .into_iter()
-                .map(|(k, v)| {
-                    aws_sdk_eventbridge::types::Tag::builder()
-                        .key(k)
-                        .value(v)
-                        .build()
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| StepError::from(e.to_string()))?;
-            events
-                .tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .map_err(|e| classify("events:TagResource", &name, e))?;
-        }
+            .map_err(|e| classify("events:PutRule", &name, e))?;
         let target = aws_sdk_eventbridge::types::Target::builder()
             .id(docs::TARGET_ID)
             .arn(&self.arns.queue)
@@ -997,6 +1272,60 @@ impl Run<'_> {
         } else {
             Ok((Outcome::Updated, "updated (targets of others kept)".into()))
         }
+    }
+}
+
+/// Writes `tags` as the bucket's whole tag set (S3 takes no other way).
+async fn put_bucket_tags(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    tags: BTreeMap<String, String>,
+) -> Result<(), StepError> {
+    let tags = tags
+        .into_iter()
+        .map(|(k, v)| {
+            aws_sdk_s3::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| StepError::from(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let tagging = Tagging::builder()
+        .set_tag_set(Some(tags))
+        .build()
+        .map_err(|e| StepError::from(e.to_string()))?;
+    s3.put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(tagging)
+        .send()
+        .await
+        .map_err(|e| classify("s3:PutBucketTagging", bucket, e))?;
+    Ok(())
+}
+
+/// Whether SQS refused a call only because it has not caught up yet: a
+/// queue name is kept for 60 s after its queue is deleted ("You must wait 60
+/// seconds after deleting a queue before you can create another with the
+/// same name", CreateQueue), and a dead-letter queue made a moment ago may
+/// not yet be found by a RedrivePolicy naming it ("After you create a
+/// queue, you must wait at least one second ... to be able to use the queue").
+fn is_sqs_lag(e: &AwsError) -> bool {
+    e.is_code("QueueDeletedRecently") || e.message.contains("Dead letter target does not exist")
+}
+
+/// The error SQS still gave after the wait, with what to do.
+fn sqs_lag_advice(e: AwsError) -> StepError {
+    let advice = if e.is_code("QueueDeletedRecently") {
+        " (SQS keeps a deleted queue's name for 60 s: run apply again a minute after the delete)"
+    } else if e.message.contains("Dead letter target does not exist") {
+        " (the dead-letter queue is not yet usable by SQS: run apply again in a moment)"
+    } else {
+        ""
+    };
+    StepError {
+        kind: Some(e.kind),
+        message: format!("{e}{advice}"),
     }
 }
 
@@ -1148,5 +1477,53 @@ pub(crate) async fn put_bucket_setting(
             code: None,
             message: format!("unknown bucket setting {other}"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_refusal_of_another_teams_destination_stops_and_offers_the_routes() {
+        let current = json!({
+            "QueueConfigurations": [{"Id": "team-entry", "QueueArn": "arn:aws:sqs:us-west-2:1:gone", "Events": ["s3:ObjectCreated:*"]}],
+            "TopicConfigurations": [{"Id": "audit", "TopicArn": "arn:aws:sns:us-west-2:1:audit", "Events": ["s3:ObjectCreated:*"]}]
+        });
+        let mut merged = current.clone();
+        merged["QueueConfigurations"].as_array_mut().unwrap().push(
+            json!({"Id": "ours", "QueueArn": "arn:aws:sqs:us-west-2:1:q", "Events": ["s3:ObjectCreated:*"]}),
+        );
+        let gone = RefusedDestination {
+            arn: "arn:aws:sqs:us-west-2:1:gone".into(),
+            reason: "The destination queue does not exist".into(),
+        };
+        let Refusal::Theirs(why) =
+            judge_refusal(&current, &merged, "arn:aws:sqs:us-west-2:1:q", &[gone])
+        else {
+            panic!("another team's destination")
+        };
+        for needle in [
+            "entry team-entry sends to arn:aws:sqs:us-west-2:1:gone (The destination queue does not exist)",
+            "another team's",
+            "Nothing was written",
+            "notification.topic_arn to \"arn:aws:sns:us-west-2:1:audit\"",
+            "notification.delivery to \"eventbridge\"",
+        ] {
+            assert!(why.contains(needle), "{needle}: {why}");
+        }
+        let ours = RefusedDestination {
+            arn: "arn:aws:sqs:us-west-2:1:q".into(),
+            reason: "Permissions on the destination queue do not allow S3 to publish notifications from this bucket".into(),
+        };
+        assert_eq!(
+            judge_refusal(&current, &merged, "arn:aws:sqs:us-west-2:1:q", &[ours]),
+            Refusal::Ours("our queue arn:aws:sqs:us-west-2:1:q (Permissions on the destination queue do not allow S3 to publish notifications from this bucket)".into())
+        );
+        assert_eq!(
+            judge_refusal(&current, &merged, "arn:aws:sqs:us-west-2:1:q", &[]),
+            Refusal::Ours("the queue arn:aws:sqs:us-west-2:1:q".into())
+        );
     }
 }

@@ -57,6 +57,8 @@ pub enum Saved {
     },
 }
 
+/// Every bucket setting apply can change but the bucket policy (which is
+/// merged, and saved as [`Saved::BucketPolicy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BucketSetting {
@@ -64,17 +66,31 @@ pub enum BucketSetting {
     OwnershipControls,
     Encryption,
     Versioning,
+    ObjectLock,
 }
 
 impl BucketSetting {
+    pub const ALL: [BucketSetting; 5] = [
+        BucketSetting::PublicAccessBlock,
+        BucketSetting::OwnershipControls,
+        BucketSetting::Encryption,
+        BucketSetting::Versioning,
+        BucketSetting::ObjectLock,
+    ];
+
+    /// The setting's key in a bucket document (the shapes of `docs::s3`).
+    pub fn key(self) -> &'static str {
+        match self {
+            BucketSetting::PublicAccessBlock => "PublicAccessBlockConfiguration",
+            BucketSetting::OwnershipControls => "OwnershipControls",
+            BucketSetting::Encryption => "ServerSideEncryptionConfiguration",
+            BucketSetting::Versioning => "VersioningConfiguration",
+            BucketSetting::ObjectLock => "ObjectLockConfiguration",
+        }
+    }
+
     pub fn of_key(key: &str) -> Option<Self> {
-        Some(match key {
-            "PublicAccessBlockConfiguration" => BucketSetting::PublicAccessBlock,
-            "OwnershipControls" => BucketSetting::OwnershipControls,
-            "ServerSideEncryptionConfiguration" => BucketSetting::Encryption,
-            "VersioningConfiguration" => BucketSetting::Versioning,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|s| s.key() == key)
     }
 
     fn as_str(self) -> &'static str {
@@ -83,6 +99,39 @@ impl BucketSetting {
             BucketSetting::OwnershipControls => "ownership-controls",
             BucketSetting::Encryption => "encryption",
             BucketSetting::Versioning => "versioning",
+            BucketSetting::ObjectLock => "object-lock",
+        }
+    }
+}
+
+/// A part of a bucket document (its key), by kind: what a backup of it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketPart {
+    Setting(BucketSetting),
+    Policy,
+}
+
+impl BucketPart {
+    /// The part a bucket document's key names; `None` for a key no bucket document has.
+    pub fn of_key(key: &str) -> Option<Self> {
+        match key {
+            "Policy" => Some(BucketPart::Policy),
+            key => BucketSetting::of_key(key).map(BucketPart::Setting),
+        }
+    }
+
+    /// The prior state of this part of `bucket`, as a backup keeps it.
+    pub fn saved(self, bucket: &str, value: Option<Value>) -> Saved {
+        match self {
+            BucketPart::Setting(setting) => Saved::BucketSetting {
+                bucket: bucket.to_owned(),
+                setting,
+                value,
+            },
+            BucketPart::Policy => Saved::BucketPolicy {
+                bucket: bucket.to_owned(),
+                policy: value,
+            },
         }
     }
 }

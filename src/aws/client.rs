@@ -7,7 +7,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
-use super::error::{AwsError, ErrorKind, classify};
+use super::error::{AwsError, CredentialProblem, classify};
+use super::propagation::IamWait;
 use crate::spec::Spec;
 
 /// How to reach AWS.
@@ -19,6 +20,9 @@ pub struct AwsOptions {
     pub endpoint_url: Option<String>,
     /// The longest one call may take (`--timeout`); `None` is [`Timeouts::default`].
     pub timeout: Option<Duration>,
+    /// Whether an assume-role profile's MFA code may be asked for on the
+    /// terminal (the command line on a terminal; not the wizard).
+    pub mfa_prompt: bool,
 }
 
 /// How long calls may take. A frozen endpoint ends a call with a timeout
@@ -75,9 +79,13 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     /// For `notification.delivery: eventbridge` (the rule and its target).
     pub events: aws_sdk_eventbridge::Client,
+    /// For kms:DescribeKey: the key a spec's alias stands for.
+    pub kms: aws_sdk_kms::Client,
     pub region: String,
     pub endpoint_url: Option<String>,
     pub timeouts: Timeouts,
+    /// The shared-config profile the credentials come from, when one was named.
+    pub profile: Option<String>,
 }
 
 /// Whether the bucket's deny-insecure-transport statement would refuse every
@@ -86,6 +94,66 @@ pub fn refuses_endpoint(spec: &Spec, endpoint: Option<&str>) -> bool {
     endpoint.is_some_and(|u| u.starts_with("http://"))
         && spec.bucket.create
         && spec.bucket.deny_insecure_transport
+}
+
+/// The credential provider's own cause of a failure to load credentials
+/// (`detail`: the SDK's whole error text), worded with the profile's name:
+/// a profile that does not exist, a failing credential_process, an SSO
+/// session to renew. Without a profile, what each source of the default
+/// chain said.
+fn provider_failure(detail: &str, profile: Option<&str>) -> String {
+    // The text, without the SDK's debug dump and its wrappers.
+    let text = ["(DispatchFailure(", "(ConstructionFailure("]
+        .iter()
+        .filter_map(|dump| detail.find(dump))
+        .min()
+        .map_or(detail, |at| &detail[..at])
+        .trim();
+    let mut text = text.trim_start_matches("dispatch failure: ");
+    for wrapper in [
+        "other: ",
+        "an error occurred while loading credentials: ",
+        "the credential provider was not enabled: ",
+    ] {
+        while let Some(rest) = text.strip_prefix(wrapper) {
+            text = rest;
+        }
+    }
+    let unwrap = |line: &str| {
+        line.trim()
+            .replace("the credential provider was not enabled: ", "")
+            .replace("an error occurred while loading credentials: ", "")
+    };
+    // The default chain lists each source's answer, one a line.
+    let attempts: Vec<(String, String)> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.trim().split_once(": "))
+        .map(|(source, why)| (source.to_owned(), unwrap(why)))
+        .collect();
+    match profile {
+        Some(profile) => {
+            let cause = attempts
+                .iter()
+                .find(|(source, _)| source == "Profile")
+                .map_or_else(|| unwrap(text), |(_, why)| why.clone());
+            format!(
+                "cannot load the credentials of profile `{profile}` (--profile or AWS_PROFILE): {cause}"
+            )
+        }
+        None if !attempts.is_empty() => format!(
+            "no usable AWS credentials (tried the environment, the shared config and credentials files, SSO, web identity, container and instance roles): {}; set AWS_PROFILE, run `aws configure` or `aws sso login`",
+            attempts
+                .iter()
+                .map(|(source, why)| format!("{source}: {why}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        None => format!(
+            "no usable AWS credentials: {}; set AWS_PROFILE, run `aws configure` or `aws sso login`",
+            unwrap(text)
+        ),
+    }
 }
 
 /// Who the credentials belong to.
@@ -120,6 +188,16 @@ impl Clients {
             );
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
+            // The SDK cannot ask for an MFA code: sluice does (see `mfa`).
+            if let Some(mfa) = super::mfa::mfa_profile(profile) {
+                let region = options.region.as_deref().unwrap_or(default_region);
+                loader = loader.credentials_provider(super::mfa::MfaProvider::new(
+                    mfa,
+                    region,
+                    options.endpoint_url.clone(),
+                    options.mfa_prompt,
+                ));
+            }
         }
         if let Some(region) = &options.region {
             loader = loader.region(Region::new(region.clone()));
@@ -133,6 +211,7 @@ impl Clients {
         let config = loader.load().await;
         let mut clients = Clients::from_config(config, options.endpoint_url.clone());
         clients.timeouts = timeouts;
+        clients.profile = options.profile.clone();
         clients
     }
 
@@ -155,6 +234,7 @@ impl Clients {
             sts: aws_sdk_sts::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),
             events: aws_sdk_eventbridge::Client::new(&config),
+            kms: aws_sdk_kms::Client::new(&config),
             region: config
                 .region()
                 .map(|r| r.as_ref().to_owned())
@@ -162,6 +242,7 @@ impl Clients {
             endpoint_url,
             config,
             timeouts: Timeouts::default(),
+            profile: None,
         }
     }
 
@@ -174,10 +255,9 @@ impl Clients {
             .await
             .map_err(|e| classify("sts:GetCallerIdentity", "the caller", e))
             .map_err(|mut e| {
-                if e.kind == ErrorKind::Credentials {
+                if e.credential_problem() == Some(CredentialProblem::Missing) {
                     tracing::warn!(detail = %e.message, "no credentials");
-                    e.code = None;
-                    e.message = "no usable AWS credentials (tried the environment, the shared config and credentials files, SSO, web identity, container and instance roles): set AWS_PROFILE, run `aws configure` or `aws sso login`".to_owned();
+                    e.message = provider_failure(&e.message, self.profile.as_deref());
                 }
                 e
             })?;
@@ -187,10 +267,6 @@ impl Clients {
         })
     }
 
-    /// Clients acting as `role_arn`, assumed with `external_id`. The role is
-    /// assumed once here, so a refusal surfaces now with its cause; the clients
-    /// then use a provider that assumes it again before the session expires,
-    /// so a consumer can run for longer than one session.
     /// The same clients, signing with an access key of its own (an IAM
     /// user's), to try that user's access.
     pub fn with_key(&self, access_key_id: &str, secret_access_key: &str) -> Clients {
@@ -218,21 +294,35 @@ impl Clients {
         clients
     }
 
+    /// Clients acting as `role_arn`, assumed with `external_id`. The role is
+    /// assumed once here, so a refusal surfaces now with its cause; the clients
+    /// then use a provider that assumes it again before the session expires,
+    /// so a consumer can run for longer than one session.
+    ///
+    /// A role made or changed moments ago answers AccessDenied until IAM has
+    /// caught up: the first AssumeRole is retried through `wait`, each wait
+    /// said to `say`.
     pub async fn assume_role(
         &self,
         role_arn: &str,
         external_id: &str,
+        wait: &mut IamWait,
+        say: &mut (dyn FnMut(String) + Send),
     ) -> Result<Clients, AwsError> {
-        let out = self
-            .sts
-            .assume_role()
-            .role_arn(role_arn)
-            .role_session_name("sluice")
-            .set_external_id((!external_id.is_empty()).then(|| external_id.to_owned()))
-            .duration_seconds(3600)
-            .send()
-            .await
-            .map_err(|e| classify("sts:AssumeRole", role_arn, e))?;
+        let what = format!("assume {role_arn}");
+        let out = wait
+            .call(&what, say, || async {
+                self.sts
+                    .assume_role()
+                    .role_arn(role_arn)
+                    .role_session_name("sluice")
+                    .set_external_id((!external_id.is_empty()).then(|| external_id.to_owned()))
+                    .duration_seconds(3600)
+                    .send()
+                    .await
+                    .map_err(|e| classify("sts:AssumeRole", role_arn, e))
+            })
+            .await?;
         let creds = out.credentials().ok_or_else(|| {
             AwsError::new(
                 "sts:AssumeRole",
@@ -262,5 +352,34 @@ impl Clients {
                 provider,
             )),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHAIN: &str = "dispatch failure: other: the credential provider was not enabled: no credentials found in chain. Attempted:
+  Environment: the credential provider was not enabled: environment variable not set
+  Profile: the credential provider was not enabled: profile `prod` was not defined: could not find source profile prod referenced from the root profile
+  EcsContainer: the credential provider was not enabled: ECS provider not configured (DispatchFailure(DispatchFailure { source: ConnectorError { kind: Other(None) } }))";
+
+    #[test]
+    fn the_providers_own_cause_is_said_with_the_profile() {
+        assert_eq!(
+            provider_failure(CHAIN, Some("prod")),
+            "cannot load the credentials of profile `prod` (--profile or AWS_PROFILE): profile `prod` was not defined: could not find source profile prod referenced from the root profile"
+        );
+        let process = "dispatch failure: other: an error occurred while loading credentials: an error occurred while loading credentials: Error retrieving credentials: external process exited with code exit status: 1. Stderr: token expired (DispatchFailure(DispatchFailure { }))";
+        assert_eq!(
+            provider_failure(process, Some("cp")),
+            "cannot load the credentials of profile `cp` (--profile or AWS_PROFILE): Error retrieving credentials: external process exited with code exit status: 1. Stderr: token expired"
+        );
+        let none = provider_failure(CHAIN, None);
+        assert!(
+            none.starts_with("no usable AWS credentials (tried the environment, the shared config and credentials files, SSO, web identity, container and instance roles): Environment: environment variable not set; Profile: profile `prod` was not defined"),
+            "{none}"
+        );
+        assert!(!none.contains("DispatchFailure"), "{none}");
     }
 }

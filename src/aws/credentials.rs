@@ -37,19 +37,31 @@ pub struct TemporaryCredentials {
 pub const MIN_DURATION: Duration = Duration::from_secs(900);
 pub const MAX_DURATION: Duration = Duration::from_secs(129_600);
 
-/// Asks STS for temporary credentials for `spec`'s connector.
+/// Asks STS for temporary credentials for `spec`'s connector. Refused
+/// before any STS call when the caller holds session credentials (SSO, an
+/// assumed role): STS makes these only from an IAM user's long-term keys.
 pub async fn make(
     clients: &Clients,
     spec: &Spec,
     kind: Kind,
     duration: Duration,
 ) -> Result<TemporaryCredentials, AwsError> {
+    if let Some(whose) = session_caller(clients).await {
+        let action = match kind {
+            Kind::Federated => "sts:GetFederationToken",
+            Kind::Session => "sts:GetSessionToken",
+        };
+        return Err(AwsError::new(
+            action,
+            &spec.name,
+            session_refusal(spec, action, &whose),
+        ));
+    }
     let secs = i32::try_from(duration.as_secs()).unwrap_or(i32::MAX);
     let (action, creds) = match kind {
         Kind::Federated => {
-            let policy = docs::permissions_policy(spec).to_string();
-            // The federated user's name: 2-32 of \w+=,.@-
-            let name: String = spec.name.chars().take(32).collect();
+            let policy = docs::federation_session_policy(spec).to_string();
+            let name = docs::federated_user_name(spec);
             let out = clients
                 .sts
                 .get_federation_token()
@@ -60,12 +72,13 @@ pub async fn make(
                 .await
                 .map_err(|e| {
                     let mut e = classify("sts:GetFederationToken", &spec.name, e);
-                    if e.message.contains("temporary credentials")
-                        || e.message.contains("AccessDenied")
+                    if e.message.contains("session credentials")
+                        || e.message.contains("temporary credentials")
                     {
-                        e.message.push_str(
-                            ": GetFederationToken needs an IAM user's long-term access keys (not a role's session); run with those, or pass --session for the caller's own rights",
-                        );
+                        e.message.push_str(&format!(
+                            ": GetFederationToken needs an IAM user's long-term access keys (not a role's session) and sts:GetFederationToken on federated-user/{}, which the pipeline user's own policy allows: pass --key-file with the user's key file, or --session for the caller's own rights",
+                            docs::federated_user_name(spec)
+                        ));
                     }
                     e
                 })?;
@@ -91,6 +104,49 @@ pub async fn make(
         expiration: creds.expiration().to_string(),
         kind,
     })
+}
+
+/// Whose session the caller's credentials are, when they carry a session
+/// token: an AWS SSO session, an assumed role's, a federated user's.
+async fn session_caller(clients: &Clients) -> Option<String> {
+    use aws_sdk_sts::config::ProvideCredentials;
+    let provider = clients.config.credentials_provider()?;
+    let credentials = provider.provide_credentials().await.ok()?;
+    credentials.session_token()?;
+    let arn = clients.identity().await.map(|i| i.arn).unwrap_or_default();
+    Some(if arn.contains(":assumed-role/AWSReservedSSO_") {
+        format!("an AWS SSO (IAM Identity Center) session ({arn})")
+    } else if arn.contains(":assumed-role/") {
+        format!("an assumed role's session ({arn})")
+    } else if arn.contains(":federated-user/") {
+        format!("a federated user's session ({arn})")
+    } else if arn.is_empty() {
+        "temporary credentials (they carry a session token)".to_owned()
+    } else {
+        format!("temporary credentials of {arn} (they carry a session token)")
+    })
+}
+
+/// Why STS will not make credentials from a session, and what works.
+fn session_refusal(spec: &Spec, action: &str, whose: &str) -> String {
+    let operation = action.trim_start_matches("sts:");
+    let vendor = spec.profile().vendor;
+    let user_key = if spec.user.enabled && spec.user.create_access_key {
+        format!(
+            " (--key-file with the key of {} that apply wrote to {}_accessKeys.csv is one)",
+            spec.user.name, spec.user.name
+        )
+    } else {
+        String::new()
+    };
+    let role = if spec.connector == Connector::TreasureData {
+        "Treasure Data's Amazon S3 Import Integration v2 takes auth_method assume_role".to_owned()
+    } else {
+        format!("if {vendor} can assume a role, give it the role sluice made instead")
+    };
+    format!(
+        "the caller holds {whose}; STS makes temporary credentials only from an IAM user's long-term access keys and refuses a session (\"Cannot call {operation} with session credentials\"), with --session as well. What works: run sluice credentials with an IAM user's long-term keys (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile holding them){user_key}; or hand {vendor} a user's key itself; or, where the vendor supports a role, the role route ({role})"
+    )
 }
 
 /// The credentials as the connector takes them: Treasure Data's `in:` load

@@ -29,6 +29,7 @@ pub struct PolicyState {
     /// Versions, oldest first: (id, is default).
     pub versions: Vec<(String, bool)>,
     pub tags: BTreeMap<String, String>,
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +38,42 @@ pub struct RoleState {
     pub trust_policy: Value,
     pub attached: Vec<String>,
     pub tags: BTreeMap<String, String>,
+    pub description: Option<String>,
+    /// Inline policies on the role, by name, each with whether it grants
+    /// every action (or every action of a service) on every resource.
+    pub inline: Vec<(String, bool)>,
+    /// The attached policies that grant that much.
+    pub broad: std::collections::BTreeSet<String>,
+}
+
+/// Whether a policy document allows every action, or every action of a
+/// service, on every resource: a grant far wider than a connector needs.
+pub fn grants_everything(document: &Value) -> bool {
+    let list = |v: &Value| -> Vec<String> {
+        match v {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let statements = match document.get("Statement") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(single @ Value::Object(_)) => vec![single.clone()],
+        _ => return false,
+    };
+    statements.iter().any(|s| {
+        s.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && s.get("Condition").is_none()
+            && s.get("Resource")
+                .map(list)
+                .is_some_and(|r| r.iter().any(|r| r == "*"))
+            && s.get("Action")
+                .map(list)
+                .is_some_and(|a| a.iter().any(|a| a == "*" || a.ends_with(":*")))
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -319,6 +356,10 @@ pub async fn observe_policy(clients: &Clients, arn: &str) -> Observed<PolicyStat
     )?;
     let Some(got) = got else { return Ok(None) };
     let tags = got.policy().map(|p| iam_tags(p.tags())).unwrap_or_default();
+    let description = got
+        .policy()
+        .and_then(|p| p.description())
+        .map(str::to_owned);
     let default_version = got
         .policy()
         .and_then(|p| p.default_version_id())
@@ -366,6 +407,7 @@ pub async fn observe_policy(clients: &Clients, arn: &str) -> Observed<PolicyStat
             .map(|(id, default, _)| (id, default))
             .collect(),
         tags,
+        description,
     }))
 }
 
@@ -385,7 +427,7 @@ pub async fn observe_role(clients: &Clients, name: &str) -> Observed<RoleState> 
     };
     let trust_policy = decode_policy_document(role.assume_role_policy_document().unwrap_or("{}"))
         .map_err(|m| AwsError::new("iam:GetRole", name, m))?;
-    let attached = clients
+    let attached: Vec<String> = clients
         .iam
         .list_attached_role_policies()
         .role_name(name)
@@ -406,11 +448,50 @@ pub async fn observe_role(clients: &Clients, name: &str) -> Observed<RoleState> 
             .map_err(|e| classify("iam:ListRoleTags", name, e))?
             .tags(),
     );
+    let mut inline = Vec::new();
+    let names = clients
+        .iam
+        .list_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListRolePolicies", name, e))?;
+    for policy in names.policy_names() {
+        let got = clients
+            .iam
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send()
+            .await
+            .map_err(|e| classify("iam:GetRolePolicy", name, e))?;
+        let document = decode_policy_document(got.policy_document())
+            .map_err(|m| AwsError::new("iam:GetRolePolicy", name, m))?;
+        inline.push((policy.clone(), grants_everything(&document)));
+    }
+    let mut broad = std::collections::BTreeSet::new();
+    for arn in &attached {
+        let name = arn.rsplit('/').next().unwrap_or(arn);
+        let wide = if arn.contains(":iam::aws:policy/") {
+            // AWS's own: by name (its documents are AWS's, and long).
+            name == "AdministratorAccess"
+                || name == "PowerUserAccess"
+                || name.ends_with("FullAccess")
+        } else {
+            matches!(observe_policy(clients, arn).await, Ok(Some(p)) if grants_everything(&p.document))
+        };
+        if wide {
+            broad.insert(arn.clone());
+        }
+    }
     Ok(Some(RoleState {
         arn: role.arn().to_owned(),
         trust_policy,
         attached,
         tags,
+        description: role.description().map(str::to_owned),
+        inline,
+        broad,
     }))
 }
 
@@ -484,6 +565,11 @@ pub async fn observe_bucket(
     match head {
         Ok(_) => {}
         Err(e) if e.is_not_found() => return Ok(None),
+        Err(mut e) if e.bucket_region().is_some() => {
+            let actual = e.bucket_region().unwrap_or_default().to_owned();
+            e.message = wrong_region(&actual, region);
+            return Err(e);
+        }
         Err(mut e) if e.kind == super::ErrorKind::AccessDenied => {
             e.message = format!(
                 "the bucket exists but is not readable by this account ({account}): it may belong to another account; S3 bucket names are global, so choose another name or use the owner's credentials"
@@ -508,9 +594,7 @@ pub async fn observe_bucket(
         return Err(AwsError::new(
             "s3:GetBucketLocation",
             bucket,
-            format!(
-                "the bucket is in {actual_region}, but the spec's region is {region}: S3 can only notify a queue in the bucket's own region; set region to {actual_region} or use another bucket"
-            ),
+            wrong_region(&actual_region, region),
         ));
     }
     let s3 = &clients.s3;
@@ -625,6 +709,13 @@ pub async fn observe_bucket(
         notification: notification?,
         tags: tags?,
     }))
+}
+
+/// Why a bucket in `actual` cannot serve a spec for `region`, and the spec key to set.
+fn wrong_region(actual: &str, region: &str) -> String {
+    format!(
+        "the bucket is in {actual}, but the spec's region is {region}: S3 can only notify a queue in the bucket's own region; set the spec's `region` to \"{actual}\" (the queue and the rest follow it), or use a bucket in {region}"
+    )
 }
 
 /// The URL of queue `name`, or `None` when it does not exist.
@@ -828,22 +919,130 @@ fn list_of<'a>(config: &'a Value, key: &str) -> &'a [Value] {
 
 /// Writes `config` (JSON) as the bucket's whole notification configuration.
 /// `keep_others` skips S3's check of each destination, so that entries of
-/// others are put back as they were even when theirs is gone.
+/// others are put back as they were even when theirs is gone. A destination
+/// S3 could not validate is named in the error.
 pub async fn put_notification(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     config: &Value,
     keep_others: bool,
 ) -> Result<(), AwsError> {
+    write_notification(s3, bucket, config, keep_others)
+        .await
+        .map_err(|refused| refused.error)
+}
+
+/// A destination S3 could not validate when the configuration was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedDestination {
+    /// The destination's ARN (S3's `ArgumentName`).
+    pub arn: String,
+    /// Why, in S3's words (its `ArgumentValue`), e.g. "The destination queue
+    /// does not exist".
+    pub reason: String,
+}
+
+/// A refused write of the notification configuration: the error (its
+/// message naming each destination S3 could not validate) and those
+/// destinations.
+#[derive(Debug, Clone)]
+pub struct NotificationRefused {
+    pub error: AwsError,
+    pub destinations: Vec<RefusedDestination>,
+}
+
+/// [`put_notification`], with the destinations S3 could not validate.
+/// PutBucketNotificationConfiguration replaces the whole configuration and
+/// S3 checks every SQS and SNS destination in it (that it exists and the
+/// bucket may publish to it), not only a new one: an entry of another team
+/// whose queue is gone fails the write of ours. S3 names each such
+/// destination in the error's `ArgumentName`/`ArgumentValue` elements
+/// (numbered when there are several), which the SDK does not parse.
+pub async fn write_notification(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    config: &Value,
+    keep_others: bool,
+) -> Result<(), NotificationRefused> {
     const ACTION: &str = "s3:PutBucketNotification";
-    s3.put_bucket_notification_configuration()
+    let typed =
+        notification_from_json(config, ACTION, bucket).map_err(|error| NotificationRefused {
+            error,
+            destinations: Vec::new(),
+        })?;
+    let sent = s3
+        .put_bucket_notification_configuration()
         .bucket(bucket)
-        .notification_configuration(notification_from_json(config, ACTION, bucket)?)
+        .notification_configuration(typed)
         .skip_destination_validation(keep_others)
         .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| classify(ACTION, bucket, e))
+        .await;
+    let Err(e) = sent else { return Ok(()) };
+    let destinations = e
+        .raw_response()
+        .and_then(|r| r.body().bytes())
+        .map(refused_destinations)
+        .unwrap_or_default();
+    let mut error = classify(ACTION, bucket, e);
+    if !destinations.is_empty() {
+        let named: Vec<String> = destinations
+            .iter()
+            .map(|d| format!("{} ({})", d.arn, d.reason))
+            .collect();
+        error.message = format!("{}: {}", error.message, named.join("; "));
+    }
+    Err(NotificationRefused {
+        error,
+        destinations,
+    })
+}
+
+/// The destinations an S3 error body names: `ArgumentName`/`ArgumentValue`,
+/// or `ArgumentName1`/`ArgumentValue1`, `ArgumentName2`... Only ARNs count
+/// (S3 names a bad field the same way, e.g. `FilterRule.Name`).
+pub fn refused_destinations(body: &[u8]) -> Vec<RefusedDestination> {
+    let text = String::from_utf8_lossy(body);
+    let element = |name: &str, from: usize| -> Option<(String, String, usize)> {
+        let open = text[from..].find(&format!("<{name}"))? + from;
+        let tag_end = text[open..].find('>')? + open;
+        let suffix = text[open + 1 + name.len()..tag_end].to_owned();
+        if !suffix.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let close = format!("</{name}{suffix}>");
+        let end = text[tag_end..].find(&close)? + tag_end;
+        Some((suffix, xml_unescape(&text[tag_end + 1..end]), end))
+    };
+    let mut names = Vec::new();
+    let mut at = 0;
+    while let Some((n, value, end)) = element("ArgumentName", at) {
+        names.push((n, value));
+        at = end;
+    }
+    names
+        .into_iter()
+        .filter(|(_, arn)| arn.starts_with("arn:"))
+        .map(|(n, arn)| {
+            let mut at = 0;
+            let mut reason = String::new();
+            while let Some((m, value, end)) = element("ArgumentValue", at) {
+                if m == n {
+                    reason = value;
+                    break;
+                }
+                at = end;
+            }
+            RefusedDestination { arn, reason }
+        })
+        .collect()
+}
+
+fn xml_unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
 }
 
 /// The JSON configuration as the SDK's type, for PutBucketNotificationConfiguration.
@@ -901,6 +1100,24 @@ pub fn notification_from_json(
         );
     }
     Ok(builder.build())
+}
+
+/// One attribute of the queue at `url` as SQS has it (`None` when SQS
+/// leaves it out).
+pub async fn queue_attribute(
+    clients: &Clients,
+    url: &str,
+    name: QueueAttributeName,
+) -> Result<Option<String>, AwsError> {
+    let out = clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(name.clone())
+        .send()
+        .await
+        .map_err(|e| classify("sqs:GetQueueAttributes", url, e))?;
+    Ok(out.attributes().and_then(|a| a.get(&name)).cloned())
 }
 
 /// One queue's approximate counts.
@@ -1002,6 +1219,32 @@ mod tests {
         let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
         assert_eq!(decode_policy_document(encoded).unwrap(), doc);
         assert!(decode_policy_document("%7Bnot").is_err());
+    }
+
+    #[test]
+    fn s3_names_the_destinations_it_could_not_validate() {
+        let numbered = br#"<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>InvalidArgument</Code><Message>Unable to validate the following destination configurations</Message><ArgumentName1>arn:aws:sqs:us-west-2:1:gone</ArgumentName1><ArgumentValue1>The destination queue does not exist</ArgumentValue1><ArgumentName2>arn:aws:sns:us-west-2:1:t</ArgumentName2><ArgumentValue2>Permissions on the destination topic do not allow S3 to publish notifications from this bucket</ArgumentValue2><RequestId>1</RequestId></Error>"#;
+        assert_eq!(
+            refused_destinations(numbered),
+            vec![
+                RefusedDestination {
+                    arn: "arn:aws:sqs:us-west-2:1:gone".into(),
+                    reason: "The destination queue does not exist".into()
+                },
+                RefusedDestination {
+                    arn: "arn:aws:sns:us-west-2:1:t".into(),
+                    reason: "Permissions on the destination topic do not allow S3 to publish notifications from this bucket".into()
+                },
+            ]
+        );
+        let single = b"<Error><Code>InvalidArgument</Code><Message>Unable to validate the following destination configurations</Message><ArgumentName>arn:aws:sqs:us-west-2:1:q</ArgumentName><ArgumentValue>The destination queue does not exist</ArgumentValue></Error>";
+        assert_eq!(refused_destinations(single).len(), 1);
+        // A bad field is named the same way: not a destination.
+        let field = b"<Error><Code>InvalidArgument</Code><Message>filter rule name must be either prefix or suffix</Message><ArgumentName>FilterRule.Name</ArgumentName><ArgumentValue>INVALID</ArgumentValue></Error>";
+        assert!(refused_destinations(field).is_empty());
+        assert!(refused_destinations(b"").is_empty());
+        assert!(refused_destinations(&[0xff, b'<']).is_empty());
     }
 
     #[test]

@@ -9,10 +9,10 @@ use super::observe::{Observation, RuleState, SubscriptionState};
 use super::ownership::{Owner, existing_bucket_refusal, owner};
 use crate::docs::diff::{DiffTag, json_diff};
 use crate::docs::{
-    ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, Overlap, ResourceKind, bucket_policy,
-    covering_topic_entry, desired::expand_json_attributes, desired_state, enable_eventbridge, lint,
-    merge, merge_bucket_policy, notification_entry, queue_policy, recognise, rule_description,
-    without_ours,
+    ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, Overlap, ResourceKind, TagChange,
+    bucket_policy, bucket_tags, covering_topic_entry, desired::expand_json_attributes,
+    desired_state, enable_eventbridge, lint, merge, merge_bucket_policy, notification_entry,
+    queue_policy, recognise, rule_description, tag_change, tags, without_ours,
 };
 use crate::spec::{Delivery, Spec};
 
@@ -59,6 +59,10 @@ pub struct PlanItem {
     pub action: Action,
     pub before: Option<Value>,
     pub after: Option<Value>,
+    /// How the tags of an existing resource of the stack change to follow
+    /// the spec (new resources get theirs when they are made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<TagChange>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,6 +73,102 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// What stops an apply: resources that could not be read, conflicts.
     pub errors: Vec<String>,
+}
+
+/// Tags follow the spec like any attribute, on every existing resource of
+/// the stack: keys set where they differ, the spec's old keys taken off,
+/// others' tags kept. Adopted resources (not the stack's) are left alone.
+fn plan_tags(spec: &Spec, observed: &Observation, items: &mut [PlanItem]) {
+    fn ok<T>(r: &super::observe::Observed<T>) -> Option<&T> {
+        r.as_ref().ok().and_then(Option::as_ref)
+    }
+    for item in items.iter_mut() {
+        if item.action == Action::Refused {
+            continue;
+        }
+        let existing = match item.resource {
+            ResourceKind::Policy => ok(&observed.policy).map(|p| &p.tags),
+            ResourceKind::Role => ok(&observed.role).map(|r| &r.tags),
+            ResourceKind::User => ok(&observed.user).map(|u| &u.tags),
+            ResourceKind::Bucket if spec.bucket.create => ok(&observed.bucket).map(|b| &b.tags),
+            ResourceKind::Queue if spec.queue.create => ok(&observed.queue).map(|q| &q.tags),
+            ResourceKind::DeadLetterQueue => ok(&observed.dlq).map(|q| &q.tags),
+            ResourceKind::Rule => ok(&observed.rule).map(|r| &r.tags),
+            _ => None,
+        };
+        let Some(existing) = existing else { continue };
+        let desired = if item.resource == ResourceKind::Bucket {
+            bucket_tags(spec)
+        } else {
+            tags(spec)
+        };
+        if let Some(change) = tag_change(existing, &desired) {
+            if item.action == Action::NoChange {
+                item.action = Action::Update;
+            }
+            item.tags = Some(change);
+        }
+    }
+}
+
+/// Whether a resource with `tags` and `description` is the stack's: by its
+/// tag, or, where CloudFormation made it without tags, by the description
+/// every path writes (which names the stack).
+fn proven(
+    tags: &std::collections::BTreeMap<String, String>,
+    description: Option<&str>,
+    ours: &str,
+    stack: &str,
+) -> bool {
+    match owner(tags, stack) {
+        Owner::Stack => true,
+        Owner::Untagged => description == Some(ours),
+        Owner::Other(_) => false,
+    }
+}
+
+/// Why the plan refuses a same-named resource that is not the stack's, and what to do.
+fn not_the_stacks(
+    kind: &str,
+    name: &str,
+    tags: &std::collections::BTreeMap<String, String>,
+    stack: &str,
+    offer: &str,
+) -> String {
+    let whose = match owner(tags, stack) {
+        Owner::Other(other) => format!(
+            "belongs to stack {other} ({}={other})",
+            crate::docs::STACK_TAG
+        ),
+        _ => format!(
+            "exists and is not this stack's (no {}={stack} tag, nor the description sluice writes)",
+            crate::docs::STACK_TAG
+        ),
+    };
+    format!("{kind} {name} {whose}: sluice does not take over what others made; {offer}")
+}
+
+/// Notes what the role grants beside our policy: whoever assumes it (the
+/// vendor) gets those permissions too.
+fn foreign_grants(
+    role: &super::observe::RoleState,
+    ours: &str,
+    name: &str,
+    notes: &mut Vec<String>,
+) {
+    for arn in role.attached.iter().filter(|a| *a != ours) {
+        let broad = role.broad.contains(arn);
+        notes.push(format!(
+            "role {name} also has the policy {arn} attached{}: whoever assumes the role (the connector) gets its permissions too; sluice neither needs nor removes it",
+            if broad { ", which grants far more than a connector needs" } else { "" }
+        ));
+    }
+    for (policy, broad) in &role.inline {
+        notes.push(format!(
+            "role {name} has an inline policy {policy}{}: whoever assumes the role (the connector) gets its permissions too; sluice neither needs nor removes it",
+            if *broad { " that allows every action on every resource" } else { "" }
+        ));
+    }
 }
 
 /// Why a live plan cannot be made at all.
@@ -89,6 +189,7 @@ impl Plan {
         let items = desired_state(spec)
             .into_iter()
             .map(|d| PlanItem {
+                tags: None,
                 resource: d.kind,
                 name: d.name,
                 action: if d.create {
@@ -117,6 +218,24 @@ impl Plan {
         }
     }
 
+    /// The plan with what `spec`'s KMS aliases resolved to: a note for each,
+    /// and for a queue encrypted with an AWS managed key (`alias/aws/sqs`),
+    /// whose key policy cannot let the sender in, the error finding in place
+    /// of the key policy statement.
+    pub fn with_kms_keys(mut self, spec: &Spec, keys: &[super::ResolvedKey]) -> Plan {
+        for key in keys {
+            self.notes.push(key.note());
+            if key.aws_managed && key.path == crate::spec::path::QUEUE_KMS_KEY_ARN {
+                let customer = crate::docs::queue_key_finding(spec, false);
+                self.findings.retain(|f| Some(f) != customer.as_ref());
+                self.findings
+                    .extend(crate::docs::queue_key_finding(spec, true));
+                self.findings.sort_by_key(|f| f.severity);
+            }
+        }
+        self
+    }
+
     /// The plan against what exists. `spec.account_id` is filled from the
     /// caller's identity when the spec does not name one.
     pub fn live(spec: &Spec, observed: &Observation) -> Result<Plan, PlanError> {
@@ -131,6 +250,7 @@ impl Plan {
             let name = desired.name.clone();
             let after = desired.document;
             let item = |action, before: Option<Value>, after: Option<Value>| PlanItem {
+                tags: None,
                 resource: desired.kind,
                 name: name.clone(),
                 action,
@@ -147,6 +267,10 @@ impl Plan {
             let planned = match desired.kind {
                 ResourceKind::Policy => observed.policy.as_ref().map(|state| match state {
                     None => item(Action::Create, None, Some(after.clone())),
+                    Some(p) if !proven(&p.tags, p.description.as_deref(), &crate::docs::policy_description(spec), &spec.name) => {
+                        errors.push(not_the_stacks("policy", &name, &p.tags, &spec.name, "choose another policy.name"));
+                        item(Action::Refused, None, None)
+                    }
                     Some(p) if !p.tags.contains_key(crate::docs::STACK_TAG) => {
                         // Made without tags (CloudFormation's ManagedPolicy takes none):
                         // apply records the adoption, so destroy can prove it is ours.
@@ -162,7 +286,12 @@ impl Plan {
                 }),
                 ResourceKind::Role => observed.role.as_ref().map(|state| match state {
                     None => item(Action::Create, None, Some(after.clone())),
+                    Some(r) if !proven(&r.tags, r.description.as_deref(), &crate::docs::role_description(spec), &spec.name) => {
+                        errors.push(not_the_stacks("role", &name, &r.tags, &spec.name, "choose another role.name"));
+                        item(Action::Refused, None, None)
+                    }
                     Some(r) => {
+                        foreign_grants(r, &arns.policy, &name, &mut notes);
                         let before = serde_json::json!({
                             "AssumeRolePolicyDocument": r.trust_policy,
                             "AttachedPolicies": r.attached,
@@ -173,6 +302,10 @@ impl Plan {
                 }),
                 ResourceKind::User => observed.user.as_ref().map(|state| match state {
                     None => item(Action::Create, None, Some(after.clone())),
+                    Some(u) if owner(&u.tags, &spec.name) != Owner::Stack => {
+                        errors.push(not_the_stacks("user", &name, &u.tags, &spec.name, "choose another user.name"));
+                        item(Action::Refused, None, None)
+                    }
                     Some(u) => {
                         let before = serde_json::json!({ "AttachedPolicies": u.attached });
                         let wanted = with_attachments(&after, &u.attached, &arns.policy);
@@ -231,6 +364,15 @@ impl Plan {
                                 "queue {name} does not exist; the spec adopts an existing queue (queue.create is false)"
                             ));
                             item(Action::Adopt, None, None)
+                        }
+                        (Some(q), true) if owner(&q.tags, &spec.name) != Owner::Stack => {
+                            let offer = if desired.kind == ResourceKind::Queue {
+                                "adopt it (queue.create false: only the pipeline's statement is added to its access policy, and destroy keeps it), or choose another queue.name"
+                            } else {
+                                "choose another queue.dead_letter.name"
+                            };
+                            errors.push(not_the_stacks(desired.kind.as_str(), &name, &q.tags, &spec.name, offer));
+                            item(Action::Refused, None, None)
                         }
                         (Some(q), create) => {
                             let current: Map<String, Value> = q
@@ -397,6 +539,7 @@ impl Plan {
                 "notification entry {id} is sluice's from direct delivery: it is removed, as the subscription replaces it"
             ));
             items.push(PlanItem {
+                tags: None,
                 resource: ResourceKind::Notification,
                 name: id,
                 action: Action::Update,
@@ -404,6 +547,7 @@ impl Plan {
                 after: Some(rest),
             });
         }
+        plan_tags(spec, observed, &mut items);
         Ok(Plan {
             items,
             findings: lint(spec),
@@ -416,7 +560,7 @@ impl Plan {
     pub fn has_changes(&self) -> bool {
         self.items
             .iter()
-            .any(|i| i.action != Action::NoChange && i.before != i.after)
+            .any(|i| i.action != Action::NoChange && (i.before != i.after || i.tags.is_some()))
     }
 
     /// The item for a resource kind.
@@ -458,6 +602,13 @@ impl Plan {
             let _ = writeln!(out, "{}", paint(code, &header));
             if matches!(item.action, Action::NoChange | Action::Refused) {
                 continue;
+            }
+            if let Some(change) = &item.tags {
+                let _ = writeln!(
+                    out,
+                    "    {}",
+                    paint("33", &format!("tags: {}", change.describe()))
+                );
             }
             for line in json_diff(item.before.as_ref(), item.after.as_ref()) {
                 let code = match line.tag {
@@ -669,6 +820,41 @@ fn has_entry(config: &Value, id: &str) -> bool {
 mod tests {
     use super::*;
     use crate::spec::starter;
+
+    #[test]
+    fn a_resolved_alias_is_noted_and_an_aws_managed_queue_key_is_an_error() {
+        use crate::spec::QueueEncryption;
+        let mut spec = starter("acme", "us-west-2", Some("123456789012"));
+        spec.queue.encryption = QueueEncryption::Kms;
+        let key = "arn:aws:kms:us-west-2:123456789012:key/aws-managed";
+        spec.queue.kms_key_arn = Some(key.into());
+        let plan = Plan::offline(&spec);
+        assert!(
+            plan.findings
+                .iter()
+                .any(|f| f.message.contains("Add this statement"))
+        );
+        let resolved = super::super::ResolvedKey {
+            path: crate::spec::path::QUEUE_KMS_KEY_ARN,
+            alias: "arn:aws:kms:us-west-2:123456789012:alias/aws/sqs".into(),
+            key_arn: key.into(),
+            aws_managed: true,
+        };
+        let plan = plan.with_kms_keys(&spec, std::slice::from_ref(&resolved));
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.contains("alias/aws/sqs is the key"))
+        );
+        assert_eq!(plan.findings[0].severity, crate::docs::Severity::Error);
+        assert!(plan.findings[0].message.contains("alias/aws/sqs"));
+        assert!(
+            !plan
+                .findings
+                .iter()
+                .any(|f| f.message.contains("Add this statement"))
+        );
+    }
 
     #[test]
     fn offline_plan_creates_everything_and_adopts_what_exists() {

@@ -50,9 +50,13 @@ pub async fn restore(
         reporter.started(step, title.clone());
         let started = Instant::now();
         match restore_one(clients, item).await {
-            Ok(()) => {
+            Ok(None) => {
                 reporter.finished(step, Outcome::Restored, "restored", started.elapsed());
                 done.push(title);
+            }
+            Ok(Some(limit)) => {
+                reporter.finished(step, Outcome::Restored, limit.clone(), started.elapsed());
+                done.push(format!("{title} ({limit})"));
             }
             Err(error) => {
                 reporter.failed(step, error.clone(), started.elapsed());
@@ -120,8 +124,12 @@ fn describe(item: &Saved) -> (ResourceKind, String) {
     }
 }
 
-async fn restore_one(clients: &Clients, item: &Saved) -> Result<(), String> {
-    match item {
+/// Puts `item` back. `Some` says how the result falls short of the saved
+/// state where S3 cannot go back (versioning is suspended, never removed;
+/// Object Lock is never turned off).
+async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, String> {
+    let done = |r: Result<(), String>| r.map(|()| None);
+    let result = match item {
         Saved::PolicyDocument {
             policy_arn,
             document,
@@ -190,17 +198,9 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<(), String> {
             bucket,
             setting,
             value: Some(value),
-        } => {
-            let key = match setting {
-                BucketSetting::PublicAccessBlock => "PublicAccessBlockConfiguration",
-                BucketSetting::OwnershipControls => "OwnershipControls",
-                BucketSetting::Encryption => "ServerSideEncryptionConfiguration",
-                BucketSetting::Versioning => "VersioningConfiguration",
-            };
-            put_bucket_setting(&clients.s3, bucket, key, value)
-                .await
-                .map_err(|e| e.to_string())
-        }
+        } => put_bucket_setting(&clients.s3, bucket, setting.key(), value)
+            .await
+            .map_err(|e| e.to_string()),
         Saved::BucketSetting {
             bucket,
             setting,
@@ -230,14 +230,25 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<(), String> {
                     .map(|_| ())
                     .map_err(|e| classify("s3:PutEncryptionConfiguration", bucket, e).to_string()),
                 // Versioning cannot be removed once enabled, only suspended.
-                BucketSetting::Versioning => put_bucket_setting(
-                    s3,
-                    bucket,
-                    "VersioningConfiguration",
-                    &serde_json::json!({"Status": "Suspended"}),
-                )
-                .await
-                .map_err(|e| e.to_string()),
+                BucketSetting::Versioning => {
+                    return put_bucket_setting(
+                        s3,
+                        bucket,
+                        BucketSetting::Versioning.key(),
+                        &serde_json::json!({"Status": "Suspended"}),
+                    )
+                    .await
+                    .map(|()| {
+                        Some("versioning suspended: S3 never removes it once it was on".to_owned())
+                    })
+                    .map_err(|e| e.to_string());
+                }
+                // S3 never turns Object Lock off: nothing to write.
+                BucketSetting::ObjectLock => {
+                    return Ok(Some(
+                        "Object Lock stays on: S3 never turns it off once it was on".to_owned(),
+                    ));
+                }
             }
         }
         Saved::Notification {
@@ -289,7 +300,8 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<(), String> {
             .await
             .map(|_| ())
             .map_err(|e| classify("events:PutRule", name, e).to_string()),
-    }
+    };
+    done(result)
 }
 
 /// The URL of the queue called `queue`.

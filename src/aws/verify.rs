@@ -24,11 +24,19 @@
 //! | `cleanup-message` | our event message is deleted |
 //! | `cleanup-object` | the test object is deleted |
 //!
-//! Messages of others are never deleted: each is made visible again at once
-//! (ChangeMessageVisibility 0). One seen a second time is held until polling
-//! ends and then released, so that verify receives it at most twice (every
-//! receive counts towards the queue's `maxReceiveCount`). `s3:TestEvent`
+//! Every receive counts towards a message's `maxReceiveCount`, so verify
+//! spends none on messages of others without consent: when the queue
+//! already holds some, it says so and waits (reading only the queue's
+//! counts) for the queue to empty before it uploads its object; with
+//! `--probe-busy-queue` it receives anyway. A message of others that
+//! arrives while verify polls is received once, held, and made visible
+//! again when the checks end; none is ever deleted. `s3:TestEvent`
 //! messages, which S3 sends when a notification is configured, are deleted.
+//!
+//! The event is awaited for the route's usual time and, right after apply
+//! changed the route, for as long as AWS documents the change may take
+//! (see [`super::recent`]), with a progress line every 30 s and a final
+//! message that names the change.
 //!
 //! Each check is reported as `Started`, then `Succeeded` (with the check's
 //! detail) or `Failed` (with its cause); a check that is not available ends
@@ -36,7 +44,6 @@
 
 /// An event's object key as S3 sends it, decoded (shared with the consumer).
 pub use crate::docs::decode_key;
-use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_config::retry::RetryConfig;
@@ -46,8 +53,9 @@ use serde_json::Value;
 
 use super::client::{Clients, Identity};
 use super::error::{AwsError, classify};
-use super::observe::{observe_role, read_notification};
+use super::observe::{observe_role, queue_depth, read_notification};
 use super::progress::{CheckId, Event, Outcome as StepOutcome, Reporter, StepId};
+use super::propagation::IamWait;
 use crate::docs::{Arns, entry_filter};
 use crate::spec::{Delivery, Spec};
 
@@ -59,6 +67,20 @@ pub struct VerifyOptions {
     /// The user's own access key (from the 0600 file apply wrote), to try
     /// the user's access as the connector would.
     pub user_key: Option<UserKey>,
+    /// How long AssumeRole and the first calls with new credentials wait
+    /// for IAM to propagate a change (`--iam-wait`).
+    pub iam_wait: Duration,
+    /// The directory of apply's records of route changes
+    /// ([`super::recent`]): a missing event is then put down to a change
+    /// still taking effect when there is one.
+    pub recent_dir: Option<std::path::PathBuf>,
+    /// Await the event for at least the route's usual time and, after a
+    /// recent change, as long again as AWS documents it may take; otherwise
+    /// for exactly `timeout` (an explicit `--wait`).
+    pub wait_for_propagation: bool,
+    /// Receive from a queue that already holds messages of others: each
+    /// receive counts towards their maxReceiveCount (`--probe-busy-queue`).
+    pub probe_busy_queue: bool,
 }
 
 /// An IAM user's access key; the secret never prints through `Debug`.
@@ -102,6 +124,10 @@ impl Default for VerifyOptions {
         VerifyOptions {
             timeout: Duration::from_secs(30),
             user_key: None,
+            iam_wait: super::propagation::DEFAULT_IAM_WAIT,
+            recent_dir: None,
+            wait_for_propagation: false,
+            probe_busy_queue: false,
         }
     }
 }
@@ -206,6 +232,23 @@ pub async fn verify(
             }
         };
 
+    // How long the event may take, and why.
+    let account = spec.account_id.clone().unwrap_or_default();
+    let wait = EventWait::of(&spec, &account, options);
+    // Whether the event is awaited here at all.
+    let unavailable = if let Some(why) =
+        crate::docs::skipped_because(&spec, crate::docs::ResourceKind::Notification)
+    {
+        Some(why)
+    } else {
+        spec.foreign_queue().map(|arn| {
+            format!(
+                "the bucket notifies {}'s queue {arn}: its messages are the vendor's to read, not this caller's",
+                spec.profile().vendor
+            )
+        })
+    };
+
     // The test object.
     let object = TestObject::new(&spec);
     run.report.object_key = Some(object.key.clone());
@@ -213,27 +256,46 @@ pub async fn verify(
         CheckId::Upload,
         format!("upload s3://{}/{}", spec.bucket.name, object.key),
     );
-    let uploaded = clients
-        .s3
-        .put_object()
-        .bucket(&spec.bucket.name)
-        .key(&object.key)
-        .content_type("application/json")
-        .body(aws_sdk_s3::primitives::ByteStream::from_static(
-            TEST_BODY.as_bytes(),
-        ))
-        .send()
-        .await
-        .map_err(|e| {
-            classify(
-                "s3:PutObject",
-                format!("s3://{}/{}", spec.bucket.name, object.key),
-                e,
-            )
-        });
+    // Messages of others already in the queue are not received without
+    // consent: verify waits for the queue to empty first.
+    let busy = if unavailable.is_none() && !queue_url.is_empty() {
+        wait_for_quiet(clients, &spec, &queue_url, &wait, options, &mut run).await
+    } else {
+        Ok(())
+    };
+    let uploaded = match &busy {
+        Ok(()) => Some(
+            clients
+                .s3
+                .put_object()
+                .bucket(&spec.bucket.name)
+                .key(&object.key)
+                .content_type("application/json")
+                .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                    TEST_BODY.as_bytes(),
+                ))
+                .send()
+                .await
+                .map_err(|e| {
+                    classify(
+                        "s3:PutObject",
+                        format!("s3://{}/{}", spec.bucket.name, object.key),
+                        e,
+                    )
+                }),
+        ),
+        Err(why) => {
+            run.record(
+                CheckId::Upload,
+                started.elapsed(),
+                Outcome::NotAvailable(why.clone()),
+            );
+            None
+        }
+    };
     let upload_time = Instant::now();
     let version_id = match uploaded {
-        Ok(out) => {
+        Some(Ok(out)) => {
             run.finish(
                 CheckId::Upload,
                 started,
@@ -241,10 +303,11 @@ pub async fn verify(
             );
             Some(out.version_id().map(str::to_owned))
         }
-        Err(e) => {
+        Some(Err(e)) => {
             run.finish(CheckId::Upload, started, Err(e.to_string()));
             None
         }
+        None => None,
     };
 
     let stack = Stack {
@@ -258,26 +321,25 @@ pub async fn verify(
     // Its event.
     let mut ours: Option<Received> = None;
     let mut held = Vec::new();
-    if let Some(why) = crate::docs::skipped_because(&spec, crate::docs::ResourceKind::Notification)
-    {
-        run.not_available(CheckId::Event, "the test object's event", &why);
-    } else if let Some(arn) = spec.foreign_queue() {
-        run.not_available(
-            CheckId::Event,
-            "the test object's event",
-            format!(
-                "the bucket notifies {}'s queue {arn}: its messages are the vendor's to read, not this caller's",
-                spec.profile().vendor
-            ),
-        );
+    if let Some(why) = unavailable {
+        run.not_available(CheckId::Event, "the test object's event", why);
+    } else if let Err(why) = &busy {
+        run.not_available(CheckId::Event, "the test object's event", why.clone());
     } else if version_id.is_some() {
-        let polled = poll_for_event(&stack, options, upload_time, &mut run).await;
+        let polled = poll_for_event(&stack, &wait, upload_time, &mut run).await;
         ours = polled.ours;
         held = polled.held;
     }
 
     // What the consumer's role may do.
-    role_checks(&stack, identity.as_ref(), version_id.is_some(), &mut run).await;
+    role_checks(
+        &stack,
+        identity.as_ref(),
+        version_id.is_some(),
+        options,
+        &mut run,
+    )
+    .await;
     user_checks(&stack, options, version_id.is_some(), &mut run).await;
 
     // What the policy simulator says.
@@ -616,7 +678,7 @@ struct Polled {
 
 async fn poll_for_event(
     stack: &Stack<'_>,
-    options: &VerifyOptions,
+    wait: &EventWait,
     upload_time: Instant,
     run: &mut Run<'_>,
 ) -> Polled {
@@ -632,35 +694,52 @@ async fn poll_for_event(
     run.reporter.send(Event::Waiting {
         step: StepId::Check(name),
         reason: format!(
-            "waiting up to {} for the event of the test object on {}",
-            secs(options.timeout),
-            spec.queue.name
+            "waiting up to {} for the event of the test object on {}{}",
+            secs(wait.total),
+            spec.queue.name,
+            wait.why()
         ),
     });
-    let deadline = upload_time + options.timeout;
-    let mut seen: HashSet<String> = HashSet::new();
+    let deadline = upload_time + wait.total;
     let mut polled = Polled {
         ours: None,
         held: Vec::new(),
     };
     let mut notes = Vec::new();
+    let mut next_progress = Instant::now() + PROGRESS_EVERY;
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             break;
         }
-        let wait = remaining.as_secs().clamp(1, MAX_WAIT_SECS);
-        // Ours stays hidden until cleanup; others' are released at once or at the end.
+        if Instant::now() >= next_progress {
+            next_progress += PROGRESS_EVERY;
+            run.reporter.send(Event::Waiting {
+                step: StepId::Check(name),
+                reason: format!(
+                    "still waiting for the event: {} of up to {}{}",
+                    secs_rounded(upload_time.elapsed()),
+                    secs(wait.total),
+                    wait.why()
+                ),
+            });
+        }
+        let poll = remaining
+            .min(next_progress.saturating_duration_since(Instant::now()))
+            .as_secs()
+            .clamp(1, MAX_WAIT_SECS);
+        // Ours stays hidden until cleanup, others until polling ends: no
+        // message is received twice.
         let hold = (remaining + Duration::from_secs(60)).as_secs().min(43_200);
         let received = clients
             .sqs
             .receive_message()
             .queue_url(queue_url)
             .max_number_of_messages(10)
-            .wait_time_seconds(i32::try_from(wait).unwrap_or(20))
+            .wait_time_seconds(i32::try_from(poll).unwrap_or(20))
             .visibility_timeout(i32::try_from(hold).unwrap_or(43_200))
             .customize()
-            .config_override(clients.long_poll(i32::try_from(wait).unwrap_or(20)))
+            .config_override(clients.long_poll(i32::try_from(poll).unwrap_or(20)))
             .send()
             .await
             .map_err(|e| classify("sqs:ReceiveMessage", &spec.queue.name, e));
@@ -675,7 +754,6 @@ async fn poll_for_event(
             let (Some(receipt), Some(body)) = (message.receipt_handle(), message.body()) else {
                 continue;
             };
-            let id = message.message_id().unwrap_or(receipt).to_owned();
             match classify_body(body, &object.marker) {
                 Body::Ours(record) if polled.ours.is_none() => {
                     polled.ours = Some(Received {
@@ -699,11 +777,6 @@ async fn poll_for_event(
                         Err(e) => notes.push(e.to_string()),
                     }
                 }
-                Body::Unrelated if seen.insert(id) => {
-                    if let Err(e) = change_visibility(clients, queue_url, receipt, 0).await {
-                        notes.push(e.to_string());
-                    }
-                }
                 Body::Unrelated => polled.held.push(receipt.to_owned()),
             }
         }
@@ -714,9 +787,18 @@ async fn poll_for_event(
     for note in notes {
         run.reporter.note(StepId::Check(name), note);
     }
+    if !polled.held.is_empty() {
+        run.reporter.note(
+            StepId::Check(name),
+            format!(
+                "{} of others arrived while verify polled: each was received once and is held until the checks end",
+                crate::words::count(polled.held.len(), "message")
+            ),
+        );
+    }
 
     let Some(received) = &polled.ours else {
-        let cause = missing_event_cause(clients, spec, arns, options.timeout).await;
+        let cause = missing_event_cause(clients, spec, arns, wait).await;
         run.record(name, started.elapsed(), Outcome::Fail(cause));
         return polled;
     };
@@ -833,8 +915,38 @@ async fn missing_event_cause(
     clients: &Clients,
     spec: &Spec,
     arns: &Arns,
-    timeout: Duration,
+    wait: &EventWait,
 ) -> String {
+    let cause = route_cause(clients, spec, arns, wait.total).await;
+    propagation_cause(wait.fresh, SystemTime::now(), cause)
+}
+
+/// `cause`, said after the change that was still taking effect when verify
+/// began, if one was.
+fn propagation_cause(
+    fresh: Option<super::recent::Fresh>,
+    now: SystemTime,
+    cause: String,
+) -> String {
+    let Some(fresh) = fresh else { return cause };
+    let ago = secs_rounded(now.duration_since(fresh.at).unwrap_or_default());
+    let left = fresh.remaining(now);
+    if left.is_zero() {
+        format!(
+            "{cause}; {} {ago} ago, and that time has passed",
+            fresh.change.words()
+        )
+    } else {
+        format!(
+            "{} only {ago} ago: the event may not be on its way yet; run sluice verify again in {} (without --wait it waits that long). If it still does not come: {cause}",
+            fresh.change.words(),
+            secs_rounded(left)
+        )
+    }
+}
+
+/// Why no event came, from the route and the bucket's configuration.
+async fn route_cause(clients: &Clients, spec: &Spec, arns: &Arns, timeout: Duration) -> String {
     let generic = format!(
         "no event within {}: check the bucket notification (prefix/suffix) and the queue policy's aws:SourceArn",
         secs(timeout)
@@ -843,7 +955,7 @@ async fn missing_event_cause(
         Delivery::Direct => {}
         Delivery::Sns => {
             return format!(
-                "no event within {}: check that the bucket's entry to the topic {} covers the test object's key, the queue's subscription (its filter policy) and the queue policy's aws:SourceArn (the topic)",
+                "no event within {}: check that the bucket's entry to the topic {} covers the test object's key, the queue's subscription to the topic, and the queue policy's aws:SourceArn (the topic)",
                 secs(timeout),
                 spec.notification.topic_arn.as_deref().unwrap_or_default()
             );
@@ -904,6 +1016,154 @@ async fn missing_event_cause(
     format!("{generic}; {detail}")
 }
 
+/// A queue younger than this, holding no more than [`NEW_QUEUE_MESSAGES`],
+/// holds S3's test events for its new notification.
+const NEW_QUEUE_AGE: Duration = Duration::from_secs(15 * 60);
+const NEW_QUEUE_MESSAGES: u64 = 2;
+
+/// How long ago the queue at `url` was made (its CreatedTimestamp).
+async fn queue_age(clients: &Clients, url: &str) -> Option<Duration> {
+    let created: String = super::observe::queue_attribute(
+        clients,
+        url,
+        aws_sdk_sqs::types::QueueAttributeName::CreatedTimestamp,
+    )
+    .await
+    .ok()??;
+    // Whole seconds (some emulators add a fraction).
+    let created: u64 = created.split('.').next()?.parse().ok()?;
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH + Duration::from_secs(created))
+        .ok()
+}
+
+/// How often a long wait for the event says how it goes.
+const PROGRESS_EVERY: Duration = Duration::from_secs(30);
+
+/// How long the event is awaited, and the change that makes it longer.
+#[derive(Debug, Clone)]
+struct EventWait {
+    total: Duration,
+    /// A change apply made that AWS may still be putting into effect.
+    fresh: Option<super::recent::Fresh>,
+}
+
+impl EventWait {
+    /// `options.timeout` as it is, or (with apply's records) at least the
+    /// route's usual time and as long again as a recent change has left.
+    fn of(spec: &Spec, account: &str, options: &VerifyOptions) -> EventWait {
+        let now = SystemTime::now();
+        let fresh = options
+            .recent_dir
+            .as_deref()
+            .and_then(|dir| super::recent::fresh(dir, spec, account, now));
+        let total = if options.wait_for_propagation {
+            options.timeout.max(route_wait(spec.notification.delivery))
+                + fresh.map_or(Duration::ZERO, |f| f.remaining(now))
+        } else {
+            options.timeout
+        };
+        EventWait { total, fresh }
+    }
+
+    /// Why the wait is as long as it is, for a progress line.
+    fn why(&self) -> String {
+        match self.fresh {
+            Some(fresh) => format!(
+                ": {} (apply made it {} ago)",
+                fresh.change.words(),
+                secs_rounded(
+                    SystemTime::now()
+                        .duration_since(fresh.at)
+                        .unwrap_or_default()
+                )
+            ),
+            None => String::new(),
+        }
+    }
+}
+
+/// How long an event usually takes through each route once it is settled.
+fn route_wait(delivery: Delivery) -> Duration {
+    match delivery {
+        Delivery::Direct => Duration::from_secs(30),
+        Delivery::Sns => Duration::from_secs(45),
+        Delivery::Eventbridge => Duration::from_secs(60),
+    }
+}
+
+/// Before the test object is uploaded: a queue that already holds messages
+/// of others is not received from without consent (each receive counts
+/// towards a message's maxReceiveCount, and a live message would reach the
+/// dead-letter queue sooner). Verify waits, reading only the queue's
+/// counts, until the queue is empty; `Err` says why it was not, when the
+/// wait ends first.
+async fn wait_for_quiet(
+    clients: &Clients,
+    spec: &Spec,
+    queue_url: &str,
+    wait: &EventWait,
+    options: &VerifyOptions,
+    run: &mut Run<'_>,
+) -> Result<(), String> {
+    let step = StepId::Check(CheckId::Upload);
+    let limit = match &spec.queue.dead_letter {
+        dlq if spec.has_dead_letter() => format!("maxReceiveCount of {}", dlq.max_receive_count),
+        _ => "receive count".to_owned(),
+    };
+    let Ok(depth) = queue_depth(clients, queue_url).await else {
+        return Ok(());
+    };
+    if depth.total() == 0 {
+        return Ok(());
+    }
+    // A queue made minutes ago holds S3's test event ("When the notification
+    // is first enabled, an s3:TestEvent occurs"), which is ours to drain.
+    if depth.total() <= NEW_QUEUE_MESSAGES
+        && let Some(age) = queue_age(clients, queue_url).await
+        && age < NEW_QUEUE_AGE
+    {
+        run.reporter.note(
+            step,
+            format!(
+                "the queue, made {} ago, holds {depth}: S3's s3:TestEvent for its new notification, which verify drains (a message of others among them would be received once, and held until the checks end)",
+                secs_rounded(age)
+            ),
+        );
+        return Ok(());
+    }
+    if options.probe_busy_queue {
+        run.reporter.note(
+            step,
+            format!(
+                "the queue holds {depth} of others; with --probe-busy-queue verify receives them while it looks for its own, each at most once (each receive counts towards its {limit})"
+            ),
+        );
+        return Ok(());
+    }
+    run.reporter.send(Event::Waiting {
+        step,
+        reason: format!(
+            "the queue holds {depth} of others: verify does not receive them (each receive counts towards its {limit}); it waits up to {} for the queue to empty before it uploads its object (--probe-busy-queue receives anyway)",
+            secs(wait.total)
+        ),
+    });
+    let deadline = Instant::now() + wait.total;
+    let mut last = depth;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(2).min(wait.total)).await;
+        match queue_depth(clients, queue_url).await {
+            Ok(depth) if depth.total() == 0 => return Ok(()),
+            Ok(depth) => last = depth,
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Err(format!(
+        "the queue held {last} of others throughout the {} verify waited: it receives none of them without --probe-busy-queue (each receive counts towards its {limit}), so no test object was uploaded; run verify when the queue is empty, or pass --probe-busy-queue",
+        secs(wait.total)
+    ))
+}
+
 async fn delete_message(
     clients: &Clients,
     queue_url: &str,
@@ -939,8 +1199,21 @@ async fn change_visibility(
         .map_err(|e| classify("sqs:ChangeMessageVisibility", queue_url, e))
 }
 
+/// `45 s`, `3 min 20 s`: a duration to the second.
+fn secs_rounded(d: Duration) -> String {
+    let total = d.as_secs();
+    match (total / 60, total % 60) {
+        (0, s) => format!("{s} s"),
+        (m, 0) => format!("{m} min"),
+        (m, s) => format!("{m} min {s} s"),
+    }
+}
+
 /// `30 s`, `2.5 s`, `14 ms`.
 fn secs(d: Duration) -> String {
+    if d >= Duration::from_secs(120) {
+        return secs_rounded(d);
+    }
     if d < Duration::from_secs(1) {
         format!("{} ms", d.as_millis())
     } else if d.subsec_millis() == 0 {
@@ -952,10 +1225,21 @@ fn secs(d: Duration) -> String {
 
 // ---- the role ----
 
+/// What a wait for IAM says, as a waiting line of the check `name`.
+fn waiting(reporter: &Reporter, name: CheckId) -> impl FnMut(String) + Send + '_ {
+    move |reason| {
+        reporter.send(Event::Waiting {
+            step: StepId::Check(name),
+            reason,
+        })
+    }
+}
+
 async fn role_checks(
     stack: &Stack<'_>,
     identity: Option<&Identity>,
     uploaded: bool,
+    options: &VerifyOptions,
     run: &mut Run<'_>,
 ) {
     let Stack {
@@ -1009,7 +1293,17 @@ async fn role_checks(
         );
         return;
     }
-    let assumed = match clients.assume_role(&role.arn, &spec.role.external_id).await {
+    let mut wait = IamWait::new(options.iam_wait);
+    let reporter = run.reporter;
+    let assumed = match clients
+        .assume_role(
+            &role.arn,
+            &spec.role.external_id,
+            &mut wait,
+            &mut waiting(reporter, CheckId::RoleAssume),
+        )
+        .await
+    {
         Ok(assumed) => {
             run.finish(CheckId::RoleAssume, started, Ok(format!("as {}", role.arn)));
             assumed
@@ -1020,10 +1314,21 @@ async fn role_checks(
         }
     };
 
+    // The role's first calls may be denied while its policy spreads.
+    let mut first = wait.again();
     if spec.has_queue() {
-        role_receive(&assumed, spec, queue_url, run).await;
+        role_receive(
+            clients,
+            &assumed,
+            spec,
+            queue_url,
+            options.probe_busy_queue,
+            &mut first,
+            run,
+        )
+        .await;
     }
-    data_checks(&ROLE, &assumed, spec, object, uploaded, run).await;
+    data_checks(&ROLE, &assumed, spec, object, uploaded, &mut first, run).await;
 }
 
 /// The user's access, with its own key: always when the key is given, and
@@ -1057,7 +1362,17 @@ async fn user_checks(
     };
     let started = run.start(CheckId::UserKey, title);
     let as_user = clients.with_key(&key.access_key_id, key.secret_access_key.expose());
-    match as_user.identity().await {
+    // A key made moments ago is unknown (InvalidClientTokenId) for a while.
+    let mut wait = IamWait::new(options.iam_wait);
+    let reporter = run.reporter;
+    let known = wait
+        .call(
+            &format!("the access key {}", key.access_key_id),
+            &mut waiting(reporter, CheckId::UserKey),
+            || as_user.identity(),
+        )
+        .await;
+    match known {
         Ok(identity) if identity.arn == arns.user => {
             run.finish(
                 CheckId::UserKey,
@@ -1081,7 +1396,16 @@ async fn user_checks(
             return;
         }
     }
-    data_checks(&USER, &as_user, spec, object, uploaded, run).await;
+    data_checks(
+        &USER,
+        &as_user,
+        spec,
+        object,
+        uploaded,
+        &mut wait.again(),
+        run,
+    )
+    .await;
 }
 
 /// Whose access the data checks try: the role's or the user's.
@@ -1118,30 +1442,64 @@ async fn data_checks(
     spec: &Spec,
     object: &TestObject,
     uploaded: bool,
+    wait: &mut IamWait,
     run: &mut Run<'_>,
 ) {
     if !spec.has_queue() {
-        identity_list(who, clients, spec, run).await;
+        identity_list(who, clients, spec, wait, run).await;
     }
-    identity_read(who, clients, spec, object, uploaded, run).await;
+    identity_read(who, clients, spec, object, uploaded, wait, run).await;
     if spec.policy.allow_put_object {
-        identity_write(who, clients, spec, object, run).await;
+        identity_write(who, clients, spec, object, wait, run).await;
     }
 }
 
-async fn role_receive(assumed: &Clients, spec: &Spec, queue_url: &str, run: &mut Run<'_>) {
-    let started = run.start(
-        CheckId::RoleReceiveMessage,
-        format!("the role may receive from {}", spec.queue.name),
-    );
-    let result = assumed
-        .sqs
-        .receive_message()
-        .queue_url(queue_url)
-        .max_number_of_messages(1)
-        .wait_time_seconds(1)
-        .visibility_timeout(0)
-        .send()
+/// The role receives once, without waiting, from a queue that shows no
+/// visible message: what it may get is only what arrived that instant, left
+/// visible. With visible messages of others it receives only with consent.
+async fn role_receive(
+    clients: &Clients,
+    assumed: &Clients,
+    spec: &Spec,
+    queue_url: &str,
+    probe_busy_queue: bool,
+    wait: &mut IamWait,
+    run: &mut Run<'_>,
+) {
+    let title = format!("the role may receive from {}", spec.queue.name);
+    if !probe_busy_queue
+        && let Ok(depth) = queue_depth(clients, queue_url).await
+        && depth.visible > 0
+    {
+        run.not_available(
+            CheckId::RoleReceiveMessage,
+            title,
+            format!(
+                "the queue shows {} of others: receiving one as the role would count towards its maxReceiveCount (--probe-busy-queue receives anyway); the role's sqs:ReceiveMessage is checked by policy simulation",
+                crate::words::count(depth.visible, "visible message")
+            ),
+        );
+        return;
+    }
+    let started = run.start(CheckId::RoleReceiveMessage, title);
+    let reporter = run.reporter;
+    let result = wait
+        .call(
+            "the role's first call",
+            &mut waiting(reporter, CheckId::RoleReceiveMessage),
+            || async {
+                assumed
+                    .sqs
+                    .receive_message()
+                    .queue_url(queue_url)
+                    .max_number_of_messages(1)
+                    .wait_time_seconds(0)
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .map_err(|e| classify("sqs:ReceiveMessage", &spec.queue.name, e))
+            },
+        )
         .await
         .map(|out| {
             format!(
@@ -1149,21 +1507,37 @@ async fn role_receive(assumed: &Clients, spec: &Spec, queue_url: &str, run: &mut
                 crate::words::count(out.messages().len(), "message")
             )
         })
-        .map_err(|e| classify("sqs:ReceiveMessage", &spec.queue.name, e).to_string());
+        .map_err(|e| e.to_string());
     run.finish(CheckId::RoleReceiveMessage, started, result);
 }
 
 /// A pull import lists the prefix before it reads.
-async fn identity_list(who: &Who, assumed: &Clients, spec: &Spec, run: &mut Run<'_>) {
+async fn identity_list(
+    who: &Who,
+    assumed: &Clients,
+    spec: &Spec,
+    wait: &mut IamWait,
+    run: &mut Run<'_>,
+) {
     let where_ = format!("s3://{}/{}", spec.bucket.name, spec.bucket.prefix);
     let started = run.start(who.list, format!("the {} may list {where_}", who.label));
-    let result = assumed
-        .s3
-        .list_objects_v2()
-        .bucket(&spec.bucket.name)
-        .prefix(&spec.bucket.prefix)
-        .max_keys(10)
-        .send()
+    let reporter = run.reporter;
+    let result = wait
+        .call(
+            &format!("the {}'s first call", who.label),
+            &mut waiting(reporter, who.list),
+            || async {
+                assumed
+                    .s3
+                    .list_objects_v2()
+                    .bucket(&spec.bucket.name)
+                    .prefix(&spec.bucket.prefix)
+                    .max_keys(10)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:ListBucket", &where_, e))
+            },
+        )
         .await
         .map(|out| {
             format!(
@@ -1171,7 +1545,7 @@ async fn identity_list(who: &Who, assumed: &Clients, spec: &Spec, run: &mut Run<
                 crate::words::count(out.contents().len(), "object")
             )
         })
-        .map_err(|e| classify("s3:ListBucket", &where_, e).to_string());
+        .map_err(|e| e.to_string());
     run.finish(who.list, started, result);
 }
 
@@ -1181,27 +1555,38 @@ async fn identity_write(
     assumed: &Clients,
     spec: &Spec,
     object: &TestObject,
+    wait: &mut IamWait,
     run: &mut Run<'_>,
 ) {
     let key = format!("{}.written", object.key);
     let place = format!("s3://{}/{key}", spec.bucket.name);
     let started = run.start(who.put, format!("the {} may write {place}", who.label));
-    let put = assumed
-        .s3
-        .put_object()
-        .bucket(&spec.bucket.name)
-        .key(&key)
-        .body(aws_sdk_s3::primitives::ByteStream::from_static(
-            TEST_BODY.as_bytes(),
-        ))
-        .send()
+    let reporter = run.reporter;
+    let put = wait
+        .call(
+            &format!("the {}'s first call", who.label),
+            &mut waiting(reporter, who.put),
+            || async {
+                assumed
+                    .s3
+                    .put_object()
+                    .bucket(&spec.bucket.name)
+                    .key(&key)
+                    .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                        TEST_BODY.as_bytes(),
+                    ))
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:PutObject", &place, e))
+            },
+        )
         .await;
     let written = put.is_ok();
     run.finish(
         who.put,
         started,
         put.map(|_| format!("{} bytes written", TEST_BODY.len()))
-            .map_err(|e| classify("s3:PutObject", &place, e).to_string()),
+            .map_err(|e| e.to_string()),
     );
     let title = format!("the {} may delete {place}", who.label);
     if !written {
@@ -1235,6 +1620,7 @@ async fn identity_read(
     spec: &Spec,
     object: &TestObject,
     uploaded: bool,
+    wait: &mut IamWait,
     run: &mut Run<'_>,
 ) {
     let title = format!(
@@ -1246,20 +1632,29 @@ async fn identity_read(
         return;
     }
     let started = run.start(who.get, title);
-    let got = assumed
-        .s3
-        .get_object()
-        .bucket(&spec.bucket.name)
-        .key(&object.key)
-        .send()
-        .await
-        .map_err(|e| {
-            classify(
-                "s3:GetObject",
-                format!("s3://{}/{}", spec.bucket.name, object.key),
-                e,
-            )
-        });
+    let reporter = run.reporter;
+    let got = wait
+        .call(
+            &format!("the {}'s first call", who.label),
+            &mut waiting(reporter, who.get),
+            || async {
+                assumed
+                    .s3
+                    .get_object()
+                    .bucket(&spec.bucket.name)
+                    .key(&object.key)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        classify(
+                            "s3:GetObject",
+                            format!("s3://{}/{}", spec.bucket.name, object.key),
+                            e,
+                        )
+                    })
+            },
+        )
+        .await;
     let result = match got {
         Ok(out) => match out.body.collect().await.map(|b| b.into_bytes()) {
             Ok(bytes) if bytes == TEST_BODY.as_bytes() => Ok(format!("{} bytes read", bytes.len())),
@@ -1618,6 +2013,36 @@ mod tests {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         );
         assert!(object.key.contains(&object.marker));
+    }
+
+    #[test]
+    fn a_missing_event_is_put_down_to_a_fresh_change() {
+        use super::super::recent::{Change, Fresh};
+        let now = SystemTime::now();
+        let fresh = Fresh {
+            change: Change::Eventbridge,
+            at: now - Duration::from_secs(40),
+        };
+        let said = propagation_cause(Some(fresh), now, "no event within 1 min".into());
+        assert!(
+            said.starts_with("the bucket's EventBridge delivery was turned on, and S3 says that \"takes around five minutes\" to take effect only 40 s ago"),
+            "{said}"
+        );
+        assert!(
+            said.contains("run sluice verify again in 4 min 20 s"),
+            "{said}"
+        );
+        assert!(
+            said.ends_with("If it still does not come: no event within 1 min"),
+            "{said}"
+        );
+        let later = now + Duration::from_secs(10 * 60);
+        let said = propagation_cause(Some(fresh), later, "no event".into());
+        assert!(
+            said.contains("10 min 40 s ago, and that time has passed"),
+            "{said}"
+        );
+        assert_eq!(propagation_cause(None, now, "no event".into()), "no event");
     }
 
     #[test]

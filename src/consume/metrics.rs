@@ -32,8 +32,12 @@ counters!(
     messages_received,
     /// Messages deleted after their records were durably in the sink.
     messages_deleted,
-    /// Messages given back (visibility 0) at shutdown or left for redelivery.
+    /// Messages given back (visibility 0): at a stop, or when the sink failed.
     messages_returned,
+    /// Messages left hidden after an error of their own (a decode error
+    /// under `keep` or `fail`), for SQS to deliver again; the stop hands
+    /// back those still hidden (counted in `messages_returned` then).
+    messages_kept,
     /// `s3:TestEvent` messages drained.
     test_events,
     /// Objects of another bucket, or outside the prefix/suffix: never fetched.

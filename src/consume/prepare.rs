@@ -18,6 +18,7 @@ use super::runner::{ConsumeOptions, ErrorPolicy, ForeignPolicy};
 use super::sink::{Quarantine, Sink, SinkSpec};
 use crate::aws::Clients;
 use crate::aws::observe::queue_url;
+use crate::aws::propagation::IamWait;
 use crate::spec::{Compression, RecordFormat, Spec};
 
 /// How to consume, beyond what the spec says: `sluice consume`'s options.
@@ -49,10 +50,14 @@ pub struct ConsumeSettings {
     pub stop_when_idle: Option<Duration>,
     /// Consume as the spec's role (assumed with its external ID).
     pub assume_role: bool,
+    /// How long assuming the role, and the role's first call, wait for IAM
+    /// to propagate a change (`--iam-wait`).
+    pub iam_wait: Duration,
     /// How long a failing sink is retried before the run ends with an error.
     pub sink_retry: Duration,
-    /// What happens to messages for another bucket or outside the prefix/suffix.
-    pub on_foreign_event: ForeignPolicy,
+    /// What happens to messages for another bucket or outside the
+    /// prefix/suffix; `None`: by the route ([`foreign_policy_for`]).
+    pub on_foreign_event: Option<ForeignPolicy>,
     /// Fetch objects of any bucket a message names (not only the spec's).
     pub any_bucket: bool,
 }
@@ -74,8 +79,9 @@ impl Default for ConsumeSettings {
             max_zstd_window_mib: DecodeOptions::default().max_zstd_window_mib,
             stop_when_idle: None,
             assume_role: false,
+            iam_wait: crate::aws::propagation::DEFAULT_IAM_WAIT,
             sink_retry: Duration::from_secs(300),
-            on_foreign_event: ForeignPolicy::Keep,
+            on_foreign_event: None,
             any_bucket: false,
         }
     }
@@ -123,20 +129,34 @@ pub struct Queues {
 }
 
 /// `clients`, or the spec's role assumed with its external ID (`assume_role`);
-/// with the role's ARN when it was assumed.
+/// with the role's ARN when it was assumed. A role made moments ago may be
+/// refused, and its first calls denied, until IAM has caught up: both wait
+/// up to `iam_wait`, each wait said to `say`.
 pub async fn connect_as(
     clients: Clients,
     spec: &Spec,
     assume_role: bool,
+    iam_wait: Duration,
+    say: &mut (dyn FnMut(String) + Send),
 ) -> Result<(Clients, Option<String>)> {
     if !assume_role {
         return Ok((clients, None));
     }
     let role = crate::docs::Arns::of(spec).role;
+    let mut wait = IamWait::new(iam_wait);
     let assumed = clients
-        .assume_role(&role, &spec.role.external_id)
+        .assume_role(&role, &spec.role.external_id, &mut wait, say)
         .await
         .with_context(|| format!("cannot assume {role} with the spec's external ID"))?;
+    if spec.has_queue() {
+        // The role's first call; what it finds is read again by `queues`.
+        wait.again()
+            .call("the role's first call", say, || {
+                queue_url(&assumed, &spec.queue.name)
+            })
+            .await
+            .with_context(|| format!("the role {role} cannot reach its queue"))?;
+    }
     Ok((assumed, Some(role)))
 }
 
@@ -172,18 +192,13 @@ pub async fn queues(clients: &Clients, spec: &Spec) -> Result<Queues> {
 /// The queue's visibility timeout in seconds, as SQS has it (`fallback` when
 /// the attribute is missing or not a number).
 async fn visibility_timeout(clients: &Clients, url: &str, fallback: u64) -> Result<u64> {
-    use aws_sdk_sqs::types::QueueAttributeName;
-    let out = clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::VisibilityTimeout)
-        .send()
-        .await
-        .map_err(|e| crate::aws::error::classify("sqs:GetQueueAttributes", url, e))?;
-    Ok(out
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::VisibilityTimeout))
+    let value = crate::aws::observe::queue_attribute(
+        clients,
+        url,
+        aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
+    )
+    .await?;
+    Ok(value
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(fallback))
 }
@@ -196,6 +211,7 @@ pub async fn prepare(
     clients: Clients,
     spec: &Spec,
     settings: &ConsumeSettings,
+    say: &mut (dyn FnMut(String) + Send),
 ) -> Result<Prepared> {
     let concurrency = settings
         .concurrency
@@ -213,7 +229,8 @@ pub async fn prepare(
         max_zstd_window_mib: settings.max_zstd_window_mib,
         ..DecodeOptions::default()
     };
-    let (clients, assumed_role) = connect_as(clients, spec, settings.assume_role).await?;
+    let (clients, assumed_role) =
+        connect_as(clients, spec, settings.assume_role, settings.iam_wait, say).await?;
     let Queues { queue_url, dlq_url } = queues(&clients, spec).await?;
     let visibility = visibility_timeout(
         &clients,
@@ -252,7 +269,9 @@ pub async fn prepare(
         queue_poll_interval: Duration::from_secs(5),
         sink_retry: settings.sink_retry,
         bucket: (!settings.any_bucket).then(|| spec.bucket.name.clone()),
-        on_foreign_event: settings.on_foreign_event,
+        on_foreign_event: settings
+            .on_foreign_event
+            .unwrap_or_else(|| foreign_policy_for(spec)),
     };
     Ok(Prepared {
         clients,
@@ -261,6 +280,20 @@ pub async fn prepare(
         sink_name: settings.sink.to_string(),
         assumed_role,
     })
+}
+
+/// What becomes of a message announcing objects outside the spec's bucket,
+/// prefix or suffix when no policy is given. Through the SNS route the queue
+/// receives every event of the bucket's topic (the subscription has no
+/// filter: see [`crate::docs::subscription_document`]): those are expected,
+/// not the stack's, and are deleted unfetched. Otherwise such a message
+/// means a notification wider than the spec: it is kept, so that it
+/// reaches the dead-letter queue where it can be looked at.
+pub fn foreign_policy_for(spec: &Spec) -> ForeignPolicy {
+    match spec.delivery() {
+        Some(crate::spec::Delivery::Sns) => ForeignPolicy::Delete,
+        _ => ForeignPolicy::Keep,
+    }
 }
 
 /// The memory available to this process, when the system says (Linux's
@@ -326,6 +359,18 @@ mod tests {
         assert_eq!(settings.on_decode_error, ErrorPolicy::Skip);
         assert_eq!(settings.max_record_bytes, 1024 * 1024);
         assert!(!settings.assume_role);
+        assert_eq!(settings.on_foreign_event, None);
+    }
+
+    #[test]
+    fn events_outside_the_stack_are_deleted_only_through_the_topic() {
+        let mut spec = crate::spec::starter("acme", "us-west-2", Some("123456789012"));
+        assert_eq!(foreign_policy_for(&spec), ForeignPolicy::Keep);
+        spec.notification.delivery = crate::spec::Delivery::Sns;
+        spec.notification.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:t".into());
+        assert_eq!(foreign_policy_for(&spec), ForeignPolicy::Delete);
+        spec.notification.delivery = crate::spec::Delivery::Eventbridge;
+        assert_eq!(foreign_policy_for(&spec), ForeignPolicy::Keep);
     }
 
     #[test]

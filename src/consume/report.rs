@@ -90,11 +90,18 @@ pub fn human_summary(s: &Snapshot, sink: &str) -> String {
         duration(s.uptime_secs),
     );
     out.push_str(&format!(
-        "  messages: {} received, {} deleted, {} handed back or kept",
+        "  messages: {} received, {} deleted, {} handed back to the queue",
         count(c.messages_received),
         count(c.messages_deleted),
         count(c.messages_returned),
     ));
+    if c.messages_kept > 0 {
+        out.push_str(&format!(
+            " ({} kept after an error of {} own, for SQS to deliver again)",
+            count(c.messages_kept),
+            if c.messages_kept == 1 { "its" } else { "their" }
+        ));
+    }
     if c.test_events > 0 {
         out.push_str(&format!(" ({} s3:TestEvent drained)", count(c.test_events)));
     }

@@ -173,7 +173,12 @@ struct Shared {
     /// The messages this run left in the queue on purpose (kept), by message
     /// id, with when they become visible again: until then they count as in
     /// flight without being work, and receiving one again is nothing new.
-    kept: std::sync::Mutex<HashMap<String, Instant>>,
+    /// Each with its receipt handle, so the stop can hand back those still hidden.
+    kept: std::sync::Mutex<HashMap<String, (String, Instant)>>,
+    /// The messages whose records this run committed to the sink, by id
+    /// (bounded): one received again (its delete failed) is deleted, never
+    /// written a second time.
+    committed: std::sync::Mutex<Seen<String>>,
 }
 
 impl Shared {
@@ -182,6 +187,34 @@ impl Shared {
             .lock()
             .map(|t| t.is_some())
             .unwrap_or(false)
+    }
+
+    /// Whether something ended the run.
+    fn failed(&self) -> bool {
+        self.fatal.lock().map(|f| f.is_some()).unwrap_or(true)
+    }
+
+    /// Ends the run when AWS refuses the consumer's own part of the work
+    /// (`action` on the queue): a permission taken away, or credentials
+    /// that expired or are unknown. Retrying cannot help, and going on
+    /// would spend the messages' receives (and, with deletes refused, write
+    /// their records again) for a failure that is not theirs. Nothing more is
+    /// written; held messages go back, or become visible after the
+    /// visibility timeout where SQS refuses that too.
+    fn refused(&self, action: &str, e: &crate::aws::AwsError, consequence: &str) {
+        let why = match e.credential_problem() {
+            Some(_) => format!(
+                "{e}: the consumer stops{consequence}; renew the credentials (AWS SSO: aws sso login) and run again"
+            ),
+            None => format!(
+                "{action} is denied on the queue {} ({}): the consumer stops{consequence}; grant {action} to the consumer's identity and run again",
+                self.options.queue_url, e.message
+            ),
+        };
+        self.fail(format!(
+            "{why}. Messages not yet written are handed back where SQS allows it; the others become visible again after the visibility timeout ({} s)",
+            self.options.visibility_timeout.as_secs()
+        ));
     }
 
     /// Ends the run with `why` (the first reason wins).
@@ -197,21 +230,47 @@ impl Shared {
     }
 }
 
-/// Objects written in this run, to drop duplicate notifications (bounded).
-#[derive(Default)]
-struct Seen {
-    set: HashSet<(String, String, String)>,
-    order: VecDeque<(String, String, String)>,
+/// What this run has done, remembered to do it once (bounded): objects
+/// written, to drop duplicate notifications; messages committed.
+struct Seen<T = (String, String, String)> {
+    set: HashSet<T>,
+    order: VecDeque<T>,
+}
+
+impl<T> Default for Seen<T> {
+    fn default() -> Self {
+        Seen {
+            set: HashSet::new(),
+            order: VecDeque::new(),
+        }
+    }
 }
 
 const SEEN_LIMIT: usize = 200_000;
 
-impl Seen {
-    fn contains(&self, id: &(String, String, String)) -> bool {
-        !id.2.is_empty() && self.set.contains(id)
+/// An identity that may be unknown (empty): those are never remembered.
+trait Known {
+    fn known(&self) -> bool;
+}
+
+impl Known for (String, String, String) {
+    fn known(&self) -> bool {
+        !self.2.is_empty()
     }
-    fn insert(&mut self, id: (String, String, String)) {
-        if id.2.is_empty() || !self.set.insert(id.clone()) {
+}
+
+impl Known for String {
+    fn known(&self) -> bool {
+        !self.is_empty()
+    }
+}
+
+impl<T: Known + Eq + std::hash::Hash + Clone> Seen<T> {
+    fn contains(&self, id: &T) -> bool {
+        id.known() && self.set.contains(id)
+    }
+    fn insert(&mut self, id: T) {
+        if !id.known() || !self.set.insert(id.clone()) {
             return;
         }
         self.order.push_back(id);
@@ -249,14 +308,33 @@ pub async fn run(
         seen: std::sync::Mutex::new(Seen::default()),
         last_arrival: std::sync::Mutex::new(Instant::now()),
         kept: std::sync::Mutex::new(HashMap::new()),
+        committed: std::sync::Mutex::new(Seen::default()),
         sink_trouble: std::sync::Mutex::new(None),
         fatal: std::sync::Mutex::new(None),
     });
     let slots = Arc::new(Semaphore::new(shared.options.concurrency.max(1)));
     let (delete_tx, delete_rx) = mpsc::unbounded_channel::<String>();
+    let (return_tx, return_rx) = mpsc::unbounded_channel::<String>();
+    let outbox = Outbox {
+        deletes: delete_tx,
+        returns: return_tx,
+    };
     let background = CancellationToken::new();
 
-    let deleter = tokio::spawn(deleter(shared.clone(), delete_rx));
+    let deleter = tokio::spawn(in_batches(delete_rx, {
+        let shared = shared.clone();
+        move |batch| {
+            let shared = shared.clone();
+            async move { delete_batch(&shared, batch).await }
+        }
+    }));
+    let returner = tokio::spawn(in_batches(return_rx, {
+        let shared = shared.clone();
+        move |batch| {
+            let shared = shared.clone();
+            async move { return_handles(&shared, &batch).await }
+        }
+    }));
     let heartbeat = tokio::spawn(heartbeat(shared.clone(), background.clone()));
     let gauges = tokio::spawn(queue_gauges(shared.clone(), background.clone()));
     let sampler = tokio::spawn(sampler(shared.clone(), background.clone()));
@@ -287,7 +365,7 @@ pub async fn run(
     let mut workers = tokio::task::JoinSet::new();
     let receivers: Vec<_> = (0..shared.options.receivers.max(1))
         .map(|_| {
-            let (shared, slots, tx) = (shared.clone(), slots.clone(), delete_tx.clone());
+            let (shared, slots, tx) = (shared.clone(), slots.clone(), outbox.clone());
             tokio::spawn(async move { receive_loop(shared, slots, tx).await })
         })
         .collect();
@@ -306,8 +384,11 @@ pub async fn run(
     finished.cancel();
     let _ = grace_timer.await;
     // Every worker task is done; messages are deleted, kept or released.
-    drop(delete_tx);
-    let _ = deleter.await;
+    drop(outbox);
+    let _ = tokio::join!(deleter, returner);
+    // The run ends: what it kept after an error goes back now, rather than
+    // staying hidden for the rest of its visibility timeout.
+    release_kept(&shared).await;
     background.cancel();
     let _ = tokio::join!(heartbeat, gauges, sampler, idle);
     metrics.sample();
@@ -330,7 +411,7 @@ const BATCH_WAIT: Duration = Duration::from_millis(20);
 async fn receive_loop(
     shared: Arc<Shared>,
     slots: Arc<Semaphore>,
-    deletes: mpsc::UnboundedSender<String>,
+    outbox: Outbox,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let control = &shared.control;
     let mut tasks = Vec::new();
@@ -391,21 +472,17 @@ async fn receive_loop(
             .customize()
             .config_override(shared.clients.long_poll(shared.options.wait_secs))
             .send();
-        // A stop lets the open long-poll return rather than dropping it: SQS
-        // may already have handed messages to a dropped poll, and those would
-        // stay invisible for the whole visibility timeout. What it returns
-        // after the stop is released at once. Only an abort drops it.
+        // A stop, even one that must be quick, lets the open long-poll
+        // return rather than dropping it: SQS may already have handed
+        // messages to a dropped poll, and those would stay hidden for the
+        // whole visibility timeout. The poll returns as soon as it has a
+        // message, and at most after its wait; what it brings after the
+        // stop is handed back at once.
         let wait = Duration::from_secs(u64::try_from(shared.options.wait_secs).unwrap_or(0));
         shared.metrics.poll_opened(wait);
-        let received = tokio::select! {
-            r = request => r,
-            () = control.abort.cancelled() => {
-                shared.metrics.poll_closed();
-                break;
-            }
-        };
+        let received = request.await;
         shared.metrics.poll_closed();
-        if control.shutdown.is_cancelled() {
+        if control.shutdown.is_cancelled() || control.abort.is_cancelled() {
             if let Ok(out) = received {
                 release_unprocessed(&shared, out.messages.unwrap_or_default()).await;
             }
@@ -432,6 +509,14 @@ async fn receive_loop(
                     break;
                 }
                 failures += 1;
+                // A refusal that retrying cannot mend (credentials get a few
+                // tries: a provider may renew them in the meantime).
+                if e.kind == ErrorKind::AccessDenied
+                    || (e.kind == ErrorKind::Credentials && failures >= REPEATED)
+                {
+                    shared.refused("sqs:ReceiveMessage", &e, "");
+                    break;
+                }
                 if failures >= REPEATED {
                     shared.metrics.set_alert(Some(format!(
                         "receiving failed {failures} times in a row, retrying with backoff: {e}"
@@ -475,11 +560,26 @@ async fn receive_loop(
                     deadline: Instant::now() + shared.options.visibility_timeout,
                 },
             );
-            let (shared, deletes) = (shared.clone(), deletes.clone());
+            let (shared, outbox) = (shared.clone(), outbox.clone());
             tasks.push(tokio::spawn(async move {
-                let disposition = process_with_retries(&shared, &message).await;
+                let committed = message.message_id().is_some_and(|id| {
+                    shared
+                        .committed
+                        .lock()
+                        .map(|c| c.contains(&id.to_owned()))
+                        .unwrap_or(false)
+                });
+                // Its records are in the sink already: delete it, write nothing.
+                let disposition = if committed {
+                    shared
+                        .metrics
+                        .add(&shared.metrics.counters.objects_duplicate, 1);
+                    Disposition::Delete
+                } else {
+                    process_with_retries(&shared, &message).await
+                };
                 let id = message.message_id().unwrap_or_default();
-                finish(&shared, handle, id, disposition, &deletes).await;
+                finish(&shared, handle, id, disposition, &outbox).await;
                 shared.metrics.message_done();
                 drop(permit);
             }));
@@ -509,6 +609,22 @@ async fn set_visibility(
     .await
 }
 
+/// Hands back the messages this run kept that are still hidden.
+async fn release_kept(shared: &Shared) {
+    let now = Instant::now();
+    let handles: Vec<String> = shared
+        .kept
+        .lock()
+        .map(|mut kept| {
+            kept.drain()
+                .filter(|(_, (_, t))| *t > now)
+                .map(|(_, (handle, _))| handle)
+                .collect()
+        })
+        .unwrap_or_default();
+    return_handles(shared, &handles).await;
+}
+
 /// Makes messages that arrived after a stop visible again right away.
 async fn release_unprocessed(shared: &Shared, messages: Vec<aws_sdk_sqs::types::Message>) {
     let handles: Vec<String> = messages
@@ -521,7 +637,13 @@ async fn release_unprocessed(shared: &Shared, messages: Vec<aws_sdk_sqs::types::
     let count = handles.len() as u64;
     let metrics = &shared.metrics;
     metrics.add(&metrics.counters.messages_received, count);
-    metrics.add(&metrics.counters.messages_returned, count);
+    return_handles(shared, &handles).await;
+}
+
+/// Makes held messages visible again at once, ten at a time, counting them as handed back.
+async fn return_handles(shared: &Shared, handles: &[String]) {
+    let metrics = &shared.metrics;
+    metrics.add(&metrics.counters.messages_returned, handles.len() as u64);
     for chunk in handles.chunks(10) {
         let released = set_visibility(shared, chunk, 0).await;
         match released {
@@ -557,44 +679,30 @@ async fn finish(
     handle: String,
     message_id: &str,
     disposition: Disposition,
-    deletes: &mpsc::UnboundedSender<String>,
+    outbox: &Outbox,
 ) {
     shared.held.lock().await.remove(&handle);
     match disposition {
         Disposition::Delete => {
-            let _ = deletes.send(handle);
+            let _ = outbox.deletes.send(handle);
         }
         Disposition::Keep => {
             shared
                 .metrics
-                .add(&shared.metrics.counters.messages_returned, 1);
+                .add(&shared.metrics.counters.messages_kept, 1);
             if let Ok(mut kept) = shared.kept.lock() {
                 let visible_again = Instant::now() + shared.options.visibility_timeout;
-                kept.insert(message_id.to_owned(), visible_again);
+                kept.insert(message_id.to_owned(), (handle, visible_again));
                 // Bounded: past that many, only those still hidden are remembered.
                 if kept.len() > 100_000 {
                     let now = Instant::now();
-                    kept.retain(|_, t| *t > now);
+                    kept.retain(|_, (_, t)| *t > now);
                 }
             }
         }
+        // Visible again at once, ten at a time with the others being handed back.
         Disposition::Release | Disposition::SinkFailed(_) => {
-            shared
-                .metrics
-                .add(&shared.metrics.counters.messages_returned, 1);
-            let released = shared
-                .clients
-                .sqs
-                .change_message_visibility()
-                .queue_url(&shared.options.queue_url)
-                .receipt_handle(&handle)
-                .visibility_timeout(0)
-                .send()
-                .await;
-            if let Err(e) = released {
-                shared.metrics.api_error("release");
-                tracing::warn!(error = %classify("sqs:ChangeMessageVisibility", &shared.options.queue_url, e), "release failed");
-            }
+            let _ = outbox.returns.send(handle);
         }
     }
 }
@@ -747,6 +855,12 @@ async fn process(shared: &Arc<Shared>, message: &aws_sdk_sqs::types::Message) ->
         writer.abort();
         return Disposition::Release;
     }
+    // The run ended (deletes or visibility refused, credentials gone):
+    // nothing more is written; the message becomes visible again.
+    if shared.failed() {
+        writer.abort();
+        return Disposition::Keep;
+    }
     // From here on the message is finished whatever stops the run.
     let committed = if writer.commit_is_trivial() {
         let r = writer.commit();
@@ -766,6 +880,9 @@ async fn process(shared: &Arc<Shared>, message: &aws_sdk_sqs::types::Message) ->
                 for id in written {
                     seen.insert(id);
                 }
+            }
+            if let Ok(mut committed) = shared.committed.lock() {
+                committed.insert(message_id.to_owned());
             }
             Disposition::Delete
         }
@@ -968,6 +1085,10 @@ async fn fetch_and_decode(
                 return (writer, Fetched::NotFound);
             }
             metrics.api_error(kind_name(e.kind));
+            if e.kind == ErrorKind::Credentials {
+                shared.refused("s3:GetObject", &e, "");
+                return (writer, Fetched::Stopped);
+            }
             let mut sample = sample_for(Some(object), &e.to_string(), None, None);
             sample.message_id = message_id.to_owned();
             metrics.error(sample);
@@ -1164,7 +1285,21 @@ impl SinkWriter for Aborted {
 }
 
 /// Deletes finished messages in batches of up to 10, retrying failed entries.
-async fn deleter(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<String>) {
+/// Where finished messages go: deleted, or handed back to the queue; each
+/// ten at a time (or what arrived within 50 ms).
+#[derive(Clone)]
+struct Outbox {
+    deletes: mpsc::UnboundedSender<String>,
+    returns: mpsc::UnboundedSender<String>,
+}
+
+/// Receipt handles from `rx`, given to `each` ten at a time, or as many as
+/// arrived within 50 ms of the first; ends when every sender is gone.
+async fn in_batches<F, Fut>(mut rx: mpsc::UnboundedReceiver<String>, mut each: F)
+where
+    F: FnMut(Vec<String>) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let mut batch: Vec<String> = Vec::new();
     loop {
         let more = if batch.is_empty() {
@@ -1189,7 +1324,7 @@ async fn deleter(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<String>) {
             }
             None => {}
         }
-        delete_batch(&shared, std::mem::take(&mut batch)).await;
+        each(std::mem::take(&mut batch)).await;
     }
 }
 
@@ -1228,6 +1363,16 @@ async fn delete_batch(shared: &Shared, handles: Vec<String>) {
                     .metrics
                     .add(&shared.metrics.counters.messages_deleted, ok.len() as u64);
                 let mut retry = Vec::new();
+                if let Some(denied) = out
+                    .failed()
+                    .iter()
+                    .find(|f| f.code().contains("AccessDenied"))
+                {
+                    let e =
+                        entry_denied(shared, "sqs:DeleteMessage", denied.code(), denied.message());
+                    delete_refused(shared, &e, out.failed().len());
+                    return;
+                }
                 for f in out.failed() {
                     if f.code() == "ReceiptHandleIsInvalid" || !f.sender_fault() && attempt == 3 {
                         shared.metrics.api_error("delete");
@@ -1246,7 +1391,14 @@ async fn delete_batch(shared: &Shared, handles: Vec<String>) {
             }
             Err(e) => {
                 shared.metrics.api_error("delete");
-                tracing::warn!(error = %classify("sqs:DeleteMessageBatch", &shared.options.queue_url, e), "delete failed; retrying");
+                let e = classify("sqs:DeleteMessage", &shared.options.queue_url, e);
+                tracing::warn!(error = %e, "delete failed; retrying");
+                if e.kind == ErrorKind::AccessDenied
+                    || (e.kind == ErrorKind::Credentials && attempt >= 2)
+                {
+                    delete_refused(shared, &e, pending.len());
+                    return;
+                }
             }
         }
         if !pending.is_empty() {
@@ -1259,6 +1411,34 @@ async fn delete_batch(shared: &Shared, handles: Vec<String>) {
             "messages could not be deleted; they will be delivered again"
         );
     }
+}
+
+/// A batch entry refused with AccessDenied, as the error of `action`.
+fn entry_denied(
+    shared: &Shared,
+    action: &'static str,
+    code: &str,
+    message: Option<&str>,
+) -> crate::aws::AwsError {
+    crate::aws::AwsError {
+        action,
+        resource: shared.options.queue_url.clone(),
+        kind: ErrorKind::AccessDenied,
+        code: Some(code.to_owned()),
+        message: message.unwrap_or("access denied").to_owned(),
+    }
+}
+
+/// The run stops: `count` messages whose records are in the sink could not be deleted.
+fn delete_refused(shared: &Shared, e: &crate::aws::AwsError, count: usize) {
+    shared.refused(
+        "sqs:DeleteMessage",
+        e,
+        &format!(
+            ", since each message it cannot delete comes back and would be written again; the records of {} are in the sink, and a later run writes them again unless they are deleted",
+            crate::words::count(count, "undeleted message")
+        ),
+    );
 }
 
 /// Extends the visibility of every held message before half of it has passed.
@@ -1295,6 +1475,21 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
                                 .add(&shared.metrics.counters.visibility_extensions, 1);
                         }
                     }
+                    if let Some(denied) = out
+                        .failed()
+                        .iter()
+                        .find(|f| f.code().contains("AccessDenied"))
+                    {
+                        shared.metrics.api_error("visibility");
+                        let e = entry_denied(
+                            &shared,
+                            "sqs:ChangeMessageVisibility",
+                            denied.code(),
+                            denied.message(),
+                        );
+                        shared.refused("sqs:ChangeMessageVisibility", &e, "");
+                        return;
+                    }
                     for failed in out.failed() {
                         if let Some(h) =
                             failed.id().parse::<usize>().ok().and_then(|i| chunk.get(i))
@@ -1311,7 +1506,12 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
                 }
                 Err(e) => {
                     shared.metrics.api_error("visibility");
-                    tracing::warn!(error = %classify("sqs:ChangeMessageVisibility", &shared.options.queue_url, e), "heartbeat failed");
+                    let e = classify("sqs:ChangeMessageVisibility", &shared.options.queue_url, e);
+                    tracing::warn!(error = %e, "heartbeat failed");
+                    if e.kind == ErrorKind::AccessDenied || e.kind == ErrorKind::Credentials {
+                        shared.refused("sqs:ChangeMessageVisibility", &e, "");
+                        return;
+                    }
                 }
             }
         }
@@ -1364,6 +1564,7 @@ async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
     let Some(idle) = shared.options.stop_when_idle else {
         return;
     };
+    let mut explained = false;
     loop {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(500)) => {}
@@ -1389,19 +1590,40 @@ async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
             .lock()
             .map(|kept| {
                 let now = Instant::now();
-                kept.values().filter(|t| **t > now).count() as u64
+                kept.values().filter(|(_, t)| *t > now).count() as u64
             })
             .unwrap_or(0);
-        if let Ok(Depth {
-            visible: 0,
-            in_flight,
-            ..
-        }) = reading
-            && in_flight <= kept
-        {
-            tracing::info!("queue idle: stopping");
-            shared.control.shutdown.cancel();
-            return;
+        match reading {
+            Ok(Depth {
+                visible: 0,
+                in_flight,
+                ..
+            }) if in_flight <= kept => {
+                tracing::info!("queue idle: stopping");
+                shared.control.shutdown.cancel();
+                return;
+            }
+            Ok(Depth {
+                visible: 0,
+                in_flight,
+                ..
+            }) if !explained => {
+                // Hidden messages this run does not hold: say whose they
+                // may be, and why the idle stop waits for them.
+                explained = true;
+                let theirs = in_flight - kept;
+                let (are, them) = if theirs == 1 {
+                    ("is", "it")
+                } else {
+                    ("are", "them")
+                };
+                shared.metrics.set_alert(Some(format!(
+                    "{} {are} in flight that this run does not hold: another consumer is processing {them}, or a run that stopped without handing {them} back; SQS makes {them} visible again within the visibility timeout ({} s) at most, and this run waits to consume {them} before it stops",
+                    crate::words::count(theirs, "message"),
+                    shared.options.visibility_timeout.as_secs(),
+                )));
+            }
+            _ => {}
         }
     }
 }

@@ -2,9 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::{Arns, POLICY_VERSION};
+use super::{Arns, POLICY_VERSION, iam_literal};
 use crate::spec::profiles::ExternalId;
-use crate::spec::{BucketEncryption, PolicyScope, QueueEncryption, Spec};
+use crate::spec::{BucketEncryption, ListScope, PolicyScope, QueueEncryption, Spec};
 
 /// The permission policy's description, the same on every path.
 pub fn policy_description(spec: &Spec) -> String {
@@ -46,24 +46,87 @@ pub fn permissions_policy(spec: &Spec) -> Value {
             statements
         }
     };
+    let on_keys = |keys: Vec<String>| match spec.policy.scope {
+        PolicyScope::Wildcard => json!("*"),
+        PolicyScope::LeastPrivilege => one_or_many(keys),
+    };
     let keys = kms_keys(spec);
     if !keys.is_empty() {
-        let mut actions = vec!["kms:Decrypt"];
-        if spec.policy.allow_put_object {
-            // Writing into an SSE-KMS bucket makes a data key.
-            actions.push("kms:GenerateDataKey");
-        }
         statements.push(json!({
             "Sid": "KMSDecrypt",
             "Effect": "Allow",
-            "Action": one_or_many_str(actions),
-            "Resource": match spec.policy.scope {
-                PolicyScope::Wildcard => json!("*"),
-                PolicyScope::LeastPrivilege => one_or_many(keys),
-            },
+            "Action": "kms:Decrypt",
+            "Resource": on_keys(keys),
         }));
     }
+    let writing = kms_keys_written(spec);
+    if !writing.is_empty() {
+        statements.push(json!({
+            "Sid": "KMSGenerateDataKey",
+            "Effect": "Allow",
+            "Action": "kms:GenerateDataKey",
+            "Resource": on_keys(writing),
+        }));
+    }
+    if spec.user.enabled {
+        statements.push(federation_statement(spec, &arns));
+    }
     json!({ "Version": POLICY_VERSION, "Statement": statements })
+}
+
+/// The Sid of the statement that lets the user make its own temporary credentials.
+const FEDERATION_SID: &str = "STSFederationTokenForItself";
+
+/// The name `sluice credentials` gives the federated user of
+/// GetFederationToken: the stack's name (2 to 32 of `\w+=,.@-`).
+pub fn federated_user_name(spec: &Spec) -> String {
+    let mut name: String = spec.name.chars().take(32).collect();
+    if name.len() < 2 {
+        name.push_str("-federated");
+    }
+    name
+}
+
+/// Lets the pipeline's user call GetFederationToken for itself, as Treasure
+/// Data's guide has the import user make its temporary credentials
+/// (`sluice credentials`). Only an IAM user's long-term keys can call it: the
+/// role's sessions cannot (IAM User Guide, "Comparing the AWS STS API
+/// operations"), so on the role the statement grants nothing.
+fn federation_statement(spec: &Spec, arns: &Arns) -> Value {
+    json!({
+        "Sid": FEDERATION_SID,
+        "Effect": "Allow",
+        "Action": "sts:GetFederationToken",
+        "Resource": format!(
+            "arn:{}:sts::{}:federated-user/{}",
+            arns.partition,
+            arns.account,
+            federated_user_name(spec)
+        ),
+    })
+}
+
+/// The policy `sluice credentials` passes to GetFederationToken: the
+/// permissions policy without its federation statement, so the temporary
+/// credentials can do what the pipeline does and no more.
+pub fn federation_session_policy(spec: &Spec) -> Value {
+    let mut policy = permissions_policy(spec);
+    if let Some(Value::Array(statements)) = policy.get_mut("Statement") {
+        statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(FEDERATION_SID));
+    }
+    policy
+}
+
+/// IAM's default quota on a role's trust policy, in characters (white space
+/// not counted), and the most it can be raised to (IAM User Guide, "IAM and
+/// AWS STS quotas": role trust policy length, 2,048 by default, 4,096 at most).
+pub const TRUST_POLICY_QUOTA: usize = 2048;
+pub const TRUST_POLICY_MAX: usize = 4096;
+
+/// A policy's size as IAM counts it against its quotas: its characters
+/// without the white space between the JSON's tokens.
+pub fn policy_size(policy: &Value) -> usize {
+    policy.to_string().chars().count()
 }
 
 /// The queue actions the connector gets: its profile's, and `sqs:SendMessage`
@@ -99,9 +162,11 @@ fn object_write(spec: &Spec, arns: &Arns) -> Option<Value> {
 }
 
 fn least_privilege(spec: &Spec, arns: &Arns) -> Vec<Value> {
-    let prefix = &spec.bucket.prefix;
+    let prefix = iam_literal(&spec.bucket.prefix);
     let mut statements = Vec::new();
-    if prefix.is_empty() {
+    // A guide's ListBucket on the whole bucket (HeadBucket and a listing from
+    // the root, which their connection tests call), or only under the prefix.
+    if prefix.is_empty() || spec.policy.list_scope == ListScope::Bucket {
         statements.push(json!({
             "Sid": "S3BucketMetadataAccess",
             "Effect": "Allow",
@@ -120,7 +185,7 @@ fn least_privilege(spec: &Spec, arns: &Arns) -> Vec<Value> {
             "Effect": "Allow",
             "Action": "s3:ListBucket",
             "Resource": arns.bucket,
-            "Condition": { "StringLike": { "s3:prefix": [prefix, format!("{prefix}*")] } },
+            "Condition": { "StringLike": { "s3:prefix": [prefix.clone(), format!("{prefix}*")] } },
         }));
     }
     let mut read = vec!["s3:GetObject"];
@@ -159,6 +224,26 @@ fn kms_keys(spec: &Spec) -> Vec<String> {
         keys.extend(spec.bucket.kms_key_arn.clone());
     }
     if spec.has_queue() && spec.queue.encryption == QueueEncryption::Kms {
+        keys.extend(spec.queue.kms_key_arn.clone());
+    }
+    keys.dedup();
+    keys
+}
+
+/// The keys the connector makes data keys with: the bucket's when it writes
+/// objects (SSE-KMS and DSSE-KMS encrypt each new object under a data key),
+/// the queue's when it sends (SQS developer guide, "Key management": a
+/// producer to an encrypted queue needs kms:GenerateDataKey and kms:Decrypt;
+/// backfills and Tarsal send).
+fn kms_keys_written(spec: &Spec) -> Vec<String> {
+    let mut keys = Vec::new();
+    if spec.bucket.encryption != BucketEncryption::SseS3 && spec.policy.allow_put_object {
+        keys.extend(spec.bucket.kms_key_arn.clone());
+    }
+    if spec.has_queue()
+        && spec.queue.encryption == QueueEncryption::Kms
+        && spec.policy.allow_send_message
+    {
         keys.extend(spec.queue.kms_key_arn.clone());
     }
     keys.dedup();
@@ -339,6 +424,78 @@ mod tests {
                 ]
             })
         );
+    }
+
+    #[test]
+    fn a_prefix_is_literal_and_a_guide_lists_the_whole_bucket() {
+        let mut spec = acme();
+        spec.bucket.prefix = "batch?/a*b/${x}/".into();
+        let policy = permissions_policy(&spec);
+        let literal = "batch${?}/a${*}b/${$}{x}/";
+        assert_eq!(
+            policy["Statement"][1]["Condition"]["StringLike"]["s3:prefix"],
+            json!([literal, format!("{literal}*")])
+        );
+        assert_eq!(
+            policy["Statement"][2]["Resource"],
+            format!("arn:aws:s3:::acme-ingest-source/{literal}*")
+        );
+        spec.policy.list_scope = ListScope::Bucket;
+        let policy = permissions_policy(&spec);
+        assert_eq!(
+            policy["Statement"][0],
+            json!({
+                "Sid": "S3BucketMetadataAccess",
+                "Effect": "Allow",
+                "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+                "Resource": "arn:aws:s3:::acme-ingest-source"
+            })
+        );
+        assert_eq!(policy["Statement"][1]["Sid"], "S3ObjectReadAccess");
+    }
+
+    #[test]
+    fn a_sender_to_a_kms_queue_makes_data_keys_and_a_user_its_own_tokens() {
+        let mut spec = acme();
+        spec.queue.encryption = QueueEncryption::Kms;
+        spec.queue.kms_key_arn = Some("arn:aws:kms:us-west-2:123456789012:key/q".into());
+        let last = |spec: &Spec| -> Value {
+            let policy = permissions_policy(spec);
+            policy["Statement"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(last(&spec)["Sid"], "KMSDecrypt");
+        spec.policy.allow_send_message = true;
+        assert_eq!(
+            last(&spec),
+            json!({
+                "Sid": "KMSGenerateDataKey",
+                "Effect": "Allow",
+                "Action": "kms:GenerateDataKey",
+                "Resource": "arn:aws:kms:us-west-2:123456789012:key/q"
+            })
+        );
+        spec.user.enabled = true;
+        let policy = permissions_policy(&spec);
+        let federation = last(&spec);
+        assert_eq!(
+            federation["Resource"],
+            "arn:aws:sts::123456789012:federated-user/acme-ingest"
+        );
+        assert_eq!(federation["Action"], "sts:GetFederationToken");
+        // The session policy of the tokens is the rest.
+        let session = federation_session_policy(&spec);
+        assert_eq!(
+            session["Statement"].as_array().unwrap().len(),
+            policy["Statement"].as_array().unwrap().len() - 1
+        );
+        assert!(!session.to_string().contains("sts:"));
+        spec.name = "a".into();
+        assert_eq!(federated_user_name(&spec), "a-federated");
     }
 
     #[test]

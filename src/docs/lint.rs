@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Arns;
-use crate::spec::{Connector, Delivery, PolicyScope, QueueEncryption, Spec};
+use crate::spec::{Connector, Delivery, ListScope, PolicyScope, QueueEncryption, Spec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -65,8 +65,11 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
         ));
     }
     if spec.role.enabled {
-        out.extend(lint_trust_policy(&super::trust_policy(spec)));
+        let trust = super::trust_policy(spec);
+        out.extend(lint_trust_policy(&trust));
+        out.extend(lint_trust_size(&trust));
     }
+    out.extend(lint_list_scope(spec));
     if spec.user.enabled && spec.user.create_access_key && spec.connector == Connector::TreasureData
     {
         out.push(finding(
@@ -83,43 +86,8 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
     }
     // The queue's lints: only a pipeline with a queue has one.
     if spec.has_queue() {
-        if spec.queue.encryption == QueueEncryption::Kms {
-            let key = spec.queue.kms_key_arn.as_deref().unwrap_or_default();
-            let arns = Arns::of(spec);
-            let (sender, service, source) = match spec.delivery() {
-                Some(Delivery::Sns) => (
-                    "SNS",
-                    "sns.amazonaws.com",
-                    spec.notification.topic_arn.clone().unwrap_or_default(),
-                ),
-                Some(Delivery::Eventbridge) => ("EventBridge", "events.amazonaws.com", arns.rule),
-                _ => ("S3", "s3.amazonaws.com", arns.bucket),
-            };
-            if key.ends_with("alias/aws/sqs") {
-                out.push(finding(
-                    Error,
-                    "queue",
-                    format!("is encrypted with the AWS-managed key alias/aws/sqs: {sender} cannot send to it, because that key's policy cannot be changed to let {service} use it. Use encryption sqs-managed, or a customer-managed key"),
-                ));
-            } else if !key.is_empty() {
-                let statement = json!({
-                    "Sid": format!("Allow{sender}ToUseTheQueueKey"),
-                    "Effect": "Allow",
-                    "Principal": { "Service": service },
-                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                    "Resource": "*",
-                    "Condition": { "ArnLike": { "aws:SourceArn": source } },
-                });
-                out.push(finding(
-                    Warning,
-                    "queue",
-                    format!(
-                        "is encrypted with the customer-managed key {key}: {sender} can only send if the key policy allows it. Add this statement to the key policy:\n{}",
-                        serde_json::to_string_pretty(&statement).unwrap_or_default()
-                    ),
-                ));
-            }
-        }
+        let key = spec.queue.kms_key_arn.as_deref().unwrap_or_default();
+        out.extend(queue_key_finding(spec, key.ends_with("alias/aws/sqs")));
         if spec.queue.encryption == QueueEncryption::None {
             out.push(finding(
                 Info,
@@ -204,6 +172,56 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
     out
 }
 
+/// The finding about a KMS-encrypted queue's key: an AWS managed key
+/// (`alias/aws/sqs`, found by its name or by kms:DescribeKey), which the
+/// route's sender cannot use, or the statement a customer-managed key's
+/// policy needs for it (SQS developer guide, "Key management").
+pub fn queue_key_finding(spec: &Spec, aws_managed: bool) -> Option<Finding> {
+    use Severity::*;
+    if !spec.has_queue() || spec.queue.encryption != QueueEncryption::Kms {
+        return None;
+    }
+    let key = spec.queue.kms_key_arn.as_deref().unwrap_or_default();
+    let arns = Arns::of(spec);
+    let (sender, service, source) = match spec.delivery() {
+        Some(Delivery::Sns) => (
+            "SNS",
+            "sns.amazonaws.com",
+            spec.notification.topic_arn.clone().unwrap_or_default(),
+        ),
+        Some(Delivery::Eventbridge) => ("EventBridge", "events.amazonaws.com", arns.rule),
+        _ => ("S3", "s3.amazonaws.com", arns.bucket),
+    };
+    if aws_managed {
+        return Some(finding(
+            Error,
+            "queue",
+            format!(
+                "is encrypted with the AWS-managed key alias/aws/sqs: {sender} cannot send to it, because that key's policy cannot be changed to let {service} use it. Use encryption sqs-managed, or a customer-managed key"
+            ),
+        ));
+    }
+    if key.is_empty() {
+        return None;
+    }
+    let statement = json!({
+        "Sid": format!("Allow{sender}ToUseTheQueueKey"),
+        "Effect": "Allow",
+        "Principal": { "Service": service },
+        "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+        "Resource": "*",
+        "Condition": { "ArnLike": { "aws:SourceArn": source } },
+    });
+    Some(finding(
+        Warning,
+        "queue",
+        format!(
+            "is encrypted with the customer-managed key {key}: {sender} can only send if the key policy allows it. Add this statement to the key policy:\n{}",
+            serde_json::to_string_pretty(&statement).unwrap_or_default()
+        ),
+    ))
+}
+
 /// Findings about the SNS and EventBridge routes.
 fn lint_delivery(spec: &Spec) -> Vec<Finding> {
     use Severity::*;
@@ -253,6 +271,69 @@ fn lint_delivery(spec: &Spec) -> Vec<Finding> {
         _ => {}
     }
     out
+}
+
+/// A guide's `s3:ListBucket` on the whole bucket beside a prefix: what it
+/// lets the connector see, why the profile grants it, and how to narrow it.
+fn lint_list_scope(spec: &Spec) -> Option<Finding> {
+    let prefix = &spec.bucket.prefix;
+    if prefix.is_empty()
+        || spec.policy.scope != PolicyScope::LeastPrivilege
+        || spec.policy.list_scope != ListScope::Bucket
+    {
+        return None;
+    }
+    let p = spec.profile();
+    let why = if p.list_scope == ListScope::Bucket {
+        format!(
+            "as {}'s guide grants it (its connection test: {})",
+            p.vendor, p.connection_test
+        )
+    } else {
+        "as policy.list_scope asks".to_owned()
+    };
+    Some(finding(
+        Severity::Info,
+        "policy",
+        format!(
+            "grants s3:ListBucket on the whole bucket {} without an s3:prefix condition, {why}: the connector can list every key of the bucket, not only under `{prefix}` (it still reads only under the prefix). Set policy.list_scope to prefix to list only under it; HeadBucket and a listing from the root are then denied",
+            spec.bucket.name
+        ),
+    ))
+}
+
+/// A trust policy near or past IAM's quota on its length (2,048 characters
+/// by default, white space not counted; 4,096 at most once raised): AWS
+/// refuses a longer one with LimitExceeded. One statement per principal
+/// repeats the external ID, so many principals or a long ID add up.
+fn lint_trust_size(trust: &Value) -> Option<Finding> {
+    use super::{TRUST_POLICY_MAX, TRUST_POLICY_QUOTA, policy_size};
+    let size = policy_size(trust);
+    let (severity, what) = if size > TRUST_POLICY_MAX {
+        (
+            Severity::Error,
+            "over the 4,096 characters IAM allows at most once its default quota of 2,048 is raised: AWS refuses it with LimitExceeded",
+        )
+    } else if size > TRUST_POLICY_QUOTA {
+        (
+            Severity::Warning,
+            "over IAM's default quota of 2,048 characters: AWS refuses it with LimitExceeded unless the account's quota for role trust policy length has been raised (to 4,096 at most)",
+        )
+    } else if size * 5 > TRUST_POLICY_QUOTA * 4 {
+        (
+            Severity::Warning,
+            "near IAM's default quota of 2,048 characters, past which AWS refuses it with LimitExceeded",
+        )
+    } else {
+        return None;
+    };
+    Some(finding(
+        severity,
+        "role",
+        format!(
+            "trust policy is {size} characters long (white space not counted), {what}; each trusted principal has a statement repeating the external ID: fewer principals or a shorter external ID shorten it"
+        ),
+    ))
 }
 
 /// Findings about a trust policy: any `sts:AssumeRole` grant to another
@@ -421,6 +502,35 @@ mod tests {
         );
         assert!(found[0].2.contains("alias/aws/sqs"));
         assert!(found[3].2.contains("visibility timeout is 30 s"));
+    }
+
+    #[test]
+    fn a_guide_s_whole_bucket_listing_and_a_long_trust_policy_are_said() {
+        let mut spec = crate::spec::starter_for(
+            Connector::Tarsal,
+            "tarsal",
+            "us-west-2",
+            Some("123456789012"),
+        );
+        spec.role.external_id = "tarsal-id".into();
+        spec.role.trusted_principals = vec!["111122223333".into()];
+        assert!(messages(&spec).iter().all(|(_, r, _)| *r != "policy"));
+        spec.bucket.prefix = "in/".into();
+        let found = messages(&spec);
+        let (severity, _, text) = found.iter().find(|(_, r, _)| *r == "policy").unwrap();
+        assert_eq!(*severity, Severity::Info);
+        assert!(
+            text.contains("as Tarsal's guide grants it") && text.contains("policy.list_scope"),
+            "{text}"
+        );
+        spec.role.trusted_principals = (0..10)
+            .map(|i| format!("arn:aws:iam::111122223333:role/loader-{i}"))
+            .collect();
+        spec.role.external_id = "x".repeat(200);
+        let found = messages(&spec);
+        let (severity, _, text) = found.iter().find(|(_, r, _)| *r == "role").unwrap();
+        assert_eq!(*severity, Severity::Warning);
+        assert!(text.contains("2,048"), "{text}");
     }
 
     #[test]

@@ -10,27 +10,31 @@ mod notification;
 mod route;
 mod s3;
 mod sqs;
+mod tags;
 
 pub use desired::{Desired, ResourceKind, desired_state, skipped_because};
-pub use iam::{permissions_policy, policy_description, role_description, trust_policy};
-pub use lint::{Finding, Severity, lint, lint_trust_policy};
+pub use iam::{
+    TRUST_POLICY_MAX, TRUST_POLICY_QUOTA, federated_user_name, federation_session_policy,
+    permissions_policy, policy_description, policy_size, role_description, trust_policy,
+};
+pub use lint::{Finding, Severity, lint, lint_trust_policy, queue_key_finding};
 pub use notification::{
-    MergeError, NotificationFilter, Overlap, decode_key, encode_key, entry_events, entry_filter,
-    merge, notification_entry, recognise, remove, without_ours,
+    MergeError, NotificationFilter, Overlap, decode_key, encode_key, entries_sending_to,
+    entry_events, entry_filter, merge, notification_entry, recognise, remove, topic_entries,
+    without_ours,
 };
 pub use route::{
     BucketMatch, EVENTBRIDGE_KEY, TARGET_ID, covering_topic_entry, disable_eventbridge,
     enable_eventbridge, event_pattern, eventbridge_enabled, rule_description, rule_document,
-    rule_matches_bucket, subscription_document, subscription_filter,
+    rule_matches_bucket, subscription_document,
 };
 pub use s3::{
-    DENY_INSECURE_TRANSPORT_SID, bucket_encryption, bucket_policy, bucket_tags,
-    merge_bucket_policy, object_lock, ownership_controls, public_access_block,
-    remove_bucket_policy_statement, versioning,
+    DENY_INSECURE_TRANSPORT_SID, bucket_encryption, bucket_policy, merge_bucket_policy,
+    object_lock, ownership_controls, public_access_block, remove_bucket_policy_statement,
+    versioning,
 };
 pub use sqs::{dlq_attributes, queue_attributes, queue_policy};
-
-use std::collections::BTreeMap;
+pub use tags::{MANAGED_BY, MANAGED_TAGS_TAG, STACK_TAG, TagChange, bucket_tags, tag_change, tags};
 
 use crate::spec::Spec;
 
@@ -57,7 +61,9 @@ pub struct Arns {
     pub account: String,
     pub partition: &'static str,
     pub bucket: String,
-    /// Objects under the prefix: `arn:aws:s3:::bucket/prefix*`.
+    /// Objects under the prefix, as IAM reads a Resource:
+    /// `arn:aws:s3:::bucket/prefix*`, the prefix's own `*`, `?` and `$`
+    /// written literally (see [`iam_literal`]).
     pub objects: String,
     pub queue: String,
     pub queue_url: String,
@@ -85,7 +91,11 @@ impl Arns {
         };
         Arns {
             bucket: format!("arn:{p}:s3:::{}", spec.bucket.name),
-            objects: format!("arn:{p}:s3:::{}/{}*", spec.bucket.name, spec.bucket.prefix),
+            objects: format!(
+                "arn:{p}:s3:::{}/{}*",
+                spec.bucket.name,
+                iam_literal(&spec.bucket.prefix)
+            ),
             queue: spec.foreign_queue().map_or_else(
                 || format!("arn:{p}:sqs:{region}:{account}:{}", spec.queue.name),
                 str::to_owned,
@@ -112,16 +122,25 @@ impl Arns {
     }
 }
 
-/// The tags sluice puts on everything it creates: its own two, then the spec's.
-pub fn tags(spec: &Spec) -> BTreeMap<String, String> {
-    let mut tags = spec.tags.clone();
-    tags.insert("managed-by".to_owned(), "sluice".to_owned());
-    tags.insert(STACK_TAG.to_owned(), spec.name.clone());
-    tags
+/// `text` as an IAM policy matches it literally in a Resource or a
+/// `StringLike` value. There `*` and `?` are wildcards and `${...}` a policy
+/// variable; IAM's predefined variables `${*}`, `${?}` and `${$}` stand for
+/// the characters themselves (IAM User Guide, "IAM policy elements:
+/// Variables and tags", special characters). S3's notification filter takes
+/// a prefix literally: the policies must read it the same way, or a prefix
+/// `batch?/` would also grant `batch1/`.
+pub fn iam_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '*' => out.push_str("${*}"),
+            '?' => out.push_str("${?}"),
+            '$' => out.push_str("${$}"),
+            c => out.push(c),
+        }
+    }
+    out
 }
-
-/// The tag that marks a resource as made by a sluice stack (its value is the stack name).
-pub const STACK_TAG: &str = "sluice:stack";
 
 /// The values a connector asks for, every one derived from the spec.
 pub fn connector_values(spec: &Spec) -> Vec<(&'static str, String)> {
@@ -268,16 +287,5 @@ mod tests {
             arns.queue_url,
             "https://sqs.cn-north-1.amazonaws.com.cn/<ACCOUNT_ID>/acme-ingest-queue"
         );
-    }
-
-    #[test]
-    fn sluice_tags_win_over_the_specs() {
-        let mut spec = testing::acme();
-        spec.tags.insert("team".into(), "data".into());
-        spec.tags.insert("sluice:stack".into(), "other".into());
-        let tags = tags(&spec);
-        assert_eq!(tags["sluice:stack"], "acme-ingest");
-        assert_eq!(tags["managed-by"], "sluice");
-        assert_eq!(tags["team"], "data");
     }
 }

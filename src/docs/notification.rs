@@ -246,6 +246,53 @@ pub fn remove(existing: &Value, id: &str) -> Value {
     Value::Object(config)
 }
 
+/// The kinds of entry and the key naming each one's destination.
+const TARGETS: [(&str, &str); 3] = [
+    ("QueueConfigurations", "QueueArn"),
+    ("TopicConfigurations", "TopicArn"),
+    ("LambdaFunctionConfigurations", "LambdaFunctionArn"),
+];
+
+/// The Ids of the entries of `config` (of any kind) that send to `arn`
+/// (`(no Id)` for an entry without one).
+pub fn entries_sending_to(config: &Value, arn: &str) -> Vec<String> {
+    TARGETS
+        .iter()
+        .flat_map(|(list, key)| {
+            config
+                .get(*list)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(move |e| e.get(*key).and_then(Value::as_str) == Some(arn))
+        })
+        .map(|e| {
+            e.get("Id")
+                .and_then(Value::as_str)
+                .unwrap_or("(no Id)")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The topics the bucket's topic entries publish to, each once, in order.
+pub fn topic_entries(config: &Value) -> Vec<String> {
+    let mut topics: Vec<String> = Vec::new();
+    for entry in config
+        .get("TopicConfigurations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(topic) = entry.get("TopicArn").and_then(Value::as_str)
+            && !topics.iter().any(|t| t == topic)
+        {
+            topics.push(topic.to_owned());
+        }
+    }
+    topics
+}
+
 /// An entry with its filter rule names lowercased (S3 treats them case-insensitively).
 fn canonical(entry: &Value) -> Value {
     let mut entry = entry.clone();

@@ -1,15 +1,13 @@
 //! The two routes that bring a shared bucket's events to the queue without an
 //! entry of ours in its notification configuration, where ours would overlap
 //! another team's: the bucket's existing SNS topic (our queue subscribes to
-//! it, filtered on the key) and EventBridge (the bucket's EventBridge setting
+//! it, unfiltered) and EventBridge (the bucket's EventBridge setting
 //! turned on, a rule matching Object Created for our keys, the queue as target).
 
 use serde_json::{Map, Value, json};
 
 use super::Arns;
-use super::notification::{
-    NotificationFilter, encode_key, entry_events, entry_filter, events_cover,
-};
+use super::notification::{NotificationFilter, entry_events, entry_filter, events_cover};
 use crate::spec::Spec;
 
 /// The key the bucket's notification configuration turns EventBridge on with.
@@ -18,38 +16,18 @@ pub const EVENTBRIDGE_KEY: &str = "EventBridgeConfiguration";
 /// The Id of the rule's target: the queue.
 pub const TARGET_ID: &str = "sluice-queue";
 
-/// The subscription filter on the event's object key, where SNS can express
-/// it: a prefix, or else a suffix (SNS cannot test both on one key; the
-/// consumer skips any key outside the spec's anyway). S3 writes keys
-/// URL-encoded into events, and some S3 implementations encode `/` as well
-/// (`in%2Fa.csv`), so a prefix with a `/` is matched in both spellings.
-pub fn subscription_filter(spec: &Spec) -> Option<Value> {
-    let (prefix, suffix) = spec.key_filter();
-    let (operator, value) = match (prefix.is_empty(), suffix.is_empty()) {
-        (false, _) => ("prefix", prefix),
-        (true, false) => ("suffix", suffix),
-        (true, true) => return None,
-    };
-    let plain = encode_key(value);
-    let mut forms = vec![plain.clone()];
-    let slashed = plain.replace('/', "%2F");
-    if slashed != plain {
-        forms.push(slashed);
-    }
-    let matchers: Vec<Value> = forms.into_iter().map(|f| json!({ operator: f })).collect();
-    Some(json!({ "Records": { "s3": { "object": { "key": matchers } } } }))
-}
-
 /// Our queue's subscription to the bucket's topic, in the shape
-/// `aws sns get-subscription-attributes` reports (the filter policy parsed).
-/// Not raw: the SNS envelope names the topic each message came through.
+/// `aws sns get-subscription-attributes` reports. Not raw: the SNS envelope
+/// names the topic each message came through. No filter policy: the only
+/// place S3 puts the key is inside its `Records` array, and the SNS
+/// documents do not say that a body filter (FilterPolicyScope MessageBody)
+/// looks inside arrays of objects (they describe arrays only as lists of
+/// values), so the route must not depend on it. The queue receives every
+/// event the topic carries; the consumer takes those outside the spec's
+/// bucket, prefix and suffix off the queue without fetching them.
 pub fn subscription_document(spec: &Spec) -> Value {
     let mut attributes = Map::new();
     attributes.insert("RawMessageDelivery".into(), "false".into());
-    if let Some(filter) = subscription_filter(spec) {
-        attributes.insert("FilterPolicyScope".into(), "MessageBody".into());
-        attributes.insert("FilterPolicy".into(), filter);
-    }
     json!({
         "TopicArn": spec.notification.topic_arn.clone().unwrap_or_default(),
         "Protocol": "sqs",
@@ -362,7 +340,7 @@ mod tests {
     }
 
     #[test]
-    fn the_subscription_filters_on_the_prefix_in_both_spellings() {
+    fn the_subscription_carries_no_body_filter() {
         let spec = routed(Delivery::Sns);
         assert_eq!(
             subscription_document(&spec),
@@ -370,28 +348,8 @@ mod tests {
                 "TopicArn": "arn:aws:sns:us-west-2:123456789012:uploads",
                 "Protocol": "sqs",
                 "Endpoint": "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue",
-                "Attributes": {
-                    "RawMessageDelivery": "false",
-                    "FilterPolicyScope": "MessageBody",
-                    "FilterPolicy": {"Records": {"s3": {"object": {"key": [
-                        {"prefix": "other/in+dir/"},
-                        {"prefix": "other%2Fin+dir%2F"}
-                    ]}}}}
-                }
+                "Attributes": {"RawMessageDelivery": "false"}
             })
-        );
-        let mut suffix_only = spec.clone();
-        suffix_only.bucket.prefix.clear();
-        suffix_only.bucket.suffix = ".csv".into();
-        assert_eq!(
-            subscription_filter(&suffix_only),
-            Some(json!({"Records": {"s3": {"object": {"key": [{"suffix": ".csv"}]}}}}))
-        );
-        suffix_only.bucket.suffix.clear();
-        assert_eq!(subscription_filter(&suffix_only), None);
-        assert_eq!(
-            subscription_document(&suffix_only)["Attributes"],
-            json!({"RawMessageDelivery": "false"})
         );
     }
 

@@ -60,17 +60,6 @@ pub fn object_lock(spec: &Spec) -> Option<Value> {
         .then(|| json!({ "ObjectLockEnabled": "Enabled" }))
 }
 
-/// The bucket's tags: sluice's, the spec's, then the bucket's own.
-pub fn bucket_tags(spec: &Spec) -> std::collections::BTreeMap<String, String> {
-    let mut tags = super::tags(spec);
-    for (k, v) in &spec.bucket.tags {
-        if k != super::STACK_TAG && k != "managed-by" {
-            tags.insert(k.clone(), v.clone());
-        }
-    }
-    tags
-}
-
 /// `PutBucketVersioning`'s configuration, when versioning is wanted. Versioning
 /// can only be suspended, never removed, so `false` leaves the bucket as it is.
 pub fn versioning(spec: &Spec) -> Option<Value> {

@@ -106,6 +106,22 @@ pub fn setup_script(spec: &Spec) -> String {
     } else {
         PREFLIGHT_ADOPT_BUCKET
     });
+    // Same-named resources must be this stack's (its tag, or for
+    // CloudFormation's untagged policy and role, the description it writes).
+    out.push_str(PREFLIGHT_OWNERSHIP);
+    out.push_str("ours_or_die policy \"$POLICY_NAME\"\n");
+    if s.role.enabled {
+        out.push_str("ours_or_die role \"$ROLE_NAME\"\n");
+    }
+    if s.user.enabled {
+        out.push_str("ours_or_die user \"$USER_NAME\"\n");
+    }
+    if s.has_queue() && s.queue.create {
+        out.push_str("ours_or_die queue \"$QUEUE_NAME\"\n");
+        if s.has_dead_letter() {
+            out.push_str("ours_or_die queue \"$DLQ_NAME\"\n");
+        }
+    }
     match s.delivery() {
         Some(Delivery::Direct) => out.push_str(PREFLIGHT_NOTIFICATION),
         Some(Delivery::Sns) => out.push_str(PREFLIGHT_TOPIC),
@@ -614,6 +630,44 @@ const PREFLIGHT_ADOPT_BUCKET: &str = r#"
 probe /dev/null aws_ s3api head-bucket --bucket "$BUCKET" \
   || die "bucket $BUCKET does not exist; the spec adopts an existing bucket (bucket.create is false)"
 BUCKET_EXISTS=true
+"#;
+
+const PREFLIGHT_OWNERSHIP: &str = r#"
+# ours_or_die KIND NAME: a KIND of that name that exists must be this stack's.
+ours_or_die() {
+  local kind=$1 name=$2 owner='' description=''
+  case "$kind" in
+    policy)
+      probe "$WORK/owner.json" aws_ iam get-policy --policy-arn "$POLICY_ARN" || return 0
+      description=$(jq -r '.Policy.Description // ""' "$WORK/owner.json")
+      owner=$(aws_ iam list-policy-tags --policy-arn "$POLICY_ARN" \
+        | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+      [ -z "$owner" ] && [ "$description" = "$POLICY_DESCRIPTION" ] && return 0
+      ;;
+    role)
+      probe "$WORK/owner.json" aws_ iam get-role --role-name "$name" || return 0
+      description=$(jq -r '.Role.Description // ""' "$WORK/owner.json")
+      owner=$(aws_ iam list-role-tags --role-name "$name" \
+        | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+      [ -z "$owner" ] && [ "$description" = "$ROLE_DESCRIPTION" ] && return 0
+      ;;
+    user)
+      probe "$WORK/owner.json" aws_ iam get-user --user-name "$name" || return 0
+      owner=$(aws_ iam list-user-tags --user-name "$name" \
+        | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+      ;;
+    queue)
+      probe "$WORK/owner.json" aws_ sqs get-queue-url --queue-name "$name" || return 0
+      owner=$(aws_ sqs list-queue-tags --queue-url "$(jq -r .QueueUrl "$WORK/owner.json")" \
+        | jq -r '.Tags["sluice:stack"] // empty')
+      ;;
+  esac
+  [ "$owner" = "$STACK_NAME" ] && return 0
+  if [ -n "$owner" ]; then
+    die "$kind $name belongs to stack $owner: sluice does not take over what others made; choose another name in the spec; nothing was changed"
+  fi
+  die "$kind $name exists and is not this stack's (no sluice:stack=$STACK_NAME tag): sluice does not take over what others made; choose another name in the spec; nothing was changed"
+}
 "#;
 
 const PREFLIGHT_NOTIFICATION: &str = r#"

@@ -746,6 +746,7 @@ mod tests {
             json!([
                 {"Key": "managed-by", "Value": "sluice"},
                 {"Key": "sluice:stack", "Value": "acme-ingest"},
+                {"Key": "sluice:tags", "Value": "team"},
                 {"Key": "team", "Value": "data"}
             ])
         );

@@ -1127,7 +1127,7 @@ locals {
             "            \"aws:SourceAccount\" = data.aws_caller_identity.current.account_id\n"
         ));
         assert!(
-            tf.contains(r#""logs/$${aws:username}/%%{x}\"q\"\\*""#),
+            tf.contains(r#""logs/$${$}{aws:username}/%%{x}\"q\"\\*""#),
             "{tf}"
         );
         assert!(!tf.contains(ACCOUNT_PLACEHOLDER));

@@ -8,8 +8,8 @@ use rand::distr::Alphanumeric;
 use super::profiles::{self, ExternalId, Principals, Shape};
 use super::{
     BucketEncryption, BucketSpec, Compression, Connector, ConsumerSpec, DeadLetterSpec, Delivery,
-    NotificationSpec, ObjectOwnership, PolicyScope, PolicySpec, PublicAccessBlock, QueueEncryption,
-    QueueSpec, RecordFormat, RoleSpec, SPEC_VERSION, Spec, UserSpec,
+    ListScope, NotificationSpec, ObjectOwnership, PolicyScope, PolicySpec, PublicAccessBlock,
+    QueueEncryption, QueueSpec, RecordFormat, RoleSpec, SPEC_VERSION, Spec, UserSpec,
 };
 
 /// Visibility timeout recommended by Tarsal's setup guide: long enough for a large object.
@@ -98,6 +98,7 @@ pub fn apply_profile(spec: &mut Spec, connector: Connector) {
     spec.notification.enabled = p.shape.has_queue() || p.shape == Shape::ForeignQueue;
     spec.notification.id = name(p.notification_id);
     spec.policy.name = name(p.policy_name);
+    spec.policy.list_scope = p.list_scope;
     spec.policy.allow_send_message = p.allow_send_message;
     spec.policy.allow_put_object = p.allow_put_object;
     spec.policy.allow_delete_object = p.allow_delete_object;
@@ -172,6 +173,7 @@ fn generic(name: &str, region: &str, account_id: Option<&str>, external_id: Stri
         policy: PolicySpec {
             name: format!("{name}-policy"),
             scope: PolicyScope::LeastPrivilege,
+            list_scope: ListScope::Prefix,
             allow_send_message: false,
             allow_delete_object: false,
             allow_put_object: false,

@@ -6,7 +6,9 @@ use serde_json::{Map, Value};
 
 use super::defaults::{generate_external_id, rename_queue, starter_with_external_id};
 use super::json::{duplicate_keys, escape};
-use super::{Connector, FieldError, SPEC_VERSION, Spec, ValidationErrors, path, validate};
+use super::{
+    Connector, FieldError, SPEC_VERSION, Spec, ValidationErrors, path, validate_unresolved,
+};
 
 /// A spec read from a file, with what had to be filled in that the file did not say.
 #[derive(Debug, Clone)]
@@ -193,7 +195,7 @@ pub fn from_json_str(text: &str, origin: &str) -> Result<Loaded, LoadError> {
             errors: problems,
         });
     }
-    validate(&spec).map_err(|errors| LoadError::Invalid {
+    validate_unresolved(&spec).map_err(|errors| LoadError::Invalid {
         origin: origin.to_owned(),
         errors,
     })?;

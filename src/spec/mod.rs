@@ -23,7 +23,10 @@ pub use io::{
     LoadError, Loaded, Setting, from_json_str, load, save, to_json_string, with_settings,
 };
 pub use profiles::{Profile, Shape, profile};
-pub use validate::{FieldError, S3_EVENTS, ValidationErrors, validate};
+pub use validate::{
+    FieldError, S3_EVENTS, ValidationErrors, alias_refusal, kms_aliases, validate,
+    validate_unresolved,
+};
 
 /// The only spec format version this build reads and writes.
 pub const SPEC_VERSION: u32 = 1;
@@ -190,6 +193,9 @@ pub struct DeadLetterSpec {
 pub struct PolicySpec {
     pub name: String,
     pub scope: PolicyScope,
+    /// Where `s3:ListBucket` reaches in the least-privilege scope: only under
+    /// the prefix, or the whole bucket as the vendors' guides grant it.
+    pub list_scope: ListScope,
     /// Grants `sqs:SendMessage` (Tarsal's setup guide lists it; `sluice backfill` needs it).
     pub allow_send_message: bool,
     /// Grants `s3:DeleteObject` on the prefix (Databend's purge option).
@@ -321,6 +327,13 @@ spec_enum!(
 spec_enum!(
     /// How narrowly the permissions policy is scoped.
     PolicyScope { LeastPrivilege => "least-privilege", Wildcard => "wildcard" }
+);
+spec_enum!(
+    /// Where `s3:ListBucket` reaches: `prefix` lists only under the bucket's
+    /// prefix (an `s3:prefix` condition; HeadBucket and a listing from the
+    /// root are denied); `bucket` lists the whole bucket, as Tarsal's,
+    /// Databend's, Treasure Data's, Hevo's and ClickHouse's guides grant it.
+    ListScope { Prefix => "prefix", Bucket => "bucket" }
 );
 spec_enum!(
     /// How the consumer frames records inside an object.

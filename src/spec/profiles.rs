@@ -6,7 +6,7 @@
 //! the vendor's form gives the values sluice hands back. Adding a vendor is
 //! one entry in [`PROFILES`]; nothing else reads a vendor's name.
 
-use super::Connector;
+use super::{Connector, ListScope};
 
 /// What a pipeline is for, which decides the resources it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +79,8 @@ pub struct Profile {
     pub vendor: &'static str,
     /// The guide the profile follows, with its address.
     pub guide: &'static str,
+    /// What the vendor's connection test calls, as far as its guide says.
+    pub connection_test: &'static str,
     pub shape: Shape,
     /// Name patterns; `{name}` is the stack name. With the vendor's own name
     /// as the stack name they give the guide's names exactly.
@@ -95,6 +97,11 @@ pub struct Profile {
     pub allow_send_message: bool,
     pub allow_put_object: bool,
     pub allow_delete_object: bool,
+    /// Where the guide's `s3:ListBucket` reaches: the whole bucket (most
+    /// guides grant it on the bucket without a condition, and their
+    /// connection tests call HeadBucket or list from the root) or only
+    /// under the prefix.
+    pub list_scope: ListScope,
     /// The queue actions the guide grants (sluice adds `sqs:SendMessage`
     /// where `allow_send_message` is on).
     pub queue_actions: &'static [&'static str],
@@ -144,6 +151,7 @@ const GENERIC: Profile = Profile {
     connector: Connector::Generic,
     vendor: "generic",
     guide: "sluice's own defaults: a queue-fed pipeline with least-privilege access",
+    connection_test: "sluice verify: GetObject on a test object under the prefix, the queue's receive and delete, and IAM's policy simulator; nothing lists the bucket",
     shape: Shape::QueueFed,
     bucket_name: "{name}-source",
     queue_name: "{name}-queue",
@@ -158,6 +166,8 @@ const GENERIC: Profile = Profile {
     allow_send_message: false,
     allow_put_object: false,
     allow_delete_object: false,
+    // sluice's own consumer lists nothing: least privilege lists only under the prefix.
+    list_scope: ListScope::Prefix,
     queue_actions: SLUICE_QUEUE_ACTIONS,
     extra_object_actions: &[],
     principals: Principals::Any,
@@ -182,10 +192,13 @@ const fn databend(connector: Connector, vendor: &'static str, guide: &'static st
         connector,
         vendor,
         guide,
+        connection_test: "Test Connectivity, as the platform's setup and validation role; the guide does not list its calls",
         policy_name: "{name}-s3-sqs-access",
         role_name: "{name}-s3-sqs-consumer-role",
         // The guide names the notification entry after the queue.
         notification_id: "{name}-queue",
+        // S3BucketMetadataAccess: GetBucketLocation and ListBucket on the bucket.
+        list_scope: ListScope::Bucket,
         queue_actions: DATABEND_QUEUE_ACTIONS,
         principals: Principals::Vendor {
             what: "the platform setup role ARN and the platform load role ARN, in that order",
@@ -210,6 +223,7 @@ pub const PROFILES: &[Profile] = &[
         connector: Connector::Tarsal,
         vendor: "Tarsal",
         guide: "Tarsal's AWS S3 with SQS source connector guide (docs.tarsal.co)",
+        connection_test: "the guide checks the role and the user in IAM's policy simulator on s3:GetObject, s3:ListBucket and its six SQS actions, none with an s3:prefix; the portal's Test does not say what it calls",
         bucket_name: "{name}-s3-source",
         queue_name: "{name}-s3-source-connector-queue",
         policy_name: "{name}-s3-source-connector-policy",
@@ -218,6 +232,9 @@ pub const PROFILES: &[Profile] = &[
         notification_id: "{name}-s3-source-object-creation",
         visibility_timeout_secs: 600,
         allow_send_message: true,
+        // ListBucket on all buckets or the named ones; its check is the IAM
+        // policy simulator on s3:ListBucket without a prefix.
+        list_scope: ListScope::Bucket,
         queue_actions: &[
             "sqs:ChangeMessageVisibility",
             "sqs:DeleteMessage",
@@ -261,12 +278,15 @@ pub const PROFILES: &[Profile] = &[
         connector: Connector::TreasureData,
         vendor: "Treasure Data",
         guide: "Treasure Data's Amazon S3 Import Integration V1 guide (docs.treasuredata.com)",
+        connection_test: "connector:guess and connector:issue list the keys under path_prefix and read them, with the import user's keys or temporary credentials",
         shape: Shape::Pull,
         policy_name: "{name}-import-policy",
         user_name: "{name}-import-user",
         role: false,
         user: true,
         access_key: true,
+        // GetObject and ListBucket on the bucket and its objects.
+        list_scope: ListScope::Bucket,
         queue_actions: &[],
         values: &[
             ("type", Value::Literal("s3")),
@@ -284,6 +304,7 @@ pub const PROFILES: &[Profile] = &[
         connector: Connector::Hevo,
         vendor: "Hevo",
         guide: "Hevo's Amazon S3 Edge destination guide (docs.hevodata.com)",
+        connection_test: "TEST & SAVE checks with s3:ListBucket that the bucket exists and can be listed, writes a file and deletes it",
         shape: Shape::Destination,
         bucket_name: "{name}-destination",
         policy_name: "{name}-destination-policy",
@@ -291,6 +312,9 @@ pub const PROFILES: &[Profile] = &[
         user_name: "{name}-destination-user",
         allow_put_object: true,
         allow_delete_object: true,
+        // "s3:ListBucket: check if the S3 bucket exists, can be accessed
+        // and the objects in the bucket listed".
+        list_scope: ListScope::Bucket,
         queue_actions: &[],
         principals: Principals::Fixed(&["arn:aws:iam::393309748692:role/customer-aws_integration"]),
         external_id: ExternalId::Vendor {
@@ -313,8 +337,11 @@ pub const PROFILES: &[Profile] = &[
         connector: Connector::Clickhouse,
         vendor: "ClickHouse",
         guide: "ClickHouse's ClickPipes for Amazon S3 unordered-mode guide (clickhouse.com/docs)",
+        connection_test: "the guide does not say what ClickPipes calls before it starts; its policy grants GetBucketLocation and ListBucket on the bucket for it",
         policy_name: "{name}-clickpipes-policy",
         role_name: "{name}-clickpipes-role",
+        // S3BucketMetadataAccess: GetBucketLocation and ListBucket on the bucket.
+        list_scope: ListScope::Bucket,
         queue_actions: &[
             "sqs:DeleteMessage",
             "sqs:ReceiveMessage",
@@ -342,10 +369,13 @@ pub const PROFILES: &[Profile] = &[
         connector: Connector::Snowflake,
         vendor: "Snowflake",
         guide: "Snowflake's Automating Snowpipe for Amazon S3 guide (docs.snowflake.com)",
+        connection_test: "a stage lists and reads under STORAGE_ALLOWED_LOCATIONS, with an s3:prefix",
         shape: Shape::ForeignQueue,
         policy_name: "{name}-snowflake-access",
         role_name: "{name}-snowflake-role",
         notification_id: "Auto-ingest Snowflake",
+        // Snowflake's policy lists under the prefix only (an s3:prefix condition).
+        list_scope: ListScope::Prefix,
         queue_actions: &[],
         extra_object_actions: &["s3:GetObjectVersion"],
         principals: Principals::Vendor {

@@ -40,8 +40,55 @@ impl fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
-/// Checks every rule; `Err` lists all that are broken.
+/// Checks every rule; `Err` lists all that are broken. A KMS key named by
+/// its alias is refused: documents name keys by their ARN, and only a run
+/// online can tell which key an alias stands for (see [`kms_aliases`]).
 pub fn validate(spec: &Spec) -> Result<(), ValidationErrors> {
+    validate_with(spec, false)
+}
+
+/// As [`validate`], but a KMS key may still be named by its alias: for a
+/// spec just read, which a run online resolves (kms:DescribeKey) before
+/// any document is made from it, and which offline commands refuse.
+pub fn validate_unresolved(spec: &Spec) -> Result<(), ValidationErrors> {
+    validate_with(spec, true)
+}
+
+/// The KMS key fields that name an alias, with the alias ARN: `(path, alias)`.
+pub fn kms_aliases(spec: &Spec) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if spec.bucket.encryption != BucketEncryption::SseS3
+        && let Some(arn) = &spec.bucket.kms_key_arn
+        && is_alias(arn)
+    {
+        out.push((path::BUCKET_KMS_KEY_ARN, arn.clone()));
+    }
+    if spec.queue.enabled
+        && spec.queue.encryption == QueueEncryption::Kms
+        && let Some(arn) = &spec.queue.kms_key_arn
+        && is_alias(arn)
+    {
+        out.push((path::QUEUE_KMS_KEY_ARN, arn.clone()));
+    }
+    out
+}
+
+/// Whether a KMS key ARN names an alias (`arn:…:kms:…:alias/NAME`).
+fn is_alias(arn: &str) -> bool {
+    arn.splitn(6, ':')
+        .nth(5)
+        .is_some_and(|resource| resource.starts_with("alias/"))
+}
+
+/// Why an alias cannot stand in a document, and what to give instead.
+pub fn alias_refusal(alias: &str) -> String {
+    let name = alias.splitn(6, ':').nth(5).unwrap_or(alias);
+    format!(
+        "`{alias}` is an alias: an IAM policy cannot name a KMS key by its alias in Resource (AWS KMS developer guide, \"Using IAM policies with AWS KMS\"), so the role would be denied kms:Decrypt and every read of an encrypted object would fail. Give the key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID, as `aws kms describe-key --key-id {name}` shows it); online, sluice plan and apply resolve an alias to its key with kms:DescribeKey"
+    )
+}
+
+fn validate_with(spec: &Spec, aliases_allowed: bool) -> Result<(), ValidationErrors> {
     let mut v = Collector::default();
     v.check(path::NAME, stack_name(&spec.name));
     v.check(path::REGION, region(&spec.region));
@@ -175,6 +222,27 @@ pub fn validate(spec: &Spec) -> Result<(), ValidationErrors> {
     );
     for (key, value) in &spec.tags {
         v.check(&format!("{}.{key}", path::TAGS), tag(key, value));
+    }
+    // The keys are listed in one tag (sluice:tags), whose value holds 256 characters.
+    let keys: std::collections::BTreeSet<&String> =
+        spec.tags.keys().chain(spec.bucket.tags.keys()).collect();
+    let listed = keys
+        .iter()
+        .map(|k| k.chars().count() + 1)
+        .sum::<usize>()
+        .saturating_sub(1);
+    if listed > 256 {
+        v.push(
+            path::TAGS,
+            format!(
+                "the keys of tags and bucket.tags take {listed} characters together, space-separated; sluice lists them in its sluice:tags tag, which holds 256: use fewer or shorter keys"
+            ),
+        );
+    }
+    if !aliases_allowed {
+        for (at, alias) in kms_aliases(spec) {
+            v.push(at, alias_refusal(&alias));
+        }
     }
     v.finish()
 }
@@ -545,6 +613,11 @@ pub fn principal(s: &str) -> Rule {
     if !region.is_empty() || account_id(account).is_err() {
         return bad();
     }
+    if resource.contains(['*', '?']) {
+        return Err(format!(
+            "`{s}` holds a wildcard: AWS refuses a trust policy whose principal uses a wildcard in part of its ARN (IAM User Guide, Principal element: \"You cannot use a wildcard to match part of a principal name or ARN\"); name each role or user the vendor gave you, or its 12-digit account id"
+        ));
+    }
     let ok = match service {
         "iam" => {
             resource == "root"
@@ -667,6 +740,15 @@ fn event_name(s: &str) -> Rule {
 
 fn tag(key: &str, value: &str) -> Rule {
     length(key, 1, 128).map_err(|e| format!("tag key {e}"))?;
+    if key.starts_with("sluice:") {
+        return Err("tag keys starting with `sluice:` are sluice's own".to_owned());
+    }
+    if key.chars().any(char::is_whitespace) {
+        return Err(
+            "a tag key sluice manages cannot hold a space: its sluice:tags tag lists them, space-separated"
+                .to_owned(),
+        );
+    }
     if value.chars().count() > 256 {
         return Err("tag value is longer than 256 characters".to_owned());
     }
@@ -919,6 +1001,35 @@ mod tests {
         let err = key_filter("/tarsal/", "prefix").unwrap_err();
         assert!(err.contains("write `tarsal/`"), "{err}");
         assert!(key_filter("tarsal/", "prefix").is_ok());
+    }
+
+    #[test]
+    fn wildcard_principals_and_unresolved_aliases_are_refused() {
+        let mut spec = starter("acme", "us-west-2", Some("123456789012"));
+        spec.role.trusted_principals = vec!["arn:aws:iam::111122223333:role/vendor-*".into()];
+        let errors = validate(&spec).unwrap_err();
+        let e = errors.for_path("role.trusted_principals[0]").unwrap();
+        assert!(e.message.contains("wildcard"), "{}", e.message);
+        let mut spec = starter("acme", "us-west-2", Some("123456789012"));
+        spec.bucket.encryption = BucketEncryption::SseKms;
+        spec.bucket.kms_key_arn = Some("arn:aws:kms:us-west-2:123456789012:alias/data".into());
+        assert_eq!(validate_unresolved(&spec), Ok(()));
+        assert_eq!(
+            kms_aliases(&spec),
+            [(
+                "bucket.kms_key_arn",
+                "arn:aws:kms:us-west-2:123456789012:alias/data".to_owned()
+            )]
+        );
+        let errors = validate(&spec).unwrap_err();
+        let e = errors.for_path("bucket.kms_key_arn").unwrap();
+        assert!(
+            e.message.contains("is an alias")
+                && e.message.contains("key ARN")
+                && e.message.contains("describe-key --key-id alias/data"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -405,13 +405,26 @@ const FORM: &[Binding] = &[
         principal_selected,
         Msg::RemovePrincipal,
     ),
+    // Typed into the field: documented here, taken by the text input.
+    with_help(
+        b(&[], "", "", always, Msg::None),
+        "Ctrl-U / Ctrl-W",
+        "clear a text field / delete its last word",
+    ),
 ];
 
-const WELCOME: &[Binding] = &[with_help(
-    b(&[], "", "", always, Msg::None),
-    "Enter (on a session)",
-    "resume that saved session",
-)];
+const WELCOME: &[Binding] = &[
+    with_help(
+        b(&[], "", "", always, Msg::None),
+        "Enter (on a session)",
+        "resume that saved session",
+    ),
+    with_help(
+        b(&[], "", "", always, Msg::None),
+        "q, ?",
+        "on arrival the stack name waits for its first key: q quits, ? helps, typing or Enter edits it",
+    ),
+];
 
 const ROLE: &[Binding] = &[
     with_help(
@@ -428,7 +441,7 @@ const ROLE: &[Binding] = &[
             Msg::GenerateExternalId,
         ),
         "Ctrl-G",
-        "generate a random external ID",
+        "generate a random external ID (only where sluice makes it: a vendor that assigns one, such as Databend, Tarsal or Hevo, gets its own pasted)",
     ),
 ];
 

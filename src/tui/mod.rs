@@ -134,8 +134,14 @@ pub fn setup(options: &WizardOptions) -> anyhow::Result<Setup> {
             export_base: PathBuf::from("."),
             ingest_base: crate::consume::prepare::default_ingest_base()
                 .unwrap_or_else(|| PathBuf::from("ingest")),
-            verify: crate::aws::verify::VerifyOptions::default(),
+            // The event is awaited while a change apply just made propagates.
+            verify: crate::aws::verify::VerifyOptions {
+                recent_dir: crate::aws::recent::default_dir(),
+                wait_for_propagation: true,
+                ..crate::aws::verify::VerifyOptions::default()
+            },
             propagation_timeout: Duration::from_secs(120),
+            recent_dir: crate::aws::recent::default_dir(),
             log_file: options.log_file.clone(),
         },
         spec,

@@ -52,6 +52,9 @@ pub struct Config {
     pub ingest_base: PathBuf,
     pub verify: VerifyOptions,
     pub propagation_timeout: Duration,
+    /// Where apply records route changes that take AWS minutes, for verify;
+    /// `None` records nothing.
+    pub recent_dir: Option<PathBuf>,
     /// Where the log goes (`--log-file`), shown on the welcome screen.
     pub log_file: Option<PathBuf>,
 }
@@ -70,6 +73,7 @@ impl Config {
             ingest_base: PathBuf::from("ingest"),
             verify: VerifyOptions::default(),
             propagation_timeout: Duration::from_secs(120),
+            recent_dir: None,
             log_file: None,
         }
     }

@@ -170,8 +170,14 @@ fn item_section(model: &Model, item: &PlanItem) -> Section {
             )],
         ),
         action => {
-            let lines = diff_lines(item.before.as_ref(), item.after.as_ref());
+            let mut lines = diff_lines(item.before.as_ref(), item.after.as_ref());
             let (ins, del) = counts(&lines);
+            if let Some(change) = &item.tags {
+                lines.push(Line::new(
+                    LineKind::Note,
+                    format!("tags: {}", change.describe()),
+                ));
+            }
             let kind = if action == Action::Create {
                 BadgeKind::New
             } else {

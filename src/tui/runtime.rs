@@ -249,7 +249,8 @@ impl Runtime {
                 identity,
                 settings,
             } => self.spawn(TaskKey::Consume, async move {
-                let result = crate::consume::prepare::prepare(*clients, &spec, &settings)
+                let mut say = |reason: String| tracing::info!(%reason, "waiting");
+                let result = crate::consume::prepare::prepare(*clients, &spec, &settings, &mut say)
                     .await
                     .map(|prepared| Box::new(ConsumeRun::new(&spec, &identity, prepared)))
                     .map_err(|e| format!("{e:#}"));
@@ -284,8 +285,27 @@ async fn connect(how: ConnectHow) -> Result<Box<(Clients, crate::aws::Identity)>
         ConnectHow::Load { options, region } => Clients::load(&options, &region).await,
         ConnectHow::Given(clients) => *clients,
     };
-    let identity = clients.identity().await.map_err(|e| e.to_string())?;
+    let identity = clients.identity().await.map_err(|e| connect_failure(&e))?;
     Ok(Box::new((clients, identity)))
+}
+
+/// Why the wizard works offline, in its own words: what to do about
+/// credentials AWS refused.
+fn connect_failure(e: &crate::aws::AwsError) -> String {
+    use crate::aws::error::CredentialProblem;
+    let advice = match e.credential_problem() {
+        Some(CredentialProblem::Expired) => {
+            "; renew the session (AWS SSO: aws sso login) and open the wizard again"
+        }
+        Some(CredentialProblem::Invalid) => {
+            "; check the access key id (and the session token of temporary keys)"
+        }
+        Some(CredentialProblem::Signature) => {
+            "; check the secret access key and this machine's clock"
+        }
+        Some(CredentialProblem::Missing) | None => "",
+    };
+    format!("{e}{advice}")
 }
 
 async fn lookup(clients: &Clients, what: Lookup) -> Found {

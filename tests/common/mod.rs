@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::thread;
+
+pub mod iam;
 use std::time::{Duration, Instant};
 
 /// The pinned Python requirements, shared with `tests/run.sh`.
@@ -79,19 +81,7 @@ fn ensure_venv(root: &Path) -> PathBuf {
     let marker = venv.join(MARKER);
     let up_to_date = || fs::read_to_string(&marker).is_ok_and(|s| s == REQUIREMENTS);
 
-    let lock_path = root.join(".venv.lock");
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .unwrap_or_else(|e| panic!("opening {}: {e}", lock_path.display()));
-    // File::lock is flock(2) on Linux, like flock(1) in tests/run.sh. It is
-    // Rust 1.89+, newer than the crate's rust-version: only tests use it.
-    #[allow(clippy::incompatible_msrv)]
-    lock.lock()
-        .unwrap_or_else(|e| panic!("locking {}: {e}", lock_path.display()));
-
+    let lock = locked(&root.join(".venv.lock"));
     if !up_to_date() {
         install_venv(&venv);
         fs::write(&marker, REQUIREMENTS)
@@ -100,6 +90,23 @@ fn ensure_venv(root: &Path) -> PathBuf {
     }
     drop(lock);
     venv
+}
+
+/// `path`, opened and locked for this process until the file is dropped:
+/// one install at a time, across test processes and tests/run.sh.
+pub(crate) fn locked(path: &Path) -> File {
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
+    // File::lock is flock(2) on Linux, like flock(1) in tests/run.sh. It is
+    // Rust 1.89+, newer than the crate's rust-version: only tests use it.
+    #[allow(clippy::incompatible_msrv)]
+    lock.lock()
+        .unwrap_or_else(|e| panic!("locking {}: {e}", path.display()));
+    lock
 }
 
 fn install_venv(venv: &Path) {
@@ -176,6 +183,21 @@ pub struct Moto {
     child: Child,
     /// Closing this tells the launcher shell to kill moto.
     stdin: Option<ChildStdin>,
+    /// Which emulator this is.
+    pub kind: EmulatorKind,
+    /// The access key every configured command signs with: moto's dummy
+    /// one, or on ministack the key of the admin user made at start.
+    pub keys: (String, String),
+}
+
+/// The two emulators of the suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmulatorKind {
+    /// moto: lenient, no policy evaluated (tests/moto_server.py).
+    Moto,
+    /// ministack with AUTH=true, its departures from AWS corrected and the
+    /// fault layer in front (tests/ministack_server.py, tests/fault_layer.py).
+    Ministack,
 }
 
 impl Moto {
@@ -185,7 +207,7 @@ impl Moto {
         let mut last_log = String::new();
         for _attempt in 0..5 {
             let port = free_port();
-            match Moto::try_start(&python, port) {
+            match Moto::try_start(&python, port, EmulatorKind::Moto) {
                 Ok(moto) => return moto,
                 // Someone took the port between our probe and moto's bind: try another.
                 Err(log) if log.contains("Address already in use") => last_log = log,
@@ -195,9 +217,35 @@ impl Moto {
         panic!("moto server could not bind a free port after 5 attempts:\n{last_log}");
     }
 
+    /// Starts ministack (the strict emulator) on a free port, and makes the
+    /// non-root admin user whose key every configured command then signs
+    /// with (ministack's root skips every policy). See [`ministack`].
+    pub fn start_ministack() -> Moto {
+        let python = venv().join("bin/python");
+        let mut last_log = String::new();
+        for _attempt in 0..5 {
+            let port = free_port();
+            match Moto::try_start(&python, port, EmulatorKind::Ministack) {
+                Ok(mut server) => {
+                    server.keys = ministack_admin(&server);
+                    return server;
+                }
+                Err(log) if log.contains("already in use") || log.contains("not bindable") => {
+                    last_log = log
+                }
+                Err(log) => panic!("ministack failed to start on port {port}:\n{log}"),
+            }
+        }
+        panic!("ministack could not bind a free port after 5 attempts:\n{last_log}");
+    }
+
     /// Err carries moto's log when it exited or never answered.
-    fn try_start(python: &Path, port: u16) -> Result<Moto, String> {
-        let log = scratch_dir("moto").join(format!("moto-{}-{port}.log", std::process::id()));
+    fn try_start(python: &Path, port: u16, kind: EmulatorKind) -> Result<Moto, String> {
+        let name = match kind {
+            EmulatorKind::Moto => "moto",
+            EmulatorKind::Ministack => "ministack",
+        };
+        let log = scratch_dir(name).join(format!("{name}-{}-{port}.log", std::process::id()));
         let log_file = File::create(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
         let log_err = log_file.try_clone().expect("dup log fd");
 
@@ -211,12 +259,28 @@ pid=$!
 (read -r _ignored <&3; kill "$pid" 2>/dev/null) &
 wait "$pid""#;
         let port_s = port.to_string();
-        let mut child = Command::new("sh")
-            .args(["-c", LAUNCHER, "sh"])
-            .arg(python)
+        let mut launcher = Command::new("sh");
+        launcher.args(["-c", LAUNCHER, "sh"]).arg(python);
+        match kind {
             // moto.server with one correction (see the script).
-            .arg(root().join("tests/moto_server.py"))
-            .args(["-H", "127.0.0.1", "-p", &port_s])
+            EmulatorKind::Moto => launcher.arg(root().join("tests/moto_server.py")).args([
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port_s,
+            ]),
+            // ministack with AUTH=true, corrected, behind the fault layer.
+            EmulatorKind::Ministack => launcher
+                .arg(root().join("tests/ministack_server.py"))
+                .arg(&port_s)
+                .env_remove("AWS_ACCESS_KEY_ID")
+                .env_remove("AWS_SECRET_ACCESS_KEY")
+                .env_remove("AWS_SESSION_TOKEN")
+                .env("MINISTACK_REGION", REGION)
+                .env("MINISTACK_ACCOUNT_ID", ACCOUNT_ID)
+                .env("TMPDIR", scratch_dir(name)),
+        };
+        let mut child = launcher
             .stdin(Stdio::piped())
             .stdout(log_file)
             .stderr(log_err)
@@ -230,11 +294,21 @@ wait "$pid""#;
             addr,
             child,
             stdin,
+            kind,
+            // ministack: its root key, until the admin user is made.
+            keys: match kind {
+                EmulatorKind::Moto => ("testing".to_owned(), "testing".to_owned()),
+                EmulatorKind::Ministack => ("test".to_owned(), "test".to_owned()),
+            },
+        };
+        let ready = match kind {
+            EmulatorKind::Moto => "/moto-api/",
+            EmulatorKind::Ministack => "/_ministack/health",
         };
 
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
-            if let Ok((200, _)) = http(addr, "GET", "/moto-api/") {
+            if let Ok((200, _)) = http(addr, "GET", ready) {
                 return Ok(moto);
             }
             let exited = moto.child.try_wait().ok().flatten();
@@ -255,6 +329,11 @@ wait "$pid""#;
 
     /// Forgets all state (buckets, queues, roles...): `POST /moto-api/reset`.
     pub fn reset(&self) {
+        assert_eq!(
+            self.kind,
+            EmulatorKind::Moto,
+            "ministack's reset forgets its admin user too: start one per test"
+        );
         match http(self.addr, "POST", "/moto-api/reset") {
             Ok((200, _)) => {}
             Ok((status, body)) => panic!("moto reset answered {status}: {body}"),
@@ -301,9 +380,14 @@ wait "$pid""#;
         let path = std::env::join_paths(parts).expect("PATH entries");
         let path = path.into_string().expect("PATH is not UTF-8");
         let server = aws_server().to_string();
+        // sluice's data directory (apply's records of route changes, read
+        // by verify; default backups) is this test process's own.
+        let data = scratch_dir(&format!("data-{}", std::process::id()));
+        let data = data.to_str().expect("target dir is not UTF-8");
         [
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("XDG_DATA_HOME", data),
+            ("AWS_ACCESS_KEY_ID", self.keys.0.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", self.keys.1.as_str()),
             ("AWS_DEFAULT_REGION", REGION),
             ("AWS_REGION", REGION),
             ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
@@ -437,6 +521,116 @@ pub fn aws_server() -> u16 {
         .0
 }
 
+// ---------------------------------------------------------------------------
+// ministack, the strict emulator
+// ---------------------------------------------------------------------------
+
+/// A ministack server of its own for one test (see [`Moto::start_ministack`]).
+/// Under cargo-nextest every test is a process of its own, so these run in
+/// parallel with each other and with the moto tests.
+pub fn ministack() -> Moto {
+    Moto::start_ministack()
+}
+
+/// The admin user of a fresh ministack, made with its root key: an inline
+/// policy allowing every action, as an administrator's would. Its key.
+fn ministack_admin(server: &Moto) -> (String, String) {
+    aws_cli(
+        server,
+        &["iam", "create-user", "--user-name", "sluice-admin"],
+    );
+    aws_cli(
+        server,
+        &[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            "sluice-admin",
+            "--policy-name",
+            "admin",
+            "--policy-document",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        ],
+    );
+    let key = aws_cli(
+        server,
+        &["iam", "create-access-key", "--user-name", "sluice-admin"],
+    );
+    let field = |name: &str| {
+        key["AccessKey"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {name} in {key}"))
+            .to_owned()
+    };
+    (field("AccessKeyId"), field("SecretAccessKey"))
+}
+
+impl Moto {
+    /// Replaces the fault layer's settings (tests/fault_layer.py documents
+    /// them); `{}` turns every fault off.
+    pub fn faults(&self, settings: serde_json::Value) {
+        assert_eq!(self.kind, EmulatorKind::Ministack, "faults need ministack");
+        match http_with_body(self.addr, "POST", "/_sluice/faults", &settings.to_string()) {
+            Ok((200, _)) => {}
+            other => panic!("setting faults {settings}: {other:?}"),
+        }
+    }
+
+    /// How many faults of each kind the layer injected since it was set.
+    pub fn injected(&self) -> serde_json::Value {
+        let (status, body) = http_with_body(self.addr, "GET", "/_sluice/faults", "")
+            .unwrap_or_else(|e| panic!("reading the faults: {e}"));
+        assert_eq!(status, 200, "{body}");
+        let answer: serde_json::Value =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        answer["injected"].clone()
+    }
+
+    /// The same server, with every configured command signing as `keys`
+    /// (another principal's access key; a session token in `token`).
+    pub fn env_as(&self, keys: (&str, &str), token: Option<&str>) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = self
+            .env()
+            .into_iter()
+            .filter(|(k, _)| k != "AWS_ACCESS_KEY_ID" && k != "AWS_SECRET_ACCESS_KEY")
+            .collect();
+        env.push(("AWS_ACCESS_KEY_ID".into(), keys.0.into()));
+        env.push(("AWS_SECRET_ACCESS_KEY".into(), keys.1.into()));
+        if let Some(token) = token {
+            env.push(("AWS_SESSION_TOKEN".into(), token.into()));
+        }
+        env
+    }
+}
+
+/// Minimal HTTP/1.0 request with `body`; returns (status, body).
+fn http_with_body(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    let timeout = Duration::from_secs(10);
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad HTTP response: {text:.200}")))?;
+    let answer = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    Ok((status, answer.to_owned()))
+}
+
 /// A port that was free a moment ago on 127.0.0.1.
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -447,24 +641,7 @@ fn free_port() -> u16 {
 
 /// Minimal HTTP/1.0 request with an empty body; returns (status, body).
 fn http(addr: SocketAddr, method: &str, path: &str) -> std::io::Result<(u16, String)> {
-    let timeout = Duration::from_secs(10);
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
-    stream.set_read_timeout(Some(timeout))?;
-    stream.set_write_timeout(Some(timeout))?;
-    write!(
-        stream,
-        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad HTTP response: {text:.200}")))?;
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    Ok((status, body.to_owned()))
+    http_with_body(addr, method, path, "")
 }
 
 // ---------------------------------------------------------------------------
@@ -659,6 +836,19 @@ pub fn plans_clean_and_verifies(
     verified
 }
 
+/// `sluice verify --wait 30 EXTRA` on `dir/spec.json` with no FAIL; what it said.
+pub fn verifies(moto: &Moto, dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["verify", "--config", "spec.json", "--wait", "30"];
+    args.extend_from_slice(extra);
+    let out = run(&mut sluice(moto, dir, &args));
+    let text = said(&out);
+    assert!(
+        out.status.success() && !text.contains("FAIL"),
+        "verify failed:\n{text}"
+    );
+    text
+}
+
 /// A bucket in moto's region.
 pub fn create_bucket(moto: &Moto, bucket: &str) {
     aws_cli(
@@ -736,6 +926,40 @@ pub fn sluice_offline(dir: &Path, args: &[&str]) -> std::process::Output {
         }
     }
     run(cmd.current_dir(dir).args(args))
+}
+
+/// The vendor's account in [`profiled`] specs: its roles assume ours.
+pub const VENDOR_ACCOUNT: &str = "111122223333";
+
+/// The external ID a vendor gives in [`profiled`] specs.
+pub const VENDOR_EXTERNAL_ID: &str = "vendor-external-id-42";
+
+/// `connector`'s starter (stack `acme` in [`REGION`], for `account`) with
+/// what the vendor gives filled in as a user would (its principals, one per
+/// trust statement, its external ID, its queue) and `prefix` as the prefix.
+pub fn profiled(
+    connector: sluice::spec::Connector,
+    account: Option<&str>,
+    prefix: &str,
+) -> sluice::spec::Spec {
+    use sluice::spec::profiles::{ExternalId, Principals};
+    let mut spec = sluice::spec::starter_for(connector, "acme", REGION, account);
+    let p = sluice::spec::profile(connector);
+    if let Principals::Vendor { .. } = p.principals {
+        let n = p.trust_sids.len().max(1);
+        spec.role.trusted_principals = (1..=n)
+            .map(|i| format!("arn:aws:iam::{VENDOR_ACCOUNT}:role/vendor-{i}"))
+            .collect();
+    }
+    if p.external_id != ExternalId::None {
+        spec.role.external_id = VENDOR_EXTERNAL_ID.to_owned();
+    }
+    if p.shape == sluice::spec::Shape::ForeignQueue {
+        spec.notification.queue_arn =
+            Some("arn:aws:sqs:us-west-2:444455556666:sf-snowpipe-queue".to_owned());
+    }
+    spec.bucket.prefix = prefix.to_owned();
+    spec
 }
 
 /// sluice's clients for `moto`, with its dummy credentials.
@@ -956,6 +1180,46 @@ pub fn upload_records_under(
         .unwrap();
     }
     upload_dir(moto, &local, prefix);
+    ids
+}
+
+/// `objects` gzip objects of `per_object` small records with ids
+/// `{prefix}{o}-{i}` under `prefix` of `bucket`, in one CLI call; their ids.
+pub fn upload_ids(
+    moto: &Moto,
+    dir: &Path,
+    bucket: &str,
+    prefix: &str,
+    objects: usize,
+    per_object: usize,
+) -> std::collections::BTreeSet<String> {
+    let local = dir.join(format!("upload-{}", prefix.replace('/', "_")));
+    fs::create_dir_all(&local).unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    for o in 0..objects {
+        let mut body = String::new();
+        for i in 0..per_object {
+            let id = format!("{prefix}{o}-{i}");
+            body.push_str(&format!("{{\"id\":\"{id}\"}}\n"));
+            ids.insert(id);
+        }
+        fs::write(
+            local.join(format!("part-{o:03}.ndjson.gz")),
+            gzip(body.as_bytes()),
+        )
+        .unwrap();
+    }
+    aws_cli(
+        moto,
+        &[
+            "s3",
+            "cp",
+            local.to_str().unwrap(),
+            &format!("s3://{bucket}/{prefix}"),
+            "--recursive",
+            "--only-show-errors",
+        ],
+    );
     ids
 }
 

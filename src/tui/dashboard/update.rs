@@ -174,7 +174,7 @@ fn on_finished(state: &mut State, outcome: Outcome) -> Vec<Effect> {
         StatusKind::Info
     };
     let mut text = format!(
-        "stopped: {} records written · {} messages deleted · {} returned",
+        "stopped: {} records written · {} messages deleted · {} handed back to the queue",
         super::format::count(c.records),
         super::format::count(c.messages_deleted),
         super::format::count(c.messages_returned),
@@ -331,13 +331,17 @@ fn graceful_quit(state: &mut State) -> Vec<Effect> {
     }
     match state.run {
         RunState::Running | RunState::Paused if state.snapshot.in_flight_messages == 0 => {
-            // Nothing to finish: leave now. The open long-poll is dropped;
-            // should SQS have handed it a message in its last instant, that
-            // message comes back after its visibility timeout (nothing is lost).
+            // Nothing to finish: leave as soon as the open long-poll has
+            // returned (at once when the queue has messages, at most after
+            // its wait): what it brings is handed back, not left hidden for
+            // the visibility timeout. Q then leaves without waiting.
             state.run = RunState::Releasing;
             state.leave_when_stopped = true;
-            state.say(StatusKind::Info, "stopping: nothing is being processed");
-            vec![Effect::Shutdown, Effect::Abort]
+            state.say(
+                StatusKind::Info,
+                "stopping: nothing is being processed; the open poll hands back what it brings",
+            );
+            vec![Effect::Shutdown]
         }
         RunState::Running | RunState::Paused => {
             let held = state.snapshot.in_flight_messages;

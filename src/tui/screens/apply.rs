@@ -104,6 +104,7 @@ impl ApplyScreen {
                 backup_base,
                 out_dir: model.config.out_dir.clone(),
                 propagation_timeout: model.config.propagation_timeout,
+                recent_dir: model.config.recent_dir.clone(),
             },
         });
         true

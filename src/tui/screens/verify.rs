@@ -86,10 +86,16 @@ pub fn lines(model: &Model, view: &VerifyScreen, width: usize) -> (Lines, Lines)
     let t = &model.theme;
     let mut out = Vec::new();
     let head = if view.run.running {
-        format!(
-            "Verifying: a test object is uploaded under the prefix and its event awaited (up to {} s)…",
-            model.config.verify.timeout.as_secs()
-        )
+        match model.config.verify.wait_for_propagation {
+            false => format!(
+                "Verifying: a test object is uploaded under the prefix and its event awaited (up to {} s)…",
+                model.config.verify.timeout.as_secs()
+            ),
+            true => format!(
+                "Verifying: a test object is uploaded under the prefix and its event awaited (at least {} s; minutes while a change apply just made takes effect)…",
+                model.config.verify.timeout.as_secs()
+            ),
+        }
     } else if view.run.rows.is_empty() {
         "Not verified yet.".to_owned()
     } else {

@@ -39,7 +39,8 @@ fn snapshot_policy() {
                         default_version: "v1".into(),
                         document: old,
                         versions: vec![("v1".into(), true)],
-                        tags: [("sluice:stack".to_owned(), "acme-ingest".to_owned())].into(),
+                        tags: stack_tags(),
+                        description: None,
                     })))),
                 },
             );

@@ -162,8 +162,13 @@ pub(super) fn bucket_state(notification: serde_json::Value) -> BucketState {
         policy: None,
         notification,
         // The stack's: made by an earlier apply.
-        tags: BTreeMap::from([("sluice:stack".to_owned(), "acme-ingest".to_owned())]),
+        tags: stack_tags(),
     }
+}
+
+/// The tags an earlier apply of the acme spec left.
+pub(super) fn stack_tags() -> BTreeMap<String, String> {
+    crate::docs::tags(&spec())
 }
 
 pub(super) fn queue_state(name: &str, visibility: &str) -> QueueState {
@@ -175,7 +180,7 @@ pub(super) fn queue_state(name: &str, visibility: &str) -> QueueState {
             ("MessageRetentionPeriod".to_owned(), "604800".to_owned()),
             ("SqsManagedSseEnabled".to_owned(), "true".to_owned()),
         ]),
-        tags: BTreeMap::new(),
+        tags: stack_tags(),
     }
 }
 
