@@ -277,7 +277,7 @@ pub struct ConsumeArgs {
     pub max_file_mib: u64,
     /// Age at which a dir sink file shared by messages is committed even if
     /// not full (its messages wait for it, kept hidden; a stop commits it at
-    /// once). 0 commits as soon as the messages at hand are written.
+    /// once). 0 commits it within a fifth of a second of its first records.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     pub max_file_age: u64,
     /// skip: write the good records and delete the message; fail: keep the message (it reaches the DLQ).
