@@ -187,6 +187,11 @@ pub struct ApplyArgs {
     /// How long to keep retrying while IAM or S3 catch up with a change.
     #[arg(long, default_value_t = 120, value_name = "SECS")]
     pub propagation_timeout: u64,
+    /// After writing the bucket's notification configuration, read it again
+    /// this long later: S3 keeps the last of two writes made at once, and the
+    /// second read finds whether ours was lost (0: no second read).
+    #[arg(long, default_value_t = 3, value_name = "SECS")]
+    pub recheck: u64,
 }
 
 #[derive(Debug, Args)]
@@ -404,6 +409,10 @@ pub struct RestoreArgs {
     /// Restore without asking.
     #[arg(long)]
     pub yes: bool,
+    /// Put the saved state back even over parts others changed since sluice
+    /// wrote (without it, restore refuses them, showing the diff).
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 #[derive(Debug, Args)]
@@ -881,6 +890,7 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
         out_dir: args.out.clone(),
         propagation_timeout: Duration::from_secs(args.propagation_timeout),
         recent_dir: crate::aws::recent::default_dir(),
+        recheck: Duration::from_secs(args.recheck),
     };
     let result = with_progress(async |reporter| {
         crate::aws::apply::apply(&clients, &spec, &plan, &observed, &options, reporter).await
@@ -1371,16 +1381,52 @@ async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<ExitCode> {
         manifest.created_at,
         items.len()
     );
+    let clients = crate::aws::restore::connect(&manifest, &aws_options(global)).await?;
+    // What is there now, and what restore would write over it.
+    let (_, steps) = crate::aws::restore::plan(&clients, &args.backup)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let color = color_stdout();
+    let mut conflicts = Vec::new();
+    for step in &steps {
+        println!("~ {}", step.title);
+        for line in &step.diff {
+            println!("    {}", line.painted(color));
+        }
+        if !step.kept.is_empty() {
+            println!(
+                "    kept as others changed it since sluice wrote: {}",
+                step.kept.join(", ")
+            );
+        }
+        if !step.conflicts.is_empty() {
+            println!(
+                "    changed by others since sluice wrote, and by the backup: {}",
+                step.conflicts.join(", ")
+            );
+            conflicts.extend(
+                step.conflicts
+                    .iter()
+                    .map(|c| format!("{c} ({})", step.title)),
+            );
+        }
+    }
+    if !conflicts.is_empty() && !args.overwrite {
+        eprintln!(
+            "error: others changed {} after sluice wrote, and the backup would change them back: nothing was changed. Compare the diff above; run restore again with --overwrite to put the saved state back over their change",
+            conflicts.join("; ")
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     if !args.yes && !confirm("Put these prior states back?")? {
         eprintln!("Nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    let clients = crate::aws::restore::connect(&manifest, &aws_options(global)).await?;
     let result = with_progress(async |reporter| {
-        crate::aws::restore::restore(&clients, &args.backup, reporter).await
+        crate::aws::restore::restore(&clients, &steps, reporter).await
     })
     .await;
-    let (_, done) = result.map_err(anyhow::Error::msg)?;
+    let done = result.map_err(anyhow::Error::msg)?;
     println!(
         "Restored {} item(s) from {}",
         done.len(),

@@ -983,3 +983,95 @@ fn an_idle_stop_explains_the_messages_in_flight_it_does_not_hold() {
     assert!(ids_of(&sink_records(dir)).contains("h"));
     assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
 }
+
+/// On a versioned bucket each event names its version: two writes of one key
+/// deliver each write's records once, a version behind a delete marker is
+/// read by its id, and a version deleted before it is read is counted and
+/// named (its message goes: nothing of it can be read again).
+#[test]
+fn each_event_delivers_the_version_it_names() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    apply_stack(&moto, dir, &["bucket.versioning=true"]);
+    let bucket = "acme-ingest-source";
+    put_object(
+        &moto,
+        dir,
+        bucket,
+        "in/same.json",
+        b"{\"id\":\"v0-a\"}\n{\"id\":\"v0-b\"}\n",
+    );
+    put_object(&moto, dir, bucket, "in/same.json", b"{\"id\":\"v1-a\"}\n");
+    put_object(
+        &moto,
+        dir,
+        bucket,
+        "in/hidden.json",
+        b"{\"id\":\"hidden\"}\n",
+    );
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "delete-object",
+            "--bucket",
+            bucket,
+            "--key",
+            "in/hidden.json",
+        ],
+    );
+    put_object(&moto, dir, bucket, "in/gone.json", b"{\"id\":\"gone\"}\n");
+    let versions = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "list-object-versions",
+            "--bucket",
+            bucket,
+            "--prefix",
+            "in/gone.json",
+        ],
+    );
+    let gone = versions["Versions"][0]["VersionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "delete-object",
+            "--bucket",
+            bucket,
+            "--key",
+            "in/gone.json",
+            "--version-id",
+            &gone,
+        ],
+    );
+    let out = sluice(&moto, dir, &consume_args("3", &[]))
+        .output()
+        .unwrap();
+    let said = common::said(&out);
+    assert!(out.status.success(), "{said}");
+    let got: Vec<String> = sink_records(dir)
+        .iter()
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect();
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["hidden", "v0-a", "v0-b", "v1-a"], "{got:?}");
+    let counters = final_metrics(dir);
+    assert_eq!(counters["objects_not_found"], 1, "{counters}");
+    // Named among the run's errors (the dashboard's, the final metrics').
+    let metrics = fs::read_to_string(dir.join("metrics.ndjson")).unwrap();
+    let last = metrics.lines().last().unwrap_or_default();
+    assert!(
+        last.contains(&format!(
+            "s3://{bucket}/in/gone.json version {gone} is gone"
+        )),
+        "{last}"
+    );
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
+}

@@ -865,7 +865,26 @@ async fn process(
                 }
                 written.push(id);
             }
-            Fetched::NotFound => metrics.add(&counters.objects_not_found, 1),
+            Fetched::NotFound => {
+                // Counted and named, never passed over in silence: the
+                // message goes (nothing of it can be read again), the
+                // object is in the dashboard's errors and the log.
+                metrics.add(&counters.objects_not_found, 1);
+                let what = match &object.version_id {
+                    Some(version) => format!(
+                        "s3://{}/{} version {version} is gone (the version was deleted before it was read): nothing to write",
+                        object.bucket, object.key
+                    ),
+                    None => format!(
+                        "s3://{}/{} is gone (deleted before it was read): nothing to write",
+                        object.bucket, object.key
+                    ),
+                };
+                tracing::warn!(message_id, "{what}");
+                let mut sample = sample_for(Some(&object), &what, None, None);
+                sample.message_id = message_id.to_owned();
+                metrics.error(sample);
+            }
             Fetched::Transient => keep = true,
             Fetched::SinkFailed(error) => {
                 writer.abort();
@@ -1233,6 +1252,9 @@ async fn fetch_and_decode(
         .get_object()
         .bucket(&object.bucket)
         .key(&object.key)
+        // The version the event names: a later write of the key, or a
+        // delete marker over it, must not change what this event delivers.
+        .set_version_id(object.version_id.clone())
         .send();
     let got = tokio::select! {
         got = request => got,

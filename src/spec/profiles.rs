@@ -169,7 +169,10 @@ const GENERIC: Profile = Profile {
     // sluice's own consumer lists nothing: least privilege lists only under the prefix.
     list_scope: ListScope::Prefix,
     queue_actions: SLUICE_QUEUE_ACTIONS,
-    extra_object_actions: &[],
+    // sluice's consumer reads the very version an event names (a later
+    // write of the same key must not stand in for it): GetObject with a
+    // versionId is authorised as s3:GetObjectVersion.
+    extra_object_actions: &["s3:GetObjectVersion"],
     principals: Principals::Any,
     trust_sids: &[],
     external_id: ExternalId::Generated,
@@ -208,6 +211,7 @@ const fn databend(connector: Connector, vendor: &'static str, guide: &'static st
             what: "the organization ID from the platform console",
         },
         values: DATABEND_VALUES,
+        extra_object_actions: &[],
         ..GENERIC
     }
 }
@@ -256,6 +260,7 @@ pub const PROFILES: &[Profile] = &[
             ("SQS Queue URL", Value::QueueUrl),
             ("SQS Queue ARN", Value::QueueArn),
         ],
+        extra_object_actions: &[],
         ..GENERIC
     },
     // TiDB Cloud Lake, "Amazon SQS (S3) - IAM Role (Beta)" data source guide.
@@ -295,6 +300,7 @@ pub const PROFILES: &[Profile] = &[
             ("bucket", Value::Bucket),
             ("path_prefix", Value::Prefix),
         ],
+        extra_object_actions: &[],
         ..GENERIC
     },
     // Hevo Edge, "Amazon S3" destination guide: Hevo writes into the bucket
@@ -327,6 +333,7 @@ pub const PROFILES: &[Profile] = &[
             ("Prefix", Value::Prefix),
             ("Bucket Region", Value::Region),
         ],
+        extra_object_actions: &[],
         ..GENERIC
     },
     // ClickHouse Cloud, "ClickPipes for Amazon S3: unordered mode"
@@ -357,6 +364,7 @@ pub const PROFILES: &[Profile] = &[
             ("S3 file path", Value::VirtualHostedUrl),
             ("SQS queue URL", Value::QueueUrl),
         ],
+        extra_object_actions: &[],
         ..GENERIC
     },
     // Snowflake, "Automating Snowpipe for Amazon S3" with a storage

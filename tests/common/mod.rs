@@ -655,6 +655,13 @@ pub struct MotoGuard {
     _lock: MutexGuard<'static, ()>,
 }
 
+impl MotoGuard {
+    /// The server itself, for a thread that outlives no test (a proxy's hook).
+    pub fn server(&self) -> &'static Moto {
+        self.moto
+    }
+}
+
 impl Deref for MotoGuard {
     type Target = Moto;
     fn deref(&self) -> &Moto {
@@ -1376,4 +1383,121 @@ fn sort_arrays(value: &mut serde_json::Value) {
         }
         _ => {}
     }
+}
+
+/// A local endpoint that forwards every connection to `moto`; the first time
+/// a request contains `needle`, it runs `hook` (which may change the account
+/// directly on `moto`) before passing that request on: "someone else acted
+/// just then".
+pub fn hooked_endpoint(
+    moto: &Moto,
+    needle: &'static str,
+    hook: impl FnOnce() + Send + 'static,
+) -> String {
+    let mut hook = Some(hook);
+    intercepting_endpoint(moto, needle, move || {
+        if let Some(hook) = hook.take() {
+            hook();
+        }
+        Verdict::Forward
+    })
+}
+
+/// A local endpoint that forwards every connection to `moto`, except that
+/// the first request containing `needle` reaches moto and its answer is lost
+/// (the connection closes): the caller cannot tell whether AWS did it.
+pub fn losing_endpoint(moto: &Moto, needle: &'static str) -> String {
+    let mut lost = false;
+    intercepting_endpoint(moto, needle, move || {
+        if std::mem::replace(&mut lost, true) {
+            Verdict::Forward
+        } else {
+            Verdict::LoseAnswer
+        }
+    })
+}
+
+/// What an intercepting endpoint does with a matching request.
+enum Verdict {
+    Forward,
+    /// Answered 503, never passed on.
+    Refuse,
+    /// Passed on; the answer is lost.
+    LoseAnswer,
+}
+
+/// A local endpoint that forwards every connection to `moto` but answers
+/// every request containing `needle` with a 503 (and closes): a call AWS
+/// keeps failing.
+pub fn refusing_endpoint(moto: &Moto, needle: &'static str) -> String {
+    intercepting_endpoint(moto, needle, || Verdict::Refuse)
+}
+
+/// Forwards to `moto`; on a request containing `needle`, `on_match` runs
+/// and says whether to pass it on (else it is answered 503).
+fn intercepting_endpoint(
+    moto: &Moto,
+    needle: &'static str,
+    on_match: impl FnMut() -> Verdict + Send + 'static,
+) -> String {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::{Arc, Mutex};
+    let target = moto.addr;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let on_match = Arc::new(Mutex::new(on_match));
+    thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let on_match = on_match.clone();
+            thread::spawn(move || {
+                let Ok(server) = TcpStream::connect(target) else {
+                    return;
+                };
+                let (Ok(mut from_server), Ok(mut to_client)) =
+                    (server.try_clone(), client.try_clone())
+                else {
+                    return;
+                };
+                thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_server, &mut to_client);
+                });
+                let (mut client, mut server) = (client, server);
+                let mut buf = vec![0u8; 1 << 16];
+                loop {
+                    let n = match client.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    let verdict = if buf[..n]
+                        .windows(needle.len())
+                        .any(|w| w == needle.as_bytes())
+                    {
+                        (on_match.lock().unwrap())()
+                    } else {
+                        Verdict::Forward
+                    };
+                    if let Verdict::LoseAnswer = verdict {
+                        let _ = client.shutdown(std::net::Shutdown::Both);
+                        let _ = server.write_all(&buf[..n]);
+                        // moto reads it whole and acts; its answer goes nowhere.
+                        thread::sleep(Duration::from_millis(500));
+                        return;
+                    }
+                    if let Verdict::Refuse = verdict {
+                        let _ = server.shutdown(std::net::Shutdown::Both);
+                        let _ = client.write_all(
+                            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                        );
+                        let _ = client.shutdown(std::net::Shutdown::Both);
+                        return;
+                    }
+                    if server.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
 }
