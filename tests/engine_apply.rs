@@ -1825,3 +1825,73 @@ fn a_lost_create_access_key_answer_leaves_no_active_key_without_its_secret() {
         "{said}"
     );
 }
+
+/// Parts the spec turns off converge: with the queue off, the stack's
+/// notification entry (which would keep sending to a queue nobody reads)
+/// is planned as a delete and removed, others' entries kept; with the user
+/// off, the stack's user goes with its access key. Each next plan is clean.
+#[test]
+fn parts_turned_off_are_removed_by_apply() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    create_bucket(&moto, "acme-ingest-source");
+    let foreign = foreign_configuration();
+    aws_cli(&moto, &["sqs", "create-queue", "--queue-name", "images"]);
+    let only_images = json!({"QueueConfigurations": foreign["QueueConfigurations"].clone()});
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            "acme-ingest-source",
+            "--notification-configuration",
+            &only_images.to_string(),
+        ],
+    );
+    let spec = |queue: bool, user: bool| {
+        move |s: &mut Value| {
+            s["bucket"]["create"] = json!(false);
+            s["bucket"]["prefix"] = json!("acme/");
+            s["bucket"]["deny_insecure_transport"] = json!(false);
+            s["queue"]["enabled"] = json!(queue);
+            s["notification"]["enabled"] = json!(queue);
+            s["user"]["enabled"] = json!(user);
+            s["user"]["create_access_key"] = json!(user);
+        }
+    };
+    write_spec(&moto, dir, spec(true, true));
+    ok(apply(&moto, dir));
+    let ids = |moto: &Moto| -> Vec<String> {
+        notification(moto, "acme-ingest-source")["QueueConfigurations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["Id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(ids(&moto).len(), 2);
+
+    write_spec(&moto, dir, spec(false, false));
+    let planned = sluice(&moto, dir, &["plan", "--config", "spec.json"]);
+    let shown = common::said(&planned);
+    assert_eq!(planned.status.code(), Some(2), "{shown}");
+    for line in [
+        "- delete notification acme-ingest-object-created",
+        "- delete user acme-ingest-user",
+    ] {
+        assert!(shown.contains(line), "{line}: {shown}");
+    }
+    let out = apply(&moto, dir);
+    let said = common::said(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("user deleted") && said.contains("access key"),
+        "{said}"
+    );
+    assert_eq!(ids(&moto), ["images"]);
+    let users = aws_cli(&moto, &["iam", "list-users"]).to_string();
+    assert!(!users.contains("acme-ingest-user"), "{users}");
+    assert_eq!(plan_code(&moto, dir), 0);
+}

@@ -177,8 +177,15 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         async {
             if spec.user.enabled {
                 observe_user(clients, &spec.user.name).await
-            } else {
+            } else if spec.user.name.is_empty() {
                 Ok(None)
+            } else {
+                // A user of the stack left from when the spec had one (plan
+                // deletes it); without IAM read rights nothing is seen.
+                match observe_user(clients, &spec.user.name).await {
+                    Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(None),
+                    other => other,
+                }
             }
         },
         observe_bucket(clients, &spec.bucket.name, &identity.account, &spec.region),

@@ -582,6 +582,47 @@ impl Plan {
                 after: None,
             });
         }
+        // The notification or the queue turned off (or a connector without
+        // one): our entry would keep sending to the stack's queue nobody reads.
+        if !spec.has_notification()
+            && spec.foreign_queue().is_none()
+            && let Ok(Some(b)) = &observed.bucket
+            && let (rest, Some(id)) = without_ours(&b.notification, spec)
+        {
+            notes.push(format!(
+                "notification entry {id} is this stack's, and the spec has no queue for it now: it would keep sending to a queue nobody reads; apply removes it (entries of others kept)"
+            ));
+            items.push(PlanItem {
+                tags: None,
+                resource: ResourceKind::Notification,
+                name: id,
+                action: Action::Delete,
+                before: Some(b.notification.clone()),
+                after: Some(rest),
+            });
+        }
+        // The user turned off: it and its access keys go.
+        if !spec.user.enabled
+            && let Ok(Some(u)) = &observed.user
+            && owner(&u.tags, &spec.name) == Owner::Stack
+        {
+            notes.push(format!(
+                "user {} is this stack's and the spec no longer has a user: apply deletes it with its {} (a deleted key cannot be restored; anyone using it loses access)",
+                spec.user.name,
+                crate::words::count(u.access_keys, "access key")
+            ));
+            items.push(PlanItem {
+                tags: None,
+                resource: ResourceKind::User,
+                name: spec.user.name.clone(),
+                action: Action::Delete,
+                before: Some(serde_json::json!({
+                    "AttachedPolicies": u.attached,
+                    "AccessKeys": u.access_keys,
+                })),
+                after: None,
+            });
+        }
         // Through the bucket's topic: an entry of ours from an earlier direct
         // delivery goes, after the subscription is in place.
         if spec.delivery() == Some(Delivery::Sns)

@@ -140,9 +140,15 @@ const DATABEND_QUEUE_ACTIONS: &[&str] = &[
     "sqs:GetQueueAttributes",
     "sqs:ChangeMessageVisibility",
 ];
-const DATABEND_SIDS: &[&str] = &[
+/// The trust statements' Sids: TiDB Cloud Lake's guide names them after
+/// "the platform", Databend Cloud's after Databend.
+const TIDB_SIDS: &[&str] = &[
     "AllowPlatformSetupAssumeRole",
     "AllowPlatformLoadAssumeRole",
+];
+const DATABEND_SIDS: &[&str] = &[
+    "AllowDatabendSetupAssumeRole",
+    "AllowDatabendLoadAssumeRole",
 ];
 
 /// sluice's own defaults: a queue-fed pipeline with least-privilege access.
@@ -190,7 +196,20 @@ const GENERIC: Profile = Profile {
 };
 
 /// Databend's guide, which TiDB Cloud Lake's repeats under its own name.
-const fn databend(connector: Connector, vendor: &'static str, guide: &'static str) -> Profile {
+/// Where Databend Cloud's and TiDB Cloud Lake's guides word the same steps
+/// differently.
+struct DatabendWords {
+    sids: &'static [&'static str],
+    principals: &'static str,
+    external_id: &'static str,
+}
+
+const fn databend(
+    connector: Connector,
+    vendor: &'static str,
+    guide: &'static str,
+    words: DatabendWords,
+) -> Profile {
     Profile {
         connector,
         vendor,
@@ -204,11 +223,11 @@ const fn databend(connector: Connector, vendor: &'static str, guide: &'static st
         list_scope: ListScope::Bucket,
         queue_actions: DATABEND_QUEUE_ACTIONS,
         principals: Principals::Vendor {
-            what: "the platform setup role ARN and the platform load role ARN, in that order",
+            what: words.principals,
         },
-        trust_sids: DATABEND_SIDS,
+        trust_sids: words.sids,
         external_id: ExternalId::Vendor {
-            what: "the organization ID from the platform console",
+            what: words.external_id,
         },
         values: DATABEND_VALUES,
         extra_object_actions: &[],
@@ -268,6 +287,11 @@ pub const PROFILES: &[Profile] = &[
         Connector::TidbCloudLake,
         "TiDB Cloud Lake",
         "TiDB Cloud Lake's Amazon SQS (S3) - IAM Role data source guide",
+        DatabendWords {
+            sids: TIDB_SIDS,
+            principals: "the platform setup role ARN and the platform load role ARN, in that order",
+            external_id: "the organization ID from the TiDB Cloud Lake platform console",
+        },
     ),
     // Databend Cloud, "Amazon SQS (S3) - IAM Role" data source guide (the same
     // steps as TiDB Cloud Lake's).
@@ -275,6 +299,11 @@ pub const PROFILES: &[Profile] = &[
         Connector::Databend,
         "Databend",
         "Databend Cloud's Amazon SQS (S3) - IAM Role data source guide",
+        DatabendWords {
+            sids: DATABEND_SIDS,
+            principals: "Databend Cloud's setup role ARN and load role ARN, in that order",
+            external_id: "the organization ID from the Databend Cloud console",
+        },
     ),
     // Treasure Data, "Amazon S3 Import Integration V1": the import pulls with
     // an IAM user's keys (or temporary credentials made from them) and

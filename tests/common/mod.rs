@@ -343,14 +343,23 @@ wait "$pid""#;
 
     /// Every resource moto holds (`GET /moto-api/data.json`): two equal
     /// answers mean nothing was written in between. Models with nothing in
-    /// them, which a mere read brings into being, and IAM's account
-    /// summary, which moto makes on each read, are left out.
+    /// them, which a mere read brings into being, IAM's account summary,
+    /// which moto makes on each read, and the empty default event buses
+    /// moto makes on the first EventBridge read are left out.
     pub fn state(&self) -> serde_json::Value {
         let prune = |mut data: serde_json::Value| {
             if let Some(backends) = data.as_object_mut() {
                 for models in backends.values_mut() {
                     if let Some(models) = models.as_object_mut() {
                         models.remove("AccountSummary");
+                        if let Some(serde_json::Value::Array(buses)) = models.get_mut("EventBus") {
+                            buses.retain(|b| {
+                                !(b["name"] == "default"
+                                    && b["rules"].as_object().is_none_or(|r| r.is_empty())
+                                    && b["policy"].is_null()
+                                    && b["tags"].as_array().is_none_or(|t| t.is_empty()))
+                            });
+                        }
                         models.retain(|_, items| items.as_array().is_none_or(|a| !a.is_empty()));
                     }
                 }
