@@ -274,9 +274,17 @@ pub struct ConsumeArgs {
     /// Where records go: stdout (NDJSON), dir:PATH (NDJSON files by day), or null (count only).
     #[arg(long, default_value = "stdout", value_name = "SINK")]
     pub sink: SinkSpec,
-    /// Size at which a dir sink file is closed and the next begun.
+    /// Size at which a dir sink file is closed and the next begun. Records of
+    /// many messages share a file; each message is deleted from the queue
+    /// only once the file holding its records is committed (fsynced and
+    /// renamed).
     #[arg(long, default_value_t = 128, value_name = "MIB")]
     pub max_file_mib: u64,
+    /// Age at which a dir sink file shared by messages is committed even if
+    /// not full (its messages wait for it, kept hidden; a stop commits it at
+    /// once). 0 commits it within a fifth of a second of its first records.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub max_file_age: u64,
     /// skip: write the good records and delete the message; fail: keep the message (it reaches the DLQ).
     #[arg(long, default_value = "skip", value_parser = error_policy)]
     pub on_decode_error: ErrorPolicy,
@@ -1113,7 +1121,8 @@ impl ConsumeArgs {
             sink: self
                 .sink
                 .clone()
-                .with_max_file_bytes(self.max_file_mib.saturating_mul(1024 * 1024)),
+                .with_max_file_bytes(self.max_file_mib.saturating_mul(1024 * 1024))
+                .with_max_file_age(Duration::from_secs(self.max_file_age)),
             format: self.format,
             compression: self.compression,
             concurrency: self.concurrency,

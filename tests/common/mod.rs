@@ -1116,8 +1116,12 @@ pub fn send_to(moto: &Moto, queue: &str, body: &str) -> String {
 }
 
 /// `sluice consume` into `out/`, stopping once the queue has been idle for `idle` seconds.
+/// The dir sink's shared files are committed after a second (not the
+/// default minute), so that records show up while a run goes on.
 pub fn consume_args<'a>(idle: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    consume_into("dir:out", idle, extra)
+    let mut args = vec!["--max-file-age", "1"];
+    args.extend_from_slice(extra);
+    consume_into("dir:out", idle, &args)
 }
 
 /// `sluice consume` into `sink`, stopping once the queue has been idle for `idle` seconds.
