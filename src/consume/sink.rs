@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 128 * 1024 * 1024;
 /// Default age at which a dir sink file shared by messages is committed.
 pub const DEFAULT_MAX_FILE_AGE: Duration = Duration::from_secs(60);
+/// The age a trial run started from the wizard commits its files at: the
+/// person watching it sees records land within seconds.
+pub const WATCHED_MAX_FILE_AGE: Duration = Duration::from_secs(5);
 /// The most of one message's records a dir sink writer keeps in memory to
 /// share a file with other messages; past it, the message writes files of
 /// its own (committed with it).

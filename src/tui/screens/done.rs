@@ -187,7 +187,9 @@ impl DoneScreen {
             clients: clients.clone(),
             spec: Box::new(model.derived.resolved.clone()),
             identity: identity.clone(),
-            settings: crate::consume::prepare::ConsumeSettings::with_sink(sink_spec),
+            settings: crate::consume::prepare::ConsumeSettings::with_sink(
+                sink_spec.with_max_file_age(crate::consume::sink::WATCHED_MAX_FILE_AGE),
+            ),
         });
     }
 
