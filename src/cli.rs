@@ -483,6 +483,10 @@ pub struct ExportArgs {
     /// What to export besides spec.json and README.md.
     #[arg(long, default_value = "all", value_parser = export_format)]
     pub format: Format,
+    /// The user's access key file (the 0600 CSV apply wrote): its key id,
+    /// never the secret, goes where the connector's form asks for it.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArg,
 }
@@ -1659,7 +1663,12 @@ async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<ExitCode> {
 
 fn export(args: &ExportArgs, global: &GlobalOpts) -> Result<ExitCode> {
     let spec = args.spec.load_offline(global)?;
-    let files = export::bundle(&spec, args.format);
+    let key = read_user_key(args.key_file.as_deref())?;
+    let files = export::bundle_with_key(
+        &spec,
+        args.format,
+        key.as_ref().map(|k| k.access_key_id.as_str()),
+    );
     let written = export::write_bundle(&args.out, &files)
         .with_context(|| format!("cannot write the bundle into {}", args.out.display()))?;
     if args.output.json() {
