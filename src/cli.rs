@@ -252,6 +252,11 @@ pub struct ApplyArgs {
     /// How long to keep retrying while IAM or S3 catch up with a change.
     #[arg(long, default_value_t = 120, value_name = "SECS")]
     pub propagation_timeout: u64,
+    /// After writing the bucket's notification configuration, read it again
+    /// this long later: S3 keeps the last of two writes made at once, and the
+    /// second read finds whether ours was lost (0: no second read).
+    #[arg(long, default_value_t = 3, value_name = "SECS")]
+    pub recheck: u64,
     #[command(flatten)]
     pub output: OutputArg,
 }
@@ -340,9 +345,17 @@ pub struct ConsumeArgs {
     /// Where records go: stdout (NDJSON), dir:PATH (NDJSON files by day), or null (count only).
     #[arg(long, default_value = "stdout", value_name = "SINK")]
     pub sink: SinkSpec,
-    /// Size at which a dir sink file is closed and the next begun.
+    /// Size at which a dir sink file is closed and the next begun. Records of
+    /// many messages share a file; each message is deleted from the queue
+    /// only once the file holding its records is committed (fsynced and
+    /// renamed).
     #[arg(long, default_value_t = 128, value_name = "MIB")]
     pub max_file_mib: u64,
+    /// Age at which a dir sink file shared by messages is committed even if
+    /// not full (its messages wait for it, kept hidden; a stop commits it at
+    /// once). 0 commits it within a fifth of a second of its first records.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub max_file_age: u64,
     /// skip: write the good records and delete the message; fail: keep the message (it reaches the DLQ).
     #[arg(long, default_value = "skip", value_parser = error_policy)]
     pub on_decode_error: ErrorPolicy,
@@ -469,6 +482,10 @@ pub struct RestoreArgs {
     /// Restore without asking.
     #[arg(long)]
     pub yes: bool,
+    /// Put the saved state back even over parts others changed since sluice
+    /// wrote (without it, restore refuses them, showing the diff).
+    #[arg(long)]
+    pub overwrite: bool,
     #[command(flatten)]
     pub output: OutputArg,
 }
@@ -1038,6 +1055,7 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
         out_dir: args.out.clone(),
         propagation_timeout: Duration::from_secs(args.propagation_timeout),
         recent_dir: crate::aws::recent::default_dir(),
+        recheck: Duration::from_secs(args.recheck),
     };
     let result = with_progress(async |reporter| {
         crate::aws::apply::apply(&clients, &spec, &plan, &observed, &options, reporter).await
@@ -1345,7 +1363,8 @@ impl ConsumeArgs {
             sink: self
                 .sink
                 .clone()
-                .with_max_file_bytes(self.max_file_mib.saturating_mul(1024 * 1024)),
+                .with_max_file_bytes(self.max_file_mib.saturating_mul(1024 * 1024))
+                .with_max_file_age(Duration::from_secs(self.max_file_age)),
             format: self.format,
             compression: self.compression,
             concurrency: self.concurrency,
@@ -1636,16 +1655,65 @@ async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<ExitCode> {
         manifest.created_at,
         items.len()
     );
+    let clients = crate::aws::restore::connect(&manifest, &aws_options(global)).await?;
+    // What is there now, and what restore would write over it.
+    let (_, steps) = crate::aws::restore::plan(&clients, &args.backup)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    // The diff a person confirms; under --output json it goes to stderr.
+    let json = args.output.json();
+    let color = if json {
+        std::io::stderr().is_terminal() && color_stdout()
+    } else {
+        color_stdout()
+    };
+    let say = |text: String| {
+        if json {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    };
+    let mut conflicts = Vec::new();
+    for step in &steps {
+        say(format!("~ {}", step.title));
+        for line in &step.diff {
+            say(format!("    {}", line.painted(color)));
+        }
+        if !step.kept.is_empty() {
+            say(format!(
+                "    kept as others changed it since sluice wrote: {}",
+                step.kept.join(", ")
+            ));
+        }
+        if !step.conflicts.is_empty() {
+            say(format!(
+                "    changed by others since sluice wrote, and by the backup: {}",
+                step.conflicts.join(", ")
+            ));
+            conflicts.extend(
+                step.conflicts
+                    .iter()
+                    .map(|c| format!("{c} ({})", step.title)),
+            );
+        }
+    }
+    if !conflicts.is_empty() && !args.overwrite {
+        eprintln!(
+            "error: others changed {} after sluice wrote, and the backup would change them back: nothing was changed. Compare the diff above; run restore again with --overwrite to put the saved state back over their change",
+            conflicts.join("; ")
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     if !args.yes && !confirm("Put these prior states back?")? {
         eprintln!("Nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    let clients = crate::aws::restore::connect(&manifest, &aws_options(global)).await?;
     let result = with_progress(async |reporter| {
-        crate::aws::restore::restore(&clients, &args.backup, reporter).await
+        crate::aws::restore::restore(&clients, &steps, reporter).await
     })
     .await;
-    let (_, done) = result.map_err(anyhow::Error::msg)?;
+    let done = result.map_err(anyhow::Error::msg)?;
     if args.output.json() {
         print_json(&serde_json::json!({
             "restored": done.iter().map(ToString::to_string).collect::<Vec<_>>(),

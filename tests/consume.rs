@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use common::{
     Moto, apply_stack, aws_cli, consume_args, consume_into, files_under, final_metrics, gzip,
     ids_of, ok, put_object, queue_depth, queue_url, send, shared, sink_records, sluice, text,
-    upload_dir, upload_records, wait_for_records,
+    upload_dir, upload_ids, upload_records, wait_for_records,
 };
 use serde_json::{Value, json};
 
@@ -321,6 +321,158 @@ fn kill_9_then_rerun_delivers_every_record_at_least_once() {
     assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
 }
 
+/// Records by object (the id's part before `-`).
+fn per_object(records: &[Value]) -> BTreeMap<String, usize> {
+    let mut per_object: BTreeMap<String, usize> = BTreeMap::new();
+    for r in records {
+        let id = r["id"].as_str().unwrap();
+        *per_object
+            .entry(id.split('-').next().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    per_object
+}
+
+/// Messages share the dir sink's files, each deleted only once its file is
+/// committed. A run killed (SIGKILL) while records wait in a shared file,
+/// another killed as soon as its first file is committed (deletes may be
+/// under way), then a run to the end: no record lost, and only whole
+/// messages written twice, at most those of the one file committed before
+/// the second kill.
+#[test]
+fn shared_files_killed_twice_lose_nothing_and_duplicate_whole_messages() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    apply_stack(&moto, dir, &["queue.visibility_timeout_secs=3"]);
+    let ids = upload_many(&moto, dir);
+    let killed = |age: &str| {
+        sluice(
+            &moto,
+            dir,
+            &consume_into(
+                "dir:out",
+                "60",
+                &[
+                    "--max-file-age",
+                    age,
+                    "--concurrency",
+                    "4",
+                    "--receivers",
+                    "1",
+                ],
+            ),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+    };
+    // 1. Records in a shared file that is not committed yet.
+    let mut child = killed("30");
+    let start = Instant::now();
+    while !files_under(&dir.join("out")).iter().any(|p| {
+        let name = p.file_name().unwrap().to_string_lossy();
+        name.starts_with(".part-") && name.ends_with(".tmp")
+    }) {
+        assert!(start.elapsed() < Duration::from_secs(60), "no shared file");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(sink_records(dir).is_empty(), "nothing committed yet");
+    // 2. Killed as soon as a file is committed.
+    let mut child = killed("1");
+    wait_for_records(dir, 1, Duration::from_secs(120));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = sluice(&moto, dir, &consume_args("6", &[]))
+        .output()
+        .unwrap();
+    ok(out);
+    assert_no_temporaries(dir);
+    let records = sink_records(dir);
+    let got = ids_of(&records);
+    assert_eq!(got, ids, "every record, none invented");
+    let per_object = per_object(&records);
+    assert!(
+        per_object.values().all(|&n| n % 250 == 0),
+        "a partial message was committed: {per_object:?}"
+    );
+    // The most messages one sink file held.
+    let most_per_file = files_under(&dir.join("out"))
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "ndjson"))
+        .map(|p| {
+            fs::read_to_string(p)
+                .unwrap()
+                .lines()
+                .map(|l| {
+                    let r: Value = serde_json::from_str(l).unwrap();
+                    r["id"]
+                        .as_str()
+                        .unwrap()
+                        .split('-')
+                        .next()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect::<BTreeSet<String>>()
+                .len()
+        })
+        .max()
+        .unwrap();
+    let duplicated: usize = per_object.values().map(|&n| n / 250 - 1).sum();
+    eprintln!(
+        "{} records, {} unique, {duplicated} messages written twice; at most {most_per_file} messages in one file",
+        records.len(),
+        got.len()
+    );
+    assert_eq!(records.len() - got.len(), duplicated * 250);
+    assert!(
+        duplicated <= most_per_file,
+        "{duplicated} messages written twice by a kill after one commit"
+    );
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
+}
+
+/// 1,000 small objects, each its own message, end in a handful of files
+/// (the default age and size; the idle stop commits the last one), every
+/// record once.
+#[test]
+fn a_thousand_small_objects_make_a_handful_of_files() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    apply_stack(&moto, dir, &[]);
+    let ids = upload_ids(&moto, dir, "acme-ingest-source", "in/", 1_000, 3);
+    let out = sluice(
+        &moto,
+        dir,
+        &consume_into("dir:out", "4", &["--concurrency", "32"]),
+    )
+    .output()
+    .unwrap();
+    ok(out);
+    assert_no_temporaries(dir);
+    let records = sink_records(dir);
+    assert_eq!(records.len(), 3_000);
+    assert_eq!(ids_of(&records), ids);
+    let files: Vec<_> = files_under(&dir.join("out"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "ndjson"))
+        .collect();
+    eprintln!("{} files for 1,000 objects", files.len());
+    assert!(
+        (1..=5).contains(&files.len()),
+        "{} files for 1,000 objects: {files:?}",
+        files.len()
+    );
+    let c = final_metrics(dir);
+    assert_eq!(c["records"], 3_000, "{c}");
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
+}
+
 #[test]
 fn sigterm_never_deletes_a_message_whose_records_are_not_written() {
     let moto = shared();
@@ -348,13 +500,7 @@ fn sigterm_never_deletes_a_message_whose_records_are_not_written() {
     let c = final_metrics(dir);
     // Every deleted message's object is complete in the sink.
     let records = sink_records(dir);
-    let mut per_object: BTreeMap<String, usize> = BTreeMap::new();
-    for r in &records {
-        let id = r["id"].as_str().unwrap();
-        *per_object
-            .entry(id.split('-').next().unwrap().to_owned())
-            .or_default() += 1;
-    }
+    let per_object = per_object(&records);
     let complete = per_object.values().filter(|&&n| n >= 250).count() as u64;
     let deleted = c["messages_deleted"].as_u64().unwrap();
     let test_events = c["test_events"].as_u64().unwrap();
@@ -835,5 +981,97 @@ fn an_idle_stop_explains_the_messages_in_flight_it_does_not_hold() {
         "it waited for the message"
     );
     assert!(ids_of(&sink_records(dir)).contains("h"));
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
+}
+
+/// On a versioned bucket each event names its version: two writes of one key
+/// deliver each write's records once, a version behind a delete marker is
+/// read by its id, and a version deleted before it is read is counted and
+/// named (its message goes: nothing of it can be read again).
+#[test]
+fn each_event_delivers_the_version_it_names() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    apply_stack(&moto, dir, &["bucket.versioning=true"]);
+    let bucket = "acme-ingest-source";
+    put_object(
+        &moto,
+        dir,
+        bucket,
+        "in/same.json",
+        b"{\"id\":\"v0-a\"}\n{\"id\":\"v0-b\"}\n",
+    );
+    put_object(&moto, dir, bucket, "in/same.json", b"{\"id\":\"v1-a\"}\n");
+    put_object(
+        &moto,
+        dir,
+        bucket,
+        "in/hidden.json",
+        b"{\"id\":\"hidden\"}\n",
+    );
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "delete-object",
+            "--bucket",
+            bucket,
+            "--key",
+            "in/hidden.json",
+        ],
+    );
+    put_object(&moto, dir, bucket, "in/gone.json", b"{\"id\":\"gone\"}\n");
+    let versions = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "list-object-versions",
+            "--bucket",
+            bucket,
+            "--prefix",
+            "in/gone.json",
+        ],
+    );
+    let gone = versions["Versions"][0]["VersionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "delete-object",
+            "--bucket",
+            bucket,
+            "--key",
+            "in/gone.json",
+            "--version-id",
+            &gone,
+        ],
+    );
+    let out = sluice(&moto, dir, &consume_args("3", &[]))
+        .output()
+        .unwrap();
+    let said = common::said(&out);
+    assert!(out.status.success(), "{said}");
+    let got: Vec<String> = sink_records(dir)
+        .iter()
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect();
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["hidden", "v0-a", "v0-b", "v1-a"], "{got:?}");
+    let counters = final_metrics(dir);
+    assert_eq!(counters["objects_not_found"], 1, "{counters}");
+    // Named among the run's errors (the dashboard's, the final metrics').
+    let metrics = fs::read_to_string(dir.join("metrics.ndjson")).unwrap();
+    let last = metrics.lines().last().unwrap_or_default();
+    assert!(
+        last.contains(&format!(
+            "s3://{bucket}/in/gone.json version {gone} is gone"
+        )),
+        "{last}"
+    );
     assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
 }

@@ -220,6 +220,9 @@ fn consume_with_the_dashboard_shows_progress_and_q_loses_nothing() {
             "spec.json",
             "--sink",
             "dir:out",
+            // Shared sink files committed after a second, not a minute.
+            "--max-file-age",
+            "1",
             "--grace",
             "20",
             "--log-file",

@@ -12,7 +12,7 @@ use common::gzip;
 
 use sluice::consume::decode::{
     DecodeOptions, DecodeSummary, DetectedCompression, DetectedFormat, ObjectError, ObjectInfo,
-    RecordError, RecordSink, decode,
+    RecordBatch, RecordError, RecordSink, decode, decode_read_ahead,
 };
 use sluice::spec::{Compression, RecordFormat};
 
@@ -20,9 +20,18 @@ use sluice::spec::{Compression, RecordFormat};
 struct Collect(Vec<String>);
 
 impl RecordSink for Collect {
-    fn record(&mut self, json: &[u8]) -> io::Result<()> {
-        assert!(!json.contains(&b'\n'), "raw newline in a record");
-        self.0.push(String::from_utf8(json.to_vec()).unwrap());
+    fn records(&mut self, batch: RecordBatch<'_>) -> io::Result<()> {
+        let lines = batch.as_ndjson();
+        assert!(!batch.is_empty(), "an empty batch");
+        assert!(lines.ends_with(b"\n"), "a batch not ending in LF");
+        assert_eq!(
+            lines.iter().filter(|&&b| b == b'\n').count() as u64,
+            batch.len(),
+            "a raw newline in a record, or a miscounted batch"
+        );
+        for json in batch.iter() {
+            self.0.push(String::from_utf8(json.to_vec()).unwrap());
+        }
         Ok(())
     }
 }
@@ -42,7 +51,23 @@ impl Outcome {
     }
 }
 
-fn run_reader(reader: impl Read, key: &str, options: &DecodeOptions) -> Outcome {
+/// A decode call, as `decode` and `decode_read_ahead` both take it.
+type DecodeFn<'a, R> = dyn FnOnce(
+        R,
+        &ObjectInfo<'_>,
+        &DecodeOptions,
+        &mut dyn RecordSink,
+        &mut dyn FnMut(RecordError),
+    ) -> Result<DecodeSummary, ObjectError>
+    + 'a;
+
+/// `reader` decoded by `how`, with what it gave.
+fn decoded_by<R>(
+    how: Box<DecodeFn<'_, R>>,
+    reader: R,
+    key: &str,
+    options: &DecodeOptions,
+) -> Outcome {
     let info = ObjectInfo {
         key,
         content_encoding: None,
@@ -51,7 +76,7 @@ fn run_reader(reader: impl Read, key: &str, options: &DecodeOptions) -> Outcome 
     };
     let mut sink = Collect::default();
     let mut errors = Vec::new();
-    let result = decode(reader, &info, options, &mut sink, &mut |e| errors.push(e));
+    let result = how(reader, &info, options, &mut sink, &mut |e| errors.push(e));
     Outcome {
         result,
         records: sink.0,
@@ -59,12 +84,53 @@ fn run_reader(reader: impl Read, key: &str, options: &DecodeOptions) -> Outcome 
     }
 }
 
+fn run_reader(reader: impl Read, key: &str, options: &DecodeOptions) -> Outcome {
+    decoded_by(
+        Box::new(|r, i, o, s, e| decode(r, i, o, s, e)),
+        reader,
+        key,
+        options,
+    )
+}
+
+/// [`run_reader`] through `decode_read_ahead`.
+fn run_reader_ahead(reader: impl Read + Send, key: &str, options: &DecodeOptions) -> Outcome {
+    decoded_by(
+        Box::new(|r, i, o, s, e| decode_read_ahead(r, i, o, s, e)),
+        reader,
+        key,
+        options,
+    )
+}
+
+/// Both ways of decoding gave the same records, errors and outcome.
+fn assert_same(stream: &Outcome, ahead: &Outcome, what: &str) {
+    assert_eq!(stream.records, ahead.records, "{what}: records");
+    assert_eq!(stream.errors, ahead.errors, "{what}: bad records");
+    match (&stream.result, &ahead.result) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "{what}: summary"),
+        (Err(a), Err(b)) => {
+            assert_eq!(
+                std::mem::discriminant(a),
+                std::mem::discriminant(b),
+                "{what}: {a} / {b}"
+            );
+            assert_eq!(a.to_string(), b.to_string(), "{what}");
+        }
+        (a, b) => panic!("{what}: {a:?} / {b:?}"),
+    }
+}
+
+/// Decodes `data` both as a stream and read ahead, which must agree.
 fn run(data: &[u8], key: &str) -> Outcome {
-    run_reader(data, key, &DecodeOptions::default())
+    run_with(data, key, &DecodeOptions::default())
 }
 
 fn run_with(data: &[u8], key: &str, options: &DecodeOptions) -> Outcome {
-    run_reader(data, key, options)
+    let stream = run_reader(data, key, options);
+    let ahead = run_reader_ahead(data, key, options);
+    assert_same(&stream, &ahead, key);
+    stream
 }
 
 /// A reader that hands out a few bytes at a time, to hit every buffer
@@ -598,18 +664,81 @@ fn failing_source_is_source_not_corrupt() {
     // Failing before the first byte.
     let out = run_reader(FailingSource { data: b"" }, "f", &DecodeOptions::default());
     assert!(matches!(out.result, Err(ObjectError::Source(_))));
+    // Read ahead: the same, at the same place (the whole object this time,
+    // to fail past the first blocks).
+    for comp in ALL {
+        let data = comp.compress(plain.as_bytes());
+        let cut = &data[..data.len() - data.len() / 8];
+        let source = || FailingSource { data: cut };
+        let options = DecodeOptions::default();
+        let stream = run_reader(source(), "f.ndjson", &options);
+        let ahead = run_reader_ahead(source(), "f.ndjson", &options);
+        assert_same(&stream, &ahead, &format!("{comp:?}"));
+        assert!(
+            matches!(ahead.result, Err(ObjectError::Source(_))),
+            "{comp:?}"
+        );
+    }
+    let out = run_reader_ahead(FailingSource { data: b"" }, "f", &DecodeOptions::default());
+    assert!(matches!(out.result, Err(ObjectError::Source(_))));
+}
+
+/// Several MiB of NDJSON with a bit of everything, so that records and bad
+/// lines fall across the blocks a file is read ahead in, some longer than
+/// the room in front of a block: read ahead or not, the same outcome.
+#[test]
+fn read_ahead_across_blocks() {
+    let mut data = String::new();
+    let mut expected = 0usize;
+    let mut i = 0usize;
+    while data.len() < 5_000_000 {
+        match i % 97 {
+            0 => data.push_str("not json\n"),
+            1 => data.push('\n'),
+            2 => {
+                data.push_str(&format!("{{\"long\":\"{}\"}}\n", "y".repeat(70_000 + i)));
+                expected += 1;
+            }
+            3 => {
+                data.push_str(&format!("{{\"crlf\":{i}}} \r\n"));
+                expected += 1;
+            }
+            4 => {
+                data.push_str(&format!("{{\"é\": \"{i}\", \"n\": [1, 2]}}\n"));
+                expected += 1;
+            }
+            _ => {
+                data.push_str(&format!(
+                    "{{\"i\":{i},\"s\":\"{}\",\"q\":\"a\\\"b\"}}\n",
+                    "x".repeat(i % 300)
+                ));
+                expected += 1;
+            }
+        }
+        i += 1;
+    }
+    for key in ["r.ndjson", "r.json"] {
+        let out = run(data.as_bytes(), key);
+        assert_eq!(out.records.len(), expected, "{key}");
+        assert_eq!(out.errors.len(), i.div_ceil(97), "{key}");
+    }
+    let small = DecodeOptions {
+        max_record_bytes: 50_000,
+        ..DecodeOptions::default()
+    };
+    let out = run_with(data.as_bytes(), "r.ndjson", &small);
+    assert!(out.errors.len() > i.div_ceil(97));
+    let out = run(&gzip(data.as_bytes()), "r.ndjson.gz");
+    assert_eq!(out.records.len(), expected);
 }
 
 #[test]
 fn sink_failure_stops_decoding() {
     struct Full(u32);
     impl RecordSink for Full {
-        fn record(&mut self, _: &[u8]) -> io::Result<()> {
+        fn records(&mut self, _: RecordBatch<'_>) -> io::Result<()> {
             self.0 += 1;
-            if self.0 == 2 {
-                return Err(io::Error::other("disk full"));
-            }
-            Ok(())
+            Err(io::Error::other("disk full"))
         }
     }
     let mut sink = Full(0);
@@ -625,7 +754,7 @@ fn sink_failure_stops_decoding() {
         &mut |_| {},
     );
     assert!(matches!(result, Err(ObjectError::Sink(_))));
-    assert_eq!(sink.0, 2);
+    assert_eq!(sink.0, 1, "nothing more is handed to a failed sink");
 }
 
 #[test]

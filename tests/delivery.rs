@@ -703,7 +703,32 @@ fn switching_delivery_retires_the_old_route_and_destroy_takes_what_is_left() {
         ],
     );
     apply(&["notification.delivery=eventbridge"]);
-    apply(&[]);
+    // Back to direct: plan lists the old rule as a delete (it would deliver
+    // every event a second time), apply removes it and the bucket's
+    // EventBridge delivery (no other rule may use it), and the next plan is
+    // clean.
+    init(&moto, dir, &[]);
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    let shown = common::said(&planned);
+    assert_eq!(planned.status.code(), Some(2), "{shown}");
+    assert!(
+        shown.contains("- delete rule acme-ingest-object-created") && shown.contains("1 to delete"),
+        "{shown}"
+    );
+    let said = apply(&[]);
+    assert!(
+        said.contains("rule deleted") && said.contains("EventBridge delivery turned off"),
+        "{said}"
+    );
+    assert!(rule_names(&moto).is_empty());
+    let config = common::notification(&moto, BUCKET);
+    assert!(config.get("EventBridgeConfiguration").is_none(), "{config}");
+    assert_eq!(
+        config["QueueConfigurations"][0]["Id"],
+        "acme-ingest-object-created"
+    );
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
     // S3's test events sit in the queue: --force.
     let destroyed = sluice_run(
         &moto,
@@ -712,11 +737,46 @@ fn switching_delivery_retires_the_old_route_and_destroy_takes_what_is_left() {
     );
     let said = common::said(&destroyed);
     assert!(destroyed.status.success(), "{said}");
-    assert!(
-        said.contains(
-            "removed  EventBridge rule acme-ingest-object-created (from EventBridge delivery)"
-        ),
-        "{said}"
-    );
     assert!(rule_names(&moto).is_empty());
+}
+
+/// A route switched away from SNS: the stack's queue, still subscribed to
+/// the bucket's topic, is a planned delete, and apply unsubscribes it (the
+/// topic and its other subscriptions as they were); the next plan is clean.
+#[test]
+fn switching_away_from_sns_unsubscribes_the_stacks_queue() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    shared_bucket(&moto);
+    let topic_before = team_topic(&moto);
+    init(&moto, dir, &SNS_ROUTE);
+    let apply = |moto: &Moto| {
+        let out = sluice_run(
+            moto,
+            dir,
+            &[
+                "apply",
+                "--config",
+                "spec.json",
+                "--yes",
+                "--backup-dir",
+                "backups",
+            ],
+        );
+        let said = common::said(&out);
+        assert!(out.status.success(), "{said}");
+        said
+    };
+    apply(&moto);
+    init(&moto, dir, &["notification.delivery=eventbridge"]);
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    let shown = common::said(&planned);
+    assert_eq!(planned.status.code(), Some(2), "{shown}");
+    assert!(shown.contains("- delete subscription"), "{shown}");
+    let said = apply(&moto);
+    assert!(said.contains("unsubscribed"), "{said}");
+    assert_eq!(team_topic(&moto), topic_before);
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
 }

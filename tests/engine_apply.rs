@@ -62,6 +62,19 @@ fn apply(moto: &Moto, dir: &Path) -> Output {
     )
 }
 
+/// `apply --yes` with every request through `endpoint` (a proxy in front of moto).
+fn apply_through(moto: &Moto, dir: &Path, endpoint: &str) -> Output {
+    let args = [
+        "apply",
+        "--config",
+        "spec.json",
+        "--yes",
+        "--backup-dir",
+        "backups",
+    ];
+    run(common::sluice(moto, dir, &args).env("AWS_ENDPOINT_URL", endpoint))
+}
+
 fn plan_code(moto: &Moto, dir: &Path) -> i32 {
     sluice(moto, dir, &["plan", "--config", "spec.json"])
         .status
@@ -1250,4 +1263,635 @@ fn another_teams_same_named_resources_are_refused_and_left_alone() {
     let kept: Value =
         serde_json::from_str(attrs["Attributes"]["Policy"].as_str().unwrap()).unwrap();
     assert_eq!(kept, queue_policy);
+}
+
+/// The Sids of a policy document (given as JSON or as its text).
+fn sids(policy: &Value) -> Vec<String> {
+    let policy = match policy.as_str() {
+        Some(text) => serde_json::from_str(text).unwrap(),
+        None => policy.clone(),
+    };
+    policy["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["Sid"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Others change the adopted queue's access policy, the stack bucket's
+/// policy and the role's trust policy after the plan was read and before
+/// apply writes them: apply merges into what is there at that moment (their
+/// late statements stay), the backup holds what it replaced, and the next
+/// plan is clean.
+#[test]
+fn merges_are_made_into_what_is_there_when_apply_writes() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    common::create_stack_bucket(&moto, "acme-ingest-source", "acme-ingest");
+    let statement = |sid: &str, action: &str, resource: &str| {
+        json!({"Sid": sid, "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": action, "Resource": resource})
+    };
+    let bucket_objects = "arn:aws:s3:::acme-ingest-source/*";
+    let queue_arn = "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue";
+    let policy = |statements: Vec<Value>| json!({"Version": "2012-10-17", "Statement": statements});
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-policy",
+            "--bucket",
+            "acme-ingest-source",
+            "--policy",
+            &policy(vec![statement("Analytics", "s3:GetObject", bucket_objects)]).to_string(),
+        ],
+    );
+    let theirs = policy(vec![statement("TheirSender", "sqs:SendMessage", queue_arn)]);
+    let attributes = json!({"Policy": theirs.to_string()}).to_string();
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "create-queue",
+            "--queue-name",
+            "acme-ingest-queue",
+            "--attributes",
+            &attributes,
+        ],
+    );
+    let trust = |account: &str| {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "sts:AssumeRole"}]})
+        .to_string()
+    };
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            "acme-ingest-role",
+            "--assume-role-policy-document",
+            &trust("111111111111"),
+            "--tags",
+            "Key=sluice:stack,Value=acme-ingest",
+            "Key=managed-by,Value=sluice",
+        ],
+    );
+    write_spec(&moto, dir, |s| {
+        s["queue"]["create"] = json!(false);
+        s["bucket"]["deny_insecure_transport"] = json!(true);
+    });
+    // After apply has read everything (its plan), as it creates the policy:
+    // the queue's owners add a sender, the bucket's an auditor, and someone
+    // changes the role's trust.
+    let server = moto.server();
+    let url = common::queue_url(&moto, "acme-ingest-queue");
+    let late_queue = policy(vec![
+        statement("TheirSender", "sqs:SendMessage", queue_arn),
+        statement("LateSender", "sqs:SendMessage", queue_arn),
+    ]);
+    let late_bucket = policy(vec![
+        statement("Analytics", "s3:GetObject", bucket_objects),
+        statement("Audit", "s3:GetObject", bucket_objects),
+    ]);
+    let endpoint = common::hooked_endpoint(&moto, "Action=CreatePolicy", move || {
+        let attributes = json!({"Policy": late_queue.to_string()}).to_string();
+        aws_cli(
+            server,
+            &[
+                "sqs",
+                "set-queue-attributes",
+                "--queue-url",
+                &url,
+                "--attributes",
+                &attributes,
+            ],
+        );
+        aws_cli(
+            server,
+            &[
+                "s3api",
+                "put-bucket-policy",
+                "--bucket",
+                "acme-ingest-source",
+                "--policy",
+                &late_bucket.to_string(),
+            ],
+        );
+        aws_cli(
+            server,
+            &[
+                "iam",
+                "update-assume-role-policy",
+                "--role-name",
+                "acme-ingest-role",
+                "--policy-document",
+                &trust("222222222222"),
+            ],
+        );
+    });
+    let out = apply_through(&moto, dir, &endpoint);
+    let said = common::said(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("changed since the plan"), "{said}");
+
+    let queue_policy = aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &common::queue_url(&moto, "acme-ingest-queue"),
+            "--attribute-names",
+            "Policy",
+        ],
+    )["Attributes"]["Policy"]
+        .clone();
+    let queue_sids = sids(&queue_policy);
+    for sid in ["TheirSender", "LateSender", "AllowS3ToSendMessage"] {
+        assert!(queue_sids.iter().any(|s| s == sid), "{sid}: {queue_sids:?}");
+    }
+    let bucket_policy = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "get-bucket-policy",
+            "--bucket",
+            "acme-ingest-source",
+        ],
+    )["Policy"]
+        .clone();
+    let bucket_sids = sids(&bucket_policy);
+    for sid in ["Analytics", "Audit", "SluiceDenyInsecureTransport"] {
+        assert!(
+            bucket_sids.iter().any(|s| s == sid),
+            "{sid}: {bucket_sids:?}"
+        );
+    }
+    // The backup holds what was there when apply wrote, late changes included.
+    let backed_up: String = files_under(&dir.join("backups"))
+        .iter()
+        .map(|p| fs::read_to_string(p).unwrap())
+        .collect();
+    for late in ["LateSender", "Audit", "222222222222"] {
+        assert!(
+            backed_up.contains(late),
+            "{late} in the backup: {backed_up}"
+        );
+    }
+    assert_eq!(plan_code(&moto, dir), 0);
+}
+
+/// Another writer read the bucket's notification configuration before our
+/// write and writes its copy (with its entry, without ours) after our
+/// read-back: S3 keeps the last write. Apply's second read finds our entry
+/// gone and says so (exit 1); applying again merges into what is there.
+#[test]
+fn a_notification_lost_to_a_concurrent_writer_is_found_by_the_second_read() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    common::create_stack_bucket(&moto, "acme-ingest-source", "acme-ingest");
+    aws_cli(&moto, &["sqs", "create-queue", "--queue-name", "team-b"]);
+    write_spec(&moto, dir, |s| {
+        s["bucket"]["deny_insecure_transport"] = json!(false);
+        s["bucket"]["prefix"] = json!("acme/");
+    });
+    let server = moto.server();
+    let endpoint = common::hooked_endpoint(&moto, "<NotificationConfiguration", move || {
+        // What the other writer read: the configuration before our write.
+        let mut theirs = aws_cli(
+            server,
+            &[
+                "s3api",
+                "get-bucket-notification-configuration",
+                "--bucket",
+                "acme-ingest-source",
+            ],
+        );
+        if !theirs.is_object() {
+            theirs = json!({});
+        }
+        theirs
+            .as_object_mut()
+            .unwrap()
+            .entry("QueueConfigurations")
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .unwrap()
+            .push(
+                json!({"Id": "team-b", "QueueArn": "arn:aws:sqs:us-west-2:123456789012:team-b",
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "team-b/"}]}}}),
+            );
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            aws_cli(
+                server,
+                &[
+                    "s3api",
+                    "put-bucket-notification-configuration",
+                    "--bucket",
+                    "acme-ingest-source",
+                    "--notification-configuration",
+                    &theirs.to_string(),
+                ],
+            );
+        });
+    });
+    let out = apply_through(&moto, dir, &endpoint);
+    let said = common::said(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("3 s later it is gone") && said.contains("Run apply again"),
+        "{said}"
+    );
+    // Applied again, ours joins theirs.
+    ok(apply(&moto, dir));
+    let ids: Vec<String> = notification(&moto, "acme-ingest-source")["QueueConfigurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["Id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(ids.iter().any(|id| id == "team-b"), "{ids:?}");
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(plan_code(&moto, dir), 0);
+}
+
+/// The backup directory an apply's output names.
+fn backup_of(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Backup of what was changed: "))
+        .unwrap_or_else(|| panic!("no backup line in:\n{stdout}"))
+        .to_owned()
+}
+
+/// Restore puts back what apply changed and keeps what others changed since:
+/// an entry another team added to the bucket's notification configuration
+/// and a statement added to the adopted queue's access policy stay; it shows
+/// the diff first; a part both the backup and others changed is refused
+/// (nothing written) unless `--overwrite`.
+#[test]
+fn restore_keeps_what_others_changed_since_and_refuses_a_conflict() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let bucket = "acme-ingest-source";
+    common::create_stack_bucket(&moto, bucket, "acme-ingest");
+    let entry = |id: &str, prefix: &str| {
+        json!({"Id": id, "QueueArn": format!("arn:aws:sqs:us-west-2:123456789012:{id}"),
+            "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}})
+    };
+    for id in ["images", "later"] {
+        aws_cli(&moto, &["sqs", "create-queue", "--queue-name", id]);
+    }
+    let put_notification = |config: &Value| {
+        aws_cli(
+            &moto,
+            &[
+                "s3api",
+                "put-bucket-notification-configuration",
+                "--bucket",
+                bucket,
+                "--notification-configuration",
+                &config.to_string(),
+            ],
+        );
+    };
+    put_notification(&json!({"QueueConfigurations": [entry("images", "images/")]}));
+    let queue_arn = "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue";
+    let sender = |sid: &str| {
+        json!({"Sid": sid, "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": "sqs:SendMessage", "Resource": queue_arn})
+    };
+    let policy = |sids: &[&str]| json!({"Version": "2012-10-17", "Statement": sids.iter().map(|s| sender(s)).collect::<Vec<_>>()});
+    let attributes = json!({"Policy": policy(&["TheirSender"]).to_string()}).to_string();
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "create-queue",
+            "--queue-name",
+            "acme-ingest-queue",
+            "--attributes",
+            &attributes,
+        ],
+    );
+    write_spec(&moto, dir, |s| {
+        s["bucket"]["deny_insecure_transport"] = json!(false);
+        s["bucket"]["prefix"] = json!("acme/");
+        s["queue"]["create"] = json!(false);
+    });
+    let backup = backup_of(&ok(apply(&moto, dir)));
+    // Since: another team adds an entry and a sender.
+    let mut config = notification(&moto, bucket);
+    config["QueueConfigurations"]
+        .as_array_mut()
+        .unwrap()
+        .push(entry("later", "later/"));
+    put_notification(&config);
+    let url = common::queue_url(&moto, "acme-ingest-queue");
+    let now: Value = serde_json::from_str(
+        aws_cli(
+            &moto,
+            &[
+                "sqs",
+                "get-queue-attributes",
+                "--queue-url",
+                &url,
+                "--attribute-names",
+                "Policy",
+            ],
+        )["Attributes"]["Policy"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut with_late = now.clone();
+    with_late["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(sender("LateSender"));
+    let attributes = json!({"Policy": with_late.to_string()}).to_string();
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "set-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attributes",
+            &attributes,
+        ],
+    );
+
+    let restored = sluice(&moto, dir, &["restore", "--backup", &backup, "--yes"]);
+    let said = common::said(&restored);
+    assert!(restored.status.success(), "{said}");
+    assert!(
+        said.contains("kept as others changed it since sluice wrote: entry later"),
+        "{said}"
+    );
+    assert!(said.contains("Policy statement LateSender"), "{said}");
+    assert!(
+        said.contains("-      \"Id\": \"acme-ingest-object-created\""),
+        "the diff is shown: {said}"
+    );
+    let ids: Vec<String> = notification(&moto, bucket)["QueueConfigurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["Id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(
+        ids.contains(&"images".to_owned()) && ids.contains(&"later".to_owned()),
+        "{ids:?}"
+    );
+    let queue_policy = aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "Policy",
+        ],
+    )["Attributes"]["Policy"]
+        .clone();
+    let mut left = sids(&queue_policy);
+    left.sort();
+    assert_eq!(left, ["LateSender", "TheirSender"]);
+
+    // A conflict: someone edits our entry after apply; the backup (before
+    // it existed) would remove it.
+    let backup = backup_of(&ok(apply(&moto, dir)));
+    let mut config = notification(&moto, bucket);
+    for e in config["QueueConfigurations"].as_array_mut().unwrap() {
+        if e["Id"] == "acme-ingest-object-created" {
+            e["Events"] = json!(["s3:ObjectCreated:Put"]);
+        }
+    }
+    put_notification(&config);
+    let before = moto.state();
+    let refused = sluice(&moto, dir, &["restore", "--backup", &backup, "--yes"]);
+    let said = common::said(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("entry acme-ingest-object-created") && said.contains("--overwrite"),
+        "{said}"
+    );
+    assert_eq!(moto.state(), before, "nothing was written");
+    let forced = sluice(
+        &moto,
+        dir,
+        &["restore", "--backup", &backup, "--yes", "--overwrite"],
+    );
+    assert!(forced.status.success(), "{}", common::said(&forced));
+    let ids: Vec<Value> = notification(&moto, bucket)["QueueConfigurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["Id"].clone())
+        .collect();
+    assert!(
+        !ids.contains(&json!("acme-ingest-object-created")),
+        "{ids:?}"
+    );
+}
+
+/// A bucket made and then never tagged (PutBucketTagging keeps failing, as
+/// an apply killed between the two calls leaves it) is still the stack's:
+/// the next plan knows it by sluice's record of creations and says so,
+/// apply tags it, and the plan after is clean.
+#[test]
+fn a_bucket_made_but_never_tagged_is_still_the_stacks() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    write_spec(&moto, dir, |s| {
+        s["bucket"]["deny_insecure_transport"] = json!(false);
+    });
+    let endpoint = common::refusing_endpoint(&moto, "<Tagging");
+    let out = apply_through(&moto, dir, &endpoint);
+    let said = common::said(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("s3:PutBucketTagging"), "{said}");
+    let buckets = aws_cli(&moto, &["s3api", "list-buckets"]).to_string();
+    assert!(buckets.contains("acme-ingest-source"), "{buckets}");
+
+    let planned = sluice(&moto, dir, &["plan", "--config", "spec.json"]);
+    let said = common::said(&planned);
+    assert_eq!(planned.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("was created by an apply of this stack that stopped before tagging it"),
+        "{said}"
+    );
+    ok(apply(&moto, dir));
+    let tags = aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "get-bucket-tagging",
+            "--bucket",
+            "acme-ingest-source",
+        ],
+    );
+    assert!(
+        tags["TagSet"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"Key": "sluice:stack", "Value": "acme-ingest"})),
+        "{tags}"
+    );
+    assert_eq!(plan_code(&moto, dir), 0);
+}
+
+/// IAM made the access key but its answer was lost, and the retried call
+/// made a second: apply writes the secret it got to the 0600 file,
+/// deactivates the other key (whose secret nobody has) and names it; the
+/// next apply makes none and says which key's secret was saved where.
+#[test]
+fn a_lost_create_access_key_answer_leaves_no_active_key_without_its_secret() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    write_spec(&moto, dir, |s| {
+        s["bucket"]["deny_insecure_transport"] = json!(false);
+        s["user"]["enabled"] = json!(true);
+        s["user"]["create_access_key"] = json!(true);
+    });
+    let endpoint = common::losing_endpoint(&moto, "Action=CreateAccessKey");
+    let out = apply_through(&moto, dir, &endpoint);
+    let said = common::said(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("was made too") && said.contains("it is deactivated"),
+        "{said}"
+    );
+    let keys = aws_cli(
+        &moto,
+        &["iam", "list-access-keys", "--user-name", "acme-ingest-user"],
+    )["AccessKeyMetadata"]
+        .clone();
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let active: Vec<&str> = keys
+        .iter()
+        .filter(|k| k["Status"] == "Active")
+        .filter_map(|k| k["AccessKeyId"].as_str())
+        .collect();
+    assert_eq!(active.len(), 1, "{keys:?}");
+    let csv = fs::read_to_string(dir.join("acme-ingest-user_accessKeys.csv")).unwrap();
+    assert!(
+        csv.contains(active[0]),
+        "the active key is the saved one: {csv}"
+    );
+
+    let again = sluice(
+        &moto,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    let said = common::said(&again);
+    assert!(again.status.success(), "{said}");
+    let inactive = keys
+        .iter()
+        .filter_map(|k| k["AccessKeyId"].as_str())
+        .find(|k| *k != active[0])
+        .unwrap();
+    assert!(
+        said.contains(&format!(
+            "has access key {inactive}, whose secret sluice did not save"
+        )),
+        "{said}"
+    );
+    assert!(
+        !said.contains(&format!("has access key {}, whose", active[0])),
+        "{said}"
+    );
+}
+
+/// Parts the spec turns off converge: with the queue off, the stack's
+/// notification entry (which would keep sending to a queue nobody reads)
+/// is planned as a delete and removed, others' entries kept; with the user
+/// off, the stack's user goes with its access key. Each next plan is clean.
+#[test]
+fn parts_turned_off_are_removed_by_apply() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    create_bucket(&moto, "acme-ingest-source");
+    let foreign = foreign_configuration();
+    aws_cli(&moto, &["sqs", "create-queue", "--queue-name", "images"]);
+    let only_images = json!({"QueueConfigurations": foreign["QueueConfigurations"].clone()});
+    aws_cli(
+        &moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            "acme-ingest-source",
+            "--notification-configuration",
+            &only_images.to_string(),
+        ],
+    );
+    let spec = |queue: bool, user: bool| {
+        move |s: &mut Value| {
+            s["bucket"]["create"] = json!(false);
+            s["bucket"]["prefix"] = json!("acme/");
+            s["bucket"]["deny_insecure_transport"] = json!(false);
+            s["queue"]["enabled"] = json!(queue);
+            s["notification"]["enabled"] = json!(queue);
+            s["user"]["enabled"] = json!(user);
+            s["user"]["create_access_key"] = json!(user);
+        }
+    };
+    write_spec(&moto, dir, spec(true, true));
+    ok(apply(&moto, dir));
+    let ids = |moto: &Moto| -> Vec<String> {
+        notification(moto, "acme-ingest-source")["QueueConfigurations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["Id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(ids(&moto).len(), 2);
+
+    write_spec(&moto, dir, spec(false, false));
+    let planned = sluice(&moto, dir, &["plan", "--config", "spec.json"]);
+    let shown = common::said(&planned);
+    assert_eq!(planned.status.code(), Some(2), "{shown}");
+    for line in [
+        "- delete notification acme-ingest-object-created",
+        "- delete user acme-ingest-user",
+    ] {
+        assert!(shown.contains(line), "{line}: {shown}");
+    }
+    let out = apply(&moto, dir);
+    let said = common::said(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("user deleted") && said.contains("access key"),
+        "{said}"
+    );
+    assert_eq!(ids(&moto), ["images"]);
+    let users = aws_cli(&moto, &["iam", "list-users"]).to_string();
+    assert!(!users.contains("acme-ingest-user"), "{users}");
+    assert_eq!(plan_code(&moto, dir), 0);
 }

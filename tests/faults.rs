@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use common::{
     Moto, apply_stack, aws_cli, files_under, final_metrics, final_metrics_in, ids_of, put_object,
-    queue_depth, queue_url, send, send_to, shared, sink_records, skip, sluice, text,
+    queue_depth, queue_url, send, send_to, shared, sink_records, skip, sluice, text, upload_ids,
     upload_records, wait_for_records,
 };
 use serde_json::{Value, json};
@@ -314,6 +314,10 @@ fn consume(moto: &Moto, dir: &Path, metrics: &str, extra: &[&str]) -> Command {
         metrics,
         "--metrics-interval",
         "1",
+        // Shared sink files committed after a second (not the default
+        // minute), so that records show up while a run goes on.
+        "--max-file-age",
+        "1",
     ];
     args.extend_from_slice(extra);
     sluice(moto, dir, &args)
@@ -433,6 +437,11 @@ fn a_sink_turned_read_only_mid_run_is_retried_until_it_recovers() {
     );
     wait_for_records(dir, 1000, HANG);
     mounted.set_read_only(true);
+    // The first objects may all be in the sink already (their messages
+    // share a file committed within a second): these arrive to a sink that
+    // refuses them.
+    let late = upload_ids(&moto, dir, "acme-ingest-source", "in/late-", 10, 20);
+    let ids: BTreeSet<String> = ids.union(&late).cloned().collect();
     // Longer than the visibility timeout: held messages must stay hidden
     // (their visibility extended) and nothing new be received meanwhile.
     thread::sleep(Duration::from_secs(7));

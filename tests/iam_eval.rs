@@ -65,7 +65,8 @@ fn guide(connector: Connector) -> Guide {
     let (queue, whole_bucket_list, extra_reads): (&'static [&'static str], bool, &[&str]) =
         match connector {
             // sluice's own consumer; least privilege: listing only under the prefix.
-            Connector::Generic => (CONSUMER_QUEUE_ACTIONS, false, &[]),
+            // It reads the version an event names (s3:GetObjectVersion).
+            Connector::Generic => (CONSUMER_QUEUE_ACTIONS, false, &["s3:GetObjectVersion"]),
             // The eight actions of Tarsal's policy (SendMessage with the spec's toggle).
             Connector::Tarsal => (CONSUMER_QUEUE_ACTIONS, true, &[]),
             // Databend's / TiDB Cloud Lake's SQSConsumeAccess and S3BucketMetadataAccess.

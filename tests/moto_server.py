@@ -15,10 +15,22 @@ moto 5.2.5 also answers GetBucketVersioning with a root element
 `<VersioningConfiguration><Status>string</Status>...`). SDKs that check the
 root element refuse moto's answer, so a versioned bucket could not be read.
 The second patch renames the root element; nothing else changes.
+
+moto 5.2.5's S3 event notifications carry neither `versionId` nor
+`sequencer` in `s3.object`. S3's do (Amazon S3 User Guide, "Event message
+structure": `"versionId":"object version if bucket is versioning-enabled"`,
+`"sequencer": "a string representation of a hexadecimal value used to
+determine event sequence"`), and a consumer must read the version an event
+names. The third patch adds both: the version of a versioned bucket's key,
+and a sequencer that grows with every event.
 """
 
 import sys
 
+import itertools
+import threading
+
+from moto.s3 import notifications
 from moto.s3.responses import S3Response
 from moto.server import main
 
@@ -62,6 +74,25 @@ def get_bucket_versioning(self):
 
 
 S3Response.get_bucket_versioning = get_bucket_versioning
+
+_get_s3_event = notifications._get_s3_event
+_sequence = itertools.count(1)
+_sequence_lock = threading.Lock()
+
+
+def get_s3_event(event_name, bucket, key, notification_id):
+    event = _get_s3_event(event_name, bucket, key, notification_id)
+    with _sequence_lock:
+        sequencer = format(next(_sequence), "016X")
+    for record in event.get("Records", []):
+        obj = record["s3"]["object"]
+        if bucket.is_versioned and getattr(key, "version_id", "null") != "null":
+            obj["versionId"] = key.version_id
+        obj["sequencer"] = sequencer
+    return event
+
+
+notifications._get_s3_event = get_s3_event
 
 if __name__ == "__main__":
     sys.argv[0] = "moto_server"

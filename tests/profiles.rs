@@ -335,11 +335,11 @@ fn a_queue_fed_profile_uses_the_vendors_names_and_sids() {
     );
     let trust = &role["Role"]["AssumeRolePolicyDocument"];
     assert_eq!(
-        trust["Statement"][0]["Sid"], "AllowPlatformSetupAssumeRole",
+        trust["Statement"][0]["Sid"], "AllowDatabendSetupAssumeRole",
         "{trust}"
     );
     assert_eq!(
-        trust["Statement"][1]["Sid"], "AllowPlatformLoadAssumeRole",
+        trust["Statement"][1]["Sid"], "AllowDatabendLoadAssumeRole",
         "{trust}"
     );
     destroy(&moto, dir, false);
@@ -1027,6 +1027,9 @@ fn profiles_follow_their_guides_with_named_differences() {
 
     // The trust statements' Sids and principals are the guide's.
     let trust = trust_policy(&profiled(Connector::Databend, account, ""));
+    assert_eq!(trust["Statement"][0]["Sid"], "AllowDatabendSetupAssumeRole");
+    assert_eq!(trust["Statement"][1]["Sid"], "AllowDatabendLoadAssumeRole");
+    let trust = trust_policy(&profiled(Connector::TidbCloudLake, account, ""));
     assert_eq!(trust["Statement"][0]["Sid"], "AllowPlatformSetupAssumeRole");
     assert_eq!(trust["Statement"][1]["Sid"], "AllowPlatformLoadAssumeRole");
     let hevo = trust_policy(&profiled(Connector::Hevo, account, ""));

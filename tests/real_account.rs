@@ -137,12 +137,14 @@ fn verify_and_consume_right_after_apply_wait_for_iam_to_propagate() {
         dir,
         &["user.enabled=true", "user.create_access_key=true"],
     );
-    // A new role is refused for 3 s, its policy unseen for 10 s, a new key
-    // unknown for 15 s (verify tries the key last).
+    // A new role is refused for 8 s, its policy unseen for 16 s, a new key
+    // unknown for 22 s (verify tries the key last). Apply's own steps after
+    // the role's (the queues, the notification and its second read) take a
+    // few seconds: the role is still new when verify starts.
     server.faults(json!({
-        "new_role_unassumable_secs": 3,
-        "new_policy_unseen_secs": 10,
-        "new_key_invalid_secs": 15,
+        "new_role_unassumable_secs": 8,
+        "new_policy_unseen_secs": 16,
+        "new_key_invalid_secs": 22,
     }));
     let mut args = apply_args();
     args.extend(["--out", "keys"]);

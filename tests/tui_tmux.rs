@@ -208,7 +208,7 @@ fn the_binary_walks_the_wizard_offline_in_tmux() {
     tmux.wait_for_all(&[
         "Offline plan",
         "Apply is disabled: offline",
-        "+ policy            tmux-demo-policy +43 −0",
+        "+ policy            tmux-demo-policy +44 −0",
     ]);
     tmux.keys(&["Enter"]);
     tmux.wait_for("step 12 of 12 · Done");

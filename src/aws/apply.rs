@@ -20,12 +20,16 @@ use super::backup::{Backup, BucketPart, Saved};
 use super::client::Clients;
 use super::error::{AwsError, ErrorKind, classify, optional};
 use super::observe::{
-    Observation, RefusedDestination, put_notification, read_notification, write_notification,
+    Observation, RefusedDestination, put_notification, read_bucket_policy, read_notification,
+    read_queue_attributes, read_trust_policy, write_notification,
 };
 use super::plan::{Action, Plan, PlanItem};
 use super::progress::{Event, Outcome, Reporter, Secret, StepError, StepId};
 use crate::docs::{self, Arns, ResourceKind, merge, notification_entry};
 use crate::spec::{Delivery, Spec};
+
+/// How long after its write the notification configuration is read once more.
+pub const RECHECK: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -38,6 +42,11 @@ pub struct ApplyOptions {
     /// Where route changes that take AWS minutes are recorded for verify
     /// ([`super::recent`]); `None` records nothing.
     pub recent_dir: Option<PathBuf>,
+    /// How long after writing the bucket's notification configuration to
+    /// read it once more: S3 has no conditional write, keeps the last of two
+    /// writes made at once, and both writers' immediate read-backs may pass;
+    /// the second read finds the loser. Zero skips it.
+    pub recheck: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +80,10 @@ struct Run<'a> {
     queue_url: Option<String>,
     /// The id of an access key this apply made (never its secret).
     access_key_id: Option<String>,
+    /// The backup file saved last, for [`Run::saved_written`].
+    last_saved: Option<PathBuf>,
+    /// The account apply writes to.
+    account: String,
 }
 
 /// How a step ended, and what it did in words.
@@ -141,6 +154,8 @@ pub async fn apply(
             &account,
         ),
         steps: Vec::new(),
+        last_saved: None,
+        account: account.clone(),
         queue_url: observed
             .queue
             .as_ref()
@@ -157,9 +172,10 @@ pub async fn apply(
         reporter.started(step, title);
         let started = Instant::now();
         let result = match item.resource {
+            _ if item.action == Action::Delete => run.retire(item).await,
             ResourceKind::Policy => run.policy(item, observed).await,
             ResourceKind::Role => run.role(item).await,
-            ResourceKind::User => run.user(item, observed).await,
+            ResourceKind::User => run.user(item).await,
             ResourceKind::Bucket => run.bucket(item).await,
             ResourceKind::DeadLetterQueue | ResourceKind::Queue => run.queue(item).await,
             ResourceKind::Notification if spec.delivery() == Some(Delivery::Eventbridge) => {
@@ -188,6 +204,10 @@ pub async fn apply(
             }
             (result, _) => result,
         };
+        if item.resource == ResourceKind::Bucket && result.is_ok() {
+            // The bucket carries the stack's tag now: its creation is complete.
+            run.creation_done();
+        }
         let elapsed = started.elapsed();
         match result {
             Ok((outcome, detail)) => {
@@ -253,8 +273,29 @@ impl Run<'_> {
             .backup
             .save(&item)
             .map_err(|e| format!("cannot write the backup (nothing was changed): {e}"))?;
+        self.last_saved = Some(path.clone());
         self.reporter.send(Event::BackupWritten { path });
         Ok(())
+    }
+
+    /// Removes the record of the bucket's creation (its tags are on).
+    fn creation_done(&self) {
+        if let Some(dir) = super::journal::default_dir()
+            && let Err(e) = super::journal::end(&dir, &self.account, &self.spec.bucket.name)
+        {
+            tracing::warn!(error = %e, "the record of the bucket's creation stays");
+        }
+    }
+
+    /// Records, beside the state saved last, what was written over it: a
+    /// restore then keeps what others change after this write.
+    fn saved_written(&mut self, value: &Value) -> Result<(), StepError> {
+        let Some(path) = self.last_saved.take() else {
+            return Ok(());
+        };
+        self.backup
+            .save_written(&path, value)
+            .map_err(|e| format!("cannot complete the backup (the change was made): {e}").into())
     }
 
     /// Sets and takes off tags on an existing resource of the stack, as the
@@ -478,7 +519,7 @@ impl Run<'_> {
         let iam = &self.clients.iam;
         let arn = self.arns.policy.clone();
         match item.action {
-            Action::Refused => refused(),
+            Action::Refused | Action::Delete => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
                 iam.create_policy()
@@ -561,7 +602,7 @@ impl Run<'_> {
         let trust = after["AssumeRolePolicyDocument"].to_string();
         let name = self.spec.role.name.clone();
         match item.action {
-            Action::Refused => refused(),
+            Action::Refused | Action::Delete => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
                 self.clients
@@ -581,9 +622,11 @@ impl Run<'_> {
                 let mut done = Vec::new();
                 let before = item.before.clone().unwrap_or_default();
                 if before["AssumeRolePolicyDocument"] != after["AssumeRolePolicyDocument"] {
+                    // Read again now, so the backup holds what is replaced.
+                    let now = read_trust_policy(&self.clients.iam, &name).await?;
                     self.save(Saved::TrustPolicy {
                         role: name.clone(),
-                        document: before["AssumeRolePolicyDocument"].clone(),
+                        document: now,
                     })?;
                     self.clients
                         .iam
@@ -604,7 +647,7 @@ impl Run<'_> {
         }
     }
 
-    async fn user(&mut self, item: &PlanItem, observed: &Observation) -> StepResult {
+    async fn user(&mut self, item: &PlanItem) -> StepResult {
         let name = self.spec.user.name.clone();
         let iam = self.clients.iam.clone();
         let mut done = Vec::new();
@@ -644,20 +687,12 @@ impl Run<'_> {
         }
         let mut key_created = false;
         if self.spec.user.create_access_key {
-            let existing = observed
-                .user
-                .as_ref()
-                .ok()
-                .and_then(|u| u.as_ref())
-                .map_or(0, |u| u.access_keys);
-            if existing > 0 {
-                done.push(format!(
-                    "has {} already; none created",
-                    crate::words::count(existing, "access key")
-                ));
-            } else {
+            let existing = list_keys(&iam, &name).await?;
+            if existing.is_empty() {
                 done.push(self.create_access_key(&name).await?);
                 key_created = true;
+            } else {
+                done.push(self.existing_keys(&name, &existing));
             }
         }
         if done.is_empty() {
@@ -671,10 +706,28 @@ impl Run<'_> {
         Ok((outcome, done.join(", ")))
     }
 
+    /// What the user's keys are, in words: the one whose secret sluice
+    /// saved here, and any whose secret it never saved, with how to replace it.
+    fn existing_keys(&self, user: &str, existing: &[(String, bool)]) -> String {
+        let saved = super::journal::default_dir()
+            .map(|dir| super::journal::keys::saved(&dir, &self.account, user))
+            .unwrap_or_default();
+        let mut words = Vec::new();
+        for (id, active) in existing {
+            let state = if *active { "active" } else { "inactive" };
+            words.push(match saved.get(id) {
+                Some(file) => format!("access key {id} ({state}; its secret was saved to {file})"),
+                None => format!(
+                    "access key {id} ({state}) whose secret sluice did not save on this machine (made elsewhere, or by an apply stopped after IAM made it): if nobody holds it, replace it with `aws iam create-access-key --user-name {user}` and then `aws iam delete-access-key --user-name {user} --access-key-id {id}`"
+                ),
+            });
+        }
+        format!("has {}; none created", words.join("; "))
+    }
+
     async fn create_access_key(&mut self, user: &str) -> Result<String, StepError> {
-        let out = self
-            .clients
-            .iam
+        let iam = self.clients.iam.clone();
+        let out = iam
             .create_access_key()
             .user_name(user)
             .send()
@@ -684,6 +737,23 @@ impl Run<'_> {
             .access_key()
             .ok_or("iam:CreateAccessKey returned no key")?;
         let id = key.access_key_id().to_owned();
+        // A retried call whose first answer was lost makes a second key,
+        // whose secret nobody has: deactivated, and named.
+        let extra: Vec<String> = list_keys(&iam, user)
+            .await?
+            .into_iter()
+            .filter(|(other, active)| other != &id && *active)
+            .map(|(other, _)| other)
+            .collect();
+        for other in &extra {
+            iam.update_access_key()
+                .user_name(user)
+                .access_key_id(other)
+                .status(aws_sdk_iam::types::StatusType::Inactive)
+                .send()
+                .await
+                .map_err(|e| classify("iam:UpdateAccessKey", user, e))?;
+        }
         let secret = Secret::new(key.secret_access_key());
         std::fs::create_dir_all(&self.options.out_dir)
             .map_err(|e| format!("cannot create {}: {e}", self.options.out_dir.display()))?;
@@ -701,6 +771,11 @@ impl Run<'_> {
         crate::fsutil::write_atomic(&path, csv.as_bytes(), Some(0o600)).map_err(|e| {
             format!("access key {id} was created but its file {} could not be written ({e}): delete the key with `aws iam delete-access-key --user-name {user} --access-key-id {id}` and apply again", path.display())
         })?;
+        if let Some(dir) = super::journal::default_dir()
+            && let Err(e) = super::journal::keys::record(&dir, &self.account, user, &id, &path)
+        {
+            tracing::warn!(error = %e, "the record of the saved key was not written");
+        }
         self.access_key_id = Some(id.clone());
         self.reporter.send(Event::AccessKeyCreated {
             user: user.to_owned(),
@@ -708,10 +783,16 @@ impl Run<'_> {
             secret,
             path: path.clone(),
         });
-        Ok(format!(
+        let mut said = format!(
             "access key {id} created; its secret is only in {} (mode 0600)",
             path.display()
-        ))
+        );
+        for other in &extra {
+            said.push_str(&format!(
+                "; access key {other} was made too (IAM answered a retried call twice) and nobody has its secret: it is deactivated; delete it with `aws iam delete-access-key --user-name {user} --access-key-id {other}`"
+            ));
+        }
+        Ok(said)
     }
 
     async fn bucket(&mut self, item: &PlanItem) -> StepResult {
@@ -719,7 +800,7 @@ impl Run<'_> {
         let s3 = self.clients.s3.clone();
         let mut done = Vec::new();
         match item.action {
-            Action::Refused => return refused(),
+            Action::Refused | Action::Delete => return refused(),
             Action::NoChange => return unchanged(),
             Action::Adopt => return Ok((Outcome::Adopted, "adopted: left as it is".into())),
             Action::Create => {
@@ -736,6 +817,18 @@ impl Run<'_> {
                 if self.spec.bucket.object_lock {
                     // Object Lock is best set at creation (it turns versioning on).
                     create = create.object_lock_enabled_for_bucket(true);
+                }
+                // Made and tagged in two calls: recorded in between, so an
+                // apply stopped there still knows the bucket as the stack's.
+                if let Some(dir) = super::journal::default_dir() {
+                    super::journal::begin(&dir, &self.account, &bucket, &self.spec.name).map_err(
+                        |e| {
+                            format!(
+                                "cannot record the bucket's creation in {} (nothing was created): {e}",
+                                dir.display()
+                            )
+                        },
+                    )?;
                 }
                 create
                     .send()
@@ -770,6 +863,14 @@ impl Run<'_> {
                     "the plan has a bucket setting {key} that sluice does not know: nothing written"
                 ))
             })?;
+            if key == "Policy" && item.action == Action::Update {
+                // Others may add statements to the bucket's policy at any
+                // moment: merged into what it is now, not into the plan's copy.
+                if let Some(changed) = self.bucket_policy_now(&bucket, have).await? {
+                    done.push(changed);
+                }
+                continue;
+            }
             if item.action == Action::Update {
                 self.save(part.saved(&bucket, have.cloned()))?;
             }
@@ -782,6 +883,41 @@ impl Run<'_> {
             _ => Outcome::Updated,
         };
         Ok((outcome, done.join(", ")))
+    }
+
+    /// Merges our statements into the bucket's policy as it is at this
+    /// moment, backs up what was read, writes, and reads back. Returns what
+    /// was done, or `None` when the policy already holds ours.
+    async fn bucket_policy_now(
+        &mut self,
+        bucket: &str,
+        planned: Option<&Value>,
+    ) -> Result<Option<String>, StepError> {
+        let s3 = self.clients.s3.clone();
+        let Some(ours) = docs::bucket_policy(self.spec) else {
+            return Ok(None);
+        };
+        let now = read_bucket_policy(&s3, bucket).await?;
+        let wanted = docs::merge_bucket_policy(now.as_ref(), &ours);
+        if now.as_ref() == Some(&wanted) {
+            return Ok(None);
+        }
+        self.save(BucketPart::Policy.saved(bucket, now.clone()))?;
+        put_bucket_setting(&s3, bucket, "Policy", &wanted).await?;
+        let written = read_bucket_policy(&s3, bucket).await?;
+        self.saved_written(written.as_ref().unwrap_or(&Value::Null))?;
+        if written.as_ref() != Some(&wanted) {
+            return Err(format!(
+                "the policy of bucket {bucket} changed while sluice wrote it (someone wrote it at the same moment): compare it with the backup and run apply again"
+            )
+            .into());
+        }
+        Ok(Some(if now.as_ref() == planned {
+            "Policy set".to_owned()
+        } else {
+            "Policy set (it changed since the plan: our statements are merged into it as it is now)"
+                .to_owned()
+        }))
     }
 
     async fn queue(&mut self, item: &PlanItem) -> StepResult {
@@ -799,7 +935,7 @@ impl Run<'_> {
         };
         let is_queue = item.resource == ResourceKind::Queue;
         match item.action {
-            Action::Refused => refused(),
+            Action::Refused | Action::Delete => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
                 let attributes = as_attributes(&mut after.keys());
@@ -859,20 +995,52 @@ impl Run<'_> {
                     // Only its tags change (done after this step).
                     return unchanged();
                 }
+                // Read again now: the queue's owners may have changed it
+                // since the plan. An adopted queue's access policy is theirs
+                // with our statement in it: merged into what it is now.
+                let now = read_queue_attributes(&sqs, &name, &url, &changed).await?;
+                let mut wanted = after.clone();
+                let mut since = None;
+                if item.action == Action::Adopt && wanted.contains_key("Policy") {
+                    if now.get("Policy") != before.get("Policy") {
+                        since = Some(
+                            "its access policy changed since the plan: our statement is merged into it as it is now",
+                        );
+                    }
+                    wanted.insert(
+                        "Policy".into(),
+                        docs::merge_bucket_policy(
+                            now.get("Policy"),
+                            &docs::queue_policy(self.spec),
+                        ),
+                    );
+                }
+                let changed: Vec<String> = changed
+                    .into_iter()
+                    .filter(|k| now.get(k) != wanted.get(k))
+                    .collect();
+                if changed.is_empty() {
+                    return Ok((
+                        Outcome::Unchanged,
+                        "already as the spec wants (changed since the plan)".into(),
+                    ));
+                }
                 let prior: BTreeMap<String, String> = changed
                     .iter()
-                    .map(|k| {
-                        (
-                            k.clone(),
-                            before.get(k).map(json_string).unwrap_or_default(),
-                        )
-                    })
+                    .map(|k| (k.clone(), now.get(k).map(json_string).unwrap_or_default()))
                     .collect();
                 self.save(Saved::QueueAttributes {
                     queue: name.clone(),
                     attributes: prior,
                 })?;
-                let attributes = as_attributes(&mut changed.iter());
+                let attributes: std::collections::HashMap<QueueAttributeName, String> = changed
+                    .iter()
+                    .filter_map(|k| {
+                        wanted
+                            .get(k)
+                            .map(|v| (QueueAttributeName::from(k.as_str()), json_string(v)))
+                    })
+                    .collect();
                 self.with_propagation(
                     StepId::Apply(item.resource),
                     "waiting for SQS to catch up",
@@ -892,10 +1060,28 @@ impl Run<'_> {
                 )
                 .await
                 .map_err(sqs_lag_advice)?;
+                let written = read_queue_attributes(&sqs, &name, &url, &changed).await?;
+                let as_text: serde_json::Map<String, Value> = written
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(json_string(v))))
+                    .collect();
+                self.saved_written(&Value::Object(as_text))?;
+                if changed.iter().any(|k| k == "Policy")
+                    && written.get("Policy") != wanted.get("Policy")
+                {
+                    return Err(format!(
+                        "the access policy of queue {name} changed while sluice wrote it (someone wrote it at the same moment): compare it with the backup and run apply again"
+                    )
+                    .into());
+                }
                 if is_queue {
                     self.queue_url = Some(url);
                 }
-                Ok((Outcome::Updated, format!("updated {}", changed.join(", "))))
+                let mut said = format!("updated {}", changed.join(", "));
+                if let Some(since) = since {
+                    said = format!("{said} ({since})");
+                }
+                Ok((Outcome::Updated, said))
             }
         }
     }
@@ -923,6 +1109,7 @@ impl Run<'_> {
         self.write_ours(&s3, &bucket, &current, &merged, &our_target)
             .await?;
         let written = read_notification(&s3, &bucket).await?;
+        self.saved_written(&written)?;
         let id = ours
             .get("Id")
             .and_then(Value::as_str)
@@ -935,6 +1122,19 @@ impl Run<'_> {
         }
         if docs::remove(&written, id) != docs::remove(&current, id) {
             return Err("other entries changed while ours was written: someone else changed the configuration at the same time; compare with the backup".into());
+        }
+        if !self.options.recheck.is_zero() {
+            // A writer that read before our write and writes after our
+            // read-back replaces our entry unseen: read once more.
+            tokio::time::sleep(self.options.recheck).await;
+            let later = read_notification(&s3, &bucket).await?;
+            if docs::remove(&later, id) == later {
+                return Err(format!(
+                    "our entry {id} was written and read back, but {} s later it is gone: someone else wrote the bucket's notification configuration at the same moment from an older copy (S3 keeps the last write; it has no conditional write). Run apply again: it merges into what is there now. Compare with the backup to see what the other writer changed",
+                    self.options.recheck.as_secs()
+                )
+                .into());
+            }
         }
         Ok((Outcome::Updated, "merged (entries of others kept)".into()))
     }
@@ -1052,6 +1252,203 @@ fn judge_refusal(
 }
 
 impl Run<'_> {
+    /// Removes what the stack no longer wants: the EventBridge rule of a route
+    /// switched away (backed up), our target first; the rule itself when no
+    /// other target is on it; then the bucket's EventBridge delivery when no
+    /// other rule may use it (backed up).
+    async fn retire(&mut self, item: &PlanItem) -> StepResult {
+        match item.resource {
+            ResourceKind::Rule => {}
+            ResourceKind::Notification => return self.retire_entry().await,
+            ResourceKind::User => return self.retire_user(item).await,
+            ResourceKind::Subscription => {
+                self.clients
+                    .sns
+                    .unsubscribe()
+                    .subscription_arn(&item.name)
+                    .send()
+                    .await
+                    .map_err(|e| classify("sns:Unsubscribe", &item.name, e))?;
+                return Ok((
+                    Outcome::Updated,
+                    "unsubscribed (the topic and its other subscriptions unchanged)".into(),
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "the plan removes {} {}, which apply does not know how to remove: nothing written",
+                    item.resource.as_str(),
+                    item.name
+                )
+                .into());
+            }
+        }
+        let name = item.name.clone();
+        let events = self.clients.events.clone();
+        let Some(rule) = super::observe::observe_rule(self.clients, &name).await? else {
+            return Ok((Outcome::Unchanged, "already gone".into()));
+        };
+        self.save(Saved::Rule {
+            name: name.clone(),
+            event_pattern: rule.event_pattern.clone(),
+            state: rule.state.clone(),
+            description: rule.description.clone(),
+        })?;
+        let mut done = Vec::new();
+        if rule.targets.iter().any(|(id, _)| id == docs::TARGET_ID) {
+            events
+                .remove_targets()
+                .rule(&name)
+                .ids(docs::TARGET_ID)
+                .send()
+                .await
+                .map_err(|e| classify("events:RemoveTargets", &name, e))?;
+            done.push(format!("target {} removed", docs::TARGET_ID));
+        }
+        let others: Vec<&str> = rule
+            .targets
+            .iter()
+            .filter(|(id, _)| id != docs::TARGET_ID)
+            .map(|(_, arn)| arn.as_str())
+            .collect();
+        if !others.is_empty() {
+            done.push(format!(
+                "the rule also targets {} and stays",
+                others.join(", ")
+            ));
+            return Ok((Outcome::Updated, done.join("; ")));
+        }
+        events
+            .delete_rule()
+            .name(&name)
+            .send()
+            .await
+            .map_err(|e| classify("events:DeleteRule", &name, e))?;
+        done.push("rule deleted".to_owned());
+        let bucket = self.spec.bucket.name.clone();
+        let s3 = self.clients.s3.clone();
+        let config = read_notification(&s3, &bucket).await?;
+        if docs::eventbridge_enabled(&config) {
+            let others =
+                super::destroy::rules_for_bucket(self.clients, &bucket, Some(&name), true).await?;
+            if others.is_empty() {
+                self.save(Saved::Notification {
+                    bucket: bucket.clone(),
+                    configuration: config.clone(),
+                })?;
+                let wanted = docs::disable_eventbridge(&config);
+                put_notification(&s3, &bucket, &wanted, true).await?;
+                let written = read_notification(&s3, &bucket).await?;
+                self.saved_written(&written)?;
+                done.push(
+                    "the bucket's EventBridge delivery turned off (other entries unchanged)"
+                        .to_owned(),
+                );
+            } else {
+                done.push(format!(
+                    "the bucket's EventBridge delivery stays on: rule{} {} may use it",
+                    if others.len() == 1 { "" } else { "s" },
+                    others.join(", ")
+                ));
+            }
+        }
+        Ok((Outcome::Updated, done.join("; ")))
+    }
+
+    /// Takes our entry out of the bucket's notification configuration as it
+    /// is now (others' entries kept), backed up, read back.
+    async fn retire_entry(&mut self) -> StepResult {
+        let bucket = self.spec.bucket.name.clone();
+        let s3 = self.clients.s3.clone();
+        let current = read_notification(&s3, &bucket).await?;
+        let (rest, Some(id)) = docs::without_ours(&current, self.spec) else {
+            return Ok((Outcome::Unchanged, "already gone".into()));
+        };
+        self.save(Saved::Notification {
+            bucket: bucket.clone(),
+            configuration: current.clone(),
+        })?;
+        put_notification(&s3, &bucket, &rest, true).await?;
+        let written = read_notification(&s3, &bucket).await?;
+        self.saved_written(&written)?;
+        if docs::remove(&written, &id) != written {
+            return Err(format!(
+                "our entry {id} is still there after the write: someone else wrote the configuration at the same moment; run apply again"
+            )
+            .into());
+        }
+        Ok((
+            Outcome::Updated,
+            format!("entry {id} removed (entries of others kept)"),
+        ))
+    }
+
+    /// Deletes the stack's user the spec no longer has: its access keys,
+    /// our policy's attachment, then the user. Kept, untouched, when it has
+    /// policies of others (attached or inline).
+    async fn retire_user(&mut self, item: &PlanItem) -> StepResult {
+        let name = item.name.clone();
+        let iam = self.clients.iam.clone();
+        let attached: Vec<String> = iam
+            .list_attached_user_policies()
+            .user_name(&name)
+            .send()
+            .await
+            .map_err(|e| classify("iam:ListAttachedUserPolicies", &name, e))?
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_owned))
+            .collect();
+        let inline = iam
+            .list_user_policies()
+            .user_name(&name)
+            .send()
+            .await
+            .map_err(|e| classify("iam:ListUserPolicies", &name, e))?
+            .policy_names()
+            .to_vec();
+        let others: Vec<String> = attached
+            .iter()
+            .filter(|arn| **arn != self.arns.policy)
+            .cloned()
+            .chain(inline.iter().map(|p| format!("inline {p}")))
+            .collect();
+        if !others.is_empty() {
+            return Ok((
+                Outcome::Unchanged,
+                format!(
+                    "kept: it also has {}, which are not this stack's; remove those first to let apply delete it",
+                    others.join(", ")
+                ),
+            ));
+        }
+        let mut done = Vec::new();
+        for (key, _) in list_keys(&iam, &name).await? {
+            iam.delete_access_key()
+                .user_name(&name)
+                .access_key_id(&key)
+                .send()
+                .await
+                .map_err(|e| classify("iam:DeleteAccessKey", &name, e))?;
+            done.push(format!("access key {key} deleted"));
+        }
+        if attached.contains(&self.arns.policy) {
+            iam.detach_user_policy()
+                .user_name(&name)
+                .policy_arn(&self.arns.policy)
+                .send()
+                .await
+                .map_err(|e| classify("iam:DetachUserPolicy", &name, e))?;
+        }
+        iam.delete_user()
+            .user_name(&name)
+            .send()
+            .await
+            .map_err(|e| classify("iam:DeleteUser", &name, e))?;
+        done.push("user deleted".to_owned());
+        Ok((Outcome::Updated, done.join(", ")))
+    }
+
     /// Turns on the bucket's EventBridge delivery, every entry as it was.
     async fn eventbridge_setting(&mut self) -> StepResult {
         let bucket = self.spec.bucket.name.clone();
@@ -1071,6 +1468,7 @@ impl Run<'_> {
         // back as they are, even one whose destination is gone.
         put_notification(&s3, &bucket, &wanted, true).await?;
         let written = read_notification(&s3, &bucket).await?;
+        self.saved_written(&written)?;
         if docs::disable_eventbridge(&written) != docs::disable_eventbridge(&rest) {
             return Err("other entries changed while EventBridge delivery was turned on: someone else changed the configuration at the same time; compare with the backup".into());
         }
@@ -1107,6 +1505,7 @@ impl Run<'_> {
         // Entries of others are put back as they are, even ones whose destination is gone.
         put_notification(&s3, &bucket, &rest, true).await?;
         let written = read_notification(&s3, &bucket).await?;
+        self.saved_written(&written)?;
         if written != rest {
             return Err("the configuration read back differs from the one written: someone else changed it at the same time; compare with the backup".into());
         }
@@ -1129,7 +1528,7 @@ impl Run<'_> {
             .collect();
         let sns = &self.clients.sns;
         match item.action {
-            Action::Refused => refused(),
+            Action::Refused | Action::Delete => refused(),
             // An adopted queue's existing subscription is left as it is.
             Action::NoChange | Action::Adopt => unchanged(),
             Action::Create => {
@@ -1273,6 +1672,23 @@ impl Run<'_> {
             Ok((Outcome::Updated, "updated (targets of others kept)".into()))
         }
     }
+}
+
+/// The user's access keys: (id, active).
+async fn list_keys(iam: &aws_sdk_iam::Client, user: &str) -> Result<Vec<(String, bool)>, AwsError> {
+    Ok(iam
+        .list_access_keys()
+        .user_name(user)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListAccessKeys", user, e))?
+        .access_key_metadata()
+        .iter()
+        .filter_map(|k| {
+            let active = k.status() != Some(&aws_sdk_iam::types::StatusType::Inactive);
+            k.access_key_id().map(|id| (id.to_owned(), active))
+        })
+        .collect())
 }
 
 /// Writes `tags` as the bucket's whole tag set (S3 takes no other way).

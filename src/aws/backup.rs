@@ -162,6 +162,17 @@ pub struct Manifest {
     pub created_at: String,
     /// Files, in the order they were saved.
     pub files: Vec<String>,
+    /// For a saved file, the file holding what sluice then wrote in its
+    /// place (restore keeps what others changed after that write).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub written: BTreeMap<String, String>,
+}
+
+/// A saved prior state and, where it was recorded, what sluice wrote over it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub saved: Saved,
+    pub written: Option<Value>,
 }
 
 /// A backup being written: the directory is made on the first save only, so
@@ -188,6 +199,7 @@ impl Backup {
                 account: account.to_owned(),
                 created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 files: Vec::new(),
+                written: BTreeMap::new(),
             },
             dir: None,
         }
@@ -226,6 +238,49 @@ impl Backup {
         crate::fsutil::write_atomic(&dir.join("manifest.json"), manifest.as_bytes(), Some(0o600))?;
         Ok(path)
     }
+}
+
+impl Backup {
+    /// Records what was written over the item saved last (at `saved`, a
+    /// path [`Backup::save`] returned).
+    pub fn save_written(&mut self, saved: &Path, value: &Value) -> std::io::Result<()> {
+        let (Some(dir), Some(name)) = (&self.dir, saved.file_name().and_then(|n| n.to_str()))
+        else {
+            return Ok(());
+        };
+        let written = format!("{}.written.json", name.trim_end_matches(".json"));
+        let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)? + "\n";
+        crate::fsutil::write_atomic(&dir.join(&written), text.as_bytes(), Some(0o600))?;
+        self.manifest.written.insert(name.to_owned(), written);
+        let manifest =
+            serde_json::to_string_pretty(&self.manifest).map_err(std::io::Error::other)? + "\n";
+        crate::fsutil::write_atomic(&dir.join("manifest.json"), manifest.as_bytes(), Some(0o600))
+    }
+}
+
+/// Reads a backup directory with what sluice wrote over each saved state
+/// (where the backup recorded it).
+pub fn read_entries(dir: &Path) -> Result<(Manifest, Vec<Entry>), ReadError> {
+    let (manifest, items) = read(dir)?;
+    let mut entries = Vec::new();
+    for (file, saved) in manifest.files.iter().zip(items) {
+        let written = match manifest.written.get(file) {
+            Some(name) => {
+                let path = dir.join(name);
+                let text = std::fs::read_to_string(&path).map_err(|error| ReadError::Io {
+                    path: path.clone(),
+                    error,
+                })?;
+                Some(
+                    serde_json::from_str(&text)
+                        .map_err(|error| ReadError::Format { path, error })?,
+                )
+            }
+            None => None,
+        };
+        entries.push(Entry { saved, written });
+    }
+    Ok((manifest, entries))
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -547,7 +547,7 @@ async fn rule(
 /// by the description every path writes.
 fn rule_owner(rule: &RuleState, spec: &Spec) -> Owner {
     match owner(&rule.tags, &spec.name) {
-        Owner::Untagged if rule.description == crate::docs::rule_description(spec) => Owner::Stack,
+        Owner::Untagged if super::plan::rule_is_the_stacks(rule, spec) => Owner::Stack,
         owner => owner,
     }
 }
@@ -592,7 +592,7 @@ async fn eventbridge_setting(
 /// The rules on the default bus, but the one just `deleted`, whose pattern
 /// names `bucket` (see [`crate::docs::rule_matches_bucket`]), and with
 /// `any_bucket` also those that take S3's events of every bucket.
-async fn rules_for_bucket(
+pub(crate) async fn rules_for_bucket(
     clients: &Clients,
     bucket: &str,
     deleted: Option<&str>,
@@ -1474,7 +1474,13 @@ async fn bucket(
     .map(|o| s3_tags(o.tag_set()))
     .unwrap_or_default();
     let owner = owner(&tags, &spec.name);
-    if owner != Owner::Stack {
+    // Untagged, made by an apply of this stack stopped before tagging it.
+    let claimed = owner == Owner::Untagged
+        && super::journal::default_dir()
+            .and_then(|dir| super::journal::claimed_by(&dir, account, name))
+            .as_deref()
+            == Some(spec.name.as_str());
+    if owner != Owner::Stack && !claimed {
         return Ok((
             label.to_owned(),
             Fate::Kept(KeptReason::NotOurs(not_ours(&owner, &spec.name))),
@@ -1551,7 +1557,13 @@ async fn bucket(
         .await
         .map_err(|e| classify("s3:DeleteBucket", name, e))
     {
-        Ok(_) => Ok((label.to_owned(), Fate::Removed("deleted".to_owned()))),
+        Ok(_) => {
+            if let Some(dir) = super::journal::default_dir() {
+                // A record of its creation has nothing left to stand for.
+                let _ = super::journal::end(&dir, account, name);
+            }
+            Ok((label.to_owned(), Fate::Removed("deleted".to_owned())))
+        }
         Err(e) if e.is_not_found() => Ok((label.to_owned(), Fate::Gone)),
         Err(mut e) if e.code.as_deref() == Some("BucketNotEmpty") => {
             e.message = format!(

@@ -158,6 +158,7 @@ const NOT_FOUND_CODES: &[&str] = &[
     "NoSuchBucket",
     "NotFound",
     "NoSuchKey",
+    "NoSuchVersion",
     "NoSuchBucketPolicy",
     "NoSuchPublicAccessBlockConfiguration",
     "OwnershipControlsNotFoundError",

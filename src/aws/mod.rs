@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod destroy;
 pub mod emulator;
 pub mod error;
+pub mod journal;
 pub mod mfa;
 pub mod observe;
 pub mod ownership;

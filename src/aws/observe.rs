@@ -82,6 +82,9 @@ pub struct UserState {
     pub attached: Vec<String>,
     pub access_keys: usize,
     pub tags: BTreeMap<String, String>,
+    /// Access keys whose secret sluice did not save on this machine (by its
+    /// record of saved keys, [`super::journal::keys`]).
+    pub unsaved_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -97,6 +100,9 @@ pub struct BucketState {
     /// The notification configuration in the S3 API's JSON shape.
     pub notification: Value,
     pub tags: BTreeMap<String, String>,
+    /// The stack whose apply created this bucket and stopped before tagging
+    /// it, by sluice's record of creations ([`super::journal`]).
+    pub created_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -140,7 +146,8 @@ pub struct Observation {
     pub queue: Observed<QueueState>,
     /// `Ok(None)` too when the spec delivers otherwise than through SNS.
     pub subscription: Observed<SubscriptionState>,
-    /// `Ok(None)` too when the spec delivers otherwise than through EventBridge.
+    /// The EventBridge rule named as the notification: the route's when the
+    /// spec delivers through EventBridge, else one left from when it did.
     pub rule: Observed<RuleState>,
 }
 
@@ -170,8 +177,15 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         async {
             if spec.user.enabled {
                 observe_user(clients, &spec.user.name).await
-            } else {
+            } else if spec.user.name.is_empty() {
                 Ok(None)
+            } else {
+                // A user of the stack left from when the spec had one (plan
+                // deletes it); without IAM read rights nothing is seen.
+                match observe_user(clients, &spec.user.name).await {
+                    Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(None),
+                    other => other,
+                }
             }
         },
         observe_bucket(clients, &spec.bucket.name, &identity.account, &spec.region),
@@ -194,17 +208,55 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
                 (Some(Delivery::Sns), Some(topic)) => {
                     observe_subscription(clients, topic, &arns.queue).await
                 }
+                // The stack's queue still subscribed to a topic from SNS
+                // delivery (plan unsubscribes it); without SNS rights
+                // nothing is seen.
+                (_, _) if spec.queue.enabled && spec.queue.create && delivery.is_some() => {
+                    match subscription_to(clients, &arns.queue).await {
+                        Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(None),
+                        other => other,
+                    }
+                }
                 _ => Ok(None),
             }
         },
         async {
             if delivery == Some(Delivery::Eventbridge) {
                 observe_rule(clients, &spec.notification.id).await
-            } else {
+            } else if spec.notification.id.is_empty() {
                 Ok(None)
+            } else {
+                // A rule of ours left from EventBridge delivery (plan removes
+                // it). A caller without EventBridge rights is not stopped
+                // for it: nothing is seen.
+                match observe_rule(clients, &spec.notification.id).await {
+                    Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(None),
+                    other => other,
+                }
             }
         },
     );
+    // Which of the user's keys had their secret saved here.
+    let user = user.map(|found| {
+        found.map(|mut u| {
+            let saved = super::journal::default_dir()
+                .map(|dir| super::journal::keys::saved(&dir, &identity.account, &spec.user.name))
+                .unwrap_or_default();
+            u.unsaved_keys.retain(|k| !saved.contains_key(k));
+            u
+        })
+    });
+    // An untagged bucket this stack's apply made and did not finish tagging.
+    let bucket = bucket.map(|found| {
+        found.map(|mut b| {
+            if !b.tags.contains_key(crate::docs::STACK_TAG) {
+                b.created_by = super::journal::default_dir().and_then(|dir| {
+                    super::journal::claimed_by(&dir, &identity.account, &spec.bucket.name)
+                });
+            }
+            b
+        })
+    });
     Observation {
         identity,
         policy,
@@ -215,6 +267,33 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         queue,
         subscription,
         rule,
+    }
+}
+
+/// A subscription of the queue `queue_arn` to any topic (SNS lists them
+/// account-wide, a page of 100 at a time).
+async fn subscription_to(clients: &Clients, queue_arn: &str) -> Observed<SubscriptionState> {
+    let mut token = None;
+    loop {
+        let page = clients
+            .sns
+            .list_subscriptions()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("sns:ListSubscriptions", queue_arn, e))?;
+        for sub in page.subscriptions() {
+            if sub.endpoint() == Some(queue_arn)
+                && sub.protocol() == Some("sqs")
+                && let Some(topic) = sub.topic_arn()
+            {
+                return observe_subscription(clients, topic, queue_arn).await;
+            }
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(None);
+        }
     }
 }
 
@@ -520,7 +599,7 @@ pub async fn observe_user(clients: &Clients, name: &str) -> Observed<UserState> 
         .iter()
         .filter_map(|p| p.policy_arn().map(str::to_owned))
         .collect();
-    let access_keys = clients
+    let keys: Vec<String> = clients
         .iam
         .list_access_keys()
         .user_name(name)
@@ -528,7 +607,9 @@ pub async fn observe_user(clients: &Clients, name: &str) -> Observed<UserState> 
         .await
         .map_err(|e| classify("iam:ListAccessKeys", name, e))?
         .access_key_metadata()
-        .len();
+        .iter()
+        .filter_map(|k| k.access_key_id().map(str::to_owned))
+        .collect();
     let tags = iam_tags(
         clients
             .iam
@@ -542,8 +623,9 @@ pub async fn observe_user(clients: &Clients, name: &str) -> Observed<UserState> 
     Ok(Some(UserState {
         arn: user.arn().to_owned(),
         attached,
-        access_keys,
+        access_keys: keys.len(),
         tags,
+        unsaved_keys: keys,
     }))
 }
 
@@ -667,25 +749,7 @@ pub async fn observe_bucket(
                 })
             })
         },
-        async {
-            let got = optional(
-                s3.get_bucket_policy()
-                    .bucket(bucket)
-                    .send()
-                    .await
-                    .map_err(|e| classify("s3:GetBucketPolicy", bucket, e)),
-            )?;
-            match got.and_then(|o| o.policy().map(str::to_owned)) {
-                Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-                    AwsError::new(
-                        "s3:GetBucketPolicy",
-                        bucket,
-                        format!("bucket policy is not JSON: {e}"),
-                    )
-                }),
-                None => Ok(None),
-            }
-        },
+        read_bucket_policy(s3, bucket),
         read_notification(s3, bucket),
         async {
             optional(
@@ -708,6 +772,7 @@ pub async fn observe_bucket(
         policy: policy?,
         notification: notification?,
         tags: tags?,
+        created_by: None,
     }))
 }
 
@@ -768,6 +833,91 @@ pub async fn observe_queue(clients: &Clients, name: &str) -> Observed<QueueState
         attributes,
         tags,
     }))
+}
+
+/// The bucket's policy as JSON (`None` when it has none), read as it is now.
+pub async fn read_bucket_policy(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Result<Option<Value>, AwsError> {
+    let got = optional(
+        s3.get_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| classify("s3:GetBucketPolicy", bucket, e)),
+    )?;
+    match got.and_then(|o| o.policy().map(str::to_owned)) {
+        Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+            AwsError::new(
+                "s3:GetBucketPolicy",
+                bucket,
+                format!("bucket policy is not JSON: {e}"),
+            )
+        }),
+        None => Ok(None),
+    }
+}
+
+/// A role's trust policy as JSON, read as it is now.
+pub async fn read_trust_policy(iam: &aws_sdk_iam::Client, role: &str) -> Result<Value, AwsError> {
+    let got = iam
+        .get_role()
+        .role_name(role)
+        .send()
+        .await
+        .map_err(|e| classify("iam:GetRole", role, e))?;
+    let text = got
+        .role()
+        .and_then(|r| r.assume_role_policy_document())
+        .unwrap_or("{}");
+    decode_policy_document(text).map_err(|m| AwsError::new("iam:GetRole", role, m))
+}
+
+/// Some of a queue's attributes as SQS gives them (text); one it does not
+/// return (a queue without a Policy) is absent.
+pub async fn read_queue_text(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    url: &str,
+    keys: &[String],
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let got = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .set_attribute_names(Some(
+            keys.iter()
+                .map(|k| QueueAttributeName::from(k.as_str()))
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| classify("sqs:GetQueueAttributes", name, e))?;
+    Ok(got
+        .attributes()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+        .collect())
+}
+
+/// Some of a queue's attributes as they are now, the JSON ones (Policy,
+/// RedrivePolicy, …) parsed as the plan shows them.
+pub async fn read_queue_attributes(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    url: &str,
+    keys: &[String],
+) -> Result<Map<String, Value>, AwsError> {
+    let raw: Map<String, Value> = read_queue_text(sqs, name, url, keys)
+        .await?
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    match crate::docs::desired::expand_json_attributes(&Value::Object(raw)) {
+        Value::Object(map) => Ok(map),
+        _ => Ok(Map::new()),
+    }
 }
 
 /// The bucket's notification configuration as JSON (`{}` when it has none).

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::observe::{Observation, RuleState, SubscriptionState};
 use super::ownership::{Owner, existing_bucket_refusal, owner};
-use crate::docs::diff::{DiffTag, json_diff};
+use crate::docs::diff::json_diff;
 use crate::docs::{
     ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, Overlap, ResourceKind, TagChange,
     bucket_policy, bucket_tags, covering_topic_entry, desired::expand_json_attributes,
@@ -28,6 +28,9 @@ pub enum Action {
     /// What the spec asks of it cannot be done (the plan's errors say why):
     /// apply refuses the whole plan.
     Refused,
+    /// The stack's, and no longer wanted by the spec (a route switched
+    /// away): apply removes it, backing it up first.
+    Delete,
 }
 
 impl Action {
@@ -38,6 +41,7 @@ impl Action {
             Action::NoChange => "no change",
             Action::Adopt => "adopt",
             Action::Refused => "refused",
+            Action::Delete => "delete",
         }
     }
 
@@ -47,6 +51,7 @@ impl Action {
             Action::Update | Action::Adopt => '~',
             Action::NoChange => '=',
             Action::Refused => '!',
+            Action::Delete => '-',
         }
     }
 }
@@ -83,7 +88,7 @@ fn plan_tags(spec: &Spec, observed: &Observation, items: &mut [PlanItem]) {
         r.as_ref().ok().and_then(Option::as_ref)
     }
     for item in items.iter_mut() {
-        if item.action == Action::Refused {
+        if matches!(item.action, Action::Refused | Action::Delete) {
             continue;
         }
         let existing = match item.resource {
@@ -108,6 +113,16 @@ fn plan_tags(spec: &Spec, observed: &Observation, items: &mut [PlanItem]) {
             }
             item.tags = Some(change);
         }
+    }
+}
+
+/// Whether an EventBridge rule is the stack's: by its tag, or (CloudFormation's
+/// rule takes no tags) by the description every path writes.
+pub(crate) fn rule_is_the_stacks(rule: &RuleState, spec: &Spec) -> bool {
+    match owner(&rule.tags, &spec.name) {
+        Owner::Stack => true,
+        Owner::Untagged => rule.description == rule_description(spec),
+        Owner::Other(_) => false,
     }
 }
 
@@ -307,6 +322,11 @@ impl Plan {
                         item(Action::Refused, None, None)
                     }
                     Some(u) => {
+                        for key in &u.unsaved_keys {
+                            notes.push(format!(
+                                "user {name} has access key {key}, whose secret sluice did not save on this machine (made elsewhere, or by an apply stopped after IAM made it): if nobody holds it, replace it with `aws iam create-access-key --user-name {name}`, then `aws iam delete-access-key --user-name {name} --access-key-id {key}`"
+                            ));
+                        }
                         let before = serde_json::json!({ "AttachedPolicies": u.attached });
                         let wanted = with_attachments(&after, &u.attached, &arns.policy);
                         item(changed(&before, &wanted, Action::Update), Some(before), Some(wanted))
@@ -321,11 +341,21 @@ impl Plan {
                         item(Action::Adopt, None, None)
                     }
                     (Some(_), false) => item(Action::Adopt, None, None),
-                    (Some(b), true) if owner(&b.tags, &spec.name) != Owner::Stack => {
+                    (Some(b), true)
+                        if owner(&b.tags, &spec.name) != Owner::Stack
+                            && b.created_by.as_deref() != Some(spec.name.as_str()) =>
+                    {
                         errors.push(existing_bucket_refusal(&name, &owner(&b.tags, &spec.name), &spec.name));
                         item(Action::Refused, None, None)
                     }
                     (Some(b), true) => {
+                        if b.created_by.is_some() {
+                            notes.push(format!(
+                                "bucket {name} was created by an apply of this stack that stopped before tagging it (sluice's record of creations): apply tags it {}={}",
+                                crate::docs::STACK_TAG,
+                                spec.name
+                            ));
+                        }
                         let mut before = Map::new();
                         let mut wanted = after.as_object().cloned().unwrap_or_default();
                         for key in wanted.keys() {
@@ -529,6 +559,94 @@ impl Plan {
                 Err(e) => errors.push(format!("{}: {e}", desired.kind.as_str())),
             }
         }
+        // A route switched away from EventBridge: the stack's rule would
+        // deliver every event a second time.
+        if spec.delivery() != Some(Delivery::Eventbridge)
+            && let Ok(Some(rule)) = &observed.rule
+            && rule_is_the_stacks(rule, spec)
+        {
+            notes.push(format!(
+                "EventBridge rule {} is this stack's from EventBridge delivery, which the spec no longer uses: while it stays, each event arrives twice; apply removes it (and the bucket's EventBridge delivery when no other rule may use it)",
+                spec.notification.id
+            ));
+            items.push(PlanItem {
+                tags: None,
+                resource: ResourceKind::Rule,
+                name: spec.notification.id.clone(),
+                action: Action::Delete,
+                before: Some(serde_json::json!({
+                    "EventPattern": rule.event_pattern,
+                    "State": rule.state,
+                    "Targets": rule.targets.iter().map(|(id, arn)| serde_json::json!({"Id": id, "Arn": arn})).collect::<Vec<_>>(),
+                })),
+                after: None,
+            });
+        }
+        // A route switched away from SNS: the stack's queue is still
+        // subscribed to the topic.
+        if spec.delivery() != Some(Delivery::Sns)
+            && spec.queue.enabled
+            && spec.queue.create
+            && let Ok(Some(sub)) = &observed.subscription
+        {
+            notes.push(format!(
+                "queue {} is still subscribed to a topic ({}) from SNS delivery, which the spec no longer uses: apply unsubscribes it (the topic and its other subscriptions are left as they are)",
+                spec.queue.name,
+                sub.attributes
+                    .get("TopicArn")
+                    .and_then(Value::as_str)
+                    .unwrap_or("its subscription")
+            ));
+            items.push(PlanItem {
+                tags: None,
+                resource: ResourceKind::Subscription,
+                name: sub.arn.clone(),
+                action: Action::Delete,
+                before: Some(Value::Object(sub.attributes.clone().into_iter().collect())),
+                after: None,
+            });
+        }
+        // The notification or the queue turned off (or a connector without
+        // one): our entry would keep sending to the stack's queue nobody reads.
+        if !spec.has_notification()
+            && spec.foreign_queue().is_none()
+            && let Ok(Some(b)) = &observed.bucket
+            && let (rest, Some(id)) = without_ours(&b.notification, spec)
+        {
+            notes.push(format!(
+                "notification entry {id} is this stack's, and the spec has no queue for it now: it would keep sending to a queue nobody reads; apply removes it (entries of others kept)"
+            ));
+            items.push(PlanItem {
+                tags: None,
+                resource: ResourceKind::Notification,
+                name: id,
+                action: Action::Delete,
+                before: Some(b.notification.clone()),
+                after: Some(rest),
+            });
+        }
+        // The user turned off: it and its access keys go.
+        if !spec.user.enabled
+            && let Ok(Some(u)) = &observed.user
+            && owner(&u.tags, &spec.name) == Owner::Stack
+        {
+            notes.push(format!(
+                "user {} is this stack's and the spec no longer has a user: apply deletes it with its {} (a deleted key cannot be restored; anyone using it loses access)",
+                spec.user.name,
+                crate::words::count(u.access_keys, "access key")
+            ));
+            items.push(PlanItem {
+                tags: None,
+                resource: ResourceKind::User,
+                name: spec.user.name.clone(),
+                action: Action::Delete,
+                before: Some(serde_json::json!({
+                    "AttachedPolicies": u.attached,
+                    "AccessKeys": u.access_keys,
+                })),
+                after: None,
+            });
+        }
         // Through the bucket's topic: an entry of ours from an earlier direct
         // delivery goes, after the subscription is in place.
         if spec.delivery() == Some(Delivery::Sns)
@@ -597,7 +715,7 @@ impl Plan {
                 Action::Create => "1;32",
                 Action::Update | Action::Adopt => "1;33",
                 Action::NoChange => "1",
-                Action::Refused => "1;31",
+                Action::Refused | Action::Delete => "1;31",
             };
             let _ = writeln!(out, "{}", paint(code, &header));
             if matches!(item.action, Action::NoChange | Action::Refused) {
@@ -611,22 +729,7 @@ impl Plan {
                 );
             }
             for line in json_diff(item.before.as_ref(), item.after.as_ref()) {
-                let code = match line.tag {
-                    DiffTag::Hunk => "36",
-                    DiffTag::Insert => "32",
-                    DiffTag::Delete => "31",
-                    DiffTag::Context => "",
-                };
-                let text = format!("    {}", line.unified());
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    if code.is_empty() {
-                        text
-                    } else {
-                        paint(code, &text)
-                    }
-                );
+                let _ = writeln!(out, "    {}", line.painted(color));
             }
         }
         let (create, update, adopt) =
@@ -636,8 +739,13 @@ impl Plan {
                     Action::Create => (c + 1, u, a),
                     Action::Update => (c, u + 1, a),
                     Action::Adopt => (c, u, a + 1),
-                    Action::NoChange | Action::Refused => (c, u, a),
+                    Action::NoChange | Action::Refused | Action::Delete => (c, u, a),
                 });
+        let delete = self
+            .items
+            .iter()
+            .filter(|i| i.action == Action::Delete)
+            .count();
         let refused = self
             .items
             .iter()
@@ -645,8 +753,13 @@ impl Plan {
             .count();
         let _ = writeln!(
             out,
-            "\nPlan: {create} to create, {update} to update, {adopt} to adopt, {} unchanged{}.",
-            self.items.len() - create - update - adopt - refused,
+            "\nPlan: {create} to create, {update} to update, {adopt} to adopt, {}{} unchanged{}.",
+            if delete > 0 {
+                format!("{delete} to delete, ")
+            } else {
+                String::new()
+            },
+            self.items.len() - create - update - adopt - refused - delete,
             if refused > 0 {
                 format!(", {refused} refused")
             } else {

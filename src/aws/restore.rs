@@ -1,17 +1,21 @@
 //! Restore: puts back exactly the prior states a backup holds, newest change first.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use super::apply::{make_room_for_version, put_bucket_setting};
-use super::backup::{BucketSetting, Manifest, Saved, read};
+use super::backup::{BucketSetting, Manifest, Saved, read_entries};
 use super::client::Clients;
 use super::error::classify;
-use super::observe::{observe_policy, put_notification};
+use super::observe::{observe_policy, put_notification, read_bucket_policy, read_notification};
 use super::progress::{Outcome, Reporter, StepId};
-use crate::docs::ResourceKind;
+use crate::docs::desired::expand_json_attributes;
+use crate::docs::diff::{DiffLine, json_diff};
+use crate::docs::{ResourceKind, three_way};
+use serde_json::Value;
 
 /// Clients for the backup's region, refused unless the credentials are for
 /// the account the backup was taken in.
@@ -36,20 +40,186 @@ pub async fn connect(
     Ok(clients)
 }
 
-/// What was put back, one line per item.
+/// One item of a restore as it will be written: the saved state, merged
+/// with what others changed after sluice wrote (where the backup recorded
+/// that write), and the diff from what is there now.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub title: String,
+    kind: ResourceKind,
+    put: Saved,
+    /// From the current state to what restore writes (empty when equal, or
+    /// for a kind restore does not read first).
+    pub diff: Vec<DiffLine>,
+    /// Parts others changed since sluice wrote that the saved state changes
+    /// too: restore refuses them unless told to overwrite.
+    pub conflicts: Vec<String>,
+    /// Parts others changed since sluice wrote, kept as they are.
+    pub kept: Vec<String>,
+}
+
+/// Reads what is there now for each item of the backup at `dir` (newest
+/// change first) and works out what restore would write.
+pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>), String> {
+    let (manifest, entries) = read_entries(dir).map_err(|e| e.to_string())?;
+    // What an earlier step (a newer change) leaves, for the next one on the same thing.
+    let mut after: BTreeMap<String, Value> = BTreeMap::new();
+    let mut steps = Vec::new();
+    for entry in entries.iter().rev() {
+        let (kind, title) = describe(&entry.saved);
+        let mut step = Step {
+            title,
+            kind,
+            put: entry.saved.clone(),
+            diff: Vec::new(),
+            conflicts: Vec::new(),
+            kept: Vec::new(),
+        };
+        match &entry.saved {
+            Saved::Notification {
+                bucket,
+                configuration,
+            } => {
+                let key = format!("notification {bucket}");
+                let current = match after.get(&key) {
+                    Some(v) => v.clone(),
+                    None => read_notification(&clients.s3, bucket)
+                        .await
+                        .map_err(|e| e.to_string())?,
+                };
+                let value = match &entry.written {
+                    Some(written) => {
+                        let merged = three_way::notification(configuration, written, &current);
+                        step.conflicts = merged.conflicts;
+                        step.kept = merged.kept;
+                        merged.value
+                    }
+                    None => configuration.clone(),
+                };
+                step.diff = json_diff(Some(&current), Some(&value));
+                after.insert(key, value.clone());
+                step.put = Saved::Notification {
+                    bucket: bucket.clone(),
+                    configuration: value,
+                };
+            }
+            Saved::BucketPolicy { bucket, policy } => {
+                let key = format!("bucket-policy {bucket}");
+                let current = match after.get(&key) {
+                    Some(v) => Some(v.clone()).filter(|v| !v.is_null()),
+                    None => read_bucket_policy(&clients.s3, bucket)
+                        .await
+                        .map_err(|e| e.to_string())?,
+                };
+                let value = match &entry.written {
+                    Some(written) => {
+                        let written = Some(written).filter(|w| !w.is_null());
+                        let merged = three_way::policy(policy.as_ref(), written, current.as_ref());
+                        step.conflicts = merged.conflicts;
+                        step.kept = merged.kept;
+                        merged.value
+                    }
+                    None => policy.clone(),
+                };
+                step.diff = json_diff(current.as_ref(), value.as_ref());
+                after.insert(key, value.clone().unwrap_or(Value::Null));
+                step.put = Saved::BucketPolicy {
+                    bucket: bucket.clone(),
+                    policy: value,
+                };
+            }
+            Saved::QueueAttributes { queue, attributes } => {
+                let key = format!("queue {queue}");
+                let mut current: BTreeMap<String, String> = match after.get(&key) {
+                    Some(Value::Object(known)) => known
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                        .collect(),
+                    _ => BTreeMap::new(),
+                };
+                let missing: Vec<String> = attributes
+                    .keys()
+                    .filter(|k| !current.contains_key(*k))
+                    .cloned()
+                    .collect();
+                if !missing.is_empty() {
+                    current.extend(read_queue_text(clients, queue, &missing).await?);
+                }
+                let value = match entry.written.as_ref().and_then(Value::as_object) {
+                    Some(written) => {
+                        let written: BTreeMap<String, String> = written
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                            .collect();
+                        let merged = three_way::queue_attributes(attributes, &written, &current);
+                        step.conflicts = merged.conflicts;
+                        step.kept = merged.kept;
+                        merged.value
+                    }
+                    None => attributes.clone(),
+                };
+                let shown = |m: &BTreeMap<String, String>| {
+                    expand_json_attributes(&Value::Object(
+                        m.iter()
+                            .filter(|(k, _)| attributes.contains_key(*k))
+                            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                            .collect(),
+                    ))
+                };
+                step.diff = json_diff(Some(&shown(&current)), Some(&shown(&value)));
+                current.extend(value.clone());
+                after.insert(
+                    key,
+                    Value::Object(
+                        current
+                            .into_iter()
+                            .map(|(k, v)| (k, Value::String(v)))
+                            .collect(),
+                    ),
+                );
+                step.put = Saved::QueueAttributes {
+                    queue: queue.clone(),
+                    attributes: value,
+                };
+            }
+            _ => {}
+        }
+        steps.push(step);
+    }
+    Ok((manifest, steps))
+}
+
+/// Some of a queue's attributes as SQS gives them (text); one it does not
+/// return (no Policy) is empty, as a backup saves it.
+async fn read_queue_text(
+    clients: &Clients,
+    queue: &str,
+    keys: &[String],
+) -> Result<BTreeMap<String, String>, String> {
+    let url = queue_url(clients, queue).await?;
+    let got = super::observe::read_queue_text(&clients.sqs, queue, &url, keys)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(keys
+        .iter()
+        .map(|k| (k.clone(), got.get(k).cloned().unwrap_or_default()))
+        .collect())
+}
+
+/// Writes the steps of a [`plan`], in order; what was put back, one line
+/// per item.
 pub async fn restore(
     clients: &Clients,
-    dir: &Path,
+    steps: &[Step],
     reporter: &Reporter,
-) -> Result<(Manifest, Vec<String>), String> {
-    let (manifest, items) = read(dir).map_err(|e| e.to_string())?;
+) -> Result<Vec<String>, String> {
     let mut done = Vec::new();
-    for item in items.iter().rev() {
-        let (kind, title) = describe(item);
-        let step = StepId::Restore(kind);
+    for item in steps {
+        let step = StepId::Restore(item.kind);
+        let title = item.title.clone();
         reporter.started(step, title.clone());
         let started = Instant::now();
-        match restore_one(clients, item).await {
+        match restore_one(clients, &item.put).await {
             Ok(None) => {
                 reporter.finished(step, Outcome::Restored, "restored", started.elapsed());
                 done.push(title);
@@ -71,7 +241,7 @@ pub async fn restore(
             }
         }
     }
-    Ok((manifest, done))
+    Ok(done)
 }
 
 fn describe(item: &Saved) -> (ResourceKind, String) {
@@ -320,11 +490,7 @@ async fn queue_url(clients: &Clients, queue: &str) -> Result<String, String> {
 
 /// Sends saved messages to the queue called `queue` again (bodies and
 /// message attributes; SQS gives them new ids).
-async fn resend(
-    clients: &Clients,
-    queue: &str,
-    messages: &[serde_json::Value],
-) -> Result<(), String> {
+async fn resend(clients: &Clients, queue: &str, messages: &[Value]) -> Result<(), String> {
     use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
     let url = queue_url(clients, queue).await?;
     for chunk in messages.chunks(10) {

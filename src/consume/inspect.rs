@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use super::decode::{
-    DecodeOptions, DecodeSummary, ObjectError, ObjectInfo, RecordError, RecordSink, decode,
+    DecodeOptions, DecodeSummary, ObjectError, ObjectInfo, RecordBatch, RecordError, RecordSink,
+    decode, decode_read_ahead,
 };
 use super::sink::{SinkSpec, SinkWriter};
 use crate::aws::error::{AwsError, classify};
@@ -56,6 +57,9 @@ pub struct Opened {
     pub content_type: Option<String>,
     /// The stored size, when the whole object is read.
     pub size: Option<u64>,
+    /// Read on a thread of its own, ahead of the decoder (a local file:
+    /// see [`decode_read_ahead`]).
+    pub read_ahead: bool,
 }
 
 impl fmt::Debug for Opened {
@@ -63,6 +67,7 @@ impl fmt::Debug for Opened {
         f.debug_struct("Opened")
             .field("key", &self.key)
             .field("size", &self.size)
+            .field("read_ahead", &self.read_ahead)
             .finish_non_exhaustive()
     }
 }
@@ -83,6 +88,7 @@ impl Opened {
             content_encoding,
             content_type,
             size,
+            read_ahead: false,
         }
     }
 }
@@ -132,10 +138,14 @@ pub async fn open_object(source: &Source, clients: &Clients) -> Result<Opened, O
                 content_encoding: object.content_encoding,
                 content_type: object.content_type,
                 size: object.content_length.and_then(|n| u64::try_from(n).ok()),
+                read_ahead: false,
             })
         }
     }
 }
+
+/// Local files at least this large are read ahead of the decoder.
+const READ_AHEAD_MIN: u64 = 4 * 1024 * 1024;
 
 /// Opens a local file.
 pub fn open_file(path: &std::path::Path) -> Result<Opened, OpenError> {
@@ -150,6 +160,7 @@ pub fn open_file(path: &std::path::Path) -> Result<Opened, OpenError> {
         content_encoding: None,
         content_type: None,
         size,
+        read_ahead: size.is_some_and(|n| n >= READ_AHEAD_MIN),
     })
 }
 
@@ -181,12 +192,17 @@ pub fn decode_opened(
     };
     let mut errors = Vec::new();
     let mut error_count = 0u64;
-    let result = decode(opened.reader, &info, options, sink, &mut |e| {
+    let mut on_error = |e| {
         error_count += 1;
         if errors.len() < keep_errors {
             errors.push(e);
         }
-    });
+    };
+    let result = if opened.read_ahead {
+        decode_read_ahead(opened.reader, &info, options, sink, &mut on_error)
+    } else {
+        decode(opened.reader, &info, options, sink, &mut on_error)
+    };
     Decoded {
         result,
         errors,
@@ -235,8 +251,8 @@ pub async fn decode_to_sink(
 struct Writer<'a>(&'a mut dyn SinkWriter);
 
 impl RecordSink for Writer<'_> {
-    fn record(&mut self, json: &[u8]) -> std::io::Result<()> {
-        self.0.record(json)
+    fn records(&mut self, batch: RecordBatch<'_>) -> std::io::Result<()> {
+        self.0.records(batch.as_ndjson())
     }
 }
 
@@ -268,8 +284,8 @@ mod tests {
 
     struct Count(u64);
     impl RecordSink for Count {
-        fn record(&mut self, _: &[u8]) -> std::io::Result<()> {
-            self.0 += 1;
+        fn records(&mut self, batch: RecordBatch<'_>) -> std::io::Result<()> {
+            self.0 += batch.len();
             Ok(())
         }
     }

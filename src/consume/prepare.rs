@@ -405,7 +405,8 @@ mod tests {
             sink.with_max_file_bytes(3 * 1024 * 1024),
             SinkSpec::Dir {
                 path: PathBuf::from("out"),
-                max_file_bytes: 3 * 1024 * 1024
+                max_file_bytes: 3 * 1024 * 1024,
+                max_file_age: crate::consume::sink::DEFAULT_MAX_FILE_AGE,
             }
         );
         assert_eq!(SinkSpec::Null.with_max_file_bytes(3), SinkSpec::Null);

@@ -5,7 +5,7 @@
 
 use std::time::SystemTime;
 
-use super::decode::{DecodeOptions, ObjectError, RecordSink};
+use super::decode::{DecodeOptions, ObjectError, RecordBatch, RecordSink};
 use super::inspect::{Opened, decode_opened};
 use crate::aws::Clients;
 use crate::aws::error::classify;
@@ -219,12 +219,13 @@ struct FirstRecords {
 }
 
 impl RecordSink for FirstRecords {
-    fn record(&mut self, json: &[u8]) -> std::io::Result<()> {
-        if self.records.len() < SAMPLE_RECORDS {
+    fn records(&mut self, batch: RecordBatch<'_>) -> std::io::Result<()> {
+        let wanted = SAMPLE_RECORDS.saturating_sub(self.records.len());
+        for json in batch.iter().take(wanted) {
             self.records
                 .push(String::from_utf8_lossy(json).into_owned());
         }
-        self.count += 1;
+        self.count += batch.len();
         Ok(())
     }
 }

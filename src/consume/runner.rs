@@ -8,6 +8,13 @@
 //! processed by its own task (decoding runs on the blocking pool), a
 //! heartbeat extends the visibility of held messages before half of it has
 //! passed, and a deleter batches DeleteMessageBatch calls.
+//!
+//! A sink that shares files between messages (the dir sink) commits a file
+//! when it is full or old (`--max-file-age`): a message whose records went
+//! into it gives up its processing slot and waits, still held (its
+//! visibility extended), for that commit before it is deleted. The file
+//! committer drives the age; a stop, or an idle queue with nothing else to
+//! wait for, commits at once.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -16,10 +23,12 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use rand::Rng;
-use tokio::sync::{Mutex, Semaphore, mpsc};
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::decode::{DecodeOptions, ObjectError, ObjectInfo, RecordError, RecordSink, decode};
+use super::decode::{
+    DecodeOptions, ObjectError, ObjectInfo, RecordBatch, RecordError, RecordSink, decode,
+};
 use super::event::{self, Message, ObjectRef};
 use super::metrics::{ErrorSample, Metrics};
 use super::monitor::{Depth, Target, depth, gauges};
@@ -177,7 +186,17 @@ struct Shared {
     /// (bounded): one received again (its delete failed) is deleted, never
     /// written a second time.
     committed: std::sync::Mutex<Seen<String>>,
+    /// Held messages whose records wait for the commit of a shared sink file.
+    awaiting_file: std::sync::atomic::AtomicUsize,
+    /// Objects whose records are in a shared sink file not yet committed,
+    /// each with what its commit came to (`Some(true)`: durable): a message
+    /// announcing one of them again waits for that, instead of writing it
+    /// a second time.
+    in_open_file: std::sync::Mutex<HashMap<ObjectId, tokio::sync::watch::Receiver<Option<bool>>>>,
 }
+
+/// An object as `Seen` remembers it: bucket, key, version or ETag.
+type ObjectId = (String, String, String);
 
 impl Shared {
     fn sink_trouble(&self) -> bool {
@@ -307,6 +326,8 @@ pub async fn run(
         last_arrival: std::sync::Mutex::new(Instant::now()),
         kept: std::sync::Mutex::new(HashMap::new()),
         committed: std::sync::Mutex::new(Seen::default()),
+        awaiting_file: std::sync::atomic::AtomicUsize::new(0),
+        in_open_file: std::sync::Mutex::new(HashMap::new()),
         sink_trouble: std::sync::Mutex::new(None),
         fatal: std::sync::Mutex::new(None),
     });
@@ -337,6 +358,7 @@ pub async fn run(
     let gauges = tokio::spawn(queue_gauges(shared.clone(), background.clone()));
     let sampler = tokio::spawn(sampler(shared.clone(), background.clone()));
     let idle = tokio::spawn(idle_watch(shared.clone(), background.clone()));
+    let files = tokio::spawn(file_committer(shared.clone(), background.clone()));
 
     // The grace period starts with the stop: it bounds both the open
     // long-polls and the messages being processed.
@@ -388,7 +410,7 @@ pub async fn run(
     // staying hidden for the rest of its visibility timeout.
     release_kept(&shared).await;
     background.cancel();
-    let _ = tokio::join!(heartbeat, gauges, sampler, idle);
+    let _ = tokio::join!(heartbeat, gauges, sampler, idle, files);
     metrics.sample();
     let snapshot = metrics.snapshot();
     let fatal = shared.fatal.lock().ok().and_then(|f| f.clone());
@@ -545,6 +567,10 @@ async fn receive_loop(
         }
         for message in messages {
             let Some(permit) = permits.pop() else { break };
+            let mut slot = Slot {
+                permit: Some(permit),
+                slots: slots.clone(),
+            };
             let Some(handle) = message.receipt_handle.clone() else {
                 continue;
             };
@@ -574,12 +600,12 @@ async fn receive_loop(
                         .add(&shared.metrics.counters.objects_duplicate, 1);
                     Disposition::Delete
                 } else {
-                    process_with_retries(&shared, &message).await
+                    process_with_retries(&shared, &message, &mut slot).await
                 };
                 let id = message.message_id().unwrap_or_default();
                 finish(&shared, handle, id, disposition, &outbox).await;
                 shared.metrics.message_done();
-                drop(permit);
+                drop(slot);
             }));
         }
         // Unused permits go back as `permits` drops.
@@ -713,10 +739,15 @@ async fn finish(
 async fn process_with_retries(
     shared: &Arc<Shared>,
     message: &aws_sdk_sqs::types::Message,
+    slot: &mut Slot,
 ) -> Disposition {
     let mut wait = Duration::from_millis(500);
     loop {
-        let disposition = process(shared, message).await;
+        // A retry after waiting for a shared file takes a slot again.
+        if !slot.take().await {
+            return Disposition::Release;
+        }
+        let disposition = process(shared, message, slot).await;
         let Disposition::SinkFailed(error) = disposition else {
             if matches!(disposition, Disposition::Delete)
                 && let Ok(mut trouble) = shared.sink_trouble.lock()
@@ -760,7 +791,11 @@ async fn process_with_retries(
 /// One message: every object it announces, into one sink writer. An abort
 /// stops it before its commit; once the commit has begun it runs to the end,
 /// so what is durably in the sink is deleted, never handed back.
-async fn process(shared: &Arc<Shared>, message: &aws_sdk_sqs::types::Message) -> Disposition {
+async fn process(
+    shared: &Arc<Shared>,
+    message: &aws_sdk_sqs::types::Message,
+    slot: &mut Slot,
+) -> Disposition {
     let metrics = &shared.metrics;
     let counters = &metrics.counters;
     let fail = shared.options.on_decode_error == ErrorPolicy::Fail;
@@ -787,6 +822,7 @@ async fn process(shared: &Arc<Shared>, message: &aws_sdk_sqs::types::Message) ->
         }
     };
     let mut written = Vec::new();
+    let mut in_other_files = Vec::new();
     let mut records = 0u64;
     let mut keep = false;
     let mut foreign = false;
@@ -805,6 +841,16 @@ async fn process(shared: &Arc<Shared>, message: &aws_sdk_sqs::types::Message) ->
             metrics.add(&counters.objects_duplicate, 1);
             continue;
         }
+        // Its records wait in a shared file: this message waits for it too.
+        let open = shared
+            .in_open_file
+            .lock()
+            .ok()
+            .and_then(|o| o.get(&id).cloned());
+        if let Some(commit) = open {
+            in_other_files.push(commit);
+            continue;
+        }
         let (back, result) = fetch_and_decode(shared, &object, message_id, writer).await;
         writer = back;
         match result {
@@ -819,7 +865,26 @@ async fn process(shared: &Arc<Shared>, message: &aws_sdk_sqs::types::Message) ->
                 }
                 written.push(id);
             }
-            Fetched::NotFound => metrics.add(&counters.objects_not_found, 1),
+            Fetched::NotFound => {
+                // Counted and named, never passed over in silence: the
+                // message goes (nothing of it can be read again), the
+                // object is in the dashboard's errors and the log.
+                metrics.add(&counters.objects_not_found, 1);
+                let what = match &object.version_id {
+                    Some(version) => format!(
+                        "s3://{}/{} version {version} is gone (the version was deleted before it was read): nothing to write",
+                        object.bucket, object.key
+                    ),
+                    None => format!(
+                        "s3://{}/{} is gone (deleted before it was read): nothing to write",
+                        object.bucket, object.key
+                    ),
+                };
+                tracing::warn!(message_id, "{what}");
+                let mut sample = sample_for(Some(&object), &what, None, None);
+                sample.message_id = message_id.to_owned();
+                metrics.error(sample);
+            }
             Fetched::Transient => keep = true,
             Fetched::SinkFailed(error) => {
                 writer.abort();
@@ -861,14 +926,28 @@ async fn process(shared: &Arc<Shared>, message: &aws_sdk_sqs::types::Message) ->
     }
     // From here on the message is finished whatever stops the run.
     let committed = if writer.commit_is_trivial() {
-        let r = writer.commit();
+        let r = writer.commit_shared();
         Ok((writer, r))
     } else {
         tokio::task::spawn_blocking(move || {
-            let r = writer.commit();
+            let r = writer.commit_shared();
             (writer, r)
         })
         .await
+    };
+    let committed = match committed {
+        // In a shared file: the slot is free for other messages while this
+        // one waits, held, for the file's commit (and for the files holding
+        // the objects it shares with other messages).
+        Ok((writer, Ok(ticket))) if ticket.is_some() || !in_other_files.is_empty() => {
+            slot.release();
+            shared.awaiting_file.fetch_add(1, Ordering::Relaxed);
+            let durable = wait_for_files(shared, ticket, &written, in_other_files).await;
+            shared.awaiting_file.fetch_sub(1, Ordering::Relaxed);
+            Ok((writer, durable.map_err(std::io::Error::other)))
+        }
+        Ok((writer, r)) => Ok((writer, r.map(|_| ()))),
+        Err(e) => Err(e),
     };
     match committed {
         Ok((_, Ok(()))) => {
@@ -894,6 +973,113 @@ async fn process(shared: &Arc<Shared>, message: &aws_sdk_sqs::types::Message) ->
             Disposition::SinkFailed(e.to_string())
         }
     }
+}
+
+/// Waits for the commit of the shared file holding a message's records
+/// (`ticket`, for the objects `written`), telling other messages that
+/// announce those objects how it went, then for the files holding the
+/// objects it shares with earlier messages (`others`; each counted as a
+/// duplicate once durable).
+async fn wait_for_files(
+    shared: &Shared,
+    ticket: Option<super::sink::Ticket>,
+    written: &[ObjectId],
+    others: Vec<tokio::sync::watch::Receiver<Option<bool>>>,
+) -> Result<(), String> {
+    let mut durable = Ok(());
+    if let Some(ticket) = ticket {
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        if let Ok(mut open) = shared.in_open_file.lock() {
+            // Only objects known by version or ETag, as in `Seen`.
+            for id in written.iter().filter(|id| id.known()) {
+                open.insert(id.clone(), rx.clone());
+            }
+        }
+        durable = ticket.wait().await;
+        let _ = tx.send(Some(durable.is_ok()));
+        if let Ok(mut open) = shared.in_open_file.lock() {
+            for id in written {
+                // Unless a later message's file holds it by now.
+                if open.get(id).is_some_and(|r| r.same_channel(&rx)) {
+                    open.remove(id);
+                }
+            }
+        }
+        if durable.is_ok()
+            && let Ok(mut seen) = shared.seen.lock()
+        {
+            for id in written {
+                seen.insert(id.clone());
+            }
+        }
+    }
+    for mut other in others {
+        let ok = matches!(
+            other.wait_for(Option::is_some).await.map(|v| *v),
+            Ok(Some(true))
+        );
+        if !ok {
+            durable = durable.and(Err(
+                "an object of this message was in a sink file that failed".to_owned(),
+            ));
+        } else {
+            shared
+                .metrics
+                .add(&shared.metrics.counters.objects_duplicate, 1);
+        }
+    }
+    durable
+}
+
+/// A message's processing slot: given up while the message only waits for
+/// a shared sink file's commit, taken again for a retry.
+struct Slot {
+    permit: Option<OwnedSemaphorePermit>,
+    slots: Arc<Semaphore>,
+}
+
+impl Slot {
+    /// Holds a slot (waiting for one if it was given up); `false` when the
+    /// slots are gone.
+    async fn take(&mut self) -> bool {
+        if self.permit.is_none() {
+            match self.slots.clone().acquire_owned().await {
+                Ok(p) => self.permit = Some(p),
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    fn release(&mut self) {
+        self.permit = None;
+    }
+}
+
+/// Commits the sink's shared file once it is as old as `--max-file-age`;
+/// once the run stops, as soon as messages have written into it, and a last
+/// time at the end (the messages waiting for it are deleted then).
+async fn file_committer(shared: Arc<Shared>, stop: CancellationToken) {
+    let Some(files) = shared.sink.shared_files() else {
+        return;
+    };
+    let tick = Duration::from_millis(200);
+    loop {
+        let stopping =
+            shared.control.shutdown.is_cancelled() || shared.control.abort.is_cancelled();
+        let due = files.due_in();
+        if due.is_some_and(|d| stopping || d.is_zero()) {
+            let files = files.clone();
+            let _ = tokio::task::spawn_blocking(move || files.commit_due(stopping)).await;
+            continue;
+        }
+        let wait = due.map_or(tick, |d| d.min(tick));
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = stop.cancelled() => break,
+        }
+    }
+    let _ = tokio::task::spawn_blocking(move || files.commit_due(true)).await;
 }
 
 /// Why an object is not the stack's to fetch, if it is not.
@@ -1004,7 +1190,9 @@ enum Fetched {
 struct Feed<'a> {
     writer: &'a mut dyn SinkWriter,
     fields: Option<Vec<u8>>,
+    /// A batch with the source fields added, and one record of it.
     buffer: Vec<u8>,
+    record: Vec<u8>,
     metrics: &'a Metrics,
     pending: u64,
     abort: &'a CancellationToken,
@@ -1012,21 +1200,26 @@ struct Feed<'a> {
 }
 
 impl RecordSink for Feed<'_> {
-    fn record(&mut self, json: &[u8]) -> std::io::Result<()> {
-        // Checking the token takes a lock: every 256 records is often enough.
-        if self.pending.is_multiple_of(256) && self.abort.is_cancelled() {
+    fn records(&mut self, batch: RecordBatch<'_>) -> std::io::Result<()> {
+        // Checking the token takes a lock: once a batch is often enough.
+        if self.abort.is_cancelled() {
             self.stopped = true;
             return Err(std::io::Error::other("stopping"));
         }
         match &self.fields {
             Some(fields) => {
-                with_source(json, fields, &mut self.buffer);
-                self.writer.record(&self.buffer)?;
+                self.buffer.clear();
+                for json in batch.iter() {
+                    with_source(json, fields, &mut self.record);
+                    self.buffer.extend_from_slice(&self.record);
+                    self.buffer.push(b'\n');
+                }
+                self.writer.records(&self.buffer)?;
             }
-            None => self.writer.record(json)?,
+            None => self.writer.records(batch.as_ndjson())?,
         }
-        self.pending += 1;
-        if self.pending == 1024 {
+        self.pending += batch.len();
+        if self.pending >= 1024 {
             self.metrics
                 .add(&self.metrics.counters.records, self.pending);
             self.pending = 0;
@@ -1059,6 +1252,9 @@ async fn fetch_and_decode(
         .get_object()
         .bucket(&object.bucket)
         .key(&object.key)
+        // The version the event names: a later write of the key, or a
+        // delete marker over it, must not change what this event delivers.
+        .set_version_id(object.version_id.clone())
         .send();
     let got = tokio::select! {
         got = request => got,
@@ -1199,6 +1395,7 @@ impl DecodeJob {
             writer: writer.as_mut(),
             fields,
             buffer: Vec::new(),
+            record: Vec::new(),
             metrics: &metrics,
             pending: 0,
             abort: &abort,
@@ -1566,6 +1763,14 @@ async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
             .map(|t| t.elapsed() >= idle)
             .unwrap_or(false);
         let held = shared.held.lock().await.len();
+        // Nothing arrives and the messages held only wait for their file:
+        // it is committed now rather than at its age.
+        if quiet && held > 0 && held == shared.awaiting_file.load(Ordering::Relaxed) {
+            if let Some(files) = shared.sink.shared_files() {
+                let _ = tokio::task::spawn_blocking(move || files.commit_due(true)).await;
+            }
+            continue;
+        }
         if !quiet || held > 0 {
             continue;
         }

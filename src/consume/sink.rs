@@ -3,23 +3,42 @@
 //! name and fsynced + renamed on commit), or nowhere (counting only).
 //!
 //! Each message being processed gets its own [`SinkWriter`]; the message is
-//! deleted from the queue only after `commit` returned, so a record is
-//! durably in the sink before its message is gone.
+//! deleted from the queue only after its records are durable, so a record is
+//! durably in the sink before its message is gone. For most sinks that is
+//! when `commit` returns. The dir sink shares its files between messages
+//! ([`SharedFiles`]): a writer keeps its message's records in memory, and
+//! [`SinkWriter::commit_shared`] appends them, whole, to the file open for
+//! all; that file is fsynced and renamed once it reaches the size limit or
+//! the age limit, and only then does the message's [`Ticket`] say durable.
+//! A message with more records than [`STAGE_BYTES`] writes files of its own
+//! instead, committed with it.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Default size at which a dir sink file is closed and a new one begun.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 128 * 1024 * 1024;
+/// Default age at which a dir sink file shared by messages is committed.
+pub const DEFAULT_MAX_FILE_AGE: Duration = Duration::from_secs(60);
+/// The most of one message's records a dir sink writer keeps in memory to
+/// share a file with other messages; past it, the message writes files of
+/// its own (committed with it).
+pub const STAGE_BYTES: usize = 2 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SinkSpec {
     Stdout,
-    Dir { path: PathBuf, max_file_bytes: u64 },
+    Dir {
+        path: PathBuf,
+        max_file_bytes: u64,
+        /// How long a file shared by messages stays open before its commit.
+        max_file_age: Duration,
+    },
     Null,
 }
 
@@ -27,9 +46,29 @@ impl SinkSpec {
     /// The same sink with files rotated at `bytes` (a dir sink; others ignore it).
     pub fn with_max_file_bytes(self, bytes: u64) -> SinkSpec {
         match self {
-            SinkSpec::Dir { path, .. } => SinkSpec::Dir {
+            SinkSpec::Dir {
+                path, max_file_age, ..
+            } => SinkSpec::Dir {
                 path,
                 max_file_bytes: bytes.max(1),
+                max_file_age,
+            },
+            other => other,
+        }
+    }
+
+    /// The same sink with shared files committed at `age` (a dir sink;
+    /// others ignore it).
+    pub fn with_max_file_age(self, age: Duration) -> SinkSpec {
+        match self {
+            SinkSpec::Dir {
+                path,
+                max_file_bytes,
+                ..
+            } => SinkSpec::Dir {
+                path,
+                max_file_bytes,
+                max_file_age: age,
             },
             other => other,
         }
@@ -57,6 +96,7 @@ impl FromStr for SinkSpec {
                 Some(path) => Ok(SinkSpec::Dir {
                     path: PathBuf::from(path),
                     max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+                    max_file_age: DEFAULT_MAX_FILE_AGE,
                 }),
                 None => Err(format!("`{s}` is not a sink: use stdout, null or dir:PATH")),
             },
@@ -68,8 +108,26 @@ impl FromStr for SinkSpec {
 pub trait SinkWriter: Send {
     /// One record: compact JSON, no newline.
     fn record(&mut self, json: &[u8]) -> io::Result<()>;
+    /// Records as NDJSON: each compact JSON followed by LF (`lines` ends
+    /// with one). The same as [`SinkWriter::record`] for each, which is what
+    /// it does unless a writer takes the block at once.
+    fn records(&mut self, lines: &[u8]) -> io::Result<()> {
+        let mut from = 0;
+        for end in memchr::memchr_iter(b'\n', lines) {
+            self.record(&lines[from..end])?;
+            from = end + 1;
+        }
+        Ok(())
+    }
     /// Makes every record written so far durable.
     fn commit(&mut self) -> io::Result<()>;
+    /// Hands every record written so far over to be made durable, maybe
+    /// together with other writers' records: `None` when they are durable
+    /// on return (as with [`SinkWriter::commit`], which is what it does
+    /// unless the sink shares files), else the [`Ticket`] that says when.
+    fn commit_shared(&mut self) -> io::Result<Option<Ticket>> {
+        self.commit().map(|()| None)
+    }
     /// Throws away what was not committed (where the sink can).
     fn abort(&mut self);
     /// Whether `commit` does no I/O (and so need not leave the async runtime).
@@ -85,6 +143,30 @@ pub trait SinkWriter: Send {
 /// A sink hands out writers.
 pub trait Sink: Send + Sync {
     fn writer(&self) -> io::Result<Box<dyn SinkWriter>>;
+    /// The files this sink shares between writers, whose commits someone
+    /// must drive by age ([`SharedFiles::commit_due`]); none for most sinks.
+    fn shared_files(&self) -> Option<Arc<SharedFiles>> {
+        None
+    }
+}
+
+/// Says when records handed over with [`SinkWriter::commit_shared`] are
+/// durable (`Ok`), or that they never will be (the file holding them
+/// failed, and was removed).
+#[derive(Debug)]
+pub struct Ticket(tokio::sync::oneshot::Receiver<Result<(), String>>);
+
+impl Ticket {
+    /// Waits for the commit of the file holding the records.
+    ///
+    /// # Errors
+    ///
+    /// Why the file was not committed.
+    pub async fn wait(self) -> Result<(), String> {
+        self.0
+            .await
+            .unwrap_or_else(|_| Err("the sink's file was dropped before its commit".to_owned()))
+    }
 }
 
 pub fn open(spec: &SinkSpec) -> io::Result<Box<dyn Sink>> {
@@ -94,7 +176,8 @@ pub fn open(spec: &SinkSpec) -> io::Result<Box<dyn Sink>> {
         SinkSpec::Dir {
             path,
             max_file_bytes,
-        } => Box::new(DirSink::open(path, *max_file_bytes)?),
+            max_file_age,
+        } => Box::new(DirSink::open(path, *max_file_bytes)?.with_max_file_age(*max_file_age)),
     })
 }
 
@@ -112,6 +195,9 @@ impl Sink for NullSink {
 
 impl SinkWriter for NullWriter {
     fn record(&mut self, _json: &[u8]) -> io::Result<()> {
+        Ok(())
+    }
+    fn records(&mut self, _lines: &[u8]) -> io::Result<()> {
         Ok(())
     }
     fn commit(&mut self) -> io::Result<()> {
@@ -132,11 +218,11 @@ impl SinkWriter for NullWriter {
 /// lines and hands them to stdout under one lock.
 #[derive(Default)]
 pub struct StdoutSink {
-    lock: std::sync::Arc<Mutex<()>>,
+    lock: Arc<Mutex<()>>,
 }
 
 struct StdoutWriter {
-    lock: std::sync::Arc<Mutex<()>>,
+    lock: Arc<Mutex<()>>,
     buffer: Vec<u8>,
 }
 
@@ -156,19 +242,35 @@ impl StdoutWriter {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = io::stdout().lock();
-        out.write_all(&self.buffer)?;
-        out.flush()?;
+        write_stdout(&self.lock, &self.buffer)?;
         self.buffer.clear();
         Ok(())
     }
+}
+
+/// Whole lines to stdout, under the lock of all writers.
+fn write_stdout(lock: &Mutex<()>, lines: &[u8]) -> io::Result<()> {
+    let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+    let mut out = io::stdout().lock();
+    out.write_all(lines)?;
+    out.flush()
 }
 
 impl SinkWriter for StdoutWriter {
     fn record(&mut self, json: &[u8]) -> io::Result<()> {
         self.buffer.extend_from_slice(json);
         self.buffer.push(b'\n');
+        if self.buffer.len() >= STDOUT_CHUNK {
+            self.flush_buffer()?;
+        }
+        Ok(())
+    }
+    fn records(&mut self, lines: &[u8]) -> io::Result<()> {
+        if self.buffer.is_empty() && lines.len() >= STDOUT_CHUNK {
+            // A block as large as a flush: written as it is.
+            return write_stdout(&self.lock, lines);
+        }
+        self.buffer.extend_from_slice(lines);
         if self.buffer.len() >= STDOUT_CHUNK {
             self.flush_buffer()?;
         }
@@ -193,7 +295,7 @@ impl SinkWriter for StdoutWriter {
 pub struct DirSink {
     root: PathBuf,
     max_file_bytes: u64,
-    sequence: AtomicU64,
+    shared: Arc<SharedFiles>,
     token: String,
     /// Held (locked) while this sink exists; unlocked and removed on drop.
     lock: Option<(File, PathBuf)>,
@@ -225,14 +327,186 @@ impl DirSink {
             tracing::info!(%token, "a consumer of this sink is gone: its temporaries were removed");
             let _ = std::fs::remove_file(path);
         }
+        let max_file_bytes = max_file_bytes.max(1);
         Ok(DirSink {
             root: root.to_owned(),
-            max_file_bytes: max_file_bytes.max(1),
-            sequence: AtomicU64::new(0),
+            max_file_bytes,
+            shared: Arc::new(SharedFiles {
+                root: root.to_owned(),
+                token: token.clone(),
+                max_bytes: max_file_bytes,
+                max_age: DEFAULT_MAX_FILE_AGE,
+                sequence: AtomicU64::new(0),
+                open: Mutex::new(None),
+            }),
             token,
             lock: Some((lock, lock_path)),
         })
     }
+
+    /// The same sink with shared files committed once `age` old.
+    pub fn with_max_file_age(mut self, age: Duration) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.max_age = age;
+        }
+        self
+    }
+}
+
+/// The file that messages' writers of a [`DirSink`] share: each appends its
+/// message's records whole ([`SinkWriter::commit_shared`]) and gets a
+/// [`Ticket`]. The file is committed (fsynced, renamed, its directory
+/// fsynced) when the next records would take it past the size limit, when
+/// they take it to the limit, or when [`SharedFiles::commit_due`] finds it
+/// old enough; then every ticket of its records says durable. A file that
+/// fails (a write, fsync or rename) is removed, and its tickets say why:
+/// none of its records counts as written.
+pub struct SharedFiles {
+    root: PathBuf,
+    token: String,
+    max_bytes: u64,
+    max_age: Duration,
+    /// Numbers the files (shared and a writer's own) of this sink.
+    sequence: AtomicU64,
+    open: Mutex<Option<Batch>>,
+}
+
+/// The shared file being filled, and who waits for its commit.
+struct Batch {
+    file: OpenFile,
+    dir: PathBuf,
+    opened: Instant,
+    waiting: Vec<tokio::sync::oneshot::Sender<Result<(), String>>>,
+}
+
+impl SharedFiles {
+    /// Appends `lines` (NDJSON, a message's records whole) to the open file.
+    fn append(&self, lines: &[u8]) -> io::Result<Ticket> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut full = Vec::new();
+        let appended = {
+            let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+            // Would not fit: the open file is committed first.
+            if open
+                .as_ref()
+                .is_some_and(|b| b.file.bytes + lines.len() as u64 > self.max_bytes)
+            {
+                full.extend(open.take());
+            }
+            let appended = self.write_into(&mut open, lines);
+            match &appended {
+                Ok(()) => {
+                    if let Some(batch) = open.as_mut() {
+                        batch.waiting.push(tx);
+                        if batch.file.bytes >= self.max_bytes {
+                            full.extend(open.take());
+                        }
+                    }
+                }
+                // Part of the records may be in the file: nothing in it
+                // can count as written.
+                Err(e) => {
+                    if let Some(batch) = open.take() {
+                        batch.fail(&e.to_string());
+                    }
+                }
+            }
+            appended
+        };
+        for batch in full {
+            batch.commit();
+        }
+        appended.map(|()| Ticket(rx))
+    }
+
+    /// Writes `lines` into the open file, opening one if none is.
+    fn write_into(&self, open: &mut Option<Batch>, lines: &[u8]) -> io::Result<()> {
+        if open.is_none() {
+            let now = chrono::Utc::now();
+            let dir = self.root.join(now.format("%Y/%m/%d").to_string());
+            std::fs::create_dir_all(&dir)?;
+            let n = self.sequence.fetch_add(1, Ordering::Relaxed);
+            let name = format!("{}-000.ndjson", file_stem(now, n));
+            *open = Some(Batch {
+                file: OpenFile::create(&dir, &name, &self.token)?,
+                dir,
+                opened: Instant::now(),
+                waiting: Vec::new(),
+            });
+        }
+        let batch = open
+            .as_mut()
+            .ok_or_else(|| io::Error::other("sink file missing"))?;
+        batch.file.out.write_all(lines)?;
+        batch.file.bytes += lines.len() as u64;
+        Ok(())
+    }
+
+    /// How long until the open file is due for its commit (zero when it
+    /// is), or `None` when no file is open.
+    pub fn due_in(&self) -> Option<Duration> {
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.as_ref()
+            .map(|b| self.max_age.saturating_sub(b.opened.elapsed()))
+    }
+
+    /// Commits the open file if it is as old as the age limit, or whatever
+    /// its age with `now` (a stop, or nothing else left to wait for). Blocks
+    /// on fsync. Whether a file was committed (or failed).
+    pub fn commit_due(&self, now: bool) -> bool {
+        let due = {
+            let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+            if open
+                .as_ref()
+                .is_some_and(|b| now || b.opened.elapsed() >= self.max_age)
+            {
+                open.take()
+            } else {
+                None
+            }
+        };
+        due.map(Batch::commit).is_some()
+    }
+}
+
+impl Batch {
+    /// Makes the file durable under its final name, then tells its waiters.
+    fn commit(self) {
+        let Batch {
+            file, dir, waiting, ..
+        } = self;
+        let tmp = file.tmp.clone();
+        let result = file.close().and_then(|fin| {
+            std::fs::rename(&tmp, &fin)?;
+            File::open(&dir)?.sync_all()
+        });
+        let result = result.map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            tracing::error!(error = %e, "a sink file shared by messages failed: its messages are not deleted");
+            e.to_string()
+        });
+        for tx in waiting {
+            let _ = tx.send(result.clone());
+        }
+    }
+
+    /// Removes the file and tells its waiters why.
+    fn fail(self, why: &str) {
+        drop(self.file.out);
+        let _ = std::fs::remove_file(&self.file.tmp);
+        for tx in self.waiting {
+            let _ = tx.send(Err(why.to_owned()));
+        }
+    }
+}
+
+/// The start of a sink file's name: when, which process, which file.
+fn file_stem(now: chrono::DateTime<chrono::Utc>, n: u64) -> String {
+    format!(
+        "part-{}-{}-{n:06}",
+        now.format("%Y%m%dT%H%M%S%3fZ"),
+        std::process::id()
+    )
 }
 
 impl Drop for DirSink {
@@ -271,7 +545,7 @@ fn claim(root: &Path, token: &str, lock_path: &Path) -> io::Result<File> {
 /// A claim being made (see [`claim`]); one older than this was left by a
 /// consumer killed while claiming, and is removed.
 const CLAIM_SUFFIX: &str = ".claim";
-const STALE_CLAIM: std::time::Duration = std::time::Duration::from_secs(3600);
+const STALE_CLAIM: Duration = Duration::from_secs(3600);
 
 /// The owners of `root` (other than `ours`) whose lock is free: gone.
 fn gone_owners(root: &Path, ours: &str) -> io::Result<Vec<(String, PathBuf)>> {
@@ -353,7 +627,38 @@ struct OpenFile {
     bytes: u64,
 }
 
+impl OpenFile {
+    /// `dir/name`, written under a temporary name of `token`'s.
+    fn create(dir: &Path, name: &str, token: &str) -> io::Result<OpenFile> {
+        let tmp = dir.join(format!(".{name}.{token}.tmp"));
+        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        Ok(OpenFile {
+            tmp,
+            fin: dir.join(name),
+            out: BufWriter::with_capacity(256 * 1024, file),
+            bytes: 0,
+        })
+    }
+
+    /// Flushes and fsyncs the file; its final name.
+    fn close(mut self) -> io::Result<PathBuf> {
+        self.out.flush()?;
+        self.out.get_ref().sync_all()?;
+        Ok(self.fin)
+    }
+}
+
+/// One message's records: kept in memory (`staged`) to go into the file
+/// shared by messages, or, once they pass the stage limit (or on a plain
+/// `commit`), written to files of the writer's own, rotated at the size
+/// limit and committed with it.
 struct DirWriter {
+    shared: Arc<SharedFiles>,
+    staged: Vec<u8>,
+    /// The most `staged` holds before the records go to own files.
+    stage_limit: usize,
+    /// Whether the records go to own files.
+    own: bool,
     dir: PathBuf,
     stem: String,
     token: String,
@@ -368,20 +673,26 @@ impl Sink for DirSink {
     fn writer(&self) -> io::Result<Box<dyn SinkWriter>> {
         let now = chrono::Utc::now();
         let dir = self.root.join(now.format("%Y/%m/%d").to_string());
-        let n = self.sequence.fetch_add(1, Ordering::Relaxed);
+        let n = self.shared.sequence.fetch_add(1, Ordering::Relaxed);
         Ok(Box::new(DirWriter {
+            shared: self.shared.clone(),
+            staged: Vec::new(),
+            stage_limit: usize::try_from(self.max_file_bytes)
+                .unwrap_or(usize::MAX)
+                .min(STAGE_BYTES),
+            own: false,
             dir,
-            stem: format!(
-                "part-{}-{}-{n:06}",
-                now.format("%Y%m%dT%H%M%S%3fZ"),
-                std::process::id()
-            ),
+            stem: file_stem(now, n),
             max_file_bytes: self.max_file_bytes,
             token: self.token.clone(),
             current: None,
             closed: Vec::new(),
             part: 0,
         }))
+    }
+
+    fn shared_files(&self) -> Option<Arc<SharedFiles>> {
+        Some(self.shared.clone())
     }
 }
 
@@ -391,14 +702,7 @@ impl DirWriter {
             std::fs::create_dir_all(&self.dir)?;
             let name = format!("{}-{:03}.ndjson", self.stem, self.part);
             self.part += 1;
-            let tmp = self.dir.join(format!(".{name}.{}.tmp", self.token));
-            let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-            self.current = Some(OpenFile {
-                tmp,
-                fin: self.dir.join(name),
-                out: BufWriter::with_capacity(256 * 1024, file),
-                bytes: 0,
-            });
+            self.current = Some(OpenFile::create(&self.dir, &name, &self.token)?);
         }
         self.current
             .as_mut()
@@ -406,10 +710,43 @@ impl DirWriter {
     }
 
     fn close_current(&mut self) -> io::Result<()> {
-        if let Some(mut f) = self.current.take() {
-            f.out.flush()?;
-            f.out.get_ref().sync_all()?;
-            self.closed.push((f.tmp, f.fin));
+        if let Some(f) = self.current.take() {
+            let tmp = f.tmp.clone();
+            let fin = f.close()?;
+            self.closed.push((tmp, fin));
+        }
+        Ok(())
+    }
+
+    /// From now on the records go to own files, the staged ones first.
+    fn go_own(&mut self) -> io::Result<()> {
+        if !self.own {
+            self.own = true;
+            let staged = std::mem::take(&mut self.staged);
+            self.write_own(&staged)?;
+        }
+        Ok(())
+    }
+
+    /// Written to own files a file at a time: each file closes after the
+    /// record that takes it to `max_file_bytes`, as with one record at a time.
+    fn write_own(&mut self, mut lines: &[u8]) -> io::Result<()> {
+        let max = self.max_file_bytes;
+        while !lines.is_empty() {
+            let file = self.file()?;
+            let room = usize::try_from(max.saturating_sub(file.bytes)).unwrap_or(usize::MAX);
+            // Up to the end of the record that reaches the limit.
+            let take = match lines.get(room.saturating_sub(1)..) {
+                Some(after) => memchr::memchr(b'\n', after)
+                    .map_or(lines.len(), |p| room.saturating_sub(1) + p + 1),
+                None => lines.len(),
+            };
+            file.out.write_all(&lines[..take])?;
+            file.bytes += take as u64;
+            if file.bytes >= max {
+                self.close_current()?;
+            }
+            lines = &lines[take..];
         }
         Ok(())
     }
@@ -417,18 +754,51 @@ impl DirWriter {
 
 impl SinkWriter for DirWriter {
     fn record(&mut self, json: &[u8]) -> io::Result<()> {
-        let max = self.max_file_bytes;
-        let file = self.file()?;
-        file.out.write_all(json)?;
-        file.out.write_all(b"\n")?;
-        file.bytes += json.len() as u64 + 1;
-        if file.bytes >= max {
-            self.close_current()?;
+        if self.own {
+            let max = self.max_file_bytes;
+            let file = self.file()?;
+            file.out.write_all(json)?;
+            file.out.write_all(b"\n")?;
+            file.bytes += json.len() as u64 + 1;
+            if file.bytes >= max {
+                self.close_current()?;
+            }
+            return Ok(());
+        }
+        self.staged.extend_from_slice(json);
+        self.staged.push(b'\n');
+        if self.staged.len() > self.stage_limit {
+            self.go_own()?;
         }
         Ok(())
     }
 
+    fn records(&mut self, lines: &[u8]) -> io::Result<()> {
+        if self.own {
+            return self.write_own(lines);
+        }
+        if self.staged.len() + lines.len() > self.stage_limit {
+            self.go_own()?;
+            return self.write_own(lines);
+        }
+        self.staged.extend_from_slice(lines);
+        Ok(())
+    }
+
+    fn commit_shared(&mut self) -> io::Result<Option<Ticket>> {
+        if self.own {
+            return self.commit().map(|()| None);
+        }
+        if self.staged.is_empty() {
+            return Ok(None);
+        }
+        let ticket = self.shared.append(&self.staged);
+        self.staged.clear();
+        ticket.map(Some)
+    }
+
     fn commit(&mut self) -> io::Result<()> {
+        self.go_own()?;
         self.close_current()?;
         if self.closed.is_empty() {
             return Ok(());
@@ -441,6 +811,7 @@ impl SinkWriter for DirWriter {
     }
 
     fn abort(&mut self) {
+        self.staged.clear();
         if let Some(f) = self.current.take() {
             drop(f.out);
             let _ = std::fs::remove_file(&f.tmp);
@@ -579,7 +950,8 @@ mod tests {
             "dir:/tmp/x".parse::<SinkSpec>(),
             Ok(SinkSpec::Dir {
                 path: "/tmp/x".into(),
-                max_file_bytes: DEFAULT_MAX_FILE_BYTES
+                max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+                max_file_age: DEFAULT_MAX_FILE_AGE,
             })
         );
         assert!(
@@ -663,6 +1035,191 @@ mod tests {
         );
     }
 
+    /// A batch lands in the same files, each closed after the same record,
+    /// as its records one at a time; the default `records` too.
+    #[test]
+    fn dir_sink_batches_rotate_like_single_records() {
+        struct OneByOne(Box<dyn SinkWriter>);
+        impl SinkWriter for OneByOne {
+            fn record(&mut self, json: &[u8]) -> io::Result<()> {
+                self.0.record(json)
+            }
+            fn commit(&mut self) -> io::Result<()> {
+                self.0.commit()
+            }
+            fn abort(&mut self) {
+                self.0.abort();
+            }
+        }
+        let records: Vec<String> = (0..12)
+            .map(|i| format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(i * 7)))
+            .collect();
+        let contents = |root: &Path| -> Vec<String> {
+            files(root)
+                .iter()
+                .map(|p| std::fs::read_to_string(p).unwrap())
+                .collect()
+        };
+        for max in [1, 20, 40, 41, 100, 333, 1 << 20] {
+            let one = tempfile::tempdir().unwrap();
+            let sink = DirSink::open(one.path(), max).unwrap();
+            let mut w = sink.writer().unwrap();
+            for r in &records {
+                w.record(r.as_bytes()).unwrap();
+            }
+            w.commit().unwrap();
+            let expected = contents(one.path());
+            for split in [0, 1, 5, 12] {
+                let (a, b) = records.split_at(split);
+                let ndjson = |part: &[String]| -> Vec<u8> {
+                    part.iter()
+                        .flat_map(|r| format!("{r}\n").into_bytes())
+                        .collect()
+                };
+                for default in [false, true] {
+                    let root = tempfile::tempdir().unwrap();
+                    let sink = DirSink::open(root.path(), max).unwrap();
+                    let mut w = sink.writer().unwrap();
+                    if default {
+                        w = Box::new(OneByOne(w));
+                    }
+                    for part in [a, b] {
+                        if !part.is_empty() {
+                            w.records(&ndjson(part)).unwrap();
+                        }
+                    }
+                    w.commit().unwrap();
+                    assert_eq!(
+                        contents(root.path()),
+                        expected,
+                        "max {max}, split {split}, default {default}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Whether the ticket has said durable (`Some(Ok)`), failed, or not yet.
+    fn told(ticket: &mut Ticket) -> Option<Result<(), String>> {
+        ticket.0.try_recv().ok()
+    }
+
+    fn lines_of(root: &Path) -> Vec<String> {
+        files(root)
+            .iter()
+            .filter(|p| !p.to_string_lossy().ends_with(".tmp"))
+            .flat_map(|p| {
+                std::fs::read_to_string(p)
+                    .unwrap()
+                    .lines()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// Messages' records share one file; nothing is committed (and no
+    /// ticket says durable) before the file's age or a forced commit; an
+    /// aborted writer's records are not in it.
+    #[test]
+    fn dir_sink_messages_share_a_file_committed_by_age() {
+        let root = tempfile::tempdir().unwrap();
+        let sink = DirSink::open(root.path(), 1 << 20)
+            .unwrap()
+            .with_max_file_age(Duration::from_secs(3600));
+        let files_of = sink.shared_files().unwrap();
+        let mut tickets = Vec::new();
+        for m in 0..20 {
+            let mut w = sink.writer().unwrap();
+            w.records(format!("{{\"m\":{m},\"i\":0}}\n{{\"m\":{m},\"i\":1}}\n").as_bytes())
+                .unwrap();
+            if m == 7 {
+                w.abort();
+                continue;
+            }
+            tickets.push(w.commit_shared().unwrap().expect("a shared file"));
+        }
+        // An empty writer has nothing to wait for.
+        assert!(sink.writer().unwrap().commit_shared().unwrap().is_none());
+        assert!(lines_of(root.path()).is_empty());
+        assert!(tickets.iter_mut().all(|t| told(t).is_none()));
+        assert!(files_of.due_in().is_some_and(|d| !d.is_zero()));
+        assert!(!files_of.commit_due(false), "not old enough");
+        assert!(files_of.commit_due(true));
+        assert!(files_of.due_in().is_none());
+        for t in &mut tickets {
+            assert_eq!(told(t), Some(Ok(())));
+        }
+        let done = files(root.path());
+        assert_eq!(done.len(), 1, "{done:?}");
+        let lines = lines_of(root.path());
+        assert_eq!(lines.len(), 19 * 2);
+        assert!(!lines.iter().any(|l| l.contains("\"m\":7,")));
+        // Age zero: due at once.
+        let sink = DirSink::open(root.path(), 1 << 20)
+            .unwrap()
+            .with_max_file_age(Duration::ZERO);
+        let mut w = sink.writer().unwrap();
+        w.record(b"{}").unwrap();
+        let mut t = w.commit_shared().unwrap().unwrap();
+        assert!(sink.shared_files().unwrap().commit_due(false));
+        assert_eq!(told(&mut t), Some(Ok(())));
+    }
+
+    /// The shared file is committed when the next message's records would
+    /// take it past the size limit (they start the next file), or when they
+    /// take it to the limit; a message past the stage limit writes files of
+    /// its own, committed with it.
+    #[test]
+    fn dir_sink_shared_files_rotate_by_size() {
+        let root = tempfile::tempdir().unwrap();
+        let sink = DirSink::open(root.path(), 100).unwrap();
+        let record = |m: usize| format!("{{\"m\":{m},\"pad\":\"{}\"}}\n", "x".repeat(20));
+        assert_eq!(record(0).len(), 37);
+        let mut tickets = Vec::new();
+        for m in 0..7 {
+            let mut w = sink.writer().unwrap();
+            w.records(record(m).as_bytes()).unwrap();
+            tickets.push(w.commit_shared().unwrap().unwrap());
+        }
+        // 37 + 37 fit in 100, a third does not: files of two records, the
+        // seventh message's alone in the open file.
+        for (m, t) in tickets.iter_mut().enumerate() {
+            let expected = (m < 6).then_some(Ok(()));
+            assert_eq!(told(t), expected, "message {m}");
+        }
+        assert_eq!(files(root.path()).len(), 4, "three committed, one open");
+        // Records past the stage limit (here the size limit): own files.
+        let mut w = sink.writer().unwrap();
+        for m in 10..14 {
+            w.records(record(m).as_bytes()).unwrap();
+        }
+        assert!(w.commit_shared().unwrap().is_none(), "durable on return");
+        assert_eq!(lines_of(root.path()).len(), 6 + 4);
+        assert!(sink.shared_files().unwrap().commit_due(true));
+        assert_eq!(told(&mut tickets[6]), Some(Ok(())));
+        assert_eq!(lines_of(root.path()).len(), 7 + 4);
+    }
+
+    /// A shared file that cannot be written fails every message in it: no
+    /// ticket says durable, and nothing is left that looks like data.
+    #[test]
+    fn dir_sink_a_failed_shared_file_fails_its_messages() {
+        let root = tempfile::tempdir().unwrap();
+        let sink = DirSink::open(root.path(), 1 << 20).unwrap();
+        let mut first = sink.writer().unwrap();
+        first.record(b"{\"a\":1}").unwrap();
+        let mut ticket = first.commit_shared().unwrap().unwrap();
+        // The day's directory goes away under the open file: the rename fails.
+        let day = root
+            .path()
+            .join(chrono::Utc::now().format("%Y").to_string());
+        std::fs::remove_dir_all(&day).unwrap();
+        assert!(sink.shared_files().unwrap().commit_due(true));
+        assert!(matches!(told(&mut ticket), Some(Err(_))));
+        assert!(lines_of(root.path()).is_empty());
+    }
+
     #[test]
     fn stale_temporaries_are_removed_on_open() {
         let root = tempfile::tempdir().unwrap();
@@ -679,13 +1236,15 @@ mod tests {
     #[test]
     fn a_live_owners_temporaries_survive_and_a_gone_owners_are_removed() {
         let root = tempfile::tempdir().unwrap();
-        let first = DirSink::open(root.path(), 1 << 20).unwrap();
+        // Files of a few bytes: each record goes to a file of the writer's own
+        // at once (past the stage limit).
+        let first = DirSink::open(root.path(), 4).unwrap();
         let mut w = first.writer().unwrap();
         w.record(b"{\"a\":1}").unwrap();
         let temporaries = files(root.path());
         assert_eq!(temporaries.len(), 1);
         // A second consumer on the same directory leaves them alone...
-        let second = DirSink::open(root.path(), 1 << 20).unwrap();
+        let second = DirSink::open(root.path(), 4).unwrap();
         assert_eq!(files(root.path()), temporaries);
         w.commit().unwrap();
         assert!(files(root.path())[0].to_string_lossy().ends_with(".ndjson"));

@@ -32,6 +32,24 @@ impl DiffLine {
     }
 }
 
+impl DiffLine {
+    /// The unified line, in ANSI colour when `color` is set (hunks cyan,
+    /// insertions green, deletions red).
+    pub fn painted(&self, color: bool) -> String {
+        let code = match self.tag {
+            DiffTag::Hunk => "36",
+            DiffTag::Insert => "32",
+            DiffTag::Delete => "31",
+            DiffTag::Context => "",
+        };
+        if color && !code.is_empty() {
+            format!("\x1b[{code}m{}\x1b[0m", self.unified())
+        } else {
+            self.unified()
+        }
+    }
+}
+
 /// Pretty JSON of an optional document: nothing for `None`.
 pub fn pretty_or_empty(doc: Option<&Value>) -> String {
     doc.map(super::to_pretty).unwrap_or_default()

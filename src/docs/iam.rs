@@ -337,7 +337,7 @@ mod tests {
                     {
                         "Sid": "S3ObjectReadAccess",
                         "Effect": "Allow",
-                        "Action": ["s3:GetObject"],
+                        "Action": ["s3:GetObject", "s3:GetObjectVersion"],
                         "Resource": "arn:aws:s3:::acme-ingest-source/*"
                     },
                     {
@@ -393,7 +393,7 @@ mod tests {
                     {
                         "Sid": "S3ObjectReadAccess",
                         "Effect": "Allow",
-                        "Action": ["s3:GetObject"],
+                        "Action": ["s3:GetObject", "s3:GetObjectVersion"],
                         "Resource": "arn:aws:s3:::acme-ingest-source/events/*"
                     },
                     {
@@ -529,13 +529,14 @@ mod tests {
         let policy = permissions_policy(&spec);
         assert_eq!(
             policy["Statement"][0]["Action"],
-            json!(["s3:GetObject", "s3:ListBucket"])
+            json!(["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"])
         );
     }
 
     #[test]
     fn wildcard_reproduces_the_tarsal_policy() {
         let mut spec = acme();
+        spec.connector = crate::spec::Connector::Tarsal;
         spec.policy.scope = PolicyScope::Wildcard;
         spec.policy.allow_send_message = true;
         assert_eq!(

@@ -11,6 +11,7 @@ mod route;
 mod s3;
 mod sqs;
 mod tags;
+pub mod three_way;
 
 pub use desired::{Desired, ResourceKind, desired_state, skipped_because};
 pub use iam::{

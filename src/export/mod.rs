@@ -240,14 +240,20 @@ fn readme(spec: &Spec, files: &[String], access_key_id: Option<&str>) -> String 
         let _ = writeln!(r, "# {}: S3 → SQS ingestion\n", spec.name);
         let _ = writeln!(
             r,
-            "Exported by sluice {} from `spec.json`. Bucket `{}` in {} sends `{}` events for keys matching prefix `{}` and suffix `{}` to queue `{}`.\n",
+            "Exported by sluice {} from `spec.json`. Bucket `{}` in {} sends `{}` events for keys matching prefix `{}` and suffix `{}` to {}.\n",
             env!("CARGO_PKG_VERSION"),
             spec.bucket.name,
             spec.region,
             spec.notification.events.join("`, `"),
             spec.bucket.prefix,
             spec.bucket.suffix,
-            spec.queue.name
+            match spec.foreign_queue() {
+                Some(arn) => format!(
+                    "{}'s queue `{arn}` (the vendor's, not this stack's)",
+                    profile.vendor
+                ),
+                None => format!("queue `{}`", spec.queue.name),
+            }
         );
         match spec.notification.delivery {
             spec::Delivery::Direct => {}
@@ -331,7 +337,11 @@ fn readme(spec: &Spec, files: &[String], access_key_id: Option<&str>) -> String 
     let _ = writeln!(r, "## Applying\n");
     let _ = writeln!(
         r,
-        "- sluice: `sluice apply --config spec.json` (plans, asks, backs up, merges, verifies with `sluice verify`)."
+        "Pick one of these ways; each builds the same stack. Whether it exists already: `sluice plan --config spec.json` exits 0 when the account matches the spec, 2 when changes are pending. `sluice apply` and `setup.sh` recognise a stack either of them (or CloudFormation) made and bring it in line; CloudFormation and Terraform keep their own state and stop on names that already exist, so do not point them at a stack made another way (Terraform can `terraform import` it).\n"
+    );
+    let _ = writeln!(
+        r,
+        "- sluice: `sluice apply --config spec.json` (plans, asks, backs up, merges); then `sluice verify --config spec.json` checks it end to end."
     );
     if files.iter().any(|f| f == "setup.sh") {
         let _ = writeln!(
@@ -369,11 +379,11 @@ fn readme(spec: &Spec, files: &[String], access_key_id: Option<&str>) -> String 
         }
     }
     let arns = Arns::of(spec);
-    let _ = writeln!(
-        r,
-        "\n## ARNs\n\n- policy: `{}`\n- queue: `{}`\n- bucket: `{}`",
-        arns.policy, arns.queue, arns.bucket
-    );
+    let _ = writeln!(r, "\n## ARNs\n\n- policy: `{}`", arns.policy);
+    if spec.has_queue() {
+        let _ = writeln!(r, "- queue: `{}`", arns.queue);
+    }
+    let _ = writeln!(r, "- bucket: `{}`", arns.bucket);
     r
 }
 
@@ -496,6 +506,28 @@ mod profile_tests {
                 Some("arn:aws:sqs:us-west-2:444455556666:sf-snowpipe-queue".into());
         }
         spec
+    }
+
+    /// The bundle README says to pick one way, and names only what the shape has:
+    /// Snowflake's queue is Snowflake's, and no queue ARN of ours is listed.
+    #[test]
+    fn the_readme_names_the_vendors_queue_and_says_pick_one() {
+        let spec = profiled(Connector::Snowflake);
+        let files = bundle(&spec, Format::All);
+        let readme = &files
+            .iter()
+            .find(|f| f.name == "README.md")
+            .unwrap()
+            .contents;
+        assert!(
+            readme.contains(
+                "to Snowflake's queue `arn:aws:sqs:us-west-2:444455556666:sf-snowpipe-queue`"
+            ),
+            "{readme}"
+        );
+        assert!(!readme.contains("- queue: `"), "{readme}");
+        assert!(readme.contains("Pick one of these ways"), "{readme}");
+        assert!(!readme.contains("verifies with"), "{readme}");
     }
 
     /// Every document of every profile, and its connector values, as golden files.

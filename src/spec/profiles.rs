@@ -143,9 +143,15 @@ const DATABEND_QUEUE_ACTIONS: &[&str] = &[
     "sqs:GetQueueAttributes",
     "sqs:ChangeMessageVisibility",
 ];
-const DATABEND_SIDS: &[&str] = &[
+/// The trust statements' Sids: TiDB Cloud Lake's guide names them after
+/// "the platform", Databend Cloud's after Databend.
+const TIDB_SIDS: &[&str] = &[
     "AllowPlatformSetupAssumeRole",
     "AllowPlatformLoadAssumeRole",
+];
+const DATABEND_SIDS: &[&str] = &[
+    "AllowDatabendSetupAssumeRole",
+    "AllowDatabendLoadAssumeRole",
 ];
 
 /// sluice's own defaults: a queue-fed pipeline with least-privilege access.
@@ -172,7 +178,10 @@ const GENERIC: Profile = Profile {
     // sluice's own consumer lists nothing: least privilege lists only under the prefix.
     list_scope: ListScope::Prefix,
     queue_actions: SLUICE_QUEUE_ACTIONS,
-    extra_object_actions: &[],
+    // sluice's consumer reads the very version an event names (a later
+    // write of the same key must not stand in for it): GetObject with a
+    // versionId is authorised as s3:GetObjectVersion.
+    extra_object_actions: &["s3:GetObjectVersion"],
     principals: Principals::Any,
     trust_sids: &[],
     external_id: ExternalId::Generated,
@@ -190,7 +199,20 @@ const GENERIC: Profile = Profile {
 };
 
 /// Databend's guide, which TiDB Cloud Lake's repeats under its own name.
-const fn databend(connector: Connector, vendor: &'static str, guide: &'static str) -> Profile {
+/// Where Databend Cloud's and TiDB Cloud Lake's guides word the same steps
+/// differently.
+struct DatabendWords {
+    sids: &'static [&'static str],
+    principals: &'static str,
+    external_id: &'static str,
+}
+
+const fn databend(
+    connector: Connector,
+    vendor: &'static str,
+    guide: &'static str,
+    words: DatabendWords,
+) -> Profile {
     Profile {
         connector,
         vendor,
@@ -204,13 +226,14 @@ const fn databend(connector: Connector, vendor: &'static str, guide: &'static st
         list_scope: ListScope::Bucket,
         queue_actions: DATABEND_QUEUE_ACTIONS,
         principals: Principals::Vendor {
-            what: "the platform setup role ARN and the platform load role ARN, in that order",
+            what: words.principals,
         },
-        trust_sids: DATABEND_SIDS,
+        trust_sids: words.sids,
         external_id: ExternalId::Vendor {
-            what: "the organization ID from the platform console",
+            what: words.external_id,
         },
         values: DATABEND_VALUES,
+        extra_object_actions: &[],
         ..GENERIC
     }
 }
@@ -259,6 +282,7 @@ pub const PROFILES: &[Profile] = &[
             ("SQS Queue URL", Value::QueueUrl),
             ("SQS Queue ARN", Value::QueueArn),
         ],
+        extra_object_actions: &[],
         ..GENERIC
     },
     // TiDB Cloud Lake, "Amazon SQS (S3) - IAM Role (Beta)" data source guide.
@@ -266,6 +290,11 @@ pub const PROFILES: &[Profile] = &[
         Connector::TidbCloudLake,
         "TiDB Cloud Lake",
         "TiDB Cloud Lake's Amazon SQS (S3) - IAM Role data source guide",
+        DatabendWords {
+            sids: TIDB_SIDS,
+            principals: "the platform setup role ARN and the platform load role ARN, in that order",
+            external_id: "the organization ID from the TiDB Cloud Lake platform console",
+        },
     ),
     // Databend Cloud, "Amazon SQS (S3) - IAM Role" data source guide (the same
     // steps as TiDB Cloud Lake's).
@@ -273,6 +302,11 @@ pub const PROFILES: &[Profile] = &[
         Connector::Databend,
         "Databend",
         "Databend Cloud's Amazon SQS (S3) - IAM Role data source guide",
+        DatabendWords {
+            sids: DATABEND_SIDS,
+            principals: "Databend Cloud's setup role ARN and load role ARN, in that order",
+            external_id: "the organization ID from the Databend Cloud console",
+        },
     ),
     // Treasure Data, "Amazon S3 Import Integration V1": the import pulls with
     // an IAM user's keys (or temporary credentials made from them) and
@@ -300,6 +334,7 @@ pub const PROFILES: &[Profile] = &[
             ("bucket", Value::Bucket),
             ("path_prefix", Value::Prefix),
         ],
+        extra_object_actions: &[],
         ..GENERIC
     },
     // Hevo Edge, "Amazon S3" destination guide: Hevo writes into the bucket
@@ -332,6 +367,7 @@ pub const PROFILES: &[Profile] = &[
             ("Prefix", Value::Prefix),
             ("Bucket Region", Value::Region),
         ],
+        extra_object_actions: &[],
         ..GENERIC
     },
     // ClickHouse Cloud, "ClickPipes for Amazon S3: unordered mode"
@@ -362,6 +398,7 @@ pub const PROFILES: &[Profile] = &[
             ("S3 file path", Value::VirtualHostedUrl),
             ("SQS queue URL", Value::QueueUrl),
         ],
+        extra_object_actions: &[],
         ..GENERIC
     },
     // Snowflake, "Automating Snowpipe for Amazon S3" with a storage

@@ -99,7 +99,10 @@ fn validate_with(spec: &Spec, aliases_allowed: bool) -> Result<(), ValidationErr
     let b = &spec.bucket;
     v.check(path::BUCKET_NAME, bucket_name(&b.name));
     v.check(path::BUCKET_PREFIX, key_filter(&b.prefix, "prefix"));
-    v.check(path::BUCKET_SUFFIX, key_filter(&b.suffix, "suffix"));
+    v.check(
+        path::BUCKET_SUFFIX,
+        key_filter(&b.suffix, "suffix").and_then(|()| suffix_shape(&b.suffix)),
+    );
     v.check(
         path::BUCKET_KMS_KEY_ARN,
         kms_requirement(
@@ -693,6 +696,18 @@ fn key_filter(s: &str, what: &str) -> Rule {
     Ok(())
 }
 
+/// A suffix ending in `/` matches only folder markers (keys of zero bytes
+/// the console makes for a "folder"), never a file: a folder name belongs
+/// in the prefix.
+fn suffix_shape(s: &str) -> Rule {
+    if s.ends_with('/') {
+        return Err(format!(
+            "`{s}` ends with `/`: the suffix is matched against the end of each object's key, which names a file, so it would match only empty folder markers. A folder goes in the prefix (e.g. `{s}`); a suffix is an ending such as `.json` or `.gz`"
+        ));
+    }
+    Ok(())
+}
+
 fn notification_id(s: &str) -> Rule {
     length(s, 1, 255)
 }
@@ -994,6 +1009,14 @@ mod tests {
         let errs = errors(&spec);
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert!(errs[0].1.contains("is not a KMS key ARN"));
+    }
+
+    #[test]
+    fn a_suffix_that_looks_like_a_folder_is_refused() {
+        let err = suffix_shape("snow/").unwrap_err();
+        assert!(err.contains("goes in the prefix"), "{err}");
+        assert!(suffix_shape(".json").is_ok());
+        assert!(suffix_shape("").is_ok());
     }
 
     #[test]

@@ -143,6 +143,10 @@ fn item_section(model: &Model, item: &PlanItem) -> Section {
             ("no change".to_owned(), BadgeKind::Same),
             plain_lines(item.after.as_ref()),
         ),
+        Action::Delete => (
+            ("delete".to_owned(), BadgeKind::Bad),
+            diff_lines(item.before.as_ref(), None),
+        ),
         Action::Refused => (
             ("refused".to_owned(), BadgeKind::Bad),
             vec![Line::new(

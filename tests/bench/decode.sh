@@ -7,7 +7,9 @@
 #   tests/bench/decode.sh [SIZE_MIB] [ROUNDS]   (defaults 1024, 3)
 #
 # SLUICE=path/to/sluice measures that binary instead of building one;
-# DATA=dir keeps the generated files there and reuses them on the next run.
+# BEFORE=path/to/other/sluice measures that one too, in the same rounds
+# (e.g. a build of main against this branch's); DATA=dir keeps the
+# generated files there and reuses them on the next run.
 # MB/s are 10^6 bytes of the decompressed stream per second.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -110,6 +112,7 @@ check_records() {
   }
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq "$rounds"); do
   echo "round $round" >&2
   run "wc -l" wc -l "$plain"
@@ -118,6 +121,12 @@ for round in $(seq "$rounds"); do
   check_records
   run "sluice gzip" "$sluice" decode "$gz" --sink null
   check_records
+  if [ -n "${BEFORE:-}" ]; then
+    run "before plain" "$BEFORE" decode "$plain" --sink null
+    check_records
+    run "before gzip" "$BEFORE" decode "$gz" --sink null
+    check_records
+  fi
 done
 
 mbs() { awk -v b="$bytes" -v s="${best[$1]}" 'BEGIN { printf "%.0f", b / 1e6 / s }'; }
@@ -127,6 +136,7 @@ mib() { awk -v k="${rss[$1]}" 'BEGIN { printf "%.1f", k / 1024 }'; }
 echo
 echo "$(nproc) vCPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(wc --version | head -1), $(gzip --version | head -1)"
 echo "$bytes bytes ($records records of $((bytes / records)) bytes) plain, $(stat -c %s "$gz") bytes gzip -6; best of $rounds"
+echo "load average (1, 5, 15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| command | s | MB/s | ratio | peak RSS |"
 echo "|---|---:|---:|---:|---:|"
@@ -134,3 +144,7 @@ echo "| \`wc -l\` | ${best[wc -l]} | $(mbs "wc -l") | | |"
 echo "| \`sluice decode --sink null\` (plain) | ${best[sluice plain]} | $(mbs "sluice plain") | $(ratio "sluice plain" "wc -l")× \`wc -l\` | $(mib "sluice plain") MiB |"
 echo "| \`gzip -dc > /dev/null\` | ${best[gzip -dc]} | $(mbs "gzip -dc") | | |"
 echo "| \`sluice decode --sink null\` (gzip) | ${best[sluice gzip]} | $(mbs "sluice gzip") | $(ratio "sluice gzip" "gzip -dc")× \`gzip -dc\` | $(mib "sluice gzip") MiB |"
+if [ -n "${BEFORE:-}" ]; then
+  echo "| before: \`sluice decode --sink null\` (plain) | ${best[before plain]} | $(mbs "before plain") | $(ratio "before plain" "wc -l")× \`wc -l\` | $(mib "before plain") MiB |"
+  echo "| before: \`sluice decode --sink null\` (gzip) | ${best[before gzip]} | $(mbs "before gzip") | $(ratio "before gzip" "gzip -dc")× \`gzip -dc\` | $(mib "before gzip") MiB |"
+fi

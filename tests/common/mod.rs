@@ -343,14 +343,23 @@ wait "$pid""#;
 
     /// Every resource moto holds (`GET /moto-api/data.json`): two equal
     /// answers mean nothing was written in between. Models with nothing in
-    /// them, which a mere read brings into being, and IAM's account
-    /// summary, which moto makes on each read, are left out.
+    /// them, which a mere read brings into being, IAM's account summary,
+    /// which moto makes on each read, and the empty default event buses
+    /// moto makes on the first EventBridge read are left out.
     pub fn state(&self) -> serde_json::Value {
         let prune = |mut data: serde_json::Value| {
             if let Some(backends) = data.as_object_mut() {
                 for models in backends.values_mut() {
                     if let Some(models) = models.as_object_mut() {
                         models.remove("AccountSummary");
+                        if let Some(serde_json::Value::Array(buses)) = models.get_mut("EventBus") {
+                            buses.retain(|b| {
+                                !(b["name"] == "default"
+                                    && b["rules"].as_object().is_none_or(|r| r.is_empty())
+                                    && b["policy"].is_null()
+                                    && b["tags"].as_array().is_none_or(|t| t.is_empty()))
+                            });
+                        }
                         models.retain(|_, items| items.as_array().is_none_or(|a| !a.is_empty()));
                     }
                 }
@@ -653,6 +662,13 @@ fn http(addr: SocketAddr, method: &str, path: &str) -> std::io::Result<(u16, Str
 pub struct MotoGuard {
     moto: &'static Moto,
     _lock: MutexGuard<'static, ()>,
+}
+
+impl MotoGuard {
+    /// The server itself, for a thread that outlives no test (a proxy's hook).
+    pub fn server(&self) -> &'static Moto {
+        self.moto
+    }
 }
 
 impl Deref for MotoGuard {
@@ -1100,8 +1116,12 @@ pub fn send_to(moto: &Moto, queue: &str, body: &str) -> String {
 }
 
 /// `sluice consume` into `out/`, stopping once the queue has been idle for `idle` seconds.
+/// The dir sink's shared files are committed after a second (not the
+/// default minute), so that records show up while a run goes on.
 pub fn consume_args<'a>(idle: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    consume_into("dir:out", idle, extra)
+    let mut args = vec!["--max-file-age", "1"];
+    args.extend_from_slice(extra);
+    consume_into("dir:out", idle, &args)
 }
 
 /// `sluice consume` into `sink`, stopping once the queue has been idle for `idle` seconds.
@@ -1372,4 +1392,121 @@ fn sort_arrays(value: &mut serde_json::Value) {
         }
         _ => {}
     }
+}
+
+/// A local endpoint that forwards every connection to `moto`; the first time
+/// a request contains `needle`, it runs `hook` (which may change the account
+/// directly on `moto`) before passing that request on: "someone else acted
+/// just then".
+pub fn hooked_endpoint(
+    moto: &Moto,
+    needle: &'static str,
+    hook: impl FnOnce() + Send + 'static,
+) -> String {
+    let mut hook = Some(hook);
+    intercepting_endpoint(moto, needle, move || {
+        if let Some(hook) = hook.take() {
+            hook();
+        }
+        Verdict::Forward
+    })
+}
+
+/// A local endpoint that forwards every connection to `moto`, except that
+/// the first request containing `needle` reaches moto and its answer is lost
+/// (the connection closes): the caller cannot tell whether AWS did it.
+pub fn losing_endpoint(moto: &Moto, needle: &'static str) -> String {
+    let mut lost = false;
+    intercepting_endpoint(moto, needle, move || {
+        if std::mem::replace(&mut lost, true) {
+            Verdict::Forward
+        } else {
+            Verdict::LoseAnswer
+        }
+    })
+}
+
+/// What an intercepting endpoint does with a matching request.
+enum Verdict {
+    Forward,
+    /// Answered 503, never passed on.
+    Refuse,
+    /// Passed on; the answer is lost.
+    LoseAnswer,
+}
+
+/// A local endpoint that forwards every connection to `moto` but answers
+/// every request containing `needle` with a 503 (and closes): a call AWS
+/// keeps failing.
+pub fn refusing_endpoint(moto: &Moto, needle: &'static str) -> String {
+    intercepting_endpoint(moto, needle, || Verdict::Refuse)
+}
+
+/// Forwards to `moto`; on a request containing `needle`, `on_match` runs
+/// and says whether to pass it on (else it is answered 503).
+fn intercepting_endpoint(
+    moto: &Moto,
+    needle: &'static str,
+    on_match: impl FnMut() -> Verdict + Send + 'static,
+) -> String {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::{Arc, Mutex};
+    let target = moto.addr;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let on_match = Arc::new(Mutex::new(on_match));
+    thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let on_match = on_match.clone();
+            thread::spawn(move || {
+                let Ok(server) = TcpStream::connect(target) else {
+                    return;
+                };
+                let (Ok(mut from_server), Ok(mut to_client)) =
+                    (server.try_clone(), client.try_clone())
+                else {
+                    return;
+                };
+                thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_server, &mut to_client);
+                });
+                let (mut client, mut server) = (client, server);
+                let mut buf = vec![0u8; 1 << 16];
+                loop {
+                    let n = match client.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    let verdict = if buf[..n]
+                        .windows(needle.len())
+                        .any(|w| w == needle.as_bytes())
+                    {
+                        (on_match.lock().unwrap())()
+                    } else {
+                        Verdict::Forward
+                    };
+                    if let Verdict::LoseAnswer = verdict {
+                        let _ = client.shutdown(std::net::Shutdown::Both);
+                        let _ = server.write_all(&buf[..n]);
+                        // moto reads it whole and acts; its answer goes nowhere.
+                        thread::sleep(Duration::from_millis(500));
+                        return;
+                    }
+                    if let Verdict::Refuse = verdict {
+                        let _ = server.shutdown(std::net::Shutdown::Both);
+                        let _ = client.write_all(
+                            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                        );
+                        let _ = client.shutdown(std::net::Shutdown::Both);
+                        return;
+                    }
+                    if server.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
 }

@@ -92,6 +92,8 @@ pub(crate) struct Specials {
     /// when the buffer ended sooner).
     start: u64,
     end: u64,
+    /// `end - start`.
+    len: u64,
     mask: u64,
     /// Some byte under the current mask is ≥ 0x80.
     mask_high: bool,
@@ -114,8 +116,10 @@ impl Specials {
     fn find(&mut self, buf: &[u8], mut i: usize) -> usize {
         loop {
             let at = self.origin + i as u64;
-            if at < self.end && at >= self.start {
-                let m = self.mask >> (at - self.start);
+            // `start <= at < end` in one comparison.
+            let into = at.wrapping_sub(self.start);
+            if into < self.len {
+                let m = self.mask >> into;
                 if m != 0 {
                     return i + m.trailing_zeros() as usize;
                 }
@@ -126,7 +130,8 @@ impl Specials {
             }
             let (mask, high) = special_mask(buf, i);
             self.start = self.origin + i as u64;
-            self.end = self.start + (buf.len() - i).min(64) as u64;
+            self.len = (buf.len() - i).min(64) as u64;
+            self.end = self.start + self.len;
             self.mask = mask;
             self.mask_high = high;
             self.high |= high;
@@ -150,35 +155,39 @@ fn special_mask(buf: &[u8], at: usize) -> (u64, bool) {
         bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, min_u8_m128i, move_mask_i8_m128i,
         set_splat_i8_m128i,
     };
-    let rest = buf.get(at..).unwrap_or_default();
-    let mut padded = [0u8; 64];
-    let (block, valid) = match rest.first_chunk::<64>() {
-        Some(block) => (block, u64::MAX),
-        None => {
-            padded[..rest.len()].copy_from_slice(rest);
-            (&padded, (1u64 << rest.len()) - 1)
+    #[inline(always)]
+    fn masks(block: &[u8; 64]) -> (u64, bool) {
+        let quote = set_splat_i8_m128i(b'"' as i8);
+        let backslash = set_splat_i8_m128i(b'\\' as i8);
+        let control = set_splat_i8_m128i(0x1f);
+        let (chunks, _) = block.as_chunks::<16>();
+        let mut mask = 0u64;
+        let mut any = set_splat_i8_m128i(0);
+        for (k, chunk) in chunks.iter().enumerate() {
+            let v = load_unaligned_m128i(chunk);
+            let special = bitor_m128i(
+                bitor_m128i(
+                    cmp_eq_mask_i8_m128i(v, quote),
+                    cmp_eq_mask_i8_m128i(v, backslash),
+                ),
+                // v <= 0x1f (unsigned): min(v, 0x1f) == v.
+                cmp_eq_mask_i8_m128i(min_u8_m128i(v, control), v),
+            );
+            mask |= u64::from(move_mask_i8_m128i(special) as u16) << (16 * k);
+            any = bitor_m128i(any, v);
         }
-    };
-    let quote = set_splat_i8_m128i(b'"' as i8);
-    let backslash = set_splat_i8_m128i(b'\\' as i8);
-    let control = set_splat_i8_m128i(0x1f);
-    let mut mask = 0u64;
-    let mut high = 0i32;
-    let (chunks, _) = block.as_chunks::<16>();
-    for (k, chunk) in chunks.iter().enumerate() {
-        let v = load_unaligned_m128i(chunk);
-        let special = bitor_m128i(
-            bitor_m128i(
-                cmp_eq_mask_i8_m128i(v, quote),
-                cmp_eq_mask_i8_m128i(v, backslash),
-            ),
-            // v <= 0x1f (unsigned): min(v, 0x1f) == v.
-            cmp_eq_mask_i8_m128i(min_u8_m128i(v, control), v),
-        );
-        mask |= u64::from(move_mask_i8_m128i(special) as u16) << (16 * k);
-        high |= move_mask_i8_m128i(v);
+        (mask, move_mask_i8_m128i(any) != 0)
     }
-    (mask & valid, high != 0)
+    let rest = buf.get(at..).unwrap_or_default();
+    match rest.first_chunk::<64>() {
+        Some(block) => masks(block),
+        None => {
+            let mut padded = [0u8; 64];
+            padded[..rest.len()].copy_from_slice(rest);
+            let (mask, high) = masks(&padded);
+            (mask & ((1u64 << rest.len()) - 1), high)
+        }
+    }
 }
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
@@ -274,24 +283,34 @@ fn scan_with<const LINE: bool>(buf: &[u8], eof: bool, specials: &mut Specials) -
     // Bit k of `stack` is set when the container at depth k+1 is an object.
     let mut stack: u128 = 0;
     let mut depth: u32 = 0;
+    // Whether the innermost open container is an object (with `depth` > 0).
+    let mut object = false;
 
+    // Skips whitespace and evaluates to the byte at `i`. Compact JSON has
+    // none, so one test of the byte (> b' ') decides the common case.
     macro_rules! skip_ws {
         () => {
-            if i < n && is_ws(buf[i]) {
-                compact = false;
-                if LINE && buf[i] == b'\n' {
-                    return Scan::Incomplete;
-                }
-                i += 1;
-                while i < n && is_ws(buf[i]) {
-                    if LINE && buf[i] == b'\n' {
-                        return Scan::Incomplete;
+            match buf.get(i) {
+                Some(&b) if b > b' ' => b,
+                _ => {
+                    if i < n && is_ws(buf[i]) {
+                        compact = false;
+                        if LINE && buf[i] == b'\n' {
+                            return Scan::Incomplete;
+                        }
+                        i += 1;
+                        while i < n && is_ws(buf[i]) {
+                            if LINE && buf[i] == b'\n' {
+                                return Scan::Incomplete;
+                            }
+                            i += 1;
+                        }
                     }
-                    i += 1;
+                    match buf.get(i) {
+                        Some(&b) => b,
+                        None => return Scan::Incomplete,
+                    }
                 }
-            }
-            if i >= n {
-                return Scan::Incomplete;
             }
         };
     }
@@ -305,18 +324,17 @@ fn scan_with<const LINE: bool>(buf: &[u8], eof: bool, specials: &mut Specials) -
         };
     }
     // After `{` or `,` inside an object: a key and its colon.
+    // (Compact JSON first: the quote and the colon right where expected.)
     macro_rules! key_colon {
         () => {
-            skip_ws!();
-            if buf[i] != b'"' {
+            if buf.get(i) != Some(&b'"') && skip_ws!() != b'"' {
                 return Scan::Invalid {
                     at: i,
                     msg: "expected a string key",
                 };
             }
             string!(i + 1);
-            skip_ws!();
-            if buf[i] != b':' {
+            if buf.get(i) != Some(&b':') && skip_ws!() != b':' {
                 return Scan::Invalid {
                     at: i,
                     msg: "expected ':' after an object key",
@@ -327,11 +345,12 @@ fn scan_with<const LINE: bool>(buf: &[u8], eof: bool, specials: &mut Specials) -
     }
 
     'value: loop {
-        skip_ws!();
-        match buf[i] {
+        let b = skip_ws!();
+        match b {
+            b'"' => string!(i + 1),
             b'{' | b'[' => {
-                let object = buf[i] == b'{';
-                let close = if object { b'}' } else { b']' };
+                let opens_object = b == b'{';
+                let close = if opens_object { b'}' } else { b']' };
                 if depth >= MAX_DEPTH {
                     return Scan::Invalid {
                         at: i,
@@ -339,24 +358,23 @@ fn scan_with<const LINE: bool>(buf: &[u8], eof: bool, specials: &mut Specials) -
                     };
                 }
                 i += 1;
-                skip_ws!();
-                if buf[i] == close {
+                if skip_ws!() == close {
                     // An empty container is a finished value.
                     i += 1;
                 } else {
-                    if object {
+                    if opens_object {
                         stack |= 1u128 << depth;
                     } else {
                         stack &= !(1u128 << depth);
                     }
                     depth += 1;
-                    if object {
+                    object = opens_object;
+                    if opens_object {
                         key_colon!();
                     }
                     continue 'value;
                 }
             }
-            b'"' => string!(i + 1),
             b't' => {
                 i = match literal(buf, i, b"true") {
                     Ok(end) => end,
@@ -392,9 +410,11 @@ fn scan_with<const LINE: bool>(buf: &[u8], eof: bool, specials: &mut Specials) -
             if depth == 0 {
                 return Scan::Complete { end: i, compact };
             }
-            skip_ws!();
-            let object = stack & (1u128 << (depth - 1)) != 0;
-            match (buf[i], object) {
+            let b = match buf.get(i) {
+                Some(&b',') => b',',
+                _ => skip_ws!(),
+            };
+            match (b, object) {
                 (b',', true) => {
                     i += 1;
                     key_colon!();
@@ -407,6 +427,7 @@ fn scan_with<const LINE: bool>(buf: &[u8], eof: bool, specials: &mut Specials) -
                 (b'}', true) | (b']', false) => {
                     i += 1;
                     depth -= 1;
+                    object = depth > 0 && (stack >> (depth - 1)) & 1 != 0;
                 }
                 (_, true) => {
                     return Scan::Invalid {

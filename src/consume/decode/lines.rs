@@ -1,10 +1,10 @@
 //! NDJSON and concatenated JSON: one framer for both.
 //!
 //! NDJSON is the special case of concatenated JSON where every value sits on
-//! its own line, so both share a line-first fast path: find the next LF with
-//! `memchr`, scan that line as one value, and pass it to the sink unchanged.
-//! The line's own LF is not searched for when the value ends right before
-//! it: the scanner stops at an LF outside a string itself.
+//! its own line, so both share a line-first fast path: scan each line as one
+//! value and pass a run of such lines to the sink unchanged, as one slice of
+//! the window. The line's own LF is not searched for when the value ends
+//! right before it: the scanner stops at an LF outside a string itself.
 //! Only when a line does not hold exactly one value does the concatenated
 //! framer fall back to scanning across lines (pretty-printed values) or
 //! splitting a line (`{..}{..}`). In strict NDJSON mode that fallback is an
@@ -58,19 +58,22 @@ pub(crate) fn run<R: Read>(
         }
         let offset = w.offset();
         let data = w.data();
-        // The common case first: one value alone on its line, scanned without
-        // looking for the LF first; anything else takes the general path below
-        // (which finds the same value, or reports the error).
-        if let (Scan::Complete { end, .. }, ascii) = scan_line(data, offset, &mut specials) {
-            let mut after = end;
-            while after < data.len() && matches!(data[after], b' ' | b'\t' | b'\r') {
-                after += 1;
-            }
-            if end <= max_record && data.get(after) == Some(&b'\n') {
-                em.line(offset, &data[..end], ascii)?;
-                w.consume(after + 1);
-                continue;
-            }
+        // The common case first: a run of values each alone on its line,
+        // scanned without looking for the LF first and handed to the sink
+        // as one slice of the window. Anything else takes the general path
+        // below (which finds the same value, or reports the error).
+        let (taken, count, single) = line_run(data, offset, max_record, &mut specials);
+        if count > 0 {
+            em.lines(&data[..taken], count)?;
+        }
+        if let Some(Line { end, next, ascii }) = single {
+            em.line(offset + taken as u64, &data[taken..taken + end], ascii)?;
+            w.consume(taken + next);
+            continue;
+        }
+        if taken > 0 {
+            w.consume(taken);
+            continue;
         }
         let known = usize::try_from(no_lf_until.saturating_sub(offset))
             .map_or(data.len(), |k| k.min(data.len()));
@@ -172,6 +175,69 @@ pub(crate) fn run<R: Read>(
                 }
             }
         }
+    }
+}
+
+/// A value alone on its line, with whitespace before its LF: `data[..end]`,
+/// and the next line starts at `next`.
+struct Line {
+    end: usize,
+    next: usize,
+    ascii: bool,
+}
+
+/// The values at the start of `data` (stream offset `offset`, no leading
+/// whitespace) that are each alone on their line, valid UTF-8, and end right
+/// at their LF: how many bytes they take (LFs included) and how many there
+/// are. Then the next value, when it is alone on its line but followed by
+/// spaces, tabs or a CR (it is passed on without them).
+#[inline]
+fn line_run(
+    data: &[u8],
+    offset: u64,
+    max_record: usize,
+    specials: &mut Specials,
+) -> (usize, u64, Option<Line>) {
+    let mut taken = 0;
+    let mut count = 0;
+    loop {
+        let rest = &data[taken..];
+        // A line that starts with whitespace (or an empty one) is left to
+        // the general path, which skips it.
+        if rest.first().is_none_or(|&b| b <= b' ') {
+            return (taken, count, None);
+        }
+        let (Scan::Complete { end, .. }, ascii) = scan_line(rest, offset + taken as u64, specials)
+        else {
+            return (taken, count, None);
+        };
+        if end > max_record {
+            return (taken, count, None);
+        }
+        if rest.get(end) == Some(&b'\n') {
+            if !ascii && std::str::from_utf8(&rest[..end]).is_err() {
+                // Passed on alone, to be reported.
+                let single = Line {
+                    end,
+                    next: end + 1,
+                    ascii,
+                };
+                return (taken, count, Some(single));
+            }
+            taken += end + 1;
+            count += 1;
+            continue;
+        }
+        let mut after = end;
+        while after < rest.len() && matches!(rest[after], b' ' | b'\t' | b'\r') {
+            after += 1;
+        }
+        let single = (rest.get(after) == Some(&b'\n')).then_some(Line {
+            end,
+            next: after + 1,
+            ascii,
+        });
+        return (taken, count, single);
     }
 }
 

@@ -68,6 +68,7 @@
 //! re-emitted compactly. CSV/TSV rows become objects of strings keyed by the
 //! header names.
 
+mod ahead;
 mod array;
 mod csv;
 mod json;
@@ -135,14 +136,51 @@ pub struct ObjectInfo<'a> {
     pub size: Option<u64>,
 }
 
-/// Receives the records of an object.
+/// Receives the records of an object, a batch at a time.
 pub trait RecordSink {
-    /// One record: compact JSON bytes (valid UTF-8), no trailing newline.
+    /// A batch of records, in the order of the object.
     ///
     /// # Errors
     ///
     /// A failure stops decoding with [`ObjectError::Sink`].
-    fn record(&mut self, json: &[u8]) -> io::Result<()>;
+    fn records(&mut self, batch: RecordBatch<'_>) -> io::Result<()>;
+}
+
+/// Records handed to a [`RecordSink`] at once: NDJSON, each record compact
+/// JSON (valid UTF-8, no raw newline) followed by one LF. Often a slice of
+/// the decoder's own buffer (records passed through unchanged), so it is
+/// only valid during the call.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordBatch<'a> {
+    lines: &'a [u8],
+    count: u64,
+}
+
+impl<'a> RecordBatch<'a> {
+    /// The records as NDJSON: each followed by LF.
+    pub fn as_ndjson(&self) -> &'a [u8] {
+        self.lines
+    }
+
+    /// How many records (at least one).
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+
+    /// Never true: a batch holds at least one record.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Each record, without its LF.
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        let lines = self.lines;
+        lines
+            .strip_suffix(b"\n")
+            .unwrap_or(lines)
+            .split(|&b| b == b'\n')
+            .take(usize::try_from(self.count).unwrap_or(usize::MAX))
+    }
 }
 
 /// A record that could not be decoded; decoding goes on with the next one.
@@ -294,38 +332,129 @@ pub fn decode(
     on_error: &mut dyn FnMut(RecordError),
 ) -> Result<DecodeSummary, ObjectError> {
     let shared = Shared::default();
-    let classify = |e: io::Error| {
-        if let Some(source) = shared.source_error.borrow_mut().take() {
-            ObjectError::Source(source)
-        } else if let Some(message) = shared.too_large.borrow_mut().take() {
-            ObjectError::TooLarge(message)
-        } else {
-            ObjectError::Corrupt(e.to_string())
-        }
+    let (compression, stream) = match source::open(reader, info, options, &shared) {
+        Ok(opened) => opened,
+        Err(e) => return Err(classify(&shared, e)),
     };
-    let (compression, stream) = source::open(reader, info, options, &shared).map_err(classify)?;
     let max_record = options.max_record_bytes.max(1);
-    let mut window = Window::new(stream, max_record, window_size(info.size, compression));
+    let window = Window::new(stream, max_record, window_size(info.size, compression));
+    run(window, compression, &shared, info, options, sink, on_error)
+}
+
+/// [`decode`], with `reader` read on a thread of its own ahead of the
+/// decoder, in blocks of 1 MiB (a few of them in memory). Made for local
+/// files: the copy out of the page cache overlaps the decoding when a second
+/// core is free, and a plain object is scanned where it was read to, without
+/// a copy. The thread ends with the call; `reader` must not block for long.
+///
+/// # Errors
+///
+/// As [`decode`].
+pub fn decode_read_ahead(
+    reader: impl Read + Send,
+    info: &ObjectInfo<'_>,
+    options: &DecodeOptions,
+    sink: &mut dyn RecordSink,
+    on_error: &mut dyn FnMut(RecordError),
+) -> Result<DecodeSummary, ObjectError> {
+    std::thread::scope(|scope| {
+        let mut blocks = ahead::Blocks::spawn(scope, reader, ahead::BLOCK);
+        let first = blocks.next().map_err(ObjectError::Source)?;
+        let prefix = first
+            .as_deref()
+            .and_then(|block| block.get(ahead::HEAD..))
+            .unwrap_or_default();
+        let prefix = &prefix[..prefix.len().min(source::PREFIX)];
+        match first {
+            Some(first)
+                if source::choose(options.compression, prefix, info)
+                    == DetectedCompression::None =>
+            {
+                let shared = Shared::default();
+                let max_record = options.max_record_bytes.max(1);
+                let window = Window::<source::Limited<'_>>::from_blocks(blocks, first, max_record);
+                run(
+                    window,
+                    DetectedCompression::None,
+                    &shared,
+                    info,
+                    options,
+                    sink,
+                    on_error,
+                )
+            }
+            // Compressed (or empty): the blocks as a stream.
+            first => decode(
+                ahead::BlockReader::new(blocks, first),
+                info,
+                options,
+                sink,
+                on_error,
+            ),
+        }
+    })
+}
+
+/// Why reading the decompressed stream failed: the source, a bomb limit, or
+/// else the decompressor (corrupt data).
+fn classify(shared: &Shared, e: io::Error) -> ObjectError {
+    if let Some(source) = shared.source_error.borrow_mut().take() {
+        ObjectError::Source(source)
+    } else if let Some(message) = shared.too_large.borrow_mut().take() {
+        ObjectError::TooLarge(message)
+    } else {
+        ObjectError::Corrupt(e.to_string())
+    }
+}
+
+/// Frames the object in `window` and delivers its records.
+fn run<R: Read>(
+    mut window: Window<R>,
+    compression: DetectedCompression,
+    shared: &Shared,
+    info: &ObjectInfo<'_>,
+    options: &DecodeOptions,
+    sink: &mut dyn RecordSink,
+    on_error: &mut dyn FnMut(RecordError),
+) -> Result<DecodeSummary, ObjectError> {
+    let max_record = options.max_record_bytes.max(1);
     let mut emitter = Emitter {
         sink,
         on_error,
         records: 0,
         errors: 0,
-        scratch: Vec::new(),
+        batch: Vec::new(),
+        batched: 0,
     };
-    let format = match frame(&mut window, info, options.format, max_record, &mut emitter) {
+    let framed = frame(&mut window, info, options.format, max_record, &mut emitter);
+    // The records before a failure are delivered too (a sink failure aside):
+    // if the sink then fails, that is the error, so that no caller takes
+    // them for written.
+    let flushed = match framed {
+        Err(Stop::Sink(_)) => Ok(()),
+        _ => emitter.flush(),
+    };
+    let format = match flushed.and(framed) {
         Ok(format) => format,
-        Err(Stop::Read(e)) => return Err(classify(e)),
+        // Over blocks read ahead, only the source itself can fail.
+        Err(Stop::Read(e)) if window.block_bytes().is_some() => {
+            return Err(ObjectError::Source(e));
+        }
+        Err(Stop::Read(e)) => return Err(classify(shared, e)),
         Err(Stop::Sink(e)) => return Err(ObjectError::Sink(e)),
         Err(Stop::Corrupt(message)) => return Err(ObjectError::Corrupt(message)),
+    };
+    let (bytes_in, bytes_out) = match window.block_bytes() {
+        Some(bytes) => (bytes, bytes),
+        None => (shared.bytes_in.get(), shared.bytes_out.get()),
     };
     Ok(DecodeSummary {
         compression,
         format,
         records: emitter.records,
         errors: emitter.errors,
-        bytes_in: shared.bytes_in.get(),
-        bytes_out: shared.bytes_out.get(),
+        bytes_in,
+        bytes_out,
     })
 }
 
@@ -486,14 +615,25 @@ impl From<io::Error> for Stop {
     }
 }
 
-/// Delivers records and record errors, and counts them.
+/// Records copied into the emitter's batch are handed to the sink once it
+/// holds this many bytes (or when a run of records read in place follows,
+/// or at the end).
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// Delivers records and record errors, and counts them. Records are handed
+/// to the sink in batches: runs of lines that pass through unchanged as
+/// slices of the window, anything else (compacted values, CSV rows, lines
+/// with trailing whitespace) copied into `batch` first.
 pub(crate) struct Emitter<'s> {
     sink: &'s mut dyn RecordSink,
     on_error: &'s mut dyn FnMut(RecordError),
+    /// Records accepted (delivered, or waiting in `batch`).
     records: u64,
     errors: u64,
-    /// Reused for compacting values.
-    scratch: Vec<u8>,
+    /// Records not yet delivered, as NDJSON.
+    batch: Vec<u8>,
+    /// How many records `batch` holds.
+    batched: u64,
 }
 
 impl Emitter<'_> {
@@ -502,9 +642,48 @@ impl Emitter<'_> {
         self.records + self.errors
     }
 
+    /// Hands the records waiting in `batch` to the sink.
+    pub(crate) fn flush(&mut self) -> Result<(), Stop> {
+        if self.batched == 0 {
+            return Ok(());
+        }
+        let batch = RecordBatch {
+            lines: &self.batch,
+            count: self.batched,
+        };
+        self.sink.records(batch).map_err(Stop::Sink)?;
+        self.batch.clear();
+        self.batched = 0;
+        Ok(())
+    }
+
+    /// One record has been appended to `batch` (without its LF).
+    #[inline]
+    fn batched_one(&mut self) -> Result<(), Stop> {
+        self.batch.push(b'\n');
+        self.batched += 1;
+        self.records += 1;
+        if self.batch.len() >= BATCH_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// `count` validated records, each alone on its line and passed through
+    /// as is: `lines` is exactly those lines, each ending in LF.
+    #[inline]
+    pub(crate) fn lines(&mut self, lines: &[u8], count: u64) -> Result<(), Stop> {
+        // Records batched earlier come first.
+        self.flush()?;
+        self.sink
+            .records(RecordBatch { lines, count })
+            .map_err(Stop::Sink)?;
+        self.records += count;
+        Ok(())
+    }
+
     /// A validated JSON value: checked for UTF-8, then passed through as is
     /// (`compact`) or compacted.
-    #[inline]
     pub(crate) fn json(&mut self, offset: u64, value: &[u8], compact: bool) -> Result<(), Stop> {
         if let Err(e) = std::str::from_utf8(value) {
             self.error(
@@ -517,36 +696,29 @@ impl Emitter<'_> {
             );
             return Ok(());
         }
-        let delivered = if compact {
-            self.sink.record(value)
+        if compact {
+            self.batch.extend_from_slice(value);
         } else {
-            self.scratch.clear();
-            json::compact_into(value, &mut self.scratch);
-            self.sink.record(&self.scratch)
-        };
-        delivered.map_err(Stop::Sink)?;
-        self.records += 1;
-        Ok(())
+            json::compact_into(value, &mut self.batch);
+        }
+        self.batched_one()
     }
 
     /// A validated value alone on its line, passed through as is; `ascii`
     /// says the scanner saw no byte ≥ 0x80 in it (so it is valid UTF-8
     /// already).
-    #[inline]
     pub(crate) fn line(&mut self, offset: u64, value: &[u8], ascii: bool) -> Result<(), Stop> {
         if !ascii {
             return self.json(offset, value, true);
         }
-        self.sink.record(value).map_err(Stop::Sink)?;
-        self.records += 1;
-        Ok(())
+        self.batch.extend_from_slice(value);
+        self.batched_one()
     }
 
     /// An already-built JSON record (CSV rows).
     pub(crate) fn raw(&mut self, json: &[u8]) -> Result<(), Stop> {
-        self.sink.record(json).map_err(Stop::Sink)?;
-        self.records += 1;
-        Ok(())
+        self.batch.extend_from_slice(json);
+        self.batched_one()
     }
 
     /// Reports a bad record.

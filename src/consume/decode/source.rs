@@ -11,6 +11,9 @@ use super::{DecodeOptions, DetectedCompression, ObjectInfo};
 
 /// Decompressed output below this size is never judged by its expansion ratio.
 pub(crate) const RATIO_FLOOR: u64 = 16 * 1024 * 1024;
+/// The first bytes looked at: enough for a compression's magic and a zstd
+/// frame header.
+pub(crate) const PREFIX: usize = 18;
 /// Buffer between the source and a decompressor.
 const COMPRESSED_BUF: usize = 128 * 1024;
 /// The largest zstd window any decoder accepts (2^31 = 2 GiB, zstd's own
@@ -207,8 +210,7 @@ pub(crate) fn open<'a, R: Read + 'a>(
         inner: source,
         shared,
     };
-    // Enough for a compression's magic and a zstd frame header.
-    let mut prefix = [0u8; 18];
+    let mut prefix = [0u8; PREFIX];
     let mut got = 0;
     while got < prefix.len() {
         let n = counting.read(&mut prefix[got..])?;

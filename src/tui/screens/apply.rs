@@ -105,6 +105,7 @@ impl ApplyScreen {
                 out_dir: model.config.out_dir.clone(),
                 propagation_timeout: model.config.propagation_timeout,
                 recent_dir: model.config.recent_dir.clone(),
+                recheck: crate::aws::apply::RECHECK,
             },
         });
         true

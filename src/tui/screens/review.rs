@@ -85,6 +85,7 @@ pub fn lines(model: &Model, width: usize) -> (Lines, Lines) {
             PlanAction::Adopt => ("~", t.accent()),
             PlanAction::NoChange => ("=", t.dim()),
             PlanAction::Refused => ("!", t.error()),
+            PlanAction::Delete => ("-", t.error()),
         };
         let lines = crate::docs::diff::json_diff(item.before.as_ref(), item.after.as_ref());
         let ins = lines
@@ -120,7 +121,7 @@ pub fn lines(model: &Model, width: usize) -> (Lines, Lines) {
     }
     let (create, change) = plan.items.iter().fold((0, 0), |(c, u), i| match i.action {
         PlanAction::Create => (c + 1, u),
-        PlanAction::Update | PlanAction::Adopt => (c, u + 1),
+        PlanAction::Update | PlanAction::Adopt | PlanAction::Delete => (c, u + 1),
         PlanAction::NoChange | PlanAction::Refused => (c, u),
     });
     wrapped(

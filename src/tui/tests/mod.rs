@@ -163,6 +163,7 @@ pub(super) fn bucket_state(notification: serde_json::Value) -> BucketState {
         notification,
         // The stack's: made by an earlier apply.
         tags: stack_tags(),
+        created_by: None,
     }
 }
 

@@ -277,7 +277,7 @@ fn choosing_a_connector_fills_the_vendors_setup() {
     assert!(
         errors
             .for_path("role.trusted_principals")
-            .is_some_and(|e| e.message.contains("platform setup role ARN")),
+            .is_some_and(|e| e.message.contains("Databend Cloud's setup role ARN")),
         "{errors}"
     );
     assert!(

@@ -1,0 +1,109 @@
+//! Creations in flight. S3 makes a bucket in one call and tags it in
+//! another: an apply stopped between the two (killed, or the tagging call
+//! refused) would leave a bucket sluice made that carries no stack tag, which
+//! every later plan would refuse as someone else's and destroy would keep.
+//! Before CreateBucket, apply records the creation here (sluice's data
+//! directory, one file per account and bucket); once the tags are on, it
+//! removes the record. A plan that finds an untagged bucket with this
+//! stack's record takes it as the stack's and tags it.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// `<data dir>/creating`.
+pub fn default_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "sluice").map(|d| d.data_dir().join("creating"))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Record {
+    stack: String,
+    account: String,
+    bucket: String,
+    started: String,
+}
+
+fn path(dir: &Path, account: &str, bucket: &str) -> PathBuf {
+    dir.join(format!("{account}-{bucket}.json"))
+}
+
+/// Records that `stack` is creating `bucket` in `account`.
+pub fn begin(dir: &Path, account: &str, bucket: &str, stack: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let record = Record {
+        stack: stack.to_owned(),
+        account: account.to_owned(),
+        bucket: bucket.to_owned(),
+        started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    let text = serde_json::to_string_pretty(&record).map_err(std::io::Error::other)? + "\n";
+    crate::fsutil::write_atomic(&path(dir, account, bucket), text.as_bytes(), Some(0o600))
+}
+
+/// The creation of `bucket` is complete (its tags are on), or it is gone.
+pub fn end(dir: &Path, account: &str, bucket: &str) -> std::io::Result<()> {
+    match std::fs::remove_file(path(dir, account, bucket)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// The stack whose apply began creating `bucket` and did not finish, if any.
+pub fn claimed_by(dir: &Path, account: &str, bucket: &str) -> Option<String> {
+    let text = std::fs::read_to_string(path(dir, account, bucket)).ok()?;
+    let record: Record = serde_json::from_str(&text).ok()?;
+    (record.account == account && record.bucket == bucket).then_some(record.stack)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_creation_is_claimed_until_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(claimed_by(dir.path(), "1", "b"), None);
+        begin(dir.path(), "1", "b", "acme").unwrap();
+        assert_eq!(claimed_by(dir.path(), "1", "b").as_deref(), Some("acme"));
+        assert_eq!(claimed_by(dir.path(), "2", "b"), None);
+        end(dir.path(), "1", "b").unwrap();
+        assert_eq!(claimed_by(dir.path(), "1", "b"), None);
+        end(dir.path(), "1", "b").unwrap();
+    }
+}
+
+/// The access keys whose secret sluice wrote to a 0600 file on this
+/// machine, per account and user: a key of the pipeline user that is not
+/// listed here had its secret saved elsewhere, or never.
+pub mod keys {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    fn path(dir: &Path, account: &str, user: &str) -> PathBuf {
+        dir.join(format!("{account}-{user}-keys.json"))
+    }
+
+    /// Key id → the file its secret went to.
+    pub fn saved(dir: &Path, account: &str, user: &str) -> BTreeMap<String, String> {
+        std::fs::read_to_string(path(dir, account, user))
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default()
+    }
+
+    /// Records that the secret of `key` went to `file`.
+    pub fn record(
+        dir: &Path,
+        account: &str,
+        user: &str,
+        key: &str,
+        file: &Path,
+    ) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let mut all = saved(dir, account, user);
+        all.insert(key.to_owned(), file.display().to_string());
+        let text = serde_json::to_string_pretty(&all).map_err(std::io::Error::other)? + "\n";
+        crate::fsutil::write_atomic(&path(dir, account, user), text.as_bytes(), Some(0o600))
+    }
+}

@@ -1,0 +1,280 @@
+//! Three-way merges for restore: put back what a backup saved, and keep what
+//! others changed after sluice wrote. Each part (a notification entry by its
+//! Id, a policy statement by its Sid, a queue attribute) is compared in three
+//! states: saved (before sluice's change), written (what sluice wrote) and
+//! current. A part others left as sluice wrote it goes back to its saved
+//! state; a part only others changed keeps their change; a part both changed
+//! differently is a conflict (restore refuses it unless told to overwrite).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+/// A merge's result, with what it had to decide.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merged<T> {
+    pub value: T,
+    /// Parts others changed since sluice wrote, which the saved state also
+    /// changes: the saved state is taken (with `--overwrite`).
+    pub conflicts: Vec<String>,
+    /// Parts others changed since sluice wrote, kept as they are now.
+    pub kept: Vec<String>,
+}
+
+/// The three-way merge of keyed parts.
+fn merge_keyed(
+    saved: &BTreeMap<String, Value>,
+    written: &BTreeMap<String, Value>,
+    current: &BTreeMap<String, Value>,
+) -> Merged<BTreeMap<String, Value>> {
+    let keys: BTreeSet<&String> = saved
+        .keys()
+        .chain(written.keys())
+        .chain(current.keys())
+        .collect();
+    let mut value = BTreeMap::new();
+    let (mut conflicts, mut kept) = (Vec::new(), Vec::new());
+    for key in keys {
+        let (s, w, c) = (saved.get(key), written.get(key), current.get(key));
+        let take = if c == w || c == s {
+            s
+        } else if s == w {
+            kept.push(key.clone());
+            c
+        } else {
+            conflicts.push(key.clone());
+            s
+        };
+        if let Some(v) = take {
+            value.insert(key.clone(), v.clone());
+        }
+    }
+    Merged {
+        value,
+        conflicts,
+        kept,
+    }
+}
+
+const ENTRY_LISTS: [&str; 3] = [
+    "QueueConfigurations",
+    "TopicConfigurations",
+    "LambdaFunctionConfigurations",
+];
+const EVENTBRIDGE: &str = "EventBridgeConfiguration";
+
+fn entries(config: &Value) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for list in ENTRY_LISTS {
+        for (i, entry) in config[list].as_array().into_iter().flatten().enumerate() {
+            let id = entry["Id"]
+                .as_str()
+                .map_or_else(|| format!("#{i}"), str::to_owned);
+            out.insert(format!("{list}/{id}"), entry.clone());
+        }
+    }
+    if let Some(eb) = config.get(EVENTBRIDGE) {
+        out.insert(EVENTBRIDGE.to_owned(), eb.clone());
+    }
+    out
+}
+
+/// A bucket's notification configuration, merged entry by entry.
+pub fn notification(saved: &Value, written: &Value, current: &Value) -> Merged<Value> {
+    let merged = merge_keyed(&entries(saved), &entries(written), &entries(current));
+    let mut config = Map::new();
+    for (key, entry) in &merged.value {
+        if key == EVENTBRIDGE {
+            config.insert(EVENTBRIDGE.to_owned(), entry.clone());
+        } else if let Some((list, _)) = key.split_once('/')
+            && let Value::Array(items) = config
+                .entry(list.to_owned())
+                .or_insert_with(|| Value::Array(Vec::new()))
+        {
+            items.push(entry.clone());
+        }
+    }
+    let name = |k: &String| format!("entry {}", k.rsplit('/').next().unwrap_or(k));
+    Merged {
+        value: Value::Object(config),
+        conflicts: merged.conflicts.iter().map(name).collect(),
+        kept: merged.kept.iter().map(name).collect(),
+    }
+}
+
+fn statements(policy: Option<&Value>) -> BTreeMap<String, Value> {
+    let list = match policy.and_then(|p| p.get("Statement")) {
+        Some(Value::Array(items)) => items.clone(),
+        Some(one @ Value::Object(_)) => vec![one.clone()],
+        _ => Vec::new(),
+    };
+    list.into_iter()
+        .map(|s| {
+            let key = s["Sid"]
+                .as_str()
+                .map_or_else(|| format!("#{s}"), str::to_owned);
+            (key, s)
+        })
+        .collect()
+}
+
+/// A resource policy (bucket or queue), merged statement by statement; `None`
+/// when no statement is left.
+pub fn policy(
+    saved: Option<&Value>,
+    written: Option<&Value>,
+    current: Option<&Value>,
+) -> Merged<Option<Value>> {
+    let merged = merge_keyed(
+        &statements(saved),
+        &statements(written),
+        &statements(current),
+    );
+    let name = |k: &String| {
+        if k.starts_with('#') {
+            "a statement without Sid".to_owned()
+        } else {
+            format!("statement {k}")
+        }
+    };
+    let value = (!merged.value.is_empty()).then(|| {
+        let mut doc = saved
+            .or(current)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        doc.entry("Version")
+            .or_insert_with(|| Value::String("2012-10-17".to_owned()));
+        doc.insert(
+            "Statement".to_owned(),
+            Value::Array(merged.value.values().cloned().collect()),
+        );
+        Value::Object(doc)
+    });
+    Merged {
+        value,
+        conflicts: merged.conflicts.iter().map(name).collect(),
+        kept: merged.kept.iter().map(name).collect(),
+    }
+}
+
+/// Queue attributes as SQS gives them (strings), merged attribute by
+/// attribute; the access policy (`Policy`) statement by statement.
+pub fn queue_attributes(
+    saved: &BTreeMap<String, String>,
+    written: &BTreeMap<String, String>,
+    current: &BTreeMap<String, String>,
+) -> Merged<BTreeMap<String, String>> {
+    let mut out = Merged {
+        value: BTreeMap::new(),
+        conflicts: Vec::new(),
+        kept: Vec::new(),
+    };
+    for (key, s) in saved {
+        let (w, c) = (written.get(key), current.get(key));
+        if key == "Policy" {
+            let parse = |text: Option<&String>| {
+                text.filter(|t| !t.is_empty())
+                    .and_then(|t| serde_json::from_str::<Value>(t).ok())
+            };
+            let merged = policy(
+                parse(Some(s)).as_ref(),
+                parse(w).as_ref(),
+                parse(c).as_ref(),
+            );
+            let text = merged.value.map(|p| p.to_string()).unwrap_or_default();
+            out.value.insert(key.clone(), text);
+            out.conflicts
+                .extend(merged.conflicts.into_iter().map(|n| format!("Policy {n}")));
+            out.kept
+                .extend(merged.kept.into_iter().map(|n| format!("Policy {n}")));
+            continue;
+        }
+        // JSON-valued attributes (RedrivePolicy, …) compared as JSON.
+        let norm = |text: &String| match serde_json::from_str::<Value>(text) {
+            Ok(v @ (Value::Object(_) | Value::Array(_))) => v.to_string(),
+            _ => text.clone(),
+        };
+        let (sn, wn, cn) = (norm(s), w.map(norm), c.map(norm));
+        let take = if cn == wn || cn.as_ref() == Some(&sn) || wn.is_none() {
+            s.clone()
+        } else if Some(&sn) == wn.as_ref() {
+            out.kept.push(key.clone());
+            c.cloned().unwrap_or_default()
+        } else {
+            out.conflicts.push(key.clone());
+            s.clone()
+        };
+        out.value.insert(key.clone(), take);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn queue(id: &str, prefix: &str) -> Value {
+        json!({"Id": id, "QueueArn": format!("arn:aws:sqs:us-west-2:1:{id}"), "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}})
+    }
+
+    #[test]
+    fn a_notification_goes_back_and_entries_added_since_stay() {
+        let saved = json!({"QueueConfigurations": [queue("theirs", "a/")]});
+        let written = json!({"QueueConfigurations": [queue("theirs", "a/"), queue("ours", "b/")]});
+        let current = json!({"QueueConfigurations": [queue("theirs", "a/"), queue("ours", "b/"), queue("later", "c/")]});
+        let merged = notification(&saved, &written, &current);
+        assert_eq!(
+            merged.value,
+            json!({"QueueConfigurations": [queue("later", "c/"), queue("theirs", "a/")]})
+        );
+        assert_eq!(merged.kept, ["entry later"]);
+        assert!(merged.conflicts.is_empty());
+        // An entry both the saved state and others changed is a conflict.
+        let current = json!({"QueueConfigurations": [queue("theirs", "z/"), queue("ours", "b/")]});
+        let saved = json!({"QueueConfigurations": [queue("theirs", "y/")]});
+        let merged = notification(&saved, &written, &current);
+        assert_eq!(merged.conflicts, ["entry theirs"]);
+    }
+
+    #[test]
+    fn a_policy_goes_back_and_statements_added_since_stay() {
+        let st = |sid: &str| json!({"Sid": sid, "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"});
+        let written = json!({"Version": "2012-10-17", "Statement": [st("Ours")]});
+        let current = json!({"Version": "2012-10-17", "Statement": [st("Ours"), st("Later")]});
+        let merged = policy(None, Some(&written), Some(&current));
+        assert_eq!(
+            merged.value,
+            Some(json!({"Version": "2012-10-17", "Statement": [st("Later")]}))
+        );
+        assert_eq!(merged.kept, ["statement Later"]);
+        // Nothing left: no policy.
+        assert_eq!(policy(None, Some(&written), Some(&written)).value, None);
+    }
+
+    #[test]
+    fn queue_attributes_merge_their_policy_and_flag_a_value_changed_twice() {
+        let saved = BTreeMap::from([
+            ("VisibilityTimeout".to_owned(), "45".to_owned()),
+            ("Policy".to_owned(), String::new()),
+        ]);
+        let ours =
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "Ours", "Effect": "Allow"}]});
+        let both = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Ours", "Effect": "Allow"}, {"Sid": "Later", "Effect": "Allow"}]});
+        let written = BTreeMap::from([
+            ("VisibilityTimeout".to_owned(), "600".to_owned()),
+            ("Policy".to_owned(), ours.to_string()),
+        ]);
+        let current = BTreeMap::from([
+            ("VisibilityTimeout".to_owned(), "900".to_owned()),
+            ("Policy".to_owned(), both.to_string()),
+        ]);
+        let merged = queue_attributes(&saved, &written, &current);
+        assert_eq!(merged.conflicts, ["VisibilityTimeout"]);
+        assert_eq!(merged.kept, ["Policy statement Later"]);
+        let policy: Value = serde_json::from_str(&merged.value["Policy"]).unwrap();
+        assert_eq!(policy["Statement"][0]["Sid"], "Later");
+    }
+}
