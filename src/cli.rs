@@ -99,6 +99,63 @@ pub enum Command {
     Credentials(CredentialsArgs),
     /// Open the terminal wizard.
     Wizard(WizardArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    #[command(long_about = "Print a shell completion script for SHELL on stdout. \
+bash: `source <(sluice completions bash)`, or write it to \
+/etc/bash_completion.d/sluice; zsh: write it as `_sluice` into a directory of $fpath; \
+fish: write it to ~/.config/fish/completions/sluice.fish.")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a directory.
+    #[command(
+        long_about = "Print sluice(1), the manual page generated from these very \
+options, on stdout (`sluice man | man -l -`), or with --out DIR write sluice.1 and one \
+sluice-COMMAND.1 page per command there (for a man1 directory on MANPATH)."
+    )]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write sluice.1 and a page per command into this directory instead.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// How a command prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Words for a person.
+    #[default]
+    Text,
+    /// One JSON document on stdout; progress and questions stay on stderr.
+    Json,
+}
+
+/// `--output`, for every command that prints a result.
+#[derive(Debug, Clone, Copy, Args, Default)]
+pub struct OutputArg {
+    /// How the result is printed: text, or json (one JSON document on stdout,
+    /// everything else on stderr).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
+    pub output: OutputFormat,
+}
+
+impl OutputArg {
+    fn json(self) -> bool {
+        self.output == OutputFormat::Json
+    }
+}
+
+/// `value` as pretty JSON on stdout: a command's result under --output json.
+fn print_json(value: &serde_json::Value) {
+    print!("{}", crate::docs::to_pretty(value));
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +178,8 @@ pub struct CredentialsArgs {
     /// its own temporary credentials.
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArg,
 }
 
 #[derive(Debug, Args)]
@@ -140,7 +199,7 @@ pub struct InitArgs {
     #[arg(long, value_name = "NAME", default_value = "generic")]
     pub connector: Connector,
     /// Where to write the spec.
-    #[arg(long, default_value = "sluice.json", value_name = "FILE")]
+    #[arg(long, default_value = DEFAULT_CONFIG, value_name = "FILE")]
     pub out: PathBuf,
     /// Replace the file if it exists.
     #[arg(long)]
@@ -154,10 +213,13 @@ pub struct InitArgs {
 /// The spec file every command but `init` reads.
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArg {
-    /// The spec file.
-    #[arg(long, short, value_name = "FILE")]
+    /// The spec file (`sluice init` writes sluice.json).
+    #[arg(long, short, value_name = "FILE", default_value = DEFAULT_CONFIG)]
     pub config: PathBuf,
 }
+
+/// The spec file `init` writes and every other command reads by default.
+pub const DEFAULT_CONFIG: &str = "sluice.json";
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -166,9 +228,12 @@ pub struct PlanArgs {
     /// Plan without contacting AWS: every resource is shown as created.
     #[arg(long)]
     pub offline: bool,
-    /// Print the plan as JSON: [{"resource", "name", "action", "before", "after"}].
+    /// Print the plan as JSON: [{"resource", "name", "action", "before",
+    /// "after"}]. The same as --output json.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArg,
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +257,8 @@ pub struct ApplyArgs {
     /// second read finds whether ours was lost (0: no second read).
     #[arg(long, default_value_t = 3, value_name = "SECS")]
     pub recheck: u64,
+    #[command(flatten)]
+    pub output: OutputArg,
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +283,8 @@ pub struct VerifyArgs {
     pub key_file: Option<PathBuf>,
     #[command(flatten)]
     pub iam: IamWaitArg,
+    #[command(flatten)]
+    pub output: OutputArg,
 }
 
 /// How long to wait for IAM to catch up with a change.
@@ -262,6 +331,8 @@ pub struct DestroyArgs {
     /// Base directory for the backup of deleted messages (default: sluice's data directory).
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArg,
 }
 
 #[derive(Debug, Args)]
@@ -371,6 +442,8 @@ pub struct BackfillArgs {
     /// Count what would be sent; send nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub output: OutputArg,
 }
 
 #[derive(Debug, Args)]
@@ -413,6 +486,8 @@ pub struct RestoreArgs {
     /// wrote (without it, restore refuses them, showing the diff).
     #[arg(long)]
     pub overwrite: bool,
+    #[command(flatten)]
+    pub output: OutputArg,
 }
 
 #[derive(Debug, Args)]
@@ -425,6 +500,12 @@ pub struct ExportArgs {
     /// What to export besides spec.json and README.md.
     #[arg(long, default_value = "all", value_parser = export_format)]
     pub format: Format,
+    /// The user's access key file (the 0600 CSV apply wrote): its key id,
+    /// never the secret, goes where the connector's form asks for it.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArg,
 }
 
 #[derive(Debug, Args)]
@@ -579,8 +660,65 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Decode(args)) => runtime()?.block_on(decode(global, &args)),
         Some(Command::Credentials(args)) => runtime()?.block_on(credentials(global, &args)),
         Some(Command::Wizard(args)) => runtime()?.block_on(wizard(global, args.config)),
+        Some(Command::Completions(args)) => {
+            completions(args.shell, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man(args)) => man(args.out.as_deref()),
         None => runtime()?.block_on(wizard(global, None)),
     }
+}
+
+/// `sluice completions SHELL`: the completion script, from the same clap
+/// definitions that parse the command line.
+pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) -> Result<()> {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    // Generated into memory: clap_complete panics on a failed write.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "sluice", &mut script);
+    out.write_all(&script)
+        .and_then(|()| out.flush())
+        .context("cannot write the completion script")
+}
+
+/// sluice(1), the manual page of the whole command line, as roff.
+pub fn man_page() -> Result<Vec<u8>> {
+    let command = <Cli as clap::CommandFactory>::command();
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command)
+        .render(&mut page)
+        .context("cannot render the manual page")?;
+    Ok(page)
+}
+
+/// `sluice man`: sluice(1) on stdout, or every page into `out`.
+fn man(out: Option<&Path>) -> Result<ExitCode> {
+    match out {
+        None => {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(&man_page()?)
+                .and_then(|()| stdout.flush())
+                .context("cannot write the manual page")?;
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot make {}", dir.display()))?;
+            clap_mangen::generate_to(<Cli as clap::CommandFactory>::command(), dir)
+                .with_context(|| format!("cannot write the manual pages into {}", dir.display()))?;
+            let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)
+                .with_context(|| format!("cannot read {}", dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "1"))
+                .collect();
+            pages.sort();
+            for page in pages {
+                println!("{}", page.display());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn aws_options(global: &GlobalOpts) -> AwsOptions {
@@ -605,6 +743,22 @@ fn load_spec(path: &Path) -> Result<Spec> {
 impl ConfigArg {
     /// Reads the spec; a `--region` other than the spec's is refused.
     fn load(&self, global: &GlobalOpts) -> Result<Spec> {
+        if !self.config.exists() {
+            bail!(
+                "no spec file {}{}: write one with `sluice init --name NAME --region REGION{}`, or name yours with --config FILE",
+                self.config.display(),
+                if self.config == Path::new(DEFAULT_CONFIG) {
+                    " in this directory"
+                } else {
+                    ""
+                },
+                if self.config == Path::new(DEFAULT_CONFIG) {
+                    String::new()
+                } else {
+                    format!(" --out {}", self.config.display())
+                },
+            );
+        }
         let spec = load_spec(&self.config)?;
         if let Some(region) = &global.region
             && region != &spec.region
@@ -718,8 +872,8 @@ async fn plan(global: &GlobalOpts, args: &PlanArgs) -> Result<ExitCode> {
         let observed = observe(&clients, &spec, identity).await;
         Plan::live(&spec, &observed)?.with_kms_keys(&spec, &kms_keys)
     };
-    if args.json {
-        println!("{}", crate::docs::to_pretty(&plan.to_json()).trim_end());
+    if args.json || args.output.json() {
+        print_json(&plan.to_json());
     } else {
         print!("{}", plan.render(color_stdout()));
     }
@@ -861,18 +1015,29 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
     } = args.spec.connect(global).await?;
     let observed = observe(&clients, &spec, identity).await;
     let plan = Plan::live(&spec, &observed)?.with_kms_keys(&spec, &kms_keys);
-    print!("{}", plan.render(color_stdout()));
+    let json = args.output.json();
+    if json {
+        // stdout is for the result: the plan a person confirms goes to stderr.
+        eprint!(
+            "{}",
+            plan.render(std::io::stderr().is_terminal() && color_stdout())
+        );
+    } else {
+        print!("{}", plan.render(color_stdout()));
+    }
     if !plan.errors.is_empty() {
         print_plan_errors(&plan);
         bail!("the plan has errors; nothing was changed");
     }
     if !plan.has_changes() {
-        println!("\nNothing to change: the account matches the spec.");
         let queue_url = observed.queue.as_ref().ok().and_then(|q| q.as_ref());
-        print_connector(
-            &spec,
-            &crate::docs::vendor_values(&spec, queue_url.map(|q| q.url.as_str()), None),
-        );
+        let values = crate::docs::vendor_values(&spec, queue_url.map(|q| q.url.as_str()), None);
+        if json {
+            print_json(&applied_json(&plan, None, &values));
+        } else {
+            println!("\nNothing to change: the account matches the spec.");
+            print_connector(&spec, &values);
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if !args.yes && !confirm("Apply these changes?")? {
@@ -897,6 +1062,14 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
     })
     .await;
     match result {
+        Ok(report) if json => {
+            print_json(&applied_json(
+                &plan,
+                report.backup_dir.as_deref(),
+                &report.connector,
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
         Ok(report) => {
             if let Some(dir) = &report.backup_dir {
                 println!(
@@ -933,6 +1106,31 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
     }
 }
 
+/// Apply's result under --output json: what the plan held, whether anything
+/// changed, the backup, and the values the connector's form asks for.
+fn applied_json(
+    plan: &Plan,
+    backup_dir: Option<&Path>,
+    values: &[(&'static str, String)],
+) -> serde_json::Value {
+    serde_json::json!({
+        "changed": plan.has_changes(),
+        "plan": plan.to_json(),
+        "backup_dir": backup_dir.map(|d| d.display().to_string()),
+        "connector_values": values_json(values),
+    })
+}
+
+/// Connector values as one JSON object, in their order.
+fn values_json(values: &[(&'static str, String)]) -> serde_json::Value {
+    serde_json::Value::Object(
+        values
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone())))
+            .collect(),
+    )
+}
+
 /// The access key in `path`, a key file as apply writes it.
 fn read_user_key(path: Option<&Path>) -> Result<Option<crate::aws::verify::UserKey>> {
     let Some(path) = path else {
@@ -963,6 +1161,31 @@ async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
         crate::aws::verify::verify(&clients, &spec, &options, reporter).await
     })
     .await;
+    if args.output.json() {
+        let checks: Vec<serde_json::Value> = report
+            .checks
+            .iter()
+            .map(|check| {
+                let (result, detail) = match &check.outcome {
+                    Outcome::Pass => ("pass", None),
+                    Outcome::Fail(why) => ("fail", Some(why.to_string())),
+                    Outcome::NotAvailable(why) => ("n/a", Some(why.to_string())),
+                };
+                serde_json::json!({
+                    "check": check.name.as_str(),
+                    "result": result,
+                    "detail": detail,
+                    "latency_ms": u64::try_from(check.latency.as_millis()).unwrap_or(u64::MAX),
+                })
+            })
+            .collect();
+        print_json(&serde_json::json!({"passed": report.passed(), "checks": checks}));
+        return Ok(if report.passed() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
     println!();
     for check in &report.checks {
         let (mark, detail) = match &check.outcome {
@@ -1096,17 +1319,36 @@ async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
         crate::aws::destroy::destroy(&clients, &spec, &options, reporter).await
     })
     .await?;
-    for r in &report.removed {
-        println!("removed  {r}");
-    }
-    for g in &report.already_gone {
-        println!("gone     {g}");
-    }
-    for (what, why) in &report.kept {
-        println!("kept     {what}: {why}{}", kept_advice(why));
-    }
     // Data left behind means the stack is not gone: automation must notice.
     let holds_data = report.kept.iter().any(|(_, why)| why.holds_data());
+    if args.output.json() {
+        let kept: Vec<serde_json::Value> = report
+            .kept
+            .iter()
+            .map(|(what, why)| {
+                serde_json::json!({
+                    "resource": what,
+                    "why": why.to_string(),
+                    "holds_data": why.holds_data(),
+                })
+            })
+            .collect();
+        print_json(&serde_json::json!({
+            "removed": report.removed,
+            "already_gone": report.already_gone,
+            "kept": kept,
+        }));
+    } else {
+        for r in &report.removed {
+            println!("removed  {r}");
+        }
+        for g in &report.already_gone {
+            println!("gone     {g}");
+        }
+        for (what, why) in &report.kept {
+            println!("kept     {what}: {why}{}", kept_advice(why));
+        }
+    }
     Ok(if holds_data {
         ExitCode::from(2)
     } else {
@@ -1252,11 +1494,31 @@ async fn credentials(global: &GlobalOpts, args: &CredentialsArgs) -> Result<Exit
         Kind::Federated
     };
     let creds = make(&clients, &spec, kind, Duration::from_secs(args.duration)).await?;
-    let text = render(&spec, &creds);
+    let json = args.output.json();
+    let text = if json {
+        crate::docs::to_pretty(&serde_json::json!({
+            "access_key_id": creds.access_key_id,
+            "secret_access_key": creds.secret_access_key.expose(),
+            "session_token": creds.session_token.expose(),
+            "expiration": creds.expiration,
+            "region": spec.region,
+        }))
+    } else {
+        render(&spec, &creds)
+    };
     match &args.out {
         Some(path) => {
             crate::fsutil::write_atomic(path, text.as_bytes(), Some(0o600))
                 .with_context(|| format!("cannot write {}", path.display()))?;
+            if json {
+                // The secret is in the file only.
+                print_json(&serde_json::json!({
+                    "access_key_id": creds.access_key_id,
+                    "expiration": creds.expiration,
+                    "file": path.display().to_string(),
+                }));
+                return Ok(ExitCode::SUCCESS);
+            }
             println!(
                 "wrote temporary credentials {} (expire {}) to {} (mode 0600)",
                 creds.access_key_id,
@@ -1295,6 +1557,18 @@ async fn backfill(global: &GlobalOpts, args: &BackfillArgs) -> Result<ExitCode> 
         crate::consume::backfill::backfill(&clients, &options, reporter).await
     })
     .await?;
+    if args.output.json() {
+        print_json(&serde_json::json!({
+            "listed": report.listed,
+            "matched": report.matched,
+            "bytes": report.bytes,
+            "sent": report.sent,
+            "dry_run": args.dry_run,
+            "skipped_glacier": report.skipped_glacier,
+            "last_key": report.last_key,
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "{} listed, {} matched ({} bytes), {} sent{}",
         report.listed,
@@ -1386,24 +1660,37 @@ async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<ExitCode> {
     let (_, steps) = crate::aws::restore::plan(&clients, &args.backup)
         .await
         .map_err(anyhow::Error::msg)?;
-    let color = color_stdout();
+    // The diff a person confirms; under --output json it goes to stderr.
+    let json = args.output.json();
+    let color = if json {
+        std::io::stderr().is_terminal() && color_stdout()
+    } else {
+        color_stdout()
+    };
+    let say = |text: String| {
+        if json {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    };
     let mut conflicts = Vec::new();
     for step in &steps {
-        println!("~ {}", step.title);
+        say(format!("~ {}", step.title));
         for line in &step.diff {
-            println!("    {}", line.painted(color));
+            say(format!("    {}", line.painted(color)));
         }
         if !step.kept.is_empty() {
-            println!(
+            say(format!(
                 "    kept as others changed it since sluice wrote: {}",
                 step.kept.join(", ")
-            );
+            ));
         }
         if !step.conflicts.is_empty() {
-            println!(
+            say(format!(
                 "    changed by others since sluice wrote, and by the backup: {}",
                 step.conflicts.join(", ")
-            );
+            ));
             conflicts.extend(
                 step.conflicts
                     .iter()
@@ -1427,6 +1714,13 @@ async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<ExitCode> {
     })
     .await;
     let done = result.map_err(anyhow::Error::msg)?;
+    if args.output.json() {
+        print_json(&serde_json::json!({
+            "restored": done.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "backup": args.backup.display().to_string(),
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "Restored {} item(s) from {}",
         done.len(),
@@ -1437,11 +1731,22 @@ async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<ExitCode> {
 
 fn export(args: &ExportArgs, global: &GlobalOpts) -> Result<ExitCode> {
     let spec = args.spec.load_offline(global)?;
-    let files = export::bundle(&spec, args.format);
+    let key = read_user_key(args.key_file.as_deref())?;
+    let files = export::bundle_with_key(
+        &spec,
+        args.format,
+        key.as_ref().map(|k| k.access_key_id.as_str()),
+    );
     let written = export::write_bundle(&args.out, &files)
         .with_context(|| format!("cannot write the bundle into {}", args.out.display()))?;
-    for path in &written {
-        println!("{}", path.display());
+    if args.output.json() {
+        print_json(&serde_json::json!({
+            "files": written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        }));
+    } else {
+        for path in &written {
+            println!("{}", path.display());
+        }
     }
     for finding in crate::docs::lint(&spec) {
         eprintln!("{finding}");

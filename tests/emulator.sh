@@ -40,9 +40,10 @@ port=${1:-$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("12
 endpoint="http://127.0.0.1:$port"
 
 # AWS CLI v1 ignores AWS_ENDPOINT_URL for some services (SQS among them),
-# so the alias passes --endpoint-url itself.
+# so the alias passes --endpoint-url itself; it reads the region from
+# AWS_DEFAULT_REGION only (AWS_REGION is for the SDKs and CLI v2).
 cat >.venv/emulator.env <<EOF
-export AWS_ENDPOINT_URL=$endpoint AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-west-2 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export AWS_ENDPOINT_URL=$endpoint AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-west-2 AWS_DEFAULT_REGION=us-west-2 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 alias aws='$root/.venv/bin/aws --endpoint-url $endpoint'
 EOF
 

@@ -137,6 +137,47 @@ fn a_pull_import_has_no_queue_and_verifies_by_listing_and_reading_as_its_user() 
     let (id, secret) = (fields.next().unwrap(), fields.next().unwrap());
     assert!(stdout.contains(id), "{stdout}");
     assert!(!stdout.contains(secret));
+    // The Endpoint its form asks for first, for the bucket's region.
+    assert!(
+        stdout.contains("endpoint       s3.us-west-2.amazonaws.com"),
+        "{stdout}"
+    );
+    // The bundle made with the key file carries the real key id and the
+    // in: block for td connector:guess, never the secret.
+    let exported = sluice_run(
+        &moto,
+        dir,
+        &[
+            "export",
+            "--config",
+            "spec.json",
+            "--out",
+            "bundle",
+            "--key-file",
+            "out/td-pull-import-user_accessKeys.csv",
+        ],
+    );
+    assert!(exported.status.success(), "{}", common::said(&exported));
+    let values: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("bundle/connector-values.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(values["access_key_id"], id);
+    assert_eq!(values["endpoint"], "s3.us-west-2.amazonaws.com");
+    let block = values["td connector:guess in:"].as_str().unwrap();
+    assert!(
+        block.starts_with(
+            "in:\n  type: s3\n  endpoint: s3.us-west-2.amazonaws.com\n  auth_method: basic\n"
+        ) && block.contains(&format!("  access_key_id: {id}\n"))
+            && block.ends_with("  bucket: td-pull-source\n  path_prefix: imports/\n"),
+        "{block}"
+    );
+    let readme = std::fs::read_to_string(dir.join("bundle/README.md")).unwrap();
+    assert!(readme.contains(block), "{readme}");
+    for file in common::files_under(&dir.join("bundle")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(!text.contains(secret), "the secret in {}", file.display());
+    }
     let (mark, line) = outcome(&report, "queue-url");
     assert_eq!(mark, "n/a", "{report}");
     assert!(line.contains("pull import"), "{report}");

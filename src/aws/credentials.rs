@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::error::classify;
 use super::{AwsError, Clients, Secret};
-use crate::docs;
+use crate::docs::{self, yaml_scalar as yaml};
 use crate::spec::{Connector, Spec};
 
 /// How the credentials are made.
@@ -166,6 +166,7 @@ pub fn render(spec: &Spec, creds: &TemporaryCredentials) -> String {
     if spec.connector == Connector::TreasureData {
         let _ = writeln!(out, "in:");
         let _ = writeln!(out, "  type: s3");
+        let _ = writeln!(out, "  endpoint: {}", yaml(&docs::s3_endpoint(spec)));
         let _ = writeln!(out, "  auth_method: session");
         let _ = writeln!(out, "  access_key_id: {}", yaml(&creds.access_key_id));
         let _ = writeln!(
@@ -193,19 +194,6 @@ pub fn render(spec: &Spec, creds: &TemporaryCredentials) -> String {
     out
 }
 
-/// A YAML scalar: plain when safe, else single-quoted.
-fn yaml(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '+' | '='))
-        && !s.starts_with(['-', '.']);
-    if plain {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', "''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,7 +219,9 @@ mod tests {
         spec.bucket.prefix = "imports/".into();
         let text = render(&spec, &creds());
         assert!(
-            text.contains("in:\n  type: s3\n  auth_method: session\n"),
+            text.contains(
+                "in:\n  type: s3\n  endpoint: s3.us-west-2.amazonaws.com\n  auth_method: session\n"
+            ),
             "{text}"
         );
         assert!(text.contains("  session_token: tok==\n"), "{text}");

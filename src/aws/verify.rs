@@ -1355,7 +1355,7 @@ async fn user_checks(
             run.not_available(
                 CheckId::UserKey,
                 title,
-                "the user's key was not given: pass --key-file with the CSV apply wrote (mode 0600) to try the user's access",
+                "the user's key was not given: its file, the CSV apply wrote (mode 0600), tries the user's access (sluice verify --key-file FILE; the wizard reads the one its apply wrote)",
             );
         }
         return;

@@ -202,20 +202,16 @@ pub fn vendor_values(
             V::Prefix => spec.bucket.prefix.clone(),
             V::Suffix => spec.bucket.suffix.clone(),
             V::VirtualHostedUrl => format!(
-                "https://{}.s3.{}.{}/{}**{}",
+                "https://{}.{}/{}**{}",
                 spec.bucket.name,
-                spec.region,
-                if arns.partition == "aws-cn" {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                },
+                s3_endpoint(spec),
                 spec.bucket.prefix,
                 spec.bucket.suffix
             ),
             V::AllowedLocations => {
                 format!("('s3://{}/{}')", spec.bucket.name, spec.bucket.prefix)
             }
+            V::Endpoint => s3_endpoint(spec),
             V::Literal(text) => (*text).to_owned(),
             _ => continue,
         };
@@ -224,18 +220,82 @@ pub fn vendor_values(
     out
 }
 
-/// [`vendor_values`] as the JSON object `connector-values.json` holds.
+/// The S3 endpoint of the bucket's region, e.g. `s3.us-west-2.amazonaws.com`.
+pub fn s3_endpoint(spec: &Spec) -> String {
+    let suffix = if Arns::of(spec).partition == "aws-cn" {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("s3.{}.{suffix}", spec.region)
+}
+
+/// The key `connector-values.json` gives the [`guess_in_block`] block under.
+pub const IN_BLOCK_KEY: &str = "td connector:guess in:";
+
+/// For Treasure Data, the `in:` block of the config file its guide has
+/// `td connector:guess` read to make load.yml, from its connector `values`
+/// as [`vendor_values`] gives
+/// them (the real access key id once apply made it). Never the secret: its
+/// line names the key file that holds it. `None` for other connectors.
+pub fn guess_in_block(spec: &Spec, values: &[(&'static str, String)]) -> Option<String> {
+    if spec.connector != crate::spec::Connector::TreasureData {
+        return None;
+    }
+    let value = |key: &str| {
+        values
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let mut out = String::from("in:\n");
+    for key in ["type", "endpoint", "auth_method", "access_key_id"] {
+        out.push_str(&format!("  {key}: {}\n", yaml_scalar(value(key))));
+    }
+    out.push_str(&format!(
+        "  secret_access_key: {}\n",
+        yaml_scalar(&format!(
+            "<secret access key: in {}_accessKeys.csv, the 0600 file apply wrote>",
+            spec.user.name
+        ))
+    ));
+    for key in ["bucket", "path_prefix"] {
+        out.push_str(&format!("  {key}: {}\n", yaml_scalar(value(key))));
+    }
+    Some(out)
+}
+
+/// `s` as a YAML scalar: plain when it is safely so, single-quoted otherwise.
+pub fn yaml_scalar(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '+' | '='))
+        && !s.starts_with(['-', '.']);
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "''"))
+    }
+}
+
+/// [`vendor_values`] as the JSON object `connector-values.json` holds, with
+/// Treasure Data's [`guess_in_block`] block under [`IN_BLOCK_KEY`].
 pub fn vendor_values_json(
     spec: &Spec,
     queue_url: Option<&str>,
     access_key_id: Option<&str>,
 ) -> serde_json::Value {
-    serde_json::Value::Object(
-        vendor_values(spec, queue_url, access_key_id)
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
-            .collect(),
-    )
+    let values = vendor_values(spec, queue_url, access_key_id);
+    let block = guess_in_block(spec, &values);
+    let mut object: serde_json::Map<String, serde_json::Value> = values
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
+        .collect();
+    if let Some(block) = block {
+        object.insert(IN_BLOCK_KEY.to_owned(), serde_json::Value::String(block));
+    }
+    serde_json::Value::Object(object)
 }
 
 /// Pretty JSON with a trailing newline, as every exported document is written.

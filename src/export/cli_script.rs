@@ -325,6 +325,7 @@ fn summary(spec: &Spec) -> String {
                 "\"https://$BUCKET.s3.$REGION.amazonaws.com/$PREFIX**$SUFFIX\"".to_owned()
             }
             V::AllowedLocations => "\"('s3://$BUCKET/$PREFIX')\"".to_owned(),
+            V::Endpoint => "\"s3.$REGION.amazonaws.com\"".to_owned(),
             V::Literal(text) => shell_quote(text),
         };
         let _ = writeln!(s, "value {} {shell}", shell_quote(key));

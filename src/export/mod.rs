@@ -76,6 +76,15 @@ impl ExportFile {
 
 /// The JSON documents of the bundle, by file name, as `sluice apply` would put them.
 pub fn json_documents(spec: &Spec) -> Vec<(&'static str, serde_json::Value)> {
+    json_documents_with_key(spec, None)
+}
+
+/// [`json_documents`], with the id of the access key apply made (never its
+/// secret) in `connector-values.json` instead of a placeholder.
+fn json_documents_with_key(
+    spec: &Spec,
+    access_key_id: Option<&str>,
+) -> Vec<(&'static str, serde_json::Value)> {
     let mut docs = vec![("permissions-policy.json", permissions_policy(spec))];
     if spec.role.enabled {
         docs.push(("trust-policy.json", trust_policy(spec)));
@@ -123,17 +132,27 @@ pub fn json_documents(spec: &Spec) -> Vec<(&'static str, serde_json::Value)> {
     }
     docs.push((
         "connector-values.json",
-        docs::vendor_values_json(spec, None, None),
+        docs::vendor_values_json(spec, None, access_key_id),
     ));
     docs
 }
 
 /// Every file of the bundle for `format`, in a stable order.
 pub fn bundle(spec: &Spec, format: Format) -> Vec<ExportFile> {
+    bundle_with_key(spec, format, None)
+}
+
+/// [`bundle`] after an apply that made the user's access key: its id
+/// (never the secret) goes where the connector's form asks for it.
+pub fn bundle_with_key(
+    spec: &Spec,
+    format: Format,
+    access_key_id: Option<&str>,
+) -> Vec<ExportFile> {
     let mut files = vec![ExportFile::new("spec.json", spec::to_json_string(spec))];
     if matches!(format, Format::All | Format::Json) {
         files.extend(
-            json_documents(spec)
+            json_documents_with_key(spec, access_key_id)
                 .into_iter()
                 .map(|(name, doc)| ExportFile::new(name, to_pretty(&doc))),
         );
@@ -151,7 +170,10 @@ pub fn bundle(spec: &Spec, format: Format) -> Vec<ExportFile> {
         files.push(ExportFile::new("main.tf", terraform(spec)));
     }
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
-    files.push(ExportFile::new("README.md", readme(spec, &names)));
+    files.push(ExportFile::new(
+        "README.md",
+        readme(spec, &names, access_key_id),
+    ));
     files
 }
 
@@ -211,7 +233,7 @@ fn describe(file: &str) -> &'static str {
     }
 }
 
-fn readme(spec: &Spec, files: &[String]) -> String {
+fn readme(spec: &Spec, files: &[String], access_key_id: Option<&str>) -> String {
     let mut r = String::new();
     let profile = spec.profile();
     if spec.has_notification() {
@@ -277,7 +299,8 @@ fn readme(spec: &Spec, files: &[String]) -> String {
         );
     }
     let _ = writeln!(r, "| value | |\n|---|---|");
-    for (key, value) in docs::vendor_values(spec, None, None) {
+    let values = docs::vendor_values(spec, None, access_key_id);
+    for (key, value) in &values {
         let shown = if value.is_empty() {
             "(none)".to_owned()
         } else {
@@ -289,6 +312,14 @@ fn readme(spec: &Spec, files: &[String]) -> String {
         let _ = writeln!(
             r,
             "\n`{ACCOUNT_PLACEHOLDER}` stands for your AWS account id, which the spec does not name yet; setup.sh, CloudFormation and Terraform fill it in themselves."
+        );
+    }
+    if let Some(block) = docs::guess_in_block(spec, &values) {
+        let _ = writeln!(
+            r,
+            "\nThe `in:` block {}'s guide has `td connector:guess` read (also under `{}` in `connector-values.json`); put the secret access key in its place:\n\n```yaml\n{block}```",
+            profile.vendor,
+            docs::IN_BLOCK_KEY
         );
     }
     if spec.user.enabled && spec.user.create_access_key {
@@ -582,15 +613,34 @@ mod profile_tests {
         assert_eq!(
             keys(Connector::TreasureData),
             [
+                "endpoint",
                 "type",
                 "auth_method",
                 "access_key_id",
                 "bucket",
-                "path_prefix"
+                "path_prefix",
+                "td connector:guess in:"
             ]
         );
-        let text =
-            docs::vendor_values_json(&profiled(Connector::TreasureData), None, None).to_string();
+        let mut values = docs::vendor_values_json(&profiled(Connector::TreasureData), None, None);
+        // The block's secret line names the key file; nothing else says "secret".
+        let block = values
+            .as_object_mut()
+            .and_then(|v| v.remove(docs::IN_BLOCK_KEY))
+            .unwrap();
+        let secret_lines: Vec<&str> = block
+            .as_str()
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("secret"))
+            .collect();
+        assert_eq!(
+            secret_lines,
+            [
+                "  secret_access_key: '<secret access key: in acme-import-user_accessKeys.csv, the 0600 file apply wrote>'"
+            ]
+        );
+        let text = values.to_string();
         assert!(!text.contains("secret"), "{text}");
     }
 }

@@ -68,6 +68,9 @@ pub enum Value {
     VirtualHostedUrl,
     /// `('s3://BUCKET/PREFIX')` (Snowflake's STORAGE_ALLOWED_LOCATIONS).
     AllowedLocations,
+    /// `s3.REGION.amazonaws.com`, the bucket region's S3 endpoint (the
+    /// Endpoint Treasure Data's S3 import form asks for first).
+    Endpoint,
     Literal(&'static str),
 }
 
@@ -322,7 +325,9 @@ pub const PROFILES: &[Profile] = &[
         // GetObject and ListBucket on the bucket and its objects.
         list_scope: ListScope::Bucket,
         queue_actions: &[],
+        // The form asks for the Endpoint first ("Ex. s3.ap-northeast-1.amazonaws.com").
         values: &[
+            ("endpoint", Value::Endpoint),
             ("type", Value::Literal("s3")),
             ("auth_method", Value::Literal("basic")),
             ("access_key_id", Value::AccessKeyId),

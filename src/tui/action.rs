@@ -221,6 +221,9 @@ pub enum Effect {
         clients: Box<Clients>,
         spec: Box<Spec>,
         options: VerifyOptions,
+        /// The access key file the wizard's apply wrote, read for the
+        /// user's own checks when it is there.
+        key_file: Option<PathBuf>,
     },
     FetchData {
         id: u64,
@@ -241,6 +244,8 @@ pub enum Effect {
         place: Option<super::session::Place>,
     },
     Export {
+        /// The id of the access key this session's apply made (never its secret).
+        access_key_id: Option<String>,
         dir: PathBuf,
         spec: Box<Spec>,
     },

@@ -163,8 +163,16 @@ impl Runtime {
                 id,
                 clients,
                 spec,
-                options,
+                mut options,
+                key_file,
             } => self.spawn(TaskKey::Verify, async move {
+                if let Some(path) = key_file
+                    && let Ok(text) = tokio::fs::read_to_string(&path).await
+                {
+                    // A file that does not read as a key file is left out:
+                    // verify then says the user's key was not given.
+                    options.user_key = crate::aws::verify::UserKey::from_csv(&text).ok();
+                }
                 let (reporter, forwarder) = forward(tx.clone(), Run::Verify, id);
                 let report = crate::aws::verify::verify(&clients, &spec, &options, &reporter).await;
                 drop(reporter);
@@ -228,10 +236,18 @@ impl Runtime {
                     result,
                 });
             }
-            Effect::Export { dir, spec } => self.spawn(TaskKey::Export, async move {
+            Effect::Export {
+                access_key_id,
+                dir,
+                spec,
+            } => self.spawn(TaskKey::Export, async move {
                 let target = dir.clone();
                 let result = tokio::task::spawn_blocking(move || {
-                    let files = crate::export::bundle(&spec, crate::export::Format::All);
+                    let files = crate::export::bundle_with_key(
+                        &spec,
+                        crate::export::Format::All,
+                        access_key_id.as_deref(),
+                    );
                     crate::export::write_bundle(&target, &files).map_err(|e| e.to_string())
                 })
                 .await

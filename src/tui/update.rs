@@ -400,7 +400,9 @@ fn on_msg(app: &mut App, msg: Msg) {
         Msg::ReviewEnter => review_enter(app),
         Msg::Retry => start_apply(app, true),
         Msg::RunAgain => match app.model.step {
-            Step::Verify => app.verify.start(&mut app.model),
+            Step::Verify => app
+                .verify
+                .start(&mut app.model, app.done.access_key.as_ref()),
             Step::Data => {
                 let cutoff = app.apply.notification_written;
                 app.data.start(&mut app.model, cutoff);
@@ -732,7 +734,8 @@ fn go(app: &mut App, step: Step) {
     match step {
         Step::Review if online => app.model.refresh_lookups(),
         Step::Verify if online && !app.verify.run.running && !app.verify.is_current(&app.model) => {
-            app.verify.start(&mut app.model);
+            app.verify
+                .start(&mut app.model, app.done.access_key.as_ref());
         }
         Step::Data if online && !app.data.running => {
             let cutoff = app.apply.notification_written;

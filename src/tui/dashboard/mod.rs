@@ -52,7 +52,7 @@ pub use view::render;
 use crate::aws::{Clients, Identity};
 use crate::consume::metrics::{Metrics, Snapshot};
 use crate::consume::prepare::Prepared;
-use crate::consume::report::{Report, final_line};
+use crate::consume::report::{Report, human_summary};
 use crate::consume::runner::{ConsumeOptions, Control, Outcome};
 use crate::consume::sink::Sink;
 use crate::spec::Spec;
@@ -216,8 +216,9 @@ where
 /// `sluice consume` without `--headless`: the dashboard on `screen` with the
 /// consumer in-process until it stops. `report` (`--metrics FILE`) gets the
 /// JSON metrics lines meanwhile and the final line at the end. Afterwards,
-/// on the restored terminal: the final summary line on stderr, and the exit
-/// code as headless gives it (1 when messages were kept under the fail policy).
+/// on the restored terminal: the summary in words that headless prints on a
+/// terminal (JSON goes only into `--metrics`), and the exit code as headless
+/// gives it (1 when messages were kept under the fail policy).
 pub async fn consume(
     screen: Screen,
     run: ConsumeRun,
@@ -225,6 +226,7 @@ pub async fn consume(
 ) -> anyhow::Result<ExitCode> {
     // The terminal first: if it cannot be set up, nothing was received.
     let mut guard = terminal::Guard::enter(screen)?;
+    let sink = run.info.sink.clone().unwrap_or_default();
     let events = crossterm::event::EventStream::new();
     let ended = consume_in(&mut guard.terminal, events, run).await;
     drop(guard);
@@ -233,7 +235,7 @@ pub async fn consume(
             if let Some(report) = report {
                 report.finish(&outcome.snapshot).await;
             }
-            Ok(finish(&outcome))
+            Ok(finish(&outcome, &sink))
         }
         Ended::Abandoned(snapshot) => {
             if let Some(report) = report {
@@ -242,7 +244,7 @@ pub async fn consume(
             eprintln!(
                 "left before the consumer stopped: messages still held return to the queue after their visibility timeout; none was deleted without its records in the sink"
             );
-            print_final(&snapshot);
+            print_summary(&snapshot, &sink);
             Ok(ExitCode::FAILURE)
         }
         Ended::Failed(error, pending) => {
@@ -253,21 +255,22 @@ pub async fn consume(
             if let Some(report) = report {
                 report.finish(&outcome.snapshot).await;
             }
-            finish(&outcome);
+            finish(&outcome, &sink);
             Err(error)
         }
     }
 }
 
-fn print_final(snapshot: &Snapshot) {
+/// What the run did, in words, on stderr.
+fn print_summary(snapshot: &Snapshot, sink: &str) {
     let mut err = std::io::stderr();
-    let _ = writeln!(err, "{}", final_line(snapshot));
+    let _ = write!(err, "{}", human_summary(snapshot, sink));
     let _ = err.flush();
 }
 
-/// The final summary line and the exit code, as headless ends.
-fn finish(outcome: &Outcome) -> ExitCode {
-    print_final(&outcome.snapshot);
+/// The summary and the exit code, as headless ends.
+fn finish(outcome: &Outcome, sink: &str) -> ExitCode {
+    print_summary(&outcome.snapshot, sink);
     match outcome.failure() {
         Some(why) => {
             eprintln!("error: {why}");

@@ -116,9 +116,18 @@ impl DoneScreen {
         }
     }
 
-    /// `a`: copies every value, one `key=value` per line.
+    /// `a`: copies every value, one `key=value` per line; for Treasure
+    /// Data, the `in:` block its `td connector:guess` reads.
     pub fn copy_all(&self, model: &mut Model, apply: &ApplyScreen) {
         let values = connector_values(model, apply);
+        if let Some(block) = crate::docs::guess_in_block(&model.derived.resolved, &values) {
+            model.effects.push(Effect::Copy(block));
+            model.set_status(
+                StatusKind::Ok,
+                "copied the in: block for td connector:guess (OSC 52); put the secret access key in it",
+            );
+            return;
+        }
         let all: String = values.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         model.effects.push(Effect::Copy(all));
         model.set_status(
@@ -147,6 +156,7 @@ impl DoneScreen {
     pub fn export(&mut self, model: &mut Model, dir: std::path::PathBuf) {
         self.exporting = true;
         model.effects.push(Effect::Export {
+            access_key_id: self.access_key.as_ref().map(|k| k.access_key_id.clone()),
             dir,
             spec: Box::new(model.export_spec()),
         });
@@ -232,15 +242,20 @@ pub fn lines(
 ) -> (Lines, Lines) {
     let t = &model.theme;
     let mut out = Vec::new();
+    let values = connector_values(model, apply);
+    let block = crate::docs::guess_in_block(&model.derived.resolved, &values);
     wrapped(
         &mut out,
-        "Give these to your connector (c copies one, a all; OSC 52 clipboard):",
+        if block.is_some() {
+            "Give these to your connector (c copies one, a the in: block below; OSC 52 clipboard):"
+        } else {
+            "Give these to your connector (c copies one, a all; OSC 52 clipboard):"
+        },
         width,
         0,
         t.text(),
     );
     out.push(Line::raw(""));
-    let values = connector_values(model, apply);
     let key_width = values.iter().map(|(k, _)| k.len()).max().unwrap_or(8);
     for (i, (key, value)) in values.iter().enumerate() {
         let selected = i == view.cursor;
@@ -263,6 +278,30 @@ pub fn lines(
                 format!("{}{part}", " ".repeat(prefix))
             };
             out.push(Line::styled(truncate(&text, width), style));
+        }
+    }
+    if let Some(block) = &block {
+        out.push(Line::raw(""));
+        wrapped(
+            &mut out,
+            &format!(
+                "The in: block for td connector:guess ({}'s CLI; a copies it):",
+                model.derived.resolved.profile().vendor
+            ),
+            width,
+            0,
+            t.text(),
+        );
+        // Each line keeps its YAML indentation; a long one wraps under itself.
+        for line in block.lines() {
+            let body = line.trim_start();
+            let indent = 2 + line.len() - body.len();
+            for part in crate::tui::widgets::wrap(body, width.saturating_sub(indent).max(8)) {
+                out.push(Line::styled(
+                    truncate(&format!("{}{part}", " ".repeat(indent)), width),
+                    t.dim(),
+                ));
+            }
         }
     }
     if !model.online() && apply.report.is_none() {

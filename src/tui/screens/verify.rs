@@ -4,7 +4,9 @@
 use ratatui::style::Modifier;
 use ratatui::text::Line;
 
-use super::run::{RowState, RunView, row_lines};
+use std::path::PathBuf;
+
+use super::run::{AccessKey, RowState, RunView, row_lines};
 use crate::aws::Event;
 use crate::aws::progress::StepId;
 use crate::aws::verify::{Outcome, VerifyReport};
@@ -18,14 +20,31 @@ pub struct VerifyScreen {
     pub report: Option<VerifyReport>,
 }
 
+/// The user's access key file for verify's user checks: the one this
+/// session's apply wrote, else where the wizard's apply writes it when the
+/// spec makes a key (it may be from an earlier session).
+pub fn key_file(model: &Model, created: Option<&AccessKey>) -> Option<PathBuf> {
+    if let Some(key) = created {
+        return Some(key.path.clone());
+    }
+    let user = &model.derived.resolved.user;
+    (user.enabled && user.create_access_key).then(|| {
+        model
+            .config
+            .out_dir
+            .join(format!("{}_accessKeys.csv", user.name))
+    })
+}
+
 impl VerifyScreen {
     /// Whether the spec as it is now was verified (or is being).
     pub fn is_current(&self, model: &Model) -> bool {
         self.run.is_for(&model.spec)
     }
 
-    /// Starts verification of the spec as applied.
-    pub fn start(&mut self, model: &mut Model) {
+    /// Starts verification of the spec as applied; `created` is the access
+    /// key this session's apply made, if it made one.
+    pub fn start(&mut self, model: &mut Model, created: Option<&AccessKey>) {
         let Some(clients) = model.connection.clients().cloned() else {
             return;
         };
@@ -39,6 +58,7 @@ impl VerifyScreen {
             clients: Box::new(clients),
             spec: Box::new(model.derived.resolved.clone()),
             options: model.config.verify.clone(),
+            key_file: key_file(model, created),
         });
     }
 

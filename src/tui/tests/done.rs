@@ -340,3 +340,100 @@ fn done_names_the_values_as_the_vendor_s_form_does() {
     );
     both(build, "done_offline_tarsal");
 }
+
+/// An online app on Treasure Data's pull import, applied in this session:
+/// apply made the import user's key `AKIATDEXAMPLE`.
+fn treasure_data_applied(width: u16, height: u16) -> App {
+    let mut spec = crate::spec::starter_for(
+        crate::spec::Connector::TreasureData,
+        "td",
+        "us-west-2",
+        None,
+    );
+    spec.bucket.prefix = "logs/".into();
+    let mut app = sized(
+        App::new(setup_with(
+            Config::offline("no usable AWS credentials"),
+            Some(spec),
+        )),
+        width,
+        height,
+    );
+    connect(&mut app);
+    answer_all(&mut app, |_| None);
+    go_to(&mut app, Step::Done);
+    app.done.access_key = Some(crate::tui::screens::run::AccessKey {
+        user: "td-import-user".into(),
+        access_key_id: "AKIATDEXAMPLE".into(),
+        secret: None,
+        path: PathBuf::from("./td-import-user_accessKeys.csv"),
+    });
+    let values =
+        crate::docs::vendor_values(&app.model.derived.resolved, None, Some("AKIATDEXAMPLE"));
+    app.apply.report = Some(crate::aws::apply::ApplyReport {
+        backup_dir: None,
+        steps: Vec::new(),
+        connector: values,
+    });
+    app.apply.run =
+        crate::tui::screens::run::RunView::started(1, app.model.now, &app.model.spec, Vec::new());
+    app.apply.run.running = false;
+    app.model.stale = true;
+    app.refresh();
+    app
+}
+
+#[test]
+fn snapshot_done_treasure_data() {
+    small_and_large(treasure_data_applied, "done_treasure_data");
+}
+
+#[test]
+fn treasure_datas_done_gives_the_endpoint_the_key_id_and_copies_the_in_block() {
+    let mut app = treasure_data_applied(120, 40);
+    let shown = text(&app);
+    assert!(shown.contains("endpoint"), "{shown}");
+    assert!(shown.contains("s3.us-west-2.amazonaws.com"), "{shown}");
+    assert!(shown.contains("AKIATDEXAMPLE"), "{shown}");
+    assert!(
+        shown.contains("The in: block for td connector:guess"),
+        "{shown}"
+    );
+    app.model.effects.clear();
+    key(&mut app, KeyCode::Char('a'));
+    let Some(Effect::Copy(copied)) = app.model.effects.last() else {
+        panic!("nothing copied: {:?}", app.model.effects);
+    };
+    assert_eq!(
+        copied,
+        "in:\n  type: s3\n  endpoint: s3.us-west-2.amazonaws.com\n  auth_method: basic\n  access_key_id: AKIATDEXAMPLE\n  secret_access_key: '<secret access key: in td-import-user_accessKeys.csv, the 0600 file apply wrote>'\n  bucket: td-source\n  path_prefix: logs/\n"
+    );
+    // The export carries the key's id too, never its secret.
+    app.model.effects.clear();
+    app.done.export(&mut app.model, PathBuf::from("bundle"));
+    let Some(Effect::Export { access_key_id, .. }) = app.model.effects.last() else {
+        panic!("no export: {:?}", app.model.effects);
+    };
+    assert_eq!(access_key_id.as_deref(), Some("AKIATDEXAMPLE"));
+}
+
+#[test]
+fn the_wizards_verify_reads_the_key_file_its_apply_wrote() {
+    let app = treasure_data_applied(100, 30);
+    let key = app.done.access_key.as_ref();
+    assert_eq!(
+        crate::tui::screens::verify::key_file(&app.model, key),
+        Some(PathBuf::from("./td-import-user_accessKeys.csv"))
+    );
+    // From an earlier session: where the wizard's apply writes it.
+    assert_eq!(
+        crate::tui::screens::verify::key_file(&app.model, None),
+        Some(PathBuf::from("./td-import-user_accessKeys.csv"))
+    );
+    // No key in the spec, no file.
+    let generic = online(100, 30);
+    assert_eq!(
+        crate::tui::screens::verify::key_file(&generic.model, None),
+        None
+    );
+}

@@ -264,6 +264,13 @@ pub(super) fn both(build: impl Fn(u16, u16) -> App, name: &str) {
     }
 }
 
+/// The same screen at 80×24 and 120×40.
+pub(super) fn small_and_large(build: impl Fn(u16, u16) -> App, name: &str) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        snap!(name, build(w, h));
+    }
+}
+
 pub(super) fn foreign_notification() -> serde_json::Value {
     json!({
         "TopicConfigurations": [{
