@@ -147,7 +147,8 @@ fn variants() -> Vec<(&'static str, Edit)> {
         profile_variant(
             "snowflake",
             json!({
-                "role": {"trusted_principals": ["arn:aws:iam::111122223333:user/abc1-b-self1234"]},
+                "role": {"trusted_principals": ["arn:aws:iam::111122223333:user/abc1-b-self1234"],
+                    "external_id": "ABC12345_SFCRole=2_abcdefg"},
                 "notification": {"queue_arn": "arn:aws:sqs:us-west-2:111122223333:sf-snowpipe-queue"},
                 "bucket": {"prefix": "load/"}}),
         ),

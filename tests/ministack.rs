@@ -718,6 +718,7 @@ fn vendor_queue_is_notified_and_the_vendor_reads_through_our_role() {
         &["--name", "sfk", "--connector", "snowflake"],
         &[
             &format!(r#"role.trusted_principals=["arn:aws:iam::{SNOWFLAKE}:user/sf-integration"]"#),
+            "role.external_id=SFK12345_SFCRole=2_abcdefg",
             &format!("notification.queue_arn={queue_arn}"),
             "bucket.prefix=load/",
         ],

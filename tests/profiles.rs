@@ -649,6 +649,7 @@ fn a_foreign_queue_profile_notifies_the_vendors_queue_and_leaves_it_alone() {
         "sfk",
         &[
             r#"role.trusted_principals=["arn:aws:iam::123456789012:root"]"#,
+            "role.external_id=SFK12345_SFCRole=2_abcdefg",
             &format!("notification.queue_arn={vendor_arn}"),
             "bucket.prefix=load/",
         ],

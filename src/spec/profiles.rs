@@ -405,8 +405,8 @@ pub const PROFILES: &[Profile] = &[
     // integration (docs.snowflake.com/en/user-guide/data-load-snowpipe-auto-s3):
     // Snowflake owns the SQS queue (its ARN is the pipe's notification_channel);
     // the bucket notifies it with ObjectCreated:*; the role trusts the
-    // integration's STORAGE_AWS_IAM_USER_ARN with the external ID sluice
-    // makes and hands over as STORAGE_AWS_EXTERNAL_ID; the policy reads only.
+    // integration's STORAGE_AWS_IAM_USER_ARN with its STORAGE_AWS_EXTERNAL_ID,
+    // both read from DESC INTEGRATION; the policy reads only.
     Profile {
         connector: Connector::Snowflake,
         vendor: "Snowflake",
@@ -422,6 +422,11 @@ pub const PROFILES: &[Profile] = &[
         extra_object_actions: &["s3:GetObjectVersion"],
         principals: Principals::Vendor {
             what: "the integration's STORAGE_AWS_IAM_USER_ARN (DESC INTEGRATION in Snowflake)",
+        },
+        // Snowflake's guide reads the external ID from DESC INTEGRATION
+        // (STORAGE_AWS_EXTERNAL_ID), as it does the IAM user.
+        external_id: ExternalId::Vendor {
+            what: "the integration's STORAGE_AWS_EXTERNAL_ID (DESC INTEGRATION in Snowflake)",
         },
         values: &[
             ("STORAGE_AWS_ROLE_ARN", Value::RoleArn),

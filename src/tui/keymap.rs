@@ -441,7 +441,7 @@ const ROLE: &[Binding] = &[
             Msg::GenerateExternalId,
         ),
         "Ctrl-G",
-        "generate a random external ID (only where sluice makes it: a vendor that assigns one, such as Databend, Tarsal or Hevo, gets its own pasted)",
+        "generate a random external ID (only where sluice makes it: a vendor that assigns one, such as Databend, TiDB Cloud Lake, Tarsal, Hevo or Snowflake, gets its own pasted)",
     ),
 ];
 
