@@ -473,6 +473,85 @@ fn a_thousand_small_objects_make_a_handful_of_files() {
     assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
 }
 
+/// SQS delivers at least once: a stored copy of a message can be handed
+/// out while the first is still being read. The copy waits for the first
+/// and goes its way: every record written once, both copies deleted.
+#[test]
+fn a_second_copy_of_a_message_in_hand_writes_nothing_twice() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    apply_stack(&moto, dir, &[]);
+    let ids = upload_ids(&moto, dir, "acme-ingest-source", "in/", 1, 3);
+    let url = queue_url(&moto, "acme-ingest-queue");
+    // A receipt handle of the object's message (not S3's test event), which
+    // stays visible (timeout 0).
+    let mut handle = None;
+    for _ in 0..20 {
+        let got = aws_cli(
+            &moto,
+            &[
+                "sqs",
+                "receive-message",
+                "--queue-url",
+                &url,
+                "--max-number-of-messages",
+                "10",
+                "--visibility-timeout",
+                "0",
+                "--wait-time-seconds",
+                "1",
+            ],
+        );
+        handle = got["Messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["Body"].as_str().is_some_and(|b| b.contains("part-000")))
+            .map(|m| m["ReceiptHandle"].as_str().unwrap().to_owned());
+        if handle.is_some() {
+            break;
+        }
+    }
+    let handle = handle.expect("the object's event in the queue");
+    let server = moto.server();
+    // While the consumer reads the object, the message is visible again, as
+    // when SQS hands out another copy: the consumer receives it a second time
+    // while the first copy is still in hand.
+    let endpoint = common::hooked_endpoint(&moto, "part-000.ndjson.gz", move || {
+        aws_cli(
+            server,
+            &[
+                "sqs",
+                "change-message-visibility",
+                "--queue-url",
+                &url,
+                "--receipt-handle",
+                &handle,
+                "--visibility-timeout",
+                "0",
+            ],
+        );
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    let out = sluice(&moto, dir, &consume_into("dir:out", "3", &[]))
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .output()
+        .unwrap();
+    ok(out);
+    let records = sink_records(dir);
+    assert_eq!(ids_of(&records), ids, "{}", final_metrics(dir));
+    assert_eq!(records.len(), 3, "a record was written twice");
+    let c = final_metrics(dir);
+    // Besides S3's test event.
+    assert_eq!(c["test_events"], 1, "{c}");
+    assert_eq!(c["messages_received"], 3, "no second copy arrived: {c}");
+    assert_eq!(c["messages_deleted"], 3, "{c}");
+    assert_eq!(c["objects_duplicate"], 1, "{c}");
+    assert_eq!(c["records"], 3, "{c}");
+    assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (0, 0));
+}
+
 #[test]
 fn sigterm_never_deletes_a_message_whose_records_are_not_written() {
     let moto = shared();

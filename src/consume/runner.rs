@@ -186,13 +186,19 @@ struct Shared {
     /// (bounded): one received again (its delete failed) is deleted, never
     /// written a second time.
     committed: std::sync::Mutex<Seen<String>>,
-    /// Held messages whose records wait for the commit of a shared sink file.
+    /// Held messages whose records wait for the commit of a shared sink file
+    /// (or copies waiting on a first copy, which may).
     awaiting_file: std::sync::atomic::AtomicUsize,
     /// Objects whose records are in a shared sink file not yet committed,
     /// each with what its commit came to (`Some(true)`: durable): a message
     /// announcing one of them again waits for that, instead of writing it
     /// a second time.
     in_open_file: std::sync::Mutex<HashMap<ObjectId, tokio::sync::watch::Receiver<Option<bool>>>>,
+    /// The messages in hand, by id, each with what became of it once known.
+    /// SQS may hand out a second copy of a message while the first is held
+    /// (at-least-once delivery); the copy waits for the first and shares its
+    /// fate instead of writing the same records a second time.
+    in_hand: std::sync::Mutex<HashMap<String, tokio::sync::watch::Receiver<Option<Disposition>>>>,
 }
 
 /// An object as `Seen` remembers it: bucket, key, version or ETag.
@@ -328,6 +334,7 @@ pub async fn run(
         committed: std::sync::Mutex::new(Seen::default()),
         awaiting_file: std::sync::atomic::AtomicUsize::new(0),
         in_open_file: std::sync::Mutex::new(HashMap::new()),
+        in_hand: std::sync::Mutex::new(HashMap::new()),
         sink_trouble: std::sync::Mutex::new(None),
         fatal: std::sync::Mutex::new(None),
     });
@@ -584,6 +591,7 @@ async fn receive_loop(
                     deadline: Instant::now() + shared.options.visibility_timeout,
                 },
             );
+            let hand = take_in_hand(&shared, message.message_id());
             let (shared, outbox) = (shared.clone(), outbox.clone());
             tasks.push(tokio::spawn(async move {
                 let committed = message.message_id().is_some_and(|id| {
@@ -593,14 +601,29 @@ async fn receive_loop(
                         .map(|c| c.contains(&id.to_owned()))
                         .unwrap_or(false)
                 });
-                // Its records are in the sink already: delete it, write nothing.
-                let disposition = if committed {
-                    shared
-                        .metrics
-                        .add(&shared.metrics.counters.objects_duplicate, 1);
-                    Disposition::Delete
-                } else {
-                    process_with_retries(&shared, &message, &mut slot).await
+                let disposition = match hand {
+                    // Its records are in the sink already: delete it, write nothing.
+                    _ if committed => {
+                        shared
+                            .metrics
+                            .add(&shared.metrics.counters.objects_duplicate, 1);
+                        Disposition::Delete
+                    }
+                    InHand::Copy(first) => {
+                        slot.release();
+                        copy_of(&shared, message.message_id().unwrap_or_default(), first).await
+                    }
+                    InHand::First(outcome) => {
+                        let disposition = process_with_retries(&shared, &message, &mut slot).await;
+                        if let Some(id) = message.message_id()
+                            && let Ok(mut hand) = shared.in_hand.lock()
+                        {
+                            hand.remove(id);
+                        }
+                        let _ = outcome.send(Some(disposition.clone()));
+                        disposition
+                    }
+                    InHand::Unnamed => process_with_retries(&shared, &message, &mut slot).await,
                 };
                 let id = message.message_id().unwrap_or_default();
                 finish(&shared, handle, id, disposition, &outbox).await;
@@ -611,6 +634,64 @@ async fn receive_loop(
         // Unused permits go back as `permits` drops.
     }
     tasks
+}
+
+/// A received message against those in hand.
+enum InHand {
+    /// The only copy in hand: what becomes of it is sent here.
+    First(tokio::sync::watch::Sender<Option<Disposition>>),
+    /// A second copy of a message in hand: it waits for the first.
+    Copy(tokio::sync::watch::Receiver<Option<Disposition>>),
+    /// No message id to tell copies apart by.
+    Unnamed,
+}
+
+/// Marks a message as in hand, or finds the copy already in hand.
+fn take_in_hand(shared: &Shared, message_id: Option<&str>) -> InHand {
+    let Some(id) = message_id else {
+        return InHand::Unnamed;
+    };
+    let Ok(mut hand) = shared.in_hand.lock() else {
+        return InHand::Unnamed;
+    };
+    if let Some(first) = hand.get(id)
+        && first.has_changed().is_ok()
+    {
+        return InHand::Copy(first.clone());
+    }
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    hand.insert(id.to_owned(), rx);
+    InHand::First(tx)
+}
+
+/// A second copy of a message in hand shares the first copy's fate: deleted
+/// when the first's records are durable (nothing written twice), kept or
+/// handed back with it.
+async fn copy_of(
+    shared: &Shared,
+    message_id: &str,
+    mut first: tokio::sync::watch::Receiver<Option<Disposition>>,
+) -> Disposition {
+    // Waiting on the first, which may wait for a shared file: nothing here
+    // keeps the idle stop from committing it.
+    shared.awaiting_file.fetch_add(1, Ordering::Relaxed);
+    let outcome = first.wait_for(Option::is_some).await.map(|d| d.clone());
+    shared.awaiting_file.fetch_sub(1, Ordering::Relaxed);
+    tracing::info!(
+        message_id,
+        "SQS delivered a second copy of a message in hand: it goes the way of the first"
+    );
+    match outcome {
+        Ok(Some(Disposition::Delete)) => {
+            shared
+                .metrics
+                .add(&shared.metrics.counters.objects_duplicate, 1);
+            Disposition::Delete
+        }
+        Ok(Some(Disposition::Keep)) => Disposition::Keep,
+        // Handed back, or the first's task ended without saying.
+        _ => Disposition::Release,
+    }
 }
 
 /// ChangeMessageVisibilityBatch on the run's queue (see [`crate::aws::observe::set_visibility`]).
