@@ -559,17 +559,48 @@ pub fn main() -> ExitCode {
         }
     };
     let profile = cli.global.profile.clone();
+    let json = cli.command.as_ref().is_some_and(Command::prints_json);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e:#}");
             // Errors quote files and values: never a raw control character.
-            eprintln!(
-                "error: {}{}",
-                spec::json::escape(&format!("{e:#}")),
-                advice(&e, profile.as_deref())
-            );
+            let error = spec::json::escape(&format!("{e:#}"));
+            let advice = advice(&e, profile.as_deref());
+            eprintln!("error: {error}{advice}");
+            // Automation reading stdout gets its one document even so.
+            if json {
+                print_json(&serde_json::json!({
+                    "ok": false,
+                    "error": format!("{e:#}"),
+                    "advice": advice.trim_start_matches([',', '\n', ' ']),
+                }));
+            }
             ExitCode::FAILURE
+        }
+    }
+}
+
+impl Command {
+    /// Whether the command was asked for one JSON document on stdout.
+    fn prints_json(&self) -> bool {
+        match self {
+            Command::Plan(a) => a.json || a.output.json(),
+            Command::Apply(a) => a.output.json(),
+            Command::Verify(a) => a.output.json(),
+            Command::Destroy(a) => a.output.json(),
+            Command::Restore(a) => a.output.json(),
+            Command::Backfill(a) => a.output.json(),
+            Command::Export(a) => a.output.json(),
+            Command::Credentials(a) => a.output.json(),
+            Command::Init(_)
+            | Command::Consume(_)
+            | Command::Monitor(_)
+            | Command::Decode(_)
+            | Command::Bench(_)
+            | Command::Wizard(_)
+            | Command::Completions(_)
+            | Command::Man(_) => false,
         }
     }
 }
@@ -691,6 +722,23 @@ pub fn man_page() -> Result<Vec<u8>> {
     Ok(page)
 }
 
+/// The manual for a bundle, as one roff file: sluice(1), then the page of
+/// each command (sluice-plan(1), sluice-apply(1), …), as `man -l` shows them
+/// one after the other.
+pub fn manual_text() -> Result<String> {
+    // As clap_mangen::generate_to names them: built, each command's page is
+    // titled by its display name (sluice-apply).
+    let mut command = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    command.build();
+    let mut pages = man_page()?;
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        clap_mangen::Man::new(sub.clone())
+            .render(&mut pages)
+            .context("cannot render the manual page")?;
+    }
+    String::from_utf8(pages).context("the manual page is not UTF-8")
+}
+
 /// `sluice man`: sluice(1) on stdout, or every page into `out`.
 fn man(out: Option<&Path>) -> Result<ExitCode> {
     match out {
@@ -806,6 +854,7 @@ async fn wizard(global: &GlobalOpts, config: Option<PathBuf>) -> Result<ExitCode
         },
         config,
         log_file: global.log_file.clone(),
+        manual_page: manual_text().ok(),
     })
     .await
 }
@@ -1736,6 +1785,7 @@ fn export(args: &ExportArgs, global: &GlobalOpts) -> Result<ExitCode> {
         &spec,
         args.format,
         key.as_ref().map(|k| k.access_key_id.as_str()),
+        Some(manual_text()?),
     );
     let written = export::write_bundle(&args.out, &files)
         .with_context(|| format!("cannot write the bundle into {}", args.out.display()))?;

@@ -111,6 +111,68 @@ fn the_manual_page_comes_from_the_clap_definitions_and_renders() {
     }
 }
 
+/// The bundle carries the manual: sluice(1) and each command's page in one
+/// `sluice.1`, which its README names and man(1) renders.
+#[test]
+fn the_bundle_carries_the_manual_of_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    offline_ok(
+        d,
+        &[
+            "init",
+            "--name",
+            "acme",
+            "--region",
+            "us-west-2",
+            "--out",
+            "spec.json",
+        ],
+    );
+    offline_ok(d, &["export", "--config", "spec.json", "--out", "bundle"]);
+    let page = std::fs::read_to_string(d.join("bundle/sluice.1")).unwrap();
+    for title in [".TH sluice 1", ".TH sluice-apply 1", ".TH sluice-destroy 1"] {
+        assert!(page.contains(title), "{title} missing");
+    }
+    let readme = std::fs::read_to_string(d.join("bundle/README.md")).unwrap();
+    assert!(readme.contains("- `sluice.1`: the manual page"), "{readme}");
+    if which("man") {
+        let shown = ok(run(Command::new("man")
+            .current_dir(d)
+            .env("MANWIDTH", "80")
+            .env("LC_ALL", "C.UTF-8")
+            .args(["-l", "bundle/sluice.1"])));
+        assert!(
+            shown.contains("sluice-apply") && shown.contains("--backup-dir"),
+            "{shown}"
+        );
+    }
+}
+
+/// A command asked for JSON prints one document even when it fails: the
+/// error (and what to do) on stdout for automation, the words on stderr.
+#[test]
+fn output_json_reports_a_failure_as_one_document() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["apply", "verify", "destroy", "plan"] {
+        let out = sluice_offline(
+            dir.path(),
+            &[command, "--config", "nope.json", "--output", "json"],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+        let doc = json(&text(&out.stdout));
+        assert_eq!(doc["ok"], false, "{doc}");
+        assert!(
+            doc["error"]
+                .as_str()
+                .unwrap()
+                .contains("no spec file nope.json"),
+            "{doc}"
+        );
+        assert!(text(&out.stderr).contains("error: no spec file nope.json"));
+    }
+}
+
 fn which(program: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {program}")])

@@ -219,6 +219,7 @@ fn init_and_export_write_the_whole_bundle() {
             "queue-attributes.json",
             "queue-policy.json",
             "setup.sh",
+            "sluice.1",
             "spec.json",
             "trust-policy.json",
         ]

@@ -23,6 +23,7 @@ fn setup(dir: &Path) -> Setup {
     config.sessions_dir = Some(dir.join("sessions"));
     config.export_base = dir.to_owned();
     config.out_dir = dir.to_owned();
+    config.manual_page = Some(sluice::cli::manual_text().unwrap());
     Setup {
         config,
         spec: None,
@@ -172,7 +173,7 @@ async fn every_step_offline_then_the_bundle_matches_sluice_export() {
         "export never finished:\n{}",
         w.screen()
     );
-    assert!(w.screen().contains("wrote 17 files"), "{}", w.screen());
+    assert!(w.screen().contains("wrote 18 files"), "{}", w.screen());
 
     // Save the spec (Ctrl-S asks where, the first time).
     let spec_file = dir.join("orders.json");

@@ -218,7 +218,7 @@ fn the_binary_walks_the_wizard_offline_in_tmux() {
     tmux.keys(&["e"]);
     tmux.wait_for("Export the bundle to directory");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("wrote 16 files to ./tmux-demo-bundle");
+    tmux.wait_for("wrote 17 files to ./tmux-demo-bundle");
     assert!(work.join("tmux-demo-bundle/setup.sh").exists());
     assert!(work.join("tmux-demo-bundle/main.tf").exists());
 

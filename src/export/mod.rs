@@ -139,15 +139,17 @@ fn json_documents_with_key(
 
 /// Every file of the bundle for `format`, in a stable order.
 pub fn bundle(spec: &Spec, format: Format) -> Vec<ExportFile> {
-    bundle_with_key(spec, format, None)
+    bundle_with_key(spec, format, None, None)
 }
 
 /// [`bundle`] after an apply that made the user's access key: its id
-/// (never the secret) goes where the connector's form asks for it.
+/// (never the secret) goes where the connector's form asks for it; with
+/// sluice(1) (`manual_page`, roff) as `sluice.1` for whoever runs the spec.
 pub fn bundle_with_key(
     spec: &Spec,
     format: Format,
     access_key_id: Option<&str>,
+    manual_page: Option<String>,
 ) -> Vec<ExportFile> {
     let mut files = vec![ExportFile::new("spec.json", spec::to_json_string(spec))];
     if matches!(format, Format::All | Format::Json) {
@@ -168,6 +170,9 @@ pub fn bundle_with_key(
     }
     if matches!(format, Format::All | Format::Terraform) {
         files.push(ExportFile::new("main.tf", terraform(spec)));
+    }
+    if let Some(page) = manual_page {
+        files.push(ExportFile::new("sluice.1", page));
     }
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     files.push(ExportFile::new(
@@ -221,6 +226,7 @@ fn describe(file: &str) -> &'static str {
         "eventbridge-rule.json" => {
             "the EventBridge rule (pattern, target) that takes the bucket's Object Created events to the queue"
         }
+        "sluice.1" => "the manual page of sluice's commands (`man ./sluice.1`)",
         "setup.sh" => {
             "AWS CLI + jq script: idempotent, backs up what it changes, merges the notification"
         }

@@ -83,6 +83,9 @@ pub struct WizardOptions {
     pub config: Option<PathBuf>,
     /// Where the CLI sends the log (shown on the welcome screen).
     pub log_file: Option<PathBuf>,
+    /// sluice(1) as roff (made from the command line's definitions), for
+    /// the bundle the wizard exports.
+    pub manual_page: Option<String>,
 }
 
 /// The setup for a real run: the spec of `--config`, the user's profiles and
@@ -143,6 +146,7 @@ pub fn setup(options: &WizardOptions) -> anyhow::Result<Setup> {
             propagation_timeout: Duration::from_secs(120),
             recent_dir: crate::aws::recent::default_dir(),
             log_file: options.log_file.clone(),
+            manual_page: options.manual_page.clone(),
         },
         spec,
         profiles: profiles::load_profiles(),

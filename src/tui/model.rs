@@ -57,6 +57,8 @@ pub struct Config {
     pub recent_dir: Option<PathBuf>,
     /// Where the log goes (`--log-file`), shown on the welcome screen.
     pub log_file: Option<PathBuf>,
+    /// sluice(1) as roff, written into an exported bundle as `sluice.1`.
+    pub manual_page: Option<String>,
 }
 
 impl Config {
@@ -75,6 +77,7 @@ impl Config {
             propagation_timeout: Duration::from_secs(120),
             recent_dir: None,
             log_file: None,
+            manual_page: None,
         }
     }
 }

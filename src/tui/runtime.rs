@@ -240,20 +240,24 @@ impl Runtime {
                 access_key_id,
                 dir,
                 spec,
-            } => self.spawn(TaskKey::Export, async move {
-                let target = dir.clone();
-                let result = tokio::task::spawn_blocking(move || {
-                    let files = crate::export::bundle_with_key(
-                        &spec,
-                        crate::export::Format::All,
-                        access_key_id.as_deref(),
-                    );
-                    crate::export::write_bundle(&target, &files).map_err(|e| e.to_string())
+            } => {
+                let manual_page = self.app.model.config.manual_page.clone();
+                self.spawn(TaskKey::Export, async move {
+                    let target = dir.clone();
+                    let result = tokio::task::spawn_blocking(move || {
+                        let files = crate::export::bundle_with_key(
+                            &spec,
+                            crate::export::Format::All,
+                            access_key_id.as_deref(),
+                            manual_page,
+                        );
+                        crate::export::write_bundle(&target, &files).map_err(|e| e.to_string())
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
+                    let _ = tx.send(Action::Exported { dir, result });
                 })
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()));
-                let _ = tx.send(Action::Exported { dir, result });
-            }),
+            }
             Effect::Copy(text) => {
                 self.copies.push(text.clone());
                 self.clipboard.push(text);
