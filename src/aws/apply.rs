@@ -1260,7 +1260,33 @@ impl Run<'_> {
         match item.resource {
             ResourceKind::Rule => {}
             ResourceKind::Notification => return self.retire_entry().await,
-            ResourceKind::User => return self.retire_user(item).await,
+            ResourceKind::User if item.name == self.spec.user.name => {
+                return self.retire_user(item).await;
+            }
+            ResourceKind::Queue
+            | ResourceKind::DeadLetterQueue
+            | ResourceKind::Role
+            | ResourceKind::Policy
+            | ResourceKind::User => {
+                let orphan = super::orphans::Orphan {
+                    kind: item.resource,
+                    name: item.name.clone(),
+                    id: item
+                        .before
+                        .as_ref()
+                        .and_then(|b| b["Id"].as_str())
+                        .unwrap_or(&item.name)
+                        .to_owned(),
+                };
+                return super::destroy::retire_orphan(
+                    self.clients,
+                    self.spec,
+                    &orphan,
+                    self.reporter,
+                )
+                .await
+                .map_err(Into::into);
+            }
             ResourceKind::Subscription => {
                 self.clients
                     .sns

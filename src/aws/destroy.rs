@@ -32,6 +32,7 @@ use super::observe::{
     Depth, RuleState, find_subscription, iam_tags, observe_rule, put_notification, queue_depth,
     queue_url, read_notification, s3_tags, set_visibility,
 };
+use super::orphans::Orphan;
 use super::ownership::{Owner, not_ours, owner};
 use super::progress::{Event, KeptReason, Outcome, Reporter, StepId};
 use crate::docs::{
@@ -318,12 +319,85 @@ pub async fn destroy(
         run.end(ResourceKind::User, started, result)?;
     }
 
+    // What the stack made under names the spec no longer uses.
+    match super::orphans::find(clients, &spec).await {
+        Ok(orphans) => {
+            for orphan in orphans {
+                let label = format!("{} (no longer in the spec)", orphan.label());
+                let started = run.start(orphan.kind, &label);
+                let result = remove_orphan(clients, &spec, &orphan, &label, &mut run).await;
+                run.end(orphan.kind, started, result)?;
+            }
+        }
+        Err(e) => run.note(
+            ResourceKind::Bucket,
+            format!(
+                "resources of this stack under names the spec no longer uses could not be looked for ({e}); destroy with the earlier spec removes them"
+            ),
+        ),
+    }
+
     let label = format!("bucket {}", spec.bucket.name);
     let started = run.start(ResourceKind::Bucket, &label);
     let result = bucket(clients, &spec, options, &label, &mut run).await;
     run.end(ResourceKind::Bucket, started, result)?;
 
     Ok(run.report)
+}
+
+/// Removes one resource of the stack the spec no longer names (found by
+/// [`super::orphans`]), as destroy removes the stack's own, for apply: never
+/// forced, so a queue holding messages is kept (with its counts); the tag is
+/// read again first.
+pub(crate) async fn retire_orphan(
+    clients: &Clients,
+    spec: &Spec,
+    orphan: &Orphan,
+    reporter: &Reporter,
+) -> Result<(Outcome, String), AwsError> {
+    let mut run = Run {
+        reporter,
+        report: DestroyReport::default(),
+        backup: None,
+        force: false,
+    };
+    let (_, fate) = remove_orphan(clients, spec, orphan, &orphan.label(), &mut run).await?;
+    Ok(match fate {
+        Fate::Removed(detail) => (Outcome::Removed, detail),
+        Fate::Kept(why) => {
+            let detail = format!("kept: {why}");
+            (Outcome::Kept(why), detail)
+        }
+        Fate::Gone => (Outcome::AlreadyGone, "already gone".to_owned()),
+    })
+}
+
+/// One orphan, by the remover of its kind, given the spec as it was when
+/// it named the resource.
+async fn remove_orphan(
+    clients: &Clients,
+    spec: &Spec,
+    orphan: &Orphan,
+    label: &str,
+    run: &mut Run<'_>,
+) -> Result<(String, Fate), AwsError> {
+    let mut earlier = spec.clone();
+    match orphan.kind {
+        ResourceKind::Role => {
+            earlier.role.name = orphan.name.clone();
+            role(clients, &earlier, label, run).await
+        }
+        ResourceKind::Policy => {
+            earlier.policy.name = orphan.name.clone();
+            policy(clients, &earlier, &orphan.id, label, run).await
+        }
+        ResourceKind::User => {
+            earlier.user.name = orphan.name.clone();
+            user(clients, &earlier, label, run).await
+        }
+        // Orphans are queues otherwise (see `orphans::find`).
+        _ => queue(clients, &earlier, &orphan.name, true, label, run).await,
+    }
 }
 
 /// What happened to one resource.

@@ -11,6 +11,7 @@ pub mod error;
 pub mod journal;
 pub mod mfa;
 pub mod observe;
+pub mod orphans;
 pub mod ownership;
 pub mod plan;
 pub mod progress;

@@ -149,6 +149,9 @@ pub struct Observation {
     /// The EventBridge rule named as the notification: the route's when the
     /// spec delivers through EventBridge, else one left from when it did.
     pub rule: Observed<RuleState>,
+    /// Resources of the stack the spec no longer names (renamed, turned off,
+    /// the previous connector's).
+    pub orphans: Result<Vec<super::orphans::Orphan>, AwsError>,
 }
 
 /// Observes every resource of `spec`, whose `account_id` must be the caller's
@@ -165,7 +168,7 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
     let arns = Arns::of(spec);
     let dlq_wanted = spec.has_dead_letter() && spec.queue.create;
     let delivery = spec.delivery();
-    let (policy, role, user, bucket, dlq, queue, subscription, rule) = tokio::join!(
+    let (policy, role, user, bucket, dlq, queue, subscription, rule, orphans) = tokio::join!(
         observe_policy(clients, &arns.policy),
         async {
             if spec.role.enabled {
@@ -235,6 +238,7 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
                 }
             }
         },
+        super::orphans::find(clients, spec),
     );
     // Which of the user's keys had their secret saved here.
     let user = user.map(|found| {
@@ -267,6 +271,7 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         queue,
         subscription,
         rule,
+        orphans,
     }
 }
 

@@ -665,6 +665,36 @@ impl Plan {
                 after: Some(rest),
             });
         }
+        // What the stack made under names the spec no longer uses: last,
+        // once what replaces each is in place.
+        match &observed.orphans {
+            Ok(orphans) => {
+                for orphan in orphans {
+                    notes.push(format!(
+                        "{} is this stack's (tag {}={}) and the spec no longer names it (renamed, turned off, or the previous connector's): apply deletes it as destroy would{}",
+                        orphan.label(),
+                        crate::docs::STACK_TAG,
+                        spec.name,
+                        if orphan.kind == ResourceKind::Queue {
+                            ", keeping it while it holds messages"
+                        } else {
+                            ""
+                        }
+                    ));
+                    items.push(PlanItem {
+                        tags: None,
+                        resource: orphan.kind,
+                        name: orphan.name.clone(),
+                        action: Action::Delete,
+                        before: Some(serde_json::json!({ "Id": orphan.id })),
+                        after: None,
+                    });
+                }
+            }
+            Err(e) => notes.push(format!(
+                "resources of this stack under names the spec no longer uses could not be looked for ({e}): a renamed queue, policy, role or user would stay"
+            )),
+        }
         plan_tags(spec, observed, &mut items);
         Ok(Plan {
             items,

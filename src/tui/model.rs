@@ -489,6 +489,8 @@ impl Model {
             queue: Ok(None),
             subscription: Ok(None),
             rule: Ok(None),
+            // The live preview looks up what the spec names; the plan looks for the rest.
+            orphans: Ok(Vec::new()),
         };
         for (target, slot) in &self.slots {
             match (target, &slot.found) {

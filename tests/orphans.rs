@@ -1,0 +1,190 @@
+//! Resources of the stack the spec no longer names (renamed, turned off):
+//! plan lists them as deletes, apply and destroy remove them, and another
+//! team's resources of the same prefix are never touched. Against moto.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{Moto, aws_cli, said, send_to, shared, sluice};
+use serde_json::Value;
+
+fn run(moto: &Moto, dir: &Path, args: &[&str]) -> std::process::Output {
+    sluice(moto, dir, args).output().unwrap()
+}
+
+fn edit_spec(dir: &Path, edit: impl FnOnce(&mut Value)) {
+    let path = dir.join("spec.json");
+    let mut spec: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut spec);
+    fs::write(&path, serde_json::to_string_pretty(&spec).unwrap()).unwrap();
+}
+
+fn queues(moto: &Moto) -> Vec<String> {
+    aws_cli(moto, &["sqs", "list-queues"])["QueueUrls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u.as_str()?.rsplit('/').next().map(str::to_owned))
+        .collect()
+}
+
+fn roles(moto: &Moto) -> Vec<String> {
+    aws_cli(moto, &["iam", "list-roles"])["Roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["RoleName"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn policies(moto: &Moto) -> Vec<String> {
+    aws_cli(moto, &["iam", "list-policies", "--scope", "Local"])["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["PolicyName"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn apply(moto: &Moto, dir: &Path) -> std::process::Output {
+    run(
+        moto,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    )
+}
+
+/// Another team's queue and role whose names start like the stack's, untagged.
+fn their_resources(moto: &Moto, stack: &str) {
+    aws_cli(
+        moto,
+        &[
+            "sqs",
+            "create-queue",
+            "--queue-name",
+            &format!("{stack}-theirs"),
+        ],
+    );
+    aws_cli(
+        moto,
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            &format!("{stack}-theirs-role"),
+            "--assume-role-policy-document",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        ],
+    );
+}
+
+#[test]
+fn renamed_queue_role_and_policy_are_deleted_and_nothing_of_others() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let stack = "orph-rename";
+    common::init_spec(&moto, dir, &["--name", stack], &[]);
+    let out = apply(&moto, dir);
+    assert!(out.status.success(), "{}", said(&out));
+    their_resources(&moto, stack);
+    edit_spec(dir, |s| {
+        s["queue"]["name"] = format!("{stack}-events").into();
+        s["role"]["name"] = format!("{stack}-reader").into();
+        s["policy"]["name"] = format!("{stack}-reader-access").into();
+    });
+
+    let plan = run(&moto, dir, &["plan", "--config", "spec.json"]);
+    let text = said(&plan);
+    assert_eq!(plan.status.code(), Some(2), "{text}");
+    for old in [
+        format!("queue {stack}-queue is this stack's"),
+        format!("role {stack}-role is this stack's"),
+        format!("policy {stack}-policy is this stack's"),
+    ] {
+        assert!(text.contains(&old), "{old}:\n{text}");
+    }
+    assert!(!text.contains("theirs"), "{text}");
+
+    let out = apply(&moto, dir);
+    assert!(out.status.success(), "{}", said(&out));
+    let (q, r, p) = (queues(&moto), roles(&moto), policies(&moto));
+    assert!(q.contains(&format!("{stack}-events")), "{q:?}");
+    assert!(!q.contains(&format!("{stack}-queue")), "{q:?}");
+    assert!(q.contains(&format!("{stack}-theirs")), "{q:?}");
+    assert!(r.contains(&format!("{stack}-reader")), "{r:?}");
+    assert!(!r.contains(&format!("{stack}-role")), "{r:?}");
+    assert!(r.contains(&format!("{stack}-theirs-role")), "{r:?}");
+    assert!(p.contains(&format!("{stack}-reader-access")), "{p:?}");
+    assert!(!p.contains(&format!("{stack}-policy")), "{p:?}");
+
+    // The account matches the spec now.
+    let plan = run(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", said(&plan));
+}
+
+#[test]
+fn a_renamed_queue_holding_messages_is_kept_and_destroy_finds_what_the_spec_dropped() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let stack = "orph-held";
+    common::init_spec(&moto, dir, &["--name", stack], &[]);
+    let out = apply(&moto, dir);
+    assert!(out.status.success(), "{}", said(&out));
+    send_to(&moto, &format!("{stack}-queue"), r#"{"not":"an event"}"#);
+    edit_spec(dir, |s| {
+        s["queue"]["name"] = format!("{stack}-events").into();
+        s["role"]["name"] = format!("{stack}-reader").into();
+    });
+    let out = apply(&moto, dir);
+    let text = said(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("not empty: it holds"), "{text}");
+    assert!(queues(&moto).contains(&format!("{stack}-queue")));
+    assert!(!roles(&moto).contains(&format!("{stack}-role")));
+
+    // Back to the first names in the spec, without applying: destroy finds
+    // the renamed queue and role (the stack's by their tag) all the same.
+    edit_spec(dir, |s| {
+        s["queue"]["name"] = format!("{stack}-queue").into();
+        s["role"]["name"] = format!("{stack}-role").into();
+    });
+    let out = run(
+        &moto,
+        dir,
+        &[
+            "destroy",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--force",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    let text = said(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("queue {stack}-events (no longer in the spec)")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("role {stack}-reader (no longer in the spec)")),
+        "{text}"
+    );
+    let (q, r) = (queues(&moto), roles(&moto));
+    assert!(!q.iter().any(|n| n.starts_with(stack)), "{q:?}");
+    assert!(!r.iter().any(|n| n.starts_with(stack)), "{r:?}");
+}
