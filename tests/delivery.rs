@@ -156,18 +156,7 @@ fn init(moto: &Moto, dir: &Path, sets: &[&str]) {
 /// `dir:` sink, then destroy; the foreign entries and the team's topic are
 /// checked after apply and after destroy by `foreign_intact`.
 fn round_trip(moto: &Moto, dir: &Path, foreign_intact: &dyn Fn(&str)) -> String {
-    let applied = sluice_run(
-        moto,
-        dir,
-        &[
-            "apply",
-            "--config",
-            "spec.json",
-            "--yes",
-            "--backup-dir",
-            "backups",
-        ],
-    );
+    let applied = sluice_run(moto, dir, common::APPLY_YES);
     assert!(applied.status.success(), "{}", text(&applied.stderr));
     foreign_intact("after apply");
 
@@ -552,18 +541,7 @@ fn a_cloudformation_eventbridge_route_is_taken_over_and_destroyed_by_sluice() {
             text(&planned.stderr)
         );
         if take_over {
-            ok(sluice_run(
-                &moto,
-                dir,
-                &[
-                    "apply",
-                    "--config",
-                    "spec.json",
-                    "--yes",
-                    "--backup-dir",
-                    "backups",
-                ],
-            ));
+            ok(sluice_run(&moto, dir, common::APPLY_YES));
             let arn = rule["Arn"].as_str().unwrap();
             let tags = aws_cli(
                 &moto,
@@ -605,6 +583,81 @@ fn a_cloudformation_eventbridge_route_is_taken_over_and_destroyed_by_sluice() {
 /// the rule left from before is destroyed with the stack. A rule of ours that
 /// another team's target was added to is kept, and so is the EventBridge
 /// setting it needs.
+/// A route switched away from EventBridge, by setup.sh: the stack's rule,
+/// which would deliver every event a second time, goes with our target (a
+/// dry run first changes nothing); another team's rule stays.
+#[test]
+fn setup_sh_removes_the_stacks_rule_once_the_route_is_direct() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    common::create_bucket(&moto, BUCKET);
+    aws_cli(
+        &moto,
+        &[
+            "events",
+            "put-rule",
+            "--name",
+            "team-archive",
+            "--event-pattern",
+            &json!({"source": ["aws.s3"], "detail-type": ["Object Deleted"]}).to_string(),
+        ],
+    );
+    init(&moto, dir, &["notification.delivery=eventbridge"]);
+    ok(sluice_run(&moto, dir, common::APPLY_YES));
+    assert_eq!(
+        rule_names(&moto),
+        ["team-archive", "acme-ingest-object-created"]
+    );
+
+    init(&moto, dir, &[]);
+    ok(sluice_run(
+        &moto,
+        dir,
+        &["export", "--config", "spec.json", "--out", "bundle"],
+    ));
+    let setup = |flag: &str| {
+        moto.command("bash")
+            .arg(dir.join("bundle/setup.sh"))
+            .arg(flag)
+            .current_dir(dir.join("bundle"))
+            .env("SLUICE_BACKUP_DIR", dir.join("backups-sh"))
+            .output()
+            .unwrap()
+    };
+    let dry = setup("--dry-run");
+    assert_eq!(
+        dry.status.code(),
+        Some(2),
+        "writes pending: {}",
+        common::said(&dry)
+    );
+    assert!(
+        text(&dry.stdout).contains("would delete the rule"),
+        "{}",
+        common::said(&dry)
+    );
+    assert_eq!(
+        rule_names(&moto),
+        ["team-archive", "acme-ingest-object-created"]
+    );
+    let done = ok(setup("--yes"));
+    assert!(done.contains("rule: our target removed"), "{done}");
+    assert!(done.contains("rule: deleted"), "{done}");
+    assert_eq!(rule_names(&moto), ["team-archive"]);
+    assert!(
+        dir.join("backups-sh/rule-acme-ingest-object-created.json")
+            .exists()
+    );
+    assert_eq!(
+        common::notification(&moto, BUCKET)["QueueConfigurations"][0]["Id"],
+        "acme-ingest-object-created"
+    );
+    // A second run finds no rule of ours.
+    let again = ok(setup("--yes"));
+    assert!(again.contains("rule: none"), "{again}");
+}
+
 #[test]
 fn switching_delivery_retires_the_old_route_and_destroy_takes_what_is_left() {
     let moto = shared();
@@ -613,18 +666,7 @@ fn switching_delivery_retires_the_old_route_and_destroy_takes_what_is_left() {
     common::create_bucket(&moto, BUCKET);
     let apply = |sets: &[&str]| {
         init(&moto, dir, sets);
-        let out = sluice_run(
-            &moto,
-            dir,
-            &[
-                "apply",
-                "--config",
-                "spec.json",
-                "--yes",
-                "--backup-dir",
-                "backups",
-            ],
-        );
+        let out = sluice_run(&moto, dir, common::APPLY_YES);
         let said = common::said(&out);
         assert!(out.status.success(), "{said}");
         said
@@ -752,18 +794,7 @@ fn switching_away_from_sns_unsubscribes_the_stacks_queue() {
     let topic_before = team_topic(&moto);
     init(&moto, dir, &SNS_ROUTE);
     let apply = |moto: &Moto| {
-        let out = sluice_run(
-            moto,
-            dir,
-            &[
-                "apply",
-                "--config",
-                "spec.json",
-                "--yes",
-                "--backup-dir",
-                "backups",
-            ],
-        );
+        let out = sluice_run(moto, dir, common::APPLY_YES);
         let said = common::said(&out);
         assert!(out.status.success(), "{said}");
         said

@@ -51,18 +51,7 @@ fn policies(moto: &Moto) -> Vec<String> {
 }
 
 fn apply(moto: &Moto, dir: &Path) -> std::process::Output {
-    run(
-        moto,
-        dir,
-        &[
-            "apply",
-            "--config",
-            "spec.json",
-            "--yes",
-            "--backup-dir",
-            "backups",
-        ],
-    )
+    run(moto, dir, common::APPLY_YES)
 }
 
 /// Another team's queue and role whose names start like the stack's, untagged.

@@ -164,10 +164,14 @@ pub fn setup_script(spec: &Spec) -> String {
         });
     }
     match s.delivery() {
-        Some(Delivery::Direct) => out.push_str(STEP_NOTIFICATION),
+        Some(Delivery::Direct) => {
+            out.push_str(STEP_NOTIFICATION);
+            out.push_str(STEP_RETIRE_RULE);
+        }
         Some(Delivery::Sns) => {
             out.push_str(STEP_SUBSCRIPTION);
             out.push_str(STEP_RETIRE_DIRECT);
+            out.push_str(STEP_RETIRE_RULE);
         }
         Some(Delivery::Eventbridge) => {
             out.push_str(STEP_EVENTBRIDGE_SETTING);
@@ -1004,6 +1008,44 @@ else
     --query FailedEntryCount --output text)
   [ "$DRY_RUN" = true ] || [ "$failed" = 0 ] || die "EventBridge refused the queue as the rule's target"
   did "target: the queue (targets of others kept)" "make the queue the rule's target (targets of others kept)"
+fi
+"#;
+
+/// A route switched away from EventBridge: the stack's rule, left in place,
+/// would deliver every event a second time. Ours (its tag, or CloudFormation's
+/// description) loses our target, and the rule goes when no other target is
+/// on it; the bucket's EventBridge delivery stays (other rules may use it).
+const STEP_RETIRE_RULE: &str = r#"
+step "EventBridge rule $RULE_NAME from an earlier EventBridge delivery"
+if aws_ events describe-rule --name "$RULE_NAME" >"$WORK/old-rule.json" 2>"$WORK/stderr"; then
+  owner=$(aws_ events list-tags-for-resource --resource-arn "$(jq -r .Arn "$WORK/old-rule.json")" --output json \
+    | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+  if [ "$owner" = "$STACK_NAME" ] \
+    || { [ -z "$owner" ] && [ "$(jq -r '.Description // ""' "$WORK/old-rule.json")" = "$RULE_DESCRIPTION" ]; }; then
+    backup "rule-$RULE_NAME.json" <"$WORK/old-rule.json"
+    aws_ events list-targets-by-rule --rule "$RULE_NAME" --output json >"$WORK/old-targets.json"
+    if jq -e --arg id "$TARGET_ID" 'any(.Targets[]?; .Id == $id)' "$WORK/old-targets.json" >/dev/null; then
+      write_ events remove-targets --rule "$RULE_NAME" --ids "$TARGET_ID" >/dev/null
+      did "rule: our target removed" "remove our target from the rule"
+    fi
+    others=$(jq --arg id "$TARGET_ID" '[.Targets[]? | select(.Id != $id)] | length' "$WORK/old-targets.json")
+    if [ "$others" = 0 ]; then
+      write_ events delete-rule --name "$RULE_NAME"
+      did "rule: deleted (it would deliver every event a second time)" "delete the rule (it would deliver every event a second time)"
+    else
+      say "rule: kept, $others target(s) of others are on it"
+    fi
+    say "the bucket's EventBridge delivery stays on (other rules may use it; sluice apply turns it off when none does)"
+  else
+    say "rule: $RULE_NAME is not this stack's: left as it is"
+  fi
+elif grep -qE "$NOT_FOUND" "$WORK/stderr"; then
+  say "rule: none"
+elif grep -q "AccessDenied" "$WORK/stderr"; then
+  say "rule: cannot be read (events:DescribeRule denied): a rule this stack made for EventBridge delivery, if any, stays"
+else
+  cat "$WORK/stderr" >&2
+  exit 1
 fi
 "#;
 

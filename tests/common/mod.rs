@@ -913,6 +913,16 @@ pub fn sluice(moto: &Moto, dir: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// `sluice apply` of `spec.json` without asking, backing up into `backups/`.
+pub const APPLY_YES: &[&str] = &[
+    "apply",
+    "--config",
+    "spec.json",
+    "--yes",
+    "--backup-dir",
+    "backups",
+];
+
 /// `sluice init ARGS` for moto's account and region into `dir/spec.json`
 /// (replacing one), with `--set` for each of `sets`; it must succeed.
 pub fn init_spec(moto: &Moto, dir: &Path, args: &[&str], sets: &[&str]) {
@@ -1055,20 +1065,7 @@ pub fn apply_stack(moto: &Moto, dir: &Path, sets: &[&str]) {
         args.push(s);
     }
     ok(sluice(moto, dir, &args).output().unwrap());
-    ok(sluice(
-        moto,
-        dir,
-        &[
-            "apply",
-            "--config",
-            "spec.json",
-            "--yes",
-            "--backup-dir",
-            "backups",
-        ],
-    )
-    .output()
-    .unwrap());
+    ok(sluice(moto, dir, APPLY_YES).output().unwrap());
 }
 
 // ---------------------------------------------------------------------------
