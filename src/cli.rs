@@ -1038,7 +1038,11 @@ fn confirm(question: &str) -> Result<bool> {
 }
 
 fn print_connector(spec: &Spec, values: &[(&'static str, String)]) {
-    let width = values
+    let shown: Vec<(String, &String)> = values
+        .iter()
+        .map(|(k, v)| (crate::docs::shown_label(spec, k), v))
+        .collect();
+    let width = shown
         .iter()
         .map(|(k, _)| k.chars().count())
         .max()
@@ -1050,7 +1054,7 @@ fn print_connector(spec: &Spec, values: &[(&'static str, String)]) {
             spec.profile().vendor
         ),
     }
-    for (key, value) in values {
+    for (key, value) in shown {
         println!("  {key:<width$}  {value}");
     }
 }

@@ -139,7 +139,10 @@ fn a_pull_import_has_no_queue_and_verifies_by_listing_and_reading_as_its_user() 
     assert!(!stdout.contains(secret));
     // The Endpoint its form asks for first, for the bucket's region.
     assert!(
-        stdout.contains("endpoint       s3.us-west-2.amazonaws.com"),
+        stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("Endpoint ")
+                && l.ends_with("  s3.us-west-2.amazonaws.com")),
         "{stdout}"
     );
     // The bundle made with the key file carries the real key id and the
@@ -162,8 +165,8 @@ fn a_pull_import_has_no_queue_and_verifies_by_listing_and_reading_as_its_user() 
         &std::fs::read_to_string(dir.join("bundle/connector-values.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(values["access_key_id"], id);
-    assert_eq!(values["endpoint"], "s3.us-west-2.amazonaws.com");
+    assert_eq!(values["Access Key ID"], id);
+    assert_eq!(values["Endpoint"], "s3.us-west-2.amazonaws.com");
     let block = values["td connector:guess in:"].as_str().unwrap();
     assert!(
         block.starts_with(

@@ -183,8 +183,8 @@ pub fn vendor_values(
     let arns = Arns::of(spec);
     let p = spec.profile();
     let mut out = Vec::new();
-    for (key, value) in p.values {
-        let text = match value {
+    for field in p.values {
+        let text = match field.value {
             V::RoleArn if spec.role.enabled => arns.role.clone(),
             V::ExternalId if spec.role.enabled && p.external_id != ExternalId::None => {
                 spec.role.external_id.clone()
@@ -212,12 +212,23 @@ pub fn vendor_values(
                 format!("('s3://{}/{}')", spec.bucket.name, spec.bucket.prefix)
             }
             V::Endpoint => s3_endpoint(spec),
-            V::Literal(text) => (*text).to_owned(),
+            V::Literal(text) => text.to_owned(),
             _ => continue,
         };
-        out.push((*key, text));
+        out.push((field.label, text));
     }
     out
+}
+
+/// A connector value's label as shown: the form's label, with the guide's
+/// parameter name beside it where the guide names it otherwise
+/// ("Object Key Prefix (prefix)").
+pub fn shown_label(spec: &Spec, label: &str) -> String {
+    spec.profile()
+        .values
+        .iter()
+        .find(|f| f.label == label)
+        .map_or_else(|| label.to_owned(), |f| f.shown())
 }
 
 /// The S3 endpoint of the bucket's region, e.g. `s3.us-west-2.amazonaws.com`.
@@ -242,15 +253,21 @@ pub fn guess_in_block(spec: &Spec, values: &[(&'static str, String)]) -> Option<
     if spec.connector != crate::spec::Connector::TreasureData {
         return None;
     }
+    // Each value under its key in the load configuration (the field's param).
+    let fields = spec.profile().values;
     let value = |key: &str| {
+        let label = fields
+            .iter()
+            .find(|f| f.param == Some(key))
+            .map_or(key, |f| f.label);
         values
             .iter()
-            .find(|(k, _)| *k == key)
+            .find(|(k, _)| *k == label)
             .map(|(_, v)| v.as_str())
             .unwrap_or_default()
     };
-    let mut out = String::from("in:\n");
-    for key in ["type", "endpoint", "auth_method", "access_key_id"] {
+    let mut out = String::from("in:\n  type: s3\n");
+    for key in ["endpoint", "auth_method", "access_key_id"] {
         out.push_str(&format!("  {key}: {}\n", yaml_scalar(value(key))));
     }
     out.push_str(&format!(

@@ -310,11 +310,11 @@ fn summary(spec: &Spec) -> String {
         .into_iter()
         .map(|(key, _)| key)
         .collect();
-    for (key, value) in spec.profile().values {
-        if !known.contains(key) {
+    for field in spec.profile().values {
+        if !known.contains(&field.label) {
             continue;
         }
-        let shell = match value {
+        let shell = match field.value {
             V::RoleArn => "\"$ROLE_ARN\"".to_owned(),
             V::ExternalId => "\"$EXTERNAL_ID\"".to_owned(),
             V::UserArn => "\"arn:$PARTITION:iam::$ACCOUNT_ID:user/$USER_NAME\"".to_owned(),
@@ -332,7 +332,7 @@ fn summary(spec: &Spec) -> String {
             V::Endpoint => "\"s3.$REGION.amazonaws.com\"".to_owned(),
             V::Literal(text) => shell_quote(text),
         };
-        let _ = writeln!(s, "value {} {shell}", shell_quote(key));
+        let _ = writeln!(s, "value {} {shell}", shell_quote(&field.shown()));
     }
     s
 }

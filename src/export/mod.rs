@@ -312,7 +312,7 @@ fn readme(spec: &Spec, files: &[String], access_key_id: Option<&str>) -> String 
         } else {
             format!("`{value}`")
         };
-        let _ = writeln!(r, "| {key} | {shown} |");
+        let _ = writeln!(r, "| {} | {shown} |", docs::shown_label(spec, key));
     }
     if spec.account_id.is_none() {
         let _ = writeln!(
@@ -591,13 +591,13 @@ mod profile_tests {
         assert_eq!(
             keys(Connector::Databend),
             [
-                "role_arn",
-                "external_id",
-                "queue_url",
-                "queue_region",
-                "bucket",
-                "prefix",
-                "suffix"
+                "Queue URL",
+                "Queue Region",
+                "Role ARN",
+                "External ID",
+                "Bucket",
+                "Object Key Prefix",
+                "Object Key Suffix"
             ]
         );
         assert_eq!(keys(Connector::TidbCloudLake), keys(Connector::Databend));
@@ -619,12 +619,11 @@ mod profile_tests {
         assert_eq!(
             keys(Connector::TreasureData),
             [
-                "endpoint",
-                "type",
-                "auth_method",
-                "access_key_id",
-                "bucket",
-                "path_prefix",
+                "Endpoint",
+                "Authentication Method",
+                "Access Key ID",
+                "Bucket",
+                "Path Prefix",
                 "td connector:guess in:"
             ]
         );

@@ -74,6 +74,47 @@ pub enum Value {
     Literal(&'static str),
 }
 
+/// One value a vendor's form asks for: under the form's label, with the
+/// name the guide's own parameter table or configuration file gives it
+/// (`queue_url`, Treasure Data's `path_prefix`) where the guide has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub label: &'static str,
+    pub param: Option<&'static str>,
+    pub value: Value,
+}
+
+impl Field {
+    /// "Object Key Prefix (prefix)": the label, and the guide's name where
+    /// it says otherwise.
+    pub fn shown(&self) -> String {
+        match self.param {
+            Some(param) if !param.eq_ignore_ascii_case(self.label) => {
+                format!("{} ({param})", self.label)
+            }
+            _ => self.label.to_owned(),
+        }
+    }
+}
+
+/// A value under the form's label only.
+const fn label(label: &'static str, value: Value) -> Field {
+    Field {
+        label,
+        param: None,
+        value,
+    }
+}
+
+/// A value under the form's label and the guide's parameter name.
+const fn named(label: &'static str, param: &'static str, value: Value) -> Field {
+    Field {
+        label,
+        param: Some(param),
+        value,
+    }
+}
+
 /// One vendor's setup, as its guide gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Profile {
@@ -114,8 +155,8 @@ pub struct Profile {
     /// The trust statements' Sids, one per principal; empty: sluice's own.
     pub trust_sids: &'static [&'static str],
     pub external_id: ExternalId,
-    /// The values the vendor's form asks for, under its names, in its order.
-    pub values: &'static [(&'static str, Value)],
+    /// The values the vendor's form asks for, under its labels, in its order.
+    pub values: &'static [Field],
 }
 
 /// The queue actions a consumer of sluice's own needs.
@@ -128,14 +169,16 @@ const SLUICE_QUEUE_ACTIONS: &[&str] = &[
 ];
 
 /// Databend and TiDB Cloud Lake are one product under two names: one guide.
-const DATABEND_VALUES: &[(&str, Value)] = &[
-    ("role_arn", Value::RoleArn),
-    ("external_id", Value::ExternalId),
-    ("queue_url", Value::QueueUrl),
-    ("queue_region", Value::Region),
-    ("bucket", Value::Bucket),
-    ("prefix", Value::Prefix),
-    ("suffix", Value::Suffix),
+/// The data source form's fields in its order, each with its name in the
+/// guide's "Information to Provide" table.
+const DATABEND_VALUES: &[Field] = &[
+    named("Queue URL", "queue_url", Value::QueueUrl),
+    named("Queue Region", "queue_region", Value::Region),
+    named("Role ARN", "role_arn", Value::RoleArn),
+    named("External ID", "external_id", Value::ExternalId),
+    named("Bucket", "bucket", Value::Bucket),
+    named("Object Key Prefix", "prefix", Value::Prefix),
+    named("Object Key Suffix", "suffix", Value::Suffix),
 ];
 const DATABEND_QUEUE_ACTIONS: &[&str] = &[
     "sqs:ReceiveMessage",
@@ -186,15 +229,15 @@ const GENERIC: Profile = Profile {
     trust_sids: &[],
     external_id: ExternalId::Generated,
     values: &[
-        ("role_arn", Value::RoleArn),
-        ("external_id", Value::ExternalId),
-        ("user_arn", Value::UserArn),
-        ("queue_url", Value::QueueUrl),
-        ("queue_arn", Value::QueueArn),
-        ("bucket", Value::Bucket),
-        ("region", Value::Region),
-        ("prefix", Value::Prefix),
-        ("suffix", Value::Suffix),
+        label("role_arn", Value::RoleArn),
+        label("external_id", Value::ExternalId),
+        label("user_arn", Value::UserArn),
+        label("queue_url", Value::QueueUrl),
+        label("queue_arn", Value::QueueArn),
+        label("bucket", Value::Bucket),
+        label("region", Value::Region),
+        label("prefix", Value::Prefix),
+        label("suffix", Value::Suffix),
     ],
 };
 
@@ -275,12 +318,12 @@ pub const PROFILES: &[Profile] = &[
             what: "the external ID from the sample trust policy in the Tarsal portal",
         },
         values: &[
-            ("S3 Bucket Name", Value::Bucket),
-            ("S3 Bucket Region", Value::Region),
-            ("IAM Role ARN", Value::RoleArn),
-            ("S3 Key ID", Value::AccessKeyId),
-            ("SQS Queue URL", Value::QueueUrl),
-            ("SQS Queue ARN", Value::QueueArn),
+            label("S3 Bucket Name", Value::Bucket),
+            label("S3 Bucket Region", Value::Region),
+            label("IAM Role ARN", Value::RoleArn),
+            label("S3 Key ID", Value::AccessKeyId),
+            label("SQS Queue URL", Value::QueueUrl),
+            label("SQS Queue ARN", Value::QueueArn),
         ],
         extra_object_actions: &[],
         ..GENERIC
@@ -326,13 +369,18 @@ pub const PROFILES: &[Profile] = &[
         list_scope: ListScope::Bucket,
         queue_actions: &[],
         // The form asks for the Endpoint first ("Ex. s3.ap-northeast-1.amazonaws.com").
+        // The New Authentication dialog, then the Source Table, each under
+        // its key in the load configuration (`in:`) the guide's CLI reads.
         values: &[
-            ("endpoint", Value::Endpoint),
-            ("type", Value::Literal("s3")),
-            ("auth_method", Value::Literal("basic")),
-            ("access_key_id", Value::AccessKeyId),
-            ("bucket", Value::Bucket),
-            ("path_prefix", Value::Prefix),
+            named("Endpoint", "endpoint", Value::Endpoint),
+            named(
+                "Authentication Method",
+                "auth_method",
+                Value::Literal("basic"),
+            ),
+            named("Access Key ID", "access_key_id", Value::AccessKeyId),
+            named("Bucket", "bucket", Value::Bucket),
+            named("Path Prefix", "path_prefix", Value::Prefix),
         ],
         extra_object_actions: &[],
         ..GENERIC
@@ -361,11 +409,11 @@ pub const PROFILES: &[Profile] = &[
             what: "the External ID on Hevo's S3 destination screen (Connect to your S3, access type IAM)",
         },
         values: &[
-            ("IAM Role ARN", Value::RoleArn),
-            ("External ID", Value::ExternalId),
-            ("Bucket Name", Value::Bucket),
-            ("Prefix", Value::Prefix),
-            ("Bucket Region", Value::Region),
+            label("IAM Role ARN", Value::RoleArn),
+            label("External ID", Value::ExternalId),
+            label("Bucket Name", Value::Bucket),
+            label("Path Prefix", Value::Prefix),
+            label("Bucket Region", Value::Region),
         ],
         extra_object_actions: &[],
         ..GENERIC
@@ -394,9 +442,9 @@ pub const PROFILES: &[Profile] = &[
         trust_sids: &["AllowAssumeRole"],
         external_id: ExternalId::None,
         values: &[
-            ("IAM role ARN", Value::RoleArn),
-            ("S3 file path", Value::VirtualHostedUrl),
-            ("SQS queue URL", Value::QueueUrl),
+            label("IAM role ARN", Value::RoleArn),
+            label("S3 file path", Value::VirtualHostedUrl),
+            label("SQS queue URL", Value::QueueUrl),
         ],
         extra_object_actions: &[],
         ..GENERIC
@@ -428,10 +476,12 @@ pub const PROFILES: &[Profile] = &[
         external_id: ExternalId::Vendor {
             what: "the integration's STORAGE_AWS_EXTERNAL_ID (DESC INTEGRATION in Snowflake)",
         },
+        // The CREATE STORAGE INTEGRATION parameters; the external ID is
+        // DESC INTEGRATION's property of that name.
         values: &[
-            ("STORAGE_AWS_ROLE_ARN", Value::RoleArn),
-            ("STORAGE_ALLOWED_LOCATIONS", Value::AllowedLocations),
-            ("STORAGE_AWS_EXTERNAL_ID", Value::ExternalId),
+            label("STORAGE_AWS_ROLE_ARN", Value::RoleArn),
+            label("STORAGE_ALLOWED_LOCATIONS", Value::AllowedLocations),
+            label("STORAGE_AWS_EXTERNAL_ID", Value::ExternalId),
         ],
         ..GENERIC
     },
@@ -455,6 +505,107 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each vendor's form as its guide lists it: the labels in the form's
+    /// order, each with the name the guide's parameter table or
+    /// configuration file gives it. Typed from the guides; a secret the
+    /// form asks for (Tarsal's S3 Access Key, Treasure Data's Secret Access
+    /// Key) is never among sluice's values: it goes only to the 0600 file.
+    /// A form: each label with the guide's parameter name, if any.
+    type Form = &'static [(&'static str, Option<&'static str>)];
+
+    const GUIDE_FORMS: &[(Connector, Form)] = &[
+        // Tarsal's configuration reference table.
+        (
+            Connector::Tarsal,
+            &[
+                ("S3 Bucket Name", None),
+                ("S3 Bucket Region", None),
+                ("IAM Role ARN", None),
+                ("S3 Key ID", None),
+                ("SQS Queue URL", None),
+                ("SQS Queue ARN", None),
+            ],
+        ),
+        // The data source form, and the "Information to Provide" table.
+        (Connector::Databend, DATABEND_FORM),
+        (Connector::TidbCloudLake, DATABEND_FORM),
+        // New Authentication, then Source Table; the keys of the `in:` block.
+        (
+            Connector::TreasureData,
+            &[
+                ("Endpoint", Some("endpoint")),
+                ("Authentication Method", Some("auth_method")),
+                ("Access Key ID", Some("access_key_id")),
+                ("Bucket", Some("bucket")),
+                ("Path Prefix", Some("path_prefix")),
+            ],
+        ),
+        (
+            Connector::Hevo,
+            &[
+                ("IAM Role ARN", None),
+                ("External ID", None),
+                ("Bucket Name", None),
+                ("Path Prefix", None),
+                ("Bucket Region", None),
+            ],
+        ),
+        (
+            Connector::Clickhouse,
+            &[
+                ("IAM role ARN", None),
+                ("S3 file path", None),
+                ("SQS queue URL", None),
+            ],
+        ),
+        // CREATE STORAGE INTEGRATION's parameters and DESC INTEGRATION's property.
+        (
+            Connector::Snowflake,
+            &[
+                ("STORAGE_AWS_ROLE_ARN", None),
+                ("STORAGE_ALLOWED_LOCATIONS", None),
+                ("STORAGE_AWS_EXTERNAL_ID", None),
+            ],
+        ),
+    ];
+    const DATABEND_FORM: Form = &[
+        ("Queue URL", Some("queue_url")),
+        ("Queue Region", Some("queue_region")),
+        ("Role ARN", Some("role_arn")),
+        ("External ID", Some("external_id")),
+        ("Bucket", Some("bucket")),
+        ("Object Key Prefix", Some("prefix")),
+        ("Object Key Suffix", Some("suffix")),
+    ];
+
+    #[test]
+    fn every_profile_asks_for_what_its_guides_form_lists_under_its_labels() {
+        for connector in Connector::ALL.iter().filter(|c| **c != Connector::Generic) {
+            let Some((_, form)) = GUIDE_FORMS.iter().find(|(c, _)| c == connector) else {
+                panic!("{connector}: no guide form listed for it");
+            };
+            let ours: Vec<(&str, Option<&str>)> = profile(*connector)
+                .values
+                .iter()
+                .map(|f| (f.label, f.param))
+                .collect();
+            assert_eq!(&ours, form, "{connector}");
+        }
+    }
+
+    #[test]
+    fn a_label_shows_the_guides_name_beside_it_where_it_differs() {
+        let shown: Vec<String> = profile(Connector::Databend)
+            .values
+            .iter()
+            .map(Field::shown)
+            .collect();
+        assert_eq!(shown[0], "Queue URL (queue_url)");
+        assert_eq!(shown[5], "Object Key Prefix (prefix)");
+        let tarsal = profile(Connector::Tarsal).values[0].shown();
+        assert_eq!(tarsal, "S3 Bucket Name");
+    }
 
     #[test]
     fn every_connector_has_exactly_one_profile() {

@@ -256,8 +256,14 @@ pub fn lines(
         t.text(),
     );
     out.push(Line::raw(""));
-    let key_width = values.iter().map(|(k, _)| k.len()).max().unwrap_or(8);
-    for (i, (key, value)) in values.iter().enumerate() {
+    // Each under the form's label, with the guide's name where it differs.
+    let spec = &model.derived.resolved;
+    let labels: Vec<String> = values
+        .iter()
+        .map(|(k, _)| crate::docs::shown_label(spec, k))
+        .collect();
+    let key_width = labels.iter().map(|k| k.chars().count()).max().unwrap_or(8);
+    for (i, ((_, value), key)) in values.iter().zip(&labels).enumerate() {
         let selected = i == view.cursor;
         let shown = if value.is_empty() {
             "(none)".to_owned()
