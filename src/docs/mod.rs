@@ -9,6 +9,7 @@ mod lint;
 mod notification;
 mod route;
 mod s3;
+pub mod snowflake;
 mod sqs;
 mod tags;
 pub mod three_way;

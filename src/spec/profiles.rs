@@ -116,6 +116,12 @@ pub struct Profile {
     pub external_id: ExternalId,
     /// The values the vendor's form asks for, under its names, in its order.
     pub values: &'static [(&'static str, Value)],
+    /// The vendor's values exist only once its side names our role
+    /// (Snowflake's storage integration needs the role's ARN before DESC
+    /// INTEGRATION shows its IAM user and external ID, and its pipe's queue
+    /// comes after that): step 1 applies without them, with a trust policy
+    /// nobody can use and no notification; step 2 adds them.
+    pub two_steps: bool,
 }
 
 /// The queue actions a consumer of sluice's own needs.
@@ -196,6 +202,7 @@ const GENERIC: Profile = Profile {
         ("prefix", Value::Prefix),
         ("suffix", Value::Suffix),
     ],
+    two_steps: false,
 };
 
 /// Databend's guide, which TiDB Cloud Lake's repeats under its own name.
@@ -433,6 +440,7 @@ pub const PROFILES: &[Profile] = &[
             ("STORAGE_ALLOWED_LOCATIONS", Value::AllowedLocations),
             ("STORAGE_AWS_EXTERNAL_ID", Value::ExternalId),
         ],
+        two_steps: true,
         ..GENERIC
     },
 ];
