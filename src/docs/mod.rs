@@ -187,7 +187,11 @@ pub fn vendor_values(
     for (key, value) in p.values {
         let text = match value {
             V::RoleArn if spec.role.enabled => arns.role.clone(),
-            V::ExternalId if spec.role.enabled && p.external_id != ExternalId::None => {
+            V::ExternalId
+                if spec.role.enabled
+                    && p.external_id != ExternalId::None
+                    && !spec.role.external_id.is_empty() =>
+            {
                 spec.role.external_id.clone()
             }
             V::UserArn if spec.user.enabled => arns.user.clone(),

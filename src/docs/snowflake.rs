@@ -98,7 +98,7 @@ pub fn step_one_sql(spec: &Spec) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "-- Snowflake, step 1 of 2 (sluice made the bucket and the role {}).\n\
+        "-- Snowflake, step 1 of 2: run this once `sluice apply` has made the bucket and the role {}.\n\
          -- Replace {DATABASE_SCHEMA}, {TABLE} and any other <…> with yours. Snowflake's guides:\n\
          -- \"Option 1: Configuring a Snowflake storage integration to access Amazon S3\"\n\
          -- and \"Automating Snowpipe for Amazon S3\" (docs.snowflake.com).",

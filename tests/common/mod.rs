@@ -1055,7 +1055,12 @@ pub fn apply_stack(moto: &Moto, dir: &Path, sets: &[&str]) {
         args.push(s);
     }
     ok(sluice(moto, dir, &args).output().unwrap());
-    ok(sluice(
+    ok(apply_yes(moto, dir));
+}
+
+/// `sluice apply --yes` on `dir/spec.json`, backups in `dir/backups`, run to the end.
+pub fn apply_yes(moto: &Moto, dir: &Path) -> std::process::Output {
+    run(&mut sluice(
         moto,
         dir,
         &[
@@ -1066,9 +1071,7 @@ pub fn apply_stack(moto: &Moto, dir: &Path, sets: &[&str]) {
             "--backup-dir",
             "backups",
         ],
-    )
-    .output()
-    .unwrap());
+    ))
 }
 
 // ---------------------------------------------------------------------------
