@@ -98,10 +98,12 @@ pub fn step_one_sql(spec: &Spec) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "-- Snowflake, step 1 of 2: run this once `sluice apply` has made the bucket and the role {}.\n\
-         -- Replace {DATABASE_SCHEMA}, {TABLE} and any other <…> with yours. Snowflake's guides:\n\
-         -- \"Option 1: Configuring a Snowflake storage integration to access Amazon S3\"\n\
-         -- and \"Automating Snowpipe for Amazon S3\" (docs.snowflake.com).",
+        "-- Snowflake, step 1 of 2: run this once `sluice apply` has made\n\
+         -- the bucket and the role {}.\n\
+         -- Replace {DATABASE_SCHEMA}, {TABLE} and any other <…> with yours.\n\
+         -- Snowflake's guides: \"Option 1: Configuring a Snowflake storage\n\
+         -- integration to access Amazon S3\" and \"Automating Snowpipe for\n\
+         -- Amazon S3\" (docs.snowflake.com).",
         spec.role.name
     );
     let _ = writeln!(
@@ -112,8 +114,8 @@ pub fn step_one_sql(spec: &Spec) -> String {
     );
     let _ = writeln!(
         out,
-        "\n-- Save this result (CSV or TSV) as desc-integration.csv: it holds\n\
-         -- STORAGE_AWS_IAM_USER_ARN and STORAGE_AWS_EXTERNAL_ID, which the role trusts.\n\
+        "\n-- Save this result (CSV or TSV) as desc-integration.csv: the role\n\
+         -- trusts its STORAGE_AWS_IAM_USER_ARN and STORAGE_AWS_EXTERNAL_ID.\n\
          DESC INTEGRATION {};",
         n.integration
     );
@@ -137,9 +139,11 @@ pub fn step_one_sql(spec: &Spec) -> String {
     let _ = writeln!(
         out,
         "\n-- Step 2 of 2, back in your shell:\n\
-         --   sluice snowflake --desc-integration desc-integration.csv --show-pipes show-pipes.csv\n\
+         --   sluice snowflake --desc-integration desc-integration.csv \\\n\
+         --     --show-pipes show-pipes.csv\n\
          --   sluice apply\n\
-         -- Until then the role's trust policy lets nobody in and no event reaches the pipe."
+         -- Until then the role's trust policy lets nobody in, and no event\n\
+         -- reaches the pipe."
     );
     out
 }
