@@ -111,6 +111,24 @@ fn snowflake_in_two_steps_headless() {
         "{}",
         said(&planned)
     );
+    // Verify at step 1 says what cannot be tried yet, and fails nothing.
+    let verified = run(&mut sluice(
+        &moto,
+        dir,
+        &["verify", "--config", "spec.json", "--wait", "5"],
+    ));
+    let report = said(&verified);
+    assert!(verified.status.success(), "{report}");
+    assert!(!report.contains("FAIL"), "{report}");
+    assert!(report.contains("is given in step 2 of 2"), "{report}");
+    assert!(
+        report.contains("the role trusts nobody until Snowflake's values are given"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Nothing failed, but the pipeline is not whole yet. Snowflake's values not given yet: step 1 of 2"),
+        "{report}"
+    );
     // The SQL again, at any time.
     let sql = ok(
         sluice(&moto, dir, &["snowflake", "--config", "spec.json", "--sql"])
