@@ -1685,6 +1685,13 @@ fn snowflake(global: &GlobalOpts, args: &SnowflakeArgs) -> Result<ExitCode> {
         }
     }
     if let Some(sql) = sql {
+        if spec.account_id.is_none() {
+            eprintln!(
+                "note: {} names no account_id, so the role's ARN shows {}; sluice apply prints this SQL with the account filled in",
+                config.display(),
+                crate::docs::ACCOUNT_PLACEHOLDER
+            );
+        }
         print!("{sql}");
     }
     Ok(ExitCode::SUCCESS)
