@@ -97,6 +97,18 @@ pub enum Command {
     Export(ExportArgs),
     /// Make temporary credentials for a connector that takes keys (Treasure Data's `in:` block).
     Credentials(CredentialsArgs),
+    /// Snowflake's two steps: print step 1's SQL, or put the values
+    /// Snowflake gives (DESC INTEGRATION, the pipe's notification_channel) into the spec.
+    #[command(long_about = "Snowflake's setup goes in two steps, since its storage \
+integration needs the role's ARN before it names the IAM user and external ID the role must \
+trust. Step 1: `sluice apply` with those values blank makes the bucket, the permissions policy \
+and a role nobody can assume yet, and no bucket notification; then run the SQL this command \
+prints (with --sql, or when given no values) in Snowflake. Step 2: save DESC INTEGRATION's \
+result and SHOW PIPES' (CSV or TSV from Snowsight, SnowSQL's table, or JSON), give them with \
+--desc-integration and --show-pipes (or the pipe's queue ARN with --notification-channel), and \
+run `sluice apply` again. Values are checked before anything is written; on an error the spec \
+is left as it was.")]
+    Snowflake(SnowflakeArgs),
     /// Open the terminal wizard.
     Wizard(WizardArgs),
     /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
@@ -178,6 +190,30 @@ pub struct CredentialsArgs {
     /// its own temporary credentials.
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArg,
+}
+
+#[derive(Debug, Args)]
+pub struct SnowflakeArgs {
+    #[command(flatten)]
+    pub spec: ConfigArg,
+    /// DESC INTEGRATION's result as saved from Snowflake: its
+    /// STORAGE_AWS_IAM_USER_ARN becomes the role's trusted principal, its
+    /// STORAGE_AWS_EXTERNAL_ID the role's external ID.
+    #[arg(long, value_name = "FILE")]
+    pub desc_integration: Option<PathBuf>,
+    /// The pipe's notification_channel (Snowflake's SQS queue ARN, in the
+    /// bucket's region), which the bucket notifies.
+    #[arg(long, value_name = "ARN", conflicts_with = "show_pipes")]
+    pub notification_channel: Option<String>,
+    /// SHOW PIPES' result as saved from Snowflake: the notification_channel
+    /// of the stack's pipe (or of the only pipe listed).
+    #[arg(long, value_name = "FILE")]
+    pub show_pipes: Option<PathBuf>,
+    /// Print step 1's SQL (also printed when no value is given).
+    #[arg(long)]
+    pub sql: bool,
     #[command(flatten)]
     pub output: OutputArg,
 }
@@ -593,6 +629,7 @@ impl Command {
             Command::Backfill(a) => a.output.json(),
             Command::Export(a) => a.output.json(),
             Command::Credentials(a) => a.output.json(),
+            Command::Snowflake(a) => a.output.json(),
             Command::Init(_)
             | Command::Consume(_)
             | Command::Monitor(_)
@@ -690,6 +727,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Backfill(args)) => runtime()?.block_on(backfill(global, &args)),
         Some(Command::Decode(args)) => runtime()?.block_on(decode(global, &args)),
         Some(Command::Credentials(args)) => runtime()?.block_on(credentials(global, &args)),
+        Some(Command::Snowflake(args)) => snowflake(global, &args),
         Some(Command::Wizard(args)) => runtime()?.block_on(wizard(global, args.config)),
         Some(Command::Completions(args)) => {
             completions(args.shell, &mut std::io::stdout().lock())?;
@@ -1066,6 +1104,12 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
         spec,
         kms_keys,
     } = args.spec.connect(global).await?;
+    // Step 1 of Snowflake's two: its SQL, with the role's real ARN.
+    let step_one = crate::docs::snowflake::step_note(&spec).map(|_| {
+        crate::docs::snowflake::step_one_sql(
+            &crate::aws::plan::for_account(&spec, &identity).unwrap_or_else(|_| spec.clone()),
+        )
+    });
     let observed = observe(&clients, &spec, identity).await;
     let plan = Plan::live(&spec, &observed)?.with_kms_keys(&spec, &kms_keys);
     let json = args.output.json();
@@ -1086,10 +1130,11 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
         let queue_url = observed.queue.as_ref().ok().and_then(|q| q.as_ref());
         let values = crate::docs::vendor_values(&spec, queue_url.map(|q| q.url.as_str()), None);
         if json {
-            print_json(&applied_json(&plan, None, &values));
+            print_json(&applied_json(&plan, None, &values, step_one.as_deref()));
         } else {
             println!("\nNothing to change: the account matches the spec.");
             print_connector(&spec, &values);
+            print_step_one(step_one.as_deref(), &args.spec.config);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -1120,6 +1165,7 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
                 &plan,
                 report.backup_dir.as_deref(),
                 &report.connector,
+                step_one.as_deref(),
             ));
             Ok(ExitCode::SUCCESS)
         }
@@ -1132,6 +1178,7 @@ async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
                 );
             }
             print_connector(&spec, &report.connector);
+            print_step_one(step_one.as_deref(), &args.spec.config);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -1165,13 +1212,28 @@ fn applied_json(
     plan: &Plan,
     backup_dir: Option<&Path>,
     values: &[(&'static str, String)],
+    step_one_sql: Option<&str>,
 ) -> serde_json::Value {
-    serde_json::json!({
+    let mut out = serde_json::json!({
         "changed": plan.has_changes(),
         "plan": plan.to_json(),
         "backup_dir": backup_dir.map(|d| d.display().to_string()),
         "connector_values": values_json(values),
-    })
+    });
+    if let Some(sql) = step_one_sql {
+        out["snowflake_step_one_sql"] = serde_json::Value::String(sql.to_owned());
+    }
+    out
+}
+
+/// After step 1 of Snowflake's two: the SQL to run there, and step 2.
+fn print_step_one(sql: Option<&str>, config: &Path) {
+    if let Some(sql) = sql {
+        println!(
+            "\nSnowflake's values are not given yet: this was step 1 of 2. Run this in Snowflake (again at any time: sluice snowflake --config {} --sql):\n\n{sql}",
+            config.display()
+        );
+    }
 }
 
 /// Connector values as one JSON object, in their order.
@@ -1253,7 +1315,11 @@ async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
         );
     }
     Ok(if report.passed() {
-        println!("\nThe pipeline works end to end.");
+        match crate::docs::snowflake::step_note(&spec) {
+            // Step 1 of Snowflake's two: nothing reaches Snowflake yet.
+            Some(note) => println!("\nNothing failed, but the pipeline is not whole yet. {note}."),
+            None => println!("\nThe pipeline works end to end."),
+        }
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -1580,6 +1646,107 @@ async fn credentials(global: &GlobalOpts, args: &CredentialsArgs) -> Result<Exit
             );
         }
         None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sluice snowflake`: step 1's SQL, and step 2's values into the spec.
+fn snowflake(global: &GlobalOpts, args: &SnowflakeArgs) -> Result<ExitCode> {
+    use crate::docs::snowflake::{Names, step_one_sql};
+    use crate::spec::snowflake as sf;
+    let config = &args.spec.config;
+    let spec = args.spec.load(global)?;
+    if !spec.profile().two_steps {
+        bail!(
+            "{} follows {}'s guide (connector {}): `sluice snowflake` is for a spec made with --connector snowflake",
+            config.display(),
+            spec.profile().vendor,
+            spec.connector
+        );
+    }
+    let integration = args
+        .desc_integration
+        .as_deref()
+        .map(|file| -> Result<sf::Integration> {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            sf::parse_desc_integration(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+        })
+        .transpose()?;
+    let pipe = Names::of(&spec).pipe;
+    let channel = match (&args.notification_channel, &args.show_pipes) {
+        (Some(arn), _) => Some((arn.trim().to_owned(), "--notification-channel".to_owned())),
+        (None, Some(file)) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let arn = sf::parse_show_pipes(&text, &pipe)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            Some((arn, file.display().to_string()))
+        }
+        (None, None) => None,
+    };
+    if let Some((arn, origin)) = &channel {
+        sf::notification_channel(arn, &spec.region)
+            .map_err(|e| anyhow::anyhow!("{origin}: {}: {e}", sf::NOTIFICATION_CHANNEL))?;
+    }
+    let settings = sf::settings(
+        integration.as_ref(),
+        channel.as_ref().map(|(a, _)| a.as_str()),
+    );
+    let mut set = serde_json::Map::new();
+    let mut pending = spec.pending_vendor_values();
+    if !settings.is_empty() {
+        let text = std::fs::read_to_string(config)
+            .with_context(|| format!("cannot read {}", config.display()))?;
+        let origin = config.display().to_string();
+        let (text, loaded) = spec::set_in_text(&text, &settings, &origin)
+            .map_err(|e| anyhow::anyhow!("{e}\nnothing was written"))?;
+        crate::fsutil::write_atomic(config, text.as_bytes(), None)
+            .with_context(|| format!("cannot write {}", config.display()))?;
+        for s in &settings {
+            set.insert(s.path.clone(), s.value.clone());
+        }
+        pending = loaded.spec.pending_vendor_values();
+    }
+    let show_sql = args.sql || settings.is_empty();
+    let sql = show_sql.then(|| step_one_sql(&spec));
+    let next = format!("sluice apply --config {}", config.display());
+    if args.output.json() {
+        print_json(&serde_json::json!({
+            "config": config.display().to_string(),
+            "set": set,
+            "pending": pending,
+            "step": if pending.is_empty() { 2 } else { 1 },
+            "sql": sql,
+            "next": if set.is_empty() { None } else { Some(&next) },
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (path, value) in &set {
+        eprintln!("set {path} to {value} in {}", config.display());
+    }
+    if !set.is_empty() {
+        if pending.is_empty() {
+            eprintln!(
+                "next: {next} (the role then trusts Snowflake's IAM user with its external ID, and the bucket notifies the pipe's queue); then sluice verify"
+            );
+        } else {
+            eprintln!(
+                "still to come from Snowflake: {}; {next} now writes what is given",
+                pending.join(", ")
+            );
+        }
+    }
+    if let Some(sql) = sql {
+        if spec.account_id.is_none() {
+            eprintln!(
+                "note: {} names no account_id, so the role's ARN shows {}; sluice apply prints this SQL with the account filled in",
+                config.display(),
+                crate::docs::ACCOUNT_PLACEHOLDER
+            );
+        }
+        print!("{sql}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -220,6 +220,7 @@ impl Plan {
             "offline: nothing was read from AWS; every resource is shown as if it did not exist yet"
                 .to_owned(),
         ];
+        notes.extend(crate::docs::snowflake::step_note(spec));
         if spec.account_id.is_none() {
             notes.push(format!(
                 "account_id is not set: documents show {ACCOUNT_PLACEHOLDER} where the account id goes; apply fills it in from the caller's identity"
@@ -257,7 +258,9 @@ impl Plan {
         let spec = for_account(spec, &observed.identity)?;
         let spec = &spec;
         let mut errors = Vec::new();
-        let mut notes = Vec::new();
+        let mut notes: Vec<String> = crate::docs::snowflake::step_note(spec)
+            .into_iter()
+            .collect();
         let mut items = Vec::new();
         let arns = Arns::of(spec);
 
@@ -835,7 +838,11 @@ pub fn for_account(spec: &Spec, caller: &super::Identity) -> Result<Spec, PlanEr
         }
         Some(_) => {}
         None => {
-            if spec.role.trusted_principals.is_empty() {
+            // Only sluice's own default trusts the account's root; a
+            // vendor's principals are the vendor's to give.
+            if spec.role.trusted_principals.is_empty()
+                && spec.profile().principals == crate::spec::profiles::Principals::Any
+            {
                 spec.role.trusted_principals = vec![format!(
                     "arn:{}:iam::{}:root",
                     crate::docs::partition(&spec.region),
@@ -963,6 +970,28 @@ fn has_entry(config: &Value, id: &str) -> bool {
 mod tests {
     use super::*;
     use crate::spec::starter;
+
+    #[test]
+    fn a_two_step_spec_keeps_its_blank_principals_and_its_plan_says_step_one() {
+        let spec =
+            crate::spec::starter_for(crate::spec::Connector::Snowflake, "sfk", "us-west-2", None);
+        let caller = crate::aws::Identity {
+            account: "123456789012".into(),
+            arn: "arn:aws:iam::123456789012:user/admin".into(),
+        };
+        let filled = for_account(&spec, &caller).unwrap();
+        assert!(filled.role.trusted_principals.is_empty());
+        assert!(filled.vendor_trust_pending());
+        let plan = Plan::offline(&spec);
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.starts_with("Snowflake's values not given yet: step 1 of 2")),
+            "{:?}",
+            plan.notes
+        );
+        assert!(plan.item(ResourceKind::Notification).is_none());
+    }
 
     #[test]
     fn a_resolved_alias_is_noted_and_an_aws_managed_queue_key_is_an_error() {

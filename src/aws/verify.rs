@@ -1283,13 +1283,21 @@ async fn role_checks(
         }
     };
     if !trusts(&role.trust_policy, identity, arns.partition) {
+        let why = if spec.vendor_trust_pending() {
+            format!(
+                "the role trusts nobody until {}'s values are given (step 2 of 2): its access cannot be tried yet",
+                spec.profile().vendor
+            )
+        } else {
+            format!(
+                "the role's trust policy does not trust the caller {} (only the connector's principals): its access cannot be tried from here",
+                identity.arn
+            )
+        };
         run.record(
             CheckId::RoleAssume,
             started.elapsed(),
-            Outcome::NotAvailable(format!(
-                "the role's trust policy does not trust the caller {} (only the connector's principals): its access cannot be tried from here",
-                identity.arn
-            )),
+            Outcome::NotAvailable(why),
         );
         return;
     }

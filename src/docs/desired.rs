@@ -198,6 +198,10 @@ pub fn skipped_because(spec: &Spec, kind: ResourceKind) -> Option<String> {
         ResourceKind::DeadLetterQueue if !spec.queue.dead_letter.enabled => {
             Some("no dead-letter queue (queue.dead_letter.enabled is false)".to_owned())
         }
+        ResourceKind::Notification if spec.vendor_queue_pending() => Some(format!(
+            "no bucket notification yet: {}'s queue (notification.queue_arn) is given in step 2 of 2",
+            p.vendor
+        )),
         ResourceKind::Notification if !spec.has_queue() && spec.foreign_queue().is_none() => {
             Some(format!(
                 "no bucket notification: there is no queue to notify ({who} is {shape})"

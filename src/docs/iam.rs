@@ -270,6 +270,9 @@ fn one_or_many(mut values: Vec<String>) -> Value {
 /// conditioned on the external ID (one statement each, as Databend's guide does).
 pub fn trust_policy(spec: &Spec) -> Value {
     let arns = Arns::of(spec);
+    if spec.vendor_trust_pending() {
+        return unusable_trust(&arns);
+    }
     let principals: Vec<String> = if spec.role.trusted_principals.is_empty() {
         vec![arns.account_root.clone()]
     } else {
@@ -305,6 +308,33 @@ pub fn trust_policy(spec: &Spec) -> Value {
         })
         .collect();
     json!({ "Version": POLICY_VERSION, "Statement": statements })
+}
+
+/// The Sid of the step-1 trust statement of a two-step setup.
+pub const UNUSABLE_TRUST_SID: &str = "NobodyUntilTheVendorsValuesAreGiven";
+
+/// The trust policy of step 1 of a two-step setup (Snowflake's), before the
+/// vendor has named its principal and external ID: an explicit Deny of
+/// sts:AssumeRole and no Allow at all, so nobody can assume the role.
+///
+/// A Deny rather than an Allow with an external ID nobody knows: IAM needs a
+/// valid principal in every statement, and an Allow for the account's root
+/// would hand the role to anyone in the account whose own policies allow
+/// sts:AssumeRole and who reads the "secret" condition value from the very
+/// trust policy (iam:GetRole shows it). With only a Deny, nothing grants
+/// the role to anyone, the explicit Deny overrides every identity policy of
+/// the account (the account's root is the principal that covers them all),
+/// and principals of other accounts have no Allow to match.
+fn unusable_trust(arns: &Arns) -> Value {
+    json!({
+        "Version": POLICY_VERSION,
+        "Statement": [{
+            "Sid": UNUSABLE_TRUST_SID,
+            "Effect": "Deny",
+            "Principal": { "AWS": arns.account_root },
+            "Action": "sts:AssumeRole",
+        }],
+    })
 }
 
 /// IAM stores a bare account id as its root ARN; writing it that way avoids a perpetual diff.
@@ -592,6 +622,36 @@ mod tests {
         assert_eq!(
             statements[1]["Condition"]["StringEquals"]["sts:ExternalId"],
             "ext-123"
+        );
+    }
+
+    #[test]
+    fn a_two_step_role_trusts_nobody_until_the_vendors_values_are_given() {
+        use crate::spec::{Connector, starter_for};
+        let mut spec = starter_for(
+            Connector::Snowflake,
+            "sfk",
+            "us-west-2",
+            Some("123456789012"),
+        );
+        assert!(spec.vendor_trust_pending());
+        let doc = trust_policy(&spec);
+        assert_eq!(
+            doc,
+            json!({"Version": "2012-10-17", "Statement": [{
+                "Sid": UNUSABLE_TRUST_SID,
+                "Effect": "Deny",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "sts:AssumeRole"}]})
+        );
+        assert!(crate::docs::lint_trust_policy(&doc).is_empty());
+        spec.role.trusted_principals = vec!["arn:aws:iam::210987654321:user/sf".into()];
+        spec.role.external_id = "SFK_SFCRole=2_x=".into();
+        let doc = trust_policy(&spec);
+        assert_eq!(doc["Statement"][0]["Effect"], "Allow");
+        assert_eq!(
+            doc["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+            "SFK_SFCRole=2_x="
         );
     }
 

@@ -9,6 +9,7 @@ mod lint;
 mod notification;
 mod route;
 mod s3;
+pub mod snowflake;
 mod sqs;
 mod tags;
 pub mod three_way;
@@ -186,7 +187,11 @@ pub fn vendor_values(
     for field in p.values {
         let text = match field.value {
             V::RoleArn if spec.role.enabled => arns.role.clone(),
-            V::ExternalId if spec.role.enabled && p.external_id != ExternalId::None => {
+            V::ExternalId
+                if spec.role.enabled
+                    && p.external_id != ExternalId::None
+                    && !spec.role.external_id.is_empty() =>
+            {
                 spec.role.external_id.clone()
             }
             V::UserArn if spec.user.enabled => arns.user.clone(),

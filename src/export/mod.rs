@@ -197,6 +197,34 @@ pub fn write_bundle(dir: &Path, files: &[ExportFile]) -> std::io::Result<Vec<Pat
         .collect()
 }
 
+/// The README's account of a two-step setup (Snowflake's): where this spec
+/// stands, what each step does, and step 1's SQL.
+fn two_steps(r: &mut String, spec: &Spec) {
+    let vendor = spec.profile().vendor;
+    let _ = writeln!(r, "## {vendor} in two steps\n");
+    let pending = spec.pending_vendor_values();
+    if pending.is_empty() {
+        let _ = writeln!(
+            r,
+            "This spec holds {vendor}'s values: it is at step 2 (the role trusts {vendor}'s IAM user with its external ID, and the bucket notifies the pipe's queue).\n"
+        );
+    } else {
+        let _ = writeln!(
+            r,
+            "{vendor}'s values not given yet: this spec is at step 1 of 2 (still to come: {}).\n",
+            pending.join(", ")
+        );
+    }
+    for step in docs::snowflake::STEPS {
+        let _ = writeln!(r, "{step}\n");
+    }
+    let _ = writeln!(
+        r,
+        "The SQL of step 1 (`sluice snowflake --config spec.json --sql` prints it again):\n\n```sql\n{}```\n",
+        docs::snowflake::step_one_sql(spec)
+    );
+}
+
 fn describe(file: &str) -> &'static str {
     match file {
         "spec.json" => "the sluice spec: `sluice plan|apply --config spec.json` re-runs it",
@@ -242,24 +270,28 @@ fn describe(file: &str) -> &'static str {
 fn readme(spec: &Spec, files: &[String], access_key_id: Option<&str>) -> String {
     let mut r = String::new();
     let profile = spec.profile();
-    if spec.has_notification() {
+    if spec.has_notification() || spec.vendor_queue_pending() {
+        let target = match spec.foreign_queue() {
+            Some(arn) => format!(
+                "{}'s queue `{arn}` (the vendor's, not this stack's)",
+                profile.vendor
+            ),
+            None if spec.vendor_queue_pending() => format!(
+                "{}'s queue once it is given (step 2 below; until then there is no bucket notification)",
+                profile.vendor
+            ),
+            None => format!("queue `{}`", spec.queue.name),
+        };
         let _ = writeln!(r, "# {}: S3 → SQS ingestion\n", spec.name);
         let _ = writeln!(
             r,
-            "Exported by sluice {} from `spec.json`. Bucket `{}` in {} sends `{}` events for keys matching prefix `{}` and suffix `{}` to {}.\n",
+            "Exported by sluice {} from `spec.json`. Bucket `{}` in {} sends `{}` events for keys matching prefix `{}` and suffix `{}` to {target}.\n",
             env!("CARGO_PKG_VERSION"),
             spec.bucket.name,
             spec.region,
             spec.notification.events.join("`, `"),
             spec.bucket.prefix,
             spec.bucket.suffix,
-            match spec.foreign_queue() {
-                Some(arn) => format!(
-                    "{}'s queue `{arn}` (the vendor's, not this stack's)",
-                    profile.vendor
-                ),
-                None => format!("queue `{}`", spec.queue.name),
-            }
         );
         match spec.notification.delivery {
             spec::Delivery::Direct => {}
@@ -295,6 +327,9 @@ fn readme(spec: &Spec, files: &[String], access_key_id: Option<&str>) -> String 
     }
     if spec.connector != spec::Connector::Generic {
         let _ = writeln!(r, "Follows {}.\n", profile.guide);
+    }
+    if profile.two_steps {
+        two_steps(&mut r, spec);
     }
     let _ = writeln!(r, "## Values to give your connector\n");
     if spec.connector != spec::Connector::Generic {
@@ -534,6 +569,48 @@ mod profile_tests {
         assert!(!readme.contains("- queue: `"), "{readme}");
         assert!(readme.contains("Pick one of these ways"), "{readme}");
         assert!(!readme.contains("verifies with"), "{readme}");
+        assert!(readme.contains("## Snowflake in two steps"), "{readme}");
+        assert!(readme.contains("it is at step 2"), "{readme}");
+    }
+
+    /// Step 1's bundle: the two steps, the SQL with the real role ARN, no
+    /// notification, and the trust policy that lets nobody in.
+    #[test]
+    fn a_snowflake_bundle_at_step_one_carries_both_steps_and_the_sql() {
+        let spec = spec::starter_for(
+            Connector::Snowflake,
+            "acme",
+            "us-west-2",
+            Some("123456789012"),
+        );
+        let files = bundle(&spec, Format::All);
+        let file = |name: &str| {
+            files
+                .iter()
+                .find(|f| f.name == name)
+                .map(|f| f.contents.clone())
+        };
+        let readme = file("README.md").unwrap();
+        for wanted in [
+            "# acme: S3 → SQS ingestion",
+            "to Snowflake's queue once it is given (step 2 below; until then there is no bucket notification)",
+            "Snowflake's values not given yet: this spec is at step 1 of 2 (still to come: role.trusted_principals, role.external_id, notification.queue_arn)",
+            "Step 1: apply with Snowflake's values blank",
+            "Step 2: give DESC INTEGRATION's",
+            "```sql\n-- Snowflake, step 1 of 2",
+            "STORAGE_AWS_ROLE_ARN = 'arn:aws:iam::123456789012:role/acme-snowflake-role'",
+            "SHOW PIPES LIKE 'ACME_PIPE'",
+        ] {
+            assert!(readme.contains(wanted), "{wanted}\n---\n{readme}");
+        }
+        assert!(file("bucket-notification.json").is_none());
+        let trust: Value = serde_json::from_str(&file("trust-policy.json").unwrap()).unwrap();
+        assert_eq!(trust["Statement"][0]["Effect"], "Deny", "{trust}");
+        assert_eq!(
+            trust["Statement"].as_array().map(Vec::len),
+            Some(1),
+            "{trust}"
+        );
     }
 
     /// Every document of every profile, and its connector values, as golden files.
@@ -557,6 +634,16 @@ mod profile_tests {
             let spec = spec::starter_for(*connector, "acme", "us-west-2", None);
             let p = profiles::profile(*connector);
             let result = spec::validate(&spec);
+            if p.two_steps {
+                // Step 1 goes without them; half of the trust's pair is named.
+                assert_eq!(result, Ok(()), "{connector}: step 1");
+                let mut half = spec.clone();
+                half.role.external_id = "vendor-external-id".into();
+                let errors = spec::validate(&half).unwrap_err();
+                let paths: Vec<&str> = errors.0.iter().map(|e| e.path.as_str()).collect();
+                assert_eq!(paths, ["role.trusted_principals"], "{connector}: {errors}");
+                continue;
+            }
             let mut wanted = Vec::new();
             if matches!(p.external_id, profiles::ExternalId::Vendor { .. }) {
                 wanted.push("role.external_id");

@@ -250,20 +250,51 @@ pub fn with_settings(spec: &Spec, settings: &[Setting], origin: &str) -> Result<
         }
     }
     let mut value = serde_json::to_value(&spec).map_err(|e| shape(e.to_string()))?;
+    lay_settings(&mut value, settings).map_err(shape)?;
+    Ok(from_json_str(&value.to_string(), origin)?.spec)
+}
+
+/// Sets each of `settings` in a spec's JSON by its dotted path, making the
+/// objects on the way; a path through a value that is not an object is refused.
+fn lay_settings(value: &mut Value, settings: &[Setting]) -> Result<(), String> {
     for setting in settings {
-        let mut slot = &mut value;
+        let mut slot = &mut *value;
         for part in setting.path.split('.') {
             let Some(object) = slot.as_object_mut() else {
-                return Err(shape(format!(
-                    "{}: does not name a spec value",
-                    setting.path
-                )));
+                return Err(format!("{}: does not name a spec value", setting.path));
             };
             slot = object.entry(part.to_owned()).or_insert(Value::Null);
         }
         *slot = setting.value.clone();
     }
-    Ok(from_json_str(&value.to_string(), origin)?.spec)
+    Ok(())
+}
+
+/// A spec file's text with `settings` set in it, everything else as the
+/// file has it (keys, order, values left to their defaults), and the spec
+/// it now reads as. Refused, by path, when the result does not read or
+/// validate: the caller writes nothing then.
+pub fn set_in_text(
+    text: &str,
+    settings: &[Setting],
+    origin: &str,
+) -> Result<(String, Loaded), LoadError> {
+    let shape = |message: String| LoadError::Shape {
+        origin: origin.to_owned(),
+        message,
+    };
+    let mut value: Value = serde_json::from_str(text).map_err(|error| LoadError::Syntax {
+        origin: origin.to_owned(),
+        error,
+    })?;
+    if !value.is_object() {
+        return Err(shape("a spec is a JSON object".to_owned()));
+    }
+    lay_settings(&mut value, settings).map_err(shape)?;
+    let mut text = serde_json::to_string_pretty(&value).map_err(|e| shape(e.to_string()))?;
+    text.push('\n');
+    let loaded = from_json_str(&text, origin)?;
+    Ok((text, loaded))
 }
 
 /// Puts right the value at `path` (as serde_path_to_error writes it: `a.b`,

@@ -10,6 +10,7 @@ mod io;
 pub mod json;
 pub mod path;
 pub mod profiles;
+pub mod snowflake;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -20,7 +21,8 @@ pub use defaults::{
     apply_profile, dead_letter_name, generate_external_id, rename_queue, starter, starter_for,
 };
 pub use io::{
-    LoadError, Loaded, Setting, from_json_str, load, save, to_json_string, with_settings,
+    LoadError, Loaded, Setting, from_json_str, load, save, set_in_text, to_json_string,
+    with_settings,
 };
 pub use profiles::{Profile, Shape, profile};
 pub use validate::{
@@ -394,6 +396,37 @@ impl Spec {
             return None;
         }
         self.notification.queue_arn.as_deref()
+    }
+
+    /// Whether the role waits for the vendor's principal and external ID in
+    /// a two-step setup (step 1: both blank; its trust policy lets nobody in).
+    pub fn vendor_trust_pending(&self) -> bool {
+        self.profile().two_steps
+            && self.role.enabled
+            && self.role.trusted_principals.is_empty()
+            && self.role.external_id.is_empty()
+    }
+
+    /// Whether the notification waits for the vendor's queue in a two-step
+    /// setup (step 1: no notification yet).
+    pub fn vendor_queue_pending(&self) -> bool {
+        self.profile().two_steps
+            && !self.queue.enabled
+            && self.notification.enabled
+            && self.notification.queue_arn.is_none()
+    }
+
+    /// The vendor's values a two-step setup still waits for, by field path:
+    /// empty when there is nothing to wait for (or no two steps at all).
+    pub fn pending_vendor_values(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.vendor_trust_pending() {
+            out.extend([path::ROLE_TRUSTED_PRINCIPALS, path::ROLE_EXTERNAL_ID]);
+        }
+        if self.vendor_queue_pending() {
+            out.push(path::NOTIFICATION_QUEUE_ARN);
+        }
+        out
     }
 
     /// The key prefix and suffix as the S3 notification filter sees them.

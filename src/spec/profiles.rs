@@ -157,6 +157,12 @@ pub struct Profile {
     pub external_id: ExternalId,
     /// The values the vendor's form asks for, under its labels, in its order.
     pub values: &'static [Field],
+    /// The vendor's values exist only once its side names our role
+    /// (Snowflake's storage integration needs the role's ARN before DESC
+    /// INTEGRATION shows its IAM user and external ID, and its pipe's queue
+    /// comes after that): step 1 applies without them, with a trust policy
+    /// nobody can use and no notification; step 2 adds them.
+    pub two_steps: bool,
 }
 
 /// The queue actions a consumer of sluice's own needs.
@@ -239,6 +245,7 @@ const GENERIC: Profile = Profile {
         label("prefix", Value::Prefix),
         label("suffix", Value::Suffix),
     ],
+    two_steps: false,
 };
 
 /// Databend's guide, which TiDB Cloud Lake's repeats under its own name.
@@ -483,6 +490,7 @@ pub const PROFILES: &[Profile] = &[
             label("STORAGE_ALLOWED_LOCATIONS", Value::AllowedLocations),
             label("STORAGE_AWS_EXTERNAL_ID", Value::ExternalId),
         ],
+        two_steps: true,
         ..GENERIC
     },
 ];

@@ -186,6 +186,7 @@ fn validate_with(spec: &Spec, aliases_allowed: bool) -> Result<(), ValidationErr
         (Some(arn), false, true) => {
             v.check(path::NOTIFICATION_QUEUE_ARN, foreign_queue_arn(arn, &spec.region));
         }
+        (None, false, true) if spec.vendor_queue_pending() => {}
         (None, false, true) => {
             let p = spec.profile();
             let message = if p.shape == super::Shape::ForeignQueue {
@@ -253,6 +254,10 @@ fn validate_with(spec: &Spec, aliases_allowed: bool) -> Result<(), ValidationErr
 /// The values the vendor gives: its principals and its external ID, each
 /// named with where the user finds it.
 fn vendor_values(spec: &Spec, v: &mut Collector) {
+    if spec.vendor_trust_pending() {
+        // Step 1 of a two-step setup: the trust lets nobody in until step 2.
+        return;
+    }
     let p = spec.profile();
     let r = &spec.role;
     match p.external_id {
@@ -392,7 +397,7 @@ fn rule_name(s: &str) -> Rule {
     }
 }
 
-fn foreign_queue_arn(arn: &str, region: &str) -> Rule {
+pub(super) fn foreign_queue_arn(arn: &str, region: &str) -> Rule {
     let parts: Vec<&str> = arn.split(':').collect();
     let [arn_word, _partition, service, queue_region, account, name] = parts[..] else {
         return Err(format!(

@@ -936,7 +936,8 @@ pub static FIELDS: [FieldDef; 49] = [
                     "none".to_owned(),
                 ]
             },
-            get: |s| usize::from(!s.has_notification()),
+            // A vendor's queue still to come (Snowflake's step 1) is on, not none.
+            get: |s| usize::from(!(s.has_notification() || s.vendor_queue_pending())),
             set: |s, i| s.notification.enabled = i == 0,
             note: |s| skipped_note(s),
         },
@@ -946,7 +947,7 @@ pub static FIELDS: [FieldDef; 49] = [
         id: FieldId::NotificationQueueArn,
         step: Step::Notification,
         label: "Vendor's queue ARN",
-        hint: "the queue the vendor owns (Snowflake: the pipe's notification_channel from SHOW PIPES)",
+        hint: "the queue the vendor owns (Snowflake: the pipe's notification_channel from SHOW PIPES; blank at step 1)",
         path: Some(path::NOTIFICATION_QUEUE_ARN),
         visible: |s| !s.queue.enabled && s.notification.enabled,
         active: always,

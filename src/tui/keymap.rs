@@ -533,7 +533,7 @@ const DONE: &[Binding] = &[
     with_help(
         b(UP, "↑↓", "value", always, Msg::Up),
         "↑ / ↓, c, a",
-        "choose a value, copy it, copy all (Treasure Data: its in: block for td connector:guess; OSC 52 clipboard)",
+        "choose a value, copy it, copy all (Treasure Data: its in: block for td connector:guess; Snowflake at step 1: the SQL to run there; OSC 52 clipboard)",
     ),
     b(DOWN, "", "", always, Msg::Down),
     b(

@@ -1065,7 +1065,12 @@ pub fn apply_stack(moto: &Moto, dir: &Path, sets: &[&str]) {
         args.push(s);
     }
     ok(sluice(moto, dir, &args).output().unwrap());
-    ok(sluice(moto, dir, APPLY_YES).output().unwrap());
+    ok(apply_yes(moto, dir));
+}
+
+/// `sluice apply --yes` on `dir/spec.json`, backups in `dir/backups`, run to the end.
+pub fn apply_yes(moto: &Moto, dir: &Path) -> std::process::Output {
+    run(&mut sluice(moto, dir, APPLY_YES))
 }
 
 // ---------------------------------------------------------------------------

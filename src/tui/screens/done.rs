@@ -42,6 +42,13 @@ pub fn connector_values(model: &Model, apply: &ApplyScreen) -> Vec<(&'static str
     }
 }
 
+/// Step 1's SQL for Snowflake, while its values are still to come: what
+/// `a` copies then, with the role's real ARN once the account is known.
+pub fn step_one_sql(model: &Model) -> Option<String> {
+    let spec = &model.derived.resolved;
+    crate::docs::snowflake::step_note(spec).map(|_| crate::docs::snowflake::step_one_sql(spec))
+}
+
 /// Why the Done screen cannot consume the queue with the dashboard, if
 /// it cannot: offline, the spec invalid, or its queue not there (yet).
 pub fn consume_blocker(model: &Model, apply: &ApplyScreen) -> Option<String> {
@@ -119,6 +126,14 @@ impl DoneScreen {
     /// `a`: copies every value, one `key=value` per line; for Treasure
     /// Data, the `in:` block its `td connector:guess` reads.
     pub fn copy_all(&self, model: &mut Model, apply: &ApplyScreen) {
+        if let Some(sql) = step_one_sql(model) {
+            model.effects.push(Effect::Copy(sql));
+            model.set_status(
+                StatusKind::Ok,
+                "copied step 1's SQL (OSC 52): run it in Snowflake, then paste its values and apply again",
+            );
+            return;
+        }
         let values = connector_values(model, apply);
         if let Some(block) = crate::docs::guess_in_block(&model.derived.resolved, &values) {
             model.effects.push(Effect::Copy(block));
@@ -244,9 +259,12 @@ pub fn lines(
     let mut out = Vec::new();
     let values = connector_values(model, apply);
     let block = crate::docs::guess_in_block(&model.derived.resolved, &values);
+    let sql = step_one_sql(model);
     wrapped(
         &mut out,
-        if block.is_some() {
+        if sql.is_some() {
+            "Give these to Snowflake (c copies one, a the SQL below; OSC 52 clipboard):"
+        } else if block.is_some() {
             "Give these to your connector (c copies one, a the in: block below; OSC 52 clipboard):"
         } else {
             "Give these to your connector (c copies one, a all; OSC 52 clipboard):"
@@ -298,17 +316,26 @@ pub fn lines(
             0,
             t.text(),
         );
-        // Each line keeps its YAML indentation; a long one wraps under itself.
-        for line in block.lines() {
-            let body = line.trim_start();
-            let indent = 2 + line.len() - body.len();
-            for part in crate::tui::widgets::wrap(body, width.saturating_sub(indent).max(8)) {
-                out.push(Line::styled(
-                    truncate(&format!("{}{part}", " ".repeat(indent)), width),
-                    t.dim(),
-                ));
-            }
-        }
+        indented_block(&mut out, block, width, t.dim());
+    }
+    if let Some(sql) = &sql {
+        out.push(Line::raw(""));
+        out.push(heading(t, "Snowflake: step 1 of 2"));
+        wrapped(
+            &mut out,
+            "Snowflake's values are not given yet, so the role's trust policy lets nobody in and the bucket notifies nothing. Run this SQL in Snowflake (a copies it):",
+            width,
+            0,
+            t.text(),
+        );
+        indented_block(&mut out, sql, width, t.dim());
+        wrapped(
+            &mut out,
+            "Step 2: paste DESC INTEGRATION's STORAGE_AWS_IAM_USER_ARN and STORAGE_AWS_EXTERNAL_ID on the Role step and the pipe's notification_channel (SHOW PIPES) on the Notification step, or run sluice snowflake --desc-integration FILE --show-pipes FILE; then apply again.",
+            width,
+            0,
+            t.text(),
+        );
     }
     if !model.online() && apply.report.is_none() {
         wrapped(
@@ -403,6 +430,25 @@ pub fn lines(
     out.push(heading(t, "Consume"));
     consume_lines(model, view, apply, &mut out, width);
     (out, Vec::new())
+}
+
+/// `block`'s lines indented by two, each keeping its own indentation; a
+/// long one wraps under itself.
+fn indented_block(out: &mut Lines, block: &str, width: usize, style: ratatui::style::Style) {
+    for line in block.lines() {
+        let body = line.trim_start();
+        let indent = 2 + line.len() - body.len();
+        if body.is_empty() {
+            out.push(Line::raw(""));
+            continue;
+        }
+        for part in crate::tui::widgets::wrap(body, width.saturating_sub(indent).max(8)) {
+            out.push(Line::styled(
+                truncate(&format!("{}{part}", " ".repeat(indent)), width),
+                style,
+            ));
+        }
+    }
 }
 
 /// The Done screen's consume section: what `d` does (or why it cannot), and

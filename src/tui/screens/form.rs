@@ -887,7 +887,38 @@ pub fn intro_lines(model: &Model, width: u16) -> Vec<Line<'static>> {
     if model.step == Step::Welcome {
         welcome::status_lines(model, width, &mut lines);
     }
+    if let Some(order) = two_steps_text(model) {
+        lines.extend(
+            wrap(&order, width)
+                .into_iter()
+                .map(|l| Line::styled(l, t.warn())),
+        );
+    }
     lines
+}
+
+/// On the Role and Notification steps of a two-step profile (Snowflake's):
+/// in which order its values come, and where the spec stands.
+fn two_steps_text(model: &Model) -> Option<String> {
+    let spec = &model.spec;
+    let p = spec.profile();
+    if !p.two_steps || !matches!(model.step, Step::Role | Step::Notification) {
+        return None;
+    }
+    let here = if model.step == Step::Role {
+        "DESC INTEGRATION's STORAGE_AWS_IAM_USER_ARN and STORAGE_AWS_EXTERNAL_ID here"
+    } else {
+        "the pipe's notification_channel (SHOW PIPES) here"
+    };
+    let now = if spec.pending_vendor_values().is_empty() {
+        "This spec has them: step 2."
+    } else {
+        "Not given yet: step 1 of 2."
+    };
+    Some(format!(
+        "{} in two steps. Step 1: leave its values blank and apply; Done shows the SQL to run in {}. Step 2: paste {here}, then apply again. {now}",
+        p.vendor, p.vendor
+    ))
 }
 
 fn message_rows(text: Option<String>, width: usize, max: usize) -> usize {
@@ -1246,18 +1277,20 @@ fn render_principals(
     {
         let buf = frame.buffer_mut();
         if items.is_empty() {
-            let account = model
-                .connection
-                .identity()
-                .map(|i| i.account.clone())
-                .unwrap_or_else(|| "the account applied in".to_owned());
-            buf.set_stringn(
-                inner.x,
-                y,
-                format!("(none: trusts the root of {account})"),
-                width,
-                t.dim(),
-            );
+            let empty = if model.spec.vendor_trust_pending() {
+                format!(
+                    "(none yet: step 1, nobody can assume the role until {}'s are given)",
+                    model.spec.profile().vendor
+                )
+            } else {
+                let account = model
+                    .connection
+                    .identity()
+                    .map(|i| i.account.clone())
+                    .unwrap_or_else(|| "the account applied in".to_owned());
+                format!("(none: trusts the root of {account})")
+            };
+            buf.set_stringn(inner.x, y, empty, width, t.dim());
             y += 1;
         }
         for (i, item) in items.iter().enumerate() {

@@ -92,7 +92,15 @@ impl VerifyScreen {
                 }
             }
         }
-        if report.passed() {
+        if report.passed() && !model.derived.resolved.pending_vendor_values().is_empty() {
+            let vendor = model.derived.resolved.profile().vendor;
+            model.set_status(
+                StatusKind::Info,
+                format!(
+                    "nothing failed, but {vendor} is at step 1 of 2: Done shows the SQL to run there"
+                ),
+            );
+        } else if report.passed() {
             model.set_status(StatusKind::Ok, "verified: Enter previews the data");
         } else {
             model.set_status(StatusKind::Error, "verification failed: see the ✗ checks");

@@ -351,17 +351,7 @@ fn treasure_data_applied(width: u16, height: u16) -> App {
         None,
     );
     spec.bucket.prefix = "logs/".into();
-    let mut app = sized(
-        App::new(setup_with(
-            Config::offline("no usable AWS credentials"),
-            Some(spec),
-        )),
-        width,
-        height,
-    );
-    connect(&mut app);
-    answer_all(&mut app, |_| None);
-    go_to(&mut app, Step::Done);
+    let mut app = online_done(spec, width, height);
     app.done.access_key = Some(crate::tui::screens::run::AccessKey {
         user: "td-import-user".into(),
         access_key_id: "AKIATDEXAMPLE".into(),
@@ -399,11 +389,7 @@ fn treasure_datas_done_gives_the_endpoint_the_key_id_and_copies_the_in_block() {
         shown.contains("The in: block for td connector:guess"),
         "{shown}"
     );
-    app.model.effects.clear();
-    key(&mut app, KeyCode::Char('a'));
-    let Some(Effect::Copy(copied)) = app.model.effects.last() else {
-        panic!("nothing copied: {:?}", app.model.effects);
-    };
+    let copied = copied_by_a(&mut app);
     assert_eq!(
         copied,
         "in:\n  type: s3\n  endpoint: s3.us-west-2.amazonaws.com\n  auth_method: basic\n  access_key_id: AKIATDEXAMPLE\n  secret_access_key: '<secret access key: in td-import-user_accessKeys.csv, the 0600 file apply wrote>'\n  bucket: td-source\n  path_prefix: logs/\n"
@@ -436,4 +422,94 @@ fn the_wizards_verify_reads_the_key_file_its_apply_wrote() {
         crate::tui::screens::verify::key_file(&generic.model, None),
         None
     );
+}
+
+/// An online app on Snowflake at step 1: its values not given yet.
+fn snowflake_step_one(width: u16, height: u16) -> App {
+    let mut spec =
+        crate::spec::starter_for(crate::spec::Connector::Snowflake, "sfk", "us-west-2", None);
+    spec.bucket.prefix = "load/".into();
+    spec.consumer.format = crate::spec::RecordFormat::Ndjson;
+    online_done(spec, width, height)
+}
+
+/// An online app on `spec`, every lookup answered "does not exist", at Done.
+fn online_done(spec: Spec, width: u16, height: u16) -> App {
+    let mut app = sized(
+        App::new(setup_with(
+            Config::offline("no usable AWS credentials"),
+            Some(spec),
+        )),
+        width,
+        height,
+    );
+    connect(&mut app);
+    answer_all(&mut app, |_| None);
+    go_to(&mut app, Step::Done);
+    app
+}
+
+#[test]
+fn snapshot_done_snowflake_step_one() {
+    small_and_large(snowflake_step_one, "done_snowflake_step_one");
+}
+
+#[test]
+fn snowflakes_done_shows_step_ones_sql_with_the_role_arn_and_a_copies_it() {
+    let mut app = snowflake_step_one(120, 40);
+    assert!(
+        app.model.derived.errors.is_empty(),
+        "{:?}",
+        app.model.derived.errors
+    );
+    let shown = text(&app);
+    assert!(shown.contains("Snowflake: step 1 of 2"), "{shown}");
+    assert!(
+        shown
+            .contains("STORAGE_AWS_ROLE_ARN = 'arn:aws:iam::123456789012:role/sfk-snowflake-role'"),
+        "{shown}"
+    );
+    let copied = copied_by_a(&mut app);
+    assert_eq!(
+        copied,
+        crate::docs::snowflake::step_one_sql(&app.model.derived.resolved)
+    );
+    assert!(copied.contains("CREATE PIPE <DATABASE>.<SCHEMA>.SFK_PIPE"));
+    // The Role and Notification steps say the order.
+    for step in [Step::Role, Step::Notification] {
+        go_to(&mut app, step);
+        let shown = text(&app);
+        assert!(
+            shown.contains("Snowflake in two steps. Step 1: leave its values"),
+            "{step:?}: {shown}"
+        );
+    }
+    go_to(&mut app, Step::Role);
+    assert!(
+        text(&app).contains("(none yet: step 1, nobody can assume the role"),
+        "{}",
+        text(&app)
+    );
+    // With the values given, Done has no step 1 and a copies the values.
+    app.model.spec.role.trusted_principals =
+        vec!["arn:aws:iam::210987654321:user/abc1-b-self1234".into()];
+    app.model.spec.role.external_id = "MYACCOUNT_SFCRole=2_a123456=".into();
+    app.model.spec.notification.queue_arn =
+        Some("arn:aws:sqs:us-west-2:210987654321:sf-snowpipe-1".into());
+    app.model.spec_changed();
+    app.refresh();
+    go_to(&mut app, Step::Done);
+    assert!(!text(&app).contains("step 1 of 2"), "{}", text(&app));
+    let copied = copied_by_a(&mut app);
+    assert!(copied.starts_with("STORAGE_AWS_ROLE_ARN="), "{copied}");
+}
+
+/// What `a` on Done copies.
+fn copied_by_a(app: &mut App) -> String {
+    app.model.effects.clear();
+    key(app, KeyCode::Char('a'));
+    match app.model.effects.last() {
+        Some(Effect::Copy(copied)) => copied.clone(),
+        other => panic!("nothing copied: {other:?}"),
+    }
 }
