@@ -1887,7 +1887,7 @@ fn parts_turned_off_are_removed_by_apply() {
     let said = common::said(&out);
     assert!(out.status.success(), "{said}");
     assert!(
-        said.contains("user deleted") && said.contains("access key"),
+        said.contains("deleted access key") && said.contains("user acme-ingest-user"),
         "{said}"
     );
     assert_eq!(ids(&moto), ["images"]);

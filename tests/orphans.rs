@@ -177,3 +177,60 @@ fn a_renamed_queue_holding_messages_is_kept_and_destroy_finds_what_the_spec_drop
     assert!(!q.iter().any(|n| n.starts_with(stack)), "{q:?}");
     assert!(!r.iter().any(|n| n.starts_with(stack)), "{r:?}");
 }
+
+/// The stack's user with another team's policy on it is relied on: apply
+/// (the user turned off) and destroy keep it, naming the policy.
+#[test]
+fn a_stack_user_with_another_teams_policy_is_kept() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let stack = "orph-user";
+    common::init_spec(
+        &moto,
+        dir,
+        &["--name", stack],
+        &["user.enabled=true", "user.create_access_key=false"],
+    );
+    let out = apply(&moto, dir);
+    assert!(out.status.success(), "{}", said(&out));
+    let policy = aws_cli(
+        &moto,
+        &[
+            "iam",
+            "create-policy",
+            "--policy-name",
+            "team-audit",
+            "--policy-document",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#,
+        ],
+    );
+    let arn = policy["Policy"]["Arn"].as_str().unwrap().to_owned();
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "attach-user-policy",
+            "--user-name",
+            &format!("{stack}-user"),
+            "--policy-arn",
+            &arn,
+        ],
+    );
+    let users = |moto: &Moto| aws_cli(moto, &["iam", "list-users"]).to_string();
+
+    edit_spec(dir, |s| s["user"]["enabled"] = false.into());
+    let out = apply(&moto, dir);
+    let text = said(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("someone relies on this user"), "{text}");
+    assert!(text.contains(&arn), "{text}");
+    assert!(users(&moto).contains(&format!("{stack}-user")));
+
+    edit_spec(dir, |s| s["user"]["enabled"] = true.into());
+    let out = run(&moto, dir, &["destroy", "--config", "spec.json", "--yes"]);
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("someone relies on this user"), "{text}");
+    assert!(users(&moto).contains(&format!("{stack}-user")));
+}

@@ -1260,9 +1260,6 @@ impl Run<'_> {
         match item.resource {
             ResourceKind::Rule => {}
             ResourceKind::Notification => return self.retire_entry().await,
-            ResourceKind::User if item.name == self.spec.user.name => {
-                return self.retire_user(item).await;
-            }
             ResourceKind::Queue
             | ResourceKind::DeadLetterQueue
             | ResourceKind::Role
@@ -1407,72 +1404,6 @@ impl Run<'_> {
             Outcome::Updated,
             format!("entry {id} removed (entries of others kept)"),
         ))
-    }
-
-    /// Deletes the stack's user the spec no longer has: its access keys,
-    /// our policy's attachment, then the user. Kept, untouched, when it has
-    /// policies of others (attached or inline).
-    async fn retire_user(&mut self, item: &PlanItem) -> StepResult {
-        let name = item.name.clone();
-        let iam = self.clients.iam.clone();
-        let attached: Vec<String> = iam
-            .list_attached_user_policies()
-            .user_name(&name)
-            .send()
-            .await
-            .map_err(|e| classify("iam:ListAttachedUserPolicies", &name, e))?
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn().map(str::to_owned))
-            .collect();
-        let inline = iam
-            .list_user_policies()
-            .user_name(&name)
-            .send()
-            .await
-            .map_err(|e| classify("iam:ListUserPolicies", &name, e))?
-            .policy_names()
-            .to_vec();
-        let others: Vec<String> = attached
-            .iter()
-            .filter(|arn| **arn != self.arns.policy)
-            .cloned()
-            .chain(inline.iter().map(|p| format!("inline {p}")))
-            .collect();
-        if !others.is_empty() {
-            return Ok((
-                Outcome::Unchanged,
-                format!(
-                    "kept: it also has {}, which are not this stack's; remove those first to let apply delete it",
-                    others.join(", ")
-                ),
-            ));
-        }
-        let mut done = Vec::new();
-        for (key, _) in list_keys(&iam, &name).await? {
-            iam.delete_access_key()
-                .user_name(&name)
-                .access_key_id(&key)
-                .send()
-                .await
-                .map_err(|e| classify("iam:DeleteAccessKey", &name, e))?;
-            done.push(format!("access key {key} deleted"));
-        }
-        if attached.contains(&self.arns.policy) {
-            iam.detach_user_policy()
-                .user_name(&name)
-                .policy_arn(&self.arns.policy)
-                .send()
-                .await
-                .map_err(|e| classify("iam:DetachUserPolicy", &name, e))?;
-        }
-        iam.delete_user()
-            .user_name(&name)
-            .send()
-            .await
-            .map_err(|e| classify("iam:DeleteUser", &name, e))?;
-        done.push("user deleted".to_owned());
-        Ok((Outcome::Updated, done.join(", ")))
     }
 
     /// Turns on the bucket's EventBridge delivery, every entry as it was.

@@ -217,6 +217,7 @@ pub async fn destroy(
                 )
             }),
         force: options.force,
+        for_apply: false,
     };
 
     // A pipeline without a queue made no notification entry and no queues.
@@ -360,6 +361,7 @@ pub(crate) async fn retire_orphan(
         report: DestroyReport::default(),
         backup: None,
         force: false,
+        for_apply: true,
     };
     let (_, fate) = remove_orphan(clients, spec, orphan, &orphan.label(), &mut run).await?;
     Ok(match fate {
@@ -413,6 +415,8 @@ struct Run<'a> {
     /// Where a forced deletion backs up what a queue held.
     backup: Option<Backup>,
     force: bool,
+    /// Removing for apply (see [`retire_orphan`]): notes go to apply's step.
+    for_apply: bool,
 }
 
 impl Run<'_> {
@@ -422,7 +426,12 @@ impl Run<'_> {
     }
 
     fn note(&self, kind: ResourceKind, message: impl Into<String>) {
-        self.reporter.note(StepId::Destroy(kind), message);
+        let step = if self.for_apply {
+            StepId::Apply(kind)
+        } else {
+            StepId::Destroy(kind)
+        };
+        self.reporter.note(step, message);
     }
 
     /// Reports how the step ended and records the resource's fate.
@@ -1400,7 +1409,61 @@ async fn user(
         ));
     }
 
-    // IAM deletes a user only once its keys, policies, groups and password are gone.
+    // Policies or groups of others on it: someone relies on this user.
+    let ours = Arns::of(spec).policy;
+    let mut others: Vec<String> = Vec::new();
+    let attached = iam
+        .list_attached_user_policies()
+        .user_name(name)
+        .max_items(1000)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListAttachedUserPolicies", name, e))?;
+    others.extend(
+        attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn())
+            .filter(|arn| *arn != ours)
+            .map(|arn| format!("policy {arn}")),
+    );
+    let inline = iam
+        .list_user_policies()
+        .user_name(name)
+        .max_items(1000)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListUserPolicies", name, e))?;
+    others.extend(
+        inline
+            .policy_names()
+            .iter()
+            .map(|p| format!("inline policy {p}")),
+    );
+    let groups = iam
+        .list_groups_for_user()
+        .user_name(name)
+        .max_items(1000)
+        .send()
+        .await
+        .map_err(|e| classify("iam:ListGroupsForUser", name, e))?;
+    others.extend(
+        groups
+            .groups()
+            .iter()
+            .map(|g| format!("group {}", g.group_name())),
+    );
+    if !others.is_empty() {
+        return Ok((
+            label.to_owned(),
+            Fate::Kept(KeptReason::InUse(format!(
+                "it also has {}, which sluice never gives it: someone relies on this user; remove those to let sluice delete it",
+                others.join(", ")
+            ))),
+        ));
+    }
+
+    // IAM deletes a user only once its keys, our policy and password are gone.
     let keys = iam
         .list_access_keys()
         .user_name(name)
@@ -1422,13 +1485,6 @@ async fn user(
         )?;
         run.note(ResourceKind::User, format!("deleted access key {id}"));
     }
-    let attached = iam
-        .list_attached_user_policies()
-        .user_name(name)
-        .max_items(1000)
-        .send()
-        .await
-        .map_err(|e| classify("iam:ListAttachedUserPolicies", name, e))?;
     for policy in attached.attached_policies() {
         let Some(arn) = policy.policy_arn() else {
             continue;
@@ -1442,46 +1498,6 @@ async fn user(
                 .map_err(|e| classify("iam:DetachUserPolicy", name, e)),
         )?;
         run.note(ResourceKind::User, format!("detached policy {arn}"));
-    }
-    let inline = iam
-        .list_user_policies()
-        .user_name(name)
-        .max_items(1000)
-        .send()
-        .await
-        .map_err(|e| classify("iam:ListUserPolicies", name, e))?;
-    for policy in inline.policy_names() {
-        ignore_not_found(
-            iam.delete_user_policy()
-                .user_name(name)
-                .policy_name(policy)
-                .send()
-                .await
-                .map_err(|e| classify("iam:DeleteUserPolicy", name, e)),
-        )?;
-        run.note(
-            ResourceKind::User,
-            format!("deleted inline policy {policy}"),
-        );
-    }
-    let groups = iam
-        .list_groups_for_user()
-        .user_name(name)
-        .max_items(1000)
-        .send()
-        .await
-        .map_err(|e| classify("iam:ListGroupsForUser", name, e))?;
-    for group in groups.groups() {
-        let group = group.group_name();
-        ignore_not_found(
-            iam.remove_user_from_group()
-                .user_name(name)
-                .group_name(group)
-                .send()
-                .await
-                .map_err(|e| classify("iam:RemoveUserFromGroup", name, e)),
-        )?;
-        run.note(ResourceKind::User, format!("removed from group {group}"));
     }
     ignore_not_found(
         iam.delete_login_profile()
