@@ -10,7 +10,7 @@ use super::app::App;
 use super::fields::Kind;
 use super::layout::wide;
 use super::overlay::{HelpRow, Overlay};
-use super::screens::done::consume_blocker;
+use super::screens::done::{consume_blocker, offers_consume};
 use super::step::Step;
 
 /// A key, as a binding names it. A binding with CONTROL needs Ctrl held;
@@ -264,12 +264,13 @@ fn data_idle(app: &App) -> bool {
     !app.data.running
 }
 
+/// `d` on Done: bound only where the pipeline has a queue of its own.
 fn consume_available(app: &App) -> bool {
-    consume_blocker(&app.model, &app.apply).is_none()
+    offers_consume(&app.model) && consume_blocker(&app.model, &app.apply).is_none()
 }
 
 fn consume_unavailable(app: &App) -> bool {
-    !consume_available(app)
+    offers_consume(&app.model) && consume_blocker(&app.model, &app.apply).is_some()
 }
 
 fn has_secret(app: &App) -> bool {
