@@ -291,7 +291,7 @@ pub static FIELDS: [FieldDef; 49] = [
         id: FieldId::Sessions,
         step: Step::Welcome,
         label: "Resume a saved session",
-        hint: "↑ ↓ choose · Enter resume",
+        hint: "↑ ↓ choose · Enter resume · x delete (asks first)",
         path: None,
         visible: always,
         active: always,

@@ -71,6 +71,9 @@ pub enum Msg {
     AddPrincipal,
     RemovePrincipal,
     ResumeSession,
+    /// `x` on a saved session: asks, then deletes its file.
+    DeleteSession,
+    ConfirmDeleteSession,
     GenerateExternalId,
     PreviewData,
     /// The key is not available now: say why on the status line.
@@ -421,6 +424,17 @@ const WELCOME: &[Binding] = &[
         "resume that saved session",
     ),
     with_help(
+        b(
+            &[ch('x'), key(KeyCode::Delete)],
+            "x",
+            "delete",
+            session_selected,
+            Msg::DeleteSession,
+        ),
+        "x / Del (on a session)",
+        "delete that saved session after y / n: its file only, nothing in AWS",
+    ),
+    with_help(
         b(&[], "", "", always, Msg::None),
         "q, ?",
         "on arrival the stack name waits for its first key: q quits, ? helps, typing or Enter edits it",
@@ -602,6 +616,17 @@ const CONFIRM_QUIT: &[Binding] = &[
     ),
 ];
 
+const CONFIRM_DELETE_SESSION: &[Binding] = &[
+    b(&[ch('y')], "y", "delete", always, Msg::ConfirmDeleteSession),
+    b(
+        &[ch('n'), key(KeyCode::Esc)],
+        "n/Esc",
+        "keep it",
+        always,
+        Msg::CloseOverlay,
+    ),
+];
+
 const CONFIRM_APPLY: &[Binding] = &[
     b(&[ch('y')], "y", "apply", always, Msg::ConfirmApply),
     b(
@@ -644,6 +669,7 @@ pub fn active(app: &App) -> Vec<Keymap> {
             Overlay::Help { .. } => (HELP_WINDOW, Unbound::Close),
             Overlay::ConfirmQuit => (CONFIRM_QUIT, Unbound::Ignore),
             Overlay::ConfirmApply => (CONFIRM_APPLY, Unbound::Ignore),
+            Overlay::ConfirmDeleteSession { .. } => (CONFIRM_DELETE_SESSION, Unbound::Ignore),
             Overlay::Picker { .. } => (PICKER, Unbound::Type),
             Overlay::Prompt { .. } => (PROMPT, Unbound::Type),
         };
@@ -680,6 +706,7 @@ pub fn active(app: &App) -> Vec<Keymap> {
         ],
         form => {
             let own = match form {
+                Step::Welcome => WELCOME,
                 Step::Role => ROLE,
                 Step::Bucket => BUCKET,
                 _ => &[],
@@ -782,7 +809,9 @@ mod tests {
 
     #[test]
     fn every_binding_with_a_hint_has_a_label_and_no_place_binds_a_key_twice_at_once() {
-        let all: [&[Binding]; 15] = [
+        let all: [&[Binding]; 17] = [
+            WELCOME,
+            CONFIRM_DELETE_SESSION,
             COMMON,
             QUIT_ANYWHERE,
             PREVIEW_PANE,

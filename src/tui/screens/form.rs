@@ -643,8 +643,11 @@ impl FormScreen {
                 let len = model.spec.role.trusted_principals.len();
                 self.cursors.insert(field, row.min(len));
             }
-            Kind::Sessions if row < model.sessions.len() => {
-                self.cursors.insert(field, row);
+            Kind::Sessions => {
+                let cursor = self.cursor(model, field);
+                if let Some(i) = welcome::session_at(model, cursor, row) {
+                    self.cursors.insert(field, i);
+                }
             }
             Kind::Checklist => {
                 let rows = fields::event_rows(&model.spec).len();
