@@ -859,9 +859,22 @@ fn insecure_endpoint_warning(model: &Model) -> Option<Note> {
 
 // ---- layout ----
 
-fn intro_text(step: Step) -> &'static str {
+/// What a step is for; a pipeline without a queue of its own (a pull
+/// import, a destination) hears nothing of queues.
+fn intro_text(spec: &crate::spec::Spec, step: Step) -> &'static str {
+    let no_queue_of_ours =
+        !spec.has_queue() && spec.profile().shape != crate::spec::Shape::ForeignQueue;
     match step {
         Step::Welcome => welcome::INTRO,
+        Step::Policy if no_queue_of_ours => {
+            "The IAM policy the connector's role (and user) gets: the bucket and the objects under the prefix, as the vendor's guide asks."
+        }
+        Step::Queue if no_queue_of_ours => {
+            "Nothing to set up here: the connector reads the bucket itself, or writes into it."
+        }
+        Step::Notification if no_queue_of_ours => {
+            "Nothing to set up here: no bucket notification, and the bucket's notification configuration is left alone."
+        }
         Step::Policy => {
             "The IAM policy the connector's role (and user) gets: read objects under the prefix, consume the queue."
         }
@@ -888,7 +901,7 @@ fn intro_text(step: Step) -> &'static str {
 pub fn intro_lines(model: &Model, width: u16) -> Vec<Line<'static>> {
     let t = &model.theme;
     let width = usize::from(width);
-    let mut lines: Vec<Line<'static>> = wrap(intro_text(model.step), width)
+    let mut lines: Vec<Line<'static>> = wrap(intro_text(&model.spec, model.step), width)
         .into_iter()
         .map(|l| Line::styled(l, t.dim()))
         .collect();
