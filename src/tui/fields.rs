@@ -195,7 +195,7 @@ fn skipped_note(spec: &Spec) -> &'static str {
     }
     match (spec.has_queue(), spec.profile().shape) {
         (true, _) if !spec.notification.enabled => {
-            "step skipped: notification.enabled is false; the bucket's configuration is left alone"
+            "step skipped: no bucket notification; the bucket's configuration is left alone"
         }
         (true, _) => "S3 notifies the queue; the connector reads it",
         (false, spec::Shape::Pull) => {
@@ -204,9 +204,7 @@ fn skipped_note(spec: &Spec) -> &'static str {
         (false, spec::Shape::Destination) => {
             "step skipped: a destination writes into the bucket (no queue, no notification)"
         }
-        (false, spec::Shape::QueueFed) => {
-            "step skipped: queue.enabled is false (no queue, no notification)"
-        }
+        (false, spec::Shape::QueueFed) => "step skipped: no queue, no notification",
         (false, spec::Shape::ForeignQueue) => {
             "no queue of ours: the bucket notifies the vendor's queue; paste its ARN on the Notification step"
         }

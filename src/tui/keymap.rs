@@ -567,7 +567,7 @@ const DONE: &[Binding] = &[
     with_help(
         b(&[ch('d')], "d", "consume", consume_available, Msg::Consume),
         "d",
-        "consume the queue now with the live dashboard (asks for the sink; q there drains, Q releases, then back here)",
+        "consume the queue now with the live dashboard, where the pipeline has a queue of its own (asks for the sink; q there drains, Q releases, then back here)",
     ),
     b(&[ch('d')], "", "", consume_unavailable, Msg::ExplainConsume),
     with_help(

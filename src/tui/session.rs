@@ -149,7 +149,7 @@ pub fn parse_spec(text: &str, origin: &str) -> Result<(Spec, Vec<String>), Strin
             let notes = errors
                 .0
                 .iter()
-                .map(|e| format!("{}: {}", e.path, e.message))
+                .map(|e| super::fields::error_line(&spec, e))
                 .collect();
             Ok((spec, notes))
         }
@@ -240,7 +240,10 @@ mod tests {
         let text = spec::to_json_string(&spec);
         let (read, notes) = parse_spec(&text, "s.json").unwrap();
         assert_eq!(read.bucket.name, "Bad_Name");
-        assert!(notes[0].starts_with("bucket.name:"), "{notes:?}");
+        assert!(
+            notes[0].starts_with("Bucket name (Bucket step):"),
+            "{notes:?}"
+        );
         assert!(
             parse_spec("{", "s.json")
                 .unwrap_err()
