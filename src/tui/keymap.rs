@@ -10,7 +10,7 @@ use super::app::App;
 use super::fields::Kind;
 use super::layout::wide;
 use super::overlay::{HelpRow, Overlay};
-use super::screens::done::{consume_blocker, offers_consume};
+use super::screens::done::{consume_blocker, in_block, offers_consume};
 use super::step::Step;
 
 /// A key, as a binding names it. A binding with CONTROL needs Ctrl held;
@@ -274,6 +274,15 @@ fn consume_available(app: &App) -> bool {
 
 fn consume_unavailable(app: &App) -> bool {
     offers_consume(&app.model) && consume_blocker(&app.model, &app.apply).is_some()
+}
+
+/// `a` on Done copies the connector CLI's `in:` block rather than every value.
+fn copies_in_block(app: &App) -> bool {
+    in_block(&app.model, &app.apply).is_some()
+}
+
+fn copies_all(app: &App) -> bool {
+    !copies_in_block(app)
 }
 
 fn has_secret(app: &App) -> bool {
@@ -558,7 +567,14 @@ const DONE: &[Binding] = &[
         always,
         Msg::Copy,
     ),
-    b(&[ch('a')], "a", "copy all", always, Msg::CopyAll),
+    b(&[ch('a')], "a", "copy all", copies_all, Msg::CopyAll),
+    b(
+        &[ch('a')],
+        "a",
+        "copy in: block",
+        copies_in_block,
+        Msg::CopyAll,
+    ),
     with_help(
         b(&[ch('e')], "e", "export", always, Msg::Export),
         "e",

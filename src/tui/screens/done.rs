@@ -51,6 +51,12 @@ pub fn offers_consume(model: &Model) -> bool {
     model.spec.has_queue()
 }
 
+/// The `in:` block `a` copies for the connector's CLI, where it has one
+/// (Treasure Data's `td connector:guess`).
+pub fn in_block(model: &Model, apply: &ApplyScreen) -> Option<String> {
+    crate::docs::guess_in_block(&model.derived.resolved, &connector_values(model, apply))
+}
+
 /// Why the Done screen cannot consume the queue with the dashboard, if
 /// it cannot: offline, the spec invalid, or its queue not there (yet).
 /// Asked only where it [`offers_consume`].
@@ -129,8 +135,7 @@ impl DoneScreen {
     /// `a`: copies every value, one `key=value` per line; for Treasure
     /// Data, the `in:` block its `td connector:guess` reads.
     pub fn copy_all(&self, model: &mut Model, apply: &ApplyScreen) {
-        let values = connector_values(model, apply);
-        if let Some(block) = crate::docs::guess_in_block(&model.derived.resolved, &values) {
+        if let Some(block) = in_block(model, apply) {
             model.effects.push(Effect::Copy(block));
             model.set_status(
                 StatusKind::Ok,
@@ -138,6 +143,7 @@ impl DoneScreen {
             );
             return;
         }
+        let values = connector_values(model, apply);
         let all: String = values.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         model.effects.push(Effect::Copy(all));
         model.set_status(
