@@ -445,7 +445,9 @@ fn hand_off(model: &Model, in_block: bool) -> String {
         Shape::ForeignQueue => format!(
             "The bucket notifies {vendor}'s own queue, which {vendor} reads: paste the values above into {vendor}."
         ),
-        Shape::QueueFed => "The pipeline has no queue of its own: paste the values above into your connector, which reads the bucket itself.".to_owned(),
+        Shape::QueueFed => {
+            "Paste the values above into your connector, which reads the bucket itself.".to_owned()
+        }
     }
 }
 
