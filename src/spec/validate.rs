@@ -75,10 +75,6 @@ impl Message {
         self
     }
 
-    pub fn words(&self) -> &[Word] {
-        &self.0
-    }
-
     /// The message, each word other than text worded by `word` (`None`
     /// leaves it out, with the space before it).
     pub fn render(&self, mut word: impl FnMut(&Word) -> Option<String>) -> String {
@@ -929,6 +925,29 @@ fn tag(key: &str, value: &str) -> Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_names_fields_by_path_for_the_cli_and_as_asked_elsewhere() {
+        let message = Message::text("needs ")
+            .field(path::QUEUE_NAME)
+            .and(": ")
+            .setting(path::BUCKET_VERSIONING, "true")
+            .and(", paste it")
+            .set_flag("role.external_id=VALUE");
+        assert_eq!(
+            message.to_string(),
+            "needs queue.name: set bucket.versioning to true, paste it (--set role.external_id=VALUE)"
+        );
+        let worded = message.render(|word| match word {
+            Word::Field(path) => Some(format!("<{path}>")),
+            Word::Setting { path, value } => Some(format!("<{path}={value}>")),
+            _ => None,
+        });
+        assert_eq!(
+            worded,
+            "needs <queue.name>: <bucket.versioning=true>, paste it"
+        );
+    }
     use crate::spec::starter;
 
     fn errors(spec: &Spec) -> Vec<(String, String)> {
