@@ -202,9 +202,9 @@ pub fn render(
             frame.render_widget(Paragraph::new(lines), inner);
         }
         Overlay::ConfirmDeleteSession { path, name } => {
-            let rect = centered(area, 64, 8);
-            let inner = window(frame, model, rect, "Delete?");
-            let width = usize::from(inner.width);
+            // As tall as what it says: the window's width is known first.
+            let outer = 64.min(area.width);
+            let width = usize::from(outer.saturating_sub(2));
             let question = format!("Delete the saved session {name}? y/n");
             let only = format!(
                 "Only its file ({}) goes: nothing in AWS is touched.",
@@ -218,6 +218,8 @@ pub fn render(
             );
             lines.push(Line::raw(""));
             lines.push(keys_line(model, &[("y", "delete"), ("n / Esc", "keep it")]));
+            let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+            let inner = window(frame, model, centered(area, outer, height), "Delete?");
             frame.render_widget(Paragraph::new(lines), inner);
         }
         Overlay::ConfirmApply => {
