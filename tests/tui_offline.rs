@@ -276,3 +276,75 @@ async fn a_saved_session_is_offered_and_resumes() {
     );
     assert!(w.screen().contains("resumed"), "{}", w.screen());
 }
+
+/// A saved session is listed with its connector and deleted, after y / n,
+/// with its place beside it: no other file goes, and only after y.
+#[tokio::test]
+async fn a_saved_session_is_deleted_only_after_confirmation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let sessions = dir.join("sessions");
+    std::fs::create_dir_all(&sessions).unwrap();
+    let td = sluice::spec::starter_for(
+        sluice::spec::Connector::TreasureData,
+        "td-import",
+        "us-west-2",
+        None,
+    );
+    let file = sessions.join("td-import.json");
+    sluice::spec::save(&td, &file).unwrap();
+    let place = sessions.join("td-import.place");
+    std::fs::write(&place, "{\"step\": \"bucket\", \"config\": null}\n").unwrap();
+    let other = sessions.join("other.json");
+    sluice::spec::save(&sluice::spec::starter("other", "us-east-2", None), &other).unwrap();
+    let set = std::time::SystemTime::now() - Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(&other)
+        .unwrap()
+        .set_modified(set)
+        .unwrap();
+
+    let mut w = Headless::new(setup(dir), 80, 24);
+    assert!(
+        w.wait_for(WAIT, |app| app.model.sessions.len() == 2).await,
+        "{}",
+        w.screen()
+    );
+    focus(&mut w, FieldId::Sessions);
+    assert!(
+        w.screen()
+            .contains("td-import  Treasure Data · at Bucket · not applied"),
+        "{}",
+        w.screen()
+    );
+    assert_eq!(
+        w.app().form.selected_session(&w.app().model),
+        Some(file.clone())
+    );
+    w.press(KeyCode::Char('x'));
+    assert!(
+        w.screen()
+            .contains("Delete the saved session td-import? y/n"),
+        "{}",
+        w.screen()
+    );
+    w.press(KeyCode::Char('n'));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(file.exists() && place.exists(), "n keeps it");
+
+    w.press(KeyCode::Char('x'));
+    w.press(KeyCode::Char('y'));
+    assert!(
+        w.wait_for(WAIT, |app| app.model.sessions.len() == 1).await,
+        "{}",
+        w.screen()
+    );
+    assert!(!file.exists() && !place.exists());
+    assert!(other.exists(), "only that session's files go");
+    assert!(
+        w.screen().contains("nothing in AWS was touched"),
+        "{}",
+        w.screen()
+    );
+}

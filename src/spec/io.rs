@@ -90,7 +90,8 @@ pub fn from_json_str(text: &str, origin: &str) -> Result<Loaded, LoadError> {
                     message: format!(
                         "given twice, at line {} column {} and at line {} column {}: keep one",
                         d.first.0, d.first.1, d.second.0, d.second.1
-                    ),
+                    )
+                    .into(),
                 })
                 .collect(),
         });
@@ -175,7 +176,7 @@ pub fn from_json_str(text: &str, origin: &str) -> Result<Loaded, LoadError> {
                 {
                     problems.push(FieldError {
                         path: escape(&path),
-                        message,
+                        message: message.into(),
                     });
                     return Err(LoadError::Fields {
                         origin: origin.to_owned(),
@@ -184,7 +185,7 @@ pub fn from_json_str(text: &str, origin: &str) -> Result<Loaded, LoadError> {
                 }
                 problems.push(FieldError {
                     path: escape(&path),
-                    message,
+                    message: message.into(),
                 });
             }
         }

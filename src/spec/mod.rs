@@ -26,7 +26,7 @@ pub use io::{
 };
 pub use profiles::{Profile, Shape, profile};
 pub use validate::{
-    FieldError, S3_EVENTS, ValidationErrors, alias_refusal, kms_aliases, validate,
+    FieldError, Message, S3_EVENTS, ValidationErrors, Word, alias_refusal, kms_aliases, validate,
     validate_unresolved,
 };
 

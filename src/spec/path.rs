@@ -9,7 +9,9 @@ pub const ACCOUNT_ID: &str = "account_id";
 pub const BUCKET_NAME: &str = "bucket.name";
 pub const BUCKET_PREFIX: &str = "bucket.prefix";
 pub const BUCKET_SUFFIX: &str = "bucket.suffix";
+pub const BUCKET_ENCRYPTION: &str = "bucket.encryption";
 pub const BUCKET_KMS_KEY_ARN: &str = "bucket.kms_key_arn";
+pub const BUCKET_VERSIONING: &str = "bucket.versioning";
 pub const BUCKET_OBJECT_LOCK: &str = "bucket.object_lock";
 pub const BUCKET_TAGS: &str = "bucket.tags";
 
@@ -17,6 +19,7 @@ pub const QUEUE_ENABLED: &str = "queue.enabled";
 pub const QUEUE_NAME: &str = "queue.name";
 pub const QUEUE_VISIBILITY_TIMEOUT: &str = "queue.visibility_timeout_secs";
 pub const QUEUE_RETENTION: &str = "queue.message_retention_secs";
+pub const QUEUE_ENCRYPTION: &str = "queue.encryption";
 pub const QUEUE_KMS_KEY_ARN: &str = "queue.kms_key_arn";
 pub const DLQ_NAME: &str = "queue.dead_letter.name";
 pub const DLQ_MAX_RECEIVE_COUNT: &str = "queue.dead_letter.max_receive_count";

@@ -12,7 +12,128 @@ pub struct FieldError {
     /// Dotted path of the field, e.g. `queue.dead_letter.max_receive_count`.
     pub path: String,
     /// The rule broken, in plain words.
-    pub message: String,
+    pub message: Message,
+}
+
+/// The words of a broken rule. Where they name a field or say how to set
+/// one, they keep its path, and each front end words it its own way: the
+/// CLI by the path `--set` takes ([`fmt::Display`]), the wizard by the
+/// field's label ([`Message::render`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Message(Vec<Word>);
+
+/// A part of a [`Message`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Word {
+    Text(String),
+    /// A field, named by its path.
+    Field(&'static str),
+    /// Setting a field to a value: the CLI says `set PATH to VALUE`.
+    Setting {
+        path: &'static str,
+        value: &'static str,
+    },
+    /// How the CLI gives the field in error a value, e.g.
+    /// `role.external_id=VALUE`: the CLI adds ` (--set …)`; a form, whose
+    /// field the error stands under, needs no such hint.
+    SetFlag(&'static str),
+}
+
+impl Message {
+    /// A message of `text` alone.
+    pub fn text(text: impl Into<String>) -> Message {
+        Message(vec![Word::Text(text.into())])
+    }
+
+    /// Then `text`.
+    pub fn and(mut self, text: impl Into<String>) -> Message {
+        self.0.push(Word::Text(text.into()));
+        self
+    }
+
+    /// Then the words of `other`.
+    pub fn then(mut self, other: Message) -> Message {
+        self.0.extend(other.0);
+        self
+    }
+
+    /// Then the field at `path`.
+    pub fn field(mut self, path: &'static str) -> Message {
+        self.0.push(Word::Field(path));
+        self
+    }
+
+    /// Then setting the field at `path` to `value`.
+    pub fn setting(mut self, path: &'static str, value: &'static str) -> Message {
+        self.0.push(Word::Setting { path, value });
+        self
+    }
+
+    /// Then how the CLI sets the field in error (`PATH=VALUE`).
+    pub fn set_flag(mut self, setting: &'static str) -> Message {
+        self.0.push(Word::SetFlag(setting));
+        self
+    }
+
+    /// The message, each word other than text worded by `word` (`None`
+    /// leaves it out, with the space before it).
+    pub fn render(&self, mut word: impl FnMut(&Word) -> Option<String>) -> String {
+        let mut out = String::new();
+        for w in &self.0 {
+            match w {
+                Word::Text(text) => out.push_str(text),
+                other => match word(other) {
+                    Some(text) => out.push_str(&text),
+                    None => out.truncate(out.trim_end().len()),
+                },
+            }
+        }
+        out
+    }
+
+    /// Whether the message, as the CLI words it, contains `needle`.
+    pub fn contains(&self, needle: &str) -> bool {
+        self.to_string().contains(needle)
+    }
+
+    /// Every text part escaped (messages quote values from the spec).
+    fn escaped(self) -> Message {
+        Message(
+            self.0
+                .into_iter()
+                .map(|w| match w {
+                    Word::Text(text) => Word::Text(super::json::escape(&text)),
+                    other => other,
+                })
+                .collect(),
+        )
+    }
+}
+
+impl From<String> for Message {
+    fn from(text: String) -> Message {
+        Message::text(text)
+    }
+}
+
+impl From<&str> for Message {
+    fn from(text: &str) -> Message {
+        Message::text(text)
+    }
+}
+
+/// The CLI's wording: fields by their paths, `--set` to set them.
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(|word| {
+            Some(match word {
+                Word::Text(text) => text.clone(),
+                Word::Field(path) => (*path).to_owned(),
+                Word::Setting { path, value } => format!("set {path} to {value}"),
+                Word::SetFlag(setting) => format!(" (--set {setting})"),
+            })
+        }))
+    }
 }
 
 /// Every broken rule of a spec, in field order.
@@ -107,17 +228,21 @@ fn validate_with(spec: &Spec, aliases_allowed: bool) -> Result<(), ValidationErr
         path::BUCKET_KMS_KEY_ARN,
         kms_requirement(
             b.encryption != BucketEncryption::SseS3,
-            &match b.encryption {
-                BucketEncryption::SseS3 => "bucket.encryption is sse-kms or dsse-kms".to_owned(),
-                other => format!("bucket.encryption is {other}"),
-            },
+            Message::default()
+                .field(path::BUCKET_ENCRYPTION)
+                .and(match b.encryption {
+                    BucketEncryption::SseS3 => " is sse-kms or dsse-kms".to_owned(),
+                    other => format!(" is {other}"),
+                }),
             b.kms_key_arn.as_deref(),
         ),
     );
     if b.object_lock && !b.versioning {
         v.push(
             path::BUCKET_OBJECT_LOCK,
-            "needs versioning: Object Lock keeps object versions, so set bucket.versioning to true as well",
+            Message::text("needs versioning: Object Lock keeps object versions, so ")
+                .setting(path::BUCKET_VERSIONING, "true")
+                .and(" as well"),
         );
     }
     for (key, value) in &b.tags {
@@ -139,7 +264,9 @@ fn validate_with(spec: &Spec, aliases_allowed: bool) -> Result<(), ValidationErr
             path::QUEUE_KMS_KEY_ARN,
             kms_requirement(
                 q.encryption == QueueEncryption::Kms,
-                "queue.encryption is kms",
+                Message::default()
+                    .field(path::QUEUE_ENCRYPTION)
+                    .and(" is kms"),
                 q.kms_key_arn.as_deref(),
             ),
         );
@@ -148,7 +275,9 @@ fn validate_with(spec: &Spec, aliases_allowed: bool) -> Result<(), ValidationErr
             if q.dead_letter.name == q.name {
                 v.push(
                     path::DLQ_NAME,
-                    "must differ from queue.name: a queue cannot be its own dead-letter queue",
+                    Message::text("must differ from ")
+                        .field(path::QUEUE_NAME)
+                        .and(": a queue cannot be its own dead-letter queue"),
                 );
             }
             v.check(
@@ -190,12 +319,20 @@ fn validate_with(spec: &Spec, aliases_allowed: bool) -> Result<(), ValidationErr
         (None, false, true) => {
             let p = spec.profile();
             let message = if p.shape == super::Shape::ForeignQueue {
-                format!(
-                    "{} gives the queue: paste the pipe's notification_channel (SHOW PIPES) as notification.queue_arn (--set notification.queue_arn=ARN)",
+                Message::text(format!(
+                    "{} gives the queue: paste the pipe's notification_channel (SHOW PIPES) as ",
                     p.vendor
-                )
+                ))
+                .field(path::NOTIFICATION_QUEUE_ARN)
+                .set_flag("notification.queue_arn=ARN")
             } else {
-                "needs a queue to notify: set queue.enabled to true, notification.queue_arn to a vendor's queue, or notification.enabled to false (a pull import or a destination has neither)".to_owned()
+                Message::text("needs a queue to notify: ")
+                    .setting(path::QUEUE_ENABLED, "true")
+                    .and(", ")
+                    .setting(path::NOTIFICATION_QUEUE_ARN, "a vendor's queue")
+                    .and(", or ")
+                    .setting(path::NOTIFICATION_ENABLED, "false")
+                    .and(" (a pull import or a destination has neither)")
             };
             let at = if p.shape == super::Shape::ForeignQueue {
                 path::NOTIFICATION_QUEUE_ARN
@@ -264,10 +401,11 @@ fn vendor_values(spec: &Spec, v: &mut Collector) {
         ExternalId::Generated => v.check(path::ROLE_EXTERNAL_ID, external_id(&r.external_id)),
         ExternalId::Vendor { what } if r.external_id.is_empty() => v.push(
             path::ROLE_EXTERNAL_ID,
-            format!(
-                "{} gives the external ID: paste {what} (--set role.external_id=VALUE)",
+            Message::text(format!(
+                "{} gives the external ID: paste {what}",
                 p.vendor
-            ),
+            ))
+            .set_flag("role.external_id=VALUE"),
         ),
         ExternalId::Vendor { .. } => v.check(path::ROLE_EXTERNAL_ID, external_id(&r.external_id)),
         ExternalId::None if !r.external_id.is_empty() => v.push(
@@ -285,10 +423,11 @@ fn vendor_values(spec: &Spec, v: &mut Collector) {
         if given == 0 {
             v.push(
                 path::ROLE_TRUSTED_PRINCIPALS,
-                format!(
-                    "{}'s principals are missing: paste {what} (--set 'role.trusted_principals=[\"arn:aws:iam::…\"]')",
+                Message::text(format!(
+                    "{}'s principals are missing: paste {what}",
                     p.vendor
-                ),
+                ))
+                .set_flag("'role.trusted_principals=[\"arn:aws:iam::…\"]'"),
             );
         } else if wanted > 1 && given != wanted {
             v.push(
@@ -332,7 +471,8 @@ fn delivery(spec: &Spec, v: &mut Collector) {
         Delivery::Sns => match &n.topic_arn {
             None => v.push(
                 path::NOTIFICATION_TOPIC_ARN,
-                "names the SNS topic the bucket already publishes its events to (--set notification.topic_arn=arn:aws:sns:REGION:ACCOUNT:TOPIC)",
+                Message::text("names the SNS topic the bucket already publishes its events to")
+                    .set_flag("notification.topic_arn=arn:aws:sns:REGION:ACCOUNT:TOPIC"),
             ),
             Some(arn) => v.check(path::NOTIFICATION_TOPIC_ARN, topic_arn(arn, &spec.region)),
         },
@@ -424,17 +564,17 @@ pub(super) fn foreign_queue_arn(arn: &str, region: &str) -> Rule {
 struct Collector(Vec<FieldError>);
 
 impl Collector {
-    fn check(&mut self, path: &str, result: Result<(), String>) {
+    fn check(&mut self, path: &str, result: Result<(), impl Into<Message>>) {
         if let Err(message) = result {
             self.push(path, message);
         }
     }
 
-    fn push(&mut self, path: &str, message: impl Into<String>) {
+    fn push(&mut self, path: &str, message: impl Into<Message>) {
         // Messages quote values from the spec: never a raw control character.
         self.0.push(FieldError {
             path: super::json::escape(path),
-            message: super::json::escape(&message.into()),
+            message: message.into().escaped(),
         });
     }
 
@@ -648,13 +788,15 @@ fn is_partition(s: &str) -> bool {
 }
 
 /// A KMS key given exactly when a KMS encryption is chosen.
-fn kms_requirement(kms_chosen: bool, why: &str, arn: Option<&str>) -> Rule {
+fn kms_requirement(kms_chosen: bool, why: Message, arn: Option<&str>) -> Result<(), Message> {
     match (kms_chosen, arn) {
-        (true, None) => Err(format!("required when {why}: give the key's ARN")),
-        (false, Some(_)) => Err(format!(
-            "only used when {why}; remove it or choose that encryption"
-        )),
-        (true, Some(arn)) => kms_key_arn(arn),
+        (true, None) => Err(Message::text("required when ")
+            .then(why)
+            .and(": give the key's ARN")),
+        (false, Some(_)) => Err(Message::text("only used when ")
+            .then(why)
+            .and("; remove it or choose that encryption")),
+        (true, Some(arn)) => kms_key_arn(arn).map_err(Message::from),
         (false, None) => Ok(()),
     }
 }
@@ -788,12 +930,39 @@ fn tag(key: &str, value: &str) -> Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_names_fields_by_path_for_the_cli_and_as_asked_elsewhere() {
+        let message = Message::text("needs ")
+            .field(path::QUEUE_NAME)
+            .and(": ")
+            .setting(path::BUCKET_VERSIONING, "true")
+            .and(", paste it")
+            .set_flag("role.external_id=VALUE");
+        assert_eq!(
+            message.to_string(),
+            "needs queue.name: set bucket.versioning to true, paste it (--set role.external_id=VALUE)"
+        );
+        let worded = message.render(|word| match word {
+            Word::Field(path) => Some(format!("<{path}>")),
+            Word::Setting { path, value } => Some(format!("<{path}={value}>")),
+            _ => None,
+        });
+        assert_eq!(
+            worded,
+            "needs <queue.name>: <bucket.versioning=true>, paste it"
+        );
+    }
     use crate::spec::starter;
 
     fn errors(spec: &Spec) -> Vec<(String, String)> {
         match validate(spec) {
             Ok(()) => vec![],
-            Err(e) => e.0.into_iter().map(|e| (e.path, e.message)).collect(),
+            Err(e) => {
+                e.0.into_iter()
+                    .map(|e| (e.path, e.message.to_string()))
+                    .collect()
+            }
         }
     }
 

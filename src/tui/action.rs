@@ -61,6 +61,10 @@ pub enum Action {
         result: Result<Box<DataReport>, String>,
     },
     SessionsListed(Result<Vec<SessionInfo>, String>),
+    SessionDeleted {
+        path: PathBuf,
+        result: Result<(), String>,
+    },
     SessionLoaded {
         path: PathBuf,
         result: Result<(Box<Spec>, Vec<String>), String>,
@@ -234,6 +238,8 @@ pub enum Effect {
     },
     ListSessions(PathBuf),
     LoadSession(PathBuf),
+    /// Deletes a saved session's files (nothing in AWS).
+    DeleteSession(PathBuf),
     Save {
         kind: SaveKind,
         path: PathBuf,

@@ -10,7 +10,7 @@ use super::app::App;
 use super::fields::Kind;
 use super::layout::wide;
 use super::overlay::{HelpRow, Overlay};
-use super::screens::done::consume_blocker;
+use super::screens::done::{consume_blocker, in_block, offers_consume};
 use super::step::Step;
 
 /// A key, as a binding names it. A binding with CONTROL needs Ctrl held;
@@ -71,6 +71,9 @@ pub enum Msg {
     AddPrincipal,
     RemovePrincipal,
     ResumeSession,
+    /// `x` on a saved session: asks, then deletes its file.
+    DeleteSession,
+    ConfirmDeleteSession,
     GenerateExternalId,
     PreviewData,
     /// The key is not available now: say why on the status line.
@@ -264,12 +267,22 @@ fn data_idle(app: &App) -> bool {
     !app.data.running
 }
 
+/// `d` on Done: bound only where the pipeline has a queue of its own.
 fn consume_available(app: &App) -> bool {
-    consume_blocker(&app.model, &app.apply).is_none()
+    offers_consume(&app.model) && consume_blocker(&app.model, &app.apply).is_none()
 }
 
 fn consume_unavailable(app: &App) -> bool {
-    !consume_available(app)
+    offers_consume(&app.model) && consume_blocker(&app.model, &app.apply).is_some()
+}
+
+/// `a` on Done copies the connector CLI's `in:` block rather than every value.
+fn copies_in_block(app: &App) -> bool {
+    in_block(&app.model, &app.apply).is_some()
+}
+
+fn copies_all(app: &App) -> bool {
+    !copies_in_block(app)
 }
 
 fn has_secret(app: &App) -> bool {
@@ -420,6 +433,17 @@ const WELCOME: &[Binding] = &[
         "resume that saved session",
     ),
     with_help(
+        b(
+            &[ch('x'), key(KeyCode::Delete)],
+            "x",
+            "delete",
+            session_selected,
+            Msg::DeleteSession,
+        ),
+        "x / Del (on a session)",
+        "delete that saved session after y / n: its file only, nothing in AWS",
+    ),
+    with_help(
         b(&[], "", "", always, Msg::None),
         "q, ?",
         "on arrival the stack name waits for its first key: q quits, ? helps, typing or Enter edits it",
@@ -543,7 +567,14 @@ const DONE: &[Binding] = &[
         always,
         Msg::Copy,
     ),
-    b(&[ch('a')], "a", "copy all", always, Msg::CopyAll),
+    b(&[ch('a')], "a", "copy all", copies_all, Msg::CopyAll),
+    b(
+        &[ch('a')],
+        "a",
+        "copy in: block",
+        copies_in_block,
+        Msg::CopyAll,
+    ),
     with_help(
         b(&[ch('e')], "e", "export", always, Msg::Export),
         "e",
@@ -552,7 +583,7 @@ const DONE: &[Binding] = &[
     with_help(
         b(&[ch('d')], "d", "consume", consume_available, Msg::Consume),
         "d",
-        "consume the queue now with the live dashboard (asks for the sink; q there drains, Q releases, then back here)",
+        "consume the queue now with the live dashboard, where the pipeline has a queue of its own (asks for the sink; q there drains, Q releases, then back here)",
     ),
     b(&[ch('d')], "", "", consume_unavailable, Msg::ExplainConsume),
     with_help(
@@ -601,6 +632,17 @@ const CONFIRM_QUIT: &[Binding] = &[
     ),
 ];
 
+const CONFIRM_DELETE_SESSION: &[Binding] = &[
+    b(&[ch('y')], "y", "delete", always, Msg::ConfirmDeleteSession),
+    b(
+        &[ch('n'), key(KeyCode::Esc)],
+        "n/Esc",
+        "keep it",
+        always,
+        Msg::CloseOverlay,
+    ),
+];
+
 const CONFIRM_APPLY: &[Binding] = &[
     b(&[ch('y')], "y", "apply", always, Msg::ConfirmApply),
     b(
@@ -643,6 +685,7 @@ pub fn active(app: &App) -> Vec<Keymap> {
             Overlay::Help { .. } => (HELP_WINDOW, Unbound::Close),
             Overlay::ConfirmQuit => (CONFIRM_QUIT, Unbound::Ignore),
             Overlay::ConfirmApply => (CONFIRM_APPLY, Unbound::Ignore),
+            Overlay::ConfirmDeleteSession { .. } => (CONFIRM_DELETE_SESSION, Unbound::Ignore),
             Overlay::Picker { .. } => (PICKER, Unbound::Type),
             Overlay::Prompt { .. } => (PROMPT, Unbound::Type),
         };
@@ -679,6 +722,7 @@ pub fn active(app: &App) -> Vec<Keymap> {
         ],
         form => {
             let own = match form {
+                Step::Welcome => WELCOME,
                 Step::Role => ROLE,
                 Step::Bucket => BUCKET,
                 _ => &[],
@@ -781,7 +825,9 @@ mod tests {
 
     #[test]
     fn every_binding_with_a_hint_has_a_label_and_no_place_binds_a_key_twice_at_once() {
-        let all: [&[Binding]; 15] = [
+        let all: [&[Binding]; 17] = [
+            WELCOME,
+            CONFIRM_DELETE_SESSION,
             COMMON,
             QUIT_ANYWHERE,
             PREVIEW_PANE,

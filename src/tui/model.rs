@@ -242,6 +242,8 @@ pub struct Model {
     pub autosave_due: Option<Instant>,
     /// When the session was last autosaved.
     pub autosaved: Option<SystemTime>,
+    /// When the wizard last applied this session's spec (kept with the session).
+    pub applied: Option<SystemTime>,
     pub status: Option<Status>,
     pub preview: PreviewPane,
     /// Scroll of the main pane on screens without a form.
@@ -310,6 +312,7 @@ impl Model {
             session_path: None,
             autosave_due: None,
             autosaved: None,
+            applied: None,
             status: notes.first().map(|n| Status {
                 kind: StatusKind::Info,
                 text: n.clone(),

@@ -21,6 +21,11 @@ pub enum Overlay {
     },
     ConfirmQuit,
     ConfirmApply,
+    /// Deleting a saved session (its file only).
+    ConfirmDeleteSession {
+        path: std::path::PathBuf,
+        name: String,
+    },
     /// Choosing a select's value from a list (type to filter).
     Picker {
         field: FieldId,
@@ -60,6 +65,17 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
         .flex(Flex::Center)
         .areas(row);
     rect
+}
+
+/// A window's keys: each key, then what it does.
+fn keys_line(model: &Model, keys: &[(&'static str, &'static str)]) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (i, (key, what)) in keys.iter().enumerate() {
+        let gap = if i + 1 < keys.len() { "   " } else { "" };
+        spans.push(Span::styled(*key, model.theme.key()));
+        spans.push(Span::raw(format!(" {what}{gap}")));
+    }
+    Line::from(spans)
 }
 
 fn window(frame: &mut Frame, model: &Model, area: Rect, title: &str) -> Rect {
@@ -175,14 +191,35 @@ pub fn render(
                 }
             }
             lines.push(Line::raw(""));
-            lines.push(Line::from(vec![
-                Span::styled("s", t.key()),
-                Span::raw(" save and quit   "),
-                Span::styled("q", t.key()),
-                Span::raw(" quit without saving   "),
-                Span::styled("Esc", t.key()),
-                Span::raw(" stay"),
-            ]));
+            lines.push(keys_line(
+                model,
+                &[
+                    ("s", "save and quit"),
+                    ("q", "quit without saving"),
+                    ("Esc", "stay"),
+                ],
+            ));
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
+        Overlay::ConfirmDeleteSession { path, name } => {
+            // As tall as what it says: the window's width is known first.
+            let outer = 64.min(area.width);
+            let width = usize::from(outer.saturating_sub(2));
+            let question = format!("Delete the saved session {name}? y/n");
+            let only = format!(
+                "Only its file ({}) goes: nothing in AWS is touched.",
+                path.display()
+            );
+            let mut lines: Vec<Line> = wrap(&question, width).into_iter().map(Line::raw).collect();
+            lines.extend(
+                wrap(&only, width)
+                    .into_iter()
+                    .map(|p| Line::styled(p, t.dim())),
+            );
+            lines.push(Line::raw(""));
+            lines.push(keys_line(model, &[("y", "delete"), ("n / Esc", "keep it")]));
+            let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+            let inner = window(frame, model, centered(area, outer, height), "Delete?");
             frame.render_widget(Paragraph::new(lines), inner);
         }
         Overlay::ConfirmApply => {
@@ -225,12 +262,7 @@ pub fn render(
                 t.dim(),
             ));
             lines.push(Line::raw(""));
-            lines.push(Line::from(vec![
-                Span::styled("y", t.key()),
-                Span::raw(" apply   "),
-                Span::styled("n / Esc", t.key()),
-                Span::raw(" cancel"),
-            ]));
+            lines.push(keys_line(model, &[("y", "apply"), ("n / Esc", "cancel")]));
             frame.render_widget(Paragraph::new(lines), inner);
         }
         Overlay::Picker {

@@ -195,6 +195,10 @@ impl Runtime {
                     session::list(&dir).map_err(|e| format!("{}: {e}", dir.display())),
                 ));
             }
+            Effect::DeleteSession(path) => {
+                let result = session::delete(&path).map_err(|e| e.to_string());
+                self.send(Action::SessionDeleted { path, result });
+            }
             Effect::LoadSession(path) => {
                 let result = session::read_spec(&path).map(|(spec, notes)| (Box::new(spec), notes));
                 let place = session::read_place(&path);

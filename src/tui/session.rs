@@ -1,22 +1,28 @@
 //! Wizard sessions: the spec being designed, autosaved as a spec file (the
 //! same format `sluice plan --config` reads; no secrets) in
 //! `<config dir>/sessions/<stack name>.json`, and offered for resume; beside
-//! it, `<stack name>.place` remembers where the user was (the step) and the
-//! spec file they saved to, so that a resumed session goes on from there.
+//! it, `<stack name>.place` remembers where the user was (the step), the
+//! spec file they saved to and when the wizard last applied the spec, so
+//! that a resumed session goes on from there and the list can tell
+//! sessions apart. Deleting a session removes these two files only.
 //!
 //! The functions here do file I/O; the runtime calls them, never `update`.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::step::Step;
-use crate::spec::{self, LoadError, Spec};
+use chrono::{DateTime, Utc};
 
-/// Where a session was left: the step, and the spec file Ctrl-S wrote.
+use super::step::Step;
+use crate::spec::{self, Connector, LoadError, Spec};
+
+/// Where a session was left: the step, the spec file Ctrl-S wrote, and
+/// when the wizard last applied the spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
     pub step: Step,
     pub save_path: Option<PathBuf>,
+    pub applied: Option<SystemTime>,
 }
 
 /// The place file of the session file `spec`.
@@ -29,6 +35,7 @@ pub fn write_place(spec: &Path, place: &Place) -> std::io::Result<()> {
     let json = serde_json::json!({
         "step": place.step.place(),
         "config": place.save_path.as_ref().map(|p| p.display().to_string()),
+        "applied": place.applied.map(|t| DateTime::<Utc>::from(t).to_rfc3339()),
     });
     crate::fsutil::write_atomic(
         &place_path(spec),
@@ -45,6 +52,10 @@ pub fn read_place(spec: &Path) -> Option<Place> {
     Some(Place {
         step: Step::from_place(value["step"].as_str()?)?,
         save_path: value["config"].as_str().map(PathBuf::from),
+        applied: value["applied"]
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(SystemTime::from),
     })
 }
 
@@ -54,12 +65,16 @@ pub fn default_dir() -> Option<PathBuf> {
 }
 
 /// A saved session, as listed for resume.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionInfo {
     pub path: PathBuf,
     /// The stack name (the file's stem).
     pub name: String,
     pub modified: Option<SystemTime>,
+    /// The spec's connector, when the file names one that sluice knows.
+    pub connector: Option<Connector>,
+    /// Where it was left, when its place file reads.
+    pub place: Option<Place>,
 }
 
 /// The session file of a stack.
@@ -86,6 +101,8 @@ pub fn list(dir: &Path) -> std::io::Result<Vec<SessionInfo>> {
         };
         let modified = entry.metadata().and_then(|m| m.modified()).ok();
         sessions.push(SessionInfo {
+            connector: connector_of(&path),
+            place: read_place(&path),
             path,
             name,
             modified,
@@ -93,6 +110,23 @@ pub fn list(dir: &Path) -> std::io::Result<Vec<SessionInfo>> {
     }
     sessions.sort_by(|a, b| b.modified.cmp(&a.modified).then(a.name.cmp(&b.name)));
     Ok(sessions)
+}
+
+/// The connector the spec file at `path` names, if it reads.
+fn connector_of(path: &Path) -> Option<Connector> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    value["connector"].as_str()?.parse().ok()
+}
+
+/// Deletes the session at `spec` (its spec file and its place): only
+/// these files, never anything in AWS. A place already gone is no error.
+pub fn delete(spec: &Path) -> std::io::Result<()> {
+    std::fs::remove_file(spec)?;
+    match std::fs::remove_file(place_path(spec)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// A spec read for the wizard: a valid one as `sluice` reads it (defaults
@@ -115,7 +149,7 @@ pub fn parse_spec(text: &str, origin: &str) -> Result<(Spec, Vec<String>), Strin
             let notes = errors
                 .0
                 .iter()
-                .map(|e| format!("{}: {}", e.path, e.message))
+                .map(|e| super::fields::error_line(&spec, e))
                 .collect();
             Ok((spec, notes))
         }
@@ -161,6 +195,7 @@ mod tests {
         let place = Place {
             step: Step::Bucket,
             save_path: Some(PathBuf::from("/work/wiz.json")),
+            applied: Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)),
         };
         write_place(&spec, &place).unwrap();
         assert_eq!(read_place(&spec), Some(place));
@@ -173,13 +208,42 @@ mod tests {
     }
 
     #[test]
+    fn a_listed_session_has_its_connector_and_place_and_deleting_removes_its_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = spec::starter_for(Connector::TreasureData, "td", "us-west-2", None);
+        let path = path_for(dir.path(), "td");
+        write_spec(&path, &spec).unwrap();
+        let place = Place {
+            step: Step::Notification,
+            save_path: None,
+            applied: None,
+        };
+        write_place(&path, &place).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        let listed = list(dir.path()).unwrap();
+        assert_eq!(listed[0].connector, Some(Connector::TreasureData));
+        assert_eq!(listed[0].place, Some(place));
+        delete(&path).unwrap();
+        assert!(!path.exists() && !place_path(&path).exists());
+        assert!(dir.path().join("notes.txt").exists());
+        assert!(list(dir.path()).unwrap().is_empty());
+        // Without a place, the spec file alone goes.
+        write_spec(&path, &spec).unwrap();
+        delete(&path).unwrap();
+        assert!(!path.exists());
+    }
+
+    #[test]
     fn a_spec_breaking_rules_still_opens_with_its_errors() {
         let mut spec = spec::starter("alpha", "us-west-2", None);
         spec.bucket.name = "Bad_Name".into();
         let text = spec::to_json_string(&spec);
         let (read, notes) = parse_spec(&text, "s.json").unwrap();
         assert_eq!(read.bucket.name, "Bad_Name");
-        assert!(notes[0].starts_with("bucket.name:"), "{notes:?}");
+        assert!(
+            notes[0].starts_with("Bucket name (Bucket step):"),
+            "{notes:?}"
+        );
         assert!(
             parse_spec("{", "s.json")
                 .unwrap_err()

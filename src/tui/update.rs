@@ -85,7 +85,13 @@ pub fn update(app: &mut App, action: Action) {
             }
         }
         Action::Applied { id, result } => {
+            let applied = result.is_ok();
             if app.apply.finished(&mut app.model, id, result) {
+                if applied {
+                    // The session remembers it (the welcome list says so).
+                    app.model.applied = Some(SystemTime::now());
+                    autosave_now(app);
+                }
                 // What exists changed: read it again.
                 app.model.refresh_lookups();
             }
@@ -95,19 +101,14 @@ pub fn update(app: &mut App, action: Action) {
         Action::SessionsListed(result) => match result {
             Ok(sessions) => {
                 app.model.sessions = sessions;
-                let count = app.model.sessions.len();
-                let cursor = app
-                    .form
-                    .cursors
-                    .entry(super::fields::FieldId::Sessions)
-                    .or_insert(0);
-                *cursor = (*cursor).min(count.saturating_sub(1));
+                clamp_session_cursor(app);
             }
             Err(e) => app.model.set_status(
                 StatusKind::Error,
                 format!("cannot list saved sessions: {e}"),
             ),
         },
+        Action::SessionDeleted { path, result } => session_deleted(app, &path, result),
         Action::SessionLoaded {
             path,
             result,
@@ -116,6 +117,7 @@ pub fn update(app: &mut App, action: Action) {
         } => match result {
             Ok((spec, notes)) => {
                 let model = &mut app.model;
+                model.applied = place.as_ref().and_then(|p| p.applied);
                 let region_changed = spec.region != model.spec.region;
                 model.spec = *spec;
                 model.session_path = Some(path.clone());
@@ -249,6 +251,73 @@ fn on_saved(
     }
 }
 
+// ---- saved sessions ----
+
+/// `x` on a saved session: asks before deleting it. The session being
+/// worked on is autosaved as it goes: it is not deleted from itself.
+fn ask_to_delete_session(app: &mut App) {
+    let Some(path) = app.form.selected_session(&app.model) else {
+        return;
+    };
+    if app.model.session_path.as_ref() == Some(&path) {
+        app.model.set_status(
+            StatusKind::Info,
+            "that is this session, saved as it goes: it can be deleted from another one",
+        );
+        return;
+    }
+    let name = app
+        .model
+        .sessions
+        .iter()
+        .find(|s| s.path == path)
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    app.overlay = Some(Overlay::ConfirmDeleteSession { path, name });
+}
+
+/// Keeps the sessions' cursor on a listed session.
+fn clamp_session_cursor(app: &mut App) {
+    let count = app.model.sessions.len();
+    let cursor = app
+        .form
+        .cursors
+        .entry(super::fields::FieldId::Sessions)
+        .or_insert(0);
+    *cursor = (*cursor).min(count.saturating_sub(1));
+}
+
+/// A saved session's files were deleted (or could not be).
+fn session_deleted(app: &mut App, path: &std::path::Path, result: Result<(), String>) {
+    let model = &mut app.model;
+    let name = model
+        .sessions
+        .iter()
+        .find(|s| s.path == path)
+        .map_or_else(|| path.display().to_string(), |s| s.name.clone());
+    match result {
+        Ok(()) => {
+            model.sessions.retain(|s| s.path != path);
+            model.set_status(
+                StatusKind::Ok,
+                format!(
+                    "deleted the saved session {name}: its file only, nothing in AWS was touched"
+                ),
+            );
+            clamp_session_cursor(app);
+            if app.model.sessions.is_empty()
+                && app.form.focus == Some(super::fields::FieldId::Sessions)
+            {
+                app.form.focus = app.form.first_focus(&app.model, app.model.step);
+            }
+        }
+        Err(e) => model.set_status(
+            StatusKind::Error,
+            format!("cannot delete the saved session {name}: {e}"),
+        ),
+    }
+}
+
 // ---- time ----
 
 fn on_tick(app: &mut App) {
@@ -298,6 +367,7 @@ fn autosave_now(app: &mut App) {
     let place = session::Place {
         step: model.step,
         save_path: model.save_path.clone(),
+        applied: model.applied,
     };
     model.effects.push(Effect::Save {
         kind: SaveKind::Autosave,
@@ -389,6 +459,12 @@ fn on_msg(app: &mut App, msg: Msg) {
         Msg::ResumeSession => {
             if let Some(path) = app.form.selected_session(&app.model) {
                 app.model.effects.push(Effect::LoadSession(path));
+            }
+        }
+        Msg::DeleteSession => ask_to_delete_session(app),
+        Msg::ConfirmDeleteSession => {
+            if let Some(Overlay::ConfirmDeleteSession { path, .. }) = app.overlay.take() {
+                app.model.effects.push(Effect::DeleteSession(path));
             }
         }
         Msg::GenerateExternalId => app.form.generate_external_id(&mut app.model),

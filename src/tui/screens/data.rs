@@ -1,6 +1,7 @@
 //! The data preview: the newest objects under the prefix, the newest one
-//! decoded as the consumer would, and what predates the notification. The
-//! work is the engine's ([`crate::consume::preview`]).
+//! decoded as the consumer would, and (a pipeline with a queue of its own)
+//! what predates the notification. The work is the engine's
+//! ([`crate::consume::preview`]).
 
 use std::time::SystemTime;
 
@@ -166,47 +167,10 @@ pub fn lines(model: &Model, view: &DataScreen, width: usize) -> (Lines, Lines) {
                     }
                 }
             }
-            out.push(Line::raw(""));
-            out.push(heading(t, "Backfill"));
-            let file = model
-                .spec_file()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "sluice.json".to_owned());
-            let command = crate::consume::preview::backfill_command(&file, report.cutoff);
-            let (since, advice) = match report.cutoff {
-                Some(_) if report.predating == 0 => (
-                    "✓ No object predates the notification: S3 announces every one from here on."
-                        .to_owned(),
-                    None,
-                ),
-                Some(cutoff) => (
-                    format!(
-                        "{} the notification (written {}): S3 never announced them.",
-                        crate::words::count(report.predating, "object")
-                            + if report.predating == 1 {
-                                " predates"
-                            } else {
-                                " predate"
-                            },
-                        when(cutoff)
-                    ),
-                    Some(format!(
-                        "To queue them, and only them: {command} (add --dry-run to count first)."
-                    )),
-                ),
-                None => (
-                    format!(
-                        "{} may predate the notification: this session did not write it, so when it began is unknown, and S3 announces only objects written after it.",
-                        crate::words::count(report.predating, "object")
-                    ),
-                    Some(format!(
-                        "To queue those written before it, give the time it was set up: {command} (add --dry-run to count first)."
-                    )),
-                ),
-            };
-            wrapped(&mut out, &since, width, 2, t.text());
-            if let Some(advice) = advice {
-                wrapped(&mut out, &advice, width, 2, t.dim());
+            // Backfill queues what predates the notification: only a
+            // pipeline with a queue of its own has one to queue it to.
+            if model.spec.has_queue() {
+                backfill_lines(model, report, &mut out, width);
             }
         }
     }
@@ -220,4 +184,52 @@ pub fn lines(model: &Model, view: &DataScreen, width: usize) -> (Lines, Lines) {
         );
     }
     (out, footer)
+}
+
+/// How many objects predate the notification, and the `sluice backfill`
+/// that queues them.
+fn backfill_lines(model: &Model, report: &DataReport, out: &mut Lines, width: usize) {
+    let t = &model.theme;
+    out.push(Line::raw(""));
+    out.push(heading(t, "Backfill"));
+    let file = model
+        .spec_file()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "sluice.json".to_owned());
+    let command = crate::consume::preview::backfill_command(&file, report.cutoff);
+    let (since, advice) = match report.cutoff {
+        Some(_) if report.predating == 0 => (
+            "✓ No object predates the notification: S3 announces every one from here on."
+                .to_owned(),
+            None,
+        ),
+        Some(cutoff) => (
+            format!(
+                "{} the notification (written {}): S3 never announced them.",
+                crate::words::count(report.predating, "object")
+                    + if report.predating == 1 {
+                        " predates"
+                    } else {
+                        " predate"
+                    },
+                when(cutoff)
+            ),
+            Some(format!(
+                "To queue them, and only them: {command} (add --dry-run to count first)."
+            )),
+        ),
+        None => (
+            format!(
+                "{} may predate the notification: this session did not write it, so when it began is unknown, and S3 announces only objects written after it.",
+                crate::words::count(report.predating, "object")
+            ),
+            Some(format!(
+                "To queue those written before it, give the time it was set up: {command} (add --dry-run to count first)."
+            )),
+        ),
+    };
+    wrapped(out, &since, width, 2, t.text());
+    if let Some(advice) = advice {
+        wrapped(out, &advice, width, 2, t.dim());
+    }
 }

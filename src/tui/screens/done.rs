@@ -1,6 +1,7 @@
 //! The Done screen: the values the vendor's form asks for (copyable), the
-//! new access key's secret once, the export, and consuming the queue now in
-//! the live dashboard.
+//! new access key's secret once, the export, and, for a pipeline with a
+//! queue of its own, consuming it now in the live dashboard; a pipeline
+//! without one is told what the vendor does with the values instead.
 
 use ratatui::style::Modifier;
 use ratatui::text::Line;
@@ -8,6 +9,7 @@ use ratatui::text::Line;
 use super::apply::ApplyScreen;
 use super::run::AccessKey;
 use crate::consume::sink::SinkSpec;
+use crate::spec::Shape;
 use crate::tui::action::{ConsumeEnd, Effect, Found, Target};
 use crate::tui::model::{Connection, Model, StatusKind};
 use crate::tui::widgets::{Lines, heading, truncate, wrapped};
@@ -49,8 +51,22 @@ pub fn step_one_sql(model: &Model) -> Option<String> {
     crate::docs::snowflake::step_note(spec).map(|_| crate::docs::snowflake::step_one_sql(spec))
 }
 
+/// Whether the Done screen offers to consume the pipeline's queue: only a
+/// pipeline with a queue of its own has one to consume (a pull import, a
+/// destination and a vendor's queue have none of ours).
+pub fn offers_consume(model: &Model) -> bool {
+    model.spec.has_queue()
+}
+
+/// The `in:` block `a` copies for the connector's CLI, where it has one
+/// (Treasure Data's `td connector:guess`).
+pub fn in_block(model: &Model, apply: &ApplyScreen) -> Option<String> {
+    crate::docs::guess_in_block(&model.derived.resolved, &connector_values(model, apply))
+}
+
 /// Why the Done screen cannot consume the queue with the dashboard, if
 /// it cannot: offline, the spec invalid, or its queue not there (yet).
+/// Asked only where it [`offers_consume`].
 pub fn consume_blocker(model: &Model, apply: &ApplyScreen) -> Option<String> {
     if let Some(why) = model.aws_blocker() {
         return Some(why);
@@ -134,8 +150,7 @@ impl DoneScreen {
             );
             return;
         }
-        let values = connector_values(model, apply);
-        if let Some(block) = crate::docs::guess_in_block(&model.derived.resolved, &values) {
+        if let Some(block) = in_block(model, apply) {
             model.effects.push(Effect::Copy(block));
             model.set_status(
                 StatusKind::Ok,
@@ -143,6 +158,7 @@ impl DoneScreen {
             );
             return;
         }
+        let values = connector_values(model, apply);
         let all: String = values.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         model.effects.push(Effect::Copy(all));
         model.set_status(
@@ -427,8 +443,19 @@ pub fn lines(
         );
     }
     out.push(Line::raw(""));
-    out.push(heading(t, "Consume"));
-    consume_lines(model, view, apply, &mut out, width);
+    if offers_consume(model) {
+        out.push(heading(t, "Consume"));
+        consume_lines(model, view, apply, &mut out, width);
+    } else {
+        out.push(heading(t, "Next"));
+        wrapped(
+            &mut out,
+            &hand_off(model, block.is_some()),
+            width,
+            2,
+            t.dim(),
+        );
+    }
     (out, Vec::new())
 }
 
@@ -447,6 +474,31 @@ fn indented_block(out: &mut Lines, block: &str, width: usize, style: ratatui::st
                 truncate(&format!("{}{part}", " ".repeat(indent)), width),
                 style,
             ));
+        }
+    }
+}
+
+/// What a pipeline without a queue of its own does next, by its shape:
+/// where the values above go and who reads the bucket.
+fn hand_off(model: &Model, in_block: bool) -> String {
+    let profile = model.spec.profile();
+    let vendor = profile.vendor;
+    match profile.shape {
+        Shape::Pull if in_block => format!(
+            "{vendor} lists and reads the bucket itself: paste the values above into its Amazon S3 import form with the secret access key, or give td connector:guess the in: block (a copies it)."
+        ),
+        Shape::Pull => format!(
+            "{vendor} lists and reads the bucket itself: paste the values above into its Amazon S3 import form."
+        ),
+        Shape::Destination => format!(
+            "{vendor} writes into the bucket: paste the values above into its Amazon S3 destination form; what it writes lands under s3://{}/{}.",
+            model.derived.resolved.bucket.name, model.derived.resolved.bucket.prefix
+        ),
+        Shape::ForeignQueue => format!(
+            "The bucket notifies {vendor}'s own queue, which {vendor} reads: paste the values above into {vendor}."
+        ),
+        Shape::QueueFed => {
+            "Paste the values above into your connector, which reads the bucket itself.".to_owned()
         }
     }
 }

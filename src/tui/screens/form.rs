@@ -116,6 +116,11 @@ impl Note {
     }
 }
 
+/// A validation error in the wizard's words.
+fn words(model: &Model, error: &crate::spec::FieldError) -> String {
+    fields::message_words(&model.spec, &error.path, &error.message)
+}
+
 impl FormScreen {
     /// The inputs for `model`'s spec.
     pub fn new(model: &Model) -> FormScreen {
@@ -238,13 +243,13 @@ impl FormScreen {
         if !field.active(&model.spec) && field != FieldId::RoleEnabled {
             return None;
         }
-        model.derived.error_at(path).map(|e| e.message.clone())
+        model.derived.error_at(path).map(|e| words(model, e))
     }
 
     /// The validation error of item `i` of a list field.
-    pub fn item_error<'m>(&self, model: &'m Model, field: FieldId, i: usize) -> Option<&'m str> {
+    pub fn item_error(&self, model: &Model, field: FieldId, i: usize) -> Option<String> {
         let path = path::item(field.path()?, i);
-        model.derived.error_at(&path).map(|e| e.message.as_str())
+        model.derived.error_at(&path).map(|e| words(model, e))
     }
 
     /// Whether the field or any of its items is invalid.
@@ -280,7 +285,7 @@ impl FormScreen {
                         .errors
                         .iter()
                         .find(|e| e.path.starts_with(&prefix))
-                        .map(|e| e.message.clone())
+                        .map(|e| words(model, e))
                 })
                 .unwrap_or_default();
             let more = match errors.len() {
@@ -305,7 +310,7 @@ impl FormScreen {
             return None;
         }
         let cursor = self.cursors.get(&field).copied()?;
-        self.item_error(model, field, cursor).map(str::to_owned)
+        self.item_error(model, field, cursor)
     }
 
     // ---- editing ----
@@ -384,7 +389,7 @@ impl FormScreen {
         candidate.role.trusted_principals.push(text.clone());
         let problem = crate::spec::validate(&candidate).err().and_then(|e| {
             e.for_path(&path::item(path::ROLE_TRUSTED_PRINCIPALS, len))
-                .map(|e| e.message.clone())
+                .map(|e| words(model, e))
         });
         match problem {
             Some(message) => {
@@ -638,8 +643,11 @@ impl FormScreen {
                 let len = model.spec.role.trusted_principals.len();
                 self.cursors.insert(field, row.min(len));
             }
-            Kind::Sessions if row < model.sessions.len() => {
-                self.cursors.insert(field, row);
+            Kind::Sessions => {
+                let cursor = self.cursor(model, field);
+                if let Some(i) = welcome::session_at(model, cursor, row) {
+                    self.cursors.insert(field, i);
+                }
             }
             Kind::Checklist => {
                 let rows = fields::event_rows(&model.spec).len();
@@ -851,9 +859,22 @@ fn insecure_endpoint_warning(model: &Model) -> Option<Note> {
 
 // ---- layout ----
 
-fn intro_text(step: Step) -> &'static str {
+/// What a step is for; a pipeline without a queue of its own (a pull
+/// import, a destination) hears nothing of queues.
+fn intro_text(spec: &crate::spec::Spec, step: Step) -> &'static str {
+    let no_queue_of_ours =
+        !spec.has_queue() && spec.profile().shape != crate::spec::Shape::ForeignQueue;
     match step {
         Step::Welcome => welcome::INTRO,
+        Step::Policy if no_queue_of_ours => {
+            "The IAM policy the connector's role (and user) gets: the bucket and the objects under the prefix, as the vendor's guide asks."
+        }
+        Step::Queue if no_queue_of_ours => {
+            "Nothing to set up here: the connector reads the bucket itself, or writes into it."
+        }
+        Step::Notification if no_queue_of_ours => {
+            "Nothing to set up here: no bucket notification, and the bucket's notification configuration is left alone."
+        }
         Step::Policy => {
             "The IAM policy the connector's role (and user) gets: read objects under the prefix, consume the queue."
         }
@@ -880,7 +901,7 @@ fn intro_text(step: Step) -> &'static str {
 pub fn intro_lines(model: &Model, width: u16) -> Vec<Line<'static>> {
     let t = &model.theme;
     let width = usize::from(width);
-    let mut lines: Vec<Line<'static>> = wrap(intro_text(model.step), width)
+    let mut lines: Vec<Line<'static>> = wrap(intro_text(&model.spec, model.step), width)
         .into_iter()
         .map(|l| Line::styled(l, t.dim()))
         .collect();
@@ -921,28 +942,76 @@ fn two_steps_text(model: &Model) -> Option<String> {
     ))
 }
 
-fn message_rows(text: Option<String>, width: usize, max: usize) -> usize {
-    text.map(|t| wrap(&t, width.saturating_sub(3)).len().min(max))
-        .unwrap_or(0)
+/// The lines under a field at `width`: its error, wrapped whole, then
+/// what the account lookup found. The layout measures a field by them and
+/// drawing writes them, so an error always has its rows.
+fn message_lines(
+    model: &Model,
+    form: &FormScreen,
+    field: FieldId,
+    width: usize,
+) -> Vec<(String, Style)> {
+    let t = &model.theme;
+    let mut lines = error_lines(model, form.field_error(model, field), width);
+    if let Some(note) = lookup_note(model, form, field) {
+        let style = match note.kind {
+            StatusKind::Ok => t.ok(),
+            StatusKind::Error => t.error(),
+            StatusKind::Info => t.dim(),
+        };
+        lines.extend(
+            wrap(&note.line(), width.saturating_sub(3))
+                .into_iter()
+                .map(|part| (format!("   {part}"), style)),
+        );
+    }
+    lines
+}
+
+/// An error wrapped to `width`, marked ✗ on its first line.
+fn error_lines(model: &Model, error: Option<String>, width: usize) -> Vec<(String, Style)> {
+    let Some(error) = error else {
+        return Vec::new();
+    };
+    wrap(&error, width.saturating_sub(3))
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let mark = if i == 0 { " ✗ " } else { "   " };
+            (format!("{mark}{part}"), model.theme.error())
+        })
+        .collect()
+}
+
+/// The rows of the error of principal `i`, wrapped under it.
+fn item_error_lines(model: &Model, form: &FormScreen, i: usize, width: usize) -> Vec<String> {
+    form.item_error(model, FieldId::TrustedPrincipals, i)
+        .map(|error| {
+            wrap(&error, width.saturating_sub(2))
+                .into_iter()
+                .map(|part| format!("  {part}"))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// How many rows a field takes at `width`.
 fn field_height(model: &Model, form: &FormScreen, field: FieldId, width: u16) -> u16 {
     let w = usize::from(width);
-    let error = message_rows(form.field_error(model, field), w, 3);
-    let lookup = message_rows(lookup_note(model, form, field).map(|n| n.line()), w, 3);
+    let messages = message_lines(model, form, field, w).len();
     let rows = match field.kind() {
-        Kind::Text | Kind::Number => 3 + error + lookup,
-        Kind::Toggle => 1 + error + lookup,
-        Kind::Select => 1 + select_note_below(model, field, w).len() + error + lookup,
+        Kind::Text | Kind::Number => 3 + messages,
+        Kind::Toggle => 1 + messages,
+        Kind::Select => 1 + select_note_below(model, field, w).len() + messages,
         Kind::List => {
             let items = model.spec.role.trusted_principals.len();
-            let invalid = (0..items)
-                .filter(|i| form.item_error(model, field, *i).is_some())
-                .count();
-            2 + items.max(1) + invalid + 1 + error
+            // The items' errors wrap inside the box's borders.
+            let invalid: usize = (0..items)
+                .map(|i| item_error_lines(model, form, i, w.saturating_sub(2)).len())
+                .sum();
+            2 + items.max(1) + invalid + 1 + messages
         }
-        Kind::Checklist => 2 + fields::event_rows(&model.spec).len().min(CHECKLIST_ROWS) + error,
+        Kind::Checklist => 2 + fields::event_rows(&model.spec).len().min(CHECKLIST_ROWS) + messages,
         Kind::Sessions => welcome::sessions_height(model),
     };
     u16::try_from(rows).unwrap_or(u16::MAX)
@@ -969,7 +1038,9 @@ pub fn layout(model: &Model, form: &FormScreen, inner: Rect) -> FormLayout {
         if !field.visible(&model.spec) {
             continue;
         }
-        let height = field_height(model, form, field, inner.width);
+        // A field with a long error is never taller than the pane, so
+        // that it can always be scrolled into view.
+        let height = field_height(model, form, field, inner.width).min(inner.height);
         if height == 0 {
             continue;
         }
@@ -1087,34 +1158,9 @@ fn render_messages(
     rect: Rect,
     mut y: u16,
 ) {
-    let t = &model.theme;
     let width = usize::from(rect.width);
-    let mut lines = Vec::new();
-    if let Some(error) = form.field_error(model, field) {
-        for (i, part) in wrap(&error, width.saturating_sub(3))
-            .into_iter()
-            .take(3)
-            .enumerate()
-        {
-            let mark = if i == 0 { " ✗ " } else { "   " };
-            lines.push((format!("{mark}{part}"), t.error()));
-        }
-    }
-    if let Some(note) = lookup_note(model, form, field) {
-        let style = match note.kind {
-            StatusKind::Ok => t.ok(),
-            StatusKind::Error => t.error(),
-            StatusKind::Info => t.dim(),
-        };
-        for part in wrap(&note.line(), width.saturating_sub(3))
-            .into_iter()
-            .take(3)
-        {
-            lines.push((format!("   {part}"), style));
-        }
-    }
     let buf = frame.buffer_mut();
-    for (text, style) in lines {
+    for (text, style) in message_lines(model, form, field, width) {
         if y >= rect.bottom() {
             break;
         }
@@ -1266,8 +1312,10 @@ fn render_principals(
     let field = FieldId::TrustedPrincipals;
     let items = &model.spec.role.trusted_principals;
     let cursor = form.cursor(model, field);
-    let box_height = rect.height
-        - message_rows(form.field_error(model, field), usize::from(rect.width), 3) as u16;
+    let below = message_lines(model, form, field, usize::from(rect.width)).len();
+    let box_height = rect
+        .height
+        .saturating_sub(u16::try_from(below).unwrap_or(u16::MAX));
     let box_rect = Rect::new(rect.x, rect.y, rect.width, box_height);
     let block = list_block(model, field.label().to_owned(), focused, invalid, label);
     let inner = block.inner(box_rect);
@@ -1315,14 +1363,8 @@ fn render_principals(
                 style,
             );
             y += 1;
-            if let Some(error) = error {
-                buf.set_stringn(
-                    inner.x,
-                    y,
-                    truncate(&format!("  {error}"), width),
-                    width,
-                    t.error(),
-                );
+            for line in item_error_lines(model, form, i, width) {
+                buf.set_stringn(inner.x, y, line, width, t.error());
                 y += 1;
             }
         }

@@ -160,7 +160,7 @@ pub fn lines(model: &Model, width: usize) -> (Lines, Lines) {
         errors.insert(0, e.clone());
     }
     for e in &model.derived.errors {
-        errors.push(format!("{}: {}", e.path, e.message));
+        errors.push(crate::tui::fields::error_line(&model.spec, e));
     }
     if !errors.is_empty() {
         out.push(Line::raw(""));

@@ -1,7 +1,10 @@
 //! The welcome step: what the credentials are, where the session is saved,
-//! and the list of saved sessions to resume. Its fields (stack name,
+//! and the list of saved sessions to resume or delete, each with its
+//! connector, the step it was left at and whether it was applied. Its fields (stack name,
 //! profile, region, sessions) are in the field table; this module draws
 //! what is particular to it.
+
+use std::time::SystemTime;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -10,9 +13,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
 
 use crate::tui::model::{Connection, Model};
+use crate::tui::session::SessionInfo;
 use crate::tui::widgets::{truncate, wrap};
 
-/// Rows the sessions list shows at once.
+/// Sessions the list shows at once.
 pub const SESSION_ROWS: usize = 4;
 
 pub const INTRO: &str = "Design an S3 → SQS ingestion pipeline step by step. Each step previews the documents it generates against what your account holds.";
@@ -95,7 +99,67 @@ pub fn sessions_height(model: &Model) -> usize {
     }
 }
 
-/// The saved sessions, the one at `cursor` selected when `focused`.
+/// The first session the list shows with `cursor` on one, and how many.
+fn sessions_window(model: &Model, cursor: usize) -> (usize, usize) {
+    let visible = model.sessions.len().min(SESSION_ROWS);
+    (cursor.saturating_sub(visible.saturating_sub(1)), visible)
+}
+
+/// The session drawn at `row` of the list, if any.
+pub fn session_at(model: &Model, cursor: usize, row: usize) -> Option<usize> {
+    let (start, visible) = sessions_window(model, cursor);
+    (row < visible).then_some(start + row)
+}
+
+/// How much [`session_details`] says, richest first: how the apply is
+/// dated, and how the save is (`None`: not at all).
+const DETAIL_LEVELS: [(Option<&str>, Option<&str>); 4] = [
+    (Some("%Y-%m-%d"), Some("%Y-%m-%d %H:%M UTC")),
+    (Some("%Y-%m-%d"), Some("%Y-%m-%d")),
+    (None, Some("%Y-%m-%d")),
+    (None, None),
+];
+
+/// What tells a session apart, beside its name: its connector, the step
+/// it was left at, whether (and when) the wizard applied it, and when it
+/// was saved, as [`DETAIL_LEVELS`]`[level]` dates them. The session being
+/// worked on is described as it is now.
+fn session_details(model: &Model, session: &SessionInfo, current: bool, level: usize) -> String {
+    let (connector, step, applied) = if current {
+        (Some(model.spec.connector), Some(model.step), model.applied)
+    } else {
+        let place = session.place.as_ref();
+        (
+            session.connector,
+            place.map(|p| p.step),
+            place.and_then(|p| p.applied),
+        )
+    };
+    let at = |t: SystemTime, format: &str| {
+        chrono::DateTime::<chrono::Utc>::from(t)
+            .format(format)
+            .to_string()
+    };
+    let (applied_as, saved_as) = DETAIL_LEVELS[level.min(DETAIL_LEVELS.len() - 1)];
+    let mut parts = Vec::new();
+    if let Some(connector) = connector {
+        parts.push(crate::spec::profile(connector).vendor.to_owned());
+    }
+    if let Some(step) = step {
+        parts.push(format!("at {}", step.title()));
+    }
+    parts.push(match (applied, applied_as) {
+        (None, _) => "not applied".to_owned(),
+        (Some(t), Some(format)) => format!("applied {}", at(t, format)),
+        (Some(_), None) => "applied".to_owned(),
+    });
+    if let (Some(t), Some(format)) = (session.modified, saved_as) {
+        parts.push(format!("saved {}", at(t, format)));
+    }
+    parts.join(" · ")
+}
+
+/// The saved sessions, one a row, the one at `cursor` selected when `focused`.
 pub fn render_sessions(
     frame: &mut Frame,
     model: &Model,
@@ -105,32 +169,67 @@ pub fn render_sessions(
     block: Block<'static>,
 ) {
     let t = &model.theme;
-    let visible = model.sessions.len().min(SESSION_ROWS);
-    let start = cursor.saturating_sub(visible.saturating_sub(1));
+    let (start, visible) = sessions_window(model, cursor);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let width = usize::from(inner.width);
-    let buf = frame.buffer_mut();
-    for (i, session) in model.sessions.iter().enumerate().skip(start).take(visible) {
-        let y = inner.y + u16::try_from(i - start).unwrap_or(0);
-        let when = session
-            .modified
-            .map(|m| {
-                chrono::DateTime::<chrono::Utc>::from(m)
-                    .format("%Y-%m-%d %H:%M UTC")
-                    .to_string()
+    let current = |session: &SessionInfo| model.session_path.as_ref() == Some(&session.path);
+    let shown: Vec<(usize, &SessionInfo, String)> = model
+        .sessions
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(visible)
+        .map(|(i, session)| {
+            let name = if current(session) {
+                format!("{} (this session)", session.name)
+            } else {
+                session.name.clone()
+            };
+            (i, session, name)
+        })
+        .collect();
+    // The names in a column, at most a third of the row.
+    let name_width = shown
+        .iter()
+        .map(|(_, _, name)| name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(width / 3);
+    // One level for every row, the richest that all of them fit.
+    let room = width.saturating_sub(name_width + 4);
+    let level = (0..DETAIL_LEVELS.len())
+        .find(|level| {
+            shown.iter().all(|(_, session, _)| {
+                session_details(model, session, current(session), *level)
+                    .chars()
+                    .count()
+                    <= room
             })
-            .unwrap_or_default();
-        let current = model.session_path.as_ref() == Some(&session.path);
-        let name = format!(
-            "{}{}",
-            session.name,
-            if current { " (this session)" } else { "" }
-        );
-        let pad = width.saturating_sub(when.chars().count() + 1);
-        let text = format!("{:<pad$} {when}", truncate(&name, pad));
-        let selected = focused && i == cursor;
-        let style = if selected { t.focused() } else { t.text() };
-        buf.set_stringn(inner.x, y, text, width, style);
+        })
+        .unwrap_or(DETAIL_LEVELS.len() - 1);
+    let buf = frame.buffer_mut();
+    for (row, (i, session, name)) in shown.iter().enumerate() {
+        let y = inner.y + u16::try_from(row).unwrap_or(0);
+        if y >= inner.bottom() {
+            break;
+        }
+        let selected = focused && *i == cursor;
+        let mark = if selected { "› " } else { "  " };
+        let details = session_details(model, session, current(session), level);
+        let (style, dim) = if selected {
+            (t.focused(), t.focused())
+        } else {
+            (t.text(), t.dim())
+        };
+        let name = format!("{mark}{:<name_width$}  ", truncate(name, name_width));
+        if selected {
+            buf.set_style(Rect::new(inner.x, y, inner.width, 1), style);
+        }
+        let line = Line::from(vec![
+            Span::styled(name, style),
+            Span::styled(truncate(&details, room), dim),
+        ]);
+        buf.set_line(inner.x, y, &line, inner.width);
     }
 }

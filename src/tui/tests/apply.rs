@@ -95,20 +95,14 @@ fn apply_progress_fills_the_rows_and_the_secret_is_shown_once() {
             },
         },
     );
-    update(
+    applied_well(
         &mut app,
-        Action::Applied {
-            id,
-            result: Ok(Box::new(crate::aws::apply::ApplyReport {
-                backup_dir: None,
-                steps: vec![(
-                    StepId::Apply(ResourceKind::Policy),
-                    StepOutcome::Created,
-                    "created".into(),
-                )],
-                connector: vec![("queue_url", "https://real-url".into())],
-            })),
-        },
+        vec![(
+            StepId::Apply(ResourceKind::Policy),
+            StepOutcome::Created,
+            "created".into(),
+        )],
+        vec![("queue_url", "https://real-url".into())],
     );
     assert!(app.apply.report.is_some());
     go_to(&mut app, Step::Done);
@@ -176,4 +170,41 @@ fn stale_progress_of_an_old_run_is_ignored() {
         },
     );
     assert_eq!(app.apply.run.rows[2].state, RowState::Pending);
+}
+
+/// An apply that ends well is kept with the session: the welcome list of a
+/// later run says the session was applied.
+#[test]
+fn an_apply_that_ends_well_is_kept_with_the_session() {
+    let mut app = applying(100, 30);
+    app.model.config.sessions_dir = Some(PathBuf::from("/sessions"));
+    app.model.effects.clear();
+    applied_well(&mut app, Vec::new(), Vec::new());
+    let applied = app.model.applied.expect("applied");
+    assert!(
+        app.model.effects.iter().any(|e| matches!(e,
+            Effect::Save { kind: SaveKind::Autosave, place: Some(place), .. } if place.applied == Some(applied))),
+        "{:?}",
+        app.model.effects
+    );
+}
+
+/// The apply under way ends well with `steps`, reporting `connector`.
+fn applied_well(
+    app: &mut App,
+    steps: Vec<(StepId, StepOutcome, String)>,
+    connector: Vec<(&'static str, String)>,
+) {
+    let id = app.apply.run.id;
+    update(
+        app,
+        Action::Applied {
+            id,
+            result: Ok(Box::new(crate::aws::apply::ApplyReport {
+                backup_dir: None,
+                steps,
+                connector,
+            })),
+        },
+    );
 }

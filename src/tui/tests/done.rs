@@ -344,19 +344,36 @@ fn done_names_the_values_as_the_vendor_s_form_does() {
 /// An online app on Treasure Data's pull import, applied in this session:
 /// apply made the import user's key `AKIATDEXAMPLE`.
 fn treasure_data_applied(width: u16, height: u16) -> App {
-    let mut spec = crate::spec::starter_for(
-        crate::spec::Connector::TreasureData,
-        "td",
-        "us-west-2",
-        None,
-    );
+    applied_as(crate::spec::Connector::TreasureData, "td", width, height)
+}
+
+/// An online app on Hevo's destination, applied in this session.
+fn hevo_applied(width: u16, height: u16) -> App {
+    let mut app = applied_as(crate::spec::Connector::Hevo, "hevo", width, height);
+    app.done.access_key = None;
+    app.model.spec.role.external_id = "hevo-team-external-id".into();
+    app.form.reset_inputs(&app.model);
+    app.model.spec_changed();
+    app.refresh();
+    app
+}
+
+/// An online app on `connector`'s profile, stack `name`, applied in this
+/// session; apply made a user's key `AKIATDEXAMPLE`.
+pub(super) fn applied_as(
+    connector: crate::spec::Connector,
+    name: &str,
+    width: u16,
+    height: u16,
+) -> App {
+    let mut spec = crate::spec::starter_for(connector, name, "us-west-2", None);
     spec.bucket.prefix = "logs/".into();
     let mut app = online_done(spec, width, height);
     app.done.access_key = Some(crate::tui::screens::run::AccessKey {
-        user: "td-import-user".into(),
+        user: format!("{name}-import-user"),
         access_key_id: "AKIATDEXAMPLE".into(),
         secret: None,
-        path: PathBuf::from("./td-import-user_accessKeys.csv"),
+        path: PathBuf::from(format!("./{name}-import-user_accessKeys.csv")),
     });
     let values =
         crate::docs::vendor_values(&app.model.derived.resolved, None, Some("AKIATDEXAMPLE"));
@@ -511,5 +528,39 @@ fn copied_by_a(app: &mut App) -> String {
     match app.model.effects.last() {
         Some(Effect::Copy(copied)) => copied.clone(),
         other => panic!("nothing copied: {other:?}"),
+    }
+}
+
+#[test]
+fn snapshot_done_hevo() {
+    small_and_large(hevo_applied, "done_hevo");
+}
+
+/// A pull import and a destination have no queue of ours: Done offers no
+/// dashboard, binds no `d`, speaks of no queue, and says what comes next.
+#[test]
+fn done_without_a_queue_of_ours_offers_no_consumer() {
+    for (build, next) in [
+        (
+            treasure_data_applied as fn(u16, u16) -> App,
+            "Treasure Data lists and reads the bucket itself",
+        ),
+        (hevo_applied, "Hevo writes into the bucket"),
+    ] {
+        let mut app = build(120, 40);
+        // The step bar still names every step (the Queue step says it is skipped).
+        let shown = pane_text(&app);
+        assert!(shown.contains(next), "{shown}");
+        for word in ["queue", "consume", "dashboard"] {
+            assert!(!shown.to_lowercase().contains(word), "{word}:\n{shown}");
+        }
+        app.model.effects.clear();
+        let status = app.model.status.clone();
+        key(&mut app, KeyCode::Char('d'));
+        assert!(app.overlay.is_none(), "{:?}", app.overlay);
+        assert!(app.model.effects.is_empty(), "{:?}", app.model.effects);
+        assert_eq!(app.model.status, status);
+        let map = crate::tui::keymap::lookup(&app, &KeyEvent::from(KeyCode::Char('d')));
+        assert!(map.is_err(), "d is bound: {map:?}");
     }
 }

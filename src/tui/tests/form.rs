@@ -818,3 +818,83 @@ fn the_four_public_access_blocks_are_set_one_by_one() {
         "{written}"
     );
 }
+
+/// Hevo's Role step before its external ID is pasted: a long error under
+/// the field, wrapped whole, in the wizard's words.
+fn hevo_role_without_external_id(w: u16, h: u16) -> App {
+    let mut app = offline(w, h);
+    crate::spec::apply_profile(&mut app.model.spec, crate::spec::Connector::Hevo);
+    app.model.spec.role.external_id.clear();
+    app.form.reset_inputs(&app.model);
+    app.model.spec_changed();
+    go_to(&mut app, Step::Role);
+    focus(&mut app, FieldId::ExternalId);
+    app
+}
+
+#[test]
+fn snapshot_a_long_error_wraps_under_its_field() {
+    small_and_large(hevo_role_without_external_id, "role_long_error");
+}
+
+/// An error under a field is wrapped to the form's width, never cut, and
+/// speaks of the wizard's fields: no `--set`, which stays the CLI's.
+#[test]
+fn errors_under_fields_wrap_whole_and_name_fields_by_their_labels() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let app = hevo_role_without_external_id(w, h);
+        let shown = pane_text(&app);
+        let flat = shown
+            .lines()
+            .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            flat.contains("(Connect to your S3, access type IAM)"),
+            "{w}x{h}:\n{shown}"
+        );
+        assert!(!shown.contains("--set"), "{w}x{h}:\n{shown}");
+    }
+    let cli = crate::spec::validate(&hevo_role_without_external_id(80, 24).model.spec)
+        .expect_err("no external ID")
+        .to_string();
+    assert!(cli.contains("(--set role.external_id=VALUE)"), "{cli}");
+
+    // Another field is named by its label, and a setting as the form makes it.
+    let mut app = offline(100, 40);
+    app.model.spec.bucket.object_lock = true;
+    app.model.spec.bucket.versioning = false;
+    app.form.reset_inputs(&app.model);
+    app.model.spec_changed();
+    go_to(&mut app, Step::Bucket);
+    let error = app.form.field_error(&app.model, FieldId::ObjectLock);
+    assert_eq!(
+        error.as_deref(),
+        Some(
+            "needs versioning: Object Lock keeps object versions, so turn on “Enable versioning” as well"
+        )
+    );
+    let cli = crate::spec::validate(&app.model.spec)
+        .expect_err("object lock without versioning")
+        .to_string();
+    assert!(
+        cli.contains("so set bucket.versioning to true as well"),
+        "{cli}"
+    );
+
+    // On another step, with the step, and a select by its choice.
+    let mut app = offline(100, 40);
+    app.model.spec.queue.enabled = false;
+    app.model.spec.notification.enabled = true;
+    app.model.spec_changed();
+    go_to(&mut app, Step::Notification);
+    let error = app
+        .form
+        .field_error(&app.model, FieldId::NotificationEnabled);
+    assert_eq!(
+        error.as_deref(),
+        Some(
+            "needs a queue to notify: choose “queue-fed: S3 notifies a queue” for “Pipeline” on the Queue step, set “Vendor's queue ARN” to a vendor's queue, or choose “none” for “Bucket notification” (a pull import or a destination has neither)"
+        )
+    );
+}

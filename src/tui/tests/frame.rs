@@ -292,6 +292,7 @@ fn enter_has_one_hint_which_says_what_it_does() {
             path: PathBuf::from("/tmp/sessions/old.json"),
             name: "old".into(),
             modified: None,
+            ..Default::default()
         }])),
     );
     focus(&mut app, FieldId::Sessions);

@@ -239,6 +239,11 @@ pub(super) fn text(app: &App) -> String {
     screen_text(&draw(app))
 }
 
+/// The screen below the title and the step bar.
+pub(super) fn pane_text(app: &App) -> String {
+    text(app).lines().skip(2).collect::<Vec<_>>().join("\n")
+}
+
 /// A text snapshot at the app's size, with volatile values masked.
 macro_rules! snap {
     ($name:expr, $app:expr) => {{

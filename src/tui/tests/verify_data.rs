@@ -54,20 +54,7 @@ fn snapshot_verify_and_data() {
         "verify_done",
     );
     both(
-        |w, h| {
-            let mut app = online(w, h);
-            go_to(&mut app, Step::Data);
-            app.data.running = true;
-            let id = app.data.id;
-            update(
-                &mut app,
-                Action::DataFetched {
-                    id,
-                    result: Ok(Box::new(data_report(None, 2))),
-                },
-            );
-            app
-        },
+        |w, h| fetched(online(w, h), data_report(None, 2)),
         "data_sample",
     );
 }
@@ -117,17 +104,7 @@ fn the_backfill_hint_selects_only_what_predates_the_notification() {
     // The notification went in at 1_735_750_000.4 s: between the two objects.
     let cutoff = std::time::UNIX_EPOCH + Duration::from_millis(1_735_750_000_400);
     let shown = |predating: usize| {
-        let mut app = online(120, 40);
-        go_to(&mut app, Step::Data);
-        app.data.running = true;
-        let id = app.data.id;
-        update(
-            &mut app,
-            Action::DataFetched {
-                id,
-                result: Ok(Box::new(data_report(Some(cutoff), predating))),
-            },
-        );
+        let app = fetched(online(120, 40), data_report(Some(cutoff), predating));
         text(&app).split_whitespace().collect::<Vec<_>>().join(" ")
     };
     let one = shown(1);
@@ -143,4 +120,51 @@ fn the_backfill_hint_selects_only_what_predates_the_notification() {
         "{none}"
     );
     assert!(!none.contains("sluice backfill"), "{none}");
+}
+
+/// The data step of `connector`'s applied pipeline, two objects found
+/// (neither announced by a notification of ours).
+fn data_of(connector: crate::spec::Connector, name: &str, width: u16, height: u16) -> App {
+    fetched(
+        done::applied_as(connector, name, width, height),
+        data_report(None, 2),
+    )
+}
+
+/// `app` on the data step, its fetch answered with `report`.
+fn fetched(mut app: App, report: DataReport) -> App {
+    go_to(&mut app, Step::Data);
+    app.data.running = true;
+    let id = app.data.id;
+    update(
+        &mut app,
+        Action::DataFetched {
+            id,
+            result: Ok(Box::new(report)),
+        },
+    );
+    app
+}
+
+/// A pull import and a destination have no queue of ours: the data step
+/// suggests no backfill into one; a queue-fed pipeline still does.
+#[test]
+fn the_data_step_suggests_a_backfill_only_with_a_queue_of_ours() {
+    use crate::spec::Connector;
+    for (connector, name) in [(Connector::TreasureData, "td"), (Connector::Hevo, "hevo")] {
+        small_and_large(
+            |w, h| data_of(connector, name, w, h),
+            &format!("data_{name}"),
+        );
+        let shown = pane_text(&data_of(connector, name, 120, 40));
+        for word in ["backfill", "queue", "notification"] {
+            assert!(!shown.to_lowercase().contains(word), "{word}:\n{shown}");
+        }
+    }
+    small_and_large(
+        |w, h| data_of(Connector::Tarsal, "tarsal", w, h),
+        "data_tarsal",
+    );
+    let shown = text(&data_of(Connector::Tarsal, "tarsal", 120, 40));
+    assert!(shown.contains("sluice backfill"), "{shown}");
 }

@@ -17,6 +17,7 @@ fn snapshot_welcome() {
                     path: PathBuf::from("/tmp/sessions/acme-ingest.json"),
                     name: "acme-ingest".into(),
                     modified: Some(std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
+                    ..Default::default()
                 }])),
             );
             app
@@ -105,6 +106,7 @@ fn sessions_autosave_after_a_pause_and_resume() {
             path: PathBuf::from("/sessions/old.json"),
             name: "old".into(),
             modified: None,
+            ..Default::default()
         }])),
     );
     focus(&mut app, FieldId::Sessions);
@@ -144,6 +146,7 @@ fn a_resumed_session_goes_on_at_its_step_with_the_file_it_was_saved_to() {
             place: Some(crate::tui::session::Place {
                 step: Step::Bucket,
                 save_path: Some(PathBuf::from("/work/wiz.json")),
+                applied: None,
             }),
             saved: Some(Box::new(on_disk)),
         },
@@ -176,6 +179,7 @@ fn a_resumed_session_goes_on_at_its_step_with_the_file_it_was_saved_to() {
             place: Some(crate::tui::session::Place {
                 step: Step::Done,
                 save_path: None,
+                applied: None,
             }),
             saved: None,
         },
@@ -351,4 +355,128 @@ fn welcome_waits_so_q_quits_and_ctrl_u_and_ctrl_w_edit() {
     ctrl(&mut app, 'u');
     assert_eq!(app.form.input_text(FieldId::Prefix), "");
     assert_eq!(app.model.spec.bucket.prefix, "");
+}
+
+/// Three saved sessions, told apart by connector, step and apply; the
+/// second selected.
+fn with_saved_sessions(w: u16, h: u16) -> App {
+    let mut app = offline(w, h);
+    app.model.config.sessions_dir = Some(PathBuf::from("/sessions"));
+    let at = |secs| Some(std::time::UNIX_EPOCH + Duration::from_secs(secs));
+    let place = |step, applied| {
+        Some(crate::tui::session::Place {
+            step,
+            save_path: None,
+            applied,
+        })
+    };
+    update(
+        &mut app,
+        Action::SessionsListed(Ok(vec![
+            SessionInfo {
+                path: PathBuf::from("/sessions/acme-ingest.json"),
+                name: "acme-ingest".into(),
+                modified: at(1_700_000_000),
+                connector: Some(crate::spec::Connector::Tarsal),
+                place: place(Step::Bucket, None),
+            },
+            SessionInfo {
+                path: PathBuf::from("/sessions/td-import.json"),
+                name: "td-import".into(),
+                modified: at(1_700_100_000),
+                connector: Some(crate::spec::Connector::TreasureData),
+                place: place(Step::Done, at(1_700_090_000)),
+            },
+            SessionInfo {
+                path: PathBuf::from("/sessions/old.json"),
+                name: "old".into(),
+                modified: at(1_600_000_000),
+                ..Default::default()
+            },
+        ])),
+    );
+    focus(&mut app, FieldId::Sessions);
+    key(&mut app, KeyCode::Down);
+    app
+}
+
+#[test]
+fn snapshot_welcome_sessions() {
+    small_and_large(with_saved_sessions, "welcome_sessions");
+    small_and_large(
+        |w, h| {
+            let mut app = with_saved_sessions(w, h);
+            key(&mut app, KeyCode::Char('x'));
+            app
+        },
+        "welcome_delete_session",
+    );
+}
+
+#[test]
+fn saved_sessions_say_their_connector_step_and_apply() {
+    let app = with_saved_sessions(120, 40);
+    let shown = text(&app);
+    for expected in [
+        "Tarsal · at Bucket · not applied",
+        "Treasure Data · at Done · applied",
+        "td-import",
+        "saved",
+    ] {
+        assert!(shown.contains(expected), "{expected}:\n{shown}");
+    }
+}
+
+/// `x` on a session asks first; `n` keeps it; `y` deletes its file (the
+/// runtime's effect), and the list and the status line say what went.
+#[test]
+fn deleting_a_saved_session_asks_first_and_removes_only_its_file() {
+    let mut app = with_saved_sessions(100, 30);
+    let path = PathBuf::from("/sessions/td-import.json");
+    app.model.effects.clear();
+    key(&mut app, KeyCode::Char('x'));
+    assert!(
+        matches!(&app.overlay, Some(Overlay::ConfirmDeleteSession { path: p, name }) if *p == path && name == "td-import"),
+        "{:?}",
+        app.overlay
+    );
+    assert!(
+        text(&app).contains("Delete the saved session td-import? y/n"),
+        "{}",
+        text(&app)
+    );
+    key(&mut app, KeyCode::Char('n'));
+    assert!(app.overlay.is_none());
+    assert!(app.model.effects.is_empty(), "{:?}", app.model.effects);
+    key(&mut app, KeyCode::Delete);
+    key(&mut app, KeyCode::Char('y'));
+    assert!(app.overlay.is_none());
+    assert!(
+        matches!(app.model.effects.as_slice(), [Effect::DeleteSession(p)] if *p == path),
+        "{:?}",
+        app.model.effects
+    );
+    update(
+        &mut app,
+        Action::SessionDeleted {
+            path: path.clone(),
+            result: Ok(()),
+        },
+    );
+    assert!(!app.model.sessions.iter().any(|s| s.path == path));
+    assert_eq!(app.model.sessions.len(), 2);
+    let status = app.model.status.as_ref().map(|s| s.text.clone());
+    assert_eq!(
+        status.as_deref(),
+        Some("deleted the saved session td-import: its file only, nothing in AWS was touched")
+    );
+
+    // The session being worked on is not deleted from itself.
+    app.model.session_path = Some(PathBuf::from("/sessions/acme-ingest.json"));
+    focus(&mut app, FieldId::Sessions);
+    key(&mut app, KeyCode::Up);
+    app.model.effects.clear();
+    key(&mut app, KeyCode::Char('x'));
+    assert!(app.overlay.is_none());
+    assert!(app.model.effects.is_empty());
 }
