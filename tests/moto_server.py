@@ -23,16 +23,30 @@ structure": `"versionId":"object version if bucket is versioning-enabled"`,
 determine event sequence"`), and a consumer must read the version an event
 names. The third patch adds both: the version of a versioned bucket's key,
 and a sequencer that grows with every event.
+
+moto 5.2.5's ReceiveMessage picks visible messages and marks them received
+without a lock, so two concurrent receives can both take the same message
+(each counting a receive). SQS does not: "Immediately after a message is
+received, it remains in the queue. To prevent other consumers from
+processing the message again, Amazon SQS sets a visibility timeout, a period
+of time during which Amazon SQS prevents all consumers from receiving and
+processing the message" (Amazon SQS Developer Guide, "Amazon SQS visibility
+timeout"). The fourth patch makes the pick-and-mark one step per call: the
+long poll waits outside the lock, as moto's own loop does, and each look at
+the queue takes and marks under it. (SQS's rare at-least-once duplicates
+are a different thing, and the consumer's tests make them on purpose.)
 """
 
 import sys
 
 import itertools
 import threading
+import time
 
 from moto.s3 import notifications
 from moto.s3.responses import S3Response
 from moto.server import main
+from moto.sqs.models import SQSBackend
 
 _get_bucket_notification = S3Response.get_bucket_notification
 
@@ -93,6 +107,32 @@ def get_s3_event(event_name, bucket, key, notification_id):
 
 
 notifications._get_s3_event = get_s3_event
+
+_receive_message = SQSBackend.receive_message
+_receive_lock = threading.Lock()
+
+
+def receive_message(
+    self,
+    queue_name,
+    count,
+    wait_seconds_timeout,
+    visibility_timeout,
+    message_attribute_names=None,
+):
+    deadline = time.time() + wait_seconds_timeout
+    while True:
+        with _receive_lock:
+            result = _receive_message(
+                self, queue_name, count, 0, visibility_timeout, message_attribute_names
+            )
+        if result or time.time() >= deadline:
+            return result
+        # Wakes when a message is visible (or after a second), like moto's loop.
+        self.get_queue(queue_name).wait_for_messages(1)
+
+
+SQSBackend.receive_message = receive_message
 
 if __name__ == "__main__":
     sys.argv[0] = "moto_server"

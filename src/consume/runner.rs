@@ -1719,16 +1719,21 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
             () = stop.cancelled() => return,
         }
         let now = Instant::now();
-        let due: Vec<String> = shared
+        // The nearest deadlines first: under load, they cannot wait for the rest.
+        let mut due: Vec<(Instant, String)> = shared
             .held
             .lock()
             .await
             .iter()
             .filter(|(_, h)| h.deadline.saturating_duration_since(now) < timeout / 2)
-            .map(|(k, _)| k.clone())
+            .map(|(k, h)| (h.deadline, k.clone()))
             .collect();
+        due.sort();
+        let due: Vec<String> = due.into_iter().map(|(_, k)| k).collect();
         for chunk in due.chunks(10) {
             let secs = i32::try_from(timeout.as_secs()).unwrap_or(i32::MAX);
+            // SQS counts the new timeout from when it took the call: no later than now.
+            let asked = Instant::now();
             let result = set_visibility(&shared, chunk, secs).await;
             match result {
                 Ok(out) => {
@@ -1736,7 +1741,7 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
                     for ok in out.successful() {
                         if let Some(h) = ok.id().parse::<usize>().ok().and_then(|i| chunk.get(i)) {
                             if let Some(entry) = held.get_mut(h) {
-                                entry.deadline = Instant::now() + timeout;
+                                entry.deadline = asked + timeout;
                             }
                             shared
                                 .metrics
