@@ -346,6 +346,11 @@ pub async fn run(
         returns: return_tx,
     };
     let background = CancellationToken::new();
+    // No message goes back while a receive is open: an open long poll would
+    // take it at once and spend one of its receives (maxReceiveCount) on a
+    // stop or a sink failure that is not the message's. Until then the
+    // heartbeat keeps it hidden.
+    let receiving_done = CancellationToken::new();
 
     let deleter = tokio::spawn(in_batches(delete_rx, {
         let shared = shared.clone();
@@ -355,10 +360,17 @@ pub async fn run(
         }
     }));
     let returner = tokio::spawn(in_batches(return_rx, {
-        let shared = shared.clone();
+        let (shared, receiving_done) = (shared.clone(), receiving_done.clone());
         move |batch| {
-            let shared = shared.clone();
-            async move { return_handles(&shared, &batch).await }
+            let (shared, receiving_done) = (shared.clone(), receiving_done.clone());
+            async move {
+                receiving_done.cancelled().await;
+                return_handles(&shared, &batch).await;
+                let mut held = shared.held.lock().await;
+                for handle in &batch {
+                    held.remove(handle);
+                }
+            }
         }
     }));
     let heartbeat = tokio::spawn(heartbeat(shared.clone(), background.clone()));
@@ -405,6 +417,7 @@ pub async fn run(
             }
         }
     }
+    receiving_done.cancel();
     // Receiving stopped: held messages finish, or are released once the
     // grace period is over (the timer above turns the stop into an abort).
     while workers.join_next().await.is_some() {}
@@ -511,7 +524,7 @@ async fn receive_loop(
         shared.metrics.poll_closed();
         if control.shutdown.is_cancelled() || control.abort.is_cancelled() {
             if let Ok(out) = received {
-                release_unprocessed(&shared, out.messages.unwrap_or_default()).await;
+                release_unprocessed(&shared, out.messages.unwrap_or_default(), &outbox).await;
             }
             break;
         }
@@ -730,8 +743,13 @@ async fn release_kept(shared: &Shared) {
     return_handles(shared, &handles).await;
 }
 
-/// Makes messages that arrived after a stop visible again right away.
-async fn release_unprocessed(shared: &Shared, messages: Vec<aws_sdk_sqs::types::Message>) {
+/// Hands back messages that arrived after a stop, once no receive is open
+/// (held, and so kept hidden, until then).
+async fn release_unprocessed(
+    shared: &Shared,
+    messages: Vec<aws_sdk_sqs::types::Message>,
+    outbox: &Outbox,
+) {
     let handles: Vec<String> = messages
         .into_iter()
         .filter_map(|m| m.receipt_handle)
@@ -739,10 +757,18 @@ async fn release_unprocessed(shared: &Shared, messages: Vec<aws_sdk_sqs::types::
     if handles.is_empty() {
         return;
     }
-    let count = handles.len() as u64;
     let metrics = &shared.metrics;
-    metrics.add(&metrics.counters.messages_received, count);
-    return_handles(shared, &handles).await;
+    metrics.add(&metrics.counters.messages_received, handles.len() as u64);
+    let mut held = shared.held.lock().await;
+    for handle in handles {
+        held.insert(
+            handle.clone(),
+            Held {
+                deadline: Instant::now() + shared.options.visibility_timeout,
+            },
+        );
+        let _ = outbox.returns.send(handle);
+    }
 }
 
 /// Makes held messages visible again at once, ten at a time, counting them as handed back.
@@ -786,12 +812,13 @@ async fn finish(
     disposition: Disposition,
     outbox: &Outbox,
 ) {
-    shared.held.lock().await.remove(&handle);
     match disposition {
         Disposition::Delete => {
+            shared.held.lock().await.remove(&handle);
             let _ = outbox.deletes.send(handle);
         }
         Disposition::Keep => {
+            shared.held.lock().await.remove(&handle);
             shared
                 .metrics
                 .add(&shared.metrics.counters.messages_kept, 1);
@@ -805,7 +832,8 @@ async fn finish(
                 }
             }
         }
-        // Visible again at once, ten at a time with the others being handed back.
+        // Visible again once no receive is open, ten at a time with the
+        // others being handed back; held (kept hidden) until then.
         Disposition::Release | Disposition::SinkFailed(_) => {
             let _ = outbox.returns.send(handle);
         }
