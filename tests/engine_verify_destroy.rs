@@ -902,3 +902,58 @@ fn a_bucket_another_stacks_rule_depends_on_survives_every_flag() {
     let config = common::notification(&moto, BUCKET);
     assert!(config.get("EventBridgeConfiguration").is_some(), "{config}");
 }
+
+/// After the event, verify reads the bucket's notification again: another
+/// writer that replaced the configuration since apply (S3 keeps the last
+/// write, and a read-back cannot see a later one) is caught, not passed.
+#[test]
+fn verify_reads_the_notification_again_and_catches_an_entry_replaced_since() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    common::apply_stack(&moto, dir, &[]);
+    let server = moto.server();
+    // The other writer's whole configuration lands just before verify's second read.
+    let endpoint = common::hooked_endpoint(&moto, "?notification", move || {
+        aws_cli(
+            server,
+            &[
+                "s3api",
+                "put-bucket-notification-configuration",
+                "--bucket",
+                "acme-ingest-source",
+                "--notification-configuration",
+                "{}",
+            ],
+        );
+    });
+    let out = common::sluice(
+        &moto,
+        dir,
+        &["verify", "--config", "spec.json", "--output", "json"],
+    )
+    .env("AWS_ENDPOINT_URL", &endpoint)
+    .output()
+    .unwrap();
+    let said = common::said(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checks = report["checks"].as_array().unwrap();
+    let result = |name: &str| {
+        checks
+            .iter()
+            .find(|c| c["check"] == name)
+            .unwrap_or_else(|| panic!("no {name}: {report}"))
+            .clone()
+    };
+    assert_eq!(result("event")["result"], "pass", "{report}");
+    let route = result("event-route");
+    assert_eq!(route["result"], "fail", "{report}");
+    assert!(
+        route["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no longer holds the entry acme-ingest-object-created"),
+        "{route}"
+    );
+}

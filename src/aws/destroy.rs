@@ -500,7 +500,7 @@ async fn notification(
             ),
         );
     }
-    if !has_entry(&config, id) {
+    if !crate::docs::has_entry(&config, id) {
         return Ok((label.to_owned(), Fate::Gone));
     }
     let wanted = remove(&config, id);
@@ -508,7 +508,7 @@ async fn notification(
     // The entries of others are put back as they were, even ones whose destination is gone.
     put_notification(&clients.s3, bucket, &wanted, true).await?;
     let after = read_notification(&clients.s3, bucket).await?;
-    if has_entry(&after, id) || remove(&after, id) != wanted {
+    if crate::docs::has_entry(&after, id) || remove(&after, id) != wanted {
         return Err(AwsError::new(
             "s3:PutBucketNotification",
             bucket.as_str(),
@@ -712,16 +712,6 @@ pub(crate) async fn rules_for_bucket(
             return Ok(names);
         }
     }
-}
-
-fn has_entry(config: &Value, id: &str) -> bool {
-    config
-        .get("QueueConfigurations")
-        .and_then(Value::as_array)
-        .is_some_and(|l| {
-            l.iter()
-                .any(|e| e.get("Id").and_then(Value::as_str) == Some(id))
-        })
 }
 
 fn entry_count(config: &Value) -> usize {
@@ -1786,8 +1776,8 @@ mod tests {
             "QueueConfigurations": [{"Id": "ours"}, {"Id": "theirs"}],
             "TopicConfigurations": [{"Id": "audit"}],
         });
-        assert!(has_entry(&config, "ours"));
-        assert!(!has_entry(&config, "audit"));
+        assert!(crate::docs::has_entry(&config, "ours"));
+        assert!(!crate::docs::has_entry(&config, "audit"));
         assert_eq!(entry_count(&config), 3);
         assert_eq!(entry_count(&remove(&config, "ours")), 2);
     }

@@ -537,7 +537,7 @@ impl Plan {
                             item(Action::Update, Some(current), None)
                         }
                         Ok(merged) => {
-                            let foreign = count_entries(&current) - usize::from(has_entry(&current, our_id));
+                            let foreign = count_entries(&current) - usize::from(crate::docs::has_entry(&current, our_id));
                             if foreign > 0 {
                                 notes.push(format!(
                                     "the bucket's notification configuration has {foreign} other entr{}: kept as they are",
@@ -954,16 +954,6 @@ fn count_entries(config: &Value) -> usize {
     .filter_map(|k| config.get(*k).and_then(Value::as_array))
     .map(Vec::len)
     .sum()
-}
-
-fn has_entry(config: &Value, id: &str) -> bool {
-    config
-        .get("QueueConfigurations")
-        .and_then(Value::as_array)
-        .is_some_and(|l| {
-            l.iter()
-                .any(|e| e.get("Id").and_then(Value::as_str) == Some(id))
-        })
 }
 
 #[cfg(test)]

@@ -879,7 +879,7 @@ async fn poll_for_event(
     );
     let delivery = spec.notification.delivery;
     let result = match (&record.route, delivery) {
-        (Route::Direct, Delivery::Direct) => Ok("straight from S3".to_owned()),
+        (Route::Direct, Delivery::Direct) => entry_still_there(clients, spec).await,
         (Route::Sns(Some(topic)), Delivery::Sns)
             if Some(topic) == spec.notification.topic_arn.as_ref() =>
         {
@@ -908,6 +908,28 @@ async fn poll_for_event(
         result,
     );
     polled
+}
+
+/// The event came straight from S3: read the bucket's notification again
+/// now, seconds after apply wrote it. S3 keeps the last write of the whole
+/// configuration, so another writer that read before ours and wrote after
+/// it has taken our entry out without error; the event proves the entry was
+/// there, this second read that it still is.
+async fn entry_still_there(clients: &Clients, spec: &Spec) -> Result<String, String> {
+    let id = &spec.notification.id;
+    match read_notification(&clients.s3, &spec.bucket.name).await {
+        Ok(config) if crate::docs::has_entry(&config, id) => Ok(format!(
+            "straight from S3; entry {id} is still in the bucket's configuration"
+        )),
+        Ok(_) => Err(format!(
+            "the event came straight from S3, but the bucket {}'s notification no longer holds the entry {id}: another writer replaced the configuration after apply wrote it (S3 keeps the last write, entries of others included); run sluice apply again, which merges ours back, and tell the other writer to merge instead of overwrite",
+            spec.bucket.name
+        )),
+        // Not readable now (a denied GetBucketNotification): the event is the proof.
+        Err(e) => Ok(format!(
+            "straight from S3 (the configuration could not be read again: {e})"
+        )),
+    }
 }
 
 /// Why no event came: the generic advice, sharpened by the bucket's configuration.

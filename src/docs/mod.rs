@@ -22,8 +22,8 @@ pub use iam::{
 pub use lint::{Finding, Severity, lint, lint_trust_policy, queue_key_finding};
 pub use notification::{
     MergeError, NotificationFilter, Overlap, decode_key, encode_key, entries_sending_to,
-    entry_events, entry_filter, merge, notification_entry, recognise, remove, topic_entries,
-    without_ours,
+    entry_events, entry_filter, has_entry, merge, notification_entry, recognise, remove,
+    topic_entries, without_ours,
 };
 pub use route::{
     BucketMatch, EVENTBRIDGE_KEY, TARGET_ID, covering_topic_entry, disable_eventbridge,

@@ -229,6 +229,17 @@ pub fn without_ours(existing: &Value, spec: &Spec) -> (Value, Option<String>) {
     }
 }
 
+/// Whether the configuration holds a queue entry `id`.
+pub fn has_entry(config: &Value, id: &str) -> bool {
+    config
+        .get(QUEUES)
+        .and_then(Value::as_array)
+        .is_some_and(|l| {
+            l.iter()
+                .any(|e| e.get("Id").and_then(Value::as_str) == Some(id))
+        })
+}
+
 /// Takes the queue entry with Id `id` out of `existing`, leaving everything else
 /// as it is (an emptied queue list is dropped, as S3 itself reports no list).
 pub fn remove(existing: &Value, id: &str) -> Value {
