@@ -121,6 +121,33 @@ fn renamed_queue_role_and_policy_are_deleted_and_nothing_of_others() {
     // The account matches the spec now.
     let plan = run(&moto, dir, &["plan", "--config", "spec.json"]);
     assert_eq!(plan.status.code(), Some(0), "{}", said(&plan));
+
+    // Each was backed up first, for the record; restore says it does not
+    // make them again, and fails nothing.
+    let stdout = common::text(&out.stdout);
+    let backup = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Backup of what was changed: "))
+        .unwrap_or_else(|| panic!("no backup line in:\n{stdout}"))
+        .to_owned();
+    let role_record = common::files_under(Path::new(&backup))
+        .into_iter()
+        .find(|p| {
+            p.file_name().is_some_and(|n| {
+                n.to_string_lossy()
+                    .contains(&format!("removed-role-{stack}-role"))
+            })
+        })
+        .unwrap_or_else(|| panic!("no record of the role in {backup}"));
+    let record: Value = serde_json::from_str(&fs::read_to_string(role_record).unwrap()).unwrap();
+    assert!(
+        record.to_string().contains("AssumeRolePolicyDocument"),
+        "{record}"
+    );
+    let restored = run(&moto, dir, &["restore", "--backup", &backup, "--yes"]);
+    let text = said(&restored);
+    assert!(restored.status.success(), "{text}");
+    assert!(text.contains("not made again"), "{text}");
 }
 
 #[test]

@@ -1275,6 +1275,18 @@ impl Run<'_> {
                         .unwrap_or(&item.name)
                         .to_owned(),
                 };
+                // Backed up first: what it is, for the record.
+                match super::orphans::record(self.clients, &orphan).await {
+                    Ok(record) => self.save(Saved::Removed {
+                        resource: orphan.kind.as_str().to_owned(),
+                        name: orphan.name.clone(),
+                        record,
+                    })?,
+                    Err(e) if e.is_not_found() => {
+                        return Ok((Outcome::AlreadyGone, "already gone".into()));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
                 return super::destroy::retire_orphan(
                     self.clients,
                     self.spec,

@@ -55,6 +55,17 @@ pub enum Saved {
         /// Each with its `MessageId`, `Body`, `Attributes` and `MessageAttributes`.
         messages: Vec<Value>,
     },
+    /// A resource of the stack apply removed because the spec no longer
+    /// names it: what it was (a queue's attributes, a role's trust policy
+    /// and attachments, a policy's document, a user's attachments and key
+    /// ids), for the record. Restore cannot make it again: apply the spec
+    /// that named it.
+    Removed {
+        /// "queue", "role", "policy" or "user".
+        resource: String,
+        name: String,
+        record: Value,
+    },
 }
 
 /// Every bucket setting apply can change but the bucket policy (which is
@@ -149,6 +160,7 @@ impl Saved {
             Saved::QueueMessages { queue, .. } => format!("queue-messages-{queue}"),
             Saved::SubscriptionAttributes { .. } => "subscription-attributes".to_owned(),
             Saved::Rule { name, .. } => format!("rule-{name}"),
+            Saved::Removed { resource, name, .. } => format!("removed-{resource}-{name}"),
         }
     }
 }

@@ -291,6 +291,15 @@ fn describe(item: &Saved) -> (ResourceKind, String) {
             ),
         ),
         Saved::Rule { name, .. } => (ResourceKind::Rule, format!("EventBridge rule {name}")),
+        Saved::Removed { resource, name, .. } => (
+            match resource.as_str() {
+                "role" => ResourceKind::Role,
+                "policy" => ResourceKind::Policy,
+                "user" => ResourceKind::User,
+                _ => ResourceKind::Queue,
+            },
+            format!("{resource} {name}, removed by apply as no longer in the spec"),
+        ),
     }
 }
 
@@ -300,6 +309,12 @@ fn describe(item: &Saved) -> (ResourceKind, String) {
 async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, String> {
     let done = |r: Result<(), String>| r.map(|()| None);
     let result = match item {
+        Saved::Removed { .. } => {
+            return Ok(Some(
+                "not made again: restore does not re-create what apply removed; apply the spec that named it (the backup keeps its record)"
+                    .to_owned(),
+            ));
+        }
         Saved::PolicyDocument {
             policy_arn,
             document,
