@@ -158,18 +158,22 @@ pub fn lint(spec: &Spec) -> Vec<Finding> {
         ));
     }
     out.extend(lint_delivery(spec));
-    let prefix = &spec.bucket.prefix;
-    if !prefix.is_empty() && !prefix.ends_with('/') {
-        out.push(finding(
-            Info,
-            "notification",
-            format!(
-                "prefix `{prefix}` has no trailing `/`: it also matches keys such as `{prefix}-old/…` and `{prefix}2/…`"
-            ),
-        ));
+    // The prefix scopes the policy and the listing whatever the shape, not only a notification.
+    if let Some(open) = open_prefix(&spec.bucket.prefix) {
+        out.push(finding(Info, "bucket", open));
     }
     out.sort_by_key(|f| f.severity);
     out
+}
+
+/// A prefix without a trailing `/` names more than a folder: what it also
+/// matches, or `None`. The wizard shows it under the prefix as it is typed.
+pub fn open_prefix(prefix: &str) -> Option<String> {
+    (!prefix.is_empty() && !prefix.ends_with('/')).then(|| {
+        format!(
+            "prefix `{prefix}` has no trailing `/`: it also matches keys such as `{prefix}-old/…` and `{prefix}2/…`"
+        )
+    })
 }
 
 /// The finding about a KMS-encrypted queue's key: an AWS managed key
@@ -497,7 +501,7 @@ mod tests {
                 (Severity::Warning, "user"),
                 (Severity::Warning, "queue"),
                 (Severity::Warning, "bucket"),
-                (Severity::Info, "notification"),
+                (Severity::Info, "bucket"),
             ]
         );
         assert!(found[0].2.contains("alias/aws/sqs"));

@@ -19,7 +19,7 @@ pub use iam::{
     TRUST_POLICY_MAX, TRUST_POLICY_QUOTA, federated_user_name, federation_session_policy,
     permissions_policy, policy_description, policy_size, role_description, trust_policy,
 };
-pub use lint::{Finding, Severity, lint, lint_trust_policy, queue_key_finding};
+pub use lint::{Finding, Severity, lint, lint_trust_policy, open_prefix, queue_key_finding};
 pub use notification::{
     MergeError, NotificationFilter, Overlap, decode_key, encode_key, entries_sending_to,
     entry_events, entry_filter, has_entry, merge, notification_entry, recognise, remove,

@@ -952,7 +952,22 @@ fn message_lines(
     width: usize,
 ) -> Vec<(String, Style)> {
     let t = &model.theme;
-    let mut lines = error_lines(model, form.field_error(model, field), width);
+    let error = form.field_error(model, field);
+    // What the prefix also matches, as it is typed (an error says more).
+    let hint = (field == FieldId::Prefix && error.is_none())
+        .then(|| crate::docs::open_prefix(&model.spec.bucket.prefix))
+        .flatten();
+    let mut lines = error_lines(model, error, width);
+    if let Some(hint) = hint {
+        lines.extend(
+            wrap(
+                &format!("{hint}; end it with `/` to mean the folder"),
+                width.saturating_sub(3),
+            )
+            .into_iter()
+            .map(|part| (format!("   {part}"), t.warn())),
+        );
+    }
     if let Some(note) = lookup_note(model, form, field) {
         let style = match note.kind {
             StatusKind::Ok => t.ok(),

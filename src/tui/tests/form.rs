@@ -898,3 +898,26 @@ fn errors_under_fields_wrap_whole_and_name_fields_by_their_labels() {
         )
     );
 }
+
+/// A prefix without a trailing `/` is flagged under the field as it is
+/// typed, whatever the shape (it scopes the listing of a pull import too),
+/// and the step still goes on: it is a warning, not an error.
+#[test]
+fn a_prefix_without_a_trailing_slash_is_flagged_as_typed() {
+    for connector in [
+        crate::spec::Connector::Generic,
+        crate::spec::Connector::TreasureData,
+    ] {
+        let mut app = offline(100, 30);
+        app.model.spec.connector = connector;
+        go_to(&mut app, Step::Bucket);
+        set_text(&mut app, FieldId::Prefix, "logs");
+        let shown = pane_text(&app);
+        assert!(
+            shown.contains("prefix `logs` has no trailing `/`"),
+            "{connector}:\n{shown}"
+        );
+        set_text(&mut app, FieldId::Prefix, "logs/");
+        assert!(!pane_text(&app).contains("no trailing"), "{connector}");
+    }
+}
