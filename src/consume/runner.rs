@@ -614,7 +614,7 @@ async fn receive_loop(
                         .map(|c| c.contains(&id.to_owned()))
                         .unwrap_or(false)
                 });
-                let disposition = match hand {
+                let disposition = match &hand {
                     // Its records are in the sink already: delete it, write nothing.
                     _ if committed => {
                         shared
@@ -624,20 +624,22 @@ async fn receive_loop(
                     }
                     InHand::Copy(first) => {
                         slot.release();
-                        copy_of(&shared, message.message_id().unwrap_or_default(), first).await
+                        let id = message.message_id().unwrap_or_default();
+                        copy_of(&shared, id, first.clone()).await
                     }
-                    InHand::First(outcome) => {
-                        let disposition = process_with_retries(&shared, &message, &mut slot).await;
-                        if let Some(id) = message.message_id()
-                            && let Ok(mut hand) = shared.in_hand.lock()
-                        {
-                            hand.remove(id);
-                        }
-                        let _ = outcome.send(Some(disposition.clone()));
-                        disposition
+                    InHand::First(_) | InHand::Unnamed => {
+                        process_with_retries(&shared, &message, &mut slot).await
                     }
-                    InHand::Unnamed => process_with_retries(&shared, &message, &mut slot).await,
                 };
+                // The first copy's fate, however it was decided, is its copies'.
+                if let InHand::First(outcome) = hand {
+                    if let Some(id) = message.message_id()
+                        && let Ok(mut hand) = shared.in_hand.lock()
+                    {
+                        hand.remove(id);
+                    }
+                    let _ = outcome.send(Some(disposition.clone()));
+                }
                 let id = message.message_id().unwrap_or_default();
                 finish(&shared, handle, id, disposition, &outbox).await;
                 shared.metrics.message_done();
