@@ -1276,7 +1276,7 @@ impl Run<'_> {
                         .to_owned(),
                 };
                 // Backed up first: what it is, for the record.
-                match super::orphans::record(self.clients, &orphan).await {
+                match orphan_record(self.clients, &orphan).await {
                     Ok(record) => self.save(Saved::Removed {
                         resource: orphan.kind.as_str().to_owned(),
                         name: orphan.name.clone(),
@@ -1863,6 +1863,62 @@ pub(crate) async fn put_bucket_setting(
             message: format!("unknown bucket setting {other}"),
         }),
     }
+}
+
+/// What `orphan` is now, for the backup before it is removed: a queue's
+/// attributes, a role's trust policy and attached policies, a policy's
+/// document, a user's attached policies and access key ids (never a secret).
+async fn orphan_record(
+    clients: &Clients,
+    orphan: &super::orphans::Orphan,
+) -> Result<Value, AwsError> {
+    use serde_json::json;
+    let iam = &clients.iam;
+    let name = orphan.name.as_str();
+    Ok(match orphan.kind {
+        ResourceKind::Role => {
+            let trust = read_trust_policy(iam, name).await?;
+            let attached = iam
+                .list_attached_role_policies()
+                .role_name(name)
+                .send()
+                .await
+                .map_err(|e| classify("iam:ListAttachedRolePolicies", name, e))?;
+            let arns: Vec<&str> = attached
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn())
+                .collect();
+            json!({"AssumeRolePolicyDocument": trust, "AttachedPolicies": arns})
+        }
+        ResourceKind::Policy => match super::observe::observe_policy(clients, &orphan.id).await? {
+            Some(state) => json!({"Arn": state.arn, "Document": state.document}),
+            None => json!({"Arn": orphan.id}),
+        },
+        ResourceKind::User => {
+            let attached = iam
+                .list_attached_user_policies()
+                .user_name(name)
+                .send()
+                .await
+                .map_err(|e| classify("iam:ListAttachedUserPolicies", name, e))?;
+            let keys = iam
+                .list_access_keys()
+                .user_name(name)
+                .send()
+                .await
+                .map_err(|e| classify("iam:ListAccessKeys", name, e))?;
+            json!({
+                "AttachedPolicies": attached.attached_policies().iter().filter_map(|p| p.policy_arn()).collect::<Vec<_>>(),
+                "AccessKeyIds": keys.access_key_metadata().iter().filter_map(|k| k.access_key_id()).collect::<Vec<_>>(),
+            })
+        }
+        _ => {
+            let attributes =
+                read_queue_attributes(&clients.sqs, name, &orphan.id, &["All".to_owned()]).await?;
+            json!({"QueueUrl": orphan.id, "Attributes": attributes})
+        }
+    })
 }
 
 #[cfg(test)]

@@ -403,19 +403,7 @@ pub async fn observe_rule(clients: &Clients, name: &str) -> Observed<RuleState> 
     }))
 }
 
-/// IAM tags as a map.
-pub fn iam_tags(tags: &[aws_sdk_iam::types::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .map(|t| (t.key().to_owned(), t.value().to_owned()))
-        .collect()
-}
-
-/// S3 tags as a map.
-pub fn s3_tags(tags: &[aws_sdk_s3::types::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .map(|t| (t.key().to_owned(), t.value().to_owned()))
-        .collect()
-}
+pub use super::ownership::{iam_tags, s3_tags};
 
 /// IAM returns policy documents URL-encoded; some emulators do not.
 pub fn decode_policy_document(text: &str) -> Result<Value, String> {

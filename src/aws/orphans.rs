@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 
 use super::client::Clients;
 use super::error::{AwsError, classify};
-use super::observe::iam_tags;
-use super::ownership::{Owner, owner};
+use super::ownership::{Owner, iam_tags, owner};
 use crate::docs::ResourceKind;
 use crate::spec::Spec;
 
@@ -223,64 +222,6 @@ async fn users(clients: &Clients, spec: &Spec) -> Result<Vec<Orphan>, AwsError> 
         }
     }
     Ok(found)
-}
-
-/// What `orphan` is now, for the backup before it is removed: a queue's
-/// attributes, a role's trust policy and attached policies, a policy's
-/// document, a user's attached policies and access key ids (never a secret).
-pub async fn record(clients: &Clients, orphan: &Orphan) -> Result<serde_json::Value, AwsError> {
-    use serde_json::json;
-    let iam = &clients.iam;
-    let name = orphan.name.as_str();
-    Ok(match orphan.kind {
-        ResourceKind::Role => {
-            let trust = super::observe::read_trust_policy(iam, name).await?;
-            let attached = iam
-                .list_attached_role_policies()
-                .role_name(name)
-                .send()
-                .await
-                .map_err(|e| classify("iam:ListAttachedRolePolicies", name, e))?;
-            let arns: Vec<&str> = attached
-                .attached_policies()
-                .iter()
-                .filter_map(|p| p.policy_arn())
-                .collect();
-            json!({"AssumeRolePolicyDocument": trust, "AttachedPolicies": arns})
-        }
-        ResourceKind::Policy => match super::observe::observe_policy(clients, &orphan.id).await? {
-            Some(state) => json!({"Arn": state.arn, "Document": state.document}),
-            None => json!({"Arn": orphan.id}),
-        },
-        ResourceKind::User => {
-            let attached = iam
-                .list_attached_user_policies()
-                .user_name(name)
-                .send()
-                .await
-                .map_err(|e| classify("iam:ListAttachedUserPolicies", name, e))?;
-            let keys = iam
-                .list_access_keys()
-                .user_name(name)
-                .send()
-                .await
-                .map_err(|e| classify("iam:ListAccessKeys", name, e))?;
-            json!({
-                "AttachedPolicies": attached.attached_policies().iter().filter_map(|p| p.policy_arn()).collect::<Vec<_>>(),
-                "AccessKeyIds": keys.access_key_metadata().iter().filter_map(|k| k.access_key_id()).collect::<Vec<_>>(),
-            })
-        }
-        _ => {
-            let attributes = super::observe::read_queue_attributes(
-                &clients.sqs,
-                name,
-                &orphan.id,
-                &["All".to_owned()],
-            )
-            .await?;
-            json!({"QueueUrl": orphan.id, "Attributes": attributes})
-        }
-    })
 }
 
 fn stack_tagged(tags: &BTreeMap<String, String>, spec: &Spec) -> bool {

@@ -48,6 +48,20 @@ pub fn existing_bucket_refusal(name: &str, owner: &Owner, stack: &str) -> String
     )
 }
 
+/// IAM tags as a map.
+pub fn iam_tags(tags: &[aws_sdk_iam::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
+/// S3 tags as a map.
+pub fn s3_tags(tags: &[aws_sdk_s3::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
