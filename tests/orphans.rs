@@ -261,3 +261,70 @@ fn a_stack_user_with_another_teams_policy_is_kept() {
     assert!(text.contains("someone relies on this user"), "{text}");
     assert!(users(&moto).contains(&format!("{stack}-user")));
 }
+
+/// Resources the stack made under names outside its prefix are found by the
+/// record apply keeps of what it made, once the spec drops them, and proven
+/// the stack's by their tag: a same-named resource another team makes after
+/// ours is gone is never one.
+#[test]
+fn resources_made_under_other_names_are_found_by_the_record_of_what_was_made() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let stack = "orph-far";
+    common::init_spec(
+        &moto,
+        dir,
+        &["--name", stack],
+        &[
+            "queue.name=far-events",
+            "role.name=far-reader",
+            "policy.name=far-access",
+        ],
+    );
+    let out = apply(&moto, dir);
+    assert!(out.status.success(), "{}", said(&out));
+    edit_spec(dir, |s| {
+        s["queue"]["name"] = format!("{stack}-queue").into();
+        s["role"]["name"] = format!("{stack}-role").into();
+        s["policy"]["name"] = format!("{stack}-policy").into();
+    });
+
+    let plan = run(&moto, dir, &["plan", "--config", "spec.json"]);
+    let text = said(&plan);
+    assert_eq!(plan.status.code(), Some(2), "{text}");
+    for old in [
+        "queue far-events is this stack's",
+        "role far-reader is this stack's",
+        "policy far-access is this stack's",
+    ] {
+        assert!(text.contains(old), "{old}:\n{text}");
+    }
+    let out = apply(&moto, dir);
+    assert!(out.status.success(), "{}", said(&out));
+    let (q, r, p) = (queues(&moto), roles(&moto), policies(&moto));
+    assert!(!q.contains(&"far-events".to_owned()), "{q:?}");
+    assert!(!r.contains(&"far-reader".to_owned()), "{r:?}");
+    assert!(!p.contains(&"far-access".to_owned()), "{p:?}");
+    assert!(q.contains(&format!("{stack}-queue")), "{q:?}");
+    let plan = run(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", said(&plan));
+
+    // Another team takes the name now that ours is gone: untagged, it is
+    // theirs, whatever the record says.
+    aws_cli(
+        &moto,
+        &["sqs", "create-queue", "--queue-name", "far-events"],
+    );
+    let plan = run(&moto, dir, &["plan", "--config", "spec.json"]);
+    let text = said(&plan);
+    assert_eq!(plan.status.code(), Some(0), "{text}");
+    assert!(!text.contains("queue far-events "), "{text}");
+    let out = run(
+        &moto,
+        dir,
+        &["destroy", "--config", "spec.json", "--yes", "--force"],
+    );
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(queues(&moto).contains(&"far-events".to_owned()));
+}

@@ -278,6 +278,23 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Records, before the creating call, that the stack makes `kind`
+    /// `name`: once the spec drops it, it is found under any name
+    /// ([`super::journal::made`]).
+    fn record_made(&self, kind: ResourceKind, name: &str) -> Result<(), StepError> {
+        if let Some(dir) = super::journal::default_dir() {
+            super::journal::made::record(&dir, &self.account, &self.spec.name, kind, name)
+                .map_err(|e| {
+                    format!(
+                        "cannot record the {} {name}'s creation in {} (nothing was created): {e}",
+                        kind.as_str(),
+                        dir.display()
+                    )
+                })?;
+        }
+        Ok(())
+    }
+
     /// Removes the record of the bucket's creation (its tags are on).
     fn creation_done(&self) {
         if let Some(dir) = super::journal::default_dir()
@@ -522,6 +539,7 @@ impl Run<'_> {
             Action::Refused | Action::Delete => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
+                self.record_made(ResourceKind::Policy, &self.spec.policy.name)?;
                 iam.create_policy()
                     .policy_name(&self.spec.policy.name)
                     .policy_document(&doc)
@@ -605,6 +623,7 @@ impl Run<'_> {
             Action::Refused | Action::Delete => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
+                self.record_made(ResourceKind::Role, &name)?;
                 self.clients
                     .iam
                     .create_role()
@@ -655,6 +674,7 @@ impl Run<'_> {
             return refused();
         }
         if item.action == Action::Create {
+            self.record_made(ResourceKind::User, &name)?;
             iam.create_user()
                 .user_name(&name)
                 .set_tags(Some(self.iam_tags()?))
@@ -938,6 +958,8 @@ impl Run<'_> {
             Action::Refused | Action::Delete => refused(),
             Action::NoChange => unchanged(),
             Action::Create => {
+                // A dead-letter queue is a queue to the record (and to orphans).
+                self.record_made(ResourceKind::Queue, &name)?;
                 let attributes = as_attributes(&mut after.keys());
                 let tags: std::collections::HashMap<String, String> =
                     docs::tags(self.spec).into_iter().collect();

@@ -321,7 +321,7 @@ pub async fn destroy(
     }
 
     // What the stack made under names the spec no longer uses.
-    match super::orphans::find(clients, &spec).await {
+    match super::orphans::find(clients, &spec, spec.account_id.as_deref().unwrap_or_default()).await {
         Ok(orphans) => {
             for orphan in orphans {
                 let label = format!("{} (no longer in the spec)", orphan.label());

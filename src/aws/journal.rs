@@ -107,3 +107,87 @@ pub mod keys {
         crate::fsutil::write_atomic(&path(dir, account, user), text.as_bytes(), Some(0o600))
     }
 }
+
+/// The names under which the stack's applies created a queue, role, policy
+/// or user from this machine, per account and stack. Orphans are found by
+/// the stack's prefix; a resource made under a name outside it (a queue
+/// named `orders-in` in stack `acme`) is found through this record once the
+/// spec drops it, and proven the stack's by its tag like any other.
+/// Recorded before the creating call, so a creation stopped half-way is
+/// known too; a name whose resource is gone is passed over.
+pub mod made {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::{Path, PathBuf};
+
+    use crate::docs::ResourceKind;
+
+    fn path(dir: &Path, account: &str, stack: &str) -> PathBuf {
+        dir.join(format!("{account}-{stack}-made.json"))
+    }
+
+    /// Kind ("queue", "role", "policy", "user") → the names made.
+    pub type Made = BTreeMap<String, BTreeSet<String>>;
+
+    /// What the stack made in `account` from this machine.
+    pub fn read(dir: &Path, account: &str, stack: &str) -> Made {
+        std::fs::read_to_string(path(dir, account, stack))
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default()
+    }
+
+    /// The names of `kind` in `made`.
+    pub fn names(made: &Made, kind: ResourceKind) -> impl Iterator<Item = &str> {
+        made.get(kind.as_str())
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+    }
+
+    /// Records that the stack is creating `kind` `name` in `account`.
+    pub fn record(
+        dir: &Path,
+        account: &str,
+        stack: &str,
+        kind: ResourceKind,
+        name: &str,
+    ) -> std::io::Result<()> {
+        let mut all = read(dir, account, stack);
+        if !all
+            .entry(kind.as_str().to_owned())
+            .or_default()
+            .insert(name.to_owned())
+        {
+            return Ok(());
+        }
+        std::fs::create_dir_all(dir)?;
+        let text = serde_json::to_string_pretty(&all).map_err(std::io::Error::other)? + "\n";
+        crate::fsutil::write_atomic(&path(dir, account, stack), text.as_bytes(), Some(0o600))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn names_are_kept_per_account_stack_and_kind() {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path();
+            record(d, "1", "acme", ResourceKind::Queue, "orders-in").unwrap();
+            record(d, "1", "acme", ResourceKind::Queue, "orders-in").unwrap();
+            record(d, "1", "acme", ResourceKind::Role, "reader").unwrap();
+            record(d, "2", "acme", ResourceKind::Queue, "elsewhere").unwrap();
+            let made = read(d, "1", "acme");
+            assert_eq!(
+                names(&made, ResourceKind::Queue).collect::<Vec<_>>(),
+                ["orders-in"]
+            );
+            assert_eq!(
+                names(&made, ResourceKind::Role).collect::<Vec<_>>(),
+                ["reader"]
+            );
+            assert_eq!(names(&made, ResourceKind::User).count(), 0);
+            assert!(read(d, "1", "other").is_empty());
+        }
+    }
+}

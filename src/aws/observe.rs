@@ -238,7 +238,7 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
                 }
             }
         },
-        super::orphans::find(clients, spec),
+        super::orphans::find(clients, spec, &identity.account),
     );
     // Which of the user's keys had their secret saved here.
     let user = user.map(|found| {

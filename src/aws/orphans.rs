@@ -1,11 +1,10 @@
 //! Resources of the stack that the spec no longer names: a queue, dead-letter
 //! queue, policy, role or user renamed, turned off, or left by the previous
 //! connector. They are found by the stack's name (every default name starts
-//! with it) and proven the stack's by its tag; anything else of that name
-//! (another team's, untagged) is never one. Plan lists them as deletes,
+//! with it) or this machine's record of what the stack made, and proven the
+//! stack's by its tag; anything else of that name (another team's,
+//! untagged) is never one. Plan lists them as deletes,
 //! apply and destroy remove them as destroy removes the stack's own.
-
-use std::collections::BTreeMap;
 
 use super::client::Clients;
 use super::error::{AwsError, classify};
@@ -58,25 +57,64 @@ fn of_the_stack(spec: &Spec, name: &str) -> bool {
         .is_some_and(|rest| rest.starts_with('-'))
 }
 
-/// Every resource of the stack (by name and tag) that the spec does not
-/// name now. Listing needs sqs:ListQueues, iam:ListRoles, iam:ListPolicies and
-/// iam:ListUsers with the tag reads; a refusal is an error for the caller to
-/// word (the plan notes it and goes on).
-pub async fn find(clients: &Clients, spec: &Spec) -> Result<Vec<Orphan>, AwsError> {
+/// Every resource of the stack the spec does not name now: those listed
+/// under the stack's prefix, and those this machine's record says the
+/// stack made under other names ([`super::journal::made`]), each proven the
+/// stack's by its tag. Listing needs sqs:ListQueues, iam:ListRoles,
+/// iam:ListPolicies and iam:ListUsers with the tag reads; a refusal is an
+/// error for the caller to word (the plan notes it and goes on).
+pub async fn find(clients: &Clients, spec: &Spec, account: &str) -> Result<Vec<Orphan>, AwsError> {
+    let made = super::journal::default_dir()
+        .map(|dir| super::journal::made::read(&dir, account, &spec.name))
+        .unwrap_or_default();
     let (queues, roles, policies, users) = tokio::join!(
-        queues(clients, spec),
-        roles(clients, spec),
-        policies(clients, spec),
-        users(clients, spec)
+        listed_queues(clients, spec),
+        listed_iam(clients, spec, ResourceKind::Role),
+        listed_iam(clients, spec, ResourceKind::Policy),
+        listed_iam(clients, spec, ResourceKind::User)
     );
-    let mut found = queues?;
-    found.extend(roles?);
-    found.extend(policies?);
-    found.extend(users?);
+    let mut candidates = queues?;
+    candidates.extend(roles?);
+    candidates.extend(policies?);
+    candidates.extend(users?);
+    // Made under a name outside the prefix (those inside it were listed).
+    for kind in [
+        ResourceKind::Queue,
+        ResourceKind::Role,
+        ResourceKind::Policy,
+        ResourceKind::User,
+    ] {
+        let wanted = wanted(spec, kind);
+        for name in super::journal::made::names(&made, kind) {
+            if of_the_stack(spec, name) || wanted.contains(&name) {
+                continue;
+            }
+            let id = match kind {
+                ResourceKind::Queue => None,
+                ResourceKind::Policy => Some(format!(
+                    "arn:{}:iam::{account}:policy/{name}",
+                    crate::docs::partition(&spec.region)
+                )),
+                _ => Some(name.to_owned()),
+            };
+            candidates.push((kind, name.to_owned(), id));
+        }
+    }
+    let mut found = Vec::new();
+    for (kind, name, id) in candidates {
+        if let Some(orphan) = proven(clients, spec, kind, name, id).await? {
+            found.push(orphan);
+        }
+    }
     Ok(found)
 }
 
-async fn queues(clients: &Clients, spec: &Spec) -> Result<Vec<Orphan>, AwsError> {
+/// A candidate: its kind, name, and id when known without asking (a queue's
+/// URL is looked up).
+type Candidate = (ResourceKind, String, Option<String>);
+
+/// The stack's queues under its prefix that the spec does not name.
+async fn listed_queues(clients: &Clients, spec: &Spec) -> Result<Vec<Candidate>, AwsError> {
     let wanted = wanted(spec, ResourceKind::Queue);
     let mut pages = clients
         .sqs
@@ -89,143 +127,124 @@ async fn queues(clients: &Clients, spec: &Spec) -> Result<Vec<Orphan>, AwsError>
         let page = page.map_err(|e| classify("sqs:ListQueues", &spec.name, e))?;
         for url in page.queue_urls() {
             let name = url.rsplit('/').next().unwrap_or_default();
-            if !of_the_stack(spec, name) || wanted.contains(&name) {
-                continue;
+            if of_the_stack(spec, name) && !wanted.contains(&name) {
+                found.push((ResourceKind::Queue, name.to_owned(), Some(url.clone())));
             }
-            let tags = match clients.sqs.list_queue_tags().queue_url(url).send().await {
-                Ok(out) => out
-                    .tags()
-                    .map(|m| m.clone().into_iter().collect())
-                    .unwrap_or_default(),
-                Err(e) => {
-                    let e = classify("sqs:ListQueueTags", name, e);
-                    // Deleted since it was listed.
-                    if e.is_not_found() {
-                        continue;
+        }
+    }
+    Ok(found)
+}
+
+/// The roles, customer managed policies or users under the stack's prefix
+/// that the spec does not name.
+async fn listed_iam(
+    clients: &Clients,
+    spec: &Spec,
+    kind: ResourceKind,
+) -> Result<Vec<Candidate>, AwsError> {
+    let wanted = wanted(spec, kind);
+    let keep = |name: &str| of_the_stack(spec, name) && !wanted.contains(&name);
+    let mut found: Vec<Candidate> = Vec::new();
+    match kind {
+        ResourceKind::Role => {
+            let mut pages = clients.iam.list_roles().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| classify("iam:ListRoles", &spec.name, e))?;
+                for role in page.roles() {
+                    let name = role.role_name();
+                    if keep(name) {
+                        found.push((kind, name.to_owned(), Some(name.to_owned())));
                     }
-                    return Err(e);
                 }
+            }
+        }
+        ResourceKind::Policy => {
+            let mut pages = clients
+                .iam
+                .list_policies()
+                .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| classify("iam:ListPolicies", &spec.name, e))?;
+                for policy in page.policies() {
+                    if let (Some(name), Some(arn)) = (policy.policy_name(), policy.arn())
+                        && keep(name)
+                    {
+                        found.push((kind, name.to_owned(), Some(arn.to_owned())));
+                    }
+                }
+            }
+        }
+        ResourceKind::User => {
+            let mut pages = clients.iam.list_users().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| classify("iam:ListUsers", &spec.name, e))?;
+                for user in page.users() {
+                    let name = user.user_name();
+                    if keep(name) {
+                        found.push((kind, name.to_owned(), Some(name.to_owned())));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(found)
+}
+
+/// The candidate as an orphan when its tag proves it the stack's; `None`
+/// when it is not the stack's, or is gone since it was listed or recorded.
+async fn proven(
+    clients: &Clients,
+    spec: &Spec,
+    kind: ResourceKind,
+    name: String,
+    id: Option<String>,
+) -> Result<Option<Orphan>, AwsError> {
+    let gone = |e: AwsError| if e.is_not_found() { Ok(None) } else { Err(e) };
+    let (id, tags) = match (kind, id) {
+        (ResourceKind::Queue, id) => {
+            let url = match id {
+                Some(url) => url,
+                None => match clients.sqs.get_queue_url().queue_name(&name).send().await {
+                    Ok(out) => out.queue_url().unwrap_or_default().to_owned(),
+                    Err(e) => return gone(classify("sqs:GetQueueUrl", &name, e)),
+                },
             };
-            if owner(&tags, &spec.name) == Owner::Stack {
-                found.push(Orphan {
-                    kind: ResourceKind::Queue,
-                    name: name.to_owned(),
-                    id: url.clone(),
-                });
+            match clients.sqs.list_queue_tags().queue_url(&url).send().await {
+                Ok(out) => {
+                    let tags = out
+                        .tags()
+                        .map(|m| m.clone().into_iter().collect())
+                        .unwrap_or_default();
+                    (url, tags)
+                }
+                Err(e) => return gone(classify("sqs:ListQueueTags", &name, e)),
             }
         }
-    }
-    Ok(found)
-}
-
-async fn roles(clients: &Clients, spec: &Spec) -> Result<Vec<Orphan>, AwsError> {
-    let wanted = wanted(spec, ResourceKind::Role);
-    let mut pages = clients.iam.list_roles().into_paginator().send();
-    let mut names = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| classify("iam:ListRoles", &spec.name, e))?;
-        names.extend(
-            page.roles()
-                .iter()
-                .map(|r| r.role_name().to_owned())
-                .filter(|n| of_the_stack(spec, n) && !wanted.contains(&n.as_str())),
-        );
-    }
-    let mut found = Vec::new();
-    for name in names {
-        let tags = match clients.iam.list_role_tags().role_name(&name).send().await {
-            Ok(out) => iam_tags(out.tags()),
-            Err(e) => match classify("iam:ListRoleTags", &name, e) {
-                e if e.is_not_found() => continue,
-                e => return Err(e),
-            },
-        };
-        if stack_tagged(&tags, spec) {
-            found.push(Orphan {
-                kind: ResourceKind::Role,
-                id: name.clone(),
-                name,
-            });
-        }
-    }
-    Ok(found)
-}
-
-async fn policies(clients: &Clients, spec: &Spec) -> Result<Vec<Orphan>, AwsError> {
-    let wanted = wanted(spec, ResourceKind::Policy);
-    let mut pages = clients
-        .iam
-        .list_policies()
-        .scope(aws_sdk_iam::types::PolicyScopeType::Local)
-        .into_paginator()
-        .send();
-    let mut candidates = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| classify("iam:ListPolicies", &spec.name, e))?;
-        for policy in page.policies() {
-            if let (Some(name), Some(arn)) = (policy.policy_name(), policy.arn())
-                && of_the_stack(spec, name)
-                && !wanted.contains(&name)
-            {
-                candidates.push((name.to_owned(), arn.to_owned()));
+        (ResourceKind::Role, _) => match clients.iam.list_role_tags().role_name(&name).send().await
+        {
+            Ok(out) => (name.clone(), iam_tags(out.tags())),
+            Err(e) => return gone(classify("iam:ListRoleTags", &name, e)),
+        },
+        (ResourceKind::Policy, Some(arn)) => {
+            match clients.iam.list_policy_tags().policy_arn(&arn).send().await {
+                Ok(out) => {
+                    let tags = iam_tags(out.tags());
+                    (arn, tags)
+                }
+                Err(e) => return gone(classify("iam:ListPolicyTags", &arn, e)),
             }
         }
-    }
-    let mut found = Vec::new();
-    for (name, arn) in candidates {
-        let tags = match clients.iam.list_policy_tags().policy_arn(&arn).send().await {
-            Ok(out) => iam_tags(out.tags()),
-            Err(e) => match classify("iam:ListPolicyTags", &arn, e) {
-                e if e.is_not_found() => continue,
-                e => return Err(e),
-            },
-        };
-        if stack_tagged(&tags, spec) {
-            found.push(Orphan {
-                kind: ResourceKind::Policy,
-                name,
-                id: arn,
-            });
-        }
-    }
-    Ok(found)
-}
-
-async fn users(clients: &Clients, spec: &Spec) -> Result<Vec<Orphan>, AwsError> {
-    let wanted = wanted(spec, ResourceKind::User);
-    let mut pages = clients.iam.list_users().into_paginator().send();
-    let mut names = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| classify("iam:ListUsers", &spec.name, e))?;
-        names.extend(
-            page.users()
-                .iter()
-                .map(|u| u.user_name().to_owned())
-                .filter(|n| of_the_stack(spec, n) && !wanted.contains(&n.as_str())),
-        );
-    }
-    let mut found = Vec::new();
-    for name in names {
-        let tags = match clients.iam.list_user_tags().user_name(&name).send().await {
-            Ok(out) => iam_tags(out.tags()),
-            Err(e) => match classify("iam:ListUserTags", &name, e) {
-                e if e.is_not_found() => continue,
-                e => return Err(e),
-            },
-        };
-        if stack_tagged(&tags, spec) {
-            found.push(Orphan {
-                kind: ResourceKind::User,
-                id: name.clone(),
-                name,
-            });
-        }
-    }
-    Ok(found)
-}
-
-fn stack_tagged(tags: &BTreeMap<String, String>, spec: &Spec) -> bool {
-    owner(tags, &spec.name) == Owner::Stack
+        (ResourceKind::User, _) => match clients.iam.list_user_tags().user_name(&name).send().await
+        {
+            Ok(out) => (name.clone(), iam_tags(out.tags())),
+            Err(e) => return gone(classify("iam:ListUserTags", &name, e)),
+        },
+        _ => return Ok(None),
+    };
+    Ok((owner(&tags, &spec.name) == Owner::Stack).then_some(Orphan { kind, name, id }))
 }
 
 #[cfg(test)]
