@@ -1341,7 +1341,6 @@ impl Run<'_> {
             }
         }
         let name = item.name.clone();
-        let events = self.clients.events.clone();
         let Some(rule) = super::observe::observe_rule(self.clients, &name).await? else {
             return Ok((Outcome::Unchanged, "already gone".into()));
         };
@@ -1352,48 +1351,32 @@ impl Run<'_> {
             description: rule.description.clone(),
         })?;
         let mut done = Vec::new();
-        if rule.targets.iter().any(|(id, _)| id == docs::TARGET_ID) {
-            events
-                .remove_targets()
-                .rule(&name)
-                .ids(docs::TARGET_ID)
-                .send()
-                .await
-                .map_err(|e| classify("events:RemoveTargets", &name, e))?;
+        let removal = super::destroy::remove_our_target(self.clients, &name, &rule).await?;
+        if removal.target_removed {
             done.push(format!("target {} removed", docs::TARGET_ID));
         }
-        let others: Vec<&str> = rule
-            .targets
-            .iter()
-            .filter(|(id, _)| id != docs::TARGET_ID)
-            .map(|(_, arn)| arn.as_str())
-            .collect();
-        if !others.is_empty() {
+        if !removal.others.is_empty() {
             done.push(format!(
                 "the rule also targets {} and stays",
-                others.join(", ")
+                removal.others.join(", ")
             ));
             return Ok((Outcome::Updated, done.join("; ")));
         }
-        events
-            .delete_rule()
-            .name(&name)
-            .send()
-            .await
-            .map_err(|e| classify("events:DeleteRule", &name, e))?;
         done.push("rule deleted".to_owned());
         let bucket = self.spec.bucket.name.clone();
-        let s3 = self.clients.s3.clone();
-        let config = read_notification(&s3, &bucket).await?;
-        if docs::eventbridge_enabled(&config) {
-            let others =
-                super::destroy::rules_for_bucket(self.clients, &bucket, Some(&name), true).await?;
-            if others.is_empty() {
+        match super::destroy::eventbridge_off(self.clients, &bucket, Some(&name)).await? {
+            super::destroy::EventBridgeOff::AlreadyOff => {}
+            super::destroy::EventBridgeOff::UsedBy(others) => done.push(format!(
+                "the bucket's EventBridge delivery stays on: rule{} {} may use it",
+                if others.len() == 1 { "" } else { "s" },
+                others.join(", ")
+            )),
+            super::destroy::EventBridgeOff::TurnOff { current, wanted } => {
+                let s3 = self.clients.s3.clone();
                 self.save(Saved::Notification {
                     bucket: bucket.clone(),
-                    configuration: config.clone(),
+                    configuration: current,
                 })?;
-                let wanted = docs::disable_eventbridge(&config);
                 put_notification(&s3, &bucket, &wanted, true).await?;
                 let written = read_notification(&s3, &bucket).await?;
                 self.saved_written(&written)?;
@@ -1401,12 +1384,6 @@ impl Run<'_> {
                     "the bucket's EventBridge delivery turned off (other entries unchanged)"
                         .to_owned(),
                 );
-            } else {
-                done.push(format!(
-                    "the bucket's EventBridge delivery stays on: rule{} {} may use it",
-                    if others.len() == 1 { "" } else { "s" },
-                    others.join(", ")
-                ));
             }
         }
         Ok((Outcome::Updated, done.join("; ")))

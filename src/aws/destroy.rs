@@ -590,7 +590,40 @@ async fn rule(
             Fate::Kept(KeptReason::NotOurs(not_ours(&owner, &spec.name))),
         ));
     }
-    if rule.targets.iter().any(|(id, _)| id == TARGET_ID) {
+    let removal = remove_our_target(clients, name, &rule).await?;
+    if removal.target_removed {
+        run.note(ResourceKind::Rule, format!("removed target {TARGET_ID}"));
+    }
+    if !removal.others.is_empty() {
+        return Ok((
+            label.to_owned(),
+            Fate::Kept(KeptReason::NotOurs(format!(
+                "it also targets {}: only our target was removed",
+                removal.others.join(", ")
+            ))),
+        ));
+    }
+    Ok((label.to_owned(), Fate::Removed("deleted".to_owned())))
+}
+
+/// What [`remove_our_target`] did.
+pub(crate) struct RuleRemoval {
+    /// Our target was on the rule and is removed.
+    pub target_removed: bool,
+    /// Others' targets: the rule stays for them. Empty: the rule is deleted.
+    pub others: Vec<String>,
+}
+
+/// Removes our target from the stack's `rule` (as observed), then the rule
+/// itself when nobody else's target is on it. For destroy and for apply's
+/// retiring of a previous route's rule alike.
+pub(crate) async fn remove_our_target(
+    clients: &Clients,
+    name: &str,
+    rule: &RuleState,
+) -> Result<RuleRemoval, AwsError> {
+    let target_removed = rule.targets.iter().any(|(id, _)| id == TARGET_ID);
+    if target_removed {
         clients
             .events
             .remove_targets()
@@ -599,31 +632,26 @@ async fn rule(
             .send()
             .await
             .map_err(|e| classify("events:RemoveTargets", name, e))?;
-        run.note(ResourceKind::Rule, format!("removed target {TARGET_ID}"));
     }
-    let others: Vec<&str> = rule
+    let others: Vec<String> = rule
         .targets
         .iter()
         .filter(|(id, _)| id != TARGET_ID)
-        .map(|(_, arn)| arn.as_str())
+        .map(|(_, arn)| arn.clone())
         .collect();
-    if !others.is_empty() {
-        return Ok((
-            label.to_owned(),
-            Fate::Kept(KeptReason::NotOurs(format!(
-                "it also targets {}: only our target was removed",
-                others.join(", ")
-            ))),
-        ));
+    if others.is_empty() {
+        clients
+            .events
+            .delete_rule()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| classify("events:DeleteRule", name, e))?;
     }
-    clients
-        .events
-        .delete_rule()
-        .name(name)
-        .send()
-        .await
-        .map_err(|e| classify("events:DeleteRule", name, e))?;
-    Ok((label.to_owned(), Fate::Removed("deleted".to_owned())))
+    Ok(RuleRemoval {
+        target_removed,
+        others,
+    })
 }
 
 /// Whose the rule is: by its tag, or (CloudFormation's rule takes no tags)
@@ -645,31 +673,60 @@ async fn eventbridge_setting(
     label: &str,
 ) -> Result<(String, Fate), AwsError> {
     let bucket = &spec.bucket.name;
-    let Some(config) = optional(read_notification(&clients.s3, bucket).await)? else {
-        return Ok((label.to_owned(), Fate::Gone));
-    };
-    if !eventbridge_enabled(&config) {
-        return Ok((label.to_owned(), Fate::Gone));
-    }
-    let others = rules_for_bucket(clients, bucket, deleted_rule, true).await?;
-    if !others.is_empty() {
-        return Ok((
+    match eventbridge_off(clients, bucket, deleted_rule).await? {
+        EventBridgeOff::AlreadyOff => Ok((label.to_owned(), Fate::Gone)),
+        EventBridgeOff::UsedBy(others) => Ok((
             label.to_owned(),
             Fate::Kept(KeptReason::NotOurs(format!(
                 "left on: the EventBridge rule{} {} may rely on it",
                 if others.len() == 1 { "" } else { "s" },
                 others.join(", ")
             ))),
-        ));
+        )),
+        EventBridgeOff::TurnOff { wanted, .. } => {
+            put_notification(&clients.s3, bucket, &wanted, true).await?;
+            Ok((
+                label.to_owned(),
+                Fate::Removed(
+                    "turned off: no other EventBridge rule may use it (other entries unchanged)"
+                        .to_owned(),
+                ),
+            ))
+        }
     }
-    let wanted = disable_eventbridge(&config);
-    put_notification(&clients.s3, bucket, &wanted, true).await?;
-    Ok((
-        label.to_owned(),
-        Fate::Removed(
-            "turned off: no other EventBridge rule may use it (other entries unchanged)".to_owned(),
-        ),
-    ))
+}
+
+/// Whether the bucket's EventBridge delivery may be turned off now that the
+/// stack's rule (`deleted_rule`) is gone.
+pub(crate) enum EventBridgeOff {
+    /// Off already, or the bucket is gone.
+    AlreadyOff,
+    /// Left on: these rules on the default bus may take the bucket's events.
+    UsedBy(Vec<String>),
+    /// Nothing else may use it: write `wanted` over `current` (every entry
+    /// as it is, the delivery off).
+    TurnOff { current: Value, wanted: Value },
+}
+
+/// Reads the bucket's notification configuration and decides
+/// [`EventBridgeOff`]; the caller writes (apply backs up first).
+pub(crate) async fn eventbridge_off(
+    clients: &Clients,
+    bucket: &str,
+    deleted_rule: Option<&str>,
+) -> Result<EventBridgeOff, AwsError> {
+    let Some(current) = optional(read_notification(&clients.s3, bucket).await)? else {
+        return Ok(EventBridgeOff::AlreadyOff);
+    };
+    if !eventbridge_enabled(&current) {
+        return Ok(EventBridgeOff::AlreadyOff);
+    }
+    let others = rules_for_bucket(clients, bucket, deleted_rule, true).await?;
+    if !others.is_empty() {
+        return Ok(EventBridgeOff::UsedBy(others));
+    }
+    let wanted = disable_eventbridge(&current);
+    Ok(EventBridgeOff::TurnOff { current, wanted })
 }
 
 /// The rules on the default bus, but the one just `deleted`, whose pattern
