@@ -17,12 +17,9 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -228,76 +225,6 @@ fn hand_event(bucket: &str, key: &str) -> String {
         "eventName": "ObjectCreated:Put", "eventTime": "2026-11-22T00:00:00.000Z",
         "s3": {"bucket": {"name": bucket}, "object": {"key": key, "size": 20}}}]})
     .to_string()
-}
-
-/// A local endpoint that accepts connections and forwards them to `target`
-/// until a request contains `freeze_on` (at once when `None`); from then on it
-/// forwards nothing in either direction, on any connection, and closes none.
-fn freezing_endpoint(target: Option<SocketAddr>, freeze_on: Option<&'static str>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let frozen = Arc::new(AtomicBool::new(freeze_on.is_none()));
-    thread::spawn(move || {
-        let mut held = Vec::new();
-        for client in listener.incoming().flatten() {
-            match (target, freeze_on) {
-                (Some(target), Some(needle)) if !frozen.load(Ordering::SeqCst) => {
-                    let frozen = frozen.clone();
-                    thread::spawn(move || forward(client, target, needle, &frozen));
-                }
-                _ => held.push(client),
-            }
-        }
-    });
-    format!("http://{addr}")
-}
-
-fn forward(mut client: TcpStream, target: SocketAddr, needle: &str, frozen: &Arc<AtomicBool>) {
-    let Ok(mut server) = TcpStream::connect(target) else {
-        return;
-    };
-    let (mut to_client, mut from_server) =
-        (client.try_clone().unwrap(), server.try_clone().unwrap());
-    let back = frozen.clone();
-    thread::spawn(move || {
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = match from_server.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            };
-            if back.load(Ordering::SeqCst) {
-                hold_forever();
-            }
-            if to_client.write_all(&buf[..n]).is_err() {
-                return;
-            }
-        }
-    });
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = match client.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        let names_it = buf[..n]
-            .windows(needle.len())
-            .any(|w| w == needle.as_bytes());
-        if names_it || frozen.load(Ordering::SeqCst) {
-            frozen.store(true, Ordering::SeqCst);
-            hold_forever();
-        }
-        if server.write_all(&buf[..n]).is_err() {
-            return;
-        }
-    }
-}
-
-/// Keeps this thread's sockets open and silent until the test process ends.
-fn hold_forever() -> ! {
-    loop {
-        thread::park();
-    }
 }
 
 /// `sluice consume` into the `dir:out` sink with `extra` flags (no idle stop
@@ -685,10 +612,9 @@ fn an_endpoint_that_never_answers_times_out_and_apply_names_the_finished_steps()
     )
     .output()
     .unwrap());
-    let moto_addr: SocketAddr = moto.endpoint.trim_start_matches("http://").parse().unwrap();
 
     // Frozen from the first byte: plan and consume give up within their timeout.
-    let frozen = freezing_endpoint(None, None);
+    let frozen = common::silent_endpoint();
     for (name, args) in [
         (
             "plan",
@@ -721,7 +647,7 @@ fn an_endpoint_that_never_answers_times_out_and_apply_names_the_finished_steps()
 
     // Freezes when apply creates the first queue: the IAM and bucket steps
     // finished, and the error says so.
-    let partial = freezing_endpoint(Some(moto_addr), Some("AmazonSQS.CreateQueue"));
+    let partial = common::freezing_endpoint(&moto, "AmazonSQS.CreateQueue");
     let mut cmd = sluice(
         &moto,
         dir,

@@ -1435,6 +1435,37 @@ enum Verdict {
     Refuse,
     /// Passed on; the answer is lost.
     LoseAnswer,
+    /// Held, neither passed on nor answered; from then on the endpoint is
+    /// silent on every connection, open or new (an endpoint that stops
+    /// answering mid-run).
+    Freeze,
+}
+
+/// Forwards to `moto` until a request contains `needle`, then goes silent:
+/// that request and every later one, on any connection, is held open and
+/// never answered.
+pub fn freezing_endpoint(moto: &Moto, needle: &'static str) -> String {
+    intercepting_endpoint(moto, needle, || Verdict::Freeze)
+}
+
+/// An endpoint that accepts connections and never answers.
+pub fn silent_endpoint() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        for client in listener.incoming().flatten() {
+            held.push(client);
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// Keeps this thread's sockets open and silent until the test process ends.
+fn hold_forever() -> ! {
+    loop {
+        thread::park();
+    }
 }
 
 /// A local endpoint that forwards every connection to `moto` but answers
@@ -1453,14 +1484,17 @@ fn intercepting_endpoint(
 ) -> String {
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
     let target = moto.addr;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let on_match = Arc::new(Mutex::new(on_match));
+    let silent = Arc::new(AtomicBool::new(false));
     thread::spawn(move || {
         for client in listener.incoming().flatten() {
             let on_match = on_match.clone();
+            let silent = silent.clone();
             thread::spawn(move || {
                 let Ok(server) = TcpStream::connect(target) else {
                     return;
@@ -1470,8 +1504,21 @@ fn intercepting_endpoint(
                 else {
                     return;
                 };
+                let back = silent.clone();
                 thread::spawn(move || {
-                    let _ = std::io::copy(&mut from_server, &mut to_client);
+                    let mut buf = vec![0u8; 1 << 16];
+                    loop {
+                        let n = match from_server.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        if back.load(Ordering::SeqCst) {
+                            hold_forever();
+                        }
+                        if to_client.write_all(&buf[..n]).is_err() {
+                            return;
+                        }
+                    }
                 });
                 let (mut client, mut server) = (client, server);
                 let mut buf = vec![0u8; 1 << 16];
@@ -1480,6 +1527,9 @@ fn intercepting_endpoint(
                         Ok(0) | Err(_) => return,
                         Ok(n) => n,
                     };
+                    if silent.load(Ordering::SeqCst) {
+                        hold_forever();
+                    }
                     let verdict = if buf[..n]
                         .windows(needle.len())
                         .any(|w| w == needle.as_bytes())
@@ -1488,6 +1538,10 @@ fn intercepting_endpoint(
                     } else {
                         Verdict::Forward
                     };
+                    if let Verdict::Freeze = verdict {
+                        silent.store(true, Ordering::SeqCst);
+                        hold_forever();
+                    }
                     if let Verdict::LoseAnswer = verdict {
                         let _ = client.shutdown(std::net::Shutdown::Both);
                         let _ = server.write_all(&buf[..n]);
