@@ -188,7 +188,10 @@ fn has_queue(spec: &Spec) -> bool {
     spec.has_queue()
 }
 
-/// Why a step's resources are left out, or what they are for.
+/// Why a step's resources are left out, or what they are for. A pull
+/// import and a destination have neither step (see [`Step::applies`]); the
+/// Queue step of a queue-fed shape turned to "no queue", and the
+/// Notification step of a vendor's queue or turned off, still show.
 fn skipped_note(spec: &Spec) -> &'static str {
     if !spec.has_queue() && spec.notification.enabled && spec.foreign_queue().is_some() {
         return "the bucket notifies the vendor's own queue (notification.queue_arn)";
@@ -198,16 +201,10 @@ fn skipped_note(spec: &Spec) -> &'static str {
             "step skipped: no bucket notification; the bucket's configuration is left alone"
         }
         (true, _) => "S3 notifies the queue; the connector reads it",
-        (false, spec::Shape::Pull) => {
-            "step skipped: a pull import lists and reads the bucket itself (no queue, no notification)"
-        }
-        (false, spec::Shape::Destination) => {
-            "step skipped: a destination writes into the bucket (no queue, no notification)"
-        }
-        (false, spec::Shape::QueueFed) => "step skipped: no queue, no notification",
         (false, spec::Shape::ForeignQueue) => {
-            "no queue of ours: the bucket notifies the vendor's queue; paste its ARN on the Notification step"
+            "no queue of ours: the bucket notifies the vendor's queue once its ARN is given (notification.queue_arn)"
         }
+        (false, _) => "step skipped: no queue, no notification",
     }
 }
 

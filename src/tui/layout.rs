@@ -90,31 +90,36 @@ pub fn inner(rect: Rect) -> Rect {
     ratatui::widgets::Block::bordered().inner(rect)
 }
 
-/// The tabs of the step bar, where each is, its label and the separator
-/// drawn after it. Tries numbered names, then names, then abbreviations,
-/// then numbers (with the current step named).
+/// The tabs of the step bar (the steps shown for the spec, numbered from
+/// 1), where each is, its label and the separator drawn after it. Tries
+/// numbered names, then names, then abbreviations, then numbers (with the
+/// current step named).
 pub fn step_tabs(model: &Model) -> Vec<(Step, Rect, String)> {
     let area = frame_areas(screen(model)).steps;
-    let styles: [(&dyn Fn(Step) -> String, u16); 4] = [
-        (&|s: Step| format!("{} {}", s.index() + 1, s.short()), 3),
-        (&|s: Step| s.short().to_owned(), 1),
-        (&|s: Step| s.abbreviation().to_owned(), 1),
-        (&|s: Step| (s.index() + 1).to_string(), 1),
+    let steps = model.steps();
+    // A tab's label from its number and step, and the gap after it.
+    type Label = fn(usize, Step) -> String;
+    let styles: [(Label, u16); 4] = [
+        (|n, s| format!("{n} {}", s.short()), 3),
+        (|_, s| s.short().to_owned(), 1),
+        (|_, s| s.abbreviation().to_owned(), 1),
+        (|n, _| n.to_string(), 1),
     ];
     let mut chosen = None;
     for (label, gap) in styles {
-        let labels: Vec<String> = Step::ALL
+        let labels: Vec<String> = steps
             .iter()
-            .map(|s| {
+            .zip(1..)
+            .map(|(s, n)| {
                 if *s == model.step {
-                    format!(" {} {} ", s.index() + 1, s.short())
+                    format!(" {n} {} ", s.short())
                 } else {
-                    label(*s)
+                    label(n, *s)
                 }
             })
             .collect();
         let width: usize = labels.iter().map(|l| l.chars().count()).sum::<usize>()
-            + usize::from(gap) * (labels.len() - 1)
+            + usize::from(gap) * labels.len().saturating_sub(1)
             + 1;
         chosen = Some((labels, gap));
         if width <= usize::from(area.width) {
@@ -126,10 +131,10 @@ pub fn step_tabs(model: &Model) -> Vec<(Step, Rect, String)> {
     };
     let mut x = area.x + 1;
     let mut out = Vec::new();
-    for (step, label) in Step::ALL.iter().zip(labels) {
+    for (step, label) in steps.into_iter().zip(labels) {
         let width = u16::try_from(label.chars().count()).unwrap_or(u16::MAX);
         let rect = Rect::new(x, area.y, width.min(area.right().saturating_sub(x)), 1);
-        out.push((*step, rect, label));
+        out.push((step, rect, label));
         x = x.saturating_add(width + gap);
     }
     out

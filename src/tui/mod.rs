@@ -11,7 +11,7 @@
 //!
 //! ```text
 //! module        what it holds
-//! step          Step: the screens, in order
+//! step          Step: the screens, in order, and which a spec's shape has
 //! fields        the one table of form fields, bound to spec paths
 //! action        Action, Effect, lookup targets and debounce times
 //! model         Model: what every screen shares (spec, account, plan)

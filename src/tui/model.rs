@@ -345,9 +345,25 @@ impl Model {
         }
     }
 
+    /// The steps the wizard shows now: those that apply to the spec, and
+    /// the current one even when a choice on it has just made it not apply.
+    pub fn steps(&self) -> Vec<Step> {
+        Step::ALL
+            .into_iter()
+            .filter(|s| *s == self.step || s.applies(&self.spec))
+            .collect()
+    }
+
+    /// The number of `step` among the shown steps (1 for the first).
+    pub fn step_number(&self, step: Step) -> usize {
+        self.steps().iter().filter(|s| **s < step).count() + 1
+    }
+
     /// Whether a step can be reached from the step bar now.
     pub fn step_reachable(&self, step: Step) -> bool {
-        step <= self.furthest && !(step.needs_aws() && self.aws_blocker().is_some())
+        step <= self.furthest
+            && step.applies(&self.spec)
+            && !(step.needs_aws() && self.aws_blocker().is_some())
     }
 
     /// What the lookup of `target` found, when it has answered.

@@ -1,4 +1,7 @@
-//! The wizard's screens, in order. Pure: no state, no drawing.
+//! The wizard's screens, in order, and which of them a spec's shape has.
+//! Pure: no state, no drawing.
+
+use crate::spec::{Shape, Spec};
 
 /// The screens, in order. The form steps (Welcome to Notification) edit the
 /// spec beside the live preview; the rest review, apply, check and hand over.
@@ -34,8 +37,9 @@ impl Step {
         Step::Done,
     ];
 
-    pub fn index(self) -> usize {
-        Step::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    /// The steps that apply to `spec`, in order.
+    pub fn all_for(spec: &Spec) -> Vec<Step> {
+        Step::ALL.into_iter().filter(|s| s.applies(spec)).collect()
     }
 
     pub fn title(self) -> &'static str {
@@ -101,12 +105,44 @@ impl Step {
         Step::ALL.into_iter().find(|s| s.place() == name)
     }
 
-    pub fn next(self) -> Option<Step> {
-        Step::ALL.get(self.index() + 1).copied()
+    /// Whether the wizard shows and walks the step for `spec`. A pull
+    /// import and a destination have no Queue and no Notification step; a
+    /// vendor's queue (Snowflake's) has no Queue step but keeps the
+    /// Notification step, where its ARN goes. A step whose own choice turns
+    /// its resource off stays, so that it can be turned on again there: the
+    /// Queue step of a queue-fed shape, the Notification step of a pipeline
+    /// with a queue of its own.
+    pub fn applies(self, spec: &Spec) -> bool {
+        let shape = spec.profile().shape;
+        match self {
+            Step::Queue => spec.has_queue() || shape == Shape::QueueFed,
+            Step::Notification => {
+                spec.has_queue() || shape == Shape::ForeignQueue || spec.has_notification()
+            }
+            _ => true,
+        }
     }
 
-    pub fn prev(self) -> Option<Step> {
-        self.index().checked_sub(1).map(|i| Step::ALL[i])
+    /// The next step that applies to `spec`.
+    pub fn next(self, spec: &Spec) -> Option<Step> {
+        Step::ALL.into_iter().find(|s| *s > self && s.applies(spec))
+    }
+
+    /// The previous step that applies to `spec`.
+    pub fn prev(self, spec: &Spec) -> Option<Step> {
+        Step::ALL
+            .into_iter()
+            .rev()
+            .find(|s| *s < self && s.applies(spec))
+    }
+
+    /// `self` if it applies to `spec`, else the next step that does.
+    pub fn or_next(self, spec: &Spec) -> Step {
+        if self.applies(spec) {
+            self
+        } else {
+            self.next(spec).unwrap_or(Step::Done)
+        }
     }
 
     /// Steps with a form (and a preview beside it).
@@ -122,5 +158,86 @@ impl Step {
     /// Steps that talk to AWS and are disabled offline.
     pub fn needs_aws(self) -> bool {
         matches!(self, Step::Apply | Step::Verify | Step::Data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Connector;
+
+    fn spec_for(connector: Connector) -> Spec {
+        crate::spec::starter_for(connector, "acme", "us-west-2", None)
+    }
+
+    fn without(left_out: &[Step]) -> Vec<Step> {
+        Step::ALL
+            .into_iter()
+            .filter(|s| !left_out.contains(s))
+            .collect()
+    }
+
+    #[test]
+    fn each_shape_has_its_steps() {
+        for connector in [Connector::Generic, Connector::Tarsal, Connector::Databend] {
+            assert_eq!(
+                Step::all_for(&spec_for(connector)),
+                Step::ALL,
+                "{connector}"
+            );
+        }
+        for connector in [Connector::TreasureData, Connector::Hevo] {
+            assert_eq!(
+                Step::all_for(&spec_for(connector)),
+                without(&[Step::Queue, Step::Notification]),
+                "{connector}"
+            );
+        }
+        // Snowflake's queue is the vendor's: its ARN goes on the
+        // Notification step, before (step 1) and after it is given.
+        let mut snowflake = spec_for(Connector::Snowflake);
+        assert!(snowflake.vendor_queue_pending());
+        assert_eq!(Step::all_for(&snowflake), without(&[Step::Queue]));
+        snowflake.notification.queue_arn =
+            Some("arn:aws:sqs:us-west-2:123456789012:sf-snowpipe-AIDA".into());
+        assert_eq!(Step::all_for(&snowflake), without(&[Step::Queue]));
+        snowflake.notification.enabled = false;
+        assert_eq!(Step::all_for(&snowflake), without(&[Step::Queue]));
+    }
+
+    #[test]
+    fn a_step_keeps_the_choice_that_turns_its_resource_off() {
+        // No queue: the Queue step stays (it turns the queue on again); with
+        // nothing to notify, the Notification step goes.
+        let mut spec = spec_for(Connector::Generic);
+        spec.queue.enabled = false;
+        spec.notification.enabled = false;
+        assert_eq!(Step::all_for(&spec), without(&[Step::Notification]));
+        // No notification: the Notification step stays, to turn it on.
+        let mut spec = spec_for(Connector::Generic);
+        spec.notification.enabled = false;
+        assert_eq!(Step::all_for(&spec), Step::ALL);
+        // A pull import given a queue (in its file) has both steps.
+        let mut spec = spec_for(Connector::TreasureData);
+        spec.queue.enabled = true;
+        spec.notification.enabled = true;
+        assert_eq!(Step::all_for(&spec), Step::ALL);
+    }
+
+    #[test]
+    fn next_and_prev_pass_over_the_steps_that_do_not_apply() {
+        let td = spec_for(Connector::TreasureData);
+        assert_eq!(Step::Bucket.next(&td), Some(Step::Review));
+        assert_eq!(Step::Review.prev(&td), Some(Step::Bucket));
+        assert_eq!(Step::Queue.or_next(&td), Step::Review);
+        assert_eq!(Step::Bucket.or_next(&td), Step::Bucket);
+        let snowflake = spec_for(Connector::Snowflake);
+        assert_eq!(Step::Bucket.next(&snowflake), Some(Step::Notification));
+        assert_eq!(Step::Notification.prev(&snowflake), Some(Step::Bucket));
+        assert_eq!(Step::Queue.or_next(&snowflake), Step::Notification);
+        let generic = spec_for(Connector::Generic);
+        assert_eq!(Step::Bucket.next(&generic), Some(Step::Queue));
+        assert_eq!(Step::Done.next(&generic), None);
+        assert_eq!(Step::Welcome.prev(&generic), None);
     }
 }

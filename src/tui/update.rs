@@ -148,14 +148,17 @@ pub fn update(app: &mut App, action: Action) {
                     app.model.request_connect(false);
                 }
                 // Back where the user left off: a form step, or Review for
-                // anything later (applying, verifying and the rest start again there).
-                if let Some(place) = &place {
-                    let step = place.step.min(Step::Review);
+                // anything later (applying, verifying and the rest start again
+                // there); a step the spec does not have, the next that it has.
+                let resumed_at = place
+                    .as_ref()
+                    .map(|p| p.step.min(Step::Review).or_next(&app.model.spec));
+                if let Some(step) = resumed_at {
                     app.model.furthest = app.model.furthest.max(step);
                     go(app, step);
                 }
                 let mut text = format!("resumed {}", path.display());
-                if let Some(step) = place.as_ref().map(|p| p.step.min(Step::Review)) {
+                if let Some(step) = resumed_at {
                     text.push_str(&format!(" at {}", step.title()));
                 }
                 if !notes.is_empty() {
@@ -851,14 +854,15 @@ pub fn next_step(app: &mut App) {
         },
         Step::Done => {}
         other => {
-            if let Some(next) = other.next() {
+            if let Some(next) = other.next(&app.model.spec) {
                 go(app, next);
             }
         }
     }
 }
 
-/// Esc: the previous step (skipping the AWS steps offline).
+/// Esc: the previous step (skipping the AWS steps offline and the steps
+/// the spec does not have).
 fn back(app: &mut App) {
     if app.model.step == Step::Data
         && let Some(back_to) = app.data.return_to.take()
@@ -867,7 +871,7 @@ fn back(app: &mut App) {
         return;
     }
     let mut step = app.model.step;
-    while let Some(prev) = step.prev() {
+    while let Some(prev) = step.prev(&app.model.spec) {
         step = prev;
         if !(step.needs_aws() && app.model.aws_blocker().is_some()) {
             go(app, step);
@@ -883,11 +887,13 @@ fn jump(app: &mut App, target: Step) {
     }
     if target > app.model.step {
         let from = app.model.step;
-        for step in Step::ALL
-            .iter()
-            .copied()
+        let between: Vec<Step> = app
+            .model
+            .steps()
+            .into_iter()
             .filter(|s| *s >= from && *s < target && s.is_form())
-        {
+            .collect();
+        for step in between {
             if refuse(app, step) {
                 return;
             }

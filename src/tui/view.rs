@@ -15,7 +15,6 @@ use super::model::{Connection, StatusKind};
 use super::overlay;
 use super::preview;
 use super::screens::form;
-use super::step::Step;
 use super::widgets::{render_pane, truncate};
 
 /// Draws the whole wizard.
@@ -52,7 +51,11 @@ pub fn render(frame: &mut Frame, app: &App) {
             render_pane(
                 frame,
                 &model.theme,
-                format!(" {} · {} ", model.step.index() + 1, model.step.title()),
+                format!(
+                    " {} · {} ",
+                    model.step_number(model.step),
+                    model.step.title()
+                ),
                 app.screen_lines(inner_width),
                 model.main_scroll,
                 main,
@@ -84,8 +87,8 @@ fn header(frame: &mut Frame, app: &App, area: Rect) {
         Span::styled(
             format!(
                 " step {} of {} · {}",
-                model.step.index() + 1,
-                Step::ALL.len(),
+                model.step_number(model.step),
+                model.steps().len(),
                 model.step.title()
             ),
             t.title(),

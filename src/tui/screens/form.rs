@@ -860,7 +860,8 @@ fn insecure_endpoint_warning(model: &Model) -> Option<Note> {
 // ---- layout ----
 
 /// What a step is for; a pipeline without a queue of its own (a pull
-/// import, a destination) hears nothing of queues.
+/// import, a destination) hears nothing of queues. (Without a queue and a
+/// vendor's, there is no Notification step: see [`Step::applies`].)
 fn intro_text(spec: &crate::spec::Spec, step: Step) -> &'static str {
     let no_queue_of_ours =
         !spec.has_queue() && spec.profile().shape != crate::spec::Shape::ForeignQueue;
@@ -871,9 +872,6 @@ fn intro_text(spec: &crate::spec::Spec, step: Step) -> &'static str {
         }
         Step::Queue if no_queue_of_ours => {
             "Nothing to set up here: the connector reads the bucket itself, or writes into it."
-        }
-        Step::Notification if no_queue_of_ours => {
-            "Nothing to set up here: no bucket notification, and the bucket's notification configuration is left alone."
         }
         Step::Policy => {
             "The IAM policy the connector's role (and user) gets: read objects under the prefix, consume the queue."
@@ -1106,7 +1104,11 @@ pub fn field_rects(model: &Model, form: &FormScreen) -> Vec<(FieldId, Rect)> {
 fn pane_block(model: &Model, preview: &[Section]) -> Block<'static> {
     let t = &model.theme;
     let block = Block::bordered().border_style(t.dim()).title(Span::styled(
-        format!(" {} · {} ", model.step.index() + 1, model.step.title()),
+        format!(
+            " {} · {} ",
+            model.step_number(model.step),
+            model.step.title()
+        ),
         t.title(),
     ));
     if wide(model) {

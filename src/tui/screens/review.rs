@@ -33,7 +33,11 @@ pub fn enter(model: &Model, form: &FormScreen) -> Enter {
     if let Some(why) = model.aws_blocker() {
         return Enter::Offline(why);
     }
-    for step in Step::ALL.iter().copied().filter(|s| s.is_form()) {
+    for step in Step::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.is_form() && s.applies(&model.spec))
+    {
         if let Some(blocker) = form.blocker(model, step) {
             return Enter::Blocked(step, blocker);
         }

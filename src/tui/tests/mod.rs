@@ -334,6 +334,35 @@ pub(super) fn applying(w: u16, h: u16) -> App {
     app
 }
 
+/// An offline app on `spec`.
+pub(super) fn offline_on(spec: Spec, width: u16, height: u16) -> App {
+    sized(
+        App::new(setup_with(
+            Config::offline("no usable AWS credentials"),
+            Some(spec),
+        )),
+        width,
+        height,
+    )
+}
+
+/// Loads the session `/sessions/old.json` holding `spec`, left at `step`.
+pub(super) fn resume_at(app: &mut App, spec: Spec, step: Step) {
+    update(
+        app,
+        Action::SessionLoaded {
+            path: PathBuf::from("/sessions/old.json"),
+            result: Ok((Box::new(spec), Vec::new())),
+            place: Some(crate::tui::session::Place {
+                step,
+                save_path: None,
+                applied: None,
+            }),
+            saved: None,
+        },
+    );
+}
+
 /// Online, the stack applied: the queue exists.
 pub(super) fn online_applied(width: u16, height: u16) -> App {
     let mut app = offline(width, height);
@@ -409,5 +438,6 @@ mod done;
 mod form;
 mod frame;
 mod review;
+mod steps;
 mod verify_data;
 mod welcome;
