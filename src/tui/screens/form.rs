@@ -870,8 +870,9 @@ fn intro_text(spec: &crate::spec::Spec, step: Step) -> &'static str {
         Step::Policy if no_queue_of_ours => {
             "The IAM policy the connector's role (and user) gets: the bucket and the objects under the prefix, as the vendor's guide asks."
         }
-        Step::Queue if no_queue_of_ours => {
-            "Nothing to set up here: the connector reads the bucket itself, or writes into it."
+        // Only a queue-fed shape with its queue turned off is here without one.
+        Step::Queue if !spec.has_queue() => {
+            "No queue: nothing tells the connector of new objects. Turn the queue on to have S3 announce each one on it."
         }
         Step::Policy => {
             "The IAM policy the connector's role (and user) gets: read objects under the prefix, consume the queue."
@@ -881,6 +882,12 @@ fn intro_text(spec: &crate::spec::Spec, step: Step) -> &'static str {
         }
         Step::User => {
             "Access keys vs. roles: a role with an external ID gives the connector temporary credentials, nothing to rotate; AWS recommends it, and Tarsal's, Databend's and Hevo's setup guides use one. Create a user only if your connector takes nothing but an access key: its secret is shown once and must be rotated."
+        }
+        Step::Bucket if spec.profile().shape == crate::spec::Shape::Destination => {
+            "Where the vendor writes. Use an existing bucket and sluice merges its own bucket-policy statement with those already there."
+        }
+        Step::Bucket if spec.profile().shape == crate::spec::Shape::Pull => {
+            "What the vendor reads. Use an existing bucket and sluice merges its own bucket-policy statement with those already there."
         }
         Step::Bucket => {
             "Where the data lands. Use an existing bucket and sluice manages only its own notification entry on it."
