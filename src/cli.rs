@@ -261,6 +261,13 @@ pub const DEFAULT_CONFIG: &str = "sluice.json";
 pub struct PlanArgs {
     #[command(flatten)]
     pub spec: ConfigArg,
+    /// Look for resources of the stack that the spec no longer names in the
+    /// whole account, reading every queue's, role's, policy's and user's
+    /// tags: for one made under a name outside the stack's prefix from
+    /// another machine or by setup.sh. Without it: names starting with
+    /// `<name>-`, and those recorded as made from this machine.
+    #[arg(long)]
+    pub scan_account: bool,
     /// Plan without contacting AWS: every resource is shown as created.
     #[arg(long)]
     pub offline: bool,
@@ -276,6 +283,13 @@ pub struct PlanArgs {
 pub struct ApplyArgs {
     #[command(flatten)]
     pub spec: ConfigArg,
+    /// Look for resources of the stack that the spec no longer names in the
+    /// whole account, reading every queue's, role's, policy's and user's
+    /// tags: for one made under a name outside the stack's prefix from
+    /// another machine or by setup.sh. Without it: names starting with
+    /// `<name>-`, and those recorded as made from this machine.
+    #[arg(long)]
+    pub scan_account: bool,
     /// Apply without asking.
     #[arg(long)]
     pub yes: bool,
@@ -348,6 +362,13 @@ fn say_waiting(reason: String) {
 pub struct DestroyArgs {
     #[command(flatten)]
     pub spec: ConfigArg,
+    /// Look for resources of the stack that the spec no longer names in the
+    /// whole account, reading every queue's, role's, policy's and user's
+    /// tags: for one made under a name outside the stack's prefix from
+    /// another machine or by setup.sh. Without it: names starting with
+    /// `<name>-`, and those recorded as made from this machine.
+    #[arg(long)]
+    pub scan_account: bool,
     /// Destroy without asking.
     #[arg(long)]
     pub yes: bool,
@@ -951,11 +972,12 @@ async fn plan(global: &GlobalOpts, args: &PlanArgs) -> Result<ExitCode> {
         Plan::offline(&args.spec.load_offline(global)?)
     } else {
         let Connected {
-            clients,
+            mut clients,
             identity,
             spec,
             kms_keys,
         } = args.spec.connect(global).await?;
+        clients.scan_account = args.scan_account;
         let observed = observe(&clients, &spec, identity).await;
         Plan::live(&spec, &observed)?.with_kms_keys(&spec, &kms_keys)
     };
@@ -1099,11 +1121,12 @@ fn print_connector(spec: &Spec, values: &[(&'static str, String)]) {
 
 async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitCode> {
     let Connected {
-        clients,
+        mut clients,
         identity,
         spec,
         kms_keys,
     } = args.spec.connect(global).await?;
+    clients.scan_account = args.scan_account;
     // Step 1 of Snowflake's two: its SQL, with the role's real ARN.
     let step_one = crate::docs::snowflake::step_note(&spec).map(|_| {
         crate::docs::snowflake::step_one_sql(
@@ -1329,11 +1352,12 @@ async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
 async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<ExitCode> {
     use crate::aws::destroy::DestroyOptions;
     let Connected {
-        clients,
+        mut clients,
         identity,
         spec,
         ..
     } = args.spec.connect(global).await?;
+    clients.scan_account = args.scan_account;
     let route = match spec.delivery() {
         Some(Delivery::Direct) => {
             format!("our notification entry on {}", spec.bucket.name)

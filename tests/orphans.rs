@@ -328,3 +328,62 @@ fn resources_made_under_other_names_are_found_by_the_record_of_what_was_made() {
     assert!(out.status.success(), "{}", said(&out));
     assert!(queues(&moto).contains(&"far-events".to_owned()));
 }
+
+/// From another machine (no record of what was made), a resource of the
+/// stack under a name outside its prefix is found only by reading the whole
+/// account's tags: `--scan-account`.
+#[test]
+fn scan_account_finds_what_another_machine_made_under_another_name() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let stack = "orph-scan";
+    common::init_spec(
+        &moto,
+        dir,
+        &["--name", stack],
+        &["queue.name=scan-far-events", "role.name=scan-far-reader"],
+    );
+    let out = apply(&moto, dir);
+    assert!(out.status.success(), "{}", said(&out));
+    edit_spec(dir, |s| {
+        s["queue"]["name"] = format!("{stack}-queue").into();
+        s["role"]["name"] = format!("{stack}-role").into();
+    });
+    let elsewhere = tmp.path().join("another-machine");
+    fs::create_dir_all(&elsewhere).unwrap();
+    let on_another_machine = |args: &[&str]| {
+        sluice(&moto, dir, args)
+            .env("XDG_DATA_HOME", &elsewhere)
+            .output()
+            .unwrap()
+    };
+
+    let plan = on_another_machine(&["plan", "--config", "spec.json"]);
+    let text = said(&plan);
+    assert!(!text.contains("queue scan-far-events is"), "{text}");
+
+    let plan = on_another_machine(&["plan", "--config", "spec.json", "--scan-account"]);
+    let text = said(&plan);
+    assert_eq!(plan.status.code(), Some(2), "{text}");
+    for old in [
+        "queue scan-far-events is this stack's",
+        "role scan-far-reader is this stack's",
+    ] {
+        assert!(text.contains(old), "{old}:\n{text}");
+    }
+    // Another stack's resources and untagged ones are read and left alone.
+    assert!(!text.contains("orph-far"), "{text}");
+
+    let out = on_another_machine(&[
+        "destroy",
+        "--config",
+        "spec.json",
+        "--yes",
+        "--force",
+        "--scan-account",
+    ]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(!queues(&moto).contains(&"scan-far-events".to_owned()));
+    assert!(!roles(&moto).contains(&"scan-far-reader".to_owned()));
+}

@@ -86,6 +86,11 @@ pub struct Clients {
     pub timeouts: Timeouts,
     /// The shared-config profile the credentials come from, when one was named.
     pub profile: Option<String>,
+    /// Look for the stack's orphans in the whole account: every queue's,
+    /// role's, customer managed policy's and user's tags are read, not only
+    /// those named like the stack or recorded as made here (see
+    /// [`super::orphans::find`]). `--scan-account` on plan, apply, destroy.
+    pub scan_account: bool,
 }
 
 /// Whether the bucket's deny-insecure-transport statement would refuse every
@@ -243,6 +248,7 @@ impl Clients {
             config,
             timeouts: Timeouts::default(),
             profile: None,
+            scan_account: false,
         }
     }
 
@@ -291,6 +297,7 @@ impl Clients {
             .build();
         let mut clients = Clients::from_config(config, self.endpoint_url.clone());
         clients.timeouts = self.timeouts;
+        clients.scan_account = self.scan_account;
         clients
     }
 

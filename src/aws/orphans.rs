@@ -60,7 +60,10 @@ fn of_the_stack(spec: &Spec, name: &str) -> bool {
 /// Every resource of the stack the spec does not name now: those listed
 /// under the stack's prefix, and those this machine's record says the
 /// stack made under other names ([`super::journal::made`]), each proven the
-/// stack's by its tag. Listing needs sqs:ListQueues, iam:ListRoles,
+/// stack's by its tag. With [`Clients::scan_account`], every queue, role,
+/// customer managed policy and user of the account is a candidate (one tag
+/// read each): what the stack made under another name from another machine,
+/// or through setup.sh, is found too. Listing needs sqs:ListQueues, iam:ListRoles,
 /// iam:ListPolicies and iam:ListUsers with the tag reads; a refusal is an
 /// error for the caller to word (the plan notes it and goes on).
 pub async fn find(clients: &Clients, spec: &Spec, account: &str) -> Result<Vec<Orphan>, AwsError> {
@@ -86,7 +89,8 @@ pub async fn find(clients: &Clients, spec: &Spec, account: &str) -> Result<Vec<O
     ] {
         let wanted = wanted(spec, kind);
         for name in super::journal::made::names(&made, kind) {
-            if of_the_stack(spec, name) || wanted.contains(&name) {
+            let listed = candidates.iter().any(|(k, n, _)| *k == kind && n == name);
+            if listed || wanted.contains(&name) || of_the_stack(spec, name) {
                 continue;
             }
             let id = match kind {
@@ -116,10 +120,13 @@ type Candidate = (ResourceKind, String, Option<String>);
 /// The stack's queues under its prefix that the spec does not name.
 async fn listed_queues(clients: &Clients, spec: &Spec) -> Result<Vec<Candidate>, AwsError> {
     let wanted = wanted(spec, ResourceKind::Queue);
+    // Without MaxResults, ListQueues stops at 1,000 queues and gives no
+    // token for the rest.
     let mut pages = clients
         .sqs
         .list_queues()
-        .queue_name_prefix(&spec.name)
+        .set_queue_name_prefix((!clients.scan_account).then(|| spec.name.clone()))
+        .max_results(1000)
         .into_paginator()
         .send();
     let mut found = Vec::new();
@@ -127,7 +134,7 @@ async fn listed_queues(clients: &Clients, spec: &Spec) -> Result<Vec<Candidate>,
         let page = page.map_err(|e| classify("sqs:ListQueues", &spec.name, e))?;
         for url in page.queue_urls() {
             let name = url.rsplit('/').next().unwrap_or_default();
-            if of_the_stack(spec, name) && !wanted.contains(&name) {
+            if (clients.scan_account || of_the_stack(spec, name)) && !wanted.contains(&name) {
                 found.push((ResourceKind::Queue, name.to_owned(), Some(url.clone())));
             }
         }
@@ -143,7 +150,8 @@ async fn listed_iam(
     kind: ResourceKind,
 ) -> Result<Vec<Candidate>, AwsError> {
     let wanted = wanted(spec, kind);
-    let keep = |name: &str| of_the_stack(spec, name) && !wanted.contains(&name);
+    let keep =
+        |name: &str| (clients.scan_account || of_the_stack(spec, name)) && !wanted.contains(&name);
     let mut found: Vec<Candidate> = Vec::new();
     match kind {
         ResourceKind::Role => {
