@@ -7,7 +7,7 @@ forks a child per invocation, which runs the real CLI driver with the
 caller's working directory, environment and arguments, so each call behaves
 exactly as `aws ARGS` would.
 
-Protocol (tests/common/mod.rs writes the `aws` shim that speaks it): the
+Protocol (tests/it/common/mod.rs writes the `aws` shim that speaks it): the
 client connects to 127.0.0.1:PORT and sends NUL-terminated fields: its
 working directory, a scratch directory, each environment entry as
 NAME=VALUE, an empty field, each argument, then the field

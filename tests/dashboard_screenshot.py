@@ -10,7 +10,7 @@ tests/run.sh: moto server and botocore).
     # a fresh run: moto, init + apply, the dashboard in tmux fed for ~2 min, captured
     /tmp/shot/bin/python tests/dashboard_screenshot.py demo assets/screenshots/dashboard.png
     # or render any capture (`tmux capture-pane -e -p`), e.g. the one
-    # `cargo test --test dashboard_moto` leaves behind:
+    # `cargo test --test it dashboard_moto::` leaves behind:
     /tmp/shot/bin/python tests/dashboard_screenshot.py render \\
         target/tmp/dashboard/dashboard.ansi assets/screenshots/dashboard.png
 """

@@ -23,7 +23,7 @@ command -v python3 >/dev/null 2>&1 || die "python3 is missing (Debian/Ubuntu: ap
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 ||
     die "python3 lacks its venv module (Debian/Ubuntu: apt-get install python3-venv)"
 
-# The same venv, marker and lock as tests/run.sh and tests/common/mod.rs.
+# The same venv, marker and lock as tests/run.sh and tests/it/common/mod.rs.
 reqs=tests/requirements.txt
 marker=.venv/sluice-requirements.txt
 exec 9>.venv.lock

@@ -1,5 +1,5 @@
 """ministack (PyPI `ministack`, MIT; pinned in tests/requirements.txt), the
-strict second emulator of the test suite, as tests/common/mod.rs starts it:
+strict second emulator of the test suite, as tests/it/common/mod.rs starts it:
 
     python tests/ministack_server.py PORT
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command. Run from anywhere as ./tests/run.sh [ARGS...];
-# ARGS go to `cargo test` (e.g. ./tests/run.sh --test emulator_smoke).
+# ARGS go to `cargo test` (e.g. ./tests/run.sh --test it emulator_smoke::).
 #
 # On a fresh Debian machine with Rust and python3 it installs what the tests
 # need: shellcheck and python3-venv (with apt-get, when root), and the pinned
@@ -49,7 +49,7 @@ fi
 shellcheck tests/run.sh tests/emulator.sh .ci/run
 
 # --- Python tools, pinned ----------------------------------------------------
-# Same venv, marker and lock as tests/common/mod.rs, so the tests find it
+# Same venv, marker and lock as tests/it/common/mod.rs, so the tests find it
 # ready; the lock (flock(2), as Rust's File::lock) guards concurrent installs.
 reqs=tests/requirements.txt
 marker=.venv/sluice-requirements.txt
@@ -64,10 +64,10 @@ fi
 exec 9>&-
 
 # --- the IAM policy evaluation engine, pinned ------------------------------
-# tests/iam_eval.rs evaluates every policy sluice writes with
+# tests/it/iam_eval.rs evaluates every policy sluice writes with
 # @cloud-copilot/iam-simulate, pinned in tests/iam/package-lock.json and
 # installed with `npm ci` into tests/iam/node_modules (the marker and lock
-# are the ones tests/common/iam.rs uses). Without Node.js 20+ and npm that
+# are the ones tests/it/common/iam.rs uses). Without Node.js 20+ and npm that
 # test is skipped, and listed at the end with the other skips.
 iam=tests/iam
 iam_marker=$iam/node_modules/.sluice-package-lock.json
@@ -82,7 +82,7 @@ if have npm && [[ ${node_major:-0} -ge 20 ]]; then
     fi
     exec 8>&-
 else
-    say "Node.js 20+ with npm not found: tests/iam_eval.rs will say it was skipped"
+    say "Node.js 20+ with npm not found: tests/it/iam_eval.rs will say it was skipped"
 fi
 
 # --- tests -----------------------------------------------------------------
@@ -98,7 +98,7 @@ report_skips() {
 }
 trap report_skips EXIT
 
-# With ARGS: plain `cargo test ARGS` (e.g. --test NAME, --lib), as documented.
+# With ARGS: plain `cargo test ARGS` (e.g. --test it NAME::, --lib), as documented.
 # Without: every test, binaries and tests side by side with cargo-nextest
 # when it is installed (four at a time: the moto-backed tests mostly wait on
 # the emulator, the AWS CLI and SQS long-polls), then the doctests, which

@@ -18,7 +18,7 @@
 //! Reproduce (release build; `sluice bench` runs the same [`run`]):
 //!
 //! ```text
-//! cargo test --release --test decode -- --ignored bench_full --nocapture
+//! cargo test --release --test it -- --ignored decode::bench_full --nocapture
 //! ```
 //!
 //! Machine: 2 vCPUs (Intel Xeon, KVM guest, AVX2/AVX-512), 24 GiB, Linux

@@ -3,8 +3,6 @@
 //! draining, and more) at 120×40 and 80×24; key-driven tests of `update`;
 //! the event loop driven by a channel of keys on a `TestBackend`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The IAM policy evaluation engine of `tests/iam_eval.rs`:
+//! The IAM policy evaluation engine of `tests/it/iam_eval.rs`:
 //! `@cloud-copilot/iam-simulate`, pinned in `tests/iam/package-lock.json`
 //! and installed into `tests/iam/node_modules` with `npm ci` (by
 //! `tests/run.sh`, or here when a test runs first), and the harness

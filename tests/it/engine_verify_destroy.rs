@@ -1,15 +1,13 @@
 //! `verify` and `destroy` against moto, on stacks built by the exported
-//! setup.sh (the same way tests/export_bundle.rs builds them).
+//! setup.sh (the same way tests/it/export_bundle.rs builds them).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{
+use crate::common::{
     ACCOUNT_ID, Moto, REGION, aws_cli, ok, queue_url, run, sdk_clients as clients, shared,
     sluice_offline as sluice, venv,
 };

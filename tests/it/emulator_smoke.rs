@@ -1,9 +1,7 @@
 //! Smoke test of the emulator harness: moto answers the AWS SDK and the AWS
 //! CLI, and `common::shared()` hands each test a clean server.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use aws_config::BehaviorVersion;
 use aws_config::Region;

@@ -4,14 +4,12 @@
 //! and EventBridge routes deliver every record without touching the bucket's
 //! entries, plan clean, verify, and destroy only what they made.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;
 
-use common::{
+use crate::common::{
     Moto, aws_cli, consume_args, ids_of, ok, run, shared, sink_records, sluice, text,
     upload_records_under,
 };

@@ -4,13 +4,13 @@
 //! `sluice snowflake` reads the saved DESC INTEGRATION and the pipe's queue
 //! into the spec, and apply makes the real trust and the notification.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::{ACCOUNT_ID, REGION, aws_cli, ok, run, said, shared, sluice, sluice_offline, text};
+use crate::common::{
+    ACCOUNT_ID, REGION, aws_cli, ok, run, said, shared, sluice, sluice_offline, text,
+};
 use serde_json::Value;
 
 /// Snowflake's IAM user for the integration, in Snowflake's account.

@@ -2,15 +2,13 @@
 //! same definitions, `--output json` on every command that prints a result,
 //! `--config` defaulting to `sluice.json`, and the emulator's environment.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{ok, run, said, sluice, sluice_bin, sluice_offline, text};
+use crate::common::{ok, run, said, sluice, sluice_bin, sluice_offline, text};
 use serde_json::Value;
 
 /// `sluice ARGS` with no AWS environment; its stdout, which must succeed.

@@ -3,8 +3,6 @@
 //! resize, exports the bundle, saves the spec, autosaves the session, shows
 //! the help, quits cleanly and leaves the terminal restored.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};

@@ -4,14 +4,12 @@
 //! pull import, destination) is made by `sluice apply`, plans clean, verifies
 //! and is destroyed, leaving what is not its own alone.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;
 
-use common::{Moto, aws_cli, ok, profiled, run, shared, sluice, text};
+use crate::common::{Moto, aws_cli, ok, profiled, run, shared, sluice, text};
 use serde_json::{Value, json};
 use sluice::docs::{permissions_policy, trust_policy};
 use sluice::spec::{Connector, ListScope, PolicyScope};

@@ -1,15 +1,12 @@
 //! Shared harness for integration tests: a pinned Python virtualenv holding
 //! the AWS emulator (moto server), the AWS CLI and cfn-lint, and a moto
-//! server per test binary.
+//! server per test process.
 //!
 //! Tests never reach real AWS: every process the harness configures gets
 //! dummy credentials, an endpoint pointing at moto, and `/dev/null` for the
 //! AWS config and credentials files.
 //!
-//! Use it from an integration test file with `mod common;`.
-
-// Each test binary compiles its own copy and uses only part of it.
-#![allow(dead_code)]
+//! Every module of the test binary uses it as `crate::common`.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -24,7 +21,7 @@ pub mod iam;
 use std::time::{Duration, Instant};
 
 /// The pinned Python requirements, shared with `tests/run.sh`.
-pub const REQUIREMENTS: &str = include_str!("../requirements.txt");
+pub const REQUIREMENTS: &str = include_str!("../../requirements.txt");
 
 /// File inside the venv recording the requirements it was built from.
 const MARKER: &str = "sluice-requirements.txt";
@@ -464,7 +461,7 @@ pub fn aws_shim_dir() -> PathBuf {
         assert!(!aws.contains('\''), "venv path contains a quote: {aws}");
         let script = format!(
             r#"#!/usr/bin/env bash
-# Written by tests/common/mod.rs: the AWS CLI with --endpoint-url from
+# Written by tests/it/common/mod.rs: the AWS CLI with --endpoint-url from
 # AWS_ENDPOINT_URL (AWS CLI v1 ignores it for SQS), run by the warmed-up
 # server of tests/aws_server.py when SLUICE_AWS_SERVER names its port.
 set -u
@@ -654,10 +651,10 @@ fn http(addr: SocketAddr, method: &str, path: &str) -> std::io::Result<(u16, Str
 }
 
 // ---------------------------------------------------------------------------
-// Shared server per test binary
+// Shared server per test process
 // ---------------------------------------------------------------------------
 
-/// Exclusive use of this test binary's moto server, freshly reset.
+/// Exclusive use of this test process's moto server, freshly reset.
 /// Derefs to [`Moto`].
 pub struct MotoGuard {
     moto: &'static Moto,
@@ -678,7 +675,7 @@ impl Deref for MotoGuard {
     }
 }
 
-/// The test binary's moto server (started on first use), reset, and locked
+/// The test process's moto server (started on first use), reset, and locked
 /// so that tests using it run one at a time. A test that panicked while
 /// holding it does not fail the others.
 pub fn shared() -> MotoGuard {

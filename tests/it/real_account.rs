@@ -5,15 +5,13 @@
 //! bucket in another region, destinations another team broke. Each test
 //! checks that sluice waits, retries or stops, and says so in AWS's terms.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::{Moto, aws_cli, run, said, sluice};
+use crate::common::{Moto, aws_cli, run, said, sluice};
 use serde_json::json;
 
 fn sluice_run(server: &Moto, dir: &Path, args: &[&str]) -> Output {

@@ -2,14 +2,12 @@
 //! plan lists them as deletes, apply and destroy remove them, and another
 //! team's resources of the same prefix are never touched. Against moto.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;
 
-use common::{Moto, aws_cli, said, send_to, shared, sluice};
+use crate::common::{Moto, aws_cli, said, send_to, shared, sluice};
 use serde_json::Value;
 
 fn run(moto: &Moto, dir: &Path, args: &[&str]) -> std::process::Output {

@@ -6,14 +6,12 @@
 //! external ID (`verify`, `consume --assume-role`). Each test has a server of
 //! its own, so they run in parallel with each other and with the moto tests.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;
 
-use common::{Moto, aws_cli, ids_of, run, said, sink_records, sluice};
+use crate::common::{Moto, aws_cli, ids_of, run, said, sink_records, sluice};
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = common::ACCOUNT_ID;

@@ -3,9 +3,7 @@
 //! data preview (a real object decoded) → done (the queue URL as AWS has it);
 //! then a second review shows nothing left to change.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -23,7 +21,7 @@ use sluice::tui::screens::run::RowState;
 use sluice::tui::step::Step;
 use sluice::tui::{Headless, Theme};
 
-use common::{ACCOUNT_ID, REGION, aws_cli, sdk_clients, shared};
+use crate::common::{ACCOUNT_ID, REGION, aws_cli, sdk_clients, shared};
 
 const WAIT: Duration = Duration::from_secs(60);
 

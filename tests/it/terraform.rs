@@ -7,15 +7,13 @@
 //! local filesystem mirror: `SLUICE_TF_PLUGIN_MIRROR`, else `/opt/tf-plugins`.
 //! Where either is missing the test says so by name and is listed as skipped.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{ACCOUNT_ID, Moto, aws_cli, ok, run, shared, sluice, text};
+use crate::common::{ACCOUNT_ID, Moto, aws_cli, ok, run, shared, sluice, text};
 
 const TEST: &str = "main_tf_applies_plans_clean_verifies_and_destroys_against_moto";
 

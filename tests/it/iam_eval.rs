@@ -13,15 +13,13 @@
 //! must be the expected one. A self-test breaks the documents on purpose and
 //! the table must catch each break.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use common::VENDOR_ACCOUNT;
+use crate::common::VENDOR_ACCOUNT;
 use serde_json::{Value, json};
 use sluice::docs::{self, ACCOUNT_PLACEHOLDER};
 use sluice::export::{self, ExportFile, Format};
@@ -121,7 +119,7 @@ fn variant(name: impl Into<String>, spec: Spec) -> Variant {
 
 /// A variant whose spec names KMS keys by the aliases of `aliases`: its
 /// documents are made, as online, from the spec with each alias replaced
-/// by the key kms:DescribeKey names (tests/iam_eval.rs's moto test checks
+/// by the key kms:DescribeKey names (tests/it/iam_eval.rs's moto test checks
 /// that `sluice plan` does that).
 fn with_aliases(name: &str, spec: Spec, aliases: &[(&str, &str)]) -> Variant {
     let aliases: BTreeMap<String, String> = aliases

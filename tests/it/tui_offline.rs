@@ -2,8 +2,6 @@
 //! identical (byte for byte, file modes too) to `sluice export` of the spec
 //! it saves; its session is autosaved and resumes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

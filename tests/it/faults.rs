@@ -11,9 +11,7 @@
 //! by name on stderr and in `target/tmp/skipped-tests.txt`, which
 //! `tests/run.sh` prints at the end.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
@@ -23,7 +21,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{
+use crate::common::{
     Moto, apply_stack, aws_cli, files_under, final_metrics, final_metrics_in, ids_of, put_object,
     queue_depth, queue_url, send, send_to, shared, sink_records, skip, sluice, text, upload_ids,
     upload_records, wait_for_records,

@@ -2,15 +2,15 @@
 //! generated files, and the exported setup.sh run with the AWS CLI against
 //! moto, checked against `sluice plan --offline --json`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{ACCOUNT_ID, Moto, aws_cli, ok, run, shared, sluice_offline as sluice, text, venv};
+use crate::common::{
+    ACCOUNT_ID, Moto, aws_cli, ok, run, shared, sluice_offline as sluice, text, venv,
+};
 use serde_json::{Value, json};
 
 /// A spec for moto's account, with `edit` applied to its JSON.
@@ -1358,7 +1358,7 @@ fn a_cloudformation_stack_is_destroyed_by_sluice() {
 
 /// `sluice apply` and the exported setup.sh leave the same state behind,
 /// attribute by attribute (queue, DLQ, policy, role, bucket, notification,
-/// tags, descriptions). Terraform is compared in tests/terraform.rs.
+/// tags, descriptions). Terraform is compared in tests/it/terraform.rs.
 #[test]
 fn apply_and_setup_sh_leave_the_same_state() {
     let moto = shared();

@@ -1,15 +1,13 @@
 //! `sluice plan` / `apply` / `restore` against moto, as a user runs them.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{
+use crate::common::{
     ACCOUNT_ID, Moto, aws_cli, create_bucket, files_under, notification, ok, run, shared,
     sluice_bin, text,
 };

@@ -9,16 +9,14 @@
 //! `target/tmp/dashboard/dashboard.ansi`; `tests/dashboard_screenshot.py`
 //! renders it to `assets/screenshots/dashboard.png`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{
+use crate::common::{
     ACCOUNT_ID, Moto, MotoGuard, apply_stack, files_under, put_object, queue_depth, shared,
     sink_records, sluice, sluice_bin, text,
 };

@@ -2,9 +2,7 @@
 //! every format and compression, every kind of bad input, crashes and stops
 //! that lose nothing, the fail policy reaching the DLQ.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -13,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{
+use crate::common::{
     Moto, apply_stack, aws_cli, consume_args, consume_into, files_under, final_metrics, gzip,
     ids_of, ok, put_object, queue_depth, queue_url, send, shared, sink_records, sluice, text,
     upload_dir, upload_ids, upload_records, wait_for_records,

@@ -2,13 +2,9 @@
 //! cases of framing, and bad input (malformed records, truncation, bombs,
 //! oversized records, non-UTF-8, failing sources).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::io::{self, Read, Write};
 
-use common::gzip;
+use crate::common::gzip;
 
 use sluice::consume::decode::{
     DecodeOptions, DecodeSummary, DetectedCompression, DetectedFormat, ObjectError, ObjectInfo,
@@ -905,7 +901,7 @@ fn records_are_valid_json() {
 }
 
 /// The full benchmark (minutes, and meaningless unoptimised):
-/// `cargo test --release --test decode -- --ignored bench_full --nocapture`.
+/// `cargo test --release --test it -- --ignored decode::bench_full --nocapture`.
 #[test]
 #[ignore = "benchmark: run explicitly with --release"]
 fn bench_full() {
