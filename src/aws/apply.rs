@@ -990,15 +990,9 @@ impl Run<'_> {
                 Ok((Outcome::Created, "created".into()))
             }
             Action::Update | Action::Adopt => {
-                let url = sqs
-                    .get_queue_url()
-                    .queue_name(&name)
-                    .send()
-                    .await
-                    .map_err(|e| classify("sqs:GetQueueUrl", &name, e))?
-                    .queue_url()
-                    .unwrap_or_default()
-                    .to_owned();
+                let url = self.clients.queue_url(&name).await?.ok_or_else(|| {
+                    format!("queue {name} is gone since the plan: nothing written")
+                })?;
                 let before = item
                     .before
                     .as_ref()

@@ -252,6 +252,20 @@ impl Clients {
         }
     }
 
+    /// The URL of queue `name` (sqs:GetQueueUrl), or `None` when it does not
+    /// exist. Every part of the engine looks a queue up through here.
+    pub async fn queue_url(&self, name: &str) -> Result<Option<String>, AwsError> {
+        let got = super::error::optional(
+            self.sqs
+                .get_queue_url()
+                .queue_name(name)
+                .send()
+                .await
+                .map_err(|e| classify("sqs:GetQueueUrl", name, e)),
+        )?;
+        Ok(got.and_then(|o| o.queue_url().map(str::to_owned)))
+    }
+
     /// STS GetCallerIdentity, with a one-line explanation when there are no usable credentials.
     pub async fn identity(&self) -> Result<Identity, AwsError> {
         let out = self

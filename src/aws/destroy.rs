@@ -30,7 +30,7 @@ use super::client::Clients;
 use super::error::{AwsError, ErrorKind, classify, optional};
 use super::observe::{
     Depth, RuleState, find_subscription, iam_tags, observe_rule, put_notification, queue_depth,
-    queue_url, read_notification, s3_tags, set_visibility,
+    read_notification, s3_tags, set_visibility,
 };
 use super::orphans::Orphan;
 use super::ownership::{Owner, not_ours, owner};
@@ -40,14 +40,6 @@ use crate::docs::{
     remove_bucket_policy_statement, rule_matches_bucket, without_ours,
 };
 use crate::spec::{Delivery, Spec};
-
-/// The Sids of the statement sluice adds to a queue's access policy, one
-/// per delivery (S3, the bucket's SNS topic, our EventBridge rule).
-pub const QUEUE_POLICY_SIDS: [&str; 3] = [
-    "AllowS3ToSendMessage",
-    "AllowSnsTopicToSendMessage",
-    "AllowEventBridgeRuleToSendMessage",
-];
 
 /// How far destroy goes. Messages and objects are different data, under
 /// different flags: neither implies the other.
@@ -90,7 +82,7 @@ impl Holdings {
 /// What the stack's queues and bucket hold now (those that exist).
 pub async fn holdings(clients: &Clients, spec: &Spec) -> Result<Holdings, AwsError> {
     let depth_of = async |name: &str| -> Result<Option<Depth>, AwsError> {
-        match queue_url(clients, name).await? {
+        match clients.queue_url(name).await? {
             Some(url) => optional(queue_depth(clients, &url).await),
             None => Ok(None),
         }
@@ -793,16 +785,7 @@ async fn queue(
     label: &str,
     run: &mut Run<'_>,
 ) -> Result<(String, Fate), AwsError> {
-    let url = optional(
-        clients
-            .sqs
-            .get_queue_url()
-            .queue_name(name)
-            .send()
-            .await
-            .map_err(|e| classify("sqs:GetQueueUrl", name, e)),
-    )?;
-    let Some(url) = url.and_then(|o| o.queue_url().map(str::to_owned)) else {
+    let Some(url) = clients.queue_url(name).await? else {
         return Ok((label.to_owned(), Fate::Gone));
     };
     let tags: BTreeMap<String, String> = match optional(
@@ -1152,7 +1135,10 @@ async fn remove_queue_statements(
             _ => false,
         }
     };
-    let present: Vec<&'static str> = QUEUE_POLICY_SIDS.into_iter().filter(|s| has(s)).collect();
+    let present: Vec<&'static str> = crate::docs::QUEUE_POLICY_SIDS
+        .into_iter()
+        .filter(|s| has(s))
+        .collect();
     if present.is_empty() {
         return Ok(present);
     }

@@ -776,22 +776,8 @@ fn wrong_region(actual: &str, region: &str) -> String {
     )
 }
 
-/// The URL of queue `name`, or `None` when it does not exist.
-pub async fn queue_url(clients: &Clients, name: &str) -> Result<Option<String>, AwsError> {
-    let got = optional(
-        clients
-            .sqs
-            .get_queue_url()
-            .queue_name(name)
-            .send()
-            .await
-            .map_err(|e| classify("sqs:GetQueueUrl", name, e)),
-    )?;
-    Ok(got.and_then(|o| o.queue_url().map(str::to_owned)))
-}
-
 pub async fn observe_queue(clients: &Clients, name: &str) -> Observed<QueueState> {
-    let Some(url) = queue_url(clients, name).await? else {
+    let Some(url) = clients.queue_url(name).await? else {
         return Ok(None);
     };
     let attrs = clients

@@ -215,9 +215,9 @@ async fn proven(
         (ResourceKind::Queue, id) => {
             let url = match id {
                 Some(url) => url,
-                None => match clients.sqs.get_queue_url().queue_name(&name).send().await {
-                    Ok(out) => out.queue_url().unwrap_or_default().to_owned(),
-                    Err(e) => return gone(classify("sqs:GetQueueUrl", &name, e)),
+                None => match clients.queue_url(&name).await? {
+                    Some(url) => url,
+                    None => return Ok(None),
                 },
             };
             match clients.sqs.list_queue_tags().queue_url(&url).send().await {

@@ -489,18 +489,13 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
     done(result)
 }
 
-/// The URL of the queue called `queue`.
+/// The URL of the queue called `queue`, which must exist.
 async fn queue_url(clients: &Clients, queue: &str) -> Result<String, String> {
-    Ok(clients
-        .sqs
-        .get_queue_url()
-        .queue_name(queue)
-        .send()
+    clients
+        .queue_url(queue)
         .await
-        .map_err(|e| classify("sqs:GetQueueUrl", queue, e).to_string())?
-        .queue_url()
-        .unwrap_or_default()
-        .to_owned())
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("queue {queue} does not exist (sqs:GetQueueUrl)"))
 }
 
 /// Sends saved messages to the queue called `queue` again (bodies and

@@ -422,41 +422,17 @@ async fn resolve_queue(clients: &Clients, spec: &Spec, run: &mut Run<'_>) -> Opt
         CheckId::QueueUrl,
         format!("queue {} resolves", spec.queue.name),
     );
-    match clients
-        .sqs
-        .get_queue_url()
-        .queue_name(&spec.queue.name)
-        .send()
-        .await
-        .map_err(|e| classify("sqs:GetQueueUrl", &spec.queue.name, e))
-    {
-        Ok(out) => match out.queue_url() {
-            Some(url) => {
-                run.finish(CheckId::QueueUrl, started, Ok(url.to_owned()));
-                Some(url.to_owned())
-            }
-            None => {
-                run.finish(
-                    CheckId::QueueUrl,
-                    started,
-                    Err("sqs:GetQueueUrl returned no URL".to_owned()),
-                );
-                None
-            }
-        },
-        Err(e) => {
-            let cause = if e.is_not_found() {
-                format!(
-                    "the queue {} does not exist: apply the spec first",
-                    spec.queue.name
-                )
-            } else {
-                e.to_string()
-            };
-            run.finish(CheckId::QueueUrl, started, Err(cause));
-            None
-        }
-    }
+    let result = match clients.queue_url(&spec.queue.name).await {
+        Ok(Some(url)) => Ok(url),
+        Ok(None) => Err(format!(
+            "the queue {} does not exist: apply the spec first",
+            spec.queue.name
+        )),
+        Err(e) => Err(e.to_string()),
+    };
+    let url = result.as_ref().ok().cloned();
+    run.finish(CheckId::QueueUrl, started, result);
+    url
 }
 
 const TEST_BODY: &str = "{\"sluice\":\"verify\"}\n";

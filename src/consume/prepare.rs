@@ -17,7 +17,6 @@ use super::decode::DecodeOptions;
 use super::runner::{ConsumeOptions, ErrorPolicy, ForeignPolicy};
 use super::sink::{Quarantine, Sink, SinkSpec};
 use crate::aws::Clients;
-use crate::aws::observe::queue_url;
 use crate::aws::propagation::IamWait;
 use crate::spec::{Compression, RecordFormat, Spec};
 
@@ -152,7 +151,7 @@ pub async fn connect_as(
         // The role's first call; what it finds is read again by `queues`.
         wait.again()
             .call("the role's first call", say, || {
-                queue_url(&assumed, &spec.queue.name)
+                assumed.queue_url(&spec.queue.name)
             })
             .await
             .with_context(|| format!("the role {role} cannot reach its queue"))?;
@@ -162,14 +161,12 @@ pub async fn connect_as(
 
 /// The URL of the spec's queue; an error naming it when it does not exist.
 pub async fn require_queue(clients: &Clients, spec: &Spec) -> Result<String> {
-    queue_url(clients, &spec.queue.name)
-        .await?
-        .with_context(|| {
-            format!(
-                "queue {} does not exist: run sluice apply first",
-                spec.queue.name
-            )
-        })
+    clients.queue_url(&spec.queue.name).await?.with_context(|| {
+        format!(
+            "queue {} does not exist: run sluice apply first",
+            spec.queue.name
+        )
+    })
 }
 
 /// The spec's queue (which must exist) and its dead-letter queue (when
@@ -177,7 +174,8 @@ pub async fn require_queue(clients: &Clients, spec: &Spec) -> Result<String> {
 pub async fn queues(clients: &Clients, spec: &Spec) -> Result<Queues> {
     let url = require_queue(clients, spec).await?;
     let dlq_url = if spec.queue.dead_letter.enabled {
-        queue_url(clients, &spec.queue.dead_letter.name)
+        clients
+            .queue_url(&spec.queue.dead_letter.name)
             .await
             .unwrap_or(None)
     } else {

@@ -35,7 +35,7 @@ pub use s3::{
     object_lock, ownership_controls, public_access_block, remove_bucket_policy_statement,
     versioning,
 };
-pub use sqs::{dlq_attributes, queue_attributes, queue_policy};
+pub use sqs::{QUEUE_POLICY_SIDS, dlq_attributes, queue_attributes, queue_policy};
 pub use tags::{MANAGED_BY, MANAGED_TAGS_TAG, STACK_TAG, TagChange, bucket_tags, tag_change, tags};
 
 use crate::spec::Spec;

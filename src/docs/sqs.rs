@@ -8,6 +8,14 @@ use crate::spec::{Delivery, QueueEncryption, Spec};
 /// Retention of the dead-letter queue: the maximum, so failures can be inspected.
 pub const DLQ_RETENTION_SECS: u32 = 1_209_600;
 
+/// The Sid of the statement sluice adds to a queue's access policy on each
+/// delivery route (S3, the bucket's SNS topic, our EventBridge rule): merges
+/// and destroy find ours by it.
+pub const QUEUE_POLICY_SIDS: [&str; 3] = [S3_SENDS_SID, SNS_SENDS_SID, EVENTBRIDGE_SENDS_SID];
+const S3_SENDS_SID: &str = "AllowS3ToSendMessage";
+const SNS_SENDS_SID: &str = "AllowSnsTopicToSendMessage";
+const EVENTBRIDGE_SENDS_SID: &str = "AllowEventBridgeRuleToSendMessage";
+
 /// Lets the one sender of the pipeline's events, and only it, send to the
 /// queue: S3 for this bucket in this account (the Databend/TiDB form, not
 /// Tarsal's guide's `"AWS": "*"` principal), or the bucket's SNS topic, or
@@ -16,7 +24,7 @@ pub fn queue_policy(spec: &Spec) -> Value {
     let arns = Arns::of(spec);
     let statement = match spec.delivery() {
         Some(Delivery::Sns) => json!({
-            "Sid": "AllowSnsTopicToSendMessage",
+            "Sid": SNS_SENDS_SID,
             "Effect": "Allow",
             "Principal": { "Service": "sns.amazonaws.com" },
             "Action": "sqs:SendMessage",
@@ -28,7 +36,7 @@ pub fn queue_policy(spec: &Spec) -> Value {
             },
         }),
         Some(Delivery::Eventbridge) => json!({
-            "Sid": "AllowEventBridgeRuleToSendMessage",
+            "Sid": EVENTBRIDGE_SENDS_SID,
             "Effect": "Allow",
             "Principal": { "Service": "events.amazonaws.com" },
             "Action": "sqs:SendMessage",
@@ -38,7 +46,7 @@ pub fn queue_policy(spec: &Spec) -> Value {
             },
         }),
         Some(Delivery::Direct) | None => json!({
-            "Sid": "AllowS3ToSendMessage",
+            "Sid": S3_SENDS_SID,
             "Effect": "Allow",
             "Principal": { "Service": "s3.amazonaws.com" },
             "Action": "sqs:SendMessage",
