@@ -141,6 +141,18 @@ pub enum OutputFormat {
 }
 
 /// `--output`, for every command that prints a result.
+/// Where plan, apply and destroy look for the stack's orphans.
+#[derive(Debug, Clone, Copy, Args, Default)]
+pub struct OrphanScanArg {
+    /// Look for resources of the stack that the spec no longer names in the
+    /// whole account, reading every queue's, role's, policy's and user's
+    /// tags: for one made under a name outside the stack's prefix from
+    /// another machine or by setup.sh. Without it: names starting with
+    /// `<name>-`, and those recorded as made from this machine.
+    #[arg(long)]
+    pub scan_account: bool,
+}
+
 #[derive(Debug, Clone, Copy, Args, Default)]
 pub struct OutputArg {
     /// How the result is printed: text, or json (one JSON document on stdout,
@@ -246,13 +258,8 @@ pub const DEFAULT_CONFIG: &str = "sluice.json";
 pub struct PlanArgs {
     #[command(flatten)]
     pub spec: ConfigArg,
-    /// Look for resources of the stack that the spec no longer names in the
-    /// whole account, reading every queue's, role's, policy's and user's
-    /// tags: for one made under a name outside the stack's prefix from
-    /// another machine or by setup.sh. Without it: names starting with
-    /// `<name>-`, and those recorded as made from this machine.
-    #[arg(long)]
-    pub scan_account: bool,
+    #[command(flatten)]
+    pub orphans: OrphanScanArg,
     /// Plan without contacting AWS: every resource is shown as created.
     #[arg(long)]
     pub offline: bool,
@@ -268,13 +275,8 @@ pub struct PlanArgs {
 pub struct ApplyArgs {
     #[command(flatten)]
     pub spec: ConfigArg,
-    /// Look for resources of the stack that the spec no longer names in the
-    /// whole account, reading every queue's, role's, policy's and user's
-    /// tags: for one made under a name outside the stack's prefix from
-    /// another machine or by setup.sh. Without it: names starting with
-    /// `<name>-`, and those recorded as made from this machine.
-    #[arg(long)]
-    pub scan_account: bool,
+    #[command(flatten)]
+    pub orphans: OrphanScanArg,
     /// Apply without asking.
     #[arg(long)]
     pub yes: bool,
@@ -342,13 +344,8 @@ impl IamWaitArg {
 pub struct DestroyArgs {
     #[command(flatten)]
     pub spec: ConfigArg,
-    /// Look for resources of the stack that the spec no longer names in the
-    /// whole account, reading every queue's, role's, policy's and user's
-    /// tags: for one made under a name outside the stack's prefix from
-    /// another machine or by setup.sh. Without it: names starting with
-    /// `<name>-`, and those recorded as made from this machine.
-    #[arg(long)]
-    pub scan_account: bool,
+    #[command(flatten)]
+    pub orphans: OrphanScanArg,
     /// Destroy without asking.
     #[arg(long)]
     pub yes: bool,

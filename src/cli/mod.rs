@@ -28,8 +28,8 @@ use clap::Parser;
 pub use args::{
     ApplyArgs, BackfillArgs, BenchArgs, Cli, Command, CompletionsArgs, ConfigArg, ConsumeArgs,
     CredentialsArgs, DEFAULT_CONFIG, DecodeArgs, DestroyArgs, ExportArgs, GlobalOpts, IamWaitArg,
-    InitArgs, ManArgs, MonitorArgs, OutputArg, OutputFormat, PlanArgs, RestoreArgs, SnowflakeArgs,
-    VerifyArgs, WizardArgs,
+    InitArgs, ManArgs, MonitorArgs, OrphanScanArg, OutputArg, OutputFormat, PlanArgs, RestoreArgs,
+    SnowflakeArgs, VerifyArgs, WizardArgs,
 };
 pub use handoff::{completions, man_page, manual_text};
 

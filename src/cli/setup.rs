@@ -78,7 +78,7 @@ pub(super) async fn plan(global: &GlobalOpts, args: &PlanArgs) -> Result<ExitCod
             spec,
             kms_keys,
         } = args.spec.connect(global).await?;
-        clients.scan_account = args.scan_account;
+        clients.scan_account = args.orphans.scan_account;
         let observed = observe(&clients, &spec, identity).await;
         Plan::live(&spec, &observed)?.with_kms_keys(&spec, &kms_keys)
     };
@@ -128,7 +128,7 @@ pub(super) async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitC
         spec,
         kms_keys,
     } = args.spec.connect(global).await?;
-    clients.scan_account = args.scan_account;
+    clients.scan_account = args.orphans.scan_account;
     // Step 1 of Snowflake's two: its SQL, with the role's real ARN.
     let step_one = crate::docs::snowflake::step_note(&spec).map(|_| {
         crate::docs::snowflake::step_one_sql(

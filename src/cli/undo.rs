@@ -21,7 +21,7 @@ pub(super) async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<E
         spec,
         ..
     } = args.spec.connect(global).await?;
-    clients.scan_account = args.scan_account;
+    clients.scan_account = args.orphans.scan_account;
     let route = match spec.delivery() {
         Some(Delivery::Direct) => {
             format!("our notification entry on {}", spec.bucket.name)
