@@ -1,0 +1,305 @@
+//! Apply's bucket steps: create or adopt the bucket, its settings, its
+//! policy statement merged at write time, its tags.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, ObjectOwnership,
+    OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tagging, VersioningConfiguration,
+};
+use serde_json::Value;
+
+use super::{Run, StepResult, refused, unchanged};
+use crate::aws::backup::BucketPart;
+use crate::aws::error::{AwsError, ErrorKind, classify};
+use crate::aws::observe::read_bucket_policy;
+use crate::aws::plan::{Action, PlanItem};
+use crate::aws::progress::{Outcome, StepError};
+use crate::docs::{self};
+
+impl Run<'_> {
+    pub(super) async fn bucket(&mut self, item: &PlanItem) -> StepResult {
+        let bucket = self.spec.bucket.name.clone();
+        let s3 = self.clients.s3.clone();
+        let mut done = Vec::new();
+        match item.action {
+            Action::Refused | Action::Delete => return refused(),
+            Action::NoChange => return unchanged(),
+            Action::Adopt => return Ok((Outcome::Adopted, "adopted: left as it is".into())),
+            Action::Create => {
+                let mut create = s3.create_bucket().bucket(&bucket);
+                if self.spec.region != "us-east-1" {
+                    create = create.create_bucket_configuration(
+                        CreateBucketConfiguration::builder()
+                            .location_constraint(BucketLocationConstraint::from(
+                                self.spec.region.as_str(),
+                            ))
+                            .build(),
+                    );
+                }
+                if self.spec.bucket.object_lock {
+                    // Object Lock is best set at creation (it turns versioning on).
+                    create = create.object_lock_enabled_for_bucket(true);
+                }
+                // Made and tagged in two calls: recorded in between, so an
+                // apply stopped there still knows the bucket as the stack's.
+                if let Some(dir) = crate::aws::journal::default_dir() {
+                    crate::aws::journal::begin(&dir, &self.account, &bucket, &self.spec.name).map_err(
+                        |e| {
+                            format!(
+                                "cannot record the bucket's creation in {} (nothing was created): {e}",
+                                dir.display()
+                            )
+                        },
+                    )?;
+                }
+                create
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:CreateBucket", &bucket, e))?;
+                put_bucket_tags(&s3, &bucket, docs::bucket_tags(self.spec)).await?;
+                done.push("created".to_owned());
+            }
+            Action::Update => {}
+        }
+        let empty = serde_json::Map::new();
+        let before = item
+            .before
+            .as_ref()
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let after = item
+            .after
+            .as_ref()
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for (key, want) in &after {
+            let have = before.get(key);
+            if have == Some(want) {
+                continue;
+            }
+            // Each part is backed up as what it is: a restore of it puts
+            // back that part and nothing else.
+            let part = BucketPart::of_key(key).ok_or_else(|| {
+                StepError::from(format!(
+                    "the plan has a bucket setting {key} that sluice does not know: nothing written"
+                ))
+            })?;
+            if key == "Policy" && item.action == Action::Update {
+                // Others may add statements to the bucket's policy at any
+                // moment: merged into what it is now, not into the plan's copy.
+                if let Some(changed) = self.bucket_policy_now(&bucket, have).await? {
+                    done.push(changed);
+                }
+                continue;
+            }
+            if item.action == Action::Update {
+                self.save(part.saved(&bucket, have.cloned()))?;
+            }
+            put_bucket_setting(&s3, &bucket, key, want).await?;
+            done.push(format!("{key} set"));
+        }
+        let outcome = match item.action {
+            Action::Create => Outcome::Created,
+            _ if done.is_empty() => return unchanged(),
+            _ => Outcome::Updated,
+        };
+        Ok((outcome, done.join(", ")))
+    }
+
+    /// Merges our statements into the bucket's policy as it is at this
+    /// moment, backs up what was read, writes, and reads back. Returns what
+    /// was done, or `None` when the policy already holds ours.
+    async fn bucket_policy_now(
+        &mut self,
+        bucket: &str,
+        planned: Option<&Value>,
+    ) -> Result<Option<String>, StepError> {
+        let s3 = self.clients.s3.clone();
+        let Some(ours) = docs::bucket_policy(self.spec) else {
+            return Ok(None);
+        };
+        let now = read_bucket_policy(&s3, bucket).await?;
+        let wanted = docs::merge_bucket_policy(now.as_ref(), &ours);
+        if now.as_ref() == Some(&wanted) {
+            return Ok(None);
+        }
+        self.save(BucketPart::Policy.saved(bucket, now.clone()))?;
+        put_bucket_setting(&s3, bucket, "Policy", &wanted).await?;
+        let written = read_bucket_policy(&s3, bucket).await?;
+        self.saved_written(written.as_ref().unwrap_or(&Value::Null))?;
+        if written.as_ref() != Some(&wanted) {
+            return Err(format!(
+                "the policy of bucket {bucket} changed while sluice wrote it (someone wrote it at the same moment): compare it with the backup and run apply again"
+            )
+            .into());
+        }
+        Ok(Some(if now.as_ref() == planned {
+            "Policy set".to_owned()
+        } else {
+            "Policy set (it changed since the plan: our statements are merged into it as it is now)"
+                .to_owned()
+        }))
+    }
+}
+
+/// Writes `tags` as the bucket's whole tag set (S3 takes no other way).
+pub(super) async fn put_bucket_tags(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    tags: BTreeMap<String, String>,
+) -> Result<(), StepError> {
+    let tags = tags
+        .into_iter()
+        .map(|(k, v)| {
+            aws_sdk_s3::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| StepError::from(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let tagging = Tagging::builder()
+        .set_tag_set(Some(tags))
+        .build()
+        .map_err(|e| StepError::from(e.to_string()))?;
+    s3.put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(tagging)
+        .send()
+        .await
+        .map_err(|e| classify("s3:PutBucketTagging", bucket, e))?;
+    Ok(())
+}
+
+fn bool_at(v: &Value, key: &str) -> bool {
+    v.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// Puts one bucket setting from its JSON document (the shapes of `docs::s3`).
+pub(crate) async fn put_bucket_setting(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    want: &Value,
+) -> Result<(), AwsError> {
+    let bad = |action: &'static str| {
+        move |e: aws_sdk_s3::error::BuildError| AwsError::new(action, bucket, e.to_string())
+    };
+    match key {
+        "PublicAccessBlockConfiguration" => s3
+            .put_public_access_block()
+            .bucket(bucket)
+            .public_access_block_configuration(
+                PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(bool_at(want, "BlockPublicAcls"))
+                    .ignore_public_acls(bool_at(want, "IgnorePublicAcls"))
+                    .block_public_policy(bool_at(want, "BlockPublicPolicy"))
+                    .restrict_public_buckets(bool_at(want, "RestrictPublicBuckets"))
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("s3:PutBucketPublicAccessBlock", bucket, e)),
+        "OwnershipControls" => {
+            let ownership = want
+                .pointer("/Rules/0/ObjectOwnership")
+                .and_then(Value::as_str)
+                .unwrap_or("BucketOwnerEnforced");
+            let rule = OwnershipControlsRule::builder()
+                .object_ownership(ObjectOwnership::from(ownership))
+                .build()
+                .map_err(bad("s3:PutBucketOwnershipControls"))?;
+            let controls = OwnershipControls::builder()
+                .rules(rule)
+                .build()
+                .map_err(bad("s3:PutBucketOwnershipControls"))?;
+            s3.put_bucket_ownership_controls()
+                .bucket(bucket)
+                .ownership_controls(controls)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("s3:PutBucketOwnershipControls", bucket, e))
+        }
+        "ServerSideEncryptionConfiguration" => {
+            let rule = want.pointer("/Rules/0").cloned().unwrap_or_default();
+            let algorithm = rule
+                .pointer("/ApplyServerSideEncryptionByDefault/SSEAlgorithm")
+                .and_then(Value::as_str)
+                .unwrap_or("AES256");
+            let by_default = ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::from(algorithm))
+                .set_kms_master_key_id(
+                    rule.pointer("/ApplyServerSideEncryptionByDefault/KMSMasterKeyID")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                )
+                .build()
+                .map_err(bad("s3:PutEncryptionConfiguration"))?;
+            let config = ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(by_default)
+                        .bucket_key_enabled(bool_at(&rule, "BucketKeyEnabled"))
+                        .build(),
+                )
+                .build()
+                .map_err(bad("s3:PutEncryptionConfiguration"))?;
+            s3.put_bucket_encryption()
+                .bucket(bucket)
+                .server_side_encryption_configuration(config)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("s3:PutEncryptionConfiguration", bucket, e))
+        }
+        "VersioningConfiguration" => s3
+            .put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::from(
+                        want.get("Status")
+                            .and_then(Value::as_str)
+                            .unwrap_or("Enabled"),
+                    ))
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("s3:PutBucketVersioning", bucket, e)),
+        "ObjectLockConfiguration" => s3
+            .put_object_lock_configuration()
+            .bucket(bucket)
+            .object_lock_configuration(
+                aws_sdk_s3::types::ObjectLockConfiguration::builder()
+                    .object_lock_enabled(aws_sdk_s3::types::ObjectLockEnabled::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("s3:PutBucketObjectLockConfiguration", bucket, e)),
+        "Policy" => s3
+            .put_bucket_policy()
+            .bucket(bucket)
+            .policy(want.to_string())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("s3:PutBucketPolicy", bucket, e)),
+        other => Err(AwsError {
+            action: "s3:PutBucket",
+            resource: bucket.to_owned(),
+            kind: ErrorKind::Other,
+            code: None,
+            message: format!("unknown bucket setting {other}"),
+        }),
+    }
+}
