@@ -1,0 +1,208 @@
+//! Reading the bucket: region, settings, policy, tags, notification
+//! summary.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::aws::client::Clients;
+use crate::aws::emulator::is_empty_answer;
+use crate::aws::error::{AwsError, classify, optional};
+
+use super::{Observed, read_notification, s3_tags};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketState {
+    pub region: String,
+    pub public_access_block: Option<Value>,
+    pub ownership_controls: Option<Value>,
+    pub encryption: Option<Value>,
+    pub versioning: Option<Value>,
+    /// `{"ObjectLockEnabled": "Enabled"}` when the bucket has Object Lock.
+    pub object_lock: Option<Value>,
+    pub policy: Option<Value>,
+    /// The notification configuration in the S3 API's JSON shape.
+    pub notification: Value,
+    pub tags: BTreeMap<String, String>,
+    /// The stack whose apply created this bucket and stopped before tagging
+    /// it, by sluice's record of creations ([`crate::aws::journal`]).
+    pub created_by: Option<String>,
+}
+
+/// Observes the bucket; refuses one owned by another account or in another region.
+pub async fn observe_bucket(
+    clients: &Clients,
+    bucket: &str,
+    account: &str,
+    region: &str,
+) -> Observed<BucketState> {
+    let head = clients
+        .s3
+        .head_bucket()
+        .bucket(bucket)
+        .expected_bucket_owner(account)
+        .send()
+        .await
+        .map_err(|e| classify("s3:ListBucket", bucket, e));
+    match head {
+        Ok(_) => {}
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(mut e) if e.bucket_region().is_some() => {
+            let actual = e.bucket_region().unwrap_or_default().to_owned();
+            e.message = wrong_region(&actual, region);
+            return Err(e);
+        }
+        Err(mut e) if e.kind == crate::aws::ErrorKind::AccessDenied => {
+            e.message = format!(
+                "the bucket exists but is not readable by this account ({account}): it may belong to another account; S3 bucket names are global, so choose another name or use the owner's credentials"
+            );
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    }
+    let location = clients
+        .s3
+        .get_bucket_location()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| classify("s3:GetBucketLocation", bucket, e))?;
+    let actual_region = match location.location_constraint().map(|c| c.as_str()) {
+        None | Some("") => "us-east-1".to_owned(),
+        Some("EU") => "eu-west-1".to_owned(),
+        Some(other) => other.to_owned(),
+    };
+    if actual_region != region {
+        return Err(AwsError::new(
+            "s3:GetBucketLocation",
+            bucket,
+            wrong_region(&actual_region, region),
+        ));
+    }
+    let s3 = &clients.s3;
+    let (pab, ownership, encryption, versioning, object_lock, policy, notification, tags) = tokio::join!(
+        async {
+            optional(
+                s3.get_public_access_block()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:GetBucketPublicAccessBlock", bucket, e)),
+            )
+            .map(|o| {
+                o.and_then(|o| {
+                    o.public_access_block_configuration().map(|c| {
+                        json!({
+                            "BlockPublicAcls": c.block_public_acls().unwrap_or(false),
+                            "IgnorePublicAcls": c.ignore_public_acls().unwrap_or(false),
+                            "BlockPublicPolicy": c.block_public_policy().unwrap_or(false),
+                            "RestrictPublicBuckets": c.restrict_public_buckets().unwrap_or(false),
+                        })
+                    })
+                })
+            })
+        },
+        async {
+            optional(s3.get_bucket_ownership_controls().bucket(bucket).send().await.map_err(|e| classify("s3:GetBucketOwnershipControls", bucket, e)))
+                .map(|o| o.and_then(|o| o.ownership_controls().map(|c| json!({
+                    "Rules": c.rules().iter().map(|r| json!({"ObjectOwnership": r.object_ownership().as_str()})).collect::<Vec<_>>()
+                }))))
+        },
+        async {
+            optional(s3.get_bucket_encryption().bucket(bucket).send().await.map_err(|e| classify("s3:GetEncryptionConfiguration", bucket, e)))
+                .map(|o| o.and_then(|o| o.server_side_encryption_configuration().map(|c| json!({
+                    "Rules": c.rules().iter().map(|r| {
+                        let mut rule = Map::new();
+                        if let Some(d) = r.apply_server_side_encryption_by_default() {
+                            let mut by_default = Map::new();
+                            by_default.insert("SSEAlgorithm".into(), d.sse_algorithm().as_str().into());
+                            if let Some(key) = d.kms_master_key_id() {
+                                by_default.insert("KMSMasterKeyID".into(), key.into());
+                            }
+                            rule.insert("ApplyServerSideEncryptionByDefault".into(), Value::Object(by_default));
+                        }
+                        rule.insert("BucketKeyEnabled".into(), r.bucket_key_enabled().unwrap_or(false).into());
+                        Value::Object(rule)
+                    }).collect::<Vec<_>>()
+                }))))
+        },
+        async {
+            match s3.get_bucket_versioning().bucket(bucket).send().await {
+                Ok(o) => Ok(o.status().map(|s| json!({"Status": s.as_str()}))),
+                Err(e) if is_empty_answer(&e) => Ok(None),
+                Err(e) => Err(classify("s3:GetBucketVersioning", bucket, e)),
+            }
+        },
+        async {
+            optional(
+                s3.get_object_lock_configuration()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:GetBucketObjectLockConfiguration", bucket, e)),
+            )
+            .map(|o| {
+                o.and_then(|o| {
+                    o.object_lock_configuration()
+                        .and_then(|c| c.object_lock_enabled())
+                        .map(|e| json!({ "ObjectLockEnabled": e.as_str() }))
+                })
+            })
+        },
+        read_bucket_policy(s3, bucket),
+        read_notification(s3, bucket),
+        async {
+            optional(
+                s3.get_bucket_tagging()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:GetBucketTagging", bucket, e)),
+            )
+            .map(|o| o.map(|o| s3_tags(o.tag_set())).unwrap_or_default())
+        },
+    );
+    Ok(Some(BucketState {
+        region: actual_region,
+        public_access_block: pab?,
+        ownership_controls: ownership?,
+        encryption: encryption?,
+        versioning: versioning?,
+        object_lock: object_lock?,
+        policy: policy?,
+        notification: notification?,
+        tags: tags?,
+        created_by: None,
+    }))
+}
+
+/// Why a bucket in `actual` cannot serve a spec for `region`, and the spec key to set.
+pub(super) fn wrong_region(actual: &str, region: &str) -> String {
+    format!(
+        "the bucket is in {actual}, but the spec's region is {region}: S3 can only notify a queue in the bucket's own region; set the spec's `region` to \"{actual}\" (the queue and the rest follow it), or use a bucket in {region}"
+    )
+}
+
+/// The bucket's policy as JSON (`None` when it has none), read as it is now.
+pub async fn read_bucket_policy(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Result<Option<Value>, AwsError> {
+    let got = optional(
+        s3.get_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| classify("s3:GetBucketPolicy", bucket, e)),
+    )?;
+    match got.and_then(|o| o.policy().map(str::to_owned)) {
+        Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+            AwsError::new(
+                "s3:GetBucketPolicy",
+                bucket,
+                format!("bucket policy is not JSON: {e}"),
+            )
+        }),
+        None => Ok(None),
+    }
+}

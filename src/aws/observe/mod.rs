@@ -1,0 +1,230 @@
+//! Reading the current state of every resource of a spec, concurrently.
+//! "Not found" is a state (`None`); any other failure is kept per resource
+//! (with the action that was denied) while the rest is still observed.
+//!
+//! This file gathers one observation of a whole spec; each resource is read
+//! in its own file (`iam`, `bucket`, `queue`, `route`, `notification`), and
+//! everything is reachable from here as before.
+
+use super::client::{Clients, Identity};
+use super::error::AwsError;
+use crate::docs::Arns;
+use crate::spec::{Delivery, Spec};
+
+mod bucket;
+mod iam;
+mod notification;
+mod queue;
+mod route;
+
+pub use super::ownership::{iam_tags, s3_tags};
+pub use bucket::*;
+pub use iam::*;
+pub use notification::*;
+pub use queue::*;
+pub use route::*;
+
+/// `Ok(None)`: it does not exist. `Err`: it could not be read.
+pub type Observed<T> = Result<Option<T>, AwsError>;
+
+/// Everything observed for one spec.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub identity: Identity,
+    pub policy: Observed<PolicyState>,
+    /// `Ok(None)` too when the spec has no role.
+    pub role: Observed<RoleState>,
+    pub user: Observed<UserState>,
+    pub bucket: Observed<BucketState>,
+    pub dlq: Observed<QueueState>,
+    pub queue: Observed<QueueState>,
+    /// `Ok(None)` too when the spec delivers otherwise than through SNS.
+    pub subscription: Observed<SubscriptionState>,
+    /// The EventBridge rule named as the notification: the route's when the
+    /// spec delivers through EventBridge, else one left from when it did.
+    pub rule: Observed<RuleState>,
+    /// Resources of the stack the spec no longer names (renamed, turned off,
+    /// the previous connector's).
+    pub orphans: Result<Vec<super::orphans::Orphan>, AwsError>,
+}
+
+/// Observes every resource of `spec`, whose `account_id` must be the caller's
+/// (see [`super::plan::for_account`]): ARNs are built from it.
+pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Observation {
+    let mut resolved;
+    let spec = if spec.account_id.is_none() {
+        resolved = spec.clone();
+        resolved.account_id = Some(identity.account.clone());
+        &resolved
+    } else {
+        spec
+    };
+    let arns = Arns::of(spec);
+    let dlq_wanted = spec.has_dead_letter() && spec.queue.create;
+    let delivery = spec.delivery();
+    let (policy, role, user, bucket, dlq, queue, subscription, rule, orphans) = tokio::join!(
+        observe_policy(clients, &arns.policy),
+        async {
+            if spec.role.enabled {
+                observe_role(clients, &spec.role.name).await
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            if spec.user.enabled {
+                observe_user(clients, &spec.user.name).await
+            } else if spec.user.name.is_empty() {
+                Ok(None)
+            } else {
+                // A user of the stack left from when the spec had one (plan
+                // deletes it); without IAM read rights nothing is seen.
+                match observe_user(clients, &spec.user.name).await {
+                    Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(None),
+                    other => other,
+                }
+            }
+        },
+        observe_bucket(clients, &spec.bucket.name, &identity.account, &spec.region),
+        async {
+            if dlq_wanted {
+                observe_queue(clients, &spec.queue.dead_letter.name).await
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            if spec.has_queue() {
+                observe_queue(clients, &spec.queue.name).await
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            match (delivery, &spec.notification.topic_arn) {
+                (Some(Delivery::Sns), Some(topic)) => {
+                    observe_subscription(clients, topic, &arns.queue).await
+                }
+                // The stack's queue still subscribed to a topic from SNS
+                // delivery (plan unsubscribes it); without SNS rights
+                // nothing is seen.
+                (_, _) if spec.queue.enabled && spec.queue.create && delivery.is_some() => {
+                    match subscription_to(clients, &arns.queue).await {
+                        Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(None),
+                        other => other,
+                    }
+                }
+                _ => Ok(None),
+            }
+        },
+        async {
+            if delivery == Some(Delivery::Eventbridge) {
+                observe_rule(clients, &spec.notification.id).await
+            } else if spec.notification.id.is_empty() {
+                Ok(None)
+            } else {
+                // A rule of ours left from EventBridge delivery (plan removes
+                // it). A caller without EventBridge rights is not stopped
+                // for it: nothing is seen.
+                match observe_rule(clients, &spec.notification.id).await {
+                    Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(None),
+                    other => other,
+                }
+            }
+        },
+        super::orphans::find(clients, spec, &identity.account),
+    );
+    // Which of the user's keys had their secret saved here.
+    let user = user.map(|found| {
+        found.map(|mut u| {
+            let saved = super::journal::default_dir()
+                .map(|dir| super::journal::keys::saved(&dir, &identity.account, &spec.user.name))
+                .unwrap_or_default();
+            u.unsaved_keys.retain(|k| !saved.contains_key(k));
+            u
+        })
+    });
+    // An untagged bucket this stack's apply made and did not finish tagging.
+    let bucket = bucket.map(|found| {
+        found.map(|mut b| {
+            if !b.tags.contains_key(crate::docs::STACK_TAG) {
+                b.created_by = super::journal::default_dir().and_then(|dir| {
+                    super::journal::claimed_by(&dir, &identity.account, &spec.bucket.name)
+                });
+            }
+            b
+        })
+    });
+    Observation {
+        identity,
+        policy,
+        role,
+        user,
+        bucket,
+        dlq,
+        queue,
+        subscription,
+        rule,
+        orphans,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn policy_documents_decode_either_way() {
+        let doc = json!({"Version": "2012-10-17", "Statement": []});
+        assert_eq!(decode_policy_document(&doc.to_string()).unwrap(), doc);
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(decode_policy_document(encoded).unwrap(), doc);
+        assert!(decode_policy_document("%7Bnot").is_err());
+    }
+
+    #[test]
+    fn s3_names_the_destinations_it_could_not_validate() {
+        let numbered = br#"<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>InvalidArgument</Code><Message>Unable to validate the following destination configurations</Message><ArgumentName1>arn:aws:sqs:us-west-2:1:gone</ArgumentName1><ArgumentValue1>The destination queue does not exist</ArgumentValue1><ArgumentName2>arn:aws:sns:us-west-2:1:t</ArgumentName2><ArgumentValue2>Permissions on the destination topic do not allow S3 to publish notifications from this bucket</ArgumentValue2><RequestId>1</RequestId></Error>"#;
+        assert_eq!(
+            refused_destinations(numbered),
+            vec![
+                RefusedDestination {
+                    arn: "arn:aws:sqs:us-west-2:1:gone".into(),
+                    reason: "The destination queue does not exist".into()
+                },
+                RefusedDestination {
+                    arn: "arn:aws:sns:us-west-2:1:t".into(),
+                    reason: "Permissions on the destination topic do not allow S3 to publish notifications from this bucket".into()
+                },
+            ]
+        );
+        let single = b"<Error><Code>InvalidArgument</Code><Message>Unable to validate the following destination configurations</Message><ArgumentName>arn:aws:sqs:us-west-2:1:q</ArgumentName><ArgumentValue>The destination queue does not exist</ArgumentValue></Error>";
+        assert_eq!(refused_destinations(single).len(), 1);
+        // A bad field is named the same way: not a destination.
+        let field = b"<Error><Code>InvalidArgument</Code><Message>filter rule name must be either prefix or suffix</Message><ArgumentName>FilterRule.Name</ArgumentName><ArgumentValue>INVALID</ArgumentValue></Error>";
+        assert!(refused_destinations(field).is_empty());
+        assert!(refused_destinations(b"").is_empty());
+        assert!(refused_destinations(&[0xff, b'<']).is_empty());
+    }
+
+    #[test]
+    fn notification_json_round_trips_through_the_sdk_types() {
+        let config = json!({
+            "TopicConfigurations": [{"Id": "audit", "TopicArn": "arn:aws:sns:us-west-2:1:t", "Events": ["s3:ObjectRemoved:*"]}],
+            "QueueConfigurations": [{"Id": "q", "QueueArn": "arn:aws:sqs:us-west-2:1:q", "Events": ["s3:ObjectCreated:*", "s3:ObjectRestore:Completed"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "a/"}, {"Name": "Suffix", "Value": ".gz"}]}}}],
+            "LambdaFunctionConfigurations": [{"Id": "l", "LambdaFunctionArn": "arn:aws:lambda:us-west-2:1:function:f", "Events": ["s3:ObjectCreated:Put"]}],
+            "EventBridgeConfiguration": {}
+        });
+        let typed = notification_from_json(&config, "s3:PutBucketNotification", "b").unwrap();
+        let back = notification_to_json(
+            &typed.queue_configurations,
+            &typed.topic_configurations,
+            &typed.lambda_function_configurations,
+            typed.event_bridge_configuration.is_some(),
+        );
+        assert_eq!(back, config);
+    }
+}
