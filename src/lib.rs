@@ -1,7 +1,10 @@
 //! sluice: set up, verify and consume event-driven S3 → SQS ingestion.
 //!
-//! The engine modules (`spec`, `docs`, `export`, `aws`) know nothing of the
-//! terminal; the CLI (and, later, the wizard) are front ends over them.
+//! Dependencies run one way: `spec` (the model, profiles, validation) and
+//! `docs` (pure generators of every document) at the bottom; `aws` (the
+//! engine), `export` and `consume` over them; `cli` and `tui` (the wizard
+//! and the dashboard, the only code that draws) as front ends on top. The
+//! engine knows nothing of the terminal.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
