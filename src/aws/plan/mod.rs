@@ -1,0 +1,723 @@
+//! Plans: per resource, what an apply would do, with before/after documents.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::observe::{Observation, RuleState, SubscriptionState};
+use super::ownership::{Owner, owner};
+use crate::docs::diff::json_diff;
+use crate::docs::{
+    ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, Overlap, ResourceKind, TagChange, bucket_tags,
+    desired_state, lint, rule_description, tag_change, tags,
+};
+use crate::spec::{Delivery, Spec};
+
+mod bucket;
+mod iam;
+mod queue;
+mod retire;
+mod route;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Create,
+    Update,
+    NoChange,
+    /// An existing resource the spec does not own (`create: false`): only our
+    /// notification entry, queue policy and attachments are managed on it.
+    Adopt,
+    /// What the spec asks of it cannot be done (the plan's errors say why):
+    /// apply refuses the whole plan.
+    Refused,
+    /// The stack's, and no longer wanted by the spec (a route switched
+    /// away): apply removes it, backing it up first.
+    Delete,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::NoChange => "no change",
+            Action::Adopt => "adopt",
+            Action::Refused => "refused",
+            Action::Delete => "delete",
+        }
+    }
+
+    fn marker(self) -> char {
+        match self {
+            Action::Create => '+',
+            Action::Update | Action::Adopt => '~',
+            Action::NoChange => '=',
+            Action::Refused => '!',
+            Action::Delete => '-',
+        }
+    }
+}
+
+/// One resource of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanItem {
+    pub resource: ResourceKind,
+    pub name: String,
+    pub action: Action,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    /// How the tags of an existing resource of the stack change to follow
+    /// the spec (new resources get theirs when they are made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<TagChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub items: Vec<PlanItem>,
+    pub findings: Vec<Finding>,
+    /// Things observed or assumed that the reader should know.
+    pub notes: Vec<String>,
+    /// What stops an apply: resources that could not be read, conflicts.
+    pub errors: Vec<String>,
+}
+
+/// Tags follow the spec like any attribute, on every existing resource of
+/// the stack: keys set where they differ, the spec's old keys taken off,
+/// others' tags kept. Adopted resources (not the stack's) are left alone.
+fn plan_tags(spec: &Spec, observed: &Observation, items: &mut [PlanItem]) {
+    fn ok<T>(r: &super::observe::Observed<T>) -> Option<&T> {
+        r.as_ref().ok().and_then(Option::as_ref)
+    }
+    for item in items.iter_mut() {
+        if matches!(item.action, Action::Refused | Action::Delete) {
+            continue;
+        }
+        let existing = match item.resource {
+            ResourceKind::Policy => ok(&observed.policy).map(|p| &p.tags),
+            ResourceKind::Role => ok(&observed.role).map(|r| &r.tags),
+            ResourceKind::User => ok(&observed.user).map(|u| &u.tags),
+            ResourceKind::Bucket if spec.bucket.create => ok(&observed.bucket).map(|b| &b.tags),
+            ResourceKind::Queue if spec.queue.create => ok(&observed.queue).map(|q| &q.tags),
+            ResourceKind::DeadLetterQueue => ok(&observed.dlq).map(|q| &q.tags),
+            ResourceKind::Rule => ok(&observed.rule).map(|r| &r.tags),
+            _ => None,
+        };
+        let Some(existing) = existing else { continue };
+        let desired = if item.resource == ResourceKind::Bucket {
+            bucket_tags(spec)
+        } else {
+            tags(spec)
+        };
+        if let Some(change) = tag_change(existing, &desired) {
+            if item.action == Action::NoChange {
+                item.action = Action::Update;
+            }
+            item.tags = Some(change);
+        }
+    }
+}
+
+/// Whether an EventBridge rule is the stack's: by its tag, or (CloudFormation's
+/// rule takes no tags) by the description every path writes.
+pub(crate) fn rule_is_the_stacks(rule: &RuleState, spec: &Spec) -> bool {
+    match owner(&rule.tags, &spec.name) {
+        Owner::Stack => true,
+        Owner::Untagged => rule.description == rule_description(spec),
+        Owner::Other(_) => false,
+    }
+}
+
+/// Whether a resource with `tags` and `description` is the stack's: by its
+/// tag, or, where CloudFormation made it without tags, by the description
+/// every path writes (which names the stack).
+pub(super) fn proven(
+    tags: &std::collections::BTreeMap<String, String>,
+    description: Option<&str>,
+    ours: &str,
+    stack: &str,
+) -> bool {
+    match owner(tags, stack) {
+        Owner::Stack => true,
+        Owner::Untagged => description == Some(ours),
+        Owner::Other(_) => false,
+    }
+}
+
+/// Why the plan refuses a same-named resource that is not the stack's, and what to do.
+pub(super) fn not_the_stacks(
+    kind: &str,
+    name: &str,
+    tags: &std::collections::BTreeMap<String, String>,
+    stack: &str,
+    offer: &str,
+) -> String {
+    let whose = match owner(tags, stack) {
+        Owner::Other(other) => format!(
+            "belongs to stack {other} ({}={other})",
+            crate::docs::STACK_TAG
+        ),
+        _ => format!(
+            "exists and is not this stack's (no {}={stack} tag, nor the description sluice writes)",
+            crate::docs::STACK_TAG
+        ),
+    };
+    format!("{kind} {name} {whose}: sluice does not take over what others made; {offer}")
+}
+
+/// Notes what the role grants beside our policy: whoever assumes it (the
+/// vendor) gets those permissions too.
+pub(super) fn foreign_grants(
+    role: &super::observe::RoleState,
+    ours: &str,
+    name: &str,
+    notes: &mut Vec<String>,
+) {
+    for arn in role.attached.iter().filter(|a| *a != ours) {
+        let broad = role.broad.contains(arn);
+        notes.push(format!(
+            "role {name} also has the policy {arn} attached{}: whoever assumes the role (the connector) gets its permissions too; sluice neither needs nor removes it",
+            if broad { ", which grants far more than a connector needs" } else { "" }
+        ));
+    }
+    for (policy, broad) in &role.inline {
+        notes.push(format!(
+            "role {name} has an inline policy {policy}{}: whoever assumes the role (the connector) gets its permissions too; sluice neither needs nor removes it",
+            if *broad { " that allows every action on every resource" } else { "" }
+        ));
+    }
+}
+
+/// Why a live plan cannot be made at all.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("the spec is for account {spec} but the credentials are for account {caller} ({arn})")]
+    WrongAccount {
+        spec: String,
+        caller: String,
+        arn: String,
+    },
+}
+
+/// What one live plan is made from, and what it finds on the way: each
+/// resource's planning (one file per resource) adds its errors and notes.
+pub(super) struct Planner<'a> {
+    pub(super) spec: &'a Spec,
+    pub(super) observed: &'a Observation,
+    pub(super) arns: Arns,
+    pub(super) errors: Vec<String>,
+    pub(super) notes: Vec<String>,
+}
+
+/// One resource the spec wants, as the documents describe it.
+pub(super) struct Wanted {
+    pub(super) kind: ResourceKind,
+    pub(super) name: String,
+    /// The document the spec wants.
+    pub(super) after: Value,
+    /// Made by the stack (else adopted).
+    pub(super) create: bool,
+}
+
+impl Wanted {
+    /// Its plan item.
+    pub(super) fn item(
+        &self,
+        action: Action,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> PlanItem {
+        PlanItem {
+            tags: None,
+            resource: self.kind,
+            name: self.name.clone(),
+            action,
+            before,
+            after,
+        }
+    }
+}
+
+/// `if_changed` when `before` and `after` differ, else no change.
+pub(super) fn changed(before: &Value, after: &Value, if_changed: Action) -> Action {
+    if before == after {
+        Action::NoChange
+    } else {
+        if_changed
+    }
+}
+
+impl Plan {
+    /// The plan against an empty account, without any network: every owned
+    /// resource is created, every `create: false` one adopted.
+    pub fn offline(spec: &Spec) -> Plan {
+        let items = desired_state(spec)
+            .into_iter()
+            .map(|d| PlanItem {
+                tags: None,
+                resource: d.kind,
+                name: d.name,
+                action: if d.create {
+                    Action::Create
+                } else {
+                    Action::Adopt
+                },
+                before: None,
+                after: Some(d.document),
+            })
+            .collect();
+        let mut notes = vec![
+            "offline: nothing was read from AWS; every resource is shown as if it did not exist yet"
+                .to_owned(),
+        ];
+        notes.extend(crate::docs::snowflake::step_note(spec));
+        if spec.account_id.is_none() {
+            notes.push(format!(
+                "account_id is not set: documents show {ACCOUNT_PLACEHOLDER} where the account id goes; apply fills it in from the caller's identity"
+            ));
+        }
+        Plan {
+            items,
+            findings: lint(spec),
+            notes,
+            errors: Vec::new(),
+        }
+    }
+
+    /// The plan with what `spec`'s KMS aliases resolved to: a note for each,
+    /// and for a queue encrypted with an AWS managed key (`alias/aws/sqs`),
+    /// whose key policy cannot let the sender in, the error finding in place
+    /// of the key policy statement.
+    pub fn with_kms_keys(mut self, spec: &Spec, keys: &[super::ResolvedKey]) -> Plan {
+        for key in keys {
+            self.notes.push(key.note());
+            if key.aws_managed && key.path == crate::spec::path::QUEUE_KMS_KEY_ARN {
+                let customer = crate::docs::queue_key_finding(spec, false);
+                self.findings.retain(|f| Some(f) != customer.as_ref());
+                self.findings
+                    .extend(crate::docs::queue_key_finding(spec, true));
+                self.findings.sort_by_key(|f| f.severity);
+            }
+        }
+        self
+    }
+
+    /// The plan against what exists. `spec.account_id` is filled from the
+    /// caller's identity when the spec does not name one.
+    pub fn live(spec: &Spec, observed: &Observation) -> Result<Plan, PlanError> {
+        let spec = for_account(spec, &observed.identity)?;
+        let spec = &spec;
+        let mut planner = Planner {
+            spec,
+            observed,
+            arns: Arns::of(spec),
+            errors: Vec::new(),
+            notes: crate::docs::snowflake::step_note(spec)
+                .into_iter()
+                .collect(),
+        };
+        let mut items = Vec::new();
+        for desired in desired_state(spec) {
+            let w = Wanted {
+                kind: desired.kind,
+                name: desired.name,
+                after: desired.document,
+                create: desired.create,
+            };
+            let planned = match w.kind {
+                ResourceKind::Policy => planner.policy(&w),
+                ResourceKind::Role => planner.role(&w),
+                ResourceKind::User => planner.user(&w),
+                ResourceKind::Bucket => planner.bucket(&w),
+                ResourceKind::DeadLetterQueue | ResourceKind::Queue => planner.queue(&w),
+                ResourceKind::Notification if spec.delivery() == Some(Delivery::Eventbridge) => {
+                    planner.eventbridge_delivery(&w)
+                }
+                ResourceKind::Subscription => planner.subscription(&w),
+                ResourceKind::Rule => planner.rule(&w),
+                ResourceKind::Notification => planner.notification(&w),
+            };
+            match planned {
+                Ok(item) => items.push(item),
+                Err(e) => planner.errors.push(format!("{}: {e}", w.kind.as_str())),
+            }
+        }
+        planner.retirements(&mut items);
+        plan_tags(spec, observed, &mut items);
+        let Planner { errors, notes, .. } = planner;
+        Ok(Plan {
+            items,
+            findings: lint(spec),
+            notes,
+            errors,
+        })
+    }
+
+    /// Whether an apply would change anything.
+    pub fn has_changes(&self) -> bool {
+        self.items
+            .iter()
+            .any(|i| i.action != Action::NoChange && (i.before != i.after || i.tags.is_some()))
+    }
+
+    /// The item for a resource kind.
+    pub fn item(&self, kind: ResourceKind) -> Option<&PlanItem> {
+        self.items.iter().find(|i| i.resource == kind)
+    }
+
+    /// The machine-readable form: `[{"resource", "name", "action", "before", "after"}]`.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(&self.items).unwrap_or(Value::Null)
+    }
+
+    /// The readable form: a header per resource and a unified diff of each
+    /// changed document, in ANSI colour when `color` is set, then the lints
+    /// and notes. The errors are not in it: callers show them where errors go.
+    pub fn render(&self, color: bool) -> String {
+        let paint = |code: &str, text: &str| {
+            if color {
+                format!("\x1b[{code}m{text}\x1b[0m")
+            } else {
+                text.to_owned()
+            }
+        };
+        let mut out = String::new();
+        for item in &self.items {
+            let header = format!(
+                "{} {} {} {}",
+                item.action.marker(),
+                item.action.as_str(),
+                item.resource.as_str(),
+                item.name
+            );
+            let code = match item.action {
+                Action::Create => "1;32",
+                Action::Update | Action::Adopt => "1;33",
+                Action::NoChange => "1",
+                Action::Refused | Action::Delete => "1;31",
+            };
+            let _ = writeln!(out, "{}", paint(code, &header));
+            if matches!(item.action, Action::NoChange | Action::Refused) {
+                continue;
+            }
+            if let Some(change) = &item.tags {
+                let _ = writeln!(
+                    out,
+                    "    {}",
+                    paint("33", &format!("tags: {}", change.describe()))
+                );
+            }
+            for line in json_diff(item.before.as_ref(), item.after.as_ref()) {
+                let _ = writeln!(out, "    {}", line.painted(color));
+            }
+        }
+        let (create, update, adopt) =
+            self.items
+                .iter()
+                .fold((0, 0, 0), |(c, u, a), i| match i.action {
+                    Action::Create => (c + 1, u, a),
+                    Action::Update => (c, u + 1, a),
+                    Action::Adopt => (c, u, a + 1),
+                    Action::NoChange | Action::Refused | Action::Delete => (c, u, a),
+                });
+        let delete = self
+            .items
+            .iter()
+            .filter(|i| i.action == Action::Delete)
+            .count();
+        let refused = self
+            .items
+            .iter()
+            .filter(|i| i.action == Action::Refused)
+            .count();
+        let _ = writeln!(
+            out,
+            "\nPlan: {create} to create, {update} to update, {adopt} to adopt, {}{} unchanged{}.",
+            if delete > 0 {
+                format!("{delete} to delete, ")
+            } else {
+                String::new()
+            },
+            self.items.len() - create - update - adopt - refused - delete,
+            if refused > 0 {
+                format!(", {refused} refused")
+            } else {
+                String::new()
+            }
+        );
+        if !self.findings.is_empty() {
+            let _ = writeln!(out, "\nFindings:");
+            for f in &self.findings {
+                let code = match f.severity {
+                    crate::docs::Severity::Error => "1;31",
+                    crate::docs::Severity::Warning => "33",
+                    crate::docs::Severity::Info => "2",
+                };
+                let _ = writeln!(
+                    out,
+                    "  {}",
+                    paint(code, &f.to_string()).replace('\n', "\n    ")
+                );
+            }
+        }
+        if !self.notes.is_empty() {
+            let _ = writeln!(out, "\nNotes:");
+            for n in &self.notes {
+                let _ = writeln!(out, "  {n}");
+            }
+        }
+        out
+    }
+}
+
+/// The spec as it applies to the caller's account: `account_id` filled in
+/// (and the default trusted principal with it); another account's spec is refused.
+pub fn for_account(spec: &Spec, caller: &super::Identity) -> Result<Spec, PlanError> {
+    let mut spec = spec.clone();
+    match &spec.account_id {
+        Some(account) if account != &caller.account => {
+            return Err(PlanError::WrongAccount {
+                spec: account.clone(),
+                caller: caller.account.clone(),
+                arn: caller.arn.clone(),
+            });
+        }
+        Some(_) => {}
+        None => {
+            // Only sluice's own default trusts the account's root; a
+            // vendor's principals are the vendor's to give.
+            if spec.role.trusted_principals.is_empty()
+                && spec.profile().principals == crate::spec::profiles::Principals::Any
+            {
+                spec.role.trusted_principals = vec![format!(
+                    "arn:{}:iam::{}:root",
+                    crate::docs::partition(&spec.region),
+                    caller.account
+                )];
+            }
+            spec.account_id = Some(caller.account.clone());
+        }
+    }
+    Ok(spec)
+}
+
+/// Why a direct notification cannot be written beside another team's
+/// entry, and the two routes that leave that entry alone, with their keys.
+pub fn overlap_refusal(overlap: &Overlap) -> String {
+    let sns = if overlap.kind == "topic" {
+        format!(
+            "through that entry's topic, to which the bucket already publishes these events (set notification.delivery to \"sns\" and notification.topic_arn to \"{}\" in the spec)",
+            overlap.target
+        )
+    } else {
+        "through an SNS topic the bucket already publishes these events to (set notification.delivery to \"sns\" and notification.topic_arn to its ARN in the spec)".to_owned()
+    };
+    format!(
+        "{}; nothing will be written. Two routes deliver to our queue without touching that entry: {sns}; or through EventBridge (set notification.delivery to \"eventbridge\")",
+        MergeError::Overlap(Box::new(overlap.clone()))
+    )
+}
+
+/// The subscription as it is, in the planned document's shape: only the
+/// attributes sluice sets.
+pub(super) fn subscription_as_planned(after: &Value, sub: &SubscriptionState) -> Value {
+    let mut before = after.clone();
+    let wanted_keys: Vec<String> = after
+        .get("Attributes")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut attributes = Map::new();
+    // A filter set once and now unwanted shows as one to remove.
+    for key in wanted_keys
+        .iter()
+        .map(String::as_str)
+        .chain(["FilterPolicy", "FilterPolicyScope"])
+    {
+        if let Some(v) = sub.attributes.get(key)
+            && !attributes.contains_key(key)
+        {
+            attributes.insert(key.to_owned(), v.clone());
+        }
+    }
+    before["Attributes"] = Value::Object(attributes);
+    before
+}
+
+/// The rule as it is and as wanted, in the planned document's shape; the
+/// targets of others on it are kept in both.
+pub(super) fn rule_as_planned(after: &Value, rule: &RuleState) -> (Value, Value) {
+    let targets = |list: &[(String, String)]| -> Vec<Value> {
+        list.iter()
+            .map(|(id, arn)| serde_json::json!({ "Id": id, "Arn": arn }))
+            .collect()
+    };
+    let before = serde_json::json!({
+        "Name": after.get("Name").cloned().unwrap_or(Value::Null),
+        "EventPattern": rule.event_pattern,
+        "State": rule.state,
+        "Description": rule.description,
+        "Targets": targets(&rule.targets),
+    });
+    let mut wanted = after.clone();
+    let mut all: Vec<Value> = targets(
+        &rule
+            .targets
+            .iter()
+            .filter(|(id, _)| id != crate::docs::TARGET_ID)
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    all.extend(
+        after
+            .get("Targets")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+    );
+    wanted["Targets"] = Value::Array(all);
+    (before, wanted)
+}
+
+/// `doc` with `AttachedPolicies` = what is attached now plus ours.
+pub(super) fn with_attachments(doc: &Value, attached: &[String], ours: &str) -> Value {
+    let mut all: Vec<String> = attached.to_vec();
+    if !all.iter().any(|a| a == ours) {
+        all.push(ours.to_owned());
+    }
+    let mut doc = doc.clone();
+    doc["AttachedPolicies"] = serde_json::json!(all);
+    doc
+}
+
+pub(super) fn count_entries(config: &Value) -> usize {
+    [
+        "QueueConfigurations",
+        "TopicConfigurations",
+        "LambdaFunctionConfigurations",
+    ]
+    .iter()
+    .filter_map(|k| config.get(*k).and_then(Value::as_array))
+    .map(Vec::len)
+    .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::starter;
+
+    #[test]
+    fn a_two_step_spec_keeps_its_blank_principals_and_its_plan_says_step_one() {
+        let spec =
+            crate::spec::starter_for(crate::spec::Connector::Snowflake, "sfk", "us-west-2", None);
+        let caller = crate::aws::Identity {
+            account: "123456789012".into(),
+            arn: "arn:aws:iam::123456789012:user/admin".into(),
+        };
+        let filled = for_account(&spec, &caller).unwrap();
+        assert!(filled.role.trusted_principals.is_empty());
+        assert!(filled.vendor_trust_pending());
+        let plan = Plan::offline(&spec);
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.starts_with("Snowflake's values not given yet: step 1 of 2")),
+            "{:?}",
+            plan.notes
+        );
+        assert!(plan.item(ResourceKind::Notification).is_none());
+    }
+
+    #[test]
+    fn a_resolved_alias_is_noted_and_an_aws_managed_queue_key_is_an_error() {
+        use crate::spec::QueueEncryption;
+        let mut spec = starter("acme", "us-west-2", Some("123456789012"));
+        spec.queue.encryption = QueueEncryption::Kms;
+        let key = "arn:aws:kms:us-west-2:123456789012:key/aws-managed";
+        spec.queue.kms_key_arn = Some(key.into());
+        let plan = Plan::offline(&spec);
+        assert!(
+            plan.findings
+                .iter()
+                .any(|f| f.message.contains("Add this statement"))
+        );
+        let resolved = super::super::ResolvedKey {
+            path: crate::spec::path::QUEUE_KMS_KEY_ARN,
+            alias: "arn:aws:kms:us-west-2:123456789012:alias/aws/sqs".into(),
+            key_arn: key.into(),
+            aws_managed: true,
+        };
+        let plan = plan.with_kms_keys(&spec, std::slice::from_ref(&resolved));
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.contains("alias/aws/sqs is the key"))
+        );
+        assert_eq!(plan.findings[0].severity, crate::docs::Severity::Error);
+        assert!(plan.findings[0].message.contains("alias/aws/sqs"));
+        assert!(
+            !plan
+                .findings
+                .iter()
+                .any(|f| f.message.contains("Add this statement"))
+        );
+    }
+
+    #[test]
+    fn offline_plan_creates_everything_and_adopts_what_exists() {
+        let mut spec = starter("acme-ingest", "us-west-2", None);
+        spec.bucket.create = false;
+        let plan = Plan::offline(&spec);
+        let actions: Vec<(&str, Action)> = plan
+            .items
+            .iter()
+            .map(|i| (i.resource.as_str(), i.action))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("policy", Action::Create),
+                ("role", Action::Create),
+                ("bucket", Action::Adopt),
+                ("dead-letter-queue", Action::Create),
+                ("queue", Action::Create),
+                ("notification", Action::Create),
+            ]
+        );
+        assert!(plan.has_changes());
+        assert!(plan.notes.iter().any(|n| n.contains("<ACCOUNT_ID>")));
+        let json = plan.to_json();
+        assert_eq!(json[0]["resource"], "policy");
+        assert_eq!(json[0]["action"], "create");
+        assert_eq!(json[0]["before"], Value::Null);
+        assert_eq!(json[0]["after"]["Version"], "2012-10-17");
+        assert_eq!(json[3]["resource"], "dead-letter-queue");
+    }
+
+    #[test]
+    fn rendering_shows_each_document_as_added_lines() {
+        let spec = starter("acme-ingest", "us-west-2", Some("123456789012"));
+        let text = Plan::offline(&spec).render(false);
+        assert!(
+            text.starts_with("+ create policy acme-ingest-policy\n    @@ -0,0 +1,"),
+            "{text}"
+        );
+        assert!(
+            text.contains("+      \"Sid\": \"SQSConsumeAccess\","),
+            "{text}"
+        );
+        assert!(
+            text.contains("Plan: 6 to create, 0 to update, 0 to adopt, 0 unchanged."),
+            "{text}"
+        );
+        assert!(!text.contains('\x1b'));
+        assert!(
+            Plan::offline(&spec)
+                .render(true)
+                .contains("\x1b[1;32m+ create policy")
+        );
+    }
+}

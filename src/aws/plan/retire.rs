@@ -1,0 +1,158 @@
+//! Planning what the spec no longer wants: a previous route's parts, the
+//! user turned off, the stack's resources under names no longer used.
+
+use serde_json::Value;
+
+use crate::aws::ownership::{Owner, owner};
+use crate::docs::{ResourceKind, without_ours};
+use crate::spec::Delivery;
+
+use super::{Action, PlanItem, Planner, rule_is_the_stacks};
+
+impl Planner<'_> {
+    /// What the spec no longer wants of the stack, each a planned delete (or
+    /// an update that takes ours out): a previous route's rule, subscription
+    /// or entry, the user turned off, and the stack's resources under names
+    /// the spec no longer uses (last, once what replaces each is in place).
+    pub(super) fn retirements(&mut self, items: &mut Vec<PlanItem>) {
+        let spec = self.spec;
+        let observed = self.observed;
+        let notes = &mut self.notes;
+        // A route switched away from EventBridge: the stack's rule would
+        // deliver every event a second time.
+        if spec.delivery() != Some(Delivery::Eventbridge)
+            && let Ok(Some(rule)) = &observed.rule
+            && rule_is_the_stacks(rule, spec)
+        {
+            notes.push(format!(
+                "EventBridge rule {} is this stack's from EventBridge delivery, which the spec no longer uses: while it stays, each event arrives twice; apply removes it (and the bucket's EventBridge delivery when no other rule may use it)",
+                spec.notification.id
+            ));
+            items.push(PlanItem {
+                tags: None,
+                resource: ResourceKind::Rule,
+                name: spec.notification.id.clone(),
+                action: Action::Delete,
+                before: Some(serde_json::json!({
+                    "EventPattern": rule.event_pattern,
+                    "State": rule.state,
+                    "Targets": rule.targets.iter().map(|(id, arn)| serde_json::json!({"Id": id, "Arn": arn})).collect::<Vec<_>>(),
+                })),
+                after: None,
+            });
+        }
+        // A route switched away from SNS: the stack's queue is still
+        // subscribed to the topic.
+        if spec.delivery() != Some(Delivery::Sns)
+            && spec.queue.enabled
+            && spec.queue.create
+            && let Ok(Some(sub)) = &observed.subscription
+        {
+            notes.push(format!(
+                "queue {} is still subscribed to a topic ({}) from SNS delivery, which the spec no longer uses: apply unsubscribes it (the topic and its other subscriptions are left as they are)",
+                spec.queue.name,
+                sub.attributes
+                    .get("TopicArn")
+                    .and_then(Value::as_str)
+                    .unwrap_or("its subscription")
+            ));
+            items.push(PlanItem {
+                tags: None,
+                resource: ResourceKind::Subscription,
+                name: sub.arn.clone(),
+                action: Action::Delete,
+                before: Some(Value::Object(sub.attributes.clone().into_iter().collect())),
+                after: None,
+            });
+        }
+        // The notification or the queue turned off (or a connector without
+        // one): our entry would keep sending to the stack's queue nobody reads.
+        if !spec.has_notification()
+            && spec.foreign_queue().is_none()
+            && let Ok(Some(b)) = &observed.bucket
+            && let (rest, Some(id)) = without_ours(&b.notification, spec)
+        {
+            notes.push(format!(
+                "notification entry {id} is this stack's, and the spec has no queue for it now: it would keep sending to a queue nobody reads; apply removes it (entries of others kept)"
+            ));
+            items.push(PlanItem {
+                tags: None,
+                resource: ResourceKind::Notification,
+                name: id,
+                action: Action::Delete,
+                before: Some(b.notification.clone()),
+                after: Some(rest),
+            });
+        }
+        // The user turned off: it and its access keys go.
+        if !spec.user.enabled
+            && let Ok(Some(u)) = &observed.user
+            && owner(&u.tags, &spec.name) == Owner::Stack
+        {
+            notes.push(format!(
+                "user {} is this stack's and the spec no longer has a user: apply deletes it with its {} (a deleted key cannot be restored; anyone using it loses access)",
+                spec.user.name,
+                crate::words::count(u.access_keys, "access key")
+            ));
+            items.push(PlanItem {
+                tags: None,
+                resource: ResourceKind::User,
+                name: spec.user.name.clone(),
+                action: Action::Delete,
+                before: Some(serde_json::json!({
+                    "AttachedPolicies": u.attached,
+                    "AccessKeys": u.access_keys,
+                })),
+                after: None,
+            });
+        }
+        // Through the bucket's topic: an entry of ours from an earlier direct
+        // delivery goes, after the subscription is in place.
+        if spec.delivery() == Some(Delivery::Sns)
+            && let Ok(Some(b)) = &observed.bucket
+            && let (rest, Some(id)) = without_ours(&b.notification, spec)
+        {
+            notes.push(format!(
+                "notification entry {id} is sluice's from direct delivery: it is removed, as the subscription replaces it"
+            ));
+            items.push(PlanItem {
+                tags: None,
+                resource: ResourceKind::Notification,
+                name: id,
+                action: Action::Update,
+                before: Some(b.notification.clone()),
+                after: Some(rest),
+            });
+        }
+        // What the stack made under names the spec no longer uses: last,
+        // once what replaces each is in place.
+        match &observed.orphans {
+            Ok(orphans) => {
+                for orphan in orphans {
+                    notes.push(format!(
+                        "{} is this stack's (tag {}={}) and the spec no longer names it (renamed, turned off, or the previous connector's): apply deletes it as destroy would{}",
+                        orphan.label(),
+                        crate::docs::STACK_TAG,
+                        spec.name,
+                        if orphan.kind == ResourceKind::Queue {
+                            ", keeping it while it holds messages"
+                        } else {
+                            ""
+                        }
+                    ));
+                    items.push(PlanItem {
+                        tags: None,
+                        resource: orphan.kind,
+                        name: orphan.name.clone(),
+                        action: Action::Delete,
+                        before: Some(serde_json::json!({ "Id": orphan.id })),
+                        after: None,
+                    });
+                }
+            }
+            Err(e) => notes.push(format!(
+                "resources of this stack under names the spec no longer uses could not be looked for ({e}): a renamed queue, policy, role or user would stay"
+            )),
+        }
+    }
+}

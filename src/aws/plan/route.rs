@@ -1,0 +1,179 @@
+//! Planning the event route: our notification entry (direct), the
+//! bucket's EventBridge delivery and our rule (EventBridge), the queue's
+//! subscription (SNS).
+
+use serde_json::{Map, Value};
+
+use crate::aws::AwsError;
+use crate::docs::{
+    MergeError, covering_topic_entry, enable_eventbridge, merge, notification_entry, recognise,
+    rule_description, without_ours,
+};
+
+use super::{
+    Action, PlanItem, Planner, Wanted, changed, count_entries, overlap_refusal, rule_as_planned,
+    subscription_as_planned,
+};
+
+impl<'a> Planner<'a> {
+    /// The bucket's EventBridge delivery (EventBridge route): turned on beside
+    /// others' entries, our direct entry from before taken out.
+    pub(super) fn eventbridge_delivery(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+        let spec = self.spec;
+        let observed = self.observed;
+        let notes = &mut self.notes;
+        {
+            observed.bucket.as_ref().map(|state| {
+                let current = state
+                    .as_ref()
+                    .map(|b| b.notification.clone())
+                    .unwrap_or_else(|| Value::Object(Map::new()));
+                // An entry of ours from an earlier direct delivery goes: the rule replaces it.
+                let (rest, retired) = without_ours(&current, spec);
+                if let Some(id) = &retired {
+                    notes.push(format!(
+                        "notification entry {id} is sluice's from direct delivery: it is removed, as EventBridge replaces it"
+                    ));
+                }
+                let wanted = enable_eventbridge(&rest);
+                let foreign = count_entries(&rest);
+                if foreign > 0 {
+                    notes.push(format!(
+                        "the bucket's notification configuration has {foreign} other entr{}: kept as they are, EventBridge delivery is added beside them",
+                        if foreign == 1 { "y" } else { "ies" }
+                    ));
+                }
+                let action = if state.is_none() {
+                    Action::Create
+                } else {
+                    changed(&current, &wanted, Action::Update)
+                };
+                w.item(action, Some(current), Some(wanted))
+            })
+        }
+    }
+
+    /// The queue's subscription to the bucket's topic (SNS route).
+    pub(super) fn subscription(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+        let spec = self.spec;
+        let observed = self.observed;
+        let errors = &mut self.errors;
+        let notes = &mut self.notes;
+        let _name = &w.name;
+        let after = &w.after;
+        {
+            match &observed.bucket {
+                Ok(Some(b)) => {
+                    if let Err(why) = covering_topic_entry(&b.notification, spec) {
+                        errors.push(format!("{why}; nothing will be written"));
+                    }
+                }
+                Ok(None) => errors.push(format!(
+                    "bucket {} does not exist: notification.delivery sns relies on the topic entry of a bucket that already publishes to {}",
+                    spec.bucket.name,
+                    spec.notification.topic_arn.as_deref().unwrap_or_default()
+                )),
+                Err(_) => {} // reported with the bucket
+            }
+            observed.subscription.as_ref().map(|state| match state {
+                None => w.item(Action::Create, None, Some(after.clone())),
+                // The queue is adopted and already subscribed: its owners' subscription, maybe.
+                Some(sub) if !spec.queue.create => {
+                    notes.push(format!(
+                        "queue {} is adopted and already subscribed to the topic ({}): the subscription is left as it is",
+                        spec.queue.name, sub.arn
+                    ));
+                    let before = subscription_as_planned(after, sub);
+                    w.item(Action::Adopt, Some(before.clone()), Some(before))
+                }
+                Some(sub) => {
+                    let before = subscription_as_planned(after, sub);
+                    w.item(changed(&before, after, Action::Update), Some(before), Some(after.clone()))
+                }
+            })
+        }
+    }
+
+    /// The EventBridge rule and its target (EventBridge route).
+    pub(super) fn rule(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+        let spec = self.spec;
+        let observed = self.observed;
+        let errors = &mut self.errors;
+        let notes = &mut self.notes;
+        let name = &w.name;
+        let after = &w.after;
+        observed.rule.as_ref().map(|state| match state {
+            None => w.item(Action::Create, None, Some(after.clone())),
+            Some(rule) => {
+                match rule.tags.get(crate::docs::STACK_TAG) {
+                    Some(stack) if stack == &spec.name => {}
+                    // Made without tags (CloudFormation's rule takes none), with our description.
+                    None if rule.description == rule_description(spec) => notes.push(format!(
+                        "rule {name} carries no {} tag (CloudFormation makes rules so): it is this stack's by its description, and apply tags it {}={}",
+                        crate::docs::STACK_TAG,
+                        crate::docs::STACK_TAG,
+                        spec.name
+                    )),
+                    _ => errors.push(format!(
+                        "an EventBridge rule {name} exists and is not this stack's (no {}={} tag): choose another notification.id, which names the rule",
+                        crate::docs::STACK_TAG,
+                        spec.name
+                    )),
+                }
+                let (before, wanted) = rule_as_planned(after, rule);
+                let action = if rule.tags.contains_key(crate::docs::STACK_TAG) {
+                    changed(&before, &wanted, Action::Update)
+                } else {
+                    Action::Update // apply records the adoption with our tags
+                };
+                w.item(action, Some(before), Some(wanted))
+            }
+        })
+    }
+
+    /// Our entry in the bucket's notification configuration (direct route),
+    /// merged with others'.
+    pub(super) fn notification(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+        let spec = self.spec;
+        let observed = self.observed;
+        let errors = &mut self.errors;
+        let notes = &mut self.notes;
+        observed.bucket.as_ref().map(|state| {
+            let current = state
+                .as_ref()
+                .map(|b| b.notification.clone())
+                .unwrap_or_else(|| Value::Object(Map::new()));
+            let (ours, taken) = recognise(&current, &notification_entry(spec));
+            if let Some(id) = &taken {
+                notes.push(format!(
+                    "notification entry {id} is sluice's (this queue, these events, this key filter) under an Id S3 gave it, as CloudFormation leaves it: kept as it is"
+                ));
+            }
+            let our_id = taken.as_deref().unwrap_or(&spec.notification.id);
+            match merge(&current, &ours) {
+                Err(MergeError::Overlap(overlap)) => {
+                    errors.push(overlap_refusal(&overlap));
+                    w.item(Action::Update, Some(current), None)
+                }
+                Ok(merged) => {
+                    let foreign = count_entries(&current) - usize::from(crate::docs::has_entry(&current, our_id));
+                    if foreign > 0 {
+                        notes.push(format!(
+                            "the bucket's notification configuration has {foreign} other entr{}: kept as they are",
+                            if foreign == 1 { "y" } else { "ies" }
+                        ));
+                    }
+                    let action = if state.is_none() { Action::Create } else { changed(&current, &merged, Action::Update) };
+                    w.item(action, Some(current), Some(merged))
+                }
+                Err(e) => {
+                    errors.push(match e {
+                        MergeError::Overlap(_) | MergeError::IdTaken { .. } => format!("{e}; nothing will be written"),
+                        other => other.to_string(),
+                    });
+                    w.item(Action::Update, Some(current), None)
+                }
+            }
+        })
+    }
+}
