@@ -1,0 +1,297 @@
+//! Taking a stack down again: only what sluice made, and only what carries
+//! the stack's tag.
+//!
+//! In order: our bucket notification entry (every other entry is put back as
+//! it was), or the queue's subscription to the bucket's topic, or our
+//! EventBridge rule and target (the bucket's EventBridge setting is turned
+//! off only when no other rule may use it), the queue and its dead-letter queue, the permissions policy, the
+//! role, the user, and the bucket. A resource is deleted only when it is
+//! tagged `sluice:stack` with the spec's name; one without the tag is kept,
+//! and the report says why. An adopted queue loses only our access policy
+//! statement; an adopted bucket only our notification entry.
+//!
+//! Data is deleted only under the flag that names it: a queue holding
+//! messages with `force` (every message written to the backup first, and
+//! kept when some cannot be read), a bucket holding objects with
+//! `delete_objects`. A bucket that something else depends on (another
+//! team's notification entry, an EventBridge rule naming it) is kept
+//! whatever the flags. S3's own `s3:TestEvent` is not a backlog. What does
+//! not exist is reported as already gone, so destroying twice is fine.
+//!
+//! Split by what is removed: `route` the bucket's notification entry, the
+//! queue's subscription, the EventBridge rule and the bucket's EventBridge
+//! setting; `queue` the queues (with the backup of their messages) and
+//! our statements in an adopted queue's policy; `iam` the policy, role and
+//! user; `bucket` the bucket (its objects, and what depends on it);
+//! `orphan` what the stack made under names the spec no longer uses; and
+//! `run` how each resource's fate is reported. This file holds the
+//! options, what the stack holds, and the order of destroy.
+
+mod bucket;
+mod iam;
+mod orphan;
+mod queue;
+mod route;
+mod run;
+
+use crate::aws::backup::Backup;
+use crate::aws::client::Clients;
+use crate::aws::error::{AwsError, optional};
+use crate::aws::observe::{Depth, observe_rule, queue_depth, read_notification};
+use crate::aws::ownership::Owner;
+use crate::aws::progress::{KeptReason, Reporter};
+use crate::docs::{Arns, ResourceKind, without_ours};
+use crate::spec::{Delivery, Spec};
+
+pub use bucket::bucket_dependents;
+pub(crate) use orphan::retire_orphan;
+pub(crate) use route::{EventBridgeOff, eventbridge_off, remove_our_target, rules_for_bucket};
+
+use bucket::{bucket, count_objects};
+use iam::{policy, role, user};
+use orphan::remove_orphan;
+use queue::queue;
+use route::{eventbridge_setting, notification, rule, rule_owner, subscription};
+use run::{Fate, Run};
+
+/// How far destroy goes. Messages and objects are different data, under
+/// different flags: neither implies the other.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DestroyOptions {
+    /// Delete the stack's queues even when they hold messages: every
+    /// message is written to the backup first, and a queue whose messages
+    /// cannot all be read (some are in flight or delayed) is kept.
+    pub force: bool,
+    /// Delete the stack's bucket even when it holds objects: every object
+    /// and object version in it is deleted first (objects are not backed up).
+    pub delete_objects: bool,
+    /// Where the messages of a forced queue deletion are backed up; `None`
+    /// is sluice's data directory.
+    pub backup_base: Option<std::path::PathBuf>,
+}
+
+/// The data the stack's resources hold: what destroy keeps without `force`
+/// (messages) or `delete_objects` (objects), and what keeps the bucket
+/// whatever the flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Holdings {
+    pub queue: Option<Depth>,
+    pub dlq: Option<Depth>,
+    /// Current objects, counted up to 100,000.
+    pub bucket_objects: Option<usize>,
+    /// What depends on the bucket and is not the stack's (see [`bucket_dependents`]).
+    pub bucket_dependents: Vec<String>,
+}
+
+impl Holdings {
+    /// Whether anything would be lost.
+    pub fn any(&self) -> bool {
+        self.queue.is_some_and(|d| d.total() > 0)
+            || self.dlq.is_some_and(|d| d.total() > 0)
+            || self.bucket_objects.is_some_and(|n| n > 0)
+    }
+}
+
+/// What the stack's queues and bucket hold now (those that exist).
+pub async fn holdings(clients: &Clients, spec: &Spec) -> Result<Holdings, AwsError> {
+    let depth_of = async |name: &str| -> Result<Option<Depth>, AwsError> {
+        match clients.queue_url(name).await? {
+            Some(url) => optional(queue_depth(clients, &url).await),
+            None => Ok(None),
+        }
+    };
+    let queue = if spec.has_queue() && spec.queue.create {
+        depth_of(&spec.queue.name).await?
+    } else {
+        None
+    };
+    let dlq = if spec.queue.create && spec.has_dead_letter() {
+        depth_of(&spec.queue.dead_letter.name).await?
+    } else {
+        None
+    };
+    let (bucket_objects, bucket_dependents) = if spec.bucket.create {
+        (
+            optional(count_objects(clients, &spec.bucket.name).await)?,
+            bucket_dependents(clients, spec, None).await?,
+        )
+    } else {
+        (None, Vec::new())
+    };
+    Ok(Holdings {
+        queue,
+        dlq,
+        bucket_objects,
+        bucket_dependents,
+    })
+}
+
+/// What destroy did, resource by resource (labels such as `queue acme-ingest-queue`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DestroyReport {
+    /// Deleted resources, and parts removed from kept ones.
+    pub removed: Vec<String>,
+    /// Resources left in place, each with the reason.
+    pub kept: Vec<(String, KeptReason)>,
+    /// Resources that did not exist (already destroyed, or never made).
+    pub already_gone: Vec<String>,
+}
+
+/// Destroys the stack of `spec` (whose `account_id` may be unset: it is then
+/// the caller's). Stops at the first call that fails, with that error; what
+/// was done before is reported through `reporter`.
+pub async fn destroy(
+    clients: &Clients,
+    spec: &Spec,
+    options: &DestroyOptions,
+    reporter: &Reporter,
+) -> Result<DestroyReport, AwsError> {
+    let mut spec = spec.clone();
+    if spec.account_id.is_none() {
+        spec.account_id = Some(clients.identity().await?.account);
+    }
+    let arns = Arns::of(&spec);
+    let mut run = Run {
+        reporter,
+        report: DestroyReport::default(),
+        backup: options
+            .backup_base
+            .clone()
+            .or_else(super::backup::default_base)
+            .map(|base| {
+                Backup::new(
+                    base,
+                    &spec.name,
+                    &spec.region,
+                    spec.account_id.as_deref().unwrap_or_default(),
+                )
+            }),
+        force: options.force,
+        for_apply: false,
+    };
+
+    // A pipeline without a queue made no notification entry and no queues.
+    match spec.delivery() {
+        Some(Delivery::Direct) => {
+            let label = format!(
+                "notification {} on bucket {}",
+                spec.notification.id, spec.bucket.name
+            );
+            let started = run.start(ResourceKind::Notification, &label);
+            let result = notification(clients, &spec, &label, &mut run).await;
+            run.end(ResourceKind::Notification, started, result)?;
+        }
+        Some(Delivery::Sns) => {
+            let topic = spec.notification.topic_arn.clone().unwrap_or_default();
+            let label = format!("subscription of queue {} to {topic}", spec.queue.name);
+            let started = run.start(ResourceKind::Subscription, &label);
+            let result = subscription(clients, &spec, &topic, &arns.queue, &label).await;
+            run.end(ResourceKind::Subscription, started, result)?;
+        }
+        Some(Delivery::Eventbridge) => {
+            let label = format!("EventBridge rule {}", spec.notification.id);
+            let started = run.start(ResourceKind::Rule, &label);
+            let result = rule(clients, &spec, &label, &mut run).await;
+            // A rule of ours that stays (someone else's target on it) still needs the setting.
+            let ours_gone = matches!(&result, Ok((_, Fate::Removed(_) | Fate::Gone)));
+            run.end(ResourceKind::Rule, started, result)?;
+            let label = format!("EventBridge delivery of bucket {}", spec.bucket.name);
+            let started = run.start(ResourceKind::Notification, &label);
+            let skip = ours_gone.then_some(spec.notification.id.as_str());
+            let result = eventbridge_setting(clients, &spec, skip, &label).await;
+            run.end(ResourceKind::Notification, started, result)?;
+        }
+        None => {}
+    }
+    // What an earlier delivery of the same stack left: our direct entry, our rule.
+    if matches!(spec.delivery(), Some(Delivery::Sns | Delivery::Eventbridge))
+        && let Ok(Some(config)) = optional(read_notification(&clients.s3, &spec.bucket.name).await)
+        && without_ours(&config, &spec).1.is_some()
+    {
+        let label = format!(
+            "notification {} on bucket {} (from direct delivery)",
+            spec.notification.id, spec.bucket.name
+        );
+        let started = run.start(ResourceKind::Notification, &label);
+        let result = notification(clients, &spec, &label, &mut run).await;
+        run.end(ResourceKind::Notification, started, result)?;
+    }
+    if matches!(spec.delivery(), Some(Delivery::Direct | Delivery::Sns))
+        && let Ok(Some(found)) = observe_rule(clients, &spec.notification.id).await
+        && rule_owner(&found, &spec) == Owner::Stack
+    {
+        let label = format!(
+            "EventBridge rule {} (from EventBridge delivery)",
+            spec.notification.id
+        );
+        let started = run.start(ResourceKind::Rule, &label);
+        let result = rule(clients, &spec, &label, &mut run).await;
+        run.end(ResourceKind::Rule, started, result)?;
+    }
+
+    if spec.has_queue() {
+        let label = format!("queue {}", spec.queue.name);
+        let started = run.start(ResourceKind::Queue, &label);
+        let result = queue(clients, &spec, &spec.queue.name, true, &label, &mut run).await;
+        run.end(ResourceKind::Queue, started, result)?;
+    }
+
+    if spec.has_dead_letter() {
+        let label = format!("dead-letter queue {}", spec.queue.dead_letter.name);
+        let started = run.start(ResourceKind::DeadLetterQueue, &label);
+        let result = queue(
+            clients,
+            &spec,
+            &spec.queue.dead_letter.name,
+            false,
+            &label,
+            &mut run,
+        )
+        .await;
+        run.end(ResourceKind::DeadLetterQueue, started, result)?;
+    }
+
+    let label = format!("policy {}", spec.policy.name);
+    let started = run.start(ResourceKind::Policy, &label);
+    let result = policy(clients, &spec, &arns.policy, &label, &mut run).await;
+    run.end(ResourceKind::Policy, started, result)?;
+
+    if spec.role.enabled {
+        let label = format!("role {}", spec.role.name);
+        let started = run.start(ResourceKind::Role, &label);
+        let result = role(clients, &spec, &label, &mut run).await;
+        run.end(ResourceKind::Role, started, result)?;
+    }
+
+    if spec.user.enabled {
+        let label = format!("user {}", spec.user.name);
+        let started = run.start(ResourceKind::User, &label);
+        let result = user(clients, &spec, &label, &mut run).await;
+        run.end(ResourceKind::User, started, result)?;
+    }
+
+    // What the stack made under names the spec no longer uses.
+    match super::orphans::find(clients, &spec, spec.account_id.as_deref().unwrap_or_default()).await {
+        Ok(orphans) => {
+            for orphan in orphans {
+                let label = format!("{} (no longer in the spec)", orphan.label());
+                let started = run.start(orphan.kind, &label);
+                let result = remove_orphan(clients, &spec, &orphan, &label, &mut run).await;
+                run.end(orphan.kind, started, result)?;
+            }
+        }
+        Err(e) => run.note(
+            ResourceKind::Bucket,
+            format!(
+                "resources of this stack under names the spec no longer uses could not be looked for ({e}); destroy with the earlier spec removes them"
+            ),
+        ),
+    }
+
+    let label = format!("bucket {}", spec.bucket.name);
+    let started = run.start(ResourceKind::Bucket, &label);
+    let result = bucket(clients, &spec, options, &label, &mut run).await;
+    run.end(ResourceKind::Bucket, started, result)?;
+
+    Ok(run.report)
+}

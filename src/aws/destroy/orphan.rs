@@ -1,0 +1,69 @@
+//! What the stack made under names the spec no longer uses: removed as
+//! destroy removes the stack's own, and, for apply, one at a time.
+
+use super::DestroyReport;
+use super::iam::{policy, role, user};
+use super::queue::queue;
+use super::run::{Fate, Run};
+use crate::aws::client::Clients;
+use crate::aws::error::AwsError;
+use crate::aws::orphans::Orphan;
+use crate::aws::progress::{Outcome, Reporter};
+use crate::docs::ResourceKind;
+use crate::spec::Spec;
+
+/// Removes one resource of the stack the spec no longer names (found by
+/// [`crate::aws::orphans`]), as destroy removes the stack's own, for apply: never
+/// forced, so a queue holding messages is kept (with its counts); the tag is
+/// read again first.
+pub(crate) async fn retire_orphan(
+    clients: &Clients,
+    spec: &Spec,
+    orphan: &Orphan,
+    reporter: &Reporter,
+) -> Result<(Outcome, String), AwsError> {
+    let mut run = Run {
+        reporter,
+        report: DestroyReport::default(),
+        backup: None,
+        force: false,
+        for_apply: true,
+    };
+    let (_, fate) = remove_orphan(clients, spec, orphan, &orphan.label(), &mut run).await?;
+    Ok(match fate {
+        Fate::Removed(detail) => (Outcome::Removed, detail),
+        Fate::Kept(why) => {
+            let detail = format!("kept: {why}");
+            (Outcome::Kept(why), detail)
+        }
+        Fate::Gone => (Outcome::AlreadyGone, "already gone".to_owned()),
+    })
+}
+
+/// One orphan, by the remover of its kind, given the spec as it was when
+/// it named the resource.
+pub(super) async fn remove_orphan(
+    clients: &Clients,
+    spec: &Spec,
+    orphan: &Orphan,
+    label: &str,
+    run: &mut Run<'_>,
+) -> Result<(String, Fate), AwsError> {
+    let mut earlier = spec.clone();
+    match orphan.kind {
+        ResourceKind::Role => {
+            earlier.role.name = orphan.name.clone();
+            role(clients, &earlier, label, run).await
+        }
+        ResourceKind::Policy => {
+            earlier.policy.name = orphan.name.clone();
+            policy(clients, &earlier, &orphan.id, label, run).await
+        }
+        ResourceKind::User => {
+            earlier.user.name = orphan.name.clone();
+            user(clients, &earlier, label, run).await
+        }
+        // Orphans are queues otherwise (see `orphans::find`).
+        _ => queue(clients, &earlier, &orphan.name, true, label, run).await,
+    }
+}

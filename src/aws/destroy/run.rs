@@ -1,0 +1,79 @@
+//! The run of removals: what happened to each resource ([`Fate`]), and how
+//! it is reported and recorded in the report ([`Run`]).
+
+use std::time::Instant;
+
+use super::DestroyReport;
+use crate::aws::backup::Backup;
+use crate::aws::error::AwsError;
+use crate::aws::progress::{KeptReason, Outcome, Reporter, StepId};
+use crate::docs::ResourceKind;
+
+/// What happened to one resource.
+pub(super) enum Fate {
+    Removed(String),
+    Kept(KeptReason),
+    Gone,
+}
+
+pub(super) struct Run<'a> {
+    pub(super) reporter: &'a Reporter,
+    pub(super) report: DestroyReport,
+    /// Where a forced deletion backs up what a queue held.
+    pub(super) backup: Option<Backup>,
+    pub(super) force: bool,
+    /// Removing for apply (see [`retire_orphan`](super::retire_orphan)): notes go to apply's step.
+    pub(super) for_apply: bool,
+}
+
+impl Run<'_> {
+    pub(super) fn start(&self, kind: ResourceKind, label: &str) -> Instant {
+        self.reporter.started(StepId::Destroy(kind), label);
+        Instant::now()
+    }
+
+    pub(super) fn note(&self, kind: ResourceKind, message: impl Into<String>) {
+        let step = if self.for_apply {
+            StepId::Apply(kind)
+        } else {
+            StepId::Destroy(kind)
+        };
+        self.reporter.note(step, message);
+    }
+
+    /// Reports how the step ended and records the resource's fate.
+    pub(super) fn end(
+        &mut self,
+        kind: ResourceKind,
+        started: Instant,
+        result: Result<(String, Fate), AwsError>,
+    ) -> Result<(), AwsError> {
+        let elapsed = started.elapsed();
+        let step = StepId::Destroy(kind);
+        match result {
+            Ok((label, fate)) => {
+                let (outcome, detail) = match fate {
+                    Fate::Removed(detail) => {
+                        self.report.removed.push(label);
+                        (Outcome::Removed, detail)
+                    }
+                    Fate::Kept(why) => {
+                        let detail = format!("kept: {why}");
+                        self.report.kept.push((label, why.clone()));
+                        (Outcome::Kept(why), detail)
+                    }
+                    Fate::Gone => {
+                        self.report.already_gone.push(label);
+                        (Outcome::AlreadyGone, "already gone".to_owned())
+                    }
+                };
+                self.reporter.finished(step, outcome, detail, elapsed);
+                Ok(())
+            }
+            Err(e) => {
+                self.reporter.failed(step, e.clone(), elapsed);
+                Err(e)
+            }
+        }
+    }
+}

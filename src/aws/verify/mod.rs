@@ -1,0 +1,454 @@
+//! End-to-end verification of a deployed stack: upload a test object, wait
+//! for its S3 event on the queue, and check what a consumer would see and be
+//! allowed to do.
+//!
+//! Every check has a stable name (also its progress step, prefixed with
+//! `verify:`):
+//!
+//! | name | what it checks |
+//! |---|---|
+//! | `caller-identity` | STS GetCallerIdentity (the account, when the spec has none) |
+//! | `queue-url` | sqs:GetQueueUrl of the spec's queue |
+//! | `upload` | s3:PutObject of a test object under the prefix, ending with the suffix |
+//! | `event` | the object's event arrives on the queue within the timeout |
+//! | `event-source` | its `eventSource` is `aws:s3` |
+//! | `event-name` | its `eventName` starts with `ObjectCreated:` |
+//! | `event-bucket` | its bucket is the spec's bucket |
+//! | `event-key` | its key (URL-encoded, but for EventBridge) decodes to the uploaded key |
+//! | `event-route` | it came the way `notification.delivery` says: from S3, through the spec's SNS topic, or from EventBridge |
+//! | `role-assume` | sts:AssumeRole of the role with the external ID |
+//! | `role-receive-message` | the role may sqs:ReceiveMessage (visibility 0: nothing is disturbed) |
+//! | `role-get-object` | the role may s3:GetObject the test object |
+//! | `simulate-role`, `simulate-user` | iam:SimulatePrincipalPolicy for the consumer's actions |
+//! | `cleanup-unrelated` | messages of others that were held back are visible again |
+//! | `cleanup-message` | our event message is deleted |
+//! | `cleanup-object` | the test object is deleted |
+//!
+//! Every receive counts towards a message's `maxReceiveCount`, so verify
+//! spends none on messages of others without consent: when the queue
+//! already holds some, it says so and waits (reading only the queue's
+//! counts) for the queue to empty before it uploads its object; with
+//! `--probe-busy-queue` it receives anyway. A message of others that
+//! arrives while verify polls is received once, held, and made visible
+//! again when the checks end; none is ever deleted. `s3:TestEvent`
+//! messages, which S3 sends when a notification is configured, are deleted.
+//!
+//! The event is awaited for the route's usual time and, right after apply
+//! changed the route, for as long as AWS documents the change may take
+//! (see [`super::recent`]), with a progress line every 30 s and a final
+//! message that names the change.
+//!
+//! Each check is reported as `Started`, then `Succeeded` (with the check's
+//! detail) or `Failed` (with its cause); a check that is not available ends
+//! with `Succeeded` and the detail `not available: <why>`.
+//!
+//! Split by what is checked: `run` records and reports the checks (and
+//! holds what every check looks at), `object` is the test object, `queue`
+//! resolves the queue and keeps verify off messages of others, `event`
+//! awaits the object's event and checks its fields, `route` says how long
+//! an event takes by each route and why one did not come, `iam` assumes
+//! the role and tries the user's key, `access` reads and writes as the role
+//! or the user, and `simulate` asks the policy simulator. This file holds
+//! the options, the report, and the run from the first check to cleanup.
+
+mod access;
+mod event;
+mod iam;
+mod object;
+mod queue;
+mod route;
+mod run;
+mod simulate;
+
+/// An event's object key as S3 sends it, decoded (shared with the consumer).
+pub use crate::docs::decode_key;
+pub use simulate::SIMULATION_NOT_AVAILABLE;
+use std::time::{Duration, Instant};
+
+use super::client::Clients;
+use super::error::classify;
+use super::progress::{CheckId, Reporter};
+use crate::docs::Arns;
+use crate::spec::Spec;
+use event::{Received, poll_for_event};
+use iam::{role_checks, user_checks};
+use object::{TEST_BODY, TestObject};
+use queue::{change_visibility, resolve_queue, wait_for_quiet};
+use route::EventWait;
+use run::{Run, Stack};
+use simulate::simulation_checks;
+/// How verification runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// How long to wait for the test object's event on the queue.
+    pub timeout: Duration,
+    /// The user's own access key (from the 0600 file apply wrote), to try
+    /// the user's access as the connector would.
+    pub user_key: Option<UserKey>,
+    /// How long AssumeRole and the first calls with new credentials wait
+    /// for IAM to propagate a change (`--iam-wait`).
+    pub iam_wait: Duration,
+    /// The directory of apply's records of route changes
+    /// ([`super::recent`]): a missing event is then put down to a change
+    /// still taking effect when there is one.
+    pub recent_dir: Option<std::path::PathBuf>,
+    /// Await the event for at least the route's usual time and, after a
+    /// recent change, as long again as AWS documents it may take; otherwise
+    /// for exactly `timeout` (an explicit `--wait`).
+    pub wait_for_propagation: bool,
+    /// Receive from a queue that already holds messages of others: each
+    /// receive counts towards their maxReceiveCount (`--probe-busy-queue`).
+    pub probe_busy_queue: bool,
+}
+
+/// An IAM user's access key; the secret never prints through `Debug`.
+#[derive(Debug, Clone)]
+pub struct UserKey {
+    pub access_key_id: String,
+    pub secret_access_key: super::Secret,
+}
+
+impl PartialEq for UserKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.access_key_id == other.access_key_id
+            && self.secret_access_key.expose() == other.secret_access_key.expose()
+    }
+}
+
+impl Eq for UserKey {}
+
+impl UserKey {
+    /// The key from the CSV file sluice apply (or the AWS console) writes:
+    /// a header line, then `ACCESS_KEY_ID,SECRET`.
+    pub fn from_csv(text: &str) -> Result<UserKey, String> {
+        let line = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with("Access key ID"))
+            .ok_or("no key line (expected `Access key ID,Secret access key` then the values)")?;
+        let mut fields = line.split(',');
+        match (fields.next(), fields.next()) {
+            (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Ok(UserKey {
+                access_key_id: id.to_owned(),
+                secret_access_key: super::Secret::new(secret),
+            }),
+            _ => Err("the key line is not `ACCESS_KEY_ID,SECRET`".to_owned()),
+        }
+    }
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            timeout: Duration::from_secs(30),
+            user_key: None,
+            iam_wait: super::propagation::DEFAULT_IAM_WAIT,
+            recent_dir: None,
+            wait_for_propagation: false,
+            probe_busy_queue: false,
+        }
+    }
+}
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    /// The check failed; the cause says what to fix.
+    Fail(String),
+    /// The check could not be made here (no role, an emulator without the API, ...).
+    NotAvailable(String),
+}
+
+/// One named check, with how long it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// Which check, e.g. `event-key` (see the module documentation).
+    pub name: CheckId,
+    pub outcome: Outcome,
+    pub latency: Duration,
+}
+
+/// Every check made, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub checks: Vec<Check>,
+    /// The key of the test object, when one was chosen.
+    pub object_key: Option<String>,
+}
+
+impl VerifyReport {
+    /// True when no check failed (checks that were not available do not count).
+    pub fn passed(&self) -> bool {
+        !self
+            .checks
+            .iter()
+            .any(|c| matches!(c.outcome, Outcome::Fail(_)))
+    }
+
+    /// The check `name`, if it was made.
+    pub fn check(&self, name: CheckId) -> Option<&Check> {
+        self.checks.iter().find(|c| c.name == name)
+    }
+}
+
+/// Runs every check against the live stack of `spec`. Never fails as a
+/// whole: each problem is a failed check with its cause.
+pub async fn verify(
+    clients: &Clients,
+    spec: &Spec,
+    options: &VerifyOptions,
+    reporter: &Reporter,
+) -> VerifyReport {
+    let mut run = Run {
+        reporter,
+        report: VerifyReport::default(),
+    };
+
+    // Who we are: the account for the ARNs, and the caller for the trust check.
+    let started = run.start(CheckId::CallerIdentity, "caller identity");
+    let identity = match clients.identity().await {
+        Ok(identity) => {
+            run.finish(CheckId::CallerIdentity, started, Ok(identity.arn.clone()));
+            Some(identity)
+        }
+        Err(e) => {
+            run.finish(CheckId::CallerIdentity, started, Err(e.to_string()));
+            if spec.account_id.is_none() {
+                return run.report;
+            }
+            None
+        }
+    };
+    let mut spec = spec.clone();
+    if spec.account_id.is_none() {
+        spec.account_id = identity.as_ref().map(|i| i.account.clone());
+    }
+    let arns = Arns::of(&spec);
+
+    // The queue.
+    let queue_url =
+        if let Some(why) = crate::docs::skipped_because(&spec, crate::docs::ResourceKind::Queue) {
+            run.not_available(CheckId::QueueUrl, "queue", &why);
+            String::new()
+        } else {
+            match resolve_queue(clients, &spec, &mut run).await {
+                Some(url) => url,
+                None => return run.report,
+            }
+        };
+
+    // How long the event may take, and why.
+    let account = spec.account_id.clone().unwrap_or_default();
+    let wait = EventWait::of(&spec, &account, options);
+    // Whether the event is awaited here at all.
+    let unavailable = if let Some(why) =
+        crate::docs::skipped_because(&spec, crate::docs::ResourceKind::Notification)
+    {
+        Some(why)
+    } else {
+        spec.foreign_queue().map(|arn| {
+            format!(
+                "the bucket notifies {}'s queue {arn}: its messages are the vendor's to read, not this caller's",
+                spec.profile().vendor
+            )
+        })
+    };
+
+    // The test object.
+    let object = TestObject::new(&spec);
+    run.report.object_key = Some(object.key.clone());
+    let started = run.start(
+        CheckId::Upload,
+        format!("upload s3://{}/{}", spec.bucket.name, object.key),
+    );
+    // Messages of others already in the queue are not received without
+    // consent: verify waits for the queue to empty first.
+    let busy = if unavailable.is_none() && !queue_url.is_empty() {
+        wait_for_quiet(clients, &spec, &queue_url, &wait, options, &mut run).await
+    } else {
+        Ok(())
+    };
+    let uploaded = match &busy {
+        Ok(()) => Some(
+            clients
+                .s3
+                .put_object()
+                .bucket(&spec.bucket.name)
+                .key(&object.key)
+                .content_type("application/json")
+                .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                    TEST_BODY.as_bytes(),
+                ))
+                .send()
+                .await
+                .map_err(|e| {
+                    classify(
+                        "s3:PutObject",
+                        format!("s3://{}/{}", spec.bucket.name, object.key),
+                        e,
+                    )
+                }),
+        ),
+        Err(why) => {
+            run.record(
+                CheckId::Upload,
+                started.elapsed(),
+                Outcome::NotAvailable(why.clone()),
+            );
+            None
+        }
+    };
+    let upload_time = Instant::now();
+    let version_id = match uploaded {
+        Some(Ok(out)) => {
+            run.finish(
+                CheckId::Upload,
+                started,
+                Ok(format!("{} bytes", TEST_BODY.len())),
+            );
+            Some(out.version_id().map(str::to_owned))
+        }
+        Some(Err(e)) => {
+            run.finish(CheckId::Upload, started, Err(e.to_string()));
+            None
+        }
+        None => None,
+    };
+
+    let stack = Stack {
+        clients,
+        spec: &spec,
+        arns: &arns,
+        queue_url: &queue_url,
+        object: &object,
+    };
+
+    // Its event.
+    let mut ours: Option<Received> = None;
+    let mut held = Vec::new();
+    if let Some(why) = unavailable {
+        run.not_available(CheckId::Event, "the test object's event", why);
+    } else if let Err(why) = &busy {
+        run.not_available(CheckId::Event, "the test object's event", why.clone());
+    } else if version_id.is_some() {
+        let polled = poll_for_event(&stack, &wait, upload_time, &mut run).await;
+        ours = polled.ours;
+        held = polled.held;
+    }
+
+    // What the consumer's role may do.
+    role_checks(
+        &stack,
+        identity.as_ref(),
+        version_id.is_some(),
+        options,
+        &mut run,
+    )
+    .await;
+    user_checks(&stack, options, version_id.is_some(), &mut run).await;
+
+    // What the policy simulator says.
+    simulation_checks(&stack, &mut run).await;
+
+    // Cleanup: others' messages, ours, the object.
+    if !held.is_empty() {
+        let started = run.start(
+            CheckId::CleanupUnrelated,
+            format!(
+                "release {} of others",
+                crate::words::count(held.len(), "held message")
+            ),
+        );
+        let mut errors = Vec::new();
+        for receipt in &held {
+            if let Err(e) = change_visibility(clients, &queue_url, receipt, 0).await {
+                errors.push(e.to_string());
+            }
+        }
+        let result = if errors.is_empty() {
+            Ok(format!(
+                "{} visible again",
+                crate::words::count(held.len(), "message")
+            ))
+        } else {
+            Err(errors.join("; "))
+        };
+        run.finish(CheckId::CleanupUnrelated, started, result);
+    }
+    if let Some(received) = &ours {
+        let started = run.start(CheckId::CleanupMessage, "delete the test event message");
+        let result = clients
+            .sqs
+            .delete_message()
+            .queue_url(&queue_url)
+            .receipt_handle(&received.receipt)
+            .send()
+            .await
+            .map(|_| "deleted".to_owned())
+            .map_err(|e| classify("sqs:DeleteMessage", &spec.queue.name, e).to_string());
+        run.finish(CheckId::CleanupMessage, started, result);
+    }
+    if let Some(version_id) = version_id {
+        let started = run.start(
+            CheckId::CleanupObject,
+            format!("delete s3://{}/{}", spec.bucket.name, object.key),
+        );
+        // A versioned bucket keeps nothing: the version itself is deleted.
+        let action = if version_id.is_some() {
+            "s3:DeleteObjectVersion"
+        } else {
+            "s3:DeleteObject"
+        };
+        let result = clients
+            .s3
+            .delete_object()
+            .bucket(&spec.bucket.name)
+            .key(&object.key)
+            .set_version_id(version_id)
+            .send()
+            .await
+            .map(|_| "deleted".to_owned())
+            .map_err(|e| {
+                classify(
+                    action,
+                    format!("s3://{}/{}", spec.bucket.name, object.key),
+                    e,
+                )
+                .to_string()
+            });
+        run.finish(CheckId::CleanupObject, started, result);
+    }
+    run.report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_decode_plus_first_then_percent() {
+        assert_eq!(
+            decode_key("events%2Fsluice-verify%2Fprobe+a%2Bb+%C3%A9-1.json").unwrap(),
+            "events/sluice-verify/probe a+b é-1.json"
+        );
+        assert_eq!(decode_key("a/b+c").unwrap(), "a/b c");
+        assert!(decode_key("%FF").is_err());
+    }
+}
+
+#[cfg(test)]
+mod key_file_tests {
+    use super::UserKey;
+
+    #[test]
+    fn the_key_file_apply_writes_reads_back() {
+        let key = UserKey::from_csv("Access key ID,Secret access key\nAKIAEXAMPLE,abc/def+ghi\n")
+            .unwrap();
+        assert_eq!(key.access_key_id, "AKIAEXAMPLE");
+        assert_eq!(key.secret_access_key.expose(), "abc/def+ghi");
+        assert!(!format!("{key:?}").contains("abc/def"));
+        assert!(UserKey::from_csv("Access key ID,Secret access key\n").is_err());
+        assert!(UserKey::from_csv("just-one-field\n").is_err());
+    }
+}
