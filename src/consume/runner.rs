@@ -19,17 +19,19 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use rand::Rng;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::decode::{
     DecodeOptions, ObjectError, ObjectInfo, RecordBatch, RecordError, RecordSink, decode,
 };
 use super::event::{self, Message, ObjectRef};
+use super::leases::Leases;
 use super::metrics::{ErrorSample, Metrics};
 use super::monitor::{Depth, Target, depth, gauges};
 use super::sink::{Quarantine, Sink, SinkWriter, source_fields, with_source};
@@ -160,28 +162,21 @@ enum Disposition {
     SinkFailed(String),
 }
 
-struct Held {
-    deadline: Instant,
-}
-
 struct Shared {
     clients: Clients,
     options: ConsumeOptions,
     sink: Arc<dyn Sink>,
     metrics: Arc<Metrics>,
     control: Control,
-    held: Mutex<HashMap<String, Held>>,
+    /// The messages held (receipt handles and their visibility deadlines),
+    /// those kept, and those waiting to be handed back.
+    leases: Mutex<Leases>,
     seen: std::sync::Mutex<Seen>,
     last_arrival: std::sync::Mutex<Instant>,
     /// Since when, and why, the sink has been failing (receiving waits).
     sink_trouble: std::sync::Mutex<Option<(Instant, String)>>,
     /// What ended the run early.
     fatal: std::sync::Mutex<Option<String>>,
-    /// The messages this run left in the queue on purpose (kept), by message
-    /// id, with when they become visible again: until then they count as in
-    /// flight without being work, and receiving one again is nothing new.
-    /// Each with its receipt handle, so the stop can hand back those still hidden.
-    kept: std::sync::Mutex<HashMap<String, (String, Instant)>>,
     /// The messages whose records this run committed to the sink, by id
     /// (bounded): one received again (its delete failed) is deleted, never
     /// written a second time.
@@ -321,16 +316,16 @@ pub async fn run(
         let idle = i32::try_from(idle.as_secs()).unwrap_or(i32::MAX);
         options.wait_secs = idle.clamp(1, options.wait_secs.max(1));
     }
+    let leases = Leases::new(options.visibility_timeout);
     let shared = Arc::new(Shared {
         clients,
         options,
         sink,
         metrics: metrics.clone(),
         control: control.clone(),
-        held: Mutex::new(HashMap::new()),
+        leases: Mutex::new(leases),
         seen: std::sync::Mutex::new(Seen::default()),
         last_arrival: std::sync::Mutex::new(Instant::now()),
-        kept: std::sync::Mutex::new(HashMap::new()),
         committed: std::sync::Mutex::new(Seen::default()),
         awaiting_file: std::sync::atomic::AtomicUsize::new(0),
         in_open_file: std::sync::Mutex::new(HashMap::new()),
@@ -365,11 +360,9 @@ pub async fn run(
             let (shared, receiving_done) = (shared.clone(), receiving_done.clone());
             async move {
                 receiving_done.cancelled().await;
+                let batch = shared.leases.lock().await.hand_back(batch);
                 return_handles(&shared, &batch).await;
-                let mut held = shared.held.lock().await;
-                for handle in &batch {
-                    held.remove(handle);
-                }
+                shared.leases.lock().await.handed_back(&batch);
             }
         }
     }));
@@ -417,6 +410,7 @@ pub async fn run(
             }
         }
     }
+    shared.leases.lock().await.receiving_over();
     receiving_done.cancel();
     // Receiving stopped: held messages finish, or are released once the
     // grace period is over (the timer above turns the stop into an abort).
@@ -485,7 +479,7 @@ async fn receive_loop(
         // per request) for at most BATCH_WAIT of extra latency.
         let want = shared.options.concurrency.clamp(1, 10);
         if permits.len() < want {
-            let deadline = tokio::time::Instant::now() + BATCH_WAIT;
+            let deadline = Instant::now() + BATCH_WAIT;
             while permits.len() < want {
                 tokio::select! {
                     p = slots.clone().acquire_owned() => match p {
@@ -574,11 +568,11 @@ async fn receive_loop(
         };
         // A message this run kept before, back after its visibility timeout,
         // is not an arrival: the idle stop does not wait on it.
-        let new = shared.kept.lock().map_or(true, |kept| {
-            messages
-                .iter()
-                .any(|m| m.message_id().is_none_or(|id| !kept.contains_key(id)))
-        });
+        let new = shared
+            .leases
+            .lock()
+            .await
+            .arrival(messages.iter().map(|m| m.message_id()));
         if !messages.is_empty()
             && new
             && let Ok(mut last) = shared.last_arrival.lock()
@@ -598,12 +592,11 @@ async fn receive_loop(
                 .metrics
                 .add(&shared.metrics.counters.messages_received, 1);
             shared.metrics.message_taken();
-            shared.held.lock().await.insert(
-                handle.clone(),
-                Held {
-                    deadline: Instant::now() + shared.options.visibility_timeout,
-                },
-            );
+            shared
+                .leases
+                .lock()
+                .await
+                .hold(handle.clone(), Instant::now());
             let hand = take_in_hand(&shared, message.message_id());
             let (shared, outbox) = (shared.clone(), outbox.clone());
             tasks.push(tokio::spawn(async move {
@@ -731,17 +724,7 @@ async fn set_visibility(
 
 /// Hands back the messages this run kept that are still hidden.
 async fn release_kept(shared: &Shared) {
-    let now = Instant::now();
-    let handles: Vec<String> = shared
-        .kept
-        .lock()
-        .map(|mut kept| {
-            kept.drain()
-                .filter(|(_, (_, t))| *t > now)
-                .map(|(_, (handle, _))| handle)
-                .collect()
-        })
-        .unwrap_or_default();
+    let handles = shared.leases.lock().await.release_kept(Instant::now());
     return_handles(shared, &handles).await;
 }
 
@@ -761,14 +744,9 @@ async fn release_unprocessed(
     }
     let metrics = &shared.metrics;
     metrics.add(&metrics.counters.messages_received, handles.len() as u64);
-    let mut held = shared.held.lock().await;
+    let mut leases = shared.leases.lock().await;
     for handle in handles {
-        held.insert(
-            handle.clone(),
-            Held {
-                deadline: Instant::now() + shared.options.visibility_timeout,
-            },
-        );
+        leases.hold(handle.clone(), Instant::now());
         let _ = outbox.returns.send(handle);
     }
 }
@@ -816,23 +794,18 @@ async fn finish(
 ) {
     match disposition {
         Disposition::Delete => {
-            shared.held.lock().await.remove(&handle);
+            shared.leases.lock().await.forget(&handle);
             let _ = outbox.deletes.send(handle);
         }
         Disposition::Keep => {
-            shared.held.lock().await.remove(&handle);
+            shared
+                .leases
+                .lock()
+                .await
+                .keep(message_id, handle, Instant::now());
             shared
                 .metrics
                 .add(&shared.metrics.counters.messages_kept, 1);
-            if let Ok(mut kept) = shared.kept.lock() {
-                let visible_again = Instant::now() + shared.options.visibility_timeout;
-                kept.insert(message_id.to_owned(), (handle, visible_again));
-                // Bounded: past that many, only those still hidden are remembered.
-                if kept.len() > 100_000 {
-                    let now = Instant::now();
-                    kept.retain(|_, (_, t)| *t > now);
-                }
-            }
         }
         // Visible again once no receive is open, ten at a time with the
         // others being handed back; held (kept hidden) until then.
@@ -1742,37 +1715,31 @@ fn delete_refused(shared: &Shared, e: &crate::aws::AwsError, count: usize) {
 /// Extends the visibility of every held message before half of it has passed.
 async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
     let timeout = shared.options.visibility_timeout;
-    let tick = (timeout / 4).clamp(Duration::from_millis(250), Duration::from_secs(5));
+    let tick = shared.leases.lock().await.tick();
     loop {
         tokio::select! {
             () = tokio::time::sleep(tick) => {}
             () = stop.cancelled() => return,
         }
-        let now = Instant::now();
         // The nearest deadlines first: under load, they cannot wait for the rest.
-        let mut due: Vec<(Instant, String)> = shared
-            .held
-            .lock()
-            .await
-            .iter()
-            .filter(|(_, h)| h.deadline.saturating_duration_since(now) < timeout / 2)
-            .map(|(k, h)| (h.deadline, k.clone()))
-            .collect();
-        due.sort();
-        let due: Vec<String> = due.into_iter().map(|(_, k)| k).collect();
-        for chunk in due.chunks(10) {
+        let due = shared.leases.lock().await.due(Instant::now());
+        if due.overdue > 0 {
+            tracing::warn!(
+                count = due.overdue,
+                "held messages are past their visibility deadline: SQS may deliver them again"
+            );
+        }
+        for chunk in due.handles.chunks(10) {
             let secs = i32::try_from(timeout.as_secs()).unwrap_or(i32::MAX);
             // SQS counts the new timeout from when it took the call: no later than now.
             let asked = Instant::now();
             let result = set_visibility(&shared, chunk, secs).await;
             match result {
                 Ok(out) => {
-                    let mut held = shared.held.lock().await;
+                    let mut leases = shared.leases.lock().await;
                     for ok in out.successful() {
                         if let Some(h) = ok.id().parse::<usize>().ok().and_then(|i| chunk.get(i)) {
-                            if let Some(entry) = held.get_mut(h) {
-                                entry.deadline = asked + timeout;
-                            }
+                            leases.extended(h, asked);
                             shared
                                 .metrics
                                 .add(&shared.metrics.counters.visibility_extensions, 1);
@@ -1802,7 +1769,7 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
                                 || failed.code().contains("MessageNotInflight")
                             {
                                 // Gone (deleted, or redelivered elsewhere): stop extending it.
-                                held.remove(h);
+                                leases.forget(h);
                             }
                         }
                     }
@@ -1878,7 +1845,7 @@ async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
             .lock()
             .map(|t| t.elapsed() >= idle)
             .unwrap_or(false);
-        let held = shared.held.lock().await.len();
+        let held = shared.leases.lock().await.held();
         // Nothing arrives and the messages held only wait for their file:
         // it is committed now rather than at its age.
         if quiet && held > 0 && held == shared.awaiting_file.load(Ordering::Relaxed) {
@@ -1896,14 +1863,7 @@ async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
             shared.metrics.api_error("queue-attributes");
             tracing::warn!(error = %e, "queue depth unavailable");
         }
-        let kept = shared
-            .kept
-            .lock()
-            .map(|kept| {
-                let now = Instant::now();
-                kept.values().filter(|(_, t)| *t > now).count() as u64
-            })
-            .unwrap_or(0);
+        let kept = shared.leases.lock().await.kept_hidden(Instant::now());
         match reading {
             Ok(Depth {
                 visible: 0,
