@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use aws_sdk_sqs::operation::delete_message_batch::DeleteMessageBatchOutput;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use rand::Rng;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, mpsc};
@@ -1600,6 +1601,66 @@ where
 }
 
 async fn delete_batch(shared: &Shared, handles: Vec<String>) {
+    let sqs = SqsDeletes {
+        sqs: &shared.clients.sqs,
+        queue_url: &shared.options.queue_url,
+    };
+    if let Err(Refused { error, count }) = delete_retrying(&sqs, &shared.metrics, handles).await {
+        delete_refused(shared, &error, count);
+    }
+}
+
+/// The DeleteMessageBatch call the deleter makes, on the run's queue.
+trait DeleteMessages {
+    fn queue_url(&self) -> &str;
+    async fn delete(
+        &self,
+        entries: Vec<DeleteMessageBatchRequestEntry>,
+    ) -> Result<DeleteMessageBatchOutput, crate::aws::AwsError>;
+}
+
+/// [`DeleteMessages`] with the AWS SDK.
+struct SqsDeletes<'a> {
+    sqs: &'a aws_sdk_sqs::Client,
+    queue_url: &'a str,
+}
+
+impl DeleteMessages for SqsDeletes<'_> {
+    fn queue_url(&self) -> &str {
+        self.queue_url
+    }
+
+    async fn delete(
+        &self,
+        entries: Vec<DeleteMessageBatchRequestEntry>,
+    ) -> Result<DeleteMessageBatchOutput, crate::aws::AwsError> {
+        self.sqs
+            .delete_message_batch()
+            .queue_url(self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| classify("sqs:DeleteMessage", self.queue_url, e))
+    }
+}
+
+/// Deleting was refused: the error, and how many messages it left undeleted.
+#[derive(Debug)]
+struct Refused {
+    error: crate::aws::AwsError,
+    count: usize,
+}
+
+/// Deletes `handles` (up to 10), retrying the entries that failed for up to
+/// four attempts; a message is counted as deleted only once SQS says so.
+/// An entry whose receipt handle is invalid is left (SQS delivers the message
+/// again), as is one SQS keeps failing; a refusal (access denied, or
+/// credentials that keep failing) ends the batch, for the run to stop.
+async fn delete_retrying(
+    sqs: &impl DeleteMessages,
+    metrics: &Metrics,
+    handles: Vec<String>,
+) -> Result<(), Refused> {
     let mut pending: Vec<(String, String)> = handles
         .into_iter()
         .enumerate()
@@ -1607,7 +1668,7 @@ async fn delete_batch(shared: &Shared, handles: Vec<String>) {
         .collect();
     for attempt in 0..4 {
         if pending.is_empty() {
-            return;
+            return Ok(());
         }
         let entries = pending
             .iter()
@@ -1619,34 +1680,29 @@ async fn delete_batch(shared: &Shared, handles: Vec<String>) {
                     .ok()
             })
             .collect::<Vec<_>>();
-        let result = shared
-            .clients
-            .sqs
-            .delete_message_batch()
-            .queue_url(&shared.options.queue_url)
-            .set_entries(Some(entries))
-            .send()
-            .await;
-        match result {
+        match sqs.delete(entries).await {
             Ok(out) => {
                 let ok: HashSet<&str> = out.successful().iter().map(|s| s.id()).collect();
-                shared
-                    .metrics
-                    .add(&shared.metrics.counters.messages_deleted, ok.len() as u64);
+                metrics.add(&metrics.counters.messages_deleted, ok.len() as u64);
                 let mut retry = Vec::new();
                 if let Some(denied) = out
                     .failed()
                     .iter()
                     .find(|f| f.code().contains("AccessDenied"))
                 {
-                    let e =
-                        entry_denied(shared, "sqs:DeleteMessage", denied.code(), denied.message());
-                    delete_refused(shared, &e, out.failed().len());
-                    return;
+                    return Err(Refused {
+                        error: entry_denied(
+                            sqs.queue_url(),
+                            "sqs:DeleteMessage",
+                            denied.code(),
+                            denied.message(),
+                        ),
+                        count: out.failed().len(),
+                    });
                 }
                 for f in out.failed() {
                     if f.code() == "ReceiptHandleIsInvalid" || !f.sender_fault() && attempt == 3 {
-                        shared.metrics.api_error("delete");
+                        metrics.api_error("delete");
                         tracing::warn!(
                             code = f.code(),
                             "a message could not be deleted; it will be delivered again"
@@ -1661,14 +1717,15 @@ async fn delete_batch(shared: &Shared, handles: Vec<String>) {
                     .collect();
             }
             Err(e) => {
-                shared.metrics.api_error("delete");
-                let e = classify("sqs:DeleteMessage", &shared.options.queue_url, e);
+                metrics.api_error("delete");
                 tracing::warn!(error = %e, "delete failed; retrying");
                 if e.kind == ErrorKind::AccessDenied
                     || (e.kind == ErrorKind::Credentials && attempt >= 2)
                 {
-                    delete_refused(shared, &e, pending.len());
-                    return;
+                    return Err(Refused {
+                        error: e,
+                        count: pending.len(),
+                    });
                 }
             }
         }
@@ -1682,18 +1739,19 @@ async fn delete_batch(shared: &Shared, handles: Vec<String>) {
             "messages could not be deleted; they will be delivered again"
         );
     }
+    Ok(())
 }
 
 /// A batch entry refused with AccessDenied, as the error of `action`.
 fn entry_denied(
-    shared: &Shared,
+    queue_url: &str,
     action: &'static str,
     code: &str,
     message: Option<&str>,
 ) -> crate::aws::AwsError {
     crate::aws::AwsError {
         action,
-        resource: shared.options.queue_url.clone(),
+        resource: queue_url.to_owned(),
         kind: ErrorKind::AccessDenied,
         code: Some(code.to_owned()),
         message: message.unwrap_or("access denied").to_owned(),
@@ -1752,7 +1810,7 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
                     {
                         shared.metrics.api_error("visibility");
                         let e = entry_denied(
-                            &shared,
+                            &shared.options.queue_url,
                             "sqs:ChangeMessageVisibility",
                             denied.code(),
                             denied.message(),
@@ -1896,5 +1954,204 @@ async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sqs::types::{BatchResultErrorEntry, DeleteMessageBatchResultEntry};
+    use std::sync::Mutex as StdMutex;
+
+    /// What the fake queue answers to one DeleteMessageBatch call.
+    enum Answer {
+        /// These entries (id, code, sender fault) fail; every other succeeds.
+        Failing(Vec<(&'static str, &'static str, bool)>),
+        /// The call fails as a whole.
+        Error(ErrorKind),
+    }
+
+    /// A queue that answers each call with the next scripted answer (once
+    /// they run out, every entry succeeds) and remembers the entries asked.
+    struct FakeDeletes {
+        answers: StdMutex<VecDeque<Answer>>,
+        calls: StdMutex<Vec<Vec<(String, String)>>>,
+    }
+
+    impl FakeDeletes {
+        fn new(answers: Vec<Answer>) -> Self {
+            FakeDeletes {
+                answers: StdMutex::new(answers.into()),
+                calls: StdMutex::new(Vec::new()),
+            }
+        }
+
+        /// The entries of each call, as (id, receipt handle).
+        fn calls(&self) -> Vec<Vec<(String, String)>> {
+            self.calls.lock().unwrap().clone()
+        }
+    }
+
+    impl DeleteMessages for FakeDeletes {
+        fn queue_url(&self) -> &str {
+            "http://queue.test/000000000000/q"
+        }
+
+        async fn delete(
+            &self,
+            entries: Vec<DeleteMessageBatchRequestEntry>,
+        ) -> Result<DeleteMessageBatchOutput, crate::aws::AwsError> {
+            self.calls.lock().unwrap().push(
+                entries
+                    .iter()
+                    .map(|e| (e.id().to_owned(), e.receipt_handle().to_owned()))
+                    .collect(),
+            );
+            let failing = match self.answers.lock().unwrap().pop_front() {
+                Some(Answer::Error(kind)) => {
+                    return Err(crate::aws::AwsError {
+                        action: "sqs:DeleteMessage",
+                        resource: self.queue_url().to_owned(),
+                        kind,
+                        code: None,
+                        message: "scripted".into(),
+                    });
+                }
+                Some(Answer::Failing(failing)) => failing,
+                None => Vec::new(),
+            };
+            let mut successful = Vec::new();
+            let mut failed = Vec::new();
+            for entry in &entries {
+                match failing.iter().find(|(id, _, _)| *id == entry.id()) {
+                    Some((id, code, sender_fault)) => failed.push(
+                        BatchResultErrorEntry::builder()
+                            .id(*id)
+                            .code(*code)
+                            .sender_fault(*sender_fault)
+                            .build()
+                            .unwrap(),
+                    ),
+                    None => successful.push(
+                        DeleteMessageBatchResultEntry::builder()
+                            .id(entry.id())
+                            .build()
+                            .unwrap(),
+                    ),
+                }
+            }
+            Ok(DeleteMessageBatchOutput::builder()
+                .set_successful(Some(successful))
+                .set_failed(Some(failed))
+                .build()
+                .unwrap())
+        }
+    }
+
+    fn handles(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("h{i}")).collect()
+    }
+
+    fn ids(call: &[(String, String)]) -> Vec<&str> {
+        call.iter().map(|(id, _)| id.as_str()).collect()
+    }
+
+    fn delete_errors(metrics: &Metrics) -> u64 {
+        metrics
+            .snapshot()
+            .api_errors_by_kind
+            .iter()
+            .find(|(k, _)| k == "delete")
+            .map_or(0, |(_, n)| *n)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_partial_failure_counts_only_the_deleted_and_retries_what_may_succeed() {
+        let sqs = FakeDeletes::new(vec![Answer::Failing(vec![
+            ("1", "ReceiptHandleIsInvalid", true),
+            ("2", "InternalError", false),
+        ])]);
+        let metrics = Metrics::new();
+        let result = delete_retrying(&sqs, &metrics, handles(4)).await;
+        assert!(result.is_ok());
+        let calls = sqs.calls();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(ids(&calls[0]), ["0", "1", "2", "3"]);
+        // The invalid receipt handle is left (SQS delivers it again); the
+        // entry SQS failed is asked again, with its own id and handle.
+        assert_eq!(calls[1], [("2".to_owned(), "h2".to_owned())]);
+        assert_eq!(metrics.snapshot().counters.messages_deleted, 3);
+        assert_eq!(delete_errors(&metrics), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_entry_that_keeps_failing_is_left_after_four_attempts_and_not_counted() {
+        let failing = || {
+            Answer::Failing(vec![
+                ("0", "InternalError", false),
+                ("2", "InvalidParameterValue", true),
+            ])
+        };
+        let sqs = FakeDeletes::new(vec![
+            failing(),
+            Answer::Error(ErrorKind::Network),
+            failing(),
+            failing(),
+        ]);
+        let metrics = Metrics::new();
+        let result = delete_retrying(&sqs, &metrics, handles(3)).await;
+        assert!(result.is_ok());
+        let calls = sqs.calls();
+        let calls: Vec<Vec<&str>> = calls.iter().map(|c| ids(c)).collect();
+        // A call that failed as a whole is retried with the same entries.
+        assert_eq!(
+            calls,
+            [
+                vec!["0", "1", "2"],
+                vec!["0", "2"],
+                vec!["0", "2"],
+                vec!["0", "2"]
+            ]
+        );
+        assert_eq!(metrics.snapshot().counters.messages_deleted, 1);
+        // The failed call, and the server-side failure on the last attempt.
+        assert_eq!(delete_errors(&metrics), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_entry_denied_ends_the_batch_as_a_refusal() {
+        let sqs = FakeDeletes::new(vec![Answer::Failing(vec![
+            ("1", "AccessDenied", true),
+            ("2", "InternalError", false),
+        ])]);
+        let metrics = Metrics::new();
+        let Err(refused) = delete_retrying(&sqs, &metrics, handles(3)).await else {
+            panic!("an entry denied is a refusal");
+        };
+        assert_eq!(refused.count, 2);
+        assert_eq!(refused.error.kind, ErrorKind::AccessDenied);
+        assert_eq!(refused.error.code.as_deref(), Some("AccessDenied"));
+        assert_eq!(refused.error.resource, sqs.queue_url());
+        // Nothing is retried; the one deleted is counted.
+        assert_eq!(sqs.calls().len(), 1);
+        assert_eq!(metrics.snapshot().counters.messages_deleted, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn credentials_failing_three_times_in_a_row_are_a_refusal() {
+        let sqs = FakeDeletes::new(vec![
+            Answer::Error(ErrorKind::Credentials),
+            Answer::Error(ErrorKind::Credentials),
+            Answer::Error(ErrorKind::Credentials),
+        ]);
+        let metrics = Metrics::new();
+        let Err(refused) = delete_retrying(&sqs, &metrics, handles(2)).await else {
+            panic!("credentials that keep failing are a refusal");
+        };
+        assert_eq!(refused.count, 2);
+        assert_eq!(refused.error.kind, ErrorKind::Credentials);
+        assert_eq!(sqs.calls().len(), 3);
+        assert_eq!(metrics.snapshot().counters.messages_deleted, 0);
+        assert_eq!(delete_errors(&metrics), 3);
     }
 }
