@@ -8,6 +8,7 @@ pub mod bench;
 pub mod decode;
 pub mod event;
 pub mod inspect;
+mod leases;
 pub mod metrics;
 pub mod monitor;
 pub mod prepare;

@@ -19,17 +19,20 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use aws_sdk_sqs::operation::delete_message_batch::DeleteMessageBatchOutput;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use rand::Rng;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::decode::{
     DecodeOptions, ObjectError, ObjectInfo, RecordBatch, RecordError, RecordSink, decode,
 };
 use super::event::{self, Message, ObjectRef};
+use super::leases::Leases;
 use super::metrics::{ErrorSample, Metrics};
 use super::monitor::{Depth, Target, depth, gauges};
 use super::sink::{Quarantine, Sink, SinkWriter, source_fields, with_source};
@@ -160,28 +163,21 @@ enum Disposition {
     SinkFailed(String),
 }
 
-struct Held {
-    deadline: Instant,
-}
-
 struct Shared {
     clients: Clients,
     options: ConsumeOptions,
     sink: Arc<dyn Sink>,
     metrics: Arc<Metrics>,
     control: Control,
-    held: Mutex<HashMap<String, Held>>,
+    /// The messages held (receipt handles and their visibility deadlines),
+    /// those kept, and those waiting to be handed back.
+    leases: Mutex<Leases>,
     seen: std::sync::Mutex<Seen>,
     last_arrival: std::sync::Mutex<Instant>,
     /// Since when, and why, the sink has been failing (receiving waits).
     sink_trouble: std::sync::Mutex<Option<(Instant, String)>>,
     /// What ended the run early.
     fatal: std::sync::Mutex<Option<String>>,
-    /// The messages this run left in the queue on purpose (kept), by message
-    /// id, with when they become visible again: until then they count as in
-    /// flight without being work, and receiving one again is nothing new.
-    /// Each with its receipt handle, so the stop can hand back those still hidden.
-    kept: std::sync::Mutex<HashMap<String, (String, Instant)>>,
     /// The messages whose records this run committed to the sink, by id
     /// (bounded): one received again (its delete failed) is deleted, never
     /// written a second time.
@@ -321,16 +317,16 @@ pub async fn run(
         let idle = i32::try_from(idle.as_secs()).unwrap_or(i32::MAX);
         options.wait_secs = idle.clamp(1, options.wait_secs.max(1));
     }
+    let leases = Leases::new(options.visibility_timeout);
     let shared = Arc::new(Shared {
         clients,
         options,
         sink,
         metrics: metrics.clone(),
         control: control.clone(),
-        held: Mutex::new(HashMap::new()),
+        leases: Mutex::new(leases),
         seen: std::sync::Mutex::new(Seen::default()),
         last_arrival: std::sync::Mutex::new(Instant::now()),
-        kept: std::sync::Mutex::new(HashMap::new()),
         committed: std::sync::Mutex::new(Seen::default()),
         awaiting_file: std::sync::atomic::AtomicUsize::new(0),
         in_open_file: std::sync::Mutex::new(HashMap::new()),
@@ -365,11 +361,9 @@ pub async fn run(
             let (shared, receiving_done) = (shared.clone(), receiving_done.clone());
             async move {
                 receiving_done.cancelled().await;
+                let batch = shared.leases.lock().await.hand_back(batch);
                 return_handles(&shared, &batch).await;
-                let mut held = shared.held.lock().await;
-                for handle in &batch {
-                    held.remove(handle);
-                }
+                shared.leases.lock().await.handed_back(&batch);
             }
         }
     }));
@@ -417,6 +411,7 @@ pub async fn run(
             }
         }
     }
+    shared.leases.lock().await.receiving_over();
     receiving_done.cancel();
     // Receiving stopped: held messages finish, or are released once the
     // grace period is over (the timer above turns the stop into an abort).
@@ -485,7 +480,7 @@ async fn receive_loop(
         // per request) for at most BATCH_WAIT of extra latency.
         let want = shared.options.concurrency.clamp(1, 10);
         if permits.len() < want {
-            let deadline = tokio::time::Instant::now() + BATCH_WAIT;
+            let deadline = Instant::now() + BATCH_WAIT;
             while permits.len() < want {
                 tokio::select! {
                     p = slots.clone().acquire_owned() => match p {
@@ -574,11 +569,11 @@ async fn receive_loop(
         };
         // A message this run kept before, back after its visibility timeout,
         // is not an arrival: the idle stop does not wait on it.
-        let new = shared.kept.lock().map_or(true, |kept| {
-            messages
-                .iter()
-                .any(|m| m.message_id().is_none_or(|id| !kept.contains_key(id)))
-        });
+        let new = shared
+            .leases
+            .lock()
+            .await
+            .arrival(messages.iter().map(|m| m.message_id()));
         if !messages.is_empty()
             && new
             && let Ok(mut last) = shared.last_arrival.lock()
@@ -598,12 +593,11 @@ async fn receive_loop(
                 .metrics
                 .add(&shared.metrics.counters.messages_received, 1);
             shared.metrics.message_taken();
-            shared.held.lock().await.insert(
-                handle.clone(),
-                Held {
-                    deadline: Instant::now() + shared.options.visibility_timeout,
-                },
-            );
+            shared
+                .leases
+                .lock()
+                .await
+                .hold(handle.clone(), Instant::now());
             let hand = take_in_hand(&shared, message.message_id());
             let (shared, outbox) = (shared.clone(), outbox.clone());
             tasks.push(tokio::spawn(async move {
@@ -731,17 +725,7 @@ async fn set_visibility(
 
 /// Hands back the messages this run kept that are still hidden.
 async fn release_kept(shared: &Shared) {
-    let now = Instant::now();
-    let handles: Vec<String> = shared
-        .kept
-        .lock()
-        .map(|mut kept| {
-            kept.drain()
-                .filter(|(_, (_, t))| *t > now)
-                .map(|(_, (handle, _))| handle)
-                .collect()
-        })
-        .unwrap_or_default();
+    let handles = shared.leases.lock().await.release_kept(Instant::now());
     return_handles(shared, &handles).await;
 }
 
@@ -761,14 +745,9 @@ async fn release_unprocessed(
     }
     let metrics = &shared.metrics;
     metrics.add(&metrics.counters.messages_received, handles.len() as u64);
-    let mut held = shared.held.lock().await;
+    let mut leases = shared.leases.lock().await;
     for handle in handles {
-        held.insert(
-            handle.clone(),
-            Held {
-                deadline: Instant::now() + shared.options.visibility_timeout,
-            },
-        );
+        leases.hold(handle.clone(), Instant::now());
         let _ = outbox.returns.send(handle);
     }
 }
@@ -816,23 +795,18 @@ async fn finish(
 ) {
     match disposition {
         Disposition::Delete => {
-            shared.held.lock().await.remove(&handle);
+            shared.leases.lock().await.forget(&handle);
             let _ = outbox.deletes.send(handle);
         }
         Disposition::Keep => {
-            shared.held.lock().await.remove(&handle);
+            shared
+                .leases
+                .lock()
+                .await
+                .keep(message_id, handle, Instant::now());
             shared
                 .metrics
                 .add(&shared.metrics.counters.messages_kept, 1);
-            if let Ok(mut kept) = shared.kept.lock() {
-                let visible_again = Instant::now() + shared.options.visibility_timeout;
-                kept.insert(message_id.to_owned(), (handle, visible_again));
-                // Bounded: past that many, only those still hidden are remembered.
-                if kept.len() > 100_000 {
-                    let now = Instant::now();
-                    kept.retain(|_, (_, t)| *t > now);
-                }
-            }
         }
         // Visible again once no receive is open, ten at a time with the
         // others being handed back; held (kept hidden) until then.
@@ -1627,6 +1601,66 @@ where
 }
 
 async fn delete_batch(shared: &Shared, handles: Vec<String>) {
+    let sqs = SqsDeletes {
+        sqs: &shared.clients.sqs,
+        queue_url: &shared.options.queue_url,
+    };
+    if let Err(Refused { error, count }) = delete_retrying(&sqs, &shared.metrics, handles).await {
+        delete_refused(shared, &error, count);
+    }
+}
+
+/// The DeleteMessageBatch call the deleter makes, on the run's queue.
+trait DeleteMessages {
+    fn queue_url(&self) -> &str;
+    async fn delete(
+        &self,
+        entries: Vec<DeleteMessageBatchRequestEntry>,
+    ) -> Result<DeleteMessageBatchOutput, crate::aws::AwsError>;
+}
+
+/// [`DeleteMessages`] with the AWS SDK.
+struct SqsDeletes<'a> {
+    sqs: &'a aws_sdk_sqs::Client,
+    queue_url: &'a str,
+}
+
+impl DeleteMessages for SqsDeletes<'_> {
+    fn queue_url(&self) -> &str {
+        self.queue_url
+    }
+
+    async fn delete(
+        &self,
+        entries: Vec<DeleteMessageBatchRequestEntry>,
+    ) -> Result<DeleteMessageBatchOutput, crate::aws::AwsError> {
+        self.sqs
+            .delete_message_batch()
+            .queue_url(self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| classify("sqs:DeleteMessage", self.queue_url, e))
+    }
+}
+
+/// Deleting was refused: the error, and how many messages it left undeleted.
+#[derive(Debug)]
+struct Refused {
+    error: crate::aws::AwsError,
+    count: usize,
+}
+
+/// Deletes `handles` (up to 10), retrying the entries that failed for up to
+/// four attempts; a message is counted as deleted only once SQS says so.
+/// An entry whose receipt handle is invalid is left (SQS delivers the message
+/// again), as is one SQS keeps failing; a refusal (access denied, or
+/// credentials that keep failing) ends the batch, for the run to stop.
+async fn delete_retrying(
+    sqs: &impl DeleteMessages,
+    metrics: &Metrics,
+    handles: Vec<String>,
+) -> Result<(), Refused> {
     let mut pending: Vec<(String, String)> = handles
         .into_iter()
         .enumerate()
@@ -1634,7 +1668,7 @@ async fn delete_batch(shared: &Shared, handles: Vec<String>) {
         .collect();
     for attempt in 0..4 {
         if pending.is_empty() {
-            return;
+            return Ok(());
         }
         let entries = pending
             .iter()
@@ -1646,34 +1680,29 @@ async fn delete_batch(shared: &Shared, handles: Vec<String>) {
                     .ok()
             })
             .collect::<Vec<_>>();
-        let result = shared
-            .clients
-            .sqs
-            .delete_message_batch()
-            .queue_url(&shared.options.queue_url)
-            .set_entries(Some(entries))
-            .send()
-            .await;
-        match result {
+        match sqs.delete(entries).await {
             Ok(out) => {
                 let ok: HashSet<&str> = out.successful().iter().map(|s| s.id()).collect();
-                shared
-                    .metrics
-                    .add(&shared.metrics.counters.messages_deleted, ok.len() as u64);
+                metrics.add(&metrics.counters.messages_deleted, ok.len() as u64);
                 let mut retry = Vec::new();
                 if let Some(denied) = out
                     .failed()
                     .iter()
                     .find(|f| f.code().contains("AccessDenied"))
                 {
-                    let e =
-                        entry_denied(shared, "sqs:DeleteMessage", denied.code(), denied.message());
-                    delete_refused(shared, &e, out.failed().len());
-                    return;
+                    return Err(Refused {
+                        error: entry_denied(
+                            sqs.queue_url(),
+                            "sqs:DeleteMessage",
+                            denied.code(),
+                            denied.message(),
+                        ),
+                        count: out.failed().len(),
+                    });
                 }
                 for f in out.failed() {
                     if f.code() == "ReceiptHandleIsInvalid" || !f.sender_fault() && attempt == 3 {
-                        shared.metrics.api_error("delete");
+                        metrics.api_error("delete");
                         tracing::warn!(
                             code = f.code(),
                             "a message could not be deleted; it will be delivered again"
@@ -1688,14 +1717,15 @@ async fn delete_batch(shared: &Shared, handles: Vec<String>) {
                     .collect();
             }
             Err(e) => {
-                shared.metrics.api_error("delete");
-                let e = classify("sqs:DeleteMessage", &shared.options.queue_url, e);
+                metrics.api_error("delete");
                 tracing::warn!(error = %e, "delete failed; retrying");
                 if e.kind == ErrorKind::AccessDenied
                     || (e.kind == ErrorKind::Credentials && attempt >= 2)
                 {
-                    delete_refused(shared, &e, pending.len());
-                    return;
+                    return Err(Refused {
+                        error: e,
+                        count: pending.len(),
+                    });
                 }
             }
         }
@@ -1709,18 +1739,19 @@ async fn delete_batch(shared: &Shared, handles: Vec<String>) {
             "messages could not be deleted; they will be delivered again"
         );
     }
+    Ok(())
 }
 
 /// A batch entry refused with AccessDenied, as the error of `action`.
 fn entry_denied(
-    shared: &Shared,
+    queue_url: &str,
     action: &'static str,
     code: &str,
     message: Option<&str>,
 ) -> crate::aws::AwsError {
     crate::aws::AwsError {
         action,
-        resource: shared.options.queue_url.clone(),
+        resource: queue_url.to_owned(),
         kind: ErrorKind::AccessDenied,
         code: Some(code.to_owned()),
         message: message.unwrap_or("access denied").to_owned(),
@@ -1742,37 +1773,31 @@ fn delete_refused(shared: &Shared, e: &crate::aws::AwsError, count: usize) {
 /// Extends the visibility of every held message before half of it has passed.
 async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
     let timeout = shared.options.visibility_timeout;
-    let tick = (timeout / 4).clamp(Duration::from_millis(250), Duration::from_secs(5));
+    let tick = shared.leases.lock().await.tick();
     loop {
         tokio::select! {
             () = tokio::time::sleep(tick) => {}
             () = stop.cancelled() => return,
         }
-        let now = Instant::now();
         // The nearest deadlines first: under load, they cannot wait for the rest.
-        let mut due: Vec<(Instant, String)> = shared
-            .held
-            .lock()
-            .await
-            .iter()
-            .filter(|(_, h)| h.deadline.saturating_duration_since(now) < timeout / 2)
-            .map(|(k, h)| (h.deadline, k.clone()))
-            .collect();
-        due.sort();
-        let due: Vec<String> = due.into_iter().map(|(_, k)| k).collect();
-        for chunk in due.chunks(10) {
+        let due = shared.leases.lock().await.due(Instant::now());
+        if due.overdue > 0 {
+            tracing::warn!(
+                count = due.overdue,
+                "held messages are past their visibility deadline: SQS may deliver them again"
+            );
+        }
+        for chunk in due.handles.chunks(10) {
             let secs = i32::try_from(timeout.as_secs()).unwrap_or(i32::MAX);
             // SQS counts the new timeout from when it took the call: no later than now.
             let asked = Instant::now();
             let result = set_visibility(&shared, chunk, secs).await;
             match result {
                 Ok(out) => {
-                    let mut held = shared.held.lock().await;
+                    let mut leases = shared.leases.lock().await;
                     for ok in out.successful() {
                         if let Some(h) = ok.id().parse::<usize>().ok().and_then(|i| chunk.get(i)) {
-                            if let Some(entry) = held.get_mut(h) {
-                                entry.deadline = asked + timeout;
-                            }
+                            leases.extended(h, asked);
                             shared
                                 .metrics
                                 .add(&shared.metrics.counters.visibility_extensions, 1);
@@ -1785,7 +1810,7 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
                     {
                         shared.metrics.api_error("visibility");
                         let e = entry_denied(
-                            &shared,
+                            &shared.options.queue_url,
                             "sqs:ChangeMessageVisibility",
                             denied.code(),
                             denied.message(),
@@ -1802,7 +1827,7 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
                                 || failed.code().contains("MessageNotInflight")
                             {
                                 // Gone (deleted, or redelivered elsewhere): stop extending it.
-                                held.remove(h);
+                                leases.forget(h);
                             }
                         }
                     }
@@ -1878,7 +1903,7 @@ async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
             .lock()
             .map(|t| t.elapsed() >= idle)
             .unwrap_or(false);
-        let held = shared.held.lock().await.len();
+        let held = shared.leases.lock().await.held();
         // Nothing arrives and the messages held only wait for their file:
         // it is committed now rather than at its age.
         if quiet && held > 0 && held == shared.awaiting_file.load(Ordering::Relaxed) {
@@ -1896,14 +1921,7 @@ async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
             shared.metrics.api_error("queue-attributes");
             tracing::warn!(error = %e, "queue depth unavailable");
         }
-        let kept = shared
-            .kept
-            .lock()
-            .map(|kept| {
-                let now = Instant::now();
-                kept.values().filter(|(_, t)| *t > now).count() as u64
-            })
-            .unwrap_or(0);
+        let kept = shared.leases.lock().await.kept_hidden(Instant::now());
         match reading {
             Ok(Depth {
                 visible: 0,
@@ -1936,5 +1954,204 @@ async fn idle_watch(shared: Arc<Shared>, stop: CancellationToken) {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sqs::types::{BatchResultErrorEntry, DeleteMessageBatchResultEntry};
+    use std::sync::Mutex as StdMutex;
+
+    /// What the fake queue answers to one DeleteMessageBatch call.
+    enum Answer {
+        /// These entries (id, code, sender fault) fail; every other succeeds.
+        Failing(Vec<(&'static str, &'static str, bool)>),
+        /// The call fails as a whole.
+        Error(ErrorKind),
+    }
+
+    /// A queue that answers each call with the next scripted answer (once
+    /// they run out, every entry succeeds) and remembers the entries asked.
+    struct FakeDeletes {
+        answers: StdMutex<VecDeque<Answer>>,
+        calls: StdMutex<Vec<Vec<(String, String)>>>,
+    }
+
+    impl FakeDeletes {
+        fn new(answers: Vec<Answer>) -> Self {
+            FakeDeletes {
+                answers: StdMutex::new(answers.into()),
+                calls: StdMutex::new(Vec::new()),
+            }
+        }
+
+        /// The entries of each call, as (id, receipt handle).
+        fn calls(&self) -> Vec<Vec<(String, String)>> {
+            self.calls.lock().unwrap().clone()
+        }
+    }
+
+    impl DeleteMessages for FakeDeletes {
+        fn queue_url(&self) -> &str {
+            "http://queue.test/000000000000/q"
+        }
+
+        async fn delete(
+            &self,
+            entries: Vec<DeleteMessageBatchRequestEntry>,
+        ) -> Result<DeleteMessageBatchOutput, crate::aws::AwsError> {
+            self.calls.lock().unwrap().push(
+                entries
+                    .iter()
+                    .map(|e| (e.id().to_owned(), e.receipt_handle().to_owned()))
+                    .collect(),
+            );
+            let failing = match self.answers.lock().unwrap().pop_front() {
+                Some(Answer::Error(kind)) => {
+                    return Err(crate::aws::AwsError {
+                        action: "sqs:DeleteMessage",
+                        resource: self.queue_url().to_owned(),
+                        kind,
+                        code: None,
+                        message: "scripted".into(),
+                    });
+                }
+                Some(Answer::Failing(failing)) => failing,
+                None => Vec::new(),
+            };
+            let mut successful = Vec::new();
+            let mut failed = Vec::new();
+            for entry in &entries {
+                match failing.iter().find(|(id, _, _)| *id == entry.id()) {
+                    Some((id, code, sender_fault)) => failed.push(
+                        BatchResultErrorEntry::builder()
+                            .id(*id)
+                            .code(*code)
+                            .sender_fault(*sender_fault)
+                            .build()
+                            .unwrap(),
+                    ),
+                    None => successful.push(
+                        DeleteMessageBatchResultEntry::builder()
+                            .id(entry.id())
+                            .build()
+                            .unwrap(),
+                    ),
+                }
+            }
+            Ok(DeleteMessageBatchOutput::builder()
+                .set_successful(Some(successful))
+                .set_failed(Some(failed))
+                .build()
+                .unwrap())
+        }
+    }
+
+    fn handles(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("h{i}")).collect()
+    }
+
+    fn ids(call: &[(String, String)]) -> Vec<&str> {
+        call.iter().map(|(id, _)| id.as_str()).collect()
+    }
+
+    fn delete_errors(metrics: &Metrics) -> u64 {
+        metrics
+            .snapshot()
+            .api_errors_by_kind
+            .iter()
+            .find(|(k, _)| k == "delete")
+            .map_or(0, |(_, n)| *n)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_partial_failure_counts_only_the_deleted_and_retries_what_may_succeed() {
+        let sqs = FakeDeletes::new(vec![Answer::Failing(vec![
+            ("1", "ReceiptHandleIsInvalid", true),
+            ("2", "InternalError", false),
+        ])]);
+        let metrics = Metrics::new();
+        let result = delete_retrying(&sqs, &metrics, handles(4)).await;
+        assert!(result.is_ok());
+        let calls = sqs.calls();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(ids(&calls[0]), ["0", "1", "2", "3"]);
+        // The invalid receipt handle is left (SQS delivers it again); the
+        // entry SQS failed is asked again, with its own id and handle.
+        assert_eq!(calls[1], [("2".to_owned(), "h2".to_owned())]);
+        assert_eq!(metrics.snapshot().counters.messages_deleted, 3);
+        assert_eq!(delete_errors(&metrics), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_entry_that_keeps_failing_is_left_after_four_attempts_and_not_counted() {
+        let failing = || {
+            Answer::Failing(vec![
+                ("0", "InternalError", false),
+                ("2", "InvalidParameterValue", true),
+            ])
+        };
+        let sqs = FakeDeletes::new(vec![
+            failing(),
+            Answer::Error(ErrorKind::Network),
+            failing(),
+            failing(),
+        ]);
+        let metrics = Metrics::new();
+        let result = delete_retrying(&sqs, &metrics, handles(3)).await;
+        assert!(result.is_ok());
+        let calls = sqs.calls();
+        let calls: Vec<Vec<&str>> = calls.iter().map(|c| ids(c)).collect();
+        // A call that failed as a whole is retried with the same entries.
+        assert_eq!(
+            calls,
+            [
+                vec!["0", "1", "2"],
+                vec!["0", "2"],
+                vec!["0", "2"],
+                vec!["0", "2"]
+            ]
+        );
+        assert_eq!(metrics.snapshot().counters.messages_deleted, 1);
+        // The failed call, and the server-side failure on the last attempt.
+        assert_eq!(delete_errors(&metrics), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_entry_denied_ends_the_batch_as_a_refusal() {
+        let sqs = FakeDeletes::new(vec![Answer::Failing(vec![
+            ("1", "AccessDenied", true),
+            ("2", "InternalError", false),
+        ])]);
+        let metrics = Metrics::new();
+        let Err(refused) = delete_retrying(&sqs, &metrics, handles(3)).await else {
+            panic!("an entry denied is a refusal");
+        };
+        assert_eq!(refused.count, 2);
+        assert_eq!(refused.error.kind, ErrorKind::AccessDenied);
+        assert_eq!(refused.error.code.as_deref(), Some("AccessDenied"));
+        assert_eq!(refused.error.resource, sqs.queue_url());
+        // Nothing is retried; the one deleted is counted.
+        assert_eq!(sqs.calls().len(), 1);
+        assert_eq!(metrics.snapshot().counters.messages_deleted, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn credentials_failing_three_times_in_a_row_are_a_refusal() {
+        let sqs = FakeDeletes::new(vec![
+            Answer::Error(ErrorKind::Credentials),
+            Answer::Error(ErrorKind::Credentials),
+            Answer::Error(ErrorKind::Credentials),
+        ]);
+        let metrics = Metrics::new();
+        let Err(refused) = delete_retrying(&sqs, &metrics, handles(2)).await else {
+            panic!("credentials that keep failing are a refusal");
+        };
+        assert_eq!(refused.count, 2);
+        assert_eq!(refused.error.kind, ErrorKind::Credentials);
+        assert_eq!(sqs.calls().len(), 3);
+        assert_eq!(metrics.snapshot().counters.messages_deleted, 0);
+        assert_eq!(delete_errors(&metrics), 3);
     }
 }
