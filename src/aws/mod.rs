@@ -1,8 +1,8 @@
 //! Everything that talks to AWS (and the plans it makes). No UI code here.
 //!
 //! By verb: `observe` reads what exists, `plan` compares it with the spec,
-//! `apply`, `verify`, `destroy` and `restore` act; within `observe` and
-//! `apply` each resource has its own file. Around them: `client` (the SDK
+//! `apply`, `verify`, `destroy` and `restore` act; within `observe`, `plan`,
+//! `apply`, `verify` and `destroy` each resource has its own file. Around them: `client` (the SDK
 //! clients), `error` (AWS's errors in its own terms), `ownership` and
 //! `orphans` (what is the stack's), `backup` and `journal` (what was there,
 //! what is being made), `propagation` (waiting for AWS to catch up).
