@@ -41,6 +41,27 @@ impl ResourceKind {
             ResourceKind::Rule => "rule",
         }
     }
+
+    /// Whether `spec` has a resource of this kind: the one rule the
+    /// documents ([`desired_state`]), observe, plan, destroy and the
+    /// wizard's live lookups follow. A dead-letter queue is ours only with a
+    /// queue we make; the notification is our entry (direct) or the bucket's
+    /// EventBridge delivery.
+    pub fn wanted(self, spec: &Spec) -> bool {
+        match self {
+            ResourceKind::Policy | ResourceKind::Bucket => true,
+            ResourceKind::Role => spec.role.enabled,
+            ResourceKind::User => spec.user.enabled,
+            ResourceKind::Queue => spec.has_queue(),
+            ResourceKind::DeadLetterQueue => spec.has_dead_letter() && spec.queue.create,
+            ResourceKind::Notification => matches!(
+                spec.delivery(),
+                Some(Delivery::Direct | Delivery::Eventbridge)
+            ),
+            ResourceKind::Subscription => spec.delivery() == Some(Delivery::Sns),
+            ResourceKind::Rule => spec.delivery() == Some(Delivery::Eventbridge),
+        }
+    }
 }
 
 /// One resource as the spec wants it.
@@ -62,7 +83,7 @@ pub fn desired_state(spec: &Spec) -> Vec<Desired> {
         create: true,
         document: permissions_policy(spec),
     }];
-    if spec.role.enabled {
+    if ResourceKind::Role.wanted(spec) {
         out.push(Desired {
             kind: ResourceKind::Role,
             name: spec.role.name.clone(),
@@ -73,7 +94,7 @@ pub fn desired_state(spec: &Spec) -> Vec<Desired> {
             }),
         });
     }
-    if spec.user.enabled {
+    if ResourceKind::User.wanted(spec) {
         out.push(Desired {
             kind: ResourceKind::User,
             name: spec.user.name.clone(),
@@ -109,8 +130,10 @@ pub fn desired_state(spec: &Spec) -> Vec<Desired> {
         document: Value::Object(bucket),
     });
     // A pull import, a destination or a vendor's queue: no queue of ours.
-    if spec.has_queue() {
-        if let Some(attrs) = dlq_attributes(spec) {
+    if ResourceKind::Queue.wanted(spec) {
+        if ResourceKind::DeadLetterQueue.wanted(spec)
+            && let Some(attrs) = dlq_attributes(spec)
+        {
             out.push(Desired {
                 kind: ResourceKind::DeadLetterQueue,
                 name: spec.queue.dead_letter.name.clone(),
@@ -242,6 +265,60 @@ pub fn expand_json_attributes(attrs: &Value) -> Value {
 mod tests {
     use super::*;
     use crate::docs::testing::acme;
+
+    /// The documents hold exactly the kinds the membership rule wants, for
+    /// every connector and the parts a spec turns off or routes otherwise.
+    #[test]
+    fn the_documents_follow_the_one_membership_rule() {
+        use crate::spec::{Connector, Delivery};
+        let mut specs = Vec::new();
+        for connector in Connector::ALL {
+            let spec =
+                crate::spec::starter_for(*connector, "acme", "us-west-2", Some("123456789012"));
+            let mut no_dlq = spec.clone();
+            no_dlq.queue.dead_letter.enabled = false;
+            let mut adopted = spec.clone();
+            adopted.queue.create = false;
+            let mut no_queue = spec.clone();
+            no_queue.queue.enabled = false;
+            let mut user = spec.clone();
+            user.user.enabled = true;
+            user.role.enabled = false;
+            let mut sns = spec.clone();
+            sns.notification.delivery = Delivery::Sns;
+            sns.notification.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:t".into());
+            let mut eventbridge = spec.clone();
+            eventbridge.notification.delivery = Delivery::Eventbridge;
+            let mut off = spec.clone();
+            off.notification.enabled = false;
+            specs.extend([spec, no_dlq, adopted, no_queue, user, sns, eventbridge, off]);
+        }
+        let all = [
+            ResourceKind::Policy,
+            ResourceKind::Role,
+            ResourceKind::User,
+            ResourceKind::Bucket,
+            ResourceKind::DeadLetterQueue,
+            ResourceKind::Queue,
+            ResourceKind::Notification,
+            ResourceKind::Subscription,
+            ResourceKind::Rule,
+        ];
+        for spec in &specs {
+            let mut documented: Vec<ResourceKind> =
+                desired_state(spec).iter().map(|d| d.kind).collect();
+            documented.sort();
+            documented.dedup();
+            let wanted: Vec<ResourceKind> = all.into_iter().filter(|k| k.wanted(spec)).collect();
+            assert_eq!(
+                documented,
+                wanted,
+                "{} {:?}",
+                spec.connector,
+                spec.delivery()
+            );
+        }
+    }
 
     #[test]
     fn resources_in_apply_order() {

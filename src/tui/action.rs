@@ -16,6 +16,7 @@ use crate::aws::verify::{VerifyOptions, VerifyReport};
 use crate::aws::{AwsOptions, Clients, Event, Identity, Plan};
 use crate::consume::metrics::Snapshot;
 use crate::consume::prepare::ConsumeSettings;
+use crate::docs::ResourceKind;
 use crate::spec::Spec;
 
 use super::dashboard::ConsumeRun;
@@ -131,6 +132,21 @@ pub enum Target {
 }
 
 impl Target {
+    /// The engine's kind of this resource, whose [`ResourceKind::wanted`]
+    /// says whether the spec has it.
+    pub fn kind(self) -> ResourceKind {
+        match self {
+            Target::Policy => ResourceKind::Policy,
+            Target::Role => ResourceKind::Role,
+            Target::User => ResourceKind::User,
+            Target::Bucket => ResourceKind::Bucket,
+            Target::Dlq => ResourceKind::DeadLetterQueue,
+            Target::Queue => ResourceKind::Queue,
+            Target::Subscription => ResourceKind::Subscription,
+            Target::Rule => ResourceKind::Rule,
+        }
+    }
+
     pub const ALL: [Target; 8] = [
         Target::Policy,
         Target::Role,

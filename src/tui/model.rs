@@ -442,19 +442,20 @@ impl Model {
         Target::ALL
             .iter()
             .map(|target| {
+                // The spec's membership rule first (the engine's), then a
+                // field being typed that is not valid yet.
                 let what = match (target, identity) {
                     (_, None) => None,
+                    (target, _) if !target.kind().wanted(resolved) => None,
                     (Target::Policy, Some(_)) => valid(path::POLICY_NAME).then(|| Lookup::Policy {
                         arn: arns.policy.clone(),
                     }),
-                    (Target::Role, Some(_)) => (resolved.role.enabled && valid(path::ROLE_NAME))
-                        .then(|| Lookup::Role {
-                            name: resolved.role.name.clone(),
-                        }),
-                    (Target::User, Some(_)) => (resolved.user.enabled && valid(path::USER_NAME))
-                        .then(|| Lookup::User {
-                            name: resolved.user.name.clone(),
-                        }),
+                    (Target::Role, Some(_)) => valid(path::ROLE_NAME).then(|| Lookup::Role {
+                        name: resolved.role.name.clone(),
+                    }),
+                    (Target::User, Some(_)) => valid(path::USER_NAME).then(|| Lookup::User {
+                        name: resolved.user.name.clone(),
+                    }),
                     (Target::Bucket, Some(identity)) => {
                         valid(path::BUCKET_NAME).then(|| Lookup::Bucket {
                             name: resolved.bucket.name.clone(),
@@ -462,31 +463,22 @@ impl Model {
                             region: resolved.region.clone(),
                         })
                     }
-                    (Target::Dlq, Some(_)) => (resolved.queue.dead_letter.enabled
-                        && resolved.queue.create
-                        && valid(path::DLQ_NAME))
-                    .then(|| Lookup::Queue {
+                    (Target::Dlq, Some(_)) => valid(path::DLQ_NAME).then(|| Lookup::Queue {
                         name: resolved.queue.dead_letter.name.clone(),
                     }),
                     (Target::Queue, Some(_)) => valid(path::QUEUE_NAME).then(|| Lookup::Queue {
                         name: resolved.queue.name.clone(),
                     }),
-                    (Target::Subscription, Some(_)) => {
-                        match (resolved.delivery(), &resolved.notification.topic_arn) {
-                            (Some(Delivery::Sns), Some(topic))
-                                if valid(path::NOTIFICATION_TOPIC_ARN) =>
-                            {
-                                Some(Lookup::Subscription {
-                                    topic: topic.clone(),
-                                    queue_arn: arns.queue.clone(),
-                                })
-                            }
-                            _ => None,
-                        }
-                    }
-                    (Target::Rule, Some(_)) => (resolved.delivery() == Some(Delivery::Eventbridge)
-                        && valid(path::NOTIFICATION_ID))
-                    .then(|| Lookup::Rule {
+                    (Target::Subscription, Some(_)) => resolved
+                        .notification
+                        .topic_arn
+                        .as_ref()
+                        .filter(|_| valid(path::NOTIFICATION_TOPIC_ARN))
+                        .map(|topic| Lookup::Subscription {
+                            topic: topic.clone(),
+                            queue_arn: arns.queue.clone(),
+                        }),
+                    (Target::Rule, Some(_)) => valid(path::NOTIFICATION_ID).then(|| Lookup::Rule {
                         name: resolved.notification.id.clone(),
                     }),
                 };

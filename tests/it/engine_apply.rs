@@ -180,13 +180,7 @@ fn plan_exit_codes_apply_is_idempotent_and_foreign_entries_survive() {
     assert_eq!(notification(&moto, "acme-ingest-source"), after);
 
     // Drift is detected: someone shortens the visibility timeout.
-    let url = aws_cli(
-        &moto,
-        &["sqs", "get-queue-url", "--queue-name", "acme-ingest-queue"],
-    )["QueueUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = common::queue_url(&moto, "acme-ingest-queue");
     aws_cli(
         &moto,
         &[
@@ -372,13 +366,7 @@ fn backup_and_restore_return_every_changed_document() {
         Path::new(&backup).starts_with(dir.join("backups").join("acme-ingest")),
         "{backup}"
     );
-    let url = aws_cli(
-        &moto,
-        &["sqs", "get-queue-url", "--queue-name", "acme-ingest-queue"],
-    )["QueueUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = common::queue_url(&moto, "acme-ingest-queue");
     let attrs = |moto: &Moto| {
         aws_cli(
             moto,
@@ -577,13 +565,7 @@ fn create_false_adopts_an_existing_bucket_and_queue() {
     );
     ok(apply(&moto, dir));
 
-    let url = aws_cli(
-        &moto,
-        &["sqs", "get-queue-url", "--queue-name", "acme-ingest-queue"],
-    )["QueueUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = common::queue_url(&moto, "acme-ingest-queue");
     let attrs = aws_cli(
         &moto,
         &[

@@ -403,11 +403,7 @@ fn observed(moto: &Moto, plan: &Value) -> Value {
                 Value::Object(state)
             }
             "dead-letter-queue" | "queue" => {
-                let url =
-                    aws_cli(moto, &["sqs", "get-queue-url", "--queue-name", name])["QueueUrl"]
-                        .as_str()
-                        .unwrap()
-                        .to_owned();
+                let url = common::queue_url(moto, name);
                 let attrs = aws_cli(
                     moto,
                     &[
@@ -835,13 +831,7 @@ fn setup_script_adopts_an_existing_bucket_and_queue() {
     let log = ok(setup_sh(&moto, &bundle, &backups));
     assert!(log.contains("access policy: our statement merged"), "{log}");
 
-    let url = aws_cli(
-        &moto,
-        &["sqs", "get-queue-url", "--queue-name", "acme-ingest-queue"],
-    )["QueueUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = common::queue_url(&moto, "acme-ingest-queue");
     let attrs = aws_cli(
         &moto,
         &[

@@ -105,7 +105,7 @@ pub async fn holdings(clients: &Clients, spec: &Spec) -> Result<Holdings, AwsErr
     } else {
         None
     };
-    let dlq = if spec.queue.create && spec.has_dead_letter() {
+    let dlq = if ResourceKind::DeadLetterQueue.wanted(spec) {
         depth_of(&spec.queue.dead_letter.name).await?
     } else {
         None

@@ -8,8 +8,8 @@
 
 use super::client::{Clients, Identity};
 use super::error::AwsError;
-use crate::docs::Arns;
-use crate::spec::{Delivery, Spec};
+use crate::docs::{Arns, ResourceKind};
+use crate::spec::Spec;
 
 mod bucket;
 mod iam;
@@ -60,19 +60,19 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         spec
     };
     let arns = Arns::of(spec);
-    let dlq_wanted = spec.has_dead_letter() && spec.queue.create;
+    let wanted = |kind: ResourceKind| kind.wanted(spec);
     let delivery = spec.delivery();
     let (policy, role, user, bucket, dlq, queue, subscription, rule, orphans) = tokio::join!(
         observe_policy(clients, &arns.policy),
         async {
-            if spec.role.enabled {
+            if wanted(ResourceKind::Role) {
                 observe_role(clients, &spec.role.name).await
             } else {
                 Ok(None)
             }
         },
         async {
-            if spec.user.enabled {
+            if wanted(ResourceKind::User) {
                 observe_user(clients, &spec.user.name).await
             } else if spec.user.name.is_empty() {
                 Ok(None)
@@ -87,24 +87,25 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         },
         observe_bucket(clients, &spec.bucket.name, &identity.account, &spec.region),
         async {
-            if dlq_wanted {
+            if wanted(ResourceKind::DeadLetterQueue) {
                 observe_queue(clients, &spec.queue.dead_letter.name).await
             } else {
                 Ok(None)
             }
         },
         async {
-            if spec.has_queue() {
+            if wanted(ResourceKind::Queue) {
                 observe_queue(clients, &spec.queue.name).await
             } else {
                 Ok(None)
             }
         },
         async {
-            match (delivery, &spec.notification.topic_arn) {
-                (Some(Delivery::Sns), Some(topic)) => {
-                    observe_subscription(clients, topic, &arns.queue).await
-                }
+            match (
+                wanted(ResourceKind::Subscription),
+                &spec.notification.topic_arn,
+            ) {
+                (true, Some(topic)) => observe_subscription(clients, topic, &arns.queue).await,
                 // The stack's queue still subscribed to a topic from SNS
                 // delivery (plan unsubscribes it); without SNS rights
                 // nothing is seen.
@@ -118,7 +119,7 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
             }
         },
         async {
-            if delivery == Some(Delivery::Eventbridge) {
+            if wanted(ResourceKind::Rule) {
                 observe_rule(clients, &spec.notification.id).await
             } else if spec.notification.id.is_empty() {
                 Ok(None)
