@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::docs::{
-    self, ACCOUNT_PLACEHOLDER, bucket_encryption, bucket_policy, dlq_attributes,
+    self, ACCOUNT_PLACEHOLDER, ResourceKind, bucket_encryption, bucket_policy, dlq_attributes,
     notification_entry, ownership_controls, permissions_policy, public_access_block,
     queue_attributes, queue_policy, to_pretty, trust_policy, versioning,
 };
@@ -34,7 +34,7 @@ pub fn setup_script(spec: &Spec) -> String {
         "\n# ---- documents (sluice's own, {ACCOUNT_PLACEHOLDER} filled in at run time)"
     );
     embed(&mut out, "permissions-policy.json", &permissions_policy(s));
-    if s.role.enabled {
+    if ResourceKind::Role.wanted(s) {
         embed(&mut out, "trust-policy.json", &trust_policy(s));
     }
     if s.bucket.create {
@@ -62,7 +62,7 @@ pub fn setup_script(spec: &Spec) -> String {
     if let Some(attrs) = dlq_attributes(s) {
         embed(&mut out, "dlq-attributes.json", &attrs);
     }
-    if s.has_queue() {
+    if ResourceKind::Queue.wanted(s) {
         if s.queue.create {
             embed(&mut out, "queue-attributes.json", &queue_attributes(s));
         } else {
@@ -110,13 +110,13 @@ pub fn setup_script(spec: &Spec) -> String {
     // CloudFormation's untagged policy and role, the description it writes).
     out.push_str(PREFLIGHT_OWNERSHIP);
     out.push_str("ours_or_die policy \"$POLICY_NAME\"\n");
-    if s.role.enabled {
+    if ResourceKind::Role.wanted(s) {
         out.push_str("ours_or_die role \"$ROLE_NAME\"\n");
     }
-    if s.user.enabled {
+    if ResourceKind::User.wanted(s) {
         out.push_str("ours_or_die user \"$USER_NAME\"\n");
     }
-    if s.has_queue() && s.queue.create {
+    if ResourceKind::Queue.wanted(s) && s.queue.create {
         out.push_str("ours_or_die queue \"$QUEUE_NAME\"\n");
         if s.has_dead_letter() {
             out.push_str("ours_or_die queue \"$DLQ_NAME\"\n");
@@ -131,10 +131,10 @@ pub fn setup_script(spec: &Spec) -> String {
 
     // -- steps -----------------------------------------------------------
     out.push_str(STEP_POLICY);
-    if s.role.enabled {
+    if ResourceKind::Role.wanted(s) {
         out.push_str(STEP_ROLE);
     }
-    if s.user.enabled {
+    if ResourceKind::User.wanted(s) {
         out.push_str(STEP_USER);
         if s.user.create_access_key {
             out.push_str(STEP_ACCESS_KEY);
@@ -156,7 +156,7 @@ pub fn setup_script(spec: &Spec) -> String {
     if dlq_attributes(s).is_some() {
         out.push_str(STEP_DLQ);
     }
-    if s.has_queue() {
+    if ResourceKind::Queue.wanted(s) {
         out.push_str(if s.queue.create {
             STEP_QUEUE_CREATE
         } else {
@@ -248,16 +248,24 @@ TARGET_ID={target_id}
             crate::spec::Shape::ForeignQueue => "S3 -> vendor queue ingestion",
         },
         version = env!("CARGO_PKG_VERSION"),
-        role = if spec.role.enabled { ", the role" } else { "" },
-        user = if spec.user.enabled { ", the user" } else { "" },
+        role = if ResourceKind::Role.wanted(spec) {
+            ", the role"
+        } else {
+            ""
+        },
+        user = if ResourceKind::User.wanted(spec) {
+            ", the user"
+        } else {
+            ""
+        },
         bucket_mode = if spec.bucket.create {
             " and its settings"
         } else {
             " (adopted: only checked)"
         },
         queue_part = match (
-            spec.has_queue(),
-            spec.has_dead_letter() && spec.queue.create
+            ResourceKind::Queue.wanted(spec),
+            ResourceKind::DeadLetterQueue.wanted(spec)
         ) {
             (false, _) => " (no queue: the connector reaches the bucket itself)",
             (true, true) =>
@@ -302,7 +310,7 @@ fn summary(spec: &Spec) -> String {
     use crate::spec::profiles::Value as V;
     let mut s = String::from(DRY_RUN_END);
     s.push_str("\nstep \"Connector values\"\n");
-    if spec.has_queue() {
+    if ResourceKind::Queue.wanted(spec) {
         s.push_str("QUEUE_ARN=$(aws_ sqs get-queue-attributes --queue-url \"$QUEUE_URL\" --attribute-names QueueArn --query Attributes.QueueArn --output text)\n");
     }
     // The names and order of the connector's form, the values as apply gives them.

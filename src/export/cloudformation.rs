@@ -10,7 +10,7 @@
 use serde_json::{Map, Value, json};
 
 use super::yaml::to_yaml;
-use crate::docs::{self, ACCOUNT_PLACEHOLDER, Arns};
+use crate::docs::{self, ACCOUNT_PLACEHOLDER, Arns, ResourceKind};
 use crate::spec::{Delivery, Spec};
 
 /// Logical ids of the template's resources.
@@ -51,12 +51,12 @@ pub fn cloudformation(spec: &Spec) -> String {
 pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
     let spec = &account_free(spec);
     let arns = Arns::of(spec);
-    let queue_arn = if spec.has_queue() && spec.queue.create {
+    let queue_arn = if ResourceKind::Queue.wanted(spec) && spec.queue.create {
         get_att(QUEUE, "Arn")
     } else {
         Value::String(arns.queue.clone())
     };
-    let queue_url = if spec.has_queue() && spec.queue.create {
+    let queue_url = if ResourceKind::Queue.wanted(spec) && spec.queue.create {
         reference(QUEUE)
     } else {
         Value::String(arns.queue_url.clone())
@@ -74,7 +74,7 @@ pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
             },
         }),
     );
-    if spec.role.enabled {
+    if ResourceKind::Role.wanted(spec) {
         resources.insert(
             ROLE.into(),
             json!({
@@ -89,7 +89,7 @@ pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
             }),
         );
     }
-    if spec.user.enabled {
+    if ResourceKind::User.wanted(spec) {
         resources.insert(
             USER.into(),
             json!({
@@ -102,7 +102,7 @@ pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
             }),
         );
     }
-    if spec.has_queue() && spec.queue.create {
+    if ResourceKind::Queue.wanted(spec) && spec.queue.create {
         if let Some(attributes) = docs::dlq_attributes(spec) {
             resources.insert(
                 DLQ.into(),
@@ -115,7 +115,7 @@ pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
             queue_resource(spec, &spec.queue.name, &attributes, &arns),
         );
     }
-    if spec.has_queue() {
+    if ResourceKind::Queue.wanted(spec) {
         resources.insert(
             QUEUE_POLICY.into(),
             json!({
@@ -240,7 +240,7 @@ fn header_notes(spec: &Spec) -> Vec<String> {
         lines.push(String::new());
         lines.extend(adopted_bucket_note(spec).lines().map(str::to_owned));
     }
-    if spec.user.enabled && spec.user.create_access_key {
+    if ResourceKind::User.wanted(spec) && spec.user.create_access_key {
         lines.push(String::new());
         lines.extend(access_key_note(spec).lines().map(str::to_owned));
     }
@@ -412,7 +412,7 @@ fn bucket_resource(spec: &Spec, queue_arn: &Value) -> Value {
         "Properties": properties,
     });
     // Only a direct notification to our queue makes S3 send to it (its test event).
-    if !(spec.has_queue() && spec.delivery() == Some(Delivery::Direct))
+    if !(ResourceKind::Queue.wanted(spec) && spec.delivery() == Some(Delivery::Direct))
         && let Some(b) = bucket.as_object_mut()
     {
         b.remove("DependsOn");
@@ -481,7 +481,7 @@ fn outputs(spec: &Spec, queue_arn: &Value, queue_url: &Value) -> Map<String, Val
             }),
         );
     }
-    if spec.user.enabled && spec.user.create_access_key {
+    if ResourceKind::User.wanted(spec) && spec.user.create_access_key {
         outputs.insert(
             "UserAccessKey".into(),
             json!({

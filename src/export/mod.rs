@@ -16,9 +16,9 @@ pub use cloudformation::cloudformation;
 pub use terraform::terraform;
 
 use crate::docs::{
-    self, ACCOUNT_PLACEHOLDER, Arns, bucket_encryption, bucket_policy, dlq_attributes, lint, merge,
-    notification_entry, ownership_controls, permissions_policy, public_access_block,
-    queue_attributes, queue_policy, to_pretty, trust_policy, versioning,
+    self, ACCOUNT_PLACEHOLDER, Arns, ResourceKind, bucket_encryption, bucket_policy,
+    dlq_attributes, lint, merge, notification_entry, ownership_controls, permissions_policy,
+    public_access_block, queue_attributes, queue_policy, to_pretty, trust_policy, versioning,
 };
 use crate::spec::{self, Spec};
 
@@ -86,10 +86,10 @@ fn json_documents_with_key(
     access_key_id: Option<&str>,
 ) -> Vec<(&'static str, serde_json::Value)> {
     let mut docs = vec![("permissions-policy.json", permissions_policy(spec))];
-    if spec.role.enabled {
+    if ResourceKind::Role.wanted(spec) {
         docs.push(("trust-policy.json", trust_policy(spec)));
     }
-    if spec.has_queue() {
+    if ResourceKind::Queue.wanted(spec) {
         docs.push(("queue-policy.json", queue_policy(spec)));
         docs.push(("queue-attributes.json", queue_attributes(spec)));
     }
@@ -363,7 +363,7 @@ fn readme(spec: &Spec, files: &[String], access_key_id: Option<&str>) -> String 
             docs::IN_BLOCK_KEY
         );
     }
-    if spec.user.enabled && spec.user.create_access_key {
+    if ResourceKind::User.wanted(spec) && spec.user.create_access_key {
         let _ = writeln!(
             r,
             "\nThe access key of user `{}` is not in this bundle, by design: `sluice apply` or `setup.sh` creates it and writes the secret only to `{}_accessKeys.csv` (mode 0600).",
@@ -421,7 +421,7 @@ fn readme(spec: &Spec, files: &[String], access_key_id: Option<&str>) -> String 
     }
     let arns = Arns::of(spec);
     let _ = writeln!(r, "\n## ARNs\n\n- policy: `{}`", arns.policy);
-    if spec.has_queue() {
+    if ResourceKind::Queue.wanted(spec) {
         let _ = writeln!(r, "- queue: `{}`", arns.queue);
     }
     let _ = writeln!(r, "- bucket: `{}`", arns.bucket);

@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use super::cloudformation::{account_free, describe_connector_value};
-use crate::docs::{self, ACCOUNT_PLACEHOLDER, Arns};
+use crate::docs::{self, ACCOUNT_PLACEHOLDER, Arns, ResourceKind};
 use crate::spec::{Delivery, Spec};
 
 /// The expression the account placeholder stands for.
@@ -69,7 +69,9 @@ pub fn terraform(spec: &Spec) -> String {
     file.block(locals);
 
     iam(&mut file, spec);
-    let queue = spec.has_queue().then(|| queues(&mut file, spec, &arns));
+    let queue = ResourceKind::Queue
+        .wanted(spec)
+        .then(|| queues(&mut file, spec, &arns));
     bucket(&mut file, spec, queue.as_ref());
     if let Some(queue) = &queue {
         route(&mut file, spec, queue);
@@ -93,7 +95,7 @@ fn iam(file: &mut File, spec: &Spec) {
         .attr("tags", Expr::raw("local.tags"));
     file.block(policy);
 
-    if spec.role.enabled {
+    if ResourceKind::Role.wanted(spec) {
         let mut role = Block::resource("aws_iam_role", "consumer");
         role.attr("name", Expr::str(&spec.role.name))
             .attr("description", Expr::str(&docs::role_description(spec)))
@@ -110,7 +112,7 @@ fn iam(file: &mut File, spec: &Spec) {
         file.block(attachment);
     }
 
-    if spec.user.enabled {
+    if ResourceKind::User.wanted(spec) {
         file.comment(&format!(
             "No aws_iam_access_key: its secret would be stored in plain text in the Terraform state.\n\
              Create the key with `aws iam create-access-key --user-name {}` (or `sluice apply`).",
