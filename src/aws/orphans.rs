@@ -8,7 +8,7 @@
 
 use super::client::Clients;
 use super::error::{AwsError, classify};
-use super::ownership::{Owner, iam_tags, owner};
+use super::ownership::{Owner, Tagged, owner, read_tags};
 use crate::docs::ResourceKind;
 use crate::spec::Spec;
 
@@ -210,47 +210,27 @@ async fn proven(
     name: String,
     id: Option<String>,
 ) -> Result<Option<Orphan>, AwsError> {
-    let gone = |e: AwsError| if e.is_not_found() { Ok(None) } else { Err(e) };
-    let (id, tags) = match (kind, id) {
-        (ResourceKind::Queue, id) => {
-            let url = match id {
-                Some(url) => url,
-                None => match clients.queue_url(&name).await? {
-                    Some(url) => url,
-                    None => return Ok(None),
-                },
-            };
-            match clients.sqs.list_queue_tags().queue_url(&url).send().await {
-                Ok(out) => {
-                    let tags = out
-                        .tags()
-                        .map(|m| m.clone().into_iter().collect())
-                        .unwrap_or_default();
-                    (url, tags)
-                }
-                Err(e) => return gone(classify("sqs:ListQueueTags", &name, e)),
-            }
-        }
-        (ResourceKind::Role, _) => match clients.iam.list_role_tags().role_name(&name).send().await
-        {
-            Ok(out) => (name.clone(), iam_tags(out.tags())),
-            Err(e) => return gone(classify("iam:ListRoleTags", &name, e)),
+    let id = match (kind, id) {
+        (_, Some(id)) => id,
+        (ResourceKind::Queue, None) => match clients.queue_url(&name).await? {
+            Some(url) => url,
+            None => return Ok(None),
         },
-        (ResourceKind::Policy, Some(arn)) => {
-            match clients.iam.list_policy_tags().policy_arn(&arn).send().await {
-                Ok(out) => {
-                    let tags = iam_tags(out.tags());
-                    (arn, tags)
-                }
-                Err(e) => return gone(classify("iam:ListPolicyTags", &arn, e)),
-            }
-        }
-        (ResourceKind::User, _) => match clients.iam.list_user_tags().user_name(&name).send().await
-        {
-            Ok(out) => (name.clone(), iam_tags(out.tags())),
-            Err(e) => return gone(classify("iam:ListUserTags", &name, e)),
-        },
+        (ResourceKind::Role | ResourceKind::User, None) => name.clone(),
         _ => return Ok(None),
+    };
+    let what = match kind {
+        ResourceKind::Queue => Tagged::Queue {
+            url: &id,
+            name: &name,
+        },
+        ResourceKind::Role => Tagged::Role(&id),
+        ResourceKind::Policy => Tagged::Policy(&id),
+        ResourceKind::User => Tagged::User(&id),
+        _ => return Ok(None),
+    };
+    let Some(tags) = read_tags(clients, what).await? else {
+        return Ok(None);
     };
     Ok((owner(&tags, &spec.name) == Owner::Stack).then_some(Orphan { kind, name, id }))
 }

@@ -4,7 +4,71 @@
 
 use std::collections::BTreeMap;
 
+use super::client::Clients;
+use super::error::{AwsError, classify, optional};
 use crate::docs::STACK_TAG;
+
+/// A resource whose tags are read, as each service names it.
+#[derive(Debug, Clone, Copy)]
+pub enum Tagged<'a> {
+    /// A queue by its URL, named in errors by its name.
+    Queue {
+        url: &'a str,
+        name: &'a str,
+    },
+    Role(&'a str),
+    /// A customer managed policy by its ARN.
+    Policy(&'a str),
+    User(&'a str),
+}
+
+/// The tags of `what`, or `None` when it does not exist (or is gone since
+/// it was listed): what proves a resource the stack's, for destroy and for
+/// the search for orphans alike.
+pub async fn read_tags(
+    clients: &Clients,
+    what: Tagged<'_>,
+) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+    let (iam, sqs) = (&clients.iam, &clients.sqs);
+    Ok(match what {
+        Tagged::Queue { url, name } => optional(
+            sqs.list_queue_tags()
+                .queue_url(url)
+                .send()
+                .await
+                .map_err(|e| classify("sqs:ListQueueTags", name, e)),
+        )?
+        .map(|out| {
+            out.tags()
+                .map(|m| m.clone().into_iter().collect())
+                .unwrap_or_default()
+        }),
+        Tagged::Role(name) => optional(
+            iam.list_role_tags()
+                .role_name(name)
+                .send()
+                .await
+                .map_err(|e| classify("iam:ListRoleTags", name, e)),
+        )?
+        .map(|out| iam_tags(out.tags())),
+        Tagged::Policy(arn) => optional(
+            iam.list_policy_tags()
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| classify("iam:ListPolicyTags", arn, e)),
+        )?
+        .map(|out| iam_tags(out.tags())),
+        Tagged::User(name) => optional(
+            iam.list_user_tags()
+                .user_name(name)
+                .send()
+                .await
+                .map_err(|e| classify("iam:ListUserTags", name, e)),
+        )?
+        .map(|out| iam_tags(out.tags())),
+    })
+}
 
 /// Whose a resource is, by its tags.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,8 +6,7 @@
 use super::run::{Fate, Run};
 use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, classify, optional};
-use crate::aws::observe::iam_tags;
-use crate::aws::ownership::{Owner, not_ours, owner};
+use crate::aws::ownership::{Owner, Tagged, not_ours, owner, read_tags};
 use crate::aws::progress::KeptReason;
 use crate::docs::{Arns, ResourceKind};
 use crate::spec::Spec;
@@ -20,17 +19,9 @@ pub(super) async fn policy(
     run: &mut Run<'_>,
 ) -> Result<(String, Fate), AwsError> {
     let iam = &clients.iam;
-    let Some(tags) = optional(
-        iam.list_policy_tags()
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(|e| classify("iam:ListPolicyTags", arn, e)),
-    )?
-    else {
+    let Some(tags) = read_tags(clients, Tagged::Policy(arn)).await? else {
         return Ok((label.to_owned(), Fate::Gone));
     };
-    let tags = iam_tags(tags.tags());
     let mut owner = owner(&tags, &spec.name);
     if owner == Owner::Untagged {
         // CloudFormation's AWS::IAM::ManagedPolicy takes no tags: the
@@ -168,17 +159,9 @@ pub(super) async fn role(
 ) -> Result<(String, Fate), AwsError> {
     let iam = &clients.iam;
     let name = spec.role.name.as_str();
-    let Some(tags) = optional(
-        iam.list_role_tags()
-            .role_name(name)
-            .send()
-            .await
-            .map_err(|e| classify("iam:ListRoleTags", name, e)),
-    )?
-    else {
+    let Some(tags) = read_tags(clients, Tagged::Role(name)).await? else {
         return Ok((label.to_owned(), Fate::Gone));
     };
-    let tags = iam_tags(tags.tags());
     let owner = owner(&tags, &spec.name);
     if owner != Owner::Stack {
         return Ok((
@@ -272,17 +255,9 @@ pub(super) async fn user(
 ) -> Result<(String, Fate), AwsError> {
     let iam = &clients.iam;
     let name = spec.user.name.as_str();
-    let Some(tags) = optional(
-        iam.list_user_tags()
-            .user_name(name)
-            .send()
-            .await
-            .map_err(|e| classify("iam:ListUserTags", name, e)),
-    )?
-    else {
+    let Some(tags) = read_tags(clients, Tagged::User(name)).await? else {
         return Ok((label.to_owned(), Fate::Gone));
     };
-    let tags = iam_tags(tags.tags());
     let owner = owner(&tags, &spec.name);
     if owner != Owner::Stack {
         return Ok((

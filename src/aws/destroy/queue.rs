@@ -2,17 +2,15 @@
 //! backed up first under `force`; S3's test events are not a backlog; an
 //! adopted queue loses only our statements in its access policy.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
 use super::run::{Fate, Run};
 use crate::aws::backup::Saved;
 use crate::aws::client::Clients;
-use crate::aws::error::{AwsError, classify, optional};
+use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::{Depth, queue_depth, set_visibility};
-use crate::aws::ownership::{Owner, not_ours, owner};
+use crate::aws::ownership::{Owner, Tagged, not_ours, owner, read_tags};
 use crate::aws::progress::{Event, KeptReason};
 use crate::docs::{ResourceKind, remove_bucket_policy_statement};
 use crate::spec::Spec;
@@ -28,20 +26,8 @@ pub(super) async fn queue(
     let Some(url) = clients.queue_url(name).await? else {
         return Ok((label.to_owned(), Fate::Gone));
     };
-    let tags: BTreeMap<String, String> = match optional(
-        clients
-            .sqs
-            .list_queue_tags()
-            .queue_url(&url)
-            .send()
-            .await
-            .map_err(|e| classify("sqs:ListQueueTags", name, e)),
-    )? {
-        Some(out) => out
-            .tags()
-            .map(|m| m.clone().into_iter().collect())
-            .unwrap_or_default(),
-        None => return Ok((label.to_owned(), Fate::Gone)),
+    let Some(tags) = read_tags(clients, Tagged::Queue { url: &url, name }).await? else {
+        return Ok((label.to_owned(), Fate::Gone));
     };
     let owner = owner(&tags, &spec.name);
     if owner == Owner::Stack {
