@@ -48,6 +48,16 @@ pub enum Saved {
         state: String,
         description: String,
     },
+    /// An alarm's definition before apply changed it.
+    Alarm {
+        definition: crate::docs::MetricAlarm,
+    },
+    /// The access policy of the alarms' topic before apply changed it
+    /// (`None`: SNS's default policy).
+    TopicPolicy {
+        topic_arn: String,
+        policy: Option<Value>,
+    },
     /// Messages a queue held when destroy deleted it (restoring sends them
     /// to the queue of that name again).
     QueueMessages {
@@ -160,6 +170,8 @@ impl Saved {
             Saved::QueueMessages { queue, .. } => format!("queue-messages-{queue}"),
             Saved::SubscriptionAttributes { .. } => "subscription-attributes".to_owned(),
             Saved::Rule { name, .. } => format!("rule-{name}"),
+            Saved::Alarm { definition } => format!("alarm-{}", definition.alarm_name),
+            Saved::TopicPolicy { .. } => "alarm-topic-policy".to_owned(),
             Saved::Removed { resource, name, .. } => format!("removed-{resource}-{name}"),
         }
     }

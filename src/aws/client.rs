@@ -81,6 +81,8 @@ pub struct Clients {
     pub events: aws_sdk_eventbridge::Client,
     /// For kms:DescribeKey: the key a spec's alias stands for.
     pub kms: aws_sdk_kms::Client,
+    /// For the alarms: CloudWatch alarms and the metrics status reads.
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub region: String,
     pub endpoint_url: Option<String>,
     pub timeouts: Timeouts,
@@ -240,6 +242,7 @@ impl Clients {
             sns: aws_sdk_sns::Client::new(&config),
             events: aws_sdk_eventbridge::Client::new(&config),
             kms: aws_sdk_kms::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             region: config
                 .region()
                 .map(|r| r.as_ref().to_owned())

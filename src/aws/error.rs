@@ -168,6 +168,8 @@ const NOT_FOUND_CODES: &[&str] = &[
     "AWS.SimpleQueueService.NonExistentQueue",
     "QueueDoesNotExist",
     "ResourceNotFoundException",
+    // CloudWatch's, for an alarm (ListTagsForResource, SetAlarmState).
+    "ResourceNotFound",
 ];
 
 const DENIED_CODES: &[&str] = &[

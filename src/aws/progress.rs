@@ -89,6 +89,9 @@ checks! {
     CleanupUnrelated => "cleanup-unrelated",
     CleanupMessage => "cleanup-message",
     CleanupObject => "cleanup-object",
+    Alarms => "alarms",
+    AlarmNotification => "alarm-notification",
+    CleanupAlarmProbe => "cleanup-alarm-probe",
 }
 
 impl fmt::Display for CheckId {

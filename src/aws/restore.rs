@@ -291,11 +291,21 @@ fn describe(item: &Saved) -> (ResourceKind, String) {
             ),
         ),
         Saved::Rule { name, .. } => (ResourceKind::Rule, format!("EventBridge rule {name}")),
+        Saved::Alarm { definition } => (
+            ResourceKind::Alarm,
+            crate::aws::alarms::describe_saved(definition),
+        ),
+        Saved::TopicPolicy { topic_arn, .. } => (
+            ResourceKind::AlarmTopic,
+            format!("access policy of topic {topic_arn}"),
+        ),
         Saved::Removed { resource, name, .. } => (
             match resource.as_str() {
                 "role" => ResourceKind::Role,
                 "policy" => ResourceKind::Policy,
                 "user" => ResourceKind::User,
+                "alarm" => ResourceKind::Alarm,
+                "alarm-topic" => ResourceKind::AlarmTopic,
                 _ => ResourceKind::Queue,
             },
             format!("{resource} {name}, removed by apply as no longer in the spec"),
@@ -443,6 +453,17 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
             .await
             .map_err(|e| e.to_string()),
         Saved::QueueMessages { queue, messages } => resend(clients, queue, messages).await,
+        Saved::Alarm { definition } => crate::aws::alarms::restore_alarm(clients, definition).await,
+        Saved::TopicPolicy {
+            topic_arn,
+            policy: Some(policy),
+        } => crate::aws::alarms::restore_topic_policy(clients, topic_arn, policy).await,
+        Saved::TopicPolicy { policy: None, .. } => {
+            return Ok(Some(
+                "the topic had SNS's default access policy: sluice's stays (SNS cannot take a policy off)"
+                    .to_owned(),
+            ));
+        }
         Saved::SubscriptionAttributes {
             subscription_arn,
             attributes,

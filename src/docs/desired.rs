@@ -25,9 +25,28 @@ pub enum ResourceKind {
     Subscription,
     /// The EventBridge rule with the queue as target (`delivery: eventbridge`).
     Rule,
+    /// The SNS topic the alarms notify, when sluice makes it.
+    AlarmTopic,
+    /// One CloudWatch alarm on the queue or its dead-letter queue.
+    Alarm,
 }
 
 impl ResourceKind {
+    /// Every kind, in the order an apply makes them.
+    pub const ALL: [ResourceKind; 11] = [
+        ResourceKind::Policy,
+        ResourceKind::Role,
+        ResourceKind::User,
+        ResourceKind::Bucket,
+        ResourceKind::DeadLetterQueue,
+        ResourceKind::Queue,
+        ResourceKind::Notification,
+        ResourceKind::Subscription,
+        ResourceKind::Rule,
+        ResourceKind::AlarmTopic,
+        ResourceKind::Alarm,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceKind::Policy => "policy",
@@ -39,6 +58,8 @@ impl ResourceKind {
             ResourceKind::Notification => "notification",
             ResourceKind::Subscription => "subscription",
             ResourceKind::Rule => "rule",
+            ResourceKind::AlarmTopic => "alarm-topic",
+            ResourceKind::Alarm => "alarm",
         }
     }
 
@@ -60,6 +81,8 @@ impl ResourceKind {
             ),
             ResourceKind::Subscription => spec.delivery() == Some(Delivery::Sns),
             ResourceKind::Rule => spec.delivery() == Some(Delivery::Eventbridge),
+            ResourceKind::AlarmTopic => super::makes_alarm_topic(spec),
+            ResourceKind::Alarm => !super::alarms(spec).is_empty(),
         }
     }
 }
@@ -181,6 +204,22 @@ pub fn desired_state(spec: &Spec) -> Vec<Desired> {
         }
         None => {}
     }
+    if ResourceKind::AlarmTopic.wanted(spec) {
+        out.push(Desired {
+            kind: ResourceKind::AlarmTopic,
+            name: super::alarm_topic_name(spec),
+            create: true,
+            document: super::alarm_topic_document(spec),
+        });
+    }
+    for alarm in super::alarms(spec) {
+        out.push(Desired {
+            kind: ResourceKind::Alarm,
+            name: alarm.alarm_name.clone(),
+            create: true,
+            document: alarm.document(),
+        });
+    }
     out
 }
 
@@ -236,6 +275,15 @@ pub fn skipped_because(spec: &Spec, kind: ResourceKind) -> Option<String> {
         ),
         ResourceKind::Role if !spec.role.enabled => Some("no role (role.enabled is false)".to_owned()),
         ResourceKind::User if !spec.user.enabled => Some("no user (user.enabled is false)".to_owned()),
+        ResourceKind::Alarm | ResourceKind::AlarmTopic if !spec.has_queue() => Some(format!(
+            "no alarms: there is no queue of the pipeline's to watch ({who} is {shape})"
+        )),
+        ResourceKind::Alarm | ResourceKind::AlarmTopic if !spec.alarms.enabled => {
+            Some("no alarms (alarms.enabled is false)".to_owned())
+        }
+        ResourceKind::AlarmTopic if spec.alarms.topic_arn.is_some() => Some(
+            "no topic of sluice's: the alarms notify the topic alarms.topic_arn names".to_owned(),
+        ),
         _ => None,
     }
 }
@@ -291,19 +339,27 @@ mod tests {
             eventbridge.notification.delivery = Delivery::Eventbridge;
             let mut off = spec.clone();
             off.notification.enabled = false;
-            specs.extend([spec, no_dlq, adopted, no_queue, user, sns, eventbridge, off]);
+            let mut alarms = spec.clone();
+            alarms.alarms.enabled = true;
+            let mut their_topic = alarms.clone();
+            their_topic.alarms.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:ops".into());
+            let mut alarms_no_queue = no_queue.clone();
+            alarms_no_queue.alarms.enabled = true;
+            specs.extend([
+                spec,
+                no_dlq,
+                adopted,
+                no_queue,
+                user,
+                sns,
+                eventbridge,
+                off,
+                alarms,
+                their_topic,
+                alarms_no_queue,
+            ]);
         }
-        let all = [
-            ResourceKind::Policy,
-            ResourceKind::Role,
-            ResourceKind::User,
-            ResourceKind::Bucket,
-            ResourceKind::DeadLetterQueue,
-            ResourceKind::Queue,
-            ResourceKind::Notification,
-            ResourceKind::Subscription,
-            ResourceKind::Rule,
-        ];
+        let all = ResourceKind::ALL;
         for spec in &specs {
             let mut documented: Vec<ResourceKind> =
                 desired_state(spec).iter().map(|d| d.kind).collect();

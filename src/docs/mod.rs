@@ -2,6 +2,7 @@
 //! notification merge, and the lints. Deterministic: the same spec always
 //! gives the same bytes, with keys in the order AWS documents them.
 
+mod alarms;
 pub mod desired;
 pub mod diff;
 mod iam;
@@ -14,6 +15,11 @@ mod sqs;
 mod tags;
 pub mod three_way;
 
+pub use alarms::{
+    ALARM_TOPIC_SID, AlarmKind, Dimension, Metric, MetricAlarm, MetricQuery, MetricStat,
+    SQS_NAMESPACE, Watched, alarm, alarm_skipped_because, alarm_topic_arn, alarm_topic_document,
+    alarm_topic_name, alarm_topic_policy, alarms, makes_alarm_topic,
+};
 pub use desired::{Desired, ResourceKind, desired_state, skipped_because};
 pub use iam::{
     TRUST_POLICY_MAX, TRUST_POLICY_QUOTA, federated_user_name, federation_session_policy,

@@ -7,9 +7,10 @@ use rand::distr::Alphanumeric;
 
 use super::profiles::{self, ExternalId, Principals, Shape};
 use super::{
-    BucketEncryption, BucketSpec, Compression, Connector, ConsumerSpec, DeadLetterSpec, Delivery,
-    ListScope, NotificationSpec, ObjectOwnership, PolicyScope, PolicySpec, PublicAccessBlock,
-    QueueEncryption, QueueSpec, RecordFormat, RoleSpec, SPEC_VERSION, Spec, UserSpec,
+    AlarmsSpec, BucketEncryption, BucketSpec, Compression, Connector, ConsumerSpec, DeadLetterSpec,
+    Delivery, ListScope, NotificationSpec, ObjectOwnership, PolicyScope, PolicySpec,
+    PublicAccessBlock, QueueEncryption, QueueSpec, RecordFormat, RoleSpec, SPEC_VERSION, Spec,
+    UserSpec,
 };
 
 /// Visibility timeout recommended by Tarsal's setup guide: long enough for a large object.
@@ -20,6 +21,9 @@ pub const DEFAULT_MESSAGE_RETENTION_SECS: u32 = 7 * 24 * 3600;
 pub const DEFAULT_MAX_RECEIVE_COUNT: u32 = 5;
 /// Objects processed at once by one consumer.
 pub const DEFAULT_CONCURRENCY: u32 = 8;
+/// How long nothing may be consumed from a queue that receives messages
+/// before the stalled alarm goes off: one hour.
+pub const DEFAULT_STALLED_AFTER_SECS: u32 = 3600;
 /// Length of a generated external ID.
 const EXTERNAL_ID_LEN: usize = 32;
 
@@ -33,6 +37,17 @@ pub fn generate_external_id() -> String {
         .take(EXTERNAL_ID_LEN)
         .map(char::from)
         .collect()
+}
+
+/// The default age of the oldest message at which the age alarm goes off:
+/// three visibility timeouts (a message received, given back and received
+/// again is not yet stuck), at least 30 minutes, and at most half the
+/// retention period, so that the alarm comes well before SQS drops the
+/// message. Whole minutes: CloudWatch reports the age once a minute.
+pub fn default_max_message_age(visibility_timeout_secs: u32, retention_secs: u32) -> u32 {
+    let age = visibility_timeout_secs.saturating_mul(3).max(1800);
+    let age = age.min(retention_secs / 2);
+    (age / 60 * 60).max(60)
 }
 
 /// The default name of the dead-letter queue of the queue called `queue`.
@@ -95,6 +110,8 @@ pub fn apply_profile(spec: &mut Spec, connector: Connector) {
     spec.queue.name = queue;
     spec.queue.enabled = p.shape.has_queue();
     spec.queue.visibility_timeout_secs = p.visibility_timeout_secs;
+    spec.alarms.max_message_age_secs =
+        default_max_message_age(p.visibility_timeout_secs, spec.queue.message_retention_secs);
     spec.notification.enabled = p.shape.has_queue() || p.shape == Shape::ForeignQueue;
     spec.notification.id = name(p.notification_id);
     spec.policy.name = name(p.policy_name);
@@ -202,6 +219,20 @@ fn generic(name: &str, region: &str, account_id: Option<&str>, external_id: Stri
             compression: Compression::Auto,
             concurrency: DEFAULT_CONCURRENCY,
         },
+        // Off in a spec file that does not ask for them: a saved spec
+        // re-run headless makes no resource it did not name before. The
+        // wizard turns them on for a new pipeline (recommended).
+        alarms: AlarmsSpec {
+            enabled: false,
+            dlq_not_empty: true,
+            max_message_age_secs: default_max_message_age(
+                DEFAULT_VISIBILITY_TIMEOUT_SECS,
+                DEFAULT_MESSAGE_RETENTION_SECS,
+            ),
+            stalled_after_secs: DEFAULT_STALLED_AFTER_SECS,
+            topic_arn: None,
+            email: None,
+        },
         tags: BTreeMap::from([("managed-by".to_owned(), "sluice".to_owned())]),
     }
 }
@@ -209,6 +240,16 @@ fn generic(name: &str, region: &str, account_id: Option<&str>, external_id: Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_age_alarm_waits_three_visibility_timeouts_within_half_the_retention() {
+        assert_eq!(default_max_message_age(600, 7 * 24 * 3600), 1800);
+        assert_eq!(default_max_message_age(30, 7 * 24 * 3600), 1800);
+        assert_eq!(default_max_message_age(3600, 7 * 24 * 3600), 3 * 3600);
+        // Short retention: half of it, in whole minutes.
+        assert_eq!(default_max_message_age(600, 1000), 480);
+        assert_eq!(default_max_message_age(600, 60), 60);
+    }
 
     #[test]
     fn names_derive_from_the_stack_name() {

@@ -52,6 +52,8 @@ pub struct Spec {
     pub user: UserSpec,
     pub notification: NotificationSpec,
     pub consumer: ConsumerSpec,
+    /// CloudWatch alarms on the queue and its dead-letter queue.
+    pub alarms: AlarmsSpec,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -252,6 +254,29 @@ pub struct ConsumerSpec {
     pub concurrency: u32,
 }
 
+/// The pipeline's CloudWatch alarms: each one watches the queue (or its
+/// dead-letter queue) and notifies a topic, ours (`<name>-alarms`) or an
+/// existing one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmsSpec {
+    pub enabled: bool,
+    /// Alarm as soon as the dead-letter queue holds a message.
+    pub dlq_not_empty: bool,
+    /// Alarm when the queue's oldest message is older than this; 0 turns
+    /// the alarm off.
+    pub max_message_age_secs: u32,
+    /// Alarm when messages arrived but none was deleted (consumed) for this
+    /// long; 0 turns the alarm off.
+    pub stalled_after_secs: u32,
+    /// An existing SNS topic to notify; without one sluice makes
+    /// `<name>-alarms`.
+    pub topic_arn: Option<String>,
+    /// An e-mail address subscribed to sluice's topic (AWS mails it a
+    /// confirmation link first).
+    pub email: Option<String>,
+}
+
 macro_rules! spec_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -367,6 +392,12 @@ impl Spec {
     /// Whether the pipeline has a dead-letter queue.
     pub fn has_dead_letter(&self) -> bool {
         self.queue.enabled && self.queue.dead_letter.enabled
+    }
+
+    /// Whether the pipeline has CloudWatch alarms: only on a queue of its
+    /// own shape (adopted or made), and only when turned on.
+    pub fn has_alarms(&self) -> bool {
+        self.alarms.enabled && self.queue.enabled
     }
 
     /// Whether sluice keeps an entry in the bucket's notification configuration.

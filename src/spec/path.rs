@@ -43,6 +43,13 @@ pub const NOTIFICATION_EVENTS: &str = "notification.events";
 pub const NOTIFICATION_DELIVERY: &str = "notification.delivery";
 pub const NOTIFICATION_TOPIC_ARN: &str = "notification.topic_arn";
 
+pub const ALARMS_ENABLED: &str = "alarms.enabled";
+pub const ALARMS_DLQ_NOT_EMPTY: &str = "alarms.dlq_not_empty";
+pub const ALARMS_MAX_MESSAGE_AGE: &str = "alarms.max_message_age_secs";
+pub const ALARMS_STALLED_AFTER: &str = "alarms.stalled_after_secs";
+pub const ALARMS_TOPIC_ARN: &str = "alarms.topic_arn";
+pub const ALARMS_EMAIL: &str = "alarms.email";
+
 pub const CONSUMER_CONCURRENCY: &str = "consumer.concurrency";
 
 pub const TAGS: &str = "tags";

@@ -356,6 +356,7 @@ fn validate_with(spec: &Spec, aliases_allowed: bool) -> Result<(), ValidationErr
         }
     }
     delivery(spec, &mut v);
+    alarms(spec, &mut v);
 
     v.check(
         path::CONSUMER_CONCURRENCY,
@@ -494,25 +495,136 @@ fn delivery(spec: &Spec, v: &mut Collector) {
     }
 }
 
-fn topic_arn(arn: &str, region: &str) -> Rule {
-    let parts: Vec<&str> = arn.split(':').collect();
-    let [arn_word, _partition, service, topic_region, account, name] = parts[..] else {
+/// The alarms' thresholds and where they notify. Off, or on a shape
+/// without a queue, nothing of the section is used and nothing is checked.
+fn alarms(spec: &Spec, v: &mut Collector) {
+    let a = &spec.alarms;
+    if !spec.has_alarms() {
+        return;
+    }
+    let retention = spec.queue.message_retention_secs;
+    if a.max_message_age_secs != 0 {
+        if a.max_message_age_secs < 60 {
+            v.push(
+                path::ALARMS_MAX_MESSAGE_AGE,
+                format!(
+                    "{} is too short: CloudWatch reports a message's age once a minute, so at least 60 seconds (or 0 for no age alarm)",
+                    a.max_message_age_secs
+                ),
+            );
+        } else if a.max_message_age_secs >= retention {
+            v.push(
+                path::ALARMS_MAX_MESSAGE_AGE,
+                Message::text(format!(
+                    "{} seconds is not below the queue's retention (",
+                    a.max_message_age_secs
+                ))
+                .field(path::QUEUE_RETENTION)
+                .and(format!(
+                    " is {retention}): SQS deletes a message before it is that old, so the alarm could never go off"
+                )),
+            );
+        }
+    }
+    let stalled = a.stalled_after_secs;
+    if stalled != 0 && (!(300..=86_400).contains(&stalled) || !stalled.is_multiple_of(60)) {
+        v.push(
+            path::ALARMS_STALLED_AFTER,
+            format!(
+                "{stalled} is not a whole number of minutes from 300 to 86400 seconds (5 minutes to a day): the alarm watches one CloudWatch period of this length (or 0 for no stalled alarm)"
+            ),
+        );
+    }
+    let dlq_alarm = a.dlq_not_empty && spec.has_dead_letter() && spec.queue.create;
+    if !dlq_alarm && a.max_message_age_secs == 0 && stalled == 0 {
+        v.push(
+            path::ALARMS_ENABLED,
+            Message::text("is true but no alarm is left: turn one on (")
+                .field(path::ALARMS_DLQ_NOT_EMPTY)
+                .and(" needs a dead-letter queue of the pipeline's own), or ")
+                .setting(path::ALARMS_ENABLED, "false"),
+        );
+    }
+    match (&a.topic_arn, &a.email) {
+        (Some(arn), email) => {
+            v.check(path::ALARMS_TOPIC_ARN, alarm_topic_arn(arn, &spec.region));
+            if email.is_some() {
+                v.push(
+                    path::ALARMS_EMAIL,
+                    Message::text("subscribes to the topic sluice makes; with ")
+                        .field(path::ALARMS_TOPIC_ARN)
+                        .and(" the topic is someone else's: subscribe there, or remove one of the two"),
+                );
+            }
+        }
+        (None, Some(email)) => v.check(path::ALARMS_EMAIL, email_address(email)),
+        (None, None) => {}
+    }
+}
+
+/// An existing topic the alarms notify: a standard SNS topic in the spec's region.
+fn alarm_topic_arn(arn: &str, region: &str) -> Rule {
+    let (topic_region, _) = regional_arn(
+        arn,
+        "sns",
+        "arn:aws:sns:REGION:ACCOUNT:TOPIC",
+        "an SNS topic",
+    )?;
+    if topic_region != region {
         return Err(format!(
-            "`{arn}` is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)"
-        ));
-    };
-    if arn_word != "arn" || service != "sns" || name.is_empty() {
-        return Err(format!(
-            "`{arn}` is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)"
+            "the topic is in {topic_region}, the queue in {region}: a CloudWatch alarm notifies only a topic in its own region"
         ));
     }
+    Ok(())
+}
+
+/// The region and name of `arn`, an ARN of `service` in a region and an
+/// account (`arn:PARTITION:SERVICE:REGION:ACCOUNT:NAME`).
+fn regional_arn<'a>(
+    arn: &'a str,
+    service: &str,
+    shape: &str,
+    what: &str,
+) -> Result<(&'a str, &'a str), String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let not = || format!("`{arn}` is not {what} ARN ({shape})");
+    let [arn_word, _partition, found, region, account, name] = parts[..] else {
+        return Err(not());
+    };
+    if arn_word != "arn" || found != service || name.is_empty() {
+        return Err(not());
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{account}` is not a 12-digit account id"));
+    }
+    Ok((region, name))
+}
+
+/// An e-mail address as SNS takes one for an `email` subscription.
+fn email_address(s: &str) -> Rule {
+    let shape = s.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+    });
+    if !shape || s.chars().any(|c| c.is_whitespace() || c.is_control()) || s.len() > 254 {
+        return Err(format!("`{s}` is not an e-mail address (name@example.com)"));
+    }
+    Ok(())
+}
+
+fn topic_arn(arn: &str, region: &str) -> Rule {
+    let (topic_region, name) = regional_arn(
+        arn,
+        "sns",
+        "arn:aws:sns:REGION:ACCOUNT:TOPIC",
+        "an SNS topic",
+    )?;
     if name.ends_with(".fifo") {
         return Err(format!(
             "`{name}` is a FIFO topic: S3 publishes only to standard topics"
         ));
-    }
-    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("`{account}` is not a 12-digit account id"));
     }
     if topic_region != region {
         return Err(format!(
@@ -538,20 +650,12 @@ fn rule_name(s: &str) -> Rule {
 }
 
 pub(super) fn foreign_queue_arn(arn: &str, region: &str) -> Rule {
-    let parts: Vec<&str> = arn.split(':').collect();
-    let [arn_word, _partition, service, queue_region, account, name] = parts[..] else {
-        return Err(format!(
-            "`{arn}` is not an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)"
-        ));
-    };
-    if arn_word != "arn" || service != "sqs" || name.is_empty() {
-        return Err(format!(
-            "`{arn}` is not an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)"
-        ));
-    }
-    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("`{account}` is not a 12-digit account id"));
-    }
+    let (queue_region, _) = regional_arn(
+        arn,
+        "sqs",
+        "arn:aws:sqs:REGION:ACCOUNT:NAME",
+        "an SQS queue",
+    )?;
     if queue_region != region {
         return Err(format!(
             "the queue is in {queue_region}, the bucket in {region}: S3 notifies only a queue in the bucket's own region"
@@ -964,6 +1068,57 @@ mod tests {
                     .collect()
             }
         }
+    }
+
+    #[test]
+    fn alarms_are_checked_only_when_on_and_each_error_names_its_field() {
+        let mut spec = base();
+        spec.alarms.max_message_age_secs = 5;
+        spec.alarms.stalled_after_secs = 7;
+        assert_eq!(errors(&spec), vec![], "off: nothing of the section is used");
+        spec.alarms.enabled = true;
+        let found = errors(&spec);
+        let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [path::ALARMS_MAX_MESSAGE_AGE, path::ALARMS_STALLED_AFTER],
+            "{found:?}"
+        );
+        spec.alarms.max_message_age_secs = spec.queue.message_retention_secs;
+        spec.alarms.stalled_after_secs = 3600;
+        let found = errors(&spec);
+        assert!(
+            found[0]
+                .1
+                .contains("not below the queue's retention (queue.message_retention_secs"),
+            "{found:?}"
+        );
+        spec.alarms.max_message_age_secs = 1800;
+        spec.alarms.topic_arn = Some("arn:aws:sns:eu-west-1:123456789012:ops".into());
+        spec.alarms.email = Some("ops@example.com".into());
+        let found = errors(&spec);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .contains("notifies only a topic in its own region"),
+            "{found:?}"
+        );
+        assert_eq!(found[1].0, path::ALARMS_EMAIL);
+        spec.alarms.topic_arn = None;
+        spec.alarms.email = Some("not an address".into());
+        assert_eq!(errors(&spec)[0].0, path::ALARMS_EMAIL);
+        spec.alarms.email = Some("ops@example.com".into());
+        assert_eq!(errors(&spec), vec![]);
+        // Every alarm off (the DLQ alarm has no DLQ): the section says so.
+        spec.queue.dead_letter.enabled = false;
+        spec.alarms.max_message_age_secs = 0;
+        spec.alarms.stalled_after_secs = 0;
+        assert_eq!(errors(&spec)[0].0, path::ALARMS_ENABLED);
+        // A shape without a queue has no alarms: nothing to check.
+        spec.queue.enabled = false;
+        spec.notification.enabled = false;
+        assert!(errors(&spec).iter().all(|(p, _)| !p.starts_with("alarms.")));
     }
 
     fn base() -> Spec {

@@ -129,6 +129,8 @@ pub enum Target {
     Queue,
     Subscription,
     Rule,
+    /// The alarms and their topic, looked up together.
+    Alarms,
 }
 
 impl Target {
@@ -144,10 +146,11 @@ impl Target {
             Target::Queue => ResourceKind::Queue,
             Target::Subscription => ResourceKind::Subscription,
             Target::Rule => ResourceKind::Rule,
+            Target::Alarms => ResourceKind::Alarm,
         }
     }
 
-    pub const ALL: [Target; 8] = [
+    pub const ALL: [Target; 9] = [
         Target::Policy,
         Target::Role,
         Target::User,
@@ -156,6 +159,7 @@ impl Target {
         Target::Queue,
         Target::Subscription,
         Target::Rule,
+        Target::Alarms,
     ];
 }
 
@@ -186,6 +190,7 @@ pub enum Lookup {
     Rule {
         name: String,
     },
+    Alarms(crate::aws::alarms::AlarmsLookup),
 }
 
 /// What a lookup found.
@@ -201,6 +206,7 @@ pub enum Found {
     Queue(Observed<QueueState>),
     Subscription(Observed<SubscriptionState>),
     Rule(Observed<RuleState>),
+    Alarms(crate::aws::alarms::AlarmsObserved),
 }
 
 /// Where a spec was saved and why.

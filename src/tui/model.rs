@@ -481,6 +481,9 @@ impl Model {
                     (Target::Rule, Some(_)) => valid(path::NOTIFICATION_ID).then(|| Lookup::Rule {
                         name: resolved.notification.id.clone(),
                     }),
+                    (Target::Alarms, Some(_)) => (valid(path::NAME)
+                        && valid(path::ALARMS_TOPIC_ARN))
+                    .then(|| Lookup::Alarms(crate::aws::alarms::AlarmsLookup::of(resolved))),
                 };
                 (*target, what)
             })
@@ -500,6 +503,7 @@ impl Model {
             queue: Ok(None),
             subscription: Ok(None),
             rule: Ok(None),
+            alarms: crate::aws::alarms::AlarmsObserved::none(),
             // The live preview looks up what the spec names; the plan looks for the rest.
             orphans: Ok(Vec::new()),
         };
@@ -515,6 +519,7 @@ impl Model {
                     observation.subscription = found.clone()
                 }
                 (Target::Rule, Some(Found::Rule(found))) => observation.rule = found.clone(),
+                (Target::Alarms, Some(Found::Alarms(found))) => observation.alarms = found.clone(),
                 _ => {}
             }
         }

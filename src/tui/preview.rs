@@ -76,6 +76,7 @@ fn target_of(kind: ResourceKind) -> Target {
         ResourceKind::Queue => Target::Queue,
         ResourceKind::Subscription => Target::Subscription,
         ResourceKind::Rule => Target::Rule,
+        ResourceKind::AlarmTopic | ResourceKind::Alarm => Target::Alarms,
     }
 }
 
@@ -91,6 +92,8 @@ pub fn describe(kind: ResourceKind) -> &'static str {
         ResourceKind::Notification => "bucket notification (merged)",
         ResourceKind::Subscription => "subscription to the bucket's topic",
         ResourceKind::Rule => "EventBridge rule and target",
+        ResourceKind::AlarmTopic => "the alarms' SNS topic and its policy",
+        ResourceKind::Alarm => "CloudWatch alarm",
     }
 }
 

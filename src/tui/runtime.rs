@@ -347,6 +347,9 @@ async fn lookup(clients: &Clients, what: Lookup) -> Found {
             Found::Subscription(observe_subscription(clients, &topic, &queue_arn).await)
         }
         Lookup::Rule { name } => Found::Rule(observe_rule(clients, &name).await),
+        Lookup::Alarms(lookup) => {
+            Found::Alarms(crate::aws::alarms::look_up_alarms(clients, &lookup).await)
+        }
     }
 }
 

@@ -74,12 +74,12 @@ pub struct ApplyError {
     pub backup_dir: Option<PathBuf>,
 }
 
-struct Run<'a> {
-    clients: &'a Clients,
-    spec: &'a Spec,
-    arns: Arns,
-    options: &'a ApplyOptions,
-    reporter: &'a Reporter,
+pub(in crate::aws) struct Run<'a> {
+    pub(in crate::aws) clients: &'a Clients,
+    pub(in crate::aws) spec: &'a Spec,
+    pub(in crate::aws) arns: Arns,
+    pub(in crate::aws) options: &'a ApplyOptions,
+    pub(in crate::aws) reporter: &'a Reporter,
     backup: Backup,
     steps: Vec<(StepId, Outcome, String)>,
     queue_url: Option<String>,
@@ -92,9 +92,9 @@ struct Run<'a> {
 }
 
 /// How a step ended, and what it did in words.
-type StepResult = Result<(Outcome, String), StepError>;
+pub(in crate::aws) type StepResult = Result<(Outcome, String), StepError>;
 
-fn unchanged() -> StepResult {
+pub(in crate::aws) fn unchanged() -> StepResult {
     Ok((Outcome::Unchanged, "no change".into()))
 }
 
@@ -177,6 +177,7 @@ pub async fn apply(
         reporter.started(step, title);
         let started = Instant::now();
         let result = match item.resource {
+            ResourceKind::AlarmTopic | ResourceKind::Alarm => run.alarm_item(item, observed).await,
             _ if item.action == Action::Delete => run.retire(item).await,
             ResourceKind::Policy => run.policy(item, observed).await,
             ResourceKind::Role => run.role(item).await,
@@ -273,7 +274,7 @@ impl Run<'_> {
         }
     }
 
-    fn save(&mut self, item: Saved) -> Result<(), StepError> {
+    pub(in crate::aws) fn save(&mut self, item: Saved) -> Result<(), StepError> {
         let path = self
             .backup
             .save(&item)
@@ -311,7 +312,7 @@ impl Run<'_> {
 
     /// Records, beside the state saved last, what was written over it: a
     /// restore then keeps what others change after this write.
-    fn saved_written(&mut self, value: &Value) -> Result<(), StepError> {
+    pub(in crate::aws) fn saved_written(&mut self, value: &Value) -> Result<(), StepError> {
         let Some(path) = self.last_saved.take() else {
             return Ok(());
         };
@@ -477,6 +478,75 @@ impl Run<'_> {
                         .send()
                         .await
                         .map_err(|e| classify("events:UntagResource", name, e))?;
+                }
+            }
+            ResourceKind::Alarm => {
+                let Some(arn) = observed
+                    .alarms
+                    .alarm(name)
+                    .ok()
+                    .flatten()
+                    .map(|a| a.arn.clone())
+                else {
+                    return Err(format!(
+                        "the ARN of alarm {name} is not known: its tags were not changed"
+                    )
+                    .into());
+                };
+                let cloudwatch = &self.clients.cloudwatch;
+                if !change.set.is_empty() {
+                    let tags = change
+                        .set
+                        .iter()
+                        .map(|(k, v)| {
+                            aws_sdk_cloudwatch::types::Tag::builder()
+                                .key(k)
+                                .value(v)
+                                .build()
+                        })
+                        .collect();
+                    cloudwatch
+                        .tag_resource()
+                        .resource_arn(&arn)
+                        .set_tags(Some(tags))
+                        .send()
+                        .await
+                        .map_err(|e| classify("cloudwatch:TagResource", name, e))?;
+                }
+                if let Some(keys) = remove {
+                    cloudwatch
+                        .untag_resource()
+                        .resource_arn(&arn)
+                        .set_tag_keys(Some(keys))
+                        .send()
+                        .await
+                        .map_err(|e| classify("cloudwatch:UntagResource", name, e))?;
+                }
+            }
+            ResourceKind::AlarmTopic => {
+                let arn = crate::aws::alarms::own_topic_arn(self.spec);
+                let sns = &self.clients.sns;
+                if !change.set.is_empty() {
+                    let tags = change
+                        .set
+                        .iter()
+                        .map(|(k, v)| aws_sdk_sns::types::Tag::builder().key(k).value(v).build())
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| StepError::from(e.to_string()))?;
+                    sns.tag_resource()
+                        .resource_arn(&arn)
+                        .set_tags(Some(tags))
+                        .send()
+                        .await
+                        .map_err(|e| classify("sns:TagResource", name, e))?;
+                }
+                if let Some(keys) = remove {
+                    sns.untag_resource()
+                        .resource_arn(&arn)
+                        .set_tag_keys(Some(keys))
+                        .send()
+                        .await
+                        .map_err(|e| classify("sns:UntagResource", name, e))?;
                 }
             }
             // Not tagged: configurations and subscriptions.

@@ -52,7 +52,7 @@ use iam::{policy, role, user};
 use orphan::remove_orphan;
 use queue::queue;
 use route::{eventbridge_setting, notification, rule, rule_owner, subscription};
-use run::{Fate, Run};
+pub(in crate::aws) use run::{Fate, Run};
 
 /// How far destroy goes. Messages and objects are different data, under
 /// different flags: neither implies the other.
@@ -169,6 +169,9 @@ pub async fn destroy(
         force: options.force,
         for_apply: false,
     };
+
+    // The alarms first: on a queue about to go they would only go off.
+    crate::aws::alarms::destroy_alarms(clients, &spec, &mut run).await?;
 
     // A pipeline without a queue made no notification entry and no queues.
     match spec.delivery() {

@@ -10,14 +10,14 @@ use crate::aws::progress::{KeptReason, Outcome, Reporter, StepId};
 use crate::docs::ResourceKind;
 
 /// What happened to one resource.
-pub(super) enum Fate {
+pub(in crate::aws) enum Fate {
     Removed(String),
     Kept(KeptReason),
     Gone,
 }
 
-pub(super) struct Run<'a> {
-    pub(super) reporter: &'a Reporter,
+pub(in crate::aws) struct Run<'a> {
+    pub(in crate::aws) reporter: &'a Reporter,
     pub(super) report: DestroyReport,
     /// Where a forced deletion backs up what a queue held.
     pub(super) backup: Option<Backup>,
@@ -27,12 +27,12 @@ pub(super) struct Run<'a> {
 }
 
 impl Run<'_> {
-    pub(super) fn start(&self, kind: ResourceKind, label: &str) -> Instant {
+    pub(in crate::aws) fn start(&self, kind: ResourceKind, label: &str) -> Instant {
         self.reporter.started(StepId::Destroy(kind), label);
         Instant::now()
     }
 
-    pub(super) fn note(&self, kind: ResourceKind, message: impl Into<String>) {
+    pub(in crate::aws) fn note(&self, kind: ResourceKind, message: impl Into<String>) {
         let step = if self.for_apply {
             StepId::Apply(kind)
         } else {
@@ -42,7 +42,7 @@ impl Run<'_> {
     }
 
     /// Reports how the step ended and records the resource's fate.
-    pub(super) fn end(
+    pub(in crate::aws) fn end(
         &mut self,
         kind: ResourceKind,
         started: Instant,

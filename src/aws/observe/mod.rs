@@ -43,6 +43,8 @@ pub struct Observation {
     /// The EventBridge rule named as the notification: the route's when the
     /// spec delivers through EventBridge, else one left from when it did.
     pub rule: Observed<RuleState>,
+    /// The stack's alarms and the topics they notify.
+    pub alarms: super::alarms::AlarmsObserved,
     /// Resources of the stack the spec no longer names (renamed, turned off,
     /// the previous connector's).
     pub orphans: Result<Vec<super::orphans::Orphan>, AwsError>,
@@ -62,7 +64,7 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
     let arns = Arns::of(spec);
     let wanted = |kind: ResourceKind| kind.wanted(spec);
     let delivery = spec.delivery();
-    let (policy, role, user, bucket, dlq, queue, subscription, rule, orphans) = tokio::join!(
+    let (policy, role, user, bucket, dlq, queue, subscription, rule, alarms, orphans) = tokio::join!(
         observe_policy(clients, &arns.policy),
         async {
             if wanted(ResourceKind::Role) {
@@ -133,6 +135,7 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
                 }
             }
         },
+        super::alarms::observe_alarms(clients, spec),
         super::orphans::find(clients, spec, &identity.account),
     );
     // Which of the user's keys had their secret saved here.
@@ -166,6 +169,7 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         queue,
         subscription,
         rule,
+        alarms,
         orphans,
     }
 }

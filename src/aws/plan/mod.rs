@@ -103,6 +103,13 @@ fn plan_tags(spec: &Spec, observed: &Observation, items: &mut [PlanItem]) {
             ResourceKind::Queue if spec.queue.create => ok(&observed.queue).map(|q| &q.tags),
             ResourceKind::DeadLetterQueue => ok(&observed.dlq).map(|q| &q.tags),
             ResourceKind::Rule => ok(&observed.rule).map(|r| &r.tags),
+            ResourceKind::AlarmTopic => ok(&observed.alarms.topic).map(|t| &t.tags),
+            ResourceKind::Alarm => observed
+                .alarms
+                .alarm(&item.name)
+                .ok()
+                .flatten()
+                .map(|a| &a.tags),
             _ => None,
         };
         let Some(existing) = existing else { continue };
@@ -338,6 +345,8 @@ impl Plan {
                 ResourceKind::Subscription => planner.subscription(&w),
                 ResourceKind::Rule => planner.rule(&w),
                 ResourceKind::Notification => planner.notification(&w),
+                ResourceKind::AlarmTopic => planner.alarm_topic(&w),
+                ResourceKind::Alarm => planner.alarm(&w),
             };
             match planned {
                 Ok(item) => items.push(item),
@@ -345,6 +354,7 @@ impl Plan {
             }
         }
         planner.retirements(&mut items);
+        planner.retire_alarms(&mut items);
         plan_tags(spec, observed, &mut items);
         let Planner { errors, notes, .. } = planner;
         Ok(Plan {

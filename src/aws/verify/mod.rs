@@ -75,7 +75,8 @@ use iam::{role_checks, user_checks};
 use object::{TEST_BODY, TestObject};
 use queue::{change_visibility, resolve_queue, wait_for_quiet};
 use route::EventWait;
-use run::{Run, Stack};
+use run::Stack;
+pub(in crate::aws) use run::{Run, secs};
 use simulate::simulation_checks;
 /// How verification runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -350,6 +351,9 @@ pub async fn verify(
 
     // What the policy simulator says.
     simulation_checks(&stack, &mut run).await;
+
+    // The alarms, and a test notification through their topic.
+    crate::aws::alarms::verify_alarms(clients, &spec, options.timeout, &mut run).await;
 
     // Cleanup: others' messages, ours, the object.
     if !held.is_empty() {

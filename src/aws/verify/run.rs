@@ -23,19 +23,19 @@ pub(super) struct Stack<'a> {
 }
 
 /// Collects checks and reports them as they happen.
-pub(super) struct Run<'a> {
-    pub(super) reporter: &'a Reporter,
+pub(in crate::aws) struct Run<'a> {
+    pub(in crate::aws) reporter: &'a Reporter,
     pub(super) report: VerifyReport,
 }
 
 impl Run<'_> {
-    pub(super) fn start(&self, name: CheckId, title: impl Into<String>) -> Instant {
+    pub(in crate::aws) fn start(&self, name: CheckId, title: impl Into<String>) -> Instant {
         self.reporter.started(StepId::Check(name), title);
         Instant::now()
     }
 
     /// Records a check that started at `started`: `Ok(detail)` passes, `Err(cause)` fails.
-    pub(super) fn finish(
+    pub(in crate::aws) fn finish(
         &mut self,
         name: CheckId,
         started: Instant,
@@ -51,7 +51,7 @@ impl Run<'_> {
         self.record(name, started.elapsed(), outcome);
     }
 
-    pub(super) fn not_available(
+    pub(in crate::aws) fn not_available(
         &mut self,
         name: CheckId,
         title: impl Into<String>,
@@ -122,7 +122,7 @@ pub(super) fn secs_rounded(d: Duration) -> String {
 }
 
 /// `30 s`, `2.5 s`, `14 ms`.
-pub(super) fn secs(d: Duration) -> String {
+pub(in crate::aws) fn secs(d: Duration) -> String {
     if d >= Duration::from_secs(120) {
         return secs_rounded(d);
     }

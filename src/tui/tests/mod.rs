@@ -136,6 +136,7 @@ pub(super) fn answer_all(app: &mut App, found: impl Fn(Target) -> Option<Found>)
             Target::Dlq | Target::Queue => Found::Queue(Ok(None)),
             Target::Subscription => Found::Subscription(Ok(None)),
             Target::Rule => Found::Rule(Ok(None)),
+            Target::Alarms => Found::Alarms(crate::aws::alarms::AlarmsObserved::none()),
         });
         update(
             app,

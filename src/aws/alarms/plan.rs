@@ -1,0 +1,128 @@
+//! Planning the alarms' topic and each alarm: made, brought to the spec, or
+//! (the stack's, no longer wanted) removed; refused when a resource of the
+//! name is someone else's.
+
+use super::topic_document;
+use crate::aws::AwsError;
+use crate::aws::ownership::{Owner, owner};
+use crate::aws::plan::{Action, PlanItem, Planner, Wanted, changed, not_the_stacks};
+use crate::docs::{AlarmKind, ResourceKind, alarm_topic_name};
+
+impl<'a> Planner<'a> {
+    /// sluice's topic for the alarms.
+    pub(in crate::aws) fn alarm_topic(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+        let spec = self.spec;
+        let found = self.observed.alarms.topic.as_ref()?;
+        Ok(match found {
+            None => w.item(Action::Create, None, Some(w.after.clone())),
+            Some(topic) if owner(&topic.tags, &spec.name) != Owner::Stack => {
+                self.errors.push(not_the_stacks(
+                    "alarm-topic",
+                    &w.name,
+                    &topic.tags,
+                    &spec.name,
+                    &format!(
+                        "name it in alarms.topic_arn ({}) to have the alarms notify it as it is",
+                        topic.arn
+                    ),
+                ));
+                w.item(Action::Refused, None, None)
+            }
+            Some(topic) => {
+                let before = topic_document(topic, spec);
+                w.item(
+                    changed(&before, &w.after, Action::Update),
+                    Some(before),
+                    Some(w.after.clone()),
+                )
+            }
+        })
+    }
+
+    /// One alarm.
+    pub(in crate::aws) fn alarm(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+        let spec = self.spec;
+        if let Some(Ok(None)) = &self.observed.alarms.given_topic
+            && let Some(arn) = &spec.alarms.topic_arn
+        {
+            // Said once, for the first alarm.
+            let said = format!("alarms.topic_arn: the topic {arn} does not exist");
+            if !self.errors.iter().any(|e| e.starts_with(&said)) {
+                self.errors.push(format!(
+                    "{said}: the alarms would notify nobody; create it, or remove alarms.topic_arn to have sluice make {}",
+                    alarm_topic_name(spec)
+                ));
+            }
+        }
+        let found = self.observed.alarms.alarm(&w.name)?;
+        Ok(match found {
+            None => w.item(Action::Create, None, Some(w.after.clone())),
+            Some(alarm) if !alarm.is_the_stacks(&spec.name) => {
+                let setting = AlarmKind::of_name(&spec.name, &w.name)
+                    .map_or("alarms.enabled", AlarmKind::path);
+                self.errors.push(not_the_stacks(
+                    "alarm",
+                    &w.name,
+                    &alarm.tags,
+                    &spec.name,
+                    &format!("rename or delete that alarm, or turn this one off ({setting})"),
+                ));
+                w.item(Action::Refused, None, None)
+            }
+            Some(alarm) => {
+                let before = alarm.definition.document();
+                w.item(
+                    changed(&before, &w.after, Action::Update),
+                    Some(before),
+                    Some(w.after.clone()),
+                )
+            }
+        })
+    }
+
+    /// The stack's alarms and topic the spec no longer wants: removed by
+    /// apply, their definitions backed up first.
+    pub(in crate::aws) fn retire_alarms(&mut self, items: &mut Vec<PlanItem>) {
+        let spec = self.spec;
+        let wanted = |kind: ResourceKind, name: &str| {
+            items.iter().any(|i| i.resource == kind && i.name == name)
+        };
+        let mut retired = Vec::new();
+        if let Ok(all) = &self.observed.alarms.alarms {
+            for alarm in all {
+                let name = &alarm.definition.alarm_name;
+                if alarm.is_the_stacks(&spec.name) && !wanted(ResourceKind::Alarm, name) {
+                    retired.push(PlanItem {
+                        resource: ResourceKind::Alarm,
+                        name: name.clone(),
+                        action: Action::Delete,
+                        before: Some(alarm.definition.document()),
+                        after: None,
+                        tags: None,
+                    });
+                }
+            }
+        }
+        if let Ok(Some(topic)) = &self.observed.alarms.topic
+            && owner(&topic.tags, &spec.name) == Owner::Stack
+            && !wanted(ResourceKind::AlarmTopic, &alarm_topic_name(spec))
+        {
+            retired.push(PlanItem {
+                resource: ResourceKind::AlarmTopic,
+                name: alarm_topic_name(spec),
+                action: Action::Delete,
+                before: Some(topic_document(topic, spec)),
+                after: None,
+                tags: None,
+            });
+            if !topic.emails.is_empty() {
+                self.notes.push(format!(
+                    "the alarm topic {} goes with its subscriptions ({})",
+                    alarm_topic_name(spec),
+                    topic.emails.join(", ")
+                ));
+            }
+        }
+        items.extend(retired);
+    }
+}
