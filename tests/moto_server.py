@@ -77,6 +77,15 @@ alarm" (same page): an update keeps the alarm's state and tags removed from
 the template leave the alarm. moto registers CloudFormation models as the
 subclasses of CloudFormationModel, read on first use, so defining the class
 here, before the server starts, is enough.
+
+moto 5.2.5's DeleteAlarms drops the alarm and keeps its tags, so an alarm
+made again under the name carries the deleted one's tags. In CloudWatch the
+tags are the alarm's: a deleted alarm is gone with them (ListTagsForResource
+answers ResourceNotFound, "The named resource does not exist"), and a new
+alarm has only the tags PutMetricAlarm gives it ("Tags: A list of key-value
+pairs to associate with the alarm", CloudWatch API Reference,
+PutMetricAlarm). A tool that proves ownership by tag would take another
+team's alarm for its own. The last patch drops the tags with the alarm.
 """
 
 import sys
@@ -507,6 +516,19 @@ class CloudFormationAlarm(Alarm, CloudFormationModel):
 # moto's serializer shortens attribute names by the class name (AlarmName is
 # read from `name` of a class named Alarm), so the subclass keeps that name.
 CloudFormationAlarm.__name__ = CloudFormationAlarm.__qualname__ = "Alarm"
+
+_delete_alarms = CloudWatchBackend.delete_alarms
+
+
+def delete_alarms(self, alarm_names):
+    for name in alarm_names:
+        alarm = self.alarms.get(name)
+        if alarm is not None:
+            self.tagger.delete_all_tags_for_resource(alarm.alarm_arn)
+    return _delete_alarms(self, alarm_names)
+
+
+CloudWatchBackend.delete_alarms = delete_alarms
 
 if __name__ == "__main__":
     sys.argv[0] = "moto_server"

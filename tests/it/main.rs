@@ -7,6 +7,7 @@
 
 mod common;
 
+mod alarms;
 mod cli_conventions;
 mod consume;
 mod dashboard_moto;
