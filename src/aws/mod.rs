@@ -16,6 +16,7 @@ pub mod credentials;
 pub mod destroy;
 pub mod emulator;
 pub mod error;
+pub mod health;
 pub mod journal;
 pub mod mfa;
 pub mod observe;

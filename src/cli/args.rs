@@ -77,6 +77,18 @@ pub enum Command {
     Consume(ConsumeArgs),
     /// Watch the queue drain without consuming it (e.g. a vendor's connector consumes).
     Monitor(MonitorArgs),
+    /// One reading of the pipeline's health, for cron, CI and monitoring agents.
+    #[command(
+        long_about = "One reading of the pipeline's health: the queue's depth and the \
+age of its oldest message, the dead-letter queue's depth, and each alarm's state and since \
+when, one line per check (or one JSON document with --output json). Exit status: 0 healthy, \
+1 trouble (an alarm is in ALARM, or the dead-letter queue holds messages), 2 cannot tell \
+(something could not be read: credentials, permissions, a resource that does not exist). \
+Known trouble wins: 1 even when another check could not be read. Reads only: \
+sqs:GetQueueUrl, sqs:GetQueueAttributes, cloudwatch:GetMetricStatistics, \
+cloudwatch:DescribeAlarms, cloudwatch:ListTagsForResource."
+    )]
+    Status(StatusArgs),
     /// Send events for objects that predate the notification, so consumers ingest them.
     Backfill(BackfillArgs),
     /// Decode one local file or s3://bucket/key the way the consumer does, to stdout.
@@ -547,6 +559,14 @@ pub struct WizardArgs {
     /// Start from this spec.
     #[arg(long, short, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub spec: ConfigArg,
+    #[command(flatten)]
+    pub output: OutputArg,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,7 @@ use anyhow::Result;
 
 use super::inputs::aws_options;
 use super::print::{print_json, say_waiting, with_progress};
-use super::{BackfillArgs, ConsumeArgs, DecodeArgs, GlobalOpts, MonitorArgs};
+use super::{BackfillArgs, ConsumeArgs, DecodeArgs, GlobalOpts, MonitorArgs, StatusArgs};
 use crate::aws::Connected;
 use crate::consume::prepare::{ConsumeSettings, Prepared, prepare, require_queue};
 use crate::consume::sink::SinkSpec;
@@ -284,4 +284,50 @@ pub(super) async fn monitor(global: &GlobalOpts, args: &MonitorArgs) -> Result<E
         interval,
     })
     .await
+}
+
+/// `sluice status`: one health reading. Exit 0 healthy, 1 trouble, 2 cannot
+/// tell, whatever stopped the reading (an unreadable spec, no credentials)
+/// included: a cron job or an agent reads the status, not an error code.
+pub(super) async fn status(global: &GlobalOpts, args: &StatusArgs) -> Result<ExitCode> {
+    use crate::aws::health::{Status, health};
+    let json = args.output.json();
+    let connected = match args.spec.connect(global).await {
+        Ok(connected) => connected,
+        Err(e) => {
+            super::print_failure(&e, global.profile.as_deref(), json);
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let spec = &connected.spec;
+    let reading = health(&connected.clients, spec).await;
+    if json {
+        print_json(&serde_json::json!({
+            "stack": spec.name,
+            "region": spec.region,
+            "account": connected.identity.account,
+            "status": reading.status,
+            "exit_code": reading.exit_code(),
+            "checks": reading.checks,
+        }));
+    } else {
+        let verdict = match reading.status {
+            Status::Ok => "healthy",
+            Status::Trouble => "trouble",
+            Status::Unknown => "cannot tell",
+        };
+        println!(
+            "{} in {} (account {}): {verdict}",
+            spec.name, spec.region, connected.identity.account
+        );
+        for check in &reading.checks {
+            let mark = match check.status {
+                Status::Ok => "ok     ",
+                Status::Trouble => "TROUBLE",
+                Status::Unknown => "unknown",
+            };
+            println!("  {mark}  {} {}: {}", check.check, check.name, check.detail);
+        }
+    }
+    Ok(ExitCode::from(reading.exit_code()))
 }

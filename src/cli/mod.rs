@@ -29,11 +29,11 @@ pub use args::{
     ApplyArgs, BackfillArgs, BenchArgs, Cli, Command, CompletionsArgs, ConfigArg, ConsumeArgs,
     CredentialsArgs, DEFAULT_CONFIG, DecodeArgs, DestroyArgs, ExportArgs, GlobalOpts, IamWaitArg,
     InitArgs, ManArgs, MonitorArgs, OrphanScanArg, OutputArg, OutputFormat, PlanArgs, RestoreArgs,
-    SnowflakeArgs, VerifyArgs, WizardArgs,
+    SnowflakeArgs, StatusArgs, VerifyArgs, WizardArgs,
 };
 pub use handoff::{completions, man_page, manual_text};
 
-use data::{backfill, consume, decode, monitor};
+use data::{backfill, consume, decode, monitor, status};
 use handoff::{credentials, export, man, snowflake};
 use print::print_failure;
 use setup::{apply, init, plan, verify, wizard};
@@ -115,6 +115,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Destroy(args)) => runtime()?.block_on(destroy(global, &args)),
         Some(Command::Consume(args)) => runtime()?.block_on(consume(global, &args)),
         Some(Command::Monitor(args)) => runtime()?.block_on(monitor(global, &args)),
+        Some(Command::Status(args)) => runtime()?.block_on(status(global, &args)),
         Some(Command::Backfill(args)) => runtime()?.block_on(backfill(global, &args)),
         Some(Command::Decode(args)) => runtime()?.block_on(decode(global, &args)),
         Some(Command::Credentials(args)) => runtime()?.block_on(credentials(global, &args)),

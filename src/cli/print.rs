@@ -26,6 +26,7 @@ impl Command {
             Command::Verify(a) => a.output.json(),
             Command::Destroy(a) => a.output.json(),
             Command::Restore(a) => a.output.json(),
+            Command::Status(a) => a.output.json(),
             Command::Backfill(a) => a.output.json(),
             Command::Export(a) => a.output.json(),
             Command::Credentials(a) => a.output.json(),

@@ -243,7 +243,7 @@ pub fn skipped_because(spec: &Spec, kind: ResourceKind) -> Option<String> {
             "a pull import: the connector lists and reads the bucket itself"
         }
         crate::spec::Shape::Destination => "a destination: the connector writes into the bucket",
-        crate::spec::Shape::QueueFed => "the spec turns it off",
+        crate::spec::Shape::QueueFed => "queue-fed, with queue.enabled false",
         crate::spec::Shape::ForeignQueue => {
             "fed by the vendor's own queue: the bucket notifies that queue directly"
         }
@@ -254,9 +254,12 @@ pub fn skipped_because(spec: &Spec, kind: ResourceKind) -> Option<String> {
         format!("{}'s pipeline", p.vendor)
     };
     match kind {
-        ResourceKind::Queue | ResourceKind::DeadLetterQueue if !spec.has_queue() => Some(format!(
-            "no queue (queue.enabled is false): {who} is {shape}"
-        )),
+        ResourceKind::Queue | ResourceKind::DeadLetterQueue if !spec.has_queue() => Some(
+            match p.shape {
+                crate::spec::Shape::QueueFed => "no queue (queue.enabled is false)".to_owned(),
+                _ => format!("no queue (queue.enabled is false): {who} is {shape}"),
+            },
+        ),
         ResourceKind::DeadLetterQueue if !spec.queue.dead_letter.enabled => {
             Some("no dead-letter queue (queue.dead_letter.enabled is false)".to_owned())
         }
@@ -276,7 +279,7 @@ pub fn skipped_because(spec: &Spec, kind: ResourceKind) -> Option<String> {
         ResourceKind::Role if !spec.role.enabled => Some("no role (role.enabled is false)".to_owned()),
         ResourceKind::User if !spec.user.enabled => Some("no user (user.enabled is false)".to_owned()),
         ResourceKind::Alarm | ResourceKind::AlarmTopic if !spec.has_queue() => Some(format!(
-            "no alarms: there is no queue of the pipeline's to watch ({who} is {shape})"
+            "no alarms: there is no queue to watch ({who} is {shape})"
         )),
         ResourceKind::Alarm | ResourceKind::AlarmTopic if !spec.alarms.enabled => {
             Some("no alarms (alarms.enabled is false)".to_owned())

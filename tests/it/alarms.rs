@@ -323,3 +323,92 @@ fn a_spec_without_alarms_makes_none_and_turning_them_off_removes_the_stacks() {
     let planned = run(&mut sluice(moto, dir, &["plan", "--config", "spec.json"]));
     assert_eq!(planned.status.code(), Some(0), "{}", said(&planned));
 }
+
+fn status(moto: &Moto, dir: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let mut args = vec!["status", "--config", "spec.json"];
+    args.extend_from_slice(extra);
+    let out = run(&mut sluice(moto, dir, &args));
+    (out.status.code(), said(&out))
+}
+
+#[test]
+fn status_exits_0_healthy_1_on_trouble_and_2_when_it_cannot_tell() {
+    let guard = shared();
+    let moto = guard.server();
+    moto.reset();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+
+    // Nothing applied yet: the queue does not exist.
+    init(moto, dir, &[]);
+    let (code, shown) = status(moto, dir, &[]);
+    assert_eq!(code, Some(2), "{shown}");
+    assert!(
+        shown.contains("unknown  queue acme-ingest-queue: does not exist"),
+        "{shown}"
+    );
+
+    ok(run(&mut sluice(moto, dir, APPLY_YES)));
+    let (code, shown) = status(moto, dir, &[]);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("acme-ingest in us-west-2"), "{shown}");
+    for line in [
+        "ok       queue acme-ingest-queue: ",
+        "ok       dead-letter-queue acme-ingest-queue-dlq: 0 messages",
+        "ok       alarm acme-ingest-dlq-not-empty:",
+        "ok       alarm acme-ingest-oldest-message-age:",
+        "ok       alarm acme-ingest-stalled:",
+    ] {
+        assert!(shown.contains(line), "{line}:\n{shown}");
+    }
+
+    // A message in the dead-letter queue is trouble.
+    common::send_to(moto, "acme-ingest-queue-dlq", "{\"poison\": true}");
+    let (code, shown) = status(moto, dir, &["--output", "json"]);
+    assert_eq!(code, Some(1), "{shown}");
+    let reading: Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(reading["status"], "trouble");
+    assert_eq!(reading["exit_code"], 1);
+    let dlq = reading["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "dead-letter-queue")
+        .unwrap();
+    assert_eq!(dlq["status"], "trouble", "{dlq}");
+    assert_eq!(dlq["depth"]["visible"], 1, "{dlq}");
+    let url = common::queue_url(moto, "acme-ingest-queue-dlq");
+    aws_cli(moto, &["sqs", "purge-queue", "--queue-url", &url]);
+    assert_eq!(status(moto, dir, &[]).0, Some(0));
+
+    // So is an alarm in ALARM, with its reason.
+    aws_cli(
+        moto,
+        &[
+            "cloudwatch",
+            "set-alarm-state",
+            "--alarm-name",
+            "acme-ingest-stalled",
+            "--state-value",
+            "ALARM",
+            "--state-reason",
+            "nothing consumed for an hour",
+        ],
+    );
+    let (code, shown) = status(moto, dir, &[]);
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(
+        shown.contains("TROUBLE  alarm acme-ingest-stalled: ALARM since ")
+            && shown.contains("nothing consumed for an hour"),
+        "{shown}"
+    );
+
+    // A spec that cannot be read: cannot tell, and says why.
+    let out = run(&mut sluice(
+        moto,
+        dir,
+        &["status", "--config", "missing.json"],
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+    assert!(said(&out).contains("missing.json"), "{}", said(&out));
+}

@@ -122,7 +122,7 @@ pub async fn queue_attribute(
 }
 
 /// One queue's approximate counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Depth {
     pub visible: u64,
     pub in_flight: u64,
