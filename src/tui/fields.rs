@@ -63,6 +63,12 @@ pub enum FieldId {
     DlqEnabled,
     DlqName,
     MaxReceiveCount,
+    AlarmsEnabled,
+    AlarmsDlqNotEmpty,
+    AlarmsMaxMessageAge,
+    AlarmsStalledAfter,
+    AlarmsTopicArn,
+    AlarmsEmail,
     // Notification
     NotificationEnabled,
     NotificationQueueArn,
@@ -188,6 +194,11 @@ fn has_queue(spec: &Spec) -> bool {
     spec.has_queue()
 }
 
+/// The alarms' own fields show only while the alarms are on.
+fn has_alarms(spec: &Spec) -> bool {
+    spec.has_alarms()
+}
+
 /// Why a step's resources are left out, or what they are for. A pull
 /// import and a destination have neither step (see [`Step::applies`]); the
 /// Queue step of a queue-fed shape turned to "no queue", and the
@@ -224,7 +235,7 @@ const TOGGLE_HINT: &str = "Space toggles · ← → change";
 const KMS_HINT: &str = "arn:aws:kms:REGION:ACCOUNT:key/ID";
 
 /// Every field, in form order.
-pub static FIELDS: [FieldDef; 49] = [
+pub static FIELDS: [FieldDef; 55] = [
     // ---- Welcome ----
     FieldDef {
         id: FieldId::StackName,
@@ -253,7 +264,9 @@ pub static FIELDS: [FieldDef; 49] = [
             get: |s| index_of(Connector::ALL, &s.connector),
             set: |s, i| {
                 if let Some(c) = Connector::ALL.get(i) {
+                    let had_queue = s.has_queue();
                     spec::apply_profile(s, *c);
+                    alarms_follow_shape(s, had_queue);
                 }
             },
             note: |s| s.profile().guide,
@@ -916,6 +929,91 @@ pub static FIELDS: [FieldDef; 49] = [
         },
         effect: Effect::None,
     },
+    // The alarms: one toggle for the group, its fields while it is on.
+    FieldDef {
+        id: FieldId::AlarmsEnabled,
+        step: Step::Queue,
+        label: "Alarms (CloudWatch, recommended)",
+        hint: "Space toggles · alarms tell you when messages fail, pile up or stop being consumed",
+        path: Some(path::ALARMS_ENABLED),
+        visible: always,
+        active: has_queue,
+        value: Value::Toggle {
+            get: |s| s.alarms.enabled,
+            set: |s, on| s.alarms.enabled = on,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::AlarmsDlqNotEmpty,
+        step: Step::Queue,
+        label: "Alarm: dead-letter queue not empty",
+        hint: "Alarm when the dead-letter queue holds a message (CloudWatch, ApproximateNumberOfMessagesVisible > 0)",
+        path: Some(path::ALARMS_DLQ_NOT_EMPTY),
+        visible: has_alarms,
+        active: |s| s.has_dead_letter() && s.queue.create,
+        value: Value::Toggle {
+            get: |s| s.alarms.dlq_not_empty,
+            set: |s, on| s.alarms.dlq_not_empty = on,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::AlarmsMaxMessageAge,
+        step: Step::Queue,
+        label: "Alarm: oldest message older than (seconds)",
+        hint: "Alarm when a message waits this long unread (CloudWatch, ApproximateAgeOfOldestMessage); 0 turns it off; the default is three visibility timeouts, at least 30 min, at most half the retention",
+        path: Some(path::ALARMS_MAX_MESSAGE_AGE),
+        visible: has_alarms,
+        active: always,
+        value: Value::Number {
+            get: |s| s.alarms.max_message_age_secs,
+            set: |s, n| s.alarms.max_message_age_secs = n,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::AlarmsStalledAfter,
+        step: Step::Queue,
+        label: "Alarm: nothing consumed for (seconds)",
+        hint: "Alarm when messages arrive but none is consumed for this long (CloudWatch, NumberOfMessagesSent > 0, NumberOfMessagesDeleted = 0); 300-86400 in whole minutes; 0 turns it off",
+        path: Some(path::ALARMS_STALLED_AFTER),
+        visible: has_alarms,
+        active: always,
+        value: Value::Number {
+            get: |s| s.alarms.stalled_after_secs,
+            set: |s, n| s.alarms.stalled_after_secs = n,
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::AlarmsTopicArn,
+        step: Step::Queue,
+        label: "Alarms notify: SNS topic ARN (optional)",
+        hint: "an existing SNS topic in this region; blank: sluice makes <name>-alarms",
+        path: Some(path::ALARMS_TOPIC_ARN),
+        visible: has_alarms,
+        active: always,
+        value: Value::Text {
+            get: |s| s.alarms.topic_arn.clone().unwrap_or_default(),
+            set: |s, t| s.alarms.topic_arn = optional(t.trim()),
+        },
+        effect: Effect::None,
+    },
+    FieldDef {
+        id: FieldId::AlarmsEmail,
+        step: Step::Queue,
+        label: "Alarms notify: e-mail (optional)",
+        hint: "subscribed to sluice's alarms topic; AWS mails a confirmation link first",
+        path: Some(path::ALARMS_EMAIL),
+        visible: has_alarms,
+        active: always,
+        value: Value::Text {
+            get: |s| s.alarms.email.clone().unwrap_or_default(),
+            set: |s, t| s.alarms.email = optional(t.trim()),
+        },
+        effect: Effect::None,
+    },
     // ---- Notification ----
     FieldDef {
         id: FieldId::NotificationEnabled,
@@ -1072,6 +1170,12 @@ impl FieldId {
             (FieldId::ExternalId, ExternalId::None) => {
                 format!("none: {} sends no external ID", profile.vendor).into()
             }
+            (FieldId::AlarmsTopicArn, _) => format!(
+                "an existing SNS topic in {}; blank: sluice makes {}",
+                spec.region,
+                crate::docs::alarm_topic_name(spec)
+            )
+            .into(),
             _ => self.hint().into(),
         }
     }
@@ -1092,6 +1196,35 @@ impl FieldId {
     pub fn for_path(error_path: &str) -> Option<FieldId> {
         let base = path::base(error_path);
         FIELDS.iter().find(|f| f.path == Some(base)).map(|f| f.id)
+    }
+}
+
+/// Why a field's resource is not made, shown under the field (dimmed, and
+/// not editable): the alarms of a pipeline without a queue, the dead-letter
+/// alarm of a queue without a dead-letter queue of the pipeline's own.
+pub fn not_applicable(spec: &Spec, field: FieldId) -> Option<String> {
+    match field {
+        FieldId::AlarmsEnabled if !spec.has_queue() => {
+            crate::docs::skipped_because(spec, crate::docs::ResourceKind::Alarm)
+        }
+        FieldId::AlarmsDlqNotEmpty if spec.has_alarms() => {
+            // Its own toggle aside: what else leaves the alarm out.
+            let mut wanted = spec.clone();
+            wanted.alarms.dlq_not_empty = true;
+            crate::docs::alarm_skipped_because(&wanted, crate::docs::AlarmKind::DlqNotEmpty)
+        }
+        _ => None,
+    }
+}
+
+/// What an empty text field stands for, shown dimmed in it.
+pub fn placeholder(spec: &Spec, field: FieldId) -> Option<String> {
+    match field {
+        FieldId::AlarmsTopicArn => Some(format!(
+            "blank: sluice makes {}",
+            crate::docs::alarm_topic_name(spec)
+        )),
+        _ => None,
     }
 }
 
@@ -1252,6 +1385,25 @@ pub fn event_rows(spec: &Spec) -> Vec<String> {
     rows
 }
 
+/// The wizard's recommendation for a new pipeline: alarms on wherever
+/// there is a queue of the pipeline's own to watch. (A spec file without
+/// the section keeps them off: see `spec::starter`.)
+pub fn recommend_alarms(spec: &mut Spec) {
+    spec.alarms.enabled = spec.has_queue();
+}
+
+/// After a connector's profile set the pipeline's shape (`had_queue`: the
+/// shape before): the alarms follow it. Off without a queue; on for a queue
+/// gained (they were off only for want of one); a queue kept keeps the
+/// choice made.
+pub fn alarms_follow_shape(spec: &mut Spec, had_queue: bool) {
+    if !spec.has_queue() {
+        spec.alarms.enabled = false;
+    } else if !had_queue {
+        spec.alarms.enabled = true;
+    }
+}
+
 /// The default names derived from a stack name (what `sluice init` writes):
 /// every name still at its old default follows the new stack name.
 pub fn rederive_names(spec: &mut Spec, old_name: &str) {
@@ -1338,8 +1490,12 @@ mod tests {
         spec.role.trusted_principals = vec!["nobody".into()];
         spec.notification.id = String::new();
         spec.notification.events = vec!["s3:Nope".into()];
+        spec.alarms.enabled = true;
+        spec.alarms.max_message_age_secs = 5;
+        spec.alarms.stalled_after_secs = 7;
+        spec.alarms.email = Some("nobody".into());
         let errors = spec::validate(&spec).unwrap_err().0;
-        assert!(errors.len() >= 15, "{errors:?}");
+        assert!(errors.len() >= 18, "{errors:?}");
         for e in errors {
             assert!(
                 FieldId::for_path(&e.path).is_some(),

@@ -279,7 +279,10 @@ impl Model {
                     .find(|p| Some(&p.name) == profile.as_ref())
                     .or_else(|| profiles.iter().find(|p| p.name == "default"));
                 let region = super::profiles::initial_region(config.aws.region.as_deref(), chosen);
-                crate::spec::starter(NEW_STACK_NAME, &region, None)
+                let mut spec = crate::spec::starter(NEW_STACK_NAME, &region, None);
+                // A new pipeline: the wizard recommends alarms.
+                super::fields::recommend_alarms(&mut spec);
+                spec
             }
         };
         let now = Instant::now();

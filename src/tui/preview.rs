@@ -222,19 +222,24 @@ fn note(title: &str, text: impl Into<String>) -> Section {
     }
 }
 
-/// Sections for the resources of `kinds`, in plan order.
+/// Sections for the resources of `kinds`, in plan order: every item of a
+/// kind (the alarms are several), each kind once.
 fn resources(model: &Model, kinds: &[ResourceKind]) -> Vec<Section> {
     let plan = &model.derived.plan;
     let mut out = Vec::new();
+    let mut seen = Vec::new();
     for kind in kinds {
-        match plan.item(*kind) {
-            Some(item) => out.push(item_section(model, item)),
-            None => {
-                if let Some(error) = lookup_error(model, target_of(*kind), describe(*kind)) {
-                    out.push(error);
-                }
-            }
+        if seen.contains(kind) {
+            continue;
         }
+        seen.push(*kind);
+        let items: Vec<&PlanItem> = plan.items.iter().filter(|i| i.resource == *kind).collect();
+        if items.is_empty()
+            && let Some(error) = lookup_error(model, target_of(*kind), describe(*kind))
+        {
+            out.push(error);
+        }
+        out.extend(items.into_iter().map(|item| item_section(model, item)));
     }
     out
 }
@@ -377,7 +382,15 @@ pub fn sections(model: &Model) -> Vec<Section> {
             out
         }
         Step::Bucket => resources(model, &[ResourceKind::Bucket]),
-        Step::Queue => resources(model, &[ResourceKind::DeadLetterQueue, ResourceKind::Queue]),
+        Step::Queue => resources(
+            model,
+            &[
+                ResourceKind::DeadLetterQueue,
+                ResourceKind::Queue,
+                ResourceKind::AlarmTopic,
+                ResourceKind::Alarm,
+            ],
+        ),
         Step::Notification => notification_sections(model),
         Step::Review => {
             let kinds: Vec<ResourceKind> = model

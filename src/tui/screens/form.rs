@@ -973,6 +973,13 @@ fn message_lines(
             .map(|part| (format!("   {part}"), t.warn())),
         );
     }
+    if let Some(why) = fields::not_applicable(&model.spec, field) {
+        lines.extend(
+            wrap(&why, width.saturating_sub(3))
+                .into_iter()
+                .map(|part| (format!("   {part}"), t.dim())),
+        );
+    }
     if let Some(note) = lookup_note(model, form, field) {
         let style = match note.kind {
             StatusKind::Ok => t.ok(),
@@ -1247,8 +1254,14 @@ fn render_field(
                     frame.render_widget(input, inner);
                 }
             } else {
-                let text = form.input_text(field);
-                let style = if active { t.text() } else { t.dim() };
+                let mut text = form.input_text(field);
+                let mut style = if active { t.text() } else { t.dim() };
+                if let Some(placeholder) =
+                    fields::placeholder(&model.spec, field).filter(|_| text.is_empty())
+                {
+                    text = placeholder;
+                    style = t.dim();
+                }
                 frame.render_widget(
                     Paragraph::new(Span::styled(
                         truncate(&text, usize::from(inner.width)),
@@ -1261,7 +1274,11 @@ fn render_field(
         }
         Kind::Toggle => {
             let on = fields::toggle_value(&model.spec, field);
-            let text = format!("[{}] {}", if on { "x" } else { " " }, field.label());
+            let text = if fields::not_applicable(&model.spec, field).is_some() {
+                format!("[-] {}: n/a", field.label())
+            } else {
+                format!("[{}] {}", if on { "x" } else { " " }, field.label())
+            };
             let style = if focused { t.focused() } else { label_style };
             let line = truncate(&text, width);
             let buf = frame.buffer_mut();

@@ -434,6 +434,7 @@ pub(super) fn border_style(app: &App, field: FieldId) -> ratatui::style::Style {
     terminal.backend().buffer()[(rect.x, rect.y)].style()
 }
 
+mod alarms;
 mod apply;
 mod done;
 mod form;
