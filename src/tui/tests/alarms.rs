@@ -212,7 +212,7 @@ fn without_a_queue_the_alarms_say_why_and_offer_nothing() {
     let screen = text(&app);
     assert!(
         screen.contains("[-] Alarms (CloudWatch, recommended): n/a")
-            && screen.contains("no alarms: there is no queue of the pipeline's"),
+            && screen.contains("no alarms: there is no queue to watch"),
         "{screen}"
     );
     assert_eq!(focusable(&app), vec![FieldId::QueueEnabled]);
