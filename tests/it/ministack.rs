@@ -843,3 +843,78 @@ fn a_queue_policy_broken_by_hand_stops_delivery_and_apply_repairs_it() {
     plans_clean(&server, dir, "after the repair");
     common::verifies(&server, dir, &[]);
 }
+
+/// The stack's alarms and topic, made and destroyed as the admin; verify's
+/// test notification goes through ministack's CloudWatch, SNS and the
+/// probe queue's access policy; a caller without cloudwatch:PutMetricAlarm
+/// is told which permission it lacks.
+#[test]
+fn alarms_notify_through_the_stacks_topic_and_a_missing_permission_is_named() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let before = holdings(&server);
+    init(
+        &server,
+        dir,
+        &["--name", "acme-ingest"],
+        &["alarms.enabled=true"],
+    );
+    let deny = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "cloudwatch:PutMetricAlarm", "Resource": "*"}
+    ]});
+    aws_cli(
+        &server,
+        &[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            "sluice-admin",
+            "--policy-name",
+            "no-alarms",
+            "--policy-document",
+            &deny.to_string(),
+        ],
+    );
+    let refused = sluice_run(
+        &server,
+        dir,
+        &[
+            "apply",
+            "--config",
+            "spec.json",
+            "--yes",
+            "--backup-dir",
+            "backups",
+        ],
+    );
+    let shown = said(&refused);
+    assert!(!refused.status.success(), "{shown}");
+    assert!(
+        shown.contains("the caller needs permission for cloudwatch:PutMetricAlarm"),
+        "{shown}"
+    );
+    aws_cli(
+        &server,
+        &[
+            "iam",
+            "delete-user-policy",
+            "--user-name",
+            "sluice-admin",
+            "--policy-name",
+            "no-alarms",
+        ],
+    );
+    apply(&server, dir);
+    plans_clean(&server, dir, "after apply with alarms");
+    let report = common::verifies(&server, dir, &[]);
+    for check in ["alarms", "alarm-notification", "cleanup-alarm-probe"] {
+        assert!(report.contains(&format!("pass  {check}")), "{report}");
+    }
+    let status = sluice_run(&server, dir, &["status", "--config", "spec.json"]);
+    assert_eq!(status.status.code(), Some(0), "{}", said(&status));
+    destroy(&server, dir);
+    assert_eq!(holdings(&server), before, "destroy leaves nothing");
+    let alarms = aws_cli(&server, &["cloudwatch", "describe-alarms"]);
+    assert_eq!(alarms["MetricAlarms"], json!([]), "{alarms}");
+}
