@@ -73,6 +73,97 @@ mod tests {
     }
 }
 
+/// A record file of this directory: its default when there is none yet. A
+/// file that cannot be read as a record (cut short by a full disk, edited
+/// by hand) is moved aside as `<name>.damaged-<unix time>`, so that the next
+/// write, which starts the record again, loses nothing it held, and the
+/// move is logged.
+fn read_record<T: serde::de::DeserializeOwned + Default>(path: &Path) -> T {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return T::default(),
+        Err(e) => {
+            tracing::warn!(file = %path.display(), error = %e, "a record of sluice's could not be read");
+            return T::default();
+        }
+    };
+    match serde_json::from_str(&text) {
+        Ok(record) => record,
+        Err(e) => {
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let mut aside = path.as_os_str().to_owned();
+            aside.push(format!(".damaged-{stamp}"));
+            let aside = PathBuf::from(aside);
+            match std::fs::rename(path, &aside) {
+                Ok(()) => tracing::warn!(
+                    file = %path.display(),
+                    kept = %aside.display(),
+                    error = %e,
+                    "a damaged record of sluice's was moved aside; it starts again"
+                ),
+                Err(move_error) => tracing::warn!(
+                    file = %path.display(),
+                    error = %e,
+                    move_error = %move_error,
+                    "a damaged record of sluice's could not be moved aside"
+                ),
+            }
+            T::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod record_tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_record_is_moved_aside_before_it_starts_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("1-acme-made.json"), "{\"queue\": [\"orders-in\"").unwrap();
+        assert!(made::read(d, "1", "acme").is_empty());
+        let kept: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            kept.iter()
+                .any(|n| n.starts_with("1-acme-made.json.damaged-")),
+            "{kept:?}"
+        );
+        made::record(
+            d,
+            "1",
+            "acme",
+            crate::docs::ResourceKind::Queue,
+            "orders-out",
+        )
+        .unwrap();
+        let aside = kept
+            .iter()
+            .find(|n| n.starts_with("1-acme-made.json.damaged-"))
+            .unwrap();
+        assert!(
+            std::fs::read_to_string(d.join(aside))
+                .unwrap()
+                .contains("orders-in"),
+            "what the damaged record held is kept"
+        );
+        assert_eq!(
+            made::names(
+                &made::read(d, "1", "acme"),
+                crate::docs::ResourceKind::Queue
+            )
+            .collect::<Vec<_>>(),
+            ["orders-out"]
+        );
+    }
+}
+
 /// The access keys whose secret sluice wrote to a 0600 file on this
 /// machine, per account and user: a key of the pipeline user that is not
 /// listed here had its secret saved elsewhere, or never.
@@ -86,10 +177,7 @@ pub mod keys {
 
     /// Key id → the file its secret went to.
     pub fn saved(dir: &Path, account: &str, user: &str) -> BTreeMap<String, String> {
-        std::fs::read_to_string(path(dir, account, user))
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default()
+        super::read_record(&path(dir, account, user))
     }
 
     /// Records that the secret of `key` went to `file`.
@@ -130,10 +218,7 @@ pub mod made {
 
     /// What the stack made in `account` from this machine.
     pub fn read(dir: &Path, account: &str, stack: &str) -> Made {
-        std::fs::read_to_string(path(dir, account, stack))
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default()
+        super::read_record(&path(dir, account, stack))
     }
 
     /// The names of `kind` in `made`.
