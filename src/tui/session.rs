@@ -73,7 +73,8 @@ pub struct SessionInfo {
     pub modified: Option<SystemTime>,
     /// The spec's connector, when the file names one that sluice knows.
     pub connector: Option<Connector>,
-    /// Where it was left, when its place file reads.
+    /// Where it was left, when its place file reads: a step its spec's
+    /// shape no longer has stands as the step resuming lands on.
     pub place: Option<Place>,
 }
 
@@ -100,9 +101,19 @@ pub fn list(dir: &Path) -> std::io::Result<Vec<SessionInfo>> {
             continue;
         };
         let modified = entry.metadata().and_then(|m| m.modified()).ok();
+        let spec = spec::load(&path).ok().map(|l| l.spec);
+        let place = read_place(&path).map(|mut place| {
+            if let Some(spec) = &spec {
+                place.step = place.step.or_next(spec);
+            }
+            place
+        });
         sessions.push(SessionInfo {
-            connector: connector_of(&path),
-            place: read_place(&path),
+            connector: spec
+                .as_ref()
+                .map(|s| s.connector)
+                .or_else(|| connector_of(&path)),
+            place,
             path,
             name,
             modified,
@@ -222,7 +233,15 @@ mod tests {
         std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
         let listed = list(dir.path()).unwrap();
         assert_eq!(listed[0].connector, Some(Connector::TreasureData));
-        assert_eq!(listed[0].place, Some(place));
+        // A pull import has no Notification step: the list shows where
+        // resuming lands, the next step it has.
+        assert_eq!(
+            listed[0].place,
+            Some(Place {
+                step: Step::Review,
+                ..place.clone()
+            })
+        );
         delete(&path).unwrap();
         assert!(!path.exists() && !place_path(&path).exists());
         assert!(dir.path().join("notes.txt").exists());
