@@ -296,6 +296,10 @@ where
     }
 }
 
+/// What reading a resource found. `Ok(None)`: it does not exist. `Err`: it
+/// could not be read.
+pub type Observed<T> = Result<Option<T>, AwsError>;
+
 /// `Ok(None)` for "not found", the error otherwise.
 pub fn optional<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
     match result {

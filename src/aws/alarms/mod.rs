@@ -19,8 +19,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::client::Clients;
-use super::error::{AwsError, ErrorKind, classify, optional};
-use super::observe::Observed;
+use super::error::{AwsError, ErrorKind, Observed, classify, optional};
 use super::ownership::{Owner, owner};
 use crate::docs::{
     AlarmKind, Dimension, Metric, MetricAlarm, MetricQuery, MetricStat, Watched, alarm_topic_arn,

@@ -24,8 +24,7 @@ pub use notification::*;
 pub use queue::*;
 pub use route::*;
 
-/// `Ok(None)`: it does not exist. `Err`: it could not be read.
-pub type Observed<T> = Result<Option<T>, AwsError>;
+pub use super::error::Observed;
 
 /// Everything observed for one spec.
 #[derive(Debug, Clone)]
