@@ -282,6 +282,7 @@ pub(super) async fn monitor(global: &GlobalOpts, args: &MonitorArgs) -> Result<E
         clients,
         target,
         interval,
+        health: crate::consume::monitor::HealthTarget::of(&spec),
     })
     .await
 }

@@ -382,18 +382,11 @@ fn status_exits_0_healthy_1_on_trouble_and_2_when_it_cannot_tell() {
     assert_eq!(status(moto, dir, &[]).0, Some(0));
 
     // So is an alarm in ALARM, with its reason.
-    aws_cli(
+    common::set_alarm_state(
         moto,
-        &[
-            "cloudwatch",
-            "set-alarm-state",
-            "--alarm-name",
-            "acme-ingest-stalled",
-            "--state-value",
-            "ALARM",
-            "--state-reason",
-            "nothing consumed for an hour",
-        ],
+        "acme-ingest-stalled",
+        "ALARM",
+        "nothing consumed for an hour",
     );
     let (code, shown) = status(moto, dir, &[]);
     assert_eq!(code, Some(1), "{shown}");

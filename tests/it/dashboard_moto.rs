@@ -3,7 +3,9 @@
 //! screen as queue depth, record and decode-error counts; `p` holds messages
 //! in the queue; `q` drains and exits; afterwards the sink holds every record
 //! exactly once and the queue is empty. Also: `sluice monitor` shows the same
-//! queue, with its throughput labelled as an estimate.
+//! queue, with its throughput labelled as an estimate; with alarms on, both
+//! show each alarm's state (one set to ALARM) and the oldest message's age
+//! (moto has no SQS metrics: "no data", not zero).
 //!
 //! The busy screen is saved (with its colours) to
 //! `target/tmp/dashboard/dashboard.ansi`; `tests/dashboard_screenshot.py`
@@ -585,6 +587,59 @@ fn monitor_shows_the_queue_and_labels_throughput_as_an_estimate() {
     ui.send("q");
     assert_eq!(ui.wait_exit(Duration::from_secs(20)), 0);
     assert_eq!(queue_depth(&moto, "acme-ingest-queue"), (6, 0));
+}
+
+#[test]
+fn with_alarms_on_the_dashboards_show_an_alarm_in_alarm_and_no_age_data() {
+    let moto = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    apply_stack(&moto, dir, &["alarms.enabled=true"]);
+    common::set_alarm_state(
+        &moto,
+        "acme-ingest-stalled",
+        "ALARM",
+        "nothing sent to the queue for an hour",
+    );
+    // The alarms and ages are read on start (then once a minute).
+    let ui = Tmux::start(
+        &moto,
+        dir,
+        "monitor-alarms",
+        (120, 40),
+        &["monitor", "--config", "spec.json", "--interval", "1"],
+    );
+    let screen = ui.wait_for("the alarms' states", Duration::from_secs(60), |s| {
+        s.contains("stalled    ALARM for ")
+    });
+    assert!(screen.contains("MONITORING"), "{screen}");
+    assert!(screen.contains("oldest msg no data"), "{screen}");
+    for other in ["DLQ alarm  ", "age alarm  "] {
+        assert!(
+            screen.contains(&format!("{other}OK"))
+                || screen.contains(&format!("{other}INSUFFICIENT_DATA")),
+            "{other}: {screen}"
+        );
+    }
+    assert!(!screen.contains("failed (below)"), "{screen}");
+    ui.send("q");
+    assert_eq!(ui.wait_exit(Duration::from_secs(20)), 0);
+
+    // The consumer's dashboard at 80x24: the summary line.
+    let ui = Tmux::start(
+        &moto,
+        dir,
+        "consume-alarms",
+        (80, 24),
+        &["consume", "--config", "spec.json", "--sink", "dir:out"],
+    );
+    let screen = ui.wait_for("the alarms' summary", Duration::from_secs(60), |s| {
+        s.contains("stalled ALARM")
+    });
+    assert!(screen.contains("RUNNING"), "{screen}");
+    assert!(screen.contains("oldest msg no data"), "{screen}");
+    ui.send("Q");
+    assert_eq!(ui.wait_exit(Duration::from_secs(30)), 0);
 }
 
 #[test]

@@ -12,9 +12,11 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
 use sluice::consume::metrics::{CounterValues, ErrorSample, Metrics, QueueGauges, Rates, Snapshot};
+use sluice::consume::monitor::{AlarmReading, HealthReading};
 use sluice::consume::runner::{Control, Outcome};
 use sluice::tui::dashboard::runtime::{self, Source};
 use sluice::tui::dashboard::state::{LINGER, WINDOW_SECS};
+use sluice::tui::dashboard::view::{ChartKind, layout};
 use sluice::tui::dashboard::{
     Action, Effect, Info, Mode, Panel, QueueReading, RunState, State, render, update,
 };
@@ -32,6 +34,7 @@ fn info() -> Info {
         sink: Some("dir:/data/acme".into()),
         concurrency: Some(8),
         grace: Some(Duration::from_secs(30)),
+        alarms: Vec::new(),
     }
 }
 
@@ -350,6 +353,275 @@ fn monitoring(w: u16, h: u16) -> State {
 #[test]
 fn snapshot_monitor() {
     snap("monitor", monitoring);
+}
+
+// ---- alarms ----
+
+/// The wall clock of the synthetic readings: 2026-12-06 21:17:00 UTC.
+const EPOCH: i64 = 1_796_591_820;
+
+const ALARMS: [&str; 3] = [
+    "acme-ingest-dlq-not-empty",
+    "acme-ingest-oldest-message-age",
+    "acme-ingest-stalled",
+];
+
+/// The spec's three alarms on the panel.
+fn with_alarms(s: &mut State) {
+    s.info.alarms = ALARMS.iter().map(|a| (*a).to_owned()).collect();
+}
+
+fn alarm(name: &str, state: &str, since: i64) -> AlarmReading {
+    AlarmReading {
+        name: format!("acme-ingest-{name}"),
+        state: Some(state.to_owned()),
+        since: Some(since),
+        reason: format!("{name} is {state}"),
+    }
+}
+
+/// A health reading taken now on `s`'s clock.
+fn health(
+    s: &State,
+    alarms: Result<Vec<AlarmReading>, String>,
+    queue_age: Option<f64>,
+    dlq_age: Option<f64>,
+) -> Action {
+    Action::Health(Box::new(HealthReading {
+        at: s.now,
+        epoch: EPOCH,
+        alarms,
+        queue_age: Ok(queue_age),
+        dlq_age: Some(Ok(dlq_age)),
+    }))
+}
+
+/// All OK since 21:03 (the DLQ alarm since the day before); CloudWatch has
+/// no age datapoint.
+fn all_ok(s: &State) -> Action {
+    health(
+        s,
+        Ok(vec![
+            alarm("dlq-not-empty", "OK", EPOCH - 86_400),
+            alarm("oldest-message-age", "OK", EPOCH - 14 * 60),
+            alarm("stalled", "OK", EPOCH - 14 * 60),
+        ]),
+        None,
+        None,
+    )
+}
+
+/// The stalled alarm in ALARM for 14 minutes.
+fn stalled(s: &State) -> Action {
+    health(
+        s,
+        Ok(vec![
+            alarm("dlq-not-empty", "OK", EPOCH - 3 * 3600),
+            alarm("oldest-message-age", "OK", EPOCH - 3 * 3600),
+            alarm("stalled", "ALARM", EPOCH - 14 * 60 - 20),
+        ]),
+        Some(200.0),
+        None,
+    )
+}
+
+#[test]
+fn snapshot_alarms_in_alarm() {
+    snap("alarms_alarm", |w, h| {
+        let mut s = state(Mode::Consume, w, h);
+        with_alarms(&mut s);
+        run(&mut s, BUSY, 300);
+        let reading = stalled(&s);
+        update(&mut s, reading);
+        s
+    });
+}
+
+#[test]
+fn snapshot_alarms_ok() {
+    snap("alarms_ok", |w, h| {
+        let mut s = monitoring(w, h);
+        with_alarms(&mut s);
+        let reading = all_ok(&s);
+        update(&mut s, reading);
+        s
+    });
+}
+
+#[test]
+fn snapshot_alarms_with_messages_in_the_dlq() {
+    snap("alarms_dlq", |w, h| {
+        let mut s = state(Mode::Consume, w, h);
+        with_alarms(&mut s);
+        run(&mut s, Load { dlq: 3, ..BUSY }, 300);
+        let reading = health(
+            &s,
+            Ok(vec![
+                alarm("dlq-not-empty", "ALARM", EPOCH - 2 * 3600 - 5 * 60),
+                alarm("oldest-message-age", "INSUFFICIENT_DATA", EPOCH - 3600),
+                alarm("stalled", "OK", EPOCH - 3600),
+            ]),
+            Some(95.0),
+            Some(2.0 * 3600.0 + 310.0),
+        );
+        update(&mut s, reading);
+        s
+    });
+}
+
+/// Whether `text` is on `state`'s screen.
+fn shows(state: &State, text: &str) -> bool {
+    screen(state).contains(text)
+}
+
+#[test]
+fn a_spec_without_alarms_shows_no_alarm_lines_and_keeps_its_layout() {
+    for (w, h) in SIZES {
+        let mut plain = state(Mode::Consume, w, h);
+        run(&mut plain, BUSY, 300);
+        let before = screen(&plain);
+        let area = ratatui::layout::Rect::new(0, 0, w, h);
+        let areas = layout(&plain, area);
+        // A stray reading changes nothing on screen.
+        let reading = stalled(&plain);
+        update(&mut plain, reading);
+        assert_eq!(screen(&plain), before);
+        assert_eq!(layout(&plain, area), areas);
+        for text in ["alarm", "ALARM", "oldest msg", "stalled"] {
+            assert!(!before.contains(text), "{text:?} at {w}x{h}:\n{before}");
+        }
+    }
+}
+
+#[test]
+fn alarm_lines_keep_the_charts_and_the_errors_at_both_sizes() {
+    for ((w, h), kind) in SIZES.into_iter().zip([ChartKind::Full, ChartKind::Compact]) {
+        let mut s = state(Mode::Consume, w, h);
+        with_alarms(&mut s);
+        run(&mut s, BUSY, 300);
+        let reading = stalled(&s);
+        update(&mut s, reading);
+        let areas = layout(&s, ratatui::layout::Rect::new(0, 0, w, h)).unwrap();
+        assert_eq!(areas.charts.map(|c| c.1), Some(kind), "{w}x{h}");
+        assert!(areas.errors.is_some_and(|e| e.height >= 4), "{w}x{h}");
+        // Every alarm where there is room; a summary where there is not.
+        let shown = screen(&s);
+        if w >= 120 {
+            assert!(shown.contains("stalled    ALARM for 14 min"), "{shown}");
+            assert!(shown.contains("DLQ alarm  OK since 18:17 UTC"), "{shown}");
+            assert!(shown.contains("oldest msg 3 min 20 s"), "{shown}");
+        } else {
+            assert!(shown.contains("stalled ALARM for 14 min · 2 OK"), "{shown}");
+        }
+    }
+}
+
+#[test]
+fn a_health_reading_replaces_the_last_and_redraws_only_on_change() {
+    let mut s = state(Mode::Monitor, 120, 40);
+    with_alarms(&mut s);
+    update(&mut s, Action::Clock(5.0));
+    assert!(s.health.is_none());
+    assert!(shows(&s, "reading…"), "{}", screen(&s));
+    let reading = stalled(&s);
+    assert_eq!(update(&mut s, reading.clone()), Vec::new());
+    assert!(s.dirty);
+    let alarms = s.health.as_ref().unwrap().alarms.as_ref().unwrap();
+    assert_eq!(alarms[2].state.as_deref(), Some("ALARM"));
+    s.dirty = false;
+    update(&mut s, reading);
+    assert!(!s.dirty, "the same reading again redraws nothing");
+    // The clock moves on: the alarm has been in ALARM longer.
+    update(&mut s, Action::Clock(5.0 + 120.0));
+    assert!(shows(&s, "ALARM for 16 min"), "{}", screen(&s));
+    let ok = all_ok(&s);
+    update(&mut s, ok);
+    assert!(s.dirty);
+    assert!(shows(&s, "stalled    OK since 21:03 UTC"), "{}", screen(&s));
+    // A day ago: the day, not the time.
+    assert!(shows(&s, "DLQ alarm  OK since Dec 5 UTC"), "{}", screen(&s));
+}
+
+#[test]
+fn alarm_in_alarm_is_drawn_as_trouble() {
+    let mut s = state(Mode::Consume, 120, 40);
+    with_alarms(&mut s);
+    run(&mut s, BUSY, 300);
+    let reading = stalled(&s);
+    update(&mut s, reading);
+    assert_eq!(style_of(&s, "ALARM for").fg, Some(Color::Red));
+    assert_ne!(style_of(&s, "OK since").fg, Some(Color::Red));
+    // The summary at 80x24 too.
+    s.size = (80, 24);
+    assert_eq!(style_of(&s, "stalled ALARM").fg, Some(Color::Red));
+}
+
+#[test]
+fn an_age_without_data_says_so_rather_than_zero() {
+    let mut s = state(Mode::Consume, 120, 40);
+    with_alarms(&mut s);
+    run(&mut s, Load { dlq: 3, ..BUSY }, 300);
+    let reading = all_ok(&s);
+    update(&mut s, reading);
+    assert!(
+        shows(&s, "oldest msg no data · DLQ no data"),
+        "{}",
+        screen(&s)
+    );
+    assert!(!shows(&s, "oldest msg 0"), "{}", screen(&s));
+    // Without messages in the DLQ its age is not shown.
+    let mut calm = state(Mode::Consume, 120, 40);
+    with_alarms(&mut calm);
+    run(&mut calm, BUSY, 300);
+    let reading = all_ok(&calm);
+    update(&mut calm, reading);
+    assert!(shows(&calm, "oldest msg no data"), "{}", screen(&calm));
+    assert!(!shows(&calm, "DLQ no data"), "{}", screen(&calm));
+}
+
+#[test]
+fn a_failed_health_read_says_why_and_the_dashboard_goes_on() {
+    for (w, h) in SIZES {
+        let mut s = state(Mode::Consume, w, h);
+        with_alarms(&mut s);
+        run(&mut s, BUSY, 300);
+        let failed = Action::Health(Box::new(HealthReading {
+            at: s.now,
+            epoch: EPOCH,
+            alarms: Err("cloudwatch:DescribeAlarms on acme-ingest: access denied".into()),
+            queue_age: Err("cloudwatch:GetMetricStatistics: access denied".into()),
+            dlq_age: None,
+        }));
+        assert_eq!(update(&mut s, failed), Vec::new());
+        assert!(!s.quit);
+        let shown = screen(&s);
+        assert!(shown.contains("failed (below)"), "{shown}");
+        assert!(
+            shown.contains(" reading the alarms / ages failed: cloudwatch:DescribeAlarms"),
+            "{shown}"
+        );
+        // The queue's numbers are still read and shown.
+        assert!(shown.contains("visible"), "{shown}");
+        assert!(number_on(&shown, "visible").is_some(), "{shown}");
+        // The next reading that works clears the error.
+        let ok = all_ok(&s);
+        update(&mut s, ok);
+        let shown = screen(&s);
+        assert!(!shown.contains("failed (below)"), "{shown}");
+        assert!(!shown.contains("reading the alarms"), "{shown}");
+    }
+}
+
+/// The number after `label` on a screen.
+fn number_on(screen: &str, label: &str) -> Option<u64> {
+    let at = screen.find(label)? + label.len();
+    let digits: String = screen[at..]
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
 }
 
 #[test]

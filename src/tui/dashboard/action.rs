@@ -22,6 +22,9 @@ pub enum Action {
     Clock(f64),
     /// Monitor mode: a reading of the queue's attributes.
     Queue(QueueReading),
+    /// A spec with alarms: the alarms' states and the queues' oldest-message
+    /// ages (on start, then once a minute).
+    Health(Box<HealthReading>),
     /// SIGINT, SIGTERM or SIGHUP (Ctrl-C arrives as a key in raw mode).
     Interrupt,
     /// The consumer returned.
@@ -32,6 +35,9 @@ pub enum Action {
 
 /// One poll of GetQueueAttributes (queue and DLQ) in monitor mode.
 pub use crate::consume::monitor::Reading as QueueReading;
+
+/// One reading of the alarms and the oldest-message ages.
+pub use crate::consume::monitor::{AlarmReading, HealthReading};
 
 /// What `update` asks of the outside world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,6 +11,9 @@
 //! The consumer is a tokio task; the loop reads its `Arc<Metrics>` once a
 //! second (and after every key) and never calls AWS itself. In monitor mode a
 //! poller task reads GetQueueAttributes and sends the readings as actions.
+//! For a spec with alarms, in both modes, another reads the alarms' states and
+//! the queues' oldest-message ages from CloudWatch on start and once a minute
+//! ([`Action::Health`]); the queue panel shows them under the gauges.
 //!
 //! ```text
 //! module     what it holds
@@ -51,6 +54,7 @@ pub use view::render;
 
 use crate::aws::{Clients, Identity};
 use crate::consume::metrics::{Metrics, Snapshot};
+use crate::consume::monitor::{HEALTH_INTERVAL, HealthTarget};
 use crate::consume::prepare::Prepared;
 use crate::consume::report::{Report, human_summary};
 use crate::consume::runner::{ConsumeOptions, Control, Outcome};
@@ -66,6 +70,8 @@ pub struct ConsumeRun {
     pub sink: Arc<dyn Sink>,
     pub metrics: Arc<Metrics>,
     pub control: Control,
+    /// The alarms and ages to read once a minute (a spec with alarms).
+    pub health: Option<HealthTarget>,
 }
 
 impl std::fmt::Debug for ConsumeRun {
@@ -108,6 +114,7 @@ impl ConsumeRun {
             sink,
             metrics: Arc::new(Metrics::new()),
             control: Control::default(),
+            health: HealthTarget::of(spec),
         }
     }
 }
@@ -120,6 +127,8 @@ pub struct MonitorRun {
     pub target: crate::consume::monitor::Target,
     /// How often the queue is read.
     pub interval: Duration,
+    /// The alarms and ages to read once a minute (a spec with alarms).
+    pub health: Option<HealthTarget>,
 }
 
 /// How a dashboard with its consumer ended.
@@ -174,8 +183,11 @@ where
         sink,
         metrics,
         control,
+        health,
     } = run;
     let (tx, mut rx) = unbounded_channel();
+    let stop_health = CancellationToken::new();
+    let health_poller = spawn_health(&clients, health, &tx, &stop_health);
     let consumer = {
         let (tx, metrics, control) = (tx.clone(), metrics.clone(), control.clone());
         tokio::spawn(async move {
@@ -200,6 +212,10 @@ where
     );
     let result = runtime::run(terminal, &mut state, &source, &mut rx, events).await;
     signals.abort();
+    stop_health.cancel();
+    if let Some(poller) = health_poller {
+        let _ = poller.await;
+    }
     tracing::info!(run = state.run.label(), "dashboard: end");
     match (state.outcome, result) {
         (Some(outcome), _) => Ended::Stopped(Box::new(outcome)),
@@ -288,10 +304,12 @@ pub async fn monitor(run: MonitorRun) -> anyhow::Result<ExitCode> {
         clients,
         target,
         interval,
+        health,
     } = run;
     let (tx, mut rx) = unbounded_channel();
     let start = Instant::now();
     let stop = CancellationToken::new();
+    let health_poller = spawn_health(&clients, health, &tx, &stop);
     let readings = tx.clone();
     let poller = tokio::spawn(crate::consume::monitor::poll(
         clients,
@@ -321,5 +339,28 @@ pub async fn monitor(run: MonitorRun) -> anyhow::Result<ExitCode> {
     stop.cancel();
     signals.abort();
     let _ = poller.await;
+    if let Some(poller) = health_poller {
+        let _ = poller.await;
+    }
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// Starts reading `target`'s alarms and ages now and every
+/// [`HEALTH_INTERVAL`] until `stop`, the readings sent as actions on `tx`.
+fn spawn_health(
+    clients: &Clients,
+    target: Option<HealthTarget>,
+    tx: &tokio::sync::mpsc::UnboundedSender<Action>,
+    stop: &CancellationToken,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let target = target?;
+    let tx = tx.clone();
+    Some(tokio::spawn(crate::consume::monitor::poll_health(
+        clients.clone(),
+        target,
+        HEALTH_INTERVAL,
+        Instant::now(),
+        stop.clone(),
+        move |reading| tx.send(Action::Health(Box::new(reading))).is_ok(),
+    )))
 }

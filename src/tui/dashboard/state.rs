@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::consume::metrics::{CounterValues, ErrorSample, QueueGauges, Rates, Snapshot};
+use crate::consume::monitor::HealthReading;
 use crate::consume::runner::Outcome;
 use crate::tui::theme::Theme;
 
@@ -36,6 +37,8 @@ pub struct Info {
     pub concurrency: Option<usize>,
     /// How long a graceful stop waits for messages being processed.
     pub grace: Option<Duration>,
+    /// The spec's CloudWatch alarms, by name (none: no alarm lines).
+    pub alarms: Vec<String>,
 }
 
 impl Info {
@@ -52,6 +55,9 @@ impl Info {
             dlq: has_dlq.then(|| spec.queue.dead_letter.name.clone()),
             region: spec.region.clone(),
             identity: identity.arn.clone(),
+            alarms: crate::consume::monitor::HealthTarget::of(spec)
+                .map(|t| t.alarms)
+                .unwrap_or_default(),
             ..Info::default()
         }
     }
@@ -376,6 +382,9 @@ pub struct State {
     pub status: Option<Status>,
     pub drain: Option<Drain>,
     pub monitor: MonitorView,
+    /// The latest reading of the alarms and oldest-message ages (a spec
+    /// with alarms, once read).
+    pub health: Option<HealthReading>,
     /// How the consumer ended (consume mode, once it returned).
     pub outcome: Option<Outcome>,
     /// The user left before the consumer returned (a second `Q`).
@@ -409,6 +418,7 @@ impl State {
             status: None,
             drain: None,
             monitor: MonitorView::default(),
+            health: None,
             outcome: None,
             abandoned: false,
             leave_when_stopped: false,
@@ -462,6 +472,23 @@ impl State {
             .find_map(|p| gauge(p).map(|v| (p.t, v)))
             .unwrap_or(first);
         (then.0 < t).then_some(now - then.1)
+    }
+
+    /// Whether the spec has alarms, so the queue panel shows their lines.
+    pub fn watches_alarms(&self) -> bool {
+        !self.info.alarms.is_empty()
+    }
+
+    /// The wall clock now, in seconds since the epoch, as the last health
+    /// reading tells it (the view reads no clock).
+    pub fn epoch_now(&self) -> Option<i64> {
+        let h = self.health.as_ref()?;
+        Some(h.epoch + (self.now - h.at).max(0.0) as i64)
+    }
+
+    /// Why the last health reading (or a part of it) failed.
+    pub fn health_error(&self) -> Option<&str> {
+        self.health.as_ref().and_then(HealthReading::error)
     }
 
     /// Sets a status message for [`STATUS_SECS`].

@@ -2,7 +2,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::action::{Action, Effect, QueueReading};
+use super::action::{Action, Effect, HealthReading, QueueReading};
 use super::state::{Drain, LINGER, Mode, Overlay, Panel, Point, RunState, State, StatusKind};
 use super::view;
 use crate::consume::metrics::Snapshot;
@@ -28,6 +28,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Queue(reading) => {
             on_queue(state, reading);
+            Vec::new()
+        }
+        Action::Health(reading) => {
+            on_health(state, *reading);
             Vec::new()
         }
         Action::Interrupt => interrupt(state),
@@ -161,6 +165,16 @@ fn on_queue(state: &mut State, reading: QueueReading) {
         state.has_data = true;
     }
     state.snapshot.uptime_secs = state.now;
+    state.dirty = true;
+}
+
+/// A health reading replaces the last one whole: each part says what it
+/// read or why it could not.
+fn on_health(state: &mut State, reading: HealthReading) {
+    if state.health.as_ref() == Some(&reading) {
+        return;
+    }
+    state.health = Some(reading);
     state.dirty = true;
 }
 

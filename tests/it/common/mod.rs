@@ -691,6 +691,24 @@ pub fn shared() -> MotoGuard {
 // Tools from the venv
 // ---------------------------------------------------------------------------
 
+/// `aws cloudwatch set-alarm-state`: puts the alarm `name` in `state`
+/// (`ALARM`, `OK`, …) with `reason`, as CloudWatch would.
+pub fn set_alarm_state(moto: &Moto, name: &str, state: &str, reason: &str) {
+    aws_cli(
+        moto,
+        &[
+            "cloudwatch",
+            "set-alarm-state",
+            "--alarm-name",
+            name,
+            "--state-value",
+            state,
+            "--state-reason",
+            reason,
+        ],
+    );
+}
+
 /// Runs `aws --endpoint-url ENDPOINT --output json ARGS...` from the venv
 /// against `moto` and parses
 /// its stdout (empty stdout gives `Value::Null`). Panics, with stderr, if

@@ -5,6 +5,7 @@
 //! 120×40                                      80×24
 //! header (1)                                  header (1)
 //! queue (48) │ counters         (9)           queue (34) │ counters  (9)
+//!   + a line per alarm and one of ages          + alarms summary [+ ages]
 //! 2×2 charts: msg/s, records/s, MB/s, lag     4 sparklines           (6)
 //! recent decode errors (the rest)             recent decode errors (the rest)
 //! [status / drain progress (1)]               [status (1)]
@@ -12,6 +13,7 @@
 //! ```
 
 mod charts;
+mod health;
 mod panels;
 
 use ratatui::Frame;
@@ -86,16 +88,28 @@ pub fn layout(state: &State, area: Rect) -> Option<Areas> {
         return Some(areas);
     }
     let wide = area.width >= WIDE.0 && area.height >= WIDE.1;
-    let rest = body.height.saturating_sub(TOP_HEIGHT);
-    let (charts_height, kind) = if wide && rest >= 12 + 8 {
-        ((rest - 8).min(18), ChartKind::Full)
-    } else if rest >= COMPACT_CHARTS + 5 {
-        (COMPACT_CHARTS, ChartKind::Compact)
-    } else {
-        (0, ChartKind::Compact)
+    let charts_for = |rest: u16| {
+        if wide && rest >= 12 + 8 {
+            ((rest - 8).min(18), ChartKind::Full)
+        } else if rest >= COMPACT_CHARTS + 5 {
+            (COMPACT_CHARTS, ChartKind::Compact)
+        } else {
+            (0, ChartKind::Compact)
+        }
     };
+    // The alarms' lines as many as keep the charts as they would be without.
+    let without = charts_for(body.height.saturating_sub(TOP_HEIGHT));
+    let extra = health::heights(state)
+        .into_iter()
+        .find(|n| {
+            let (height, kind) = charts_for(body.height.saturating_sub(TOP_HEIGHT + n));
+            kind == without.1 && (height > 0) == (without.0 > 0)
+        })
+        .unwrap_or_else(|| health::heights(state).last().copied().unwrap_or(0));
+    let top_height = TOP_HEIGHT + extra;
+    let (charts_height, kind) = charts_for(body.height.saturating_sub(top_height));
     let [top, charts, errors] = Layout::vertical([
-        Constraint::Length(TOP_HEIGHT.min(body.height)),
+        Constraint::Length(top_height.min(body.height)),
         Constraint::Length(charts_height),
         Constraint::Min(0),
     ])
@@ -131,6 +145,7 @@ fn status_visible(state: &State) -> bool {
         || state.snapshot.alert.is_some()
         || matches!(state.run, RunState::Draining | RunState::Releasing)
         || (state.mode == Mode::Monitor && state.monitor.error.is_some())
+        || state.health_error().is_some()
 }
 
 /// Draws the whole dashboard.
@@ -353,6 +368,13 @@ fn status(frame: &mut Frame, state: &State, area: Rect) {
         (None, Some(error)) if state.mode == Mode::Monitor => {
             Line::styled(format!(" reading the queue failed: {error}"), theme.error())
         }
+        _ if state.health_error().is_some() => Line::styled(
+            format!(
+                " reading the alarms / ages failed: {}",
+                state.health_error().unwrap_or_default()
+            ),
+            theme.error(),
+        ),
         _ if state.snapshot.alert.is_some() => Line::styled(
             format!(" ⚠ {}", state.snapshot.alert.as_deref().unwrap_or_default()),
             theme.error(),
@@ -474,6 +496,14 @@ fn help(frame: &mut Frame, state: &State, area: Rect) {
              Throughput is an estimate: how fast visible + in flight fell, so arrivals hide \
              consumption. Records, bytes, lag and decode errors are seen only by a consumer."
         }
+    };
+    let note = if state.watches_alarms() {
+        format!(
+            "{note} The alarms and the oldest messages' ages are read from CloudWatch on \
+             start and once a minute."
+        )
+    } else {
+        note.to_owned()
     };
     let width = area.width.saturating_sub(4).min(80);
     let text_width = usize::from(width.saturating_sub(4)).max(1);

@@ -180,6 +180,8 @@ pub fn queue(frame: &mut Frame, state: &State, area: Rect) {
             ));
         }
     }
+    let left = usize::from(inner.height).saturating_sub(lines.len());
+    lines.extend(super::health::lines(state, left, usize::from(inner.width)));
     frame.render_widget(Paragraph::new(lines), inner);
     // Sparklines of the gauges, when the panel is wide enough.
     if inner.width > spark_x + 8 {
