@@ -85,7 +85,20 @@ answers ResourceNotFound, "The named resource does not exist"), and a new
 alarm has only the tags PutMetricAlarm gives it ("Tags: A list of key-value
 pairs to associate with the alarm", CloudWatch API Reference,
 PutMetricAlarm). A tool that proves ownership by tag would take another
-team's alarm for its own. The last patch drops the tags with the alarm.
+team's alarm for its own. The seventh patch drops the tags with the alarm.
+
+moto 5.2.5's CloudFormation makes an AWS::SNS::Topic with its Tags set as a
+plain attribute of the topic, not as its tags (ListTagsForResource answers
+none), and has neither AWS::SNS::TopicPolicy nor AWS::SNS::Subscription: it
+skips them as "not supported". CloudFormation tags the topic with Tags ("The
+list of tags to add to a new topic"), sets each topic's access policy from
+a TopicPolicy's PolicyDocument and puts the default policy back when the
+TopicPolicy goes, and subscribes Endpoint to TopicArn with Protocol for a
+Subscription, its RawMessageDelivery, FilterPolicy and FilterPolicyScope
+set as the subscription's attributes (AWS CloudFormation Template
+Reference, "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
+"AWS::SNS::Subscription"). The eighth patch does so through moto's own
+SNS backend: the topic's tags, and the two models.
 """
 
 import sys
@@ -107,6 +120,7 @@ from moto.cloudwatch.models import (
 )
 from moto.core.common_models import CloudFormationModel
 
+from moto.sns.models import Topic, sns_backends
 from moto.s3 import notifications
 from moto.s3.responses import S3Response
 from moto.server import main
@@ -529,6 +543,131 @@ def delete_alarms(self, alarm_names):
 
 
 CloudWatchBackend.delete_alarms = delete_alarms
+
+
+_create_topic_from_cloudformation = Topic.create_from_cloudformation_json.__func__
+
+
+def create_topic_from_cloudformation(cls, resource_name, cloudformation_json, *args, **kwargs):
+    topic = _create_topic_from_cloudformation(
+        cls, resource_name, cloudformation_json, *args, **kwargs
+    )
+    tags = cloudformation_json.get("Properties", {}).get("Tags") or []
+    topic._tags = {tag["Key"]: tag["Value"] for tag in tags}
+    if hasattr(topic, "tags"):
+        del topic.tags
+    return topic
+
+
+Topic.create_from_cloudformation_json = classmethod(create_topic_from_cloudformation)
+
+
+class _Replaced:
+    """An SNS resource CloudFormation makes with no name of its own,
+    replaced (deleted, then made again) on an update. A mixin: moto reads
+    its CloudFormation models as the direct subclasses of
+    CloudFormationModel."""
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+
+class CloudFormationTopicPolicy(_Replaced, CloudFormationModel):
+    """The access policy of one or more topics, made by CloudFormation."""
+
+    # Filed by moto under the service its module path names.
+    __module__ = "moto.sns.models"
+
+    def __init__(self, topics, account_id, region_name):
+        self.topics = topics
+        self.account_id = account_id
+        self.region_name = region_name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::TopicPolicy"
+
+    @property
+    def physical_resource_id(self) -> str:
+        return ",".join(self.topics)
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        properties = cloudformation_json.get("Properties", {})
+        backend = sns_backends[account_id][region_name]
+        topics = list(properties.get("Topics", []))
+        for arn in topics:
+            backend.get_topic(arn).policy = json.dumps(properties.get("PolicyDocument", {}))
+        return cls(topics, account_id, region_name)
+
+    def delete(self, account_id, region_name):
+        backend = sns_backends[account_id][region_name]
+        for arn in self.topics:
+            topic = backend.topics.get(arn)
+            if topic is not None:
+                topic._policy_json = topic._create_default_topic_policy(
+                    region_name, account_id, topic.name
+                )
+
+
+class CloudFormationSubscription(_Replaced, CloudFormationModel):
+    """A topic's subscription, made by CloudFormation."""
+
+    # Filed by moto under the service its module path names.
+    __module__ = "moto.sns.models"
+
+    def __init__(self, arn):
+        self.arn = arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::Subscription"
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        properties = cloudformation_json.get("Properties", {})
+        backend = sns_backends[account_id][region_name]
+        subscription = backend.subscribe(
+            properties["TopicArn"], properties["Endpoint"], properties["Protocol"]
+        )
+        for name in ("FilterPolicyScope", "FilterPolicy", "RawMessageDelivery"):
+            value = properties.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            elif not isinstance(value, str):
+                value = json.dumps(value)
+            backend.set_subscription_attributes(subscription.arn, name, value)
+        return cls(subscription.arn)
+
+    def delete(self, account_id, region_name):
+        backend = sns_backends[account_id][region_name]
+        if self.arn in backend.subscriptions:
+            backend.unsubscribe(self.arn)
+
 
 if __name__ == "__main__":
     sys.argv[0] = "moto_server"

@@ -303,10 +303,14 @@ pub fn alarm(spec: &Spec, kind: AlarmKind) -> Option<MetricAlarm> {
                         a.stalled_after_secs
                     ),
                 ),
+                // By id: CloudWatch gives the queries back in the order they
+                // were put, which means nothing (each is named by its id), and
+                // Terraform puts them in its own (metric_query is a set):
+                // the engine reads them back sorted the same way.
                 Watched::Math {
                     metrics: vec![
-                        stat("sent", "NumberOfMessagesSent"),
                         stat("deleted", "NumberOfMessagesDeleted"),
+                        stat("sent", "NumberOfMessagesSent"),
                         MetricQuery {
                             id: "stalled".into(),
                             expression: Some("IF(sent > 0 AND FILL(deleted, 0) == 0, 1, 0)".into()),

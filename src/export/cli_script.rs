@@ -100,6 +100,10 @@ pub fn setup_script(spec: &Spec) -> String {
         None => {}
     }
 
+    for (file, doc) in super::alarm_documents(s) {
+        embed(&mut out, file, &doc);
+    }
+
     // -- preflight -------------------------------------------------------
     out.push_str(if s.bucket.create {
         PREFLIGHT_CREATE_BUCKET
@@ -121,6 +125,12 @@ pub fn setup_script(spec: &Spec) -> String {
         if s.has_dead_letter() {
             out.push_str("ours_or_die queue \"$DLQ_NAME\"\n");
         }
+    }
+    if ResourceKind::AlarmTopic.wanted(s) {
+        out.push_str("ours_or_die alarm-topic \"$ALARM_TOPIC_NAME\"\n");
+    }
+    for alarm in docs::alarms(s) {
+        let _ = writeln!(out, "ours_or_die alarm {}", shell_quote(&alarm.alarm_name));
     }
     match s.delivery() {
         Some(Delivery::Direct) => out.push_str(PREFLIGHT_NOTIFICATION),
@@ -179,8 +189,55 @@ pub fn setup_script(spec: &Spec) -> String {
         }
         None => {}
     }
+    alarm_steps(&mut out, s);
     out.push_str(&summary(spec));
     out
+}
+
+/// The alarms' steps: sluice's topic (its access policy, the e-mail
+/// subscription), then each alarm from its embedded definition.
+fn alarm_steps(out: &mut String, spec: &Spec) {
+    retire_alarms(out, spec);
+    if !ResourceKind::Alarm.wanted(spec) {
+        return;
+    }
+    out.push_str(ALARM_FUNCTIONS);
+    if ResourceKind::AlarmTopic.wanted(spec) {
+        out.push_str(STEP_ALARM_TOPIC);
+    }
+    for alarm in docs::alarms(spec) {
+        if let Some(kind) = alarm.kind(&spec.name) {
+            let _ = writeln!(
+                out,
+                "put_alarm {} {}",
+                shell_quote(&alarm.alarm_name),
+                super::alarm_file(kind)
+            );
+        }
+    }
+}
+
+/// The stack's alarms and topic the spec no longer has (all of them when it
+/// has no alarms): removed, after a backup, as `sluice apply` removes them;
+/// one without the stack's tag is left alone.
+fn retire_alarms(out: &mut String, spec: &Spec) {
+    let wanted: Vec<String> = docs::alarms(spec)
+        .into_iter()
+        .map(|a| a.alarm_name)
+        .collect();
+    let retired: Vec<String> = docs::AlarmKind::ALL
+        .iter()
+        .map(|k| k.name(&spec.name))
+        .filter(|name| !wanted.contains(name))
+        .map(|name| shell_quote(&name))
+        .collect();
+    if !retired.is_empty() {
+        let _ = writeln!(out, "\nRETIRED_ALARMS=({})", retired.join(" "));
+        out.push_str(STEP_RETIRE_ALARMS);
+    }
+    if !ResourceKind::AlarmTopic.wanted(spec) {
+        out.push_str(STEP_RETIRE_ALARM_TOPIC);
+    }
 }
 
 fn header(spec: &Spec) -> String {
@@ -195,8 +252,8 @@ fn header(spec: &Spec) -> String {
 # setup.sh: the {name:?} {what} pipeline, as sluice {version} would apply it.
 #
 # Creates or updates, in order: the IAM permissions policy{role}{user}, the
-# bucket{bucket_mode}{queue_part}.
-#
+# bucket{bucket_mode}{queue_part}{alarms_part}.
+{alarm_permissions}#
 # Safe to re-run: each resource is read first and only written where it
 # differs; every existing configuration it changes is first saved under
 # $SLUICE_BACKUP_DIR (default: ./sluice-backup-<UTC time>/). The bucket
@@ -239,6 +296,8 @@ TOPIC_ARN={topic_arn}
 RULE_NAME={notification}
 RULE_DESCRIPTION={rule_description}
 TARGET_ID={target_id}
+ALARM_TOPIC_NAME={alarm_topic}
+ALARM_EMAIL={alarm_email}
 "#,
         name = spec.name,
         what = match spec.profile().shape {
@@ -298,8 +357,42 @@ TARGET_ID={target_id}
         topic_arn = q(spec.notification.topic_arn.as_deref().unwrap_or("")),
         rule_description = q(&docs::rule_description(spec)),
         target_id = q(docs::TARGET_ID),
+        alarms_part = alarms_header(spec),
+        alarm_permissions = alarm_permissions(spec),
+        alarm_topic = q(&docs::alarm_topic_name(spec)),
+        alarm_email = q(spec.alarms.email.as_deref().unwrap_or("")),
     );
     h
+}
+
+/// The header's words on what the alarms make.
+fn alarms_header(spec: &Spec) -> String {
+    let all = docs::alarms(spec);
+    if all.is_empty() {
+        return String::new();
+    }
+    let topic = if ResourceKind::AlarmTopic.wanted(spec) {
+        format!("the SNS topic {} and ", docs::alarm_topic_name(spec))
+    } else {
+        String::new()
+    };
+    let names: Vec<&str> = all.iter().map(|a| a.alarm_name.as_str()).collect();
+    format!(
+        ";\n# then {topic}the CloudWatch alarms {} (each changed only when it\n# carries the stack's sluice:stack tag)",
+        names.join(", ")
+    )
+}
+
+/// The header's list of what the alarms take beyond the pipeline's permissions.
+fn alarm_permissions(spec: &Spec) -> String {
+    if !ResourceKind::Alarm.wanted(spec) {
+        return String::new();
+    }
+    let mut text = String::from("#\n# The alarms take, besides what the rest needs:\n");
+    for permission in super::ALARM_PERMISSIONS {
+        let _ = writeln!(text, "#   {permission}");
+    }
+    text
 }
 
 fn embed(out: &mut String, file: &str, doc: &Value) {
@@ -431,7 +524,7 @@ done
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 BACKUP_DIR=${SLUICE_BACKUP_DIR:-sluice-backup-$(date -u +%Y%m%dT%H%M%SZ)}
-NOT_FOUND='NoSuchEntity|NoSuchBucket|NoSuchTagSet|NoSuchBucketPolicy|NonExistentQueue|QueueDoesNotExist|NoSuchPublicAccessBlockConfiguration|OwnershipControlsNotFoundError|ServerSideEncryptionConfigurationNotFoundError|ResourceNotFoundException|\(404\)|Not Found'
+NOT_FOUND='NoSuchEntity|NoSuchBucket|NoSuchTagSet|NoSuchBucketPolicy|NonExistentQueue|QueueDoesNotExist|NoSuchPublicAccessBlockConfiguration|OwnershipControlsNotFoundError|ServerSideEncryptionConfigurationNotFoundError|ResourceNotFoundException|\(NotFound\)|\(404\)|Not Found'
 
 # The AWS CLI v1 ignores AWS_ENDPOINT_URL for some services (SQS): pass it explicitly.
 ENDPOINT_ARGS=()
@@ -618,6 +711,7 @@ if [ -n "$EXPECTED_ACCOUNT" ] && [ "$ACCOUNT_ID" != "$EXPECTED_ACCOUNT" ]; then
 fi
 POLICY_ARN="arn:$PARTITION:iam::$ACCOUNT_ID:policy/$POLICY_NAME"
 ROLE_ARN="arn:$PARTITION:iam::$ACCOUNT_ID:role/$ROLE_NAME"
+ALARM_TOPIC_ARN="arn:$PARTITION:sns:$REGION:$ACCOUNT_ID:$ALARM_TOPIC_NAME"
 step "Account $ACCOUNT_ID, region $REGION"
 "#;
 
@@ -648,7 +742,7 @@ BUCKET_EXISTS=true
 const PREFLIGHT_OWNERSHIP: &str = r#"
 # ours_or_die KIND NAME: a KIND of that name that exists must be this stack's.
 ours_or_die() {
-  local kind=$1 name=$2 owner='' description=''
+  local kind=$1 name=$2 owner='' description='' arn='' hint='choose another name in the spec'
   case "$kind" in
     policy)
       probe "$WORK/owner.json" aws_ iam get-policy --policy-arn "$POLICY_ARN" || return 0
@@ -674,13 +768,170 @@ ours_or_die() {
       owner=$(aws_ sqs list-queue-tags --queue-url "$(jq -r .QueueUrl "$WORK/owner.json")" \
         | jq -r '.Tags["sluice:stack"] // empty')
       ;;
+    alarm-topic)
+      probe "$WORK/owner.json" aws_ sns get-topic-attributes --topic-arn "$ALARM_TOPIC_ARN" || return 0
+      owner=$(aws_ sns list-tags-for-resource --resource-arn "$ALARM_TOPIC_ARN" \
+        | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+      hint="name it in the spec's alarms.topic_arn ($ALARM_TOPIC_ARN) to have the alarms notify it as it is"
+      ;;
+    alarm)
+      aws_ cloudwatch describe-alarms --alarm-names "$name" --alarm-types MetricAlarm >"$WORK/owner.json"
+      arn=$(jq -r '.MetricAlarms[0].AlarmArn // empty' "$WORK/owner.json")
+      [ -n "$arn" ] || return 0
+      owner=$(aws_ cloudwatch list-tags-for-resource --resource-arn "$arn" \
+        | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+      hint="rename or delete that alarm, or turn this one off in the spec's alarms section"
+      ;;
   esac
   [ "$owner" = "$STACK_NAME" ] && return 0
   if [ -n "$owner" ]; then
-    die "$kind $name belongs to stack $owner: sluice does not take over what others made; choose another name in the spec; nothing was changed"
+    die "$kind $name belongs to stack $owner: sluice does not take over what others made; $hint; nothing was changed"
   fi
-  die "$kind $name exists and is not this stack's (no sluice:stack=$STACK_NAME tag): sluice does not take over what others made; choose another name in the spec; nothing was changed"
+  die "$kind $name exists and is not this stack's (no sluice:stack=$STACK_NAME tag): sluice does not take over what others made; $hint; nothing was changed"
 }
+"#;
+
+/// What the alarms' steps share: the stack's tags on an existing resource
+/// of the stack, and an alarm made or brought to its definition.
+const ALARM_FUNCTIONS: &str = r#"
+# tags_in_line SERVICE ARN: gives a resource of the stack the stack's tags it lacks.
+tags_in_line() {
+  local service=$1 arn=$2 missing
+  missing=$(aws_ "$service" list-tags-for-resource --resource-arn "$arn" \
+    | jq -r --argjson want "$IAM_TAGS" '(.Tags // []) as $have
+      | [$want[] | select(. as $t | any($have[]; .Key == $t.Key and .Value == $t.Value) | not) | .Key] | join(", ")')
+  if [ -n "$missing" ]; then
+    write_ "$service" tag-resource --resource-arn "$arn" --tags "$IAM_TAGS"
+    did "tags: set $missing" "set the tags $missing"
+  fi
+}
+# An alarm as DescribeAlarms gives it, in the shape of its definition: only
+# the definition's keys, CloudWatch's defaults where it leaves one out, the
+# metric-math queries by Id (their order means nothing).
+# shellcheck disable=SC2016,SC2034
+JQ_ALARM_DEFINITION='$want[0] as $w | .MetricAlarms[0]
+| .DatapointsToAlarm //= .EvaluationPeriods
+| .TreatMissingData //= "missing"
+| if (.Metrics // []) != [] then .Metrics |= (map({Id, Expression, Label,
+    MetricStat: (.MetricStat | if . == null then null else {Metric: {Namespace: .Metric.Namespace,
+      MetricName: .Metric.MetricName, Dimensions: (.Metric.Dimensions // [])}, Period, Stat} end),
+    ReturnData: (if .ReturnData == null then true else .ReturnData end)}
+  | with_entries(select(.value != null))) | sort_by(.Id)) else . end
+| with_entries(select(.key as $k | $w | has($k)))'
+# put_alarm NAME FILE: makes the alarm from its definition (with the stack's
+# tags), or brings the stack's alarm to it after a backup.
+put_alarm() {
+  local name=$1 want=$2 arn
+  step "CloudWatch alarm $name"
+  aws_ cloudwatch describe-alarms --alarm-names "$name" --alarm-types MetricAlarm >"$WORK/alarm-now.json"
+  arn=$(jq -r '.MetricAlarms[0].AlarmArn // empty' "$WORK/alarm-now.json")
+  if [ -z "$arn" ]; then
+    write_ cloudwatch put-metric-alarm --cli-input-json "file://$WORK/$want" --tags "$IAM_TAGS"
+    did "created" "create it"
+    return
+  fi
+  jq --slurpfile want "$WORK/$want" "$JQ_ALARM_DEFINITION" "$WORK/alarm-now.json" >"$WORK/alarm-have.json"
+  if jq -e --slurpfile want "$WORK/$want" '. == $want[0]' "$WORK/alarm-have.json" >/dev/null; then
+    say "definition: no change"
+  else
+    backup "$want" <"$WORK/alarm-have.json"
+    write_ cloudwatch put-metric-alarm --cli-input-json "file://$WORK/$want"
+    did "definition: updated" "update its definition"
+  fi
+  tags_in_line cloudwatch "$arn"
+}
+"#;
+
+/// The stack's alarms of `RETIRED_ALARMS` go; a caller who may not read
+/// CloudWatch is told, and nothing stops (a spec without alarms needs no
+/// CloudWatch rights).
+const STEP_RETIRE_ALARMS: &str = r#"
+step "CloudWatch alarms of the stack the spec no longer has"
+if aws_ cloudwatch describe-alarms --alarm-names "${RETIRED_ALARMS[@]}" --alarm-types MetricAlarm \
+  >"$WORK/old-alarms.json" 2>"$WORK/stderr"; then
+  jq -r '.MetricAlarms[] | [.AlarmName, .AlarmArn] | @tsv' "$WORK/old-alarms.json" >"$WORK/old-alarms.tsv"
+  [ -s "$WORK/old-alarms.tsv" ] || say "none"
+  while IFS=$'\t' read -r -u 4 name arn; do
+    owner=$(aws_ cloudwatch list-tags-for-resource --resource-arn "$arn" \
+      | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+    if [ "$owner" = "$STACK_NAME" ]; then
+      jq --arg n "$name" '.MetricAlarms[] | select(.AlarmName == $n)' "$WORK/old-alarms.json" \
+        | backup "alarm-$name.json"
+      write_ cloudwatch delete-alarms --alarm-names "$name"
+      did "alarm $name: deleted (the spec no longer has it)" "delete alarm $name (the spec no longer has it)"
+    else
+      say "alarm $name is not this stack's: left as it is"
+    fi
+  done 4<"$WORK/old-alarms.tsv"
+elif grep -q "AccessDenied" "$WORK/stderr"; then
+  say "cannot be read (cloudwatch:DescribeAlarms denied): alarms this stack made, if any, stay"
+else
+  cat "$WORK/stderr" >&2
+  exit 1
+fi
+"#;
+
+/// sluice's alarm topic, when the spec no longer has it: it goes with its
+/// subscriptions, its policy backed up, if it is the stack's.
+const STEP_RETIRE_ALARM_TOPIC: &str = r#"
+step "SNS topic $ALARM_TOPIC_NAME of the stack's alarms, which the spec no longer has"
+if aws_ sns get-topic-attributes --topic-arn "$ALARM_TOPIC_ARN" >"$WORK/old-topic.json" 2>"$WORK/stderr"; then
+  owner=$(aws_ sns list-tags-for-resource --resource-arn "$ALARM_TOPIC_ARN" \
+    | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+  if [ "$owner" = "$STACK_NAME" ]; then
+    jq '.Attributes.Policy // "null" | fromjson' "$WORK/old-topic.json" | backup alarm-topic-policy.json
+    write_ sns delete-topic --topic-arn "$ALARM_TOPIC_ARN"
+    did "deleted with its subscriptions (the spec no longer has it)" "delete it with its subscriptions (the spec no longer has it)"
+  else
+    say "not this stack's: left as it is"
+  fi
+elif grep -qE "$NOT_FOUND" "$WORK/stderr"; then
+  say "none"
+elif grep -q "AuthorizationError\|AccessDenied" "$WORK/stderr"; then
+  say "cannot be read (sns:GetTopicAttributes denied): a topic this stack made, if any, stays"
+else
+  cat "$WORK/stderr" >&2
+  exit 1
+fi
+"#;
+
+const STEP_ALARM_TOPIC: &str = r#"
+step "SNS topic $ALARM_TOPIC_NAME (the alarms notify it)"
+TOPIC_EXISTS=false
+if probe "$WORK/alarm-topic.json" aws_ sns get-topic-attributes --topic-arn "$ALARM_TOPIC_ARN"; then
+  TOPIC_EXISTS=true
+  jq '.Attributes.Policy // "null" | fromjson' "$WORK/alarm-topic.json" >"$WORK/alarm-topic-policy-current.json"
+  if jq -e --slurpfile want "$WORK/alarm-topic-policy.json" '. == $want[0]' \
+    "$WORK/alarm-topic-policy-current.json" >/dev/null; then
+    say "access policy: no change"
+  else
+    backup alarm-topic-policy.json <"$WORK/alarm-topic-policy-current.json"
+    write_ sns set-topic-attributes --topic-arn "$ALARM_TOPIC_ARN" --attribute-name Policy \
+      --attribute-value "$(jq -c . "$WORK/alarm-topic-policy.json")"
+    did "access policy: updated" "update its access policy"
+  fi
+  tags_in_line sns "$ALARM_TOPIC_ARN"
+else
+  jq -c '{Policy: tojson}' "$WORK/alarm-topic-policy.json" >"$WORK/alarm-topic-attributes.json"
+  write_ sns create-topic --name "$ALARM_TOPIC_NAME" \
+    --attributes "file://$WORK/alarm-topic-attributes.json" --tags "$IAM_TAGS" >/dev/null
+  did "created" "create it"
+fi
+if [ -n "$ALARM_EMAIL" ]; then
+  subscribed=false
+  if [ "$TOPIC_EXISTS" = true ]; then
+    subscribed=$(aws_ sns list-subscriptions-by-topic --topic-arn "$ALARM_TOPIC_ARN" \
+      | jq -r --arg e "$ALARM_EMAIL" 'any(.Subscriptions[]?; (.Protocol == "email" or .Protocol == "email-json")
+          and ((.Endpoint // "") | ascii_downcase) == ($e | ascii_downcase))')
+  fi
+  if [ "$subscribed" = true ]; then
+    say "e-mail $ALARM_EMAIL: subscribed, no change"
+  else
+    write_ sns subscribe --topic-arn "$ALARM_TOPIC_ARN" --protocol email \
+      --notification-endpoint "$ALARM_EMAIL" >/dev/null
+    did "e-mail $ALARM_EMAIL subscribed: AWS mails it a link to confirm before it gets alarms" "subscribe $ALARM_EMAIL (AWS mails it a link to confirm)"
+  fi
+fi
 "#;
 
 const PREFLIGHT_NOTIFICATION: &str = r#"
@@ -1108,6 +1359,33 @@ mod tests {
         assert!(!script.contains("IAM user"), "user steps only when enabled");
         assert!(script.contains("put-bucket-notification-configuration"));
         assert!(script.contains("step \"SQS dead-letter queue $DLQ_NAME\""));
+    }
+
+    #[test]
+    fn alarms_are_checked_for_ownership_then_put_from_their_documents() {
+        let mut spec = starter("acme-ingest", "us-west-2", Some("123456789012"));
+        assert!(!setup_script(&spec).contains("put_alarm"));
+        spec.alarms.enabled = true;
+        let script = setup_script(&spec);
+        for wanted in [
+            "doc alarm-topic-policy.json <<'JSON'",
+            "doc alarm-stalled.json <<'JSON'",
+            "ours_or_die alarm-topic \"$ALARM_TOPIC_NAME\"\n",
+            "ours_or_die alarm 'acme-ingest-dlq-not-empty'\n",
+            "step \"SNS topic $ALARM_TOPIC_NAME (the alarms notify it)\"",
+            "put_alarm 'acme-ingest-oldest-message-age' alarm-oldest-message-age.json\n",
+            "#   cloudwatch:PutMetricAlarm\n",
+            "#   sns:DeleteTopic\n",
+            "then the SNS topic acme-ingest-alarms and the CloudWatch alarms acme-ingest-dlq-not-empty",
+        ] {
+            assert!(script.contains(wanted), "{wanted}");
+        }
+        assert!(script.find("ours_or_die alarm ") < script.find("step \"IAM policy"));
+        spec.alarms.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:ops".into());
+        let script = setup_script(&spec);
+        assert!(!script.contains("ours_or_die alarm-topic"));
+        assert!(!script.contains("step \"SNS topic"));
+        assert!(script.contains("put_alarm 'acme-ingest-stalled' alarm-stalled.json"));
     }
 
     #[test]

@@ -24,6 +24,9 @@ const BUCKET: &str = "SourceBucket";
 const BUCKET_POLICY: &str = "SourceBucketPolicy";
 const SUBSCRIPTION: &str = "TopicSubscription";
 const RULE: &str = "ObjectCreatedRule";
+const ALARM_TOPIC: &str = "AlarmTopic";
+const ALARM_TOPIC_POLICY: &str = "AlarmTopicPolicy";
+const ALARM_EMAIL: &str = "AlarmEmailSubscription";
 
 /// The CloudFormation template (YAML) for `spec`, headed by comments on how
 /// to deploy it and on what it leaves to `sluice apply`.
@@ -181,6 +184,8 @@ pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
         }
     }
 
+    alarm_resources(spec, &mut resources);
+
     json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": description(spec),
@@ -243,6 +248,14 @@ fn header_notes(spec: &Spec) -> Vec<String> {
     if ResourceKind::User.wanted(spec) && spec.user.create_access_key {
         lines.push(String::new());
         lines.extend(access_key_note(spec).lines().map(str::to_owned));
+    }
+    if ResourceKind::Alarm.wanted(spec) {
+        lines.push(String::new());
+        lines.push(format!(
+            "The alarms notify {}; deploying them also takes {}.",
+            docs::alarm_topic_arn(spec),
+            super::ALARM_PERMISSIONS.join(", ")
+        ));
     }
     lines
 }
@@ -310,6 +323,91 @@ fn description(spec: &Spec) -> String {
         );
     }
     text
+}
+
+/// The alarms' topic (when sluice makes it: its access policy and the
+/// e-mail subscription too) and one `AWS::CloudWatch::Alarm` per alarm,
+/// whose properties are the PutMetricAlarm definition itself. The alarms
+/// name sluice's topic by `Ref`, so it is made first.
+fn alarm_resources(spec: &Spec, resources: &mut Map<String, Value>) {
+    let topic_arn = docs::alarm_topic_arn(spec);
+    let makes_topic = ResourceKind::AlarmTopic.wanted(spec);
+    if makes_topic {
+        resources.insert(
+            ALARM_TOPIC.into(),
+            json!({
+                "Type": "AWS::SNS::Topic",
+                "Properties": {
+                    "TopicName": docs::alarm_topic_name(spec),
+                    "Tags": tag_list(spec),
+                },
+            }),
+        );
+        resources.insert(
+            ALARM_TOPIC_POLICY.into(),
+            json!({
+                "Type": "AWS::SNS::TopicPolicy",
+                "Properties": {
+                    "Topics": [reference(ALARM_TOPIC)],
+                    "PolicyDocument": referring(
+                        docs::alarm_topic_policy(spec), &topic_arn, ALARM_TOPIC,
+                    ),
+                },
+            }),
+        );
+        if let Some(email) = &spec.alarms.email {
+            resources.insert(
+                ALARM_EMAIL.into(),
+                json!({
+                    "Type": "AWS::SNS::Subscription",
+                    "Properties": {
+                        "Protocol": "email",
+                        "TopicArn": reference(ALARM_TOPIC),
+                        "Endpoint": email,
+                    },
+                }),
+            );
+        }
+    }
+    if !ResourceKind::Alarm.wanted(spec) {
+        return;
+    }
+    for alarm in docs::alarms(spec) {
+        let Some(kind) = alarm.kind(&spec.name) else {
+            continue;
+        };
+        let mut properties = alarm.document();
+        if makes_topic {
+            properties = referring(properties, &topic_arn, ALARM_TOPIC);
+        }
+        properties["Tags"] = tag_list(spec);
+        resources.insert(
+            alarm_logical_id(kind),
+            json!({ "Type": "AWS::CloudWatch::Alarm", "Properties": properties }),
+        );
+    }
+}
+
+/// `dlq-not-empty` → `DlqNotEmptyAlarm`.
+fn alarm_logical_id(kind: docs::AlarmKind) -> String {
+    pascal_case(kind.suffix(), '-') + "Alarm"
+}
+
+/// `value` with every string equal to `literal` a `Ref` to `logical_id`.
+fn referring(value: Value, literal: &str, logical_id: &str) -> Value {
+    match value {
+        Value::String(s) if s == literal => reference(logical_id),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| referring(v, literal, logical_id))
+            .collect(),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, referring(v, literal, logical_id)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// An SQS queue with the properties its attributes document gives, except the
@@ -498,7 +596,13 @@ fn output_name(key: &str) -> String {
     if key == "bucket" {
         return "BucketName".to_owned();
     }
-    key.split('_')
+    pascal_case(key, '_')
+}
+
+/// `queue_url` (split at `_`) → `QueueUrl`.
+fn pascal_case(words: &str, separator: char) -> String {
+    words
+        .split(separator)
         .map(|word| {
             let mut chars = word.chars();
             chars
@@ -1079,6 +1183,63 @@ mod tests {
         assert!(yaml.contains(
             "--stack-name acme-ingest --capabilities CAPABILITY_NAMED_IAM --region us-west-2"
         ));
+    }
+
+    #[test]
+    fn alarms_are_their_definitions_notifying_the_topic_by_ref() {
+        let mut spec = acme();
+        spec.alarms.enabled = true;
+        spec.alarms.email = Some("ops@example.com".into());
+        let template = cloudformation_value(&spec);
+        let ids = resource_ids(&template);
+        assert_eq!(
+            ids[ids.len() - 6..],
+            [
+                ALARM_TOPIC,
+                ALARM_TOPIC_POLICY,
+                ALARM_EMAIL,
+                "DlqNotEmptyAlarm",
+                "OldestMessageAgeAlarm",
+                "StalledAlarm"
+            ]
+        );
+        assert_eq!(
+            props(&template, ALARM_TOPIC)["Tags"],
+            key_value_list(docs::tags(&spec))
+        );
+        assert_eq!(props(&template, ALARM_EMAIL)["Protocol"], "email");
+        let arn = docs::alarm_topic_arn(&spec);
+        let by_ref = |value: &Value| {
+            let text = serde_json::to_string(&resolve(value, &spec))
+                .unwrap()
+                .replace(
+                    &serde_json::to_string(&reference(ALARM_TOPIC)).unwrap(),
+                    &format!("\"{arn}\""),
+                );
+            serde_json::from_str::<Value>(&text).unwrap()
+        };
+        assert_eq!(
+            by_ref(&props(&template, ALARM_TOPIC_POLICY)["PolicyDocument"]),
+            docs::alarm_topic_policy(&spec)
+        );
+        for alarm in docs::alarms(&spec) {
+            let id = alarm_logical_id(alarm.kind(&spec.name).unwrap());
+            let mut written = by_ref(props(&template, &id));
+            assert_eq!(written["Tags"], key_value_list(docs::tags(&spec)), "{id}");
+            written.as_object_mut().unwrap().remove("Tags");
+            assert_eq!(written, alarm.document(), "{id}");
+        }
+        // A topic the spec names: no topic of ours, the alarms notify it.
+        spec.alarms.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:ops".into());
+        let template = cloudformation_value(&spec);
+        assert!(!resource_ids(&template).contains(&ALARM_TOPIC));
+        assert_eq!(
+            props(&template, "StalledAlarm")["AlarmActions"],
+            json!(["arn:aws:sns:us-west-2:123456789012:ops"])
+        );
+        // Off: nothing of them.
+        spec.alarms.enabled = false;
+        assert!(!all_types(&cloudformation_value(&spec)).contains(&"AWS::CloudWatch::Alarm"));
     }
 
     #[test]

@@ -130,12 +130,57 @@ fn json_documents_with_key(
         }
         None => {}
     }
+    docs.extend(alarm_documents(spec));
     docs.push((
         "connector-values.json",
         docs::vendor_values_json(spec, None, access_key_id),
     ));
     docs
 }
+
+/// The alarms' documents by file name: the topic's access policy (when
+/// sluice makes the topic) and each alarm's PutMetricAlarm definition.
+/// setup.sh embeds them under the same names.
+fn alarm_documents(spec: &Spec) -> Vec<(&'static str, serde_json::Value)> {
+    let mut docs = Vec::new();
+    if ResourceKind::AlarmTopic.wanted(spec) {
+        docs.push(("alarm-topic-policy.json", docs::alarm_topic_policy(spec)));
+    }
+    for alarm in docs::alarms(spec) {
+        if let Some(kind) = alarm.kind(&spec.name) {
+            docs.push((alarm_file(kind), alarm.document()));
+        }
+    }
+    docs
+}
+
+/// The bundle's file of the alarm of `kind`.
+fn alarm_file(kind: docs::AlarmKind) -> &'static str {
+    match kind {
+        docs::AlarmKind::DlqNotEmpty => "alarm-dlq-not-empty.json",
+        docs::AlarmKind::OldestMessageAge => "alarm-oldest-message-age.json",
+        docs::AlarmKind::Stalled => "alarm-stalled.json",
+    }
+}
+
+/// What the caller of an apply (sluice, setup.sh, CloudFormation or
+/// Terraform) needs beyond the pipeline's own permissions when the spec has
+/// alarms: CloudWatch for the alarms, SNS for their topic.
+pub(crate) const ALARM_PERMISSIONS: [&str; 13] = [
+    "cloudwatch:PutMetricAlarm",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:ListTagsForResource",
+    "cloudwatch:TagResource",
+    "cloudwatch:SetAlarmState",
+    "sns:CreateTopic",
+    "sns:GetTopicAttributes",
+    "sns:SetTopicAttributes",
+    "sns:Subscribe",
+    "sns:ListSubscriptionsByTopic",
+    "sns:TagResource",
+    "sns:DeleteTopic",
+];
 
 /// Every file of the bundle for `format`, in a stable order.
 pub fn bundle(spec: &Spec, format: Format) -> Vec<ExportFile> {
@@ -260,6 +305,18 @@ fn describe(file: &str) -> &'static str {
         }
         "cloudformation.yaml" => "CloudFormation template",
         "main.tf" => "Terraform configuration",
+        "alarm-topic-policy.json" => {
+            "the access policy of the alarms' SNS topic: CloudWatch may publish for this stack's alarms only"
+        }
+        "alarm-dlq-not-empty.json" => {
+            "CloudWatch alarm (PutMetricAlarm input): the dead-letter queue holds messages"
+        }
+        "alarm-oldest-message-age.json" => {
+            "CloudWatch alarm (PutMetricAlarm input): the queue's oldest message is too old"
+        }
+        "alarm-stalled.json" => {
+            "CloudWatch alarm (PutMetricAlarm input, metric math): messages arrive and none is consumed"
+        }
         "connector-values.json" => {
             "the values the connector's form asks for, under its own field names (never a secret)"
         }
@@ -425,7 +482,46 @@ fn readme(spec: &Spec, files: &[String], access_key_id: Option<&str>) -> String 
         let _ = writeln!(r, "- queue: `{}`", arns.queue);
     }
     let _ = writeln!(r, "- bucket: `{}`", arns.bucket);
+    alarms_readme(&mut r, spec);
     r
+}
+
+/// The README's alarms: the topic, each alarm's ARN, and the caller's
+/// extra permissions.
+fn alarms_readme(r: &mut String, spec: &Spec) {
+    let all = docs::alarms(spec);
+    if all.is_empty() {
+        return;
+    }
+    let _ = writeln!(r, "- alarm topic: `{}`", docs::alarm_topic_arn(spec));
+    for alarm in &all {
+        let _ = writeln!(
+            r,
+            "- alarm: `arn:{}:cloudwatch:{}:{}:alarm:{}`",
+            docs::partition(&spec.region),
+            spec.region,
+            Arns::of(spec).account,
+            alarm.alarm_name
+        );
+    }
+    let _ = writeln!(
+        r,
+        "
+## Alarms
+"
+    );
+    let _ = writeln!(
+        r,
+        "{} CloudWatch alarm(s) on the queue notify `{}`{}. Whoever applies the stack also needs: {}.",
+        all.len(),
+        docs::alarm_topic_arn(spec),
+        match (&spec.alarms.email, docs::makes_alarm_topic(spec)) {
+            (Some(email), true) =>
+                format!(", to which `{email}` is subscribed (AWS mails it a link to confirm)"),
+            _ => String::new(),
+        },
+        ALARM_PERMISSIONS.map(|p| format!("`{p}`")).join(", ")
+    );
 }
 
 #[cfg(test)]
@@ -460,6 +556,39 @@ mod tests {
                 "main.tf",
                 "README.md",
             ]
+        );
+    }
+
+    #[test]
+    fn alarms_add_their_documents_and_permissions() {
+        let mut spec = starter("acme-ingest", "us-west-2", Some("123456789012"));
+        spec.alarms.enabled = true;
+        let files = bundle(&spec, Format::Json);
+        let file = |name: &str| files.iter().find(|f| f.name == name).map(|f| &f.contents);
+        let stalled: serde_json::Value =
+            serde_json::from_str(file("alarm-stalled.json").unwrap()).unwrap();
+        assert_eq!(stalled, docs::alarms(&spec)[2].document());
+        assert!(file("alarm-topic-policy.json").is_some());
+        assert!(file("alarm-dlq-not-empty.json").is_some());
+        let readme = file("README.md").unwrap();
+        assert!(
+            readme.contains("- `alarm-stalled.json`: CloudWatch alarm"),
+            "{readme}"
+        );
+        assert!(
+            readme.contains(
+                "- alarm: `arn:aws:cloudwatch:us-west-2:123456789012:alarm:acme-ingest-stalled`"
+            ),
+            "{readme}"
+        );
+        for permission in ALARM_PERMISSIONS {
+            assert!(readme.contains(&format!("`{permission}`")), "{permission}");
+        }
+        spec.alarms.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:ops".into());
+        assert!(
+            !bundle(&spec, Format::Json)
+                .iter()
+                .any(|f| f.name == "alarm-topic-policy.json")
         );
     }
 

@@ -76,6 +76,7 @@ pub fn terraform(spec: &Spec) -> String {
     if let Some(queue) = &queue {
         route(&mut file, spec, queue);
     }
+    alarms(&mut file, spec);
     outputs(&mut file, spec, queue.as_ref());
     file.render()
 }
@@ -420,6 +421,130 @@ fn route(file: &mut File, spec: &Spec, queue: &QueueRef) {
             file.block(target);
         }
         Some(Delivery::Direct) | None => {}
+    }
+}
+
+/// The alarms' topic (when sluice makes it: with its access policy and the
+/// e-mail subscription) and one `aws_cloudwatch_metric_alarm` per alarm,
+/// from its PutMetricAlarm definition; sluice's topic by reference.
+fn alarms(file: &mut File, spec: &Spec) {
+    const TOPIC: &str = "aws_sns_topic.alarms.arn";
+    let topic_arn = docs::alarm_topic_arn(spec);
+    let makes_topic = ResourceKind::AlarmTopic.wanted(spec);
+    let topic_ref = |expr: Expr| {
+        if makes_topic {
+            expr.with_reference(&topic_arn, TOPIC)
+        } else {
+            expr
+        }
+    };
+    if makes_topic {
+        let mut topic = Block::resource("aws_sns_topic", "alarms");
+        topic
+            .attr("name", Expr::str(&docs::alarm_topic_name(spec)))
+            .attr("tags", Expr::raw("local.tags"));
+        file.block(topic);
+        let mut policy = Block::resource("aws_sns_topic_policy", "alarms");
+        policy.attr("arn", Expr::raw(TOPIC)).attr(
+            "policy",
+            topic_ref(Expr::jsonencode(&docs::alarm_topic_policy(spec))),
+        );
+        file.block(policy);
+        if let Some(email) = &spec.alarms.email {
+            let mut subscription = Block::resource("aws_sns_topic_subscription", "alarm_email");
+            subscription
+                .attr("topic_arn", Expr::raw(TOPIC))
+                .attr("protocol", Expr::str("email"))
+                .attr("endpoint", Expr::str(email));
+            file.block(subscription);
+        }
+    }
+    if !ResourceKind::Alarm.wanted(spec) {
+        return;
+    }
+    let dimensions = |dims: &[docs::Dimension]| {
+        Expr::Object(
+            dims.iter()
+                .map(|d| (d.name.clone(), Expr::str(&d.value)))
+                .collect(),
+        )
+    };
+    for alarm in docs::alarms(spec) {
+        let Some(kind) = alarm.kind(&spec.name) else {
+            continue;
+        };
+        let mut block = Block::resource(
+            "aws_cloudwatch_metric_alarm",
+            &kind.suffix().replace('-', "_"),
+        );
+        let actions =
+            |arns: &[String]| topic_ref(Expr::List(arns.iter().map(|a| Expr::str(a)).collect()));
+        block
+            .attr("alarm_name", Expr::str(&alarm.alarm_name))
+            .attr("alarm_description", Expr::str(&alarm.alarm_description))
+            .attr(
+                "actions_enabled",
+                Expr::raw(alarm.actions_enabled.to_string()),
+            )
+            .attr("ok_actions", actions(&alarm.ok_actions))
+            .attr("alarm_actions", actions(&alarm.alarm_actions));
+        match &alarm.watched {
+            docs::Watched::Metric {
+                namespace,
+                metric_name,
+                dimensions: dims,
+                statistic,
+                period,
+            } => {
+                block
+                    .attr("namespace", Expr::str(namespace))
+                    .attr("metric_name", Expr::str(metric_name))
+                    .attr("dimensions", dimensions(dims))
+                    .attr("statistic", Expr::str(statistic))
+                    .attr("period", Expr::raw(period.to_string()));
+            }
+            docs::Watched::Math { metrics } => {
+                for query in metrics {
+                    let mut q = Block::new("metric_query", &[]);
+                    q.attr("id", Expr::str(&query.id));
+                    if let Some(expression) = &query.expression {
+                        q.attr("expression", Expr::str(expression));
+                    }
+                    if let Some(label) = &query.label {
+                        q.attr("label", Expr::str(label));
+                    }
+                    q.attr("return_data", Expr::raw(query.return_data.to_string()));
+                    if let Some(stat) = &query.metric_stat {
+                        let mut metric = Block::new("metric", &[]);
+                        metric
+                            .attr("namespace", Expr::str(&stat.metric.namespace))
+                            .attr("metric_name", Expr::str(&stat.metric.metric_name))
+                            .attr("dimensions", dimensions(&stat.metric.dimensions))
+                            .attr("period", Expr::raw(stat.period.to_string()))
+                            .attr("stat", Expr::str(&stat.stat));
+                        q.block(metric);
+                    }
+                    block.block(q);
+                }
+            }
+        }
+        block
+            .attr(
+                "evaluation_periods",
+                Expr::raw(alarm.evaluation_periods.to_string()),
+            )
+            .attr(
+                "datapoints_to_alarm",
+                Expr::raw(alarm.datapoints_to_alarm.to_string()),
+            )
+            .attr(
+                "threshold",
+                Expr::from_json(&serde_json::json!(alarm.threshold)),
+            )
+            .attr("comparison_operator", Expr::str(&alarm.comparison_operator))
+            .attr("treat_missing_data", Expr::str(&alarm.treat_missing_data))
+            .attr("tags", Expr::raw("local.tags"));
+        file.block(block);
     }
 }
 
@@ -1015,6 +1140,35 @@ mod tests {
             }
         }
         assert!(stack.is_empty(), "unclosed {stack:?}");
+    }
+
+    #[test]
+    fn alarms_are_their_definitions_notifying_the_topic_by_reference() {
+        let mut spec = acme();
+        assert!(!terraform(&spec).contains("aws_cloudwatch_metric_alarm"));
+        spec.alarms.enabled = true;
+        spec.alarms.email = Some("ops@example.com".into());
+        let tf = terraform(&spec);
+        for wanted in [
+            "resource \"aws_sns_topic\" \"alarms\" {\n  name = \"acme-ingest-alarms\"\n  tags = local.tags\n}",
+            "resource \"aws_sns_topic_policy\" \"alarms\" {\n  arn = aws_sns_topic.alarms.arn\n",
+            "Resource = aws_sns_topic.alarms.arn",
+            "resource \"aws_sns_topic_subscription\" \"alarm_email\" {\n  topic_arn = aws_sns_topic.alarms.arn\n  protocol  = \"email\"\n  endpoint  = \"ops@example.com\"\n}",
+            "resource \"aws_cloudwatch_metric_alarm\" \"dlq_not_empty\" {",
+            "  ok_actions        = [aws_sns_topic.alarms.arn]\n  alarm_actions     = [aws_sns_topic.alarms.arn]\n",
+            "  dimensions = {\n    QueueName = \"acme-ingest-queue-dlq\"\n  }\n",
+            "  threshold           = 1800.0\n",
+            "  treat_missing_data  = \"notBreaching\"\n",
+            "  metric_query {\n    id          = \"stalled\"\n    expression  = \"IF(sent > 0 AND FILL(deleted, 0) == 0, 1, 0)\"\n    label       = \"Sent but not consumed\"\n    return_data = true\n  }\n",
+            "    metric {\n      namespace   = \"AWS/SQS\"\n      metric_name = \"NumberOfMessagesSent\"\n",
+        ] {
+            assert!(tf.contains(wanted), "{wanted}\nnot in:\n{tf}");
+        }
+        assert_eq!(tf.matches("metric_query {").count(), 3);
+        spec.alarms.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:ops".into());
+        let tf = terraform(&spec);
+        assert!(!tf.contains("aws_sns_topic\" \"alarms\""));
+        assert!(tf.contains("alarm_actions     = [\"arn:aws:sns:us-west-2:123456789012:ops\"]"));
     }
 
     #[test]

@@ -159,6 +159,23 @@ fn variants() -> Vec<(&'static str, Edit)> {
             json!({"role": {
             "trusted_principals": ["arn:aws:iam::111122223333:role/clickhouse-service"]}}),
         ),
+        // The alarms: sluice's topic with an e-mail subscription, or a
+        // topic the spec names (and no dead-letter queue, so two alarms).
+        (
+            "alarms",
+            Box::new(|s: &mut Value| {
+                s["alarms"]["enabled"] = json!(true);
+                s["alarms"]["email"] = json!("ops@example.com");
+            }),
+        ),
+        (
+            "alarms-their-topic",
+            Box::new(|s: &mut Value| {
+                s["alarms"]["enabled"] = json!(true);
+                s["alarms"]["topic_arn"] = json!("arn:aws:sns:us-west-2:123456789012:ops-pager");
+                s["queue"]["dead_letter"]["enabled"] = json!(false);
+            }),
+        ),
         (
             "no-account",
             Box::new(|s: &mut Value| {
@@ -447,6 +464,42 @@ fn observed(moto: &Moto, plan: &Value) -> Value {
                     ],
                 )
             }
+            "alarm-topic" => {
+                let arn = format!("arn:aws:sns:us-west-2:{ACCOUNT_ID}:{name}");
+                let attributes =
+                    aws_cli(moto, &["sns", "get-topic-attributes", "--topic-arn", &arn]);
+                let mut state =
+                    json!({ "Policy": parse_json_string(&attributes["Attributes"]["Policy"]) });
+                if let Some(email) = after.get("EmailSubscription") {
+                    let subscriptions = aws_cli(
+                        moto,
+                        &["sns", "list-subscriptions-by-topic", "--topic-arn", &arn],
+                    );
+                    if subscriptions["Subscriptions"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|s| s["Protocol"] == "email" && &s["Endpoint"] == email)
+                    {
+                        state["EmailSubscription"] = email.clone();
+                    }
+                }
+                state
+            }
+            "alarm" => {
+                let described = aws_cli(
+                    moto,
+                    &["cloudwatch", "describe-alarms", "--alarm-names", name],
+                );
+                let alarm = &described["MetricAlarms"][0];
+                // The definition's keys, as DescribeAlarms gives them.
+                after
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(|key| (key.clone(), alarm[key].clone()))
+                    .collect()
+            }
             other => panic!("unexpected resource {other}"),
         };
         out.insert(
@@ -477,7 +530,7 @@ fn setup_script_against_moto_builds_what_the_plan_says_and_reruns_as_a_no_op() {
     let moto = shared();
     for (name, edit) in variants()
         .into_iter()
-        .filter(|(n, _)| matches!(*n, "default" | "prefix-suffix" | "no-account"))
+        .filter(|(n, _)| matches!(*n, "default" | "prefix-suffix" | "no-account" | "alarms"))
     {
         moto.reset();
         let dir = tempfile::tempdir().unwrap();
@@ -518,9 +571,20 @@ fn setup_script_against_moto_builds_what_the_plan_says_and_reruns_as_a_no_op() {
                 .contains(&json!({"Key": "sluice:stack", "Value": "acme-ingest"}))
         );
 
+        if name == "alarms" {
+            alarms_made_by_setup_sh(&moto, dir.path(), &log);
+        }
+
         // Second run: nothing to change, nothing backed up.
         let log = ok(setup_sh(&moto, &bundle, &dir.path().join("backups-2")));
-        for word in ["    created", "updated", ": set", "merged", "backed up"] {
+        for word in [
+            "    created",
+            "updated",
+            ": set",
+            "merged",
+            "backed up",
+            "subscribed:",
+        ] {
             assert!(
                 !log.contains(word),
                 "variant {name}: second run says {word:?}:\n{log}"
@@ -531,7 +595,179 @@ fn setup_script_against_moto_builds_what_the_plan_says_and_reruns_as_a_no_op() {
             "variant {name}: second run wrote backups"
         );
         assert_eq!(observed(&moto, &plan), expected(&plan));
+        if name == "alarms" {
+            alarms_retired_by_setup_sh(&moto, dir.path(), &spec_json);
+        }
     }
+}
+
+/// The alarms variant's stack with alarms turned off: setup.sh removes the
+/// stack's alarms and topic, their definitions and policy backed up, and
+/// `sluice plan` is clean with none of them.
+fn alarms_retired_by_setup_sh(moto: &Moto, dir: &Path, spec: &Value) {
+    let mut off = spec.clone();
+    off["alarms"]["enabled"] = json!(false);
+    fs::write(dir.join("off.json"), off.to_string()).unwrap();
+    let bundle = export(dir, &dir.join("off.json"), "bundle-off");
+    let backups = dir.join("backups-off");
+    let log = ok(setup_sh(moto, &bundle, &backups));
+    for said in [
+        "alarm acme-ingest-stalled: deleted (the spec no longer has it)",
+        "==> SNS topic acme-ingest-alarms of the stack's alarms, which the spec no longer has\n",
+        "deleted with its subscriptions",
+    ] {
+        assert!(log.contains(said), "{said:?} not in:\n{log}");
+    }
+    assert!(
+        backups.join("alarm-acme-ingest-stalled.json").exists(),
+        "{log}"
+    );
+    assert!(backups.join("alarm-topic-policy.json").exists(), "{log}");
+    let left = aws_cli(moto, &["cloudwatch", "describe-alarms"]);
+    assert_eq!(left["MetricAlarms"], json!([]), "{left}");
+    let planned = run(&mut common::sluice(
+        moto,
+        dir,
+        &["plan", "--json", "--config", "off.json"],
+    ));
+    assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
+    assert!(common::alarm_actions(&planned).is_empty());
+    let log = ok(setup_sh(moto, &bundle, &dir.join("backups-off-2")));
+    assert!(!log.contains("deleted"), "{log}");
+}
+
+/// The alarms variant after its setup.sh: the topic and each alarm carry
+/// the stack's tags, and `sluice plan` against moto finds nothing to change
+/// (their definitions, the topic's policy and subscription, the tags).
+fn alarms_made_by_setup_sh(moto: &Moto, dir: &Path, log: &str) {
+    for said in [
+        "==> SNS topic acme-ingest-alarms (the alarms notify it)\n    created",
+        "e-mail ops@example.com subscribed",
+        "==> CloudWatch alarm acme-ingest-dlq-not-empty\n    created",
+        "==> CloudWatch alarm acme-ingest-oldest-message-age\n    created",
+        "==> CloudWatch alarm acme-ingest-stalled\n    created",
+    ] {
+        assert!(log.contains(said), "{said:?} not in:\n{log}");
+    }
+    let stack_tag = json!({"Key": "sluice:stack", "Value": "acme-ingest"});
+    let topic = format!("arn:aws:sns:us-west-2:{ACCOUNT_ID}:acme-ingest-alarms");
+    let tags = aws_cli(
+        moto,
+        &["sns", "list-tags-for-resource", "--resource-arn", &topic],
+    );
+    assert!(
+        tags["Tags"].as_array().unwrap().contains(&stack_tag),
+        "{tags}"
+    );
+    let arn = format!("arn:aws:cloudwatch:us-west-2:{ACCOUNT_ID}:alarm:acme-ingest-stalled");
+    let tags = aws_cli(
+        moto,
+        &[
+            "cloudwatch",
+            "list-tags-for-resource",
+            "--resource-arn",
+            &arn,
+        ],
+    );
+    assert!(
+        tags["Tags"].as_array().unwrap().contains(&stack_tag),
+        "{tags}"
+    );
+    let planned = alarms_planned(moto, dir, "resolved.json");
+    assert_eq!(
+        planned.status.code(),
+        Some(0),
+        "{}\n{log}",
+        common::said(&planned)
+    );
+}
+
+/// `sluice plan --json` of `config` against moto, which must list the
+/// alarms' topic and every alarm of stack acme-ingest with nothing to change.
+fn alarms_planned(moto: &Moto, dir: &Path, config: &str) -> Output {
+    let planned = run(&mut common::sluice(
+        moto,
+        dir,
+        &["plan", "--json", "--config", config],
+    ));
+    let said = common::said(&planned);
+    assert_eq!(
+        common::alarm_actions(&planned),
+        [
+            "acme-ingest-alarms no-change",
+            "acme-ingest-dlq-not-empty no-change",
+            "acme-ingest-oldest-message-age no-change",
+            "acme-ingest-stalled no-change",
+        ],
+        "{said}"
+    );
+    planned
+}
+
+/// An alarm topic or an alarm of the stack's names that exists without the
+/// stack's sluice:stack tag is someone else's: setup.sh names it and stops
+/// before writing anything.
+#[test]
+fn setup_script_refuses_an_alarm_or_topic_that_is_not_the_stacks() {
+    let moto = shared();
+    moto.reset();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = write_spec(dir.path(), |s| {
+        s["alarms"]["enabled"] = json!(true);
+    });
+    let bundle = export(dir.path(), &spec, "bundle");
+    let topic = aws_cli(
+        &moto,
+        &["sns", "create-topic", "--name", "acme-ingest-alarms"],
+    );
+    let refused = |what: &str| {
+        let before = moto.state();
+        let out = setup_sh(&moto, &bundle, &dir.path().join("backups"));
+        let said = common::said(&out);
+        assert!(!out.status.success(), "{said}");
+        assert!(
+            said.contains(&format!(
+                "{what} exists and is not this stack's (no sluice:stack=acme-ingest tag)"
+            )),
+            "{said}"
+        );
+        assert!(said.contains("nothing was changed"), "{said}");
+        assert_eq!(moto.state(), before, "{said}");
+    };
+    refused("alarm-topic acme-ingest-alarms");
+    aws_cli(
+        &moto,
+        &[
+            "sns",
+            "delete-topic",
+            "--topic-arn",
+            topic["TopicArn"].as_str().unwrap(),
+        ],
+    );
+    aws_cli(
+        &moto,
+        &[
+            "cloudwatch",
+            "put-metric-alarm",
+            "--alarm-name",
+            "acme-ingest-stalled",
+            "--namespace",
+            "Team",
+            "--metric-name",
+            "Errors",
+            "--statistic",
+            "Sum",
+            "--period",
+            "60",
+            "--evaluation-periods",
+            "1",
+            "--threshold",
+            "1",
+            "--comparison-operator",
+            "GreaterThanThreshold",
+        ],
+    );
+    refused("alarm acme-ingest-stalled");
 }
 
 /// `setup.sh --help` and `--dry-run` write nothing to the account: moto's
@@ -547,6 +783,8 @@ fn setup_script_help_and_dry_run_change_nothing() {
     let spec = write_spec(dir.path(), |s| {
         s["user"]["enabled"] = json!(true);
         s["user"]["create_access_key"] = json!(true);
+        s["alarms"]["enabled"] = json!(true);
+        s["alarms"]["email"] = json!("ops@example.com");
     });
     let bundle = export(dir.path(), &spec, "bundle");
     let script = |args: &[&str]| {
@@ -584,6 +822,9 @@ fn setup_script_help_and_dry_run_change_nothing() {
         "would create an access key",
         "==> SQS queue acme-ingest-queue\n    would create it",
         "would merge our entry (entries of others kept)",
+        "==> SNS topic acme-ingest-alarms (the alarms notify it)\n    would create it",
+        "would subscribe ops@example.com",
+        "==> CloudWatch alarm acme-ingest-stalled\n    would create it",
         "write(s) pending; nothing was written",
     ] {
         assert!(said.contains(line), "{line}: {said}");
@@ -654,6 +895,9 @@ fn setup_script_help_and_dry_run_change_nothing() {
         s["user"]["create_access_key"] = json!(true);
         s["queue"]["visibility_timeout_secs"] = json!(900);
         s["policy"]["allow_send_message"] = json!(true);
+        s["alarms"]["enabled"] = json!(true);
+        s["alarms"]["email"] = json!("ops@example.com");
+        s["alarms"]["max_message_age_secs"] = json!(600);
     });
     let bundle2 = export(dir.path(), &spec, "bundle2");
     let before = moto.state();
@@ -670,6 +914,10 @@ fn setup_script_help_and_dry_run_change_nothing() {
         "would update it (a new default version)",
         "would update: VisibilityTimeout",
         "policy attached: no change",
+        "access policy: no change",
+        "e-mail ops@example.com: subscribed, no change",
+        "==> CloudWatch alarm acme-ingest-oldest-message-age\n    would back up the previous alarm-oldest-message-age.json",
+        "would update its definition",
     ] {
         assert!(said.contains(line), "{line}: {said}");
     }
@@ -1222,27 +1470,7 @@ fn a_cloudformation_stack_is_destroyed_by_sluice() {
         });
         let spec = spec.to_str().unwrap();
         let bundle = export(dir, Path::new(spec), "bundle");
-        aws_cli(
-            &moto,
-            &[
-                "cloudformation",
-                "create-stack",
-                "--stack-name",
-                "cfs",
-                "--template-body",
-                &format!("file://{}", bundle.join("cloudformation.yaml").display()),
-                "--capabilities",
-                "CAPABILITY_NAMED_IAM",
-            ],
-        );
-        let status = aws_cli(
-            &moto,
-            &["cloudformation", "describe-stacks", "--stack-name", "cfs"],
-        );
-        assert_eq!(
-            status["Stacks"][0]["StackStatus"], "CREATE_COMPLETE",
-            "{status}"
-        );
+        create_stack(&moto, &bundle, "cfs");
         let policy_arn = format!("arn:aws:iam::{ACCOUNT_ID}:policy/cfs-policy");
         let policy = aws_cli(&moto, &["iam", "get-policy", "--policy-arn", &policy_arn]);
         assert_eq!(
@@ -1344,6 +1572,74 @@ fn a_cloudformation_stack_is_destroyed_by_sluice() {
             "{said}"
         );
     }
+}
+
+/// Creates the bundle's template as the CloudFormation stack `name` in moto,
+/// which must complete.
+fn create_stack(moto: &Moto, bundle: &Path, name: &str) {
+    aws_cli(
+        moto,
+        &[
+            "cloudformation",
+            "create-stack",
+            "--stack-name",
+            name,
+            "--template-body",
+            &format!("file://{}", bundle.join("cloudformation.yaml").display()),
+            "--capabilities",
+            "CAPABILITY_NAMED_IAM",
+        ],
+    );
+    let status = aws_cli(
+        moto,
+        &["cloudformation", "describe-stacks", "--stack-name", name],
+    );
+    assert_eq!(
+        status["Stacks"][0]["StackStatus"], "CREATE_COMPLETE",
+        "{status}"
+    );
+}
+
+/// The exported template with alarms on, created as a CloudFormation stack
+/// in moto: the topic (tagged, with its access policy and the e-mail
+/// subscription) and the three alarms exist, and `sluice plan` sees each of
+/// them as the stack's with nothing to change.
+#[test]
+fn a_cloudformation_stack_makes_the_alarms_sluice_plans() {
+    let moto = shared();
+    moto.reset();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let spec = write_spec(dir, |s| {
+        s["alarms"]["enabled"] = json!(true);
+        s["alarms"]["email"] = json!("ops@example.com");
+    });
+    let bundle = export(dir, &spec, "bundle");
+    create_stack(&moto, &bundle, "acme-ingest");
+    let described = aws_cli(&moto, &["cloudwatch", "describe-alarms"]);
+    let names: Vec<&str> = described["MetricAlarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["AlarmName"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "acme-ingest-dlq-not-empty",
+            "acme-ingest-oldest-message-age",
+            "acme-ingest-stalled"
+        ],
+        "{described}"
+    );
+    let planned = alarms_planned(&moto, dir, spec.to_str().unwrap());
+    // The rest of the stack is CloudFormation's as the other test describes
+    // (its untagged policy is to be tagged): only the alarms are checked here.
+    assert!(
+        matches!(planned.status.code(), Some(0 | 2)),
+        "{}",
+        common::said(&planned)
+    );
 }
 
 /// `sluice apply` and the exported setup.sh leave the same state behind,

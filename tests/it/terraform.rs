@@ -34,6 +34,19 @@ fn plugin_mirror() -> Option<PathBuf> {
         .then_some(dir)
 }
 
+/// Terraform and the provider's mirror, or `None` once `test` is said to
+/// be skipped for want of them.
+fn tools(test: &str) -> Option<(PathBuf, PathBuf)> {
+    let tools = terraform_bin().zip(plugin_mirror());
+    if tools.is_none() {
+        common::skip(
+            test,
+            "terraform is not on PATH (or SLUICE_TERRAFORM), or the AWS provider is not in the filesystem mirror (SLUICE_TF_PLUGIN_MIRROR, default /opt/tf-plugins)",
+        );
+    }
+    tools
+}
+
 /// `terraform ARGS` in `dir`, offline: the CLI config points at the mirror.
 fn terraform(bin: &Path, dir: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(bin);
@@ -96,6 +109,28 @@ fn terraform_applied(bin: &Path, mirror: &Path, moto: &Moto, dir: &Path) -> Path
     tf
 }
 
+/// A second `terraform plan` in `tf` finds nothing to change (`when` says
+/// after what), then `terraform destroy` succeeds.
+fn replans_clean_and_destroys(bin: &Path, tf: &Path, when: &str) {
+    let replanned = terraform(
+        bin,
+        tf,
+        &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+    );
+    assert_eq!(
+        replanned.status.code(),
+        Some(0),
+        "terraform plan {when}:\n{}{}",
+        text(&replanned.stdout),
+        text(&replanned.stderr)
+    );
+    tf_ok(
+        bin,
+        tf,
+        &["destroy", "-auto-approve", "-input=false", "-no-color"],
+    );
+}
+
 fn sluice_run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
     run(&mut sluice(moto, dir, args))
 }
@@ -129,6 +164,7 @@ fn emulator_files(tf: &Path, mirror: &Path, endpoint: &str) {
     sts = "{endpoint}"
     sns = "{endpoint}"
     events = "{endpoint}"
+    cloudwatch = "{endpoint}"
   }}
 }}
 
@@ -147,11 +183,7 @@ resource "aws_sqs_queue" "queue" {{
 
 #[test]
 fn main_tf_applies_plans_clean_verifies_and_destroys_against_moto() {
-    let (Some(bin), Some(mirror)) = (terraform_bin(), plugin_mirror()) else {
-        common::skip(
-            TEST,
-            "terraform is not on PATH (or SLUICE_TERRAFORM), or the AWS provider is not in the filesystem mirror (SLUICE_TF_PLUGIN_MIRROR, default /opt/tf-plugins)",
-        );
+    let Some((bin, mirror)) = tools(TEST) else {
         return;
     };
     let moto = shared();
@@ -222,23 +254,7 @@ fn main_tf_applies_plans_clean_verifies_and_destroys_against_moto() {
         "terraform apply (left) and sluice apply (right) differ"
     );
 
-    let replanned = terraform(
-        &bin,
-        &tf,
-        &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
-    );
-    assert_eq!(
-        replanned.status.code(),
-        Some(0),
-        "terraform plan after apply and verify:\n{}{}",
-        text(&replanned.stdout),
-        text(&replanned.stderr)
-    );
-    tf_ok(
-        &bin,
-        &tf,
-        &["destroy", "-auto-approve", "-input=false", "-no-color"],
-    );
+    replans_clean_and_destroys(&bin, &tf, "after apply and verify");
     assert!(
         aws_cli(&moto, &["sqs", "list-queues"])["QueueUrls"]
             .as_array()
@@ -255,11 +271,9 @@ fn main_tf_applies_plans_clean_verifies_and_destroys_against_moto() {
 /// and after `terraform destroy` `sluice destroy` takes our entry, no other.
 #[test]
 fn main_tf_on_an_adopted_bucket_leaves_its_notification_to_sluice() {
-    let (Some(bin), Some(mirror)) = (terraform_bin(), plugin_mirror()) else {
-        common::skip(
-            "main_tf_on_an_adopted_bucket_leaves_its_notification_to_sluice",
-            "terraform is not on PATH (or SLUICE_TERRAFORM), or the AWS provider is not in the filesystem mirror (SLUICE_TF_PLUGIN_MIRROR, default /opt/tf-plugins)",
-        );
+    let Some((bin, mirror)) =
+        tools("main_tf_on_an_adopted_bucket_leaves_its_notification_to_sluice")
+    else {
         return;
     };
     let moto = shared();
@@ -382,11 +396,7 @@ fn main_tf_on_an_adopted_bucket_leaves_its_notification_to_sluice() {
 /// delivery and the rule and target. sluice then plans clean and verifies the
 /// event through that route; terraform plans clean and destroys.
 fn route_through_terraform(test: &str, route: &str) {
-    let (Some(bin), Some(mirror)) = (terraform_bin(), plugin_mirror()) else {
-        common::skip(
-            test,
-            "terraform is not on PATH (or SLUICE_TERRAFORM), or the AWS provider is not in the filesystem mirror (SLUICE_TF_PLUGIN_MIRROR, default /opt/tf-plugins)",
-        );
+    let Some((bin, mirror)) = tools(test) else {
         return;
     };
     let moto = shared();
@@ -442,23 +452,7 @@ fn route_through_terraform(test: &str, route: &str) {
             serde_json::json!({})
         );
     }
-    let replanned = terraform(
-        &bin,
-        &tf,
-        &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
-    );
-    assert_eq!(
-        replanned.status.code(),
-        Some(0),
-        "{route}: terraform plan after apply and verify:\n{}{}",
-        text(&replanned.stdout),
-        text(&replanned.stderr)
-    );
-    tf_ok(
-        &bin,
-        &tf,
-        &["destroy", "-auto-approve", "-input=false", "-no-color"],
-    );
+    replans_clean_and_destroys(&bin, &tf, &format!("{route}: after apply and verify"));
     if route == "sns" {
         let subscriptions = aws_cli(
             &moto,
@@ -486,4 +480,60 @@ fn main_tf_subscribes_to_a_shared_buckets_topic() {
 #[test]
 fn main_tf_routes_through_eventbridge() {
     route_through_terraform("main_tf_routes_through_eventbridge", "eventbridge");
+}
+
+/// main.tf with alarms on (sluice's topic, its policy, an e-mail
+/// subscription and the three alarms, one of them metric math): terraform
+/// applies it, `sluice plan` finds nothing to change (the alarms and the
+/// topic included), a second `terraform plan` is clean, and `terraform
+/// destroy` removes the alarms and the topic.
+#[test]
+fn main_tf_with_alarms_applies_plans_clean_and_destroys_against_moto() {
+    let test = "main_tf_with_alarms_applies_plans_clean_and_destroys_against_moto";
+    let Some((bin, mirror)) = tools(test) else {
+        return;
+    };
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut sets = SAME_AS_REF.to_vec();
+    sets.extend(["alarms.enabled=true", "alarms.email=ops@example.com"]);
+    common::init_spec(&moto, dir, &["--name", "tf-alarms"], &sets);
+    let tf = terraform_applied(&bin, &mirror, &moto, dir);
+
+    let planned = sluice_run(&moto, dir, &["plan", "--json", "--config", "spec.json"]);
+    let said = common::said(&planned);
+    assert_eq!(planned.status.code(), Some(0), "{said}");
+    assert_eq!(
+        common::alarm_actions(&planned),
+        [
+            "tf-alarms-alarms no-change",
+            "tf-alarms-dlq-not-empty no-change",
+            "tf-alarms-oldest-message-age no-change",
+            "tf-alarms-stalled no-change",
+        ],
+        "{said}"
+    );
+
+    replans_clean_and_destroys(&bin, &tf, "after apply");
+    let left = aws_cli(
+        &moto,
+        &[
+            "cloudwatch",
+            "describe-alarms",
+            "--alarm-name-prefix",
+            "tf-alarms-",
+        ],
+    );
+    assert_eq!(left["MetricAlarms"], serde_json::json!([]), "{left}");
+    let topics = aws_cli(&moto, &["sns", "list-topics"]);
+    assert!(
+        topics["Topics"]
+            .as_array()
+            .is_none_or(|t| t.iter().all(|t| !t["TopicArn"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with(":tf-alarms-alarms"))),
+        "{topics}"
+    );
 }

@@ -258,6 +258,15 @@ fn definition_of(alarm: &aws_sdk_cloudwatch::types::MetricAlarm) -> MetricAlarm 
                 .collect(),
         }
     };
+    // The queries by id, as the definitions are written: their order
+    // means nothing to CloudWatch.
+    let watched = match watched {
+        Watched::Math { mut metrics } => {
+            metrics.sort_by(|a, b| a.id.cmp(&b.id));
+            Watched::Math { metrics }
+        }
+        metric => metric,
+    };
     let evaluation_periods = alarm.evaluation_periods().unwrap_or(1);
     MetricAlarm {
         alarm_name: alarm.alarm_name().unwrap_or_default().to_owned(),

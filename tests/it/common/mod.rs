@@ -958,6 +958,25 @@ pub fn init_spec(moto: &Moto, dir: &Path, args: &[&str], sets: &[&str]) {
     ok(sluice(moto, dir, &all).output().unwrap());
 }
 
+/// The alarms' topic and alarms among the items of `sluice plan --json`'s
+/// output, each as `NAME ACTION` (none when the output is no plan).
+pub fn alarm_actions(planned: &std::process::Output) -> Vec<String> {
+    let plan: serde_json::Value =
+        serde_json::from_str(&text(&planned.stdout)).unwrap_or(serde_json::Value::Null);
+    plan.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| matches!(i["resource"].as_str(), Some("alarm" | "alarm-topic")))
+        .map(|i| {
+            format!(
+                "{} {}",
+                i["name"].as_str().unwrap_or_default(),
+                i["action"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
 /// `sluice ARGS` in `dir` with no AWS environment at all, run to the end.
 pub fn sluice_offline(dir: &Path, args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(sluice_bin());
