@@ -1384,7 +1384,11 @@ mod tests {
         spec.alarms.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:ops".into());
         let script = setup_script(&spec);
         assert!(!script.contains("ours_or_die alarm-topic"));
-        assert!(!script.contains("step \"SNS topic"));
+        assert!(!script.contains("step \"SNS topic $ALARM_TOPIC_NAME (the alarms notify it)\""));
+        // The stack's own topic, made before the spec named another, goes.
+        assert!(script.contains(
+            "step \"SNS topic $ALARM_TOPIC_NAME of the stack's alarms, which the spec no longer has\""
+        ));
         assert!(script.contains("put_alarm 'acme-ingest-stalled' alarm-stalled.json"));
     }
 

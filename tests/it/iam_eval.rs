@@ -4,7 +4,8 @@
 //!
 //! For each variant (every connector profile on every delivery route, the
 //! user, the wildcard scope, SSE-S3 / SSE-KMS / DSSE-KMS, a KMS-encrypted
-//! queue, prefixes with IAM's special characters...) the documents are taken
+//! queue, prefixes with IAM's special characters, the alarms' topic on each
+//! route...) the documents are taken
 //! from every path that writes them: what `sluice apply` writes, the JSON
 //! bundle, `cloudformation.yaml`, `main.tf` and `setup.sh`, read back from
 //! the exported text. They must be the same JSON. Then a table of requests,
@@ -257,6 +258,26 @@ fn variants() -> Vec<Variant> {
     let mut spec = generic();
     spec.bucket.create = false;
     out.push(variant("generic adopted bucket", spec));
+
+    // The alarms: sluice's topic, on each route; a topic of the user's
+    // (no policy of sluice's); no dead-letter queue (two alarms).
+    for delivery in [Delivery::Direct, Delivery::Sns, Delivery::Eventbridge] {
+        let mut spec = routed(generic(), delivery);
+        spec.alarms.enabled = true;
+        spec.alarms.email = Some("ops@example.com".to_owned());
+        out.push(variant(format!("generic {delivery} alarms"), spec));
+    }
+    let mut spec = profiled(Connector::Tarsal, "in/");
+    spec.alarms.enabled = true;
+    out.push(variant("tarsal alarms", spec));
+    let mut spec = generic();
+    spec.alarms.enabled = true;
+    spec.alarms.topic_arn = Some(format!("arn:aws:sns:{REGION}:{ACCOUNT}:ops-pager"));
+    out.push(variant("generic alarms on the user's topic", spec));
+    let mut spec = generic();
+    spec.alarms.enabled = true;
+    spec.queue.dead_letter.enabled = false;
+    out.push(variant("generic alarms without a dead-letter queue", spec));
     out
 }
 
@@ -270,6 +291,8 @@ struct Docs {
     trust: Option<Value>,
     queue: Option<Value>,
     bucket: Option<Value>,
+    /// The access policy of the alarms' topic, when sluice makes the topic.
+    alarm_topic: Option<Value>,
 }
 
 impl Docs {
@@ -279,6 +302,7 @@ impl Docs {
             "trust": self.trust,
             "queue": self.queue,
             "bucket": self.bucket,
+            "alarm_topic": self.alarm_topic,
         })
     }
 }
@@ -306,6 +330,7 @@ fn applied(spec: &Spec) -> Docs {
         } else {
             None
         },
+        alarm_topic: docs::makes_alarm_topic(&s).then(|| docs::alarm_topic_policy(&s)),
     }
 }
 
@@ -337,6 +362,7 @@ fn from_json_bundle(files: &[ExportFile]) -> Docs {
         trust: doc("trust-policy.json"),
         queue: doc("queue-policy.json"),
         bucket: doc("bucket-policy.json"),
+        alarm_topic: doc("alarm-topic-policy.json"),
     }
 }
 
@@ -360,6 +386,7 @@ fn from_setup_script(script: &str) -> Docs {
         trust: doc("trust-policy.json"),
         queue,
         bucket: doc("bucket-policy.json"),
+        alarm_topic: doc("alarm-topic-policy.json"),
     }
 }
 
@@ -400,11 +427,52 @@ fn from_template(template: &Value) -> Docs {
             .find(|r| r["Type"] == kind)
             .map(|r| intrinsics(r["Properties"][name].clone()))
     };
+    // The alarms' topic policy names the topic the template makes by Ref:
+    // its ARN as CloudFormation resolves it (for an AWS::SNS::Topic, Ref
+    // gives the topic's ARN).
+    let alarm_topic = resources.get("AlarmTopicPolicy").map(|policy| {
+        assert_eq!(policy["Type"], "AWS::SNS::TopicPolicy");
+        let topic = &resources["AlarmTopic"];
+        assert_eq!(topic["Type"], "AWS::SNS::Topic");
+        let name = topic["Properties"]["TopicName"]
+            .as_str()
+            .expect("TopicName");
+        let arn = format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}");
+        assert_eq!(
+            policy["Properties"]["Topics"],
+            json!([{ "Ref": "AlarmTopic" }])
+        );
+        intrinsics(resolve_ref(
+            policy["Properties"]["PolicyDocument"].clone(),
+            "AlarmTopic",
+            &arn,
+        ))
+    });
     Docs {
         permissions: property("AWS::IAM::ManagedPolicy", "PolicyDocument").expect("the policy"),
         trust: property("AWS::IAM::Role", "AssumeRolePolicyDocument"),
         queue: property("AWS::SQS::QueuePolicy", "PolicyDocument"),
         bucket: property("AWS::S3::BucketPolicy", "PolicyDocument"),
+        alarm_topic,
+    }
+}
+
+/// `value` with each `{"Ref": logical_id}` replaced by `to`.
+fn resolve_ref(value: Value, logical_id: &str, to: &str) -> Value {
+    match value {
+        Value::Object(map) if map.len() == 1 && map.get("Ref") == Some(&json!(logical_id)) => {
+            Value::String(to.to_owned())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, resolve_ref(v, logical_id, to)))
+                .collect(),
+        ),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| resolve_ref(v, logical_id, to))
+            .collect(),
+        other => other,
     }
 }
 
@@ -438,6 +506,8 @@ struct Hcl {
 
 /// The only reference a policy in main.tf may hold.
 const TF_ACCOUNT: &str = "data.aws_caller_identity.current.account_id";
+/// The alarms' topic, as its access policy in main.tf names it.
+const TF_ALARM_TOPIC: &str = "aws_sns_topic.alarms.arn";
 
 impl Hcl {
     fn peek(&self) -> Option<char> {
@@ -590,11 +660,30 @@ fn tf_argument(tf: &str, kind: &str, argument: &str) -> Option<Value> {
 }
 
 fn from_terraform(tf: &str) -> Docs {
+    // The alarms' topic policy names the topic main.tf makes by reference:
+    // its ARN, as the provider's `arn` attribute gives it.
+    let makes_topic = tf.contains("\nresource \"aws_sns_topic_policy\" \"");
+    let alarm_topic = makes_topic.then(|| {
+        assert!(tf.contains(&format!(
+            "\nresource \"aws_sns_topic_policy\" \"alarms\" {{\n  arn = {TF_ALARM_TOPIC}\n"
+        )));
+        let Some(Value::String(name)) = tf_argument(tf, "aws_sns_topic", "name") else {
+            panic!("aws_sns_topic.alarms has no name");
+        };
+        let arn = format!("\"arn:aws:sns:{REGION}:{ACCOUNT}:{name}\"");
+        tf_argument(
+            &tf.replace(TF_ALARM_TOPIC, &arn),
+            "aws_sns_topic_policy",
+            "policy",
+        )
+        .expect("aws_sns_topic_policy")
+    });
     Docs {
         permissions: tf_argument(tf, "aws_iam_policy", "policy").expect("aws_iam_policy"),
         trust: tf_argument(tf, "aws_iam_role", "assume_role_policy"),
         queue: tf_argument(tf, "aws_sqs_queue_policy", "policy"),
         bucket: tf_argument(tf, "aws_s3_bucket_policy", "policy"),
+        alarm_topic,
     }
 }
 
@@ -696,6 +785,23 @@ impl Table<'_> {
         });
     }
 
+    /// A role of another account, allowed everything by its own account,
+    /// calls `action` on `resource`: only `policy` could let it in.
+    fn intruder(&mut self, name: &str, policy: Option<&Value>, action: &str, resource: &str) {
+        self.row(
+            name,
+            DENIED,
+            &[&allow_all()],
+            policy,
+            json!({
+                "principal": format!("arn:aws:iam::{OTHER_ACCOUNT}:role/intruder"),
+                "action": action,
+                "resource": resource,
+                "context": { "aws:SecureTransport": "true" },
+            }),
+        );
+    }
+
     fn bucket_arn(&self) -> String {
         format!("arn:aws:s3:::{}", self.spec.bucket.name)
     }
@@ -728,6 +834,9 @@ impl Table<'_> {
     fn all(&mut self) {
         if self.spec.has_queue() {
             self.senders();
+        }
+        if docs::makes_alarm_topic(&self.spec) {
+            self.alarm_publishers();
         }
         if self.spec.role.enabled {
             self.trust();
@@ -836,18 +945,7 @@ impl Table<'_> {
                 );
             }
         }
-        self.row(
-            "another account's role sends",
-            DENIED,
-            &[&allow_all()],
-            q,
-            json!({
-                "principal": format!("arn:aws:iam::{OTHER_ACCOUNT}:role/intruder"),
-                "action": "sqs:SendMessage",
-                "resource": queue,
-                "context": { "aws:SecureTransport": "true" },
-            }),
-        );
+        self.intruder("another account's role sends", q, "sqs:SendMessage", &queue);
         // A KMS-encrypted queue: the sender makes and checks the data key
         // under the key policy sluice's lint prints.
         if self.spec.queue.encryption == QueueEncryption::Kms {
@@ -882,6 +980,107 @@ impl Table<'_> {
         }
     }
 
+    /// CloudWatch publishes to the alarms' topic for the stack's alarms, in
+    /// the stack's account; nothing else publishes through its policy.
+    fn alarm_publishers(&mut self) {
+        let policy = self.docs.alarm_topic.clone();
+        let p = policy.as_ref();
+        let topic = format!(
+            "arn:aws:sns:{REGION}:{ACCOUNT}:{}",
+            docs::alarm_topic_name(&self.spec)
+        );
+        let alarm_arn = |account: &str, name: &str| {
+            format!("arn:aws:cloudwatch:{REGION}:{account}:alarm:{name}")
+        };
+        let publish = |principal: &str, source: Option<&str>, account: &str| {
+            let mut context =
+                json!({ "aws:SourceAccount": account, "aws:SecureTransport": "true" });
+            if let Some(source) = source {
+                context["aws:SourceArn"] = json!(source);
+            }
+            request(principal, "sns:Publish", &topic, context)
+        };
+        const CLOUDWATCH: &str = "cloudwatch.amazonaws.com";
+        let names: Vec<String> = docs::alarms(&self.spec)
+            .into_iter()
+            .map(|a| a.alarm_name)
+            .collect();
+        assert!(
+            !names.is_empty(),
+            "{}: a topic for no alarm",
+            self.spec.name
+        );
+        for name in &names {
+            self.row(
+                format!("{CLOUDWATCH} publishes for alarm {name}"),
+                ALLOWED,
+                &[],
+                p,
+                publish(CLOUDWATCH, Some(&alarm_arn(ACCOUNT, name)), ACCOUNT),
+            );
+        }
+        let first = &names[0];
+        self.row(
+            format!("{CLOUDWATCH} publishes for another alarm of the account"),
+            DENIED,
+            &[],
+            p,
+            publish(
+                CLOUDWATCH,
+                Some(&alarm_arn(ACCOUNT, &format!("{first}-lookalike"))),
+                ACCOUNT,
+            ),
+        );
+        self.row(
+            format!("{CLOUDWATCH} publishes for an alarm of that name in another account"),
+            DENIED,
+            &[],
+            p,
+            publish(
+                CLOUDWATCH,
+                Some(&alarm_arn(OTHER_ACCOUNT, first)),
+                OTHER_ACCOUNT,
+            ),
+        );
+        self.row(
+            format!("{CLOUDWATCH} publishes without aws:SourceArn"),
+            DENIED,
+            &[],
+            p,
+            publish(CLOUDWATCH, None, ACCOUNT),
+        );
+        self.row(
+            "events.amazonaws.com publishes with the alarm's ARN (not the alarms' sender)",
+            DENIED,
+            &[],
+            p,
+            publish(
+                "events.amazonaws.com",
+                Some(&alarm_arn(ACCOUNT, first)),
+                ACCOUNT,
+            ),
+        );
+        self.intruder("another account's role publishes", p, "sns:Publish", &topic);
+        if self.spec.role.enabled {
+            let permissions = self.docs.permissions.clone();
+            self.row(
+                "the connector's role publishes to the alarms' topic",
+                DENIED,
+                &[&permissions],
+                p,
+                json!({
+                    "principal": format!(
+                        "arn:aws:sts::{ACCOUNT}:assumed-role/{}/connector-session",
+                        self.spec.role.name
+                    ),
+                    "action": "sns:Publish",
+                    "resource": topic,
+                    "context": { "aws:SecureTransport": "true" },
+                }),
+            );
+        }
+    }
+
     /// The vendor's principals assume the role with the external ID; nobody else.
     fn trust(&mut self) {
         let trust = self.docs.trust.clone();
@@ -893,12 +1092,7 @@ impl Table<'_> {
             if let Some(id) = id {
                 context["sts:ExternalId"] = json!(id);
             }
-            json!({
-                "principal": caller,
-                "action": "sts:AssumeRole",
-                "resource": role,
-                "context": context,
-            })
+            request(caller, "sts:AssumeRole", &role, context)
         };
         // The caller's own side: its account lets it call sts:AssumeRole.
         let caller_policy = json!({"Version": "2012-10-17", "Statement": [
@@ -1344,6 +1538,16 @@ impl Table<'_> {
     }
 }
 
+/// A request as the engine takes it, with the context AWS fills in.
+fn request(principal: &str, action: &str, resource: &str, context: Value) -> Value {
+    json!({
+        "principal": principal,
+        "action": action,
+        "resource": resource,
+        "context": context,
+    })
+}
+
 /// Allows everything: the caller's own side of a cross-account request.
 fn allow_all() -> Value {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
@@ -1584,6 +1788,41 @@ const BREAKS: &[Break] = &[
         |d| replace_all(&mut d.permissions, "${$}", "$"),
     ),
     (
+        "generic direct alarms",
+        "the alarms' topic open to every alarm",
+        |d| {
+            statements(alarm_topic(d)).for_each(|s| {
+                s["Condition"].as_object_mut().unwrap().remove("ArnEquals");
+            })
+        },
+    ),
+    (
+        "generic direct alarms",
+        "the alarms' topic open to the same alarm names in any account",
+        |d| {
+            statements(alarm_topic(d)).for_each(|s| {
+                s["Condition"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("StringEquals");
+                replace_all(s, &format!(":{ACCOUNT}:alarm:"), ":*:alarm:");
+                let sources = s["Condition"]["ArnEquals"].take();
+                s["Condition"]["ArnLike"] = sources;
+                s["Condition"].as_object_mut().unwrap().remove("ArnEquals");
+            })
+        },
+    ),
+    (
+        "generic sns alarms",
+        "the alarms' topic open to every principal",
+        |d| {
+            statements(alarm_topic(d)).for_each(|s| {
+                s["Principal"] = json!("*");
+                s.as_object_mut().unwrap().remove("Condition");
+            })
+        },
+    ),
+    (
         "treasure-data",
         "the user's own GetFederationToken dropped",
         |d| {
@@ -1591,6 +1830,10 @@ const BREAKS: &[Break] = &[
         },
     ),
 ];
+
+fn alarm_topic(docs: &mut Docs) -> &mut Value {
+    docs.alarm_topic.as_mut().unwrap()
+}
 
 /// The rows of every break, each made in its variant's JSON bundle.
 fn broken_rows(variants: &[Variant], documents: &[Vec<Docs>]) -> Vec<(String, Vec<Row>)> {
