@@ -216,8 +216,11 @@ fn the_binary_walks_the_wizard_offline_in_tmux() {
     tmux.keys(&["e"]);
     tmux.wait_for("Export the bundle to directory");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("wrote 17 files to ./tmux-demo-bundle");
+    // With the alarms a new session recommends (their topic's policy and
+    // three alarm definitions among the files).
+    tmux.wait_for("wrote 21 files to ./tmux-demo-bundle");
     assert!(work.join("tmux-demo-bundle/setup.sh").exists());
+    assert!(work.join("tmux-demo-bundle/alarm-stalled.json").exists());
     assert!(work.join("tmux-demo-bundle/main.tf").exists());
 
     // Save the spec (asks where), autosaved session too.
