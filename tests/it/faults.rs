@@ -316,7 +316,11 @@ fn a_full_sink_stops_receiving_spends_no_receive_count_and_exits_non_zero() {
     );
     assert_eq!(dlq_depth(&moto), (0, 0), "nothing burnt into the DLQ");
     let (visible, in_flight) = queue_depth(&moto, QUEUE);
-    assert_eq!(in_flight, 0, "every held message was handed back");
+    assert_eq!(
+        in_flight, 0,
+        "every held message was handed back; the run said:\n{}",
+        full.stderr
+    );
     assert!(visible > 0);
 
     // Room again: a second run takes exactly the rest, none of it from the DLQ.
