@@ -8,10 +8,8 @@ use std::time::{Duration, SystemTime};
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::aws::apply::{ApplyError, ApplyOptions, ApplyReport};
-use crate::aws::observe::{
-    BucketState, Observation, Observed, PolicyState, QueueState, RoleState, RuleState,
-    SubscriptionState, UserState,
-};
+use crate::aws::observe::Observation;
+pub use crate::aws::observe::{Found, Lookup};
 use crate::aws::verify::{VerifyOptions, VerifyReport};
 use crate::aws::{AwsOptions, Clients, Event, Identity, Plan};
 use crate::consume::metrics::Snapshot;
@@ -161,52 +159,6 @@ impl Target {
         Target::Rule,
         Target::Alarms,
     ];
-}
-
-/// What to look up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lookup {
-    Policy {
-        arn: String,
-    },
-    Role {
-        name: String,
-    },
-    User {
-        name: String,
-    },
-    Bucket {
-        name: String,
-        account: String,
-        region: String,
-    },
-    Queue {
-        name: String,
-    },
-    Subscription {
-        topic: String,
-        queue_arn: String,
-    },
-    Rule {
-        name: String,
-    },
-    Alarms(crate::aws::alarms::AlarmsLookup),
-}
-
-/// What a lookup found.
-// The bucket's state is the big one; each slot holds one of these, and
-// actions carry it boxed, so boxing a variant would only add indirection.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum Found {
-    Policy(Observed<PolicyState>),
-    Role(Observed<RoleState>),
-    User(Observed<UserState>),
-    Bucket(Observed<BucketState>),
-    Queue(Observed<QueueState>),
-    Subscription(Observed<SubscriptionState>),
-    Rule(Observed<RuleState>),
-    Alarms(crate::aws::alarms::AlarmsObserved),
 }
 
 /// Where a spec was saved and why.

@@ -496,34 +496,10 @@ impl Model {
     /// The observation the lookups make up (pending ones count as absent).
     pub fn observation(&self) -> Option<Observation> {
         let identity = self.connection.identity()?.clone();
-        let mut observation = Observation {
-            identity,
-            policy: Ok(None),
-            role: Ok(None),
-            user: Ok(None),
-            bucket: Ok(None),
-            dlq: Ok(None),
-            queue: Ok(None),
-            subscription: Ok(None),
-            rule: Ok(None),
-            alarms: crate::aws::alarms::AlarmsObserved::none(),
-            // The live preview looks up what the spec names; the plan looks for the rest.
-            orphans: Ok(Vec::new()),
-        };
+        let mut observation = Observation::nothing(identity);
         for (target, slot) in &self.slots {
-            match (target, &slot.found) {
-                (Target::Policy, Some(Found::Policy(found))) => observation.policy = found.clone(),
-                (Target::Role, Some(Found::Role(found))) => observation.role = found.clone(),
-                (Target::User, Some(Found::User(found))) => observation.user = found.clone(),
-                (Target::Bucket, Some(Found::Bucket(found))) => observation.bucket = found.clone(),
-                (Target::Dlq, Some(Found::Queue(found))) => observation.dlq = found.clone(),
-                (Target::Queue, Some(Found::Queue(found))) => observation.queue = found.clone(),
-                (Target::Subscription, Some(Found::Subscription(found))) => {
-                    observation.subscription = found.clone()
-                }
-                (Target::Rule, Some(Found::Rule(found))) => observation.rule = found.clone(),
-                (Target::Alarms, Some(Found::Alarms(found))) => observation.alarms = found.clone(),
-                _ => {}
+            if let Some(found) = &slot.found {
+                observation.absorb(target.kind(), found);
             }
         }
         Some(observation)

@@ -13,14 +13,11 @@ use ratatui::backend::{Backend, TestBackend};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
-use crate::aws::observe::{
-    observe_bucket, observe_policy, observe_queue, observe_role, observe_rule,
-    observe_subscription, observe_user,
-};
+use crate::aws::observe::look_up;
 use crate::aws::{Clients, Reporter};
 use crate::consume::runner::Outcome;
 
-use super::action::{Action, ConnectHow, ConsumeEnd, Effect, Found, Lookup, Run, Target};
+use super::action::{Action, ConnectHow, ConsumeEnd, Effect, Run, Target};
 use super::app::App;
 use super::dashboard::{self, ConsumeRun, Ended};
 use super::model::Setup;
@@ -118,7 +115,7 @@ impl Runtime {
                 clients,
                 what,
             } => self.spawn(TaskKey::Lookup(target), async move {
-                let found = lookup(&clients, what).await;
+                let found = look_up(&clients, what).await;
                 let _ = tx.send(Action::Looked {
                     target,
                     generation,
@@ -330,27 +327,6 @@ fn connect_failure(e: &crate::aws::AwsError) -> String {
         Some(CredentialProblem::Missing) | None => "",
     };
     format!("{e}{advice}")
-}
-
-async fn lookup(clients: &Clients, what: Lookup) -> Found {
-    match what {
-        Lookup::Policy { arn } => Found::Policy(observe_policy(clients, &arn).await),
-        Lookup::Role { name } => Found::Role(observe_role(clients, &name).await),
-        Lookup::User { name } => Found::User(observe_user(clients, &name).await),
-        Lookup::Bucket {
-            name,
-            account,
-            region,
-        } => Found::Bucket(observe_bucket(clients, &name, &account, &region).await),
-        Lookup::Queue { name } => Found::Queue(observe_queue(clients, &name).await),
-        Lookup::Subscription { topic, queue_arn } => {
-            Found::Subscription(observe_subscription(clients, &topic, &queue_arn).await)
-        }
-        Lookup::Rule { name } => Found::Rule(observe_rule(clients, &name).await),
-        Lookup::Alarms(lookup) => {
-            Found::Alarms(crate::aws::alarms::look_up_alarms(clients, &lookup).await)
-        }
-    }
 }
 
 /// A reporter whose events reach the app as progress actions, and the task

@@ -13,6 +13,7 @@ use crate::spec::Spec;
 
 mod bucket;
 mod iam;
+mod lookup;
 mod notification;
 mod queue;
 mod route;
@@ -20,6 +21,7 @@ mod route;
 pub use super::ownership::{iam_tags, s3_tags};
 pub use bucket::*;
 pub use iam::*;
+pub use lookup::*;
 pub use notification::*;
 pub use queue::*;
 pub use route::*;
