@@ -1,12 +1,11 @@
 //! Planning the IAM resources: the permissions policy, the role, the user.
 
+use serde_json::Value;
+
 use crate::aws::AwsError;
 use crate::aws::ownership::{Owner, owner};
 
-use super::{
-    Action, PlanItem, Planner, Wanted, changed, foreign_grants, not_the_stacks, proven,
-    with_attachments,
-};
+use super::{Action, PlanItem, Planner, Wanted, changed, foreign_grants, not_the_stacks, proven};
 
 impl<'a> Planner<'a> {
     /// The permissions policy: made, or the stack's (by tag, or CloudFormation's by
@@ -110,4 +109,15 @@ impl<'a> Planner<'a> {
             }
         })
     }
+}
+
+/// `doc` with `AttachedPolicies` = what is attached now plus ours.
+pub(super) fn with_attachments(doc: &Value, attached: &[String], ours: &str) -> Value {
+    let mut all: Vec<String> = attached.to_vec();
+    if !all.iter().any(|a| a == ours) {
+        all.push(ours.to_owned());
+    }
+    let mut doc = doc.clone();
+    doc["AttachedPolicies"] = serde_json::json!(all);
+    doc
 }

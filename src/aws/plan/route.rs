@@ -5,15 +5,13 @@
 use serde_json::{Map, Value};
 
 use crate::aws::AwsError;
+use crate::aws::observe::{RuleState, SubscriptionState};
 use crate::docs::{
     MergeError, covering_topic_entry, enable_eventbridge, merge, notification_entry, recognise,
     rule_description, without_ours,
 };
 
-use super::{
-    Action, PlanItem, Planner, Wanted, changed, count_entries, overlap_refusal, rule_as_planned,
-    subscription_as_planned,
-};
+use super::{Action, PlanItem, Planner, Wanted, changed, overlap_refusal};
 
 impl<'a> Planner<'a> {
     /// The bucket's EventBridge delivery (EventBridge route): turned on beside
@@ -176,4 +174,77 @@ impl<'a> Planner<'a> {
             }
         })
     }
+}
+
+/// The subscription as it is, in the planned document's shape: only the
+/// attributes sluice sets.
+pub(super) fn subscription_as_planned(after: &Value, sub: &SubscriptionState) -> Value {
+    let mut before = after.clone();
+    let wanted_keys: Vec<String> = after
+        .get("Attributes")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut attributes = Map::new();
+    // A filter set once and now unwanted shows as one to remove.
+    for key in wanted_keys
+        .iter()
+        .map(String::as_str)
+        .chain(["FilterPolicy", "FilterPolicyScope"])
+    {
+        if let Some(v) = sub.attributes.get(key)
+            && !attributes.contains_key(key)
+        {
+            attributes.insert(key.to_owned(), v.clone());
+        }
+    }
+    before["Attributes"] = Value::Object(attributes);
+    before
+}
+
+/// The rule as it is and as wanted, in the planned document's shape; the
+/// targets of others on it are kept in both.
+pub(super) fn rule_as_planned(after: &Value, rule: &RuleState) -> (Value, Value) {
+    let targets = |list: &[(String, String)]| -> Vec<Value> {
+        list.iter()
+            .map(|(id, arn)| serde_json::json!({ "Id": id, "Arn": arn }))
+            .collect()
+    };
+    let before = serde_json::json!({
+        "Name": after.get("Name").cloned().unwrap_or(Value::Null),
+        "EventPattern": rule.event_pattern,
+        "State": rule.state,
+        "Description": rule.description,
+        "Targets": targets(&rule.targets),
+    });
+    let mut wanted = after.clone();
+    let mut all: Vec<Value> = targets(
+        &rule
+            .targets
+            .iter()
+            .filter(|(id, _)| id != crate::docs::TARGET_ID)
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    all.extend(
+        after
+            .get("Targets")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+    );
+    wanted["Targets"] = Value::Array(all);
+    (before, wanted)
+}
+
+pub(super) fn count_entries(config: &Value) -> usize {
+    [
+        "QueueConfigurations",
+        "TopicConfigurations",
+        "LambdaFunctionConfigurations",
+    ]
+    .iter()
+    .filter_map(|k| config.get(*k).and_then(Value::as_array))
+    .map(Vec::len)
+    .sum()
 }

@@ -438,6 +438,7 @@ mod alarms;
 mod apply;
 mod done;
 mod form;
+mod form_keys;
 mod frame;
 mod review;
 mod steps;

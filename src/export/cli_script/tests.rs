@@ -1,0 +1,69 @@
+use super::*;
+use crate::spec::starter;
+
+#[test]
+fn quoting() {
+    assert_eq!(shell_quote("plain"), "'plain'");
+    assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    assert_eq!(shell_quote(""), "''");
+}
+
+#[test]
+fn the_script_carries_the_documents_with_the_placeholder() {
+    let spec = starter("acme-ingest", "us-west-2", Some("123456789012"));
+    let script = setup_script(&spec);
+    assert!(script.starts_with("#!/usr/bin/env bash\n"));
+    assert!(script.contains("EXPECTED_ACCOUNT='123456789012'"));
+    assert!(
+        script.contains("\"Resource\": \"arn:aws:sqs:us-west-2:<ACCOUNT_ID>:acme-ingest-queue\"")
+    );
+    assert!(script.contains("doc trust-policy.json <<'JSON'"));
+    assert!(!script.contains("IAM user"), "user steps only when enabled");
+    assert!(script.contains("put-bucket-notification-configuration"));
+    assert!(script.contains("step \"SQS dead-letter queue $DLQ_NAME\""));
+}
+
+#[test]
+fn alarms_are_checked_for_ownership_then_put_from_their_documents() {
+    let mut spec = starter("acme-ingest", "us-west-2", Some("123456789012"));
+    assert!(!setup_script(&spec).contains("put_alarm"));
+    spec.alarms.enabled = true;
+    let script = setup_script(&spec);
+    for wanted in [
+        "doc alarm-topic-policy.json <<'JSON'",
+        "doc alarm-stalled.json <<'JSON'",
+        "ours_or_die alarm-topic \"$ALARM_TOPIC_NAME\"\n",
+        "ours_or_die alarm 'acme-ingest-dlq-not-empty'\n",
+        "step \"SNS topic $ALARM_TOPIC_NAME (the alarms notify it)\"",
+        "put_alarm 'acme-ingest-oldest-message-age' alarm-oldest-message-age.json\n",
+        "#   cloudwatch:PutMetricAlarm\n",
+        "#   sns:DeleteTopic\n",
+        "then the SNS topic acme-ingest-alarms and the CloudWatch alarms acme-ingest-dlq-not-empty",
+    ] {
+        assert!(script.contains(wanted), "{wanted}");
+    }
+    assert!(script.find("ours_or_die alarm ") < script.find("step \"IAM policy"));
+    spec.alarms.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:ops".into());
+    let script = setup_script(&spec);
+    assert!(!script.contains("ours_or_die alarm-topic"));
+    assert!(!script.contains("step \"SNS topic $ALARM_TOPIC_NAME (the alarms notify it)\""));
+    // The stack's own topic, made before the spec named another, goes.
+    assert!(script.contains(
+        "step \"SNS topic $ALARM_TOPIC_NAME of the stack's alarms, which the spec no longer has\""
+    ));
+    assert!(script.contains("put_alarm 'acme-ingest-stalled' alarm-stalled.json"));
+}
+
+#[test]
+fn adopted_resources_are_only_checked() {
+    let mut spec = starter("acme-ingest", "us-west-2", None);
+    spec.bucket.create = false;
+    spec.queue.create = false;
+    let script = setup_script(&spec);
+    assert!(script.contains("the spec adopts an existing bucket"));
+    assert!(script.contains("the spec adopts an existing queue"));
+    assert!(!script.contains("create-bucket --bucket"));
+    assert!(!script.contains("bucket_setting public-access-block"));
+    assert!(!script.contains("create-queue"));
+    assert!(script.contains("EXPECTED_ACCOUNT=''"));
+}
