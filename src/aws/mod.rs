@@ -32,5 +32,5 @@ pub mod verify;
 pub use client::{AwsOptions, Clients, Identity};
 pub use connect::{ConnectError, Connected, ResolvedKey, connect};
 pub use error::{AwsError, ErrorKind};
-pub use plan::{Action, Plan, PlanItem};
+pub use plan::{Plan, PlanAction, PlanItem};
 pub use progress::{Event, Reporter, Secret};

@@ -113,7 +113,7 @@ impl std::str::FromStr for CheckId {
 
 /// How a step that did not fail ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum StepOutcome {
     /// The resource was made.
     Created,
     /// The resource existed and was changed.
@@ -136,12 +136,15 @@ pub enum Outcome {
     NotAvailable(String),
 }
 
-impl Outcome {
+impl StepOutcome {
     /// Whether the step changed something in the account.
     pub fn changed(&self) -> bool {
         matches!(
             self,
-            Outcome::Created | Outcome::Updated | Outcome::Removed | Outcome::Restored
+            StepOutcome::Created
+                | StepOutcome::Updated
+                | StepOutcome::Removed
+                | StepOutcome::Restored
         )
     }
 }
@@ -227,7 +230,7 @@ pub enum Event {
     /// A step ended without failing; `detail` says what it did, in words.
     Finished {
         step: StepId,
-        outcome: Outcome,
+        outcome: StepOutcome,
         detail: String,
         elapsed: Duration,
     },
@@ -325,7 +328,7 @@ impl Reporter {
     pub fn finished(
         &self,
         step: StepId,
-        outcome: Outcome,
+        outcome: StepOutcome,
         detail: impl Into<String>,
         elapsed: Duration,
     ) {

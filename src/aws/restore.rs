@@ -11,7 +11,7 @@ use super::backup::{BucketSetting, Manifest, Saved, read_entries};
 use super::client::Clients;
 use super::error::classify;
 use super::observe::{observe_policy, put_notification, read_bucket_policy, read_notification};
-use super::progress::{Outcome, Reporter, StepId};
+use super::progress::{Reporter, StepId, StepOutcome};
 use crate::docs::desired::expand_json_attributes;
 use crate::docs::diff::{DiffLine, json_diff};
 use crate::docs::{ResourceKind, three_way};
@@ -221,11 +221,16 @@ pub async fn restore(
         let started = Instant::now();
         match restore_one(clients, &item.put).await {
             Ok(None) => {
-                reporter.finished(step, Outcome::Restored, "restored", started.elapsed());
+                reporter.finished(step, StepOutcome::Restored, "restored", started.elapsed());
                 done.push(title);
             }
             Ok(Some(limit)) => {
-                reporter.finished(step, Outcome::Restored, limit.clone(), started.elapsed());
+                reporter.finished(
+                    step,
+                    StepOutcome::Restored,
+                    limit.clone(),
+                    started.elapsed(),
+                );
                 done.push(format!("{title} ({limit})"));
             }
             Err(error) => {

@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use anyhow::{Result, bail};
 
 use super::Command;
-use crate::aws::progress::{KeptReason, Outcome};
+use crate::aws::progress::{KeptReason, StepOutcome};
 use crate::aws::{AwsError, ConnectError, Event, Plan, Reporter};
 use crate::spec;
 
@@ -121,11 +121,11 @@ fn print_event(event: &Event, show_secret: bool) {
             elapsed,
         } => {
             let mark = match outcome {
-                Outcome::NotAvailable(_) => "–",
+                StepOutcome::NotAvailable(_) => "–",
                 _ => "✓",
             };
             let advice = match outcome {
-                Outcome::Kept(why) => kept_advice(why),
+                StepOutcome::Kept(why) => kept_advice(why),
                 _ => "",
             };
             eprintln!(

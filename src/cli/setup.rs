@@ -272,7 +272,7 @@ fn values_json(values: &[(&'static str, String)]) -> serde_json::Value {
 }
 
 pub(super) async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<ExitCode> {
-    use crate::aws::verify::{Outcome, VerifyOptions};
+    use crate::aws::verify::{Verdict, VerifyOptions};
     let user_key = read_user_key(args.key_file.as_deref())?;
     let Connected { clients, spec, .. } = args.spec.connect(global).await?;
     let options = VerifyOptions {
@@ -295,9 +295,9 @@ pub(super) async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<Exi
             .iter()
             .map(|check| {
                 let (result, detail) = match &check.outcome {
-                    Outcome::Pass => ("pass", None),
-                    Outcome::Fail(why) => ("fail", Some(why.to_string())),
-                    Outcome::NotAvailable(why) => ("n/a", Some(why.to_string())),
+                    Verdict::Pass => ("pass", None),
+                    Verdict::Fail(why) => ("fail", Some(why.to_string())),
+                    Verdict::NotAvailable(why) => ("n/a", Some(why.to_string())),
                 };
                 serde_json::json!({
                     "check": check.name.as_str(),
@@ -317,9 +317,9 @@ pub(super) async fn verify(global: &GlobalOpts, args: &VerifyArgs) -> Result<Exi
     println!();
     for check in &report.checks {
         let (mark, detail) = match &check.outcome {
-            Outcome::Pass => ("pass", String::new()),
-            Outcome::Fail(why) => ("FAIL", format!(": {why}")),
-            Outcome::NotAvailable(why) => ("n/a ", format!(": {why}")),
+            Verdict::Pass => ("pass", String::new()),
+            Verdict::Fail(why) => ("FAIL", format!(": {why}")),
+            Verdict::NotAvailable(why) => ("n/a ", format!(": {why}")),
         };
         println!(
             "{mark}  {:<22} {:>7.0} ms{detail}",

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::event::{encode_key, in_scope};
 use crate::aws::Clients;
 use crate::aws::error::{AwsError, classify};
-use crate::aws::progress::{Event, Outcome, Reporter, StepId};
+use crate::aws::progress::{Event, Reporter, StepId, StepOutcome};
 
 #[derive(Debug, Clone, Default)]
 pub struct BackfillOptions {
@@ -179,7 +179,7 @@ pub async fn backfill(
     }
     reporter.send(Event::Finished {
         step: StepId::Backfill,
-        outcome: Outcome::Done,
+        outcome: StepOutcome::Done,
         detail: format!(
             "{} {}",
             crate::words::count(report.matched, "object"),

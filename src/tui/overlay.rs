@@ -228,7 +228,7 @@ pub fn render(
                 .plan
                 .items
                 .iter()
-                .filter(|i| i.action != crate::aws::Action::NoChange)
+                .filter(|i| i.action != crate::aws::PlanAction::NoChange)
                 .collect();
             let height = u16::try_from(items.len()).unwrap_or(20) + 7;
             let rect = centered(area, 70, height);

@@ -10,7 +10,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Paragraph};
 use serde_json::Value;
 
-use crate::aws::plan::{Action, PlanItem};
+use crate::aws::plan::{PlanAction, PlanItem};
 use crate::docs::ResourceKind;
 use crate::docs::diff::{DiffTag, json_diff};
 
@@ -142,26 +142,26 @@ fn item_section(model: &Model, item: &PlanItem) -> Section {
             lines.extend(diff_lines(item.before.as_ref(), item.after.as_ref()));
             (("checking…".to_owned(), BadgeKind::Neutral), lines)
         }
-        Action::NoChange => (
+        PlanAction::NoChange => (
             ("no change".to_owned(), BadgeKind::Same),
             plain_lines(item.after.as_ref()),
         ),
-        Action::Delete => (
+        PlanAction::Delete => (
             ("delete".to_owned(), BadgeKind::Bad),
             diff_lines(item.before.as_ref(), None),
         ),
-        Action::Refused => (
+        PlanAction::Refused => (
             ("refused".to_owned(), BadgeKind::Bad),
             vec![Line::new(
                 LineKind::Note,
                 "this stack cannot create it: the form says why",
             )],
         ),
-        Action::Create if item.before.is_none() => (
+        PlanAction::Create if item.before.is_none() => (
             ("new".to_owned(), BadgeKind::New),
             diff_lines(None, item.after.as_ref()),
         ),
-        Action::Adopt if item.after.is_none() => (
+        PlanAction::Adopt if item.after.is_none() => (
             ("adopt".to_owned(), BadgeKind::Change),
             vec![Line::new(
                 LineKind::Note,
@@ -185,7 +185,7 @@ fn item_section(model: &Model, item: &PlanItem) -> Section {
                     format!("tags: {}", change.describe()),
                 ));
             }
-            let kind = if action == Action::Create {
+            let kind = if action == PlanAction::Create {
                 BadgeKind::New
             } else {
                 BadgeKind::Change

@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::aws::observe::look_up;
 use crate::aws::{Clients, Reporter};
-use crate::consume::runner::Outcome;
+use crate::consume::runner::ConsumeReport;
 
 use super::action::{Action, ConnectHow, ConsumeEnd, Effect, Run, Target};
 use super::app::App;
@@ -371,7 +371,7 @@ where
     B::Error: Send + Sync + 'static,
     E: futures::Stream<Item = std::io::Result<TermEvent>> + Unpin,
 {
-    let end = |outcome: Outcome, abandoned| ConsumeEnd {
+    let end = |outcome: ConsumeReport, abandoned| ConsumeEnd {
         snapshot: Box::new(outcome.snapshot),
         fail_policy_errors: outcome.fail_policy_errors,
         abandoned,
@@ -379,7 +379,7 @@ where
     let end = match dashboard::consume_in(terminal, events, run).await {
         Ended::Stopped(outcome) => end(*outcome, false),
         Ended::Abandoned(snapshot) => end(
-            Outcome {
+            ConsumeReport {
                 snapshot: *snapshot,
                 fail_policy_errors: 0,
                 fatal: None,

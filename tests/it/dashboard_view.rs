@@ -13,7 +13,7 @@ use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
 use sluice::consume::metrics::{CounterValues, ErrorSample, Metrics, QueueGauges, Rates, Snapshot};
 use sluice::consume::monitor::{AlarmReading, HealthReading};
-use sluice::consume::runner::{Control, Outcome};
+use sluice::consume::runner::{ConsumeReport, Control};
 use sluice::tui::dashboard::runtime::{self, Source};
 use sluice::tui::dashboard::state::{LINGER, WINDOW_SECS};
 use sluice::tui::dashboard::view::{ChartKind, layout};
@@ -282,7 +282,7 @@ fn snapshot_stopped() {
         last.counters.messages_deleted += 8;
         let effects = update(
             &mut s,
-            Action::Finished(Box::new(Outcome {
+            Action::Finished(Box::new(ConsumeReport {
                 snapshot: last,
                 fail_policy_errors: 0,
                 fatal: None,
@@ -722,7 +722,7 @@ fn q_drains_then_shows_the_final_counters_then_exits() {
     assert_eq!(
         update(
             &mut s,
-            Action::Finished(Box::new(Outcome {
+            Action::Finished(Box::new(ConsumeReport {
                 snapshot: last,
                 fail_policy_errors: 0,
                 fatal: None,
@@ -763,7 +763,7 @@ fn q_with_nothing_being_processed_leaves_at_once() {
     assert_eq!(
         update(
             &mut s,
-            Action::Finished(Box::new(Outcome {
+            Action::Finished(Box::new(ConsumeReport {
                 snapshot,
                 fail_policy_errors: 0,
                 fatal: None,
@@ -825,7 +825,7 @@ fn any_key_leaves_once_stopped() {
     let snapshot = s.snapshot.clone();
     update(
         &mut s,
-        Action::Finished(Box::new(Outcome {
+        Action::Finished(Box::new(ConsumeReport {
             snapshot,
             fail_policy_errors: 0,
             fatal: None,
@@ -1122,7 +1122,7 @@ async fn the_loop_steers_the_consumer_and_ends_after_it() {
             metrics.add(&metrics.counters.records, 42);
             control.shutdown.cancelled().await;
             let snapshot = metrics.snapshot();
-            let _ = tx.send(Action::Finished(Box::new(Outcome {
+            let _ = tx.send(Action::Finished(Box::new(ConsumeReport {
                 snapshot,
                 fail_policy_errors: 0,
                 fatal: None,

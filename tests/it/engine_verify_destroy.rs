@@ -13,8 +13,8 @@ use crate::common::{
 };
 use serde_json::{Value, json};
 use sluice::aws::destroy::{DestroyOptions, DestroyReport, destroy};
-use sluice::aws::progress::{CheckId, Event, KeptReason, Outcome as StepOutcome, Reporter, StepId};
-use sluice::aws::verify::{Outcome, SIMULATION_NOT_AVAILABLE, VerifyOptions, VerifyReport, verify};
+use sluice::aws::progress::{CheckId, Event, KeptReason, Reporter, StepId, StepOutcome};
+use sluice::aws::verify::{SIMULATION_NOT_AVAILABLE, Verdict, VerifyOptions, VerifyReport, verify};
 use sluice::docs::ResourceKind;
 use sluice::spec::Spec;
 
@@ -85,7 +85,7 @@ fn drain(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> Vec<Event> {
     events
 }
 
-fn outcome<'a>(report: &'a VerifyReport, name: &str) -> &'a Outcome {
+fn outcome<'a>(report: &'a VerifyReport, name: &str) -> &'a Verdict {
     let id: CheckId = name.parse().unwrap();
     &report
         .check(id)
@@ -183,14 +183,14 @@ async fn verify_passes_on_a_correct_setup_and_the_odd_key_round_trips() {
     ] {
         assert_eq!(
             outcome(&report, name),
-            &Outcome::Pass,
+            &Verdict::Pass,
             "{name}: {report:#?}"
         );
     }
     // moto does not implement iam:SimulatePrincipalPolicy: never a pass.
     assert_eq!(
         outcome(&report, "simulate-role"),
-        &Outcome::NotAvailable(SIMULATION_NOT_AVAILABLE.to_owned())
+        &Verdict::NotAvailable(SIMULATION_NOT_AVAILABLE.to_owned())
     );
     assert!(
         report.check(CheckId::SimulateUser).is_none(),
@@ -259,7 +259,7 @@ async fn verify_names_the_missing_notification() {
     };
     let report = verify(&clients, &spec, &options, &Reporter::silent()).await;
     assert!(!report.passed());
-    let Outcome::Fail(cause) = outcome(&report, "event") else {
+    let Verdict::Fail(cause) = outcome(&report, "event") else {
         panic!("{report:#?}");
     };
     assert!(
@@ -276,11 +276,11 @@ async fn verify_names_the_missing_notification() {
     );
     // No event, so no event details; the object is still cleaned up.
     assert!(report.check(CheckId::EventKey).is_none());
-    assert_eq!(outcome(&report, "cleanup-object"), &Outcome::Pass);
+    assert_eq!(outcome(&report, "cleanup-object"), &Verdict::Pass);
     let listed = aws_cli(&moto, &["s3api", "list-objects-v2", "--bucket", BUCKET]);
     assert!(listed.get("Contents").is_none(), "{listed}");
     // The other message was held back after its one receive, then released.
-    assert_eq!(outcome(&report, "cleanup-unrelated"), &Outcome::Pass);
+    assert_eq!(outcome(&report, "cleanup-unrelated"), &Verdict::Pass);
     assert_eq!(queue_counts(&moto, &url), ("1".to_owned(), "0".to_owned()));
 }
 

@@ -12,7 +12,7 @@ use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sluice::aws::Clients;
-use sluice::aws::verify::{Outcome, VerifyOptions};
+use sluice::aws::verify::{Verdict, VerifyOptions};
 use sluice::tui::action::Target;
 use sluice::tui::fields::FieldId;
 use sluice::tui::model::{Config, Connect, Connection, Setup};
@@ -238,7 +238,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     ] {
         assert_eq!(
             report.check(name.parse().unwrap()).map(|c| &c.outcome),
-            Some(&Outcome::Pass),
+            Some(&Verdict::Pass),
             "{name}"
         );
     }

@@ -9,8 +9,8 @@ use crate::aws::apply::{Run, StepResult, unchanged};
 use crate::aws::backup::Saved;
 use crate::aws::error::classify;
 use crate::aws::observe::Observation;
-use crate::aws::plan::{Action, PlanItem};
-use crate::aws::progress::{Outcome, StepError};
+use crate::aws::plan::{PlanAction, PlanItem};
+use crate::aws::progress::{StepError, StepOutcome};
 use crate::docs::{self, MetricAlarm, ResourceKind, alarm, alarm_topic_arn, alarm_topic_policy};
 
 impl Run<'_> {
@@ -21,10 +21,10 @@ impl Run<'_> {
         observed: &Observation,
     ) -> StepResult {
         match (item.resource, item.action) {
-            (_, Action::NoChange | Action::Refused | Action::Adopt) => unchanged(),
-            (ResourceKind::AlarmTopic, Action::Delete) => self.remove_alarm_topic(item).await,
+            (_, PlanAction::NoChange | PlanAction::Refused | PlanAction::Adopt) => unchanged(),
+            (ResourceKind::AlarmTopic, PlanAction::Delete) => self.remove_alarm_topic(item).await,
             (ResourceKind::AlarmTopic, _) => self.alarm_topic(item, observed).await,
-            (_, Action::Delete) => self.remove_alarm(item, observed).await,
+            (_, PlanAction::Delete) => self.remove_alarm(item, observed).await,
             (_, _) => self.alarm(item, observed).await,
         }
     }
@@ -50,7 +50,7 @@ impl Run<'_> {
                     .await
                     .map_err(|e| classify("sns:CreateTopic", &item.name, e))?;
                 done.push("created".to_owned());
-                Outcome::Created
+                StepOutcome::Created
             }
             Some(topic) => {
                 if topic.policy.as_ref() != Some(&policy) {
@@ -68,7 +68,7 @@ impl Run<'_> {
                     self.saved_written(&policy)?;
                     done.push("access policy updated".to_owned());
                 }
-                Outcome::Updated
+                StepOutcome::Updated
             }
         };
         let subscribed = existing
@@ -110,21 +110,21 @@ impl Run<'_> {
         match existing {
             None => {
                 put_alarm(self.clients, &wanted, &docs::tags(self.spec)).await?;
-                Ok((Outcome::Created, "created".into()))
+                Ok((StepOutcome::Created, "created".into()))
             }
             Some(before) if before == wanted => unchanged(),
             Some(before) => {
                 self.save(Saved::Alarm { definition: before })?;
                 put_alarm(self.clients, &wanted, &Default::default()).await?;
                 self.saved_written(&wanted.document())?;
-                Ok((Outcome::Updated, "definition updated".into()))
+                Ok((StepOutcome::Updated, "definition updated".into()))
             }
         }
     }
 
     async fn remove_alarm(&mut self, item: &PlanItem, observed: &Observation) -> StepResult {
         let Some(found) = observed.alarms.alarm(&item.name).ok().flatten() else {
-            return Ok((Outcome::AlreadyGone, "already gone".into()));
+            return Ok((StepOutcome::AlreadyGone, "already gone".into()));
         };
         self.save(Saved::Removed {
             resource: ResourceKind::Alarm.as_str().to_owned(),
@@ -139,7 +139,7 @@ impl Run<'_> {
             .await
             .map_err(|e| classify("cloudwatch:DeleteAlarms", &item.name, e))?;
         Ok((
-            Outcome::Removed,
+            StepOutcome::Removed,
             "deleted: the spec no longer has it".into(),
         ))
     }
@@ -159,7 +159,7 @@ impl Run<'_> {
             .await
             .map_err(|e| classify("sns:DeleteTopic", &arn, e))?;
         Ok((
-            Outcome::Removed,
+            StepOutcome::Removed,
             "deleted: the spec no longer has it".into(),
         ))
     }

@@ -5,7 +5,7 @@
 use super::topic_document;
 use crate::aws::AwsError;
 use crate::aws::ownership::{Owner, owner};
-use crate::aws::plan::{Action, PlanItem, Planner, Wanted, changed, not_the_stacks};
+use crate::aws::plan::{PlanAction, PlanItem, Planner, Wanted, changed, not_the_stacks};
 use crate::docs::{AlarmKind, ResourceKind, alarm_topic_name};
 
 impl<'a> Planner<'a> {
@@ -14,7 +14,7 @@ impl<'a> Planner<'a> {
         let spec = self.spec;
         let found = self.observed.alarms.topic.as_ref()?;
         Ok(match found {
-            None => w.item(Action::Create, None, Some(w.after.clone())),
+            None => w.item(PlanAction::Create, None, Some(w.after.clone())),
             Some(topic) if owner(&topic.tags, &spec.name) != Owner::Stack => {
                 self.errors.push(not_the_stacks(
                     "alarm-topic",
@@ -26,12 +26,12 @@ impl<'a> Planner<'a> {
                         topic.arn
                     ),
                 ));
-                w.item(Action::Refused, None, None)
+                w.item(PlanAction::Refused, None, None)
             }
             Some(topic) => {
                 let before = topic_document(topic, spec);
                 w.item(
-                    changed(&before, &w.after, Action::Update),
+                    changed(&before, &w.after, PlanAction::Update),
                     Some(before),
                     Some(w.after.clone()),
                 )
@@ -56,7 +56,7 @@ impl<'a> Planner<'a> {
         }
         let found = self.observed.alarms.alarm(&w.name)?;
         Ok(match found {
-            None => w.item(Action::Create, None, Some(w.after.clone())),
+            None => w.item(PlanAction::Create, None, Some(w.after.clone())),
             Some(alarm) if !alarm.is_the_stacks(&spec.name) => {
                 let setting = AlarmKind::of_name(&spec.name, &w.name)
                     .map_or("alarms.enabled", AlarmKind::path);
@@ -67,12 +67,12 @@ impl<'a> Planner<'a> {
                     &spec.name,
                     &format!("rename or delete that alarm, or turn this one off ({setting})"),
                 ));
-                w.item(Action::Refused, None, None)
+                w.item(PlanAction::Refused, None, None)
             }
             Some(alarm) => {
                 let before = alarm.definition.document();
                 w.item(
-                    changed(&before, &w.after, Action::Update),
+                    changed(&before, &w.after, PlanAction::Update),
                     Some(before),
                     Some(w.after.clone()),
                 )
@@ -95,7 +95,7 @@ impl<'a> Planner<'a> {
                     retired.push(PlanItem {
                         resource: ResourceKind::Alarm,
                         name: name.clone(),
-                        action: Action::Delete,
+                        action: PlanAction::Delete,
                         before: Some(alarm.definition.document()),
                         after: None,
                         tags: None,
@@ -110,7 +110,7 @@ impl<'a> Planner<'a> {
             retired.push(PlanItem {
                 resource: ResourceKind::AlarmTopic,
                 name: alarm_topic_name(spec),
-                action: Action::Delete,
+                action: PlanAction::Delete,
                 before: Some(topic_document(topic, spec)),
                 after: None,
                 tags: None,

@@ -15,8 +15,8 @@ use super::{Run, StepResult, refused, unchanged};
 use crate::aws::backup::BucketPart;
 use crate::aws::error::{AwsError, ErrorKind, classify};
 use crate::aws::observe::read_bucket_policy;
-use crate::aws::plan::{Action, PlanItem};
-use crate::aws::progress::{Outcome, StepError};
+use crate::aws::plan::{PlanAction, PlanItem};
+use crate::aws::progress::{StepError, StepOutcome};
 use crate::docs::{self};
 
 impl Run<'_> {
@@ -25,10 +25,12 @@ impl Run<'_> {
         let s3 = self.clients.s3.clone();
         let mut done = Vec::new();
         match item.action {
-            Action::Refused | Action::Delete => return refused(),
-            Action::NoChange => return unchanged(),
-            Action::Adopt => return Ok((Outcome::Adopted, "adopted: left as it is".into())),
-            Action::Create => {
+            PlanAction::Refused | PlanAction::Delete => return refused(),
+            PlanAction::NoChange => return unchanged(),
+            PlanAction::Adopt => {
+                return Ok((StepOutcome::Adopted, "adopted: left as it is".into()));
+            }
+            PlanAction::Create => {
                 let mut create = s3.create_bucket().bucket(&bucket);
                 if self.spec.region != "us-east-1" {
                     create = create.create_bucket_configuration(
@@ -62,7 +64,7 @@ impl Run<'_> {
                 put_bucket_tags(&s3, &bucket, docs::bucket_tags(self.spec)).await?;
                 done.push("created".to_owned());
             }
-            Action::Update => {}
+            PlanAction::Update => {}
         }
         let empty = serde_json::Map::new();
         let before = item
@@ -88,7 +90,7 @@ impl Run<'_> {
                     "the plan has a bucket setting {key} that sluice does not know: nothing written"
                 ))
             })?;
-            if key == "Policy" && item.action == Action::Update {
+            if key == "Policy" && item.action == PlanAction::Update {
                 // Others may add statements to the bucket's policy at any
                 // moment: merged into what it is now, not into the plan's copy.
                 if let Some(changed) = self.bucket_policy_now(&bucket, have).await? {
@@ -96,16 +98,16 @@ impl Run<'_> {
                 }
                 continue;
             }
-            if item.action == Action::Update {
+            if item.action == PlanAction::Update {
                 self.save(part.saved(&bucket, have.cloned()))?;
             }
             put_bucket_setting(&s3, &bucket, key, want).await?;
             done.push(format!("{key} set"));
         }
         let outcome = match item.action {
-            Action::Create => Outcome::Created,
+            PlanAction::Create => StepOutcome::Created,
             _ if done.is_empty() => return unchanged(),
-            _ => Outcome::Updated,
+            _ => StepOutcome::Updated,
         };
         Ok((outcome, done.join(", ")))
     }

@@ -7,8 +7,8 @@ use super::{Run, StepResult, refused, unchanged};
 use crate::aws::backup::Saved;
 use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::{Observation, read_trust_policy};
-use crate::aws::plan::{Action, PlanItem};
-use crate::aws::progress::{Event, Outcome, Secret, StepError, StepId};
+use crate::aws::plan::{PlanAction, PlanItem};
+use crate::aws::progress::{Event, Secret, StepError, StepId, StepOutcome};
 use crate::docs::{self, ResourceKind};
 
 impl Run<'_> {
@@ -21,9 +21,9 @@ impl Run<'_> {
         let iam = &self.clients.iam;
         let arn = self.arns.policy.clone();
         match item.action {
-            Action::Refused | Action::Delete => refused(),
-            Action::NoChange => unchanged(),
-            Action::Create => {
+            PlanAction::Refused | PlanAction::Delete => refused(),
+            PlanAction::NoChange => unchanged(),
+            PlanAction::Create => {
                 self.record_made(ResourceKind::Policy, &self.spec.policy.name)?;
                 iam.create_policy()
                     .policy_name(&self.spec.policy.name)
@@ -33,9 +33,9 @@ impl Run<'_> {
                     .send()
                     .await
                     .map_err(|e| classify("iam:CreatePolicy", &arn, e))?;
-                Ok((Outcome::Created, "created".into()))
+                Ok((StepOutcome::Created, "created".into()))
             }
-            Action::Update | Action::Adopt => {
+            PlanAction::Update | PlanAction::Adopt => {
                 let state = observed.policy.as_ref().ok().and_then(|p| p.as_ref());
                 let mut done = Vec::new();
                 if item.before == item.after {
@@ -63,7 +63,7 @@ impl Run<'_> {
                     .await
                     .map_err(|e| classify("iam:CreatePolicyVersion", &arn, e))?;
                 done.push(format!("updated: {detail}"));
-                Ok((Outcome::Updated, done.join(", ")))
+                Ok((StepOutcome::Updated, done.join(", ")))
             }
         }
     }
@@ -105,9 +105,9 @@ impl Run<'_> {
         let trust = after["AssumeRolePolicyDocument"].to_string();
         let name = self.spec.role.name.clone();
         match item.action {
-            Action::Refused | Action::Delete => refused(),
-            Action::NoChange => unchanged(),
-            Action::Create => {
+            PlanAction::Refused | PlanAction::Delete => refused(),
+            PlanAction::NoChange => unchanged(),
+            PlanAction::Create => {
                 self.record_made(ResourceKind::Role, &name)?;
                 self.clients
                     .iam
@@ -120,9 +120,9 @@ impl Run<'_> {
                     .await
                     .map_err(|e| classify("iam:CreateRole", &name, e))?;
                 self.attach_to_role().await?;
-                Ok((Outcome::Created, "created, policy attached".into()))
+                Ok((StepOutcome::Created, "created, policy attached".into()))
             }
-            Action::Update | Action::Adopt => {
+            PlanAction::Update | PlanAction::Adopt => {
                 let mut done = Vec::new();
                 let before = item.before.clone().unwrap_or_default();
                 if before["AssumeRolePolicyDocument"] != after["AssumeRolePolicyDocument"] {
@@ -146,7 +146,7 @@ impl Run<'_> {
                     self.attach_to_role().await?;
                     done.push("policy attached");
                 }
-                Ok((Outcome::Updated, done.join(", ")))
+                Ok((StepOutcome::Updated, done.join(", ")))
             }
         }
     }
@@ -155,10 +155,10 @@ impl Run<'_> {
         let name = self.spec.user.name.clone();
         let iam = self.clients.iam.clone();
         let mut done = Vec::new();
-        if item.action == Action::Refused {
+        if item.action == PlanAction::Refused {
             return refused();
         }
-        if item.action == Action::Create {
+        if item.action == PlanAction::Create {
             self.record_made(ResourceKind::User, &name)?;
             iam.create_user()
                 .user_name(&name)
@@ -168,7 +168,7 @@ impl Run<'_> {
                 .map_err(|e| classify("iam:CreateUser", &name, e))?;
             done.push("created".to_owned());
         }
-        if item.action == Action::Create || item.before != item.after {
+        if item.action == PlanAction::Create || item.before != item.after {
             let arn = self.arns.policy.clone();
             self.with_propagation(
                 StepId::Apply(ResourceKind::User),
@@ -204,9 +204,9 @@ impl Run<'_> {
             return unchanged();
         }
         let outcome = match item.action {
-            Action::Create => Outcome::Created,
-            Action::NoChange if !key_created => Outcome::Unchanged,
-            _ => Outcome::Updated,
+            PlanAction::Create => StepOutcome::Created,
+            PlanAction::NoChange if !key_created => StepOutcome::Unchanged,
+            _ => StepOutcome::Updated,
         };
         Ok((outcome, done.join(", ")))
     }

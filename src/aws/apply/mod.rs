@@ -18,8 +18,8 @@ use super::backup::{Backup, Saved};
 use super::client::Clients;
 use super::error::{AwsError, classify, optional};
 use super::observe::Observation;
-use super::plan::{Action, Plan, PlanItem};
-use super::progress::{Event, Outcome, Reporter, StepError, StepId};
+use super::plan::{Plan, PlanAction, PlanItem};
+use super::progress::{Event, Reporter, StepError, StepId, StepOutcome};
 use crate::docs::{self, Arns, ResourceKind};
 use crate::spec::{Delivery, Spec};
 
@@ -58,7 +58,7 @@ pub struct ApplyOptions {
 pub struct ApplyReport {
     pub backup_dir: Option<PathBuf>,
     /// (step, how it ended, what was done), in order.
-    pub steps: Vec<(StepId, Outcome, String)>,
+    pub steps: Vec<(StepId, StepOutcome, String)>,
     /// The values the connector's form asks for, under the vendor's names,
     /// with the queue URL as AWS reports it and the id of a key made now.
     pub connector: Vec<(&'static str, String)>,
@@ -81,7 +81,7 @@ pub(in crate::aws) struct Run<'a> {
     pub(in crate::aws) options: &'a ApplyOptions,
     pub(in crate::aws) reporter: &'a Reporter,
     backup: Backup,
-    steps: Vec<(StepId, Outcome, String)>,
+    steps: Vec<(StepId, StepOutcome, String)>,
     queue_url: Option<String>,
     /// The id of an access key this apply made (never its secret).
     access_key_id: Option<String>,
@@ -92,10 +92,10 @@ pub(in crate::aws) struct Run<'a> {
 }
 
 /// How a step ended, and what it did in words.
-pub(in crate::aws) type StepResult = Result<(Outcome, String), StepError>;
+pub(in crate::aws) type StepResult = Result<(StepOutcome, String), StepError>;
 
 pub(in crate::aws) fn unchanged() -> StepResult {
-    Ok((Outcome::Unchanged, "no change".into()))
+    Ok((StepOutcome::Unchanged, "no change".into()))
 }
 
 /// A resource the plan refused: its errors stop an apply before any step,
@@ -129,7 +129,12 @@ pub async fn replan_and_apply(
             });
         }
     };
-    reporter.finished(StepId::Plan, Outcome::Done, "planned", started.elapsed());
+    reporter.finished(
+        StepId::Plan,
+        StepOutcome::Done,
+        "planned",
+        started.elapsed(),
+    );
     apply(clients, spec, &plan, &observed, options, reporter).await
 }
 
@@ -178,7 +183,7 @@ pub async fn apply(
         let started = Instant::now();
         let result = match item.resource {
             ResourceKind::AlarmTopic | ResourceKind::Alarm => run.alarm_item(item, observed).await,
-            _ if item.action == Action::Delete => run.retire(item).await,
+            _ if item.action == PlanAction::Delete => run.retire(item).await,
             ResourceKind::Policy => run.policy(item, observed).await,
             ResourceKind::Role => run.role(item).await,
             ResourceKind::User => run.user(item).await,
@@ -196,12 +201,12 @@ pub async fn apply(
         };
         // Tags follow the spec on what existed already (new resources got them at creation).
         let result = match (result, &item.tags) {
-            (Ok((outcome, detail)), Some(change)) if outcome != Outcome::Created => {
+            (Ok((outcome, detail)), Some(change)) if outcome != StepOutcome::Created => {
                 match run.converge_tags(item, change, observed).await {
                     Ok(()) => {
                         let words = format!("tags: {}", change.describe());
                         Ok(match outcome {
-                            Outcome::Unchanged => (Outcome::Updated, words),
+                            StepOutcome::Unchanged => (StepOutcome::Updated, words),
                             other => (other, format!("{detail}; {words}")),
                         })
                     }
@@ -239,11 +244,14 @@ pub async fn apply(
 }
 
 /// The changes among `steps` that AWS takes minutes to put into effect.
-fn route_changes(spec: &Spec, steps: &[(StepId, Outcome, String)]) -> Vec<super::recent::Change> {
+fn route_changes(
+    spec: &Spec,
+    steps: &[(StepId, StepOutcome, String)],
+) -> Vec<super::recent::Change> {
     use super::recent::Change;
     steps
         .iter()
-        .filter(|(_, outcome, _)| matches!(outcome, Outcome::Created | Outcome::Updated))
+        .filter(|(_, outcome, _)| matches!(outcome, StepOutcome::Created | StepOutcome::Updated))
         .filter_map(|(step, _, _)| match (step, spec.delivery()) {
             (StepId::Apply(ResourceKind::Notification), Some(Delivery::Direct)) => {
                 Some(Change::Notification)

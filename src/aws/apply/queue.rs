@@ -10,8 +10,8 @@ use super::{Run, StepResult, json_string, refused, unchanged};
 use crate::aws::backup::Saved;
 use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::read_queue_attributes;
-use crate::aws::plan::{Action, PlanItem};
-use crate::aws::progress::{Outcome, StepError, StepId};
+use crate::aws::plan::{PlanAction, PlanItem};
+use crate::aws::progress::{StepError, StepId, StepOutcome};
 use crate::docs::{self, ResourceKind};
 
 impl Run<'_> {
@@ -30,9 +30,9 @@ impl Run<'_> {
         };
         let is_queue = item.resource == ResourceKind::Queue;
         match item.action {
-            Action::Refused | Action::Delete => refused(),
-            Action::NoChange => unchanged(),
-            Action::Create => {
+            PlanAction::Refused | PlanAction::Delete => refused(),
+            PlanAction::NoChange => unchanged(),
+            PlanAction::Create => {
                 // A dead-letter queue is a queue to the record (and to orphans).
                 self.record_made(ResourceKind::Queue, &name)?;
                 let attributes = as_attributes(&mut after.keys());
@@ -62,9 +62,9 @@ impl Run<'_> {
                 if is_queue {
                     self.queue_url = out.queue_url().map(str::to_owned);
                 }
-                Ok((Outcome::Created, "created".into()))
+                Ok((StepOutcome::Created, "created".into()))
             }
-            Action::Update | Action::Adopt => {
+            PlanAction::Update | PlanAction::Adopt => {
                 let url = self.clients.queue_url(&name).await?.ok_or_else(|| {
                     format!("queue {name} is gone since the plan: nothing written")
                 })?;
@@ -92,7 +92,7 @@ impl Run<'_> {
                 let now = read_queue_attributes(&sqs, &name, &url, &changed).await?;
                 let mut wanted = after.clone();
                 let mut since = None;
-                if item.action == Action::Adopt && wanted.contains_key("Policy") {
+                if item.action == PlanAction::Adopt && wanted.contains_key("Policy") {
                     if now.get("Policy") != before.get("Policy") {
                         since = Some(
                             "its access policy changed since the plan: our statement is merged into it as it is now",
@@ -112,7 +112,7 @@ impl Run<'_> {
                     .collect();
                 if changed.is_empty() {
                     return Ok((
-                        Outcome::Unchanged,
+                        StepOutcome::Unchanged,
                         "already as the spec wants (changed since the plan)".into(),
                     ));
                 }
@@ -172,7 +172,7 @@ impl Run<'_> {
                 if let Some(since) = since {
                     said = format!("{said} ({since})");
                 }
-                Ok((Outcome::Updated, said))
+                Ok((StepOutcome::Updated, said))
             }
         }
     }

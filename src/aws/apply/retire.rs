@@ -9,7 +9,7 @@ use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::{read_queue_attributes, read_trust_policy};
 use crate::aws::plan::PlanItem;
-use crate::aws::progress::Outcome;
+use crate::aws::progress::StepOutcome;
 use crate::docs::{self, ResourceKind};
 
 impl Run<'_> {
@@ -44,7 +44,7 @@ impl Run<'_> {
                         record,
                     })?,
                     Err(e) if e.is_not_found() => {
-                        return Ok((Outcome::AlreadyGone, "already gone".into()));
+                        return Ok((StepOutcome::AlreadyGone, "already gone".into()));
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -66,7 +66,7 @@ impl Run<'_> {
                     .await
                     .map_err(|e| classify("sns:Unsubscribe", &item.name, e))?;
                 return Ok((
-                    Outcome::Updated,
+                    StepOutcome::Updated,
                     "unsubscribed (the topic and its other subscriptions unchanged)".into(),
                 ));
             }
@@ -81,7 +81,7 @@ impl Run<'_> {
         }
         let name = item.name.clone();
         let Some(rule) = crate::aws::observe::observe_rule(self.clients, &name).await? else {
-            return Ok((Outcome::Unchanged, "already gone".into()));
+            return Ok((StepOutcome::Unchanged, "already gone".into()));
         };
         self.save(Saved::Rule {
             name: name.clone(),
@@ -99,7 +99,7 @@ impl Run<'_> {
                 "the rule also targets {} and stays",
                 removal.others.join(", ")
             ));
-            return Ok((Outcome::Updated, done.join("; ")));
+            return Ok((StepOutcome::Updated, done.join("; ")));
         }
         done.push("rule deleted".to_owned());
         let bucket = self.spec.bucket.name.clone();
@@ -118,7 +118,7 @@ impl Run<'_> {
                 );
             }
         }
-        Ok((Outcome::Updated, done.join("; ")))
+        Ok((StepOutcome::Updated, done.join("; ")))
     }
 }
 

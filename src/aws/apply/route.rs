@@ -13,8 +13,8 @@ use crate::aws::error::classify;
 use crate::aws::observe::{
     Observation, RefusedDestination, put_notification, read_notification, write_notification,
 };
-use crate::aws::plan::{Action, PlanItem};
-use crate::aws::progress::{Event, Outcome, StepError, StepId};
+use crate::aws::plan::{PlanAction, PlanItem};
+use crate::aws::progress::{Event, StepError, StepId, StepOutcome};
 use crate::docs::{self, ResourceKind, merge, notification_entry};
 
 impl Run<'_> {
@@ -89,7 +89,10 @@ impl Run<'_> {
                 .into());
             }
         }
-        Ok((Outcome::Updated, "merged (entries of others kept)".into()))
+        Ok((
+            StepOutcome::Updated,
+            "merged (entries of others kept)".into(),
+        ))
     }
 
     /// Takes our entry out of the bucket's notification configuration as it
@@ -99,7 +102,7 @@ impl Run<'_> {
         let s3 = self.clients.s3.clone();
         let current = read_notification(&s3, &bucket).await?;
         let (rest, Some(id)) = docs::without_ours(&current, self.spec) else {
-            return Ok((Outcome::Unchanged, "already gone".into()));
+            return Ok((StepOutcome::Unchanged, "already gone".into()));
         };
         let written = self
             .replace_notification(&bucket, current.clone(), &rest)
@@ -111,7 +114,7 @@ impl Run<'_> {
             .into());
         }
         Ok((
-            Outcome::Updated,
+            StepOutcome::Updated,
             format!("entry {id} removed (entries of others kept)"),
         ))
     }
@@ -142,7 +145,7 @@ impl Run<'_> {
             .into());
         }
         Ok((
-            Outcome::Updated,
+            StepOutcome::Updated,
             match retired {
                 Some(id) => format!(
                     "EventBridge delivery on, our direct entry {id} removed (entries of others kept)"
@@ -169,7 +172,7 @@ impl Run<'_> {
             return Err("the configuration read back differs from the one written: someone else changed it at the same time; compare with the backup".into());
         }
         Ok((
-            Outcome::Updated,
+            StepOutcome::Updated,
             format!("removed our direct entry {id} (entries of others kept)"),
         ))
     }
@@ -191,10 +194,10 @@ impl Run<'_> {
             .collect();
         let sns = &self.clients.sns;
         match item.action {
-            Action::Refused | Action::Delete => refused(),
+            PlanAction::Refused | PlanAction::Delete => refused(),
             // An adopted queue's existing subscription is left as it is.
-            Action::NoChange | Action::Adopt => unchanged(),
-            Action::Create => {
+            PlanAction::NoChange | PlanAction::Adopt => unchanged(),
+            PlanAction::Create => {
                 let out = sns
                     .subscribe()
                     .topic_arn(&topic)
@@ -206,14 +209,14 @@ impl Run<'_> {
                     .await
                     .map_err(|e| classify("sns:Subscribe", &topic, e))?;
                 Ok((
-                    Outcome::Created,
+                    StepOutcome::Created,
                     format!(
                         "subscribed ({})",
                         out.subscription_arn().unwrap_or("pending confirmation")
                     ),
                 ))
             }
-            Action::Update => {
+            PlanAction::Update => {
                 let Ok(Some(state)) = &observed.subscription else {
                     return Err("the subscription was not read; plan again".into());
                 };
@@ -253,14 +256,17 @@ impl Run<'_> {
                         .map_err(|e| classify("sns:SetSubscriptionAttributes", &arn, e))?;
                 }
                 let names: Vec<&str> = changes.iter().map(|(k, _)| k.as_str()).collect();
-                Ok((Outcome::Updated, format!("updated {}", names.join(", "))))
+                Ok((
+                    StepOutcome::Updated,
+                    format!("updated {}", names.join(", ")),
+                ))
             }
         }
     }
 
     /// Puts the rule (pattern, state, description; tags when new) and our target.
     pub(super) async fn rule(&mut self, item: &PlanItem) -> StepResult {
-        if item.action == Action::NoChange {
+        if item.action == PlanAction::NoChange {
             return unchanged();
         }
         let name = item.name.clone();
@@ -330,9 +336,15 @@ impl Run<'_> {
             .into());
         }
         if created {
-            Ok((Outcome::Created, "created, with the queue as target".into()))
+            Ok((
+                StepOutcome::Created,
+                "created, with the queue as target".into(),
+            ))
         } else {
-            Ok((Outcome::Updated, "updated (targets of others kept)".into()))
+            Ok((
+                StepOutcome::Updated,
+                "updated (targets of others kept)".into(),
+            ))
         }
     }
 }

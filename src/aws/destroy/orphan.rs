@@ -8,7 +8,7 @@ use super::run::{Fate, Run};
 use crate::aws::client::Clients;
 use crate::aws::error::AwsError;
 use crate::aws::orphans::Orphan;
-use crate::aws::progress::{Outcome, Reporter};
+use crate::aws::progress::{Reporter, StepOutcome};
 use crate::docs::ResourceKind;
 use crate::spec::Spec;
 
@@ -21,7 +21,7 @@ pub(crate) async fn retire_orphan(
     spec: &Spec,
     orphan: &Orphan,
     reporter: &Reporter,
-) -> Result<(Outcome, String), AwsError> {
+) -> Result<(StepOutcome, String), AwsError> {
     let mut run = Run {
         reporter,
         report: DestroyReport::default(),
@@ -31,12 +31,12 @@ pub(crate) async fn retire_orphan(
     };
     let (_, fate) = remove_orphan(clients, spec, orphan, &orphan.label(), &mut run).await?;
     Ok(match fate {
-        Fate::Removed(detail) => (Outcome::Removed, detail),
+        Fate::Removed(detail) => (StepOutcome::Removed, detail),
         Fate::Kept(why) => {
             let detail = format!("kept: {why}");
-            (Outcome::Kept(why), detail)
+            (StepOutcome::Kept(why), detail)
         }
-        Fate::Gone => (Outcome::AlreadyGone, "already gone".to_owned()),
+        Fate::Gone => (StepOutcome::AlreadyGone, "already gone".to_owned()),
     })
 }
 

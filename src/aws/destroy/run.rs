@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::DestroyReport;
 use crate::aws::backup::Backup;
 use crate::aws::error::AwsError;
-use crate::aws::progress::{KeptReason, Outcome, Reporter, StepId};
+use crate::aws::progress::{KeptReason, Reporter, StepId, StepOutcome};
 use crate::docs::ResourceKind;
 
 /// What happened to one resource.
@@ -55,16 +55,16 @@ impl Run<'_> {
                 let (outcome, detail) = match fate {
                     Fate::Removed(detail) => {
                         self.report.removed.push(label);
-                        (Outcome::Removed, detail)
+                        (StepOutcome::Removed, detail)
                     }
                     Fate::Kept(why) => {
                         let detail = format!("kept: {why}");
                         self.report.kept.push((label, why.clone()));
-                        (Outcome::Kept(why), detail)
+                        (StepOutcome::Kept(why), detail)
                     }
                     Fate::Gone => {
                         self.report.already_gone.push(label);
-                        (Outcome::AlreadyGone, "already gone".to_owned())
+                        (StepOutcome::AlreadyGone, "already gone".to_owned())
                     }
                 };
                 self.reporter.finished(step, outcome, detail, elapsed);

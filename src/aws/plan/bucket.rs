@@ -6,7 +6,7 @@ use crate::aws::AwsError;
 use crate::aws::ownership::{Owner, existing_bucket_refusal, owner};
 use crate::docs::{bucket_policy, merge_bucket_policy};
 
-use super::{Action, PlanItem, Planner, Wanted, changed};
+use super::{PlanAction, PlanItem, Planner, Wanted, changed};
 
 impl<'a> Planner<'a> {
     /// The bucket: made, adopted as it is, or the stack's brought to the spec's
@@ -19,20 +19,20 @@ impl<'a> Planner<'a> {
         let name = &w.name;
         let after = &w.after;
         observed.bucket.as_ref().map(|state| match (state, w.create) {
-            (None, true) => w.item(Action::Create, None, Some(after.clone())),
+            (None, true) => w.item(PlanAction::Create, None, Some(after.clone())),
             (None, false) => {
                 errors.push(format!(
                     "bucket {name} does not exist; the spec adopts an existing bucket (bucket.create is false)"
                 ));
-                w.item(Action::Adopt, None, None)
+                w.item(PlanAction::Adopt, None, None)
             }
-            (Some(_), false) => w.item(Action::Adopt, None, None),
+            (Some(_), false) => w.item(PlanAction::Adopt, None, None),
             (Some(b), true)
                 if owner(&b.tags, &spec.name) != Owner::Stack
                     && b.created_by.as_deref() != Some(spec.name.as_str()) =>
             {
                 errors.push(existing_bucket_refusal(name, &owner(&b.tags, &spec.name), &spec.name));
-                w.item(Action::Refused, None, None)
+                w.item(PlanAction::Refused, None, None)
             }
             (Some(b), true) => {
                 if b.created_by.is_some() {
@@ -68,7 +68,7 @@ impl<'a> Planner<'a> {
                     wanted.insert("Policy".into(), merged);
                 }
                 let (before, wanted) = (Value::Object(before), Value::Object(wanted));
-                w.item(changed(&before, &wanted, Action::Update), Some(before), Some(wanted))
+                w.item(changed(&before, &wanted, PlanAction::Update), Some(before), Some(wanted))
             }
         })
     }

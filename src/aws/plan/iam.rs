@@ -5,7 +5,9 @@ use serde_json::Value;
 use crate::aws::AwsError;
 use crate::aws::ownership::{Owner, owner};
 
-use super::{Action, PlanItem, Planner, Wanted, changed, foreign_grants, not_the_stacks, proven};
+use super::{
+    PlanAction, PlanItem, Planner, Wanted, changed, foreign_grants, not_the_stacks, proven,
+};
 
 impl<'a> Planner<'a> {
     /// The permissions policy: made, or the stack's (by tag, or CloudFormation's by
@@ -18,10 +20,10 @@ impl<'a> Planner<'a> {
         let name = &w.name;
         let after = &w.after;
         observed.policy.as_ref().map(|state| match state {
-            None => w.item(Action::Create, None, Some(after.clone())),
+            None => w.item(PlanAction::Create, None, Some(after.clone())),
             Some(p) if !proven(&p.tags, p.description.as_deref(), &crate::docs::policy_description(spec), &spec.name) => {
                 errors.push(not_the_stacks("policy", name, &p.tags, &spec.name, "choose another policy.name"));
-                w.item(Action::Refused, None, None)
+                w.item(PlanAction::Refused, None, None)
             }
             Some(p) if !p.tags.contains_key(crate::docs::STACK_TAG) => {
                 // Made without tags (CloudFormation's ManagedPolicy takes none):
@@ -32,9 +34,9 @@ impl<'a> Planner<'a> {
                     crate::docs::STACK_TAG,
                     spec.name
                 ));
-                w.item(Action::Update, Some(p.document.clone()), Some(after.clone()))
+                w.item(PlanAction::Update, Some(p.document.clone()), Some(after.clone()))
             }
-            Some(p) => w.item(changed(&p.document, after, Action::Update), Some(p.document.clone()), Some(after.clone())),
+            Some(p) => w.item(changed(&p.document, after, PlanAction::Update), Some(p.document.clone()), Some(after.clone())),
         })
     }
 
@@ -48,7 +50,7 @@ impl<'a> Planner<'a> {
         let name = &w.name;
         let after = &w.after;
         observed.role.as_ref().map(|state| match state {
-            None => w.item(Action::Create, None, Some(after.clone())),
+            None => w.item(PlanAction::Create, None, Some(after.clone())),
             Some(r)
                 if !proven(
                     &r.tags,
@@ -64,7 +66,7 @@ impl<'a> Planner<'a> {
                     &spec.name,
                     "choose another role.name",
                 ));
-                w.item(Action::Refused, None, None)
+                w.item(PlanAction::Refused, None, None)
             }
             Some(r) => {
                 foreign_grants(r, &arns.policy, name, notes);
@@ -74,7 +76,7 @@ impl<'a> Planner<'a> {
                 });
                 let wanted = with_attachments(after, &r.attached, &arns.policy);
                 w.item(
-                    changed(&before, &wanted, Action::Update),
+                    changed(&before, &wanted, PlanAction::Update),
                     Some(before),
                     Some(wanted),
                 )
@@ -92,10 +94,10 @@ impl<'a> Planner<'a> {
         let name = &w.name;
         let after = &w.after;
         observed.user.as_ref().map(|state| match state {
-            None => w.item(Action::Create, None, Some(after.clone())),
+            None => w.item(PlanAction::Create, None, Some(after.clone())),
             Some(u) if owner(&u.tags, &spec.name) != Owner::Stack => {
                 errors.push(not_the_stacks("user", name, &u.tags, &spec.name, "choose another user.name"));
-                w.item(Action::Refused, None, None)
+                w.item(PlanAction::Refused, None, None)
             }
             Some(u) => {
                 for key in &u.unsaved_keys {
@@ -105,7 +107,7 @@ impl<'a> Planner<'a> {
                 }
                 let before = serde_json::json!({ "AttachedPolicies": u.attached });
                 let wanted = with_attachments(after, &u.attached, &arns.policy);
-                w.item(changed(&before, &wanted, Action::Update), Some(before), Some(wanted))
+                w.item(changed(&before, &wanted, PlanAction::Update), Some(before), Some(wanted))
             }
         })
     }

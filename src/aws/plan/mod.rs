@@ -22,7 +22,7 @@ mod route;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Action {
+pub enum PlanAction {
     Create,
     Update,
     NoChange,
@@ -37,25 +37,25 @@ pub enum Action {
     Delete,
 }
 
-impl Action {
+impl PlanAction {
     pub fn as_str(self) -> &'static str {
         match self {
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::NoChange => "no change",
-            Action::Adopt => "adopt",
-            Action::Refused => "refused",
-            Action::Delete => "delete",
+            PlanAction::Create => "create",
+            PlanAction::Update => "update",
+            PlanAction::NoChange => "no change",
+            PlanAction::Adopt => "adopt",
+            PlanAction::Refused => "refused",
+            PlanAction::Delete => "delete",
         }
     }
 
     fn marker(self) -> char {
         match self {
-            Action::Create => '+',
-            Action::Update | Action::Adopt => '~',
-            Action::NoChange => '=',
-            Action::Refused => '!',
-            Action::Delete => '-',
+            PlanAction::Create => '+',
+            PlanAction::Update | PlanAction::Adopt => '~',
+            PlanAction::NoChange => '=',
+            PlanAction::Refused => '!',
+            PlanAction::Delete => '-',
         }
     }
 }
@@ -65,7 +65,7 @@ impl Action {
 pub struct PlanItem {
     pub resource: ResourceKind,
     pub name: String,
-    pub action: Action,
+    pub action: PlanAction,
     pub before: Option<Value>,
     pub after: Option<Value>,
     /// How the tags of an existing resource of the stack change to follow
@@ -92,7 +92,7 @@ fn plan_tags(spec: &Spec, observed: &Observation, items: &mut [PlanItem]) {
         r.as_ref().ok().and_then(Option::as_ref)
     }
     for item in items.iter_mut() {
-        if matches!(item.action, Action::Refused | Action::Delete) {
+        if matches!(item.action, PlanAction::Refused | PlanAction::Delete) {
             continue;
         }
         let existing = match item.resource {
@@ -119,8 +119,8 @@ fn plan_tags(spec: &Spec, observed: &Observation, items: &mut [PlanItem]) {
             tags(spec)
         };
         if let Some(change) = tag_change(existing, &desired) {
-            if item.action == Action::NoChange {
-                item.action = Action::Update;
+            if item.action == PlanAction::NoChange {
+                item.action = PlanAction::Update;
             }
             item.tags = Some(change);
         }
@@ -232,7 +232,7 @@ impl Wanted {
     /// Its plan item.
     pub(super) fn item(
         &self,
-        action: Action,
+        action: PlanAction,
         before: Option<Value>,
         after: Option<Value>,
     ) -> PlanItem {
@@ -248,9 +248,9 @@ impl Wanted {
 }
 
 /// `if_changed` when `before` and `after` differ, else no change.
-pub(super) fn changed(before: &Value, after: &Value, if_changed: Action) -> Action {
+pub(super) fn changed(before: &Value, after: &Value, if_changed: PlanAction) -> PlanAction {
     if before == after {
-        Action::NoChange
+        PlanAction::NoChange
     } else {
         if_changed
     }
@@ -267,9 +267,9 @@ impl Plan {
                 resource: d.kind,
                 name: d.name,
                 action: if d.create {
-                    Action::Create
+                    PlanAction::Create
                 } else {
-                    Action::Adopt
+                    PlanAction::Adopt
                 },
                 before: None,
                 after: Some(d.document),
@@ -369,7 +369,7 @@ impl Plan {
     pub fn has_changes(&self) -> bool {
         self.items
             .iter()
-            .any(|i| i.action != Action::NoChange && (i.before != i.after || i.tags.is_some()))
+            .any(|i| i.action != PlanAction::NoChange && (i.before != i.after || i.tags.is_some()))
     }
 
     /// The item for a resource kind.
@@ -403,13 +403,13 @@ impl Plan {
                 item.name
             );
             let code = match item.action {
-                Action::Create => "1;32",
-                Action::Update | Action::Adopt => "1;33",
-                Action::NoChange => "1",
-                Action::Refused | Action::Delete => "1;31",
+                PlanAction::Create => "1;32",
+                PlanAction::Update | PlanAction::Adopt => "1;33",
+                PlanAction::NoChange => "1",
+                PlanAction::Refused | PlanAction::Delete => "1;31",
             };
             let _ = writeln!(out, "{}", paint(code, &header));
-            if matches!(item.action, Action::NoChange | Action::Refused) {
+            if matches!(item.action, PlanAction::NoChange | PlanAction::Refused) {
                 continue;
             }
             if let Some(change) = &item.tags {
@@ -427,20 +427,20 @@ impl Plan {
             self.items
                 .iter()
                 .fold((0, 0, 0), |(c, u, a), i| match i.action {
-                    Action::Create => (c + 1, u, a),
-                    Action::Update => (c, u + 1, a),
-                    Action::Adopt => (c, u, a + 1),
-                    Action::NoChange | Action::Refused | Action::Delete => (c, u, a),
+                    PlanAction::Create => (c + 1, u, a),
+                    PlanAction::Update => (c, u + 1, a),
+                    PlanAction::Adopt => (c, u, a + 1),
+                    PlanAction::NoChange | PlanAction::Refused | PlanAction::Delete => (c, u, a),
                 });
         let delete = self
             .items
             .iter()
-            .filter(|i| i.action == Action::Delete)
+            .filter(|i| i.action == PlanAction::Delete)
             .count();
         let refused = self
             .items
             .iter()
-            .filter(|i| i.action == Action::Refused)
+            .filter(|i| i.action == PlanAction::Refused)
             .count();
         let _ = writeln!(
             out,

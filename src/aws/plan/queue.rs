@@ -8,7 +8,7 @@ use crate::docs::{
     ResourceKind, desired::expand_json_attributes, merge_bucket_policy, queue_policy,
 };
 
-use super::{Action, PlanItem, Planner, Wanted, changed, not_the_stacks};
+use super::{PlanAction, PlanItem, Planner, Wanted, changed, not_the_stacks};
 
 impl<'a> Planner<'a> {
     /// The queue or dead-letter queue: made, adopted (our statement merged into
@@ -26,12 +26,12 @@ impl<'a> Planner<'a> {
                 &observed.dlq
             };
             state.as_ref().map(|state| match (state, w.create) {
-                (None, true) => w.item(Action::Create, None, Some(after.clone())),
+                (None, true) => w.item(PlanAction::Create, None, Some(after.clone())),
                 (None, false) => {
                     errors.push(format!(
                         "queue {name} does not exist; the spec adopts an existing queue (queue.create is false)"
                     ));
-                    w.item(Action::Adopt, None, None)
+                    w.item(PlanAction::Adopt, None, None)
                 }
                 (Some(q), true) if owner(&q.tags, &spec.name) != Owner::Stack => {
                     let offer = if w.kind == ResourceKind::Queue {
@@ -40,7 +40,7 @@ impl<'a> Planner<'a> {
                         "choose another queue.dead_letter.name"
                     };
                     errors.push(not_the_stacks(w.kind.as_str(), name, &q.tags, &spec.name, offer));
-                    w.item(Action::Refused, None, None)
+                    w.item(PlanAction::Refused, None, None)
                 }
                 (Some(q), create) => {
                     let current: Map<String, Value> = q
@@ -62,7 +62,7 @@ impl<'a> Planner<'a> {
                         .filter_map(|(k, _)| current.get(k).map(|v| (k.clone(), v.clone())))
                         .collect();
                     let before = Value::Object(before);
-                    let if_changed = if create { Action::Update } else { Action::Adopt };
+                    let if_changed = if create { PlanAction::Update } else { PlanAction::Adopt };
                     w.item(changed(&before, &wanted, if_changed), Some(before), Some(wanted))
                 }
             })

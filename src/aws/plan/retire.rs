@@ -7,7 +7,7 @@ use crate::aws::ownership::{Owner, owner};
 use crate::docs::{ResourceKind, without_ours};
 use crate::spec::Delivery;
 
-use super::{Action, PlanItem, Planner, rule_is_the_stacks};
+use super::{PlanAction, PlanItem, Planner, rule_is_the_stacks};
 
 impl Planner<'_> {
     /// What the spec no longer wants of the stack, each a planned delete (or
@@ -32,7 +32,7 @@ impl Planner<'_> {
                 tags: None,
                 resource: ResourceKind::Rule,
                 name: spec.notification.id.clone(),
-                action: Action::Delete,
+                action: PlanAction::Delete,
                 before: Some(serde_json::json!({
                     "EventPattern": rule.event_pattern,
                     "State": rule.state,
@@ -60,7 +60,7 @@ impl Planner<'_> {
                 tags: None,
                 resource: ResourceKind::Subscription,
                 name: sub.arn.clone(),
-                action: Action::Delete,
+                action: PlanAction::Delete,
                 before: Some(Value::Object(sub.attributes.clone().into_iter().collect())),
                 after: None,
             });
@@ -79,7 +79,7 @@ impl Planner<'_> {
                 tags: None,
                 resource: ResourceKind::Notification,
                 name: id,
-                action: Action::Delete,
+                action: PlanAction::Delete,
                 before: Some(b.notification.clone()),
                 after: Some(rest),
             });
@@ -98,7 +98,7 @@ impl Planner<'_> {
                 tags: None,
                 resource: ResourceKind::User,
                 name: spec.user.name.clone(),
-                action: Action::Delete,
+                action: PlanAction::Delete,
                 before: Some(serde_json::json!({
                     "AttachedPolicies": u.attached,
                     "AccessKeys": u.access_keys,
@@ -119,7 +119,7 @@ impl Planner<'_> {
                 tags: None,
                 resource: ResourceKind::Notification,
                 name: id,
-                action: Action::Update,
+                action: PlanAction::Update,
                 before: Some(b.notification.clone()),
                 after: Some(rest),
             });
@@ -144,7 +144,7 @@ impl Planner<'_> {
                         tags: None,
                         resource: orphan.kind,
                         name: orphan.name.clone(),
-                        action: Action::Delete,
+                        action: PlanAction::Delete,
                         before: Some(serde_json::json!({ "Id": orphan.id })),
                         after: None,
                     });

@@ -11,7 +11,7 @@ use crate::docs::{
     rule_description, without_ours,
 };
 
-use super::{Action, PlanItem, Planner, Wanted, changed, overlap_refusal};
+use super::{PlanAction, PlanItem, Planner, Wanted, changed, overlap_refusal};
 
 impl<'a> Planner<'a> {
     /// The bucket's EventBridge delivery (EventBridge route): turned on beside
@@ -42,9 +42,9 @@ impl<'a> Planner<'a> {
                     ));
                 }
                 let action = if state.is_none() {
-                    Action::Create
+                    PlanAction::Create
                 } else {
-                    changed(&current, &wanted, Action::Update)
+                    changed(&current, &wanted, PlanAction::Update)
                 };
                 w.item(action, Some(current), Some(wanted))
             })
@@ -74,7 +74,7 @@ impl<'a> Planner<'a> {
                 Err(_) => {} // reported with the bucket
             }
             observed.subscription.as_ref().map(|state| match state {
-                None => w.item(Action::Create, None, Some(after.clone())),
+                None => w.item(PlanAction::Create, None, Some(after.clone())),
                 // The queue is adopted and already subscribed: its owners' subscription, maybe.
                 Some(sub) if !spec.queue.create => {
                     notes.push(format!(
@@ -82,11 +82,11 @@ impl<'a> Planner<'a> {
                         spec.queue.name, sub.arn
                     ));
                     let before = subscription_as_planned(after, sub);
-                    w.item(Action::Adopt, Some(before.clone()), Some(before))
+                    w.item(PlanAction::Adopt, Some(before.clone()), Some(before))
                 }
                 Some(sub) => {
                     let before = subscription_as_planned(after, sub);
-                    w.item(changed(&before, after, Action::Update), Some(before), Some(after.clone()))
+                    w.item(changed(&before, after, PlanAction::Update), Some(before), Some(after.clone()))
                 }
             })
         }
@@ -101,7 +101,7 @@ impl<'a> Planner<'a> {
         let name = &w.name;
         let after = &w.after;
         observed.rule.as_ref().map(|state| match state {
-            None => w.item(Action::Create, None, Some(after.clone())),
+            None => w.item(PlanAction::Create, None, Some(after.clone())),
             Some(rule) => {
                 match rule.tags.get(crate::docs::STACK_TAG) {
                     Some(stack) if stack == &spec.name => {}
@@ -120,9 +120,9 @@ impl<'a> Planner<'a> {
                 }
                 let (before, wanted) = rule_as_planned(after, rule);
                 let action = if rule.tags.contains_key(crate::docs::STACK_TAG) {
-                    changed(&before, &wanted, Action::Update)
+                    changed(&before, &wanted, PlanAction::Update)
                 } else {
-                    Action::Update // apply records the adoption with our tags
+                    PlanAction::Update // apply records the adoption with our tags
                 };
                 w.item(action, Some(before), Some(wanted))
             }
@@ -151,7 +151,7 @@ impl<'a> Planner<'a> {
             match merge(&current, &ours) {
                 Err(MergeError::Overlap(overlap)) => {
                     errors.push(overlap_refusal(&overlap));
-                    w.item(Action::Update, Some(current), None)
+                    w.item(PlanAction::Update, Some(current), None)
                 }
                 Ok(merged) => {
                     let foreign = count_entries(&current) - usize::from(crate::docs::has_entry(&current, our_id));
@@ -161,7 +161,7 @@ impl<'a> Planner<'a> {
                             if foreign == 1 { "y" } else { "ies" }
                         ));
                     }
-                    let action = if state.is_none() { Action::Create } else { changed(&current, &merged, Action::Update) };
+                    let action = if state.is_none() { PlanAction::Create } else { changed(&current, &merged, PlanAction::Update) };
                     w.item(action, Some(current), Some(merged))
                 }
                 Err(e) => {
@@ -169,7 +169,7 @@ impl<'a> Planner<'a> {
                         MergeError::Overlap(_) | MergeError::IdTaken { .. } => format!("{e}; nothing will be written"),
                         other => other.to_string(),
                     });
-                    w.item(Action::Update, Some(current), None)
+                    w.item(PlanAction::Update, Some(current), None)
                 }
             }
         })

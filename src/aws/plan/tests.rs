@@ -63,7 +63,7 @@ fn offline_plan_creates_everything_and_adopts_what_exists() {
     let mut spec = starter("acme-ingest", "us-west-2", None);
     spec.bucket.create = false;
     let plan = Plan::offline(&spec);
-    let actions: Vec<(&str, Action)> = plan
+    let actions: Vec<(&str, PlanAction)> = plan
         .items
         .iter()
         .map(|i| (i.resource.as_str(), i.action))
@@ -71,12 +71,12 @@ fn offline_plan_creates_everything_and_adopts_what_exists() {
     assert_eq!(
         actions,
         [
-            ("policy", Action::Create),
-            ("role", Action::Create),
-            ("bucket", Action::Adopt),
-            ("dead-letter-queue", Action::Create),
-            ("queue", Action::Create),
-            ("notification", Action::Create),
+            ("policy", PlanAction::Create),
+            ("role", PlanAction::Create),
+            ("bucket", PlanAction::Adopt),
+            ("dead-letter-queue", PlanAction::Create),
+            ("queue", PlanAction::Create),
+            ("notification", PlanAction::Create),
         ]
     );
     assert!(plan.has_changes());

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::Outcome;
+use super::Verdict;
 use super::decode_key;
 use super::queue::delete_message;
 use super::route::{EventWait, entry_still_there, missing_event_cause};
@@ -187,7 +187,7 @@ pub(super) async fn poll_for_event(
         let out = match received {
             Ok(out) => out,
             Err(e) => {
-                run.record(name, started.elapsed(), Outcome::Fail(e.to_string()));
+                run.record(name, started.elapsed(), Verdict::Fail(e.to_string()));
                 return polled;
             }
         };
@@ -240,12 +240,12 @@ pub(super) async fn poll_for_event(
 
     let Some(received) = &polled.ours else {
         let cause = missing_event_cause(clients, spec, arns, wait).await;
-        run.record(name, started.elapsed(), Outcome::Fail(cause));
+        run.record(name, started.elapsed(), Verdict::Fail(cause));
         return polled;
     };
     let latency = upload_time.elapsed();
     run.succeeded(name, started, format!("after {}", secs(latency)));
-    run.record(name, latency, Outcome::Pass);
+    run.record(name, latency, Verdict::Pass);
 
     // The record, field by field.
     let record = &received.record;

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::access::{ROLE, USER, data_checks, role_receive};
 use super::run::{Run, Stack, waiting};
-use super::{Outcome, VerifyOptions};
+use super::{Verdict, VerifyOptions};
 use crate::aws::client::Identity;
 use crate::aws::observe::observe_role;
 use crate::aws::progress::CheckId;
@@ -74,7 +74,7 @@ pub(super) async fn role_checks(
         run.record(
             CheckId::RoleAssume,
             started.elapsed(),
-            Outcome::NotAvailable(why),
+            Verdict::NotAvailable(why),
         );
         return;
     }

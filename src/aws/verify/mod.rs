@@ -153,7 +153,7 @@ impl Default for VerifyOptions {
 
 /// The result of one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Verdict {
     Pass,
     /// The check failed; the cause says what to fix.
     Fail(String),
@@ -166,7 +166,7 @@ pub enum Outcome {
 pub struct Check {
     /// Which check, e.g. `event-key` (see the module documentation).
     pub name: CheckId,
-    pub outcome: Outcome,
+    pub outcome: Verdict,
     pub latency: Duration,
 }
 
@@ -184,7 +184,7 @@ impl VerifyReport {
         !self
             .checks
             .iter()
-            .any(|c| matches!(c.outcome, Outcome::Fail(_)))
+            .any(|c| matches!(c.outcome, Verdict::Fail(_)))
     }
 
     /// The check `name`, if it was made.
@@ -295,7 +295,7 @@ pub async fn verify(
             run.record(
                 CheckId::Upload,
                 started.elapsed(),
-                Outcome::NotAvailable(why.clone()),
+                Verdict::NotAvailable(why.clone()),
             );
             None
         }

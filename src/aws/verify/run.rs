@@ -5,9 +5,9 @@
 use std::time::{Duration, Instant};
 
 use super::object::TestObject;
-use super::{Check, Outcome, VerifyReport};
+use super::{Check, Verdict, VerifyReport};
 use crate::aws::client::Clients;
-use crate::aws::progress::{CheckId, Event, Outcome as StepOutcome, Reporter, StepId};
+use crate::aws::progress::{CheckId, Event, Reporter, StepId, StepOutcome};
 use crate::docs::Arns;
 use crate::spec::Spec;
 
@@ -44,9 +44,9 @@ impl Run<'_> {
         let outcome = match result {
             Ok(detail) => {
                 self.succeeded(name, started, detail);
-                Outcome::Pass
+                Verdict::Pass
             }
-            Err(cause) => Outcome::Fail(cause),
+            Err(cause) => Verdict::Fail(cause),
         };
         self.record(name, started.elapsed(), outcome);
     }
@@ -58,7 +58,7 @@ impl Run<'_> {
         why: impl Into<String>,
     ) {
         let started = self.start(name, title);
-        self.record(name, started.elapsed(), Outcome::NotAvailable(why.into()));
+        self.record(name, started.elapsed(), Verdict::NotAvailable(why.into()));
     }
 
     pub(super) fn succeeded(&self, name: CheckId, started: Instant, detail: String) {
@@ -71,13 +71,13 @@ impl Run<'_> {
     }
 
     /// Records an outcome measured elsewhere, reporting its end.
-    pub(super) fn record(&mut self, name: CheckId, latency: Duration, outcome: Outcome) {
+    pub(super) fn record(&mut self, name: CheckId, latency: Duration, outcome: Verdict) {
         let step = StepId::Check(name);
         match &outcome {
-            Outcome::Pass => {}
-            Outcome::Fail(cause) => self.reporter.failed(step, cause.clone(), latency),
+            Verdict::Pass => {}
+            Verdict::Fail(cause) => self.reporter.failed(step, cause.clone(), latency),
             // Not a failure: the step ends, saying why it was not made.
-            Outcome::NotAvailable(why) => self.reporter.finished(
+            Verdict::NotAvailable(why) => self.reporter.finished(
                 step,
                 StepOutcome::NotAvailable(why.clone()),
                 format!("not available: {why}"),
@@ -104,9 +104,9 @@ impl Run<'_> {
             Ok(detail) => {
                 self.reporter
                     .finished(StepId::Check(name), StepOutcome::Done, detail, latency);
-                self.record(name, latency, Outcome::Pass);
+                self.record(name, latency, Verdict::Pass);
             }
-            Err(cause) => self.record(name, latency, Outcome::Fail(cause)),
+            Err(cause) => self.record(name, latency, Verdict::Fail(cause)),
         }
     }
 }

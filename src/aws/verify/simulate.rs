@@ -6,7 +6,7 @@ use aws_config::retry::RetryConfig;
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, PolicyEvaluationDecisionType};
 
-use super::Outcome;
+use super::Verdict;
 use super::run::{Run, Stack};
 use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, classify};
@@ -82,7 +82,7 @@ pub(super) async fn simulation_checks(stack: &Stack<'_>, run: &mut Run<'_>) {
             run.record(
                 name,
                 started.elapsed(),
-                Outcome::NotAvailable(SIMULATION_NOT_AVAILABLE.to_owned()),
+                Verdict::NotAvailable(SIMULATION_NOT_AVAILABLE.to_owned()),
             );
         } else if let Some(cause) = failure {
             run.finish(name, started, Err(cause));

@@ -142,7 +142,7 @@ pub struct Control {
 
 /// How a run ended.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct ConsumeReport {
     pub snapshot: super::metrics::Snapshot,
     /// Errors under the `fail` policy: the exit code reports them.
     pub fail_policy_errors: u64,
@@ -151,7 +151,7 @@ pub struct Outcome {
     pub fatal: Option<String>,
 }
 
-impl Outcome {
+impl ConsumeReport {
     /// Why the run counts as failed (a non-zero exit), in words, if it does.
     pub fn failure(&self) -> Option<String> {
         if let Some(fatal) = &self.fatal {
@@ -325,7 +325,7 @@ pub async fn run(
     sink: Arc<dyn Sink>,
     metrics: Arc<Metrics>,
     control: Control,
-) -> Outcome {
+) -> ConsumeReport {
     let mut options = options;
     // A batch run that stops when idle polls no longer than its idle period,
     // so the poll still open when it stops (see `receive_loop`) returns soon.
@@ -445,7 +445,7 @@ pub async fn run(
     metrics.sample();
     let snapshot = metrics.snapshot();
     let fatal = shared.fatal.lock().ok().and_then(|f| f.clone());
-    Outcome {
+    ConsumeReport {
         fail_policy_errors: snapshot.counters.fail_policy_errors,
         fatal,
         snapshot,

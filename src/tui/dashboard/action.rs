@@ -6,7 +6,7 @@ use std::time::Duration;
 use crossterm::event::KeyEvent;
 
 use crate::consume::metrics::Snapshot;
-use crate::consume::runner::Outcome;
+use crate::consume::runner::ConsumeReport;
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -28,7 +28,7 @@ pub enum Action {
     /// SIGINT, SIGTERM or SIGHUP (Ctrl-C arrives as a key in raw mode).
     Interrupt,
     /// The consumer returned.
-    Finished(Box<Outcome>),
+    Finished(Box<ConsumeReport>),
     /// Leave now (the end of the linger after the consumer stopped).
     Quit,
 }

@@ -57,7 +57,7 @@ use crate::consume::metrics::{Metrics, Snapshot};
 use crate::consume::monitor::{HEALTH_INTERVAL, HealthTarget};
 use crate::consume::prepare::Prepared;
 use crate::consume::report::{Report, human_summary};
-use crate::consume::runner::{ConsumeOptions, Control, Outcome};
+use crate::consume::runner::{ConsumeOptions, ConsumeReport, Control};
 use crate::consume::sink::Sink;
 use crate::spec::Spec;
 use crate::tui::theme::Theme;
@@ -134,7 +134,7 @@ pub struct MonitorRun {
 /// How a dashboard with its consumer ended.
 pub enum Ended {
     /// The consumer returned (after `q`, `Q`, a signal or `--stop-when-idle`).
-    Stopped(Box<Outcome>),
+    Stopped(Box<ConsumeReport>),
     /// The user left before it returned (a second `Q`): messages still held
     /// return to the queue after their visibility timeout. The metrics then.
     Abandoned(Box<Snapshot>),
@@ -145,13 +145,13 @@ pub enum Ended {
 /// A consumer whose dashboard went away.
 pub struct Pending {
     control: Control,
-    consumer: tokio::task::JoinHandle<Outcome>,
+    consumer: tokio::task::JoinHandle<ConsumeReport>,
 }
 
 impl Pending {
     /// Stops it gracefully (finish, flush, delete what finished); a Ctrl-C
     /// meanwhile stops it now.
-    pub async fn stop(self) -> anyhow::Result<Outcome> {
+    pub async fn stop(self) -> anyhow::Result<ConsumeReport> {
         self.control.shutdown.cancel();
         let abort = self.control.abort.clone();
         let second = tokio::spawn(async move {
@@ -285,7 +285,7 @@ fn print_summary(snapshot: &Snapshot, sink: &str) {
 }
 
 /// The summary and the exit code, as headless ends.
-fn finish(outcome: &Outcome, sink: &str) -> ExitCode {
+fn finish(outcome: &ConsumeReport, sink: &str) -> ExitCode {
     print_summary(&outcome.snapshot, sink);
     match outcome.failure() {
         Some(why) => {

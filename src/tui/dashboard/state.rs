@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::consume::metrics::{CounterValues, ErrorSample, QueueGauges, Rates, Snapshot};
 use crate::consume::monitor::HealthReading;
-use crate::consume::runner::Outcome;
+use crate::consume::runner::ConsumeReport;
 use crate::tui::theme::Theme;
 
 /// How much history the charts show.
@@ -386,7 +386,7 @@ pub struct State {
     /// with alarms, once read).
     pub health: Option<HealthReading>,
     /// How the consumer ended (consume mode, once it returned).
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<ConsumeReport>,
     /// The user left before the consumer returned (a second `Q`).
     pub abandoned: bool,
     /// Leave as soon as the run has stopped (a `q` with nothing being processed).

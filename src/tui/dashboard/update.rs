@@ -6,7 +6,7 @@ use super::action::{Action, Effect, HealthReading, QueueReading};
 use super::state::{Drain, LINGER, Mode, Overlay, Panel, Point, RunState, State, StatusKind};
 use super::view;
 use crate::consume::metrics::Snapshot;
-use crate::consume::runner::Outcome;
+use crate::consume::runner::ConsumeReport;
 
 /// Applies `action` to `state`; returns what the event loop must do.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -178,7 +178,7 @@ fn on_health(state: &mut State, reading: HealthReading) {
     state.dirty = true;
 }
 
-fn on_finished(state: &mut State, outcome: Outcome) -> Vec<Effect> {
+fn on_finished(state: &mut State, outcome: ConsumeReport) -> Vec<Effect> {
     advance(state, outcome.snapshot.uptime_secs);
     set_snapshot(state, outcome.snapshot.clone());
     let c = outcome.snapshot.counters;

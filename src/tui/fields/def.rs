@@ -1,6 +1,6 @@
 //! What a field is: its [`FieldId`], how it is edited ([`Kind`]), how it
 //! reads and writes the spec ([`Value`]), what else changes with it
-//! ([`Effect`]), and the [`FieldDef`] that holds them all.
+//! ([`Ripple`]), and the [`FieldDef`] that holds them all.
 
 use crate::spec::Spec;
 use crate::tui::step::Step;
@@ -143,9 +143,10 @@ impl std::fmt::Debug for Value {
     }
 }
 
-/// What else changes when a field changes.
+/// What else changes when a field changes: a ripple of the edit (not an
+/// effect of the app's, which [`crate::tui::action::Effect`] is).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Effect {
+pub enum Ripple {
     None,
     /// The default names follow the stack name.
     RenameDefaults,
@@ -177,5 +178,5 @@ pub struct FieldDef {
     /// Whether it can be edited for the spec (shown dimmed otherwise).
     pub active: fn(&Spec) -> bool,
     pub value: Value,
-    pub effect: Effect,
+    pub ripple: Ripple,
 }

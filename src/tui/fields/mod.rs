@@ -22,7 +22,7 @@ pub use access::{
     S3_EVENTS, all, event_rows, not_applicable, of_step, placeholder, select_note, set_spec_select,
     set_text, set_toggle, spec_select, text_value, toggle_value,
 };
-pub use def::{Effect, FieldDef, FieldId, Kind, Value};
+pub use def::{FieldDef, FieldId, Kind, Ripple, Value};
 pub use follow::{alarms_follow_shape, recommend_alarms, rederive_names};
 pub use table::FIELDS;
 pub use words::{error_line, message_words};

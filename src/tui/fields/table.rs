@@ -3,7 +3,7 @@
 //! one entry, the entries stand in form order (a test checks it), and the
 //! table reads best as one list, step after step.
 
-use super::def::{Effect, FieldDef, FieldId, Value};
+use super::def::{FieldDef, FieldId, Ripple, Value};
 use super::follow::alarms_follow_shape;
 use crate::spec::{
     self, BucketEncryption, Connector, Delivery, PolicyScope, QueueEncryption, Spec, path,
@@ -73,7 +73,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.name.clone(),
             set: |s, t| s.name = t.to_owned(),
         },
-        effect: Effect::RenameDefaults,
+        ripple: Ripple::RenameDefaults,
     },
     FieldDef {
         id: FieldId::Connector,
@@ -95,7 +95,7 @@ pub static FIELDS: [FieldDef; 55] = [
             },
             note: |s| s.profile().guide,
         },
-        effect: Effect::ResetAll,
+        ripple: Ripple::ResetAll,
     },
     FieldDef {
         id: FieldId::Profile,
@@ -106,7 +106,7 @@ pub static FIELDS: [FieldDef; 55] = [
         visible: always,
         active: always,
         value: Value::Profile,
-        effect: Effect::Reconnect,
+        ripple: Ripple::Reconnect,
     },
     FieldDef {
         id: FieldId::Region,
@@ -117,7 +117,7 @@ pub static FIELDS: [FieldDef; 55] = [
         visible: always,
         active: always,
         value: Value::Region,
-        effect: Effect::Reconnect,
+        ripple: Ripple::Reconnect,
     },
     FieldDef {
         id: FieldId::Sessions,
@@ -128,7 +128,7 @@ pub static FIELDS: [FieldDef; 55] = [
         visible: always,
         active: always,
         value: Value::Sessions,
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     // ---- Policy ----
     FieldDef {
@@ -143,7 +143,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.policy.name.clone(),
             set: |s, t| s.policy.name = t.to_owned(),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::PolicyScope,
@@ -166,7 +166,7 @@ pub static FIELDS: [FieldDef; 55] = [
                 PolicyScope::Wildcard => "\"Resource\": \"*\" (Tarsal's setup guide's)",
             },
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::AllowSendMessage,
@@ -180,7 +180,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.policy.allow_send_message,
             set: |s, on| s.policy.allow_send_message = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::AllowDeleteObject,
@@ -194,7 +194,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.policy.allow_delete_object,
             set: |s, on| s.policy.allow_delete_object = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::AllowPutObject,
@@ -208,7 +208,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.policy.allow_put_object,
             set: |s, on| s.policy.allow_put_object = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     // ---- Role ----
     FieldDef {
@@ -223,7 +223,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.role.enabled,
             set: |s, on| s.role.enabled = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::RoleName,
@@ -237,7 +237,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.role.name.clone(),
             set: |s, t| s.role.name = t.to_owned(),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::TrustedPrincipals,
@@ -248,7 +248,7 @@ pub static FIELDS: [FieldDef; 55] = [
         visible: always,
         active: |s| s.role.enabled,
         value: Value::Principals,
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::ExternalId,
@@ -262,7 +262,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.role.external_id.clone(),
             set: |s, t| s.role.external_id = t.to_owned(),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     // ---- User ----
     FieldDef {
@@ -277,7 +277,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.user.enabled,
             set: |s, on| s.user.enabled = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::UserName,
@@ -291,7 +291,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.user.name.clone(),
             set: |s, t| s.user.name = t.to_owned(),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::CreateAccessKey,
@@ -305,7 +305,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.user.create_access_key,
             set: |s, on| s.user.create_access_key = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     // ---- Bucket ----
     FieldDef {
@@ -336,7 +336,7 @@ pub static FIELDS: [FieldDef; 55] = [
                 (false, _) => "only sluice's notification entry is managed",
             },
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::BucketName,
@@ -350,7 +350,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.bucket.name.clone(),
             set: |s, t| s.bucket.name = t.to_owned(),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::Prefix,
@@ -364,7 +364,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.bucket.prefix.clone(),
             set: |s, t| s.bucket.prefix = t.to_owned(),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::Suffix,
@@ -378,7 +378,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.bucket.suffix.clone(),
             set: |s, t| s.bucket.suffix = t.to_owned(),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::BucketEncryption,
@@ -402,7 +402,7 @@ pub static FIELDS: [FieldDef; 55] = [
                 BucketEncryption::DsseKms => "two layers, with a KMS key you name (DSSE-KMS)",
             },
         },
-        effect: Effect::Refill(FieldId::BucketKmsKey),
+        ripple: Ripple::Refill(FieldId::BucketKmsKey),
     },
     FieldDef {
         id: FieldId::BucketKmsKey,
@@ -416,7 +416,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.bucket.kms_key_arn.clone().unwrap_or_default(),
             set: |s, t| s.bucket.kms_key_arn = optional(t),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::BucketKey,
@@ -430,7 +430,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.bucket.bucket_key,
             set: |s, on| s.bucket.bucket_key = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::Versioning,
@@ -444,7 +444,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.bucket.versioning,
             set: |s, on| s.bucket.versioning = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::ObjectLock,
@@ -463,7 +463,7 @@ pub static FIELDS: [FieldDef; 55] = [
                 }
             },
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::ObjectOwnership,
@@ -493,7 +493,7 @@ pub static FIELDS: [FieldDef; 55] = [
                 }
             },
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::BlockPublicAccess,
@@ -507,7 +507,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.bucket.block_public_access.is_all_on(),
             set: |s, on| s.bucket.block_public_access = spec::PublicAccessBlock::all(on),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::BlockPublicAcls,
@@ -521,7 +521,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.bucket.block_public_access.block_public_acls,
             set: |s, on| s.bucket.block_public_access.block_public_acls = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::IgnorePublicAcls,
@@ -535,7 +535,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.bucket.block_public_access.ignore_public_acls,
             set: |s, on| s.bucket.block_public_access.ignore_public_acls = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::BlockPublicPolicy,
@@ -549,7 +549,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.bucket.block_public_access.block_public_policy,
             set: |s, on| s.bucket.block_public_access.block_public_policy = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::RestrictPublicBuckets,
@@ -563,7 +563,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.bucket.block_public_access.restrict_public_buckets,
             set: |s, on| s.bucket.block_public_access.restrict_public_buckets = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::DenyInsecureTransport,
@@ -577,7 +577,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.bucket.deny_insecure_transport,
             set: |s, on| s.bucket.deny_insecure_transport = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     // ---- Queue ----
     FieldDef {
@@ -602,7 +602,7 @@ pub static FIELDS: [FieldDef; 55] = [
             },
             note: |s| skipped_note(s),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::QueueCreate,
@@ -629,7 +629,7 @@ pub static FIELDS: [FieldDef; 55] = [
                 }
             },
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::QueueName,
@@ -643,7 +643,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.queue.name.clone(),
             set: spec::rename_queue,
         },
-        effect: Effect::Follows(FieldId::DlqName),
+        ripple: Ripple::Follows(FieldId::DlqName),
     },
     FieldDef {
         id: FieldId::VisibilityTimeout,
@@ -657,7 +657,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.queue.visibility_timeout_secs,
             set: |s, n| s.queue.visibility_timeout_secs = n,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::Retention,
@@ -671,7 +671,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.queue.message_retention_secs,
             set: |s, n| s.queue.message_retention_secs = n,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::QueueEncryption,
@@ -695,7 +695,7 @@ pub static FIELDS: [FieldDef; 55] = [
                 QueueEncryption::None => "no encryption at rest",
             },
         },
-        effect: Effect::Refill(FieldId::QueueKmsKey),
+        ripple: Ripple::Refill(FieldId::QueueKmsKey),
     },
     FieldDef {
         id: FieldId::QueueKmsKey,
@@ -709,7 +709,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.queue.kms_key_arn.clone().unwrap_or_default(),
             set: |s, t| s.queue.kms_key_arn = optional(t),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::DlqEnabled,
@@ -723,7 +723,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.queue.dead_letter.enabled,
             set: |s, on| s.queue.dead_letter.enabled = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::DlqName,
@@ -737,7 +737,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.queue.dead_letter.name.clone(),
             set: |s, t| s.queue.dead_letter.name = t.to_owned(),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::MaxReceiveCount,
@@ -751,7 +751,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.queue.dead_letter.max_receive_count,
             set: |s, n| s.queue.dead_letter.max_receive_count = n,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     // The alarms: one toggle for the group, its fields while it is on.
     FieldDef {
@@ -766,7 +766,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.alarms.enabled,
             set: |s, on| s.alarms.enabled = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::AlarmsDlqNotEmpty,
@@ -780,7 +780,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.alarms.dlq_not_empty,
             set: |s, on| s.alarms.dlq_not_empty = on,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::AlarmsMaxMessageAge,
@@ -794,7 +794,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.alarms.max_message_age_secs,
             set: |s, n| s.alarms.max_message_age_secs = n,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::AlarmsStalledAfter,
@@ -808,7 +808,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.alarms.stalled_after_secs,
             set: |s, n| s.alarms.stalled_after_secs = n,
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::AlarmsTopicArn,
@@ -822,7 +822,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.alarms.topic_arn.clone().unwrap_or_default(),
             set: |s, t| s.alarms.topic_arn = optional(t.trim()),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::AlarmsEmail,
@@ -836,7 +836,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.alarms.email.clone().unwrap_or_default(),
             set: |s, t| s.alarms.email = optional(t.trim()),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     // ---- Notification ----
     FieldDef {
@@ -859,7 +859,7 @@ pub static FIELDS: [FieldDef; 55] = [
             set: |s, i| s.notification.enabled = i == 0,
             note: |s| skipped_note(s),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::NotificationQueueArn,
@@ -873,7 +873,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.notification.queue_arn.clone().unwrap_or_default(),
             set: |s, t| s.notification.queue_arn = optional(t),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::NotificationDelivery,
@@ -905,7 +905,7 @@ pub static FIELDS: [FieldDef; 55] = [
                 }
             },
         },
-        effect: Effect::Refill(FieldId::NotificationTopicArn),
+        ripple: Ripple::Refill(FieldId::NotificationTopicArn),
     },
     FieldDef {
         id: FieldId::NotificationTopicArn,
@@ -921,7 +921,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.notification.topic_arn.clone().unwrap_or_default(),
             set: |s, t| s.notification.topic_arn = optional(t),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::NotificationId,
@@ -935,7 +935,7 @@ pub static FIELDS: [FieldDef; 55] = [
             get: |s| s.notification.id.clone(),
             set: |s, t| s.notification.id = t.to_owned(),
         },
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
     FieldDef {
         id: FieldId::Events,
@@ -946,6 +946,6 @@ pub static FIELDS: [FieldDef; 55] = [
         visible: |s| s.notification.enabled,
         active: always,
         value: Value::Events,
-        effect: Effect::None,
+        ripple: Ripple::None,
     },
 ];

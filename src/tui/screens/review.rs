@@ -4,7 +4,7 @@
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 
-use crate::aws::plan::Action as PlanAction;
+use crate::aws::plan::PlanAction;
 use crate::docs::Severity;
 use crate::tui::model::Model;
 use crate::tui::screens::form::FormScreen;

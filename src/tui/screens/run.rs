@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use ratatui::text::{Line, Span};
 
 use crate::aws::Event;
-use crate::aws::progress::{Outcome, StepId};
+use crate::aws::progress::{StepId, StepOutcome};
 use crate::spec::Spec;
 use crate::tui::model::Model;
 use crate::tui::widgets::{Lines, secs, truncate, wrap, wrapped};
@@ -148,7 +148,7 @@ impl RunView {
             } => {
                 let row = self.row_mut(step);
                 row.state = match outcome {
-                    Outcome::NotAvailable(_) => RowState::Skipped,
+                    StepOutcome::NotAvailable(_) => RowState::Skipped,
                     _ => RowState::Done,
                 };
                 row.detail = detail;

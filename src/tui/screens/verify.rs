@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use super::run::{AccessKey, RowState, RunView, row_lines};
 use crate::aws::Event;
 use crate::aws::progress::StepId;
-use crate::aws::verify::{Outcome, VerifyReport};
+use crate::aws::verify::{Verdict, VerifyReport};
 use crate::tui::action::Effect;
 use crate::tui::model::{Model, StatusKind};
 use crate::tui::widgets::{Lines, millis, wrapped};
@@ -81,12 +81,12 @@ impl VerifyScreen {
             row.elapsed = Some(check.latency);
             row.retry = None;
             match &check.outcome {
-                Outcome::Pass => row.state = RowState::Done,
-                Outcome::Fail(cause) => {
+                Verdict::Pass => row.state = RowState::Done,
+                Verdict::Fail(cause) => {
                     row.state = RowState::Failed;
                     row.detail = cause.clone();
                 }
-                Outcome::NotAvailable(why) => {
+                Verdict::NotAvailable(why) => {
                     row.state = RowState::Skipped;
                     row.detail = format!("not available: {why}");
                 }
@@ -142,12 +142,12 @@ pub fn lines(model: &Model, view: &VerifyScreen, width: usize) -> (Lines, Lines)
         let failed = report
             .checks
             .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Fail(_)))
+            .filter(|c| matches!(c.outcome, Verdict::Fail(_)))
             .count();
         let skipped = report
             .checks
             .iter()
-            .filter(|c| matches!(c.outcome, Outcome::NotAvailable(_)))
+            .filter(|c| matches!(c.outcome, Verdict::NotAvailable(_)))
             .count();
         let passed = report.checks.len() - failed - skipped;
         if failed == 0 {

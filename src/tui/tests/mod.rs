@@ -17,8 +17,8 @@ pub(super) use serde_json::json;
 
 pub(super) use crate::aws::apply::ApplyError;
 pub(super) use crate::aws::observe::{BucketState, PolicyState, QueueState};
-pub(super) use crate::aws::progress::{CheckId, Outcome as StepOutcome, StepId};
-pub(super) use crate::aws::verify::{Check, Outcome, VerifyReport};
+pub(super) use crate::aws::progress::{CheckId, StepId, StepOutcome};
+pub(super) use crate::aws::verify::{Check, Verdict, VerifyReport};
 pub(super) use crate::aws::{Clients, Event, Identity};
 pub(super) use crate::consume::preview::{DataReport, ObjectSummary, Sample};
 pub(super) use crate::docs::ResourceKind;

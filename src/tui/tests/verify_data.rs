@@ -13,34 +13,34 @@ fn snapshot_verify_and_data() {
                 checks: vec![
                     Check {
                         name: CheckId::CallerIdentity,
-                        outcome: Outcome::Pass,
+                        outcome: Verdict::Pass,
                         latency: Duration::from_millis(31),
                     },
                     Check {
                         name: CheckId::QueueUrl,
-                        outcome: Outcome::Pass,
+                        outcome: Verdict::Pass,
                         latency: Duration::from_millis(12),
                     },
                     Check {
                         name: CheckId::Upload,
-                        outcome: Outcome::Pass,
+                        outcome: Verdict::Pass,
                         latency: Duration::from_millis(44),
                     },
                     Check {
                         name: CheckId::Event,
-                        outcome: Outcome::Pass,
+                        outcome: Verdict::Pass,
                         latency: Duration::from_millis(1530),
                     },
                     Check {
                         name: CheckId::RoleAssume,
-                        outcome: Outcome::Fail(
+                        outcome: Verdict::Fail(
                             "AccessDenied: not authorized to perform sts:AssumeRole".into(),
                         ),
                         latency: Duration::from_millis(20),
                     },
                     Check {
                         name: CheckId::SimulateRole,
-                        outcome: Outcome::NotAvailable(
+                        outcome: Verdict::NotAvailable(
                             "IAM policy simulation is not available at this endpoint".into(),
                         ),
                         latency: Duration::from_millis(3),

@@ -218,10 +218,10 @@ impl FormScreen {
             }
             _ => {
                 fields::set_spec_select(&mut model.spec, field, index);
-                if field.def().effect == fields::Effect::ResetAll {
+                if field.def().ripple == fields::Ripple::ResetAll {
                     self.reset_inputs(model);
                 }
-                if let fields::Effect::Refill(other) = field.def().effect {
+                if let fields::Ripple::Refill(other) = field.def().ripple {
                     // The text stays in its input: choosing it again brings it back.
                     let text = if other.visible(&model.spec) {
                         self.input_text(other)
@@ -299,8 +299,8 @@ impl FormScreen {
             self.local_errors.remove(&field);
             return;
         }
-        match field.def().effect {
-            fields::Effect::RenameDefaults => {
+        match field.def().ripple {
+            fields::Ripple::RenameDefaults => {
                 let old = std::mem::replace(&mut model.spec.name, text);
                 fields::rederive_names(&mut model.spec, &old);
                 for f in fields::all() {
@@ -312,10 +312,10 @@ impl FormScreen {
                     }
                 }
             }
-            effect => match fields::set_text(&mut model.spec, field, &text) {
+            ripple => match fields::set_text(&mut model.spec, field, &text) {
                 Ok(()) => {
                     self.local_errors.remove(&field);
-                    if let fields::Effect::Follows(other) = effect
+                    if let fields::Ripple::Follows(other) = ripple
                         && self.input_text(other) != fields::text_value(&model.spec, other)
                     {
                         self.reset_input(model, other);
