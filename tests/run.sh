@@ -108,8 +108,8 @@ if [[ $# -gt 0 ]]; then
     say "cargo test $*"
     cargo test "$@"
 elif cargo nextest --version >/dev/null 2>&1; then
-    say "cargo nextest run (4 at a time), then cargo test --doc"
-    cargo nextest run --config-file tests/nextest.toml --no-fail-fast --test-threads 4
+    say "cargo nextest run (4 at a time, the Terraform round trips beside them), then cargo test --doc"
+    cargo nextest run --config-file tests/nextest.toml --no-fail-fast
     cargo test --doc
 else
     say "cargo test (cargo-nextest is not installed: one test binary at a time)"
