@@ -370,6 +370,19 @@ pub fn alarm_topic_policy(spec: &Spec) -> Value {
     })
 }
 
+/// The Sid of the statement that lets the alarms' topic send to verify's
+/// probe queue.
+pub const ALARM_PROBE_SID: &str = "AlarmTopicSends";
+
+/// The access policy of verify's probe queue `probe_arn`: the alarms'
+/// topic `topic_arn`, and nothing else, sends to it.
+pub fn alarm_probe_policy(probe_arn: &str, topic_arn: &str) -> Value {
+    json!({
+        "Version": POLICY_VERSION,
+        "Statement": [super::sqs::topic_sends(ALARM_PROBE_SID, probe_arn, topic_arn)],
+    })
+}
+
 /// The topic's document in a plan: its access policy and the e-mail
 /// address subscribed to it.
 pub fn alarm_topic_document(spec: &Spec) -> Value {
@@ -389,6 +402,26 @@ mod tests {
         let mut spec = acme();
         spec.alarms.enabled = true;
         spec
+    }
+
+    #[test]
+    fn the_probe_queue_takes_only_the_alarms_topic() {
+        let topic = "arn:aws:sns:us-west-2:123456789012:acme-ingest-alarms";
+        let probe = "arn:aws:sqs:us-west-2:123456789012:acme-ingest-alarm-probe-x1";
+        assert_eq!(
+            alarm_probe_policy(probe, topic),
+            json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": ALARM_PROBE_SID,
+                    "Effect": "Allow",
+                    "Principal": { "Service": "sns.amazonaws.com" },
+                    "Action": "sqs:SendMessage",
+                    "Resource": probe,
+                    "Condition": { "ArnEquals": { "aws:SourceArn": topic } }
+                }]
+            })
+        );
     }
 
     #[test]

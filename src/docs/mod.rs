@@ -16,9 +16,10 @@ mod tags;
 pub mod three_way;
 
 pub use alarms::{
-    ALARM_TOPIC_SID, AlarmKind, Dimension, Metric, MetricAlarm, MetricQuery, MetricStat,
-    SQS_NAMESPACE, Watched, alarm, alarm_skipped_because, alarm_topic_arn, alarm_topic_document,
-    alarm_topic_name, alarm_topic_policy, alarms, makes_alarm_topic,
+    ALARM_PROBE_SID, ALARM_TOPIC_SID, AlarmKind, Dimension, Metric, MetricAlarm, MetricQuery,
+    MetricStat, SQS_NAMESPACE, Watched, alarm, alarm_probe_policy, alarm_skipped_because,
+    alarm_topic_arn, alarm_topic_document, alarm_topic_name, alarm_topic_policy, alarms,
+    makes_alarm_topic,
 };
 pub use desired::{Desired, ResourceKind, desired_state, skipped_because};
 pub use iam::{

@@ -23,18 +23,11 @@ const EVENTBRIDGE_SENDS_SID: &str = "AllowEventBridgeRuleToSendMessage";
 pub fn queue_policy(spec: &Spec) -> Value {
     let arns = Arns::of(spec);
     let statement = match spec.delivery() {
-        Some(Delivery::Sns) => json!({
-            "Sid": SNS_SENDS_SID,
-            "Effect": "Allow",
-            "Principal": { "Service": "sns.amazonaws.com" },
-            "Action": "sqs:SendMessage",
-            "Resource": arns.queue,
-            "Condition": {
-                "ArnEquals": {
-                    "aws:SourceArn": spec.notification.topic_arn.clone().unwrap_or_default()
-                },
-            },
-        }),
+        Some(Delivery::Sns) => topic_sends(
+            SNS_SENDS_SID,
+            &arns.queue,
+            spec.notification.topic_arn.as_deref().unwrap_or_default(),
+        ),
         Some(Delivery::Eventbridge) => json!({
             "Sid": EVENTBRIDGE_SENDS_SID,
             "Effect": "Allow",
@@ -61,6 +54,19 @@ pub fn queue_policy(spec: &Spec) -> Value {
         "Version": POLICY_VERSION,
         "Id": format!("{}-policy", spec.queue.name),
         "Statement": [statement],
+    })
+}
+
+/// The statement of a queue's policy that lets the SNS topic `topic_arn`,
+/// and no other, send to the queue `queue_arn`.
+pub fn topic_sends(sid: &str, queue_arn: &str, topic_arn: &str) -> Value {
+    json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": { "Service": "sns.amazonaws.com" },
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": { "ArnEquals": { "aws:SourceArn": topic_arn } },
     })
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{AlarmState, own_topic_arn, read_alarms};
 use crate::aws::client::Clients;
@@ -168,17 +168,7 @@ async fn make_probe(
         "arn:{}:sqs:{}:{}:{probe}",
         arns.partition, spec.region, arns.account
     );
-    let policy = json!({
-        "Version": crate::docs::POLICY_VERSION,
-        "Statement": [{
-            "Sid": "AlarmTopicSends",
-            "Effect": "Allow",
-            "Principal": { "Service": "sns.amazonaws.com" },
-            "Action": "sqs:SendMessage",
-            "Resource": probe_arn,
-            "Condition": { "ArnEquals": { "aws:SourceArn": topic } }
-        }]
-    });
+    let policy = crate::docs::alarm_probe_policy(&probe_arn, topic);
     let url = clients
         .sqs
         .create_queue()
@@ -327,6 +317,7 @@ async fn cleanup(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn only_the_alarms_own_alarm_notification_counts() {
