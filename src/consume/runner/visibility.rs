@@ -65,13 +65,20 @@ pub(super) async fn return_handles(shared: &Shared, handles: &[String]) {
     for chunk in handles.chunks(10) {
         let released = set_visibility(shared, chunk, 0).await;
         match released {
-            Ok(out) if out.failed().is_empty() => {}
             Ok(out) => {
-                metrics.api_error("release");
-                tracing::warn!(
-                    count = out.failed().len(),
-                    "messages could not be released; they are delivered again after the visibility timeout"
-                );
+                // Visible already (its visibility ran out): what a hand-back wants.
+                let failed = out
+                    .failed()
+                    .iter()
+                    .filter(|f| !f.code().contains("MessageNotInflight"))
+                    .count();
+                if failed > 0 {
+                    metrics.api_error("release");
+                    tracing::warn!(
+                        count = failed,
+                        "messages could not be released; they are delivered again after the visibility timeout"
+                    );
+                }
             }
             Err(e) => {
                 metrics.api_error("release");
