@@ -116,6 +116,12 @@ probe() {
 # same A B: the two JSON files hold the same document.
 same() { [ "$(jq -S . "$1")" = "$(jq -S . "$2")" ]; }
 
+# The stack a tag list ({"Tags": [{"Key", "Value"}...]}) names in its
+# sluice:stack tag, empty when none.
+JQ_STACK='[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty'
+# stack_of SERVICE ARN: the stack the resource of ARN belongs to, by its tag.
+stack_of() { aws_ "$1" list-tags-for-resource --resource-arn "$2" | jq -r "$JQ_STACK"; }
+
 # backup NAME < FILE: keeps the prior state of something about to change.
 backup() {
   if [ "$DRY_RUN" = true ]; then
@@ -313,20 +319,20 @@ ours_or_die() {
       probe "$WORK/owner.json" aws_ iam get-policy --policy-arn "$POLICY_ARN" || return 0
       description=$(jq -r '.Policy.Description // ""' "$WORK/owner.json")
       owner=$(aws_ iam list-policy-tags --policy-arn "$POLICY_ARN" \
-        | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+        | jq -r "$JQ_STACK")
       [ -z "$owner" ] && [ "$description" = "$POLICY_DESCRIPTION" ] && return 0
       ;;
     role)
       probe "$WORK/owner.json" aws_ iam get-role --role-name "$name" || return 0
       description=$(jq -r '.Role.Description // ""' "$WORK/owner.json")
       owner=$(aws_ iam list-role-tags --role-name "$name" \
-        | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+        | jq -r "$JQ_STACK")
       [ -z "$owner" ] && [ "$description" = "$ROLE_DESCRIPTION" ] && return 0
       ;;
     user)
       probe "$WORK/owner.json" aws_ iam get-user --user-name "$name" || return 0
       owner=$(aws_ iam list-user-tags --user-name "$name" \
-        | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+        | jq -r "$JQ_STACK")
       ;;
     queue)
       probe "$WORK/owner.json" aws_ sqs get-queue-url --queue-name "$name" || return 0
@@ -335,16 +341,14 @@ ours_or_die() {
       ;;
     alarm-topic)
       probe "$WORK/owner.json" aws_ sns get-topic-attributes --topic-arn "$ALARM_TOPIC_ARN" || return 0
-      owner=$(aws_ sns list-tags-for-resource --resource-arn "$ALARM_TOPIC_ARN" \
-        | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+      owner=$(stack_of sns "$ALARM_TOPIC_ARN")
       hint="name it in the spec's alarms.topic_arn ($ALARM_TOPIC_ARN) to have the alarms notify it as it is"
       ;;
     alarm)
       aws_ cloudwatch describe-alarms --alarm-names "$name" --alarm-types MetricAlarm >"$WORK/owner.json"
       arn=$(jq -r '.MetricAlarms[0].AlarmArn // empty' "$WORK/owner.json")
       [ -n "$arn" ] || return 0
-      owner=$(aws_ cloudwatch list-tags-for-resource --resource-arn "$arn" \
-        | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+      owner=$(stack_of cloudwatch "$arn")
       hint="rename or delete that alarm, or turn this one off in the spec's alarms section"
       ;;
   esac
@@ -417,8 +421,7 @@ if aws_ cloudwatch describe-alarms --alarm-names "${RETIRED_ALARMS[@]}" --alarm-
   jq -r '.MetricAlarms[] | [.AlarmName, .AlarmArn] | @tsv' "$WORK/old-alarms.json" >"$WORK/old-alarms.tsv"
   [ -s "$WORK/old-alarms.tsv" ] || say "none"
   while IFS=$'\t' read -r -u 4 name arn; do
-    owner=$(aws_ cloudwatch list-tags-for-resource --resource-arn "$arn" \
-      | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+    owner=$(stack_of cloudwatch "$arn")
     if [ "$owner" = "$STACK_NAME" ]; then
       jq --arg n "$name" '.MetricAlarms[] | select(.AlarmName == $n)' "$WORK/old-alarms.json" \
         | backup "alarm-$name.json"
@@ -441,8 +444,7 @@ fi
 pub(super) const STEP_RETIRE_ALARM_TOPIC: &str = r#"
 step "SNS topic $ALARM_TOPIC_NAME of the stack's alarms, which the spec no longer has"
 if aws_ sns get-topic-attributes --topic-arn "$ALARM_TOPIC_ARN" >"$WORK/old-topic.json" 2>"$WORK/stderr"; then
-  owner=$(aws_ sns list-tags-for-resource --resource-arn "$ALARM_TOPIC_ARN" \
-    | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+  owner=$(stack_of sns "$ALARM_TOPIC_ARN")
   if [ "$owner" = "$STACK_NAME" ]; then
     jq '.Attributes.Policy // "null" | fromjson' "$WORK/old-topic.json" | backup alarm-topic-policy.json
     write_ sns delete-topic --topic-arn "$ALARM_TOPIC_ARN"
@@ -785,8 +787,7 @@ RULE_EXISTS=false
 RULE_UNTAGGED=false
 if probe "$WORK/rule.json" aws_ events describe-rule --name "$RULE_NAME"; then
   RULE_EXISTS=true
-  owner=$(aws_ events list-tags-for-resource --resource-arn "$(jq -r .Arn "$WORK/rule.json")" --output json \
-    | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+  owner=$(stack_of events "$(jq -r .Arn "$WORK/rule.json")")
   if [ -z "$owner" ] && [ "$(jq -r '.Description // ""' "$WORK/rule.json")" = "$RULE_DESCRIPTION" ]; then
     RULE_UNTAGGED=true
   elif [ "$owner" != "$STACK_NAME" ]; then
@@ -842,8 +843,7 @@ fi
 pub(super) const STEP_RETIRE_RULE: &str = r#"
 step "EventBridge rule $RULE_NAME from an earlier EventBridge delivery"
 if aws_ events describe-rule --name "$RULE_NAME" >"$WORK/old-rule.json" 2>"$WORK/stderr"; then
-  owner=$(aws_ events list-tags-for-resource --resource-arn "$(jq -r .Arn "$WORK/old-rule.json")" --output json \
-    | jq -r '[.Tags[]? | select(.Key == "sluice:stack") | .Value][0] // empty')
+  owner=$(stack_of events "$(jq -r .Arn "$WORK/old-rule.json")")
   if [ "$owner" = "$STACK_NAME" ] \
     || { [ -z "$owner" ] && [ "$(jq -r '.Description // ""' "$WORK/old-rule.json")" = "$RULE_DESCRIPTION" ]; }; then
     backup "rule-$RULE_NAME.json" <"$WORK/old-rule.json"
