@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::process::sample_for;
-use super::{Shared, kind_name};
+use super::{Shared, kind_name, sample_for};
 use crate::aws::error::{ErrorKind, classify};
 use crate::consume::decode::{
     DecodeOptions, ObjectError, ObjectInfo, RecordBatch, RecordError, RecordSink, decode,

@@ -35,8 +35,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::decode::DecodeOptions;
+use super::event::ObjectRef;
 use super::leases::Leases;
-use super::metrics::Metrics;
+use super::metrics::{ErrorSample, Metrics};
 use super::sink::{Quarantine, Sink};
 use crate::aws::Clients;
 use crate::aws::error::ErrorKind;
@@ -449,6 +450,25 @@ pub async fn run(
         fail_policy_errors: snapshot.counters.fail_policy_errors,
         fatal,
         snapshot,
+    }
+}
+
+/// An error sample for the dashboard and the log, about `object` when one is
+/// known (its message id is filled in by the caller that knows it).
+pub(super) fn sample_for(
+    object: Option<&ObjectRef>,
+    message: &str,
+    index: Option<u64>,
+    offset: Option<u64>,
+) -> ErrorSample {
+    ErrorSample {
+        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        message_id: String::new(),
+        bucket: object.map(|o| o.bucket.clone()).unwrap_or_default(),
+        key: object.map(|o| o.key.clone()).unwrap_or_default(),
+        record_index: index,
+        byte_offset: offset,
+        message: message.to_owned(),
     }
 }
 

@@ -11,9 +11,10 @@ use tokio::time::Instant;
 
 use super::fetch::{Fetched, fetch_and_decode};
 use super::outbox::Outbox;
-use super::{ConsumeOptions, Disposition, ErrorPolicy, ForeignPolicy, Known, ObjectId, Shared};
+use super::{
+    ConsumeOptions, Disposition, ErrorPolicy, ForeignPolicy, Known, ObjectId, Shared, sample_for,
+};
 use crate::consume::event::{self, Message, ObjectRef};
-use crate::consume::metrics::ErrorSample;
 pub(super) async fn finish(
     shared: &Shared,
     handle: String,
@@ -434,21 +435,4 @@ fn lag_secs(event_time: &str) -> Option<f64> {
         .signed_duration_since(t)
         .num_milliseconds();
     Some(ms as f64 / 1000.0)
-}
-
-pub(super) fn sample_for(
-    object: Option<&ObjectRef>,
-    message: &str,
-    index: Option<u64>,
-    offset: Option<u64>,
-) -> ErrorSample {
-    ErrorSample {
-        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        message_id: String::new(),
-        bucket: object.map(|o| o.bucket.clone()).unwrap_or_default(),
-        key: object.map(|o| o.key.clone()).unwrap_or_default(),
-        record_index: index,
-        byte_offset: offset,
-        message: message.to_owned(),
-    }
 }
