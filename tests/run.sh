@@ -100,7 +100,7 @@ trap report_skips EXIT
 
 # With ARGS: plain `cargo test ARGS` (e.g. --test it NAME::, --lib), as documented.
 # Without: every test, binaries and tests side by side with cargo-nextest
-# when it is installed (four at a time: the moto-backed tests mostly wait on
+# when it is installed (six at a time: the moto-backed tests mostly wait on
 # the emulator, the AWS CLI and SQS long-polls), then the doctests, which
 # nextest does not run. Without nextest, `cargo test` runs them all, one
 # test binary after another (slower, same tests).
@@ -108,7 +108,7 @@ if [[ $# -gt 0 ]]; then
     say "cargo test $*"
     cargo test "$@"
 elif cargo nextest --version >/dev/null 2>&1; then
-    say "cargo nextest run (4 at a time, the Terraform round trips beside them), then cargo test --doc"
+    say "cargo nextest run (6 at a time, the Terraform round trips beside them), then cargo test --doc"
     cargo nextest run --config-file tests/nextest.toml --no-fail-fast
     cargo test --doc
 else
