@@ -11,9 +11,9 @@ use crate::aws::progress::KeptReason;
 use crate::docs::{AlarmKind, ResourceKind, alarm_topic_name, makes_alarm_topic};
 use crate::spec::Spec;
 
-/// Removes the stack's alarms, then its topic. Those the spec does not
-/// want and that do not exist are not reported at all; without CloudWatch
-/// or SNS rights, a spec without alarms is not stopped for them.
+/// Removes the stack's alarms. Those the spec does not want and that do not
+/// exist are not reported at all; without CloudWatch rights, a spec without
+/// alarms is not stopped for them.
 pub(in crate::aws) async fn destroy_alarms(
     clients: &Clients,
     spec: &Spec,
@@ -53,7 +53,18 @@ pub(in crate::aws) async fn destroy_alarms(
         };
         run.end(ResourceKind::Alarm, started, result)?;
     }
+    Ok(())
+}
 
+/// Removes the stack's alarm topic (after the alarms that notify it). One
+/// the spec does not make and that does not exist is not reported; without
+/// SNS rights, a spec without alarms is not stopped for it.
+pub(in crate::aws) async fn destroy_alarm_topic(
+    clients: &Clients,
+    spec: &Spec,
+    run: &mut Run<'_>,
+) -> Result<(), AwsError> {
+    let wants = spec.has_alarms();
     let arn = own_topic_arn(spec);
     let topic = match observe_topic(clients, &arn).await {
         Err(e) if !wants && e.kind == ErrorKind::AccessDenied => return Ok(()),

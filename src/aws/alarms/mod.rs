@@ -27,7 +27,7 @@ use crate::docs::{
 use crate::spec::Spec;
 
 pub(crate) use apply::describe_saved;
-pub(in crate::aws) use destroy::destroy_alarms;
+pub(in crate::aws) use destroy::{destroy_alarm_topic, destroy_alarms};
 pub(in crate::aws) use verify::verify_alarms;
 
 /// One of the stack's alarms as CloudWatch has it.

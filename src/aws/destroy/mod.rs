@@ -1,11 +1,14 @@
 //! Taking a stack down again: only what sluice made, and only what carries
 //! the stack's tag.
 //!
-//! In order: our bucket notification entry (every other entry is put back as
-//! it was), or the queue's subscription to the bucket's topic, or our
-//! EventBridge rule and target (the bucket's EventBridge setting is turned
-//! off only when no other rule may use it), the queue and its dead-letter queue, the permissions policy, the
-//! role, the user, and the bucket. A resource is deleted only when it is
+//! In order ([`DESTROY_ORDER`]): the stack's alarms and their topic; our
+//! EventBridge rule and target, the queue's subscription to the bucket's
+//! topic, or our bucket notification entry (every other entry is put back as
+//! it was; the bucket's EventBridge setting is turned off only when no other
+//! rule may use it); the queue and its dead-letter queue, the permissions
+//! policy, the role, the user, and the bucket. What the stack made under
+//! names the spec no longer uses goes at its kind's turn, after the spec's
+//! own. A resource is deleted only when it is
 //! tagged `sluice:stack` with the spec's name; one without the tag is kept,
 //! and the report says why. An adopted queue loses only our access policy
 //! statement; an adopted bucket only our notification entry.
@@ -137,6 +140,27 @@ pub struct DestroyReport {
     pub already_gone: Vec<String>,
 }
 
+/// The order destroy takes a stack down, kind by kind: the alarms first (on
+/// a queue about to go they would only go off) and their topic, the route
+/// into the queue (the rule before the bucket's EventBridge setting it
+/// needs), the queues, the IAM identities (the policy first: deleting it
+/// detaches it), and the bucket last, once nothing of the stack writes to
+/// it. Every kind is here once (a test holds it to [`ResourceKind::ALL`]),
+/// and the `match` in [`destroy`] has an arm for each.
+const DESTROY_ORDER: [ResourceKind; 11] = [
+    ResourceKind::Alarm,
+    ResourceKind::AlarmTopic,
+    ResourceKind::Rule,
+    ResourceKind::Subscription,
+    ResourceKind::Notification,
+    ResourceKind::Queue,
+    ResourceKind::DeadLetterQueue,
+    ResourceKind::Policy,
+    ResourceKind::Role,
+    ResourceKind::User,
+    ResourceKind::Bucket,
+];
+
 /// Destroys the stack of `spec` (whose `account_id` may be unset: it is then
 /// the caller's). Stops at the first call that fails, with that error; what
 /// was done before is reported through `reporter`.
@@ -170,131 +194,184 @@ pub async fn destroy(
         for_apply: false,
     };
 
-    // The alarms first: on a queue about to go they would only go off.
-    crate::aws::alarms::destroy_alarms(clients, &spec, &mut run).await?;
-
-    // A pipeline without a queue made no notification entry and no queues.
-    match spec.delivery() {
-        Some(Delivery::Direct) => {
-            let label = format!(
-                "notification {} on bucket {}",
-                spec.notification.id, spec.bucket.name
+    // What the stack made under names the spec no longer uses: each goes
+    // at its kind's turn, after the spec's own.
+    let orphans = match super::orphans::find(
+        clients,
+        &spec,
+        spec.account_id.as_deref().unwrap_or_default(),
+    )
+    .await
+    {
+        Ok(orphans) => orphans,
+        Err(e) => {
+            run.note(
+                ResourceKind::Bucket,
+                format!(
+                    "resources of this stack under names the spec no longer uses could not be looked for ({e}); destroy with the earlier spec removes them"
+                ),
             );
-            let started = run.start(ResourceKind::Notification, &label);
-            let result = notification(clients, &spec, &label, &mut run).await;
-            run.end(ResourceKind::Notification, started, result)?;
+            Vec::new()
         }
-        Some(Delivery::Sns) => {
-            let topic = spec.notification.topic_arn.clone().unwrap_or_default();
-            let label = format!("subscription of queue {} to {topic}", spec.queue.name);
-            let started = run.start(ResourceKind::Subscription, &label);
-            let result = subscription(clients, &spec, &topic, &arns.queue, &label).await;
-            run.end(ResourceKind::Subscription, started, result)?;
-        }
-        Some(Delivery::Eventbridge) => {
-            let label = format!("EventBridge rule {}", spec.notification.id);
-            let started = run.start(ResourceKind::Rule, &label);
-            let result = rule(clients, &spec, &label, &mut run).await;
-            // A rule of ours that stays (someone else's target on it) still needs the setting.
-            let ours_gone = matches!(&result, Ok((_, Fate::Removed(_) | Fate::Gone)));
-            run.end(ResourceKind::Rule, started, result)?;
-            let label = format!("EventBridge delivery of bucket {}", spec.bucket.name);
-            let started = run.start(ResourceKind::Notification, &label);
-            let skip = ours_gone.then_some(spec.notification.id.as_str());
-            let result = eventbridge_setting(clients, &spec, skip, &label).await;
-            run.end(ResourceKind::Notification, started, result)?;
-        }
-        None => {}
-    }
-    // What an earlier delivery of the same stack left: our direct entry, our rule.
-    if matches!(spec.delivery(), Some(Delivery::Sns | Delivery::Eventbridge))
-        && let Ok(Some(config)) = optional(read_notification(&clients.s3, &spec.bucket.name).await)
-        && without_ours(&config, &spec).1.is_some()
-    {
-        let label = format!(
-            "notification {} on bucket {} (from direct delivery)",
-            spec.notification.id, spec.bucket.name
-        );
-        let started = run.start(ResourceKind::Notification, &label);
-        let result = notification(clients, &spec, &label, &mut run).await;
-        run.end(ResourceKind::Notification, started, result)?;
-    }
-    if matches!(spec.delivery(), Some(Delivery::Direct | Delivery::Sns))
-        && let Ok(Some(found)) = observe_rule(clients, &spec.notification.id).await
-        && rule_owner(&found, &spec) == Owner::Stack
-    {
-        let label = format!(
-            "EventBridge rule {} (from EventBridge delivery)",
-            spec.notification.id
-        );
-        let started = run.start(ResourceKind::Rule, &label);
-        let result = rule(clients, &spec, &label, &mut run).await;
-        run.end(ResourceKind::Rule, started, result)?;
-    }
-
-    if spec.has_queue() {
-        let label = format!("queue {}", spec.queue.name);
-        let started = run.start(ResourceKind::Queue, &label);
-        let result = queue(clients, &spec, &spec.queue.name, true, &label, &mut run).await;
-        run.end(ResourceKind::Queue, started, result)?;
-    }
-
-    if spec.has_dead_letter() {
-        let label = format!("dead-letter queue {}", spec.queue.dead_letter.name);
-        let started = run.start(ResourceKind::DeadLetterQueue, &label);
-        let result = queue(
-            clients,
-            &spec,
-            &spec.queue.dead_letter.name,
-            false,
-            &label,
-            &mut run,
-        )
-        .await;
-        run.end(ResourceKind::DeadLetterQueue, started, result)?;
-    }
-
-    let label = format!("policy {}", spec.policy.name);
-    let started = run.start(ResourceKind::Policy, &label);
-    let result = policy(clients, &spec, &arns.policy, &label, &mut run).await;
-    run.end(ResourceKind::Policy, started, result)?;
-
-    if spec.role.enabled {
-        let label = format!("role {}", spec.role.name);
-        let started = run.start(ResourceKind::Role, &label);
-        let result = role(clients, &spec, &label, &mut run).await;
-        run.end(ResourceKind::Role, started, result)?;
-    }
-
-    if spec.user.enabled {
-        let label = format!("user {}", spec.user.name);
-        let started = run.start(ResourceKind::User, &label);
-        let result = user(clients, &spec, &label, &mut run).await;
-        run.end(ResourceKind::User, started, result)?;
-    }
-
-    // What the stack made under names the spec no longer uses.
-    match super::orphans::find(clients, &spec, spec.account_id.as_deref().unwrap_or_default()).await {
-        Ok(orphans) => {
-            for orphan in orphans {
-                let label = format!("{} (no longer in the spec)", orphan.label());
-                let started = run.start(orphan.kind, &label);
-                let result = remove_orphan(clients, &spec, &orphan, &label, &mut run).await;
-                run.end(orphan.kind, started, result)?;
+    };
+    // Whether our EventBridge rule went: the bucket's EventBridge setting
+    // stays for a rule of ours that stays (someone else's target on it).
+    let mut our_rule_gone = false;
+    for kind in DESTROY_ORDER {
+        match kind {
+            ResourceKind::Alarm => {
+                crate::aws::alarms::destroy_alarms(clients, &spec, &mut run).await?;
+            }
+            ResourceKind::AlarmTopic => {
+                crate::aws::alarms::destroy_alarm_topic(clients, &spec, &mut run).await?;
+            }
+            ResourceKind::Rule => our_rule_gone = rule_step(clients, &spec, &mut run).await?,
+            ResourceKind::Subscription => {
+                if spec.delivery() == Some(Delivery::Sns) {
+                    let topic = spec.notification.topic_arn.clone().unwrap_or_default();
+                    let label = format!("subscription of queue {} to {topic}", spec.queue.name);
+                    let started = run.start(kind, &label);
+                    let result = subscription(clients, &spec, &topic, &arns.queue, &label).await;
+                    run.end(kind, started, result)?;
+                }
+            }
+            ResourceKind::Notification => {
+                notification_step(clients, &spec, our_rule_gone, &mut run).await?;
+            }
+            ResourceKind::Queue => {
+                if spec.has_queue() {
+                    let label = format!("queue {}", spec.queue.name);
+                    let started = run.start(kind, &label);
+                    let result =
+                        queue(clients, &spec, &spec.queue.name, true, &label, &mut run).await;
+                    run.end(kind, started, result)?;
+                }
+            }
+            ResourceKind::DeadLetterQueue => {
+                if spec.has_dead_letter() {
+                    let name = &spec.queue.dead_letter.name;
+                    let label = format!("dead-letter queue {name}");
+                    let started = run.start(kind, &label);
+                    let result = queue(clients, &spec, name, false, &label, &mut run).await;
+                    run.end(kind, started, result)?;
+                }
+            }
+            ResourceKind::Policy => {
+                let label = format!("policy {}", spec.policy.name);
+                let started = run.start(kind, &label);
+                let result = policy(clients, &spec, &arns.policy, &label, &mut run).await;
+                run.end(kind, started, result)?;
+            }
+            ResourceKind::Role => {
+                if spec.role.enabled {
+                    let label = format!("role {}", spec.role.name);
+                    let started = run.start(kind, &label);
+                    let result = role(clients, &spec, &label, &mut run).await;
+                    run.end(kind, started, result)?;
+                }
+            }
+            ResourceKind::User => {
+                if spec.user.enabled {
+                    let label = format!("user {}", spec.user.name);
+                    let started = run.start(kind, &label);
+                    let result = user(clients, &spec, &label, &mut run).await;
+                    run.end(kind, started, result)?;
+                }
+            }
+            ResourceKind::Bucket => {
+                let label = format!("bucket {}", spec.bucket.name);
+                let started = run.start(kind, &label);
+                let result = bucket(clients, &spec, options, &label, &mut run).await;
+                run.end(kind, started, result)?;
             }
         }
-        Err(e) => run.note(
-            ResourceKind::Bucket,
-            format!(
-                "resources of this stack under names the spec no longer uses could not be looked for ({e}); destroy with the earlier spec removes them"
-            ),
-        ),
+        for orphan in orphans.iter().filter(|o| o.kind == kind) {
+            let label = format!("{} (no longer in the spec)", orphan.label());
+            let started = run.start(kind, &label);
+            let result = remove_orphan(clients, &spec, orphan, &label, &mut run).await;
+            run.end(kind, started, result)?;
+        }
     }
 
-    let label = format!("bucket {}", spec.bucket.name);
-    let started = run.start(ResourceKind::Bucket, &label);
-    let result = bucket(clients, &spec, options, &label, &mut run).await;
-    run.end(ResourceKind::Bucket, started, result)?;
-
     Ok(run.report)
+}
+
+/// The EventBridge rule: ours with EventBridge delivery, or one of ours an
+/// earlier EventBridge delivery of the stack left. Whether ours is gone now.
+async fn rule_step(clients: &Clients, spec: &Spec, run: &mut Run<'_>) -> Result<bool, AwsError> {
+    let label = match spec.delivery() {
+        Some(Delivery::Eventbridge) => format!("EventBridge rule {}", spec.notification.id),
+        Some(Delivery::Direct | Delivery::Sns) => {
+            match observe_rule(clients, &spec.notification.id).await {
+                Ok(Some(found)) if rule_owner(&found, spec) == Owner::Stack => format!(
+                    "EventBridge rule {} (from EventBridge delivery)",
+                    spec.notification.id
+                ),
+                _ => return Ok(false),
+            }
+        }
+        None => return Ok(false),
+    };
+    let started = run.start(ResourceKind::Rule, &label);
+    let result = rule(clients, spec, &label, run).await;
+    let gone = matches!(&result, Ok((_, Fate::Removed(_) | Fate::Gone)));
+    run.end(ResourceKind::Rule, started, result)?;
+    Ok(gone)
+}
+
+/// The bucket's side of the route: our notification entry (direct
+/// delivery, or one an earlier direct delivery of the stack left), or the
+/// bucket's EventBridge setting (turned off only when `our_rule_gone` and
+/// no other rule may use it).
+async fn notification_step(
+    clients: &Clients,
+    spec: &Spec,
+    our_rule_gone: bool,
+    run: &mut Run<'_>,
+) -> Result<(), AwsError> {
+    let kind = ResourceKind::Notification;
+    let entry = format!(
+        "notification {} on bucket {}",
+        spec.notification.id, spec.bucket.name
+    );
+    match spec.delivery() {
+        Some(Delivery::Direct) => {
+            let started = run.start(kind, &entry);
+            let result = notification(clients, spec, &entry, run).await;
+            return run.end(kind, started, result);
+        }
+        Some(Delivery::Eventbridge) => {
+            let label = format!("EventBridge delivery of bucket {}", spec.bucket.name);
+            let started = run.start(kind, &label);
+            let skip = our_rule_gone.then_some(spec.notification.id.as_str());
+            let result = eventbridge_setting(clients, spec, skip, &label).await;
+            run.end(kind, started, result)?;
+        }
+        // A pipeline without a queue made no notification entry.
+        Some(Delivery::Sns) | None => {}
+    }
+    if spec.delivery().is_some()
+        && let Ok(Some(config)) = optional(read_notification(&clients.s3, &spec.bucket.name).await)
+        && without_ours(&config, spec).1.is_some()
+    {
+        let label = format!("{entry} (from direct delivery)");
+        let started = run.start(kind, &label);
+        let result = notification(clients, spec, &label, run).await;
+        run.end(kind, started, result)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destroy_takes_every_kind_once() {
+        let mut order = DESTROY_ORDER.to_vec();
+        order.sort();
+        let mut all = ResourceKind::ALL.to_vec();
+        all.sort();
+        assert_eq!(order, all);
+    }
 }
