@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::docs::ResourceKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -71,8 +72,9 @@ pub enum Saved {
     /// ids), for the record. Restore cannot make it again: apply the spec
     /// that named it.
     Removed {
-        /// "queue", "role", "policy" or "user".
-        resource: String,
+        /// A queue (or dead-letter queue), role, policy, user, alarm or
+        /// alarm topic; written as `ResourceKind::as_str` words it.
+        resource: ResourceKind,
         name: String,
         record: Value,
     },
@@ -172,7 +174,9 @@ impl Saved {
             Saved::Rule { name, .. } => format!("rule-{name}"),
             Saved::Alarm { definition } => format!("alarm-{}", definition.alarm_name),
             Saved::TopicPolicy { .. } => "alarm-topic-policy".to_owned(),
-            Saved::Removed { resource, name, .. } => format!("removed-{resource}-{name}"),
+            Saved::Removed { resource, name, .. } => {
+                format!("removed-{}-{name}", resource.as_str())
+            }
         }
     }
 }
@@ -348,6 +352,24 @@ pub fn read(dir: &Path) -> Result<(Manifest, Vec<Saved>), ReadError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_removed_resource_is_recorded_by_its_kinds_word_and_read_back_typed() {
+        let removed = Saved::Removed {
+            resource: ResourceKind::DeadLetterQueue,
+            name: "acme-dlq".into(),
+            record: json!({"VisibilityTimeout": "30"}),
+        };
+        let text = serde_json::to_value(&removed).unwrap();
+        assert_eq!(text["resource"], "dead-letter-queue");
+        assert_eq!(removed.file_stem(), "removed-dead-letter-queue-acme-dlq");
+        let back: Saved = serde_json::from_value(text).unwrap();
+        assert_eq!(back, removed);
+        // A record of a kind sluice does not know is refused, not guessed.
+        let mut unknown = serde_json::to_value(&removed).unwrap();
+        unknown["resource"] = json!("table");
+        assert!(serde_json::from_value::<Saved>(unknown).is_err());
+    }
 
     #[test]
     fn saves_lazily_and_reads_back_in_order() {

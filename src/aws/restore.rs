@@ -305,15 +305,11 @@ fn describe(item: &Saved) -> (ResourceKind, String) {
             format!("access policy of topic {topic_arn}"),
         ),
         Saved::Removed { resource, name, .. } => (
-            match resource.as_str() {
-                "role" => ResourceKind::Role,
-                "policy" => ResourceKind::Policy,
-                "user" => ResourceKind::User,
-                "alarm" => ResourceKind::Alarm,
-                "alarm-topic" => ResourceKind::AlarmTopic,
-                _ => ResourceKind::Queue,
-            },
-            format!("{resource} {name}, removed by apply as no longer in the spec"),
+            *resource,
+            format!(
+                "{} {name}, removed by apply as no longer in the spec",
+                resource.as_str()
+            ),
         ),
     }
 }

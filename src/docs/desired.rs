@@ -1,7 +1,7 @@
 //! The desired state of each resource: the documents a plan compares with what
 //! exists and an apply puts in place.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -11,7 +11,7 @@ use super::{
 };
 use crate::spec::{Delivery, Spec};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ResourceKind {
     Policy,

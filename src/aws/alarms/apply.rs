@@ -127,7 +127,7 @@ impl Run<'_> {
             return Ok((StepOutcome::AlreadyGone, "already gone".into()));
         };
         self.save(Saved::Removed {
-            resource: ResourceKind::Alarm.as_str().to_owned(),
+            resource: ResourceKind::Alarm,
             name: item.name.clone(),
             record: found.definition.document(),
         })?;
@@ -147,7 +147,7 @@ impl Run<'_> {
     async fn remove_alarm_topic(&mut self, item: &PlanItem) -> StepResult {
         let arn = super::own_topic_arn(self.spec);
         self.save(Saved::Removed {
-            resource: ResourceKind::AlarmTopic.as_str().to_owned(),
+            resource: ResourceKind::AlarmTopic,
             name: item.name.clone(),
             record: item.before.clone().unwrap_or(Value::Null),
         })?;

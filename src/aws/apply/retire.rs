@@ -39,7 +39,7 @@ impl Run<'_> {
                 // Backed up first: what it is, for the record.
                 match orphan_record(self.clients, &orphan).await {
                     Ok(record) => self.save(Saved::Removed {
-                        resource: orphan.kind.as_str().to_owned(),
+                        resource: orphan.kind,
                         name: orphan.name.clone(),
                         record,
                     })?,

@@ -110,7 +110,11 @@ fn plan_tags(spec: &Spec, observed: &Observation, items: &mut [PlanItem]) {
                 .ok()
                 .flatten()
                 .map(|a| &a.tags),
-            _ => None,
+            // Adopted, or not tagged: a notification entry, a subscription.
+            ResourceKind::Bucket
+            | ResourceKind::Queue
+            | ResourceKind::Notification
+            | ResourceKind::Subscription => None,
         };
         let Some(existing) = existing else { continue };
         let desired = if item.resource == ResourceKind::Bucket {
