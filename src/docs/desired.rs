@@ -11,7 +11,25 @@ use super::{
 };
 use crate::spec::{Delivery, Spec};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// The kinds of resource a stack has, in the order an apply makes them (each
+/// may need those before it): the registry the engine's verbs walk. Apply
+/// goes forward through [`ResourceKind::ALL`] (by way of [`desired_state`]),
+/// destroy in its own declared order (`aws::destroy`), and each verb and
+/// export dispatches with an exhaustive `match`: a new kind is one variant
+/// here, then what the compiler points to.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ResourceKind {
     Policy,
@@ -32,20 +50,8 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    /// Every kind, in the order an apply makes them.
-    pub const ALL: [ResourceKind; 11] = [
-        ResourceKind::Policy,
-        ResourceKind::Role,
-        ResourceKind::User,
-        ResourceKind::Bucket,
-        ResourceKind::DeadLetterQueue,
-        ResourceKind::Queue,
-        ResourceKind::Notification,
-        ResourceKind::Subscription,
-        ResourceKind::Rule,
-        ResourceKind::AlarmTopic,
-        ResourceKind::Alarm,
-    ];
+    /// Every kind, in the order an apply makes them: the variants above.
+    pub const ALL: &'static [ResourceKind] = <Self as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -97,34 +103,102 @@ pub struct Desired {
     pub document: Value,
 }
 
-/// Every resource of the spec, in the order an apply creates them.
+/// Every resource of the spec, in the order an apply creates them: each
+/// kind the spec wants ([`ResourceKind::wanted`]), in [`ResourceKind::ALL`]'s
+/// order, as [`ResourceKind::desired`] makes it.
 pub fn desired_state(spec: &Spec) -> Vec<Desired> {
-    let arns = Arns::of(spec);
-    let mut out = vec![Desired {
-        kind: ResourceKind::Policy,
-        name: spec.policy.name.clone(),
-        create: true,
-        document: permissions_policy(spec),
-    }];
-    if ResourceKind::Role.wanted(spec) {
-        out.push(Desired {
-            kind: ResourceKind::Role,
-            name: spec.role.name.clone(),
-            create: true,
-            document: json!({
-                "AssumeRolePolicyDocument": trust_policy(spec),
-                "AttachedPolicies": [arns.policy],
-            }),
-        });
+    ResourceKind::ALL
+        .iter()
+        .filter(|kind| kind.wanted(spec))
+        .flat_map(|kind| kind.desired(spec))
+        .collect()
+}
+
+impl ResourceKind {
+    /// The resources of this kind as `spec` wants them: one, or one per
+    /// alarm, or none where the spec has nothing to put (a dead-letter
+    /// queue without attributes, a pipeline without delivery). Asked only of
+    /// a kind the spec wants.
+    fn desired(self, spec: &Spec) -> Vec<Desired> {
+        let arns = Arns::of(spec);
+        let one = |name: &str, create: bool, document: Value| {
+            vec![Desired {
+                kind: self,
+                name: name.to_owned(),
+                create,
+                document,
+            }]
+        };
+        match self {
+            ResourceKind::Policy => one(&spec.policy.name, true, permissions_policy(spec)),
+            ResourceKind::Role => one(
+                &spec.role.name,
+                true,
+                json!({
+                    "AssumeRolePolicyDocument": trust_policy(spec),
+                    "AttachedPolicies": [arns.policy],
+                }),
+            ),
+            ResourceKind::User => one(
+                &spec.user.name,
+                true,
+                json!({ "AttachedPolicies": [arns.policy] }),
+            ),
+            ResourceKind::Bucket => {
+                one(&spec.bucket.name, spec.bucket.create, bucket_document(spec))
+            }
+            ResourceKind::DeadLetterQueue => match dlq_attributes(spec) {
+                Some(attrs) => one(
+                    &spec.queue.dead_letter.name,
+                    true,
+                    expand_json_attributes(&attrs),
+                ),
+                None => Vec::new(),
+            },
+            ResourceKind::Queue => one(
+                &spec.queue.name,
+                spec.queue.create,
+                expand_json_attributes(&queue_attributes(spec)),
+            ),
+            ResourceKind::Notification => match spec.delivery() {
+                Some(Delivery::Direct) => {
+                    let entry = notification_entry(spec);
+                    // Against an empty configuration merging cannot conflict.
+                    let document = merge(&Value::Null, &entry).unwrap_or(entry);
+                    one(&spec.notification.id, true, document)
+                }
+                Some(Delivery::Eventbridge) => one(
+                    &eventbridge_setting_name(spec),
+                    true,
+                    json!({ EVENTBRIDGE_KEY: {} }),
+                ),
+                Some(Delivery::Sns) | None => Vec::new(),
+            },
+            ResourceKind::Subscription => {
+                one(&subscription_name(spec), true, subscription_document(spec))
+            }
+            ResourceKind::Rule => one(&spec.notification.id, true, rule_document(spec)),
+            ResourceKind::AlarmTopic => one(
+                &super::alarm_topic_name(spec),
+                true,
+                super::alarm_topic_document(spec),
+            ),
+            ResourceKind::Alarm => super::alarms(spec)
+                .into_iter()
+                .map(|alarm| Desired {
+                    kind: self,
+                    name: alarm.alarm_name.clone(),
+                    create: true,
+                    document: alarm.document(),
+                })
+                .collect(),
+        }
     }
-    if ResourceKind::User.wanted(spec) {
-        out.push(Desired {
-            kind: ResourceKind::User,
-            name: spec.user.name.clone(),
-            create: true,
-            document: json!({ "AttachedPolicies": [arns.policy] }),
-        });
-    }
+}
+
+/// The settings of a bucket the stack makes; an adopted bucket's are not
+/// the stack's to set (empty).
+fn bucket_document(spec: &Spec) -> Value {
     let mut bucket = Map::new();
     if spec.bucket.create {
         bucket.insert(
@@ -146,81 +220,7 @@ pub fn desired_state(spec: &Spec) -> Vec<Desired> {
             bucket.insert("Policy".into(), p);
         }
     }
-    out.push(Desired {
-        kind: ResourceKind::Bucket,
-        name: spec.bucket.name.clone(),
-        create: spec.bucket.create,
-        document: Value::Object(bucket),
-    });
-    // A pull import, a destination or a vendor's queue: no queue of ours.
-    if ResourceKind::Queue.wanted(spec) {
-        if ResourceKind::DeadLetterQueue.wanted(spec)
-            && let Some(attrs) = dlq_attributes(spec)
-        {
-            out.push(Desired {
-                kind: ResourceKind::DeadLetterQueue,
-                name: spec.queue.dead_letter.name.clone(),
-                create: true,
-                document: expand_json_attributes(&attrs),
-            });
-        }
-        out.push(Desired {
-            kind: ResourceKind::Queue,
-            name: spec.queue.name.clone(),
-            create: spec.queue.create,
-            document: expand_json_attributes(&queue_attributes(spec)),
-        });
-    }
-    match spec.delivery() {
-        Some(Delivery::Direct) => {
-            let entry = notification_entry(spec);
-            out.push(Desired {
-                kind: ResourceKind::Notification,
-                name: spec.notification.id.clone(),
-                create: true,
-                // Against an empty configuration merging cannot conflict.
-                document: merge(&Value::Null, &entry).unwrap_or(entry),
-            });
-        }
-        Some(Delivery::Sns) => out.push(Desired {
-            kind: ResourceKind::Subscription,
-            name: subscription_name(spec),
-            create: true,
-            document: subscription_document(spec),
-        }),
-        Some(Delivery::Eventbridge) => {
-            out.push(Desired {
-                kind: ResourceKind::Notification,
-                name: eventbridge_setting_name(spec),
-                create: true,
-                document: json!({ EVENTBRIDGE_KEY: {} }),
-            });
-            out.push(Desired {
-                kind: ResourceKind::Rule,
-                name: spec.notification.id.clone(),
-                create: true,
-                document: rule_document(spec),
-            });
-        }
-        None => {}
-    }
-    if ResourceKind::AlarmTopic.wanted(spec) {
-        out.push(Desired {
-            kind: ResourceKind::AlarmTopic,
-            name: super::alarm_topic_name(spec),
-            create: true,
-            document: super::alarm_topic_document(spec),
-        });
-    }
-    for alarm in super::alarms(spec) {
-        out.push(Desired {
-            kind: ResourceKind::Alarm,
-            name: alarm.alarm_name.clone(),
-            create: true,
-            document: alarm.document(),
-        });
-    }
-    out
+    Value::Object(bucket)
 }
 
 /// How a plan names the subscription: the queue on the topic.
@@ -362,13 +362,16 @@ mod tests {
                 alarms_no_queue,
             ]);
         }
-        let all = ResourceKind::ALL;
         for spec in &specs {
             let mut documented: Vec<ResourceKind> =
                 desired_state(spec).iter().map(|d| d.kind).collect();
             documented.sort();
             documented.dedup();
-            let wanted: Vec<ResourceKind> = all.into_iter().filter(|k| k.wanted(spec)).collect();
+            let wanted: Vec<ResourceKind> = ResourceKind::ALL
+                .iter()
+                .copied()
+                .filter(|k| k.wanted(spec))
+                .collect();
             assert_eq!(
                 documented,
                 wanted,
