@@ -28,16 +28,6 @@ pub struct ResolvedKey {
     pub aws_managed: bool,
 }
 
-impl ResolvedKey {
-    /// What a plan says about it.
-    pub fn note(&self) -> String {
-        format!(
-            "{}: the alias {} is the key {} (kms:DescribeKey); the documents name the key",
-            self.path, self.alias, self.key_arn
-        )
-    }
-}
-
 /// Why a spec's stack cannot be reached.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -46,7 +36,7 @@ pub enum ConnectError {
     Identity(#[from] AwsError),
     /// The spec names another account than the caller's.
     #[error(transparent)]
-    Account(#[from] super::plan::PlanError),
+    Account(#[from] super::plan::AccountError),
     /// A KMS alias of the spec could not be resolved.
     #[error(
         "{path}: {error}; give the key's ARN (arn:aws:kms:REGION:ACCOUNT:key/ID) instead of the alias"

@@ -38,7 +38,7 @@ pub enum CredentialProblem {
 }
 
 /// A failed AWS call: which action on which resource, and why.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AwsError {
     /// The IAM action, e.g. `s3:GetBucketPolicy`: what to grant on AccessDenied.
     pub action: &'static str,

@@ -103,13 +103,12 @@ pub fn not_ours(owner: &Owner, stack: &str) -> String {
 /// Why a plan to create bucket `name` refuses the bucket of that name that
 /// exists, and what to do instead.
 pub fn existing_bucket_refusal(name: &str, owner: &Owner, stack: &str) -> String {
-    let whose = match owner {
-        Owner::Other(other) => format!("belongs to stack {other} ({STACK_TAG}={other})"),
-        _ => format!("exists and is not this stack's (no {STACK_TAG}={stack} tag)"),
-    };
-    format!(
-        "bucket {name} {whose}: the spec would create it (bucket.create is true) and bring its settings and policy in line. To use it as it is, adopt it (bucket.create false: only the pipeline's notification is added, nothing else changes and destroy keeps it), or choose another bucket.name"
-    )
+    super::plan::PlanError::ExistingBucket {
+        name: name.to_owned(),
+        stack: stack.to_owned(),
+        owner: owner.clone(),
+    }
+    .to_string()
 }
 
 /// IAM tags as a map.

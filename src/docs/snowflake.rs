@@ -155,27 +155,55 @@ pub const STEPS: &[&str] = &[
     "Step 2: give DESC INTEGRATION's STORAGE_AWS_IAM_USER_ARN and STORAGE_AWS_EXTERNAL_ID and the pipe's notification_channel (SHOW PIPES), e.g. with `sluice snowflake --desc-integration FILE --show-pipes FILE`, and apply again: the role trusts Snowflake's user with its external ID and the bucket notifies the pipe's queue.",
 ];
 
-/// Where a two-step spec stands, for plans and screens: `None` once every
-/// vendor value is given (or for a profile of one step).
-pub fn step_note(spec: &Spec) -> Option<String> {
+/// Where a two-step spec stands: the vendor, its values still to come, and
+/// which half of the setup waits for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepOne {
+    pub vendor: &'static str,
+    /// The spec's keys of the values not given yet.
+    pub pending: Vec<&'static str>,
+    /// The role's trust waits for the vendor's principal.
+    pub trust: bool,
+    /// The bucket notification waits for the vendor's queue.
+    pub queue: bool,
+}
+
+impl std::fmt::Display for StepOne {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let vendor = self.vendor;
+        let now = match (self.trust, self.queue) {
+            (true, true) => {
+                "apply makes the bucket, the permissions policy and the role, whose trust policy lets nobody in yet, and no bucket notification"
+            }
+            (true, false) => "the role's trust policy lets nobody in yet",
+            _ => "there is no bucket notification yet",
+        };
+        write!(
+            f,
+            "{vendor}'s values not given yet: step 1 of 2 ({} to come). Now {now}; then run the SQL of `sluice snowflake --sql` in {vendor}, give its values (`sluice snowflake --desc-integration FILE --show-pipes FILE`) and apply again",
+            self.pending.join(", ")
+        )
+    }
+}
+
+/// Where a two-step spec stands, for plans: `None` once every vendor value
+/// is given (or for a profile of one step).
+pub fn step_one(spec: &Spec) -> Option<StepOne> {
     let pending = spec.pending_vendor_values();
     if pending.is_empty() {
         return None;
     }
-    let vendor = spec.profile().vendor;
-    let trust = spec.vendor_trust_pending();
-    let queue = spec.vendor_queue_pending();
-    let now = match (trust, queue) {
-        (true, true) => {
-            "apply makes the bucket, the permissions policy and the role, whose trust policy lets nobody in yet, and no bucket notification"
-        }
-        (true, false) => "the role's trust policy lets nobody in yet",
-        _ => "there is no bucket notification yet",
-    };
-    Some(format!(
-        "{vendor}'s values not given yet: step 1 of 2 ({} to come). Now {now}; then run the SQL of `sluice snowflake --sql` in {vendor}, give its values (`sluice snowflake --desc-integration FILE --show-pipes FILE`) and apply again",
-        pending.join(", ")
-    ))
+    Some(StepOne {
+        vendor: spec.profile().vendor,
+        pending,
+        trust: spec.vendor_trust_pending(),
+        queue: spec.vendor_queue_pending(),
+    })
+}
+
+/// [`step_one`] in words, for screens.
+pub fn step_note(spec: &Spec) -> Option<String> {
+    step_one(spec).map(|step| step.to_string())
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 use super::topic_document;
 use crate::aws::AwsError;
 use crate::aws::ownership::{Owner, owner};
-use crate::aws::plan::{PlanAction, PlanItem, Planner, Wanted, changed, not_the_stacks};
+use crate::aws::plan::{
+    PlanAction, PlanError, PlanItem, PlanNote, Planner, Remedy, Wanted, changed, not_the_stacks,
+};
 use crate::docs::{AlarmKind, ResourceKind, alarm_topic_name};
 
 impl<'a> Planner<'a> {
@@ -17,14 +19,13 @@ impl<'a> Planner<'a> {
             None => w.item(PlanAction::Create, None, Some(w.after.clone())),
             Some(topic) if owner(&topic.tags, &spec.name) != Owner::Stack => {
                 self.errors.push(not_the_stacks(
-                    "alarm-topic",
+                    ResourceKind::AlarmTopic,
                     &w.name,
                     &topic.tags,
                     &spec.name,
-                    &format!(
-                        "name it in alarms.topic_arn ({}) to have the alarms notify it as it is",
-                        topic.arn
-                    ),
+                    Remedy::NotifyTopic {
+                        arn: topic.arn.clone(),
+                    },
                 ));
                 w.item(PlanAction::Refused, None, None)
             }
@@ -46,12 +47,12 @@ impl<'a> Planner<'a> {
             && let Some(arn) = &spec.alarms.topic_arn
         {
             // Said once, for the first alarm.
-            let said = format!("alarms.topic_arn: the topic {arn} does not exist");
-            if !self.errors.iter().any(|e| e.starts_with(&said)) {
-                self.errors.push(format!(
-                    "{said}: the alarms would notify nobody; create it, or remove alarms.topic_arn to have sluice make {}",
-                    alarm_topic_name(spec)
-                ));
+            let missing = PlanError::AlarmTopicMissing {
+                arn: arn.clone(),
+                ours: alarm_topic_name(spec),
+            };
+            if !self.errors.contains(&missing) {
+                self.errors.push(missing);
             }
         }
         let found = self.observed.alarms.alarm(&w.name)?;
@@ -61,11 +62,11 @@ impl<'a> Planner<'a> {
                 let setting = AlarmKind::of_name(&spec.name, &w.name)
                     .map_or("alarms.enabled", AlarmKind::path);
                 self.errors.push(not_the_stacks(
-                    "alarm",
+                    ResourceKind::Alarm,
                     &w.name,
                     &alarm.tags,
                     &spec.name,
-                    &format!("rename or delete that alarm, or turn this one off ({setting})"),
+                    Remedy::TurnOff(setting),
                 ));
                 w.item(PlanAction::Refused, None, None)
             }
@@ -116,11 +117,10 @@ impl<'a> Planner<'a> {
                 tags: None,
             });
             if !topic.emails.is_empty() {
-                self.notes.push(format!(
-                    "the alarm topic {} goes with its subscriptions ({})",
-                    alarm_topic_name(spec),
-                    topic.emails.join(", ")
-                ));
+                self.notes.push(PlanNote::RetiredAlarmTopic {
+                    name: alarm_topic_name(spec),
+                    emails: topic.emails.clone(),
+                });
             }
         }
         items.extend(retired);

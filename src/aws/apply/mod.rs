@@ -175,7 +175,8 @@ pub async fn apply(
         access_key_id: None,
     };
     if !plan.errors.is_empty() {
-        return Err(run.failure(StepId::Plan, plan.errors.join("; ").into()));
+        let errors: Vec<String> = plan.errors.iter().map(ToString::to_string).collect();
+        return Err(run.failure(StepId::Plan, errors.join("; ").into()));
     }
     for item in &plan.items {
         let step = StepId::Apply(item.resource);

@@ -3,10 +3,10 @@
 use serde_json::{Map, Value};
 
 use crate::aws::AwsError;
-use crate::aws::ownership::{Owner, existing_bucket_refusal, owner};
+use crate::aws::ownership::{Owner, owner};
 use crate::docs::{bucket_policy, merge_bucket_policy};
 
-use super::{PlanAction, PlanItem, Planner, Wanted, changed};
+use super::{PlanAction, PlanError, PlanItem, PlanNote, Planner, Wanted, changed};
 
 impl<'a> Planner<'a> {
     /// The bucket: made, adopted as it is, or the stack's brought to the spec's
@@ -18,58 +18,61 @@ impl<'a> Planner<'a> {
         let notes = &mut self.notes;
         let name = &w.name;
         let after = &w.after;
-        observed.bucket.as_ref().map(|state| match (state, w.create) {
-            (None, true) => w.item(PlanAction::Create, None, Some(after.clone())),
-            (None, false) => {
-                errors.push(format!(
-                    "bucket {name} does not exist; the spec adopts an existing bucket (bucket.create is false)"
-                ));
-                w.item(PlanAction::Adopt, None, None)
-            }
-            (Some(_), false) => w.item(PlanAction::Adopt, None, None),
-            (Some(b), true)
-                if owner(&b.tags, &spec.name) != Owner::Stack
-                    && b.created_by.as_deref() != Some(spec.name.as_str()) =>
-            {
-                errors.push(existing_bucket_refusal(name, &owner(&b.tags, &spec.name), &spec.name));
-                w.item(PlanAction::Refused, None, None)
-            }
-            (Some(b), true) => {
-                if b.created_by.is_some() {
-                    notes.push(format!(
-                        "bucket {name} was created by an apply of this stack that stopped before tagging it (sluice's record of creations): apply tags it {}={}",
-                        crate::docs::STACK_TAG,
-                        spec.name
-                    ));
+        observed
+            .bucket
+            .as_ref()
+            .map(|state| match (state, w.create) {
+                (None, true) => w.item(PlanAction::Create, None, Some(after.clone())),
+                (None, false) => w.missing(errors),
+                (Some(_), false) => w.item(PlanAction::Adopt, None, None),
+                (Some(b), true)
+                    if owner(&b.tags, &spec.name) != Owner::Stack
+                        && b.created_by.as_deref() != Some(spec.name.as_str()) =>
+                {
+                    errors.push(PlanError::ExistingBucket {
+                        name: name.clone(),
+                        stack: spec.name.clone(),
+                        owner: owner(&b.tags, &spec.name),
+                    });
+                    w.item(PlanAction::Refused, None, None)
                 }
-                let mut before = Map::new();
-                let mut wanted = after.as_object().cloned().unwrap_or_default();
-                for key in wanted.keys() {
-                    let value = match key.as_str() {
-                        "PublicAccessBlockConfiguration" => b.public_access_block.clone(),
-                        "OwnershipControls" => b.ownership_controls.clone(),
-                        "ServerSideEncryptionConfiguration" => b.encryption.clone(),
-                        "VersioningConfiguration" => b.versioning.clone(),
-                        "ObjectLockConfiguration" => b.object_lock.clone(),
-                        "Policy" => b.policy.clone(),
-                        _ => None,
-                    };
-                    if let Some(v) = value {
-                        before.insert(key.clone(), v);
+                (Some(b), true) => {
+                    if b.created_by.is_some() {
+                        notes.push(PlanNote::CreatedUntagged {
+                            name: name.clone(),
+                            stack: spec.name.clone(),
+                        });
                     }
-                }
-                if let (Some(existing), Some(ours)) = (&b.policy, bucket_policy(spec)) {
-                    let merged = merge_bucket_policy(Some(existing), &ours);
-                    if merged != ours {
-                        notes.push(format!(
-                            "bucket {name} has a bucket policy of its own: sluice's statement is added to it, the others are kept"
-                        ));
+                    let mut before = Map::new();
+                    let mut wanted = after.as_object().cloned().unwrap_or_default();
+                    for key in wanted.keys() {
+                        let value = match key.as_str() {
+                            "PublicAccessBlockConfiguration" => b.public_access_block.clone(),
+                            "OwnershipControls" => b.ownership_controls.clone(),
+                            "ServerSideEncryptionConfiguration" => b.encryption.clone(),
+                            "VersioningConfiguration" => b.versioning.clone(),
+                            "ObjectLockConfiguration" => b.object_lock.clone(),
+                            "Policy" => b.policy.clone(),
+                            _ => None,
+                        };
+                        if let Some(v) = value {
+                            before.insert(key.clone(), v);
+                        }
                     }
-                    wanted.insert("Policy".into(), merged);
+                    if let (Some(existing), Some(ours)) = (&b.policy, bucket_policy(spec)) {
+                        let merged = merge_bucket_policy(Some(existing), &ours);
+                        if merged != ours {
+                            notes.push(PlanNote::BucketPolicyKept { name: name.clone() });
+                        }
+                        wanted.insert("Policy".into(), merged);
+                    }
+                    let (before, wanted) = (Value::Object(before), Value::Object(wanted));
+                    w.item(
+                        changed(&before, &wanted, PlanAction::Update),
+                        Some(before),
+                        Some(wanted),
+                    )
                 }
-                let (before, wanted) = (Value::Object(before), Value::Object(wanted));
-                w.item(changed(&before, &wanted, PlanAction::Update), Some(before), Some(wanted))
-            }
-        })
+            })
     }
 }

@@ -4,9 +4,12 @@ use serde_json::Value;
 
 use crate::aws::AwsError;
 use crate::aws::ownership::{Owner, owner};
+use crate::docs::ResourceKind;
+use crate::spec::path;
 
 use super::{
-    PlanAction, PlanItem, Planner, Wanted, changed, foreign_grants, not_the_stacks, proven,
+    PlanAction, PlanItem, PlanNote, Planner, Remedy, Wanted, changed, foreign_grants,
+    not_the_stacks, proven,
 };
 
 impl<'a> Planner<'a> {
@@ -21,22 +24,42 @@ impl<'a> Planner<'a> {
         let after = &w.after;
         observed.policy.as_ref().map(|state| match state {
             None => w.item(PlanAction::Create, None, Some(after.clone())),
-            Some(p) if !proven(&p.tags, p.description.as_deref(), &crate::docs::policy_description(spec), &spec.name) => {
-                errors.push(not_the_stacks("policy", name, &p.tags, &spec.name, "choose another policy.name"));
+            Some(p)
+                if !proven(
+                    &p.tags,
+                    p.description.as_deref(),
+                    &crate::docs::policy_description(spec),
+                    &spec.name,
+                ) =>
+            {
+                errors.push(not_the_stacks(
+                    ResourceKind::Policy,
+                    name,
+                    &p.tags,
+                    &spec.name,
+                    Remedy::Rename(path::POLICY_NAME),
+                ));
                 w.item(PlanAction::Refused, None, None)
             }
             Some(p) if !p.tags.contains_key(crate::docs::STACK_TAG) => {
                 // Made without tags (CloudFormation's ManagedPolicy takes none):
                 // apply records the adoption, so destroy can prove it is ours.
-                notes.push(format!(
-                    "policy {name} carries no {} tag (CloudFormation makes policies so): apply tags it {}={}",
-                    crate::docs::STACK_TAG,
-                    crate::docs::STACK_TAG,
-                    spec.name
-                ));
-                w.item(PlanAction::Update, Some(p.document.clone()), Some(after.clone()))
+                notes.push(PlanNote::NoStackTag {
+                    resource: ResourceKind::Policy,
+                    name: name.clone(),
+                    stack: spec.name.clone(),
+                });
+                w.item(
+                    PlanAction::Update,
+                    Some(p.document.clone()),
+                    Some(after.clone()),
+                )
             }
-            Some(p) => w.item(changed(&p.document, after, PlanAction::Update), Some(p.document.clone()), Some(after.clone())),
+            Some(p) => w.item(
+                changed(&p.document, after, PlanAction::Update),
+                Some(p.document.clone()),
+                Some(after.clone()),
+            ),
         })
     }
 
@@ -60,11 +83,11 @@ impl<'a> Planner<'a> {
                 ) =>
             {
                 errors.push(not_the_stacks(
-                    "role",
+                    ResourceKind::Role,
                     name,
                     &r.tags,
                     &spec.name,
-                    "choose another role.name",
+                    Remedy::Rename(path::ROLE_NAME),
                 ));
                 w.item(PlanAction::Refused, None, None)
             }
@@ -96,18 +119,29 @@ impl<'a> Planner<'a> {
         observed.user.as_ref().map(|state| match state {
             None => w.item(PlanAction::Create, None, Some(after.clone())),
             Some(u) if owner(&u.tags, &spec.name) != Owner::Stack => {
-                errors.push(not_the_stacks("user", name, &u.tags, &spec.name, "choose another user.name"));
+                errors.push(not_the_stacks(
+                    ResourceKind::User,
+                    name,
+                    &u.tags,
+                    &spec.name,
+                    Remedy::Rename(path::USER_NAME),
+                ));
                 w.item(PlanAction::Refused, None, None)
             }
             Some(u) => {
                 for key in &u.unsaved_keys {
-                    notes.push(format!(
-                        "user {name} has access key {key}, whose secret sluice did not save on this machine (made elsewhere, or by an apply stopped after IAM made it): if nobody holds it, replace it with `aws iam create-access-key --user-name {name}`, then `aws iam delete-access-key --user-name {name} --access-key-id {key}`"
-                    ));
+                    notes.push(PlanNote::UnsavedKey {
+                        user: name.clone(),
+                        key: key.clone(),
+                    });
                 }
                 let before = serde_json::json!({ "AttachedPolicies": u.attached });
                 let wanted = with_attachments(after, &u.attached, &arns.policy);
-                w.item(changed(&before, &wanted, PlanAction::Update), Some(before), Some(wanted))
+                w.item(
+                    changed(&before, &wanted, PlanAction::Update),
+                    Some(before),
+                    Some(wanted),
+                )
             }
         })
     }

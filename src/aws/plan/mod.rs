@@ -9,16 +9,19 @@ use super::observe::{Observation, RuleState};
 use super::ownership::{Owner, owner};
 use crate::docs::diff::json_diff;
 use crate::docs::{
-    ACCOUNT_PLACEHOLDER, Arns, Finding, MergeError, Overlap, ResourceKind, TagChange, bucket_tags,
-    desired_state, lint, rule_description, tag_change, tags,
+    Arns, Finding, ResourceKind, TagChange, bucket_tags, desired_state, lint, rule_description,
+    tag_change, tags,
 };
 use crate::spec::{Delivery, Spec};
 
 mod bucket;
+mod diagnostic;
 mod iam;
 mod queue;
 mod retire;
 mod route;
+
+pub use diagnostic::{PlanError, PlanNote, Remedy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -79,9 +82,9 @@ pub struct Plan {
     pub items: Vec<PlanItem>,
     pub findings: Vec<Finding>,
     /// Things observed or assumed that the reader should know.
-    pub notes: Vec<String>,
+    pub notes: Vec<PlanNote>,
     /// What stops an apply: resources that could not be read, conflicts.
-    pub errors: Vec<String>,
+    pub errors: Vec<PlanError>,
 }
 
 /// Tags follow the spec like any attribute, on every existing resource of
@@ -159,23 +162,19 @@ pub(super) fn proven(
 
 /// Why the plan refuses a same-named resource that is not the stack's, and what to do.
 pub(super) fn not_the_stacks(
-    kind: &str,
+    resource: ResourceKind,
     name: &str,
     tags: &std::collections::BTreeMap<String, String>,
     stack: &str,
-    offer: &str,
-) -> String {
-    let whose = match owner(tags, stack) {
-        Owner::Other(other) => format!(
-            "belongs to stack {other} ({}={other})",
-            crate::docs::STACK_TAG
-        ),
-        _ => format!(
-            "exists and is not this stack's (no {}={stack} tag, nor the description sluice writes)",
-            crate::docs::STACK_TAG
-        ),
-    };
-    format!("{kind} {name} {whose}: sluice does not take over what others made; {offer}")
+    remedy: Remedy,
+) -> PlanError {
+    PlanError::NotTheStacks {
+        resource,
+        name: name.to_owned(),
+        stack: stack.to_owned(),
+        owner: owner(tags, stack),
+        remedy,
+    }
 }
 
 /// Notes what the role grants beside our policy: whoever assumes it (the
@@ -184,26 +183,27 @@ pub(super) fn foreign_grants(
     role: &super::observe::RoleState,
     ours: &str,
     name: &str,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<PlanNote>,
 ) {
     for arn in role.attached.iter().filter(|a| *a != ours) {
-        let broad = role.broad.contains(arn);
-        notes.push(format!(
-            "role {name} also has the policy {arn} attached{}: whoever assumes the role (the connector) gets its permissions too; sluice neither needs nor removes it",
-            if broad { ", which grants far more than a connector needs" } else { "" }
-        ));
+        notes.push(PlanNote::ForeignAttachment {
+            role: name.to_owned(),
+            arn: arn.clone(),
+            broad: role.broad.contains(arn),
+        });
     }
     for (policy, broad) in &role.inline {
-        notes.push(format!(
-            "role {name} has an inline policy {policy}{}: whoever assumes the role (the connector) gets its permissions too; sluice neither needs nor removes it",
-            if *broad { " that allows every action on every resource" } else { "" }
-        ));
+        notes.push(PlanNote::InlinePolicy {
+            role: name.to_owned(),
+            policy: policy.clone(),
+            broad: *broad,
+        });
     }
 }
 
 /// Why a live plan cannot be made at all.
 #[derive(Debug, thiserror::Error)]
-pub enum PlanError {
+pub enum AccountError {
     #[error("the spec is for account {spec} but the credentials are for account {caller} ({arn})")]
     WrongAccount {
         spec: String,
@@ -218,8 +218,8 @@ pub(super) struct Planner<'a> {
     pub(super) spec: &'a Spec,
     pub(super) observed: &'a Observation,
     pub(super) arns: Arns,
-    pub(super) errors: Vec<String>,
-    pub(super) notes: Vec<String>,
+    pub(super) errors: Vec<PlanError>,
+    pub(super) notes: Vec<PlanNote>,
 }
 
 /// One resource the spec wants, as the documents describe it.
@@ -248,6 +248,16 @@ impl Wanted {
             before,
             after,
         }
+    }
+
+    /// The item of an adopted resource (`create: false`) that does not
+    /// exist, its error said in `errors`.
+    pub(super) fn missing(&self, errors: &mut Vec<PlanError>) -> PlanItem {
+        errors.push(PlanError::AdoptedMissing {
+            resource: self.kind,
+            name: self.name.clone(),
+        });
+        self.item(PlanAction::Adopt, None, None)
     }
 }
 
@@ -279,15 +289,10 @@ impl Plan {
                 after: Some(d.document),
             })
             .collect();
-        let mut notes = vec![
-            "offline: nothing was read from AWS; every resource is shown as if it did not exist yet"
-                .to_owned(),
-        ];
-        notes.extend(crate::docs::snowflake::step_note(spec));
+        let mut notes = vec![PlanNote::Offline];
+        notes.extend(crate::docs::snowflake::step_one(spec).map(PlanNote::VendorValuesPending));
         if spec.account_id.is_none() {
-            notes.push(format!(
-                "account_id is not set: documents show {ACCOUNT_PLACEHOLDER} where the account id goes; apply fills it in from the caller's identity"
-            ));
+            notes.push(PlanNote::AccountIdUnset);
         }
         Plan {
             items,
@@ -303,7 +308,7 @@ impl Plan {
     /// of the key policy statement.
     pub fn with_kms_keys(mut self, spec: &Spec, keys: &[super::ResolvedKey]) -> Plan {
         for key in keys {
-            self.notes.push(key.note());
+            self.notes.push(PlanNote::KmsAlias(key.clone()));
             if key.aws_managed && key.path == crate::spec::path::QUEUE_KMS_KEY_ARN {
                 let customer = crate::docs::queue_key_finding(spec, false);
                 self.findings.retain(|f| Some(f) != customer.as_ref());
@@ -317,7 +322,7 @@ impl Plan {
 
     /// The plan against what exists. `spec.account_id` is filled from the
     /// caller's identity when the spec does not name one.
-    pub fn live(spec: &Spec, observed: &Observation) -> Result<Plan, PlanError> {
+    pub fn live(spec: &Spec, observed: &Observation) -> Result<Plan, AccountError> {
         let spec = for_account(spec, &observed.identity)?;
         let spec = &spec;
         let mut planner = Planner {
@@ -325,7 +330,8 @@ impl Plan {
             observed,
             arns: Arns::of(spec),
             errors: Vec::new(),
-            notes: crate::docs::snowflake::step_note(spec)
+            notes: crate::docs::snowflake::step_one(spec)
+                .map(PlanNote::VendorValuesPending)
                 .into_iter()
                 .collect(),
         };
@@ -354,7 +360,10 @@ impl Plan {
             };
             match planned {
                 Ok(item) => items.push(item),
-                Err(e) => planner.errors.push(format!("{}: {e}", w.kind.as_str())),
+                Err(e) => planner.errors.push(PlanError::Unreadable {
+                    resource: w.kind,
+                    error: e.clone(),
+                }),
             }
         }
         planner.retirements(&mut items);
@@ -488,11 +497,11 @@ impl Plan {
 
 /// The spec as it applies to the caller's account: `account_id` filled in
 /// (and the default trusted principal with it); another account's spec is refused.
-pub fn for_account(spec: &Spec, caller: &super::Identity) -> Result<Spec, PlanError> {
+pub fn for_account(spec: &Spec, caller: &super::Identity) -> Result<Spec, AccountError> {
     let mut spec = spec.clone();
     match &spec.account_id {
         Some(account) if account != &caller.account => {
-            return Err(PlanError::WrongAccount {
+            return Err(AccountError::WrongAccount {
                 spec: account.clone(),
                 caller: caller.account.clone(),
                 arn: caller.arn.clone(),
@@ -515,23 +524,6 @@ pub fn for_account(spec: &Spec, caller: &super::Identity) -> Result<Spec, PlanEr
         }
     }
     Ok(spec)
-}
-
-/// Why a direct notification cannot be written beside another team's
-/// entry, and the two routes that leave that entry alone, with their keys.
-pub fn overlap_refusal(overlap: &Overlap) -> String {
-    let sns = if overlap.kind == "topic" {
-        format!(
-            "through that entry's topic, to which the bucket already publishes these events (set notification.delivery to \"sns\" and notification.topic_arn to \"{}\" in the spec)",
-            overlap.target
-        )
-    } else {
-        "through an SNS topic the bucket already publishes these events to (set notification.delivery to \"sns\" and notification.topic_arn to its ARN in the spec)".to_owned()
-    };
-    format!(
-        "{}; nothing will be written. Two routes deliver to our queue without touching that entry: {sns}; or through EventBridge (set notification.delivery to \"eventbridge\")",
-        MergeError::Overlap(Box::new(overlap.clone()))
-    )
 }
 
 #[cfg(test)]

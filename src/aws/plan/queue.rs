@@ -8,7 +8,7 @@ use crate::docs::{
     ResourceKind, desired::expand_json_attributes, merge_bucket_policy, queue_policy,
 };
 
-use super::{PlanAction, PlanItem, Planner, Wanted, changed, not_the_stacks};
+use super::{PlanAction, PlanItem, Planner, Remedy, Wanted, changed, not_the_stacks};
 
 impl<'a> Planner<'a> {
     /// The queue or dead-letter queue: made, adopted (our statement merged into
@@ -27,19 +27,14 @@ impl<'a> Planner<'a> {
             };
             state.as_ref().map(|state| match (state, w.create) {
                 (None, true) => w.item(PlanAction::Create, None, Some(after.clone())),
-                (None, false) => {
-                    errors.push(format!(
-                        "queue {name} does not exist; the spec adopts an existing queue (queue.create is false)"
-                    ));
-                    w.item(PlanAction::Adopt, None, None)
-                }
+                (None, false) => w.missing(errors),
                 (Some(q), true) if owner(&q.tags, &spec.name) != Owner::Stack => {
-                    let offer = if w.kind == ResourceKind::Queue {
-                        "adopt it (queue.create false: only the pipeline's statement is added to its access policy, and destroy keeps it), or choose another queue.name"
+                    let remedy = if w.kind == ResourceKind::Queue {
+                        Remedy::AdoptQueue
                     } else {
-                        "choose another queue.dead_letter.name"
+                        Remedy::Rename(crate::spec::path::DLQ_NAME)
                     };
-                    errors.push(not_the_stacks(w.kind.as_str(), name, &q.tags, &spec.name, offer));
+                    errors.push(not_the_stacks(w.kind, name, &q.tags, &spec.name, remedy));
                     w.item(PlanAction::Refused, None, None)
                 }
                 (Some(q), create) => {
@@ -62,8 +57,16 @@ impl<'a> Planner<'a> {
                         .filter_map(|(k, _)| current.get(k).map(|v| (k.clone(), v.clone())))
                         .collect();
                     let before = Value::Object(before);
-                    let if_changed = if create { PlanAction::Update } else { PlanAction::Adopt };
-                    w.item(changed(&before, &wanted, if_changed), Some(before), Some(wanted))
+                    let if_changed = if create {
+                        PlanAction::Update
+                    } else {
+                        PlanAction::Adopt
+                    };
+                    w.item(
+                        changed(&before, &wanted, if_changed),
+                        Some(before),
+                        Some(wanted),
+                    )
                 }
             })
         }

@@ -7,7 +7,7 @@ use crate::aws::ownership::{Owner, owner};
 use crate::docs::{ResourceKind, without_ours};
 use crate::spec::Delivery;
 
-use super::{PlanAction, PlanItem, Planner, rule_is_the_stacks};
+use super::{PlanAction, PlanItem, PlanNote, Planner, rule_is_the_stacks};
 
 impl Planner<'_> {
     /// What the spec no longer wants of the stack, each a planned delete (or
@@ -24,10 +24,9 @@ impl Planner<'_> {
             && let Ok(Some(rule)) = &observed.rule
             && rule_is_the_stacks(rule, spec)
         {
-            notes.push(format!(
-                "EventBridge rule {} is this stack's from EventBridge delivery, which the spec no longer uses: while it stays, each event arrives twice; apply removes it (and the bucket's EventBridge delivery when no other rule may use it)",
-                spec.notification.id
-            ));
+            notes.push(PlanNote::RetiredRule {
+                name: spec.notification.id.clone(),
+            });
             items.push(PlanItem {
                 tags: None,
                 resource: ResourceKind::Rule,
@@ -48,14 +47,14 @@ impl Planner<'_> {
             && spec.queue.create
             && let Ok(Some(sub)) = &observed.subscription
         {
-            notes.push(format!(
-                "queue {} is still subscribed to a topic ({}) from SNS delivery, which the spec no longer uses: apply unsubscribes it (the topic and its other subscriptions are left as they are)",
-                spec.queue.name,
-                sub.attributes
+            notes.push(PlanNote::RetiredSubscription {
+                queue: spec.queue.name.clone(),
+                topic: sub
+                    .attributes
                     .get("TopicArn")
                     .and_then(Value::as_str)
-                    .unwrap_or("its subscription")
-            ));
+                    .map(str::to_owned),
+            });
             items.push(PlanItem {
                 tags: None,
                 resource: ResourceKind::Subscription,
@@ -72,9 +71,7 @@ impl Planner<'_> {
             && let Ok(Some(b)) = &observed.bucket
             && let (rest, Some(id)) = without_ours(&b.notification, spec)
         {
-            notes.push(format!(
-                "notification entry {id} is this stack's, and the spec has no queue for it now: it would keep sending to a queue nobody reads; apply removes it (entries of others kept)"
-            ));
+            notes.push(PlanNote::RetiredEntry { id: id.clone() });
             items.push(PlanItem {
                 tags: None,
                 resource: ResourceKind::Notification,
@@ -89,11 +86,10 @@ impl Planner<'_> {
             && let Ok(Some(u)) = &observed.user
             && owner(&u.tags, &spec.name) == Owner::Stack
         {
-            notes.push(format!(
-                "user {} is this stack's and the spec no longer has a user: apply deletes it with its {} (a deleted key cannot be restored; anyone using it loses access)",
-                spec.user.name,
-                crate::words::count(u.access_keys, "access key")
-            ));
+            notes.push(PlanNote::RetiredUser {
+                name: spec.user.name.clone(),
+                access_keys: u.access_keys,
+            });
             items.push(PlanItem {
                 tags: None,
                 resource: ResourceKind::User,
@@ -112,9 +108,10 @@ impl Planner<'_> {
             && let Ok(Some(b)) = &observed.bucket
             && let (rest, Some(id)) = without_ours(&b.notification, spec)
         {
-            notes.push(format!(
-                "notification entry {id} is sluice's from direct delivery: it is removed, as the subscription replaces it"
-            ));
+            notes.push(PlanNote::DirectEntryReplaced {
+                id: id.clone(),
+                by: Delivery::Sns,
+            });
             items.push(PlanItem {
                 tags: None,
                 resource: ResourceKind::Notification,
@@ -129,17 +126,10 @@ impl Planner<'_> {
         match &observed.orphans {
             Ok(orphans) => {
                 for orphan in orphans {
-                    notes.push(format!(
-                        "{} is this stack's (tag {}={}) and the spec no longer names it (renamed, turned off, or the previous connector's): apply deletes it as destroy would{}",
-                        orphan.label(),
-                        crate::docs::STACK_TAG,
-                        spec.name,
-                        if orphan.kind == ResourceKind::Queue {
-                            ", keeping it while it holds messages"
-                        } else {
-                            ""
-                        }
-                    ));
+                    notes.push(PlanNote::RetiredOrphan {
+                        orphan: orphan.clone(),
+                        stack: spec.name.clone(),
+                    });
                     items.push(PlanItem {
                         tags: None,
                         resource: orphan.kind,
@@ -150,9 +140,7 @@ impl Planner<'_> {
                     });
                 }
             }
-            Err(e) => notes.push(format!(
-                "resources of this stack under names the spec no longer uses could not be looked for ({e}): a renamed queue, policy, role or user would stay"
-            )),
+            Err(e) => notes.push(PlanNote::OrphansUnknown(e.clone())),
         }
     }
 }

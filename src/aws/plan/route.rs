@@ -6,12 +6,14 @@ use serde_json::{Map, Value};
 
 use crate::aws::AwsError;
 use crate::aws::observe::{RuleState, SubscriptionState};
+use crate::aws::ownership::owner;
 use crate::docs::{
-    MergeError, covering_topic_entry, enable_eventbridge, merge, notification_entry, recognise,
-    rule_description, without_ours,
+    MergeError, ResourceKind, covering_topic_entry, enable_eventbridge, merge, notification_entry,
+    recognise, rule_description, without_ours,
 };
+use crate::spec::Delivery;
 
-use super::{PlanAction, PlanItem, Planner, Wanted, changed, overlap_refusal};
+use super::{PlanAction, PlanError, PlanItem, PlanNote, Planner, Wanted, changed};
 
 impl<'a> Planner<'a> {
     /// The bucket's EventBridge delivery (EventBridge route): turned on beside
@@ -29,17 +31,18 @@ impl<'a> Planner<'a> {
                 // An entry of ours from an earlier direct delivery goes: the rule replaces it.
                 let (rest, retired) = without_ours(&current, spec);
                 if let Some(id) = &retired {
-                    notes.push(format!(
-                        "notification entry {id} is sluice's from direct delivery: it is removed, as EventBridge replaces it"
-                    ));
+                    notes.push(PlanNote::DirectEntryReplaced {
+                        id: id.clone(),
+                        by: Delivery::Eventbridge,
+                    });
                 }
                 let wanted = enable_eventbridge(&rest);
                 let foreign = count_entries(&rest);
                 if foreign > 0 {
-                    notes.push(format!(
-                        "the bucket's notification configuration has {foreign} other entr{}: kept as they are, EventBridge delivery is added beside them",
-                        if foreign == 1 { "y" } else { "ies" }
-                    ));
+                    notes.push(PlanNote::OtherEntries {
+                        count: foreign,
+                        delivery: Delivery::Eventbridge,
+                    });
                 }
                 let action = if state.is_none() {
                     PlanAction::Create
@@ -63,30 +66,33 @@ impl<'a> Planner<'a> {
             match &observed.bucket {
                 Ok(Some(b)) => {
                     if let Err(why) = covering_topic_entry(&b.notification, spec) {
-                        errors.push(format!("{why}; nothing will be written"));
+                        errors.push(PlanError::NoTopicEntry { reason: why });
                     }
                 }
-                Ok(None) => errors.push(format!(
-                    "bucket {} does not exist: notification.delivery sns relies on the topic entry of a bucket that already publishes to {}",
-                    spec.bucket.name,
-                    spec.notification.topic_arn.as_deref().unwrap_or_default()
-                )),
+                Ok(None) => errors.push(PlanError::NoBucketForTopic {
+                    bucket: spec.bucket.name.clone(),
+                    topic: spec.notification.topic_arn.clone().unwrap_or_default(),
+                }),
                 Err(_) => {} // reported with the bucket
             }
             observed.subscription.as_ref().map(|state| match state {
                 None => w.item(PlanAction::Create, None, Some(after.clone())),
                 // The queue is adopted and already subscribed: its owners' subscription, maybe.
                 Some(sub) if !spec.queue.create => {
-                    notes.push(format!(
-                        "queue {} is adopted and already subscribed to the topic ({}): the subscription is left as it is",
-                        spec.queue.name, sub.arn
-                    ));
+                    notes.push(PlanNote::AdoptedSubscription {
+                        queue: spec.queue.name.clone(),
+                        arn: sub.arn.clone(),
+                    });
                     let before = subscription_as_planned(after, sub);
                     w.item(PlanAction::Adopt, Some(before.clone()), Some(before))
                 }
                 Some(sub) => {
                     let before = subscription_as_planned(after, sub);
-                    w.item(changed(&before, after, PlanAction::Update), Some(before), Some(after.clone()))
+                    w.item(
+                        changed(&before, after, PlanAction::Update),
+                        Some(before),
+                        Some(after.clone()),
+                    )
                 }
             })
         }
@@ -106,17 +112,18 @@ impl<'a> Planner<'a> {
                 match rule.tags.get(crate::docs::STACK_TAG) {
                     Some(stack) if stack == &spec.name => {}
                     // Made without tags (CloudFormation's rule takes none), with our description.
-                    None if rule.description == rule_description(spec) => notes.push(format!(
-                        "rule {name} carries no {} tag (CloudFormation makes rules so): it is this stack's by its description, and apply tags it {}={}",
-                        crate::docs::STACK_TAG,
-                        crate::docs::STACK_TAG,
-                        spec.name
-                    )),
-                    _ => errors.push(format!(
-                        "an EventBridge rule {name} exists and is not this stack's (no {}={} tag): choose another notification.id, which names the rule",
-                        crate::docs::STACK_TAG,
-                        spec.name
-                    )),
+                    None if rule.description == rule_description(spec) => {
+                        notes.push(PlanNote::NoStackTag {
+                            resource: ResourceKind::Rule,
+                            name: name.clone(),
+                            stack: spec.name.clone(),
+                        })
+                    }
+                    _ => errors.push(PlanError::ForeignRule {
+                        name: name.clone(),
+                        stack: spec.name.clone(),
+                        owner: owner(&rule.tags, &spec.name),
+                    }),
                 }
                 let (before, wanted) = rule_as_planned(after, rule);
                 let action = if rule.tags.contains_key(crate::docs::STACK_TAG) {
@@ -143,32 +150,32 @@ impl<'a> Planner<'a> {
                 .unwrap_or_else(|| Value::Object(Map::new()));
             let (ours, taken) = recognise(&current, &notification_entry(spec));
             if let Some(id) = &taken {
-                notes.push(format!(
-                    "notification entry {id} is sluice's (this queue, these events, this key filter) under an Id S3 gave it, as CloudFormation leaves it: kept as it is"
-                ));
+                notes.push(PlanNote::EntryRecognised { id: id.clone() });
             }
             let our_id = taken.as_deref().unwrap_or(&spec.notification.id);
             match merge(&current, &ours) {
                 Err(MergeError::Overlap(overlap)) => {
-                    errors.push(overlap_refusal(&overlap));
+                    errors.push(PlanError::Overlap(overlap));
                     w.item(PlanAction::Update, Some(current), None)
                 }
                 Ok(merged) => {
-                    let foreign = count_entries(&current) - usize::from(crate::docs::has_entry(&current, our_id));
+                    let foreign = count_entries(&current)
+                        - usize::from(crate::docs::has_entry(&current, our_id));
                     if foreign > 0 {
-                        notes.push(format!(
-                            "the bucket's notification configuration has {foreign} other entr{}: kept as they are",
-                            if foreign == 1 { "y" } else { "ies" }
-                        ));
+                        notes.push(PlanNote::OtherEntries {
+                            count: foreign,
+                            delivery: Delivery::Direct,
+                        });
                     }
-                    let action = if state.is_none() { PlanAction::Create } else { changed(&current, &merged, PlanAction::Update) };
+                    let action = if state.is_none() {
+                        PlanAction::Create
+                    } else {
+                        changed(&current, &merged, PlanAction::Update)
+                    };
                     w.item(action, Some(current), Some(merged))
                 }
                 Err(e) => {
-                    errors.push(match e {
-                        MergeError::Overlap(_) | MergeError::IdTaken { .. } => format!("{e}; nothing will be written"),
-                        other => other.to_string(),
-                    });
+                    errors.push(PlanError::Merge(e));
                     w.item(PlanAction::Update, Some(current), None)
                 }
             }

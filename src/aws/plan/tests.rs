@@ -14,9 +14,9 @@ fn a_two_step_spec_keeps_its_blank_principals_and_its_plan_says_step_one() {
     assert!(filled.vendor_trust_pending());
     let plan = Plan::offline(&spec);
     assert!(
-        plan.notes
-            .iter()
-            .any(|n| n.starts_with("Snowflake's values not given yet: step 1 of 2")),
+        plan.notes.iter().any(|n| n
+            .to_string()
+            .starts_with("Snowflake's values not given yet: step 1 of 2")),
         "{:?}",
         plan.notes
     );
@@ -46,7 +46,7 @@ fn a_resolved_alias_is_noted_and_an_aws_managed_queue_key_is_an_error() {
     assert!(
         plan.notes
             .iter()
-            .any(|n| n.contains("alias/aws/sqs is the key"))
+            .any(|n| n.to_string().contains("alias/aws/sqs is the key"))
     );
     assert_eq!(plan.findings[0].severity, crate::docs::Severity::Error);
     assert!(plan.findings[0].message.contains("alias/aws/sqs"));
@@ -80,7 +80,11 @@ fn offline_plan_creates_everything_and_adopts_what_exists() {
         ]
     );
     assert!(plan.has_changes());
-    assert!(plan.notes.iter().any(|n| n.contains("<ACCOUNT_ID>")));
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.to_string().contains("<ACCOUNT_ID>"))
+    );
     let json = plan.to_json();
     assert_eq!(json[0]["resource"], "policy");
     assert_eq!(json[0]["action"], "create");

@@ -159,7 +159,7 @@ pub fn lines(model: &Model, width: usize) -> (Lines, Lines) {
             );
         }
     }
-    let mut errors: Vec<String> = plan.errors.clone();
+    let mut errors: Vec<String> = plan.errors.iter().map(ToString::to_string).collect();
     if let Some(e) = &model.derived.account_error {
         errors.insert(0, e.clone());
     }
@@ -180,7 +180,7 @@ pub fn lines(model: &Model, width: usize) -> (Lines, Lines) {
         out.push(Line::raw(""));
         out.push(heading(t, "Notes"));
         for note in &plan.notes {
-            wrapped(&mut out, note, width, 2, t.dim());
+            wrapped(&mut out, &note.to_string(), width, 2, t.dim());
         }
     }
     let mut footer = Vec::new();
