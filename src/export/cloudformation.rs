@@ -72,73 +72,131 @@ pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
         Value::String(arns.queue_url.clone())
     };
 
+    // Each kind the spec wants, in the order apply makes them; the match
+    // says where each goes in the template.
     let mut resources = Map::new();
-    resources.insert(
-        POLICY.into(),
-        json!({
-            "Type": "AWS::IAM::ManagedPolicy",
-            "Properties": {
-                "ManagedPolicyName": spec.policy.name,
-                "Description": docs::policy_description(spec),
-                "PolicyDocument": docs::permissions_policy(spec),
+    for &kind in ResourceKind::ALL {
+        if kind.wanted(spec) {
+            kind_resources(kind, spec, &arns, &queue_arn, &queue_url, &mut resources);
+        }
+    }
+
+    json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": description(spec),
+        "Rules": {
+            "RegionMatchesSpec": {
+                "Assertions": [{
+                    "Assert": { "Fn::Equals": [reference("AWS::Region"), spec.region] },
+                    "AssertDescription": format!(
+                        "The spec's ARNs name region {}: deploy this stack there.",
+                        spec.region
+                    ),
+                }],
             },
-        }),
-    );
-    if ResourceKind::Role.wanted(spec) {
-        resources.insert(
-            ROLE.into(),
-            json!({
-                "Type": "AWS::IAM::Role",
-                "Properties": {
-                    "RoleName": spec.role.name,
-                    "Description": docs::role_description(spec),
-                    "AssumeRolePolicyDocument": docs::trust_policy(spec),
-                    "ManagedPolicyArns": [reference(POLICY)],
-                    "Tags": tag_list(spec),
-                },
-            }),
-        );
-    }
-    if ResourceKind::User.wanted(spec) {
-        resources.insert(
-            USER.into(),
-            json!({
-                "Type": "AWS::IAM::User",
-                "Properties": {
-                    "UserName": spec.user.name,
-                    "ManagedPolicyArns": [reference(POLICY)],
-                    "Tags": tag_list(spec),
-                },
-            }),
-        );
-    }
-    if ResourceKind::Queue.wanted(spec) && spec.queue.create {
-        if let Some(attributes) = docs::dlq_attributes(spec) {
+        },
+        "Resources": with_account(Value::Object(resources)),
+        "Outputs": with_account(Value::Object(outputs(spec, &queue_arn, &queue_url))),
+    })
+}
+
+/// The template's resources for `kind` (one the spec wants).
+fn kind_resources(
+    kind: ResourceKind,
+    spec: &Spec,
+    arns: &Arns,
+    queue_arn: &Value,
+    queue_url: &Value,
+    resources: &mut Map<String, Value>,
+) {
+    match kind {
+        ResourceKind::Policy => {
             resources.insert(
-                DLQ.into(),
-                queue_resource(spec, &spec.queue.dead_letter.name, &attributes, &arns),
+                POLICY.into(),
+                json!({
+                    "Type": "AWS::IAM::ManagedPolicy",
+                    "Properties": {
+                        "ManagedPolicyName": spec.policy.name,
+                        "Description": docs::policy_description(spec),
+                        "PolicyDocument": docs::permissions_policy(spec),
+                    },
+                }),
             );
         }
-        let attributes = docs::queue_attributes(spec);
-        resources.insert(
-            QUEUE.into(),
-            queue_resource(spec, &spec.queue.name, &attributes, &arns),
-        );
-    }
-    if ResourceKind::Queue.wanted(spec) {
-        resources.insert(
-            QUEUE_POLICY.into(),
-            json!({
-                "Type": "AWS::SQS::QueuePolicy",
-                "Properties": {
-                    "Queues": [queue_url.clone()],
-                    "PolicyDocument": docs::queue_policy(spec),
-                },
-            }),
-        );
-    }
-    match spec.delivery() {
-        Some(Delivery::Sns) => {
+        ResourceKind::Role => {
+            resources.insert(
+                ROLE.into(),
+                json!({
+                    "Type": "AWS::IAM::Role",
+                    "Properties": {
+                        "RoleName": spec.role.name,
+                        "Description": docs::role_description(spec),
+                        "AssumeRolePolicyDocument": docs::trust_policy(spec),
+                        "ManagedPolicyArns": [reference(POLICY)],
+                        "Tags": tag_list(spec),
+                    },
+                }),
+            );
+        }
+        ResourceKind::User => {
+            resources.insert(
+                USER.into(),
+                json!({
+                    "Type": "AWS::IAM::User",
+                    "Properties": {
+                        "UserName": spec.user.name,
+                        "ManagedPolicyArns": [reference(POLICY)],
+                        "Tags": tag_list(spec),
+                    },
+                }),
+            );
+        }
+        // An adopted bucket is not the template's: its notification is
+        // left to `sluice apply` (see the header notes).
+        ResourceKind::Bucket if !spec.bucket.create => {}
+        ResourceKind::Bucket => {
+            resources.insert(BUCKET.into(), bucket_resource(spec, queue_arn));
+            if let Some(policy) = docs::bucket_policy(spec) {
+                resources.insert(
+                    BUCKET_POLICY.into(),
+                    json!({
+                        "Type": "AWS::S3::BucketPolicy",
+                        "Properties": { "Bucket": reference(BUCKET), "PolicyDocument": policy },
+                    }),
+                );
+            }
+        }
+        ResourceKind::DeadLetterQueue => {
+            if let Some(attributes) = docs::dlq_attributes(spec) {
+                resources.insert(
+                    DLQ.into(),
+                    queue_resource(spec, &spec.queue.dead_letter.name, &attributes, arns),
+                );
+            }
+        }
+        ResourceKind::Queue => {
+            if spec.queue.create {
+                let attributes = docs::queue_attributes(spec);
+                resources.insert(
+                    QUEUE.into(),
+                    queue_resource(spec, &spec.queue.name, &attributes, arns),
+                );
+            }
+            resources.insert(
+                QUEUE_POLICY.into(),
+                json!({
+                    "Type": "AWS::SQS::QueuePolicy",
+                    "Properties": {
+                        "Queues": [queue_url],
+                        "PolicyDocument": docs::queue_policy(spec),
+                    },
+                }),
+            );
+        }
+        // The bucket's NotificationConfiguration (see [`bucket_resource`]):
+        // CloudFormation has no resource of its own for it.
+        ResourceKind::Notification => {}
+        ResourceKind::Subscription => {
             let document = docs::subscription_document(spec);
             let attributes = &document["Attributes"];
             let mut properties = json!({
@@ -160,7 +218,7 @@ pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
                 }),
             );
         }
-        Some(Delivery::Eventbridge) => {
+        ResourceKind::Rule => {
             resources.insert(
                 RULE.into(),
                 json!({
@@ -176,40 +234,9 @@ pub(crate) fn cloudformation_value(spec: &Spec) -> Value {
                 }),
             );
         }
-        Some(Delivery::Direct) | None => {}
+        ResourceKind::AlarmTopic => alarm_topic_resources(spec, resources),
+        ResourceKind::Alarm => alarm_resources(spec, resources),
     }
-    if spec.bucket.create {
-        resources.insert(BUCKET.into(), bucket_resource(spec, &queue_arn));
-        if let Some(policy) = docs::bucket_policy(spec) {
-            resources.insert(
-                BUCKET_POLICY.into(),
-                json!({
-                    "Type": "AWS::S3::BucketPolicy",
-                    "Properties": { "Bucket": reference(BUCKET), "PolicyDocument": policy },
-                }),
-            );
-        }
-    }
-
-    alarm_resources(spec, &mut resources);
-
-    json!({
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": description(spec),
-        "Rules": {
-            "RegionMatchesSpec": {
-                "Assertions": [{
-                    "Assert": { "Fn::Equals": [reference("AWS::Region"), spec.region] },
-                    "AssertDescription": format!(
-                        "The spec's ARNs name region {}: deploy this stack there.",
-                        spec.region
-                    ),
-                }],
-            },
-        },
-        "Resources": with_account(Value::Object(resources)),
-        "Outputs": with_account(Value::Object(outputs(spec, &queue_arn, &queue_url))),
-    })
 }
 
 /// `spec` without its account id: its documents then carry [`ACCOUNT_PLACEHOLDER`]
@@ -236,53 +263,53 @@ pub(super) fn describe_connector_value(key: &str) -> &'static str {
     }
 }
 
-/// The alarms' topic (when sluice makes it: its access policy and the
-/// e-mail subscription too) and one `AWS::CloudWatch::Alarm` per alarm,
-/// whose properties are the PutMetricAlarm definition itself. The alarms
-/// name sluice's topic by `Ref`, so it is made first.
+/// The alarms' topic, when sluice makes it: its access policy and the
+/// e-mail subscription too.
+fn alarm_topic_resources(spec: &Spec, resources: &mut Map<String, Value>) {
+    let topic_arn = docs::alarm_topic_arn(spec);
+    resources.insert(
+        ALARM_TOPIC.into(),
+        json!({
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "TopicName": docs::alarm_topic_name(spec),
+                "Tags": tag_list(spec),
+            },
+        }),
+    );
+    resources.insert(
+        ALARM_TOPIC_POLICY.into(),
+        json!({
+            "Type": "AWS::SNS::TopicPolicy",
+            "Properties": {
+                "Topics": [reference(ALARM_TOPIC)],
+                "PolicyDocument": referring(
+                    docs::alarm_topic_policy(spec), &topic_arn, ALARM_TOPIC,
+                ),
+            },
+        }),
+    );
+    if let Some(email) = &spec.alarms.email {
+        resources.insert(
+            ALARM_EMAIL.into(),
+            json!({
+                "Type": "AWS::SNS::Subscription",
+                "Properties": {
+                    "Protocol": "email",
+                    "TopicArn": reference(ALARM_TOPIC),
+                    "Endpoint": email,
+                },
+            }),
+        );
+    }
+}
+
+/// One `AWS::CloudWatch::Alarm` per alarm, whose properties are the
+/// PutMetricAlarm definition itself; they name sluice's topic by `Ref` (made
+/// before them).
 fn alarm_resources(spec: &Spec, resources: &mut Map<String, Value>) {
     let topic_arn = docs::alarm_topic_arn(spec);
     let makes_topic = ResourceKind::AlarmTopic.wanted(spec);
-    if makes_topic {
-        resources.insert(
-            ALARM_TOPIC.into(),
-            json!({
-                "Type": "AWS::SNS::Topic",
-                "Properties": {
-                    "TopicName": docs::alarm_topic_name(spec),
-                    "Tags": tag_list(spec),
-                },
-            }),
-        );
-        resources.insert(
-            ALARM_TOPIC_POLICY.into(),
-            json!({
-                "Type": "AWS::SNS::TopicPolicy",
-                "Properties": {
-                    "Topics": [reference(ALARM_TOPIC)],
-                    "PolicyDocument": referring(
-                        docs::alarm_topic_policy(spec), &topic_arn, ALARM_TOPIC,
-                    ),
-                },
-            }),
-        );
-        if let Some(email) = &spec.alarms.email {
-            resources.insert(
-                ALARM_EMAIL.into(),
-                json!({
-                    "Type": "AWS::SNS::Subscription",
-                    "Properties": {
-                        "Protocol": "email",
-                        "TopicArn": reference(ALARM_TOPIC),
-                        "Endpoint": email,
-                    },
-                }),
-            );
-        }
-    }
-    if !ResourceKind::Alarm.wanted(spec) {
-        return;
-    }
     for alarm in docs::alarms(spec) {
         let Some(kind) = alarm.kind(&spec.name) else {
             continue;

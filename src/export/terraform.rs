@@ -69,15 +69,14 @@ pub fn terraform(spec: &Spec) -> String {
     locals.attr("tags", tag_map(docs::tags(spec)));
     file.block(locals);
 
-    iam(&mut file, spec);
-    let queue = ResourceKind::Queue
-        .wanted(spec)
-        .then(|| queues(&mut file, spec, &arns));
-    bucket(&mut file, spec, queue.as_ref());
-    if let Some(queue) = &queue {
-        route(&mut file, spec, queue);
+    // Each kind the spec wants, in the order apply makes them; the match
+    // says which blocks each is.
+    let queue = ResourceKind::Queue.wanted(spec).then(|| QueueRef::of(spec));
+    for &kind in ResourceKind::ALL {
+        if kind.wanted(spec) {
+            kind_blocks(kind, &mut file, spec, &arns, queue.as_ref());
+        }
     }
-    alarms(&mut file, spec);
     outputs(&mut file, spec, queue.as_ref());
     file.render()
 }
@@ -88,7 +87,58 @@ struct QueueRef {
     url: &'static str,
 }
 
-fn iam(file: &mut File, spec: &Spec) {
+impl QueueRef {
+    fn of(spec: &Spec) -> QueueRef {
+        if spec.queue.create {
+            QueueRef {
+                arn: "aws_sqs_queue.queue.arn",
+                url: "aws_sqs_queue.queue.url",
+            }
+        } else {
+            QueueRef {
+                arn: "data.aws_sqs_queue.queue.arn",
+                url: "data.aws_sqs_queue.queue.url",
+            }
+        }
+    }
+}
+
+/// The blocks of `kind` (one the spec wants).
+fn kind_blocks(
+    kind: ResourceKind,
+    file: &mut File,
+    spec: &Spec,
+    arns: &Arns,
+    queue: Option<&QueueRef>,
+) {
+    match kind {
+        ResourceKind::Policy => policy(file, spec),
+        ResourceKind::Role => role(file, spec),
+        ResourceKind::User => user(file, spec),
+        ResourceKind::Bucket => bucket(file, spec),
+        ResourceKind::DeadLetterQueue => dead_letter_queue(file, spec),
+        ResourceKind::Queue => {
+            if let Some(queue) = queue {
+                sqs_queue(file, spec, arns, queue);
+            }
+        }
+        ResourceKind::Notification => notification(file, spec, queue),
+        ResourceKind::Subscription => {
+            if let Some(queue) = queue {
+                subscription(file, spec, queue);
+            }
+        }
+        ResourceKind::Rule => {
+            if let Some(queue) = queue {
+                rule(file, spec, queue);
+            }
+        }
+        ResourceKind::AlarmTopic => alarm_topic(file, spec),
+        ResourceKind::Alarm => alarms(file, spec),
+    }
+}
+
+fn policy(file: &mut File, spec: &Spec) {
     let mut policy = Block::resource("aws_iam_policy", "consumer");
     policy
         .attr("name", Expr::str(&spec.policy.name))
@@ -96,83 +146,76 @@ fn iam(file: &mut File, spec: &Spec) {
         .attr("policy", Expr::jsonencode(&docs::permissions_policy(spec)))
         .attr("tags", Expr::raw("local.tags"));
     file.block(policy);
+}
 
-    if ResourceKind::Role.wanted(spec) {
-        let mut role = Block::resource("aws_iam_role", "consumer");
-        role.attr("name", Expr::str(&spec.role.name))
-            .attr("description", Expr::str(&docs::role_description(spec)))
-            .attr(
-                "assume_role_policy",
-                Expr::jsonencode(&docs::trust_policy(spec)),
-            )
-            .attr("tags", Expr::raw("local.tags"));
-        file.block(role);
-        let mut attachment = Block::resource("aws_iam_role_policy_attachment", "consumer");
-        attachment
-            .attr("role", Expr::raw("aws_iam_role.consumer.name"))
-            .attr("policy_arn", Expr::raw("aws_iam_policy.consumer.arn"));
-        file.block(attachment);
-    }
+fn role(file: &mut File, spec: &Spec) {
+    let mut role = Block::resource("aws_iam_role", "consumer");
+    role.attr("name", Expr::str(&spec.role.name))
+        .attr("description", Expr::str(&docs::role_description(spec)))
+        .attr(
+            "assume_role_policy",
+            Expr::jsonencode(&docs::trust_policy(spec)),
+        )
+        .attr("tags", Expr::raw("local.tags"));
+    file.block(role);
+    let mut attachment = Block::resource("aws_iam_role_policy_attachment", "consumer");
+    attachment
+        .attr("role", Expr::raw("aws_iam_role.consumer.name"))
+        .attr("policy_arn", Expr::raw("aws_iam_policy.consumer.arn"));
+    file.block(attachment);
+}
 
-    if ResourceKind::User.wanted(spec) {
-        file.comment(&format!(
-            "No aws_iam_access_key: its secret would be stored in plain text in the Terraform state.\n\
-             Create the key with `aws iam create-access-key --user-name {}` (or `sluice apply`).",
-            spec.user.name
+fn user(file: &mut File, spec: &Spec) {
+    file.comment(&format!(
+        "No aws_iam_access_key: its secret would be stored in plain text in the Terraform state.\n\
+         Create the key with `aws iam create-access-key --user-name {}` (or `sluice apply`).",
+        spec.user.name
+    ));
+    let mut user = Block::resource("aws_iam_user", "consumer");
+    user.attr("name", Expr::str(&spec.user.name))
+        .attr("tags", Expr::raw("local.tags"));
+    file.attached_block(user);
+    let mut attachment = Block::resource("aws_iam_user_policy_attachment", "consumer");
+    attachment
+        .attr("user", Expr::raw("aws_iam_user.consumer.name"))
+        .attr("policy_arn", Expr::raw("aws_iam_policy.consumer.arn"));
+    file.block(attachment);
+}
+
+fn dead_letter_queue(file: &mut File, spec: &Spec) {
+    if let Some(attributes) = &docs::dlq_attributes(spec) {
+        file.block(queue_block(
+            "dlq",
+            &spec.queue.dead_letter.name,
+            attributes,
+            None,
         ));
-        let mut user = Block::resource("aws_iam_user", "consumer");
-        user.attr("name", Expr::str(&spec.user.name))
-            .attr("tags", Expr::raw("local.tags"));
-        file.attached_block(user);
-        let mut attachment = Block::resource("aws_iam_user_policy_attachment", "consumer");
-        attachment
-            .attr("user", Expr::raw("aws_iam_user.consumer.name"))
-            .attr("policy_arn", Expr::raw("aws_iam_policy.consumer.arn"));
-        file.block(attachment);
     }
 }
 
-fn queues(file: &mut File, spec: &Spec, arns: &Arns) -> QueueRef {
-    let queue = if spec.queue.create {
-        let dlq = docs::dlq_attributes(spec);
-        if let Some(attributes) = &dlq {
-            file.block(queue_block(
-                "dlq",
-                &spec.queue.dead_letter.name,
-                attributes,
-                None,
-            ));
-        }
+/// The queue (made, or adopted as a data source) and its access policy.
+fn sqs_queue(file: &mut File, spec: &Spec, arns: &Arns, queue: &QueueRef) {
+    if spec.queue.create {
         // Through the reference, so the dead-letter queue is created first.
-        let dlq_ref = dlq
-            .is_some()
-            .then_some((arns.dlq.as_str(), "aws_sqs_queue.dlq.arn"));
+        let dlq_ref =
+            docs::dlq_attributes(spec).map(|_| (arns.dlq.as_str(), "aws_sqs_queue.dlq.arn"));
         file.block(queue_block(
             "queue",
             &spec.queue.name,
             &docs::queue_attributes(spec),
             dlq_ref,
         ));
-        QueueRef {
-            arn: "aws_sqs_queue.queue.arn",
-            url: "aws_sqs_queue.queue.url",
-        }
     } else {
         file.comment("The queue is adopted: only its access policy is managed here.");
         let mut data = Block::new("data", &["aws_sqs_queue", "queue"]);
         data.attr("name", Expr::str(&spec.queue.name));
         file.attached_block(data);
-        QueueRef {
-            arn: "data.aws_sqs_queue.queue.arn",
-            url: "data.aws_sqs_queue.queue.url",
-        }
-    };
+    }
     let mut policy = Block::resource("aws_sqs_queue_policy", "queue");
     policy
         .attr("queue_url", Expr::raw(queue.url))
         .attr("policy", Expr::jsonencode(&docs::queue_policy(spec)));
     file.block(policy);
-    queue
 }
 
 /// An `aws_sqs_queue` with the arguments its attributes document gives,
@@ -253,7 +296,7 @@ fn tag_map(tags: std::collections::BTreeMap<String, String>) -> Expr {
     )
 }
 
-fn bucket(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
+fn bucket(file: &mut File, spec: &Spec) {
     if !spec.bucket.create && !spec.writes_bucket_notification() {
         let mut data = Block::new("data", &["aws_s3_bucket", "source"]);
         data.attr("bucket", Expr::str(&spec.bucket.name));
@@ -325,7 +368,16 @@ fn bucket(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
             .attr("policy", Expr::jsonencode(&policy));
         file.block(block);
     }
+}
 
+/// The bucket's notification (on a bucket the stack makes: an adopted one's
+/// is merged by `sluice apply` or setup.sh): EventBridge delivery turned
+/// on, or our entry for the queue.
+fn notification(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
+    if !spec.bucket.create {
+        return;
+    }
+    let bucket_id = || Expr::raw("aws_s3_bucket.source.id");
     if spec.delivery() == Some(Delivery::Eventbridge) {
         let mut notification = Block::resource("aws_s3_bucket_notification", "source");
         notification
@@ -371,98 +423,99 @@ fn bucket(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
     file.block(notification);
 }
 
-/// The SNS subscription or the EventBridge rule and target that bring the
-/// bucket's events to the queue (`notification.delivery` sns or eventbridge).
-fn route(file: &mut File, spec: &Spec, queue: &QueueRef) {
-    let after_policy = || Expr::List(vec![Expr::raw("aws_sqs_queue_policy.queue")]);
-    match spec.delivery() {
-        Some(Delivery::Sns) => {
-            let document = docs::subscription_document(spec);
-            let attributes = &document["Attributes"];
-            let mut block = Block::resource("aws_sns_topic_subscription", "queue");
-            block
-                .attr(
-                    "topic_arn",
-                    Expr::str(spec.notification.topic_arn.as_deref().unwrap_or_default()),
-                )
-                .attr("protocol", Expr::str("sqs"))
-                .attr("endpoint", Expr::raw(queue.arn))
-                .attr(
-                    "raw_message_delivery",
-                    Expr::raw(attributes["RawMessageDelivery"].as_str().unwrap_or("false")),
-                );
-            if let Some(filter) = attributes.get("FilterPolicy") {
-                block
-                    .attr("filter_policy_scope", Expr::str("MessageBody"))
-                    .attr("filter_policy", Expr::jsonencode(filter));
-            }
-            block.attr("depends_on", after_policy());
-            file.block(block);
-        }
-        Some(Delivery::Eventbridge) => {
-            let mut rule = Block::resource("aws_cloudwatch_event_rule", "object_created");
-            rule.attr("name", Expr::str(&spec.notification.id))
-                .attr("description", Expr::str(&docs::rule_description(spec)))
-                .attr(
-                    "event_pattern",
-                    Expr::jsonencode(&docs::event_pattern(spec)),
-                )
-                .attr("state", Expr::str("ENABLED"))
-                .attr("tags", Expr::raw("local.tags"));
-            file.block(rule);
-            let mut target = Block::resource("aws_cloudwatch_event_target", "queue");
-            target
-                .attr(
-                    "rule",
-                    Expr::raw("aws_cloudwatch_event_rule.object_created.name"),
-                )
-                .attr("target_id", Expr::str(docs::TARGET_ID))
-                .attr("arn", Expr::raw(queue.arn))
-                .attr("depends_on", after_policy());
-            file.block(target);
-        }
-        Some(Delivery::Direct) | None => {}
+/// Everything the route waits for: the queue accepts the sender first.
+fn after_queue_policy() -> Expr {
+    Expr::List(vec![Expr::raw("aws_sqs_queue_policy.queue")])
+}
+
+/// The queue's subscription to the bucket's SNS topic (`delivery: sns`).
+fn subscription(file: &mut File, spec: &Spec, queue: &QueueRef) {
+    let document = docs::subscription_document(spec);
+    let attributes = &document["Attributes"];
+    let mut block = Block::resource("aws_sns_topic_subscription", "queue");
+    block
+        .attr(
+            "topic_arn",
+            Expr::str(spec.notification.topic_arn.as_deref().unwrap_or_default()),
+        )
+        .attr("protocol", Expr::str("sqs"))
+        .attr("endpoint", Expr::raw(queue.arn))
+        .attr(
+            "raw_message_delivery",
+            Expr::raw(attributes["RawMessageDelivery"].as_str().unwrap_or("false")),
+        );
+    if let Some(filter) = attributes.get("FilterPolicy") {
+        block
+            .attr("filter_policy_scope", Expr::str("MessageBody"))
+            .attr("filter_policy", Expr::jsonencode(filter));
+    }
+    block.attr("depends_on", after_queue_policy());
+    file.block(block);
+}
+
+/// The EventBridge rule and its target, the queue (`delivery: eventbridge`).
+fn rule(file: &mut File, spec: &Spec, queue: &QueueRef) {
+    let mut rule = Block::resource("aws_cloudwatch_event_rule", "object_created");
+    rule.attr("name", Expr::str(&spec.notification.id))
+        .attr("description", Expr::str(&docs::rule_description(spec)))
+        .attr(
+            "event_pattern",
+            Expr::jsonencode(&docs::event_pattern(spec)),
+        )
+        .attr("state", Expr::str("ENABLED"))
+        .attr("tags", Expr::raw("local.tags"));
+    file.block(rule);
+    let mut target = Block::resource("aws_cloudwatch_event_target", "queue");
+    target
+        .attr(
+            "rule",
+            Expr::raw("aws_cloudwatch_event_rule.object_created.name"),
+        )
+        .attr("target_id", Expr::str(docs::TARGET_ID))
+        .attr("arn", Expr::raw(queue.arn))
+        .attr("depends_on", after_queue_policy());
+    file.block(target);
+}
+
+/// How the configuration refers to the alarms' topic sluice makes.
+const ALARM_TOPIC: &str = "aws_sns_topic.alarms.arn";
+
+/// `expr` with sluice's alarm topic by reference, when sluice makes it.
+fn alarm_topic_ref(spec: &Spec, expr: Expr) -> Expr {
+    if ResourceKind::AlarmTopic.wanted(spec) {
+        expr.with_reference(&docs::alarm_topic_arn(spec), ALARM_TOPIC)
+    } else {
+        expr
     }
 }
 
-/// The alarms' topic (when sluice makes it: with its access policy and the
-/// e-mail subscription) and one `aws_cloudwatch_metric_alarm` per alarm,
-/// from its PutMetricAlarm definition; sluice's topic by reference.
+/// The alarms' topic, when sluice makes it: with its access policy and the
+/// e-mail subscription.
+fn alarm_topic(file: &mut File, spec: &Spec) {
+    let mut topic = Block::resource("aws_sns_topic", "alarms");
+    topic
+        .attr("name", Expr::str(&docs::alarm_topic_name(spec)))
+        .attr("tags", Expr::raw("local.tags"));
+    file.block(topic);
+    let mut policy = Block::resource("aws_sns_topic_policy", "alarms");
+    policy.attr("arn", Expr::raw(ALARM_TOPIC)).attr(
+        "policy",
+        alarm_topic_ref(spec, Expr::jsonencode(&docs::alarm_topic_policy(spec))),
+    );
+    file.block(policy);
+    if let Some(email) = &spec.alarms.email {
+        let mut subscription = Block::resource("aws_sns_topic_subscription", "alarm_email");
+        subscription
+            .attr("topic_arn", Expr::raw(ALARM_TOPIC))
+            .attr("protocol", Expr::str("email"))
+            .attr("endpoint", Expr::str(email));
+        file.block(subscription);
+    }
+}
+
+/// One `aws_cloudwatch_metric_alarm` per alarm, from its PutMetricAlarm
+/// definition; sluice's topic by reference.
 fn alarms(file: &mut File, spec: &Spec) {
-    const TOPIC: &str = "aws_sns_topic.alarms.arn";
-    let topic_arn = docs::alarm_topic_arn(spec);
-    let makes_topic = ResourceKind::AlarmTopic.wanted(spec);
-    let topic_ref = |expr: Expr| {
-        if makes_topic {
-            expr.with_reference(&topic_arn, TOPIC)
-        } else {
-            expr
-        }
-    };
-    if makes_topic {
-        let mut topic = Block::resource("aws_sns_topic", "alarms");
-        topic
-            .attr("name", Expr::str(&docs::alarm_topic_name(spec)))
-            .attr("tags", Expr::raw("local.tags"));
-        file.block(topic);
-        let mut policy = Block::resource("aws_sns_topic_policy", "alarms");
-        policy.attr("arn", Expr::raw(TOPIC)).attr(
-            "policy",
-            topic_ref(Expr::jsonencode(&docs::alarm_topic_policy(spec))),
-        );
-        file.block(policy);
-        if let Some(email) = &spec.alarms.email {
-            let mut subscription = Block::resource("aws_sns_topic_subscription", "alarm_email");
-            subscription
-                .attr("topic_arn", Expr::raw(TOPIC))
-                .attr("protocol", Expr::str("email"))
-                .attr("endpoint", Expr::str(email));
-            file.block(subscription);
-        }
-    }
-    if !ResourceKind::Alarm.wanted(spec) {
-        return;
-    }
     let dimensions = |dims: &[docs::Dimension]| {
         Expr::Object(
             dims.iter()
@@ -478,8 +531,12 @@ fn alarms(file: &mut File, spec: &Spec) {
             "aws_cloudwatch_metric_alarm",
             &kind.suffix().replace('-', "_"),
         );
-        let actions =
-            |arns: &[String]| topic_ref(Expr::List(arns.iter().map(|a| Expr::str(a)).collect()));
+        let actions = |arns: &[String]| {
+            alarm_topic_ref(
+                spec,
+                Expr::List(arns.iter().map(|a| Expr::str(a)).collect()),
+            )
+        };
         block
             .attr("alarm_name", Expr::str(&alarm.alarm_name))
             .attr("alarm_description", Expr::str(&alarm.alarm_description))

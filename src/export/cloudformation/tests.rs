@@ -65,6 +65,7 @@ fn all_types(template: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// In the order apply makes them (`ResourceKind::ALL`).
 #[test]
 fn default_spec_has_every_resource_in_order() {
     let template = cloudformation_value(&acme());
@@ -74,11 +75,11 @@ fn default_spec_has_every_resource_in_order() {
         [
             POLICY,
             ROLE,
+            BUCKET,
+            BUCKET_POLICY,
             DLQ,
             QUEUE,
-            QUEUE_POLICY,
-            BUCKET,
-            BUCKET_POLICY
+            QUEUE_POLICY
         ]
     );
     assert_eq!(
@@ -86,11 +87,11 @@ fn default_spec_has_every_resource_in_order() {
         [
             "AWS::IAM::ManagedPolicy",
             "AWS::IAM::Role",
-            "AWS::SQS::Queue",
-            "AWS::SQS::Queue",
-            "AWS::SQS::QueuePolicy",
             "AWS::S3::Bucket",
-            "AWS::S3::BucketPolicy"
+            "AWS::S3::BucketPolicy",
+            "AWS::SQS::Queue",
+            "AWS::SQS::Queue",
+            "AWS::SQS::QueuePolicy"
         ]
     );
     assert!(
@@ -400,7 +401,7 @@ fn adopted_queue_is_referenced_by_its_constructed_url_and_arn() {
     let template = cloudformation_value(&spec);
     assert_eq!(
         resource_ids(&template),
-        [POLICY, ROLE, QUEUE_POLICY, BUCKET, BUCKET_POLICY]
+        [POLICY, ROLE, BUCKET, BUCKET_POLICY, QUEUE_POLICY]
     );
     let url = json!({"Fn::Sub": "https://sqs.us-west-2.amazonaws.com/${AWS::AccountId}/acme-ingest-queue"});
     let arn = json!({"Fn::Sub": "arn:aws:sqs:us-west-2:${AWS::AccountId}:acme-ingest-queue"});
@@ -425,11 +426,11 @@ fn user_without_role_and_never_an_access_key() {
         [
             POLICY,
             USER,
+            BUCKET,
+            BUCKET_POLICY,
             DLQ,
             QUEUE,
-            QUEUE_POLICY,
-            BUCKET,
-            BUCKET_POLICY
+            QUEUE_POLICY
         ]
     );
     assert!(!all_types(&template).contains(&"AWS::IAM::AccessKey"));
@@ -455,7 +456,7 @@ fn dlq_disabled_means_no_redrive() {
     let template = cloudformation_value(&spec);
     assert_eq!(
         resource_ids(&template),
-        [POLICY, ROLE, QUEUE, QUEUE_POLICY, BUCKET, BUCKET_POLICY]
+        [POLICY, ROLE, BUCKET, BUCKET_POLICY, QUEUE, QUEUE_POLICY]
     );
     assert!(props(&template, QUEUE).get("RedrivePolicy").is_none());
     assert!(!serde_json::to_string(&template).unwrap().contains(DLQ));
