@@ -53,6 +53,28 @@ impl ResourceKind {
     /// Every kind, in the order an apply makes them: the variants above.
     pub const ALL: &'static [ResourceKind] = <Self as strum::VariantArray>::VARIANTS;
 
+    /// The order destroy takes a stack down, kind by kind: the alarms first (on
+    /// a queue about to go they would only go off) and their topic, the route
+    /// into the queue (the rule before the bucket's EventBridge setting it
+    /// needs), the queues, the IAM identities (the policy first: deleting it
+    /// detaches it), and the bucket last, once nothing of the stack writes to
+    /// it (destroy, and setup.sh's removals of what the spec no longer has,
+    /// go in this order). Every kind is here once (a test holds it to
+    /// [`ResourceKind::ALL`]).
+    pub const DESTROY_ORDER: &'static [ResourceKind] = &[
+        ResourceKind::Alarm,
+        ResourceKind::AlarmTopic,
+        ResourceKind::Rule,
+        ResourceKind::Subscription,
+        ResourceKind::Notification,
+        ResourceKind::Queue,
+        ResourceKind::DeadLetterQueue,
+        ResourceKind::Policy,
+        ResourceKind::Role,
+        ResourceKind::User,
+        ResourceKind::Bucket,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceKind::Policy => "policy",
@@ -316,6 +338,13 @@ pub fn expand_json_attributes(attrs: &Value) -> Value {
 mod tests {
     use super::*;
     use crate::docs::testing::acme;
+
+    #[test]
+    fn destroy_takes_every_kind_once() {
+        let mut order = ResourceKind::DESTROY_ORDER.to_vec();
+        order.sort();
+        assert_eq!(order, ResourceKind::ALL);
+    }
 
     /// The documents hold exactly the kinds the membership rule wants, for
     /// every connector and the parts a spec turns off or routes otherwise.

@@ -42,54 +42,97 @@ pub fn setup_script(spec: &Spec) -> String {
     out.push_str(&header(spec));
     out.push_str(PRELUDE);
 
+    // Each phase walks the kinds the spec wants, in the order apply makes
+    // them; each has one exhaustive match on the kind.
+    let wanted: Vec<ResourceKind> = ResourceKind::ALL
+        .iter()
+        .copied()
+        .filter(|kind| kind.wanted(s))
+        .collect();
+
     // -- documents -------------------------------------------------------
     let _ = writeln!(
         out,
         "\n# ---- documents (sluice's own, {ACCOUNT_PLACEHOLDER} filled in at run time)"
     );
-    embed(&mut out, "permissions-policy.json", &permissions_policy(s));
-    if ResourceKind::Role.wanted(s) {
-        embed(&mut out, "trust-policy.json", &trust_policy(s));
+    for &kind in &wanted {
+        documents(&mut out, kind, s);
     }
-    if s.bucket.create {
-        embed(
-            &mut out,
-            "bucket-public-access-block.json",
-            &public_access_block(s),
-        );
-        embed(
-            &mut out,
-            "bucket-ownership-controls.json",
-            &ownership_controls(spec),
-        );
-        embed(&mut out, "bucket-encryption.json", &bucket_encryption(s));
-        if let Some(v) = versioning(s) {
-            embed(&mut out, "bucket-versioning.json", &v);
-        }
-        if let Some(lock) = docs::object_lock(s) {
-            embed(&mut out, "bucket-object-lock.json", &lock);
-        }
-        if let Some(p) = bucket_policy(s) {
-            embed(&mut out, "bucket-policy.json", &p);
-        }
+
+    // -- preflight -------------------------------------------------------
+    out.push_str(if s.bucket.create {
+        PREFLIGHT_CREATE_BUCKET
+    } else {
+        PREFLIGHT_ADOPT_BUCKET
+    });
+    // Same-named resources must be this stack's (its tag, or for
+    // CloudFormation's untagged policy and role, the description it writes).
+    out.push_str(PREFLIGHT_OWNERSHIP);
+    for &kind in &wanted {
+        preflight(&mut out, kind, s);
     }
-    if let Some(attrs) = dlq_attributes(s) {
-        embed(&mut out, "dlq-attributes.json", &attrs);
+
+    // -- steps -----------------------------------------------------------
+    if ResourceKind::Alarm.wanted(s) || ResourceKind::AlarmTopic.wanted(s) {
+        out.push_str(ALARM_FUNCTIONS);
     }
-    if ResourceKind::Queue.wanted(s) {
-        if s.queue.create {
-            embed(&mut out, "queue-attributes.json", &queue_attributes(s));
-        } else {
-            embed(&mut out, "queue-policy.json", &queue_policy(s));
-        }
+    for &kind in &wanted {
+        step(&mut out, kind, s);
     }
-    match s.delivery() {
-        Some(Delivery::Direct) => {
-            embed(&mut out, "notification-entry.json", &notification_entry(s));
+    // What the stack no longer has, in the order destroy takes it down.
+    for &kind in ResourceKind::DESTROY_ORDER {
+        retire(&mut out, kind, s);
+    }
+    out.push_str(&summary(spec));
+    out
+}
+
+/// The documents the steps of `kind` read, embedded in the script.
+fn documents(out: &mut String, kind: ResourceKind, s: &Spec) {
+    match kind {
+        ResourceKind::Policy => embed(out, "permissions-policy.json", &permissions_policy(s)),
+        ResourceKind::Role => embed(out, "trust-policy.json", &trust_policy(s)),
+        ResourceKind::User => {}
+        ResourceKind::Bucket if !s.bucket.create => {}
+        ResourceKind::Bucket => {
+            embed(
+                out,
+                "bucket-public-access-block.json",
+                &public_access_block(s),
+            );
+            embed(
+                out,
+                "bucket-ownership-controls.json",
+                &ownership_controls(s),
+            );
+            embed(out, "bucket-encryption.json", &bucket_encryption(s));
+            if let Some(v) = versioning(s) {
+                embed(out, "bucket-versioning.json", &v);
+            }
+            if let Some(lock) = docs::object_lock(s) {
+                embed(out, "bucket-object-lock.json", &lock);
+            }
+            if let Some(p) = bucket_policy(s) {
+                embed(out, "bucket-policy.json", &p);
+            }
         }
-        Some(Delivery::Sns) => {
+        ResourceKind::DeadLetterQueue => {
+            if let Some(attrs) = dlq_attributes(s) {
+                embed(out, "dlq-attributes.json", &attrs);
+            }
+        }
+        ResourceKind::Queue if s.queue.create => {
+            embed(out, "queue-attributes.json", &queue_attributes(s));
+        }
+        ResourceKind::Queue => embed(out, "queue-policy.json", &queue_policy(s)),
+        // Our entry (direct), or with EventBridge delivery the entry a
+        // direct delivery of this stack left, recognised and removed.
+        ResourceKind::Notification => {
+            embed(out, "notification-entry.json", &notification_entry(s));
+        }
+        ResourceKind::Subscription => {
             // What a direct delivery of this stack left is recognised and removed.
-            embed(&mut out, "notification-entry.json", &notification_entry(s));
+            embed(out, "notification-entry.json", &notification_entry(s));
             // As `aws sns subscribe --attributes` takes them: every value a string.
             let attributes: serde_json::Map<String, Value> =
                 docs::subscription_document(s)["Attributes"]
@@ -102,138 +145,143 @@ pub fn setup_script(spec: &Spec) -> String {
                     })
                     .collect();
             embed(
-                &mut out,
+                out,
                 "subscription-attributes.json",
                 &Value::Object(attributes),
             );
         }
-        Some(Delivery::Eventbridge) => {
-            embed(&mut out, "notification-entry.json", &notification_entry(s));
-            embed(&mut out, "event-pattern.json", &docs::event_pattern(s));
+        ResourceKind::Rule => embed(out, "event-pattern.json", &docs::event_pattern(s)),
+        ResourceKind::AlarmTopic => {
+            embed(out, "alarm-topic-policy.json", &docs::alarm_topic_policy(s));
         }
-        None => {}
+        ResourceKind::Alarm => {
+            for alarm in docs::alarms(s) {
+                if let Some(kind) = alarm.kind(&s.name) {
+                    embed(out, super::alarm_file(kind), &alarm.document());
+                }
+            }
+        }
     }
+}
 
-    for (file, doc) in super::alarm_documents(s) {
-        embed(&mut out, file, &doc);
+/// What must hold before anything of `kind` is written: a same-named
+/// resource is the stack's; the route's bucket, topic or rule can take ours.
+fn preflight(out: &mut String, kind: ResourceKind, s: &Spec) {
+    match kind {
+        ResourceKind::Policy => out.push_str("ours_or_die policy \"$POLICY_NAME\"\n"),
+        ResourceKind::Role => out.push_str("ours_or_die role \"$ROLE_NAME\"\n"),
+        ResourceKind::User => out.push_str("ours_or_die user \"$USER_NAME\"\n"),
+        // The bucket's own preflight comes first of all (see setup_script).
+        ResourceKind::Bucket => {}
+        ResourceKind::DeadLetterQueue => out.push_str("ours_or_die queue \"$DLQ_NAME\"\n"),
+        ResourceKind::Queue if s.queue.create => {
+            out.push_str("ours_or_die queue \"$QUEUE_NAME\"\n");
+        }
+        ResourceKind::Queue => {}
+        ResourceKind::Notification if s.delivery() == Some(Delivery::Direct) => {
+            out.push_str(PREFLIGHT_NOTIFICATION);
+        }
+        // EventBridge delivery: the rule's preflight covers the bucket.
+        ResourceKind::Notification => {}
+        ResourceKind::Subscription => out.push_str(PREFLIGHT_TOPIC),
+        ResourceKind::Rule => out.push_str(PREFLIGHT_RULE),
+        ResourceKind::AlarmTopic => {
+            out.push_str("ours_or_die alarm-topic \"$ALARM_TOPIC_NAME\"\n");
+        }
+        ResourceKind::Alarm => {
+            for alarm in docs::alarms(s) {
+                let _ = writeln!(out, "ours_or_die alarm {}", shell_quote(&alarm.alarm_name));
+            }
+        }
     }
+}
 
-    // -- preflight -------------------------------------------------------
-    out.push_str(if s.bucket.create {
-        PREFLIGHT_CREATE_BUCKET
-    } else {
-        PREFLIGHT_ADOPT_BUCKET
-    });
-    // Same-named resources must be this stack's (its tag, or for
-    // CloudFormation's untagged policy and role, the description it writes).
-    out.push_str(PREFLIGHT_OWNERSHIP);
-    out.push_str("ours_or_die policy \"$POLICY_NAME\"\n");
-    if ResourceKind::Role.wanted(s) {
-        out.push_str("ours_or_die role \"$ROLE_NAME\"\n");
-    }
-    if ResourceKind::User.wanted(s) {
-        out.push_str("ours_or_die user \"$USER_NAME\"\n");
-    }
-    if ResourceKind::Queue.wanted(s) && s.queue.create {
-        out.push_str("ours_or_die queue \"$QUEUE_NAME\"\n");
-        if s.has_dead_letter() {
-            out.push_str("ours_or_die queue \"$DLQ_NAME\"\n");
+/// The steps that make `kind`, or bring it to the spec.
+fn step(out: &mut String, kind: ResourceKind, s: &Spec) {
+    match kind {
+        ResourceKind::Policy => out.push_str(STEP_POLICY),
+        ResourceKind::Role => out.push_str(STEP_ROLE),
+        ResourceKind::User => {
+            out.push_str(STEP_USER);
+            if s.user.create_access_key {
+                out.push_str(STEP_ACCESS_KEY);
+            }
         }
-    }
-    if ResourceKind::AlarmTopic.wanted(s) {
-        out.push_str("ours_or_die alarm-topic \"$ALARM_TOPIC_NAME\"\n");
-    }
-    for alarm in docs::alarms(s) {
-        let _ = writeln!(out, "ours_or_die alarm {}", shell_quote(&alarm.alarm_name));
-    }
-    match s.delivery() {
-        Some(Delivery::Direct) => out.push_str(PREFLIGHT_NOTIFICATION),
-        Some(Delivery::Sns) => out.push_str(PREFLIGHT_TOPIC),
-        Some(Delivery::Eventbridge) => out.push_str(PREFLIGHT_RULE),
-        None => {}
-    }
-
-    // -- steps -----------------------------------------------------------
-    out.push_str(STEP_POLICY);
-    if ResourceKind::Role.wanted(s) {
-        out.push_str(STEP_ROLE);
-    }
-    if ResourceKind::User.wanted(s) {
-        out.push_str(STEP_USER);
-        if s.user.create_access_key {
-            out.push_str(STEP_ACCESS_KEY);
+        // An adopted bucket: only our notification is written to it.
+        ResourceKind::Bucket if !s.bucket.create => {}
+        ResourceKind::Bucket => {
+            out.push_str(STEP_BUCKET_CREATE);
+            out.push_str(STEP_BUCKET_SETTINGS);
+            if versioning(s).is_some() {
+                out.push_str("bucket_setting versioning bucket-versioning.json get-bucket-versioning '@' put-bucket-versioning --versioning-configuration\n");
+            }
+            if docs::object_lock(s).is_some() {
+                out.push_str("bucket_setting object-lock bucket-object-lock.json get-object-lock-configuration ObjectLockConfiguration put-object-lock-configuration --object-lock-configuration\n");
+            }
+            if bucket_policy(s).is_some() {
+                out.push_str(STEP_BUCKET_POLICY);
+            }
         }
-    }
-    if s.bucket.create {
-        out.push_str(STEP_BUCKET_CREATE);
-        out.push_str(STEP_BUCKET_SETTINGS);
-        if versioning(s).is_some() {
-            out.push_str("bucket_setting versioning bucket-versioning.json get-bucket-versioning '@' put-bucket-versioning --versioning-configuration\n");
-        }
-        if docs::object_lock(s).is_some() {
-            out.push_str("bucket_setting object-lock bucket-object-lock.json get-object-lock-configuration ObjectLockConfiguration put-object-lock-configuration --object-lock-configuration\n");
-        }
-        if bucket_policy(s).is_some() {
-            out.push_str(STEP_BUCKET_POLICY);
-        }
-    }
-    if dlq_attributes(s).is_some() {
-        out.push_str(STEP_DLQ);
-    }
-    if ResourceKind::Queue.wanted(s) {
-        out.push_str(if s.queue.create {
-            STEP_QUEUE_CREATE
-        } else {
-            STEP_QUEUE_ADOPT
-        });
-    }
-    match s.delivery() {
-        Some(Delivery::Direct) => {
-            out.push_str(STEP_NOTIFICATION);
-            out.push_str(STEP_RETIRE_RULE);
-        }
-        Some(Delivery::Sns) => {
-            out.push_str(STEP_SUBSCRIPTION);
-            out.push_str(STEP_RETIRE_DIRECT);
-            out.push_str(STEP_RETIRE_RULE);
-        }
-        Some(Delivery::Eventbridge) => {
+        ResourceKind::DeadLetterQueue => out.push_str(STEP_DLQ),
+        ResourceKind::Queue if s.queue.create => out.push_str(STEP_QUEUE_CREATE),
+        ResourceKind::Queue => out.push_str(STEP_QUEUE_ADOPT),
+        ResourceKind::Notification if s.delivery() == Some(Delivery::Eventbridge) => {
             out.push_str(STEP_EVENTBRIDGE_SETTING);
-            out.push_str(STEP_RULE);
         }
-        None => {}
-    }
-    alarm_steps(&mut out, s);
-    out.push_str(&summary(spec));
-    out
-}
-
-/// The alarms' steps: sluice's topic (its access policy, the e-mail
-/// subscription), then each alarm from its embedded definition.
-fn alarm_steps(out: &mut String, spec: &Spec) {
-    retire_alarms(out, spec);
-    if !ResourceKind::Alarm.wanted(spec) {
-        return;
-    }
-    out.push_str(ALARM_FUNCTIONS);
-    if ResourceKind::AlarmTopic.wanted(spec) {
-        out.push_str(STEP_ALARM_TOPIC);
-    }
-    for alarm in docs::alarms(spec) {
-        if let Some(kind) = alarm.kind(&spec.name) {
-            let _ = writeln!(
-                out,
-                "put_alarm {} {}",
-                shell_quote(&alarm.alarm_name),
-                super::alarm_file(kind)
-            );
+        ResourceKind::Notification => out.push_str(STEP_NOTIFICATION),
+        ResourceKind::Subscription => out.push_str(STEP_SUBSCRIPTION),
+        ResourceKind::Rule => out.push_str(STEP_RULE),
+        ResourceKind::AlarmTopic => out.push_str(STEP_ALARM_TOPIC),
+        ResourceKind::Alarm => {
+            for alarm in docs::alarms(s) {
+                if let Some(alarm_kind) = alarm.kind(&s.name) {
+                    let _ = writeln!(
+                        out,
+                        "put_alarm {} {}",
+                        shell_quote(&alarm.alarm_name),
+                        super::alarm_file(alarm_kind)
+                    );
+                }
+            }
         }
     }
 }
 
-/// The stack's alarms and topic the spec no longer has (all of them when it
-/// has no alarms): removed, after a backup, as `sluice apply` removes them;
-/// one without the stack's tag is left alone.
+/// The steps that take out what the stack made of `kind` and the spec no
+/// longer has, after a backup, as `sluice apply` does; one without the
+/// stack's tag is left alone. A renamed queue, policy, role or user is not
+/// looked for (apply finds those by its record of what it made).
+fn retire(out: &mut String, kind: ResourceKind, s: &Spec) {
+    match kind {
+        // Each alarm the spec does not have (all of them without alarms).
+        ResourceKind::Alarm => retire_alarms(out, s),
+        ResourceKind::AlarmTopic if !kind.wanted(s) => out.push_str(STEP_RETIRE_ALARM_TOPIC),
+        // Our rule, left by EventBridge delivery.
+        ResourceKind::Rule
+            if !kind.wanted(s)
+                && matches!(s.delivery(), Some(Delivery::Direct | Delivery::Sns)) =>
+        {
+            out.push_str(STEP_RETIRE_RULE);
+        }
+        // Our entry, left by direct delivery (EventBridge delivery's rule step removes it).
+        ResourceKind::Notification if s.delivery() == Some(Delivery::Sns) => {
+            out.push_str(STEP_RETIRE_DIRECT);
+        }
+        ResourceKind::AlarmTopic
+        | ResourceKind::Rule
+        | ResourceKind::Notification
+        | ResourceKind::Subscription
+        | ResourceKind::Policy
+        | ResourceKind::Role
+        | ResourceKind::User
+        | ResourceKind::Bucket
+        | ResourceKind::DeadLetterQueue
+        | ResourceKind::Queue => {}
+    }
+}
+
+/// The stack's alarms the spec no longer has (all of them when it has no
+/// alarms).
 fn retire_alarms(out: &mut String, spec: &Spec) {
     let wanted: Vec<String> = docs::alarms(spec)
         .into_iter()
@@ -248,9 +296,6 @@ fn retire_alarms(out: &mut String, spec: &Spec) {
     if !retired.is_empty() {
         let _ = writeln!(out, "\nRETIRED_ALARMS=({})", retired.join(" "));
         out.push_str(STEP_RETIRE_ALARMS);
-    }
-    if !ResourceKind::AlarmTopic.wanted(spec) {
-        out.push_str(STEP_RETIRE_ALARM_TOPIC);
     }
 }
 

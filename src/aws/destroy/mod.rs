@@ -1,7 +1,7 @@
 //! Taking a stack down again: only what sluice made, and only what carries
 //! the stack's tag.
 //!
-//! In order ([`DESTROY_ORDER`]): the stack's alarms and their topic; our
+//! In order ([`ResourceKind::DESTROY_ORDER`]): the stack's alarms and their topic; our
 //! EventBridge rule and target, the queue's subscription to the bucket's
 //! topic, or our bucket notification entry (every other entry is put back as
 //! it was; the bucket's EventBridge setting is turned off only when no other
@@ -140,27 +140,6 @@ pub struct DestroyReport {
     pub already_gone: Vec<String>,
 }
 
-/// The order destroy takes a stack down, kind by kind: the alarms first (on
-/// a queue about to go they would only go off) and their topic, the route
-/// into the queue (the rule before the bucket's EventBridge setting it
-/// needs), the queues, the IAM identities (the policy first: deleting it
-/// detaches it), and the bucket last, once nothing of the stack writes to
-/// it. Every kind is here once (a test holds it to [`ResourceKind::ALL`]),
-/// and the `match` in [`destroy`] has an arm for each.
-const DESTROY_ORDER: [ResourceKind; 11] = [
-    ResourceKind::Alarm,
-    ResourceKind::AlarmTopic,
-    ResourceKind::Rule,
-    ResourceKind::Subscription,
-    ResourceKind::Notification,
-    ResourceKind::Queue,
-    ResourceKind::DeadLetterQueue,
-    ResourceKind::Policy,
-    ResourceKind::Role,
-    ResourceKind::User,
-    ResourceKind::Bucket,
-];
-
 /// Destroys the stack of `spec` (whose `account_id` may be unset: it is then
 /// the caller's). Stops at the first call that fails, with that error; what
 /// was done before is reported through `reporter`.
@@ -217,7 +196,7 @@ pub async fn destroy(
     // Whether our EventBridge rule went: the bucket's EventBridge setting
     // stays for a rule of ours that stays (someone else's target on it).
     let mut our_rule_gone = false;
-    for kind in DESTROY_ORDER {
+    for &kind in ResourceKind::DESTROY_ORDER {
         match kind {
             ResourceKind::Alarm => {
                 crate::aws::alarms::destroy_alarms(clients, &spec, &mut run).await?;
@@ -360,18 +339,4 @@ async fn notification_step(
         run.end(kind, started, result)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn destroy_takes_every_kind_once() {
-        let mut order = DESTROY_ORDER.to_vec();
-        order.sort();
-        let mut all = ResourceKind::ALL.to_vec();
-        all.sort();
-        assert_eq!(order, all);
-    }
 }
