@@ -7,7 +7,7 @@ use std::time::Instant;
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use super::apply::{make_room_for_version, put_bucket_setting};
-use super::backup::{BucketSetting, Manifest, Saved, read_entries};
+use super::backup::{BucketPart, BucketSetting, Manifest, Saved, read_entries};
 use super::client::Clients;
 use super::error::classify;
 use super::observe::{observe_policy, put_notification, read_bucket_policy, read_notification};
@@ -376,7 +376,7 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
         Saved::BucketPolicy {
             bucket,
             policy: Some(policy),
-        } => put_bucket_setting(&clients.s3, bucket, "Policy", policy)
+        } => put_bucket_setting(&clients.s3, bucket, BucketPart::Policy, policy)
             .await
             .map_err(|e| e.to_string()),
         Saved::BucketPolicy {
@@ -394,7 +394,7 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
             bucket,
             setting,
             value: Some(value),
-        } => put_bucket_setting(&clients.s3, bucket, setting.key(), value)
+        } => put_bucket_setting(&clients.s3, bucket, BucketPart::Setting(*setting), value)
             .await
             .map_err(|e| e.to_string()),
         Saved::BucketSetting {
@@ -430,7 +430,7 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
                     return put_bucket_setting(
                         s3,
                         bucket,
-                        BucketSetting::Versioning.key(),
+                        BucketPart::Setting(BucketSetting::Versioning),
                         &serde_json::json!({"Status": "Suspended"}),
                     )
                     .await

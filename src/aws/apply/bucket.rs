@@ -12,8 +12,8 @@ use aws_sdk_s3::types::{
 use serde_json::Value;
 
 use super::{Run, StepResult, refused, unchanged};
-use crate::aws::backup::BucketPart;
-use crate::aws::error::{AwsError, ErrorKind, classify};
+use crate::aws::backup::{BucketPart, BucketSetting};
+use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::read_bucket_policy;
 use crate::aws::plan::{PlanAction, PlanItem};
 use crate::aws::progress::{StepError, StepOutcome};
@@ -90,7 +90,7 @@ impl Run<'_> {
                     "the plan has a bucket setting {key} that sluice does not know: nothing written"
                 ))
             })?;
-            if key == "Policy" && item.action == PlanAction::Update {
+            if part == BucketPart::Policy && item.action == PlanAction::Update {
                 // Others may add statements to the bucket's policy at any
                 // moment: merged into what it is now, not into the plan's copy.
                 if let Some(changed) = self.bucket_policy_now(&bucket, have).await? {
@@ -101,7 +101,7 @@ impl Run<'_> {
             if item.action == PlanAction::Update {
                 self.save(part.saved(&bucket, have.cloned()))?;
             }
-            put_bucket_setting(&s3, &bucket, key, want).await?;
+            put_bucket_setting(&s3, &bucket, part, want).await?;
             done.push(format!("{key} set"));
         }
         let outcome = match item.action {
@@ -130,7 +130,7 @@ impl Run<'_> {
             return Ok(None);
         }
         self.save(BucketPart::Policy.saved(bucket, now.clone()))?;
-        put_bucket_setting(&s3, bucket, "Policy", &wanted).await?;
+        put_bucket_setting(&s3, bucket, BucketPart::Policy, &wanted).await?;
         let written = read_bucket_policy(&s3, bucket).await?;
         self.saved_written(written.as_ref().unwrap_or(&Value::Null))?;
         if written.as_ref() != Some(&wanted) {
@@ -185,14 +185,14 @@ fn bool_at(v: &Value, key: &str) -> bool {
 pub(crate) async fn put_bucket_setting(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
-    key: &str,
+    part: BucketPart,
     want: &Value,
 ) -> Result<(), AwsError> {
     let bad = |action: &'static str| {
         move |e: aws_sdk_s3::error::BuildError| AwsError::new(action, bucket, e.to_string())
     };
-    match key {
-        "PublicAccessBlockConfiguration" => s3
+    match part {
+        BucketPart::Setting(BucketSetting::PublicAccessBlock) => s3
             .put_public_access_block()
             .bucket(bucket)
             .public_access_block_configuration(
@@ -207,7 +207,7 @@ pub(crate) async fn put_bucket_setting(
             .await
             .map(|_| ())
             .map_err(|e| classify("s3:PutBucketPublicAccessBlock", bucket, e)),
-        "OwnershipControls" => {
+        BucketPart::Setting(BucketSetting::OwnershipControls) => {
             let ownership = want
                 .pointer("/Rules/0/ObjectOwnership")
                 .and_then(Value::as_str)
@@ -228,7 +228,7 @@ pub(crate) async fn put_bucket_setting(
                 .map(|_| ())
                 .map_err(|e| classify("s3:PutBucketOwnershipControls", bucket, e))
         }
-        "ServerSideEncryptionConfiguration" => {
+        BucketPart::Setting(BucketSetting::Encryption) => {
             let rule = want.pointer("/Rules/0").cloned().unwrap_or_default();
             let algorithm = rule
                 .pointer("/ApplyServerSideEncryptionByDefault/SSEAlgorithm")
@@ -260,7 +260,7 @@ pub(crate) async fn put_bucket_setting(
                 .map(|_| ())
                 .map_err(|e| classify("s3:PutEncryptionConfiguration", bucket, e))
         }
-        "VersioningConfiguration" => s3
+        BucketPart::Setting(BucketSetting::Versioning) => s3
             .put_bucket_versioning()
             .bucket(bucket)
             .versioning_configuration(
@@ -276,7 +276,7 @@ pub(crate) async fn put_bucket_setting(
             .await
             .map(|_| ())
             .map_err(|e| classify("s3:PutBucketVersioning", bucket, e)),
-        "ObjectLockConfiguration" => s3
+        BucketPart::Setting(BucketSetting::ObjectLock) => s3
             .put_object_lock_configuration()
             .bucket(bucket)
             .object_lock_configuration(
@@ -288,7 +288,7 @@ pub(crate) async fn put_bucket_setting(
             .await
             .map(|_| ())
             .map_err(|e| classify("s3:PutBucketObjectLockConfiguration", bucket, e)),
-        "Policy" => s3
+        BucketPart::Policy => s3
             .put_bucket_policy()
             .bucket(bucket)
             .policy(want.to_string())
@@ -296,12 +296,5 @@ pub(crate) async fn put_bucket_setting(
             .await
             .map(|_| ())
             .map_err(|e| classify("s3:PutBucketPolicy", bucket, e)),
-        other => Err(AwsError {
-            action: "s3:PutBucket",
-            resource: bucket.to_owned(),
-            kind: ErrorKind::Other,
-            code: None,
-            message: format!("unknown bucket setting {other}"),
-        }),
     }
 }
