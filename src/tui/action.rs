@@ -37,7 +37,7 @@ pub enum Action {
     },
     /// A background lookup of one resource finished.
     Looked {
-        target: Target,
+        target: ResourceKind,
         generation: u64,
         result: Box<Found>,
     },
@@ -116,51 +116,6 @@ pub enum Run {
     Verify,
 }
 
-/// A resource looked up in the background while the user types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Target {
-    Policy,
-    Role,
-    User,
-    Bucket,
-    Dlq,
-    Queue,
-    Subscription,
-    Rule,
-    /// The alarms and their topic, looked up together.
-    Alarms,
-}
-
-impl Target {
-    /// The engine's kind of this resource, whose [`ResourceKind::wanted`]
-    /// says whether the spec has it.
-    pub fn kind(self) -> ResourceKind {
-        match self {
-            Target::Policy => ResourceKind::Policy,
-            Target::Role => ResourceKind::Role,
-            Target::User => ResourceKind::User,
-            Target::Bucket => ResourceKind::Bucket,
-            Target::Dlq => ResourceKind::DeadLetterQueue,
-            Target::Queue => ResourceKind::Queue,
-            Target::Subscription => ResourceKind::Subscription,
-            Target::Rule => ResourceKind::Rule,
-            Target::Alarms => ResourceKind::Alarm,
-        }
-    }
-
-    pub const ALL: [Target; 9] = [
-        Target::Policy,
-        Target::Role,
-        Target::User,
-        Target::Bucket,
-        Target::Dlq,
-        Target::Queue,
-        Target::Subscription,
-        Target::Rule,
-        Target::Alarms,
-    ];
-}
-
 /// Where a spec was saved and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SaveKind {
@@ -180,7 +135,7 @@ pub enum Effect {
     },
     /// Look one resource up; supersedes the previous lookup of `target`.
     Lookup {
-        target: Target,
+        target: ResourceKind,
         generation: u64,
         clients: Box<Clients>,
         what: Lookup,

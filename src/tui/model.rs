@@ -18,11 +18,12 @@ use crate::aws::{AwsOptions, Clients, Identity, Plan};
 use crate::docs::{MergeError, Overlap};
 use crate::spec::{Delivery, FieldError, Spec};
 
-use super::action::{Effect, Found, LOOKUP_DEBOUNCE, Lookup, Target};
+use super::action::{Effect, Found, LOOKUP_DEBOUNCE, Lookup};
 use super::profiles::{Profile, REGIONS};
 use super::session::SessionInfo;
 use super::step::Step;
 use super::theme::Theme;
+use crate::docs::ResourceKind;
 
 mod account;
 
@@ -239,7 +240,7 @@ pub struct Model {
     pub connection: Connection,
     pub connect_gen: u64,
     pub connect_due: Option<Instant>,
-    pub slots: BTreeMap<Target, Slot>,
+    pub slots: BTreeMap<ResourceKind, Slot>,
     pub derived: Derived,
     pub sessions: Vec<SessionInfo>,
     /// This session's file (resumed, or last autosaved).
@@ -315,7 +316,9 @@ impl Model {
             connection,
             connect_gen: 0,
             connect_due: None,
-            slots: Target::ALL.iter().map(|t| (*t, Slot::default())).collect(),
+            slots: crate::aws::observe::looked_up()
+                .map(|kind| (kind, Slot::default()))
+                .collect(),
             sessions: Vec::new(),
             session_path: None,
             autosave_due: None,
@@ -375,18 +378,21 @@ impl Model {
     }
 
     /// What the lookup of `target` found, when it has answered.
-    pub fn found(&self, target: Target) -> Option<&Found> {
+    pub fn found(&self, target: ResourceKind) -> Option<&Found> {
         self.slots.get(&target).and_then(|s| s.found.as_ref())
     }
 
     /// Whether the lookup says the bucket exists (and the data preview can open).
     pub fn bucket_exists(&self) -> bool {
-        matches!(self.found(Target::Bucket), Some(Found::Bucket(Ok(Some(_)))))
+        matches!(
+            self.found(ResourceKind::Bucket),
+            Some(Found::Bucket(Ok(Some(_))))
+        )
     }
 
     /// The queue's URL, when its lookup found it.
     pub fn queue_url(&self) -> Option<&str> {
-        match self.found(Target::Queue) {
+        match self.found(ResourceKind::Queue) {
             Some(Found::Queue(Ok(Some(queue)))) => Some(queue.url.as_str()),
             _ => None,
         }
@@ -398,7 +404,7 @@ impl Model {
         let mut observation = Observation::nothing(identity);
         for (target, slot) in &self.slots {
             if let Some(found) = &slot.found {
-                observation.absorb(target.kind(), found);
+                observation.absorb(*target, found);
             }
         }
         Some(observation)
@@ -450,7 +456,7 @@ impl Model {
             }
             None => Plan::offline(&resolved),
         };
-        let current_notification = match self.found(Target::Bucket) {
+        let current_notification = match self.found(ResourceKind::Bucket) {
             Some(Found::Bucket(Ok(Some(bucket)))) => Some(bucket.notification.clone()),
             Some(Found::Bucket(Ok(None))) => Some(serde_json::Value::Object(Default::default())),
             _ => None,

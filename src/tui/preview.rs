@@ -14,12 +14,13 @@ use crate::aws::plan::{PlanAction, PlanItem};
 use crate::docs::ResourceKind;
 use crate::docs::diff::{DiffTag, json_diff};
 
-use super::action::{Found, Target};
+use super::action::Found;
 use super::layout::wide;
 use super::model::Model;
 use super::step::Step;
 use super::theme::BadgeKind;
 use super::widgets::{truncate, wrap};
+use crate::aws::observe::read_with;
 
 /// One document (or note) of the preview.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,20 +64,6 @@ impl Line {
             LineKind::Delete => format!("-{}", self.text),
             LineKind::Hunk | LineKind::Note | LineKind::Error => self.text.clone(),
         }
-    }
-}
-
-fn target_of(kind: ResourceKind) -> Target {
-    match kind {
-        ResourceKind::Policy => Target::Policy,
-        ResourceKind::Role => Target::Role,
-        ResourceKind::User => Target::User,
-        ResourceKind::Bucket | ResourceKind::Notification => Target::Bucket,
-        ResourceKind::DeadLetterQueue => Target::Dlq,
-        ResourceKind::Queue => Target::Queue,
-        ResourceKind::Subscription => Target::Subscription,
-        ResourceKind::Rule => Target::Rule,
-        ResourceKind::AlarmTopic | ResourceKind::Alarm => Target::Alarms,
     }
 }
 
@@ -130,7 +117,7 @@ fn plain_lines(doc: Option<&Value>) -> Vec<Line> {
 
 /// The section of one plan item.
 fn item_section(model: &Model, item: &PlanItem) -> Section {
-    let slot = model.slots.get(&target_of(item.resource));
+    let slot = model.slots.get(&read_with(item.resource));
     let checking = model.online() && slot.is_some_and(|s| s.pending());
     let title = format!("{} · {}", describe(item.resource), item.name);
     let (badge, lines) = match item.action {
@@ -201,7 +188,7 @@ fn item_section(model: &Model, item: &PlanItem) -> Section {
 }
 
 /// A lookup that failed, as a section.
-fn lookup_error(model: &Model, target: Target, title: &str) -> Option<Section> {
+fn lookup_error(model: &Model, target: ResourceKind, title: &str) -> Option<Section> {
     let message = match model.found(target)? {
         Found::Policy(Err(e)) | Found::Role(Err(e)) | Found::User(Err(e)) => e.to_string(),
         Found::Bucket(Err(e)) | Found::Queue(Err(e)) => e.to_string(),
@@ -235,7 +222,7 @@ fn resources(model: &Model, kinds: &[ResourceKind]) -> Vec<Section> {
         seen.push(*kind);
         let items: Vec<&PlanItem> = plan.items.iter().filter(|i| i.resource == *kind).collect();
         if items.is_empty()
-            && let Some(error) = lookup_error(model, target_of(*kind), describe(*kind))
+            && let Some(error) = lookup_error(model, read_with(*kind), describe(*kind))
         {
             out.push(error);
         }
@@ -401,9 +388,8 @@ pub fn sections(model: &Model) -> Vec<Section> {
                 .map(|i| i.resource)
                 .collect();
             let mut out = resources(model, &kinds);
-            for target in Target::ALL {
-                if let Some(e) = lookup_error(model, target, &format!("{target:?}").to_lowercase())
-                {
+            for kind in crate::aws::observe::looked_up() {
+                if let Some(e) = lookup_error(model, kind, describe(kind)) {
                     out.push(e);
                 }
             }

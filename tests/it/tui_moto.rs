@@ -13,7 +13,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sluice::aws::Clients;
 use sluice::aws::verify::{Verdict, VerifyOptions};
-use sluice::tui::action::Target;
+use sluice::docs::ResourceKind;
 use sluice::tui::fields::FieldId;
 use sluice::tui::model::{Config, Connect, Connection, Setup};
 use sluice::tui::runtime::{hand_over, screen_text};
@@ -113,7 +113,9 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     }
     assert_eq!(w.app().model.step, Step::Bucket);
     assert!(
-        w.wait_for(WAIT, |app| app.model.slots[&Target::Bucket].found.is_some())
+        w.wait_for(WAIT, |app| app.model.slots[&ResourceKind::Bucket]
+            .found
+            .is_some())
             .await,
         "{}",
         w.screen()
@@ -423,7 +425,9 @@ async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
     w.ctrl('k');
     w.type_text("already-her");
     assert!(
-        w.wait_for(WAIT, |app| app.model.slots[&Target::Bucket].found.is_some())
+        w.wait_for(WAIT, |app| app.model.slots[&ResourceKind::Bucket]
+            .found
+            .is_some())
             .await,
         "{}",
         w.screen()
@@ -447,7 +451,9 @@ async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
     );
     w.type_text("e");
     assert!(
-        w.wait_for(WAIT, |app| app.model.slots[&Target::Bucket].found.is_some())
+        w.wait_for(WAIT, |app| app.model.slots[&ResourceKind::Bucket]
+            .found
+            .is_some())
             .await,
         "{}",
         w.screen()

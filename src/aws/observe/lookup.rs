@@ -11,7 +11,8 @@ use super::{
 };
 use crate::aws::alarms::{AlarmsLookup, AlarmsObserved, look_up_alarms};
 use crate::aws::client::{Clients, Identity};
-use crate::docs::ResourceKind;
+use crate::docs::{Arns, ResourceKind};
+use crate::spec::Spec;
 
 /// What to look up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +59,80 @@ pub enum Found {
     Subscription(Observed<SubscriptionState>),
     Rule(Observed<RuleState>),
     Alarms(AlarmsObserved),
+}
+
+/// The kind whose lookup reads `kind`: the bucket's read holds its
+/// notification configuration (and EventBridge setting), the alarms' read
+/// their topic; every other kind is read on its own.
+pub fn read_with(kind: ResourceKind) -> ResourceKind {
+    match kind {
+        ResourceKind::Notification => ResourceKind::Bucket,
+        ResourceKind::AlarmTopic => ResourceKind::Alarm,
+        ResourceKind::Policy
+        | ResourceKind::Role
+        | ResourceKind::User
+        | ResourceKind::Bucket
+        | ResourceKind::DeadLetterQueue
+        | ResourceKind::Queue
+        | ResourceKind::Subscription
+        | ResourceKind::Rule
+        | ResourceKind::Alarm => kind,
+    }
+}
+
+/// The kinds read on their own (see [`read_with`]), in apply's order: one
+/// lookup each.
+pub fn looked_up() -> impl Iterator<Item = ResourceKind> {
+    ResourceKind::ALL
+        .iter()
+        .copied()
+        .filter(|&kind| read_with(kind) == kind)
+}
+
+impl Lookup {
+    /// What to read of `kind` for `spec` in `account`: `None` for a kind
+    /// the spec does not want ([`ResourceKind::wanted`]), one read with
+    /// another ([`read_with`]), or a subscription without a topic to read.
+    pub fn of(kind: ResourceKind, spec: &Spec, account: &str) -> Option<Lookup> {
+        if !kind.wanted(spec) || read_with(kind) != kind {
+            return None;
+        }
+        let arns = Arns::of(spec);
+        match kind {
+            ResourceKind::Policy => Some(Lookup::Policy { arn: arns.policy }),
+            ResourceKind::Role => Some(Lookup::Role {
+                name: spec.role.name.clone(),
+            }),
+            ResourceKind::User => Some(Lookup::User {
+                name: spec.user.name.clone(),
+            }),
+            ResourceKind::Bucket => Some(Lookup::Bucket {
+                name: spec.bucket.name.clone(),
+                account: account.to_owned(),
+                region: spec.region.clone(),
+            }),
+            ResourceKind::DeadLetterQueue => Some(Lookup::Queue {
+                name: spec.queue.dead_letter.name.clone(),
+            }),
+            ResourceKind::Queue => Some(Lookup::Queue {
+                name: spec.queue.name.clone(),
+            }),
+            ResourceKind::Subscription => {
+                spec.notification
+                    .topic_arn
+                    .as_ref()
+                    .map(|topic| Lookup::Subscription {
+                        topic: topic.clone(),
+                        queue_arn: arns.queue,
+                    })
+            }
+            ResourceKind::Rule => Some(Lookup::Rule {
+                name: spec.notification.id.clone(),
+            }),
+            ResourceKind::Alarm => Some(Lookup::Alarms(AlarmsLookup::of(spec))),
+            ResourceKind::Notification | ResourceKind::AlarmTopic => None,
+        }
+    }
 }
 
 /// Reads the one resource `what` names.

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::docs::ResourceKind;
 use crate::spec::{Spec, path};
-use crate::tui::action::{ConnectHow, Effect, Lookup, Target};
+use crate::tui::action::{ConnectHow, Effect, Lookup};
 
 use super::{Connect, Connection, Model, Slot};
 
@@ -59,59 +60,35 @@ impl Model {
         self.stale = true;
     }
 
-    /// What each target should look up for the spec.
-    pub(super) fn wanted_lookups(&self, resolved: &Spec) -> BTreeMap<Target, Option<Lookup>> {
+    /// What each looked-up kind should read for the spec: the engine's
+    /// lookup for it ([`Lookup::of`], which follows the spec's membership
+    /// rule), once the fields that name it are valid.
+    pub(super) fn wanted_lookups(&self, resolved: &Spec) -> BTreeMap<ResourceKind, Option<Lookup>> {
         let valid = |p: &str| self.derived.error_at(p).is_none();
         let identity = self.connection.identity();
-        let arns = crate::docs::Arns::of(resolved);
-        Target::ALL
-            .iter()
-            .map(|target| {
-                // The spec's membership rule first (the engine's), then a
-                // field being typed that is not valid yet.
-                let what = match (target, identity) {
-                    (_, None) => None,
-                    (target, _) if !target.kind().wanted(resolved) => None,
-                    (Target::Policy, Some(_)) => valid(path::POLICY_NAME).then(|| Lookup::Policy {
-                        arn: arns.policy.clone(),
-                    }),
-                    (Target::Role, Some(_)) => valid(path::ROLE_NAME).then(|| Lookup::Role {
-                        name: resolved.role.name.clone(),
-                    }),
-                    (Target::User, Some(_)) => valid(path::USER_NAME).then(|| Lookup::User {
-                        name: resolved.user.name.clone(),
-                    }),
-                    (Target::Bucket, Some(identity)) => {
-                        valid(path::BUCKET_NAME).then(|| Lookup::Bucket {
-                            name: resolved.bucket.name.clone(),
-                            account: identity.account.clone(),
-                            region: resolved.region.clone(),
-                        })
-                    }
-                    (Target::Dlq, Some(_)) => valid(path::DLQ_NAME).then(|| Lookup::Queue {
-                        name: resolved.queue.dead_letter.name.clone(),
-                    }),
-                    (Target::Queue, Some(_)) => valid(path::QUEUE_NAME).then(|| Lookup::Queue {
-                        name: resolved.queue.name.clone(),
-                    }),
-                    (Target::Subscription, Some(_)) => resolved
-                        .notification
-                        .topic_arn
-                        .as_ref()
-                        .filter(|_| valid(path::NOTIFICATION_TOPIC_ARN))
-                        .map(|topic| Lookup::Subscription {
-                            topic: topic.clone(),
-                            queue_arn: arns.queue.clone(),
-                        }),
-                    (Target::Rule, Some(_)) => valid(path::NOTIFICATION_ID).then(|| Lookup::Rule {
-                        name: resolved.notification.id.clone(),
-                    }),
-                    (Target::Alarms, Some(_)) => (valid(path::NAME)
-                        && valid(path::ALARMS_TOPIC_ARN))
-                    .then(|| Lookup::Alarms(crate::aws::alarms::AlarmsLookup::of(resolved))),
-                };
-                (*target, what)
+        crate::aws::observe::looked_up()
+            .map(|kind| {
+                let what = identity
+                    .filter(|_| naming_fields(kind).iter().all(|p| valid(p)))
+                    .and_then(|identity| Lookup::of(kind, resolved, &identity.account));
+                (kind, what)
             })
             .collect()
+    }
+}
+
+/// The fields whose values a lookup of `kind` reads: one being typed that
+/// is not valid yet holds the lookup back.
+fn naming_fields(kind: ResourceKind) -> &'static [&'static str] {
+    match kind {
+        ResourceKind::Policy => &[path::POLICY_NAME],
+        ResourceKind::Role => &[path::ROLE_NAME],
+        ResourceKind::User => &[path::USER_NAME],
+        ResourceKind::Bucket | ResourceKind::Notification => &[path::BUCKET_NAME],
+        ResourceKind::DeadLetterQueue => &[path::DLQ_NAME],
+        ResourceKind::Queue => &[path::QUEUE_NAME],
+        ResourceKind::Subscription => &[path::NOTIFICATION_TOPIC_ARN],
+        ResourceKind::Rule => &[path::NOTIFICATION_ID],
+        ResourceKind::Alarm | ResourceKind::AlarmTopic => &[path::NAME, path::ALARMS_TOPIC_ARN],
     }
 }

@@ -9,8 +9,9 @@ use ratatui::text::Line;
 use super::apply::ApplyScreen;
 use super::run::AccessKey;
 use crate::consume::sink::SinkSpec;
+use crate::docs::ResourceKind;
 use crate::spec::Shape;
-use crate::tui::action::{ConsumeEnd, Effect, Found, Target};
+use crate::tui::action::{ConsumeEnd, Effect, Found};
 use crate::tui::model::{Connection, Model, StatusKind};
 use crate::tui::widgets::{Lines, heading, truncate, wrapped};
 
@@ -76,7 +77,7 @@ pub fn consume_blocker(model: &Model, apply: &ApplyScreen) -> Option<String> {
     }
     let applied = apply.applied(model);
     let queue = &model.derived.resolved.queue.name;
-    match model.found(Target::Queue) {
+    match model.found(ResourceKind::Queue) {
         Some(Found::Queue(Ok(Some(_)))) => None,
         _ if applied => None,
         Some(Found::Queue(Ok(None))) => {

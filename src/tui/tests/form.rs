@@ -29,11 +29,11 @@ fn snapshot_policy() {
             // The policy exists with an older document: a diff.
             let mut old = crate::docs::permissions_policy(&app.model.derived.resolved);
             old["Statement"][1]["Resource"] = json!("arn:aws:s3:::acme-ingest-source/old/*");
-            let generation = app.model.slots[&Target::Policy].generation;
+            let generation = app.model.slots[&ResourceKind::Policy].generation;
             update(
                 &mut app,
                 Action::Looked {
-                    target: Target::Policy,
+                    target: ResourceKind::Policy,
                     generation,
                     result: Box::new(Found::Policy(Ok(Some(PolicyState {
                         arn: format!("arn:aws:iam::{ACCOUNT}:policy/acme-ingest-policy"),
@@ -115,7 +115,8 @@ fn snapshot_bucket() {
             connect(&mut app);
             go_to(&mut app, Step::Bucket);
             answer_all(&mut app, |t| {
-                (t == Target::Bucket).then(|| Found::Bucket(Ok(Some(bucket_state(json!({}))))))
+                (t == ResourceKind::Bucket)
+                    .then(|| Found::Bucket(Ok(Some(bucket_state(json!({}))))))
             });
             app
         },
@@ -139,7 +140,7 @@ fn snapshot_bucket() {
             connect(&mut app);
             go_to(&mut app, Step::Bucket);
             answer_all(&mut app, |t| {
-                (t == Target::Bucket).then(|| {
+                (t == ResourceKind::Bucket).then(|| {
                     let mut theirs = bucket_state(json!({}));
                     theirs.tags = BTreeMap::from([("sluice:stack".to_owned(), "lake".to_owned())]);
                     Found::Bucket(Ok(Some(theirs)))
@@ -155,7 +156,7 @@ fn snapshot_bucket() {
             connect(&mut app);
             go_to(&mut app, Step::Bucket);
             answer_all(&mut app, |t| {
-                (t == Target::Bucket).then(|| {
+                (t == ResourceKind::Bucket).then(|| {
                     Found::Bucket(Err(crate::aws::AwsError {
                         action: "s3:ListBucket",
                         resource: "acme-ingest-source".into(),
@@ -189,7 +190,7 @@ fn snapshot_queue() {
             connect(&mut app);
             go_to(&mut app, Step::Queue);
             answer_all(&mut app, |t| match t {
-                Target::Queue => Some(Found::Queue(Ok(Some(queue_state(
+                ResourceKind::Queue => Some(Found::Queue(Ok(Some(queue_state(
                     "acme-ingest-queue",
                     "30",
                 ))))),
@@ -228,7 +229,7 @@ fn snapshot_notification() {
             connect(&mut app);
             go_to(&mut app, Step::Notification);
             answer_all(&mut app, |t| {
-                (t == Target::Bucket)
+                (t == ResourceKind::Bucket)
                     .then(|| Found::Bucket(Ok(Some(bucket_state(foreign_notification())))))
             });
             app
@@ -241,7 +242,7 @@ fn snapshot_notification() {
             connect(&mut app);
             go_to(&mut app, Step::Notification);
             answer_all(&mut app, |t| {
-                (t == Target::Bucket)
+                (t == ResourceKind::Bucket)
                     .then(|| Found::Bucket(Ok(Some(bucket_state(foreign_notification())))))
             });
             key(&mut app, KeyCode::Enter);
@@ -267,7 +268,8 @@ fn on_shared_bucket(w: u16, h: u16, notification: serde_json::Value) -> App {
     connect(&mut app);
     go_to(&mut app, Step::Notification);
     answer_all(&mut app, |t| {
-        (t == Target::Bucket).then(|| Found::Bucket(Ok(Some(bucket_state(notification.clone())))))
+        (t == ResourceKind::Bucket)
+            .then(|| Found::Bucket(Ok(Some(bucket_state(notification.clone())))))
     });
     focus(&mut app, FieldId::NotificationDelivery);
     app

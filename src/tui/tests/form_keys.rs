@@ -248,7 +248,7 @@ fn creating_a_bucket_that_is_not_the_stacks_is_refused_and_adopting_it_goes_on()
         theirs.tags = BTreeMap::new();
         Found::Bucket(Ok(Some(theirs)))
     };
-    answer_all(&mut app, |t| (t == Target::Bucket).then(theirs));
+    answer_all(&mut app, |t| (t == ResourceKind::Bucket).then(theirs));
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.model.step, Step::Bucket, "{}", text(&app));
     assert!(
@@ -259,7 +259,7 @@ fn creating_a_bucket_that_is_not_the_stacks_is_refused_and_adopting_it_goes_on()
     focus(&mut app, FieldId::BucketCreate);
     key(&mut app, KeyCode::Right);
     assert!(!app.model.spec.bucket.create);
-    answer_all(&mut app, |t| (t == Target::Bucket).then(theirs));
+    answer_all(&mut app, |t| (t == ResourceKind::Bucket).then(theirs));
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.model.step, Step::Queue, "{}", text(&app));
 }
@@ -296,7 +296,8 @@ fn an_overlapping_notification_blocks_next() {
     connect(&mut app);
     go_to(&mut app, Step::Notification);
     answer_all(&mut app, |t| {
-        (t == Target::Bucket).then(|| Found::Bucket(Ok(Some(bucket_state(foreign_notification())))))
+        (t == ResourceKind::Bucket)
+            .then(|| Found::Bucket(Ok(Some(bucket_state(foreign_notification())))))
     });
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.model.step, Step::Notification);
@@ -340,13 +341,13 @@ fn lookups_are_debounced_and_superseded() {
     app.model.effects.clear();
     go_to(&mut app, Step::Bucket);
     set_text(&mut app, FieldId::BucketName, "another-bucket");
-    let slot = &app.model.slots[&Target::Bucket];
+    let slot = &app.model.slots[&ResourceKind::Bucket];
     assert!(slot.pending() && slot.due.is_some());
     let generation = slot.generation;
     tick_after(&mut app, Duration::from_millis(100));
     assert!(app.model.effects.is_empty(), "not yet: still typing");
     type_text(&mut app, "-2");
-    let newer = app.model.slots[&Target::Bucket].generation;
+    let newer = app.model.slots[&ResourceKind::Bucket].generation;
     assert!(newer > generation);
     tick_after(&mut app, Duration::from_millis(400));
     let lookups: Vec<_> = app
@@ -364,28 +365,28 @@ fn lookups_are_debounced_and_superseded() {
         })
         .collect();
     assert_eq!(lookups.len(), 1, "{lookups:?}");
-    assert_eq!(lookups[0].0, Target::Bucket);
+    assert_eq!(lookups[0].0, ResourceKind::Bucket);
     assert_eq!(lookups[0].1, newer);
     assert!(format!("{:?}", lookups[0].2).contains("another-bucket-2"));
     // A late answer for the old name is dropped.
     update(
         &mut app,
         Action::Looked {
-            target: Target::Bucket,
+            target: ResourceKind::Bucket,
             generation,
             result: Box::new(Found::Bucket(Ok(Some(bucket_state(json!({})))))),
         },
     );
-    assert!(app.model.slots[&Target::Bucket].found.is_none());
+    assert!(app.model.slots[&ResourceKind::Bucket].found.is_none());
     update(
         &mut app,
         Action::Looked {
-            target: Target::Bucket,
+            target: ResourceKind::Bucket,
             generation: newer,
             result: Box::new(Found::Bucket(Ok(None))),
         },
     );
-    assert!(!app.model.slots[&Target::Bucket].pending());
+    assert!(!app.model.slots[&ResourceKind::Bucket].pending());
     assert!(
         crate::tui::screens::form::lookup_note(&app.model, &app.form, FieldId::BucketName)
             .map(|n| (n.line(), n.kind))

@@ -23,7 +23,7 @@ pub(super) use crate::aws::{Clients, Event, Identity};
 pub(super) use crate::consume::preview::{DataReport, ObjectSummary, Sample};
 pub(super) use crate::docs::ResourceKind;
 pub(super) use crate::spec::Spec;
-pub(super) use crate::tui::action::{Action, ConsumeEnd, Effect, Found, Run, SaveKind, Target};
+pub(super) use crate::tui::action::{Action, ConsumeEnd, Effect, Found, Run, SaveKind};
 pub(super) use crate::tui::app::App;
 pub(super) use crate::tui::fields::FieldId;
 pub(super) use crate::tui::model::{Config, Connection, Setup, StatusKind};
@@ -119,8 +119,8 @@ pub(super) fn connect(app: &mut App) {
 }
 
 /// Answers every pending lookup: `found(target)` or "does not exist".
-pub(super) fn answer_all(app: &mut App, found: impl Fn(Target) -> Option<Found>) {
-    for target in Target::ALL {
+pub(super) fn answer_all(app: &mut App, found: impl Fn(ResourceKind) -> Option<Found>) {
+    for target in crate::aws::observe::looked_up() {
         let Some(slot) = app.model.slots.get(&target) else {
             continue;
         };
@@ -129,14 +129,18 @@ pub(super) fn answer_all(app: &mut App, found: impl Fn(Target) -> Option<Found>)
         }
         let generation = slot.generation;
         let result = found(target).unwrap_or(match target {
-            Target::Policy => Found::Policy(Ok(None)),
-            Target::Role => Found::Role(Ok(None)),
-            Target::User => Found::User(Ok(None)),
-            Target::Bucket => Found::Bucket(Ok(None)),
-            Target::Dlq | Target::Queue => Found::Queue(Ok(None)),
-            Target::Subscription => Found::Subscription(Ok(None)),
-            Target::Rule => Found::Rule(Ok(None)),
-            Target::Alarms => Found::Alarms(crate::aws::alarms::AlarmsObserved::none()),
+            ResourceKind::Policy => Found::Policy(Ok(None)),
+            ResourceKind::Role => Found::Role(Ok(None)),
+            ResourceKind::User => Found::User(Ok(None)),
+            ResourceKind::Bucket => Found::Bucket(Ok(None)),
+            ResourceKind::DeadLetterQueue | ResourceKind::Queue => Found::Queue(Ok(None)),
+            ResourceKind::Subscription => Found::Subscription(Ok(None)),
+            ResourceKind::Rule => Found::Rule(Ok(None)),
+            ResourceKind::Alarm | ResourceKind::AlarmTopic => {
+                Found::Alarms(crate::aws::alarms::AlarmsObserved::none())
+            }
+            // Read with the bucket: never a lookup of its own.
+            ResourceKind::Notification => Found::Bucket(Ok(None)),
         });
         update(
             app,
@@ -369,7 +373,7 @@ pub(super) fn online_applied(width: u16, height: u16) -> App {
     let mut app = offline(width, height);
     connect(&mut app);
     answer_all(&mut app, |target| {
-        (target == Target::Queue)
+        (target == ResourceKind::Queue)
             .then(|| Found::Queue(Ok(Some(queue_state("acme-ingest-queue", "600")))))
     });
     app

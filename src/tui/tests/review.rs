@@ -19,11 +19,11 @@ fn snapshot_review() {
             connect(&mut app);
             go_to(&mut app, Step::Review);
             answer_all(&mut app, |t| match t {
-                Target::Queue => Some(Found::Queue(Ok(Some(queue_state(
+                ResourceKind::Queue => Some(Found::Queue(Ok(Some(queue_state(
                     "acme-ingest-queue",
                     "30",
                 ))))),
-                Target::Bucket => Some(Found::Bucket(Ok(Some(bucket_state(json!({})))))),
+                ResourceKind::Bucket => Some(Found::Bucket(Ok(Some(bucket_state(json!({})))))),
                 _ => None,
             });
             app
@@ -38,7 +38,8 @@ fn the_diff_is_coloured_green_and_red() {
     connect(&mut app);
     go_to(&mut app, Step::Queue);
     answer_all(&mut app, |t| {
-        (t == Target::Queue).then(|| Found::Queue(Ok(Some(queue_state("acme-ingest-queue", "30")))))
+        (t == ResourceKind::Queue)
+            .then(|| Found::Queue(Ok(Some(queue_state("acme-ingest-queue", "30")))))
     });
     let terminal = draw(&app);
     let buffer = terminal.backend().buffer();

@@ -2,7 +2,8 @@
 //! name's background lookup, or a warning about the field.
 
 use super::state::FormScreen;
-use crate::tui::action::{Found, Target};
+use crate::docs::ResourceKind;
+use crate::tui::action::Found;
 use crate::tui::fields::FieldId;
 use crate::tui::model::{Model, StatusKind};
 
@@ -41,12 +42,12 @@ pub fn lookup_note(model: &Model, form: &FormScreen, field: FieldId) -> Option<N
         return insecure_endpoint_warning(model);
     }
     let target = match field {
-        FieldId::PolicyName => Target::Policy,
-        FieldId::RoleName => Target::Role,
-        FieldId::UserName => Target::User,
-        FieldId::BucketName => Target::Bucket,
-        FieldId::QueueName => Target::Queue,
-        FieldId::DlqName => Target::Dlq,
+        FieldId::PolicyName => ResourceKind::Policy,
+        FieldId::RoleName => ResourceKind::Role,
+        FieldId::UserName => ResourceKind::User,
+        FieldId::BucketName => ResourceKind::Bucket,
+        FieldId::QueueName => ResourceKind::Queue,
+        FieldId::DlqName => ResourceKind::DeadLetterQueue,
         _ => return None,
     };
     if !model.online() || !field.active(&model.spec) || form.field_error(model, field).is_some() {
@@ -68,8 +69,8 @@ pub fn lookup_note(model: &Model, form: &FormScreen, field: FieldId) -> Option<N
         .map(|i| i.account.clone())
         .unwrap_or_default();
     let (create, noun) = match target {
-        Target::Bucket => (spec.bucket.create, "bucket"),
-        Target::Queue => (spec.queue.create, "queue"),
+        ResourceKind::Bucket => (spec.bucket.create, "bucket"),
+        ResourceKind::Queue => (spec.queue.create, "queue"),
         _ => (true, ""),
     };
     let ok = |text: String| Note::new(StatusKind::Ok, "●", text);
@@ -97,7 +98,7 @@ pub fn lookup_note(model: &Model, form: &FormScreen, field: FieldId) -> Option<N
                 ""
             }
         )),
-        Found::Queue(Ok(Some(_))) => ok(if create || target == Target::Dlq {
+        Found::Queue(Ok(Some(_))) => ok(if create || target == ResourceKind::DeadLetterQueue {
             "exists in this account: its attributes are brought in line".to_owned()
         } else {
             "exists in this account: sluice adds its statement to the access policy".to_owned()
