@@ -12,11 +12,50 @@ use super::ownership::{Owner, Tagged, owner, read_tags};
 use crate::docs::ResourceKind;
 use crate::spec::Spec;
 
+/// What a resource of the stack the spec no longer names can be: only
+/// these are found by name (the route, bucket and alarms are removed by
+/// plan's own retirements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrphanKind {
+    /// A queue or dead-letter queue.
+    Queue,
+    Policy,
+    Role,
+    User,
+}
+
+impl OrphanKind {
+    /// The engine's kind: a dead-letter queue is a queue here.
+    pub fn resource(self) -> ResourceKind {
+        match self {
+            OrphanKind::Queue => ResourceKind::Queue,
+            OrphanKind::Policy => ResourceKind::Policy,
+            OrphanKind::Role => ResourceKind::Role,
+            OrphanKind::User => ResourceKind::User,
+        }
+    }
+
+    /// The orphan kind of a plan item's resource, when it can be one.
+    pub fn of(kind: ResourceKind) -> Option<OrphanKind> {
+        match kind {
+            ResourceKind::Queue | ResourceKind::DeadLetterQueue => Some(OrphanKind::Queue),
+            ResourceKind::Policy => Some(OrphanKind::Policy),
+            ResourceKind::Role => Some(OrphanKind::Role),
+            ResourceKind::User => Some(OrphanKind::User),
+            ResourceKind::Bucket
+            | ResourceKind::Notification
+            | ResourceKind::Subscription
+            | ResourceKind::Rule
+            | ResourceKind::AlarmTopic
+            | ResourceKind::Alarm => None,
+        }
+    }
+}
+
 /// One resource of the stack the spec no longer names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Orphan {
-    /// `Queue` for a queue or dead-letter queue.
-    pub kind: ResourceKind,
+    pub kind: OrphanKind,
     pub name: String,
     /// The queue's URL, the policy's ARN; the name for a role or user.
     pub id: String,
@@ -25,14 +64,14 @@ pub struct Orphan {
 impl Orphan {
     /// "queue acme-old-queue", as plan and apply name it.
     pub fn label(&self) -> String {
-        format!("{} {}", self.kind.as_str(), self.name)
+        format!("{} {}", self.kind.resource().as_str(), self.name)
     }
 }
 
 /// The names the spec uses now, per kind: none of them is an orphan.
-fn wanted(spec: &Spec, kind: ResourceKind) -> Vec<&str> {
+fn wanted(spec: &Spec, kind: OrphanKind) -> Vec<&str> {
     match kind {
-        ResourceKind::Queue => {
+        OrphanKind::Queue => {
             let mut names = Vec::new();
             if spec.has_queue() {
                 names.push(spec.queue.name.as_str());
@@ -42,11 +81,11 @@ fn wanted(spec: &Spec, kind: ResourceKind) -> Vec<&str> {
             }
             names
         }
-        ResourceKind::Policy => vec![spec.policy.name.as_str()],
-        ResourceKind::Role if spec.role.enabled => vec![spec.role.name.as_str()],
+        OrphanKind::Policy => vec![spec.policy.name.as_str()],
+        OrphanKind::Role if spec.role.enabled => vec![spec.role.name.as_str()],
+        OrphanKind::Role => Vec::new(),
         // A user turned off is planned for deletion on its own (with its keys).
-        ResourceKind::User => vec![spec.user.name.as_str()],
-        _ => Vec::new(),
+        OrphanKind::User => vec![spec.user.name.as_str()],
     }
 }
 
@@ -72,9 +111,9 @@ pub async fn find(clients: &Clients, spec: &Spec, account: &str) -> Result<Vec<O
         .unwrap_or_default();
     let (queues, roles, policies, users) = tokio::join!(
         listed_queues(clients, spec),
-        listed_iam(clients, spec, ResourceKind::Role),
-        listed_iam(clients, spec, ResourceKind::Policy),
-        listed_iam(clients, spec, ResourceKind::User)
+        listed_iam(clients, spec, OrphanKind::Role),
+        listed_iam(clients, spec, OrphanKind::Policy),
+        listed_iam(clients, spec, OrphanKind::User)
     );
     let mut candidates = queues?;
     candidates.extend(roles?);
@@ -82,24 +121,24 @@ pub async fn find(clients: &Clients, spec: &Spec, account: &str) -> Result<Vec<O
     candidates.extend(users?);
     // Made under a name outside the prefix (those inside it were listed).
     for kind in [
-        ResourceKind::Queue,
-        ResourceKind::Role,
-        ResourceKind::Policy,
-        ResourceKind::User,
+        OrphanKind::Queue,
+        OrphanKind::Role,
+        OrphanKind::Policy,
+        OrphanKind::User,
     ] {
         let wanted = wanted(spec, kind);
-        for name in super::journal::made::names(&made, kind) {
+        for name in super::journal::made::names(&made, kind.resource()) {
             let listed = candidates.iter().any(|(k, n, _)| *k == kind && n == name);
             if listed || wanted.contains(&name) || of_the_stack(spec, name) {
                 continue;
             }
             let id = match kind {
-                ResourceKind::Queue => None,
-                ResourceKind::Policy => Some(format!(
+                OrphanKind::Queue => None,
+                OrphanKind::Policy => Some(format!(
                     "arn:{}:iam::{account}:policy/{name}",
                     crate::docs::partition(&spec.region)
                 )),
-                _ => Some(name.to_owned()),
+                OrphanKind::Role | OrphanKind::User => Some(name.to_owned()),
             };
             candidates.push((kind, name.to_owned(), id));
         }
@@ -115,11 +154,11 @@ pub async fn find(clients: &Clients, spec: &Spec, account: &str) -> Result<Vec<O
 
 /// A candidate: its kind, name, and id when known without asking (a queue's
 /// URL is looked up).
-type Candidate = (ResourceKind, String, Option<String>);
+type Candidate = (OrphanKind, String, Option<String>);
 
 /// The stack's queues under its prefix that the spec does not name.
 async fn listed_queues(clients: &Clients, spec: &Spec) -> Result<Vec<Candidate>, AwsError> {
-    let wanted = wanted(spec, ResourceKind::Queue);
+    let wanted = wanted(spec, OrphanKind::Queue);
     // Without MaxResults, ListQueues stops at 1,000 queues and gives no
     // token for the rest.
     let mut pages = clients
@@ -135,7 +174,7 @@ async fn listed_queues(clients: &Clients, spec: &Spec) -> Result<Vec<Candidate>,
         for url in page.queue_urls() {
             let name = url.rsplit('/').next().unwrap_or_default();
             if (clients.scan_account || of_the_stack(spec, name)) && !wanted.contains(&name) {
-                found.push((ResourceKind::Queue, name.to_owned(), Some(url.clone())));
+                found.push((OrphanKind::Queue, name.to_owned(), Some(url.clone())));
             }
         }
     }
@@ -147,14 +186,14 @@ async fn listed_queues(clients: &Clients, spec: &Spec) -> Result<Vec<Candidate>,
 async fn listed_iam(
     clients: &Clients,
     spec: &Spec,
-    kind: ResourceKind,
+    kind: OrphanKind,
 ) -> Result<Vec<Candidate>, AwsError> {
     let wanted = wanted(spec, kind);
     let keep =
         |name: &str| (clients.scan_account || of_the_stack(spec, name)) && !wanted.contains(&name);
     let mut found: Vec<Candidate> = Vec::new();
     match kind {
-        ResourceKind::Role => {
+        OrphanKind::Role => {
             let mut pages = clients.iam.list_roles().into_paginator().send();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| classify("iam:ListRoles", &spec.name, e))?;
@@ -166,7 +205,7 @@ async fn listed_iam(
                 }
             }
         }
-        ResourceKind::Policy => {
+        OrphanKind::Policy => {
             let mut pages = clients
                 .iam
                 .list_policies()
@@ -184,7 +223,7 @@ async fn listed_iam(
                 }
             }
         }
-        ResourceKind::User => {
+        OrphanKind::User => {
             let mut pages = clients.iam.list_users().into_paginator().send();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| classify("iam:ListUsers", &spec.name, e))?;
@@ -196,7 +235,8 @@ async fn listed_iam(
                 }
             }
         }
-        _ => {}
+        // Listed by `listed_queues`.
+        OrphanKind::Queue => {}
     }
     Ok(found)
 }
@@ -206,28 +246,28 @@ async fn listed_iam(
 async fn proven(
     clients: &Clients,
     spec: &Spec,
-    kind: ResourceKind,
+    kind: OrphanKind,
     name: String,
     id: Option<String>,
 ) -> Result<Option<Orphan>, AwsError> {
     let id = match (kind, id) {
         (_, Some(id)) => id,
-        (ResourceKind::Queue, None) => match clients.queue_url(&name).await? {
+        (OrphanKind::Queue, None) => match clients.queue_url(&name).await? {
             Some(url) => url,
             None => return Ok(None),
         },
-        (ResourceKind::Role | ResourceKind::User, None) => name.clone(),
-        _ => return Ok(None),
+        (OrphanKind::Role | OrphanKind::User, None) => name.clone(),
+        // A policy is known by its ARN, always given.
+        (OrphanKind::Policy, None) => return Ok(None),
     };
     let what = match kind {
-        ResourceKind::Queue => Tagged::Queue {
+        OrphanKind::Queue => Tagged::Queue {
             url: &id,
             name: &name,
         },
-        ResourceKind::Role => Tagged::Role(&id),
-        ResourceKind::Policy => Tagged::Policy(&id),
-        ResourceKind::User => Tagged::User(&id),
-        _ => return Ok(None),
+        OrphanKind::Role => Tagged::Role(&id),
+        OrphanKind::Policy => Tagged::Policy(&id),
+        OrphanKind::User => Tagged::User(&id),
     };
     let Some(tags) = read_tags(clients, what).await? else {
         return Ok(None);
@@ -255,13 +295,13 @@ mod tests {
     #[test]
     fn the_names_in_use_are_never_orphans_and_turned_off_ones_are() {
         let mut spec = spec();
-        assert!(wanted(&spec, ResourceKind::Queue).contains(&spec.queue.name.as_str()));
-        assert!(wanted(&spec, ResourceKind::Role).contains(&spec.role.name.as_str()));
+        assert!(wanted(&spec, OrphanKind::Queue).contains(&spec.queue.name.as_str()));
+        assert!(wanted(&spec, OrphanKind::Role).contains(&spec.role.name.as_str()));
         spec.role.enabled = false;
-        assert!(wanted(&spec, ResourceKind::Role).is_empty());
+        assert!(wanted(&spec, OrphanKind::Role).is_empty());
         spec.queue.enabled = false;
-        assert!(wanted(&spec, ResourceKind::Queue).is_empty());
+        assert!(wanted(&spec, OrphanKind::Queue).is_empty());
         // The user turned off is deleted by its own plan item.
-        assert_eq!(wanted(&spec, ResourceKind::User), [spec.user.name.as_str()]);
+        assert_eq!(wanted(&spec, OrphanKind::User), [spec.user.name.as_str()]);
     }
 }

@@ -8,6 +8,7 @@ use crate::aws::backup::Saved;
 use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::{read_queue_attributes, read_trust_policy};
+use crate::aws::orphans::OrphanKind;
 use crate::aws::plan::PlanItem;
 use crate::aws::progress::StepOutcome;
 use crate::docs::{self, ResourceKind};
@@ -18,45 +19,42 @@ impl Run<'_> {
     /// other target is on it; then the bucket's EventBridge delivery when no
     /// other rule may use it (backed up).
     pub(super) async fn retire(&mut self, item: &PlanItem) -> StepResult {
+        // A queue, policy, role or user the spec no longer names.
+        if let Some(kind) = OrphanKind::of(item.resource) {
+            let orphan = crate::aws::orphans::Orphan {
+                kind,
+                name: item.name.clone(),
+                id: item
+                    .before
+                    .as_ref()
+                    .and_then(|b| b["Id"].as_str())
+                    .unwrap_or(&item.name)
+                    .to_owned(),
+            };
+            // Backed up first: what it is, for the record.
+            match orphan_record(self.clients, &orphan).await {
+                Ok(record) => self.save(Saved::Removed {
+                    resource: item.resource,
+                    name: orphan.name.clone(),
+                    record,
+                })?,
+                Err(e) if e.is_not_found() => {
+                    return Ok((StepOutcome::AlreadyGone, "already gone".into()));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            return crate::aws::destroy::retire_orphan(
+                self.clients,
+                self.spec,
+                &orphan,
+                self.reporter,
+            )
+            .await
+            .map_err(Into::into);
+        }
         match item.resource {
             ResourceKind::Rule => {}
             ResourceKind::Notification => return self.retire_entry().await,
-            ResourceKind::Queue
-            | ResourceKind::DeadLetterQueue
-            | ResourceKind::Role
-            | ResourceKind::Policy
-            | ResourceKind::User => {
-                let orphan = crate::aws::orphans::Orphan {
-                    kind: item.resource,
-                    name: item.name.clone(),
-                    id: item
-                        .before
-                        .as_ref()
-                        .and_then(|b| b["Id"].as_str())
-                        .unwrap_or(&item.name)
-                        .to_owned(),
-                };
-                // Backed up first: what it is, for the record.
-                match orphan_record(self.clients, &orphan).await {
-                    Ok(record) => self.save(Saved::Removed {
-                        resource: orphan.kind,
-                        name: orphan.name.clone(),
-                        record,
-                    })?,
-                    Err(e) if e.is_not_found() => {
-                        return Ok((StepOutcome::AlreadyGone, "already gone".into()));
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-                return crate::aws::destroy::retire_orphan(
-                    self.clients,
-                    self.spec,
-                    &orphan,
-                    self.reporter,
-                )
-                .await
-                .map_err(Into::into);
-            }
             ResourceKind::Subscription => {
                 self.clients
                     .sns
@@ -70,7 +68,16 @@ impl Run<'_> {
                     "unsubscribed (the topic and its other subscriptions unchanged)".into(),
                 ));
             }
-            _ => {
+            // The alarms are removed by their own steps; the bucket and the
+            // kinds above never by retirement.
+            ResourceKind::Bucket
+            | ResourceKind::AlarmTopic
+            | ResourceKind::Alarm
+            | ResourceKind::Queue
+            | ResourceKind::DeadLetterQueue
+            | ResourceKind::Role
+            | ResourceKind::Policy
+            | ResourceKind::User => {
                 return Err(format!(
                     "the plan removes {} {}, which apply does not know how to remove: nothing written",
                     item.resource.as_str(),
@@ -133,7 +140,7 @@ async fn orphan_record(
     let iam = &clients.iam;
     let name = orphan.name.as_str();
     Ok(match orphan.kind {
-        ResourceKind::Role => {
+        OrphanKind::Role => {
             let trust = read_trust_policy(iam, name).await?;
             let attached = iam
                 .list_attached_role_policies()
@@ -148,13 +155,13 @@ async fn orphan_record(
                 .collect();
             json!({"AssumeRolePolicyDocument": trust, "AttachedPolicies": arns})
         }
-        ResourceKind::Policy => {
+        OrphanKind::Policy => {
             match crate::aws::observe::observe_policy(clients, &orphan.id).await? {
                 Some(state) => json!({"Arn": state.arn, "Document": state.document}),
                 None => json!({"Arn": orphan.id}),
             }
         }
-        ResourceKind::User => {
+        OrphanKind::User => {
             let attached = iam
                 .list_attached_user_policies()
                 .user_name(name)
@@ -172,7 +179,7 @@ async fn orphan_record(
                 "AccessKeyIds": keys.access_key_metadata().iter().filter_map(|k| k.access_key_id()).collect::<Vec<_>>(),
             })
         }
-        _ => {
+        OrphanKind::Queue => {
             let attributes =
                 read_queue_attributes(&clients.sqs, name, &orphan.id, &["All".to_owned()]).await?;
             json!({"QueueUrl": orphan.id, "Attributes": attributes})

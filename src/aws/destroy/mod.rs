@@ -264,7 +264,7 @@ pub async fn destroy(
                 run.end(kind, started, result)?;
             }
         }
-        for orphan in orphans.iter().filter(|o| o.kind == kind) {
+        for orphan in orphans.iter().filter(|o| o.kind.resource() == kind) {
             let label = format!("{} (no longer in the spec)", orphan.label());
             let started = run.start(kind, &label);
             let result = remove_orphan(clients, &spec, orphan, &label, &mut run).await;

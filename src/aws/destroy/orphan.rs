@@ -7,9 +7,8 @@ use super::queue::queue;
 use super::run::{Fate, Run};
 use crate::aws::client::Clients;
 use crate::aws::error::AwsError;
-use crate::aws::orphans::Orphan;
+use crate::aws::orphans::{Orphan, OrphanKind};
 use crate::aws::progress::{Reporter, StepOutcome};
-use crate::docs::ResourceKind;
 use crate::spec::Spec;
 
 /// Removes one resource of the stack the spec no longer names (found by
@@ -51,19 +50,18 @@ pub(super) async fn remove_orphan(
 ) -> Result<(String, Fate), AwsError> {
     let mut earlier = spec.clone();
     match orphan.kind {
-        ResourceKind::Role => {
+        OrphanKind::Role => {
             earlier.role.name = orphan.name.clone();
             role(clients, &earlier, label, run).await
         }
-        ResourceKind::Policy => {
+        OrphanKind::Policy => {
             earlier.policy.name = orphan.name.clone();
             policy(clients, &earlier, &orphan.id, label, run).await
         }
-        ResourceKind::User => {
+        OrphanKind::User => {
             earlier.user.name = orphan.name.clone();
             user(clients, &earlier, label, run).await
         }
-        // Orphans are queues otherwise (see `orphans::find`).
-        _ => queue(clients, &earlier, &orphan.name, true, label, run).await,
+        OrphanKind::Queue => queue(clients, &earlier, &orphan.name, true, label, run).await,
     }
 }

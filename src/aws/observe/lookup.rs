@@ -181,7 +181,9 @@ impl Observation {
             (ResourceKind::Policy, Found::Policy(f)) => self.policy = f.clone(),
             (ResourceKind::Role, Found::Role(f)) => self.role = f.clone(),
             (ResourceKind::User, Found::User(f)) => self.user = f.clone(),
-            (ResourceKind::Bucket, Found::Bucket(f)) => self.bucket = f.clone(),
+            (ResourceKind::Bucket | ResourceKind::Notification, Found::Bucket(f)) => {
+                self.bucket = f.clone();
+            }
             (ResourceKind::DeadLetterQueue, Found::Queue(f)) => self.dlq = f.clone(),
             (ResourceKind::Queue, Found::Queue(f)) => self.queue = f.clone(),
             (ResourceKind::Subscription, Found::Subscription(f)) => {
@@ -191,7 +193,21 @@ impl Observation {
             (ResourceKind::Alarm | ResourceKind::AlarmTopic, Found::Alarms(f)) => {
                 self.alarms = f.clone();
             }
-            _ => {}
+            // A find of another kind's shape.
+            (
+                ResourceKind::Policy
+                | ResourceKind::Role
+                | ResourceKind::User
+                | ResourceKind::Bucket
+                | ResourceKind::Notification
+                | ResourceKind::DeadLetterQueue
+                | ResourceKind::Queue
+                | ResourceKind::Subscription
+                | ResourceKind::Rule
+                | ResourceKind::Alarm
+                | ResourceKind::AlarmTopic,
+                _,
+            ) => {}
         }
     }
 }

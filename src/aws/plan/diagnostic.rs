@@ -193,7 +193,7 @@ impl PlanNote {
                 Some(ResourceKind::Subscription)
             }
             PlanNote::RetiredRule { .. } => Some(ResourceKind::Rule),
-            PlanNote::RetiredOrphan { orphan, .. } => Some(orphan.kind),
+            PlanNote::RetiredOrphan { orphan, .. } => Some(orphan.kind.resource()),
             PlanNote::RetiredAlarmTopic { .. } => Some(ResourceKind::AlarmTopic),
         }
     }
@@ -419,7 +419,7 @@ impl fmt::Display for PlanNote {
                 f,
                 "{} is this stack's (tag {STACK_TAG}={stack}) and the spec no longer names it (renamed, turned off, or the previous connector's): apply deletes it as destroy would{}",
                 orphan.label(),
-                if orphan.kind == ResourceKind::Queue {
+                if orphan.kind == crate::aws::orphans::OrphanKind::Queue {
                     ", keeping it while it holds messages"
                 } else {
                     ""

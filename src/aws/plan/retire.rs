@@ -132,7 +132,7 @@ impl Planner<'_> {
                     });
                     items.push(PlanItem {
                         tags: None,
-                        resource: orphan.kind,
+                        resource: orphan.kind.resource(),
                         name: orphan.name.clone(),
                         action: PlanAction::Delete,
                         before: Some(serde_json::json!({ "Id": orphan.id })),
