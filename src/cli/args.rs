@@ -403,7 +403,7 @@ pub struct ConsumeArgs {
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     pub max_file_age: u64,
     /// skip: write the good records and delete the message; fail: keep the message (it reaches the DLQ).
-    #[arg(long, default_value = "skip", value_parser = error_policy)]
+    #[arg(long, default_value = "skip")]
     pub on_decode_error: ErrorPolicy,
     /// Write bad records, with their object and offset, to NDJSON files here.
     #[arg(long, value_name = "DIR")]
@@ -455,7 +455,7 @@ pub struct ConsumeArgs {
     /// in the queue (they reach the DLQ); delete: delete them. Never fetched
     /// either way. Default: delete with notification.delivery sns (the
     /// queue gets the topic's every event), keep otherwise.
-    #[arg(long, value_parser = foreign_policy)]
+    #[arg(long)]
     pub on_foreign_event: Option<ForeignPolicy>,
     /// Fetch objects of whatever bucket a message names, not only the spec's.
     #[arg(long)]
@@ -544,7 +544,7 @@ pub struct ExportArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// What to export besides spec.json and README.md.
-    #[arg(long, default_value = "all", value_parser = export_format)]
+    #[arg(long, default_value = "all")]
     pub format: Format,
     /// The user's access key file (the 0600 CSV apply wrote): its key id,
     /// never the secret, goes where the connector's form asks for it.
@@ -581,18 +581,6 @@ pub struct MonitorArgs {
     pub assume_role: bool,
     #[command(flatten)]
     pub iam: IamWaitArg,
-}
-
-fn error_policy(s: &str) -> Result<ErrorPolicy, String> {
-    s.parse()
-}
-
-fn foreign_policy(s: &str) -> Result<ForeignPolicy, String> {
-    s.parse()
-}
-
-fn export_format(s: &str) -> Result<Format, String> {
-    s.parse()
 }
 
 fn rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
