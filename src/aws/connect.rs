@@ -36,7 +36,7 @@ pub enum ConnectError {
     Identity(#[from] AwsError),
     /// The spec names another account than the caller's.
     #[error(transparent)]
-    Account(#[from] super::plan::AccountError),
+    Account(#[from] super::account::AccountError),
     /// A KMS alias of the spec could not be resolved.
     #[error(
         "{path}: {error}; give the key's ARN (arn:aws:kms:REGION:ACCOUNT:key/ID) instead of the alias"
@@ -55,7 +55,7 @@ pub async fn connect(spec: &Spec, options: &AwsOptions) -> Result<Connected, Con
     let clients = Clients::load(&options, &spec.region).await;
     let identity = clients.identity().await?;
     tracing::info!(account = %identity.account, arn = %identity.arn, "caller identity");
-    let spec = super::plan::for_account(spec, &identity)?;
+    let spec = super::account::for_account(spec, &identity)?;
     let (spec, kms_keys) = resolve_kms_aliases(&clients, &spec).await?;
     Ok(Connected {
         clients,

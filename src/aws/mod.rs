@@ -7,6 +7,7 @@
 //! `orphans` (what is the stack's), `backup` and `journal` (what was there,
 //! what is being made), `propagation` (waiting for AWS to catch up).
 
+pub mod account;
 pub mod alarms;
 pub mod apply;
 pub mod backup;

@@ -100,17 +100,6 @@ pub fn not_ours(owner: &Owner, stack: &str) -> String {
     }
 }
 
-/// Why a plan to create bucket `name` refuses the bucket of that name that
-/// exists, and what to do instead.
-pub fn existing_bucket_refusal(name: &str, owner: &Owner, stack: &str) -> String {
-    super::plan::PlanError::ExistingBucket {
-        name: name.to_owned(),
-        stack: stack.to_owned(),
-        owner: owner.clone(),
-    }
-    .to_string()
-}
-
 /// IAM tags as a map.
 pub fn iam_tags(tags: &[aws_sdk_iam::types::Tag]) -> BTreeMap<String, String> {
     tags.iter()
@@ -150,9 +139,5 @@ mod tests {
         );
         assert!(not_ours(&Owner::Untagged, "acme").contains("not tagged sluice:stack=acme"));
         assert!(not_ours(&Owner::Other("b".into()), "acme").contains("another stack"));
-        assert!(
-            existing_bucket_refusal("b", &Owner::Other("lake".into()), "acme")
-                .starts_with("bucket b belongs to stack lake")
-        );
     }
 }

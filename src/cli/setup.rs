@@ -132,7 +132,7 @@ pub(super) async fn apply(global: &GlobalOpts, args: &ApplyArgs) -> Result<ExitC
     // Step 1 of Snowflake's two: its SQL, with the role's real ARN.
     let step_one = crate::docs::snowflake::step_note(&spec).map(|_| {
         crate::docs::snowflake::step_one_sql(
-            &crate::aws::plan::for_account(&spec, &identity).unwrap_or_else(|_| spec.clone()),
+            &crate::aws::account::for_account(&spec, &identity).unwrap_or_else(|_| spec.clone()),
         )
     });
     let observed = observe(&clients, &spec, identity).await;

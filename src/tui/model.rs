@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::aws::account::for_account;
 use crate::aws::observe::Observation;
-use crate::aws::plan::for_account;
 use crate::aws::verify::VerifyOptions;
 use crate::aws::{AwsOptions, Clients, Identity, Plan};
 use crate::docs::{MergeError, Overlap};

@@ -52,7 +52,7 @@ pub struct Observation {
 }
 
 /// Observes every resource of `spec`, whose `account_id` must be the caller's
-/// (see [`super::plan::for_account`]): ARNs are built from it.
+/// (see [`super::account::for_account`]): ARNs are built from it.
 pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Observation {
     let mut resolved;
     let spec = if spec.account_id.is_none() {

@@ -457,6 +457,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_existing_bucket_of_another_stack_is_refused_naming_it() {
+        let refusal = PlanError::ExistingBucket {
+            name: "b".into(),
+            stack: "acme".into(),
+            owner: Owner::Other("lake".into()),
+        };
+        assert!(
+            refusal
+                .to_string()
+                .starts_with("bucket b belongs to stack lake")
+        );
+    }
+
+    #[test]
     fn each_is_serialized_as_its_words_and_names_its_resource() {
         let error = PlanError::NotTheStacks {
             resource: ResourceKind::Role,

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use super::account::{AccountError, for_account};
 use super::observe::{Observation, RuleState};
 use super::ownership::{Owner, owner};
 use crate::docs::diff::json_diff;
@@ -199,17 +200,6 @@ pub(super) fn foreign_grants(
             broad: *broad,
         });
     }
-}
-
-/// Why a live plan cannot be made at all.
-#[derive(Debug, thiserror::Error)]
-pub enum AccountError {
-    #[error("the spec is for account {spec} but the credentials are for account {caller} ({arn})")]
-    WrongAccount {
-        spec: String,
-        caller: String,
-        arn: String,
-    },
 }
 
 /// What one live plan is made from, and what it finds on the way: each
@@ -493,37 +483,6 @@ impl Plan {
         }
         out
     }
-}
-
-/// The spec as it applies to the caller's account: `account_id` filled in
-/// (and the default trusted principal with it); another account's spec is refused.
-pub fn for_account(spec: &Spec, caller: &super::Identity) -> Result<Spec, AccountError> {
-    let mut spec = spec.clone();
-    match &spec.account_id {
-        Some(account) if account != &caller.account => {
-            return Err(AccountError::WrongAccount {
-                spec: account.clone(),
-                caller: caller.account.clone(),
-                arn: caller.arn.clone(),
-            });
-        }
-        Some(_) => {}
-        None => {
-            // Only sluice's own default trusts the account's root; a
-            // vendor's principals are the vendor's to give.
-            if spec.role.trusted_principals.is_empty()
-                && spec.profile().principals == crate::spec::profiles::Principals::Any
-            {
-                spec.role.trusted_principals = vec![format!(
-                    "arn:{}:iam::{}:root",
-                    crate::docs::partition(&spec.region),
-                    caller.account
-                )];
-            }
-            spec.account_id = Some(caller.account.clone());
-        }
-    }
-    Ok(spec)
 }
 
 #[cfg(test)]
