@@ -1,3 +1,4 @@
+use super::alarms::alarm_logical_id;
 use super::*;
 use crate::docs::testing::acme;
 use crate::spec::{BucketEncryption, QueueEncryption};
