@@ -12,12 +12,8 @@ impl<'a> Planner<'a> {
     /// The bucket: made, adopted as it is, or the stack's brought to the spec's
     /// settings, its policy statement merged with others'.
     pub(super) fn bucket(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
-        let spec = self.spec;
-        let observed = self.observed;
-        let errors = &mut self.errors;
-        let notes = &mut self.notes;
-        let name = &w.name;
-        let after = &w.after;
+        let (spec, observed, _, errors, notes) = self.parts();
+        let (name, after) = (&w.name, &w.after);
         observed
             .bucket
             .as_ref()

@@ -16,12 +16,8 @@ impl<'a> Planner<'a> {
     /// The permissions policy: made, or the stack's (by tag, or CloudFormation's by
     /// its description) brought to the spec's document.
     pub(super) fn policy(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
-        let spec = self.spec;
-        let observed = self.observed;
-        let errors = &mut self.errors;
-        let notes = &mut self.notes;
-        let name = &w.name;
-        let after = &w.after;
+        let (spec, observed, _, errors, notes) = self.parts();
+        let (name, after) = (&w.name, &w.after);
         observed.policy.as_ref().map(|state| match state {
             None => w.item(PlanAction::Create, None, Some(after.clone())),
             Some(p)
@@ -65,13 +61,8 @@ impl<'a> Planner<'a> {
 
     /// The role: its trust policy and attachments; others' policies on it noted.
     pub(super) fn role(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
-        let spec = self.spec;
-        let observed = self.observed;
-        let arns = &self.arns;
-        let errors = &mut self.errors;
-        let notes = &mut self.notes;
-        let name = &w.name;
-        let after = &w.after;
+        let (spec, observed, arns, errors, notes) = self.parts();
+        let (name, after) = (&w.name, &w.after);
         observed.role.as_ref().map(|state| match state {
             None => w.item(PlanAction::Create, None, Some(after.clone())),
             Some(r)
@@ -109,13 +100,8 @@ impl<'a> Planner<'a> {
 
     /// The user: its attachments; keys whose secret was never saved noted.
     pub(super) fn user(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
-        let spec = self.spec;
-        let observed = self.observed;
-        let arns = &self.arns;
-        let errors = &mut self.errors;
-        let notes = &mut self.notes;
-        let name = &w.name;
-        let after = &w.after;
+        let (spec, observed, arns, errors, notes) = self.parts();
+        let (name, after) = (&w.name, &w.after);
         observed.user.as_ref().map(|state| match state {
             None => w.item(PlanAction::Create, None, Some(after.clone())),
             Some(u) if owner(&u.tags, &spec.name) != Owner::Stack => {

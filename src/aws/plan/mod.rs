@@ -212,6 +212,29 @@ pub(super) struct Planner<'a> {
     pub(super) notes: Vec<PlanNote>,
 }
 
+impl<'a> Planner<'a> {
+    /// The planner's parts borrowed apart, as one resource's planning takes
+    /// them: the spec, what exists and the ARNs to read, the errors and notes
+    /// to add to.
+    pub(super) fn parts(
+        &mut self,
+    ) -> (
+        &'a Spec,
+        &'a Observation,
+        &Arns,
+        &mut Vec<PlanError>,
+        &mut Vec<PlanNote>,
+    ) {
+        (
+            self.spec,
+            self.observed,
+            &self.arns,
+            &mut self.errors,
+            &mut self.notes,
+        )
+    }
+}
+
 /// One resource the spec wants, as the documents describe it.
 pub(super) struct Wanted {
     pub(super) kind: ResourceKind,

@@ -15,9 +15,7 @@ impl Planner<'_> {
     /// or entry, the user turned off, and the stack's resources under names
     /// the spec no longer uses (last, once what replaces each is in place).
     pub(super) fn retirements(&mut self, items: &mut Vec<PlanItem>) {
-        let spec = self.spec;
-        let observed = self.observed;
-        let notes = &mut self.notes;
+        let (spec, observed, _, _, notes) = self.parts();
         // A route switched away from EventBridge: the stack's rule would
         // deliver every event a second time.
         if spec.delivery() != Some(Delivery::Eventbridge)

@@ -19,93 +19,79 @@ impl<'a> Planner<'a> {
     /// The bucket's EventBridge delivery (EventBridge route): turned on beside
     /// others' entries, our direct entry from before taken out.
     pub(super) fn eventbridge_delivery(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
-        let spec = self.spec;
-        let observed = self.observed;
-        let notes = &mut self.notes;
-        {
-            observed.bucket.as_ref().map(|state| {
-                let current = state
-                    .as_ref()
-                    .map(|b| b.notification.clone())
-                    .unwrap_or_else(|| Value::Object(Map::new()));
-                // An entry of ours from an earlier direct delivery goes: the rule replaces it.
-                let (rest, retired) = without_ours(&current, spec);
-                if let Some(id) = &retired {
-                    notes.push(PlanNote::DirectEntryReplaced {
-                        id: id.clone(),
-                        by: Delivery::Eventbridge,
-                    });
-                }
-                let wanted = enable_eventbridge(&rest);
-                let foreign = count_entries(&rest);
-                if foreign > 0 {
-                    notes.push(PlanNote::OtherEntries {
-                        count: foreign,
-                        delivery: Delivery::Eventbridge,
-                    });
-                }
-                let action = if state.is_none() {
-                    PlanAction::Create
-                } else {
-                    changed(&current, &wanted, PlanAction::Update)
-                };
-                w.item(action, Some(current), Some(wanted))
-            })
-        }
+        let (spec, observed, _, _, notes) = self.parts();
+        observed.bucket.as_ref().map(|state| {
+            let current = state
+                .as_ref()
+                .map(|b| b.notification.clone())
+                .unwrap_or_else(|| Value::Object(Map::new()));
+            // An entry of ours from an earlier direct delivery goes: the rule replaces it.
+            let (rest, retired) = without_ours(&current, spec);
+            if let Some(id) = &retired {
+                notes.push(PlanNote::DirectEntryReplaced {
+                    id: id.clone(),
+                    by: Delivery::Eventbridge,
+                });
+            }
+            let wanted = enable_eventbridge(&rest);
+            let foreign = count_entries(&rest);
+            if foreign > 0 {
+                notes.push(PlanNote::OtherEntries {
+                    count: foreign,
+                    delivery: Delivery::Eventbridge,
+                });
+            }
+            let action = if state.is_none() {
+                PlanAction::Create
+            } else {
+                changed(&current, &wanted, PlanAction::Update)
+            };
+            w.item(action, Some(current), Some(wanted))
+        })
     }
 
     /// The queue's subscription to the bucket's topic (SNS route).
     pub(super) fn subscription(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
-        let spec = self.spec;
-        let observed = self.observed;
-        let errors = &mut self.errors;
-        let notes = &mut self.notes;
-        let _name = &w.name;
+        let (spec, observed, _, errors, notes) = self.parts();
         let after = &w.after;
-        {
-            match &observed.bucket {
-                Ok(Some(b)) => {
-                    if let Err(why) = covering_topic_entry(&b.notification, spec) {
-                        errors.push(PlanError::NoTopicEntry { reason: why });
-                    }
+        match &observed.bucket {
+            Ok(Some(b)) => {
+                if let Err(why) = covering_topic_entry(&b.notification, spec) {
+                    errors.push(PlanError::NoTopicEntry { reason: why });
                 }
-                Ok(None) => errors.push(PlanError::NoBucketForTopic {
-                    bucket: spec.bucket.name.clone(),
-                    topic: spec.notification.topic_arn.clone().unwrap_or_default(),
-                }),
-                Err(_) => {} // reported with the bucket
             }
-            observed.subscription.as_ref().map(|state| match state {
-                None => w.item(PlanAction::Create, None, Some(after.clone())),
-                // The queue is adopted and already subscribed: its owners' subscription, maybe.
-                Some(sub) if !spec.queue.create => {
-                    notes.push(PlanNote::AdoptedSubscription {
-                        queue: spec.queue.name.clone(),
-                        arn: sub.arn.clone(),
-                    });
-                    let before = subscription_as_planned(after, sub);
-                    w.item(PlanAction::Adopt, Some(before.clone()), Some(before))
-                }
-                Some(sub) => {
-                    let before = subscription_as_planned(after, sub);
-                    w.item(
-                        changed(&before, after, PlanAction::Update),
-                        Some(before),
-                        Some(after.clone()),
-                    )
-                }
-            })
+            Ok(None) => errors.push(PlanError::NoBucketForTopic {
+                bucket: spec.bucket.name.clone(),
+                topic: spec.notification.topic_arn.clone().unwrap_or_default(),
+            }),
+            Err(_) => {} // reported with the bucket
         }
+        observed.subscription.as_ref().map(|state| match state {
+            None => w.item(PlanAction::Create, None, Some(after.clone())),
+            // The queue is adopted and already subscribed: its owners' subscription, maybe.
+            Some(sub) if !spec.queue.create => {
+                notes.push(PlanNote::AdoptedSubscription {
+                    queue: spec.queue.name.clone(),
+                    arn: sub.arn.clone(),
+                });
+                let before = subscription_as_planned(after, sub);
+                w.item(PlanAction::Adopt, Some(before.clone()), Some(before))
+            }
+            Some(sub) => {
+                let before = subscription_as_planned(after, sub);
+                w.item(
+                    changed(&before, after, PlanAction::Update),
+                    Some(before),
+                    Some(after.clone()),
+                )
+            }
+        })
     }
 
     /// The EventBridge rule and its target (EventBridge route).
     pub(super) fn rule(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
-        let spec = self.spec;
-        let observed = self.observed;
-        let errors = &mut self.errors;
-        let notes = &mut self.notes;
-        let name = &w.name;
-        let after = &w.after;
+        let (spec, observed, _, errors, notes) = self.parts();
+        let (name, after) = (&w.name, &w.after);
         observed.rule.as_ref().map(|state| match state {
             None => w.item(PlanAction::Create, None, Some(after.clone())),
             Some(rule) => {
@@ -139,10 +125,7 @@ impl<'a> Planner<'a> {
     /// Our entry in the bucket's notification configuration (direct route),
     /// merged with others'.
     pub(super) fn notification(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
-        let spec = self.spec;
-        let observed = self.observed;
-        let errors = &mut self.errors;
-        let notes = &mut self.notes;
+        let (spec, observed, _, errors, notes) = self.parts();
         observed.bucket.as_ref().map(|state| {
             let current = state
                 .as_ref()
