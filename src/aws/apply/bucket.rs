@@ -66,18 +66,7 @@ impl Run<'_> {
             }
             PlanAction::Update => {}
         }
-        let empty = serde_json::Map::new();
-        let before = item
-            .before
-            .as_ref()
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let after = item
-            .after
-            .as_ref()
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
+        let (before, after) = (item.before_fields(), item.after_fields());
         for (key, want) in &after {
             let have = before.get(key);
             if have == Some(want) {

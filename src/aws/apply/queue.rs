@@ -18,12 +18,7 @@ impl Run<'_> {
     pub(super) async fn queue(&mut self, item: &PlanItem) -> StepResult {
         let name = item.name.clone();
         let sqs = self.clients.sqs.clone();
-        let after = item
-            .after
-            .as_ref()
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
+        let after = item.after_fields();
         let as_attributes = |keys: &mut dyn Iterator<Item = &String>| -> std::collections::HashMap<QueueAttributeName, String> {
             keys.filter_map(|k| after.get(k).map(|v| (QueueAttributeName::from(k.as_str()), json_string(v))))
                 .collect()
@@ -68,12 +63,7 @@ impl Run<'_> {
                 let url = self.clients.queue_url(&name).await?.ok_or_else(|| {
                     format!("queue {name} is gone since the plan: nothing written")
                 })?;
-                let before = item
-                    .before
-                    .as_ref()
-                    .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default();
+                let before = item.before_fields();
                 let changed: Vec<String> = after
                     .iter()
                     .filter(|(k, v)| before.get(*k) != Some(v))

@@ -75,38 +75,12 @@ pub(super) async fn policy(
                 .filter_map(|g| g.group_name().map(str::to_owned)),
         );
     }
-    for role in &roles {
-        ignore_not_found(
-            iam.detach_role_policy()
-                .role_name(role)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map_err(|e| classify("iam:DetachRolePolicy", role.as_str(), e)),
-        )?;
-        run.note(ResourceKind::Policy, format!("detached from role {role}"));
-    }
-    for user in &users {
-        ignore_not_found(
-            iam.detach_user_policy()
-                .user_name(user)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map_err(|e| classify("iam:DetachUserPolicy", user.as_str(), e)),
-        )?;
-        run.note(ResourceKind::Policy, format!("detached from user {user}"));
-    }
-    for group in &groups {
-        ignore_not_found(
-            iam.detach_group_policy()
-                .group_name(group)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map_err(|e| classify("iam:DetachGroupPolicy", group.as_str(), e)),
-        )?;
-        run.note(ResourceKind::Policy, format!("detached from group {group}"));
+    let attached = (roles.iter().map(|r| Holder::Role(r)))
+        .chain(users.iter().map(|u| Holder::User(u)))
+        .chain(groups.iter().map(|g| Holder::Group(g)));
+    for holder in attached {
+        detach(iam, holder, arn).await?;
+        run.note(ResourceKind::Policy, format!("detached from {holder}"));
     }
 
     // Its versions but the default one, then the policy.
@@ -159,15 +133,8 @@ pub(super) async fn role(
 ) -> Result<(String, Fate), AwsError> {
     let iam = &clients.iam;
     let name = spec.role.name.as_str();
-    let Some(tags) = read_tags(clients, Tagged::Role(name)).await? else {
-        return Ok((label.to_owned(), Fate::Gone));
-    };
-    let owner = owner(&tags, &spec.name);
-    if owner != Owner::Stack {
-        return Ok((
-            label.to_owned(),
-            Fate::Kept(KeptReason::NotOurs(not_ours(&owner, &spec.name))),
-        ));
+    if let Err(fate) = the_stacks(clients, Tagged::Role(name), &spec.name).await? {
+        return Ok((label.to_owned(), fate));
     }
 
     // IAM deletes a role only once nothing is attached to it.
@@ -182,14 +149,7 @@ pub(super) async fn role(
         let Some(arn) = policy.policy_arn() else {
             continue;
         };
-        ignore_not_found(
-            iam.detach_role_policy()
-                .role_name(name)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map_err(|e| classify("iam:DetachRolePolicy", name, e)),
-        )?;
+        detach(iam, Holder::Role(name), arn).await?;
         run.note(ResourceKind::Role, format!("detached policy {arn}"));
     }
     let inline = iam
@@ -255,15 +215,8 @@ pub(super) async fn user(
 ) -> Result<(String, Fate), AwsError> {
     let iam = &clients.iam;
     let name = spec.user.name.as_str();
-    let Some(tags) = read_tags(clients, Tagged::User(name)).await? else {
-        return Ok((label.to_owned(), Fate::Gone));
-    };
-    let owner = owner(&tags, &spec.name);
-    if owner != Owner::Stack {
-        return Ok((
-            label.to_owned(),
-            Fate::Kept(KeptReason::NotOurs(not_ours(&owner, &spec.name))),
-        ));
+    if let Err(fate) = the_stacks(clients, Tagged::User(name), &spec.name).await? {
+        return Ok((label.to_owned(), fate));
     }
 
     // Policies or groups of others on it: someone relies on this user.
@@ -346,14 +299,7 @@ pub(super) async fn user(
         let Some(arn) = policy.policy_arn() else {
             continue;
         };
-        ignore_not_found(
-            iam.detach_user_policy()
-                .user_name(name)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map_err(|e| classify("iam:DetachUserPolicy", name, e)),
-        )?;
+        detach(iam, Holder::User(name), arn).await?;
         run.note(ResourceKind::User, format!("detached policy {arn}"));
     }
     ignore_not_found(
@@ -373,6 +319,77 @@ pub(super) async fn user(
         return Ok((label.to_owned(), Fate::Gone));
     }
     Ok((label.to_owned(), Fate::Removed("deleted".to_owned())))
+}
+
+/// Whether the role or user `what` names is the stack's (by its tag): `Err`
+/// holds the fate to report instead, gone or kept as another's.
+async fn the_stacks(
+    clients: &Clients,
+    what: Tagged<'_>,
+    stack: &str,
+) -> Result<Result<(), Fate>, AwsError> {
+    let Some(tags) = read_tags(clients, what).await? else {
+        return Ok(Err(Fate::Gone));
+    };
+    Ok(match owner(&tags, stack) {
+        Owner::Stack => Ok(()),
+        other => Err(Fate::Kept(KeptReason::NotOurs(not_ours(&other, stack)))),
+    })
+}
+
+/// An IAM identity a managed policy is attached to.
+#[derive(Debug, Clone, Copy)]
+enum Holder<'n> {
+    Role(&'n str),
+    User(&'n str),
+    Group(&'n str),
+}
+
+impl std::fmt::Display for Holder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Holder::Role(name) => write!(f, "role {name}"),
+            Holder::User(name) => write!(f, "user {name}"),
+            Holder::Group(name) => write!(f, "group {name}"),
+        }
+    }
+}
+
+/// Detaches the managed policy `arn` from `holder` (IAM deletes neither a
+/// policy nor an identity while they are attached); `Ok(false)` when either
+/// was gone already.
+async fn detach(
+    iam: &aws_sdk_iam::Client,
+    holder: Holder<'_>,
+    arn: &str,
+) -> Result<bool, AwsError> {
+    let result = match holder {
+        Holder::Role(name) => iam
+            .detach_role_policy()
+            .role_name(name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| classify("iam:DetachRolePolicy", name, e)),
+        Holder::User(name) => iam
+            .detach_user_policy()
+            .user_name(name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| classify("iam:DetachUserPolicy", name, e)),
+        Holder::Group(name) => iam
+            .detach_group_policy()
+            .group_name(name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| classify("iam:DetachGroupPolicy", name, e)),
+    };
+    ignore_not_found(result)
 }
 
 /// `Ok(true)` when the call succeeded, `Ok(false)` when its target was already gone.

@@ -78,6 +78,26 @@ pub struct PlanItem {
     pub tags: Option<TagChange>,
 }
 
+impl PlanItem {
+    /// The fields of the document before the change (none where it did not
+    /// exist, or is not an object).
+    pub fn before_fields(&self) -> serde_json::Map<String, Value> {
+        fields(self.before.as_ref())
+    }
+
+    /// The fields of the document the change puts in place.
+    pub fn after_fields(&self) -> serde_json::Map<String, Value> {
+        fields(self.after.as_ref())
+    }
+}
+
+fn fields(document: Option<&Value>) -> serde_json::Map<String, Value> {
+    document
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
     pub items: Vec<PlanItem>,
