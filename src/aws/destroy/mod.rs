@@ -175,23 +175,15 @@ pub async fn destroy(
 
     // What the stack made under names the spec no longer uses: each goes
     // at its kind's turn, after the spec's own.
-    let orphans = match super::orphans::find(
+    let (orphans, orphans_unknown) = match super::orphans::find(
         clients,
         &spec,
         spec.account_id.as_deref().unwrap_or_default(),
     )
     .await
     {
-        Ok(orphans) => orphans,
-        Err(e) => {
-            run.note(
-                ResourceKind::Bucket,
-                format!(
-                    "resources of this stack under names the spec no longer uses could not be looked for ({e}); destroy with the earlier spec removes them"
-                ),
-            );
-            Vec::new()
-        }
+        Ok(orphans) => (orphans, None),
+        Err(e) => (Vec::new(), Some(e)),
     };
     // Whether our EventBridge rule went: the bucket's EventBridge setting
     // stays for a rule of ours that stays (someone else's target on it).
@@ -258,6 +250,14 @@ pub async fn destroy(
                 }
             }
             ResourceKind::Bucket => {
+                if let Some(e) = &orphans_unknown {
+                    run.note(
+                        kind,
+                        format!(
+                            "resources of this stack under names the spec no longer uses could not be looked for ({e}); destroy with the earlier spec removes them"
+                        ),
+                    );
+                }
                 let label = format!("bucket {}", spec.bucket.name);
                 let started = run.start(kind, &label);
                 let result = bucket(clients, &spec, options, &label, &mut run).await;
