@@ -233,8 +233,12 @@ fn idle_has_no_wakeups() {
     assert!(app.next_wakeup().is_some());
 }
 
+/// A keystroke's handling (the spec re-derived, the preview diffed again)
+/// costs no more than a few full redraws: measured as a ratio against the
+/// redraw alone in the same run, so a loaded machine slows both alike. (A
+/// release build handles and redraws a keystroke at 100×30 in about 1 ms.)
 #[test]
-fn a_keystroke_is_handled_and_drawn_in_well_under_16_ms() {
+fn a_keystroke_costs_no_more_than_a_few_redraws() {
     let mut app = online(100, 30);
     go_to(&mut app, Step::Review);
     answer_all(&mut app, |_| None);
@@ -242,18 +246,32 @@ fn a_keystroke_is_handled_and_drawn_in_well_under_16_ms() {
     focus(&mut app, FieldId::Prefix);
     let backend = ratatui::backend::TestBackend::new(100, 30);
     let mut terminal = ratatui::Terminal::new(backend).unwrap();
-    let started = Instant::now();
     let n = 50;
+    let mut draw = |app: &App| {
+        terminal.draw(|f| crate::tui::view::render(f, app)).unwrap();
+    };
+    // The baseline, the same screen drawn again, taken in turn with the
+    // keystrokes so that both see the same load.
+    draw(&app);
+    let (mut redraw, mut keystroke) = (Duration::ZERO, Duration::ZERO);
     for i in 0..n {
+        let started = Instant::now();
+        draw(&app);
+        redraw += started.elapsed();
+        let started = Instant::now();
         key(&mut app, KeyCode::Char(if i % 2 == 0 { 'a' } else { 'b' }));
-        terminal
-            .draw(|f| crate::tui::view::render(f, &app))
-            .unwrap();
+        draw(&app);
+        keystroke += started.elapsed();
     }
-    let each = started.elapsed() / n;
-    eprintln!("keystroke → update + full redraw at 100×30: {each:?} (mean of {n})");
-    // Generous for unoptimised test builds; release builds measure ~1 ms.
-    assert!(each < Duration::from_millis(16), "{each:?} per keystroke");
+    let (redraw, keystroke) = (redraw / n, keystroke / n);
+    let ratio = keystroke.as_secs_f64() / redraw.as_secs_f64().max(1e-9);
+    eprintln!(
+        "at 100×30: a redraw {redraw:?}, a keystroke handled and redrawn {keystroke:?} ({ratio:.1}×, mean of {n})"
+    );
+    assert!(
+        ratio < 6.0,
+        "a keystroke took {ratio:.1}× a redraw ({keystroke:?} against {redraw:?})"
+    );
 }
 
 // ---- the keymap: hints say what the keys do now ----
