@@ -174,18 +174,7 @@ fn draw(state: &State) -> Terminal<TestBackend> {
 
 /// The screen's text, one line per row, right-trimmed.
 fn screen(state: &State) -> String {
-    let terminal = draw(state);
-    let buffer = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        let mut line = String::new();
-        for x in 0..buffer.area.width {
-            line.push_str(buffer[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    sluice::tui::runtime::screen_text(&draw(state))
 }
 
 const SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];

@@ -228,10 +228,7 @@ fn snapshot_notification() {
             app.model.spec.bucket.prefix = "data/".into();
             connect(&mut app);
             go_to(&mut app, Step::Notification);
-            answer_all(&mut app, |t| {
-                (t == ResourceKind::Bucket)
-                    .then(|| Found::Bucket(Ok(Some(bucket_state(foreign_notification())))))
-            });
+            answer_with_foreign_entry(&mut app);
             app
         },
         "notification_merged_foreign",
@@ -241,10 +238,7 @@ fn snapshot_notification() {
             let mut app = offline(w, h);
             connect(&mut app);
             go_to(&mut app, Step::Notification);
-            answer_all(&mut app, |t| {
-                (t == ResourceKind::Bucket)
-                    .then(|| Found::Bucket(Ok(Some(bucket_state(foreign_notification())))))
-            });
+            answer_with_foreign_entry(&mut app);
             key(&mut app, KeyCode::Enter);
             app
         },

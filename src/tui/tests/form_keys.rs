@@ -295,10 +295,7 @@ fn an_overlapping_notification_blocks_next() {
     let mut app = offline(100, 30);
     connect(&mut app);
     go_to(&mut app, Step::Notification);
-    answer_all(&mut app, |t| {
-        (t == ResourceKind::Bucket)
-            .then(|| Found::Bucket(Ok(Some(bucket_state(foreign_notification())))))
-    });
+    answer_with_foreign_entry(&mut app);
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.model.step, Step::Notification);
     assert!(

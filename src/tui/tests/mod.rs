@@ -281,6 +281,15 @@ pub(super) fn small_and_large(build: impl Fn(u16, u16) -> App, name: &str) {
     }
 }
 
+/// Answers every pending lookup, the bucket holding another team's
+/// notification entry ([`foreign_notification`]).
+pub(super) fn answer_with_foreign_entry(app: &mut App) {
+    answer_all(app, |t| {
+        (t == ResourceKind::Bucket)
+            .then(|| Found::Bucket(Ok(Some(bucket_state(foreign_notification())))))
+    });
+}
+
 pub(super) fn foreign_notification() -> serde_json::Value {
     json!({
         "TopicConfigurations": [{
