@@ -129,10 +129,11 @@ pub struct Desired {
 /// kind the spec wants ([`ResourceKind::wanted`]), in [`ResourceKind::ALL`]'s
 /// order, as [`ResourceKind::desired`] makes it.
 pub fn desired_state(spec: &Spec) -> Vec<Desired> {
+    let arns = Arns::of(spec);
     ResourceKind::ALL
         .iter()
         .filter(|kind| kind.wanted(spec))
-        .flat_map(|kind| kind.desired(spec))
+        .flat_map(|kind| kind.desired(spec, &arns))
         .collect()
 }
 
@@ -141,8 +142,7 @@ impl ResourceKind {
     /// alarm, or none where the spec has nothing to put (a dead-letter
     /// queue without attributes, a pipeline without delivery). Asked only of
     /// a kind the spec wants.
-    fn desired(self, spec: &Spec) -> Vec<Desired> {
-        let arns = Arns::of(spec);
+    fn desired(self, spec: &Spec, arns: &Arns) -> Vec<Desired> {
         let one = |name: &str, create: bool, document: Value| {
             vec![Desired {
                 kind: self,

@@ -94,12 +94,13 @@ impl Lookup {
     /// the spec does not want ([`ResourceKind::wanted`]), one read with
     /// another ([`read_with`]), or a subscription without a topic to read.
     pub fn of(kind: ResourceKind, spec: &Spec, account: &str) -> Option<Lookup> {
-        if !kind.wanted(spec) || read_with(kind) != kind {
+        if !kind.wanted(spec) {
             return None;
         }
-        let arns = Arns::of(spec);
         match kind {
-            ResourceKind::Policy => Some(Lookup::Policy { arn: arns.policy }),
+            ResourceKind::Policy => Some(Lookup::Policy {
+                arn: Arns::of(spec).policy,
+            }),
             ResourceKind::Role => Some(Lookup::Role {
                 name: spec.role.name.clone(),
             }),
@@ -123,13 +124,14 @@ impl Lookup {
                     .as_ref()
                     .map(|topic| Lookup::Subscription {
                         topic: topic.clone(),
-                        queue_arn: arns.queue,
+                        queue_arn: Arns::of(spec).queue,
                     })
             }
             ResourceKind::Rule => Some(Lookup::Rule {
                 name: spec.notification.id.clone(),
             }),
             ResourceKind::Alarm => Some(Lookup::Alarms(AlarmsLookup::of(spec))),
+            // Read with the bucket and with the alarms (see `read_with`).
             ResourceKind::Notification | ResourceKind::AlarmTopic => None,
         }
     }
