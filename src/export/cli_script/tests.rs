@@ -52,6 +52,15 @@ fn alarms_are_checked_for_ownership_then_put_from_their_documents() {
         "step \"SNS topic $ALARM_TOPIC_NAME of the stack's alarms, which the spec no longer has\""
     ));
     assert!(script.contains("put_alarm 'acme-ingest-stalled' alarm-stalled.json"));
+    // The alarms are brought to the other topic before the stack's own goes.
+    let retire_topic = script.find("of the stack's alarms, which the spec no longer has");
+    assert!(script.find("put_alarm 'acme-ingest-stalled'") < retire_topic);
+    // Alarms the spec no longer has go before the topic they notified.
+    spec.alarms.enabled = false;
+    let script = setup_script(&spec);
+    let retire_alarms = script.find("RETIRED_ALARMS=(");
+    assert!(retire_alarms.is_some());
+    assert!(retire_alarms < script.find("of the stack's alarms, which the spec no longer has"));
 }
 
 #[test]
