@@ -12,10 +12,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use super::alarms::{AlarmState, read_alarms};
 use super::client::Clients;
 use super::error::{AwsError, classify};
 use super::observe::{Depth, queue_depth};
+use super::resources::alarms::{AlarmState, read_alarms};
 use crate::docs::{AlarmKind, SQS_NAMESPACE, alarms, skipped_because};
 use crate::spec::Spec;
 

@@ -1,14 +1,15 @@
 //! Everything that talks to AWS (and the plans it makes). No UI code here.
 //!
-//! By verb: `observe` reads what exists, `plan` compares it with the spec,
-//! `apply`, `verify`, `destroy` and `restore` act; within `observe`, `plan`,
-//! `apply`, `verify` and `destroy` each resource has its own file. Around them: `client` (the SDK
+//! By resource, `resources` holds each resource's code for every verb
+//! (`iam`, `bucket`, `queue`, `route`, `alarms`). By verb: `observe` reads
+//! what exists, `plan` compares it with the spec, `apply`, `verify`,
+//! `destroy` and `restore` act; each walks the registry of kinds and keeps
+//! what it does for every resource alike. Around them: `client` (the SDK
 //! clients), `error` (AWS's errors in its own terms), `ownership` and
 //! `orphans` (what is the stack's), `backup` and `journal` (what was there,
 //! what is being made), `propagation` (waiting for AWS to catch up).
 
 pub mod account;
-pub mod alarms;
 pub mod apply;
 pub mod backup;
 pub mod client;
@@ -27,6 +28,7 @@ pub mod plan;
 pub mod progress;
 pub mod propagation;
 pub mod recent;
+pub mod resources;
 pub mod restore;
 pub mod verify;
 

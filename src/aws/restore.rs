@@ -6,12 +6,13 @@ use std::time::Instant;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use super::apply::{make_room_for_version, put_bucket_setting};
 use super::backup::{BucketPart, BucketSetting, Manifest, Saved, read_entries};
 use super::client::Clients;
 use super::error::classify;
 use super::observe::{observe_policy, put_notification, read_bucket_policy, read_notification};
 use super::progress::{Reporter, StepId, StepOutcome};
+use super::resources::bucket::apply::put_bucket_setting;
+use super::resources::iam::apply::make_room_for_version;
 use crate::docs::desired::expand_json_attributes;
 use crate::docs::diff::{DiffLine, json_diff};
 use crate::docs::{ResourceKind, three_way};
@@ -298,7 +299,7 @@ fn describe(item: &Saved) -> (ResourceKind, String) {
         Saved::Rule { name, .. } => (ResourceKind::Rule, format!("EventBridge rule {name}")),
         Saved::Alarm { definition } => (
             ResourceKind::Alarm,
-            crate::aws::alarms::describe_saved(definition),
+            crate::aws::resources::alarms::describe_saved(definition),
         ),
         Saved::TopicPolicy { topic_arn, .. } => (
             ResourceKind::AlarmTopic,
@@ -454,11 +455,13 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
             .await
             .map_err(|e| e.to_string()),
         Saved::QueueMessages { queue, messages } => resend(clients, queue, messages).await,
-        Saved::Alarm { definition } => crate::aws::alarms::restore_alarm(clients, definition).await,
+        Saved::Alarm { definition } => {
+            crate::aws::resources::alarms::restore_alarm(clients, definition).await
+        }
         Saved::TopicPolicy {
             topic_arn,
             policy: Some(policy),
-        } => crate::aws::alarms::restore_topic_policy(clients, topic_arn, policy).await,
+        } => crate::aws::resources::alarms::restore_topic_policy(clients, topic_arn, policy).await,
         Saved::TopicPolicy { policy: None, .. } => {
             return Ok(Some(
                 "the topic had SNS's default access policy: sluice's stays (SNS cannot take a policy off)"

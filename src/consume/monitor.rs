@@ -206,7 +206,7 @@ pub async fn read_health(
     let (alarms, queue_age, dlq_age) = tokio::join!(
         within(
             "CloudWatch",
-            crate::aws::alarms::read_alarms(clients, &target.stack)
+            crate::aws::resources::alarms::read_alarms(clients, &target.stack)
         ),
         within("CloudWatch", oldest_message_age(clients, &target.queue)),
         async {

@@ -3,107 +3,33 @@
 //! rerun (which re-plans) continues where it stopped.
 //!
 //! This file holds the run (its order, backups, tags, the propagation
-//! waits); each resource's steps are in their own file: `iam` (policy,
-//! role, user and key), `bucket`, `queue` (and dead-letter queue), `route`
-//! (notification entry, SNS subscription, EventBridge rule, and taking a
-//! previous route out), `retire` (what the spec no longer names), `tags`
-//! (each existing resource's tags brought to the spec's).
+//! waits); each resource's steps are in its module's `apply`
+//! (`resources::iam`: policy, role, user and key; `bucket`; `queue`, with
+//! the dead-letter queue; `route`: notification entry, SNS subscription,
+//! EventBridge rule, and taking a previous route out; `alarms`). Here too:
+//! `retire` (what the spec no longer names) and `tags` (each existing
+//! resource's tags brought to the spec's).
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-use super::backup::{Backup, Saved};
+use super::backup::Backup;
 use super::client::Clients;
-use super::error::AwsError;
 use super::observe::Observation;
 use super::plan::{Plan, PlanAction};
-use super::progress::{Event, Reporter, StepError, StepId, StepOutcome};
+use super::progress::{Reporter, StepError, StepId, StepOutcome};
 use crate::docs::{self, Arns, ResourceKind};
 use crate::spec::{Delivery, Spec};
 
-mod bucket;
-mod iam;
-mod queue;
 mod retire;
-mod route;
+pub(in crate::aws) mod run;
 mod tags;
 
-pub(crate) use bucket::put_bucket_setting;
-pub(crate) use iam::make_room_for_version;
+use run::Run;
+pub use run::{ApplyError, ApplyOptions, ApplyReport};
 
 /// How long after its write the notification configuration is read once more.
 pub const RECHECK: Duration = Duration::from_secs(3);
-
-#[derive(Debug, Clone)]
-pub struct ApplyOptions {
-    /// Where backups go (a timestamped directory per apply is made inside).
-    pub backup_base: PathBuf,
-    /// Where an access key file is written.
-    pub out_dir: PathBuf,
-    /// How long to keep retrying while IAM or S3 catch up with a change.
-    pub propagation_timeout: Duration,
-    /// Where route changes that take AWS minutes are recorded for verify
-    /// ([`super::recent`]); `None` records nothing.
-    pub recent_dir: Option<PathBuf>,
-    /// How long after writing the bucket's notification configuration to
-    /// read it once more: S3 has no conditional write, keeps the last of two
-    /// writes made at once, and both writers' immediate read-backs may pass;
-    /// the second read finds the loser. Zero skips it.
-    pub recheck: Duration,
-}
-
-#[derive(Debug, Clone)]
-pub struct ApplyReport {
-    pub backup_dir: Option<PathBuf>,
-    /// (step, how it ended, what was done), in order.
-    pub steps: Vec<(StepId, StepOutcome, String)>,
-    /// The values the connector's form asks for, under the vendor's names,
-    /// with the queue URL as AWS reports it and the id of a key made now.
-    pub connector: Vec<(&'static str, String)>,
-}
-
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{step} failed: {error}")]
-pub struct ApplyError {
-    pub step: StepId,
-    pub error: StepError,
-    /// Steps that finished before the failure.
-    pub completed: Vec<StepId>,
-    pub backup_dir: Option<PathBuf>,
-}
-
-pub(in crate::aws) struct Run<'a> {
-    pub(in crate::aws) clients: &'a Clients,
-    pub(in crate::aws) spec: &'a Spec,
-    pub(in crate::aws) arns: Arns,
-    pub(in crate::aws) options: &'a ApplyOptions,
-    pub(in crate::aws) reporter: &'a Reporter,
-    backup: Backup,
-    steps: Vec<(StepId, StepOutcome, String)>,
-    queue_url: Option<String>,
-    /// The id of an access key this apply made (never its secret).
-    access_key_id: Option<String>,
-    /// The backup file saved last, for [`Run::saved_written`].
-    last_saved: Option<PathBuf>,
-    /// The account apply writes to.
-    account: String,
-}
-
-/// How a step ended, and what it did in words.
-pub(in crate::aws) type StepResult = Result<(StepOutcome, String), StepError>;
-
-pub(in crate::aws) fn unchanged() -> StepResult {
-    Ok((StepOutcome::Unchanged, "no change".into()))
-}
-
-/// A resource the plan refused: its errors stop an apply before any step,
-/// so a step never meets one; should it, it does nothing.
-fn refused() -> StepResult {
-    Err("the plan refused this resource (see its errors): nothing was done".into())
-}
 
 /// Reads the account again, plans, and applies the plan: what a retry after
 /// a failure does (the plan it makes continues where the failure stopped).
@@ -265,103 +191,4 @@ fn route_changes(
             _ => None,
         })
         .collect()
-}
-
-pub(super) fn json_string(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-impl Run<'_> {
-    fn failure(&self, step: StepId, error: StepError) -> ApplyError {
-        ApplyError {
-            step,
-            error,
-            completed: self.steps.iter().map(|(s, _, _)| *s).collect(),
-            backup_dir: self.backup.dir().map(PathBuf::from),
-        }
-    }
-
-    pub(in crate::aws) fn save(&mut self, item: Saved) -> Result<(), StepError> {
-        let path = self
-            .backup
-            .save(&item)
-            .map_err(|e| format!("cannot write the backup (nothing was changed): {e}"))?;
-        self.last_saved = Some(path.clone());
-        self.reporter.send(Event::BackupWritten { path });
-        Ok(())
-    }
-
-    /// Records, before the creating call, that the stack makes `kind`
-    /// `name`: once the spec drops it, it is found under any name
-    /// ([`super::journal::made`]).
-    fn record_made(&self, kind: ResourceKind, name: &str) -> Result<(), StepError> {
-        if let Some(dir) = super::journal::default_dir() {
-            super::journal::made::record(&dir, &self.account, &self.spec.name, kind, name)
-                .map_err(|e| {
-                    format!(
-                        "cannot record the {} {name}'s creation in {} (nothing was created): {e}",
-                        kind.as_str(),
-                        dir.display()
-                    )
-                })?;
-        }
-        Ok(())
-    }
-
-    /// Removes the record of the bucket's creation (its tags are on).
-    fn creation_done(&self) {
-        if let Some(dir) = super::journal::default_dir()
-            && let Err(e) = super::journal::end(&dir, &self.account, &self.spec.bucket.name)
-        {
-            tracing::warn!(error = %e, "the record of the bucket's creation stays");
-        }
-    }
-
-    /// Records, beside the state saved last, what was written over it: a
-    /// restore then keeps what others change after this write.
-    pub(in crate::aws) fn saved_written(&mut self, value: &Value) -> Result<(), StepError> {
-        let Some(path) = self.last_saved.take() else {
-            return Ok(());
-        };
-        self.backup
-            .save_written(&path, value)
-            .map_err(|e| format!("cannot complete the backup (the change was made): {e}").into())
-    }
-
-    /// Retries `call` while it fails as IAM or S3 do right after a change
-    /// elsewhere, with a visible, growing wait, up to the propagation timeout.
-    async fn with_propagation<T, F, Fut>(
-        &self,
-        step: StepId,
-        what: &str,
-        is_lag: impl Fn(&AwsError) -> bool,
-        call: F,
-    ) -> Result<T, AwsError>
-    where
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<T, AwsError>>,
-    {
-        let deadline = Instant::now() + self.options.propagation_timeout;
-        let mut wait = Duration::from_millis(500);
-        let mut attempt = 1;
-        loop {
-            match call().await {
-                Err(e) if is_lag(&e) && Instant::now() + wait < deadline => {
-                    self.reporter.send(Event::Retrying {
-                        step,
-                        attempt,
-                        wait,
-                        reason: format!("{what}: {e}"),
-                    });
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(8));
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
-    }
 }

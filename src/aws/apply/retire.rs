@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Run, StepResult};
+use super::run::{Run, StepResult};
 use crate::aws::backup::Saved;
 use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, classify};
@@ -11,6 +11,7 @@ use crate::aws::observe::{read_queue_attributes, read_trust_policy};
 use crate::aws::orphans::OrphanKind;
 use crate::aws::plan::PlanItem;
 use crate::aws::progress::StepOutcome;
+use crate::aws::resources::route::destroy::{EventBridgeOff, eventbridge_off, remove_our_target};
 use crate::docs::{self, ResourceKind};
 
 impl Run<'_> {
@@ -97,7 +98,7 @@ impl Run<'_> {
             description: rule.description.clone(),
         })?;
         let mut done = Vec::new();
-        let removal = crate::aws::destroy::remove_our_target(self.clients, &name, &rule).await?;
+        let removal = remove_our_target(self.clients, &name, &rule).await?;
         if removal.target_removed {
             done.push(format!("target {} removed", docs::TARGET_ID));
         }
@@ -110,14 +111,14 @@ impl Run<'_> {
         }
         done.push("rule deleted".to_owned());
         let bucket = self.spec.bucket.name.clone();
-        match crate::aws::destroy::eventbridge_off(self.clients, &bucket, Some(&name)).await? {
-            crate::aws::destroy::EventBridgeOff::AlreadyOff => {}
-            crate::aws::destroy::EventBridgeOff::UsedBy(others) => done.push(format!(
+        match eventbridge_off(self.clients, &bucket, Some(&name)).await? {
+            EventBridgeOff::AlreadyOff => {}
+            EventBridgeOff::UsedBy(others) => done.push(format!(
                 "the bucket's EventBridge delivery stays on: rule{} {} may use it",
                 if others.len() == 1 { "" } else { "s" },
                 others.join(", ")
             )),
-            crate::aws::destroy::EventBridgeOff::TurnOff { current, wanted } => {
+            EventBridgeOff::TurnOff { current, wanted } => {
                 self.replace_notification(&bucket, current, &wanted).await?;
                 done.push(
                     "the bucket's EventBridge delivery turned off (other entries unchanged)"

@@ -2,11 +2,12 @@
 //! plan's tag change, kind by kind, through each service's own tag calls;
 //! others' tags stay.
 
-use super::bucket::put_bucket_tags;
-use super::{Run, StepError};
+use super::StepError;
+use super::run::Run;
 use crate::aws::error::{classify, optional};
 use crate::aws::observe::Observation;
 use crate::aws::plan::PlanItem;
+use crate::aws::resources::bucket::apply::put_bucket_tags;
 use crate::docs::{self, ResourceKind};
 
 impl Run<'_> {
@@ -213,7 +214,7 @@ impl Run<'_> {
                 }
             }
             ResourceKind::AlarmTopic => {
-                let arn = crate::aws::alarms::own_topic_arn(self.spec);
+                let arn = crate::aws::resources::alarms::own_topic_arn(self.spec);
                 let sns = &self.clients.sns;
                 if !change.set.is_empty() {
                     let tags = change
@@ -244,7 +245,7 @@ impl Run<'_> {
         Ok(())
     }
 
-    pub(super) fn iam_tags(&self) -> Result<Vec<aws_sdk_iam::types::Tag>, StepError> {
+    pub(in crate::aws) fn iam_tags(&self) -> Result<Vec<aws_sdk_iam::types::Tag>, StepError> {
         docs::tags(self.spec)
             .into_iter()
             .map(|(k, v)| {

@@ -21,57 +21,43 @@
 //! whatever the flags. S3's own `s3:TestEvent` is not a backlog. What does
 //! not exist is reported as already gone, so destroying twice is fine.
 //!
-//! Split by what is removed: `route` the bucket's notification entry, the
-//! queue's subscription, the EventBridge rule and the bucket's EventBridge
-//! setting; `queue` the queues (with the backup of their messages) and
-//! our statements in an adopted queue's policy; `iam` the policy, role and
-//! user; `bucket` the bucket (its objects, and what depends on it);
-//! `orphan` what the stack made under names the spec no longer uses; and
-//! `run` how each resource's fate is reported. This file holds the
+//! Each resource is removed by its module's `destroy` (`resources::route`:
+//! the bucket's notification entry, the queue's subscription, the
+//! EventBridge rule and the bucket's EventBridge setting; `queue`: the
+//! queues, with the backup of their messages, and our statements in an
+//! adopted queue's policy; `iam`: the policy, role and user; `bucket`: the
+//! bucket, its objects, and what depends on it; `alarms`). Here: `orphan`,
+//! what the stack made under names the spec no longer uses, and `run`, how
+//! each resource's fate is reported. This file holds the
 //! options, what the stack holds, and the order of destroy.
 
-mod bucket;
-mod iam;
 mod orphan;
-mod queue;
-mod route;
-mod run;
+pub(in crate::aws) mod run;
+
+use super::resources::{
+    bucket::destroy as bucket, iam::destroy as iam, queue::destroy as queue,
+    route::destroy as route,
+};
 
 use crate::aws::backup::Backup;
 use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, optional};
 use crate::aws::observe::{Depth, observe_rule, queue_depth, read_notification};
 use crate::aws::ownership::Owner;
-use crate::aws::progress::{KeptReason, Reporter};
+use crate::aws::progress::Reporter;
 use crate::docs::{Arns, ResourceKind, without_ours};
 use crate::spec::{Delivery, Spec};
 
 pub use bucket::bucket_dependents;
 pub(crate) use orphan::retire_orphan;
-pub(crate) use route::{EventBridgeOff, eventbridge_off, remove_our_target, rules_for_bucket};
 
 use bucket::{bucket, count_objects};
 use iam::{policy, role, user};
 use orphan::remove_orphan;
 use queue::queue;
 use route::{eventbridge_setting, notification, rule, rule_owner, subscription};
-pub(in crate::aws) use run::{Fate, Run};
-
-/// How far destroy goes. Messages and objects are different data, under
-/// different flags: neither implies the other.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DestroyOptions {
-    /// Delete the stack's queues even when they hold messages: every
-    /// message is written to the backup first, and a queue whose messages
-    /// cannot all be read (some are in flight or delayed) is kept.
-    pub force: bool,
-    /// Delete the stack's bucket even when it holds objects: every object
-    /// and object version in it is deleted first (objects are not backed up).
-    pub delete_objects: bool,
-    /// Where the messages of a forced queue deletion are backed up; `None`
-    /// is sluice's data directory.
-    pub backup_base: Option<std::path::PathBuf>,
-}
+pub use run::{DestroyOptions, DestroyReport};
+use run::{Fate, Run};
 
 /// The data the stack's resources hold: what destroy keeps without `force`
 /// (messages) or `delete_objects` (objects), and what keeps the bucket
@@ -129,17 +115,6 @@ pub async fn holdings(clients: &Clients, spec: &Spec) -> Result<Holdings, AwsErr
     })
 }
 
-/// What destroy did, resource by resource (labels such as `queue acme-ingest-queue`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DestroyReport {
-    /// Deleted resources, and parts removed from kept ones.
-    pub removed: Vec<String>,
-    /// Resources left in place, each with the reason.
-    pub kept: Vec<(String, KeptReason)>,
-    /// Resources that did not exist (already destroyed, or never made).
-    pub already_gone: Vec<String>,
-}
-
 /// Destroys the stack of `spec` (whose `account_id` may be unset: it is then
 /// the caller's). Stops at the first call that fails, with that error; what
 /// was done before is reported through `reporter`.
@@ -191,10 +166,11 @@ pub async fn destroy(
     for &kind in ResourceKind::DESTROY_ORDER {
         match kind {
             ResourceKind::Alarm => {
-                crate::aws::alarms::destroy_alarms(clients, &spec, &mut run).await?;
+                crate::aws::resources::alarms::destroy_alarms(clients, &spec, &mut run).await?;
             }
             ResourceKind::AlarmTopic => {
-                crate::aws::alarms::destroy_alarm_topic(clients, &spec, &mut run).await?;
+                crate::aws::resources::alarms::destroy_alarm_topic(clients, &spec, &mut run)
+                    .await?;
             }
             ResourceKind::Rule => our_rule_gone = rule_step(clients, &spec, &mut run).await?,
             ResourceKind::Subscription => {

@@ -1,13 +1,40 @@
 //! The run of removals: what happened to each resource ([`Fate`]), and how
-//! it is reported and recorded in the report ([`Run`]).
+//! it is reported and recorded in the report ([`Run`]); the options a run
+//! goes by and the report it ends with.
 
 use std::time::Instant;
 
-use super::DestroyReport;
 use crate::aws::backup::Backup;
 use crate::aws::error::AwsError;
 use crate::aws::progress::{KeptReason, Reporter, StepId, StepOutcome};
 use crate::docs::ResourceKind;
+
+/// How far destroy goes. Messages and objects are different data, under
+/// different flags: neither implies the other.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DestroyOptions {
+    /// Delete the stack's queues even when they hold messages: every
+    /// message is written to the backup first, and a queue whose messages
+    /// cannot all be read (some are in flight or delayed) is kept.
+    pub force: bool,
+    /// Delete the stack's bucket even when it holds objects: every object
+    /// and object version in it is deleted first (objects are not backed up).
+    pub delete_objects: bool,
+    /// Where the messages of a forced queue deletion are backed up; `None`
+    /// is sluice's data directory.
+    pub backup_base: Option<std::path::PathBuf>,
+}
+
+/// What destroy did, resource by resource (labels such as `queue acme-ingest-queue`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DestroyReport {
+    /// Deleted resources, and parts removed from kept ones.
+    pub removed: Vec<String>,
+    /// Resources left in place, each with the reason.
+    pub kept: Vec<(String, KeptReason)>,
+    /// Resources that did not exist (already destroyed, or never made).
+    pub already_gone: Vec<String>,
+}
 
 /// What happened to one resource.
 pub(in crate::aws) enum Fate {
@@ -18,12 +45,12 @@ pub(in crate::aws) enum Fate {
 
 pub(in crate::aws) struct Run<'a> {
     pub(in crate::aws) reporter: &'a Reporter,
-    pub(super) report: DestroyReport,
+    pub(in crate::aws) report: DestroyReport,
     /// Where a forced deletion backs up what a queue held.
-    pub(super) backup: Option<Backup>,
-    pub(super) force: bool,
+    pub(in crate::aws) backup: Option<Backup>,
+    pub(in crate::aws) force: bool,
     /// Removing for apply (see [`retire_orphan`](super::retire_orphan)): notes go to apply's step.
-    pub(super) for_apply: bool,
+    pub(in crate::aws) for_apply: bool,
 }
 
 impl Run<'_> {

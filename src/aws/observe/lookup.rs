@@ -9,8 +9,8 @@ use super::{
     SubscriptionState, UserState, observe_bucket, observe_policy, observe_queue, observe_role,
     observe_rule, observe_subscription, observe_user,
 };
-use crate::aws::alarms::{AlarmsLookup, AlarmsObserved, look_up_alarms};
 use crate::aws::client::{Clients, Identity};
+use crate::aws::resources::alarms::{AlarmsLookup, AlarmsObserved, look_up_alarms};
 use crate::docs::{Arns, ResourceKind};
 use crate::spec::Spec;
 

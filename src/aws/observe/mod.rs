@@ -3,28 +3,25 @@
 //! (with the action that was denied) while the rest is still observed.
 //!
 //! This file gathers one observation of a whole spec; each resource is read
-//! in its own file (`iam`, `bucket`, `queue`, `route`, `notification`), and
-//! everything is reachable from here as before.
+//! in its own module (`resources::{iam, bucket, queue, route, alarms}`'s
+//! `observe`, and the bucket's notification configuration in
+//! `resources::route::notification`), and everything is reachable from
+//! here. `lookup` reads one kind at a time for the wizard.
 
 use super::client::{Clients, Identity};
 use super::error::AwsError;
 use crate::docs::{Arns, ResourceKind};
 use crate::spec::Spec;
 
-mod bucket;
-mod iam;
 mod lookup;
-mod notification;
-mod queue;
-mod route;
 
 pub use super::ownership::{iam_tags, s3_tags};
-pub use bucket::*;
-pub use iam::*;
+pub use super::resources::bucket::observe::*;
+pub use super::resources::iam::observe::*;
+pub use super::resources::queue::observe::*;
+pub use super::resources::route::notification::*;
+pub use super::resources::route::observe::*;
 pub use lookup::*;
-pub use notification::*;
-pub use queue::*;
-pub use route::*;
 
 pub use super::error::Observed;
 
@@ -45,7 +42,7 @@ pub struct Observation {
     /// spec delivers through EventBridge, else one left from when it did.
     pub rule: Observed<RuleState>,
     /// The stack's alarms and the topics they notify.
-    pub alarms: super::alarms::AlarmsObserved,
+    pub alarms: super::resources::alarms::AlarmsObserved,
     /// Resources of the stack the spec no longer names (renamed, turned off,
     /// the previous connector's).
     pub orphans: Result<Vec<super::orphans::Orphan>, AwsError>,
@@ -136,7 +133,7 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
                 }
             }
         },
-        super::alarms::observe_alarms(clients, spec),
+        super::resources::alarms::observe_alarms(clients, spec),
         super::orphans::find(clients, spec, &identity.account),
     );
     // Which of the user's keys had their secret saved here.

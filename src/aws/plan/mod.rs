@@ -15,12 +15,8 @@ use crate::docs::{
 };
 use crate::spec::{Delivery, Spec};
 
-mod bucket;
 mod diagnostic;
-mod iam;
-mod queue;
 mod retire;
-mod route;
 
 pub use diagnostic::{PlanError, PlanNote, Remedy};
 

@@ -12,15 +12,15 @@ use crate::aws::propagation::IamWait;
 use crate::spec::Spec;
 
 /// Whose access the data checks try: the role's or the user's.
-pub(super) struct Who {
-    pub(super) label: &'static str,
-    pub(super) list: CheckId,
-    pub(super) get: CheckId,
-    pub(super) put: CheckId,
-    pub(super) delete: CheckId,
+pub(in crate::aws) struct Who {
+    pub(in crate::aws) label: &'static str,
+    pub(in crate::aws) list: CheckId,
+    pub(in crate::aws) get: CheckId,
+    pub(in crate::aws) put: CheckId,
+    pub(in crate::aws) delete: CheckId,
 }
 
-pub(super) const ROLE: Who = Who {
+pub(in crate::aws) const ROLE: Who = Who {
     label: "role",
     list: CheckId::RoleListBucket,
     get: CheckId::RoleGetObject,
@@ -28,7 +28,7 @@ pub(super) const ROLE: Who = Who {
     delete: CheckId::RoleDeleteObject,
 };
 
-pub(super) const USER: Who = Who {
+pub(in crate::aws) const USER: Who = Who {
     label: "user",
     list: CheckId::UserListBucket,
     get: CheckId::UserGetObject,
@@ -39,7 +39,7 @@ pub(super) const USER: Who = Who {
 /// What the connector's identity may do with the data: list the prefix
 /// (a pipeline without a queue finds its objects so), read the test object,
 /// and write, read back and delete one where it writes.
-pub(super) async fn data_checks(
+pub(in crate::aws) async fn data_checks(
     who: &Who,
     clients: &Clients,
     spec: &Spec,
@@ -60,7 +60,7 @@ pub(super) async fn data_checks(
 /// The role receives once, without waiting, from a queue that shows no
 /// visible message: what it may get is only what arrived that instant, left
 /// visible. With visible messages of others it receives only with consent.
-pub(super) async fn role_receive(
+pub(in crate::aws) async fn role_receive(
     clients: &Clients,
     assumed: &Clients,
     spec: &Spec,

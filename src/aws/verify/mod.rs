@@ -43,27 +43,27 @@
 //! with `Succeeded` and the detail `not available: <why>`.
 //!
 //! Split by what is checked: `run` records and reports the checks (and
-//! holds what every check looks at), `object` is the test object, `queue`
-//! resolves the queue and keeps verify off messages of others, `event`
-//! awaits the object's event and checks its fields, `route` says how long
-//! an event takes by each route and why one did not come, `iam` assumes
-//! the role and tries the user's key, `access` reads and writes as the role
-//! or the user, and `simulate` asks the policy simulator. This file holds
+//! holds what every check looks at), `object` is the test object, `event`
+//! awaits the object's event and checks its fields, `access` reads and
+//! writes as the role or the user, and `simulate` asks the policy
+//! simulator. Each resource's own checks are in its module's `verify`
+//! (`resources::queue`: resolving the queue and keeping verify off others'
+//! messages; `route`: how long an event takes by each route and why one did
+//! not come; `iam`: assuming the role and trying the user's key; `alarms`). This file holds
 //! the options, the report, and the run from the first check to cleanup.
 
-mod access;
+pub(in crate::aws) mod access;
 mod event;
-mod iam;
-mod object;
-mod queue;
-mod route;
-mod run;
+pub(in crate::aws) mod object;
+pub(in crate::aws) mod run;
 mod simulate;
+
+use super::resources::{iam::verify as iam, queue::verify as queue, route::verify as route};
 
 /// An event's object key as S3 sends it, decoded (shared with the consumer).
 pub use crate::docs::decode_key;
 pub use simulate::SIMULATION_NOT_AVAILABLE;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::client::Clients;
 use super::error::classify;
@@ -75,124 +75,10 @@ use iam::{role_checks, user_checks};
 use object::{TEST_BODY, TestObject};
 use queue::{change_visibility, resolve_queue, wait_for_quiet};
 use route::EventWait;
+use run::Run;
 use run::Stack;
-pub(in crate::aws) use run::{Run, secs};
+pub use run::{Check, UserKey, Verdict, VerifyOptions, VerifyReport};
 use simulate::simulation_checks;
-/// How verification runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyOptions {
-    /// How long to wait for the test object's event on the queue.
-    pub timeout: Duration,
-    /// The user's own access key (from the 0600 file apply wrote), to try
-    /// the user's access as the connector would.
-    pub user_key: Option<UserKey>,
-    /// How long AssumeRole and the first calls with new credentials wait
-    /// for IAM to propagate a change (`--iam-wait`).
-    pub iam_wait: Duration,
-    /// The directory of apply's records of route changes
-    /// ([`super::recent`]): a missing event is then put down to a change
-    /// still taking effect when there is one.
-    pub recent_dir: Option<std::path::PathBuf>,
-    /// Await the event for at least the route's usual time and, after a
-    /// recent change, as long again as AWS documents it may take; otherwise
-    /// for exactly `timeout` (an explicit `--wait`).
-    pub wait_for_propagation: bool,
-    /// Receive from a queue that already holds messages of others: each
-    /// receive counts towards their maxReceiveCount (`--probe-busy-queue`).
-    pub probe_busy_queue: bool,
-}
-
-/// An IAM user's access key; the secret never prints through `Debug`.
-#[derive(Debug, Clone)]
-pub struct UserKey {
-    pub access_key_id: String,
-    pub secret_access_key: super::Secret,
-}
-
-impl PartialEq for UserKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.access_key_id == other.access_key_id
-            && self.secret_access_key.expose() == other.secret_access_key.expose()
-    }
-}
-
-impl Eq for UserKey {}
-
-impl UserKey {
-    /// The key from the CSV file sluice apply (or the AWS console) writes:
-    /// a header line, then `ACCESS_KEY_ID,SECRET`.
-    pub fn from_csv(text: &str) -> Result<UserKey, String> {
-        let line = text
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with("Access key ID"))
-            .ok_or("no key line (expected `Access key ID,Secret access key` then the values)")?;
-        let mut fields = line.split(',');
-        match (fields.next(), fields.next()) {
-            (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Ok(UserKey {
-                access_key_id: id.to_owned(),
-                secret_access_key: super::Secret::new(secret),
-            }),
-            _ => Err("the key line is not `ACCESS_KEY_ID,SECRET`".to_owned()),
-        }
-    }
-}
-
-impl Default for VerifyOptions {
-    fn default() -> Self {
-        VerifyOptions {
-            timeout: Duration::from_secs(30),
-            user_key: None,
-            iam_wait: super::propagation::DEFAULT_IAM_WAIT,
-            recent_dir: None,
-            wait_for_propagation: false,
-            probe_busy_queue: false,
-        }
-    }
-}
-
-/// The result of one check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    Pass,
-    /// The check failed; the cause says what to fix.
-    Fail(String),
-    /// The check could not be made here (no role, an emulator without the API, ...).
-    NotAvailable(String),
-}
-
-/// One named check, with how long it took.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    /// Which check, e.g. `event-key` (see the module documentation).
-    pub name: CheckId,
-    pub outcome: Verdict,
-    pub latency: Duration,
-}
-
-/// Every check made, in order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct VerifyReport {
-    pub checks: Vec<Check>,
-    /// The key of the test object, when one was chosen.
-    pub object_key: Option<String>,
-}
-
-impl VerifyReport {
-    /// True when no check failed (checks that were not available do not count).
-    pub fn passed(&self) -> bool {
-        !self
-            .checks
-            .iter()
-            .any(|c| matches!(c.outcome, Verdict::Fail(_)))
-    }
-
-    /// The check `name`, if it was made.
-    pub fn check(&self, name: CheckId) -> Option<&Check> {
-        self.checks.iter().find(|c| c.name == name)
-    }
-}
-
 /// Runs every check against the live stack of `spec`. Never fails as a
 /// whole: each problem is a failed check with its cause.
 pub async fn verify(
@@ -353,7 +239,7 @@ pub async fn verify(
     simulation_checks(&stack, &mut run).await;
 
     // The alarms, and a test notification through their topic.
-    crate::aws::alarms::verify_alarms(clients, &spec, options.timeout, &mut run).await;
+    crate::aws::resources::alarms::verify_alarms(clients, &spec, options.timeout, &mut run).await;
 
     // Cleanup: others' messages, ours, the object.
     if !held.is_empty() {

@@ -6,18 +6,18 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::docs::Arns;
 use crate::spec::Spec;
 
-pub(super) const TEST_BODY: &str = "{\"sluice\":\"verify\"}\n";
+pub(in crate::aws) const TEST_BODY: &str = "{\"sluice\":\"verify\"}\n";
 
 /// The test object: a key with a space, a `+` and non-ASCII characters, so the
 /// event's URL encoding is exercised, and a marker that survives any encoding.
-pub(super) struct TestObject {
-    pub(super) key: String,
+pub(in crate::aws) struct TestObject {
+    pub(in crate::aws) key: String,
     /// Only unreserved URL characters: found in the event's key however it is encoded.
-    pub(super) marker: String,
+    pub(in crate::aws) marker: String,
 }
 
 impl TestObject {
-    pub(super) fn new(spec: &Spec) -> Self {
+    pub(in crate::aws) fn new(spec: &Spec) -> Self {
         let millis = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis())
@@ -30,7 +30,7 @@ impl TestObject {
         TestObject { key, marker }
     }
 
-    pub(super) fn arn(&self, arns: &Arns, bucket: &str) -> String {
+    pub(in crate::aws) fn arn(&self, arns: &Arns, bucket: &str) -> String {
         format!("arn:{}:s3:::{bucket}/{}", arns.partition, self.key)
     }
 }

@@ -137,7 +137,7 @@ pub(super) fn answer_all(app: &mut App, found: impl Fn(ResourceKind) -> Option<F
             ResourceKind::Subscription => Found::Subscription(Ok(None)),
             ResourceKind::Rule => Found::Rule(Ok(None)),
             ResourceKind::Alarm | ResourceKind::AlarmTopic => {
-                Found::Alarms(crate::aws::alarms::AlarmsObserved::none())
+                Found::Alarms(crate::aws::resources::alarms::AlarmsObserved::none())
             }
             // Read with the bucket: never a lookup of its own.
             ResourceKind::Notification => Found::Bucket(Ok(None)),

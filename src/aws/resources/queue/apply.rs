@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
-use super::{Run, StepResult, json_string, refused, unchanged};
+use crate::aws::apply::run::{Run, StepResult, json_string, refused, unchanged};
 use crate::aws::backup::Saved;
 use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::read_queue_attributes;
@@ -15,7 +15,7 @@ use crate::aws::progress::{StepError, StepId, StepOutcome};
 use crate::docs::{self, ResourceKind};
 
 impl Run<'_> {
-    pub(super) async fn queue(&mut self, item: &PlanItem) -> StepResult {
+    pub(in crate::aws) async fn queue(&mut self, item: &PlanItem) -> StepResult {
         let name = item.name.clone();
         let sqs = self.clients.sqs.clone();
         let after = item.after_fields();

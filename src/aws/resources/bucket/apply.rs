@@ -11,7 +11,7 @@ use aws_sdk_s3::types::{
 };
 use serde_json::Value;
 
-use super::{Run, StepResult, refused, unchanged};
+use crate::aws::apply::run::{Run, StepResult, refused, unchanged};
 use crate::aws::backup::{BucketPart, BucketSetting};
 use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::read_bucket_policy;
@@ -20,7 +20,7 @@ use crate::aws::progress::{StepError, StepOutcome};
 use crate::docs::{self};
 
 impl Run<'_> {
-    pub(super) async fn bucket(&mut self, item: &PlanItem) -> StepResult {
+    pub(in crate::aws) async fn bucket(&mut self, item: &PlanItem) -> StepResult {
         let bucket = self.spec.bucket.name.clone();
         let s3 = self.clients.s3.clone();
         let mut done = Vec::new();
@@ -138,7 +138,7 @@ impl Run<'_> {
 }
 
 /// Writes `tags` as the bucket's whole tag set (S3 takes no other way).
-pub(super) async fn put_bucket_tags(
+pub(in crate::aws) async fn put_bucket_tags(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     tags: BTreeMap<String, String>,

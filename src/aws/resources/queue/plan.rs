@@ -8,12 +8,12 @@ use crate::docs::{
     ResourceKind, desired::expand_json_attributes, merge_bucket_policy, queue_policy,
 };
 
-use super::{PlanAction, PlanItem, Planner, Remedy, Wanted, changed, not_the_stacks};
+use crate::aws::plan::{PlanAction, PlanItem, Planner, Remedy, Wanted, changed, not_the_stacks};
 
 impl<'a> Planner<'a> {
     /// The queue or dead-letter queue: made, adopted (our statement merged into
     /// its access policy) or the stack's brought to the spec's attributes.
-    pub(super) fn queue(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+    pub(in crate::aws) fn queue(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
         let (spec, observed, _, errors, _) = self.parts();
         let (name, after) = (&w.name, &w.after);
         let state = if w.kind == ResourceKind::Queue {

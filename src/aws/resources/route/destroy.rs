@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
-use super::run::{Fate, Run};
 use crate::aws::client::Clients;
+use crate::aws::destroy::run::{Fate, Run};
 use crate::aws::error::{AwsError, classify, optional};
 use crate::aws::observe::{
     RuleState, find_subscription, observe_rule, put_notification, read_notification,
@@ -19,7 +19,7 @@ use crate::docs::{
 };
 use crate::spec::Spec;
 
-pub(super) async fn notification(
+pub(in crate::aws) async fn notification(
     clients: &Clients,
     spec: &Spec,
     label: &str,
@@ -80,7 +80,7 @@ pub(super) async fn notification(
 
 /// Unsubscribes the queue from the bucket's topic; the topic, its policy
 /// and its other subscriptions stay as they are.
-pub(super) async fn subscription(
+pub(in crate::aws) async fn subscription(
     clients: &Clients,
     spec: &Spec,
     topic: &str,
@@ -119,7 +119,7 @@ pub(super) async fn subscription(
 
 /// Removes our target from the rule, then the rule when it is the stack's
 /// and nobody else's target is on it.
-pub(super) async fn rule(
+pub(in crate::aws) async fn rule(
     clients: &Clients,
     spec: &Spec,
     label: &str,
@@ -202,7 +202,7 @@ pub(crate) async fn remove_our_target(
 
 /// Whose the rule is: by its tag, or (CloudFormation's rule takes no tags)
 /// by the description every path writes.
-pub(super) fn rule_owner(rule: &RuleState, spec: &Spec) -> Owner {
+pub(in crate::aws) fn rule_owner(rule: &RuleState, spec: &Spec) -> Owner {
     match owner(&rule.tags, &spec.name) {
         Owner::Untagged if crate::aws::plan::rule_is_the_stacks(rule, spec) => Owner::Stack,
         owner => owner,
@@ -212,7 +212,7 @@ pub(super) fn rule_owner(rule: &RuleState, spec: &Spec) -> Owner {
 /// Turns the bucket's EventBridge delivery off, every entry as it was, but
 /// only when no rule on the account's default bus may take this bucket's
 /// events: otherwise it stays on, and the report names those rules.
-pub(super) async fn eventbridge_setting(
+pub(in crate::aws) async fn eventbridge_setting(
     clients: &Clients,
     spec: &Spec,
     deleted_rule: Option<&str>,

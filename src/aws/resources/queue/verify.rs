@@ -4,17 +4,17 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::VerifyOptions;
-use super::route::EventWait;
-use super::run::{Run, secs, secs_rounded};
 use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::queue_depth;
 use crate::aws::progress::{CheckId, Event, StepId};
+use crate::aws::resources::route::verify::EventWait;
+use crate::aws::verify::run::VerifyOptions;
+use crate::aws::verify::run::{Run, secs, secs_rounded};
 use crate::spec::Spec;
 
 /// The queue's URL, or `None` (the check failed) when it cannot be had.
-pub(super) async fn resolve_queue(
+pub(in crate::aws) async fn resolve_queue(
     clients: &Clients,
     spec: &Spec,
     run: &mut Run<'_>,
@@ -63,7 +63,7 @@ async fn queue_age(clients: &Clients, url: &str) -> Option<Duration> {
 /// dead-letter queue sooner). Verify waits, reading only the queue's
 /// counts, until the queue is empty; `Err` says why it was not, when the
 /// wait ends first.
-pub(super) async fn wait_for_quiet(
+pub(in crate::aws) async fn wait_for_quiet(
     clients: &Clients,
     spec: &Spec,
     queue_url: &str,
@@ -129,7 +129,7 @@ pub(super) async fn wait_for_quiet(
     ))
 }
 
-pub(super) async fn delete_message(
+pub(in crate::aws) async fn delete_message(
     clients: &Clients,
     queue_url: &str,
     receipt: &str,
@@ -146,7 +146,7 @@ pub(super) async fn delete_message(
         .map_err(|e| classify("sqs:DeleteMessage", queue, e))
 }
 
-pub(super) async fn change_visibility(
+pub(in crate::aws) async fn change_visibility(
     clients: &Clients,
     queue_url: &str,
     receipt: &str,

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Run, StepResult, refused, unchanged};
+use crate::aws::apply::run::{Run, StepResult, refused, unchanged};
 use crate::aws::backup::Saved;
 use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::{Observation, read_trust_policy};
@@ -12,7 +12,11 @@ use crate::aws::progress::{Event, Secret, StepError, StepId, StepOutcome};
 use crate::docs::{self, ResourceKind};
 
 impl Run<'_> {
-    pub(super) async fn policy(&mut self, item: &PlanItem, observed: &Observation) -> StepResult {
+    pub(in crate::aws) async fn policy(
+        &mut self,
+        item: &PlanItem,
+        observed: &Observation,
+    ) -> StepResult {
         let doc = item
             .after
             .as_ref()
@@ -98,7 +102,7 @@ impl Run<'_> {
         })
     }
 
-    pub(super) async fn role(&mut self, item: &PlanItem) -> StepResult {
+    pub(in crate::aws) async fn role(&mut self, item: &PlanItem) -> StepResult {
         let Some(after) = &item.after else {
             return unchanged();
         };
@@ -151,7 +155,7 @@ impl Run<'_> {
         }
     }
 
-    pub(super) async fn user(&mut self, item: &PlanItem) -> StepResult {
+    pub(in crate::aws) async fn user(&mut self, item: &PlanItem) -> StepResult {
         let name = self.spec.user.name.clone();
         let iam = self.clients.iam.clone();
         let mut done = Vec::new();

@@ -4,15 +4,15 @@
 
 use serde_json::Value;
 
-use super::access::{ROLE, USER, data_checks, role_receive};
-use super::run::{Run, Stack, waiting};
-use super::{Verdict, VerifyOptions};
 use crate::aws::client::Identity;
 use crate::aws::observe::observe_role;
 use crate::aws::progress::CheckId;
 use crate::aws::propagation::IamWait;
+use crate::aws::verify::access::{ROLE, USER, data_checks, role_receive};
+use crate::aws::verify::run::{Run, Stack, waiting};
+use crate::aws::verify::run::{Verdict, VerifyOptions};
 
-pub(super) async fn role_checks(
+pub(in crate::aws) async fn role_checks(
     stack: &Stack<'_>,
     identity: Option<&Identity>,
     uploaded: bool,
@@ -118,7 +118,7 @@ pub(super) async fn role_checks(
 
 /// The user's access, with its own key: always when the key is given, and
 /// said to be untried when the user is the connector's only identity.
-pub(super) async fn user_checks(
+pub(in crate::aws) async fn user_checks(
     stack: &Stack<'_>,
     options: &VerifyOptions,
     uploaded: bool,

@@ -9,7 +9,7 @@ use crate::aws::client::Clients;
 use crate::aws::emulator::is_empty_answer;
 use crate::aws::error::{AwsError, classify, optional};
 
-use super::{Observed, read_notification, s3_tags};
+use crate::aws::observe::{Observed, read_notification, s3_tags};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketState {
@@ -177,7 +177,7 @@ pub async fn observe_bucket(
 }
 
 /// Why a bucket in `actual` cannot serve a spec for `region`, and the spec key to set.
-pub(super) fn wrong_region(actual: &str, region: &str) -> String {
+pub(in crate::aws) fn wrong_region(actual: &str, region: &str) -> String {
     format!(
         "the bucket is in {actual}, but the spec's region is {region}: S3 can only notify a queue in the bucket's own region; set the spec's `region` to \"{actual}\" (the queue and the rest follow it), or use a bucket in {region}"
     )

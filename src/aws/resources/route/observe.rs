@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, classify, optional};
 
-use super::Observed;
+use crate::aws::observe::Observed;
 
 /// The queue's subscription to the bucket's topic.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +31,7 @@ pub struct RuleState {
 
 /// A subscription of the queue `queue_arn` to any topic (SNS lists them
 /// account-wide, a page of 100 at a time).
-pub(super) async fn subscription_to(
+pub(in crate::aws) async fn subscription_to(
     clients: &Clients,
     queue_arn: &str,
 ) -> Observed<SubscriptionState> {

@@ -33,7 +33,9 @@ pub async fn read_notification(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<
 
 // ---- the notification configuration, SDK types <-> the API's JSON shape ----
 
-pub(super) fn filter_json(filter: Option<&NotificationConfigurationFilter>) -> Option<Value> {
+pub(in crate::aws) fn filter_json(
+    filter: Option<&NotificationConfigurationFilter>,
+) -> Option<Value> {
     let rules = filter?.key()?.filter_rules();
     let rules: Vec<Value> = rules
         .iter()
@@ -47,7 +49,7 @@ pub(super) fn filter_json(filter: Option<&NotificationConfigurationFilter>) -> O
     Some(json!({ "Key": { "FilterRules": rules } }))
 }
 
-pub(super) fn entry_json(
+pub(in crate::aws) fn entry_json(
     id: Option<&str>,
     target_key: &str,
     target: &str,
@@ -116,7 +118,7 @@ pub fn notification_to_json(
     Value::Object(config)
 }
 
-pub(super) fn events_of(entry: &Value) -> Vec<S3Event> {
+pub(in crate::aws) fn events_of(entry: &Value) -> Vec<S3Event> {
     entry
         .get("Events")
         .and_then(Value::as_array)
@@ -127,7 +129,7 @@ pub(super) fn events_of(entry: &Value) -> Vec<S3Event> {
         .collect()
 }
 
-pub(super) fn filter_of(entry: &Value) -> Option<NotificationConfigurationFilter> {
+pub(in crate::aws) fn filter_of(entry: &Value) -> Option<NotificationConfigurationFilter> {
     let rules = entry.pointer("/Filter/Key/FilterRules")?.as_array()?;
     let rules = rules
         .iter()
@@ -147,11 +149,11 @@ pub(super) fn filter_of(entry: &Value) -> Option<NotificationConfigurationFilter
     )
 }
 
-pub(super) fn str_of<'a>(entry: &'a Value, key: &str) -> &'a str {
+pub(in crate::aws) fn str_of<'a>(entry: &'a Value, key: &str) -> &'a str {
     entry.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
-pub(super) fn list_of<'a>(config: &'a Value, key: &str) -> &'a [Value] {
+pub(in crate::aws) fn list_of<'a>(config: &'a Value, key: &str) -> &'a [Value] {
     config
         .get(key)
         .and_then(Value::as_array)
@@ -279,7 +281,7 @@ pub fn refused_destinations(body: &[u8]) -> Vec<RefusedDestination> {
         .collect()
 }
 
-pub(super) fn xml_unescape(text: &str) -> String {
+pub(in crate::aws) fn xml_unescape(text: &str) -> String {
     text.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&quot;", "\"")

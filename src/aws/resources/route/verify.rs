@@ -6,25 +6,25 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use super::VerifyOptions;
-use super::run::{secs, secs_rounded};
 use crate::aws::client::Clients;
 use crate::aws::observe::read_notification;
+use crate::aws::verify::run::VerifyOptions;
+use crate::aws::verify::run::{secs, secs_rounded};
 use crate::docs::{Arns, entry_filter};
 use crate::spec::{Delivery, Spec};
 
 /// How long the event is awaited, and the change that makes it longer.
 #[derive(Debug, Clone)]
-pub(super) struct EventWait {
-    pub(super) total: Duration,
+pub(in crate::aws) struct EventWait {
+    pub(in crate::aws) total: Duration,
     /// A change apply made that AWS may still be putting into effect.
-    pub(super) fresh: Option<crate::aws::recent::Fresh>,
+    pub(in crate::aws) fresh: Option<crate::aws::recent::Fresh>,
 }
 
 impl EventWait {
     /// `options.timeout` as it is, or (with apply's records) at least the
     /// route's usual time and as long again as a recent change has left.
-    pub(super) fn of(spec: &Spec, account: &str, options: &VerifyOptions) -> EventWait {
+    pub(in crate::aws) fn of(spec: &Spec, account: &str, options: &VerifyOptions) -> EventWait {
         let now = SystemTime::now();
         let fresh = options
             .recent_dir
@@ -40,7 +40,7 @@ impl EventWait {
     }
 
     /// Why the wait is as long as it is, for a progress line.
-    pub(super) fn why(&self) -> String {
+    pub(in crate::aws) fn why(&self) -> String {
         match self.fresh {
             Some(fresh) => format!(
                 ": {} (apply made it {} ago)",
@@ -70,7 +70,10 @@ fn route_wait(delivery: Delivery) -> Duration {
 /// configuration, so another writer that read before ours and wrote after
 /// it has taken our entry out without error; the event proves the entry was
 /// there, this second read that it still is.
-pub(super) async fn entry_still_there(clients: &Clients, spec: &Spec) -> Result<String, String> {
+pub(in crate::aws) async fn entry_still_there(
+    clients: &Clients,
+    spec: &Spec,
+) -> Result<String, String> {
     let id = &spec.notification.id;
     match read_notification(&clients.s3, &spec.bucket.name).await {
         Ok(config) if crate::docs::has_entry(&config, id) => Ok(format!(
@@ -88,7 +91,7 @@ pub(super) async fn entry_still_there(clients: &Clients, spec: &Spec) -> Result<
 }
 
 /// Why no event came: the generic advice, sharpened by the bucket's configuration.
-pub(super) async fn missing_event_cause(
+pub(in crate::aws) async fn missing_event_cause(
     clients: &Clients,
     spec: &Spec,
     arns: &Arns,

@@ -13,12 +13,15 @@ use crate::docs::{
 };
 use crate::spec::Delivery;
 
-use super::{PlanAction, PlanError, PlanItem, PlanNote, Planner, Wanted, changed};
+use crate::aws::plan::{PlanAction, PlanError, PlanItem, PlanNote, Planner, Wanted, changed};
 
 impl<'a> Planner<'a> {
     /// The bucket's EventBridge delivery (EventBridge route): turned on beside
     /// others' entries, our direct entry from before taken out.
-    pub(super) fn eventbridge_delivery(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+    pub(in crate::aws) fn eventbridge_delivery(
+        &mut self,
+        w: &Wanted,
+    ) -> Result<PlanItem, &'a AwsError> {
         let (spec, observed, _, _, notes) = self.parts();
         observed.bucket.as_ref().map(|state| {
             let current = state
@@ -51,7 +54,7 @@ impl<'a> Planner<'a> {
     }
 
     /// The queue's subscription to the bucket's topic (SNS route).
-    pub(super) fn subscription(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+    pub(in crate::aws) fn subscription(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
         let (spec, observed, _, errors, notes) = self.parts();
         let after = &w.after;
         match &observed.bucket {
@@ -89,7 +92,7 @@ impl<'a> Planner<'a> {
     }
 
     /// The EventBridge rule and its target (EventBridge route).
-    pub(super) fn rule(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+    pub(in crate::aws) fn rule(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
         let (spec, observed, _, errors, notes) = self.parts();
         let (name, after) = (&w.name, &w.after);
         observed.rule.as_ref().map(|state| match state {
@@ -124,7 +127,7 @@ impl<'a> Planner<'a> {
 
     /// Our entry in the bucket's notification configuration (direct route),
     /// merged with others'.
-    pub(super) fn notification(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+    pub(in crate::aws) fn notification(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
         let (spec, observed, _, errors, notes) = self.parts();
         observed.bucket.as_ref().map(|state| {
             let current = state
@@ -168,7 +171,7 @@ impl<'a> Planner<'a> {
 
 /// The subscription as it is, in the planned document's shape: only the
 /// attributes sluice sets.
-pub(super) fn subscription_as_planned(after: &Value, sub: &SubscriptionState) -> Value {
+pub(in crate::aws) fn subscription_as_planned(after: &Value, sub: &SubscriptionState) -> Value {
     let mut before = after.clone();
     let wanted_keys: Vec<String> = after
         .get("Attributes")
@@ -194,7 +197,7 @@ pub(super) fn subscription_as_planned(after: &Value, sub: &SubscriptionState) ->
 
 /// The rule as it is and as wanted, in the planned document's shape; the
 /// targets of others on it are kept in both.
-pub(super) fn rule_as_planned(after: &Value, rule: &RuleState) -> (Value, Value) {
+pub(in crate::aws) fn rule_as_planned(after: &Value, rule: &RuleState) -> (Value, Value) {
     let targets = |list: &[(String, String)]| -> Vec<Value> {
         list.iter()
             .map(|(id, arn)| serde_json::json!({ "Id": id, "Arn": arn }))
@@ -227,7 +230,7 @@ pub(super) fn rule_as_planned(after: &Value, rule: &RuleState) -> (Value, Value)
     (before, wanted)
 }
 
-pub(super) fn count_entries(config: &Value) -> usize {
+pub(in crate::aws) fn count_entries(config: &Value) -> usize {
     [
         "QueueConfigurations",
         "TopicConfigurations",

@@ -3,15 +3,15 @@
 //! policy versions, inline policies, instance profiles, access keys, the
 //! login profile).
 
-use super::run::{Fate, Run};
 use crate::aws::client::Clients;
+use crate::aws::destroy::run::{Fate, Run};
 use crate::aws::error::{AwsError, classify, optional};
 use crate::aws::ownership::{Owner, Tagged, not_ours, owner, read_tags};
 use crate::aws::progress::KeptReason;
 use crate::docs::{Arns, ResourceKind};
 use crate::spec::Spec;
 
-pub(super) async fn policy(
+pub(in crate::aws) async fn policy(
     clients: &Clients,
     spec: &Spec,
     arn: &str,
@@ -125,7 +125,7 @@ pub(super) async fn policy(
     ))
 }
 
-pub(super) async fn role(
+pub(in crate::aws) async fn role(
     clients: &Clients,
     spec: &Spec,
     label: &str,
@@ -207,7 +207,7 @@ pub(super) async fn role(
     Ok((label.to_owned(), Fate::Removed("deleted".to_owned())))
 }
 
-pub(super) async fn user(
+pub(in crate::aws) async fn user(
     clients: &Clients,
     spec: &Spec,
     label: &str,

@@ -4,7 +4,7 @@
 
 use super::{observe_topic, own_topic_arn, read_alarms};
 use crate::aws::client::Clients;
-use crate::aws::destroy::{Fate, Run};
+use crate::aws::destroy::run::{Fate, Run};
 use crate::aws::error::{AwsError, ErrorKind, classify};
 use crate::aws::ownership::{Owner, owner};
 use crate::aws::progress::KeptReason;

@@ -18,9 +18,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::client::Clients;
-use super::error::{AwsError, ErrorKind, Observed, classify, optional};
-use super::ownership::{Owner, owner};
+use crate::aws::client::Clients;
+use crate::aws::error::{AwsError, ErrorKind, Observed, classify, optional};
+use crate::aws::ownership::{Owner, owner};
 use crate::docs::{
     AlarmKind, Dimension, Metric, MetricAlarm, MetricQuery, MetricStat, Watched, alarm_topic_arn,
 };

@@ -6,12 +6,12 @@ use crate::aws::AwsError;
 use crate::aws::ownership::{Owner, owner};
 use crate::docs::{bucket_policy, merge_bucket_policy};
 
-use super::{PlanAction, PlanError, PlanItem, PlanNote, Planner, Wanted, changed};
+use crate::aws::plan::{PlanAction, PlanError, PlanItem, PlanNote, Planner, Wanted, changed};
 
 impl<'a> Planner<'a> {
     /// The bucket: made, adopted as it is, or the stack's brought to the spec's
     /// settings, its policy statement merged with others'.
-    pub(super) fn bucket(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+    pub(in crate::aws) fn bucket(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
         let (spec, observed, _, errors, notes) = self.parts();
         let (name, after) = (&w.name, &w.after);
         observed

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, classify};
 
-use super::Observed;
+use crate::aws::observe::Observed;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueState {

@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use serde_json::Value;
 
-use super::run::{Fate, Run};
-use super::{DestroyOptions, rules_for_bucket};
 use crate::aws::client::Clients;
+use crate::aws::destroy::run::DestroyOptions;
+use crate::aws::destroy::run::{Fate, Run};
 use crate::aws::error::{AwsError, ErrorKind, classify, optional};
 use crate::aws::observe::{read_notification, s3_tags};
 use crate::aws::ownership::{Owner, not_ours, owner};
 use crate::aws::progress::{Event, KeptReason, StepId};
+use crate::aws::resources::route::destroy::rules_for_bucket;
 use crate::docs::{Arns, ResourceKind, eventbridge_enabled, without_ours};
 use crate::spec::{Delivery, Spec};
 
@@ -72,7 +73,7 @@ pub async fn bucket_dependents(
 /// Above this many objects, a bucket's objects are not counted further.
 const COUNT_LIMIT: usize = 100_000;
 
-pub(super) async fn bucket(
+pub(in crate::aws) async fn bucket(
     clients: &Clients,
     spec: &Spec,
     options: &DestroyOptions,
@@ -214,7 +215,10 @@ pub(super) async fn bucket(
 }
 
 /// The bucket's current objects, counted up to [`COUNT_LIMIT`].
-pub(super) async fn count_objects(clients: &Clients, name: &str) -> Result<usize, AwsError> {
+pub(in crate::aws) async fn count_objects(
+    clients: &Clients,
+    name: &str,
+) -> Result<usize, AwsError> {
     let mut pages = clients
         .s3
         .list_objects_v2()

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{Run, StepResult, json_string, refused, unchanged};
+use crate::aws::apply::run::{Run, StepResult, json_string, refused, unchanged};
 use crate::aws::backup::Saved;
 use crate::aws::error::classify;
 use crate::aws::observe::{
@@ -22,7 +22,7 @@ impl Run<'_> {
     /// (as read a moment ago) with no destination of ours to validate:
     /// `current` backed up first, the configuration read back after and
     /// recorded beside the backup. Returns what was read back.
-    pub(super) async fn replace_notification(
+    pub(in crate::aws) async fn replace_notification(
         &mut self,
         bucket: &str,
         current: Value,
@@ -41,7 +41,7 @@ impl Run<'_> {
 
     /// Reads the configuration again right before writing (someone may have
     /// changed it since the plan), merges ours, writes, reads back and checks.
-    pub(super) async fn notification(&mut self) -> StepResult {
+    pub(in crate::aws) async fn notification(&mut self) -> StepResult {
         let bucket = self.spec.bucket.name.clone();
         let s3 = self.clients.s3.clone();
         let current = read_notification(&s3, &bucket).await?;
@@ -97,7 +97,7 @@ impl Run<'_> {
 
     /// Takes our entry out of the bucket's notification configuration as it
     /// is now (others' entries kept), backed up, read back.
-    pub(super) async fn retire_entry(&mut self) -> StepResult {
+    pub(in crate::aws) async fn retire_entry(&mut self) -> StepResult {
         let bucket = self.spec.bucket.name.clone();
         let s3 = self.clients.s3.clone();
         let current = read_notification(&s3, &bucket).await?;
@@ -120,7 +120,7 @@ impl Run<'_> {
     }
 
     /// Turns on the bucket's EventBridge delivery, every entry as it was.
-    pub(super) async fn eventbridge_setting(&mut self) -> StepResult {
+    pub(in crate::aws) async fn eventbridge_setting(&mut self) -> StepResult {
         let bucket = self.spec.bucket.name.clone();
         let s3 = self.clients.s3.clone();
         let current = read_notification(&s3, &bucket).await?;
@@ -157,7 +157,7 @@ impl Run<'_> {
 
     /// Takes our entry of an earlier direct delivery out of the bucket's
     /// configuration: the SNS route replaces it.
-    pub(super) async fn retire_direct_entry(&mut self) -> StepResult {
+    pub(in crate::aws) async fn retire_direct_entry(&mut self) -> StepResult {
         let bucket = self.spec.bucket.name.clone();
         let s3 = self.clients.s3.clone();
         let current = read_notification(&s3, &bucket).await?;
@@ -179,7 +179,7 @@ impl Run<'_> {
 
     /// Subscribes the queue to the bucket's topic, or sets the attributes
     /// that differ on its subscription.
-    pub(super) async fn subscription(
+    pub(in crate::aws) async fn subscription(
         &mut self,
         item: &PlanItem,
         observed: &Observation,
@@ -265,7 +265,7 @@ impl Run<'_> {
     }
 
     /// Puts the rule (pattern, state, description; tags when new) and our target.
-    pub(super) async fn rule(&mut self, item: &PlanItem) -> StepResult {
+    pub(in crate::aws) async fn rule(&mut self, item: &PlanItem) -> StepResult {
         if item.action == PlanAction::NoChange {
             return unchanged();
         }

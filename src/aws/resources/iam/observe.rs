@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, classify, optional};
 
-use super::{Observed, iam_tags};
+use crate::aws::observe::{Observed, iam_tags};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyState {

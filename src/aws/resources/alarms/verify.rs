@@ -17,7 +17,7 @@ use super::{AlarmState, own_topic_arn, read_alarms};
 use crate::aws::client::Clients;
 use crate::aws::error::classify;
 use crate::aws::progress::CheckId;
-use crate::aws::verify::Run;
+use crate::aws::verify::run::{Run, secs};
 use crate::docs::{alarm_topic_arn, alarms};
 use crate::spec::Spec;
 
@@ -235,7 +235,7 @@ async fn ring_and_await(
     })?;
     Ok(format!(
         "{name} set to ALARM: its notification arrived in {} ({arrived}); set back to OK",
-        crate::aws::verify::secs(sent.elapsed())
+        secs(sent.elapsed())
     ))
 }
 
@@ -252,7 +252,7 @@ async fn await_notification(
         if left.is_zero() {
             return Err(format!(
                 "no notification of {name} arrived in {}: check the topic's access policy lets CloudWatch publish (plan shows it) and that the alarm's actions are enabled",
-                crate::aws::verify::secs(timeout)
+                secs(timeout)
             ));
         }
         let wait = i32::try_from(left.as_secs().clamp(1, 20)).unwrap_or(20);

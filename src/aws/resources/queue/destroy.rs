@@ -5,9 +5,9 @@
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
-use super::run::{Fate, Run};
 use crate::aws::backup::Saved;
 use crate::aws::client::Clients;
+use crate::aws::destroy::run::{Fate, Run};
 use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::{Depth, queue_depth, set_visibility};
 use crate::aws::ownership::{Owner, Tagged, not_ours, owner, read_tags};
@@ -15,7 +15,7 @@ use crate::aws::progress::{Event, KeptReason};
 use crate::docs::{ResourceKind, remove_bucket_policy_statement};
 use crate::spec::Spec;
 
-pub(super) async fn queue(
+pub(in crate::aws) async fn queue(
     clients: &Clients,
     spec: &Spec,
     name: &str,

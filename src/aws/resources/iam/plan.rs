@@ -7,7 +7,7 @@ use crate::aws::ownership::{Owner, owner};
 use crate::docs::ResourceKind;
 use crate::spec::path;
 
-use super::{
+use crate::aws::plan::{
     PlanAction, PlanItem, PlanNote, Planner, Remedy, Wanted, changed, foreign_grants,
     not_the_stacks, proven,
 };
@@ -15,7 +15,7 @@ use super::{
 impl<'a> Planner<'a> {
     /// The permissions policy: made, or the stack's (by tag, or CloudFormation's by
     /// its description) brought to the spec's document.
-    pub(super) fn policy(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+    pub(in crate::aws) fn policy(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
         let (spec, observed, _, errors, notes) = self.parts();
         let (name, after) = (&w.name, &w.after);
         observed.policy.as_ref().map(|state| match state {
@@ -60,7 +60,7 @@ impl<'a> Planner<'a> {
     }
 
     /// The role: its trust policy and attachments; others' policies on it noted.
-    pub(super) fn role(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+    pub(in crate::aws) fn role(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
         let (spec, observed, arns, errors, notes) = self.parts();
         let (name, after) = (&w.name, &w.after);
         observed.role.as_ref().map(|state| match state {
@@ -99,7 +99,7 @@ impl<'a> Planner<'a> {
     }
 
     /// The user: its attachments; keys whose secret was never saved noted.
-    pub(super) fn user(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
+    pub(in crate::aws) fn user(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
         let (spec, observed, arns, errors, notes) = self.parts();
         let (name, after) = (&w.name, &w.after);
         observed.user.as_ref().map(|state| match state {
@@ -134,7 +134,7 @@ impl<'a> Planner<'a> {
 }
 
 /// `doc` with `AttachedPolicies` = what is attached now plus ours.
-pub(super) fn with_attachments(doc: &Value, attached: &[String], ours: &str) -> Value {
+pub(in crate::aws) fn with_attachments(doc: &Value, attached: &[String], ours: &str) -> Value {
     let mut all: Vec<String> = attached.to_vec();
     if !all.iter().any(|a| a == ours) {
         all.push(ours.to_owned());

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::{put_alarm, topic_document};
-use crate::aws::apply::{Run, StepResult, unchanged};
+use crate::aws::apply::run::{Run, StepResult, unchanged};
 use crate::aws::backup::Saved;
 use crate::aws::error::classify;
 use crate::aws::observe::Observation;
