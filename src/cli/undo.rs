@@ -60,6 +60,8 @@ pub(super) async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<E
                 args.force,
                 if args.force {
                     "deleted, after every message is written to the backup (kept if some are in flight)"
+                } else if depth.may_be_only_test_events() {
+                    "kept, unless they are only S3's test events, which are not data (--force deletes it, backing its messages up first)"
                 } else {
                     "kept (--force deletes it, backing its messages up first)"
                 },

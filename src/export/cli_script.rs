@@ -24,7 +24,8 @@ use shell::{
     STEP_ACCESS_KEY, STEP_ALARM_TOPIC, STEP_BUCKET_CREATE, STEP_BUCKET_POLICY,
     STEP_BUCKET_SETTINGS, STEP_DLQ, STEP_EVENTBRIDGE_SETTING, STEP_NOTIFICATION, STEP_POLICY,
     STEP_QUEUE_ADOPT, STEP_QUEUE_CREATE, STEP_RETIRE_ALARM_TOPIC, STEP_RETIRE_ALARMS,
-    STEP_RETIRE_DIRECT, STEP_RETIRE_RULE, STEP_ROLE, STEP_RULE, STEP_SUBSCRIPTION, STEP_USER,
+    STEP_RETIRE_DIRECT, STEP_RETIRE_RULE, STEP_RETIRE_SUBSCRIPTION, STEP_ROLE, STEP_RULE,
+    STEP_SUBSCRIPTION, STEP_USER,
 };
 
 /// Single-quotes `s` for POSIX shells.
@@ -262,6 +263,12 @@ fn retire(out: &mut String, kind: ResourceKind, s: &Spec) {
                 && matches!(s.delivery(), Some(Delivery::Direct | Delivery::Sns)) =>
         {
             out.push_str(STEP_RETIRE_RULE);
+        }
+        // The stack's queue, still subscribed to a topic from SNS delivery.
+        ResourceKind::Subscription
+            if !kind.wanted(s) && s.queue.enabled && s.queue.create && s.delivery().is_some() =>
+        {
+            out.push_str(STEP_RETIRE_SUBSCRIPTION);
         }
         // Our entry, left by direct delivery (EventBridge delivery's rule step removes it).
         ResourceKind::Notification if s.delivery() == Some(Delivery::Sns) => {

@@ -143,6 +143,25 @@ fn team_topic(moto: &Moto) -> Value {
     json!({"attributes": attributes, "subscriptions": subscriptions})
 }
 
+/// Exports the spec in `dir` to `dir/bundle`; the returned function runs
+/// its setup.sh with one flag, backing up to `dir/backups-sh`.
+fn exported_setup_sh<'a>(moto: &'a Moto, dir: &'a Path) -> impl Fn(&str) -> Output + 'a {
+    ok(sluice_run(
+        moto,
+        dir,
+        &["export", "--config", "spec.json", "--out", "bundle"],
+    ));
+    move |flag| {
+        moto.command("bash")
+            .arg(dir.join("bundle/setup.sh"))
+            .arg(flag)
+            .current_dir(dir.join("bundle"))
+            .env("SLUICE_BACKUP_DIR", dir.join("backups-sh"))
+            .output()
+            .unwrap()
+    }
+}
+
 /// The spec: the `acme-ingest` stack on the shared bucket (adopted), under `other/`.
 fn init(moto: &Moto, dir: &Path, sets: &[&str]) {
     let mut all = vec!["bucket.create=false", "bucket.prefix=other/"];
@@ -609,20 +628,7 @@ fn setup_sh_removes_the_stacks_rule_once_the_route_is_direct() {
     );
 
     init(&moto, dir, &[]);
-    ok(sluice_run(
-        &moto,
-        dir,
-        &["export", "--config", "spec.json", "--out", "bundle"],
-    ));
-    let setup = |flag: &str| {
-        moto.command("bash")
-            .arg(dir.join("bundle/setup.sh"))
-            .arg(flag)
-            .current_dir(dir.join("bundle"))
-            .env("SLUICE_BACKUP_DIR", dir.join("backups-sh"))
-            .output()
-            .unwrap()
-    };
+    let setup = exported_setup_sh(&moto, dir);
     let dry = setup("--dry-run");
     assert_eq!(
         dry.status.code(),
@@ -808,4 +814,81 @@ fn switching_away_from_sns_unsubscribes_the_stacks_queue() {
     assert_eq!(team_topic(&moto), topic_before);
     let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
     assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
+}
+
+/// The stack applied with SNS delivery on the shared bucket: its queue is
+/// subscribed to the team's topic. Returns the topic as it was before.
+fn subscribed_by_sns(moto: &Moto, dir: &Path) -> Value {
+    shared_bucket(moto);
+    let topic_before = team_topic(moto);
+    init(moto, dir, &SNS_ROUTE);
+    ok(sluice_run(moto, dir, common::APPLY_YES));
+    assert_ne!(team_topic(moto), topic_before, "apply subscribed the queue");
+    topic_before
+}
+
+/// The same switch by setup.sh: the stack's queue, subscribed by SNS
+/// delivery, is unsubscribed once the route is EventBridge (a dry run first
+/// changes nothing, the subscription's attributes are backed up, the
+/// topic and its other subscriptions stay as they were); sluice then plans
+/// clean, and a second run finds nothing to remove.
+#[test]
+fn setup_sh_unsubscribes_the_stacks_queue_once_the_route_is_not_sns() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let topic_before = subscribed_by_sns(&moto, dir);
+
+    init(&moto, dir, &["notification.delivery=eventbridge"]);
+    let setup = exported_setup_sh(&moto, dir);
+    let dry = setup("--dry-run");
+    assert_eq!(dry.status.code(), Some(2), "{}", common::said(&dry));
+    assert!(
+        text(&dry.stdout).contains(
+            "would unsubscribe the queue from arn:aws:sns:us-west-2:123456789012:team-uploads"
+        ),
+        "{}",
+        common::said(&dry)
+    );
+    assert_ne!(team_topic(&moto), topic_before, "a dry run changes nothing");
+
+    let done = ok(setup("--yes"));
+    assert!(done.contains("unsubscribed from"), "{done}");
+    assert_eq!(team_topic(&moto), topic_before);
+    let backups: Vec<String> = std::fs::read_dir(dir.join("backups-sh"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("subscription-"))
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("backups-sh").join(&backups[0])).unwrap())
+            .unwrap();
+    assert_eq!(saved["TopicArn"], TEAM_TOPIC);
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
+    let again = ok(setup("--yes"));
+    assert!(again.contains("subscription: none"), "{again}");
+}
+
+/// Destroy after the spec switched away from SNS, with no apply between:
+/// the stack's queue, still subscribed to the bucket's topic, is
+/// unsubscribed before it goes (the topic and its other subscriptions as
+/// they were), as apply would have done.
+#[test]
+fn destroy_after_switching_away_from_sns_unsubscribes_the_stacks_queue() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let topic_before = subscribed_by_sns(&moto, dir);
+    init(&moto, dir, &[]);
+    let out = sluice_run(&moto, dir, &["destroy", "--config", "spec.json", "--yes"]);
+    let said = common::said(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("subscription of queue acme-ingest-queue to arn:aws:sns:us-west-2:123456789012:team-uploads (from an earlier SNS delivery)"),
+        "{said}"
+    );
+    assert!(said.contains("unsubscribed"), "{said}");
+    assert_eq!(team_topic(&moto), topic_before);
 }

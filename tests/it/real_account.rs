@@ -913,3 +913,71 @@ fn throttling_bursts_are_ridden_out_by_apply_verify_and_consume() {
         server.injected()
     );
 }
+
+/// A caller that may not list roles (iam:ListRoles taken away) cannot look
+/// for what the stack made under names the spec no longer uses: plan says
+/// so and what would stay, destroy says so and still takes down every
+/// resource the spec names.
+#[test]
+fn a_caller_that_may_not_list_is_told_what_could_not_be_looked_for() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    applied(&server, dir, &[]);
+    server.faults(json!({"deny": [{"action": "iam:ListRoles"}]}));
+
+    let planned = sluice_run(&server, dir, &["plan", "--config", "spec.json"]);
+    let text = said(&planned);
+    assert_eq!(planned.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(
+            "resources of this stack under names the spec no longer uses could not be looked for"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("iam:ListRoles"), "{text}");
+    assert!(
+        text.contains("a renamed queue, policy, role or user would stay"),
+        "{text}"
+    );
+
+    let destroyed = sluice_run(&server, dir, &["destroy", "--config", "spec.json", "--yes"]);
+    let text = said(&destroyed);
+    assert!(destroyed.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "resources of this stack under names the spec no longer uses could not be looked for (access denied to iam:ListRoles"
+        ),
+        "{text}"
+    );
+    // The queue held S3's test event only: it went, as said before the confirmation.
+    assert!(
+        text.contains("kept, unless they are only S3's test events"),
+        "{text}"
+    );
+    assert!(text.contains("destroy:queue: deleted"), "{text}");
+    assert!(
+        text.contains("destroy with the earlier spec removes them"),
+        "{text}"
+    );
+    assert!(
+        server.injected()["denied"].as_u64().unwrap_or(0) >= 2,
+        "{:?}",
+        server.injected()
+    );
+    server.faults(json!({}));
+    let queues = aws_cli(&server, &["sqs", "list-queues"]);
+    assert!(
+        queues["QueueUrls"].as_array().is_none_or(Vec::is_empty),
+        "{queues}"
+    );
+    let roles = aws_cli(&server, &["iam", "list-roles"])["Roles"].clone();
+    assert!(
+        roles
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["RoleName"] != "acme-ingest-role"),
+        "{roles}"
+    );
+}

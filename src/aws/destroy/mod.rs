@@ -3,7 +3,8 @@
 //!
 //! In order ([`ResourceKind::DESTROY_ORDER`]): the stack's alarms and their topic; our
 //! EventBridge rule and target, the queue's subscription to the bucket's
-//! topic, or our bucket notification entry (every other entry is put back as
+//! topic (or one left by an earlier SNS delivery, when the stack's queue is
+//! still subscribed), or our bucket notification entry (every other entry is put back as
 //! it was; the bucket's EventBridge setting is turned off only when no other
 //! rule may use it); the queue and its dead-letter queue, the permissions
 //! policy, the role, the user, and the bucket. What the stack made under
@@ -55,7 +56,10 @@ use bucket::{bucket, count_objects};
 use iam::{policy, role, user};
 use orphan::remove_orphan;
 use queue::queue;
-use route::{eventbridge_setting, notification, rule, rule_owner, subscription};
+use route::{
+    earlier_subscription, eventbridge_setting, notification, rule, rule_owner, subscription,
+    unsubscribe,
+};
 pub use run::{DestroyOptions, DestroyReport};
 use run::{Fate, Run};
 
@@ -179,6 +183,17 @@ pub async fn destroy(
                     let label = format!("subscription of queue {} to {topic}", spec.queue.name);
                     let started = run.start(kind, &label);
                     let result = subscription(clients, &spec, &topic, &arns.queue, &label).await;
+                    run.end(kind, started, result)?;
+                } else if spec.has_queue()
+                    && spec.queue.create
+                    && let Some((arn, topic)) = earlier_subscription(clients, &arns.queue).await?
+                {
+                    let label = format!(
+                        "subscription of queue {} to {topic} (from an earlier SNS delivery)",
+                        spec.queue.name
+                    );
+                    let started = run.start(kind, &label);
+                    let result = unsubscribe(clients, &arn, &label).await;
                     run.end(kind, started, result)?;
                 }
             }

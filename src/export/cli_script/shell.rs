@@ -748,6 +748,33 @@ else
 fi
 "#;
 
+/// A route switched away from SNS: the stack's queue, still subscribed to
+/// the bucket's topic, would get every event a second time. Each of its
+/// subscriptions goes, its attributes backed up first; the topic and its
+/// other subscriptions are left as they are (as `sluice apply` does).
+pub(super) const STEP_RETIRE_SUBSCRIPTION: &str = r#"
+step "Subscription of queue $QUEUE_NAME from an earlier SNS delivery"
+QUEUE_ARN="arn:$PARTITION:sqs:$REGION:$ACCOUNT_ID:$QUEUE_NAME"
+if aws_ sns list-subscriptions --output json >"$WORK/subscriptions.json" 2>"$WORK/stderr"; then
+  jq -r --arg q "$QUEUE_ARN" \
+    '.Subscriptions[]? | select(.Protocol == "sqs" and .Endpoint == $q and (.SubscriptionArn | startswith("arn:"))) | .SubscriptionArn' \
+    "$WORK/subscriptions.json" >"$WORK/old-subscriptions.txt"
+  [ -s "$WORK/old-subscriptions.txt" ] || say "subscription: none"
+  while read -r sub; do
+    aws_ sns get-subscription-attributes --subscription-arn "$sub" --output json </dev/null \
+      | jq '.Attributes // {}' | backup "subscription-${sub##*:}.json"
+    write_ sns unsubscribe --subscription-arn "$sub" </dev/null
+    did "unsubscribed from ${sub%:*} (it would deliver every event a second time; the topic and its other subscriptions unchanged)" \
+      "unsubscribe the queue from ${sub%:*} (it would deliver every event a second time; the topic and its other subscriptions unchanged)"
+  done <"$WORK/old-subscriptions.txt"
+elif grep -qE "AuthorizationError|AccessDenied" "$WORK/stderr"; then
+  say "subscriptions cannot be listed (sns:ListSubscriptions denied): a subscription this stack made for SNS delivery, if any, stays"
+else
+  cat "$WORK/stderr" >&2
+  exit 1
+fi
+"#;
+
 pub(super) const STEP_RETIRE_DIRECT: &str = r#"
 # Our entry from an earlier direct delivery goes: the subscription replaces it.
 read_notification

@@ -76,3 +76,29 @@ fn adopted_resources_are_only_checked() {
     assert!(!script.contains("create-queue"));
     assert!(script.contains("EXPECTED_ACCOUNT=''"));
 }
+
+#[test]
+fn a_route_other_than_sns_unsubscribes_the_stacks_queue_after_its_own_steps() {
+    const RETIRE: &str = "step \"Subscription of queue $QUEUE_NAME from an earlier SNS delivery\"";
+    let mut spec = starter("acme-ingest", "us-west-2", None);
+    for delivery in [Delivery::Direct, Delivery::Eventbridge] {
+        spec.notification.delivery = delivery;
+        let script = setup_script(&spec);
+        let retire = script.find(RETIRE);
+        assert!(retire.is_some(), "{delivery:?}");
+        // After the step that replaces the subscription.
+        let replaced = match delivery {
+            Delivery::Eventbridge => "step \"EventBridge rule $RULE_NAME ->",
+            _ => "step \"Bucket notification $NOTIFICATION_ID",
+        };
+        assert!(script.find(replaced) < retire, "{delivery:?}");
+        assert!(script.contains("write_ sns unsubscribe --subscription-arn \"$sub\""));
+    }
+    spec.notification.delivery = Delivery::Sns;
+    spec.notification.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:team-uploads".into());
+    assert!(!setup_script(&spec).contains(RETIRE));
+    // An adopted queue's subscriptions are its owners'.
+    spec.notification.delivery = Delivery::Direct;
+    spec.queue.create = false;
+    assert!(!setup_script(&spec).contains(RETIRE));
+}

@@ -279,10 +279,6 @@ async fn release(
     Ok(())
 }
 
-/// The most messages destroy looks at to tell S3's own test events (one per
-/// change of a bucket's notification configuration) from a backlog.
-const TEST_EVENTS_LOOKED_AT: u64 = 3;
-
 /// Whether the queue holds nothing but S3's `s3:TestEvent` messages, which
 /// are the stack's own, not data. Looked at only when a few messages are
 /// visible and none in flight; a message that is not a test event is made
@@ -293,7 +289,7 @@ async fn only_test_events(
     url: &str,
     depth: Depth,
 ) -> Result<bool, AwsError> {
-    if depth.in_flight + depth.delayed > 0 || depth.visible > TEST_EVENTS_LOOKED_AT {
+    if !depth.may_be_only_test_events() {
         return Ok(false);
     }
     let out = clients

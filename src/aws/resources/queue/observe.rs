@@ -134,7 +134,18 @@ impl Depth {
     pub fn total(&self) -> u64 {
         self.visible + self.in_flight + self.delayed
     }
+
+    /// Whether destroy looks at the messages to tell S3's own test events
+    /// (one per change of a bucket's notification configuration, not data)
+    /// from a backlog: a few visible, none in flight or delayed. A queue
+    /// holding only test events goes without `force`.
+    pub fn may_be_only_test_events(&self) -> bool {
+        self.in_flight + self.delayed == 0 && self.visible <= TEST_EVENTS_LOOKED_AT
+    }
 }
+
+/// The most messages destroy looks at to tell S3's test events from a backlog.
+const TEST_EVENTS_LOOKED_AT: u64 = 3;
 
 impl std::fmt::Display for Depth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::aws::client::Clients;
 use crate::aws::destroy::run::{Fate, Run};
-use crate::aws::error::{AwsError, classify, optional};
+use crate::aws::error::{AwsError, ErrorKind, classify, optional};
 use crate::aws::observe::{
     RuleState, find_subscription, observe_rule, put_notification, read_notification,
 };
@@ -18,6 +18,8 @@ use crate::docs::{
     rule_matches_bucket,
 };
 use crate::spec::Spec;
+
+use super::observe::subscription_to;
 
 pub(in crate::aws) async fn notification(
     clients: &Clients,
@@ -104,13 +106,47 @@ pub(in crate::aws) async fn subscription(
             ))),
         ));
     }
+    unsubscribe(clients, &arn, label).await
+}
+
+/// The stack's queue still subscribed to a topic from an earlier SNS
+/// delivery (the spec delivers otherwise now, and no apply has taken the
+/// subscription out): with the topic's ARN, to go with the stack as apply
+/// would have removed it. `None` when there is none, or when listing
+/// subscriptions is denied (plan then sees none either).
+pub(in crate::aws) async fn earlier_subscription(
+    clients: &Clients,
+    queue_arn: &str,
+) -> Result<Option<(String, String)>, AwsError> {
+    let found = match subscription_to(clients, queue_arn).await {
+        Ok(found) => found,
+        Err(e) if e.kind == ErrorKind::AccessDenied || e.is_not_found() => None,
+        Err(e) => return Err(e),
+    };
+    Ok(found.map(|sub| {
+        let topic = match sub.attributes.get("TopicArn").and_then(Value::as_str) {
+            Some(topic) => topic.to_owned(),
+            // A subscription's ARN is its topic's with an id after a colon.
+            None => sub.arn.rsplit_once(':').map_or("", |(t, _)| t).to_owned(),
+        };
+        (sub.arn, topic)
+    }))
+}
+
+/// Unsubscribes `arn` (a subscription of the stack's queue); the topic, its
+/// policy and its other subscriptions stay as they are.
+pub(in crate::aws) async fn unsubscribe(
+    clients: &Clients,
+    arn: &str,
+    label: &str,
+) -> Result<(String, Fate), AwsError> {
     clients
         .sns
         .unsubscribe()
-        .subscription_arn(&arn)
+        .subscription_arn(arn)
         .send()
         .await
-        .map_err(|e| classify("sns:Unsubscribe", &arn, e))?;
+        .map_err(|e| classify("sns:Unsubscribe", arn, e))?;
     Ok((
         label.to_owned(),
         Fate::Removed("unsubscribed (the topic and its other subscriptions unchanged)".to_owned()),
