@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::docs::ResourceKind;
+pub use crate::docs::{BucketPart, BucketSetting};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -80,69 +81,8 @@ pub enum Saved {
     },
 }
 
-/// Every bucket setting apply can change but the bucket policy (which is
-/// merged, and saved as [`Saved::BucketPolicy`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum BucketSetting {
-    PublicAccessBlock,
-    OwnershipControls,
-    Encryption,
-    Versioning,
-    ObjectLock,
-}
-
-impl BucketSetting {
-    pub const ALL: [BucketSetting; 5] = [
-        BucketSetting::PublicAccessBlock,
-        BucketSetting::OwnershipControls,
-        BucketSetting::Encryption,
-        BucketSetting::Versioning,
-        BucketSetting::ObjectLock,
-    ];
-
-    /// The setting's key in a bucket document (the shapes of `docs::s3`).
-    pub fn key(self) -> &'static str {
-        match self {
-            BucketSetting::PublicAccessBlock => "PublicAccessBlockConfiguration",
-            BucketSetting::OwnershipControls => "OwnershipControls",
-            BucketSetting::Encryption => "ServerSideEncryptionConfiguration",
-            BucketSetting::Versioning => "VersioningConfiguration",
-            BucketSetting::ObjectLock => "ObjectLockConfiguration",
-        }
-    }
-
-    pub fn of_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.key() == key)
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            BucketSetting::PublicAccessBlock => "public-access-block",
-            BucketSetting::OwnershipControls => "ownership-controls",
-            BucketSetting::Encryption => "encryption",
-            BucketSetting::Versioning => "versioning",
-            BucketSetting::ObjectLock => "object-lock",
-        }
-    }
-}
-
-/// A part of a bucket document (its key), by kind: what a backup of it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BucketPart {
-    Setting(BucketSetting),
-    Policy,
-}
-
+/// A bucket part's backup.
 impl BucketPart {
-    /// The part a bucket document's key names; `None` for a key no bucket document has.
-    pub fn of_key(key: &str) -> Option<Self> {
-        match key {
-            "Policy" => Some(BucketPart::Policy),
-            key => BucketSetting::of_key(key).map(BucketPart::Setting),
-        }
-    }
-
     /// The prior state of this part of `bucket`, as a backup keeps it.
     pub fn saved(self, bucket: &str, value: Option<Value>) -> Saved {
         match self {
@@ -159,6 +99,17 @@ impl BucketPart {
     }
 }
 
+/// A setting's name in a backup's file names.
+fn setting_stem(setting: BucketSetting) -> &'static str {
+    match setting {
+        BucketSetting::PublicAccessBlock => "public-access-block",
+        BucketSetting::OwnershipControls => "ownership-controls",
+        BucketSetting::Encryption => "encryption",
+        BucketSetting::Versioning => "versioning",
+        BucketSetting::ObjectLock => "object-lock",
+    }
+}
+
 impl Saved {
     /// A file name for it, unique within one backup.
     fn file_stem(&self) -> String {
@@ -167,7 +118,7 @@ impl Saved {
             Saved::TrustPolicy { role, .. } => format!("trust-policy-{role}"),
             Saved::QueueAttributes { queue, .. } => format!("queue-attributes-{queue}"),
             Saved::BucketPolicy { .. } => "bucket-policy".to_owned(),
-            Saved::BucketSetting { setting, .. } => format!("bucket-{}", setting.as_str()),
+            Saved::BucketSetting { setting, .. } => format!("bucket-{}", setting_stem(*setting)),
             Saved::Notification { .. } => "bucket-notification".to_owned(),
             Saved::QueueMessages { queue, .. } => format!("queue-messages-{queue}"),
             Saved::SubscriptionAttributes { .. } => "subscription-attributes".to_owned(),

@@ -2,12 +2,11 @@
 //! exists and an apply puts in place.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::{
-    Arns, EVENTBRIDGE_KEY, bucket_encryption, bucket_policy, dlq_attributes, merge,
-    notification_entry, ownership_controls, permissions_policy, public_access_block,
-    queue_attributes, rule_document, subscription_document, trust_policy, versioning,
+    Arns, EVENTBRIDGE_KEY, bucket_document, dlq_attributes, merge, notification_entry,
+    permissions_policy, queue_attributes, rule_document, subscription_document, trust_policy,
 };
 use crate::spec::{Delivery, Spec};
 
@@ -216,33 +215,6 @@ impl ResourceKind {
                 .collect(),
         }
     }
-}
-
-/// The settings of a bucket the stack makes; an adopted bucket's are not
-/// the stack's to set (empty).
-fn bucket_document(spec: &Spec) -> Value {
-    let mut bucket = Map::new();
-    if spec.bucket.create {
-        bucket.insert(
-            "PublicAccessBlockConfiguration".into(),
-            public_access_block(spec),
-        );
-        bucket.insert("OwnershipControls".into(), ownership_controls(spec));
-        bucket.insert(
-            "ServerSideEncryptionConfiguration".into(),
-            bucket_encryption(spec),
-        );
-        if let Some(v) = versioning(spec) {
-            bucket.insert("VersioningConfiguration".into(), v);
-        }
-        if let Some(lock) = super::object_lock(spec) {
-            bucket.insert("ObjectLockConfiguration".into(), lock);
-        }
-        if let Some(p) = bucket_policy(spec) {
-            bucket.insert("Policy".into(), p);
-        }
-    }
-    Value::Object(bucket)
 }
 
 /// How a plan names the subscription: the queue on the topic.

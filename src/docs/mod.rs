@@ -38,9 +38,9 @@ pub use route::{
     rule_matches_bucket, subscription_document,
 };
 pub use s3::{
-    DENY_INSECURE_TRANSPORT_SID, bucket_encryption, bucket_policy, merge_bucket_policy,
-    object_lock, ownership_controls, public_access_block, remove_bucket_policy_statement,
-    versioning,
+    BucketPart, BucketSetting, DENY_INSECURE_TRANSPORT_SID, bucket_document, bucket_encryption,
+    bucket_parts, bucket_policy, merge_bucket_policy, object_lock, ownership_controls,
+    public_access_block, remove_bucket_policy_statement, versioning,
 };
 pub use sqs::{QUEUE_POLICY_SIDS, dlq_attributes, queue_attributes, queue_policy};
 pub use tags::{MANAGED_BY, MANAGED_TAGS_TAG, STACK_TAG, TagChange, bucket_tags, tag_change, tags};

@@ -1,12 +1,105 @@
 //! Bucket settings and the deny-insecure-transport bucket policy statement.
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 use super::{Arns, POLICY_VERSION};
 use crate::spec::{BucketEncryption, ObjectOwnership, Spec};
 
 /// The Sid sluice gives its bucket policy statement, so a merge can find it again.
 pub const DENY_INSECURE_TRANSPORT_SID: &str = "SluiceDenyInsecureTransport";
+
+/// Every bucket setting sluice sets but the bucket policy (which is merged
+/// with others' statements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::VariantArray)]
+#[serde(rename_all = "kebab-case")]
+pub enum BucketSetting {
+    PublicAccessBlock,
+    OwnershipControls,
+    Encryption,
+    Versioning,
+    ObjectLock,
+}
+
+impl BucketSetting {
+    pub const ALL: &'static [BucketSetting] = <Self as strum::VariantArray>::VARIANTS;
+
+    /// The setting's key in a bucket document.
+    pub fn key(self) -> &'static str {
+        match self {
+            BucketSetting::PublicAccessBlock => "PublicAccessBlockConfiguration",
+            BucketSetting::OwnershipControls => "OwnershipControls",
+            BucketSetting::Encryption => "ServerSideEncryptionConfiguration",
+            BucketSetting::Versioning => "VersioningConfiguration",
+            BucketSetting::ObjectLock => "ObjectLockConfiguration",
+        }
+    }
+
+    /// The setting as `spec` wants it on a bucket the stack makes; `None`
+    /// where the spec leaves it as S3 has it.
+    pub fn wanted(self, spec: &Spec) -> Option<Value> {
+        match self {
+            BucketSetting::PublicAccessBlock => Some(public_access_block(spec)),
+            BucketSetting::OwnershipControls => Some(ownership_controls(spec)),
+            BucketSetting::Encryption => Some(bucket_encryption(spec)),
+            BucketSetting::Versioning => versioning(spec),
+            BucketSetting::ObjectLock => object_lock(spec),
+        }
+    }
+}
+
+/// A part of a bucket document: each setting, or the policy. Every verb
+/// names the bucket's parts by this type; their keys have this one home.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketPart {
+    Setting(BucketSetting),
+    Policy,
+}
+
+impl BucketPart {
+    /// Every part, in the order a bucket document lists them and apply
+    /// writes them (the policy last).
+    pub fn all() -> impl Iterator<Item = BucketPart> {
+        BucketSetting::ALL
+            .iter()
+            .map(|&setting| BucketPart::Setting(setting))
+            .chain([BucketPart::Policy])
+    }
+
+    /// The part's key in a bucket document.
+    pub fn key(self) -> &'static str {
+        match self {
+            BucketPart::Setting(setting) => setting.key(),
+            BucketPart::Policy => "Policy",
+        }
+    }
+}
+
+/// The parts of a bucket the stack makes, as `spec` wants them; an adopted
+/// bucket's are not the stack's to set (none).
+pub fn bucket_parts(spec: &Spec) -> Vec<(BucketPart, Value)> {
+    if !spec.bucket.create {
+        return Vec::new();
+    }
+    BucketPart::all()
+        .filter_map(|part| {
+            let value = match part {
+                BucketPart::Setting(setting) => setting.wanted(spec),
+                BucketPart::Policy => bucket_policy(spec),
+            };
+            value.map(|v| (part, v))
+        })
+        .collect()
+}
+
+/// The bucket's document: its parts under their keys.
+pub fn bucket_document(spec: &Spec) -> Value {
+    let parts: Map<String, Value> = bucket_parts(spec)
+        .into_iter()
+        .map(|(part, value)| (part.key().to_owned(), value))
+        .collect();
+    Value::Object(parts)
+}
 
 /// `PutPublicAccessBlock`'s configuration, block by block.
 pub fn public_access_block(spec: &Spec) -> Value {

@@ -67,18 +67,16 @@ impl Run<'_> {
             PlanAction::Update => {}
         }
         let (before, after) = (item.before_fields(), item.after_fields());
-        for (key, want) in &after {
-            let have = before.get(key);
+        for part in BucketPart::all() {
+            let Some(want) = after.get(part.key()) else {
+                continue;
+            };
+            let have = before.get(part.key());
             if have == Some(want) {
                 continue;
             }
             // Each part is backed up as what it is: a restore of it puts
             // back that part and nothing else.
-            let part = BucketPart::of_key(key).ok_or_else(|| {
-                StepError::from(format!(
-                    "the plan has a bucket setting {key} that sluice does not know: nothing written"
-                ))
-            })?;
             if part == BucketPart::Policy && item.action == PlanAction::Update {
                 // Others may add statements to the bucket's policy at any
                 // moment: merged into what it is now, not into the plan's copy.
@@ -91,7 +89,7 @@ impl Run<'_> {
                 self.save(part.saved(&bucket, have.cloned()))?;
             }
             put_bucket_setting(&s3, &bucket, part, want).await?;
-            done.push(format!("{key} set"));
+            done.push(format!("{} set", part.key()));
         }
         let outcome = match item.action {
             PlanAction::Create => StepOutcome::Created,

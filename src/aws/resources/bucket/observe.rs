@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use crate::aws::client::Clients;
 use crate::aws::emulator::is_empty_answer;
 use crate::aws::error::{AwsError, classify, optional};
+use crate::docs::{BucketPart, BucketSetting};
 
 use crate::aws::observe::{Observed, read_notification, s3_tags};
 
@@ -27,6 +28,24 @@ pub struct BucketState {
     /// The stack whose apply created this bucket and stopped before tagging
     /// it, by sluice's record of creations ([`crate::aws::journal`]).
     pub created_by: Option<String>,
+}
+
+impl BucketState {
+    /// The part as the bucket has it (`None`: not set, or S3's default).
+    pub fn part(&self, part: BucketPart) -> Option<&Value> {
+        match part {
+            BucketPart::Setting(BucketSetting::PublicAccessBlock) => {
+                self.public_access_block.as_ref()
+            }
+            BucketPart::Setting(BucketSetting::OwnershipControls) => {
+                self.ownership_controls.as_ref()
+            }
+            BucketPart::Setting(BucketSetting::Encryption) => self.encryption.as_ref(),
+            BucketPart::Setting(BucketSetting::Versioning) => self.versioning.as_ref(),
+            BucketPart::Setting(BucketSetting::ObjectLock) => self.object_lock.as_ref(),
+            BucketPart::Policy => self.policy.as_ref(),
+        }
+    }
 }
 
 /// Observes the bucket; refuses one owned by another account or in another region.

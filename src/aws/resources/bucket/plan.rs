@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::aws::AwsError;
 use crate::aws::ownership::{Owner, owner};
-use crate::docs::{bucket_policy, merge_bucket_policy};
+use crate::docs::{BucketPart, bucket_policy, merge_bucket_policy};
 
 use crate::aws::plan::{PlanAction, PlanError, PlanItem, PlanNote, Planner, Wanted, changed};
 
@@ -39,28 +39,22 @@ impl<'a> Planner<'a> {
                             stack: spec.name.clone(),
                         });
                     }
-                    let mut before = Map::new();
-                    let mut wanted = after.as_object().cloned().unwrap_or_default();
-                    for key in wanted.keys() {
-                        let value = match key.as_str() {
-                            "PublicAccessBlockConfiguration" => b.public_access_block.clone(),
-                            "OwnershipControls" => b.ownership_controls.clone(),
-                            "ServerSideEncryptionConfiguration" => b.encryption.clone(),
-                            "VersioningConfiguration" => b.versioning.clone(),
-                            "ObjectLockConfiguration" => b.object_lock.clone(),
-                            "Policy" => b.policy.clone(),
-                            _ => None,
+                    let (mut before, mut wanted) = (Map::new(), Map::new());
+                    for part in BucketPart::all() {
+                        let Some(want) = after.get(part.key()) else {
+                            continue;
                         };
-                        if let Some(v) = value {
-                            before.insert(key.clone(), v);
+                        if let Some(have) = b.part(part) {
+                            before.insert(part.key().to_owned(), have.clone());
                         }
+                        wanted.insert(part.key().to_owned(), want.clone());
                     }
                     if let (Some(existing), Some(ours)) = (&b.policy, bucket_policy(spec)) {
                         let merged = merge_bucket_policy(Some(existing), &ours);
                         if merged != ours {
                             notes.push(PlanNote::BucketPolicyKept { name: name.clone() });
                         }
-                        wanted.insert("Policy".into(), merged);
+                        wanted.insert(BucketPart::Policy.key().to_owned(), merged);
                     }
                     let (before, wanted) = (Value::Object(before), Value::Object(wanted));
                     w.item(
