@@ -116,18 +116,7 @@ async fn save_messages(
     let mut empty_polls = 0;
     // Until the queue answers empty twice: messages that arrive meanwhile are saved too.
     while empty_polls < 2 {
-        let out = clients
-            .sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .visibility_timeout(300)
-            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .map_err(|e| classify("sqs:ReceiveMessage", name, e))?;
+        let out = receive_ten(clients, name, url, 300).await?;
         let batch = out.messages();
         if batch.is_empty() {
             empty_polls += 1;
@@ -279,6 +268,28 @@ async fn release(
     Ok(())
 }
 
+/// Up to ten messages of the queue `name`, with every attribute, held for
+/// `visibility` seconds; waits a second for them.
+async fn receive_ten(
+    clients: &Clients,
+    name: &str,
+    url: &str,
+    visibility: i32,
+) -> Result<aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput, AwsError> {
+    clients
+        .sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .visibility_timeout(visibility)
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+        .message_attribute_names("All")
+        .send()
+        .await
+        .map_err(|e| classify("sqs:ReceiveMessage", name, e))
+}
+
 /// Whether the queue holds nothing but S3's `s3:TestEvent` messages, which
 /// are the stack's own, not data. Looked at only when a few messages are
 /// visible and none in flight; a message that is not a test event is made
@@ -292,16 +303,7 @@ async fn only_test_events(
     if !depth.may_be_only_test_events() {
         return Ok(false);
     }
-    let out = clients
-        .sqs
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .wait_time_seconds(1)
-        .visibility_timeout(30)
-        .send()
-        .await
-        .map_err(|e| classify("sqs:ReceiveMessage", name, e))?;
+    let out = receive_ten(clients, name, url, 30).await?;
     let received = out.messages();
     let all_tests = received.len() as u64 == depth.visible
         && received.iter().all(|m| {
