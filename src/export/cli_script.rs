@@ -264,10 +264,18 @@ fn retire(out: &mut String, kind: ResourceKind, s: &Spec) {
         {
             out.push_str(STEP_RETIRE_RULE);
         }
-        // The stack's queue, still subscribed to a topic from SNS delivery.
+        // The stack's queue, still subscribed to a topic the spec no longer
+        // delivers through (any, when the route is not SNS).
         ResourceKind::Subscription
-            if !kind.wanted(s) && s.queue.enabled && s.queue.create && s.delivery().is_some() =>
+            if s.queue.enabled && s.queue.create && s.delivery().is_some() =>
         {
+            let current = s
+                .notification
+                .topic_arn
+                .as_deref()
+                .filter(|_| kind.wanted(s))
+                .unwrap_or_default();
+            let _ = writeln!(out, "\nKEEP_TOPIC={}", shell_quote(current));
             out.push_str(STEP_RETIRE_SUBSCRIPTION);
         }
         // Our entry, left by direct delivery (EventBridge delivery's rule step removes it).

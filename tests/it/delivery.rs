@@ -65,17 +65,7 @@ fn shared_bucket(moto: &Moto) -> Value {
             "Events": ["s3:ObjectCreated:*"], "Filter": under_other,
         }],
     });
-    aws_cli(
-        moto,
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            BUCKET,
-            "--notification-configuration",
-            &config.to_string(),
-        ],
-    );
+    common::put_notification(moto, BUCKET, &config.to_string());
     common::notification(moto, BUCKET)
 }
 
@@ -92,17 +82,7 @@ fn leave_old_direct_entry(moto: &Moto, before: &Value) {
             "Events": ["s3:ObjectCreated:*"],
             "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "other/"}]}}
         }));
-    aws_cli(
-        moto,
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            BUCKET,
-            "--notification-configuration",
-            &with_ours.to_string(),
-        ],
-    );
+    common::put_notification(moto, BUCKET, &with_ours.to_string());
 }
 
 /// The names of the EventBridge rules on the default bus.
@@ -868,7 +848,12 @@ fn setup_sh_unsubscribes_the_stacks_queue_once_the_route_is_not_sns() {
     let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
     assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
     let again = ok(setup("--yes"));
-    assert!(again.contains("subscription: none"), "{again}");
+    assert!(
+        again.contains(
+            "Subscriptions of queue acme-ingest-queue from an earlier SNS delivery\n    none"
+        ),
+        "{again}"
+    );
 }
 
 /// Destroy after the spec switched away from SNS, with no apply between:
@@ -891,4 +876,119 @@ fn destroy_after_switching_away_from_sns_unsubscribes_the_stacks_queue() {
     );
     assert!(said.contains("unsubscribed"), "{said}");
     assert_eq!(team_topic(&moto), topic_before);
+}
+
+const NEW_TOPIC: &str = "arn:aws:sns:us-west-2:123456789012:team-uploads-2";
+const QUEUE_ARN: &str = "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue";
+
+/// The stack subscribed through SNS, then the bucket's owners move its topic
+/// entry to a new topic and the spec follows: returns the old topic as it
+/// was before the stack subscribed.
+fn moved_to_a_new_topic(moto: &Moto, dir: &Path) -> Value {
+    let topic_before = subscribed_by_sns(moto, dir);
+    aws_cli(moto, &["sns", "create-topic", "--name", "team-uploads-2"]);
+    let mut config = common::notification(moto, BUCKET);
+    config["TopicConfigurations"][0]["TopicArn"] = json!(NEW_TOPIC);
+    common::put_notification(moto, BUCKET, &config.to_string());
+    init(
+        moto,
+        dir,
+        &[
+            "notification.delivery=sns",
+            &format!("notification.topic_arn={NEW_TOPIC}"),
+        ],
+    );
+    topic_before
+}
+
+/// The SQS endpoints subscribed to `topic`.
+fn endpoints_of(moto: &Moto, topic: &str) -> Vec<String> {
+    aws_cli(
+        moto,
+        &["sns", "list-subscriptions-by-topic", "--topic-arn", topic],
+    )["Subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Endpoint"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A spec that names another topic: plan finds the stack's queue still
+/// subscribed to the old one, apply subscribes to the new topic and then
+/// unsubscribes from the old (its other subscriptions as they were), the
+/// next plan is clean, and destroy leaves neither topic subscribed.
+#[test]
+fn a_new_topic_replaces_the_subscription_to_the_old_one() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let old_before = moved_to_a_new_topic(&moto, dir);
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    let shown = common::said(&planned);
+    assert_eq!(planned.status.code(), Some(2), "{shown}");
+    assert!(shown.contains("- delete subscription"), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "queue acme-ingest-queue is still subscribed to {TEAM_TOPIC} from an earlier SNS delivery"
+        )),
+        "{shown}"
+    );
+    let applied = sluice_run(&moto, dir, common::APPLY_YES);
+    let said = common::said(&applied);
+    assert!(applied.status.success(), "{said}");
+    assert!(said.contains("unsubscribed"), "{said}");
+    assert_eq!(team_topic(&moto), old_before);
+    assert_eq!(endpoints_of(&moto, NEW_TOPIC), [QUEUE_ARN]);
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
+    ok(sluice_run(
+        &moto,
+        dir,
+        &["destroy", "--config", "spec.json", "--yes"],
+    ));
+    assert!(endpoints_of(&moto, NEW_TOPIC).is_empty());
+    assert_eq!(team_topic(&moto), old_before);
+}
+
+/// The same move by setup.sh: the queue is subscribed to the new topic and
+/// unsubscribed from the old one; sluice then plans clean and destroy takes
+/// a subscription of the queue left on the old topic too.
+#[test]
+fn setup_sh_follows_the_spec_to_a_new_topic() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let old_before = moved_to_a_new_topic(&moto, dir);
+    let setup = exported_setup_sh(&moto, dir);
+    let done = ok(setup("--yes"));
+    assert!(
+        done.contains(&format!("unsubscribed from {TEAM_TOPIC}")),
+        "{done}"
+    );
+    assert_eq!(team_topic(&moto), old_before);
+    assert_eq!(endpoints_of(&moto, NEW_TOPIC), [QUEUE_ARN]);
+    let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
+
+    // Subscribed to the old topic again by hand, then destroyed: both go.
+    aws_cli(
+        &moto,
+        &[
+            "sns",
+            "subscribe",
+            "--topic-arn",
+            TEAM_TOPIC,
+            "--protocol",
+            "sqs",
+            "--notification-endpoint",
+            QUEUE_ARN,
+        ],
+    );
+    let out = sluice_run(&moto, dir, &["destroy", "--config", "spec.json", "--yes"]);
+    let said = common::said(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("(from an earlier SNS delivery)"), "{said}");
+    assert!(endpoints_of(&moto, NEW_TOPIC).is_empty());
+    assert_eq!(team_topic(&moto), old_before);
 }

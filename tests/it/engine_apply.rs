@@ -117,16 +117,10 @@ fn plan_exit_codes_apply_is_idempotent_and_foreign_entries_survive() {
     let dir = dir.path();
     // The stack's bucket (an earlier apply made it), holding what others added.
     common::create_stack_bucket(&moto, "acme-ingest-source", "acme-ingest");
-    aws_cli(
+    common::put_notification(
         &moto,
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            "acme-ingest-source",
-            "--notification-configuration",
-            &foreign_configuration().to_string(),
-        ],
+        "acme-ingest-source",
+        &foreign_configuration().to_string(),
     );
     let before = notification(&moto, "acme-ingest-source");
     write_spec(&moto, dir, |s| {
@@ -213,16 +207,10 @@ fn an_overlapping_entry_is_refused_before_any_write() {
     let dir = dir.path();
     // The stack's bucket (an earlier apply made it), holding what others added.
     common::create_stack_bucket(&moto, "acme-ingest-source", "acme-ingest");
-    aws_cli(
+    common::put_notification(
         &moto,
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            "acme-ingest-source",
-            "--notification-configuration",
-            &foreign_configuration().to_string(),
-        ],
+        "acme-ingest-source",
+        &foreign_configuration().to_string(),
     );
     // No prefix: ObjectCreated:* everywhere overlaps "images" (Put under images/).
     write_spec(&moto, dir, |_| {});
@@ -263,17 +251,7 @@ fn an_overlapping_entry_is_refused_before_any_write() {
 fn foreign_configuration_as_moto_reports(moto: &Moto) -> Value {
     let probe = "sluice-probe-bucket";
     create_bucket(moto, probe);
-    aws_cli(
-        moto,
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            probe,
-            "--notification-configuration",
-            &foreign_configuration().to_string(),
-        ],
-    );
+    common::put_notification(moto, probe, &foreign_configuration().to_string());
     notification(moto, probe)
 }
 
@@ -325,16 +303,10 @@ fn backup_and_restore_return_every_changed_document() {
             &old_bucket_policy.to_string(),
         ],
     );
-    aws_cli(
+    common::put_notification(
         &moto,
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            "acme-ingest-source",
-            "--notification-configuration",
-            &foreign_configuration().to_string(),
-        ],
+        "acme-ingest-source",
+        &foreign_configuration().to_string(),
     );
     let old_notification = notification(&moto, "acme-ingest-source");
     aws_cli(
@@ -859,17 +831,7 @@ fn restore_puts_back_each_bucket_setting_and_nothing_else() {
             "Id": "audit", "TopicArn": "arn:aws:sns:us-west-2:123456789012:audit",
             "Events": ["s3:ObjectRemoved:*"]
         }]);
-        aws_cli(
-            &moto,
-            &[
-                "s3api",
-                "put-bucket-notification-configuration",
-                "--bucket",
-                bucket,
-                "--notification-configuration",
-                &config.to_string(),
-            ],
-        );
+        common::put_notification(&moto, bucket, &config.to_string());
         let before = bucket_attributes(&moto, bucket);
 
         write_spec(&moto, dir, |s| {
@@ -1469,17 +1431,7 @@ fn a_notification_lost_to_a_concurrent_writer_is_found_by_the_second_read() {
             );
         std::thread::spawn(move || {
             std::thread::sleep(std::time::Duration::from_secs(1));
-            aws_cli(
-                server,
-                &[
-                    "s3api",
-                    "put-bucket-notification-configuration",
-                    "--bucket",
-                    "acme-ingest-source",
-                    "--notification-configuration",
-                    &theirs.to_string(),
-                ],
-            );
+            common::put_notification(server, "acme-ingest-source", &theirs.to_string());
         });
     });
     let out = apply_through(&moto, dir, &endpoint);
@@ -1532,17 +1484,7 @@ fn restore_keeps_what_others_changed_since_and_refuses_a_conflict() {
         aws_cli(&moto, &["sqs", "create-queue", "--queue-name", id]);
     }
     let put_notification = |config: &Value| {
-        aws_cli(
-            &moto,
-            &[
-                "s3api",
-                "put-bucket-notification-configuration",
-                "--bucket",
-                bucket,
-                "--notification-configuration",
-                &config.to_string(),
-            ],
-        );
+        common::put_notification(&moto, bucket, &config.to_string());
     };
     put_notification(&json!({"QueueConfigurations": [entry("images", "images/")]}));
     let queue_arn = "arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue";
@@ -1819,17 +1761,7 @@ fn parts_turned_off_are_removed_by_apply() {
     let foreign = foreign_configuration();
     aws_cli(&moto, &["sqs", "create-queue", "--queue-name", "images"]);
     let only_images = json!({"QueueConfigurations": foreign["QueueConfigurations"].clone()});
-    aws_cli(
-        &moto,
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            "acme-ingest-source",
-            "--notification-configuration",
-            &only_images.to_string(),
-        ],
-    );
+    common::put_notification(&moto, "acme-ingest-source", &only_images.to_string());
     let spec = |queue: bool, user: bool| {
         move |s: &mut Value| {
             s["bucket"]["create"] = json!(false);

@@ -226,17 +226,7 @@ async fn verify_names_the_missing_notification() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     let spec = set_up(&moto, dir.path(), with_filter);
-    aws_cli(
-        &moto,
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            BUCKET,
-            "--notification-configuration",
-            "{}",
-        ],
-    );
+    common::put_notification(&moto, BUCKET, "{}");
     // A message of someone else's in the new queue, received once while verify waits.
     let url = queue_url(&moto, QUEUE);
     aws_cli(
@@ -372,17 +362,7 @@ fn add_foreign_notifications(moto: &Moto) -> Value {
         "Events": ["s3:ObjectCreated:*"],
         "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".png"}]}}
     }]);
-    aws_cli(
-        moto,
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            BUCKET,
-            "--notification-configuration",
-            &config.to_string(),
-        ],
-    );
+    common::put_notification(moto, BUCKET, &config.to_string());
     notification(moto)
 }
 
@@ -538,17 +518,7 @@ async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_wit
     }
     assert!(matches!(forced.kept[0].1, KeptReason::InUse(_)));
     // The other teams are gone: only the objects are left, under their own flag.
-    aws_cli(
-        &moto,
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            BUCKET,
-            "--notification-configuration",
-            "{}",
-        ],
-    );
+    common::put_notification(&moto, BUCKET, "{}");
     let kept = destroy(
         &clients,
         &spec,
@@ -913,17 +883,7 @@ fn verify_reads_the_notification_again_and_catches_an_entry_replaced_since() {
     let server = moto.server();
     // The other writer's whole configuration lands just before verify's second read.
     let endpoint = common::hooked_endpoint(&moto, "?notification", move || {
-        aws_cli(
-            server,
-            &[
-                "s3api",
-                "put-bucket-notification-configuration",
-                "--bucket",
-                "acme-ingest-source",
-                "--notification-configuration",
-                "{}",
-            ],
-        );
+        common::put_notification(server, "acme-ingest-source", "{}");
     });
     let out = common::sluice(
         &moto,

@@ -948,17 +948,7 @@ fn put_foreign_notifications(moto: &Moto, bucket: &str) -> Value {
     });
     // The stack's bucket (an earlier apply made it), with others' entries.
     common::create_stack_bucket(moto, bucket, "acme-ingest");
-    aws_cli(
-        moto,
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            bucket,
-            "--notification-configuration",
-            &foreign.to_string(),
-        ],
-    );
+    common::put_notification(moto, bucket, &foreign.to_string());
     aws_cli(
         moto,
         &[
@@ -1376,17 +1366,7 @@ fn an_entry_that_is_ours_under_an_id_s3_gave_it_is_recognised_on_every_path() {
                  "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "etl/"}]}}}
             ]
         });
-        aws_cli(
-            &moto,
-            &[
-                "s3api",
-                "put-bucket-notification-configuration",
-                "--bucket",
-                bucket,
-                "--notification-configuration",
-                &configuration.to_string(),
-            ],
-        );
+        common::put_notification(&moto, bucket, &configuration.to_string());
         let before = common::notification(&moto, bucket);
         let planned = with_moto(&["plan", "--config", spec]);
         let shown = text(&planned.stdout);

@@ -370,17 +370,7 @@ fn team_queue(server: &Moto, name: &str, bucket: &str) -> String {
 }
 
 fn put_notification(server: &Moto, bucket: &str, config: &Value) {
-    aws_cli(
-        server,
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            bucket,
-            "--notification-configuration",
-            &config.to_string(),
-        ],
-    );
+    common::put_notification(server, bucket, &config.to_string());
 }
 
 const SHARED: &str = "team-shared";

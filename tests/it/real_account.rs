@@ -286,17 +286,7 @@ fn another_teams_broken_destination_stops_the_write_at_once_and_eventbridge_stil
     );
     let entries = json!({"QueueConfigurations": [{"Id": "team-entry", "QueueArn": arn,
         "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "theirs/"}]}}}]});
-    aws_cli(
-        &server,
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            bucket,
-            "--notification-configuration",
-            &entries.to_string(),
-        ],
-    );
+    common::put_notification(&server, bucket, &entries.to_string());
     aws_cli(&server, &["sqs", "delete-queue", "--queue-url", &url]);
 
     let shared = [

@@ -288,17 +288,7 @@ fn main_tf_on_an_adopted_bucket_leaves_its_notification_to_sluice() {
         "Events": ["s3:ObjectCreated:*"],
         "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "etl/"}]}}
     }]});
-    aws_cli(
-        &moto,
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            bucket,
-            "--notification-configuration",
-            &theirs.to_string(),
-        ],
-    );
+    common::put_notification(&moto, bucket, &theirs.to_string());
     common::init_spec(
         &moto,
         dir,
@@ -418,17 +408,7 @@ fn route_through_terraform(test: &str, route: &str) {
             "Id": "team-uploads", "TopicArn": topic, "Events": ["s3:ObjectCreated:*"],
             "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "other/"}]}}
         }]});
-        aws_cli(
-            &moto,
-            &[
-                "s3api",
-                "put-bucket-notification-configuration",
-                "--bucket",
-                &bucket,
-                "--notification-configuration",
-                &theirs.to_string(),
-            ],
-        );
+        common::put_notification(&moto, &bucket, &theirs.to_string());
         sets.push("bucket.create=false".to_owned());
         sets.push(format!("notification.topic_arn={topic}"));
     }

@@ -57,7 +57,7 @@ use iam::{policy, role, user};
 use orphan::remove_orphan;
 use queue::queue;
 use route::{
-    earlier_subscription, eventbridge_setting, notification, rule, rule_owner, subscription,
+    earlier_subscriptions, eventbridge_setting, notification, rule, rule_owner, subscription,
     unsubscribe,
 };
 pub use run::{DestroyOptions, DestroyReport};
@@ -178,23 +178,30 @@ pub async fn destroy(
             }
             ResourceKind::Rule => our_rule_gone = rule_step(clients, &spec, &mut run).await?,
             ResourceKind::Subscription => {
-                if spec.delivery() == Some(Delivery::Sns) {
-                    let topic = spec.notification.topic_arn.clone().unwrap_or_default();
+                let current = spec
+                    .notification
+                    .topic_arn
+                    .as_deref()
+                    .filter(|_| spec.delivery() == Some(Delivery::Sns));
+                if let Some(topic) = current {
                     let label = format!("subscription of queue {} to {topic}", spec.queue.name);
                     let started = run.start(kind, &label);
-                    let result = subscription(clients, &spec, &topic, &arns.queue, &label).await;
+                    let result = subscription(clients, &spec, topic, &arns.queue, &label).await;
                     run.end(kind, started, result)?;
-                } else if spec.has_queue()
-                    && spec.queue.create
-                    && let Some((arn, topic)) = earlier_subscription(clients, &arns.queue).await?
-                {
-                    let label = format!(
-                        "subscription of queue {} to {topic} (from an earlier SNS delivery)",
-                        spec.queue.name
-                    );
-                    let started = run.start(kind, &label);
-                    let result = unsubscribe(clients, &arn, &label).await;
-                    run.end(kind, started, result)?;
+                }
+                // The stack's queue's subscriptions to topics the spec no
+                // longer delivers through.
+                if spec.has_queue() && spec.queue.create {
+                    for (arn, topic) in earlier_subscriptions(clients, &arns.queue, current).await?
+                    {
+                        let label = format!(
+                            "subscription of queue {} to {topic} (from an earlier SNS delivery)",
+                            spec.queue.name
+                        );
+                        let started = run.start(kind, &label);
+                        let result = unsubscribe(clients, &arn, &label).await;
+                        run.end(kind, started, result)?;
+                    }
                 }
             }
             ResourceKind::Notification => {

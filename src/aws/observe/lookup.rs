@@ -169,6 +169,8 @@ impl Observation {
             dlq: Ok(None),
             queue: Ok(None),
             subscription: Ok(None),
+            // Lookups read what the spec names; the plan looks for the rest.
+            earlier_subscriptions: Ok(Vec::new()),
             rule: Ok(None),
             alarms: AlarmsObserved::none(),
             // Lookups read what the spec names; the plan looks for the rest.

@@ -36,8 +36,14 @@ pub struct Observation {
     pub bucket: Observed<BucketState>,
     pub dlq: Observed<QueueState>,
     pub queue: Observed<QueueState>,
-    /// `Ok(None)` too when the spec delivers otherwise than through SNS.
+    /// The queue's subscription to the spec's topic; `Ok(None)` too when the
+    /// spec delivers otherwise than through SNS.
     pub subscription: Observed<SubscriptionState>,
+    /// The stack's queue's subscriptions to other topics: left by an earlier
+    /// SNS delivery, or by one to a topic the spec no longer names (plan
+    /// unsubscribes them). Looked for only for a queue the stack makes, in a
+    /// pipeline with a notification; without SNS list rights none are seen.
+    pub earlier_subscriptions: Result<Vec<SubscriptionState>, AwsError>,
     /// The EventBridge rule named as the notification: the route's when the
     /// spec delivers through EventBridge, else one left from when it did.
     pub rule: Observed<RuleState>,
@@ -62,7 +68,19 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
     let arns = Arns::of(spec);
     let wanted = |kind: ResourceKind| kind.wanted(spec);
     let delivery = spec.delivery();
-    let (policy, role, user, bucket, dlq, queue, subscription, rule, alarms, orphans) = tokio::join!(
+    let (
+        policy,
+        role,
+        user,
+        bucket,
+        dlq,
+        queue,
+        subscription,
+        earlier_subscriptions,
+        rule,
+        alarms,
+        orphans,
+    ) = tokio::join!(
         observe_policy(clients, &arns.policy),
         async {
             if wanted(ResourceKind::Role) {
@@ -106,16 +124,22 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
                 &spec.notification.topic_arn,
             ) {
                 (true, Some(topic)) => observe_subscription(clients, topic, &arns.queue).await,
-                // The stack's queue still subscribed to a topic from SNS
-                // delivery (plan unsubscribes it); without SNS rights
-                // nothing is seen.
-                (_, _) if spec.queue.enabled && spec.queue.create && delivery.is_some() => {
-                    match subscription_to(clients, &arns.queue).await {
-                        Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(None),
-                        other => other,
-                    }
-                }
                 _ => Ok(None),
+            }
+        },
+        async {
+            if spec.queue.enabled && spec.queue.create && delivery.is_some() {
+                let current = spec
+                    .notification
+                    .topic_arn
+                    .as_deref()
+                    .filter(|_| wanted(ResourceKind::Subscription));
+                match subscriptions_to(clients, &arns.queue, current).await {
+                    Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(Vec::new()),
+                    other => other,
+                }
+            } else {
+                Ok(Vec::new())
             }
         },
         async {
@@ -166,6 +190,7 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         dlq,
         queue,
         subscription,
+        earlier_subscriptions,
         rule,
         alarms,
         orphans,

@@ -130,10 +130,7 @@ pub enum PlanNote {
     /// The stack's rule from EventBridge delivery, removed.
     RetiredRule { name: String },
     /// The queue's subscription from SNS delivery, removed.
-    RetiredSubscription {
-        queue: String,
-        topic: Option<String>,
-    },
+    RetiredSubscription { queue: String, topic: String },
     /// The stack's entry with no queue to send to, removed.
     RetiredEntry { id: String },
     /// The stack's user the spec no longer has, deleted with its keys.
@@ -403,8 +400,7 @@ impl fmt::Display for PlanNote {
             ),
             PlanNote::RetiredSubscription { queue, topic } => write!(
                 f,
-                "queue {queue} is still subscribed to a topic ({}) from SNS delivery, which the spec no longer uses: apply unsubscribes it (the topic and its other subscriptions are left as they are)",
-                topic.as_deref().unwrap_or("its subscription")
+                "queue {queue} is still subscribed to {topic} from an earlier SNS delivery, which the spec no longer uses: each event the topic publishes would still arrive (twice, when the spec's route brings it too); apply unsubscribes it (the topic and its other subscriptions are left as they are)"
             ),
             PlanNote::RetiredEntry { id } => write!(
                 f,

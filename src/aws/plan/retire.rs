@@ -38,29 +38,23 @@ impl Planner<'_> {
                 after: None,
             });
         }
-        // A route switched away from SNS: the stack's queue is still
-        // subscribed to the topic.
-        if spec.delivery() != Some(Delivery::Sns)
-            && spec.queue.enabled
-            && spec.queue.create
-            && let Ok(Some(sub)) = &observed.subscription
-        {
-            notes.push(PlanNote::RetiredSubscription {
-                queue: spec.queue.name.clone(),
-                topic: sub
-                    .attributes
-                    .get("TopicArn")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-            });
-            items.push(PlanItem {
-                tags: None,
-                resource: ResourceKind::Subscription,
-                name: sub.arn.clone(),
-                action: PlanAction::Delete,
-                before: Some(Value::Object(sub.attributes.clone().into_iter().collect())),
-                after: None,
-            });
+        // A route switched away from SNS, or to another topic: the stack's
+        // queue is still subscribed to the topic it no longer names.
+        if let Ok(earlier) = &observed.earlier_subscriptions {
+            for sub in earlier {
+                notes.push(PlanNote::RetiredSubscription {
+                    queue: spec.queue.name.clone(),
+                    topic: sub.topic().to_owned(),
+                });
+                items.push(PlanItem {
+                    tags: None,
+                    resource: ResourceKind::Subscription,
+                    name: sub.arn.clone(),
+                    action: PlanAction::Delete,
+                    before: Some(Value::Object(sub.attributes.clone().into_iter().collect())),
+                    after: None,
+                });
+            }
         }
         // The notification or the queue turned off (or a connector without
         // one): our entry would keep sending to the stack's queue nobody reads.

@@ -748,18 +748,19 @@ else
 fi
 "#;
 
-/// A route switched away from SNS: the stack's queue, still subscribed to
-/// the bucket's topic, would get every event a second time. Each of its
-/// subscriptions goes, its attributes backed up first; the topic and its
+/// A route switched away from SNS, or to another topic: the stack's queue,
+/// still subscribed to a topic the spec no longer names ($KEEP_TOPIC is the
+/// one it names, if any), would get that topic's events too. Each such
+/// subscription goes, its attributes backed up first; the topics and their
 /// other subscriptions are left as they are (as `sluice apply` does).
 pub(super) const STEP_RETIRE_SUBSCRIPTION: &str = r#"
-step "Subscription of queue $QUEUE_NAME from an earlier SNS delivery"
+step "Subscriptions of queue $QUEUE_NAME from an earlier SNS delivery"
 QUEUE_ARN="arn:$PARTITION:sqs:$REGION:$ACCOUNT_ID:$QUEUE_NAME"
 if aws_ sns list-subscriptions --output json >"$WORK/subscriptions.json" 2>"$WORK/stderr"; then
-  jq -r --arg q "$QUEUE_ARN" \
-    '.Subscriptions[]? | select(.Protocol == "sqs" and .Endpoint == $q and (.SubscriptionArn | startswith("arn:"))) | .SubscriptionArn' \
+  jq -r --arg q "$QUEUE_ARN" --arg keep "$KEEP_TOPIC" \
+    '.Subscriptions[]? | select(.Protocol == "sqs" and .Endpoint == $q and .TopicArn != $keep and (.SubscriptionArn | startswith("arn:"))) | .SubscriptionArn' \
     "$WORK/subscriptions.json" >"$WORK/old-subscriptions.txt"
-  [ -s "$WORK/old-subscriptions.txt" ] || say "subscription: none"
+  [ -s "$WORK/old-subscriptions.txt" ] || say "none"
   while read -r sub; do
     aws_ sns get-subscription-attributes --subscription-arn "$sub" --output json </dev/null \
       | jq '.Attributes // {}' | backup "subscription-${sub##*:}.json"

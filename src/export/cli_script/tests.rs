@@ -78,8 +78,8 @@ fn adopted_resources_are_only_checked() {
 }
 
 #[test]
-fn a_route_other_than_sns_unsubscribes_the_stacks_queue_after_its_own_steps() {
-    const RETIRE: &str = "step \"Subscription of queue $QUEUE_NAME from an earlier SNS delivery\"";
+fn the_stacks_queue_is_unsubscribed_from_topics_the_spec_no_longer_names() {
+    const RETIRE: &str = "step \"Subscriptions of queue $QUEUE_NAME from an earlier SNS delivery\"";
     let mut spec = starter("acme-ingest", "us-west-2", None);
     for delivery in [Delivery::Direct, Delivery::Eventbridge] {
         spec.notification.delivery = delivery;
@@ -93,10 +93,16 @@ fn a_route_other_than_sns_unsubscribes_the_stacks_queue_after_its_own_steps() {
         };
         assert!(script.find(replaced) < retire, "{delivery:?}");
         assert!(script.contains("write_ sns unsubscribe --subscription-arn \"$sub\""));
+        assert!(script.contains("\nKEEP_TOPIC=''\n"));
     }
+    // Through SNS: every topic but the spec's, after the subscription to it.
     spec.notification.delivery = Delivery::Sns;
     spec.notification.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:team-uploads".into());
-    assert!(!setup_script(&spec).contains(RETIRE));
+    let script = setup_script(&spec);
+    let retire = script.find(RETIRE);
+    assert!(retire.is_some());
+    assert!(script.find("step \"Subscription of queue $QUEUE_NAME to $TOPIC_ARN\"") < retire);
+    assert!(script.contains("\nKEEP_TOPIC='arn:aws:sns:us-west-2:123456789012:team-uploads'\n"));
     // An adopted queue's subscriptions are its owners'.
     spec.notification.delivery = Delivery::Direct;
     spec.queue.create = false;

@@ -1036,6 +1036,22 @@ pub async fn sdk_clients(moto: &Moto) -> sluice::aws::Clients {
     sluice::aws::Clients::from_config(config, Some(moto.endpoint.clone()))
 }
 
+/// Writes `config` as the notification configuration of `bucket`, as its
+/// owners would with the AWS CLI.
+pub fn put_notification(moto: &Moto, bucket: &str, config: &str) {
+    aws_cli(
+        moto,
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            bucket,
+            "--notification-configuration",
+            config,
+        ],
+    );
+}
+
 /// The notification configuration of `bucket`.
 pub fn notification(moto: &Moto, bucket: &str) -> serde_json::Value {
     aws_cli(

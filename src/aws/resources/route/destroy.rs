@@ -19,7 +19,7 @@ use crate::docs::{
 };
 use crate::spec::Spec;
 
-use super::observe::subscription_to;
+use super::observe::subscriptions_to;
 
 pub(in crate::aws) async fn notification(
     clients: &Clients,
@@ -109,28 +109,27 @@ pub(in crate::aws) async fn subscription(
     unsubscribe(clients, &arn, label).await
 }
 
-/// The stack's queue still subscribed to a topic from an earlier SNS
-/// delivery (the spec delivers otherwise now, and no apply has taken the
-/// subscription out): with the topic's ARN, to go with the stack as apply
-/// would have removed it. `None` when there is none, or when listing
-/// subscriptions is denied (plan then sees none either).
-pub(in crate::aws) async fn earlier_subscription(
+/// The stack's queue's subscriptions to topics other than `current` (the
+/// spec's, when it delivers through SNS), each with its topic: left by an
+/// earlier SNS delivery that no apply has taken out since, to go with the
+/// stack as apply would have removed them. None when listing subscriptions
+/// is denied (plan then sees none either).
+pub(in crate::aws) async fn earlier_subscriptions(
     clients: &Clients,
     queue_arn: &str,
-) -> Result<Option<(String, String)>, AwsError> {
-    let found = match subscription_to(clients, queue_arn).await {
-        Ok(found) => found,
-        Err(e) if e.kind == ErrorKind::AccessDenied || e.is_not_found() => None,
-        Err(e) => return Err(e),
-    };
-    Ok(found.map(|sub| {
-        let topic = match sub.attributes.get("TopicArn").and_then(Value::as_str) {
-            Some(topic) => topic.to_owned(),
-            // A subscription's ARN is its topic's with an id after a colon.
-            None => sub.arn.rsplit_once(':').map_or("", |(t, _)| t).to_owned(),
-        };
-        (sub.arn, topic)
-    }))
+    current: Option<&str>,
+) -> Result<Vec<(String, String)>, AwsError> {
+    match subscriptions_to(clients, queue_arn, current).await {
+        Ok(found) => Ok(found
+            .into_iter()
+            .map(|sub| {
+                let topic = sub.topic().to_owned();
+                (sub.arn, topic)
+            })
+            .collect()),
+        Err(e) if e.kind == ErrorKind::AccessDenied || e.is_not_found() => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Unsubscribes `arn` (a subscription of the stack's queue); the topic, its

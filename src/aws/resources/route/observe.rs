@@ -17,6 +17,17 @@ pub struct SubscriptionState {
     pub attributes: BTreeMap<String, Value>,
 }
 
+impl SubscriptionState {
+    /// The topic subscribed to: its attribute, else the subscription's ARN
+    /// (the topic's, with an id after a colon).
+    pub fn topic(&self) -> &str {
+        match self.attributes.get("TopicArn").and_then(Value::as_str) {
+            Some(topic) => topic,
+            None => self.arn.rsplit_once(':').map_or("", |(topic, _)| topic),
+        }
+    }
+}
+
 /// The EventBridge rule named after the notification id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleState {
@@ -29,12 +40,14 @@ pub struct RuleState {
     pub tags: BTreeMap<String, String>,
 }
 
-/// A subscription of the queue `queue_arn` to any topic (SNS lists them
-/// account-wide, a page of 100 at a time).
-pub(in crate::aws) async fn subscription_to(
+/// The confirmed SQS subscriptions of the queue `queue_arn` to any topic but
+/// `except` (SNS lists them account-wide, a page of 100 at a time).
+pub(in crate::aws) async fn subscriptions_to(
     clients: &Clients,
     queue_arn: &str,
-) -> Observed<SubscriptionState> {
+    except: Option<&str>,
+) -> Result<Vec<SubscriptionState>, AwsError> {
+    let mut found = Vec::new();
     let mut token = None;
     loop {
         let page = clients
@@ -47,14 +60,16 @@ pub(in crate::aws) async fn subscription_to(
         for sub in page.subscriptions() {
             if sub.endpoint() == Some(queue_arn)
                 && sub.protocol() == Some("sqs")
-                && let Some(topic) = sub.topic_arn()
+                && sub.topic_arn().is_some_and(|topic| Some(topic) != except)
+                // Not yet confirmed (cross-account): no ARN to manage yet.
+                && let Some(arn) = sub.subscription_arn().filter(|a| a.starts_with("arn:"))
             {
-                return observe_subscription(clients, topic, queue_arn).await;
+                found.push(subscription_state(clients, arn).await?);
             }
         }
         token = page.next_token().map(str::to_owned);
         if token.is_none() {
-            return Ok(None);
+            return Ok(found);
         }
     }
 }
@@ -65,16 +80,21 @@ pub async fn observe_subscription(
     topic: &str,
     queue_arn: &str,
 ) -> Observed<SubscriptionState> {
-    let Some(arn) = find_subscription(clients, topic, queue_arn).await? else {
-        return Ok(None);
-    };
+    match find_subscription(clients, topic, queue_arn).await? {
+        Some(arn) => subscription_state(clients, &arn).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The subscription `arn` with its attributes.
+async fn subscription_state(clients: &Clients, arn: &str) -> Result<SubscriptionState, AwsError> {
     let out = clients
         .sns
         .get_subscription_attributes()
-        .subscription_arn(&arn)
+        .subscription_arn(arn)
         .send()
         .await
-        .map_err(|e| classify("sns:GetSubscriptionAttributes", &arn, e))?;
+        .map_err(|e| classify("sns:GetSubscriptionAttributes", arn, e))?;
     let attributes = out
         .attributes()
         .into_iter()
@@ -89,7 +109,10 @@ pub async fn observe_subscription(
             (k.clone(), value)
         })
         .collect();
-    Ok(Some(SubscriptionState { arn, attributes }))
+    Ok(SubscriptionState {
+        arn: arn.to_owned(),
+        attributes,
+    })
 }
 
 /// The ARN of the queue's SQS subscription to `topic`. A topic that does
