@@ -28,6 +28,23 @@ fn sluice_run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
     run(&mut sluice(moto, dir, args))
 }
 
+/// Subscribes the queue `queue_arn` to the team's topic, as its owners would.
+fn subscribe(moto: &Moto, queue_arn: &str) {
+    aws_cli(
+        moto,
+        &[
+            "sns",
+            "subscribe",
+            "--topic-arn",
+            TEAM_TOPIC,
+            "--protocol",
+            "sqs",
+            "--notification-endpoint",
+            queue_arn,
+        ],
+    );
+}
+
 /// The shared bucket: another team's queue entry and topic entry on
 /// ObjectCreated under `other/`, and that team's own subscription to its
 /// topic. moto accepts the two overlapping entries, where S3 would not;
@@ -41,19 +58,7 @@ fn shared_bucket(moto: &Moto) -> Value {
         &["sqs", "create-queue", "--queue-name", "team-topic-queue"],
     );
     aws_cli(moto, &["sns", "create-topic", "--name", "team-uploads"]);
-    aws_cli(
-        moto,
-        &[
-            "sns",
-            "subscribe",
-            "--topic-arn",
-            TEAM_TOPIC,
-            "--protocol",
-            "sqs",
-            "--notification-endpoint",
-            "arn:aws:sqs:us-west-2:123456789012:team-topic-queue",
-        ],
-    );
+    subscribe(moto, "arn:aws:sqs:us-west-2:123456789012:team-topic-queue");
     let under_other = json!({"Key": {"FilterRules": [{"Name": "prefix", "Value": "other/"}]}});
     let config = json!({
         "QueueConfigurations": [{
@@ -972,19 +977,7 @@ fn setup_sh_follows_the_spec_to_a_new_topic() {
     assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
 
     // Subscribed to the old topic again by hand, then destroyed: both go.
-    aws_cli(
-        &moto,
-        &[
-            "sns",
-            "subscribe",
-            "--topic-arn",
-            TEAM_TOPIC,
-            "--protocol",
-            "sqs",
-            "--notification-endpoint",
-            QUEUE_ARN,
-        ],
-    );
+    subscribe(&moto, QUEUE_ARN);
     let out = sluice_run(&moto, dir, &["destroy", "--config", "spec.json", "--yes"]);
     let said = common::said(&out);
     assert!(out.status.success(), "{said}");
