@@ -125,8 +125,14 @@ impl Saved {
             Saved::Rule { name, .. } => format!("rule-{name}"),
             Saved::Alarm { definition } => format!("alarm-{}", definition.alarm_name),
             Saved::TopicPolicy { .. } => "alarm-topic-policy".to_owned(),
+            // A subscription is named by its ARN: its colons are no
+            // file name's.
             Saved::Removed { resource, name, .. } => {
-                format!("removed-{}-{name}", resource.as_str())
+                format!(
+                    "removed-{}-{}",
+                    resource.as_str(),
+                    name.replace([':', '/'], "-")
+                )
             }
         }
     }

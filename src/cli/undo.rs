@@ -36,6 +36,11 @@ pub(super) async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<E
         ),
         None => "no notification (the pipeline has none)".to_owned(),
     };
+    let route = if spec.has_queue() && spec.queue.create {
+        format!("{route}, the queue's subscriptions to any other SNS topic")
+    } else {
+        route
+    };
     eprintln!(
         "This removes stack {} in {} (account {}): {route}, and the queues, policy, role, user and bucket that carry its sluice:stack tag. Untagged resources are kept.",
         spec.name, spec.region, identity.account,
@@ -60,7 +65,7 @@ pub(super) async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<E
                 args.force,
                 if args.force {
                     "deleted, after every message is written to the backup (kept if some are in flight)"
-                } else if depth.may_be_only_test_events() {
+                } else if kind == "queue" && depth.may_be_only_test_events() {
                     "kept, unless they are only S3's test events, which are not data (--force deletes it, backing its messages up first)"
                 } else {
                     "kept (--force deletes it, backing its messages up first)"

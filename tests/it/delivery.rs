@@ -797,8 +797,53 @@ fn switching_away_from_sns_unsubscribes_the_stacks_queue() {
     let said = apply(&moto);
     assert!(said.contains("unsubscribed"), "{said}");
     assert_eq!(team_topic(&moto), topic_before);
+    // Backed up first, as a record of what it was.
+    let records: Vec<Value> = common::files_under(&dir.join("backups"))
+        .iter()
+        .filter(|p| {
+            p.to_string_lossy()
+                .contains("removed-subscription-arn-aws-sns-")
+        })
+        .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+        .collect();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["record"]["TopicArn"], TEAM_TOPIC, "{records:?}");
     let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
     assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
+}
+
+/// Subscriptions carry no tags: they are the stack's only while the queue
+/// they deliver to is. A queue of the stack's name made by someone else
+/// keeps its subscriptions through destroy, whatever the route.
+#[test]
+fn destroy_keeps_the_subscriptions_of_a_queue_that_is_not_the_stacks() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    shared_bucket(&moto);
+    aws_cli(
+        &moto,
+        &["sqs", "create-queue", "--queue-name", "acme-ingest-queue"],
+    );
+    subscribe(&moto, QUEUE_ARN);
+    let subscribed = team_topic(&moto);
+    for sets in [&SNS_ROUTE[..], &[]] {
+        init(&moto, dir, sets);
+        let out = sluice_run(&moto, dir, &["destroy", "--config", "spec.json", "--yes"]);
+        let said = common::said(&out);
+        assert!(!said.contains("unsubscribed"), "{sets:?}: {said}");
+        assert_eq!(team_topic(&moto), subscribed, "{sets:?}: {said}");
+        if sets.is_empty() {
+            assert!(!said.contains("subscription of queue"), "{said}");
+        } else {
+            assert!(
+                said.contains(
+                    "the queue acme-ingest-queue is not this stack's (not tagged sluice:stack=acme-ingest: sluice did not create it): its subscriptions are its owners'"
+                ),
+                "{said}"
+            );
+        }
+    }
 }
 
 /// The stack applied with SNS delivery on the shared bucket: its queue is
@@ -855,7 +900,7 @@ fn setup_sh_unsubscribes_the_stacks_queue_once_the_route_is_not_sns() {
     let again = ok(setup("--yes"));
     assert!(
         again.contains(
-            "Subscriptions of queue acme-ingest-queue from an earlier SNS delivery\n    none"
+            "Subscriptions of queue acme-ingest-queue to topics the spec does not deliver through\n    none"
         ),
         "{again}"
     );
@@ -876,7 +921,7 @@ fn destroy_after_switching_away_from_sns_unsubscribes_the_stacks_queue() {
     let said = common::said(&out);
     assert!(out.status.success(), "{said}");
     assert!(
-        said.contains("subscription of queue acme-ingest-queue to arn:aws:sns:us-west-2:123456789012:team-uploads (from an earlier SNS delivery)"),
+        said.contains("subscription of queue acme-ingest-queue to arn:aws:sns:us-west-2:123456789012:team-uploads (a topic the spec does not deliver through)"),
         "{said}"
     );
     assert!(said.contains("unsubscribed"), "{said}");
@@ -935,7 +980,7 @@ fn a_new_topic_replaces_the_subscription_to_the_old_one() {
     assert!(shown.contains("- delete subscription"), "{shown}");
     assert!(
         shown.contains(&format!(
-            "queue acme-ingest-queue is still subscribed to {TEAM_TOPIC} from an earlier SNS delivery"
+            "queue acme-ingest-queue is subscribed to {TEAM_TOPIC}, a topic the spec does not deliver through"
         )),
         "{shown}"
     );
@@ -981,7 +1026,10 @@ fn setup_sh_follows_the_spec_to_a_new_topic() {
     let out = sluice_run(&moto, dir, &["destroy", "--config", "spec.json", "--yes"]);
     let said = common::said(&out);
     assert!(out.status.success(), "{said}");
-    assert!(said.contains("(from an earlier SNS delivery)"), "{said}");
+    assert!(
+        said.contains("(a topic the spec does not deliver through)"),
+        "{said}"
+    );
     assert!(endpoints_of(&moto, NEW_TOPIC).is_empty());
     assert_eq!(team_topic(&moto), old_before);
 }

@@ -57,17 +57,30 @@ impl Run<'_> {
             ResourceKind::Rule => {}
             ResourceKind::Notification => return self.retire_entry().await,
             ResourceKind::Subscription => {
-                self.clients
+                // Backed up first: its attributes, for the record.
+                self.save(Saved::Removed {
+                    resource: item.resource,
+                    name: item.name.clone(),
+                    record: item.before.clone().unwrap_or(Value::Null),
+                })?;
+                return match self
+                    .clients
                     .sns
                     .unsubscribe()
                     .subscription_arn(&item.name)
                     .send()
                     .await
-                    .map_err(|e| classify("sns:Unsubscribe", &item.name, e))?;
-                return Ok((
-                    StepOutcome::Updated,
-                    "unsubscribed (the topic and its other subscriptions unchanged)".into(),
-                ));
+                    .map_err(|e| classify("sns:Unsubscribe", &item.name, e))
+                {
+                    Ok(_) => Ok((
+                        StepOutcome::Removed,
+                        "unsubscribed (the topic and its other subscriptions unchanged)".into(),
+                    )),
+                    Err(e) if e.is_not_found() => {
+                        Ok((StepOutcome::AlreadyGone, "already gone".into()))
+                    }
+                    Err(e) => Err(e.into()),
+                };
             }
             // The alarms are removed by their own steps; the bucket and the
             // kinds above never by retirement.

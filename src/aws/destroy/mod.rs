@@ -3,8 +3,9 @@
 //!
 //! In order ([`ResourceKind::DESTROY_ORDER`]): the stack's alarms and their topic; our
 //! EventBridge rule and target, the queue's subscription to the bucket's
-//! topic (or one left by an earlier SNS delivery, when the stack's queue is
-//! still subscribed), or our bucket notification entry (every other entry is put back as
+//! topic (and the stack's queue's subscriptions to topics the spec does not
+//! deliver through; subscriptions carry no tags, so only while the queue is
+//! the stack's), or our bucket notification entry (every other entry is put back as
 //! it was; the bucket's EventBridge setting is turned off only when no other
 //! rule may use it); the queue and its dead-letter queue, the permissions
 //! policy, the role, the user, and the bucket. What the stack made under
@@ -44,8 +45,8 @@ use crate::aws::backup::Backup;
 use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, optional};
 use crate::aws::observe::{Depth, observe_rule, queue_depth, read_notification};
-use crate::aws::ownership::Owner;
-use crate::aws::progress::Reporter;
+use crate::aws::ownership::{Owner, not_ours};
+use crate::aws::progress::{KeptReason, Reporter};
 use crate::docs::{Arns, ResourceKind, without_ours};
 use crate::spec::{Delivery, Spec};
 
@@ -55,7 +56,7 @@ pub(crate) use orphan::retire_orphan;
 use bucket::{bucket, count_objects};
 use iam::{policy, role, user};
 use orphan::remove_orphan;
-use queue::queue;
+use queue::{queue, queue_owner};
 use route::{
     earlier_subscriptions, eventbridge_setting, notification, rule, rule_owner, subscription,
     unsubscribe,
@@ -183,19 +184,36 @@ pub async fn destroy(
                     .topic_arn
                     .as_deref()
                     .filter(|_| spec.delivery() == Some(Delivery::Sns));
+                // Subscriptions carry no tags: they are the stack's when
+                // the queue they deliver to is.
+                let queue_owner = if spec.has_queue() && spec.queue.create {
+                    queue_owner(clients, &spec, &spec.queue.name).await?
+                } else {
+                    None
+                };
                 if let Some(topic) = current {
                     let label = format!("subscription of queue {} to {topic}", spec.queue.name);
                     let started = run.start(kind, &label);
-                    let result = subscription(clients, &spec, topic, &arns.queue, &label).await;
+                    let result = match &queue_owner {
+                        Some(owner) if *owner != Owner::Stack => Ok((
+                            label.clone(),
+                            Fate::Kept(KeptReason::NotOurs(format!(
+                                "the queue {} is not this stack's ({}): its subscriptions are its owners'",
+                                spec.queue.name,
+                                not_ours(owner, &spec.name)
+                            ))),
+                        )),
+                        _ => subscription(clients, &spec, topic, &arns.queue, &label).await,
+                    };
                     run.end(kind, started, result)?;
                 }
-                // The stack's queue's subscriptions to topics the spec no
-                // longer delivers through.
-                if spec.has_queue() && spec.queue.create {
+                // The stack's queue's subscriptions to topics the spec does
+                // not deliver through.
+                if queue_owner == Some(Owner::Stack) {
                     for (arn, topic) in earlier_subscriptions(clients, &arns.queue, current).await?
                     {
                         let label = format!(
-                            "subscription of queue {} to {topic} (from an earlier SNS delivery)",
+                            "subscription of queue {} to {topic} (a topic the spec does not deliver through)",
                             spec.queue.name
                         );
                         let started = run.start(kind, &label);

@@ -129,8 +129,11 @@ pub enum PlanNote {
     AdoptedSubscription { queue: String, arn: String },
     /// The stack's rule from EventBridge delivery, removed.
     RetiredRule { name: String },
-    /// The queue's subscription from SNS delivery, removed.
+    /// A subscription of the stack's queue to a topic the spec does not
+    /// deliver through, removed.
     RetiredSubscription { queue: String, topic: String },
+    /// The stack's queue's subscriptions could not be listed.
+    SubscriptionsUnknown(AwsError),
     /// The stack's entry with no queue to send to, removed.
     RetiredEntry { id: String },
     /// The stack's user the spec no longer has, deleted with its keys.
@@ -186,9 +189,9 @@ impl PlanNote {
             | PlanNote::OtherEntries { .. }
             | PlanNote::DirectEntryReplaced { .. }
             | PlanNote::RetiredEntry { .. } => Some(ResourceKind::Notification),
-            PlanNote::AdoptedSubscription { .. } | PlanNote::RetiredSubscription { .. } => {
-                Some(ResourceKind::Subscription)
-            }
+            PlanNote::AdoptedSubscription { .. }
+            | PlanNote::RetiredSubscription { .. }
+            | PlanNote::SubscriptionsUnknown(_) => Some(ResourceKind::Subscription),
             PlanNote::RetiredRule { .. } => Some(ResourceKind::Rule),
             PlanNote::RetiredOrphan { orphan, .. } => Some(orphan.kind.resource()),
             PlanNote::RetiredAlarmTopic { .. } => Some(ResourceKind::AlarmTopic),
@@ -400,7 +403,11 @@ impl fmt::Display for PlanNote {
             ),
             PlanNote::RetiredSubscription { queue, topic } => write!(
                 f,
-                "queue {queue} is still subscribed to {topic} from an earlier SNS delivery, which the spec no longer uses: each event the topic publishes would still arrive (twice, when the spec's route brings it too); apply unsubscribes it (the topic and its other subscriptions are left as they are)"
+                "queue {queue} is subscribed to {topic}, a topic the spec does not deliver through (left by an earlier SNS delivery, or made by hand): whatever the topic publishes would arrive among the pipeline's records (each event twice, when the spec's route brings it too); apply unsubscribes it (the topic and its other subscriptions are left as they are)"
+            ),
+            PlanNote::SubscriptionsUnknown(e) => write!(
+                f,
+                "the stack's queue's subscriptions could not be listed ({e}): one to a topic the spec does not deliver through would stay"
             ),
             PlanNote::RetiredEntry { id } => write!(
                 f,

@@ -40,20 +40,23 @@ impl Planner<'_> {
         }
         // A route switched away from SNS, or to another topic: the stack's
         // queue is still subscribed to the topic it no longer names.
-        if let Ok(earlier) = &observed.earlier_subscriptions {
-            for sub in earlier {
-                notes.push(PlanNote::RetiredSubscription {
-                    queue: spec.queue.name.clone(),
-                    topic: sub.topic().to_owned(),
-                });
-                items.push(PlanItem {
-                    tags: None,
-                    resource: ResourceKind::Subscription,
-                    name: sub.arn.clone(),
-                    action: PlanAction::Delete,
-                    before: Some(Value::Object(sub.attributes.clone().into_iter().collect())),
-                    after: None,
-                });
+        match &observed.earlier_subscriptions {
+            Err(e) => notes.push(PlanNote::SubscriptionsUnknown(e.clone())),
+            Ok(earlier) => {
+                for sub in earlier {
+                    notes.push(PlanNote::RetiredSubscription {
+                        queue: spec.queue.name.clone(),
+                        topic: sub.topic().to_owned(),
+                    });
+                    items.push(PlanItem {
+                        tags: None,
+                        resource: ResourceKind::Subscription,
+                        name: sub.arn.clone(),
+                        action: PlanAction::Delete,
+                        before: Some(Value::Object(sub.attributes.clone().into_iter().collect())),
+                        after: None,
+                    });
+                }
             }
         }
         // The notification or the queue turned off (or a connector without

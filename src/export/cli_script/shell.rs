@@ -749,27 +749,37 @@ fi
 "#;
 
 /// A route switched away from SNS, or to another topic: the stack's queue,
-/// still subscribed to a topic the spec no longer names ($KEEP_TOPIC is the
-/// one it names, if any), would get that topic's events too. Each such
-/// subscription goes, its attributes backed up first; the topics and their
-/// other subscriptions are left as they are (as `sluice apply` does).
+/// still subscribed to a topic the spec does not deliver through
+/// ($KEEP_TOPIC is the one it names, if any), would get that topic's
+/// messages among the pipeline's records. Each such subscription goes, its
+/// attributes backed up first (one whose attributes cannot be read stays);
+/// the topics and their other subscriptions are left as they are (as
+/// `sluice apply` does).
 pub(super) const STEP_RETIRE_SUBSCRIPTION: &str = r#"
-step "Subscriptions of queue $QUEUE_NAME from an earlier SNS delivery"
+step "Subscriptions of queue $QUEUE_NAME to topics the spec does not deliver through"
 QUEUE_ARN="arn:$PARTITION:sqs:$REGION:$ACCOUNT_ID:$QUEUE_NAME"
 if aws_ sns list-subscriptions --output json >"$WORK/subscriptions.json" 2>"$WORK/stderr"; then
   jq -r --arg q "$QUEUE_ARN" --arg keep "$KEEP_TOPIC" \
-    '.Subscriptions[]? | select(.Protocol == "sqs" and .Endpoint == $q and .TopicArn != $keep and (.SubscriptionArn | startswith("arn:"))) | .SubscriptionArn' \
+    '.Subscriptions[]? | select(.Protocol == "sqs" and .Endpoint == $q and (.TopicArn // "") != $keep and ((.SubscriptionArn // "") | startswith("arn:"))) | .SubscriptionArn' \
     "$WORK/subscriptions.json" >"$WORK/old-subscriptions.txt"
   [ -s "$WORK/old-subscriptions.txt" ] || say "none"
   while read -r sub; do
-    aws_ sns get-subscription-attributes --subscription-arn "$sub" --output json </dev/null \
-      | jq '.Attributes // {}' | backup "subscription-${sub##*:}.json"
+    if ! aws_ sns get-subscription-attributes --subscription-arn "$sub" --output json \
+      >"$WORK/old-subscription.json" 2>"$WORK/stderr" </dev/null; then
+      if grep -qE "$NOT_FOUND" "$WORK/stderr"; then
+        say "${sub%:*}: already unsubscribed"
+        continue
+      fi
+      say "${sub%:*}: its attributes cannot be read, so it is not backed up and stays: $(head -c 300 "$WORK/stderr")"
+      continue
+    fi
+    jq '.Attributes // {}' "$WORK/old-subscription.json" | backup "subscription-${sub##*:}.json"
     write_ sns unsubscribe --subscription-arn "$sub" </dev/null
-    did "unsubscribed from ${sub%:*} (it would deliver every event a second time; the topic and its other subscriptions unchanged)" \
-      "unsubscribe the queue from ${sub%:*} (it would deliver every event a second time; the topic and its other subscriptions unchanged)"
+    did "unsubscribed from ${sub%:*} (the topic and its other subscriptions unchanged)" \
+      "unsubscribe the queue from ${sub%:*} (the topic and its other subscriptions unchanged)"
   done <"$WORK/old-subscriptions.txt"
 elif grep -qE "AuthorizationError|AccessDenied" "$WORK/stderr"; then
-  say "subscriptions cannot be listed (sns:ListSubscriptions denied): a subscription this stack made for SNS delivery, if any, stays"
+  say "subscriptions cannot be listed (sns:ListSubscriptions denied): a subscription of the queue to a topic the spec does not deliver through, if any, stays"
 else
   cat "$WORK/stderr" >&2
   exit 1

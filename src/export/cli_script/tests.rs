@@ -79,7 +79,8 @@ fn adopted_resources_are_only_checked() {
 
 #[test]
 fn the_stacks_queue_is_unsubscribed_from_topics_the_spec_no_longer_names() {
-    const RETIRE: &str = "step \"Subscriptions of queue $QUEUE_NAME from an earlier SNS delivery\"";
+    const RETIRE: &str =
+        "step \"Subscriptions of queue $QUEUE_NAME to topics the spec does not deliver through\"";
     let mut spec = starter("acme-ingest", "us-west-2", None);
     for delivery in [Delivery::Direct, Delivery::Eventbridge] {
         spec.notification.delivery = delivery;

@@ -15,6 +15,20 @@ use crate::aws::progress::{Event, KeptReason};
 use crate::docs::{ResourceKind, remove_bucket_policy_statement};
 use crate::spec::Spec;
 
+/// Whose the queue `name` is by its tags; `None` when it does not exist.
+pub(in crate::aws) async fn queue_owner(
+    clients: &Clients,
+    spec: &Spec,
+    name: &str,
+) -> Result<Option<Owner>, AwsError> {
+    let Some(url) = clients.queue_url(name).await? else {
+        return Ok(None);
+    };
+    Ok(read_tags(clients, Tagged::Queue { url: &url, name })
+        .await?
+        .map(|tags| owner(&tags, &spec.name)))
+}
+
 pub(in crate::aws) async fn queue(
     clients: &Clients,
     spec: &Spec,

@@ -111,8 +111,8 @@ pub(in crate::aws) async fn subscription(
 
 /// The stack's queue's subscriptions to topics other than `current` (the
 /// spec's, when it delivers through SNS), each with its topic: left by an
-/// earlier SNS delivery that no apply has taken out since, to go with the
-/// stack as apply would have removed them. None when listing subscriptions
+/// earlier SNS delivery that no apply has taken out since (or made by
+/// hand), to go with the stack as apply would have removed them. None when listing subscriptions
 /// is denied (plan then sees none either).
 pub(in crate::aws) async fn earlier_subscriptions(
     clients: &Clients,
@@ -139,16 +139,21 @@ pub(in crate::aws) async fn unsubscribe(
     arn: &str,
     label: &str,
 ) -> Result<(String, Fate), AwsError> {
-    clients
+    let unsubscribed = clients
         .sns
         .unsubscribe()
         .subscription_arn(arn)
         .send()
         .await
-        .map_err(|e| classify("sns:Unsubscribe", arn, e))?;
+        .map_err(|e| classify("sns:Unsubscribe", arn, e));
     Ok((
         label.to_owned(),
-        Fate::Removed("unsubscribed (the topic and its other subscriptions unchanged)".to_owned()),
+        match optional(unsubscribed)? {
+            Some(_) => Fate::Removed(
+                "unsubscribed (the topic and its other subscriptions unchanged)".to_owned(),
+            ),
+            None => Fate::Gone,
+        },
     ))
 }
 

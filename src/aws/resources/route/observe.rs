@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::aws::client::Clients;
-use crate::aws::error::{AwsError, classify, optional};
+use crate::aws::error::{AwsError, ErrorKind, classify, optional};
 
 use crate::aws::observe::Observed;
 
@@ -64,7 +64,21 @@ pub(in crate::aws) async fn subscriptions_to(
                 // Not yet confirmed (cross-account): no ARN to manage yet.
                 && let Some(arn) = sub.subscription_arn().filter(|a| a.starts_with("arn:"))
             {
-                found.push(subscription_state(clients, arn).await?);
+                match subscription_state(clients, arn).await {
+                    Ok(state) => found.push(state),
+                    // Unsubscribed since the list was read.
+                    Err(e) if e.is_not_found() => {}
+                    // Its attributes cannot be read: it is still one, with its topic.
+                    Err(e) if e.kind == ErrorKind::AccessDenied => found.push(SubscriptionState {
+                        arn: arn.to_owned(),
+                        attributes: sub
+                            .topic_arn()
+                            .map(|t| ("TopicArn".to_owned(), Value::String(t.to_owned())))
+                            .into_iter()
+                            .collect(),
+                    }),
+                    Err(e) => return Err(e),
+                }
             }
         }
         token = page.next_token().map(str::to_owned);
