@@ -126,7 +126,7 @@ pub struct Desired {
 
 /// Every resource of the spec, in the order an apply creates them: each
 /// kind the spec wants ([`ResourceKind::wanted`]), in [`ResourceKind::ALL`]'s
-/// order, as [`ResourceKind::desired`] makes it.
+/// order, as `ResourceKind::desired` makes it.
 pub fn desired_state(spec: &Spec) -> Vec<Desired> {
     let arns = Arns::of(spec);
     ResourceKind::ALL

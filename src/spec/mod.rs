@@ -3,7 +3,7 @@
 //! Its keys are a contract: automation re-runs a saved spec headless, and the
 //! wizard saves its sessions in the same format. Only `name` and `region` are
 //! required; [`load`] fills every other value with a default derived from the
-//! name (see [`defaults`]), then [`validate`] checks the result.
+//! name (see `defaults`), then [`validate()`] checks the result.
 
 mod defaults;
 mod io;

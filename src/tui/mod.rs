@@ -3,7 +3,7 @@
 //! The only module of sluice that uses ratatui and crossterm. Its shape is
 //! the Elm architecture, one way: the model, then update, then the view.
 //! Every key, tick and background result is an [`Action`] given to
-//! [`update`]; keys become messages through the [`keymap`]; what `update`
+//! [`update()`]; keys become messages through the [`keymap`]; what `update`
 //! wants done outside itself is an [`Effect`] the [`Runtime`] carries out
 //! (AWS calls through the engine as tokio tasks that report back over a
 //! channel, superseding older lookups of the same resource); [`view::render`]

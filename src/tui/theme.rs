@@ -1,5 +1,5 @@
 //! Colours and emphasis. Every style the wizard draws with comes from here, so
-//! `NO_COLOR` (https://no-color.org) turns colour off in one place: meaning is
+//! `NO_COLOR` (<https://no-color.org>) turns colour off in one place: meaning is
 //! then carried by symbols (✓ ✗ + −) and by bold / reversed / underlined text.
 
 use ratatui::style::{Color, Modifier, Style};

@@ -26,7 +26,7 @@ pub struct ApplyOptions {
     /// How long to keep retrying while IAM or S3 catch up with a change.
     pub propagation_timeout: Duration,
     /// Where route changes that take AWS minutes are recorded for verify
-    /// ([`super::recent`]); `None` records nothing.
+    /// ([`crate::aws::recent`]); `None` records nothing.
     pub recent_dir: Option<PathBuf>,
     /// How long after writing the bucket's notification configuration to
     /// read it once more: S3 has no conditional write, keeps the last of two
