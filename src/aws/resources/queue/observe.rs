@@ -219,3 +219,34 @@ pub async fn set_visibility(
         .send()
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Depth;
+
+    fn depth(visible: u64, in_flight: u64, delayed: u64) -> Depth {
+        Depth {
+            visible,
+            in_flight,
+            delayed,
+        }
+    }
+
+    #[test]
+    fn only_a_few_visible_messages_may_be_s3s_test_events() {
+        assert!(depth(1, 0, 0).may_be_only_test_events());
+        assert!(depth(3, 0, 0).may_be_only_test_events());
+        // More than destroy looks at, or some it could not read now.
+        assert!(!depth(4, 0, 0).may_be_only_test_events());
+        assert!(!depth(1, 1, 0).may_be_only_test_events());
+        assert!(!depth(1, 0, 1).may_be_only_test_events());
+        assert_eq!(
+            depth(2, 1, 1).to_string(),
+            "4 messages (2 visible, 1 in flight, 1 delayed)"
+        );
+        assert_eq!(
+            depth(1, 0, 0).to_string(),
+            "1 message (1 visible, 0 in flight, 0 delayed)"
+        );
+    }
+}
