@@ -400,11 +400,12 @@ ALARM_EMAIL={alarm_email}
             ResourceKind::Queue.wanted(spec),
             ResourceKind::DeadLetterQueue.wanted(spec)
         ) {
-            (false, _) => " (no queue: the connector reaches the bucket itself)",
-            (true, true) =>
-                ", the dead-letter queue, the queue and its access policy,\n# and the bucket's event notification to the queue",
-            (true, false) =>
-                ", the queue and its access policy, and the bucket's event\n# notification to the queue",
+            (false, _) => " (no queue: the connector reaches the bucket itself)".to_owned(),
+            (true, dlq) => format!(
+                "{}, the queue and its access policy{}",
+                if dlq { ", the dead-letter queue" } else { "" },
+                route_part(spec)
+            ),
         },
         stack = q(&spec.name),
         region = q(&spec.region),
@@ -454,6 +455,35 @@ fn alarms_header(spec: &Spec) -> String {
     format!(
         ";\n# then {topic}the CloudWatch alarms {} (each changed only when it\n# carries the stack's sluice:stack tag)",
         names.join(", ")
+    )
+}
+
+/// How the header names the route to the queue, with what comes after the
+/// steps: the removal of what an earlier route left (as `retire` writes it).
+fn route_part(spec: &Spec) -> String {
+    let subscriptions = spec.queue.create.then_some(match spec.delivery() {
+        Some(Delivery::Sns) => "the queue's subscriptions to other topics",
+        _ => "the queue's subscriptions to SNS topics",
+    });
+    let (route, left): (&str, Vec<&str>) = match spec.delivery() {
+        Some(Delivery::Direct) => (
+            "the bucket's event notification to the queue",
+            vec!["its EventBridge rule"],
+        ),
+        Some(Delivery::Sns) => (
+            "the queue's subscription to the bucket's SNS topic",
+            vec!["its notification entry", "its EventBridge rule"],
+        ),
+        Some(Delivery::Eventbridge) => (
+            "the bucket's EventBridge delivery and an EventBridge rule to the queue",
+            vec!["its notification entry"],
+        ),
+        None => return " (no notification: nothing sends events to the queue)".to_owned(),
+    };
+    let left: Vec<&str> = left.into_iter().chain(subscriptions).collect();
+    format!(
+        ",\n# and {route};\n# then it takes out what an earlier route of the stack left:\n#   {}",
+        left.join(",\n#   ")
     )
 }
 

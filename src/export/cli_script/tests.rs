@@ -109,3 +109,26 @@ fn the_stacks_queue_is_unsubscribed_from_topics_the_spec_no_longer_names() {
     spec.queue.create = false;
     assert!(!setup_script(&spec).contains(RETIRE));
 }
+
+#[test]
+fn the_header_names_the_route_and_what_an_earlier_one_left() {
+    let mut spec = starter("acme-ingest", "us-west-2", None);
+    let header = |spec: &Spec| {
+        let script = setup_script(spec);
+        script[..script.find("set -euo pipefail").unwrap_or(0)].to_owned()
+    };
+    let direct = header(&spec);
+    assert!(direct.contains("# and the bucket's event notification to the queue;\n"));
+    assert!(
+        direct
+            .contains("#   its EventBridge rule,\n#   the queue's subscriptions to SNS topics.\n")
+    );
+    spec.notification.delivery = Delivery::Sns;
+    spec.notification.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:team-uploads".into());
+    let sns = header(&spec);
+    assert!(sns.contains("# and the queue's subscription to the bucket's SNS topic;\n"));
+    assert!(sns.contains("#   its notification entry,\n#   its EventBridge rule,\n#   the queue's subscriptions to other topics.\n"));
+    // An adopted queue's subscriptions are its owners'.
+    spec.queue.create = false;
+    assert!(!header(&spec).contains("subscriptions"));
+}
