@@ -36,7 +36,7 @@ pub(super) async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<E
         ),
         None => "no notification (the pipeline has none)".to_owned(),
     };
-    let route = if spec.has_queue() && spec.queue.create {
+    let route = if spec.makes_queue() {
         format!("{route}, the queue's subscriptions to any other SNS topic")
     } else {
         route

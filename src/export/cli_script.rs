@@ -266,15 +266,8 @@ fn retire(out: &mut String, kind: ResourceKind, s: &Spec) {
         }
         // The stack's queue, still subscribed to a topic the spec no longer
         // delivers through (any, when the route is not SNS).
-        ResourceKind::Subscription
-            if s.queue.enabled && s.queue.create && s.delivery().is_some() =>
-        {
-            let current = s
-                .notification
-                .topic_arn
-                .as_deref()
-                .filter(|_| kind.wanted(s))
-                .unwrap_or_default();
+        ResourceKind::Subscription if s.retires_other_subscriptions() => {
+            let current = s.sns_topic().unwrap_or_default();
             let _ = writeln!(out, "\nKEEP_TOPIC={}", shell_quote(current));
             out.push_str(STEP_RETIRE_SUBSCRIPTION);
         }
@@ -461,10 +454,12 @@ fn alarms_header(spec: &Spec) -> String {
 /// How the header names the route to the queue, with what comes after the
 /// steps: the removal of what an earlier route left (as `retire` writes it).
 fn route_part(spec: &Spec) -> String {
-    let subscriptions = spec.queue.create.then_some(match spec.delivery() {
-        Some(Delivery::Sns) => "the queue's subscriptions to other topics",
-        _ => "the queue's subscriptions to SNS topics",
-    });
+    let subscriptions = spec
+        .retires_other_subscriptions()
+        .then_some(match spec.delivery() {
+            Some(Delivery::Sns) => "the queue's subscriptions to other topics",
+            _ => "the queue's subscriptions to SNS topics",
+        });
     let (route, left): (&str, Vec<&str>) = match spec.delivery() {
         Some(Delivery::Direct) => (
             "the bucket's event notification to the queue",

@@ -389,6 +389,11 @@ impl Spec {
         self.queue.enabled
     }
 
+    /// Whether the pipeline's queue is one the stack makes (not adopted).
+    pub fn makes_queue(&self) -> bool {
+        self.has_queue() && self.queue.create
+    }
+
     /// Whether the pipeline has a dead-letter queue.
     pub fn has_dead_letter(&self) -> bool {
         self.queue.enabled && self.queue.dead_letter.enabled
@@ -409,6 +414,23 @@ impl Spec {
     pub fn delivery(&self) -> Option<Delivery> {
         self.has_notification()
             .then_some(self.notification.delivery)
+    }
+
+    /// The SNS topic the queue is subscribed to: `notification.topic_arn`,
+    /// when the pipeline delivers through SNS.
+    pub fn sns_topic(&self) -> Option<&str> {
+        self.notification
+            .topic_arn
+            .as_deref()
+            .filter(|_| self.delivery() == Some(Delivery::Sns))
+    }
+
+    /// Whether plan, apply and setup.sh take out the queue's subscriptions to
+    /// topics other than [`Spec::sns_topic`]: the queue the stack makes, in a
+    /// pipeline with a notification (destroy takes them whenever the stack
+    /// makes the queue).
+    pub fn retires_other_subscriptions(&self) -> bool {
+        self.makes_queue() && self.delivery().is_some()
     }
 
     /// Whether sluice keeps an entry (or, for EventBridge, the EventBridge

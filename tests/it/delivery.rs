@@ -798,18 +798,20 @@ fn switching_away_from_sns_unsubscribes_the_stacks_queue() {
     assert!(said.contains("unsubscribed"), "{said}");
     assert_eq!(team_topic(&moto), topic_before);
     // Backed up first, as a record of what it was.
-    let records: Vec<Value> = common::files_under(&dir.join("backups"))
-        .iter()
-        .filter(|p| {
-            p.to_string_lossy()
-                .contains("removed-subscription-arn-aws-sns-")
-        })
-        .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
-        .collect();
+    let records = backed_up(&dir.join("backups"), "removed-subscription-arn-aws-sns-");
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(records[0]["record"]["TopicArn"], TEAM_TOPIC, "{records:?}");
     let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
     assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
+}
+
+/// The backup files under `dir` whose path holds `named`, as JSON.
+fn backed_up(dir: &Path, named: &str) -> Vec<Value> {
+    common::files_under(dir)
+        .iter()
+        .filter(|p| p.to_string_lossy().contains(named))
+        .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+        .collect()
 }
 
 /// Subscriptions carry no tags: they are the stack's only while the queue
@@ -885,16 +887,9 @@ fn setup_sh_unsubscribes_the_stacks_queue_once_the_route_is_not_sns() {
     let done = ok(setup("--yes"));
     assert!(done.contains("unsubscribed from"), "{done}");
     assert_eq!(team_topic(&moto), topic_before);
-    let backups: Vec<String> = std::fs::read_dir(dir.join("backups-sh"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("subscription-"))
-        .collect();
-    assert_eq!(backups.len(), 1, "{backups:?}");
-    let saved: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("backups-sh").join(&backups[0])).unwrap())
-            .unwrap();
-    assert_eq!(saved["TopicArn"], TEAM_TOPIC);
+    let saved = backed_up(&dir.join("backups-sh"), "/subscription-");
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert_eq!(saved[0]["TopicArn"], TEAM_TOPIC);
     let planned = sluice_run(&moto, dir, &["plan", "--config", "spec.json"]);
     assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
     let again = ok(setup("--yes"));

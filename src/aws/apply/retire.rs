@@ -11,7 +11,9 @@ use crate::aws::observe::{read_queue_attributes, read_trust_policy};
 use crate::aws::orphans::OrphanKind;
 use crate::aws::plan::PlanItem;
 use crate::aws::progress::StepOutcome;
-use crate::aws::resources::route::destroy::{EventBridgeOff, eventbridge_off, remove_our_target};
+use crate::aws::resources::route::destroy::{
+    EventBridgeOff, UNSUBSCRIBED, eventbridge_off, remove_our_target, unsubscribe,
+};
 use crate::docs::{self, ResourceKind};
 
 impl Run<'_> {
@@ -63,24 +65,11 @@ impl Run<'_> {
                     name: item.name.clone(),
                     record: item.before.clone().unwrap_or(Value::Null),
                 })?;
-                return match self
-                    .clients
-                    .sns
-                    .unsubscribe()
-                    .subscription_arn(&item.name)
-                    .send()
-                    .await
-                    .map_err(|e| classify("sns:Unsubscribe", &item.name, e))
-                {
-                    Ok(_) => Ok((
-                        StepOutcome::Removed,
-                        "unsubscribed (the topic and its other subscriptions unchanged)".into(),
-                    )),
-                    Err(e) if e.is_not_found() => {
-                        Ok((StepOutcome::AlreadyGone, "already gone".into()))
-                    }
-                    Err(e) => Err(e.into()),
-                };
+                return Ok(if unsubscribe(self.clients, &item.name).await? {
+                    (StepOutcome::Removed, UNSUBSCRIBED.into())
+                } else {
+                    (StepOutcome::AlreadyGone, "already gone".into())
+                });
             }
             // The alarms are removed by their own steps; the bucket and the
             // kinds above never by retirement.

@@ -47,6 +47,7 @@ use crate::aws::error::{AwsError, optional};
 use crate::aws::observe::{Depth, observe_rule, queue_depth, read_notification};
 use crate::aws::ownership::{Owner, not_ours};
 use crate::aws::progress::{KeptReason, Reporter};
+use crate::aws::resources::route::observe::subscriptions_to;
 use crate::docs::{Arns, ResourceKind, without_ours};
 use crate::spec::{Delivery, Spec};
 
@@ -57,10 +58,7 @@ use bucket::{bucket, count_objects};
 use iam::{policy, role, user};
 use orphan::remove_orphan;
 use queue::{queue, queue_owner};
-use route::{
-    earlier_subscriptions, eventbridge_setting, notification, rule, rule_owner, subscription,
-    unsubscribe,
-};
+use route::{eventbridge_setting, notification, rule, rule_owner, subscription, unsubscribe_step};
 pub use run::{DestroyOptions, DestroyReport};
 use run::{Fate, Run};
 
@@ -94,7 +92,7 @@ pub async fn holdings(clients: &Clients, spec: &Spec) -> Result<Holdings, AwsErr
             None => Ok(None),
         }
     };
-    let queue = if spec.has_queue() && spec.queue.create {
+    let queue = if spec.makes_queue() {
         depth_of(&spec.queue.name).await?
     } else {
         None
@@ -179,48 +177,7 @@ pub async fn destroy(
             }
             ResourceKind::Rule => our_rule_gone = rule_step(clients, &spec, &mut run).await?,
             ResourceKind::Subscription => {
-                let current = spec
-                    .notification
-                    .topic_arn
-                    .as_deref()
-                    .filter(|_| spec.delivery() == Some(Delivery::Sns));
-                // Subscriptions carry no tags: they are the stack's when
-                // the queue they deliver to is.
-                let queue_owner = if spec.has_queue() && spec.queue.create {
-                    queue_owner(clients, &spec, &spec.queue.name).await?
-                } else {
-                    None
-                };
-                if let Some(topic) = current {
-                    let label = format!("subscription of queue {} to {topic}", spec.queue.name);
-                    let started = run.start(kind, &label);
-                    let result = match &queue_owner {
-                        Some(owner) if *owner != Owner::Stack => Ok((
-                            label.clone(),
-                            Fate::Kept(KeptReason::NotOurs(format!(
-                                "the queue {} is not this stack's ({}): its subscriptions are its owners'",
-                                spec.queue.name,
-                                not_ours(owner, &spec.name)
-                            ))),
-                        )),
-                        _ => subscription(clients, &spec, topic, &arns.queue, &label).await,
-                    };
-                    run.end(kind, started, result)?;
-                }
-                // The stack's queue's subscriptions to topics the spec does
-                // not deliver through.
-                if queue_owner == Some(Owner::Stack) {
-                    for (arn, topic) in earlier_subscriptions(clients, &arns.queue, current).await?
-                    {
-                        let label = format!(
-                            "subscription of queue {} to {topic} (a topic the spec does not deliver through)",
-                            spec.queue.name
-                        );
-                        let started = run.start(kind, &label);
-                        let result = unsubscribe(clients, &arn, &label).await;
-                        run.end(kind, started, result)?;
-                    }
-                }
+                subscription_step(clients, &spec, &arns, &mut run).await?
             }
             ResourceKind::Notification => {
                 notification_step(clients, &spec, our_rule_gone, &mut run).await?;
@@ -289,6 +246,54 @@ pub async fn destroy(
     }
 
     Ok(run.report)
+}
+
+/// The queue's subscription to the spec's topic, and its subscriptions to
+/// every other topic. Subscriptions carry no tags: they are the stack's while
+/// the queue they deliver to is.
+async fn subscription_step(
+    clients: &Clients,
+    spec: &Spec,
+    arns: &Arns,
+    run: &mut Run<'_>,
+) -> Result<(), AwsError> {
+    let kind = ResourceKind::Subscription;
+    let queue_owner = if spec.makes_queue() {
+        queue_owner(clients, spec, &spec.queue.name)
+            .await?
+            .map(|(_, owner)| owner)
+    } else {
+        None
+    };
+    if let Some(topic) = spec.sns_topic() {
+        let label = format!("subscription of queue {} to {topic}", spec.queue.name);
+        let started = run.start(kind, &label);
+        let result = match &queue_owner {
+            Some(owner) if *owner != Owner::Stack => Ok((
+                label.clone(),
+                Fate::Kept(KeptReason::NotOurs(format!(
+                    "the queue {} is not this stack's ({}): its subscriptions are its owners'",
+                    spec.queue.name,
+                    not_ours(owner, &spec.name)
+                ))),
+            )),
+            _ => subscription(clients, spec, topic, &arns.queue, &label).await,
+        };
+        run.end(kind, started, result)?;
+    }
+    if queue_owner == Some(Owner::Stack) {
+        for sub in subscriptions_to(clients, &arns.queue, spec.sns_topic()).await? {
+            let label = format!(
+                "subscription of queue {} to {} (a topic the spec does not deliver through)",
+                spec.queue.name,
+                sub.topic()
+            );
+            let started = run.start(kind, &label);
+            let result = unsubscribe_step(clients, &sub.arn, &label).await;
+            run.end(kind, started, result)?;
+        }
+    }
+    Ok(())
 }
 
 /// The EventBridge rule: ours with EventBridge delivery, or one of ours an

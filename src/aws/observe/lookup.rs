@@ -118,15 +118,10 @@ impl Lookup {
             ResourceKind::Queue => Some(Lookup::Queue {
                 name: spec.queue.name.clone(),
             }),
-            ResourceKind::Subscription => {
-                spec.notification
-                    .topic_arn
-                    .as_ref()
-                    .map(|topic| Lookup::Subscription {
-                        topic: topic.clone(),
-                        queue_arn: Arns::of(spec).queue,
-                    })
-            }
+            ResourceKind::Subscription => spec.sns_topic().map(|topic| Lookup::Subscription {
+                topic: topic.to_owned(),
+                queue_arn: Arns::of(spec).queue,
+            }),
             ResourceKind::Rule => Some(Lookup::Rule {
                 name: spec.notification.id.clone(),
             }),

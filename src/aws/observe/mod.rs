@@ -67,7 +67,6 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
     };
     let arns = Arns::of(spec);
     let wanted = |kind: ResourceKind| kind.wanted(spec);
-    let delivery = spec.delivery();
     let (
         policy,
         role,
@@ -119,25 +118,14 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
             }
         },
         async {
-            match (
-                wanted(ResourceKind::Subscription),
-                &spec.notification.topic_arn,
-            ) {
-                (true, Some(topic)) => observe_subscription(clients, topic, &arns.queue).await,
-                _ => Ok(None),
+            match spec.sns_topic() {
+                Some(topic) => observe_subscription(clients, topic, &arns.queue).await,
+                None => Ok(None),
             }
         },
         async {
-            if spec.queue.enabled && spec.queue.create && delivery.is_some() {
-                let current = spec
-                    .notification
-                    .topic_arn
-                    .as_deref()
-                    .filter(|_| wanted(ResourceKind::Subscription));
-                match subscriptions_to(clients, &arns.queue, current).await {
-                    Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(Vec::new()),
-                    other => other,
-                }
+            if spec.retires_other_subscriptions() {
+                subscriptions_to(clients, &arns.queue, spec.sns_topic()).await
             } else {
                 Ok(Vec::new())
             }

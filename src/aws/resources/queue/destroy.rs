@@ -15,18 +15,18 @@ use crate::aws::progress::{Event, KeptReason};
 use crate::docs::{ResourceKind, remove_bucket_policy_statement};
 use crate::spec::Spec;
 
-/// Whose the queue `name` is by its tags; `None` when it does not exist.
+/// The queue `name`'s URL and whose it is by its tags; `None` when it does
+/// not exist.
 pub(in crate::aws) async fn queue_owner(
     clients: &Clients,
     spec: &Spec,
     name: &str,
-) -> Result<Option<Owner>, AwsError> {
+) -> Result<Option<(String, Owner)>, AwsError> {
     let Some(url) = clients.queue_url(name).await? else {
         return Ok(None);
     };
-    Ok(read_tags(clients, Tagged::Queue { url: &url, name })
-        .await?
-        .map(|tags| owner(&tags, &spec.name)))
+    let tags = read_tags(clients, Tagged::Queue { url: &url, name }).await?;
+    Ok(tags.map(|tags| (url, owner(&tags, &spec.name))))
 }
 
 pub(in crate::aws) async fn queue(
@@ -37,13 +37,9 @@ pub(in crate::aws) async fn queue(
     label: &str,
     run: &mut Run<'_>,
 ) -> Result<(String, Fate), AwsError> {
-    let Some(url) = clients.queue_url(name).await? else {
+    let Some((url, owner)) = queue_owner(clients, spec, name).await? else {
         return Ok((label.to_owned(), Fate::Gone));
     };
-    let Some(tags) = read_tags(clients, Tagged::Queue { url: &url, name }).await? else {
-        return Ok((label.to_owned(), Fate::Gone));
-    };
-    let owner = owner(&tags, &spec.name);
     if owner == Owner::Stack {
         let depth = queue_depth(clients, &url).await?;
         let kind = if main {

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::aws::client::Clients;
 use crate::aws::destroy::run::{Fate, Run};
-use crate::aws::error::{AwsError, ErrorKind, classify, optional};
+use crate::aws::error::{AwsError, classify, optional};
 use crate::aws::observe::{
     RuleState, find_subscription, observe_rule, put_notification, read_notification,
 };
@@ -18,8 +18,6 @@ use crate::docs::{
     rule_matches_bucket,
 };
 use crate::spec::Spec;
-
-use super::observe::subscriptions_to;
 
 pub(in crate::aws) async fn notification(
     clients: &Clients,
@@ -106,39 +104,17 @@ pub(in crate::aws) async fn subscription(
             ))),
         ));
     }
-    unsubscribe(clients, &arn, label).await
+    unsubscribe_step(clients, &arn, label).await
 }
 
-/// The stack's queue's subscriptions to topics other than `current` (the
-/// spec's, when it delivers through SNS), each with its topic: left by an
-/// earlier SNS delivery that no apply has taken out since (or made by
-/// hand), to go with the stack as apply would have removed them. None when listing subscriptions
-/// is denied (plan then sees none either).
-pub(in crate::aws) async fn earlier_subscriptions(
-    clients: &Clients,
-    queue_arn: &str,
-    current: Option<&str>,
-) -> Result<Vec<(String, String)>, AwsError> {
-    match subscriptions_to(clients, queue_arn, current).await {
-        Ok(found) => Ok(found
-            .into_iter()
-            .map(|sub| {
-                let topic = sub.topic().to_owned();
-                (sub.arn, topic)
-            })
-            .collect()),
-        Err(e) if e.kind == ErrorKind::AccessDenied || e.is_not_found() => Ok(Vec::new()),
-        Err(e) => Err(e),
-    }
-}
+/// What an unsubscribe did, in words.
+pub(in crate::aws) const UNSUBSCRIBED: &str =
+    "unsubscribed (the topic and its other subscriptions unchanged)";
 
 /// Unsubscribes `arn` (a subscription of the stack's queue); the topic, its
-/// policy and its other subscriptions stay as they are.
-pub(in crate::aws) async fn unsubscribe(
-    clients: &Clients,
-    arn: &str,
-    label: &str,
-) -> Result<(String, Fate), AwsError> {
+/// policy and its other subscriptions stay as they are. `false` when it was
+/// gone already.
+pub(in crate::aws) async fn unsubscribe(clients: &Clients, arn: &str) -> Result<bool, AwsError> {
     let unsubscribed = clients
         .sns
         .unsubscribe()
@@ -146,15 +122,21 @@ pub(in crate::aws) async fn unsubscribe(
         .send()
         .await
         .map_err(|e| classify("sns:Unsubscribe", arn, e));
-    Ok((
-        label.to_owned(),
-        match optional(unsubscribed)? {
-            Some(_) => Fate::Removed(
-                "unsubscribed (the topic and its other subscriptions unchanged)".to_owned(),
-            ),
-            None => Fate::Gone,
-        },
-    ))
+    Ok(optional(unsubscribed)?.is_some())
+}
+
+/// [`unsubscribe`] as destroy reports it, under `label`.
+pub(in crate::aws) async fn unsubscribe_step(
+    clients: &Clients,
+    arn: &str,
+    label: &str,
+) -> Result<(String, Fate), AwsError> {
+    let fate = if unsubscribe(clients, arn).await? {
+        Fate::Removed(UNSUBSCRIBED.to_owned())
+    } else {
+        Fate::Gone
+    };
+    Ok((label.to_owned(), fate))
 }
 
 /// Removes our target from the rule, then the rule when it is the stack's

@@ -119,12 +119,8 @@ pub fn notification_to_json(
 }
 
 pub(in crate::aws) fn events_of(entry: &Value) -> Vec<S3Event> {
-    entry
-        .get("Events")
-        .and_then(Value::as_array)
+    crate::docs::entry_events(entry)
         .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
         .map(S3Event::from)
         .collect()
 }
