@@ -971,3 +971,29 @@ fn a_caller_that_may_not_list_is_told_what_could_not_be_looked_for() {
         "{roles}"
     );
 }
+
+/// SNS refusing to list subscriptions (throttled past the SDK's retries):
+/// plan says the stack's queue's subscriptions could not be listed, and what
+/// that leaves, instead of planning as though it had none.
+#[test]
+fn a_subscription_listing_that_fails_is_a_plan_note() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    applied(&server, dir, &[]);
+    server.faults(json!({"throttle": [
+        {"service": "sns", "action": "sns:ListSubscriptions", "count": 50}
+    ]}));
+    let planned = sluice_run(&server, dir, &["plan", "--config", "spec.json"]);
+    let text = said(&planned);
+    assert_eq!(planned.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("the stack's queue's subscriptions could not be listed ("),
+        "{text}"
+    );
+    assert!(
+        text.contains("one to a topic the spec does not deliver through would stay"),
+        "{text}"
+    );
+    assert!(server.injected()["throttled"].as_u64().unwrap_or(0) >= 1);
+}
