@@ -212,6 +212,20 @@ const SIGNATURE_CODES: &[&str] = &[
     "RequestInTheFuture",
 ];
 
+/// Awaits one SDK call, its error classified as `action` on `resource`:
+/// the calls whose builders differ only in type (a role's, a user's and a
+/// group's detach) share their handling through it.
+pub async fn sent<T, E>(
+    action: &'static str,
+    resource: impl Into<String>,
+    call: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+) -> Result<T, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    call.await.map_err(|e| classify(action, resource, e))
+}
+
 /// Classifies any SDK error of any of the four clients.
 pub fn classify<E>(
     action: &'static str,

@@ -55,7 +55,7 @@ pub use bucket::bucket_dependents;
 pub(crate) use orphan::retire_orphan;
 
 use bucket::{bucket, count_objects};
-use iam::{policy, role, user};
+use iam::{Identity, identity, policy};
 use orphan::remove_orphan;
 use queue::{queue, queue_owner};
 use route::{eventbridge_setting, notification, rule, rule_owner, subscription, unsubscribe_step};
@@ -210,7 +210,7 @@ pub async fn destroy(
                 if spec.role.enabled {
                     let label = format!("role {}", spec.role.name);
                     let started = run.start(kind, &label);
-                    let result = role(clients, &spec, &label, &mut run).await;
+                    let result = identity(clients, &spec, Identity::Role, &label, &mut run).await;
                     run.end(kind, started, result)?;
                 }
             }
@@ -218,7 +218,7 @@ pub async fn destroy(
                 if spec.user.enabled {
                     let label = format!("user {}", spec.user.name);
                     let started = run.start(kind, &label);
-                    let result = user(clients, &spec, &label, &mut run).await;
+                    let result = identity(clients, &spec, Identity::User, &label, &mut run).await;
                     run.end(kind, started, result)?;
                 }
             }

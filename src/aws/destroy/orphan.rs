@@ -2,7 +2,7 @@
 //! destroy removes the stack's own, and, for apply, one at a time.
 
 use super::DestroyReport;
-use super::iam::{policy, role, user};
+use super::iam::{Identity, identity, policy};
 use super::queue::queue;
 use super::run::{Fate, Run};
 use crate::aws::client::Clients;
@@ -52,7 +52,7 @@ pub(super) async fn remove_orphan(
     match orphan.kind {
         OrphanKind::Role => {
             earlier.role.name = orphan.name.clone();
-            role(clients, &earlier, label, run).await
+            identity(clients, &earlier, Identity::Role, label, run).await
         }
         OrphanKind::Policy => {
             earlier.policy.name = orphan.name.clone();
@@ -60,7 +60,7 @@ pub(super) async fn remove_orphan(
         }
         OrphanKind::User => {
             earlier.user.name = orphan.name.clone();
-            user(clients, &earlier, label, run).await
+            identity(clients, &earlier, Identity::User, label, run).await
         }
         OrphanKind::Queue => queue(clients, &earlier, &orphan.name, true, label, run).await,
     }

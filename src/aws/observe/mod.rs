@@ -66,8 +66,22 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         spec
     };
     let arns = Arns::of(spec);
-    let wanted = |kind: ResourceKind| kind.wanted(spec);
+    let account = identity.account.as_str();
     let (
+        (policy, role, user),
+        (bucket, dlq, queue),
+        (subscription, earlier_subscriptions, rule),
+        alarms,
+        orphans,
+    ) = tokio::join!(
+        identities(clients, spec, &arns, account),
+        stores(clients, spec, account),
+        route(clients, spec, &arns),
+        super::resources::alarms::observe_alarms(clients, spec),
+        super::orphans::find(clients, spec, account),
+    );
+    Observation {
+        identity,
         policy,
         role,
         user,
@@ -79,7 +93,23 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         rule,
         alarms,
         orphans,
-    ) = tokio::join!(
+    }
+}
+
+/// The permissions policy, the role and the user, with which of the user's
+/// keys had their secret saved here.
+async fn identities(
+    clients: &Clients,
+    spec: &Spec,
+    arns: &Arns,
+    account: &str,
+) -> (
+    Observed<PolicyState>,
+    Observed<RoleState>,
+    Observed<UserState>,
+) {
+    let wanted = |kind: ResourceKind| kind.wanted(spec);
+    let (policy, role, user) = tokio::join!(
         observe_policy(clients, &arns.policy),
         async {
             if wanted(ResourceKind::Role) {
@@ -102,21 +132,70 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
                 }
             }
         },
-        observe_bucket(clients, &spec.bucket.name, &identity.account, &spec.region),
-        async {
-            if wanted(ResourceKind::DeadLetterQueue) {
-                observe_queue(clients, &spec.queue.dead_letter.name).await
+    );
+    let user = user.map(|found| {
+        found.map(|mut u| {
+            let saved = super::journal::default_dir()
+                .map(|dir| super::journal::keys::saved(&dir, account, &spec.user.name))
+                .unwrap_or_default();
+            u.unsaved_keys.retain(|k| !saved.contains_key(k));
+            u
+        })
+    });
+    (policy, role, user)
+}
+
+/// The bucket (with the apply that claimed it, while it is untagged), the
+/// dead-letter queue and the queue.
+async fn stores(
+    clients: &Clients,
+    spec: &Spec,
+    account: &str,
+) -> (
+    Observed<BucketState>,
+    Observed<QueueState>,
+    Observed<QueueState>,
+) {
+    let queue_of = |kind: ResourceKind, name: &str| {
+        let name = name.to_owned();
+        async move {
+            if kind.wanted(spec) {
+                observe_queue(clients, &name).await
             } else {
                 Ok(None)
             }
-        },
-        async {
-            if wanted(ResourceKind::Queue) {
-                observe_queue(clients, &spec.queue.name).await
-            } else {
-                Ok(None)
+        }
+    };
+    let (bucket, dlq, queue) = tokio::join!(
+        observe_bucket(clients, &spec.bucket.name, account, &spec.region),
+        queue_of(ResourceKind::DeadLetterQueue, &spec.queue.dead_letter.name),
+        queue_of(ResourceKind::Queue, &spec.queue.name),
+    );
+    // An untagged bucket this stack's apply made and did not finish tagging.
+    let bucket = bucket.map(|found| {
+        found.map(|mut b| {
+            if !b.tags.contains_key(crate::docs::STACK_TAG) {
+                b.created_by = super::journal::default_dir()
+                    .and_then(|dir| super::journal::claimed_by(&dir, account, &spec.bucket.name));
             }
-        },
+            b
+        })
+    });
+    (bucket, dlq, queue)
+}
+
+/// The route into the queue: its subscription to the spec's topic, its
+/// subscriptions to other topics, and the EventBridge rule.
+async fn route(
+    clients: &Clients,
+    spec: &Spec,
+    arns: &Arns,
+) -> (
+    Observed<SubscriptionState>,
+    Result<Vec<SubscriptionState>, AwsError>,
+    Observed<RuleState>,
+) {
+    tokio::join!(
         async {
             match spec.sns_topic() {
                 Some(topic) => observe_subscription(clients, topic, &arns.queue).await,
@@ -131,7 +210,7 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
             }
         },
         async {
-            if wanted(ResourceKind::Rule) {
+            if ResourceKind::Rule.wanted(spec) {
                 observe_rule(clients, &spec.notification.id).await
             } else if spec.notification.id.is_empty() {
                 Ok(None)
@@ -145,44 +224,7 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
                 }
             }
         },
-        super::resources::alarms::observe_alarms(clients, spec),
-        super::orphans::find(clients, spec, &identity.account),
-    );
-    // Which of the user's keys had their secret saved here.
-    let user = user.map(|found| {
-        found.map(|mut u| {
-            let saved = super::journal::default_dir()
-                .map(|dir| super::journal::keys::saved(&dir, &identity.account, &spec.user.name))
-                .unwrap_or_default();
-            u.unsaved_keys.retain(|k| !saved.contains_key(k));
-            u
-        })
-    });
-    // An untagged bucket this stack's apply made and did not finish tagging.
-    let bucket = bucket.map(|found| {
-        found.map(|mut b| {
-            if !b.tags.contains_key(crate::docs::STACK_TAG) {
-                b.created_by = super::journal::default_dir().and_then(|dir| {
-                    super::journal::claimed_by(&dir, &identity.account, &spec.bucket.name)
-                });
-            }
-            b
-        })
-    });
-    Observation {
-        identity,
-        policy,
-        role,
-        user,
-        bucket,
-        dlq,
-        queue,
-        subscription,
-        earlier_subscriptions,
-        rule,
-        alarms,
-        orphans,
-    }
+    )
 }
 
 #[cfg(test)]

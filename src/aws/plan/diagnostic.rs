@@ -103,18 +103,12 @@ pub enum PlanNote {
         name: String,
         stack: String,
     },
-    /// Another managed policy attached to the role.
-    ForeignAttachment {
+    /// A grant of the role beside the stack's policy; `broad` when it
+    /// grants far more than a connector needs (an inline policy: every
+    /// action on every resource).
+    OtherGrant {
         role: String,
-        arn: String,
-        /// It grants far more than a connector needs.
-        broad: bool,
-    },
-    /// An inline policy of the role.
-    InlinePolicy {
-        role: String,
-        policy: String,
-        /// It allows every action on every resource.
+        grant: RoleGrant,
         broad: bool,
     },
     /// An access key of the user whose secret sluice did not save.
@@ -144,6 +138,15 @@ pub enum PlanNote {
     OrphansUnknown(AwsError),
     /// The stack's alarm topic, deleted with its subscriptions.
     RetiredAlarmTopic { name: String, emails: Vec<String> },
+}
+
+/// What a role has beside the stack's policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleGrant {
+    /// Another managed policy attached, by its ARN.
+    Attached(String),
+    /// An inline policy, by its name.
+    Inline(String),
 }
 
 impl PlanError {
@@ -181,9 +184,7 @@ impl PlanNote {
                 Some(ResourceKind::Bucket)
             }
             PlanNote::NoStackTag { resource, .. } => Some(*resource),
-            PlanNote::ForeignAttachment { .. } | PlanNote::InlinePolicy { .. } => {
-                Some(ResourceKind::Role)
-            }
+            PlanNote::OtherGrant { .. } => Some(ResourceKind::Role),
             PlanNote::UnsavedKey { .. } | PlanNote::RetiredUser { .. } => Some(ResourceKind::User),
             PlanNote::EntryRecognised { .. }
             | PlanNote::OtherEntries { .. }
@@ -346,7 +347,11 @@ impl fmt::Display for PlanNote {
                 "{} {name} carries no {STACK_TAG} tag (CloudFormation makes policies so): apply tags it {STACK_TAG}={stack}",
                 resource.as_str()
             ),
-            PlanNote::ForeignAttachment { role, arn, broad } => {
+            PlanNote::OtherGrant {
+                role,
+                grant: RoleGrant::Attached(arn),
+                broad,
+            } => {
                 let broad = if *broad {
                     ", which grants far more than a connector needs"
                 } else {
@@ -354,9 +359,9 @@ impl fmt::Display for PlanNote {
                 };
                 write!(f, "role {role} also has the policy {arn} attached{broad}: {GRANTS_TOO}")
             }
-            PlanNote::InlinePolicy {
+            PlanNote::OtherGrant {
                 role,
-                policy,
+                grant: RoleGrant::Inline(policy),
                 broad,
             } => {
                 let broad = if *broad {

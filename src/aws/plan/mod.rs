@@ -18,7 +18,7 @@ use crate::spec::{Delivery, Spec};
 mod diagnostic;
 mod retire;
 
-pub use diagnostic::{PlanError, PlanNote, Remedy};
+pub use diagnostic::{PlanError, PlanNote, Remedy, RoleGrant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -203,16 +203,16 @@ pub(super) fn foreign_grants(
     notes: &mut Vec<PlanNote>,
 ) {
     for arn in role.attached.iter().filter(|a| *a != ours) {
-        notes.push(PlanNote::ForeignAttachment {
+        notes.push(PlanNote::OtherGrant {
             role: name.to_owned(),
-            arn: arn.clone(),
+            grant: RoleGrant::Attached(arn.clone()),
             broad: role.broad.contains(arn),
         });
     }
     for (policy, broad) in &role.inline {
-        notes.push(PlanNote::InlinePolicy {
+        notes.push(PlanNote::OtherGrant {
             role: name.to_owned(),
-            policy: policy.clone(),
+            grant: RoleGrant::Inline(policy.clone()),
             broad: *broad,
         });
     }

@@ -3,9 +3,12 @@
 //! policy versions, inline policies, instance profiles, access keys, the
 //! login profile).
 
+use aws_sdk_iam::config::http::HttpResponse;
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+
 use crate::aws::client::Clients;
 use crate::aws::destroy::run::{Fate, Run};
-use crate::aws::error::{AwsError, classify, optional};
+use crate::aws::error::{AwsError, classify, optional, sent};
 use crate::aws::ownership::{Owner, Tagged, not_ours, owner, read_tags};
 use crate::aws::progress::KeptReason;
 use crate::docs::{Arns, ResourceKind};
@@ -84,12 +87,8 @@ pub(in crate::aws) async fn policy(
     }
 
     // Its versions but the default one, then the policy.
-    let versions = iam
-        .list_policy_versions()
-        .policy_arn(arn)
-        .send()
-        .await
-        .map_err(|e| classify("iam:ListPolicyVersions", arn, e))?;
+    let call = iam.list_policy_versions().policy_arn(arn);
+    let versions = sent("iam:ListPolicyVersions", arn, call.send()).await?;
     for version in versions.versions() {
         let Some(id) = version.version_id() else {
             continue;
@@ -97,22 +96,11 @@ pub(in crate::aws) async fn policy(
         if version.is_default_version() {
             continue;
         }
-        ignore_not_found(
-            iam.delete_policy_version()
-                .policy_arn(arn)
-                .version_id(id)
-                .send()
-                .await
-                .map_err(|e| classify("iam:DeletePolicyVersion", arn, e)),
-        )?;
+        let call = iam.delete_policy_version().policy_arn(arn).version_id(id);
+        removed("iam:DeletePolicyVersion", arn, call.send()).await?;
     }
-    if !ignore_not_found(
-        iam.delete_policy()
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(|e| classify("iam:DeletePolicy", arn, e)),
-    )? {
+    let call = iam.delete_policy().policy_arn(arn);
+    if !removed("iam:DeletePolicy", arn, call.send()).await? {
         return Ok((label.to_owned(), Fate::Gone));
     }
     let attached = roles.len() + users.len() + groups.len();
@@ -125,26 +113,47 @@ pub(in crate::aws) async fn policy(
     ))
 }
 
-pub(in crate::aws) async fn role(
+/// The spec's role or user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::aws) enum Identity {
+    Role,
+    User,
+}
+
+/// Deletes the spec's role or user when it carries the stack's tag, with
+/// what IAM wants gone first; another's is kept and said whose.
+pub(in crate::aws) async fn identity(
     clients: &Clients,
     spec: &Spec,
+    which: Identity,
     label: &str,
     run: &mut Run<'_>,
 ) -> Result<(String, Fate), AwsError> {
-    let iam = &clients.iam;
-    let name = spec.role.name.as_str();
-    if let Err(fate) = the_stacks(clients, Tagged::Role(name), &spec.name).await? {
-        return Ok((label.to_owned(), fate));
-    }
+    let tagged = match which {
+        Identity::Role => Tagged::Role(&spec.role.name),
+        Identity::User => Tagged::User(&spec.user.name),
+    };
+    let fate = match the_stacks(clients, tagged, &spec.name).await? {
+        Err(fate) => fate,
+        Ok(()) if which == Identity::Role => {
+            delete_role(&clients.iam, &spec.role.name, run).await?
+        }
+        Ok(()) => delete_user(&clients.iam, spec, run).await?,
+    };
+    Ok((label.to_owned(), fate))
+}
 
+async fn delete_role(
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+    run: &mut Run<'_>,
+) -> Result<Fate, AwsError> {
     // IAM deletes a role only once nothing is attached to it.
-    let attached = iam
+    let call = iam
         .list_attached_role_policies()
         .role_name(name)
-        .max_items(1000)
-        .send()
-        .await
-        .map_err(|e| classify("iam:ListAttachedRolePolicies", name, e))?;
+        .max_items(1000);
+    let attached = sent("iam:ListAttachedRolePolicies", name, call.send()).await?;
     for policy in attached.attached_policies() {
         let Some(arn) = policy.policy_arn() else {
             continue;
@@ -152,83 +161,55 @@ pub(in crate::aws) async fn role(
         detach(iam, Holder::Role(name), arn).await?;
         run.note(ResourceKind::Role, format!("detached policy {arn}"));
     }
-    let inline = iam
-        .list_role_policies()
-        .role_name(name)
-        .max_items(1000)
-        .send()
-        .await
-        .map_err(|e| classify("iam:ListRolePolicies", name, e))?;
+    let call = iam.list_role_policies().role_name(name).max_items(1000);
+    let inline = sent("iam:ListRolePolicies", name, call.send()).await?;
     for policy in inline.policy_names() {
-        ignore_not_found(
-            iam.delete_role_policy()
-                .role_name(name)
-                .policy_name(policy)
-                .send()
-                .await
-                .map_err(|e| classify("iam:DeleteRolePolicy", name, e)),
-        )?;
+        let call = iam.delete_role_policy().role_name(name).policy_name(policy);
+        removed("iam:DeleteRolePolicy", name, call.send()).await?;
         run.note(
             ResourceKind::Role,
             format!("deleted inline policy {policy}"),
         );
     }
-    let profiles = iam
+    let call = iam
         .list_instance_profiles_for_role()
         .role_name(name)
-        .max_items(1000)
-        .send()
-        .await
-        .map_err(|e| classify("iam:ListInstanceProfilesForRole", name, e))?;
+        .max_items(1000);
+    let profiles = sent("iam:ListInstanceProfilesForRole", name, call.send()).await?;
     for profile in profiles.instance_profiles() {
         let profile = profile.instance_profile_name();
-        ignore_not_found(
-            iam.remove_role_from_instance_profile()
-                .role_name(name)
-                .instance_profile_name(profile)
-                .send()
-                .await
-                .map_err(|e| classify("iam:RemoveRoleFromInstanceProfile", name, e)),
-        )?;
+        let call = iam
+            .remove_role_from_instance_profile()
+            .role_name(name)
+            .instance_profile_name(profile);
+        removed("iam:RemoveRoleFromInstanceProfile", name, call.send()).await?;
         run.note(
             ResourceKind::Role,
             format!("removed from instance profile {profile}"),
         );
     }
-    if !ignore_not_found(
-        iam.delete_role()
-            .role_name(name)
-            .send()
-            .await
-            .map_err(|e| classify("iam:DeleteRole", name, e)),
-    )? {
-        return Ok((label.to_owned(), Fate::Gone));
+    let call = iam.delete_role().role_name(name);
+    if !removed("iam:DeleteRole", name, call.send()).await? {
+        return Ok(Fate::Gone);
     }
-    Ok((label.to_owned(), Fate::Removed("deleted".to_owned())))
+    Ok(Fate::Removed("deleted".to_owned()))
 }
 
-pub(in crate::aws) async fn user(
-    clients: &Clients,
+async fn delete_user(
+    iam: &aws_sdk_iam::Client,
     spec: &Spec,
-    label: &str,
     run: &mut Run<'_>,
-) -> Result<(String, Fate), AwsError> {
-    let iam = &clients.iam;
+) -> Result<Fate, AwsError> {
     let name = spec.user.name.as_str();
-    if let Err(fate) = the_stacks(clients, Tagged::User(name), &spec.name).await? {
-        return Ok((label.to_owned(), fate));
-    }
 
     // Policies or groups of others on it: someone relies on this user.
     let ours = Arns::of(spec).policy;
     let mut others: Vec<String> = Vec::new();
-    let attached = iam
+    let call = iam
         .list_attached_user_policies()
         .user_name(name)
-        .max_items(1000)
-        .send()
-        .await
-        .map_err(|e| classify("iam:ListAttachedUserPolicies", name, e))?;
+        .max_items(1000);
+    let attached = sent("iam:ListAttachedUserPolicies", name, call.send()).await?;
     others.extend(
         attached
             .attached_policies()
@@ -237,26 +218,16 @@ pub(in crate::aws) async fn user(
             .filter(|arn| *arn != ours)
             .map(|arn| format!("policy {arn}")),
     );
-    let inline = iam
-        .list_user_policies()
-        .user_name(name)
-        .max_items(1000)
-        .send()
-        .await
-        .map_err(|e| classify("iam:ListUserPolicies", name, e))?;
+    let call = iam.list_user_policies().user_name(name).max_items(1000);
+    let inline = sent("iam:ListUserPolicies", name, call.send()).await?;
     others.extend(
         inline
             .policy_names()
             .iter()
             .map(|p| format!("inline policy {p}")),
     );
-    let groups = iam
-        .list_groups_for_user()
-        .user_name(name)
-        .max_items(1000)
-        .send()
-        .await
-        .map_err(|e| classify("iam:ListGroupsForUser", name, e))?;
+    let call = iam.list_groups_for_user().user_name(name).max_items(1000);
+    let groups = sent("iam:ListGroupsForUser", name, call.send()).await?;
     others.extend(
         groups
             .groups()
@@ -264,35 +235,21 @@ pub(in crate::aws) async fn user(
             .map(|g| format!("group {}", g.group_name())),
     );
     if !others.is_empty() {
-        return Ok((
-            label.to_owned(),
-            Fate::Kept(KeptReason::InUse(format!(
-                "it also has {}, which sluice never gives it: someone relies on this user; remove those to let sluice delete it",
-                others.join(", ")
-            ))),
-        ));
+        return Ok(Fate::Kept(KeptReason::InUse(format!(
+            "it also has {}, which sluice never gives it: someone relies on this user; remove those to let sluice delete it",
+            others.join(", ")
+        ))));
     }
 
     // IAM deletes a user only once its keys, our policy and password are gone.
-    let keys = iam
-        .list_access_keys()
-        .user_name(name)
-        .max_items(1000)
-        .send()
-        .await
-        .map_err(|e| classify("iam:ListAccessKeys", name, e))?;
+    let call = iam.list_access_keys().user_name(name).max_items(1000);
+    let keys = sent("iam:ListAccessKeys", name, call.send()).await?;
     for key in keys.access_key_metadata() {
         let Some(id) = key.access_key_id() else {
             continue;
         };
-        ignore_not_found(
-            iam.delete_access_key()
-                .user_name(name)
-                .access_key_id(id)
-                .send()
-                .await
-                .map_err(|e| classify("iam:DeleteAccessKey", name, e)),
-        )?;
+        let call = iam.delete_access_key().user_name(name).access_key_id(id);
+        removed("iam:DeleteAccessKey", name, call.send()).await?;
         run.note(ResourceKind::User, format!("deleted access key {id}"));
     }
     for policy in attached.attached_policies() {
@@ -302,23 +259,13 @@ pub(in crate::aws) async fn user(
         detach(iam, Holder::User(name), arn).await?;
         run.note(ResourceKind::User, format!("detached policy {arn}"));
     }
-    ignore_not_found(
-        iam.delete_login_profile()
-            .user_name(name)
-            .send()
-            .await
-            .map_err(|e| classify("iam:DeleteLoginProfile", name, e)),
-    )?;
-    if !ignore_not_found(
-        iam.delete_user()
-            .user_name(name)
-            .send()
-            .await
-            .map_err(|e| classify("iam:DeleteUser", name, e)),
-    )? {
-        return Ok((label.to_owned(), Fate::Gone));
+    let call = iam.delete_login_profile().user_name(name);
+    removed("iam:DeleteLoginProfile", name, call.send()).await?;
+    let call = iam.delete_user().user_name(name);
+    if !removed("iam:DeleteUser", name, call.send()).await? {
+        return Ok(Fate::Gone);
     }
-    Ok((label.to_owned(), Fate::Removed("deleted".to_owned())))
+    Ok(Fate::Removed("deleted".to_owned()))
 }
 
 /// Whether the role or user `what` names is the stack's (by its tag): `Err`
@@ -363,36 +310,32 @@ async fn detach(
     holder: Holder<'_>,
     arn: &str,
 ) -> Result<bool, AwsError> {
-    let result = match holder {
-        Holder::Role(name) => iam
-            .detach_role_policy()
-            .role_name(name)
-            .policy_arn(arn)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| classify("iam:DetachRolePolicy", name, e)),
-        Holder::User(name) => iam
-            .detach_user_policy()
-            .user_name(name)
-            .policy_arn(arn)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| classify("iam:DetachUserPolicy", name, e)),
-        Holder::Group(name) => iam
-            .detach_group_policy()
-            .group_name(name)
-            .policy_arn(arn)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| classify("iam:DetachGroupPolicy", name, e)),
-    };
-    ignore_not_found(result)
+    match holder {
+        Holder::Role(name) => {
+            let call = iam.detach_role_policy().role_name(name).policy_arn(arn);
+            removed("iam:DetachRolePolicy", name, call.send()).await
+        }
+        Holder::User(name) => {
+            let call = iam.detach_user_policy().user_name(name).policy_arn(arn);
+            removed("iam:DetachUserPolicy", name, call.send()).await
+        }
+        Holder::Group(name) => {
+            let call = iam.detach_group_policy().group_name(name).policy_arn(arn);
+            removed("iam:DetachGroupPolicy", name, call.send()).await
+        }
+    }
 }
 
-/// `Ok(true)` when the call succeeded, `Ok(false)` when its target was already gone.
-fn ignore_not_found<T>(result: Result<T, AwsError>) -> Result<bool, AwsError> {
-    optional(result).map(|o| o.is_some())
+/// Awaits one call that removes something: `Ok(true)` when it did,
+/// `Ok(false)` when its target was already gone; its error classified as
+/// `action` on `resource`.
+async fn removed<T, E>(
+    action: &'static str,
+    resource: &str,
+    call: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+) -> Result<bool, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    optional(sent(action, resource, call).await).map(|o| o.is_some())
 }

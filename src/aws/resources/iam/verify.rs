@@ -19,28 +19,15 @@ pub(in crate::aws) async fn role_checks(
     options: &VerifyOptions,
     run: &mut Run<'_>,
 ) {
-    let Stack {
-        clients,
-        spec,
-        arns,
-        queue_url,
-        object,
-    } = *stack;
+    let Stack { clients, spec, .. } = *stack;
     let title = format!("assume role {}", spec.role.name);
-    if !spec.role.enabled {
-        run.not_available(
-            CheckId::RoleAssume,
-            title,
-            "the spec has no role (role.enabled is false)",
-        );
-        return;
-    }
-    let Some(identity) = identity else {
-        run.not_available(
-            CheckId::RoleAssume,
-            title,
-            "the caller's identity is unknown",
-        );
+    let (true, Some(identity)) = (spec.role.enabled, identity) else {
+        let why = if spec.role.enabled {
+            "the caller's identity is unknown"
+        } else {
+            "the spec has no role (role.enabled is false)"
+        };
+        run.not_available(CheckId::RoleAssume, title, why);
         return;
     };
     let started = run.start(CheckId::RoleAssume, title);
@@ -59,7 +46,7 @@ pub(in crate::aws) async fn role_checks(
             return;
         }
     };
-    if !trusts(&role.trust_policy, identity, arns.partition) {
+    if !trusts(&role.trust_policy, identity, stack.arns.partition) {
         let why = if spec.vendor_trust_pending() {
             format!(
                 "the role trusts nobody until {}'s values are given (step 2 of 2): its access cannot be tried yet",
@@ -106,13 +93,14 @@ pub(in crate::aws) async fn role_checks(
             clients,
             &assumed,
             spec,
-            queue_url,
+            stack.queue_url,
             options.probe_busy_queue,
             &mut first,
             run,
         )
         .await;
     }
+    let object = stack.object;
     data_checks(&ROLE, &assumed, spec, object, uploaded, &mut first, run).await;
 }
 
@@ -124,13 +112,7 @@ pub(in crate::aws) async fn user_checks(
     uploaded: bool,
     run: &mut Run<'_>,
 ) {
-    let Stack {
-        clients,
-        spec,
-        arns,
-        object,
-        ..
-    } = *stack;
+    let Stack { clients, spec, .. } = *stack;
     if !spec.user.enabled {
         return;
     }
@@ -158,7 +140,7 @@ pub(in crate::aws) async fn user_checks(
         )
         .await;
     match known {
-        Ok(identity) if identity.arn == arns.user => {
+        Ok(identity) if identity.arn == stack.arns.user => {
             run.finish(
                 CheckId::UserKey,
                 started,
@@ -185,7 +167,7 @@ pub(in crate::aws) async fn user_checks(
         &USER,
         &as_user,
         spec,
-        object,
+        stack.object,
         uploaded,
         &mut wait.again(),
         run,
