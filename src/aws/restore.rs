@@ -13,7 +13,7 @@ use super::observe::{observe_policy, put_notification, read_bucket_policy, read_
 use super::progress::{Reporter, StepId, StepOutcome};
 use super::resources::bucket::apply::put_bucket_setting;
 use super::resources::iam::apply::make_room_for_version;
-use crate::docs::desired::expand_json_attributes;
+use crate::docs::QueueAttributes;
 use crate::docs::diff::{DiffLine, json_diff};
 use crate::docs::{ResourceKind, three_way};
 use serde_json::Value;
@@ -160,7 +160,7 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                     None => attributes.clone(),
                 };
                 let shown = |m: &BTreeMap<String, String>| {
-                    expand_json_attributes(&Value::Object(
+                    crate::docs::json(&QueueAttributes::expanded(
                         m.iter()
                             .filter(|(k, _)| attributes.contains_key(*k))
                             .map(|(k, v)| (k.clone(), Value::String(v.clone())))

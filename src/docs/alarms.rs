@@ -385,12 +385,11 @@ pub fn alarm_probe_policy(probe_arn: &str, topic_arn: &str) -> Value {
 
 /// The topic's document in a plan: its access policy and the e-mail
 /// address subscribed to it.
-pub fn alarm_topic_document(spec: &Spec) -> Value {
-    let mut doc = json!({ "Policy": alarm_topic_policy(spec) });
-    if let Some(email) = &spec.alarms.email {
-        doc["EmailSubscription"] = json!(email);
+pub fn alarm_topic_document(spec: &Spec) -> super::AlarmTopicDocument {
+    super::AlarmTopicDocument {
+        policy: alarm_topic_policy(spec),
+        email_subscription: spec.alarms.email.clone(),
     }
-    doc
 }
 
 #[cfg(test)]

@@ -2,11 +2,12 @@
 //! exists and an apply puts in place.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::{
-    Arns, EVENTBRIDGE_KEY, bucket_document, dlq_attributes, merge, notification_entry,
-    permissions_policy, queue_attributes, rule_document, subscription_document, trust_policy,
+    Arns, Document, EVENTBRIDGE_KEY, QueueAttributes, RoleDocument, UserDocument, bucket_document,
+    dlq_attributes, merge, notification_entry, permissions_policy, queue_attributes, rule_document,
+    subscription_document, trust_policy,
 };
 use crate::spec::{Delivery, Spec};
 
@@ -121,7 +122,7 @@ pub struct Desired {
     pub name: String,
     /// `false` when the spec adopts an existing resource instead of creating it.
     pub create: bool,
-    pub document: Value,
+    pub document: Document,
 }
 
 /// Every resource of the spec, in the order an apply creates them: each
@@ -142,7 +143,7 @@ impl ResourceKind {
     /// queue without attributes, a pipeline without delivery). Asked only of
     /// a kind the spec wants.
     fn desired(self, spec: &Spec, arns: &Arns) -> Vec<Desired> {
-        let one = |name: &str, create: bool, document: Value| {
+        let one = |name: &str, create: bool, document: Document| {
             vec![Desired {
                 kind: self,
                 name: name.to_owned(),
@@ -151,58 +152,77 @@ impl ResourceKind {
             }]
         };
         match self {
-            ResourceKind::Policy => one(&spec.policy.name, true, permissions_policy(spec)),
+            ResourceKind::Policy => one(
+                &spec.policy.name,
+                true,
+                Document::Policy(permissions_policy(spec)),
+            ),
             ResourceKind::Role => one(
                 &spec.role.name,
                 true,
-                json!({
-                    "AssumeRolePolicyDocument": trust_policy(spec),
-                    "AttachedPolicies": [arns.policy],
+                Document::Role(RoleDocument {
+                    assume_role_policy_document: trust_policy(spec),
+                    attached_policies: vec![arns.policy.clone()],
                 }),
             ),
             ResourceKind::User => one(
                 &spec.user.name,
                 true,
-                json!({ "AttachedPolicies": [arns.policy] }),
+                Document::User(UserDocument {
+                    attached_policies: vec![arns.policy.clone()],
+                    access_keys: None,
+                }),
             ),
-            ResourceKind::Bucket => {
-                one(&spec.bucket.name, spec.bucket.create, bucket_document(spec))
-            }
+            ResourceKind::Bucket => one(
+                &spec.bucket.name,
+                spec.bucket.create,
+                Document::Bucket(bucket_document(spec)),
+            ),
             ResourceKind::DeadLetterQueue => match dlq_attributes(spec) {
                 Some(attrs) => one(
                     &spec.queue.dead_letter.name,
                     true,
-                    expand_json_attributes(&attrs),
+                    Document::Queue(QueueAttributes::expanded(object(attrs))),
                 ),
                 None => Vec::new(),
             },
             ResourceKind::Queue => one(
                 &spec.queue.name,
                 spec.queue.create,
-                expand_json_attributes(&queue_attributes(spec)),
+                Document::Queue(QueueAttributes::expanded(object(queue_attributes(spec)))),
             ),
             ResourceKind::Notification => match spec.delivery() {
                 Some(Delivery::Direct) => {
                     let entry = notification_entry(spec);
                     // Against an empty configuration merging cannot conflict.
                     let document = merge(&Value::Null, &entry).unwrap_or(entry);
-                    one(&spec.notification.id, true, document)
+                    one(
+                        &spec.notification.id,
+                        true,
+                        Document::Notification(document),
+                    )
                 }
                 Some(Delivery::Eventbridge) => one(
                     &eventbridge_setting_name(spec),
                     true,
-                    json!({ EVENTBRIDGE_KEY: {} }),
+                    Document::Notification(json!({ EVENTBRIDGE_KEY: {} })),
                 ),
                 Some(Delivery::Sns) | None => Vec::new(),
             },
-            ResourceKind::Subscription => {
-                one(&subscription_name(spec), true, subscription_document(spec))
-            }
-            ResourceKind::Rule => one(&spec.notification.id, true, rule_document(spec)),
+            ResourceKind::Subscription => one(
+                &subscription_name(spec),
+                true,
+                Document::Subscription(subscription_document(spec)),
+            ),
+            ResourceKind::Rule => one(
+                &spec.notification.id,
+                true,
+                Document::Rule(rule_document(spec)),
+            ),
             ResourceKind::AlarmTopic => one(
                 &super::alarm_topic_name(spec),
                 true,
-                super::alarm_topic_document(spec),
+                Document::AlarmTopic(super::alarm_topic_document(spec)),
             ),
             ResourceKind::Alarm => super::alarms(spec)
                 .into_iter()
@@ -210,7 +230,7 @@ impl ResourceKind {
                     kind: self,
                     name: alarm.alarm_name.clone(),
                     create: true,
-                    document: alarm.document(),
+                    document: Document::Alarm(alarm),
                 })
                 .collect(),
         }
@@ -285,25 +305,12 @@ pub fn skipped_because(spec: &Spec, kind: ResourceKind) -> Option<String> {
     }
 }
 
-/// Queue attributes with the JSON-valued ones (`Policy`, `RedrivePolicy`,
-/// `RedriveAllowPolicy`) parsed, so diffs show their structure.
-pub fn expand_json_attributes(attrs: &Value) -> Value {
-    let Some(map) = attrs.as_object() else {
-        return attrs.clone();
-    };
-    let expanded = map
-        .iter()
-        .map(|(k, v)| {
-            let parsed = match (k.as_str(), v.as_str()) {
-                ("Policy" | "RedrivePolicy" | "RedriveAllowPolicy", Some(text)) => {
-                    serde_json::from_str(text).unwrap_or_else(|_| v.clone())
-                }
-                _ => v.clone(),
-            };
-            (k.clone(), parsed)
-        })
-        .collect();
-    Value::Object(expanded)
+/// The fields of a generator's object (none for anything else).
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
 }
 
 #[cfg(test)]
@@ -420,7 +427,7 @@ mod tests {
             .find(|d| d.kind == ResourceKind::Bucket)
             .unwrap();
         assert!(!bucket.create);
-        assert_eq!(bucket.document, json!({}));
+        assert_eq!(bucket.document.to_json(), json!({}));
     }
 
     #[test]
@@ -429,8 +436,14 @@ mod tests {
             .into_iter()
             .find(|d| d.kind == ResourceKind::Queue)
             .unwrap();
-        assert_eq!(queue.document["Policy"]["Id"], "acme-ingest-queue-policy");
-        assert_eq!(queue.document["RedrivePolicy"]["maxReceiveCount"], 5);
-        assert_eq!(queue.document["VisibilityTimeout"], "600");
+        assert_eq!(
+            queue.document.to_json()["Policy"]["Id"],
+            "acme-ingest-queue-policy"
+        );
+        assert_eq!(
+            queue.document.to_json()["RedrivePolicy"]["maxReceiveCount"],
+            5
+        );
+        assert_eq!(queue.document.to_json()["VisibilityTimeout"], "600");
     }
 }

@@ -5,6 +5,7 @@
 mod alarms;
 pub mod desired;
 pub mod diff;
+mod document;
 mod iam;
 mod lint;
 mod notification;
@@ -22,6 +23,10 @@ pub use alarms::{
     makes_alarm_topic,
 };
 pub use desired::{Desired, ResourceKind, desired_state, skipped_because};
+pub use document::{
+    AlarmTopicDocument, BucketDocument, Document, OrphanDocument, QueueAttributes, RoleDocument,
+    RuleDocument, RuleTarget, SubscriptionDocument, UserDocument, json,
+};
 pub use iam::{
     TRUST_POLICY_MAX, TRUST_POLICY_QUOTA, federated_user_name, federation_session_policy,
     permissions_policy, policy_description, policy_size, role_description, trust_policy,

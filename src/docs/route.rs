@@ -7,6 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use super::Arns;
+use super::document::{RuleDocument, RuleTarget, SubscriptionDocument};
 use super::notification::{NotificationFilter, entry_events, entry_filter, events_cover};
 use crate::spec::Spec;
 
@@ -25,15 +26,15 @@ pub const TARGET_ID: &str = "sluice-queue";
 /// values), so the route must not depend on it. The queue receives every
 /// event the topic carries; the consumer takes those outside the spec's
 /// bucket, prefix and suffix off the queue without fetching them.
-pub fn subscription_document(spec: &Spec) -> Value {
+pub fn subscription_document(spec: &Spec) -> SubscriptionDocument {
     let mut attributes = Map::new();
     attributes.insert("RawMessageDelivery".into(), "false".into());
-    json!({
-        "TopicArn": spec.notification.topic_arn.clone().unwrap_or_default(),
-        "Protocol": "sqs",
-        "Endpoint": Arns::of(spec).queue,
-        "Attributes": attributes,
-    })
+    SubscriptionDocument {
+        topic_arn: spec.notification.topic_arn.clone().unwrap_or_default(),
+        protocol: "sqs".into(),
+        endpoint: Arns::of(spec).queue,
+        attributes,
+    }
 }
 
 /// The EventBridge pattern: Object Created in this bucket, for the spec's
@@ -224,14 +225,17 @@ pub fn rule_description(spec: &Spec) -> String {
 }
 
 /// The rule as `aws events describe-rule` and `list-targets-by-rule` report it.
-pub fn rule_document(spec: &Spec) -> Value {
-    json!({
-        "Name": spec.notification.id,
-        "EventPattern": event_pattern(spec),
-        "State": "ENABLED",
-        "Description": rule_description(spec),
-        "Targets": [{ "Id": TARGET_ID, "Arn": Arns::of(spec).queue }],
-    })
+pub fn rule_document(spec: &Spec) -> RuleDocument {
+    RuleDocument {
+        name: spec.notification.id.clone(),
+        event_pattern: event_pattern(spec),
+        state: "ENABLED".into(),
+        description: rule_description(spec),
+        targets: vec![RuleTarget {
+            id: TARGET_ID.into(),
+            arn: Arns::of(spec).queue,
+        }],
+    }
 }
 
 /// Whether a notification configuration has EventBridge delivery on.
@@ -343,7 +347,7 @@ mod tests {
     fn the_subscription_carries_no_body_filter() {
         let spec = routed(Delivery::Sns);
         assert_eq!(
-            subscription_document(&spec),
+            crate::docs::json(&subscription_document(&spec)),
             json!({
                 "TopicArn": "arn:aws:sns:us-west-2:123456789012:uploads",
                 "Protocol": "sqs",
@@ -358,7 +362,7 @@ mod tests {
         let mut spec = routed(Delivery::Eventbridge);
         spec.bucket.suffix = ".json*".into();
         assert_eq!(
-            rule_document(&spec),
+            crate::docs::json(&rule_document(&spec)),
             json!({
                 "Name": "acme-ingest-object-created",
                 "EventPattern": {

@@ -1,7 +1,7 @@
 //! Bucket settings and the deny-insecure-transport bucket policy statement.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::{Arns, POLICY_VERSION};
 use crate::spec::{BucketEncryption, ObjectOwnership, Spec};
@@ -93,12 +93,8 @@ pub fn bucket_parts(spec: &Spec) -> Vec<(BucketPart, Value)> {
 }
 
 /// The bucket's document: its parts under their keys.
-pub fn bucket_document(spec: &Spec) -> Value {
-    let parts: Map<String, Value> = bucket_parts(spec)
-        .into_iter()
-        .map(|(part, value)| (part.key().to_owned(), value))
-        .collect();
-    Value::Object(parts)
+pub fn bucket_document(spec: &Spec) -> super::BucketDocument {
+    bucket_parts(spec).into_iter().collect()
 }
 
 /// `PutPublicAccessBlock`'s configuration, block by block.

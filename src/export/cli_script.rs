@@ -135,16 +135,14 @@ fn documents(out: &mut String, kind: ResourceKind, s: &Spec) {
             // What a direct delivery of this stack left is recognised and removed.
             embed(out, "notification-entry.json", &notification_entry(s));
             // As `aws sns subscribe --attributes` takes them: every value a string.
-            let attributes: serde_json::Map<String, Value> =
-                docs::subscription_document(s)["Attributes"]
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, v)| {
-                        let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-                        (k.clone(), Value::String(text))
-                    })
-                    .collect();
+            let attributes: serde_json::Map<String, Value> = docs::subscription_document(s)
+                .attributes
+                .iter()
+                .map(|(k, v)| {
+                    let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                    (k.clone(), Value::String(text))
+                })
+                .collect();
             embed(
                 out,
                 "subscription-attributes.json",

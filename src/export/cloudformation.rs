@@ -200,12 +200,12 @@ fn kind_resources(
         ResourceKind::Notification => {}
         ResourceKind::Subscription => {
             let document = docs::subscription_document(spec);
-            let attributes = &document["Attributes"];
+            let attributes = &document.attributes;
             let mut properties = json!({
                 "Protocol": "sqs",
-                "TopicArn": document["TopicArn"],
+                "TopicArn": document.topic_arn,
                 "Endpoint": queue_arn,
-                "RawMessageDelivery": attributes["RawMessageDelivery"] == "true",
+                "RawMessageDelivery": attributes.get("RawMessageDelivery") == Some(&json!("true")),
             });
             if let Some(filter) = attributes.get("FilterPolicy") {
                 properties["FilterPolicyScope"] = json!("MessageBody");

@@ -121,14 +121,18 @@ fn json_documents_with_key(
             ));
         }
         Some(spec::Delivery::Sns) => {
-            docs.push(("sns-subscription.json", docs::subscription_document(spec)));
+            let document = docs::subscription_document(spec);
+            docs.push(("sns-subscription.json", docs::json(&document)));
         }
         Some(spec::Delivery::Eventbridge) => {
             docs.push((
                 "bucket-notification.json",
                 serde_json::json!({ docs::EVENTBRIDGE_KEY: {} }),
             ));
-            docs.push(("eventbridge-rule.json", docs::rule_document(spec)));
+            docs.push((
+                "eventbridge-rule.json",
+                docs::json(&docs::rule_document(spec)),
+            ));
         }
         None => {}
     }

@@ -433,7 +433,7 @@ fn after_queue_policy() -> Expr {
 /// The queue's subscription to the bucket's SNS topic (`delivery: sns`).
 fn subscription(file: &mut File, spec: &Spec, queue: &QueueRef) {
     let document = docs::subscription_document(spec);
-    let attributes = &document["Attributes"];
+    let attributes = &document.attributes;
     let mut block = Block::resource("aws_sns_topic_subscription", "queue");
     block
         .attr(
@@ -444,7 +444,12 @@ fn subscription(file: &mut File, spec: &Spec, queue: &QueueRef) {
         .attr("endpoint", Expr::raw(queue.arn))
         .attr(
             "raw_message_delivery",
-            Expr::raw(attributes["RawMessageDelivery"].as_str().unwrap_or("false")),
+            Expr::raw(
+                attributes
+                    .get("RawMessageDelivery")
+                    .and_then(Value::as_str)
+                    .unwrap_or("false"),
+            ),
         );
     if let Some(filter) = attributes.get("FilterPolicy") {
         block

@@ -126,16 +126,19 @@ fn item_section(model: &Model, item: &PlanItem) -> Section {
                 LineKind::Note,
                 "reading the live state… (compared with nothing meanwhile)",
             )];
-            lines.extend(diff_lines(item.before.as_ref(), item.after.as_ref()));
+            lines.extend(diff_lines(
+                item.before_json().as_ref(),
+                item.after_json().as_ref(),
+            ));
             (("checking…".to_owned(), BadgeKind::Neutral), lines)
         }
         PlanAction::NoChange => (
             ("no change".to_owned(), BadgeKind::Same),
-            plain_lines(item.after.as_ref()),
+            plain_lines(item.after_json().as_ref()),
         ),
         PlanAction::Delete => (
             ("delete".to_owned(), BadgeKind::Bad),
-            diff_lines(item.before.as_ref(), None),
+            diff_lines(item.before_json().as_ref(), None),
         ),
         PlanAction::Refused => (
             ("refused".to_owned(), BadgeKind::Bad),
@@ -146,7 +149,7 @@ fn item_section(model: &Model, item: &PlanItem) -> Section {
         ),
         PlanAction::Create if item.before.is_none() => (
             ("new".to_owned(), BadgeKind::New),
-            diff_lines(None, item.after.as_ref()),
+            diff_lines(None, item.after_json().as_ref()),
         ),
         PlanAction::Adopt if item.after.is_none() => (
             ("adopt".to_owned(), BadgeKind::Change),
@@ -164,7 +167,7 @@ fn item_section(model: &Model, item: &PlanItem) -> Section {
             )],
         ),
         action => {
-            let mut lines = diff_lines(item.before.as_ref(), item.after.as_ref());
+            let mut lines = diff_lines(item.before_json().as_ref(), item.after_json().as_ref());
             let (ins, del) = counts(&lines);
             if let Some(change) = &item.tags {
                 lines.push(Line::new(

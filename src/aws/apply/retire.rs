@@ -14,7 +14,7 @@ use crate::aws::progress::StepOutcome;
 use crate::aws::resources::route::destroy::{
     EventBridgeOff, UNSUBSCRIBED, eventbridge_off, remove_our_target, unsubscribe,
 };
-use crate::docs::{self, ResourceKind};
+use crate::docs::{self, Document, ResourceKind};
 
 impl Run<'_> {
     /// Removes what the stack no longer wants: the EventBridge rule of a route
@@ -27,12 +27,10 @@ impl Run<'_> {
             let orphan = crate::aws::orphans::Orphan {
                 kind,
                 name: item.name.clone(),
-                id: item
-                    .before
-                    .as_ref()
-                    .and_then(|b| b["Id"].as_str())
-                    .unwrap_or(&item.name)
-                    .to_owned(),
+                id: match &item.before {
+                    Some(Document::Orphan(found)) => found.id.clone(),
+                    _ => item.name.clone(),
+                },
             };
             // Backed up first: what it is, for the record.
             match orphan_record(self.clients, &orphan).await {
@@ -63,7 +61,7 @@ impl Run<'_> {
                 self.save(Saved::Removed {
                     resource: item.resource,
                     name: item.name.clone(),
-                    record: item.before.clone().unwrap_or(Value::Null),
+                    record: item.before_json().unwrap_or(Value::Null),
                 })?;
                 return Ok(if unsubscribe(self.clients, &item.name).await? {
                     (StepOutcome::Removed, UNSUBSCRIBED.into())

@@ -10,8 +10,8 @@ use super::observe::{Observation, RuleState};
 use super::ownership::{Owner, owner};
 use crate::docs::diff::json_diff;
 use crate::docs::{
-    Arns, Finding, ResourceKind, TagChange, bucket_tags, desired_state, lint, rule_description,
-    tag_change, tags,
+    Arns, Document, Finding, ResourceKind, TagChange, bucket_tags, desired_state, lint,
+    rule_description, tag_change, tags,
 };
 use crate::spec::{Delivery, Spec};
 
@@ -66,8 +66,8 @@ pub struct PlanItem {
     pub resource: ResourceKind,
     pub name: String,
     pub action: PlanAction,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
+    pub before: Option<Document>,
+    pub after: Option<Document>,
     /// How the tags of an existing resource of the stack change to follow
     /// the spec (new resources get theirs when they are made).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,23 +75,15 @@ pub struct PlanItem {
 }
 
 impl PlanItem {
-    /// The fields of the document before the change (none where it did not
-    /// exist, or is not an object).
-    pub fn before_fields(&self) -> serde_json::Map<String, Value> {
-        fields(self.before.as_ref())
+    /// The document before the change, as the plan shows it.
+    pub fn before_json(&self) -> Option<Value> {
+        self.before.as_ref().map(Document::to_json)
     }
 
-    /// The fields of the document the change puts in place.
-    pub fn after_fields(&self) -> serde_json::Map<String, Value> {
-        fields(self.after.as_ref())
+    /// The document the change puts in place, as the plan shows it.
+    pub fn after_json(&self) -> Option<Value> {
+        self.after.as_ref().map(Document::to_json)
     }
-}
-
-fn fields(document: Option<&Value>) -> serde_json::Map<String, Value> {
-    document
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -256,7 +248,7 @@ pub(super) struct Wanted {
     pub(super) kind: ResourceKind,
     pub(super) name: String,
     /// The document the spec wants.
-    pub(super) after: Value,
+    pub(super) after: Document,
     /// Made by the stack (else adopted).
     pub(super) create: bool,
 }
@@ -266,8 +258,8 @@ impl Wanted {
     pub(super) fn item(
         &self,
         action: PlanAction,
-        before: Option<Value>,
-        after: Option<Value>,
+        before: Option<Document>,
+        after: Option<Document>,
     ) -> PlanItem {
         PlanItem {
             tags: None,
@@ -291,7 +283,7 @@ impl Wanted {
 }
 
 /// `if_changed` when `before` and `after` differ, else no change.
-pub(super) fn changed(before: &Value, after: &Value, if_changed: PlanAction) -> PlanAction {
+pub(super) fn changed<T: PartialEq>(before: &T, after: &T, if_changed: PlanAction) -> PlanAction {
     if before == after {
         PlanAction::NoChange
     } else {
@@ -461,7 +453,7 @@ impl Plan {
                     paint("33", &format!("tags: {}", change.describe()))
                 );
             }
-            for line in json_diff(item.before.as_ref(), item.after.as_ref()) {
+            for line in json_diff(item.before_json().as_ref(), item.after_json().as_ref()) {
                 let _ = writeln!(out, "    {}", line.painted(color));
             }
         }

@@ -1,10 +1,11 @@
 //! Planning what the spec no longer wants: a previous route's parts, the
 //! user turned off, the stack's resources under names no longer used.
 
-use serde_json::Value;
-
 use crate::aws::ownership::{Owner, owner};
-use crate::docs::{ResourceKind, without_ours};
+use crate::docs::{
+    Document, OrphanDocument, ResourceKind, RuleDocument, RuleTarget, SubscriptionDocument,
+    UserDocument, without_ours,
+};
 use crate::spec::Delivery;
 
 use super::{PlanAction, PlanItem, PlanNote, Planner, rule_is_the_stacks};
@@ -15,7 +16,8 @@ impl Planner<'_> {
     /// or entry, the user turned off, and the stack's resources under names
     /// the spec no longer uses (last, once what replaces each is in place).
     pub(super) fn retirements(&mut self, items: &mut Vec<PlanItem>) {
-        let (spec, observed, _, _, notes) = self.parts();
+        let (spec, observed, arns, _, notes) = self.parts();
+        let queue_arn = &arns.queue;
         // A route switched away from EventBridge: the stack's rule would
         // deliver every event a second time.
         if spec.delivery() != Some(Delivery::Eventbridge)
@@ -30,10 +32,19 @@ impl Planner<'_> {
                 resource: ResourceKind::Rule,
                 name: spec.notification.id.clone(),
                 action: PlanAction::Delete,
-                before: Some(serde_json::json!({
-                    "EventPattern": rule.event_pattern,
-                    "State": rule.state,
-                    "Targets": rule.targets.iter().map(|(id, arn)| serde_json::json!({"Id": id, "Arn": arn})).collect::<Vec<_>>(),
+                before: Some(Document::Rule(RuleDocument {
+                    name: spec.notification.id.clone(),
+                    event_pattern: rule.event_pattern.clone(),
+                    state: rule.state.clone(),
+                    description: rule.description.clone(),
+                    targets: rule
+                        .targets
+                        .iter()
+                        .map(|(id, arn)| RuleTarget {
+                            id: id.clone(),
+                            arn: arn.clone(),
+                        })
+                        .collect(),
                 })),
                 after: None,
             });
@@ -53,7 +64,12 @@ impl Planner<'_> {
                         resource: ResourceKind::Subscription,
                         name: sub.arn.clone(),
                         action: PlanAction::Delete,
-                        before: Some(Value::Object(sub.attributes.clone().into_iter().collect())),
+                        before: Some(Document::Subscription(SubscriptionDocument {
+                            topic_arn: sub.topic().to_owned(),
+                            protocol: "sqs".into(),
+                            endpoint: queue_arn.clone(),
+                            attributes: sub.attributes.clone().into_iter().collect(),
+                        })),
                         after: None,
                     });
                 }
@@ -72,8 +88,8 @@ impl Planner<'_> {
                 resource: ResourceKind::Notification,
                 name: id,
                 action: PlanAction::Delete,
-                before: Some(b.notification.clone()),
-                after: Some(rest),
+                before: Some(Document::Notification(b.notification.clone())),
+                after: Some(Document::Notification(rest)),
             });
         }
         // The user turned off: it and its access keys go.
@@ -90,9 +106,9 @@ impl Planner<'_> {
                 resource: ResourceKind::User,
                 name: spec.user.name.clone(),
                 action: PlanAction::Delete,
-                before: Some(serde_json::json!({
-                    "AttachedPolicies": u.attached,
-                    "AccessKeys": u.access_keys,
+                before: Some(Document::User(UserDocument {
+                    attached_policies: u.attached.clone(),
+                    access_keys: Some(u.access_keys),
                 })),
                 after: None,
             });
@@ -112,8 +128,8 @@ impl Planner<'_> {
                 resource: ResourceKind::Notification,
                 name: id,
                 action: PlanAction::Update,
-                before: Some(b.notification.clone()),
-                after: Some(rest),
+                before: Some(Document::Notification(b.notification.clone())),
+                after: Some(Document::Notification(rest)),
             });
         }
         // What the stack made under names the spec no longer uses: last,
@@ -130,7 +146,9 @@ impl Planner<'_> {
                         resource: orphan.kind.resource(),
                         name: orphan.name.clone(),
                         action: PlanAction::Delete,
-                        before: Some(serde_json::json!({ "Id": orphan.id })),
+                        before: Some(Document::Orphan(OrphanDocument {
+                            id: orphan.id.clone(),
+                        })),
                         after: None,
                     });
                 }

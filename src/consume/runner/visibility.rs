@@ -14,12 +14,7 @@ async fn set_visibility(
     shared: &Shared,
     handles: &[String],
     secs: i32,
-) -> Result<
-    aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchOutput,
-    aws_sdk_sqs::error::SdkError<
-        aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchError,
-    >,
-> {
+) -> crate::aws::observe::VisibilityResult {
     crate::aws::observe::set_visibility(
         &shared.clients.sqs,
         &shared.options.queue_url,

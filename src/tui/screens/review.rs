@@ -91,7 +91,8 @@ pub fn lines(model: &Model, width: usize) -> (Lines, Lines) {
             PlanAction::Refused => ("!", t.error()),
             PlanAction::Delete => ("-", t.error()),
         };
-        let lines = crate::docs::diff::json_diff(item.before.as_ref(), item.after.as_ref());
+        let lines =
+            crate::docs::diff::json_diff(item.before_json().as_ref(), item.after_json().as_ref());
         let ins = lines
             .iter()
             .filter(|l| l.tag == crate::docs::diff::DiffTag::Insert)

@@ -73,8 +73,7 @@ impl Run<'_> {
         };
         let subscribed = existing
             .as_ref()
-            .map(|t| topic_document(t, self.spec))
-            .and_then(|d| d.get("EmailSubscription").cloned());
+            .and_then(|t| topic_document(t, self.spec).email_subscription);
         if let Some(email) = &self.spec.alarms.email
             && subscribed.is_none()
         {
@@ -149,7 +148,7 @@ impl Run<'_> {
         self.save(Saved::Removed {
             resource: ResourceKind::AlarmTopic,
             name: item.name.clone(),
-            record: item.before.clone().unwrap_or(Value::Null),
+            record: item.before_json().unwrap_or(Value::Null),
         })?;
         self.clients
             .sns

@@ -22,7 +22,8 @@ use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, ErrorKind, Observed, classify, optional};
 use crate::aws::ownership::{Owner, owner};
 use crate::docs::{
-    AlarmKind, Dimension, Metric, MetricAlarm, MetricQuery, MetricStat, Watched, alarm_topic_arn,
+    AlarmKind, AlarmTopicDocument, Dimension, Metric, MetricAlarm, MetricQuery, MetricStat,
+    Watched, alarm_topic_arn,
 };
 use crate::spec::Spec;
 
@@ -345,14 +346,16 @@ pub async fn observe_topic(clients: &Clients, arn: &str) -> Observed<TopicState>
 
 /// The plan's document of a topic as it is: its policy, and the spec's
 /// address when it is subscribed.
-pub(crate) fn topic_document(topic: &TopicState, spec: &Spec) -> Value {
-    let mut doc = serde_json::json!({ "Policy": topic.policy.clone().unwrap_or(Value::Null) });
-    if let Some(email) = &spec.alarms.email
-        && topic.emails.iter().any(|e| e.eq_ignore_ascii_case(email))
-    {
-        doc["EmailSubscription"] = Value::String(email.clone());
+pub(crate) fn topic_document(topic: &TopicState, spec: &Spec) -> AlarmTopicDocument {
+    let email_subscription = spec
+        .alarms
+        .email
+        .clone()
+        .filter(|email| topic.emails.iter().any(|e| e.eq_ignore_ascii_case(email)));
+    AlarmTopicDocument {
+        policy: topic.policy.clone().unwrap_or(Value::Null),
+        email_subscription,
     }
-    doc
 }
 
 /// Writes `alarm` with PutMetricAlarm, which makes it or replaces its whole

@@ -8,7 +8,7 @@ use crate::aws::ownership::{Owner, owner};
 use crate::aws::plan::{
     PlanAction, PlanError, PlanItem, PlanNote, Planner, Remedy, Wanted, changed, not_the_stacks,
 };
-use crate::docs::{AlarmKind, ResourceKind, alarm_topic_name};
+use crate::docs::{AlarmKind, Document, ResourceKind, alarm_topic_name};
 
 impl<'a> Planner<'a> {
     /// sluice's topic for the alarms.
@@ -30,7 +30,7 @@ impl<'a> Planner<'a> {
                 w.item(PlanAction::Refused, None, None)
             }
             Some(topic) => {
-                let before = topic_document(topic, spec);
+                let before = Document::AlarmTopic(topic_document(topic, spec));
                 w.item(
                     changed(&before, &w.after, PlanAction::Update),
                     Some(before),
@@ -71,7 +71,7 @@ impl<'a> Planner<'a> {
                 w.item(PlanAction::Refused, None, None)
             }
             Some(alarm) => {
-                let before = alarm.definition.document();
+                let before = Document::Alarm(alarm.definition.clone());
                 w.item(
                     changed(&before, &w.after, PlanAction::Update),
                     Some(before),
@@ -97,7 +97,7 @@ impl<'a> Planner<'a> {
                         resource: ResourceKind::Alarm,
                         name: name.clone(),
                         action: PlanAction::Delete,
-                        before: Some(alarm.definition.document()),
+                        before: Some(Document::Alarm(alarm.definition.clone())),
                         after: None,
                         tags: None,
                     });
@@ -112,7 +112,7 @@ impl<'a> Planner<'a> {
                 resource: ResourceKind::AlarmTopic,
                 name: alarm_topic_name(spec),
                 action: PlanAction::Delete,
-                before: Some(topic_document(topic, spec)),
+                before: Some(Document::AlarmTopic(topic_document(topic, spec))),
                 after: None,
                 tags: None,
             });

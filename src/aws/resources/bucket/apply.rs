@@ -17,7 +17,7 @@ use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::read_bucket_policy;
 use crate::aws::plan::{PlanAction, PlanItem};
 use crate::aws::progress::{StepError, StepOutcome};
-use crate::docs::{self};
+use crate::docs::{self, BucketDocument, Document};
 
 impl Run<'_> {
     pub(in crate::aws) async fn bucket(&mut self, item: &PlanItem) -> StepResult {
@@ -66,12 +66,16 @@ impl Run<'_> {
             }
             PlanAction::Update => {}
         }
-        let (before, after) = (item.before_fields(), item.after_fields());
+        let parts = |document: &Option<Document>| match document {
+            Some(Document::Bucket(parts)) => parts.clone(),
+            _ => BucketDocument::default(),
+        };
+        let (before, after) = (parts(&item.before), parts(&item.after));
         for part in BucketPart::all() {
-            let Some(want) = after.get(part.key()) else {
+            let Some(want) = after.get(part) else {
                 continue;
             };
-            let have = before.get(part.key());
+            let have = before.get(part);
             if have == Some(want) {
                 continue;
             }

@@ -1,10 +1,8 @@
 //! Planning the bucket: made, adopted, or the stack's brought in line.
 
-use serde_json::{Map, Value};
-
 use crate::aws::AwsError;
 use crate::aws::ownership::{Owner, owner};
-use crate::docs::{BucketPart, bucket_policy, merge_bucket_policy};
+use crate::docs::{BucketDocument, BucketPart, Document, bucket_policy, merge_bucket_policy};
 
 use crate::aws::plan::{PlanAction, PlanError, PlanItem, PlanNote, Planner, Wanted, changed};
 
@@ -39,24 +37,23 @@ impl<'a> Planner<'a> {
                             stack: spec.name.clone(),
                         });
                     }
-                    let (mut before, mut wanted) = (Map::new(), Map::new());
-                    for part in BucketPart::all() {
-                        let Some(want) = after.get(part.key()) else {
-                            continue;
-                        };
-                        if let Some(have) = b.part(part) {
-                            before.insert(part.key().to_owned(), have.clone());
-                        }
-                        wanted.insert(part.key().to_owned(), want.clone());
-                    }
+                    let mut wanted = match after {
+                        Document::Bucket(parts) => parts.clone(),
+                        _ => BucketDocument::default(),
+                    };
+                    // What is now of the parts the spec sets.
+                    let before: BucketDocument = wanted
+                        .parts()
+                        .filter_map(|(part, _)| b.part(part).map(|have| (part, have.clone())))
+                        .collect();
                     if let (Some(existing), Some(ours)) = (&b.policy, bucket_policy(spec)) {
                         let merged = merge_bucket_policy(Some(existing), &ours);
                         if merged != ours {
                             notes.push(PlanNote::BucketPolicyKept { name: name.clone() });
                         }
-                        wanted.insert(BucketPart::Policy.key().to_owned(), merged);
+                        wanted.set(BucketPart::Policy, merged);
                     }
-                    let (before, wanted) = (Value::Object(before), Value::Object(wanted));
+                    let (before, wanted) = (Document::Bucket(before), Document::Bucket(wanted));
                     w.item(
                         changed(&before, &wanted, PlanAction::Update),
                         Some(before),

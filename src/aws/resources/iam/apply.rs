@@ -1,15 +1,13 @@
 //! Apply's IAM steps: the permissions policy (and its attachment), the
 //! role with its trust policy, the user with its access key.
 
-use serde_json::Value;
-
 use crate::aws::apply::run::{Run, StepResult, refused, unchanged};
 use crate::aws::backup::Saved;
 use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::{Observation, read_trust_policy};
 use crate::aws::plan::{PlanAction, PlanItem};
 use crate::aws::progress::{Event, Secret, StepError, StepId, StepOutcome};
-use crate::docs::{self, ResourceKind};
+use crate::docs::{self, Document, ResourceKind};
 
 impl Run<'_> {
     pub(in crate::aws) async fn policy(
@@ -17,11 +15,10 @@ impl Run<'_> {
         item: &PlanItem,
         observed: &Observation,
     ) -> StepResult {
-        let doc = item
-            .after
-            .as_ref()
-            .map(Value::to_string)
-            .unwrap_or_default();
+        let doc = match &item.after {
+            Some(Document::Policy(document)) => document.to_string(),
+            _ => String::new(),
+        };
         let iam = &self.clients.iam;
         let arn = self.arns.policy.clone();
         match item.action {
@@ -46,7 +43,7 @@ impl Run<'_> {
                     // A tag change alone (the adoption of CloudFormation's untagged policy among them).
                     return unchanged();
                 }
-                if let Some(before) = &item.before {
+                if let Some(Document::Policy(before)) = &item.before {
                     self.save(Saved::PolicyDocument {
                         policy_arn: arn.clone(),
                         document: before.clone(),
@@ -103,10 +100,10 @@ impl Run<'_> {
     }
 
     pub(in crate::aws) async fn role(&mut self, item: &PlanItem) -> StepResult {
-        let Some(after) = &item.after else {
+        let Some(Document::Role(after)) = &item.after else {
             return unchanged();
         };
-        let trust = after["AssumeRolePolicyDocument"].to_string();
+        let trust = after.assume_role_policy_document.to_string();
         let name = self.spec.role.name.clone();
         match item.action {
             PlanAction::Refused | PlanAction::Delete => refused(),
@@ -128,8 +125,12 @@ impl Run<'_> {
             }
             PlanAction::Update | PlanAction::Adopt => {
                 let mut done = Vec::new();
-                let before = item.before.clone().unwrap_or_default();
-                if before["AssumeRolePolicyDocument"] != after["AssumeRolePolicyDocument"] {
+                let before = match &item.before {
+                    Some(Document::Role(before)) => Some(before),
+                    _ => None,
+                };
+                let trust_before = before.map(|b| &b.assume_role_policy_document);
+                if trust_before != Some(&after.assume_role_policy_document) {
                     // Read again now, so the backup holds what is replaced.
                     let now = read_trust_policy(&self.clients.iam, &name).await?;
                     self.save(Saved::TrustPolicy {
@@ -146,7 +147,7 @@ impl Run<'_> {
                         .map_err(|e| classify("iam:UpdateAssumeRolePolicy", &name, e))?;
                     done.push("trust policy updated");
                 }
-                if before["AttachedPolicies"] != after["AttachedPolicies"] {
+                if before.map(|b| &b.attached_policies) != Some(&after.attached_policies) {
                     self.attach_to_role().await?;
                     done.push("policy attached");
                 }

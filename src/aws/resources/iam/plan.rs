@@ -1,10 +1,8 @@
 //! Planning the IAM resources: the permissions policy, the role, the user.
 
-use serde_json::Value;
-
 use crate::aws::AwsError;
 use crate::aws::ownership::{Owner, owner};
-use crate::docs::ResourceKind;
+use crate::docs::{Document, ResourceKind, RoleDocument, UserDocument};
 use crate::spec::path;
 
 use crate::aws::plan::{
@@ -45,17 +43,14 @@ impl<'a> Planner<'a> {
                     name: name.clone(),
                     stack: spec.name.clone(),
                 });
-                w.item(
-                    PlanAction::Update,
-                    Some(p.document.clone()),
-                    Some(after.clone()),
-                )
+                let before = Document::Policy(p.document.clone());
+                w.item(PlanAction::Update, Some(before), Some(after.clone()))
             }
-            Some(p) => w.item(
-                changed(&p.document, after, PlanAction::Update),
-                Some(p.document.clone()),
-                Some(after.clone()),
-            ),
+            Some(p) => {
+                let before = Document::Policy(p.document.clone());
+                let action = changed(&before, after, PlanAction::Update);
+                w.item(action, Some(before), Some(after.clone()))
+            }
         })
     }
 
@@ -84,11 +79,14 @@ impl<'a> Planner<'a> {
             }
             Some(r) => {
                 foreign_grants(r, &arns.policy, name, notes);
-                let before = serde_json::json!({
-                    "AssumeRolePolicyDocument": r.trust_policy,
-                    "AttachedPolicies": r.attached,
+                let before = Document::Role(RoleDocument {
+                    assume_role_policy_document: r.trust_policy.clone(),
+                    attached_policies: r.attached.clone(),
                 });
-                let wanted = with_attachments(after, &r.attached, &arns.policy);
+                let mut wanted = after.clone();
+                if let Document::Role(role) = &mut wanted {
+                    role.attached_policies = with_ours(&r.attached, &arns.policy);
+                }
                 w.item(
                     changed(&before, &wanted, PlanAction::Update),
                     Some(before),
@@ -121,8 +119,14 @@ impl<'a> Planner<'a> {
                         key: key.clone(),
                     });
                 }
-                let before = serde_json::json!({ "AttachedPolicies": u.attached });
-                let wanted = with_attachments(after, &u.attached, &arns.policy);
+                let before = Document::User(UserDocument {
+                    attached_policies: u.attached.clone(),
+                    access_keys: None,
+                });
+                let mut wanted = after.clone();
+                if let Document::User(user) = &mut wanted {
+                    user.attached_policies = with_ours(&u.attached, &arns.policy);
+                }
                 w.item(
                     changed(&before, &wanted, PlanAction::Update),
                     Some(before),
@@ -133,13 +137,11 @@ impl<'a> Planner<'a> {
     }
 }
 
-/// `doc` with `AttachedPolicies` = what is attached now plus ours.
-pub(in crate::aws) fn with_attachments(doc: &Value, attached: &[String], ours: &str) -> Value {
+/// The policies attached now, and ours.
+fn with_ours(attached: &[String], ours: &str) -> Vec<String> {
     let mut all: Vec<String> = attached.to_vec();
     if !all.iter().any(|a| a == ours) {
         all.push(ours.to_owned());
     }
-    let mut doc = doc.clone();
-    doc["AttachedPolicies"] = serde_json::json!(all);
-    doc
+    all
 }

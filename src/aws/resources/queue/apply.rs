@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::aws::apply::run::{Run, StepResult, json_string, refused, unchanged};
 use crate::aws::backup::Saved;
@@ -12,13 +12,17 @@ use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::read_queue_attributes;
 use crate::aws::plan::{PlanAction, PlanItem};
 use crate::aws::progress::{StepError, StepId, StepOutcome};
-use crate::docs::{self, ResourceKind};
+use crate::docs::{self, Document, ResourceKind};
 
 impl Run<'_> {
     pub(in crate::aws) async fn queue(&mut self, item: &PlanItem) -> StepResult {
         let name = item.name.clone();
         let sqs = self.clients.sqs.clone();
-        let after = item.after_fields();
+        let attributes = |document: &Option<Document>| match document {
+            Some(Document::Queue(attributes)) => attributes.0.clone(),
+            _ => Map::new(),
+        };
+        let after = attributes(&item.after);
         let as_attributes = |keys: &mut dyn Iterator<Item = &String>| -> std::collections::HashMap<QueueAttributeName, String> {
             keys.filter_map(|k| after.get(k).map(|v| (QueueAttributeName::from(k.as_str()), json_string(v))))
                 .collect()
@@ -63,7 +67,7 @@ impl Run<'_> {
                 let url = self.clients.queue_url(&name).await?.ok_or_else(|| {
                     format!("queue {name} is gone since the plan: nothing written")
                 })?;
-                let before = item.before_fields();
+                let before = attributes(&item.before);
                 let changed: Vec<String> = after
                     .iter()
                     .filter(|(k, v)| before.get(*k) != Some(v))
@@ -142,7 +146,7 @@ impl Run<'_> {
                 .await
                 .map_err(sqs_lag_advice)?;
                 let written = read_queue_attributes(&sqs, &name, &url, &changed).await?;
-                let as_text: serde_json::Map<String, Value> = written
+                let as_text: Map<String, Value> = written
                     .iter()
                     .map(|(k, v)| (k.clone(), Value::String(json_string(v))))
                     .collect();

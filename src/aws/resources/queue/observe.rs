@@ -97,10 +97,7 @@ pub async fn read_queue_attributes(
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
-    match crate::docs::desired::expand_json_attributes(&Value::Object(raw)) {
-        Value::Object(map) => Ok(map),
-        _ => Ok(Map::new()),
-    }
+    Ok(crate::docs::QueueAttributes::expanded(raw).0)
 }
 
 /// One attribute of the queue at `url` as SQS has it (`None` when SQS
@@ -187,6 +184,15 @@ pub async fn queue_depth(clients: &Clients, url: &str) -> Result<Depth, AwsError
     })
 }
 
+/// What one ChangeMessageVisibilityBatch call gives: its per-entry
+/// results, or the call's error as the SDK reports it.
+pub type VisibilityResult = Result<
+    aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchOutput,
+    aws_sdk_sqs::error::SdkError<
+        aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchError,
+    >,
+>;
+
 /// ChangeMessageVisibilityBatch for up to 10 receipt handles of the queue at
 /// `url`; entry ids are their indexes in `handles`. `secs` 0 makes the
 /// messages visible again at once.
@@ -195,12 +201,7 @@ pub async fn set_visibility(
     url: &str,
     handles: &[String],
     secs: i32,
-) -> Result<
-    aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchOutput,
-    aws_sdk_sqs::error::SdkError<
-        aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchError,
-    >,
-> {
+) -> VisibilityResult {
     let entries = handles
         .iter()
         .enumerate()

@@ -1,12 +1,10 @@
 //! Planning the queue and the dead-letter queue.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::aws::AwsError;
 use crate::aws::ownership::{Owner, owner};
-use crate::docs::{
-    ResourceKind, desired::expand_json_attributes, merge_bucket_policy, queue_policy,
-};
+use crate::docs::{Document, QueueAttributes, ResourceKind, merge_bucket_policy, queue_policy};
 
 use crate::aws::plan::{PlanAction, PlanItem, Planner, Remedy, Wanted, changed, not_the_stacks};
 
@@ -34,25 +32,31 @@ impl<'a> Planner<'a> {
                 w.item(PlanAction::Refused, None, None)
             }
             (Some(q), create) => {
-                let current: Map<String, Value> = q
-                    .attributes
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect();
-                let current = expand_json_attributes(&Value::Object(current));
-                let mut wanted = after.clone();
+                let current = QueueAttributes::expanded(
+                    q.attributes
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect(),
+                );
+                let mut wanted = match after {
+                    Document::Queue(attributes) => attributes.clone(),
+                    _ => QueueAttributes::default(),
+                };
                 if !create {
                     // Adopted: our statement is merged into the queue's own policy.
                     let ours = queue_policy(spec);
-                    wanted["Policy"] = merge_bucket_policy(current.get("Policy"), &ours);
+                    let merged = merge_bucket_policy(current.0.get("Policy"), &ours);
+                    wanted.0.insert("Policy".into(), merged);
                 }
-                let before: Map<String, Value> = wanted
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|(k, _)| current.get(k).map(|v| (k.clone(), v.clone())))
-                    .collect();
-                let before = Value::Object(before);
+                // What is now of the attributes the spec sets.
+                let before = QueueAttributes(
+                    wanted
+                        .0
+                        .keys()
+                        .filter_map(|k| current.0.get(k).map(|v| (k.clone(), v.clone())))
+                        .collect(),
+                );
+                let (before, wanted) = (Document::Queue(before), Document::Queue(wanted));
                 let if_changed = if create {
                     PlanAction::Update
                 } else {

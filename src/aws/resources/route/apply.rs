@@ -15,7 +15,7 @@ use crate::aws::observe::{
 };
 use crate::aws::plan::{PlanAction, PlanItem};
 use crate::aws::progress::{Event, StepError, StepId, StepOutcome};
-use crate::docs::{self, ResourceKind, merge, notification_entry};
+use crate::docs::{self, Document, ResourceKind, merge, notification_entry};
 
 impl Run<'_> {
     /// Writes `wanted` over the bucket's notification configuration `current`
@@ -184,12 +184,13 @@ impl Run<'_> {
         item: &PlanItem,
         observed: &Observation,
     ) -> StepResult {
-        let after = item.after.clone().unwrap_or(Value::Null);
-        let topic = after["TopicArn"].as_str().unwrap_or_default().to_owned();
-        let wanted: BTreeMap<String, String> = after["Attributes"]
-            .as_object()
-            .into_iter()
-            .flatten()
+        let Some(Document::Subscription(after)) = &item.after else {
+            return unchanged();
+        };
+        let topic = after.topic_arn.clone();
+        let wanted: BTreeMap<String, String> = after
+            .attributes
+            .iter()
             .map(|(k, v)| (k.clone(), json_string(v)))
             .collect();
         let sns = &self.clients.sns;
@@ -270,28 +271,30 @@ impl Run<'_> {
             return unchanged();
         }
         let name = item.name.clone();
-        let after = item.after.clone().unwrap_or(Value::Null);
+        let Some(Document::Rule(after)) = &item.after else {
+            return unchanged();
+        };
         let events = &self.clients.events;
         let created = item.before.is_none();
-        if let Some(before) = &item.before {
-            let rule_changed = ["EventPattern", "State", "Description"]
-                .iter()
-                .any(|k| before.get(*k) != after.get(*k));
+        if let Some(Document::Rule(before)) = &item.before {
+            let rule_changed = before.event_pattern != after.event_pattern
+                || before.state != after.state
+                || before.description != after.description;
             if rule_changed {
                 self.save(Saved::Rule {
                     name: name.clone(),
-                    event_pattern: before["EventPattern"].clone(),
-                    state: json_string(&before["State"]),
-                    description: json_string(&before["Description"]),
+                    event_pattern: before.event_pattern.clone(),
+                    state: before.state.clone(),
+                    description: before.description.clone(),
                 })?;
             }
         }
         let mut put = events
             .put_rule()
             .name(&name)
-            .event_pattern(after["EventPattern"].to_string())
+            .event_pattern(after.event_pattern.to_string())
             .state(aws_sdk_eventbridge::types::RuleState::Enabled)
-            .description(json_string(&after["Description"]));
+            .description(&after.description);
         if created {
             for (k, v) in docs::tags(self.spec) {
                 let tag = aws_sdk_eventbridge::types::Tag::builder()

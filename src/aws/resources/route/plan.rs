@@ -8,8 +8,9 @@ use crate::aws::AwsError;
 use crate::aws::observe::{RuleState, SubscriptionState};
 use crate::aws::ownership::owner;
 use crate::docs::{
-    MergeError, ResourceKind, covering_topic_entry, enable_eventbridge, merge, notification_entry,
-    recognise, rule_description, without_ours,
+    Document, MergeError, ResourceKind, RuleDocument, RuleTarget, SubscriptionDocument,
+    covering_topic_entry, enable_eventbridge, merge, notification_entry, recognise,
+    rule_description, without_ours,
 };
 use crate::spec::Delivery;
 
@@ -49,14 +50,20 @@ impl<'a> Planner<'a> {
             } else {
                 changed(&current, &wanted, PlanAction::Update)
             };
-            w.item(action, Some(current), Some(wanted))
+            w.item(
+                action,
+                Some(Document::Notification(current)),
+                Some(Document::Notification(wanted)),
+            )
         })
     }
 
     /// The queue's subscription to the bucket's topic (SNS route).
     pub(in crate::aws) fn subscription(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
         let (spec, observed, _, errors, notes) = self.parts();
-        let after = &w.after;
+        let Document::Subscription(after) = &w.after else {
+            return Ok(w.item(PlanAction::NoChange, None, None));
+        };
         match &observed.bucket {
             Ok(Some(b)) => {
                 if let Err(why) = covering_topic_entry(&b.notification, spec) {
@@ -70,23 +77,20 @@ impl<'a> Planner<'a> {
             Err(_) => {} // reported with the bucket
         }
         observed.subscription.as_ref().map(|state| match state {
-            None => w.item(PlanAction::Create, None, Some(after.clone())),
+            None => w.item(PlanAction::Create, None, Some(w.after.clone())),
             // The queue is adopted and already subscribed: its owners' subscription, maybe.
             Some(sub) if !spec.queue.create => {
                 notes.push(PlanNote::AdoptedSubscription {
                     queue: spec.queue.name.clone(),
                     arn: sub.arn.clone(),
                 });
-                let before = subscription_as_planned(after, sub);
+                let before = Document::Subscription(subscription_as_planned(after, sub));
                 w.item(PlanAction::Adopt, Some(before.clone()), Some(before))
             }
             Some(sub) => {
-                let before = subscription_as_planned(after, sub);
-                w.item(
-                    changed(&before, after, PlanAction::Update),
-                    Some(before),
-                    Some(after.clone()),
-                )
+                let before = Document::Subscription(subscription_as_planned(after, sub));
+                let action = changed(&before, &w.after, PlanAction::Update);
+                w.item(action, Some(before), Some(w.after.clone()))
             }
         })
     }
@@ -94,9 +98,12 @@ impl<'a> Planner<'a> {
     /// The EventBridge rule and its target (EventBridge route).
     pub(in crate::aws) fn rule(&mut self, w: &Wanted) -> Result<PlanItem, &'a AwsError> {
         let (spec, observed, _, errors, notes) = self.parts();
-        let (name, after) = (&w.name, &w.after);
+        let Document::Rule(after) = &w.after else {
+            return Ok(w.item(PlanAction::NoChange, None, None));
+        };
+        let name = &w.name;
         observed.rule.as_ref().map(|state| match state {
-            None => w.item(PlanAction::Create, None, Some(after.clone())),
+            None => w.item(PlanAction::Create, None, Some(w.after.clone())),
             Some(rule) => {
                 match rule.tags.get(crate::docs::STACK_TAG) {
                     Some(stack) if stack == &spec.name => {}
@@ -120,7 +127,11 @@ impl<'a> Planner<'a> {
                 } else {
                     PlanAction::Update // apply records the adoption with our tags
                 };
-                w.item(action, Some(before), Some(wanted))
+                w.item(
+                    action,
+                    Some(Document::Rule(before)),
+                    Some(Document::Rule(wanted)),
+                )
             }
         })
     }
@@ -142,7 +153,11 @@ impl<'a> Planner<'a> {
             match merge(&current, &ours) {
                 Err(MergeError::Overlap(overlap)) => {
                     errors.push(PlanError::Overlap(overlap));
-                    w.item(PlanAction::Update, Some(current), None)
+                    w.item(
+                        PlanAction::Update,
+                        Some(Document::Notification(current)),
+                        None,
+                    )
                 }
                 Ok(merged) => {
                     let foreign = count_entries(&current)
@@ -158,11 +173,19 @@ impl<'a> Planner<'a> {
                     } else {
                         changed(&current, &merged, PlanAction::Update)
                     };
-                    w.item(action, Some(current), Some(merged))
+                    w.item(
+                        action,
+                        Some(Document::Notification(current)),
+                        Some(Document::Notification(merged)),
+                    )
                 }
                 Err(e) => {
                     errors.push(PlanError::Merge(e));
-                    w.item(PlanAction::Update, Some(current), None)
+                    w.item(
+                        PlanAction::Update,
+                        Some(Document::Notification(current)),
+                        None,
+                    )
                 }
             }
         })
@@ -171,17 +194,15 @@ impl<'a> Planner<'a> {
 
 /// The subscription as it is, in the planned document's shape: only the
 /// attributes sluice sets.
-pub(in crate::aws) fn subscription_as_planned(after: &Value, sub: &SubscriptionState) -> Value {
-    let mut before = after.clone();
-    let wanted_keys: Vec<String> = after
-        .get("Attributes")
-        .and_then(Value::as_object)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
+pub(in crate::aws) fn subscription_as_planned(
+    after: &SubscriptionDocument,
+    sub: &SubscriptionState,
+) -> SubscriptionDocument {
     let mut attributes = Map::new();
     // A filter set once and now unwanted shows as one to remove.
-    for key in wanted_keys
-        .iter()
+    for key in after
+        .attributes
+        .keys()
         .map(String::as_str)
         .chain(["FilterPolicy", "FilterPolicyScope"])
     {
@@ -191,27 +212,34 @@ pub(in crate::aws) fn subscription_as_planned(after: &Value, sub: &SubscriptionS
             attributes.insert(key.to_owned(), v.clone());
         }
     }
-    before["Attributes"] = Value::Object(attributes);
-    before
+    SubscriptionDocument {
+        attributes,
+        ..after.clone()
+    }
 }
 
 /// The rule as it is and as wanted, in the planned document's shape; the
 /// targets of others on it are kept in both.
-pub(in crate::aws) fn rule_as_planned(after: &Value, rule: &RuleState) -> (Value, Value) {
-    let targets = |list: &[(String, String)]| -> Vec<Value> {
+pub(in crate::aws) fn rule_as_planned(
+    after: &RuleDocument,
+    rule: &RuleState,
+) -> (RuleDocument, RuleDocument) {
+    let targets = |list: &[(String, String)]| -> Vec<RuleTarget> {
         list.iter()
-            .map(|(id, arn)| serde_json::json!({ "Id": id, "Arn": arn }))
+            .map(|(id, arn)| RuleTarget {
+                id: id.clone(),
+                arn: arn.clone(),
+            })
             .collect()
     };
-    let before = serde_json::json!({
-        "Name": after.get("Name").cloned().unwrap_or(Value::Null),
-        "EventPattern": rule.event_pattern,
-        "State": rule.state,
-        "Description": rule.description,
-        "Targets": targets(&rule.targets),
-    });
-    let mut wanted = after.clone();
-    let mut all: Vec<Value> = targets(
+    let before = RuleDocument {
+        name: after.name.clone(),
+        event_pattern: rule.event_pattern.clone(),
+        state: rule.state.clone(),
+        description: rule.description.clone(),
+        targets: targets(&rule.targets),
+    };
+    let mut all = targets(
         &rule
             .targets
             .iter()
@@ -219,14 +247,11 @@ pub(in crate::aws) fn rule_as_planned(after: &Value, rule: &RuleState) -> (Value
             .cloned()
             .collect::<Vec<_>>(),
     );
-    all.extend(
-        after
-            .get("Targets")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default(),
-    );
-    wanted["Targets"] = Value::Array(all);
+    all.extend(after.targets.iter().cloned());
+    let wanted = RuleDocument {
+        targets: all,
+        ..after.clone()
+    };
     (before, wanted)
 }
 

@@ -1,0 +1,253 @@
+//! A resource's document, typed by kind: what the spec wants and what
+//! exists, each in its kind's one shape. A plan compares two of a kind,
+//! apply reads the fields it puts in place, and each serializes to the JSON
+//! a plan shows (the keys AWS's CLI reports). What is JSON by AWS's own
+//! definition (an IAM policy, an event pattern, the bucket's notification
+//! configuration with others' entries in it) stays JSON inside its variant.
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde_json::{Map, Value};
+
+use super::alarms::MetricAlarm;
+use super::s3::BucketPart;
+
+/// One resource's document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Document {
+    /// The permissions policy: an IAM policy document.
+    Policy(Value),
+    Role(RoleDocument),
+    User(UserDocument),
+    Bucket(BucketDocument),
+    /// A queue's attributes by SQS's names, the JSON-valued ones parsed.
+    Queue(QueueAttributes),
+    /// The bucket's whole notification configuration, as S3 holds it.
+    Notification(Value),
+    Subscription(SubscriptionDocument),
+    Rule(RuleDocument),
+    AlarmTopic(AlarmTopicDocument),
+    Alarm(MetricAlarm),
+    /// A resource of the stack under a name the spec no longer uses, known
+    /// by the id the account gives it.
+    Orphan(OrphanDocument),
+}
+
+/// A typed document as JSON: serializing one of these cannot fail (every
+/// map key is a string).
+pub fn json<T: Serialize>(document: &T) -> Value {
+    serde_json::to_value(document).unwrap_or(Value::Null)
+}
+
+impl Document {
+    /// The JSON a plan shows.
+    pub fn to_json(&self) -> Value {
+        json(self)
+    }
+}
+
+/// The role: its trust policy and the managed policies attached to it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RoleDocument {
+    pub assume_role_policy_document: Value,
+    pub attached_policies: Vec<String>,
+}
+
+/// The user: the managed policies attached to it, and, for one about to go,
+/// how many access keys go with it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UserDocument {
+    pub attached_policies: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_keys: Option<usize>,
+}
+
+/// The parts of a bucket the stack sets, in [`BucketPart::all`]'s order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BucketDocument(Vec<(BucketPart, Value)>);
+
+impl BucketDocument {
+    pub fn get(&self, part: BucketPart) -> Option<&Value> {
+        self.0.iter().find(|(p, _)| *p == part).map(|(_, v)| v)
+    }
+
+    /// Sets `part`, in its place among the others.
+    pub fn set(&mut self, part: BucketPart, value: Value) {
+        match self.0.iter_mut().find(|(p, _)| *p == part) {
+            Some(slot) => slot.1 = value,
+            None => {
+                self.0.push((part, value));
+                let order: Vec<BucketPart> = BucketPart::all().collect();
+                self.0
+                    .sort_by_key(|(p, _)| order.iter().position(|o| o == p));
+            }
+        }
+    }
+
+    pub fn parts(&self) -> impl Iterator<Item = (BucketPart, &Value)> {
+        self.0.iter().map(|(p, v)| (*p, v))
+    }
+}
+
+impl FromIterator<(BucketPart, Value)> for BucketDocument {
+    fn from_iter<I: IntoIterator<Item = (BucketPart, Value)>>(iter: I) -> Self {
+        let mut doc = BucketDocument::default();
+        for (part, value) in iter {
+            doc.set(part, value);
+        }
+        doc
+    }
+}
+
+impl Serialize for BucketDocument {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (part, value) in &self.0 {
+            map.serialize_entry(part.key(), value)?;
+        }
+        map.end()
+    }
+}
+
+/// A queue's attributes, by SQS's attribute names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct QueueAttributes(pub Map<String, Value>);
+
+impl QueueAttributes {
+    /// The attributes of a queue as SQS takes and reports them (every value
+    /// a string), the JSON-valued ones (`Policy`, `RedrivePolicy`,
+    /// `RedriveAllowPolicy`) parsed so diffs show their structure.
+    pub fn expanded(raw: Map<String, Value>) -> QueueAttributes {
+        let expanded = raw
+            .into_iter()
+            .map(|(k, v)| {
+                let parsed = match (k.as_str(), v.as_str()) {
+                    ("Policy" | "RedrivePolicy" | "RedriveAllowPolicy", Some(text)) => {
+                        serde_json::from_str(text).unwrap_or_else(|_| v.clone())
+                    }
+                    _ => v.clone(),
+                };
+                (k, parsed)
+            })
+            .collect();
+        QueueAttributes(expanded)
+    }
+}
+
+/// The queue's subscription to a topic, in the shape
+/// `aws sns get-subscription-attributes` reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SubscriptionDocument {
+    pub topic_arn: String,
+    pub protocol: String,
+    pub endpoint: String,
+    /// The subscription attributes sluice sets (all of them, for one
+    /// about to go).
+    pub attributes: Map<String, Value>,
+}
+
+/// The EventBridge rule as `aws events describe-rule` and
+/// `list-targets-by-rule` report it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RuleDocument {
+    pub name: String,
+    pub event_pattern: Value,
+    pub state: String,
+    pub description: String,
+    pub targets: Vec<RuleTarget>,
+}
+
+/// One target of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RuleTarget {
+    pub id: String,
+    pub arn: String,
+}
+
+/// The topic the alarms notify: its access policy and the address
+/// subscribed to it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AlarmTopicDocument {
+    pub policy: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_subscription: Option<String>,
+}
+
+/// A resource known by its id (a queue's URL, a policy's ARN, a role's or
+/// user's unique id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OrphanDocument {
+    pub id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docs::BucketSetting;
+    use serde_json::json;
+
+    #[test]
+    fn a_bucket_document_keeps_its_parts_in_order_and_serializes_by_key() {
+        let mut doc: BucketDocument = [
+            (BucketPart::Policy, json!({"Version": "2012-10-17"})),
+            (
+                BucketPart::Setting(BucketSetting::ALL[0]),
+                json!({"first": true}),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let keys: Vec<&str> = doc.parts().map(|(p, _)| p.key()).collect();
+        assert_eq!(keys, [BucketSetting::ALL[0].key(), "Policy"]);
+        doc.set(BucketPart::Policy, json!(null));
+        assert_eq!(doc.get(BucketPart::Policy), Some(&json!(null)));
+        let text = serde_json::to_string(&Document::Bucket(doc)).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                r#"{{"{}":{{"first":true}},"Policy":null}}"#,
+                BucketSetting::ALL[0].key()
+            )
+        );
+    }
+
+    #[test]
+    fn queue_attributes_parse_their_json_valued_ones_only() {
+        let mut raw = Map::new();
+        raw.insert("Policy".into(), json!(r#"{"Version":"2012-10-17"}"#));
+        raw.insert("VisibilityTimeout".into(), json!("30"));
+        raw.insert("RedrivePolicy".into(), json!("not json"));
+        let attrs = QueueAttributes::expanded(raw);
+        assert_eq!(attrs.0["Policy"], json!({"Version": "2012-10-17"}));
+        assert_eq!(attrs.0["VisibilityTimeout"], json!("30"));
+        assert_eq!(attrs.0["RedrivePolicy"], json!("not json"));
+    }
+
+    #[test]
+    fn documents_serialize_to_the_keys_aws_reports() {
+        let role = Document::Role(RoleDocument {
+            assume_role_policy_document: json!({}),
+            attached_policies: vec!["arn".into()],
+        });
+        assert_eq!(
+            role.to_json(),
+            json!({"AssumeRolePolicyDocument": {}, "AttachedPolicies": ["arn"]})
+        );
+        let user = Document::User(UserDocument {
+            attached_policies: vec![],
+            access_keys: None,
+        });
+        assert_eq!(user.to_json(), json!({"AttachedPolicies": []}));
+        let orphan = Document::Orphan(OrphanDocument { id: "AROA1".into() });
+        assert_eq!(orphan.to_json(), json!({"Id": "AROA1"}));
+    }
+}
