@@ -21,6 +21,15 @@ use super::dashboard::ConsumeRun;
 use super::session::SessionInfo;
 use crate::consume::preview::DataReport;
 
+/// What one lookup slot reads: one kind's resource (as the user types its
+/// name), or, on the review step, what the stack has that the spec no longer
+/// names (the plan retires it, as `sluice plan` shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SlotId {
+    Kind(ResourceKind),
+    Leftovers,
+}
+
 /// Something that happened.
 #[derive(Debug)]
 pub enum Action {
@@ -37,7 +46,7 @@ pub enum Action {
     },
     /// A background lookup of one resource finished.
     Looked {
-        target: ResourceKind,
+        target: SlotId,
         generation: u64,
         result: Box<Found>,
     },
@@ -135,7 +144,7 @@ pub enum Effect {
     },
     /// Look one resource up; supersedes the previous lookup of `target`.
     Lookup {
-        target: ResourceKind,
+        target: SlotId,
         generation: u64,
         clients: Box<Clients>,
         what: Lookup,

@@ -18,7 +18,7 @@ use crate::aws::{AwsOptions, Clients, Identity, Plan};
 use crate::docs::{MergeError, Overlap};
 use crate::spec::{Delivery, FieldError, Spec};
 
-use super::action::{Effect, Found, LOOKUP_DEBOUNCE, Lookup};
+use super::action::{Effect, Found, LOOKUP_DEBOUNCE, Lookup, SlotId};
 use super::profiles::{Profile, REGIONS};
 use super::session::SessionInfo;
 use super::step::Step;
@@ -240,7 +240,7 @@ pub struct Model {
     pub connection: Connection,
     pub connect_gen: u64,
     pub connect_due: Option<Instant>,
-    pub slots: BTreeMap<ResourceKind, Slot>,
+    pub slots: BTreeMap<SlotId, Slot>,
     pub derived: Derived,
     pub sessions: Vec<SessionInfo>,
     /// This session's file (resumed, or last autosaved).
@@ -317,7 +317,9 @@ impl Model {
             connect_gen: 0,
             connect_due: None,
             slots: crate::aws::observe::looked_up()
-                .map(|kind| (kind, Slot::default()))
+                .map(SlotId::Kind)
+                .chain([SlotId::Leftovers])
+                .map(|id| (id, Slot::default()))
                 .collect(),
             sessions: Vec::new(),
             session_path: None,
@@ -379,7 +381,9 @@ impl Model {
 
     /// What the lookup of `target` found, when it has answered.
     pub fn found(&self, target: ResourceKind) -> Option<&Found> {
-        self.slots.get(&target).and_then(|s| s.found.as_ref())
+        self.slots
+            .get(&SlotId::Kind(target))
+            .and_then(|s| s.found.as_ref())
     }
 
     /// Whether the lookup says the bucket exists (and the data preview can open).
@@ -402,9 +406,13 @@ impl Model {
     pub fn observation(&self) -> Option<Observation> {
         let identity = self.connection.identity()?.clone();
         let mut observation = Observation::nothing(identity);
-        for (target, slot) in &self.slots {
-            if let Some(found) = &slot.found {
-                observation.absorb(*target, found);
+        for (id, slot) in &self.slots {
+            match (id, &slot.found) {
+                (SlotId::Kind(kind), Some(found)) => observation.absorb(*kind, found),
+                (SlotId::Leftovers, Some(Found::Leftovers(found))) => {
+                    observation.leftovers = (**found).clone();
+                }
+                (SlotId::Leftovers, Some(_)) | (_, None) => {}
             }
         }
         Some(observation)

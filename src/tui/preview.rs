@@ -14,7 +14,7 @@ use crate::aws::plan::{PlanAction, PlanItem};
 use crate::docs::ResourceKind;
 use crate::docs::diff::{DiffTag, json_diff};
 
-use super::action::Found;
+use super::action::{Found, SlotId};
 use super::layout::wide;
 use super::model::Model;
 use super::step::Step;
@@ -117,7 +117,7 @@ fn plain_lines(doc: Option<&Value>) -> Vec<Line> {
 
 /// The section of one plan item.
 fn item_section(model: &Model, item: &PlanItem) -> Section {
-    let slot = model.slots.get(&read_with(item.resource));
+    let slot = model.slots.get(&SlotId::Kind(read_with(item.resource)));
     let checking = model.online() && slot.is_some_and(|s| s.pending());
     let title = format!("{} · {}", describe(item.resource), item.name);
     let (badge, lines) = match item.action {

@@ -18,11 +18,10 @@ use crate::aws::observe::look_up;
 use crate::aws::{Clients, Reporter};
 use crate::consume::runner::ConsumeReport;
 
-use super::action::{Action, ConnectHow, ConsumeEnd, Effect, Run};
+use super::action::{Action, ConnectHow, ConsumeEnd, Effect, Run, SlotId};
 use super::app::App;
 use super::dashboard::{self, ConsumeRun, Ended};
 use super::{session, update, view};
-use crate::docs::ResourceKind;
 
 mod headless;
 
@@ -34,7 +33,7 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum TaskKey {
     Connect,
-    Lookup(ResourceKind),
+    Lookup(SlotId),
     Apply,
     Verify,
     Data,

@@ -1042,20 +1042,8 @@ fn another_teams_same_named_resources_are_refused_and_left_alone() {
     let moto = shared();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
     for role in ["d2-role", "team-app"] {
-        aws_cli(
-            &moto,
-            &[
-                "iam",
-                "create-role",
-                "--role-name",
-                role,
-                "--assume-role-policy-document",
-                &trust.to_string(),
-            ],
-        );
+        common::create_role(&moto, role, &[]);
     }
     let theirs = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
     aws_cli(

@@ -63,17 +63,7 @@ fn their_resources(moto: &Moto, stack: &str) {
             &format!("{stack}-theirs"),
         ],
     );
-    aws_cli(
-        moto,
-        &[
-            "iam",
-            "create-role",
-            "--role-name",
-            &format!("{stack}-theirs-role"),
-            "--assume-role-policy-document",
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-        ],
-    );
+    common::create_role(moto, &format!("{stack}-theirs-role"), &[]);
 }
 
 #[test]

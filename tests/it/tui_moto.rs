@@ -14,6 +14,7 @@ use ratatui::backend::TestBackend;
 use sluice::aws::Clients;
 use sluice::aws::verify::{Verdict, VerifyOptions};
 use sluice::docs::ResourceKind;
+use sluice::tui::action::SlotId;
 use sluice::tui::fields::FieldId;
 use sluice::tui::model::{Config, Connect, Connection, Setup};
 use sluice::tui::runtime::{hand_over, screen_text};
@@ -26,6 +27,10 @@ use crate::common::{ACCOUNT_ID, REGION, aws_cli, sdk_clients, shared};
 const WAIT: Duration = Duration::from_secs(60);
 
 fn setup(clients: Clients, dir: &std::path::Path) -> Setup {
+    setup_named(clients, dir, "wiz")
+}
+
+fn setup_named(clients: Clients, dir: &std::path::Path, stack: &str) -> Setup {
     let mut config = Config::offline("unused");
     config.connect = Connect::Given(Box::new(clients));
     config.backup_base = Some(dir.join("backups"));
@@ -37,7 +42,7 @@ fn setup(clients: Clients, dir: &std::path::Path) -> Setup {
         ..VerifyOptions::default()
     };
     config.propagation_timeout = Duration::from_secs(20);
-    let mut spec = sluice::spec::starter("wiz", REGION, None);
+    let mut spec = sluice::spec::starter(stack, REGION, None);
     spec.role.external_id = "wizard-moto-external-id".into();
     spec.bucket.prefix = "logs/".into();
     Setup {
@@ -57,6 +62,12 @@ fn sluice_focus(w: &mut Headless, field: FieldId) {
         w.press(KeyCode::Tab);
     }
     panic!("cannot reach {field:?}:\n{}", w.screen());
+}
+
+/// Waits for the wizard to have checked the credentials against moto.
+async fn wait_online(w: &mut Headless) {
+    let online = |app: &sluice::tui::App| matches!(app.model.connection, Connection::Online { .. });
+    assert!(w.wait_for(WAIT, online).await, "{}", w.screen());
 }
 
 fn ready(app: &sluice::tui::App) -> bool {
@@ -91,15 +102,7 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     let _ = other_url;
 
     let mut w = Headless::new(setup(sdk_clients(&moto).await, dir.path()), 100, 30);
-    assert!(
-        w.wait_for(WAIT, |app| matches!(
-            app.model.connection,
-            Connection::Online { .. }
-        ))
-        .await,
-        "{}",
-        w.screen()
-    );
+    wait_online(&mut w).await;
     assert!(
         w.screen().contains(&format!("● account {ACCOUNT_ID}")),
         "{}",
@@ -113,7 +116,8 @@ async fn review_apply_verify_preview_data_and_done_against_moto() {
     }
     assert_eq!(w.app().model.step, Step::Bucket);
     assert!(
-        w.wait_for(WAIT, |app| app.model.slots[&ResourceKind::Bucket]
+        w.wait_for(WAIT, |app| app.model.slots
+            [&SlotId::Kind(ResourceKind::Bucket)]
             .found
             .is_some())
             .await,
@@ -404,15 +408,7 @@ async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
     let dir = tempfile::tempdir().unwrap();
     common::create_bucket(&moto, "already-here");
     let mut w = Headless::new(setup(sdk_clients(&moto).await, dir.path()), 80, 24);
-    assert!(
-        w.wait_for(WAIT, |app| matches!(
-            app.model.connection,
-            Connection::Online { .. }
-        ))
-        .await,
-        "{}",
-        w.screen()
-    );
+    wait_online(&mut w).await;
     // On Welcome the first Enter edits the waiting name field; then four steps on.
     for _ in 0..5 {
         w.press(KeyCode::Enter);
@@ -425,7 +421,8 @@ async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
     w.ctrl('k');
     w.type_text("already-her");
     assert!(
-        w.wait_for(WAIT, |app| app.model.slots[&ResourceKind::Bucket]
+        w.wait_for(WAIT, |app| app.model.slots
+            [&SlotId::Kind(ResourceKind::Bucket)]
             .found
             .is_some())
             .await,
@@ -451,7 +448,8 @@ async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
     );
     w.type_text("e");
     assert!(
-        w.wait_for(WAIT, |app| app.model.slots[&ResourceKind::Bucket]
+        w.wait_for(WAIT, |app| app.model.slots
+            [&SlotId::Kind(ResourceKind::Bucket)]
             .found
             .is_some())
             .await,
@@ -465,4 +463,64 @@ async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
     );
     w.press(KeyCode::Enter);
     assert_eq!(w.app().model.step, Step::Queue);
+}
+
+/// What the stack has that the spec no longer names (here a role of the
+/// stack under an earlier name) is read on the review, listed there and in
+/// the confirmation, and removed by the wizard's apply as `sluice apply`
+/// removes it; a role of the same prefix that is not the stack's stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wizards_apply_retires_what_the_spec_no_longer_names() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    common::create_role(
+        &moto,
+        "wizold-earlier-role",
+        &["Key=sluice:stack,Value=wizold"],
+    );
+    common::create_role(&moto, "wizold-theirs-role", &["Key=team,Value=data"]);
+    let mut w = Headless::new(
+        setup_named(sdk_clients(&moto).await, dir.path(), "wizold"),
+        140,
+        40,
+    );
+    wait_online(&mut w).await;
+    for _ in 0..12 {
+        if w.app().model.step == Step::Review {
+            break;
+        }
+        w.press(KeyCode::Enter);
+    }
+    assert_eq!(w.app().model.step, Step::Review, "{}", w.screen());
+    assert!(w.wait_for(WAIT, ready).await, "{}", w.screen());
+    let review = w.screen();
+    assert!(
+        review.contains("- role              wizold-earlier-role"),
+        "{review}"
+    );
+    assert!(!review.contains("wizold-theirs-role"), "{review}");
+    w.press(KeyCode::Enter);
+    let confirm = w.screen();
+    assert!(
+        confirm.contains("delete role wizold-earlier-role"),
+        "{confirm}"
+    );
+    w.press(KeyCode::Char('y'));
+    assert!(
+        w.wait_for(WAIT, |app| !app.apply.run.running).await,
+        "{}",
+        w.screen()
+    );
+    assert!(w.app().apply.failure.is_none(), "{}", w.screen());
+    let roles = aws_cli(&moto, &["iam", "list-roles"]);
+    let names: Vec<&str> = roles["Roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["RoleName"].as_str())
+        .filter(|name| name.starts_with("wizold-"))
+        .collect();
+    assert!(names.contains(&"wizold-role"), "{names:?}");
+    assert!(names.contains(&"wizold-theirs-role"), "{names:?}");
+    assert!(!names.contains(&"wizold-earlier-role"), "{names:?}");
 }

@@ -39,19 +39,57 @@ pub struct Observation {
     /// The queue's subscription to the spec's topic; `Ok(None)` too when the
     /// spec delivers otherwise than through SNS.
     pub subscription: Observed<SubscriptionState>,
-    /// The stack's queue's subscriptions to other topics: left by an earlier
-    /// SNS delivery, or by one to a topic the spec no longer names (plan
-    /// unsubscribes them). Looked for only for a queue the stack makes, in a
-    /// pipeline with a notification; without SNS list rights none are seen.
-    pub earlier_subscriptions: Result<Vec<SubscriptionState>, AwsError>,
     /// The EventBridge rule named as the notification: the route's when the
     /// spec delivers through EventBridge, else one left from when it did.
     pub rule: Observed<RuleState>,
     /// The stack's alarms and the topics they notify.
     pub alarms: super::resources::alarms::AlarmsObserved,
+    /// What the stack has that the spec no longer names.
+    pub leftovers: Leftovers,
+}
+
+/// What the stack has that the spec no longer names: plan retires it.
+#[derive(Debug, Clone)]
+pub struct Leftovers {
+    /// The stack's queue's subscriptions to other topics: left by an earlier
+    /// SNS delivery, or by one to a topic the spec no longer names (plan
+    /// unsubscribes them). Looked for only for a queue the stack makes, in a
+    /// pipeline with a notification; without SNS list rights none are seen.
+    pub earlier_subscriptions: Result<Vec<SubscriptionState>, AwsError>,
     /// Resources of the stack the spec no longer names (renamed, turned off,
     /// the previous connector's).
     pub orphans: Result<Vec<super::orphans::Orphan>, AwsError>,
+}
+
+impl Leftovers {
+    /// None found (nothing looked for yet).
+    pub fn none() -> Leftovers {
+        Leftovers {
+            earlier_subscriptions: Ok(Vec::new()),
+            orphans: Ok(Vec::new()),
+        }
+    }
+}
+
+/// Looks for what the stack has that `spec` (whose `account_id` is the
+/// caller's) no longer names: its queue's subscriptions to other topics, and
+/// its resources under other names.
+pub async fn leftovers(clients: &Clients, spec: &Spec, account: &str) -> Leftovers {
+    let queue_arn = Arns::of(spec).queue;
+    let (earlier_subscriptions, orphans) = tokio::join!(
+        async {
+            if spec.retires_other_subscriptions() {
+                subscriptions_to(clients, &queue_arn, spec.sns_topic()).await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+        super::orphans::find(clients, spec, account),
+    );
+    Leftovers {
+        earlier_subscriptions,
+        orphans,
+    }
 }
 
 /// Observes every resource of `spec`, whose `account_id` must be the caller's
@@ -67,18 +105,12 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
     };
     let arns = Arns::of(spec);
     let account = identity.account.as_str();
-    let (
-        (policy, role, user),
-        (bucket, dlq, queue),
-        (subscription, earlier_subscriptions, rule),
-        alarms,
-        orphans,
-    ) = tokio::join!(
+    let ((policy, role, user), (bucket, dlq, queue), (subscription, rule), alarms, leftovers) = tokio::join!(
         identities(clients, spec, &arns, account),
         stores(clients, spec, account),
         route(clients, spec, &arns),
         super::resources::alarms::observe_alarms(clients, spec),
-        super::orphans::find(clients, spec, account),
+        leftovers(clients, spec, account),
     );
     Observation {
         identity,
@@ -89,10 +121,9 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         dlq,
         queue,
         subscription,
-        earlier_subscriptions,
         rule,
         alarms,
-        orphans,
+        leftovers,
     }
 }
 
@@ -184,29 +215,18 @@ async fn stores(
     (bucket, dlq, queue)
 }
 
-/// The route into the queue: its subscription to the spec's topic, its
-/// subscriptions to other topics, and the EventBridge rule.
+/// The route into the queue: its subscription to the spec's topic and the
+/// EventBridge rule.
 async fn route(
     clients: &Clients,
     spec: &Spec,
     arns: &Arns,
-) -> (
-    Observed<SubscriptionState>,
-    Result<Vec<SubscriptionState>, AwsError>,
-    Observed<RuleState>,
-) {
+) -> (Observed<SubscriptionState>, Observed<RuleState>) {
     tokio::join!(
         async {
             match spec.sns_topic() {
                 Some(topic) => observe_subscription(clients, topic, &arns.queue).await,
                 None => Ok(None),
-            }
-        },
-        async {
-            if spec.retires_other_subscriptions() {
-                subscriptions_to(clients, &arns.queue, spec.sns_topic()).await
-            } else {
-                Ok(Vec::new())
             }
         },
         async {

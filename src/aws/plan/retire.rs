@@ -51,7 +51,7 @@ impl Planner<'_> {
         }
         // A route switched away from SNS, or to another topic: the stack's
         // queue is still subscribed to the topic it no longer names.
-        match &observed.earlier_subscriptions {
+        match &observed.leftovers.earlier_subscriptions {
             Err(e) => notes.push(PlanNote::SubscriptionsUnknown(e.clone())),
             Ok(earlier) => {
                 for sub in earlier {
@@ -134,7 +134,7 @@ impl Planner<'_> {
         }
         // What the stack made under names the spec no longer uses: last,
         // once what replaces each is in place.
-        match &observed.orphans {
+        match &observed.leftovers.orphans {
             Ok(orphans) => {
                 for orphan in orphans {
                     notes.push(PlanNote::RetiredOrphan {

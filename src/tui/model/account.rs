@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use crate::docs::ResourceKind;
 use crate::spec::{Spec, path};
-use crate::tui::action::{ConnectHow, Effect, Lookup};
+use crate::tui::action::{ConnectHow, Effect, Lookup, SlotId};
 
 use super::{Connect, Connection, Model, Slot};
+use crate::tui::step::Step;
 
 impl Model {
     /// Asks for the credentials to be checked (again), now or after the debounce.
@@ -63,17 +64,24 @@ impl Model {
     /// What each looked-up kind should read for the spec: the engine's
     /// lookup for it ([`Lookup::of`], which follows the spec's membership
     /// rule), once the fields that name it are valid.
-    pub(super) fn wanted_lookups(&self, resolved: &Spec) -> BTreeMap<ResourceKind, Option<Lookup>> {
+    pub(super) fn wanted_lookups(&self, resolved: &Spec) -> BTreeMap<SlotId, Option<Lookup>> {
         let valid = |p: &str| self.derived.error_at(p).is_none();
         let identity = self.connection.identity();
-        crate::aws::observe::looked_up()
+        let mut wanted: BTreeMap<SlotId, Option<Lookup>> = crate::aws::observe::looked_up()
             .map(|kind| {
                 let what = identity
                     .filter(|_| naming_fields(kind).iter().all(|p| valid(p)))
                     .and_then(|identity| Lookup::of(kind, resolved, &identity.account));
-                (kind, what)
+                (SlotId::Kind(kind), what)
             })
-            .collect()
+            .collect();
+        // Read for the review: listing the account's subscriptions and the
+        // stack's resources on every edit would cost calls for nothing.
+        let leftovers =
+            (self.step == Step::Review && identity.is_some() && self.derived.errors.is_empty())
+                .then(|| Lookup::Leftovers(Box::new(resolved.clone())));
+        wanted.insert(SlotId::Leftovers, leftovers);
+        wanted
     }
 }
 

@@ -124,16 +124,27 @@ pub fn lines(model: &Model, width: usize) -> (Lines, Lines) {
             Span::styled(counts, t.dim()),
         ]));
     }
-    let (create, change) = plan.items.iter().fold((0, 0), |(c, u), i| match i.action {
-        PlanAction::Create => (c + 1, u),
-        PlanAction::Update | PlanAction::Adopt | PlanAction::Delete => (c, u + 1),
-        PlanAction::NoChange | PlanAction::Refused => (c, u),
-    });
+    let count = |actions: &[PlanAction]| {
+        plan.items
+            .iter()
+            .filter(|i| actions.contains(&i.action))
+            .count()
+    };
+    let (create, change, delete) = (
+        count(&[PlanAction::Create]),
+        count(&[PlanAction::Update, PlanAction::Adopt]),
+        count(&[PlanAction::Delete]),
+    );
+    let deleted = if delete > 0 {
+        format!("{delete} to delete, ")
+    } else {
+        String::new()
+    };
     wrapped(
         &mut out,
         &format!(
-            "{create} to create, {change} to update or adopt, {} unchanged",
-            plan.items.len() - create - change
+            "{create} to create, {change} to update or adopt, {deleted}{} unchanged",
+            plan.items.len() - create - change - delete
         ),
         width,
         0,

@@ -29,11 +29,11 @@ fn snapshot_policy() {
             // The policy exists with an older document: a diff.
             let mut old = crate::docs::permissions_policy(&app.model.derived.resolved);
             old["Statement"][1]["Resource"] = json!("arn:aws:s3:::acme-ingest-source/old/*");
-            let generation = app.model.slots[&ResourceKind::Policy].generation;
+            let generation = app.model.slots[&SlotId::Kind(ResourceKind::Policy)].generation;
             update(
                 &mut app,
                 Action::Looked {
-                    target: ResourceKind::Policy,
+                    target: SlotId::Kind(ResourceKind::Policy),
                     generation,
                     result: Box::new(Found::Policy(Ok(Some(PolicyState {
                         arn: format!("arn:aws:iam::{ACCOUNT}:policy/acme-ingest-policy"),

@@ -338,13 +338,13 @@ fn lookups_are_debounced_and_superseded() {
     app.model.effects.clear();
     go_to(&mut app, Step::Bucket);
     set_text(&mut app, FieldId::BucketName, "another-bucket");
-    let slot = &app.model.slots[&ResourceKind::Bucket];
+    let slot = &app.model.slots[&SlotId::Kind(ResourceKind::Bucket)];
     assert!(slot.pending() && slot.due.is_some());
     let generation = slot.generation;
     tick_after(&mut app, Duration::from_millis(100));
     assert!(app.model.effects.is_empty(), "not yet: still typing");
     type_text(&mut app, "-2");
-    let newer = app.model.slots[&ResourceKind::Bucket].generation;
+    let newer = app.model.slots[&SlotId::Kind(ResourceKind::Bucket)].generation;
     assert!(newer > generation);
     tick_after(&mut app, Duration::from_millis(400));
     let lookups: Vec<_> = app
@@ -362,28 +362,32 @@ fn lookups_are_debounced_and_superseded() {
         })
         .collect();
     assert_eq!(lookups.len(), 1, "{lookups:?}");
-    assert_eq!(lookups[0].0, ResourceKind::Bucket);
+    assert_eq!(lookups[0].0, SlotId::Kind(ResourceKind::Bucket));
     assert_eq!(lookups[0].1, newer);
     assert!(format!("{:?}", lookups[0].2).contains("another-bucket-2"));
     // A late answer for the old name is dropped.
     update(
         &mut app,
         Action::Looked {
-            target: ResourceKind::Bucket,
+            target: SlotId::Kind(ResourceKind::Bucket),
             generation,
             result: Box::new(Found::Bucket(Ok(Some(bucket_state(json!({})))))),
         },
     );
-    assert!(app.model.slots[&ResourceKind::Bucket].found.is_none());
+    assert!(
+        app.model.slots[&SlotId::Kind(ResourceKind::Bucket)]
+            .found
+            .is_none()
+    );
     update(
         &mut app,
         Action::Looked {
-            target: ResourceKind::Bucket,
+            target: SlotId::Kind(ResourceKind::Bucket),
             generation: newer,
             result: Box::new(Found::Bucket(Ok(None))),
         },
     );
-    assert!(!app.model.slots[&ResourceKind::Bucket].pending());
+    assert!(!app.model.slots[&SlotId::Kind(ResourceKind::Bucket)].pending());
     assert!(
         crate::tui::screens::form::lookup_note(&app.model, &app.form, FieldId::BucketName)
             .map(|n| (n.line(), n.kind))

@@ -23,7 +23,7 @@ pub(super) use crate::aws::{Clients, Event, Identity};
 pub(super) use crate::consume::preview::{DataReport, ObjectSummary, Sample};
 pub(super) use crate::docs::ResourceKind;
 pub(super) use crate::spec::Spec;
-pub(super) use crate::tui::action::{Action, ConsumeEnd, Effect, Found, Run, SaveKind};
+pub(super) use crate::tui::action::{Action, ConsumeEnd, Effect, Found, Run, SaveKind, SlotId};
 pub(super) use crate::tui::app::App;
 pub(super) use crate::tui::fields::FieldId;
 pub(super) use crate::tui::model::{Config, Connection, Setup, StatusKind};
@@ -118,10 +118,12 @@ pub(super) fn connect(app: &mut App) {
     );
 }
 
-/// Answers every pending lookup: `found(target)` or "does not exist".
+/// Answers every pending lookup: `found(target)` or "does not exist"
+/// (what the spec no longer names: nothing).
 pub(super) fn answer_all(app: &mut App, found: impl Fn(ResourceKind) -> Option<Found>) {
+    answer_leftovers(app, crate::aws::observe::Leftovers::none());
     for target in crate::aws::observe::looked_up() {
-        let Some(slot) = app.model.slots.get(&target) else {
+        let Some(slot) = app.model.slots.get(&SlotId::Kind(target)) else {
             continue;
         };
         if !slot.pending() {
@@ -145,12 +147,31 @@ pub(super) fn answer_all(app: &mut App, found: impl Fn(ResourceKind) -> Option<F
         update(
             app,
             Action::Looked {
-                target,
+                target: SlotId::Kind(target),
                 generation,
                 result: Box::new(result),
             },
         );
     }
+}
+
+/// Answers the review's pending lookup of what the spec no longer names.
+pub(super) fn answer_leftovers(app: &mut App, leftovers: crate::aws::observe::Leftovers) {
+    let Some(slot) = app.model.slots.get(&SlotId::Leftovers) else {
+        return;
+    };
+    if !slot.pending() {
+        return;
+    }
+    let generation = slot.generation;
+    update(
+        app,
+        Action::Looked {
+            target: SlotId::Leftovers,
+            generation,
+            result: Box::new(Found::Leftovers(Box::new(leftovers))),
+        },
+    );
 }
 
 pub(super) fn bucket_state(notification: serde_json::Value) -> BucketState {

@@ -100,3 +100,58 @@ fn review_offline_goes_to_done_and_done_copies_and_exports() {
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.model.step, Step::Review);
 }
+
+/// On the review, what the stack has that the spec no longer names is read
+/// as `sluice plan` reads it (a subscription of the stack's queue to
+/// another topic, a role under an earlier name), and the plan removes it:
+/// the review waits for the read, lists each removal, and the confirmation
+/// names them.
+#[test]
+fn the_review_reads_and_lists_what_the_spec_no_longer_names() {
+    use crate::aws::observe::{Leftovers, SubscriptionState};
+    use crate::aws::orphans::{Orphan, OrphanKind};
+    let mut app = online(120, 40);
+    // Not read while the form is edited.
+    assert!(!app.model.slots[&SlotId::Leftovers].pending());
+    go_to(&mut app, Step::Review);
+    assert!(app.model.slots[&SlotId::Leftovers].pending());
+    key(&mut app, KeyCode::Enter);
+    assert!(app.overlay.is_none(), "nothing to confirm while it is read");
+    let old_topic = "arn:aws:sns:us-west-2:123456789012:old-uploads";
+    answer_leftovers(
+        &mut app,
+        Leftovers {
+            earlier_subscriptions: Ok(vec![SubscriptionState {
+                arn: format!("{old_topic}:0f1e2d3c"),
+                attributes: [("TopicArn".to_owned(), json!(old_topic))].into(),
+            }]),
+            orphans: Ok(vec![Orphan {
+                kind: OrphanKind::Role,
+                name: "acme-ingest-old-role".into(),
+                id: "acme-ingest-old-role".into(),
+            }]),
+        },
+    );
+    assert_eq!(app.model.derived.pending, 0);
+    let screen = text(&app);
+    for removal in [
+        "- subscription      arn:aws:sns:us-west-2:1234",
+        "- role              acme-ingest-old-role",
+        "6 to create, 0 to update or adopt, 2 to delete",
+        "queue acme-ingest-queue is subscribed to",
+        "role acme-ingest-old-role is this stack's",
+    ] {
+        assert!(screen.contains(removal), "{removal}:\n{screen}");
+    }
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(app.overlay, Some(Overlay::ConfirmApply)));
+    let confirm = text(&app);
+    assert!(
+        confirm.contains("delete role acme-ingest-old-role"),
+        "{confirm}"
+    );
+    assert!(
+        confirm.contains("delete subscription arn:aws:sns"),
+        "{confirm}"
+    );
+}

@@ -880,6 +880,25 @@ pub fn verifies(moto: &Moto, dir: &Path, extra: &[&str]) -> String {
     text
 }
 
+/// A role EC2 may assume, with `tags` (`Key=k,Value=v` each), as someone
+/// other than sluice makes one.
+pub fn create_role(moto: &Moto, name: &str, tags: &[&str]) {
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let mut args = vec![
+        "iam",
+        "create-role",
+        "--role-name",
+        name,
+        "--assume-role-policy-document",
+        trust,
+    ];
+    if !tags.is_empty() {
+        args.push("--tags");
+        args.extend(tags);
+    }
+    aws_cli(moto, &args);
+}
+
 /// A bucket in moto's region.
 pub fn create_bucket(moto: &Moto, bucket: &str) {
     aws_cli(

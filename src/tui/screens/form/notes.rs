@@ -3,7 +3,7 @@
 
 use super::state::FormScreen;
 use crate::docs::ResourceKind;
-use crate::tui::action::Found;
+use crate::tui::action::{Found, SlotId};
 use crate::tui::fields::FieldId;
 use crate::tui::model::{Model, StatusKind};
 
@@ -53,7 +53,7 @@ pub fn lookup_note(model: &Model, form: &FormScreen, field: FieldId) -> Option<N
     if !model.online() || !field.active(&model.spec) || form.field_error(model, field).is_some() {
         return None;
     }
-    let slot = model.slots.get(&target)?;
+    let slot = model.slots.get(&SlotId::Kind(target))?;
     slot.key.as_ref()?;
     let Some(found) = &slot.found else {
         return Some(Note::new(
