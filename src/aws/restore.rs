@@ -10,7 +10,7 @@ use super::backup::{BucketPart, BucketSetting, Manifest, Saved, read_entries};
 use super::client::Clients;
 use super::error::classify;
 use super::observe::{observe_policy, put_notification, read_bucket_policy, read_notification};
-use super::progress::{Reporter, StepId, StepOutcome};
+use super::progress::{Reporter, StepError, StepId, StepOutcome};
 use super::resources::bucket::apply::put_bucket_setting;
 use super::resources::iam::apply::make_room_for_version;
 use crate::docs::QueueAttributes;
@@ -197,7 +197,7 @@ async fn read_queue_text(
     queue: &str,
     keys: &[String],
 ) -> Result<BTreeMap<String, String>, String> {
-    let url = queue_url(clients, queue).await?;
+    let url = queue_url(clients, queue).await.map_err(|e| e.message)?;
     let got = super::observe::read_queue_text(&clients.sqs, queue, &url, keys)
         .await
         .map_err(|e| e.to_string())?;
@@ -207,13 +207,31 @@ async fn read_queue_text(
         .collect())
 }
 
+/// A restore that stopped at one item: which, why, and what was put back
+/// before it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("restoring {title} failed: {error} (restored before it: {})", restored_words(.restored))]
+pub struct RestoreError {
+    pub title: String,
+    pub error: StepError,
+    pub restored: Vec<String>,
+}
+
+fn restored_words(restored: &[String]) -> String {
+    if restored.is_empty() {
+        "nothing".to_owned()
+    } else {
+        restored.join("; ")
+    }
+}
+
 /// Writes the steps of a [`plan`], in order; what was put back, one line
 /// per item.
 pub async fn restore(
     clients: &Clients,
     steps: &[Step],
     reporter: &Reporter,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, RestoreError> {
     let mut done = Vec::new();
     for item in steps {
         let step = StepId::Restore(item.kind);
@@ -236,14 +254,11 @@ pub async fn restore(
             }
             Err(error) => {
                 reporter.failed(step, error.clone(), started.elapsed());
-                return Err(format!(
-                    "restoring {title} failed: {error} (restored before it: {})",
-                    if done.is_empty() {
-                        "nothing".to_owned()
-                    } else {
-                        done.join("; ")
-                    }
-                ));
+                return Err(RestoreError {
+                    title,
+                    error,
+                    restored: done,
+                });
             }
         }
     }
@@ -318,8 +333,8 @@ fn describe(item: &Saved) -> (ResourceKind, String) {
 /// Puts `item` back. `Some` says how the result falls short of the saved
 /// state where S3 cannot go back (versioning is suspended, never removed;
 /// Object Lock is never turned off).
-async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, String> {
-    let done = |r: Result<(), String>| r.map(|()| None);
+async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, StepError> {
+    let done = |r: Result<(), StepError>| r.map(|()| None);
     let result = match item {
         Saved::Removed { .. } => {
             return Ok(Some(
@@ -333,11 +348,11 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
         } => {
             let state = observe_policy(clients, policy_arn)
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(StepError::from)?
                 .ok_or_else(|| format!("policy {policy_arn} no longer exists"))?;
             make_room_for_version(&clients.iam, policy_arn, &state.versions)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(StepError::from)?;
             clients
                 .iam
                 .create_policy_version()
@@ -347,7 +362,7 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| classify("iam:CreatePolicyVersion", policy_arn, e).to_string())
+                .map_err(|e| StepError::from(classify("iam:CreatePolicyVersion", policy_arn, e)))
         }
         Saved::TrustPolicy { role, document } => clients
             .iam
@@ -357,7 +372,7 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| classify("iam:UpdateAssumeRolePolicy", role, e).to_string()),
+            .map_err(|e| StepError::from(classify("iam:UpdateAssumeRolePolicy", role, e))),
         Saved::QueueAttributes { queue, attributes } => {
             let url = queue_url(clients, queue).await?;
             let attributes = attributes
@@ -372,14 +387,14 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| classify("sqs:SetQueueAttributes", queue, e).to_string())
+                .map_err(|e| StepError::from(classify("sqs:SetQueueAttributes", queue, e)))
         }
         Saved::BucketPolicy {
             bucket,
             policy: Some(policy),
         } => put_bucket_setting(&clients.s3, bucket, BucketPart::Policy, policy)
             .await
-            .map_err(|e| e.to_string()),
+            .map_err(StepError::from),
         Saved::BucketPolicy {
             bucket,
             policy: None,
@@ -390,14 +405,14 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| classify("s3:DeleteBucketPolicy", bucket, e).to_string()),
+            .map_err(|e| StepError::from(classify("s3:DeleteBucketPolicy", bucket, e))),
         Saved::BucketSetting {
             bucket,
             setting,
             value: Some(value),
         } => put_bucket_setting(&clients.s3, bucket, BucketPart::Setting(*setting), value)
             .await
-            .map_err(|e| e.to_string()),
+            .map_err(StepError::from),
         Saved::BucketSetting {
             bucket,
             setting,
@@ -411,21 +426,27 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| classify("s3:PutBucketPublicAccessBlock", bucket, e).to_string()),
+                    .map_err(|e| {
+                        StepError::from(classify("s3:PutBucketPublicAccessBlock", bucket, e))
+                    }),
                 BucketSetting::OwnershipControls => s3
                     .delete_bucket_ownership_controls()
                     .bucket(bucket)
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| classify("s3:PutBucketOwnershipControls", bucket, e).to_string()),
+                    .map_err(|e| {
+                        StepError::from(classify("s3:PutBucketOwnershipControls", bucket, e))
+                    }),
                 BucketSetting::Encryption => s3
                     .delete_bucket_encryption()
                     .bucket(bucket)
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| classify("s3:PutEncryptionConfiguration", bucket, e).to_string()),
+                    .map_err(|e| {
+                        StepError::from(classify("s3:PutEncryptionConfiguration", bucket, e))
+                    }),
                 // Versioning cannot be removed once enabled, only suspended.
                 BucketSetting::Versioning => {
                     return put_bucket_setting(
@@ -438,7 +459,7 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
                     .map(|()| {
                         Some("versioning suspended: S3 never removes it once it was on".to_owned())
                     })
-                    .map_err(|e| e.to_string());
+                    .map_err(StepError::from);
                 }
                 // S3 never turns Object Lock off: nothing to write.
                 BucketSetting::ObjectLock => {
@@ -453,15 +474,19 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
             configuration,
         } => put_notification(&clients.s3, bucket, configuration, false)
             .await
-            .map_err(|e| e.to_string()),
+            .map_err(StepError::from),
         Saved::QueueMessages { queue, messages } => resend(clients, queue, messages).await,
         Saved::Alarm { definition } => {
-            crate::aws::resources::alarms::restore_alarm(clients, definition).await
+            crate::aws::resources::alarms::restore_alarm(clients, definition)
+                .await
+                .map_err(StepError::from)
         }
         Saved::TopicPolicy {
             topic_arn,
             policy: Some(policy),
-        } => crate::aws::resources::alarms::restore_topic_policy(clients, topic_arn, policy).await,
+        } => crate::aws::resources::alarms::restore_topic_policy(clients, topic_arn, policy)
+            .await
+            .map_err(StepError::from),
         Saved::TopicPolicy { policy: None, .. } => {
             return Ok(Some(
                 "the topic had SNS's default access policy: sluice's stays (SNS cannot take a policy off)"
@@ -509,23 +534,22 @@ async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, 
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| classify("events:PutRule", name, e).to_string()),
+            .map_err(|e| StepError::from(classify("events:PutRule", name, e))),
     };
     done(result)
 }
 
 /// The URL of the queue called `queue`, which must exist.
-async fn queue_url(clients: &Clients, queue: &str) -> Result<String, String> {
+async fn queue_url(clients: &Clients, queue: &str) -> Result<String, StepError> {
     clients
         .queue_url(queue)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("queue {queue} does not exist (sqs:GetQueueUrl)"))
+        .await?
+        .ok_or_else(|| format!("queue {queue} does not exist (sqs:GetQueueUrl)").into())
 }
 
 /// Sends saved messages to the queue called `queue` again (bodies and
 /// message attributes; SQS gives them new ids).
-async fn resend(clients: &Clients, queue: &str, messages: &[Value]) -> Result<(), String> {
+async fn resend(clients: &Clients, queue: &str, messages: &[Value]) -> Result<(), StepError> {
     use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
     let url = queue_url(clients, queue).await?;
     for chunk in messages.chunks(10) {
@@ -541,11 +565,11 @@ async fn resend(clients: &Clients, queue: &str, messages: &[Value]) -> Result<()
                         .data_type(value["DataType"].as_str().unwrap_or("String"))
                         .set_string_value(value["StringValue"].as_str().map(str::to_owned))
                         .build()
-                        .map_err(|e| e.to_string())?;
+                        .map_err(|e| StepError::from(e.to_string()))?;
                     entry = entry.message_attributes(name, built);
                 }
             }
-            entries.push(entry.build().map_err(|e| e.to_string())?);
+            entries.push(entry.build().map_err(|e| StepError::from(e.to_string()))?);
         }
         let out = clients
             .sqs
@@ -554,13 +578,14 @@ async fn resend(clients: &Clients, queue: &str, messages: &[Value]) -> Result<()
             .set_entries(Some(entries))
             .send()
             .await
-            .map_err(|e| classify("sqs:SendMessage", queue, e).to_string())?;
+            .map_err(|e| StepError::from(classify("sqs:SendMessage", queue, e)))?;
         if let Some(failed) = out.failed().first() {
             return Err(format!(
                 "sqs:SendMessage on {queue} refused a message: {} ({})",
                 failed.message().unwrap_or_default(),
                 failed.code()
-            ));
+            )
+            .into());
         }
     }
     Ok(())

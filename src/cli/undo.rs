@@ -238,7 +238,15 @@ pub(super) async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<E
         crate::aws::restore::restore(&clients, &steps, reporter).await
     })
     .await;
-    let done = result.map_err(anyhow::Error::msg)?;
+    let done = result.map_err(|e| {
+        if e.error.kind == Some(crate::aws::ErrorKind::Credentials) {
+            anyhow::anyhow!(
+                "{e}\nRenew the credentials (AWS SSO: aws sso login) and run restore again."
+            )
+        } else {
+            anyhow::anyhow!("{e}")
+        }
+    })?;
     if args.output.json() {
         print_json(&serde_json::json!({
             "restored": done.iter().map(ToString::to_string).collect::<Vec<_>>(),

@@ -997,3 +997,65 @@ fn a_subscription_listing_that_fails_is_a_plan_note() {
     );
     assert!(server.injected()["throttled"].as_u64().unwrap_or(0) >= 1);
 }
+
+/// A restore that AWS stops half-way (iam:UpdateAssumeRolePolicy denied) names
+/// the item it stopped at, AWS's refusal with the permission, and what it
+/// put back before it; once allowed, the same restore finishes.
+#[test]
+fn a_restore_stopped_by_a_denied_call_names_the_item_and_what_went_back_before_it() {
+    let server = common::ministack();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    applied(&server, dir, &[]);
+    // A change to the role's trust and to the queue: both are backed up.
+    init(
+        &server,
+        dir,
+        &[
+            "queue.visibility_timeout_secs=900",
+            "role.external_id=another-external-id",
+        ],
+    );
+    let mut args = apply_args();
+    args.extend(["--output", "json"]);
+    let out = sluice_run(&server, dir, &args);
+    assert!(out.status.success(), "{}", said(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let backup = report["backup_dir"].as_str().unwrap().to_owned();
+
+    server.faults(json!({"deny": [{"action": "iam:UpdateAssumeRolePolicy"}]}));
+    let stopped = sluice_run(&server, dir, &["restore", "--backup", &backup, "--yes"]);
+    let text = said(&stopped);
+    assert_eq!(stopped.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("restoring trust policy of role acme-ingest-role failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the caller needs permission for iam:UpdateAssumeRolePolicy"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "(restored before it: attributes VisibilityTimeout of queue acme-ingest-queue)"
+        ),
+        "{text}"
+    );
+
+    server.faults(json!({}));
+    let finished = sluice_run(&server, dir, &["restore", "--backup", &backup, "--yes"]);
+    assert!(finished.status.success(), "{}", said(&finished));
+    let url = common::queue_url(&server, "acme-ingest-queue");
+    let attributes = aws_cli(
+        &server,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "VisibilityTimeout",
+        ],
+    );
+    assert_ne!(attributes["Attributes"]["VisibilityTimeout"], "900");
+}

@@ -444,10 +444,8 @@ pub(crate) async fn put_alarm(
 }
 
 /// Puts a backed-up alarm definition back (restore).
-pub(crate) async fn restore_alarm(clients: &Clients, alarm: &MetricAlarm) -> Result<(), String> {
-    put_alarm(clients, alarm, &BTreeMap::new())
-        .await
-        .map_err(|e| e.to_string())
+pub(crate) async fn restore_alarm(clients: &Clients, alarm: &MetricAlarm) -> Result<(), AwsError> {
+    put_alarm(clients, alarm, &BTreeMap::new()).await
 }
 
 /// Puts a backed-up topic policy back (restore).
@@ -455,7 +453,7 @@ pub(crate) async fn restore_topic_policy(
     clients: &Clients,
     topic_arn: &str,
     policy: &Value,
-) -> Result<(), String> {
+) -> Result<(), AwsError> {
     clients
         .sns
         .set_topic_attributes()
@@ -465,5 +463,5 @@ pub(crate) async fn restore_topic_policy(
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| classify("sns:SetTopicAttributes", topic_arn, e).to_string())
+        .map_err(|e| classify("sns:SetTopicAttributes", topic_arn, e))
 }
