@@ -27,7 +27,7 @@ use crate::consume::preview::DataReport;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SlotId {
     Kind(ResourceKind),
-    Leftovers,
+    Retiring,
 }
 
 /// Something that happened.

@@ -318,7 +318,7 @@ impl Model {
             connect_due: None,
             slots: crate::aws::observe::looked_up()
                 .map(SlotId::Kind)
-                .chain([SlotId::Leftovers])
+                .chain([SlotId::Retiring])
                 .map(|id| (id, Slot::default()))
                 .collect(),
             sessions: Vec::new(),
@@ -409,10 +409,10 @@ impl Model {
         for (id, slot) in &self.slots {
             match (id, &slot.found) {
                 (SlotId::Kind(kind), Some(found)) => observation.absorb(*kind, found),
-                (SlotId::Leftovers, Some(Found::Leftovers(found))) => {
-                    observation.leftovers = (**found).clone();
+                (SlotId::Retiring, Some(Found::Retiring(found))) => {
+                    observation.absorb_retiring(found);
                 }
-                (SlotId::Leftovers, Some(_)) | (_, None) => {}
+                (SlotId::Retiring, Some(_)) | (_, None) => {}
             }
         }
         Some(observation)
@@ -439,7 +439,7 @@ impl Model {
             None => (self.spec.clone(), None),
         };
         // Lookups follow the names.
-        let wanted = self.wanted_lookups(&resolved);
+        let wanted = self.wanted_lookups(&resolved, account_error.is_none());
         for (target, what) in wanted {
             let key = what.as_ref().map(|w| format!("{w:?}"));
             let slot = self.slots.entry(target).or_default();

@@ -465,10 +465,11 @@ async fn a_name_typed_on_the_bucket_step_is_looked_up_live() {
     assert_eq!(w.app().model.step, Step::Queue);
 }
 
-/// What the stack has that the spec no longer names (here a role of the
-/// stack under an earlier name) is read on the review, listed there and in
-/// the confirmation, and removed by the wizard's apply as `sluice apply`
-/// removes it; a role of the same prefix that is not the stack's stays.
+/// What the stack has that the spec no longer has (a role of the stack
+/// under an earlier name, the user the spec turned off) is read on the
+/// review, listed there and in the confirmation, and removed by the
+/// wizard's apply as `sluice apply` removes it; a role of the same prefix
+/// that is not the stack's stays.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_wizards_apply_retires_what_the_spec_no_longer_names() {
     let moto = shared();
@@ -479,6 +480,17 @@ async fn the_wizards_apply_retires_what_the_spec_no_longer_names() {
         &["Key=sluice:stack,Value=wizold"],
     );
     common::create_role(&moto, "wizold-theirs-role", &["Key=team,Value=data"]);
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "create-user",
+            "--user-name",
+            "wizold-user",
+            "--tags",
+            "Key=sluice:stack,Value=wizold",
+        ],
+    );
     let mut w = Headless::new(
         setup_named(sdk_clients(&moto).await, dir.path(), "wizold"),
         140,
@@ -496,6 +508,10 @@ async fn the_wizards_apply_retires_what_the_spec_no_longer_names() {
     let review = w.screen();
     assert!(
         review.contains("- role              wizold-earlier-role"),
+        "{review}"
+    );
+    assert!(
+        review.contains("- user              wizold-user"),
         "{review}"
     );
     assert!(!review.contains("wizold-theirs-role"), "{review}");
@@ -523,4 +539,9 @@ async fn the_wizards_apply_retires_what_the_spec_no_longer_names() {
     assert!(names.contains(&"wizold-role"), "{names:?}");
     assert!(names.contains(&"wizold-theirs-role"), "{names:?}");
     assert!(!names.contains(&"wizold-earlier-role"), "{names:?}");
+    let users = aws_cli(&moto, &["iam", "list-users"]);
+    assert!(
+        !users.to_string().contains("wizold-user"),
+        "the user the spec turned off is gone: {users}"
+    );
 }

@@ -5,9 +5,9 @@
 //! times, each as fresh as the last edit of its name).
 
 use super::{
-    BucketState, Leftovers, Observation, Observed, PolicyState, QueueState, RoleState, RuleState,
-    SubscriptionState, UserState, leftovers, observe_bucket, observe_policy, observe_queue,
-    observe_role, observe_rule, observe_subscription, observe_user,
+    BucketState, Leftovers, Observation, Observed, PolicyState, QueueState, Retiring, RoleState,
+    RuleState, SubscriptionState, UserState, observe_bucket, observe_policy, observe_queue,
+    observe_role, observe_rule, observe_subscription, observe_user, retiring,
 };
 use crate::aws::client::{Clients, Identity};
 use crate::aws::resources::alarms::{AlarmsLookup, AlarmsObserved, look_up_alarms};
@@ -43,10 +43,9 @@ pub enum Lookup {
         name: String,
     },
     Alarms(AlarmsLookup),
-    /// What the stack has that the spec no longer names
-    /// ([`super::leftovers`]): read for the whole spec, whose `account_id`
-    /// is the caller's.
-    Leftovers(Box<Spec>),
+    /// What the stack has that the spec no longer has ([`super::retiring`]):
+    /// read for the whole spec, whose `account_id` is the caller's.
+    Retiring(Box<Spec>),
 }
 
 /// What a lookup found.
@@ -63,7 +62,7 @@ pub enum Found {
     Subscription(Observed<SubscriptionState>),
     Rule(Observed<RuleState>),
     Alarms(AlarmsObserved),
-    Leftovers(Box<Leftovers>),
+    Retiring(Box<Retiring>),
 }
 
 /// The kind whose lookup reads `kind`: the bucket's read holds its
@@ -154,9 +153,9 @@ pub async fn look_up(clients: &Clients, what: Lookup) -> Found {
         }
         Lookup::Rule { name } => Found::Rule(observe_rule(clients, &name).await),
         Lookup::Alarms(lookup) => Found::Alarms(look_up_alarms(clients, &lookup).await),
-        Lookup::Leftovers(spec) => {
+        Lookup::Retiring(spec) => {
             let account = spec.account_id.clone().unwrap_or_default();
-            Found::Leftovers(Box::new(leftovers(clients, &spec, &account).await))
+            Found::Retiring(Box::new(retiring(clients, &spec, &account).await))
         }
     }
 }

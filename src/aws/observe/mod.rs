@@ -105,14 +105,20 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
     };
     let arns = Arns::of(spec);
     let account = identity.account.as_str();
-    let ((policy, role, user), (bucket, dlq, queue), (subscription, rule), alarms, leftovers) = tokio::join!(
+    let ((policy, role, user), (bucket, dlq, queue), (subscription, rule), alarms, retiring) = tokio::join!(
         identities(clients, spec, &arns, account),
         stores(clients, spec, account),
         route(clients, spec, &arns),
-        super::resources::alarms::observe_alarms(clients, spec),
-        leftovers(clients, spec, account),
+        async {
+            if ResourceKind::Alarm.wanted(spec) {
+                super::resources::alarms::observe_alarms(clients, spec).await
+            } else {
+                super::resources::alarms::AlarmsObserved::none()
+            }
+        },
+        retiring(clients, spec, account),
     );
-    Observation {
+    let mut observation = Observation {
         identity,
         policy,
         role,
@@ -123,7 +129,103 @@ pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Obse
         subscription,
         rule,
         alarms,
+        leftovers: Leftovers::none(),
+    };
+    observation.absorb_retiring(&retiring);
+    observation
+}
+
+/// What a read of what the spec no longer has found: its queue's other
+/// subscriptions and its resources under other names, and, of a kind the
+/// spec no longer has, the stack's user, rule and alarms (`None` for a kind
+/// the spec has: its own read holds it). Plan retires what is found.
+#[derive(Debug, Clone)]
+pub struct Retiring {
+    pub leftovers: Leftovers,
+    pub user: Option<Observed<UserState>>,
+    pub rule: Option<Observed<RuleState>>,
+    pub alarms: Option<super::resources::alarms::AlarmsObserved>,
+}
+
+impl Retiring {
+    /// Nothing found: no leftovers, and no user, rule or alarms read.
+    pub fn nothing() -> Retiring {
+        Retiring {
+            leftovers: Leftovers::none(),
+            user: None,
+            rule: None,
+            alarms: None,
+        }
+    }
+}
+
+impl Observation {
+    /// Takes what [`retiring`] found.
+    pub fn absorb_retiring(&mut self, retiring: &Retiring) {
+        self.leftovers = retiring.leftovers.clone();
+        if let Some(user) = &retiring.user {
+            self.user = user.clone();
+        }
+        if let Some(rule) = &retiring.rule {
+            self.rule = rule.clone();
+        }
+        if let Some(alarms) = &retiring.alarms {
+            self.alarms = alarms.clone();
+        }
+    }
+}
+
+/// `Ok(None)` for a read AWS denied.
+fn unless_denied<T>(observed: Observed<T>) -> Observed<T> {
+    match observed {
+        Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(None),
+        other => other,
+    }
+}
+
+/// Reads what the stack has that `spec` (whose `account_id` is the
+/// caller's) no longer has: see [`Retiring`]. A caller without the rights
+/// to read a user, rule or alarms the spec no longer has is not stopped
+/// for it: nothing is seen.
+pub async fn retiring(clients: &Clients, spec: &Spec, account: &str) -> Retiring {
+    let (leftovers, user, rule, alarms) = tokio::join!(
+        leftovers(clients, spec, account),
+        async {
+            if ResourceKind::User.wanted(spec) {
+                None
+            } else if spec.user.name.is_empty() {
+                Some(Ok(None))
+            } else {
+                // A user of the stack left from when the spec had one.
+                Some(unless_denied(observe_user(clients, &spec.user.name).await))
+            }
+        },
+        async {
+            if ResourceKind::Rule.wanted(spec) {
+                None
+            } else if spec.notification.id.is_empty() {
+                Some(Ok(None))
+            } else {
+                // A rule of ours left from EventBridge delivery.
+                Some(unless_denied(
+                    observe_rule(clients, &spec.notification.id).await,
+                ))
+            }
+        },
+        async {
+            if ResourceKind::Alarm.wanted(spec) {
+                None
+            } else {
+                // Alarms of the stack left from when the spec had them.
+                Some(super::resources::alarms::observe_alarms(clients, spec).await)
+            }
+        },
+    );
+    Retiring {
         leftovers,
+        user,
+        rule,
+        alarms,
     }
 }
 
@@ -152,15 +254,8 @@ async fn identities(
         async {
             if wanted(ResourceKind::User) {
                 observe_user(clients, &spec.user.name).await
-            } else if spec.user.name.is_empty() {
-                Ok(None)
             } else {
-                // A user of the stack left from when the spec had one (plan
-                // deletes it); without IAM read rights nothing is seen.
-                match observe_user(clients, &spec.user.name).await {
-                    Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(None),
-                    other => other,
-                }
+                Ok(None)
             }
         },
     );
@@ -232,16 +327,8 @@ async fn route(
         async {
             if ResourceKind::Rule.wanted(spec) {
                 observe_rule(clients, &spec.notification.id).await
-            } else if spec.notification.id.is_empty() {
-                Ok(None)
             } else {
-                // A rule of ours left from EventBridge delivery (plan removes
-                // it). A caller without EventBridge rights is not stopped
-                // for it: nothing is seen.
-                match observe_rule(clients, &spec.notification.id).await {
-                    Err(e) if e.kind == super::ErrorKind::AccessDenied => Ok(None),
-                    other => other,
-                }
+                Ok(None)
             }
         },
     )

@@ -55,6 +55,13 @@ impl Planner<'_> {
             Err(e) => notes.push(PlanNote::SubscriptionsUnknown(e.clone())),
             Ok(earlier) => {
                 for sub in earlier {
+                    let text = |key: &str, or: &str| {
+                        sub.attributes
+                            .get(key)
+                            .and_then(serde_json::Value::as_str)
+                            .unwrap_or(or)
+                            .to_owned()
+                    };
                     notes.push(PlanNote::RetiredSubscription {
                         queue: spec.queue.name.clone(),
                         topic: sub.topic().to_owned(),
@@ -66,9 +73,17 @@ impl Planner<'_> {
                         action: PlanAction::Delete,
                         before: Some(Document::Subscription(SubscriptionDocument {
                             topic_arn: sub.topic().to_owned(),
-                            protocol: "sqs".into(),
-                            endpoint: queue_arn.clone(),
-                            attributes: sub.attributes.clone().into_iter().collect(),
+                            protocol: text("Protocol", "sqs"),
+                            endpoint: text("Endpoint", queue_arn),
+                            // The rest: those three are above.
+                            attributes: sub
+                                .attributes
+                                .iter()
+                                .filter(|(k, _)| {
+                                    !["TopicArn", "Protocol", "Endpoint"].contains(&k.as_str())
+                                })
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect(),
                         })),
                         after: None,
                     });

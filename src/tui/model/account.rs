@@ -63,8 +63,14 @@ impl Model {
 
     /// What each looked-up kind should read for the spec: the engine's
     /// lookup for it ([`Lookup::of`], which follows the spec's membership
-    /// rule), once the fields that name it are valid.
-    pub(super) fn wanted_lookups(&self, resolved: &Spec) -> BTreeMap<SlotId, Option<Lookup>> {
+    /// rule), once the fields that name it are valid; and, on the review,
+    /// what the stack has that the spec no longer has, when the spec's
+    /// account is the caller's (`account_ok`: else the plan is offline).
+    pub(super) fn wanted_lookups(
+        &self,
+        resolved: &Spec,
+        account_ok: bool,
+    ) -> BTreeMap<SlotId, Option<Lookup>> {
         let valid = |p: &str| self.derived.error_at(p).is_none();
         let identity = self.connection.identity();
         let mut wanted: BTreeMap<SlotId, Option<Lookup>> = crate::aws::observe::looked_up()
@@ -77,10 +83,12 @@ impl Model {
             .collect();
         // Read for the review: listing the account's subscriptions and the
         // stack's resources on every edit would cost calls for nothing.
-        let leftovers =
-            (self.step == Step::Review && identity.is_some() && self.derived.errors.is_empty())
-                .then(|| Lookup::Leftovers(Box::new(resolved.clone())));
-        wanted.insert(SlotId::Leftovers, leftovers);
+        let retiring = (self.step == Step::Review
+            && identity.is_some()
+            && account_ok
+            && self.derived.errors.is_empty())
+        .then(|| Lookup::Retiring(Box::new(resolved.clone())));
+        wanted.insert(SlotId::Retiring, retiring);
         wanted
     }
 }

@@ -121,7 +121,7 @@ pub(super) fn connect(app: &mut App) {
 /// Answers every pending lookup: `found(target)` or "does not exist"
 /// (what the spec no longer names: nothing).
 pub(super) fn answer_all(app: &mut App, found: impl Fn(ResourceKind) -> Option<Found>) {
-    answer_leftovers(app, crate::aws::observe::Leftovers::none());
+    answer_retiring(app, crate::aws::observe::Retiring::nothing());
     for target in crate::aws::observe::looked_up() {
         let Some(slot) = app.model.slots.get(&SlotId::Kind(target)) else {
             continue;
@@ -155,9 +155,9 @@ pub(super) fn answer_all(app: &mut App, found: impl Fn(ResourceKind) -> Option<F
     }
 }
 
-/// Answers the review's pending lookup of what the spec no longer names.
-pub(super) fn answer_leftovers(app: &mut App, leftovers: crate::aws::observe::Leftovers) {
-    let Some(slot) = app.model.slots.get(&SlotId::Leftovers) else {
+/// Answers the review's pending lookup of what the spec no longer has.
+pub(super) fn answer_retiring(app: &mut App, retiring: crate::aws::observe::Retiring) {
+    let Some(slot) = app.model.slots.get(&SlotId::Retiring) else {
         return;
     };
     if !slot.pending() {
@@ -167,9 +167,9 @@ pub(super) fn answer_leftovers(app: &mut App, leftovers: crate::aws::observe::Le
     update(
         app,
         Action::Looked {
-            target: SlotId::Leftovers,
+            target: SlotId::Retiring,
             generation,
-            result: Box::new(Found::Leftovers(Box::new(leftovers))),
+            result: Box::new(Found::Retiring(Box::new(retiring))),
         },
     );
 }

@@ -108,28 +108,40 @@ fn review_offline_goes_to_done_and_done_copies_and_exports() {
 /// names them.
 #[test]
 fn the_review_reads_and_lists_what_the_spec_no_longer_names() {
-    use crate::aws::observe::{Leftovers, SubscriptionState};
+    use crate::aws::observe::{Leftovers, Retiring, SubscriptionState, UserState};
     use crate::aws::orphans::{Orphan, OrphanKind};
     let mut app = online(120, 40);
     // Not read while the form is edited.
-    assert!(!app.model.slots[&SlotId::Leftovers].pending());
+    assert!(!app.model.slots[&SlotId::Retiring].pending());
     go_to(&mut app, Step::Review);
-    assert!(app.model.slots[&SlotId::Leftovers].pending());
+    assert!(app.model.slots[&SlotId::Retiring].pending());
     key(&mut app, KeyCode::Enter);
     assert!(app.overlay.is_none(), "nothing to confirm while it is read");
     let old_topic = "arn:aws:sns:us-west-2:123456789012:old-uploads";
-    answer_leftovers(
+    answer_retiring(
         &mut app,
-        Leftovers {
-            earlier_subscriptions: Ok(vec![SubscriptionState {
-                arn: format!("{old_topic}:0f1e2d3c"),
-                attributes: [("TopicArn".to_owned(), json!(old_topic))].into(),
-            }]),
-            orphans: Ok(vec![Orphan {
-                kind: OrphanKind::Role,
-                name: "acme-ingest-old-role".into(),
-                id: "acme-ingest-old-role".into(),
-            }]),
+        Retiring {
+            leftovers: Leftovers {
+                earlier_subscriptions: Ok(vec![SubscriptionState {
+                    arn: format!("{old_topic}:0f1e2d3c"),
+                    attributes: [("TopicArn".to_owned(), json!(old_topic))].into(),
+                }]),
+                orphans: Ok(vec![Orphan {
+                    kind: OrphanKind::Role,
+                    name: "acme-ingest-old-role".into(),
+                    id: "acme-ingest-old-role".into(),
+                }]),
+            },
+            // The user the spec turned off, still the stack's.
+            user: Some(Ok(Some(UserState {
+                arn: "arn:aws:iam::123456789012:user/acme-ingest-user".into(),
+                attached: vec!["arn:aws:iam::123456789012:policy/acme-ingest-policy".into()],
+                access_keys: 1,
+                tags: stack_tags(),
+                unsaved_keys: Vec::new(),
+            }))),
+            rule: None,
+            alarms: None,
         },
     );
     assert_eq!(app.model.derived.pending, 0);
@@ -137,7 +149,8 @@ fn the_review_reads_and_lists_what_the_spec_no_longer_names() {
     for removal in [
         "- subscription      arn:aws:sns:us-west-2:1234",
         "- role              acme-ingest-old-role",
-        "6 to create, 0 to update or adopt, 2 to delete",
+        "- user              acme-ingest-user",
+        "6 to create, 0 to update or adopt, 3 to delete",
         "queue acme-ingest-queue is subscribed to",
         "role acme-ingest-old-role is this stack's",
     ] {
@@ -152,6 +165,10 @@ fn the_review_reads_and_lists_what_the_spec_no_longer_names() {
     );
     assert!(
         confirm.contains("delete subscription arn:aws:sns"),
+        "{confirm}"
+    );
+    assert!(
+        confirm.contains("delete user acme-ingest-user"),
         "{confirm}"
     );
 }
