@@ -59,8 +59,8 @@ impl ResourceKind {
     /// needs), the queues, the IAM identities (the policy first: deleting it
     /// detaches it), and the bucket last, once nothing of the stack writes to
     /// it (destroy, and setup.sh's removals of what the spec no longer has,
-    /// go in this order). Every kind is here once (a test holds it to
-    /// [`ResourceKind::ALL`]).
+    /// go in this order). Every kind is here once: the crate does not build
+    /// otherwise (a `const` assertion below).
     pub const DESTROY_ORDER: &'static [ResourceKind] = &[
         ResourceKind::Alarm,
         ResourceKind::AlarmTopic,
@@ -74,6 +74,32 @@ impl ResourceKind {
         ResourceKind::User,
         ResourceKind::Bucket,
     ];
+
+    /// Whether `order` names every kind exactly once: checked when the
+    /// crate compiles (below), so a new kind does not build until destroy
+    /// says where it goes.
+    const fn names_each_once(order: &[ResourceKind]) -> bool {
+        let all = ResourceKind::ALL;
+        if order.len() != all.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < all.len() {
+            let mut times = 0;
+            let mut j = 0;
+            while j < order.len() {
+                if order[j] as usize == all[i] as usize {
+                    times += 1;
+                }
+                j += 1;
+            }
+            if times != 1 {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -114,6 +140,13 @@ impl ResourceKind {
         }
     }
 }
+
+// Destroy's order names every kind once: a new kind does not build until it
+// has its place there.
+const _: () = assert!(
+    ResourceKind::names_each_once(ResourceKind::DESTROY_ORDER),
+    "ResourceKind::DESTROY_ORDER must name every kind exactly once"
+);
 
 /// One resource as the spec wants it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -323,6 +356,14 @@ mod tests {
         let mut order = ResourceKind::DESTROY_ORDER.to_vec();
         order.sort();
         assert_eq!(order, ResourceKind::ALL);
+        // The check the build makes holds it, and would refuse a gap or a repeat.
+        assert!(ResourceKind::names_each_once(ResourceKind::DESTROY_ORDER));
+        assert!(!ResourceKind::names_each_once(
+            &ResourceKind::DESTROY_ORDER[1..]
+        ));
+        let mut twice = ResourceKind::DESTROY_ORDER.to_vec();
+        twice[0] = twice[1];
+        assert!(!ResourceKind::names_each_once(&twice));
     }
 
     /// The documents hold exactly the kinds the membership rule wants, for
