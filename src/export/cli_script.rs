@@ -24,8 +24,8 @@ use shell::{
     STEP_ACCESS_KEY, STEP_ALARM_TOPIC, STEP_BUCKET_CREATE, STEP_BUCKET_POLICY,
     STEP_BUCKET_SETTINGS, STEP_DLQ, STEP_EVENTBRIDGE_SETTING, STEP_NOTIFICATION, STEP_POLICY,
     STEP_QUEUE_ADOPT, STEP_QUEUE_CREATE, STEP_RETIRE_ALARM_TOPIC, STEP_RETIRE_ALARMS,
-    STEP_RETIRE_DIRECT, STEP_RETIRE_RULE, STEP_RETIRE_SUBSCRIPTION, STEP_ROLE, STEP_RULE,
-    STEP_SUBSCRIPTION, STEP_USER,
+    STEP_RETIRE_DIRECT, STEP_RETIRE_RULE, STEP_RETIRE_SUBSCRIPTION, STEP_RETIRE_USER, STEP_ROLE,
+    STEP_RULE, STEP_SUBSCRIPTION, STEP_USER,
 };
 
 /// Single-quotes `s` for POSIX shells.
@@ -248,8 +248,9 @@ fn step(out: &mut String, kind: ResourceKind, s: &Spec) {
 
 /// The steps that take out what the stack made of `kind` and the spec no
 /// longer has, after a backup, as `sluice apply` does; one without the
-/// stack's tag is left alone. A renamed queue, policy, role or user is not
-/// looked for (apply finds those by its record of what it made).
+/// stack's tag is left alone. A renamed queue, policy, role or user, and a
+/// role or dead-letter queue turned off, are not looked for (apply finds
+/// those by the stack's name and its record of what it made).
 fn retire(out: &mut String, kind: ResourceKind, s: &Spec) {
     match kind {
         // Each alarm the spec does not have (all of them without alarms).
@@ -272,6 +273,10 @@ fn retire(out: &mut String, kind: ResourceKind, s: &Spec) {
         // Our entry, left by direct delivery (EventBridge delivery's rule step removes it).
         ResourceKind::Notification if s.delivery() == Some(Delivery::Sns) => {
             out.push_str(STEP_RETIRE_DIRECT);
+        }
+        // The user turned off: it goes with its access keys.
+        ResourceKind::User if !kind.wanted(s) && !s.user.name.is_empty() => {
+            out.push_str(STEP_RETIRE_USER);
         }
         ResourceKind::AlarmTopic
         | ResourceKind::Rule
@@ -318,7 +323,7 @@ fn header(spec: &Spec) -> String {
 #
 # Creates or updates, in order: the IAM permissions policy{role}{user}, the
 # bucket{bucket_mode}{queue_part}{alarms_part}.
-{alarm_permissions}#
+{retired_user}{alarm_permissions}#
 # Safe to re-run: each resource is read first and only written where it
 # differs; every existing configuration it changes is first saved under
 # $SLUICE_BACKUP_DIR (default: ./sluice-backup-<UTC time>/). The bucket
@@ -381,6 +386,14 @@ ALARM_EMAIL={alarm_email}
             ", the user"
         } else {
             ""
+        },
+        retired_user = if !ResourceKind::User.wanted(spec) && !spec.user.name.is_empty() {
+            format!(
+                "# The spec has no user: the stack's IAM user {:?}, if there is one, goes\n# with its access keys (kept when others' policies or groups are on it).\n",
+                spec.user.name
+            )
+        } else {
+            String::new()
         },
         bucket_mode = if spec.bucket.create {
             " and its settings"

@@ -1678,3 +1678,117 @@ fn apply_and_setup_sh_leave_the_same_state() {
         "sluice apply (left) and setup.sh (right) differ"
     );
 }
+
+/// The user the spec turned off: setup.sh deletes the stack's user with its
+/// access key (its key ids and attachments backed up first), as apply
+/// does; its dry run says so and writes nothing; `sluice plan` is clean
+/// after it and a rerun finds none. A user of that name that others rely
+/// on (in a group of theirs) is kept and said why.
+#[test]
+fn setup_script_deletes_the_user_the_spec_turned_off() {
+    let moto = shared();
+    moto.reset();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let on = write_spec(dir, |s| {
+        s["user"]["enabled"] = json!(true);
+        s["user"]["create_access_key"] = json!(true);
+    });
+    let bundle = export(dir, &on, "bundle-on");
+    let log = ok(setup_sh(&moto, &bundle, &dir.join("backups-on")));
+    assert!(log.contains("access key created"), "{log}");
+
+    let off = write_spec(dir, |s| s["user"]["enabled"] = json!(false));
+    let bundle = export(dir, &off, "bundle-off");
+    let step = "==> IAM user acme-ingest-user, which the spec no longer has\n";
+    let dry = run(moto
+        .command("bash")
+        .arg(bundle.join("setup.sh"))
+        .arg("--dry-run")
+        .current_dir(&bundle)
+        .env("SLUICE_BACKUP_DIR", dir.join("backups-dry")));
+    let said = common::said(&dry);
+    assert_eq!(dry.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains(&format!(
+            "{step}    would back up the previous user-acme-ingest-user.json"
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains("would delete it with its 1 access key(s) (the spec no longer has it)"),
+        "{said}"
+    );
+    let user = aws_cli(
+        &moto,
+        &["iam", "get-user", "--user-name", "acme-ingest-user"],
+    );
+    assert_eq!(user["User"]["UserName"], "acme-ingest-user");
+
+    let backups = dir.join("backups-off");
+    let log = ok(setup_sh(&moto, &bundle, &backups));
+    assert!(
+        log.contains("deleted with its 1 access key(s) (the spec no longer has it)"),
+        "{log}"
+    );
+    let saved: Value = serde_json::from_str(
+        &fs::read_to_string(backups.join("user-acme-ingest-user.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        saved["AccessKeys"].as_array().map(Vec::len),
+        Some(1),
+        "{saved}"
+    );
+    assert_eq!(
+        saved["AttachedPolicies"],
+        json!([format!(
+            "arn:aws:iam::{ACCOUNT_ID}:policy/acme-ingest-policy"
+        )])
+    );
+    let users = aws_cli(&moto, &["iam", "list-users"]);
+    assert!(!users.to_string().contains("acme-ingest-user"), "{users}");
+    let planned = run(&mut common::sluice(
+        &moto,
+        dir,
+        &["plan", "--config", off.to_str().unwrap()],
+    ));
+    assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
+    let again = ok(setup_sh(&moto, &bundle, &dir.join("backups-again")));
+    assert!(again.contains(&format!("{step}    none")), "{again}");
+
+    // The stack's user, in a group of another team's: kept.
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "create-user",
+            "--user-name",
+            "acme-ingest-user",
+            "--tags",
+            "Key=sluice:stack,Value=acme-ingest",
+        ],
+    );
+    aws_cli(&moto, &["iam", "create-group", "--group-name", "data-team"]);
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "add-user-to-group",
+            "--user-name",
+            "acme-ingest-user",
+            "--group-name",
+            "data-team",
+        ],
+    );
+    let kept = ok(setup_sh(&moto, &bundle, &dir.join("backups-kept")));
+    assert!(
+        kept.contains("kept: it also has group data-team, which sluice never gives it"),
+        "{kept}"
+    );
+    let user = aws_cli(
+        &moto,
+        &["iam", "get-user", "--user-name", "acme-ingest-user"],
+    );
+    assert_eq!(user["User"]["UserName"], "acme-ingest-user");
+}

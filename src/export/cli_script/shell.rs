@@ -113,6 +113,20 @@ probe() {
   exit 1
 }
 
+# unread WHAT ACTION STAYS: after a read of something the spec no longer
+# has failed: "none" when it does not exist, STAYS when ACTION was denied
+# (a caller without the right is not stopped for it), else the error, and stop.
+unread() {
+  if grep -qE "$NOT_FOUND" "$WORK/stderr"; then
+    say "${1}none"
+  elif grep -q "AuthorizationError\|AccessDenied" "$WORK/stderr"; then
+    say "${1}cannot be read ($2 denied): $3, if any, stays"
+  else
+    cat "$WORK/stderr" >&2
+    exit 1
+  fi
+}
+
 # same A B: the two JSON files hold the same document.
 same() { [ "$(jq -S . "$1")" = "$(jq -S . "$2")" ]; }
 
@@ -452,13 +466,8 @@ if aws_ sns get-topic-attributes --topic-arn "$ALARM_TOPIC_ARN" >"$WORK/old-topi
   else
     say "not this stack's: left as it is"
   fi
-elif grep -qE "$NOT_FOUND" "$WORK/stderr"; then
-  say "none"
-elif grep -q "AuthorizationError\|AccessDenied" "$WORK/stderr"; then
-  say "cannot be read (sns:GetTopicAttributes denied): a topic this stack made, if any, stays"
 else
-  cat "$WORK/stderr" >&2
-  exit 1
+  unread "" sns:GetTopicAttributes "a topic this stack made"
 fi
 "#;
 
@@ -575,6 +584,60 @@ else
   did "created" "create it"
 fi
 attach_policy user "$USER_NAME"
+"#;
+
+/// The stack's user, when the spec no longer has one: deleted with its
+/// access keys (their ids and its attachments backed up first), as `sluice
+/// apply` deletes it; kept when others' policies or groups are on it, and
+/// left alone when it is not the stack's.
+pub(super) const STEP_RETIRE_USER: &str = r#"
+step "IAM user $USER_NAME, which the spec no longer has"
+if aws_ iam get-user --user-name "$USER_NAME" >"$WORK/old-user.json" 2>"$WORK/stderr"; then
+  owner=$(aws_ iam list-user-tags --user-name "$USER_NAME" | jq -r "$JQ_STACK")
+  if [ "$owner" = "$STACK_NAME" ]; then
+    aws_ iam list-attached-user-policies --user-name "$USER_NAME" >"$WORK/old-user-attached.json"
+    aws_ iam list-user-policies --user-name "$USER_NAME" >"$WORK/old-user-inline.json"
+    aws_ iam list-groups-for-user --user-name "$USER_NAME" >"$WORK/old-user-groups.json"
+    others=$(jq -rn --arg ours "$POLICY_ARN" \
+      --slurpfile attached "$WORK/old-user-attached.json" \
+      --slurpfile inline "$WORK/old-user-inline.json" \
+      --slurpfile groups "$WORK/old-user-groups.json" \
+      '[($attached[0].AttachedPolicies[]? | select(.PolicyArn != $ours) | "policy " + .PolicyArn),
+        ($inline[0].PolicyNames[]? | "inline policy " + .),
+        ($groups[0].Groups[]? | "group " + .GroupName)] | join(", ")')
+    if [ -n "$others" ]; then
+      say "kept: it also has $others, which sluice never gives it: someone relies on this user; remove those to let setup.sh delete it"
+    else
+      aws_ iam list-access-keys --user-name "$USER_NAME" >"$WORK/old-user-keys.json"
+      jq -r '.AccessKeyMetadata[]?.AccessKeyId' "$WORK/old-user-keys.json" >"$WORK/old-user-keys.txt"
+      jq -n --arg user "$USER_NAME" \
+        --slurpfile attached "$WORK/old-user-attached.json" \
+        --slurpfile keys "$WORK/old-user-keys.json" \
+        '{UserName: $user, AttachedPolicies: [$attached[0].AttachedPolicies[]?.PolicyArn],
+          AccessKeys: [$keys[0].AccessKeyMetadata[]?.AccessKeyId]}' \
+        | backup "user-$USER_NAME.json"
+      keys=0
+      while IFS= read -r -u 4 key; do
+        write_ iam delete-access-key --user-name "$USER_NAME" --access-key-id "$key"
+        keys=$((keys + 1))
+      done 4<"$WORK/old-user-keys.txt"
+      if jq -e --arg ours "$POLICY_ARN" 'any(.AttachedPolicies[]?; .PolicyArn == $ours)' \
+        "$WORK/old-user-attached.json" >/dev/null; then
+        write_ iam detach-user-policy --user-name "$USER_NAME" --policy-arn "$POLICY_ARN"
+      fi
+      if probe /dev/null aws_ iam get-login-profile --user-name "$USER_NAME"; then
+        write_ iam delete-login-profile --user-name "$USER_NAME"
+      fi
+      write_ iam delete-user --user-name "$USER_NAME"
+      did "deleted with its $keys access key(s) (the spec no longer has it)" \
+        "delete it with its $keys access key(s) (the spec no longer has it)"
+    fi
+  else
+    say "not this stack's: left as it is"
+  fi
+else
+  unread "" iam:GetUser "a user this stack made"
+fi
 "#;
 
 pub(super) const STEP_ACCESS_KEY: &str = r#"
@@ -901,13 +964,8 @@ if aws_ events describe-rule --name "$RULE_NAME" >"$WORK/old-rule.json" 2>"$WORK
   else
     say "rule: $RULE_NAME is not this stack's: left as it is"
   fi
-elif grep -qE "$NOT_FOUND" "$WORK/stderr"; then
-  say "rule: none"
-elif grep -q "AccessDenied" "$WORK/stderr"; then
-  say "rule: cannot be read (events:DescribeRule denied): a rule this stack made for EventBridge delivery, if any, stays"
 else
-  cat "$WORK/stderr" >&2
-  exit 1
+  unread "rule: " events:DescribeRule "a rule this stack made for EventBridge delivery"
 fi
 "#;
 

@@ -18,7 +18,10 @@ fn the_script_carries_the_documents_with_the_placeholder() {
         script.contains("\"Resource\": \"arn:aws:sqs:us-west-2:<ACCOUNT_ID>:acme-ingest-queue\"")
     );
     assert!(script.contains("doc trust-policy.json <<'JSON'"));
-    assert!(!script.contains("IAM user"), "user steps only when enabled");
+    // No user of the spec's: none is made, and the stack's, if any, goes.
+    assert!(!script.contains("step \"IAM user $USER_NAME\""));
+    assert!(!script.contains("create-user"));
+    assert!(script.contains("step \"IAM user $USER_NAME, which the spec no longer has\""));
     assert!(script.contains("put-bucket-notification-configuration"));
     assert!(script.contains("step \"SQS dead-letter queue $DLQ_NAME\""));
 }
