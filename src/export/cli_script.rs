@@ -24,8 +24,8 @@ use shell::{
     STEP_ACCESS_KEY, STEP_ALARM_TOPIC, STEP_BUCKET_CREATE, STEP_BUCKET_POLICY,
     STEP_BUCKET_SETTINGS, STEP_DLQ, STEP_EVENTBRIDGE_SETTING, STEP_NOTIFICATION, STEP_POLICY,
     STEP_QUEUE_ADOPT, STEP_QUEUE_CREATE, STEP_RETIRE_ALARM_TOPIC, STEP_RETIRE_ALARMS,
-    STEP_RETIRE_DIRECT, STEP_RETIRE_RULE, STEP_RETIRE_SUBSCRIPTION, STEP_RETIRE_USER, STEP_ROLE,
-    STEP_RULE, STEP_SUBSCRIPTION, STEP_USER,
+    STEP_RETIRE_DIRECT, STEP_RETIRE_ROLE, STEP_RETIRE_RULE, STEP_RETIRE_SUBSCRIPTION,
+    STEP_RETIRE_USER, STEP_ROLE, STEP_RULE, STEP_SUBSCRIPTION, STEP_USER,
 };
 
 /// Single-quotes `s` for POSIX shells.
@@ -249,8 +249,8 @@ fn step(out: &mut String, kind: ResourceKind, s: &Spec) {
 /// The steps that take out what the stack made of `kind` and the spec no
 /// longer has, after a backup, as `sluice apply` does; one without the
 /// stack's tag is left alone. A renamed queue, policy, role or user, and a
-/// role or dead-letter queue turned off, are not looked for (apply finds
-/// those by the stack's name and its record of what it made).
+/// dead-letter queue turned off, are not looked for (apply finds those by
+/// the stack's name and its record of what it made).
 fn retire(out: &mut String, kind: ResourceKind, s: &Spec) {
     match kind {
         // Each alarm the spec does not have (all of them without alarms).
@@ -277,6 +277,10 @@ fn retire(out: &mut String, kind: ResourceKind, s: &Spec) {
         // The user turned off: it goes with its access keys.
         ResourceKind::User if !kind.wanted(s) && !s.user.name.is_empty() => {
             out.push_str(STEP_RETIRE_USER);
+        }
+        // The role turned off: the vendor could still assume it.
+        ResourceKind::Role if !kind.wanted(s) && !s.role.name.is_empty() => {
+            out.push_str(STEP_RETIRE_ROLE);
         }
         ResourceKind::AlarmTopic
         | ResourceKind::Rule
@@ -387,14 +391,7 @@ ALARM_EMAIL={alarm_email}
         } else {
             ""
         },
-        retired_user = if !ResourceKind::User.wanted(spec) && !spec.user.name.is_empty() {
-            format!(
-                "# The spec has no user: the stack's IAM user {:?}, if there is one, goes\n# with its access keys (kept when others' policies or groups are on it).\n",
-                spec.user.name
-            )
-        } else {
-            String::new()
-        },
+        retired_user = retired_identities(spec),
         bucket_mode = if spec.bucket.create {
             " and its settings"
         } else {
@@ -491,6 +488,27 @@ fn route_part(spec: &Spec) -> String {
         ",\n# and {route};\n# then it takes out what an earlier route of the stack left:\n#   {}",
         left.join(",\n#   ")
     )
+}
+
+/// The header's lines on the role and user the spec does not have: the
+/// stack's, if any, go.
+fn retired_identities(spec: &Spec) -> String {
+    let mut text = String::new();
+    if !ResourceKind::Role.wanted(spec) && !spec.role.name.is_empty() {
+        let _ = writeln!(
+            text,
+            "# The spec has no role: the stack's IAM role {:?}, if there is one, goes.",
+            spec.role.name
+        );
+    }
+    if !ResourceKind::User.wanted(spec) && !spec.user.name.is_empty() {
+        let _ = writeln!(
+            text,
+            "# The spec has no user: the stack's IAM user {:?}, if there is one, goes\n# with its access keys (kept when others' policies or groups are on it).",
+            spec.user.name
+        );
+    }
+    text
 }
 
 /// The header's list of what the alarms take beyond the pipeline's permissions.

@@ -1748,14 +1748,7 @@ fn setup_script_deletes_the_user_the_spec_turned_off() {
     );
     let users = aws_cli(&moto, &["iam", "list-users"]);
     assert!(!users.to_string().contains("acme-ingest-user"), "{users}");
-    let planned = run(&mut common::sluice(
-        &moto,
-        dir,
-        &["plan", "--config", off.to_str().unwrap()],
-    ));
-    assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
-    let again = ok(setup_sh(&moto, &bundle, &dir.join("backups-again")));
-    assert!(again.contains(&format!("{step}    none")), "{again}");
+    clean_and_gone(&moto, dir, &off, &bundle, step);
 
     // The stack's user, in a group of another team's: kept.
     aws_cli(
@@ -1791,4 +1784,97 @@ fn setup_script_deletes_the_user_the_spec_turned_off() {
         &["iam", "get-user", "--user-name", "acme-ingest-user"],
     );
     assert_eq!(user["User"]["UserName"], "acme-ingest-user");
+}
+
+/// The role the spec turned off (the vendor could still assume it): setup.sh
+/// backs up its trust policy and attachments, takes off what IAM wants gone
+/// first (its policies, an inline policy, an instance profile) and deletes
+/// it, as apply does; `sluice plan` is clean after it and a rerun finds none.
+#[test]
+fn setup_script_deletes_the_role_the_spec_turned_off() {
+    let moto = shared();
+    moto.reset();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let on = write_spec(dir, |_| {});
+    let bundle = export(dir, &on, "bundle-on");
+    ok(setup_sh(&moto, &bundle, &dir.join("backups-on")));
+    let role = ["--role-name", "acme-ingest-role"];
+    let inline = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#;
+    let mut put = vec!["iam", "put-role-policy", "--policy-name", "extra"];
+    put.extend(role);
+    put.extend(["--policy-document", inline]);
+    aws_cli(&moto, &put);
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "create-instance-profile",
+            "--instance-profile-name",
+            "acme-ec2",
+        ],
+    );
+    let mut add = vec![
+        "iam",
+        "add-role-to-instance-profile",
+        "--instance-profile-name",
+        "acme-ec2",
+    ];
+    add.extend(role);
+    aws_cli(&moto, &add);
+
+    let off = write_spec(dir, |s| {
+        s["role"]["enabled"] = json!(false);
+        s["user"]["enabled"] = json!(true);
+    });
+    let bundle = export(dir, &off, "bundle-off");
+    let script = fs::read_to_string(bundle.join("setup.sh")).unwrap();
+    assert!(
+        script.contains("# The spec has no role: the stack's IAM role \"acme-ingest-role\""),
+        "the header says it"
+    );
+    let backups = dir.join("backups-off");
+    let log = ok(setup_sh(&moto, &bundle, &backups));
+    assert!(
+        log.contains(
+            "==> IAM role acme-ingest-role, which the spec no longer has\n    backed up the previous role-acme-ingest-role.json"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("    deleted (the spec no longer has it)"),
+        "{log}"
+    );
+    let saved: Value = serde_json::from_str(
+        &fs::read_to_string(backups.join("role-acme-ingest-role.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        saved["AttachedPolicies"],
+        json!([format!(
+            "arn:aws:iam::{ACCOUNT_ID}:policy/acme-ingest-policy"
+        )])
+    );
+    assert_eq!(saved["InlinePolicies"], json!(["extra"]));
+    assert_eq!(
+        saved["AssumeRolePolicyDocument"]["Version"], "2012-10-17",
+        "{saved}"
+    );
+    let roles = aws_cli(&moto, &["iam", "list-roles"]);
+    assert!(!roles.to_string().contains("acme-ingest-role"), "{roles}");
+    let step = "==> IAM role acme-ingest-role, which the spec no longer has\n";
+    clean_and_gone(&moto, dir, &off, &bundle, step);
+}
+
+/// After setup.sh took out what the spec `off` no longer has: `sluice plan`
+/// finds nothing to change, and setup.sh run again finds none at `step`.
+fn clean_and_gone(moto: &Moto, dir: &Path, off: &Path, bundle: &Path, step: &str) {
+    let planned = run(&mut common::sluice(
+        moto,
+        dir,
+        &["plan", "--config", off.to_str().unwrap()],
+    ));
+    assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
+    let again = ok(setup_sh(moto, bundle, &dir.join("backups-again")));
+    assert!(again.contains(&format!("{step}    none")), "{again}");
 }

@@ -127,6 +127,17 @@ unread() {
   fi
 }
 
+# old_identity KIND NAME: reads the IAM role or user NAME the spec no longer
+# has (into old-KIND.json) with its attached and inline policies
+# (old-KIND-attached.json, old-KIND-inline.json), and prints the stack its
+# tag names; fails when it cannot be read (see unread).
+old_identity() {
+  aws_ iam "get-$1" "--$1-name" "$2" >"$WORK/old-$1.json" 2>"$WORK/stderr" || return 1
+  aws_ iam "list-attached-$1-policies" "--$1-name" "$2" >"$WORK/old-$1-attached.json"
+  aws_ iam "list-$1-policies" "--$1-name" "$2" >"$WORK/old-$1-inline.json"
+  aws_ iam "list-$1-tags" "--$1-name" "$2" | jq -r "$JQ_STACK"
+}
+
 # same A B: the two JSON files hold the same document.
 same() { [ "$(jq -S . "$1")" = "$(jq -S . "$2")" ]; }
 
@@ -586,17 +597,53 @@ fi
 attach_policy user "$USER_NAME"
 "#;
 
+/// The stack's role, when the spec no longer has one: its trust policy and
+/// attachments backed up, then what IAM wants gone first (attached and
+/// inline policies, instance profiles) and the role, as `sluice apply`
+/// deletes it; left alone when it is not the stack's.
+pub(super) const STEP_RETIRE_ROLE: &str = r#"
+step "IAM role $ROLE_NAME, which the spec no longer has"
+if owner=$(old_identity role "$ROLE_NAME"); then
+  if [ "$owner" = "$STACK_NAME" ]; then
+    aws_ iam list-instance-profiles-for-role --role-name "$ROLE_NAME" >"$WORK/old-role-profiles.json"
+    jq -n --slurpfile role "$WORK/old-role.json" \
+      --slurpfile attached "$WORK/old-role-attached.json" \
+      --slurpfile inline "$WORK/old-role-inline.json" \
+      '{RoleName: $role[0].Role.RoleName,
+        AssumeRolePolicyDocument: $role[0].Role.AssumeRolePolicyDocument,
+        AttachedPolicies: [$attached[0].AttachedPolicies[]?.PolicyArn],
+        InlinePolicies: [$inline[0].PolicyNames[]?]}' \
+      | backup "role-$ROLE_NAME.json"
+    jq -r '.AttachedPolicies[]?.PolicyArn' "$WORK/old-role-attached.json" >"$WORK/old-role-attached.txt"
+    while IFS= read -r -u 4 arn; do
+      write_ iam detach-role-policy --role-name "$ROLE_NAME" --policy-arn "$arn"
+    done 4<"$WORK/old-role-attached.txt"
+    jq -r '.PolicyNames[]?' "$WORK/old-role-inline.json" >"$WORK/old-role-inline.txt"
+    while IFS= read -r -u 4 name; do
+      write_ iam delete-role-policy --role-name "$ROLE_NAME" --policy-name "$name"
+    done 4<"$WORK/old-role-inline.txt"
+    jq -r '.InstanceProfiles[]?.InstanceProfileName' "$WORK/old-role-profiles.json" >"$WORK/old-role-profiles.txt"
+    while IFS= read -r -u 4 profile; do
+      write_ iam remove-role-from-instance-profile --role-name "$ROLE_NAME" --instance-profile-name "$profile"
+    done 4<"$WORK/old-role-profiles.txt"
+    write_ iam delete-role --role-name "$ROLE_NAME"
+    did "deleted (the spec no longer has it)" "delete it (the spec no longer has it)"
+  else
+    say "not this stack's: left as it is"
+  fi
+else
+  unread "" iam:GetRole "a role this stack made"
+fi
+"#;
+
 /// The stack's user, when the spec no longer has one: deleted with its
 /// access keys (their ids and its attachments backed up first), as `sluice
 /// apply` deletes it; kept when others' policies or groups are on it, and
 /// left alone when it is not the stack's.
 pub(super) const STEP_RETIRE_USER: &str = r#"
 step "IAM user $USER_NAME, which the spec no longer has"
-if aws_ iam get-user --user-name "$USER_NAME" >"$WORK/old-user.json" 2>"$WORK/stderr"; then
-  owner=$(aws_ iam list-user-tags --user-name "$USER_NAME" | jq -r "$JQ_STACK")
+if owner=$(old_identity user "$USER_NAME"); then
   if [ "$owner" = "$STACK_NAME" ]; then
-    aws_ iam list-attached-user-policies --user-name "$USER_NAME" >"$WORK/old-user-attached.json"
-    aws_ iam list-user-policies --user-name "$USER_NAME" >"$WORK/old-user-inline.json"
     aws_ iam list-groups-for-user --user-name "$USER_NAME" >"$WORK/old-user-groups.json"
     others=$(jq -rn --arg ours "$POLICY_ARN" \
       --slurpfile attached "$WORK/old-user-attached.json" \
