@@ -99,6 +99,14 @@ set as the subscription's attributes (AWS CloudFormation Template
 Reference, "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
 "AWS::SNS::Subscription"). The eighth patch does so through moto's own
 SNS backend: the topic's tags, and the two models.
+
+moto 5.2.5's SetQueueAttributes resets the queue's access policy whenever
+the call leaves Policy out: setting VisibilityTimeout, or removing a
+redrive policy, takes the queue's policy off with it. SQS changes only the
+attributes given: SetQueueAttributes "Sets the value of one or more queue
+attributes" (Amazon SQS API Reference, SetQueueAttributes), and Policy is
+one of them, set only when the call names it. The ninth patch keeps the
+policy of a call that does not name it; an empty Policy still takes it off.
 """
 
 import sys
@@ -124,7 +132,7 @@ from moto.sns.models import Topic, sns_backends
 from moto.s3 import notifications
 from moto.s3.responses import S3Response
 from moto.server import main
-from moto.sqs.models import SQSBackend
+from moto.sqs.models import Queue, SQSBackend
 
 _get_bucket_notification = S3Response.get_bucket_notification
 
@@ -211,6 +219,18 @@ def receive_message(
 
 
 SQSBackend.receive_message = receive_message
+
+_set_queue_attributes = Queue._set_attributes
+
+
+def set_queue_attributes(self, attributes, now=None):
+    # A queue being made has no policy yet; a call without Policy keeps its own.
+    if "Policy" not in attributes and hasattr(self, "_policy_json"):
+        attributes = {**attributes, "Policy": self.policy or ""}
+    _set_queue_attributes(self, attributes, now)
+
+
+Queue._set_attributes = set_queue_attributes
 
 # CloudWatch names a region by its long name in notifications.
 _REGION_NAMES = {

@@ -23,9 +23,9 @@ use shell::{
     PREFLIGHT_NOTIFICATION, PREFLIGHT_OWNERSHIP, PREFLIGHT_RULE, PREFLIGHT_TOPIC, PRELUDE,
     STEP_ACCESS_KEY, STEP_ALARM_TOPIC, STEP_BUCKET_CREATE, STEP_BUCKET_POLICY,
     STEP_BUCKET_SETTINGS, STEP_DLQ, STEP_EVENTBRIDGE_SETTING, STEP_NOTIFICATION, STEP_POLICY,
-    STEP_QUEUE_ADOPT, STEP_QUEUE_CREATE, STEP_RETIRE_ALARM_TOPIC, STEP_RETIRE_ALARMS,
-    STEP_RETIRE_DIRECT, STEP_RETIRE_ROLE, STEP_RETIRE_RULE, STEP_RETIRE_SUBSCRIPTION,
-    STEP_RETIRE_USER, STEP_ROLE, STEP_RULE, STEP_SUBSCRIPTION, STEP_USER,
+    STEP_QUEUE_ADOPT, STEP_QUEUE_CREATE, STEP_QUEUE_NO_REDRIVE, STEP_RETIRE_ALARM_TOPIC,
+    STEP_RETIRE_ALARMS, STEP_RETIRE_DIRECT, STEP_RETIRE_ROLE, STEP_RETIRE_RULE,
+    STEP_RETIRE_SUBSCRIPTION, STEP_RETIRE_USER, STEP_ROLE, STEP_RULE, STEP_SUBSCRIPTION, STEP_USER,
 };
 
 /// Single-quotes `s` for POSIX shells.
@@ -222,7 +222,12 @@ fn step(out: &mut String, kind: ResourceKind, s: &Spec) {
             }
         }
         ResourceKind::DeadLetterQueue => out.push_str(STEP_DLQ),
-        ResourceKind::Queue if s.queue.create => out.push_str(STEP_QUEUE_CREATE),
+        ResourceKind::Queue if s.queue.create => {
+            out.push_str(STEP_QUEUE_CREATE);
+            if !s.has_dead_letter() {
+                out.push_str(STEP_QUEUE_NO_REDRIVE);
+            }
+        }
         ResourceKind::Queue => out.push_str(STEP_QUEUE_ADOPT),
         ResourceKind::Notification if s.delivery() == Some(Delivery::Eventbridge) => {
             out.push_str(STEP_EVENTBRIDGE_SETTING);

@@ -326,6 +326,11 @@ fn setup_script_passes_shellcheck() {
     );
 }
 
+/// The JSON setup.sh backed up as `name` under `backups`.
+fn backed_up(backups: &Path, name: &str) -> Value {
+    serde_json::from_str(&fs::read_to_string(backups.join(name)).unwrap()).unwrap()
+}
+
 /// Runs the bundle's setup.sh against moto.
 fn setup_sh(moto: &Moto, bundle: &Path, backups: &Path) -> Output {
     run(moto
@@ -994,10 +999,7 @@ fn setup_script_keeps_foreign_notification_entries_and_backs_up() {
     );
     assert_eq!(queues[1]["Id"], "acme-ingest-object-created");
     // The prior configuration was saved before it was changed.
-    let saved: Value = serde_json::from_str(
-        &fs::read_to_string(backups.join("bucket-notification.json")).unwrap(),
-    )
-    .unwrap();
+    let saved = backed_up(&backups, "bucket-notification.json");
     assert_eq!(saved, before);
 }
 
@@ -1731,10 +1733,7 @@ fn setup_script_deletes_the_user_the_spec_turned_off() {
         log.contains("deleted with its 1 access key(s) (the spec no longer has it)"),
         "{log}"
     );
-    let saved: Value = serde_json::from_str(
-        &fs::read_to_string(backups.join("user-acme-ingest-user.json")).unwrap(),
-    )
-    .unwrap();
+    let saved = backed_up(&backups, "user-acme-ingest-user.json");
     assert_eq!(
         saved["AccessKeys"].as_array().map(Vec::len),
         Some(1),
@@ -1845,10 +1844,7 @@ fn setup_script_deletes_the_role_the_spec_turned_off() {
         log.contains("    deleted (the spec no longer has it)"),
         "{log}"
     );
-    let saved: Value = serde_json::from_str(
-        &fs::read_to_string(backups.join("role-acme-ingest-role.json")).unwrap(),
-    )
-    .unwrap();
+    let saved = backed_up(&backups, "role-acme-ingest-role.json");
     assert_eq!(
         saved["AttachedPolicies"],
         json!([format!(
@@ -1877,4 +1873,57 @@ fn clean_and_gone(moto: &Moto, dir: &Path, off: &Path, bundle: &Path, step: &str
     assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
     let again = ok(setup_sh(moto, bundle, &dir.join("backups-again")));
     assert!(again.contains(&format!("{step}    none")), "{again}");
+}
+
+/// The dead-letter queue the spec turned off: setup.sh takes the redrive
+/// policy that names it off the stack's queue (backed up first), as apply
+/// does, and `sluice plan` then has only the dead-letter queue itself to
+/// retire (setup.sh does not delete queues the spec no longer has).
+#[test]
+fn setup_script_takes_off_the_redrive_policy_of_a_dead_letter_queue_turned_off() {
+    let moto = shared();
+    moto.reset();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let on = write_spec(dir, |_| {});
+    ok(setup_sh(
+        &moto,
+        &export(dir, &on, "bundle-on"),
+        &dir.join("backups-on"),
+    ));
+    let off = write_spec(dir, |s| s["queue"]["dead_letter"]["enabled"] = json!(false));
+    let bundle = export(dir, &off, "bundle-off");
+    let backups = dir.join("backups-off");
+    let log = ok(setup_sh(&moto, &bundle, &backups));
+    assert!(
+        log.contains("redrive policy removed (the spec has no dead-letter queue)"),
+        "{log}"
+    );
+    let saved = backed_up(&backups, "queue-redrive-policy.json");
+    assert!(
+        saved["RedrivePolicy"]
+            .as_str()
+            .is_some_and(|p| p.contains("acme-ingest-queue-dlq")),
+        "{saved}"
+    );
+    let attributes = common::queue_attributes(&moto, "acme-ingest-queue");
+    assert!(attributes.get("RedrivePolicy").is_none(), "{attributes}");
+    assert!(attributes.get("Policy").is_some(), "{attributes}");
+    let planned = run(&mut common::sluice(
+        &moto,
+        dir,
+        &["plan", "--config", off.to_str().unwrap()],
+    ));
+    let said = common::said(&planned);
+    assert_eq!(planned.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("= no change queue acme-ingest-queue"),
+        "{said}"
+    );
+    assert!(
+        said.contains("- delete queue acme-ingest-queue-dlq"),
+        "{said}"
+    );
+    let again = ok(setup_sh(&moto, &bundle, &dir.join("backups-again")));
+    assert!(!again.contains("redrive policy removed"), "{again}");
 }

@@ -375,3 +375,35 @@ fn scan_account_finds_what_another_machine_made_under_another_name() {
     assert!(!queues(&moto).contains(&"scan-far-events".to_owned()));
     assert!(!roles(&moto).contains(&"scan-far-reader".to_owned()));
 }
+
+/// A dead-letter queue turned off: the queue's redrive policy that named it
+/// goes first (else SQS would still move messages to it, or fail to), then
+/// the dead-letter queue, empty, as an orphan; the plan is clean after.
+#[test]
+fn a_dead_letter_queue_turned_off_leaves_no_redrive_policy_naming_it() {
+    let moto = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let stack = "dlqoff";
+    common::init_spec(&moto, dir, &["--name", stack], &[]);
+    let out = apply(&moto, dir);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(queues(&moto).contains(&format!("{stack}-queue-dlq")));
+    edit_spec(dir, |s| s["queue"]["dead_letter"]["enabled"] = false.into());
+    let plan = run(&moto, dir, &["plan", "--config", "spec.json"]);
+    let text = said(&plan);
+    assert_eq!(plan.status.code(), Some(2), "{text}");
+    let out = apply(&moto, dir);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(
+        !queues(&moto).contains(&format!("{stack}-queue-dlq")),
+        "{text}"
+    );
+    let attributes = common::queue_attributes(&moto, &format!("{stack}-queue"));
+    assert!(
+        attributes.get("RedrivePolicy").is_none(),
+        "{attributes}\n{text}"
+    );
+    let plan = run(&moto, dir, &["plan", "--config", "spec.json"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", said(&plan));
+}

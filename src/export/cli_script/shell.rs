@@ -785,6 +785,22 @@ else
 fi
 "#;
 
+/// The stack's queue once the spec has no dead-letter queue: a redrive
+/// policy left from when it had one goes (backed up first; SQS takes an
+/// empty one for none), as `sluice apply` takes it off.
+pub(super) const STEP_QUEUE_NO_REDRIVE: &str = r#"
+if [ -n "${QUEUE_URL:-}" ] && probe "$WORK/redrive.json" aws_ sqs get-queue-attributes \
+  --queue-url "$QUEUE_URL" --attribute-names RedrivePolicy \
+  && [ -s "$WORK/redrive.json" ] \
+  && jq -e '(.Attributes.RedrivePolicy // "" | fromjson? // {}) | .deadLetterTargetArn? // empty' \
+    "$WORK/redrive.json" >/dev/null; then
+  jq '.Attributes' "$WORK/redrive.json" | backup queue-redrive-policy.json
+  write_ sqs set-queue-attributes --queue-url "$QUEUE_URL" --attributes '{"RedrivePolicy":""}'
+  did "redrive policy removed (the spec has no dead-letter queue)" \
+    "remove its redrive policy (the spec has no dead-letter queue)"
+fi
+"#;
+
 pub(super) const STEP_QUEUE_ADOPT: &str = r#"
 step "SQS queue $QUEUE_NAME (adopted: only its access policy is managed)"
 probe "$WORK/queue-url.json" aws_ sqs get-queue-url --queue-name "$QUEUE_NAME" \

@@ -792,21 +792,18 @@ pub fn queue_url(moto: &Moto, name: &str) -> String {
         .to_owned()
 }
 
+/// Every attribute of the queue called `name`, as SQS reports them.
+pub fn queue_attributes(moto: &Moto, name: &str) -> serde_json::Value {
+    let url = queue_url(moto, name);
+    let all = ["sqs", "get-queue-attributes", "--queue-url", &url];
+    let mut args = all.to_vec();
+    args.extend(["--attribute-names", "All"]);
+    aws_cli(moto, &args)["Attributes"].clone()
+}
+
 /// (visible, in flight) of the queue called `name`.
 pub fn queue_depth(moto: &Moto, name: &str) -> (u64, u64) {
-    let url = queue_url(moto, name);
-    let attrs = aws_cli(
-        moto,
-        &[
-            "sqs",
-            "get-queue-attributes",
-            "--queue-url",
-            &url,
-            "--attribute-names",
-            "All",
-        ],
-    )["Attributes"]
-        .clone();
+    let attrs = queue_attributes(moto, name);
     let count = |k: &str| {
         attrs[k]
             .as_str()

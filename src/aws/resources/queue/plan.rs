@@ -48,6 +48,18 @@ impl<'a> Planner<'a> {
                     let merged = merge_bucket_policy(current.0.get("Policy"), &ours);
                     wanted.0.insert("Policy".into(), merged);
                 }
+                // The stack's queue once the spec has no dead-letter queue:
+                // the redrive policy naming the old one goes (SQS takes an
+                // empty one for none) before that queue is retired.
+                if create
+                    && w.kind == ResourceKind::Queue
+                    && !spec.has_dead_letter()
+                    && current.0.contains_key("RedrivePolicy")
+                {
+                    wanted
+                        .0
+                        .insert("RedrivePolicy".into(), Value::String(String::new()));
+                }
                 // What is now of the attributes the spec sets.
                 let before = QueueAttributes(
                     wanted
