@@ -672,8 +672,9 @@ if owner=$(old_identity user "$USER_NAME"); then
         "$WORK/old-user-attached.json" >/dev/null; then
         write_ iam detach-user-policy --user-name "$USER_NAME" --policy-arn "$POLICY_ARN"
       fi
-      if probe /dev/null aws_ iam get-login-profile --user-name "$USER_NAME"; then
-        write_ iam delete-login-profile --user-name "$USER_NAME"
+      # Its console password, if it has one (IAM keeps a user that has one).
+      if ! write_ iam delete-login-profile --user-name "$USER_NAME" 2>"$WORK/stderr"; then
+        grep -qE "$NOT_FOUND" "$WORK/stderr" || { cat "$WORK/stderr" >&2; exit 1; }
       fi
       write_ iam delete-user --user-name "$USER_NAME"
       did "deleted with its $keys access key(s) (the spec no longer has it)" \
