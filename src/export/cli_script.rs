@@ -280,13 +280,9 @@ fn retire(out: &mut String, kind: ResourceKind, s: &Spec) {
             out.push_str(STEP_RETIRE_DIRECT);
         }
         // The user turned off: it goes with its access keys.
-        ResourceKind::User if !kind.wanted(s) && !s.user.name.is_empty() => {
-            out.push_str(STEP_RETIRE_USER);
-        }
+        ResourceKind::User if retires_identity(kind, s) => out.push_str(STEP_RETIRE_USER),
         // The role turned off: the vendor could still assume it.
-        ResourceKind::Role if !kind.wanted(s) && !s.role.name.is_empty() => {
-            out.push_str(STEP_RETIRE_ROLE);
-        }
+        ResourceKind::Role if retires_identity(kind, s) => out.push_str(STEP_RETIRE_ROLE),
         ResourceKind::AlarmTopic
         | ResourceKind::Rule
         | ResourceKind::Notification
@@ -332,7 +328,7 @@ fn header(spec: &Spec) -> String {
 #
 # Creates or updates, in order: the IAM permissions policy{role}{user}, the
 # bucket{bucket_mode}{queue_part}{alarms_part}.
-{retired_user}{alarm_permissions}#
+{retired_identities}{alarm_permissions}#
 # Safe to re-run: each resource is read first and only written where it
 # differs; every existing configuration it changes is first saved under
 # $SLUICE_BACKUP_DIR (default: ./sluice-backup-<UTC time>/). The bucket
@@ -396,7 +392,7 @@ ALARM_EMAIL={alarm_email}
         } else {
             ""
         },
-        retired_user = retired_identities(spec),
+        retired_identities = retired_identities(spec),
         bucket_mode = if spec.bucket.create {
             " and its settings"
         } else {
@@ -495,18 +491,29 @@ fn route_part(spec: &Spec) -> String {
     )
 }
 
+/// Whether the script takes out the stack's role or user (`kind`): the spec
+/// does not have it, and still names it.
+fn retires_identity(kind: ResourceKind, spec: &Spec) -> bool {
+    let name = match kind {
+        ResourceKind::Role => &spec.role.name,
+        ResourceKind::User => &spec.user.name,
+        _ => return false,
+    };
+    !kind.wanted(spec) && !name.is_empty()
+}
+
 /// The header's lines on the role and user the spec does not have: the
 /// stack's, if any, go.
 fn retired_identities(spec: &Spec) -> String {
     let mut text = String::new();
-    if !ResourceKind::Role.wanted(spec) && !spec.role.name.is_empty() {
+    if retires_identity(ResourceKind::Role, spec) {
         let _ = writeln!(
             text,
             "# The spec has no role: the stack's IAM role {:?}, if there is one, goes.",
             spec.role.name
         );
     }
-    if !ResourceKind::User.wanted(spec) && !spec.user.name.is_empty() {
+    if retires_identity(ResourceKind::User, spec) {
         let _ = writeln!(
             text,
             "# The spec has no user: the stack's IAM user {:?}, if there is one, goes\n# with its access keys (kept when others' policies or groups are on it).",

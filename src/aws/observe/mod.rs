@@ -71,27 +71,6 @@ impl Leftovers {
     }
 }
 
-/// Looks for what the stack has that `spec` (whose `account_id` is the
-/// caller's) no longer names: its queue's subscriptions to other topics, and
-/// its resources under other names.
-pub async fn leftovers(clients: &Clients, spec: &Spec, account: &str) -> Leftovers {
-    let queue_arn = Arns::of(spec).queue;
-    let (earlier_subscriptions, orphans) = tokio::join!(
-        async {
-            if spec.retires_other_subscriptions() {
-                subscriptions_to(clients, &queue_arn, spec.sns_topic()).await
-            } else {
-                Ok(Vec::new())
-            }
-        },
-        super::orphans::find(clients, spec, account),
-    );
-    Leftovers {
-        earlier_subscriptions,
-        orphans,
-    }
-}
-
 /// Observes every resource of `spec`, whose `account_id` must be the caller's
 /// (see [`super::account::for_account`]): ARNs are built from it.
 pub async fn observe(clients: &Clients, spec: &Spec, identity: Identity) -> Observation {
@@ -188,8 +167,16 @@ fn unless_denied<T>(observed: Observed<T>) -> Observed<T> {
 /// to read a user, rule or alarms the spec no longer has is not stopped
 /// for it: nothing is seen.
 pub async fn retiring(clients: &Clients, spec: &Spec, account: &str) -> Retiring {
-    let (leftovers, user, rule, alarms) = tokio::join!(
-        leftovers(clients, spec, account),
+    let queue_arn = Arns::of(spec).queue;
+    let (earlier_subscriptions, orphans, user, rule, alarms) = tokio::join!(
+        async {
+            if spec.retires_other_subscriptions() {
+                subscriptions_to(clients, &queue_arn, spec.sns_topic()).await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+        super::orphans::find(clients, spec, account),
         async {
             if ResourceKind::User.wanted(spec) {
                 None
@@ -222,7 +209,10 @@ pub async fn retiring(clients: &Clients, spec: &Spec, account: &str) -> Retiring
         },
     );
     Retiring {
-        leftovers,
+        leftovers: Leftovers {
+            earlier_subscriptions,
+            orphans,
+        },
         user,
         rule,
         alarms,
