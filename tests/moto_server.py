@@ -107,6 +107,15 @@ attributes given: SetQueueAttributes "Sets the value of one or more queue
 attributes" (Amazon SQS API Reference, SetQueueAttributes), and Policy is
 one of them, set only when the call names it. The ninth patch keeps the
 policy of a call that does not name it; an empty Policy still takes it off.
+
+moto 5.2.5's DeleteUser refuses a user with policies but deletes one that
+still has a console password or access keys. IAM does not: "Unlike the AWS
+Management Console, when you delete a user programmatically, you must delete
+the items attached to the user manually, or the deletion fails", the items
+including the password (DeleteLoginProfile) and access keys
+(DeleteAccessKey), the error DeleteConflict (IAM API Reference,
+DeleteUser). A tool that forgot them would pass against moto and fail on
+AWS. The tenth patch refuses such a user with DeleteConflict.
 """
 
 import sys
@@ -132,6 +141,8 @@ from moto.sns.models import Topic, sns_backends
 from moto.s3 import notifications
 from moto.s3.responses import S3Response
 from moto.server import main
+from moto.iam.exceptions import DeleteConflictException
+from moto.iam.models import IAMBackend
 from moto.sqs.models import Queue, SQSBackend
 
 _get_bucket_notification = S3Response.get_bucket_notification
@@ -231,6 +242,20 @@ def set_queue_attributes(self, attributes, now=None):
 
 
 Queue._set_attributes = set_queue_attributes
+
+_delete_user = IAMBackend.delete_user
+
+
+def delete_user(self, user_name):
+    user = self.get_user(user_name)
+    if user.password:
+        raise DeleteConflictException("Cannot delete entity, must delete login profile first.")
+    if user.access_keys:
+        raise DeleteConflictException("Cannot delete entity, must delete access keys first.")
+    _delete_user(self, user_name)
+
+
+IAMBackend.delete_user = delete_user
 
 # CloudWatch names a region by its long name in notifications.
 _REGION_NAMES = {

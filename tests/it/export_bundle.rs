@@ -1699,6 +1699,18 @@ fn setup_script_deletes_the_user_the_spec_turned_off() {
     let bundle = export(dir, &on, "bundle-on");
     let log = ok(setup_sh(&moto, &bundle, &dir.join("backups-on")));
     assert!(log.contains("access key created"), "{log}");
+    // A console password too, which IAM wants gone before the user.
+    aws_cli(
+        &moto,
+        &[
+            "iam",
+            "create-login-profile",
+            "--user-name",
+            "acme-ingest-user",
+            "--password",
+            "Correct-Horse-9-Battery",
+        ],
+    );
 
     let off = write_spec(dir, |s| s["user"]["enabled"] = json!(false));
     let bundle = export(dir, &off, "bundle-off");
