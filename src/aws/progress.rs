@@ -239,13 +239,8 @@ pub enum Event {
         error: StepError,
         elapsed: Duration,
     },
-    /// A call failed in a way that usually passes; it is tried again after `wait`.
-    Retrying {
-        step: StepId,
-        attempt: u32,
-        wait: Duration,
-        reason: String,
-    },
+    /// A call failed in a way that usually passes; it is tried again.
+    Retrying { step: StepId, retry: Retry },
     /// Waiting for something outside our control (IAM propagation, an S3 event).
     Waiting { step: StepId, reason: String },
     /// The prior state of something about to change was saved here.
@@ -260,6 +255,15 @@ pub enum Event {
         secret: Secret,
         path: PathBuf,
     },
+}
+
+/// A call about to be tried again: which attempt failed, how long until
+/// the next, and why (in words).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retry {
+    pub attempt: u32,
+    pub wait: Duration,
+    pub reason: String,
 }
 
 /// A secret that never prints itself by accident.

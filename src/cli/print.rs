@@ -140,14 +140,11 @@ fn print_event(event: &Event, show_secret: bool) {
         } => {
             eprintln!("✗ {step}: {error} ({:.1} s)", elapsed.as_secs_f64())
         }
-        Event::Retrying {
-            attempt,
-            wait,
-            reason,
-            ..
-        } => eprintln!(
-            "  … {reason}; retrying in {:.1} s (attempt {attempt})",
-            wait.as_secs_f64()
+        Event::Retrying { retry, .. } => eprintln!(
+            "  … {}; retrying in {:.1} s (attempt {})",
+            retry.reason,
+            retry.wait.as_secs_f64(),
+            retry.attempt
         ),
         Event::Waiting { reason, .. } => eprintln!("  … {reason}"),
         Event::BackupWritten { path } => {

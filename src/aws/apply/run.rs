@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::aws::backup::{Backup, Saved};
 use crate::aws::client::Clients;
 use crate::aws::error::AwsError;
-use crate::aws::progress::{Event, Reporter, StepError, StepId, StepOutcome};
+use crate::aws::progress::{Event, Reporter, Retry, StepError, StepId, StepOutcome};
 use crate::docs::{Arns, ResourceKind};
 use crate::spec::Spec;
 
@@ -168,24 +168,58 @@ impl Run<'_> {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, AwsError>>,
     {
-        let deadline = Instant::now() + self.options.propagation_timeout;
-        let mut wait = Duration::from_millis(500);
-        let mut attempt = 1;
+        let mut backoff = self.backoff(step);
         loop {
             match call().await {
-                Err(e) if is_lag(&e) && Instant::now() + wait < deadline => {
-                    self.reporter.send(Event::Retrying {
-                        step,
-                        attempt,
-                        wait,
-                        reason: format!("{what}: {e}"),
-                    });
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(8));
-                    attempt += 1;
+                Err(e) if is_lag(&e) && backoff.has_time() => {
+                    backoff.wait(format!("{what}: {e}")).await;
                 }
                 other => return other,
             }
         }
+    }
+
+    /// The waits between tries of a change AWS has yet to spread, up to the
+    /// propagation timeout.
+    pub(in crate::aws) fn backoff(&self, step: StepId) -> Backoff<'_> {
+        Backoff {
+            reporter: self.reporter,
+            step,
+            deadline: Instant::now() + self.options.propagation_timeout,
+            wait: Duration::from_millis(500),
+            attempt: 1,
+        }
+    }
+}
+
+/// Growing waits (half a second, doubling, at most 8 s) until a deadline,
+/// each one reported before it is slept.
+pub(in crate::aws) struct Backoff<'a> {
+    reporter: &'a Reporter,
+    step: StepId,
+    deadline: Instant,
+    wait: Duration,
+    attempt: u32,
+}
+
+impl Backoff<'_> {
+    /// Whether the next wait ends before the deadline.
+    pub(in crate::aws) fn has_time(&self) -> bool {
+        Instant::now() + self.wait < self.deadline
+    }
+
+    /// Reports the retry and why, then waits for it.
+    pub(in crate::aws) async fn wait(&mut self, reason: String) {
+        self.reporter.send(Event::Retrying {
+            step: self.step,
+            retry: Retry {
+                attempt: self.attempt,
+                wait: self.wait,
+                reason,
+            },
+        });
+        tokio::time::sleep(self.wait).await;
+        self.wait = (self.wait * 2).min(Duration::from_secs(8));
+        self.attempt += 1;
     }
 }

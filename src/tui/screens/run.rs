@@ -166,16 +166,11 @@ impl RunView {
                 row.elapsed = Some(elapsed);
                 row.retry = None;
             }
-            Event::Retrying {
-                step,
-                attempt,
-                wait,
-                reason,
-            } => {
+            Event::Retrying { step, retry } => {
                 self.row_mut(step).retry = Some(Retry {
-                    attempt,
-                    until: now + wait,
-                    reason,
+                    until: now + retry.wait,
+                    attempt: retry.attempt,
+                    reason: retry.reason,
                 });
             }
             Event::Waiting { step, reason } => self.row_mut(step).detail = reason,

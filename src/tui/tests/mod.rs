@@ -351,9 +351,11 @@ pub(super) fn applying(w: u16, h: u16) -> App {
         },
         Event::Retrying {
             step: StepId::Apply(ResourceKind::Role),
-            attempt: 1,
-            wait: Duration::from_secs(2),
-            reason: "waiting for IAM to see the new policy: NoSuchEntity".into(),
+            retry: crate::aws::progress::Retry {
+                attempt: 1,
+                wait: Duration::from_secs(2),
+                reason: "waiting for IAM to see the new policy: NoSuchEntity".into(),
+            },
         },
     ] {
         update(

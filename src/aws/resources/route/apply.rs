@@ -3,7 +3,6 @@
 //! subscription, the EventBridge rule; and taking a previous route out.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -14,7 +13,7 @@ use crate::aws::observe::{
     Observation, RefusedDestination, put_notification, read_notification, write_notification,
 };
 use crate::aws::plan::{PlanAction, PlanItem};
-use crate::aws::progress::{Event, StepError, StepId, StepOutcome};
+use crate::aws::progress::{StepError, StepId, StepOutcome};
 use crate::docs::{self, Document, ResourceKind, merge, notification_entry};
 
 impl Run<'_> {
@@ -367,10 +366,7 @@ impl Run<'_> {
         merged: &Value,
         our_target: &str,
     ) -> Result<(), StepError> {
-        let step = StepId::Apply(ResourceKind::Notification);
-        let deadline = Instant::now() + self.options.propagation_timeout;
-        let mut wait = Duration::from_millis(500);
-        let mut attempt = 1;
+        let mut backoff = self.backoff(StepId::Apply(ResourceKind::Notification));
         loop {
             let Err(refused) = write_notification(s3, bucket, merged, false).await else {
                 return Ok(());
@@ -383,16 +379,10 @@ impl Run<'_> {
                         message: format!("{}: {why}", refused.error),
                     });
                 }
-                Refusal::Ours(why) if unvalidated && Instant::now() + wait < deadline => {
-                    self.reporter.send(Event::Retrying {
-                        step,
-                        attempt,
-                        wait,
-                        reason: format!("S3 cannot validate {why} yet (the queue policy set a moment ago may still be spreading)"),
-                    });
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(8));
-                    attempt += 1;
+                Refusal::Ours(why) if unvalidated && backoff.has_time() => {
+                    backoff
+                        .wait(format!("S3 cannot validate {why} yet (the queue policy set a moment ago may still be spreading)"))
+                        .await;
                 }
                 Refusal::Ours(why) if unvalidated => {
                     return Err(StepError {
