@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::docs::ResourceKind;
+use crate::docs::policy::Policy;
 pub use crate::docs::{BucketPart, BucketSetting};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,11 +16,11 @@ use serde_json::Value;
 pub enum Saved {
     PolicyDocument {
         policy_arn: String,
-        document: Value,
+        document: Policy,
     },
     TrustPolicy {
         role: String,
-        document: Value,
+        document: Policy,
     },
     QueueAttributes {
         queue: String,
@@ -335,7 +336,7 @@ mod tests {
         assert!(backup.dir().is_none());
         let a = Saved::TrustPolicy {
             role: "r".into(),
-            document: json!({"Version": "2012-10-17"}),
+            document: Policy::new(Vec::new()),
         };
         let b = Saved::BucketSetting {
             bucket: "b".into(),
@@ -344,7 +345,7 @@ mod tests {
         };
         let c = Saved::TrustPolicy {
             role: "r".into(),
-            document: json!({}),
+            document: Policy::parse("{}").unwrap(),
         };
         for item in [&a, &b, &c] {
             backup.save(item).unwrap();

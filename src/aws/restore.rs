@@ -110,7 +110,9 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                     Some(v) => Some(v.clone()).filter(|v| !v.is_null()),
                     None => read_bucket_policy(&clients.s3, bucket)
                         .await
-                        .map_err(|e| e.to_string())?,
+                        .map_err(|e| e.to_string())?
+                        .as_ref()
+                        .map(crate::docs::json),
                 };
                 let value = match &entry.written {
                     Some(written) => {

@@ -13,9 +13,11 @@
 //!   combined by metric math).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{Arns, POLICY_VERSION, partition};
+use super::policy::{Policy, Principal, Statement, and, condition};
+
+use super::{Arns, partition};
 use crate::spec::Spec;
 
 /// The namespace of SQS's metrics.
@@ -342,7 +344,7 @@ pub fn alarms(spec: &Spec) -> Vec<MetricAlarm> {
 /// deputy: `aws:SourceArn` (each of the stack's alarms, by its ARN: a
 /// pattern on the stack name would let a stack named like it in) and
 /// `aws:SourceAccount`.
-pub fn alarm_topic_policy(spec: &Spec) -> Value {
+pub fn alarm_topic_policy(spec: &Spec) -> Policy {
     let arns = Arns::of(spec);
     let p = partition(&spec.region);
     let sources: Vec<String> = alarms(spec)
@@ -354,20 +356,18 @@ pub fn alarm_topic_policy(spec: &Spec) -> Value {
             )
         })
         .collect();
-    json!({
-        "Version": POLICY_VERSION,
-        "Statement": [{
-            "Sid": ALARM_TOPIC_SID,
-            "Effect": "Allow",
-            "Principal": { "Service": "cloudwatch.amazonaws.com" },
-            "Action": "sns:Publish",
-            "Resource": alarm_topic_arn(spec),
-            "Condition": {
-                "ArnEquals": { "aws:SourceArn": sources },
-                "StringEquals": { "aws:SourceAccount": arns.account }
-            }
-        }]
-    })
+    let mut conditions = condition("ArnEquals", "aws:SourceArn", sources.into());
+    and(
+        &mut conditions,
+        "StringEquals",
+        "aws:SourceAccount",
+        arns.account.into(),
+    );
+    Policy::new(vec![
+        Statement::allow(ALARM_TOPIC_SID, "sns:Publish", alarm_topic_arn(spec))
+            .principal(Principal::service("cloudwatch.amazonaws.com"))
+            .condition(conditions),
+    ])
 }
 
 /// The Sid of the statement that lets the alarms' topic send to verify's
@@ -376,18 +376,19 @@ pub const ALARM_PROBE_SID: &str = "AlarmTopicSends";
 
 /// The access policy of verify's probe queue `probe_arn`: the alarms'
 /// topic `topic_arn`, and nothing else, sends to it.
-pub fn alarm_probe_policy(probe_arn: &str, topic_arn: &str) -> Value {
-    json!({
-        "Version": POLICY_VERSION,
-        "Statement": [super::sqs::topic_sends(ALARM_PROBE_SID, probe_arn, topic_arn)],
-    })
+pub fn alarm_probe_policy(probe_arn: &str, topic_arn: &str) -> Policy {
+    Policy::new(vec![super::sqs::topic_sends(
+        ALARM_PROBE_SID,
+        probe_arn,
+        topic_arn,
+    )])
 }
 
 /// The topic's document in a plan: its access policy and the e-mail
 /// address subscribed to it.
 pub fn alarm_topic_document(spec: &Spec) -> super::AlarmTopicDocument {
     super::AlarmTopicDocument {
-        policy: alarm_topic_policy(spec),
+        policy: Some(alarm_topic_policy(spec)),
         email_subscription: spec.alarms.email.clone(),
     }
 }
@@ -396,6 +397,7 @@ pub fn alarm_topic_document(spec: &Spec) -> super::AlarmTopicDocument {
 mod tests {
     use super::*;
     use crate::docs::testing::acme;
+    use serde_json::json;
 
     fn with_alarms() -> Spec {
         let mut spec = acme();
@@ -408,7 +410,7 @@ mod tests {
         let topic = "arn:aws:sns:us-west-2:123456789012:acme-ingest-alarms";
         let probe = "arn:aws:sqs:us-west-2:123456789012:acme-ingest-alarm-probe-x1";
         assert_eq!(
-            alarm_probe_policy(probe, topic),
+            crate::docs::json(&alarm_probe_policy(probe, topic)),
             json!({
                 "Version": "2012-10-17",
                 "Statement": [{
@@ -492,7 +494,7 @@ mod tests {
 
     #[test]
     fn the_topic_lets_only_the_stacks_alarms_publish() {
-        let policy = alarm_topic_policy(&with_alarms());
+        let policy = crate::docs::json(&alarm_topic_policy(&with_alarms()));
         let statement = &policy["Statement"][0];
         assert_eq!(
             statement["Principal"]["Service"],

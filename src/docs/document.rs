@@ -1,23 +1,25 @@
 //! A resource's document, typed by kind: what the spec wants and what
 //! exists, each in its kind's one shape. A plan compares two of a kind,
 //! apply reads the fields it puts in place, and each serializes to the JSON
-//! a plan shows (the keys AWS's CLI reports). What is JSON by AWS's own
-//! definition (an IAM policy, an event pattern, the bucket's notification
-//! configuration with others' entries in it) stays JSON inside its variant.
+//! a plan shows (the keys AWS's CLI reports). IAM policies are typed by
+//! IAM's grammar (`policy`); what else is JSON by AWS's own definition (an
+//! event pattern, the bucket's notification configuration with others'
+//! entries in it, a bucket part's configuration) stays JSON inside its variant.
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
 use super::alarms::MetricAlarm;
+use super::policy::Policy;
 use super::s3::BucketPart;
 
 /// One resource's document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Document {
-    /// The permissions policy: an IAM policy document.
-    Policy(Value),
+    /// The permissions policy.
+    Policy(Policy),
     Role(RoleDocument),
     User(UserDocument),
     Bucket(BucketDocument),
@@ -51,7 +53,7 @@ impl Document {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RoleDocument {
-    pub assume_role_policy_document: Value,
+    pub assume_role_policy_document: Policy,
     pub attached_policies: Vec<String>,
 }
 
@@ -176,7 +178,8 @@ pub struct RuleTarget {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AlarmTopicDocument {
-    pub policy: Value,
+    /// `None` (shown as null) for a topic read without one.
+    pub policy: Option<Policy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_subscription: Option<String>,
 }
@@ -235,12 +238,12 @@ mod tests {
     #[test]
     fn documents_serialize_to_the_keys_aws_reports() {
         let role = Document::Role(RoleDocument {
-            assume_role_policy_document: json!({}),
+            assume_role_policy_document: Policy::new(Vec::new()),
             attached_policies: vec!["arn".into()],
         });
         assert_eq!(
             role.to_json(),
-            json!({"AssumeRolePolicyDocument": {}, "AttachedPolicies": ["arn"]})
+            json!({"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}, "AttachedPolicies": ["arn"]})
         );
         let user = Document::User(UserDocument {
             attached_policies: vec![],

@@ -1,9 +1,8 @@
 //! The permissions policy and the role's trust policy. Its tests, as long
 //! as the code, are in `iam/tests.rs`.
 
-use serde_json::{Value, json};
-
-use super::{Arns, POLICY_VERSION, iam_literal};
+use super::policy::{Effect, OneOrMany, Policy, Principal, Statement, condition};
+use super::{Arns, iam_literal};
 use crate::spec::profiles::ExternalId;
 use crate::spec::{BucketEncryption, ListScope, PolicyScope, QueueEncryption, Spec};
 
@@ -27,7 +26,7 @@ const WILDCARD_S3_ACTIONS: &[&str] = &["s3:GetObject", "s3:ListBucket"];
 /// needs for the pipeline's shape, and nothing more. Every toggle means what
 /// it says in both scopes; writing and deleting objects never reach beyond
 /// the bucket's prefix, even in the wildcard scope.
-pub fn permissions_policy(spec: &Spec) -> Value {
+pub fn permissions_policy(spec: &Spec) -> Policy {
     let arns = Arns::of(spec);
     let mut statements = match spec.policy.scope {
         PolicyScope::LeastPrivilege => least_privilege(spec, &arns),
@@ -37,42 +36,31 @@ pub fn permissions_policy(spec: &Spec) -> Value {
             actions.extend(queue_actions(spec));
             actions.sort_unstable();
             actions.dedup();
-            let mut statements = vec![json!({
-                "Sid": "S3AndSQSAccess",
-                "Effect": "Allow",
-                "Action": actions,
-                "Resource": "*",
-            })];
+            let mut statements = vec![Statement::allow("S3AndSQSAccess", actions, "*")];
             statements.extend(object_write(spec, &arns));
             statements
         }
     };
     let on_keys = |keys: Vec<String>| match spec.policy.scope {
-        PolicyScope::Wildcard => json!("*"),
-        PolicyScope::LeastPrivilege => one_or_many(keys),
+        PolicyScope::Wildcard => OneOrMany::from("*"),
+        PolicyScope::LeastPrivilege => OneOrMany::fit(keys),
     };
     let keys = kms_keys(spec);
     if !keys.is_empty() {
-        statements.push(json!({
-            "Sid": "KMSDecrypt",
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": on_keys(keys),
-        }));
+        statements.push(Statement::allow("KMSDecrypt", "kms:Decrypt", on_keys(keys)));
     }
     let writing = kms_keys_written(spec);
     if !writing.is_empty() {
-        statements.push(json!({
-            "Sid": "KMSGenerateDataKey",
-            "Effect": "Allow",
-            "Action": "kms:GenerateDataKey",
-            "Resource": on_keys(writing),
-        }));
+        statements.push(Statement::allow(
+            "KMSGenerateDataKey",
+            "kms:GenerateDataKey",
+            on_keys(writing),
+        ));
     }
     if spec.user.enabled {
         statements.push(federation_statement(spec, &arns));
     }
-    json!({ "Version": POLICY_VERSION, "Statement": statements })
+    Policy::new(statements)
 }
 
 /// The Sid of the statement that lets the user make its own temporary credentials.
@@ -93,29 +81,25 @@ pub fn federated_user_name(spec: &Spec) -> String {
 /// (`sluice credentials`). Only an IAM user's long-term keys can call it: the
 /// role's sessions cannot (IAM User Guide, "Comparing the AWS STS API
 /// operations"), so on the role the statement grants nothing.
-fn federation_statement(spec: &Spec, arns: &Arns) -> Value {
-    json!({
-        "Sid": FEDERATION_SID,
-        "Effect": "Allow",
-        "Action": "sts:GetFederationToken",
-        "Resource": format!(
+fn federation_statement(spec: &Spec, arns: &Arns) -> Statement {
+    Statement::allow(
+        FEDERATION_SID,
+        "sts:GetFederationToken",
+        format!(
             "arn:{}:sts::{}:federated-user/{}",
             arns.partition,
             arns.account,
             federated_user_name(spec)
         ),
-    })
+    )
 }
 
 /// The policy `sluice credentials` passes to GetFederationToken: the
 /// permissions policy without its federation statement, so the temporary
 /// credentials can do what the pipeline does and no more.
-pub fn federation_session_policy(spec: &Spec) -> Value {
-    let mut policy = permissions_policy(spec);
-    if let Some(Value::Array(statements)) = policy.get_mut("Statement") {
-        statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(FEDERATION_SID));
-    }
-    policy
+pub fn federation_session_policy(spec: &Spec) -> Policy {
+    let policy = permissions_policy(spec);
+    policy.without(FEDERATION_SID).unwrap_or(policy)
 }
 
 /// IAM's default quota on a role's trust policy, in characters (white space
@@ -126,7 +110,7 @@ pub const TRUST_POLICY_MAX: usize = 4096;
 
 /// A policy's size as IAM counts it against its quotas: its characters
 /// without the white space between the JSON's tokens.
-pub fn policy_size(policy: &Value) -> usize {
+pub fn policy_size(policy: &Policy) -> usize {
     policy.to_string().chars().count()
 }
 
@@ -144,7 +128,7 @@ fn queue_actions(spec: &Spec) -> Vec<&'static str> {
 }
 
 /// `s3:PutObject` and `s3:DeleteObject` under the prefix, where allowed.
-fn object_write(spec: &Spec, arns: &Arns) -> Option<Value> {
+fn object_write(spec: &Spec, arns: &Arns) -> Option<Statement> {
     let mut actions = Vec::new();
     if spec.policy.allow_put_object {
         actions.push("s3:PutObject");
@@ -153,67 +137,63 @@ fn object_write(spec: &Spec, arns: &Arns) -> Option<Value> {
         actions.push("s3:DeleteObject");
     }
     (!actions.is_empty()).then(|| {
-        json!({
-            "Sid": "S3ObjectWriteAccess",
-            "Effect": "Allow",
-            "Action": one_or_many_str(actions),
-            "Resource": arns.objects,
-        })
+        Statement::allow(
+            "S3ObjectWriteAccess",
+            OneOrMany::fit(actions.into_iter().map(str::to_owned).collect()),
+            arns.objects.as_str(),
+        )
     })
 }
 
-fn least_privilege(spec: &Spec, arns: &Arns) -> Vec<Value> {
+fn least_privilege(spec: &Spec, arns: &Arns) -> Vec<Statement> {
     let prefix = iam_literal(&spec.bucket.prefix);
     let mut statements = Vec::new();
     // A guide's ListBucket on the whole bucket (HeadBucket and a listing from
     // the root, which their connection tests call), or only under the prefix.
     if prefix.is_empty() || spec.policy.list_scope == ListScope::Bucket {
-        statements.push(json!({
-            "Sid": "S3BucketMetadataAccess",
-            "Effect": "Allow",
-            "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
-            "Resource": arns.bucket,
-        }));
+        statements.push(Statement::allow(
+            "S3BucketMetadataAccess",
+            vec!["s3:GetBucketLocation", "s3:ListBucket"],
+            arns.bucket.as_str(),
+        ));
     } else {
-        statements.push(json!({
-            "Sid": "S3BucketMetadataAccess",
-            "Effect": "Allow",
-            "Action": "s3:GetBucketLocation",
-            "Resource": arns.bucket,
-        }));
-        statements.push(json!({
-            "Sid": "S3ListPrefix",
-            "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": arns.bucket,
-            "Condition": { "StringLike": { "s3:prefix": [prefix.clone(), format!("{prefix}*")] } },
-        }));
+        statements.push(Statement::allow(
+            "S3BucketMetadataAccess",
+            "s3:GetBucketLocation",
+            arns.bucket.as_str(),
+        ));
+        statements.push(
+            Statement::allow("S3ListPrefix", "s3:ListBucket", arns.bucket.as_str()).condition(
+                condition(
+                    "StringLike",
+                    "s3:prefix",
+                    vec![prefix.clone(), format!("{prefix}*")].into(),
+                ),
+            ),
+        );
     }
     let mut read = vec!["s3:GetObject"];
     read.extend(spec.profile().extra_object_actions);
-    statements.push(json!({
-        "Sid": "S3ObjectReadAccess",
-        "Effect": "Allow",
-        "Action": read,
-        "Resource": arns.objects,
-    }));
+    statements.push(Statement::allow(
+        "S3ObjectReadAccess",
+        read,
+        arns.objects.as_str(),
+    ));
     statements.extend(object_write(spec, arns));
     let queue = queue_actions(spec);
     if !queue.is_empty() {
-        statements.push(json!({
-            "Sid": "SQSConsumeAccess",
-            "Effect": "Allow",
-            "Action": queue,
-            "Resource": arns.queue,
-        }));
+        statements.push(Statement::allow(
+            "SQSConsumeAccess",
+            queue,
+            arns.queue.as_str(),
+        ));
     }
     if spec.has_dead_letter() {
-        statements.push(json!({
-            "Sid": "SQSDeadLetterQueueRead",
-            "Effect": "Allow",
-            "Action": ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-            "Resource": arns.dlq,
-        }));
+        statements.push(Statement::allow(
+            "SQSDeadLetterQueueRead",
+            vec!["sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+            arns.dlq.as_str(),
+        ));
     }
     statements
 }
@@ -251,25 +231,9 @@ fn kms_keys_written(spec: &Spec) -> Vec<String> {
     keys
 }
 
-fn one_or_many_str(mut values: Vec<&str>) -> Value {
-    if values.len() == 1 {
-        Value::String(values.remove(0).to_owned())
-    } else {
-        json!(values)
-    }
-}
-
-fn one_or_many(mut values: Vec<String>) -> Value {
-    if values.len() == 1 {
-        Value::String(values.remove(0))
-    } else {
-        json!(values)
-    }
-}
-
 /// The role's trust policy: `sts:AssumeRole` for each trusted principal,
 /// conditioned on the external ID (one statement each, as Databend's guide does).
-pub fn trust_policy(spec: &Spec) -> Value {
+pub fn trust_policy(spec: &Spec) -> Policy {
     let arns = Arns::of(spec);
     if spec.vendor_trust_pending() {
         return unusable_trust(&arns);
@@ -286,7 +250,7 @@ pub fn trust_policy(spec: &Spec) -> Value {
     let many = principals.len() > 1;
     let sids = spec.profile().trust_sids;
     let with_external_id = spec.profile().external_id != ExternalId::None;
-    let statements: Vec<Value> = principals
+    let statements: Vec<Statement> = principals
         .iter()
         .enumerate()
         .map(|(i, principal)| {
@@ -295,20 +259,22 @@ pub fn trust_policy(spec: &Spec) -> Value {
                 None if many => format!("AllowAssumeRoleWithExternalId{}", i + 1),
                 None => "AllowAssumeRoleWithExternalId".to_owned(),
             };
-            let mut statement = json!({
-                "Sid": sid,
-                "Effect": "Allow",
-                "Principal": { "AWS": principal },
-                "Action": "sts:AssumeRole",
-            });
+            let statement = Statement {
+                action: Some("sts:AssumeRole".into()),
+                ..Statement::new(sid, Effect::Allow).principal(Principal::aws(principal))
+            };
             if with_external_id {
-                statement["Condition"] =
-                    json!({ "StringEquals": { "sts:ExternalId": spec.role.external_id } });
+                statement.condition(condition(
+                    "StringEquals",
+                    "sts:ExternalId",
+                    spec.role.external_id.clone().into(),
+                ))
+            } else {
+                statement
             }
-            statement
         })
         .collect();
-    json!({ "Version": POLICY_VERSION, "Statement": statements })
+    Policy::new(statements)
 }
 
 /// The Sid of the step-1 trust statement of a two-step setup.
@@ -326,16 +292,12 @@ pub const UNUSABLE_TRUST_SID: &str = "NobodyUntilTheVendorsValuesAreGiven";
 /// the role to anyone, the explicit Deny overrides every identity policy of
 /// the account (the account's root is the principal that covers them all),
 /// and principals of other accounts have no Allow to match.
-fn unusable_trust(arns: &Arns) -> Value {
-    json!({
-        "Version": POLICY_VERSION,
-        "Statement": [{
-            "Sid": UNUSABLE_TRUST_SID,
-            "Effect": "Deny",
-            "Principal": { "AWS": arns.account_root },
-            "Action": "sts:AssumeRole",
-        }],
-    })
+fn unusable_trust(arns: &Arns) -> Policy {
+    Policy::new(vec![Statement {
+        action: Some("sts:AssumeRole".into()),
+        ..Statement::new(UNUSABLE_TRUST_SID, Effect::Deny)
+            .principal(Principal::aws(arns.account_root.as_str()))
+    }])
 }
 
 /// IAM stores a bare account id as its root ARN; writing it that way avoids a perpetual diff.

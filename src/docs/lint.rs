@@ -4,7 +4,9 @@
 use std::fmt;
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
+
+use super::policy::{Effect, Policy, Principal, Principals, Statement};
 
 use super::Arns;
 use crate::spec::{Connector, Delivery, ListScope, PolicyScope, QueueEncryption, Spec};
@@ -310,7 +312,7 @@ fn lint_list_scope(spec: &Spec) -> Option<Finding> {
 /// by default, white space not counted; 4,096 at most once raised): AWS
 /// refuses a longer one with LimitExceeded. One statement per principal
 /// repeats the external ID, so many principals or a long ID add up.
-fn lint_trust_size(trust: &Value) -> Option<Finding> {
+fn lint_trust_size(trust: &Policy) -> Option<Finding> {
     use super::{TRUST_POLICY_MAX, TRUST_POLICY_QUOTA, policy_size};
     let size = policy_size(trust);
     let (severity, what) = if size > TRUST_POLICY_MAX {
@@ -342,23 +344,19 @@ fn lint_trust_size(trust: &Value) -> Option<Finding> {
 
 /// Findings about a trust policy: any `sts:AssumeRole` grant to another
 /// principal without an `sts:ExternalId` condition.
-pub fn lint_trust_policy(doc: &Value) -> Vec<Finding> {
-    let statements: Vec<&Value> = match doc.get("Statement") {
-        Some(Value::Array(list)) => list.iter().collect(),
-        Some(one @ Value::Object(_)) => vec![one],
-        _ => Vec::new(),
-    };
-    statements
-        .into_iter()
-        .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
-        .filter(|s| grants_assume_role(s.get("Action")))
-        .filter(|s| s.pointer("/Principal/Service").is_none())
-        .filter(|s| !has_external_id(s.get("Condition")))
+pub fn lint_trust_policy(doc: &Policy) -> Vec<Finding> {
+    doc.statements()
+        .filter(|s| s.effect == Effect::Allow)
+        .filter(|s| s.actions().any(grants_assume_role))
+        .filter(|s| !by_service(s.principal.as_ref()))
+        .filter(|s| !has_external_id(s))
         .map(|s| {
-            let who = s
-                .pointer("/Principal/AWS")
-                .map(Value::to_string)
-                .unwrap_or_else(|| "its principal".to_owned());
+            let who = match &s.principal {
+                Some(Principal::Of(Principals { aws: Some(aws), .. })) => {
+                    serde_json::to_string(aws).unwrap_or_else(|_| "its principal".to_owned())
+                }
+                _ => "its principal".to_owned(),
+            };
             finding(
                 Severity::Warning,
                 "role",
@@ -370,22 +368,25 @@ pub fn lint_trust_policy(doc: &Value) -> Vec<Finding> {
         .collect()
 }
 
-fn grants_assume_role(action: Option<&Value>) -> bool {
-    let matches = |a: &str| a == "sts:AssumeRole" || a == "sts:*" || a == "*";
-    match action {
-        Some(Value::String(a)) => matches(a),
-        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(matches),
-        _ => false,
-    }
+fn grants_assume_role(action: &str) -> bool {
+    action == "sts:AssumeRole" || action == "sts:*" || action == "*"
 }
 
-fn has_external_id(condition: Option<&Value>) -> bool {
-    let Some(Value::Object(operators)) = condition else {
-        return false;
-    };
-    operators.values().any(|keys| {
-        keys.as_object().is_some_and(|k| {
-            k.keys()
+/// A statement for an AWS service (which no external ID is for).
+fn by_service(principal: Option<&Principal>) -> bool {
+    matches!(
+        principal,
+        Some(Principal::Of(Principals {
+            service: Some(_),
+            ..
+        }))
+    )
+}
+
+fn has_external_id(statement: &Statement) -> bool {
+    statement.condition.as_ref().is_some_and(|operators| {
+        operators.values().any(|keys| {
+            keys.keys()
                 .any(|key| key.eq_ignore_ascii_case("sts:ExternalId"))
         })
     })
@@ -558,7 +559,7 @@ mod tests {
             {"Effect": "Allow", "Principal": {"AWS": "x"}, "Action": ["sts:AssumeRole"],
              "Condition": {"StringEquals": {"sts:ExternalId": "e"}}}
         ]});
-        let found = lint_trust_policy(&doc);
+        let found = lint_trust_policy(&Policy::from_json(&doc).unwrap());
         assert_eq!(found.len(), 1);
         assert!(found[0].message.contains("111111111111"));
         assert!(lint_trust_policy(&crate::docs::trust_policy(&acme())).is_empty());

@@ -9,6 +9,7 @@ mod document;
 mod iam;
 mod lint;
 mod notification;
+pub mod policy;
 mod route;
 mod s3;
 pub mod snowflake;
@@ -44,10 +45,11 @@ pub use route::{
 };
 pub use s3::{
     BucketPart, BucketSetting, DENY_INSECURE_TRANSPORT_SID, bucket_document, bucket_encryption,
-    bucket_parts, bucket_policy, merge_bucket_policy, object_lock, ownership_controls,
-    public_access_block, remove_bucket_policy_statement, versioning,
+    bucket_parts, bucket_policy, object_lock, ownership_controls, public_access_block, versioning,
 };
-pub use sqs::{QUEUE_POLICY_SIDS, dlq_attributes, queue_attributes, queue_policy};
+pub use sqs::{
+    QUEUE_POLICY_SIDS, dlq_attributes, merged_queue_policy, queue_attributes, queue_policy,
+};
 pub use tags::{MANAGED_BY, MANAGED_TAGS_TAG, STACK_TAG, TagChange, bucket_tags, tag_change, tags};
 
 use crate::spec::Spec;

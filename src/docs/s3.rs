@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Arns, POLICY_VERSION};
+use super::Arns;
+use super::policy::{Effect, Policy, Principal, Statement, condition};
 use crate::spec::{BucketEncryption, ObjectOwnership, Spec};
 
 /// The Sid sluice gives its bucket policy statement, so a merge can find it again.
@@ -85,7 +86,7 @@ pub fn bucket_parts(spec: &Spec) -> Vec<(BucketPart, Value)> {
         .filter_map(|part| {
             let value = match part {
                 BucketPart::Setting(setting) => setting.wanted(spec),
-                BucketPart::Policy => bucket_policy(spec),
+                BucketPart::Policy => bucket_policy(spec).as_ref().map(super::json),
             };
             value.map(|v| (part, v))
         })
@@ -159,75 +160,18 @@ pub fn versioning(spec: &Spec) -> Option<Value> {
 
 /// The bucket policy sluice wants: only the deny-insecure-transport statement,
 /// or `None` when that is turned off.
-pub fn bucket_policy(spec: &Spec) -> Option<Value> {
+pub fn bucket_policy(spec: &Spec) -> Option<Policy> {
     if !spec.bucket.deny_insecure_transport {
         return None;
     }
     let arns = Arns::of(spec);
-    Some(json!({
-        "Version": POLICY_VERSION,
-        "Statement": [{
-            "Sid": DENY_INSECURE_TRANSPORT_SID,
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [arns.bucket, format!("{}/*", arns.bucket)],
-            "Condition": { "Bool": { "aws:SecureTransport": "false" } },
-        }],
-    }))
-}
-
-/// Puts `ours` (a policy whose statements carry Sids) into `existing`: statements
-/// with our Sids are replaced in place, the rest are kept as they are, ours
-/// that are new are appended. `existing` of `None` yields `ours`.
-pub fn merge_bucket_policy(existing: Option<&Value>, ours: &Value) -> Value {
-    let Some(existing) = existing else {
-        return ours.clone();
-    };
-    let mut merged = existing.clone();
-    let our_statements = statements(ours);
-    let Some(object) = merged.as_object_mut() else {
-        return ours.clone();
-    };
-    let list = object
-        .entry("Statement")
-        .or_insert_with(|| Value::Array(Vec::new()));
-    if !list.is_array() {
-        // A single statement object is legal policy grammar: normalise to a list.
-        *list = Value::Array(vec![list.take()]);
-    }
-    if let Value::Array(list) = list {
-        for ours in our_statements {
-            match list.iter_mut().find(|s| s.get("Sid") == ours.get("Sid")) {
-                Some(slot) => *slot = ours.clone(),
-                None => list.push(ours.clone()),
-            }
-        }
-    }
-    merged
-}
-
-/// Takes our statement back out of a bucket policy; `None` when nothing else is left.
-pub fn remove_bucket_policy_statement(existing: &Value, sid: &str) -> Option<Value> {
-    let mut policy = existing.clone();
-    let list = policy.get_mut("Statement")?;
-    match list {
-        Value::Array(items) => items.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(sid)),
-        Value::Object(_) if list.get("Sid").and_then(Value::as_str) == Some(sid) => {
-            *list = Value::Array(Vec::new());
-        }
-        _ => {}
-    }
-    let empty = policy["Statement"].as_array().is_some_and(Vec::is_empty);
-    (!empty).then_some(policy)
-}
-
-fn statements(policy: &Value) -> Vec<&Value> {
-    match policy.get("Statement") {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(single @ Value::Object(_)) => vec![single],
-        _ => Vec::new(),
-    }
+    Some(Policy::new(vec![Statement {
+        principal: Some(Principal::Everyone),
+        action: Some("s3:*".into()),
+        resource: Some(vec![arns.bucket.clone(), format!("{}/*", arns.bucket)].into()),
+        condition: Some(condition("Bool", "aws:SecureTransport", "false".into())),
+        ..Statement::new(DENY_INSECURE_TRANSPORT_SID, Effect::Deny)
+    }]))
 }
 
 #[cfg(test)]
@@ -261,7 +205,7 @@ mod tests {
     #[test]
     fn deny_insecure_transport_policy() {
         assert_eq!(
-            bucket_policy(&acme()).unwrap(),
+            crate::docs::json(&bucket_policy(&acme()).unwrap()),
             json!({
                 "Version": "2012-10-17",
                 "Statement": [{
@@ -287,19 +231,18 @@ mod tests {
             "Id": "theirs",
             "Statement": {"Sid": "ReadForAnalytics", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-ingest-source/*"}
         });
-        let merged = merge_bucket_policy(Some(&existing), &ours);
-        assert_eq!(merged["Id"], "theirs");
-        let list = merged["Statement"].as_array().unwrap();
+        let existing_policy = Policy::from_json(&existing).unwrap();
+        let merged = Policy::merge(Some(&existing_policy), &ours);
+        let merged_json = crate::docs::json(&merged);
+        assert_eq!(merged_json["Id"], "theirs");
+        let list = merged_json["Statement"].as_array().unwrap();
         assert_eq!(list.len(), 2);
         assert_eq!(list[0], existing["Statement"]);
-        assert_eq!(list[1], ours["Statement"][0]);
-        assert_eq!(merge_bucket_policy(Some(&merged), &ours), merged);
-        let removed = remove_bucket_policy_statement(&merged, DENY_INSECURE_TRANSPORT_SID).unwrap();
+        assert_eq!(list[1], crate::docs::json(&ours)["Statement"][0]);
+        assert_eq!(Policy::merge(Some(&merged), &ours), merged);
+        let removed = crate::docs::json(&merged.without(DENY_INSECURE_TRANSPORT_SID).unwrap());
         assert_eq!(removed["Statement"], json!([existing["Statement"]]));
-        assert_eq!(
-            remove_bucket_policy_statement(&ours, DENY_INSECURE_TRANSPORT_SID),
-            None
-        );
-        assert_eq!(merge_bucket_policy(None, &ours), ours);
+        assert_eq!(ours.without(DENY_INSECURE_TRANSPORT_SID), None);
+        assert_eq!(Policy::merge(None, &ours), ours);
     }
 }

@@ -2,7 +2,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Arns, POLICY_VERSION};
+use super::Arns;
+use super::policy::{Policy, PolicyError, Principal, Statement, and, condition};
 use crate::spec::{Delivery, QueueEncryption, Spec};
 
 /// Retention of the dead-letter queue: the maximum, so failures can be inspected.
@@ -20,7 +21,7 @@ const EVENTBRIDGE_SENDS_SID: &str = "AllowEventBridgeRuleToSendMessage";
 /// queue: S3 for this bucket in this account (the Databend/TiDB form, not
 /// Tarsal's guide's `"AWS": "*"` principal), or the bucket's SNS topic, or
 /// our EventBridge rule, as `notification.delivery` says.
-pub fn queue_policy(spec: &Spec) -> Value {
+pub fn queue_policy(spec: &Spec) -> Policy {
     let arns = Arns::of(spec);
     let statement = match spec.delivery() {
         Some(Delivery::Sns) => topic_sends(
@@ -28,46 +29,57 @@ pub fn queue_policy(spec: &Spec) -> Value {
             &arns.queue,
             spec.notification.topic_arn.as_deref().unwrap_or_default(),
         ),
-        Some(Delivery::Eventbridge) => json!({
-            "Sid": EVENTBRIDGE_SENDS_SID,
-            "Effect": "Allow",
-            "Principal": { "Service": "events.amazonaws.com" },
-            "Action": "sqs:SendMessage",
-            "Resource": arns.queue,
-            "Condition": {
-                "ArnEquals": { "aws:SourceArn": arns.rule },
-            },
-        }),
-        Some(Delivery::Direct) | None => json!({
-            "Sid": S3_SENDS_SID,
-            "Effect": "Allow",
-            "Principal": { "Service": "s3.amazonaws.com" },
-            "Action": "sqs:SendMessage",
-            "Resource": arns.queue,
-            "Condition": {
-                "ArnLike": { "aws:SourceArn": arns.bucket },
-                "StringEquals": { "aws:SourceAccount": arns.account },
-            },
-        }),
+        Some(Delivery::Eventbridge) => Statement::allow(
+            EVENTBRIDGE_SENDS_SID,
+            "sqs:SendMessage",
+            arns.queue.as_str(),
+        )
+        .principal(Principal::service("events.amazonaws.com"))
+        .condition(condition(
+            "ArnEquals",
+            "aws:SourceArn",
+            arns.rule.as_str().into(),
+        )),
+        Some(Delivery::Direct) | None => {
+            let mut conditions = condition("ArnLike", "aws:SourceArn", arns.bucket.as_str().into());
+            and(
+                &mut conditions,
+                "StringEquals",
+                "aws:SourceAccount",
+                arns.account.as_str().into(),
+            );
+            Statement::allow(S3_SENDS_SID, "sqs:SendMessage", arns.queue.as_str())
+                .principal(Principal::service("s3.amazonaws.com"))
+                .condition(conditions)
+        }
     };
-    json!({
-        "Version": POLICY_VERSION,
-        "Id": format!("{}-policy", spec.queue.name),
-        "Statement": [statement],
-    })
+    Policy {
+        id: Some(format!("{}-policy", spec.queue.name)),
+        ..Policy::new(vec![statement])
+    }
+}
+
+/// An adopted queue's access policy with our statement merged into it:
+/// `existing` is its `Policy` attribute as read (parsed; none or empty when
+/// the queue has no policy).
+pub fn merged_queue_policy(existing: Option<&Value>, spec: &Spec) -> Result<Value, PolicyError> {
+    let existing = match existing {
+        None => None,
+        Some(Value::String(empty)) if empty.trim().is_empty() => None,
+        Some(policy) => Some(Policy::from_json(policy)?),
+    };
+    Ok(super::json(&Policy::merge(
+        existing.as_ref(),
+        &queue_policy(spec),
+    )))
 }
 
 /// The statement of a queue's policy that lets the SNS topic `topic_arn`,
 /// and no other, send to the queue `queue_arn`.
-pub fn topic_sends(sid: &str, queue_arn: &str, topic_arn: &str) -> Value {
-    json!({
-        "Sid": sid,
-        "Effect": "Allow",
-        "Principal": { "Service": "sns.amazonaws.com" },
-        "Action": "sqs:SendMessage",
-        "Resource": queue_arn,
-        "Condition": { "ArnEquals": { "aws:SourceArn": topic_arn } },
-    })
+pub fn topic_sends(sid: &str, queue_arn: &str, topic_arn: &str) -> Statement {
+    Statement::allow(sid, "sqs:SendMessage", queue_arn)
+        .principal(Principal::service("sns.amazonaws.com"))
+        .condition(condition("ArnEquals", "aws:SourceArn", topic_arn.into()))
 }
 
 /// The largest message the queues take, set the same way on every path: the
@@ -153,7 +165,7 @@ mod tests {
         spec.notification.delivery = Delivery::Sns;
         spec.notification.topic_arn = Some("arn:aws:sns:us-west-2:123456789012:uploads".into());
         assert_eq!(
-            queue_policy(&spec)["Statement"],
+            crate::docs::json(&queue_policy(&spec))["Statement"],
             json!([{
                 "Sid": "AllowSnsTopicToSendMessage",
                 "Effect": "Allow",
@@ -166,7 +178,7 @@ mod tests {
         spec.notification.delivery = Delivery::Eventbridge;
         spec.notification.topic_arn = None;
         assert_eq!(
-            queue_policy(&spec)["Statement"],
+            crate::docs::json(&queue_policy(&spec))["Statement"],
             json!([{
                 "Sid": "AllowEventBridgeRuleToSendMessage",
                 "Effect": "Allow",
@@ -189,7 +201,7 @@ mod tests {
     #[test]
     fn queue_policy_is_scoped_to_bucket_and_account() {
         assert_eq!(
-            queue_policy(&acme()),
+            crate::docs::json(&queue_policy(&acme())),
             json!({
                 "Version": "2012-10-17",
                 "Id": "acme-ingest-queue-policy",
@@ -230,7 +242,7 @@ mod tests {
             attrs["RedrivePolicy"],
             r#"{"deadLetterTargetArn":"arn:aws:sqs:us-west-2:123456789012:acme-ingest-queue-dlq","maxReceiveCount":5}"#
         );
-        let policy: Value = serde_json::from_str(attrs["Policy"].as_str().unwrap()).unwrap();
+        let policy = Policy::parse(attrs["Policy"].as_str().unwrap()).unwrap();
         assert_eq!(policy, queue_policy(&acme()));
     }
 

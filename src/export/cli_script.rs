@@ -535,8 +535,12 @@ fn alarm_permissions(spec: &Spec) -> String {
     text
 }
 
-fn embed(out: &mut String, file: &str, doc: &Value) {
-    let _ = write!(out, "doc {file} <<'JSON'\n{}JSON\n", to_pretty(doc));
+fn embed(out: &mut String, file: &str, doc: &impl serde::Serialize) {
+    let _ = write!(
+        out,
+        "doc {file} <<'JSON'\n{}JSON\n",
+        to_pretty(&docs::json(doc))
+    );
 }
 
 fn summary(spec: &Spec) -> String {

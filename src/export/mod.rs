@@ -87,12 +87,15 @@ fn json_documents_with_key(
     spec: &Spec,
     access_key_id: Option<&str>,
 ) -> Vec<(&'static str, serde_json::Value)> {
-    let mut docs = vec![("permissions-policy.json", permissions_policy(spec))];
+    let mut docs = vec![(
+        "permissions-policy.json",
+        docs::json(&permissions_policy(spec)),
+    )];
     if ResourceKind::Role.wanted(spec) {
-        docs.push(("trust-policy.json", trust_policy(spec)));
+        docs.push(("trust-policy.json", docs::json(&trust_policy(spec))));
     }
     if ResourceKind::Queue.wanted(spec) {
-        docs.push(("queue-policy.json", queue_policy(spec)));
+        docs.push(("queue-policy.json", docs::json(&queue_policy(spec))));
         docs.push(("queue-attributes.json", queue_attributes(spec)));
     }
     if let Some(dlq) = dlq_attributes(spec) {
@@ -109,7 +112,7 @@ fn json_documents_with_key(
             docs.push(("bucket-object-lock.json", lock));
         }
         if let Some(p) = bucket_policy(spec) {
-            docs.push(("bucket-policy.json", p));
+            docs.push(("bucket-policy.json", docs::json(&p)));
         }
     }
     match spec.delivery() {
@@ -150,7 +153,10 @@ fn json_documents_with_key(
 fn alarm_documents(spec: &Spec) -> Vec<(&'static str, serde_json::Value)> {
     let mut docs = Vec::new();
     if ResourceKind::AlarmTopic.wanted(spec) {
-        docs.push(("alarm-topic-policy.json", docs::alarm_topic_policy(spec)));
+        docs.push((
+            "alarm-topic-policy.json",
+            docs::json(&docs::alarm_topic_policy(spec)),
+        ));
     }
     for alarm in docs::alarms(spec) {
         if let Some(kind) = alarm.kind(&spec.name) {

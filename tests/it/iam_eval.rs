@@ -322,15 +322,15 @@ fn in_account(spec: &Spec) -> Spec {
 fn applied(spec: &Spec) -> Docs {
     let s = in_account(spec);
     Docs {
-        permissions: docs::permissions_policy(&s),
-        trust: s.role.enabled.then(|| docs::trust_policy(&s)),
-        queue: s.has_queue().then(|| docs::queue_policy(&s)),
+        permissions: docs::json(&docs::permissions_policy(&s)),
+        trust: s.role.enabled.then(|| docs::json(&docs::trust_policy(&s))),
+        queue: s.has_queue().then(|| docs::json(&docs::queue_policy(&s))),
         bucket: if s.bucket.create {
-            docs::bucket_policy(&s)
+            docs::bucket_policy(&s).as_ref().map(docs::json)
         } else {
             None
         },
-        alarm_topic: docs::makes_alarm_topic(&s).then(|| docs::alarm_topic_policy(&s)),
+        alarm_topic: docs::makes_alarm_topic(&s).then(|| docs::json(&docs::alarm_topic_policy(&s))),
     }
 }
 

@@ -11,7 +11,16 @@ use std::process::Output;
 
 use crate::common::{Moto, aws_cli, ok, profiled, run, shared, sluice, text};
 use serde_json::{Value, json};
-use sluice::docs::{permissions_policy, trust_policy};
+
+/// The permissions policy as the JSON IAM is sent.
+fn permissions_policy(spec: &sluice::spec::Spec) -> Value {
+    sluice::docs::json(&sluice::docs::permissions_policy(spec))
+}
+
+/// The trust policy as the JSON IAM is sent.
+fn trust_policy(spec: &sluice::spec::Spec) -> Value {
+    sluice::docs::json(&sluice::docs::trust_policy(spec))
+}
 use sluice::spec::{Connector, ListScope, PolicyScope};
 
 fn sluice_run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {

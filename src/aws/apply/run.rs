@@ -146,12 +146,15 @@ impl Run<'_> {
 
     /// Records, beside the state saved last, what was written over it: a
     /// restore then keeps what others change after this write.
-    pub(in crate::aws) fn saved_written(&mut self, value: &Value) -> Result<(), StepError> {
+    pub(in crate::aws) fn saved_written(
+        &mut self,
+        value: &impl serde::Serialize,
+    ) -> Result<(), StepError> {
         let Some(path) = self.last_saved.take() else {
             return Ok(());
         };
         self.backup
-            .save_written(&path, value)
+            .save_written(&path, &crate::docs::json(value))
             .map_err(|e| format!("cannot complete the backup (the change was made): {e}").into())
     }
 

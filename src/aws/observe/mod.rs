@@ -332,10 +332,14 @@ mod tests {
     #[test]
     fn policy_documents_decode_either_way() {
         let doc = json!({"Version": "2012-10-17", "Statement": []});
-        assert_eq!(decode_policy_document(&doc.to_string()).unwrap(), doc);
+        let policy = crate::docs::policy::Policy::new(Vec::new());
+        assert_eq!(decode_policy_document(&doc.to_string()).unwrap(), policy);
         let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
-        assert_eq!(decode_policy_document(encoded).unwrap(), doc);
+        assert_eq!(decode_policy_document(encoded).unwrap(), policy);
         assert!(decode_policy_document("%7Bnot").is_err());
+        let unknown =
+            decode_policy_document(r#"{"Statement": [{"Effect": "Allow", "Actions": "*"}]}"#);
+        assert!(unknown.unwrap_err().contains("unknown field `Actions`"));
     }
 
     #[test]

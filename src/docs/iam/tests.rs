@@ -1,8 +1,23 @@
 //! Tests of the permissions policy and the trust policy: what each grants,
 //! to whom, on which conditions.
 
+use serde_json::{Value, json};
+
 use super::*;
 use crate::docs::testing::acme;
+
+// The policies as the JSON IAM is sent: what these tests read.
+fn permissions_policy(spec: &Spec) -> Value {
+    crate::docs::json(&super::permissions_policy(spec))
+}
+
+fn trust_policy(spec: &Spec) -> Value {
+    crate::docs::json(&super::trust_policy(spec))
+}
+
+fn federation_session_policy(spec: &Spec) -> Value {
+    crate::docs::json(&super::federation_session_policy(spec))
+}
 
 #[test]
 fn least_privilege_without_prefix() {
@@ -297,7 +312,7 @@ fn a_two_step_role_trusts_nobody_until_the_vendors_values_are_given() {
             "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
             "Action": "sts:AssumeRole"}]})
     );
-    assert!(crate::docs::lint_trust_policy(&doc).is_empty());
+    assert!(crate::docs::lint_trust_policy(&super::trust_policy(&spec)).is_empty());
     spec.role.trusted_principals = vec!["arn:aws:iam::210987654321:user/sf".into()];
     spec.role.external_id = "SFK_SFCRole=2_x=".into();
     let doc = trust_policy(&spec);

@@ -28,7 +28,7 @@ pub(super) fn alarm_topic_resources(spec: &Spec, resources: &mut Map<String, Val
             "Properties": {
                 "Topics": [reference(ALARM_TOPIC)],
                 "PolicyDocument": referring(
-                    docs::alarm_topic_policy(spec), &topic_arn, ALARM_TOPIC,
+                    docs::json(&docs::alarm_topic_policy(spec)), &topic_arn, ALARM_TOPIC,
                 ),
             },
         }),

@@ -50,8 +50,8 @@ impl Expr {
         }
     }
 
-    pub(super) fn jsonencode(document: &Value) -> Self {
-        Expr::JsonEncode(Box::new(Expr::from_json(document)))
+    pub(super) fn jsonencode(document: &impl serde::Serialize) -> Self {
+        Expr::JsonEncode(Box::new(Expr::from_json(&crate::docs::json(document))))
     }
 
     /// Every string equal to `literal` replaced by the reference `reference`.

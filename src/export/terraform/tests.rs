@@ -312,7 +312,7 @@ fn policies_are_the_docs_with_the_account_interpolated() {
     let docs_spec = account_free(&spec);
     assert_eq!(
         argument(&tf, "resource \"aws_iam_policy\" \"consumer\"", "policy"),
-        docs::permissions_policy(&docs_spec)
+        docs::json(&docs::permissions_policy(&docs_spec))
     );
     assert_eq!(
         argument(
@@ -320,11 +320,11 @@ fn policies_are_the_docs_with_the_account_interpolated() {
             "resource \"aws_iam_role\" \"consumer\"",
             "assume_role_policy"
         ),
-        docs::trust_policy(&docs_spec)
+        docs::json(&docs::trust_policy(&docs_spec))
     );
     assert_eq!(
         argument(&tf, "resource \"aws_sqs_queue_policy\" \"queue\"", "policy"),
-        docs::queue_policy(&docs_spec)
+        docs::json(&docs::queue_policy(&docs_spec))
     );
     assert_eq!(
         argument(
@@ -332,7 +332,7 @@ fn policies_are_the_docs_with_the_account_interpolated() {
             "resource \"aws_s3_bucket_policy\" \"source\"",
             "policy"
         ),
-        docs::bucket_policy(&docs_spec).unwrap()
+        docs::json(&docs::bucket_policy(&docs_spec))
     );
     assert!(tf.contains(
         "        Resource = \"arn:aws:sqs:us-west-2:${data.aws_caller_identity.current.account_id}:acme-ingest-queue\"\n"

@@ -28,7 +28,10 @@ fn snapshot_policy() {
             go_to(&mut app, Step::Policy);
             // The policy exists with an older document: a diff.
             let mut old = crate::docs::permissions_policy(&app.model.derived.resolved);
-            old["Statement"][1]["Resource"] = json!("arn:aws:s3:::acme-ingest-source/old/*");
+            let crate::docs::policy::OneOrMany::Many(statements) = &mut old.statement else {
+                unreachable!("a generated policy lists its statements")
+            };
+            statements[1].resource = Some("arn:aws:s3:::acme-ingest-source/old/*".into());
             let generation = app.model.slots[&SlotId::Kind(ResourceKind::Policy)].generation;
             update(
                 &mut app,

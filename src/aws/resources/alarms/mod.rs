@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, ErrorKind, Observed, classify, optional};
 use crate::aws::ownership::{Owner, owner};
+use crate::docs::policy::Policy;
 use crate::docs::{
     AlarmKind, AlarmTopicDocument, Dimension, Metric, MetricAlarm, MetricQuery, MetricStat,
     Watched, alarm_topic_arn,
@@ -55,7 +56,7 @@ impl AlarmState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicState {
     pub arn: String,
-    pub policy: Option<Value>,
+    pub policy: Option<Policy>,
     pub tags: BTreeMap<String, String>,
     /// The e-mail addresses subscribed (confirmed or not).
     pub emails: Vec<String>,
@@ -304,7 +305,15 @@ pub async fn observe_topic(clients: &Clients, arn: &str) -> Observed<TopicState>
     let policy = attributes
         .attributes()
         .and_then(|a| a.get("Policy"))
-        .and_then(|p| serde_json::from_str(p).ok());
+        .map(|text| Policy::parse(text))
+        .transpose()
+        .map_err(|e| {
+            AwsError::new(
+                "sns:GetTopicAttributes",
+                arn,
+                format!("the topic's access policy is {e}"),
+            )
+        })?;
     let tags = sns
         .list_tags_for_resource()
         .resource_arn(arn)
@@ -353,7 +362,7 @@ pub(crate) fn topic_document(topic: &TopicState, spec: &Spec) -> AlarmTopicDocum
         .clone()
         .filter(|email| topic.emails.iter().any(|e| e.eq_ignore_ascii_case(email)));
     AlarmTopicDocument {
-        policy: topic.policy.clone().unwrap_or(Value::Null),
+        policy: topic.policy.clone(),
         email_subscription,
     }
 }

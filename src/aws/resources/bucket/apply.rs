@@ -17,6 +17,7 @@ use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::read_bucket_policy;
 use crate::aws::plan::{PlanAction, PlanItem};
 use crate::aws::progress::{StepError, StepOutcome};
+use crate::docs::policy::Policy;
 use crate::docs::{self, BucketDocument, Document};
 
 impl Run<'_> {
@@ -116,21 +117,21 @@ impl Run<'_> {
             return Ok(None);
         };
         let now = read_bucket_policy(&s3, bucket).await?;
-        let wanted = docs::merge_bucket_policy(now.as_ref(), &ours);
+        let wanted = Policy::merge(now.as_ref(), &ours);
         if now.as_ref() == Some(&wanted) {
             return Ok(None);
         }
-        self.save(BucketPart::Policy.saved(bucket, now.clone()))?;
-        put_bucket_setting(&s3, bucket, BucketPart::Policy, &wanted).await?;
+        self.save(BucketPart::Policy.saved(bucket, now.as_ref().map(docs::json)))?;
+        put_bucket_setting(&s3, bucket, BucketPart::Policy, &docs::json(&wanted)).await?;
         let written = read_bucket_policy(&s3, bucket).await?;
-        self.saved_written(written.as_ref().unwrap_or(&Value::Null))?;
+        self.saved_written(&written)?;
         if written.as_ref() != Some(&wanted) {
             return Err(format!(
                 "the policy of bucket {bucket} changed while sluice wrote it (someone wrote it at the same moment): compare it with the backup and run apply again"
             )
             .into());
         }
-        Ok(Some(if now.as_ref() == planned {
+        Ok(Some(if now.as_ref().map(docs::json).as_ref() == planned {
             "Policy set".to_owned()
         } else {
             "Policy set (it changed since the plan: our statements are merged into it as it is now)"

@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use crate::aws::client::Clients;
 use crate::aws::emulator::is_empty_answer;
 use crate::aws::error::{AwsError, classify, optional};
+use crate::docs::policy::Policy;
 use crate::docs::{BucketPart, BucketSetting};
 
 use crate::aws::observe::{Observed, read_notification, s3_tags};
@@ -21,7 +22,7 @@ pub struct BucketState {
     pub versioning: Option<Value>,
     /// `{"ObjectLockEnabled": "Enabled"}` when the bucket has Object Lock.
     pub object_lock: Option<Value>,
-    pub policy: Option<Value>,
+    pub policy: Option<Policy>,
     /// The notification configuration in the S3 API's JSON shape.
     pub notification: Value,
     pub tags: BTreeMap<String, String>,
@@ -32,18 +33,18 @@ pub struct BucketState {
 
 impl BucketState {
     /// The part as the bucket has it (`None`: not set, or S3's default).
-    pub fn part(&self, part: BucketPart) -> Option<&Value> {
+    pub fn part(&self, part: BucketPart) -> Option<Value> {
         match part {
             BucketPart::Setting(BucketSetting::PublicAccessBlock) => {
-                self.public_access_block.as_ref()
+                self.public_access_block.clone()
             }
             BucketPart::Setting(BucketSetting::OwnershipControls) => {
-                self.ownership_controls.as_ref()
+                self.ownership_controls.clone()
             }
-            BucketPart::Setting(BucketSetting::Encryption) => self.encryption.as_ref(),
-            BucketPart::Setting(BucketSetting::Versioning) => self.versioning.as_ref(),
-            BucketPart::Setting(BucketSetting::ObjectLock) => self.object_lock.as_ref(),
-            BucketPart::Policy => self.policy.as_ref(),
+            BucketPart::Setting(BucketSetting::Encryption) => self.encryption.clone(),
+            BucketPart::Setting(BucketSetting::Versioning) => self.versioning.clone(),
+            BucketPart::Setting(BucketSetting::ObjectLock) => self.object_lock.clone(),
+            BucketPart::Policy => self.policy.as_ref().map(crate::docs::json),
         }
     }
 }
@@ -202,11 +203,11 @@ pub(in crate::aws) fn wrong_region(actual: &str, region: &str) -> String {
     )
 }
 
-/// The bucket's policy as JSON (`None` when it has none), read as it is now.
+/// The bucket's policy (`None` when it has none), read as it is now.
 pub async fn read_bucket_policy(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
-) -> Result<Option<Value>, AwsError> {
+) -> Result<Option<Policy>, AwsError> {
     let got = optional(
         s3.get_bucket_policy()
             .bucket(bucket)
@@ -215,11 +216,11 @@ pub async fn read_bucket_policy(
             .map_err(|e| classify("s3:GetBucketPolicy", bucket, e)),
     )?;
     match got.and_then(|o| o.policy().map(str::to_owned)) {
-        Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+        Some(text) => Policy::parse(&text).map(Some).map_err(|e| {
             AwsError::new(
                 "s3:GetBucketPolicy",
                 bucket,
-                format!("bucket policy is not JSON: {e}"),
+                format!("bucket policy is {e}"),
             )
         }),
         None => Ok(None),

@@ -4,10 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, classify, optional};
+use crate::docs::policy::{Effect, Policy};
 
 use crate::aws::observe::{Observed, iam_tags};
 
@@ -15,7 +14,7 @@ use crate::aws::observe::{Observed, iam_tags};
 pub struct PolicyState {
     pub arn: String,
     pub default_version: String,
-    pub document: Value,
+    pub document: Policy,
     /// Versions, oldest first: (id, is default).
     pub versions: Vec<(String, bool)>,
     pub tags: BTreeMap<String, String>,
@@ -25,7 +24,7 @@ pub struct PolicyState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoleState {
     pub arn: String,
-    pub trust_policy: Value,
+    pub trust_policy: Policy,
     pub attached: Vec<String>,
     pub tags: BTreeMap<String, String>,
     pub description: Option<String>,
@@ -38,31 +37,12 @@ pub struct RoleState {
 
 /// Whether a policy document allows every action, or every action of a
 /// service, on every resource: a grant far wider than a connector needs.
-pub fn grants_everything(document: &Value) -> bool {
-    let list = |v: &Value| -> Vec<String> {
-        match v {
-            Value::String(s) => vec![s.clone()],
-            Value::Array(items) => items
-                .iter()
-                .filter_map(|i| i.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
-        }
-    };
-    let statements = match document.get("Statement") {
-        Some(Value::Array(items)) => items.clone(),
-        Some(single @ Value::Object(_)) => vec![single.clone()],
-        _ => return false,
-    };
-    statements.iter().any(|s| {
-        s.get("Effect").and_then(Value::as_str) == Some("Allow")
-            && s.get("Condition").is_none()
-            && s.get("Resource")
-                .map(list)
-                .is_some_and(|r| r.iter().any(|r| r == "*"))
-            && s.get("Action")
-                .map(list)
-                .is_some_and(|a| a.iter().any(|a| a == "*" || a.ends_with(":*")))
+pub fn grants_everything(document: &Policy) -> bool {
+    document.statements().any(|s| {
+        s.effect == Effect::Allow
+            && s.condition.is_none()
+            && s.resources().any(|r| r == "*")
+            && s.actions().any(|a| a == "*" || a.ends_with(":*"))
     })
 }
 
@@ -78,14 +58,18 @@ pub struct UserState {
 }
 
 /// IAM returns policy documents URL-encoded; some emulators do not.
-pub fn decode_policy_document(text: &str) -> Result<Value, String> {
-    if let Ok(v) = serde_json::from_str(text) {
-        return Ok(v);
-    }
-    let decoded = percent_encoding::percent_decode_str(text)
-        .decode_utf8()
-        .map_err(|e| format!("policy document is not UTF-8: {e}"))?;
-    serde_json::from_str(&decoded).map_err(|e| format!("policy document is not JSON: {e}"))
+pub fn decode_policy_document(text: &str) -> Result<Policy, String> {
+    let json = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(json) => json,
+        Err(_) => {
+            let decoded = percent_encoding::percent_decode_str(text)
+                .decode_utf8()
+                .map_err(|e| format!("policy document is not UTF-8: {e}"))?;
+            serde_json::from_str(&decoded)
+                .map_err(|e| format!("policy document is not JSON: {e}"))?
+        }
+    };
+    Policy::from_json(&json).map_err(|e| e.to_string())
 }
 
 pub async fn observe_policy(clients: &Clients, arn: &str) -> Observed<PolicyState> {
@@ -295,7 +279,7 @@ pub async fn observe_user(clients: &Clients, name: &str) -> Observed<UserState> 
 }
 
 /// A role's trust policy as JSON, read as it is now.
-pub async fn read_trust_policy(iam: &aws_sdk_iam::Client, role: &str) -> Result<Value, AwsError> {
+pub async fn read_trust_policy(iam: &aws_sdk_iam::Client, role: &str) -> Result<Policy, AwsError> {
     let got = iam
         .get_role()
         .role_name(role)

@@ -2,7 +2,7 @@
 //! (when its trust policy lets the caller), and the user's own access key;
 //! each then tries its access (`access`).
 
-use serde_json::Value;
+use crate::docs::policy::{Effect, Policy, Principal, Principals};
 
 use crate::aws::client::Identity;
 use crate::aws::observe::observe_role;
@@ -178,7 +178,7 @@ pub(in crate::aws) async fn user_checks(
 /// Whether the trust policy lets `caller` assume the role: a statement allows
 /// sts:AssumeRole to the caller's account (root or id), the caller's ARN, or
 /// (for an assumed-role session) the caller's role.
-fn trusts(trust: &Value, caller: &Identity, partition: &str) -> bool {
+fn trusts(trust: &Policy, caller: &Identity, partition: &str) -> bool {
     let mut candidates = vec![
         format!("arn:{partition}:iam::{}:root", caller.account),
         caller.account.clone(),
@@ -189,11 +189,6 @@ fn trusts(trust: &Value, caller: &Identity, partition: &str) -> bool {
         .split_once(":assumed-role/")
         .and_then(|(_, rest)| rest.split('/').next())
         .map(str::to_owned);
-    let statements: Vec<&Value> = match trust.get("Statement") {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(single @ Value::Object(_)) => vec![single],
-        _ => Vec::new(),
-    };
     if let Some(role) = &session_role {
         candidates.push(format!(
             "arn:{partition}:iam::{}:role/{role}",
@@ -208,32 +203,26 @@ fn trusts(trust: &Value, caller: &Identity, partition: &str) -> bool {
                 principal.starts_with(&role_prefix) && principal.ends_with(&format!("/{role}"))
             })
     };
-    statements.into_iter().any(|s| {
-        let allows = s.get("Effect").and_then(Value::as_str) == Some("Allow");
-        let assume = strings(s.get("Action"))
-            .iter()
-            .any(|a| matches!(*a, "sts:AssumeRole" | "sts:*" | "*"));
-        let principal = match s.get("Principal") {
-            Some(Value::String(p)) => matches(p),
-            Some(p) => strings(p.get("AWS")).iter().any(|p| matches(p)),
-            None => false,
+    trust.statements().any(|s| {
+        let allows = s.effect == Effect::Allow;
+        let assume = s
+            .actions()
+            .any(|a| matches!(a, "sts:AssumeRole" | "sts:*" | "*"));
+        let principal = match &s.principal {
+            Some(Principal::Everyone) => true,
+            Some(Principal::Of(Principals { aws: Some(aws), .. })) => {
+                aws.iter().any(|p| matches(p))
+            }
+            _ => false,
         };
         allows && assume && principal
     })
 }
 
-fn strings(value: Option<&Value>) -> Vec<&str> {
-    match value {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     #[test]
     fn trust_is_the_callers_account_or_arn() {
@@ -241,7 +230,9 @@ mod tests {
             account: "123456789012".into(),
             arn: "arn:aws:sts::123456789012:assumed-role/Admin/me".into(),
         };
-        let trust = |principal: Value| json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]});
+        let trust = |principal: Value| {
+            Policy::from_json(&json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]})).unwrap()
+        };
         assert!(trusts(
             &trust(json!("arn:aws:iam::123456789012:root")),
             &caller,
@@ -272,7 +263,7 @@ mod tests {
             &caller,
             "aws"
         ));
-        let deny = json!({"Statement": {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}});
+        let deny = Policy::from_json(&json!({"Statement": {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}})).unwrap();
         assert!(!trusts(&deny, &caller, "aws"));
     }
 }

@@ -92,13 +92,11 @@ impl Run<'_> {
                             "its access policy changed since the plan: our statement is merged into it as it is now",
                         );
                     }
-                    wanted.insert(
-                        "Policy".into(),
-                        docs::merge_bucket_policy(
-                            now.get("Policy"),
-                            &docs::queue_policy(self.spec),
-                        ),
-                    );
+                    let merged =
+                        docs::merged_queue_policy(now.get("Policy"), self.spec).map_err(|e| {
+                            format!("the access policy of queue {name} is {e}: nothing written")
+                        })?;
+                    wanted.insert("Policy".into(), merged);
                 }
                 let changed: Vec<String> = changed
                     .into_iter()

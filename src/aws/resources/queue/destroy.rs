@@ -12,7 +12,8 @@ use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::{Depth, queue_depth, set_visibility};
 use crate::aws::ownership::{Owner, Tagged, not_ours, owner, read_tags};
 use crate::aws::progress::{Event, KeptReason};
-use crate::docs::{ResourceKind, remove_bucket_policy_statement};
+use crate::docs::ResourceKind;
+use crate::docs::policy::Policy;
 use crate::spec::Spec;
 
 /// The queue `name`'s URL and whose it is by its tags; `None` when it does
@@ -354,24 +355,16 @@ async fn remove_queue_statements(
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let policy: Value = serde_json::from_str(text).map_err(|e| {
+    let policy = Policy::parse(text).map_err(|e| {
         AwsError::new(
             "sqs:GetQueueAttributes",
             name,
-            format!("the queue's access policy is not JSON: {e}"),
+            format!("the queue's access policy is {e}"),
         )
     })?;
-    let has = |sid: &str| {
-        let ours = |s: &Value| s.get("Sid").and_then(Value::as_str) == Some(sid);
-        match policy.get("Statement") {
-            Some(Value::Array(items)) => items.iter().any(ours),
-            Some(single @ Value::Object(_)) => ours(single),
-            _ => false,
-        }
-    };
     let present: Vec<&'static str> = crate::docs::QUEUE_POLICY_SIDS
         .into_iter()
-        .filter(|s| has(s))
+        .filter(|sid| policy.statement(sid).is_some())
         .collect();
     if present.is_empty() {
         return Ok(present);
@@ -379,7 +372,7 @@ async fn remove_queue_statements(
     // Nothing else left: the policy is removed (an empty Policy attribute).
     let mut rest = Some(policy);
     for sid in &present {
-        rest = rest.and_then(|p| remove_bucket_policy_statement(&p, sid));
+        rest = rest.and_then(|p| p.without(sid));
     }
     clients
         .sqs

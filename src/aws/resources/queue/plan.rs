@@ -4,9 +4,11 @@ use serde_json::Value;
 
 use crate::aws::AwsError;
 use crate::aws::ownership::{Owner, owner};
-use crate::docs::{Document, QueueAttributes, ResourceKind, merge_bucket_policy, queue_policy};
+use crate::docs::{Document, QueueAttributes, ResourceKind, merged_queue_policy};
 
-use crate::aws::plan::{PlanAction, PlanItem, Planner, Remedy, Wanted, changed, not_the_stacks};
+use crate::aws::plan::{
+    PlanAction, PlanError, PlanItem, Planner, Remedy, Wanted, changed, not_the_stacks,
+};
 
 impl<'a> Planner<'a> {
     /// The queue or dead-letter queue: made, adopted (our statement merged into
@@ -44,9 +46,22 @@ impl<'a> Planner<'a> {
                 };
                 if !create {
                     // Adopted: our statement is merged into the queue's own policy.
-                    let ours = queue_policy(spec);
-                    let merged = merge_bucket_policy(current.0.get("Policy"), &ours);
-                    wanted.0.insert("Policy".into(), merged);
+                    match merged_queue_policy(current.0.get("Policy"), spec) {
+                        Ok(merged) => {
+                            wanted.0.insert("Policy".into(), merged);
+                        }
+                        Err(e) => {
+                            errors.push(PlanError::Unreadable {
+                                resource: w.kind,
+                                error: AwsError::new(
+                                    "sqs:GetQueueAttributes",
+                                    name,
+                                    format!("the queue's access policy is {e}"),
+                                ),
+                            });
+                            return w.item(PlanAction::Refused, None, None);
+                        }
+                    }
                 }
                 // The stack's queue once the spec has no dead-letter queue:
                 // the redrive policy naming the old one goes (SQS takes an
