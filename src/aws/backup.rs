@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::docs::NotificationConfiguration;
 use crate::docs::ResourceKind;
 use crate::docs::policy::Policy;
 pub use crate::docs::{BucketPart, BucketSetting};
@@ -37,7 +38,7 @@ pub enum Saved {
     },
     Notification {
         bucket: String,
-        configuration: Value,
+        configuration: NotificationConfiguration,
     },
     /// The attributes sluice changed on the queue's subscription to a topic.
     SubscriptionAttributes {

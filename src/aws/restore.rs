@@ -15,7 +15,7 @@ use super::resources::bucket::apply::put_bucket_setting;
 use super::resources::iam::apply::make_room_for_version;
 use crate::docs::QueueAttributes;
 use crate::docs::diff::{DiffLine, json_diff};
-use crate::docs::{ResourceKind, three_way};
+use crate::docs::{self, NotificationConfiguration, ResourceKind, three_way};
 use serde_json::Value;
 
 /// Clients for the backup's region, refused unless the credentials are for
@@ -65,6 +65,7 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
     let (manifest, entries) = read_entries(dir).map_err(|e| e.to_string())?;
     // What an earlier step (a newer change) leaves, for the next one on the same thing.
     let mut after: BTreeMap<String, Value> = BTreeMap::new();
+    let mut notifications: BTreeMap<String, NotificationConfiguration> = BTreeMap::new();
     let mut steps = Vec::new();
     for entry in entries.iter().rev() {
         let (kind, title) = describe(&entry.saved);
@@ -82,7 +83,7 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                 configuration,
             } => {
                 let key = format!("notification {bucket}");
-                let current = match after.get(&key) {
+                let current = match notifications.get(&key) {
                     Some(v) => v.clone(),
                     None => read_notification(&clients.s3, bucket)
                         .await
@@ -90,15 +91,18 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                 };
                 let value = match &entry.written {
                     Some(written) => {
-                        let merged = three_way::notification(configuration, written, &current);
+                        let written = NotificationConfiguration::from_json(written).map_err(|e| {
+                            format!("the backup's record of the notification configuration written to {bucket} is not one: {e}")
+                        })?;
+                        let merged = three_way::notification(configuration, &written, &current);
                         step.conflicts = merged.conflicts;
                         step.kept = merged.kept;
                         merged.value
                     }
                     None => configuration.clone(),
                 };
-                step.diff = json_diff(Some(&current), Some(&value));
-                after.insert(key, value.clone());
+                step.diff = json_diff(Some(&docs::json(&current)), Some(&docs::json(&value)));
+                notifications.insert(key, value.clone());
                 step.put = Saved::Notification {
                     bucket: bucket.clone(),
                     configuration: value,
@@ -112,7 +116,7 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                         .await
                         .map_err(|e| e.to_string())?
                         .as_ref()
-                        .map(crate::docs::json),
+                        .map(docs::json),
                 };
                 let value = match &entry.written {
                     Some(written) => {
@@ -162,7 +166,7 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                     None => attributes.clone(),
                 };
                 let shown = |m: &BTreeMap<String, String>| {
-                    crate::docs::json(&QueueAttributes::expanded(
+                    docs::json(&QueueAttributes::expanded(
                         m.iter()
                             .filter(|(k, _)| attributes.contains_key(*k))
                             .map(|(k, v)| (k.clone(), Value::String(v.clone())))

@@ -2,12 +2,12 @@
 //! exists and an apply puts in place.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{
-    Arns, Document, EVENTBRIDGE_KEY, QueueAttributes, RoleDocument, UserDocument, bucket_document,
-    dlq_attributes, merge, notification_entry, permissions_policy, queue_attributes, rule_document,
-    subscription_document, trust_policy,
+    Arns, Document, QueueAttributes, RoleDocument, UserDocument, bucket_document, dlq_attributes,
+    own_configuration, permissions_policy, queue_attributes, rule_document, subscription_document,
+    trust_policy,
 };
 use crate::spec::{Delivery, Spec};
 
@@ -225,20 +225,15 @@ impl ResourceKind {
                 Document::Queue(QueueAttributes::expanded(object(queue_attributes(spec)))),
             ),
             ResourceKind::Notification => match spec.delivery() {
-                Some(Delivery::Direct) => {
-                    let entry = notification_entry(spec);
-                    // Against an empty configuration merging cannot conflict.
-                    let document = merge(&Value::Null, &entry).unwrap_or(entry);
-                    one(
-                        &spec.notification.id,
-                        true,
-                        Document::Notification(document),
-                    )
-                }
+                Some(Delivery::Direct) => one(
+                    &spec.notification.id,
+                    true,
+                    Document::Notification(own_configuration(spec)),
+                ),
                 Some(Delivery::Eventbridge) => one(
                     &eventbridge_setting_name(spec),
                     true,
-                    Document::Notification(json!({ EVENTBRIDGE_KEY: {} })),
+                    Document::Notification(own_configuration(spec)),
                 ),
                 Some(Delivery::Sns) | None => Vec::new(),
             },
@@ -350,6 +345,7 @@ fn object(value: Value) -> Map<String, Value> {
 mod tests {
     use super::*;
     use crate::docs::testing::acme;
+    use serde_json::json;
 
     #[test]
     fn destroy_takes_every_kind_once() {

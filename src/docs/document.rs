@@ -11,6 +11,7 @@ use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
 use super::alarms::MetricAlarm;
+use super::notification::NotificationConfiguration;
 use super::policy::Policy;
 use super::s3::BucketPart;
 
@@ -26,7 +27,7 @@ pub enum Document {
     /// A queue's attributes by SQS's names, the JSON-valued ones parsed.
     Queue(QueueAttributes),
     /// The bucket's whole notification configuration, as S3 holds it.
-    Notification(Value),
+    Notification(NotificationConfiguration),
     Subscription(SubscriptionDocument),
     Rule(RuleDocument),
     AlarmTopic(AlarmTopicDocument),

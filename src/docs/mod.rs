@@ -34,14 +34,14 @@ pub use iam::{
 };
 pub use lint::{Finding, Severity, lint, lint_trust_policy, open_prefix, queue_key_finding};
 pub use notification::{
-    MergeError, NotificationFilter, Overlap, decode_key, encode_key, entries_sending_to,
-    entry_events, entry_filter, has_entry, merge, notification_entry, recognise, remove,
-    topic_entries, without_ours,
+    Entry, FilterRule, MergeError, NotificationConfiguration, NotificationFilter, Overlap, Target,
+    decode_key, encode_key, entries_sending_to, has_entry, merge, notification_entry,
+    own_configuration, recognise, remove, topic_entries, without_ours,
 };
 pub use route::{
-    BucketMatch, EVENTBRIDGE_KEY, TARGET_ID, covering_topic_entry, disable_eventbridge,
-    enable_eventbridge, event_pattern, eventbridge_enabled, rule_description, rule_document,
-    rule_matches_bucket, subscription_document,
+    BucketMatch, TARGET_ID, covering_topic_entry, disable_eventbridge, enable_eventbridge,
+    event_pattern, eventbridge_enabled, rule_description, rule_document, rule_matches_bucket,
+    subscription_document,
 };
 pub use s3::{
     BucketPart, BucketSetting, DENY_INSECURE_TRANSPORT_SID, bucket_document, bucket_encryption,

@@ -343,11 +343,16 @@ impl Policy {
 
     /// A policy from its JSON text.
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
-        serde_json::from_str(text).map_err(|e| PolicyError(e.to_string()))
+        let value: Value = serde_json::from_str(text).map_err(|e| PolicyError(e.to_string()))?;
+        Policy::from_json(&value)
     }
 
-    /// A policy from JSON already parsed.
+    /// A policy from JSON already parsed: an object (serde would take a
+    /// struct from a list too).
     pub fn from_json(value: &Value) -> Result<Self, PolicyError> {
+        if !value.is_object() {
+            return Err(PolicyError(format!("{value} is not a JSON object")));
+        }
         Policy::deserialize(value).map_err(|e| PolicyError(e.to_string()))
     }
 
@@ -447,6 +452,7 @@ mod tests {
             r#"{"Statement": [{"Effect": "Allow", "Principal": {"Anyone": "x"}}]}"#,
             r#"{"Version": "2012-10-17", "Statements": []}"#,
             r#"[1, 2]"#,
+            r#"["2012-10-17"]"#,
         ] {
             let error = Policy::parse(text).unwrap_err();
             assert!(

@@ -8,11 +8,10 @@ use serde_json::{Map, Value, json};
 
 use super::Arns;
 use super::document::{RuleDocument, RuleTarget, SubscriptionDocument};
-use super::notification::{NotificationFilter, entry_events, entry_filter, events_cover};
+use super::notification::{
+    Entry, NotificationConfiguration, NotificationFilter, Target, events_cover,
+};
 use crate::spec::Spec;
-
-/// The key the bucket's notification configuration turns EventBridge on with.
-pub const EVENTBRIDGE_KEY: &str = "EventBridgeConfiguration";
 
 /// The Id of the rule's target: the queue.
 pub const TARGET_ID: &str = "sluice-queue";
@@ -239,50 +238,47 @@ pub fn rule_document(spec: &Spec) -> RuleDocument {
 }
 
 /// Whether a notification configuration has EventBridge delivery on.
-pub fn eventbridge_enabled(config: &Value) -> bool {
-    config.get(EVENTBRIDGE_KEY).is_some()
+pub fn eventbridge_enabled(config: &NotificationConfiguration) -> bool {
+    config.eventbridge
 }
 
 /// `config` with EventBridge delivery on, every entry as it was.
-pub fn enable_eventbridge(config: &Value) -> Value {
-    let mut map = config.as_object().cloned().unwrap_or_default();
-    map.entry(EVENTBRIDGE_KEY)
-        .or_insert_with(|| Value::Object(Map::new()));
-    Value::Object(map)
+pub fn enable_eventbridge(config: &NotificationConfiguration) -> NotificationConfiguration {
+    NotificationConfiguration {
+        eventbridge: true,
+        ..config.clone()
+    }
 }
 
 /// `config` with EventBridge delivery off, every entry as it was.
-pub fn disable_eventbridge(config: &Value) -> Value {
-    let mut map = config.as_object().cloned().unwrap_or_default();
-    map.remove(EVENTBRIDGE_KEY);
-    Value::Object(map)
+pub fn disable_eventbridge(config: &NotificationConfiguration) -> NotificationConfiguration {
+    NotificationConfiguration {
+        eventbridge: false,
+        ..config.clone()
+    }
 }
 
 /// The bucket's entry that publishes every event the spec wants, for every
 /// key it wants, to the spec's topic: what `delivery: sns` relies on. Err
 /// says what the bucket publishes to that topic instead.
-pub fn covering_topic_entry(config: &Value, spec: &Spec) -> Result<String, String> {
+pub fn covering_topic_entry(
+    config: &NotificationConfiguration,
+    spec: &Spec,
+) -> Result<String, String> {
     let topic = spec.notification.topic_arn.as_deref().unwrap_or_default();
     let ours = NotificationFilter {
         prefix: spec.bucket.prefix.clone(),
         suffix: spec.bucket.suffix.clone(),
     };
-    let to_topic: Vec<&Value> = config
-        .get("TopicConfigurations")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|e| e.get("TopicArn").and_then(Value::as_str) == Some(topic))
+    let to_topic: Vec<&Entry> = config
+        .entries
+        .iter()
+        .filter(|e| e.target == Target::Topic(topic.to_owned()))
         .collect();
-    let id = |e: &Value| {
-        e.get("Id")
-            .and_then(Value::as_str)
-            .unwrap_or("(no id)")
-            .to_owned()
-    };
+    let id = |e: &Entry| e.id_or("(no id)").to_owned();
     for entry in &to_topic {
-        let theirs = entry_filter(entry);
-        let events = entry_events(entry);
+        let theirs = entry.key_filter();
+        let events = entry.events();
         let keys_covered =
             ours.prefix.starts_with(&theirs.prefix) && ours.suffix.ends_with(&theirs.suffix);
         let events_covered = spec
@@ -309,11 +305,11 @@ pub fn covering_topic_entry(config: &Value, spec: &Spec) -> Result<String, Strin
         let seen: Vec<String> = to_topic
             .iter()
             .map(|e| {
-                let f = entry_filter(e);
+                let f = e.key_filter();
                 format!(
                     "{} ({} under prefix `{}` and suffix `{}`)",
                     id(e),
-                    entry_events(e).join(", "),
+                    e.events().join(", "),
                     f.prefix,
                     f.suffix
                 )
@@ -396,26 +392,30 @@ mod tests {
 
     #[test]
     fn eventbridge_is_switched_with_every_entry_kept() {
-        let config = json!({
+        let config = NotificationConfiguration::from_json(&json!({
             "QueueConfigurations": [{"Id": "theirs", "QueueArn": "arn:aws:sqs:us-west-2:1:q", "Events": ["s3:ObjectCreated:*"]}]
-        });
+        }))
+        .unwrap();
         let on = enable_eventbridge(&config);
         assert!(eventbridge_enabled(&on));
-        assert_eq!(on["QueueConfigurations"], config["QueueConfigurations"]);
+        assert_eq!(on.entries, config.entries);
         assert_eq!(enable_eventbridge(&on), on);
         assert_eq!(disable_eventbridge(&on), config);
-        assert!(eventbridge_enabled(&enable_eventbridge(&Value::Null)));
+        assert!(eventbridge_enabled(&enable_eventbridge(
+            &NotificationConfiguration::default()
+        )));
     }
 
     #[test]
     fn the_topic_must_carry_every_wanted_event_and_key() {
         let spec = routed(Delivery::Sns);
         let entry = |events: &[&str], prefix: &str| {
-            json!({"TopicConfigurations": [{
+            NotificationConfiguration::from_json(&json!({"TopicConfigurations": [{
                 "Id": "uploads", "TopicArn": "arn:aws:sns:us-west-2:123456789012:uploads",
                 "Events": events,
                 "Filter": {"Key": {"FilterRules": [{"Name": "Prefix", "Value": prefix}]}}
-            }]})
+            }]}))
+            .unwrap()
         };
         assert_eq!(
             covering_topic_entry(&entry(&["s3:ObjectCreated:*"], "other/"), &spec).as_deref(),
@@ -430,7 +430,7 @@ mod tests {
         let elsewhere =
             covering_topic_entry(&entry(&["s3:ObjectCreated:*"], "images/"), &spec).unwrap_err();
         assert!(elsewhere.contains("do not cover"), "{elsewhere}");
-        let none = covering_topic_entry(&json!({}), &spec).unwrap_err();
+        let none = covering_topic_entry(&NotificationConfiguration::default(), &spec).unwrap_err();
         assert!(none.contains("publishes nothing to the topic"), "{none}");
         assert!(none.contains("notification.delivery eventbridge"), "{none}");
     }

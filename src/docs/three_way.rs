@@ -8,7 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use super::notification::{Entry, NotificationConfiguration};
 
 /// A merge's result, with what it had to decide.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,11 +24,11 @@ pub struct Merged<T> {
 }
 
 /// The three-way merge of keyed parts.
-fn merge_keyed(
-    saved: &BTreeMap<String, Value>,
-    written: &BTreeMap<String, Value>,
-    current: &BTreeMap<String, Value>,
-) -> Merged<BTreeMap<String, Value>> {
+fn merge_keyed<T: Clone + PartialEq>(
+    saved: &BTreeMap<String, T>,
+    written: &BTreeMap<String, T>,
+    current: &BTreeMap<String, T>,
+) -> Merged<BTreeMap<String, T>> {
     let keys: BTreeSet<&String> = saved
         .keys()
         .chain(written.keys())
@@ -56,47 +58,51 @@ fn merge_keyed(
     }
 }
 
-const ENTRY_LISTS: [&str; 3] = [
-    "QueueConfigurations",
-    "TopicConfigurations",
-    "LambdaFunctionConfigurations",
-];
+/// A part of a notification configuration: an entry, or the EventBridge setting.
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Entry(Entry),
+    EventBridge,
+}
+
 const EVENTBRIDGE: &str = "EventBridgeConfiguration";
 
-fn entries(config: &Value) -> BTreeMap<String, Value> {
+fn entries(config: &NotificationConfiguration) -> BTreeMap<String, Part> {
     let mut out = BTreeMap::new();
-    for list in ENTRY_LISTS {
-        for (i, entry) in config[list].as_array().into_iter().flatten().enumerate() {
-            let id = entry["Id"]
-                .as_str()
-                .map_or_else(|| format!("#{i}"), str::to_owned);
-            out.insert(format!("{list}/{id}"), entry.clone());
-        }
+    let mut unnamed = 0;
+    for entry in &config.entries {
+        let id = entry.id.clone().unwrap_or_else(|| {
+            unnamed += 1;
+            format!("#{unnamed}")
+        });
+        out.insert(
+            format!("{}/{id}", entry.target.kind()),
+            Part::Entry(entry.clone()),
+        );
     }
-    if let Some(eb) = config.get(EVENTBRIDGE) {
-        out.insert(EVENTBRIDGE.to_owned(), eb.clone());
+    if config.eventbridge {
+        out.insert(EVENTBRIDGE.to_owned(), Part::EventBridge);
     }
     out
 }
 
 /// A bucket's notification configuration, merged entry by entry.
-pub fn notification(saved: &Value, written: &Value, current: &Value) -> Merged<Value> {
+pub fn notification(
+    saved: &NotificationConfiguration,
+    written: &NotificationConfiguration,
+    current: &NotificationConfiguration,
+) -> Merged<NotificationConfiguration> {
     let merged = merge_keyed(&entries(saved), &entries(written), &entries(current));
-    let mut config = Map::new();
-    for (key, entry) in &merged.value {
-        if key == EVENTBRIDGE {
-            config.insert(EVENTBRIDGE.to_owned(), entry.clone());
-        } else if let Some((list, _)) = key.split_once('/')
-            && let Value::Array(items) = config
-                .entry(list.to_owned())
-                .or_insert_with(|| Value::Array(Vec::new()))
-        {
-            items.push(entry.clone());
+    let mut config = NotificationConfiguration::default();
+    for part in merged.value.into_values() {
+        match part {
+            Part::Entry(entry) => config.entries.push(entry),
+            Part::EventBridge => config.eventbridge = true,
         }
     }
     let name = |k: &String| format!("entry {}", k.rsplit('/').next().unwrap_or(k));
     Merged {
-        value: Value::Object(config),
+        value: config,
         conflicts: merged.conflicts.iter().map(name).collect(),
         kept: merged.kept.iter().map(name).collect(),
     }
@@ -220,21 +226,29 @@ mod tests {
             "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}})
     }
 
+    fn config(queues: &[Value]) -> NotificationConfiguration {
+        NotificationConfiguration::from_json(&json!({ "QueueConfigurations": queues })).unwrap()
+    }
+
     #[test]
     fn a_notification_goes_back_and_entries_added_since_stay() {
-        let saved = json!({"QueueConfigurations": [queue("theirs", "a/")]});
-        let written = json!({"QueueConfigurations": [queue("theirs", "a/"), queue("ours", "b/")]});
-        let current = json!({"QueueConfigurations": [queue("theirs", "a/"), queue("ours", "b/"), queue("later", "c/")]});
+        let saved = config(&[queue("theirs", "a/")]);
+        let written = config(&[queue("theirs", "a/"), queue("ours", "b/")]);
+        let current = config(&[
+            queue("theirs", "a/"),
+            queue("ours", "b/"),
+            queue("later", "c/"),
+        ]);
         let merged = notification(&saved, &written, &current);
         assert_eq!(
             merged.value,
-            json!({"QueueConfigurations": [queue("later", "c/"), queue("theirs", "a/")]})
+            config(&[queue("later", "c/"), queue("theirs", "a/")])
         );
         assert_eq!(merged.kept, ["entry later"]);
         assert!(merged.conflicts.is_empty());
         // An entry both the saved state and others changed is a conflict.
-        let current = json!({"QueueConfigurations": [queue("theirs", "z/"), queue("ours", "b/")]});
-        let saved = json!({"QueueConfigurations": [queue("theirs", "y/")]});
+        let current = config(&[queue("theirs", "z/"), queue("ours", "b/")]);
+        let saved = config(&[queue("theirs", "y/")]);
         let merged = notification(&saved, &written, &current);
         assert_eq!(merged.conflicts, ["entry theirs"]);
     }

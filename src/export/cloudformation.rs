@@ -378,15 +378,13 @@ fn bucket_resource(spec: &Spec, queue_arn: &Value) -> Value {
 /// CloudFormation assigns the entries' ids itself.
 fn queue_configurations(spec: &Spec, queue_arn: &Value) -> Vec<Value> {
     let entry = docs::notification_entry(spec);
-    let rules = entry.pointer("/Filter/Key/FilterRules").cloned();
+    let rules = entry.filter.as_ref().map(docs::json);
     entry
-        .get("Events")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+        .events
+        .iter()
         .map(|event| {
             let mut configuration = Map::new();
-            configuration.insert("Event".into(), event.clone());
+            configuration.insert("Event".into(), event.as_str().into());
             configuration.insert("Queue".into(), queue_arn.clone());
             if let Some(rules) = &rules {
                 configuration.insert("Filter".into(), json!({ "S3Key": { "Rules": rules } }));

@@ -19,8 +19,8 @@ pub use terraform::terraform;
 
 use crate::docs::{
     self, ACCOUNT_PLACEHOLDER, Arns, ResourceKind, bucket_encryption, bucket_policy,
-    dlq_attributes, lint, merge, notification_entry, ownership_controls, permissions_policy,
-    public_access_block, queue_attributes, queue_policy, to_pretty, trust_policy, versioning,
+    dlq_attributes, lint, ownership_controls, permissions_policy, public_access_block,
+    queue_attributes, queue_policy, to_pretty, trust_policy, versioning,
 };
 use crate::spec::{self, Spec};
 
@@ -117,10 +117,9 @@ fn json_documents_with_key(
     }
     match spec.delivery() {
         Some(spec::Delivery::Direct) => {
-            let entry = notification_entry(spec);
             docs.push((
                 "bucket-notification.json",
-                merge(&serde_json::Value::Null, &entry).unwrap_or(entry),
+                docs::json(&docs::own_configuration(spec)),
             ));
         }
         Some(spec::Delivery::Sns) => {
@@ -130,7 +129,7 @@ fn json_documents_with_key(
         Some(spec::Delivery::Eventbridge) => {
             docs.push((
                 "bucket-notification.json",
-                serde_json::json!({ docs::EVENTBRIDGE_KEY: {} }),
+                docs::json(&docs::own_configuration(spec)),
             ));
             docs.push((
                 "eventbridge-rule.json",

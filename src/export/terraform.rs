@@ -401,14 +401,14 @@ fn notification(file: &mut File, spec: &Spec, queue: Option<&QueueRef>) {
         (None, None) => return,
     };
     let entry = docs::notification_entry(spec);
-    let filter = docs::entry_filter(&entry);
+    let filter = entry.key_filter();
     let mut target = Block::new("queue", &[]);
-    if let Some(id) = entry.get("Id").and_then(Value::as_str) {
+    if let Some(id) = &entry.id {
         target.attr("id", Expr::str(id));
     }
     target.attr("queue_arn", queue_arn).attr(
         "events",
-        Expr::from_json(entry.get("Events").unwrap_or(&Value::Null)),
+        Expr::List(entry.events.iter().map(|e| Expr::str(e)).collect()),
     );
     if !filter.prefix.is_empty() {
         target.attr("filter_prefix", Expr::Str(filter.prefix));

@@ -15,7 +15,7 @@ use crate::aws::account::for_account;
 use crate::aws::observe::Observation;
 use crate::aws::verify::VerifyOptions;
 use crate::aws::{AwsOptions, Clients, Identity, Plan};
-use crate::docs::{MergeError, Overlap};
+use crate::docs::{MergeError, NotificationConfiguration, Overlap};
 use crate::spec::{Delivery, FieldError, Spec};
 
 use super::action::{Effect, Found, LOOKUP_DEBOUNCE, Lookup, SlotId};
@@ -189,7 +189,7 @@ pub struct Derived {
     /// The bucket's entry ours would overlap, when that is why.
     pub overlap: Option<Overlap>,
     /// The bucket's current notification configuration, when known.
-    pub current_notification: Option<serde_json::Value>,
+    pub current_notification: Option<NotificationConfiguration>,
 }
 
 impl Derived {
@@ -466,7 +466,7 @@ impl Model {
         };
         let current_notification = match self.found(ResourceKind::Bucket) {
             Some(Found::Bucket(Ok(Some(bucket)))) => Some(bucket.notification.clone()),
-            Some(Found::Bucket(Ok(None))) => Some(serde_json::Value::Object(Default::default())),
+            Some(Found::Bucket(Ok(None))) => Some(NotificationConfiguration::default()),
             _ => None,
         };
         let direct = resolved.delivery() == Some(Delivery::Direct);

@@ -11,8 +11,8 @@ use ratatui::widgets::{Block, Paragraph};
 use serde_json::Value;
 
 use crate::aws::plan::{PlanAction, PlanItem};
-use crate::docs::ResourceKind;
 use crate::docs::diff::{DiffTag, json_diff};
+use crate::docs::{NotificationConfiguration, ResourceKind, Target};
 
 use super::action::{Found, SlotId};
 use super::layout::wide;
@@ -234,40 +234,33 @@ fn resources(model: &Model, kinds: &[ResourceKind]) -> Vec<Section> {
     out
 }
 
-/// The entries of a notification configuration that are not ours.
-pub fn foreign_entries(config: &Value, our_id: &str) -> Vec<String> {
+/// The entries of a notification configuration that are not ours, queues
+/// first, then topics, then Lambda functions.
+pub fn foreign_entries(config: &NotificationConfiguration, our_id: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for (list, target_key, kind) in [
-        ("QueueConfigurations", "QueueArn", "queue"),
-        ("TopicConfigurations", "TopicArn", "topic"),
-        (
-            "LambdaFunctionConfigurations",
-            "LambdaFunctionArn",
-            "lambda",
-        ),
-    ] {
-        for entry in config
-            .get(list)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let id = entry.get("Id").and_then(Value::as_str).unwrap_or("(no id)");
-            if kind == "queue" && id == our_id {
-                continue;
-            }
-            let target = entry.get(target_key).and_then(Value::as_str).unwrap_or("?");
-            let events = crate::docs::entry_events(entry);
-            let filter = crate::docs::entry_filter(entry);
-            let mut text = format!("{kind} {id} → {target}: {}", events.join(", "));
-            if !filter.prefix.is_empty() || !filter.suffix.is_empty() {
-                text.push_str(&format!(
-                    " (prefix `{}`, suffix `{}`)",
-                    filter.prefix, filter.suffix
-                ));
-            }
-            out.push(text);
+    for entry in config.queues_first() {
+        let kind = match entry.target {
+            Target::Queue(_) => "queue",
+            Target::Topic(_) => "topic",
+            Target::Lambda(_) => "lambda",
+        };
+        let id = entry.id_or("(no id)");
+        if kind == "queue" && id == our_id {
+            continue;
         }
+        let filter = entry.key_filter();
+        let mut text = format!(
+            "{kind} {id} → {}: {}",
+            entry.target.arn(),
+            entry.events().join(", ")
+        );
+        if !filter.prefix.is_empty() || !filter.suffix.is_empty() {
+            text.push_str(&format!(
+                " (prefix `{}`, suffix `{}`)",
+                filter.prefix, filter.suffix
+            ));
+        }
+        out.push(text);
     }
     out
 }
@@ -285,7 +278,7 @@ fn notification_sections(model: &Model) -> Vec<Section> {
             out.push(Section {
                 title: "the bucket's current configuration".to_owned(),
                 badge: None,
-                lines: plain_lines(Some(current)),
+                lines: plain_lines(Some(&crate::docs::json(current))),
             });
         }
         return out;

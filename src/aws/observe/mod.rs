@@ -369,7 +369,7 @@ mod tests {
     }
 
     #[test]
-    fn notification_json_round_trips_through_the_sdk_types() {
+    fn notification_configuration_round_trips_through_the_sdk_types() {
         let config = json!({
             "TopicConfigurations": [{"Id": "audit", "TopicArn": "arn:aws:sns:us-west-2:1:t", "Events": ["s3:ObjectRemoved:*"]}],
             "QueueConfigurations": [{"Id": "q", "QueueArn": "arn:aws:sqs:us-west-2:1:q", "Events": ["s3:ObjectCreated:*", "s3:ObjectRestore:Completed"],
@@ -377,11 +377,12 @@ mod tests {
             "LambdaFunctionConfigurations": [{"Id": "l", "LambdaFunctionArn": "arn:aws:lambda:us-west-2:1:function:f", "Events": ["s3:ObjectCreated:Put"]}],
             "EventBridgeConfiguration": {}
         });
-        let typed = notification_from_json(&config, "s3:PutBucketNotification", "b").unwrap();
-        let back = notification_to_json(
-            &typed.queue_configurations,
-            &typed.topic_configurations,
-            &typed.lambda_function_configurations,
+        let config = crate::docs::NotificationConfiguration::from_json(&config).unwrap();
+        let typed = to_sdk(&config, "s3:PutBucketNotification", "b").unwrap();
+        let back = from_sdk(
+            typed.queue_configurations(),
+            typed.topic_configurations(),
+            typed.lambda_function_configurations(),
             typed.event_bridge_configuration.is_some(),
         );
         assert_eq!(back, config);

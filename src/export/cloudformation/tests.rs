@@ -331,7 +331,7 @@ fn bucket_notifies_one_configuration_per_event_after_the_queue_policy() {
     let bucket = &template["Resources"][BUCKET];
     assert_eq!(bucket["DependsOn"], QUEUE_POLICY);
     assert_eq!(bucket["DeletionPolicy"], "Retain");
-    let rules = docs::notification_entry(&spec)["Filter"]["Key"]["FilterRules"].clone();
+    let rules = docs::json(&docs::notification_entry(&spec).filter);
     assert_eq!(rules.as_array().unwrap().len(), 2);
     assert_eq!(rules[0]["Value"], "logs/");
     assert_eq!(rules[1]["Value"], ".json.gz");

@@ -186,7 +186,8 @@ pub(super) fn bucket_state(notification: serde_json::Value) -> BucketState {
         versioning: None,
         object_lock: None,
         policy: None,
-        notification,
+        notification: crate::docs::NotificationConfiguration::from_json(&notification)
+            .expect("a notification configuration"),
         // The stack's: made by an earlier apply.
         tags: stack_tags(),
         created_by: None,

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
-use serde_json::Value;
 
 use crate::aws::client::Clients;
 use crate::aws::destroy::run::DestroyOptions;
@@ -15,7 +14,7 @@ use crate::aws::observe::{read_notification, s3_tags};
 use crate::aws::ownership::{Owner, not_ours, owner};
 use crate::aws::progress::{Event, KeptReason, StepId};
 use crate::aws::resources::route::destroy::rules_for_bucket;
-use crate::docs::{Arns, ResourceKind, eventbridge_enabled, without_ours};
+use crate::docs::{Arns, ResourceKind, Target, eventbridge_enabled, without_ours};
 use crate::spec::{Delivery, Spec};
 
 /// What depends on the stack's bucket and is not the stack's: every entry
@@ -35,28 +34,18 @@ pub async fn bucket_dependents(
     let (others, _) = without_ours(&config, spec);
     let our_queue = Arns::of(spec).queue;
     let mut dependents = Vec::new();
-    for (list, arn_key, what) in [
-        ("QueueConfigurations", "QueueArn", "queue"),
-        ("TopicConfigurations", "TopicArn", "topic"),
-        (
-            "LambdaFunctionConfigurations",
-            "LambdaFunctionArn",
-            "function",
-        ),
-    ] {
-        for entry in others
-            .get(list)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let arn = entry.get(arn_key).and_then(Value::as_str).unwrap_or("?");
-            if arn == our_queue {
-                continue; // feeds only the queue this destroy deletes
-            }
-            let id = entry.get("Id").and_then(Value::as_str).unwrap_or("(no Id)");
-            dependents.push(format!("notification entry {id} (to {what} {arn})"));
+    for entry in others.queues_first() {
+        let what = match entry.target {
+            Target::Queue(_) => "queue",
+            Target::Topic(_) => "topic",
+            Target::Lambda(_) => "function",
+        };
+        let arn = entry.target.arn();
+        if arn == our_queue {
+            continue; // feeds only the queue this destroy deletes
         }
+        let id = entry.id_or("(no Id)");
+        dependents.push(format!("notification entry {id} (to {what} {arn})"));
     }
     if eventbridge_enabled(&config) {
         match rules_for_bucket(clients, bucket, gone_rule, false).await {

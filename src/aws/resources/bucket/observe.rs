@@ -9,7 +9,7 @@ use crate::aws::client::Clients;
 use crate::aws::emulator::is_empty_answer;
 use crate::aws::error::{AwsError, classify, optional};
 use crate::docs::policy::Policy;
-use crate::docs::{BucketPart, BucketSetting};
+use crate::docs::{BucketPart, BucketSetting, NotificationConfiguration};
 
 use crate::aws::observe::{Observed, read_notification, s3_tags};
 
@@ -23,8 +23,7 @@ pub struct BucketState {
     /// `{"ObjectLockEnabled": "Enabled"}` when the bucket has Object Lock.
     pub object_lock: Option<Value>,
     pub policy: Option<Policy>,
-    /// The notification configuration in the S3 API's JSON shape.
-    pub notification: Value,
+    pub notification: NotificationConfiguration,
     pub tags: BTreeMap<String, String>,
     /// The stack whose apply created this bucket and stopped before tagging
     /// it, by sluice's record of creations ([`crate::aws::journal`]).

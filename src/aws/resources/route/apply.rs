@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use crate::aws::apply::run::{Run, StepResult, json_string, refused, unchanged};
 use crate::aws::backup::Saved;
 use crate::aws::error::classify;
@@ -14,7 +12,9 @@ use crate::aws::observe::{
 };
 use crate::aws::plan::{PlanAction, PlanItem};
 use crate::aws::progress::{StepError, StepId, StepOutcome};
-use crate::docs::{self, Document, ResourceKind, merge, notification_entry};
+use crate::docs::{
+    self, Document, NotificationConfiguration, ResourceKind, merge, notification_entry,
+};
 
 impl Run<'_> {
     /// Writes `wanted` over the bucket's notification configuration `current`
@@ -24,9 +24,9 @@ impl Run<'_> {
     pub(in crate::aws) async fn replace_notification(
         &mut self,
         bucket: &str,
-        current: Value,
-        wanted: &Value,
-    ) -> Result<Value, StepError> {
+        current: NotificationConfiguration,
+        wanted: &NotificationConfiguration,
+    ) -> Result<NotificationConfiguration, StepError> {
         let s3 = self.clients.s3.clone();
         self.save(Saved::Notification {
             bucket: bucket.to_owned(),
@@ -53,19 +53,11 @@ impl Run<'_> {
             bucket: bucket.clone(),
             configuration: current.clone(),
         })?;
-        let our_target = ours
-            .get("QueueArn")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        self.write_ours(&s3, &bucket, &current, &merged, &our_target)
+        self.write_ours(&s3, &bucket, &current, &merged, ours.target.arn())
             .await?;
         let written = read_notification(&s3, &bucket).await?;
         self.saved_written(&written)?;
-        let id = ours
-            .get("Id")
-            .and_then(Value::as_str)
-            .unwrap_or(&self.spec.notification.id);
+        let id = ours.id_or(&self.spec.notification.id);
         let ours_present = docs::remove(&written, id) != written;
         if !ours_present {
             return Err(format!(
@@ -362,8 +354,8 @@ impl Run<'_> {
         &self,
         s3: &aws_sdk_s3::Client,
         bucket: &str,
-        current: &Value,
-        merged: &Value,
+        current: &NotificationConfiguration,
+        merged: &NotificationConfiguration,
         our_target: &str,
     ) -> Result<(), StepError> {
         let mut backoff = self.backoff(StepId::Apply(ResourceKind::Notification));
@@ -411,8 +403,8 @@ enum Refusal {
 /// Decides a refused write of `merged` (made from `current`, with our entry
 /// sending to `our_target`) from the destinations S3 named.
 fn judge_refusal(
-    current: &Value,
-    merged: &Value,
+    current: &NotificationConfiguration,
+    merged: &NotificationConfiguration,
     our_target: &str,
     refused: &[RefusedDestination],
 ) -> Refusal {
@@ -460,13 +452,15 @@ mod tests {
 
     #[test]
     fn a_refusal_of_another_teams_destination_stops_and_offers_the_routes() {
-        let current = json!({
+        let current = NotificationConfiguration::from_json(&json!({
             "QueueConfigurations": [{"Id": "team-entry", "QueueArn": "arn:aws:sqs:us-west-2:1:gone", "Events": ["s3:ObjectCreated:*"]}],
             "TopicConfigurations": [{"Id": "audit", "TopicArn": "arn:aws:sns:us-west-2:1:audit", "Events": ["s3:ObjectCreated:*"]}]
-        });
+        }))
+        .unwrap();
         let mut merged = current.clone();
-        merged["QueueConfigurations"].as_array_mut().unwrap().push(
-            json!({"Id": "ours", "QueueArn": "arn:aws:sqs:us-west-2:1:q", "Events": ["s3:ObjectCreated:*"]}),
+        merged.entries.push(
+            serde_json::from_value(json!({"Id": "ours", "QueueArn": "arn:aws:sqs:us-west-2:1:q", "Events": ["s3:ObjectCreated:*"]}))
+                .unwrap(),
         );
         let gone = RefusedDestination {
             arn: "arn:aws:sqs:us-west-2:1:gone".into(),

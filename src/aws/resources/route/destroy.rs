@@ -14,8 +14,8 @@ use crate::aws::observe::{
 use crate::aws::ownership::{Owner, not_ours, owner};
 use crate::aws::progress::KeptReason;
 use crate::docs::{
-    BucketMatch, ResourceKind, TARGET_ID, disable_eventbridge, eventbridge_enabled, remove,
-    rule_matches_bucket,
+    BucketMatch, NotificationConfiguration, ResourceKind, TARGET_ID, disable_eventbridge,
+    eventbridge_enabled, remove, rule_matches_bucket,
 };
 use crate::spec::Spec;
 
@@ -32,11 +32,7 @@ pub(in crate::aws) async fn notification(
     // Ours by Id, or by what it is (our queue, events and filter) under an Id
     // S3 gave it; no other entry is ever touched.
     let (ours, taken) = crate::docs::recognise(&config, &crate::docs::notification_entry(spec));
-    let id = ours
-        .get("Id")
-        .and_then(Value::as_str)
-        .unwrap_or(&spec.notification.id)
-        .to_owned();
+    let id = ours.id_or(&spec.notification.id).to_owned();
     let id = &id;
     if let Some(taken) = &taken {
         run.note(
@@ -50,7 +46,7 @@ pub(in crate::aws) async fn notification(
         return Ok((label.to_owned(), Fate::Gone));
     }
     let wanted = remove(&config, id);
-    let others = entry_count(&wanted);
+    let others = wanted.entries.len();
     // The entries of others are put back as they were, even ones whose destination is gone.
     put_notification(&clients.s3, bucket, &wanted, true).await?;
     let after = read_notification(&clients.s3, bucket).await?;
@@ -59,7 +55,9 @@ pub(in crate::aws) async fn notification(
             "s3:PutBucketNotification",
             bucket.as_str(),
             format!(
-                "after removing our entry {id}, the configuration read back differs from the one written: expected {wanted}, found {after}"
+                "after removing our entry {id}, the configuration read back differs from the one written: expected {}, found {}",
+                crate::docs::json(&wanted),
+                crate::docs::json(&after)
             ),
         ));
     }
@@ -273,7 +271,10 @@ pub(crate) enum EventBridgeOff {
     UsedBy(Vec<String>),
     /// Nothing else may use it: write `wanted` over `current` (every entry
     /// as it is, the delivery off).
-    TurnOff { current: Value, wanted: Value },
+    TurnOff {
+        current: NotificationConfiguration,
+        wanted: NotificationConfiguration,
+    },
 }
 
 /// Reads the bucket's notification configuration and decides
@@ -336,35 +337,5 @@ pub(crate) async fn rules_for_bucket(
         if token.is_none() {
             return Ok(names);
         }
-    }
-}
-
-fn entry_count(config: &Value) -> usize {
-    [
-        "QueueConfigurations",
-        "TopicConfigurations",
-        "LambdaFunctionConfigurations",
-    ]
-    .iter()
-    .filter_map(|k| config.get(k).and_then(Value::as_array))
-    .map(Vec::len)
-    .sum()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn entries_are_found_and_counted() {
-        let config = json!({
-            "QueueConfigurations": [{"Id": "ours"}, {"Id": "theirs"}],
-            "TopicConfigurations": [{"Id": "audit"}],
-        });
-        assert!(crate::docs::has_entry(&config, "ours"));
-        assert!(!crate::docs::has_entry(&config, "audit"));
-        assert_eq!(entry_count(&config), 3);
-        assert_eq!(entry_count(&remove(&config, "ours")), 2);
     }
 }

@@ -1,140 +1,103 @@
-//! The bucket's notification configuration: read and written as JSON in
-//! the shape of S3's API (the SDK's types converted both ways), and S3's
-//! refusal of a destination read from its error body.
+//! The bucket's notification configuration: read and written as
+//! [`NotificationConfiguration`] (the SDK's types converted both ways), and
+//! S3's refusal of a destination read from its error body.
 
 use aws_sdk_s3::types::{
-    Event as S3Event, FilterRule, FilterRuleName, LambdaFunctionConfiguration,
-    NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
-    TopicConfiguration,
+    Event as S3Event, FilterRule as S3FilterRule, FilterRuleName, LambdaFunctionConfiguration,
+    NotificationConfiguration as S3Configuration, NotificationConfigurationFilter,
+    QueueConfiguration, S3KeyFilter, TopicConfiguration,
 };
-use serde_json::{Map, Value, json};
 
 use crate::aws::emulator::is_empty_answer;
 use crate::aws::error::{AwsError, classify};
+use crate::docs::{Entry, FilterRule, NotificationConfiguration, Target};
 
-/// The bucket's notification configuration as JSON (`{}` when it has none).
-pub async fn read_notification(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Value, AwsError> {
+/// The bucket's notification configuration (empty when it has none).
+pub async fn read_notification(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Result<NotificationConfiguration, AwsError> {
     match s3
         .get_bucket_notification_configuration()
         .bucket(bucket)
         .send()
         .await
     {
-        Ok(o) => Ok(notification_to_json(
-            &o.queue_configurations,
-            &o.topic_configurations,
-            &o.lambda_function_configurations,
+        Ok(o) => Ok(from_sdk(
+            o.queue_configurations(),
+            o.topic_configurations(),
+            o.lambda_function_configurations(),
             o.event_bridge_configuration.is_some(),
         )),
-        Err(e) if is_empty_answer(&e) => Ok(Value::Object(Map::new())),
+        Err(e) if is_empty_answer(&e) => Ok(NotificationConfiguration::default()),
         Err(e) => Err(classify("s3:GetBucketNotification", bucket, e)),
     }
 }
 
-// ---- the notification configuration, SDK types <-> the API's JSON shape ----
+// ---- the notification configuration, SDK types <-> NotificationConfiguration ----
 
-pub(in crate::aws) fn filter_json(
-    filter: Option<&NotificationConfigurationFilter>,
-) -> Option<Value> {
+fn rules_of(filter: Option<&NotificationConfigurationFilter>) -> Option<Vec<FilterRule>> {
     let rules = filter?.key()?.filter_rules();
-    let rules: Vec<Value> = rules
-        .iter()
-        .map(|r| {
-            json!({
-                "Name": r.name().map(|n| n.as_str()).unwrap_or_default(),
-                "Value": r.value().unwrap_or_default(),
+    Some(
+        rules
+            .iter()
+            .map(|r| FilterRule {
+                name: r.name().map(|n| n.as_str()).unwrap_or_default().to_owned(),
+                value: r.value().unwrap_or_default().to_owned(),
             })
-        })
-        .collect();
-    Some(json!({ "Key": { "FilterRules": rules } }))
+            .collect(),
+    )
 }
 
-pub(in crate::aws) fn entry_json(
+fn entry(
     id: Option<&str>,
-    target_key: &str,
-    target: &str,
+    target: Target,
     events: &[S3Event],
     filter: Option<&NotificationConfigurationFilter>,
-) -> Value {
-    let mut entry = Map::new();
-    if let Some(id) = id {
-        entry.insert("Id".into(), id.into());
+) -> Entry {
+    Entry {
+        id: id.map(str::to_owned),
+        target,
+        events: events.iter().map(|e| e.as_str().to_owned()).collect(),
+        filter: rules_of(filter),
     }
-    entry.insert(target_key.into(), target.into());
-    entry.insert(
-        "Events".into(),
-        events
-            .iter()
-            .map(|e| Value::from(e.as_str()))
-            .collect::<Vec<_>>()
-            .into(),
-    );
-    if let Some(f) = filter_json(filter) {
-        entry.insert("Filter".into(), f);
-    }
-    Value::Object(entry)
 }
 
-/// The configuration as JSON, in the shape `aws s3api get-bucket-notification-configuration` prints.
-pub fn notification_to_json(
-    queues: &Option<Vec<QueueConfiguration>>,
-    topics: &Option<Vec<TopicConfiguration>>,
-    lambdas: &Option<Vec<LambdaFunctionConfiguration>>,
+/// The configuration the SDK read, topics first, as `aws s3api
+/// get-bucket-notification-configuration` prints it.
+pub fn from_sdk(
+    queues: &[QueueConfiguration],
+    topics: &[TopicConfiguration],
+    lambdas: &[LambdaFunctionConfiguration],
     eventbridge: bool,
-) -> Value {
-    let mut config = Map::new();
-    if let Some(list) = topics.as_ref().filter(|l| !l.is_empty()) {
-        let entries: Vec<Value> = list
-            .iter()
-            .map(|c| entry_json(c.id(), "TopicArn", c.topic_arn(), c.events(), c.filter()))
-            .collect();
-        config.insert("TopicConfigurations".into(), entries.into());
+) -> NotificationConfiguration {
+    let topics = topics.iter().map(|c| {
+        let target = Target::Topic(c.topic_arn().to_owned());
+        entry(c.id(), target, c.events(), c.filter())
+    });
+    let queues = queues.iter().map(|c| {
+        let target = Target::Queue(c.queue_arn().to_owned());
+        entry(c.id(), target, c.events(), c.filter())
+    });
+    let lambdas = lambdas.iter().map(|c| {
+        let target = Target::Lambda(c.lambda_function_arn().to_owned());
+        entry(c.id(), target, c.events(), c.filter())
+    });
+    NotificationConfiguration {
+        entries: topics.chain(queues).chain(lambdas).collect(),
+        eventbridge,
     }
-    if let Some(list) = queues.as_ref().filter(|l| !l.is_empty()) {
-        let entries: Vec<Value> = list
-            .iter()
-            .map(|c| entry_json(c.id(), "QueueArn", c.queue_arn(), c.events(), c.filter()))
-            .collect();
-        config.insert("QueueConfigurations".into(), entries.into());
-    }
-    if let Some(list) = lambdas.as_ref().filter(|l| !l.is_empty()) {
-        let entries: Vec<Value> = list
-            .iter()
-            .map(|c| {
-                entry_json(
-                    c.id(),
-                    "LambdaFunctionArn",
-                    c.lambda_function_arn(),
-                    c.events(),
-                    c.filter(),
-                )
-            })
-            .collect();
-        config.insert("LambdaFunctionConfigurations".into(), entries.into());
-    }
-    if eventbridge {
-        config.insert("EventBridgeConfiguration".into(), json!({}));
-    }
-    Value::Object(config)
 }
 
-pub(in crate::aws) fn events_of(entry: &Value) -> Vec<S3Event> {
-    crate::docs::entry_events(entry)
-        .into_iter()
-        .map(S3Event::from)
-        .collect()
-}
-
-pub(in crate::aws) fn filter_of(entry: &Value) -> Option<NotificationConfigurationFilter> {
-    let rules = entry.pointer("/Filter/Key/FilterRules")?.as_array()?;
-    let rules = rules
+fn sdk_filter(entry: &Entry) -> Option<NotificationConfigurationFilter> {
+    let rules = entry
+        .filter
+        .as_ref()?
         .iter()
         .map(|r| {
-            FilterRule::builder()
-                .name(FilterRuleName::from(
-                    r.get("Name").and_then(Value::as_str).unwrap_or_default(),
-                ))
-                .value(r.get("Value").and_then(Value::as_str).unwrap_or_default())
+            S3FilterRule::builder()
+                .name(FilterRuleName::from(r.name.as_str()))
+                .value(&r.value)
                 .build()
         })
         .collect::<Vec<_>>();
@@ -145,26 +108,68 @@ pub(in crate::aws) fn filter_of(entry: &Value) -> Option<NotificationConfigurati
     )
 }
 
-pub(in crate::aws) fn str_of<'a>(entry: &'a Value, key: &str) -> &'a str {
-    entry.get(key).and_then(Value::as_str).unwrap_or_default()
+/// The configuration as the SDK's type, for PutBucketNotificationConfiguration.
+pub fn to_sdk(
+    config: &NotificationConfiguration,
+    action: &'static str,
+    bucket: &str,
+) -> Result<S3Configuration, AwsError> {
+    let bad = |e: aws_sdk_s3::error::BuildError| {
+        AwsError::new(action, bucket, format!("invalid notification entry: {e}"))
+    };
+    let (mut queues, mut topics, mut lambdas) = (Vec::new(), Vec::new(), Vec::new());
+    for e in &config.entries {
+        let events = Some(e.events.iter().map(|v| S3Event::from(v.as_str())).collect());
+        match &e.target {
+            Target::Queue(arn) => queues.push(
+                QueueConfiguration::builder()
+                    .set_id(e.id.clone())
+                    .queue_arn(arn)
+                    .set_events(events)
+                    .set_filter(sdk_filter(e))
+                    .build()
+                    .map_err(bad)?,
+            ),
+            Target::Topic(arn) => topics.push(
+                TopicConfiguration::builder()
+                    .set_id(e.id.clone())
+                    .topic_arn(arn)
+                    .set_events(events)
+                    .set_filter(sdk_filter(e))
+                    .build()
+                    .map_err(bad)?,
+            ),
+            Target::Lambda(arn) => lambdas.push(
+                LambdaFunctionConfiguration::builder()
+                    .set_id(e.id.clone())
+                    .lambda_function_arn(arn)
+                    .set_events(events)
+                    .set_filter(sdk_filter(e))
+                    .build()
+                    .map_err(bad)?,
+            ),
+        }
+    }
+    let mut builder = S3Configuration::builder()
+        .set_queue_configurations(Some(queues))
+        .set_topic_configurations(Some(topics))
+        .set_lambda_function_configurations(Some(lambdas));
+    if config.eventbridge {
+        builder = builder.event_bridge_configuration(
+            aws_sdk_s3::types::EventBridgeConfiguration::builder().build(),
+        );
+    }
+    Ok(builder.build())
 }
 
-pub(in crate::aws) fn list_of<'a>(config: &'a Value, key: &str) -> &'a [Value] {
-    config
-        .get(key)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-}
-
-/// Writes `config` (JSON) as the bucket's whole notification configuration.
+/// Writes `config` as the bucket's whole notification configuration.
 /// `keep_others` skips S3's check of each destination, so that entries of
 /// others are put back as they were even when theirs is gone. A destination
 /// S3 could not validate is named in the error.
 pub async fn put_notification(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
-    config: &Value,
+    config: &NotificationConfiguration,
     keep_others: bool,
 ) -> Result<(), AwsError> {
     write_notification(s3, bucket, config, keep_others)
@@ -201,15 +206,14 @@ pub struct NotificationRefused {
 pub async fn write_notification(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
-    config: &Value,
+    config: &NotificationConfiguration,
     keep_others: bool,
 ) -> Result<(), NotificationRefused> {
     const ACTION: &str = "s3:PutBucketNotification";
-    let typed =
-        notification_from_json(config, ACTION, bucket).map_err(|error| NotificationRefused {
-            error,
-            destinations: Vec::new(),
-        })?;
+    let typed = to_sdk(config, ACTION, bucket).map_err(|error| NotificationRefused {
+        error,
+        destinations: Vec::new(),
+    })?;
     let sent = s3
         .put_bucket_notification_configuration()
         .bucket(bucket)
@@ -283,61 +287,4 @@ pub(in crate::aws) fn xml_unescape(text: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&apos;", "'")
         .replace("&amp;", "&")
-}
-
-/// The JSON configuration as the SDK's type, for PutBucketNotificationConfiguration.
-pub fn notification_from_json(
-    config: &Value,
-    action: &'static str,
-    bucket: &str,
-) -> Result<NotificationConfiguration, AwsError> {
-    let bad = |e: aws_sdk_s3::error::BuildError| {
-        AwsError::new(action, bucket, format!("invalid notification entry: {e}"))
-    };
-    let queues = list_of(config, "QueueConfigurations")
-        .iter()
-        .map(|e| {
-            QueueConfiguration::builder()
-                .set_id(e.get("Id").and_then(Value::as_str).map(str::to_owned))
-                .queue_arn(str_of(e, "QueueArn"))
-                .set_events(Some(events_of(e)))
-                .set_filter(filter_of(e))
-                .build()
-                .map_err(bad)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let topics = list_of(config, "TopicConfigurations")
-        .iter()
-        .map(|e| {
-            TopicConfiguration::builder()
-                .set_id(e.get("Id").and_then(Value::as_str).map(str::to_owned))
-                .topic_arn(str_of(e, "TopicArn"))
-                .set_events(Some(events_of(e)))
-                .set_filter(filter_of(e))
-                .build()
-                .map_err(bad)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let lambdas = list_of(config, "LambdaFunctionConfigurations")
-        .iter()
-        .map(|e| {
-            LambdaFunctionConfiguration::builder()
-                .set_id(e.get("Id").and_then(Value::as_str).map(str::to_owned))
-                .lambda_function_arn(str_of(e, "LambdaFunctionArn"))
-                .set_events(Some(events_of(e)))
-                .set_filter(filter_of(e))
-                .build()
-                .map_err(bad)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut builder = NotificationConfiguration::builder()
-        .set_queue_configurations(Some(queues))
-        .set_topic_configurations(Some(topics))
-        .set_lambda_function_configurations(Some(lambdas));
-    if config.get("EventBridgeConfiguration").is_some() {
-        builder = builder.event_bridge_configuration(
-            aws_sdk_s3::types::EventBridgeConfiguration::builder().build(),
-        );
-    }
-    Ok(builder.build())
 }

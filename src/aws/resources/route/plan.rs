@@ -2,7 +2,7 @@
 //! bucket's EventBridge delivery and our rule (EventBridge), the queue's
 //! subscription (SNS).
 
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use crate::aws::AwsError;
 use crate::aws::observe::{RuleState, SubscriptionState};
@@ -28,7 +28,7 @@ impl<'a> Planner<'a> {
             let current = state
                 .as_ref()
                 .map(|b| b.notification.clone())
-                .unwrap_or_else(|| Value::Object(Map::new()));
+                .unwrap_or_default();
             // An entry of ours from an earlier direct delivery goes: the rule replaces it.
             let (rest, retired) = without_ours(&current, spec);
             if let Some(id) = &retired {
@@ -38,7 +38,7 @@ impl<'a> Planner<'a> {
                 });
             }
             let wanted = enable_eventbridge(&rest);
-            let foreign = count_entries(&rest);
+            let foreign = rest.entries.len();
             if foreign > 0 {
                 notes.push(PlanNote::OtherEntries {
                     count: foreign,
@@ -144,7 +144,7 @@ impl<'a> Planner<'a> {
             let current = state
                 .as_ref()
                 .map(|b| b.notification.clone())
-                .unwrap_or_else(|| Value::Object(Map::new()));
+                .unwrap_or_default();
             let (ours, taken) = recognise(&current, &notification_entry(spec));
             if let Some(id) = &taken {
                 notes.push(PlanNote::EntryRecognised { id: id.clone() });
@@ -160,7 +160,7 @@ impl<'a> Planner<'a> {
                     )
                 }
                 Ok(merged) => {
-                    let foreign = count_entries(&current)
+                    let foreign = current.entries.len()
                         - usize::from(crate::docs::has_entry(&current, our_id));
                     if foreign > 0 {
                         notes.push(PlanNote::OtherEntries {
@@ -253,16 +253,4 @@ pub(in crate::aws) fn rule_as_planned(
         ..after.clone()
     };
     (before, wanted)
-}
-
-pub(in crate::aws) fn count_entries(config: &Value) -> usize {
-    [
-        "QueueConfigurations",
-        "TopicConfigurations",
-        "LambdaFunctionConfigurations",
-    ]
-    .iter()
-    .filter_map(|k| config.get(*k).and_then(Value::as_array))
-    .map(Vec::len)
-    .sum()
 }

@@ -4,13 +4,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde_json::Value;
-
 use crate::aws::client::Clients;
 use crate::aws::observe::read_notification;
 use crate::aws::verify::run::VerifyOptions;
 use crate::aws::verify::run::{secs, secs_rounded};
-use crate::docs::{Arns, entry_filter};
+use crate::docs::Arns;
 use crate::spec::{Delivery, Spec};
 
 /// How long the event is awaited, and the change that makes it longer.
@@ -153,23 +151,17 @@ async fn route_cause(clients: &Clients, spec: &Spec, arns: &Arns, timeout: Durat
     let Ok(config) = config else { return generic };
     let id = &spec.notification.id;
     let entry = config
-        .get("QueueConfigurations")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|e| e.get("Id").and_then(Value::as_str) == Some(id.as_str()));
+        .queue_entries()
+        .find(|e| e.id.as_deref() == Some(id.as_str()));
     let detail = match entry {
         None => format!(
             "the bucket {} has no notification entry {id}: apply the spec again",
             spec.bucket.name
         ),
         Some(entry) => {
-            let target = entry
-                .get("QueueArn")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let events = crate::docs::entry_events(entry);
-            let filter = entry_filter(entry);
+            let target = entry.target.arn();
+            let events = entry.events();
+            let filter = entry.key_filter();
             if target != arns.queue {
                 format!(
                     "the notification entry {id} sends to {target}, not to {}",
