@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::docs::NotificationConfiguration;
 use crate::docs::ResourceKind;
 use crate::docs::policy::Policy;
 pub use crate::docs::{BucketPart, BucketSetting};
+use crate::docs::{NotificationConfiguration, PartValue};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -29,7 +29,7 @@ pub enum Saved {
     },
     BucketPolicy {
         bucket: String,
-        policy: Option<Value>,
+        policy: Option<Policy>,
     },
     BucketSetting {
         bucket: String,
@@ -60,7 +60,7 @@ pub enum Saved {
     /// (`None`: SNS's default policy).
     TopicPolicy {
         topic_arn: String,
-        policy: Option<Value>,
+        policy: Option<Policy>,
     },
     /// Messages a queue held when destroy deleted it (restoring sends them
     /// to the queue of that name again).
@@ -85,17 +85,24 @@ pub enum Saved {
 
 /// A bucket part's backup.
 impl BucketPart {
-    /// The prior state of this part of `bucket`, as a backup keeps it.
-    pub fn saved(self, bucket: &str, value: Option<Value>) -> Saved {
-        match self {
-            BucketPart::Setting(setting) => Saved::BucketSetting {
-                bucket: bucket.to_owned(),
-                setting,
-                value,
+    /// The prior state of this part of `bucket`, as a backup keeps it
+    /// (`None`: the bucket did not have it). A value is always filed under
+    /// its own part.
+    pub fn saved(self, bucket: &str, value: Option<&PartValue>) -> Saved {
+        let bucket = bucket.to_owned();
+        match (value.map_or(self, PartValue::part), value) {
+            (_, Some(PartValue::Policy(policy))) => Saved::BucketPolicy {
+                bucket,
+                policy: Some((**policy).clone()),
             },
-            BucketPart::Policy => Saved::BucketPolicy {
-                bucket: bucket.to_owned(),
-                policy: value,
+            (BucketPart::Policy, _) => Saved::BucketPolicy {
+                bucket,
+                policy: None,
+            },
+            (BucketPart::Setting(setting), value) => Saved::BucketSetting {
+                bucket,
+                setting,
+                value: value.map(crate::docs::json),
             },
         }
     }

@@ -2,9 +2,12 @@
 //! exists, each in its kind's one shape. A plan compares two of a kind,
 //! apply reads the fields it puts in place, and each serializes to the JSON
 //! a plan shows (the keys AWS's CLI reports). IAM policies are typed by
-//! IAM's grammar (`policy`); what else is JSON by AWS's own definition (an
-//! event pattern, the bucket's notification configuration with others'
-//! entries in it, a bucket part's configuration) stays JSON inside its variant.
+//! IAM's grammar (`policy`), the bucket's parts by their S3 calls
+//! (`s3::PartValue`), its notification configuration by S3's
+//! (`notification`). JSON remains where AWS's own value is open JSON: an
+//! EventBridge event pattern (a filter shaped like the events it matches),
+//! and a queue's and a subscription's attributes (SQS's and SNS's string
+//! values, the queue's policies among them parsed for the diff).
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -13,7 +16,7 @@ use serde_json::{Map, Value};
 use super::alarms::MetricAlarm;
 use super::notification::NotificationConfiguration;
 use super::policy::Policy;
-use super::s3::BucketPart;
+use super::s3::{BucketPart, PartValue};
 
 /// One resource's document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,36 +73,37 @@ pub struct UserDocument {
 
 /// The parts of a bucket the stack sets, in [`BucketPart::all`]'s order.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct BucketDocument(Vec<(BucketPart, Value)>);
+pub struct BucketDocument(Vec<PartValue>);
 
 impl BucketDocument {
-    pub fn get(&self, part: BucketPart) -> Option<&Value> {
-        self.0.iter().find(|(p, _)| *p == part).map(|(_, v)| v)
+    pub fn get(&self, part: BucketPart) -> Option<&PartValue> {
+        self.0.iter().find(|v| v.part() == part)
     }
 
-    /// Sets `part`, in its place among the others.
-    pub fn set(&mut self, part: BucketPart, value: Value) {
-        match self.0.iter_mut().find(|(p, _)| *p == part) {
-            Some(slot) => slot.1 = value,
+    /// Sets the value's part, in its place among the others.
+    pub fn set(&mut self, value: PartValue) {
+        let part = value.part();
+        match self.0.iter_mut().find(|v| v.part() == part) {
+            Some(slot) => *slot = value,
             None => {
-                self.0.push((part, value));
+                self.0.push(value);
                 let order: Vec<BucketPart> = BucketPart::all().collect();
                 self.0
-                    .sort_by_key(|(p, _)| order.iter().position(|o| o == p));
+                    .sort_by_key(|v| order.iter().position(|o| *o == v.part()));
             }
         }
     }
 
-    pub fn parts(&self) -> impl Iterator<Item = (BucketPart, &Value)> {
-        self.0.iter().map(|(p, v)| (*p, v))
+    pub fn parts(&self) -> impl Iterator<Item = &PartValue> {
+        self.0.iter()
     }
 }
 
-impl FromIterator<(BucketPart, Value)> for BucketDocument {
-    fn from_iter<I: IntoIterator<Item = (BucketPart, Value)>>(iter: I) -> Self {
+impl FromIterator<PartValue> for BucketDocument {
+    fn from_iter<I: IntoIterator<Item = PartValue>>(iter: I) -> Self {
         let mut doc = BucketDocument::default();
-        for (part, value) in iter {
-            doc.set(part, value);
+        for value in iter {
+            doc.set(value);
         }
         doc
     }
@@ -108,8 +112,8 @@ impl FromIterator<(BucketPart, Value)> for BucketDocument {
 impl Serialize for BucketDocument {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (part, value) in &self.0 {
-            map.serialize_entry(part.key(), value)?;
+        for value in &self.0 {
+            map.serialize_entry(value.part().key(), value)?;
         }
         map.end()
     }
@@ -201,26 +205,27 @@ mod tests {
 
     #[test]
     fn a_bucket_document_keeps_its_parts_in_order_and_serializes_by_key() {
+        use crate::docs::{Versioning, policy::Policy};
+        let versioning = |status: &str| {
+            PartValue::Versioning(Versioning {
+                status: status.into(),
+            })
+        };
         let mut doc: BucketDocument = [
-            (BucketPart::Policy, json!({"Version": "2012-10-17"})),
-            (
-                BucketPart::Setting(BucketSetting::ALL[0]),
-                json!({"first": true}),
-            ),
+            PartValue::from(Policy::new(Vec::new())),
+            versioning("Enabled"),
         ]
         .into_iter()
         .collect();
-        let keys: Vec<&str> = doc.parts().map(|(p, _)| p.key()).collect();
-        assert_eq!(keys, [BucketSetting::ALL[0].key(), "Policy"]);
-        doc.set(BucketPart::Policy, json!(null));
-        assert_eq!(doc.get(BucketPart::Policy), Some(&json!(null)));
+        let keys: Vec<&str> = doc.parts().map(|v| v.part().key()).collect();
+        assert_eq!(keys, [BucketSetting::Versioning.key(), "Policy"]);
+        doc.set(versioning("Suspended"));
+        let part = BucketPart::Setting(BucketSetting::Versioning);
+        assert_eq!(doc.get(part), Some(&versioning("Suspended")));
         let text = serde_json::to_string(&Document::Bucket(doc)).unwrap();
         assert_eq!(
             text,
-            format!(
-                r#"{{"{}":{{"first":true}},"Policy":null}}"#,
-                BucketSetting::ALL[0].key()
-            )
+            r#"{"VersioningConfiguration":{"Status":"Suspended"},"Policy":{"Version":"2012-10-17","Statement":[]}}"#
         );
     }
 

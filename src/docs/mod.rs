@@ -44,8 +44,10 @@ pub use route::{
     subscription_document,
 };
 pub use s3::{
-    BucketPart, BucketSetting, DENY_INSECURE_TRANSPORT_SID, bucket_document, bucket_encryption,
-    bucket_parts, bucket_policy, object_lock, ownership_controls, public_access_block, versioning,
+    BucketPart, BucketSetting, DENY_INSECURE_TRANSPORT_SID, EncryptionByDefault,
+    EncryptionConfiguration, EncryptionRule, ObjectLock, OwnershipControls, OwnershipRule,
+    PartValue, PublicAccessBlock, Versioning, bucket_document, bucket_encryption, bucket_parts,
+    bucket_policy, object_lock, ownership_controls, public_access_block, versioning,
 };
 pub use sqs::{
     QUEUE_POLICY_SIDS, dlq_attributes, merged_queue_policy, queue_attributes, queue_policy,

@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use super::POLICY_VERSION;
 use super::notification::{Entry, NotificationConfiguration};
+use super::policy::{OneOrMany, Policy, Statement};
 
 /// A merge's result, with what it had to decide.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,18 +110,15 @@ pub fn notification(
     }
 }
 
-fn statements(policy: Option<&Value>) -> BTreeMap<String, Value> {
-    let list = match policy.and_then(|p| p.get("Statement")) {
-        Some(Value::Array(items)) => items.clone(),
-        Some(one @ Value::Object(_)) => vec![one.clone()],
-        _ => Vec::new(),
-    };
-    list.into_iter()
+fn statements(policy: Option<&Policy>) -> BTreeMap<String, Statement> {
+    policy
+        .into_iter()
+        .flat_map(Policy::statements)
         .map(|s| {
-            let key = s["Sid"]
-                .as_str()
-                .map_or_else(|| format!("#{s}"), str::to_owned);
-            (key, s)
+            let key = s
+                .sid()
+                .map_or_else(|| format!("#{}", super::json(s)), str::to_owned);
+            (key, s.clone())
         })
         .collect()
 }
@@ -127,10 +126,10 @@ fn statements(policy: Option<&Value>) -> BTreeMap<String, Value> {
 /// A resource policy (bucket or queue), merged statement by statement; `None`
 /// when no statement is left.
 pub fn policy(
-    saved: Option<&Value>,
-    written: Option<&Value>,
-    current: Option<&Value>,
-) -> Merged<Option<Value>> {
+    saved: Option<&Policy>,
+    written: Option<&Policy>,
+    current: Option<&Policy>,
+) -> Merged<Option<Policy>> {
     let merged = merge_keyed(
         &statements(saved),
         &statements(written),
@@ -144,18 +143,15 @@ pub fn policy(
         }
     };
     let value = (!merged.value.is_empty()).then(|| {
-        let mut doc = saved
+        let base = saved
             .or(current)
-            .and_then(Value::as_object)
             .cloned()
-            .unwrap_or_default();
-        doc.entry("Version")
-            .or_insert_with(|| Value::String("2012-10-17".to_owned()));
-        doc.insert(
-            "Statement".to_owned(),
-            Value::Array(merged.value.values().cloned().collect()),
-        );
-        Value::Object(doc)
+            .unwrap_or_else(|| Policy::new(Vec::new()));
+        Policy {
+            version: base.version.or_else(|| Some(POLICY_VERSION.to_owned())),
+            statement: OneOrMany::Many(merged.value.into_values().collect()),
+            ..base
+        }
     });
     Merged {
         value,
@@ -170,7 +166,7 @@ pub fn queue_attributes(
     saved: &BTreeMap<String, String>,
     written: &BTreeMap<String, String>,
     current: &BTreeMap<String, String>,
-) -> Merged<BTreeMap<String, String>> {
+) -> Result<Merged<BTreeMap<String, String>>, String> {
     let mut out = Merged {
         value: BTreeMap::new(),
         conflicts: Vec::new(),
@@ -179,14 +175,16 @@ pub fn queue_attributes(
     for (key, s) in saved {
         let (w, c) = (written.get(key), current.get(key));
         if key == "Policy" {
-            let parse = |text: Option<&String>| {
+            let parse = |text: Option<&String>, which: &str| {
                 text.filter(|t| !t.is_empty())
-                    .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                    .map(|t| Policy::parse(t))
+                    .transpose()
+                    .map_err(|e| format!("the queue's {which} access policy is {e}"))
             };
             let merged = policy(
-                parse(Some(s)).as_ref(),
-                parse(w).as_ref(),
-                parse(c).as_ref(),
+                parse(Some(s), "saved")?.as_ref(),
+                parse(w, "written")?.as_ref(),
+                parse(c, "current")?.as_ref(),
             );
             let text = merged.value.map(|p| p.to_string()).unwrap_or_default();
             out.value.insert(key.clone(), text);
@@ -213,7 +211,7 @@ pub fn queue_attributes(
         };
         out.value.insert(key.clone(), take);
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -256,12 +254,16 @@ mod tests {
     #[test]
     fn a_policy_goes_back_and_statements_added_since_stay() {
         let st = |sid: &str| json!({"Sid": sid, "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"});
-        let written = json!({"Version": "2012-10-17", "Statement": [st("Ours")]});
-        let current = json!({"Version": "2012-10-17", "Statement": [st("Ours"), st("Later")]});
+        let typed = |v: Value| Policy::from_json(&v).unwrap();
+        let written = typed(json!({"Version": "2012-10-17", "Statement": [st("Ours")]}));
+        let current =
+            typed(json!({"Version": "2012-10-17", "Statement": [st("Ours"), st("Later")]}));
         let merged = policy(None, Some(&written), Some(&current));
         assert_eq!(
             merged.value,
-            Some(json!({"Version": "2012-10-17", "Statement": [st("Later")]}))
+            Some(typed(
+                json!({"Version": "2012-10-17", "Statement": [st("Later")]})
+            ))
         );
         assert_eq!(merged.kept, ["statement Later"]);
         // Nothing left: no policy.
@@ -285,10 +287,14 @@ mod tests {
             ("VisibilityTimeout".to_owned(), "900".to_owned()),
             ("Policy".to_owned(), both.to_string()),
         ]);
-        let merged = queue_attributes(&saved, &written, &current);
+        let merged = queue_attributes(&saved, &written, &current).unwrap();
         assert_eq!(merged.conflicts, ["VisibilityTimeout"]);
         assert_eq!(merged.kept, ["Policy statement Later"]);
         let policy: Value = serde_json::from_str(&merged.value["Policy"]).unwrap();
         assert_eq!(policy["Statement"][0]["Sid"], "Later");
+        // A policy that is not one is an error naming it, not a policy dropped.
+        let broken = BTreeMap::from([("Policy".to_owned(), "{\"Statement\": 1}".to_owned())]);
+        let refused = queue_attributes(&saved, &written, &broken).unwrap_err();
+        assert!(refused.contains("current access policy"), "{refused}");
     }
 }

@@ -317,13 +317,16 @@ fn bucket_resource(spec: &Spec, queue_arn: &Value) -> Value {
     properties.insert("BucketName".into(), spec.bucket.name.clone().into());
     properties.insert(
         "PublicAccessBlockConfiguration".into(),
-        docs::public_access_block(spec),
+        docs::json(&docs::public_access_block(spec)),
     );
-    properties.insert("OwnershipControls".into(), docs::ownership_controls(spec));
+    properties.insert(
+        "OwnershipControls".into(),
+        docs::json(&docs::ownership_controls(spec)),
+    );
     properties.insert(
         "BucketEncryption".into(),
         renamed(
-            docs::bucket_encryption(spec),
+            docs::json(&docs::bucket_encryption(spec)),
             &[
                 ("Rules", "ServerSideEncryptionConfiguration"),
                 (
@@ -334,7 +337,7 @@ fn bucket_resource(spec: &Spec, queue_arn: &Value) -> Value {
         ),
     );
     if let Some(versioning) = docs::versioning(spec) {
-        properties.insert("VersioningConfiguration".into(), versioning);
+        properties.insert("VersioningConfiguration".into(), docs::json(&versioning));
     }
     if spec.bucket.object_lock {
         properties.insert("ObjectLockEnabled".into(), true.into());

@@ -102,14 +102,23 @@ fn json_documents_with_key(
         docs.push(("dlq-attributes.json", dlq));
     }
     if spec.bucket.create {
-        docs.push(("bucket-public-access-block.json", public_access_block(spec)));
-        docs.push(("bucket-ownership-controls.json", ownership_controls(spec)));
-        docs.push(("bucket-encryption.json", bucket_encryption(spec)));
+        docs.push((
+            "bucket-public-access-block.json",
+            docs::json(&public_access_block(spec)),
+        ));
+        docs.push((
+            "bucket-ownership-controls.json",
+            docs::json(&ownership_controls(spec)),
+        ));
+        docs.push((
+            "bucket-encryption.json",
+            docs::json(&bucket_encryption(spec)),
+        ));
         if let Some(v) = versioning(spec) {
-            docs.push(("bucket-versioning.json", v));
+            docs.push(("bucket-versioning.json", docs::json(&v)));
         }
         if let Some(lock) = docs::object_lock(spec) {
-            docs.push(("bucket-object-lock.json", lock));
+            docs.push(("bucket-object-lock.json", docs::json(&lock)));
         }
         if let Some(p) = bucket_policy(spec) {
             docs.push(("bucket-policy.json", docs::json(&p)));

@@ -140,9 +140,13 @@ fn documents_are_the_docs_with_the_account_filled_in() {
     check(
         BUCKET,
         "PublicAccessBlockConfiguration",
-        docs::public_access_block(&spec),
+        docs::json(&docs::public_access_block(&spec)),
     );
-    check(BUCKET, "OwnershipControls", docs::ownership_controls(&spec));
+    check(
+        BUCKET,
+        "OwnershipControls",
+        docs::json(&docs::ownership_controls(&spec)),
+    );
 
     let policy = &props(&template, POLICY)["PolicyDocument"];
     assert_eq!(

@@ -173,7 +173,8 @@ impl Block {
     /// An API document as the provider's arguments: scalar members become
     /// arguments, object members nested blocks, and lists of objects (`Rules`)
     /// repeated blocks named in the singular (`rule`); names in snake case.
-    pub(super) fn document(&mut self, document: &Value) -> &mut Self {
+    pub(super) fn document(&mut self, document: &impl serde::Serialize) -> &mut Self {
+        let document = crate::docs::json(document);
         for (key, value) in document.as_object().into_iter().flatten() {
             let name = snake_case(key);
             match value {

@@ -177,10 +177,12 @@ pub(super) fn answer_retiring(app: &mut App, retiring: crate::aws::observe::Reti
 pub(super) fn bucket_state(notification: serde_json::Value) -> BucketState {
     BucketState {
         region: "us-west-2".into(),
-        public_access_block: Some(json!({
-            "BlockPublicAcls": true, "IgnorePublicAcls": true,
-            "BlockPublicPolicy": false, "RestrictPublicBuckets": true
-        })),
+        public_access_block: Some(crate::docs::PublicAccessBlock {
+            block_public_acls: true,
+            ignore_public_acls: true,
+            block_public_policy: false,
+            restrict_public_buckets: true,
+        }),
         ownership_controls: None,
         encryption: None,
         versioning: None,

@@ -56,7 +56,7 @@ impl Run<'_> {
                 if topic.policy.as_ref() != Some(&policy) {
                     self.save(Saved::TopicPolicy {
                         topic_arn: arn.clone(),
-                        policy: topic.policy.as_ref().map(docs::json),
+                        policy: topic.policy.clone(),
                     })?;
                     sns.set_topic_attributes()
                         .topic_arn(&arn)

@@ -16,8 +16,6 @@ mod verify;
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, ErrorKind, Observed, classify, optional};
 use crate::aws::ownership::{Owner, owner};
@@ -461,7 +459,7 @@ pub(crate) async fn restore_alarm(clients: &Clients, alarm: &MetricAlarm) -> Res
 pub(crate) async fn restore_topic_policy(
     clients: &Clients,
     topic_arn: &str,
-    policy: &Value,
+    policy: &Policy,
 ) -> Result<(), AwsError> {
     clients
         .sns

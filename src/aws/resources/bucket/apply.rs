@@ -9,16 +9,15 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
     Tagging, VersioningConfiguration,
 };
-use serde_json::Value;
 
 use crate::aws::apply::run::{Run, StepResult, refused, unchanged};
-use crate::aws::backup::{BucketPart, BucketSetting};
+use crate::aws::backup::BucketPart;
 use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::read_bucket_policy;
 use crate::aws::plan::{PlanAction, PlanItem};
 use crate::aws::progress::{StepError, StepOutcome};
 use crate::docs::policy::Policy;
-use crate::docs::{self, BucketDocument, Document};
+use crate::docs::{self, BucketDocument, Document, PartValue};
 
 impl Run<'_> {
     pub(in crate::aws) async fn bucket(&mut self, item: &PlanItem) -> StepResult {
@@ -91,9 +90,9 @@ impl Run<'_> {
                 continue;
             }
             if item.action == PlanAction::Update {
-                self.save(part.saved(&bucket, have.cloned()))?;
+                self.save(part.saved(&bucket, have))?;
             }
-            put_bucket_setting(&s3, &bucket, part, want).await?;
+            put_bucket_setting(&s3, &bucket, want).await?;
             done.push(format!("{} set", part.key()));
         }
         let outcome = match item.action {
@@ -110,7 +109,7 @@ impl Run<'_> {
     async fn bucket_policy_now(
         &mut self,
         bucket: &str,
-        planned: Option<&Value>,
+        planned: Option<&PartValue>,
     ) -> Result<Option<String>, StepError> {
         let s3 = self.clients.s3.clone();
         let Some(ours) = docs::bucket_policy(self.spec) else {
@@ -121,17 +120,19 @@ impl Run<'_> {
         if now.as_ref() == Some(&wanted) {
             return Ok(None);
         }
-        self.save(BucketPart::Policy.saved(bucket, now.as_ref().map(docs::json)))?;
-        put_bucket_setting(&s3, bucket, BucketPart::Policy, &docs::json(&wanted)).await?;
+        let now = now.map(PartValue::from);
+        self.save(BucketPart::Policy.saved(bucket, now.as_ref()))?;
+        let wanted = PartValue::from(wanted);
+        put_bucket_setting(&s3, bucket, &wanted).await?;
         let written = read_bucket_policy(&s3, bucket).await?;
         self.saved_written(&written)?;
-        if written.as_ref() != Some(&wanted) {
+        if written.map(PartValue::from).as_ref() != Some(&wanted) {
             return Err(format!(
                 "the policy of bucket {bucket} changed while sluice wrote it (someone wrote it at the same moment): compare it with the backup and run apply again"
             )
             .into());
         }
-        Ok(Some(if now.as_ref().map(docs::json).as_ref() == planned {
+        Ok(Some(if now.as_ref() == planned {
             "Policy set".to_owned()
         } else {
             "Policy set (it changed since the plan: our statements are merged into it as it is now)"
@@ -169,121 +170,118 @@ pub(in crate::aws) async fn put_bucket_tags(
     Ok(())
 }
 
-fn bool_at(v: &Value, key: &str) -> bool {
-    v.get(key).and_then(Value::as_bool).unwrap_or(false)
-}
-
-/// Puts one bucket setting from its JSON document (the shapes of `docs::s3`).
+/// Puts one bucket part: a setting through its S3 call, or the policy.
 pub(crate) async fn put_bucket_setting(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
-    part: BucketPart,
-    want: &Value,
+    want: &PartValue,
 ) -> Result<(), AwsError> {
     let bad = |action: &'static str| {
         move |e: aws_sdk_s3::error::BuildError| AwsError::new(action, bucket, e.to_string())
     };
-    match part {
-        BucketPart::Setting(BucketSetting::PublicAccessBlock) => s3
+    match want {
+        PartValue::PublicAccessBlock(block) => s3
             .put_public_access_block()
             .bucket(bucket)
             .public_access_block_configuration(
                 PublicAccessBlockConfiguration::builder()
-                    .block_public_acls(bool_at(want, "BlockPublicAcls"))
-                    .ignore_public_acls(bool_at(want, "IgnorePublicAcls"))
-                    .block_public_policy(bool_at(want, "BlockPublicPolicy"))
-                    .restrict_public_buckets(bool_at(want, "RestrictPublicBuckets"))
+                    .block_public_acls(block.block_public_acls)
+                    .ignore_public_acls(block.ignore_public_acls)
+                    .block_public_policy(block.block_public_policy)
+                    .restrict_public_buckets(block.restrict_public_buckets)
                     .build(),
             )
             .send()
             .await
             .map(|_| ())
             .map_err(|e| classify("s3:PutBucketPublicAccessBlock", bucket, e)),
-        BucketPart::Setting(BucketSetting::OwnershipControls) => {
-            let ownership = want
-                .pointer("/Rules/0/ObjectOwnership")
-                .and_then(Value::as_str)
-                .unwrap_or("BucketOwnerEnforced");
-            let rule = OwnershipControlsRule::builder()
-                .object_ownership(ObjectOwnership::from(ownership))
-                .build()
-                .map_err(bad("s3:PutBucketOwnershipControls"))?;
+        PartValue::OwnershipControls(controls) => {
+            const ACTION: &str = "s3:PutBucketOwnershipControls";
+            let rules = controls
+                .rules
+                .iter()
+                .map(|r| {
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ObjectOwnership::from(r.object_ownership.as_str()))
+                        .build()
+                        .map_err(bad(ACTION))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             let controls = OwnershipControls::builder()
-                .rules(rule)
+                .set_rules(Some(rules))
                 .build()
-                .map_err(bad("s3:PutBucketOwnershipControls"))?;
+                .map_err(bad(ACTION))?;
             s3.put_bucket_ownership_controls()
                 .bucket(bucket)
                 .ownership_controls(controls)
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| classify("s3:PutBucketOwnershipControls", bucket, e))
+                .map_err(|e| classify(ACTION, bucket, e))
         }
-        BucketPart::Setting(BucketSetting::Encryption) => {
-            let rule = want.pointer("/Rules/0").cloned().unwrap_or_default();
-            let algorithm = rule
-                .pointer("/ApplyServerSideEncryptionByDefault/SSEAlgorithm")
-                .and_then(Value::as_str)
-                .unwrap_or("AES256");
-            let by_default = ServerSideEncryptionByDefault::builder()
-                .sse_algorithm(ServerSideEncryption::from(algorithm))
-                .set_kms_master_key_id(
-                    rule.pointer("/ApplyServerSideEncryptionByDefault/KMSMasterKeyID")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                )
-                .build()
-                .map_err(bad("s3:PutEncryptionConfiguration"))?;
-            let config = ServerSideEncryptionConfiguration::builder()
-                .rules(
+        PartValue::Encryption(configuration) => {
+            const ACTION: &str = "s3:PutEncryptionConfiguration";
+            let mut rules = Vec::new();
+            for rule in &configuration.rules {
+                let by_default = match &rule.apply_server_side_encryption_by_default {
+                    Some(d) => Some(
+                        ServerSideEncryptionByDefault::builder()
+                            .sse_algorithm(ServerSideEncryption::from(d.sse_algorithm.as_str()))
+                            .set_kms_master_key_id(d.kms_master_key_id.clone())
+                            .build()
+                            .map_err(bad(ACTION))?,
+                    ),
+                    None => None,
+                };
+                rules.push(
                     ServerSideEncryptionRule::builder()
-                        .apply_server_side_encryption_by_default(by_default)
-                        .bucket_key_enabled(bool_at(&rule, "BucketKeyEnabled"))
+                        .set_apply_server_side_encryption_by_default(by_default)
+                        .bucket_key_enabled(rule.bucket_key_enabled)
                         .build(),
-                )
+                );
+            }
+            let config = ServerSideEncryptionConfiguration::builder()
+                .set_rules(Some(rules))
                 .build()
-                .map_err(bad("s3:PutEncryptionConfiguration"))?;
+                .map_err(bad(ACTION))?;
             s3.put_bucket_encryption()
                 .bucket(bucket)
                 .server_side_encryption_configuration(config)
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| classify("s3:PutEncryptionConfiguration", bucket, e))
+                .map_err(|e| classify(ACTION, bucket, e))
         }
-        BucketPart::Setting(BucketSetting::Versioning) => s3
+        PartValue::Versioning(versioning) => s3
             .put_bucket_versioning()
             .bucket(bucket)
             .versioning_configuration(
                 VersioningConfiguration::builder()
-                    .status(BucketVersioningStatus::from(
-                        want.get("Status")
-                            .and_then(Value::as_str)
-                            .unwrap_or("Enabled"),
-                    ))
+                    .status(BucketVersioningStatus::from(versioning.status.as_str()))
                     .build(),
             )
             .send()
             .await
             .map(|_| ())
             .map_err(|e| classify("s3:PutBucketVersioning", bucket, e)),
-        BucketPart::Setting(BucketSetting::ObjectLock) => s3
+        PartValue::ObjectLock(lock) => s3
             .put_object_lock_configuration()
             .bucket(bucket)
             .object_lock_configuration(
                 aws_sdk_s3::types::ObjectLockConfiguration::builder()
-                    .object_lock_enabled(aws_sdk_s3::types::ObjectLockEnabled::Enabled)
+                    .object_lock_enabled(aws_sdk_s3::types::ObjectLockEnabled::from(
+                        lock.object_lock_enabled.as_str(),
+                    ))
                     .build(),
             )
             .send()
             .await
             .map(|_| ())
             .map_err(|e| classify("s3:PutBucketObjectLockConfiguration", bucket, e)),
-        BucketPart::Policy => s3
+        PartValue::Policy(policy) => s3
             .put_bucket_policy()
             .bucket(bucket)
-            .policy(want.to_string())
+            .policy(policy.to_string())
             .send()
             .await
             .map(|_| ())

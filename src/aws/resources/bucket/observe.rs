@@ -3,25 +3,27 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
-
 use crate::aws::client::Clients;
 use crate::aws::emulator::is_empty_answer;
 use crate::aws::error::{AwsError, classify, optional};
 use crate::docs::policy::Policy;
-use crate::docs::{BucketPart, BucketSetting, NotificationConfiguration};
+use crate::docs::{
+    BucketPart, BucketSetting, EncryptionByDefault, EncryptionConfiguration, EncryptionRule,
+    NotificationConfiguration, ObjectLock, OwnershipControls, OwnershipRule, PartValue,
+    PublicAccessBlock, Versioning,
+};
 
 use crate::aws::observe::{Observed, read_notification, s3_tags};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketState {
     pub region: String,
-    pub public_access_block: Option<Value>,
-    pub ownership_controls: Option<Value>,
-    pub encryption: Option<Value>,
-    pub versioning: Option<Value>,
-    /// `{"ObjectLockEnabled": "Enabled"}` when the bucket has Object Lock.
-    pub object_lock: Option<Value>,
+    pub public_access_block: Option<PublicAccessBlock>,
+    pub ownership_controls: Option<OwnershipControls>,
+    pub encryption: Option<EncryptionConfiguration>,
+    pub versioning: Option<Versioning>,
+    /// `Enabled` when the bucket has Object Lock.
+    pub object_lock: Option<ObjectLock>,
     pub policy: Option<Policy>,
     pub notification: NotificationConfiguration,
     pub tags: BTreeMap<String, String>,
@@ -32,18 +34,25 @@ pub struct BucketState {
 
 impl BucketState {
     /// The part as the bucket has it (`None`: not set, or S3's default).
-    pub fn part(&self, part: BucketPart) -> Option<Value> {
+    pub fn part(&self, part: BucketPart) -> Option<PartValue> {
         match part {
             BucketPart::Setting(BucketSetting::PublicAccessBlock) => {
-                self.public_access_block.clone()
+                self.public_access_block.map(PartValue::PublicAccessBlock)
             }
-            BucketPart::Setting(BucketSetting::OwnershipControls) => {
-                self.ownership_controls.clone()
+            BucketPart::Setting(BucketSetting::OwnershipControls) => self
+                .ownership_controls
+                .clone()
+                .map(PartValue::OwnershipControls),
+            BucketPart::Setting(BucketSetting::Encryption) => {
+                self.encryption.clone().map(PartValue::Encryption)
             }
-            BucketPart::Setting(BucketSetting::Encryption) => self.encryption.clone(),
-            BucketPart::Setting(BucketSetting::Versioning) => self.versioning.clone(),
-            BucketPart::Setting(BucketSetting::ObjectLock) => self.object_lock.clone(),
-            BucketPart::Policy => self.policy.as_ref().map(crate::docs::json),
+            BucketPart::Setting(BucketSetting::Versioning) => {
+                self.versioning.clone().map(PartValue::Versioning)
+            }
+            BucketPart::Setting(BucketSetting::ObjectLock) => {
+                self.object_lock.clone().map(PartValue::ObjectLock)
+            }
+            BucketPart::Policy => self.policy.clone().map(PartValue::from),
         }
     }
 }
@@ -110,44 +119,74 @@ pub async fn observe_bucket(
             )
             .map(|o| {
                 o.and_then(|o| {
-                    o.public_access_block_configuration().map(|c| {
-                        json!({
-                            "BlockPublicAcls": c.block_public_acls().unwrap_or(false),
-                            "IgnorePublicAcls": c.ignore_public_acls().unwrap_or(false),
-                            "BlockPublicPolicy": c.block_public_policy().unwrap_or(false),
-                            "RestrictPublicBuckets": c.restrict_public_buckets().unwrap_or(false),
+                    o.public_access_block_configuration()
+                        .map(|c| PublicAccessBlock {
+                            block_public_acls: c.block_public_acls().unwrap_or(false),
+                            ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+                            block_public_policy: c.block_public_policy().unwrap_or(false),
+                            restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
                         })
+                })
+            })
+        },
+        async {
+            optional(
+                s3.get_bucket_ownership_controls()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:GetBucketOwnershipControls", bucket, e)),
+            )
+            .map(|o| {
+                o.and_then(|o| {
+                    o.ownership_controls().map(|c| OwnershipControls {
+                        rules: c
+                            .rules()
+                            .iter()
+                            .map(|r| OwnershipRule {
+                                object_ownership: r.object_ownership().as_str().to_owned(),
+                            })
+                            .collect(),
                     })
                 })
             })
         },
         async {
-            optional(s3.get_bucket_ownership_controls().bucket(bucket).send().await.map_err(|e| classify("s3:GetBucketOwnershipControls", bucket, e)))
-                .map(|o| o.and_then(|o| o.ownership_controls().map(|c| json!({
-                    "Rules": c.rules().iter().map(|r| json!({"ObjectOwnership": r.object_ownership().as_str()})).collect::<Vec<_>>()
-                }))))
-        },
-        async {
-            optional(s3.get_bucket_encryption().bucket(bucket).send().await.map_err(|e| classify("s3:GetEncryptionConfiguration", bucket, e)))
-                .map(|o| o.and_then(|o| o.server_side_encryption_configuration().map(|c| json!({
-                    "Rules": c.rules().iter().map(|r| {
-                        let mut rule = Map::new();
-                        if let Some(d) = r.apply_server_side_encryption_by_default() {
-                            let mut by_default = Map::new();
-                            by_default.insert("SSEAlgorithm".into(), d.sse_algorithm().as_str().into());
-                            if let Some(key) = d.kms_master_key_id() {
-                                by_default.insert("KMSMasterKeyID".into(), key.into());
-                            }
-                            rule.insert("ApplyServerSideEncryptionByDefault".into(), Value::Object(by_default));
-                        }
-                        rule.insert("BucketKeyEnabled".into(), r.bucket_key_enabled().unwrap_or(false).into());
-                        Value::Object(rule)
-                    }).collect::<Vec<_>>()
-                }))))
+            optional(
+                s3.get_bucket_encryption()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:GetEncryptionConfiguration", bucket, e)),
+            )
+            .map(|o| {
+                o.and_then(|o| {
+                    o.server_side_encryption_configuration()
+                        .map(|c| EncryptionConfiguration {
+                            rules: c
+                                .rules()
+                                .iter()
+                                .map(|r| EncryptionRule {
+                                    apply_server_side_encryption_by_default: r
+                                        .apply_server_side_encryption_by_default()
+                                        .map(|d| EncryptionByDefault {
+                                            sse_algorithm: d.sse_algorithm().as_str().to_owned(),
+                                            kms_master_key_id: d
+                                                .kms_master_key_id()
+                                                .map(str::to_owned),
+                                        }),
+                                    bucket_key_enabled: r.bucket_key_enabled().unwrap_or(false),
+                                })
+                                .collect(),
+                        })
+                })
+            })
         },
         async {
             match s3.get_bucket_versioning().bucket(bucket).send().await {
-                Ok(o) => Ok(o.status().map(|s| json!({"Status": s.as_str()}))),
+                Ok(o) => Ok(o.status().map(|s| Versioning {
+                    status: s.as_str().to_owned(),
+                })),
                 Err(e) if is_empty_answer(&e) => Ok(None),
                 Err(e) => Err(classify("s3:GetBucketVersioning", bucket, e)),
             }
@@ -164,7 +203,9 @@ pub async fn observe_bucket(
                 o.and_then(|o| {
                     o.object_lock_configuration()
                         .and_then(|c| c.object_lock_enabled())
-                        .map(|e| json!({ "ObjectLockEnabled": e.as_str() }))
+                        .map(|e| ObjectLock {
+                            object_lock_enabled: e.as_str().to_owned(),
+                        })
                 })
             })
         },

@@ -3,7 +3,7 @@
 use crate::aws::AwsError;
 use crate::aws::ownership::{Owner, owner};
 use crate::docs::policy::Policy;
-use crate::docs::{self, BucketDocument, BucketPart, Document, bucket_policy};
+use crate::docs::{BucketDocument, Document, PartValue, bucket_policy};
 
 use crate::aws::plan::{PlanAction, PlanError, PlanItem, PlanNote, Planner, Wanted, changed};
 
@@ -45,14 +45,14 @@ impl<'a> Planner<'a> {
                     // What is now of the parts the spec sets.
                     let before: BucketDocument = wanted
                         .parts()
-                        .filter_map(|(part, _)| b.part(part).map(|have| (part, have)))
+                        .filter_map(|want| b.part(want.part()))
                         .collect();
                     if let (Some(existing), Some(ours)) = (&b.policy, bucket_policy(spec)) {
                         let merged = Policy::merge(Some(existing), &ours);
                         if merged != ours {
                             notes.push(PlanNote::BucketPolicyKept { name: name.clone() });
                         }
-                        wanted.set(BucketPart::Policy, docs::json(&merged));
+                        wanted.set(PartValue::from(merged));
                     }
                     let (before, wanted) = (Document::Bucket(before), Document::Bucket(wanted));
                     w.item(

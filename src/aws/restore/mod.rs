@@ -1,20 +1,22 @@
 //! Restore: puts back exactly the prior states a backup holds, newest change first.
+//! This file reads what is there now and works out each step (`plan`), then
+//! runs them (`restore`); `put` writes one saved state back.
+
+mod put;
+
+use put::{queue_url, restore_one};
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use aws_sdk_sqs::types::QueueAttributeName;
-
-use super::backup::{BucketPart, BucketSetting, Manifest, Saved, read_entries};
+use super::backup::{Manifest, Saved, read_entries};
 use super::client::Clients;
-use super::error::classify;
-use super::observe::{observe_policy, put_notification, read_bucket_policy, read_notification};
+use super::observe::{read_bucket_policy, read_notification};
 use super::progress::{Reporter, StepError, StepId, StepOutcome};
-use super::resources::bucket::apply::put_bucket_setting;
-use super::resources::iam::apply::make_room_for_version;
 use crate::docs::QueueAttributes;
 use crate::docs::diff::{DiffLine, json_diff};
+use crate::docs::policy::Policy;
 use crate::docs::{self, NotificationConfiguration, ResourceKind, three_way};
 use serde_json::Value;
 
@@ -66,6 +68,7 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
     // What an earlier step (a newer change) leaves, for the next one on the same thing.
     let mut after: BTreeMap<String, Value> = BTreeMap::new();
     let mut notifications: BTreeMap<String, NotificationConfiguration> = BTreeMap::new();
+    let mut policies: BTreeMap<String, Option<Policy>> = BTreeMap::new();
     let mut steps = Vec::new();
     for entry in entries.iter().rev() {
         let (kind, title) = describe(&entry.saved);
@@ -110,26 +113,34 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
             }
             Saved::BucketPolicy { bucket, policy } => {
                 let key = format!("bucket-policy {bucket}");
-                let current = match after.get(&key) {
-                    Some(v) => Some(v.clone()).filter(|v| !v.is_null()),
+                let current = match policies.get(&key) {
+                    Some(known) => known.clone(),
                     None => read_bucket_policy(&clients.s3, bucket)
                         .await
-                        .map_err(|e| e.to_string())?
-                        .as_ref()
-                        .map(docs::json),
+                        .map_err(|e| e.to_string())?,
                 };
                 let value = match &entry.written {
                     Some(written) => {
-                        let written = Some(written).filter(|w| !w.is_null());
-                        let merged = three_way::policy(policy.as_ref(), written, current.as_ref());
+                        let written = Some(written)
+                            .filter(|w| !w.is_null())
+                            .map(Policy::from_json)
+                            .transpose()
+                            .map_err(|e| {
+                                format!("the backup's record of the policy written to bucket {bucket}: {e}")
+                            })?;
+                        let merged =
+                            three_way::policy(policy.as_ref(), written.as_ref(), current.as_ref());
                         step.conflicts = merged.conflicts;
                         step.kept = merged.kept;
                         merged.value
                     }
                     None => policy.clone(),
                 };
-                step.diff = json_diff(current.as_ref(), value.as_ref());
-                after.insert(key, value.clone().unwrap_or(Value::Null));
+                step.diff = json_diff(
+                    current.as_ref().map(docs::json).as_ref(),
+                    value.as_ref().map(docs::json).as_ref(),
+                );
+                policies.insert(key, value.clone());
                 step.put = Saved::BucketPolicy {
                     bucket: bucket.clone(),
                     policy: value,
@@ -158,7 +169,8 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                             .iter()
                             .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
                             .collect();
-                        let merged = three_way::queue_attributes(attributes, &written, &current);
+                        let merged = three_way::queue_attributes(attributes, &written, &current)
+                            .map_err(|e| format!("queue {queue}: {e}"))?;
                         step.conflicts = merged.conflicts;
                         step.kept = merged.kept;
                         merged.value
@@ -334,265 +346,4 @@ fn describe(item: &Saved) -> (ResourceKind, String) {
             ),
         ),
     }
-}
-
-/// Puts `item` back. `Some` says how the result falls short of the saved
-/// state where S3 cannot go back (versioning is suspended, never removed;
-/// Object Lock is never turned off).
-async fn restore_one(clients: &Clients, item: &Saved) -> Result<Option<String>, StepError> {
-    let done = |r: Result<(), StepError>| r.map(|()| None);
-    let result = match item {
-        Saved::Removed { .. } => {
-            return Ok(Some(
-                "not made again: restore does not re-create what apply removed; apply the spec that named it (the backup keeps its record)"
-                    .to_owned(),
-            ));
-        }
-        Saved::PolicyDocument {
-            policy_arn,
-            document,
-        } => {
-            let state = observe_policy(clients, policy_arn)
-                .await
-                .map_err(StepError::from)?
-                .ok_or_else(|| format!("policy {policy_arn} no longer exists"))?;
-            make_room_for_version(&clients.iam, policy_arn, &state.versions)
-                .await
-                .map_err(StepError::from)?;
-            clients
-                .iam
-                .create_policy_version()
-                .policy_arn(policy_arn)
-                .policy_document(document.to_string())
-                .set_as_default(true)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| StepError::from(classify("iam:CreatePolicyVersion", policy_arn, e)))
-        }
-        Saved::TrustPolicy { role, document } => clients
-            .iam
-            .update_assume_role_policy()
-            .role_name(role)
-            .policy_document(document.to_string())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| StepError::from(classify("iam:UpdateAssumeRolePolicy", role, e))),
-        Saved::QueueAttributes { queue, attributes } => {
-            let url = queue_url(clients, queue).await?;
-            let attributes = attributes
-                .iter()
-                .map(|(k, v)| (QueueAttributeName::from(k.as_str()), v.clone()))
-                .collect();
-            clients
-                .sqs
-                .set_queue_attributes()
-                .queue_url(url)
-                .set_attributes(Some(attributes))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| StepError::from(classify("sqs:SetQueueAttributes", queue, e)))
-        }
-        Saved::BucketPolicy {
-            bucket,
-            policy: Some(policy),
-        } => put_bucket_setting(&clients.s3, bucket, BucketPart::Policy, policy)
-            .await
-            .map_err(StepError::from),
-        Saved::BucketPolicy {
-            bucket,
-            policy: None,
-        } => clients
-            .s3
-            .delete_bucket_policy()
-            .bucket(bucket)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| StepError::from(classify("s3:DeleteBucketPolicy", bucket, e))),
-        Saved::BucketSetting {
-            bucket,
-            setting,
-            value: Some(value),
-        } => put_bucket_setting(&clients.s3, bucket, BucketPart::Setting(*setting), value)
-            .await
-            .map_err(StepError::from),
-        Saved::BucketSetting {
-            bucket,
-            setting,
-            value: None,
-        } => {
-            let s3 = &clients.s3;
-            match setting {
-                BucketSetting::PublicAccessBlock => s3
-                    .delete_public_access_block()
-                    .bucket(bucket)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| {
-                        StepError::from(classify("s3:PutBucketPublicAccessBlock", bucket, e))
-                    }),
-                BucketSetting::OwnershipControls => s3
-                    .delete_bucket_ownership_controls()
-                    .bucket(bucket)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| {
-                        StepError::from(classify("s3:PutBucketOwnershipControls", bucket, e))
-                    }),
-                BucketSetting::Encryption => s3
-                    .delete_bucket_encryption()
-                    .bucket(bucket)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| {
-                        StepError::from(classify("s3:PutEncryptionConfiguration", bucket, e))
-                    }),
-                // Versioning cannot be removed once enabled, only suspended.
-                BucketSetting::Versioning => {
-                    return put_bucket_setting(
-                        s3,
-                        bucket,
-                        BucketPart::Setting(BucketSetting::Versioning),
-                        &serde_json::json!({"Status": "Suspended"}),
-                    )
-                    .await
-                    .map(|()| {
-                        Some("versioning suspended: S3 never removes it once it was on".to_owned())
-                    })
-                    .map_err(StepError::from);
-                }
-                // S3 never turns Object Lock off: nothing to write.
-                BucketSetting::ObjectLock => {
-                    return Ok(Some(
-                        "Object Lock stays on: S3 never turns it off once it was on".to_owned(),
-                    ));
-                }
-            }
-        }
-        Saved::Notification {
-            bucket,
-            configuration,
-        } => put_notification(&clients.s3, bucket, configuration, false)
-            .await
-            .map_err(StepError::from),
-        Saved::QueueMessages { queue, messages } => resend(clients, queue, messages).await,
-        Saved::Alarm { definition } => {
-            crate::aws::resources::alarms::restore_alarm(clients, definition)
-                .await
-                .map_err(StepError::from)
-        }
-        Saved::TopicPolicy {
-            topic_arn,
-            policy: Some(policy),
-        } => crate::aws::resources::alarms::restore_topic_policy(clients, topic_arn, policy)
-            .await
-            .map_err(StepError::from),
-        Saved::TopicPolicy { policy: None, .. } => {
-            return Ok(Some(
-                "the topic had SNS's default access policy: sluice's stays (SNS cannot take a policy off)"
-                    .to_owned(),
-            ));
-        }
-        Saved::SubscriptionAttributes {
-            subscription_arn,
-            attributes,
-        } => {
-            // The scope before the filter it governs; an absent scope is not set back
-            // (SNS refuses an empty one; the empty filter that goes with it removes the filter).
-            let mut ordered: Vec<(&String, &String)> = attributes
-                .iter()
-                .filter(|(k, v)| !(k.as_str() == "FilterPolicyScope" && v.is_empty()))
-                .collect();
-            ordered.sort_by_key(|(k, _)| k.as_str() != "FilterPolicyScope");
-            for (name, value) in ordered {
-                clients
-                    .sns
-                    .set_subscription_attributes()
-                    .subscription_arn(subscription_arn)
-                    .attribute_name(name)
-                    .attribute_value(value)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        classify("sns:SetSubscriptionAttributes", subscription_arn, e).to_string()
-                    })?;
-            }
-            Ok(())
-        }
-        Saved::Rule {
-            name,
-            event_pattern,
-            state,
-            description,
-        } => clients
-            .events
-            .put_rule()
-            .name(name)
-            .event_pattern(event_pattern.to_string())
-            .state(aws_sdk_eventbridge::types::RuleState::from(state.as_str()))
-            .description(description)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| StepError::from(classify("events:PutRule", name, e))),
-    };
-    done(result)
-}
-
-/// The URL of the queue called `queue`, which must exist.
-async fn queue_url(clients: &Clients, queue: &str) -> Result<String, StepError> {
-    clients
-        .queue_url(queue)
-        .await?
-        .ok_or_else(|| format!("queue {queue} does not exist (sqs:GetQueueUrl)").into())
-}
-
-/// Sends saved messages to the queue called `queue` again (bodies and
-/// message attributes; SQS gives them new ids).
-async fn resend(clients: &Clients, queue: &str, messages: &[Value]) -> Result<(), StepError> {
-    use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
-    let url = queue_url(clients, queue).await?;
-    for chunk in messages.chunks(10) {
-        let mut entries = Vec::new();
-        for (i, message) in chunk.iter().enumerate() {
-            let body = message["Body"].as_str().unwrap_or_default();
-            let mut entry = SendMessageBatchRequestEntry::builder()
-                .id(i.to_string())
-                .message_body(body);
-            if let Some(attributes) = message["MessageAttributes"].as_object() {
-                for (name, value) in attributes {
-                    let built = MessageAttributeValue::builder()
-                        .data_type(value["DataType"].as_str().unwrap_or("String"))
-                        .set_string_value(value["StringValue"].as_str().map(str::to_owned))
-                        .build()
-                        .map_err(|e| StepError::from(e.to_string()))?;
-                    entry = entry.message_attributes(name, built);
-                }
-            }
-            entries.push(entry.build().map_err(|e| StepError::from(e.to_string()))?);
-        }
-        let out = clients
-            .sqs
-            .send_message_batch()
-            .queue_url(&url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .map_err(|e| StepError::from(classify("sqs:SendMessage", queue, e)))?;
-        if let Some(failed) = out.failed().first() {
-            return Err(format!(
-                "sqs:SendMessage on {queue} refused a message: {} ({})",
-                failed.message().unwrap_or_default(),
-                failed.code()
-            )
-            .into());
-        }
-    }
-    Ok(())
 }
