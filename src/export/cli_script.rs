@@ -24,7 +24,7 @@ use shell::{
     STEP_ACCESS_KEY, STEP_ALARM_TOPIC, STEP_BUCKET_CREATE, STEP_BUCKET_POLICY,
     STEP_BUCKET_SETTINGS, STEP_DLQ, STEP_EVENTBRIDGE_SETTING, STEP_NOTIFICATION, STEP_POLICY,
     STEP_QUEUE_ADOPT, STEP_QUEUE_CREATE, STEP_QUEUE_NO_REDRIVE, STEP_RETIRE_ALARM_TOPIC,
-    STEP_RETIRE_ALARMS, STEP_RETIRE_DIRECT, STEP_RETIRE_ROLE, STEP_RETIRE_RULE,
+    STEP_RETIRE_ALARMS, STEP_RETIRE_DIRECT, STEP_RETIRE_DLQ, STEP_RETIRE_ROLE, STEP_RETIRE_RULE,
     STEP_RETIRE_SUBSCRIPTION, STEP_RETIRE_USER, STEP_ROLE, STEP_RULE, STEP_SUBSCRIPTION, STEP_USER,
 };
 
@@ -253,9 +253,9 @@ fn step(out: &mut String, kind: ResourceKind, s: &Spec) {
 
 /// The steps that take out what the stack made of `kind` and the spec no
 /// longer has, after a backup, as `sluice apply` does; one without the
-/// stack's tag is left alone. A renamed queue, policy, role or user, and a
-/// dead-letter queue turned off, are not looked for (apply finds those by
-/// the stack's name and its record of what it made).
+/// stack's tag is left alone. A renamed queue, policy, role or user is not
+/// looked for (apply finds those by the stack's name and its record of what
+/// it made).
 fn retire(out: &mut String, kind: ResourceKind, s: &Spec) {
     match kind {
         // Each alarm the spec does not have (all of them without alarms).
@@ -283,6 +283,11 @@ fn retire(out: &mut String, kind: ResourceKind, s: &Spec) {
         ResourceKind::User if retires_identity(kind, s) => out.push_str(STEP_RETIRE_USER),
         // The role turned off: the vendor could still assume it.
         ResourceKind::Role if retires_identity(kind, s) => out.push_str(STEP_RETIRE_ROLE),
+        // The dead-letter queue turned off (the queue's redrive policy
+        // naming it went in the queue's step).
+        ResourceKind::DeadLetterQueue if retires_dead_letter_queue(s) => {
+            out.push_str(STEP_RETIRE_DLQ);
+        }
         ResourceKind::AlarmTopic
         | ResourceKind::Rule
         | ResourceKind::Notification
@@ -328,7 +333,7 @@ fn header(spec: &Spec) -> String {
 #
 # Creates or updates, in order: the IAM permissions policy{role}{user}, the
 # bucket{bucket_mode}{queue_part}{alarms_part}.
-{retired_identities}{alarm_permissions}#
+{retired_header}{alarm_permissions}#
 # Safe to re-run: each resource is read first and only written where it
 # differs; every existing configuration it changes is first saved under
 # $SLUICE_BACKUP_DIR (default: ./sluice-backup-<UTC time>/). The bucket
@@ -392,7 +397,7 @@ ALARM_EMAIL={alarm_email}
         } else {
             ""
         },
-        retired_identities = retired_identities(spec),
+        retired_header = retired_header(spec),
         bucket_mode = if spec.bucket.create {
             " and its settings"
         } else {
@@ -493,6 +498,15 @@ fn route_part(spec: &Spec) -> String {
 
 /// Whether the script takes out the stack's role or user (`kind`): the spec
 /// does not have it, and still names it.
+/// Whether the stack's queue is the spec's and its dead-letter queue turned
+/// off: the one of the spec's name goes, if it is the stack's and empty.
+fn retires_dead_letter_queue(spec: &Spec) -> bool {
+    ResourceKind::Queue.wanted(spec)
+        && spec.queue.create
+        && !ResourceKind::DeadLetterQueue.wanted(spec)
+        && !spec.queue.dead_letter.name.is_empty()
+}
+
 fn retires_identity(kind: ResourceKind, spec: &Spec) -> bool {
     let name = match kind {
         ResourceKind::Role => &spec.role.name,
@@ -502,15 +516,22 @@ fn retires_identity(kind: ResourceKind, spec: &Spec) -> bool {
     !kind.wanted(spec) && !name.is_empty()
 }
 
-/// The header's lines on the role and user the spec does not have: the
-/// stack's, if any, go.
-fn retired_identities(spec: &Spec) -> String {
+/// The header's lines on the dead-letter queue, role and user the spec does
+/// not have: the stack's, if any, go.
+fn retired_header(spec: &Spec) -> String {
     let mut text = String::new();
     if retires_identity(ResourceKind::Role, spec) {
         let _ = writeln!(
             text,
             "# The spec has no role: the stack's IAM role {:?}, if there is one, goes.",
             spec.role.name
+        );
+    }
+    if retires_dead_letter_queue(spec) {
+        let _ = writeln!(
+            text,
+            "# The spec has no dead-letter queue: the stack's {:?}, if there is one, goes\n# when empty (one holding messages stays: `sluice apply` backs them up first).",
+            spec.queue.dead_letter.name
         );
     }
     if retires_identity(ResourceKind::User, spec) {

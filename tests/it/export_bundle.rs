@@ -1888,11 +1888,11 @@ fn clean_and_gone(moto: &Moto, dir: &Path, off: &Path, bundle: &Path, step: &str
 }
 
 /// The dead-letter queue the spec turned off: setup.sh takes the redrive
-/// policy that names it off the stack's queue (backed up first), as apply
-/// does, and `sluice plan` then has only the dead-letter queue itself to
-/// retire (setup.sh does not delete queues the spec no longer has).
+/// policy that names it off the stack's queue and deletes the queue (each
+/// backed up first), as apply does, and `sluice plan` then finds nothing to
+/// do. A dead-letter queue holding messages is left, saying why.
 #[test]
-fn setup_script_takes_off_the_redrive_policy_of_a_dead_letter_queue_turned_off() {
+fn setup_script_retires_a_dead_letter_queue_turned_off() {
     let moto = shared();
     moto.reset();
     let dir = tempfile::tempdir().unwrap();
@@ -1905,13 +1905,36 @@ fn setup_script_takes_off_the_redrive_policy_of_a_dead_letter_queue_turned_off()
     ));
     let off = write_spec(dir, |s| s["queue"]["dead_letter"]["enabled"] = json!(false));
     let bundle = export(dir, &off, "bundle-off");
-    let backups = dir.join("backups-off");
-    let log = ok(setup_sh(&moto, &bundle, &backups));
+    let script = fs::read_to_string(bundle.join("setup.sh")).unwrap();
     assert!(
-        log.contains("redrive policy removed (the spec has no dead-letter queue)"),
-        "{log}"
+        script
+            .contains("# The spec has no dead-letter queue: the stack's \"acme-ingest-queue-dlq\""),
+        "the header says what goes"
     );
-    let saved = backed_up(&backups, "queue-redrive-policy.json");
+
+    // Holding a message, it stays; the redrive policy goes all the same.
+    let dlq_url = common::queue_url(&moto, "acme-ingest-queue-dlq");
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "send-message",
+            "--queue-url",
+            &dlq_url,
+            "--message-body",
+            "failed",
+        ],
+    );
+    let held = ok(setup_sh(&moto, &bundle, &dir.join("backups-held")));
+    assert!(
+        held.contains("redrive policy removed (the spec has no dead-letter queue)"),
+        "{held}"
+    );
+    assert!(
+        held.contains("holds 1 message(s): left as it is (sluice apply backs its messages up"),
+        "{held}"
+    );
+    let saved = backed_up(&dir.join("backups-held"), "queue-redrive-policy.json");
     assert!(
         saved["RedrivePolicy"]
             .as_str()
@@ -1936,6 +1959,49 @@ fn setup_script_takes_off_the_redrive_policy_of_a_dead_letter_queue_turned_off()
         said.contains("- delete queue acme-ingest-queue-dlq"),
         "{said}"
     );
+
+    // Empty: a dry run says what it would do and does nothing; then it goes.
+    aws_cli(&moto, &["sqs", "purge-queue", "--queue-url", &dlq_url]);
+    let queues = || aws_cli(&moto, &["sqs", "list-queues"])["QueueUrls"].to_string();
+    let dry = run(moto
+        .command("bash")
+        .arg(bundle.join("setup.sh"))
+        .arg("--dry-run")
+        .current_dir(&bundle)
+        .env("SLUICE_BACKUP_DIR", dir.join("backups-dry")));
+    let said = common::said(&dry);
+    assert_eq!(dry.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("would delete it (empty; the spec no longer has it)"),
+        "{said}"
+    );
+    assert!(queues().contains("acme-ingest-queue-dlq"), "{}", queues());
+    let backups = dir.join("backups-off");
+    let log = ok(setup_sh(&moto, &bundle, &backups));
+    assert!(
+        log.contains("deleted (empty; the spec no longer has it)"),
+        "{log}"
+    );
+    let kept = backed_up(&backups, "dead-letter-queue-attributes.json");
+    assert!(
+        kept["QueueArn"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(":acme-ingest-queue-dlq")),
+        "{kept}"
+    );
+    assert!(!queues().contains("acme-ingest-queue-dlq"), "{}", queues());
+    let planned = run(&mut common::sluice(
+        &moto,
+        dir,
+        &["plan", "--config", off.to_str().unwrap()],
+    ));
+    assert_eq!(planned.status.code(), Some(0), "{}", common::said(&planned));
     let again = ok(setup_sh(&moto, &bundle, &dir.join("backups-again")));
     assert!(!again.contains("redrive policy removed"), "{again}");
+    assert!(
+        again.contains(
+            "SQS dead-letter queue acme-ingest-queue-dlq, which the spec no longer has\n    none"
+        ),
+        "{again}"
+    );
 }

@@ -802,6 +802,35 @@ if [ -n "${QUEUE_URL:-}" ] && probe "$WORK/redrive.json" aws_ sqs get-queue-attr
 fi
 "#;
 
+/// The dead-letter queue the spec turned off, when it is the stack's (its
+/// tag) and empty: its attributes backed up, then deleted, as `sluice apply`
+/// retires it. One holding messages is left, saying so: apply backs the
+/// messages up before it deletes the queue, which a script cannot do
+/// safely (a message read is in flight, and its receive count spent).
+pub(super) const STEP_RETIRE_DLQ: &str = r#"
+step "SQS dead-letter queue $DLQ_NAME, which the spec no longer has"
+if aws_ sqs get-queue-url --queue-name "$DLQ_NAME" >"$WORK/old-dlq.json" 2>"$WORK/stderr"; then
+  OLD_DLQ_URL=$(jq -r .QueueUrl "$WORK/old-dlq.json")
+  owner=$(aws_ sqs list-queue-tags --queue-url "$OLD_DLQ_URL" | jq -r '.Tags["sluice:stack"] // empty')
+  if [ "$owner" = "$STACK_NAME" ]; then
+    aws_ sqs get-queue-attributes --queue-url "$OLD_DLQ_URL" --attribute-names All >"$WORK/old-dlq-attributes.json"
+    held=$(jq -r '.Attributes | [.ApproximateNumberOfMessages, .ApproximateNumberOfMessagesNotVisible,
+      .ApproximateNumberOfMessagesDelayed] | map(tonumber? // 0) | add' "$WORK/old-dlq-attributes.json")
+    if [ "$held" -gt 0 ]; then
+      say "holds $held message(s): left as it is (sluice apply backs its messages up before deleting it; or read them, then delete it)"
+    else
+      jq '.Attributes' "$WORK/old-dlq-attributes.json" | backup dead-letter-queue-attributes.json
+      write_ sqs delete-queue --queue-url "$OLD_DLQ_URL"
+      did "deleted (empty; the spec no longer has it)" "delete it (empty; the spec no longer has it)"
+    fi
+  else
+    say "not this stack's: left as it is"
+  fi
+else
+  unread "" sqs:GetQueueUrl "a dead-letter queue this stack made"
+fi
+"#;
+
 pub(super) const STEP_QUEUE_ADOPT: &str = r#"
 step "SQS queue $QUEUE_NAME (adopted: only its access policy is managed)"
 probe "$WORK/queue-url.json" aws_ sqs get-queue-url --queue-name "$QUEUE_NAME" \
