@@ -331,6 +331,20 @@ fn backed_up(backups: &Path, name: &str) -> Value {
     serde_json::from_str(&fs::read_to_string(backups.join(name)).unwrap()).unwrap()
 }
 
+/// Runs the bundle's setup.sh with `--dry-run` against moto: what it says,
+/// after checking it exits 2 (changes it would make).
+fn setup_sh_dry_run(moto: &Moto, bundle: &Path, backups: &Path) -> String {
+    let dry = run(moto
+        .command("bash")
+        .arg(bundle.join("setup.sh"))
+        .arg("--dry-run")
+        .current_dir(bundle)
+        .env("SLUICE_BACKUP_DIR", backups));
+    let said = common::said(&dry);
+    assert_eq!(dry.status.code(), Some(2), "{said}");
+    said
+}
+
 /// Runs the bundle's setup.sh against moto.
 fn setup_sh(moto: &Moto, bundle: &Path, backups: &Path) -> Output {
     run(moto
@@ -906,14 +920,7 @@ fn setup_script_help_and_dry_run_change_nothing() {
     });
     let bundle2 = export(dir.path(), &spec, "bundle2");
     let before = moto.state();
-    let dry = run(moto
-        .command("bash")
-        .arg(bundle2.join("setup.sh"))
-        .arg("--dry-run")
-        .current_dir(&bundle2)
-        .env("SLUICE_BACKUP_DIR", dir.path().join("backups-2")));
-    let said = common::said(&dry);
-    assert_eq!(dry.status.code(), Some(2), "{said}");
+    let said = setup_sh_dry_run(&moto, &bundle2, &dir.path().join("backups-2"));
     for line in [
         "would back up the previous permissions-policy.json",
         "would update it (a new default version)",
@@ -1715,14 +1722,7 @@ fn setup_script_deletes_the_user_the_spec_turned_off() {
     let off = write_spec(dir, |s| s["user"]["enabled"] = json!(false));
     let bundle = export(dir, &off, "bundle-off");
     let step = "==> IAM user acme-ingest-user, which the spec no longer has\n";
-    let dry = run(moto
-        .command("bash")
-        .arg(bundle.join("setup.sh"))
-        .arg("--dry-run")
-        .current_dir(&bundle)
-        .env("SLUICE_BACKUP_DIR", dir.join("backups-dry")));
-    let said = common::said(&dry);
-    assert_eq!(dry.status.code(), Some(2), "{said}");
+    let said = setup_sh_dry_run(&moto, &bundle, &dir.join("backups-dry"));
     assert!(
         said.contains(&format!(
             "{step}    would back up the previous user-acme-ingest-user.json"
@@ -1963,14 +1963,7 @@ fn setup_script_retires_a_dead_letter_queue_turned_off() {
     // Empty: a dry run says what it would do and does nothing; then it goes.
     aws_cli(&moto, &["sqs", "purge-queue", "--queue-url", &dlq_url]);
     let queues = || aws_cli(&moto, &["sqs", "list-queues"])["QueueUrls"].to_string();
-    let dry = run(moto
-        .command("bash")
-        .arg(bundle.join("setup.sh"))
-        .arg("--dry-run")
-        .current_dir(&bundle)
-        .env("SLUICE_BACKUP_DIR", dir.join("backups-dry")));
-    let said = common::said(&dry);
-    assert_eq!(dry.status.code(), Some(2), "{said}");
+    let said = setup_sh_dry_run(&moto, &bundle, &dir.join("backups-dry"));
     assert!(
         said.contains("would delete it (empty; the spec no longer has it)"),
         "{said}"
