@@ -170,6 +170,15 @@ pub(super) async fn destroy(global: &GlobalOpts, args: &DestroyArgs) -> Result<E
     })
 }
 
+/// An error's words, and how to renew the credentials when the session ended.
+fn with_renewal(error: &crate::aws::progress::StepError, words: String) -> String {
+    if error.kind == Some(crate::aws::ErrorKind::Credentials) {
+        format!("{words}\nRenew the credentials (AWS SSO: aws sso login) and run restore again.")
+    } else {
+        words
+    }
+}
+
 pub(super) async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<ExitCode> {
     let (manifest, items) = crate::aws::backup::read(&args.backup)?;
     eprintln!(
@@ -184,7 +193,10 @@ pub(super) async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<E
     // What is there now, and what restore would write over it.
     let (_, steps) = crate::aws::restore::plan(&clients, &args.backup)
         .await
-        .map_err(anyhow::Error::msg)?;
+        .map_err(|e| {
+            let words = format!("reading what restore would write over: {e}");
+            anyhow::anyhow!("{}", with_renewal(&e, words))
+        })?;
     // The diff a person confirms; under --output json it goes to stderr.
     let json = args.output.json();
     let color = if json {
@@ -238,15 +250,7 @@ pub(super) async fn restore(global: &GlobalOpts, args: &RestoreArgs) -> Result<E
         crate::aws::restore::restore(&clients, &steps, reporter).await
     })
     .await;
-    let done = result.map_err(|e| {
-        if e.error.kind == Some(crate::aws::ErrorKind::Credentials) {
-            anyhow::anyhow!(
-                "{e}\nRenew the credentials (AWS SSO: aws sso login) and run restore again."
-            )
-        } else {
-            anyhow::anyhow!("{e}")
-        }
-    })?;
+    let done = result.map_err(|e| anyhow::anyhow!("{}", with_renewal(&e.error, e.to_string())))?;
     if args.output.json() {
         print_json(&serde_json::json!({
             "restored": done.iter().map(ToString::to_string).collect::<Vec<_>>(),

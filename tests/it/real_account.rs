@@ -998,9 +998,10 @@ fn a_subscription_listing_that_fails_is_a_plan_note() {
     assert!(server.injected()["throttled"].as_u64().unwrap_or(0) >= 1);
 }
 
-/// A restore that AWS stops half-way (iam:UpdateAssumeRolePolicy denied) names
-/// the item it stopped at, AWS's refusal with the permission, and what it
-/// put back before it; once allowed, the same restore finishes.
+/// A restore whose read of what is there now is refused writes nothing and
+/// names the read; one that AWS stops half-way (iam:UpdateAssumeRolePolicy
+/// denied) names the item it stopped at, AWS's refusal with the permission,
+/// and what it put back before it; once allowed, the same restore finishes.
 #[test]
 fn a_restore_stopped_by_a_denied_call_names_the_item_and_what_went_back_before_it() {
     let server = common::ministack();
@@ -1022,6 +1023,21 @@ fn a_restore_stopped_by_a_denied_call_names_the_item_and_what_went_back_before_i
     assert!(out.status.success(), "{}", said(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let backup = report["backup_dir"].as_str().unwrap().to_owned();
+
+    // A read of what is there now refused: nothing is written, and the
+    // words say which read and what permission it needs.
+    server.faults(json!({"deny": [{"action": "sqs:GetQueueAttributes"}]}));
+    let unread = sluice_run(&server, dir, &["restore", "--backup", &backup, "--yes"]);
+    let text = said(&unread);
+    assert_eq!(unread.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("reading what restore would write over: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("the caller needs permission for sqs:GetQueueAttributes"),
+        "{text}"
+    );
 
     server.faults(json!({"deny": [{"action": "iam:UpdateAssumeRolePolicy"}]}));
     let stopped = sluice_run(&server, dir, &["restore", "--backup", &backup, "--yes"]);

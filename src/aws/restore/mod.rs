@@ -63,8 +63,8 @@ pub struct Step {
 
 /// Reads what is there now for each item of the backup at `dir` (newest
 /// change first) and works out what restore would write.
-pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>), String> {
-    let (manifest, entries) = read_entries(dir).map_err(|e| e.to_string())?;
+pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>), StepError> {
+    let (manifest, entries) = read_entries(dir).map_err(|e| StepError::from(e.to_string()))?;
     // What an earlier step (a newer change) leaves, for the next one on the same thing.
     let mut after: BTreeMap<String, Value> = BTreeMap::new();
     let mut notifications: BTreeMap<String, NotificationConfiguration> = BTreeMap::new();
@@ -90,7 +90,7 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                     Some(v) => v.clone(),
                     None => read_notification(&clients.s3, bucket)
                         .await
-                        .map_err(|e| e.to_string())?,
+                        .map_err(StepError::from)?,
                 };
                 let value = match &entry.written {
                     Some(written) => {
@@ -117,7 +117,7 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                     Some(known) => known.clone(),
                     None => read_bucket_policy(&clients.s3, bucket)
                         .await
-                        .map_err(|e| e.to_string())?,
+                        .map_err(StepError::from)?,
                 };
                 let value = match &entry.written {
                     Some(written) => {
@@ -214,11 +214,9 @@ async fn read_queue_text(
     clients: &Clients,
     queue: &str,
     keys: &[String],
-) -> Result<BTreeMap<String, String>, String> {
-    let url = queue_url(clients, queue).await.map_err(|e| e.message)?;
-    let got = super::observe::read_queue_text(&clients.sqs, queue, &url, keys)
-        .await
-        .map_err(|e| e.to_string())?;
+) -> Result<BTreeMap<String, String>, StepError> {
+    let url = queue_url(clients, queue).await?;
+    let got = super::observe::read_queue_text(&clients.sqs, queue, &url, keys).await?;
     Ok(keys
         .iter()
         .map(|k| (k.clone(), got.get(k).cloned().unwrap_or_default()))
