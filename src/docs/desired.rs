@@ -215,14 +215,16 @@ impl ResourceKind {
                 Some(attrs) => one(
                     &spec.queue.dead_letter.name,
                     true,
-                    Document::Queue(QueueAttributes::expanded(object(attrs))),
+                    Document::Queue(QueueAttributes::from_json_texts(&object(attrs))),
                 ),
                 None => Vec::new(),
             },
             ResourceKind::Queue => one(
                 &spec.queue.name,
                 spec.queue.create,
-                Document::Queue(QueueAttributes::expanded(object(queue_attributes(spec)))),
+                Document::Queue(QueueAttributes::from_json_texts(&object(queue_attributes(
+                    spec,
+                )))),
             ),
             ResourceKind::Notification => match spec.delivery() {
                 Some(Delivery::Direct) => one(

@@ -25,8 +25,9 @@ pub use alarms::{
 };
 pub use desired::{Desired, ResourceKind, desired_state, skipped_because};
 pub use document::{
-    AlarmTopicDocument, BucketDocument, Document, OrphanDocument, QueueAttributes, RoleDocument,
-    RuleDocument, RuleTarget, SubscriptionDocument, UserDocument, json,
+    AlarmTopicDocument, BucketDocument, Document, OrphanDocument, QueueAttribute, QueueAttributes,
+    RedrivePolicy, RoleDocument, RuleDocument, RuleTarget, SubscriptionDocument, UserDocument,
+    json,
 };
 pub use iam::{
     TRUST_POLICY_MAX, TRUST_POLICY_QUOTA, federated_user_name, federation_session_policy,

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::Arns;
+use super::document::QueueAttribute;
 use super::policy::{Policy, PolicyError, Principal, Statement, and, condition};
 use crate::spec::{Delivery, QueueEncryption, Spec};
 
@@ -60,18 +61,27 @@ pub fn queue_policy(spec: &Spec) -> Policy {
 }
 
 /// An adopted queue's access policy with our statement merged into it:
-/// `existing` is its `Policy` attribute as read (parsed; none or empty when
-/// the queue has no policy).
-pub fn merged_queue_policy(existing: Option<&Value>, spec: &Spec) -> Result<Value, PolicyError> {
+/// `existing` is its `Policy` attribute as read (none or empty when the
+/// queue has no policy); one that is not a policy is refused, not replaced.
+pub fn merged_queue_policy(
+    existing: Option<&QueueAttribute>,
+    spec: &Spec,
+) -> Result<QueueAttribute, PolicyError> {
     let existing = match existing {
         None => None,
-        Some(Value::String(empty)) if empty.trim().is_empty() => None,
-        Some(policy) => Some(Policy::from_json(policy)?),
+        Some(QueueAttribute::Policy(policy)) => Some((**policy).clone()),
+        // Read as text: empty, or not a policy (the parse says why).
+        Some(other) => {
+            let text = other.to_text();
+            if text.trim().is_empty() {
+                None
+            } else {
+                Some(Policy::parse(&text)?)
+            }
+        }
     };
-    Ok(super::json(&Policy::merge(
-        existing.as_ref(),
-        &queue_policy(spec),
-    )))
+    let merged = Policy::merge(existing.as_ref(), &queue_policy(spec));
+    Ok(QueueAttribute::Policy(Box::new(merged)))
 }
 
 /// The statement of a queue's policy that lets the SNS topic `topic_arn`,

@@ -178,11 +178,8 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                     None => attributes.clone(),
                 };
                 let shown = |m: &BTreeMap<String, String>| {
-                    docs::json(&QueueAttributes::expanded(
-                        m.iter()
-                            .filter(|(k, _)| attributes.contains_key(*k))
-                            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                            .collect(),
+                    docs::json(&QueueAttributes::read(
+                        m.iter().filter(|(k, _)| attributes.contains_key(*k)),
                     ))
                 };
                 step.diff = json_diff(Some(&shown(&current)), Some(&shown(&value)));

@@ -4,15 +4,15 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use serde_json::{Map, Value};
+use indexmap::IndexMap;
 
-use crate::aws::apply::run::{Run, StepResult, json_string, refused, unchanged};
+use crate::aws::apply::run::{Run, StepResult, refused, unchanged};
 use crate::aws::backup::Saved;
 use crate::aws::error::{AwsError, classify};
 use crate::aws::observe::read_queue_attributes;
 use crate::aws::plan::{PlanAction, PlanItem};
 use crate::aws::progress::{StepError, StepId, StepOutcome};
-use crate::docs::{self, Document, ResourceKind};
+use crate::docs::{self, Document, QueueAttribute, ResourceKind};
 
 impl Run<'_> {
     pub(in crate::aws) async fn queue(&mut self, item: &PlanItem) -> StepResult {
@@ -20,11 +20,11 @@ impl Run<'_> {
         let sqs = self.clients.sqs.clone();
         let attributes = |document: &Option<Document>| match document {
             Some(Document::Queue(attributes)) => attributes.0.clone(),
-            _ => Map::new(),
+            _ => IndexMap::new(),
         };
         let after = attributes(&item.after);
         let as_attributes = |keys: &mut dyn Iterator<Item = &String>| -> std::collections::HashMap<QueueAttributeName, String> {
-            keys.filter_map(|k| after.get(k).map(|v| (QueueAttributeName::from(k.as_str()), json_string(v))))
+            keys.filter_map(|k| after.get(k).map(|v| (QueueAttributeName::from(k.as_str()), v.to_text())))
                 .collect()
         };
         let is_queue = item.resource == ResourceKind::Queue;
@@ -83,7 +83,7 @@ impl Run<'_> {
                 // Read again now: the queue's owners may have changed it
                 // since the plan. An adopted queue's access policy is theirs
                 // with our statement in it: merged into what it is now.
-                let now = read_queue_attributes(&sqs, &name, &url, &changed).await?;
+                let now = read_queue_attributes(&sqs, &name, &url, &changed).await?.0;
                 let mut wanted = after.clone();
                 let mut since = None;
                 if item.action == PlanAction::Adopt && wanted.contains_key("Policy") {
@@ -110,7 +110,12 @@ impl Run<'_> {
                 }
                 let prior: BTreeMap<String, String> = changed
                     .iter()
-                    .map(|k| (k.clone(), now.get(k).map(json_string).unwrap_or_default()))
+                    .map(|k| {
+                        (
+                            k.clone(),
+                            now.get(k).map(QueueAttribute::to_text).unwrap_or_default(),
+                        )
+                    })
                     .collect();
                 self.save(Saved::QueueAttributes {
                     queue: name.clone(),
@@ -121,7 +126,7 @@ impl Run<'_> {
                     .filter_map(|k| {
                         wanted
                             .get(k)
-                            .map(|v| (QueueAttributeName::from(k.as_str()), json_string(v)))
+                            .map(|v| (QueueAttributeName::from(k.as_str()), v.to_text()))
                     })
                     .collect();
                 self.with_propagation(
@@ -143,12 +148,10 @@ impl Run<'_> {
                 )
                 .await
                 .map_err(sqs_lag_advice)?;
-                let written = read_queue_attributes(&sqs, &name, &url, &changed).await?;
-                let as_text: Map<String, Value> = written
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(json_string(v))))
-                    .collect();
-                self.saved_written(&Value::Object(as_text))?;
+                let written = read_queue_attributes(&sqs, &name, &url, &changed).await?.0;
+                let as_text: BTreeMap<&String, String> =
+                    written.iter().map(|(k, v)| (k, v.to_text())).collect();
+                self.saved_written(&as_text)?;
                 if changed.iter().any(|k| k == "Policy")
                     && written.get("Policy") != wanted.get("Policy")
                 {

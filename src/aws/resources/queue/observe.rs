@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use serde_json::{Map, Value};
 
 use crate::aws::client::Clients;
 use crate::aws::error::{AwsError, classify};
 
 use crate::aws::observe::Observed;
+use crate::docs::QueueAttributes;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueState {
@@ -84,20 +84,17 @@ pub async fn read_queue_text(
         .collect())
 }
 
-/// Some of a queue's attributes as they are now, the JSON ones (Policy,
-/// RedrivePolicy, …) parsed as the plan shows them.
+/// Some of a queue's attributes as they are now, each read as its kind
+/// (the access and redrive policies as policies), as the plan has them.
 pub async fn read_queue_attributes(
     sqs: &aws_sdk_sqs::Client,
     name: &str,
     url: &str,
     keys: &[String],
-) -> Result<Map<String, Value>, AwsError> {
-    let raw: Map<String, Value> = read_queue_text(sqs, name, url, keys)
-        .await?
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
-    Ok(crate::docs::QueueAttributes::expanded(raw).0)
+) -> Result<QueueAttributes, AwsError> {
+    Ok(QueueAttributes::read(
+        read_queue_text(sqs, name, url, keys).await?,
+    ))
 }
 
 /// One attribute of the queue at `url` as SQS has it (`None` when SQS

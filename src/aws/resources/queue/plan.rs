@@ -1,10 +1,8 @@
 //! Planning the queue and the dead-letter queue.
 
-use serde_json::Value;
-
 use crate::aws::AwsError;
 use crate::aws::ownership::{Owner, owner};
-use crate::docs::{Document, QueueAttributes, ResourceKind, merged_queue_policy};
+use crate::docs::{Document, QueueAttribute, QueueAttributes, ResourceKind, merged_queue_policy};
 
 use crate::aws::plan::{
     PlanAction, PlanError, PlanItem, Planner, Remedy, Wanted, changed, not_the_stacks,
@@ -34,19 +32,14 @@ impl<'a> Planner<'a> {
                 w.item(PlanAction::Refused, None, None)
             }
             (Some(q), create) => {
-                let current = QueueAttributes::expanded(
-                    q.attributes
-                        .iter()
-                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                        .collect(),
-                );
+                let current = QueueAttributes::read(&q.attributes);
                 let mut wanted = match after {
                     Document::Queue(attributes) => attributes.clone(),
                     _ => QueueAttributes::default(),
                 };
                 if !create {
                     // Adopted: our statement is merged into the queue's own policy.
-                    match merged_queue_policy(current.0.get("Policy"), spec) {
+                    match merged_queue_policy(current.get("Policy"), spec) {
                         Ok(merged) => {
                             wanted.0.insert("Policy".into(), merged);
                         }
@@ -73,7 +66,7 @@ impl<'a> Planner<'a> {
                 {
                     wanted
                         .0
-                        .insert("RedrivePolicy".into(), Value::String(String::new()));
+                        .insert("RedrivePolicy".into(), QueueAttribute::Text(String::new()));
                 }
                 // What is now of the attributes the spec sets.
                 let before = QueueAttributes(
