@@ -10,15 +10,15 @@
 //! like the events it matches), and a subscription's attributes (SNS's
 //! strings, a filter policy among them, in the same filter language).
 
-use indexmap::IndexMap;
+use serde::Serialize;
 use serde::ser::SerializeMap;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::alarms::MetricAlarm;
 use super::notification::NotificationConfiguration;
 use super::policy::Policy;
 use super::s3::{BucketPart, PartValue};
+use super::sqs::QueueAttributes;
 
 /// One resource's document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -121,102 +121,6 @@ impl Serialize for BucketDocument {
     }
 }
 
-/// A queue's attributes, by SQS's attribute names, in the order given.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(transparent)]
-pub struct QueueAttributes(pub IndexMap<String, QueueAttribute>);
-
-/// One queue attribute: SQS's string, or, for the JSON-valued ones, what it
-/// says: the access policy (`Policy`) and the redrive policy
-/// (`RedrivePolicy`), so a plan compares and shows their structure. A value
-/// that does not read as its kind stays the string it is.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum QueueAttribute {
-    Policy(Box<Policy>),
-    Redrive(RedrivePolicy),
-    Text(String),
-}
-
-/// A queue's redrive policy: where its failed messages go, and after how
-/// many receives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RedrivePolicy {
-    pub dead_letter_target_arn: String,
-    /// SQS reports it as a number; some writers give it as a string.
-    #[serde(deserialize_with = "count")]
-    pub max_receive_count: u32,
-}
-
-fn count<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
-    use serde::de::Error;
-    match Value::deserialize(deserializer)? {
-        Value::Number(n) => n
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| D::Error::custom(format!("maxReceiveCount {n} is not a count"))),
-        Value::String(text) => text
-            .parse()
-            .map_err(|_| D::Error::custom(format!("maxReceiveCount {text:?} is not a count"))),
-        other => Err(D::Error::custom(format!(
-            "maxReceiveCount {other} is not a count"
-        ))),
-    }
-}
-
-impl QueueAttribute {
-    /// The attribute `name` from SQS's text.
-    pub fn read(name: &str, text: &str) -> QueueAttribute {
-        let parsed = match name {
-            "Policy" => Policy::parse(text)
-                .ok()
-                .map(|policy| QueueAttribute::Policy(Box::new(policy))),
-            "RedrivePolicy" => serde_json::from_str(text).ok().map(QueueAttribute::Redrive),
-            _ => None,
-        };
-        parsed.unwrap_or_else(|| QueueAttribute::Text(text.to_owned()))
-    }
-
-    /// The text SQS takes: a policy as compact JSON.
-    pub fn to_text(&self) -> String {
-        match self {
-            QueueAttribute::Policy(policy) => policy.to_string(),
-            QueueAttribute::Redrive(redrive) => json(redrive).to_string(),
-            QueueAttribute::Text(text) => text.clone(),
-        }
-    }
-}
-
-impl QueueAttributes {
-    /// A queue's attributes from SQS's text, each read as its kind.
-    pub fn read<K: Into<String>, V: AsRef<str>>(raw: impl IntoIterator<Item = (K, V)>) -> Self {
-        QueueAttributes(
-            raw.into_iter()
-                .map(|(k, v)| {
-                    let name = k.into();
-                    let value = QueueAttribute::read(&name, v.as_ref());
-                    (name, value)
-                })
-                .collect(),
-        )
-    }
-
-    /// The attributes as a JSON object of SQS's texts (a generator's form).
-    pub fn from_json_texts(raw: &Map<String, Value>) -> Self {
-        QueueAttributes::read(raw.iter().map(|(k, v)| {
-            (
-                k.clone(),
-                v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-            )
-        }))
-    }
-
-    pub fn get(&self, name: &str) -> Option<&QueueAttribute> {
-        self.0.get(name)
-    }
-}
-
 /// The queue's subscription to a topic, in the shape
 /// `aws sns get-subscription-attributes` reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -298,42 +202,6 @@ mod tests {
         assert_eq!(
             text,
             r#"{"VersioningConfiguration":{"Status":"Suspended"},"Policy":{"Version":"2012-10-17","Statement":[]}}"#
-        );
-    }
-
-    #[test]
-    fn queue_attributes_parse_their_json_valued_ones_only() {
-        let attrs = QueueAttributes::read([
-            ("Policy", r#"{"Version":"2012-10-17","Statement":[]}"#),
-            ("VisibilityTimeout", "30"),
-            ("RedrivePolicy", "not json"),
-        ]);
-        assert_eq!(
-            json(&attrs),
-            json!({
-                "Policy": {"Version": "2012-10-17", "Statement": []},
-                "VisibilityTimeout": "30",
-                "RedrivePolicy": "not json"
-            })
-        );
-        // A redrive policy reads the same whether its count is a number or a string.
-        let arn = "arn:aws:sqs:us-west-2:1:q-dlq";
-        let number = QueueAttribute::read(
-            "RedrivePolicy",
-            &format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":5}}"#),
-        );
-        let text = QueueAttribute::read(
-            "RedrivePolicy",
-            &format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":"5"}}"#),
-        );
-        assert_eq!(number, text);
-        assert_eq!(
-            text.to_text(),
-            format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":5}}"#)
-        );
-        assert_eq!(
-            attrs.get("Policy").unwrap().to_text(),
-            r#"{"Version":"2012-10-17","Statement":[]}"#
         );
     }
 

@@ -25,9 +25,8 @@ pub use alarms::{
 };
 pub use desired::{Desired, ResourceKind, desired_state, skipped_because};
 pub use document::{
-    AlarmTopicDocument, BucketDocument, Document, OrphanDocument, QueueAttribute, QueueAttributes,
-    RedrivePolicy, RoleDocument, RuleDocument, RuleTarget, SubscriptionDocument, UserDocument,
-    json,
+    AlarmTopicDocument, BucketDocument, Document, OrphanDocument, RoleDocument, RuleDocument,
+    RuleTarget, SubscriptionDocument, UserDocument, json,
 };
 pub use iam::{
     TRUST_POLICY_MAX, TRUST_POLICY_QUOTA, federated_user_name, federation_session_policy,
@@ -51,7 +50,8 @@ pub use s3::{
     bucket_policy, object_lock, ownership_controls, public_access_block, versioning,
 };
 pub use sqs::{
-    QUEUE_POLICY_SIDS, dlq_attributes, merged_queue_policy, queue_attributes, queue_policy,
+    QUEUE_POLICY_SIDS, QueueAttribute, QueueAttributes, RedrivePolicy, dlq_attributes,
+    merged_queue_policy, queue_attributes, queue_policy,
 };
 pub use tags::{MANAGED_BY, MANAGED_TAGS_TAG, STACK_TAG, TagChange, bucket_tags, tag_change, tags};
 
