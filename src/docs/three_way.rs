@@ -69,16 +69,18 @@ enum Part {
 
 const EVENTBRIDGE: &str = "EventBridgeConfiguration";
 
+/// A configuration's parts by key: an entry by its kind and Id, one
+/// without an Id (S3 gives every entry one; an emulator may not) by its
+/// kind and content, so the same entry has the same key in all three states.
 fn entries(config: &NotificationConfiguration) -> BTreeMap<String, Part> {
     let mut out = BTreeMap::new();
-    let mut unnamed = 0;
     for entry in &config.entries {
-        let id = entry.id.clone().unwrap_or_else(|| {
-            unnamed += 1;
-            format!("#{unnamed}")
-        });
+        let id = match &entry.id {
+            Some(id) => id.clone(),
+            None => format!("#{}", super::json(entry)),
+        };
         out.insert(
-            format!("{}/{id}", entry.target.kind()),
+            format!("{}\t{id}", entry.target.kind()),
             Part::Entry(entry.clone()),
         );
     }
@@ -88,13 +90,36 @@ fn entries(config: &NotificationConfiguration) -> BTreeMap<String, Part> {
     out
 }
 
+/// A part in words.
+fn part_words(part: &Part) -> String {
+    match part {
+        Part::Entry(Entry { id: Some(id), .. }) => format!("entry {id}"),
+        Part::Entry(entry) => format!(
+            "an entry without Id (to the {} {})",
+            entry.target.kind(),
+            entry.target.arn()
+        ),
+        Part::EventBridge => format!("entry {EVENTBRIDGE}"),
+    }
+}
+
 /// A bucket's notification configuration, merged entry by entry.
 pub fn notification(
     saved: &NotificationConfiguration,
     written: &NotificationConfiguration,
     current: &NotificationConfiguration,
 ) -> Merged<NotificationConfiguration> {
-    let merged = merge_keyed(&entries(saved), &entries(written), &entries(current));
+    let (saved, written, current) = (entries(saved), entries(written), entries(current));
+    let merged = merge_keyed(&saved, &written, &current);
+    let name = |key: &String| {
+        saved
+            .get(key)
+            .or_else(|| written.get(key))
+            .or_else(|| current.get(key))
+            .map_or_else(|| key.clone(), part_words)
+    };
+    let conflicts = merged.conflicts.iter().map(name).collect();
+    let kept = merged.kept.iter().map(name).collect();
     let mut config = NotificationConfiguration::default();
     for part in merged.value.into_values() {
         match part {
@@ -102,11 +127,10 @@ pub fn notification(
             Part::EventBridge => config.eventbridge = true,
         }
     }
-    let name = |k: &String| format!("entry {}", k.rsplit('/').next().unwrap_or(k));
     Merged {
         value: config,
-        conflicts: merged.conflicts.iter().map(name).collect(),
-        kept: merged.kept.iter().map(name).collect(),
+        conflicts,
+        kept,
     }
 }
 
@@ -249,6 +273,25 @@ mod tests {
         let saved = config(&[queue("theirs", "y/")]);
         let merged = notification(&saved, &written, &current);
         assert_eq!(merged.conflicts, ["entry theirs"]);
+    }
+
+    #[test]
+    fn entries_without_an_id_are_known_by_what_they_are() {
+        let unnamed = |prefix: &str| {
+            json!({"QueueArn": "arn:aws:sqs:us-west-2:1:other", "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}})
+        };
+        // Others added an unnamed entry after ours was written; one was there before.
+        let saved = config(&[unnamed("a/")]);
+        let written = config(&[unnamed("a/"), queue("ours", "b/")]);
+        let current = config(&[queue("ours", "b/"), unnamed("c/"), unnamed("a/")]);
+        let merged = notification(&saved, &written, &current);
+        assert_eq!(merged.value, config(&[unnamed("a/"), unnamed("c/")]));
+        assert_eq!(
+            merged.kept,
+            ["an entry without Id (to the queue arn:aws:sqs:us-west-2:1:other)"]
+        );
+        assert!(merged.conflicts.is_empty());
     }
 
     #[test]

@@ -10,14 +10,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use super::backup::{Manifest, Saved, read_entries};
+use super::backup::{BucketPart, Manifest, Saved, read_entries};
 use super::client::Clients;
 use super::observe::{read_bucket_policy, read_notification};
 use super::progress::{Reporter, StepError, StepId, StepOutcome};
 use crate::docs::QueueAttributes;
 use crate::docs::diff::{DiffLine, json_diff};
 use crate::docs::policy::Policy;
-use crate::docs::{self, NotificationConfiguration, ResourceKind, three_way};
+use crate::docs::{self, NotificationConfiguration, PartValue, ResourceKind, three_way};
 use serde_json::Value;
 
 /// Clients for the backup's region, refused unless the credentials are for
@@ -197,6 +197,21 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                     queue: queue.clone(),
                     attributes: value,
                 };
+            }
+            // Read now, before anything is written: a record that is not its
+            // part's shape stops the restore here, not half-way.
+            Saved::BucketSetting {
+                bucket,
+                setting,
+                value: Some(value),
+            } => {
+                let part = BucketPart::Setting(*setting);
+                PartValue::from_json(part, value).map_err(|e| {
+                    StepError::from(format!(
+                        "the backup's {} of bucket {bucket}: {e}",
+                        part.key()
+                    ))
+                })?;
             }
             _ => {}
         }

@@ -799,6 +799,7 @@ if [ -n "${QUEUE_URL:-}" ] && probe "$WORK/redrive.json" aws_ sqs get-queue-attr
   write_ sqs set-queue-attributes --queue-url "$QUEUE_URL" --attributes '{"RedrivePolicy":""}'
   did "redrive policy removed (the spec has no dead-letter queue)" \
     "remove its redrive policy (the spec has no dead-letter queue)"
+  REDRIVE_TAKEN_OFF=true
 fi
 "#;
 
@@ -806,13 +807,18 @@ fi
 /// tag) and empty: its attributes backed up, then deleted, as `sluice apply`
 /// retires it. One holding messages is left, saying so: apply backs the
 /// messages up before it deletes the queue, which a script cannot do
-/// safely (a message read is in flight, and its receive count spent).
+/// safely (a message read is in flight, and its receive count spent). In
+/// the run that took the queue's redrive policy off it is left for the next
+/// run: SQS's message counts are approximate and lag by up to a minute, so a
+/// message moved to it just before could read as none.
 pub(super) const STEP_RETIRE_DLQ: &str = r#"
 step "SQS dead-letter queue $DLQ_NAME, which the spec no longer has"
 if aws_ sqs get-queue-url --queue-name "$DLQ_NAME" >"$WORK/old-dlq.json" 2>"$WORK/stderr"; then
   OLD_DLQ_URL=$(jq -r .QueueUrl "$WORK/old-dlq.json")
   owner=$(aws_ sqs list-queue-tags --queue-url "$OLD_DLQ_URL" | jq -r '.Tags["sluice:stack"] // empty')
-  if [ "$owner" = "$STACK_NAME" ]; then
+  if [ "$owner" = "$STACK_NAME" ] && [ "${REDRIVE_TAKEN_OFF:-false}" = true ]; then
+    say "left until the next run: the redrive policy naming it went in this run, and SQS's message counts lag by up to a minute; run setup.sh again to delete it when empty"
+  elif [ "$owner" = "$STACK_NAME" ]; then
     aws_ sqs get-queue-attributes --queue-url "$OLD_DLQ_URL" --attribute-names All >"$WORK/old-dlq-attributes.json"
     held=$(jq -r '.Attributes | [.ApproximateNumberOfMessages, .ApproximateNumberOfMessagesNotVisible,
       .ApproximateNumberOfMessagesDelayed] | map(tonumber? // 0) | add' "$WORK/old-dlq-attributes.json")
