@@ -4,20 +4,20 @@
 
 mod put;
 
-use put::{queue_url, restore_one};
+use put::{queue_url, restore_one, saved_setting};
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use super::backup::{BucketPart, Manifest, Saved, read_entries};
+use super::backup::{Manifest, Saved, read_entries};
 use super::client::Clients;
 use super::observe::{read_bucket_policy, read_notification};
 use super::progress::{Reporter, StepError, StepId, StepOutcome};
 use crate::docs::QueueAttributes;
 use crate::docs::diff::{DiffLine, json_diff};
 use crate::docs::policy::Policy;
-use crate::docs::{self, NotificationConfiguration, PartValue, ResourceKind, three_way};
+use crate::docs::{self, NotificationConfiguration, ResourceKind, three_way};
 use serde_json::Value;
 
 /// Clients for the backup's region, refused unless the credentials are for
@@ -205,13 +205,7 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                 setting,
                 value: Some(value),
             } => {
-                let part = BucketPart::Setting(*setting);
-                PartValue::from_json(part, value).map_err(|e| {
-                    StepError::from(format!(
-                        "the backup's {} of bucket {bucket}: {e}",
-                        part.key()
-                    ))
-                })?;
+                saved_setting(bucket, *setting, value)?;
             }
             _ => {}
         }

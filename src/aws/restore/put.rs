@@ -13,6 +13,22 @@ use crate::aws::resources::bucket::apply::put_bucket_setting;
 use crate::aws::resources::iam::apply::make_room_for_version;
 use crate::docs::{PartValue, Versioning};
 
+/// A bucket setting's backup record as its part's value; one that is not
+/// its part's shape is refused, naming the bucket and the part.
+pub(super) fn saved_setting(
+    bucket: &str,
+    setting: BucketSetting,
+    value: &Value,
+) -> Result<PartValue, StepError> {
+    let part = BucketPart::Setting(setting);
+    PartValue::from_json(part, value).map_err(|e| {
+        StepError::from(format!(
+            "the backup's {} of bucket {bucket}: {e}",
+            part.key()
+        ))
+    })
+}
+
 /// Puts `item` back. `Some` says how the result falls short of the saved
 /// state where S3 cannot go back (versioning is suspended, never removed;
 /// Object Lock is never turned off).
@@ -97,9 +113,7 @@ pub(super) async fn restore_one(
             setting,
             value: Some(value),
         } => {
-            let part = BucketPart::Setting(*setting);
-            let value = PartValue::from_json(part, value)
-                .map_err(|e| format!("the backup's {} of bucket {bucket}: {e}", part.key()))?;
+            let value = saved_setting(bucket, *setting, value)?;
             put_bucket_setting(&clients.s3, bucket, &value)
                 .await
                 .map_err(StepError::from)
