@@ -529,6 +529,34 @@ def _describe_alarms_whole(params, cbor_data, is_cbor, is_json=False):
 
 cloudwatch._describe_alarms = _describe_alarms_whole
 
+# ---------------------------------------------------------------------------
+# 6. ListDeadLetterSourceQueues answers which queues use a queue as their
+#    dead-letter queue.
+#
+# Amazon SQS API Reference, ListDeadLetterSourceQueues
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ListDeadLetterSourceQueues.html):
+# "Returns a list of your queues that have the RedrivePolicy queue attribute
+# configured with a dead-letter queue." ministack does not have the action
+# (InvalidAction), so nothing could tell a dead-letter queue others use.
+# ---------------------------------------------------------------------------
+
+
+def _list_dead_letter_source_queues(data, qurl):
+    queue = sqs._get_q(data.get("QueueUrl", qurl), "sqs:ListDeadLetterSourceQueues")
+    arn = queue["attributes"].get("QueueArn", "")
+    sources = []
+    for url, other in list(sqs._queues.items()):
+        try:
+            redrive = json.loads(other.get("attributes", {}).get("RedrivePolicy") or "{}")
+        except ValueError:
+            continue
+        if isinstance(redrive, dict) and redrive.get("deadLetterTargetArn") == arn:
+            sources.append(url)
+    return {"queueUrls": sources}
+
+
+sqs._HANDLERS["ListDeadLetterSourceQueues"] = _list_dead_letter_source_queues
+
 # The fault layer, in front of every AWS request (see tests/fault_layer.py).
 fault_layer.install(app)
 

@@ -687,9 +687,18 @@ async fn destroy_keeps_same_named_resources_without_the_stack_tag() {
         serde_json::from_str(attrs["Attributes"]["Policy"].as_str().unwrap()).unwrap();
     assert_eq!(policy["Statement"], json!([theirs]));
 
-    // What was tagged went: the policy (detached from the kept role first), the DLQ, the empty bucket.
+    // The stack's dead-letter queue stays: the queue that is not the
+    // stack's sends its failed messages there.
+    assert_eq!(
+        kept_reason(&report, "dead-letter queue acme-ingest-queue-dlq"),
+        "the dead-letter queue of queue acme-ingest-queue, not this stack's: their failed messages would have nowhere to go"
+    );
+    assert!(exists(
+        &moto,
+        &["sqs", "get-queue-url", "--queue-name", DLQ]
+    ));
+    // What was tagged went: the policy (detached from the kept role first), the empty bucket.
     for label in [
-        "dead-letter queue acme-ingest-queue-dlq",
         "policy acme-ingest-policy",
         "bucket acme-ingest-source",
         "statement AllowS3ToSendMessage of the access policy of queue acme-ingest-queue",

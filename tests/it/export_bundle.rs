@@ -1971,6 +1971,30 @@ fn setup_script_retires_a_dead_letter_queue_turned_off() {
 
     // Empty: a dry run says what it would do and does nothing; then it goes.
     aws_cli(&moto, &["sqs", "purge-queue", "--queue-url", &dlq_url]);
+    // Another team's queue that sends its failed messages there keeps it.
+    let dlq_arn = common::queue_attributes(&moto, "acme-ingest-queue-dlq")["QueueArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let redrive = json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}).to_string();
+    aws_cli(
+        &moto,
+        &[
+            "sqs",
+            "create-queue",
+            "--queue-name",
+            "team-queue",
+            "--attributes",
+            &json!({ "RedrivePolicy": redrive }).to_string(),
+        ],
+    );
+    let used = ok(setup_sh(&moto, &bundle, &dir.join("backups-used")));
+    assert!(
+        used.contains("the dead-letter queue of team-queue, not this stack's: left as it is"),
+        "{used}"
+    );
+    let team_url = common::queue_url(&moto, "team-queue");
+    aws_cli(&moto, &["sqs", "delete-queue", "--queue-url", &team_url]);
     let queues = || aws_cli(&moto, &["sqs", "list-queues"])["QueueUrls"].to_string();
     let said = setup_sh_dry_run(&moto, &bundle, &dir.join("backups-dry"));
     assert!(

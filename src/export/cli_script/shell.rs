@@ -804,8 +804,8 @@ fi
 "#;
 
 /// The dead-letter queue the spec turned off, when it is the stack's (its
-/// tag) and empty: its attributes backed up, then deleted, as `sluice apply`
-/// retires it. One holding messages is left, saying so: apply backs the
+/// tag), empty, and no other queue sends its failed messages there: its
+/// attributes backed up, then deleted, as `sluice apply` retires it. One holding messages is left, saying so: apply backs the
 /// messages up before it deletes the queue, which a script cannot do
 /// safely (a message read is in flight, and its receive count spent). In
 /// the run that took the queue's redrive policy off it is left for the next
@@ -819,10 +819,15 @@ if aws_ sqs get-queue-url --queue-name "$DLQ_NAME" >"$WORK/old-dlq.json" 2>"$WOR
   if [ "$owner" = "$STACK_NAME" ] && [ "${REDRIVE_TAKEN_OFF:-false}" = true ]; then
     say "left until the next run: the redrive policy naming it went in this run, and SQS's message counts lag by up to a minute; run setup.sh again to delete it when empty"
   elif [ "$owner" = "$STACK_NAME" ]; then
+    aws_ sqs list-dead-letter-source-queues --queue-url "$OLD_DLQ_URL" >"$WORK/dlq-users.json"
+    users=$(jq -r --arg ours "${QUEUE_URL:-}" \
+      '[.queueUrls[]? | select(. != $ours) | split("/") | last] | join(", ")' "$WORK/dlq-users.json")
     aws_ sqs get-queue-attributes --queue-url "$OLD_DLQ_URL" --attribute-names All >"$WORK/old-dlq-attributes.json"
     held=$(jq -r '.Attributes | [.ApproximateNumberOfMessages, .ApproximateNumberOfMessagesNotVisible,
       .ApproximateNumberOfMessagesDelayed] | map(tonumber? // 0) | add' "$WORK/old-dlq-attributes.json")
-    if [ "$held" -gt 0 ]; then
+    if [ -n "$users" ]; then
+      say "the dead-letter queue of $users, not this stack's: left as it is (their failed messages would have nowhere to go)"
+    elif [ "$held" -gt 0 ]; then
       say "holds $held message(s): left as it is (sluice apply backs its messages up before deleting it; or read them, then delete it)"
     else
       jq '.Attributes' "$WORK/old-dlq-attributes.json" | backup dead-letter-queue-attributes.json

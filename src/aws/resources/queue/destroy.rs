@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::aws::backup::Saved;
 use crate::aws::client::Clients;
 use crate::aws::destroy::run::{Fate, Run};
-use crate::aws::error::{AwsError, classify};
+use crate::aws::error::{AwsError, ErrorKind, classify};
 use crate::aws::observe::{Depth, queue_depth, set_visibility};
 use crate::aws::ownership::{Owner, Tagged, not_ours, owner, read_tags};
 use crate::aws::progress::{Event, KeptReason};
@@ -42,6 +42,10 @@ pub(in crate::aws) async fn queue(
         return Ok((label.to_owned(), Fate::Gone));
     };
     if owner == Owner::Stack {
+        // Another team's queue sending its failed messages here depends on it.
+        if let Some(why) = dead_letter_users(clients, spec, name, &url).await? {
+            return Ok((label.to_owned(), Fate::Kept(KeptReason::InUse(why))));
+        }
         let depth = queue_depth(clients, &url).await?;
         let kind = if main {
             ResourceKind::Queue
@@ -106,6 +110,71 @@ pub(in crate::aws) async fn queue(
         }
     }
     Ok((label.to_owned(), Fate::Kept(KeptReason::NotOurs(why))))
+}
+
+/// Why the queue `name` must stay because queues that are not the stack's
+/// use it as their dead-letter queue (ListDeadLetterSourceQueues), or,
+/// when they cannot be listed, because some may; `None` when none do. The
+/// stack's own queues (one deleted a moment ago among them) do not count.
+async fn dead_letter_users(
+    clients: &Clients,
+    spec: &Spec,
+    name: &str,
+    url: &str,
+) -> Result<Option<String>, AwsError> {
+    let mut users = Vec::new();
+    let mut token = None;
+    loop {
+        let page = match clients
+            .sqs
+            .list_dead_letter_source_queues()
+            .queue_url(url)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("sqs:ListDeadLetterSourceQueues", name, e))
+        {
+            Ok(page) => page,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) if e.kind == ErrorKind::AccessDenied => {
+                return Ok(Some(format!(
+                    "perhaps the dead-letter queue of another team's queue: the queues that use it could not be listed ({e})"
+                )));
+            }
+            Err(e) => return Err(e),
+        };
+        for source in page.queue_urls() {
+            let source_name = source.rsplit('/').next().unwrap_or(source);
+            let tags = match read_tags(
+                clients,
+                Tagged::Queue {
+                    url: source,
+                    name: source_name,
+                },
+            )
+            .await
+            {
+                Ok(tags) => tags,
+                Err(e) if e.is_not_found() => None,
+                Err(e) => return Err(e),
+            };
+            // Gone, or the stack's: not a dependent.
+            if tags.is_some_and(|tags| owner(&tags, &spec.name) != Owner::Stack) {
+                users.push(source_name.to_owned());
+            }
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok((!users.is_empty()).then(|| {
+        format!(
+            "the dead-letter queue of {} {}, not this stack's: their failed messages would have nowhere to go",
+            if users.len() == 1 { "queue" } else { "queues" },
+            users.join(", ")
+        )
+    }))
 }
 
 /// Receives every visible message of `name` and writes them all (bodies,
