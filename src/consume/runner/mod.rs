@@ -189,6 +189,10 @@ struct Shared {
     /// The messages held (receipt handles and their visibility deadlines),
     /// those kept, and those waiting to be handed back.
     leases: Mutex<Leases>,
+    /// Held across a heartbeat's round of extensions and across a hand-back:
+    /// an extension that SQS takes after a hand-back of the same message
+    /// would hide it again for a whole visibility timeout.
+    visibility: Mutex<()>,
     seen: std::sync::Mutex<Seen>,
     last_arrival: std::sync::Mutex<Instant>,
     /// Since when, and why, the sink has been failing (receiving waits).
@@ -342,6 +346,7 @@ pub async fn run(
         metrics: metrics.clone(),
         control: control.clone(),
         leases: Mutex::new(leases),
+        visibility: Mutex::new(()),
         seen: std::sync::Mutex::new(Seen::default()),
         last_arrival: std::sync::Mutex::new(Instant::now()),
         committed: std::sync::Mutex::new(Seen::default()),
@@ -378,6 +383,7 @@ pub async fn run(
             let (shared, receiving_done) = (shared.clone(), receiving_done.clone());
             async move {
                 receiving_done.cancelled().await;
+                let _turn = shared.visibility.lock().await;
                 let batch = shared.leases.lock().await.hand_back(batch);
                 return_handles(&shared, &batch).await;
                 shared.leases.lock().await.handed_back(&batch);

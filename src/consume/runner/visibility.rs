@@ -26,6 +26,7 @@ async fn set_visibility(
 
 /// Hands back the messages this run kept that are still hidden.
 pub(super) async fn release_kept(shared: &Shared) {
+    let _turn = shared.visibility.lock().await;
     let handles = shared.leases.lock().await.release_kept(Instant::now());
     return_handles(shared, &handles).await;
 }
@@ -92,6 +93,9 @@ pub(super) async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
             () = tokio::time::sleep(tick) => {}
             () = stop.cancelled() => return,
         }
+        // No hand-back between choosing the messages and SQS taking their
+        // extensions: one would be hidden again after it.
+        let _turn = shared.visibility.lock().await;
         // The nearest deadlines first: under load, they cannot wait for the rest.
         let due = shared.leases.lock().await.due(Instant::now());
         if due.overdue > 0 {
