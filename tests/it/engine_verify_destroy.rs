@@ -409,6 +409,7 @@ async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_wit
         .unwrap();
     for label in [
         "notification acme-ingest-object-created on bucket acme-ingest-source",
+        "dead-letter queue acme-ingest-queue-dlq",
         "policy acme-ingest-policy",
         "role acme-ingest-role",
         "user acme-ingest-user",
@@ -454,16 +455,15 @@ async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_wit
     );
     assert_eq!(before["QueueConfigurations"][1]["Id"], NOTIFICATION_ID);
 
-    // The rest of the stack is gone but the queue, kept for its messages,
-    // and its dead-letter queue, which goes with it.
+    // The rest of the stack is gone.
     assert!(exists(
         &moto,
         &["sqs", "get-queue-url", "--queue-name", QUEUE]
     ));
-    assert_eq!(
-        kept_reason(&report, "dead-letter queue acme-ingest-queue-dlq"),
-        "the dead-letter queue of the stack's queue acme-ingest-queue, which stays: it goes with it"
-    );
+    assert!(!exists(
+        &moto,
+        &["sqs", "get-queue-url", "--queue-name", DLQ]
+    ));
     assert!(!exists(&moto, &["iam", "get-role", "--role-name", ROLE]));
     assert!(!exists(
         &moto,
@@ -485,7 +485,7 @@ async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_wit
     .await
     .unwrap();
     assert_eq!(again.removed, Vec::<String>::new(), "{again:#?}");
-    assert_eq!(again.already_gone.len(), 4, "{again:#?}");
+    assert_eq!(again.already_gone.len(), 5, "{again:#?}");
     assert!(kept_reason(&again, "bucket acme-ingest-source").starts_with("in use"));
     assert!(kept_reason(&again, "queue acme-ingest-queue").starts_with("not empty"));
     assert_eq!(notification(&moto), after);
@@ -506,14 +506,7 @@ async fn destroy_removes_the_stack_but_not_foreign_entries_nor_a_full_bucket_wit
     )
     .await
     .unwrap();
-    assert_eq!(
-        forced.removed,
-        [
-            "queue acme-ingest-queue",
-            "dead-letter queue acme-ingest-queue-dlq"
-        ],
-        "{forced:#?}"
-    );
+    assert_eq!(forced.removed, ["queue acme-ingest-queue"], "{forced:#?}");
     let in_use = kept_reason(&forced, "bucket acme-ingest-source");
     for named in [
         "notification entry images (to queue arn:aws:sqs:us-west-2:123456789012:images)",

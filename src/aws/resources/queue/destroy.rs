@@ -9,11 +9,11 @@ use crate::aws::backup::Saved;
 use crate::aws::client::Clients;
 use crate::aws::destroy::run::{Fate, Run};
 use crate::aws::error::{AwsError, ErrorKind, classify};
-use crate::aws::observe::{Depth, queue_depth, read_queue_text, set_visibility};
+use crate::aws::observe::{Depth, queue_depth, set_visibility};
 use crate::aws::ownership::{Owner, Tagged, not_ours, owner, read_tags};
 use crate::aws::progress::{Event, KeptReason};
+use crate::docs::ResourceKind;
 use crate::docs::policy::Policy;
-use crate::docs::{QueueAttribute, ResourceKind};
 use crate::spec::Spec;
 
 /// The queue `name`'s URL and whose it is by its tags; `None` when it does
@@ -112,18 +112,17 @@ pub(in crate::aws) async fn queue(
     Ok((label.to_owned(), Fate::Kept(KeptReason::NotOurs(why))))
 }
 
-/// Why the queue `name` must stay because other queues use it as their
-/// dead-letter queue (ListDeadLetterSourceQueues): queues that are not the
-/// stack's, or a queue of the stack's that stays (kept for its messages)
-/// and still names it; or, when they cannot be listed, because some may.
-/// `None` when none do.
+/// Why the queue `name` must stay because queues that are not the stack's
+/// use it as their dead-letter queue (ListDeadLetterSourceQueues), or,
+/// when they cannot be listed, because some may; `None` when none do. The
+/// stack's own queues (one deleted a moment ago among them) do not count.
 async fn dead_letter_users(
     clients: &Clients,
     spec: &Spec,
     name: &str,
     url: &str,
 ) -> Result<Option<String>, AwsError> {
-    let (mut users, mut ours) = (Vec::new(), Vec::new());
+    let mut users = Vec::new();
     let mut token = None;
     loop {
         let page = match clients
@@ -159,33 +158,9 @@ async fn dead_letter_users(
                 Err(e) if e.is_not_found() => None,
                 Err(e) => return Err(e),
             };
-            match tags {
-                // Gone (deleted a moment ago, the list lagging).
-                None => {}
-                Some(tags) if owner(&tags, &spec.name) != Owner::Stack => {
-                    users.push(source_name.to_owned());
-                }
-                // The stack's, still here: kept (destroy deletes the queue
-                // first), or its redrive policy just taken off (apply
-                // retiring a dead-letter queue the spec turned off, the list
-                // lagging). Its redrive policy as it is now tells which.
-                Some(_) => {
-                    let now = read_queue_text(
-                        &clients.sqs,
-                        source_name,
-                        source,
-                        &["RedrivePolicy".to_owned()],
-                    )
-                    .await?;
-                    let redrive = now
-                        .get("RedrivePolicy")
-                        .map(|text| QueueAttribute::read("RedrivePolicy", text));
-                    if let Some(QueueAttribute::Redrive(redrive)) = redrive
-                        && redrive.dead_letter_target_arn.rsplit(':').next() == Some(name)
-                    {
-                        ours.push(source_name.to_owned());
-                    }
-                }
+            // Gone, or the stack's: not a dependent.
+            if tags.is_some_and(|tags| owner(&tags, &spec.name) != Owner::Stack) {
+                users.push(source_name.to_owned());
             }
         }
         token = page.next_token().map(str::to_owned);
@@ -193,26 +168,13 @@ async fn dead_letter_users(
             break;
         }
     }
-    let queues = |names: &[String]| {
+    Ok((!users.is_empty()).then(|| {
         format!(
-            "{} {}",
-            if names.len() == 1 { "queue" } else { "queues" },
-            names.join(", ")
+            "the dead-letter queue of {} {}, not this stack's: their failed messages would have nowhere to go",
+            if users.len() == 1 { "queue" } else { "queues" },
+            users.join(", ")
         )
-    };
-    Ok(if !users.is_empty() {
-        Some(format!(
-            "the dead-letter queue of {}, not this stack's: their failed messages would have nowhere to go",
-            queues(&users)
-        ))
-    } else if !ours.is_empty() {
-        Some(format!(
-            "the dead-letter queue of the stack's {}, which stays: it goes with it",
-            queues(&ours)
-        ))
-    } else {
-        None
-    })
+    }))
 }
 
 /// Receives every visible message of `name` and writes them all (bodies,
