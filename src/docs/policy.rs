@@ -223,15 +223,6 @@ pub enum ConditionValue {
     Number(serde_json::Number),
 }
 
-impl ConditionValue {
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            ConditionValue::Text(text) => Some(text),
-            _ => None,
-        }
-    }
-}
-
 /// One condition: `operator` on `key` with `values`.
 pub fn condition(operator: &str, key: &str, values: OneOrMany<String>) -> Conditions {
     let mut conditions = Conditions::new();
@@ -314,15 +305,6 @@ impl Statement {
             .iter()
             .flat_map(OneOrMany::iter)
             .map(String::as_str)
-    }
-
-    /// The values of condition `key` under `operator`, if any.
-    pub fn condition_values(
-        &self,
-        operator: &str,
-        key: &str,
-    ) -> Option<&OneOrMany<ConditionValue>> {
-        self.condition.as_ref()?.get(operator)?.get(key)
     }
 }
 

@@ -65,10 +65,11 @@ pub struct Step {
 /// change first) and works out what restore would write.
 pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>), StepError> {
     let (manifest, entries) = read_entries(dir).map_err(|e| StepError::from(e.to_string()))?;
-    // What an earlier step (a newer change) leaves, for the next one on the same thing.
-    let mut after: BTreeMap<String, Value> = BTreeMap::new();
+    // What an earlier step (a newer change) leaves, for the next one on the
+    // same thing: by bucket or queue name.
     let mut notifications: BTreeMap<String, NotificationConfiguration> = BTreeMap::new();
     let mut policies: BTreeMap<String, Option<Policy>> = BTreeMap::new();
+    let mut queues: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     let mut steps = Vec::new();
     for entry in entries.iter().rev() {
         let (kind, title) = describe(&entry.saved);
@@ -85,8 +86,7 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                 bucket,
                 configuration,
             } => {
-                let key = format!("notification {bucket}");
-                let current = match notifications.get(&key) {
+                let current = match notifications.get(bucket) {
                     Some(v) => v.clone(),
                     None => read_notification(&clients.s3, bucket)
                         .await
@@ -105,15 +105,14 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                     None => configuration.clone(),
                 };
                 step.diff = json_diff(Some(&docs::json(&current)), Some(&docs::json(&value)));
-                notifications.insert(key, value.clone());
+                notifications.insert(bucket.clone(), value.clone());
                 step.put = Saved::Notification {
                     bucket: bucket.clone(),
                     configuration: value,
                 };
             }
             Saved::BucketPolicy { bucket, policy } => {
-                let key = format!("bucket-policy {bucket}");
-                let current = match policies.get(&key) {
+                let current = match policies.get(bucket) {
                     Some(known) => known.clone(),
                     None => read_bucket_policy(&clients.s3, bucket)
                         .await
@@ -140,21 +139,14 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                     current.as_ref().map(docs::json).as_ref(),
                     value.as_ref().map(docs::json).as_ref(),
                 );
-                policies.insert(key, value.clone());
+                policies.insert(bucket.clone(), value.clone());
                 step.put = Saved::BucketPolicy {
                     bucket: bucket.clone(),
                     policy: value,
                 };
             }
             Saved::QueueAttributes { queue, attributes } => {
-                let key = format!("queue {queue}");
-                let mut current: BTreeMap<String, String> = match after.get(&key) {
-                    Some(Value::Object(known)) => known
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                        .collect(),
-                    _ => BTreeMap::new(),
-                };
+                let mut current = queues.get(queue).cloned().unwrap_or_default();
                 let missing: Vec<String> = attributes
                     .keys()
                     .filter(|k| !current.contains_key(*k))
@@ -184,15 +176,7 @@ pub async fn plan(clients: &Clients, dir: &Path) -> Result<(Manifest, Vec<Step>)
                 };
                 step.diff = json_diff(Some(&shown(&current)), Some(&shown(&value)));
                 current.extend(value.clone());
-                after.insert(
-                    key,
-                    Value::Object(
-                        current
-                            .into_iter()
-                            .map(|(k, v)| (k, Value::String(v)))
-                            .collect(),
-                    ),
-                );
+                queues.insert(queue.clone(), current);
                 step.put = Saved::QueueAttributes {
                     queue: queue.clone(),
                     attributes: value,
