@@ -2,7 +2,7 @@
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::Arns;
 use super::policy::{Policy, PolicyError, Principal, Statement, and, condition};
@@ -118,11 +118,11 @@ pub fn queue_attributes(spec: &Spec) -> Value {
         );
         encryption(spec, &mut attrs);
         if spec.queue.dead_letter.enabled {
-            let redrive = json!({
-                "deadLetterTargetArn": Arns::of(spec).dlq,
-                "maxReceiveCount": spec.queue.dead_letter.max_receive_count,
+            let redrive = QueueAttribute::Redrive(RedrivePolicy {
+                dead_letter_target_arn: Arns::of(spec).dlq,
+                max_receive_count: spec.queue.dead_letter.max_receive_count,
             });
-            attrs.insert("RedrivePolicy".into(), redrive.to_string().into());
+            attrs.insert("RedrivePolicy".into(), redrive.to_text().into());
         }
     }
     attrs.insert("Policy".into(), queue_policy(spec).to_string().into());
@@ -264,6 +264,7 @@ impl QueueAttributes {
 mod tests {
     use super::*;
     use crate::docs::testing::acme;
+    use serde_json::json;
 
     #[test]
     fn queue_attributes_parse_their_json_valued_ones_only() {
