@@ -9,7 +9,6 @@
 //! [`Entry`] and written back from it, nothing of it is lost.
 
 use serde::de::Error as _;
-use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
@@ -77,15 +76,6 @@ impl Target {
             Target::Queue(_) => "queue",
             Target::Topic(_) => "topic",
             Target::Lambda(_) => "Lambda function",
-        }
-    }
-
-    /// The configuration's list of entries of this kind.
-    fn list(&self) -> &'static str {
-        match self {
-            Target::Queue(_) => "QueueConfigurations",
-            Target::Topic(_) => "TopicConfigurations",
-            Target::Lambda(_) => "LambdaFunctionConfigurations",
         }
     }
 }
@@ -199,28 +189,23 @@ impl NotificationConfiguration {
     }
 }
 
-impl Serialize for NotificationConfiguration {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        for list in [
-            "TopicConfigurations",
-            "QueueConfigurations",
-            "LambdaFunctionConfigurations",
-        ] {
-            let entries: Vec<&Entry> = self
-                .entries
-                .iter()
-                .filter(|e| e.target.list() == list)
-                .collect();
-            if !entries.is_empty() {
-                map.serialize_entry(list, &entries)?;
-            }
-        }
-        if self.eventbridge {
-            map.serialize_entry("EventBridgeConfiguration", &EventBridgeConfiguration {})?;
-        }
-        map.end()
-    }
+/// The configuration as the API writes it: a list of entries a kind, and
+/// the EventBridge setting; the one shape both ways.
+#[derive(Serialize, Deserialize)]
+#[serde(
+    rename_all = "PascalCase",
+    deny_unknown_fields,
+    bound(deserialize = "E: Deserialize<'de>")
+)]
+struct Lists<E> {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    topic_configurations: Vec<E>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    queue_configurations: Vec<E>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    lambda_function_configurations: Vec<E>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    event_bridge_configuration: Option<EventBridgeConfiguration>,
 }
 
 /// S3's EventBridge setting: present (and empty) when on.
@@ -228,38 +213,41 @@ impl Serialize for NotificationConfiguration {
 #[serde(deny_unknown_fields)]
 struct EventBridgeConfiguration {}
 
+impl Serialize for NotificationConfiguration {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let of = |kind: fn(&Target) -> bool| -> Vec<&Entry> {
+            self.entries.iter().filter(|e| kind(&e.target)).collect()
+        };
+        Lists {
+            topic_configurations: of(|t| matches!(t, Target::Topic(_))),
+            queue_configurations: of(|t| matches!(t, Target::Queue(_))),
+            lambda_function_configurations: of(|t| matches!(t, Target::Lambda(_))),
+            event_bridge_configuration: self.eventbridge.then_some(EventBridgeConfiguration {}),
+        }
+        .serialize(serializer)
+    }
+}
+
 impl<'de> Deserialize<'de> for NotificationConfiguration {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase", deny_unknown_fields)]
-        struct Written {
-            #[serde(default)]
-            topic_configurations: Vec<Entry>,
-            #[serde(default)]
-            queue_configurations: Vec<Entry>,
-            #[serde(default)]
-            lambda_function_configurations: Vec<Entry>,
-            #[serde(default)]
-            event_bridge_configuration: Option<EventBridgeConfiguration>,
-        }
         // An object: serde would take a struct from a list too.
         let value = Value::deserialize(deserializer)?;
         if !value.is_object() {
             return Err(D::Error::custom(format!("{value} is not a JSON object")));
         }
-        let written = Written::deserialize(value).map_err(D::Error::custom)?;
-        let lists = [
-            ("TopicConfigurations", written.topic_configurations),
-            ("QueueConfigurations", written.queue_configurations),
+        let lists = Lists::<Entry>::deserialize(value).map_err(D::Error::custom)?;
+        let mut entries = Vec::new();
+        for (list, kind, listed) in [
+            ("TopicConfigurations", "topic", lists.topic_configurations),
+            ("QueueConfigurations", "queue", lists.queue_configurations),
             (
                 "LambdaFunctionConfigurations",
-                written.lambda_function_configurations,
+                "Lambda function",
+                lists.lambda_function_configurations,
             ),
-        ];
-        let mut entries = Vec::new();
-        for (list, listed) in lists {
+        ] {
             for entry in listed {
-                if entry.target.list() != list {
+                if entry.target.kind() != kind {
                     return Err(D::Error::custom(format!(
                         "{list} holds an entry to a {} ({})",
                         entry.target.kind(),
@@ -271,7 +259,7 @@ impl<'de> Deserialize<'de> for NotificationConfiguration {
         }
         Ok(NotificationConfiguration {
             entries,
-            eventbridge: written.event_bridge_configuration.is_some(),
+            eventbridge: lists.event_bridge_configuration.is_some(),
         })
     }
 }
